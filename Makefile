@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: MIT
+# stunt — one top-level Makefile for every program, test, sanitizer and fuzz build.
+#
+#   make            build every program and lab tool (build/)
+#   make check      install missing packages, build, run unit + lab tests
+#   make check-unit unit tests only (no root needed)
+#   make asan       unit tests under AddressSanitizer + UBSan (build-asan/)
+#   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
+#   make install    PREFIX=/usr/local DESTDIR=
+#   V=1 for verbose, WERROR=1 (CI) to turn warnings into errors.
+
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+FUZZ_SECONDS ?= 20
+
+WARN := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifneq ($(WERROR),)
+WARN += -Werror
+endif
+PKGS      := libmnl libnetfilter_queue libnfnetlink libpcap libcrypto libssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl -lnetfilter_queue -lnfnetlink -lpcap -lcrypto -lssl)
+ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP
+LDLIBS    := $(PKG_LIBS)
+
+ifeq ($(V),)
+Q := @
+E := @printf '  %-6s %s\n'
+else
+Q :=
+E := @true
+endif
+
+# Shared library code: every .c in these folders except program mains (*_main.c).
+LIB_DIRS  := common proto nfq probes
+LIB_SRC   := $(filter-out %_main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB       := $(BUILD)/libstunt.a
+
+# Programs: NAME := main file + extra sources (defined only once their main exists).
+PROG_stunt-probe  := probes/probe_main.c
+PROG_stunt-server := daemon/server_main.c $(wildcard daemon/srv_*.c)
+PROG_stuntd       := daemon/stuntd_main.c $(wildcard daemon/d_*.c daemon/trav_*.c)
+PROG_stuntctl     := daemon/stuntctl_main.c
+PROGRAMS  := $(foreach p,stunt-probe stunt-server stuntd stuntctl,$(if $(wildcard $(firstword $(PROG_$(p)))),$(p)))
+PROG_BINS := $(PROGRAMS:%=$(BUILD)/%)
+
+# Lab tools: one standalone C file each in tests/lab/.
+LAB_SRC   := $(wildcard tests/lab/*.c)
+LAB_BINS  := $(LAB_SRC:tests/lab/%.c=$(BUILD)/lab/%)
+
+# Unit tests: one program per tests/unit/test_*.c.
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+# Fuzz targets: one per tests/fuzz/fuzz_*.c, linked with the library sources.
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+
+MAN_PAGES := $(wildcard docs/man/*.[1-8])
+
+.PHONY: all check check-unit check-lab asan fuzz install uninstall clean deps demo bench unit-bins
+all: $(PROG_BINS) $(LAB_BINS) $(UNIT_BINS)
+
+deps:
+	$(Q)tools/install-deps.sh
+
+$(BUILD)/%.o: %.c
+	$(E) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	$(E) AR $@
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+.SECONDARY:
+.SECONDEXPANSION:
+$(PROG_BINS): $(BUILD)/%: $$(patsubst %.c,$(BUILD)/%.o,$$(PROG_$$*)) $(LIB)
+	$(E) LD $@
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/lab/%: $(BUILD)/tests/lab/%.o
+	$(E) LD $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB)
+	$(E) LD $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+unit-bins: $(UNIT_BINS)
+
+check: deps all
+	$(Q)tests/run.sh all
+
+check-unit: $(UNIT_BINS)
+	$(Q)BUILD=$(BUILD) tests/run.sh unit
+
+check-lab: deps all
+	$(Q)BUILD=$(BUILD) tests/run.sh lab
+
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		LDFLAGS="-fsanitize=address,undefined" check-unit
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+	$(E) FUZZ $@
+	$(Q)mkdir -p build-fuzz
+	$(Q)clang $(WARN) -Wno-missing-prototypes -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1 \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+demo: deps all
+	$(Q)tests/demo.sh
+
+bench: deps all
+	$(Q)tests/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	$(foreach p,$(filter stuntd stunt-server,$(PROGRAMS)),install -m 755 $(BUILD)/$(p) $(DESTDIR)$(SBINDIR)/$(p);)
+	$(foreach p,$(filter stuntctl stunt-probe,$(PROGRAMS)),install -m 755 $(BUILD)/$(p) $(DESTDIR)$(BINDIR)/$(p);)
+	$(if $(wildcard tools/stunt-rules),install -m 755 tools/stunt-rules $(DESTDIR)$(SBINDIR)/stunt-rules)
+	$(foreach m,$(filter %.1,$(MAN_PAGES)),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man1/;)
+	$(foreach m,$(filter %.8,$(MAN_PAGES)),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man8/;)
+
+uninstall:
+	rm -f $(PROGRAMS:%=$(DESTDIR)$(SBINDIR)/%) $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(SBINDIR)/stunt-rules
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MAN_PAGES))))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MAN_PAGES))))
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)
