@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packet rewriting and building: TTL rewrite with an incremental checksum,
+ * checksum repair after arbitrary edits, and whole IPv4+TCP packets (the
+ * SYN-ACK of the synthesis method) built from parameters. Pure functions.
+ */
+#ifndef STUNT_PKT_BUILD_H
+#define STUNT_PKT_BUILD_H
+
+#include "nfq/pkt.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Set the TTL of the IPv4 datagram in p[0..len) and update the header
+ * checksum incrementally (RFC 1624). Only the header is looked at, so it also
+ * works on a fragment. Returns 0, or -errno as pkt_parse() does for the header.
+ */
+int pkt_set_ttl(uint8_t *p, size_t len, uint8_t ttl);
+
+/*
+ * Recompute every checksum of the datagram in p[0..len) after arbitrary
+ * edits: the IPv4 header, and the TCP / UDP / ICMP checksum when the datagram
+ * is not a fragment (a fragment's L4 checksum covers bytes we do not have).
+ * A UDP checksum of zero ("none") is left at zero. Returns 0 or -errno.
+ */
+int pkt_fix_checksums(uint8_t *p, size_t len);
+
+/* Parameters of an IPv4+TCP packet. Addresses in network byte order. */
+struct pkt_tcp_spec {
+	uint32_t saddr;
+	uint32_t daddr;
+	uint16_t sport;
+	uint16_t dport;
+	uint32_t seq;
+	uint32_t ack;
+	uint8_t flags;            /* PKT_TCP_* */
+	uint16_t window;
+	uint8_t ttl;
+	uint16_t ip_id;
+	uint8_t tos;
+	int dont_fragment;        /* set DF, as Linux does on TCP */
+	struct pkt_tcpopts opt;   /* present: PKT_OPT_MSS|WSCALE|SACK_OK|TS */
+	const uint8_t *payload;
+	size_t payload_len;
+};
+
+/* Bytes of TCP options pkt_build_tcp() writes for opt (a multiple of 4, at most 40). */
+size_t pkt_tcpopts_len(const struct pkt_tcpopts *opt);
+
+/*
+ * Build the packet into buf[0..cap), all checksums set; *out_len gets its
+ * length. Options are laid out as Linux does (MSS, SACK-permitted,
+ * timestamps, NOP, window scale) and padded with NOPs. SACK blocks are never
+ * written. Returns 0, -EINVAL (no spec / too much payload) or -ENOSPC.
+ */
+int pkt_build_tcp(const struct pkt_tcp_spec *s, uint8_t *buf, size_t cap, size_t *out_len);
+
+#endif
