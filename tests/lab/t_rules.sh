@@ -1,0 +1,348 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Lab test for tools/stunt-rules, entirely inside throwaway network namespaces.
+#
+# For each iptables backend (iptables-nft, iptables-legacy) in its own pair of
+# namespaces A (192.0.2.1, host under test) and B (192.0.2.2, peer/router):
+#   - install; install; remove leaves the rule set (with unrelated rules in it)
+#     exactly as it was; status exit codes; --json; --queue-bypass; gateway
+#     mode adds FORWARD rules; --dry-run changes nothing; non-root refused;
+#   - with rules installed (--queue-bypass, no listener) a marked TCP connection
+#     still connects, its SYN is counted by STUNT-OUT's NFQUEUE rules and its
+#     SYN-ACK by STUNT-IN's (connmark saved from the first SYN), an unmarked
+#     connection is not counted; the ICMP time-exceeded answering a TTL-1
+#     marked SYN (B routes it back and drops it) is counted by STUNT-IN's
+#     RELATED-ICMP rule.
+# Never runs iptables in the root namespace.
+set -u
+
+RULES=$(cd "$(dirname "$0")/../../tools" && pwd)/stunt-rules
+P=stlrules$$
+MARK=0x7421
+QUEUE=7421
+PORT=8421
+failed=0
+srvpid=
+
+cleanup() {
+	trap - EXIT INT TERM
+	[ -n "$srvpid" ] && kill "$srvpid" 2>/dev/null
+	local ns
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$P-"); do
+		ip netns del "$ns" 2>/dev/null
+	done
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; failed=$((failed + 1)); }
+check() { # check NAME CMD...
+	local name=$1; shift
+	if "$@"; then ok "$name"; else nok "$name"; fi
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "not ok - t_rules needs root (network namespaces)"
+	exit 1
+fi
+[ -x "$RULES" ] || { echo "not ok - $RULES missing or not executable"; exit 1; }
+
+# ----------------------------------------------------------------- checks
+# command-line behaviour (in a namespace too, though none of it should get as
+# far as changing a rule)
+ip netns add "$P-cli" || { echo "not ok - cannot create a network namespace"; exit 1; }
+RULES_CLI=$RULES
+RULES="ip netns exec $P-cli $RULES_CLI"
+out=$($RULES --help 2>&1); rc=$?
+check "--help exits 0 and documents exit codes" \
+	test $rc -eq 0 -a -n "$(echo "$out" | grep -i 'exit status')"
+$RULES install --queue 70000 >/dev/null 2>&1; rc=$?
+check "bad --queue is a usage error (2)" test $rc -eq 2
+$RULES install --mark 0x10000/0xffff >/dev/null 2>&1; rc=$?
+check "mark outside mask is a usage error (2)" test $rc -eq 2
+$RULES frobnicate >/dev/null 2>&1; rc=$?
+check "unknown command is a usage error (2)" test $rc -eq 2
+out=$(ip netns exec "$P-cli" setpriv --reuid=65534 --regid=65534 --clear-groups "$RULES_CLI" install 2>&1); rc=$?
+check "non-root refused with exit 4 and a message" \
+	test $rc -eq 4 -a -n "$(echo "$out" | grep -i root)"
+out=$(ip netns exec "$P-cli" setpriv --reuid=65534 --regid=65534 --clear-groups "$RULES_CLI" install --dry-run --queue-bypass --gateway 2>&1); rc=$?
+check "--dry-run works without root and prints iptables commands" \
+	test $rc -eq 0 -a -n "$(echo "$out" | grep -- '-j NFQUEUE --queue-num 7421 --queue-bypass')" \
+	-a -n "$(echo "$out" | grep -- '-I FORWARD 1 -m comment --comment stunt -j STUNT-FWD')"
+check "CLI checks left the namespace's rule set empty" \
+	test -z "$(ip netns exec "$P-cli" iptables-nft-save 2>/dev/null; ip netns exec "$P-cli" cat /proc/net/ip_tables_names)"
+ip netns del "$P-cli"
+RULES=$RULES_CLI
+
+# ----------------------------------------------------------------- helpers
+# save NS BK: normalised iptables-save (no comment lines, no counters)
+save() {
+	ip netns exec "$1" "iptables-$2-save" 2>/dev/null | grep -v '^#' |
+		sed -E 's/ ?\[[0-9]+:[0-9]+\]//'
+}
+
+# nftsave NS: nft ruleset without counter values
+nftsave() {
+	ip netns exec "$1" nft list ruleset 2>/dev/null |
+		sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'
+}
+
+# qcount NS BK CHAIN [PATTERN]: sum of packet counters of the NFQUEUE rules
+# (optionally only those whose line matches PATTERN) of a mangle chain
+qcount() {
+	ip netns exec "$1" "iptables-$2" -w 5 -t mangle -L "$3" -v -x -n 2>/dev/null |
+		awk -v pat="${4:-.}" '/NFQUEUE/ && $0 ~ pat { s += $1 } END { print s + 0 }'
+}
+
+# client NS MARK HOST [TTL]: connect from NS; with TTL, only send a SYN
+client() {
+	ip netns exec "$1" python3 - "$2" "$3" "$PORT" "${4:-0}" <<'EOF'
+import socket, sys, time
+mark, host, port, ttl = int(sys.argv[1], 0), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+if mark:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, mark)
+if ttl:
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+    s.setblocking(False)
+    s.connect_ex((host, port))
+    time.sleep(0.5)
+    s.close()
+    sys.exit(0)
+s.settimeout(3)
+s.connect((host, port))
+s.sendall(b"x")
+ok = s.recv(1) == b"x"
+s.close()
+sys.exit(0 if ok else 1)
+EOF
+}
+
+SERVER='
+import socket
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("192.0.2.2", %d)); l.listen(16); l.settimeout(50)
+while True:
+    c, _ = l.accept(); c.settimeout(3)
+    try: c.sendall(c.recv(1))
+    except OSError: pass
+    c.close()
+'
+
+# setup BK: namespaces $P-BK-a / $P-BK-b joined by a veth
+setup() {
+	local a=$P-$1-a b=$P-$1-b
+	ip netns add "$a" && ip netns add "$b" || return 1
+	ip link add stla0 netns "$a" type veth peer name stlb0 netns "$b" || return 1
+	local ns
+	for ns in "$a" "$b"; do
+		ip netns exec "$ns" ip link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	done
+	ip netns exec "$a" ip addr add 192.0.2.1/24 dev stla0
+	ip netns exec "$b" ip addr add 192.0.2.2/24 dev stlb0
+	ip netns exec "$a" ip link set stla0 up
+	ip netns exec "$b" ip link set stlb0 up
+	# B is a router for 198.51.100.0/24 (back out the same link): a TTL-1
+	# SYN from A to 198.51.100.2 dies in B with ICMP time-exceeded.
+	ip netns exec "$a" ip route add 198.51.100.0/24 via 192.0.2.2
+	ip netns exec "$b" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0
+	ip netns exec "$b" ip route add 198.51.100.0/24 via 192.0.2.1
+	ip netns exec "$a" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.stla0.rp_filter=0
+	ip netns exec "$b" sysctl -qw net.ipv4.conf.stlb0.rp_filter=0
+}
+
+# unrelated rules that must survive: mangle and filter, including a rule
+# tagged "stunt" that is not one of stunt-rules' jumps
+preexisting() {
+	local ns=$1 ipt="ip netns exec $1 iptables-$2 -w 5"
+	$ipt -t mangle -A OUTPUT -p udp --dport 9 -j MARK --set-mark 0x1 &&
+		$ipt -t mangle -A OUTPUT -m comment --comment stunt -j RETURN -p udp --dport 7 &&
+		$ipt -t mangle -A INPUT -p tcp --dport 9 -j ACCEPT &&
+		$ipt -t mangle -A FORWARD -p tcp --dport 9 -j ACCEPT &&
+		$ipt -t mangle -A PREROUTING -p udp --dport 9 -j ACCEPT &&
+		$ipt -t mangle -N USER-MANGLE &&
+		$ipt -t mangle -A USER-MANGLE -j RETURN &&
+		$ipt -t filter -A INPUT -p tcp --dport 9 -j DROP &&
+		$ipt -t filter -A OUTPUT -m comment --comment stunt-other -j ACCEPT &&
+		$ipt -t filter -N USER-FILTER &&
+		$ipt -t filter -A FORWARD -j USER-FILTER
+}
+
+# ----------------------------------------------------------------- per backend
+run_backend() {
+	local bk=$1 t="[$1]" a=$P-$1-a b=$P-$1-b
+	local R="ip netns exec $a $RULES"
+	local before after1 after2 out rc n0 n1 i0 i1 c0 c1
+
+	preexisting "$a" "$bk" || { nok "$t pre-existing rules could be added"; return; }
+	before=$(save "$a" "$bk")
+	local nft_before=""
+	[ "$bk" = nft ] && command -v nft >/dev/null && nft_before=$(nftsave "$a")
+
+	$R status --backend "$bk" >/dev/null 2>&1; rc=$?
+	check "$t status before install exits 3" test $rc -eq 3
+
+	out=$($R install --dry-run --backend "$bk" 2>&1); rc=$?
+	check "$t --dry-run changes nothing" test $rc -eq 0 -a "$(save "$a" "$bk")" = "$before"
+
+	$R install --backend "$bk" --queue-bypass >/dev/null; rc=$?
+	after1=$(save "$a" "$bk")
+	$R install --backend "$bk" --queue-bypass >/dev/null; rc=$((rc + $?))
+	after2=$(save "$a" "$bk")
+	check "$t install twice exits 0" test $rc -eq 0
+	check "$t install twice == install once" test "$after1" = "$after2" -a "$after1" != "$before"
+	n0=$(echo "$after2" | grep -c -- '-A OUTPUT -m comment --comment stunt -j STUNT-OUT$')
+	n1=$(echo "$after2" | grep -c -- '-A INPUT -m comment --comment stunt -j STUNT-IN$')
+	check "$t one tagged jump each from OUTPUT and INPUT" test "$n0" -eq 1 -a "$n1" -eq 1
+	check "$t jumps are first in OUTPUT and INPUT" test \
+		"$(ip netns exec "$a" "iptables-$bk" -t mangle -S OUTPUT | sed -n 2p)" = "-A OUTPUT -m comment --comment stunt -j STUNT-OUT" \
+		-a "$(ip netns exec "$a" "iptables-$bk" -t mangle -S INPUT | sed -n 2p)" = "-A INPUT -m comment --comment stunt -j STUNT-IN"
+	check "$t CONNMARK --save-mark is STUNT-OUT's first rule" test \
+		"$(ip netns exec "$a" "iptables-$bk" -t mangle -S STUNT-OUT | sed -n 2p)" = \
+		"-A STUNT-OUT -m mark --mark $MARK -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff"
+	n0=$(echo "$after2" | grep -c -- "-j NFQUEUE --queue-num $QUEUE --queue-bypass\$")
+	n1=$(echo "$after2" | grep -c -- "-j NFQUEUE")
+	check "$t --queue-bypass on every NFQUEUE rule ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -ge 8
+	check "$t RELATED ICMP with connmark queued in STUNT-IN" test -n \
+		"$(echo "$after2" | grep -- "-A STUNT-IN -p icmp -m conntrack --ctstate RELATED -m connmark --mark $MARK -j NFQUEUE")"
+
+	$R status --backend "$bk" >/dev/null 2>&1; rc=$?
+	check "$t status after install exits 0" test $rc -eq 0
+	$R status >/dev/null 2>&1; rc=$?
+	check "$t status (auto backend) finds the rules" test $rc -eq 0
+	out=$($R status --json --backend "$bk" 2>/dev/null)
+	check "$t status --json" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["installed"] is True and d["queue"] == 7421 and d["queue_bypass"] is True, d
+assert d["gateway"] is False and d["backend"] == sys.argv[2], d
+assert "STUNT-OUT" in d["chains"] and len(d["rules"]) >= 9, d
+' "$out" "$bk"
+
+	# --- real packets: marked connection with bypass and no listener
+	ip netns exec "$b" python3 -c "$(printf "$SERVER" "$PORT")" &
+	srvpid=$!
+	for _ in $(seq 50); do
+		ip netns exec "$b" ss -ltn 2>/dev/null | grep -q ":$PORT " && break
+		sleep 0.1
+	done
+	c0=$(qcount "$a" "$bk" STUNT-OUT); i0=$(qcount "$a" "$bk" STUNT-IN)
+	check "$t marked connection connects (queue bypass, no daemon)" client "$a" "$MARK" 192.0.2.2
+	c1=$(qcount "$a" "$bk" STUNT-OUT); i1=$(qcount "$a" "$bk" STUNT-IN)
+	check "$t marked SYN counted by STUNT-OUT NFQUEUE ($c0 -> $c1)" test "$c1" -gt "$c0"
+	check "$t SYN-ACK of marked connection counted by STUNT-IN NFQUEUE ($i0 -> $i1)" test "$i1" -gt "$i0"
+	c0=$c1 i0=$i1
+	check "$t unmarked connection connects" client "$a" 0 192.0.2.2
+	c1=$(qcount "$a" "$bk" STUNT-OUT); i1=$(qcount "$a" "$bk" STUNT-IN)
+	check "$t unmarked connection not queued ($c0 -> $c1, $i0 -> $i1)" test "$c1" -eq "$c0" -a "$i1" -eq "$i0"
+	i0=$(qcount "$a" "$bk" STUNT-IN RELATED)
+	client "$a" "$MARK" 198.51.100.2 1
+	i1=$(qcount "$a" "$bk" STUNT-IN RELATED)
+	check "$t time-exceeded for TTL-1 marked SYN counted by RELATED-ICMP rule ($i0 -> $i1)" test "$i1" -gt "$i0"
+	i0=$i1
+	client "$a" 0 198.51.100.2 1
+	i1=$(qcount "$a" "$bk" STUNT-IN RELATED)
+	check "$t time-exceeded for unmarked SYN not queued ($i0 -> $i1)" test "$i1" -eq "$i0"
+	kill "$srvpid" 2>/dev/null; wait "$srvpid" 2>/dev/null; srvpid=
+
+	# --- gateway mode
+	$R install --backend "$bk" --gateway >/dev/null; rc=$?
+	out=$(save "$a" "$bk")
+	check "$t install --gateway exits 0" test $rc -eq 0
+	check "$t gateway mode jumps from FORWARD to STUNT-FWD" test -n \
+		"$(echo "$out" | grep -- '^-A FORWARD -m comment --comment stunt -j STUNT-FWD$')"
+	check "$t STUNT-FWD calls STUNT-SEL, saves mark, queues" test \
+		-n "$(echo "$out" | grep -- '^-A STUNT-FWD -j STUNT-SEL$')" \
+		-a -n "$(echo "$out" | grep -- '^-A STUNT-FWD -m mark --mark 0x7421 -j CONNMARK --save-mark')" \
+		-a "$(echo "$out" | grep -c -- '^-A STUNT-FWD .*-j NFQUEUE --queue-num 7421$')" -ge 4
+	check "$t reinstall without --queue-bypass drops it" test -z "$(echo "$out" | grep -- --queue-bypass)"
+	ip netns exec "$a" "iptables-$bk" -w 5 -t mangle -A STUNT-SEL -s 192.0.2.9 -p tcp --sport 4000 -j MARK --set-xmark "$MARK/0xffffffff"
+	$R install --backend "$bk" --gateway >/dev/null
+	check "$t reinstall keeps stuntd's selectors in STUNT-SEL" test -n \
+		"$(save "$a" "$bk" | grep -- '^-A STUNT-SEL -s 192.0.2.9/32')"
+	out=$($R status --json --backend "$bk" 2>/dev/null); rc=$?
+	check "$t status --json reports gateway" test $rc -eq 0 -a -n "$(echo "$out" | grep '"gateway": true')"
+
+	# --- remove
+	$R remove --backend "$bk" >/dev/null; rc=$?
+	check "$t remove exits 0" test $rc -eq 0
+	after1=$(save "$a" "$bk")
+	if [ "$after1" = "$before" ]; then
+		ok "$t install; install; remove leaves iptables-save exactly as before"
+	else
+		nok "$t install; install; remove leaves iptables-save exactly as before"
+		diff <(echo "$before") <(echo "$after1") | sed 's/^/# /'
+	fi
+	if [ -n "$nft_before" ]; then
+		after1=$(nftsave "$a")
+		if [ "$after1" = "$nft_before" ]; then
+			ok "$t nft list ruleset unchanged too"
+		else
+			nok "$t nft list ruleset unchanged too"
+			diff <(echo "$nft_before") <(echo "$after1") | sed 's/^/# /'
+		fi
+	fi
+	$R status --backend "$bk" >/dev/null 2>&1; rc=$?
+	check "$t status after remove exits 3" test $rc -eq 3
+	$R remove --backend "$bk" >/dev/null; rc=$?
+	check "$t remove when nothing installed exits 0 and changes nothing" \
+		test $rc -eq 0 -a "$(save "$a" "$bk")" = "$before"
+	if [ "$bk" = nft ]; then
+		check "$t nothing created in the legacy tables" \
+			test -z "$(ip netns exec "$a" cat /proc/net/ip_tables_names 2>/dev/null)"
+	fi
+}
+
+# can this backend do NFQUEUE in a namespace?  Prints the error if not.
+backend_works() {
+	local bk=$1 ns=$P-probe-$1 err rc=0
+	ip netns add "$ns" || return 1
+	if ! err=$(ip netns exec "$ns" "iptables-$bk" -w 5 -t mangle -A OUTPUT -m mark --mark 1 -j NFQUEUE --queue-num 1 --queue-bypass 2>&1); then
+		echo "$err"; rc=1
+	fi
+	ip netns del "$ns"
+	return $rc
+}
+
+# iptables-nft makes a table and base chains on first use; remove must not
+# leave them behind in a namespace that had no rules at all.
+if command -v iptables-nft >/dev/null 2>&1 && command -v nft >/dev/null 2>&1 &&
+	ip netns add "$P-empty"; then
+	e0=$(nftsave "$P-empty")
+	ip netns exec "$P-empty" "$RULES" install --backend nft --gateway >/dev/null 2>&1 &&
+		ip netns exec "$P-empty" "$RULES" remove >/dev/null 2>&1; rc=$?
+	e1=$(nftsave "$P-empty")
+	check "[nft] install --gateway; remove in an empty namespace leaves no nft table" \
+		test $rc -eq 0 -a -z "$e0" -a -z "$e1"
+	[ -z "$e1" ] || echo "$e1" | sed 's/^/# /'
+	ip netns del "$P-empty"
+fi
+
+for bk in nft legacy; do
+	if ! command -v "iptables-$bk" >/dev/null 2>&1; then
+		ok "$bk backend # SKIP no iptables-$bk binary"
+		continue
+	fi
+	if ! err=$(backend_works "$bk"); then
+		err=$(echo "$err" | head -2 | tr '\n' ' ')
+		case "$err" in
+		*"do you need to insmod"*|*"missing kernel module"*|*"not supported"*|*"No chain/target/match by that name"*)
+			ok "$bk backend # SKIP kernel support missing: $err" ;;
+		*)
+			nok "$bk backend works in a namespace: $err" ;;
+		esac
+		continue
+	fi
+	if ! setup "$bk"; then
+		nok "[$bk] namespace setup"
+		continue
+	fi
+	run_backend "$bk"
+	ip netns del "$P-$bk-a"; ip netns del "$P-$bk-b"
+done
+
+cleanup
+check "no namespaces left behind" test -z "$(ip netns list | grep "^$P-")"
+[ "$failed" -eq 0 ]
