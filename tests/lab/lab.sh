@@ -1,0 +1,430 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# The stunt network-namespace lab. Source it, then:
+#
+#   lab_init                       # unique prefix, teardown trap on EXIT/INT/TERM/HUP
+#   lab_up --nat-a port-restricted --nat-b sym-seq:2 --syn-b drop ...
+#   lx ha  ping -c1 192.0.2.1      # run a command in a lab host
+#   lab_wait_port srv tcp 192.0.2.1 3478
+#   lab_down                       # also runs by itself on every exit path
+#
+# Topology (every address exists only inside the lab's namespaces):
+#
+#     ha (10.1.0.10)                                      hb (10.2.0.10)
+#      |  lan 10.1.0.0/24                    lan 10.2.0.0/24 |
+#     [cgna] optional CGN layer: 100.64.1.0/24      100.64.2.0/24 [cgnb]
+#      |                                                      |
+#     gwa  WAN 198.18.1.2 ----.                .---- 198.18.2.2  WAN gwb
+#                          wa |                | wb
+#                            [      inet       ]   router, ICMP not rate-limited
+#                          srv|                |pub
+#     srv 192.0.2.1 (primary) ---'                '--- pub 198.51.100.10 (no NAT)
+#         192.0.2.2 (alternate)
+#
+# With --same-subnet both LANs are 10.0.0.0/24 (host 10.0.0.10, gateway 10.0.0.1).
+# With --upnp-X, side X's WAN is 11.0.X.2/24: miniupnpd refuses reserved
+# (documentation / benchmark) external addresses, so that one gateway gets an
+# address that looks public; like all lab addresses it exists only in the lab.
+#
+# Hop counts: a SYN from hX needs TTL 2 to cross gwX and die at inet (TTL 3 with
+# a CGN layer); inet answers with ICMP time-exceeded from its WAN-side address.
+#
+# NAT types (--nat-a / --nat-b), built with real Linux netfilter (nftables):
+#   none             hX is routed without translation (a public host behind a router)
+#   port-restricted  endpoint-independent mapping, address-and-port-dependent
+#                    filtering, port preservation: plain masquerade   (EIM/APDF)
+#   full-cone        EIM, endpoint-independent filtering, port preservation (EIM/EIF)
+#   restricted-cone  EIM, address-dependent filtering, port preservation (EIM/ADF)
+#   sym-random       address-and-port-dependent mapping, random ports  (APDM)
+#   sym-seq[:D]      APDM, sequential ports: each new mapping = previous + D (default 1)
+# Answer of the NAT to an unsolicited inbound TCP SYN (--syn-a / --syn-b):
+#   rst (default, what a bare Linux gateway does), drop, icmp (port unreachable)
+# Unsolicited UDP is answered by the gateway's own stack (ICMP port unreachable)
+# unless --syn-X drop, which drops both.
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_TOP=$(cd "$LAB_DIR/../.." && pwd)
+LAB_BUILD=${STUNT_BUILD:-$LAB_TOP/build}
+
+LAB_SRV1=192.0.2.1
+LAB_SRV2=192.0.2.2
+LAB_PUB=198.51.100.10
+LAB_SEQ_BASE=20000          # first port a sequential NAT hands out
+
+LAB=""
+LAB_PIDS=()
+LAB_NSES=()
+
+lab_log() { [ -n "${LAB_VERBOSE:-}" ] && echo "# lab: $*" >&2; return 0; }
+
+# lab_init [TAG]: choose a unique namespace prefix and arm the teardown trap.
+lab_init() {
+	LAB="stl${1:-}$$"
+	LAB_STATE=$(mktemp -d "/tmp/${LAB}.XXXX")
+	trap 'lab_down' EXIT
+	trap 'lab_down; exit 130' INT
+	trap 'lab_down; exit 143' TERM
+	trap 'lab_down; exit 129' HUP
+}
+
+lab_ns() { echo "$LAB-$1"; }
+# lx NODE CMD...: run CMD inside lab node NODE (ha, gwa, cgna, hb, gwb, cgnb, inet, srv, pub).
+lx() {
+	local n=$1
+	shift
+	ip netns exec "$LAB-$n" "$@"
+}
+
+_lab_addns() {
+	ip netns add "$LAB-$1" || return 1
+	LAB_NSES+=("$1")
+	lx "$1" ip link set lo up
+	# A new namespace inherits rp_filter from the root namespace: lab paths are asymmetric at times.
+	lx "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	lx "$1" sysctl -qw net.ipv4.icmp_ratelimit=0
+}
+
+# _lab_link A IFA B IFB: a veth pair between nodes A and B, made from inside A.
+_lab_link() {
+	ip -n "$LAB-$1" link add "$2" type veth peer name "$4" netns "$LAB-$3" || return 1
+	lx "$1" ip link set "$2" up
+	lx "$3" ip link set "$4" up
+}
+
+_lab_router() { lx "$1" sysctl -qw net.ipv4.ip_forward=1; }
+
+# lab_bg NODE LOGNAME CMD...: start CMD in NODE in the background; killed by lab_down.
+lab_bg() {
+	local n=$1 log=$2
+	shift 2
+	ip netns exec "$LAB-$n" "$@" >"$LAB_STATE/$log.log" 2>&1 &
+	LAB_PIDS+=($!)
+	echo $!
+}
+
+# lab_wait_port NODE tcp|udp IP PORT [TIMEOUT_S]: wait until something listens there.
+lab_wait_port() {
+	local n=$1 proto=$2 ip=$3 port=$4 t=${5:-10} opt
+	[ "$proto" = tcp ] && opt=-Hltn || opt=-Hlun
+	local end=$((SECONDS + t))
+	while [ $SECONDS -le $end ]; do
+		lx "$n" ss $opt "src $ip:$port" 2>/dev/null | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "# lab: nothing listens on $proto $ip:$port in $n after ${t}s" >&2
+	return 1
+}
+
+# lab_wait_file PATH [TIMEOUT_S]
+lab_wait_file() {
+	local end=$((SECONDS + ${2:-10}))
+	while [ $SECONDS -le $end ]; do
+		[ -s "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# The nftables ruleset of one NAT gateway.
+# _lab_nat_rules TYPE SYN WAN_IP HOST_IP
+_lab_nat_rules() {
+	local type=$1 syn=$2 wan=$3 host=$4 delta=1 synact udpact outnat map=0 adf=0
+	case "$type" in
+	sym-seq:*) delta=${type#sym-seq:}; type=sym-seq ;;
+	esac
+	case "$syn" in
+	rst) synact="reject with tcp reset" ;;
+	drop) synact="drop" ;;
+	icmp) synact="reject with icmp type port-unreachable" ;;
+	*) echo "lab: unknown unsolicited-SYN answer '$syn' (rst|drop|icmp)" >&2; return 1 ;;
+	esac
+	udpact=""
+	[ "$syn" = drop ] && udpact='iifname "wan" ct state new meta l4proto udp drop'
+	case "$type" in
+	port-restricted|eim-apdf) outnat='oifname "wan" masquerade' ;;
+	full-cone) outnat='oifname "wan" masquerade'; map=1 ;;
+	restricted-cone) outnat='oifname "wan" masquerade'; map=1; adf=1 ;;
+	sym-random) outnat='oifname "wan" masquerade fully-random' ;;
+	sym-seq) outnat='' ;;
+	*) echo "lab: unknown NAT type '$type'" >&2; return 1 ;;
+	esac
+	{
+		echo "table ip lab {"
+		if [ "$type" = sym-seq ]; then
+			# numgen counts new mappings (a nat chain sees only a flow's first
+			# packet); the map turns the count into base + delta * count.
+			local n=$(((65535 - LAB_SEQ_BASE) / delta)) i p
+			[ "$n" -gt 2000 ] && n=2000
+			local proto
+			for proto in tcp udp; do
+				echo "  map seq_$proto { typeof numgen inc mod $n : $proto sport; elements = {"
+				for ((i = 0; i < n; i++)); do
+					p=$((LAB_SEQ_BASE + i * delta))
+					printf '    %d : %d,\n' "$i" "$p"
+				done
+				echo "  } }"
+			done
+		fi
+		if [ "$map" = 1 ]; then
+			# public port -> internal endpoint, learnt from outbound packets
+			local proto
+			for proto in tcp udp; do
+				echo "  map cone_$proto { typeof $proto dport : ip saddr . $proto sport; flags dynamic,timeout; timeout ${LAB_CONE_TIMEOUT:-300s}; }"
+				[ "$adf" = 1 ] && echo "  set adf_$proto { typeof $proto dport . ip saddr; flags dynamic,timeout; timeout ${LAB_CONE_TIMEOUT:-300s}; }"
+			done
+		fi
+		cat <<EOF
+  chain input {
+    type filter hook input priority filter; policy accept;
+    iifname "wan" ct state established,related accept
+    iifname "wan" ct state new tcp flags & (syn | ack) == syn $synact
+    $udpact
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    $outnat
+EOF
+		if [ "$type" = sym-seq ]; then
+			echo "    oifname \"wan\" meta l4proto tcp snat ip to $wan : numgen inc mod $n map @seq_tcp"
+			echo "    oifname \"wan\" meta l4proto udp snat ip to $wan : numgen inc mod $n map @seq_udp"
+		fi
+		echo "  }"
+		if [ "$map" = 1 ]; then
+			# Runs after source NAT: th sport is the public port here.
+			echo "  chain learn {"
+			echo "    type filter hook postrouting priority srcnat + 10; policy accept;"
+			local proto
+			for proto in tcp udp; do
+				echo "    oifname \"wan\" ct direction original meta l4proto $proto update @cone_$proto { $proto sport : ct original ip saddr . ct original proto-src }"
+				[ "$adf" = 1 ] && echo "    oifname \"wan\" ct direction original meta l4proto $proto update @adf_$proto { $proto sport . ip daddr }"
+			done
+			echo "  }"
+			echo "  chain prerouting {"
+			echo "    type nat hook prerouting priority dstnat; policy accept;"
+			for proto in tcp udp; do
+				if [ "$adf" = 1 ]; then
+					echo "    iifname \"wan\" meta l4proto $proto $proto dport . ip saddr @adf_$proto dnat ip to $proto dport map @cone_$proto"
+				else
+					echo "    iifname \"wan\" meta l4proto $proto dnat ip to $proto dport map @cone_$proto"
+				fi
+			done
+			echo "  }"
+		fi
+		echo "}"
+	} >"$LAB_STATE/nat-$wan.nft"
+	echo "$LAB_STATE/nat-$wan.nft"
+}
+
+# _lab_side X NAT SYN CGN SAME UPNP: build side X (a or b).
+_lab_side() {
+	local x=$1 nat=$2 syn=$3 cgn=$4 same=$5 upnp=$6 k wan lanpfx hostip gwlan inetif f
+	[ "$x" = a ] && k=1 || k=2
+	inetif="w$x"
+	[ "$upnp" = 1 ] && wan="11.0.$k.2" || wan="198.18.$k.2"
+	[ "$same" = 1 ] && lanpfx="10.0.0" || lanpfx="10.$k.0"
+	hostip="$lanpfx.10"
+	gwlan="$lanpfx.1"
+
+	# the outermost NAT (CGN when present) owns the WAN link
+	local outer="gw$x" inner="gw$x"
+	if [ "$cgn" = 1 ]; then
+		outer="cgn$x"
+		_lab_addns "cgn$x" || return 1
+		_lab_router "cgn$x"
+	fi
+	_lab_addns "gw$x" || return 1
+	_lab_addns "h$x" || return 1
+	_lab_router "gw$x"
+	ip -n "$LAB-inet" link add "$inetif" type veth peer name wan netns "$LAB-$outer" || return 1
+	lx inet ip link set "$inetif" up
+	lx inet ip addr add "${wan%.2}.1/24" dev "$inetif"
+	lx "$outer" ip link set wan up
+	lx "$outer" ip addr add "$wan/24" dev wan
+	lx "$outer" ip route add default via "${wan%.2}.1"
+	if [ "$cgn" = 1 ]; then
+		# carrier-grade NAT: 100.64.0.0/10 between the CGN and the home gateway
+		_lab_link "cgn$x" lan "gw$x" wan || return 1
+		lx "cgn$x" ip addr add "100.64.$k.1/24" dev lan
+		lx "gw$x" ip addr add "100.64.$k.2/24" dev wan
+		lx "gw$x" ip route add default via "100.64.$k.1"
+		f=$(_lab_nat_rules port-restricted "${LAB_CGN_SYN:-drop}" "$wan" "100.64.$k.2") || return 1
+		lx "cgn$x" nft -f "$f" || return 1
+		wan="100.64.$k.2"
+	fi
+	_lab_link "gw$x" lan "h$x" eth0 || return 1
+	lx "gw$x" ip addr add "$gwlan/24" dev lan
+	lx "h$x" ip addr add "$hostip/24" dev eth0
+	lx "h$x" ip route add default via "$gwlan"
+	if [ "$nat" = none ]; then
+		[ "$same" = 1 ] || [ "$cgn" = 1 ] && { echo "lab: --nat-$x none excludes --same-subnet and --cgn-$x" >&2; return 1; }
+		# no translation: inet routes the host's subnet to the gateway
+		lx inet ip route add "$lanpfx.0/24" via "$wan"
+	else
+		f=$(_lab_nat_rules "$nat" "$syn" "$wan" "$hostip") || return 1
+		lx "$inner" nft -f "$f" || return 1
+	fi
+	if [ "$upnp" = 1 ]; then
+		_lab_upnp "$x" "$inner" "$gwlan" "$lanpfx" || return 1
+	fi
+	eval "LAB_H${x^^}=$hostip; LAB_GW${x^^}_LAN=$gwlan; LAB_WAN${x^^}=\$(lx $outer ip -4 -o addr show dev wan | awk '{print \$4}' | cut -d/ -f1)"
+	# conntrack timeouts are per namespace: --udp-timeout / --tcp-timeout
+	local n
+	for n in "$inner" $([ "$cgn" = 1 ] && echo "cgn$x"); do
+		[ -n "${LAB_UDP_TIMEOUT:-}" ] && lx "$n" sysctl -qw \
+			net.netfilter.nf_conntrack_udp_timeout="$LAB_UDP_TIMEOUT" \
+			net.netfilter.nf_conntrack_udp_timeout_stream="$LAB_UDP_TIMEOUT"
+		[ -n "${LAB_TCP_TIMEOUT:-}" ] && lx "$n" sysctl -qw \
+			net.netfilter.nf_conntrack_tcp_timeout_established="$LAB_TCP_TIMEOUT"
+	done
+	return 0
+}
+
+# miniupnpd on gateway NODE, serving UPnP-IGD and NAT-PMP on the LAN side.
+_lab_upnp() {
+	local x=$1 node=$2 gwlan=$3 lanpfx=$4 conf="$LAB_STATE/miniupnpd-$x.conf"
+	lx "$node" nft -f - <<EOF || return 1
+table inet miniupnpd {
+  chain forward { type filter hook forward priority filter; policy accept; jump miniupnpd; }
+  chain miniupnpd { }
+  chain prerouting { type nat hook prerouting priority dstnat; policy accept; jump prerouting_miniupnpd; }
+  chain postrouting { type nat hook postrouting priority srcnat; policy accept; jump postrouting_miniupnpd; }
+  chain prerouting_miniupnpd { }
+  chain postrouting_miniupnpd { }
+}
+EOF
+	cat >"$conf" <<EOF
+ext_ifname=wan
+listening_ip=lan
+port=2189
+enable_natpmp=yes
+enable_upnp=yes
+secure_mode=yes
+system_uptime=yes
+notify_interval=60
+clean_ruleset_interval=600
+uuid=3c9e3b1a-5354-4e54-8000-00000000000$([ "$x" = a ] && echo 1 || echo 2)
+upnp_table_name=miniupnpd
+upnp_nat_table_name=miniupnpd
+upnp_forward_chain=miniupnpd
+upnp_nat_chain=prerouting_miniupnpd
+upnp_nat_postrouting_chain=postrouting_miniupnpd
+allow 1024-65535 $lanpfx.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF
+	lab_bg "$node" "miniupnpd-$x" miniupnpd -f "$conf" -d -P "$LAB_STATE/miniupnpd-$x.pid" >/dev/null
+	lab_wait_port "$node" tcp "$gwlan" 2189 10 || { cat "$LAB_STATE/miniupnpd-$x.log" >&2; return 1; }
+}
+
+# Link impairment on side X's WAN link, applied in inet in both directions:
+# one-way delay MS each way (RTT through that side + 2*MS) and loss PCT each way.
+_lab_impair() {
+	local x=$1 delay=$2 loss=$3 k q
+	[ "$x" = a ] && k=1 || k=2
+	if [ -n "$loss" ] && [ "$loss" != 0 ]; then
+		local per_mille
+		per_mille=$(awk -v p="$loss" 'BEGIN { printf "%d", p * 10 }')
+		lx inet nft -f - <<EOF || return 1
+table ip impair_$x {
+  chain pre { type filter hook prerouting priority -300; policy accept;
+    iifname "w$x" numgen random mod 1000 < $per_mille drop }
+  chain post { type filter hook postrouting priority 300; policy accept;
+    oifname "w$x" numgen random mod 1000 < $per_mille drop }
+}
+EOF
+	fi
+	if [ -n "$delay" ] && [ "$delay" != 0 ]; then
+		[ -x "$LAB_BUILD/lab/delayline" ] || { echo "lab: $LAB_BUILD/lab/delayline missing (make)" >&2; return 1; }
+		q=$((100 + k))
+		lab_bg inet "delay-$x" "$LAB_BUILD/lab/delayline" --queue "$q" --delay-ms "$delay" \
+			--ready-file "$LAB_STATE/delay-$x.ready" >/dev/null
+		lab_wait_file "$LAB_STATE/delay-$x.ready" 10 || { cat "$LAB_STATE/delay-$x.log" >&2; return 1; }
+		# nft's queue statement is not built on this kernel; the xt target is.
+		lx inet iptables -t mangle -A PREROUTING -i "w$x" -j NFQUEUE --queue-num "$q" || return 1
+		lx inet iptables -t mangle -A POSTROUTING -o "w$x" -j NFQUEUE --queue-num "$q" || return 1
+	fi
+	return 0
+}
+
+lab_usage() {
+	cat <<'EOF'
+lab_up [--nat-a TYPE] [--nat-b TYPE] [--syn-a rst|drop|icmp] [--syn-b ...]
+       [--cgn-a] [--cgn-b] [--same-subnet] [--upnp-a] [--upnp-b]
+       [--delay-a MS] [--delay-b MS] [--loss-a PCT] [--loss-b PCT]
+       [--udp-timeout S] [--tcp-timeout S]
+TYPE: none port-restricted full-cone restricted-cone sym-random sym-seq[:DELTA]
+EOF
+}
+
+# lab_up [options]: build the whole lab. Returns non-zero (after printing why) on failure.
+lab_up() {
+	local nat_a=port-restricted nat_b=port-restricted syn_a=rst syn_b=rst
+	local cgn_a=0 cgn_b=0 same=0 upnp_a=0 upnp_b=0 delay_a="" delay_b="" loss_a="" loss_b=""
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--nat-a) nat_a=$2; shift ;;
+		--nat-b) nat_b=$2; shift ;;
+		--syn-a) syn_a=$2; shift ;;
+		--syn-b) syn_b=$2; shift ;;
+		--cgn-a) cgn_a=1 ;;
+		--cgn-b) cgn_b=1 ;;
+		--same-subnet) same=1 ;;
+		--upnp-a) upnp_a=1 ;;
+		--upnp-b) upnp_b=1 ;;
+		--delay-a) delay_a=$2; shift ;;
+		--delay-b) delay_b=$2; shift ;;
+		--loss-a) loss_a=$2; shift ;;
+		--loss-b) loss_b=$2; shift ;;
+		--udp-timeout) LAB_UDP_TIMEOUT=$2; shift ;;
+		--tcp-timeout) LAB_TCP_TIMEOUT=$2; shift ;;
+		*) lab_usage >&2; return 2 ;;
+		esac
+		shift
+	done
+	[ -n "$LAB" ] || lab_init
+	lab_log "up $LAB: A=$nat_a/$syn_a B=$nat_b/$syn_b cgn=$cgn_a$cgn_b same=$same upnp=$upnp_a$upnp_b"
+
+	_lab_addns inet || return 1
+	_lab_router inet
+	_lab_addns srv || return 1
+	_lab_addns pub || return 1
+	_lab_link inet srv srv eth0 || return 1
+	lx inet ip addr add 192.0.2.254/24 dev srv
+	lx srv ip addr add "$LAB_SRV1/24" dev eth0
+	lx srv ip addr add "$LAB_SRV2/24" dev eth0
+	lx srv ip route add default via 192.0.2.254
+	_lab_link inet pub pub eth0 || return 1
+	lx inet ip addr add 198.51.100.254/24 dev pub
+	lx pub ip addr add "$LAB_PUB/24" dev eth0
+	lx pub ip route add default via 198.51.100.254
+
+	_lab_side a "$nat_a" "$syn_a" "$cgn_a" "$same" "$upnp_a" || return 1
+	_lab_side b "$nat_b" "$syn_b" "$cgn_b" "$same" "$upnp_b" || return 1
+	_lab_impair a "$delay_a" "$loss_a" || return 1
+	_lab_impair b "$delay_b" "$loss_b" || return 1
+	LAB_HOPS_A=$((cgn_a + 1))
+	LAB_HOPS_B=$((cgn_b + 1))
+	return 0
+}
+
+# lab_down: kill what the lab started and delete its namespaces. Safe to call twice.
+lab_down() {
+	local p n
+	trap - EXIT INT TERM HUP
+	for p in "${LAB_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${LAB_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	LAB_PIDS=()
+	[ -n "$LAB" ] || return 0
+	# anything else still running inside the lab's namespaces (e.g. started with lx ... &)
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$LAB-"); do
+		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$n" 2>/dev/null
+	done
+	LAB_NSES=()
+	[ -n "${LAB_STATE:-}" ] && [ -z "${LAB_KEEP_STATE:-}" ] && rm -rf "$LAB_STATE"
+	return 0
+}
