@@ -343,6 +343,64 @@ for bk in nft legacy; do
 	ip netns del "$P-$bk-a"; ip netns del "$P-$bk-b"
 done
 
+# ----------------------------------------------------------------- gateway packets
+# H (192.0.2.1) -- G (192.0.2.2 | 198.51.100.1, MASQUERADE) -- S (198.51.100.2)
+# stuntd on G selects H's flow from port 40000 in STUNT-SEL; its SYN and the
+# SYN-ACK coming back through the NAT are queued (counted, bypassed); a flow
+# from H that is not selected is not.
+gw_test() {
+	local h=$P-gw-h g=$P-gw-g s=$P-gw-s ns c0 c1
+	ip netns add "$h" && ip netns add "$g" && ip netns add "$s" || return 1
+	ip link add stlh0 netns "$h" type veth peer name stlg0 netns "$g" || return 1
+	ip link add stlg1 netns "$g" type veth peer name stls0 netns "$s" || return 1
+	for ns in "$h" "$g" "$s"; do
+		ip netns exec "$ns" ip link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	done
+	ip netns exec "$h" ip addr add 192.0.2.1/24 dev stlh0
+	ip netns exec "$g" ip addr add 192.0.2.2/24 dev stlg0
+	ip netns exec "$g" ip addr add 198.51.100.1/24 dev stlg1
+	ip netns exec "$s" ip addr add 198.51.100.2/24 dev stls0
+	ip netns exec "$h" ip link set stlh0 up
+	ip netns exec "$g" ip link set stlg0 up
+	ip netns exec "$g" ip link set stlg1 up
+	ip netns exec "$s" ip link set stls0 up
+	ip netns exec "$h" ip route add default via 192.0.2.2
+	ip netns exec "$g" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$g" iptables -w 5 -t nat -A POSTROUTING -o stlg1 -j MASQUERADE || return 1
+	ip netns exec "$g" "$RULES" install --gateway --queue-bypass >/dev/null || return 1
+	ip netns exec "$g" iptables -w 5 -t mangle -A STUNT-SEL -s 192.0.2.1 -p tcp --sport 40000 \
+		-j MARK --set-xmark "$MARK/0xffffffff" || return 1
+	ip netns exec "$s" python3 -c "$(printf "$SERVER" "$PORT" | sed 's/192.0.2.2/198.51.100.2/')" &
+	srvpid=$!
+	for _ in $(seq 50); do
+		ip netns exec "$s" ss -ltn 2>/dev/null | grep -q ":$PORT " && break
+		sleep 0.1
+	done
+	local conn='
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("192.0.2.1", int(sys.argv[1]))); s.settimeout(3)
+s.connect(("198.51.100.2", int(sys.argv[2]))); s.sendall(b"x")
+sys.exit(0 if s.recv(1) == b"x" else 1)'
+	c0=$(ip netns exec "$g" iptables -t mangle -L STUNT-FWD -v -x -n | awk '/NFQUEUE/ { s += $1 } END { print s + 0 }')
+	check "[gateway] selected flow of a host behind the NAT connects" \
+		ip netns exec "$h" python3 -c "$conn" 40000 "$PORT"
+	c1=$(ip netns exec "$g" iptables -t mangle -L STUNT-FWD -v -x -n | awk '/NFQUEUE/ { s += $1 } END { print s + 0 }')
+	check "[gateway] its SYN and SYN-ACK counted by STUNT-FWD NFQUEUE ($c0 -> $c1)" test "$c1" -ge $((c0 + 2))
+	c0=$c1
+	check "[gateway] unselected flow connects" \
+		ip netns exec "$h" python3 -c "$conn" 40001 "$PORT"
+	c1=$(ip netns exec "$g" iptables -t mangle -L STUNT-FWD -v -x -n | awk '/NFQUEUE/ { s += $1 } END { print s + 0 }')
+	check "[gateway] unselected flow not queued ($c0 -> $c1)" test "$c1" -eq "$c0"
+	kill "$srvpid" 2>/dev/null; wait "$srvpid" 2>/dev/null; srvpid=
+	ip netns exec "$g" "$RULES" remove >/dev/null
+	check "[gateway] remove leaves only the NAT rule" test \
+		"$(ip netns exec "$g" iptables-save | grep -c '^-A')" -eq 1
+	ip netns del "$h"; ip netns del "$g"; ip netns del "$s"
+}
+gw_test || nok "[gateway] namespace setup"
+
 cleanup
 check "no namespaces left behind" test -z "$(ip netns list | grep "^$P-")"
 [ "$failed" -eq 0 ]
