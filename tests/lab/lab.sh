@@ -109,7 +109,7 @@ lab_wait_port() {
 	[ "$proto" = tcp ] && opt=-Hltn || opt=-Hlun
 	local end=$((SECONDS + t))
 	while [ $SECONDS -le $end ]; do
-		lx "$n" ss $opt "src $ip:$port" 2>/dev/null | grep -q . && return 0
+		lx "$n" ss $opt "sport = :$port" 2>/dev/null | grep -qE "($ip|\*|0\.0\.0\.0)(%[a-z0-9]+)?:$port" && return 0
 		sleep 0.05
 	done
 	echo "# lab: nothing listens on $proto $ip:$port in $n after ${t}s" >&2
@@ -326,10 +326,14 @@ _lab_impair() {
 		per_mille=$(awk -v p="$loss" 'BEGIN { printf "%d", p * 10 }')
 		lx inet nft -f - <<EOF || return 1
 table ip impair_$x {
-  chain pre { type filter hook prerouting priority -300; policy accept;
-    iifname "w$x" numgen random mod 1000 < $per_mille drop }
-  chain post { type filter hook postrouting priority 300; policy accept;
-    oifname "w$x" numgen random mod 1000 < $per_mille drop }
+  chain pre {
+    type filter hook prerouting priority -300; policy accept;
+    iifname "w$x" numgen random mod 1000 < $per_mille drop
+  }
+  chain post {
+    type filter hook postrouting priority 300; policy accept;
+    oifname "w$x" numgen random mod 1000 < $per_mille drop
+  }
 }
 EOF
 	fi
