@@ -266,8 +266,8 @@ static void report(struct nfq_decision *d, const struct nfq_policy *p, const str
 	}
 }
 
-int nfq_policy_decide(struct nfq_policy_table *t, const struct pkt *k, uint64_t now_ms,
-		      struct nfq_decision *d)
+int nfq_policy_decide(struct nfq_policy_table *t, const struct pkt *k, uint32_t dirs,
+		      uint64_t now_ms, struct nfq_decision *d)
 {
 	struct nfq_policy *p;
 	uint32_t cls;
@@ -283,7 +283,7 @@ int nfq_policy_decide(struct nfq_policy_table *t, const struct pkt *k, uint64_t 
 			p->dead = 1;
 			continue;
 		}
-		cls = nfq_flow_classify(&p->spec.flow, k);
+		cls = nfq_flow_classify(&p->spec.flow, k) & dirs;
 		if ((cls & p->spec.match) == 0)
 			continue;
 		d->matched++;

@@ -45,6 +45,11 @@ struct nfq_flow {
 #define NFQ_MATCH_IN_ICMP_TE   0x40u   /* ... of type time exceeded */
 #define NFQ_MATCH_IN_ANY       0x80u   /* any inbound packet, ICMP errors included */
 
+#define NFQ_MATCH_OUT_ALL      (NFQ_MATCH_OUT_SYN | NFQ_MATCH_OUT_RST | NFQ_MATCH_OUT_ANY)
+#define NFQ_MATCH_IN_ALL       (NFQ_MATCH_IN_RST | NFQ_MATCH_IN_SYNACK | NFQ_MATCH_IN_ICMP_ERR | \
+				NFQ_MATCH_IN_ICMP_TE | NFQ_MATCH_IN_ANY)
+#define NFQ_MATCH_ALL          (NFQ_MATCH_OUT_ALL | NFQ_MATCH_IN_ALL)
+
 enum nfq_action {
 	NFQ_ACT_TTL = 1,        /* accept with the IPv4 TTL set to ttl */
 	NFQ_ACT_DROP,           /* drop */
@@ -132,15 +137,19 @@ size_t nfq_policy_count(const struct nfq_policy_table *t);
 uint64_t nfq_policy_next_expiry(const struct nfq_policy_table *t);
 
 /*
- * Decide for one parsed packet. Every live, matching policy acts and
+ * Decide for one parsed packet. dirs limits the classes a packet can have by
+ * where it was queued: NFQ_MATCH_OUT_ALL at LOCAL_OUT / POST_ROUTING,
+ * NFQ_MATCH_IN_ALL at PRE_ROUTING / LOCAL_IN, NFQ_MATCH_ALL in FORWARD (and
+ * in tests). Without it a loopback packet, which passes OUTPUT and then
+ * INPUT, would act on "outbound" policies twice. Every live, matching policy acts and
  * consumes one of its count. When several act: a replacement wins (it is a
  * deliberate substitute, e.g. a synthesized SYN-ACK standing in for the ICMP
  * error that a drop policy would otherwise suppress), then a drop, then a
  * TTL (the first one). Reports are made in every case. Returns the number of
  * policies that acted.
  */
-int nfq_policy_decide(struct nfq_policy_table *t, const struct pkt *k, uint64_t now_ms,
-		      struct nfq_decision *d);
+int nfq_policy_decide(struct nfq_policy_table *t, const struct pkt *k, uint32_t dirs,
+		      uint64_t now_ms, struct nfq_decision *d);
 
 /* The NFQ_MATCH_* classes of packet k for flow f (0: not the flow's). */
 uint32_t nfq_flow_classify(const struct nfq_flow *f, const struct pkt *k);

@@ -140,18 +140,18 @@ static void first_n_syns_leave_with_ttl(void)
 	CHECK_EQ(nfq_policy_add(&t, &s, 1000, &id), 0);
 	CHECK(id != 0);
 	tcp(b, 1, PKT_TCP_SYN, 64, &k);
-	CHECK_EQ(nfq_policy_decide(&t, &k, 1001, &d), 1);
+	CHECK_EQ(nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 1001, &d), 1);
 	CHECK(d.set_ttl && d.ttl == 3 && !d.drop);
-	CHECK_EQ(nfq_policy_decide(&t, &k, 1002, &d), 1);   /* the retransmission too */
+	CHECK_EQ(nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 1002, &d), 1);   /* the retransmission too */
 	CHECK(d.set_ttl && d.ttl == 3);
-	CHECK_EQ(nfq_policy_decide(&t, &k, 1003, &d), 0);   /* the third SYN is normal */
+	CHECK_EQ(nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 1003, &d), 0);   /* the third SYN is normal */
 	CHECK(!d.set_ttl && !d.drop);
 	CHECK_EQ(nfq_policy_count(&t), 0);
 
 	/* a data segment of the flow is never touched */
 	CHECK_EQ(nfq_policy_add(&t, &s, 1000, NULL), 0);
 	tcp(b, 1, PKT_TCP_ACK, 64, &k);
-	CHECK_EQ(nfq_policy_decide(&t, &k, 1001, &d), 0);
+	CHECK_EQ(nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 1001, &d), 0);
 	nfq_policy_table_free(&t);
 }
 
@@ -169,25 +169,25 @@ static void inbound_rst_and_icmp_dropped_until_timeout(void)
 	CHECK_EQ(nfq_policy_add(&t, &s, 10000, NULL), 0);
 	CHECK_EQ(nfq_policy_next_expiry(&t), 13000);
 	tcp(b, 0, PKT_TCP_RST | PKT_TCP_ACK, 64, &k);
-	nfq_policy_decide(&t, &k, 10500, &d);
+	nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 10500, &d);
 	CHECK(d.drop);
 	icmp_err(b, REMOTE, PKT_ICMP_UNREACH, 3, &k);      /* port unreachable */
-	nfq_policy_decide(&t, &k, 11000, &d);
+	nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 11000, &d);
 	CHECK(d.drop);
 	icmp_err(b, ROUTER, PKT_ICMP_TIMXCEED, 0, &k);
-	nfq_policy_decide(&t, &k, 12999, &d);
+	nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 12999, &d);
 	CHECK(d.drop);
 	/* the real SYN-ACK gets through */
 	tcp(b, 0, PKT_TCP_SYN | PKT_TCP_ACK, 64, &k);
-	nfq_policy_decide(&t, &k, 11000, &d);
+	nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 11000, &d);
 	CHECK(!d.drop);
 	/* an outbound RST is not this policy's business */
 	tcp(b, 1, PKT_TCP_RST, 64, &k);
-	nfq_policy_decide(&t, &k, 11000, &d);
+	nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 11000, &d);
 	CHECK(!d.drop);
 	/* the policy never outlives its timeout */
 	tcp(b, 0, PKT_TCP_RST, 64, &k);
-	nfq_policy_decide(&t, &k, 13000, &d);
+	nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 13000, &d);
 	CHECK(!d.drop);
 	CHECK_EQ(nfq_policy_count(&t), 0);
 	CHECK_EQ(nfq_policy_next_expiry(&t), UINT64_MAX);
@@ -207,12 +207,12 @@ static void outbound_rst_dropped(void)
 	nfq_spec_drop_outbound_rst(&s, &f, 60000);
 	CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
 	tcp(b, 1, PKT_TCP_RST | PKT_TCP_ACK, 64, &k);
-	nfq_policy_decide(&t, &k, 1, &d);
+	nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 1, &d);
 	CHECK(d.drop);
-	nfq_policy_decide(&t, &k, 2, &d);                   /* every one, not just the first */
+	nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 2, &d);                   /* every one, not just the first */
 	CHECK(d.drop);
 	tcp(b, 1, PKT_TCP_SYN, 64, &k);
-	nfq_policy_decide(&t, &k, 3, &d);
+	nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 3, &d);
 	CHECK(!d.drop);
 	nfq_policy_table_free(&t);
 }
@@ -231,7 +231,7 @@ static void time_exceeded_reported_with_router(void)
 	nfq_spec_report_icmp_te(&s, &f, 2000, 0xc0ffee);
 	CHECK_EQ(nfq_policy_add(&t, &s, 0, &id), 0);
 	icmp_err(b, ROUTER, PKT_ICMP_TIMXCEED, 0, &k);
-	CHECK_EQ(nfq_policy_decide(&t, &k, 100, &d), 1);
+	CHECK_EQ(nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 100, &d), 1);
 	CHECK(!d.drop);
 	CHECK_EQ(d.n_events, 1);
 	CHECK_EQ(d.ev[0].policy_id, id);
@@ -242,7 +242,7 @@ static void time_exceeded_reported_with_router(void)
 	CHECK_EQ(d.ev[0].seq, ISN);
 	/* a port unreachable is not a time exceeded */
 	icmp_err(b, REMOTE, PKT_ICMP_UNREACH, 3, &k);
-	CHECK_EQ(nfq_policy_decide(&t, &k, 100, &d), 0);
+	CHECK_EQ(nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 100, &d), 0);
 	CHECK_EQ(d.n_events, 0);
 	nfq_policy_table_free(&t);
 }
@@ -262,7 +262,7 @@ static void syn_reported_with_seq_and_options(void)
 	nfq_spec_syn_ttl(&s, &f, 1, 2, 2000);
 	CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
 	tcp(b, 1, PKT_TCP_SYN, 64, &k);
-	CHECK_EQ(nfq_policy_decide(&t, &k, 1, &d), 2);
+	CHECK_EQ(nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 1, &d), 2);
 	CHECK(d.set_ttl && d.ttl == 2);
 	CHECK_EQ(d.n_events, 1);
 	CHECK_EQ(d.ev[0].cookie, 42);
@@ -296,7 +296,7 @@ static void replacement_wins_over_drop_and_is_used_once(void)
 	CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
 
 	icmp_err(b, ROUTER, PKT_ICMP_TIMXCEED, 0, &k);
-	CHECK_EQ(nfq_policy_decide(&t, &k, 1, &d), 2);
+	CHECK_EQ(nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 1, &d), 2);
 	CHECK(!d.drop);
 	CHECK(d.replace != NULL);
 	CHECK_EQ(d.replace_len, n);
@@ -306,7 +306,7 @@ static void replacement_wins_over_drop_and_is_used_once(void)
 		CHECK_MEM(d.replace, b, n);
 
 	icmp_err(b, ROUTER, PKT_ICMP_TIMXCEED, 0, &k);
-	nfq_policy_decide(&t, &k, 2, &d);                   /* spent: back to dropping */
+	nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 2, &d);                   /* spent: back to dropping */
 	CHECK(d.drop);
 	CHECK(d.replace == NULL);
 	nfq_policy_table_free(&t);
@@ -373,6 +373,33 @@ static void remove_expire_and_capacity(void)
 	nfq_policy_table_free(&t);
 }
 
+static void hook_direction_limits_classes(void)
+{
+	struct nfq_policy_table t;
+	struct nfq_policy_spec s;
+	struct nfq_decision d;
+	struct nfq_flow f = flow();
+	uint8_t b[128];
+	struct pkt k;
+
+	/* on loopback our SYN is queued at OUTPUT and again at INPUT: act once */
+	nfq_policy_table_init(&t);
+	nfq_spec_syn_ttl(&s, &f, 5, 3, 1000);
+	CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
+	tcp(b, 1, PKT_TCP_SYN, 64, &k);
+	CHECK_EQ(nfq_policy_decide(&t, &k, NFQ_MATCH_IN_ALL, 1, &d), 0);
+	CHECK(!d.set_ttl);
+	CHECK_EQ(nfq_policy_decide(&t, &k, NFQ_MATCH_OUT_ALL, 1, &d), 1);
+	CHECK(d.set_ttl);
+	nfq_spec_drop_inbound_errors(&s, &f, 1000);
+	CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
+	tcp(b, 0, PKT_TCP_RST, 64, &k);
+	CHECK_EQ(nfq_policy_decide(&t, &k, NFQ_MATCH_OUT_ALL, 1, &d), 0);
+	CHECK_EQ(nfq_policy_decide(&t, &k, NFQ_MATCH_IN_ALL, 1, &d), 1);
+	CHECK(d.drop);
+	nfq_policy_table_free(&t);
+}
+
 static void many_reports_are_counted_not_overflowed(void)
 {
 	struct nfq_policy_table t;
@@ -388,7 +415,7 @@ static void many_reports_are_counted_not_overflowed(void)
 	for (i = 0; i < NFQ_DECISION_MAX_EVENTS + 3; i++)
 		CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
 	tcp(b, 1, PKT_TCP_SYN, 64, &k);
-	CHECK_EQ(nfq_policy_decide(&t, &k, 1, &d), NFQ_DECISION_MAX_EVENTS + 3);
+	CHECK_EQ(nfq_policy_decide(&t, &k, NFQ_MATCH_ALL, 1, &d), NFQ_DECISION_MAX_EVENTS + 3);
 	CHECK_EQ(d.n_events, NFQ_DECISION_MAX_EVENTS);
 	CHECK_EQ(d.events_lost, 3);
 	nfq_policy_table_free(&t);
@@ -405,6 +432,7 @@ int main(void)
 	RUN(replacement_wins_over_drop_and_is_used_once);
 	RUN(bad_specs_rejected);
 	RUN(remove_expire_and_capacity);
+	RUN(hook_direction_limits_classes);
 	RUN(many_reports_are_counted_not_overflowed);
 	return TAP_DONE();
 }
