@@ -55,6 +55,11 @@ PROG_BINS := $(PROGRAMS:%=$(BUILD)/%)
 LAB_SRC   := $(wildcard tests/lab/*.c)
 LAB_BINS  := $(LAB_SRC:tests/lab/%.c=$(BUILD)/lab/%)
 
+# Lab drivers: small programs linked with libstunt that lab tests run inside
+# namespaces to drive the library for real (one per tests/drivers/*.c).
+DRV_SRC   := $(wildcard tests/drivers/*.c)
+DRV_BINS  := $(DRV_SRC:tests/drivers/%.c=$(BUILD)/drv/%)
+
 # Unit tests: one program per tests/unit/test_*.c.
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -66,7 +71,7 @@ FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 MAN_PAGES := $(wildcard docs/man/*.[1-8])
 
 .PHONY: all check check-unit check-lab asan fuzz install uninstall clean deps demo bench unit-bins
-all: $(PROG_BINS) $(LAB_BINS) $(UNIT_BINS)
+all: $(PROG_BINS) $(LAB_BINS) $(DRV_BINS) $(UNIT_BINS)
 
 deps:
 	$(Q)tools/install-deps.sh
@@ -91,6 +96,11 @@ $(BUILD)/lab/%: $(BUILD)/tests/lab/%.o
 	$(E) LD $@
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/drv/%: $(BUILD)/tests/drivers/%.o $(LIB)
+	$(E) LD $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB)
 	$(E) LD $@
