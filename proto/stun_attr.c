@@ -225,7 +225,7 @@ bool stun_addr_equal(const struct stun_addr *a, const struct stun_addr *b)
 {
 	size_t n = stun_addr_wire_len(a);
 
-	return n && a->family == b->family && a->port == b->port && !memcmp(a->ip, b->ip, n - 4);
+	return n && b && a->family == b->family && a->port == b->port && !memcmp(a->ip, b->ip, n - 4);
 }
 
 /* ---- ERROR-CODE ---- */
