@@ -38,7 +38,8 @@
 #   restricted-cone  EIM, address-dependent filtering, port preservation (EIM/ADF)
 #   sym-random       address-and-port-dependent mapping, random ports  (APDM)
 #   sym-seq[:D]      APDM, sequential ports: each new mapping = previous + D (default 1)
-# Answer of the NAT to an unsolicited inbound TCP SYN (--syn-a / --syn-b):
+# Answer of the NAT (and of the CGN in front of it) to an unsolicited inbound
+# TCP SYN (--syn-a / --syn-b):
 #   rst (default, what a bare Linux gateway does), drop, icmp (port unreachable)
 # Unsolicited UDP is answered by the gateway's own stack (ICMP port unreachable)
 # unless --syn-X drop, which drops both.
@@ -248,7 +249,7 @@ _lab_side() {
 		lx "cgn$x" ip addr add "100.64.$k.1/24" dev lan
 		lx "gw$x" ip addr add "100.64.$k.2/24" dev wan
 		lx "gw$x" ip route add default via "100.64.$k.1"
-		f=$(_lab_nat_rules port-restricted "${LAB_CGN_SYN:-drop}" "$wan" "100.64.$k.2") || return 1
+		f=$(_lab_nat_rules port-restricted "$syn" "$wan" "100.64.$k.2") || return 1
 		lx "cgn$x" nft -f "$f" || return 1
 		wan="100.64.$k.2"
 	fi

@@ -26,6 +26,7 @@ import time
 
 TRIES = 3
 WAIT_S = 0.4
+ECHO_WAIT_S = 0.25   # an echo later than this counts as lost (lab RTTs are < 100 ms)
 
 
 def out(obj):
@@ -282,8 +283,22 @@ def icmp_socket():
     return socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
 
 
-def icmp_read(sock, deadline, want_type):
-    """First ICMP of type want_type before deadline: (type, code, source) or None."""
+def icmp_quote_matches(data, ihl, dst, sport=None, dport=None):
+    """Does the IPv4+L4 header quoted in this ICMP error belong to our probe?"""
+    q = data[ihl + 8:]
+    if len(q) < 20:
+        return False
+    qihl = (q[0] & 0x0F) * 4
+    if len(q) < qihl + 4 or socket.inet_ntoa(q[16:20]) != dst:
+        return False
+    qs, qd = struct.unpack("!HH", q[qihl:qihl + 4])
+    return (sport is None or qs == sport) and (dport is None or qd == dport)
+
+
+def icmp_read(sock, deadline, want_type, dst, sport=None, dport=None):
+    """First ICMP error of type want_type quoting our probe to dst (and ports)
+    before deadline: (type, code, source) or None. Other ICMP is ignored: the
+    lab measures both sides at once and a raw socket sees all of it."""
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -293,7 +308,8 @@ def icmp_read(sock, deadline, want_type):
             return None
         data, src = sock.recvfrom(4096)
         ihl = (data[0] & 0x0F) * 4
-        if len(data) >= ihl + 2 and data[ihl] in want_type:
+        if len(data) >= ihl + 2 and data[ihl] in want_type and \
+                icmp_quote_matches(data, ihl, dst, sport, dport):
             return data[ihl], data[ihl + 1], src[0]
 
 
@@ -311,7 +327,7 @@ def unsolicited(ip, port):
     while time.monotonic() < deadline:
         r, w, _ = select.select([ic], [s], [], deadline - time.monotonic())
         if ic in r:
-            got = icmp_read(ic, time.monotonic() + 0.01, (3,))
+            got = icmp_read(ic, time.monotonic() + 0.01, (3,), ip, None, int(port))
             if got:
                 answer, detail = "icmp", "type %d code %d from %s" % got
                 break
@@ -321,7 +337,7 @@ def unsolicited(ip, port):
                 answer = "accepted"
                 break
             # ECONNREFUSED without an ICMP: the answer was an RST
-            got = icmp_read(ic, time.monotonic() + 0.05, (3,))
+            got = icmp_read(ic, time.monotonic() + 0.05, (3,), ip, None, int(port))
             answer = "icmp" if got else ("rst" if err == 111 else "error:%d" % err)
             detail = "type %d code %d from %s" % got if got else os.strerror(err)
             break
@@ -339,7 +355,7 @@ def ttl(ip, port, t):
         s.connect((ip, int(port)))
     except BlockingIOError:
         pass
-    got = icmp_read(ic, time.monotonic() + 1.5, (11,))
+    got = icmp_read(ic, time.monotonic() + 1.5, (11,), ip, s.getsockname()[1], int(port))
     err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     _, w, _ = select.select([], [s], [], 0)
     connected = bool(w) and err == 0
@@ -357,7 +373,7 @@ def rtt(proto, ip, port, n):
         rid = "%d-%s" % (i, os.urandom(3).hex())
         t0 = time.monotonic()
         s.sendto(json.dumps({"op": "echo", "id": rid}).encode(), dst)
-        end = t0 + 1.0
+        end = t0 + ECHO_WAIT_S
         ok = False
         while time.monotonic() < end:
             r, _, _ = select.select([s], [], [], end - time.monotonic())
