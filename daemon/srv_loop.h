@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stunt-server's one event loop: four UDP sockets and four TCP listeners
+ * (primary/alternate IP x port/alt-port), the TCP clients, the timers and
+ * the signal flags, all on one epoll set.
+ */
+#ifndef STUNT_DAEMON_SRV_LOOP_H
+#define STUNT_DAEMON_SRV_LOOP_H
+
+#include "daemon/srv_secrets.h"
+#include "proto/stun_attr.h"
+
+#include <stdbool.h>
+
+#define SRV_PORT_DEFAULT		3478
+#define SRV_ALT_PORT_DEFAULT		3479
+#define SRV_IDLE_S_DEFAULT		30
+#define SRV_MAX_CLIENTS_DEFAULT		4096
+#define SRV_STATUS_S_DEFAULT		300
+
+struct srv_config {
+	struct stun_addr	 addr[2][2];	/* [primary, alternate][port, alt-port] */
+	const char		*software;	/* NULL: no SOFTWARE attribute */
+	bool			 stats;		/* --stats: JSON on stdout at exit / SIGUSR1 */
+	unsigned		 idle_s;	/* TCP idle timeout */
+	unsigned		 max_clients;	/* TCP clients at once */
+	unsigned		 status_s;	/* status line period, 0: never */
+	const char		*secrets_path;	/* NULL: none */
+	struct srv_secrets	 secrets;
+};
+
+/* Open the sockets; fatal() if one cannot be opened (start-up). */
+void srv_loop_open(const struct srv_config *cfg);
+/* Run until SIGTERM / SIGINT. Returns the exit status. */
+int srv_loop_run(struct srv_config *cfg);
+
+#endif

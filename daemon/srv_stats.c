@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+/* Counters, their status line and their JSON: see srv_stats.h. */
+#include "daemon/srv_stats.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+uint64_t srv_stats_refused(const struct srv_stats *s)
+{
+	uint64_t n = s->tcp_refused + s->tcp_bad_frame;
+	unsigned v;
+
+	for (v = SRV_V_ERR_400; v < SRV_V_MAX; v++)
+		n += s->udp_verdict[v] + s->tcp_verdict[v];
+	return n;
+}
+
+/* Append with snprintf semantics: *off keeps counting past cap. */
+#define APPEND(buf, cap, off, ...)                                                      \
+	do {                                                                            \
+		int n_ = snprintf((buf) + (*(off) < (cap) ? *(off) : (cap)),           \
+				  *(off) < (cap) ? (cap) - *(off) : 0, __VA_ARGS__);    \
+		if (n_ > 0)                                                             \
+			*(off) += (size_t)n_;                                           \
+	} while (0)
+
+int srv_stats_line(const struct srv_stats *s, char *buf, size_t cap)
+{
+	size_t off = 0;
+	uint64_t ok_udp = s->udp_verdict[SRV_V_BINDING] + s->udp_verdict[SRV_V_CLASSIC];
+	uint64_t ok_tcp = s->tcp_verdict[SRV_V_BINDING] + s->tcp_verdict[SRV_V_CLASSIC];
+
+	APPEND(buf, cap, &off,
+	       "status: refused %" PRIu64 "; udp rx %" PRIu64 " answered %" PRIu64
+	       " malformed %" PRIu64 " 400 %" PRIu64 " 420 %" PRIu64 "; tcp clients %" PRIu64
+	       " accepted %" PRIu64 " answered %" PRIu64 " malformed %" PRIu64 " refused %" PRIu64
+	       " idle %" PRIu64 " bad-frame %" PRIu64,
+	       srv_stats_refused(s), s->udp_rx, ok_udp, s->udp_verdict[SRV_V_DROP_MALFORMED],
+	       s->udp_verdict[SRV_V_ERR_400], s->udp_verdict[SRV_V_ERR_420], s->tcp_clients,
+	       s->tcp_accepted, ok_tcp, s->tcp_verdict[SRV_V_DROP_MALFORMED], s->tcp_refused,
+	       s->tcp_idle, s->tcp_bad_frame);
+	return (int)off;
+}
+
+static void json_verdicts(const uint64_t *v, char *buf, size_t cap, size_t *off)
+{
+	unsigned i;
+
+	for (i = 0; i < SRV_V_MAX; i++)
+		APPEND(buf, cap, off, ",\"%s\":%" PRIu64, srv_verdict_name(i), v[i]);
+}
+
+int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap)
+{
+	size_t off = 0;
+
+	APPEND(buf, cap, &off,
+	       "{\"udp\":{\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"tx_err\":%" PRIu64
+	       ",\"changed\":%" PRIu64,
+	       s->udp_rx, s->udp_tx, s->udp_tx_err, s->udp_changed);
+	json_verdicts(s->udp_verdict, buf, cap, &off);
+	APPEND(buf, cap, &off,
+	       "},\"tcp\":{\"clients\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"refused\":%" PRIu64
+	       ",\"closed\":%" PRIu64 ",\"idle\":%" PRIu64 ",\"bad_frame\":%" PRIu64
+	       ",\"backpressure\":%" PRIu64 ",\"rx_msgs\":%" PRIu64,
+	       s->tcp_clients, s->tcp_accepted, s->tcp_refused, s->tcp_closed, s->tcp_idle,
+	       s->tcp_bad_frame, s->tcp_backpressure, s->tcp_rx_msgs);
+	json_verdicts(s->tcp_verdict, buf, cap, &off);
+	APPEND(buf, cap, &off, "},\"refused\":%" PRIu64 "}", srv_stats_refused(s));
+	return (int)off;
+}

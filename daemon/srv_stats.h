@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stunt-server's counters: every request answered, everything refused or
+ * dropped, and why. The loop bumps them; the periodic status line and the
+ * --stats JSON dump are formatted here (pure: into a caller's buffer).
+ */
+#ifndef STUNT_DAEMON_SRV_STATS_H
+#define STUNT_DAEMON_SRV_STATS_H
+
+#include "daemon/srv_stun.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct srv_stats {
+	uint64_t	udp_rx;			/* datagrams received */
+	uint64_t	udp_tx;			/* responses sent */
+	uint64_t	udp_tx_err;		/* sendto failed */
+	uint64_t	udp_changed;		/* sent from another socket (CHANGE-REQUEST) */
+	uint64_t	udp_verdict[SRV_V_MAX];
+	uint64_t	tcp_accepted;
+	uint64_t	tcp_refused;		/* over the client limit */
+	uint64_t	tcp_closed;		/* closed by the client */
+	uint64_t	tcp_idle;		/* closed: idle timeout */
+	uint64_t	tcp_bad_frame;		/* closed: not STUN framing, or too large */
+	uint64_t	tcp_backpressure;	/* reading paused: client does not read its answers */
+	uint64_t	tcp_rx_msgs;		/* framed messages received */
+	uint64_t	tcp_verdict[SRV_V_MAX];
+	uint64_t	tcp_clients;		/* now open (gauge) */
+};
+
+/* Everything refused or dropped (the number the status line leads with). */
+uint64_t srv_stats_refused(const struct srv_stats *s);
+
+/* One line for the log. Returns snprintf's result. */
+int srv_stats_line(const struct srv_stats *s, char *buf, size_t cap);
+/* One JSON object on one line:
+ * {"udp":{"rx":N,"tx":N,"tx_err":N,"changed":N,"binding":N,...},
+ *  "tcp":{"accepted":N,...,"binding":N,...},"refused":N}
+ * Returns snprintf's result. */
+int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap);
+
+#endif
