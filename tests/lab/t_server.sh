@@ -1,0 +1,339 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# stunt-server in the namespace lab: the classic NAT classifiers get the same
+# verdicts from stunt-server as from their own reference servers, TCP Binding
+# works, malformed input is survived and counted.
+#
+#   srv: stunt-server on 192.0.2.1/192.0.2.2 ports 3478/3479 (UDP and TCP),
+#        stund (Vovida) on 3578/3579, coturn on 3488/3489.
+#   ha/hb: behind one NAT each; two labs cover port-restricted, full-cone,
+#        restricted-cone and sym-random.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lab.sh
+. "$here/lab.sh"
+SERVER=${STUNT_BUILD:-$here/../../build}/stunt-server
+fails=0
+
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; fails=$((fails + 1)); }
+# check NAME GOT WANT
+check() { if [ "$2" = "$3" ]; then ok "$1: $2"; else nok "$1: got '$2', want '$3'"; fi; }
+
+if [ ! -x "$SERVER" ]; then
+	nok "stunt-server built ($SERVER)"
+	exit 1
+fi
+
+# vovida HOST SERVER[:PORT] -> "MAPPING FILTER" from the "Primary:" line
+vovida() {
+	local line m=null f=null
+	line=$(lx "$1" timeout 20 stun "$2" 2>&1 | sed -n 's/^Primary: //p')
+	case "$line" in
+	*"Independent Mapping"*) m=EIM ;;
+	*"Address Dependent Mapping"*) m=ADM ;;
+	*"Dependent Mapping"*) m=APDM ;;
+	Open*) m=none ;;
+	esac
+	case "$line" in
+	*"Independent Filter"*) f=EIF ;;
+	*"Address Dependent Filter"*) f=ADF ;;
+	*"Port Dependent Filter"*) f=APDF ;;
+	esac
+	echo "$m $f"
+}
+
+# natdisc HOST PORT -> "MAPPING FILTER" from turnutils_natdiscovery -m -f
+natdisc() {
+	local out m=null f=null
+	out=$(lx "$1" timeout 40 turnutils_natdiscovery -m -f -p "$2" "$LAB_SRV1" 2>&1)
+	case "$out" in
+	*"NAT with Endpoint Independent Mapping!"*) m=EIM ;;
+	*"NAT with Address and Port Dependent Mapping!"*) m=APDM ;;
+	*"NAT with Address Dependent Mapping!"*) m=ADM ;;
+	*"No NAT"*) m=none ;;
+	esac
+	case "$out" in
+	*"NAT with Endpoint Independent Filtering!"*) f=EIF ;;
+	*"NAT with Address and Port Dependent Filtering!"*) f=APDF ;;
+	*"NAT with Address Dependent Filtering!"*) f=ADF ;;
+	esac
+	echo "$m $f"
+}
+
+start_servers() {
+	SRV_PID=$(lab_bg srv stunt-server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
+		--stats --status-interval 5 --idle-timeout 2)
+	lab_bg srv stund stund -h "$LAB_SRV1" -a "$LAB_SRV2" -p 3578 -o 3579 >/dev/null
+	mkdir -p "$LAB_STATE/turn"
+	lab_bg srv coturn turnserver -n --stun-only --no-auth --no-tls --no-dtls --no-cli \
+		--listening-ip "$LAB_SRV1" --listening-ip "$LAB_SRV2" \
+		--listening-port 3488 --alt-listening-port 3489 \
+		--log-file stdout --simple-log --pidfile "$LAB_STATE/turn.pid" \
+		--db "$LAB_STATE/turn/db.sqlite" >/dev/null
+	lab_wait_port srv udp "$LAB_SRV2" 3479 10 && lab_wait_port srv tcp "$LAB_SRV2" 3479 10 &&
+		lab_wait_port srv udp "$LAB_SRV2" 3579 10 && lab_wait_port srv udp "$LAB_SRV2" 3489 10
+}
+
+# classify X NAT: both classifiers against stunt-server and against their reference
+classify() {
+	local h=h$1 nat=$2 want ours ref
+	case "$nat" in
+	port-restricted) want="EIM APDF" ;;
+	full-cone) want="EIM EIF" ;;
+	restricted-cone) want="EIM ADF" ;;
+	sym-random) want="APDM APDF" ;;
+	esac
+	ref=$(vovida "$h" "$LAB_SRV1:3578")
+	ours=$(vovida "$h" "$LAB_SRV1")
+	# Vovida names no filtering behind a symmetric NAT
+	[ "${want% *}" = APDM ] && { ref=${ref% *}; ours=${ours% *}; want=${want% *}; }
+	check "$nat: Vovida stun against stunt-server = against stund ($ref)" "$ours" "$ref"
+	check "$nat: Vovida stun against stunt-server is right" "$ours" "$want"
+	case "$nat" in sym-random) want="APDM APDF" ;; esac
+	ref=$(natdisc "$h" 3488)
+	ours=$(natdisc "$h" 3478)
+	check "$nat: turnutils_natdiscovery against stunt-server = against coturn ($ref)" "$ours" "$ref"
+	check "$nat: turnutils_natdiscovery against stunt-server is right" "$ours" "$want"
+}
+
+# One Python client for the TCP and malformed-input checks: prints one
+# "ok - ..." / "not ok - ..." line per check.
+PY_CLIENT='
+import os, random, socket, struct, sys, time
+srv1, srv2 = sys.argv[1], sys.argv[2]
+COOKIE = 0x2112A442
+def ok(c, name): print(("ok - " if c else "not ok - ") + name, flush=True)
+def req(attrs=b"", mtype=1):
+    tx = os.urandom(12)
+    return struct.pack("!HHI", mtype, len(attrs), COOKIE) + tx + attrs, tx
+def attrs_of(msg):
+    out, off = {}, 20
+    while off + 4 <= len(msg):
+        t, l = struct.unpack("!HH", msg[off:off + 4])
+        out.setdefault(t, msg[off + 4:off + 4 + l])
+        off += 4 + ((l + 3) & ~3)
+    return out
+def xor_addr(v):
+    port = struct.unpack("!H", v[2:4])[0] ^ (COOKIE >> 16)
+    ip = struct.unpack("!I", v[4:8])[0] ^ COOKIE
+    return socket.inet_ntoa(struct.pack("!I", ip)), port
+pending = {}
+def recv_msg(s):
+    buf = pending.pop(s, b"")
+    while len(buf) < 20:
+        d = s.recv(4096)
+        if not d: return None
+        buf += d
+    need = 20 + struct.unpack("!H", buf[2:4])[0]
+    while len(buf) < need:
+        d = s.recv(4096)
+        if not d: return None
+        buf += d
+    pending[s] = buf[need:]
+    return buf[:need]
+def udp_binding(ip, port, attrs=b""):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(1)
+    m, tx = req(attrs)
+    for _ in range(3):
+        u.sendto(m, (ip, port))
+        try:
+            d, frm = u.recvfrom(4096)
+            if d[8:20] == tx: return d, frm, u.getsockname()
+        except socket.timeout:
+            pass
+    return None, None, None
+
+# TCP Binding on every address and port, three pipelined requests at once
+for ip in (srv1, srv2):
+    for port in (3478, 3479):
+        s = socket.create_connection((ip, port), 3)
+        s.settimeout(3)
+        msgs = [req() for _ in range(3)]
+        s.sendall(b"".join(m for m, _ in msgs))
+        good = 0
+        for m, tx in msgs:
+            r = recv_msg(s)
+            if r and r[:2] == b"\x01\x01" and r[8:20] == tx:
+                a = attrs_of(r)
+                if 0x20 in a and xor_addr(a[0x20])[1] == s.getsockname()[1] and 0x802b in a:
+                    good += 1
+        ok(good == 3, "TCP Binding on %s:%d (3 pipelined requests)" % (ip, port))
+        s.close()
+
+# TCP: a request split into single bytes is reassembled
+s = socket.create_connection((srv1, 3478), 3)
+s.settimeout(3)
+m, tx = req()
+for b in m:
+    s.send(bytes([b])); time.sleep(0.005)
+r = recv_msg(s)
+ok(r is not None and r[8:20] == tx, "TCP Binding sent one byte at a time")
+# TCP: an unknown comprehension-required attribute gets 420
+m, tx = req(struct.pack("!HHI", 0x7ff1, 4, 0))
+s.sendall(m)
+r = recv_msg(s)
+ok(r is not None and r[:2] == b"\x01\x11" and 0x000a in attrs_of(r), "TCP 420 with UNKNOWN-ATTRIBUTES")
+# TCP: CHANGE-REQUEST over TCP is a 400
+m, tx = req(struct.pack("!HHI", 3, 4, 6))
+s.sendall(m)
+r = recv_msg(s)
+ok(r is not None and r[:2] == b"\x01\x11", "TCP CHANGE-REQUEST answered 400")
+s.close()
+
+# TCP: garbage that is not STUN framing closes that connection only
+s = socket.create_connection((srv1, 3478), 3)
+s.settimeout(3)
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+try: d = s.recv(100)
+except OSError: d = b""
+ok(d == b"", "TCP non-STUN bytes: connection closed")
+s.close()
+# TCP: a frame larger than the per-client buffer closes the connection
+s = socket.create_connection((srv1, 3479), 3)
+s.settimeout(3)
+s.sendall(struct.pack("!HHI", 1, 60000, COOKIE) + os.urandom(12) + b"\0" * 3000)
+try: d = s.recv(100)
+except OSError: d = b""
+ok(d == b"", "TCP oversized frame: connection closed")
+s.close()
+# TCP: many clients at once, each gets its answer
+conns = []
+for i in range(200):
+    c = socket.create_connection((srv2, 3478 + i % 2), 3)
+    c.settimeout(5)
+    conns.append(c)
+good = 0
+for c in conns:
+    m, tx = req(); c.sendall(m)
+for c in conns:
+    r = recv_msg(c)
+    good += r is not None and r[:2] == b"\x01\x01"
+ok(good == 200, "200 concurrent TCP clients answered (%d)" % good)
+for c in conns: c.close()
+# TCP: an idle client is closed by the server (--idle-timeout 2)
+s = socket.create_connection((srv1, 3478), 3)
+s.settimeout(6)
+t0 = time.time()
+try: d = s.recv(100)
+except OSError: d = b""
+ok(d == b"" and 1.5 <= time.time() - t0 < 5.5, "TCP idle client closed after ~2 s (%.1f s)" % (time.time() - t0))
+s.close()
+
+# UDP: random bytes, truncated messages, bad lengths, huge datagrams
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+rnd = random.Random(7)
+full, _ = req(struct.pack("!HHI", 3, 4, 6))
+for i in range(3000):
+    k = i % 4
+    if k == 0: p = bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(0, 200)))
+    elif k == 1: p = full[:rnd.randrange(0, len(full))]
+    elif k == 2: p = bytearray(full); p[rnd.randrange(len(p))] ^= 1 << rnd.randrange(8); p = bytes(p)
+    else: p = struct.pack("!HHI", 1, rnd.randrange(0, 65536) & ~3, COOKIE) + os.urandom(12) + os.urandom(rnd.randrange(0, 64))
+    u.sendto(p, ((srv1, srv2)[i % 2], 3478 + (i // 2) % 2))
+u.sendto(b"\0" * 65000, (srv1, 3478))
+# TCP: random bytes on fresh connections
+for i in range(50):
+    c = socket.create_connection((srv1, 3478), 3)
+    c.sendall(bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(1, 300))))
+    c.close()
+time.sleep(0.3)
+d, frm, local = udp_binding(srv1, 3478)
+ok(d is not None and d[:2] == b"\x01\x01", "UDP still answered after 3000 malformed datagrams and 50 garbage TCP clients")
+s = socket.create_connection((srv2, 3479), 3)
+s.settimeout(3)
+m, tx = req(); s.sendall(m)
+r = recv_msg(s)
+ok(r is not None and r[8:20] == tx, "TCP still answered after the garbage")
+s.close()
+'
+
+# udp_checks NODE PUBLIC-IP [change]: RFC 5780 details seen by coturn's client
+udp_checks() {
+	local out
+	out=$(lx "$1" timeout 10 turnutils_stunclient "$LAB_SRV1" 2>&1)
+	if echo "$out" | grep -q "UDP reflexive addr: $2:"; then
+		ok "turnutils_stunclient from $1 gets its public address $2"
+	else
+		nok "turnutils_stunclient from $1 gets its public address $2: $(echo "$out" | tail -3 | tr '\n' ' ')"
+	fi
+	[ -n "${3:-}" ] || return 0
+	if echo "$out" | grep -q "Response origin: : $LAB_SRV2:3479" &&
+		echo "$out" | grep -q "Other addr: : $LAB_SRV2:3479"; then
+		ok "turnutils_stunclient: CHANGE-REQUEST answered from $LAB_SRV2:3479, OTHER-ADDRESS right"
+	else
+		nok "turnutils_stunclient: CHANGE-REQUEST answered from $LAB_SRV2:3479, OTHER-ADDRESS right"
+	fi
+}
+
+# scenario NAT-A NAT-B [extra]: one lab, both sides measured at the same time
+scenario() {
+	local na=$1 nb=$2 extra=${3:-}
+	echo "# lab: A=$na B=$nb"
+	lab_init srv
+	if ! lab_up --nat-a "$na" --nat-b "$nb"; then
+		nok "$na/$nb: lab builds"
+		lab_down
+		return
+	fi
+	if ! start_servers; then
+		nok "$na/$nb: stunt-server, stund and coturn start"
+		cat "$LAB_STATE"/stunt-server.log >&2
+		lab_down
+		return
+	fi
+	ok "$na/$nb: stunt-server, stund and coturn start"
+	classify a "$na" >"$LAB_STATE/a.out" 2>&1 &
+	local pa=$!
+	classify b "$nb" >"$LAB_STATE/b.out" 2>&1
+	wait $pa
+	cat "$LAB_STATE/a.out" "$LAB_STATE/b.out"
+	fails=$((fails + $(cat "$LAB_STATE/a.out" "$LAB_STATE/b.out" | grep -c '^not ok')))
+	if [ -n "$extra" ]; then
+		udp_checks ha "$LAB_WANA"
+		# its CHANGE-REQUEST + RESPONSE-PORT answer goes to a port that
+		# has no NAT mapping: check that part from the host with no NAT
+		udp_checks pub "$LAB_PUB" change
+		local out
+		out=$(lx ha python3 -c "$PY_CLIENT" "$LAB_SRV1" "$LAB_SRV2" 2>&1)
+		echo "$out" | grep -E '^(not )?ok - '
+		fails=$((fails + $(echo "$out" | grep -c '^not ok')))
+		echo "$out" | grep -q '^ok - UDP still answered' || echo "$out" | tail -5 | sed 's/^/# /'
+		# counters: SIGUSR1 prints them as JSON; the garbage shows up there
+		kill -USR1 "$SRV_PID"
+		sleep 0.3
+		local js
+		js=$(grep '^{' "$LAB_STATE/stunt-server.log" | tail -1)
+		if python3 -c 'import json,sys; j=json.loads(sys.argv[1]); sys.exit(not (j["udp"]["drop_malformed"] >= 1000 and j["tcp"]["bad_frame"] >= 2 and j["tcp"]["idle"] >= 1 and j["refused"] > 0))' "$js" 2>/dev/null; then
+			ok "--stats JSON on SIGUSR1 counts the malformed and refused input"
+		else
+			nok "--stats JSON on SIGUSR1 counts the malformed and refused input: $js"
+		fi
+		if grep -q 'status: refused' "$LAB_STATE/stunt-server.log"; then
+			ok "periodic status line in the log"
+		else
+			nok "periodic status line in the log"
+		fi
+	fi
+	if kill -0 "$SRV_PID" 2>/dev/null; then
+		ok "$na/$nb: stunt-server still running"
+		kill -TERM "$SRV_PID"
+		local i
+		for i in $(seq 50); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
+		if kill -0 "$SRV_PID" 2>/dev/null; then
+			nok "stunt-server exits on SIGTERM"
+		elif grep -q 'exiting on signal' "$LAB_STATE/stunt-server.log"; then
+			ok "stunt-server exits cleanly on SIGTERM"
+		else
+			nok "stunt-server exits cleanly on SIGTERM: $(tail -3 "$LAB_STATE/stunt-server.log")"
+		fi
+	else
+		nok "$na/$nb: stunt-server still running: $(tail -5 "$LAB_STATE/stunt-server.log")"
+	fi
+	lab_down
+}
+
+scenario port-restricted full-cone extra
+scenario restricted-cone sym-random
+[ "$fails" -eq 0 ]
