@@ -13,6 +13,7 @@
  * their last activity, so the idle ones are found at its head.
  */
 #include "daemon/srv_loop.h"
+#include "daemon/srv_rdv.h"
 #include "daemon/srv_stats.h"
 #include "daemon/srv_stun.h"
 #include "common/clock.h"
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/queue.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -59,6 +61,7 @@ struct client {
 	uint64_t		 last_ms;
 	size_t			 in_len, out_len, out_off;
 	bool			 want_out;	/* EPOLLOUT registered, reading paused */
+	struct rdv_conn		 rdv;		/* rendezvous state of this connection */
 	TAILQ_ENTRY(client)	 entry;
 	uint8_t			 in[CLIENT_IN_MAX];
 	uint8_t			 out[CLIENT_OUT_MAX];
@@ -67,6 +70,7 @@ struct client {
 static TAILQ_HEAD(client_list, client) clients = TAILQ_HEAD_INITIALIZER(clients);
 static struct srv_fd udp[2][2], lsn[2][2];
 static struct srv_stats stats;
+static struct srv_rdv rdv;
 static int epfd = -1;
 static volatile sig_atomic_t sig_quit, sig_hup, sig_usr1;
 
@@ -200,6 +204,8 @@ static void udp_read(const struct srv_config *cfg, struct srv_fd *f)
 
 static void client_close(struct client *c)
 {
+	srv_rdv_drop(&rdv, &c->rdv);
+	stats.rdv_registered = rdv.n;
 	TAILQ_REMOVE(&clients, c, entry);
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->h.fd, NULL);
 	close(c->h.fd);
@@ -261,11 +267,54 @@ static void client_touch(struct client *c)
 	TAILQ_INSERT_TAIL(&clients, c, entry);
 }
 
+/* A signalling request: the reply goes into c->out (which has room for
+ * SRV_STUN_BUF >= RDV_BUF bytes), an indication into the target's output,
+ * which is then written when the target is writable -- never closed from
+ * here, since the target may have an event pending in this batch. */
+static void client_signal(struct client *c, const struct stun_msg *m)
+{
+	static uint8_t fwd[RDV_BUF];
+	struct rdv_out o;
+	uint8_t rnd[16];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		c->out_len += srv_rdv_error(m, STUN_ERR_SERVER_ERROR, NULL, c->out + c->out_len,
+					    RDV_BUF);
+		return;
+	}
+	if (srv_rdv_handle(&rdv, &c->rdv, m, rnd, clock_ms(), c->out + c->out_len, fwd, &o) < 0)
+		log_warnx("rendezvous: out of memory");
+	stats.rdv[o.verdict]++;
+	stats.rdv_registered = rdv.n;
+	if (o.verdict == RDV_V_OK && c->rdv.authed && m->method == SIG_METHOD_AUTHENTICATE)
+		log_info("peer %s registered from %s", c->rdv.id,
+			 addr_str(&c->peer, (char[80]){ 0 }, 80));
+	if (o.fwd_to) {
+		struct client *t = (struct client *)((char *)o.fwd_to - offsetof(struct client, rdv));
+
+		if (t->out_len + o.fwd_len > CLIENT_OUT_MAX) {
+			stats.rdv_fwd_full++;
+			o.reply_len = srv_rdv_error(m, STUN_ERR_SERVER_ERROR, "Peer not reading",
+						    c->out + c->out_len, RDV_BUF);
+		} else {
+			memcpy(t->out + t->out_len, fwd, o.fwd_len);
+			t->out_len += o.fwd_len;
+			stats.rdv_fwd++;
+			if (t != c && !t->want_out) {
+				t->want_out = true;
+				client_events(t, EPOLLOUT);
+			}
+		}
+	}
+	c->out_len += o.reply_len;
+}
+
 /* Answer every whole message in c->in. Returns -1 if the client was closed. */
 static int client_process(const struct srv_config *cfg, struct client *c)
 {
 	struct srv_stun_ctx ctx;
 	struct srv_stun_reply r;
+	struct stun_msg m;
 	size_t off = 0;
 
 	ctx_init(&ctx, cfg, c->h.ip, c->h.port, SRV_TCP);
@@ -289,10 +338,14 @@ static int client_process(const struct srv_config *cfg, struct client *c)
 				break;	/* the rest after EPOLLOUT */
 		}
 		stats.tcp_rx_msgs++;
-		srv_stun_handle(&ctx, c->in + off, (size_t)flen, c->out + c->out_len,
-				CLIENT_OUT_MAX - c->out_len, &r);
-		stats.tcp_verdict[r.verdict]++;
-		c->out_len += r.len;
+		if (stun_parse(c->in + off, (size_t)flen, &m) == 0 && srv_rdv_is_ours(m.method)) {
+			client_signal(c, &m);
+		} else {
+			srv_stun_handle(&ctx, c->in + off, (size_t)flen, c->out + c->out_len,
+					CLIENT_OUT_MAX - c->out_len, &r);
+			stats.tcp_verdict[r.verdict]++;
+			c->out_len += r.len;
+		}
 		off += (size_t)flen;
 	}
 	if (off) {
@@ -353,6 +406,7 @@ static void listen_accept(const struct srv_config *cfg, struct srv_fd *f)
 		c->h.ip = f->ip;
 		c->h.port = f->port;
 		stun_addr_from_sockaddr(&c->peer, (struct sockaddr *)&from, fl);
+		c->rdv.peer = c->peer;
 		c->last_ms = clock_ms();
 		ev.data.ptr = c;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -429,6 +483,7 @@ int srv_loop_run(struct srv_config *cfg)
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	rdv.secrets = &cfg->secrets;
 	next_status = clock_ms() + (uint64_t)cfg->status_s * 1000;
 	while (!sig_quit) {
 		uint64_t now;
@@ -489,5 +544,6 @@ int srv_loop_run(struct srv_config *cfg)
 		dump_stats(cfg);
 	while (!TAILQ_EMPTY(&clients))
 		client_close(TAILQ_FIRST(&clients));
+	srv_rdv_free(&rdv);
 	return 0;
 }

@@ -12,7 +12,9 @@ uint64_t srv_stats_refused(const struct srv_stats *s)
 
 	for (v = SRV_V_ERR_400; v < SRV_V_MAX; v++)
 		n += s->udp_verdict[v] + s->tcp_verdict[v];
-	return n;
+	for (v = RDV_V_BAD; v < RDV_V_MAX; v++)
+		n += s->rdv[v];
+	return n + s->rdv_fwd_full;
 }
 
 /* Append with snprintf semantics: *off keeps counting past cap. */
@@ -34,11 +36,13 @@ int srv_stats_line(const struct srv_stats *s, char *buf, size_t cap)
 	       "status: refused %" PRIu64 "; udp rx %" PRIu64 " answered %" PRIu64
 	       " malformed %" PRIu64 " 400 %" PRIu64 " 420 %" PRIu64 "; tcp clients %" PRIu64
 	       " accepted %" PRIu64 " answered %" PRIu64 " malformed %" PRIu64 " refused %" PRIu64
-	       " idle %" PRIu64 " bad-frame %" PRIu64,
+	       " idle %" PRIu64 " bad-frame %" PRIu64 "; rdv registered %" PRIu64
+	       " unknown-id %" PRIu64 " auth-fail %" PRIu64 " no-peer %" PRIu64,
 	       srv_stats_refused(s), s->udp_rx, ok_udp, s->udp_verdict[SRV_V_DROP_MALFORMED],
 	       s->udp_verdict[SRV_V_ERR_400], s->udp_verdict[SRV_V_ERR_420], s->tcp_clients,
 	       s->tcp_accepted, ok_tcp, s->tcp_verdict[SRV_V_DROP_MALFORMED], s->tcp_refused,
-	       s->tcp_idle, s->tcp_bad_frame);
+	       s->tcp_idle, s->tcp_bad_frame, s->rdv_registered, s->rdv[RDV_V_UNKNOWN_ID],
+	       s->rdv[RDV_V_AUTH_FAIL], s->rdv[RDV_V_NO_PEER]);
 	return (int)off;
 }
 
@@ -66,6 +70,11 @@ int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap)
 	       s->tcp_clients, s->tcp_accepted, s->tcp_refused, s->tcp_closed, s->tcp_idle,
 	       s->tcp_bad_frame, s->tcp_backpressure, s->tcp_rx_msgs);
 	json_verdicts(s->tcp_verdict, buf, cap, &off);
+	APPEND(buf, cap, &off,
+	       "},\"rdv\":{\"registered\":%" PRIu64 ",\"fwd\":%" PRIu64 ",\"fwd_full\":%" PRIu64,
+	       s->rdv_registered, s->rdv_fwd, s->rdv_fwd_full);
+	for (unsigned i = 0; i < RDV_V_MAX; i++)
+		APPEND(buf, cap, &off, ",\"%s\":%" PRIu64, rdv_verdict_name(i), s->rdv[i]);
 	APPEND(buf, cap, &off, "},\"refused\":%" PRIu64 "}", srv_stats_refused(s));
 	return (int)off;
 }

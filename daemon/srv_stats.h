@@ -7,6 +7,7 @@
 #ifndef STUNT_DAEMON_SRV_STATS_H
 #define STUNT_DAEMON_SRV_STATS_H
 
+#include "daemon/srv_rdv.h"
 #include "daemon/srv_stun.h"
 
 #include <stddef.h>
@@ -27,6 +28,10 @@ struct srv_stats {
 	uint64_t	tcp_rx_msgs;		/* framed messages received */
 	uint64_t	tcp_verdict[SRV_V_MAX];
 	uint64_t	tcp_clients;		/* now open (gauge) */
+	uint64_t	rdv[RDV_V_MAX];		/* signalling requests by outcome */
+	uint64_t	rdv_fwd;		/* indications forwarded to a peer */
+	uint64_t	rdv_fwd_full;		/* not forwarded: the peer does not read (500) */
+	uint64_t	rdv_registered;		/* authenticated peers now (gauge) */
 };
 
 /* Everything refused or dropped (the number the status line leads with). */
@@ -36,7 +41,9 @@ uint64_t srv_stats_refused(const struct srv_stats *s);
 int srv_stats_line(const struct srv_stats *s, char *buf, size_t cap);
 /* One JSON object on one line:
  * {"udp":{"rx":N,"tx":N,"tx_err":N,"changed":N,"binding":N,...},
- *  "tcp":{"accepted":N,...,"binding":N,...},"refused":N}
+ *  "tcp":{"accepted":N,...,"binding":N,...},
+ *  "rdv":{"registered":N,"fwd":N,"fwd_full":N,"ok":N,"unknown_id":N,...},
+ *  "refused":N}
  * Returns snprintf's result. */
 int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap);
 

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-static const char *const verdict_names[SRV_V_MAX] = {
+static const char *const srv_verdict_names[SRV_V_MAX] = {
 	[SRV_V_BINDING]		 = "binding",
 	[SRV_V_CLASSIC]		 = "binding_rfc3489",
 	[SRV_V_ERR_400]		 = "err_400",
@@ -19,7 +19,7 @@ static const char *const verdict_names[SRV_V_MAX] = {
 
 const char *srv_verdict_name(enum srv_verdict v)
 {
-	return (unsigned)v < SRV_V_MAX ? verdict_names[v] : "?";
+	return (unsigned)v < SRV_V_MAX ? srv_verdict_names[v] : "?";
 }
 
 /* A reply goes back where the request came from, from the socket it came

@@ -3,6 +3,7 @@
  * status line and JSON (daemon/srv_stats.c). */
 #include "daemon/srv_secrets.c"	/* the unit tests link libstunt only */
 #include "daemon/srv_stats.c"
+#include "daemon/srv_rdv.c"
 #include "daemon/srv_stun.c"
 #include "tests/unit/tap.h"
 

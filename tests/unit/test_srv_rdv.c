@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stunt-server's rendezvous logic (daemon/srv_rdv.c) without sockets: two
+ * peers from the secrets file register with HMAC credentials, a stranger
+ * and a wrong HMAC are refused, and messages between the two are relayed
+ * with the sender's id in place of the target's.
+ */
+#include "daemon/srv_rdv.c"	/* the unit tests link libstunt only */
+#include "daemon/srv_secrets.c"
+#include "proto/sig.h"
+#include "tests/unit/tap.h"
+
+#include <errno.h>
+
+static const uint8_t txid[12] = { 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2 };
+static uint8_t rnd[16];
+static struct srv_secrets secrets;
+static struct srv_rdv rdv;
+static uint8_t reqbuf[RDV_BUF], reply[RDV_BUF], fwd[RDV_BUF];
+static struct stun_msg req, rep, ind;
+
+static void setup(void)
+{
+	static const char text[] = "# lab peers\nlaptop s3cret-laptop\noffice-pc s3cret-office\n";
+	unsigned bad;
+
+	srv_rdv_free(&rdv);
+	srv_secrets_free(&secrets);
+	srv_secrets_parse(text, sizeof(text) - 1, &secrets, &bad);
+	rdv.secrets = &secrets;
+}
+
+static struct rdv_conn conn_at(uint8_t last, uint16_t port)
+{
+	struct rdv_conn c;
+
+	memset(&c, 0, sizeof(c));
+	c.peer.family = STUN_FAMILY_IPV4;
+	memcpy(c.peer.ip, (uint8_t[]){ 198, 18, 1, last }, 4);
+	c.peer.port = port;
+	return c;
+}
+
+/* Start a request of this method in reqbuf. */
+static void start(struct stun_builder *b, uint16_t method)
+{
+	stun_build_init(b, reqbuf, sizeof(reqbuf), stun_type(method, STUN_REQUEST), txid);
+}
+
+/* Finish it, hand it to the server, parse what comes back. */
+static struct rdv_out send_req(struct stun_builder *b, struct rdv_conn *c, uint64_t now)
+{
+	struct rdv_out o;
+	int n = stun_build_finish(b);
+
+	memset(&o, 0, sizeof(o));
+	CHECK(n > 0);
+	CHECK_EQ(stun_parse(reqbuf, (size_t)n, &req), 0);
+	rnd[0]++;
+	CHECK_EQ(srv_rdv_handle(&rdv, c, &req, rnd, now, reply, fwd, &o), 0);
+	memset(&rep, 0, sizeof(rep));
+	memset(&ind, 0, sizeof(ind));
+	if (o.reply_len)
+		CHECK_EQ(stun_parse(reply, o.reply_len, &rep), 0);
+	if (o.fwd_to)
+		CHECK_EQ(stun_parse(fwd, o.fwd_len, &ind), 0);
+	return o;
+}
+
+static uint16_t error_code(void)
+{
+	struct stun_error e;
+
+	if (rep.cls != STUN_ERROR ||
+	    stun_attr_get_error(stun_msg_find(&rep, STUN_ATTR_ERROR_CODE), &e) < 0)
+		return 0;
+	return e.code;
+}
+
+/* REGISTER + AUTHENTICATE with this secret. Returns the verdict. */
+static enum rdv_verdict login(struct rdv_conn *c, const char *id, const char *secret)
+{
+	struct stun_builder b;
+	struct sig_register r;
+	struct sig_register_resp rr;
+	struct sig_auth a;
+	struct rdv_out o;
+
+	memset(&r, 0, sizeof(r));
+	strcpy(r.peer_id, id);
+	start(&b, SIG_METHOD_REGISTER);
+	sig_put_register(&b, &r);
+	o = send_req(&b, c, 1000);
+	if (o.verdict != RDV_V_OK)
+		return o.verdict;
+	CHECK_EQ(sig_get_register_resp(&rep, &rr), 0);
+	memset(&a, 0, sizeof(a));
+	strcpy(a.peer_id, id);
+	memcpy(a.nonce, rr.nonce, rr.nonce_len);
+	a.nonce_len = rr.nonce_len;
+	sig_credential((const uint8_t *)secret, strlen(secret), id, rr.nonce, rr.nonce_len,
+		       a.credential);
+	start(&b, SIG_METHOD_AUTHENTICATE);
+	sig_put_auth(&b, &a);
+	return send_req(&b, c, 1000).verdict;
+}
+
+static void known_peer_registers_with_its_hmac(void)
+{
+	struct rdv_conn a = conn_at(2, 40000);
+	struct sig_auth_resp ar;
+
+	setup();
+	CHECK_EQ(login(&a, "laptop", "s3cret-laptop"), RDV_V_OK);
+	CHECK(a.authed);
+	CHECK(strcmp(a.id, "laptop") == 0);
+	CHECK(srv_rdv_find(&rdv, "laptop") == &a);
+	CHECK_EQ(sig_get_auth_resp(&rep, &ar), 0);
+	CHECK(stun_addr_equal(&ar.mapped, &a.peer));
+	CHECK_EQ(ar.server_time_ms, 1000);
+	CHECK_EQ(rdv.n, 1);
+}
+
+static void unknown_id_and_wrong_hmac_are_refused(void)
+{
+	struct rdv_conn a = conn_at(2, 40000);
+	struct stun_builder b;
+	struct sig_auth au;
+	struct rdv_out o;
+
+	setup();
+	CHECK_EQ(login(&a, "mallory", "whatever"), RDV_V_UNKNOWN_ID);
+	CHECK_EQ(error_code(), 403);
+	CHECK_EQ(login(&a, "laptop", "s3cret-office"), RDV_V_AUTH_FAIL);
+	CHECK_EQ(error_code(), 401);
+	CHECK(!a.authed);
+	CHECK_EQ(rdv.n, 0);
+
+	/* the nonce was used up by the wrong try: the right credential for
+	 * the same nonce is refused too (no replay, no second guess) */
+	memset(&au, 0, sizeof(au));
+	strcpy(au.peer_id, "laptop");
+	memcpy(au.nonce, a.nonce, RDV_NONCE_LEN);
+	au.nonce_len = RDV_NONCE_LEN;
+	sig_credential((const uint8_t *)"s3cret-laptop", 13, "laptop", au.nonce, RDV_NONCE_LEN,
+		       au.credential);
+	start(&b, SIG_METHOD_AUTHENTICATE);
+	sig_put_auth(&b, &au);
+	o = send_req(&b, &a, 1000);
+	CHECK_EQ(o.verdict, RDV_V_AUTH_FAIL);
+	CHECK(!a.authed);
+
+	/* AUTHENTICATE for another id than the one REGISTERed */
+	CHECK_EQ(login(&a, "laptop", "s3cret-laptop"), RDV_V_OK);
+	CHECK_EQ(rdv.n, 1);
+}
+
+static void only_authenticated_peers_reach_registered_ones(void)
+{
+	struct rdv_conn a = conn_at(2, 40000), b = conn_at(3, 50000), s = conn_at(9, 1);
+	struct stun_builder bl;
+	struct sig_lookup l = { .peer_id = "office-pc" };
+	struct sig_lookup_resp lr;
+	struct rdv_out o;
+
+	setup();
+	/* not authenticated: 401 */
+	start(&bl, SIG_METHOD_LOOKUP);
+	sig_put_lookup(&bl, &l);
+	o = send_req(&bl, &s, 1000);
+	CHECK_EQ(o.verdict, RDV_V_AUTH_FAIL);
+	CHECK_EQ(error_code(), 401);
+	/* authenticated, peer not registered: 404 */
+	CHECK_EQ(login(&a, "laptop", "s3cret-laptop"), RDV_V_OK);
+	start(&bl, SIG_METHOD_LOOKUP);
+	sig_put_lookup(&bl, &l);
+	o = send_req(&bl, &a, 1000);
+	CHECK_EQ(o.verdict, RDV_V_NO_PEER);
+	CHECK_EQ(error_code(), 404);
+	/* both registered: its endpoint */
+	CHECK_EQ(login(&b, "office-pc", "s3cret-office"), RDV_V_OK);
+	start(&bl, SIG_METHOD_LOOKUP);
+	sig_put_lookup(&bl, &l);
+	o = send_req(&bl, &a, 1000);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	CHECK_EQ(sig_get_lookup_resp(&rep, &lr), 0);
+	CHECK(strcmp(lr.peer_id, "office-pc") == 0);
+	CHECK(stun_addr_equal(&lr.endpoint, &b.peer));
+	/* gone: 404 again */
+	srv_rdv_drop(&rdv, &b);
+	o = send_req((start(&bl, SIG_METHOD_LOOKUP), sig_put_lookup(&bl, &l), &bl), &a, 1000);
+	CHECK_EQ(o.verdict, RDV_V_NO_PEER);
+}
+
+static void relay_exchange_and_schedule_are_forwarded(void)
+{
+	struct rdv_conn a = conn_at(2, 40000), b = conn_at(3, 50000);
+	struct stun_builder bl;
+	struct sig_relay rl, got;
+	struct sig_exchange ex, gex;
+	struct sig_schedule sc, gsc;
+	struct rdv_out o;
+
+	setup();
+	CHECK_EQ(login(&a, "laptop", "s3cret-laptop"), RDV_V_OK);
+	CHECK_EQ(login(&b, "office-pc", "s3cret-office"), RDV_V_OK);
+
+	memset(&rl, 0, sizeof(rl));
+	strcpy(rl.peer_id, "office-pc");
+	rl.data = (const uint8_t *)"won: simopen";
+	rl.len = 12;
+	start(&bl, SIG_METHOD_RELAY);
+	sig_put_relay(&bl, &rl);
+	o = send_req(&bl, &a, 1000);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	CHECK_EQ(rep.cls, STUN_SUCCESS);
+	CHECK(o.fwd_to == &b);
+	CHECK_EQ(ind.cls, STUN_INDICATION);
+	CHECK_EQ(sig_get_relay(&ind, &got), 0);
+	CHECK(strcmp(got.peer_id, "laptop") == 0);
+	CHECK(got.len == 12 && memcmp(got.data, "won: simopen", 12) == 0);
+
+	memset(&ex, 0, sizeof(ex));
+	strcpy(ex.peer_id, "laptop");
+	strcpy(ex.service, "vnc");
+	ex.session_id = 77;
+	ex.methods[0] = SIG_M_SIMOPEN;
+	ex.nmethods = 1;
+	ex.ncand = 2;
+	ex.cand[0] = (struct sig_candidate){ SIG_CAND_HOST, 6, 100, b.peer };
+	ex.cand[1] = (struct sig_candidate){ SIG_CAND_SRFLX, 6, 90, a.peer };
+	ex.has_isn = true;
+	ex.isn = 0xdeadbeef;
+	start(&bl, SIG_METHOD_EXCHANGE);
+	sig_put_exchange(&bl, &ex);
+	o = send_req(&bl, &b, 1000);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	CHECK(o.fwd_to == &a);
+	CHECK_EQ(sig_get_exchange(&ind, &gex), 0);
+	CHECK(strcmp(gex.peer_id, "office-pc") == 0);
+	CHECK(strcmp(gex.service, "vnc") == 0);
+	CHECK_EQ(gex.session_id, 77);
+	CHECK_EQ(gex.ncand, 2);
+	CHECK(stun_addr_equal(&gex.cand[1].addr, &a.peer));
+	CHECK_EQ(gex.isn, 0xdeadbeef);
+
+	memset(&sc, 0, sizeof(sc));
+	strcpy(sc.peer_id, "office-pc");
+	sc.session_id = 77;
+	sc.delay_ms = 1500;
+	start(&bl, SIG_METHOD_SCHEDULE);
+	sig_put_schedule(&bl, &sc);
+	o = send_req(&bl, &a, 5000);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	CHECK_EQ(sig_get_schedule(&rep, &gsc), 0);
+	CHECK_EQ(gsc.start_time_ms, 6500);
+	CHECK_EQ(gsc.server_time_ms, 5000);
+	CHECK(o.fwd_to == &b);
+	CHECK_EQ(sig_get_schedule(&ind, &gsc), 0);
+	CHECK(strcmp(gsc.peer_id, "laptop") == 0);
+	CHECK_EQ(gsc.session_id, 77);
+	CHECK_EQ(gsc.start_time_ms, 6500);
+
+	/* too far ahead, and to oneself: 400 */
+	sc.delay_ms = RDV_MAX_DELAY_MS + 1;
+	start(&bl, SIG_METHOD_SCHEDULE);
+	sig_put_schedule(&bl, &sc);
+	o = send_req(&bl, &a, 5000);
+	CHECK_EQ(o.verdict, RDV_V_BAD);
+	CHECK(o.fwd_to == NULL);
+	strcpy(rl.peer_id, "laptop");
+	start(&bl, SIG_METHOD_RELAY);
+	sig_put_relay(&bl, &rl);
+	o = send_req(&bl, &a, 1000);
+	CHECK_EQ(o.verdict, RDV_V_BAD);
+	CHECK(o.fwd_to == NULL);
+}
+
+static void newest_connection_of_an_id_wins(void)
+{
+	struct rdv_conn a1 = conn_at(2, 40000), a2 = conn_at(2, 40001);
+
+	setup();
+	CHECK_EQ(login(&a1, "laptop", "s3cret-laptop"), RDV_V_OK);
+	CHECK_EQ(login(&a2, "laptop", "s3cret-laptop"), RDV_V_OK);
+	CHECK(srv_rdv_find(&rdv, "laptop") == &a2);
+	CHECK(!a1.authed && !a1.listed);
+	CHECK_EQ(rdv.n, 1);
+	srv_rdv_drop(&rdv, &a1);	/* closing the old one changes nothing */
+	CHECK(srv_rdv_find(&rdv, "laptop") == &a2);
+}
+
+static void malformed_and_unknown_are_refused(void)
+{
+	struct rdv_conn a = conn_at(2, 40000);
+	struct stun_builder bl;
+	struct rdv_out o;
+
+	setup();
+	/* REGISTER without SIG-PEER-ID */
+	start(&bl, SIG_METHOD_REGISTER);
+	o = send_req(&bl, &a, 1000);
+	CHECK_EQ(o.verdict, RDV_V_BAD);
+	CHECK_EQ(error_code(), 400);
+	/* an unknown comprehension-required attribute */
+	start(&bl, SIG_METHOD_REGISTER);
+	stun_build_text(&bl, SIG_ATTR_PEER_ID, "laptop", 6);
+	stun_build_u32(&bl, 0x5AFF, 0);
+	o = send_req(&bl, &a, 1000);
+	CHECK_EQ(error_code(), 420);
+	/* an indication is not answered */
+	stun_build_init(&bl, reqbuf, sizeof(reqbuf), stun_type(SIG_METHOD_RELAY, STUN_INDICATION), txid);
+	stun_build_text(&bl, SIG_ATTR_PEER_ID, "laptop", 6);
+	{
+		int n = stun_build_finish(&bl);
+
+		CHECK_EQ(stun_parse(reqbuf, (size_t)n, &req), 0);
+		CHECK_EQ(srv_rdv_handle(&rdv, &a, &req, rnd, 0, reply, fwd, &o), 0);
+		CHECK_EQ(o.verdict, RDV_V_DROP);
+		CHECK_EQ(o.reply_len, 0);
+	}
+	CHECK_EQ(srv_rdv_handle(NULL, &a, &req, rnd, 0, reply, fwd, &o), -EINVAL);
+	CHECK(srv_rdv_is_ours(SIG_METHOD_RELAY) && !srv_rdv_is_ours(STUN_METHOD_BINDING));
+	srv_rdv_free(&rdv);
+	srv_secrets_free(&secrets);
+}
+
+int main(void)
+{
+	RUN(known_peer_registers_with_its_hmac);
+	RUN(unknown_id_and_wrong_hmac_are_refused);
+	RUN(only_authenticated_peers_reach_registered_ones);
+	RUN(relay_exchange_and_schedule_are_forwarded);
+	RUN(newest_connection_of_an_id_wins);
+	RUN(malformed_and_unknown_are_refused);
+	return TAP_DONE();
+}
