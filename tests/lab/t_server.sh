@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # stunt-server in the namespace lab: the classic NAT classifiers get the same
 # verdicts from stunt-server as from their own reference servers, TCP Binding
-# works, malformed input is survived and counted.
+# works, malformed input is survived and counted, rendezvous refuses unknown
+# ids and wrong HMACs and relays between registered peers.
 #
 #   srv: stunt-server on 192.0.2.1/192.0.2.2 ports 3478/3479 (UDP and TCP),
 #        stund (Vovida) on 3578/3579, coturn on 3488/3489.
@@ -62,8 +63,11 @@ natdisc() {
 }
 
 start_servers() {
+	printf '# rendezvous peers of the lab\nlaptop s3cret-laptop\noffice-pc s3cret-office\n' \
+		>"$LAB_STATE/secrets"
+	chmod 600 "$LAB_STATE/secrets"
 	SRV_PID=$(lab_bg srv stunt-server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
-		--stats --status-interval 5 --idle-timeout 2)
+		--stats --status-interval 5 --idle-timeout 2 --secrets "$LAB_STATE/secrets")
 	lab_bg srv stund stund -h "$LAB_SRV1" -a "$LAB_SRV2" -p 3578 -o 3579 >/dev/null
 	mkdir -p "$LAB_STATE/turn"
 	lab_bg srv coturn turnserver -n --stun-only --no-auth --no-tls --no-dtls --no-cli \
@@ -249,6 +253,74 @@ ok(r is not None and r[8:20] == tx, "TCP still answered after the garbage")
 s.close()
 '
 
+# Rendezvous over TCP (docs/protocol.md section 5): python3 rdv.py SRV STEP
+PY_RDV='
+import hashlib, hmac, os, socket, struct, sys
+srv, step = sys.argv[1], sys.argv[2]
+COOKIE = 0x2112A442
+REGISTER, AUTH, LOOKUP, RELAY = 0x0B0, 0x0B1, 0x0B2, 0x0B5
+PEER_ID, CRED, DATA, NONCE, ERR = 0x5A10, 0x5A11, 0x5A17, 0x0015, 0x0009
+def ok(c, name): print(("ok - " if c else "not ok - ") + name, flush=True)
+def mtype(m, c): return (m & 0xF) | (m & 0x70) << 1 | (m & 0xF80) << 2 | (c & 1) << 4 | (c & 2) << 7
+def attr(t, v): return struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
+def msg(m, attrs):
+    body = b"".join(attr(t, v) for t, v in attrs)
+    return struct.pack("!HHI", mtype(m, 0), len(body), COOKIE) + os.urandom(12) + body
+def attrs_of(b):
+    out, off = {}, 20
+    while off + 4 <= len(b):
+        t, l = struct.unpack("!HH", b[off:off + 4]); out.setdefault(t, b[off + 4:off + 4 + l]); off += 4 + ((l + 3) & ~3)
+    return out
+class Conn:
+    def __init__(self):
+        self.s = socket.create_connection((srv, 3478), 3); self.s.settimeout(3); self.buf = b""
+    def recv(self):
+        while len(self.buf) < 20 or len(self.buf) < 20 + struct.unpack("!H", self.buf[2:4])[0]:
+            d = self.s.recv(4096)
+            if not d: return None, None, {}
+            self.buf += d
+        n = 20 + struct.unpack("!H", self.buf[2:4])[0]
+        m, self.buf = self.buf[:n], self.buf[n:]
+        t = struct.unpack("!H", m[:2])[0]
+        return t, (t >> 4 & 1) | (t >> 7 & 2), attrs_of(m)
+    def req(self, m, attrs):
+        self.s.sendall(msg(m, attrs)); return self.recv()
+    def code(self, a):
+        e = a.get(ERR); return e[2] * 100 + e[3] if e else 0
+    def login(self, pid, secret):
+        t, c, a = self.req(REGISTER, [(PEER_ID, pid)])
+        if c != 2: return self.code(a)
+        nonce = a[NONCE]
+        cred = hmac.new(secret, b"stunt-auth-v1\0" + pid + b"\0" + nonce, hashlib.sha256).digest()
+        t, c, a = self.req(AUTH, [(PEER_ID, pid), (NONCE, nonce), (CRED, cred)])
+        return 200 if c == 2 else self.code(a)
+if step == "main":
+    x = Conn()
+    ok(x.login(b"mallory", b"guess") == 403, "rendezvous: unknown id refused (403)")
+    ok(x.login(b"laptop", b"s3cret-office") == 401, "rendezvous: wrong HMAC refused (401)")
+    t, c, a = x.req(LOOKUP, [(PEER_ID, b"office-pc")])
+    ok(c == 3 and x.code(a) == 401, "rendezvous: LOOKUP before authenticating refused (401)")
+    la, of = Conn(), Conn()
+    ok(la.login(b"laptop", b"s3cret-laptop") == 200, "rendezvous: laptop registers with its HMAC")
+    t, c, a = la.req(RELAY, [(PEER_ID, b"office-pc"), (DATA, b"hello")])
+    ok(c == 3 and la.code(a) == 404, "rendezvous: RELAY to an unregistered peer refused (404)")
+    ok(of.login(b"office-pc", b"s3cret-office") == 200, "rendezvous: office-pc registers with its HMAC")
+    t, c, a = la.req(LOOKUP, [(PEER_ID, b"office-pc")])
+    ok(c == 2 and a.get(PEER_ID) == b"office-pc" and 0x20 in a, "rendezvous: LOOKUP finds office-pc")
+    t, c, a = la.req(RELAY, [(PEER_ID, b"office-pc"), (DATA, b"won: simopen")])
+    ok(c == 2, "rendezvous: RELAY accepted")
+    t, c, a = of.recv()
+    ok(c == 1 and a.get(PEER_ID) == b"laptop" and a.get(DATA) == b"won: simopen",
+       "rendezvous: office-pc gets the RELAY indication from laptop, data intact")
+    # the same connections still answer Binding requests
+    t, c, a = of.req(0x001, [])
+    ok(c == 2 and 0x20 in a, "rendezvous connection still answers Binding")
+elif step == "late":
+    ok(Conn().login(b"late-peer", b"s3cret-late") == 200, "rendezvous: id added to the secrets file registers after SIGHUP")
+elif step == "early":
+    ok(Conn().login(b"late-peer", b"s3cret-late") == 403, "rendezvous: id not yet in the secrets file refused")
+'
+
 # udp_checks NODE PUBLIC-IP [change]: RFC 5780 details seen by coturn's client
 udp_checks() {
 	local out
@@ -300,12 +372,22 @@ scenario() {
 		echo "$out" | grep -E '^(not )?ok - '
 		fails=$((fails + $(echo "$out" | grep -c '^not ok')))
 		echo "$out" | grep -q '^ok - UDP still answered' || echo "$out" | tail -5 | sed 's/^/# /'
+		out=$(lx ha python3 -c "$PY_RDV" "$LAB_SRV1" main 2>&1; lx ha python3 -c "$PY_RDV" "$LAB_SRV1" early 2>&1)
+		echo "$out" | grep -E '^(not )?ok - '
+		fails=$((fails + $(echo "$out" | grep -c '^not ok')))
+		echo "$out" | grep -q '^ok - rendezvous: id not yet' || echo "$out" | tail -5 | sed 's/^/# /'
+		echo "late-peer s3cret-late" >>"$LAB_STATE/secrets"
+		kill -HUP "$SRV_PID"
+		sleep 0.3
+		out=$(lx ha python3 -c "$PY_RDV" "$LAB_SRV1" late 2>&1)
+		echo "$out" | grep -E '^(not )?ok - ' || { echo "$out" | tail -3 | sed 's/^/# /'; nok "rendezvous after SIGHUP"; }
+		fails=$((fails + $(echo "$out" | grep -c '^not ok')))
 		# counters: SIGUSR1 prints them as JSON; the garbage shows up there
 		kill -USR1 "$SRV_PID"
 		sleep 0.3
 		local js
 		js=$(grep '^{' "$LAB_STATE/stunt-server.log" | tail -1)
-		if python3 -c 'import json,sys; j=json.loads(sys.argv[1]); sys.exit(not (j["udp"]["drop_malformed"] >= 1000 and j["tcp"]["bad_frame"] >= 2 and j["tcp"]["idle"] >= 1 and j["refused"] > 0))' "$js" 2>/dev/null; then
+		if python3 -c 'import json,sys; j=json.loads(sys.argv[1]); sys.exit(not (j["udp"]["drop_malformed"] >= 1000 and j["tcp"]["bad_frame"] >= 2 and j["tcp"]["idle"] >= 1 and j["refused"] > 0 and j["rdv"]["unknown_id"] >= 2 and j["rdv"]["auth_fail"] >= 2 and j["rdv"]["fwd"] == 1))' "$js" 2>/dev/null; then
 			ok "--stats JSON on SIGUSR1 counts the malformed and refused input"
 		else
 			nok "--stats JSON on SIGUSR1 counts the malformed and refused input: $js"
