@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stunt-server: STUN (RFC 8489 / 5780 / 3489) on two public addresses and
+ * two ports, over UDP and TCP, and rendezvous over TCP. Options and
+ * start-up here; the loop is in srv_loop.c, the answers in srv_stun.c and
+ * srv_rdv.c.
+ *
+ * PARKED NAME: this file is daemon/server_main.c. The Makefile's program
+ * link rule (line 91) currently links no objects, so while a
+ * daemon/server_main.c exists `make all` fails for everyone; under this
+ * name the Makefile ignores it. Once that rule reads
+ *   $(PROG_BINS): $(BUILD)/%: $$(addprefix $(BUILD)/,$$(PROG_$$*:.c=.o)) $(LIB)
+ * run `git mv daemon/srv_main.c daemon/server_main.c` and delete this note.
+ */
+#include "daemon/srv_loop.h"
+#include "daemon/srv_secrets.h"
+#include "daemon/srv_stun.h"
+#include "common/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PROG		"stunt-server"
+#define VERSION		"0.1"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: " PROG " --primary IP --alternate IP [--port PORT] [--alt-port PORT]\n"
+"                    [--secrets FILE] [-d] [-v] [--stats] [--software NAME]\n"
+"                    [--idle-timeout SEC] [--max-clients N] [--status-interval SEC]\n"
+"       " PROG " --help | --version\n"
+"\n"
+"STUN server for NAT behaviour discovery (RFC 8489, RFC 5780, RFC 3489 classic\n"
+"clients) over UDP and TCP on both addresses and both ports, and rendezvous\n"
+"(register with an HMAC credential, relay between registered peers) over TCP.\n"
+"\n"
+"  --primary IP          primary address (IPv4 or IPv6)\n"
+"  --alternate IP        alternate address, same family (CHANGE-REQUEST \"change IP\")\n"
+"  --port PORT           primary port (default %d)\n"
+"  --alt-port PORT       alternate port (default %d)\n"
+"  --secrets FILE        rendezvous peers: one \"ID SECRET\" per line, '#'\n"
+"                        comments; re-read on SIGHUP (without it no id registers)\n"
+"  -d                    stay in the foreground and log to stderr\n"
+"  -v                    log debug messages too\n"
+"  --stats               print the counters as one JSON line on stdout at exit\n"
+"                        and on SIGUSR1 (SIGUSR1 always logs them)\n"
+"  --software NAME       send a SOFTWARE attribute (at most %d bytes; default none)\n"
+"  --idle-timeout SEC    close TCP clients idle this long (default %d)\n"
+"  --max-clients N       TCP clients at once; more are refused (default %d)\n"
+"  --status-interval SEC log a status line with the counters this often,\n"
+"                        0 for never (default %d)\n"
+"  --help                this text\n"
+"  --version             print the version\n",
+		SRV_PORT_DEFAULT, SRV_ALT_PORT_DEFAULT, SRV_SOFTWARE_MAX, SRV_IDLE_S_DEFAULT,
+		SRV_MAX_CLIENTS_DEFAULT, SRV_STATUS_S_DEFAULT);
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_ip(const char *s, struct stun_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, a->ip) == 1) {
+		a->family = STUN_FAMILY_IPV4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a->ip) == 1) {
+		a->family = STUN_FAMILY_IPV6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+enum {
+	OPT_PRIMARY = 256, OPT_ALTERNATE, OPT_PORT, OPT_ALT_PORT, OPT_SECRETS, OPT_STATS,
+	OPT_SOFTWARE, OPT_IDLE, OPT_MAX_CLIENTS, OPT_STATUS, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option longopts[] = {
+	{ "primary",		required_argument, NULL, OPT_PRIMARY },
+	{ "alternate",		required_argument, NULL, OPT_ALTERNATE },
+	{ "port",		required_argument, NULL, OPT_PORT },
+	{ "alt-port",		required_argument, NULL, OPT_ALT_PORT },
+	{ "secrets",		required_argument, NULL, OPT_SECRETS },
+	{ "stats",		no_argument,	   NULL, OPT_STATS },
+	{ "software",		required_argument, NULL, OPT_SOFTWARE },
+	{ "idle-timeout",	required_argument, NULL, OPT_IDLE },
+	{ "max-clients",	required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "status-interval",	required_argument, NULL, OPT_STATUS },
+	{ "help",		no_argument,	   NULL, OPT_HELP },
+	{ "version",		no_argument,	   NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, PROG ": ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	usage(stderr);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static struct srv_config cfg;
+	struct stun_addr ip[2];
+	bool have[2] = { false, false };
+	unsigned long port = SRV_PORT_DEFAULT, alt_port = SRV_ALT_PORT_DEFAULT, v;
+	int foreground = 0, verbose = 0, ch, err;
+	unsigned i, j;
+
+	cfg.idle_s = SRV_IDLE_S_DEFAULT;
+	cfg.max_clients = SRV_MAX_CLIENTS_DEFAULT;
+	cfg.status_s = SRV_STATUS_S_DEFAULT;
+	while ((ch = getopt_long(argc, argv, "dv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_PRIMARY:
+		case OPT_ALTERNATE:
+			if (parse_ip(optarg, &ip[ch - OPT_PRIMARY]) < 0)
+				bad_usage("bad address: %s", optarg);
+			have[ch - OPT_PRIMARY] = true;
+			break;
+		case OPT_PORT:
+			if (parse_uint(optarg, 1, 65535, &port) < 0)
+				bad_usage("bad port: %s", optarg);
+			break;
+		case OPT_ALT_PORT:
+			if (parse_uint(optarg, 1, 65535, &alt_port) < 0)
+				bad_usage("bad port: %s", optarg);
+			break;
+		case OPT_SECRETS:
+			cfg.secrets_path = optarg;
+			break;
+		case OPT_STATS:
+			cfg.stats = true;
+			break;
+		case OPT_SOFTWARE:
+			if (strlen(optarg) > SRV_SOFTWARE_MAX)
+				bad_usage("--software: longer than 64 bytes: %s", optarg);
+			cfg.software = optarg;
+			break;
+		case OPT_IDLE:
+			if (parse_uint(optarg, 1, 86400, &v) < 0)
+				bad_usage("bad --idle-timeout: %s", optarg);
+			cfg.idle_s = (unsigned)v;
+			break;
+		case OPT_MAX_CLIENTS:
+			if (parse_uint(optarg, 1, 1000000, &v) < 0)
+				bad_usage("bad --max-clients: %s", optarg);
+			cfg.max_clients = (unsigned)v;
+			break;
+		case OPT_STATUS:
+			if (parse_uint(optarg, 0, 86400, &v) < 0)
+				bad_usage("bad --status-interval: %s", optarg);
+			cfg.status_s = (unsigned)v;
+			break;
+		case 'd':
+			foreground = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf(PROG " " VERSION "\n");
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		bad_usage("unexpected argument: %s", argv[optind]);
+	if (!have[0] || !have[1])
+		bad_usage("%s", "--primary and --alternate are required");
+	if (ip[0].family != ip[1].family)
+		bad_usage("%s", "--primary and --alternate must be of the same family");
+	if (memcmp(ip[0].ip, ip[1].ip, sizeof(ip[0].ip)) == 0)
+		bad_usage("%s", "--primary and --alternate must differ");
+	if (port == alt_port)
+		bad_usage("%s", "--port and --alt-port must differ");
+
+	log_init(PROG, foreground, verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++) {
+			cfg.addr[i][j] = ip[i];
+			cfg.addr[i][j].port = (uint16_t)(j ? alt_port : port);
+		}
+	if (cfg.secrets_path) {
+		if ((err = srv_secrets_load(cfg.secrets_path, &cfg.secrets)) < 0)
+			fatalx("%s: %s", cfg.secrets_path, strerror(-err));
+		log_info("%zu ids from %s", cfg.secrets.n, cfg.secrets_path);
+	}
+	srv_loop_open(&cfg);
+	if (!foreground && daemon(0, 0) < 0)
+		fatal("daemon");
+	log_info("started: %s, ports %lu and %lu, udp and tcp", argv[0], port, alt_port);
+	err = srv_loop_run(&cfg);
+	srv_secrets_free(&cfg.secrets);
+	return err;
+}
