@@ -37,16 +37,17 @@ Q :=
 E := @true
 endif
 
-# Shared library code: every .c in these folders except program mains (*_main.c).
-LIB_DIRS  := common proto nfq probes
+# Shared library code: every .c in these folders except program mains (*_main.c);
+# daemon/ code lives here too so unit tests and fuzzers link what they test.
+LIB_DIRS  := common proto nfq probes daemon
 LIB_SRC   := $(filter-out %_main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libstunt.a
 
 # Programs: NAME := main file + extra sources (defined only once their main exists).
 PROG_stunt-probe  := probes/probe_main.c
-PROG_stunt-server := daemon/server_main.c $(wildcard daemon/srv_*.c)
-PROG_stuntd       := daemon/stuntd_main.c $(wildcard daemon/d_*.c daemon/trav_*.c)
+PROG_stunt-server := daemon/server_main.c
+PROG_stuntd       := daemon/stuntd_main.c
 PROG_stuntctl     := daemon/stuntctl_main.c
 PROGRAMS  := $(foreach p,stunt-probe stunt-server stuntd stuntctl,$(if $(wildcard $(firstword $(PROG_$(p)))),$(p)))
 PROG_BINS := $(PROGRAMS:%=$(BUILD)/%)
@@ -88,7 +89,7 @@ $(LIB): $(LIB_OBJ)
 
 .SECONDARY:
 .SECONDEXPANSION:
-$(PROG_BINS): $(BUILD)/%: $$(patsubst %.c,$(BUILD)/%.o,$$(PROG_$$*)) $(LIB)
+$(PROG_BINS): $(BUILD)/%: $$(addprefix $(BUILD)/,$$(PROG_$$*:.c=.o)) $(LIB)
 	$(E) LD $@
 	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDFLAGS) $(LDLIBS)
 

@@ -9,8 +9,8 @@
  * indications parse, an indication goes only to a registered connection
  * other than the sender.
  */
-#include "daemon/srv_rdv.c"
-#include "daemon/srv_secrets.c"
+#include "daemon/srv_rdv.h"
+#include "daemon/srv_secrets.h"
 
 #include <stdlib.h>
 

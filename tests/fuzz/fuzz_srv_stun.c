@@ -6,7 +6,7 @@
  * input: the reply parses as STUN, goes only to the client's own IP, and is
  * never larger than SRV_STUN_MAX_REPLY or (with PADDING) the request.
  */
-#include "daemon/srv_stun.c"
+#include "daemon/srv_stun.h"
 
 #include <stdlib.h>
 

@@ -5,8 +5,8 @@
  * and a wrong HMAC are refused, and messages between the two are relayed
  * with the sender's id in place of the target's.
  */
-#include "daemon/srv_rdv.c"	/* the unit tests link libstunt only */
-#include "daemon/srv_secrets.c"
+#include "daemon/srv_rdv.h"
+#include "daemon/srv_secrets.h"
 #include "proto/sig.h"
 #include "tests/unit/tap.h"
 

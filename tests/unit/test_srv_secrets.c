@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* The --secrets file parser (daemon/srv_secrets.c) and the counters'
  * status line and JSON (daemon/srv_stats.c). */
-#include "daemon/srv_secrets.c"	/* the unit tests link libstunt only */
-#include "daemon/srv_stats.c"
-#include "daemon/srv_rdv.c"
-#include "daemon/srv_stun.c"
+#include "daemon/srv_secrets.h"
+#include "daemon/srv_stats.h"
+#include "daemon/srv_rdv.h"
+#include "daemon/srv_stun.h"
 #include "tests/unit/tap.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 static int parse(const char *text, struct srv_secrets *s, unsigned *bad)
 {

@@ -4,7 +4,7 @@
  * function it is: which attributes a response carries, which of the four
  * sockets it leaves from, where it goes, and what is refused or dropped.
  */
-#include "daemon/srv_stun.c"	/* the unit tests link libstunt only */
+#include "daemon/srv_stun.h"
 #include "proto/stun_auth.h"
 #include "tests/unit/tap.h"
 

@@ -4,13 +4,6 @@
  * two ports, over UDP and TCP, and rendezvous over TCP. Options and
  * start-up here; the loop is in srv_loop.c, the answers in srv_stun.c and
  * srv_rdv.c.
- *
- * PARKED NAME: this file is daemon/server_main.c. The Makefile's program
- * link rule (line 91) currently links no objects, so while a
- * daemon/server_main.c exists `make all` fails for everyone; under this
- * name the Makefile ignores it. Once that rule reads
- *   $(PROG_BINS): $(BUILD)/%: $$(addprefix $(BUILD)/,$$(PROG_$$*:.c=.o)) $(LIB)
- * run `git mv daemon/srv_main.c daemon/server_main.c` and delete this note.
  */
 #include "daemon/srv_loop.h"
 #include "daemon/srv_secrets.h"
