@@ -59,8 +59,23 @@ LAB_NSES=()
 
 lab_log() { [ -n "${LAB_VERBOSE:-}" ] && echo "# lab: $*" >&2; return 0; }
 
+# lab_reap_stale: delete lab namespaces whose creating process is gone (a lab
+# killed with SIGKILL cannot run its trap). Names are stl<tag><pid>-<node>.
+lab_reap_stale() {
+	local n pid
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^stl[a-z]*[0-9]+-'); do
+		pid=$(echo "$n" | sed -E 's/^stl[a-z]*([0-9]+)-.*/\1/')
+		[ -d "/proc/$pid" ] && continue
+		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$n" 2>/dev/null && lab_log "reaped stale namespace $n"
+	done
+	return 0
+}
+
 # lab_init [TAG]: choose a unique namespace prefix and arm the teardown trap.
+# (bash runs the trap once the foreground command ends: keep steps short.)
 lab_init() {
+	lab_reap_stale
 	LAB="stl${1:-}$$"
 	LAB_STATE=$(mktemp -d "/tmp/${LAB}.XXXX")
 	trap 'lab_down' EXIT
