@@ -65,7 +65,13 @@ if [ "$what" = lab ] || [ "$what" = all ]; then
 			run_one "$(basename "$t")" "$LAB_TIMEOUT" "$t"
 		done
 		# Every lab test must have removed what it made, on every exit path.
-		left=$(ip netns list 2>/dev/null | awk '{print $1}' | grep '^stl' || true)
+		# Lab namespaces are named stl<tag><pid>-<node>: one whose creating
+		# process has exited is a leak (a live creator is another run's).
+		left=""
+		for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^stl[a-z]*[0-9]+-'); do
+			pid=$(echo "$ns" | sed -E 's/^stl[a-z]*([0-9]+)-.*/\1/')
+			[ -d "/proc/$pid" ] || left="$left $ns"
+		done
 		if [ -z "$left" ]; then
 			echo "ok - no lab namespaces left behind"
 			passed=$((passed + 1))

@@ -67,7 +67,7 @@ lab_reap_stale() {
 		pid=$(echo "$n" | sed -E 's/^stl[a-z]*([0-9]+)-.*/\1/')
 		[ -d "/proc/$pid" ] && continue
 		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$n" 2>/dev/null && lab_log "reaped stale namespace $n"
+		ip netns del "$n" 2>/dev/null && echo "# lab: reaped stale namespace $n (its creator, pid $pid, is gone)" >&2
 	done
 	return 0
 }
