@@ -427,12 +427,34 @@ lab_up() {
 	return 0
 }
 
+_lab_alive() {
+	local st
+	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ "$st" != Z ]
+}
+_lab_any_alive() {
+	local p
+	for p in "$@"; do
+		_lab_alive "$p" && return 0
+	done
+	return 1
+}
+
 # lab_down: kill what the lab started and delete its namespaces. Safe to call twice.
 lab_down() {
 	local p n
 	trap - EXIT INT TERM HUP
 	for p in "${LAB_PIDS[@]}"; do
 		kill "$p" 2>/dev/null
+	done
+	# A SIGTERM that lands between fork and exec of a just-started job is
+	# taken by the child's copy of our trap and lost: escalate after a while.
+	local i
+	for ((i = 0; i < 20; i++)); do
+		_lab_any_alive "${LAB_PIDS[@]}" || break
+		sleep 0.1
+	done
+	for p in "${LAB_PIDS[@]}"; do
+		_lab_alive "$p" && kill -9 "$p" 2>/dev/null
 	done
 	for p in "${LAB_PIDS[@]}"; do
 		wait "$p" 2>/dev/null
