@@ -25,7 +25,7 @@ WARN += -Werror
 endif
 PKGS      := libmnl libnetfilter_queue libnfnetlink libpcap libcrypto libssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmnl -lnetfilter_queue -lnfnetlink -lpcap -lcrypto -lssl)
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS) miniupnpc 2>/dev/null || echo -lmnl -lnetfilter_queue -lnfnetlink -lpcap -lcrypto -lssl -lminiupnpc) -lnatpmp
 ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP
 LDLIBS    := $(PKG_LIBS)
 
@@ -110,13 +110,17 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB)
 
 unit-bins: $(UNIT_BINS)
 
-check: deps all
-	$(Q)tests/run.sh all
+# Packages first, then a fresh make (it re-reads pkg-config), then the tests:
+# with -j, deps and the build must not race on a fresh machine.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/run.sh all
 
 check-unit: $(UNIT_BINS)
 	$(Q)BUILD=$(BUILD) tests/run.sh unit
 
-check-lab: deps all
+check-lab: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/run.sh lab
 
 asan:
@@ -133,10 +137,12 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-demo: deps all
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/demo.sh
 
-bench: deps all
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/bench.sh
 
 install: all
