@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/*
+ * NAT behaviour discovery: the library behind stunt-probe(1) and the
+ * discovery step of stuntd. probe_run() measures, against a stunt-server (or
+ * any RFC 5780 STUN server for the UDP part) with two addresses, how the
+ * local NAT maps, filters and allocates for UDP and TCP, how it answers an
+ * unsolicited SYN, whether it rewrites TCP sequence numbers, how many hops
+ * away the outermost NAT is, and whether UPnP-IGD / NAT-PMP / PCP can map a
+ * port. Every test runs at once in one event loop (probe_loop.c).
+ *
+ * Vocabulary (RFC 4787 / RFC 5382): mapping EIM / ADM / APDM, filtering
+ * EIF / ADF / APDF; allocation preserving / sequential (delta) / random.
+ * A value that could not be measured stays at its *_UNKNOWN (0) value or
+ * -1; probe_report.c prints it as null.
+ *
+ * IPv4 only for now.
+ */
+#ifndef STUNT_PROBES_PROBE_H
+#define STUNT_PROBES_PROBE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum probe_mapping {
+	PROBE_MAP_UNKNOWN = 0,
+	PROBE_MAP_NONE,		/* no translation: mapped address = local address */
+	PROBE_MAP_EIM,
+	PROBE_MAP_ADM,
+	PROBE_MAP_APDM,
+};
+
+enum probe_filtering {
+	PROBE_FILT_UNKNOWN = 0,
+	PROBE_FILT_EIF,
+	PROBE_FILT_ADF,
+	PROBE_FILT_APDF,
+};
+
+enum probe_alloc {
+	PROBE_ALLOC_UNKNOWN = 0,
+	PROBE_ALLOC_PRESERVING,
+	PROBE_ALLOC_SEQUENTIAL,
+	PROBE_ALLOC_RANDOM,
+};
+
+/* The NAT's answer to an unsolicited inbound SYN (STUNT PROBE-UNSOLICITED). */
+enum probe_syn {
+	PROBE_SYN_UNKNOWN = 0,
+	PROBE_SYN_DROP,
+	PROBE_SYN_RST,
+	PROBE_SYN_ICMP,
+};
+
+/* Traversal methods (DESIGN.md), in the order they are tried. */
+enum probe_method {
+	PROBE_M_DIRECT,
+	PROBE_M_PORTMAP,
+	PROBE_M_REVERSAL,
+	PROBE_M_SIMOPEN,
+	PROBE_M_STUNT1,
+	PROBE_M_STUNT2,
+	PROBE_M_SYNTH,
+	PROBE_M_PREDICT,
+	PROBE_M_SHOTGUN,
+	PROBE_M_UDP,
+	PROBE_M_RELAY,
+	PROBE_M_MAX,
+};
+
+/* Fresh sockets sampled for the allocation behaviour. */
+#define PROBE_ALLOC_SAMPLES	6
+/* TTL-limited SYNs sent: TTL 1 .. PROBE_TTL_MAX. */
+#define PROBE_TTL_MAX		8
+#define PROBE_NOTES_MAX		16
+#define PROBE_NOTE_LEN		160
+
+/* Mapping test endpoints, in this order: primary IP and port, primary IP
+ * and alternate port, alternate IP and primary port, alternate IP and
+ * alternate port. */
+enum { PROBE_EP_A1P1, PROBE_EP_A1P2, PROBE_EP_A2P1, PROBE_EP_A2P2, PROBE_EP_MAX };
+
+struct probe_ep {
+	bool		known;
+	uint32_t	ip;		/* network order */
+	uint16_t	port;		/* host order */
+};
+
+/* What one transport's tests found. */
+struct probe_proto {
+	bool			measured;	/* at least one mapped address learnt */
+	struct probe_ep		local;		/* local endpoint of the mapping test */
+	struct probe_ep		mapped[PROBE_EP_MAX];	/* per server endpoint */
+	enum probe_mapping	mapping;
+	enum probe_filtering	filtering;
+	enum probe_alloc	allocation;
+	bool			delta_known;
+	int			delta;		/* sequential: next = previous + delta */
+	unsigned		delta_hits;	/* consecutive samples that moved by delta */
+	unsigned		nsamples;	/* allocation samples that answered */
+	uint16_t		sample_local[PROBE_ALLOC_SAMPLES];
+	uint16_t		sample_mapped[PROBE_ALLOC_SAMPLES];
+	int			hairpin;	/* UDP only: -1 unknown, 0 no, 1 yes */
+};
+
+struct probe_portmap_one {
+	int		present;	/* -1 unknown, 0 no, 1 answered */
+	int		mapped;		/* -1 not tried, 0 refused, 1 made */
+	int		removed;	/* -1 not tried, 0 failed, 1 removed */
+	uint16_t	ext_port;
+	char		external_ip[INET_ADDRSTRLEN];
+};
+
+struct probe_result {
+	struct probe_proto	udp;
+	struct probe_proto	tcp;
+	/* TCP extras */
+	enum probe_syn		unsolicited_syn;
+	int			nat_hops;	/* -1 unknown, 0 no NAT */
+	int			syn_ttl;	/* -1 unknown: TTL that crosses own NAT(s) only */
+	int			seq_rewrite;	/* -1 unknown, 0 no, 1 yes */
+	int			stunt;		/* -1 not asked, 0 server lacks STUNT, 1 yes */
+	uint32_t		hop_addr[PROBE_TTL_MAX + 1];	/* [ttl], 0 silent */
+	int			dest_hop;	/* TTL that reached the server, -1 none */
+	/* port mapping protocols */
+	struct probe_portmap_one upnp, natpmp, pcp;
+	/* conclusions */
+	enum probe_method	methods[PROBE_M_MAX];
+	unsigned		nmethods;
+	bool			server_reached;
+	uint32_t		server_ip;	/* network order */
+	uint16_t		server_port;
+	uint64_t		elapsed_ms;
+	unsigned		nnotes;
+	char			notes[PROBE_NOTES_MAX][PROBE_NOTE_LEN];
+};
+
+#define PROBE_F_UDP	0x01
+#define PROBE_F_TCP	0x02
+#define PROBE_F_TTL	0x04	/* hop count (root: raw ICMP socket) */
+#define PROBE_F_PORTMAP	0x08	/* UPnP-IGD, NAT-PMP, PCP */
+#define PROBE_F_ALL	0x0F
+
+#define PROBE_TIMEOUT_MS_DEFAULT	3000
+
+struct probe_cfg {
+	uint32_t	server_ip;	/* network order */
+	uint16_t	server_port;	/* host order, 3478 by default */
+	unsigned	what;		/* PROBE_F_* */
+	unsigned	timeout_ms;	/* bound on the whole run */
+	const char	*pcap_file;	/* NULL: no capture file */
+	int		verbose;
+};
+
+void probe_cfg_init(struct probe_cfg *cfg);
+void probe_result_init(struct probe_result *r);
+
+/*
+ * Run every test cfg->what asks for, in parallel, for at most
+ * cfg->timeout_ms, and fill r (which it initialises). Returns 0 when the
+ * server answered at least once, -EHOSTUNREACH when it never did, or
+ * another -errno when the probe could not run at all.
+ */
+int probe_run(const struct probe_cfg *cfg, struct probe_result *r);
+
+/* Add a line to r->notes ("what was skipped and why"); silently drops
+ * notes beyond PROBE_NOTES_MAX. */
+void probe_note(struct probe_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- pure classification (probe_classify.c) ---- */
+
+enum probe_mapping probe_classify_mapping(const struct probe_ep mapped[PROBE_EP_MAX],
+					  const struct probe_ep *local);
+/* got_*: -1 not asked / server could not, 0 no answer, 1 answered */
+enum probe_filtering probe_classify_filtering(int got_change_ip_port, int got_change_port);
+/* Ports of fresh mappings in the order they were made. Fills p->allocation,
+ * delta_known, delta, delta_hits from p->sample_local/sample_mapped[0..nsamples). */
+void probe_classify_alloc(struct probe_proto *p);
+/* Outermost NAT from TTL-limited probes: hop_addr[1..max_ttl] (0: no
+ * answer), dest_hop the TTL that reached the server (-1 none). Returns the
+ * hop count of the outermost NAT (-1 unknown) and sets *syn_ttl. */
+int probe_classify_hops(const uint32_t *hop_addr, int max_ttl, int dest_hop, int *syn_ttl);
+/* Private (RFC 1918), shared (RFC 6598 CGN), loopback or link-local. */
+bool probe_ip_is_private(uint32_t ip_be);
+/* RFC 3489 name of a UDP behaviour: "full cone", "symmetric", ... or NULL. */
+const char *probe_classic_name(enum probe_mapping m, enum probe_filtering f);
+/* r->methods from everything else in r. */
+void probe_choose_methods(struct probe_result *r);
+
+/* ---- names and output (probe_report.c) ---- */
+
+const char *probe_mapping_name(enum probe_mapping m);	/* "EIM", NULL if unknown */
+const char *probe_filtering_name(enum probe_filtering f);
+const char *probe_alloc_name(enum probe_alloc a);
+const char *probe_syn_name(enum probe_syn s);
+const char *probe_method_name(enum probe_method m);
+void probe_report_json(FILE *f, const struct probe_result *r);
+void probe_report_human(FILE *f, const struct probe_result *r);
+
+#endif

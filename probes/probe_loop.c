@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: MIT
+/* The probe's event loop: see probe_loop.h. */
+#include "probes/probe_loop.h"
+#include "common/clock.h"
+#include "proto/stun_auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/ip.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+void probe_sin(struct sockaddr_in *sin, uint32_t ip_be, uint16_t port)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = ip_be;
+	sin->sin_port = htons(port);
+}
+
+void probe_txid(uint8_t txid[STUN_TXID_LEN])
+{
+	if (getrandom(txid, STUN_TXID_LEN, 0) != STUN_TXID_LEN) {
+		static uint32_t ctr;
+		uint64_t t = clock_us();
+
+		memcpy(txid, &t, 8);
+		ctr++;
+		memcpy(txid + 8, &ctr, 4);
+	}
+}
+
+void probe_loop_init(struct probe_loop *L, unsigned timeout_ms)
+{
+	memset(L, 0, sizeof(*L));
+	L->start_ms = clock_ms();
+	L->deadline_ms = L->start_ms + timeout_ms;
+}
+
+void probe_loop_free(struct probe_loop *L)
+{
+	unsigned i;
+
+	for (i = 0; i < L->nsocks; i++) {
+		if (L->socks[i]->kind != PROBE_SK_OTHER && L->socks[i]->fd >= 0)
+			close(L->socks[i]->fd);
+		free(L->socks[i]);
+	}
+	for (i = 0; i < L->ntx; i++)
+		free(L->tx[i]);
+	L->nsocks = L->ntx = 0;
+}
+
+uint64_t probe_loop_absence_ms(const struct probe_loop *L)
+{
+	uint64_t w = 3ull * L->rtt_max_ms + 200;
+
+	return w < PROBE_ABSENCE_MIN_MS ? PROBE_ABSENCE_MIN_MS : w;
+}
+
+static struct probe_sock *sock_add(struct probe_loop *L, int fd, enum probe_sock_kind kind)
+{
+	struct probe_sock *s;
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+
+	if (L->nsocks >= PROBE_LOOP_MAX_SOCKS || !(s = calloc(1, sizeof(*s)))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->fd = fd;
+	s->kind = kind;
+	s->t_start = clock_ms();
+	if (kind != PROBE_SK_OTHER && getsockname(fd, (struct sockaddr *)&sin, &sl) == 0)
+		s->lport = ntohs(sin.sin_port);
+	L->socks[L->nsocks++] = s;
+	return s;
+}
+
+struct probe_sock *probe_sock_udp(struct probe_loop *L, uint16_t port)
+{
+	struct sockaddr_in sin;
+	struct probe_sock *s;
+	int fd, e;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	probe_sin(&sin, htonl(INADDR_ANY), port);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || !(s = sock_add(L, fd, PROBE_SK_UDP))) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	return s;
+}
+
+struct probe_sock *probe_sock_tcp(struct probe_loop *L, uint16_t port, bool reuse, int ttl,
+				  const struct sockaddr_in *dst)
+{
+	struct sockaddr_in sin;
+	struct probe_sock *s = NULL;
+	int fd, one = 1, e;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	if (reuse && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0))
+		goto fail;
+	if (ttl > 0 && setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0)
+		goto fail;
+	probe_sin(&sin, htonl(INADDR_ANY), port);
+	if ((port || reuse) && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		goto fail;
+	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0 && errno != EINPROGRESS)
+		goto fail;
+	if (!(s = sock_add(L, fd, PROBE_SK_TCP)))
+		goto fail;
+	s->connecting = true;
+	return s;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return NULL;
+}
+
+struct probe_sock *probe_sock_other(struct probe_loop *L, int fd, short events, probe_ready_cb cb,
+				    void *arg)
+{
+	struct probe_sock *s = sock_add(L, fd, PROBE_SK_OTHER);
+
+	if (s) {
+		s->events = events;
+		s->on_ready = cb;
+		s->arg = arg;
+	}
+	return s;
+}
+
+static void tx_finish(struct probe_loop *L, struct probe_tx *t, enum probe_tx_status st);
+
+static void tx_send(struct probe_loop *L, struct probe_tx *t, uint64_t now)
+{
+	ssize_t n;
+
+	if (t->s->kind == PROBE_SK_UDP) {
+		n = sendto(t->s->fd, t->req, t->reqlen, 0, (struct sockaddr *)&t->dst, sizeof(t->dst));
+		(void)n;	/* a lost send is a lost packet: retransmission covers it */
+		if (!t->sends)
+			t->first_ms = now;
+		t->sends++;
+		t->next_ms = now + t->rto_ms;
+		if (t->rto_ms < PROBE_RTO_MAX_MS)
+			t->rto_ms *= 2;
+	} else {
+		if (t->s->connecting)
+			return;		/* sent once connected */
+		/* TCP retransmits by itself; a short write on a fresh
+		 * connection's empty buffer does not happen for 512 bytes */
+		n = send(t->s->fd, t->req, t->reqlen, MSG_NOSIGNAL);
+		t->first_ms = now;
+		t->sends = 1;
+		t->next_ms = UINT64_MAX;
+		t->sent = true;
+		if (n != (ssize_t)t->reqlen)
+			tx_finish(L, t, PROBE_TX_ERROR);
+		return;
+	}
+	t->sent = true;
+}
+
+static struct probe_tx *tx_new(struct probe_loop *L, struct probe_sock *s, const struct sockaddr_in *dst,
+			       bool absence, probe_tx_cb done, void *arg, int tag)
+{
+	struct probe_tx *t;
+
+	if (!s || L->ntx >= PROBE_LOOP_MAX_TX || !(t = calloc(1, sizeof(*t))))
+		return NULL;
+	t->s = s;
+	if (dst)
+		t->dst = *dst;
+	t->absence = absence;
+	t->rto_ms = PROBE_RTO_MS;
+	t->done = done;
+	t->arg = arg;
+	t->tag = tag;
+	L->tx[L->ntx++] = t;
+	return t;
+}
+
+struct probe_tx *probe_tx_raw(struct probe_loop *L, struct probe_sock *s,
+			      const struct sockaddr_in *dst, const uint8_t *req, size_t len,
+			      bool absence, probe_tx_cb done, void *arg, int tag)
+{
+	struct probe_tx *t;
+
+	if (len < STUN_HDR_LEN || len > sizeof(t->req))
+		return NULL;
+	if (!(t = tx_new(L, s, dst, absence, done, arg, tag)))
+		return NULL;
+	memcpy(t->req, req, len);
+	t->reqlen = len;
+	memcpy(t->txid, req + 8, STUN_TXID_LEN);
+	tx_send(L, t, clock_ms());
+	return t;
+}
+
+struct probe_tx *probe_tx_binding(struct probe_loop *L, struct probe_sock *s,
+				  const struct sockaddr_in *dst, uint32_t change, bool absence,
+				  probe_tx_cb done, void *arg, int tag)
+{
+	struct stun_builder b;
+	uint8_t buf[128], txid[STUN_TXID_LEN];
+	int n;
+
+	probe_txid(txid);
+	stun_build_init(&b, buf, sizeof(buf), stun_type(STUN_METHOD_BINDING, STUN_REQUEST), txid);
+	if (change)
+		stun_build_change(&b, change);
+	stun_build_fingerprint(&b);
+	n = stun_build_finish(&b);
+	if (n < 0)
+		return NULL;
+	return probe_tx_raw(L, s, dst, buf, (size_t)n, absence, done, arg, tag);
+}
+
+int probe_timer_add(struct probe_loop *L, uint64_t at_ms, probe_timer_cb fn, void *arg)
+{
+	if (L->ntimers >= PROBE_LOOP_MAX_TIMERS)
+		return -ENOSPC;
+	L->timers[L->ntimers].at = at_ms;
+	L->timers[L->ntimers].fn = fn;
+	L->timers[L->ntimers].arg = arg;
+	L->ntimers++;
+	return 0;
+}
+
+static void tx_finish(struct probe_loop *L, struct probe_tx *t, enum probe_tx_status st)
+{
+	if (t->status != PROBE_TX_PENDING)
+		return;
+	t->status = st;
+	if (t->done) {
+		probe_tx_cb cb = t->done;
+
+		t->done = NULL;
+		cb(L, t);
+	}
+}
+
+/* A message arrived on s (from, for UDP): give it to its transaction. */
+static void deliver(struct probe_loop *L, struct probe_sock *s, const uint8_t *buf, size_t len,
+		    const struct sockaddr_in *from)
+{
+	struct stun_msg m;
+	const struct stun_attr *a;
+	struct probe_tx *t = NULL;
+	struct stun_error e;
+	unsigned i;
+	uint64_t now = clock_ms();
+
+	if (stun_parse(buf, len, &m) < 0)
+		return;		/* not for us: ignored, as the RFC says */
+	for (i = 0; i < L->ntx; i++)
+		if (L->tx[i]->s == s && L->tx[i]->status == PROBE_TX_PENDING &&
+		    memcmp(L->tx[i]->txid, m.txid, STUN_TXID_LEN) == 0 && !m.classic) {
+			t = L->tx[i];
+			break;
+		}
+	if (!t || m.cls == STUN_INDICATION) {
+		if (s->on_msg)
+			s->on_msg(L, s, &m);
+		return;
+	}
+	if (from)
+		t->from = *from;
+	t->rtt_ms = (unsigned)(now - t->first_ms);
+	if (t->sends == 1 && t->rtt_ms > L->rtt_max_ms && m.cls != STUN_REQUEST)
+		L->rtt_max_ms = t->rtt_ms;	/* Karn: only unambiguous samples */
+	t->resplen = len < sizeof(t->resp) ? len : sizeof(t->resp);
+	memcpy(t->resp, buf, t->resplen);
+	if (m.cls == STUN_REQUEST) {
+		t->was_request = true;		/* our own request came back: hairpin */
+		tx_finish(L, t, PROBE_TX_OK);
+		return;
+	}
+	if (m.cls == STUN_ERROR) {
+		a = stun_msg_find(&m, STUN_ATTR_ERROR_CODE);
+		t->err_code = a && stun_attr_get_error(a, &e) == 0 ? e.code : 500;
+		tx_finish(L, t, PROBE_TX_ERROR);
+		return;
+	}
+	if ((a = stun_msg_find(&m, STUN_ATTR_XOR_MAPPED_ADDRESS)) &&
+	    stun_attr_get_xor_addr(a, &m, &t->mapped) == 0)
+		t->has_mapped = true;
+	else if ((a = stun_msg_find(&m, STUN_ATTR_MAPPED_ADDRESS)) && stun_attr_get_addr(a, &t->mapped) == 0)
+		t->has_mapped = true;
+	if ((a = stun_msg_find(&m, STUN_ATTR_OTHER_ADDRESS)) && stun_attr_get_addr(a, &t->other) == 0)
+		t->has_other = true;
+	else if ((a = stun_msg_find(&m, STUN_ATTR_CHANGED_ADDRESS)) && stun_attr_get_addr(a, &t->other) == 0)
+		t->has_other = true;
+	if ((a = stun_msg_find(&m, STUN_ATTR_RESPONSE_ORIGIN)) && stun_attr_get_addr(a, &t->origin) == 0)
+		t->has_origin = true;
+	tx_finish(L, t, PROBE_TX_OK);
+}
+
+static void sock_fail(struct probe_loop *L, struct probe_sock *s)
+{
+	unsigned i;
+
+	s->dead = true;
+	s->connecting = false;
+	for (i = 0; i < L->ntx; i++)
+		if (L->tx[i]->s == s && L->tx[i]->status == PROBE_TX_PENDING)
+			tx_finish(L, L->tx[i], PROBE_TX_ERROR);
+}
+
+static void on_udp(struct probe_loop *L, struct probe_sock *s)
+{
+	uint8_t buf[2048];
+	struct sockaddr_in from;
+	socklen_t fl;
+	ssize_t n;
+	int k;
+
+	for (k = 0; k < 32; k++) {
+		fl = sizeof(from);
+		n = recvfrom(s->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			return;
+		deliver(L, s, buf, (size_t)n, &from);
+	}
+}
+
+static void on_tcp(struct probe_loop *L, struct probe_sock *s, short rev)
+{
+	uint64_t now = clock_ms();
+	ssize_t n;
+	unsigned i;
+	int err = 0, fl;
+	socklen_t el = sizeof(err);
+
+	if (s->connecting) {
+		if (!(rev & (POLLOUT | POLLERR | POLLHUP)))
+			return;
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+			sock_fail(L, s);
+			return;
+		}
+		s->connecting = false;
+		for (i = 0; i < L->ntx; i++)
+			if (L->tx[i]->s == s && L->tx[i]->status == PROBE_TX_PENDING && !L->tx[i]->sent)
+				tx_send(L, L->tx[i], now);
+		return;
+	}
+	if (!(rev & (POLLIN | POLLERR | POLLHUP)))
+		return;
+	n = recv(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen, 0);
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		sock_fail(L, s);
+		return;
+	}
+	s->rlen += (size_t)n;
+	while ((fl = stun_frame_len(s->rbuf, s->rlen)) > 0 && (size_t)fl <= s->rlen) {
+		deliver(L, s, s->rbuf, (size_t)fl, NULL);
+		memmove(s->rbuf, s->rbuf + fl, s->rlen - (size_t)fl);
+		s->rlen -= (size_t)fl;
+	}
+	if (fl < 0 || (fl > 0 && (size_t)fl > sizeof(s->rbuf)))
+		sock_fail(L, s);	/* not STUN framing: nothing more to learn here */
+}
+
+static bool busy(const struct probe_loop *L)
+{
+	unsigned i;
+
+	if (L->holds || L->ntimers)
+		return true;
+	for (i = 0; i < L->ntx; i++)
+		if (L->tx[i]->status == PROBE_TX_PENDING)
+			return true;
+	return false;
+}
+
+void probe_loop_run(struct probe_loop *L)
+{
+	struct pollfd pfd[PROBE_LOOP_MAX_SOCKS];
+	struct probe_sock *ps[PROBE_LOOP_MAX_SOCKS];
+	uint64_t now, next;
+	unsigned i, n;
+	int wait;
+
+	for (;;) {
+		now = clock_ms();
+		/* timers due */
+		for (i = 0; i < L->ntimers;) {
+			if (L->timers[i].at <= now || now >= L->deadline_ms) {
+				struct probe_timer tm = L->timers[i];
+
+				L->timers[i] = L->timers[--L->ntimers];
+				tm.fn(L, tm.arg);
+				i = 0;
+				continue;
+			}
+			i++;
+		}
+		/* retransmissions and give-ups */
+		for (i = 0; i < L->ntx; i++) {
+			struct probe_tx *t = L->tx[i];
+
+			if (t->status != PROBE_TX_PENDING)
+				continue;
+			if (now >= L->deadline_ms ||
+			    (t->absence && t->sends && now >= t->first_ms + probe_loop_absence_ms(L))) {
+				tx_finish(L, t, PROBE_TX_NOANSWER);
+				continue;
+			}
+			if (t->s->kind == PROBE_SK_UDP && now >= t->next_ms)
+				tx_send(L, t, now);
+		}
+		if (!busy(L) || now >= L->deadline_ms)
+			break;
+		next = L->deadline_ms;
+		for (i = 0; i < L->ntimers; i++)
+			if (L->timers[i].at < next)
+				next = L->timers[i].at;
+		for (i = 0; i < L->ntx; i++) {
+			struct probe_tx *t = L->tx[i];
+
+			if (t->status != PROBE_TX_PENDING)
+				continue;
+			if (t->s->kind == PROBE_SK_UDP && t->next_ms < next)
+				next = t->next_ms;
+			if (t->absence && t->sends && t->first_ms + probe_loop_absence_ms(L) < next)
+				next = t->first_ms + probe_loop_absence_ms(L);
+		}
+		n = 0;
+		for (i = 0; i < L->nsocks; i++) {
+			struct probe_sock *s = L->socks[i];
+
+			if (s->dead || s->fd < 0)
+				continue;
+			pfd[n].fd = s->fd;
+			pfd[n].events = s->kind == PROBE_SK_OTHER ? s->events :
+					s->connecting ? POLLOUT : POLLIN;
+			pfd[n].revents = 0;
+			ps[n++] = s;
+		}
+		wait = next > now ? (int)(next - now) : 0;
+		if (poll(pfd, n, wait) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < n; i++) {
+			if (!pfd[i].revents)
+				continue;
+			switch (ps[i]->kind) {
+			case PROBE_SK_UDP: on_udp(L, ps[i]); break;
+			case PROBE_SK_TCP: on_tcp(L, ps[i], pfd[i].revents); break;
+			case PROBE_SK_OTHER: ps[i]->on_ready(L, ps[i], pfd[i].revents); break;
+			}
+		}
+	}
+	/* whatever is still pending has had its chance */
+	for (i = 0; i < L->ntx; i++)
+		if (L->tx[i]->status == PROBE_TX_PENDING)
+			tx_finish(L, L->tx[i], PROBE_TX_NOANSWER);
+	while (L->ntimers) {
+		struct probe_timer tm = L->timers[--L->ntimers];
+
+		tm.fn(L, tm.arg);
+	}
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The probe's one event loop: poll(2) over every socket of every test, STUN
+ * transactions with RFC 8489-style retransmission over UDP (RTO 100 ms,
+ * doubling), STUN framing over TCP, timers, and a bound on the whole run.
+ * Tests (probe_udp.c, probe_tcp.c, probe_ttl.c) start transactions and get
+ * a callback when each one ends; a callback may start more.
+ *
+ * A transaction whose missing answer is itself the result (a filtering
+ * test) is "absence" kind: it gives up once the absence window has passed
+ * since its first send. The window grows with the largest round trip seen
+ * so far, so a slow path waits longer, and it never passes the deadline.
+ */
+#ifndef STUNT_PROBES_PROBE_LOOP_H
+#define STUNT_PROBES_PROBE_LOOP_H
+
+#include "proto/stun_attr.h"
+#include "proto/stun_msg.h"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PROBE_RTO_MS		100	/* first retransmission timeout (RFC 8489: 500) */
+#define PROBE_RTO_MAX_MS	1600
+#define PROBE_ABSENCE_MIN_MS	400	/* shortest wait before "no answer" is a result */
+#define PROBE_LOOP_MAX_SOCKS	64
+#define PROBE_LOOP_MAX_TX	96
+#define PROBE_LOOP_MAX_TIMERS	16
+
+struct probe_loop;
+struct probe_sock;
+struct probe_tx;
+
+enum probe_sock_kind { PROBE_SK_UDP, PROBE_SK_TCP, PROBE_SK_OTHER };
+
+typedef void (*probe_ready_cb)(struct probe_loop *L, struct probe_sock *s, short revents);
+typedef void (*probe_msg_cb)(struct probe_loop *L, struct probe_sock *s, const struct stun_msg *m);
+typedef void (*probe_tx_cb)(struct probe_loop *L, struct probe_tx *t);
+typedef void (*probe_timer_cb)(struct probe_loop *L, void *arg);
+
+struct probe_sock {
+	int		 fd;
+	enum probe_sock_kind kind;
+	bool		 connecting;	/* TCP: connect() under way */
+	bool		 dead;		/* TCP: failed or closed; fd kept until the end */
+	short		 events;	/* OTHER: what to poll for */
+	uint16_t	 lport;		/* local port, host order */
+	uint64_t	 t_start;
+	probe_ready_cb	 on_ready;	/* OTHER: called on any event */
+	probe_msg_cb	 on_msg;	/* TCP: messages no transaction claims */
+	void		*arg;
+	size_t		 rlen;
+	uint8_t		 rbuf[2048];
+};
+
+enum probe_tx_status { PROBE_TX_PENDING = 0, PROBE_TX_OK, PROBE_TX_NOANSWER, PROBE_TX_ERROR };
+
+struct probe_tx {
+	struct probe_sock	*s;
+	struct sockaddr_in	 dst;
+	uint8_t			 req[512];
+	size_t			 reqlen;
+	uint8_t			 txid[STUN_TXID_LEN];
+	bool			 absence;
+	bool			 sent;
+	enum probe_tx_status	 status;
+	uint64_t		 first_ms, next_ms;
+	unsigned		 rto_ms, sends;
+	/* the answer */
+	struct sockaddr_in	 from;
+	unsigned		 rtt_ms;
+	bool			 has_mapped, has_other, has_origin;
+	struct stun_addr	 mapped, other, origin;
+	uint16_t		 err_code;	/* error response: its code */
+	bool			 was_request;	/* the "answer" was a request (hairpin) */
+	uint8_t			 resp[512];
+	size_t			 resplen;
+	/* the test's */
+	probe_tx_cb		 done;
+	void			*arg;
+	int			 tag;
+};
+
+struct probe_timer {
+	uint64_t	 at;
+	probe_timer_cb	 fn;
+	void		*arg;
+};
+
+struct probe_loop {
+	uint64_t		 start_ms, deadline_ms;
+	unsigned		 rtt_max_ms;
+	unsigned		 holds;		/* tests waiting for something else */
+	unsigned		 nsocks, ntx, ntimers;
+	struct probe_sock	*socks[PROBE_LOOP_MAX_SOCKS];
+	struct probe_tx		*tx[PROBE_LOOP_MAX_TX];
+	struct probe_timer	 timers[PROBE_LOOP_MAX_TIMERS];
+	int			 verbose;
+};
+
+void probe_loop_init(struct probe_loop *L, unsigned timeout_ms);
+void probe_loop_free(struct probe_loop *L);
+/* Run until nothing is pending (transactions, holds, timers) or the deadline. */
+void probe_loop_run(struct probe_loop *L);
+uint64_t probe_loop_absence_ms(const struct probe_loop *L);
+
+/* A UDP socket bound to INADDR_ANY:port (0: any), or NULL with errno. */
+struct probe_sock *probe_sock_udp(struct probe_loop *L, uint16_t port);
+/* A TCP socket bound to port (0: any; reuse: SO_REUSEADDR + SO_REUSEPORT),
+ * optional IP TTL (0: default), with a non-blocking connect to dst under way. */
+struct probe_sock *probe_sock_tcp(struct probe_loop *L, uint16_t port, bool reuse, int ttl,
+				  const struct sockaddr_in *dst);
+/* Any other descriptor: on_ready gets the poll events. */
+struct probe_sock *probe_sock_other(struct probe_loop *L, int fd, short events, probe_ready_cb cb,
+				    void *arg);
+
+/* A Binding request (CHANGE-REQUEST flags if change != 0) to dst on s. */
+struct probe_tx *probe_tx_binding(struct probe_loop *L, struct probe_sock *s,
+				  const struct sockaddr_in *dst, uint32_t change, bool absence,
+				  probe_tx_cb done, void *arg, int tag);
+/* A request built by the caller (its transaction id at bytes 8..20). */
+struct probe_tx *probe_tx_raw(struct probe_loop *L, struct probe_sock *s,
+			      const struct sockaddr_in *dst, const uint8_t *req, size_t len,
+			      bool absence, probe_tx_cb done, void *arg, int tag);
+
+int probe_timer_add(struct probe_loop *L, uint64_t at_ms, probe_timer_cb fn, void *arg);
+
+/* A fresh random transaction id. */
+void probe_txid(uint8_t txid[STUN_TXID_LEN]);
+
+void probe_sin(struct sockaddr_in *sin, uint32_t ip_be, uint16_t port);
+
+#endif

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stunt-probe: measure the local NAT's behaviour for UDP and TCP against a
+ * stunt-server and say which traversal methods will work. Options and
+ * output here; the measuring is the probe library (probes/probe_*.c).
+ */
+#include "probes/probe.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PROG	"stunt-probe"
+#define VERSION	"0.1"
+
+/* Exit codes (stunt-probe(1)). */
+#define EXIT_OK			0
+#define EXIT_ERROR		1
+#define EXIT_USAGE		2
+#define EXIT_UNREACHABLE	3
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: " PROG " --server HOST[:PORT] [--json] [--udp-only | --tcp-only]\n"
+"                   [--timeout MS] [--pcap FILE] [--no-portmap] [--no-ttl] [-v]\n"
+"       " PROG " --help | --version\n"
+"\n"
+"Measure how the NAT(s) in front of this host map, filter and allocate ports\n"
+"for UDP and TCP, how they answer an unsolicited SYN, whether they rewrite TCP\n"
+"sequence numbers, how many hops away the outermost one is, and whether\n"
+"UPnP-IGD, NAT-PMP or PCP can map a port; then list the traversal methods\n"
+"that can work from here. All tests run at once.\n"
+"\n"
+"  --server HOST[:PORT]  stunt-server (or any RFC 5780 STUN server, for UDP);\n"
+"                        port 3478 by default\n"
+"  --json                print one JSON object (docs/probe.md) instead of words\n"
+"  --udp-only            UDP tests only (and port mapping)\n"
+"  --tcp-only            TCP tests only (and port mapping, hop count)\n"
+"  --timeout MS          bound on the whole run (default %d)\n"
+"  --pcap FILE           write a capture of the probe's traffic with the server\n"
+"                        (default-route interface; needs root)\n"
+"  --no-portmap          skip UPnP-IGD, NAT-PMP and PCP\n"
+"  --no-ttl              skip the hop count (TTL-limited SYNs)\n"
+"  -v                    more detail on standard error\n"
+"  --help                this text\n"
+"  --version             print the version\n"
+"\n"
+"Exit status: 0 measured, 1 error, 2 usage, 3 server unreachable.\n"
+"Without root the hop count, sequence-number test and --pcap are skipped\n"
+"(and said so); everything else runs.\n",
+		PROBE_TIMEOUT_MS_DEFAULT);
+}
+
+/* HOST[:PORT] -> IPv4 address and port. */
+static int parse_server(const char *arg, struct probe_cfg *cfg)
+{
+	char host[256], *colon, *end;
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *res = NULL;
+	unsigned long port = cfg->server_port;
+
+	if (strlen(arg) >= sizeof(host))
+		return -EINVAL;
+	strcpy(host, arg);
+	if ((colon = strrchr(host, ':'))) {
+		*colon = '\0';
+		errno = 0;
+		port = strtoul(colon + 1, &end, 10);
+		if (errno || *end || !colon[1] || port == 0 || port > 65535)
+			return -EINVAL;
+	}
+	if (!host[0] || getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
+		return -ENOENT;
+	cfg->server_ip = ((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr;
+	cfg->server_port = (uint16_t)port;
+	freeaddrinfo(res);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_JSON = 256, O_UDP, O_TCP, O_TIMEOUT, O_PCAP, O_NOPM, O_NOTTL, O_HELP, O_VERSION, O_SERVER };
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, O_SERVER },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "udp-only", no_argument, NULL, O_UDP },
+		{ "tcp-only", no_argument, NULL, O_TCP },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "pcap", required_argument, NULL, O_PCAP },
+		{ "no-portmap", no_argument, NULL, O_NOPM },
+		{ "no-ttl", no_argument, NULL, O_NOTTL },
+		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct probe_cfg cfg;
+	struct probe_result *r;
+	const char *server = NULL;
+	bool json = false, udp_only = false, tcp_only = false;
+	char *end;
+	unsigned long v;
+	int o, ret;
+
+	probe_cfg_init(&cfg);
+	while ((o = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (o) {
+		case O_SERVER: server = optarg; break;
+		case O_JSON: json = true; break;
+		case O_UDP: udp_only = true; break;
+		case O_TCP: tcp_only = true; break;
+		case O_TIMEOUT:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || v < 100 || v > 600000) {
+				fprintf(stderr, PROG ": --timeout: 100 to 600000 milliseconds\n");
+				return EXIT_USAGE;
+			}
+			cfg.timeout_ms = (unsigned)v;
+			break;
+		case O_PCAP: cfg.pcap_file = optarg; break;
+		case O_NOPM: cfg.what &= ~(unsigned)PROBE_F_PORTMAP; break;
+		case O_NOTTL: cfg.what &= ~(unsigned)PROBE_F_TTL; break;
+		case 'v': cfg.verbose++; break;
+		case O_HELP: usage(stdout); return EXIT_OK;
+		case O_VERSION: printf(PROG " " VERSION "\n"); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !server || (udp_only && tcp_only)) {
+		if (udp_only && tcp_only)
+			fprintf(stderr, PROG ": --udp-only and --tcp-only exclude each other\n");
+		else if (!server)
+			fprintf(stderr, PROG ": --server is required\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (udp_only)
+		cfg.what &= ~(unsigned)(PROBE_F_TCP | PROBE_F_TTL);
+	if (tcp_only)
+		cfg.what &= ~(unsigned)PROBE_F_UDP;
+	if ((ret = parse_server(server, &cfg)) < 0) {
+		fprintf(stderr, PROG ": --server %s: %s\n", server,
+			ret == -EINVAL ? "want HOST[:PORT]" : "cannot resolve to an IPv4 address");
+		return EXIT_USAGE;
+	}
+	if (!(r = malloc(sizeof(*r)))) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return EXIT_ERROR;
+	}
+	ret = probe_run(&cfg, r);
+	if (ret < 0 && ret != -EHOSTUNREACH) {
+		fprintf(stderr, PROG ": %s\n", strerror(-ret));
+		free(r);
+		return EXIT_ERROR;
+	}
+	if (json)
+		probe_report_json(stdout, r);
+	else
+		probe_report_human(stdout, r);
+	fflush(stdout);
+	free(r);
+	return ret == -EHOSTUNREACH ? EXIT_UNREACHABLE : EXIT_OK;
+}

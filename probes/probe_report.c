@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stunt-probe's two outputs: one JSON object (the command-line contract of
+ * DESIGN.md, documented in docs/probe.md; null for what was not measured)
+ * and plain words for people, with the RFC term beside each verdict.
+ */
+#include "probes/probe.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+const char *probe_mapping_name(enum probe_mapping m)
+{
+	static const char *const n[] = { NULL, "none", "EIM", "ADM", "APDM" };
+
+	return (unsigned)m < sizeof(n) / sizeof(n[0]) ? n[m] : NULL;
+}
+
+const char *probe_filtering_name(enum probe_filtering f)
+{
+	static const char *const n[] = { NULL, "EIF", "ADF", "APDF" };
+
+	return (unsigned)f < sizeof(n) / sizeof(n[0]) ? n[f] : NULL;
+}
+
+const char *probe_alloc_name(enum probe_alloc a)
+{
+	static const char *const n[] = { NULL, "preserving", "sequential", "random" };
+
+	return (unsigned)a < sizeof(n) / sizeof(n[0]) ? n[a] : NULL;
+}
+
+const char *probe_syn_name(enum probe_syn s)
+{
+	static const char *const n[] = { NULL, "drop", "rst", "icmp" };
+
+	return (unsigned)s < sizeof(n) / sizeof(n[0]) ? n[s] : NULL;
+}
+
+const char *probe_method_name(enum probe_method m)
+{
+	static const char *const n[] = { "direct", "portmap", "reversal", "simopen", "stunt1",
+					 "stunt2", "synth", "predict", "shotgun", "udp", "relay" };
+
+	return (unsigned)m < sizeof(n) / sizeof(n[0]) ? n[m] : "?";
+}
+
+/* ---- JSON ---- */
+
+static void json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_tri(FILE *f, int v)
+{
+	fputs(v < 0 ? "null" : v ? "true" : "false", f);
+}
+
+static void json_int(FILE *f, bool known, long v)
+{
+	if (known)
+		fprintf(f, "%ld", v);
+	else
+		fputs("null", f);
+}
+
+static void json_ep(FILE *f, const struct probe_ep *e)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	if (!e->known) {
+		fputs("null", f);
+		return;
+	}
+	inet_ntop(AF_INET, &e->ip, ip, sizeof(ip));
+	fprintf(f, "\"%s:%u\"", ip, e->port);
+}
+
+static void json_ip(FILE *f, uint32_t ip_be)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	if (!ip_be) {
+		fputs("null", f);
+		return;
+	}
+	inet_ntop(AF_INET, &ip_be, ip, sizeof(ip));
+	fprintf(f, "\"%s\"", ip);
+}
+
+static void json_proto_common(FILE *f, const struct probe_proto *p)
+{
+	unsigned i;
+
+	fputs("\"mapping\": ", f);
+	json_str(f, probe_mapping_name(p->mapping));
+	fputs(", \"filtering\": ", f);
+	json_str(f, probe_filtering_name(p->filtering));
+	fputs(", \"allocation\": ", f);
+	json_str(f, probe_alloc_name(p->allocation));
+	fputs(", \"delta\": ", f);
+	json_int(f, p->delta_known, p->delta);
+	fputs(", \"delta_hits\": ", f);
+	json_int(f, p->delta_known, p->delta_hits);
+	fputs(", \"samples\": [", f);
+	for (i = 0; i < p->nsamples; i++)
+		fprintf(f, "%s[%u, %u]", i ? ", " : "", p->sample_local[i], p->sample_mapped[i]);
+	fputs("], \"public\": ", f);
+	json_ep(f, &p->mapped[PROBE_EP_A1P1]);
+	fputs(", \"local\": ", f);
+	json_ep(f, &p->local);
+}
+
+void probe_report_json(FILE *f, const struct probe_result *r)
+{
+	const struct probe_portmap_one *pm[3] = { &r->upnp, &r->natpmp, &r->pcp };
+	static const char *const pmn[3] = { "upnp", "natpmp", "pcp" };
+	const char *ext = NULL;
+	unsigned i;
+	int t, last;
+
+	fputs("{ \"udp\": { ", f);
+	json_proto_common(f, &r->udp);
+	fputs(", \"hairpin\": ", f);
+	json_tri(f, r->udp.hairpin);
+	fputs(", \"classic\": ", f);
+	json_str(f, probe_classic_name(r->udp.mapping, r->udp.filtering));
+	fputs(" },\n  \"tcp\": { ", f);
+	json_proto_common(f, &r->tcp);
+	fputs(", \"unsolicited_syn\": ", f);
+	json_str(f, probe_syn_name(r->unsolicited_syn));
+	fputs(", \"nat_hops\": ", f);
+	json_int(f, r->nat_hops >= 0, r->nat_hops);
+	fputs(", \"syn_ttl\": ", f);
+	json_int(f, r->syn_ttl > 0, r->syn_ttl);
+	fputs(", \"seq_rewrite\": ", f);
+	json_tri(f, r->seq_rewrite);
+	fputs(", \"stunt\": ", f);
+	json_tri(f, r->stunt);
+	fputs(", \"hops\": [", f);
+	last = r->dest_hop > 0 ? r->dest_hop - 1 : 0;
+	for (t = 1; t <= PROBE_TTL_MAX; t++)
+		if (r->hop_addr[t] && t > last && (r->dest_hop < 0 || t < r->dest_hop))
+			last = t;
+	for (t = 1; t <= last; t++) {
+		fputs(t > 1 ? ", " : "", f);
+		json_ip(f, r->hop_addr[t]);
+	}
+	fputs("] },\n  \"port_mapping\": { ", f);
+	for (i = 0; i < 3; i++) {
+		fprintf(f, "\"%s\": ", pmn[i]);
+		json_tri(f, pm[i]->present);
+		fputs(", ", f);
+		if (!ext && pm[i]->external_ip[0])
+			ext = pm[i]->external_ip;
+	}
+	fputs("\"external_ip\": ", f);
+	json_str(f, ext);
+	for (i = 0; i < 3; i++) {
+		fprintf(f, ",\n    \"%s_test\": { \"external_ip\": ", pmn[i]);
+		json_str(f, pm[i]->external_ip[0] ? pm[i]->external_ip : NULL);
+		fputs(", \"mapped\": ", f);
+		json_tri(f, pm[i]->mapped);
+		fputs(", \"removed\": ", f);
+		json_tri(f, pm[i]->removed);
+		fputs(", \"external_port\": ", f);
+		json_int(f, pm[i]->mapped == 1, pm[i]->ext_port);
+		fputs(" }", f);
+	}
+	fputs(" },\n  \"methods\": [", f);
+	for (i = 0; i < r->nmethods; i++)
+		fprintf(f, "%s\"%s\"", i ? ", " : " ", probe_method_name(r->methods[i]));
+	fputs(r->nmethods ? " ],\n" : "],\n", f);
+	fputs("  \"server\": ", f);
+	if (r->server_ip) {
+		char ip[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &r->server_ip, ip, sizeof(ip));
+		fprintf(f, "\"%s:%u\"", ip, r->server_port);
+	} else {
+		fputs("null", f);
+	}
+	fprintf(f, ", \"server_reached\": %s,\n  \"notes\": [", r->server_reached ? "true" : "false");
+	for (i = 0; i < r->nnotes; i++) {
+		fputs(i ? ",\n    " : "\n    ", f);
+		json_str(f, r->notes[i]);
+	}
+	fprintf(f, "%s],\n  \"elapsed_ms\": %llu }\n", r->nnotes ? "\n  " : "",
+		(unsigned long long)r->elapsed_ms);
+}
+
+/* ---- plain words ---- */
+
+static const char *mapping_words(enum probe_mapping m)
+{
+	switch (m) {
+	case PROBE_MAP_NONE: return "no translation: your address is public (no NAT)";
+	case PROBE_MAP_EIM: return "same public port for every destination (endpoint-independent, EIM)";
+	case PROBE_MAP_ADM: return "a new public port for each destination address (address-dependent, ADM)";
+	case PROBE_MAP_APDM: return "a new public port for each destination address and port (address-and-port-dependent, APDM)";
+	default: return "not measured";
+	}
+}
+
+static const char *filtering_words(enum probe_filtering f)
+{
+	switch (f) {
+	case PROBE_FILT_EIF: return "anyone may answer once you sent out (endpoint-independent, EIF)";
+	case PROBE_FILT_ADF: return "only addresses you sent to may answer, from any port (address-dependent, ADF)";
+	case PROBE_FILT_APDF: return "only the exact address and port you sent to may answer (address-and-port-dependent, APDF)";
+	default: return "not measured";
+	}
+}
+
+static void human_alloc(FILE *f, const struct probe_proto *p)
+{
+	fputs("  Port choice: ", f);
+	switch (p->allocation) {
+	case PROBE_ALLOC_PRESERVING:
+		fputs("keeps your local port (port preserving)\n", f);
+		break;
+	case PROBE_ALLOC_SEQUENTIAL:
+		fprintf(f, "each new mapping is the previous one %+d (sequential, delta %d; %u of %u steps)\n",
+			p->delta, p->delta, p->delta_hits, p->nsamples ? p->nsamples - 1 : 0);
+		break;
+	case PROBE_ALLOC_RANDOM:
+		fputs("unpredictable (random)\n", f);
+		break;
+	default:
+		fputs("not measured\n", f);
+	}
+}
+
+static void human_proto(FILE *f, const char *name, const struct probe_proto *p)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	fprintf(f, "%s:\n", name);
+	if (p->mapped[PROBE_EP_A1P1].known) {
+		inet_ntop(AF_INET, &p->mapped[PROBE_EP_A1P1].ip, ip, sizeof(ip));
+		fprintf(f, "  Public address: %s:%u\n", ip, p->mapped[PROBE_EP_A1P1].port);
+	}
+	fprintf(f, "  Mapping: %s\n", mapping_words(p->mapping));
+	fprintf(f, "  Filtering: %s\n", filtering_words(p->filtering));
+	human_alloc(f, p);
+}
+
+void probe_report_human(FILE *f, const struct probe_result *r)
+{
+	const struct probe_portmap_one *pm[3] = { &r->upnp, &r->natpmp, &r->pcp };
+	static const char *const pmn[3] = { "UPnP-IGD", "NAT-PMP", "PCP" };
+	const char *classic;
+	unsigned i;
+
+	if (!r->server_reached) {
+		fputs("The server did not answer: nothing could be measured.\n", f);
+	} else {
+		human_proto(f, "UDP", &r->udp);
+		if (r->udp.hairpin >= 0)
+			fprintf(f, "  Hairpinning (reaching your own public address from inside): %s\n",
+				r->udp.hairpin ? "yes" : "no");
+		classic = probe_classic_name(r->udp.mapping, r->udp.filtering);
+		if (classic)
+			fprintf(f, "  Classic name (RFC 3489): %s\n", classic);
+		human_proto(f, "TCP", &r->tcp);
+		fputs("  Unsolicited incoming SYN: ", f);
+		switch (r->unsolicited_syn) {
+		case PROBE_SYN_DROP: fputs("silently dropped (drop)\n", f); break;
+		case PROBE_SYN_RST: fputs("answered with a reset (rst)\n", f); break;
+		case PROBE_SYN_ICMP: fputs("answered with an ICMP error (icmp)\n", f); break;
+		default: fputs("not measured\n", f);
+		}
+		if (r->nat_hops >= 0)
+			fprintf(f, "  Outermost NAT: %d hop(s) away; a SYN with TTL %d crosses it and dies beyond\n",
+				r->nat_hops, r->syn_ttl);
+		else
+			fputs("  Outermost NAT: hop count not measured\n", f);
+		fprintf(f, "  Sequence numbers rewritten by the NAT: %s\n",
+			r->seq_rewrite < 0 ? "not measured" : r->seq_rewrite ? "yes" : "no");
+	}
+	fputs("Port mapping on the gateway:\n", f);
+	for (i = 0; i < 3; i++) {
+		fprintf(f, "  %s: ", pmn[i]);
+		if (pm[i]->present < 0) {
+			fputs("not tried\n", f);
+			continue;
+		}
+		if (!pm[i]->present) {
+			fputs("no answer\n", f);
+			continue;
+		}
+		fprintf(f, "answers, external address %s", pm[i]->external_ip[0] ? pm[i]->external_ip : "unknown");
+		if (pm[i]->mapped == 1)
+			fprintf(f, "; test mapping of port %u made and %s\n", pm[i]->ext_port,
+				pm[i]->removed == 1 ? "removed" : "NOT removed");
+		else
+			fputs("; test mapping refused\n", f);
+	}
+	fputs("Methods that can work from here, in order:", f);
+	for (i = 0; i < r->nmethods; i++)
+		fprintf(f, " %s", probe_method_name(r->methods[i]));
+	fputc('\n', f);
+	for (i = 0; i < r->nnotes; i++)
+		fprintf(f, "Note: %s\n", r->notes[i]);
+	fprintf(f, "Done in %llu ms.\n", (unsigned long long)r->elapsed_ms);
+}

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+/*
+ * probe_run(): start every test, run the one loop, turn what was seen into
+ * verdicts. The port-mapping protocols run in threads beside the loop (their
+ * libraries block); everything else is in the loop.
+ */
+#include "probes/probe_int.h"
+#include "common/clock.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void probe_cfg_init(struct probe_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->server_port = 3478;
+	cfg->what = PROBE_F_ALL;
+	cfg->timeout_ms = PROBE_TIMEOUT_MS_DEFAULT;
+}
+
+void probe_result_init(struct probe_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->udp.hairpin = r->tcp.hairpin = -1;
+	r->nat_hops = r->syn_ttl = r->seq_rewrite = r->stunt = r->dest_hop = -1;
+	r->upnp.present = r->natpmp.present = r->pcp.present = -1;
+	r->upnp.mapped = r->natpmp.mapped = r->pcp.mapped = -1;
+	r->upnp.removed = r->natpmp.removed = r->pcp.removed = -1;
+}
+
+void probe_note(struct probe_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->nnotes >= PROBE_NOTES_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->notes[r->nnotes++], PROBE_NOTE_LEN, fmt, ap);
+	va_end(ap);
+}
+
+int probe_default_route(char ifname[16], uint32_t *gw)
+{
+	FILE *f = fopen("/proc/net/route", "r");
+	char line[256], name[16];
+	unsigned long dst, g, mask;
+	unsigned flags;
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%15s %lx %lx %x %*d %*d %*d %lx", name, &dst, &g, &flags, &mask) != 5)
+			continue;
+		if (dst == 0 && mask == 0 && (flags & 0x1)) {
+			if (ifname)
+				memcpy(ifname, name, 16);
+			if (gw)
+				*gw = (uint32_t)g;	/* already network order, as the kernel prints it */
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
+{
+	struct probe_ctx *c;
+	uint64_t t0 = clock_ms();
+	int ret = 0;
+
+	probe_result_init(r);
+	r->server_ip = cfg->server_ip;
+	r->server_port = cfg->server_port;
+	if (!(c = calloc(1, sizeof(*c))))
+		return -ENOMEM;
+	c->cfg = cfg;
+	c->r = r;
+	c->root = geteuid() == 0;
+	probe_sin(&c->srv, cfg->server_ip, cfg->server_port);
+	probe_loop_init(&c->L, cfg->timeout_ms);
+	c->L.verbose = cfg->verbose;
+
+	/* capture first, so it sees every packet; then the tests whose
+	 * packets must leave back to back (allocation bursts) */
+	if (cfg->pcap_file || ((cfg->what & PROBE_F_TCP) && c->root))
+		probe_pcap_start(c);
+	if (cfg->what & PROBE_F_PORTMAP)
+		probe_pm_start(c);
+	if ((cfg->what & PROBE_F_UDP) && (ret = probe_udp_start(c)) < 0)
+		probe_note(r, "UDP tests could not start: %s", strerror(-ret));
+	if ((cfg->what & PROBE_F_TCP) && (ret = probe_tcp_start(c)) < 0)
+		probe_note(r, "TCP tests could not start: %s", strerror(-ret));
+	if ((cfg->what & PROBE_F_TTL) && (ret = probe_ttl_start(c)) < 0)
+		probe_note(r, "hop count test could not start: %s", strerror(-ret));
+
+	probe_loop_run(&c->L);
+
+	probe_udp_finish(c);
+	probe_tcp_finish(c);
+	probe_ttl_finish(c);
+	probe_pm_finish(c);
+	probe_pcap_finish(c);
+	/* a host with its public address has no NAT hop, whatever its
+	 * router's address looks like */
+	if (r->udp.mapping == PROBE_MAP_NONE || r->tcp.mapping == PROBE_MAP_NONE) {
+		r->nat_hops = 0;
+		r->syn_ttl = -1;
+	}
+	probe_choose_methods(r);
+	probe_loop_free(&c->L);
+	free(c);
+	r->elapsed_ms = clock_ms() - t0;
+	return r->server_reached ? 0 : -EHOSTUNREACH;
+}

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+/* stunt-probe's verdicts from made-up measurements (probes/probe_classify.c):
+ * RFC 5780 mapping and filtering, allocation and its delta, the outermost
+ * NAT's hop count, the RFC 3489 name, the methods list. */
+#include "probes/probe.h"
+#include "tests/unit/tap.h"
+
+#include <arpa/inet.h>
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, s, &a);
+	return a.s_addr;
+}
+
+static void set(struct probe_ep *e, const char *a, uint16_t port)
+{
+	e->known = true;
+	e->ip = ip(a);
+	e->port = port;
+}
+
+static void mapping_rfc5780(void)
+{
+	struct probe_ep m[PROBE_EP_MAX] = { 0 }, local = { 0 };
+
+	set(&local, "10.1.0.10", 40000);
+	CHECK_EQ(probe_classify_mapping(m, &local), PROBE_MAP_UNKNOWN);
+	/* the same public endpoint towards all four server endpoints */
+	for (int i = 0; i < PROBE_EP_MAX; i++)
+		set(&m[i], "198.18.1.2", 40000);
+	CHECK_EQ(probe_classify_mapping(m, &local), PROBE_MAP_EIM);
+	/* one per server address, the same for both its ports */
+	set(&m[PROBE_EP_A2P1], "198.18.1.2", 40001);
+	set(&m[PROBE_EP_A2P2], "198.18.1.2", 40001);
+	CHECK_EQ(probe_classify_mapping(m, &local), PROBE_MAP_ADM);
+	/* one per address and port */
+	set(&m[PROBE_EP_A1P2], "198.18.1.2", 40002);
+	set(&m[PROBE_EP_A2P2], "198.18.1.2", 40003);
+	CHECK_EQ(probe_classify_mapping(m, &local), PROBE_MAP_APDM);
+	/* public address = local address: no NAT */
+	set(&m[PROBE_EP_A1P1], "10.1.0.10", 40000);
+	CHECK_EQ(probe_classify_mapping(m, &local), PROBE_MAP_NONE);
+	/* only the first answer: nothing to compare with */
+	struct probe_ep one[PROBE_EP_MAX] = { 0 };
+	set(&one[PROBE_EP_A1P1], "198.18.1.2", 40000);
+	CHECK_EQ(probe_classify_mapping(one, &local), PROBE_MAP_UNKNOWN);
+	/* a lost A2:P1 answer: A2:P2 alone still tells EIM */
+	set(&one[PROBE_EP_A2P2], "198.18.1.2", 40000);
+	CHECK_EQ(probe_classify_mapping(one, &local), PROBE_MAP_EIM);
+}
+
+static void filtering_rfc5780(void)
+{
+	CHECK_EQ(probe_classify_filtering(1, 1), PROBE_FILT_EIF);
+	CHECK_EQ(probe_classify_filtering(1, 0), PROBE_FILT_EIF);
+	CHECK_EQ(probe_classify_filtering(0, 1), PROBE_FILT_ADF);
+	CHECK_EQ(probe_classify_filtering(0, 0), PROBE_FILT_APDF);
+	/* a server that cannot change address: unknown, not "filtered" */
+	CHECK_EQ(probe_classify_filtering(-1, -1), PROBE_FILT_UNKNOWN);
+	CHECK_EQ(probe_classify_filtering(0, -1), PROBE_FILT_UNKNOWN);
+}
+
+static void alloc_of(struct probe_proto *p, const uint16_t *loc, const uint16_t *map, unsigned n)
+{
+	p->nsamples = n;
+	for (unsigned i = 0; i < n; i++) {
+		p->sample_local[i] = loc[i];
+		p->sample_mapped[i] = map[i];
+	}
+	probe_classify_alloc(p);
+}
+
+static void allocation(void)
+{
+	static const uint16_t loc[6] = { 35869, 41998, 43254, 43083, 52555, 45747 };
+	struct probe_proto p = { 0 };
+
+	alloc_of(&p, loc, loc, 6);
+	CHECK_EQ(p.allocation, PROBE_ALLOC_PRESERVING);
+	CHECK(!p.delta_known);
+	/* sym-seq:3 as the lab builds it */
+	static const uint16_t seq3[6] = { 20000, 20003, 20006, 20009, 20012, 20015 };
+	alloc_of(&p, loc, seq3, 6);
+	CHECK_EQ(p.allocation, PROBE_ALLOC_SEQUENTIAL);
+	CHECK(p.delta_known);
+	CHECK_EQ(p.delta, 3);
+	CHECK_EQ(p.delta_hits, 5);
+	/* another host took two ports in between: still sequential, 4 of 5 */
+	static const uint16_t busy[6] = { 20000, 20001, 20002, 20005, 20006, 20007 };
+	alloc_of(&p, loc, busy, 6);
+	CHECK_EQ(p.allocation, PROBE_ALLOC_SEQUENTIAL);
+	CHECK_EQ(p.delta, 1);
+	CHECK_EQ(p.delta_hits, 4);
+	/* wrapping past 65535 and a negative delta */
+	static const uint16_t wrap[4] = { 65534, 0, 2, 4 };
+	alloc_of(&p, loc, wrap, 4);
+	CHECK_EQ(p.allocation, PROBE_ALLOC_SEQUENTIAL);
+	CHECK_EQ(p.delta, 2);
+	static const uint16_t down[4] = { 30000, 29999, 29998, 29997 };
+	alloc_of(&p, loc, down, 4);
+	CHECK_EQ(p.delta, -1);
+	/* fully random */
+	static const uint16_t rnd[6] = { 51234, 1033, 60211, 40222, 33333, 17771 };
+	alloc_of(&p, loc, rnd, 6);
+	CHECK_EQ(p.allocation, PROBE_ALLOC_RANDOM);
+	CHECK(!p.delta_known);
+	/* one sample says nothing */
+	alloc_of(&p, loc, rnd, 1);
+	CHECK_EQ(p.allocation, PROBE_ALLOC_UNKNOWN);
+}
+
+static void hops(void)
+{
+	uint32_t h[PROBE_TTL_MAX + 1] = { 0 };
+	int ttl;
+
+	/* home NAT (10.1.0.1), then the first public router, server at 3 */
+	h[1] = ip("10.1.0.1");
+	h[2] = ip("198.18.1.1");
+	CHECK_EQ(probe_classify_hops(h, PROBE_TTL_MAX, 3, &ttl), 1);
+	CHECK_EQ(ttl, 2);
+	/* home NAT, carrier NAT in 100.64/10, public router */
+	h[2] = ip("100.64.1.1");
+	h[3] = ip("198.18.1.1");
+	CHECK_EQ(probe_classify_hops(h, PROBE_TTL_MAX, 4, &ttl), 2);
+	CHECK_EQ(ttl, 3);
+	/* the carrier NAT sends no time-exceeded: still the hop before the
+	 * first public one */
+	h[2] = 0;
+	CHECK_EQ(probe_classify_hops(h, PROBE_TTL_MAX, 4, &ttl), 2);
+	CHECK_EQ(ttl, 3);
+	/* nothing but the server answered: the NATs are the hops before it */
+	uint32_t none[PROBE_TTL_MAX + 1] = { 0 };
+	CHECK_EQ(probe_classify_hops(none, PROBE_TTL_MAX, 3, &ttl), 2);
+	/* nothing at all */
+	CHECK_EQ(probe_classify_hops(none, PROBE_TTL_MAX, -1, &ttl), -1);
+	CHECK_EQ(ttl, -1);
+	/* no public hop before the probes ran out: the last private one */
+	uint32_t priv[PROBE_TTL_MAX + 1] = { 0 };
+	priv[1] = ip("192.168.1.1");
+	priv[2] = ip("172.16.0.1");
+	CHECK_EQ(probe_classify_hops(priv, 2, -1, &ttl), 2);
+	CHECK(probe_ip_is_private(ip("100.127.255.255")));
+	CHECK(!probe_ip_is_private(ip("100.128.0.1")));
+	CHECK(!probe_ip_is_private(ip("172.32.0.1")));
+	CHECK(!probe_ip_is_private(ip("192.0.2.1")));
+}
+
+static void classic_names(void)
+{
+	CHECK(!strcmp(probe_classic_name(PROBE_MAP_EIM, PROBE_FILT_EIF), "full cone"));
+	CHECK(!strcmp(probe_classic_name(PROBE_MAP_EIM, PROBE_FILT_ADF), "restricted cone"));
+	CHECK(!strcmp(probe_classic_name(PROBE_MAP_EIM, PROBE_FILT_APDF), "port-restricted cone"));
+	CHECK(!strcmp(probe_classic_name(PROBE_MAP_APDM, PROBE_FILT_APDF), "symmetric"));
+	CHECK(!strcmp(probe_classic_name(PROBE_MAP_NONE, PROBE_FILT_EIF), "open internet"));
+	CHECK(!probe_classic_name(PROBE_MAP_UNKNOWN, PROBE_FILT_EIF));
+}
+
+static void methods_str(const struct probe_result *r, char *out, size_t cap)
+{
+	out[0] = '\0';
+	for (unsigned i = 0; i < r->nmethods; i++) {
+		strncat(out, i ? " " : "", cap - strlen(out) - 1);
+		strncat(out, probe_method_name(r->methods[i]), cap - strlen(out) - 1);
+	}
+}
+
+static void methods(void)
+{
+	struct probe_result r;
+	char s[200];
+
+	probe_result_init(&r);
+	probe_choose_methods(&r);
+	methods_str(&r, s, sizeof(s));
+	CHECK(!strcmp(s, "relay"));	/* server unreachable */
+
+	/* full cone, TTL known, no sequence rewriting, UPnP mapping made */
+	probe_result_init(&r);
+	r.server_reached = true;
+	r.udp.mapping = r.tcp.mapping = PROBE_MAP_EIM;
+	r.udp.filtering = r.tcp.filtering = PROBE_FILT_EIF;
+	r.tcp.allocation = PROBE_ALLOC_PRESERVING;
+	r.nat_hops = 1;
+	r.syn_ttl = 2;
+	r.seq_rewrite = 0;
+	r.upnp.mapped = 1;
+	probe_choose_methods(&r);
+	methods_str(&r, s, sizeof(s));
+	CHECK(!strcmp(s, "direct portmap reversal simopen stunt1 stunt2 synth udp relay"));
+
+	/* port-restricted cone, no root: TTL and sequence numbers unknown */
+	r.udp.filtering = r.tcp.filtering = PROBE_FILT_APDF;
+	r.upnp.mapped = -1;
+	r.nat_hops = r.syn_ttl = r.seq_rewrite = -1;
+	probe_choose_methods(&r);
+	methods_str(&r, s, sizeof(s));
+	CHECK(!strcmp(s, "reversal simopen udp relay"));
+
+	/* symmetric, sequential: prediction */
+	r.udp.mapping = r.tcp.mapping = PROBE_MAP_APDM;
+	r.udp.allocation = r.tcp.allocation = PROBE_ALLOC_SEQUENTIAL;
+	probe_choose_methods(&r);
+	methods_str(&r, s, sizeof(s));
+	CHECK(!strcmp(s, "reversal predict udp relay"));
+
+	/* symmetric, random: shotgun, no UDP hole punching */
+	r.udp.allocation = r.tcp.allocation = PROBE_ALLOC_RANDOM;
+	probe_choose_methods(&r);
+	methods_str(&r, s, sizeof(s));
+	CHECK(!strcmp(s, "reversal shotgun relay"));
+
+	/* TCP not measured: the UDP behaviour stands in for it */
+	r.tcp.mapping = PROBE_MAP_UNKNOWN;
+	r.udp.mapping = PROBE_MAP_EIM;
+	probe_choose_methods(&r);
+	methods_str(&r, s, sizeof(s));
+	CHECK(!strcmp(s, "reversal simopen udp relay"));
+}
+
+int main(void)
+{
+	RUN(mapping_rfc5780);
+	RUN(filtering_rfc5780);
+	RUN(allocation);
+	RUN(hops);
+	RUN(classic_names);
+	RUN(methods);
+	return TAP_DONE();
+}
