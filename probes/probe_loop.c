@@ -231,13 +231,14 @@ struct probe_tx *probe_tx_binding(struct probe_loop *L, struct probe_sock *s,
 	return probe_tx_raw(L, s, dst, buf, (size_t)n, absence, done, arg, tag);
 }
 
-int probe_timer_add(struct probe_loop *L, uint64_t at_ms, probe_timer_cb fn, void *arg)
+int probe_timer_add(struct probe_loop *L, uint64_t at_ms, bool weak, probe_timer_cb fn, void *arg)
 {
 	if (L->ntimers >= PROBE_LOOP_MAX_TIMERS)
 		return -ENOSPC;
 	L->timers[L->ntimers].at = at_ms;
 	L->timers[L->ntimers].fn = fn;
 	L->timers[L->ntimers].arg = arg;
+	L->timers[L->ntimers].weak = weak;
 	L->ntimers++;
 	return 0;
 }
@@ -383,8 +384,11 @@ static bool busy(const struct probe_loop *L)
 {
 	unsigned i;
 
-	if (L->holds || L->ntimers)
+	if (L->holds)
 		return true;
+	for (i = 0; i < L->ntimers; i++)
+		if (!L->timers[i].weak)
+			return true;
 	for (i = 0; i < L->ntx; i++)
 		if (L->tx[i]->status == PROBE_TX_PENDING)
 			return true;

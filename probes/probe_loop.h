@@ -87,6 +87,7 @@ struct probe_timer {
 	uint64_t	 at;
 	probe_timer_cb	 fn;
 	void		*arg;
+	bool		 weak;	/* does not keep the loop running by itself */
 };
 
 struct probe_loop {
@@ -125,7 +126,9 @@ struct probe_tx *probe_tx_raw(struct probe_loop *L, struct probe_sock *s,
 			      const struct sockaddr_in *dst, const uint8_t *req, size_t len,
 			      bool absence, probe_tx_cb done, void *arg, int tag);
 
-int probe_timer_add(struct probe_loop *L, uint64_t at_ms, probe_timer_cb fn, void *arg);
+/* A weak timer fires only while something else keeps the loop running
+ * (a timeout for a hold); every timer fires at the latest when the loop ends. */
+int probe_timer_add(struct probe_loop *L, uint64_t at_ms, bool weak, probe_timer_cb fn, void *arg);
 
 /* A fresh random transaction id. */
 void probe_txid(uint8_t txid[STUN_TXID_LEN]);

@@ -103,11 +103,11 @@ int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 
 	probe_loop_run(&c->L);
 
+	probe_pcap_finish(c);	/* drains the capture: the TCP verdicts read it */
 	probe_udp_finish(c);
 	probe_tcp_finish(c);
 	probe_ttl_finish(c);
 	probe_pm_finish(c);
-	probe_pcap_finish(c);
 	/* a host with its public address has no NAT hop, whatever its
 	 * router's address looks like */
 	if (r->udp.mapping == PROBE_MAP_NONE || r->tcp.mapping == PROBE_MAP_NONE) {

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TCP behaviour discovery (RFC 5382) against stunt-server, every test at once:
+ *
+ *   alloc[0..5]  fresh sockets, connected back to back to A1:P1, one
+ *                Binding each: allocation, as for UDP
+ *   c[0..3]      one local port L (SO_REUSEADDR + SO_REUSEPORT) connected
+ *                to A1:P1, A1:P2, A2:P1, A2:P2 (A2:P2 from c[0]'s
+ *                OTHER-ADDRESS), one Binding each: mapping
+ *   listener     on L as well, so that a SYN the NAT lets through to L is
+ *                answered with a SYN-ACK the server can see
+ *
+ * and, when the server speaks STUNT (docs/protocol.md section 4), on c[0]:
+ *
+ *   PROBE-UNSOLICITED to our public port of L from A2:P2, then from A1:P2:
+ *       SYN-ACK back means the filter let it in (EIF, ADF), else APDF;
+ *   PROBE-UNSOLICITED to a public port nobody mapped: the NAT's own answer
+ *       to an unsolicited SYN (drop / RST / ICMP);
+ *   CAPTURE, then a SYN to the target it names: the server reports the
+ *       sequence number it saw; the capture (probe_pcap.c, root) saw the
+ *       one that left us. Different: the NAT rewrites sequence numbers.
+ *
+ * A plain STUN server (coturn) answers STUNT requests with an error or
+ * not at all; those results stay unknown and a note says so.
+ */
+#include "probes/probe_int.h"
+#include "common/clock.h"
+#include "proto/stun_auth.h"
+#include "proto/stunt.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { TAG_ALLOC = 0, TAG_MAP = 16, TAG_P_IPPORT = 32, TAG_P_PORT, TAG_P_UNSOL, TAG_CAPTURE };
+
+#define STUNT_WAIT_MIN_MS	300	/* shortest STUNT-TIMEOUT asked for */
+
+struct probe_tcp_state {
+	struct probe_sock	*alloc[PROBE_ALLOC_SAMPLES];
+	bool			 alloc_ok[PROBE_ALLOC_SAMPLES];
+	uint16_t		 alloc_mapped[PROBE_ALLOC_SAMPLES];
+	struct probe_sock	*c[PROBE_EP_MAX];
+	struct probe_sock	*lsn;
+	struct probe_sock	*syn;		/* the SYN the server captures */
+	uint16_t		 lport;
+	int			 res_ipport, res_port, res_unsol;	/* STUNT_PROBE_*, -1 */
+	unsigned		 stunt_answers, stunt_refusals;
+	uint16_t		 stunt_err;
+	bool			 capture_armed, report;
+	uint32_t		 capture_id;
+	struct stunt_syn_report	 rep;
+	bool			 no_other;
+};
+
+static void ep_from(struct probe_ep *e, const struct stun_addr *a)
+{
+	if (a->family != STUN_FAMILY_IPV4)
+		return;
+	e->known = true;
+	memcpy(&e->ip, a->ip, 4);
+	e->port = a->port;
+}
+
+static void on_alloc(struct probe_loop *L, struct probe_tx *t)
+{
+	struct probe_ctx *c = t->arg;
+	unsigned i = (unsigned)(t->tag - TAG_ALLOC);
+
+	(void)L;
+	if (t->status == PROBE_TX_OK && t->has_mapped && i < PROBE_ALLOC_SAMPLES) {
+		c->tcp->alloc_ok[i] = true;
+		c->tcp->alloc_mapped[i] = t->mapped.port;
+		c->r->server_reached = true;
+	}
+}
+
+static void on_map(struct probe_loop *L, struct probe_tx *t)
+{
+	struct probe_ctx *c = t->arg;
+	unsigned ep = (unsigned)(t->tag - TAG_MAP);
+
+	(void)L;
+	if (t->status == PROBE_TX_OK && t->has_mapped && ep < PROBE_EP_MAX)
+		ep_from(&c->r->tcp.mapped[ep], &t->mapped);
+}
+
+static void stunt_answer(struct probe_tcp_state *s, const struct probe_tx *t)
+{
+	if (t->status == PROBE_TX_OK)
+		s->stunt_answers++;
+	else if (t->status == PROBE_TX_ERROR) {
+		s->stunt_refusals++;
+		if (t->err_code)
+			s->stunt_err = t->err_code;
+	}
+}
+
+static void on_probe(struct probe_loop *L, struct probe_tx *t)
+{
+	struct probe_ctx *c = t->arg;
+	struct probe_tcp_state *s = c->tcp;
+	struct stunt_probe_resp pr;
+	struct stun_msg m;
+	int *res = t->tag == TAG_P_IPPORT ? &s->res_ipport : t->tag == TAG_P_PORT ? &s->res_port : &s->res_unsol;
+
+	(void)L;
+	stunt_answer(s, t);
+	if (t->status != PROBE_TX_OK || stun_parse(t->resp, t->resplen, &m) < 0 ||
+	    stunt_get_probe_resp(&m, &pr) < 0)
+		return;
+	*res = pr.result;
+}
+
+static void on_capture(struct probe_loop *L, struct probe_tx *t)
+{
+	struct probe_ctx *c = t->arg;
+	struct probe_tcp_state *s = c->tcp;
+	struct stunt_capture_resp cr;
+	struct sockaddr_in dst;
+	struct stun_msg m;
+	uint32_t ip;
+
+	stunt_answer(s, t);
+	if (t->status != PROBE_TX_OK || stun_parse(t->resp, t->resplen, &m) < 0 ||
+	    stunt_get_capture_resp(&m, &cr) < 0 || cr.target.family != STUN_FAMILY_IPV4) {
+		s->report = true;	/* no report will come */
+		s->rep.error = 500;
+		L->holds--;
+		return;
+	}
+	s->capture_armed = true;
+	s->capture_id = cr.capture_id;
+	memcpy(&ip, cr.target.ip, 4);
+	probe_sin(&dst, ip, cr.target.port);
+	s->syn = probe_sock_tcp(L, 0, false, 0, &dst);
+	if (!s->syn) {
+		s->report = true;
+		s->rep.error = 500;
+		L->holds--;
+	}
+}
+
+/* SYN-REPORT indications arrive on c[0] outside any transaction. */
+static void on_indication(struct probe_loop *L, struct probe_sock *sk, const struct stun_msg *m)
+{
+	struct probe_ctx *c = sk->arg;
+	struct probe_tcp_state *s = c->tcp;
+	struct stunt_syn_report rep;
+
+	if (!s || s->report || stunt_get_syn_report(m, &rep) < 0 || !s->capture_armed ||
+	    rep.capture_id != s->capture_id)
+		return;
+	s->report = true;
+	s->rep = rep;
+	L->holds--;
+}
+
+static void capture_timeout(struct probe_loop *L, void *arg)
+{
+	struct probe_ctx *c = arg;
+
+	if (c->tcp && !c->tcp->report) {
+		c->tcp->report = true;	/* give up */
+		c->tcp->rep.error = 408;
+		L->holds--;
+	}
+}
+
+/* Build and send one STUNT request on c[0]. */
+static void stunt_req(struct probe_ctx *c, uint16_t method, const void *body, int tag, probe_tx_cb cb)
+{
+	struct stun_builder b;
+	uint8_t buf[256], txid[STUN_TXID_LEN];
+	int n;
+
+	probe_txid(txid);
+	stun_build_init(&b, buf, sizeof(buf), stun_type(method, STUN_REQUEST), txid);
+	if (method == STUNT_METHOD_PROBE_UNSOLICITED)
+		stunt_put_probe_req(&b, body);
+	else
+		stunt_put_capture_req(&b, body);
+	stun_build_fingerprint(&b);
+	if ((n = stun_build_finish(&b)) < 0)
+		return;
+	probe_tx_raw(&c->L, c->tcp->c[0], NULL, buf, (size_t)n, false, cb, c, tag);
+}
+
+static uint16_t unmapped_port(const struct probe_ctx *c)
+{
+	uint16_t p;
+	unsigned i, k;
+
+	for (k = 0; k < 16; k++) {
+		bool used = false;
+
+		if (getrandom(&p, sizeof(p), 0) != sizeof(p))
+			p = (uint16_t)k * 97;
+		p = (uint16_t)(61000 + p % 4000);
+		for (i = 0; i < PROBE_EP_MAX; i++)
+			used |= c->r->tcp.mapped[i].known && c->r->tcp.mapped[i].port == p;
+		for (i = 0; i < PROBE_ALLOC_SAMPLES; i++)
+			used |= c->tcp->alloc_ok[i] && c->tcp->alloc_mapped[i] == p;
+		if (!used)
+			break;
+	}
+	return p;
+}
+
+static void start_stunt(struct probe_ctx *c, uint16_t public_port, unsigned rtt_ms)
+{
+	struct stunt_probe_req pq = { 0 };
+	struct stunt_capture_req cq = { 0 };
+	unsigned wait = 2 * rtt_ms + 250;
+
+	if (wait < STUNT_WAIT_MIN_MS)
+		wait = STUNT_WAIT_MIN_MS;
+	pq.timeout_ms = wait;
+	pq.port = public_port;
+	pq.flags = STUN_CHANGE_IP | STUN_CHANGE_PORT;
+	stunt_req(c, STUNT_METHOD_PROBE_UNSOLICITED, &pq, TAG_P_IPPORT, on_probe);
+	pq.flags = STUN_CHANGE_PORT;
+	stunt_req(c, STUNT_METHOD_PROBE_UNSOLICITED, &pq, TAG_P_PORT, on_probe);
+	pq.flags = 0;
+	pq.port = unmapped_port(c);
+	stunt_req(c, STUNT_METHOD_PROBE_UNSOLICITED, &pq, TAG_P_UNSOL, on_probe);
+	cq.timeout_ms = wait;
+	c->L.holds++;	/* until the SYN-REPORT, or its timeout */
+	stunt_req(c, STUNT_METHOD_CAPTURE, &cq, TAG_CAPTURE, on_capture);
+	/* the report is due wait ms after arming at the latest */
+	probe_timer_add(&c->L, clock_ms() + wait + probe_loop_absence_ms(&c->L), true, capture_timeout, c);
+}
+
+static void on_first(struct probe_loop *L, struct probe_tx *t)
+{
+	struct probe_ctx *c = t->arg;
+	struct probe_tcp_state *s = c->tcp;
+	struct sockaddr_in dst;
+	uint32_t a1 = c->srv.sin_addr.s_addr, a2;
+	uint16_t p1 = ntohs(c->srv.sin_port), p2;
+
+	on_map(L, t);
+	if (t->status != PROBE_TX_OK || !t->has_mapped)
+		return;
+	c->r->server_reached = true;
+	start_stunt(c, t->mapped.port, t->rtt_ms);
+	if (!t->has_other || t->other.family != STUN_FAMILY_IPV4) {
+		s->no_other = true;
+		return;
+	}
+	memcpy(&a2, t->other.ip, 4);
+	p2 = t->other.port;
+	probe_pcap_server_alt(c, a2);
+	probe_sin(&dst, a1, p2);
+	s->c[1] = probe_sock_tcp(L, s->lport, true, 0, &dst);
+	probe_tx_binding(L, s->c[1], &dst, 0, false, on_map, c, TAG_MAP + PROBE_EP_A1P2);
+	probe_sin(&dst, a2, p1);
+	s->c[2] = probe_sock_tcp(L, s->lport, true, 0, &dst);
+	probe_tx_binding(L, s->c[2], &dst, 0, false, on_map, c, TAG_MAP + PROBE_EP_A2P1);
+	probe_sin(&dst, a2, p2);
+	s->c[3] = probe_sock_tcp(L, s->lport, true, 0, &dst);
+	probe_tx_binding(L, s->c[3], &dst, 0, false, on_map, c, TAG_MAP + PROBE_EP_A2P2);
+}
+
+/* A SYN the NAT let through reached the listener: accept and drop it. */
+static void on_listen(struct probe_loop *L, struct probe_sock *sk, short rev)
+{
+	int fd;
+
+	(void)L;
+	(void)rev;
+	while ((fd = accept4(sk->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0)
+		close(fd);
+}
+
+static int listen_on(uint16_t port)
+{
+	struct sockaddr_in sin;
+	int fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	probe_sin(&sin, htonl(INADDR_ANY), port);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 8) < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int probe_tcp_start(struct probe_ctx *c)
+{
+	struct probe_tcp_state *s;
+	unsigned i;
+	int fd;
+
+	if (!(s = calloc(1, sizeof(*s))))
+		return -ENOMEM;
+	c->tcp = s;
+	s->res_ipport = s->res_port = s->res_unsol = -1;
+	for (i = 0; i < PROBE_ALLOC_SAMPLES; i++) {
+		s->alloc[i] = probe_sock_tcp(&c->L, 0, false, 0, &c->srv);
+		if (s->alloc[i])
+			probe_tx_binding(&c->L, s->alloc[i], &c->srv, 0, false, on_alloc, c, TAG_ALLOC + (int)i);
+	}
+	s->c[0] = probe_sock_tcp(&c->L, 0, true, 0, &c->srv);
+	if (!s->c[0])
+		return -errno;
+	s->lport = s->c[0]->lport;
+	s->c[0]->on_msg = on_indication;
+	s->c[0]->arg = c;
+	c->r->tcp.local.known = true;
+	c->r->tcp.local.port = s->lport;
+	if ((fd = listen_on(s->lport)) >= 0)
+		s->lsn = probe_sock_other(&c->L, fd, POLLIN, on_listen, c);
+	probe_tx_binding(&c->L, s->c[0], &c->srv, 0, false, on_first, c, TAG_MAP + PROBE_EP_A1P1);
+	return 0;
+}
+
+static int syn_verdict(int res)
+{
+	switch (res) {
+	case STUNT_PROBE_SYNACK: return 1;
+	case STUNT_PROBE_DROP:
+	case STUNT_PROBE_RST:
+	case STUNT_PROBE_ICMP: return 0;
+	default: return -1;
+	}
+}
+
+void probe_tcp_finish(struct probe_ctx *c)
+{
+	struct probe_tcp_state *s = c->tcp;
+	struct probe_proto *p = &c->r->tcp;
+	struct probe_result *r = c->r;
+	uint32_t seq;
+	unsigned i;
+
+	if (!s)
+		return;
+	p->measured = p->mapped[PROBE_EP_A1P1].known;
+	if (p->measured) {
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+
+		if (getsockname(s->c[0]->fd, (struct sockaddr *)&sin, &sl) == 0)
+			p->local.ip = sin.sin_addr.s_addr;
+	}
+	p->mapping = probe_classify_mapping(p->mapped, &p->local);
+	if (p->measured && s->no_other)
+		probe_note(r, "TCP: the server named no OTHER-ADDRESS: mapping not measured");
+	p->nsamples = 0;
+	for (i = 0; i < PROBE_ALLOC_SAMPLES; i++) {
+		if (!s->alloc[i] || !s->alloc_ok[i])
+			continue;
+		p->sample_local[p->nsamples] = s->alloc[i]->lport;
+		p->sample_mapped[p->nsamples] = s->alloc_mapped[i];
+		p->nsamples++;
+	}
+	if (p->mapping == PROBE_MAP_NONE)
+		p->allocation = PROBE_ALLOC_PRESERVING;
+	else
+		probe_classify_alloc(p);
+
+	/* STUNT */
+	if (p->measured) {
+		r->stunt = s->stunt_answers > 0;
+		if (!s->stunt_answers)
+			probe_note(r, "TCP: the server does not speak STUNT (%s): filtering, unsolicited-SYN answer "
+				   "and sequence-number rewriting not measured",
+				   s->stunt_err ? "it refused the requests" : "no answer");
+		else if (s->stunt_refusals)
+			probe_note(r, "TCP: the server refused %u STUNT request(s) (last error %u)",
+				   s->stunt_refusals, s->stunt_err);
+	}
+	p->filtering = probe_classify_filtering(syn_verdict(s->res_ipport), syn_verdict(s->res_port));
+	switch (s->res_unsol) {
+	case STUNT_PROBE_DROP: r->unsolicited_syn = PROBE_SYN_DROP; break;
+	case STUNT_PROBE_RST: r->unsolicited_syn = PROBE_SYN_RST; break;
+	case STUNT_PROBE_ICMP: r->unsolicited_syn = PROBE_SYN_ICMP; break;
+	default: break;
+	}
+	if (s->report && !s->rep.error && s->syn) {
+		if (probe_pcap_syn_seq(c, s->syn->lport, &seq) == 0)
+			r->seq_rewrite = seq != s->rep.syn.seq;
+		else if (!c->root)
+			probe_note(r, "TCP: sequence-number rewriting not measured: seeing our own SYN needs root (capture)");
+		else
+			probe_note(r, "TCP: sequence-number rewriting not measured: our SYN was not captured");
+	} else if (r->stunt == 1) {
+		probe_note(r, "TCP: the server captured no SYN of ours: sequence-number rewriting not measured");
+	}
+	free(s);
+	c->tcp = NULL;
+}
