@@ -186,8 +186,12 @@ _lab_nat_rules() {
 			# public port -> internal endpoint, learnt from outbound packets
 			local proto
 			for proto in tcp udp; do
-				echo "  map cone_$proto { typeof $proto dport : ip saddr . $proto sport; flags dynamic,timeout; timeout ${LAB_CONE_TIMEOUT:-300s}; }"
-				[ "$adf" = 1 ] && echo "  set adf_$proto { typeof $proto dport . ip saddr; flags dynamic,timeout; timeout ${LAB_CONE_TIMEOUT:-300s}; }"
+				# the mapping lives as long as the conntrack entry would
+				local tmo=300
+				[ "$proto" = udp ] && [ -n "${LAB_UDP_TIMEOUT:-}" ] && tmo=$LAB_UDP_TIMEOUT
+				[ "$proto" = tcp ] && [ -n "${LAB_TCP_TIMEOUT:-}" ] && tmo=$LAB_TCP_TIMEOUT
+				echo "  map cone_$proto { typeof $proto dport : ip saddr . $proto sport; flags dynamic,timeout; timeout ${tmo}s; }"
+				[ "$adf" = 1 ] && echo "  set adf_$proto { typeof $proto dport . ip saddr; flags dynamic,timeout; timeout ${tmo}s; }"
 			done
 		fi
 		cat <<EOF

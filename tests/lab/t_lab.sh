@@ -240,6 +240,40 @@ else
 fi
 lab_down
 
+# Mapping timeout: a full-cone UDP mapping lets anyone in while it lives and
+# is gone (conntrack entry and cone map entry) once idle past --udp-timeout.
+echo "# scenario s6: full cone with a 2 s UDP mapping timeout"
+lab_init lab
+if lab_up --nat-a full-cone --udp-timeout 2 && start_servers; then
+	ok "s6: lab builds"
+	# ha sends one datagram from port 43000; pub then knocks on WAN:43000
+	knock() {
+		lab_bg ha knock$1 python3 -c 'import socket,sys
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("0.0.0.0",43000))
+if sys.argv[1]=="open": s.sendto(b"x",(sys.argv[2],5000))
+s.settimeout(2)
+try: print(s.recvfrom(64)[0].decode())
+except OSError: print("nothing")' "$2" "$LAB_SRV1" >/dev/null
+		sleep 0.3
+		lx pub python3 -c 'import socket,sys;socket.socket(socket.AF_INET,socket.SOCK_DGRAM).sendto(b"knock",(sys.argv[1],43000))' "$LAB_WANA"
+		sleep 2
+		cat "$LAB_STATE/knock$1.log"
+	}
+	check "s6 a live full-cone mapping lets a stranger in" "$(knock 1 open)" knock
+	sleep 3
+	n=$(lx gwa conntrack -L -p udp --orig-port-src 43000 2>/dev/null | grep -c 43000)
+	check "s6 conntrack entry gone after the timeout" "$n" 0
+	if lx gwa nft list map ip lab cone_udp | grep -q "43000 :"; then
+		nok "s6 cone map entry gone after the timeout"
+	else
+		ok "s6 cone map entry gone after the timeout"
+	fi
+	check "s6 an expired mapping lets nobody in" "$(knock 2 listen)" nothing
+else
+	nok "s6: lab builds"
+fi
+lab_down
+
 {
 	echo "| NAT type | UDP mapping | UDP filtering | TCP mapping | TCP filtering | allocation | unsolicited-SYN answer | TTL-limited SYN | Vovida verdict (time) | coturn verdict (time) |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"
