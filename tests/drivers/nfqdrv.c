@@ -22,11 +22,20 @@
  *       no queue: after D ms listen, accept and echo until the timeout.
  *
  * common: --queue N (7421) --mark M (0x7421) --timeout-ms T (5000; hold: none)
- * Exit status: 0 connected / done, 1 error, 2 usage, 3 the run ended unconnected.
+ *   --rules [--rules-tool PATH] [--rules-state PATH]
+ *       before the mode runs, take the NFQUEUE rules for --queue/--mark
+ *       (host mode, --queue-bypass) through stunt-rules, as stuntd does
+ *       (nfq_rules.h); remove them when the mode ends or on SIGTERM / SIGINT.
+ *       Rules left by a crashed owner are removed first; rules owned by a
+ *       running process are left alone and the driver exits 4.
+ * Exit status: 0 connected / done, 1 error, 2 usage, 3 the run ended unconnected,
+ * 4 the rules belong to another running process.
  */
 #include "common/clock.h"
 #include "nfq/nfq_engine.h"
+#include "common/log.h"
 #include "nfq/nfq_policy.h"
+#include "nfq/nfq_rules.h"
 #include "nfq/pkt.h"
 
 #include <arpa/inet.h>
@@ -51,6 +60,7 @@
 #define DRV_MAX_CLIENTS          16
 #define DRV_COOKIE_SYN           1
 #define DRV_COOKIE_TE            2
+#define DRV_EXIT_RULES_BUSY      4
 
 enum mode { M_NONE, M_SYN_TTL, M_SUPPRESS, M_HOLD, M_CONNECT, M_LISTEN };
 
@@ -70,6 +80,9 @@ struct opts {
 	int64_t suppress_ms;
 	int64_t after_ms;
 	const char *ready_file;
+	int rules;
+	const char *rules_tool;
+	const char *rules_state;
 };
 
 static volatile sig_atomic_t stop_sig;
@@ -169,20 +182,23 @@ static int parse_num(const char *s, long long min, long long max, long long *out
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nfqdrv [--queue N] [--mark M] [--timeout-ms T] MODE [options]\n"
+		"usage: nfqdrv [--queue N] [--mark M] [--timeout-ms T]\n"
+		"              [--rules [--rules-tool PATH] [--rules-state PATH]] MODE [options]\n"
 		"  syn-ttl  --dst IP:PORT --ttl T [--count K] [--sport P] [--no-suppress]\n"
 		"  suppress --dst IP:PORT [--suppress-ms T] [--sport P]\n"
 		"  hold     [--ready-file F]\n"
 		"  connect  --dst IP:PORT [--sport P]      (no queue; --mark 0 = unmarked)\n"
 		"  listen   --bind IP:PORT [--after-ms D]  (no queue; accept and echo)\n"
 		"Prints one JSON object per line. Exit: 0 connected/done, 1 error, 2 usage,\n"
-		"3 ended without a connection.\n");
+		"3 ended without a connection, 4 the rules belong to another running process.\n"
+		"--rules: install the NFQUEUE rules with stunt-rules (default " NFQ_RULES_DEFAULT_TOOL ")\n"
+		"for the run, owned through the state file (default " NFQ_RULES_DEFAULT_STATE ").\n");
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_QUEUE = 256, O_MARK, O_TIMEOUT, O_DST, O_BIND, O_SPORT, O_TTL, O_COUNT,
-	       O_NOSUP, O_SUPMS, O_AFTER, O_READY, O_HELP };
+	       O_NOSUP, O_SUPMS, O_AFTER, O_READY, O_RULES, O_RULES_TOOL, O_RULES_STATE, O_HELP };
 	static const struct option lo[] = {
 		{ "queue", required_argument, NULL, O_QUEUE },
 		{ "mark", required_argument, NULL, O_MARK },
@@ -196,6 +212,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "suppress-ms", required_argument, NULL, O_SUPMS },
 		{ "after-ms", required_argument, NULL, O_AFTER },
 		{ "ready-file", required_argument, NULL, O_READY },
+		{ "rules", no_argument, NULL, O_RULES },
+		{ "rules-tool", required_argument, NULL, O_RULES_TOOL },
+		{ "rules-state", required_argument, NULL, O_RULES_STATE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -209,6 +228,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->count = 1;
 	o->suppress = -1;
 	o->suppress_ms = -1;
+	o->rules_tool = NFQ_RULES_DEFAULT_TOOL;
+	o->rules_state = NFQ_RULES_DEFAULT_STATE;
 	/* options may come before and after the mode word */
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1 || optind < argc) {
 		if (c == -1) {
@@ -289,6 +310,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_READY:
 			o->ready_file = optarg;
 			break;
+		case O_RULES:
+			o->rules = 1;
+			break;
+		case O_RULES_TOOL:
+			o->rules_tool = optarg;
+			break;
+		case O_RULES_STATE:
+			o->rules_state = optarg;
+			break;
 		case 'h':
 		case O_HELP:
 			usage(stdout);
@@ -309,6 +339,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (o->mode == M_LISTEN && !o->have_bind) {
 		fprintf(stderr, "nfqdrv: listen needs --bind IP:PORT\n");
+		return -EINVAL;
+	}
+	if (o->rules && o->mark == 0) {
+		fprintf(stderr, "nfqdrv: --rules needs a non-zero --mark\n");
 		return -EINVAL;
 	}
 	if (o->timeout_ms == -2)
@@ -718,10 +752,29 @@ out:
 	return rc;
 }
 
+static int run_mode(const struct opts *o)
+{
+	switch (o->mode) {
+	case M_SYN_TTL:
+	case M_SUPPRESS:
+		return run_flow(o);
+	case M_HOLD:
+		return run_hold(o);
+	case M_CONNECT:
+		return run_connect(o);
+	case M_LISTEN:
+		return run_listen(o);
+	default:
+		return 2;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct nfq_rules_cfg rc;
 	struct opts o;
+	int err, status;
 
 	if (parse_args(argc, argv, &o) < 0) {
 		usage(stderr);
@@ -732,17 +785,28 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	t0 = clock_ms();
-	switch (o.mode) {
-	case M_SYN_TTL:
-	case M_SUPPRESS:
-		return run_flow(&o);
-	case M_HOLD:
-		return run_hold(&o);
-	case M_CONNECT:
-		return run_connect(&o);
-	case M_LISTEN:
-		return run_listen(&o);
-	default:
-		return 2;
+	if (!o.rules)
+		return run_mode(&o);
+
+	log_init("nfqdrv", 1, LOG_LVL_INFO);
+	rc = (struct nfq_rules_cfg){
+		.tool = o.rules_tool, .state_path = o.rules_state, .queue = o.queue,
+		.mark = o.mark, .queue_bypass = 1,
+	};
+	err = nfq_rules_acquire(&rc);
+	if (err < 0) {
+		fprintf(stderr, "nfqdrv: cannot take the NFQUEUE rules: %s%s\n", strerror(-err),
+			err == -EBUSY ? " (another running process owns them)" : "");
+		emit("{\"event\":\"error\",\"what\":\"nfq_rules_acquire\",\"errno\":%d}", -err);
+		return err == -EBUSY ? DRV_EXIT_RULES_BUSY : 1;
 	}
+	emit("{\"event\":\"rules\",\"installed\":true,\"pid\":%d}", (int)getpid());
+	status = run_mode(&o);
+	err = nfq_rules_release(&rc);
+	if (err < 0) {
+		fprintf(stderr, "nfqdrv: cannot remove the NFQUEUE rules: %s\n", strerror(-err));
+		return 1;
+	}
+	emit("{\"event\":\"rules\",\"installed\":false}");
+	return status;
 }
