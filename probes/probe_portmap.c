@@ -19,12 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define UPNP_DISCOVER_MS	400	/* SSDP: miniupnpc waits this long after the last answer */
+#define UPNP_DISCOVER_MS	400	/* SSDP: how long to wait for a gateway */
 #define PM_LIFETIME_S		60	/* test mappings: short, in case removal fails */
 #define PCP_PORT		5351
 #define PCP_VERSION		2
@@ -55,32 +56,80 @@ static int remaining_ms(const struct pm_job *j)
 
 /* ---- UPnP-IGD ---- */
 
+/*
+ * SSDP search by hand: miniupnpc's discovery waits at least a whole second
+ * (the M-SEARCH MX) even when the gateway answers at once; we stop at the
+ * first InternetGatewayDevice that answers, or after UPNP_DISCOVER_MS.
+ */
+static int ssdp_find_igd(struct pm_job *j, char *loc, size_t cap)
+{
+	static const char msearch[] =
+		"M-SEARCH * HTTP/1.1\r\n"
+		"HOST: 239.255.255.250:1900\r\n"
+		"ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"
+		"MAN: \"ssdp:discover\"\r\n"
+		"MX: 1\r\n\r\n";
+	struct sockaddr_in dst;
+	struct pollfd pfd;
+	uint64_t end = clock_ms() + UPNP_DISCOVER_MS, next = 0, now;
+	char buf[1500], *p, *e;
+	int fd, ttl = 2;
+	ssize_t n;
+
+	if (end > j->deadline_ms)
+		end = j->deadline_ms;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl));
+	probe_sin(&dst, htonl(0xeffffffa), 1900);	/* 239.255.255.250 */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while ((now = clock_ms()) < end) {
+		if (now >= next) {
+			sendto(fd, msearch, sizeof(msearch) - 1, 0, (struct sockaddr *)&dst, sizeof(dst));
+			next = now + 2 * PCP_RTO_MS;
+		}
+		if (poll(&pfd, 1, (int)((next < end ? next : end) - now)) <= 0)
+			continue;
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		for (p = buf; p && *p; p = strstr(p, "\r\n") ? strstr(p, "\r\n") + 2 : NULL) {
+			if (strncasecmp(p, "location:", 9))
+				continue;
+			p += 9;
+			while (*p == ' ')
+				p++;
+			e = strstr(p, "\r\n");
+			if (!e || (size_t)(e - p) >= cap)
+				break;
+			memcpy(loc, p, (size_t)(e - p));
+			loc[e - p] = '\0';
+			close(fd);
+			return 0;
+		}
+	}
+	close(fd);
+	return -ETIMEDOUT;
+}
+
 static void *upnp_thread(void *arg)
 {
 	struct pm_job *j = arg;
 	struct probe_portmap_one *o = j->out;
-	struct UPNPDev *devs;
 	struct UPNPUrls urls;
 	struct IGDdatas data;
-	char lan[64] = "", ext[40] = "", port[8];
-	int err = 0, k, delay = UPNP_DISCOVER_MS;
+	char lan[64] = "", ext[40] = "", port[8], loc[512];
 
-	if (remaining_ms(j) < delay)
-		delay = remaining_ms(j) > 50 ? remaining_ms(j) / 2 : 50;
-	devs = upnpDiscover(delay, NULL, NULL, UPNP_LOCAL_PORT_ANY, 0, 2, &err);
-	if (!devs) {
-		o->present = 0;
+	o->present = 0;
+	if (ssdp_find_igd(j, loc, sizeof(loc)) < 0)
 		return NULL;
-	}
 	memset(&urls, 0, sizeof(urls));
-	k = UPNP_GetValidIGD(devs, &urls, &data, lan, sizeof(lan));
-	if (k != 1 && k != 2) {
-		o->present = 0;
-		if (k)
-			FreeUPNPUrls(&urls);
-		freeUPNPDevlist(devs);
+	memset(&data, 0, sizeof(data));
+	if (UPNP_GetIGDFromUrl(loc, &urls, &data, lan, sizeof(lan)) != 1)
 		return NULL;
-	}
 	o->present = 1;
 	if (UPNP_GetExternalIPAddress(urls.controlURL, data.first.servicetype, ext) == 0 && ext[0])
 		snprintf(o->external_ip, sizeof(o->external_ip), "%s", ext);
@@ -94,7 +143,6 @@ static void *upnp_thread(void *arg)
 		o->mapped = 0;
 	}
 	FreeUPNPUrls(&urls);
-	freeUPNPDevlist(devs);
 	return NULL;
 }
 
