@@ -13,6 +13,7 @@
 #include "daemon/srv_secrets.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Log c in as id through the real REGISTER / AUTHENTICATE exchange. */
 static void login(struct srv_rdv *rdv, struct rdv_conn *c, const char *id, const char *secret)
