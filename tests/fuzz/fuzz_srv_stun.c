@@ -9,6 +9,7 @@
 #include "daemon/srv_stun.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
