@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stunt-server's capture conversions (daemon/srv_capture.c): a captured
+ * frame becomes the SYN-REPORT the client gets (seq, TTL, IP id, options
+ * raw and parsed), unrelated packets are ignored, a probe's RST or ICMP
+ * answer is recognised, and the BPF text names what is awaited.
+ */
+#include "daemon/srv_capture.h"
+#include "nfq/pkt_build.h"
+#include "tests/unit/tap.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+
+#define CLIENT	"198.18.1.2"
+#define SRV1	"192.0.2.1"
+#define SRV2	"192.0.2.2"
+
+static uint32_t a4(const char *s)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, s, &a);
+	return a.s_addr;
+}
+
+/* An Ethernet frame holding an IPv4 TCP packet; returns its length. */
+static size_t tcp_frame(uint8_t *f, const char *src, uint16_t sport, const char *dst,
+			uint16_t dport, uint8_t flags, uint32_t seq, uint8_t ttl, uint16_t id)
+{
+	struct pkt_tcp_spec s;
+	size_t len = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.saddr = a4(src);
+	s.daddr = a4(dst);
+	s.sport = sport;
+	s.dport = dport;
+	s.seq = seq;
+	s.flags = flags;
+	s.window = 64240;
+	s.ttl = ttl;
+	s.ip_id = id;
+	s.dont_fragment = 1;
+	s.opt.present = PKT_OPT_MSS | PKT_OPT_SACK_OK | PKT_OPT_TS | PKT_OPT_WSCALE;
+	s.opt.mss = 1460;
+	s.opt.wscale = 7;
+	s.opt.ts_val = 0x01020304;
+	memset(f, 0, 14);
+	f[12] = 0x08;
+	CHECK_EQ(pkt_build_tcp(&s, f + 14, 1500, &len), 0);
+	return 14 + len;
+}
+
+static const struct srv_cap_want *syn_want(void)
+{
+	static struct srv_cap_want w;
+
+	w.kind = SRV_CAP_SYN;
+	w.client = a4(CLIENT);
+	w.srv = a4(SRV1);
+	w.srv_port = 3478;
+	return &w;
+}
+
+static void link_layers(void)
+{
+	uint8_t f[128] = { 0 };
+	size_t off = 99;
+
+	f[12] = 0x08;
+	f[14] = 0x45;
+	CHECK_EQ(srv_capture_l3(SRV_DLT_EN10MB, f, 40, &off), 0);
+	CHECK_EQ(off, 14);
+	f[12] = 0x86;	/* IPv6 */
+	f[13] = 0xdd;
+	CHECK_EQ(srv_capture_l3(SRV_DLT_EN10MB, f, 40, &off), -EPROTONOSUPPORT);
+	/* 802.1Q tag */
+	f[12] = 0x81;
+	f[13] = 0x00;
+	f[16] = 0x08;
+	f[17] = 0x00;
+	f[18] = 0x45;
+	CHECK_EQ(srv_capture_l3(SRV_DLT_EN10MB, f, 60, &off), 0);
+	CHECK_EQ(off, 18);
+	CHECK_EQ(srv_capture_l3(SRV_DLT_EN10MB, f, 17, &off), -EMSGSIZE);
+	/* Linux cooked (any) */
+	memset(f, 0, sizeof(f));
+	f[14] = 0x08;
+	f[16] = 0x45;
+	CHECK_EQ(srv_capture_l3(SRV_DLT_LINUX_SLL, f, 40, &off), 0);
+	CHECK_EQ(off, 16);
+	CHECK_EQ(srv_capture_l3(SRV_DLT_LINUX_SLL, f, 30, &off), -EMSGSIZE);
+	memset(f, 0, sizeof(f));
+	f[0] = 0x08;
+	f[20] = 0x45;
+	CHECK_EQ(srv_capture_l3(SRV_DLT_LINUX_SLL2, f, 40, &off), 0);
+	CHECK_EQ(off, 20);
+	f[0] = 0x45;
+	CHECK_EQ(srv_capture_l3(SRV_DLT_RAW, f, 20, &off), 0);
+	CHECK_EQ(off, 0);
+	CHECK_EQ(srv_capture_l3(147, f, 40, &off), -EPROTONOSUPPORT);
+}
+
+static void syn_becomes_report(void)
+{
+	uint8_t f[256];
+	struct stunt_syn_report r;
+	size_t len = tcp_frame(f, CLIENT, 40000, SRV1, 3478, PKT_TCP_SYN, 0xdeadbeef, 62, 4242);
+	size_t off;
+
+	CHECK_EQ(srv_capture_l3(SRV_DLT_EN10MB, f, len, &off), 0);
+	CHECK_EQ(srv_capture_syn_report(f + off, len - off, syn_want(), 17, &r), 0);
+	CHECK_EQ(r.syn.seq, 0xdeadbeef);
+	CHECK_EQ(r.syn.ttl, 62);
+	CHECK_EQ(r.syn.ip_id, 4242);
+	CHECK_EQ(r.syn.ip_flags, STUNT_IP_DF);
+	CHECK_EQ(r.syn.window, 64240);
+	CHECK_EQ(r.syn.tcp_flags, PKT_TCP_SYN);
+	CHECK_EQ(r.syn.elapsed_ms, 17);
+	CHECK_EQ(r.source.family, STUN_FAMILY_IPV4);
+	CHECK_EQ(r.source.port, 40000);
+	CHECK_EQ(r.source.ip[0], 198);
+	CHECK_EQ(r.source.ip[3], 2);
+	/* raw options exactly as on the wire, and parsed */
+	CHECK_EQ(r.opts_len, 20);
+	CHECK_MEM(r.opts_raw, f + off + 20 + 20, 20);
+	CHECK_EQ(r.opts.present, STUNT_OPT_MSS | STUNT_OPT_SACK_PERM | STUNT_OPT_TIMESTAMPS |
+				     STUNT_OPT_WSCALE);
+	CHECK_EQ(r.opts.mss, 1460);
+	CHECK_EQ(r.opts.wscale, 7);
+	CHECK_EQ(r.opts.ts_val, 0x01020304);
+	/* cut by the snap length after the TCP header: the headers suffice */
+	CHECK_EQ(srv_capture_syn_report(f + off, 60, syn_want(), 17, &r), 0);
+	CHECK_EQ(r.syn.seq, 0xdeadbeef);
+	CHECK_EQ(r.opts_len, 20);
+	/* cut inside the TCP header: malformed */
+	CHECK_EQ(srv_capture_syn_report(f + off, 30, syn_want(), 17, &r), -EBADMSG);
+	CHECK_EQ(srv_capture_syn_report(f + off, 10, syn_want(), 17, &r), -EBADMSG);
+}
+
+static void other_packets_ignored(void)
+{
+	uint8_t f[256];
+	struct stunt_syn_report r;
+	size_t len;
+
+	/* SYN-ACK, another client, another port, another server address */
+	len = tcp_frame(f, CLIENT, 40000, SRV1, 3478, PKT_TCP_SYN | PKT_TCP_ACK, 1, 62, 1);
+	CHECK_EQ(srv_capture_syn_report(f + 14, len - 14, syn_want(), 0, &r), -ENOENT);
+	len = tcp_frame(f, "198.18.2.2", 40000, SRV1, 3478, PKT_TCP_SYN, 1, 62, 1);
+	CHECK_EQ(srv_capture_syn_report(f + 14, len - 14, syn_want(), 0, &r), -ENOENT);
+	len = tcp_frame(f, CLIENT, 40000, SRV1, 3479, PKT_TCP_SYN, 1, 62, 1);
+	CHECK_EQ(srv_capture_syn_report(f + 14, len - 14, syn_want(), 0, &r), -ENOENT);
+	len = tcp_frame(f, CLIENT, 40000, SRV2, 3478, PKT_TCP_SYN, 1, 62, 1);
+	CHECK_EQ(srv_capture_syn_report(f + 14, len - 14, syn_want(), 0, &r), -ENOENT);
+}
+
+static struct srv_cap_want probe_want(void)
+{
+	struct srv_cap_want w = { .kind = SRV_CAP_PROBE };
+
+	w.client = a4(CLIENT);
+	w.client_port = 40000;
+	w.srv = a4(SRV2);
+	w.srv_port = 3479;
+	return w;
+}
+
+static void probe_answers(void)
+{
+	struct srv_cap_want w = probe_want();
+	struct stunt_probe_resp r;
+	uint8_t f[256], icmp[128];
+	size_t len, qlen;
+
+	memset(&r, 0, sizeof(r));
+	len = tcp_frame(f, CLIENT, 40000, SRV2, 3479, PKT_TCP_RST | PKT_TCP_ACK, 0, 61, 0);
+	CHECK_EQ(srv_capture_probe_match(f + 14, len - 14, &w, &r), 0);
+	CHECK_EQ(r.result, STUNT_PROBE_RST);
+	CHECK_EQ(r.ttl, 61);
+	len = tcp_frame(f, CLIENT, 40000, SRV2, 3479, PKT_TCP_SYN | PKT_TCP_ACK, 0, 61, 0);
+	CHECK_EQ(srv_capture_probe_match(f + 14, len - 14, &w, &r), 0);
+	CHECK_EQ(r.result, STUNT_PROBE_SYNACK);
+	/* an RST for another port or to another source */
+	len = tcp_frame(f, CLIENT, 40001, SRV2, 3479, PKT_TCP_RST, 0, 61, 0);
+	CHECK_EQ(srv_capture_probe_match(f + 14, len - 14, &w, &r), -ENOENT);
+	len = tcp_frame(f, CLIENT, 40000, SRV1, 3479, PKT_TCP_RST, 0, 61, 0);
+	CHECK_EQ(srv_capture_probe_match(f + 14, len - 14, &w, &r), -ENOENT);
+
+	/* ICMP port unreachable from the NAT quoting our SYN */
+	len = tcp_frame(f, SRV2, 3479, CLIENT, 40000, PKT_TCP_SYN, 7, 63, 0);
+	qlen = 20 + 8;
+	memset(icmp, 0, sizeof(icmp));
+	icmp[0] = 0x45;
+	pkt_put16(icmp + 2, (uint16_t)(20 + 8 + qlen));
+	icmp[8] = 62;
+	icmp[9] = PKT_PROTO_ICMP;
+	memcpy(icmp + 12, &(uint32_t){ a4(CLIENT) }, 4);
+	memcpy(icmp + 16, &(uint32_t){ a4(SRV2) }, 4);
+	icmp[20] = PKT_ICMP_UNREACH;
+	icmp[21] = 3;
+	memcpy(icmp + 28, f + 14, qlen);
+	CHECK_EQ(pkt_fix_checksums(icmp, 20 + 8 + qlen), 0);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ(srv_capture_probe_match(icmp, 20 + 8 + qlen, &w, &r), 0);
+	CHECK_EQ(r.result, STUNT_PROBE_ICMP);
+	CHECK_EQ(r.icmp_type, 3);
+	CHECK_EQ(r.icmp_code, 3);
+	CHECK_EQ(r.ttl, 62);
+	/* the same ICMP for another probe's port */
+	w.client_port = 40001;
+	CHECK_EQ(srv_capture_probe_match(icmp, 20 + 8 + qlen, &w, &r), -ENOENT);
+	w = probe_want();
+	w.srv_port = 3478;
+	CHECK_EQ(srv_capture_probe_match(icmp, 20 + 8 + qlen, &w, &r), -ENOENT);
+	/* garbage */
+	CHECK_EQ(srv_capture_probe_match(icmp, 7, &w, &r), -ENOENT);
+}
+
+static void filter_text(void)
+{
+	struct srv_cap_want w[2] = { *syn_want(), probe_want() };
+	char buf[SRV_CAP_FILTER_MAX];
+	struct srv_cap_want many[SRV_CAP_WANT_MAX];
+	unsigned i;
+	int n;
+
+	n = srv_capture_filter(w, 0, buf, sizeof(buf));
+	CHECK(n > 0 && strcmp(buf, "less 1") == 0);
+	n = srv_capture_filter(w, 2, buf, sizeof(buf));
+	CHECK(n > 0 && (size_t)n == strlen(buf));
+	CHECK(strstr(buf, "(tcp and src host 198.18.1.2 and dst host 192.0.2.1 and dst port 3478"
+			  " and tcp[13] & 0x12 = 0x02)") != NULL);
+	CHECK(strstr(buf, " or (tcp and src host 198.18.1.2 and src port 40000 and dst host "
+			  "192.0.2.2 and dst port 3479) or (icmp and dst host 192.0.2.2)") != NULL);
+	CHECK_EQ(srv_capture_filter(w, 2, buf, 40), -ENOSPC);
+	/* the largest set fits the buffer the loop uses */
+	for (i = 0; i < SRV_CAP_WANT_MAX; i++) {
+		many[i] = probe_want();
+		many[i].client = 0xffffffff;
+		many[i].srv = 0xffffffff;
+		many[i].srv_port = many[i].client_port = 65535;
+	}
+	CHECK(srv_capture_filter(many, SRV_CAP_WANT_MAX, buf, sizeof(buf)) > 0);
+}
+
+int main(void)
+{
+	RUN(link_layers);
+	RUN(syn_becomes_report);
+	RUN(other_packets_ignored);
+	RUN(probe_answers);
+	RUN(filter_text);
+	return TAP_DONE();
+}
