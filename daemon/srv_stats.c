@@ -14,7 +14,9 @@ uint64_t srv_stats_refused(const struct srv_stats *s)
 		n += s->udp_verdict[v] + s->tcp_verdict[v];
 	for (v = RDV_V_BAD; v < RDV_V_MAX; v++)
 		n += s->rdv[v];
-	return n + s->rdv_fwd_full;
+	for (v = STUNT_V_BAD; v < STUNT_V_MAX; v++)
+		n += s->stunt[v];
+	return n + s->rdv_fwd_full + s->udp_rate_limited + s->tls_fail;
 }
 
 /* Append with snprintf semantics: *off keeps counting past cap. */
@@ -37,12 +39,15 @@ int srv_stats_line(const struct srv_stats *s, char *buf, size_t cap)
 	       " malformed %" PRIu64 " 400 %" PRIu64 " 420 %" PRIu64 "; tcp clients %" PRIu64
 	       " accepted %" PRIu64 " answered %" PRIu64 " malformed %" PRIu64 " refused %" PRIu64
 	       " idle %" PRIu64 " bad-frame %" PRIu64 "; rdv registered %" PRIu64
-	       " unknown-id %" PRIu64 " auth-fail %" PRIu64 " no-peer %" PRIu64,
+	       " unknown-id %" PRIu64 " auth-fail %" PRIu64 " no-peer %" PRIu64
+	       "; udp rate-limited %" PRIu64 "; stunt sent %" PRIu64 " reports %" PRIu64
+	       " third-party %" PRIu64 " rate-limited %" PRIu64 "; tls fail %" PRIu64,
 	       srv_stats_refused(s), s->udp_rx, ok_udp, s->udp_verdict[SRV_V_DROP_MALFORMED],
 	       s->udp_verdict[SRV_V_ERR_400], s->udp_verdict[SRV_V_ERR_420], s->tcp_clients,
 	       s->tcp_accepted, ok_tcp, s->tcp_verdict[SRV_V_DROP_MALFORMED], s->tcp_refused,
 	       s->tcp_idle, s->tcp_bad_frame, s->rdv_registered, s->rdv[RDV_V_UNKNOWN_ID],
-	       s->rdv[RDV_V_AUTH_FAIL], s->rdv[RDV_V_NO_PEER]);
+	       s->rdv[RDV_V_AUTH_FAIL], s->rdv[RDV_V_NO_PEER], s->udp_rate_limited, s->stunt_sent,
+	       s->stunt_reports, s->stunt[STUNT_V_THIRD_PARTY], s->stunt[STUNT_V_RATE], s->tls_fail);
 	return (int)off;
 }
 
@@ -60,8 +65,8 @@ int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap)
 
 	APPEND(buf, cap, &off,
 	       "{\"udp\":{\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"tx_err\":%" PRIu64
-	       ",\"changed\":%" PRIu64,
-	       s->udp_rx, s->udp_tx, s->udp_tx_err, s->udp_changed);
+	       ",\"changed\":%" PRIu64 ",\"rate_limited\":%" PRIu64,
+	       s->udp_rx, s->udp_tx, s->udp_tx_err, s->udp_changed, s->udp_rate_limited);
 	json_verdicts(s->udp_verdict, buf, cap, &off);
 	APPEND(buf, cap, &off,
 	       "},\"tcp\":{\"clients\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"refused\":%" PRIu64
@@ -75,6 +80,18 @@ int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap)
 	       s->rdv_registered, s->rdv_fwd, s->rdv_fwd_full);
 	for (unsigned i = 0; i < RDV_V_MAX; i++)
 		APPEND(buf, cap, &off, ",\"%s\":%" PRIu64, rdv_verdict_name(i), s->rdv[i]);
-	APPEND(buf, cap, &off, "},\"refused\":%" PRIu64 "}", srv_stats_refused(s));
+	APPEND(buf, cap, &off, "},\"stunt\":{");
+	for (unsigned i = 0; i < STUNT_V_MAX; i++)
+		APPEND(buf, cap, &off, "%s\"%s\":%" PRIu64, i ? "," : "", stunt_verdict_name(i),
+		       s->stunt[i]);
+	APPEND(buf, cap, &off,
+	       ",\"sent\":%" PRIu64 ",\"send_err\":%" PRIu64 ",\"reports\":%" PRIu64
+	       ",\"timeouts\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"probe_drop\":%" PRIu64
+	       ",\"probe_rst\":%" PRIu64 ",\"probe_icmp\":%" PRIu64 ",\"probe_synack\":%" PRIu64
+	       "},\"tls\":{\"accepted\":%" PRIu64 ",\"fail\":%" PRIu64 "}",
+	       s->stunt_sent, s->stunt_send_err, s->stunt_reports, s->stunt_timeouts, s->stunt_lost,
+	       s->stunt_probe[0], s->stunt_probe[1], s->stunt_probe[2], s->stunt_probe[3],
+	       s->tls_accepted, s->tls_fail);
+	APPEND(buf, cap, &off, ",\"refused\":%" PRIu64 "}", srv_stats_refused(s));
 	return (int)off;
 }

@@ -9,6 +9,7 @@
 
 #include "daemon/srv_rdv.h"
 #include "daemon/srv_stun.h"
+#include "daemon/srv_stunt.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,16 @@ struct srv_stats {
 	uint64_t	rdv_fwd;		/* indications forwarded to a peer */
 	uint64_t	rdv_fwd_full;		/* not forwarded: the peer does not read (500) */
 	uint64_t	rdv_registered;		/* authenticated peers now (gauge) */
+	uint64_t	udp_rate_limited;	/* answer not sent: source over its rate */
+	uint64_t	tls_accepted;		/* TLS handshakes completed */
+	uint64_t	tls_fail;		/* closed: handshake failed (not TLS, ...) */
+	uint64_t	stunt[STUNT_V_MAX];	/* STUNT requests by outcome */
+	uint64_t	stunt_reports;		/* SYN-REPORTs with a captured SYN */
+	uint64_t	stunt_timeouts;		/* SYN-REPORTs 408: nothing captured */
+	uint64_t	stunt_sent;		/* raw packets sent */
+	uint64_t	stunt_send_err;		/* raw packets that could not be sent */
+	uint64_t	stunt_probe[4];		/* probe results: drop, rst, icmp, synack */
+	uint64_t	stunt_lost;		/* report or answer not queued: client gone or full */
 };
 
 /* Everything refused or dropped (the number the status line leads with). */
@@ -43,6 +54,8 @@ int srv_stats_line(const struct srv_stats *s, char *buf, size_t cap);
  * {"udp":{"rx":N,"tx":N,"tx_err":N,"changed":N,"binding":N,...},
  *  "tcp":{"accepted":N,...,"binding":N,...},
  *  "rdv":{"registered":N,"fwd":N,"fwd_full":N,"ok":N,"unknown_id":N,...},
+ *  "stunt":{"capture":N,...,"third_party":N,...,"sent":N,"reports":N,...},
+ *  "tls":{"accepted":N,"fail":N},
  *  "refused":N}
  * Returns snprintf's result. */
 int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap);
