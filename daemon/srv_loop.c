@@ -665,6 +665,12 @@ static void client_stunt(struct client *c, const struct stun_msg *m)
 			  addr_str(&c->peer, s, sizeof(s)), stunt_verdict_name(a.verdict));
 		return;
 	}
+	if (a.verdict == STUNT_V_SEND && a.delay_ms == 0) {
+		/* nothing to wait for: the packet leaves before the reply */
+		raw_send(&a.pkt);
+		srv_stunt_done(&stunt, &c->stunt);
+		return;
+	}
 	p = pend_new(a.verdict == STUNT_V_CAPTURE ? PEND_CAPTURE :
 		     a.verdict == STUNT_V_PROBE ? PEND_PROBE : PEND_SEND, c, now,
 		     a.verdict == STUNT_V_SEND ? a.delay_ms : a.timeout_ms);
