@@ -10,6 +10,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lab.sh
 . "$here/lab.sh"
+# shellcheck source=tests/lab/refservers.sh
+. "$here/refservers.sh"
 NC="$here/natcheck.py"
 OUT=${STUNT_BUILD:-$here/../../build}
 mkdir -p "$OUT"
@@ -26,55 +28,7 @@ jf() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); 
 
 start_servers() {
 	lab_bg srv reflect python3 "$NC" reflect "$LAB_SRV1" "$LAB_SRV2" 5000 5001 >/dev/null
-	lab_bg srv stund stund -h "$LAB_SRV1" -a "$LAB_SRV2" >/dev/null
-	mkdir -p "$LAB_STATE/turn"
-	lab_bg srv coturn turnserver -n --stun-only --no-auth --no-tls --no-dtls --no-cli \
-		--listening-ip "$LAB_SRV1" --listening-ip "$LAB_SRV2" \
-		--listening-port 3488 --alt-listening-port 3489 \
-		--log-file stdout --simple-log --pidfile "$LAB_STATE/turn.pid" \
-		--db "$LAB_STATE/turn/db.sqlite" >/dev/null
-	lab_wait_port srv tcp "$LAB_SRV2" 5001 10 && lab_wait_port srv udp "$LAB_SRV2" 3479 10 &&
-		lab_wait_port srv udp "$LAB_SRV2" 3489 10
-}
-
-# Vovida stun: "Primary: Independent Mapping, Port Dependent Filter, preserves ports, ..."
-vovida() {
-	local line m f
-	line=$(lx "h$1" timeout 20 stun "$LAB_SRV1" 2>&1 | grep '^Primary:' | sed 's/^Primary: //; s/[[:space:]]*$//')
-	case "$line" in
-	*"Independent Mapping"*) m=EIM ;;
-	*"Address Dependent Mapping"*) m=ADM ;;
-	*"Dependent Mapping"*) m=APDM ;;
-	Open*) m=none ;;
-	*) m=null ;;
-	esac
-	case "$line" in
-	*"Independent Filter"*) f=EIF ;;
-	*"Address Dependent Filter"*) f=ADF ;;
-	*"Port Dependent Filter"*) f=APDF ;;
-	*) f=null ;;
-	esac
-	echo "$m $f $line"
-}
-
-# coturn: "NAT with Endpoint Independent Mapping!" ... "NAT with Address and Port Dependent Filtering!"
-coturn() {
-	local out m f
-	out=$(lx "h$1" timeout 40 turnutils_natdiscovery -m -f "$LAB_SRV1" -p 3488 2>&1)
-	case "$out" in
-	*"Endpoint Independent Mapping"*) m=EIM ;;
-	*"Address and Port Dependent Mapping"*) m=APDM ;;
-	*"Address Dependent Mapping"*) m=ADM ;;
-	*"No NAT"*) m=none ;;
-	*) m=null ;;
-	esac
-	case "$out" in
-	*"Endpoint Independent Filtering"*) f=EIF ;;
-	*"Address and Port Dependent Filtering"*) f=APDF ;;
-	*"Address Dependent Filtering"*) f=ADF ;;
-	*) f=null ;;
-	esac
-	echo "$m $f"
+	ref_start_stund && ref_start_coturn && lab_wait_port srv tcp "$LAB_SRV2" 5001 10
 }
 
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
@@ -124,13 +78,13 @@ measure_side() {
 	check "$label SYN with TTL 64 connects" "$(jf "$r" connected)" true
 	# independent classifiers (UDP)
 	t0=$(date +%s%N)
-	vv=$(vovida "$x")
+	vv=$(ref_vovida "h$x" "$LAB_SRV1")
 	vt=$(ms_since "$t0")
 	check "$label Vovida stun mapping" "${vv%% *}" "$wmap"
 	# Vovida reports no filtering for a symmetric NAT
 	[ "$wmap" = EIM ] && check "$label Vovida stun filtering" "$(echo "$vv" | cut -d' ' -f2)" "$wfilt"
 	t0=$(date +%s%N)
-	cm=$(coturn "$x")
+	cm=$(ref_natdisc "h$x" 3488)
 	ct=$(ms_since "$t0")
 	check "$label coturn natdiscovery mapping" "${cm% *}" "$wmap"
 	check "$label coturn natdiscovery filtering" "${cm#* }" "$wfilt"

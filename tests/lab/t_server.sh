@@ -13,6 +13,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lab.sh
 . "$here/lab.sh"
+# shellcheck source=tests/lab/refservers.sh
+. "$here/refservers.sh"
 SERVER=${STUNT_BUILD:-$here/../../build}/stunt-server
 fails=0
 
@@ -26,57 +28,14 @@ if [ ! -x "$SERVER" ]; then
 	exit 1
 fi
 
-# vovida HOST SERVER[:PORT] -> "MAPPING FILTER" from the "Primary:" line
-vovida() {
-	local line m=null f=null
-	line=$(lx "$1" timeout 20 stun "$2" 2>&1 | sed -n 's/^Primary: //p')
-	case "$line" in
-	*"Independent Mapping"*) m=EIM ;;
-	*"Address Dependent Mapping"*) m=ADM ;;
-	*"Dependent Mapping"*) m=APDM ;;
-	Open*) m=none ;;
-	esac
-	case "$line" in
-	*"Independent Filter"*) f=EIF ;;
-	*"Address Dependent Filter"*) f=ADF ;;
-	*"Port Dependent Filter"*) f=APDF ;;
-	esac
-	echo "$m $f"
-}
-
-# natdisc HOST PORT -> "MAPPING FILTER" from turnutils_natdiscovery -m -f
-natdisc() {
-	local out m=null f=null
-	out=$(lx "$1" timeout 40 turnutils_natdiscovery -m -f -p "$2" "$LAB_SRV1" 2>&1)
-	case "$out" in
-	*"NAT with Endpoint Independent Mapping!"*) m=EIM ;;
-	*"NAT with Address and Port Dependent Mapping!"*) m=APDM ;;
-	*"NAT with Address Dependent Mapping!"*) m=ADM ;;
-	*"No NAT"*) m=none ;;
-	esac
-	case "$out" in
-	*"NAT with Endpoint Independent Filtering!"*) f=EIF ;;
-	*"NAT with Address and Port Dependent Filtering!"*) f=APDF ;;
-	*"NAT with Address Dependent Filtering!"*) f=ADF ;;
-	esac
-	echo "$m $f"
-}
-
 start_servers() {
 	printf '# rendezvous peers of the lab\nlaptop s3cret-laptop\noffice-pc s3cret-office\n' \
 		>"$LAB_STATE/secrets"
 	chmod 600 "$LAB_STATE/secrets"
 	SRV_PID=$(lab_bg srv stunt-server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
 		--stats --status-interval 5 --idle-timeout 2 --secrets "$LAB_STATE/secrets")
-	lab_bg srv stund stund -h "$LAB_SRV1" -a "$LAB_SRV2" -p 3578 -o 3579 >/dev/null
-	mkdir -p "$LAB_STATE/turn"
-	lab_bg srv coturn turnserver -n --stun-only --no-auth --no-tls --no-dtls --no-cli \
-		--listening-ip "$LAB_SRV1" --listening-ip "$LAB_SRV2" \
-		--listening-port 3488 --alt-listening-port 3489 \
-		--log-file stdout --simple-log --pidfile "$LAB_STATE/turn.pid" \
-		--db "$LAB_STATE/turn/db.sqlite" >/dev/null
-	lab_wait_port srv udp "$LAB_SRV2" 3479 10 && lab_wait_port srv tcp "$LAB_SRV2" 3479 10 &&
-		lab_wait_port srv udp "$LAB_SRV2" 3579 10 && lab_wait_port srv udp "$LAB_SRV2" 3489 10
+	ref_start_stund 3578 3579 && ref_start_coturn && lab_wait_port srv udp "$LAB_SRV2" 3479 10 &&
+		lab_wait_port srv tcp "$LAB_SRV2" 3479 10
 }
 
 # classify X NAT: both classifiers against stunt-server and against their reference
@@ -88,15 +47,15 @@ classify() {
 	restricted-cone) want="EIM ADF" ;;
 	sym-random) want="APDM APDF" ;;
 	esac
-	ref=$(vovida "$h" "$LAB_SRV1:3578")
-	ours=$(vovida "$h" "$LAB_SRV1")
+	ref=$(ref_vovida "$h" "$LAB_SRV1:3578" | cut -d" " -f1,2)
+	ours=$(ref_vovida "$h" "$LAB_SRV1" | cut -d" " -f1,2)
 	# Vovida names no filtering behind a symmetric NAT
 	[ "${want% *}" = APDM ] && { ref=${ref% *}; ours=${ours% *}; want=${want% *}; }
 	check "$nat: Vovida stun against stunt-server = against stund ($ref)" "$ours" "$ref"
 	check "$nat: Vovida stun against stunt-server is right" "$ours" "$want"
 	case "$nat" in sym-random) want="APDM APDF" ;; esac
-	ref=$(natdisc "$h" 3488)
-	ours=$(natdisc "$h" 3478)
+	ref=$(ref_natdisc "$h" 3488)
+	ours=$(ref_natdisc "$h" 3478)
 	check "$nat: turnutils_natdiscovery against stunt-server = against coturn ($ref)" "$ours" "$ref"
 	check "$nat: turnutils_natdiscovery against stunt-server is right" "$ours" "$want"
 }

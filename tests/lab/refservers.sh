@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# Reference STUN servers and independent NAT classifiers for lab tests
+# (source after lab.sh, inside a lab):
+#
+#   ref_start_stund [PORT ALT-PORT]    Vovida stund on srv's two addresses (3478/3479)
+#   ref_start_coturn [PORT ALT-PORT]   coturn turnserver --stun-only, RFC 5780 (3488/3489)
+#   ref_vovida NODE SERVER[:PORT]      "MAPPING FILTERING" + the tool's own words
+#   ref_natdisc NODE PORT              "MAPPING FILTERING" from turnutils_natdiscovery -m -f
+#
+# Verdicts use the RFC 4787 words (EIM ADM APDM / EIF ADF APDF), "none" for no
+# NAT and "null" for no verdict.
+
+ref_start_stund() {
+	local p=${1:-3478} a=${2:-3479}
+	lab_bg srv "stund-$p" stund -h "$LAB_SRV1" -a "$LAB_SRV2" -p "$p" -o "$a" >/dev/null
+	lab_wait_port srv udp "$LAB_SRV2" "$a" 10
+}
+
+ref_start_coturn() {
+	local p=${1:-3488} a=${2:-3489}
+	mkdir -p "$LAB_STATE/turn-$p"
+	lab_bg srv "coturn-$p" turnserver -n --stun-only --no-auth --no-tls --no-dtls --no-cli \
+		--listening-ip "$LAB_SRV1" --listening-ip "$LAB_SRV2" \
+		--listening-port "$p" --alt-listening-port "$a" \
+		--log-file stdout --simple-log --pidfile "$LAB_STATE/turn-$p/pid" \
+		--db "$LAB_STATE/turn-$p/db.sqlite" >/dev/null
+	lab_wait_port srv udp "$LAB_SRV2" "$a" 10
+}
+
+# Vovida's "Primary:" line, e.g. "Independent Mapping, Port Dependent Filter,
+# preserves ports, no hairpin". It names no filtering behind a symmetric NAT.
+ref_vovida() {
+	local line m=null f=null
+	line=$(lx "$1" timeout 20 stun "$2" 2>&1 | sed -n 's/^Primary: //p' | sed 's/[[:space:]]*$//')
+	case "$line" in
+	*"Independent Mapping"*) m=EIM ;;
+	*"Address Dependent Mapping"*) m=ADM ;;
+	*"Dependent Mapping"*) m=APDM ;;
+	Open*) m=none ;;
+	esac
+	case "$line" in
+	*"Independent Filter"*) f=EIF ;;
+	*"Address Dependent Filter"*) f=ADF ;;
+	*"Port Dependent Filter"*) f=APDF ;;
+	esac
+	echo "$m $f $line"
+}
+
+ref_natdisc() {
+	local out m=null f=null
+	out=$(lx "$1" timeout 40 turnutils_natdiscovery -m -f -p "$2" "$LAB_SRV1" 2>&1)
+	case "$out" in
+	*"NAT with Endpoint Independent Mapping!"*) m=EIM ;;
+	*"NAT with Address and Port Dependent Mapping!"*) m=APDM ;;
+	*"NAT with Address Dependent Mapping!"*) m=ADM ;;
+	*"No NAT"*) m=none ;;
+	esac
+	case "$out" in
+	*"NAT with Endpoint Independent Filtering!"*) f=EIF ;;
+	*"NAT with Address and Port Dependent Filtering!"*) f=APDF ;;
+	*"NAT with Address Dependent Filtering!"*) f=ADF ;;
+	esac
+	echo "$m $f"
+}
