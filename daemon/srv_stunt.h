@@ -2,7 +2,7 @@
 /*
  * stunt-server's STUNT requests (docs/protocol.md section 4) as pure
  * logic: CAPTURE, SEND-PACKET and PROBE-UNSOLICITED in, a reply (or a
- * refusal) and an action for the loop out. The loop (srv_loop.c) does the
+ * refusal) and an action for the loop out. The pending-operation code (srv_pend.c) does the
  * capturing (srv_capture.c), the raw-socket sending and the timers.
  *
  * Who may ask: any TCP (or TLS) control connection -- the TCP handshake
