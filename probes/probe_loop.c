@@ -472,7 +472,15 @@ void probe_loop_run(struct probe_loop *L)
 			}
 		}
 	}
+	if (L->verbose)
+		fprintf(stderr, "stunt-probe: loop ends after %llu ms, %u hold(s), %u timer(s)\n",
+			(unsigned long long)(clock_ms() - L->start_ms), L->holds, L->ntimers);
 	/* whatever is still pending has had its chance */
+	for (i = 0; i < L->ntx; i++) {
+		if (L->verbose && L->tx[i]->status == PROBE_TX_PENDING)
+			fprintf(stderr, "stunt-probe: no answer to transaction %d (%s, %u sends)\n", L->tx[i]->tag,
+				L->tx[i]->s->kind == PROBE_SK_UDP ? "udp" : "tcp", L->tx[i]->sends);
+	}
 	for (i = 0; i < L->ntx; i++)
 		if (L->tx[i]->status == PROBE_TX_PENDING)
 			tx_finish(L, L->tx[i], PROBE_TX_NOANSWER);

@@ -30,13 +30,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { TAG_ALLOC = 0, TAG_MAP = 16, TAG_P_IPPORT = 32, TAG_P_PORT, TAG_P_UNSOL, TAG_CAPTURE };
+enum { TAG_ALLOC = 0, TAG_MAP = 16, TAG_P_IPPORT = 32, TAG_P_PORT, TAG_P_UNSOL, TAG_CAPTURE, TAG_FILT };
 
 #define STUNT_WAIT_MIN_MS	300	/* shortest STUNT-TIMEOUT asked for */
 
@@ -45,7 +46,11 @@ struct probe_tcp_state {
 	bool			 alloc_ok[PROBE_ALLOC_SAMPLES];
 	uint16_t		 alloc_mapped[PROBE_ALLOC_SAMPLES];
 	struct probe_sock	*c[PROBE_EP_MAX];
-	struct probe_sock	*lsn;
+	struct probe_sock	*lsn, *cf;		/* filtering test: own port and listener */
+	uint16_t		 cf_public;		/* cf's public port, 0 until known */
+	bool			 ctl_ready, filt_sent;
+	unsigned		 capture_tries;
+	unsigned		 stunt_wait;
 	struct probe_sock	*syn;		/* the SYN the server captures */
 	uint16_t		 lport;
 	int			 res_ipport, res_port, res_unsol;	/* STUNT_PROBE_*, -1 */
@@ -110,6 +115,9 @@ static void on_probe(struct probe_loop *L, struct probe_tx *t)
 
 	(void)L;
 	stunt_answer(s, t);
+	if (c->cfg->verbose)
+		fprintf(stderr, "stunt-probe: PROBE-UNSOLICITED %d: status %d error %u after %u ms\n", t->tag,
+			t->status, t->err_code, t->rtt_ms);
 	if (t->status != PROBE_TX_OK || stun_parse(t->resp, t->resplen, &m) < 0 ||
 	    stunt_get_probe_resp(&m, &pr) < 0)
 		return;
@@ -126,6 +134,9 @@ static void on_capture(struct probe_loop *L, struct probe_tx *t)
 	uint32_t ip;
 
 	stunt_answer(s, t);
+	if (c->cfg->verbose)
+		fprintf(stderr, "stunt-probe: CAPTURE: status %d error %u after %u ms\n", t->status, t->err_code,
+			t->rtt_ms);
 	if (t->status != PROBE_TX_OK || stun_parse(t->resp, t->resplen, &m) < 0 ||
 	    stunt_get_capture_resp(&m, &cr) < 0 || cr.target.family != STUN_FAMILY_IPV4) {
 		s->report = true;	/* no report will come */
@@ -145,6 +156,8 @@ static void on_capture(struct probe_loop *L, struct probe_tx *t)
 	}
 }
 
+static void send_capture(struct probe_ctx *c);
+
 /* SYN-REPORT indications arrive on c[0] outside any transaction. */
 static void on_indication(struct probe_loop *L, struct probe_sock *sk, const struct stun_msg *m)
 {
@@ -152,9 +165,21 @@ static void on_indication(struct probe_loop *L, struct probe_sock *sk, const str
 	struct probe_tcp_state *s = c->tcp;
 	struct stunt_syn_report rep;
 
-	if (!s || s->report || stunt_get_syn_report(m, &rep) < 0 || !s->capture_armed ||
+	int e = stunt_get_syn_report(m, &rep);
+
+	if (c->cfg->verbose)
+		fprintf(stderr, "stunt-probe: indication 0x%03x: parse %d, capture %u (ours %u), error %u\n",
+			m->method, e, e ? 0 : rep.capture_id, s ? s->capture_id : 0, e ? 0 : rep.error);
+	if (!s || s->report || e < 0 || !s->capture_armed ||
 	    rep.capture_id != s->capture_id)
 		return;
+	/* not captured: once more (a SYN can be lost like any packet) */
+	if (rep.error && s->capture_tries < 2) {
+		if (s->syn)
+			s->syn->dead = true;
+		send_capture(c);
+		return;
+	}
 	s->report = true;
 	s->rep = rep;
 	L->holds--;
@@ -211,28 +236,62 @@ static uint16_t unmapped_port(const struct probe_ctx *c)
 	return p;
 }
 
-static void start_stunt(struct probe_ctx *c, uint16_t public_port, unsigned rtt_ms)
+/* The filtering probes need the control connection and cf's public port. */
+static void start_filtering(struct probe_ctx *c)
 {
+	struct probe_tcp_state *s = c->tcp;
 	struct stunt_probe_req pq = { 0 };
-	struct stunt_capture_req cq = { 0 };
-	unsigned wait = 2 * rtt_ms + 250;
 
-	if (wait < STUNT_WAIT_MIN_MS)
-		wait = STUNT_WAIT_MIN_MS;
-	pq.timeout_ms = wait;
-	pq.port = public_port;
+	if (!s->ctl_ready || !s->cf_public || s->filt_sent)
+		return;
+	s->filt_sent = true;
+	pq.timeout_ms = s->stunt_wait;
+	pq.port = s->cf_public;
 	pq.flags = STUN_CHANGE_IP | STUN_CHANGE_PORT;
 	stunt_req(c, STUNT_METHOD_PROBE_UNSOLICITED, &pq, TAG_P_IPPORT, on_probe);
 	pq.flags = STUN_CHANGE_PORT;
 	stunt_req(c, STUNT_METHOD_PROBE_UNSOLICITED, &pq, TAG_P_PORT, on_probe);
-	pq.flags = 0;
+}
+
+static void send_capture(struct probe_ctx *c)
+{
+	struct stunt_capture_req cq = { 0 };
+
+	cq.timeout_ms = c->tcp->stunt_wait;
+	c->tcp->capture_tries++;
+	c->tcp->capture_armed = false;
+	stunt_req(c, STUNT_METHOD_CAPTURE, &cq, TAG_CAPTURE, on_capture);
+}
+
+static void start_stunt(struct probe_ctx *c, unsigned rtt_ms)
+{
+	struct probe_tcp_state *s = c->tcp;
+	struct stunt_probe_req pq = { 0 };
+	unsigned wait = 2 * rtt_ms + 250;
+
+	if (wait < STUNT_WAIT_MIN_MS)
+		wait = STUNT_WAIT_MIN_MS;
+	s->stunt_wait = wait;
+	s->ctl_ready = true;
+	pq.timeout_ms = wait;
 	pq.port = unmapped_port(c);
 	stunt_req(c, STUNT_METHOD_PROBE_UNSOLICITED, &pq, TAG_P_UNSOL, on_probe);
-	cq.timeout_ms = wait;
 	c->L.holds++;	/* until the SYN-REPORT, or its timeout */
-	stunt_req(c, STUNT_METHOD_CAPTURE, &cq, TAG_CAPTURE, on_capture);
+	send_capture(c);
 	/* the report is due wait ms after arming at the latest */
-	probe_timer_add(&c->L, clock_ms() + wait + probe_loop_absence_ms(&c->L), true, capture_timeout, c);
+	probe_timer_add(&c->L, clock_ms() + 2 * (wait + probe_loop_absence_ms(&c->L)), true, capture_timeout, c);
+	start_filtering(c);
+}
+
+static void on_filt_map(struct probe_loop *L, struct probe_tx *t)
+{
+	struct probe_ctx *c = t->arg;
+
+	(void)L;
+	if (t->status != PROBE_TX_OK || !t->has_mapped)
+		return;
+	c->tcp->cf_public = t->mapped.port;
+	start_filtering(c);
 }
 
 static void on_first(struct probe_loop *L, struct probe_tx *t)
@@ -247,7 +306,7 @@ static void on_first(struct probe_loop *L, struct probe_tx *t)
 	if (t->status != PROBE_TX_OK || !t->has_mapped)
 		return;
 	c->r->server_reached = true;
-	start_stunt(c, t->mapped.port, t->rtt_ms);
+	start_stunt(c, t->rtt_ms);
 	if (!t->has_other || t->other.family != STUN_FAMILY_IPV4) {
 		s->no_other = true;
 		return;
@@ -320,9 +379,16 @@ int probe_tcp_start(struct probe_ctx *c)
 	s->c[0]->arg = c;
 	c->r->tcp.local.known = true;
 	c->r->tcp.local.port = s->lport;
-	if ((fd = listen_on(s->lport)) >= 0)
-		s->lsn = probe_sock_other(&c->L, fd, POLLIN, on_listen, c);
 	probe_tx_binding(&c->L, s->c[0], &c->srv, 0, false, on_first, c, TAG_MAP + PROBE_EP_A1P1);
+	/* filtering from a port that talks to A1:P1 only: c[1..3] would open
+	 * an address-dependent filter for A2, and an inbound test SYN from
+	 * A2:P2 to L would take the very 4-tuple c[3] connects on */
+	s->cf = probe_sock_tcp(&c->L, 0, true, 0, &c->srv);
+	if (s->cf) {
+		if ((fd = listen_on(s->cf->lport)) >= 0)
+			s->lsn = probe_sock_other(&c->L, fd, POLLIN, on_listen, c);
+		probe_tx_binding(&c->L, s->cf, &c->srv, 0, false, on_filt_map, c, TAG_FILT);
+	}
 	return 0;
 }
 
