@@ -17,7 +17,7 @@ PKGS=(
 	# port-mapping gateway and clients
 	miniupnpd-nftables miniupnpc natpmpc
 	# VNC for the demo
-	xvfb x11vnc vncsnapshot
+	xvfb x11vnc vncsnapshot x11-utils
 )
 
 missing=()

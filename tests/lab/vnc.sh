@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# VNC in the namespace lab. Source it after lab.sh, then:
+#
+#   lab_init; vnc_trap                   # lab teardown also removes X leftovers
+#   lab_up ...
+#   d=$(vnc_display)                     # a free X display number for this lab
+#   vnc_start hb "$d" 5900               # Xvfb :d 800x600 + content + x11vnc on 127.0.0.1:5900 in hb
+#   vnc_snapshot ha 10.2.0.10::5999 "$LAB_STATE/shot.jpg"   # vncsnapshot in ha; checks 800x600
+#   vnc_inetd_cmd "$d"                   # the x11vnc -inetd command line for exec: services
+#   vnc_exec_relay hb 10.2.0.10 5998 "$d"  # a listener in hb running x11vnc -inetd per client
+#
+# X sockets live in /tmp/.X11-unix, which every namespace shares (the abstract
+# ones do not): display numbers come from this shell's pid and skip any
+# display whose lock or socket exists, and vnc_cleanup removes what a killed
+# Xvfb left behind.
+
+VNC_W=800
+VNC_H=600
+VNC_DISPLAYS=()
+
+# vnc_display: print a display number no X server uses now (none of ours either).
+vnc_display() {
+	local d=$((200 + ($$ % 400) * 8 + ${#VNC_DISPLAYS[@]})) i
+	for ((i = 0; i < 400; i++)); do
+		if [ ! -e "/tmp/.X$d-lock" ] && [ ! -e "/tmp/.X11-unix/X$d" ] &&
+			! printf '%s\n' "${VNC_DISPLAYS[@]}" | grep -qx "$d"; then
+			echo "$d"
+			return 0
+		fi
+		d=$((d + 1))
+	done
+	return 1
+}
+
+# vnc_start NODE DISPLAY PORT: Xvfb with something to see, and x11vnc on
+# 127.0.0.1:PORT (no password, shared, survives client disconnects).
+vnc_start() {
+	local n=$1 d=$2 port=$3 i
+	VNC_DISPLAYS+=("$d")
+	lab_bg "$n" "xvfb-$d" Xvfb ":$d" -screen 0 "${VNC_W}x${VNC_H}x24" -nolisten tcp >/dev/null
+	for ((i = 0; i < 100; i++)); do
+		[ -S "/tmp/.X11-unix/X$d" ] && break
+		sleep 0.05
+	done
+	if [ ! -S "/tmp/.X11-unix/X$d" ]; then
+		echo "# vnc: Xvfb :$d did not start in $n" >&2
+		cat "$LAB_STATE/xvfb-$d.log" >&2
+		return 1
+	fi
+	# something visible: a window in the middle of the root window
+	lab_bg "$n" "xmessage-$d" env DISPLAY=":$d" xmessage -center -geometry 400x120 \
+		"stunt lab display :$d on $n" >/dev/null
+	lab_bg "$n" "x11vnc-$d" x11vnc -display ":$d" -rfbport "$port" -localhost -forever \
+		-shared -nopw -quiet -noxdamage >/dev/null
+	lab_wait_port "$n" tcp 127.0.0.1 "$port" 20 || { cat "$LAB_STATE/x11vnc-$d.log" >&2; return 1; }
+}
+
+# vnc_inetd_cmd DISPLAY: an inetd-style VNC server for DISPLAY (stdin/stdout
+# is the client connection; -q keeps stderr away from the viewer).
+vnc_inetd_cmd() {
+	echo "x11vnc -inetd -q -display :$1 -nopw -shared -noxdamage"
+}
+
+# vnc_exec_relay NODE IP PORT DISPLAY: listen on IP:PORT in NODE and run
+# vnc_inetd_cmd DISPLAY for each client with the socket as stdin/stdout,
+# as stuntd's exec: hand-off does (no copy).
+vnc_exec_relay() {
+	local n=$1 ip=$2 port=$3 d=$4
+	# shellcheck disable=SC2046
+	lab_bg "$n" "inetd-$port" python3 -c '
+import socket, subprocess, sys
+ip, port, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((ip, port))
+ls.listen(8)
+while True:
+    c, _ = ls.accept()
+    subprocess.Popen(cmd, stdin=c, stdout=c, stderr=subprocess.DEVNULL)
+    c.close()
+' "$ip" "$port" $(vnc_inetd_cmd "$d") >/dev/null
+	lab_wait_port "$n" tcp "$ip" "$port" 10
+}
+
+# vnc_tcp_relay NODE IP PORT TO_IP TO_PORT: a plain TCP relay (one thread pair
+# per client), for reaching a -localhost server from another lab host.
+vnc_tcp_relay() {
+	local n=$1 ip=$2 port=$3 tip=$4 tport=$5
+	lab_bg "$n" "relay-$port" python3 -c '
+import socket, sys, threading
+ip, port, tip, tport = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+def pump(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+        b.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((ip, port))
+ls.listen(8)
+while True:
+    c, _ = ls.accept()
+    u = socket.create_connection((tip, tport))
+    threading.Thread(target=pump, args=(c, u), daemon=True).start()
+    threading.Thread(target=pump, args=(u, c), daemon=True).start()
+' "$ip" "$port" "$tip" "$tport" >/dev/null
+	lab_wait_port "$n" tcp "$ip" "$port" 10
+}
+
+# vnc_image_size FILE: print WxH of a JPEG (from its SOF marker) or nothing.
+vnc_image_size() {
+	python3 - "$1" <<'EOF'
+import struct, sys
+try:
+    b = open(sys.argv[1], "rb").read()
+except OSError:
+    sys.exit(1)
+if b[:2] != b"\xff\xd8":
+    sys.exit(1)
+i = 2
+while i + 4 <= len(b):
+    if b[i] != 0xFF:
+        sys.exit(1)
+    m = b[i + 1]
+    if m == 0xFF:
+        i += 1
+        continue
+    if m in (0xD8, 0x01) or 0xD0 <= m <= 0xD7:
+        i += 2
+        continue
+    l = struct.unpack(">H", b[i + 2:i + 4])[0]
+    if m in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+        h, w = struct.unpack(">HH", b[i + 5:i + 9])
+        print("%dx%d" % (w, h))
+        sys.exit(0)
+    i += 2 + l
+sys.exit(1)
+EOF
+}
+
+# vnc_snapshot NODE HOST::PORT OUTFILE [TIMEOUT_S]: one screenshot with
+# vncsnapshot run inside NODE; succeeds only for an 800x600 JPEG.
+vnc_snapshot() {
+	local n=$1 target=$2 out=$3 t=${4:-30} size
+	rm -f "$out"
+	if ! lx "$n" timeout "$t" vncsnapshot -allowblank -quiet "$target" "$out" \
+		>"$out.log" 2>&1; then
+		echo "# vnc: vncsnapshot $target from $n failed:" >&2
+		sed 's/^/#   /' "$out.log" >&2
+		return 1
+	fi
+	size=$(vnc_image_size "$out")
+	if [ "$size" != "${VNC_W}x${VNC_H}" ]; then
+		echo "# vnc: $out is '${size:-not a JPEG}', want ${VNC_W}x${VNC_H}" >&2
+		return 1
+	fi
+	return 0
+}
+
+# vnc_cleanup: remove the X lock files and sockets of our displays whose
+# server is gone (a Xvfb killed with SIGKILL cannot remove them itself).
+vnc_cleanup() {
+	local d pid
+	for d in "${VNC_DISPLAYS[@]}"; do
+		if [ -e "/tmp/.X$d-lock" ]; then
+			pid=$(tr -d ' ' <"/tmp/.X$d-lock" 2>/dev/null)
+			[ -n "$pid" ] && [ -d "/proc/$pid" ] && continue
+		fi
+		rm -f "/tmp/.X$d-lock" "/tmp/.X11-unix/X$d"
+	done
+	VNC_DISPLAYS=()
+	return 0
+}
+
+# vnc_trap: after lab_init, make every exit path run vnc_cleanup after lab_down.
+vnc_trap() {
+	trap 'lab_down; vnc_cleanup' EXIT
+	trap 'lab_down; vnc_cleanup; exit 130' INT
+	trap 'lab_down; vnc_cleanup; exit 143' TERM
+	trap 'lab_down; vnc_cleanup; exit 129' HUP
+}
