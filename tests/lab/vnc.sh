@@ -186,3 +186,70 @@ vnc_trap() {
 	trap 'lab_down; vnc_cleanup; exit 143' TERM
 	trap 'lab_down; vnc_cleanup; exit 129' HUP
 }
+
+# ---- stunt in the lab: the server and two daemons around a VNC session ----
+#
+#   stunt_bins_ok || exit 1              # says which program is missing
+#   stunt_server_up                      # stunt-server in srv, peers laptop, office-pc, mallory
+#   stunt_daemon_up hb office-pc --expose vnc=tcp:127.0.0.1:5900 --allow vnc=laptop
+#   stunt_daemon_up ha laptop
+#   stunt_ctl laptop forward 127.0.0.1:5901 office-pc/vnc   # stuntctl in laptop's node
+
+STUNT_SERVER_BIN=$LAB_BUILD/stunt-server
+STUNTD_BIN=$LAB_BUILD/stuntd
+STUNTCTL_BIN=$LAB_BUILD/stuntctl
+declare -A STUNT_NODE=()
+
+stunt_bins_ok() {
+	local b missing=""
+	for b in "$STUNT_SERVER_BIN" "$STUNTD_BIN" "$STUNTCTL_BIN"; do
+		[ -x "$b" ] || missing="$missing $b"
+	done
+	[ -z "$missing" ] && return 0
+	echo "# stunt: not built:$missing" >&2
+	return 1
+}
+
+stunt_server_up() {
+	printf '# lab peers\nlaptop s3cret-laptop-0123\noffice-pc s3cret-office-4567\nmallory s3cret-mallory-89ab\n' \
+		>"$LAB_STATE/server.secrets"
+	chmod 600 "$LAB_STATE/server.secrets"
+	lab_bg srv stunt-server "$STUNT_SERVER_BIN" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" \
+		--secrets "$LAB_STATE/server.secrets" -d >/dev/null
+	lab_wait_port srv tcp "$LAB_SRV1" 3478 10 && lab_wait_port srv udp "$LAB_SRV2" 3479 10 ||
+		{ cat "$LAB_STATE/stunt-server.log" >&2; return 1; }
+}
+
+# stunt_daemon_up NODE ID [stuntd options...]: start stuntd in NODE as ID and
+# wait until it is registered with the server.
+stunt_daemon_up() {
+	local n=$1 id=$2
+	shift 2
+	STUNT_NODE[$id]=$n
+	awk -v id="$id" '$1 == id { print $2 }' "$LAB_STATE/server.secrets" >"$LAB_STATE/$id.secret"
+	chmod 600 "$LAB_STATE/$id.secret"
+	mkdir -p "$LAB_STATE/$id.state"
+	lab_bg "$n" "stuntd-$id" "$STUNTD_BIN" --id "$id" --server "$LAB_SRV1" \
+		--secret-file "$LAB_STATE/$id.secret" --control "$LAB_STATE/$id.sock" \
+		--state-dir "$LAB_STATE/$id.state" --rules-tool "$LAB_TOP/tools/stunt-rules" \
+		-d -v "$@" >/dev/null
+	stunt_wait_registered "$id" 30
+}
+
+# stunt_ctl ID ARGS...: stuntctl against ID's daemon, inside ID's node.
+stunt_ctl() {
+	local id=$1
+	shift
+	lx "${STUNT_NODE[$id]}" "$STUNTCTL_BIN" --control "$LAB_STATE/$id.sock" "$@"
+}
+
+stunt_wait_registered() {
+	local id=$1 end=$((SECONDS + ${2:-30}))
+	while [ $SECONDS -le $end ]; do
+		stunt_ctl "$id" status --json 2>/dev/null | grep -q '"registered": *true' && return 0
+		sleep 0.2
+	done
+	echo "# stunt: stuntd $id not registered after ${2:-30}s; its log:" >&2
+	tail -n 30 "$LAB_STATE/stuntd-$id.log" | sed 's/^/#   /' >&2
+	return 1
+}
