@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+/* stuntd's configuration: see d_config.h. Pure: no I/O. */
+#include "daemon/d_config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+void d_config_init(struct d_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->control, sizeof(c->control), "%s", D_CONTROL_DEFAULT);
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", D_STATE_DIR_DEFAULT);
+	c->connect_timeout_ms = D_CONNECT_TIMEOUT_MS_DEFAULT;
+}
+
+int d_parse_ipport(const char *s, uint16_t defport, struct sockaddr_in *out)
+{
+	char host[INET_ADDRSTRLEN];
+	const char *colon = strchr(s, ':');
+	size_t hl = colon ? (size_t)(colon - s) : strlen(s);
+	unsigned long port = defport;
+	char *end;
+
+	if (hl == 0 || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (colon) {
+		if (!isdigit((unsigned char)colon[1]))
+			return -EINVAL;
+		errno = 0;
+		port = strtoul(colon + 1, &end, 10);
+		if (errno || *end || port == 0 || port > 65535)
+			return -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+static int copy_str(char *dst, size_t cap, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n >= cap)
+		return -EINVAL;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+/* "NAME TARGET" (file) or "NAME=TARGET" (flag): the caller splits. */
+static int add_expose(struct d_config *c, const char *name, const char *target, char *err,
+		      size_t errlen)
+{
+	struct d_expose e, *slot = NULL;
+	size_t i;
+
+	memset(&e, 0, sizeof(e));
+	if (!sig_id_valid(name, strlen(name)))
+		return fail(err, errlen, "bad service name '%s' (1-64 of [A-Za-z0-9._-])", name);
+	snprintf(e.name, sizeof(e.name), "%s", name);
+	if (!strncmp(target, "tcp:", 4)) {
+		e.kind = D_TARGET_TCP;
+		if (d_parse_ipport(target + 4, 0, &e.addr) < 0 || e.addr.sin_port == 0)
+			return fail(err, errlen, "bad target '%s' (tcp:HOST:PORT, HOST an IPv4 address)",
+				    target);
+	} else if (!strncmp(target, "exec:", 5)) {
+		e.kind = D_TARGET_EXEC;
+		if (copy_str(e.cmd, sizeof(e.cmd), target + 5) < 0)
+			return fail(err, errlen, "bad target '%s' (exec:COMMAND, at most %d bytes)",
+				    target, D_CMD_MAX - 1);
+	} else {
+		return fail(err, errlen, "bad target '%s' (tcp:HOST:PORT or exec:COMMAND)", target);
+	}
+	for (i = 0; i < c->nexpose; i++)
+		if (!strcmp(c->expose[i].name, name))
+			slot = &c->expose[i];	/* a later line (or a flag) replaces it */
+	if (slot == NULL) {
+		if (c->nexpose >= D_MAX_EXPOSE)
+			return fail(err, errlen, "too many services (at most %d)", D_MAX_EXPOSE);
+		slot = &c->expose[c->nexpose++];
+	}
+	*slot = e;
+	return 0;
+}
+
+static int add_allow(struct d_config *c, const char *service, const char *peers, char *err,
+		     size_t errlen)
+{
+	struct d_allow a, *slot = NULL;
+	const char *p = peers, *comma;
+	size_t i, n;
+
+	memset(&a, 0, sizeof(a));
+	if (!sig_id_valid(service, strlen(service)))
+		return fail(err, errlen, "bad service name '%s'", service);
+	snprintf(a.service, sizeof(a.service), "%s", service);
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		if (!sig_id_valid(p, n))
+			return fail(err, errlen, "bad peer id in '%s'", peers);
+		if (a.npeers >= D_MAX_ALLOW_PEERS)
+			return fail(err, errlen, "too many peers for '%s' (at most %d)", service,
+				    D_MAX_ALLOW_PEERS);
+		memcpy(a.peers[a.npeers], p, n);
+		a.peers[a.npeers++][n] = '\0';
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	for (i = 0; i < c->nallow; i++)
+		if (!strcmp(c->allow[i].service, service))
+			slot = &c->allow[i];
+	if (slot == NULL) {
+		if (c->nallow >= D_MAX_ALLOW)
+			return fail(err, errlen, "too many allow lines (at most %d)", D_MAX_ALLOW);
+		slot = &c->allow[c->nallow++];
+	}
+	*slot = a;
+	return 0;
+}
+
+/* Split "NAME<sep>REST" where sep is '=' (flags) or white space (file). */
+static int split2(const char *val, char *name, size_t ncap, const char **rest)
+{
+	size_t n = strcspn(val, "= \t");
+
+	if (n == 0 || n >= ncap || val[n] == '\0')
+		return -EINVAL;
+	memcpy(name, val, n);
+	name[n] = '\0';
+	val += n + 1;
+	while (*val == ' ' || *val == '\t')
+		val++;
+	if (*val == '\0')
+		return -EINVAL;
+	*rest = val;
+	return 0;
+}
+
+int d_config_set(struct d_config *c, const char *key, const char *val, char *err, size_t errlen)
+{
+	char name[SIG_ID_MAX + 2];
+	const char *rest;
+	unsigned long v;
+	char *end;
+
+	if (!strcmp(key, "id")) {
+		if (!sig_id_valid(val, strlen(val)))
+			return fail(err, errlen, "bad id '%s' (1-64 of [A-Za-z0-9._-])", val);
+		snprintf(c->id, sizeof(c->id), "%s", val);
+	} else if (!strcmp(key, "server")) {
+		if (d_parse_ipport(val, D_SERVER_PORT_DEFAULT, &c->server) < 0)
+			return fail(err, errlen, "bad server '%s' (IPv4[:PORT])", val);
+		c->have_server = true;
+	} else if (!strcmp(key, "secret-file")) {
+		if (copy_str(c->secret_file, sizeof(c->secret_file), val) < 0)
+			return fail(err, errlen, "bad secret-file path");
+	} else if (!strcmp(key, "control")) {
+		if (copy_str(c->control, sizeof(c->control), val) < 0 || strlen(val) >= 108)
+			return fail(err, errlen, "bad control socket path (at most 107 bytes)");
+	} else if (!strcmp(key, "control-group")) {
+		if (copy_str(c->control_group, sizeof(c->control_group), val) < 0)
+			return fail(err, errlen, "bad control-group");
+	} else if (!strcmp(key, "state-dir")) {
+		if (copy_str(c->state_dir, sizeof(c->state_dir) - 32, val) < 0)
+			return fail(err, errlen, "bad state-dir path");
+	} else if (!strcmp(key, "connect-timeout")) {
+		errno = 0;
+		v = strtoul(val, &end, 10);
+		if (errno || *end || v < 1000 || v > 120000)
+			return fail(err, errlen, "bad connect-timeout '%s' (1000-120000 ms)", val);
+		c->connect_timeout_ms = (unsigned)v;
+	} else if (!strcmp(key, "expose")) {
+		if (split2(val, name, sizeof(name), &rest) < 0)
+			return fail(err, errlen, "expose needs NAME TARGET");
+		return add_expose(c, name, rest, err, errlen);
+	} else if (!strcmp(key, "allow")) {
+		if (split2(val, name, sizeof(name), &rest) < 0)
+			return fail(err, errlen, "allow needs SERVICE PEER[,PEER...]");
+		return add_allow(c, name, rest, err, errlen);
+	} else {
+		return fail(err, errlen, "unknown directive '%s'", key);
+	}
+	return 0;
+}
+
+#define D_LINE_MAX 1024
+
+int d_config_parse(const char *buf, size_t len, struct d_config *c, char *err, size_t errlen)
+{
+	char line[D_LINE_MAX], why[256];
+	size_t off = 0, n, k;
+	unsigned lineno = 0;
+	char *key, *val, *hash;
+
+	while (off < len) {
+		const char *nl = memchr(buf + off, '\n', len - off);
+
+		n = nl ? (size_t)(nl - (buf + off)) : len - off;
+		lineno++;
+		if (n >= sizeof(line))
+			return fail(err, errlen, "line %u: too long (at most %d bytes)", lineno,
+				    D_LINE_MAX - 1);
+		memcpy(line, buf + off, n);
+		line[n] = '\0';
+		off += n + (nl ? 1 : 0);
+		if (memchr(line, '\0', n))
+			return fail(err, errlen, "line %u: NUL byte", lineno);
+		/* a '#' starts a comment, except inside an exec: command */
+		hash = strchr(line, '#');
+		key = line;
+		while (*key == ' ' || *key == '\t')
+			key++;
+		if (hash && strncmp(key, "expose", 6) != 0)
+			*hash = '\0';
+		if (hash && hash == key)
+			*hash = '\0';
+		k = strlen(key);
+		while (k && isspace((unsigned char)key[k - 1]))
+			key[--k] = '\0';
+		if (k == 0)
+			continue;
+		val = key + strcspn(key, " \t");
+		if (*val == '\0')
+			return fail(err, errlen, "line %u: '%s' needs a value", lineno, key);
+		*val++ = '\0';
+		while (*val == ' ' || *val == '\t')
+			val++;
+		if (d_config_set(c, key, val, why, sizeof(why)) < 0)
+			return fail(err, errlen, "line %u: %s", lineno, why);
+	}
+	return 0;
+}
+
+int d_secret_parse(const char *buf, size_t len, char *out, size_t outlen)
+{
+	const char *nl = memchr(buf, '\n', len);
+	size_t n = nl ? (size_t)(nl - buf) : len;
+
+	while (n && isspace((unsigned char)buf[n - 1]))
+		n--;
+	if (n == 0 || n >= outlen || memchr(buf, '\0', n))
+		return -EINVAL;
+	memcpy(out, buf, n);
+	out[n] = '\0';
+	return (int)n;
+}
+
+const struct d_expose *d_config_find_expose(const struct d_config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nexpose; i++)
+		if (!strcmp(c->expose[i].name, name))
+			return &c->expose[i];
+	return NULL;
+}
+
+bool d_config_allowed(const struct d_config *c, const char *service, const char *peer)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->nallow; i++) {
+		if (strcmp(c->allow[i].service, service))
+			continue;
+		for (j = 0; j < c->allow[i].npeers; j++)
+			if (!strcmp(c->allow[i].peers[j], peer))
+				return true;
+	}
+	return false;
+}
+
+int d_config_check(const struct d_config *c, char *err, size_t errlen)
+{
+	if (c->id[0] == '\0')
+		return fail(err, errlen, "no id (--id ID or 'id' in the config)");
+	if (!c->have_server)
+		return fail(err, errlen, "no server (--server IP[:PORT] or 'server')");
+	if (c->secret_file[0] == '\0')
+		return fail(err, errlen, "no secret file (--secret-file FILE or 'secret-file')");
+	return 0;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stuntd's configuration: a pure parser for the config file (no I/O), the
+ * same setters for command-line flags (flags override the file), the secret
+ * file's contents and the service access checks.
+ *
+ * Config file, one directive a line, '#' starts a comment:
+ *
+ *   id laptop
+ *   server 192.0.2.1:3478
+ *   secret-file /etc/stunt/secret
+ *   expose vnc tcp:127.0.0.1:5900
+ *   expose vnc-inetd exec:x11vnc -inetd -display :0
+ *   allow vnc office-pc,laptop
+ *   control /run/stunt/stuntd.sock
+ *   control-group stunt
+ *   state-dir /run/stunt
+ *   connect-timeout 10000
+ *
+ * Errors name the line ("line 3: unknown directive 'foo'").
+ */
+#ifndef STUNT_DAEMON_D_CONFIG_H
+#define STUNT_DAEMON_D_CONFIG_H
+
+#include "proto/sig.h"
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define D_MAX_EXPOSE		16
+#define D_MAX_ALLOW		16
+#define D_MAX_ALLOW_PEERS	16
+#define D_PATH_MAX		256
+#define D_CMD_MAX		512
+#define D_SECRET_MAX		256
+#define D_SERVER_PORT_DEFAULT	3478
+#define D_CONNECT_TIMEOUT_MS_DEFAULT	10000
+#define D_CONTROL_DEFAULT	"/run/stunt/stuntd.sock"
+#define D_STATE_DIR_DEFAULT	"/run/stunt"
+
+enum d_target_kind { D_TARGET_TCP = 1, D_TARGET_EXEC };
+
+struct d_expose {
+	char			name[SIG_ID_MAX + 1];
+	enum d_target_kind	kind;
+	struct sockaddr_in	addr;		/* tcp: */
+	char			cmd[D_CMD_MAX];	/* exec: run with /bin/sh -c */
+};
+
+struct d_allow {
+	char	service[SIG_ID_MAX + 1];
+	char	peers[D_MAX_ALLOW_PEERS][SIG_ID_MAX + 1];
+	size_t	npeers;
+};
+
+struct d_config {
+	char			id[SIG_ID_MAX + 1];
+	bool			have_server;
+	struct sockaddr_in	server;
+	char			secret_file[D_PATH_MAX];
+	char			control[D_PATH_MAX];
+	char			control_group[64];
+	char			state_dir[D_PATH_MAX];
+	unsigned		connect_timeout_ms;
+	struct d_expose		expose[D_MAX_EXPOSE];
+	size_t			nexpose;
+	struct d_allow		allow[D_MAX_ALLOW];
+	size_t			nallow;
+};
+
+void d_config_init(struct d_config *c);
+
+/*
+ * Parse a whole config file's bytes (need not be NUL-terminated) into c,
+ * on top of what c holds. 0, or -EINVAL with "line N: why" in err.
+ */
+int d_config_parse(const char *buf, size_t len, struct d_config *c, char *err, size_t errlen);
+
+/* One directive ("id", "server", "expose", ...) and its value; the file
+ * parser and the flags both use it. 0 or -EINVAL with the reason in err. */
+int d_config_set(struct d_config *c, const char *key, const char *val, char *err, size_t errlen);
+
+/* "IP[:PORT]" (port 1-65535, 3478 if absent). 0 or -EINVAL. */
+int d_parse_ipport(const char *s, uint16_t defport, struct sockaddr_in *out);
+
+/* The secret file's bytes: the secret alone on the first line, trailing
+ * white space ignored. Returns its length (> 0) or -EINVAL. */
+int d_secret_parse(const char *buf, size_t len, char *out, size_t outlen);
+
+const struct d_expose *d_config_find_expose(const struct d_config *c, const char *name);
+/* Is peer allowed to reach service? Without an allow line for the
+ * service, nobody is. */
+bool d_config_allowed(const struct d_config *c, const char *service, const char *peer);
+
+/* Missing required settings (id, server, secret-file): 0 or -EINVAL. */
+int d_config_check(const struct d_config *c, char *err, size_t errlen);
+
+#endif

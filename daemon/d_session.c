@@ -1,0 +1,1073 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Traversal sessions: one per connect request (requester side) or per
+ * EXCHANGE received (responder side), negotiated through stunt-server:
+ *
+ *   requester R                    server                     responder P
+ *   LOOKUP P ----------------------->| 404: "not registered"
+ *   EXCHANGE [sid, SERVICE, METHODS = forced or none, --------> P checks the
+ *     CANDIDATE per method, NAT-INFO]                         service, R's right
+ *                                                             to it, runs the
+ *                                                             strategy
+ *   <-------- RELAY "sid err TEXT"  (refused / no method), or
+ *   <-------- EXCHANGE [sid, METHODS = the race, CANDIDATE per method, NAT-INFO]
+ *   SCHEDULE [sid, DELAY] ---------->| -------- indication --> both convert the
+ *   <- success [START, SERVER-TIME]                           start to their clock
+ *   ... at the start both run their half of every method of the race ...
+ *   first established socket on R: R writes the 12-byte session header on it
+ *     "STNT" 0x01 METHOD 0x00 0x00 SID(4)
+ *   P takes the connection whose header arrives as the winner, hands it off
+ *   and answers one byte: 'K' (handed off) or closes ('E' = target failed);
+ *   R passes the socket to the control client after the 'K'.
+ *   Losers are closed on both sides; their outbound RSTs are dropped.
+ *   R -> RELAY "sid cancel" when it gives up, so P stops at once.
+ *
+ * A CANDIDATE's priority field carries the method it is for (the port of
+ * that method's socket); its address is our public IP as the server sees
+ * the control connection (port-preserving NATs only, see trav_strategy.h).
+ */
+#include "daemon/d_internal.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "daemon/trav.h"
+#include "daemon/trav_strategy.h"
+#include "proto/stun_attr.h"
+
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define S_HDR_LEN		12
+#define S_HDR_MAGIC		"STNT"
+#define S_KEEP_DONE_MS		30000	/* finished sessions stay in status this long */
+#define S_PEERQ_MAX		32
+#define S_PEERQ_BIT		0x80000000u
+
+enum s_state { S_LOOKUP, S_EXCHANGE, S_WAIT_SCHEDULE, S_SCHEDULED, S_RUNNING, S_CONFIRM,
+	       S_CONNECTED, S_FAILED };
+static const char *const s_state_name[] = { "lookup", "exchange", "schedule", "scheduled",
+					    "running", "confirm", "connected", "failed" };
+
+struct d_session {
+	uint32_t		id;
+	bool			requester;
+	char			peer[SIG_ID_MAX + 1];
+	char			service[SIG_ID_MAX + 1];
+	struct d_ctl_client	*ctl;
+	enum s_state		state;
+	uint8_t			forced;
+	uint64_t		t0, deadline, start_at, t_end;
+	struct sig_nat_info	peer_nat;
+	uint32_t		peer_ip;
+	uint16_t		peer_port[SIG_M_MAX + 1];
+	uint8_t			methods[TRAV_MAX_METHODS];
+	size_t			nmethods;
+	struct trav_attempt	att[SIG_M_MAX + 1];
+	bool			prepared[SIG_M_MAX + 1];
+	struct trav_attempt	*winner;
+	struct d_ev		wev;
+	uint8_t			hdr[S_HDR_LEN];
+	size_t			hdr_got;
+	struct d_session	*next;
+};
+
+static const uint8_t s_race[] = { SIG_M_DIRECT, SIG_M_REVERSAL, SIG_M_SIMOPEN };
+
+uint64_t d_session_deadline(const struct d_session *s);
+uint64_t d_session_deadline(const struct d_session *s)
+{
+	return s->deadline;
+}
+
+static struct d_session *find(const char *peer, uint32_t id, bool requester)
+{
+	struct d_session *s;
+
+	for (s = g_d->sessions; s; s = s->next)
+		if (s->id == id && s->requester == requester && (!peer || !strcmp(s->peer, peer)))
+			return s;
+	return NULL;
+}
+
+static void answer_connect(struct d_session *s, bool ok, const char *method, const char *err,
+			   int fd)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (s->ctl == NULL)
+		return;
+	f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return;
+	fprintf(f, "{\"ok\":%s,\"method\":", ok ? "true" : "false");
+	d_json_str(f, method);
+	fprintf(f, ",\"elapsed_ms\":%llu,\"relayed\":false,\"error\":",
+		(unsigned long long)(clock_ms() - s->t0));
+	d_json_str(f, err);
+	fputs("}", f);
+	fclose(f);
+	d_control_answer(s->ctl, buf, fd);
+	s->ctl = NULL;
+	free(buf);
+}
+
+static void close_attempts(struct d_session *s)
+{
+	unsigned m;
+
+	for (m = 1; m <= SIG_M_MAX; m++) {
+		if (!s->prepared[m])
+			continue;
+		if (&s->att[m] != s->winner) {
+			if (s->att[m].state == TA_RUNNING) {
+				s->att[m].state = TA_CANCELLED;
+				s->att[m].t_end = clock_ms();
+			}
+			trav_close(&s->att[m], false);
+		}
+	}
+}
+
+/* RELAY "sid verb text" to the peer. */
+struct relay_arg {
+	const char	*peer;
+	char		 text[SIG_DATA_MAX];
+};
+
+static int put_relay(struct stun_builder *b, const void *arg)
+{
+	const struct relay_arg *ra = arg;
+	struct sig_relay r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.peer_id, sizeof(r.peer_id), "%s", ra->peer);
+	r.data = (const uint8_t *)ra->text;
+	r.len = strlen(ra->text);
+	return sig_put_relay(b, &r);
+}
+
+static void relay(const char *peer, uint32_t sid, const char *verb, const char *text)
+{
+	struct relay_arg ra = { .peer = peer };
+
+	snprintf(ra.text, sizeof(ra.text), "%u %s %s", sid, verb, text ? text : "");
+	if (d_sig_request(SIG_METHOD_RELAY, sid, put_relay, &ra) < 0)
+		log_debug("session %u: relay to %s not sent", sid, peer);
+}
+
+static void log_attempts(struct d_session *s)
+{
+	unsigned m;
+	struct trav_attempt *a;
+
+	for (m = 1; m <= SIG_M_MAX; m++) {
+		if (!s->prepared[m])
+			continue;
+		a = &s->att[m];
+		if (a->state == TA_IDLE)
+			continue;
+		log_info("session %u: %s (%s, port %u -> %u): %s after %llu ms%s%s", s->id,
+			 sig_method_name(m), a->role == TRAV_ACCEPT ? "accept" : "connect",
+			 a->lport, a->rport, trav_state_name(a->state),
+			 (unsigned long long)((a->t_end ? a->t_end : clock_ms()) - a->t_start),
+			 a->why[0] ? ": " : "", a->why);
+	}
+}
+
+static void session_fail(struct d_session *s, const char *why, bool tell_peer)
+{
+	unsigned m;
+
+	if (s->state == S_FAILED || s->state == S_CONNECTED)
+		return;
+	log_warnx("session %u (%s %s/%s): failed: %s", s->id, s->requester ? "to" : "from",
+		  s->peer, s->service[0] ? s->service : "?", why);
+	for (m = 1; m <= SIG_M_MAX; m++)
+		if (s->prepared[m] && s->att[m].state == TA_RUNNING) {
+			s->att[m].state = TA_FAILED;
+			s->att[m].t_end = clock_ms();
+			if (!s->att[m].why[0])
+				snprintf(s->att[m].why, sizeof(s->att[m].why),
+					 "not established before the session ended");
+		}
+	for (m = 1; m <= SIG_M_MAX; m++)
+		if (s->prepared[m] && s->att[m].state == TA_FAILED)
+			g_d->counters[m].failed++;
+	log_attempts(s);
+	if (s->wev.fd >= 0) {
+		d_loop_del(&s->wev);
+		close(s->wev.fd);
+		s->wev.fd = -1;
+		if (s->winner)
+			s->winner->conn = -1;
+	}
+	s->winner = NULL;
+	close_attempts(s);
+	if (tell_peer && d_sig_up())
+		relay(s->peer, s->id, s->requester ? "cancel" : "err", why);
+	s->state = S_FAILED;
+	s->t_end = clock_ms();
+	answer_connect(s, false, NULL, why, -1);
+}
+
+static struct d_session *session_new(bool requester, const char *peer, const char *service)
+{
+	struct d_session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->requester = requester;
+	snprintf(s->peer, sizeof(s->peer), "%s", peer);
+	snprintf(s->service, sizeof(s->service), "%s", service);
+	s->t0 = clock_ms();
+	s->deadline = s->t0 + g_d->cfg.connect_timeout_ms;
+	s->wev.fd = -1;
+	s->next = g_d->sessions;
+	g_d->sessions = s;
+	return s;
+}
+
+static void session_free(struct d_session *s)
+{
+	struct d_session **pp;
+	unsigned m;
+
+	for (pp = &g_d->sessions; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	for (m = 1; m <= SIG_M_MAX; m++)
+		if (s->prepared[m])
+			trav_close(&s->att[m], s->winner == &s->att[m]);
+	if (s->wev.fd >= 0) {
+		d_loop_del(&s->wev);
+		close(s->wev.fd);
+	}
+	free(s);
+}
+
+/* ---- EXCHANGE ---- */
+
+struct exch_arg {
+	struct d_session	*s;
+	bool			 with_service;
+};
+
+static int put_exchange(struct stun_builder *b, const void *arg)
+{
+	const struct exch_arg *ea = arg;
+	const struct d_session *s = ea->s;
+	struct sig_exchange x;
+	unsigned m;
+
+	memset(&x, 0, sizeof(x));
+	snprintf(x.peer_id, sizeof(x.peer_id), "%s", s->peer);
+	x.session_id = s->id;
+	if (ea->with_service)
+		snprintf(x.service, sizeof(x.service), "%s", s->service);
+	if (s->requester) {
+		if (s->forced)
+			x.methods[x.nmethods++] = s->forced;
+	} else {
+		memcpy(x.methods, s->methods, s->nmethods);
+		x.nmethods = s->nmethods;
+	}
+	for (m = 1; m <= SIG_M_MAX && x.ncand < SIG_MAX_CANDIDATES; m++) {
+		struct sig_candidate *c;
+
+		if (!s->prepared[m])
+			continue;
+		c = &x.cand[x.ncand++];
+		c->kind = SIG_CAND_SRFLX;
+		c->proto = IPPROTO_TCP;
+		c->priority = (uint16_t)m;
+		c->addr.family = STUN_FAMILY_IPV4;
+		c->addr.port = s->att[m].lport;
+		memcpy(c->addr.ip, &g_d->public_ip, 4);
+	}
+	x.has_nat = true;
+	x.nat = g_d->nat;
+	return sig_put_exchange(b, &x);
+}
+
+static int prepare(struct d_session *s, const uint8_t *methods, size_t n)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		uint8_t m = methods[i];
+
+		if (m == 0 || m > SIG_M_MAX || s->prepared[m])
+			continue;
+		err = trav_prepare(&s->att[m], s, m, s->requester);
+		if (err < 0)
+			return err;
+		s->prepared[m] = true;
+	}
+	return 0;
+}
+
+static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x)
+{
+	size_t i;
+
+	if (x->has_nat)
+		s->peer_nat = x->nat;
+	for (i = 0; i < x->ncand; i++) {
+		const struct sig_candidate *c = &x->cand[i];
+
+		if (c->proto != IPPROTO_TCP || c->addr.family != STUN_FAMILY_IPV4 ||
+		    c->priority == 0 || c->priority > SIG_M_MAX)
+			continue;
+		memcpy(&s->peer_ip, c->addr.ip, 4);
+		s->peer_port[c->priority] = c->addr.port;
+	}
+}
+
+/* ---- requester ---- */
+
+struct lookup_arg {
+	const char *peer;
+};
+
+static int put_lookup(struct stun_builder *b, const void *arg)
+{
+	const struct lookup_arg *la = arg;
+	struct sig_lookup l;
+
+	memset(&l, 0, sizeof(l));
+	snprintf(l.peer_id, sizeof(l.peer_id), "%s", la->peer);
+	return sig_put_lookup(b, &l);
+}
+
+void d_session_request(struct d_ctl_client *c, const char *peer, const char *service,
+		       const char *method)
+{
+	struct d_session tmp, *s;
+	struct lookup_arg la = { .peer = peer };
+	char why[160];
+	int mid = 0;
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.ctl = c;
+	tmp.t0 = clock_ms();
+	if (!sig_id_valid(peer, strlen(peer)) || !sig_id_valid(service, strlen(service))) {
+		answer_connect(&tmp, false, NULL, "connect needs \"peer\" and \"service\" ids", -1);
+		return;
+	}
+	if (method) {
+		mid = sig_method_id(method);
+		if (mid < 0) {
+			snprintf(why, sizeof(why), "unknown method '%s'", method);
+			answer_connect(&tmp, false, NULL, why, -1);
+			return;
+		}
+		if (trav_role_of((uint8_t)mid, true) == TRAV_NONE) {
+			snprintf(why, sizeof(why),
+				 "method '%s' is not implemented by this stuntd (direct, reversal, simopen are)",
+				 method);
+			answer_connect(&tmp, false, NULL, why, -1);
+			return;
+		}
+	}
+	if (!strcmp(peer, g_d->cfg.id)) {
+		answer_connect(&tmp, false, NULL, "that is this host's own id", -1);
+		return;
+	}
+	if (!d_sig_up()) {
+		answer_connect(&tmp, false, NULL, "stuntd is not registered with its server", -1);
+		return;
+	}
+	s = session_new(true, peer, service);
+	if (s == NULL) {
+		answer_connect(&tmp, false, NULL, "out of memory", -1);
+		return;
+	}
+	s->ctl = c;
+	s->forced = (uint8_t)mid;
+	do {
+		if (RAND_bytes((uint8_t *)&s->id, sizeof(s->id)) != 1)
+			s->id = ++g_d->next_session;
+		s->id &= ~S_PEERQ_BIT;
+	} while (s->id == 0 || find(NULL, s->id, true) != s);
+	s->state = S_LOOKUP;
+	log_info("session %u: connect to %s/%s%s%s requested", s->id, peer, service,
+		 method ? ", method " : "", method ? method : "");
+	if (d_sig_request(SIG_METHOD_LOOKUP, s->id, put_lookup, &la) < 0)
+		session_fail(s, "cannot reach the server", false);
+}
+
+static void requester_lookup_ok(struct d_session *s)
+{
+	struct exch_arg ea = { .s = s, .with_service = true };
+	int err;
+
+	err = s->forced ? prepare(s, &s->forced, 1) : prepare(s, s_race, sizeof(s_race));
+	if (err < 0) {
+		session_fail(s, "cannot open local sockets", false);
+		return;
+	}
+	s->state = S_EXCHANGE;
+	if (d_sig_request(SIG_METHOD_EXCHANGE, s->id, put_exchange, &ea) < 0)
+		session_fail(s, "cannot reach the server", false);
+}
+
+struct sched_arg {
+	struct d_session *s;
+};
+
+static int put_schedule(struct stun_builder *b, const void *arg)
+{
+	const struct sched_arg *sa = arg;
+	struct sig_schedule sc;
+
+	memset(&sc, 0, sizeof(sc));
+	snprintf(sc.peer_id, sizeof(sc.peer_id), "%s", sa->s->peer);
+	sc.session_id = sa->s->id;
+	sc.delay_ms = D_SCHEDULE_DELAY_MS + 2 * (uint32_t)(clock_ms() - sa->s->t0);
+	return sig_put_schedule(b, &sc);
+}
+
+static void requester_got_exchange(struct d_session *s, const struct sig_exchange *x)
+{
+	struct sched_arg sa = { .s = s };
+	unsigned m;
+	size_t i;
+	bool keep[SIG_M_MAX + 1] = { false };
+
+	take_peer_exchange(s, x);
+	s->nmethods = 0;
+	for (i = 0; i < x->nmethods && s->nmethods < TRAV_MAX_METHODS; i++) {
+		m = x->methods[i];
+		if (m && m <= SIG_M_MAX && s->prepared[m] && s->peer_port[m]) {
+			s->methods[s->nmethods++] = (uint8_t)m;
+			keep[m] = true;
+		}
+	}
+	if (s->nmethods == 0) {
+		session_fail(s, "the peer proposed no method we can run", true);
+		return;
+	}
+	for (m = 1; m <= SIG_M_MAX; m++)
+		if (s->prepared[m] && !keep[m]) {
+			trav_close(&s->att[m], false);
+			s->prepared[m] = false;
+		}
+	s->state = S_WAIT_SCHEDULE;
+	if (d_sig_request(SIG_METHOD_SCHEDULE, s->id, put_schedule, &sa) < 0)
+		session_fail(s, "cannot reach the server", true);
+}
+
+static void scheduled(struct d_session *s, const struct sig_schedule *sc)
+{
+	/* the peer's clock and ours both follow the server's: start together */
+	s->start_at = clock_ms() + (sc->start_time_ms > sc->server_time_ms ?
+				    sc->start_time_ms - sc->server_time_ms : 0);
+	s->state = S_SCHEDULED;
+	log_debug("session %u: start in %llu ms", s->id,
+		  (unsigned long long)(s->start_at - clock_ms()));
+}
+
+void d_session_on_answer(uint16_t method, uint32_t session_id, const struct stun_msg *m)
+{
+	struct d_session *s;
+	struct sig_schedule sc;
+	char why[200];
+
+	if (session_id & S_PEERQ_BIT) {
+		void d_session_peerq_answer(uint32_t qid, const struct stun_msg *msg);
+
+		d_session_peerq_answer(session_id, m);
+		return;
+	}
+	s = find(NULL, session_id, true);
+	if (s == NULL)
+		s = find(NULL, session_id, false);
+	if (s == NULL || s->state == S_FAILED || s->state == S_CONNECTED)
+		return;
+	if (m->cls == STUN_ERROR) {
+		const struct stun_attr *ea = stun_msg_find(m, STUN_ATTR_ERROR_CODE);
+		struct stun_error e = { 0 };
+
+		if (ea)
+			(void)stun_attr_get_error(ea, &e);
+		if (e.code == 404)
+			snprintf(why, sizeof(why), "peer %s is not registered", s->peer);
+		else
+			snprintf(why, sizeof(why), "server refused %s (%u)",
+				 method == SIG_METHOD_LOOKUP ? "LOOKUP" :
+				 method == SIG_METHOD_EXCHANGE ? "EXCHANGE" : "a request", e.code);
+		session_fail(s, why, false);
+		return;
+	}
+	if (method == SIG_METHOD_LOOKUP && s->state == S_LOOKUP)
+		requester_lookup_ok(s);
+	else if (method == SIG_METHOD_SCHEDULE && s->state == S_WAIT_SCHEDULE &&
+		 sig_get_schedule(m, &sc) == 0)
+		scheduled(s, &sc);
+}
+
+/* ---- responder ---- */
+
+static void responder_exchange(const struct sig_exchange *x)
+{
+	struct d_session *s;
+	struct exch_arg ea;
+	const struct d_expose *e;
+	char why[SIG_DATA_MAX - 32], a[64], b[64];
+	bool forced_ok;
+	size_t n, i;
+
+	if (find(x->peer_id, x->session_id, false))
+		return;		/* a duplicate */
+	e = d_config_find_expose(&g_d->cfg, x->service);
+	if (e == NULL) {
+		snprintf(why, sizeof(why), "service '%s' is not exposed by %s", x->service, g_d->cfg.id);
+		goto refuse;
+	}
+	if (!d_config_allowed(&g_d->cfg, x->service, x->peer_id)) {
+		snprintf(why, sizeof(why), "peer %s is not allowed to use %s/%s", x->peer_id,
+			 g_d->cfg.id, x->service);
+		goto refuse;
+	}
+	s = session_new(false, x->peer_id, x->service);
+	if (s == NULL) {
+		snprintf(why, sizeof(why), "out of memory on %s", g_d->cfg.id);
+		goto refuse;
+	}
+	s->id = x->session_id;
+	s->forced = x->nmethods ? x->methods[0] : 0;
+	take_peer_exchange(s, x);
+	n = trav_strategy(&s->peer_nat, &g_d->nat, s->forced, s->methods, TRAV_MAX_METHODS,
+			  &forced_ok, why, sizeof(why));
+	if (n == 0) {
+		session_fail(s, why, true);
+		return;
+	}
+	/* only methods we implement, with a port the requester opened */
+	s->nmethods = 0;
+	for (i = 0; i < n; i++)
+		if (trav_role_of(s->methods[i], false) != TRAV_NONE && s->peer_port[s->methods[i]])
+			s->methods[s->nmethods++] = s->methods[i];
+	if (s->nmethods == 0) {
+		session_fail(s, "no common method", true);
+		return;
+	}
+	trav_nat_describe(&s->peer_nat, a, sizeof(a));
+	trav_nat_describe(&g_d->nat, b, sizeof(b));
+	if (s->forced && !forced_ok)
+		log_warnx("session %u: %s forced by %s although the strategy says it cannot work (%s / %s)",
+			  s->id, sig_method_name(s->forced), s->peer, a, b);
+	log_info("session %u: %s asks for %s (requester %s, us %s): racing %s%s%s%s%s", s->id,
+		 s->peer, s->service, a, b, sig_method_name(s->methods[0]),
+		 s->nmethods > 1 ? ", " : "", s->nmethods > 1 ? sig_method_name(s->methods[1]) : "",
+		 s->nmethods > 2 ? ", " : "", s->nmethods > 2 ? sig_method_name(s->methods[2]) : "");
+	if (prepare(s, s->methods, s->nmethods) < 0) {
+		session_fail(s, "cannot open local sockets", true);
+		return;
+	}
+	ea = (struct exch_arg){ .s = s, .with_service = false };
+	s->state = S_WAIT_SCHEDULE;
+	if (d_sig_request(SIG_METHOD_EXCHANGE, s->id, put_exchange, &ea) < 0)
+		session_fail(s, "cannot reach the server", false);
+	return;
+refuse:
+	log_info("session %u: refused %s: %s", x->session_id, x->peer_id, why);
+	relay(x->peer_id, x->session_id, "err", why);
+}
+
+static void on_relay(const struct sig_relay *r)
+{
+	char text[SIG_DATA_MAX + 1], verb[16];
+	struct d_session *s;
+	unsigned long sid;
+	int off = 0;
+	char why[SIG_DATA_MAX + 80];
+
+	memcpy(text, r->data, r->len);
+	text[r->len] = '\0';
+	if (sscanf(text, "%lu %15s %n", &sid, verb, &off) < 2)
+		return;
+	s = find(r->peer_id, (uint32_t)sid, true);
+	if (s == NULL)
+		s = find(r->peer_id, (uint32_t)sid, false);
+	if (s == NULL)
+		return;
+	if (!strcmp(verb, "err")) {
+		snprintf(why, sizeof(why), "%s", text + off);
+		session_fail(s, why, false);
+	} else if (!strcmp(verb, "cancel")) {
+		snprintf(why, sizeof(why), "cancelled by %s: %s", s->peer, text + off);
+		session_fail(s, why, false);
+	}
+}
+
+void d_session_on_indication(const struct stun_msg *m)
+{
+	struct sig_exchange x;
+	struct sig_schedule sc;
+	struct sig_relay r;
+	struct d_session *s;
+
+	switch (m->method) {
+	case SIG_METHOD_EXCHANGE:
+		if (sig_get_exchange(m, &x) < 0)
+			return;
+		s = find(x.peer_id, x.session_id, true);
+		if (s) {
+			if (s->state == S_EXCHANGE)
+				requester_got_exchange(s, &x);
+		} else if (x.service[0]) {
+			responder_exchange(&x);
+		}
+		break;
+	case SIG_METHOD_SCHEDULE:
+		if (sig_get_schedule(m, &sc) < 0)
+			return;
+		s = find(sc.peer_id, sc.session_id, false);
+		if (s && s->state == S_WAIT_SCHEDULE)
+			scheduled(s, &sc);
+		break;
+	case SIG_METHOD_RELAY:
+		if (sig_get_relay(m, &r) == 0)
+			on_relay(&r);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the race ---- */
+
+static void start_race(struct d_session *s, uint64_t now)
+{
+	size_t i;
+	struct trav_attempt *a;
+	char ip[INET_ADDRSTRLEN];
+
+	s->state = S_RUNNING;
+	for (i = 0; i < s->nmethods; i++) {
+		a = &s->att[s->methods[i]];
+		a->raddr = s->peer_ip;
+		a->rport = s->peer_port[a->method];
+		a->ttl = a->method == SIG_M_SIMOPEN || a->role == TRAV_ACCEPT ? g_d->syn_ttl : 0;
+		a->start_at = now;
+		if (a->role == TRAV_CONNECT && a->method != SIG_M_SIMOPEN)
+			a->start_at = now + TRAV_CONNECT_DELAY_MS;
+		g_d->counters[a->method].tried++;
+		log_info("session %u: %s: %s port %u %s %s:%u%s", s->id, sig_method_name(a->method),
+			 a->role == TRAV_ACCEPT ? "accept on" : "connect from", a->lport,
+			 a->role == TRAV_ACCEPT ? "from" : "to", d_ip_str(a->raddr, ip), a->rport,
+			 a->ttl ? " (first SYN TTL-limited)" : "");
+	}
+}
+
+static void run_due(struct d_session *s, uint64_t now)
+{
+	size_t i;
+	struct trav_attempt *a;
+
+	for (i = 0; i < s->nmethods; i++) {
+		a = &s->att[s->methods[i]];
+		if (a->state == TA_IDLE && now >= a->start_at && trav_start(a, now) < 0) {
+			log_info("session %u: %s failed at once: %s", s->id,
+				 sig_method_name(a->method), a->why);
+			d_session_attempt_failed(a);
+		}
+		if (s->state != S_RUNNING && s->state != S_CONFIRM)
+			return;
+		trav_tick(a, now);
+	}
+}
+
+static void won(struct d_session *s)
+{
+	struct trav_attempt *a = s->winner;
+
+	s->state = S_CONNECTED;
+	s->t_end = clock_ms();
+	g_d->counters[a->method].won++;
+	close_attempts(s);
+	log_info("session %u: %s %s/%s connected by %s in %llu ms", s->id,
+		 s->requester ? "to" : "from", s->peer, s->service, sig_method_name(a->method),
+		 (unsigned long long)(s->t_end - s->t0));
+	log_attempts(s);
+}
+
+/* Requester: the ack byte after our header. */
+static void on_ack(struct d_ev *ev, uint32_t events)
+{
+	struct d_session *s = ev->arg;
+	char b;
+	ssize_t n;
+	int fd;
+
+	(void)events;
+	n = recv(ev->fd, &b, 1, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	d_loop_del(ev);
+	if (n == 1 && b == 'K') {
+		fd = ev->fd;
+		ev->fd = -1;
+		s->winner->conn = -1;
+		won(s);
+		answer_connect(s, true, sig_method_name(s->winner->method), NULL, fd);
+		close(fd);
+		trav_close(s->winner, true);
+		return;
+	}
+	session_fail(s, n == 1 ? "the peer could not reach its local service" :
+		     "the peer closed the connection before accepting it", true);
+}
+
+/* Responder: the session header on one of the established connections. */
+static void on_hdr(struct d_ev *ev, uint32_t events)
+{
+	struct d_session *s = ev->arg;
+	struct trav_attempt *a;
+	const struct d_expose *e;
+	uint32_t sid;
+	ssize_t n;
+	unsigned m;
+	int fd;
+
+	(void)events;
+	/* which attempt: the one whose conn is this fd */
+	a = NULL;
+	for (m = 1; m <= SIG_M_MAX; m++)
+		if (s->prepared[m] && s->att[m].conn == ev->fd)
+			a = &s->att[m];
+	if (a == NULL)
+		return;
+	n = recv(ev->fd, s->hdr + s->hdr_got, S_HDR_LEN - s->hdr_got, MSG_DONTWAIT);
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		/* a loser the requester closed: forget it */
+		d_loop_del(ev);
+		close(ev->fd);
+		ev->fd = -1;
+		a->conn = -1;
+		a->state = TA_CANCELLED;
+		return;
+	}
+	s->hdr_got += (size_t)n;
+	if (s->hdr_got < S_HDR_LEN)
+		return;
+	sid = (uint32_t)s->hdr[8] << 24 | (uint32_t)s->hdr[9] << 16 | (uint32_t)s->hdr[10] << 8 |
+	      s->hdr[11];
+	d_loop_del(ev);
+	if (memcmp(s->hdr, S_HDR_MAGIC, 4) || s->hdr[4] != 1 || sid != s->id) {
+		session_fail(s, "bad session header on the connection", true);
+		return;
+	}
+	s->winner = a;
+	fd = a->conn;
+	a->conn = -1;
+	ev->fd = -1;
+	won(s);
+	trav_close(a, true);
+	e = d_config_find_expose(&g_d->cfg, s->service);
+	if (e == NULL || d_handoff_start(fd, e, s->peer) < 0)
+		log_warnx("session %u: hand-off of %s failed", s->id, s->service);
+}
+
+void d_session_attempt_connected(struct trav_attempt *a)
+{
+	struct d_session *s = a->s;
+	uint8_t hdr[S_HDR_LEN];
+	char ip[INET_ADDRSTRLEN];
+
+	log_info("session %u: %s established after %llu ms (%s:%u)", s->id,
+		 sig_method_name(a->method), (unsigned long long)(a->t_end - a->t_start),
+		 d_ip_str(a->raddr, ip), a->rport);
+	if (s->requester) {
+		if (s->winner) {
+			a->state = TA_CANCELLED;
+			snprintf(a->why, sizeof(a->why), "established too late: lost to %s",
+				 sig_method_name(s->winner->method));
+			trav_close(a, false);
+			return;
+		}
+		s->winner = a;
+		memcpy(hdr, S_HDR_MAGIC, 4);
+		hdr[4] = 1;
+		hdr[5] = a->method;
+		hdr[6] = hdr[7] = 0;
+		hdr[8] = (uint8_t)(s->id >> 24);
+		hdr[9] = (uint8_t)(s->id >> 16);
+		hdr[10] = (uint8_t)(s->id >> 8);
+		hdr[11] = (uint8_t)s->id;
+		if (send(a->conn, hdr, sizeof(hdr), MSG_NOSIGNAL) != (ssize_t)sizeof(hdr)) {
+			session_fail(s, "cannot write the session header", true);
+			return;
+		}
+		s->state = S_CONFIRM;
+		close_attempts(s);
+		s->wev = (struct d_ev){ .fd = a->conn, .cb = on_ack, .arg = s };
+		d_loop_add(&s->wev, EPOLLIN | EPOLLRDHUP);
+		return;
+	}
+	/* responder: wait for the header on this connection (maybe on several) */
+	/* a second one while the first waits: responder_poll_extra() watches it */
+	if (s->wev.fd < 0) {
+		s->wev = (struct d_ev){ .fd = a->conn, .cb = on_hdr, .arg = s };
+		d_loop_add(&s->wev, EPOLLIN | EPOLLRDHUP);
+	}
+}
+
+void d_session_attempt_failed(struct trav_attempt *a)
+{
+	struct d_session *s = a->s;
+	size_t i;
+
+	log_info("session %u: %s failed after %llu ms: %s", s->id, sig_method_name(a->method),
+		 (unsigned long long)(a->t_end - a->t_start), a->why);
+	for (i = 0; i < s->nmethods; i++) {
+		enum trav_state st = s->att[s->methods[i]].state;
+
+		if (st == TA_IDLE || st == TA_RUNNING || st == TA_CONNECTED)
+			return;
+	}
+	session_fail(s, "every method failed", true);
+}
+
+/* Responder: connections beyond the first that wait for a header. */
+static void responder_poll_extra(struct d_session *s)
+{
+	unsigned m;
+	struct trav_attempt *a;
+	uint8_t peek[S_HDR_LEN];
+	ssize_t n;
+
+	if (s->requester || s->state != S_RUNNING)
+		return;
+	for (m = 1; m <= SIG_M_MAX; m++) {
+		a = &s->att[m];
+		if (!s->prepared[m] || a->conn < 0 || a->conn == s->wev.fd)
+			continue;
+		n = recv(a->conn, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
+		if (n > 0 || n == 0) {
+			/* data (the header) or EOF here: switch the watcher to it */
+			if (s->wev.fd >= 0)
+				d_loop_del(&s->wev);
+			s->hdr_got = 0;
+			s->wev = (struct d_ev){ .fd = a->conn, .cb = on_hdr, .arg = s };
+			d_loop_add(&s->wev, EPOLLIN | EPOLLRDHUP);
+			return;
+		}
+	}
+}
+
+static void peerq_tick(uint64_t now);
+static void peerq_ctl_gone(struct d_ctl_client *c);
+
+void d_session_tick(uint64_t now)
+{
+	struct d_session *s, *next;
+	char why[256];
+	size_t i;
+	int k;
+
+	for (s = g_d->sessions; s; s = next) {
+		next = s->next;
+		if (s->state == S_FAILED || s->state == S_CONNECTED) {
+			if (now - s->t_end > S_KEEP_DONE_MS)
+				session_free(s);
+			continue;
+		}
+		if (now >= s->deadline) {
+			k = snprintf(why, sizeof(why), "no connection within %u ms",
+				     g_d->cfg.connect_timeout_ms);
+			if (s->state < S_SCHEDULED)
+				snprintf(why + k, sizeof(why) - (size_t)k, " (the peer did not answer)");
+			else
+				for (i = 0; i < s->nmethods && k > 0 && (size_t)k < sizeof(why); i++)
+					k += snprintf(why + k, sizeof(why) - (size_t)k, "%s%s: %s",
+						      i ? "; " : " (", sig_method_name(s->methods[i]),
+						      trav_state_name(s->att[s->methods[i]].state));
+			if (s->state >= S_SCHEDULED && k > 0 && (size_t)k < sizeof(why) - 1)
+				snprintf(why + k, sizeof(why) - (size_t)k, ")");
+			session_fail(s, why, true);
+			continue;
+		}
+		if (s->state == S_SCHEDULED && now >= s->start_at)
+			start_race(s, now);
+		if (s->state == S_RUNNING || s->state == S_CONFIRM)
+			run_due(s, now);
+		responder_poll_extra(s);
+	}
+	peerq_tick(now);
+}
+
+void d_session_ctl_gone(struct d_ctl_client *c)
+{
+	struct d_session *s;
+
+	peerq_ctl_gone(c);
+	for (s = g_d->sessions; s; s = s->next)
+		if (s->ctl == c) {
+			s->ctl = NULL;
+			session_fail(s, "the control client went away", true);
+		}
+}
+
+void d_session_status_json(FILE *f, uint64_t now)
+{
+	struct d_session *s;
+	bool first = true;
+
+	fputs("[", f);
+	for (s = g_d->sessions; s; s = s->next) {
+		fputs(first ? "{\"peer\":" : ",{\"peer\":", f);
+		first = false;
+		d_json_str(f, s->peer);
+		fputs(",\"service\":", f);
+		d_json_str(f, s->service);
+		fputs(",\"method\":", f);
+		d_json_str(f, s->winner ? sig_method_name(s->winner->method) : NULL);
+		fprintf(f, ",\"role\":\"%s\",\"state\":\"%s\",\"since_ms\":%llu}",
+			s->requester ? "requester" : "responder", s_state_name[s->state],
+			(unsigned long long)(now - (s->t_end ? s->t_end : s->t0)));
+	}
+	fputs("]", f);
+}
+
+void d_session_shutdown(void)
+{
+	while (g_d->sessions) {
+		session_fail(g_d->sessions, "stuntd is stopping", true);
+		session_free(g_d->sessions);
+	}
+}
+
+/* ---- peers: LOOKUP every peer named in the allow lists ---- */
+
+#define S_PEERQ_TIMEOUT_MS	3000
+
+struct peerq {
+	struct d_ctl_client	*ctl;
+	uint64_t		t0;
+	uint32_t		qid;
+	size_t			n, answered;
+	char			ids[S_PEERQ_MAX][SIG_ID_MAX + 1];
+	int			online[S_PEERQ_MAX];
+	struct peerq		*next;
+};
+
+static struct peerq *peerqs;
+static uint32_t next_qid;
+
+static void peerq_finish(struct peerq *q)
+{
+	struct peerq **pp;
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+
+	for (pp = &peerqs; *pp; pp = &(*pp)->next)
+		if (*pp == q) {
+			*pp = q->next;
+			break;
+		}
+	if (f) {
+		fputs("{\"peers\":[", f);
+		for (i = 0; i < q->n; i++) {
+			fputs(i ? ",{\"id\":" : "{\"id\":", f);
+			d_json_str(f, q->ids[i]);
+			fprintf(f, ",\"online\":%s,\"nat\":null}", q->online[i] > 0 ? "true" : "false");
+		}
+		fputs("]}", f);
+		fclose(f);
+		if (q->ctl)
+			d_control_answer(q->ctl, buf, -1);
+		free(buf);
+	}
+	free(q);
+}
+
+static void peerq_tick(uint64_t now)
+{
+	struct peerq *q, *next;
+
+	for (q = peerqs; q; q = next) {
+		next = q->next;
+		if (now - q->t0 > S_PEERQ_TIMEOUT_MS)
+			peerq_finish(q);
+	}
+}
+
+static void peerq_ctl_gone(struct d_ctl_client *c)
+{
+	struct peerq *q;
+
+	for (q = peerqs; q; q = q->next)
+		if (q->ctl == c)
+			q->ctl = NULL;
+}
+
+void d_session_peerq_answer(uint32_t qid, const struct stun_msg *msg);
+void d_session_peerq_answer(uint32_t qid, const struct stun_msg *msg)
+{
+	struct peerq *q;
+	size_t idx = qid & 0xff;
+
+	for (q = peerqs; q; q = q->next)
+		if (q->qid == (qid & ~0xffu))
+			break;
+	if (q == NULL || idx >= q->n || q->online[idx] >= 0)
+		return;
+	q->online[idx] = msg->cls == STUN_SUCCESS ? 1 : 0;
+	if (++q->answered == q->n)
+		peerq_finish(q);
+}
+
+void d_session_peers_answer(struct d_ctl_client *c)
+{
+	struct peerq *q = calloc(1, sizeof(*q));
+	const struct d_config *cfg = &g_d->cfg;
+	size_t i, j, k;
+	struct lookup_arg la;
+
+	if (q == NULL)
+		return;
+	q->ctl = c;
+	q->t0 = clock_ms();
+	q->qid = S_PEERQ_BIT | (++next_qid & 0x7fffff) << 8;
+	for (i = 0; i < cfg->nallow; i++)
+		for (j = 0; j < cfg->allow[i].npeers && q->n < S_PEERQ_MAX; j++) {
+			for (k = 0; k < q->n; k++)
+				if (!strcmp(q->ids[k], cfg->allow[i].peers[j]))
+					break;
+			if (k == q->n && strcmp(cfg->allow[i].peers[j], cfg->id))
+				snprintf(q->ids[q->n++], SIG_ID_MAX + 1, "%s", cfg->allow[i].peers[j]);
+		}
+	q->next = peerqs;
+	peerqs = q;
+	for (k = 0; k < q->n; k++) {
+		q->online[k] = -1;
+		la.peer = q->ids[k];
+		if (!d_sig_up() || d_sig_request(SIG_METHOD_LOOKUP, q->qid | (uint32_t)k, put_lookup, &la) < 0) {
+			q->online[k] = 0;
+			q->answered++;
+		}
+	}
+	if (q->answered == q->n)
+		peerq_finish(q);
+}
+
+void d_session_on_nfq_event(const struct nfq_event *ev)
+{
+	(void)ev;
+}

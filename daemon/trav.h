@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One traversal attempt: one method, one local port, one side's part of it.
+ * A side either connects (a marked socket bound to its port connects to the
+ * peer's public endpoint, the first SYN TTL-limited where the method says)
+ * or accepts (a marked listener on its port; behind a NAT a TTL-limited
+ * "primer" SYN from the same port first creates the NAT's mapping).
+ *
+ *   method    requester   responder   file
+ *   direct    connect     accept      trav_direct.c
+ *   reversal  accept      connect     trav_reversal.c
+ *   simopen   connect*    connect*    trav_simopen.c   (* TTL-limited first SYN)
+ *
+ * Every flow gets "drop outbound RST" for D_RST_GUARD_MS from the moment its
+ * socket exists, so closing a loser never sends an RST that could destroy a
+ * NAT mapping; connecting flows also get "drop inbound RST / ICMP errors"
+ * until the deadline, so an early SYN answered by the peer's NAT does not
+ * abort the connect: the kernel just retransmits.
+ */
+#ifndef STUNT_DAEMON_TRAV_H
+#define STUNT_DAEMON_TRAV_H
+
+#include "daemon/d_internal.h"
+
+#define TRAV_CONNECT_DELAY_MS	100	/* direct/reversal: after the acceptor's primer */
+#define TRAV_PRIMER_MS		300	/* the primer socket is closed after this */
+#define TRAV_PRIMER_PORT	9	/* discard: an EIF NAT maps whatever the destination */
+#define TRAV_MAX_POLICIES	6
+
+enum trav_role { TRAV_NONE = 0, TRAV_CONNECT, TRAV_ACCEPT };
+enum trav_state { TA_IDLE, TA_RUNNING, TA_CONNECTED, TA_FAILED, TA_CANCELLED };
+
+struct d_session;
+
+struct trav_attempt {
+	struct d_session	*s;
+	uint8_t			method;
+	enum trav_role		role;
+	enum trav_state		state;
+	int			ttl;		/* first SYN (connect) or primer TTL; 0: none */
+	uint16_t		lport;
+	uint32_t		raddr;		/* network order */
+	uint16_t		rport;
+	struct d_ev		ev;		/* connecting socket, or listener */
+	struct d_ev		pev;		/* primer */
+	int			conn;		/* established socket, -1 */
+	uint64_t		t_start, t_end, primer_close_ms, start_at;
+	uint32_t		pol[TRAV_MAX_POLICIES];
+	size_t			npol;
+	char			why[128];
+};
+
+/* Role of this side for method (requester or not): TRAV_NONE if unknown. */
+enum trav_role trav_direct_role(bool requester);
+enum trav_role trav_reversal_role(bool requester);
+enum trav_role trav_simopen_role(bool requester);
+enum trav_role trav_role_of(uint8_t method, bool requester);
+
+/* Create and bind the attempt's socket (port chosen by the kernel). */
+int trav_prepare(struct trav_attempt *a, struct d_session *s, uint8_t method, bool requester);
+/* Start it towards raddr:rport at now. */
+int trav_start(struct trav_attempt *a, uint64_t now);
+void trav_tick(struct trav_attempt *a, uint64_t now);
+/* Close everything but a->conn when keep_conn; drop its guard policies
+ * when it won. */
+void trav_close(struct trav_attempt *a, bool keep_conn);
+const char *trav_state_name(enum trav_state st);
+
+/* trav_sock.c: the two halves every method is made of */
+int trav_sock_connect(struct trav_attempt *a, uint64_t now);
+int trav_sock_accept(struct trav_attempt *a, uint64_t now);
+
+/* d_session.c: an attempt has an established socket in a->conn / failed */
+void d_session_attempt_connected(struct trav_attempt *a);
+void d_session_attempt_failed(struct trav_attempt *a);
+
+#endif

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+/* The connect and accept halves of every method, and an attempt's life. See trav.h. */
+#include "daemon/trav.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "nfq/nfq_policy.h"
+
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+const char *trav_state_name(enum trav_state st)
+{
+	static const char *const n[] = { "idle", "running", "connected", "failed", "cancelled" };
+
+	return st <= TA_CANCELLED ? n[st] : "?";
+}
+
+enum trav_role trav_role_of(uint8_t method, bool requester)
+{
+	switch (method) {
+	case SIG_M_DIRECT: return trav_direct_role(requester);
+	case SIG_M_REVERSAL: return trav_reversal_role(requester);
+	case SIG_M_SIMOPEN: return trav_simopen_role(requester);
+	default: return TRAV_NONE;
+	}
+}
+
+/* A marked TCP socket bound to port (0: the kernel's choice). */
+static int marked_socket(uint16_t port, uint16_t *bound)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	socklen_t al = sizeof(a);
+	uint32_t mark = g_d->mark;
+	int fd, one = 1, err;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if ((mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &al) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (bound)
+		*bound = ntohs(a.sin_port);
+	return fd;
+}
+
+static void add_policy(struct trav_attempt *a, const struct nfq_policy_spec *s)
+{
+	uint32_t id;
+
+	if (g_d->nfq == NULL || a->npol >= TRAV_MAX_POLICIES)
+		return;
+	if (nfq_policy_add(nfq_engine_policies(g_d->nfq), s, clock_ms(), &id) == 0)
+		a->pol[a->npol++] = id;
+	else
+		log_warnx("session: cannot add a queue policy");
+}
+
+static uint32_t left_ms(const struct trav_attempt *a, uint64_t now, uint64_t deadline)
+{
+	(void)a;
+	return deadline > now + 1 ? (uint32_t)(deadline - now) : 1;
+}
+
+uint64_t d_session_deadline(const struct d_session *s);
+
+int trav_prepare(struct trav_attempt *a, struct d_session *s, uint8_t method, bool requester)
+{
+	int fd;
+
+	memset(a, 0, sizeof(*a));
+	a->s = s;
+	a->method = method;
+	a->role = trav_role_of(method, requester);
+	a->conn = -1;
+	a->ev.fd = a->pev.fd = -1;
+	if (a->role == TRAV_NONE)
+		return -ENOTSUP;
+	fd = marked_socket(0, &a->lport);
+	if (fd < 0)
+		return fd;
+	a->ev.fd = fd;
+	a->ev.arg = a;
+	return 0;
+}
+
+static void on_connect_ev(struct d_ev *ev, uint32_t events)
+{
+	struct trav_attempt *a = ev->arg;
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	(void)events;
+	if (a->state != TA_RUNNING)
+		return;
+	if (getsockopt(ev->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+		err = errno;
+	if (err == 0) {
+		struct tcp_info ti;
+		socklen_t tl = sizeof(ti);
+
+		if (getsockopt(ev->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+		    ti.tcpi_state != TCP_ESTABLISHED)
+			return;		/* not yet */
+		d_loop_del(ev);
+		a->conn = ev->fd;
+		ev->fd = -1;
+		a->state = TA_CONNECTED;
+		a->t_end = clock_ms();
+		d_session_attempt_connected(a);
+		return;
+	}
+	snprintf(a->why, sizeof(a->why), "connect: %s", strerror(err));
+	a->state = TA_FAILED;
+	a->t_end = clock_ms();
+	d_session_attempt_failed(a);
+}
+
+int trav_sock_connect(struct trav_attempt *a, uint64_t now)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(a->rport),
+				  .sin_addr.s_addr = a->raddr };
+	struct nfq_flow f = { .proto = PKT_PROTO_TCP, .lport = a->lport, .raddr = a->raddr,
+			      .rport = a->rport };
+	struct nfq_policy_spec sp;
+	uint32_t tmo = left_ms(a, now, d_session_deadline(a->s));
+
+	if (a->ttl > 0) {
+		nfq_spec_syn_ttl(&sp, &f, 1, (uint8_t)a->ttl, tmo);
+		add_policy(a, &sp);
+	}
+	nfq_spec_drop_inbound_errors(&sp, &f, tmo);
+	add_policy(a, &sp);
+	a->ev.cb = on_connect_ev;
+	if (connect(a->ev.fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
+		snprintf(a->why, sizeof(a->why), "connect: %s", strerror(errno));
+		return -errno;
+	}
+	return d_loop_add(&a->ev, EPOLLOUT);
+}
+
+static void on_accept_ev(struct d_ev *ev, uint32_t events)
+{
+	struct trav_attempt *a = ev->arg;
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	char ip[INET_ADDRSTRLEN];
+	int fd;
+
+	(void)events;
+	fd = accept4(ev->fd, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (a->state != TA_RUNNING || from.sin_addr.s_addr != a->raddr) {
+		/* not our peer: a stranger found the port. Closing sends FIN, not RST. */
+		log_info("session: %s: refused a connection from %s:%u (not the peer)",
+			 sig_method_name(a->method), d_ip_str(from.sin_addr.s_addr, ip),
+			 ntohs(from.sin_port));
+		close(fd);
+		return;
+	}
+	a->conn = fd;
+	a->state = TA_CONNECTED;
+	a->t_end = clock_ms();
+	d_session_attempt_connected(a);
+}
+
+int trav_sock_accept(struct trav_attempt *a, uint64_t now)
+{
+	struct nfq_flow pf = { .proto = PKT_PROTO_TCP, .lport = a->lport, .raddr = a->raddr,
+			       .rport = TRAV_PRIMER_PORT };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(TRAV_PRIMER_PORT),
+				  .sin_addr.s_addr = a->raddr };
+	struct nfq_policy_spec sp;
+	int fd;
+
+	if (listen(a->ev.fd, 4) < 0) {
+		snprintf(a->why, sizeof(a->why), "listen: %s", strerror(errno));
+		return -errno;
+	}
+	a->ev.cb = on_accept_ev;
+	if (d_loop_add(&a->ev, EPOLLIN) < 0)
+		return -errno;
+	if (a->ttl <= 0)
+		return 0;	/* no NAT in front: nothing to prime */
+	fd = marked_socket(a->lport, NULL);
+	if (fd < 0) {
+		snprintf(a->why, sizeof(a->why), "primer: %s", strerror(-fd));
+		return fd;
+	}
+	a->pev.fd = fd;
+	nfq_spec_syn_ttl(&sp, &pf, 16, (uint8_t)a->ttl, TRAV_PRIMER_MS * 4);
+	add_policy(a, &sp);
+	nfq_spec_drop_inbound_errors(&sp, &pf, TRAV_PRIMER_MS * 4);
+	add_policy(a, &sp);
+	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS)
+		log_debug("session: primer connect: %s", strerror(errno));
+	a->primer_close_ms = now + TRAV_PRIMER_MS;
+	return 0;
+}
+
+int trav_start(struct trav_attempt *a, uint64_t now)
+{
+	struct nfq_flow g = { .proto = PKT_PROTO_TCP, .lport = a->lport, .raddr = a->raddr };
+	struct nfq_policy_spec sp;
+	int err;
+
+	/* before any packet can leave: no RST from this port to the peer, ever */
+	nfq_spec_drop_outbound_rst(&sp, &g, D_RST_GUARD_MS);
+	add_policy(a, &sp);
+	a->t_start = now;
+	a->state = TA_RUNNING;
+	err = a->role == TRAV_ACCEPT ? trav_sock_accept(a, now) : trav_sock_connect(a, now);
+	if (err < 0) {
+		a->state = TA_FAILED;
+		a->t_end = now;
+		if (!a->why[0])
+			snprintf(a->why, sizeof(a->why), "%s", strerror(-err));
+	}
+	return err;
+}
+
+void trav_tick(struct trav_attempt *a, uint64_t now)
+{
+	if (a->pev.fd >= 0 && now >= a->primer_close_ms) {
+		/* a socket in SYN_SENT closes without sending anything */
+		close(a->pev.fd);
+		a->pev.fd = -1;
+	}
+}
+
+void trav_close(struct trav_attempt *a, bool keep_conn)
+{
+	size_t i;
+
+	if (a->ev.fd >= 0) {
+		d_loop_del(&a->ev);
+		close(a->ev.fd);
+		a->ev.fd = -1;
+	}
+	if (a->pev.fd >= 0) {
+		close(a->pev.fd);
+		a->pev.fd = -1;
+	}
+	if (keep_conn) {
+		/* the winner: its RSTs and errors are its own business again */
+		for (i = 0; i < a->npol; i++)
+			if (g_d->nfq)
+				(void)nfq_policy_remove(nfq_engine_policies(g_d->nfq), a->pol[i]);
+		a->npol = 0;
+	} else if (a->conn >= 0) {
+		close(a->conn);		/* FIN, not RST: outbound RSTs stay dropped */
+		a->conn = -1;
+	}
+}

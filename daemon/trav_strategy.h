@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which traversal methods can work for a pair of NATs, in the order they
+ * should be raced. Pure: both sides run it on the same inputs (the
+ * requester's and the responder's SIG-NAT-INFO) and get the same list.
+ *
+ * A side "can accept" an unsolicited inbound connection when it has no NAT
+ * or its NAT maps endpoint-independently and filters endpoint-independently
+ * (full cone; the daemon first sends a TTL-limited SYN to create the
+ * mapping). Its public port is "predictable" when it has no NAT or the NAT
+ * maps endpoint-independently and preserves ports.
+ *
+ *   direct    the responder can accept and is predictable: the requester
+ *             connects to it;
+ *   reversal  the requester can accept and is predictable: the responder is
+ *             asked (through the server) to connect to it;
+ *   simopen   both are predictable: TCP simultaneous open, TTL-limited first
+ *             SYNs, inbound RST / ICMP errors and outbound RSTs suppressed.
+ *
+ * Anything else (an endpoint-dependent or random mapping facing a filter
+ * that is not endpoint-independent) needs port prediction, a shotgun or a
+ * relay, which stuntd does not do yet: the list is empty and *why says so.
+ * Unknown (unmeasured) values count as "cannot".
+ */
+#ifndef STUNT_DAEMON_TRAV_STRATEGY_H
+#define STUNT_DAEMON_TRAV_STRATEGY_H
+
+#include "proto/sig.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TRAV_MAX_METHODS	4
+
+/* SIG-NAT-INFO codes (sig.h) */
+#define TRAV_MAP_EIM		1
+#define TRAV_FILT_EIF		1
+
+/* No NAT: stuntd publishes mapping EIM, filtering EIF, preserving, hops 0. */
+bool trav_nat_public(const struct sig_nat_info *n);
+bool trav_can_accept(const struct sig_nat_info *n);
+bool trav_predictable(const struct sig_nat_info *n);
+
+/*
+ * Methods (SIG_M_*) that can work for requester req and responder resp,
+ * best first, into out[max]. forced != 0: only that method (tried even if
+ * the strategy would not choose it, so that a user can test it; *forced_ok
+ * tells whether the strategy agrees). Returns the count; when 0, why holds
+ * a sentence for the user.
+ */
+size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *resp,
+		     unsigned forced, uint8_t *out, size_t max, bool *forced_ok,
+		     char *why, size_t whylen);
+
+/* "EIM/APDF preserving" style summary of one side, for logs and errors. */
+void trav_nat_describe(const struct sig_nat_info *n, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+/* The control socket's request line (daemon/d_ctlreq.c, docs/control.md). */
+#include "daemon/d_ctlreq.h"
+#include "tests/unit/tap.h"
+
+#include <errno.h>
+
+static int parse(const char *s, struct d_ctl_req *r, char *err)
+{
+	return d_ctl_req_parse(s, strlen(s), r, err, 128);
+}
+
+static void good(void)
+{
+	struct d_ctl_req r;
+	char err[128];
+
+	CHECK_EQ(parse("{\"cmd\":\"status\"}", &r, err), 0);
+	CHECK(!strcmp(r.cmd, "status"));
+	CHECK_EQ(parse(" { \"cmd\" : \"connect\", \"peer\":\"office-pc\",\"service\":\"vnc\","
+		       "\"method\":null, \"json\": true, \"n\": -1.5e3 } ", &r, err), 0);
+	CHECK(!strcmp(r.peer, "office-pc"));
+	CHECK(!strcmp(r.service, "vnc"));
+	CHECK(r.method[0] == '\0');
+	CHECK_EQ(parse("{\"method\":\"simopen\",\"cmd\":\"connect\"}", &r, err), 0);
+	CHECK(!strcmp(r.method, "simopen"));
+	CHECK_EQ(parse("{\"cmd\":\"a\\\"b\"}", &r, err), 0);
+	CHECK(!strcmp(r.cmd, "a\"b"));
+}
+
+static void bad(void)
+{
+	struct d_ctl_req r;
+	char err[128];
+
+	CHECK_EQ(parse("", &r, err), -EINVAL);
+	CHECK_EQ(parse("{}", &r, err), -EINVAL);
+	CHECK(!strcmp(err, "no \"cmd\""));
+	CHECK_EQ(parse("{\"cmd\":\"status\"", &r, err), -EINVAL);
+	CHECK_EQ(parse("{\"cmd\":\"status\"} x", &r, err), -EINVAL);
+	CHECK_EQ(parse("{\"cmd\":1}", &r, err), -EINVAL);
+	CHECK_EQ(parse("{\"cmd\":{\"a\":1}}", &r, err), -EINVAL);
+	CHECK_EQ(parse("{\"cmd\":\"\\u0041\"}", &r, err), -EINVAL);
+	CHECK_EQ(parse("{\"cmd\":\"waytoolongcommandname\"}", &r, err), -EINVAL);
+	CHECK_EQ(parse("{\"cmd\":\"x\",}", &r, err), -EINVAL);
+	CHECK_EQ(parse("[1]", &r, err), -EINVAL);
+	CHECK_EQ(parse("{\"cmd\":\"a\nb\"}", &r, err), -EINVAL);
+}
+
+int main(void)
+{
+	RUN(good);
+	RUN(bad);
+	return TAP_DONE();
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+/* Which methods are raced for a pair of NATs (daemon/trav_strategy.c). */
+#include "daemon/trav_strategy.h"
+#include "tests/unit/tap.h"
+
+/* SIG-NAT-INFO as the lab's NATs measure (TCP fields matter) */
+static const struct sig_nat_info full_cone = { .tcp_mapping = 1, .tcp_filtering = 1,
+	.tcp_alloc = SIG_ALLOC_PRESERVING, .unsolicited = 2, .nat_hops = 1 };
+static const struct sig_nat_info port_restricted = { .tcp_mapping = 1, .tcp_filtering = 3,
+	.tcp_alloc = SIG_ALLOC_PRESERVING, .unsolicited = 2, .nat_hops = 1 };
+static const struct sig_nat_info sym_random = { .tcp_mapping = 3, .tcp_filtering = 3,
+	.tcp_alloc = SIG_ALLOC_RANDOM, .unsolicited = 2, .nat_hops = 1 };
+static const struct sig_nat_info public_host = { .tcp_mapping = 1, .tcp_filtering = 1,
+	.tcp_alloc = SIG_ALLOC_PRESERVING, .nat_hops = 0 };
+static const struct sig_nat_info unknown = { 0 };
+
+static size_t run(const struct sig_nat_info *req, const struct sig_nat_info *resp,
+		  unsigned forced, uint8_t *out, bool *fok, char *why)
+{
+	return trav_strategy(req, resp, forced, out, TRAV_MAX_METHODS, fok, why, 256);
+}
+
+static void pairs(void)
+{
+	uint8_t m[TRAV_MAX_METHODS];
+	char why[256];
+	bool fok;
+
+	/* requester behind port-restricted, responder full cone: direct, then simopen */
+	CHECK_EQ(run(&port_restricted, &full_cone, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_DIRECT);
+	CHECK_EQ(m[1], SIG_M_SIMOPEN);
+	/* the other way round: reversal, then simopen */
+	CHECK_EQ(run(&full_cone, &port_restricted, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_REVERSAL);
+	CHECK_EQ(m[1], SIG_M_SIMOPEN);
+	/* two port-restricted cones: only simultaneous open */
+	CHECK_EQ(run(&port_restricted, &port_restricted, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_SIMOPEN);
+	/* full cone and a random symmetric NAT: only the cone can accept */
+	CHECK_EQ(run(&sym_random, &full_cone, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_DIRECT);
+	CHECK_EQ(run(&full_cone, &sym_random, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_REVERSAL);
+	/* public and full cone: everything */
+	CHECK_EQ(run(&public_host, &full_cone, 0, m, &fok, why), 3);
+}
+
+static void impossible(void)
+{
+	uint8_t m[TRAV_MAX_METHODS];
+	char why[256] = "";
+	bool fok;
+
+	/* EIM/APDF facing a random symmetric NAT: neither accepts, no prediction */
+	CHECK_EQ(run(&port_restricted, &sym_random, 0, m, &fok, why), 0);
+	CHECK(strstr(why, "no traversal method") != NULL);
+	CHECK(strstr(why, "EIM/APDF preserving") != NULL);
+	CHECK(strstr(why, "APDM/APDF random") != NULL);
+	CHECK_EQ(run(&sym_random, &port_restricted, 0, m, &fok, why), 0);
+	CHECK_EQ(run(&sym_random, &sym_random, 0, m, &fok, why), 0);
+	/* unmeasured counts as "cannot" */
+	CHECK_EQ(run(&unknown, &port_restricted, 0, m, &fok, why), 0);
+}
+
+static void forced(void)
+{
+	uint8_t m[TRAV_MAX_METHODS];
+	char why[256];
+	bool fok;
+
+	CHECK_EQ(run(&port_restricted, &port_restricted, SIG_M_SIMOPEN, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_SIMOPEN);
+	CHECK(fok);
+	/* tried anyway, but the strategy disagrees */
+	CHECK_EQ(run(&port_restricted, &port_restricted, SIG_M_DIRECT, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_DIRECT);
+	CHECK(!fok);
+}
+
+static void predicates(void)
+{
+	CHECK(trav_nat_public(&public_host));
+	CHECK(!trav_nat_public(&full_cone));
+	CHECK(trav_can_accept(&full_cone));
+	CHECK(!trav_can_accept(&port_restricted));
+	CHECK(trav_predictable(&port_restricted));
+	CHECK(!trav_predictable(&sym_random));
+}
+
+int main(void)
+{
+	RUN(pairs);
+	RUN(impossible);
+	RUN(forced);
+	RUN(predicates);
+	return TAP_DONE();
+}
