@@ -7,6 +7,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 
+/* The one daemon instance (stuntd_main.c sets it) and the signal flags. */
+struct stuntd *g_d;
+volatile sig_atomic_t d_sig_term, d_sig_chld, d_sig_hup;
+
 void d_json_str(FILE *f, const char *s)
 {
 	if (s == NULL) {

@@ -22,9 +22,6 @@
 
 #define STUNTD_VERSION "0.1"
 
-struct stuntd *g_d;
-volatile sig_atomic_t d_sig_term, d_sig_chld, d_sig_hup;
-
 static void on_signal(int sig)
 {
 	if (sig == SIGCHLD)

@@ -9,6 +9,7 @@
 #   port-restricted(rst) x port-restricted(rst)  simopen (also forced)
 #   port-restricted x sym-random            no method: a clear error
 #   full-cone x sym-random                  direct / reversal
+# and an exec: service (cat with the socket as stdin/stdout).
 # plus a refused peer, an unknown service, an unknown peer, and SIGTERM
 # leaving the host's iptables as they were.
 set -u
@@ -115,7 +116,8 @@ start_all() {
 		--secret-file "$LAB_STATE/secret-b" --control "$LAB_STATE/b.sock" \
 		--state-dir "$LAB_STATE/sb" --rules-tool "$RULES_TOOL" \
 		--expose echo=tcp:127.0.0.1:7000 --allow echo=laptop \
-		--expose secret=tcp:127.0.0.1:7000 --allow secret=nobody)
+		--expose secret=tcp:127.0.0.1:7000 --allow secret=nobody \
+		--expose cat=exec:'exec cat' --allow cat=laptop)
 	local i
 	for i in $(seq 1 100); do
 		ctl a '{"cmd":"status"}' | grep -q '"registered":true' &&
@@ -134,11 +136,11 @@ ctl() {
 	lx "h$x" python3 "$CTL" "$LAB_STATE/$x.sock" "$@" 2>&1
 }
 
-# transfer FROM PEER LABEL [METHOD] [WANT_METHOD_REGEX]
+# transfer FROM PEER LABEL [METHOD] [WANT_METHOD_REGEX] (service $SVC, default echo)
 transfer() {
-	local from=$1 peer=$2 label=$3 method=${4:-} want=${5:-.} m out
+	local from=$1 peer=$2 label=$3 method=${4:-} want=${5:-.} m out svc=${SVC:-echo}
 	[ -n "$method" ] && m=",\"method\":\"$method\"" || m=""
-	out=$(ctl "$from" "{\"cmd\":\"connect\",\"peer\":\"$peer\",\"service\":\"echo\"$m}" 5000000)
+	out=$(ctl "$from" "{\"cmd\":\"connect\",\"peer\":\"$peer\",\"service\":\"$svc\"$m}" 5000000)
 	echo "$out" | sed 's/^/# /'
 	if echo "$out" | grep -q '"ok":true' && echo "$out" | grep -q '^sha OK 5000000' &&
 		echo "$out" | head -1 | grep -Eq "\"method\":\"($want)\""; then
@@ -204,6 +206,7 @@ pr-pr|all)
 	start_all port-restricted rst port-restricted rst && {
 		transfer a office-pc "port-restricted x port-restricted" "" simopen
 		transfer b laptop "port-restricted x port-restricted, --method simopen" simopen simopen
+		SVC=cat transfer a office-pc "exec:cat service on hb (socket as stdin/stdout)" "" simopen
 		stop_all
 	}
 	;;&

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target for stuntd's config parser, secret-file parser and
+ * control request parser (daemon/d_config.c, daemon/d_ctlreq.c). Checked:
+ * no crash or overread; what a successful parse holds is NUL-terminated,
+ * within its limits, and every id and service name is valid.
+ */
+#include "daemon/d_config.h"
+#include "daemon/d_ctlreq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct d_config c;
+	struct d_ctl_req r;
+	char err[256], secret[D_SECRET_MAX];
+	size_t i, j;
+
+	d_config_init(&c);
+	if (d_config_parse((const char *)data, size, &c, err, sizeof(err)) == 0) {
+		if (c.id[0] && !sig_id_valid(c.id, strlen(c.id)))
+			abort();
+		if (c.nexpose > D_MAX_EXPOSE || c.nallow > D_MAX_ALLOW)
+			abort();
+		for (i = 0; i < c.nexpose; i++)
+			if (!sig_id_valid(c.expose[i].name, strlen(c.expose[i].name)) ||
+			    (c.expose[i].kind != D_TARGET_TCP && c.expose[i].kind != D_TARGET_EXEC))
+				abort();
+		for (i = 0; i < c.nallow; i++)
+			for (j = 0; j < c.allow[i].npeers; j++)
+				if (!sig_id_valid(c.allow[i].peers[j], strlen(c.allow[i].peers[j])))
+					abort();
+	} else if (memchr(err, '\0', sizeof(err)) == NULL) {
+		abort();
+	}
+	if (d_secret_parse((const char *)data, size, secret, sizeof(secret)) > 0 &&
+	    strlen(secret) >= sizeof(secret))
+		abort();
+	(void)d_ctl_req_parse((const char *)data, size, &r, err, sizeof(err));
+	return 0;
+}
