@@ -120,8 +120,16 @@ start_all() {
 		--expose cat=exec:'exec cat' --allow cat=laptop)
 	local i
 	for i in $(seq 1 100); do
-		ctl a '{"cmd":"status"}' | grep -q '"registered":true' &&
-			ctl b '{"cmd":"status"}' | grep -q '"registered":true' && return 0
+		if ctl a '{"cmd":"status"}' | grep -q '"registered":true' &&
+			ctl b '{"cmd":"status"}' | grep -q '"registered":true'; then
+			# from now on no RST may leave either host (losers close without one)
+			lab_bg ha rst-a tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst-a.pcap" \
+				"tcp[tcpflags] & tcp-rst != 0 and src host 10.1.0.10" >/dev/null
+			lab_bg hb rst-b tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst-b.pcap" \
+				"tcp[tcpflags] & tcp-rst != 0 and src host 10.2.0.10" >/dev/null
+			sleep 0.5
+			return 0
+		fi
 		sleep 0.1
 	done
 	nok "both daemons registered"
@@ -163,6 +171,16 @@ expect_error() {
 }
 
 stop_all() {
+	local n
+	n=$( (tcpdump -nn -r "$LAB_STATE/rst-a.pcap"; tcpdump -nn -r "$LAB_STATE/rst-b.pcap") 2>/dev/null | wc -l)
+	if [ ! -s "$LAB_STATE/rst-a.pcap" ] || [ ! -s "$LAB_STATE/rst-b.pcap" ]; then
+		nok "RST capture running in ha and hb"
+	elif [ "$n" -eq 0 ]; then
+		ok "no RST left ha or hb during the traversals (losers cancelled silently)"
+	else
+		nok "$n RSTs left the hosts"
+		(tcpdump -nn -r "$LAB_STATE/rst-a.pcap"; tcpdump -nn -r "$LAB_STATE/rst-b.pcap") 2>/dev/null | sed 's/^/# /'
+	fi
 	kill -TERM "$PID_A" 2>/dev/null
 	local i
 	for i in $(seq 1 50); do
