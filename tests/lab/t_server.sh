@@ -66,21 +66,10 @@ PY_CLIENT='
 import os, random, socket, struct, sys, time
 srv1, srv2 = sys.argv[1], sys.argv[2]
 COOKIE = 0x2112A442
-def ok(c, name): print(("ok - " if c else "not ok - ") + name, flush=True)
+from stunwire import ok, attrs_of, xor_addr
 def req(attrs=b"", mtype=1):
     tx = os.urandom(12)
     return struct.pack("!HHI", mtype, len(attrs), COOKIE) + tx + attrs, tx
-def attrs_of(msg):
-    out, off = {}, 20
-    while off + 4 <= len(msg):
-        t, l = struct.unpack("!HH", msg[off:off + 4])
-        out.setdefault(t, msg[off + 4:off + 4 + l])
-        off += 4 + ((l + 3) & ~3)
-    return out
-def xor_addr(v):
-    port = struct.unpack("!H", v[2:4])[0] ^ (COOKIE >> 16)
-    ip = struct.unpack("!I", v[4:8])[0] ^ COOKIE
-    return socket.inet_ntoa(struct.pack("!I", ip)), port
 pending = {}
 def recv_msg(s):
     buf = pending.pop(s, b"")
@@ -219,31 +208,11 @@ srv, step = sys.argv[1], sys.argv[2]
 COOKIE = 0x2112A442
 REGISTER, AUTH, LOOKUP, RELAY = 0x0B0, 0x0B1, 0x0B2, 0x0B5
 PEER_ID, CRED, DATA, NONCE, ERR = 0x5A10, 0x5A11, 0x5A17, 0x0015, 0x0009
-def ok(c, name): print(("ok - " if c else "not ok - ") + name, flush=True)
-def mtype(m, c): return (m & 0xF) | (m & 0x70) << 1 | (m & 0xF80) << 2 | (c & 1) << 4 | (c & 2) << 7
-def attr(t, v): return struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
-def msg(m, attrs):
-    body = b"".join(attr(t, v) for t, v in attrs)
-    return struct.pack("!HHI", mtype(m, 0), len(body), COOKIE) + os.urandom(12) + body
-def attrs_of(b):
-    out, off = {}, 20
-    while off + 4 <= len(b):
-        t, l = struct.unpack("!HH", b[off:off + 4]); out.setdefault(t, b[off + 4:off + 4 + l]); off += 4 + ((l + 3) & ~3)
-    return out
-class Conn:
+from stunwire import ok, msg, attrs_of
+import stunwire
+class Conn(stunwire.Conn):
     def __init__(self):
-        self.s = socket.create_connection((srv, 3478), 3); self.s.settimeout(3); self.buf = b""
-    def recv(self):
-        while len(self.buf) < 20 or len(self.buf) < 20 + struct.unpack("!H", self.buf[2:4])[0]:
-            d = self.s.recv(4096)
-            if not d: return None, None, {}
-            self.buf += d
-        n = 20 + struct.unpack("!H", self.buf[2:4])[0]
-        m, self.buf = self.buf[:n], self.buf[n:]
-        t = struct.unpack("!H", m[:2])[0]
-        return t, (t >> 4 & 1) | (t >> 7 & 2), attrs_of(m)
-    def req(self, m, attrs):
-        self.s.sendall(msg(m, attrs)); return self.recv()
+        super().__init__(srv, 3478, timeout=3)
     def code(self, a):
         e = a.get(ERR); return e[2] * 100 + e[3] if e else 0
     def login(self, pid, secret):
@@ -327,18 +296,18 @@ scenario() {
 		# has no NAT mapping: check that part from the host with no NAT
 		udp_checks pub "$LAB_PUB" change
 		local out
-		out=$(lx ha python3 -c "$PY_CLIENT" "$LAB_SRV1" "$LAB_SRV2" 2>&1)
+		out=$(lx ha env PYTHONPATH="$here" python3 -c "$PY_CLIENT" "$LAB_SRV1" "$LAB_SRV2" 2>&1)
 		echo "$out" | grep -E '^(not )?ok - '
 		fails=$((fails + $(echo "$out" | grep -c '^not ok')))
 		echo "$out" | grep -q '^ok - UDP still answered' || echo "$out" | tail -5 | sed 's/^/# /'
-		out=$(lx ha python3 -c "$PY_RDV" "$LAB_SRV1" main 2>&1; lx ha python3 -c "$PY_RDV" "$LAB_SRV1" early 2>&1)
+		out=$(lx ha env PYTHONPATH="$here" python3 -c "$PY_RDV" "$LAB_SRV1" main 2>&1; lx ha env PYTHONPATH="$here" python3 -c "$PY_RDV" "$LAB_SRV1" early 2>&1)
 		echo "$out" | grep -E '^(not )?ok - '
 		fails=$((fails + $(echo "$out" | grep -c '^not ok')))
 		echo "$out" | grep -q '^ok - rendezvous: id not yet' || echo "$out" | tail -5 | sed 's/^/# /'
 		echo "late-peer s3cret-late" >>"$LAB_STATE/secrets"
 		kill -HUP "$SRV_PID"
 		sleep 0.3
-		out=$(lx ha python3 -c "$PY_RDV" "$LAB_SRV1" late 2>&1)
+		out=$(lx ha env PYTHONPATH="$here" python3 -c "$PY_RDV" "$LAB_SRV1" late 2>&1)
 		echo "$out" | grep -E '^(not )?ok - ' || { echo "$out" | tail -3 | sed 's/^/# /'; nok "rendezvous after SIGHUP"; }
 		fails=$((fails + $(echo "$out" | grep -c '^not ok')))
 		# counters: SIGUSR1 prints them as JSON; the garbage shows up there

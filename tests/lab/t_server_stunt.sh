@@ -34,37 +34,12 @@ COOKIE = 0x2112A442
 CAPTURE, REPORT, SEND, PROBE = 0x0A0, 0x0A1, 0x0A2, 0x0A3
 CAP_ID, TIMEOUT, PACKET, SYN_INFO, OPTS, TARGET, SOURCE, PPORT, PRESULT = range(0x5A00, 0x5A09)
 XMAPPED, ERR = 0x0020, 0x0009
-def ok(c, name): print(("ok - " if c else "not ok - ") + name, flush=True)
-def mtype(m, c): return (m & 0xF) | (m & 0x70) << 1 | (m & 0xF80) << 2 | (c & 1) << 4 | (c & 2) << 7
-def attr(t, v): return struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
-def msg(m, attrs, cls=0):
-    body = b"".join(attr(t, v) for t, v in attrs)
-    return struct.pack("!HHI", mtype(m, cls), len(body), COOKIE) + os.urandom(12) + body
-def attrs_of(b):
-    out, off = {}, 20
-    while off + 4 <= len(b):
-        t, l = struct.unpack("!HH", b[off:off + 4]); out.setdefault(t, b[off + 4:off + 4 + l]); off += 4 + ((l + 3) & ~3)
-    return out
-def plain_addr(v): return socket.inet_ntoa(v[4:8]), struct.unpack("!H", v[2:4])[0]
-def xor_addr(v):
-    return socket.inet_ntoa(struct.pack("!I", struct.unpack("!I", v[4:8])[0] ^ COOKIE)), struct.unpack("!H", v[2:4])[0] ^ (COOKIE >> 16)
-def addr_attr(ip, port): return struct.pack("!BBH", 0, 1, port) + socket.inet_aton(ip)
-class Conn:
+from stunwire import ok, mtype, attr, msg, attrs_of, plain_addr, xor_addr, addr_attr
+from stunwire import error_code as code
+import stunwire
+class Conn(stunwire.Conn):
     def __init__(self, ip=None, port=3478, s=None):
-        self.s = s or socket.create_connection((ip or srv1, port), 3); self.s.settimeout(4); self.buf = b""
-    def recv(self):
-        while len(self.buf) < 20 or len(self.buf) < 20 + struct.unpack("!H", self.buf[2:4])[0]:
-            d = self.s.recv(4096)
-            if not d: return None, None, {}
-            self.buf += d
-        n = 20 + struct.unpack("!H", self.buf[2:4])[0]
-        m, self.buf = self.buf[:n], self.buf[n:]
-        t = struct.unpack("!H", m[:2])[0]
-        return t, (t >> 4 & 1) | (t >> 7 & 2), attrs_of(m)
-    def req(self, m, attrs):
-        self.s.sendall(msg(m, attrs)); return self.recv()
-def code(a):
-    e = a.get(ERR); return e[2] * 100 + e[3] if e else 0
+        super().__init__(ip or srv1, port, s)
 def packet(kind, flags, port=0, delay=0, ttl=0, seq=0, ack=0):
     return struct.pack("!BBHHBBII", kind, flags, port, delay, ttl, 0, seq, ack)
 class Sniffer:
@@ -187,7 +162,7 @@ for st in steps: run(st)
 # py NODE STEP...
 py() {
 	local out
-	out=$(CERT="$LAB_STATE/cert.pem" lx "$1" env CERT="$LAB_STATE/cert.pem" python3 -c "$PY" "$LAB_SRV1" "$LAB_SRV2" "${@:2}" 2>&1)
+	out=$(CERT="$LAB_STATE/cert.pem" lx "$1" env CERT="$LAB_STATE/cert.pem" PYTHONPATH="$here" python3 -c "$PY" "$LAB_SRV1" "$LAB_SRV2" "${@:2}" 2>&1)
 	echo "$out" | grep -E '^(not )?ok - '
 	fails=$((fails + $(echo "$out" | grep -c '^not ok')))
 	echo "$out" | grep -qE '^(not )?ok - ' || { echo "$out" | tail -5 | sed 's/^/# /'; nok "$1 $*: python client ran"; }
