@@ -13,6 +13,7 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
@@ -26,7 +27,7 @@ endif
 PKGS      := libmnl libnetfilter_queue libnfnetlink libpcap libcrypto libssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) miniupnpc 2>/dev/null || echo -lmnl -lnetfilter_queue -lnfnetlink -lpcap -lcrypto -lssl -lminiupnpc) -lnatpmp
-ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -DSTUNT_SBINDIR=\"$(SBINDIR)\" -I. $(PKG_CFLAGS) -MMD -MP
 LDLIBS    := $(PKG_LIBS)
 
 ifeq ($(V),)
@@ -150,11 +151,14 @@ install: all
 	$(foreach p,$(filter stuntd stunt-server,$(PROGRAMS)),install -m 755 $(BUILD)/$(p) $(DESTDIR)$(SBINDIR)/$(p);)
 	$(foreach p,$(filter stuntctl stunt-probe,$(PROGRAMS)),install -m 755 $(BUILD)/$(p) $(DESTDIR)$(BINDIR)/$(p);)
 	$(if $(wildcard tools/stunt-rules),install -m 755 tools/stunt-rules $(DESTDIR)$(SBINDIR)/stunt-rules)
+	$(if $(wildcard tools/stuntd.service),install -d $(DESTDIR)$(UNITDIR) && \
+		sed 's|/usr/local/sbin|$(SBINDIR)|g' tools/stuntd.service >$(DESTDIR)$(UNITDIR)/stuntd.service)
 	$(foreach m,$(filter %.1,$(MAN_PAGES)),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man1/;)
 	$(foreach m,$(filter %.8,$(MAN_PAGES)),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man8/;)
 
 uninstall:
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(SBINDIR)/%) $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(SBINDIR)/stunt-rules
+	rm -f $(DESTDIR)$(UNITDIR)/stuntd.service
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MAN_PAGES))))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MAN_PAGES))))
 

@@ -35,7 +35,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define NFQ_RULES_DEFAULT_TOOL      "/usr/local/sbin/stunt-rules"
+/* where `make install` puts stunt-rules (the Makefile passes its SBINDIR) */
+#ifndef STUNT_SBINDIR
+#define STUNT_SBINDIR "/usr/local/sbin"
+#endif
+#define NFQ_RULES_DEFAULT_TOOL      STUNT_SBINDIR "/stunt-rules"
 #define NFQ_RULES_DEFAULT_STATE     "/run/stunt/rules.state"
 #define NFQ_RULES_TOOL_TIMEOUT_MS   30000   /* one stunt-rules run; then SIGKILL */
 #define NFQ_RULES_STATE_MAX         512     /* a longer state file is corrupt */
