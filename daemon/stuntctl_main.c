@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -498,6 +499,12 @@ static int cmd_connect(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	if (command) {
+		int fl = fcntl(rx.fd, F_GETFL);
+
+		/* The daemon's socket may come non-blocking (the flag travels with
+		 * the open file): a command expects ordinary blocking stdio. */
+		if (fl >= 0 && (fl & O_NONBLOCK))
+			fcntl(rx.fd, F_SETFL, fl & ~O_NONBLOCK);
 		if (dup2(rx.fd, STDIN_FILENO) < 0 || dup2(rx.fd, STDOUT_FILENO) < 0) {
 			fprintf(stderr, PROG ": dup2: %s\n", strerror(errno));
 			return EXIT_FAILED;
