@@ -11,7 +11,9 @@
  * Vocabulary (RFC 4787 / RFC 5382): mapping EIM / ADM / APDM, filtering
  * EIF / ADF / APDF; allocation preserving / sequential (delta) / random.
  * A value that could not be measured stays at its *_UNKNOWN (0) value or
- * -1; probe_report.c prints it as null.
+ * -1; probe_report.c prints it as null. A verdict that rests on answers
+ * that never came, where packet loss could have taken them, has its bit
+ * set in r->uncertain (see enum probe_verdict).
  *
  * IPv4 only for now.
  */
@@ -70,6 +72,38 @@ enum probe_method {
 	PROBE_M_MAX,
 };
 
+/*
+ * The verdicts that can rest on missing answers: bits of
+ * probe_result.uncertain. A bit is set when a verdict concluded from
+ * silence could be packet loss instead (a filtering test that got no answer
+ * after its retransmissions on a path that lost packets, an unsolicited SYN
+ * nobody answered, allocation from fewer samples than asked, mapping with
+ * an endpoint missing, a silent hop beside the outermost NAT), or when the
+ * value is null because its answers never came in time.
+ */
+enum probe_verdict {
+	PROBE_V_UDP_MAPPING,
+	PROBE_V_UDP_FILTERING,
+	PROBE_V_UDP_ALLOCATION,
+	PROBE_V_UDP_HAIRPIN,
+	PROBE_V_TCP_MAPPING,
+	PROBE_V_TCP_FILTERING,
+	PROBE_V_TCP_ALLOCATION,
+	PROBE_V_TCP_UNSOLICITED_SYN,
+	PROBE_V_TCP_NAT_HOPS,
+	PROBE_V_TCP_SEQ_REWRITE,
+	PROBE_V_MAX,
+};
+
+#define PROBE_UNSURE(v)		(1u << (v))
+
+/*
+ * A negative verdict from silence is certain only if loss alone would take
+ * every one of its tries with a chance below this (1 in 1000), judged from
+ * the loss seen on the path during the same run.
+ */
+#define PROBE_DOUBT_MAX		0.001
+
 /* Fresh sockets sampled for the allocation behaviour. */
 #define PROBE_ALLOC_SAMPLES	6
 /* TTL-limited SYNs sent: TTL 1 .. PROBE_TTL_MAX. */
@@ -127,6 +161,7 @@ struct probe_result {
 	/* port mapping protocols */
 	struct probe_portmap_one upnp, natpmp, pcp;
 	/* conclusions */
+	unsigned		uncertain;	/* PROBE_UNSURE(enum probe_verdict) bits */
 	enum probe_method	methods[PROBE_M_MAX];
 	unsigned		nmethods;
 	bool			server_reached;
@@ -183,6 +218,17 @@ void probe_classify_alloc(struct probe_proto *p);
  * answer), dest_hop the TTL that reached the server (-1 none). Returns the
  * hop count of the outermost NAT (-1 unknown) and sets *syn_ttl. */
 int probe_classify_hops(const uint32_t *hop_addr, int max_ttl, int dest_hop, int *syn_ttl);
+/* The hop count rests on answers: the outermost NAT's own hop answered
+ * from a private address and the next hop from a public one. */
+bool probe_hops_sure(const uint32_t *hop_addr, int max_ttl, int nat_hops);
+/*
+ * Could `tries` unanswered attempts be loss alone? lost of sent round trips
+ * were lost on the path in this run (a retransmission counts as one). No
+ * loss seen: no doubt (each try was retransmitted, as on any clean path).
+ * Else doubt when an upper estimate of the loss rate p, raised to the power
+ * tries, exceeds PROBE_DOUBT_MAX.
+ */
+bool probe_absence_doubtful(unsigned lost, unsigned sent, unsigned tries);
 /* Private (RFC 1918), shared (RFC 6598 CGN), loopback or link-local. */
 bool probe_ip_is_private(uint32_t ip_be);
 /* RFC 3489 name of a UDP behaviour: "full cone", "symmetric", ... or NULL. */
@@ -197,6 +243,7 @@ const char *probe_filtering_name(enum probe_filtering f);
 const char *probe_alloc_name(enum probe_alloc a);
 const char *probe_syn_name(enum probe_syn s);
 const char *probe_method_name(enum probe_method m);
+const char *probe_verdict_name(enum probe_verdict v);	/* "udp.filtering" */
 void probe_report_json(FILE *f, const struct probe_result *r);
 void probe_report_human(FILE *f, const struct probe_result *r);
 

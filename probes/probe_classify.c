@@ -181,6 +181,49 @@ int probe_classify_hops(const uint32_t *hop_addr, int max_ttl, int dest_hop, int
 	return nat;
 }
 
+bool probe_hops_sure(const uint32_t *hop_addr, int max_ttl, int nat_hops)
+{
+	if (nat_hops < 1 || nat_hops + 1 > max_ttl)
+		return false;
+	return hop_addr[nat_hops] && probe_ip_is_private(hop_addr[nat_hops]) &&
+	       hop_addr[nat_hops + 1] && !probe_ip_is_private(hop_addr[nat_hops + 1]);
+}
+
+static double sqrt_pos(double x)
+{
+	double r = x > 1 ? x : 1;
+	int i;
+
+	if (x <= 0)
+		return 0;
+	for (i = 0; i < 40; i++)	/* Newton: converges long before */
+		r = (r + x / r) / 2;
+	return r;
+}
+
+/*
+ * The loss rate's upper estimate is the observed rate plus two standard
+ * errors plus 1/sent (few samples, or none lost by chance, must not look
+ * clean). Loss alone takes all tries with chance p^tries.
+ */
+bool probe_absence_doubtful(unsigned lost, unsigned sent, unsigned tries)
+{
+	double p, hi, all = 1;
+	unsigned i;
+
+	if (!lost)
+		return false;
+	if (!sent || lost >= sent || !tries)
+		return true;
+	p = (double)lost / sent;
+	hi = p + 2 * sqrt_pos(p * (1 - p) / sent) + 1.0 / sent;
+	if (hi >= 1)
+		return true;
+	for (i = 0; i < tries; i++)
+		all *= hi;
+	return all > PROBE_DOUBT_MAX;
+}
+
 const char *probe_classic_name(enum probe_mapping m, enum probe_filtering f)
 {
 	switch (m) {

@@ -60,4 +60,27 @@ void probe_pcap_finish(struct probe_ctx *c);
  * capture; -ENOENT if it was not seen. */
 int probe_pcap_syn_seq(const struct probe_ctx *c, uint16_t sport, uint32_t *seq);
 
+/* ---- pure parsers of what the network sends (probe_parse.c) ---- */
+
+/* A PCP MAP response (RFC 6887 11.1) to our request with this nonce. */
+struct probe_pcp_map {
+	uint8_t		result;		/* 0 SUCCESS, else the error code */
+	uint32_t	lifetime;
+	uint16_t	ext_port;	/* host order; SUCCESS only */
+	uint32_t	ext_ip;		/* network order; SUCCESS only, 0 if not IPv4-mapped */
+};
+
+/* 0 and *out filled when buf is a MAP response for nonce, -EINVAL if not
+ * (another opcode, too short, or a success for another nonce). */
+int probe_pcp_parse_map(const uint8_t *buf, size_t len, const uint8_t nonce[12],
+			struct probe_pcp_map *out);
+/* An ICMP time-exceeded (raw socket: IP header first) about one of our TCP
+ * SYNs to srv_ip: the router's address and the quoted source port. 0, or
+ * -EINVAL when buf is anything else. */
+int probe_icmp_parse_te(const uint8_t *buf, size_t len, uint32_t srv_ip, uint32_t *router,
+			uint16_t *sport);
+/* The LOCATION header of an SSDP answer (len bytes, need not end in NUL)
+ * into loc (NUL-terminated): 0, or -ENOENT. */
+int probe_ssdp_location(const char *buf, size_t len, char *loc, size_t cap);
+
 #endif

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* The probe's event loop: see probe_loop.h. */
 #include "probes/probe_loop.h"
+#include "probes/probe.h"
 #include "common/clock.h"
 #include "proto/stun_auth.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/ip.h>
+#include <linux/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,36 @@ uint64_t probe_loop_absence_ms(const struct probe_loop *L)
 	uint64_t w = 3ull * L->rtt_max_ms + 200;
 
 	return w < PROBE_ABSENCE_MIN_MS ? PROBE_ABSENCE_MIN_MS : w;
+}
+
+void probe_loop_loss(const struct probe_loop *L, unsigned *lost, unsigned *sent)
+{
+	unsigned i, lo = L->rt_lost, se = L->rt_sent;
+
+	for (i = 0; i < L->nsocks; i++) {
+		struct tcp_info ti;
+		socklen_t tl = sizeof(ti);
+
+		/* a SYN nobody answers (a capture target) is not loss */
+		if (L->socks[i]->kind != PROBE_SK_TCP || L->socks[i]->fd < 0 ||
+		    L->socks[i]->connecting || L->socks[i]->dead)
+			continue;
+		memset(&ti, 0, sizeof(ti));
+		if (getsockopt(L->socks[i]->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
+			continue;
+		lo += ti.tcpi_total_retrans;
+		se += ti.tcpi_segs_out > ti.tcpi_total_retrans ? ti.tcpi_segs_out : ti.tcpi_total_retrans;
+	}
+	*lost = lo;
+	*sent = se;
+}
+
+bool probe_loop_doubtful(const struct probe_loop *L, unsigned tries)
+{
+	unsigned lost, sent;
+
+	probe_loop_loss(L, &lost, &sent);
+	return probe_absence_doubtful(lost, sent, tries);
 }
 
 static struct probe_sock *sock_add(struct probe_loop *L, int fd, enum probe_sock_kind kind)
@@ -154,10 +186,10 @@ static void tx_send(struct probe_loop *L, struct probe_tx *t, uint64_t now)
 		n = sendto(t->s->fd, t->req, t->reqlen, 0, (struct sockaddr *)&t->dst, sizeof(t->dst));
 		(void)n;	/* a lost send is a lost packet: retransmission covers it */
 		if (!t->sends)
-			t->first_ms = now;
+			t->first_ms = t->window_ms = now;
 		t->sends++;
 		t->next_ms = now + t->rto_ms;
-		if (t->rto_ms < PROBE_RTO_MAX_MS)
+		if (t->rto_ms < PROBE_RTO_MAX_MS && !t->second)
 			t->rto_ms *= 2;
 	} else {
 		if (t->s->connecting)
@@ -248,6 +280,15 @@ static void tx_finish(struct probe_loop *L, struct probe_tx *t, enum probe_tx_st
 	if (t->status != PROBE_TX_PENDING)
 		return;
 	t->status = st;
+	if (t->s->kind == PROBE_SK_UDP && t->sends) {
+		if (st == PROBE_TX_OK || st == PROBE_TX_ERROR) {
+			L->rt_sent += t->sends;
+			L->rt_lost += t->sends - 1;
+		} else if (!t->absence) {
+			L->rt_sent += t->sends;
+			L->rt_lost += t->sends;
+		}
+	}
 	if (t->done) {
 		probe_tx_cb cb = t->done;
 
@@ -423,8 +464,16 @@ void probe_loop_run(struct probe_loop *L)
 
 			if (t->status != PROBE_TX_PENDING)
 				continue;
+			if (t->absence && t->sends && now >= t->window_ms + probe_loop_absence_ms(L) &&
+			    !t->second && L->rt_lost && now + probe_loop_absence_ms(L) <= L->deadline_ms) {
+				/* the path loses packets: one more window, steady pace */
+				t->second = true;
+				t->window_ms = now;
+				t->rto_ms = PROBE_RTO_MS;
+				t->next_ms = now;
+			}
 			if (now >= L->deadline_ms ||
-			    (t->absence && t->sends && now >= t->first_ms + probe_loop_absence_ms(L))) {
+			    (t->absence && t->sends && now >= t->window_ms + probe_loop_absence_ms(L))) {
 				tx_finish(L, t, PROBE_TX_NOANSWER);
 				continue;
 			}
@@ -444,8 +493,8 @@ void probe_loop_run(struct probe_loop *L)
 				continue;
 			if (t->s->kind == PROBE_SK_UDP && t->next_ms < next)
 				next = t->next_ms;
-			if (t->absence && t->sends && t->first_ms + probe_loop_absence_ms(L) < next)
-				next = t->first_ms + probe_loop_absence_ms(L);
+			if (t->absence && t->sends && t->window_ms + probe_loop_absence_ms(L) < next)
+				next = t->window_ms + probe_loop_absence_ms(L);
 		}
 		n = 0;
 		for (i = 0; i < L->nsocks; i++) {

@@ -10,6 +10,14 @@
  * test) is "absence" kind: it gives up once the absence window has passed
  * since its first send. The window grows with the largest round trip seen
  * so far, so a slow path waits longer, and it never passes the deadline.
+ * When the path has lost packets by then, an unanswered absence
+ * transaction gets a second window, retransmitted at a steady
+ * PROBE_RTO_MS pace, so that loss alone is unlikely to explain its silence.
+ *
+ * The loop counts the path's loss for the tests' confidence: every send of
+ * an answered UDP transaction but the one answered is a lost round trip, a
+ * non-absence one that got no answer lost them all; TCP sockets add their
+ * retransmissions (TCP_INFO).
  */
 #ifndef STUNT_PROBES_PROBE_LOOP_H
 #define STUNT_PROBES_PROBE_LOOP_H
@@ -64,6 +72,8 @@ struct probe_tx {
 	size_t			 reqlen;
 	uint8_t			 txid[STUN_TXID_LEN];
 	bool			 absence;
+	bool			 second;	/* absence: in its second window */
+	uint64_t		 window_ms;	/* absence: when the current window opened */
 	bool			 sent;
 	enum probe_tx_status	 status;
 	uint64_t		 first_ms, next_ms;
@@ -93,6 +103,7 @@ struct probe_timer {
 struct probe_loop {
 	uint64_t		 start_ms, deadline_ms;
 	unsigned		 rtt_max_ms;
+	unsigned		 rt_sent, rt_lost;	/* UDP round trips tried, lost */
 	unsigned		 holds;		/* tests waiting for something else */
 	unsigned		 nsocks, ntx, ntimers;
 	struct probe_sock	*socks[PROBE_LOOP_MAX_SOCKS];
@@ -106,6 +117,12 @@ void probe_loop_free(struct probe_loop *L);
 /* Run until nothing is pending (transactions, holds, timers) or the deadline. */
 void probe_loop_run(struct probe_loop *L);
 uint64_t probe_loop_absence_ms(const struct probe_loop *L);
+/* Round trips tried and lost on the path so far: UDP transactions, plus
+ * each TCP socket's segments sent and retransmitted (one lost segment is
+ * counted as a lost round trip: its ACK, or the data, went missing). */
+void probe_loop_loss(const struct probe_loop *L, unsigned *lost, unsigned *sent);
+/* Could the silence of t (an absence transaction, or a try count) be loss? */
+bool probe_loop_doubtful(const struct probe_loop *L, unsigned tries);
 
 /* A UDP socket bound to INADDR_ANY:port (0: any), or NULL with errno. */
 struct probe_sock *probe_sock_udp(struct probe_loop *L, uint16_t port);

@@ -45,6 +45,15 @@ const char *probe_method_name(enum probe_method m)
 	return (unsigned)m < sizeof(n) / sizeof(n[0]) ? n[m] : "?";
 }
 
+const char *probe_verdict_name(enum probe_verdict v)
+{
+	static const char *const n[] = { "udp.mapping", "udp.filtering", "udp.allocation", "udp.hairpin",
+					 "tcp.mapping", "tcp.filtering", "tcp.allocation",
+					 "tcp.unsolicited_syn", "tcp.nat_hops", "tcp.seq_rewrite" };
+
+	return (unsigned)v < sizeof(n) / sizeof(n[0]) ? n[v] : "?";
+}
+
 /* ---- JSON ---- */
 
 static void json_str(FILE *f, const char *s)
@@ -187,6 +196,11 @@ void probe_report_json(FILE *f, const struct probe_result *r)
 	for (i = 0; i < r->nmethods; i++)
 		fprintf(f, "%s\"%s\"", i ? ", " : " ", probe_method_name(r->methods[i]));
 	fputs(r->nmethods ? " ],\n" : "],\n", f);
+	fputs("  \"uncertain\": [", f);
+	for (i = 0, t = 0; i < PROBE_V_MAX; i++)
+		if (r->uncertain & PROBE_UNSURE(i))
+			fprintf(f, "%s\"%s\"", t++ ? ", " : " ", probe_verdict_name((enum probe_verdict)i));
+	fputs(t ? " ],\n" : "],\n", f);
 	fputs("  \"server\": ", f);
 	if (r->server_ip) {
 		char ip[INET_ADDRSTRLEN];
@@ -228,26 +242,36 @@ static const char *filtering_words(enum probe_filtering f)
 	}
 }
 
+#define UNSURE_WORDS	" (uncertain: answers missing, possible packet loss)"
+
+/* The end of a verdict's line: says so when it rests on missing answers. */
+static void eol(FILE *f, const struct probe_result *r, enum probe_verdict v)
+{
+	fputs(r->uncertain & PROBE_UNSURE(v) ? UNSURE_WORDS "\n" : "\n", f);
+}
+
 static void human_alloc(FILE *f, const struct probe_proto *p)
 {
 	fputs("  Port choice: ", f);
 	switch (p->allocation) {
 	case PROBE_ALLOC_PRESERVING:
-		fputs("keeps your local port (port preserving)\n", f);
+		fputs("keeps your local port (port preserving)", f);
 		break;
 	case PROBE_ALLOC_SEQUENTIAL:
-		fprintf(f, "each new mapping is the previous one %+d (sequential, delta %d; %u of %u steps)\n",
+		fprintf(f, "each new mapping is the previous one %+d (sequential, delta %d; %u of %u steps)",
 			p->delta, p->delta, p->delta_hits, p->nsamples ? p->nsamples - 1 : 0);
 		break;
 	case PROBE_ALLOC_RANDOM:
-		fputs("unpredictable (random)\n", f);
+		fputs("unpredictable (random)", f);
 		break;
 	default:
-		fputs("not measured\n", f);
+		fputs("not measured", f);
 	}
 }
 
-static void human_proto(FILE *f, const char *name, const struct probe_proto *p)
+/* v0: the transport's first verdict (mapping, filtering, allocation follow) */
+static void human_proto(FILE *f, const char *name, const struct probe_proto *p,
+			const struct probe_result *r, enum probe_verdict v0)
 {
 	char ip[INET_ADDRSTRLEN];
 
@@ -256,9 +280,12 @@ static void human_proto(FILE *f, const char *name, const struct probe_proto *p)
 		inet_ntop(AF_INET, &p->mapped[PROBE_EP_A1P1].ip, ip, sizeof(ip));
 		fprintf(f, "  Public address: %s:%u\n", ip, p->mapped[PROBE_EP_A1P1].port);
 	}
-	fprintf(f, "  Mapping: %s\n", mapping_words(p->mapping));
-	fprintf(f, "  Filtering: %s\n", filtering_words(p->filtering));
+	fprintf(f, "  Mapping: %s", mapping_words(p->mapping));
+	eol(f, r, v0);
+	fprintf(f, "  Filtering: %s", filtering_words(p->filtering));
+	eol(f, r, (enum probe_verdict)(v0 + 1));
 	human_alloc(f, p);
+	eol(f, r, (enum probe_verdict)(v0 + 2));
 }
 
 void probe_report_human(FILE *f, const struct probe_result *r)
@@ -271,28 +298,35 @@ void probe_report_human(FILE *f, const struct probe_result *r)
 	if (!r->server_reached) {
 		fputs("The server did not answer: nothing could be measured.\n", f);
 	} else {
-		human_proto(f, "UDP", &r->udp);
-		if (r->udp.hairpin >= 0)
-			fprintf(f, "  Hairpinning (reaching your own public address from inside): %s\n",
+		human_proto(f, "UDP", &r->udp, r, PROBE_V_UDP_MAPPING);
+		if (r->udp.hairpin >= 0) {
+			fprintf(f, "  Hairpinning (reaching your own public address from inside): %s",
 				r->udp.hairpin ? "yes" : "no");
+			eol(f, r, PROBE_V_UDP_HAIRPIN);
+		}
 		classic = probe_classic_name(r->udp.mapping, r->udp.filtering);
 		if (classic)
 			fprintf(f, "  Classic name (RFC 3489): %s\n", classic);
-		human_proto(f, "TCP", &r->tcp);
+		human_proto(f, "TCP", &r->tcp, r, PROBE_V_TCP_MAPPING);
 		fputs("  Unsolicited incoming SYN: ", f);
 		switch (r->unsolicited_syn) {
-		case PROBE_SYN_DROP: fputs("silently dropped (drop)\n", f); break;
-		case PROBE_SYN_RST: fputs("answered with a reset (rst)\n", f); break;
-		case PROBE_SYN_ICMP: fputs("answered with an ICMP error (icmp)\n", f); break;
-		default: fputs("not measured\n", f);
+		case PROBE_SYN_DROP: fputs("silently dropped (drop)", f); break;
+		case PROBE_SYN_RST: fputs("answered with a reset (rst)", f); break;
+		case PROBE_SYN_ICMP: fputs("answered with an ICMP error (icmp)", f); break;
+		default: fputs("not measured", f);
 		}
-		if (r->nat_hops >= 0)
-			fprintf(f, "  Outermost NAT: %d hop(s) away; a SYN with TTL %d crosses it and dies beyond\n",
+		eol(f, r, PROBE_V_TCP_UNSOLICITED_SYN);
+		if (r->nat_hops > 0)
+			fprintf(f, "  Outermost NAT: %d hop(s) away; a SYN with TTL %d crosses it and dies beyond",
 				r->nat_hops, r->syn_ttl);
+		else if (r->nat_hops == 0)
+			fputs("  Outermost NAT: none (no NAT hop)", f);
 		else
-			fputs("  Outermost NAT: hop count not measured\n", f);
-		fprintf(f, "  Sequence numbers rewritten by the NAT: %s\n",
+			fputs("  Outermost NAT: hop count not measured", f);
+		eol(f, r, PROBE_V_TCP_NAT_HOPS);
+		fprintf(f, "  Sequence numbers rewritten by the NAT: %s",
 			r->seq_rewrite < 0 ? "not measured" : r->seq_rewrite ? "yes" : "no");
+		eol(f, r, PROBE_V_TCP_SEQ_REWRITE);
 	}
 	fputs("Port mapping on the gateway:\n", f);
 	for (i = 0; i < 3; i++) {

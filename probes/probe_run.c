@@ -113,6 +113,7 @@ int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 	if (r->udp.mapping == PROBE_MAP_NONE || r->tcp.mapping == PROBE_MAP_NONE) {
 		r->nat_hops = 0;
 		r->syn_ttl = -1;
+		r->uncertain &= ~PROBE_UNSURE(PROBE_V_TCP_NAT_HOPS);
 	}
 	probe_choose_methods(r);
 	probe_loop_free(&c->L);

@@ -40,6 +40,10 @@
 enum { TAG_ALLOC = 0, TAG_MAP = 16, TAG_P_IPPORT = 32, TAG_P_PORT, TAG_P_UNSOL, TAG_CAPTURE, TAG_FILT };
 
 #define STUNT_WAIT_MIN_MS	300	/* shortest STUNT-TIMEOUT asked for */
+#define PROBE_UNSOL_TRIES	3	/* PROBE-UNSOLICITED sends per test when answers go missing */
+
+/* The three PROBE-UNSOLICITED tests, indexed by tag - TAG_P_IPPORT. */
+enum { UNSOL_IPPORT, UNSOL_PORT, UNSOL_NAT, UNSOL_MAX };
 
 struct probe_tcp_state {
 	struct probe_sock	*alloc[PROBE_ALLOC_SAMPLES];
@@ -54,6 +58,11 @@ struct probe_tcp_state {
 	struct probe_sock	*syn;		/* the SYN the server captures */
 	uint16_t		 lport;
 	int			 res_ipport, res_port, res_unsol;	/* STUNT_PROBE_*, -1 */
+	struct stunt_probe_req	 preq[UNSOL_MAX];	/* as sent, for a retry */
+	unsigned		 ptries[UNSOL_MAX];
+	bool			 ptimeout[UNSOL_MAX];	/* the request itself went unanswered */
+	bool			 map_timeout;	/* a mapping Binding went unanswered */
+	bool			 capture_timeout;
 	unsigned		 stunt_answers, stunt_refusals;
 	uint16_t		 stunt_err;
 	bool			 capture_armed, report;
@@ -92,6 +101,8 @@ static void on_map(struct probe_loop *L, struct probe_tx *t)
 	(void)L;
 	if (t->status == PROBE_TX_OK && t->has_mapped && ep < PROBE_EP_MAX)
 		ep_from(&c->r->tcp.mapped[ep], &t->mapped);
+	if (t->status == PROBE_TX_NOANSWER)
+		c->tcp->map_timeout = true;
 }
 
 static void stunt_answer(struct probe_tcp_state *s, const struct probe_tx *t)
@@ -105,6 +116,8 @@ static void stunt_answer(struct probe_tcp_state *s, const struct probe_tx *t)
 	}
 }
 
+static void unsol_send(struct probe_ctx *c, unsigned k);
+
 static void on_probe(struct probe_loop *L, struct probe_tx *t)
 {
 	struct probe_ctx *c = t->arg;
@@ -112,16 +125,24 @@ static void on_probe(struct probe_loop *L, struct probe_tx *t)
 	struct stunt_probe_resp pr;
 	struct stun_msg m;
 	int *res = t->tag == TAG_P_IPPORT ? &s->res_ipport : t->tag == TAG_P_PORT ? &s->res_port : &s->res_unsol;
+	unsigned k = (unsigned)(t->tag - TAG_P_IPPORT);
 
-	(void)L;
 	stunt_answer(s, t);
 	if (c->cfg->verbose)
 		fprintf(stderr, "stunt-probe: PROBE-UNSOLICITED %d: status %d error %u after %u ms\n", t->tag,
 			t->status, t->err_code, t->rtt_ms);
+	if (t->status == PROBE_TX_NOANSWER && k < UNSOL_MAX)
+		s->ptimeout[k] = true;
 	if (t->status != PROBE_TX_OK || stun_parse(t->resp, t->resplen, &m) < 0 ||
 	    stunt_get_probe_resp(&m, &pr) < 0)
 		return;
 	*res = pr.result;
+	/* Silence (drop) on a path that loses packets may be a lost SYN, or a
+	 * lost SYN-ACK / RST / ICMP: ask again while there is time. */
+	if (pr.result == STUNT_PROBE_DROP && k < UNSOL_MAX && s->ptries[k] < PROBE_UNSOL_TRIES &&
+	    probe_loop_doubtful(L, s->ptries[k]) &&
+	    clock_ms() + 2 * s->stunt_wait + probe_loop_absence_ms(L) < L->deadline_ms)
+		unsol_send(c, k);
 }
 
 static void on_capture(struct probe_loop *L, struct probe_tx *t)
@@ -139,6 +160,7 @@ static void on_capture(struct probe_loop *L, struct probe_tx *t)
 			t->rtt_ms);
 	if (t->status != PROBE_TX_OK || stun_parse(t->resp, t->resplen, &m) < 0 ||
 	    stunt_get_capture_resp(&m, &cr) < 0 || cr.target.family != STUN_FAMILY_IPV4) {
+		s->capture_timeout |= t->status == PROBE_TX_NOANSWER;
 		s->report = true;	/* no report will come */
 		s->rep.error = 500;
 		L->holds--;
@@ -191,6 +213,7 @@ static void capture_timeout(struct probe_loop *L, void *arg)
 
 	if (c->tcp && !c->tcp->report) {
 		c->tcp->report = true;	/* give up */
+		c->tcp->capture_timeout = true;
 		c->tcp->rep.error = 408;
 		L->holds--;
 	}
@@ -213,6 +236,13 @@ static void stunt_req(struct probe_ctx *c, uint16_t method, const void *body, in
 	if ((n = stun_build_finish(&b)) < 0)
 		return;
 	probe_tx_raw(&c->L, c->tcp->c[0], NULL, buf, (size_t)n, false, cb, c, tag);
+}
+
+/* Send (or send again) PROBE-UNSOLICITED test k as it was asked first. */
+static void unsol_send(struct probe_ctx *c, unsigned k)
+{
+	c->tcp->ptries[k]++;
+	stunt_req(c, STUNT_METHOD_PROBE_UNSOLICITED, &c->tcp->preq[k], TAG_P_IPPORT + (int)k, on_probe);
 }
 
 static uint16_t unmapped_port(const struct probe_ctx *c)
@@ -248,9 +278,11 @@ static void start_filtering(struct probe_ctx *c)
 	pq.timeout_ms = s->stunt_wait;
 	pq.port = s->cf_public;
 	pq.flags = STUN_CHANGE_IP | STUN_CHANGE_PORT;
-	stunt_req(c, STUNT_METHOD_PROBE_UNSOLICITED, &pq, TAG_P_IPPORT, on_probe);
+	s->preq[UNSOL_IPPORT] = pq;
+	unsol_send(c, UNSOL_IPPORT);
 	pq.flags = STUN_CHANGE_PORT;
-	stunt_req(c, STUNT_METHOD_PROBE_UNSOLICITED, &pq, TAG_P_PORT, on_probe);
+	s->preq[UNSOL_PORT] = pq;
+	unsol_send(c, UNSOL_PORT);
 }
 
 static void send_capture(struct probe_ctx *c)
@@ -275,7 +307,8 @@ static void start_stunt(struct probe_ctx *c, unsigned rtt_ms)
 	s->ctl_ready = true;
 	pq.timeout_ms = wait;
 	pq.port = unmapped_port(c);
-	stunt_req(c, STUNT_METHOD_PROBE_UNSOLICITED, &pq, TAG_P_UNSOL, on_probe);
+	s->preq[UNSOL_NAT] = pq;
+	unsol_send(c, UNSOL_NAT);
 	c->L.holds++;	/* until the SYN-REPORT, or its timeout */
 	send_capture(c);
 	/* the report is due wait ms after arming at the latest */
@@ -403,6 +436,45 @@ static int syn_verdict(int res)
 	}
 }
 
+/* A probe result of silence that loss could explain. */
+static bool drop_doubtful(const struct probe_ctx *c, int res, unsigned k)
+{
+	return res == STUNT_PROBE_DROP && probe_loop_doubtful(&c->L, c->tcp->ptries[k]);
+}
+
+/* Which TCP verdicts rest on answers that loss could have taken. */
+static void tcp_confidence(struct probe_ctx *c, const struct probe_tcp_state *s)
+{
+	const struct probe_proto *p = &c->r->tcp;
+	struct probe_result *r = c->r;
+	unsigned *un = &r->uncertain;
+	/* the server speaks STUNT, or said nothing either way: a missing
+	 * STUNT result is then a timeout, not a refusal */
+	bool stunt_maybe = p->measured && !s->stunt_refusals;
+
+	if (!r->server_reached)
+		return;
+	if (p->mapping != PROBE_MAP_NONE && s->map_timeout)
+		*un |= PROBE_UNSURE(PROBE_V_TCP_MAPPING);
+	if (p->mapping != PROBE_MAP_NONE && p->nsamples < PROBE_ALLOC_SAMPLES)
+		*un |= PROBE_UNSURE(PROBE_V_TCP_ALLOCATION);
+	if (p->filtering == PROBE_FILT_ADF || p->filtering == PROBE_FILT_APDF) {
+		if (drop_doubtful(c, s->res_ipport, UNSOL_IPPORT))
+			*un |= PROBE_UNSURE(PROBE_V_TCP_FILTERING);
+		if (p->filtering == PROBE_FILT_APDF && drop_doubtful(c, s->res_port, UNSOL_PORT))
+			*un |= PROBE_UNSURE(PROBE_V_TCP_FILTERING);
+	} else if (!p->filtering && (stunt_maybe || s->ptimeout[UNSOL_IPPORT] || s->ptimeout[UNSOL_PORT])) {
+		*un |= PROBE_UNSURE(PROBE_V_TCP_FILTERING);
+	}
+	if (r->unsolicited_syn == PROBE_SYN_DROP ? drop_doubtful(c, s->res_unsol, UNSOL_NAT) :
+	    !r->unsolicited_syn && (stunt_maybe || s->ptimeout[UNSOL_NAT]))
+		*un |= PROBE_UNSURE(PROBE_V_TCP_UNSOLICITED_SYN);
+	/* the server did not capture our SYN (twice), or its report never came */
+	if (r->seq_rewrite < 0 && (stunt_maybe || r->stunt == 1) && c->root &&
+	    (s->capture_timeout || (s->report && s->rep.error == STUN_ERR_TIMEOUT)))
+		*un |= PROBE_UNSURE(PROBE_V_TCP_SEQ_REWRITE);
+}
+
 void probe_tcp_finish(struct probe_ctx *c)
 {
 	struct probe_tcp_state *s = c->tcp;
@@ -465,6 +537,7 @@ void probe_tcp_finish(struct probe_ctx *c)
 	} else if (r->stunt == 1) {
 		probe_note(r, "TCP: the server captured no SYN of ours: sequence-number rewriting not measured");
 	}
+	tcp_confidence(c, s);
 	free(s);
 	c->tcp = NULL;
 }

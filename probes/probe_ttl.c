@@ -6,7 +6,10 @@
  * source port quoted in it (our NAT translates the quote back for us). The
  * SYN whose connect() completes reached the server. The verdict is
  * probe_classify_hops() (the outermost NAT is the hop before the first
- * public router after the last private one; see there).
+ * public router after the last private one; see there). When the window
+ * ends and the hop before or after that NAT has not answered, the silent
+ * TTLs get a second SYN each and a second window: a time-exceeded lost on
+ * the way is the commonest reason for a silent hop.
  */
 #include "probes/probe_int.h"
 #include "common/clock.h"
@@ -19,12 +22,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define ICMP_TIME_EXCEEDED_TYPE	11
+#define TTL_ROUNDS	2
 
 struct probe_ttl_state {
-	int		 fd[PROBE_TTL_MAX + 1];
-	uint16_t	 lport[PROBE_TTL_MAX + 1];
+	int		 fd[TTL_ROUNDS][PROBE_TTL_MAX + 1];
+	uint16_t	 lport[TTL_ROUNDS][PROBE_TTL_MAX + 1];
 	bool		 reached[PROBE_TTL_MAX + 1];
+	unsigned	 round;
 	bool		 done;
 };
 
@@ -59,32 +63,20 @@ static void on_icmp(struct probe_loop *L, struct probe_sock *s, short rev)
 {
 	struct probe_ctx *c = s->arg;
 	uint8_t buf[1500];
-	const uint8_t *icmp, *in;
-	size_t ihl, iihl;
+	uint32_t router;
 	ssize_t n;
 	uint16_t sport;
+	unsigned k;
 	int t;
 
 	(void)rev;
 	while ((n = recv(s->fd, buf, sizeof(buf), 0)) > 0) {
-		if ((size_t)n < 20)
+		if (probe_icmp_parse_te(buf, (size_t)n, c->srv.sin_addr.s_addr, &router, &sport) < 0)
 			continue;
-		ihl = (size_t)(buf[0] & 0x0f) * 4;
-		/* outer header, ICMP header (8), quoted IP header, 8 bytes of TCP */
-		if (ihl < 20 || (size_t)n < ihl + 8 + 20)
-			continue;
-		icmp = buf + ihl;
-		if (icmp[0] != ICMP_TIME_EXCEEDED_TYPE)
-			continue;
-		in = icmp + 8;
-		iihl = (size_t)(in[0] & 0x0f) * 4;
-		if (iihl < 20 || (size_t)n < ihl + 8 + iihl + 4 || in[9] != IPPROTO_TCP ||
-		    memcmp(in + 16, &c->srv.sin_addr.s_addr, 4) != 0)
-			continue;
-		sport = (uint16_t)(in[iihl] << 8 | in[iihl + 1]);
-		for (t = 1; t <= PROBE_TTL_MAX; t++)
-			if (c->ttl->lport[t] == sport && !c->r->hop_addr[t])
-				memcpy(&c->r->hop_addr[t], buf + 12, 4);
+		for (k = 0; k <= c->ttl->round; k++)
+			for (t = 1; t <= PROBE_TTL_MAX; t++)
+				if (c->ttl->lport[k][t] == sport && !c->r->hop_addr[t])
+					c->r->hop_addr[t] = router;
 	}
 	check_complete(L, c);
 }
@@ -95,27 +87,81 @@ static void on_syn(struct probe_loop *L, struct probe_sock *s, short rev)
 	int err = 0, t;
 	socklen_t el = sizeof(err);
 
+	unsigned k;
+
 	(void)rev;
 	s->dead = true;		/* one answer is all we want */
 	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err)
 		return;
-	for (t = 1; t <= PROBE_TTL_MAX; t++)
-		if (c->ttl->fd[t] == s->fd)
-			c->ttl->reached[t] = true;
+	for (k = 0; k <= c->ttl->round; k++)
+		for (t = 1; t <= PROBE_TTL_MAX; t++)
+			if (c->ttl->fd[k][t] == s->fd)
+				c->ttl->reached[t] = true;
 	check_complete(L, c);
+}
+
+/* One SYN per TTL of round k whose hop is still silent. */
+static void send_round(struct probe_ctx *c, unsigned k)
+{
+	struct probe_ttl_state *s = c->ttl;
+	struct sockaddr_in sin;
+	socklen_t sl;
+	int t, fd;
+
+	for (t = 1; t <= PROBE_TTL_MAX; t++) {
+		s->fd[k][t] = -1;
+		if (c->r->hop_addr[t] || s->reached[t])
+			continue;
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		sl = sizeof(sin);
+		if (setsockopt(fd, IPPROTO_IP, IP_TTL, &t, sizeof(t)) < 0 ||
+		    (connect(fd, (struct sockaddr *)&c->srv, sizeof(c->srv)) < 0 && errno != EINPROGRESS) ||
+		    getsockname(fd, (struct sockaddr *)&sin, &sl) < 0 ||
+		    !probe_sock_other(&c->L, fd, POLLOUT, on_syn, c)) {
+			close(fd);
+			continue;
+		}
+		s->fd[k][t] = fd;
+		s->lport[k][t] = ntohs(sin.sin_port);
+	}
+}
+
+static int dest_hop(const struct probe_ttl_state *s)
+{
+	int t;
+
+	for (t = 1; t <= PROBE_TTL_MAX; t++)
+		if (s->reached[t])
+			return t;
+	return -1;
 }
 
 static void ttl_timeout(struct probe_loop *L, void *arg)
 {
-	ttl_done(L, arg);
+	struct probe_ctx *c = arg;
+	struct probe_ttl_state *s = c->ttl;
+	uint64_t now = clock_ms();
+	int syn_ttl, nat;
+
+	if (!s || s->done)
+		return;
+	nat = probe_classify_hops(c->r->hop_addr, PROBE_TTL_MAX, dest_hop(s), &syn_ttl);
+	if (s->round + 1 < TTL_ROUNDS && !probe_hops_sure(c->r->hop_addr, PROBE_TTL_MAX, nat) &&
+	    now + probe_loop_absence_ms(L) < L->deadline_ms) {
+		s->round++;
+		send_round(c, s->round);
+		probe_timer_add(L, now + probe_loop_absence_ms(L), true, ttl_timeout, c);
+		return;
+	}
+	ttl_done(L, c);
 }
 
 int probe_ttl_start(struct probe_ctx *c)
 {
 	struct probe_ttl_state *s;
-	struct sockaddr_in sin;
-	socklen_t sl;
-	int raw, t, fd;
+	int raw;
 
 	if (!c->root) {
 		probe_note(c->r, "hop count to the NAT not measured: catching ICMP time-exceeded needs root");
@@ -133,22 +179,8 @@ int probe_ttl_start(struct probe_ctx *c)
 		close(raw);
 		return -ENOMEM;
 	}
-	for (t = 1; t <= PROBE_TTL_MAX; t++) {
-		s->fd[t] = -1;
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			continue;
-		sl = sizeof(sin);
-		if (setsockopt(fd, IPPROTO_IP, IP_TTL, &t, sizeof(t)) < 0 ||
-		    (connect(fd, (struct sockaddr *)&c->srv, sizeof(c->srv)) < 0 && errno != EINPROGRESS) ||
-		    getsockname(fd, (struct sockaddr *)&sin, &sl) < 0 ||
-		    !probe_sock_other(&c->L, fd, POLLOUT, on_syn, c)) {
-			close(fd);
-			continue;
-		}
-		s->fd[t] = fd;
-		s->lport[t] = ntohs(sin.sin_port);
-	}
+	memset(s->fd, -1, sizeof(s->fd));
+	send_round(c, 0);
 	c->L.holds++;
 	probe_timer_add(&c->L, clock_ms() + probe_loop_absence_ms(&c->L), true, ttl_timeout, c);
 	return 0;
@@ -157,18 +189,20 @@ int probe_ttl_start(struct probe_ctx *c)
 void probe_ttl_finish(struct probe_ctx *c)
 {
 	struct probe_ttl_state *s = c->ttl;
+	unsigned k;
 	int t;
 
 	if (!s)
 		return;
-	c->r->dest_hop = -1;
-	for (t = 1; t <= PROBE_TTL_MAX; t++) {
-		if (s->reached[t] && c->r->dest_hop < 0)
-			c->r->dest_hop = t;
-		if (s->fd[t] >= 0)
-			close(s->fd[t]);
-	}
+	c->r->dest_hop = dest_hop(s);
+	for (k = 0; k < TTL_ROUNDS; k++)
+		for (t = 1; t <= PROBE_TTL_MAX; t++)
+			if (s->fd[k][t] >= 0)
+				close(s->fd[k][t]);
 	c->r->nat_hops = probe_classify_hops(c->r->hop_addr, PROBE_TTL_MAX, c->r->dest_hop, &c->r->syn_ttl);
+	/* a silent hop beside the outermost NAT: the count may be off */
+	if (c->r->server_reached && !probe_hops_sure(c->r->hop_addr, PROBE_TTL_MAX, c->r->nat_hops))
+		c->r->uncertain |= PROBE_UNSURE(PROBE_V_TCP_NAT_HOPS);
 	free(s);
 	c->ttl = NULL;
 }

@@ -30,6 +30,7 @@ struct probe_udp_state {
 	bool			 alloc_ok[PROBE_ALLOC_SAMPLES];
 	uint16_t		 alloc_mapped[PROBE_ALLOC_SAMPLES];
 	int			 got_ipport, got_port;
+	unsigned		 tries_ipport, tries_port, tries_hairpin;	/* sends, unanswered */
 	bool			 no_other;
 };
 
@@ -71,6 +72,7 @@ static void on_hairpin(struct probe_loop *L, struct probe_tx *t)
 
 	(void)L;
 	c->r->udp.hairpin = t->status == PROBE_TX_OK;
+	c->udp->tries_hairpin = t->sends;
 }
 
 /* The first answer: learn A2:P2 and start the rest of the mapping test. */
@@ -129,6 +131,10 @@ static void on_filt(struct probe_loop *L, struct probe_tx *t)
 			*got = -1;
 	} else if (t->status == PROBE_TX_NOANSWER) {
 		*got = 0;
+		if (t->tag == TAG_FILT_IPPORT)
+			u->tries_ipport = t->sends;
+		else
+			u->tries_port = t->sends;
 	} else {
 		*got = -1;	/* error response: the server cannot do it */
 	}
@@ -159,6 +165,33 @@ int probe_udp_start(struct probe_ctx *c)
 			 TAG_FILT_IPPORT);
 	probe_tx_binding(&c->L, u->s2, &c->srv, STUN_CHANGE_PORT, true, on_filt, c, TAG_FILT_PORT);
 	return 0;
+}
+
+/* Which UDP verdicts rest on answers that loss could have taken. */
+static void udp_confidence(struct probe_ctx *c, const struct probe_udp_state *u)
+{
+	const struct probe_proto *p = &c->r->udp;
+	unsigned *un = &c->r->uncertain, i, known = 0;
+
+	if (!c->r->server_reached)
+		return;		/* nothing measured at all: nothing to doubt */
+	for (i = 0; i < PROBE_EP_MAX; i++)
+		known += p->mapped[i].known;
+	/* a missing endpoint: the verdict (or its absence) lacks a comparison */
+	if (!u->no_other && p->mapping != PROBE_MAP_NONE && known < PROBE_EP_MAX)
+		*un |= PROBE_UNSURE(PROBE_V_UDP_MAPPING);
+	/* ADF: the IP+port answer was missing; APDF: both were */
+	if ((p->filtering == PROBE_FILT_ADF || p->filtering == PROBE_FILT_APDF) &&
+	    probe_loop_doubtful(&c->L, u->tries_ipport))
+		*un |= PROBE_UNSURE(PROBE_V_UDP_FILTERING);
+	if (p->filtering == PROBE_FILT_APDF && probe_loop_doubtful(&c->L, u->tries_port))
+		*un |= PROBE_UNSURE(PROBE_V_UDP_FILTERING);
+	if (!p->measured)
+		*un |= PROBE_UNSURE(PROBE_V_UDP_FILTERING);
+	if (p->mapping != PROBE_MAP_NONE && p->nsamples < PROBE_ALLOC_SAMPLES)
+		*un |= PROBE_UNSURE(PROBE_V_UDP_ALLOCATION);
+	if (p->hairpin == 0 && probe_loop_doubtful(&c->L, u->tries_hairpin))
+		*un |= PROBE_UNSURE(PROBE_V_UDP_HAIRPIN);
 }
 
 void probe_udp_finish(struct probe_ctx *c)
@@ -206,6 +239,7 @@ void probe_udp_finish(struct probe_ctx *c)
 	}
 	if (!p->measured)
 		p->hairpin = -1;
+	udp_confidence(c, u);
 	free(u);
 	c->udp = NULL;
 }
