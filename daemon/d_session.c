@@ -49,9 +49,9 @@
 #define S_PEERQ_MAX		32
 #define S_PEERQ_BIT		0x80000000u
 
-enum s_state { S_LOOKUP, S_EXCHANGE, S_WAIT_SCHEDULE, S_SCHEDULED, S_RUNNING, S_CONFIRM,
+enum s_state { S_LOOKUP, S_MAPPING, S_EXCHANGE, S_WAIT_SCHEDULE, S_SCHEDULED, S_RUNNING, S_CONFIRM,
 	       S_CONNECTED, S_FAILED };
-static const char *const s_state_name[] = { "lookup", "exchange", "schedule", "scheduled",
+static const char *const s_state_name[] = { "lookup", "mapping", "exchange", "schedule", "scheduled",
 					    "running", "confirm", "connected", "failed" };
 
 struct d_session {
@@ -66,6 +66,8 @@ struct d_session {
 	struct sig_nat_info	peer_nat;
 	uint32_t		peer_ip;
 	uint16_t		peer_port[SIG_M_MAX + 1];
+	uint8_t			peer_kind[SIG_M_MAX + 1];	/* SIG_CAND_* */
+	uint32_t		peer_addr[SIG_M_MAX + 1];	/* portmap: the mapping's IP */
 	uint8_t			methods[TRAV_MAX_METHODS];
 	size_t			nmethods;
 	struct trav_attempt	att[SIG_M_MAX + 1];
@@ -77,7 +79,7 @@ struct d_session {
 	struct d_session	*next;
 };
 
-static const uint8_t s_race[] = { SIG_M_DIRECT, SIG_M_REVERSAL, SIG_M_SIMOPEN };
+static const uint8_t s_race[] = { SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL, SIG_M_SIMOPEN };
 
 uint64_t d_session_deadline(const struct d_session *s);
 uint64_t d_session_deadline(const struct d_session *s)
@@ -293,6 +295,8 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 		c->addr.family = STUN_FAMILY_IPV4;
 		c->addr.port = s->att[m].lport;
 		memcpy(c->addr.ip, &g_d->public_ip, 4);
+		if (m == SIG_M_PORTMAP)
+			(void)trav_portmap_candidate(&s->att[m], c);
 	}
 	x.has_nat = true;
 	x.nat = g_d->nat;
@@ -329,8 +333,12 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 		if (c->proto != IPPROTO_TCP || c->addr.family != STUN_FAMILY_IPV4 ||
 		    c->priority == 0 || c->priority > SIG_M_MAX)
 			continue;
-		memcpy(&s->peer_ip, c->addr.ip, 4);
+		s->peer_kind[c->priority] = c->kind;
 		s->peer_port[c->priority] = c->addr.port;
+		if (c->kind == SIG_CAND_PORTMAP)
+			memcpy(&s->peer_addr[c->priority], c->addr.ip, 4);	/* the gateway's */
+		else
+			memcpy(&s->peer_ip, c->addr.ip, 4);
 	}
 }
 
@@ -374,7 +382,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		}
 		if (trav_role_of((uint8_t)mid, true) == TRAV_NONE) {
 			snprintf(why, sizeof(why),
-				 "method '%s' is not implemented by this stuntd (direct, reversal, simopen are)",
+				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen are)",
 				 method);
 			answer_connect(&tmp, false, NULL, why, -1);
 			return;
@@ -407,9 +415,78 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		session_fail(s, "cannot reach the server", false);
 }
 
-static void requester_lookup_ok(struct d_session *s)
+static void requester_send_exchange(struct d_session *s)
 {
 	struct exch_arg ea = { .s = s, .with_service = true };
+
+	s->state = S_EXCHANGE;
+	if (d_sig_request(SIG_METHOD_EXCHANGE, s->id, put_exchange, &ea) < 0)
+		session_fail(s, "cannot reach the server", false);
+}
+
+static void responder_send_exchange(struct d_session *s);
+
+static void drop_method(struct d_session *s, uint8_t m)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < s->nmethods; i++)
+		if (s->methods[i] != m)
+			s->methods[k++] = s->methods[i];
+	s->nmethods = k;
+	if (s->prepared[m]) {
+		trav_close(&s->att[m], false);
+		s->prepared[m] = false;
+	}
+}
+
+/* portmap: the gateway mapped our port (err 0) or not; now the EXCHANGE. */
+static void portmap_done(struct trav_attempt *a, int err)
+{
+	struct d_session *s = a->s;
+	char why[200];
+
+	if (s->state != S_MAPPING)
+		return;
+	if (err == 0) {
+		log_info("session %u: portmap: port %u mapped on the gateway", s->id, a->lport);
+	} else if (s->requester) {
+		/* offer to connect instead: the peer may be able to map */
+		log_info("session %u: portmap: %s; offering to connect instead", s->id, a->why);
+		a->role = TRAV_CONNECT;
+	} else {
+		snprintf(why, sizeof(why), "portmap: %s", a->why);
+		log_info("session %u: %s", s->id, why);
+		drop_method(s, SIG_M_PORTMAP);
+		if (s->nmethods == 0) {
+			session_fail(s, why, true);
+			return;
+		}
+	}
+	if (s->requester)
+		requester_send_exchange(s);
+	else
+		responder_send_exchange(s);
+}
+
+/* Ask the gateway to map the portmap attempt's port: the EXCHANGE waits. */
+static bool portmap_start(struct d_session *s)
+{
+	struct trav_attempt *a = &s->att[SIG_M_PORTMAP];
+	int err;
+
+	a->role = TRAV_ACCEPT;
+	err = trav_portmap_map(a, s->forced == SIG_M_PORTMAP, portmap_done);
+	if (err < 0) {
+		log_info("session %u: portmap: %s", s->id, a->why);
+		return false;
+	}
+	s->state = S_MAPPING;
+	return true;
+}
+
+static void requester_lookup_ok(struct d_session *s)
+{
 	int err;
 
 	err = s->forced ? prepare(s, &s->forced, 1) : prepare(s, s_race, sizeof(s_race));
@@ -417,9 +494,12 @@ static void requester_lookup_ok(struct d_session *s)
 		session_fail(s, "cannot open local sockets", false);
 		return;
 	}
-	s->state = S_EXCHANGE;
-	if (d_sig_request(SIG_METHOD_EXCHANGE, s->id, put_exchange, &ea) < 0)
-		session_fail(s, "cannot reach the server", false);
+	/* portmap: we accept if our gateway maps (trav_portmap_requester_accepts) */
+	if (s->prepared[SIG_M_PORTMAP] && trav_can_map(&g_d->nat) && portmap_start(s))
+		return;
+	if (s->prepared[SIG_M_PORTMAP])
+		s->att[SIG_M_PORTMAP].role = TRAV_CONNECT;
+	requester_send_exchange(s);
 }
 
 struct sched_arg {
@@ -449,6 +529,10 @@ static void requester_got_exchange(struct d_session *s, const struct sig_exchang
 	s->nmethods = 0;
 	for (i = 0; i < x->nmethods && s->nmethods < TRAV_MAX_METHODS; i++) {
 		m = x->methods[i];
+		/* portmap: exactly one side advertises a mapping */
+		if (m == SIG_M_PORTMAP && (s->att[m].role == TRAV_ACCEPT) ==
+					  (s->peer_kind[m] == SIG_CAND_PORTMAP))
+			continue;
 		if (m && m <= SIG_M_MAX && s->prepared[m] && s->peer_port[m]) {
 			s->methods[s->nmethods++] = (uint8_t)m;
 			keep[m] = true;
@@ -519,14 +603,22 @@ void d_session_on_answer(uint16_t method, uint32_t session_id, const struct stun
 
 /* ---- responder ---- */
 
+static void responder_send_exchange(struct d_session *s)
+{
+	struct exch_arg ea = { .s = s, .with_service = false };
+
+	s->state = S_WAIT_SCHEDULE;
+	if (d_sig_request(SIG_METHOD_EXCHANGE, s->id, put_exchange, &ea) < 0)
+		session_fail(s, "cannot reach the server", false);
+}
+
 static void responder_exchange(const struct sig_exchange *x)
 {
 	struct d_session *s;
-	struct exch_arg ea;
 	const struct d_expose *e;
-	char why[SIG_DATA_MAX - 32], a[64], b[64];
-	bool forced_ok;
-	size_t n, i;
+	char why[SIG_DATA_MAX - 32], a[64], b[64], race[80];
+	bool forced_ok, pm_accept;
+	size_t n, i, k;
 
 	if (find(x->peer_id, x->session_id, false))
 		return;		/* a duplicate */
@@ -563,23 +655,45 @@ static void responder_exchange(const struct sig_exchange *x)
 		session_fail(s, "no common method", true);
 		return;
 	}
+	/* portmap: the requester accepts if it advertised a mapping, else we
+	 * do if our gateway can map (or the method is forced) */
+	pm_accept = s->peer_kind[SIG_M_PORTMAP] != SIG_CAND_PORTMAP;
+	for (i = 0; i < s->nmethods; i++)
+		if (s->methods[i] == SIG_M_PORTMAP && pm_accept && !trav_can_map(&g_d->nat) &&
+		    s->forced != SIG_M_PORTMAP)
+			drop_method(s, SIG_M_PORTMAP);
+	if (s->nmethods == 0) {
+		session_fail(s, "no common method", true);
+		return;
+	}
 	trav_nat_describe(&s->peer_nat, a, sizeof(a));
 	trav_nat_describe(&g_d->nat, b, sizeof(b));
 	if (s->forced && !forced_ok)
 		log_warnx("session %u: %s forced by %s although the strategy says it cannot work (%s / %s)",
 			  s->id, sig_method_name(s->forced), s->peer, a, b);
-	log_info("session %u: %s asks for %s (requester %s, us %s): racing %s%s%s%s%s", s->id,
-		 s->peer, s->service, a, b, sig_method_name(s->methods[0]),
-		 s->nmethods > 1 ? ", " : "", s->nmethods > 1 ? sig_method_name(s->methods[1]) : "",
-		 s->nmethods > 2 ? ", " : "", s->nmethods > 2 ? sig_method_name(s->methods[2]) : "");
+	for (i = 0, k = 0; i < s->nmethods && k < sizeof(race); i++)
+		k += (size_t)snprintf(race + k, sizeof(race) - k, "%s%s", i ? ", " : "",
+				      sig_method_name(s->methods[i]));
+	log_info("session %u: %s asks for %s (requester %s, us %s): racing %s", s->id,
+		 s->peer, s->service, a, b, race);
 	if (prepare(s, s->methods, s->nmethods) < 0) {
 		session_fail(s, "cannot open local sockets", true);
 		return;
 	}
-	ea = (struct exch_arg){ .s = s, .with_service = false };
-	s->state = S_WAIT_SCHEDULE;
-	if (d_sig_request(SIG_METHOD_EXCHANGE, s->id, put_exchange, &ea) < 0)
-		session_fail(s, "cannot reach the server", false);
+	if (s->prepared[SIG_M_PORTMAP]) {
+		s->att[SIG_M_PORTMAP].role = pm_accept ? TRAV_ACCEPT : TRAV_CONNECT;
+		if (pm_accept && portmap_start(s))
+			return;		/* portmap_done() sends the EXCHANGE */
+		if (pm_accept) {
+			drop_method(s, SIG_M_PORTMAP);
+			if (s->nmethods == 0) {
+				snprintf(why, sizeof(why), "portmap: %s", s->att[SIG_M_PORTMAP].why);
+				session_fail(s, why, true);
+				return;
+			}
+		}
+	}
+	responder_send_exchange(s);
 	return;
 refuse:
 	log_info("session %u: refused %s: %s", x->session_id, x->peer_id, why);
@@ -658,9 +772,12 @@ static void start_race(struct d_session *s, uint64_t now)
 	s->state = S_RUNNING;
 	for (i = 0; i < s->nmethods; i++) {
 		a = &s->att[s->methods[i]];
-		a->raddr = s->peer_ip;
+		/* portmap's connect side: to the peer gateway's mapping */
+		a->raddr = s->peer_addr[a->method] ? s->peer_addr[a->method] : s->peer_ip;
 		a->rport = s->peer_port[a->method];
 		a->ttl = a->method == SIG_M_SIMOPEN || a->role == TRAV_ACCEPT ? g_d->syn_ttl : 0;
+		if (a->method == SIG_M_PORTMAP)
+			a->ttl = 0;	/* the gateway's mapping is explicit: no primer */
 		a->start_at = now;
 		if (a->role == TRAV_CONNECT && a->method != SIG_M_SIMOPEN)
 			a->start_at = now + TRAV_CONNECT_DELAY_MS;
@@ -950,6 +1067,7 @@ void d_session_shutdown(void)
 		session_fail(g_d->sessions, "stuntd is stopping", true);
 		session_free(g_d->sessions);
 	}
+	trav_portmap_shutdown();
 }
 
 /* ---- peers: LOOKUP every peer named in the allow lists ---- */

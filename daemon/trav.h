@@ -8,6 +8,8 @@
  *
  *   method    requester   responder   file
  *   direct    connect     accept      trav_direct.c
+ *   portmap   accept if its gateway mapped the port, else connect;
+ *             the responder the other role             trav_portmap.c
  *   reversal  accept      connect     trav_reversal.c
  *   simopen   connect*    connect*    trav_simopen.c   (* TTL-limited first SYN)
  *
@@ -31,6 +33,7 @@ enum trav_role { TRAV_NONE = 0, TRAV_CONNECT, TRAV_ACCEPT };
 enum trav_state { TA_IDLE, TA_RUNNING, TA_CONNECTED, TA_FAILED, TA_CANCELLED };
 
 struct d_session;
+struct trav_pm_job;
 
 struct trav_attempt {
 	struct d_session	*s;
@@ -48,12 +51,14 @@ struct trav_attempt {
 	uint32_t		pol[TRAV_MAX_POLICIES];
 	size_t			npol;
 	char			why[128];
+	struct trav_pm_job	*pm;		/* portmap: the gateway mapping, or NULL */
 };
 
 /* Role of this side for method (requester or not): TRAV_NONE if unknown. */
 enum trav_role trav_direct_role(bool requester);
 enum trav_role trav_reversal_role(bool requester);
 enum trav_role trav_simopen_role(bool requester);
+enum trav_role trav_portmap_role(bool requester);
 enum trav_role trav_role_of(uint8_t method, bool requester);
 
 /* Create and bind the attempt's socket (port chosen by the kernel). */
@@ -65,6 +70,17 @@ void trav_tick(struct trav_attempt *a, uint64_t now);
  * when it won. */
 void trav_close(struct trav_attempt *a, bool keep_conn);
 const char *trav_state_name(enum trav_state st);
+
+/* trav_portmap.c: map a->lport on the gateway in a thread; done(a, err)
+ * runs in the event loop when it is mapped (0) or not (-errno, a->why). */
+int trav_portmap_map(struct trav_attempt *a, bool forced,
+		     void (*done)(struct trav_attempt *a, int err));
+/* Mapped: the candidate to advertise (SIG_CAND_PORTMAP, external endpoint). */
+bool trav_portmap_candidate(const struct trav_attempt *a, struct sig_candidate *c);
+/* Session over: remove the mapping (in a thread; the job outlives a). */
+void trav_portmap_release(struct trav_attempt *a);
+/* stuntd stops: wait (bounded) for mappings in flight and remove all. */
+void trav_portmap_shutdown(void);
 
 /* trav_sock.c: the two halves every method is made of */
 int trav_sock_connect(struct trav_attempt *a, uint64_t now);

@@ -25,6 +25,7 @@ enum trav_role trav_role_of(uint8_t method, bool requester)
 {
 	switch (method) {
 	case SIG_M_DIRECT: return trav_direct_role(requester);
+	case SIG_M_PORTMAP: return trav_portmap_role(requester);
 	case SIG_M_REVERSAL: return trav_reversal_role(requester);
 	case SIG_M_SIMOPEN: return trav_simopen_role(requester);
 	default: return TRAV_NONE;
@@ -245,6 +246,8 @@ void trav_close(struct trav_attempt *a, bool keep_conn)
 {
 	size_t i;
 
+	if (a->pm)
+		trav_portmap_release(a);
 	if (a->ev.fd >= 0) {
 		d_loop_del(&a->ev);
 		close(a->ev.fd);

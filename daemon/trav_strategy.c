@@ -23,6 +23,18 @@ bool trav_predictable(const struct sig_nat_info *n)
 	       (n->tcp_mapping == TRAV_MAP_EIM && n->tcp_alloc == SIG_ALLOC_PRESERVING);
 }
 
+bool trav_can_map(const struct sig_nat_info *n)
+{
+	return (n->flags & (SIG_NAT_UPNP | SIG_NAT_NATPMP | SIG_NAT_PCP)) != 0;
+}
+
+bool trav_portmap_requester_accepts(const struct sig_nat_info *req,
+				    const struct sig_nat_info *resp)
+{
+	(void)resp;
+	return trav_can_map(req);
+}
+
 void trav_nat_describe(const struct sig_nat_info *n, char *buf, size_t len)
 {
 	static const char *const map[] = { "?", "EIM", "ADM", "APDM" };
@@ -48,6 +60,8 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 
 	if (trav_can_accept(resp) && trav_predictable(resp))
 		m[n++] = SIG_M_DIRECT;
+	if (trav_can_map(req) || trav_can_map(resp))
+		m[n++] = SIG_M_PORTMAP;
 	if (trav_can_accept(req) && trav_predictable(req))
 		m[n++] = SIG_M_REVERSAL;
 	if (trav_predictable(req) && trav_predictable(resp))
@@ -71,7 +85,8 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 		trav_nat_describe(resp, b, sizeof(b));
 		snprintf(why, whylen,
 			 "no traversal method can work between %s (requester) and %s (peer): "
-			 "neither side can accept a connection and a port cannot be predicted; "
+			 "neither side can accept a connection or map a port, and a port cannot "
+			 "be predicted; "
 			 "a relay would be needed", a, b);
 	}
 	return n;

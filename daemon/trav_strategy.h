@@ -12,6 +12,13 @@
  *
  *   direct    the responder can accept and is predictable: the requester
  *             connects to it;
+ *   portmap   a side's gateway can map a port (discovery found UPnP-IGD,
+ *             NAT-PMP or PCP working: SIG_NAT_UPNP / _NATPMP / _PCP): that
+ *             side maps its port and accepts, the other connects out to the
+ *             mapped endpoint (any NAT can connect out). When both can, the
+ *             requester accepts: it maps before it sends its EXCHANGE, and
+ *             the kind of its candidate (SIG_CAND_PORTMAP or not) tells the
+ *             responder which role is its own (trav_portmap.c);
  *   reversal  the requester can accept and is predictable: the responder is
  *             asked (through the server) to connect to it;
  *   simopen   both are predictable: TCP simultaneous open, TTL-limited first
@@ -31,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRAV_MAX_METHODS	4
+#define TRAV_MAX_METHODS	5
 
 /* SIG-NAT-INFO codes (sig.h) */
 #define TRAV_MAP_EIM		1
@@ -41,6 +48,11 @@
 bool trav_nat_public(const struct sig_nat_info *n);
 bool trav_can_accept(const struct sig_nat_info *n);
 bool trav_predictable(const struct sig_nat_info *n);
+/* Its gateway answered a mapping request during discovery. */
+bool trav_can_map(const struct sig_nat_info *n);
+/* portmap: does the requester accept (map) rather than the responder? */
+bool trav_portmap_requester_accepts(const struct sig_nat_info *req,
+				    const struct sig_nat_info *resp);
 
 /*
  * Methods (SIG_M_*) that can work for requester req and responder resp,

@@ -9,6 +9,7 @@
  */
 #include "probes/probe_int.h"
 #include "common/clock.h"
+#include "probes/probe_map.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -360,4 +361,28 @@ void probe_pm_finish(struct probe_ctx *c)
 	}
 	free(s);
 	c->pm = NULL;
+}
+
+/* ---- the same exchanges outside a probe run (probe_map.c) ---- */
+
+int probe_pm_ssdp_igd(uint64_t deadline_ms, char *loc, size_t cap)
+{
+	struct pm_job j = { .deadline_ms = deadline_ms };
+
+	return ssdp_find_igd(&j, loc, cap);
+}
+
+int probe_pm_natpmp_wait(uint64_t deadline_ms, natpmp_t *n, natpmpresp_t *resp)
+{
+	struct pm_job j = { .deadline_ms = deadline_ms };
+
+	return natpmp_wait(&j, n, resp);
+}
+
+int probe_pm_pcp_map(uint64_t deadline_ms, int fd, uint16_t port, uint32_t client,
+		     const uint8_t nonce[12], uint32_t lifetime, uint8_t resp[PROBE_PCP_MAP_LEN])
+{
+	struct pm_job j = { .deadline_ms = deadline_ms, .port = port };
+
+	return pcp_map(&j, fd, client, nonce, lifetime, resp);
 }

@@ -13,6 +13,15 @@ static const struct sig_nat_info sym_random = { .tcp_mapping = 3, .tcp_filtering
 static const struct sig_nat_info public_host = { .tcp_mapping = 1, .tcp_filtering = 1,
 	.tcp_alloc = SIG_ALLOC_PRESERVING, .nat_hops = 0 };
 static const struct sig_nat_info unknown = { 0 };
+/* the lab's --upnp-a gateway: a port-restricted cone whose miniupnpd maps */
+static const struct sig_nat_info pr_upnp = { .tcp_mapping = 1, .tcp_filtering = 3,
+	.tcp_alloc = SIG_ALLOC_PRESERVING, .unsolicited = 2, .nat_hops = 1,
+	.flags = SIG_NAT_UPNP | SIG_NAT_NATPMP };
+static const struct sig_nat_info sym_pcp = { .tcp_mapping = 3, .tcp_filtering = 3,
+	.tcp_alloc = SIG_ALLOC_RANDOM, .unsolicited = 2, .nat_hops = 1, .flags = SIG_NAT_PCP };
+static const struct sig_nat_info fc_natpmp = { .tcp_mapping = 1, .tcp_filtering = 1,
+	.tcp_alloc = SIG_ALLOC_PRESERVING, .unsolicited = 2, .nat_hops = 1,
+	.flags = SIG_NAT_NATPMP };
 
 static size_t run(const struct sig_nat_info *req, const struct sig_nat_info *resp,
 		  unsigned forced, uint8_t *out, bool *fok, char *why)
@@ -78,6 +87,51 @@ static void forced(void)
 	CHECK(!fok);
 }
 
+static void portmap(void)
+{
+	uint8_t m[TRAV_MAX_METHODS];
+	char why[256];
+	bool fok;
+
+	/* the responder's gateway maps, two port-restricted cones: portmap, then simopen */
+	CHECK_EQ(run(&port_restricted, &pr_upnp, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_PORTMAP);
+	CHECK_EQ(m[1], SIG_M_SIMOPEN);
+	CHECK(!trav_portmap_requester_accepts(&port_restricted, &pr_upnp));
+	/* the requester's gateway maps: the same race, the requester accepts */
+	CHECK_EQ(run(&pr_upnp, &port_restricted, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_PORTMAP);
+	CHECK_EQ(m[1], SIG_M_SIMOPEN);
+	CHECK(trav_portmap_requester_accepts(&pr_upnp, &port_restricted));
+	/* both can: the requester accepts (it maps before its EXCHANGE) */
+	CHECK(trav_portmap_requester_accepts(&pr_upnp, &pr_upnp));
+	/* a random symmetric NAT can still connect out to a mapping ... */
+	CHECK_EQ(run(&sym_random, &pr_upnp, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_PORTMAP);
+	CHECK_EQ(run(&pr_upnp, &sym_random, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_PORTMAP);
+	/* ... and a PCP gateway in front of one maps for it */
+	CHECK_EQ(run(&sym_pcp, &sym_random, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_PORTMAP);
+	/* DESIGN order: after direct, before reversal */
+	CHECK_EQ(run(&fc_natpmp, &fc_natpmp, 0, m, &fok, why), 4);
+	CHECK_EQ(m[0], SIG_M_DIRECT);
+	CHECK_EQ(m[1], SIG_M_PORTMAP);
+	CHECK_EQ(m[2], SIG_M_REVERSAL);
+	CHECK_EQ(m[3], SIG_M_SIMOPEN);
+	/* forced: agreed only where a gateway maps */
+	CHECK_EQ(run(&port_restricted, &pr_upnp, SIG_M_PORTMAP, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_PORTMAP);
+	CHECK(fok);
+	CHECK_EQ(run(&port_restricted, &port_restricted, SIG_M_PORTMAP, m, &fok, why), 1);
+	CHECK(!fok);
+	/* no gateway maps: no portmap, and the two random NATs still have nothing */
+	CHECK_EQ(run(&port_restricted, &port_restricted, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_SIMOPEN);
+	CHECK_EQ(run(&sym_random, &sym_random, 0, m, &fok, why), 0);
+	CHECK(strstr(why, "map a port") != NULL);
+}
+
 static void predicates(void)
 {
 	CHECK(trav_nat_public(&public_host));
@@ -86,6 +140,10 @@ static void predicates(void)
 	CHECK(!trav_can_accept(&port_restricted));
 	CHECK(trav_predictable(&port_restricted));
 	CHECK(!trav_predictable(&sym_random));
+	CHECK(trav_can_map(&pr_upnp));
+	CHECK(trav_can_map(&sym_pcp));
+	CHECK(!trav_can_map(&port_restricted));
+	CHECK(!trav_can_map(&unknown));
 }
 
 int main(void)
@@ -93,6 +151,7 @@ int main(void)
 	RUN(pairs);
 	RUN(impossible);
 	RUN(forced);
+	RUN(portmap);
 	RUN(predicates);
 	return TAP_DONE();
 }

@@ -1,0 +1,189 @@
+# SPDX-License-Identifier: MIT
+# Shared setup of the stuntd lab tests (t_stuntd*.sh), sourced after lab.sh:
+# the control-socket client, an echo service, start_all (lab, stunt-server,
+# both daemons), ctl, transfer, expect_error and stop_all (RST check,
+# SIGTERM leaves iptables as before). Callers set $here and count $fails.
+# shellcheck shell=bash
+BUILD=${STUNT_BUILD:-$here/../../build}
+SERVER=$BUILD/stunt-server
+STUNTD=$BUILD/stuntd
+RULES_TOOL=$here/../../tools/stunt-rules
+fails=0
+
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; fails=$((fails + 1)); }
+
+for b in "$SERVER" "$STUNTD"; do
+	[ -x "$b" ] || { nok "built: $b"; exit 1; }
+done
+
+# The control-socket client: ctl.py SOCK JSON [BYTES]: prints the answer
+# line; with a descriptor and BYTES > 0, sends BYTES random bytes through
+# it, reads the echo and prints "sha OK" or "sha MISMATCH got/want".
+cat >"/tmp/stuntd-ctl-$$.py" <<'PY'
+import array, hashlib, os, socket, sys, threading
+path, req = sys.argv[1], sys.argv[2]
+nbytes = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(30)
+s.connect(path)
+s.sendall(req.encode() + b"\n")
+fds = array.array("i")
+msg, anc, flags, addr = s.recvmsg(65536, socket.CMSG_SPACE(fds.itemsize))
+for lvl, typ, data in anc:
+    if lvl == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+        fds.frombytes(data[:fds.itemsize])
+buf = msg
+while not buf.endswith(b"\n"):
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+print(buf.decode().strip(), flush=True)
+if fds and nbytes > 0:
+    c = socket.socket(fileno=fds[0])
+    c.settimeout(30)
+    data = os.urandom(nbytes)
+    def tx():
+        c.sendall(data)
+        c.shutdown(socket.SHUT_WR)
+    t = threading.Thread(target=tx)
+    t.start()
+    got = hashlib.sha256()
+    n = 0
+    while True:
+        d = c.recv(1 << 16)
+        if not d:
+            break
+        got.update(d)
+        n += len(d)
+    t.join()
+    want = hashlib.sha256(data).hexdigest()
+    print("sha OK %d" % n if got.hexdigest() == want else "sha MISMATCH %d bytes %s/%s" % (n, got.hexdigest(), want), flush=True)
+elif fds:
+    os.close(fds[0])
+PY
+CTL="/tmp/stuntd-ctl-$$.py"
+ECHO='
+import socket, threading, sys
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(16)
+def serve(c):
+    while True:
+        d = c.recv(1 << 16)
+        if not d: break
+        c.sendall(d)
+    c.shutdown(socket.SHUT_WR); c.close()
+while True:
+    c, _ = l.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+'
+
+# start_all NAT_A SYN_A NAT_B SYN_B [LAB_UP_ARGS...]: lab, server, echo
+# services, both daemons
+start_all() {
+	lab_init sd
+	trap 'lab_down; rm -f "$CTL"' EXIT
+	lab_up --nat-a "$1" --syn-a "$2" --nat-b "$3" --syn-b "$4" "${@:5}" || { nok "lab up"; return 1; }
+	printf 'laptop s3cret-laptop\noffice-pc s3cret-office\nstranger s3cret-stranger\n' >"$LAB_STATE/secrets"
+	chmod 600 "$LAB_STATE/secrets"
+	printf 's3cret-laptop  \n' >"$LAB_STATE/secret-a"
+	printf 's3cret-office\n' >"$LAB_STATE/secret-b"
+	chmod 600 "$LAB_STATE/secret-a" "$LAB_STATE/secret-b"
+	mkdir -p "$LAB_STATE/sa" "$LAB_STATE/sb"
+	lx ha iptables-save >"$LAB_STATE/ipt-a.before" 2>/dev/null
+	lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
+		--secrets "$LAB_STATE/secrets" >/dev/null
+	lab_wait_port srv tcp "$LAB_SRV2" 3479 10 || { nok "server up"; return 1; }
+	lab_bg ha echo-a python3 -c "$ECHO" 7000 >/dev/null
+	lab_bg hb echo-b python3 -c "$ECHO" 7000 >/dev/null
+	PID_A=$(lab_bg ha stuntd-a "$STUNTD" -d -v --id laptop --server "$LAB_SRV1" \
+		--secret-file "$LAB_STATE/secret-a" --control "$LAB_STATE/a.sock" \
+		--state-dir "$LAB_STATE/sa" --rules-tool "$RULES_TOOL" \
+		--expose echo=tcp:127.0.0.1:7000 --allow echo=office-pc)
+	PID_B=$(lab_bg hb stuntd-b "$STUNTD" -d -v --id office-pc --server "$LAB_SRV1" \
+		--secret-file "$LAB_STATE/secret-b" --control "$LAB_STATE/b.sock" \
+		--state-dir "$LAB_STATE/sb" --rules-tool "$RULES_TOOL" \
+		--expose echo=tcp:127.0.0.1:7000 --allow echo=laptop \
+		--expose secret=tcp:127.0.0.1:7000 --allow secret=nobody \
+		--expose cat=exec:'exec cat' --allow cat=laptop)
+	local i
+	for i in $(seq 1 100); do
+		if ctl a '{"cmd":"status"}' | grep -q '"registered":true' &&
+			ctl b '{"cmd":"status"}' | grep -q '"registered":true'; then
+			# from now on no RST may leave either host (losers close without one)
+			lab_bg ha rst-a tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst-a.pcap" \
+				"tcp[tcpflags] & tcp-rst != 0 and src host 10.1.0.10" >/dev/null
+			lab_bg hb rst-b tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst-b.pcap" \
+				"tcp[tcpflags] & tcp-rst != 0 and src host 10.2.0.10" >/dev/null
+			sleep 0.5
+			return 0
+		fi
+		sleep 0.1
+	done
+	nok "both daemons registered"
+	tail -5 "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" | sed 's/^/# /'
+	return 1
+}
+
+# ctl a|b JSON [BYTES]
+ctl() {
+	local x=$1
+	shift
+	lx "h$x" python3 "$CTL" "$LAB_STATE/$x.sock" "$@" 2>&1
+}
+
+# transfer FROM PEER LABEL [METHOD] [WANT_METHOD_REGEX] (service $SVC, default echo)
+transfer() {
+	local from=$1 peer=$2 label=$3 method=${4:-} want=${5:-.} m out svc=${SVC:-echo}
+	[ -n "$method" ] && m=",\"method\":\"$method\"" || m=""
+	out=$(ctl "$from" "{\"cmd\":\"connect\",\"peer\":\"$peer\",\"service\":\"$svc\"$m}" 5000000)
+	echo "$out" | sed 's/^/# /'
+	if echo "$out" | grep -q '"ok":true' && echo "$out" | grep -q '^sha OK 5000000' &&
+		echo "$out" | head -1 | grep -Eq "\"method\":\"($want)\""; then
+		ok "$label: 5 MB echoed intact ($(echo "$out" | head -1 | grep -o '"method":"[a-z]*"'), $(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*'))"
+	else
+		nok "$label"
+		tail -15 "$LAB_STATE/stuntd-$from.log" | sed 's/^/# A: /'
+	fi
+}
+
+# expect_error FROM JSON LABEL REGEX
+expect_error() {
+	local out
+	out=$(ctl "$1" "$2")
+	if echo "$out" | grep -q '"ok":false' && echo "$out" | grep -Eq "$4"; then
+		ok "$3: $(echo "$out" | grep -o '"error":"[^"]*"')"
+	else
+		nok "$3: got $out"
+	fi
+}
+
+stop_all() {
+	local n
+	n=$( (tcpdump -nn -r "$LAB_STATE/rst-a.pcap"; tcpdump -nn -r "$LAB_STATE/rst-b.pcap") 2>/dev/null | wc -l)
+	if [ ! -s "$LAB_STATE/rst-a.pcap" ] || [ ! -s "$LAB_STATE/rst-b.pcap" ]; then
+		nok "RST capture running in ha and hb"
+	elif [ "$n" -eq 0 ]; then
+		ok "no RST left ha or hb during the traversals (losers cancelled silently)"
+	else
+		nok "$n RSTs left the hosts"
+		(tcpdump -nn -r "$LAB_STATE/rst-a.pcap"; tcpdump -nn -r "$LAB_STATE/rst-b.pcap") 2>/dev/null | sed 's/^/# /'
+	fi
+	kill -TERM "$PID_A" 2>/dev/null
+	local i
+	for i in $(seq 1 50); do
+		_lab_alive "$PID_A" || break
+		sleep 0.1
+	done
+	lx ha iptables-save >"$LAB_STATE/ipt-a.after" 2>/dev/null
+	if ! _lab_alive "$PID_A" && diff <(grep -v '^#' "$LAB_STATE/ipt-a.before") \
+		<(grep -v '^#' "$LAB_STATE/ipt-a.after") >/dev/null && [ ! -e "$LAB_STATE/sa/rules.state" ]; then
+		ok "SIGTERM: stuntd exited, iptables as before start, no state file"
+	else
+		nok "SIGTERM: rules removed"
+		diff <(grep -v '^#' "$LAB_STATE/ipt-a.before") <(grep -v '^#' "$LAB_STATE/ipt-a.after") | sed 's/^/# /'
+	fi
+	lab_down
+}
+
