@@ -13,7 +13,7 @@
 
 #include <pthread.h>
 
-#define PROBE_SYN_LOG_MAX	64
+#define PROBE_SYN_LOG_MAX	256	/* every SYN of ours, retransmissions too */
 
 /* A SYN of ours seen leaving by the capture (probe_pcap.c). */
 struct probe_syn_seen {
@@ -59,6 +59,8 @@ void probe_pcap_finish(struct probe_ctx *c);
 /* The sequence number our SYN from sport to daddr:dport left with, via the
  * capture; -ENOENT if it was not seen. */
 int probe_pcap_syn_seq(const struct probe_ctx *c, uint16_t sport, uint32_t *seq);
+/* Did any SYN of ours leave with this sequence number? */
+bool probe_pcap_seq_seen(const struct probe_ctx *c, uint32_t seq);
 
 /* ---- pure parsers of what the network sends (probe_parse.c) ---- */
 

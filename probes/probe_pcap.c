@@ -170,3 +170,13 @@ int probe_pcap_syn_seq(const struct probe_ctx *c, uint16_t sport, uint32_t *seq)
 		}
 	return -ENOENT;
 }
+
+bool probe_pcap_seq_seen(const struct probe_ctx *c, uint32_t seq)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nsyn; i++)
+		if (c->syn[i].seq == seq)
+			return true;
+	return false;
+}

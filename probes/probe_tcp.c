@@ -56,6 +56,8 @@ struct probe_tcp_state {
 	unsigned		 capture_tries;
 	unsigned		 stunt_wait;
 	struct probe_sock	*syn;		/* the SYN the server captures */
+	uint16_t		 syn_ports[2];	/* every try's, for the comparison */
+	unsigned		 nsyn_ports;
 	uint16_t		 lport;
 	int			 res_ipport, res_port, res_unsol;	/* STUNT_PROBE_*, -1 */
 	struct stunt_probe_req	 preq[UNSOL_MAX];	/* as sent, for a retry */
@@ -171,6 +173,8 @@ static void on_capture(struct probe_loop *L, struct probe_tx *t)
 	memcpy(&ip, cr.target.ip, 4);
 	probe_sin(&dst, ip, cr.target.port);
 	s->syn = probe_sock_tcp(L, 0, false, 0, &dst);
+	if (s->syn && s->nsyn_ports < 2)
+		s->syn_ports[s->nsyn_ports++] = s->syn->lport;
 	if (!s->syn) {
 		s->report = true;
 		s->rep.error = 500;
@@ -197,8 +201,13 @@ static void on_indication(struct probe_loop *L, struct probe_sock *sk, const str
 		return;
 	/* not captured: once more (a SYN can be lost like any packet) */
 	if (rep.error && s->capture_tries < 2) {
-		if (s->syn)
+		/* closed, so that its retransmitted SYN does not meet the next
+		 * capture (the report would then compare two sockets' ISNs) */
+		if (s->syn && s->syn->fd >= 0) {
+			close(s->syn->fd);
+			s->syn->fd = -1;
 			s->syn->dead = true;
+		}
 		send_capture(c);
 		return;
 	}
@@ -528,8 +537,26 @@ void probe_tcp_finish(struct probe_ctx *c)
 	default: break;
 	}
 	if (s->report && !s->rep.error && s->syn) {
-		if (probe_pcap_syn_seq(c, s->syn->lport, &seq) == 0)
-			r->seq_rewrite = seq != s->rep.syn.seq;
+		bool seen = false, same = false;
+
+		/* The server reports the first SYN from our address to the
+		 * target it saw. Under loss that may be a late retransmission of
+		 * another socket of ours (an earlier try's, or one to the same
+		 * server port): an ISN any of our SYNs left with is not rewritten. */
+		for (i = 0; i < s->nsyn_ports; i++)
+			if (probe_pcap_syn_seq(c, s->syn_ports[i], &seq) == 0) {
+				if (c->cfg->verbose)
+					fprintf(stderr, "stunt-probe: our SYN from port %u left with seq %u, "
+						"the server saw %u from %u\n", s->syn_ports[i], seq,
+						s->rep.syn.seq, s->rep.source.port);
+				seen = true;
+				same |= seq == s->rep.syn.seq;
+			}
+		same |= seen && probe_pcap_seq_seen(c, s->rep.syn.seq);
+		if (seen && (same || c->nsyn < PROBE_SYN_LOG_MAX))
+			r->seq_rewrite = !same;
+		else if (seen)
+			s->capture_timeout = true;	/* our SYN log overflowed: cannot tell */
 		else if (!c->root)
 			probe_note(r, "TCP: sequence-number rewriting not measured: seeing our own SYN needs root (capture)");
 		else
