@@ -221,6 +221,51 @@ static void methods(void)
 	CHECK(!strcmp(s, "reversal simopen udp relay"));
 }
 
+/* Silence as a verdict: certain on a clean path, doubted on a lossy one
+ * until enough tries make loss alone unlikely (PROBE_DOUBT_MAX). */
+static void doubt(void)
+{
+	/* no loss seen: the retransmitted test is believed */
+	CHECK(!probe_absence_doubtful(0, 40, 1));
+	CHECK(!probe_absence_doubtful(0, 0, 3));
+	/* loss seen, but nothing to judge it by, or every try lost */
+	CHECK(probe_absence_doubtful(1, 0, 3));
+	CHECK(probe_absence_doubtful(5, 5, 10));
+	CHECK(probe_absence_doubtful(3, 40, 0));
+	/* 19 % round-trip loss (10 % each way) seen over 100 round trips:
+	 * one or three tries are not enough, eight are */
+	CHECK(probe_absence_doubtful(19, 100, 1));
+	CHECK(probe_absence_doubtful(19, 100, 3));
+	CHECK(!probe_absence_doubtful(19, 100, 8));
+	/* 51 % (30 % each way): even eight tries leave doubt */
+	CHECK(probe_absence_doubtful(51, 100, 8));
+	/* a little loss over many samples: three tries suffice */
+	CHECK(!probe_absence_doubtful(1, 200, 3));
+}
+
+static void hops_sure(void)
+{
+	uint32_t h[PROBE_TTL_MAX + 1] = { 0 };
+
+	h[1] = ip("10.1.0.1");
+	h[2] = ip("198.18.1.1");
+	CHECK(probe_hops_sure(h, PROBE_TTL_MAX, 1));
+	CHECK(!probe_hops_sure(h, PROBE_TTL_MAX, 0));
+	CHECK(!probe_hops_sure(h, PROBE_TTL_MAX, -1));
+	CHECK(!probe_hops_sure(h, PROBE_TTL_MAX, PROBE_TTL_MAX));
+	/* the public hop's answer was lost: 2 is a guess from the server's hop */
+	h[2] = 0;
+	CHECK(!probe_hops_sure(h, PROBE_TTL_MAX, 2));
+	CHECK(!probe_hops_sure(h, PROBE_TTL_MAX, 1));
+	/* a CGN: private, shared (RFC 6598), then public */
+	h[2] = ip("100.64.1.1");
+	h[3] = ip("198.18.1.1");
+	CHECK(probe_hops_sure(h, PROBE_TTL_MAX, 2));
+	/* the NAT's own hop silent */
+	h[2] = 0;
+	CHECK(!probe_hops_sure(h, PROBE_TTL_MAX, 2));
+}
+
 int main(void)
 {
 	RUN(mapping_rfc5780);
@@ -229,5 +274,7 @@ int main(void)
 	RUN(hops);
 	RUN(classic_names);
 	RUN(methods);
+	RUN(doubt);
+	RUN(hops_sure);
 	return TAP_DONE();
 }

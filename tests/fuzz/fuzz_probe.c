@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target for stunt-probe's parsers of network input outside STUN
+ * (probes/probe_parse.c): PCP MAP responses, ICMP time-exceeded quotes on
+ * the raw socket, SSDP answers. Every input goes to all three; whatever one
+ * accepts must be self-consistent.
+ */
+#include "probes/probe_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint8_t nonce[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	struct probe_pcp_map m;
+	uint32_t srv = 0x010200c0, router;	/* 192.0.2.1 */
+	uint16_t sport;
+	char loc[64];
+	int rc;
+
+	rc = probe_pcp_parse_map(data, size, nonce, &m);
+	if (rc == 0 && m.result == 0 && (size < 60 || memcmp(data + 24, nonce, 12) != 0))
+		abort();
+	if (probe_icmp_parse_te(data, size, srv, &router, &sport) == 0 && size < 20 + 8 + 20 + 4)
+		abort();
+	if (probe_ssdp_location((const char *)data, size, loc, sizeof(loc)) == 0 &&
+	    (strlen(loc) == 0 || strlen(loc) >= sizeof(loc)))
+		abort();
+	return 0;
+}

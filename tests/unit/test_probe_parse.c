@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+/* The probe's parsers of network input outside STUN (probes/probe_parse.c):
+ * PCP MAP responses, ICMP time-exceeded quotes, SSDP LOCATION headers. */
+#include "probes/probe_int.h"
+#include "tests/unit/tap.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+
+static const uint8_t nonce[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+
+/* A PCP MAP success response, RFC 6887 11.1. */
+static void pcp_resp(uint8_t b[60], uint8_t result)
+{
+	memset(b, 0, 60);
+	b[0] = 2;			/* version */
+	b[1] = 0x81;			/* R=1, opcode MAP */
+	b[3] = result;			/* result code */
+	b[7] = 60;			/* lifetime 60 s */
+	b[11] = 7;			/* epoch */
+	memcpy(b + 24, nonce, 12);	/* mapping nonce */
+	b[36] = 6;			/* protocol TCP */
+	b[40] = 0x9c; b[41] = 0x40;	/* internal port 40000 */
+	b[42] = 0xab; b[43] = 0xcd;	/* assigned external port 43981 */
+	b[54] = b[55] = 0xff;		/* ::ffff: */
+	b[56] = 11; b[57] = 0; b[58] = 2; b[59] = 2;	/* 11.0.2.2 */
+}
+
+static void pcp_map(void)
+{
+	uint8_t b[60], other[12] = { 0 };
+	struct probe_pcp_map m;
+	struct in_addr a;
+
+	pcp_resp(b, 0);
+	CHECK_EQ(probe_pcp_parse_map(b, sizeof(b), nonce, &m), 0);
+	CHECK_EQ(m.result, 0);
+	CHECK_EQ(m.lifetime, 60);
+	CHECK_EQ(m.ext_port, 43981);
+	inet_pton(AF_INET, "11.0.2.2", &a);
+	CHECK_EQ(m.ext_ip, a.s_addr);
+	/* RFC 6887 8.3: a success for another nonce is not ours */
+	CHECK_EQ(probe_pcp_parse_map(b, sizeof(b), other, &m), -EINVAL);
+	/* truncated success, a request (R clear), another opcode */
+	CHECK_EQ(probe_pcp_parse_map(b, 59, nonce, &m), -EINVAL);
+	b[1] = 0x01;
+	CHECK_EQ(probe_pcp_parse_map(b, sizeof(b), nonce, &m), -EINVAL);
+	b[1] = 0x82;
+	CHECK_EQ(probe_pcp_parse_map(b, sizeof(b), nonce, &m), -EINVAL);
+	/* an error (1 UNSUPP_VERSION) may come with the header alone */
+	pcp_resp(b, 1);
+	CHECK_EQ(probe_pcp_parse_map(b, 24, nonce, &m), 0);
+	CHECK_EQ(m.result, 1);
+	CHECK_EQ(m.ext_port, 0);
+	CHECK_EQ(probe_pcp_parse_map(b, 23, nonce, &m), -EINVAL);
+	/* an external address that is not IPv4-mapped is left unknown */
+	pcp_resp(b, 0);
+	b[54] = 0;
+	CHECK_EQ(probe_pcp_parse_map(b, sizeof(b), nonce, &m), 0);
+	CHECK_EQ(m.ext_ip, 0);
+}
+
+/* outer IP (20, from 198.18.1.1) + ICMP (8) + quoted IP (20, to srv) + TCP (8) */
+static size_t icmp_te(uint8_t *b, uint8_t type, uint8_t quoted_proto)
+{
+	memset(b, 0, 56);
+	b[0] = 0x45;				/* IPv4, ihl 5 */
+	b[9] = 1;				/* ICMP */
+	b[12] = 198; b[13] = 18; b[14] = 1; b[15] = 1;	/* router */
+	b[20] = type;				/* 11 time exceeded */
+	b[28] = 0x45;				/* quoted IPv4, ihl 5 */
+	b[28 + 9] = quoted_proto;
+	b[28 + 16] = 192; b[28 + 17] = 0; b[28 + 18] = 2; b[28 + 19] = 1;	/* srv */
+	b[48] = 0xc3; b[49] = 0x50;		/* quoted source port 50000 */
+	b[50] = 0x0d; b[51] = 0x96;		/* dport 3478 */
+	return 56;
+}
+
+static void icmp_time_exceeded(void)
+{
+	uint8_t b[64];
+	uint32_t srv, router, want;
+	uint16_t sport = 0;
+	size_t n;
+
+	inet_pton(AF_INET, "192.0.2.1", &srv);
+	inet_pton(AF_INET, "198.18.1.1", &want);
+	n = icmp_te(b, 11, 6);
+	CHECK_EQ(probe_icmp_parse_te(b, n, srv, &router, &sport), 0);
+	CHECK_EQ(sport, 50000);
+	CHECK_EQ(router, want);
+	/* RFC 792: 8 bytes of the quoted datagram are enough for the port */
+	CHECK_EQ(probe_icmp_parse_te(b, 52, srv, &router, &sport), 0);
+	CHECK_EQ(probe_icmp_parse_te(b, 51, srv, &router, &sport), -EINVAL);
+	/* not about our SYN to the server, not time exceeded, bad ihl */
+	CHECK_EQ(probe_icmp_parse_te(b, n, want, &router, &sport), -EINVAL);
+	n = icmp_te(b, 3, 6);
+	CHECK_EQ(probe_icmp_parse_te(b, n, srv, &router, &sport), -EINVAL);
+	n = icmp_te(b, 11, 17);
+	CHECK_EQ(probe_icmp_parse_te(b, n, srv, &router, &sport), -EINVAL);
+	n = icmp_te(b, 11, 6);
+	b[0] = 0x44;
+	CHECK_EQ(probe_icmp_parse_te(b, n, srv, &router, &sport), -EINVAL);
+	b[0] = 0x4f;				/* ihl 60 > what follows */
+	CHECK_EQ(probe_icmp_parse_te(b, n, srv, &router, &sport), -EINVAL);
+	CHECK_EQ(probe_icmp_parse_te(b, 10, srv, &router, &sport), -EINVAL);
+}
+
+static void ssdp_location(void)
+{
+	static const char ans[] = "HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\n"
+				  "Location:  http://10.2.0.1:2189/rootDesc.xml\r\nST: x\r\n\r\n";
+	char loc[64];
+
+	CHECK_EQ(probe_ssdp_location(ans, sizeof(ans) - 1, loc, sizeof(loc)), 0);
+	CHECK(!strcmp(loc, "http://10.2.0.1:2189/rootDesc.xml"));
+	/* too long for the buffer, no CRLF after it, no header, empty value */
+	CHECK_EQ(probe_ssdp_location(ans, sizeof(ans) - 1, loc, 20), -ENOENT);
+	CHECK_EQ(probe_ssdp_location(ans, 70, loc, sizeof(loc)), -ENOENT);
+	CHECK_EQ(probe_ssdp_location("HTTP/1.1 200 OK\r\n\r\n", 19, loc, sizeof(loc)), -ENOENT);
+	CHECK_EQ(probe_ssdp_location("LOCATION: \r\n", 12, loc, sizeof(loc)), -ENOENT);
+	CHECK_EQ(probe_ssdp_location("", 0, loc, sizeof(loc)), -ENOENT);
+	/* a NUL or a control byte in the URL (found by fuzz_probe) */
+	CHECK_EQ(probe_ssdp_location("Location: http\0x\r\n", 19, loc, sizeof(loc)), -ENOENT);
+	CHECK_EQ(probe_ssdp_location("Location: a\tb\r\n", 16, loc, sizeof(loc)), -ENOENT);
+}
+
+int main(void)
+{
+	RUN(pcp_map);
+	RUN(icmp_time_exceeded);
+	RUN(ssdp_location);
+	return TAP_DONE();
+}
