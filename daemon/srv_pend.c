@@ -294,7 +294,11 @@ void srv_pend_stunt(struct srv_state *st, struct srv_client *c, const struct stu
 		p->want.kind = SRV_CAP_SYN;
 		addr4(&a.target, &p->want.srv);
 		p->want.srv_port = a.target.port;
+		/* The CAPTURE success is already queued and the client sends its
+		 * SYN as soon as it reads it: the filter must let the SYN in
+		 * before this client's output is flushed, not at the loop's end. */
 		st->filter_dirty = true;
+		srv_pend_filter_update(st);
 	} else if (a.verdict == STUNT_V_PROBE) {
 		p->want.kind = SRV_CAP_PROBE;
 		p->want.srv = a.pkt.saddr;
