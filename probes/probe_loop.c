@@ -24,6 +24,15 @@ void probe_sin(struct sockaddr_in *sin, uint32_t ip_be, uint16_t port)
 	sin->sin_port = htons(port);
 }
 
+void probe_ep_from(struct probe_ep *e, const struct stun_addr *a)
+{
+	if (a->family != STUN_FAMILY_IPV4)
+		return;
+	e->known = true;
+	memcpy(&e->ip, a->ip, 4);
+	e->port = a->port;
+}
+
 void probe_txid(uint8_t txid[STUN_TXID_LEN])
 {
 	if (getrandom(txid, STUN_TXID_LEN, 0) != STUN_TXID_LEN) {

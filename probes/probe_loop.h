@@ -149,6 +149,9 @@ int probe_timer_add(struct probe_loop *L, uint64_t at_ms, bool weak, probe_timer
 
 /* A fresh random transaction id. */
 void probe_txid(uint8_t txid[STUN_TXID_LEN]);
+/* A mapped address learnt from a STUN answer as a probe endpoint (IPv4 only). */
+struct probe_ep;
+void probe_ep_from(struct probe_ep *e, const struct stun_addr *a);
 
 void probe_sin(struct sockaddr_in *sin, uint32_t ip_be, uint16_t port);
 

@@ -73,15 +73,6 @@ struct probe_tcp_state {
 	bool			 no_other;
 };
 
-static void ep_from(struct probe_ep *e, const struct stun_addr *a)
-{
-	if (a->family != STUN_FAMILY_IPV4)
-		return;
-	e->known = true;
-	memcpy(&e->ip, a->ip, 4);
-	e->port = a->port;
-}
-
 static void on_alloc(struct probe_loop *L, struct probe_tx *t)
 {
 	struct probe_ctx *c = t->arg;
@@ -102,7 +93,7 @@ static void on_map(struct probe_loop *L, struct probe_tx *t)
 
 	(void)L;
 	if (t->status == PROBE_TX_OK && t->has_mapped && ep < PROBE_EP_MAX)
-		ep_from(&c->r->tcp.mapped[ep], &t->mapped);
+		probe_ep_from(&c->r->tcp.mapped[ep], &t->mapped);
 	if (t->status == PROBE_TX_NOANSWER)
 		c->tcp->map_timeout = true;
 }

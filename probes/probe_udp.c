@@ -34,15 +34,6 @@ struct probe_udp_state {
 	bool			 no_other;
 };
 
-static void ep_from(struct probe_ep *e, const struct stun_addr *a)
-{
-	if (a->family != STUN_FAMILY_IPV4)
-		return;
-	e->known = true;
-	memcpy(&e->ip, a->ip, 4);
-	e->port = a->port;
-}
-
 static void on_alloc(struct probe_loop *L, struct probe_tx *t)
 {
 	struct probe_ctx *c = t->arg;
@@ -63,7 +54,7 @@ static void on_map(struct probe_loop *L, struct probe_tx *t)
 
 	(void)L;
 	if (t->status == PROBE_TX_OK && t->has_mapped && ep < PROBE_EP_MAX)
-		ep_from(&c->r->udp.mapped[ep], &t->mapped);
+		probe_ep_from(&c->r->udp.mapped[ep], &t->mapped);
 }
 
 static void on_hairpin(struct probe_loop *L, struct probe_tx *t)
@@ -88,7 +79,7 @@ static void on_first(struct probe_loop *L, struct probe_tx *t)
 	if (t->status != PROBE_TX_OK || !t->has_mapped)
 		return;
 	c->r->server_reached = true;
-	ep_from(m, &t->mapped);
+	probe_ep_from(m, &t->mapped);
 	if (!t->has_other || t->other.family != STUN_FAMILY_IPV4) {
 		u->no_other = true;
 		return;
