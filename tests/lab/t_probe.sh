@@ -102,9 +102,9 @@ scenario() {
 		lab_down
 		return 1
 	fi
-	lx ha "$PROBE" --server "$LAB_SRV1" --json >"$LAB_STATE/a.json" 2>"$LAB_STATE/a.err" &
+	lx ha "$PROBE" --server "$LAB_SRV1" --json --timeout 10000 >"$LAB_STATE/a.json" 2>"$LAB_STATE/a.err" &
 	pa=$!
-	lx hb "$PROBE" --server "$LAB_SRV1" --json >"$LAB_STATE/b.json" 2>"$LAB_STATE/b.err"
+	lx hb "$PROBE" --server "$LAB_SRV1" --json --timeout 10000 >"$LAB_STATE/b.json" 2>"$LAB_STATE/b.err"
 	wait $pa
 	check_side "A $na (syn $sa$([ "$ha" = 2 ] && echo ", CGN"))" "$LAB_STATE/a.json" "$na" "$sa" "$ha"
 	check_side "B $nb (syn $sb)" "$LAB_STATE/b.json" "$nb" "$sb" "$hb"
@@ -164,9 +164,9 @@ if lab_up --nat-a full-cone --nat-b sym-seq:2; then
 		--log-file stdout --simple-log --pidfile "$LAB_STATE/turn.pid" \
 		--db "$LAB_STATE/turn/db.sqlite" >/dev/null
 	lab_wait_port srv udp "$LAB_SRV2" 3489 10
-	lx ha "$PROBE" --server "$LAB_SRV1:3488" --json >"$LAB_STATE/a.json" 2>/dev/null &
+	lx ha "$PROBE" --server "$LAB_SRV1:3488" --json --timeout 10000 >"$LAB_STATE/a.json" 2>/dev/null &
 	pa=$!
-	lx hb "$PROBE" --server "$LAB_SRV1:3488" --json >"$LAB_STATE/b.json" 2>/dev/null
+	lx hb "$PROBE" --server "$LAB_SRV1:3488" --json --timeout 10000 >"$LAB_STATE/b.json" 2>/dev/null
 	wait $pa
 	for s in "a full-cone" "b sym-seq:2"; do
 		read -r x nat <<<"$s"
