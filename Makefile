@@ -129,11 +129,23 @@ asan:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		LDFLAGS="-fsanitize=address,undefined" check-unit
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+# The library is built once with coverage instrumentation and shared by every target.
+FUZZ_CFLAGS := $(WARN) -Wno-missing-prototypes -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1
+FUZZ_LIB    := build-fuzz/libstunt-fuzz.a
+FUZZ_OBJ    := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+
+build-fuzz/obj/%.o: %.c
+	$(E) FUZZCC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 	$(E) FUZZ $@
-	$(Q)mkdir -p build-fuzz
-	$(Q)clang $(WARN) -Wno-missing-prototypes -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1 \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
@@ -165,4 +177,4 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) build-asan build-fuzz -name '*.d' 2>/dev/null)
