@@ -2,6 +2,8 @@
 /* stuntd's configuration: see d_config.h. Pure: no I/O. */
 #include "daemon/d_config.h"
 
+#include "daemon/d_tls.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -177,6 +179,27 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		if (d_parse_ipport(val, D_SERVER_PORT_DEFAULT, &c->server) < 0)
 			return fail(err, errlen, "bad server '%s' (IPv4[:PORT])", val);
 		c->have_server = true;
+		c->server_port_given = strchr(val, ':') != NULL;
+	} else if (!strcmp(key, "tls")) {
+		if (!strcmp(val, "on"))
+			c->tls = true;
+		else if (!strcmp(val, "off"))
+			c->tls = false;
+		else
+			return fail(err, errlen, "bad tls '%s' (on or off)", val);
+	} else if (!strcmp(key, "tls-ca")) {
+		if (copy_str(c->tls_ca, sizeof(c->tls_ca), val) < 0)
+			return fail(err, errlen, "bad tls-ca path");
+	} else if (!strcmp(key, "tls-pin")) {
+		if (d_tls_pin_parse(val, c->tls_pin) < 0)
+			return fail(err, errlen, "bad tls-pin '%s' (SHA-256 of the server's public "
+				    "key: 64 hex digits, ':' between bytes allowed)", val);
+		c->have_pin = true;
+	} else if (!strcmp(key, "server-name")) {
+		if (copy_str(c->server_name, sizeof(c->server_name), val) < 0 ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+			    strlen(val))
+			return fail(err, errlen, "bad server-name '%s' (a DNS name)", val);
 	} else if (!strcmp(key, "secret-file")) {
 		if (copy_str(c->secret_file, sizeof(c->secret_file), val) < 0)
 			return fail(err, errlen, "bad secret-file path");
@@ -303,5 +326,27 @@ int d_config_check(const struct d_config *c, char *err, size_t errlen)
 		return fail(err, errlen, "no server (--server IP[:PORT] or 'server')");
 	if (c->secret_file[0] == '\0')
 		return fail(err, errlen, "no secret file (--secret-file FILE or 'secret-file')");
+	return 0;
+}
+
+int d_config_finish(struct d_config *c, char *err, size_t errlen)
+{
+	int e = d_config_check(c, err, errlen);
+
+	if (e < 0)
+		return e;
+	c->sig_server = c->server;
+	if (!c->tls) {
+		if (c->tls_ca[0] || c->have_pin || c->server_name[0])
+			return fail(err, errlen, "tls-ca, tls-pin or server-name without TLS: "
+				    "add --tls ('tls on'), or remove them");
+		return 0;
+	}
+	if (c->tls_ca[0] == '\0' && !c->have_pin)
+		return fail(err, errlen, "TLS needs --tls-ca FILE or --tls-pin SHA256 "
+			    "('tls-ca', 'tls-pin'): no unauthenticated TLS");
+	if (!c->server_port_given)
+		c->sig_server.sin_port = htons(D_SERVER_TLS_PORT_DEFAULT);
+	c->server.sin_port = htons(D_SERVER_PORT_DEFAULT);
 	return 0;
 }

@@ -16,6 +16,10 @@
  *   control-group stunt
  *   state-dir /run/stunt
  *   connect-timeout 10000
+ *   tls on
+ *   tls-ca /etc/stunt/ca.pem
+ *   tls-pin 5f0c...(64 hex digits, ':' between bytes allowed)
+ *   server-name stunt.example.net
  *
  * Errors name the line ("line 3: unknown directive 'foo'").
  */
@@ -36,6 +40,9 @@
 #define D_CMD_MAX		512
 #define D_SECRET_MAX		256
 #define D_SERVER_PORT_DEFAULT	3478
+#define D_SERVER_TLS_PORT_DEFAULT	5349
+#define D_TLS_PIN_LEN		32	/* SHA-256 of the SubjectPublicKeyInfo */
+#define D_NAME_MAX		253
 #define D_CONNECT_TIMEOUT_MS_DEFAULT	10000
 #define D_CONTROL_DEFAULT	"/run/stunt/stuntd.sock"
 #define D_STATE_DIR_DEFAULT	"/run/stunt"
@@ -68,6 +75,18 @@ struct d_config {
 	size_t			nexpose;
 	struct d_allow		allow[D_MAX_ALLOW];
 	size_t			nallow;
+
+	/* signalling over TLS: the server is authenticated by a CA, a pin or both */
+	bool			tls;
+	bool			server_port_given;	/* "server IP:PORT", not just IP */
+	char			tls_ca[D_PATH_MAX];
+	bool			have_pin;
+	uint8_t			tls_pin[D_TLS_PIN_LEN];
+	char			server_name[D_NAME_MAX + 1];	/* checked instead of the IP */
+	/* set by d_config_finish(): where signalling connects (TLS: PORT or
+	 * 5349), while server stays the STUN address discovery probes (3478
+	 * with TLS, the TLS port being no STUN port) */
+	struct sockaddr_in	sig_server;
 };
 
 void d_config_init(struct d_config *c);
@@ -96,5 +115,10 @@ bool d_config_allowed(const struct d_config *c, const char *service, const char 
 
 /* Missing required settings (id, server, secret-file): 0 or -EINVAL. */
 int d_config_check(const struct d_config *c, char *err, size_t errlen);
+
+/* d_config_check(), the TLS settings checked together (TLS needs a CA or a
+ * pin: no unauthenticated TLS; a CA or pin without TLS is a mistake), then
+ * sig_server set. 0 or -EINVAL with the reason in err. */
+int d_config_finish(struct d_config *c, char *err, size_t errlen);
 
 #endif

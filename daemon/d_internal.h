@@ -62,9 +62,12 @@ struct d_pending {
 	uint64_t	sent_ms;
 };
 
-enum d_srv_state { SRV_DOWN, SRV_CONNECTING, SRV_REGISTERING, SRV_AUTHENTICATING, SRV_UP };
+enum d_srv_state { SRV_DOWN, SRV_CONNECTING, SRV_REGISTERING, SRV_AUTHENTICATING, SRV_UP,
+		  SRV_HANDSHAKE /* TLS, between CONNECTING and REGISTERING */ };
 
 struct d_ctl_client;
+struct ssl_ctx_st;
+struct ssl_st;
 struct d_session;
 struct d_handoff;
 
@@ -104,6 +107,10 @@ struct stuntd {
 	uint32_t		public_ip;	/* network order */
 	int64_t			server_offset_ms;	/* server clock - our clock */
 	struct d_pending	pend[D_MAX_PENDING];
+	struct ssl_ctx_st	*tls_ctx;	/* NULL: plain TCP (d_tls.c) */
+	struct ssl_st		*tls;		/* this connection's, once connected */
+	bool			tls_want_write;	/* OpenSSL waits for the socket to be writable */
+	unsigned long		tls_refused;	/* servers that failed authentication */
 
 	/* control socket */
 	struct d_ev		cev;
@@ -130,6 +137,9 @@ bool d_sig_up(void);
 int d_sig_request(uint16_t method, uint32_t session_id,
 		  int (*put)(struct stun_builder *b, const void *arg), const void *arg);
 uint64_t d_sig_server_to_local(uint64_t server_ms);
+/* With TLS on, the client context (CA loaded): 0, or -EINVAL with err. */
+int d_sig_tls_init(char *err, size_t errlen);
+void d_sig_tls_fini(void);
 
 /* ---- d_discovery.c ---- */
 int d_discovery_run(void);

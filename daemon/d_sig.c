@@ -7,11 +7,18 @@
  * to d_session.c. When the connection goes, it is made again after an
  * exponential backoff (1 s doubling to 60 s). When the server sees us at
  * another public address, discovery runs again.
+ *
+ * With TLS (d_tls.c) the connection is made the same way, then the handshake
+ * runs in the event loop and the server is authenticated (CA and name or IP,
+ * and/or key pin) before REGISTER goes out; a server that fails is logged
+ * with the reason, counted and tried again after the same backoff. The
+ * framing below works on the bytes TLS carries as on plain TCP.
  */
 #include "daemon/d_internal.h"
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/d_tls.h"
 #include "proto/stun_attr.h"
 
 #include <errno.h>
@@ -24,7 +31,54 @@
 static const char *srv_state_name[] = {
 	[SRV_DOWN] = "down", [SRV_CONNECTING] = "connecting", [SRV_REGISTERING] = "registering",
 	[SRV_AUTHENTICATING] = "authenticating", [SRV_UP] = "registered",
+	[SRV_HANDSHAKE] = "TLS handshake",
 };
+
+int d_sig_tls_init(char *err, size_t errlen)
+{
+	struct stuntd *d = g_d;
+
+	if (!d->cfg.tls)
+		return 0;
+	d->tls_ctx = d_tls_ctx_new(d->cfg.tls_ca, err, errlen);
+	return d->tls_ctx ? 0 : -EINVAL;
+}
+
+void d_sig_tls_fini(void)
+{
+	d_tls_ctx_free(g_d->tls_ctx);
+	g_d->tls_ctx = NULL;
+}
+
+static void set_events(void)
+{
+	struct stuntd *d = g_d;
+
+	d_loop_mod(&d->sev, EPOLLIN | (d->wlen || d->tls_want_write ? EPOLLOUT : 0));
+}
+
+/* recv()/send() or their TLS versions: bytes, 0 closed, -errno */
+static ssize_t sig_recv(void *buf, size_t len)
+{
+	struct stuntd *d = g_d;
+	ssize_t n;
+
+	if (d->tls)
+		return d_tls_read(d->tls, buf, len, &d->tls_want_write);
+	n = recv(d->sev.fd, buf, len, 0);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t sig_send(const void *buf, size_t len)
+{
+	struct stuntd *d = g_d;
+	ssize_t n;
+
+	if (d->tls)
+		return d_tls_write(d->tls, buf, len, &d->tls_want_write);
+	n = send(d->sev.fd, buf, len, MSG_NOSIGNAL);
+	return n < 0 ? -errno : n;
+}
 
 bool d_sig_up(void)
 {
@@ -41,6 +95,11 @@ void d_sig_close(const char *why)
 	struct stuntd *d = g_d;
 	uint64_t now = clock_ms();
 
+	if (d->tls) {
+		d_tls_free(d->tls);
+		d->tls = NULL;
+	}
+	d->tls_want_write = false;
 	if (d->sev.fd >= 0) {
 		d_loop_del(&d->sev);
 		close(d->sev.fd);
@@ -63,18 +122,20 @@ static void flush_out(void)
 	struct stuntd *d = g_d;
 	ssize_t n;
 
+	if (d->sstate == SRV_CONNECTING || d->sstate == SRV_HANDSHAKE)
+		return;		/* sent once the connection is ready */
 	while (d->wlen > 0) {
-		n = send(d->sev.fd, d->wbuf, d->wlen, MSG_NOSIGNAL);
+		n = sig_send(d->wbuf, d->wlen);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (n == -EAGAIN || n == -EINTR)
 				break;
-			d_sig_close(strerror(errno));
+			d_sig_close(strerror((int)-n));
 			return;
 		}
 		memmove(d->wbuf, d->wbuf + n, d->wlen - (size_t)n);
 		d->wlen -= (size_t)n;
 	}
-	d_loop_mod(&d->sev, EPOLLIN | (d->wlen ? EPOLLOUT : 0));
+	set_events();
 }
 
 static int queue_msg(const uint8_t *buf, size_t len)
@@ -170,13 +231,70 @@ static void start_connect(uint64_t now)
 	d->sev.fd = fd;
 	d->sstate = SRV_CONNECTING;
 	d->conn_started_ms = now;
-	if (connect(fd, (struct sockaddr *)&d->cfg.server, sizeof(d->cfg.server)) < 0 &&
+	if (connect(fd, (struct sockaddr *)&d->cfg.sig_server, sizeof(d->cfg.sig_server)) < 0 &&
 	    errno != EINPROGRESS) {
 		d_loop_add(&d->sev, EPOLLIN);
 		d_sig_close(strerror(errno));
 		return;
 	}
 	d_loop_add(&d->sev, EPOLLOUT | EPOLLIN);
+}
+
+static void on_connected(void);
+
+/* The server failed authentication: never accepted, counted, tried again
+ * after the backoff like any failed connection. */
+static void refuse_server(const char *why)
+{
+	struct stuntd *d = g_d;
+	char a[INET_ADDRSTRLEN];
+
+	d->tls_refused++;
+	log_warnx("TLS: server %s:%u refused (%lu so far): %s",
+		  d_ip_str(d->cfg.sig_server.sin_addr.s_addr, a), ntohs(d->cfg.sig_server.sin_port),
+		  d->tls_refused, why);
+	d_sig_close(why);
+}
+
+static void handshake(void)
+{
+	struct stuntd *d = g_d;
+	char why[256], desc[128];
+	int r;
+
+	r = d_tls_handshake(d->tls, d->cfg.have_pin ? d->cfg.tls_pin : NULL, &d->tls_want_write,
+			    why, sizeof(why));
+	if (r == -EACCES) {
+		refuse_server(why);
+		return;
+	}
+	if (r < 0) {
+		d_sig_close(why);
+		return;
+	}
+	if (r == 0) {
+		set_events();
+		return;
+	}
+	d_tls_describe(d->tls, desc, sizeof(desc));
+	log_info("TLS with the server: %s, authenticated by %s", desc,
+		 d->cfg.tls_ca[0] && d->cfg.have_pin ? "CA and pin" :
+		 d->cfg.tls_ca[0] ? "CA" : "pin");
+	on_connected();
+}
+
+static void start_tls(void)
+{
+	struct stuntd *d = g_d;
+
+	d->tls = d_tls_new(d->tls_ctx, d->sev.fd, d->cfg.server_name,
+			   &d->cfg.sig_server.sin_addr);
+	if (d->tls == NULL) {
+		d_sig_close("cannot start TLS");
+		return;
+	}
+	d->sstate = SRV_HANDSHAKE;
+	handshake();
 }
 
 static void on_connected(void)
@@ -232,8 +350,9 @@ static void on_auth_ok(const struct stun_msg *m)
 	d->have_mapped = true;
 	d->sstate = SRV_UP;
 	d->backoff_ms = D_BACKOFF_MIN_MS;
-	log_info("registered with %s:%u as %s, seen as %s:%u", d_ip_str(d->cfg.server.sin_addr.s_addr, a),
-		 ntohs(d->cfg.server.sin_port), d->cfg.id, d_ip_str(ip, (char[INET_ADDRSTRLEN]){ 0 }),
+	log_info("registered with %s:%u%s as %s, seen as %s:%u",
+		 d_ip_str(d->cfg.sig_server.sin_addr.s_addr, a), ntohs(d->cfg.sig_server.sin_port),
+		 d->tls ? " over TLS" : "", d->cfg.id, d_ip_str(ip, (char[INET_ADDRSTRLEN]){ 0 }),
 		 ar.mapped.port);
 	if (d->public_ip != 0 && d->public_ip != ip) {
 		log_info("public address changed: discovery again");
@@ -293,29 +412,45 @@ static void handle(const struct stun_msg *m)
 	}
 }
 
+static int on_frames(void);
+
 static void on_readable(void)
 {
 	struct stuntd *d = g_d;
-	struct stun_msg m;
 	ssize_t n;
+
+	/* TLS may hold decrypted bytes the socket no longer signals: read it dry */
+	do {
+		n = sig_recv(d->rbuf + d->rlen, sizeof(d->rbuf) - d->rlen);
+		if (n == 0) {
+			d_sig_close("server closed the connection");
+			return;
+		}
+		if (n < 0) {
+			if (n != -EAGAIN && n != -EINTR)
+				d_sig_close(strerror((int)-n));
+			else if (d->tls)
+				set_events();
+			return;
+		}
+		d->rlen += (size_t)n;
+		if (on_frames() < 0)
+			return;
+	} while (d->tls);
+}
+
+/* Handle the whole frames in rbuf. 0, or -1 when the connection closed. */
+static int on_frames(void)
+{
+	struct stuntd *d = g_d;
+	struct stun_msg m;
 	int fl;
 
-	n = recv(d->sev.fd, d->rbuf + d->rlen, sizeof(d->rbuf) - d->rlen, 0);
-	if (n == 0) {
-		d_sig_close("server closed the connection");
-		return;
-	}
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			d_sig_close(strerror(errno));
-		return;
-	}
-	d->rlen += (size_t)n;
 	while (d->rlen >= 4) {
 		fl = stun_frame_len(d->rbuf, d->rlen);
 		if (fl < 0 || (size_t)fl > sizeof(d->rbuf)) {
 			d_sig_close("server sent something that is not STUN");
-			return;
+			return -1;
 		}
 		if (fl == 0 || (size_t)fl > d->rlen)
 			break;
@@ -324,10 +459,11 @@ static void on_readable(void)
 		else
 			log_debug("server: malformed message dropped");
 		if (d->sev.fd < 0)
-			return;	/* closed while handling */
+			return -1;	/* closed while handling */
 		memmove(d->rbuf, d->rbuf + fl, d->rlen - (size_t)fl);
 		d->rlen -= (size_t)fl;
 	}
+	return 0;
 }
 
 static void on_event(struct d_ev *ev, uint32_t events)
@@ -345,14 +481,26 @@ static void on_event(struct d_ev *ev, uint32_t events)
 			return;
 		}
 		if (events & (EPOLLOUT | EPOLLIN)) {
+			if (d->tls_ctx) {
+				start_tls();
+				return;
+			}
 			on_connected();
 			if (d->sev.fd < 0)
 				return;
+		} else if (d->tls_ctx) {
+			d_sig_close("connection failed");
+			return;
 		}
+	}
+	if (d->sstate == SRV_HANDSHAKE) {
+		handshake();
+		return;
 	}
 	if (events & EPOLLOUT)
 		flush_out();
-	if (d->sev.fd >= 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+	/* with TLS a read may have waited for writability too */
+	if (d->sev.fd >= 0 && ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || d->tls))
 		on_readable();
 }
 

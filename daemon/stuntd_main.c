@@ -40,8 +40,9 @@ static void usage(FILE *f)
 "              [--allow NAME=PEER[,PEER...] ...] [--config FILE] [-d] [-v]\n"
 "              [--state-dir DIR] [--control-group GROUP] [--connect-timeout MS]\n"
 "              [--no-rules] [--rules-tool PATH]\n"
+"              [--tls (--tls-ca FILE | --tls-pin SHA256) [--server-name NAME]]\n"
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
-"  --server IP[:PORT]   stunt-server (port 3478 by default)\n"
+"  --server IP[:PORT]   stunt-server (port 3478 by default, 5349 with --tls)\n"
 "  --secret-file FILE   the secret alone on the first line; must not be readable\n"
 "                       by group or others\n"
 "  --control PATH       control socket (default " D_CONTROL_DEFAULT ")\n"
@@ -55,6 +56,12 @@ static void usage(FILE *f)
 "  --no-rules           no NFQUEUE rules or queue: no TTL-limited SYNs, no RST\n"
 "                       suppression (simultaneous open behind RST-answering NATs fails)\n"
 "  --rules-tool PATH    stunt-rules (default " NFQ_RULES_DEFAULT_TOOL ")\n"
+"  --tls                signalling over TLS; the server must pass --tls-ca,\n"
+"                       --tls-pin or both (discovery still uses port 3478)\n"
+"  --tls-ca FILE        CA bundle (PEM) the server's certificate must chain to,\n"
+"                       issued for the server's IP or --server-name\n"
+"  --tls-pin SHA256     SHA-256 (hex) of the server's SubjectPublicKeyInfo\n"
+"  --server-name NAME   name the certificate must carry instead of the IP\n"
 "  -d                   foreground, logs to stderr (else syslog)\n"
 "  -v                   more log output (debug)\n"
 "  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT);
@@ -97,7 +104,8 @@ fail:
 }
 
 enum { O_ID = 256, O_SERVER, O_SECRET, O_CONTROL, O_GROUP, O_EXPOSE, O_ALLOW, O_CONFIG,
-       O_STATE, O_TIMEOUT, O_NORULES, O_TOOL, O_HELP, O_VERSION };
+       O_STATE, O_TIMEOUT, O_NORULES, O_TOOL, O_HELP, O_VERSION, O_TLS, O_TLS_CA, O_TLS_PIN,
+       O_SERVER_NAME };
 
 static const struct option lopts[] = {
 	{ "id", required_argument, NULL, O_ID },
@@ -112,6 +120,10 @@ static const struct option lopts[] = {
 	{ "connect-timeout", required_argument, NULL, O_TIMEOUT },
 	{ "no-rules", no_argument, NULL, O_NORULES },
 	{ "rules-tool", required_argument, NULL, O_TOOL },
+	{ "tls", no_argument, NULL, O_TLS },
+	{ "tls-ca", required_argument, NULL, O_TLS_CA },
+	{ "tls-pin", required_argument, NULL, O_TLS_PIN },
+	{ "server-name", required_argument, NULL, O_SERVER_NAME },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -129,6 +141,10 @@ static const char *flag_key(int c)
 	case O_ALLOW: return "allow";
 	case O_STATE: return "state-dir";
 	case O_TIMEOUT: return "connect-timeout";
+	case O_TLS: return "tls";
+	case O_TLS_CA: return "tls-ca";
+	case O_TLS_PIN: return "tls-pin";
+	case O_SERVER_NAME: return "server-name";
 	default: return NULL;
 	}
 }
@@ -180,14 +196,15 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 			d->no_rules = true;
 		else if (c == O_TOOL)
 			d->rules_tool = optarg;
-		else if (key && d_config_set(&d->cfg, key, optarg, err, sizeof(err)) < 0) {
+		else if (key && d_config_set(&d->cfg, key, c == O_TLS ? "on" : optarg, err,
+					     sizeof(err)) < 0) {
 			fprintf(stderr, "stuntd: --%s: %s\n", key, err);
 			exit(2);
 		}
 	}
 	if (optind < argc)
 		bad_usage("unexpected argument '%s'", argv[optind]);
-	if (d_config_check(&d->cfg, err, sizeof(err)) < 0)
+	if (d_config_finish(&d->cfg, err, sizeof(err)) < 0)
 		bad_usage("%s", err);
 }
 
@@ -283,6 +300,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	int verbose = 0;
 	uint64_t now;
+	char err[256];
 
 	g_d = &d;
 	d.sev.fd = d.cev.fd = -1;
@@ -290,6 +308,8 @@ int main(int argc, char **argv)
 	log_init("stuntd", d.foreground, LOG_LVL_INFO + verbose > LOG_LVL_DEBUG ? LOG_LVL_DEBUG :
 		 LOG_LVL_INFO + verbose);
 	load_secret(&d);
+	if (d_sig_tls_init(err, sizeof(err)) < 0)
+		fatalx("TLS: %s", err);
 	d.start_ms = clock_ms();
 
 	memset(&sa, 0, sizeof(sa));
@@ -335,6 +355,7 @@ int main(int argc, char **argv)
 	d_control_close();
 	d_sig_close("stopping");
 	rules_down(&d);
+	d_sig_tls_fini();
 	explicit_bzero(d.secret, sizeof(d.secret));
 	log_info("stopped");
 	return 0;

@@ -80,7 +80,9 @@ while True:
 '
 
 # start_all NAT_A SYN_A NAT_B SYN_B [LAB_UP_ARGS...]: lab, server, echo
-# services, both daemons
+# services, both daemons. A caller may define start_all_hook (run once
+# $LAB_STATE and the secrets exist, before the server starts) and set the
+# arrays SERVER_EXTRA, STUNTD_EXTRA_A, STUNTD_EXTRA_B (more arguments).
 start_all() {
 	lab_init sd
 	trap 'lab_down; rm -f "$CTL"' EXIT
@@ -91,22 +93,25 @@ start_all() {
 	printf 's3cret-office\n' >"$LAB_STATE/secret-b"
 	chmod 600 "$LAB_STATE/secret-a" "$LAB_STATE/secret-b"
 	mkdir -p "$LAB_STATE/sa" "$LAB_STATE/sb"
+	if declare -F start_all_hook >/dev/null; then start_all_hook || { nok "start_all_hook"; return 1; }; fi
 	lx ha iptables-save >"$LAB_STATE/ipt-a.before" 2>/dev/null
 	lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
-		--secrets "$LAB_STATE/secrets" >/dev/null
+		--secrets "$LAB_STATE/secrets" ${SERVER_EXTRA[@]+"${SERVER_EXTRA[@]}"} >/dev/null
 	lab_wait_port srv tcp "$LAB_SRV2" 3479 10 || { nok "server up"; return 1; }
 	lab_bg ha echo-a python3 -c "$ECHO" 7000 >/dev/null
 	lab_bg hb echo-b python3 -c "$ECHO" 7000 >/dev/null
 	PID_A=$(lab_bg ha stuntd-a "$STUNTD" -d -v --id laptop --server "$LAB_SRV1" \
 		--secret-file "$LAB_STATE/secret-a" --control "$LAB_STATE/a.sock" \
 		--state-dir "$LAB_STATE/sa" --rules-tool "$RULES_TOOL" \
-		--expose echo=tcp:127.0.0.1:7000 --allow echo=office-pc)
+		--expose echo=tcp:127.0.0.1:7000 --allow echo=office-pc \
+		${STUNTD_EXTRA_A[@]+"${STUNTD_EXTRA_A[@]}"})
 	PID_B=$(lab_bg hb stuntd-b "$STUNTD" -d -v --id office-pc --server "$LAB_SRV1" \
 		--secret-file "$LAB_STATE/secret-b" --control "$LAB_STATE/b.sock" \
 		--state-dir "$LAB_STATE/sb" --rules-tool "$RULES_TOOL" \
 		--expose echo=tcp:127.0.0.1:7000 --allow echo=laptop \
 		--expose secret=tcp:127.0.0.1:7000 --allow secret=nobody \
-		--expose cat=exec:'exec cat' --allow cat=laptop)
+		--expose cat=exec:'exec cat' --allow cat=laptop \
+		${STUNTD_EXTRA_B[@]+"${STUNTD_EXTRA_B[@]}"})
 	local i
 	for i in $(seq 1 100); do
 		if ctl a '{"cmd":"status"}' | grep -q '"registered":true' &&

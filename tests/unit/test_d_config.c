@@ -118,6 +118,114 @@ static void secret(void)
 	CHECK_EQ(d_secret_parse("0123456789", 10, s, 8), -EINVAL);
 }
 
+#define PIN "4a87a4cb93d9aead8085966813bcbd8b3ee40e35d675bdea20e621b8942fe003"
+
+/* The required settings, so that d_config_finish() looks only at TLS. */
+static void base(struct d_config *c)
+{
+	char err[128];
+
+	d_config_init(c);
+	CHECK_EQ(d_config_set(c, "id", "laptop", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(c, "secret-file", "/etc/stunt/secret", err, sizeof(err)), 0);
+}
+
+static void tls_keys(void)
+{
+	static const char f[] =
+		"id laptop\n"
+		"server 192.0.2.1\n"
+		"secret-file /etc/stunt/secret\n"
+		"tls on\n"
+		"tls-ca /etc/stunt/ca.pem\n"
+		"tls-pin 4A:87:A4:CB:93:D9:AE:AD:80:85:96:68:13:BC:BD:8B:3E:E4:0E:35:D6:75:BD:EA:20:E6:21:B8:94:2F:E0:03\n"
+		"server-name stunt.example.net\n";
+	struct d_config c;
+	char err[128] = "";
+
+	d_config_init(&c);
+	CHECK_EQ(d_config_parse(f, sizeof(f) - 1, &c, err, sizeof(err)), 0);
+	CHECK(c.tls);
+	CHECK(!strcmp(c.tls_ca, "/etc/stunt/ca.pem"));
+	CHECK(c.have_pin);
+	CHECK_EQ(c.tls_pin[0], 0x4a);
+	CHECK_EQ(c.tls_pin[31], 0x03);
+	CHECK(!strcmp(c.server_name, "stunt.example.net"));
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	/* no port given: signalling on 5349, discovery's STUN on 3478 */
+	CHECK_EQ(ntohs(c.sig_server.sin_port), D_SERVER_TLS_PORT_DEFAULT);
+	CHECK_EQ(c.sig_server.sin_addr.s_addr, inet_addr("192.0.2.1"));
+	CHECK_EQ(ntohs(c.server.sin_port), D_SERVER_PORT_DEFAULT);
+	/* the flag form and "off" */
+	CHECK_EQ(d_config_set(&c, "tls", "off", err, sizeof(err)), 0);
+	CHECK(!c.tls);
+	CHECK_EQ(d_config_set(&c, "tls", "yes", err, sizeof(err)), -EINVAL);
+	CHECK(!strncmp(err, "bad tls 'yes'", 13));
+}
+
+static void tls_ports(void)
+{
+	struct d_config c;
+	char err[128];
+
+	/* TLS with a port: that is the TLS port */
+	base(&c);
+	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1:15349", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "tls", "on", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "tls-pin", PIN, err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK_EQ(ntohs(c.sig_server.sin_port), 15349);
+	CHECK_EQ(ntohs(c.server.sin_port), 3478);
+	/* without TLS nothing changes: both where --server says */
+	base(&c);
+	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1:3479", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK_EQ(ntohs(c.sig_server.sin_port), 3479);
+	CHECK_EQ(ntohs(c.server.sin_port), 3479);
+	base(&c);
+	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK_EQ(ntohs(c.sig_server.sin_port), 3478);
+	/* a flag without the port after a file line with one: the default again */
+	base(&c);
+	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1:443", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "tls", "on", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "tls-ca", "ca.pem", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK_EQ(ntohs(c.sig_server.sin_port), 5349);
+}
+
+static void tls_refusals(void)
+{
+	struct d_config c;
+	char err[160];
+
+	/* TLS without a CA or a pin: no unauthenticated TLS */
+	base(&c);
+	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "tls", "on", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "no unauthenticated TLS") != NULL);
+	/* server-name alone authenticates nothing either */
+	CHECK_EQ(d_config_set(&c, "server-name", "stunt.example.net", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), -EINVAL);
+	/* a pin or a CA without TLS: a mistake, not plain text silently */
+	base(&c);
+	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "tls-pin", PIN, err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "without TLS") != NULL);
+	/* bad values name themselves, with the line in a file */
+	CHECK_EQ(d_config_set(&c, "tls-pin", "abcd", err, sizeof(err)), -EINVAL);
+	CHECK(!strncmp(err, "bad tls-pin 'abcd'", 18));
+	CHECK_EQ(d_config_set(&c, "tls-pin", PIN "00", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "server-name", "bad name", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "server-name", "a/b", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_parse("id x\ntls maybe\n", 16, &c, err, sizeof(err)), -EINVAL);
+	CHECK(!strncmp(err, "line 2: bad tls", 15));
+}
+
 int main(void)
 {
 	RUN(full_file);
@@ -125,5 +233,8 @@ int main(void)
 	RUN(errors_name_the_line);
 	RUN(flags_override);
 	RUN(secret);
+	RUN(tls_keys);
+	RUN(tls_ports);
+	RUN(tls_refusals);
 	return TAP_DONE();
 }
