@@ -25,6 +25,8 @@
  * A CANDIDATE's priority field carries the method it is for (the port of
  * that method's socket); its address is our public IP as the server sees
  * the control connection (port-preserving NATs only, see trav_strategy.h).
+ * A sequential side's predict candidate is SIG_CAND_PREDICTED (its port the
+ * first prediction) and the EXCHANGE carries SIG-PREDICTION (trav_predict.c).
  */
 #include "daemon/d_internal.h"
 
@@ -68,6 +70,8 @@ struct d_session {
 	uint16_t		peer_port[SIG_M_MAX + 1];
 	uint8_t			peer_kind[SIG_M_MAX + 1];	/* SIG_CAND_* */
 	uint32_t		peer_addr[SIG_M_MAX + 1];	/* portmap: the mapping's IP */
+	bool			peer_has_pred;			/* predict: its window */
+	struct sig_prediction	peer_pred;
 	uint8_t			methods[TRAV_MAX_METHODS];
 	size_t			nmethods;
 	struct trav_attempt	att[SIG_M_MAX + 1];
@@ -79,7 +83,8 @@ struct d_session {
 	struct d_session	*next;
 };
 
-static const uint8_t s_race[] = { SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL, SIG_M_SIMOPEN };
+static const uint8_t s_race[] = { SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL, SIG_M_SIMOPEN,
+				  SIG_M_STUNT2, SIG_M_PREDICT };
 
 uint64_t d_session_deadline(const struct d_session *s);
 uint64_t d_session_deadline(const struct d_session *s)
@@ -297,6 +302,13 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 		memcpy(c->addr.ip, &g_d->public_ip, 4);
 		if (m == SIG_M_PORTMAP)
 			(void)trav_portmap_candidate(&s->att[m], c);
+		if (m == SIG_M_PREDICT && s->att[m].has_pred) {
+			/* the peer tries the whole window: SIG-PREDICTION */
+			c->kind = SIG_CAND_PREDICTED;
+			c->addr.port = trav_predict_first(&s->att[m].pred);
+			x.has_prediction = true;
+			x.pred = s->att[m].pred;
+		}
 	}
 	x.has_nat = true;
 	x.nat = g_d->nat;
@@ -327,6 +339,11 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 
 	if (x->has_nat)
 		s->peer_nat = x->nat;
+	if (x->has_prediction && x->pred.proto == IPPROTO_TCP && x->pred.count > 0 &&
+	    x->pred.delta != 0) {
+		s->peer_has_pred = true;
+		s->peer_pred = x->pred;
+	}
 	for (i = 0; i < x->ncand; i++) {
 		const struct sig_candidate *c = &x->cand[i];
 
@@ -382,7 +399,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		}
 		if (trav_role_of((uint8_t)mid, true) == TRAV_NONE) {
 			snprintf(why, sizeof(why),
-				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen are)",
+				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt2, predict are)",
 				 method);
 			answer_connect(&tmp, false, NULL, why, -1);
 			return;
@@ -415,10 +432,46 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		session_fail(s, "cannot reach the server", false);
 }
 
+static void drop_method(struct d_session *s, uint8_t m);
+
+/*
+ * predict: a sequential side learns its last public port right before its
+ * EXCHANGE (and so before it opens the window). Not predictable but not
+ * sequential either (random): only when the method is forced.
+ */
+static void predict_learn(struct d_session *s)
+{
+	struct trav_attempt *a = &s->att[SIG_M_PREDICT];
+	char why[200];
+
+	if (!s->prepared[SIG_M_PREDICT] || trav_predictable(&g_d->nat) ||
+	    (!trav_sequential(&g_d->nat) && s->forced != SIG_M_PREDICT))
+		return;
+	if (trav_predict_learn(a, &g_d->nat) < 0) {
+		snprintf(why, sizeof(why), "%s", a->why);
+		log_info("session %u: predict: %s; not trying it", s->id, why);
+		drop_method(s, SIG_M_PREDICT);
+		return;
+	}
+	log_info("session %u: predict: last public port %u, delta %d: advertising %u..%u",
+		 s->id, a->pred.last_port, a->pred.delta, trav_predict_first(&a->pred),
+		 trav_predict_port(&a->pred, a->pred.count - 1u));
+}
+
 static void requester_send_exchange(struct d_session *s)
 {
 	struct exch_arg ea = { .s = s, .with_service = true };
+	unsigned m;
 
+	predict_learn(s);
+	for (m = 1; m <= SIG_M_MAX && !s->prepared[m]; m++)
+		;
+	if (m > SIG_M_MAX) {
+		session_fail(s, s->forced == SIG_M_PREDICT ?
+			     "predict: cannot learn our public port from the server" :
+			     "cannot open local sockets", false);
+		return;
+	}
 	s->state = S_EXCHANGE;
 	if (d_sig_request(SIG_METHOD_EXCHANGE, s->id, put_exchange, &ea) < 0)
 		session_fail(s, "cannot reach the server", false);
@@ -607,6 +660,11 @@ static void responder_send_exchange(struct d_session *s)
 {
 	struct exch_arg ea = { .s = s, .with_service = false };
 
+	predict_learn(s);
+	if (s->nmethods == 0) {
+		session_fail(s, "predict: cannot learn our public port from the server", true);
+		return;
+	}
 	s->state = S_WAIT_SCHEDULE;
 	if (d_sig_request(SIG_METHOD_EXCHANGE, s->id, put_exchange, &ea) < 0)
 		session_fail(s, "cannot reach the server", false);
@@ -778,8 +836,19 @@ static void start_race(struct d_session *s, uint64_t now)
 		a->ttl = a->method == SIG_M_SIMOPEN || a->role == TRAV_ACCEPT ? g_d->syn_ttl : 0;
 		if (a->method == SIG_M_PORTMAP)
 			a->ttl = 0;	/* the gateway's mapping is explicit: no primer */
+		if (a->method == SIG_M_PREDICT) {
+			a->ttl = g_d->syn_ttl;	/* a window of simultaneous opens */
+			a->has_rpred = s->peer_has_pred &&
+				       s->peer_kind[SIG_M_PREDICT] == SIG_CAND_PREDICTED;
+			a->rpred = s->peer_pred;
+		}
+		if (a->method == SIG_M_STUNT2)
+			a->ttl = s->requester ? 0 : g_d->syn_ttl;	/* trav_stunt2.c */
 		a->start_at = now;
-		if (a->role == TRAV_CONNECT && a->method != SIG_M_SIMOPEN)
+		if (a->method == SIG_M_STUNT2 && s->requester)
+			a->start_at = now + TRAV_STUNT2_DELAY_MS;
+		else if (a->role == TRAV_CONNECT && a->method != SIG_M_SIMOPEN &&
+			 a->method != SIG_M_PREDICT)
 			a->start_at = now + TRAV_CONNECT_DELAY_MS;
 		g_d->counters[a->method].tried++;
 		log_info("session %u: %s: %s port %u %s %s:%u%s", s->id, sig_method_name(a->method),

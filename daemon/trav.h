@@ -12,6 +12,8 @@
  *             the responder the other role             trav_portmap.c
  *   reversal  accept      connect     trav_reversal.c
  *   simopen   connect*    connect*    trav_simopen.c   (* TTL-limited first SYN)
+ *   stunt2    connect     connect*    trav_stunt2.c    (the requester 250 ms later)
+ *   predict   connect*xN  connect*xN  trav_predict.c   (a window of N simultaneous opens)
  *
  * Every flow gets "drop outbound RST" for D_RST_GUARD_MS from the moment its
  * socket exists, so closing a loser never sends an RST that could destroy a
@@ -27,13 +29,27 @@
 #define TRAV_CONNECT_DELAY_MS	100	/* direct/reversal: after the acceptor's primer */
 #define TRAV_PRIMER_MS		300	/* the primer socket is closed after this */
 #define TRAV_PRIMER_PORT	9	/* discard: an EIF NAT maps whatever the destination */
-#define TRAV_MAX_POLICIES	6
+#define TRAV_STUNT2_DELAY_MS	250	/* stunt2: the requester's connect after the SYN */
+#define TRAV_WINDOW_MAX		16	/* predict: sockets of one attempt */
+#define TRAV_PREDICT_N		16	/* predict: the window we advertise */
+#define TRAV_BINDING_TIMEOUT_MS	1000	/* predict: the fresh STUN Binding */
+#define TRAV_MAX_POLICIES	(3 * TRAV_WINDOW_MAX + 4)
 
 enum trav_role { TRAV_NONE = 0, TRAV_CONNECT, TRAV_ACCEPT };
 enum trav_state { TA_IDLE, TA_RUNNING, TA_CONNECTED, TA_FAILED, TA_CANCELLED };
 
 struct d_session;
 struct trav_pm_job;
+struct trav_attempt;
+
+/* One socket of a window (predict): its port and target. */
+struct trav_win {
+	struct d_ev		ev;
+	struct trav_attempt	*a;
+	uint16_t		lport;
+	uint16_t		rport;
+	bool			failed;
+};
 
 struct trav_attempt {
 	struct d_session	*s;
@@ -49,9 +65,18 @@ struct trav_attempt {
 	int			conn;		/* established socket, -1 */
 	uint64_t		t_start, t_end, primer_close_ms, start_at;
 	uint32_t		pol[TRAV_MAX_POLICIES];
+	uint16_t		pol_lport[TRAV_MAX_POLICIES];	/* its flow's ports */
+	uint16_t		pol_rport[TRAV_MAX_POLICIES];
 	size_t			npol;
 	char			why[128];
 	struct trav_pm_job	*pm;		/* portmap: the gateway mapping, or NULL */
+	/* predict */
+	bool			has_pred;	/* we are sequential: pred is ours */
+	struct sig_prediction	pred;
+	bool			has_rpred;	/* the peer is: rpred is its */
+	struct sig_prediction	rpred;
+	struct trav_win		win[TRAV_WINDOW_MAX];
+	size_t			nwin;
 };
 
 /* Role of this side for method (requester or not): TRAV_NONE if unknown. */
@@ -59,6 +84,8 @@ enum trav_role trav_direct_role(bool requester);
 enum trav_role trav_reversal_role(bool requester);
 enum trav_role trav_simopen_role(bool requester);
 enum trav_role trav_portmap_role(bool requester);
+enum trav_role trav_stunt2_role(bool requester);
+enum trav_role trav_predict_role(bool requester);
 enum trav_role trav_role_of(uint8_t method, bool requester);
 
 /* Create and bind the attempt's socket (port chosen by the kernel). */
@@ -82,9 +109,32 @@ void trav_portmap_release(struct trav_attempt *a);
 /* stuntd stops: wait (bounded) for mappings in flight and remove all. */
 void trav_portmap_shutdown(void);
 
-/* trav_sock.c: the two halves every method is made of */
+/* trav_predict.c: before our EXCHANGE, when this side is sequential:
+ * learn the last public port (a fresh STUN Binding over TCP to the server)
+ * and fill a->pred. 0 or -errno (a->why). */
+int trav_predict_learn(struct trav_attempt *a, const struct sig_nat_info *own);
+/* The candidate port of our EXCHANGE: the first prediction. */
+uint16_t trav_predict_first(const struct sig_prediction *p);
+/* Port i (0-based) of the window p predicts. */
+uint16_t trav_predict_port(const struct sig_prediction *p, size_t i);
+/* At the start: open and connect the window. */
+int trav_predict_start(struct trav_attempt *a, uint64_t now);
+
+/* trav_sock.c: the halves every method is made of */
 int trav_sock_connect(struct trav_attempt *a, uint64_t now);
 int trav_sock_accept(struct trav_attempt *a, uint64_t now);
+/* A marked TCP socket bound to port (0: the kernel's choice), its port in *bound. */
+int trav_sock_marked(uint16_t port, uint16_t *bound);
+/* Connect fd (bound to lport) to raddr:rport as the simultaneous-open half:
+ * the first SYN leaves with a->ttl (when > 0), inbound RSTs and ICMP errors
+ * of the flow are dropped until the session's deadline, its outbound RSTs
+ * always. ev->cb must be set; it is added to the loop. */
+int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lport,
+			   uint16_t rport, uint64_t now);
+/* Add fd (bound to lport) to a's window and connect it to a->raddr:rport
+ * as above. A connect that fails at once only fails that socket. */
+int trav_sock_window_add(struct trav_attempt *a, int fd, uint16_t lport, uint16_t rport,
+			 uint64_t now);
 
 /* d_session.c: an attempt has an established socket in a->conn / failed */
 void d_session_attempt_connected(struct trav_attempt *a);

@@ -28,12 +28,13 @@ enum trav_role trav_role_of(uint8_t method, bool requester)
 	case SIG_M_PORTMAP: return trav_portmap_role(requester);
 	case SIG_M_REVERSAL: return trav_reversal_role(requester);
 	case SIG_M_SIMOPEN: return trav_simopen_role(requester);
+	case SIG_M_STUNT2: return trav_stunt2_role(requester);
+	case SIG_M_PREDICT: return trav_predict_role(requester);
 	default: return TRAV_NONE;
 	}
 }
 
-/* A marked TCP socket bound to port (0: the kernel's choice). */
-static int marked_socket(uint16_t port, uint16_t *bound)
+int trav_sock_marked(uint16_t port, uint16_t *bound)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
 	socklen_t al = sizeof(a);
@@ -63,8 +64,11 @@ static void add_policy(struct trav_attempt *a, const struct nfq_policy_spec *s)
 
 	if (g_d->nfq == NULL || a->npol >= TRAV_MAX_POLICIES)
 		return;
-	if (nfq_policy_add(nfq_engine_policies(g_d->nfq), s, clock_ms(), &id) == 0)
+	if (nfq_policy_add(nfq_engine_policies(g_d->nfq), s, clock_ms(), &id) == 0) {
+		a->pol_lport[a->npol] = s->flow.lport;
+		a->pol_rport[a->npol] = s->flow.rport;
 		a->pol[a->npol++] = id;
+	}
 	else
 		log_warnx("session: cannot add a queue policy");
 }
@@ -89,7 +93,7 @@ int trav_prepare(struct trav_attempt *a, struct d_session *s, uint8_t method, bo
 	a->ev.fd = a->pev.fd = -1;
 	if (a->role == TRAV_NONE)
 		return -ENOTSUP;
-	fd = marked_socket(0, &a->lport);
+	fd = trav_sock_marked(0, &a->lport);
 	if (fd < 0)
 		return fd;
 	a->ev.fd = fd;
@@ -97,59 +101,166 @@ int trav_prepare(struct trav_attempt *a, struct d_session *s, uint8_t method, bo
 	return 0;
 }
 
+/* 1 established, 0 not yet, else a positive errno. */
+static int connect_result(int fd)
+{
+	struct tcp_info ti;
+	socklen_t el = sizeof(int), tl = sizeof(ti);
+	int err = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+		return errno;
+	if (err)
+		return err;
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+	    ti.tcpi_state != TCP_ESTABLISHED)
+		return 0;
+	return 1;
+}
+
+/* ev's socket is established: it is the attempt's connection. */
+static void take_conn(struct trav_attempt *a, struct d_ev *ev)
+{
+	size_t i;
+
+	d_loop_del(ev);
+	a->conn = ev->fd;
+	ev->fd = -1;
+	if (ev != &a->ev) {
+		/* the window's winner: its flow is the attempt's from now on */
+		struct trav_win *w = ev->arg;
+
+		a->lport = w->lport;
+		a->rport = w->rport;
+	}
+	/* the rest of a window is still in SYN_SENT: closing sends nothing */
+	for (i = 0; i < a->nwin; i++)
+		if (a->win[i].ev.fd >= 0) {
+			d_loop_del(&a->win[i].ev);
+			close(a->win[i].ev.fd);
+			a->win[i].ev.fd = -1;
+		}
+	a->state = TA_CONNECTED;
+	a->t_end = clock_ms();
+	d_session_attempt_connected(a);
+}
+
 static void on_connect_ev(struct d_ev *ev, uint32_t events)
 {
 	struct trav_attempt *a = ev->arg;
-	int err = 0;
-	socklen_t el = sizeof(err);
+	int r;
 
 	(void)events;
 	if (a->state != TA_RUNNING)
 		return;
-	if (getsockopt(ev->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
-		err = errno;
-	if (err == 0) {
-		struct tcp_info ti;
-		socklen_t tl = sizeof(ti);
-
-		if (getsockopt(ev->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
-		    ti.tcpi_state != TCP_ESTABLISHED)
-			return;		/* not yet */
-		d_loop_del(ev);
-		a->conn = ev->fd;
-		ev->fd = -1;
-		a->state = TA_CONNECTED;
-		a->t_end = clock_ms();
-		d_session_attempt_connected(a);
+	r = connect_result(ev->fd);
+	if (r == 0)
+		return;		/* not yet */
+	if (r == 1) {
+		take_conn(a, ev);
 		return;
 	}
-	snprintf(a->why, sizeof(a->why), "connect: %s", strerror(err));
+	snprintf(a->why, sizeof(a->why), "connect: %s", strerror(r));
 	a->state = TA_FAILED;
 	a->t_end = clock_ms();
 	d_session_attempt_failed(a);
 }
 
-int trav_sock_connect(struct trav_attempt *a, uint64_t now)
+/* One socket of a window: the attempt fails when all of them have. */
+static void on_win_ev(struct d_ev *ev, uint32_t events)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(a->rport),
+	struct trav_win *w = ev->arg;
+	struct trav_attempt *a = w->a;
+	size_t i, nfailed = 0;
+	int r;
+
+	(void)events;
+	if (a->state != TA_RUNNING) {
+		d_loop_del(ev);
+		return;
+	}
+	r = connect_result(ev->fd);
+	if (r == 0)
+		return;
+	if (r == 1) {
+		take_conn(a, ev);
+		return;
+	}
+	d_loop_del(ev);
+	close(ev->fd);
+	ev->fd = -1;
+	w->failed = true;
+	for (i = 0; i < a->nwin; i++)
+		nfailed += a->win[i].failed;
+	if (nfailed < a->nwin)
+		return;
+	snprintf(a->why, sizeof(a->why), "connect: %s (all %zu of the window)", strerror(r),
+		 a->nwin);
+	a->state = TA_FAILED;
+	a->t_end = clock_ms();
+	d_session_attempt_failed(a);
+}
+
+int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lport,
+			   uint16_t rport, uint64_t now)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(rport),
 				  .sin_addr.s_addr = a->raddr };
-	struct nfq_flow f = { .proto = PKT_PROTO_TCP, .lport = a->lport, .raddr = a->raddr,
-			      .rport = a->rport };
+	struct nfq_flow f = { .proto = PKT_PROTO_TCP, .lport = lport, .raddr = a->raddr,
+			      .rport = rport };
 	struct nfq_policy_spec sp;
 	uint32_t tmo = left_ms(a, now, d_session_deadline(a->s));
 
+	if (ev != &a->ev) {
+		/* a window socket: its own guard (trav_start guards none for a
+		 * window), so that its loser siblings stay guarded when the
+		 * winner's policies go */
+		nfq_spec_drop_outbound_rst(&sp, &f, D_RST_GUARD_MS);
+		add_policy(a, &sp);
+	}
 	if (a->ttl > 0) {
 		nfq_spec_syn_ttl(&sp, &f, 1, (uint8_t)a->ttl, tmo);
 		add_policy(a, &sp);
 	}
 	nfq_spec_drop_inbound_errors(&sp, &f, tmo);
 	add_policy(a, &sp);
-	a->ev.cb = on_connect_ev;
-	if (connect(a->ev.fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
+	if (connect(ev->fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
 		snprintf(a->why, sizeof(a->why), "connect: %s", strerror(errno));
 		return -errno;
 	}
-	return d_loop_add(&a->ev, EPOLLOUT);
+	return d_loop_add(ev, EPOLLOUT);
+}
+
+int trav_sock_connect(struct trav_attempt *a, uint64_t now)
+{
+	a->ev.cb = on_connect_ev;
+	return trav_sock_connect_flow(a, &a->ev, a->lport, a->rport, now);
+}
+
+int trav_sock_window_add(struct trav_attempt *a, int fd, uint16_t lport, uint16_t rport,
+			 uint64_t now)
+{
+	struct trav_win *w;
+
+	if (a->nwin >= TRAV_WINDOW_MAX) {
+		close(fd);
+		return -ENOSPC;
+	}
+	w = &a->win[a->nwin++];
+	w->a = a;
+	w->lport = lport;
+	w->rport = rport;
+	w->failed = false;
+	w->ev = (struct d_ev){ .fd = fd, .cb = on_win_ev, .arg = w };
+	if (trav_sock_connect_flow(a, &w->ev, lport, rport, now) < 0) {
+		/* this port only: the others of the window may still work */
+		log_debug("session: predict: connect from %u to %u: %s", lport, rport, a->why);
+		a->why[0] = '\0';
+		close(w->ev.fd);
+		w->ev.fd = -1;
+		w->failed = true;
+	}
+	return 0;
 }
 
 static void on_accept_ev(struct d_ev *ev, uint32_t events)
@@ -196,7 +307,7 @@ int trav_sock_accept(struct trav_attempt *a, uint64_t now)
 		return -errno;
 	if (a->ttl <= 0)
 		return 0;	/* no NAT in front: nothing to prime */
-	fd = marked_socket(a->lport, NULL);
+	fd = trav_sock_marked(a->lport, NULL);
 	if (fd < 0) {
 		snprintf(a->why, sizeof(a->why), "primer: %s", strerror(-fd));
 		return fd;
@@ -218,12 +329,20 @@ int trav_start(struct trav_attempt *a, uint64_t now)
 	struct nfq_policy_spec sp;
 	int err;
 
-	/* before any packet can leave: no RST from this port to the peer, ever */
-	nfq_spec_drop_outbound_rst(&sp, &g, D_RST_GUARD_MS);
-	add_policy(a, &sp);
+	/* before any packet can leave: no RST from this port to the peer, ever
+	 * (a window guards each of its flows itself) */
+	if (a->method != SIG_M_PREDICT) {
+		nfq_spec_drop_outbound_rst(&sp, &g, D_RST_GUARD_MS);
+		add_policy(a, &sp);
+	}
 	a->t_start = now;
 	a->state = TA_RUNNING;
-	err = a->role == TRAV_ACCEPT ? trav_sock_accept(a, now) : trav_sock_connect(a, now);
+	if (a->role == TRAV_ACCEPT)
+		err = trav_sock_accept(a, now);
+	else if (a->method == SIG_M_PREDICT)
+		err = trav_predict_start(a, now);
+	else
+		err = trav_sock_connect(a, now);
 	if (err < 0) {
 		a->state = TA_FAILED;
 		a->t_end = now;
@@ -257,12 +376,27 @@ void trav_close(struct trav_attempt *a, bool keep_conn)
 		close(a->pev.fd);
 		a->pev.fd = -1;
 	}
+	for (i = 0; i < a->nwin; i++)
+		if (a->win[i].ev.fd >= 0) {
+			d_loop_del(&a->win[i].ev);
+			close(a->win[i].ev.fd);
+			a->win[i].ev.fd = -1;
+		}
 	if (keep_conn) {
-		/* the winner: its RSTs and errors are its own business again */
-		for (i = 0; i < a->npol; i++)
-			if (g_d->nfq)
+		/* the winner: its RSTs and errors are its own business again;
+		 * the other flows of a window stay guarded until they expire */
+		size_t k = 0;
+
+		for (i = 0; i < a->npol; i++) {
+			if (a->nwin && (a->pol_lport[i] != a->lport || a->pol_rport[i] != a->rport)) {
+				a->pol[k] = a->pol[i];
+				a->pol_lport[k] = a->pol_lport[i];
+				a->pol_rport[k++] = a->pol_rport[i];
+			} else if (g_d->nfq) {
 				(void)nfq_policy_remove(nfq_engine_policies(g_d->nfq), a->pol[i]);
-		a->npol = 0;
+			}
+		}
+		a->npol = k;
 	} else if (a->conn >= 0) {
 		close(a->conn);		/* FIN, not RST: outbound RSTs stay dropped */
 		a->conn = -1;

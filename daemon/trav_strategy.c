@@ -23,6 +23,12 @@ bool trav_predictable(const struct sig_nat_info *n)
 	       (n->tcp_mapping == TRAV_MAP_EIM && n->tcp_alloc == SIG_ALLOC_PRESERVING);
 }
 
+bool trav_sequential(const struct sig_nat_info *n)
+{
+	return !trav_predictable(n) && n->tcp_mapping != 0 &&
+	       n->tcp_alloc == SIG_ALLOC_SEQUENTIAL;
+}
+
 bool trav_can_map(const struct sig_nat_info *n)
 {
 	return (n->flags & (SIG_NAT_UPNP | SIG_NAT_NATPMP | SIG_NAT_PCP)) != 0;
@@ -57,6 +63,7 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 	uint8_t m[TRAV_MAX_METHODS];
 	size_t n = 0, i;
 	char a[64], b[64];
+	bool stunt2;
 
 	if (trav_can_accept(resp) && trav_predictable(resp))
 		m[n++] = SIG_M_DIRECT;
@@ -64,14 +71,23 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 		m[n++] = SIG_M_PORTMAP;
 	if (trav_can_accept(req) && trav_predictable(req))
 		m[n++] = SIG_M_REVERSAL;
+	/* the responder's SYN goes to the requester's public endpoint */
+	stunt2 = trav_predictable(resp) && !trav_can_accept(resp) && trav_predictable(req);
 	if (trav_predictable(req) && trav_predictable(resp))
 		m[n++] = SIG_M_SIMOPEN;
+	else if (stunt2)
+		m[n++] = SIG_M_STUNT2;
+	if ((trav_sequential(req) && (trav_sequential(resp) || trav_predictable(resp))) ||
+	    (trav_sequential(resp) && trav_predictable(req)))
+		m[n++] = SIG_M_PREDICT;
 	if (forced_ok)
 		*forced_ok = false;
 	if (forced) {
 		for (i = 0; i < n; i++)
 			if (m[i] == forced && forced_ok)
 				*forced_ok = true;
+		if (forced == SIG_M_STUNT2 && stunt2 && forced_ok)
+			*forced_ok = true;	/* works, only not raced beside simopen */
 		if (max < 1)
 			return 0;
 		out[0] = (uint8_t)forced;
@@ -85,8 +101,8 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 		trav_nat_describe(resp, b, sizeof(b));
 		snprintf(why, whylen,
 			 "no traversal method can work between %s (requester) and %s (peer): "
-			 "neither side can accept a connection or map a port, and a port cannot "
-			 "be predicted; "
+			 "neither side can accept a connection or map a port, and no port "
+			 "can be predicted (random allocation); "
 			 "a relay would be needed", a, b);
 	}
 	return n;

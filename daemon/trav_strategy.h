@@ -22,12 +22,22 @@
  *   reversal  the requester can accept and is predictable: the responder is
  *             asked (through the server) to connect to it;
  *   simopen   both are predictable: TCP simultaneous open, TTL-limited first
- *             SYNs, inbound RST / ICMP errors and outbound RSTs suppressed.
+ *             SYNs, inbound RST / ICMP errors and outbound RSTs suppressed;
+ *   stunt2    the responder cannot accept but both are predictable: the
+ *             responder sends one TTL-limited SYN to the requester's public
+ *             endpoint and keeps that socket; the requester connects to it
+ *             250 ms later with a plain SYN (trav_stunt2.c). Simopen works
+ *             wherever this does and comes first, so stunt2 is listed only
+ *             when simopen is not (never, today): it runs when forced;
+ *   predict   at least one side is sequential (trav_sequential) and the
+ *             other is sequential or predictable: each sequential side
+ *             predicts a window of its next public ports, and a window of
+ *             simultaneous opens is run over it (trav_predict.c).
  *
- * Anything else (an endpoint-dependent or random mapping facing a filter
- * that is not endpoint-independent) needs port prediction, a shotgun or a
- * relay, which stuntd does not do yet: the list is empty and *why says so.
- * Unknown (unmeasured) values count as "cannot".
+ * Anything else (a random mapping facing a filter that is not
+ * endpoint-independent) needs a shotgun or a relay, which stuntd does not do
+ * yet: the list is empty and *why says so. Unknown (unmeasured) values
+ * count as "cannot".
  */
 #ifndef STUNT_DAEMON_TRAV_STRATEGY_H
 #define STUNT_DAEMON_TRAV_STRATEGY_H
@@ -38,7 +48,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRAV_MAX_METHODS	5
+#define TRAV_MAX_METHODS	6
 
 /* SIG-NAT-INFO codes (sig.h) */
 #define TRAV_MAP_EIM		1
@@ -48,6 +58,9 @@
 bool trav_nat_public(const struct sig_nat_info *n);
 bool trav_can_accept(const struct sig_nat_info *n);
 bool trav_predictable(const struct sig_nat_info *n);
+/* Not predictable, but each new mapping takes the previous port + delta
+ * (thesis 3.3): a window of its next ports can be predicted. */
+bool trav_sequential(const struct sig_nat_info *n);
 /* Its gateway answered a mapping request during discovery. */
 bool trav_can_map(const struct sig_nat_info *n);
 /* portmap: does the requester accept (map) rather than the responder? */

@@ -13,6 +13,13 @@ static const struct sig_nat_info sym_random = { .tcp_mapping = 3, .tcp_filtering
 static const struct sig_nat_info public_host = { .tcp_mapping = 1, .tcp_filtering = 1,
 	.tcp_alloc = SIG_ALLOC_PRESERVING, .nat_hops = 0 };
 static const struct sig_nat_info unknown = { 0 };
+/* lab sym-seq:1 / sym-seq:2, and a restricted cone (EIM/ADF) */
+static const struct sig_nat_info sym_seq = { .tcp_mapping = 3, .tcp_filtering = 3,
+	.tcp_alloc = SIG_ALLOC_SEQUENTIAL, .tcp_delta = 1, .unsolicited = 2, .nat_hops = 1 };
+static const struct sig_nat_info sym_seq2 = { .tcp_mapping = 3, .tcp_filtering = 3,
+	.tcp_alloc = SIG_ALLOC_SEQUENTIAL, .tcp_delta = 2, .unsolicited = 2, .nat_hops = 1 };
+static const struct sig_nat_info restricted_cone = { .tcp_mapping = 1, .tcp_filtering = 2,
+	.tcp_alloc = SIG_ALLOC_PRESERVING, .unsolicited = 2, .nat_hops = 1 };
 /* the lab's --upnp-a gateway: a port-restricted cone whose miniupnpd maps */
 static const struct sig_nat_info pr_upnp = { .tcp_mapping = 1, .tcp_filtering = 3,
 	.tcp_alloc = SIG_ALLOC_PRESERVING, .unsolicited = 2, .nat_hops = 1,
@@ -132,6 +139,67 @@ static void portmap(void)
 	CHECK(strstr(why, "map a port") != NULL);
 }
 
+static void predict(void)
+{
+	uint8_t m[TRAV_MAX_METHODS];
+	char why[256];
+	bool fok;
+
+	/* two sequential NATs: only port prediction */
+	CHECK_EQ(run(&sym_seq, &sym_seq, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_PREDICT);
+	/* sequential x port-restricted, both ways */
+	CHECK_EQ(run(&sym_seq2, &port_restricted, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_PREDICT);
+	CHECK_EQ(run(&port_restricted, &sym_seq2, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_PREDICT);
+	/* after direct / reversal where a full cone accepts */
+	CHECK_EQ(run(&sym_seq, &full_cone, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_DIRECT);
+	CHECK_EQ(m[1], SIG_M_PREDICT);
+	/* a random NAT cannot be predicted, not even facing a sequential one */
+	CHECK_EQ(run(&sym_seq, &sym_random, 0, m, &fok, why), 0);
+	CHECK_EQ(run(&sym_random, &sym_seq, 0, m, &fok, why), 0);
+	CHECK(strstr(why, "relay would be needed") != NULL);
+	/* two cones: simopen does it, predict is not raced; forced: not agreed */
+	CHECK_EQ(run(&port_restricted, &port_restricted, SIG_M_PREDICT, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_PREDICT);
+	CHECK(!fok);
+	CHECK_EQ(run(&sym_seq, &port_restricted, SIG_M_PREDICT, m, &fok, why), 1);
+	CHECK(fok);
+	CHECK(trav_sequential(&sym_seq));
+	CHECK(!trav_sequential(&sym_random));
+	CHECK(!trav_sequential(&port_restricted));
+	CHECK(!trav_sequential(&unknown));
+}
+
+static void stunt2(void)
+{
+	uint8_t m[TRAV_MAX_METHODS];
+	char why[256];
+	bool fok;
+
+	/* two port-restricted cones: it works, but simopen, before it, does it
+	 * already, so it is not raced; forced, the strategy agrees */
+	CHECK_EQ(run(&port_restricted, &port_restricted, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_SIMOPEN);
+	CHECK_EQ(run(&port_restricted, &port_restricted, SIG_M_STUNT2, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_STUNT2);
+	CHECK(fok);
+	CHECK_EQ(run(&port_restricted, &restricted_cone, SIG_M_STUNT2, m, &fok, why), 1);
+	CHECK(fok);
+	/* the requester's port must be known: its SYN aims at it */
+	CHECK_EQ(run(&sym_random, &port_restricted, 0, m, &fok, why), 0);
+	CHECK_EQ(run(&sym_random, &restricted_cone, SIG_M_STUNT2, m, &fok, why), 1);
+	CHECK(!fok);
+	/* the responder's too: the requester connects to it */
+	CHECK_EQ(run(&port_restricted, &sym_random, SIG_M_STUNT2, m, &fok, why), 1);
+	CHECK(!fok);
+	/* a full cone accepts anyway: direct, no stunt2 */
+	CHECK_EQ(run(&sym_random, &full_cone, SIG_M_STUNT2, m, &fok, why), 1);
+	CHECK(!fok);
+}
+
 static void predicates(void)
 {
 	CHECK(trav_nat_public(&public_host));
@@ -152,6 +220,8 @@ int main(void)
 	RUN(impossible);
 	RUN(forced);
 	RUN(portmap);
+	RUN(predict);
+	RUN(stunt2);
 	RUN(predicates);
 	return TAP_DONE();
 }
