@@ -11,7 +11,7 @@ PKGS=(
 	libmnl-dev libnfnetlink-dev libnetfilter-queue-dev libpcap-dev libssl-dev
 	libcap-ng-dev libminiupnpc-dev libnatpmp-dev
 	# lab: namespaces, firewall, capture
-	iproute2 nftables iptables conntrack tcpdump python3 procps psmisc
+	iproute2 nftables iptables conntrack tcpdump python3 procps psmisc openssl
 	# independent NAT classifiers and reference servers
 	stun-client stun-server coturn
 	# port-mapping gateway and clients
