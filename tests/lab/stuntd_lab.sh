@@ -146,7 +146,7 @@ transfer() {
 	echo "$out" | sed 's/^/# /'
 	if echo "$out" | grep -q '"ok":true' && echo "$out" | grep -q '^sha OK 5000000' &&
 		echo "$out" | head -1 | grep -Eq "\"method\":\"($want)\""; then
-		ok "$label: 5 MB echoed intact ($(echo "$out" | head -1 | grep -o '"method":"[a-z]*"'), $(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*'))"
+		ok "$label: 5 MB echoed intact ($(echo "$out" | head -1 | grep -o '"method":"[a-z0-9]*"'), $(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*'))"
 	else
 		nok "$label"
 		tail -15 "$LAB_STATE/stuntd-$from.log" | sed 's/^/# A: /'
