@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* stuntd's configuration: see d_config.h. Pure: no I/O. */
 #include "daemon/d_config.h"
+#include "common/addr.h"
 
 #include "daemon/d_tls.h"
 
@@ -35,34 +36,6 @@ void d_config_init(struct d_config *c)
 	c->connect_timeout_ms = D_CONNECT_TIMEOUT_MS_DEFAULT;
 }
 
-int d_parse_ipport(const char *s, uint16_t defport, struct sockaddr_in *out)
-{
-	char host[INET_ADDRSTRLEN];
-	const char *colon = strchr(s, ':');
-	size_t hl = colon ? (size_t)(colon - s) : strlen(s);
-	unsigned long port = defport;
-	char *end;
-
-	if (hl == 0 || hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	if (colon) {
-		if (!isdigit((unsigned char)colon[1]))
-			return -EINVAL;
-		errno = 0;
-		port = strtoul(colon + 1, &end, 10);
-		if (errno || *end || port == 0 || port > 65535)
-			return -EINVAL;
-	}
-	memset(out, 0, sizeof(*out));
-	out->sin_family = AF_INET;
-	out->sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
-		return -EINVAL;
-	return 0;
-}
-
 static int copy_str(char *dst, size_t cap, const char *v)
 {
 	size_t n = strlen(v);
@@ -86,7 +59,7 @@ static int add_expose(struct d_config *c, const char *name, const char *target, 
 	snprintf(e.name, sizeof(e.name), "%s", name);
 	if (!strncmp(target, "tcp:", 4)) {
 		e.kind = D_TARGET_TCP;
-		if (d_parse_ipport(target + 4, 0, &e.addr) < 0 || e.addr.sin_port == 0)
+		if (addr_parse_ipv4(target + 4, 0, &e.addr) < 0 || e.addr.sin_port == 0)
 			return fail(err, errlen, "bad target '%s' (tcp:HOST:PORT, HOST an IPv4 address)",
 				    target);
 	} else if (!strncmp(target, "exec:", 5)) {
@@ -176,7 +149,7 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 			return fail(err, errlen, "bad id '%s' (1-64 of [A-Za-z0-9._-])", val);
 		snprintf(c->id, sizeof(c->id), "%s", val);
 	} else if (!strcmp(key, "server")) {
-		if (d_parse_ipport(val, D_SERVER_PORT_DEFAULT, &c->server) < 0)
+		if (addr_parse_ipv4(val, D_SERVER_PORT_DEFAULT, &c->server) < 0)
 			return fail(err, errlen, "bad server '%s' (IPv4[:PORT])", val);
 		c->have_server = true;
 		c->server_port_given = strchr(val, ':') != NULL;

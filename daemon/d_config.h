@@ -101,9 +101,6 @@ int d_config_parse(const char *buf, size_t len, struct d_config *c, char *err, s
  * parser and the flags both use it. 0 or -EINVAL with the reason in err. */
 int d_config_set(struct d_config *c, const char *key, const char *val, char *err, size_t errlen);
 
-/* "IP[:PORT]" (port 1-65535, 3478 if absent). 0 or -EINVAL. */
-int d_parse_ipport(const char *s, uint16_t defport, struct sockaddr_in *out);
-
 /* The secret file's bytes: the secret alone on the first line, trailing
  * white space ignored. Returns its length (> 0) or -EINVAL. */
 int d_secret_parse(const char *buf, size_t len, char *out, size_t outlen);

@@ -20,6 +20,7 @@
  *       (UDP echo, or with --tcp a connect() until established) N times each;
  *       print median, p90, p99 and mean in microseconds for both.
  */
+#include "common/addr.h"
 #include "common/clock.h"
 #include "nfq/nfq_engine.h"
 #include "nfq/nfq_policy.h"
@@ -86,29 +87,6 @@ static double cpu_s(void)
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-static int parse_addr(const char *s, struct sockaddr_in *out)
-{
-	char host[64];
-	const char *colon = strrchr(s, ':');
-	size_t hl = colon ? (size_t)(colon - s) : strlen(s);
-
-	if (hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	memset(out, 0, sizeof(*out));
-	out->sin_family = AF_INET;
-	if (colon) {
-		char *end;
-		long p = strtol(colon + 1, &end, 10);
-
-		if (*end || p < 0 || p > 65535)
-			return -EINVAL;
-		out->sin_port = htons((uint16_t)p);
-	}
-	return inet_pton(AF_INET, host, &out->sin_addr) == 1 ? 0 : -EINVAL;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -170,7 +148,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'r': o->ready_file = optarg; continue;
 		case 'T': o->tcp = 1; continue;
 		case 'a':
-			if (parse_addr(optarg, &o->addr) < 0)
+			if (addr_parse_ipv4(optarg, 0, &o->addr) < 0)
 				return -EINVAL;
 			o->have_addr = 1;
 			continue;

@@ -31,6 +31,7 @@
  * Exit status: 0 connected / done, 1 error, 2 usage, 3 the run ended unconnected,
  * 4 the rules belong to another running process.
  */
+#include "common/addr.h"
 #include "common/clock.h"
 #include "nfq/nfq_engine.h"
 #include "common/log.h"
@@ -143,29 +144,6 @@ static int tcp_state(int fd)
 	return ti.tcpi_state;
 }
 
-static int parse_ipport(const char *s, struct sockaddr_in *out)
-{
-	char host[64];
-	const char *colon = strrchr(s, ':');
-	char *end;
-	long port;
-
-	if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || port < 0 || port > 65535)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	out->sin_family = AF_INET;
-	out->sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
-		return -EINVAL;
-	return 0;
-}
-
 static int parse_num(const char *s, long long min, long long max, long long *out)
 {
 	char *end;
@@ -270,12 +248,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->timeout_ms = v;
 			break;
 		case O_DST:
-			if (parse_ipport(optarg, &o->dst) < 0)
+			if (addr_parse_ipv4(optarg, 0, &o->dst) < 0 || !o->dst.sin_port)
 				goto bad;
 			o->have_dst = 1;
 			break;
 		case O_BIND:
-			if (parse_ipport(optarg, &o->bind) < 0)
+			if (addr_parse_ipv4(optarg, 0, &o->bind) < 0 || !o->bind.sin_port)
 				goto bad;
 			o->have_bind = 1;
 			break;
