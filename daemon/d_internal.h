@@ -27,7 +27,9 @@
 #define D_BACKOFF_MIN_MS	1000
 #define D_BACKOFF_MAX_MS	60000
 #define D_SIG_REPLY_MS		5000	/* a signalling request unanswered this long: lost */
-#define D_TICK_MS		50	/* longest epoll wait */
+#define D_TICK_MS		50	/* longest epoll wait when idle */
+#define D_TICK_BUSY_MS		5	/* ... while a session is being connected: its timers
+					   (start time, connect delays) are checked this often */
 #define D_SIG_BUF		16384
 #define D_MAX_PENDING		64
 #define D_PROBE_TIMEOUT_MS	3000
@@ -158,6 +160,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 void d_session_on_answer(uint16_t method, uint32_t session_id, const struct stun_msg *m);
 void d_session_on_indication(const struct stun_msg *m);
 void d_session_tick(uint64_t now);
+int d_session_wait_ms(void);	/* how long the loop may sleep: short while connecting */
 void d_session_ctl_gone(struct d_ctl_client *c);
 void d_session_peers_answer(struct d_ctl_client *c);
 /* JSON array of the sessions, into a memstream. */

@@ -1097,6 +1097,16 @@ void d_session_tick(uint64_t now)
 	peerq_tick(now);
 }
 
+int d_session_wait_ms(void)
+{
+	const struct d_session *s;
+
+	for (s = g_d->sessions; s; s = s->next)
+		if (s->state != S_FAILED && s->state != S_CONNECTED)
+			return D_TICK_BUSY_MS;
+	return D_TICK_MS;
+}
+
 void d_session_ctl_gone(struct d_ctl_client *c)
 {
 	struct d_session *s;

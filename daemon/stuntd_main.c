@@ -346,7 +346,7 @@ int main(int argc, char **argv)
 			log_info("SIGHUP: discovery again");
 			(void)d_discovery_run();
 		}
-		if (d_loop_run_once(D_TICK_MS) < 0)
+		if (d_loop_run_once(d_session_wait_ms()) < 0)
 			log_warn("epoll_wait");
 	}
 	log_info("signal %d: stopping", (int)d_sig_term);
