@@ -6,7 +6,9 @@
 #   make check-unit unit tests only (no root needed)
 #   make asan       unit tests under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make demo       (root) a VNC screenshot across two lab NATs through stuntd
+#   make bench      benchmarks; each writes its section of docs/benchmarks.md
+#   make install    PREFIX=/usr/local DESTDIR= (SBINDIR, MANDIR, UNITDIR)
 #   V=1 for verbose, WERROR=1 (CI) to turn warnings into errors.
 
 PREFIX    ?= /usr/local
@@ -45,7 +47,7 @@ LIB_SRC   := $(filter-out %_main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libstunt.a
 
-# Programs: NAME := main file + extra sources (defined only once their main exists).
+# Programs: NAME := its main file; everything else it needs is in libstunt.a.
 PROG_stunt-probe  := probes/probe_main.c
 PROG_stunt-server := daemon/server_main.c
 PROG_stuntd       := daemon/stuntd_main.c
@@ -66,7 +68,7 @@ DRV_BINS  := $(DRV_SRC:tests/drivers/%.c=$(BUILD)/drv/%)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-# Fuzz targets: one per tests/fuzz/fuzz_*.c, linked with the library sources.
+# Fuzz targets: one per tests/fuzz/fuzz_*.c, linked with an instrumented library.
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 
