@@ -9,13 +9,6 @@
 #define BIT(c) (1u << (c))
 #define RELAYED (BIT(STUN_REQUEST) | BIT(STUN_INDICATION))
 
-static int fail(struct stun_builder *b, int err)
-{
-	if (!b->err)
-		b->err = err;
-	return b->err;
-}
-
 /* ---- ids ---- */
 
 bool sig_id_valid(const char *s, size_t len)
@@ -39,7 +32,7 @@ static int put_id(struct stun_builder *b, uint16_t type, const char *id)
 	size_t len = id ? strnlen(id, SIG_ID_MAX + 1) : 0;
 
 	if (!sig_id_valid(id, len))
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	return stun_build_attr(b, type, id, len);
 }
 
@@ -137,7 +130,7 @@ int sig_build_candidate(struct stun_builder *b, const struct sig_candidate *c)
 		return -EINVAL;
 	if (!c || !(alen = stun_addr_wire_len(&c->addr)) || c->kind < SIG_CAND_HOST ||
 	    c->kind > SIG_CAND_RELAY)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	if (!(p = stun_build_reserve(b, SIG_ATTR_CANDIDATE, 4 + alen)))
 		return b->err;
 	p[0] = c->kind;
@@ -177,7 +170,7 @@ static int put_prediction(struct stun_builder *b, const struct sig_prediction *p
 	uint8_t *p;
 
 	if (pr->allocation > SIG_ALLOC_RANDOM)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	if (!(p = stun_build_reserve(b, SIG_ATTR_PREDICTION, 8)))
 		return b->err;
 	p[0] = pr->proto;
@@ -207,7 +200,7 @@ int sig_build_nat_info(struct stun_builder *b, const struct sig_nat_info *n)
 	if (!b)
 		return -EINVAL;
 	if (!n)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	if (!(p = stun_build_reserve(b, SIG_ATTR_NAT_INFO, 16)))
 		return b->err;
 	p[0] = n->udp_mapping;
@@ -288,7 +281,7 @@ int sig_put_register(struct stun_builder *b, const struct sig_register *r)
 	if (!b)
 		return -EINVAL;
 	if (!r)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	return put_id(b, SIG_ATTR_PEER_ID, r->peer_id);
 }
 
@@ -309,7 +302,7 @@ int sig_put_register_resp(struct stun_builder *b, const struct sig_register_resp
 	if (!b)
 		return -EINVAL;
 	if (!r || r->nonce_len < 1 || r->nonce_len > SIG_NONCE_MAX)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	return stun_build_attr(b, STUN_ATTR_NONCE, r->nonce, r->nonce_len);
 }
 
@@ -330,7 +323,7 @@ int sig_put_auth(struct stun_builder *b, const struct sig_auth *r)
 	if (!b)
 		return -EINVAL;
 	if (!r || r->nonce_len < 1 || r->nonce_len > SIG_NONCE_MAX)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	put_id(b, SIG_ATTR_PEER_ID, r->peer_id);
 	stun_build_attr(b, STUN_ATTR_NONCE, r->nonce, r->nonce_len);
 	stun_build_attr(b, SIG_ATTR_CREDENTIAL, r->credential, SIG_CREDENTIAL_LEN);
@@ -361,7 +354,7 @@ int sig_put_auth_resp(struct stun_builder *b, const struct sig_auth_resp *r)
 	if (!b)
 		return -EINVAL;
 	if (!r)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	stun_build_xor_addr(b, STUN_ATTR_XOR_MAPPED_ADDRESS, &r->mapped);
 	stun_build_u64(b, SIG_ATTR_SERVER_TIME, r->server_time_ms);
 	return b->err;
@@ -391,7 +384,7 @@ int sig_put_lookup(struct stun_builder *b, const struct sig_lookup *r)
 	if (!b)
 		return -EINVAL;
 	if (!r)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	return put_id(b, SIG_ATTR_PEER_ID, r->peer_id);
 }
 
@@ -412,7 +405,7 @@ int sig_put_lookup_resp(struct stun_builder *b, const struct sig_lookup_resp *r)
 	if (!b)
 		return -EINVAL;
 	if (!r)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	put_id(b, SIG_ATTR_PEER_ID, r->peer_id);
 	stun_build_xor_addr(b, STUN_ATTR_XOR_MAPPED_ADDRESS, &r->endpoint);
 	if (r->has_nat)
@@ -451,14 +444,14 @@ int sig_put_exchange(struct stun_builder *b, const struct sig_exchange *r)
 	if (!b)
 		return -EINVAL;
 	if (!r || r->ncand > SIG_MAX_CANDIDATES || r->nmethods > SIG_MAX_METHODS)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	put_id(b, SIG_ATTR_PEER_ID, r->peer_id);
 	stun_build_u32(b, SIG_ATTR_SESSION_ID, r->session_id);
 	if (r->service[0])
 		put_id(b, SIG_ATTR_SERVICE, r->service);
 	for (i = 0; i < r->nmethods; i++)
 		if (!sig_method_name(r->methods[i]))
-			return fail(b, -EINVAL);
+			return stun_build_fail(b, -EINVAL);
 	if (r->nmethods)
 		stun_build_attr(b, SIG_ATTR_METHODS, r->methods, r->nmethods);
 	for (i = 0; i < r->ncand; i++)
@@ -524,7 +517,7 @@ int sig_put_schedule(struct stun_builder *b, const struct sig_schedule *r)
 	if (!b)
 		return -EINVAL;
 	if (!r || b->len < STUN_HDR_LEN)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	put_id(b, SIG_ATTR_PEER_ID, r->peer_id);
 	stun_build_u32(b, SIG_ATTR_SESSION_ID, r->session_id);
 	if (stun_type_class(stun_rd16(b->buf)) == STUN_REQUEST) {
@@ -562,7 +555,7 @@ int sig_put_relay(struct stun_builder *b, const struct sig_relay *r)
 	if (!b)
 		return -EINVAL;
 	if (!r || r->len > SIG_DATA_MAX || (r->len && !r->data))
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	put_id(b, SIG_ATTR_PEER_ID, r->peer_id);
 	stun_build_attr(b, SIG_ATTR_DATA, r->data, r->len);
 	return b->err;

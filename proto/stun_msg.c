@@ -162,7 +162,7 @@ size_t stun_msg_unknown_required(const struct stun_msg *m, uint16_t *out, size_t
 	return n;
 }
 
-static int build_fail(struct stun_builder *b, int err)
+int stun_build_fail(struct stun_builder *b, int err)
 {
 	if (!b->err)
 		b->err = err;
@@ -175,11 +175,11 @@ static int build_header(struct stun_builder *b, uint8_t *buf, size_t cap, uint16
 	b->buf = buf;
 	b->cap = cap;
 	if (!buf)
-		return build_fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	if (type & 0xC000)
-		return build_fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	if (cap < STUN_HDR_LEN)
-		return build_fail(b, -ENOSPC);
+		return stun_build_fail(b, -ENOSPC);
 	stun_wr16(buf, type);
 	stun_wr16(buf + 2, 0);
 	b->len = STUN_HDR_LEN;
@@ -196,7 +196,7 @@ int stun_build_init(struct stun_builder *b, uint8_t *buf, size_t cap, uint16_t t
 	if ((err = build_header(b, buf, cap, type)) < 0)
 		return err;
 	if (!txid)
-		return build_fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	stun_wr32(buf + 4, STUN_MAGIC_COOKIE);
 	memcpy(buf + 8, txid, STUN_TXID_LEN);
 	return 0;
@@ -212,7 +212,7 @@ int stun_build_reply(struct stun_builder *b, uint8_t *buf, size_t cap, uint16_t 
 	if ((err = build_header(b, buf, cap, type)) < 0)
 		return err;
 	if (!req)
-		return build_fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	/* RFC 3489 11.1: the response carries the request's whole 128-bit
 	 * transaction id; RFC 8489 the cookie and the same 96 bits. */
 	stun_wr32(buf + 4, req->cookie);
@@ -228,16 +228,16 @@ uint8_t *stun_build_reserve(struct stun_builder *b, uint16_t type, size_t len)
 	if (!b || b->err)
 		return NULL;
 	if (len > 0xFFFF) {
-		build_fail(b, -EINVAL);
+		stun_build_fail(b, -EINVAL);
 		return NULL;
 	}
 	padded = (len + 3) & ~(size_t)3;
 	if (b->len - STUN_HDR_LEN + 4 + padded > STUN_MAX_BODY_LEN) {
-		build_fail(b, -EMSGSIZE);
+		stun_build_fail(b, -EMSGSIZE);
 		return NULL;
 	}
 	if (b->cap < b->len || b->cap - b->len < 4 + padded) {
-		build_fail(b, -ENOSPC);
+		stun_build_fail(b, -ENOSPC);
 		return NULL;
 	}
 	p = b->buf + b->len;
@@ -257,7 +257,7 @@ int stun_build_attr(struct stun_builder *b, uint16_t type, const void *val, size
 	if (!b)
 		return -EINVAL;
 	if (len && !val)
-		return build_fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	if (!(p = stun_build_reserve(b, type, len)))
 		return b->err;
 	if (len)
@@ -274,7 +274,7 @@ int stun_build_copy(struct stun_builder *b, const struct stun_msg *m, const uint
 	if (!b)
 		return -EINVAL;
 	if (!m)
-		return build_fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	for (i = 0; i < m->nattrs && i < STUN_MAX_ATTRS; i++) {
 		const struct stun_attr *a = &m->attrs[i];
 		bool drop = a->type == STUN_ATTR_MESSAGE_INTEGRITY ||

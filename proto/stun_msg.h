@@ -164,6 +164,10 @@ int stun_build_copy(struct stun_builder *b, const struct stun_msg *m, const uint
 		    size_t nskip);
 /* Total length of the message (> 0), or the first error. */
 int stun_build_finish(struct stun_builder *b);
+/* Record err as the builder's error unless one is already set; returns
+ * the builder's (first) error. Codecs built on the builder use it so that
+ * stun_build_finish() reports the first thing that went wrong. */
+int stun_build_fail(struct stun_builder *b, int err);
 
 /* Big-endian helpers shared by the codec files. */
 static inline uint16_t stun_rd16(const uint8_t *p)

@@ -78,13 +78,6 @@ int stunt_tcp_opts_parse(const uint8_t *opt, size_t len, struct stunt_tcp_opts *
 
 /* ---- fixed attributes ---- */
 
-static int fail(struct stun_builder *b, int err)
-{
-	if (!b->err)
-		b->err = err;
-	return b->err;
-}
-
 static int put_syn_info(struct stun_builder *b, const struct stunt_syn_info *s)
 {
 	uint8_t *p = stun_build_reserve(b, STUNT_ATTR_SYN_INFO, 16);
@@ -123,9 +116,9 @@ static int put_packet(struct stun_builder *b, const struct stunt_packet *k)
 	uint8_t *p;
 
 	if (k->kind != STUNT_PKT_SYN && k->kind != STUNT_PKT_SYNACK)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	if (k->flags & ~STUNT_PKT_F_ALL)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	if (!(p = stun_build_reserve(b, STUNT_ATTR_PACKET, 16)))
 		return b->err;
 	p[0] = k->kind;
@@ -184,7 +177,7 @@ int stunt_put_capture_req(struct stun_builder *b, const struct stunt_capture_req
 	if (!b)
 		return -EINVAL;
 	if (!r)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	if (r->timeout_ms)
 		stun_build_u32(b, STUNT_ATTR_TIMEOUT, r->timeout_ms);
 	return b->err;
@@ -207,7 +200,7 @@ int stunt_put_capture_resp(struct stun_builder *b, const struct stunt_capture_re
 	if (!b)
 		return -EINVAL;
 	if (!r)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	stun_build_u32(b, STUNT_ATTR_CAPTURE_ID, r->capture_id);
 	stun_build_u32(b, STUNT_ATTR_TIMEOUT, r->timeout_ms);
 	stun_build_addr(b, STUNT_ATTR_TARGET, &r->target);
@@ -236,7 +229,7 @@ int stunt_put_syn_report(struct stun_builder *b, const struct stunt_syn_report *
 	if (!b)
 		return -EINVAL;
 	if (!r || r->opts_len > STUNT_TCP_OPTS_MAX)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	stun_build_u32(b, STUNT_ATTR_CAPTURE_ID, r->capture_id);
 	if (r->error)
 		return stun_build_error(b, r->error, NULL);
@@ -289,7 +282,7 @@ int stunt_put_send_req(struct stun_builder *b, const struct stunt_send_req *r)
 	if (!b)
 		return -EINVAL;
 	if (!r)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	put_packet(b, &r->pkt);
 	if (r->pkt.flags & STUNT_PKT_F_SOURCE)
 		stun_build_addr(b, STUNT_ATTR_SOURCE, &r->source);
@@ -317,7 +310,7 @@ int stunt_put_send_resp(struct stun_builder *b, const struct stunt_send_resp *r)
 	if (!b)
 		return -EINVAL;
 	if (!r)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	put_packet(b, &r->pkt);
 	stun_build_addr(b, STUNT_ATTR_SOURCE, &r->source);
 	return b->err;
@@ -346,7 +339,7 @@ int stunt_put_probe_req(struct stun_builder *b, const struct stunt_probe_req *r)
 	if (!b)
 		return -EINVAL;
 	if (!r)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	if ((p = stun_build_reserve(b, STUNT_ATTR_PROBE_PORT, 4))) {
 		stun_wr16(p, r->port);
 		p[2] = r->flags & (STUN_CHANGE_IP | STUN_CHANGE_PORT);
@@ -383,7 +376,7 @@ int stunt_put_probe_resp(struct stun_builder *b, const struct stunt_probe_resp *
 	if (!b)
 		return -EINVAL;
 	if (!r || r->result > STUNT_PROBE_SYNACK)
-		return fail(b, -EINVAL);
+		return stun_build_fail(b, -EINVAL);
 	if ((p = stun_build_reserve(b, STUNT_ATTR_PROBE_RESULT, 8))) {
 		p[0] = r->result;
 		p[1] = r->icmp_type;
