@@ -13,7 +13,10 @@
  *   <-------- EXCHANGE [sid, METHODS = the race, CANDIDATE per method, NAT-INFO]
  *   SCHEDULE [sid, DELAY] ---------->| -------- indication --> both convert the
  *   <- success [START, SERVER-TIME]                           start to their clock
- *   ... at the start both run their half of every method of the race ...
+ *   ... at the start both run their half of simopen / stunt2 / predict;
+ *   direct / reversal / portmap need no common start and go early: P
+ *   listens before its EXCHANGE, R connects on it; R listens before its
+ *   SCHEDULE, P connects on the indication (start_early()) ...
  *   first established socket on R: R writes the 12-byte session header on it
  *     "STNT" 0x01 METHOD 0x00 0x00 SID(4)
  *   P takes the connection whose header arrives as the winner, hands it off
@@ -77,6 +80,7 @@ struct d_session {
 	struct trav_attempt	att[SIG_M_MAX + 1];
 	bool			prepared[SIG_M_MAX + 1];
 	struct trav_attempt	*winner;
+	bool			racing;		/* some attempt was started */
 	struct d_ev		wev;
 	uint8_t			hdr[S_HDR_LEN];
 	size_t			hdr_got;
@@ -137,6 +141,10 @@ static void close_attempts(struct d_session *s)
 			if (s->att[m].state == TA_RUNNING) {
 				s->att[m].state = TA_CANCELLED;
 				s->att[m].t_end = clock_ms();
+			} else if (s->att[m].state == TA_IDLE) {
+				/* not started (its start still ahead): it never will be */
+				s->att[m].state = TA_CANCELLED;
+				s->att[m].t_start = s->att[m].t_end = clock_ms();
 			}
 			trav_close(&s->att[m], false);
 		}
@@ -433,6 +441,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 }
 
 static void drop_method(struct d_session *s, uint8_t m);
+static bool start_early(struct d_session *s, enum trav_role role);
 
 /*
  * predict: a sequential side learns its last public port right before its
@@ -601,6 +610,11 @@ static void requester_got_exchange(struct d_session *s, const struct sig_exchang
 			s->prepared[m] = false;
 		}
 	s->state = S_WAIT_SCHEDULE;
+	/* direct / reversal / portmap need no common start: our listeners first
+	 * (the peer connects only once our SCHEDULE reaches it), then our
+	 * connects (the peer listened before it sent its EXCHANGE) */
+	if (!start_early(s, TRAV_ACCEPT) || !start_early(s, TRAV_CONNECT))
+		return;
 	if (d_sig_request(SIG_METHOD_SCHEDULE, s->id, put_schedule, &sa) < 0)
 		session_fail(s, "cannot reach the server", true);
 }
@@ -613,6 +627,10 @@ static void scheduled(struct d_session *s, const struct sig_schedule *sc)
 	s->state = S_SCHEDULED;
 	log_debug("session %u: start in %llu ms", s->id,
 		  (unsigned long long)(s->start_at - clock_ms()));
+	/* responder: the requester opened its listeners before it sent the
+	 * SCHEDULE this indication is: our early connects can go now */
+	if (!s->requester)
+		(void)start_early(s, TRAV_CONNECT);
 }
 
 void d_session_on_answer(uint16_t method, uint32_t session_id, const struct stun_msg *m)
@@ -666,6 +684,10 @@ static void responder_send_exchange(struct d_session *s)
 		return;
 	}
 	s->state = S_WAIT_SCHEDULE;
+	/* direct / portmap: listening (and primed) before the requester can
+	 * learn our candidates and connect */
+	if (!start_early(s, TRAV_ACCEPT))
+		return;
 	if (d_sig_request(SIG_METHOD_EXCHANGE, s->id, put_exchange, &ea) < 0)
 		session_fail(s, "cannot reach the server", false);
 }
@@ -821,40 +843,90 @@ void d_session_on_indication(const struct stun_msg *m)
 
 /* ---- the race ---- */
 
+/* Methods where one side connects to the other's listener or mapping: they
+ * need no common start, only the listener up before the SYN arrives. */
+static bool early_method(uint8_t m)
+{
+	return m == SIG_M_DIRECT || m == SIG_M_REVERSAL || m == SIG_M_PORTMAP;
+}
+
+/* Target, TTL and start time of an attempt, from the peer's candidates. */
+static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	/* portmap's connect side: to the peer gateway's mapping */
+	a->raddr = s->peer_addr[a->method] ? s->peer_addr[a->method] : s->peer_ip;
+	a->rport = s->peer_port[a->method];
+	a->ttl = a->method == SIG_M_SIMOPEN || a->role == TRAV_ACCEPT ? g_d->syn_ttl : 0;
+	if (a->method == SIG_M_PORTMAP)
+		a->ttl = 0;	/* the gateway's mapping is explicit: no primer */
+	if (a->method == SIG_M_PREDICT) {
+		a->ttl = g_d->syn_ttl;	/* a window of simultaneous opens */
+		a->has_rpred = s->peer_has_pred &&
+			       s->peer_kind[SIG_M_PREDICT] == SIG_CAND_PREDICTED;
+		a->rpred = s->peer_pred;
+	}
+	if (a->method == SIG_M_STUNT2)
+		a->ttl = s->requester ? 0 : g_d->syn_ttl;	/* trav_stunt2.c */
+	a->start_at = now;
+	if (a->method == SIG_M_STUNT2 && s->requester)
+		a->start_at = now + TRAV_STUNT2_DELAY_MS;
+	g_d->counters[a->method].tried++;
+	log_info("session %u: %s: %s port %u %s %s:%u%s", s->id, sig_method_name(a->method),
+		 a->role == TRAV_ACCEPT ? "accept on" : "connect from", a->lport,
+		 a->role == TRAV_ACCEPT ? "from" : "to", d_ip_str(a->raddr, ip), a->rport,
+		 a->ttl ? " (first SYN TTL-limited)" : "");
+}
+
+static bool session_over(const struct d_session *s)
+{
+	return s->state == S_FAILED || s->state == S_CONNECTED;
+}
+
+/*
+ * Start now, before (and without) the common start, the attempts of the
+ * methods that need none (early_method) in role. Ordering makes the
+ * listener be there first: the responder listens before it sends its
+ * EXCHANGE, the requester connects on receiving it; the requester listens
+ * before it sends SCHEDULE, the responder connects on its indication.
+ * false: the session ended meanwhile.
+ */
+static bool start_early(struct d_session *s, enum trav_role role)
+{
+	struct trav_attempt *a;
+	uint64_t now = clock_ms();
+	size_t i;
+
+	for (i = 0; i < s->nmethods && !session_over(s); i++) {
+		a = &s->att[s->methods[i]];
+		if (!s->prepared[a->method] || !early_method(a->method) || a->role != role ||
+		    a->state != TA_IDLE || a->start_at)
+			continue;
+		arm(s, a, now);
+		s->racing = true;
+		if (trav_start(a, now) < 0) {
+			log_info("session %u: %s failed at once: %s", s->id,
+				 sig_method_name(a->method), a->why);
+			d_session_attempt_failed(a);
+		}
+	}
+	return !session_over(s);
+}
+
+/* The common start: the methods that need it (simopen, stunt2, predict). */
 static void start_race(struct d_session *s, uint64_t now)
 {
 	size_t i;
 	struct trav_attempt *a;
-	char ip[INET_ADDRSTRLEN];
 
 	s->state = S_RUNNING;
+	s->racing = true;
 	for (i = 0; i < s->nmethods; i++) {
 		a = &s->att[s->methods[i]];
-		/* portmap's connect side: to the peer gateway's mapping */
-		a->raddr = s->peer_addr[a->method] ? s->peer_addr[a->method] : s->peer_ip;
-		a->rport = s->peer_port[a->method];
-		a->ttl = a->method == SIG_M_SIMOPEN || a->role == TRAV_ACCEPT ? g_d->syn_ttl : 0;
-		if (a->method == SIG_M_PORTMAP)
-			a->ttl = 0;	/* the gateway's mapping is explicit: no primer */
-		if (a->method == SIG_M_PREDICT) {
-			a->ttl = g_d->syn_ttl;	/* a window of simultaneous opens */
-			a->has_rpred = s->peer_has_pred &&
-				       s->peer_kind[SIG_M_PREDICT] == SIG_CAND_PREDICTED;
-			a->rpred = s->peer_pred;
-		}
-		if (a->method == SIG_M_STUNT2)
-			a->ttl = s->requester ? 0 : g_d->syn_ttl;	/* trav_stunt2.c */
-		a->start_at = now;
-		if (a->method == SIG_M_STUNT2 && s->requester)
-			a->start_at = now + TRAV_STUNT2_DELAY_MS;
-		else if (a->role == TRAV_CONNECT && a->method != SIG_M_SIMOPEN &&
-			 a->method != SIG_M_PREDICT)
-			a->start_at = now + TRAV_CONNECT_DELAY_MS;
-		g_d->counters[a->method].tried++;
-		log_info("session %u: %s: %s port %u %s %s:%u%s", s->id, sig_method_name(a->method),
-			 a->role == TRAV_ACCEPT ? "accept on" : "connect from", a->lport,
-			 a->role == TRAV_ACCEPT ? "from" : "to", d_ip_str(a->raddr, ip), a->rport,
-			 a->ttl ? " (first SYN TTL-limited)" : "");
+		if (a->state != TA_IDLE || a->start_at)
+			continue;	/* started early */
+		arm(s, a, now);
 	}
 }
 
@@ -865,12 +937,13 @@ static void run_due(struct d_session *s, uint64_t now)
 
 	for (i = 0; i < s->nmethods; i++) {
 		a = &s->att[s->methods[i]];
-		if (a->state == TA_IDLE && now >= a->start_at && trav_start(a, now) < 0) {
+		if (a->state == TA_IDLE && a->start_at && now >= a->start_at &&
+		    trav_start(a, now) < 0) {
 			log_info("session %u: %s failed at once: %s", s->id,
 				 sig_method_name(a->method), a->why);
 			d_session_attempt_failed(a);
 		}
-		if (s->state != S_RUNNING && s->state != S_CONFIRM)
+		if (session_over(s))
 			return;
 		trav_tick(a, now);
 	}
@@ -1037,7 +1110,7 @@ static void responder_poll_extra(struct d_session *s)
 	uint8_t peek[S_HDR_LEN];
 	ssize_t n;
 
-	if (s->requester || s->state != S_RUNNING)
+	if (s->requester || !s->racing || session_over(s))
 		return;
 	for (m = 1; m <= SIG_M_MAX; m++) {
 		a = &s->att[m];
@@ -1090,7 +1163,7 @@ void d_session_tick(uint64_t now)
 		}
 		if (s->state == S_SCHEDULED && now >= s->start_at)
 			start_race(s, now);
-		if (s->state == S_RUNNING || s->state == S_CONFIRM)
+		if (s->racing && !session_over(s))
 			run_due(s, now);
 		responder_poll_extra(s);
 	}

@@ -15,6 +15,15 @@
  *   stunt2    connect     connect*    trav_stunt2.c    (the requester 250 ms later)
  *   predict   connect*xN  connect*xN  trav_predict.c   (a window of N simultaneous opens)
  *
+ * Only simopen, stunt2 and predict start at the common start time
+ * (SCHEDULE). direct, reversal and portmap start as soon as both roles and
+ * the peer's candidates are known, ordered by the signalling so that the
+ * accepting side listens (and has primed its NAT or mapped its port) before
+ * the connecting side can send its SYN: the responder listens before it
+ * sends its EXCHANGE, the requester connects on receiving it; the requester
+ * listens before it sends SCHEDULE, the responder connects on the SCHEDULE
+ * indication (d_session.c).
+ *
  * Every flow gets "drop outbound RST" for D_RST_GUARD_MS from the moment its
  * socket exists, so closing a loser never sends an RST that could destroy a
  * NAT mapping; connecting flows also get "drop inbound RST / ICMP errors"
@@ -26,7 +35,6 @@
 
 #include "daemon/d_internal.h"
 
-#define TRAV_CONNECT_DELAY_MS	100	/* direct/reversal: after the acceptor's primer */
 #define TRAV_PRIMER_MS		300	/* the primer socket is closed after this */
 #define TRAV_PRIMER_PORT	9	/* discard: an EIF NAT maps whatever the destination */
 #define TRAV_STUNT2_DELAY_MS	250	/* stunt2: the requester's connect after the SYN */

@@ -2,8 +2,9 @@
 /*
  * Direct: the responder can accept (no NAT, or an endpoint-independent
  * mapping and filter: a full cone). It listens on its port and, behind the
- * NAT, sends a TTL-limited primer SYN so that the NAT has the mapping; the
- * requester connects to its public endpoint TRAV_CONNECT_DELAY_MS later.
+ * NAT, sends a TTL-limited primer SYN so that the NAT has the mapping, both
+ * before it sends its EXCHANGE; the requester connects to its public
+ * endpoint as soon as it receives that EXCHANGE (no common start).
  */
 #include "daemon/trav.h"
 
