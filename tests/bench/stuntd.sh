@@ -449,10 +449,15 @@ Round trips measured in the same labs (median of 20, ms):
 **Where the time goes**, from the requester's stuntd log (`-v`) of the same runs, medians in ms:
 negotiation = request received → start time known (LOOKUP of the peer: 1 server RTT; EXCHANGE
 relayed to the peer and its EXCHANGE back: about 1 host-to-host RTT; SCHEDULE: 1 server RTT);
-wait = start time known → the attempts begin (the requester asks for a start 300 ms + 2 × the
-negotiation time ahead, `D_SCHEDULE_DELAY_MS`, margin for the peer's copy of the schedule — 422 ms
-at this RTT — and the attempts begin at the next pass of the daemon's 50 ms tick, `D_TICK_MS`:
-start times and the 100 ms connect delay are polled by the tick, not timed);
+wait = start time known → the attempts begin. direct, reversal and portmap need no simultaneity
+and start as soon as the roles are known: the accepting side listens (direct: and sends its
+TTL-limited primer SYN; portmap: after the mapping is made) before it answers the EXCHANGE, the
+requester connects when that answer arrives; for reversal the requester listens before it sends
+SCHEDULE and the peer connects when SCHEDULE reaches it. Their attempts therefore begin before
+the start time is known, and their "wait" is negative. simopen, predict and stunt2 start at the
+agreed time, 300 ms + 2 × the negotiation time ahead (`D_SCHEDULE_DELAY_MS`, margin for the
+peer's copy of the schedule); the loop checks it every 5 ms while a session connects
+(`D_TICK_BUSY_MS`);
 race = attempts begin → first established connection; hand-off = the 12-byte session header to
 the peer and its 'K' back (1 RTT); stuntctl = wall time − stuntd's `elapsed_ms` (process start,
 control socket).
@@ -461,15 +466,13 @@ control socket).
 |---|---|---|---:|---:|---:|---:|---:|
 {chr(10).join(phrows)}
 
-In the race, **direct** and **reversal** connect 100 ms after the acceptor's TTL-limited primer
-SYN (`TRAV_CONNECT_DELAY_MS`, again on a tick), then a handshake (1 RTT); **simopen**'s first
-SYNs are TTL-limited and die between the two NATs by design, so the connection completes with
-the kernel's first SYN retransmission, 1 s (the initial RTO) after the start. Round trips are
-a minority of the time: negotiation (≈ 2 host-to-host RTTs), handshake and hand-off (1 RTT each)
-make about 4 RTTs; the rest is fixed waits — the 300 ms scheduling margin plus twice the
-negotiation, tick quantisation (up to 50 ms twice), the 100 ms primer wait, the 1 s RTO. Where
-the strategy races simopen next to direct or reversal, direct / reversal wins by about 0.9 s and
-the loser is cancelled (that race costs ≈ 20 ms over the forced method).
+In the race, **direct** is one handshake after the EXCHANGE answer (1 RTT), **reversal** one
+handshake after SCHEDULE reaches the peer; **simopen**'s first SYNs are TTL-limited and die
+between the two NATs by design, so the connection completes with the kernel's first SYN
+retransmission, 1 s (the initial RTO) after the agreed start. So a direct or reversal connect is
+now mostly round trips (lookup, exchange, handshake, hand-off), while simopen is the scheduling
+margin plus the 1 s RTO. Where the strategy races simopen next to direct or reversal, direct /
+reversal wins and the loser is cancelled without an RST.
 
 **Bulk throughput**, no added delay, full-cone (ha) × port-restricted rst (hb): {nbytes / 1e6:.0f} MB from a
 Python sender in hb to a receiver in ha (1 MiB writes; the clock starts at the receiver's ready byte, so
