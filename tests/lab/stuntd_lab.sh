@@ -8,10 +8,9 @@ BUILD=${STUNT_BUILD:-$here/../../build}
 SERVER=$BUILD/stunt-server
 STUNTD=$BUILD/stuntd
 RULES_TOOL=$here/../../tools/stunt-rules
-fails=0
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
 
 for b in "$SERVER" "$STUNTD"; do
 	[ -x "$b" ] || { nok "built: $b"; exit 1; }

@@ -7,9 +7,8 @@
 # works in short steps, as lab tests do.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-fails=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 # a lab user: builds a small lab with a background process, then ends as told
 cat >/tmp/stl-cleanup-user.$$ <<'EOS'

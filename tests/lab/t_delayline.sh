@@ -20,11 +20,9 @@ P=stldl$$
 A=$P-a R=$P-r B=$P-b
 tmp=$(mktemp -d /tmp/stldl.XXXXXX)
 pids=()
-failed=0
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1${2:+ ($2)}"; failed=1; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 
 cleanup() {
 	local p
@@ -196,7 +194,7 @@ rtt() { ip netns exec "$A" timeout 15 python3 "$tmp/udp_rtt.py" 198.51.100.1 20 
 within() { awk -v g="$1" -v w="$2" -v t="$3" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(g == g + 0 && d <= t) }'; }
 
 # --- tests -------------------------------------------------------------------
-check "bad arguments rejected" bash -c '! "$0" --queue x --delay-ms 1 2>/dev/null && ! "$0" --delay-ms 1 2>/dev/null && "$0" --help >/dev/null' "$DL"
+check_cmd "bad arguments rejected" bash -c '! "$0" --queue x --delay-ms 1 2>/dev/null && ! "$0" --delay-ms 1 2>/dev/null && "$0" --help >/dev/null' "$DL"
 
 if ! setup; then
 	nok "namespaces set up"
@@ -206,26 +204,26 @@ ok "namespaces set up"
 
 ip netns exec "$B" python3 "$tmp/udp_echo.py" "$tmp/echo.ready" &
 pids+=($!)
-check "udp echo server up" wait_file "$tmp/echo.ready"
+check_cmd "udp echo server up" wait_file "$tmp/echo.ready"
 
 read -r base base_lost < <(rtt)
-check "baseline rtt measured ($base ms, $base_lost lost)" within "$base" 0 5
+check_cmd "baseline rtt measured ($base ms, $base_lost lost)" within "$base" 0 5
 
 ip netns exec "$R" iptables -t mangle -A PREROUTING -i ra -j NFQUEUE --queue-num "$QUEUE"
-check "delayline bound, ready file written" start_delayline one --delay-ms $DELAY_MS
+check_cmd "delayline bound, ready file written" start_delayline one --delay-ms $DELAY_MS
 
-check "second delayline on a held queue refused" \
+check_cmd "second delayline on a held queue refused" \
 	bash -c '! ip netns exec "$0" "$1" --queue "$2" --delay-ms 1 2>"$3"' "$R" "$DL" "$QUEUE" "$tmp/busy.err"
 
 read -r one one_lost < <(rtt)
 d1=$(awk -v a="$one" -v b="$base" 'BEGIN { printf "%.3f", a - b }')
-check "one way delayed: rtt +$d1 ms (want ${DELAY_MS}±3, $one_lost lost)" \
+check_cmd "one way delayed: rtt +$d1 ms (want ${DELAY_MS}±3, $one_lost lost)" \
 	within "$d1" $DELAY_MS 3
 
 ip netns exec "$R" iptables -t mangle -A PREROUTING -i rb -j NFQUEUE --queue-num "$QUEUE"
 read -r two two_lost < <(rtt)
 d2=$(awk -v a="$two" -v b="$base" 'BEGIN { printf "%.3f", a - b }')
-check "both ways delayed: rtt +$d2 ms (want $((2 * DELAY_MS))±4, $two_lost lost)" \
+check_cmd "both ways delayed: rtt +$d2 ms (want $((2 * DELAY_MS))±4, $two_lost lost)" \
 	within "$d2" $((2 * DELAY_MS)) 4
 
 ip netns exec "$B" python3 "$tmp/tcp_sink.py" "$tmp/sink.ready" &
@@ -235,20 +233,20 @@ if wait_file "$tmp/sink.ready"; then
 else
 	tcp="sink did not start"
 fi
-check "5 MB TCP through the delayed link intact ($tcp)" [ "${tcp%% *}" = match ]
+check_cmd "5 MB TCP through the delayed link intact ($tcp)" [ "${tcp%% *}" = match ]
 
-check "SIGTERM: exit 0" stop_delayline
-check "SIGTERM: summary printed" grep -q "delayed, .* dropped" "$tmp/one.err"
+check_cmd "SIGTERM: exit 0" stop_delayline
+check_cmd "SIGTERM: summary printed" grep -q "delayed, .* dropped" "$tmp/one.err"
 echo "# $(tail -n1 "$tmp/one.err")"
 
 # A four-packet queue cannot hold a 200-datagram burst: the rest tail-drops.
-check "tiny queue bound" start_delayline tiny --delay-ms $DELAY_MS --maxlen 4
+check_cmd "tiny queue bound" start_delayline tiny --delay-ms $DELAY_MS --maxlen 4
 got=$(ip netns exec "$A" timeout 10 python3 "$tmp/udp_burst.py" 198.51.100.1 200)
-check "tiny queue tail-drops a burst ($got of 200 echoed)" \
+check_cmd "tiny queue tail-drops a burst ($got of 200 echoed)" \
 	bash -c '[ "$0" -ge 1 ] && [ "$0" -lt 200 ]' "${got:-0}"
-check "tiny queue: SIGTERM exit 0" stop_delayline
+check_cmd "tiny queue: SIGTERM exit 0" stop_delayline
 
 cleanup
 left=$(ip netns list | grep -c "^$P-")
-check "namespaces removed" [ "$left" -eq 0 ]
-exit $failed
+check_cmd "namespaces removed" [ "$left" -eq 0 ]
+exit $((fails > 0))

@@ -17,9 +17,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lab.sh"
 # shellcheck source=tests/lab/vnc.sh
 . "$here/vnc.sh"
-fails=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 BULK_BYTES=$((5 * 1024 * 1024))
 
 if ! stunt_bins_ok; then

@@ -17,12 +17,9 @@ OUT=${STUNT_BUILD:-$here/../../build}
 mkdir -p "$OUT"
 TABLE="$OUT/lab-table.md"
 ROWS=$(mktemp)
-fails=0
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-# check NAME GOT WANT
-check() { if [ "$2" = "$3" ]; then ok "$1: $2"; else nok "$1: got '$2', want '$3'"; fi; }
 # jf JSON KEY: one field of a JSON object (null -> "null")
 jf() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print("null" if v is None else str(v).lower() if isinstance(v,bool) else v)' "$1" "$2"; }
 
@@ -47,26 +44,26 @@ measure_side() {
 	eval "hops=\$LAB_HOPS_$X wan=\$LAB_WAN$X"
 	for proto in udp tcp; do
 		r=$(lx "h$x" python3 "$NC" mapping $proto "$LAB_SRV1" "$LAB_SRV2" 5000 5001)
-		check "$label $proto mapping" "$(jf "$r" mapping)" "$wmap"
+		check_eq "$label $proto mapping" "$(jf "$r" mapping)" "$wmap"
 		eval "${proto:0:1}m=\$(jf \"\$r\" mapping)"
 		r=$(lx "h$x" python3 "$NC" filtering $proto "$LAB_SRV1" 5000)
-		check "$label $proto filtering" "$(jf "$r" filtering)" "$wfilt"
+		check_eq "$label $proto filtering" "$(jf "$r" filtering)" "$wfilt"
 		eval "${proto:0:1}f=\$(jf \"\$r\" filtering)"
 		r=$(lx "h$x" python3 "$NC" allocation $proto "$LAB_SRV1" 5000 6)
-		check "$label $proto allocation" "$(jf "$r" allocation)" "$walloc"
-		check "$label $proto delta" "$(jf "$r" delta)" "$wdelta"
+		check_eq "$label $proto allocation" "$(jf "$r" allocation)" "$walloc"
+		check_eq "$label $proto delta" "$(jf "$r" delta)" "$wdelta"
 		eval "${proto:0:1}a=\$(jf \"\$r\" allocation)"
 		eval "${proto:0:1}d=\$(jf \"\$r\" delta)"
 	done
 	# an unsolicited SYN from the internet at a port with no mapping
 	r=$(lx srv python3 "$NC" unsolicited "$wan" 40000)
 	un=$(jf "$r" unsolicited_syn)
-	check "$label unsolicited SYN answer" "$un" "$syn"
+	check_eq "$label unsolicited SYN answer" "$un" "$syn"
 	# TTL = number of NAT layers: dies at the outermost NAT; +1: crosses it, dies at inet
 	local inet_addr
 	inet_addr=$(lx inet ip -4 -o addr show dev "w$x" | awk '{print $4}' | cut -d/ -f1)
 	r=$(lx "h$x" python3 "$NC" ttl "$LAB_SRV1" 5000 $((hops + 1)))
-	check "$label SYN with TTL $((hops + 1)) crosses the NAT, dies at inet" "$(jf "$r" time_exceeded_from)" "$inet_addr"
+	check_eq "$label SYN with TTL $((hops + 1)) crosses the NAT, dies at inet" "$(jf "$r" time_exceeded_from)" "$inet_addr"
 	tt="TTL $((hops + 1)): ICMP from $(jf "$r" time_exceeded_from)"
 	r=$(lx "h$x" python3 "$NC" ttl "$LAB_SRV1" 5000 "$hops")
 	if [ "$(jf "$r" time_exceeded_from)" != null ] && [ "$(jf "$r" time_exceeded_from)" != "$inet_addr" ]; then
@@ -75,19 +72,19 @@ measure_side() {
 		nok "$label SYN with TTL $hops dies inside the NAT: $r"
 	fi
 	r=$(lx "h$x" python3 "$NC" ttl "$LAB_SRV1" 5000 64)
-	check "$label SYN with TTL 64 connects" "$(jf "$r" connected)" true
+	check_eq "$label SYN with TTL 64 connects" "$(jf "$r" connected)" true
 	# independent classifiers (UDP)
 	t0=$(date +%s%N)
 	vv=$(ref_vovida "h$x" "$LAB_SRV1")
 	vt=$(ms_since "$t0")
-	check "$label Vovida stun mapping" "${vv%% *}" "$wmap"
+	check_eq "$label Vovida stun mapping" "${vv%% *}" "$wmap"
 	# Vovida reports no filtering for a symmetric NAT
-	[ "$wmap" = EIM ] && check "$label Vovida stun filtering" "$(echo "$vv" | cut -d' ' -f2)" "$wfilt"
+	[ "$wmap" = EIM ] && check_eq "$label Vovida stun filtering" "$(echo "$vv" | cut -d' ' -f2)" "$wfilt"
 	t0=$(date +%s%N)
 	cm=$(ref_natdisc "h$x" 3488)
 	ct=$(ms_since "$t0")
-	check "$label coturn natdiscovery mapping" "${cm% *}" "$wmap"
-	check "$label coturn natdiscovery filtering" "${cm#* }" "$wfilt"
+	check_eq "$label coturn natdiscovery mapping" "${cm% *}" "$wmap"
+	check_eq "$label coturn natdiscovery filtering" "${cm#* }" "$wfilt"
 	[ "$ud" = null ] && ud="" || ud=" Δ$ud"
 	[ "$td" = null ] && td="" || td=" Δ$td"
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s (%s ms) | %s %s (%s ms) |\n' \
@@ -139,7 +136,7 @@ lab_init lab
 if lab_up --upnp-a --delay-b 20 --loss-b 10 && start_servers; then
 	ok "s5: lab builds"
 	out=$(lx ha timeout 10 upnpc -s 2>&1)
-	check "s5 UPnP-IGD external address" "$(echo "$out" | sed -n 's/^ExternalIPAddress = //p' | head -1)" "$LAB_WANA"
+	check_eq "s5 UPnP-IGD external address" "$(echo "$out" | sed -n 's/^ExternalIPAddress = //p' | head -1)" "$LAB_WANA"
 	lx ha timeout 10 upnpc -e stunt-lab -a "$LAB_HA" 41000 41000 TCP >/dev/null 2>&1
 	if lx gwa nft list chain inet miniupnpd prerouting_miniupnpd | grep -q "dport 41000 dnat ip to $LAB_HA:41000"; then
 		ok "s5 UPnP-IGD mapping made in the gateway's ruleset"
@@ -150,7 +147,7 @@ if lab_up --upnp-a --delay-b 20 --loss-b 10 && start_servers; then
 	lab_bg ha listener python3 -c 'import socket;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(("0.0.0.0",41000));s.listen(1);c,_=s.accept();c.sendall(b"mapped\n")' >/dev/null
 	lab_wait_port ha tcp 0.0.0.0 41000 5
 	got=$(lx srv python3 -c 'import socket,sys;s=socket.create_connection((sys.argv[1],41000),3);print(s.recv(64).decode().strip())' "$LAB_WANA" 2>&1)
-	check "s5 UPnP-mapped port reachable from the internet" "$got" mapped
+	check_eq "s5 UPnP-mapped port reachable from the internet" "$got" mapped
 	lx ha timeout 10 upnpc -d 41000 TCP >/dev/null 2>&1
 	if lx gwa nft list chain inet miniupnpd prerouting_miniupnpd | grep -q "dport 41000"; then
 		nok "s5 UPnP-IGD mapping removed"
@@ -158,7 +155,7 @@ if lab_up --upnp-a --delay-b 20 --loss-b 10 && start_servers; then
 		ok "s5 UPnP-IGD mapping removed"
 	fi
 	out=$(lx ha timeout 10 natpmpc -g "$LAB_GWA_LAN" -a 42000 42000 tcp 60 2>&1)
-	check "s5 NAT-PMP public address" "$(echo "$out" | sed -n 's/^Public IP address : //p' | head -1)" "$LAB_WANA"
+	check_eq "s5 NAT-PMP public address" "$(echo "$out" | sed -n 's/^Public IP address : //p' | head -1)" "$LAB_WANA"
 	if echo "$out" | grep -q "Mapped public port 42000 protocol TCP to local port 42000"; then
 		ok "s5 NAT-PMP mapping made"
 	else
@@ -187,7 +184,7 @@ if lab_up --upnp-a --delay-b 20 --loss-b 10 && start_servers; then
 	else
 		nok "s5 loss 10 % each way loses ~19 % of round trips ($lossb %)"
 	fi
-	check "s5 clean side loses nothing" "$(jf "$ra" lost)" 0
+	check_eq "s5 clean side loses nothing" "$(jf "$ra" lost)" 0
 	IMPAIR="clean side: median RTT $meda ms, 0 of 100 lost; side with 20 ms + 10 % each way: median RTT $medb ms, $lossb % of 300 round trips lost"
 else
 	nok "s5: lab builds"
@@ -213,16 +210,16 @@ except OSError: print("nothing")' "$2" "$LAB_SRV1" >/dev/null
 		sleep 2
 		cat "$LAB_STATE/knock$1.log"
 	}
-	check "s6 a live full-cone mapping lets a stranger in" "$(knock 1 open)" knock
+	check_eq "s6 a live full-cone mapping lets a stranger in" "$(knock 1 open)" knock
 	sleep 3
 	n=$(lx gwa conntrack -L -p udp --orig-port-src 43000 2>/dev/null | grep -c 43000)
-	check "s6 conntrack entry gone after the timeout" "$n" 0
+	check_eq "s6 conntrack entry gone after the timeout" "$n" 0
 	if lx gwa nft list map ip lab cone_udp | grep -q "43000 :"; then
 		nok "s6 cone map entry gone after the timeout"
 	else
 		ok "s6 cone map entry gone after the timeout"
 	fi
-	check "s6 an expired mapping lets nobody in" "$(knock 2 listen)" nothing
+	check_eq "s6 an expired mapping lets nobody in" "$(knock 2 listen)" nothing
 else
 	nok "s6: lab builds"
 fi

@@ -30,15 +30,9 @@ RULES=$TOP/tools/stunt-rules
 Q=7421
 MARK=0x7421
 ROUTER=198.18.1.1        # inet's address facing gwa: where a TTL-2 SYN from ha dies
-failed=0
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() { # check NAME CMD...
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else nok "$name"; fi
-}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "not ok - t_nfq needs root (network namespaces)"
@@ -115,20 +109,20 @@ rc=$?
 c1=$(qcount STUNT-OUT)
 sleep 0.2
 ttls=$(syn_ttls 40001)
-check "marked socket with a TTL-2 first SYN connects through its retransmission (rc $rc)" \
+check_cmd "marked socket with a TTL-2 first SYN connects through its retransmission (rc $rc)" \
 	test "$rc" -eq 0 -a "$(jf "$S/ttl.json" result connected)" = true
-check "first SYN seen in gwa with TTL 2, retransmission with TTL 64 ($ttls)" \
+check_cmd "first SYN seen in gwa with TTL 2, retransmission with TTL 64 ($ttls)" \
 	test "${ttls%% *}" = 2 -a "$(echo "$ttls" | cut -d' ' -f2)" = 64
-check "marked SYNs were queued by STUNT-OUT ($c0 -> $c1)" test "$c1" -ge $((c0 + 2))
+check_cmd "marked SYNs were queued by STUNT-OUT ($c0 -> $c1)" test "$c1" -ge $((c0 + 2))
 seq1=$(jf "$S/ttl.json" syn seq | head -1)
 mss=$(jf "$S/ttl.json" syn mss | head -1)
-check "the SYN is reported with its sequence number and options (seq $seq1, mss $mss)" \
+check_cmd "the SYN is reported with its sequence number and options (seq $seq1, mss $mss)" \
 	test -n "$seq1" -a "${mss:-0}" -gt 0
 router=$(jf "$S/ttl.json" icmp_te router | head -1)
 qseq=$(jf "$S/ttl.json" icmp_te quoted_seq | head -1)
-check "ICMP time exceeded delivered to the driver from router $ROUTER (got '$router')" \
+check_cmd "ICMP time exceeded delivered to the driver from router $ROUTER (got '$router')" \
 	test "$router" = "$ROUTER"
-check "the time exceeded quotes the SYN's sequence number ($qseq)" test -n "$qseq" -a "$qseq" = "$seq1"
+check_cmd "the time exceeded quotes the SYN's sequence number ($qseq)" test -n "$qseq" -a "$qseq" = "$seq1"
 
 c0=$(qcount STUNT-OUT)
 i0=$(qcount STUNT-IN)
@@ -137,15 +131,15 @@ rc=$?
 c1=$(qcount STUNT-OUT)
 i1=$(qcount STUNT-IN)
 sleep 0.2
-check "unmarked socket on the same host connects" test "$rc" -eq 0
-check "unmarked SYN leaves with TTL 64 ($(syn_ttls 40002))" test "$(syn_ttls 40002)" = 64
-check "unmarked connection not counted by the NFQUEUE rules ($c0 -> $c1, $i0 -> $i1)" \
+check_cmd "unmarked socket on the same host connects" test "$rc" -eq 0
+check_cmd "unmarked SYN leaves with TTL 64 ($(syn_ttls 40002))" test "$(syn_ttls 40002)" = 64
+check_cmd "unmarked connection not counted by the NFQUEUE rules ($c0 -> $c1, $i0 -> $i1)" \
 	test "$c1" -eq "$c0" -a "$i1" -eq "$i0"
 
 # ------------------------------------------------------------ 2. RST and ICMP suppression
 # control: nobody suppresses, the closed port's RST refuses the connect
 drv suppress --dst 192.0.2.1:5002 --sport 40003 --suppress-ms 0 --timeout-ms 3000 >"$S/rst0.json"
-check "control: without suppression the RST refuses the connect" \
+check_cmd "control: without suppression the RST refuses the connect" \
 	test "$(jf "$S/rst0.json" result error)" = "Connection refused"
 
 # srv listens on 5002 only 1.5 s from now: the first SYN and the 1 s retransmission get RSTs
@@ -153,10 +147,10 @@ lab_bg srv lis5002 "$DRV" listen --bind 192.0.2.1:5002 --after-ms 1500 --timeout
 drv suppress --dst 192.0.2.1:5002 --sport 40004 --timeout-ms 6000 >"$S/rst.json"
 rc=$?
 nrst=$(jf "$S/rst.json" result inbound_rst)
-check "RSTs from the closed port reached the queue ($nrst)" test "${nrst:-0}" -ge 1
-check "socket stayed in SYN_SENT through the RSTs ($(states "$S/rst.json"))" \
+check_cmd "RSTs from the closed port reached the queue ($nrst)" test "${nrst:-0}" -ge 1
+check_cmd "socket stayed in SYN_SENT through the RSTs ($(states "$S/rst.json"))" \
 	test "$(states "$S/rst.json")" = "SYN_SENT ESTABLISHED"
-check "connect completed when srv listened (rc $rc, SYN_SENT for $(jf "$S/rst.json" result syn_sent_ms) ms)" \
+check_cmd "connect completed when srv listened (rc $rc, SYN_SENT for $(jf "$S/rst.json" result syn_sent_ms) ms)" \
 	test "$rc" -eq 0
 
 # ICMP port unreachable from srv's firewall for port 5003, removed after 1.5 s
@@ -171,7 +165,7 @@ EOF
 lab_bg srv lis5003 "$DRV" listen --bind 192.0.2.1:5003 --timeout-ms 60000 >/dev/null
 lab_wait_port srv tcp 192.0.2.1 5003 || nok "listener on srv:5003"
 drv suppress --dst 192.0.2.1:5003 --sport 40005 --suppress-ms 0 --timeout-ms 3000 >"$S/icmp0.json"
-check "control: without suppression the ICMP port unreachable refuses the connect" \
+check_cmd "control: without suppression the ICMP port unreachable refuses the connect" \
 	test "$(jf "$S/icmp0.json" result error)" = "Connection refused"
 (sleep 1.5; lx srv nft delete table ip t_nfq) &
 unrej=$!
@@ -180,16 +174,16 @@ rc=$?
 wait "$unrej"
 itype=$(jf "$S/icmp.json" inbound type | head -1)
 icode=$(jf "$S/icmp.json" inbound code | head -1)
-check "ICMP port unreachable reached the queue (type $itype code $icode)" \
+check_cmd "ICMP port unreachable reached the queue (type $itype code $icode)" \
 	test "$itype" = 3 -a "$icode" = 3
-check "socket stayed in SYN_SENT through the ICMP errors ($(states "$S/icmp.json"))" \
+check_cmd "socket stayed in SYN_SENT through the ICMP errors ($(states "$S/icmp.json"))" \
 	test "$(states "$S/icmp.json")" = "SYN_SENT ESTABLISHED"
-check "connect completed once srv stopped rejecting (rc $rc)" test "$rc" -eq 0
+check_cmd "connect completed once srv stopped rejecting (rc $rc)" test "$rc" -eq 0
 
 # ------------------------------------------------------------ 3. kill -9 of the queue holder
 hold=$(lab_bg ha hold "$DRV" --queue "$Q" hold --ready-file "$S/hold.ready")
 lab_wait_file "$S/hold.ready" 5 || nok "holder started"
-check "the holder owns queue $Q ($(queue_line | awk '{print "portid", $2}'))" test -n "$(queue_line)"
+check_cmd "the holder owns queue $Q ($(queue_line | awk '{print "portid", $2}'))" test -n "$(queue_line)"
 # connections in a loop, marked and unmarked, while the holder is killed
 lab_bg ha traffic bash -c '
 	for i in $(seq 12); do
@@ -201,21 +195,21 @@ lab_bg ha traffic bash -c '
 sleep 0.6
 ids0=$(queue_line | awk '{print $8}')
 kill -9 "$hold"
-check "the holder was verdicting the marked connections when killed ($ids0 packets queued)" \
+check_cmd "the holder was verdicting the marked connections when killed ($ids0 packets queued)" \
 	test "${ids0:-0}" -gt 0
 for _ in $(seq 100); do [ -z "$(queue_line)" ] && break; sleep 0.05; done
-check "after kill -9 nobody holds queue $Q" test -z "$(queue_line)"
+check_cmd "after kill -9 nobody holds queue $Q" test -z "$(queue_line)"
 for _ in $(seq 200); do grep -q DONE "$S/traffic.log" 2>/dev/null && break; sleep 0.05; done
 nconn=$(grep -c '"connected":true' "$S/traffic.log")
-check "all 24 marked/unmarked connections made across the kill connected ($nconn, $(grep -c FAIL "$S/traffic.log") failed)" \
+check_cmd "all 24 marked/unmarked connections made across the kill connected ($nconn, $(grep -c FAIL "$S/traffic.log") failed)" \
 	test "$nconn" -eq 24
 c0=$(qcount STUNT-OUT)
 drv connect --dst 192.0.2.1:5001 --timeout-ms 3000 >/dev/null
 rc=$?
 c1=$(qcount STUNT-OUT)
-check "marked connection after the kill connects, its SYN bypasses the empty queue ($c0 -> $c1)" \
+check_cmd "marked connection after the kill connects, its SYN bypasses the empty queue ($c0 -> $c1)" \
 	test "$rc" -eq 0 -a "$c1" -gt "$c0"
-check "unmarked connection after the kill connects" \
+check_cmd "unmarked connection after the kill connects" \
 	lx ha "$DRV" connect --mark 0 --dst 192.0.2.1:5001 --timeout-ms 3000 >/dev/null
 
 # the restart: remove what the crashed daemon left, then install again
@@ -238,7 +232,7 @@ ids0=$(queue_line | awk '{print $8}')
 drv connect --dst 192.0.2.1:5001 --timeout-ms 3000 >/dev/null
 rc=$?
 ids1=$(queue_line | awk '{print $8}')
-check "a restarted holder serves the queue: marked connection queued and connected (ids $ids0 -> $ids1)" \
+check_cmd "a restarted holder serves the queue: marked connection queued and connected (ids $ids0 -> $ids1)" \
 	test "$rc" -eq 0 -a "${ids1:-0}" -gt "${ids0:-0}"
 lx ha "$RULES" remove >/dev/null
 R4=$(save)
@@ -248,5 +242,5 @@ if [ "$R4" = "$R0" ]; then ok "install; install; remove leaves ha's rule set exa
 fi
 
 lab_down
-check "no lab namespaces left behind" test -z "$(ip netns list | grep "^$LAB-")"
-[ "$failed" -eq 0 ]
+check_cmd "no lab namespaces left behind" test -z "$(ip netns list | grep "^$LAB-")"
+[ "$fails" -eq 0 ]

@@ -28,15 +28,9 @@ DRV=$LAB_BUILD/drv/nfqdrv
 RULES=$TOP/tools/stunt-rules
 Q=7421
 MARK=0x7421
-failed=0
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() { # check NAME CMD...
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else nok "$name"; fi
-}
 # same NAME EXPECTED GOT: equal rule sets, or the diff
 same() {
 	if [ "$2" = "$3" ]; then ok "$1"; else
@@ -116,29 +110,29 @@ same "reference install; remove restores ha's rule set" "$R0" "$(save)"
 start_holder a || nok "holder a started"
 A=$PID
 same "holder a installed exactly the rules of one stunt-rules install" "$R1" "$(save)"
-check "stunt-rules status: installed" test "$(status_rc)" -eq 0
-check "state file names holder a (pid $A, file says '$(state_pid)')" test "$(state_pid)" = "$A"
-check "holder a holds queue $Q" test -n "$(queue_line)"
+check_cmd "stunt-rules status: installed" test "$(status_rc)" -eq 0
+check_cmd "state file names holder a (pid $A, file says '$(state_pid)')" test "$(state_pid)" = "$A"
+check_cmd "holder a holds queue $Q" test -n "$(queue_line)"
 
 # ------------------------------------------------------------ 2. a second holder is refused
 lx ha "$DRV" --queue "$Q" --mark "$MARK" --rules --rules-tool "$RULES" --rules-state "$STATE" \
 	hold --timeout-ms 3000 >"$S/b.json" 2>"$S/b.err"
 rc=$?
-check "a second holder while a runs exits 4 (rc $rc)" test "$rc" -eq 4
-check "its error names the owner's pid $A ($(grep -m1 'owned by' "$S/b.err"))" \
+check_cmd "a second holder while a runs exits 4 (rc $rc)" test "$rc" -eq 4
+check_cmd "its error names the owner's pid $A ($(grep -m1 'owned by' "$S/b.err"))" \
 	grep -q "owned by running pid $A " "$S/b.err"
 same "the refused holder left a's rules alone" "$R1" "$(save)"
-check "the refused holder left a's state file alone" test "$(state_pid)" = "$A"
-check "holder a still runs and holds the queue" test -n "$(queue_line)" -a -d "/proc/$A"
+check_cmd "the refused holder left a's state file alone" test "$(state_pid)" = "$A"
+check_cmd "holder a still runs and holds the queue" test -n "$(queue_line)" -a -d "/proc/$A"
 
 stop "$A" TERM
 rc=$RC
-check "holder a exits 0 on SIGTERM (rc $rc)" test "$rc" -eq 0
+check_cmd "holder a exits 0 on SIGTERM (rc $rc)" test "$rc" -eq 0
 same "after SIGTERM ha's rule set is exactly the pre-start one" "$R0" "$(save)"
-check "stunt-rules status: not installed" test "$(status_rc)" -eq 3
-check "state file removed" test ! -e "$STATE"
-check "no temporary state files left" test -z "$(compgen -G "$STATE.tmp.*")"
-check "holder a logged the install and the removal" \
+check_cmd "stunt-rules status: not installed" test "$(status_rc)" -eq 3
+check_cmd "state file removed" test ! -e "$STATE"
+check_cmd "no temporary state files left" test -z "$(compgen -G "$STATE.tmp.*")"
+check_cmd "holder a logged the install and the removal" \
 	grep -q "nfq rules removed" "$S/a.log"
 
 # ------------------------------------------------------------ 3. kill -9
@@ -146,43 +140,43 @@ start_holder c || nok "holder c started"
 C=$PID
 stop "$C" KILL
 rc=$RC
-check "holder c killed with SIGKILL (rc $rc)" test "$rc" -eq 137
+check_cmd "holder c killed with SIGKILL (rc $rc)" test "$rc" -eq 137
 same "after kill -9 the rules are still there (nobody removed them)" "$R1" "$(save)"
-check "state file still names the dead holder c ($C)" test "$(state_pid)" = "$C"
+check_cmd "state file still names the dead holder c ($C)" test "$(state_pid)" = "$C"
 for _ in $(seq 100); do [ -z "$(queue_line)" ] && break; sleep 0.05; done
-check "nobody holds queue $Q" test -z "$(queue_line)"
+check_cmd "nobody holds queue $Q" test -z "$(queue_line)"
 c0=$(qcount STUNT-OUT)
 conn "$MARK"
 rc=$?
 c1=$(qcount STUNT-OUT)
-check "a marked connection still connects, its SYN bypasses the empty queue (rc $rc, $c0 -> $c1)" \
+check_cmd "a marked connection still connects, its SYN bypasses the empty queue (rc $rc, $c0 -> $c1)" \
 	test "$rc" -eq 0 -a "$c1" -gt "$c0"
-check "an unmarked connection still connects" conn 0
+check_cmd "an unmarked connection still connects" conn 0
 
 # ------------------------------------------------------------ 4. restart after the crash
 start_holder d || nok "holder d started"
 D=$PID
 n=$(grep -c "removing stale rules" "$S/d.log")
-check "holder d logged the stale rules of pid $C once ($n: $(grep -m1 'removing stale' "$S/d.log" | cut -d' ' -f2-))" \
+check_cmd "holder d logged the stale rules of pid $C once ($n: $(grep -m1 'removing stale' "$S/d.log" | cut -d' ' -f2-))" \
 	test "$n" -eq 1 -a -n "$(grep "removing stale rules left by pid $C " "$S/d.log")"
 same "holder d's rule set equals one install (no duplicate jumps or rules)" "$R1" "$(save)"
 jumps=$(save | grep -c -- '-m comment --comment stunt -j STUNT-')
-check "one tagged jump per chain ($jumps: OUTPUT, INPUT)" test "$jumps" -eq 2
-check "the stale chains were replaced: STUNT-OUT counters restart ($(qcount STUNT-OUT))" \
+check_cmd "one tagged jump per chain ($jumps: OUTPUT, INPUT)" test "$jumps" -eq 2
+check_cmd "the stale chains were replaced: STUNT-OUT counters restart ($(qcount STUNT-OUT))" \
 	test "$(qcount STUNT-OUT)" -eq 0
-check "state file names holder d ($D)" test "$(state_pid)" = "$D"
+check_cmd "state file names holder d ($D)" test "$(state_pid)" = "$D"
 ids0=$(queue_line | awk '{print $8}')
 conn "$MARK"
 rc=$?
 ids1=$(queue_line | awk '{print $8}')
-check "holder d serves the queue: marked connection queued and connected (ids $ids0 -> $ids1)" \
+check_cmd "holder d serves the queue: marked connection queued and connected (ids $ids0 -> $ids1)" \
 	test "$rc" -eq 0 -a "${ids1:-0}" -gt "${ids0:-0}"
 stop "$D" TERM
 rc=$RC
-check "holder d exits 0 on SIGTERM (rc $rc)" test "$rc" -eq 0
+check_cmd "holder d exits 0 on SIGTERM (rc $rc)" test "$rc" -eq 0
 same "after the restart and a clean stop ha's rule set is the pre-start one" "$R0" "$(save)"
-check "state file removed again" test ! -e "$STATE"
+check_cmd "state file removed again" test ! -e "$STATE"
 
 lab_down
-check "no lab namespaces left behind" test -z "$(ip netns list | grep "^$LAB-")"
-[ "$failed" -eq 0 ]
+check_cmd "no lab namespaces left behind" test -z "$(ip netns list | grep "^$LAB-")"
+[ "$fails" -eq 0 ]

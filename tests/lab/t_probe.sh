@@ -18,10 +18,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${STUNT_BUILD:-$here/../../build}
 SERVER=$BUILD/stunt-server
 PROBE=$BUILD/stunt-probe
-fails=0
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
 
 for b in "$SERVER" "$PROBE"; do
 	[ -x "$b" ] || { nok "built: $b"; exit 1; }

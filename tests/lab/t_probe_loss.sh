@@ -16,10 +16,9 @@ BUILD=${STUNT_BUILD:-$here/../../build}
 SERVER=$BUILD/stunt-server
 PROBE=$BUILD/stunt-probe
 RUNS=${PROBE_LOSS_RUNS:-5}
-fails=0
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
 
 for b in "$SERVER" "$PROBE"; do
 	[ -x "$b" ] || { nok "built: $b"; exit 1; }

@@ -21,7 +21,8 @@ P=stlrules$$
 MARK=0x7421
 QUEUE=7421
 PORT=8421
-failed=0
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 srvpid=
 
 cleanup() {
@@ -35,12 +36,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
 
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() { # check NAME CMD...
-	local name=$1; shift
-	if "$@"; then ok "$name"; else nok "$name"; fi
-}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "not ok - t_rules needs root (network namespaces)"
@@ -55,22 +50,22 @@ ip netns add "$P-cli" || { echo "not ok - cannot create a network namespace"; ex
 RULES_CLI=$RULES
 RULES="ip netns exec $P-cli $RULES_CLI"
 out=$($RULES --help 2>&1); rc=$?
-check "--help exits 0 and documents exit codes" \
+check_cmd "--help exits 0 and documents exit codes" \
 	test $rc -eq 0 -a -n "$(echo "$out" | grep -i 'exit status')"
 $RULES install --queue 70000 >/dev/null 2>&1; rc=$?
-check "bad --queue is a usage error (2)" test $rc -eq 2
+check_cmd "bad --queue is a usage error (2)" test $rc -eq 2
 $RULES install --mark 0x10000/0xffff >/dev/null 2>&1; rc=$?
-check "mark outside mask is a usage error (2)" test $rc -eq 2
+check_cmd "mark outside mask is a usage error (2)" test $rc -eq 2
 $RULES frobnicate >/dev/null 2>&1; rc=$?
-check "unknown command is a usage error (2)" test $rc -eq 2
+check_cmd "unknown command is a usage error (2)" test $rc -eq 2
 out=$(ip netns exec "$P-cli" setpriv --reuid=65534 --regid=65534 --clear-groups "$RULES_CLI" install 2>&1); rc=$?
-check "non-root refused with exit 4 and a message" \
+check_cmd "non-root refused with exit 4 and a message" \
 	test $rc -eq 4 -a -n "$(echo "$out" | grep -i root)"
 out=$(ip netns exec "$P-cli" setpriv --reuid=65534 --regid=65534 --clear-groups "$RULES_CLI" install --dry-run --queue-bypass --gateway 2>&1); rc=$?
-check "--dry-run works without root and prints iptables commands" \
+check_cmd "--dry-run works without root and prints iptables commands" \
 	test $rc -eq 0 -a -n "$(echo "$out" | grep -- '-j NFQUEUE --queue-num 7421 --queue-bypass')" \
 	-a -n "$(echo "$out" | grep -- '-I FORWARD 1 -m comment --comment stunt -j STUNT-FWD')"
-check "CLI checks left the namespace's rule set empty" \
+check_cmd "CLI checks left the namespace's rule set empty" \
 	test -z "$(ip netns exec "$P-cli" iptables-nft-save 2>/dev/null; ip netns exec "$P-cli" cat /proc/net/ip_tables_names)"
 ip netns del "$P-cli"
 RULES=$RULES_CLI
@@ -182,38 +177,38 @@ run_backend() {
 	[ "$bk" = nft ] && command -v nft >/dev/null && nft_before=$(nftsave "$a")
 
 	$R status --backend "$bk" >/dev/null 2>&1; rc=$?
-	check "$t status before install exits 3" test $rc -eq 3
+	check_cmd "$t status before install exits 3" test $rc -eq 3
 
 	out=$($R install --dry-run --backend "$bk" 2>&1); rc=$?
-	check "$t --dry-run changes nothing" test $rc -eq 0 -a "$(save "$a" "$bk")" = "$before"
+	check_cmd "$t --dry-run changes nothing" test $rc -eq 0 -a "$(save "$a" "$bk")" = "$before"
 
 	$R install --backend "$bk" --queue-bypass >/dev/null; rc=$?
 	after1=$(save "$a" "$bk")
 	$R install --backend "$bk" --queue-bypass >/dev/null; rc=$((rc + $?))
 	after2=$(save "$a" "$bk")
-	check "$t install twice exits 0" test $rc -eq 0
-	check "$t install twice == install once" test "$after1" = "$after2" -a "$after1" != "$before"
+	check_cmd "$t install twice exits 0" test $rc -eq 0
+	check_cmd "$t install twice == install once" test "$after1" = "$after2" -a "$after1" != "$before"
 	n0=$(echo "$after2" | grep -c -- '-A OUTPUT -m comment --comment stunt -j STUNT-OUT$')
 	n1=$(echo "$after2" | grep -c -- '-A INPUT -m comment --comment stunt -j STUNT-IN$')
-	check "$t one tagged jump each from OUTPUT and INPUT" test "$n0" -eq 1 -a "$n1" -eq 1
-	check "$t jumps are first in OUTPUT and INPUT" test \
+	check_cmd "$t one tagged jump each from OUTPUT and INPUT" test "$n0" -eq 1 -a "$n1" -eq 1
+	check_cmd "$t jumps are first in OUTPUT and INPUT" test \
 		"$(ip netns exec "$a" "iptables-$bk" -t mangle -S OUTPUT | sed -n 2p)" = "-A OUTPUT -m comment --comment stunt -j STUNT-OUT" \
 		-a "$(ip netns exec "$a" "iptables-$bk" -t mangle -S INPUT | sed -n 2p)" = "-A INPUT -m comment --comment stunt -j STUNT-IN"
-	check "$t CONNMARK --save-mark is STUNT-OUT's first rule" test \
+	check_cmd "$t CONNMARK --save-mark is STUNT-OUT's first rule" test \
 		"$(ip netns exec "$a" "iptables-$bk" -t mangle -S STUNT-OUT | sed -n 2p)" = \
 		"-A STUNT-OUT -m mark --mark $MARK -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff"
 	n0=$(echo "$after2" | grep -c -- "-j NFQUEUE --queue-num $QUEUE --queue-bypass\$")
 	n1=$(echo "$after2" | grep -c -- "-j NFQUEUE")
-	check "$t --queue-bypass on every NFQUEUE rule ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -ge 8
-	check "$t RELATED ICMP with connmark queued in STUNT-IN" test -n \
+	check_cmd "$t --queue-bypass on every NFQUEUE rule ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -ge 8
+	check_cmd "$t RELATED ICMP with connmark queued in STUNT-IN" test -n \
 		"$(echo "$after2" | grep -- "-A STUNT-IN -p icmp -m conntrack --ctstate RELATED -m connmark --mark $MARK -j NFQUEUE")"
 
 	$R status --backend "$bk" >/dev/null 2>&1; rc=$?
-	check "$t status after install exits 0" test $rc -eq 0
+	check_cmd "$t status after install exits 0" test $rc -eq 0
 	$R status >/dev/null 2>&1; rc=$?
-	check "$t status (auto backend) finds the rules" test $rc -eq 0
+	check_cmd "$t status (auto backend) finds the rules" test $rc -eq 0
 	out=$($R status --json --backend "$bk" 2>/dev/null)
-	check "$t status --json" python3 -c '
+	check_cmd "$t status --json" python3 -c '
 import json, sys
 d = json.loads(sys.argv[1])
 assert d["installed"] is True and d["queue"] == 7421 and d["queue_bypass"] is True, d
@@ -229,45 +224,45 @@ assert "STUNT-OUT" in d["chains"] and len(d["rules"]) >= 9, d
 		sleep 0.1
 	done
 	c0=$(qcount "$a" "$bk" STUNT-OUT); i0=$(qcount "$a" "$bk" STUNT-IN)
-	check "$t marked connection connects (queue bypass, no daemon)" client "$a" "$MARK" 192.0.2.2
+	check_cmd "$t marked connection connects (queue bypass, no daemon)" client "$a" "$MARK" 192.0.2.2
 	c1=$(qcount "$a" "$bk" STUNT-OUT); i1=$(qcount "$a" "$bk" STUNT-IN)
-	check "$t marked SYN counted by STUNT-OUT NFQUEUE ($c0 -> $c1)" test "$c1" -gt "$c0"
-	check "$t SYN-ACK of marked connection counted by STUNT-IN NFQUEUE ($i0 -> $i1)" test "$i1" -gt "$i0"
+	check_cmd "$t marked SYN counted by STUNT-OUT NFQUEUE ($c0 -> $c1)" test "$c1" -gt "$c0"
+	check_cmd "$t SYN-ACK of marked connection counted by STUNT-IN NFQUEUE ($i0 -> $i1)" test "$i1" -gt "$i0"
 	c0=$c1 i0=$i1
-	check "$t unmarked connection connects" client "$a" 0 192.0.2.2
+	check_cmd "$t unmarked connection connects" client "$a" 0 192.0.2.2
 	c1=$(qcount "$a" "$bk" STUNT-OUT); i1=$(qcount "$a" "$bk" STUNT-IN)
-	check "$t unmarked connection not queued ($c0 -> $c1, $i0 -> $i1)" test "$c1" -eq "$c0" -a "$i1" -eq "$i0"
+	check_cmd "$t unmarked connection not queued ($c0 -> $c1, $i0 -> $i1)" test "$c1" -eq "$c0" -a "$i1" -eq "$i0"
 	i0=$(qcount "$a" "$bk" STUNT-IN RELATED)
 	client "$a" "$MARK" 198.51.100.2 1
 	i1=$(qcount "$a" "$bk" STUNT-IN RELATED)
-	check "$t time-exceeded for TTL-1 marked SYN counted by RELATED-ICMP rule ($i0 -> $i1)" test "$i1" -gt "$i0"
+	check_cmd "$t time-exceeded for TTL-1 marked SYN counted by RELATED-ICMP rule ($i0 -> $i1)" test "$i1" -gt "$i0"
 	i0=$i1
 	client "$a" 0 198.51.100.2 1
 	i1=$(qcount "$a" "$bk" STUNT-IN RELATED)
-	check "$t time-exceeded for unmarked SYN not queued ($i0 -> $i1)" test "$i1" -eq "$i0"
+	check_cmd "$t time-exceeded for unmarked SYN not queued ($i0 -> $i1)" test "$i1" -eq "$i0"
 	kill "$srvpid" 2>/dev/null; wait "$srvpid" 2>/dev/null; srvpid=
 
 	# --- gateway mode
 	$R install --backend "$bk" --gateway >/dev/null; rc=$?
 	out=$(save "$a" "$bk")
-	check "$t install --gateway exits 0" test $rc -eq 0
-	check "$t gateway mode jumps from FORWARD to STUNT-FWD" test -n \
+	check_cmd "$t install --gateway exits 0" test $rc -eq 0
+	check_cmd "$t gateway mode jumps from FORWARD to STUNT-FWD" test -n \
 		"$(echo "$out" | grep -- '^-A FORWARD -m comment --comment stunt -j STUNT-FWD$')"
-	check "$t STUNT-FWD calls STUNT-SEL, saves mark, queues" test \
+	check_cmd "$t STUNT-FWD calls STUNT-SEL, saves mark, queues" test \
 		-n "$(echo "$out" | grep -- '^-A STUNT-FWD -j STUNT-SEL$')" \
 		-a -n "$(echo "$out" | grep -- '^-A STUNT-FWD -m mark --mark 0x7421 -j CONNMARK --save-mark')" \
 		-a "$(echo "$out" | grep -c -- '^-A STUNT-FWD .*-j NFQUEUE --queue-num 7421$')" -ge 4
-	check "$t reinstall without --queue-bypass drops it" test -z "$(echo "$out" | grep -- --queue-bypass)"
+	check_cmd "$t reinstall without --queue-bypass drops it" test -z "$(echo "$out" | grep -- --queue-bypass)"
 	ip netns exec "$a" "iptables-$bk" -w 5 -t mangle -A STUNT-SEL -s 192.0.2.9 -p tcp --sport 4000 -j MARK --set-xmark "$MARK/0xffffffff"
 	$R install --backend "$bk" --gateway >/dev/null
-	check "$t reinstall keeps stuntd's selectors in STUNT-SEL" test -n \
+	check_cmd "$t reinstall keeps stuntd's selectors in STUNT-SEL" test -n \
 		"$(save "$a" "$bk" | grep -- '^-A STUNT-SEL -s 192.0.2.9/32')"
 	out=$($R status --json --backend "$bk" 2>/dev/null); rc=$?
-	check "$t status --json reports gateway" test $rc -eq 0 -a -n "$(echo "$out" | grep '"gateway": true')"
+	check_cmd "$t status --json reports gateway" test $rc -eq 0 -a -n "$(echo "$out" | grep '"gateway": true')"
 
 	# --- remove
 	$R remove --backend "$bk" >/dev/null; rc=$?
-	check "$t remove exits 0" test $rc -eq 0
+	check_cmd "$t remove exits 0" test $rc -eq 0
 	after1=$(save "$a" "$bk")
 	if [ "$after1" = "$before" ]; then
 		ok "$t install; install; remove leaves iptables-save exactly as before"
@@ -285,12 +280,12 @@ assert "STUNT-OUT" in d["chains"] and len(d["rules"]) >= 9, d
 		fi
 	fi
 	$R status --backend "$bk" >/dev/null 2>&1; rc=$?
-	check "$t status after remove exits 3" test $rc -eq 3
+	check_cmd "$t status after remove exits 3" test $rc -eq 3
 	$R remove --backend "$bk" >/dev/null; rc=$?
-	check "$t remove when nothing installed exits 0 and changes nothing" \
+	check_cmd "$t remove when nothing installed exits 0 and changes nothing" \
 		test $rc -eq 0 -a "$(save "$a" "$bk")" = "$before"
 	if [ "$bk" = nft ]; then
-		check "$t nothing created in the legacy tables" \
+		check_cmd "$t nothing created in the legacy tables" \
 			test -z "$(ip netns exec "$a" cat /proc/net/ip_tables_names 2>/dev/null)"
 	fi
 }
@@ -314,7 +309,7 @@ if command -v iptables-nft >/dev/null 2>&1 && command -v nft >/dev/null 2>&1 &&
 	ip netns exec "$P-empty" "$RULES" install --backend nft --gateway >/dev/null 2>&1 &&
 		ip netns exec "$P-empty" "$RULES" remove >/dev/null 2>&1; rc=$?
 	e1=$(nftsave "$P-empty")
-	check "[nft] install --gateway; remove in an empty namespace leaves no nft table" \
+	check_cmd "[nft] install --gateway; remove in an empty namespace leaves no nft table" \
 		test $rc -eq 0 -a -z "$e0" -a -z "$e1"
 	[ -z "$e1" ] || echo "$e1" | sed 's/^/# /'
 	ip netns del "$P-empty"
@@ -384,23 +379,23 @@ s.bind(("192.0.2.1", int(sys.argv[1]))); s.settimeout(3)
 s.connect(("198.51.100.2", int(sys.argv[2]))); s.sendall(b"x")
 sys.exit(0 if s.recv(1) == b"x" else 1)'
 	c0=$(ip netns exec "$g" iptables -t mangle -L STUNT-FWD -v -x -n | awk '/NFQUEUE/ { s += $1 } END { print s + 0 }')
-	check "[gateway] selected flow of a host behind the NAT connects" \
+	check_cmd "[gateway] selected flow of a host behind the NAT connects" \
 		ip netns exec "$h" python3 -c "$conn" 40000 "$PORT"
 	c1=$(ip netns exec "$g" iptables -t mangle -L STUNT-FWD -v -x -n | awk '/NFQUEUE/ { s += $1 } END { print s + 0 }')
-	check "[gateway] its SYN and SYN-ACK counted by STUNT-FWD NFQUEUE ($c0 -> $c1)" test "$c1" -ge $((c0 + 2))
+	check_cmd "[gateway] its SYN and SYN-ACK counted by STUNT-FWD NFQUEUE ($c0 -> $c1)" test "$c1" -ge $((c0 + 2))
 	c0=$c1
-	check "[gateway] unselected flow connects" \
+	check_cmd "[gateway] unselected flow connects" \
 		ip netns exec "$h" python3 -c "$conn" 40001 "$PORT"
 	c1=$(ip netns exec "$g" iptables -t mangle -L STUNT-FWD -v -x -n | awk '/NFQUEUE/ { s += $1 } END { print s + 0 }')
-	check "[gateway] unselected flow not queued ($c0 -> $c1)" test "$c1" -eq "$c0"
+	check_cmd "[gateway] unselected flow not queued ($c0 -> $c1)" test "$c1" -eq "$c0"
 	kill "$srvpid" 2>/dev/null; wait "$srvpid" 2>/dev/null; srvpid=
 	ip netns exec "$g" "$RULES" remove >/dev/null
-	check "[gateway] remove leaves only the NAT rule" test \
+	check_cmd "[gateway] remove leaves only the NAT rule" test \
 		"$(ip netns exec "$g" iptables-save | grep -c '^-A')" -eq 1
 	ip netns del "$h"; ip netns del "$g"; ip netns del "$s"
 }
 gw_test || nok "[gateway] namespace setup"
 
 cleanup
-check "no namespaces left behind" test -z "$(ip netns list | grep "^$P-")"
-[ "$failed" -eq 0 ]
+check_cmd "no namespaces left behind" test -z "$(ip netns list | grep "^$P-")"
+[ "$fails" -eq 0 ]

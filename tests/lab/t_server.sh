@@ -16,12 +16,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/refservers.sh
 . "$here/refservers.sh"
 SERVER=${STUNT_BUILD:-$here/../../build}/stunt-server
-fails=0
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-# check NAME GOT WANT
-check() { if [ "$2" = "$3" ]; then ok "$1: $2"; else nok "$1: got '$2', want '$3'"; fi; }
 
 if [ ! -x "$SERVER" ]; then
 	nok "stunt-server built ($SERVER)"
@@ -51,13 +48,13 @@ classify() {
 	ours=$(ref_vovida "$h" "$LAB_SRV1" | cut -d" " -f1,2)
 	# Vovida names no filtering behind a symmetric NAT
 	[ "${want% *}" = APDM ] && { ref=${ref% *}; ours=${ours% *}; want=${want% *}; }
-	check "$nat: Vovida stun against stunt-server = against stund ($ref)" "$ours" "$ref"
-	check "$nat: Vovida stun against stunt-server is right" "$ours" "$want"
+	check_eq "$nat: Vovida stun against stunt-server = against stund ($ref)" "$ours" "$ref"
+	check_eq "$nat: Vovida stun against stunt-server is right" "$ours" "$want"
 	case "$nat" in sym-random) want="APDM APDF" ;; esac
 	ref=$(ref_natdisc "$h" 3488)
 	ours=$(ref_natdisc "$h" 3478)
-	check "$nat: turnutils_natdiscovery against stunt-server = against coturn ($ref)" "$ours" "$ref"
-	check "$nat: turnutils_natdiscovery against stunt-server is right" "$ours" "$want"
+	check_eq "$nat: turnutils_natdiscovery against stunt-server = against coturn ($ref)" "$ours" "$ref"
+	check_eq "$nat: turnutils_natdiscovery against stunt-server is right" "$ours" "$want"
 }
 
 # One Python client for the TCP and malformed-input checks: prints one

@@ -16,10 +16,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lab.sh
 . "$here/lab.sh"
 SERVER=${STUNT_BUILD:-$here/../../build}/stunt-server
-fails=0
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
 
 if [ ! -x "$SERVER" ]; then
 	nok "stunt-server built ($SERVER)"

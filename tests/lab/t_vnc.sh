@@ -14,9 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lab.sh"
 # shellcheck source=tests/lab/vnc.sh
 . "$here/vnc.sh"
-fails=0
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 for t in Xvfb x11vnc vncsnapshot xmessage python3; do
 	if ! command -v "$t" >/dev/null; then
