@@ -8,6 +8,7 @@ set -euo pipefail
 PKGS=(
 	# build
 	build-essential clang pkg-config
+	libclang-rt-14-dev	# sanitizer and libFuzzer runtimes (only recommended by clang)
 	libmnl-dev libnfnetlink-dev libnetfilter-queue-dev libpcap-dev libssl-dev
 	libcap-ng-dev libminiupnpc-dev libnatpmp-dev
 	# lab: namespaces, firewall, capture
