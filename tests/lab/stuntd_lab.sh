@@ -11,7 +11,6 @@ RULES_TOOL=$here/../../tools/stunt-rules
 # shellcheck source=tests/lab/tap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-
 for b in "$SERVER" "$STUNTD"; do
 	[ -x "$b" ] || { nok "built: $b"; exit 1; }
 done

@@ -33,7 +33,6 @@ ROUTER=198.18.1.1        # inet's address facing gwa: where a TTL-2 SYN from ha 
 # shellcheck source=tests/lab/tap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-
 if [ "$(id -u)" -ne 0 ]; then
 	echo "not ok - t_nfq needs root (network namespaces)"
 	exit 1

@@ -21,7 +21,6 @@ PROBE=$BUILD/stunt-probe
 # shellcheck source=tests/lab/tap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-
 for b in "$SERVER" "$PROBE"; do
 	[ -x "$b" ] || { nok "built: $b"; exit 1; }
 done

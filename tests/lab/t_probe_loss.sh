@@ -19,7 +19,6 @@ RUNS=${PROBE_LOSS_RUNS:-5}
 # shellcheck source=tests/lab/tap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-
 for b in "$SERVER" "$PROBE"; do
 	[ -x "$b" ] || { nok "built: $b"; exit 1; }
 done

@@ -36,7 +36,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
 
-
 if [ "$(id -u)" -ne 0 ]; then
 	echo "not ok - t_rules needs root (network namespaces)"
 	exit 1

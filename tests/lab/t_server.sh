@@ -19,7 +19,6 @@ SERVER=${STUNT_BUILD:-$here/../../build}/stunt-server
 # shellcheck source=tests/lab/tap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-
 if [ ! -x "$SERVER" ]; then
 	nok "stunt-server built ($SERVER)"
 	exit 1
