@@ -34,6 +34,7 @@ void d_config_init(struct d_config *c)
 	snprintf(c->control, sizeof(c->control), "%s", D_CONTROL_DEFAULT);
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", D_STATE_DIR_DEFAULT);
 	c->connect_timeout_ms = D_CONNECT_TIMEOUT_MS_DEFAULT;
+	c->udp_first_ttl = -1;
 }
 
 static int copy_str(char *dst, size_t cap, const char *v)
@@ -62,13 +63,18 @@ static int add_expose(struct d_config *c, const char *name, const char *target, 
 		if (addr_parse_ipv4(target + 4, 0, &e.addr) < 0 || e.addr.sin_port == 0)
 			return fail(err, errlen, "bad target '%s' (tcp:HOST:PORT, HOST an IPv4 address)",
 				    target);
+	} else if (!strncmp(target, "udp:", 4)) {
+		e.kind = D_TARGET_UDP;
+		if (addr_parse_ipv4(target + 4, 0, &e.addr) < 0 || e.addr.sin_port == 0)
+			return fail(err, errlen, "bad target '%s' (udp:HOST:PORT, HOST an IPv4 address)",
+				    target);
 	} else if (!strncmp(target, "exec:", 5)) {
 		e.kind = D_TARGET_EXEC;
 		if (copy_str(e.cmd, sizeof(e.cmd), target + 5) < 0)
 			return fail(err, errlen, "bad target '%s' (exec:COMMAND, at most %d bytes)",
 				    target, D_CMD_MAX - 1);
 	} else {
-		return fail(err, errlen, "bad target '%s' (tcp:HOST:PORT or exec:COMMAND)", target);
+		return fail(err, errlen, "bad target '%s' (tcp:HOST:PORT, udp:HOST:PORT or exec:COMMAND)", target);
 	}
 	for (i = 0; i < c->nexpose; i++)
 		if (!strcmp(c->expose[i].name, name))
@@ -191,6 +197,18 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		if (errno || *end || v < 1000 || v > 120000)
 			return fail(err, errlen, "bad connect-timeout '%s' (1000-120000 ms)", val);
 		c->connect_timeout_ms = (unsigned)v;
+	} else if (!strcmp(key, "udp-first-ttl")) {
+		errno = 0;
+		v = strtoul(val, &end, 10);
+		if (errno || *end || v > 255)
+			return fail(err, errlen, "bad udp-first-ttl '%s' (0-255, 0: not limited)", val);
+		c->udp_first_ttl = (int)v;
+	} else if (!strcmp(key, "udp-test-delay")) {
+		errno = 0;
+		v = strtoul(val, &end, 10);
+		if (errno || *end || v > 5000)
+			return fail(err, errlen, "bad udp-test-delay '%s' (0-5000 ms)", val);
+		c->udp_test_delay_ms = (unsigned)v;
 	} else if (!strcmp(key, "expose")) {
 		if (split2(val, name, sizeof(name), &rest) < 0)
 			return fail(err, errlen, "expose needs NAME TARGET");

@@ -20,6 +20,10 @@
  *   tls-ca /etc/stunt/ca.pem
  *   tls-pin 5f0c...(64 hex digits, ':' between bytes allowed)
  *   server-name stunt.example.net
+ *   expose dns udp:127.0.0.1:53
+ *   udp-first-ttl 64          (test knob: TTL of the first punch packet;
+ *                              default: the discovered first-SYN TTL)
+ *   udp-test-delay 50         (test knob: this side punches 50 ms late)
  *
  * Errors name the line ("line 3: unknown directive 'foo'").
  */
@@ -47,12 +51,14 @@
 #define D_CONTROL_DEFAULT	"/run/stunt/stuntd.sock"
 #define D_STATE_DIR_DEFAULT	"/run/stunt"
 
-enum d_target_kind { D_TARGET_TCP = 1, D_TARGET_EXEC };
+/* udp: a UDP service: datagrams forwarded to HOST:PORT (UDP sessions only);
+ * exec: takes either kind of session (the socket is stdin/stdout) */
+enum d_target_kind { D_TARGET_TCP = 1, D_TARGET_EXEC, D_TARGET_UDP };
 
 struct d_expose {
 	char			name[SIG_ID_MAX + 1];
 	enum d_target_kind	kind;
-	struct sockaddr_in	addr;		/* tcp: */
+	struct sockaddr_in	addr;		/* tcp: and udp: */
 	char			cmd[D_CMD_MAX];	/* exec: run with /bin/sh -c */
 };
 
@@ -87,6 +93,9 @@ struct d_config {
 	 * 5349), while server stays the STUN address discovery probes (3478
 	 * with TLS, the TLS port being no STUN port) */
 	struct sockaddr_in	sig_server;
+	/* udp test knobs: -1 = the discovered syn_ttl; 0 = not limited */
+	int			udp_first_ttl;
+	unsigned		udp_test_delay_ms;
 };
 
 void d_config_init(struct d_config *c);

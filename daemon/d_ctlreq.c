@@ -103,6 +103,8 @@ int d_ctl_req_parse(const char *buf, size_t len, struct d_ctl_req *r, char *err,
 			dst = r->service, cap = sizeof(r->service);
 		else if (!strcmp(key, "method"))
 			dst = r->method, cap = sizeof(r->method);
+		else if (!strcmp(key, "proto"))
+			dst = r->proto, cap = sizeof(r->proto);
 		if (c.p < c.end && *c.p == '"') {
 			e = str(&c, val, sizeof(val));
 			if (e < 0) {
@@ -150,6 +152,21 @@ end:
 		snprintf(err, errlen, "no \"cmd\"");
 		return -EINVAL;
 	}
+	/* a UDP session is method udp: "proto":"udp" says so without a method */
+	if (r->proto[0] && strcmp(r->proto, "tcp") && strcmp(r->proto, "udp")) {
+		snprintf(err, errlen, "\"proto\" is \"tcp\" or \"udp\"");
+		return -EINVAL;
+	}
+	if (!strcmp(r->proto, "udp") && r->method[0] && strcmp(r->method, "udp")) {
+		snprintf(err, errlen, "method '%s' is a TCP method: a UDP session uses udp", r->method);
+		return -EINVAL;
+	}
+	if (!strcmp(r->proto, "tcp") && !strcmp(r->method, "udp")) {
+		snprintf(err, errlen, "method udp makes a UDP session, not a TCP one");
+		return -EINVAL;
+	}
+	if (!strcmp(r->proto, "udp"))
+		snprintf(r->method, sizeof(r->method), "udp");
 	return 0;
 bad:
 	snprintf(err, errlen, "malformed JSON request");

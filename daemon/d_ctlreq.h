@@ -2,7 +2,8 @@
 /*
  * The control socket's request line (docs/control.md): one flat JSON
  * object whose values are strings, null, numbers or booleans. Pure.
- * Known keys: cmd, peer, service, method; others are ignored.
+ * Known keys: cmd, peer, service, method, proto ("tcp" or "udp"); others
+ * are ignored.
  */
 #ifndef STUNT_DAEMON_D_CTLREQ_H
 #define STUNT_DAEMON_D_CTLREQ_H
@@ -16,6 +17,7 @@ struct d_ctl_req {
 	char	peer[SIG_ID_MAX + 1];
 	char	service[SIG_ID_MAX + 1];
 	char	method[16];	/* "" when absent or null */
+	char	proto[8];	/* "" when absent or null */
 };
 
 /* 0, or -EINVAL with a reason for the user in err. */

@@ -6,7 +6,10 @@
  *                  splice(2) through a pipe per direction, in the loop;
  *   exec:COMMAND   fork, the socket as stdin and stdout, execve of
  *                  /bin/sh -c COMMAND (STUNT_PEER and STUNT_SERVICE in its
- *                  environment); no copy at all.
+ *                  environment); no copy at all. A UDP session's socket
+ *                  (connected to the peer) goes the same way, with
+ *                  STUNT_PROTO=udp (tcp otherwise) and no 'K';
+ *   udp:HOST:PORT  UDP sessions only: datagrams forwarded (d_udpfwd.c).
  */
 #include "daemon/d_internal.h"
 
@@ -45,7 +48,7 @@ static size_t n_handoffs;
 
 size_t d_handoff_count(void)
 {
-	return n_handoffs;
+	return n_handoffs + d_udpfwd_count();
 }
 
 static void handoff_free(struct d_handoff *h)
@@ -165,7 +168,7 @@ fail:
 	return err;
 }
 
-static int start_exec(int fd, const struct d_expose *e, const char *peer)
+static int start_exec(int fd, const struct d_expose *e, const char *peer, bool dgram)
 {
 	pid_t pid = fork();
 
@@ -193,6 +196,7 @@ static int start_exec(int fd, const struct d_expose *e, const char *peer)
 		closefrom(3);
 		setenv("STUNT_PEER", peer, 1);
 		setenv("STUNT_SERVICE", e->name, 1);
+		setenv("STUNT_PROTO", dgram ? "udp" : "tcp", 1);
 		execl("/bin/sh", "sh", "-c", e->cmd, (char *)NULL);
 		_exit(127);
 	}
@@ -204,13 +208,23 @@ static int start_exec(int fd, const struct d_expose *e, const char *peer)
 int d_handoff_start(int fd, const struct d_expose *e, const char *peer)
 {
 	struct d_handoff *h;
-	int t;
+	int t, type = 0;
+	socklen_t tl = sizeof(type);
 
+	/* a UDP session: its handshake was the confirmation, no 'K' */
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_DGRAM) {
+		if (e->kind == D_TARGET_EXEC)
+			return start_exec(fd, e, peer, true);
+		if (e->kind == D_TARGET_UDP)
+			return d_udpfwd_start(fd, e, peer);
+		close(fd);
+		return -EPROTOTYPE;
+	}
 	/* the requester waits for one byte before it hands the socket on:
 	 * 'K' once the service has it, 'E' when the local target is not there */
 	if (e->kind == D_TARGET_EXEC) {
 		(void)send(fd, "K", 1, MSG_NOSIGNAL);
-		return start_exec(fd, e, peer);
+		return start_exec(fd, e, peer, false);
 	}
 	t = connect_target(&e->addr);
 	if (t < 0) {
@@ -265,4 +279,5 @@ void d_handoff_shutdown(void)
 {
 	while (g_d->handoffs)
 		handoff_free(g_d->handoffs);
+	d_udpfwd_shutdown();
 }

@@ -176,6 +176,11 @@ void d_handoff_reap(void);
 void d_handoff_shutdown(void);
 size_t d_handoff_count(void);
 
+/* ---- d_udpfwd.c: udp:HOST:PORT services ---- */
+int d_udpfwd_start(int fd, const struct d_expose *e, const char *peer);
+size_t d_udpfwd_count(void);
+void d_udpfwd_shutdown(void);
+
 /* ---- small helpers (d_util.c) ---- */
 void d_json_str(FILE *f, const char *s);
 const char *d_ip_str(uint32_t ip_be, char *buf);

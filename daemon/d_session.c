@@ -30,6 +30,15 @@
  * the control connection (port-preserving NATs only, see trav_strategy.h).
  * A sequential side's predict candidate is SIG_CAND_PREDICTED (its port the
  * first prediction) and the EXCHANGE carries SIG-PREDICTION (trav_predict.c).
+ *
+ * UDP sessions (method udp, trav_udp.c) are negotiated the same way, with
+ * no TCP method beside: each side first learns its UDP socket's public
+ * endpoint (S_MAPPING, a STUN Binding over UDP), advertises it as a UDP
+ * candidate with its half of the session key (SIG-SESSION-KEY), and at the
+ * start punches. The authenticated punch handshake replaces the session
+ * header and the 'K': the side that completes it hands the connected UDP
+ * socket on (control client / service) at once. A udp: service takes only
+ * UDP sessions, a tcp: service only TCP ones, an exec: service both.
  */
 #include "daemon/d_internal.h"
 
@@ -75,6 +84,8 @@ struct d_session {
 	uint32_t		peer_addr[SIG_M_MAX + 1];	/* portmap: the mapping's IP */
 	bool			peer_has_pred;			/* predict: its window */
 	struct sig_prediction	peer_pred;
+	bool			peer_has_key;			/* udp: its key half */
+	uint8_t			peer_key[SIG_SESSION_KEY_LEN];
 	uint8_t			methods[TRAV_MAX_METHODS];
 	size_t			nmethods;
 	struct trav_attempt	att[SIG_M_MAX + 1];
@@ -94,6 +105,18 @@ uint64_t d_session_deadline(const struct d_session *s);
 uint64_t d_session_deadline(const struct d_session *s)
 {
 	return s->deadline;
+}
+
+bool d_session_requester(const struct d_session *s);
+bool d_session_requester(const struct d_session *s)
+{
+	return s->requester;
+}
+
+uint32_t d_session_id(const struct d_session *s);
+uint32_t d_session_id(const struct d_session *s)
+{
+	return s->id;
 }
 
 static struct d_session *find(const char *peer, uint32_t id, bool requester)
@@ -310,6 +333,11 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 		memcpy(c->addr.ip, &g_d->public_ip, 4);
 		if (m == SIG_M_PORTMAP)
 			(void)trav_portmap_candidate(&s->att[m], c);
+		if (m == SIG_M_UDP) {
+			(void)trav_udp_candidate(&s->att[m], c);
+			x.has_key = true;
+			trav_udp_own_key(&s->att[m], x.key);
+		}
 		if (m == SIG_M_PREDICT && s->att[m].has_pred) {
 			/* the peer tries the whole window: SIG-PREDICTION */
 			c->kind = SIG_CAND_PREDICTED;
@@ -352,12 +380,24 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 		s->peer_has_pred = true;
 		s->peer_pred = x->pred;
 	}
+	if (x->has_key) {
+		s->peer_has_key = true;
+		memcpy(s->peer_key, x->key, sizeof(s->peer_key));
+	}
 	for (i = 0; i < x->ncand; i++) {
 		const struct sig_candidate *c = &x->cand[i];
 
-		if (c->proto != IPPROTO_TCP || c->addr.family != STUN_FAMILY_IPV4 ||
-		    c->priority == 0 || c->priority > SIG_M_MAX)
+		/* TCP candidates for the TCP methods, a UDP one for udp */
+		if (c->proto != (c->priority == SIG_M_UDP ? IPPROTO_UDP : IPPROTO_TCP) ||
+		    c->addr.family != STUN_FAMILY_IPV4 || c->priority == 0 ||
+		    c->priority > SIG_M_MAX)
 			continue;
+		if (c->priority == SIG_M_UDP) {
+			/* its own socket's STUN-learned endpoint */
+			s->peer_port[SIG_M_UDP] = c->addr.port;
+			memcpy(&s->peer_addr[SIG_M_UDP], c->addr.ip, 4);
+			continue;
+		}
 		s->peer_kind[c->priority] = c->kind;
 		s->peer_port[c->priority] = c->addr.port;
 		if (c->kind == SIG_CAND_PORTMAP)
@@ -407,7 +447,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		}
 		if (trav_role_of((uint8_t)mid, true) == TRAV_NONE) {
 			snprintf(why, sizeof(why),
-				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt2, predict are)",
+				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt2, predict, udp are)",
 				 method);
 			answer_connect(&tmp, false, NULL, why, -1);
 			return;
@@ -547,6 +587,38 @@ static bool portmap_start(struct d_session *s)
 	return true;
 }
 
+/* udp: the socket's public endpoint is known (err 0) or not; now the EXCHANGE. */
+static void udp_learned(struct trav_attempt *a, int err)
+{
+	struct d_session *s = a->s;
+	char why[200];
+
+	if (s->state != S_MAPPING)
+		return;
+	if (err < 0) {
+		snprintf(why, sizeof(why), "%s", a->why);
+		session_fail(s, why, !s->requester);
+		return;
+	}
+	if (s->requester)
+		requester_send_exchange(s);
+	else
+		responder_send_exchange(s);
+}
+
+/* udp: learn the public endpoint first: the EXCHANGE waits (S_MAPPING). */
+static bool udp_learn(struct d_session *s)
+{
+	struct trav_attempt *a = &s->att[SIG_M_UDP];
+
+	if (trav_udp_learn(a, udp_learned) < 0) {
+		session_fail(s, a->why[0] ? a->why : "udp: cannot open the socket", !s->requester);
+		return false;
+	}
+	s->state = S_MAPPING;
+	return true;
+}
+
 static void requester_lookup_ok(struct d_session *s)
 {
 	int err;
@@ -554,6 +626,10 @@ static void requester_lookup_ok(struct d_session *s)
 	err = s->forced ? prepare(s, &s->forced, 1) : prepare(s, s_race, sizeof(s_race));
 	if (err < 0) {
 		session_fail(s, "cannot open local sockets", false);
+		return;
+	}
+	if (s->prepared[SIG_M_UDP]) {
+		(void)udp_learn(s);
 		return;
 	}
 	/* portmap: we accept if our gateway maps (trav_portmap_requester_accepts) */
@@ -697,7 +773,7 @@ static void responder_exchange(const struct sig_exchange *x)
 	struct d_session *s;
 	const struct d_expose *e;
 	char why[SIG_DATA_MAX - 32], a[64], b[64], race[80];
-	bool forced_ok, pm_accept;
+	bool forced_ok, pm_accept, udp;
 	size_t n, i, k;
 
 	if (find(x->peer_id, x->session_id, false))
@@ -710,6 +786,18 @@ static void responder_exchange(const struct sig_exchange *x)
 	if (!d_config_allowed(&g_d->cfg, x->service, x->peer_id)) {
 		snprintf(why, sizeof(why), "peer %s is not allowed to use %s/%s", x->peer_id,
 			 g_d->cfg.id, x->service);
+		goto refuse;
+	}
+	/* a UDP session asks for udp alone (stuntctl connect --udp) */
+	udp = x->nmethods > 0 && x->methods[0] == SIG_M_UDP;
+	if (udp && e->kind == D_TARGET_TCP) {
+		snprintf(why, sizeof(why), "service '%s' is a TCP service: it takes no UDP session",
+			 x->service);
+		goto refuse;
+	}
+	if (!udp && e->kind == D_TARGET_UDP) {
+		snprintf(why, sizeof(why), "service '%s' is a UDP service: connect with --udp",
+			 x->service);
 		goto refuse;
 	}
 	s = session_new(false, x->peer_id, x->service);
@@ -758,6 +846,10 @@ static void responder_exchange(const struct sig_exchange *x)
 		 s->peer, s->service, a, b, race);
 	if (prepare(s, s->methods, s->nmethods) < 0) {
 		session_fail(s, "cannot open local sockets", true);
+		return;
+	}
+	if (s->prepared[SIG_M_UDP]) {
+		(void)udp_learn(s);	/* udp_learned() sends the EXCHANGE */
 		return;
 	}
 	if (s->prepared[SIG_M_PORTMAP]) {
@@ -869,6 +961,12 @@ static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
 	}
 	if (a->method == SIG_M_STUNT2)
 		a->ttl = s->requester ? 0 : g_d->syn_ttl;	/* trav_stunt2.c */
+	if (a->method == SIG_M_UDP) {
+		/* the first punch packet's TTL (a test knob may change it) */
+		a->ttl = g_d->cfg.udp_first_ttl >= 0 ? g_d->cfg.udp_first_ttl : g_d->syn_ttl;
+		trav_udp_arm(a, s->peer_has_key ? s->peer_key : NULL, a->ttl,
+			     g_d->cfg.udp_test_delay_ms);
+	}
 	a->start_at = now;
 	if (a->method == SIG_M_STUNT2 && s->requester)
 		a->start_at = now + TRAV_STUNT2_DELAY_MS;
@@ -876,7 +974,8 @@ static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
 	log_info("session %u: %s: %s port %u %s %s:%u%s", s->id, sig_method_name(a->method),
 		 a->role == TRAV_ACCEPT ? "accept on" : "connect from", a->lport,
 		 a->role == TRAV_ACCEPT ? "from" : "to", d_ip_str(a->raddr, ip), a->rport,
-		 a->ttl ? " (first SYN TTL-limited)" : "");
+		 !a->ttl ? "" : a->method == SIG_M_UDP ? " (first packet TTL-limited)" :
+		 " (first SYN TTL-limited)");
 }
 
 static bool session_over(const struct d_session *s)
@@ -1042,6 +1141,26 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 		log_warnx("session %u: hand-off of %s failed", s->id, s->service);
 }
 
+/* udp: the authenticated handshake is the confirmation: hand on at once. */
+static void udp_won(struct d_session *s, struct trav_attempt *a)
+{
+	const struct d_expose *e;
+	int fd = a->conn;
+
+	s->winner = a;
+	a->conn = -1;
+	won(s);
+	trav_close(a, true);
+	if (s->requester) {
+		answer_connect(s, true, sig_method_name(a->method), NULL, fd);
+		close(fd);
+		return;
+	}
+	e = d_config_find_expose(&g_d->cfg, s->service);
+	if (e == NULL || d_handoff_start(fd, e, s->peer) < 0)
+		log_warnx("session %u: hand-off of %s failed", s->id, s->service);
+}
+
 void d_session_attempt_connected(struct trav_attempt *a)
 {
 	struct d_session *s = a->s;
@@ -1051,6 +1170,10 @@ void d_session_attempt_connected(struct trav_attempt *a)
 	log_info("session %u: %s established after %llu ms (%s:%u)", s->id,
 		 sig_method_name(a->method), (unsigned long long)(a->t_end - a->t_start),
 		 d_ip_str(a->raddr, ip), a->rport);
+	if (a->method == SIG_M_UDP) {
+		udp_won(s, a);
+		return;
+	}
 	if (s->requester) {
 		if (s->winner) {
 			a->state = TA_CANCELLED;
@@ -1161,6 +1284,10 @@ void d_session_tick(uint64_t now)
 			session_fail(s, why, true);
 			continue;
 		}
+		if (s->state == S_MAPPING && s->prepared[SIG_M_UDP])
+			trav_tick(&s->att[SIG_M_UDP], now);	/* the STUN retransmissions */
+		if (session_over(s))
+			continue;
 		if (s->state == S_SCHEDULED && now >= s->start_at)
 			start_race(s, now);
 		if (s->racing && !session_over(s))

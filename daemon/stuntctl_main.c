@@ -46,7 +46,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: " PROG " [--control PATH] status [--json]\n"
 	      "       " PROG " [--control PATH] peers [--json]\n"
-	      "       " PROG " [--control PATH] connect PEER/NAME [--method METHOD] [--json]\n"
+	      "       " PROG " [--control PATH] connect PEER/NAME [--method METHOD | --udp] [--json]\n"
 	      "                                 [-- COMMAND ARGS...]\n"
 	      "       " PROG " [--control PATH] forward [ADDR:]PORT PEER/NAME\n"
 	      "       " PROG " --help | --version\n"
@@ -59,6 +59,10 @@ static void usage(FILE *f)
 	      "                   stdin and stdout, or with --json print the result and close\n"
 	      "  --method METHOD  direct portmap reversal simopen stunt1 stunt2 synth predict\n"
 	      "                   shotgun udp relay (default: the daemon chooses and races)\n"
+	      "  --udp            a UDP session (method udp): the socket is a connected UDP\n"
+	      "                   socket; stdin is sent a read() per datagram, datagrams are\n"
+	      "                   written to stdout until 1 s after the last one once stdin\n"
+	      "                   ended\n"
 	      "  forward          listen on ADDR:PORT (ADDR defaults to 127.0.0.1); each client\n"
 	      "                   gets its own traversal, spliced both ways\n"
 	      "\n"
@@ -388,6 +392,62 @@ static int cmd_query(int argc, char **argv, const char *cmd)
 
 /* ---- connect -------------------------------------------------------------- */
 
+#define UDP_LINGER_MS	1000	/* after stdin's EOF: wait this long for answers */
+
+/* A late punch handshake datagram of stuntd (32 bytes, "STNU" 1): not data. */
+static bool udp_handshake(const uint8_t *b, ssize_t n)
+{
+	return n == 32 && !memcmp(b, "STNU", 4) && b[4] == 1;
+}
+
+/* stdin -> one datagram per read(), datagrams -> stdout. */
+static int copy_udp(int in_fd, int out_fd, int sock)
+{
+	static uint8_t buf[65536];
+	struct pollfd p[2];
+	bool in_eof = false;
+	uint64_t last = clock_ms();
+	ssize_t n;
+
+	for (;;) {
+		int tmo = -1;
+
+		if (in_eof) {
+			uint64_t now = clock_ms();
+
+			if (now >= last + UDP_LINGER_MS)
+				return 0;
+			tmo = (int)(last + UDP_LINGER_MS - now);
+		}
+		p[0] = (struct pollfd){ .fd = in_eof ? -1 : in_fd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = sock, .events = POLLIN };
+		if (poll(p, 2, tmo) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (p[0].revents) {
+			n = read(in_fd, buf, 65507);
+			if (n <= 0) {
+				in_eof = true;
+				last = clock_ms();
+			} else if (send(sock, buf, (size_t)n, 0) < 0 && errno != ECONNREFUSED) {
+				return -errno;
+			}
+		}
+		if (p[1].revents) {
+			n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n < 0 && errno != EAGAIN && errno != EINTR && errno != ECONNREFUSED)
+				return -errno;
+			if (n > 0 && !udp_handshake(buf, n)) {
+				last = clock_ms();
+				if (write(out_fd, buf, (size_t)n) != n)
+					return -errno;
+			}
+		}
+	}
+}
+
 /* Ask the daemon for a traversal; on success *sock is the connected socket. */
 static int request_connect(const struct ctl_target *t, const char *method,
 			   struct ctl_rx *rx, struct ctl_connect_answer *a)
@@ -424,10 +484,12 @@ static int cmd_connect(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "udp", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl_connect_answer a;
+	bool udp = false;
 	struct ctl_target t;
 	struct ctl_rx rx;
 	const char *method = NULL;
@@ -449,6 +511,7 @@ static int cmd_connect(int argc, char **argv)
 	while ((c = getopt_long(nargs, argv, "m:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': method = optarg; break;
+		case 'u': udp = true; break;
 		case 'j': json = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
@@ -464,6 +527,12 @@ static int cmd_connect(int argc, char **argv)
 				 argv[optind]);
 	if (method && !ctl_method_valid(method))
 		return die_usage("connect: unknown method '%s'", method);
+	/* a UDP session is method udp */
+	if (udp && method && strcmp(method, "udp"))
+		return die_usage("connect: --udp and the TCP method '%s' exclude each other", method);
+	if (udp)
+		method = "udp";
+	udp = method && !strcmp(method, "udp");
 	if (json && command)
 		return die_usage("connect: %s", "--json and a COMMAND exclude each other");
 
@@ -516,7 +585,8 @@ static int cmd_connect(int argc, char **argv)
 		fprintf(stderr, PROG ": %s: %s\n", command[0], strerror(errno));
 		return 127;
 	}
-	r = ctl_copy_stdio(STDIN_FILENO, STDOUT_FILENO, rx.fd);
+	r = udp ? copy_udp(STDIN_FILENO, STDOUT_FILENO, rx.fd)
+		: ctl_copy_stdio(STDIN_FILENO, STDOUT_FILENO, rx.fd);
 	ctl_rx_release(&rx);
 	if (r < 0) {
 		fprintf(stderr, PROG ": %s/%s: %s\n", t.peer, t.service, strerror(-r));

@@ -14,8 +14,10 @@
  *   simopen   connect*    connect*    trav_simopen.c   (* TTL-limited first SYN)
  *   stunt2    connect     connect*    trav_stunt2.c    (the requester 250 ms later)
  *   predict   connect*xN  connect*xN  trav_predict.c   (a window of N simultaneous opens)
+ *   udp       punch*      punch*      trav_udp.c       (UDP sessions only; * TTL-limited
+ *                                                       first packet)
  *
- * Only simopen, stunt2 and predict start at the common start time
+ * Only simopen, stunt2, predict and udp start at the common start time
  * (SCHEDULE). direct, reversal and portmap start as soon as both roles and
  * the peer's candidates are known, ordered by the signalling so that the
  * accepting side listens (and has primed its NAT or mapped its port) before
@@ -48,6 +50,7 @@ enum trav_state { TA_IDLE, TA_RUNNING, TA_CONNECTED, TA_FAILED, TA_CANCELLED };
 
 struct d_session;
 struct trav_pm_job;
+struct trav_udp;
 struct trav_attempt;
 
 /* One socket of a window (predict): its port and target. */
@@ -85,6 +88,7 @@ struct trav_attempt {
 	struct sig_prediction	rpred;
 	struct trav_win		win[TRAV_WINDOW_MAX];
 	size_t			nwin;
+	struct trav_udp		*udp;		/* udp: trav_udp.c's state, or NULL */
 };
 
 /* Role of this side for method (requester or not): TRAV_NONE if unknown. */
@@ -127,6 +131,27 @@ uint16_t trav_predict_first(const struct sig_prediction *p);
 uint16_t trav_predict_port(const struct sig_prediction *p, size_t i);
 /* At the start: open and connect the window. */
 int trav_predict_start(struct trav_attempt *a, uint64_t now);
+
+/* trav_udp.c: UDP hole punching (a->ev is a UDP socket, not marked) */
+enum trav_role trav_udp_role(bool requester);
+int trav_udp_prepare(struct trav_attempt *a);
+/* Learn the socket's public endpoint (STUN Binding over UDP to the
+ * server); done(a, err) runs in the loop: 0, or -errno with a->why. */
+int trav_udp_learn(struct trav_attempt *a, void (*done)(struct trav_attempt *a, int err));
+/* The candidate to advertise (SIG_CAND_SRFLX, IPPROTO_UDP, mapped) and our
+ * half of the session key. */
+bool trav_udp_candidate(const struct trav_attempt *a, struct sig_candidate *c);
+void trav_udp_own_key(const struct trav_attempt *a, uint8_t key[SIG_SESSION_KEY_LEN]);
+/* Before the start: the peer's key half (NULL: it sent none) and the TTL
+ * of the first punch packet (0: not limited). */
+void trav_udp_arm(struct trav_attempt *a, const uint8_t *peer_key, int first_ttl,
+		  unsigned delay_ms);
+int trav_udp_start(struct trav_attempt *a, uint64_t now);
+void trav_udp_tick(struct trav_attempt *a, uint64_t now);
+void trav_udp_close(struct trav_attempt *a);
+/* Is buf a punch-handshake datagram (a late duplicate an application or
+ * forwarder should drop)? */
+bool trav_udp_is_handshake(const uint8_t *buf, size_t len);
 
 /* trav_sock.c: the halves every method is made of */
 int trav_sock_connect(struct trav_attempt *a, uint64_t now);

@@ -30,6 +30,7 @@ enum trav_role trav_role_of(uint8_t method, bool requester)
 	case SIG_M_SIMOPEN: return trav_simopen_role(requester);
 	case SIG_M_STUNT2: return trav_stunt2_role(requester);
 	case SIG_M_PREDICT: return trav_predict_role(requester);
+	case SIG_M_UDP: return trav_udp_role(requester);
 	default: return TRAV_NONE;
 	}
 }
@@ -93,6 +94,8 @@ int trav_prepare(struct trav_attempt *a, struct d_session *s, uint8_t method, bo
 	a->ev.fd = a->pev.fd = -1;
 	if (a->role == TRAV_NONE)
 		return -ENOTSUP;
+	if (method == SIG_M_UDP)
+		return trav_udp_prepare(a);
 	fd = trav_sock_marked(0, &a->lport);
 	if (fd < 0)
 		return fd;
@@ -331,7 +334,7 @@ int trav_start(struct trav_attempt *a, uint64_t now)
 
 	/* before any packet can leave: no RST from this port to the peer, ever
 	 * (a window guards each of its flows itself) */
-	if (a->method != SIG_M_PREDICT) {
+	if (a->method != SIG_M_PREDICT && a->method != SIG_M_UDP) {
 		nfq_spec_drop_outbound_rst(&sp, &g, D_RST_GUARD_MS);
 		add_policy(a, &sp);
 	}
@@ -341,6 +344,8 @@ int trav_start(struct trav_attempt *a, uint64_t now)
 		err = trav_sock_accept(a, now);
 	else if (a->method == SIG_M_PREDICT)
 		err = trav_predict_start(a, now);
+	else if (a->method == SIG_M_UDP)
+		err = trav_udp_start(a, now);
 	else
 		err = trav_sock_connect(a, now);
 	if (err < 0) {
@@ -354,6 +359,8 @@ int trav_start(struct trav_attempt *a, uint64_t now)
 
 void trav_tick(struct trav_attempt *a, uint64_t now)
 {
+	if (a->udp)
+		trav_udp_tick(a, now);
 	if (a->pev.fd >= 0 && now >= a->primer_close_ms) {
 		/* a socket in SYN_SENT closes without sending anything */
 		close(a->pev.fd);
@@ -367,6 +374,8 @@ void trav_close(struct trav_attempt *a, bool keep_conn)
 
 	if (a->pm)
 		trav_portmap_release(a);
+	if (a->udp)
+		trav_udp_close(a);
 	if (a->ev.fd >= 0) {
 		d_loop_del(&a->ev);
 		close(a->ev.fd);

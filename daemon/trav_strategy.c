@@ -65,6 +65,8 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 	char a[64], b[64];
 	bool stunt2;
 
+	if (forced == SIG_M_UDP)
+		return trav_strategy_udp(req, resp, forced, out, max, forced_ok, why, whylen);
 	if (trav_can_accept(resp) && trav_predictable(resp))
 		m[n++] = SIG_M_DIRECT;
 	if (trav_can_map(req) || trav_can_map(resp))
@@ -106,4 +108,58 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 			 "a relay would be needed", a, b);
 	}
 	return n;
+}
+
+static bool udp_public(const struct sig_nat_info *n)
+{
+	return n->nat_hops == 0 && n->udp_mapping == TRAV_MAP_EIM &&
+	       n->udp_filtering == TRAV_FILT_EIF;
+}
+
+/* EIM, or no NAT at all */
+static bool udp_eim(const struct sig_nat_info *n)
+{
+	return udp_public(n) || n->udp_mapping == TRAV_MAP_EIM;
+}
+
+/* lets in a symmetric peer's packets from a port it never sent to */
+static bool udp_cone_open(const struct sig_nat_info *n)
+{
+	return udp_eim(n) && (n->udp_filtering == TRAV_FILT_EIF || n->udp_filtering == 2 /* ADF */);
+}
+
+bool trav_udp_can_work(const struct sig_nat_info *req, const struct sig_nat_info *resp)
+{
+	if (udp_eim(req) && udp_eim(resp))
+		return true;
+	return (udp_cone_open(req) && resp->udp_mapping > TRAV_MAP_EIM) ||
+	       (udp_cone_open(resp) && req->udp_mapping > TRAV_MAP_EIM);
+}
+
+size_t trav_strategy_udp(const struct sig_nat_info *req, const struct sig_nat_info *resp,
+			 unsigned forced, uint8_t *out, size_t max, bool *forced_ok,
+			 char *why, size_t whylen)
+{
+	static const char *const map[] = { "?", "EIM", "ADM", "APDM" };
+	static const char *const filt[] = { "?", "EIF", "ADF", "APDF" };
+	bool can = trav_udp_can_work(req, resp);
+
+	if (forced_ok)
+		*forced_ok = can;
+	if (max < 1)
+		return 0;
+	if (!can && forced != SIG_M_UDP) {
+		if (why)
+			snprintf(why, whylen,
+				 "UDP hole punching cannot work between UDP %s/%s (requester) and "
+				 "%s/%s (peer): it needs both mappings endpoint-independent, or a "
+				 "symmetric side facing a full or restricted cone",
+				 map[req->udp_mapping <= 3 ? req->udp_mapping : 0],
+				 filt[req->udp_filtering <= 3 ? req->udp_filtering : 0],
+				 map[resp->udp_mapping <= 3 ? resp->udp_mapping : 0],
+				 filt[resp->udp_filtering <= 3 ? resp->udp_filtering : 0]);
+		return 0;
+	}
+	out[0] = SIG_M_UDP;
+	return 1;
 }

@@ -34,6 +34,10 @@
  *             predicts a window of its next public ports, and a window of
  *             simultaneous opens is run over it (trav_predict.c).
  *
+ * udp is for UDP sessions only (stuntctl connect --udp / --method udp): a
+ * UDP request gets udp and nothing else, a TCP request never gets udp
+ * (trav_strategy_udp below says when it can work).
+ *
  * Anything else (a random mapping facing a filter that is not
  * endpoint-independent) needs a shotgun or a relay, which stuntd does not do
  * yet: the list is empty and *why says so. Unknown (unmeasured) values
@@ -48,7 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRAV_MAX_METHODS	6
+#define TRAV_MAX_METHODS	11
 
 /* SIG-NAT-INFO codes (sig.h) */
 #define TRAV_MAP_EIM		1
@@ -77,6 +81,30 @@ bool trav_portmap_requester_accepts(const struct sig_nat_info *req,
 size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *resp,
 		     unsigned forced, uint8_t *out, size_t max, bool *forced_ok,
 		     char *why, size_t whylen);
+
+/*
+ * UDP hole punching (trav_udp.c) for a UDP session: each side learns the
+ * public endpoint of its punching socket itself (a STUN Binding over UDP
+ * from that socket), so allocation does not matter, only mapping and
+ * filtering (the SIG-NAT-INFO UDP fields):
+ *   - both sides map endpoint-independently (EIM, any filtering): the
+ *     advertised endpoints are the ones the peer's packets reach; the
+ *     TTL-limited first packets open both NATs first;
+ *   - one side is EIM with endpoint-independent or address-dependent
+ *     filtering (full or restricted cone), the other maps per destination
+ *     (ADM / APDM, symmetric): the symmetric side's packets arrive from a
+ *     port nobody advertised, but from the advertised IP; the cone side's
+ *     filter lets them in and it answers the source it saw (the punch
+ *     packets are authenticated, so any source may be adopted);
+ *   - anything else (symmetric facing port-restricted, or both symmetric)
+ *     cannot: *why says so.
+ * Returns 1 (out[0] = SIG_M_UDP) or 0; with forced == SIG_M_UDP udp is
+ * returned anyway and *forced_ok says whether the strategy agrees.
+ */
+bool trav_udp_can_work(const struct sig_nat_info *req, const struct sig_nat_info *resp);
+size_t trav_strategy_udp(const struct sig_nat_info *req, const struct sig_nat_info *resp,
+			 unsigned forced, uint8_t *out, size_t max, bool *forced_ok,
+			 char *why, size_t whylen);
 
 /* "EIM/APDF preserving" style summary of one side, for logs and errors. */
 void trav_nat_describe(const struct sig_nat_info *n, char *buf, size_t len);

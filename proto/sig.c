@@ -462,6 +462,8 @@ int sig_put_exchange(struct stun_builder *b, const struct sig_exchange *r)
 		stun_build_u32(b, SIG_ATTR_ISN, r->isn);
 	if (r->has_nat)
 		sig_build_nat_info(b, &r->nat);
+	if (r->has_key)
+		stun_build_attr(b, SIG_ATTR_SESSION_KEY, r->key, sizeof(r->key));
 	return b->err;
 }
 
@@ -507,6 +509,11 @@ int sig_get_exchange(const struct stun_msg *m, struct sig_exchange *r)
 	}
 	if ((a = stun_msg_find(m, SIG_ATTR_NAT_INFO)))
 		r->has_nat = sig_attr_get_nat_info(a, &r->nat) == 0;
+	/* comprehension-optional: a wrong length is ignored */
+	if ((a = stun_msg_find(m, SIG_ATTR_SESSION_KEY)) && a->len == SIG_SESSION_KEY_LEN) {
+		memcpy(r->key, a->val, SIG_SESSION_KEY_LEN);
+		r->has_key = true;
+	}
 	return 0;
 }
 

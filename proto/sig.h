@@ -29,6 +29,7 @@
 #define SIG_DATA_MAX		1024
 #define SIG_MAX_CANDIDATES	8
 #define SIG_MAX_METHODS		16
+#define SIG_SESSION_KEY_LEN	16
 
 /* An id is 1-64 bytes of [A-Za-z0-9._-]: it appears in the secrets file
  * ("ID SECRET"), in "peer/service" on the command line and in logs. */
@@ -182,6 +183,10 @@ struct sig_exchange {
 	uint32_t		isn;
 	bool			has_nat;
 	struct sig_nat_info	nat;
+	/* udp: each side's random contribution to the key that authenticates
+	 * the punch packets (SIG-SESSION-KEY, comprehension-optional) */
+	bool			has_key;
+	uint8_t			key[SIG_SESSION_KEY_LEN];
 };
 /* SCHEDULE request (peer, session, delay) -> success to the requester and
  * indication to the peer, both with start and server times. */

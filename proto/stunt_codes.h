@@ -66,6 +66,7 @@
 #define SIG_ATTR_METHODS		0x5A1A	/* list of traversal method ids */
 #define SIG_ATTR_DELAY			0x5A1B	/* u32 ms */
 #define SIG_ATTR_NAT_INFO		0xDA10	/* optional: discovery summary */
+#define SIG_ATTR_SESSION_KEY		0xDA11	/* optional: 16 random bytes (udp) */
 
 /* Is this one of the codes above? (stun_attr_is_known() asks.) */
 bool stunt_attr_is_known(uint16_t type);
