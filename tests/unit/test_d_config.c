@@ -75,13 +75,24 @@ static void errors_name_the_line(void)
 	CHECK(!strncmp(err, "line 3: bad server", 18));
 	CHECK_EQ(d_config_parse("id\n", 3, &c, err, sizeof(err)), -EINVAL);
 	CHECK(!strncmp(err, "line 1: 'id' needs a value", 26));
-	CHECK_EQ(d_config_parse("expose vnc udp:1.2.3.4:5\n", 25, &c, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_parse("expose vnc sctp:1.2.3.4:5\n", 26, &c, err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "line 1: bad target") != NULL);
 	CHECK_EQ(d_config_parse("allow vnc a,,b\n", 15, &c, err, sizeof(err)), -EINVAL);
 	CHECK_EQ(d_config_parse("id bad/id\n", 10, &c, err, sizeof(err)), -EINVAL);
 	CHECK_EQ(d_config_parse("server 1.2.3.4:0\n", 17, &c, err, sizeof(err)), -EINVAL);
 	CHECK_EQ(d_config_parse("server 1.2.3.4:70000\n", 21, &c, err, sizeof(err)), -EINVAL);
 	CHECK_EQ(d_config_parse("connect-timeout 5\n", 18, &c, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_parse("expose dns udp:1.2.3.4:0\n", 25, &c, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_parse("udp-first-ttl 256\n", 18, &c, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_parse("udp-test-delay x\n", 17, &c, err, sizeof(err)), -EINVAL);
+	d_config_init(&c);
+	CHECK_EQ(c.udp_first_ttl, -1);
+	CHECK_EQ(d_config_parse("expose dns udp:127.0.0.1:53\nudp-first-ttl 0\nudp-test-delay 50\n", 62,
+				&c, err, sizeof(err)), 0);
+	CHECK_EQ(c.expose[0].kind, D_TARGET_UDP);
+	CHECK_EQ(ntohs(c.expose[0].addr.sin_port), 53);
+	CHECK_EQ(c.udp_first_ttl, 0);
+	CHECK_EQ(c.udp_test_delay_ms, 50);
 	CHECK_EQ(d_config_parse("id a\0b\n", 7, &c, err, sizeof(err)), -EINVAL);
 }
 

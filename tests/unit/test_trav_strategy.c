@@ -214,6 +214,50 @@ static void predicates(void)
 	CHECK(!trav_can_map(&unknown));
 }
 
+/* UDP sessions: udp alone, and only for the pairs trav_strategy_udp names */
+static void udp(void)
+{
+	static const struct sig_nat_info u_pr = { .udp_mapping = 1, .udp_filtering = 3,
+		.tcp_mapping = 1, .tcp_filtering = 3, .nat_hops = 1 };
+	static const struct sig_nat_info u_fc = { .udp_mapping = 1, .udp_filtering = 1,
+		.tcp_mapping = 1, .tcp_filtering = 1, .nat_hops = 1 };
+	static const struct sig_nat_info u_rc = { .udp_mapping = 1, .udp_filtering = 2,
+		.nat_hops = 1 };
+	static const struct sig_nat_info u_sym = { .udp_mapping = 3, .udp_filtering = 3,
+		.nat_hops = 1 };
+	static const struct sig_nat_info u_pub = { .udp_mapping = 1, .udp_filtering = 1,
+		.nat_hops = 0 };
+	uint8_t out[TRAV_MAX_METHODS];
+	char why[256] = "";
+	bool fok;
+	size_t i, n;
+
+	CHECK(trav_udp_can_work(&u_pr, &u_pr));
+	CHECK(trav_udp_can_work(&u_fc, &u_pr));
+	CHECK(trav_udp_can_work(&u_pub, &u_sym));
+	CHECK(trav_udp_can_work(&u_sym, &u_fc));
+	CHECK(trav_udp_can_work(&u_rc, &u_sym));
+	CHECK(!trav_udp_can_work(&u_pr, &u_sym));
+	CHECK(!trav_udp_can_work(&u_sym, &u_sym));
+	CHECK(!trav_udp_can_work(&unknown, &u_pr));
+	/* a UDP request (udp forced): udp and only udp, even when it cannot work */
+	n = run(&u_pr, &u_pr, SIG_M_UDP, out, &fok, why);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(out[0], SIG_M_UDP);
+	CHECK(fok);
+	n = run(&u_sym, &u_pr, SIG_M_UDP, out, &fok, why);
+	CHECK_EQ(n, 1);
+	CHECK(!fok);
+	n = trav_strategy_udp(&u_sym, &u_pr, 0, out, TRAV_MAX_METHODS, &fok, why, sizeof(why));
+	CHECK_EQ(n, 0);
+	CHECK(strstr(why, "UDP hole punching cannot work") != NULL);
+	/* a TCP request never gets udp */
+	n = run(&full_cone, &port_restricted, 0, out, &fok, why);
+	for (i = 0; i < n; i++)
+		CHECK(out[i] != SIG_M_UDP);
+	CHECK_EQ(TRAV_MAX_METHODS, 11);
+}
+
 int main(void)
 {
 	RUN(pairs);
@@ -223,5 +267,6 @@ int main(void)
 	RUN(predict);
 	RUN(stunt2);
 	RUN(predicates);
+	RUN(udp);
 	return TAP_DONE();
 }
