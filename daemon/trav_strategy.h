@@ -34,10 +34,16 @@
  *             predicts a window of its next public ports, and a window of
  *             simultaneous opens is run over it (trav_predict.c).
  *
+ *   relay     none of the above can work and the responder has a TURN server
+ *             (SIG_NAT_TURN in its SIG-NAT-INFO): it allocates a TCP relay
+ *             (RFC 6062) and the requester connects to the relayed address,
+ *             which works through any NAT (trav_relay.c). Never raced beside
+ *             a direct method: it runs only when nothing else can, or forced.
+ *
  * Anything else (a random mapping facing a filter that is not
- * endpoint-independent) needs a shotgun or a relay, which stuntd does not do
- * yet: the list is empty and *why says so. Unknown (unmeasured) values
- * count as "cannot".
+ * endpoint-independent, and no TURN server on the responder) needs a
+ * shotgun or a relay: the list is empty and *why says so. Unknown
+ * (unmeasured) values count as "cannot".
  */
 #ifndef STUNT_DAEMON_TRAV_STRATEGY_H
 #define STUNT_DAEMON_TRAV_STRATEGY_H
@@ -48,7 +54,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRAV_MAX_METHODS	6
+#define TRAV_MAX_METHODS	11
 
 /* SIG-NAT-INFO codes (sig.h) */
 #define TRAV_MAP_EIM		1
@@ -63,6 +69,8 @@ bool trav_predictable(const struct sig_nat_info *n);
 bool trav_sequential(const struct sig_nat_info *n);
 /* Its gateway answered a mapping request during discovery. */
 bool trav_can_map(const struct sig_nat_info *n);
+/* It has a TURN server configured (SIG_NAT_TURN). */
+bool trav_can_relay(const struct sig_nat_info *n);
 /* portmap: does the requester accept (map) rather than the responder? */
 bool trav_portmap_requester_accepts(const struct sig_nat_info *req,
 				    const struct sig_nat_info *resp);
