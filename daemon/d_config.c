@@ -179,6 +179,19 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
 			    strlen(val))
 			return fail(err, errlen, "bad server-name '%s' (a DNS name)", val);
+	} else if (!strcmp(key, "turn")) {
+		if (addr_parse_ipv4(val, D_TURN_PORT_DEFAULT, &c->turn) < 0)
+			return fail(err, errlen, "bad turn '%s' (IPv4[:PORT])", val);
+		c->have_turn = true;
+	} else if (!strcmp(key, "turn-user") || !strcmp(key, "turn-pass")) {
+		char *dst = key[5] == 'u' ? c->turn_user : c->turn_pass;
+
+		if (val[0] == '\0' || strlen(val) > D_TURN_CRED_MAX ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789!#$%&()*+,-./:;<=>?@[]^_{|}~") != strlen(val))
+			return fail(err, errlen, "bad %s (1-%d printable ASCII characters, no "
+				    "space, quote or backslash)", key, D_TURN_CRED_MAX);
+		snprintf(dst, D_TURN_CRED_MAX + 1, "%s", val);
 	} else if (!strcmp(key, "secret-file")) {
 		if (copy_str(c->secret_file, sizeof(c->secret_file), val) < 0)
 			return fail(err, errlen, "bad secret-file path");
@@ -326,6 +339,12 @@ int d_config_finish(struct d_config *c, char *err, size_t errlen)
 
 	if (e < 0)
 		return e;
+	if (c->have_turn && (!c->turn_user[0] || !c->turn_pass[0]))
+		return fail(err, errlen, "turn needs turn-user and turn-pass "
+			    "(--turn-user USER --turn-pass PASS)");
+	if (!c->have_turn && (c->turn_user[0] || c->turn_pass[0]))
+		return fail(err, errlen, "turn-user or turn-pass without turn: "
+			    "add --turn HOST:PORT ('turn'), or remove them");
 	c->sig_server = c->server;
 	if (!c->tls) {
 		if (c->tls_ca[0] || c->have_pin || c->server_name[0])

@@ -24,6 +24,9 @@
  *   udp-first-ttl 64          (test knob: TTL of the first punch packet;
  *                              default: the discovered first-SYN TTL)
  *   udp-test-delay 50         (test knob: this side punches 50 ms late)
+ *   turn 192.0.2.1:3478
+ *   turn-user stunt
+ *   turn-pass s3cret
  *
  * Errors name the line ("line 3: unknown directive 'foo'").
  */
@@ -47,6 +50,8 @@
 #define D_SERVER_TLS_PORT_DEFAULT	5349
 #define D_TLS_PIN_LEN		32	/* SHA-256 of the SubjectPublicKeyInfo */
 #define D_NAME_MAX		253
+#define D_TURN_CRED_MAX		128	/* TURN user and password, bytes */
+#define D_TURN_PORT_DEFAULT	3478
 #define D_CONNECT_TIMEOUT_MS_DEFAULT	10000
 #define D_CONTROL_DEFAULT	"/run/stunt/stuntd.sock"
 #define D_STATE_DIR_DEFAULT	"/run/stunt"
@@ -96,6 +101,12 @@ struct d_config {
 	/* udp test knobs: -1 = the discovered syn_ttl; 0 = not limited */
 	int			udp_first_ttl;
 	unsigned		udp_test_delay_ms;
+
+	/* relay: a TURN server (RFC 8656 / 6062) and its long-term credentials */
+	bool			have_turn;
+	struct sockaddr_in	turn;
+	char			turn_user[D_TURN_CRED_MAX + 1];
+	char			turn_pass[D_TURN_CRED_MAX + 1];
 };
 
 void d_config_init(struct d_config *c);
@@ -123,8 +134,9 @@ bool d_config_allowed(const struct d_config *c, const char *service, const char 
 int d_config_check(const struct d_config *c, char *err, size_t errlen);
 
 /* d_config_check(), the TLS settings checked together (TLS needs a CA or a
- * pin: no unauthenticated TLS; a CA or pin without TLS is a mistake), then
- * sig_server set. 0 or -EINVAL with the reason in err. */
+ * pin: no unauthenticated TLS; a CA or pin without TLS is a mistake), the
+ * TURN settings together (turn needs turn-user and turn-pass and they need
+ * turn), then sig_server set. 0 or -EINVAL with the reason in err. */
 int d_config_finish(struct d_config *c, char *err, size_t errlen);
 
 #endif

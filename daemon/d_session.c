@@ -39,6 +39,9 @@
  * header and the 'K': the side that completes it hands the connected UDP
  * socket on (control client / service) at once. A udp: service takes only
  * UDP sessions, a tcp: service only TCP ones, an exec: service both.
+ * The responder's relay candidate is SIG_CAND_RELAY, its address the TURN
+ * server's relayed address, allocated before that EXCHANGE (trav_relay.c);
+ * our SIG-NAT-INFO carries SIG_NAT_TURN when a TURN server is configured.
  */
 #include "daemon/d_internal.h"
 
@@ -99,7 +102,17 @@ struct d_session {
 };
 
 static const uint8_t s_race[] = { SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL, SIG_M_SIMOPEN,
-				  SIG_M_STUNT2, SIG_M_PREDICT };
+				  SIG_M_STUNT2, SIG_M_PREDICT, SIG_M_RELAY };
+
+/* Our SIG-NAT-INFO: the discovery result, and whether we can relay. */
+static struct sig_nat_info own_nat(void)
+{
+	struct sig_nat_info n = g_d->nat;
+
+	if (g_d->cfg.have_turn)
+		n.flags |= SIG_NAT_TURN;
+	return n;
+}
 
 uint64_t d_session_deadline(const struct d_session *s);
 uint64_t d_session_deadline(const struct d_session *s)
@@ -143,8 +156,9 @@ static void answer_connect(struct d_session *s, bool ok, const char *method, con
 		return;
 	fprintf(f, "{\"ok\":%s,\"method\":", ok ? "true" : "false");
 	d_json_str(f, method);
-	fprintf(f, ",\"elapsed_ms\":%llu,\"relayed\":false,\"error\":",
-		(unsigned long long)(clock_ms() - s->t0));
+	fprintf(f, ",\"elapsed_ms\":%llu,\"relayed\":%s,\"error\":",
+		(unsigned long long)(clock_ms() - s->t0),
+		ok && method && !strcmp(method, "relay") ? "true" : "false");
 	d_json_str(f, err);
 	fputs("}", f);
 	fclose(f);
@@ -338,6 +352,8 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 			x.has_key = true;
 			trav_udp_own_key(&s->att[m], x.key);
 		}
+		if (m == SIG_M_RELAY)
+			(void)trav_relay_candidate(&s->att[m], c);
 		if (m == SIG_M_PREDICT && s->att[m].has_pred) {
 			/* the peer tries the whole window: SIG-PREDICTION */
 			c->kind = SIG_CAND_PREDICTED;
@@ -347,7 +363,7 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 		}
 	}
 	x.has_nat = true;
-	x.nat = g_d->nat;
+	x.nat = own_nat();
 	return sig_put_exchange(b, &x);
 }
 
@@ -400,8 +416,8 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 		}
 		s->peer_kind[c->priority] = c->kind;
 		s->peer_port[c->priority] = c->addr.port;
-		if (c->kind == SIG_CAND_PORTMAP)
-			memcpy(&s->peer_addr[c->priority], c->addr.ip, 4);	/* the gateway's */
+		if (c->kind == SIG_CAND_PORTMAP || c->kind == SIG_CAND_RELAY)
+			memcpy(&s->peer_addr[c->priority], c->addr.ip, 4);	/* gateway's / relay's */
 		else
 			memcpy(&s->peer_ip, c->addr.ip, 4);
 	}
@@ -447,7 +463,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		}
 		if (trav_role_of((uint8_t)mid, true) == TRAV_NONE) {
 			snprintf(why, sizeof(why),
-				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt2, predict, udp are)",
+				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt2, predict, udp, relay are)",
 				 method);
 			answer_connect(&tmp, false, NULL, why, -1);
 			return;
@@ -619,6 +635,41 @@ static bool udp_learn(struct d_session *s)
 	return true;
 }
 
+/* relay: the relayed address is allocated and the peer permitted (err 0)
+ * or not; now the EXCHANGE (responder only). */
+static void relay_done(struct trav_attempt *a, int err)
+{
+	struct d_session *s = a->s;
+	char why[200];
+
+	if (s->state != S_MAPPING)
+		return;
+	if (err < 0) {
+		snprintf(why, sizeof(why), "relay: %s", a->why);
+		drop_method(s, SIG_M_RELAY);
+		if (s->nmethods == 0) {
+			session_fail(s, why, true);
+			return;
+		}
+		log_info("session %u: %s", s->id, why);
+	}
+	responder_send_exchange(s);
+}
+
+/* Allocate the relay for the peer's public IP: the EXCHANGE waits. false
+ * (a->why) if it cannot even start. */
+static bool relay_start(struct d_session *s)
+{
+	struct trav_attempt *a = &s->att[SIG_M_RELAY];
+
+	if (trav_relay_allocate(a, s->peer_ip, relay_done) < 0) {
+		log_info("session %u: relay: %s", s->id, a->why);
+		return false;
+	}
+	s->state = S_MAPPING;
+	return true;
+}
+
 static void requester_lookup_ok(struct d_session *s)
 {
 	int err;
@@ -774,6 +825,7 @@ static void responder_exchange(const struct sig_exchange *x)
 	const struct d_expose *e;
 	char why[SIG_DATA_MAX - 32], a[64], b[64], race[80];
 	bool forced_ok, pm_accept, udp;
+	struct sig_nat_info own;
 	size_t n, i, k;
 
 	if (find(x->peer_id, x->session_id, false))
@@ -808,7 +860,8 @@ static void responder_exchange(const struct sig_exchange *x)
 	s->id = x->session_id;
 	s->forced = x->nmethods ? x->methods[0] : 0;
 	take_peer_exchange(s, x);
-	n = trav_strategy(&s->peer_nat, &g_d->nat, s->forced, s->methods, TRAV_MAX_METHODS,
+	own = own_nat();
+	n = trav_strategy(&s->peer_nat, &own, s->forced, s->methods, TRAV_MAX_METHODS,
 			  &forced_ok, why, sizeof(why));
 	if (n == 0) {
 		session_fail(s, why, true);
@@ -864,6 +917,16 @@ static void responder_exchange(const struct sig_exchange *x)
 				return;
 			}
 		}
+	}
+	if (s->prepared[SIG_M_RELAY] && !relay_start(s)) {
+		snprintf(why, sizeof(why), "%s", s->att[SIG_M_RELAY].why);
+		drop_method(s, SIG_M_RELAY);
+		if (s->nmethods == 0) {
+			session_fail(s, why, true);
+			return;
+		}
+	} else if (s->prepared[SIG_M_RELAY]) {
+		return;		/* relay_done() sends the EXCHANGE */
 	}
 	responder_send_exchange(s);
 	return;
@@ -939,7 +1002,8 @@ void d_session_on_indication(const struct stun_msg *m)
  * need no common start, only the listener up before the SYN arrives. */
 static bool early_method(uint8_t m)
 {
-	return m == SIG_M_DIRECT || m == SIG_M_REVERSAL || m == SIG_M_PORTMAP;
+	return m == SIG_M_DIRECT || m == SIG_M_REVERSAL || m == SIG_M_PORTMAP ||
+	       m == SIG_M_RELAY;
 }
 
 /* Target, TTL and start time of an attempt, from the peer's candidates. */
@@ -951,8 +1015,8 @@ static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
 	a->raddr = s->peer_addr[a->method] ? s->peer_addr[a->method] : s->peer_ip;
 	a->rport = s->peer_port[a->method];
 	a->ttl = a->method == SIG_M_SIMOPEN || a->role == TRAV_ACCEPT ? g_d->syn_ttl : 0;
-	if (a->method == SIG_M_PORTMAP)
-		a->ttl = 0;	/* the gateway's mapping is explicit: no primer */
+	if (a->method == SIG_M_PORTMAP || a->method == SIG_M_RELAY)
+		a->ttl = 0;	/* the gateway's mapping / the relay is explicit: no primer */
 	if (a->method == SIG_M_PREDICT) {
 		a->ttl = g_d->syn_ttl;	/* a window of simultaneous opens */
 		a->has_rpred = s->peer_has_pred &&
@@ -1295,6 +1359,7 @@ void d_session_tick(uint64_t now)
 		responder_poll_extra(s);
 	}
 	peerq_tick(now);
+	trav_relay_tick(now);
 }
 
 int d_session_wait_ms(void)
@@ -1347,6 +1412,7 @@ void d_session_shutdown(void)
 		session_free(g_d->sessions);
 	}
 	trav_portmap_shutdown();
+	trav_relay_shutdown();
 }
 
 /* ---- peers: LOOKUP every peer named in the allow lists ---- */

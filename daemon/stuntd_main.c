@@ -41,6 +41,7 @@ static void usage(FILE *f)
 "              [--state-dir DIR] [--control-group GROUP] [--connect-timeout MS]\n"
 "              [--no-rules] [--rules-tool PATH]\n"
 "              [--tls (--tls-ca FILE | --tls-pin SHA256) [--server-name NAME]]\n"
+"              [--turn IP[:PORT] --turn-user USER --turn-pass PASS]\n"
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
 "  --server IP[:PORT]   stunt-server (port 3478 by default, 5349 with --tls)\n"
 "  --secret-file FILE   the secret alone on the first line; must not be readable\n"
@@ -62,6 +63,9 @@ static void usage(FILE *f)
 "                       issued for the server's IP or --server-name\n"
 "  --tls-pin SHA256     SHA-256 (hex) of the server's SubjectPublicKeyInfo\n"
 "  --server-name NAME   name the certificate must carry instead of the IP\n"
+"  --turn IP[:PORT]     TURN server (RFC 8656 with RFC 6062 TCP allocations, port\n"
+"                       3478 by default) for the relay method, the last resort\n"
+"  --turn-user USER, --turn-pass PASS  its long-term credentials\n"
 "  -d                   foreground, logs to stderr (else syslog)\n"
 "  -v                   more log output (debug)\n"
 "  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT);
@@ -105,7 +109,7 @@ fail:
 
 enum { O_ID = 256, O_SERVER, O_SECRET, O_CONTROL, O_GROUP, O_EXPOSE, O_ALLOW, O_CONFIG,
        O_STATE, O_TIMEOUT, O_NORULES, O_TOOL, O_HELP, O_VERSION, O_TLS, O_TLS_CA, O_TLS_PIN,
-       O_SERVER_NAME };
+       O_SERVER_NAME, O_TURN, O_TURN_USER, O_TURN_PASS };
 
 static const struct option lopts[] = {
 	{ "id", required_argument, NULL, O_ID },
@@ -124,6 +128,9 @@ static const struct option lopts[] = {
 	{ "tls-ca", required_argument, NULL, O_TLS_CA },
 	{ "tls-pin", required_argument, NULL, O_TLS_PIN },
 	{ "server-name", required_argument, NULL, O_SERVER_NAME },
+	{ "turn", required_argument, NULL, O_TURN },
+	{ "turn-user", required_argument, NULL, O_TURN_USER },
+	{ "turn-pass", required_argument, NULL, O_TURN_PASS },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -145,6 +152,9 @@ static const char *flag_key(int c)
 	case O_TLS_CA: return "tls-ca";
 	case O_TLS_PIN: return "tls-pin";
 	case O_SERVER_NAME: return "server-name";
+	case O_TURN: return "turn";
+	case O_TURN_USER: return "turn-user";
+	case O_TURN_PASS: return "turn-pass";
 	default: return NULL;
 	}
 }

@@ -16,9 +16,12 @@
  *   predict   connect*xN  connect*xN  trav_predict.c   (a window of N simultaneous opens)
  *   udp       punch*      punch*      trav_udp.c       (UDP sessions only; * TTL-limited
  *                                                       first packet)
+ *   relay     connect     allocate    trav_relay.c     (to the responder's TURN relayed
+ *                                                       address; the responder binds the
+ *                                                       server's ConnectionAttempt)
  *
  * Only simopen, stunt2, predict and udp start at the common start time
- * (SCHEDULE). direct, reversal and portmap start as soon as both roles and
+ * (SCHEDULE). direct, reversal, portmap and relay start as soon as both roles and
  * the peer's candidates are known, ordered by the signalling so that the
  * accepting side listens (and has primed its NAT or mapped its port) before
  * the connecting side can send its SYN: the responder listens before it
@@ -51,6 +54,7 @@ enum trav_state { TA_IDLE, TA_RUNNING, TA_CONNECTED, TA_FAILED, TA_CANCELLED };
 struct d_session;
 struct trav_pm_job;
 struct trav_udp;
+struct trav_relay;
 struct trav_attempt;
 
 /* One socket of a window (predict): its port and target. */
@@ -81,6 +85,7 @@ struct trav_attempt {
 	size_t			npol;
 	char			why[128];
 	struct trav_pm_job	*pm;		/* portmap: the gateway mapping, or NULL */
+	struct trav_relay	*relay;		/* relay: the TURN allocation, or NULL */
 	/* predict */
 	bool			has_pred;	/* we are sequential: pred is ours */
 	struct sig_prediction	pred;
@@ -98,6 +103,7 @@ enum trav_role trav_simopen_role(bool requester);
 enum trav_role trav_portmap_role(bool requester);
 enum trav_role trav_stunt2_role(bool requester);
 enum trav_role trav_predict_role(bool requester);
+enum trav_role trav_relay_role(bool requester);
 enum trav_role trav_role_of(uint8_t method, bool requester);
 
 /* Create and bind the attempt's socket (port chosen by the kernel). */
@@ -120,6 +126,24 @@ bool trav_portmap_candidate(const struct trav_attempt *a, struct sig_candidate *
 void trav_portmap_release(struct trav_attempt *a);
 /* stuntd stops: wait (bounded) for mappings in flight and remove all. */
 void trav_portmap_shutdown(void);
+
+/* trav_relay.c: allocate a TCP relay on the TURN server (--turn) and
+ * permit peer_ip (network order); done(a, err) runs in the event loop when
+ * the relayed address is ready (0) or not (-errno, a->why). 0 if started,
+ * -errno at once (a->why: no TURN server configured, ...). */
+int trav_relay_allocate(struct trav_attempt *a, uint32_t peer_ip,
+			void (*done)(struct trav_attempt *a, int err));
+/* Allocated: the candidate to advertise (SIG_CAND_RELAY, the relayed address). */
+bool trav_relay_candidate(const struct trav_attempt *a, struct sig_candidate *c);
+/* trav_start of the allocating side: wait for the server's ConnectionAttempt. */
+int trav_relay_accept(struct trav_attempt *a, uint64_t now);
+/* trav_close: a winner keeps its allocation while its connection lives,
+ * anything else deletes it. */
+void trav_relay_release(struct trav_attempt *a, bool keep_conn);
+/* Timeouts, refreshes, and the end of won relays; stuntd stops: delete all. */
+void trav_relay_tick(uint64_t now);
+size_t trav_relay_count(void);
+void trav_relay_shutdown(void);
 
 /* trav_predict.c: before our EXCHANGE, when this side is sequential:
  * learn the last public port (a fresh STUN Binding over TCP to the server)

@@ -31,6 +31,7 @@ enum trav_role trav_role_of(uint8_t method, bool requester)
 	case SIG_M_STUNT2: return trav_stunt2_role(requester);
 	case SIG_M_PREDICT: return trav_predict_role(requester);
 	case SIG_M_UDP: return trav_udp_role(requester);
+	case SIG_M_RELAY: return trav_relay_role(requester);
 	default: return TRAV_NONE;
 	}
 }
@@ -340,7 +341,9 @@ int trav_start(struct trav_attempt *a, uint64_t now)
 	}
 	a->t_start = now;
 	a->state = TA_RUNNING;
-	if (a->role == TRAV_ACCEPT)
+	if (a->role == TRAV_ACCEPT && a->method == SIG_M_RELAY)
+		err = trav_relay_accept(a, now);
+	else if (a->role == TRAV_ACCEPT)
 		err = trav_sock_accept(a, now);
 	else if (a->method == SIG_M_PREDICT)
 		err = trav_predict_start(a, now);
@@ -376,6 +379,8 @@ void trav_close(struct trav_attempt *a, bool keep_conn)
 		trav_portmap_release(a);
 	if (a->udp)
 		trav_udp_close(a);
+	if (a->relay)
+		trav_relay_release(a, keep_conn);
 	if (a->ev.fd >= 0) {
 		d_loop_del(&a->ev);
 		close(a->ev.fd);

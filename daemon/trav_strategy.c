@@ -34,6 +34,11 @@ bool trav_can_map(const struct sig_nat_info *n)
 	return (n->flags & (SIG_NAT_UPNP | SIG_NAT_NATPMP | SIG_NAT_PCP)) != 0;
 }
 
+bool trav_can_relay(const struct sig_nat_info *n)
+{
+	return (n->flags & SIG_NAT_TURN) != 0;
+}
+
 bool trav_portmap_requester_accepts(const struct sig_nat_info *req,
 				    const struct sig_nat_info *resp)
 {
@@ -82,6 +87,9 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 	if ((trav_sequential(req) && (trav_sequential(resp) || trav_predictable(resp))) ||
 	    (trav_sequential(resp) && trav_predictable(req)))
 		m[n++] = SIG_M_PREDICT;
+	/* the last resort: only when no direct method can work */
+	if (n == 0 && trav_can_relay(resp))
+		m[n++] = SIG_M_RELAY;
 	if (forced_ok)
 		*forced_ok = false;
 	if (forced) {
@@ -90,6 +98,8 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 				*forced_ok = true;
 		if (forced == SIG_M_STUNT2 && stunt2 && forced_ok)
 			*forced_ok = true;	/* works, only not raced beside simopen */
+		if (forced == SIG_M_RELAY && trav_can_relay(resp) && forced_ok)
+			*forced_ok = true;	/* works, only not raced beside direct ones */
 		if (max < 1)
 			return 0;
 		out[0] = (uint8_t)forced;
@@ -105,7 +115,8 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 			 "no traversal method can work between %s (requester) and %s (peer): "
 			 "neither side can accept a connection or map a port, and no port "
 			 "can be predicted (random allocation); "
-			 "a relay would be needed", a, b);
+			 "relay needed, but no TURN server configured on the peer "
+			 "(stuntd --turn)", a, b);
 	}
 	return n;
 }

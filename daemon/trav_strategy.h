@@ -37,11 +37,16 @@
  * udp is for UDP sessions only (stuntctl connect --udp / --method udp): a
  * UDP request gets udp and nothing else, a TCP request never gets udp
  * (trav_strategy_udp below says when it can work).
+ *   relay     none of the above can work and the responder has a TURN server
+ *             (SIG_NAT_TURN in its SIG-NAT-INFO): it allocates a TCP relay
+ *             (RFC 6062) and the requester connects to the relayed address,
+ *             which works through any NAT (trav_relay.c). Never raced beside
+ *             a direct method: it runs only when nothing else can, or forced.
  *
  * Anything else (a random mapping facing a filter that is not
- * endpoint-independent) needs a shotgun or a relay, which stuntd does not do
- * yet: the list is empty and *why says so. Unknown (unmeasured) values
- * count as "cannot".
+ * endpoint-independent, and no TURN server on the responder) needs a
+ * shotgun or a relay: the list is empty and *why says so. Unknown
+ * (unmeasured) values count as "cannot".
  */
 #ifndef STUNT_DAEMON_TRAV_STRATEGY_H
 #define STUNT_DAEMON_TRAV_STRATEGY_H
@@ -67,6 +72,8 @@ bool trav_predictable(const struct sig_nat_info *n);
 bool trav_sequential(const struct sig_nat_info *n);
 /* Its gateway answered a mapping request during discovery. */
 bool trav_can_map(const struct sig_nat_info *n);
+/* It has a TURN server configured (SIG_NAT_TURN). */
+bool trav_can_relay(const struct sig_nat_info *n);
 /* portmap: does the requester accept (map) rather than the responder? */
 bool trav_portmap_requester_accepts(const struct sig_nat_info *req,
 				    const struct sig_nat_info *resp);

@@ -125,6 +125,8 @@ struct sig_prediction {
 #define SIG_NAT_UPNP		0x02
 #define SIG_NAT_NATPMP		0x04
 #define SIG_NAT_PCP		0x08
+#define SIG_NAT_TURN		0x10	/* not the NAT's: this side has a TURN server
+					   configured and can allocate a relay */
 
 struct sig_nat_info {
 	uint8_t		udp_mapping, udp_filtering, udp_alloc;

@@ -63,3 +63,19 @@ ref_natdisc() {
 	esac
 	echo "$m $f"
 }
+
+# ref_start_turn PORT USER PASS [REALM]: coturn as a TURN server with
+# long-term credentials and TCP relays (RFC 6062) on srv's first address.
+# coturn refuses some special-purpose peer ranges by default; the lab's
+# 198.18.0.0/15 and 192.0.2.0/24 are allowed explicitly.
+ref_start_turn() {
+	local p=$1 user=$2 pass=$3 realm=${4:-lab}
+	mkdir -p "$LAB_STATE/turn-$p"
+	lab_bg srv "coturn-$p" turnserver -n --lt-cred-mech --user "$user:$pass" --realm "$realm" \
+		--no-tls --no-dtls --no-cli --listening-ip "$LAB_SRV1" --relay-ip "$LAB_SRV1" \
+		--listening-port "$p" --allowed-peer-ip=198.18.0.0-198.19.255.255 \
+		--allowed-peer-ip=192.0.2.0-192.0.2.255 --verbose \
+		--log-file stdout --simple-log --pidfile "$LAB_STATE/turn-$p/pid" \
+		--db "$LAB_STATE/turn-$p/db.sqlite" >/dev/null
+	lab_wait_port srv tcp "$LAB_SRV1" "$p" 10
+}

@@ -7,7 +7,7 @@
 #                                opens new TCP and UDP flows (each takes a
 #                                port of the sequential NAT) all along
 #   port-restricted x port-restricted  stunt2 forced both ways
-#   port-restricted x sym-random       no method: "a relay would be needed"
+#   port-restricted x sym-random       no method: "relay needed, but no TURN server configured"
 # Every connect moves 5 MB through the echo service with the sha256
 # compared; no RST may leave ha or hb.
 set -u
@@ -76,9 +76,9 @@ pr-sym|all)
 	echo "# port-restricted (ha) x sym-random (hb)"
 	start_all port-restricted rst sym-random rst && {
 		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo"}' \
-			"port-restricted -> sym-random: no method, relay needed" "relay would be needed"
+			"port-restricted -> sym-random: no method, relay needed" "relay needed, but no TURN server configured"
 		expect_error b '{"cmd":"connect","peer":"laptop","service":"echo"}' \
-			"sym-random -> port-restricted: no method, relay needed" "relay would be needed"
+			"sym-random -> port-restricted: no method, relay needed" "relay needed, but no TURN server configured"
 		stop_all
 	}
 	;;

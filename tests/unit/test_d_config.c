@@ -237,8 +237,52 @@ static void tls_refusals(void)
 	CHECK(!strncmp(err, "line 2: bad tls", 15));
 }
 
+static void turn_keys(void)
+{
+	static const char f[] =
+		"id laptop\n"
+		"server 192.0.2.1\n"
+		"secret-file /etc/stunt/secret\n"
+		"turn 192.0.2.2:3490\n"
+		"turn-user stunt\n"
+		"turn-pass s3cret!\n";
+	struct d_config c;
+	char err[160] = "";
+
+	d_config_init(&c);
+	CHECK(!c.have_turn);
+	CHECK_EQ(d_config_parse(f, sizeof(f) - 1, &c, err, sizeof(err)), 0);
+	CHECK(c.have_turn);
+	CHECK_EQ(c.turn.sin_addr.s_addr, inet_addr("192.0.2.2"));
+	CHECK_EQ(ntohs(c.turn.sin_port), 3490);
+	CHECK(!strcmp(c.turn_user, "stunt"));
+	CHECK(!strcmp(c.turn_pass, "s3cret!"));
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	/* no port: 3478 */
+	CHECK_EQ(d_config_set(&c, "turn", "192.0.2.2", err, sizeof(err)), 0);
+	CHECK_EQ(ntohs(c.turn.sin_port), D_TURN_PORT_DEFAULT);
+	/* bad values */
+	CHECK_EQ(d_config_set(&c, "turn", "turn.example.net", err, sizeof(err)), -EINVAL);
+	CHECK(!strncmp(err, "bad turn", 8));
+	CHECK_EQ(d_config_set(&c, "turn-pass", "two words", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "turn-user", "", err, sizeof(err)), -EINVAL);
+	/* turn without credentials, credentials without turn: refused */
+	base(&c);
+	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "turn", "192.0.2.2", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "turn-user", "stunt", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "turn-pass") != NULL);
+	base(&c);
+	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "turn-pass", "x", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "without turn") != NULL);
+}
+
 int main(void)
 {
+	RUN(turn_keys);
 	RUN(full_file);
 	RUN(defaults_and_port);
 	RUN(errors_name_the_line);

@@ -30,6 +30,13 @@ static const struct sig_nat_info fc_natpmp = { .tcp_mapping = 1, .tcp_filtering 
 	.tcp_alloc = SIG_ALLOC_PRESERVING, .unsolicited = 2, .nat_hops = 1,
 	.flags = SIG_NAT_NATPMP };
 
+/* the same NATs, with a TURN server configured on that side */
+static const struct sig_nat_info sym_random_turn = { .tcp_mapping = 3, .tcp_filtering = 3,
+	.tcp_alloc = SIG_ALLOC_RANDOM, .unsolicited = 2, .nat_hops = 1, .flags = SIG_NAT_TURN };
+static const struct sig_nat_info full_cone_turn = { .tcp_mapping = 1, .tcp_filtering = 1,
+	.tcp_alloc = SIG_ALLOC_PRESERVING, .unsolicited = 2, .nat_hops = 1,
+	.flags = SIG_NAT_TURN };
+
 static size_t run(const struct sig_nat_info *req, const struct sig_nat_info *resp,
 		  unsigned forced, uint8_t *out, bool *fok, char *why)
 {
@@ -160,7 +167,7 @@ static void predict(void)
 	/* a random NAT cannot be predicted, not even facing a sequential one */
 	CHECK_EQ(run(&sym_seq, &sym_random, 0, m, &fok, why), 0);
 	CHECK_EQ(run(&sym_random, &sym_seq, 0, m, &fok, why), 0);
-	CHECK(strstr(why, "relay would be needed") != NULL);
+	CHECK(strstr(why, "relay needed, but no TURN server configured") != NULL);
 	/* two cones: simopen does it, predict is not raced; forced: not agreed */
 	CHECK_EQ(run(&port_restricted, &port_restricted, SIG_M_PREDICT, m, &fok, why), 1);
 	CHECK_EQ(m[0], SIG_M_PREDICT);
@@ -258,8 +265,35 @@ static void udp(void)
 	CHECK_EQ(TRAV_MAX_METHODS, 11);
 }
 
+static void relay(void)
+{
+	uint8_t m[TRAV_MAX_METHODS];
+	char why[256];
+	bool fok;
+
+	/* two random NATs, the responder has TURN: the relay, alone */
+	CHECK_EQ(run(&sym_random, &sym_random_turn, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_RELAY);
+	/* only the requester has TURN: the responder allocates, so no relay */
+	CHECK_EQ(run(&sym_random_turn, &sym_random, 0, m, &fok, why), 0);
+	CHECK(strstr(why, "no TURN server configured on the peer") != NULL);
+	/* a direct method works: never the relay beside it */
+	CHECK_EQ(run(&port_restricted, &full_cone_turn, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_DIRECT);
+	CHECK_EQ(m[1], SIG_M_SIMOPEN);
+	/* forced: agreed when the responder has TURN, whatever the NATs */
+	CHECK_EQ(run(&port_restricted, &full_cone_turn, SIG_M_RELAY, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_RELAY);
+	CHECK(fok);
+	CHECK_EQ(run(&port_restricted, &full_cone, SIG_M_RELAY, m, &fok, why), 1);
+	CHECK(!fok);
+	CHECK(trav_can_relay(&sym_random_turn));
+	CHECK(!trav_can_relay(&sym_random));
+}
+
 int main(void)
 {
+	RUN(relay);
 	RUN(pairs);
 	RUN(impossible);
 	RUN(forced);

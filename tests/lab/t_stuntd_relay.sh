@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# stuntd's relay method (TURN, RFC 8656 + RFC 6062 TCP allocations) against
+# coturn on srv (192.0.2.1:3490, long-term credentials, realm "lab"); see
+# t_stuntd.sh for the rest of the setup. Pairs (ha "laptop" x hb "office-pc"):
+#   sym-random x sym-random, hb with TURN, ha without:
+#     ha -> hb: the strategy picks relay (nothing direct can work), the
+#               answer says "relayed": true, 5 MB echoed intact; hb deletes
+#               the allocation when the connection ends (its log and coturn's),
+#               and a second connect gets a new one;
+#     hb -> ha: ha has no TURN: "relay needed, but no TURN server configured"
+#   port-restricted x port-restricted, hb with TURN, ha with a wrong password:
+#     ha -> hb --method relay works (relayed) on a pair simopen could do,
+#               and without --method the strategy still picks simopen;
+#     hb -> ha --method relay: coturn refuses ha's credentials: a clear
+#               error, and ha keeps serving (ha -> hb right after works).
+# No RST may leave ha or hb.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lab.sh
+. "$here/lab.sh"
+# shellcheck source=tests/lab/stuntd_lab.sh
+. "$here/stuntd_lab.sh"
+# shellcheck source=tests/lab/refservers.sh
+. "$here/refservers.sh"
+
+TURN_PORT=3490
+
+# A TURN server relays no half-close: when one side of a relayed TCP
+# connection closes (even only for writing), coturn closes the other
+# (RFC 6062 5.5), and bytes still in flight back are lost. stuntd_lab.sh's
+# transfer shuts down its writing side after the data, so here a client
+# that reads the whole echo before it closes: rctl a|b JSON BYTES prints
+# the answer line and "sha OK N" or "sha MISMATCH ...".
+cat >"/tmp/stuntd-rctl-$$.py" <<'PY'
+import array, hashlib, os, socket, sys, threading
+path, req, nbytes = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(30)
+s.connect(path)
+s.sendall(req.encode() + b"\n")
+fds = array.array("i")
+msg, anc, flags, addr = s.recvmsg(65536, socket.CMSG_SPACE(fds.itemsize))
+for lvl, typ, data in anc:
+    if lvl == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+        fds.frombytes(data[:fds.itemsize])
+print(msg.decode().strip(), flush=True)
+if fds:
+    c = socket.socket(fileno=fds[0])
+    c.settimeout(30)
+    data = os.urandom(nbytes)
+    t = threading.Thread(target=c.sendall, args=(data,))
+    t.start()
+    got = hashlib.sha256()
+    n = 0
+    while n < nbytes:
+        d = c.recv(1 << 16)
+        if not d:
+            break
+        got.update(d)
+        n += len(d)
+    t.join()
+    c.close()
+    ok = n == nbytes and got.hexdigest() == hashlib.sha256(data).hexdigest()
+    print("sha OK %d" % n if ok else "sha MISMATCH %d bytes" % n, flush=True)
+PY
+RCTL="/tmp/stuntd-rctl-$$.py"
+rctl() {
+	local x=$1
+	shift
+	lx "h$x" python3 "$RCTL" "$LAB_STATE/$x.sock" "$@" 2>&1
+}
+
+# rtransfer FROM PEER LABEL [METHOD]: 5 MB echoed through the relay
+rtransfer() {
+	local m="" out
+	[ -n "${4:-}" ] && m=",\"method\":\"$4\""
+	out=$(rctl "$1" "{\"cmd\":\"connect\",\"peer\":\"$2\",\"service\":\"echo\"$m}" 5000000)
+	echo "$out" | sed 's/^/# /'
+	if echo "$out" | head -1 | grep -q '"ok":true.*"method":"relay".*"relayed":true' &&
+		echo "$out" | grep -q '^sha OK 5000000'; then
+		ok "$3: 5 MB echoed intact, relayed ($(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*'))"
+	else
+		nok "$3"
+		tail -15 "$LAB_STATE/stuntd-$1.log" | sed 's/^/# A: /'
+	fi
+}
+start_all_hook() {
+	ref_start_turn "$TURN_PORT" stunt turn-pass-1 lab
+}
+
+# wait_log FILE REGEX SECONDS
+wait_log() {
+	local i
+	for i in $(seq 1 $((${3} * 10))); do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+case "${1:-all}" in
+sym-sym|all)
+	echo "# sym-random (ha, no TURN) x sym-random (hb, TURN)"
+	STUNTD_EXTRA_A=()
+	STUNTD_EXTRA_B=(--turn "$LAB_SRV1:$TURN_PORT" --turn-user stunt --turn-pass turn-pass-1)
+	start_all sym-random rst sym-random rst && {
+		rtransfer a office-pc "sym-random -> sym-random, the strategy's pick"
+		grep -q 'racing relay$' "$LAB_STATE/stuntd-b.log" && ok "hb raced relay alone (no direct method can work)" ||
+			nok "hb's race: $(grep -o 'racing .*' "$LAB_STATE/stuntd-b.log" | tail -1)"
+		if wait_log "$LAB_STATE/stuntd-b.log" 'relay: allocation .* deleted' 5; then
+			ok "hb deleted the allocation after the connection ended"
+		else
+			nok "allocation not deleted"
+			grep relay "$LAB_STATE/stuntd-b.log" | tail -5 | sed 's/^/# /'
+		fi
+		# coturn's own view: the Refresh with lifetime 0 was a success
+		if grep -Eq 'REFRESH processed, success' "$LAB_STATE/coturn-$TURN_PORT.log"; then
+			ok "coturn processed the deleting Refresh"
+		else
+			nok "coturn saw no Refresh"
+			tail -5 "$LAB_STATE/coturn-$TURN_PORT.log" | sed 's/^/# /'
+		fi
+		rtransfer a office-pc "sym-random -> sym-random again, a new allocation"
+		n=$(grep -c 'relay: allocated ' "$LAB_STATE/stuntd-b.log")
+		[ "$n" -ge 2 ] && ok "hb allocated once per connect ($n)" || nok "allocations: $n"
+		expect_error b '{"cmd":"connect","peer":"laptop","service":"echo"}' \
+			"sym-random -> sym-random, the responder has no TURN" \
+			"relay needed, but no TURN server configured"
+		stop_all
+	}
+	;;&
+pr-pr|all)
+	echo "# port-restricted (ha, wrong TURN password) x port-restricted (hb, TURN)"
+	STUNTD_EXTRA_A=(--turn "$LAB_SRV1:$TURN_PORT" --turn-user stunt --turn-pass wrong-pass)
+	STUNTD_EXTRA_B=(--turn "$LAB_SRV1:$TURN_PORT" --turn-user stunt --turn-pass turn-pass-1)
+	start_all port-restricted rst port-restricted rst && {
+		rtransfer a office-pc "port-restricted -> port-restricted, --method relay" relay
+		out=$(ctl a '{"cmd":"connect","peer":"office-pc","service":"echo"}')
+		echo "$out" | sed 's/^/# /'
+		echo "$out" | grep -q '"method":"simopen".*"relayed":false' &&
+			ok "without --method: simopen, not relayed" || nok "strategy's pick: $out"
+		expect_error b '{"cmd":"connect","peer":"laptop","service":"echo","method":"relay"}' \
+			"--method relay to ha, whose TURN password is wrong" \
+			"refused the credentials .*401.*--turn-pass"
+		ctl a '{"cmd":"status"}' | grep -q '"registered":true' &&
+			ok "ha still serving after the refused allocation" || nok "ha status"
+		rtransfer a office-pc "ha -> hb --method relay after the refusal" relay
+		stop_all
+	}
+	;;&
+esac
+rm -f "$CTL" "$RCTL"
+[ "$fails" -eq 0 ]
