@@ -221,6 +221,11 @@ static void client_signal(struct srv_state *st, struct srv_client *c, const stru
 	if (o.verdict == RDV_V_OK && c->rdv.authed && m->method == SIG_METHOD_AUTHENTICATE)
 		log_info("peer %s registered from %s", c->rdv.id,
 			 srv_loop_addr_str(&c->peer, (char[80]){ 0 }, 80));
+	if ((o.verdict == RDV_V_AUTH_FAIL || o.verdict == RDV_V_UNKNOWN_ID) &&
+	    ++c->sec_refused <= 5)
+		log_warnx("signalling from %s: 0x%03x refused: %s",
+			  srv_loop_addr_str(&c->peer, (char[80]){ 0 }, 80), m->method,
+			  rdv_verdict_name(o.verdict));
 	if (o.fwd_to) {
 		struct srv_client *t =
 			(struct srv_client *)((char *)o.fwd_to - offsetof(struct srv_client, rdv));

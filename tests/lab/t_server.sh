@@ -238,6 +238,7 @@ elif step == "late":
     ok(Conn().login(b"late-peer", b"s3cret-late") == 200, "rendezvous: id added to the secrets file registers after SIGHUP")
 elif step == "early":
     ok(Conn().login(b"late-peer", b"s3cret-late") == 403, "rendezvous: id not yet in the secrets file refused")
+'
 
 # udp_checks NODE PUBLIC-IP [change]: RFC 5780 details seen by coturn's client
 udp_checks() {
