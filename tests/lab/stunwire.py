@@ -182,8 +182,12 @@ class SigConn(Conn):
     def send_raw(self, m):
         self.s.sendall(m)
 
+    def sealed(self, method, attrs, cls=0):
+        """The next sealed message (its number used up), not sent."""
+        self.seq += 1
+        return seal(msg(method, attrs, cls), self.keys[0], self.seq)
+
     def sreq(self, method, attrs, cls=0):
         """Send one sealed message; the answer with srecv()."""
-        self.seq += 1
-        self.last_sent = seal(msg(method, attrs, cls), self.keys[0], self.seq)
+        self.last_sent = self.sealed(method, attrs, cls)
         self.s.sendall(self.last_sent)
