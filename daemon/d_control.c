@@ -143,7 +143,12 @@ static void status(struct d_ctl_client *c)
 			sig_method_name(m), k->tried, k->won, k->failed);
 		first = false;
 	}
-	fprintf(f, "},\"handoffs\":%zu,\"uptime_ms\":%llu}", d_handoff_count(),
+	fprintf(f,
+		"},\"security\":{\"tls_refused\":%lu,\"sig_missing\":%lu,\"sig_bad_mac\":%lu,"
+		"\"sig_replay\":%lu,\"peers_refused\":%lu}",
+		d->tls_refused, d->sec_refused[SIG_SEC_MISSING], d->sec_refused[SIG_SEC_BAD_MAC],
+		d->sec_refused[SIG_SEC_REPLAY], d->peers_refused);
+	fprintf(f, ",\"handoffs\":%zu,\"uptime_ms\":%llu}", d_handoff_count(),
 		(unsigned long long)(now - d->start_ms));
 	fclose(f);
 	d_control_answer(c, buf, -1);

@@ -14,6 +14,7 @@
 #include "nfq/nfq_rules.h"
 #include "probes/probe.h"
 #include "proto/sig.h"
+#include "proto/sig_sec.h"
 #include "proto/stun_msg.h"
 
 #include <netinet/in.h>
@@ -113,6 +114,12 @@ struct stuntd {
 	struct ssl_st		*tls;		/* this connection's, once connected */
 	bool			tls_want_write;	/* OpenSSL waits for the socket to be writable */
 	unsigned long		tls_refused;	/* servers that failed authentication */
+	/* per-message integrity (proto/sig_sec.h): keys derived at REGISTER's
+	 * answer, on from AUTHENTICATE's success; refused messages by reason */
+	struct sig_keys		sig_keys;
+	struct sig_sec		sec;
+	unsigned long		sec_refused[SIG_SEC_MAX];
+	unsigned long		peers_refused;	/* sessions refused: peer not allowed, no service */
 
 	/* control socket */
 	struct d_ev		cev;

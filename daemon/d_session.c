@@ -931,6 +931,7 @@ static void responder_exchange(const struct sig_exchange *x)
 	responder_send_exchange(s);
 	return;
 refuse:
+	g_d->peers_refused++;
 	log_info("session %u: refused %s: %s", x->session_id, x->peer_id, why);
 	relay(x->peer_id, x->session_id, "err", why);
 }

@@ -13,6 +13,13 @@
  * and/or key pin) before REGISTER goes out; a server that fails is logged
  * with the reason, counted and tried again after the same backoff. The
  * framing below works on the bytes TLS carries as on plain TCP.
+ *
+ * Every message after AUTHENTICATE, both ways, is sealed with the session
+ * keys (proto/sig_sec.h): send_request() seals what goes out, handle()
+ * opens what comes in before anything looks at it, so every method --
+ * today's and those added later -- is covered. The server's AUTHENTICATE
+ * success must verify with the keys, which proves the server knows our
+ * secret; without that the connection is dropped.
  */
 #include "daemon/d_internal.h"
 
@@ -109,6 +116,8 @@ void d_sig_close(const char *why)
 		log_warnx("server %s: %s; again in %llu ms", srv_state_name[d->sstate], why,
 			  (unsigned long long)d->backoff_ms);
 	d->sstate = SRV_DOWN;
+	sig_sec_stop(&d->sec);
+	memset(&d->sig_keys, 0, sizeof(d->sig_keys));
 	d->rlen = d->wlen = 0;
 	memset(d->pend, 0, sizeof(d->pend));
 	d->next_try_ms = now + d->backoff_ms;
@@ -186,6 +195,8 @@ static int send_request(uint16_t method, uint32_t session_id,
 	if (put && (n = put(&b, arg)) < 0)
 		return n;
 	n = stun_build_finish(&b);
+	if (n >= 0 && g_d->sec.on)
+		n = sig_sec_seal(&g_d->sec, buf, (size_t)n, sizeof(buf));
 	if (n < 0)
 		return n;
 	if (method != STUN_METHOD_BINDING && remember(txid, method, session_id) < 0)
@@ -321,7 +332,9 @@ static void on_register_ok(const struct stun_msg *m)
 	memcpy(a.nonce, rr.nonce, rr.nonce_len);
 	a.nonce_len = rr.nonce_len;
 	if (sig_credential((const uint8_t *)d->secret, d->secret_len, d->cfg.id, rr.nonce,
-			   rr.nonce_len, a.credential) < 0) {
+			   rr.nonce_len, a.credential) < 0 ||
+	    sig_session_keys((const uint8_t *)d->secret, d->secret_len, d->cfg.id, rr.nonce,
+			     rr.nonce_len, &d->sig_keys) < 0) {
 		d_sig_close("cannot compute the credential");
 		return;
 	}
@@ -375,11 +388,39 @@ static void auth_failed(const struct stun_msg *m, const char *what)
 	d_sig_close(why);
 }
 
+/* Verify m when the connection is sealed (or becomes so with this very
+ * message, AUTHENTICATE's success). true: go on. */
+static bool open_msg(const struct stun_msg *m)
+{
+	struct stuntd *d = g_d;
+	enum sig_sec_verdict v;
+	unsigned long n;
+
+	if (!d->sec.on && d->sstate == SRV_AUTHENTICATING &&
+	    m->method == SIG_METHOD_AUTHENTICATE && m->cls == STUN_SUCCESS)
+		sig_sec_start(&d->sec, &d->sig_keys, false);
+	if (!d->sec.on)	/* before: only REGISTER's answers, AUTHENTICATE's error */
+		return m->method == SIG_METHOD_REGISTER || m->method == SIG_METHOD_AUTHENTICATE;
+	v = sig_sec_open(&d->sec, m);
+	if (v == SIG_SEC_OK)
+		return true;
+	n = ++d->sec_refused[v];
+	if (n <= 5 || n % 100 == 0)
+		log_warnx("server: message 0x%03x refused: %s (%lu so far)", m->method,
+			  sig_sec_verdict_name(v), n);
+	if (d->sstate == SRV_AUTHENTICATING)
+		d_sig_close("the server did not prove it knows our secret");
+	return false;
+}
+
 static void handle(const struct stun_msg *m)
 {
 	struct stuntd *d = g_d;
 	struct d_pending *p = NULL;
 	size_t i;
+
+	if (!open_msg(m))
+		return;
 
 	if (m->cls == STUN_INDICATION) {
 		d_session_on_indication(m);

@@ -27,6 +27,7 @@ static void client_close(struct srv_state *st, struct srv_client *c)
 	if (c->ssl)
 		srv_tls_free(c->ssl);
 	srv_rdv_drop(&st->rdv, &c->rdv);
+	sig_sec_stop(&c->rdv.sec);
 	st->stats.rdv_registered = st->rdv.n;
 	TAILQ_REMOVE(&st->clients, c, entry);
 	epoll_ctl(st->epfd, EPOLL_CTL_DEL, c->h.fd, NULL);
@@ -113,6 +114,84 @@ static int client_flush(struct srv_state *st, struct srv_client *c)
 	return 0;
 }
 
+/*
+ * Seal the messages c->out[start..out_len) for an authenticated connection
+ * (proto/sig_sec.h): each grows by SIG_SEAL_OVERHEAD and the ones after it
+ * move up. A message already sealed is left alone; one that cannot be
+ * sealed (no room) is dropped and counted: nothing unsealed leaves on an
+ * authenticated connection. A no-op before AUTHENTICATE succeeded.
+ */
+static void client_seal(struct srv_state *st, struct srv_client *c, size_t start)
+{
+	size_t off = start, mlen, rest;
+	int n;
+
+	if (!c->rdv.sec.on)
+		return;
+	while (off + STUN_HDR_LEN <= c->out_len) {
+		mlen = STUN_HDR_LEN + stun_rd16(c->out + off + 2);
+		if (mlen > c->out_len - off)
+			break;	/* cannot happen: whole messages only */
+		rest = c->out_len - off - mlen;
+		if (SRV_CLIENT_OUT_MAX - c->out_len < SIG_SEAL_OVERHEAD) {
+			n = -ENOSPC;
+		} else {
+			memmove(c->out + off + mlen + SIG_SEAL_OVERHEAD, c->out + off + mlen, rest);
+			n = sig_sec_seal(&c->rdv.sec, c->out + off, mlen, mlen + SIG_SEAL_OVERHEAD);
+			if (n == -EEXIST)
+				n = (int)mlen;
+			/* close the gap (all of it when the seal failed) */
+			memmove(c->out + off + (n > 0 ? (size_t)n : 0),
+				c->out + off + mlen + SIG_SEAL_OVERHEAD, rest);
+		}
+		if (n <= 0) {
+			st->stats.sec_seal_fail++;
+			if (n == -ENOSPC && SRV_CLIENT_OUT_MAX - c->out_len < SIG_SEAL_OVERHEAD)
+				memmove(c->out + off, c->out + off + mlen, rest);
+			c->out_len -= mlen;
+			continue;
+		}
+		c->out_len = off + (size_t)n + rest;
+		off += (size_t)n;
+	}
+}
+
+/*
+ * On an authenticated connection every message must be sealed with the
+ * peer's session key and a fresh SIG-SEQ. true: go on with m. false: it
+ * was refused (logged, counted, answered 401 so that the peer sees why;
+ * the connection stays up, since an attacker who could inject the
+ * message could as well cut the connection).
+ */
+static bool client_open(struct srv_state *st, struct srv_client *c, const struct stun_msg *m)
+{
+	enum sig_sec_verdict v;
+	char a[80];
+	size_t n;
+
+	if (!c->rdv.sec.on)
+		return true;
+	v = sig_sec_open(&c->rdv.sec, m);
+	st->stats.sec[v]++;
+	if (v == SIG_SEC_OK)
+		return true;
+	c->sec_refused++;
+	/* a flood of them must not flood the log: the first few, then every 100th */
+	if (c->sec_refused <= 5 || c->sec_refused % 100 == 0)
+		log_warnx("signalling from %s (%s): message 0x%03x refused: %s (%lu on this "
+			  "connection)",
+			  srv_loop_addr_str(&c->peer, a, sizeof(a)), c->rdv.id[0] ? c->rdv.id : "?",
+			  m->method, sig_sec_verdict_name(v), c->sec_refused);
+	if (m->cls == STUN_REQUEST) {
+		n = srv_rdv_error(m, STUN_ERR_UNAUTHORIZED,
+				  v == SIG_SEC_REPLAY ? "Replayed message" :
+				  v == SIG_SEC_MISSING ? "Integrity required" : "Integrity check failed",
+				  c->out + c->out_len, SRV_CLIENT_OUT_MAX - c->out_len);
+		c->out_len += n;
+	}
+	return false;
+}
+
 static void client_touch(struct srv_state *st, struct srv_client *c)
 {
 	c->last_ms = clock_ms();
@@ -142,10 +221,25 @@ static void client_signal(struct srv_state *st, struct srv_client *c, const stru
 	if (o.verdict == RDV_V_OK && c->rdv.authed && m->method == SIG_METHOD_AUTHENTICATE)
 		log_info("peer %s registered from %s", c->rdv.id,
 			 srv_loop_addr_str(&c->peer, (char[80]){ 0 }, 80));
+	if ((o.verdict == RDV_V_AUTH_FAIL || o.verdict == RDV_V_UNKNOWN_ID) &&
+	    ++c->sec_refused <= 5)
+		log_warnx("signalling from %s: 0x%03x refused: %s",
+			  srv_loop_addr_str(&c->peer, (char[80]){ 0 }, 80), m->method,
+			  rdv_verdict_name(o.verdict));
 	if (o.fwd_to) {
 		struct srv_client *t =
 			(struct srv_client *)((char *)o.fwd_to - offsetof(struct srv_client, rdv));
 
+		if (t->rdv.sec.on) {
+			int n = sig_sec_seal(&t->rdv.sec, fwd, o.fwd_len, sizeof(fwd));
+
+			if (n < 0) {
+				st->stats.sec_seal_fail++;
+				o.fwd_len = SRV_CLIENT_OUT_MAX + 1;	/* refused below */
+			} else {
+				o.fwd_len = (size_t)n;
+			}
+		}
 		if (t->out_len + o.fwd_len > SRV_CLIENT_OUT_MAX) {
 			st->stats.rdv_fwd_full++;
 			o.reply_len = srv_rdv_error(m, STUN_ERR_SERVER_ERROR, "Peer not reading",
@@ -166,12 +260,16 @@ static void client_signal(struct srv_state *st, struct srv_client *c, const stru
 void srv_client_queue(struct srv_state *st, struct srv_client *c, const uint8_t *buf,
 		      size_t len)
 {
-	if (!len || c->out_len + len > SRV_CLIENT_OUT_MAX) {
+	size_t start = c->out_len;
+
+	if (!len || c->out_len + len + (c->rdv.sec.on ? SIG_SEAL_OVERHEAD : 0) >
+			    SRV_CLIENT_OUT_MAX) {
 		st->stats.stunt_lost++;
 		return;
 	}
 	memcpy(c->out + c->out_len, buf, len);
 	c->out_len += len;
+	client_seal(st, c, start);
 	if (!c->want_out) {
 		c->want_out = true;
 		client_events(st, c, EPOLLOUT);
@@ -187,6 +285,7 @@ static int client_process(struct srv_state *st, const struct srv_config *cfg,
 	struct stun_msg m;
 	size_t off = 0;
 	bool parsed;
+	size_t start;
 
 	srv_loop_stun_ctx(&ctx, cfg, c->h.ip, c->h.port, SRV_TCP);
 	ctx.peer = c->peer;
@@ -211,7 +310,10 @@ static int client_process(struct srv_state *st, const struct srv_config *cfg,
 		}
 		st->stats.tcp_rx_msgs++;
 		parsed = stun_parse(c->in + off, (size_t)flen, &m) == 0;
-		if (parsed && srv_rdv_is_ours(m.method)) {
+		start = c->out_len;
+		if (parsed && !client_open(st, c, &m)) {
+			;	/* refused: answered 401 */
+		} else if (parsed && srv_rdv_is_ours(m.method)) {
 			client_signal(st, c, &m);
 		} else if (parsed && srv_stunt_is_ours(m.method)) {
 			srv_pend_stunt(st, c, &m);
@@ -221,6 +323,9 @@ static int client_process(struct srv_state *st, const struct srv_config *cfg,
 			st->stats.tcp_verdict[r.verdict]++;
 			c->out_len += r.len;
 		}
+		/* everything this message caused for c, the 401 of a refused
+		 * one included (the real peer can still tell it is ours) */
+		client_seal(st, c, start);
 		off += (size_t)flen;
 	}
 	if (off) {

@@ -48,6 +48,7 @@ struct srv_client {
 	struct stunt_conn	 stunt;		/* STUNT state of this connection */
 	void			*ssl;		/* TLS, or NULL */
 	bool			 handshake;	/* TLS handshake not finished */
+	unsigned long		 sec_refused;	/* messages refused by client_open() */
 	TAILQ_ENTRY(srv_client)	 entry;
 	uint8_t			 in[SRV_CLIENT_IN_MAX];
 	uint8_t			 out[SRV_CLIENT_OUT_MAX];

@@ -115,7 +115,8 @@ static void success(struct rdv_out *out, struct stun_builder *b)
 static int build_indication(const struct stun_msg *m, const char *sender, const uint8_t rnd[16],
 			    uint8_t *fwd, const struct sig_schedule *sched)
 {
-	static const uint16_t skip[] = { SIG_ATTR_PEER_ID, SIG_ATTR_DELAY };
+	/* the sender's SIG-SEQ is its own: the target's is added on sealing */
+	static const uint16_t skip[] = { SIG_ATTR_PEER_ID, SIG_ATTR_DELAY, SIG_ATTR_SEQ };
 	struct stun_builder b;
 
 	stun_build_init(&b, fwd, RDV_BUF, stun_type(m->method, STUN_INDICATION), rnd + 4);
@@ -196,6 +197,7 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 	case SIG_METHOD_AUTHENTICATE: {
 		const struct srv_secret *s;
 		struct sig_auth_resp ar;
+		struct sig_keys k;
 		bool fresh;
 
 		if (sig_get_auth(m, &u.auth) < 0)
@@ -213,6 +215,11 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 			fail(out, RDV_V_AUTH_FAIL, m, STUN_ERR_UNAUTHORIZED, NULL, reply);
 			return 0;
 		}
+		if (sig_session_keys(s->secret, s->secret_len, u.auth.peer_id, u.auth.nonce,
+				     u.auth.nonce_len, &k) < 0) {
+			fail(out, RDV_V_BAD, m, STUN_ERR_SERVER_ERROR, NULL, reply);
+			return 0;
+		}
 		if (c->listed && strcmp(c->id, u.auth.peer_id) != 0)
 			srv_rdv_drop(r, c);
 		strcpy(c->id, u.auth.peer_id);
@@ -221,6 +228,8 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 			return err;
 		}
 		c->authed = true;
+		sig_sec_start(&c->sec, &k, true);
+		memset(&k, 0, sizeof(k));
 		ar.mapped = c->peer;
 		ar.server_time_ms = now_ms;
 		sig_put_auth_resp(&b, &ar);

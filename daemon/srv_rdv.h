@@ -10,6 +10,9 @@
  *   AUTHENTICATE  HMAC-SHA256(secret, label, id, nonce) right? the nonce
  *                 is used up either way; success : 401. A second
  *                 connection authenticating the same id replaces the first.
+ *                 On success the connection's session keys are derived
+ *                 (c->sec, proto/sig_sec.h): the success response and
+ *                 everything after it is sealed by the caller.
  *   LOOKUP        sender authenticated (else 401), peer registered
  *                 (else 404): the peer's endpoint as the server sees it.
  *   EXCHANGE, SCHEDULE, RELAY
@@ -25,6 +28,7 @@
 
 #include "daemon/srv_secrets.h"
 #include "proto/sig.h"
+#include "proto/sig_sec.h"
 #include "proto/stun_msg.h"
 
 #include <stdbool.h>
@@ -43,6 +47,9 @@ struct rdv_conn {
 	char			 nonce_id[SIG_ID_MAX + 1];
 	uint8_t			 nonce[RDV_NONCE_LEN];
 	bool			 listed;	/* in the registry */
+	/* from AUTHENTICATE's success on, every message of this connection,
+	 * both ways, is sealed (proto/sig_sec.h); the loop opens and seals */
+	struct sig_sec		 sec;
 };
 
 struct srv_rdv {

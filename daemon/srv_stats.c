@@ -16,6 +16,8 @@ uint64_t srv_stats_refused(const struct srv_stats *s)
 		n += s->rdv[v];
 	for (v = STUNT_V_BAD; v < STUNT_V_MAX; v++)
 		n += s->stunt[v];
+	for (v = SIG_SEC_MISSING; v < SIG_SEC_MAX; v++)
+		n += s->sec[v];
 	return n + s->rdv_fwd_full + s->udp_rate_limited + s->tls_fail;
 }
 
@@ -41,13 +43,15 @@ int srv_stats_line(const struct srv_stats *s, char *buf, size_t cap)
 	       " idle %" PRIu64 " bad-frame %" PRIu64 "; rdv registered %" PRIu64
 	       " unknown-id %" PRIu64 " auth-fail %" PRIu64 " no-peer %" PRIu64
 	       "; udp rate-limited %" PRIu64 "; stunt sent %" PRIu64 " reports %" PRIu64
-	       " third-party %" PRIu64 " rate-limited %" PRIu64 "; tls fail %" PRIu64,
+	       " third-party %" PRIu64 " rate-limited %" PRIu64 "; tls fail %" PRIu64
+	       "; sig no-integrity %" PRIu64 " bad-integrity %" PRIu64 " replayed %" PRIu64,
 	       srv_stats_refused(s), s->udp_rx, ok_udp, s->udp_verdict[SRV_V_DROP_MALFORMED],
 	       s->udp_verdict[SRV_V_ERR_400], s->udp_verdict[SRV_V_ERR_420], s->tcp_clients,
 	       s->tcp_accepted, ok_tcp, s->tcp_verdict[SRV_V_DROP_MALFORMED], s->tcp_refused,
 	       s->tcp_idle, s->tcp_bad_frame, s->rdv_registered, s->rdv[RDV_V_UNKNOWN_ID],
 	       s->rdv[RDV_V_AUTH_FAIL], s->rdv[RDV_V_NO_PEER], s->udp_rate_limited, s->stunt_sent,
-	       s->stunt_reports, s->stunt[STUNT_V_THIRD_PARTY], s->stunt[STUNT_V_RATE], s->tls_fail);
+	       s->stunt_reports, s->stunt[STUNT_V_THIRD_PARTY], s->stunt[STUNT_V_RATE], s->tls_fail,
+	       s->sec[SIG_SEC_MISSING], s->sec[SIG_SEC_BAD_MAC], s->sec[SIG_SEC_REPLAY]);
 	return (int)off;
 }
 
@@ -92,6 +96,11 @@ int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap)
 	       s->stunt_sent, s->stunt_send_err, s->stunt_reports, s->stunt_timeouts, s->stunt_lost,
 	       s->stunt_probe[0], s->stunt_probe[1], s->stunt_probe[2], s->stunt_probe[3],
 	       s->tls_accepted, s->tls_fail);
+	APPEND(buf, cap, &off,
+	       ",\"sec\":{\"verified\":%" PRIu64 ",\"missing\":%" PRIu64 ",\"bad_mac\":%" PRIu64
+	       ",\"replay\":%" PRIu64 ",\"seal_fail\":%" PRIu64 "}",
+	       s->sec[SIG_SEC_OK], s->sec[SIG_SEC_MISSING], s->sec[SIG_SEC_BAD_MAC],
+	       s->sec[SIG_SEC_REPLAY], s->sec_seal_fail);
 	APPEND(buf, cap, &off, ",\"refused\":%" PRIu64 "}", srv_stats_refused(s));
 	return (int)off;
 }

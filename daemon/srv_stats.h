@@ -43,6 +43,11 @@ struct srv_stats {
 	uint64_t	stunt_send_err;		/* raw packets that could not be sent */
 	uint64_t	stunt_probe[4];		/* probe results: drop, rst, icmp, synack */
 	uint64_t	stunt_lost;		/* report or answer not queued: client gone or full */
+	/* per-message integrity on authenticated connections (proto/sig_sec.h):
+	 * refused messages by reason (SIG_SEC_MISSING, _BAD_MAC, _REPLAY),
+	 * and messages to a client dropped because they could not be sealed */
+	uint64_t	sec[SIG_SEC_MAX];
+	uint64_t	sec_seal_fail;
 };
 
 /* Everything refused or dropped (the number the status line leads with). */
@@ -56,6 +61,7 @@ int srv_stats_line(const struct srv_stats *s, char *buf, size_t cap);
  *  "rdv":{"registered":N,"fwd":N,"fwd_full":N,"ok":N,"unknown_id":N,...},
  *  "stunt":{"capture":N,...,"third_party":N,...,"sent":N,"reports":N,...},
  *  "tls":{"accepted":N,"fail":N},
+ *  "sec":{"verified":N,"missing":N,"bad_mac":N,"replay":N,"seal_fail":N},
  *  "refused":N}
  * Returns snprintf's result. */
 int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap);

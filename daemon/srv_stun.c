@@ -32,27 +32,59 @@ static void reply_default(const struct srv_stun_ctx *ctx, struct srv_stun_reply 
 	r->dst = ctx->peer;
 }
 
+/*
+ * The size an unauthenticated UDP response may have: the request's own
+ * size, or what the RFCs require when that is more (min: the response
+ * with its required attributes only, FINGERPRINT included when asked).
+ * Optional attributes (MAPPED-ADDRESS next to XOR-MAPPED-ADDRESS,
+ * SOFTWARE, an error's reason phrase) go in only while the response stays
+ * within it, so a response is never larger than max(request, required
+ * minimum) <= request + required attributes. Over TCP the handshake has
+ * proven the source address: no limit.
+ */
+static size_t budget(const struct srv_stun_ctx *ctx, const struct stun_msg *m, size_t min)
+{
+	if (ctx->transport != SRV_UDP)
+		return SIZE_MAX;
+	return m->len > min ? m->len : min;
+}
+
+/* Room in budget for an attribute of vlen bytes before the tail (FINGERPRINT)? */
+static bool fits(const struct stun_builder *b, size_t vlen, size_t tail, size_t limit)
+{
+	return b->len + 4 + ((vlen + 3) & ~(size_t)3) + tail <= limit;
+}
+
 /* An error response from the receiving socket: ERROR-CODE, UNKNOWN-ATTRIBUTES
- * for 420, FINGERPRINT when the request had one. Nothing else: an
- * unauthenticated error must stay small. */
+ * for 420, FINGERPRINT when the request had one, and the reason phrase only
+ * when it fits in the budget above: an unauthenticated error stays small. */
 static void reply_error(const struct srv_stun_ctx *ctx, const struct stun_msg *m, uint16_t code,
 			const char *reason, uint8_t *out, size_t cap, struct srv_stun_reply *r)
 {
 	struct stun_builder b;
 	uint16_t unknown[STUN_MAX_ATTRS];
-	size_t n;
+	size_t n = 0, tail = !m->classic && m->fingerprint >= 0 ? 8 : 0, min, rlen;
 	int len;
 
 	reply_default(ctx, r);
 	r->verdict = code == STUN_ERR_UNKNOWN_ATTRIBUTE ? SRV_V_ERR_420 : SRV_V_ERR_400;
-	stun_build_reply(&b, out, cap, stun_type(m->method, STUN_ERROR), m);
-	stun_build_error(&b, code, reason);
 	if (code == STUN_ERR_UNKNOWN_ATTRIBUTE) {
 		n = stun_msg_unknown_required(m, unknown, STUN_MAX_ATTRS);
 		if (n > STUN_MAX_ATTRS)
 			n = STUN_MAX_ATTRS;
-		stun_build_unknown(&b, unknown, n);
 	}
+	/* header, ERROR-CODE without a phrase, UNKNOWN-ATTRIBUTES, tail */
+	min = STUN_HDR_LEN + 8 + (n ? 4 + ((2 * n + 3) & ~(size_t)3) : 0) + tail;
+	if (!reason)
+		reason = stun_error_phrase(code);
+	rlen = strlen(reason);
+	/* RFC 8489 14.8: the phrase is for humans; an empty one is valid */
+	if (min + ((rlen + 3) & ~(size_t)3) > budget(ctx, m, min))
+		reason = "";
+	stun_build_reply(&b, out, cap, stun_type(m->method, STUN_ERROR), m);
+	stun_build_error(&b, code, reason);
+	if (n)
+		stun_build_unknown(&b, unknown, n);
 	if (!m->classic && m->fingerprint >= 0)
 		stun_build_fingerprint(&b);
 	len = stun_build_finish(&b);
@@ -67,6 +99,7 @@ int srv_stun_handle(const struct srv_stun_ctx *ctx, const uint8_t *req, size_t l
 	const struct stun_attr *a;
 	uint32_t change = 0;
 	unsigned oip, oport;
+	size_t tail, limit, slen;
 	int blen;
 
 	if (!ctx || !req || !out || !r || cap < SRV_STUN_BUF || ctx->rx_ip > 1 || ctx->rx_port > 1)
@@ -159,31 +192,36 @@ int srv_stun_handle(const struct srv_stun_ctx *ctx, const uint8_t *req, size_t l
 	oip = ctx->rx_ip ^ 1;
 	oport = ctx->rx_port ^ 1;
 
+	/* Required first (RFC 3489 11.2; RFC 8489 7.3.1 and RFC 5780 7.3 for
+	 * a server with an alternate address), then the optional ones within
+	 * the budget (see budget() above). */
+	tail = !m.classic && m.fingerprint >= 0 ? 8 : 0;
 	stun_build_reply(&b, out, cap, stun_type(STUN_METHOD_BINDING, STUN_SUCCESS), &m);
 	if (m.classic) {
-		/* RFC 3489 11.2: MAPPED-ADDRESS, SOURCE-ADDRESS (where the
-		 * response is sent from), CHANGED-ADDRESS. */
+		/* MAPPED-ADDRESS, SOURCE-ADDRESS (where the response is sent
+		 * from), CHANGED-ADDRESS */
 		r->verdict = SRV_V_CLASSIC;
 		stun_build_addr(&b, STUN_ATTR_MAPPED_ADDRESS, &ctx->peer);
 		stun_build_addr(&b, STUN_ATTR_SOURCE_ADDRESS, &ctx->sock[r->tx_ip][r->tx_port]);
 		stun_build_addr(&b, STUN_ATTR_CHANGED_ADDRESS, &ctx->sock[oip][oport]);
+		limit = budget(ctx, &m, b.len + tail);
 	} else {
 		r->verdict = SRV_V_BINDING;
 		stun_build_xor_addr(&b, STUN_ATTR_XOR_MAPPED_ADDRESS, &ctx->peer);
-		/* for RFC 3489-era parsers that know only the plain form */
-		stun_build_addr(&b, STUN_ATTR_MAPPED_ADDRESS, &ctx->peer);
 		stun_build_addr(&b, STUN_ATTR_RESPONSE_ORIGIN, &ctx->sock[r->tx_ip][r->tx_port]);
 		stun_build_addr(&b, STUN_ATTR_OTHER_ADDRESS, &ctx->sock[oip][oport]);
+		limit = budget(ctx, &m, b.len + tail);
+		/* for RFC 3489-era parsers that know only the plain form */
+		if (fits(&b, stun_addr_wire_len(&ctx->peer), tail, limit))
+			stun_build_addr(&b, STUN_ATTR_MAPPED_ADDRESS, &ctx->peer);
 	}
-	if (ctx->software && *ctx->software)
-		stun_build_text(&b, STUN_ATTR_SOFTWARE, ctx->software,
-				strnlen(ctx->software, SRV_SOFTWARE_MAX));
+	slen = ctx->software ? strnlen(ctx->software, SRV_SOFTWARE_MAX) : 0;
+	if (slen && fits(&b, slen, tail, limit))
+		stun_build_text(&b, STUN_ATTR_SOFTWARE, ctx->software, slen);
 	/* RFC 5780 7.6: PADDING asks for a larger response (path MTU tests).
 	 * It is "only used over UDP"; the response is padded up to the size
 	 * of the request, never beyond, so it cannot amplify. */
 	if (!m.classic && ctx->transport == SRV_UDP && stun_msg_find(&m, STUN_ATTR_PADDING)) {
-		size_t tail = m.fingerprint >= 0 ? 8 : 0;
-
 		size_t target = m.len < cap ? m.len : cap;
 
 		if (b.err == 0 && b.len + 4 + tail < target)

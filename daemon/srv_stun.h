@@ -20,7 +20,10 @@
  * Amplification: a response is sent only to the request's source IP
  * (RESPONSE-PORT may change the port, RFC 3489 RESPONSE-ADDRESS is honoured
  * only when its IP is the source IP), and its size is bounded by
- * SRV_STUN_MAX_REPLY whatever the request holds. PADDING (RFC 5780 7.6) is
+ * SRV_STUN_MAX_REPLY whatever the request holds. Over UDP it is also never
+ * larger than max(request, the response with the RFC-required attributes
+ * only): MAPPED-ADDRESS beside XOR-MAPPED-ADDRESS, SOFTWARE and an error's
+ * reason phrase go in only while they fit (srv_stun.c, budget()). PADDING (RFC 5780 7.6) is
  * answered by padding the response up to the size of the request, never
  * beyond it (nor beyond the output buffer), so padding can never make a
  * response larger than its request.

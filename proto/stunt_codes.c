@@ -7,7 +7,8 @@ bool stunt_attr_is_known(uint16_t type)
 		return true;
 	if (type >= SIG_ATTR_PEER_ID && type <= SIG_ATTR_DELAY)
 		return true;
-	return type == SIG_ATTR_NAT_INFO || type == SIG_ATTR_SESSION_KEY;
+	return type == SIG_ATTR_NAT_INFO || type == SIG_ATTR_SESSION_KEY ||
+	       type == SIG_ATTR_SEQ;
 }
 
 size_t stunt_text_max(uint16_t type)

@@ -65,6 +65,8 @@
 #define SIG_ATTR_SERVICE		0x5A19	/* text, 1-64 bytes */
 #define SIG_ATTR_METHODS		0x5A1A	/* list of traversal method ids */
 #define SIG_ATTR_DELAY			0x5A1B	/* u32 ms */
+#define SIG_ATTR_SEQ			0x5A40	/* u64, per-direction message number
+						 * (proto/sig_sec.h) */
 #define SIG_ATTR_NAT_INFO		0xDA10	/* optional: discovery summary */
 #define SIG_ATTR_SESSION_KEY		0xDA11	/* optional: 16 random bytes (udp) */
 

@@ -81,3 +81,113 @@ class Conn:
     def req(self, method, attrs):
         self.s.sendall(msg(method, attrs))
         return self.recv()
+
+
+# ---- signalling (docs/protocol.md 5): login and per-message integrity ----
+REGISTER, AUTHENTICATE, LOOKUP, EXCHANGE, SCHEDULE, RELAY = 0x0B0, 0x0B1, 0x0B2, 0x0B3, 0x0B4, 0x0B5
+PEER_ID, CREDENTIAL, DATA, NONCE = 0x5A10, 0x5A11, 0x5A17, 0x0015
+SEQ, MI_SHA256, FINGERPRINT = 0x5A40, 0x001C, 0x8028
+
+
+def session_keys(secret, pid, nonce):
+    """(c2s, s2c): HMAC-SHA256(secret, "stunt-session-v1" 0 id 0 nonce 0 dir)."""
+    import hashlib
+    import hmac
+    base = b"stunt-session-v1\0" + pid + b"\0" + nonce + b"\0"
+    return tuple(hmac.new(secret, base + d, hashlib.sha256).digest() for d in (b"c2s", b"s2c"))
+
+
+def seal(m, key, seq):
+    """Append SIG-SEQ and MESSAGE-INTEGRITY-SHA256 to a whole message
+    without FINGERPRINT (proto/sig_sec.h)."""
+    import hashlib
+    import hmac
+    body = m[20:] + attr(SEQ, struct.pack("!Q", seq))
+    hdr = m[:2] + struct.pack("!H", len(body) + 36) + m[4:20]
+    mac = hmac.new(key, hdr + body, hashlib.sha256).digest()
+    return hdr + body + attr(MI_SHA256, mac)
+
+
+def unseal(m, key):
+    """(seq, ok) of a sealed message: ok when its HMAC verifies with key."""
+    import hashlib
+    import hmac
+    off, seq = 20, None
+    while off + 4 <= len(m):
+        t, n = struct.unpack("!HH", m[off:off + 4])
+        if t == SEQ and n == 8:
+            seq = struct.unpack("!Q", m[off + 4:off + 12])[0]
+        if t == MI_SHA256:
+            hdr = m[:2] + struct.pack("!H", off + 4 + n - 20) + m[4:20]
+            want = hmac.new(key, hdr + m[20:off], hashlib.sha256).digest()
+            return seq, n == 32 and hmac.compare_digest(want, m[off + 4:off + 36])
+        off += 4 + ((n + 3) & ~3)
+    return seq, False
+
+
+class SigConn(Conn):
+    """A signalling client: login() as stuntd does (REGISTER, AUTHENTICATE
+    with the HMAC credential), then sreq() seals each request with the
+    session key and a fresh SIG-SEQ; srecv() returns (type, class, attrs,
+    raw, verified). last_sent holds the bytes of the last request sent."""
+
+    def __init__(self, ip, port=3478, timeout=4):
+        super().__init__(ip, port, timeout=timeout)
+        self.keys, self.seq, self.last_sent = None, 0, b""
+
+    def code(self, a):
+        return error_code(a)
+
+    def recv_raw(self):
+        while len(self.buf) < 20 or len(self.buf) < 20 + struct.unpack("!H", self.buf[2:4])[0]:
+            d = self.s.recv(4096)
+            if not d:
+                return None
+            self.buf += d
+        n = 20 + struct.unpack("!H", self.buf[2:4])[0]
+        m, self.buf = self.buf[:n], self.buf[n:]
+        return m
+
+    def srecv(self):
+        m = self.recv_raw()
+        if m is None:
+            return None, None, {}, b"", False
+        t = struct.unpack("!H", m[:2])[0]
+        verified = bool(self.keys) and unseal(m, self.keys[1])[1]
+        return t, (t >> 4 & 1) | (t >> 7 & 2), attrs_of(m), m, verified
+
+    def login(self, pid, secret):
+        """200, or the error code."""
+        import hashlib
+        import hmac
+        t, c, a = self.req(REGISTER, [(PEER_ID, pid)])
+        if c != 2:
+            return error_code(a)
+        nonce = a[NONCE]
+        cred = hmac.new(secret, b"stunt-auth-v1\0" + pid + b"\0" + nonce, hashlib.sha256).digest()
+        keys = session_keys(secret, pid, nonce)
+        self.s.sendall(msg(AUTHENTICATE, [(PEER_ID, pid), (NONCE, nonce), (CREDENTIAL, cred)]))
+        m = self.recv_raw()
+        if m is None:
+            return 0
+        a = attrs_of(m)
+        t = struct.unpack("!H", m[:2])[0]
+        if (t >> 4 & 1) | (t >> 7 & 2) != 2:
+            return error_code(a)
+        if not unseal(m, keys[1])[1]:
+            return 1    # the server did not prove it knows the secret
+        self.keys = keys
+        return 200
+
+    def send_raw(self, m):
+        self.s.sendall(m)
+
+    def sealed(self, method, attrs, cls=0):
+        """The next sealed message (its number used up), not sent."""
+        self.seq += 1
+        return seal(msg(method, attrs, cls), self.keys[0], self.seq)
+
+    def sreq(self, method, attrs, cls=0):
+        """Send one sealed message; the answer with srecv()."""
+        self.last_sent = self.sealed(method, attrs, cls)
+        self.s.sendall(self.last_sent)

@@ -199,25 +199,17 @@ s.close()
 
 # Rendezvous over TCP (docs/protocol.md section 5): python3 rdv.py SRV STEP
 PY_RDV='
-import hashlib, hmac, os, socket, struct, sys
+import sys
 srv, step = sys.argv[1], sys.argv[2]
-COOKIE = 0x2112A442
-REGISTER, AUTH, LOOKUP, RELAY = 0x0B0, 0x0B1, 0x0B2, 0x0B5
-PEER_ID, CRED, DATA, NONCE, ERR = 0x5A10, 0x5A11, 0x5A17, 0x0015, 0x0009
-from stunwire import ok, msg, attrs_of
+from stunwire import ok, LOOKUP, RELAY, PEER_ID, DATA, msg
 import stunwire
-class Conn(stunwire.Conn):
+class Conn(stunwire.SigConn):
     def __init__(self):
         super().__init__(srv, 3478, timeout=3)
-    def code(self, a):
-        e = a.get(ERR); return e[2] * 100 + e[3] if e else 0
-    def login(self, pid, secret):
-        t, c, a = self.req(REGISTER, [(PEER_ID, pid)])
-        if c != 2: return self.code(a)
-        nonce = a[NONCE]
-        cred = hmac.new(secret, b"stunt-auth-v1\0" + pid + b"\0" + nonce, hashlib.sha256).digest()
-        t, c, a = self.req(AUTH, [(PEER_ID, pid), (NONCE, nonce), (CRED, cred)])
-        return 200 if c == 2 else self.code(a)
+    def sq(self, method, attrs):
+        self.sreq(method, attrs)
+        t, c, a, raw, v = self.srecv()
+        return t, c if v else "unsealed", a
 if step == "main":
     x = Conn()
     ok(x.login(b"mallory", b"guess") == 403, "rendezvous: unknown id refused (403)")
@@ -225,20 +217,23 @@ if step == "main":
     t, c, a = x.req(LOOKUP, [(PEER_ID, b"office-pc")])
     ok(c == 3 and x.code(a) == 401, "rendezvous: LOOKUP before authenticating refused (401)")
     la, of = Conn(), Conn()
-    ok(la.login(b"laptop", b"s3cret-laptop") == 200, "rendezvous: laptop registers with its HMAC")
-    t, c, a = la.req(RELAY, [(PEER_ID, b"office-pc"), (DATA, b"hello")])
+    ok(la.login(b"laptop", b"s3cret-laptop") == 200, "rendezvous: laptop registers with its HMAC, the answer verifies with the session key")
+    t, c, a = la.sq(RELAY, [(PEER_ID, b"office-pc"), (DATA, b"hello")])
     ok(c == 3 and la.code(a) == 404, "rendezvous: RELAY to an unregistered peer refused (404)")
     ok(of.login(b"office-pc", b"s3cret-office") == 200, "rendezvous: office-pc registers with its HMAC")
-    t, c, a = la.req(LOOKUP, [(PEER_ID, b"office-pc")])
-    ok(c == 2 and a.get(PEER_ID) == b"office-pc" and 0x20 in a, "rendezvous: LOOKUP finds office-pc")
-    t, c, a = la.req(RELAY, [(PEER_ID, b"office-pc"), (DATA, b"won: simopen")])
+    t, c, a = la.sq(LOOKUP, [(PEER_ID, b"office-pc")])
+    ok(c == 2 and a.get(PEER_ID) == b"office-pc" and 0x20 in a, "rendezvous: LOOKUP finds office-pc (sealed both ways)")
+    t, c, a = la.sq(RELAY, [(PEER_ID, b"office-pc"), (DATA, b"won: simopen")])
     ok(c == 2, "rendezvous: RELAY accepted")
-    t, c, a = of.recv()
-    ok(c == 1 and a.get(PEER_ID) == b"laptop" and a.get(DATA) == b"won: simopen",
-       "rendezvous: office-pc gets the RELAY indication from laptop, data intact")
-    # the same connections still answer Binding requests
-    t, c, a = of.req(0x001, [])
+    t, c, a, raw, v = of.srecv()
+    ok(c == 1 and v and a.get(PEER_ID) == b"laptop" and a.get(DATA) == b"won: simopen",
+       "rendezvous: office-pc gets the RELAY indication from laptop, data intact, sealed with its own key")
+    # the same connections still answer Binding requests (sealed too)
+    t, c, a = of.sq(0x001, [])
     ok(c == 2 and 0x20 in a, "rendezvous connection still answers Binding")
+    # once authenticated, an unsealed request is refused
+    t, c, a = la.req(LOOKUP, [(PEER_ID, b"office-pc")])
+    ok(c == 3 and la.code(a) == 401, "rendezvous: unsealed LOOKUP after authenticating refused (401)")
 elif step == "late":
     ok(Conn().login(b"late-peer", b"s3cret-late") == 200, "rendezvous: id added to the secrets file registers after SIGHUP")
 elif step == "early":

@@ -276,6 +276,69 @@ static void relay_exchange_and_schedule_are_forwarded(void)
 	CHECK(o.fwd_to == NULL);
 }
 
+/* AUTHENTICATE's success turns on the connection's sealing with the keys
+ * stuntd derives from the same secret and nonce; a wrong login does not. A
+ * relayed request's own SIG-SEQ is not copied into the indication (the
+ * target's is added when it is sealed for the target). */
+static void authenticate_starts_the_session_keys(void)
+{
+	struct rdv_conn a = conn_at(2, 40000), b = conn_at(3, 50000), w = conn_at(4, 1);
+	struct sig_register r = { .peer_id = "laptop" };
+	struct sig_register_resp rr;
+	struct sig_keys k;
+	struct sig_sec mine;
+	struct stun_builder bl;
+	struct sig_relay rl;
+	struct rdv_out o;
+	int n;
+
+	setup();
+	CHECK_EQ(login(&w, "laptop", "wrong"), RDV_V_AUTH_FAIL);
+	CHECK(!w.sec.on);
+	/* by hand, to keep the nonce */
+	start(&bl, SIG_METHOD_REGISTER);
+	sig_put_register(&bl, &r);
+	send_req(&bl, &a, 1000);
+	CHECK_EQ(sig_get_register_resp(&rep, &rr), 0);
+	CHECK_EQ(login(&b, "office-pc", "s3cret-office"), RDV_V_OK);
+	{
+		struct sig_auth au = { .peer_id = "laptop" };
+
+		memcpy(au.nonce, rr.nonce, rr.nonce_len);
+		au.nonce_len = rr.nonce_len;
+		sig_credential((const uint8_t *)"s3cret-laptop", 13, "laptop", rr.nonce,
+			       rr.nonce_len, au.credential);
+		start(&bl, SIG_METHOD_AUTHENTICATE);
+		sig_put_auth(&bl, &au);
+		CHECK_EQ(send_req(&bl, &a, 1000).verdict, RDV_V_OK);
+	}
+	CHECK(a.sec.on);
+	CHECK_EQ(sig_session_keys((const uint8_t *)"s3cret-laptop", 13, "laptop", rr.nonce,
+				  rr.nonce_len, &k), 0);
+	CHECK_MEM(a.sec.rx_key, k.c2s, SIG_KEY_LEN);
+	CHECK_MEM(a.sec.tx_key, k.s2c, SIG_KEY_LEN);
+	/* a sealed RELAY from laptop: the indication carries no SIG-SEQ */
+	sig_sec_start(&mine, &k, false);
+	memset(&rl, 0, sizeof(rl));
+	strcpy(rl.peer_id, "office-pc");
+	rl.data = (const uint8_t *)"x";
+	rl.len = 1;
+	start(&bl, SIG_METHOD_RELAY);
+	sig_put_relay(&bl, &rl);
+	n = stun_build_finish(&bl);
+	n = sig_sec_seal(&mine, reqbuf, (size_t)n, sizeof(reqbuf));
+	CHECK(n > 0);
+	CHECK_EQ(stun_parse(reqbuf, (size_t)n, &req), 0);
+	CHECK_EQ(sig_sec_open(&a.sec, &req), SIG_SEC_OK);
+	rnd[0]++;
+	CHECK_EQ(srv_rdv_handle(&rdv, &a, &req, rnd, 1000, reply, fwd, &o), 0);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	CHECK(o.fwd_to == &b);
+	CHECK_EQ(stun_parse(fwd, o.fwd_len, &ind), 0);
+	CHECK(stun_msg_find(&ind, SIG_ATTR_SEQ) == NULL);
+	CHECK(ind.integrity_sha256 < 0);
+}
+
 static void newest_connection_of_an_id_wins(void)
 {
 	struct rdv_conn a1 = conn_at(2, 40000), a2 = conn_at(2, 40001);
@@ -327,6 +390,7 @@ static void malformed_and_unknown_are_refused(void)
 
 int main(void)
 {
+	RUN(authenticate_starts_the_session_keys);
 	RUN(known_peer_registers_with_its_hmac);
 	RUN(unknown_id_and_wrong_hmac_are_refused);
 	RUN(only_authenticated_peers_reach_registered_ones);
