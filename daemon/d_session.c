@@ -88,7 +88,7 @@ struct d_session {
 };
 
 static const uint8_t s_race[] = { SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL, SIG_M_SIMOPEN,
-				  SIG_M_STUNT2, SIG_M_PREDICT };
+				  SIG_M_STUNT2, SIG_M_PREDICT, SIG_M_SHOTGUN };
 
 uint64_t d_session_deadline(const struct d_session *s);
 uint64_t d_session_deadline(const struct d_session *s)
@@ -407,7 +407,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		}
 		if (trav_role_of((uint8_t)mid, true) == TRAV_NONE) {
 			snprintf(why, sizeof(why),
-				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt2, predict are)",
+				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt2, predict, shotgun are)",
 				 method);
 			answer_connect(&tmp, false, NULL, why, -1);
 			return;
@@ -869,6 +869,14 @@ static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
 	}
 	if (a->method == SIG_M_STUNT2)
 		a->ttl = s->requester ? 0 : g_d->syn_ttl;	/* trav_stunt2.c */
+	if (a->method == SIG_M_SHOTGUN) {
+		/* the random side's SYNs die before the peer's NAT, the
+		 * probes of the other must reach ours (trav_shotgun.c) */
+		a->sg_hard = trav_shotgun_hard(&g_d->nat, &s->peer_nat, s->requester);
+		a->ttl = a->sg_hard ? g_d->syn_ttl : 0;
+		if (!a->sg_hard)
+			a->rport = 0;	/* every port of the peer's address */
+	}
 	a->start_at = now;
 	if (a->method == SIG_M_STUNT2 && s->requester)
 		a->start_at = now + TRAV_STUNT2_DELAY_MS;
