@@ -4,7 +4,8 @@
 # t_stuntd.sh for the setup). Pairs (ha "laptop" x hb "office-pc"):
 #   port-restricted x sym-random (--syn-b rst)   shotgun forced and by the
 #                                                strategy, both role orders
-#   port-restricted x sym-random (--syn-b drop)  the strategy's pick
+#   port-restricted x sym-random (--syn-b drop)  the strategy's pick and forced
+#   port-restricted x sym-random (--syn-b icmp)  the strategy's pick
 #   restricted-cone x sym-random                 the strategy picks direct /
 #                                                reversal (primed filter)
 #   sym-random x sym-random                      no method: relay needed
@@ -77,6 +78,13 @@ pr-sym-drop|all)
 	start_all port-restricted rst sym-random drop && {
 		sg_transfer a office-pc "port-restricted -> sym-random(drop), the strategy's pick" "" shotgun
 		sg_transfer b laptop "sym-random(drop) -> port-restricted, --method shotgun" shotgun shotgun
+		stop_all
+	}
+	;;&
+pr-sym-icmp|all)
+	echo "# port-restricted (ha) x sym-random icmp (hb)"
+	start_all port-restricted rst sym-random icmp && {
+		sg_transfer a office-pc "port-restricted -> sym-random(icmp), the strategy's pick" "" shotgun
 		stop_all
 	}
 	;;&
