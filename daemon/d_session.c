@@ -971,6 +971,22 @@ static void won(struct d_session *s)
 	log_attempts(s);
 }
 
+/* Requester: the session header on a's connection. */
+static int send_hdr(struct d_session *s, struct trav_attempt *a)
+{
+	uint8_t hdr[S_HDR_LEN];
+
+	memcpy(hdr, S_HDR_MAGIC, 4);
+	hdr[4] = 1;
+	hdr[5] = a->method;
+	hdr[6] = hdr[7] = 0;
+	hdr[8] = (uint8_t)(s->id >> 24);
+	hdr[9] = (uint8_t)(s->id >> 16);
+	hdr[10] = (uint8_t)(s->id >> 8);
+	hdr[11] = (uint8_t)s->id;
+	return send(a->conn, hdr, sizeof(hdr), MSG_NOSIGNAL) == (ssize_t)sizeof(hdr) ? 0 : -EIO;
+}
+
 /* Requester: the ack byte after our header. */
 static void on_ack(struct d_ev *ev, uint32_t events)
 {
@@ -992,6 +1008,13 @@ static void on_ack(struct d_ev *ev, uint32_t events)
 		answer_connect(s, true, sig_method_name(s->winner->method), NULL, fd);
 		close(fd);
 		trav_close(s->winner, true);
+		return;
+	}
+	/* shotgun, two hits: the peer kept the other pair and closed this one */
+	if (n != 1 && s->winner->method == SIG_M_SHOTGUN && trav_shotgun_next(s->winner) == 0 &&
+	    send_hdr(s, s->winner) == 0) {
+		ev->fd = s->winner->conn;
+		d_loop_add(ev, EPOLLIN | EPOLLRDHUP);
 		return;
 	}
 	session_fail(s, n == 1 ? "the peer could not reach its local service" :
@@ -1021,8 +1044,15 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		/* a loser the requester closed: forget it */
+		/* a loser the requester closed: forget it; a shotgun's hard side
+		 * may hold the pair the requester kept (two hits) */
 		d_loop_del(ev);
+		if (a->method == SIG_M_SHOTGUN && trav_shotgun_next(a) == 0) {
+			s->hdr_got = 0;
+			ev->fd = a->conn;
+			d_loop_add(ev, EPOLLIN | EPOLLRDHUP);
+			return;
+		}
 		close(ev->fd);
 		ev->fd = -1;
 		a->conn = -1;
@@ -1053,7 +1083,6 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 void d_session_attempt_connected(struct trav_attempt *a)
 {
 	struct d_session *s = a->s;
-	uint8_t hdr[S_HDR_LEN];
 	char ip[INET_ADDRSTRLEN];
 
 	log_info("session %u: %s established after %llu ms (%s:%u)", s->id,
@@ -1068,15 +1097,7 @@ void d_session_attempt_connected(struct trav_attempt *a)
 			return;
 		}
 		s->winner = a;
-		memcpy(hdr, S_HDR_MAGIC, 4);
-		hdr[4] = 1;
-		hdr[5] = a->method;
-		hdr[6] = hdr[7] = 0;
-		hdr[8] = (uint8_t)(s->id >> 24);
-		hdr[9] = (uint8_t)(s->id >> 16);
-		hdr[10] = (uint8_t)(s->id >> 8);
-		hdr[11] = (uint8_t)s->id;
-		if (send(a->conn, hdr, sizeof(hdr), MSG_NOSIGNAL) != (ssize_t)sizeof(hdr)) {
+		if (send_hdr(s, a) < 0) {
 			session_fail(s, "cannot write the session header", true);
 			return;
 		}

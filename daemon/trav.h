@@ -157,8 +157,9 @@ bool trav_shotgun_hard(const struct sig_nat_info *own, const struct sig_nat_info
 		       bool requester);
 int trav_shotgun_start(struct trav_attempt *a, uint64_t now);
 void trav_shotgun_tick(struct trav_attempt *a, uint64_t now);
-/* Sockets made (probes sent, on the easy side) so far. */
-size_t trav_shotgun_sent(const struct trav_attempt *a);
+/* The hard side's connection was closed by the peer (it kept another pair
+ * after two hits): make another established socket a->conn. 0 or -ENOENT. */
+int trav_shotgun_next(struct trav_attempt *a);
 /* Close every socket but a->conn and free the state. */
 void trav_shotgun_close(struct trav_attempt *a);
 

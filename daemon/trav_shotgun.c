@@ -158,6 +158,11 @@ static void on_sock_ev(struct d_ev *ev, uint32_t events)
 	size_t i;
 
 	(void)events;
+	if (a->state == TA_CONNECTED && sg->hard) {
+		/* kept for trav_shotgun_next(): not watched any more */
+		d_loop_del(ev);
+		return;
+	}
 	if (a->state != TA_RUNNING) {
 		close_sock(k);
 		return;
@@ -181,7 +186,12 @@ static void on_sock_ev(struct d_ev *ev, uint32_t events)
 	a->lport = k->lport;
 	a->rport = k->rport;
 	sg->hit = k->seq;
-	for (i = 0; i < sg->n; i++)
+	/* The easy side closes its other probes now: one still in SYN_SENT
+	 * sends nothing, one that a second hit established sends FIN. The
+	 * hard side keeps its other sockets until the session ends: when two
+	 * probes met two of them, the peer may have kept the other pair, and
+	 * trav_shotgun_next() switches to it. */
+	for (i = 0; i < sg->n && !sg->hard; i++)
 		close_sock(&sg->v[i]);
 	a->state = TA_CONNECTED;
 	a->t_end = clock_ms();
@@ -354,9 +364,36 @@ void trav_shotgun_tick(struct trav_attempt *a, uint64_t now)
 		finished_probing(sg);
 }
 
-size_t trav_shotgun_sent(const struct trav_attempt *a)
+int trav_shotgun_next(struct trav_attempt *a)
 {
-	return a->sg ? a->sg->n : 0;
+	struct trav_shotgun *sg = a->sg;
+	struct tcp_info ti;
+	socklen_t tl;
+	size_t i;
+
+	if (sg == NULL || !sg->hard || a->state != TA_CONNECTED)
+		return -ENOENT;
+	for (i = 0; i < sg->n; i++) {
+		struct sg_sock *k = &sg->v[i];
+
+		tl = sizeof(ti);
+		if (k->ev.fd < 0 || getsockopt(k->ev.fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 ||
+		    ti.tcpi_state != TCP_ESTABLISHED)
+			continue;
+		if (a->conn >= 0)
+			close(a->conn);	/* the peer closed it: FIN */
+		d_loop_del(&k->ev);
+		a->conn = k->ev.fd;
+		k->ev.fd = -1;
+		sg->nopen--;
+		a->lport = k->lport;
+		a->rport = k->rport;
+		log_info("shotgun: the peer closed the connection of socket %zu; socket %zu (port %u) is established too: switching to it",
+			 sg->hit, i + 1, a->lport);
+		sg->hit = k->seq;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 void trav_shotgun_close(struct trav_attempt *a)
