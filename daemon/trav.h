@@ -51,8 +51,9 @@
 #define TRAV_SHOTGUN_SOCKETS	256	/* random side: mappings held open */
 #define TRAV_SHOTGUN_MAX_PROBES	3000	/* easy side: guesses, at most */
 #define TRAV_SHOTGUN_RATE_PER_MS 2	/* ... paced: 1000 in 500 ms */
-#define TRAV_SHOTGUN_PROBE_MS	600	/* a probe is closed this long after its SYN
-					 * (before the kernel would retransmit it) */
+#define TRAV_SHOTGUN_PROBE_MS	900	/* a probe is closed this long after its SYN
+					 * (before the kernel would retransmit it, 1 s;
+					 * a hit needs a round trip shorter than this) */
 #define TRAV_SHOTGUN_LEAD_MS	250	/* probes start this long after the common
 					 * start, when the random side's mappings exist */
 #define TRAV_SHOTGUN_PORT_MIN	1024	/* the random NAT's range: PORT_MIN..65535 */
