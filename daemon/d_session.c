@@ -102,7 +102,8 @@ struct d_session {
 };
 
 static const uint8_t s_race[] = { SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL, SIG_M_SIMOPEN,
-				  SIG_M_STUNT2, SIG_M_PREDICT, SIG_M_RELAY };
+				  SIG_M_STUNT2, SIG_M_PREDICT, SIG_M_SHOTGUN,
+				  SIG_M_RELAY };
 
 /* Our SIG-NAT-INFO: the discovery result, and whether we can relay. */
 static struct sig_nat_info own_nat(void)
@@ -463,7 +464,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		}
 		if (trav_role_of((uint8_t)mid, true) == TRAV_NONE) {
 			snprintf(why, sizeof(why),
-				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt2, predict, udp, relay are)",
+				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt2, predict, shotgun, udp, relay are)",
 				 method);
 			answer_connect(&tmp, false, NULL, why, -1);
 			return;
@@ -1032,6 +1033,14 @@ static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
 		trav_udp_arm(a, s->peer_has_key ? s->peer_key : NULL, a->ttl,
 			     g_d->cfg.udp_test_delay_ms);
 	}
+	if (a->method == SIG_M_SHOTGUN) {
+		/* the random side's SYNs die before the peer's NAT, the
+		 * probes of the other must reach ours (trav_shotgun.c) */
+		a->sg_hard = trav_shotgun_hard(&g_d->nat, &s->peer_nat, s->requester);
+		a->ttl = a->sg_hard ? g_d->syn_ttl : 0;
+		if (!a->sg_hard)
+			a->rport = 0;	/* every port of the peer's address */
+	}
 	a->start_at = now;
 	if (a->method == SIG_M_STUNT2 && s->requester)
 		a->start_at = now + TRAV_STUNT2_DELAY_MS;
@@ -1127,6 +1136,22 @@ static void won(struct d_session *s)
 	log_attempts(s);
 }
 
+/* Requester: the session header on a's connection. */
+static int send_hdr(struct d_session *s, struct trav_attempt *a)
+{
+	uint8_t hdr[S_HDR_LEN];
+
+	memcpy(hdr, S_HDR_MAGIC, 4);
+	hdr[4] = 1;
+	hdr[5] = a->method;
+	hdr[6] = hdr[7] = 0;
+	hdr[8] = (uint8_t)(s->id >> 24);
+	hdr[9] = (uint8_t)(s->id >> 16);
+	hdr[10] = (uint8_t)(s->id >> 8);
+	hdr[11] = (uint8_t)s->id;
+	return send(a->conn, hdr, sizeof(hdr), MSG_NOSIGNAL) == (ssize_t)sizeof(hdr) ? 0 : -EIO;
+}
+
 /* Requester: the ack byte after our header. */
 static void on_ack(struct d_ev *ev, uint32_t events)
 {
@@ -1148,6 +1173,13 @@ static void on_ack(struct d_ev *ev, uint32_t events)
 		answer_connect(s, true, sig_method_name(s->winner->method), NULL, fd);
 		close(fd);
 		trav_close(s->winner, true);
+		return;
+	}
+	/* shotgun, two hits: the peer kept the other pair and closed this one */
+	if (n != 1 && s->winner->method == SIG_M_SHOTGUN && trav_shotgun_next(s->winner) == 0 &&
+	    send_hdr(s, s->winner) == 0) {
+		ev->fd = s->winner->conn;
+		d_loop_add(ev, EPOLLIN | EPOLLRDHUP);
 		return;
 	}
 	session_fail(s, n == 1 ? "the peer could not reach its local service" :
@@ -1177,8 +1209,15 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		/* a loser the requester closed: forget it */
+		/* a loser the requester closed: forget it; a shotgun's hard side
+		 * may hold the pair the requester kept (two hits) */
 		d_loop_del(ev);
+		if (a->method == SIG_M_SHOTGUN && trav_shotgun_next(a) == 0) {
+			s->hdr_got = 0;
+			ev->fd = a->conn;
+			d_loop_add(ev, EPOLLIN | EPOLLRDHUP);
+			return;
+		}
 		close(ev->fd);
 		ev->fd = -1;
 		a->conn = -1;
@@ -1229,7 +1268,6 @@ static void udp_won(struct d_session *s, struct trav_attempt *a)
 void d_session_attempt_connected(struct trav_attempt *a)
 {
 	struct d_session *s = a->s;
-	uint8_t hdr[S_HDR_LEN];
 	char ip[INET_ADDRSTRLEN];
 
 	log_info("session %u: %s established after %llu ms (%s:%u)", s->id,
@@ -1248,15 +1286,7 @@ void d_session_attempt_connected(struct trav_attempt *a)
 			return;
 		}
 		s->winner = a;
-		memcpy(hdr, S_HDR_MAGIC, 4);
-		hdr[4] = 1;
-		hdr[5] = a->method;
-		hdr[6] = hdr[7] = 0;
-		hdr[8] = (uint8_t)(s->id >> 24);
-		hdr[9] = (uint8_t)(s->id >> 16);
-		hdr[10] = (uint8_t)(s->id >> 8);
-		hdr[11] = (uint8_t)s->id;
-		if (send(a->conn, hdr, sizeof(hdr), MSG_NOSIGNAL) != (ssize_t)sizeof(hdr)) {
+		if (send_hdr(s, a) < 0) {
 			session_fail(s, "cannot write the session header", true);
 			return;
 		}

@@ -19,8 +19,13 @@
  *   relay     connect     allocate    trav_relay.c     (to the responder's TURN relayed
  *                                                       address; the responder binds the
  *                                                       server's ConnectionAttempt)
+
+ *   shotgun   the random side connect*x256 to the other's port, the other
+ *             (EIM, port known) connect x1000+ from its port to random
+ *             ports of the random side's address     trav_shotgun.c
+ *             (256 mappings of 64512 ports, 1000 guesses: P = 98.1 %)
  *
- * Only simopen, stunt2, predict and udp start at the common start time
+ * Only simopen, stunt2, predict, shotgun and udp start at the common start time
  * (SCHEDULE). direct, reversal, portmap and relay start as soon as both roles and
  * the peer's candidates are known, ordered by the signalling so that the
  * accepting side listens (and has primed its NAT or mapped its port) before
@@ -47,6 +52,19 @@
 #define TRAV_PREDICT_N		16	/* predict: the window we advertise */
 #define TRAV_BINDING_TIMEOUT_MS	1000	/* predict: the fresh STUN Binding */
 #define TRAV_MAX_POLICIES	(3 * TRAV_WINDOW_MAX + 4)
+/* shotgun (trav_shotgun.c): the odds are 1 - (1 - SOCKETS / R)^probes with
+ * R = 65536 - PORT_MIN ports: 98.1 % after 1000 probes, 99.96 % after 2000 */
+#define TRAV_SHOTGUN_SOCKETS	256	/* random side: mappings held open */
+#define TRAV_SHOTGUN_MAX_PROBES	3000	/* easy side: guesses, at most */
+#define TRAV_SHOTGUN_RATE_PER_MS 2	/* ... paced: 1000 in 500 ms */
+#define TRAV_SHOTGUN_PROBE_MS	900	/* a probe is closed this long after its SYN
+					 * (before the kernel would retransmit it, 1 s;
+					 * a hit needs a round trip shorter than this) */
+#define TRAV_SHOTGUN_LEAD_MS	250	/* probes start this long after the common
+					 * start, when the random side's mappings exist */
+#define TRAV_SHOTGUN_PORT_MIN	1024	/* the random NAT's range: PORT_MIN..65535 */
+#define TRAV_SHOTGUN_TICK_MAX	64	/* sockets opened per event-loop tick */
+#define TRAV_SHOTGUN_NOFILE	4096	/* RLIMIT_NOFILE raised to this, at most */
 
 enum trav_role { TRAV_NONE = 0, TRAV_CONNECT, TRAV_ACCEPT };
 enum trav_state { TA_IDLE, TA_RUNNING, TA_CONNECTED, TA_FAILED, TA_CANCELLED };
@@ -56,6 +74,8 @@ struct trav_pm_job;
 struct trav_udp;
 struct trav_relay;
 struct trav_attempt;
+struct trav_shotgun;
+struct nfq_policy_spec;
 
 /* One socket of a window (predict): its port and target. */
 struct trav_win {
@@ -94,6 +114,9 @@ struct trav_attempt {
 	struct trav_win		win[TRAV_WINDOW_MAX];
 	size_t			nwin;
 	struct trav_udp		*udp;		/* udp: trav_udp.c's state, or NULL */
+	/* shotgun */
+	bool			sg_hard;	/* we are the random side */
+	struct trav_shotgun	*sg;		/* its sockets, while it runs */
 };
 
 /* Role of this side for method (requester or not): TRAV_NONE if unknown. */
@@ -104,6 +127,7 @@ enum trav_role trav_portmap_role(bool requester);
 enum trav_role trav_stunt2_role(bool requester);
 enum trav_role trav_predict_role(bool requester);
 enum trav_role trav_relay_role(bool requester);
+enum trav_role trav_shotgun_role(bool requester);
 enum trav_role trav_role_of(uint8_t method, bool requester);
 
 /* Create and bind the attempt's socket (port chosen by the kernel). */
@@ -176,8 +200,22 @@ void trav_udp_close(struct trav_attempt *a);
 /* Is buf a punch-handshake datagram (a late duplicate an application or
  * forwarder should drop)? */
 bool trav_udp_is_handshake(const uint8_t *buf, size_t len);
+/* trav_shotgun.c: are we the side that holds the sockets (the random one)?
+ * The same answer on both sides (requester on a pair the strategy would not
+ * pick). */
+bool trav_shotgun_hard(const struct sig_nat_info *own, const struct sig_nat_info *peer,
+		       bool requester);
+int trav_shotgun_start(struct trav_attempt *a, uint64_t now);
+void trav_shotgun_tick(struct trav_attempt *a, uint64_t now);
+/* The hard side's connection was closed by the peer (it kept another pair
+ * after two hits): make another established socket a->conn. 0 or -ENOENT. */
+int trav_shotgun_next(struct trav_attempt *a);
+/* Close every socket but a->conn and free the state. */
+void trav_shotgun_close(struct trav_attempt *a);
 
 /* trav_sock.c: the halves every method is made of */
+/* Add a policy recorded in a (removed when a wins, else it expires). */
+void trav_sock_policy(struct trav_attempt *a, const struct nfq_policy_spec *s);
 int trav_sock_connect(struct trav_attempt *a, uint64_t now);
 int trav_sock_accept(struct trav_attempt *a, uint64_t now);
 /* A marked TCP socket bound to port (0: the kernel's choice), its port in *bound. */
@@ -193,6 +231,8 @@ int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lpo
 int trav_sock_window_add(struct trav_attempt *a, int fd, uint16_t lport, uint16_t rport,
 			 uint64_t now);
 
+/* d_session.c: the session's deadline */
+uint64_t d_session_deadline(const struct d_session *s);
 /* d_session.c: an attempt has an established socket in a->conn / failed */
 void d_session_attempt_connected(struct trav_attempt *a);
 void d_session_attempt_failed(struct trav_attempt *a);

@@ -32,6 +32,7 @@ enum trav_role trav_role_of(uint8_t method, bool requester)
 	case SIG_M_PREDICT: return trav_predict_role(requester);
 	case SIG_M_UDP: return trav_udp_role(requester);
 	case SIG_M_RELAY: return trav_relay_role(requester);
+	case SIG_M_SHOTGUN: return trav_shotgun_role(requester);
 	default: return TRAV_NONE;
 	}
 }
@@ -60,7 +61,7 @@ int trav_sock_marked(uint16_t port, uint16_t *bound)
 	return fd;
 }
 
-static void add_policy(struct trav_attempt *a, const struct nfq_policy_spec *s)
+void trav_sock_policy(struct trav_attempt *a, const struct nfq_policy_spec *s)
 {
 	uint32_t id;
 
@@ -80,8 +81,6 @@ static uint32_t left_ms(const struct trav_attempt *a, uint64_t now, uint64_t dea
 	(void)a;
 	return deadline > now + 1 ? (uint32_t)(deadline - now) : 1;
 }
-
-uint64_t d_session_deadline(const struct d_session *s);
 
 int trav_prepare(struct trav_attempt *a, struct d_session *s, uint8_t method, bool requester)
 {
@@ -220,14 +219,14 @@ int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lpo
 		 * window), so that its loser siblings stay guarded when the
 		 * winner's policies go */
 		nfq_spec_drop_outbound_rst(&sp, &f, D_RST_GUARD_MS);
-		add_policy(a, &sp);
+		trav_sock_policy(a, &sp);
 	}
 	if (a->ttl > 0) {
 		nfq_spec_syn_ttl(&sp, &f, 1, (uint8_t)a->ttl, tmo);
-		add_policy(a, &sp);
+		trav_sock_policy(a, &sp);
 	}
 	nfq_spec_drop_inbound_errors(&sp, &f, tmo);
-	add_policy(a, &sp);
+	trav_sock_policy(a, &sp);
 	if (connect(ev->fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
 		snprintf(a->why, sizeof(a->why), "connect: %s", strerror(errno));
 		return -errno;
@@ -318,9 +317,9 @@ int trav_sock_accept(struct trav_attempt *a, uint64_t now)
 	}
 	a->pev.fd = fd;
 	nfq_spec_syn_ttl(&sp, &pf, 16, (uint8_t)a->ttl, TRAV_PRIMER_MS * 4);
-	add_policy(a, &sp);
+	trav_sock_policy(a, &sp);
 	nfq_spec_drop_inbound_errors(&sp, &pf, TRAV_PRIMER_MS * 4);
-	add_policy(a, &sp);
+	trav_sock_policy(a, &sp);
 	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS)
 		log_debug("session: primer connect: %s", strerror(errno));
 	a->primer_close_ms = now + TRAV_PRIMER_MS;
@@ -334,10 +333,11 @@ int trav_start(struct trav_attempt *a, uint64_t now)
 	int err;
 
 	/* before any packet can leave: no RST from this port to the peer, ever
-	 * (a window guards each of its flows itself) */
-	if (a->method != SIG_M_PREDICT && a->method != SIG_M_UDP) {
+	 * (a window or a shotgun guards each of its flows itself) */
+	if (a->method != SIG_M_PREDICT && a->method != SIG_M_UDP &&
+	    a->method != SIG_M_SHOTGUN) {
 		nfq_spec_drop_outbound_rst(&sp, &g, D_RST_GUARD_MS);
-		add_policy(a, &sp);
+		trav_sock_policy(a, &sp);
 	}
 	a->t_start = now;
 	a->state = TA_RUNNING;
@@ -349,6 +349,8 @@ int trav_start(struct trav_attempt *a, uint64_t now)
 		err = trav_predict_start(a, now);
 	else if (a->method == SIG_M_UDP)
 		err = trav_udp_start(a, now);
+	else if (a->method == SIG_M_SHOTGUN)
+		err = trav_shotgun_start(a, now);
 	else
 		err = trav_sock_connect(a, now);
 	if (err < 0) {
@@ -364,6 +366,8 @@ void trav_tick(struct trav_attempt *a, uint64_t now)
 {
 	if (a->udp)
 		trav_udp_tick(a, now);
+	if (a->sg)
+		trav_shotgun_tick(a, now);
 	if (a->pev.fd >= 0 && now >= a->primer_close_ms) {
 		/* a socket in SYN_SENT closes without sending anything */
 		close(a->pev.fd);
@@ -381,6 +385,8 @@ void trav_close(struct trav_attempt *a, bool keep_conn)
 		trav_udp_close(a);
 	if (a->relay)
 		trav_relay_release(a, keep_conn);
+	if (a->sg)
+		trav_shotgun_close(a);
 	if (a->ev.fd >= 0) {
 		d_loop_del(&a->ev);
 		close(a->ev.fd);

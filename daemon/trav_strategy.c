@@ -17,6 +17,12 @@ bool trav_can_accept(const struct sig_nat_info *n)
 	       (n->tcp_mapping == TRAV_MAP_EIM && n->tcp_filtering == TRAV_FILT_EIF);
 }
 
+bool trav_can_accept_from_peer(const struct sig_nat_info *n)
+{
+	return trav_can_accept(n) ||
+	       (n->tcp_mapping == TRAV_MAP_EIM && n->tcp_filtering == TRAV_FILT_ADF);
+}
+
 bool trav_predictable(const struct sig_nat_info *n)
 {
 	return trav_nat_public(n) ||
@@ -27,6 +33,30 @@ bool trav_sequential(const struct sig_nat_info *n)
 {
 	return !trav_predictable(n) && n->tcp_mapping != 0 &&
 	       n->tcp_alloc == SIG_ALLOC_SEQUENTIAL;
+}
+
+static bool shotgun_hard(const struct sig_nat_info *n)
+{
+	return n->tcp_mapping != 0 && !trav_predictable(n) && !trav_sequential(n);
+}
+
+bool trav_shotgun_pair(const struct sig_nat_info *a, const struct sig_nat_info *b)
+{
+	return (trav_predictable(a) && shotgun_hard(b)) || (trav_predictable(b) && shotgun_hard(a));
+}
+
+double trav_shotgun_odds(unsigned n, unsigned range, unsigned m)
+{
+	double p = 1.0;
+	unsigned i;
+
+	/* C(R-N, M) / C(R, M) = prod_{i<M} (R-N-i) / (R-i) */
+	for (i = 0; i < m && i < range; i++) {
+		if (range - i <= n)
+			return 1.0;
+		p *= (double)(range - n - i) / (double)(range - i);
+	}
+	return 1.0 - p;
 }
 
 bool trav_can_map(const struct sig_nat_info *n)
@@ -68,15 +98,15 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 	uint8_t m[TRAV_MAX_METHODS];
 	size_t n = 0, i;
 	char a[64], b[64];
-	bool stunt2;
+	bool stunt2, shotgun;
 
 	if (forced == SIG_M_UDP)
 		return trav_strategy_udp(req, resp, forced, out, max, forced_ok, why, whylen);
-	if (trav_can_accept(resp) && trav_predictable(resp))
+	if (trav_can_accept_from_peer(resp) && trav_predictable(resp))
 		m[n++] = SIG_M_DIRECT;
 	if (trav_can_map(req) || trav_can_map(resp))
 		m[n++] = SIG_M_PORTMAP;
-	if (trav_can_accept(req) && trav_predictable(req))
+	if (trav_can_accept_from_peer(req) && trav_predictable(req))
 		m[n++] = SIG_M_REVERSAL;
 	/* the responder's SYN goes to the requester's public endpoint */
 	stunt2 = trav_predictable(resp) && !trav_can_accept(resp) && trav_predictable(req);
@@ -87,6 +117,10 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 	if ((trav_sequential(req) && (trav_sequential(resp) || trav_predictable(resp))) ||
 	    (trav_sequential(resp) && trav_predictable(req)))
 		m[n++] = SIG_M_PREDICT;
+	/* the last resort: hundreds of sockets and SYNs */
+	shotgun = trav_shotgun_pair(req, resp);
+	if (shotgun && n == 0)
+		m[n++] = SIG_M_SHOTGUN;
 	/* the last resort: only when no direct method can work */
 	if (n == 0 && trav_can_relay(resp))
 		m[n++] = SIG_M_RELAY;
@@ -98,6 +132,8 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 				*forced_ok = true;
 		if (forced == SIG_M_STUNT2 && stunt2 && forced_ok)
 			*forced_ok = true;	/* works, only not raced beside simopen */
+		if (forced == SIG_M_SHOTGUN && shotgun && forced_ok)
+			*forced_ok = true;	/* works, only not raced beside cheaper ones */
 		if (forced == SIG_M_RELAY && trav_can_relay(resp) && forced_ok)
 			*forced_ok = true;	/* works, only not raced beside direct ones */
 		if (max < 1)
@@ -113,10 +149,13 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 		trav_nat_describe(resp, b, sizeof(b));
 		snprintf(why, whylen,
 			 "no traversal method can work between %s (requester) and %s (peer): "
-			 "neither side can accept a connection or map a port, and no port "
-			 "can be predicted (random allocation); "
+			 "neither can accept or map a port, %s; "
 			 "relay needed, but no TURN server configured on the peer "
-			 "(stuntd --turn)", a, b);
+			 "(stuntd --turn)", a, b,
+			 shotgun_hard(req) && shotgun_hard(resp) ?
+			 "both NATs give each connection a random port (nothing to aim a "
+			 "shotgun at)" :
+			 "no port can be predicted (random or unmeasured allocation)");
 	}
 	return n;
 }

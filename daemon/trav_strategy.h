@@ -7,11 +7,15 @@
  * A side "can accept" an unsolicited inbound connection when it has no NAT
  * or its NAT maps endpoint-independently and filters endpoint-independently
  * (full cone; the daemon first sends a TTL-limited SYN to create the
- * mapping). Its public port is "predictable" when it has no NAT or the NAT
- * maps endpoint-independently and preserves ports.
+ * mapping). It "can accept from the peer" also when the filter is
+ * address-dependent (restricted cone): that primer goes to the peer's
+ * address, which opens the filter to every port of it, so the peer's SYN
+ * from any (even random) public port gets in. Its public port is
+ * "predictable" when it has no NAT or the NAT maps endpoint-independently
+ * and preserves ports.
  *
- *   direct    the responder can accept and is predictable: the requester
- *             connects to it;
+ *   direct    the responder can accept from the peer and is predictable:
+ *             the requester connects to it;
  *   portmap   a side's gateway can map a port (discovery found UPnP-IGD,
  *             NAT-PMP or PCP working: SIG_NAT_UPNP / _NATPMP / _PCP): that
  *             side maps its port and accepts, the other connects out to the
@@ -19,8 +23,8 @@
  *             requester accepts: it maps before it sends its EXCHANGE, and
  *             the kind of its candidate (SIG_CAND_PORTMAP or not) tells the
  *             responder which role is its own (trav_portmap.c);
- *   reversal  the requester can accept and is predictable: the responder is
- *             asked (through the server) to connect to it;
+ *   reversal  the requester can accept from the peer and is predictable:
+ *             the responder is asked (through the server) to connect to it;
  *   simopen   both are predictable: TCP simultaneous open, TTL-limited first
  *             SYNs, inbound RST / ICMP errors and outbound RSTs suppressed;
  *   stunt2    the responder cannot accept but both are predictable: the
@@ -32,7 +36,15 @@
  *   predict   at least one side is sequential (trav_sequential) and the
  *             other is sequential or predictable: each sequential side
  *             predicts a window of its next public ports, and a window of
- *             simultaneous opens is run over it (trav_predict.c).
+ *             simultaneous opens is run over it (trav_predict.c);
+ *   shotgun   one side is predictable, the other is not and is not
+ *             sequential either (random, or an unmeasured allocation) and
+ *             nothing above works: the unpredictable side holds 256
+ *             mappings open towards the predictable side's port, which
+ *             probes 1000+ random ports of its address (trav_shotgun.c,
+ *             98 % in the lab). Listed only as the last resort (it costs
+ *             hundreds of sockets and SYNs); forced, it is agreed wherever
+ *             one side is predictable and the other not.
  *
  * udp is for UDP sessions only (stuntctl connect --udp / --method udp): a
  * UDP request gets udp and nothing else, a TCP request never gets udp
@@ -43,9 +55,9 @@
  *             which works through any NAT (trav_relay.c). Never raced beside
  *             a direct method: it runs only when nothing else can, or forced.
  *
- * Anything else (a random mapping facing a filter that is not
- * endpoint-independent, and no TURN server on the responder) needs a
- * shotgun or a relay: the list is empty and *why says so. Unknown
+ * Anything else (two sides whose ports cannot be predicted, one of them
+ * random, neither able to accept or map, and no TURN server on the
+ * responder) has no method: the list is empty and *why says so. Unknown
  * (unmeasured) values count as "cannot".
  */
 #ifndef STUNT_DAEMON_TRAV_STRATEGY_H
@@ -62,14 +74,22 @@
 /* SIG-NAT-INFO codes (sig.h) */
 #define TRAV_MAP_EIM		1
 #define TRAV_FILT_EIF		1
+#define TRAV_FILT_ADF		2
 
 /* No NAT: stuntd publishes mapping EIM, filtering EIF, preserving, hops 0. */
 bool trav_nat_public(const struct sig_nat_info *n);
 bool trav_can_accept(const struct sig_nat_info *n);
+/* can_accept, or EIM with address-dependent filtering (primed to the peer's IP) */
+bool trav_can_accept_from_peer(const struct sig_nat_info *n);
 bool trav_predictable(const struct sig_nat_info *n);
 /* Not predictable, but each new mapping takes the previous port + delta
  * (thesis 3.3): a window of its next ports can be predicted. */
 bool trav_sequential(const struct sig_nat_info *n);
+/* shotgun: one side predictable, the other neither predictable nor
+ * sequential (so no window can be predicted) but measured. */
+bool trav_shotgun_pair(const struct sig_nat_info *a, const struct sig_nat_info *b);
+/* shotgun: P(hit) of m distinct guesses among range ports, n of them mapped. */
+double trav_shotgun_odds(unsigned n, unsigned range, unsigned m);
 /* Its gateway answered a mapping request during discovery. */
 bool trav_can_map(const struct sig_nat_info *n);
 /* It has a TURN server configured (SIG_NAT_TURN). */

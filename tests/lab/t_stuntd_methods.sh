@@ -7,7 +7,7 @@
 #                                opens new TCP and UDP flows (each takes a
 #                                port of the sequential NAT) all along
 #   port-restricted x port-restricted  stunt2 forced both ways
-#   port-restricted x sym-random       no method: "relay needed, but no TURN server configured"
+# (port-restricted x sym-random: shotgun, t_stuntd_shotgun.sh)
 # Every connect moves 5 MB through the echo service with the sha256
 # compared; no RST may leave ha or hb.
 set -u
@@ -69,16 +69,6 @@ pr-pr|all)
 	start_all port-restricted rst port-restricted rst && {
 		transfer a office-pc "port-restricted ha -> hb, --method stunt2 (method stunt2)" stunt2 stunt2
 		transfer b laptop "port-restricted hb -> ha, --method stunt2 (method stunt2)" stunt2 stunt2
-		stop_all
-	}
-	;;&
-pr-sym|all)
-	echo "# port-restricted (ha) x sym-random (hb)"
-	start_all port-restricted rst sym-random rst && {
-		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo"}' \
-			"port-restricted -> sym-random: no method, relay needed" "relay needed, but no TURN server configured"
-		expect_error b '{"cmd":"connect","peer":"laptop","service":"echo"}' \
-			"sym-random -> port-restricted: no method, relay needed" "relay needed, but no TURN server configured"
 		stop_all
 	}
 	;;

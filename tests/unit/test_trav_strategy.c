@@ -40,13 +40,13 @@ static const struct sig_nat_info full_cone_turn = { .tcp_mapping = 1, .tcp_filte
 static size_t run(const struct sig_nat_info *req, const struct sig_nat_info *resp,
 		  unsigned forced, uint8_t *out, bool *fok, char *why)
 {
-	return trav_strategy(req, resp, forced, out, TRAV_MAX_METHODS, fok, why, 256);
+	return trav_strategy(req, resp, forced, out, TRAV_MAX_METHODS, fok, why, 512);
 }
 
 static void pairs(void)
 {
 	uint8_t m[TRAV_MAX_METHODS];
-	char why[256];
+	char why[512];
 	bool fok;
 
 	/* requester behind port-restricted, responder full cone: direct, then simopen */
@@ -72,24 +72,68 @@ static void pairs(void)
 static void impossible(void)
 {
 	uint8_t m[TRAV_MAX_METHODS];
-	char why[256] = "";
+	char why[512] = "";
 	bool fok;
 
-	/* EIM/APDF facing a random symmetric NAT: neither accepts, no prediction */
-	CHECK_EQ(run(&port_restricted, &sym_random, 0, m, &fok, why), 0);
-	CHECK(strstr(why, "no traversal method") != NULL);
-	CHECK(strstr(why, "EIM/APDF preserving") != NULL);
-	CHECK(strstr(why, "APDM/APDF random") != NULL);
-	CHECK_EQ(run(&sym_random, &port_restricted, 0, m, &fok, why), 0);
+	/* two random symmetric NATs: nothing to predict, nothing to aim at */
 	CHECK_EQ(run(&sym_random, &sym_random, 0, m, &fok, why), 0);
-	/* unmeasured counts as "cannot" */
+	CHECK(strstr(why, "no traversal method") != NULL);
+	CHECK(strstr(why, "APDM/APDF random") != NULL);
+	CHECK(strstr(why, "both NATs give each connection a random port") != NULL);
+	CHECK(strstr(why, "relay needed") != NULL);
+	/* unmeasured counts as "cannot", shotgun included */
 	CHECK_EQ(run(&unknown, &port_restricted, 0, m, &fok, why), 0);
+	CHECK_EQ(run(&port_restricted, &unknown, 0, m, &fok, why), 0);
+	CHECK(strstr(why, "EIM/APDF preserving") != NULL);
+}
+
+static void shotgun(void)
+{
+	uint8_t m[TRAV_MAX_METHODS];
+	char why[512] = "";
+	bool fok;
+
+	/* EIM/APDF facing a random symmetric NAT, both role orders: shotgun only */
+	CHECK_EQ(run(&port_restricted, &sym_random, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_SHOTGUN);
+	CHECK_EQ(run(&sym_random, &port_restricted, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_SHOTGUN);
+	CHECK(trav_shotgun_pair(&port_restricted, &sym_random));
+	CHECK(trav_shotgun_pair(&sym_random, &port_restricted));
+	/* a cone that accepts does it cheaper: no shotgun raced ... */
+	CHECK_EQ(run(&full_cone, &sym_random, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_REVERSAL);
+	/* ... but forced, the strategy agrees it works */
+	CHECK_EQ(run(&full_cone, &sym_random, SIG_M_SHOTGUN, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_SHOTGUN);
+	CHECK(fok);
+	/* a restricted cone primes its filter for the peer's address: direct /
+	 * reversal, no shotgun */
+	CHECK_EQ(run(&sym_random, &restricted_cone, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_DIRECT);
+	CHECK_EQ(run(&restricted_cone, &sym_random, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_REVERSAL);
+	/* a sequential side is predict's; facing a random one, neither works */
+	CHECK(!trav_shotgun_pair(&sym_seq, &port_restricted));
+	CHECK(!trav_shotgun_pair(&sym_seq, &sym_random));
+	CHECK_EQ(run(&sym_seq, &sym_random, 0, m, &fok, why), 0);
+	/* forced on two cones or two random NATs: tried, not agreed */
+	CHECK_EQ(run(&port_restricted, &port_restricted, SIG_M_SHOTGUN, m, &fok, why), 1);
+	CHECK(!fok);
+	CHECK_EQ(run(&sym_random, &sym_random, SIG_M_SHOTGUN, m, &fok, why), 1);
+	CHECK(!fok);
+	/* the odds the constants give (trav.h): 256 of 64512, 1000 guesses */
+	CHECK(trav_shotgun_odds(256, 64512, 1000) > 0.98);
+	CHECK(trav_shotgun_odds(256, 64512, 1000) < 0.985);
+	CHECK(trav_shotgun_odds(256, 64512, 2000) > 0.9995);
+	CHECK(trav_shotgun_odds(256, 64512, 0) == 0.0);
+	CHECK(trav_shotgun_odds(10, 10, 1) == 1.0);
 }
 
 static void forced(void)
 {
 	uint8_t m[TRAV_MAX_METHODS];
-	char why[256];
+	char why[512];
 	bool fok;
 
 	CHECK_EQ(run(&port_restricted, &port_restricted, SIG_M_SIMOPEN, m, &fok, why), 1);
@@ -104,7 +148,7 @@ static void forced(void)
 static void portmap(void)
 {
 	uint8_t m[TRAV_MAX_METHODS];
-	char why[256];
+	char why[512];
 	bool fok;
 
 	/* the responder's gateway maps, two port-restricted cones: portmap, then simopen */
@@ -143,13 +187,13 @@ static void portmap(void)
 	CHECK_EQ(run(&port_restricted, &port_restricted, 0, m, &fok, why), 1);
 	CHECK_EQ(m[0], SIG_M_SIMOPEN);
 	CHECK_EQ(run(&sym_random, &sym_random, 0, m, &fok, why), 0);
-	CHECK(strstr(why, "map a port") != NULL);
+	CHECK(strstr(why, "or map a port") != NULL);
 }
 
 static void predict(void)
 {
 	uint8_t m[TRAV_MAX_METHODS];
-	char why[256];
+	char why[512];
 	bool fok;
 
 	/* two sequential NATs: only port prediction */
@@ -183,7 +227,7 @@ static void predict(void)
 static void stunt2(void)
 {
 	uint8_t m[TRAV_MAX_METHODS];
-	char why[256];
+	char why[512];
 	bool fok;
 
 	/* two port-restricted cones: it works, but simopen, before it, does it
@@ -196,7 +240,6 @@ static void stunt2(void)
 	CHECK_EQ(run(&port_restricted, &restricted_cone, SIG_M_STUNT2, m, &fok, why), 1);
 	CHECK(fok);
 	/* the requester's port must be known: its SYN aims at it */
-	CHECK_EQ(run(&sym_random, &port_restricted, 0, m, &fok, why), 0);
 	CHECK_EQ(run(&sym_random, &restricted_cone, SIG_M_STUNT2, m, &fok, why), 1);
 	CHECK(!fok);
 	/* the responder's too: the requester connects to it */
@@ -213,6 +256,11 @@ static void predicates(void)
 	CHECK(!trav_nat_public(&full_cone));
 	CHECK(trav_can_accept(&full_cone));
 	CHECK(!trav_can_accept(&port_restricted));
+	CHECK(!trav_can_accept(&restricted_cone));
+	CHECK(trav_can_accept_from_peer(&restricted_cone));
+	CHECK(trav_can_accept_from_peer(&full_cone));
+	CHECK(!trav_can_accept_from_peer(&port_restricted));
+	CHECK(!trav_can_accept_from_peer(&sym_random));
 	CHECK(trav_predictable(&port_restricted));
 	CHECK(!trav_predictable(&sym_random));
 	CHECK(trav_can_map(&pr_upnp));
@@ -235,7 +283,7 @@ static void udp(void)
 	static const struct sig_nat_info u_pub = { .udp_mapping = 1, .udp_filtering = 1,
 		.nat_hops = 0 };
 	uint8_t out[TRAV_MAX_METHODS];
-	char why[256] = "";
+	char why[512] = "";
 	bool fok;
 	size_t i, n;
 
@@ -268,7 +316,7 @@ static void udp(void)
 static void relay(void)
 {
 	uint8_t m[TRAV_MAX_METHODS];
-	char why[256];
+	char why[512];
 	bool fok;
 
 	/* two random NATs, the responder has TURN: the relay, alone */
@@ -296,6 +344,7 @@ int main(void)
 	RUN(relay);
 	RUN(pairs);
 	RUN(impossible);
+	RUN(shotgun);
 	RUN(forced);
 	RUN(portmap);
 	RUN(predict);
