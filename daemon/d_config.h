@@ -87,6 +87,10 @@ struct d_config {
 	 * 5349), while server stays the STUN address discovery probes (3478
 	 * with TLS, the TLS port being no STUN port) */
 	struct sockaddr_in	sig_server;
+
+	/* privilege separation: the unprivileged process's user ("": stunt or nobody) */
+	bool			privsep;	/* default on */
+	char			user[64];
 };
 
 void d_config_init(struct d_config *c);
