@@ -35,6 +35,7 @@ void d_config_init(struct d_config *c)
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", D_STATE_DIR_DEFAULT);
 	c->connect_timeout_ms = D_CONNECT_TIMEOUT_MS_DEFAULT;
 	c->udp_first_ttl = -1;
+	c->privsep = true;
 }
 
 static int copy_str(char *dst, size_t cap, const char *v)
@@ -201,6 +202,18 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 	} else if (!strcmp(key, "control-group")) {
 		if (copy_str(c->control_group, sizeof(c->control_group), val) < 0)
 			return fail(err, errlen, "bad control-group");
+	} else if (!strcmp(key, "user")) {
+		if (copy_str(c->user, sizeof(c->user), val) < 0 || val[0] == '-' ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+			    strlen(val))
+			return fail(err, errlen, "bad user '%s'", val);
+	} else if (!strcmp(key, "privsep")) {
+		if (!strcmp(val, "on"))
+			c->privsep = true;
+		else if (!strcmp(val, "off"))
+			c->privsep = false;
+		else
+			return fail(err, errlen, "bad privsep '%s' (on or off)", val);
 	} else if (!strcmp(key, "state-dir")) {
 		if (copy_str(c->state_dir, sizeof(c->state_dir) - 32, val) < 0)
 			return fail(err, errlen, "bad state-dir path");

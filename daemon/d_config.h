@@ -107,6 +107,10 @@ struct d_config {
 	struct sockaddr_in	turn;
 	char			turn_user[D_TURN_CRED_MAX + 1];
 	char			turn_pass[D_TURN_CRED_MAX + 1];
+
+	/* privilege separation: the unprivileged process's user ("": stunt or nobody) */
+	bool			privsep;	/* default on */
+	char			user[64];
 };
 
 void d_config_init(struct d_config *c);

@@ -7,9 +7,11 @@
 #include "daemon/d_internal.h"
 
 #include "common/log.h"
+#include "daemon/d_nfq.h"
 #include "daemon/trav_strategy.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #define D_SYN_TTL_FALLBACK 2	/* one NAT in front of us: the common case */
 
@@ -77,7 +79,15 @@ int d_discovery_run(void)
 	pc.server_ip = d->cfg.server.sin_addr.s_addr;
 	pc.server_port = ntohs(d->cfg.server.sin_port);
 	pc.timeout_ms = D_PROBE_TIMEOUT_MS;
+	/* unprivileged: the privileged process opens the capture for us (hop
+	 * count, sequence rewriting); without it those tests are skipped */
+	if (d_nfq_priv_pid() > 0 && (err = d_nfq_probe_fds(&pc.capture_fd, &pc.icmp_fd)) < 0)
+		log_warnx("discovery: no capture from the privileged process: %s", strerror(-err));
 	err = probe_run(&pc, &d->probe);
+	if (pc.capture_fd >= 0)
+		close(pc.capture_fd);
+	if (pc.icmp_fd >= 0)
+		close(pc.icmp_fd);
 	if (err < 0) {
 		log_warnx("discovery: %s", strerror(-err));
 		d->have_probe = false;

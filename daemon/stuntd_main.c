@@ -5,6 +5,8 @@
  * traversals for stuntctl and for its peers. See stuntd(8).
  */
 #include "daemon/d_internal.h"
+#include "daemon/d_nfq.h"
+#include "daemon/d_privdrop.h"
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -39,7 +41,7 @@ static void usage(FILE *f)
 "              [--expose NAME=tcp:HOST:PORT | --expose NAME=exec:COMMAND ...]\n"
 "              [--allow NAME=PEER[,PEER...] ...] [--config FILE] [-d] [-v]\n"
 "              [--state-dir DIR] [--control-group GROUP] [--connect-timeout MS]\n"
-"              [--no-rules] [--rules-tool PATH]\n"
+"              [--no-rules] [--rules-tool PATH] [--user USER] [--no-privsep]\n"
 "              [--tls (--tls-ca FILE | --tls-pin SHA256) [--server-name NAME]]\n"
 "              [--turn IP[:PORT] --turn-user USER --turn-pass PASS]\n"
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
@@ -57,6 +59,9 @@ static void usage(FILE *f)
 "  --no-rules           no NFQUEUE rules or queue: no TTL-limited SYNs, no RST\n"
 "                       suppression (simultaneous open behind RST-answering NATs fails)\n"
 "  --rules-tool PATH    stunt-rules (default " NFQ_RULES_DEFAULT_TOOL ")\n"
+"  --user USER          the unprivileged process runs as USER (default " D_PRIVDROP_USER "\n"
+"                       if it exists, else nobody); exec: services too\n"
+"  --no-privsep         one process keeping root (debugging only)\n"
 "  --tls                signalling over TLS; the server must pass --tls-ca,\n"
 "                       --tls-pin or both (discovery still uses port 3478)\n"
 "  --tls-ca FILE        CA bundle (PEM) the server's certificate must chain to,\n"
@@ -109,7 +114,7 @@ fail:
 
 enum { O_ID = 256, O_SERVER, O_SECRET, O_CONTROL, O_GROUP, O_EXPOSE, O_ALLOW, O_CONFIG,
        O_STATE, O_TIMEOUT, O_NORULES, O_TOOL, O_HELP, O_VERSION, O_TLS, O_TLS_CA, O_TLS_PIN,
-       O_SERVER_NAME, O_TURN, O_TURN_USER, O_TURN_PASS };
+       O_SERVER_NAME, O_TURN, O_TURN_USER, O_TURN_PASS, O_USER, O_NOPRIVSEP };
 
 static const struct option lopts[] = {
 	{ "id", required_argument, NULL, O_ID },
@@ -131,6 +136,8 @@ static const struct option lopts[] = {
 	{ "turn", required_argument, NULL, O_TURN },
 	{ "turn-user", required_argument, NULL, O_TURN_USER },
 	{ "turn-pass", required_argument, NULL, O_TURN_PASS },
+	{ "user", required_argument, NULL, O_USER },
+	{ "no-privsep", no_argument, NULL, O_NOPRIVSEP },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -155,6 +162,8 @@ static const char *flag_key(int c)
 	case O_TURN: return "turn";
 	case O_TURN_USER: return "turn-user";
 	case O_TURN_PASS: return "turn-pass";
+	case O_USER: return "user";
+	case O_NOPRIVSEP: return "privsep";
 	default: return NULL;
 	}
 }
@@ -206,7 +215,8 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 			d->no_rules = true;
 		else if (c == O_TOOL)
 			d->rules_tool = optarg;
-		else if (key && d_config_set(&d->cfg, key, c == O_TLS ? "on" : optarg, err,
+		else if (key && d_config_set(&d->cfg, key, c == O_TLS ? "on" :
+					     c == O_NOPRIVSEP ? "off" : optarg, err,
 					     sizeof(err)) < 0) {
 			fprintf(stderr, "stuntd: --%s: %s\n", key, err);
 			exit(2);
@@ -252,36 +262,12 @@ static void on_nfq(struct d_ev *ev, uint32_t events)
 		log_debug("queue: socket error");
 }
 
-static void rules_up(struct stuntd *d)
+/* privsep off: the queue and the rules in this process */
+static void rules_up_local(struct stuntd *d)
 {
-	struct nfq_engine_cfg ec = { .queue_num = D_QUEUE_DEFAULT, .event_cb = on_nfq_event };
-	int err;
-
-	d->mark = D_MARK_DEFAULT;
-	if (d->no_rules) {
-		d->mark = 0;
-		log_warnx("--no-rules: no TTL-limited SYNs and no RST suppression");
+	d_nfq_local_up(d, on_nfq_event);
+	if (d->nfq == NULL)
 		return;
-	}
-	snprintf(d->rules_state, sizeof(d->rules_state), "%s/rules.state", d->cfg.state_dir);
-	if (mkdir(d->cfg.state_dir, 0755) < 0 && errno != EEXIST)
-		fatal("state dir %s", d->cfg.state_dir);
-	d->rules = (struct nfq_rules_cfg){
-		.tool = d->rules_tool ? d->rules_tool : NFQ_RULES_DEFAULT_TOOL,
-		.state_path = d->rules_state, .queue = D_QUEUE_DEFAULT, .mark = D_MARK_DEFAULT,
-		.queue_bypass = 1,
-	};
-	/* the queue first: with --queue-bypass nothing stalls while it is unbound */
-	err = nfq_engine_open(&ec, &d->nfq);
-	if (err < 0)
-		fatalx("cannot bind NFQUEUE %u: %s%s", D_QUEUE_DEFAULT, strerror(-err),
-		       err == -EPERM ? " (not root, or another stuntd holds it)" : "");
-	err = nfq_rules_acquire(&d->rules);
-	if (err == -EBUSY)
-		fatalx("another running stuntd owns the rules (%s)", d->rules_state);
-	if (err < 0)
-		fatalx("cannot install the NFQUEUE rules: %s", strerror(-err));
-	d->rules_held = true;
 	d->nfq_ev = (struct d_ev){ .fd = nfq_engine_fd(d->nfq), .cb = on_nfq };
 	if (d_loop_add(&d->nfq_ev, EPOLLIN) < 0)
 		fatal("epoll");
@@ -289,19 +275,32 @@ static void rules_up(struct stuntd *d)
 
 static void rules_down(struct stuntd *d)
 {
+	if (d->nfq)
+		d_loop_del(&d->nfq_ev);
+	d_nfq_down(d);
+}
+
+/* After the control socket is open: become the configured user, with no
+ * capability left and no way to gain one. */
+static void drop_privileges(struct stuntd *d)
+{
+	uid_t uid;
+	gid_t gid;
 	int err;
 
-	if (d->rules_held) {
-		err = nfq_rules_release(&d->rules);
-		if (err < 0)
-			log_warnx("removing the NFQUEUE rules: %s", strerror(-err));
-		d->rules_held = false;
+	err = d_privdrop_lookup(d->cfg.user, &uid, &gid);
+	if (err < 0) {
+		rules_down(d);
+		fatalx("user '%s': %s", d->cfg.user[0] ? d->cfg.user : D_PRIVDROP_USER "/nobody",
+		       err == -EPERM ? "is root" : strerror(-err));
 	}
-	if (d->nfq) {
-		d_loop_del(&d->nfq_ev);
-		nfq_engine_close(d->nfq);
-		d->nfq = NULL;
+	err = d_privdrop_user(uid, gid);
+	if (err < 0) {
+		rules_down(d);
+		fatalx("dropping privileges to uid %u: %s", (unsigned)uid, strerror(-err));
 	}
+	log_info("running as uid %u gid %u, no capabilities; the queue and rules are in pid %d",
+		 (unsigned)uid, (unsigned)gid, (int)d_nfq_priv_pid());
 }
 
 int main(int argc, char **argv)
@@ -332,11 +331,20 @@ int main(int argc, char **argv)
 
 	if (d_loop_init() < 0)
 		fatal("epoll");
-	rules_up(&d);
+	if (d.cfg.privsep && geteuid() != 0) {
+		log_warnx("not root: nothing to separate, one process");
+		d.cfg.privsep = false;
+	}
+	if (d.cfg.privsep)
+		d_priv_start(&d);	/* the queue and rules: a privileged process of their own */
+	else
+		rules_up_local(&d);
 	if (d_control_open() < 0) {
 		rules_down(&d);
 		fatalx("cannot open the control socket %s", d.cfg.control);
 	}
+	if (d.cfg.privsep)
+		drop_privileges(&d);
 	(void)d_discovery_run();
 	log_info("stuntd %s: id %s, %zu service(s) exposed", STUNTD_VERSION, d.cfg.id,
 		 d.cfg.nexpose);
@@ -345,8 +353,7 @@ int main(int argc, char **argv)
 		now = clock_ms();
 		d_sig_tick(now);
 		d_session_tick(now);
-		if (d.nfq)
-			(void)nfq_policy_expire(nfq_engine_policies(d.nfq), now);
+		d_nfq_tick(now);
 		if (d_sig_chld) {
 			d_sig_chld = 0;
 			d_handoff_reap();
@@ -368,5 +375,5 @@ int main(int argc, char **argv)
 	d_sig_tls_fini();
 	explicit_bzero(d.secret, sizeof(d.secret));
 	log_info("stopped");
-	return 0;
+	return d_nfq_remote_lost() ? 1 : 0;
 }

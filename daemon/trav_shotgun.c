@@ -48,6 +48,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/d_nfq.h"
 #include "daemon/trav_strategy.h"
 #include "nfq/nfq_policy.h"
 
@@ -304,7 +305,7 @@ int trav_shotgun_start(struct trav_attempt *a, uint64_t now)
 	/* a closed loser never sends an RST that could end a mapping: this
 	 * guard is not the winner's to remove, it expires */
 	nfq_spec_drop_outbound_rst(&sp, &f, D_RST_GUARD_MS);
-	if (g_d->nfq && nfq_policy_add(nfq_engine_policies(g_d->nfq), &sp, now, &id) < 0)
+	if (d_nfq_policy_add(&sp, &id) < 0)
 		log_warnx("shotgun: cannot add the RST guard");
 	if (sg->hard) {
 		if (a->ttl > 0) {

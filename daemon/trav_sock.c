@@ -4,6 +4,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/d_nfq.h"
 #include "nfq/nfq_policy.h"
 
 #include <errno.h>
@@ -39,35 +40,16 @@ enum trav_role trav_role_of(uint8_t method, bool requester)
 
 int trav_sock_marked(uint16_t port, uint16_t *bound)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	socklen_t al = sizeof(a);
-	uint32_t mark = g_d->mark;
-	int fd, one = 1, err;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if ((mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &al) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	if (bound)
-		*bound = ntohs(a.sin_port);
-	return fd;
+	return d_nfq_marked_socket(port, bound);
 }
 
 void trav_sock_policy(struct trav_attempt *a, const struct nfq_policy_spec *s)
 {
 	uint32_t id;
 
-	if (g_d->nfq == NULL || a->npol >= TRAV_MAX_POLICIES)
+	if (!d_nfq_on() || a->npol >= TRAV_MAX_POLICIES)
 		return;
-	if (nfq_policy_add(nfq_engine_policies(g_d->nfq), s, clock_ms(), &id) == 0) {
+	if (d_nfq_policy_add(s, &id) == 0) {
 		a->pol_lport[a->npol] = s->flow.lport;
 		a->pol_rport[a->npol] = s->flow.rport;
 		a->pol[a->npol++] = id;
@@ -412,8 +394,8 @@ void trav_close(struct trav_attempt *a, bool keep_conn)
 				a->pol[k] = a->pol[i];
 				a->pol_lport[k] = a->pol_lport[i];
 				a->pol_rport[k++] = a->pol_rport[i];
-			} else if (g_d->nfq) {
-				(void)nfq_policy_remove(nfq_engine_policies(g_d->nfq), a->pol[i]);
+			} else {
+				(void)d_nfq_policy_remove(a->pol[i]);
 			}
 		}
 		a->npol = k;

@@ -187,6 +187,11 @@ struct probe_cfg {
 	unsigned	timeout_ms;	/* bound on the whole run */
 	const char	*pcap_file;	/* NULL: no capture file */
 	int		verbose;
+	/* without root: sockets a privileged helper opened (-1: none; not
+	 * closed by probe_run): IPv4 datagrams leaving on the default route
+	 * (the SYN capture) and a raw ICMP socket (the hop count) */
+	int		capture_fd;
+	int		icmp_fd;
 };
 
 void probe_cfg_init(struct probe_cfg *cfg);

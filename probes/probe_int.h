@@ -31,6 +31,7 @@ struct probe_ctx {
 	/* capture */
 	void			*pcap;		/* pcap_t * */
 	void			*dumper;	/* pcap_dumper_t * */
+	struct probe_sock	*capsock;	/* or the caller's capture socket (cfg.capture_fd) */
 	uint32_t		 pcap_local_ip;
 	unsigned		 nsyn;
 	struct probe_syn_seen	 syn[PROBE_SYN_LOG_MAX];

@@ -4,14 +4,19 @@
  * default-route interface (root only). Two uses: --pcap FILE writes it
  * out, and the sequence-number test reads the SYNs that left us from it
  * (what the NAT receives, to compare with what the server captured).
+ * Without root, a caller may hand in a capture socket instead
+ * (probe_cfg.capture_fd: IPv4 datagrams, e.g. AF_PACKET SOCK_DGRAM).
  */
 #include "probes/probe_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define PCAP_SNAPLEN	256	/* headers are all we need */
 
@@ -59,20 +64,14 @@ static int l3_offset(int dlt, const uint8_t *p, size_t len)
 	}
 }
 
-static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+/* An IPv4 datagram seen by the capture: a SYN of ours to the server is logged. */
+static void on_ip(struct probe_ctx *c, const uint8_t *ip, size_t len)
 {
-	struct probe_ctx *c = (struct probe_ctx *)user;
-	const uint8_t *ip, *tcp;
-	size_t len = h->caplen, ihl;
-	int off;
+	const uint8_t *tcp;
+	size_t ihl;
 
-	if (c->dumper)
-		pcap_dump(c->dumper, h, bytes);
-	off = l3_offset(pcap_datalink(c->pcap), bytes, len);
-	if (off < 0 || len < (size_t)off + 20)
+	if (len < 20)
 		return;
-	ip = bytes + off;
-	len -= (size_t)off;
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
 	if ((ip[0] >> 4) != 4 || ihl < 20 || len < ihl + 20 || ip[9] != IPPROTO_TCP)
 		return;
@@ -91,6 +90,33 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 	c->nsyn++;
 }
 
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct probe_ctx *c = (struct probe_ctx *)user;
+	size_t len = h->caplen;
+	int off;
+
+	if (c->dumper)
+		pcap_dump(c->dumper, h, bytes);
+	off = l3_offset(pcap_datalink(c->pcap), bytes, len);
+	if (off < 0 || len < (size_t)off + 20)
+		return;
+	on_ip(c, bytes + off, len - (size_t)off);
+}
+
+/* The capture socket handed in by the caller (cfg->capture_fd): IPv4 datagrams. */
+static void on_capture_fd(struct probe_loop *L, struct probe_sock *s, short rev)
+{
+	struct probe_ctx *c = s->arg;
+	uint8_t buf[256];
+	ssize_t n;
+
+	(void)L;
+	(void)rev;
+	while ((n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC)) > 0)
+		on_ip(c, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf));
+}
+
 static void on_ready(struct probe_loop *L, struct probe_sock *s, short rev)
 {
 	struct probe_ctx *c = s->arg;
@@ -106,6 +132,15 @@ int probe_pcap_start(struct probe_ctx *c)
 	pcap_t *p;
 	int fd;
 
+	if (c->cfg->capture_fd >= 0 && !c->cfg->pcap_file) {
+		fd = fcntl(c->cfg->capture_fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0 || !(c->capsock = probe_sock_other(&c->L, fd, POLLIN, on_capture_fd, c))) {
+			if (fd >= 0)
+				close(fd);
+			return -EIO;
+		}
+		return 0;
+	}
 	if (!c->root) {
 		if (c->cfg->pcap_file)
 			probe_note(c->r, "--pcap needs root (packet capture): no capture written");
@@ -149,6 +184,10 @@ void probe_pcap_server_alt(struct probe_ctx *c, uint32_t alt_ip)
 
 void probe_pcap_finish(struct probe_ctx *c)
 {
+	if (c->capsock) {
+		on_capture_fd(&c->L, c->capsock, POLLIN);	/* drain; the loop closes it */
+		c->capsock = NULL;
+	}
 	if (!c->pcap)
 		return;
 	pcap_dispatch(c->pcap, -1, on_packet, (u_char *)c);

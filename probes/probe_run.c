@@ -21,6 +21,7 @@ void probe_cfg_init(struct probe_cfg *cfg)
 	cfg->server_port = 3478;
 	cfg->what = PROBE_F_ALL;
 	cfg->timeout_ms = PROBE_TIMEOUT_MS_DEFAULT;
+	cfg->capture_fd = cfg->icmp_fd = -1;
 }
 
 void probe_result_init(struct probe_result *r)
@@ -83,7 +84,8 @@ int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 		return -ENOMEM;
 	c->cfg = cfg;
 	c->r = r;
-	c->root = geteuid() == 0;
+	/* root, or a helper's capture and raw ICMP sockets: the same tests */
+	c->root = geteuid() == 0 || (cfg->capture_fd >= 0 && cfg->icmp_fd >= 0);
 	probe_sin(&c->srv, cfg->server_ip, cfg->server_port);
 	probe_loop_init(&c->L, cfg->timeout_ms);
 	c->L.verbose = cfg->verbose;

@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/ip.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,16 @@ int probe_ttl_start(struct probe_ctx *c)
 	struct probe_ttl_state *s;
 	int raw;
 
+	if (c->cfg->icmp_fd >= 0) {
+		raw = fcntl(c->cfg->icmp_fd, F_DUPFD_CLOEXEC, 0);
+		if (raw >= 0 && fcntl(raw, F_SETFL, O_NONBLOCK) < 0) {
+			close(raw);
+			raw = -1;
+		}
+		if (raw < 0)
+			return -errno;
+		goto have_raw;
+	}
 	if (!c->root) {
 		probe_note(c->r, "hop count to the NAT not measured: catching ICMP time-exceeded needs root");
 		return 0;
@@ -170,6 +181,7 @@ int probe_ttl_start(struct probe_ctx *c)
 	raw = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
 	if (raw < 0)
 		return -errno;
+have_raw:
 	if (!(s = calloc(1, sizeof(*s)))) {
 		close(raw);
 		return -ENOMEM;

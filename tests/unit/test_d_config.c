@@ -280,6 +280,26 @@ static void turn_keys(void)
 	CHECK(strstr(err, "without turn") != NULL);
 }
 
+static void privsep_keys(void)
+{
+	struct d_config c;
+	char err[128] = "";
+
+	d_config_init(&c);
+	CHECK(c.privsep);	/* on unless turned off */
+	CHECK_EQ(c.user[0], '\0');
+	CHECK_EQ(d_config_set(&c, "user", "stunt-d_1", err, sizeof(err)), 0);
+	CHECK(!strcmp(c.user, "stunt-d_1"));
+	CHECK_EQ(d_config_set(&c, "user", "-x", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "user", "a b", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "user", "a/b", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "privsep", "off", err, sizeof(err)), 0);
+	CHECK(!c.privsep);
+	CHECK_EQ(d_config_set(&c, "privsep", "on", err, sizeof(err)), 0);
+	CHECK(c.privsep);
+	CHECK_EQ(d_config_set(&c, "privsep", "yes", err, sizeof(err)), -EINVAL);
+}
+
 int main(void)
 {
 	RUN(turn_keys);
@@ -291,5 +311,6 @@ int main(void)
 	RUN(tls_keys);
 	RUN(tls_ports);
 	RUN(tls_refusals);
+	RUN(privsep_keys);
 	return TAP_DONE();
 }
