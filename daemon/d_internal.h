@@ -32,7 +32,8 @@
 #define D_TICK_BUSY_MS		5	/* ... while a session is being connected: its timers
 					   (start time, connect delays) are checked this often */
 #define D_SIG_BUF		16384
-#define D_MAX_PENDING		64
+#define D_MAX_PENDING		512	/* signalling requests awaiting an answer: hundreds of
+					 * sessions may be connecting at once */
 #define D_PROBE_TIMEOUT_MS	3000
 #define D_CTL_LINE_MAX		4096
 #define D_SCHEDULE_DELAY_MS	300	/* + 2 round trips to the server */

@@ -21,6 +21,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#define EVICT_BATCH	16	/* unauthenticated clients closed per loop turn, at most */
+
 static void client_close(struct srv_state *st, struct srv_client *c)
 {
 	srv_pend_drop(st, c);
@@ -360,6 +362,18 @@ static void client_read(struct srv_state *st, const struct srv_config *cfg, stru
 	}
 }
 
+/* Is there a client that has not authenticated (a control connection
+ * before AUTHENTICATE, a STUN/STUNT client, a TLS handshake)? */
+static bool client_any_unauthed(const struct srv_state *st)
+{
+	const struct srv_client *c;
+
+	TAILQ_FOREACH(c, &st->clients, entry)
+		if (!c->rdv.authed)
+			return true;
+	return false;
+}
+
 void srv_client_accept(struct srv_state *st, const struct srv_config *cfg, struct srv_fd *f)
 {
 	for (;;) {
@@ -369,6 +383,17 @@ void srv_client_accept(struct srv_state *st, const struct srv_config *cfg, struc
 		struct srv_client *c;
 		int fd, one = 1;
 
+		/* At the limit, a flood of connections that never authenticate
+		 * (half-sent messages, silent sockets) must not lock peers out
+		 * until the idle timeout: the longest-quiet unauthenticated
+		 * client makes room, closed after this batch of events (one
+		 * may still be pending in it); the connection waits in the
+		 * backlog until then. */
+		if (st->stats.tcp_clients >= cfg->max_clients && st->evict_wanted < EVICT_BATCH &&
+		    client_any_unauthed(st)) {
+			st->evict_wanted++;
+			return;
+		}
 		fd = accept4(f->fd, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
@@ -462,7 +487,17 @@ void srv_client_event(struct srv_state *st, const struct srv_config *cfg, struct
 
 void srv_client_expire(struct srv_state *st, const struct srv_config *cfg, uint64_t now)
 {
-	struct srv_client *c;
+	struct srv_client *c, *next;
+
+	for (c = TAILQ_FIRST(&st->clients); c && st->evict_wanted; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (!c->rdv.authed) {
+			st->stats.tcp_refused++;
+			client_close(st, c);
+			st->evict_wanted--;
+		}
+	}
+	st->evict_wanted = 0;
 
 	while ((c = TAILQ_FIRST(&st->clients)) &&
 	       now - c->last_ms >= (uint64_t)cfg->idle_s * 1000) {

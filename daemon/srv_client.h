@@ -28,7 +28,9 @@ void srv_client_accept(struct srv_state *st, const struct srv_config *cfg, struc
 /* epoll reported events on c; c may be closed on return. */
 void srv_client_event(struct srv_state *st, const struct srv_config *cfg, struct srv_client *c,
 		      uint32_t events);
-/* Close the clients idle for cfg->idle_s. */
+/* After a batch of events: close the unauthenticated clients that
+ * srv_client_accept() wanted evicted at the client limit, then the clients
+ * idle for cfg->idle_s. */
 void srv_client_expire(struct srv_state *st, const struct srv_config *cfg, uint64_t now);
 /* Close every client (exit). */
 void srv_client_close_all(struct srv_state *st);

@@ -77,6 +77,8 @@ struct srv_state {
 	struct srv_rdv		 rdv;
 	struct srv_stunt	 stunt;
 	struct srv_client_list	 clients;	/* oldest activity first */
+	unsigned		 evict_wanted;	/* at the client limit: unauthenticated
+						 * clients to close after this batch */
 	/* srv_pend.c */
 	int			 raw_fd;	/* -1: STUNT unavailable */
 	struct srv_pcap		 pcap;

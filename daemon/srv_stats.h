@@ -21,7 +21,8 @@ struct srv_stats {
 	uint64_t	udp_changed;		/* sent from another socket (CHANGE-REQUEST) */
 	uint64_t	udp_verdict[SRV_V_MAX];
 	uint64_t	tcp_accepted;
-	uint64_t	tcp_refused;		/* over the client limit */
+	uint64_t	tcp_refused;		/* over the client limit (refused, or an
+						 * unauthenticated client evicted) */
 	uint64_t	tcp_closed;		/* closed by the client */
 	uint64_t	tcp_idle;		/* closed: idle timeout */
 	uint64_t	tcp_bad_frame;		/* closed: not STUN framing, or too large */
