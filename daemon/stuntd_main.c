@@ -244,7 +244,10 @@ static void on_nfq(struct d_ev *ev, uint32_t events)
 
 static void rules_up(struct stuntd *d)
 {
-	struct nfq_engine_cfg ec = { .queue_num = D_QUEUE_DEFAULT, .event_cb = on_nfq_event };
+	/* inject: synth sends its first SYN again (trav_synth.c); unmarked, so
+	 * it is not queued */
+	struct nfq_engine_cfg ec = { .queue_num = D_QUEUE_DEFAULT, .event_cb = on_nfq_event,
+				     .inject = 1 };
 	int err;
 
 	d->mark = D_MARK_DEFAULT;

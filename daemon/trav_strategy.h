@@ -23,6 +23,16 @@
  *             asked (through the server) to connect to it;
  *   simopen   both are predictable: TCP simultaneous open, TTL-limited first
  *             SYNs, inbound RST / ICMP errors and outbound RSTs suppressed;
+ *   stunt1    both are predictable and neither NAT rewrites TCP sequence
+ *             numbers (SIG_NAT_SEQ_REWRITE): both send TTL-limited SYNs,
+ *             tell stunt-server their sequence numbers and options, and
+ *             the server sends each the SYN-ACK the other would have
+ *             (spoofed; trav_stunt1.c). Raced beside simopen, which needs
+ *             no raw socket at the server but waits for the kernel's SYN
+ *             retransmission (~1 s);
+ *   synth     forced only: the same pair as simopen; see trav_synth.c for
+ *             what it does and why the literal method cannot work through
+ *             Linux NATs;
  *   stunt2    the responder cannot accept but both are predictable: the
  *             responder sends one TTL-limited SYN to the requester's public
  *             endpoint and keeps that socket; the requester connects to it
@@ -48,7 +58,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRAV_MAX_METHODS	6
+#define TRAV_MAX_METHODS	11
 
 /* SIG-NAT-INFO codes (sig.h) */
 #define TRAV_MAP_EIM		1
@@ -63,6 +73,9 @@ bool trav_predictable(const struct sig_nat_info *n);
 bool trav_sequential(const struct sig_nat_info *n);
 /* Its gateway answered a mapping request during discovery. */
 bool trav_can_map(const struct sig_nat_info *n);
+/* Its NAT rewrites TCP sequence numbers (stunt-probe saw it): no method
+ * that hands a sequence number to someone else (stunt1). */
+bool trav_seq_rewrite(const struct sig_nat_info *n);
 /* portmap: does the requester accept (map) rather than the responder? */
 bool trav_portmap_requester_accepts(const struct sig_nat_info *req,
 				    const struct sig_nat_info *resp);
