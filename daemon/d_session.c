@@ -88,7 +88,7 @@ struct d_session {
 };
 
 static const uint8_t s_race[] = { SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL, SIG_M_SIMOPEN,
-				  SIG_M_STUNT1, SIG_M_STUNT2, SIG_M_PREDICT };
+				  SIG_M_STUNT1, SIG_M_SYNTH, SIG_M_STUNT2, SIG_M_PREDICT };
 
 uint64_t d_session_deadline(const struct d_session *s);
 uint64_t d_session_deadline(const struct d_session *s)
@@ -427,7 +427,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		}
 		if (trav_role_of((uint8_t)mid, true) == TRAV_NONE) {
 			snprintf(why, sizeof(why),
-				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt2, predict are)",
+				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt1, synth, stunt2, predict are)",
 				 method);
 			answer_connect(&tmp, false, NULL, why, -1);
 			return;

@@ -83,6 +83,8 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 		m[n++] = SIG_M_SIMOPEN;
 	if (both_predictable && !trav_seq_rewrite(req) && !trav_seq_rewrite(resp))
 		m[n++] = SIG_M_STUNT1;
+	else if (both_predictable)
+		m[n++] = SIG_M_SYNTH;	/* its own SYN again: no sequence number leaves */
 	if (!both_predictable && stunt2)
 		m[n++] = SIG_M_STUNT2;
 	if ((trav_sequential(req) && (trav_sequential(resp) || trav_predictable(resp))) ||
@@ -97,7 +99,7 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 		if (forced == SIG_M_STUNT2 && stunt2 && forced_ok)
 			*forced_ok = true;	/* works, only not raced beside simopen */
 		if (forced == SIG_M_SYNTH && both_predictable && forced_ok)
-			*forced_ok = true;	/* trav_synth.c */
+			*forced_ok = true;	/* works, raced only instead of stunt1 */
 		if (max < 1)
 			return 0;
 		out[0] = (uint8_t)forced;

@@ -30,9 +30,13 @@
  *             (spoofed; trav_stunt1.c). Raced beside simopen, which needs
  *             no raw socket at the server but waits for the kernel's SYN
  *             retransmission (~1 s);
- *   synth     forced only: the same pair as simopen; see trav_synth.c for
- *             what it does and why the literal method cannot work through
- *             Linux NATs;
+ *   synth     both predictable, and stunt1 left out (a NAT rewrites
+ *             sequence numbers): TTL-limited SYNs as simopen, RELAY "syn",
+ *             and each side sends its own SYN again at full TTL once both
+ *             have left, so the simultaneous open needs no retransmission
+ *             timeout (trav_synth.c; also why the literal SYN-ACK
+ *             synthesis cannot work through Linux NATs). Forced, it is
+ *             agreed wherever simopen is;
  *   stunt2    the responder cannot accept but both are predictable: the
  *             responder sends one TTL-limited SYN to the requester's public
  *             endpoint and keeps that socket; the requester connects to it

@@ -186,14 +186,20 @@ static void stunt1(void)
 	CHECK_EQ(m[1], SIG_M_STUNT1);
 	CHECK_EQ(run(&full_cone, &port_restricted, 0, m, &fok, why), 3);
 	CHECK_EQ(m[2], SIG_M_STUNT1);
-	/* a NAT that rewrites sequence numbers, on either side: never */
+	/* a NAT that rewrites sequence numbers, on either side: never; synth
+	 * (which hands no sequence number to anyone) instead */
 	pr_rewrite.flags |= SIG_NAT_SEQ_REWRITE;
 	CHECK(trav_seq_rewrite(&pr_rewrite));
 	CHECK(!trav_seq_rewrite(&port_restricted));
-	CHECK_EQ(run(&pr_rewrite, &port_restricted, 0, m, &fok, why), 1);
+	CHECK_EQ(run(&pr_rewrite, &port_restricted, 0, m, &fok, why), 2);
 	CHECK_EQ(m[0], SIG_M_SIMOPEN);
-	CHECK_EQ(run(&port_restricted, &pr_rewrite, 0, m, &fok, why), 1);
+	CHECK_EQ(m[1], SIG_M_SYNTH);
+	CHECK_EQ(run(&port_restricted, &pr_rewrite, 0, m, &fok, why), 2);
 	CHECK_EQ(m[0], SIG_M_SIMOPEN);
+	CHECK_EQ(m[1], SIG_M_SYNTH);
+	/* and not otherwise */
+	CHECK_EQ(run(&port_restricted, &port_restricted, 0, m, &fok, why), 2);
+	CHECK_EQ(m[1], SIG_M_STUNT1);
 	/* forced through it: tried, but not agreed */
 	CHECK_EQ(run(&port_restricted, &pr_rewrite, SIG_M_STUNT1, m, &fok, why), 1);
 	CHECK_EQ(m[0], SIG_M_STUNT1);
