@@ -7,7 +7,8 @@
 # plus stunt-server's refusals of SYNACK requests (a session it never
 # relayed, a third party naming a real session), counted in its --stats,
 # and the conntrack entries both SYN-ACKs left in gwa (ESTABLISHED, and
-# gwa's WAN never forwarded a private source). Every connect moves 5 MB
+# gwa's WAN never forwarded a private source); and the literal SYN-ACK
+# synthesis failing through a Linux NAT (literal()). Every connect moves 5 MB
 # through the echo service with the sha256 compared; no RST may leave.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -87,6 +88,35 @@ pr_pr() {
 	stop_all
 }
 
+# The literal SYN-ACK synthesis, without stuntd: ha connects with a TTL-2
+# SYN, reads its ISN and TSval off the wire, and hands its own kernel a
+# SYN-ACK "from" hb's public endpoint (raw socket to itself); the kernel
+# answers with an ACK. gwa's conntrack holds the SYN in SYN_SENT, where an
+# ACK in the original direction is INVALID: it is not translated and leaves
+# gwa's WAN with ha's private address (trav_synth.c). Asserted so that a
+# kernel that one day behaves otherwise is noticed.
+literal() {
+	echo "# the literal synthesis through a Linux NAT (port-restricted x port-restricted)"
+	lab_init synlit
+	trap lab_down EXIT
+	lab_up --nat-a port-restricted --nat-b port-restricted || { nok "lab up"; return; }
+	lab_bg gwa ct-lit conntrack -E -p tcp --dport 40001 >/dev/null
+	lab_bg gwa wan-lit tcpdump -i wan -nn -U -l "tcp port 40001" >/dev/null
+	sleep 0.5
+	out=$(lx ha timeout 10 python3 -u "$here/synth_literal.py" 40001 198.18.2.2 40001 2>&1; echo "rc $?")
+	echo "$out" | sed 's/^/# ha: /'
+	sleep 0.5
+	sed 's/^/# gwa wan: /' "$LAB_STATE/wan-lit.log"
+	echo "$out" | grep -q '^SO_ERROR 0' && ok "ha's kernel took the injected SYN-ACK (connected)" ||
+		nok "ha's kernel did not connect"
+	grep -Eq 'IP 10\.1\.0\.10\.40001 > 198\.18\.2\.2\.40001: Flags \[\.\]' "$LAB_STATE/wan-lit.log" &&
+		ok "its ACK left gwa's WAN untranslated (private source): the literal method cannot work" ||
+		nok "the ACK on gwa's WAN"
+	grep -q 'SYN_RECV\|ESTABLISHED' "$LAB_STATE/ct-lit.log" && nok "gwa's entry moved: $(cat "$LAB_STATE/ct-lit.log")" ||
+		ok "gwa's conntrack entry stayed SYN_SENT"
+	lab_down
+}
+
 fc_pr() {
 	echo "# full-cone (ha) x port-restricted (hb)"
 	start_all full-cone rst port-restricted rst || return
@@ -98,6 +128,7 @@ fc_pr() {
 case "${1:-all}" in
 pr-pr) pr_pr ;;
 fc-pr) fc_pr ;;
-*) pr_pr; fc_pr ;;
+literal) literal ;;
+*) literal; pr_pr; fc_pr ;;
 esac
 [ "$fails" -eq 0 ]
