@@ -102,8 +102,8 @@ struct d_session {
 };
 
 static const uint8_t s_race[] = { SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL, SIG_M_SIMOPEN,
-				  SIG_M_STUNT2, SIG_M_PREDICT, SIG_M_SHOTGUN,
-				  SIG_M_RELAY };
+				  SIG_M_STUNT1, SIG_M_SYNTH, SIG_M_STUNT2, SIG_M_PREDICT,
+				  SIG_M_SHOTGUN, SIG_M_RELAY };
 
 /* Our SIG-NAT-INFO: the discovery result, and whether we can relay. */
 static struct sig_nat_info own_nat(void)
@@ -121,16 +121,19 @@ uint64_t d_session_deadline(const struct d_session *s)
 	return s->deadline;
 }
 
-bool d_session_requester(const struct d_session *s);
-bool d_session_requester(const struct d_session *s)
-{
-	return s->requester;
-}
-
-uint32_t d_session_id(const struct d_session *s);
 uint32_t d_session_id(const struct d_session *s)
 {
 	return s->id;
+}
+
+const char *d_session_peer(const struct d_session *s)
+{
+	return s->peer;
+}
+
+bool d_session_requester(const struct d_session *s)
+{
+	return s->requester;
 }
 
 static struct d_session *find(const char *peer, uint32_t id, bool requester)
@@ -214,6 +217,11 @@ static void relay(const char *peer, uint32_t sid, const char *verb, const char *
 	snprintf(ra.text, sizeof(ra.text), "%u %s %s", sid, verb, text ? text : "");
 	if (d_sig_request(SIG_METHOD_RELAY, sid, put_relay, &ra) < 0)
 		log_debug("session %u: relay to %s not sent", sid, peer);
+}
+
+void d_session_relay(const struct d_session *s, const char *verb, const char *text)
+{
+	relay(s->peer, s->id, verb, text);
 }
 
 static void log_attempts(struct d_session *s)
@@ -464,7 +472,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		}
 		if (trav_role_of((uint8_t)mid, true) == TRAV_NONE) {
 			snprintf(why, sizeof(why),
-				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt2, predict, shotgun, udp, relay are)",
+				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt1, synth, stunt2, predict, shotgun, udp, relay are)",
 				 method);
 			answer_connect(&tmp, false, NULL, why, -1);
 			return;
@@ -778,6 +786,18 @@ void d_session_on_answer(uint16_t method, uint32_t session_id, const struct stun
 		s = find(NULL, session_id, false);
 	if (s == NULL || s->state == S_FAILED || s->state == S_CONNECTED)
 		return;
+	if (method == SIG_METHOD_SYNACK) {
+		/* stunt1's alone: the other methods go on */
+		const struct stun_attr *ea = stun_msg_find(m, STUN_ATTR_ERROR_CODE);
+		struct stun_error e = { 0 };
+
+		if (m->cls == STUN_ERROR && s->prepared[SIG_M_STUNT1]) {
+			if (ea)
+				(void)stun_attr_get_error(ea, &e);
+			trav_stunt1_refused(&s->att[SIG_M_STUNT1], e.code);
+		}
+		return;
+	}
 	if (m->cls == STUN_ERROR) {
 		const struct stun_attr *ea = stun_msg_find(m, STUN_ATTR_ERROR_CODE);
 		struct stun_error e = { 0 };
@@ -960,6 +980,8 @@ static void on_relay(const struct sig_relay *r)
 	} else if (!strcmp(verb, "cancel")) {
 		snprintf(why, sizeof(why), "cancelled by %s: %s", s->peer, text + off);
 		session_fail(s, why, false);
+	} else if (!strcmp(verb, "syn") && s->prepared[SIG_M_SYNTH]) {
+		trav_synth_peer_syn(&s->att[SIG_M_SYNTH]);
 	}
 }
 
@@ -1016,7 +1038,8 @@ static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
 	/* portmap's connect side: to the peer gateway's mapping */
 	a->raddr = s->peer_addr[a->method] ? s->peer_addr[a->method] : s->peer_ip;
 	a->rport = s->peer_port[a->method];
-	a->ttl = a->method == SIG_M_SIMOPEN || a->role == TRAV_ACCEPT ? g_d->syn_ttl : 0;
+	a->ttl = a->method == SIG_M_SIMOPEN || a->method == SIG_M_STUNT1 ||
+			 a->method == SIG_M_SYNTH || a->role == TRAV_ACCEPT ? g_d->syn_ttl : 0;
 	if (a->method == SIG_M_PORTMAP || a->method == SIG_M_RELAY)
 		a->ttl = 0;	/* the gateway's mapping / the relay is explicit: no primer */
 	if (a->method == SIG_M_PREDICT) {
@@ -1561,7 +1584,19 @@ void d_session_peers_answer(struct d_ctl_client *c)
 		peerq_finish(q);
 }
 
+/* A REPORT policy fired: so far only "our first SYN left" (stunt1, synth). */
 void d_session_on_nfq_event(const struct nfq_event *ev)
 {
-	(void)ev;
+	struct d_session *s;
+	uint32_t sid;
+	uint8_t m;
+	bool req;
+
+	if (!(ev->match & NFQ_MATCH_OUT_SYN) || !ev->pkt)
+		return;
+	trav_syn_cookie_parse(ev->cookie, &sid, &m, &req);
+	s = find(NULL, sid, req);
+	if (s == NULL || session_over(s) || m == 0 || m > SIG_M_MAX || !s->prepared[m])
+		return;
+	trav_syn_left(&s->att[m], ev->pkt);
 }

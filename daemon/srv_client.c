@@ -228,6 +228,17 @@ static void client_signal(struct srv_state *st, struct srv_client *c, const stru
 		log_warnx("signalling from %s: 0x%03x refused: %s",
 			  srv_loop_addr_str(&c->peer, (char[80]){ 0 }, 80), m->method,
 			  rdv_verdict_name(o.verdict));
+	if (o.nsynack) {
+		/* STUNT #1: both SYNs are in */
+		size_t i;
+
+		for (i = 0; i < o.nsynack; i++)
+			srv_pend_raw(st, &o.synack[i]);
+		st->stats.rdv_synack += o.nsynack;
+		log_info("STUNT #1: SYN-ACKs sent for %s and its peer", c->rdv.id);
+	} else if (o.verdict == RDV_V_FORBIDDEN) {
+		log_info("SYNACK from %s refused: no such session with that peer", c->rdv.id);
+	}
 	if (o.fwd_to) {
 		struct srv_client *t =
 			(struct srv_client *)((char *)o.fwd_to - offsetof(struct srv_client, rdv));

@@ -50,6 +50,7 @@ void srv_pend_open(struct srv_state *st, const struct srv_config *cfg)
 	log_debug("STUNT: capturing on %s", st->pcap.ifname);
 done:
 	srv_stunt_init(&st->stunt, &sc, clock_ms());
+	st->rdv.raw_ok = sc.available;	/* SYNACK (STUNT #1) needs the raw socket */
 }
 
 void srv_pend_close(struct srv_state *st)
@@ -93,6 +94,12 @@ static void raw_send(struct srv_state *st, const struct pkt_tcp_spec *spec)
 	} else {
 		st->stats.stunt_sent++;
 	}
+}
+
+void srv_pend_raw(struct srv_state *st, const struct pkt_tcp_spec *spec)
+{
+	if (st->raw_fd >= 0)
+		raw_send(st, spec);
 }
 
 static void probe_answer(struct srv_state *st, struct srv_pend *p,

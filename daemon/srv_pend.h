@@ -20,6 +20,8 @@
  * everything else works. Also initialises st->stunt. */
 void srv_pend_open(struct srv_state *st, const struct srv_config *cfg);
 void srv_pend_close(struct srv_state *st);
+/* Send one crafted packet now on the raw socket (if there is one). */
+void srv_pend_raw(struct srv_state *st, const struct pkt_tcp_spec *spec);
 /* A STUNT request from c: the reply goes into c->out (STUNT_BUF bytes of
  * room), the action is taken or armed. */
 void srv_pend_stunt(struct srv_state *st, struct srv_client *c, const struct stun_msg *m);

@@ -3,6 +3,7 @@
 #include "daemon/srv_rdv.h"
 #include "proto/stun_attr.h"
 #include "proto/stun_auth.h"
+#include "nfq/pkt_synack.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@ static const char *const rdv_verdict_names[RDV_V_MAX] = {
 	[RDV_V_AUTH_FAIL]  = "auth_fail",
 	[RDV_V_NO_PEER]	   = "no_peer",
 	[RDV_V_DROP]	   = "dropped",
+	[RDV_V_FORBIDDEN]  = "forbidden",
+	[RDV_V_UNAVAILABLE] = "unavailable",
 };
 
 const char *rdv_verdict_name(enum rdv_verdict v)
@@ -57,6 +60,84 @@ void srv_rdv_free(struct srv_rdv *r)
 	free(r->reg);
 	r->reg = NULL;
 	r->n = r->cap = 0;
+	memset(r->sess, 0, sizeof(r->sess));
+}
+
+/* The session sid between ids a and b (either order), or NULL; *side gets
+ * a's index in it. */
+static struct rdv_session *session_find(struct srv_rdv *r, const char *a, const char *b,
+					uint32_t sid, uint64_t now, int *side)
+{
+	size_t i;
+
+	for (i = 0; i < RDV_SESSIONS_MAX; i++) {
+		struct rdv_session *s = &r->sess[i];
+
+		if (!s->expires_ms || now >= s->expires_ms || s->sid != sid)
+			continue;
+		if (!strcmp(s->id[0], a) && !strcmp(s->id[1], b))
+			*side = 0;
+		else if (!strcmp(s->id[1], a) && !strcmp(s->id[0], b))
+			*side = 1;
+		else
+			continue;
+		return s;
+	}
+	return NULL;
+}
+
+/* An EXCHANGE from a to b was relayed: note it (the oldest entry goes when
+ * the table is full). */
+static void session_note(struct srv_rdv *r, const char *a, const char *b, uint32_t sid,
+			 uint64_t now)
+{
+	struct rdv_session *s;
+	size_t i, old = 0;
+	int side;
+
+	if ((s = session_find(r, a, b, sid, now, &side))) {
+		s->exchanged[side] = true;
+		return;
+	}
+	for (i = 0; i < RDV_SESSIONS_MAX; i++) {
+		if (!r->sess[i].expires_ms || now >= r->sess[i].expires_ms) {
+			old = i;
+			break;
+		}
+		if (r->sess[i].expires_ms < r->sess[old].expires_ms)
+			old = i;
+	}
+	s = &r->sess[old];
+	memset(s, 0, sizeof(*s));
+	strcpy(s->id[0], a);
+	strcpy(s->id[1], b);
+	s->sid = sid;
+	s->exchanged[0] = true;
+	s->expires_ms = now + RDV_SESSION_MS;
+}
+
+static void syn_desc(const struct sig_syn *y, struct pkt_syn_desc *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->seq = y->seq;
+	d->window = y->window;
+	d->opt.present = y->present & (PKT_OPT_MSS | PKT_OPT_WSCALE | PKT_OPT_SACK_OK | PKT_OPT_TS);
+	d->opt.mss = y->mss;
+	d->opt.wscale = y->wscale;
+	d->opt.ts_val = y->ts_val;
+}
+
+/* Both SYNs are in: the SYN-ACK to side i from side 1 - i. */
+static void synack_for(const struct rdv_session *s, int i, struct pkt_tcp_spec *out)
+{
+	struct pkt_syn_desc own, peer;
+	uint32_t own_ip, peer_ip;
+
+	syn_desc(&s->syn[i], &own);
+	syn_desc(&s->syn[1 - i], &peer);
+	memcpy(&own_ip, s->addr[i].ip, 4);
+	memcpy(&peer_ip, s->addr[1 - i].ip, 4);
+	pkt_synack_spec(&own, &peer, peer_ip, s->syn[1 - i].port, own_ip, s->syn[i].port, 0, out);
 }
 
 static int registry_add(struct srv_rdv *r, struct rdv_conn *c)
@@ -146,6 +227,7 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 		struct sig_exchange ex;
 		struct sig_schedule sched;
 		struct sig_relay relay;
+		struct sig_synack synack;
 	} u;
 	int err, n;
 
@@ -264,6 +346,12 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 		err = sig_get_relay(m, &u.relay);
 		target_id = u.relay.peer_id;
 		break;
+	case SIG_METHOD_SYNACK:
+		err = sig_get_synack(m, &u.synack);
+		target_id = u.synack.peer_id;
+		if (err == 0 && c->peer.family != STUN_FAMILY_IPV4)
+			err = -EBADMSG;
+		break;
 	default:
 		err = -EBADMSG;
 		target_id = "";
@@ -290,6 +378,34 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 	 * the buffer the reply is written to */
 	if (target == c)
 		goto bad;
+	if (m->method == SIG_METHOD_SYNACK) {
+		struct rdv_session *s;
+		int side;
+
+		s = session_find(r, c->id, target->id, u.synack.session_id, now_ms, &side);
+		if (!s || !s->exchanged[0] || !s->exchanged[1] || s->sent) {
+			fail(out, RDV_V_FORBIDDEN, m, STUN_ERR_FORBIDDEN, "No such session", reply);
+			return 0;
+		}
+		if (!r->raw_ok) {
+			fail(out, RDV_V_UNAVAILABLE, m, STUN_ERR_SERVER_ERROR, "STUNT unavailable",
+			     reply);
+			return 0;
+		}
+		s->has_syn[side] = true;
+		s->syn[side] = u.synack.syn;
+		s->addr[side] = c->peer;
+		if (s->has_syn[0] && s->has_syn[1]) {
+			synack_for(s, 0, &out->synack[0]);
+			synack_for(s, 1, &out->synack[1]);
+			out->nsynack = 2;
+			s->sent = true;
+		}
+		success(out, &b);
+		return 0;
+	}
+	if (m->method == SIG_METHOD_EXCHANGE)
+		session_note(r, c->id, target->id, u.ex.session_id, now_ms);
 	if (m->method == SIG_METHOD_SCHEDULE) {
 		u.sched.start_time_ms = now_ms + u.sched.delay_ms;
 		u.sched.server_time_ms = now_ms;

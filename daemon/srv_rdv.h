@@ -20,6 +20,18 @@
  *                 an indication with the sender's SIG-PEER-ID and the other
  *                 attributes copied verbatim (relayed, not interpreted);
  *                 SCHEDULE adds the start time (now + delay, server clock).
+ *                 An EXCHANGE relayed both ways between two ids with one
+ *                 SESSION-ID makes that session "agreed" (kept
+ *                 RDV_SESSION_MS, at most RDV_SESSIONS_MAX).
+ *   SYNACK        STUNT #1: sender authenticated, peer registered, the
+ *                 session agreed between exactly these two (else 403,
+ *                 counted as "forbidden"), the server able to send raw
+ *                 packets (else 500). The sender's SIG-SYN is kept; when
+ *                 the peer's is there too, out->synack holds two SYN-ACKs:
+ *                 to each side's control address at the port its SYN-SYN
+ *                 names, from the other side's control address and port,
+ *                 with the other's sequence number and options
+ *                 (pkt_synack.h). Once per session; nothing is relayed.
  *
  * Only requests are answered; anything else of ours is dropped.
  */
@@ -27,6 +39,7 @@
 #define STUNT_DAEMON_SRV_RDV_H
 
 #include "daemon/srv_secrets.h"
+#include "nfq/pkt_build.h"
 #include "proto/sig.h"
 #include "proto/sig_sec.h"
 #include "proto/stun_msg.h"
@@ -52,10 +65,27 @@ struct rdv_conn {
 	struct sig_sec		 sec;
 };
 
+#define RDV_SESSIONS_MAX	256
+#define RDV_SESSION_MS		60000
+
+/* A session the server relayed EXCHANGEs for, and its SYNs (STUNT #1). */
+struct rdv_session {
+	char			 id[2][SIG_ID_MAX + 1];	/* [0]: its first EXCHANGE's sender */
+	uint32_t		 sid;
+	bool			 exchanged[2];	/* an EXCHANGE from id[i] was relayed */
+	bool			 has_syn[2];
+	struct sig_syn		 syn[2];
+	struct stun_addr	 addr[2];	/* id[i]'s control address at its SYNACK */
+	bool			 sent;
+	uint64_t		 expires_ms;	/* 0: free */
+};
+
 struct srv_rdv {
 	const struct srv_secrets *secrets;
 	struct rdv_conn		**reg;		/* authenticated connections */
 	size_t			  n, cap;
+	bool			  raw_ok;	/* SYNACK: raw packets can be sent */
+	struct rdv_session	  sess[RDV_SESSIONS_MAX];
 };
 
 enum rdv_verdict {
@@ -65,6 +95,8 @@ enum rdv_verdict {
 	RDV_V_AUTH_FAIL,	/* 401: wrong HMAC, stale nonce, or not authenticated */
 	RDV_V_NO_PEER,		/* 404: target not registered */
 	RDV_V_DROP,		/* not a request: dropped */
+	RDV_V_FORBIDDEN,	/* 403: SYNACK for a session not agreed between the two */
+	RDV_V_UNAVAILABLE,	/* 500: SYNACK, but no raw socket */
 	RDV_V_MAX,
 };
 
@@ -75,6 +107,8 @@ struct rdv_out {
 	size_t			 reply_len;	/* to the sender; 0: nothing */
 	struct rdv_conn		*fwd_to;	/* NULL: nothing to forward */
 	size_t			 fwd_len;
+	size_t			 nsynack;	/* SYNACK: packets to send now */
+	struct pkt_tcp_spec	 synack[2];
 };
 
 /* Is this a signalling method (REGISTER .. RELAY)? */

@@ -80,8 +80,9 @@ int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap)
 	       s->tcp_bad_frame, s->tcp_backpressure, s->tcp_rx_msgs);
 	json_verdicts(s->tcp_verdict, buf, cap, &off);
 	APPEND(buf, cap, &off,
-	       "},\"rdv\":{\"registered\":%" PRIu64 ",\"fwd\":%" PRIu64 ",\"fwd_full\":%" PRIu64,
-	       s->rdv_registered, s->rdv_fwd, s->rdv_fwd_full);
+	       "},\"rdv\":{\"registered\":%" PRIu64 ",\"fwd\":%" PRIu64 ",\"fwd_full\":%" PRIu64
+	       ",\"synack_sent\":%" PRIu64,
+	       s->rdv_registered, s->rdv_fwd, s->rdv_fwd_full, s->rdv_synack);
 	for (unsigned i = 0; i < RDV_V_MAX; i++)
 		APPEND(buf, cap, &off, ",\"%s\":%" PRIu64, rdv_verdict_name(i), s->rdv[i]);
 	APPEND(buf, cap, &off, "},\"stunt\":{");

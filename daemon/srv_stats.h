@@ -33,6 +33,7 @@ struct srv_stats {
 	uint64_t	rdv[RDV_V_MAX];		/* signalling requests by outcome */
 	uint64_t	rdv_fwd;		/* indications forwarded to a peer */
 	uint64_t	rdv_fwd_full;		/* not forwarded: the peer does not read (500) */
+	uint64_t	rdv_synack;		/* STUNT #1 SYN-ACKs sent */
 	uint64_t	rdv_registered;		/* authenticated peers now (gauge) */
 	uint64_t	udp_rate_limited;	/* answer not sent: source over its rate */
 	uint64_t	tls_accepted;		/* TLS handshakes completed */

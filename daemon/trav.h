@@ -12,6 +12,8 @@
  *             the responder the other role             trav_portmap.c
  *   reversal  accept      connect     trav_reversal.c
  *   simopen   connect*    connect*    trav_simopen.c   (* TTL-limited first SYN)
+ *   stunt1    connect*    connect*    trav_stunt1.c    (the server sends the SYN-ACKs)
+ *   synth     connect*    connect*    trav_synth.c     (the first SYN repeated at once)
  *   stunt2    connect     connect*    trav_stunt2.c    (the requester 250 ms later)
  *   predict   connect*xN  connect*xN  trav_predict.c   (a window of N simultaneous opens)
  *   udp       punch*      punch*      trav_udp.c       (UDP sessions only; * TTL-limited
@@ -19,15 +21,14 @@
  *   relay     connect     allocate    trav_relay.c     (to the responder's TURN relayed
  *                                                       address; the responder binds the
  *                                                       server's ConnectionAttempt)
-
  *   shotgun   the random side connect*x256 to the other's port, the other
  *             (EIM, port known) connect x1000+ from its port to random
  *             ports of the random side's address     trav_shotgun.c
  *             (256 mappings of 64512 ports, 1000 guesses: P = 98.1 %)
  *
- * Only simopen, stunt2, predict, shotgun and udp start at the common start time
- * (SCHEDULE). direct, reversal, portmap and relay start as soon as both roles and
- * the peer's candidates are known, ordered by the signalling so that the
+ * Only simopen, stunt1, synth, stunt2, predict, shotgun and udp start at the
+ * common start time (SCHEDULE). direct, reversal, portmap and relay start as
+ * soon as both roles and the peer's candidates are known, ordered by the signalling so that the
  * accepting side listens (and has primed its NAT or mapped its port) before
  * the connecting side can send its SYN: the responder listens before it
  * sends its EXCHANGE, the requester connects on receiving it; the requester
@@ -44,6 +45,7 @@
 #define STUNT_DAEMON_TRAV_H
 
 #include "daemon/d_internal.h"
+#include "nfq/pkt_synack.h"
 
 #define TRAV_PRIMER_MS		300	/* the primer socket is closed after this */
 #define TRAV_PRIMER_PORT	9	/* discard: an EIF NAT maps whatever the destination */
@@ -117,6 +119,12 @@ struct trav_attempt {
 	/* shotgun */
 	bool			sg_hard;	/* we are the random side */
 	struct trav_shotgun	*sg;		/* its sockets, while it runs */
+	/* stunt1, synth: our first SYN as the queue saw it leave */
+	bool			has_syn;
+	struct pkt_syn_desc	syn;
+	uint32_t		syn_laddr;	/* its source address (ours) */
+	bool			peer_syn;	/* synth: the peer's has left */
+	bool			repeated;	/* synth: ours went out again */
 };
 
 /* Role of this side for method (requester or not): TRAV_NONE if unknown. */
@@ -128,6 +136,8 @@ enum trav_role trav_stunt2_role(bool requester);
 enum trav_role trav_predict_role(bool requester);
 enum trav_role trav_relay_role(bool requester);
 enum trav_role trav_shotgun_role(bool requester);
+enum trav_role trav_stunt1_role(bool requester);
+enum trav_role trav_synth_role(bool requester);
 enum trav_role trav_role_of(uint8_t method, bool requester);
 
 /* Create and bind the attempt's socket (port chosen by the kernel). */
@@ -233,8 +243,29 @@ int trav_sock_window_add(struct trav_attempt *a, int fd, uint16_t lport, uint16_
 
 /* d_session.c: the session's deadline */
 uint64_t d_session_deadline(const struct d_session *s);
+/* The cookie of a's "report our first SYN" policy, and its parts. */
+uint64_t trav_syn_cookie(const struct trav_attempt *a);
+void trav_syn_cookie_parse(uint64_t cookie, uint32_t *sid, uint8_t *method, bool *requester);
+/* The queue saw a's first SYN leave (stunt1, synth): k is that packet. */
+void trav_syn_left(struct trav_attempt *a, const struct pkt *k);
+/* Fail a running attempt now with why. */
+void trav_fail(struct trav_attempt *a, const char *why);
+
+/* trav_stunt1.c: our SYN left: ask the server for the SYN-ACKs */
+void trav_stunt1_syn(struct trav_attempt *a);
+/* the server refused the SYNACK request (code) */
+void trav_stunt1_refused(struct trav_attempt *a, uint16_t code);
+/* trav_synth.c: our SYN left / the peer's did (its RELAY "syn") */
+void trav_synth_syn(struct trav_attempt *a);
+void trav_synth_peer_syn(struct trav_attempt *a);
+
 /* d_session.c: an attempt has an established socket in a->conn / failed */
 void d_session_attempt_connected(struct trav_attempt *a);
 void d_session_attempt_failed(struct trav_attempt *a);
+/* Its session's id, peer and side; RELAY "sid verb text" to the peer. */
+uint32_t d_session_id(const struct d_session *s);
+const char *d_session_peer(const struct d_session *s);
+bool d_session_requester(const struct d_session *s);
+void d_session_relay(const struct d_session *s, const char *verb, const char *text);
 
 #endif

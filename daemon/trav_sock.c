@@ -34,6 +34,8 @@ enum trav_role trav_role_of(uint8_t method, bool requester)
 	case SIG_M_UDP: return trav_udp_role(requester);
 	case SIG_M_RELAY: return trav_relay_role(requester);
 	case SIG_M_SHOTGUN: return trav_shotgun_role(requester);
+	case SIG_M_STUNT1: return trav_stunt1_role(requester);
+	case SIG_M_SYNTH: return trav_synth_role(requester);
 	default: return TRAV_NONE;
 	}
 }
@@ -321,6 +323,16 @@ int trav_start(struct trav_attempt *a, uint64_t now)
 		nfq_spec_drop_outbound_rst(&sp, &g, D_RST_GUARD_MS);
 		trav_sock_policy(a, &sp);
 	}
+	if (a->method == SIG_M_STUNT1 || a->method == SIG_M_SYNTH) {
+		/* before the connect: the queue tells us its first SYN */
+		struct nfq_flow f = { .proto = PKT_PROTO_TCP, .lport = a->lport,
+				      .raddr = a->raddr, .rport = a->rport };
+
+		nfq_spec_report_syn(&sp, &f, left_ms(a, now, d_session_deadline(a->s)),
+				    trav_syn_cookie(a));
+		sp.count = 1;
+		trav_sock_policy(a, &sp);
+	}
 	a->t_start = now;
 	a->state = TA_RUNNING;
 	if (a->role == TRAV_ACCEPT && a->method == SIG_M_RELAY)
@@ -342,6 +354,41 @@ int trav_start(struct trav_attempt *a, uint64_t now)
 			snprintf(a->why, sizeof(a->why), "%s", strerror(-err));
 	}
 	return err;
+}
+
+uint64_t trav_syn_cookie(const struct trav_attempt *a)
+{
+	return (uint64_t)d_session_requester(a->s) << 40 | (uint64_t)a->method << 32 |
+	       d_session_id(a->s);
+}
+
+void trav_syn_cookie_parse(uint64_t cookie, uint32_t *sid, uint8_t *method, bool *requester)
+{
+	*sid = (uint32_t)cookie;
+	*method = (uint8_t)(cookie >> 32);
+	*requester = (cookie >> 40) & 1;
+}
+
+void trav_fail(struct trav_attempt *a, const char *why)
+{
+	if (a->state != TA_RUNNING)
+		return;
+	snprintf(a->why, sizeof(a->why), "%s", why);
+	a->state = TA_FAILED;
+	a->t_end = clock_ms();
+	d_session_attempt_failed(a);
+}
+
+void trav_syn_left(struct trav_attempt *a, const struct pkt *k)
+{
+	if (a->state != TA_RUNNING || a->has_syn || pkt_syn_desc_from(k, &a->syn) < 0)
+		return;
+	a->has_syn = true;
+	a->syn_laddr = k->ip.saddr;
+	if (a->method == SIG_M_STUNT1)
+		trav_stunt1_syn(a);
+	else if (a->method == SIG_M_SYNTH)
+		trav_synth_syn(a);
 }
 
 void trav_tick(struct trav_attempt *a, uint64_t now)

@@ -69,6 +69,11 @@ bool trav_can_relay(const struct sig_nat_info *n)
 	return (n->flags & SIG_NAT_TURN) != 0;
 }
 
+bool trav_seq_rewrite(const struct sig_nat_info *n)
+{
+	return (n->flags & SIG_NAT_SEQ_REWRITE) != 0;
+}
+
 bool trav_portmap_requester_accepts(const struct sig_nat_info *req,
 				    const struct sig_nat_info *resp)
 {
@@ -98,7 +103,7 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 	uint8_t m[TRAV_MAX_METHODS];
 	size_t n = 0, i;
 	char a[64], b[64];
-	bool stunt2, shotgun;
+	bool stunt2, shotgun, both_predictable;
 
 	if (forced == SIG_M_UDP)
 		return trav_strategy_udp(req, resp, forced, out, max, forced_ok, why, whylen);
@@ -110,9 +115,14 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 		m[n++] = SIG_M_REVERSAL;
 	/* the responder's SYN goes to the requester's public endpoint */
 	stunt2 = trav_predictable(resp) && !trav_can_accept(resp) && trav_predictable(req);
-	if (trav_predictable(req) && trav_predictable(resp))
+	both_predictable = trav_predictable(req) && trav_predictable(resp);
+	if (both_predictable)
 		m[n++] = SIG_M_SIMOPEN;
-	else if (stunt2)
+	if (both_predictable && !trav_seq_rewrite(req) && !trav_seq_rewrite(resp))
+		m[n++] = SIG_M_STUNT1;
+	else if (both_predictable)
+		m[n++] = SIG_M_SYNTH;	/* its own SYN again: no sequence number leaves */
+	if (!both_predictable && stunt2)
 		m[n++] = SIG_M_STUNT2;
 	if ((trav_sequential(req) && (trav_sequential(resp) || trav_predictable(resp))) ||
 	    (trav_sequential(resp) && trav_predictable(req)))
@@ -136,6 +146,8 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 			*forced_ok = true;	/* works, only not raced beside cheaper ones */
 		if (forced == SIG_M_RELAY && trav_can_relay(resp) && forced_ok)
 			*forced_ok = true;	/* works, only not raced beside direct ones */
+		if (forced == SIG_M_SYNTH && both_predictable && forced_ok)
+			*forced_ok = true;	/* works, raced only instead of stunt1 */
 		if (max < 1)
 			return 0;
 		out[0] = (uint8_t)forced;

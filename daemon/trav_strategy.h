@@ -27,6 +27,20 @@
  *             the responder is asked (through the server) to connect to it;
  *   simopen   both are predictable: TCP simultaneous open, TTL-limited first
  *             SYNs, inbound RST / ICMP errors and outbound RSTs suppressed;
+ *   stunt1    both are predictable and neither NAT rewrites TCP sequence
+ *             numbers (SIG_NAT_SEQ_REWRITE): both send TTL-limited SYNs,
+ *             tell stunt-server their sequence numbers and options, and
+ *             the server sends each the SYN-ACK the other would have
+ *             (spoofed; trav_stunt1.c). Raced beside simopen, which needs
+ *             no raw socket at the server but waits for the kernel's SYN
+ *             retransmission (~1 s);
+ *   synth     both predictable, and stunt1 left out (a NAT rewrites
+ *             sequence numbers): TTL-limited SYNs as simopen, RELAY "syn",
+ *             and each side sends its own SYN again at full TTL once both
+ *             have left, so the simultaneous open needs no retransmission
+ *             timeout (trav_synth.c; also why the literal SYN-ACK
+ *             synthesis cannot work through Linux NATs). Forced, it is
+ *             agreed wherever simopen is;
  *   stunt2    the responder cannot accept but both are predictable: the
  *             responder sends one TTL-limited SYN to the requester's public
  *             endpoint and keeps that socket; the requester connects to it
@@ -94,6 +108,9 @@ double trav_shotgun_odds(unsigned n, unsigned range, unsigned m);
 bool trav_can_map(const struct sig_nat_info *n);
 /* It has a TURN server configured (SIG_NAT_TURN). */
 bool trav_can_relay(const struct sig_nat_info *n);
+/* Its NAT rewrites TCP sequence numbers (stunt-probe saw it): no method
+ * that hands a sequence number to someone else (stunt1). */
+bool trav_seq_rewrite(const struct sig_nat_info *n);
 /* portmap: does the requester accept (map) rather than the responder? */
 bool trav_portmap_requester_accepts(const struct sig_nat_info *req,
 				    const struct sig_nat_info *resp);

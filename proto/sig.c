@@ -588,3 +588,57 @@ int sig_get_relay(const struct stun_msg *m, struct sig_relay *r)
 	r->len = a->len;
 	return 0;
 }
+
+/* ---- SYNACK (STUNT #1) ---- */
+
+int sig_put_synack(struct stun_builder *b, const struct sig_synack *r)
+{
+	uint8_t *p;
+
+	if (!b)
+		return -EINVAL;
+	if (!r || (r->syn.present & ~SIG_SYN_ALL) || r->syn.port == 0)
+		return stun_build_fail(b, -EINVAL);
+	put_id(b, SIG_ATTR_PEER_ID, r->peer_id);
+	stun_build_u32(b, SIG_ATTR_SESSION_ID, r->session_id);
+	if (!(p = stun_build_reserve(b, SIG_ATTR_SYN, 16)))
+		return b->err;
+	stun_wr16(p, r->syn.port);
+	stun_wr16(p + 2, r->syn.window);
+	stun_wr32(p + 4, r->syn.seq);
+	stun_wr16(p + 8, r->syn.mss);
+	p[10] = r->syn.wscale;
+	p[11] = r->syn.present;
+	stun_wr32(p + 12, r->syn.ts_val);
+	return b->err;
+}
+
+int sig_get_synack(const struct stun_msg *m, struct sig_synack *r)
+{
+	const struct stun_attr *a;
+	const uint8_t *p;
+	int err;
+
+	if (!r)
+		return -EINVAL;
+	memset(r, 0, sizeof(*r));
+	if ((err = stunt_expect(m, SIG_METHOD_SYNACK, BIT(STUN_REQUEST))) < 0)
+		return err;
+	if ((err = get_id(m, SIG_ATTR_PEER_ID, r->peer_id, true)) < 0 ||
+	    (err = get_u32(m, SIG_ATTR_SESSION_ID, &r->session_id, true)) < 0)
+		return err;
+	if (!(a = stun_msg_find(m, SIG_ATTR_SYN)) || a->len != 16)
+		return -EBADMSG;
+	p = a->val;
+	r->syn.port = stun_rd16(p);
+	r->syn.window = stun_rd16(p + 2);
+	r->syn.seq = stun_rd32(p + 4);
+	r->syn.mss = stun_rd16(p + 8);
+	r->syn.wscale = p[10];
+	r->syn.present = p[11];
+	r->syn.ts_val = stun_rd32(p + 12);
+	/* RFC 7323 2.3: a shift above 14 is used as 14; above that it is junk */
+	if (r->syn.port == 0 || (r->syn.present & ~SIG_SYN_ALL) || r->syn.wscale > 14)
+		return -EBADMSG;
+	return 0;
+}

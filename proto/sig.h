@@ -206,6 +206,48 @@ struct sig_relay {
 	size_t		 len;
 };
 
+/*
+ * SYNACK request (STUNT #1): "my SYN of session SESSION-ID with PEER-ID
+ * left; when the peer's is here too, send each of us the SYN-ACK the other
+ * would have sent". Success: stored (or both sent); 403: no such agreed
+ * session between us; 500: the server cannot send raw packets.
+ * SIG-SYN (16 bytes):
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |          Public port          |            Window             |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                        Sequence number                        |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |              MSS              |    WScale     |  Options (*)  |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                             TSval                             |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * (*) which options the SYN carried: 0x01 MSS, 0x02 window scale,
+ * 0x04 SACK-permitted, 0x08 timestamps (= PKT_OPT_*). The port is the
+ * SYN's source port after the sender's NAT(s) (the destination of the
+ * SYN-ACK to it); the address is never in the message: always the
+ * sender's control connection's.
+ */
+#define SIG_SYN_MSS		0x01
+#define SIG_SYN_WSCALE		0x02
+#define SIG_SYN_SACK_OK		0x04
+#define SIG_SYN_TS		0x08
+#define SIG_SYN_ALL		0x0F
+
+struct sig_syn {
+	uint16_t	port;
+	uint16_t	window;
+	uint32_t	seq;
+	uint16_t	mss;
+	uint8_t		wscale;
+	uint8_t		present;	/* SIG_SYN_* */
+	uint32_t	ts_val;
+};
+struct sig_synack {
+	char		peer_id[SIG_ID_MAX + 1];
+	uint32_t	session_id;
+	struct sig_syn	syn;
+};
+
 int sig_put_register(struct stun_builder *b, const struct sig_register *r);
 int sig_get_register(const struct stun_msg *m, struct sig_register *r);
 int sig_put_register_resp(struct stun_builder *b, const struct sig_register_resp *r);
@@ -226,6 +268,8 @@ int sig_put_schedule(struct stun_builder *b, const struct sig_schedule *r);
 int sig_get_schedule(const struct stun_msg *m, struct sig_schedule *r);
 int sig_put_relay(struct stun_builder *b, const struct sig_relay *r);
 int sig_get_relay(const struct stun_msg *m, struct sig_relay *r);
+int sig_put_synack(struct stun_builder *b, const struct sig_synack *r);
+int sig_get_synack(const struct stun_msg *m, struct sig_synack *r);	/* requests only */
 
 /* Attribute-level codecs, for the server's verbatim relaying and tests. */
 int sig_build_candidate(struct stun_builder *b, const struct sig_candidate *c);

@@ -5,7 +5,7 @@ bool stunt_attr_is_known(uint16_t type)
 {
 	if (type >= STUNT_ATTR_CAPTURE_ID && type <= STUNT_ATTR_PROBE_RESULT)
 		return true;
-	if (type >= SIG_ATTR_PEER_ID && type <= SIG_ATTR_DELAY)
+	if (type >= SIG_ATTR_PEER_ID && type <= SIG_ATTR_SYN)
 		return true;
 	return type == SIG_ATTR_NAT_INFO || type == SIG_ATTR_SESSION_KEY ||
 	       type == SIG_ATTR_SEQ;

@@ -37,9 +37,10 @@
 #define SIG_METHOD_EXCHANGE		0x0B3	/* candidates, predictions, ISN */
 #define SIG_METHOD_SCHEDULE		0x0B4	/* agree a start time */
 #define SIG_METHOD_RELAY		0x0B5	/* opaque control message */
+#define SIG_METHOD_SYNACK		0x0B6	/* STUNT #1: my SYN; send us SYN-ACKs */
 
 #define STUNT_METHOD_FIRST		0x0A0
-#define SIG_METHOD_LAST			0x0B5
+#define SIG_METHOD_LAST			0x0B6
 
 /* STUNT attributes (comprehension-required) */
 #define STUNT_ATTR_CAPTURE_ID		0x5A00	/* u32 */
@@ -65,6 +66,7 @@
 #define SIG_ATTR_SERVICE		0x5A19	/* text, 1-64 bytes */
 #define SIG_ATTR_METHODS		0x5A1A	/* list of traversal method ids */
 #define SIG_ATTR_DELAY			0x5A1B	/* u32 ms */
+#define SIG_ATTR_SYN			0x5A1C	/* 16 bytes, see sig.h */
 #define SIG_ATTR_SEQ			0x5A40	/* u64, per-direction message number
 						 * (proto/sig_sec.h) */
 #define SIG_ATTR_NAT_INFO		0xDA10	/* optional: discovery summary */

@@ -58,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (srv_secrets_parse(text, sizeof(text) - 1, &secrets, &bad) != 0)
 		abort();
 	rdv.secrets = &secrets;
+	rdv.raw_ok = true;	/* SYNACK reachable */
 	/* two of the three start authenticated, so relaying is reachable */
 	login(&rdv, &conns[0], "a", "s");
 	login(&rdv, &conns[1], "bb", "t");
@@ -78,6 +79,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (o.fwd_to && (o.fwd_to == c || !o.fwd_to->authed || !o.fwd_to->listed ||
 					 stun_parse(fwd, o.fwd_len, &r) != 0 || r.cls != STUN_INDICATION))
+				abort();
+			/* SYN-ACKs only in pairs, only on success, only to and
+			 * from the two sides' own addresses */
+			if (o.nsynack && (o.nsynack != 2 || o.verdict != RDV_V_OK ||
+					  o.synack[0].daddr != o.synack[1].saddr ||
+					  o.synack[1].daddr != o.synack[0].saddr))
 				abort();
 		}
 		off += (size_t)flen;

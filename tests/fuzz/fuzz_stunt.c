@@ -63,6 +63,7 @@ static void decode_all(const struct stun_msg *m, uint8_t *out)
 	ROUND_TRIP(struct sig_lookup_resp, sig_get_lookup_resp, sig_put_lookup_resp, SAME_BYTES);
 	ROUND_TRIP(struct sig_exchange, sig_get_exchange, sig_put_exchange, SAME_BYTES);
 	ROUND_TRIP(struct sig_schedule, sig_get_schedule, sig_put_schedule, SAME_BYTES);
+	ROUND_TRIP(struct sig_synack, sig_get_synack, sig_put_synack, SAME_BYTES);
 	ROUND_TRIP(struct sig_relay, sig_get_relay, sig_put_relay,
 		   a.len == a2.len && !strcmp(a.peer_id, a2.peer_id) &&
 			   (!a.len || !memcmp(a.data, a2.data, a.len)));

@@ -27,8 +27,8 @@ fc-pr|all)
 		st=$(ctl a '{"cmd":"status"}')
 		echo "$st" | grep -q '"mapping": "EIM", "filtering": "EIF"' && ok "status: ha's NAT is EIM/EIF" ||
 			nok "status nat of ha: $st"
-		transfer b laptop "port-restricted -> full-cone" "" "direct|simopen"
-		transfer a office-pc "full-cone -> port-restricted" "" "reversal|simopen"
+		transfer b laptop "port-restricted -> full-cone" "" "direct|simopen|stunt1"
+		transfer a office-pc "full-cone -> port-restricted" "" "reversal|simopen|stunt1"
 		transfer b laptop "port-restricted -> full-cone, --method direct" direct direct
 		transfer a office-pc "full-cone -> port-restricted, --method reversal" reversal reversal
 		expect_error a '{"cmd":"connect","peer":"office-pc","service":"secret"}' "refused peer" "not allowed"
@@ -44,9 +44,9 @@ fc-pr|all)
 pr-pr|all)
 	echo "# port-restricted rst (ha) x port-restricted rst (hb)"
 	start_all port-restricted rst port-restricted rst && {
-		transfer a office-pc "port-restricted x port-restricted" "" simopen
+		transfer a office-pc "port-restricted x port-restricted" "" "simopen|stunt1"
 		transfer b laptop "port-restricted x port-restricted, --method simopen" simopen simopen
-		SVC=cat transfer a office-pc "exec:cat service on hb (socket as stdin/stdout)" "" simopen
+		SVC=cat transfer a office-pc "exec:cat service on hb (socket as stdin/stdout)" "" "simopen|stunt1"
 		stop_all
 	}
 	;;&

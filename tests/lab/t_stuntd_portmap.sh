@@ -71,7 +71,7 @@ start_all port-restricted rst port-restricted rst --upnp-a && {
 
 	n0=$(grep -c 'racing portmap, simopen' "$LAB_STATE/stuntd-a.log")
 	mon_mark
-	transfer b laptop "port-restricted -> port-restricted+UPnP, race" "" "portmap|simopen"
+	transfer b laptop "port-restricted -> port-restricted+UPnP, race" "" "portmap|simopen|stunt1"
 	[ "$(grep -c 'racing portmap, simopen' "$LAB_STATE/stuntd-a.log")" -gt "$n0" ] &&
 		ok "unforced, the race is portmap + simopen" ||
 		nok "unforced race: $(grep 'racing' "$LAB_STATE/stuntd-a.log" | tail -1)"

@@ -319,6 +319,69 @@ static void relay_round_trip(void)
 	CHECK_EQ(sig_get_relay(&m, &r2), -ENOMSG);
 }
 
+static void synack_round_trip(void)
+{
+	struct sig_synack r = { .peer_id = "office-pc", .session_id = 0x01020304,
+				.syn = { .port = 40001, .window = 64240, .seq = 0xfedcba98,
+					 .mss = 1460, .wscale = 7, .present = SIG_SYN_ALL,
+					 .ts_val = 0x11223344 } }, r2;
+	uint8_t raw[16] = { 0x9c, 0x41, 0, 0, 0, 0, 0, 1, 0x05, 0xb4, 15, 0x0f, 0, 0, 0, 0 };
+
+	start(SIG_METHOD_SYNACK, STUN_REQUEST);
+	CHECK_EQ(sig_put_synack(&b, &r), 0);
+	CHECK_EQ(done(), 0);
+	CHECK_EQ(sig_get_synack(&m, &r2), 0);
+	CHECK(!strcmp(r2.peer_id, "office-pc"));
+	CHECK_EQ(r2.session_id, 0x01020304u);
+	CHECK_EQ(r2.syn.port, 40001);
+	CHECK_EQ(r2.syn.window, 64240);
+	CHECK_EQ(r2.syn.seq, 0xfedcba98u);
+	CHECK_EQ(r2.syn.mss, 1460);
+	CHECK_EQ(r2.syn.wscale, 7);
+	CHECK_EQ(r2.syn.present, SIG_SYN_ALL);
+	CHECK_EQ(r2.syn.ts_val, 0x11223344u);
+	CHECK_EQ(sig_get_relay(&m, (struct sig_relay[1]){ 0 }), -ENOMSG);
+	/* only requests: the server never relays it */
+	start(SIG_METHOD_SYNACK, STUN_INDICATION);
+	CHECK_EQ(sig_put_synack(&b, &r), 0);
+	CHECK_EQ(done(), 0);
+	CHECK_EQ(sig_get_synack(&m, &r2), -ENOMSG);
+	/* port 0 and unknown option bits are refused both ways */
+	r.syn.port = 0;
+	start(SIG_METHOD_SYNACK, STUN_REQUEST);
+	CHECK_EQ(sig_put_synack(&b, &r), -EINVAL);
+	r.syn.port = 1;
+	r.syn.present = 0x10;
+	start(SIG_METHOD_SYNACK, STUN_REQUEST);
+	CHECK_EQ(sig_put_synack(&b, &r), -EINVAL);
+	/* on the wire: a window scale of 15, a short attribute, no SYN */
+	start(SIG_METHOD_SYNACK, STUN_REQUEST);
+	stun_build_text(&b, SIG_ATTR_PEER_ID, "home", 4);
+	stun_build_u32(&b, SIG_ATTR_SESSION_ID, 9);
+	stun_build_attr(&b, SIG_ATTR_SYN, raw, sizeof(raw));
+	CHECK_EQ(done(), 0);
+	CHECK_EQ(sig_get_synack(&m, &r2), -EBADMSG);
+	raw[10] = 14;
+	start(SIG_METHOD_SYNACK, STUN_REQUEST);
+	stun_build_text(&b, SIG_ATTR_PEER_ID, "home", 4);
+	stun_build_u32(&b, SIG_ATTR_SESSION_ID, 9);
+	stun_build_attr(&b, SIG_ATTR_SYN, raw, sizeof(raw));
+	CHECK_EQ(done(), 0);
+	CHECK_EQ(sig_get_synack(&m, &r2), 0);
+	CHECK_EQ(r2.syn.port, 40001);
+	start(SIG_METHOD_SYNACK, STUN_REQUEST);
+	stun_build_text(&b, SIG_ATTR_PEER_ID, "home", 4);
+	stun_build_u32(&b, SIG_ATTR_SESSION_ID, 9);
+	stun_build_attr(&b, SIG_ATTR_SYN, raw, 12);
+	CHECK_EQ(done(), 0);
+	CHECK_EQ(sig_get_synack(&m, &r2), -EBADMSG);
+	start(SIG_METHOD_SYNACK, STUN_REQUEST);
+	stun_build_text(&b, SIG_ATTR_PEER_ID, "home", 4);
+	stun_build_u32(&b, SIG_ATTR_SESSION_ID, 9);
+	CHECK_EQ(done(), 0);
+	CHECK_EQ(sig_get_synack(&m, &r2), -EBADMSG);
+}
+
 int main(void)
 {
 	RUN(ids);
@@ -328,5 +391,6 @@ int main(void)
 	RUN(exchange_round_trip_and_relay);
 	RUN(schedule_round_trip);
 	RUN(relay_round_trip);
+	RUN(synack_round_trip);
 	return TAP_DONE();
 }

@@ -21,7 +21,7 @@ static struct stun_msg req, rep, ind;
 
 static void setup(void)
 {
-	static const char text[] = "# lab peers\nlaptop s3cret-laptop\noffice-pc s3cret-office\n";
+	static const char text[] = "# lab peers\nlaptop s3cret-laptop\noffice-pc s3cret-office\neve s3cret-eve\n";
 	unsigned bad;
 
 	srv_rdv_free(&rdv);
@@ -388,6 +388,109 @@ static void malformed_and_unknown_are_refused(void)
 	srv_secrets_free(&secrets);
 }
 
+static enum rdv_verdict exchange(struct rdv_conn *from, const char *to, uint32_t sid)
+{
+	struct stun_builder bl;
+	struct sig_exchange ex;
+
+	memset(&ex, 0, sizeof(ex));
+	strcpy(ex.peer_id, to);
+	ex.session_id = sid;
+	start(&bl, SIG_METHOD_EXCHANGE);
+	sig_put_exchange(&bl, &ex);
+	return send_req(&bl, from, 2000).verdict;
+}
+
+static struct rdv_out synack(struct rdv_conn *from, const char *to, uint32_t sid, uint16_t port,
+			     uint32_t seq, uint32_t tsval)
+{
+	struct stun_builder bl;
+	struct sig_synack r = { .session_id = sid,
+				.syn = { .port = port, .window = 64240, .seq = seq, .mss = 1460,
+					 .wscale = 7, .present = SIG_SYN_ALL, .ts_val = tsval } };
+
+	strcpy(r.peer_id, to);
+	start(&bl, SIG_METHOD_SYNACK);
+	sig_put_synack(&bl, &r);
+	return send_req(&bl, from, 3000);
+}
+
+static void synack_only_for_an_agreed_session(void)
+{
+	struct rdv_conn a = conn_at(2, 40000), b = conn_at(3, 50000), e = conn_at(4, 1234);
+	struct rdv_out o;
+	uint32_t ip;
+
+	setup();
+	rdv.raw_ok = true;
+	CHECK_EQ(login(&a, "laptop", "s3cret-laptop"), RDV_V_OK);
+	CHECK_EQ(login(&b, "office-pc", "s3cret-office"), RDV_V_OK);
+	CHECK_EQ(login(&e, "eve", "s3cret-eve"), RDV_V_OK);
+	/* no session at all */
+	o = synack(&a, "office-pc", 7, 40001, 100, 11);
+	CHECK_EQ(o.verdict, RDV_V_FORBIDDEN);
+	CHECK_EQ(error_code(), 403);
+	/* one EXCHANGE is a proposal, not an agreement */
+	CHECK_EQ(exchange(&a, "office-pc", 7), RDV_V_OK);
+	o = synack(&a, "office-pc", 7, 40001, 100, 11);
+	CHECK_EQ(o.verdict, RDV_V_FORBIDDEN);
+	CHECK_EQ(exchange(&b, "laptop", 7), RDV_V_OK);
+	/* a third party naming either side, another session id */
+	o = synack(&e, "office-pc", 7, 40001, 100, 11);
+	CHECK_EQ(o.verdict, RDV_V_FORBIDDEN);
+	o = synack(&e, "laptop", 7, 40001, 100, 11);
+	CHECK_EQ(o.verdict, RDV_V_FORBIDDEN);
+	o = synack(&a, "office-pc", 8, 40001, 100, 11);
+	CHECK_EQ(o.verdict, RDV_V_FORBIDDEN);
+	/* the first side: kept, nothing sent */
+	o = synack(&a, "office-pc", 7, 40001, 100, 11);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	CHECK_EQ(rep.cls, STUN_SUCCESS);
+	CHECK_EQ(o.nsynack, 0);
+	CHECK(o.fwd_to == NULL);
+	/* the second: both SYN-ACKs, each to its side's own address */
+	o = synack(&b, "laptop", 7, 40002, 0xfffffffeu, 22);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	CHECK_EQ(o.nsynack, 2);
+	memcpy(&ip, a.peer.ip, 4);
+	CHECK_EQ(o.synack[0].daddr, ip);
+	CHECK_EQ(o.synack[0].dport, 40001);
+	CHECK_EQ(o.synack[0].sport, 40002);
+	CHECK_EQ(o.synack[0].seq, 0xfffffffeu);
+	CHECK_EQ(o.synack[0].ack, 101u);
+	CHECK_EQ(o.synack[0].opt.ts_val, 22u);
+	CHECK_EQ(o.synack[0].opt.ts_ecr, 11u);
+	CHECK_EQ(o.synack[1].saddr, ip);
+	memcpy(&ip, b.peer.ip, 4);
+	CHECK_EQ(o.synack[0].saddr, ip);
+	CHECK_EQ(o.synack[1].daddr, ip);
+	CHECK_EQ(o.synack[1].dport, 40002);
+	CHECK_EQ(o.synack[1].seq, 100u);
+	CHECK_EQ(o.synack[1].ack, 0xffffffffu);
+	/* once per session */
+	o = synack(&b, "laptop", 7, 40002, 5, 22);
+	CHECK_EQ(o.verdict, RDV_V_FORBIDDEN);
+	/* the session expires */
+	CHECK_EQ(exchange(&a, "office-pc", 9), RDV_V_OK);
+	CHECK_EQ(exchange(&b, "laptop", 9), RDV_V_OK);
+	{
+		struct stun_builder bl;
+		struct sig_synack r = { .peer_id = "office-pc", .session_id = 9,
+					.syn = { .port = 1, .seq = 1 } };
+
+		start(&bl, SIG_METHOD_SYNACK);
+		sig_put_synack(&bl, &r);
+		CHECK_EQ(send_req(&bl, &a, 2000 + RDV_SESSION_MS).verdict, RDV_V_FORBIDDEN);
+	}
+	/* no raw socket: 500 */
+	rdv.raw_ok = false;
+	CHECK_EQ(exchange(&a, "office-pc", 10), RDV_V_OK);
+	CHECK_EQ(exchange(&b, "laptop", 10), RDV_V_OK);
+	o = synack(&a, "office-pc", 10, 40001, 100, 11);
+	CHECK_EQ(o.verdict, RDV_V_UNAVAILABLE);
+	CHECK_EQ(error_code(), 500);
+}
+
 int main(void)
 {
 	RUN(authenticate_starts_the_session_keys);
@@ -397,5 +500,6 @@ int main(void)
 	RUN(relay_exchange_and_schedule_are_forwarded);
 	RUN(newest_connection_of_an_id_wins);
 	RUN(malformed_and_unknown_are_refused);
+	RUN(synack_only_for_an_agreed_session);
 	return TAP_DONE();
 }

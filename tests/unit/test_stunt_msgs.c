@@ -55,6 +55,7 @@ static void codes_do_not_collide(void)
 		STUNT_METHOD_CAPTURE, STUNT_METHOD_SYN_REPORT, STUNT_METHOD_SEND_PACKET,
 		STUNT_METHOD_PROBE_UNSOLICITED, SIG_METHOD_REGISTER, SIG_METHOD_AUTHENTICATE,
 		SIG_METHOD_LOOKUP, SIG_METHOD_EXCHANGE, SIG_METHOD_SCHEDULE, SIG_METHOD_RELAY,
+		SIG_METHOD_SYNACK,
 	};
 	size_t i;
 
@@ -68,7 +69,9 @@ static void codes_do_not_collide(void)
 	}
 	CHECK(!stunt_method_is_ours(0x003)); /* the thesis' Capture = TURN Allocate */
 	/* required attributes in the 0x4000-0x7FFF range, optional above 0xC000 */
-	CHECK(STUNT_ATTR_CAPTURE_ID >= 0x4000 && SIG_ATTR_DELAY < 0x8000);
+	CHECK(STUNT_ATTR_CAPTURE_ID >= 0x4000 && SIG_ATTR_SYN < 0x8000);
+	CHECK(stun_attr_is_known(SIG_ATTR_SYN));
+	CHECK(!stun_attr_is_known(SIG_ATTR_SYN + 1));
 	CHECK(SIG_ATTR_NAT_INFO >= 0xC000);
 	CHECK(stun_attr_is_known(STUNT_ATTR_SYN_INFO));
 	CHECK(stun_attr_is_known(SIG_ATTR_NAT_INFO));

@@ -50,15 +50,15 @@ static void pairs(void)
 	bool fok;
 
 	/* requester behind port-restricted, responder full cone: direct, then simopen */
-	CHECK_EQ(run(&port_restricted, &full_cone, 0, m, &fok, why), 2);
+	CHECK_EQ(run(&port_restricted, &full_cone, 0, m, &fok, why), 3);
 	CHECK_EQ(m[0], SIG_M_DIRECT);
 	CHECK_EQ(m[1], SIG_M_SIMOPEN);
 	/* the other way round: reversal, then simopen */
-	CHECK_EQ(run(&full_cone, &port_restricted, 0, m, &fok, why), 2);
+	CHECK_EQ(run(&full_cone, &port_restricted, 0, m, &fok, why), 3);
 	CHECK_EQ(m[0], SIG_M_REVERSAL);
 	CHECK_EQ(m[1], SIG_M_SIMOPEN);
 	/* two port-restricted cones: only simultaneous open */
-	CHECK_EQ(run(&port_restricted, &port_restricted, 0, m, &fok, why), 1);
+	CHECK_EQ(run(&port_restricted, &port_restricted, 0, m, &fok, why), 2);
 	CHECK_EQ(m[0], SIG_M_SIMOPEN);
 	/* full cone and a random symmetric NAT: only the cone can accept */
 	CHECK_EQ(run(&sym_random, &full_cone, 0, m, &fok, why), 1);
@@ -66,7 +66,7 @@ static void pairs(void)
 	CHECK_EQ(run(&full_cone, &sym_random, 0, m, &fok, why), 1);
 	CHECK_EQ(m[0], SIG_M_REVERSAL);
 	/* public and full cone: everything */
-	CHECK_EQ(run(&public_host, &full_cone, 0, m, &fok, why), 3);
+	CHECK_EQ(run(&public_host, &full_cone, 0, m, &fok, why), 4);
 }
 
 static void impossible(void)
@@ -152,12 +152,12 @@ static void portmap(void)
 	bool fok;
 
 	/* the responder's gateway maps, two port-restricted cones: portmap, then simopen */
-	CHECK_EQ(run(&port_restricted, &pr_upnp, 0, m, &fok, why), 2);
+	CHECK_EQ(run(&port_restricted, &pr_upnp, 0, m, &fok, why), 3);
 	CHECK_EQ(m[0], SIG_M_PORTMAP);
 	CHECK_EQ(m[1], SIG_M_SIMOPEN);
 	CHECK(!trav_portmap_requester_accepts(&port_restricted, &pr_upnp));
 	/* the requester's gateway maps: the same race, the requester accepts */
-	CHECK_EQ(run(&pr_upnp, &port_restricted, 0, m, &fok, why), 2);
+	CHECK_EQ(run(&pr_upnp, &port_restricted, 0, m, &fok, why), 3);
 	CHECK_EQ(m[0], SIG_M_PORTMAP);
 	CHECK_EQ(m[1], SIG_M_SIMOPEN);
 	CHECK(trav_portmap_requester_accepts(&pr_upnp, &port_restricted));
@@ -172,7 +172,7 @@ static void portmap(void)
 	CHECK_EQ(run(&sym_pcp, &sym_random, 0, m, &fok, why), 1);
 	CHECK_EQ(m[0], SIG_M_PORTMAP);
 	/* DESIGN order: after direct, before reversal */
-	CHECK_EQ(run(&fc_natpmp, &fc_natpmp, 0, m, &fok, why), 4);
+	CHECK_EQ(run(&fc_natpmp, &fc_natpmp, 0, m, &fok, why), 5);
 	CHECK_EQ(m[0], SIG_M_DIRECT);
 	CHECK_EQ(m[1], SIG_M_PORTMAP);
 	CHECK_EQ(m[2], SIG_M_REVERSAL);
@@ -184,7 +184,7 @@ static void portmap(void)
 	CHECK_EQ(run(&port_restricted, &port_restricted, SIG_M_PORTMAP, m, &fok, why), 1);
 	CHECK(!fok);
 	/* no gateway maps: no portmap, and the two random NATs still have nothing */
-	CHECK_EQ(run(&port_restricted, &port_restricted, 0, m, &fok, why), 1);
+	CHECK_EQ(run(&port_restricted, &port_restricted, 0, m, &fok, why), 2);
 	CHECK_EQ(m[0], SIG_M_SIMOPEN);
 	CHECK_EQ(run(&sym_random, &sym_random, 0, m, &fok, why), 0);
 	CHECK(strstr(why, "or map a port") != NULL);
@@ -224,6 +224,50 @@ static void predict(void)
 	CHECK(!trav_sequential(&unknown));
 }
 
+static void stunt1(void)
+{
+	struct sig_nat_info pr_rewrite = port_restricted;
+	uint8_t m[TRAV_MAX_METHODS];
+	char why[256];
+	bool fok;
+
+	/* two cones: raced right after simopen */
+	CHECK_EQ(run(&port_restricted, &port_restricted, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_SIMOPEN);
+	CHECK_EQ(m[1], SIG_M_STUNT1);
+	CHECK_EQ(run(&full_cone, &port_restricted, 0, m, &fok, why), 3);
+	CHECK_EQ(m[2], SIG_M_STUNT1);
+	/* a NAT that rewrites sequence numbers, on either side: never; synth
+	 * (which hands no sequence number to anyone) instead */
+	pr_rewrite.flags |= SIG_NAT_SEQ_REWRITE;
+	CHECK(trav_seq_rewrite(&pr_rewrite));
+	CHECK(!trav_seq_rewrite(&port_restricted));
+	CHECK_EQ(run(&pr_rewrite, &port_restricted, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_SIMOPEN);
+	CHECK_EQ(m[1], SIG_M_SYNTH);
+	CHECK_EQ(run(&port_restricted, &pr_rewrite, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_SIMOPEN);
+	CHECK_EQ(m[1], SIG_M_SYNTH);
+	/* and not otherwise */
+	CHECK_EQ(run(&port_restricted, &port_restricted, 0, m, &fok, why), 2);
+	CHECK_EQ(m[1], SIG_M_STUNT1);
+	/* forced through it: tried, but not agreed */
+	CHECK_EQ(run(&port_restricted, &pr_rewrite, SIG_M_STUNT1, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_STUNT1);
+	CHECK(!fok);
+	CHECK_EQ(run(&port_restricted, &port_restricted, SIG_M_STUNT1, m, &fok, why), 1);
+	CHECK(fok);
+	/* an unpredictable port: the SYN-ACK could not be addressed */
+	CHECK_EQ(run(&sym_random, &port_restricted, SIG_M_STUNT1, m, &fok, why), 1);
+	CHECK(!fok);
+	/* synth: forced only, agreed where simopen is */
+	CHECK_EQ(run(&port_restricted, &port_restricted, SIG_M_SYNTH, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_SYNTH);
+	CHECK(fok);
+	CHECK_EQ(run(&sym_random, &port_restricted, SIG_M_SYNTH, m, &fok, why), 1);
+	CHECK(!fok);
+}
+
 static void stunt2(void)
 {
 	uint8_t m[TRAV_MAX_METHODS];
@@ -232,7 +276,7 @@ static void stunt2(void)
 
 	/* two port-restricted cones: it works, but simopen, before it, does it
 	 * already, so it is not raced; forced, the strategy agrees */
-	CHECK_EQ(run(&port_restricted, &port_restricted, 0, m, &fok, why), 1);
+	CHECK_EQ(run(&port_restricted, &port_restricted, 0, m, &fok, why), 2);
 	CHECK_EQ(m[0], SIG_M_SIMOPEN);
 	CHECK_EQ(run(&port_restricted, &port_restricted, SIG_M_STUNT2, m, &fok, why), 1);
 	CHECK_EQ(m[0], SIG_M_STUNT2);
@@ -326,9 +370,10 @@ static void relay(void)
 	CHECK_EQ(run(&sym_random_turn, &sym_random, 0, m, &fok, why), 0);
 	CHECK(strstr(why, "no TURN server configured on the peer") != NULL);
 	/* a direct method works: never the relay beside it */
-	CHECK_EQ(run(&port_restricted, &full_cone_turn, 0, m, &fok, why), 2);
+	CHECK_EQ(run(&port_restricted, &full_cone_turn, 0, m, &fok, why), 3);
 	CHECK_EQ(m[0], SIG_M_DIRECT);
 	CHECK_EQ(m[1], SIG_M_SIMOPEN);
+	CHECK_EQ(m[2], SIG_M_STUNT1);
 	/* forced: agreed when the responder has TURN, whatever the NATs */
 	CHECK_EQ(run(&port_restricted, &full_cone_turn, SIG_M_RELAY, m, &fok, why), 1);
 	CHECK_EQ(m[0], SIG_M_RELAY);
@@ -348,6 +393,7 @@ int main(void)
 	RUN(forced);
 	RUN(portmap);
 	RUN(predict);
+	RUN(stunt1);
 	RUN(stunt2);
 	RUN(predicates);
 	RUN(udp);
