@@ -75,6 +75,12 @@ lab_reap_stale() {
 # lab_init [TAG]: choose a unique namespace prefix and arm the teardown trap.
 # (bash runs the trap once the foreground command ends: keep steps short.)
 lab_init() {
+	# letters only: the pid that follows is how lab_reap_stale and run.sh
+	# find the creator (a digit in the tag would be read as part of it)
+	case "${1:-}" in *[!a-z]*)
+		echo "lab_init: tag '$1' must be lower-case letters only" >&2
+		exit 2 ;;
+	esac
 	lab_reap_stale
 	LAB="stl${1:-}$$"
 	LAB_STATE=$(mktemp -d "/tmp/${LAB}.XXXX")

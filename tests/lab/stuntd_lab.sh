@@ -138,7 +138,7 @@ ctl() {
 
 # transfer FROM PEER LABEL [METHOD] [WANT_METHOD_REGEX] (service $SVC, default echo)
 transfer() {
-	local from=$1 peer=$2 label=$3 method=${4:-} want=${5:-.} m out svc=${SVC:-echo}
+	local from=$1 peer=$2 label=$3 method=${4:-} want=${5:-[a-z0-9]+} m out svc=${SVC:-echo}
 	[ -n "$method" ] && m=",\"method\":\"$method\"" || m=""
 	out=$(ctl "$from" "{\"cmd\":\"connect\",\"peer\":\"$peer\",\"service\":\"$svc\"$m}" 5000000)
 	echo "$out" | sed 's/^/# /'
