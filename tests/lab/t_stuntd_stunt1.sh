@@ -34,21 +34,21 @@ stats_json() {
 
 # A third registered id ("stranger") asks for SYN-ACKs: for a session the
 # server never relayed, and naming office-pc in the session laptop has with it.
+# It logs in and seals its requests as stuntd does (stunwire.SigConn), so the
+# server's answer is about the SYNACK's authorization, not a missing seal;
+# the answers must verify with its session key.
 STRANGER='
-import hashlib, hmac, struct, sys
-from stunwire import Conn, error_code
+import struct, sys
+from stunwire import SigConn
 srv, sid = sys.argv[1], int(sys.argv[2])
 def text(t, s): return (t, s.encode())
-c = Conn(srv)
-t, cl, a = c.req(0x0B0, [text(0x5A10, "stranger")])
-nonce = a[0x0015]
-cred = hmac.new(b"s3cret-stranger", b"stunt-auth-v1\0stranger\0" + nonce, hashlib.sha256).digest()
-t, cl, a = c.req(0x0B1, [text(0x5A10, "stranger"), (0x0015, nonce), (0x5A11, cred)])
-print("auth", cl)
+c = SigConn(srv)
+print("login", c.login(b"stranger", b"s3cret-stranger"))
 syn = struct.pack("!HHIHBBI", 40000, 64240, 12345, 1460, 7, 15, 99)
 for peer, s in (("office-pc", sid), ("laptop", 77777)):
-    t, cl, a = c.req(0x0B6, [text(0x5A10, peer), (0x5A18, struct.pack("!I", s)), (0x5A1C, syn)])
-    print("synack", peer, cl, error_code(a))
+    c.sreq(0x0B6, [text(0x5A10, peer), (0x5A18, struct.pack("!I", s)), (0x5A1C, syn)])
+    t, cl, a, raw, ver = c.srecv()
+    print("synack", peer, cl, c.code(a), "verified" if ver else "unverified")
 '
 
 pr_pr() {
@@ -73,9 +73,13 @@ pr_pr() {
 	sid=$(sed -n 's/.*session \([0-9]*\): stunt1 established.*/\1/p' "$LAB_STATE/stuntd-a.log" | head -1)
 	out=$(lx pub env PYTHONPATH="$here" python3 -c "$STRANGER" "$LAB_SRV1" "${sid:-1}" 2>&1)
 	echo "$out" | sed 's/^/# stranger: /'
-	echo "$out" | grep -q '^synack office-pc 3 403' && ok "SYNACK from a third party naming a real session: 403" ||
+	echo "$out" | grep -q '^login 200$' && ok "the third party logged in (sealed from then on)" ||
+		nok "the third party's login: $out"
+	echo "$out" | grep -q '^synack office-pc 3 403 verified$' &&
+		ok "SYNACK from a third party naming a real session: 403 (answer verified)" ||
 		nok "SYNACK from a third party: $out"
-	echo "$out" | grep -q '^synack laptop 3 403' && ok "SYNACK for a session the server does not know: 403" ||
+	echo "$out" | grep -q '^synack laptop 3 403 verified$' &&
+		ok "SYNACK for a session the server does not know: 403 (answer verified)" ||
 		nok "SYNACK for an unknown session: $out"
 	js=$(stats_json)
 	echo "$js" | grep -Eq '"forbidden":2[,}]' && ok "stunt-server counts both refusals ($(echo "$js" | grep -o '"forbidden":[0-9]*'), $(echo "$js" | grep -o '"synack_sent":[0-9]*'))" ||
