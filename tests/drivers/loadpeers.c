@@ -11,6 +11,12 @@
  * Every id of FILE (the server's secrets file) that starts with P becomes
  * a peer (at most N): its own TCP connection, REGISTER + AUTHENTICATE as
  * stuntd does, then a Binding request every K ms (as stuntd's keepalive).
+ * As stuntd does (proto/sig_sec.h), each peer derives its session keys
+ * from the registration nonce; from AUTHENTICATE's success on, every
+ * message it sends is sealed (SIG-SEQ + MESSAGE-INTEGRITY-SHA256) and
+ * every answer verified: the server pays the HMACs of a real load. An
+ * answer that does not verify is counted (sec_fail) and not used; only a
+ * success answer counts as an answered keepalive (ka_err: error answers).
  * At most W connections are being made at once. Phases:
  *   1. base: the server's RSS and open descriptors (/proc/PID);
  *   2. register every peer (retrying one whose connection failed);
@@ -31,6 +37,7 @@
 #include "common/clock.h"
 #include "daemon/srv_secrets.h"
 #include "proto/sig.h"
+#include "proto/sig_sec.h"
 #include "proto/stun_msg.h"
 
 #include <dirent.h>
@@ -56,6 +63,8 @@ struct peer {
 	uint64_t		 start_ms, retry_ms, next_ka_ms;
 	bool			 ka_out;	/* a keepalive is unanswered */
 	bool			 lookup_out;
+	struct sig_keys		 keys;		/* derived at REGISTER's answer */
+	struct sig_sec		 ss;		/* on from AUTHENTICATE's success */
 	size_t			 rlen;
 	uint8_t			 rbuf[2048];
 };
@@ -86,7 +95,8 @@ static struct fconn fl[FLOOD_MAX];
 static pid_t spid;
 
 static struct {
-	unsigned long reg_ok, up, reg_fail, conn_fail, ka_sent, ka_ok, ka_lost, dropped;
+	unsigned long reg_ok, up, reg_fail, conn_fail, ka_sent, ka_ok, ka_err, ka_lost, dropped;
+	unsigned long sec_fail;
 	unsigned long churned, lookup_ok, lookup_fail;
 	unsigned long f_udp, f_tcp, f_tcp_fail, f_closed_by_srv, f_answers;
 } n;
@@ -165,6 +175,17 @@ static int send_all(int fd, const uint8_t *buf, int len)
 	return len > 0 && send(fd, buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) == len ? 0 : -1;
 }
 
+/* A request of the peer's, sealed once its connection is authenticated. */
+static int peer_send(struct peer *p, uint16_t method, const void *body)
+{
+	uint8_t buf[512];
+	int len = build(method, body, buf, sizeof(buf));
+
+	if (len > 0 && p->ss.on)
+		len = sig_sec_seal(&p->ss, buf, (size_t)len, sizeof(buf));
+	return send_all(p->fd, buf, len);
+}
+
 static void peer_close(struct peer *p)
 {
 	if (p->fd >= 0) {
@@ -175,6 +196,7 @@ static void peer_close(struct peer *p)
 	p->st = P_IDLE;
 	p->rlen = 0;
 	p->ka_out = p->lookup_out = false;
+	sig_sec_stop(&p->ss);
 }
 
 static void peer_fail(struct peer *p, uint64_t now, unsigned long *counter)
@@ -210,13 +232,12 @@ static void peer_send_register(struct peer *p, uint64_t now)
 {
 	struct sig_register r;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 0 };
-	uint8_t buf[512];
 
 	memset(&r, 0, sizeof(r));
 	snprintf(r.peer_id, sizeof(r.peer_id), "%s", p->sec->id);
 	ev.data.u32 = TAG_PEER | (uint32_t)(p - peers);
 	epoll_ctl(epfd, EPOLL_CTL_MOD, p->fd, &ev);
-	if (send_all(p->fd, buf, build(SIG_METHOD_REGISTER, &r, buf, sizeof(buf))) < 0)
+	if (peer_send(p, SIG_METHOD_REGISTER, &r) < 0)
 		peer_fail(p, now, &n.conn_fail);
 	else
 		p->st = P_REG;
@@ -224,8 +245,16 @@ static void peer_send_register(struct peer *p, uint64_t now)
 
 static void peer_msg(struct peer *p, const struct stun_msg *m, uint64_t now)
 {
-	uint8_t buf[512];
-
+	/* from AUTHENTICATE's success (included) on, everything must verify */
+	if (!p->ss.on && p->st == P_AUTH && m->method == SIG_METHOD_AUTHENTICATE &&
+	    m->cls == STUN_SUCCESS)
+		sig_sec_start(&p->ss, &p->keys, false);
+	if (p->ss.on && sig_sec_open(&p->ss, m) != SIG_SEC_OK) {
+		n.sec_fail++;
+		if (p->st == P_AUTH)	/* the server did not prove it knows the secret */
+			peer_fail(p, now, &n.reg_fail);
+		return;
+	}
 	if (m->method == SIG_METHOD_REGISTER && p->st == P_REG) {
 		struct sig_register_resp rr;
 		struct sig_auth a;
@@ -238,9 +267,14 @@ static void peer_msg(struct peer *p, const struct stun_msg *m, uint64_t now)
 		snprintf(a.peer_id, sizeof(a.peer_id), "%s", p->sec->id);
 		memcpy(a.nonce, rr.nonce, rr.nonce_len);
 		a.nonce_len = rr.nonce_len;
-		sig_credential(p->sec->secret, p->sec->secret_len, p->sec->id, rr.nonce,
-			       rr.nonce_len, a.credential);
-		if (send_all(p->fd, buf, build(SIG_METHOD_AUTHENTICATE, &a, buf, sizeof(buf))) < 0)
+		if (sig_credential(p->sec->secret, p->sec->secret_len, p->sec->id, rr.nonce,
+				   rr.nonce_len, a.credential) < 0 ||
+		    sig_session_keys(p->sec->secret, p->sec->secret_len, p->sec->id, rr.nonce,
+				     rr.nonce_len, &p->keys) < 0) {
+			peer_fail(p, now, &n.reg_fail);
+			return;
+		}
+		if (peer_send(p, SIG_METHOD_AUTHENTICATE, &a) < 0)
 			peer_fail(p, now, &n.conn_fail);
 		else
 			p->st = P_AUTH;
@@ -255,7 +289,10 @@ static void peer_msg(struct peer *p, const struct stun_msg *m, uint64_t now)
 		p->next_ka_ms = now + 1000 + (uint64_t)(rand() % 9000);
 	} else if (m->method == STUN_METHOD_BINDING && p->ka_out) {
 		p->ka_out = false;
-		n.ka_ok++;
+		if (m->cls == STUN_SUCCESS)
+			n.ka_ok++;
+		else
+			n.ka_err++;
 	} else if (m->method == SIG_METHOD_LOOKUP && p->lookup_out) {
 		p->lookup_out = false;
 		if (m->cls == STUN_SUCCESS)
@@ -309,15 +346,13 @@ static void peer_event(struct peer *p, uint32_t events, uint64_t now)
 
 static void peer_keepalive(struct peer *p, uint64_t now, uint64_t ka_ms)
 {
-	uint8_t buf[64];
-
 	if (p->st != P_UP || now < p->next_ka_ms)
 		return;
 	if (p->ka_out)
 		n.ka_lost++;
 	p->next_ka_ms = now + ka_ms;
 	n.ka_sent++;
-	if (send_all(p->fd, buf, build(STUN_METHOD_BINDING, NULL, buf, sizeof(buf))) < 0)
+	if (peer_send(p, STUN_METHOD_BINDING, NULL) < 0)
 		peer_fail(p, now, &n.dropped);
 	else
 		p->ka_out = true;
@@ -666,11 +701,10 @@ int main(int argc, char **argv)
 	/* phase 4: does the server still answer a real request? */
 	if (reg_done && peers[0].st == P_UP) {
 		struct sig_lookup l;
-		uint8_t buf[256];
 
 		memset(&l, 0, sizeof(l));
 		snprintf(l.peer_id, sizeof(l.peer_id), "%s", peers[npeers - 1].sec->id);
-		if (send_all(peers[0].fd, buf, build(SIG_METHOD_LOOKUP, &l, buf, sizeof(buf))) == 0)
+		if (peer_send(&peers[0], SIG_METHOD_LOOKUP, &l) == 0)
 			peers[0].lookup_out = true;
 		for (t0 = clock_ms(); peers[0].lookup_out && clock_ms() - t0 < 5000;) {
 			k = epoll_wait(epfd, evs, 256, 10);
@@ -707,10 +741,12 @@ int main(int argc, char **argv)
 	out("dropped", (long)n.dropped);
 	out("ka_sent", (long)n.ka_sent);
 	out("ka_ok", (long)n.ka_ok);
+	out("ka_err", (long)n.ka_err);
 	out("ka_lost", (long)n.ka_lost);
 	out("churned", (long)n.churned);
 	out("lookup_ok", (long)n.lookup_ok);
 	out("lookup_fail", (long)n.lookup_fail);
+	out("sec_fail", (long)n.sec_fail);
 	out("flood_udp", (long)n.f_udp);
 	out("flood_tcp", (long)n.f_tcp);
 	out("flood_tcp_fail", (long)n.f_tcp_fail);
