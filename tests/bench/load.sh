@@ -59,7 +59,7 @@ rows = []
 for f in ("noflood", "flood"):
     d = kv(f"peers-{f}")
     rows.append(f"| {'with flood' if f == 'flood' else 'no flood'} | {d['peers']} | {d['reg_ms']} | "
-                f"{d['registrations']} / {d['reg_fail']} | {d['up_end']} | {d['dropped']} | {d['ka_ok']} / {d['ka_lost']} | "
+                f"{d['registrations']} / {d['reg_fail']} | {d['up_end']} | {d['dropped']} | {d['ka_ok']} / {d['ka_err']} / {d['ka_lost']} | {d['sec_fail']} | "
                 f"{int(d['bytes_per_peer']) / 1024:.1f} | {d['rss_base_kb']} → {d['rss_registered_kb']} → {d['rss_soak_end_kb']} | "
                 f"{d['fd_base']} → {d['fd_registered']} → {d['fd_soak_end']} → {d['fd_closed']} | "
                 f"{d['flood_udp']} / {d['flood_tcp']} |")
@@ -77,15 +77,16 @@ sec = f"""## Load
 
 **stunt-server with {peers} simulated peers** (`build/drv/loadpeers` in pub: one TCP connection per
 peer, REGISTER + AUTHENTICATE as stuntd does, at most 100 being made at once, then a Binding keepalive
-every 10 s), a soak of {int(soak) // 1000} s during which 20 registered peers a second are closed and
+every 10 s; like stuntd, each peer seals every message after AUTHENTICATE with its session key and
+verifies every answer, so the server's HMAC work is part of the load), a soak of {int(soak) // 1000} s during which 20 registered peers a second are closed and
 register again; the second row adds a flood at the server for the whole soak: 2000 UDP datagrams/s
 (random bytes, STUN headers with impossible lengths, unknown ids, wrong credentials for real ids, half
 messages) at its four address/port pairs, and 100 TCP connections/s sending the same, up to 300 of
 them holding half a message open. RSS and descriptors from /proc of the server:
 registered → end of soak; descriptors also after every peer closed.
 
-| run | peers | all registered in (ms) | registrations / failed | registered at end | dropped by server | keepalives answered / lost | KiB per peer | RSS kB base → registered → soak end | fds base → registered → soak end → closed | flood UDP / TCP |
-|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|
+| run | peers | all registered in (ms) | registrations / failed | registered at end | dropped by server | keepalives answered / error / lost | answers not verified | KiB per peer | RSS kB base → registered → soak end | fds base → registered → soak end → closed | flood UDP / TCP |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|
 {chr(10).join(rows)}
 
 The memory per peer is mostly the server's per-connection buffers (2 KiB in, 4 × the STUN buffer
