@@ -164,7 +164,7 @@ delay|all)
 	}
 	;;&
 kill|all)
-	echo "# kill -9 of both daemons during a traversal and during handed-off sessions"
+	echo "# kill -9 of both daemons (both processes of each) during a traversal and during handed-off sessions"
 	start_all port-restricted rst port-restricted rst && {
 		lab_bg pub pub-echo python3 -c "$PUB_ECHO" >/dev/null
 		lab_wait_port pub tcp 0.0.0.0 7100 10 || nok "echo in pub"
@@ -182,7 +182,12 @@ kill|all)
 		INF=$!
 		sleep 0.2
 		kt=$(date +%s.%N)
-		kill -9 "$PID_A" "$PID_B"
+		# each stuntd is two processes (privilege separation): kill the
+		# privileged child too, or it would remove the rules itself (that
+		# case is t_stuntd_priv's); exec: services are children too: keep them
+		PRIV=$(pgrep -x -P "$PID_A,$PID_B" stuntd | tr '\n' ' ')
+		# shellcheck disable=SC2086
+		kill -9 $PRIV "$PID_A" "$PID_B"
 		wait "$INF" 2>/dev/null
 		grep -q '"ok":true' "$LAB_STATE/inflight.out" &&
 			echo "# the in-flight traversal finished before the kill" ||
