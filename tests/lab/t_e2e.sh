@@ -85,7 +85,7 @@ open(sys.argv[3], "wb").write(got)
 one_pair() {
 	local label=$1 want digest got d m
 	shift
-	lab_init e2e
+	lab_init ete
 	vnc_trap
 	if ! lab_up "$@"; then
 		nok "$label: lab up"
