@@ -37,9 +37,9 @@ run loss30 reversal full-cone port-restricted --loss-a 30 --loss-b 30
 run delay0 simopen port-restricted port-restricted
 run delay100 simopen port-restricted port-restricted --delay-a 100
 
-python3 - "$OUT" "$DOC" "$N" <<'EOF'
-import re, sys
-out, doc, n = sys.argv[1:]
+python3 - "$OUT" "$N" <<'EOF' | python3 "$TOP/tests/bench/docsection.py" "$DOC" "## Faults"
+import sys
+out, n = sys.argv[1:]
 def kv(name):
     d, errs = {}, []
     for line in open(f"{out}/{name}"):
@@ -83,15 +83,8 @@ traversal is sent again by the kernel after 1 s (then 2 s, 4 s), and the daemon'
 out of that deadline. `tests/lab/t_faults.sh` asserts at least 7 of 10 at 10 % loss and 5 of 5
 with 100 ms delay; at 30 % it only requires registration and reports the rate.
 """
-try:
-    text = open(doc).read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-m = re.search(r"^## Faults\n.*?(?=^## |\Z)", text, re.S | re.M)
-text = text[:m.start()] + sec + "\n" + text[m.end():] if m else text.rstrip("\n") + "\n\n" + sec
-open(doc, "w").write(text.rstrip("\n") + "\n")
 print(sec)
 EOF
-rc=$?
+rc=$((PIPESTATUS[0] | PIPESTATUS[1]))
 rm -rf "$OUT"
 exit $rc

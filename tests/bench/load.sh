@@ -44,9 +44,9 @@ lx hb "$BUILD/drv/loadconn" --control "$LAB_STATE/b.sock" --peer laptop --servic
 	--method direct --total "$CONN" --concurrency "$CONC" --stuntd-pid "$PID_B" >"$OUT/conn-n" 2>&1
 lab_down
 
-python3 - "$OUT" "$DOC" "$PEERS" "$SOAK" "$(nproc)" <<'EOF'
-import re, sys
-out, doc, peers, soak, cpus = sys.argv[1:]
+python3 - "$OUT" "$PEERS" "$SOAK" "$(nproc)" <<'EOF' | python3 "$TOP/tests/bench/docsection.py" "$DOC" "## Load"
+import sys
+out, peers, soak, cpus = sys.argv[1:]
 def kv(name):
     d = {}
     for line in open(f"{out}/{name}"):
@@ -115,15 +115,8 @@ first row. Descriptors return to where they were:
 no leak. Before the pending-request table was raised from 64 to 512, 2 of 200 concurrent
 traversals failed with "cannot reach the server".
 """
-try:
-    text = open(doc).read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-m = re.search(r"^## Load\n.*?(?=^## |\Z)", text, re.S | re.M)
-text = text[:m.start()] + sec + "\n" + text[m.end():] if m else text.rstrip("\n") + "\n\n" + sec
-open(doc, "w").write(text.rstrip("\n") + "\n")
 print(sec)
 EOF
-rc=$?
+rc=$((PIPESTATUS[0] | PIPESTATUS[1]))
 rm -rf "$OUT"
 exit $rc

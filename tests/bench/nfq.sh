@@ -221,25 +221,7 @@ TCP {tcp['queued']['lost']} / {tcp['unqueued']['lost']}.
 Target (issue 5): well over 10,000 SYN/s, so that a shotgun of a thousand ports
 is never limited by the queue.
 """
-intro = """# Benchmarks
-
-Results of `make bench` (`tests/bench.sh`, which runs every `tests/bench/*.sh`).
-Each section is rewritten by its own benchmark script; numbers depend on the
-machine, so each section says where and when it was measured.
-"""
-text = open(doc).read() if os.path.exists(doc) else intro
-lines = text.splitlines(keepends=True)
-start = next((i for i, l in enumerate(lines) if l.rstrip() == "## nfq engine"), None)
-if start is None:
-    if not text.endswith("\n"):
-        text += "\n"
-    text += "\n" + sec
-else:
-    end = next((j for j in range(start + 1, len(lines)) if lines[j].startswith("## ")), len(lines))
-    tail = "".join(lines[end:])
-    text = "".join(lines[:start]) + sec + ("\n" + tail if tail else "")
-os.makedirs(os.path.dirname(doc) or ".", exist_ok=True)
-open(doc, "w").write(text)
+open(os.path.join(tmp, "section.md"), "w").write(sec)
 print(f"nfq engine: {syn:,.0f} SYN/s verdicted with TTL rewrite, one policy (engine CPU {util * 100:.0f} %); "
       f"{syn_f:,.0f} SYN/s with {nflows} flow policies; unqueued generator {unq:,.0f}/s")
 for n, d in (("udp", udp), ("tcp", tcp)):
@@ -249,5 +231,6 @@ for n, d in (("udp", udp), ("tcp", tcp)):
 print(f"wrote {out} and the '## nfq engine' section of {doc}")
 EOF
 rc=$?
+[ $rc -eq 0 ] && { python3 "$TOP/tests/bench/docsection.py" -q "$DOC" "## nfq engine" <"$tmp/section.md" || rc=1; }
 [ -n "${BENCH_KEEP:-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"
 exit $rc

@@ -86,15 +86,5 @@ section=$(mktemp)
 	echo "(coturn 3 s per test, Vovida about 1 s in all); stunt-probe waits max(400 ms, 3 RTT + 200 ms)"
 	echo "once, for all its negative tests together."
 } >"$section"
-python3 - "$DOC" "$section" <<'PY'
-import re, sys
-doc, sec = sys.argv[1], open(sys.argv[2]).read()
-try:
-    text = open(doc).read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-m = re.search(r"^## stunt-probe\n.*?(?=^## |\Z)", text, re.S | re.M)
-text = text[:m.start()] + sec + "\n" + text[m.end():] if m else text.rstrip("\n") + "\n\n" + sec
-open(doc, "w").write(text)
-PY
+python3 "$TOP/tests/bench/docsection.py" -q "$DOC" "## stunt-probe" <"$section"
 rm -f "$rows" "$section"

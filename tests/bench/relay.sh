@@ -27,34 +27,23 @@ here=$labhere
 . "$labhere/refservers.sh"
 start_all_hook() { ref_start_turn "$TURN_PORT" stunt bench-pass lab; }
 
-# One connect: prints "ELAPSED_MS RTT_US METHOD".
-PROBE='
-import array, json, socket, sys, time
-s = socket.socket(socket.AF_UNIX); s.settimeout(30); s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-fds = array.array("i")
-msg, anc, _, _ = s.recvmsg(65536, socket.CMSG_SPACE(fds.itemsize))
-for lvl, typ, data in anc:
-    fds.frombytes(data[:fds.itemsize])
-a = json.loads(msg.decode().splitlines()[0])
-rtts = []
-if fds:
-    c = socket.socket(fileno=fds[0]); c.settimeout(10)
-    for i in range(20):
-        t = time.perf_counter(); c.sendall(b"x"); c.recv(1)
-        rtts.append(time.perf_counter() - t)
-    c.close()
-rtts.sort()
-print(a["elapsed_ms"] if a["ok"] else -1, int(rtts[len(rtts) // 2] * 1e6) if rtts else -1, a["method"])
-'
+# One connect (ctlclient.py --rtt 20): prints "ELAPSED_MS RTT_US METHOD",
+# -1 for what it did not get.
+probe() {
+	local out el rtt m
+	out=$(lx ha python3 "$CTLCLIENT" --rtt 20 "$LAB_STATE/a.sock" "$1")
+	el=$(echo "$out" | head -1 | grep '"ok":true' | sed -n 's/.*"elapsed_ms":\([0-9]*\).*/\1/p')
+	rtt=$(echo "$out" | sed -n 's/^rtt_us //p')
+	m=$(echo "$out" | head -1 | sed -n 's/.*"method":"\([a-z0-9]*\)".*/\1/p')
+	echo "${el:--1} ${rtt:--1} ${m:-none}"
+}
 STUNTD_EXTRA_B=(--turn "$LAB_SRV1:$TURN_PORT" --turn-user stunt --turn-pass bench-pass)
 t0=$SECONDS
 start_all port-restricted rst full-cone rst --delay-a "$DELAY" --delay-b "$DELAY" || exit 1
 res=$(mktemp)
 for i in $(seq 1 "$REPS"); do
 	for m in direct relay; do
-		r=$(lx ha python3 -c "$PROBE" "$LAB_STATE/a.sock" \
-			"{\"cmd\":\"connect\",\"peer\":\"office-pc\",\"service\":\"echo\",\"method\":\"$m\"}")
+		r=$(probe "{\"cmd\":\"connect\",\"peer\":\"office-pc\",\"service\":\"echo\",\"method\":\"$m\"}")
 		echo "$m $r" | tee -a "$res"
 		sleep 0.3
 	done
@@ -93,12 +82,4 @@ print("\n".join(out))
 PY
 )
 rm -f "$res"
-echo "$section"
-python3 - "$DOC" "$section" <<'PY'
-import re, sys
-doc, sec = sys.argv[1], sys.argv[2]
-s = open(doc).read()
-pat = re.compile(r"^## stuntd: relay vs direct\n.*?(?=^## |\Z)", re.S | re.M)
-s = pat.sub(lambda m: sec + "\n", s) if pat.search(s) else s.rstrip("\n") + "\n\n" + sec + "\n"
-open(doc, "w").write(s)
-PY
+printf '%s\n' "$section" | python3 "$TOP/tests/bench/docsection.py" "$DOC" "## stuntd: relay vs direct"

@@ -75,12 +75,11 @@ if start_all sym-seq:1 rst sym-random rst --delay-a "$DELAY" --delay-b "$DELAY";
 	done
 	stop_all
 fi
-rm -f "$CTL"
 elapsed=$((SECONDS - t_start))
 
-python3 - "$TSV" "$DOC" "$REPS" "$DELAY" "$elapsed" <<'PY'
+python3 - "$TSV" "$REPS" "$DELAY" "$elapsed" <<'PY' | python3 "$TOP/tests/bench/docsection.py" "$DOC" "## stuntd: shotgun"
 import csv, os, platform, statistics, sys, time
-tsv, doc, reps, delay, elapsed = sys.argv[1:6]
+tsv, reps, delay, elapsed = sys.argv[1:5]
 rows = list(csv.DictReader(open(tsv), delimiter="\t"))
 med = statistics.median
 def cell(pair, frm=None):
@@ -130,17 +129,5 @@ lines = [
     "aimed at that very port (P ≈ 256/64512 = 0.4 % per attempt); the forced runs above show it.",
     "",
 ]
-sec = "\n".join(lines)
-try:
-    text = open(doc).read()
-except OSError:
-    text = "# Benchmarks\n"
-start = text.find("## stuntd: shotgun")
-if start >= 0:
-    end = text.find("\n## ", start + 1)
-    text = text[:start] + sec + ("" if end < 0 else text[end + 1:])
-else:
-    text = text.rstrip("\n") + "\n\n" + sec
-open(doc, "w").write(text)
-print(sec)
+print("\n".join(lines))
 PY

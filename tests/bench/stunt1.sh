@@ -35,9 +35,9 @@ for r in $(seq 1 "$REPS"); do
 	done
 done
 stop_all >/dev/null
-python3 - "$raw" "$DOC" "$REPS" "$DELAY" <<'PY'
-import re, statistics, sys
-raw, doc, reps, delay = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+python3 - "$raw" "$REPS" "$DELAY" <<'PY' | python3 "$TOP/tests/bench/docsection.py" "$DOC" "## stunt1 and synth: time to connect"
+import statistics, sys
+raw, reps, delay = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 res = {}
 for line in open(raw):
     m, r, ok, el, est = line.split()
@@ -68,13 +68,6 @@ SYN. stunt1 completes when stunt-server's spoofed SYN-ACKs arrive: both SYNACK r
 server plus its SYN-ACK's way back. synth completes when the RELAY "syn" of the other side has come
 through the server and the repeated full-TTL SYN has crossed to the peer and its SYN-ACK back.
 """
-try:
-    text = open(doc).read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-mm = re.search(r"^## stunt1 and synth: time to connect\n.*?(?=^## |\Z)", text, re.S | re.M)
-text = text[:mm.start()] + sec + "\n" + text[mm.end():] if mm else text.rstrip("\n") + "\n\n" + sec
-open(doc, "w").write(text.rstrip("\n") + "\n")
-print("\n".join(rows))
+print(sec)
 PY
 rm -f "$raw"

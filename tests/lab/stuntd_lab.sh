@@ -15,67 +15,11 @@ for b in "$SERVER" "$STUNTD"; do
 	[ -x "$b" ] || { nok "built: $b"; exit 1; }
 done
 
-# The control-socket client: ctl.py SOCK JSON [BYTES]: prints the answer
-# line; with a descriptor and BYTES > 0, sends BYTES random bytes through
-# it, reads the echo and prints "sha OK" or "sha MISMATCH got/want".
-cat >"/tmp/stuntd-ctl-$$.py" <<'PY'
-import array, hashlib, os, socket, sys, threading
-path, req = sys.argv[1], sys.argv[2]
-nbytes = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(30)
-s.connect(path)
-s.sendall(req.encode() + b"\n")
-fds = array.array("i")
-msg, anc, flags, addr = s.recvmsg(65536, socket.CMSG_SPACE(fds.itemsize))
-for lvl, typ, data in anc:
-    if lvl == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-        fds.frombytes(data[:fds.itemsize])
-buf = msg
-while not buf.endswith(b"\n"):
-    d = s.recv(65536)
-    if not d:
-        break
-    buf += d
-print(buf.decode().strip(), flush=True)
-if fds and nbytes > 0:
-    c = socket.socket(fileno=fds[0])
-    c.settimeout(30)
-    data = os.urandom(nbytes)
-    def tx():
-        c.sendall(data)
-        c.shutdown(socket.SHUT_WR)
-    t = threading.Thread(target=tx)
-    t.start()
-    got = hashlib.sha256()
-    n = 0
-    while True:
-        d = c.recv(1 << 16)
-        if not d:
-            break
-        got.update(d)
-        n += len(d)
-    t.join()
-    want = hashlib.sha256(data).hexdigest()
-    print("sha OK %d" % n if got.hexdigest() == want else "sha MISMATCH %d bytes %s/%s" % (n, got.hexdigest(), want), flush=True)
-elif fds:
-    os.close(fds[0])
-PY
-CTL="/tmp/stuntd-ctl-$$.py"
-ECHO='
-import socket, threading, sys
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(16)
-def serve(c):
-    while True:
-        d = c.recv(1 << 16)
-        if not d: break
-        c.sendall(d)
-    c.shutdown(socket.SHUT_WR); c.close()
-while True:
-    c, _ = l.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-'
+# The control-socket client (ctl, below) and the echo service: shared
+# with the other lab tests and the benchmarks.
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CTLCLIENT=$LAB_DIR/ctlclient.py
+ECHOSRV=$LAB_DIR/echosrv.py
 
 # start_all NAT_A SYN_A NAT_B SYN_B [LAB_UP_ARGS...]: lab, server, echo
 # services, both daemons. A caller may define start_all_hook (run once
@@ -83,7 +27,7 @@ while True:
 # arrays SERVER_EXTRA, STUNTD_EXTRA_A, STUNTD_EXTRA_B (more arguments).
 start_all() {
 	lab_init sd
-	trap 'lab_down; rm -f "$CTL"' EXIT
+	trap lab_down EXIT
 	lab_up --nat-a "$1" --syn-a "$2" --nat-b "$3" --syn-b "$4" "${@:5}" || { nok "lab up"; return 1; }
 	printf 'laptop s3cret-laptop\noffice-pc s3cret-office\nstranger s3cret-stranger\n' >"$LAB_STATE/secrets"
 	chmod 600 "$LAB_STATE/secrets"
@@ -96,8 +40,8 @@ start_all() {
 	lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
 		--secrets "$LAB_STATE/secrets" ${SERVER_EXTRA[@]+"${SERVER_EXTRA[@]}"} >/dev/null
 	lab_wait_port srv tcp "$LAB_SRV2" 3479 10 || { nok "server up"; return 1; }
-	lab_bg ha echo-a python3 -c "$ECHO" 7000 >/dev/null
-	lab_bg hb echo-b python3 -c "$ECHO" 7000 >/dev/null
+	lab_bg ha echo-a python3 "$ECHOSRV" 7000 >/dev/null
+	lab_bg hb echo-b python3 "$ECHOSRV" 7000 >/dev/null
 	PID_A=$(lab_bg ha stuntd-a "$STUNTD" -d -v --id laptop --server "$LAB_SRV1" \
 		--secret-file "$LAB_STATE/secret-a" --control "$LAB_STATE/a.sock" \
 		--state-dir "$LAB_STATE/sa" --rules-tool "$RULES_TOOL" \
@@ -129,11 +73,13 @@ start_all() {
 	return 1
 }
 
-# ctl a|b JSON [BYTES]
+# ctl a|b [--no-half-close|--udp] JSON [N]: ctlclient.py against X's socket
 ctl() {
 	local x=$1
 	shift
-	lx "h$x" python3 "$CTL" "$LAB_STATE/$x.sock" "$@" 2>&1
+	local opt=()
+	case "${1:-}" in --*) opt=("$1"); shift ;; esac
+	lx "h$x" python3 "$CTLCLIENT" ${opt[@]+"${opt[@]}"} "$LAB_STATE/$x.sock" "$@" 2>&1
 }
 
 # transfer FROM PEER LABEL [METHOD] [WANT_METHOD_REGEX] (service $SVC, default echo)

@@ -90,20 +90,6 @@ s.shutdown(socket.SHUT_WR)
 t.join(10)
 f.write("done %d %d\n" % (n, got[0]))
 '
-PUB_ECHO='
-import socket, threading
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("0.0.0.0", 7100)); l.listen(8)
-def serve(c):
-    while True:
-        d = c.recv(65536)
-        if not d: break
-        c.sendall(d)
-    c.close()
-while True:
-    c, _ = l.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-'
 
 # stream_ok LABEL LOG KILL_TIME: every line echoed, echoes after the kill,
 # no gap over 1 s between echoes
@@ -166,7 +152,7 @@ delay|all)
 kill|all)
 	echo "# kill -9 of both daemons (both processes of each) during a traversal and during handed-off sessions"
 	start_all port-restricted rst port-restricted rst && {
-		lab_bg pub pub-echo python3 -c "$PUB_ECHO" >/dev/null
+		lab_bg pub pub-echo python3 "$ECHOSRV" --bind 0.0.0.0 7100 >/dev/null
 		lab_wait_port pub tcp 0.0.0.0 7100 10 || nok "echo in pub"
 		lab_bg ha plain python3 -c "$STREAM" "$LAB_STATE/plain.log" 9 "$LAB_PUB" 7100 >/dev/null
 		lab_bg ha fdpass "$BUILD/stuntctl" --control "$LAB_STATE/a.sock" connect office-pc/cat \
@@ -245,5 +231,4 @@ server|all)
 	}
 	;;
 esac
-rm -f "$CTL"
 [ "$fails" -eq 0 ]

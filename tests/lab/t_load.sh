@@ -130,5 +130,4 @@ fd_a1=$(ls "/proc/$PID_A/fd" | wc -l)
 check_eq "laptop's stuntd descriptors after load + traversals = before" "$fd_a1" "$fd_a0"
 transfer b laptop "after the load: port-restricted -> full-cone" "" "[a-z0-9]+"
 stop_all
-rm -f "$CTL"
 [ "$fails" -eq 0 ]

@@ -215,5 +215,4 @@ PYCAP
 	transfer b laptop "after the attacks: office-pc -> laptop" "" "direct|simopen"
 	stop_all
 }
-rm -f "$CTL"
 [ "$fails" -eq 0 ]

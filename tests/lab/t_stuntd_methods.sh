@@ -73,5 +73,4 @@ pr-pr|all)
 	}
 	;;
 esac
-rm -f "$CTL"
 [ "$fails" -eq 0 ]

@@ -85,5 +85,4 @@ start_all port-restricted rst port-restricted rst --upnp-a && {
 	mapping_seen_and_gone "ha -> hb portmap"
 	stop_all
 }
-rm -f "$CTL"
 [ "$fails" -eq 0 ]

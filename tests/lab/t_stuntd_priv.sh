@@ -156,5 +156,5 @@ else
 	nok "ha: start after a kill -9 of the privileged process"
 fi
 stop_all
-rm -f "$CTL" "$WHO"
+rm -f "$WHO"
 [ "${fails:-0}" -eq 0 ]

@@ -29,53 +29,14 @@ TURN_PORT=3490
 # A TURN server relays no half-close: when one side of a relayed TCP
 # connection closes (even only for writing), coturn closes the other
 # (RFC 6062 5.5), and bytes still in flight back are lost. stuntd_lab.sh's
-# transfer shuts down its writing side after the data, so here a client
-# that reads the whole echo before it closes: rctl a|b JSON BYTES prints
-# the answer line and "sha OK N" or "sha MISMATCH ...".
-cat >"/tmp/stuntd-rctl-$$.py" <<'PY'
-import array, hashlib, os, socket, sys, threading
-path, req, nbytes = sys.argv[1], sys.argv[2], int(sys.argv[3])
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(30)
-s.connect(path)
-s.sendall(req.encode() + b"\n")
-fds = array.array("i")
-msg, anc, flags, addr = s.recvmsg(65536, socket.CMSG_SPACE(fds.itemsize))
-for lvl, typ, data in anc:
-    if lvl == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-        fds.frombytes(data[:fds.itemsize])
-print(msg.decode().strip(), flush=True)
-if fds:
-    c = socket.socket(fileno=fds[0])
-    c.settimeout(30)
-    data = os.urandom(nbytes)
-    t = threading.Thread(target=c.sendall, args=(data,))
-    t.start()
-    got = hashlib.sha256()
-    n = 0
-    while n < nbytes:
-        d = c.recv(1 << 16)
-        if not d:
-            break
-        got.update(d)
-        n += len(d)
-    t.join()
-    c.close()
-    ok = n == nbytes and got.hexdigest() == hashlib.sha256(data).hexdigest()
-    print("sha OK %d" % n if ok else "sha MISMATCH %d bytes" % n, flush=True)
-PY
-RCTL="/tmp/stuntd-rctl-$$.py"
-rctl() {
-	local x=$1
-	shift
-	lx "h$x" python3 "$RCTL" "$LAB_STATE/$x.sock" "$@" 2>&1
-}
+# transfer shuts down its writing side after the data, so here the client
+# reads the whole echo before it closes (ctl X --no-half-close).
 
 # rtransfer FROM PEER LABEL [METHOD]: 5 MB echoed through the relay
 rtransfer() {
 	local m="" out
 	[ -n "${4:-}" ] && m=",\"method\":\"$4\""
-	out=$(rctl "$1" "{\"cmd\":\"connect\",\"peer\":\"$2\",\"service\":\"echo\"$m}" 5000000)
+	out=$(ctl "$1" --no-half-close "{\"cmd\":\"connect\",\"peer\":\"$2\",\"service\":\"echo\"$m}" 5000000)
 	echo "$out" | sed 's/^/# /'
 	if echo "$out" | head -1 | grep -q '"ok":true.*"method":"relay".*"relayed":true' &&
 		echo "$out" | grep -q '^sha OK 5000000'; then
@@ -150,5 +111,4 @@ pr-pr|all)
 	}
 	;;&
 esac
-rm -f "$CTL" "$RCTL"
 [ "$fails" -eq 0 ]

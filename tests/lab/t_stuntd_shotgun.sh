@@ -8,7 +8,7 @@
 #   port-restricted x sym-random (--syn-b icmp)  the strategy's pick
 #   restricted-cone x sym-random                 the strategy picks direct /
 #                                                reversal (primed filter)
-#   sym-random x sym-random                      no method: relay needed
+# (sym-random x sym-random, no method at all: t_stuntd.sh)
 # Every connect moves 5 MB through the echo service with the sha256
 # compared; no RST may leave ha or hb; after each connect no socket of the
 # attempt is left in either host and stuntd's status shows no session
@@ -95,15 +95,6 @@ rc-sym|all)
 		transfer b laptop "sym-random -> restricted-cone, the strategy's pick" "" direct
 		stop_all
 	}
-	;;&
-sym-sym|all)
-	echo "# sym-random (ha) x sym-random (hb)"
-	start_all sym-random rst sym-random rst && {
-		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo"}' \
-			"sym-random -> sym-random: no method, relay needed" "random port.*relay needed"
-		stop_all
-	}
 	;;
 esac
-rm -f "$CTL"
 [ "$fails" -eq 0 ]

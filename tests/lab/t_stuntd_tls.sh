@@ -126,5 +126,4 @@ start_all full-cone rst port-restricted rst && {
 		nok "ha still registered"
 	stop_all
 }
-rm -f "$CTL"
 [ "$fails" -eq 0 ]

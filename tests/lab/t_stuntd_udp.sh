@@ -33,64 +33,6 @@ while True:
     d, a = s.recvfrom(65536)
     s.sendto(d, a)
 '
-# udpctl.py SOCK JSON N: the answer line; with a socket, N numbered
-# datagrams through it, then "peer IP:PORT", "echoed K/N", "strays S".
-cat >"/tmp/stuntd-udpctl-$$.py" <<'PY'
-import array, os, socket, sys, time
-path, req, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(30)
-s.connect(path)
-s.sendall(req.encode() + b"\n")
-fds = array.array("i")
-msg, anc, flags, addr = s.recvmsg(65536, socket.CMSG_SPACE(fds.itemsize))
-for lvl, typ, data in anc:
-    if lvl == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-        fds.frombytes(data[:fds.itemsize])
-print(msg.decode().strip(), flush=True)
-if fds:
-    u = socket.socket(fileno=fds[0])
-    print("type", "dgram" if u.type == socket.SOCK_DGRAM else "stream")
-    print("peer %s:%d" % u.getpeername())
-    got, strays = set(), 0
-    def take(d):
-        global strays
-        if d.startswith(b"dgram-"):
-            got.add(int(d[6:12]))
-        else:
-            strays += 1
-    # bursts of 20, each answer read before the next burst: the echo comes
-    # back as fast as it goes, and a socket buffer holds ~160 of them
-    for i in range(n):
-        u.send(b"dgram-%06d-" % i + os.urandom(100).hex().encode())
-        if i % 20 == 19 or i == n - 1:
-            u.settimeout(0.5)
-            end = time.time() + 0.5
-            while len(got) < i + 1 and time.time() < end:
-                try:
-                    take(u.recv(65536))
-                except socket.timeout:
-                    break
-    u.settimeout(0.2)
-    end = time.time() + 2
-    while len(got) < n and time.time() < end:
-        try:
-            take(u.recv(65536))
-        except socket.timeout:
-            continue
-    print("echoed %d/%d" % (len(got), n))
-    print("strays %d" % strays)
-    miss = sorted(set(range(n)) - got)
-    if miss: print("missing %d: %s" % (len(miss), miss[:40]))
-PY
-UCTL="/tmp/stuntd-udpctl-$$.py"
-trap 'lab_down; rm -f "$CTL" "$UCTL"' EXIT
-
-uctl() {
-	local x=$1
-	shift
-	lx "h$x" python3 "$UCTL" "$LAB_STATE/$x.sock" "$@" 2>&1
-}
 
 setup() {
 	STUNTD_EXTRA_A=(--connect-timeout 5000)
@@ -100,7 +42,7 @@ setup() {
 # udp_echo LABEL N: a UDP session to office-pc/uecho, N datagrams
 udp_echo() {
 	local label=$1 n=$2 out pub
-	out=$(uctl a '{"cmd":"connect","peer":"office-pc","service":"uecho","proto":"udp"}' "$n")
+	out=$(ctl a --udp '{"cmd":"connect","peer":"office-pc","service":"uecho","proto":"udp"}' "$n")
 	echo "$out" | sed 's/^/# /'
 	pub=$LAB_WAN_B
 	if echo "$out" | head -1 | grep -q '"ok":true' &&
@@ -178,7 +120,7 @@ icmp|all)
 			"icmp[icmptype] == icmp-unreach" >/dev/null
 		sleep 0.5
 		t0=$SECONDS
-		out=$(uctl a '{"cmd":"connect","peer":"office-pc","service":"uecho","proto":"udp"}' 10)
+		out=$(ctl a --udp '{"cmd":"connect","peer":"office-pc","service":"uecho","proto":"udp"}' 10)
 		echo "$out" | sed 's/^/# /'
 		if echo "$out" | head -1 | grep -q '"ok":false'; then
 			ok "full-TTL early first packet: no session ($(echo "$out" | head -1 | grep -o '"error":"[^"]*"'))"
