@@ -86,7 +86,8 @@ def name(c):
     return "%s x %s" % (c.get("a"), c.get("b"))
 
 def rtts(c, r):
-    if not r or not r.get("ok") or not c.get("rtt_ms") or r.get("elapsed_ms") is None:
+    # below 1 ms (no added delay) the quotient says nothing: leave it out
+    if not r or not r.get("ok") or (c.get("rtt_ms") or 0) < 1 or r.get("elapsed_ms") is None:
         return None
     return r["elapsed_ms"] / c["rtt_ms"]
 

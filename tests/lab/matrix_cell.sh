@@ -27,7 +27,7 @@
 #            daemons --turn; off: never; HOST:PORT:USER:PASS: that server.
 #
 # JSON: {"a","b","syn","cgn","delay_ms","loss_pct","turn","nat_a","nat_b",
-#  "rtt_ms","setup_s","cell_s","strategy":{"ab":{ok,method,elapsed_ms,
+#  "rtt_ms" (ha-srv + hb-srv UDP RTT),"rtt_a_srv_ms","rtt_b_srv_ms","setup_s","cell_s","strategy":{"ab":{ok,method,elapsed_ms,
 #  relayed,error,tries,wall_ms},"ba":...},"forced":{"METHOD":{"ab":{...}}},
 #  "error"} ("error" non-null when the cell itself could not run).
 set -u
@@ -83,6 +83,9 @@ out = dict(meta)
 out["nat_a"], out["nat_b"] = rd("nat-a"), rd("nat-b")
 rtt = rd("rtt")
 out["rtt_ms"] = float(rtt) if rtt else None
+for x in "ab":
+    v = rd("rtt-" + x)
+    out["rtt_%s_srv_ms" % x] = float(v) if v else None
 out["turn"] = rd("turn") == "1"
 s = rd("setup_s")
 out["setup_s"] = float(s) if s else None
@@ -217,40 +220,39 @@ print(s + (" hops %s" % t["nat_hops"] if t.get("nat_hops") is not None else ""))
 done
 "$PY" -c 'import sys, time; print(round(time.time() - float(sys.argv[1]), 2))' "$t_cell" >"$raw/setup_s"
 
-# RTT ha <-> hb: ICMP echo from ha to side b's public (WAN) address, which
-# b's outermost NAT answers itself: the host-to-host path less hb's LAN hop.
-lx ha "$PY" - "$LAB_WANB" >"$raw/rtt" 2>/dev/null <<'PY'
-import os, socket, statistics, struct, sys, time
-dst = sys.argv[1]
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+# RTT ha <-> hb: a UDP echo in srv, from ha and from hb (median of 15 each);
+# both paths meet in inet, one hop from srv, so the host-to-host round trip
+# is their sum (less 2 x inet-srv, a few microseconds). Works through every
+# NAT type (a symmetric NAT here translates only TCP and UDP, not ICMP).
+lab_bg srv udpecho "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 7))
+while True:
+    d, p = s.recvfrom(2048)
+    s.sendto(d, p)' "$LAB_SRV1" >/dev/null
+lab_wait_port srv udp "$LAB_SRV1" 7 5 2>/dev/null
+for x in a b; do
+	lx "h$x" "$PY" -c '
+import socket, statistics, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(1)
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    v = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    v = (v >> 16) + (v & 0xffff)
-    v += v >> 16
-    return ~v & 0xffff
-r, ident = [], os.getpid() & 0xffff
-for seq in range(15):
-    body = struct.pack("!d", time.perf_counter())
-    h = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
-    pkt = struct.pack("!BBHHH", 8, 0, csum(h + body), ident, seq) + body
+r = []
+for i in range(15):
     t = time.perf_counter()
-    s.sendto(pkt, (dst, 0))
-    while True:
-        try:
-            d = s.recv(2048)
-        except socket.timeout:
-            break
-        ihl = (d[0] & 15) * 4
-        typ, _, _, i, q = struct.unpack("!BBHHH", d[ihl:ihl + 8])
-        if typ == 0 and i == ident and q == seq:
-            r.append((time.perf_counter() - t) * 1e3)
-            break
-    time.sleep(0.02)
-print("%.3f" % statistics.median(r) if r else "")
-PY
+    s.sendto(b"%d" % i, (sys.argv[1], 7))
+    try:
+        while s.recv(64) != b"%d" % i:
+            pass
+        r.append((time.perf_counter() - t) * 1e3)
+    except socket.timeout:
+        pass
+    time.sleep(0.01)
+print("%.3f" % statistics.median(r) if r else "")' "$LAB_SRV1" >"$raw/rtt-$x" 2>/dev/null
+done
+if [ -s "$raw/rtt-a" ] && [ -s "$raw/rtt-b" ]; then
+	awk '{ s += $1 } END { printf "%.3f\n", s }' "$raw/rtt-a" "$raw/rtt-b" >"$raw/rtt"
+fi
 log "$nat_a x $nat_b syn=$syn cgn=$cgn delay=$delay loss=$loss: registered (${nat_a}: $(cat "$raw/nat-a"); ${nat_b}: $(cat "$raw/nat-b")), RTT $(cat "$raw/rtt") ms"
 
 # conn KIND DIR [METHOD] TRIES TIMEOUT_MS -> $raw/conn.KIND.[METHOD.]DIR.json
