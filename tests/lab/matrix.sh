@@ -6,11 +6,12 @@
 #   mx_run PLAN OUT [JOBS]    run every line of PLAN (arguments of
 #                             matrix_cell.sh, one cell a line, '#' comments)
 #                             with up to JOBS cells at once (default 1);
-#                             appends one JSON line per cell to OUT
+#                             appends one JSON line per cell to OUT. With
+#                             MX_DEADLINE (epoch s) set, a cell not started by
+#                             then is written as {"args":..,"skipped":true}
 #   mx_report MODE OUT        MODE table: a readable table on stdout;
 #                             assert: "ok"/"not ok" lines per the issue's
-#                             rules (see below); markdown: the rows of the
-#                             docs/benchmarks.md section (python prints it)
+#                             rules (see below)
 #
 # Kinds: full-cone, restricted-cone, port-restricted have endpoint-independent
 # mapping (EIM); sym-seq:D is sequential APDM ("seq"); sym-random is random
@@ -31,11 +32,17 @@ mx_run() {
 			wait -n
 			running=$((running - 1))
 		fi
+		if [ -n "${MX_DEADLINE:-}" ] && [ "$(date +%s)" -ge "$MX_DEADLINE" ]; then
+			python3 -c 'import json, sys; print(json.dumps({"args": sys.argv[1], "skipped": True}))' "$line" >>"$out"
+			continue
+		fi
 		(
 			# shellcheck disable=SC2086
 			r=$(timeout -k 10 "$MX_CELL_TIMEOUT" "$MX_DIR/matrix_cell.sh" $line 2> >(sed -u "s/^/[$n] /" >&2))
 			if [ -z "$r" ]; then
 				r=$(python3 -c 'import json, sys; print(json.dumps({"args": sys.argv[1], "error": "matrix_cell.sh gave no result (timeout %ss?)" % sys.argv[2]}))' "$line" "$MX_CELL_TIMEOUT")
+			else
+				r=$(printf '%s' "$r" | python3 -c 'import json, sys; j = json.loads(sys.stdin.read()); j["args"] = sys.argv[1]; print(json.dumps(j, separators=(",", ":")))' "$line")
 			fi
 			# one write per line: lines of parallel cells do not interleave
 			printf '%s\n' "$r" >>"$out"
@@ -54,7 +61,9 @@ cells = []
 for l in open(path):
     l = l.strip()
     if l:
-        cells.append(json.loads(l))
+        c = json.loads(l)
+        if not c.get("skipped"):
+            cells.append(c)
 
 def kind(t):
     if t is None:
