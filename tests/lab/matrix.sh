@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# The success matrix (issue 7), shared by tests/lab/t_matrix.sh and
+# tests/bench/matrix.sh. Source it, then:
+#
+#   mx_run PLAN OUT [JOBS]    run every line of PLAN (arguments of
+#                             matrix_cell.sh, one cell a line, '#' comments)
+#                             with up to JOBS cells at once (default 1);
+#                             appends one JSON line per cell to OUT. With
+#                             MX_DEADLINE (epoch s) set, a cell not started by
+#                             then is written as {"args":..,"skipped":true}
+#   mx_report MODE OUT        MODE table: a readable table on stdout;
+#                             assert: "ok"/"not ok" lines per the issue's
+#                             rules (see below)
+#
+# Kinds: full-cone, restricted-cone, port-restricted have endpoint-independent
+# mapping (EIM); sym-seq:D is sequential APDM ("seq"); sym-random is random
+# APDM ("rand"). A CGN layer (port-restricted) keeps a side's kind.
+# Rules (assert): a pair with an EIM side connects both ways without a relay;
+# seq x seq likewise; seq x rand is only recorded (its rate is printed);
+# rand x rand connects through the relay when the cell had a TURN server,
+# else each direction fails with "a relay would be needed".
+MX_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MX_CELL_TIMEOUT=${MX_CELL_TIMEOUT:-400}
+
+mx_run() {
+	local plan=$1 out=$2 jobs=${3:-1} line n=0 running=0
+	while IFS= read -r line; do
+		case "$line" in '' | '#'*) continue ;; esac
+		n=$((n + 1))
+		if [ "$running" -ge "$jobs" ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+		if [ -n "${MX_DEADLINE:-}" ] && [ "$(date +%s)" -ge "$MX_DEADLINE" ]; then
+			python3 -c 'import json, sys; print(json.dumps({"args": sys.argv[1], "skipped": True}))' "$line" >>"$out"
+			continue
+		fi
+		(
+			# shellcheck disable=SC2086
+			r=$(timeout -k 10 "$MX_CELL_TIMEOUT" "$MX_DIR/matrix_cell.sh" $line 2> >(sed -u "s/^/[$n] /" >&2))
+			if [ -z "$r" ]; then
+				r=$(python3 -c 'import json, sys; print(json.dumps({"args": sys.argv[1], "error": "matrix_cell.sh gave no result (timeout %ss?)" % sys.argv[2]}))' "$line" "$MX_CELL_TIMEOUT")
+			else
+				r=$(printf '%s' "$r" | python3 -c 'import json, sys; j = json.loads(sys.stdin.read()); j["args"] = sys.argv[1]; print(json.dumps(j, separators=(",", ":")))' "$line")
+			fi
+			# one write per line: lines of parallel cells do not interleave
+			printf '%s\n' "$r" >>"$out"
+		) &
+		running=$((running + 1))
+	done <"$plan"
+	wait
+}
+
+mx_report() {
+	python3 - "$@" <<'PY'
+import json, re, sys
+
+mode, path = sys.argv[1], sys.argv[2]
+cells = []
+for l in open(path):
+    l = l.strip()
+    if l:
+        c = json.loads(l)
+        if not c.get("skipped"):
+            cells.append(c)
+
+def kind(t):
+    if t is None:
+        return "?"
+    if t.startswith("sym-seq"):
+        return "seq"
+    if t == "sym-random":
+        return "rand"
+    return "eim"
+
+SHORT = {"full-cone": "FC", "restricted-cone": "RC", "port-restricted": "PRC",
+         "sym-seq:1": "SEQ", "sym-random": "RND"}
+def short(t):
+    return SHORT.get(t, t)
+
+def variant(c):
+    v = []
+    if c.get("syn", "rst") != "rst":
+        v.append("syn " + c["syn"])
+    if c.get("cgn", "none") != "none":
+        v.append("CGN " + c["cgn"])
+    if c.get("delay_ms"):
+        v.append("%d ms delay" % c["delay_ms"])
+    if c.get("loss_pct"):
+        v.append("%g %% loss" % c["loss_pct"])
+    return ", ".join(v) or "-"
+
+def name(c):
+    return "%s x %s" % (c.get("a"), c.get("b"))
+
+def rtts(c, r):
+    # below 1 ms (no added delay) the quotient says nothing: leave it out
+    if not r or not r.get("ok") or (c.get("rtt_ms") or 0) < 1 or r.get("elapsed_ms") is None:
+        return None
+    return r["elapsed_ms"] / c["rtt_ms"]
+
+def direct_ok(r):
+    return bool(r and r.get("ok") and not r.get("relayed") and r.get("method") != "relay")
+
+def relay_ok(r):
+    return bool(r and r.get("ok") and (r.get("relayed") or r.get("method") == "relay"))
+
+def cellstr(c, r):
+    if not r:
+        return "-"
+    if r.get("ok"):
+        x = rtts(c, r)
+        return "%s%s %d ms%s%s" % (r.get("method"), " (relay)" if r.get("relayed") else "",
+                                   r.get("elapsed_ms") or 0,
+                                   " = %.0f RTT" % x if x is not None else "",
+                                   " (try %d)" % r["tries"] if r.get("tries", 1) > 1 else "")
+    return "FAIL"
+
+if mode == "table":
+    rows = [("pair (A x B)", "variant", "NAT seen A | B", "RTT ms", "A asks B", "B asks A")]
+    for c in cells:
+        s = c.get("strategy") or {}
+        rows.append((name(c), variant(c), "%s | %s" % (c.get("nat_a"), c.get("nat_b")),
+                     "%.2f" % c["rtt_ms"] if c.get("rtt_ms") else "?",
+                     cellstr(c, s.get("ab")), cellstr(c, s.get("ba"))))
+    w = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    for i, r in enumerate(rows):
+        print("# " + "  ".join(str(v).ljust(w[k]) for k, v in enumerate(r)).rstrip())
+        if i == 0:
+            print("# " + "  ".join("-" * x for x in w))
+    errs = []
+    for c in cells:
+        for d, r in sorted((c.get("strategy") or {}).items()):
+            if r and not r.get("ok"):
+                errs.append("%s (%s) %s: %s" % (name(c), variant(c), d, r.get("error")))
+        if c.get("error"):
+            errs.append("%s (%s): cell: %s" % (name(c), variant(c), c["error"]))
+    if errs:
+        print("# failures and their errors:")
+        for e in errs:
+            print("#   " + e)
+    print("# cells: %d, total %.0f s (lab + daemons up: median %.1f s a cell)" % (
+        len(cells), sum(c.get("cell_s") or 0 for c in cells),
+        sorted(c.get("setup_s") or 0 for c in cells)[len(cells) // 2] if cells else 0))
+
+elif mode == "assert":
+    seqrand = []
+    for c in cells:
+        lab = "%s (%s)" % (name(c), variant(c))
+        if c.get("error"):
+            print("not ok - %s: the cell did not run: %s" % (lab, c["error"]))
+            continue
+        ka, kb = kind(c["a"]), kind(c["b"])
+        st = c.get("strategy") or {}
+        if not st:
+            print("not ok - %s: no connect result" % lab)
+            continue
+        for d, r in sorted(st.items()):
+            who = "A asks B" if d == "ab" else "B asks A"
+            if "eim" in (ka, kb) or (ka, kb) == ("seq", "seq"):
+                why = "an EIM side" if "eim" in (ka, kb) else "seq x seq"
+                if direct_ok(r):
+                    print("ok - %s %s: connected without relay (%s), method %s, %s ms" % (
+                        lab, who, why, r["method"], r["elapsed_ms"]))
+                else:
+                    print("not ok - %s %s: must connect without relay (%s): %s" % (
+                        lab, who, why, "relayed via %s" % r.get("method") if r.get("ok") else r.get("error")))
+            elif {ka, kb} == {"seq", "rand"}:
+                seqrand.append(r)
+                print("ok - %s %s: attempted, recorded: %s" % (
+                    lab, who, "connected by %s in %s ms" % (r["method"], r["elapsed_ms"]) if r.get("ok")
+                    else "failed: %s" % r.get("error")))
+            elif (ka, kb) == ("rand", "rand"):
+                if c.get("turn"):
+                    if relay_ok(r):
+                        print("ok - %s %s: connected through the TURN relay, %s ms" % (lab, who, r["elapsed_ms"]))
+                    else:
+                        print("not ok - %s %s: must connect through the relay: %s" % (
+                            lab, who, "connected by %s without relay" % r.get("method") if r.get("ok") else r.get("error")))
+                else:
+                    if not r.get("ok") and re.search(r"relay (would be|is) needed", r.get("error") or ""):
+                        print("ok - %s %s: no TURN server in this cell: fails with a clear error: %s" % (lab, who, r["error"]))
+                    else:
+                        print("not ok - %s %s: without a TURN server must fail with 'a relay would be needed': got %s" % (
+                            lab, who, json.dumps(r)))
+            else:
+                print("not ok - %s: unknown NAT kinds %s %s" % (lab, ka, kb))
+    if seqrand:
+        n = sum(1 for r in seqrand if r.get("ok"))
+        print("# sequential x random symmetric: %d of %d connects succeeded (%.0f %%)" % (
+            n, len(seqrand), 100.0 * n / len(seqrand)))
+    if any(kind(c.get("a")) == "rand" and kind(c.get("b")) == "rand" and not c.get("turn") for c in cells):
+        print("# note: random x random ran without a TURN server (stuntd --help offers no --turn, "
+              "or turnserver is missing, or MATRIX_TURN=off): checked the 'relay needed' error instead")
+PY
+}

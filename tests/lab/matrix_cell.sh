@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# One cell of the success matrix (issue 7): a fresh lab with one pair of NAT
+# behaviours, stunt-server, two stuntd, and the connects; prints ONE JSON line
+# on stdout (progress as '# ' lines on stderr). Used by tests/lab/t_matrix.sh
+# and tests/bench/matrix.sh; see docs/lab.md "Success matrix".
+#
+#   matrix_cell.sh --nat-a TYPE --nat-b TYPE [--syn rst|drop|icmp]
+#       [--cgn none|a|b|both] [--delay MS] [--loss PCT] [--dirs "ab ba"]
+#       [--tries N] [--methods "direct reversal ..."|all|none]
+#       [--connect-timeout MS]
+#       [--turn auto|off|HOST:PORT:USER:PASS]
+#
+# --syn      answer of both NATs (and CGNs) to an unsolicited SYN (default rst)
+# --cgn      a carrier-grade NAT layer in front of side a, b or both
+# --delay    one-way delay on each side's WAN link (host RTT grows by 4*MS)
+# --loss     loss in % on side b's WAN link, each way: every packet between
+#            the hosts, and b's signalling, crosses it once per direction
+# --dirs     requesters of the strategy's connect: ab = ha asks for hb, ba =
+#            hb asks for ha (default both)
+# --tries    strategy connects per direction until one succeeds (default 1)
+# --connect-timeout  both daemons' deadline of a whole connect (default 10000)
+# --methods  methods forced with --method, each in every direction of --dirs
+#            (default none; all = every name stuntctl knows)
+# --turn     auto (default): when stuntd --help offers --turn and turnserver
+#            exists, run coturn (TCP allocations, RFC 6062) in pub and give both
+#            daemons --turn; off: never; HOST:PORT:USER:PASS: that server.
+#
+# JSON: {"a","b","syn","cgn","delay_ms","loss_pct","turn","nat_a","nat_b",
+#  "rtt_ms" (ha-srv + hb-srv UDP RTT),"rtt_a_srv_ms","rtt_b_srv_ms","setup_s","cell_s","strategy":{"ab":{ok,method,elapsed_ms,
+#  relayed,error,tries,wall_ms},"ba":...},"forced":{"METHOD":{"ab":{...}}},
+#  "error"} ("error" non-null when the cell itself could not run).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lab.sh
+. "$here/lab.sh"
+BUILD=${STUNT_BUILD:-$here/../../build}
+SERVER=$BUILD/stunt-server
+STUNTD=$BUILD/stuntd
+STUNTCTL=$BUILD/stuntctl
+RULES_TOOL=$here/../../tools/stunt-rules
+PY=$(python3 -c 'import sys; print(sys.executable)')
+ALL_METHODS="direct portmap reversal simopen stunt1 stunt2 synth predict shotgun udp relay"
+
+nat_a=port-restricted nat_b=port-restricted syn=rst cgn=none delay=0 loss=0
+dirs="ab ba" tries=1 methods="" ctimeout=10000 turn=${MATRIX_TURN:-auto}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--nat-a) nat_a=$2; shift ;;
+	--nat-b) nat_b=$2; shift ;;
+	--syn) syn=$2; shift ;;
+	--cgn) cgn=$2; shift ;;
+	--delay) delay=$2; shift ;;
+	--loss) loss=$2; shift ;;
+	--dirs) dirs=$2; shift ;;
+	--tries) tries=$2; shift ;;
+	--methods) methods=$2; shift ;;
+	--connect-timeout) ctimeout=$2; shift ;;
+	--turn) turn=$2; shift ;;
+	*) sed -n '/^#   matrix_cell.sh/,/^# JSON/p' "$0" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ "$methods" = all ] && methods=$ALL_METHODS
+[ "$methods" = none ] && methods=""
+t_cell=$(date +%s.%N)
+raw=$(mktemp -d /tmp/stlmx-cell.XXXX)
+log() { echo "# $*" >&2; }
+
+# The JSON line; every result file in $raw goes into it.
+emit() {
+	"$PY" - "$raw" "$1" <<'PY'
+import json, os, sys, glob
+raw, err = sys.argv[1], sys.argv[2] or None
+def rd(name, default=None):
+    try:
+        with open(os.path.join(raw, name)) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+meta = json.loads(rd("meta.json", "{}"))
+out = dict(meta)
+out["nat_a"], out["nat_b"] = rd("nat-a"), rd("nat-b")
+rtt = rd("rtt")
+out["rtt_ms"] = float(rtt) if rtt else None
+for x in "ab":
+    v = rd("rtt-" + x)
+    out["rtt_%s_srv_ms" % x] = float(v) if v else None
+out["turn"] = rd("turn") == "1"
+s = rd("setup_s")
+out["setup_s"] = float(s) if s else None
+out["strategy"], out["forced"] = {}, {}
+for p in sorted(glob.glob(os.path.join(raw, "conn.*.json"))):
+    _, kind, d = os.path.basename(p)[:-5].split(".", 2)
+    with open(p) as f:
+        j = json.load(f)
+    if kind == "auto":
+        out["strategy"][d] = j
+    else:
+        m, d = d.split(".")
+        out["forced"].setdefault(m, {})[d] = j
+out["error"] = err
+out["cell_s"] = round(float(rd("t_end")) - meta["t0"], 1)
+del out["t0"]
+print(json.dumps(out, separators=(",", ":")))
+PY
+}
+
+finish() {
+	local err=${1:-}
+	lab_down
+	date +%s.%N >"$raw/t_end"
+	emit "$err"
+	rm -rf "$raw"
+	exit 0
+}
+
+"$PY" -c 'import json, sys; print(json.dumps({"a": sys.argv[1], "b": sys.argv[2], "syn": sys.argv[3], "cgn": sys.argv[4], "delay_ms": int(sys.argv[5]), "loss_pct": float(sys.argv[6]), "t0": float(sys.argv[7])}))' \
+	"$nat_a" "$nat_b" "$syn" "$cgn" "$delay" "$loss" "$t_cell" >"$raw/meta.json"
+for b in "$SERVER" "$STUNTD" "$STUNTCTL"; do
+	[ -x "$b" ] || { log "missing $b (make)"; finish "missing $b (make)"; }
+done
+
+# TURN: coturn in pub when asked for and possible
+turn_args=()
+if [ "$turn" != off ] && "$STUNTD" --help 2>&1 | grep -q -- '--turn'; then
+	case "$turn" in
+	auto)
+		if command -v turnserver >/dev/null; then
+			turn_args=(--turn "$LAB_PUB:3478" --turn-user matrix --turn-pass "mx-$$-turn")
+			turn_local=1
+		fi
+		;;
+	*:*:*:*)
+		IFS=: read -r th tp tu tw <<<"$turn"
+		turn_args=(--turn "$th:$tp" --turn-user "$tu" --turn-pass "$tw")
+		;;
+	esac
+fi
+[ ${#turn_args[@]} -gt 0 ] && echo 1 >"$raw/turn" || echo 0 >"$raw/turn"
+
+lab_init mx
+trap 'finish "interrupted"' INT TERM HUP
+up=(--nat-a "$nat_a" --nat-b "$nat_b" --syn-a "$syn" --syn-b "$syn")
+case "$cgn" in
+a) up+=(--cgn-a) ;;
+b) up+=(--cgn-b) ;;
+both) up+=(--cgn-a --cgn-b) ;;
+none) ;;
+*) finish "unknown --cgn '$cgn'" ;;
+esac
+[ "$delay" != 0 ] && up+=(--delay-a "$delay" --delay-b "$delay")
+[ "$loss" != 0 ] && up+=(--loss-b "$loss")
+lab_up "${up[@]}" 2>"$raw/lab.err" || finish "lab_up ${up[*]}: $(tr '\n' ' ' <"$raw/lab.err")"
+
+printf 'ha s3cret-ha\nhb s3cret-hb\n' >"$LAB_STATE/secrets"
+printf 's3cret-ha\n' >"$LAB_STATE/secret-a"
+printf 's3cret-hb\n' >"$LAB_STATE/secret-b"
+chmod 600 "$LAB_STATE/secrets" "$LAB_STATE/secret-a" "$LAB_STATE/secret-b"
+mkdir -p "$LAB_STATE/sa" "$LAB_STATE/sb"
+lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
+	--secrets "$LAB_STATE/secrets" >/dev/null
+if [ -n "${turn_local:-}" ]; then
+	mkdir -p "$LAB_STATE/turn"
+	lab_bg pub coturn turnserver -n --no-tls --no-dtls --no-cli \
+		--listening-ip "$LAB_PUB" --relay-ip "$LAB_PUB" --listening-port 3478 \
+		--lt-cred-mech --user "matrix:mx-$$-turn" --realm stunt.lab \
+		--log-file stdout --simple-log --pidfile "$LAB_STATE/turn/pid" \
+		--db "$LAB_STATE/turn/db.sqlite" >/dev/null
+	lab_wait_port pub tcp "$LAB_PUB" 3478 10 2>>"$raw/lab.err" ||
+		finish "coturn did not start: $(tail -3 "$LAB_STATE/coturn.log" | tr '\n' ' ')"
+fi
+lab_wait_port srv tcp "$LAB_SRV2" 3479 10 2>>"$raw/lab.err" || finish "stunt-server did not start"
+ECHO='
+import socket, threading, sys
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(16)
+def serve(c):
+    while True:
+        d = c.recv(1 << 16)
+        if not d: break
+        c.sendall(d)
+    c.close()
+while True:
+    c, _ = l.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+'
+for x in a b; do
+	[ $x = a ] && me=ha peer=hb || me=hb peer=ha
+	lab_bg "h$x" "echo-$x" "$PY" -c "$ECHO" 7000 >/dev/null
+	lab_bg "h$x" "stuntd-$x" "$STUNTD" -d -v --id "$me" --server "$LAB_SRV1" \
+		--secret-file "$LAB_STATE/secret-$x" --control "$LAB_STATE/$x.sock" \
+		--state-dir "$LAB_STATE/s$x" --rules-tool "$RULES_TOOL" \
+		--connect-timeout "$ctimeout" \
+		--expose echo=tcp:127.0.0.1:7000 --allow echo="$peer" \
+		${turn_args[@]+"${turn_args[@]}"} >/dev/null
+done
+# registration: NAT probe + login; slower under loss
+reg=0
+for _ in $(seq 1 300); do
+	if lx ha "$STUNTCTL" --control "$LAB_STATE/a.sock" status --json >"$raw/status-a" 2>/dev/null &&
+		lx hb "$STUNTCTL" --control "$LAB_STATE/b.sock" status --json >"$raw/status-b" 2>/dev/null &&
+		grep -q '"registered": *true' "$raw/status-a" && grep -q '"registered": *true' "$raw/status-b"; then
+		reg=1
+		break
+	fi
+	sleep 0.1
+done
+[ "$reg" = 1 ] || finish "the daemons did not register in 30 s: $(tail -n 2 "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" | tr '\n' ' ')"
+for x in a b; do
+	# the NAT each daemon detected, e.g. "EIM/APDF preserving"
+	"$PY" -c '
+import json, sys
+n = json.load(open(sys.argv[1])).get("nat") or {}
+t = n.get("tcp") or {}
+s = "%s/%s %s" % (t.get("mapping"), t.get("filtering"), t.get("allocation"))
+if t.get("allocation") == "sequential" and t.get("delta"):
+    s += " d%s" % t["delta"]
+print(s + (" hops %s" % t["nat_hops"] if t.get("nat_hops") is not None else ""))' "$raw/status-$x" >"$raw/nat-$x" 2>/dev/null
+done
+"$PY" -c 'import sys, time; print(round(time.time() - float(sys.argv[1]), 2))' "$t_cell" >"$raw/setup_s"
+
+# RTT ha <-> hb: a UDP echo in srv, from ha and from hb (median of 15 each);
+# both paths meet in inet, one hop from srv, so the host-to-host round trip
+# is their sum (less 2 x inet-srv, a few microseconds). Works through every
+# NAT type (a symmetric NAT here translates only TCP and UDP, not ICMP).
+lab_bg srv udpecho "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 7))
+while True:
+    d, p = s.recvfrom(2048)
+    s.sendto(d, p)' "$LAB_SRV1" >/dev/null
+lab_wait_port srv udp "$LAB_SRV1" 7 5 2>/dev/null
+for x in a b; do
+	lx "h$x" "$PY" -c '
+import socket, statistics, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+r = []
+for i in range(15):
+    t = time.perf_counter()
+    s.sendto(b"%d" % i, (sys.argv[1], 7))
+    try:
+        while s.recv(64) != b"%d" % i:
+            pass
+        r.append((time.perf_counter() - t) * 1e3)
+    except socket.timeout:
+        pass
+    time.sleep(0.01)
+print("%.3f" % statistics.median(r) if r else "")' "$LAB_SRV1" >"$raw/rtt-$x" 2>/dev/null
+done
+if [ -s "$raw/rtt-a" ] && [ -s "$raw/rtt-b" ]; then
+	awk '{ s += $1 } END { printf "%.3f\n", s }' "$raw/rtt-a" "$raw/rtt-b" >"$raw/rtt"
+fi
+log "$nat_a x $nat_b syn=$syn cgn=$cgn delay=$delay loss=$loss: registered (${nat_a}: $(cat "$raw/nat-a"); ${nat_b}: $(cat "$raw/nat-b")), RTT $(cat "$raw/rtt") ms"
+
+# conn KIND DIR [METHOD] TRIES TIMEOUT_MS -> $raw/conn.KIND.[METHOD.]DIR.json
+conn() {
+	local kind=$1 d=$2 m=$3 n=$4 tmo=$5 x peer f
+	[ "$d" = ab ] && x=a peer=hb || x=b peer=ha
+	[ "$kind" = auto ] && f="$raw/conn.auto.$d.json" || f="$raw/conn.forced.$m.$d.json"
+	lx "h$x" "$PY" - "$STUNTCTL" "$LAB_STATE/$x.sock" "$peer/echo" "$m" "$n" "$tmo" >"$f" <<'PY'
+import json, subprocess, sys, time
+ctl, sock, target, method, n, tmo = sys.argv[1:7]
+cmd = [ctl, "--control", sock, "connect", target, "--json"]
+if method:
+    cmd[4:4] = ["--method", method]
+runs = []
+for i in range(int(n)):
+    t = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=int(tmo) / 1e3 + 10)
+        txt = p.stdout.strip().splitlines()
+        j = json.loads(txt[-1]) if txt else {"ok": False, "error": p.stderr.strip()[-300:]}
+    except subprocess.TimeoutExpired:
+        j = {"ok": False, "error": "stuntctl did not return"}
+    except ValueError:
+        j = {"ok": False, "error": "not JSON: " + p.stdout.strip()[-200:]}
+    j["wall_ms"] = round((time.perf_counter() - t) * 1e3, 1)
+    runs.append(j)
+    if j.get("ok"):
+        break
+    time.sleep(0.5)
+r = dict(runs[-1])
+r["tries"] = len(runs)
+if len(runs) > 1:
+    r["errors"] = [x.get("error") for x in runs if not x.get("ok")]
+print(json.dumps({k: r.get(k) for k in ("ok", "method", "elapsed_ms", "relayed", "error", "wall_ms", "tries", "errors") if k in r}))
+PY
+	log "  $([ "$kind" = auto ] && echo strategy || echo "--method $m") $d: $(cat "$f")"
+	sleep 0.3
+}
+
+for d in $dirs; do
+	conn auto "$d" "" "$tries" "$ctimeout"
+done
+if [ -n "$methods" ]; then
+	# a forced method that cannot work fails at the latest at --connect-timeout
+	for m in $methods; do
+		for d in $dirs; do
+			conn forced "$d" "$m" 1 "$ctimeout"
+		done
+	done
+fi
+finish ""

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The success matrix (issue 7) as a test: every unordered pair of the five lab
+# NAT behaviours (full cone, restricted cone, port-restricted cone, sequential
+# symmetric, random symmetric; 15 cells, unsolicited SYN answered by RST), each
+# side asking the other once with the strategy's choice; plus variations on
+# hard pairs: SYN dropped and answered by ICMP, a CGN layer on both sides,
+# 50 ms one way on each WAN link, 10 % loss on one WAN link (3 tries).
+# One fresh lab per cell (tests/lab/matrix_cell.sh; lab_up + lab_down take
+# under 0.5 s, stuntd's NAT probe and registration about 1 s).
+# Checks (tests/lab/matrix.sh, mx_report assert):
+#   - a pair with an endpoint-independent-mapping side connects both ways
+#     without a relay, whatever the other side is (random symmetric included);
+#   - sequential x sequential symmetric connects both ways without a relay;
+#   - sequential x random symmetric: attempted, result and rate reported;
+#   - random x random: through the TURN relay when stuntd has --turn and
+#     turnserver exists (the cell runs coturn), else the clear
+#     "a relay would be needed" error.
+# Timings are printed in the table, never asserted. MATRIX_JOBS=N runs N
+# cells at once (default 1); MATRIX_TURN=off|auto|HOST:PORT:USER:PASS.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/matrix.sh
+. "$here/matrix.sh"
+t0=$SECONDS
+work=$(mktemp -d /tmp/stlmx-test.XXXX)
+trap 'rm -rf "$work"' EXIT
+types="full-cone restricted-cone port-restricted sym-seq:1 sym-random"
+{
+	i=0
+	for a in $types; do
+		j=0
+		for b in $types; do
+			[ "$j" -ge "$i" ] && echo "--nat-a $a --nat-b $b"
+			j=$((j + 1))
+		done
+		i=$((i + 1))
+	done
+	echo "--nat-a port-restricted --nat-b sym-random --syn drop"
+	echo "--nat-a port-restricted --nat-b sym-random --syn icmp"
+	echo "--nat-a port-restricted --nat-b port-restricted --syn drop"
+	echo "--nat-a port-restricted --nat-b port-restricted --syn icmp"
+	echo "--nat-a port-restricted --nat-b sym-seq:1 --cgn both"
+	echo "--nat-a port-restricted --nat-b port-restricted --delay 50"
+	echo "--nat-a port-restricted --nat-b port-restricted --loss 10 --tries 3"
+} >"$work/plan"
+echo "# $(grep -c . "$work/plan") cells, ${MATRIX_JOBS:-1} at a time"
+mx_run "$work/plan" "$work/cells.json" "${MATRIX_JOBS:-1}"
+n=$(grep -c . "$work/cells.json")
+[ "$n" -eq "$(grep -c . "$work/plan")" ] && echo "ok - every cell gave a result ($n)" ||
+	echo "not ok - $n results for $(grep -c . "$work/plan") cells"
+mx_report assert "$work/cells.json" | tee "$work/assert"
+mx_report table "$work/cells.json"
+[ -n "${MATRIX_KEEP:-}" ] && cp "$work/cells.json" "$MATRIX_KEEP"
+echo "# t_matrix: $((SECONDS - t0)) s"
+! grep -q '^not ok' "$work/assert" && [ "$n" -eq "$(grep -c . "$work/plan")" ]
