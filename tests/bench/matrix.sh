@@ -114,7 +114,7 @@ def rtt_of(c, r):
 
 def failword(r):
     e = (r or {}).get("error") or "no result"
-    if re.search(r"relay (would be|is) needed", e):
+    if re.search(r"relay (would be |is )?needed", e):
         return "relay needed"
     if "no connection within" in e:
         return "timeout"
