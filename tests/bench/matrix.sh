@@ -271,7 +271,7 @@ method; "RTT" = time to connect / RTT, ms where the RTT was below 1 ms; ✗ = fa
 |---|{"---|" * len(present)}
 {chr(10).join(t2)}
 
-**Per-method success**, over the {len(fc)} cells with forced attempts (groups rst, drop, icmp, CGN):
+**Per-method success**, over the {len(fc)} cells with forced attempts (of groups {', '.join(g for g in groups_run.split() if g not in ('delay', 'loss'))}):
 a method counts for a cell when it connected from at least one side (direct and reversal are the
 same method seen from the other side, so "one side" is the fair count); the per-direction rate
 is next to it.
