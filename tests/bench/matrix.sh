@@ -72,9 +72,9 @@ MX_DEADLINE=$((t0 + BUDGET)) mx_run "$work/plan" "$OUT/matrix.json" "$JOBS"
 elapsed=$(($(date +%s) - t0))
 mx_report table "$OUT/matrix.json"
 
-python3 - "$OUT/matrix.json" "$DOC" "$elapsed" "$DELAY" "$SLOW" "$TMO" "$JOBS" "$BUDGET" "$FULL" "$GROUPS_RUN" <<'PY'
+python3 - "$OUT/matrix.json" "$elapsed" "$DELAY" "$SLOW" "$TMO" "$JOBS" "$BUDGET" "$FULL" "$GROUPS_RUN" <<'PY' |
 import json, os, platform, re, statistics, sys, time
-path, doc, elapsed, delay, slow, tmo, jobs, budget, full, groups_run = sys.argv[1:11]
+path, elapsed, delay, slow, tmo, jobs, budget, full, groups_run = sys.argv[1:10]
 all_cells = [json.loads(l) for l in open(path) if l.strip()]
 skipped = [c for c in all_cells if c.get("skipped")]
 cells = [c for c in all_cells if not c.get("skipped")]
@@ -298,12 +298,8 @@ Strategy failures and their errors:
 
 {chr(10).join("- " + f for f in fails) or "- none"}
 """
-try:
-    text = open(doc).read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-m = re.search(r"^## Success matrix\n.*?(?=^## |\Z)", text, re.S | re.M)
-text = text[:m.start()] + sec + "\n" + text[m.end():] if m else text.rstrip("\n") + "\n\n" + sec
-open(doc, "w").write(text.rstrip("\n") + "\n")
-print("wrote %s (%d cells) and the '## Success matrix' section of %s" % (path, len(cells), doc))
+sys.stdout.write(sec)
+print("wrote %s (%d cells)" % (path, len(cells)), file=sys.stderr)
 PY
+	python3 "$TOP/tests/bench/docsection.py" -q "$DOC" "## Success matrix" &&
+	echo "wrote the '## Success matrix' section of $DOC"
