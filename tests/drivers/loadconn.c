@@ -17,6 +17,7 @@
  * 2 usage.
  */
 #include "common/clock.h"
+#include "tests/drivers/procstat.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -56,39 +57,6 @@ static void usage(void)
 	fprintf(stderr, "usage: loadconn --control PATH --peer ID --service NAME [--method M]\n"
 			"  [--total N] [--concurrency C] [--stuntd-pid PID] [--timeout-ms T]\n");
 	exit(2);
-}
-
-static long proc_rss_kb(int pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (pid <= 0 || !(f = fopen(path, "r")))
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
-static long proc_fds(int pid)
-{
-	char path[64];
-	struct dirent *e;
-	long c = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	if (pid <= 0 || !(d = opendir(path)))
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			c++;
-	closedir(d);
-	return c;
 }
 
 static void note_error(const char *why)

@@ -35,6 +35,7 @@
  */
 #include "common/addr.h"
 #include "common/clock.h"
+#include "tests/drivers/procstat.h"
 #include "daemon/srv_secrets.h"
 #include "proto/sig.h"
 #include "proto/sig_sec.h"
@@ -111,43 +112,6 @@ static void usage(void)
 }
 
 /* ---- the server process, from /proc ---- */
-
-static long srv_rss_kb(void)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	if (!spid)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)spid);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
-static long srv_fds(void)
-{
-	char path[64];
-	struct dirent *e;
-	long c = 0;
-	DIR *d;
-
-	if (!spid)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)spid);
-	if (!(d = opendir(path)))
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			c++;
-	closedir(d);
-	return c;
-}
 
 /* ---- messages ---- */
 
@@ -603,8 +567,8 @@ int main(int argc, char **argv)
 	if (epfd < 0 || ufd < 0)
 		return 1;
 
-	rss0 = srv_rss_kb();
-	fd0 = srv_fds();
+	rss0 = proc_rss_kb((int)spid);
+	fd0 = proc_fds((int)spid);
 	fprintf(stderr, "loadpeers: %zu peers, server rss %ld kB, %ld fds\n", npeers, rss0, fd0);
 
 	/* phases 2 and 3 in one loop: registration, then the soak */
@@ -619,8 +583,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "loadpeers: %zu registered in %llu ms\n", npeers,
 				(unsigned long long)(now - t0));
 			usleep(1000000);	/* let the server settle */
-			rss1 = srv_rss_kb();
-			fd1 = srv_fds();
+			rss1 = proc_rss_kb((int)spid);
+			fd1 = proc_fds((int)spid);
 			now = clock_ms();
 			soak_end = now + soak_ms;
 			next_churn = next_tick = now + 1000;
@@ -683,7 +647,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "loadpeers: t=%llus registered %lu/%zu, server rss %ld kB, "
 				"%ld fds, flood udp %lu tcp %lu\n",
 				(unsigned long long)((now - t0) / 1000), n.up, npeers,
-				srv_rss_kb(), srv_fds(), n.f_udp, n.f_tcp);
+				proc_rss_kb((int)spid), proc_fds((int)spid), n.f_udp, n.f_tcp);
 		}
 		k = epoll_wait(epfd, evs, 256, 1);
 		for (c = 0; c < k; c++) {
@@ -695,8 +659,8 @@ int main(int argc, char **argv)
 				flood_event(&fl[tag & TAG_MASK], evs[c].events);
 		}
 	}
-	rss2 = srv_rss_kb();
-	fd2 = srv_fds();
+	rss2 = proc_rss_kb((int)spid);
+	fd2 = proc_fds((int)spid);
 
 	/* phase 4: does the server still answer a real request? */
 	if (reg_done && peers[0].st == P_UP) {
@@ -724,8 +688,8 @@ int main(int argc, char **argv)
 		if (fl[i].fd >= 0)
 			flood_close(&fl[i]);
 	usleep(1500000);
-	rss3 = srv_rss_kb();
-	fd3 = srv_fds();
+	rss3 = proc_rss_kb((int)spid);
+	fd3 = proc_fds((int)spid);
 
 	out("peers", (long)npeers);
 	out("all_registered", reg_done ? 1 : 0);
