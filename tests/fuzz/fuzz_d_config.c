@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (i = 0; i < c.nexpose; i++)
 			if (!sig_id_valid(c.expose[i].name, strlen(c.expose[i].name)) ||
-			    (c.expose[i].kind != D_TARGET_TCP && c.expose[i].kind != D_TARGET_EXEC))
+			    (c.expose[i].kind != D_TARGET_TCP && c.expose[i].kind != D_TARGET_EXEC &&
+			     c.expose[i].kind != D_TARGET_UDP))
 				abort();
 		for (i = 0; i < c.nallow; i++)
 			for (j = 0; j < c.allow[i].npeers; j++)
