@@ -25,6 +25,7 @@
 # --turn     auto (default): when stuntd --help offers --turn and turnserver
 #            exists, run coturn (TCP allocations, RFC 6062) in pub and give both
 #            daemons --turn; off: never; HOST:PORT:USER:PASS: that server.
+# MX_KEEP=DIR in the environment copies the cell's logs there before cleanup.
 #
 # JSON: {"a","b","syn","cgn","delay_ms","loss_pct","turn","nat_a","nat_b",
 #  "rtt_ms" (ha-srv + hb-srv UDP RTT),"rtt_a_srv_ms","rtt_b_srv_ms","setup_s","cell_s","strategy":{"ab":{ok,method,elapsed_ms,
@@ -108,6 +109,9 @@ PY
 
 finish() {
 	local err=${1:-}
+	# MX_KEEP=DIR: keep the cell's logs (stuntd, server, coturn, NAT rules) for debugging
+	[ -n "${MX_KEEP:-}" ] && [ -n "${LAB_STATE:-}" ] && mkdir -p "$MX_KEEP" &&
+		cp -r "$LAB_STATE"/. "$MX_KEEP"/ 2>/dev/null
 	lab_down
 	date +%s.%N >"$raw/t_end"
 	emit "$err"
