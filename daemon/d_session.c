@@ -848,9 +848,9 @@ static void relay_round(struct d_session *s, uint8_t reason)
 	if (reason != SIG_REASON_STRATEGY) {
 		describe_race(s, s->direct_why, sizeof(s->direct_why));
 		log_warnx("session %u: the direct race failed after %llu ms (%s: %s); "
-			  "falling back to relay, allocated by %s with %s's TURN server", s->id,
+			  "falling back to relay, allocated by %s", s->id,
 			  (unsigned long long)(now - s->t0), sig_reason_text(reason),
-			  s->direct_why, alloc ? "us" : s->peer, alloc ? g_d->cfg.id : s->peer);
+			  s->direct_why, alloc ? "us (the peer has no TURN server)" : s->peer);
 		snprintf(why, sizeof(why), "given up after %llu ms: falling back to relay",
 			 (unsigned long long)(now - s->t0));
 	} else {
