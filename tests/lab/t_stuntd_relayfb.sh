@@ -192,15 +192,21 @@ bench)
 	N=${BENCH_N:-5}
 	start_all port-restricted rst port-restricted rst && {
 		cut_path || nok "nft cut"
-		fb=() up=()
+		fb=() up=() rfb=() rup=()
 		for i in $(seq 1 "$N"); do
 			rtransfer a office-pc "fallback try $i"
 			fb+=("$LAST_ELAPSED")
 			rtransfer a office-pc "--method relay try $i" relay
 			up+=("$LAST_ELAPSED")
+			rtransfer b laptop "fallback, requester allocates, try $i"
+			rfb+=("$LAST_ELAPSED")
+			rtransfer b laptop "--method relay, requester allocates, try $i" relay
+			rup+=("$LAST_ELAPSED")
 		done
-		echo "# fallback elapsed_ms: ${fb[*]} median $(printf '%s\n' "${fb[@]}" | median)"
-		echo "# up-front (--method relay) elapsed_ms: ${up[*]} median $(printf '%s\n' "${up[@]}" | median)"
+		echo "# responder allocates: fallback elapsed_ms: ${fb[*]} median $(printf '%s\n' "${fb[@]}" | median)"
+		echo "# responder allocates: up-front (--method relay) elapsed_ms: ${up[*]} median $(printf '%s\n' "${up[@]}" | median)"
+		echo "# requester allocates: fallback elapsed_ms: ${rfb[*]} median $(printf '%s\n' "${rfb[@]}" | median)"
+		echo "# requester allocates: up-front (--method relay) elapsed_ms: ${rup[*]} median $(printf '%s\n' "${rup[@]}" | median)"
 		stop_all
 	}
 	;;
