@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "daemon/d_ctlreq.h"
+#include "daemon/trav.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -148,8 +149,8 @@ static void status(struct d_ctl_client *c)
 		"\"sig_replay\":%lu,\"peers_refused\":%lu}",
 		d->tls_refused, d->sec_refused[SIG_SEC_MISSING], d->sec_refused[SIG_SEC_BAD_MAC],
 		d->sec_refused[SIG_SEC_REPLAY], d->peers_refused);
-	fprintf(f, ",\"handoffs\":%zu,\"uptime_ms\":%llu}", d_handoff_count(),
-		(unsigned long long)(now - d->start_ms));
+	fprintf(f, ",\"handoffs\":%zu,\"relays\":%zu,\"uptime_ms\":%llu}", d_handoff_count(),
+		trav_relay_count(), (unsigned long long)(now - d->start_ms));
 	fclose(f);
 	d_control_answer(c, buf, -1);
 	free(buf);

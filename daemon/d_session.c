@@ -65,6 +65,13 @@
 #define S_KEEP_DONE_MS		30000	/* finished sessions stay in status this long */
 #define S_PEERQ_MAX		32
 #define S_PEERQ_BIT		0x80000000u
+/* When a relay can follow (a side has a TURN server, no method forced), the
+ * race of direct methods gets this share of the connect timeout, counted
+ * from the connect request; the relay round gets the rest (4 s of the
+ * default 10 s: an Allocate with its 401 round, a CreatePermission, one
+ * EXCHANGE each way and a SCHEDULE through stunt-server, a connect and a
+ * ConnectionBind -- about 8 round trips). */
+#define S_RACE_SHARE_PCT	60
 
 enum s_state { S_LOOKUP, S_MAPPING, S_EXCHANGE, S_WAIT_SCHEDULE, S_SCHEDULED, S_RUNNING, S_CONFIRM,
 	       S_CONNECTED, S_FAILED };
@@ -98,6 +105,11 @@ struct d_session {
 	struct d_ev		wev;
 	uint8_t			hdr[S_HDR_LEN];
 	size_t			hdr_got;
+	/* the relay round (SIG-ROUND): 0 in the first */
+	uint8_t			round;
+	struct sig_round	rinfo;		/* ours (requester) or the requester's */
+	uint64_t		race_end;	/* requester: the direct race's share ends */
+	char			direct_why[200];	/* how the direct race ended */
 	struct d_session	*next;
 };
 
@@ -243,12 +255,19 @@ static void log_attempts(struct d_session *s)
 	}
 }
 
-static void session_fail(struct d_session *s, const char *why, bool tell_peer)
+static void session_fail(struct d_session *s, const char *why0, bool tell_peer)
 {
+	char why[SIG_DATA_MAX - 80];
 	unsigned m;
 
 	if (s->state == S_FAILED || s->state == S_CONNECTED)
 		return;
+	/* the requester's answer names both failures */
+	if (s->requester && s->round && s->direct_why[0])
+		snprintf(why, sizeof(why), "relay fallback failed: %s (before it, the direct race: %s)",
+			 why0, s->direct_why);
+	else
+		snprintf(why, sizeof(why), "%s", why0);
 	log_warnx("session %u (%s %s/%s): failed: %s", s->id, s->requester ? "to" : "from",
 		  s->peer, s->service[0] ? s->service : "?", why);
 	for (m = 1; m <= SIG_M_MAX; m++)
@@ -335,7 +354,7 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	x.session_id = s->id;
 	if (ea->with_service)
 		snprintf(x.service, sizeof(x.service), "%s", s->service);
-	if (s->requester) {
+	if (s->requester && !s->round) {
 		if (s->forced)
 			x.methods[x.nmethods++] = s->forced;
 	} else {
@@ -373,6 +392,10 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	}
 	x.has_nat = true;
 	x.nat = own_nat();
+	if (s->round) {
+		x.has_round = true;
+		x.round = s->rinfo;
+	}
 	return sig_put_exchange(b, &x);
 }
 
@@ -507,6 +530,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 
 static void drop_method(struct d_session *s, uint8_t m);
 static bool start_early(struct d_session *s, enum trav_role role);
+static bool session_over(const struct d_session *s);
 
 /*
  * predict: a sequential side learns its last public port right before its
@@ -645,7 +669,8 @@ static bool udp_learn(struct d_session *s)
 }
 
 /* relay: the relayed address is allocated and the peer permitted (err 0)
- * or not; now the EXCHANGE (responder only). */
+ * or not; now the EXCHANGE (the responder's, or the requester's of the
+ * relay round when it allocates). */
 static void relay_done(struct trav_attempt *a, int err)
 {
 	struct d_session *s = a->s;
@@ -653,6 +678,15 @@ static void relay_done(struct trav_attempt *a, int err)
 
 	if (s->state != S_MAPPING)
 		return;
+	if (s->requester) {
+		if (err < 0) {
+			snprintf(why, sizeof(why), "relay: %s", a->why);
+			session_fail(s, why, true);
+			return;
+		}
+		requester_send_exchange(s);
+		return;
+	}
 	if (err < 0) {
 		snprintf(why, sizeof(why), "relay: %s", a->why);
 		drop_method(s, SIG_M_RELAY);
@@ -677,6 +711,215 @@ static bool relay_start(struct d_session *s)
 	}
 	s->state = S_MAPPING;
 	return true;
+}
+
+/* ---- the relay round ---- */
+
+/* Can a relay follow a failed race: a side has a TURN server. */
+static bool relay_possible(const struct d_session *s)
+{
+	return g_d->cfg.have_turn || trav_can_relay(&s->peer_nat);
+}
+
+/* Do we allocate the relay (trav_relay_requester_allocates)? */
+static bool we_allocate(const struct d_session *s)
+{
+	struct sig_nat_info own = own_nat();
+
+	return s->requester ? trav_relay_requester_allocates(&own, &s->peer_nat) :
+			      !trav_relay_requester_allocates(&s->peer_nat, &own);
+}
+
+/* The direct race failed and no relay can follow: say why not (appended
+ * to the error). Empty when a relay could or a method was forced. */
+static const char *no_relay_note(const struct d_session *s)
+{
+	if (s->forced || s->round || relay_possible(s))
+		return "";
+	return "; no relay to fall back to: no TURN server configured on either side "
+	       "(stuntd --turn)";
+}
+
+/* "direct: failed (why); simopen: running" -- the race's attempts */
+static void describe_race(const struct d_session *s, char *buf, size_t len)
+{
+	size_t i, k = 0;
+	const struct trav_attempt *a;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < s->nmethods && k < len; i++) {
+		a = &s->att[s->methods[i]];
+		n = snprintf(buf + k, len - k, "%s%s: %s%s%.60s%s", i ? "; " : "",
+			     sig_method_name(s->methods[i]), trav_state_name(a->state),
+			     a->why[0] ? " (" : "", a->why, a->why[0] ? ")" : "");
+		if (n < 0)
+			break;
+		k += (size_t)n;
+	}
+}
+
+/*
+ * End the first round: every attempt stops (a running one fails with why),
+ * is logged and closed, and the peer's candidates are forgotten; the
+ * session goes on with relay alone.
+ */
+static void end_first_round(struct d_session *s, const char *why)
+{
+	unsigned m;
+
+	if (s->wev.fd >= 0) {
+		/* responder: a connection still waiting for its header */
+		for (m = 1; m <= SIG_M_MAX; m++)
+			if (s->prepared[m] && s->att[m].conn == s->wev.fd)
+				s->att[m].conn = -1;
+		d_loop_del(&s->wev);
+		close(s->wev.fd);
+		s->wev.fd = -1;
+	}
+	for (m = 1; m <= SIG_M_MAX; m++) {
+		struct trav_attempt *a = &s->att[m];
+
+		if (!s->prepared[m])
+			continue;
+		if (a->state == TA_RUNNING) {
+			a->state = TA_FAILED;
+			a->t_end = clock_ms();
+			if (!a->why[0])
+				snprintf(a->why, sizeof(a->why), "%s", why);
+		}
+		if (a->state == TA_FAILED)
+			g_d->counters[m].failed++;
+	}
+	log_attempts(s);
+	for (m = 1; m <= SIG_M_MAX; m++)
+		if (s->prepared[m]) {
+			trav_close(&s->att[m], false);
+			s->prepared[m] = false;
+		}
+	s->winner = NULL;
+	s->racing = false;
+	s->start_at = 0;
+	s->hdr_got = 0;
+	s->nmethods = 0;
+	memset(s->peer_port, 0, sizeof(s->peer_port));
+	memset(s->peer_kind, 0, sizeof(s->peer_kind));
+	memset(s->peer_addr, 0, sizeof(s->peer_addr));
+	s->round = SIG_ROUND_RELAY;
+	s->race_end = 0;
+}
+
+/* Prepare the relay attempt of the relay round in role. */
+static int prepare_relay(struct d_session *s, enum trav_role role)
+{
+	struct trav_attempt *a = &s->att[SIG_M_RELAY];
+	int err = trav_prepare(a, s, SIG_M_RELAY, s->requester);
+
+	if (err < 0)
+		return err;
+	s->prepared[SIG_M_RELAY] = true;
+	a->role = role;
+	s->methods[0] = SIG_M_RELAY;
+	s->nmethods = 1;
+	return 0;
+}
+
+/*
+ * Requester: the relay round. The race of direct methods failed (reason
+ * SIG_REASON_FAILED / _TIMEOUT), or the strategy chose relay and we are
+ * the side that allocates (SIG_REASON_STRATEGY). We allocate first when
+ * it is ours to (permission for the peer's public IP), then send an
+ * EXCHANGE with SIG-ROUND, METHODS = relay and our relay candidate (the
+ * relayed address, kind relay, or our connecting socket's); the peer stops
+ * its attempts, allocates if it is its turn, and answers with its EXCHANGE;
+ * from there the session runs as in the first round (SCHEDULE, header, 'K').
+ */
+static void relay_round(struct d_session *s, uint8_t reason)
+{
+	uint64_t now = clock_ms();
+	bool alloc = we_allocate(s);
+	struct trav_attempt *a;
+	char why[SIG_DATA_MAX - 80];
+
+	s->rinfo.round = SIG_ROUND_RELAY;
+	s->rinfo.reason = reason;
+	s->rinfo.race_ms = reason == SIG_REASON_STRATEGY ? 0 :
+			   now - s->t0 > 0xffff ? 0xffff : (uint16_t)(now - s->t0);
+	if (reason != SIG_REASON_STRATEGY) {
+		describe_race(s, s->direct_why, sizeof(s->direct_why));
+		log_warnx("session %u: the direct race failed after %llu ms (%s: %s); "
+			  "falling back to relay, allocated by %s", s->id,
+			  (unsigned long long)(now - s->t0), sig_reason_text(reason),
+			  s->direct_why, alloc ? "us (the peer has no TURN server)" : s->peer);
+		snprintf(why, sizeof(why), "given up after %llu ms: falling back to relay",
+			 (unsigned long long)(now - s->t0));
+	} else {
+		log_info("session %u: relay with our TURN server (the peer has none): "
+			 "allocating before the relay round", s->id);
+		snprintf(why, sizeof(why), "replaced by the relay round");
+	}
+	end_first_round(s, why);
+	if (prepare_relay(s, alloc ? TRAV_ACCEPT : TRAV_CONNECT) < 0) {
+		session_fail(s, "cannot open local sockets", true);
+		return;
+	}
+	a = &s->att[SIG_M_RELAY];
+	if (alloc) {
+		if (trav_relay_allocate(a, s->peer_ip, relay_done) < 0) {
+			snprintf(why, sizeof(why), "%s", a->why);
+			session_fail(s, why, true);
+			return;
+		}
+		s->state = S_MAPPING;	/* relay_done() sends the EXCHANGE */
+		return;
+	}
+	requester_send_exchange(s);
+}
+
+/* Requester: may the race of direct methods end in the relay round? */
+static bool can_fall_back(const struct d_session *s)
+{
+	return s->requester && !s->forced && !s->round && !s->winner && relay_possible(s) &&
+	       !s->prepared[SIG_M_RELAY];
+}
+
+/*
+ * Responder: the requester's EXCHANGE of the relay round. Our attempts stop;
+ * if its candidate is a relayed address, it allocated and we connect to it
+ * (on its SCHEDULE), else we allocate and it connects.
+ */
+static void responder_relay_round(struct d_session *s, const struct sig_exchange *x)
+{
+	char why[SIG_DATA_MAX - 80];
+	bool alloc;
+
+	s->rinfo = x->round;
+	if (x->round.reason == SIG_REASON_STRATEGY)
+		snprintf(s->direct_why, sizeof(s->direct_why), "none: relay from the start");
+	else
+		snprintf(s->direct_why, sizeof(s->direct_why), "%s after %u ms",
+			 sig_reason_text(x->round.reason), x->round.race_ms);
+	end_first_round(s, "given up: the requester falls back to relay");
+	take_peer_exchange(s, x);
+	alloc = s->peer_kind[SIG_M_RELAY] != SIG_CAND_RELAY;
+	log_warnx("session %u: %s starts the relay round (%s): %s", s->id, s->peer,
+		  s->direct_why, alloc ? "we allocate, it connects" : "it allocated, we connect");
+	if (!s->peer_port[SIG_M_RELAY]) {
+		session_fail(s, "relay round without a relay candidate", true);
+		return;
+	}
+	if (prepare_relay(s, alloc ? TRAV_ACCEPT : TRAV_CONNECT) < 0) {
+		session_fail(s, "cannot open local sockets", true);
+		return;
+	}
+	if (alloc && !relay_start(s)) {
+		snprintf(why, sizeof(why), "%s", s->att[SIG_M_RELAY].why);
+		session_fail(s, why, true);
+		return;
+	}
+	if (!alloc)
+		responder_send_exchange(s);
+	/* else relay_done() sends it */
 }
 
 static void requester_lookup_ok(struct d_session *s)
@@ -745,6 +988,17 @@ static void requester_got_exchange(struct d_session *s, const struct sig_exchang
 			trav_close(&s->att[m], false);
 			s->prepared[m] = false;
 		}
+	if (!s->round && s->nmethods == 1 && s->methods[0] == SIG_M_RELAY && we_allocate(s)) {
+		/* relay, and only we have a TURN server: allocate, then tell the
+		 * peer the relayed address in the relay round */
+		relay_round(s, SIG_REASON_STRATEGY);
+		return;
+	}
+	if (can_fall_back(s)) {
+		s->race_end = s->t0 + (uint64_t)g_d->cfg.connect_timeout_ms * S_RACE_SHARE_PCT / 100;
+		log_debug("session %u: the direct race has %llu ms, then relay", s->id,
+			  (unsigned long long)(s->race_end - s->t0));
+	}
 	s->state = S_WAIT_SCHEDULE;
 	/* direct / reversal / portmap need no common start: our listeners first
 	 * (the peer connects only once our SCHEDULE reaches it), then our
@@ -849,8 +1103,13 @@ static void responder_exchange(const struct sig_exchange *x)
 	struct sig_nat_info own;
 	size_t n, i, k;
 
-	if (find(x->peer_id, x->session_id, false))
-		return;		/* a duplicate */
+	if ((s = find(x->peer_id, x->session_id, false)) != NULL) {
+		/* the requester's relay round, or a duplicate */
+		if (x->has_round && x->round.round == SIG_ROUND_RELAY && !s->round &&
+		    !session_over(s))
+			responder_relay_round(s, x);
+		return;
+	}
 	e = d_config_find_expose(&g_d->cfg, x->service);
 	if (e == NULL) {
 		snprintf(why, sizeof(why), "service '%s' is not exposed by %s", x->service, g_d->cfg.id);
@@ -939,7 +1198,11 @@ static void responder_exchange(const struct sig_exchange *x)
 			}
 		}
 	}
-	if (s->prepared[SIG_M_RELAY] && !relay_start(s)) {
+	if (s->prepared[SIG_M_RELAY] && !we_allocate(s)) {
+		/* only the requester has a TURN server: it allocates in the
+		 * relay round, we connect */
+		s->att[SIG_M_RELAY].role = TRAV_CONNECT;
+	} else if (s->prepared[SIG_M_RELAY] && !relay_start(s)) {
 		snprintf(why, sizeof(why), "%s", s->att[SIG_M_RELAY].why);
 		drop_method(s, SIG_M_RELAY);
 		if (s->nmethods == 0) {
@@ -1092,9 +1355,10 @@ static bool start_early(struct d_session *s, enum trav_role role)
 {
 	struct trav_attempt *a;
 	uint64_t now = clock_ms();
+	uint8_t round = s->round;
 	size_t i;
 
-	for (i = 0; i < s->nmethods && !session_over(s); i++) {
+	for (i = 0; i < s->nmethods && !session_over(s) && s->round == round; i++) {
 		a = &s->att[s->methods[i]];
 		if (!s->prepared[a->method] || !early_method(a->method) || a->role != role ||
 		    a->state != TA_IDLE || a->start_at)
@@ -1107,7 +1371,7 @@ static bool start_early(struct d_session *s, enum trav_role role)
 			d_session_attempt_failed(a);
 		}
 	}
-	return !session_over(s);
+	return !session_over(s) && s->round == round;	/* not: the relay round began */
 }
 
 /* The common start: the methods that need it (simopen, stunt2, predict). */
@@ -1130,8 +1394,9 @@ static void run_due(struct d_session *s, uint64_t now)
 {
 	size_t i;
 	struct trav_attempt *a;
+	uint8_t round = s->round;
 
-	for (i = 0; i < s->nmethods; i++) {
+	for (i = 0; i < s->nmethods && s->round == round; i++) {
 		a = &s->att[s->methods[i]];
 		if (a->state == TA_IDLE && a->start_at && now >= a->start_at &&
 		    trav_start(a, now) < 0) {
@@ -1139,7 +1404,7 @@ static void run_due(struct d_session *s, uint64_t now)
 				 sig_method_name(a->method), a->why);
 			d_session_attempt_failed(a);
 		}
-		if (session_over(s))
+		if (session_over(s) || s->round != round)
 			return;
 		trav_tick(a, now);
 	}
@@ -1334,13 +1599,29 @@ void d_session_attempt_failed(struct trav_attempt *a)
 
 	log_info("session %u: %s failed after %llu ms: %s", s->id, sig_method_name(a->method),
 		 (unsigned long long)(a->t_end - a->t_start), a->why);
+	char why[sizeof(a->why) + 160];
+
 	for (i = 0; i < s->nmethods; i++) {
 		enum trav_state st = s->att[s->methods[i]].state;
 
 		if (st == TA_IDLE || st == TA_RUNNING || st == TA_CONNECTED)
 			return;
 	}
-	session_fail(s, "every method failed", true);
+	if (can_fall_back(s)) {
+		relay_round(s, SIG_REASON_FAILED);
+		return;
+	}
+	if (!s->requester && !s->forced && !s->round && relay_possible(s)) {
+		/* the requester's race ends too, and it starts the relay round */
+		log_info("session %u: every direct attempt failed; waiting for %s's relay round",
+			 s->id, s->peer);
+		return;
+	}
+	if (s->round)
+		snprintf(why, sizeof(why), "%s: %s", sig_method_name(a->method), a->why);
+	else
+		snprintf(why, sizeof(why), "every method failed%s", no_relay_note(s));
+	session_fail(s, why, true);
 }
 
 /* Responder: connections beyond the first that wait for a header. */
@@ -1387,6 +1668,12 @@ void d_session_tick(uint64_t now)
 				session_free(s);
 			continue;
 		}
+		if (s->race_end && now >= s->race_end && can_fall_back(s) &&
+		    (s->state == S_WAIT_SCHEDULE || s->state == S_SCHEDULED ||
+		     s->state == S_RUNNING)) {
+			relay_round(s, SIG_REASON_TIMEOUT);
+			continue;
+		}
 		if (now >= s->deadline) {
 			k = snprintf(why, sizeof(why), "no connection within %u ms",
 				     g_d->cfg.connect_timeout_ms);
@@ -1398,7 +1685,9 @@ void d_session_tick(uint64_t now)
 						      i ? "; " : " (", sig_method_name(s->methods[i]),
 						      trav_state_name(s->att[s->methods[i]].state));
 			if (s->state >= S_SCHEDULED && k > 0 && (size_t)k < sizeof(why) - 1)
-				snprintf(why + k, sizeof(why) - (size_t)k, ")");
+				k += snprintf(why + k, sizeof(why) - (size_t)k, ")");
+			if (s->state >= S_SCHEDULED && k > 0 && (size_t)k < sizeof(why) - 1)
+				snprintf(why + k, sizeof(why) - (size_t)k, "%s", no_relay_note(s));
 			session_fail(s, why, true);
 			continue;
 		}

@@ -20,7 +20,9 @@
  *                                                       first packet)
  *   relay     connect     allocate    trav_relay.c     (to the responder's TURN relayed
  *                                                       address; the responder binds the
- *                                                       server's ConnectionAttempt)
+ *                                                       server's ConnectionAttempt; roles
+ *                                                       swapped when only the requester
+ *                                                       has a TURN server)
  *   shotgun   the random side connect*x256 to the other's port, the other
  *             (EIM, port known) connect x1000+ from its port to random
  *             ports of the random side's address     trav_shotgun.c

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Relay: the last resort, through a TURN server with TCP allocations
- * (RFC 8656 + RFC 6062; coturn is the reference server). Only the responder
- * allocates (it needs --turn; the requester needs nothing):
+ * (RFC 8656 + RFC 6062; coturn is the reference server). The responder
+ * allocates when it has --turn, else the requester does (d_session.c's relay
+ * round; the roles below swap, the permission is for the responder's IP);
+ * the connecting side needs nothing:
  *
  *   responder                           TURN server                 requester
  *   control connection: Allocate (TCP), 401, Allocate with the long-term

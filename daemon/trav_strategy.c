@@ -69,6 +69,12 @@ bool trav_can_relay(const struct sig_nat_info *n)
 	return (n->flags & SIG_NAT_TURN) != 0;
 }
 
+bool trav_relay_requester_allocates(const struct sig_nat_info *req,
+				    const struct sig_nat_info *resp)
+{
+	return !trav_can_relay(resp) && trav_can_relay(req);
+}
+
 bool trav_seq_rewrite(const struct sig_nat_info *n)
 {
 	return (n->flags & SIG_NAT_SEQ_REWRITE) != 0;
@@ -132,7 +138,7 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 	if (shotgun && n == 0)
 		m[n++] = SIG_M_SHOTGUN;
 	/* the last resort: only when no direct method can work */
-	if (n == 0 && trav_can_relay(resp))
+	if (n == 0 && (trav_can_relay(resp) || trav_can_relay(req)))
 		m[n++] = SIG_M_RELAY;
 	if (forced_ok)
 		*forced_ok = false;
@@ -144,7 +150,8 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 			*forced_ok = true;	/* works, only not raced beside simopen */
 		if (forced == SIG_M_SHOTGUN && shotgun && forced_ok)
 			*forced_ok = true;	/* works, only not raced beside cheaper ones */
-		if (forced == SIG_M_RELAY && trav_can_relay(resp) && forced_ok)
+		if (forced == SIG_M_RELAY && (trav_can_relay(resp) || trav_can_relay(req)) &&
+		    forced_ok)
 			*forced_ok = true;	/* works, only not raced beside direct ones */
 		if (forced == SIG_M_SYNTH && both_predictable && forced_ok)
 			*forced_ok = true;	/* works, raced only instead of stunt1 */
@@ -162,7 +169,7 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 		snprintf(why, whylen,
 			 "no traversal method can work between %s (requester) and %s (peer): "
 			 "neither can accept or map a port, %s; "
-			 "relay needed, but no TURN server configured on the peer "
+			 "relay needed, but no TURN server configured on either side "
 			 "(stuntd --turn)", a, b,
 			 shotgun_hard(req) && shotgun_hard(resp) ?
 			 "both NATs give each connection a random port (nothing to aim a "

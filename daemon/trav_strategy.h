@@ -63,15 +63,18 @@
  * udp is for UDP sessions only (stuntctl connect --udp / --method udp): a
  * UDP request gets udp and nothing else, a TCP request never gets udp
  * (trav_strategy_udp below says when it can work).
- *   relay     none of the above can work and the responder has a TURN server
- *             (SIG_NAT_TURN in its SIG-NAT-INFO): it allocates a TCP relay
- *             (RFC 6062) and the requester connects to the relayed address,
- *             which works through any NAT (trav_relay.c). Never raced beside
- *             a direct method: it runs only when nothing else can, or forced.
+ *   relay     none of the above can work and a side has a TURN server
+ *             (SIG_NAT_TURN in its SIG-NAT-INFO): the responder allocates a
+ *             TCP relay (RFC 6062) if it has one, else the requester
+ *             (trav_relay_requester_allocates), and the other side connects
+ *             to the relayed address, which works through any NAT
+ *             (trav_relay.c). Never raced beside a direct method: it runs
+ *             only when nothing else can, forced, or as the fallback after
+ *             the race of direct methods failed (d_session.c's relay round).
  *
  * Anything else (two sides whose ports cannot be predicted, one of them
- * random, neither able to accept or map, and no TURN server on the
- * responder) has no method: the list is empty and *why says so. Unknown
+ * random, neither able to accept or map, and no TURN server on either
+ * side) has no method: the list is empty and *why says so. Unknown
  * (unmeasured) values count as "cannot".
  */
 #ifndef STUNT_DAEMON_TRAV_STRATEGY_H
@@ -108,6 +111,10 @@ double trav_shotgun_odds(unsigned n, unsigned range, unsigned m);
 bool trav_can_map(const struct sig_nat_info *n);
 /* It has a TURN server configured (SIG_NAT_TURN). */
 bool trav_can_relay(const struct sig_nat_info *n);
+/* relay: does the requester allocate (only it has a TURN server) rather
+ * than the responder (whenever the responder has one)? */
+bool trav_relay_requester_allocates(const struct sig_nat_info *req,
+				    const struct sig_nat_info *resp);
 /* Its NAT rewrites TCP sequence numbers (stunt-probe saw it): no method
  * that hands a sequence number to someone else (stunt1). */
 bool trav_seq_rewrite(const struct sig_nat_info *n);

@@ -435,6 +435,45 @@ int sig_get_lookup_resp(const struct stun_msg *m, struct sig_lookup_resp *r)
 	return 0;
 }
 
+int sig_build_round(struct stun_builder *b, const struct sig_round *r)
+{
+	uint8_t *p;
+
+	if (!b)
+		return -EINVAL;
+	if (!r)
+		return stun_build_fail(b, -EINVAL);
+	if (!(p = stun_build_reserve(b, SIG_ATTR_ROUND, 4)))
+		return b->err;
+	p[0] = r->round;
+	p[1] = r->reason;
+	stun_wr16(p + 2, r->race_ms);
+	return 0;
+}
+
+int sig_attr_get_round(const struct stun_attr *a, struct sig_round *r)
+{
+	if (!a || !r)
+		return -EINVAL;
+	memset(r, 0, sizeof(*r));
+	if (a->type != SIG_ATTR_ROUND || a->len < 4)
+		return -EBADMSG;
+	r->round = a->val[0];
+	r->reason = a->val[1];
+	r->race_ms = stun_rd16(a->val + 2);
+	return 0;
+}
+
+const char *sig_reason_text(uint8_t reason)
+{
+	switch (reason) {
+	case SIG_REASON_STRATEGY: return "relay from the start, allocated by the requester";
+	case SIG_REASON_FAILED: return "every direct attempt failed";
+	case SIG_REASON_TIMEOUT: return "the direct race's share of the deadline ran out";
+	default: return "?";
+	}
+}
+
 /* ---- EXCHANGE ---- */
 
 int sig_put_exchange(struct stun_builder *b, const struct sig_exchange *r)
@@ -464,6 +503,8 @@ int sig_put_exchange(struct stun_builder *b, const struct sig_exchange *r)
 		sig_build_nat_info(b, &r->nat);
 	if (r->has_key)
 		stun_build_attr(b, SIG_ATTR_SESSION_KEY, r->key, sizeof(r->key));
+	if (r->has_round)
+		sig_build_round(b, &r->round);
 	return b->err;
 }
 
@@ -514,6 +555,9 @@ int sig_get_exchange(const struct stun_msg *m, struct sig_exchange *r)
 		memcpy(r->key, a->val, SIG_SESSION_KEY_LEN);
 		r->has_key = true;
 	}
+	/* comprehension-optional: too short is ignored */
+	if ((a = stun_msg_find(m, SIG_ATTR_ROUND)))
+		r->has_round = sig_attr_get_round(a, &r->round) == 0;
 	return 0;
 }
 

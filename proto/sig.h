@@ -137,6 +137,30 @@ struct sig_nat_info {
 	uint8_t		nat_hops;
 };
 
+/*
+ * SIG-ROUND (4 bytes, comprehension-optional), in an EXCHANGE: which
+ * negotiation round of its session the message belongs to. Absent: the
+ * first. Round 1 (SIG_ROUND_RELAY) is the relay round (d_session.c): the
+ * requester renegotiates an agreed session to relay alone, and the
+ * responder answers with an EXCHANGE carrying the same attribute.
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     Round     |    Reason     |   Direct race time (ms, u16)  |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * Reason: why the relay round (SIG_REASON_*); the time is how long the
+ * requester's race of direct methods ran before it gave up (65535: longer,
+ * 0: there was none), for the responder's log.
+ */
+#define SIG_ROUND_RELAY		1
+#define SIG_REASON_STRATEGY	1	/* relay from the start; the requester allocates */
+#define SIG_REASON_FAILED	2	/* every direct attempt failed */
+#define SIG_REASON_TIMEOUT	3	/* the direct race's share of the deadline ran out */
+
+struct sig_round {
+	uint8_t		round;
+	uint8_t		reason;
+	uint16_t	race_ms;
+};
+
 /* ---- messages ---- */
 
 /* REGISTER request (id) -> success (challenge nonce). */
@@ -189,6 +213,9 @@ struct sig_exchange {
 	 * the punch packets (SIG-SESSION-KEY, comprehension-optional) */
 	bool			has_key;
 	uint8_t			key[SIG_SESSION_KEY_LEN];
+	/* SIG-ROUND: absent in the first round */
+	bool			has_round;
+	struct sig_round	round;
 };
 /* SCHEDULE request (peer, session, delay) -> success to the requester and
  * indication to the peer, both with start and server times. */
@@ -276,5 +303,10 @@ int sig_build_candidate(struct stun_builder *b, const struct sig_candidate *c);
 int sig_attr_get_candidate(const struct stun_attr *a, struct sig_candidate *c);
 int sig_build_nat_info(struct stun_builder *b, const struct sig_nat_info *n);
 int sig_attr_get_nat_info(const struct stun_attr *a, struct sig_nat_info *n);
+int sig_build_round(struct stun_builder *b, const struct sig_round *r);
+/* -EBADMSG if shorter than 4 bytes (a longer value from a newer peer is fine) */
+int sig_attr_get_round(const struct stun_attr *a, struct sig_round *r);
+/* "relay from the start", "every direct attempt failed", ... ("?" if unknown) */
+const char *sig_reason_text(uint8_t reason);
 
 #endif

@@ -84,9 +84,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < m.nattrs; i++) {
 		struct sig_candidate c;
 		struct sig_nat_info n;
+		struct sig_round r;
 
 		sig_attr_get_candidate(&m.attrs[i], &c);
 		sig_attr_get_nat_info(&m.attrs[i], &n);
+		/* SIG-ROUND: decodes only as itself, from 4 bytes or more */
+		if (sig_attr_get_round(&m.attrs[i], &r) == 0 &&
+		    (m.attrs[i].type != SIG_ATTR_ROUND || m.attrs[i].len < 4 ||
+		     r.round != m.attrs[i].val[0] || r.reason != m.attrs[i].val[1]))
+			abort();
 	}
 	if (!(out = malloc(OUT_CAP)))
 		return 0;

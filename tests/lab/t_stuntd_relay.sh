@@ -8,7 +8,11 @@
 #               answer says "relayed": true, 5 MB echoed intact; hb deletes
 #               the allocation when the connection ends (its log and coturn's),
 #               and a second connect gets a new one;
-#     hb -> ha: ha has no TURN: "relay needed, but no TURN server configured"
+#     hb -> ha: ha has no TURN, hb has: hb (the requester) allocates in the
+#               relay round and ha connects to the relayed address; relayed,
+#               5 MB intact, hb deletes that allocation too
+#   sym-random x sym-random, no TURN anywhere:
+#     ha -> hb: "relay needed, but no TURN server configured on either side"
 #   port-restricted x port-restricted, hb with TURN, ha with a wrong password:
 #     ha -> hb --method relay works (relayed) on a pair simopen could do,
 #               and without --method the strategy still picks simopen;
@@ -50,11 +54,11 @@ start_all_hook() {
 	ref_start_turn "$TURN_PORT" stunt turn-pass-1 lab
 }
 
-# wait_log FILE REGEX SECONDS
+# wait_log FILE REGEX SECONDS [MIN_COUNT]
 wait_log() {
 	local i
 	for i in $(seq 1 $((${3} * 10))); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		[ "$(grep -Ec "$2" "$1" 2>/dev/null)" -ge "${4:-1}" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -85,9 +89,28 @@ sym-sym|all)
 		rtransfer a office-pc "sym-random -> sym-random again, a new allocation"
 		n=$(grep -c 'relay: allocated ' "$LAB_STATE/stuntd-b.log")
 		[ "$n" -ge 2 ] && ok "hb allocated once per connect ($n)" || nok "allocations: $n"
-		expect_error b '{"cmd":"connect","peer":"laptop","service":"echo"}' \
-			"sym-random -> sym-random, the responder has no TURN" \
-			"relay needed, but no TURN server configured"
+		rtransfer b laptop "sym-random -> sym-random, only the requester has TURN: it allocates"
+		grep -q 'relay with our TURN server (the peer has none)' "$LAB_STATE/stuntd-b.log" &&
+			grep -q 'office-pc starts the relay round (none: relay from the start): it allocated, we connect' \
+				"$LAB_STATE/stuntd-a.log" &&
+			ok "hb allocated as the requester, ha connected to its relayed address" ||
+			nok "requester-side allocation: $(grep 'relay round' "$LAB_STATE/stuntd-a.log" | tail -1)"
+		if wait_log "$LAB_STATE/stuntd-b.log" 'relay: allocation .* deleted' 5 3; then
+			ok "hb deleted its requester-side allocation after the connection ended"
+		else
+			nok "requester-side allocation not deleted"
+		fi
+		stop_all
+	}
+	;;&
+sym-none|all)
+	echo "# sym-random x sym-random, no TURN anywhere"
+	STUNTD_EXTRA_A=()
+	STUNTD_EXTRA_B=()
+	start_all sym-random rst sym-random rst && {
+		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo"}' \
+			"sym-random -> sym-random, no TURN on either side" \
+			"relay needed, but no TURN server configured on either side"
 		stop_all
 	}
 	;;&

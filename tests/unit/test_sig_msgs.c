@@ -257,6 +257,86 @@ static void exchange_round_trip_and_relay(void)
 	CHECK_EQ(sig_put_exchange(&b, &x), -EINVAL);
 }
 
+/* SIG-ROUND: the relay round's EXCHANGE (and its absence in the first) */
+static void exchange_round(void)
+{
+	struct sig_exchange x = {
+		.peer_id = "office-pc",
+		.session_id = 7,
+		.methods = { SIG_M_RELAY },
+		.nmethods = 1,
+		.cand = { { .kind = SIG_CAND_RELAY, .proto = IPPROTO_TCP, .priority = SIG_M_RELAY,
+			    .addr = pub4 } },
+		.ncand = 1,
+		.has_round = true,
+		.round = { .round = SIG_ROUND_RELAY, .reason = SIG_REASON_TIMEOUT, .race_ms = 6012 },
+	}, x2;
+	static const uint16_t skip[] = { SIG_ATTR_PEER_ID };
+	const struct stun_attr *a;
+	struct sig_round r;
+	uint8_t out[2048];
+	struct stun_builder rb;
+	struct stun_msg rm;
+	int n;
+
+	start(SIG_METHOD_EXCHANGE, STUN_REQUEST);
+	CHECK_EQ(sig_put_exchange(&b, &x), 0);
+	CHECK_EQ(done(), 0);
+	/* comprehension-optional, 4 bytes on the wire */
+	a = stun_msg_find(&m, SIG_ATTR_ROUND);
+	CHECK(a != NULL && a->len == 4);
+	CHECK(SIG_ATTR_ROUND >= 0x8000);
+	CHECK_EQ(stun_msg_unknown_required(&m, NULL, 0), 0);
+	CHECK(a && a->val[0] == 1 && a->val[1] == 3 && a->val[2] == 0x17 && a->val[3] == 0x7c);
+	CHECK_EQ(sig_get_exchange(&m, &x2), 0);
+	CHECK(x2.has_round);
+	CHECK_EQ(x2.round.round, SIG_ROUND_RELAY);
+	CHECK_EQ(x2.round.reason, SIG_REASON_TIMEOUT);
+	CHECK_EQ(x2.round.race_ms, 6012);
+	CHECK_EQ(x2.cand[0].kind, SIG_CAND_RELAY);
+	/* the server copies it into the indication like any other attribute */
+	stun_build_init(&rb, out, sizeof(out), stun_type(SIG_METHOD_EXCHANGE, STUN_INDICATION),
+			txid2);
+	stun_build_text(&rb, SIG_ATTR_PEER_ID, "laptop", 6);
+	stun_build_copy(&rb, &m, skip, 1);
+	n = stun_build_finish(&rb);
+	CHECK(n > 0);
+	CHECK_EQ(stun_parse(out, (size_t)n, &rm), 0);
+	CHECK_EQ(sig_get_exchange(&rm, &x2), 0);
+	CHECK(x2.has_round && x2.round.reason == SIG_REASON_TIMEOUT && x2.round.race_ms == 6012);
+	/* absent: the first round */
+	x.has_round = false;
+	start(SIG_METHOD_EXCHANGE, STUN_REQUEST);
+	CHECK_EQ(sig_put_exchange(&b, &x), 0);
+	CHECK_EQ(done(), 0);
+	CHECK(stun_msg_find(&m, SIG_ATTR_ROUND) == NULL);
+	CHECK_EQ(sig_get_exchange(&m, &x2), 0);
+	CHECK(!x2.has_round);
+	/* too short: ignored, the rest of the message still decodes */
+	start(SIG_METHOD_EXCHANGE, STUN_REQUEST);
+	sig_put_exchange(&b, &x);
+	stun_build_attr(&b, SIG_ATTR_ROUND, (uint8_t[]){ 1, 2, 0 }, 3);
+	CHECK_EQ(done(), 0);
+	CHECK_EQ(sig_get_exchange(&m, &x2), 0);
+	CHECK(!x2.has_round);
+	CHECK_EQ(x2.ncand, 1);
+	CHECK_EQ(sig_attr_get_round(stun_msg_find(&m, SIG_ATTR_ROUND), &r), -EBADMSG);
+	/* longer (a newer peer): the first 4 bytes count */
+	start(SIG_METHOD_EXCHANGE, STUN_REQUEST);
+	sig_put_exchange(&b, &x);
+	stun_build_attr(&b, SIG_ATTR_ROUND, (uint8_t[]){ 1, 2, 0, 9, 0xff, 0xff, 0xff, 0xff }, 8);
+	CHECK_EQ(done(), 0);
+	CHECK_EQ(sig_get_exchange(&m, &x2), 0);
+	CHECK(x2.has_round && x2.round.round == 1 && x2.round.reason == SIG_REASON_FAILED &&
+	      x2.round.race_ms == 9);
+	/* another attribute is not a round */
+	CHECK_EQ(sig_attr_get_round(stun_msg_find(&m, SIG_ATTR_SESSION_ID), &r), -EBADMSG);
+	CHECK_EQ(sig_attr_get_round(NULL, &r), -EINVAL);
+	CHECK_EQ(sig_build_round(&b, NULL), -EINVAL);
+	CHECK(!strcmp(sig_reason_text(SIG_REASON_FAILED), "every direct attempt failed"));
+	CHECK(!strcmp(sig_reason_text(0), "?"));
+}
+
 static void schedule_round_trip(void)
 {
 	struct sig_schedule s = { .peer_id = "home", .session_id = 5, .delay_ms = 1500 }, s2;
@@ -389,6 +469,7 @@ int main(void)
 	RUN(register_and_authenticate);
 	RUN(lookup_round_trip);
 	RUN(exchange_round_trip_and_relay);
+	RUN(exchange_round);
 	RUN(schedule_round_trip);
 	RUN(relay_round_trip);
 	RUN(synack_round_trip);

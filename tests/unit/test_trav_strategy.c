@@ -366,9 +366,18 @@ static void relay(void)
 	/* two random NATs, the responder has TURN: the relay, alone */
 	CHECK_EQ(run(&sym_random, &sym_random_turn, 0, m, &fok, why), 1);
 	CHECK_EQ(m[0], SIG_M_RELAY);
-	/* only the requester has TURN: the responder allocates, so no relay */
-	CHECK_EQ(run(&sym_random_turn, &sym_random, 0, m, &fok, why), 0);
-	CHECK(strstr(why, "no TURN server configured on the peer") != NULL);
+	CHECK(!trav_relay_requester_allocates(&sym_random, &sym_random_turn));
+	/* only the requester has TURN: relay too, the requester allocates */
+	CHECK_EQ(run(&sym_random_turn, &sym_random, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_RELAY);
+	CHECK(trav_relay_requester_allocates(&sym_random_turn, &sym_random));
+	/* both have: the responder allocates */
+	CHECK_EQ(run(&sym_random_turn, &sym_random_turn, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_RELAY);
+	CHECK(!trav_relay_requester_allocates(&sym_random_turn, &sym_random_turn));
+	/* neither: no method, and the sentence says why */
+	CHECK_EQ(run(&sym_random, &sym_random, 0, m, &fok, why), 0);
+	CHECK(strstr(why, "no TURN server configured on either side") != NULL);
 	/* a direct method works: never the relay beside it */
 	CHECK_EQ(run(&port_restricted, &full_cone_turn, 0, m, &fok, why), 3);
 	CHECK_EQ(m[0], SIG_M_DIRECT);
@@ -380,6 +389,9 @@ static void relay(void)
 	CHECK(fok);
 	CHECK_EQ(run(&port_restricted, &full_cone, SIG_M_RELAY, m, &fok, why), 1);
 	CHECK(!fok);
+	/* ... or the requester has */
+	CHECK_EQ(run(&full_cone_turn, &port_restricted, SIG_M_RELAY, m, &fok, why), 1);
+	CHECK(fok);
 	CHECK(trav_can_relay(&sym_random_turn));
 	CHECK(!trav_can_relay(&sym_random));
 }
