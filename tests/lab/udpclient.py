@@ -9,6 +9,10 @@
       echoes, then N datagrams one at a time, each waiting for
       its echo (up to --timeout, then the next one). Every datagram is
       "TAG-<seq>"; an echo that does not start with "TAG-" is foreign.
+  udpclient.py --fd0 N TAG
+      the same N one at a time on the connected datagram socket that is
+      this program's standard input (stuntctl connect --udp -- COMMAND);
+      the report goes to standard error.
   udpclient.py --stdio N TAG -- COMMAND...
       the same N one at a time through a COMMAND that reads datagrams as
       lines on its stdin and writes them on its stdout (stuntctl connect
@@ -24,15 +28,15 @@ import sys
 import time
 
 
-def report(tag, sent, own, foreign, rtts):
+def report(tag, sent, own, foreign, rtts, out=sys.stdout):
     med = int(statistics.median(rtts)) if rtts else -1
     print(f"tag {tag} sent {sent} own {own} foreign {foreign} lost {sent - own} median_us {med}",
-          flush=True)
+          file=out, flush=True)
 
 
 def run_socket(args):
     bind_port, burst, interval, timeout, burst_wait = 0, 0, 0.0, 2.0, 20.0
-    while args and args[0].startswith("--"):
+    while args and args[0].startswith("--") and args[0] != "--fd0":
         opt = args.pop(0)
         val = args.pop(0)
         if opt == "--bind":
@@ -47,10 +51,17 @@ def run_socket(args):
             timeout = float(val)
         else:
             sys.exit(f"udpclient: unknown option {opt}")
-    host, port, n, tag = args[0], int(args[1]), int(args[2]), args[3]
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", bind_port))
-    s.connect((host, port))
+    out = sys.stdout
+    if args[0] == "--fd0":
+        n, tag = int(args[1]), args[2]
+        s = socket.socket(fileno=0)
+        s.setblocking(True)
+        out = sys.stderr
+    else:
+        host, port, n, tag = args[0], int(args[1]), int(args[2]), args[3]
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("0.0.0.0", bind_port))
+        s.connect((host, port))
     own, foreign, sent, rtts = 0, 0, 0, []
     seen = set()
 
@@ -70,6 +81,8 @@ def run_socket(args):
             except ConnectionRefusedError:
                 continue
             t = d.decode(errors="replace")
+            if d.startswith(b"STNU") and len(d) == 32:
+                continue	# a late punch handshake datagram (docs/control.md)
             if not t.startswith(tag + "-"):
                 foreign += 1
                 continue
@@ -98,7 +111,7 @@ def run_socket(args):
         if interval:
             time.sleep(interval)
     take(0.3)	# anything late or extra
-    report(tag, sent, own, foreign, rtts)
+    report(tag, sent, own, foreign, rtts, out)
 
 
 def run_stdio(args):
