@@ -180,17 +180,15 @@ static void ufs_fail(struct ctl_udpfwd *f, struct ufs *u, const char *fmt, ...)
 	u->until_ms = clock_ms() + f->c.failed_hold_ms;
 }
 
-/* A new client: its slot, its control connection, its request. */
+/* A new client in slot i (WAIT; its request follows, ufs_request). */
 static struct ufs *ufs_open(struct ctl_udpfwd *f, unsigned i, const struct sockaddr_storage *from,
 			    socklen_t fromlen)
 {
 	struct ufs *u = calloc(1, sizeof(*u));
-	char req[CTL_LINE_MAX], msg[512];
-	int r;
 
 	if (!u)
 		return NULL;
-	u->q = calloc(f->c.queue_max ? f->c.queue_max : 1, sizeof(*u->q));
+	u->q = calloc(f->c.queue_max, sizeof(*u->q));
 	if (!u->q) {
 		free(u);
 		return NULL;
@@ -210,6 +208,14 @@ static struct ufs *ufs_open(struct ctl_udpfwd *f, unsigned i, const struct socka
 	f->st.sessions_opened++;
 	say(f, "session %u from %s: new client, connecting to %s/%s", u->id, u->name,
 	    f->c.target.peer, f->c.target.service);
+	return u;
+}
+
+/* The connect request (method udp) on the session's own control connection. */
+static void ufs_request(struct ctl_udpfwd *f, struct ufs *u)
+{
+	char req[CTL_LINE_MAX], msg[512];
+	int r;
 
 	r = ctl_build_connect(&f->c.target, "udp", req, sizeof(req));
 	if (r >= 0) {
@@ -218,7 +224,6 @@ static struct ufs *ufs_open(struct ctl_udpfwd *f, unsigned i, const struct socka
 	}
 	if (r < 0)
 		ufs_fail(f, u, "%s", ctl_strerror(r, f->c.control_path, msg, sizeof(msg)));
-	return u;
 }
 
 /* The daemon's answer is complete: UP with the queue sent, or FAILED. */
@@ -338,6 +343,9 @@ static void local_readable(struct ctl_udpfwd *f, uint64_t now)
 				say(f, "datagram dropped: out of memory for a new session");
 				continue;
 			}
+			client_dgram(f, f->s[i], f->buf, (size_t)n, now);	/* queued first */
+			ufs_request(f, f->s[i]);
+			continue;
 		}
 		client_dgram(f, f->s[i], f->buf, (size_t)n, now);
 	}

@@ -387,6 +387,38 @@ static void session_limit_and_idle(void)
 	close(c);
 }
 
+/* stuntd gone (no control socket): the client's datagram is counted, the
+ * forwarder runs on. */
+static void daemon_gone(void)
+{
+	struct fwd_thread t;
+	const struct ctl_udpfwd_stats *st;
+	char saved[sizeof(sock_path)];
+	int a;
+
+	memcpy(saved, sock_path, sizeof(saved));
+	strcat(sock_path, ".gone");
+	if (!start_fwd(&t, "uecho", 8, 32, 5000)) {
+		memcpy(sock_path, saved, sizeof(saved));
+		return;
+	}
+	st = ctl_udpfwd_stats(t.f);
+	a = client();
+	send(a, "G", 1, 0);
+	sleep_ms(100);
+	CHECK_EQ(st->sessions_failed, 1);
+	CHECK_EQ(st->drop_failed, 1);
+	CHECK_EQ(st->open, 1);	/* held off: its next datagrams are dropped too */
+	send(a, "G", 1, 0);
+	sleep_ms(50);
+	CHECK_EQ(st->drop_failed, 2);
+	CHECK_EQ(st->sessions_opened, 1);
+	stop_fwd(&t);
+	ctl_udpfwd_free(t.f);
+	close(a);
+	memcpy(sock_path, saved, sizeof(saved));
+}
+
 static void bad_conf(void)
 {
 	struct ctl_udpfwd_conf c = { .control_path = sock_path, .max_sessions = 0, .queue_max = 1,
@@ -432,6 +464,7 @@ int main(void)
 	RUN(queue_bound);
 	RUN(refused_then_hold_then_retry);
 	RUN(session_limit_and_idle);
+	RUN(daemon_gone);
 	RUN(bad_conf);
 	daemon_stop = 1;
 	pthread_join(d, NULL);
