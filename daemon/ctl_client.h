@@ -34,6 +34,9 @@ int ctl_parse_target(const char *arg, struct ctl_target *out);
  * IPv4) or "localhost"; without ADDR, 127.0.0.1. 0 or -EINVAL. */
 int ctl_parse_listen(const char *arg, struct sockaddr_storage *ss, socklen_t *sslen);
 
+/* "1.2.3.4:5" or "[::1]:5" for an AF_INET / AF_INET6 address. */
+void ctl_addr_str(const struct sockaddr_storage *ss, char *buf, size_t size);
+
 /* Method names of DESIGN.md; true if name is one of them. */
 bool ctl_method_valid(const char *name);
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* stuntctl's command-line arguments: PEER/NAME, [ADDR:]PORT, method names. */
+/* stuntctl's command-line arguments: PEER/NAME, [ADDR:]PORT, method names;
+ * addresses printed back. */
 #include "daemon/ctl_client.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +104,23 @@ int ctl_parse_listen(const char *arg, struct sockaddr_storage *ss, socklen_t *ss
 	s4->sin_port = htons(port);
 	*sslen = sizeof(*s4);
 	return 0;
+}
+
+void ctl_addr_str(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, size, "[%s]:%u", ip, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		snprintf(buf, size, "%s:%u", ip, ntohs(s4->sin_port));
+	}
 }
 
 bool ctl_method_valid(const char *name)

@@ -6,11 +6,14 @@
  *   peers [--json]       the peers it may talk to and whether they are online
  *   connect PEER/NAME    a traversed socket: stdin/stdout, a command, or --json
  *   forward [ADDR:]PORT PEER/NAME   a local listener, one traversal per client
+ *   forward --udp [ADDR:]PORT PEER/NAME   a local UDP port, one UDP traversal
+ *                        per client source address (ctl_udpfwd.c)
  *
  * Exit codes: 0 ok, 1 the connection or request failed, 2 usage,
  * 3 stuntd is not running.
  */
 #include "daemon/ctl_client.h"
+#include "daemon/ctl_udpfwd.h"
 
 #include "common/clock.h"
 
@@ -39,6 +42,7 @@
 #define CONNECT_TIMEOUT_MS	60000	/* the daemon bounds its own traversal */
 #define FWD_MAX_CONNS		128
 #define FWD_BACKLOG		16
+#define UDP_FAILED_HOLD_MS	5000	/* a failed UDP client's datagrams dropped this long */
 
 static const char *control_path = CTL_DEFAULT_PATH;
 
@@ -49,6 +53,8 @@ static void usage(FILE *f)
 	      "       " PROG " [--control PATH] connect PEER/NAME [--method METHOD | --udp] [--json]\n"
 	      "                                 [-- COMMAND ARGS...]\n"
 	      "       " PROG " [--control PATH] forward [ADDR:]PORT PEER/NAME\n"
+	      "       " PROG " [--control PATH] forward --udp [--idle SECS] [--max-sessions N]\n"
+	      "                                 [--queue N] [ADDR:]PORT PEER/NAME\n"
 	      "       " PROG " --help | --version\n"
 	      "\n"
 	      "  --control PATH   stuntd's control socket (default " CTL_DEFAULT_PATH ")\n"
@@ -65,6 +71,12 @@ static void usage(FILE *f)
 	      "                   ended\n"
 	      "  forward          listen on ADDR:PORT (ADDR defaults to 127.0.0.1); each client\n"
 	      "                   gets its own traversal, spliced both ways\n"
+	      "  forward --udp    bind UDP ADDR:PORT; each client source address gets its own\n"
+	      "                   UDP traversal (its first datagrams queued meanwhile), then\n"
+	      "                   datagrams are relayed both ways\n"
+	      "  --idle SECS      close a UDP session without datagrams for SECS (default 60)\n"
+	      "  --max-sessions N UDP clients served at once (default 64, at most 1024)\n"
+	      "  --queue N        datagrams held per client while it connects (default 32)\n"
 	      "\n"
 	      "exit status: 0 ok, 1 failed, 2 usage, 3 stuntd not running\n", f);
 }
@@ -619,23 +631,6 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-static void sa_str(const struct sockaddr_storage *ss, char *buf, size_t size)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		snprintf(buf, size, "[%s]:%u", ip, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		snprintf(buf, size, "%s:%u", ip, ntohs(s4->sin_port));
-	}
-}
-
 static void fwd_free(struct fwd_conn *c)
 {
 	if (c->state == FWD_SPLICE) {
@@ -668,7 +663,7 @@ static struct fwd_conn *fwd_start(int client, const struct sockaddr_storage *fro
 	c->state = FWD_WAIT;
 	c->started_ms = clock_ms();
 	c->deadline_ms = c->started_ms + CONNECT_TIMEOUT_MS;
-	sa_str(from, c->from, sizeof(c->from));
+	ctl_addr_str(from, c->from, sizeof(c->from));
 	ctl_rx_init(&c->rx);
 	r = ctl_build_connect(t, NULL, req, sizeof(req));
 	if (r >= 0) {
@@ -736,28 +731,121 @@ fail:
 	return -1;
 }
 
+static void catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* A decimal number in [lo, hi]; 0 or -EINVAL. */
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int forward_udp(const struct sockaddr_storage *ss, socklen_t sslen,
+		       const struct ctl_target *t, const char *arg, unsigned idle_s,
+		       unsigned max_sessions, unsigned queue_max)
+{
+	struct ctl_udpfwd_conf conf = {
+		.control_path = control_path,
+		.target = *t,
+		.listen = *ss,
+		.listen_len = sslen,
+		.idle_ms = idle_s * 1000,
+		.max_sessions = max_sessions,
+		.queue_max = queue_max,
+		.connect_timeout_ms = CONNECT_TIMEOUT_MS,
+		.failed_hold_ms = UDP_FAILED_HOLD_MS,
+		.log = stderr,
+	};
+	struct ctl_udpfwd *f;
+	char where[80];
+	int err;
+
+	f = ctl_udpfwd_new(&conf, &err);
+	if (!f) {
+		fprintf(stderr, PROG ": udp %s: %s\n", arg, strerror(-err));
+		return EXIT_FAILED;
+	}
+	ctl_addr_str(ss, where, sizeof(where));
+	fprintf(stderr, PROG ": forwarding udp %s to %s/%s (idle %u s, %u sessions, queue %u)\n",
+		where, t->peer, t->service, idle_s, max_sessions, queue_max);
+	catch_stop_signals();
+	err = ctl_udpfwd_run(f, &stop_flag);
+	if (err < 0)
+		fprintf(stderr, PROG ": poll: %s\n", strerror(-err));
+	ctl_udpfwd_free(f);
+	return err < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+static int forward_tcp(const struct sockaddr_storage *ss, socklen_t sslen,
+		       const struct ctl_target *t, const char *arg);
+
 static int cmd_forward(int argc, char **argv)
 {
-	struct fwd_conn *conns[FWD_MAX_CONNS] = { 0 };
-	struct pollfd p[1 + 2 * FWD_MAX_CONNS];
+	static const struct option opts[] = {
+		{ "udp", no_argument, NULL, 'u' },
+		{ "idle", required_argument, NULL, 'i' },
+		{ "max-sessions", required_argument, NULL, 'n' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned idle_s = CTL_UDPFWD_IDLE_S_DEFAULT, max_sessions = CTL_UDPFWD_SESSIONS_DEFAULT;
+	unsigned queue_max = CTL_UDPFWD_QUEUE_DEFAULT;
+	bool udp = false, udp_opts = false;
 	struct sockaddr_storage ss;
 	struct ctl_target t;
-	struct sigaction sa;
 	socklen_t sslen;
-	unsigned next_id = 1;
-	int lfd, i, r, nconns = 0;
-	char where[80];
+	int c, r;
 
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		usage(stdout);
-		return EXIT_OK;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': udp = true; break;
+		case 'i':
+			udp_opts = true;
+			if (parse_uint(optarg, 1, 86400, &idle_s) < 0)
+				return die_usage("forward: --idle '%s': seconds, 1-86400", optarg);
+			break;
+		case 'n':
+			udp_opts = true;
+			if (parse_uint(optarg, 1, CTL_UDPFWD_SESSIONS_MAX, &max_sessions) < 0)
+				return die_usage("forward: --max-sessions '%s': 1-1024", optarg);
+			break;
+		case 'q':
+			udp_opts = true;
+			if (parse_uint(optarg, 1, CTL_UDPFWD_QUEUE_MAX, &queue_max) < 0)
+				return die_usage("forward: --queue '%s': 1-1024", optarg);
+			break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
 	}
-	if (argc != 3)
+	if (udp_opts && !udp)
+		return die_usage("forward: %s", "--idle, --max-sessions and --queue go with --udp");
+	if (argc - optind != 2)
 		return die_usage("forward: %s", "needs [ADDR:]PORT and PEER/NAME");
-	if (ctl_parse_listen(argv[1], &ss, &sslen) < 0)
-		return die_usage("forward: '%s' is not [ADDR:]PORT", argv[1]);
-	if (ctl_parse_target(argv[2], &t) < 0)
-		return die_usage("forward: '%s' is not PEER/NAME", argv[2]);
+	if (ctl_parse_listen(argv[optind], &ss, &sslen) < 0)
+		return die_usage("forward: '%s' is not [ADDR:]PORT", argv[optind]);
+	if (ctl_parse_target(argv[optind + 1], &t) < 0)
+		return die_usage("forward: '%s' is not PEER/NAME", argv[optind + 1]);
 
 	/* Fail early and clearly when there is no daemon to ask. */
 	r = ctl_open(control_path, false);
@@ -765,17 +853,27 @@ static int cmd_forward(int argc, char **argv)
 		return ctl_fail(r);
 	close(r);
 
-	lfd = listen_on(&ss, sslen, argv[1]);
+	if (udp)
+		return forward_udp(&ss, sslen, &t, argv[optind], idle_s, max_sessions, queue_max);
+	return forward_tcp(&ss, sslen, &t, argv[optind]);
+}
+
+static int forward_tcp(const struct sockaddr_storage *ss, socklen_t sslen,
+		       const struct ctl_target *tp, const char *arg)
+{
+	struct fwd_conn *conns[FWD_MAX_CONNS] = { 0 };
+	struct pollfd p[1 + 2 * FWD_MAX_CONNS];
+	const struct ctl_target t = *tp;
+	unsigned next_id = 1;
+	int lfd, i, r, nconns = 0;
+	char where[80];
+
+	lfd = listen_on(ss, sslen, arg);
 	if (lfd < 0)
 		return EXIT_FAILED;
-	sa_str(&ss, where, sizeof(where));
+	ctl_addr_str(ss, where, sizeof(where));
 	fprintf(stderr, PROG ": forwarding %s to %s/%s\n", where, t.peer, t.service);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	catch_stop_signals();
 
 	while (!stop_flag) {
 		uint64_t now = clock_ms(), next = UINT64_MAX;

@@ -90,6 +90,23 @@ static void listen_address_refused(void)
 	CHECK_EQ(ctl_parse_listen(NULL, &ss, &len), -EINVAL);
 }
 
+/* What forward prints for a client or a listening address. */
+static void address_printed(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char buf[64];
+
+	CHECK_EQ(ctl_parse_listen("9100", &ss, &len), 0);
+	ctl_addr_str(&ss, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "127.0.0.1:9100"));
+	CHECK_EQ(ctl_parse_listen("[::1]:53", &ss, &len), 0);
+	ctl_addr_str(&ss, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "[::1]:53"));
+	ctl_addr_str(&ss, buf, 6);	/* truncated, still terminated */
+	CHECK(!strcmp(buf, "[::1]"));
+}
+
 static void method_names(void)
 {
 	CHECK(ctl_method_valid("simopen"));
@@ -123,6 +140,7 @@ int main(void)
 	RUN(target_refuses_malformed);
 	RUN(listen_address_forms);
 	RUN(listen_address_refused);
+	RUN(address_printed);
 	RUN(method_names);
 	RUN(request_lines);
 	return TAP_DONE();

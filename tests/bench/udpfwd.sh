@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Benchmark of stuntctl forward --udp (issue 7) in the namespace lab:
+# per-datagram round trip (one datagram, wait for its echo, the next; N per
+# round, ROUNDS rounds of each path, interleaved) between a client on ha and
+# a UDP echo on hb, port-restricted x port-restricted, no added delay:
+#   plain      plain UDP through the two NATs, no stunt: hb's echo socket
+#              punched by hand (a TTL-2 datagram to ha's public port first)
+#   fd         stuntctl connect --udp -- COMMAND: the traversed socket used
+#              directly by the client; hb's stuntd relays to the echo
+#   stdio      stuntctl connect --udp: the client writes lines to its stdin
+#              and reads its stdout (one more copy through stuntctl and pipes)
+#   forward    stuntctl forward --udp: the client sends to 127.0.0.1:9100
+# Prints a table (medians of the round medians, in microseconds); it does
+# not write docs/benchmarks.md. Timing is measured here only, never asserted.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+TOP=${STUNT_TOP:-$(cd "$here/../.." && pwd)}
+export STUNT_BUILD=${STUNT_BUILD:-$TOP/build}
+N=${BENCH_N:-300}
+ROUNDS=${BENCH_ROUNDS:-5}
+[ "$(id -u)" -eq 0 ] || { echo "bench udpfwd: needs root" >&2; exit 1; }
+# shellcheck source=tests/lab/lab.sh
+. "$TOP/tests/lab/lab.sh"
+labhere=$TOP/tests/lab
+here=$labhere
+# shellcheck source=tests/lab/stuntd_lab.sh
+. "$labhere/stuntd_lab.sh"
+STUNTCTL=$STUNT_BUILD/stuntctl
+UDPCLIENT=$labhere/udpclient.py
+
+UECHO='
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+if len(sys.argv) > 3:	# punch: a datagram that passes our NAT and dies at inet
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 2)
+    s.sendto(b"punch", (sys.argv[3], int(sys.argv[4])))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 64)
+while True:
+    d, a = s.recvfrom(65536)
+    s.sendto(d, a)
+'
+STUNTD_EXTRA_A=(--connect-timeout 5000)
+STUNTD_EXTRA_B=(--connect-timeout 5000 --expose uecho=udp:127.0.0.1:7001 --allow uecho=laptop)
+start_all port-restricted rst port-restricted rst || exit 1
+lab_bg hb uecho python3 -c "$UECHO" 127.0.0.1 7001 >/dev/null
+lab_bg hb plainecho python3 -c "$UECHO" 0.0.0.0 42000 198.18.1.2 41000 >/dev/null
+lab_bg ha fwd "$STUNTCTL" --control "$LAB_STATE/a.sock" forward --udp 127.0.0.1:9100 office-pc/uecho >/dev/null
+lab_wait_port ha udp 127.0.0.1 9100 10
+sleep 0.5
+
+med() { sed -n 's/.*median_us \(-\?[0-9]*\).*/\1/p'; }
+declare -A R
+for r in $(seq 1 "$ROUNDS"); do
+	R[plain]+=" $(lx ha python3 "$UDPCLIENT" --bind 41000 198.18.2.2 42000 "$N" p$r | med)"
+	R[fd]+=" $(lx ha "$STUNTCTL" --control "$LAB_STATE/a.sock" connect office-pc/uecho --udp -- \
+		python3 "$UDPCLIENT" --fd0 "$N" d$r 2>&1 >/dev/null | med)"
+	R[stdio]+=" $(lx ha python3 "$UDPCLIENT" --stdio "$N" s$r -- "$STUNTCTL" --control "$LAB_STATE/a.sock" \
+		connect office-pc/uecho --udp | med)"
+	R[forward]+=" $(lx ha python3 "$UDPCLIENT" --burst 1 127.0.0.1 9100 "$N" f$r | med)"
+done
+echo "# per-datagram RTT, $N datagrams x $ROUNDS rounds, port-restricted x port-restricted, no delay"
+printf '%-8s %10s   %s\n' path median_us "round medians (us)"
+for k in plain fd stdio forward; do
+	m=$(tr ' ' '\n' <<<"${R[$k]}" | grep -E '^[0-9]+$' | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}')
+	printf '%-8s %10s  %s\n' "$k" "$m" "${R[$k]}"
+done
+stop_all >/dev/null
