@@ -11,14 +11,16 @@
 #   stdio      stuntctl connect --udp: the client writes lines to its stdin
 #              and reads its stdout (one more copy through stuntctl and pipes)
 #   forward    stuntctl forward --udp: the client sends to 127.0.0.1:9100
-# Prints a table (medians of the round medians, in microseconds); it does
-# not write docs/benchmarks.md. Timing is measured here only, never asserted.
+# Prints a table (medians of the round medians, in microseconds) and writes
+# the "## stuntctl forward --udp" section of docs/benchmarks.md. Timing is measured here only, never asserted.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 TOP=${STUNT_TOP:-$(cd "$here/../.." && pwd)}
 export STUNT_BUILD=${STUNT_BUILD:-$TOP/build}
 N=${BENCH_N:-300}
 ROUNDS=${BENCH_ROUNDS:-5}
+DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
+t0=$(date +%s)
 [ "$(id -u)" -eq 0 ] || { echo "bench udpfwd: needs root" >&2; exit 1; }
 # shellcheck source=tests/lab/lab.sh
 . "$TOP/tests/lab/lab.sh"
@@ -62,8 +64,39 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 echo "# per-datagram RTT, $N datagrams x $ROUNDS rounds, port-restricted x port-restricted, no delay"
 printf '%-8s %10s   %s\n' path median_us "round medians (us)"
+rows=""
 for k in plain fd stdio forward; do
 	m=$(tr ' ' '\n' <<<"${R[$k]}" | grep -E '^[0-9]+$' | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}')
 	printf '%-8s %10s  %s\n' "$k" "$m" "${R[$k]}"
+	rows+="$k $m${R[$k]}"$'\n'
 done
 stop_all >/dev/null
+secs=$(($(date +%s) - t0))
+section=$(printf '%s' "$rows" | python3 -c '
+import datetime, os, sys
+n, rounds, secs = sys.argv[1:4]
+what = {"plain": "plain UDP through the same two NATs, hole punched by hand (baseline)",
+        "fd": "`stuntctl connect --udp -- CMD`: the traversed socket used directly",
+        "stdio": "`stuntctl connect --udp`: through stuntctl'"'"'s stdin/stdout",
+        "forward": "`stuntctl forward --udp`: a client sending to 127.0.0.1:9100"}
+rows = [l.split() for l in sys.stdin if l.strip()]
+base = next((r[1] for r in rows if r[0] == "plain"), "-")
+out = ["## stuntctl forward --udp", "",
+       "Measured by `make bench` (`tests/bench/udpfwd.sh`) on %s, kernel %s, in %s s." %
+       (datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000"),
+        os.uname().release, secs), "",
+       "Per-datagram round trip between a client on ha and a UDP echo service on hb (both",
+       "behind port-restricted cones, no added delay): one datagram, wait for its echo, the next;",
+       "%s datagrams a round, %s rounds of each path interleaved. Median of the round medians," % (n, rounds),
+       "in microseconds; ratio against plain UDP measured in the same run.", "",
+       "| path | RTT median us | ratio to plain | round medians |", "|---|---|---|---|"]
+for r in rows:
+    m = r[1]
+    ratio = "%.1fx" % (float(m) / float(base)) if m != "-" and base not in ("-", "0") else "-"
+    out.append("| %s | %s | %s | %s |" % (what.get(r[0], r[0]), m, ratio, " ".join(r[2:])))
+out += ["", "hb'"'"'s stuntd relays the traversed socket to the local echo service (`udp:` target), which",
+        "is most of the difference between plain UDP and the traversed socket; `forward --udp` adds",
+        "the loopback hop and stuntctl'"'"'s poll loop.", ""]
+print("\n".join(out))
+' "$N" "$ROUNDS" "$secs")
+printf '%s\n' "$section" | python3 "$TOP/tests/bench/docsection.py" -q "$DOC" "## stuntctl forward --udp"
