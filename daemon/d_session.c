@@ -1498,9 +1498,11 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		/* a loser the requester closed: forget it; a shotgun's hard side
-		 * may hold the pair the requester kept (two hits) */
+		 * (two hits) or a window (several right predictions) may hold
+		 * the pair the requester kept */
 		d_loop_del(ev);
-		if (a->method == SIG_M_SHOTGUN && trav_shotgun_next(a) == 0) {
+		if ((a->method == SIG_M_SHOTGUN && trav_shotgun_next(a) == 0) ||
+		    (a->nwin && trav_sock_window_next(a, false) == 0)) {
 			s->hdr_got = 0;
 			ev->fd = a->conn;
 			d_loop_add(ev, EPOLLIN | EPOLLRDHUP);
@@ -1636,6 +1638,16 @@ static void responder_poll_extra(struct d_session *s)
 		return;
 	for (m = 1; m <= SIG_M_MAX; m++) {
 		a = &s->att[m];
+		if (s->prepared[m] && a->conn >= 0 && a->conn == s->wev.fd && a->nwin &&
+		    s->hdr_got == 0 && trav_sock_window_next(a, true) == 0) {
+			/* the header came on another pair of the window (the FIN
+			 * of this one is late; closing it left epoll): watch that one */
+			s->wev.fd = -1;
+			d_loop_del(&s->wev);
+			s->wev = (struct d_ev){ .fd = a->conn, .cb = on_hdr, .arg = s };
+			d_loop_add(&s->wev, EPOLLIN | EPOLLRDHUP);
+			return;
+		}
 		if (!s->prepared[m] || a->conn < 0 || a->conn == s->wev.fd)
 			continue;
 		n = recv(a->conn, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);

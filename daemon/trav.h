@@ -226,6 +226,12 @@ int trav_shotgun_next(struct trav_attempt *a);
 void trav_shotgun_close(struct trav_attempt *a);
 
 /* trav_sock.c: the halves every method is made of */
+/* Responder, a window attempt connected: the requester kept another pair
+ * of the window (several predictions were right) and closed or ignores
+ * a->conn. Make the sibling it kept a->conn: with data_only, only one the
+ * header already waits on; else also an established (or SYN_RECV) one.
+ * 0, or -ENOENT when there is none. */
+int trav_sock_window_next(struct trav_attempt *a, bool data_only);
 /* Add a policy recorded in a (removed when a wins, else it expires). */
 void trav_sock_policy(struct trav_attempt *a, const struct nfq_policy_spec *s);
 int trav_sock_connect(struct trav_attempt *a, uint64_t now);

@@ -105,10 +105,20 @@ static int connect_result(int fd)
 	return 1;
 }
 
+static int tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 ? ti.tcpi_state : -1;
+}
+
 /* ev's socket is established: it is the attempt's connection. */
 static void take_conn(struct trav_attempt *a, struct d_ev *ev)
 {
-	size_t i;
+	size_t i, nmet = 0;
+	int st;
+	bool keep = !d_session_requester(a->s);
 
 	d_loop_del(ev);
 	a->conn = ev->fd;
@@ -120,13 +130,27 @@ static void take_conn(struct trav_attempt *a, struct d_ev *ev)
 		a->lport = w->lport;
 		a->rport = w->rport;
 	}
-	/* the rest of a window is still in SYN_SENT: closing sends nothing */
+	/* The rest of a window: when several predictions were right, several
+	 * pairs meet in the same round trip, and which of them each side sees
+	 * established first is a race. The requester decides (its session
+	 * header goes on its first) and closes its others: one in SYN_SENT
+	 * sends nothing, one that met the peer sends FIN. The responder keeps
+	 * its others, unwatched, until the header arrived on one of them:
+	 * trav_sock_window_next() switches to the requester's pair. */
 	for (i = 0; i < a->nwin; i++)
 		if (a->win[i].ev.fd >= 0) {
 			d_loop_del(&a->win[i].ev);
+			st = tcp_state(a->win[i].ev.fd);
+			if (st == TCP_ESTABLISHED || st == TCP_SYN_RECV)
+				nmet++;
+			if (keep)
+				continue;
 			close(a->win[i].ev.fd);
 			a->win[i].ev.fd = -1;
 		}
+	if (nmet)
+		log_info("window: %zu more of its pairs met the peer; %s", nmet,
+			 keep ? "kept until the requester's header picks one" : "closed");
 	a->state = TA_CONNECTED;
 	a->t_end = clock_ms();
 	d_session_attempt_connected(a);
@@ -186,6 +210,48 @@ static void on_win_ev(struct d_ev *ev, uint32_t events)
 	a->state = TA_FAILED;
 	a->t_end = clock_ms();
 	d_session_attempt_failed(a);
+}
+
+int trav_sock_window_next(struct trav_attempt *a, bool data_only)
+{
+	size_t i, best = TRAV_WINDOW_MAX;
+	int st, rank, best_rank = 0;
+	uint8_t b;
+
+	if (a->nwin == 0 || a->state != TA_CONNECTED)
+		return -ENOENT;
+	/* the one with the header waiting, else an established one, else one
+	 * whose handshake the requester's ACK (or header) completes */
+	for (i = 0; i < a->nwin; i++) {
+		if (a->win[i].ev.fd < 0)
+			continue;
+		st = tcp_state(a->win[i].ev.fd);
+		if (st != TCP_ESTABLISHED && st != TCP_SYN_RECV)
+			continue;
+		if (recv(a->win[i].ev.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+			rank = 3;
+		else if (data_only)
+			continue;
+		else
+			rank = st == TCP_ESTABLISHED ? 2 : 1;
+		if (rank > best_rank) {
+			best_rank = rank;
+			best = i;
+		}
+	}
+	if (best == TRAV_WINDOW_MAX)
+		return -ENOENT;
+	if (a->conn >= 0)
+		close(a->conn);	/* FIN: outbound RSTs stay dropped */
+	log_info("window: %s socket %zu (port %u -> %u): switching to it",
+		 best_rank == 3 ? "the requester's header came on" :
+		 "the requester closed ours; established too:",
+		 best + 1, a->win[best].lport, a->win[best].rport);
+	a->conn = a->win[best].ev.fd;
+	a->win[best].ev.fd = -1;
+	a->lport = a->win[best].lport;
+	a->rport = a->win[best].rport;
+	return 0;
 }
 
 int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lport,

@@ -5,7 +5,9 @@
 # symmetric, random symmetric; 15 cells, unsolicited SYN answered by RST), each
 # side asking the other once with the strategy's choice; plus variations on
 # hard pairs: SYN dropped and answered by ICMP, a CGN layer on both sides,
-# 50 ms one way on each WAN link, 10 % loss on one WAN link (3 tries).
+# 50 ms one way on each WAN link (port-restricted with itself and with the
+# sequential NAT: predict's window, several right predictions at once), 10 %
+# loss on one WAN link (3 tries).
 # One fresh lab per cell (tests/lab/matrix_cell.sh; lab_up + lab_down take
 # under 0.5 s, stuntd's NAT probe and registration about 1 s).
 # Checks (tests/lab/matrix.sh, mx_report assert):
@@ -42,6 +44,7 @@ types="full-cone restricted-cone port-restricted sym-seq:1 sym-random"
 	echo "--nat-a port-restricted --nat-b port-restricted --syn icmp"
 	echo "--nat-a port-restricted --nat-b sym-seq:1 --cgn both"
 	echo "--nat-a port-restricted --nat-b port-restricted --delay 50"
+	echo "--nat-a port-restricted --nat-b sym-seq:1 --delay 50"
 	echo "--nat-a port-restricted --nat-b port-restricted --loss 10 --tries 3"
 } >"$work/plan"
 echo "# $(grep -c . "$work/plan") cells, ${MATRIX_JOBS:-1} at a time"
