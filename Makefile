@@ -4,7 +4,8 @@
 #   make            build every program and lab tool (build/)
 #   make check      install missing packages, build, run unit + lab tests
 #   make check-unit unit tests only (no root needed)
-#   make asan       unit tests under AddressSanitizer + UBSan (build-asan/)
+#   make asan       the whole suite (unit + lab) with every program built with
+#                   AddressSanitizer + UBSan (build-asan/); ASAN_WHAT=unit|lab, ASAN_FILTER
 #   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
 #   make demo       (root) a VNC screenshot across two lab NATs through stuntd
 #   make bench      benchmarks; each writes its section of docs/benchmarks.md
@@ -126,10 +127,13 @@ check-lab: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/run.sh lab
 
-asan:
+ASAN_WHAT   ?= all
+ASAN_FILTER ?=
+asan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-		LDFLAGS="-fsanitize=address,undefined" check-unit
+		LDFLAGS="-fsanitize=address,undefined" all unit-bins
+	$(Q)BUILD=build-asan STUNT_SANITIZE=1 tests/run.sh $(ASAN_WHAT) $(ASAN_FILTER)
 
 # The library is built once with coverage instrumentation and shared by every target.
 FUZZ_CFLAGS := $(WARN) -Wno-missing-prototypes -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1
