@@ -31,23 +31,11 @@ here=$labhere
 STUNTCTL=$STUNT_BUILD/stuntctl
 UDPCLIENT=$labhere/udpclient.py
 
-UECHO='
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], int(sys.argv[2])))
-if len(sys.argv) > 3:	# punch: a datagram that passes our NAT and dies at inet
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 2)
-    s.sendto(b"punch", (sys.argv[3], int(sys.argv[4])))
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 64)
-while True:
-    d, a = s.recvfrom(65536)
-    s.sendto(d, a)
-'
 STUNTD_EXTRA_A=(--connect-timeout 5000)
 STUNTD_EXTRA_B=(--connect-timeout 5000 --expose uecho=udp:127.0.0.1:7001 --allow uecho=laptop)
 start_all port-restricted rst port-restricted rst || exit 1
-lab_bg hb uecho python3 -c "$UECHO" 127.0.0.1 7001 >/dev/null
-lab_bg hb plainecho python3 -c "$UECHO" 0.0.0.0 42000 198.18.1.2 41000 >/dev/null
+lab_bg hb uecho python3 "$labhere/echosrv.py" --udp 7001 >/dev/null
+lab_bg hb plainecho python3 "$labhere/echosrv.py" --udp --bind 0.0.0.0 --punch 198.18.1.2:41000 42000 >/dev/null
 lab_bg ha fwd "$STUNTCTL" --control "$LAB_STATE/a.sock" forward --udp 127.0.0.1:9100 office-pc/uecho >/dev/null
 lab_wait_port ha udp 127.0.0.1 9100 10
 sleep 0.5

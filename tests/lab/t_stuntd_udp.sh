@@ -25,15 +25,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/stuntd_lab.sh"
 STUNTCTL=$BUILD/stuntctl
 
-UECHO='
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-while True:
-    d, a = s.recvfrom(65536)
-    s.sendto(d, a)
-'
-
 setup() {
 	STUNTD_EXTRA_A=(--connect-timeout 5000)
 	STUNTD_EXTRA_B=(--connect-timeout 5000 --expose uecho=udp:127.0.0.1:7001 --allow uecho=laptop)
@@ -76,7 +67,7 @@ pr-pr|all)
 	STUNTD_EXTRA_B+=(--config "/tmp/stuntd-udp-b-$$.conf")
 	printf 'udp-test-delay 50\n' >"/tmp/stuntd-udp-b-$$.conf"
 	start_all port-restricted rst port-restricted rst && {
-		lab_bg hb uecho python3 -c "$UECHO" 7001 >/dev/null
+		lab_bg hb uecho python3 "$here/echosrv.py" --udp 7001 >/dev/null
 		sleep 0.3
 		udp_echo "pr x pr" 200
 		grep -q 'udp: .* (first packet TTL-limited)' "$LAB_STATE/stuntd-a.log" &&
@@ -115,7 +106,7 @@ icmp|all)
 	printf 'udp-first-ttl 0\n' >"/tmp/stuntd-udp-a-$$.conf"
 	printf 'udp-test-delay 50\n' >"/tmp/stuntd-udp-b-$$.conf"
 	start_all port-restricted rst port-restricted rst && {
-		lab_bg hb uecho python3 -c "$UECHO" 7001 >/dev/null
+		lab_bg hb uecho python3 "$here/echosrv.py" --udp 7001 >/dev/null
 		lab_bg gwb icmpcap tcpdump -i wan -nn -U -w "$LAB_STATE/icmp-b.pcap" \
 			"icmp[icmptype] == icmp-unreach" >/dev/null
 		sleep 0.5
@@ -155,7 +146,7 @@ fc-pr|all)
 	echo "# full-cone (ha) x port-restricted (hb)"
 	setup
 	start_all full-cone rst port-restricted rst && {
-		lab_bg hb uecho python3 -c "$UECHO" 7001 >/dev/null
+		lab_bg hb uecho python3 "$here/echosrv.py" --udp 7001 >/dev/null
 		sleep 0.3
 		udp_echo "fc x pr" 200
 		stop_all

@@ -28,15 +28,6 @@ STUNTCTL=$BUILD/stuntctl
 UDPCLIENT=$here/udpclient.py
 [ -x "$STUNTCTL" ] || { nok "built: $STUNTCTL"; exit 1; }
 
-UECHO='
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-while True:
-    d, a = s.recvfrom(65536)
-    s.sendto(d, a)
-'
-
 STUNTD_EXTRA_A=(--connect-timeout 5000)
 STUNTD_EXTRA_B=(--connect-timeout 5000 --expose uecho=udp:127.0.0.1:7001 --allow uecho=laptop)
 
@@ -80,7 +71,7 @@ wait_log() {
 }
 
 start_all port-restricted rst port-restricted rst || exit 1
-lab_bg hb uecho python3 -c "$UECHO" 7001 >/dev/null
+lab_bg hb uecho python3 "$here/echosrv.py" --udp 7001 >/dev/null
 start_fwd fwd 9100 office-pc/uecho --idle 3 || nok "forwarder listens on udp 127.0.0.1:9100"
 
 echo "# two clients at once, distinct source ports"
