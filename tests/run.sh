@@ -29,11 +29,13 @@ san_dir=""
 if [ "${STUNT_SANITIZE:-0}" = 1 ]; then
 	san_dir=$(mktemp -d /tmp/stunt-san.XXXX)
 	chmod 1777 "$san_dir"	# daemons write it after dropping to an unprivileged user
+	# freed memory waits in ASan's quarantine: RSS bounds in tests allow for it
+	export STUNT_ASAN_QUARANTINE_MB=64
 	export UBSAN_OPTIONS="log_path=$san_dir/ubsan:print_stacktrace=1:halt_on_error=1"
 fi
 # san_env LEAKS: ASAN_OPTIONS for what runs next
 san_env() {
-	[ -n "$san_dir" ] && export ASAN_OPTIONS="log_path=$san_dir/asan:detect_leaks=$1:abort_on_error=1"
+	[ -n "$san_dir" ] && export ASAN_OPTIONS="log_path=$san_dir/asan:detect_leaks=$1:abort_on_error=1:quarantine_size_mb=$STUNT_ASAN_QUARANTINE_MB"
 	return 0
 }
 
