@@ -148,6 +148,17 @@ lab_wait_file() {
 	return 1
 }
 
+# lab_wait_log FILE REGEX SECONDS [MIN_COUNT]: until FILE has MIN_COUNT
+# (default 1) lines matching the extended REGEX
+lab_wait_log() {
+	local end=$((SECONDS + $3))
+	while [ $SECONDS -le $end ]; do
+		[ "$(grep -Ec "$2" "$1" 2>/dev/null)" -ge "${4:-1}" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # The nftables ruleset of one NAT gateway.
 # _lab_nat_rules TYPE SYN WAN_IP HOST_IP
 _lab_nat_rules() {

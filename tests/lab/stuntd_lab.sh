@@ -97,6 +97,26 @@ transfer() {
 	fi
 }
 
+# rtransfer FROM PEER LABEL [METHOD]: 5 MB echoed through a TURN relay. A
+# relay passes no half-close (RFC 6062: when one side closes, coturn closes
+# the other), so the client reads the whole echo before it closes. The
+# answer's elapsed_ms is left in LAST_ELAPSED.
+LAST_ELAPSED=
+rtransfer() {
+	local m="" out
+	[ -n "${4:-}" ] && m=",\"method\":\"$4\""
+	out=$(ctl "$1" --no-half-close "{\"cmd\":\"connect\",\"peer\":\"$2\",\"service\":\"echo\"$m}" 5000000)
+	echo "$out" | sed 's/^/# /'
+	LAST_ELAPSED=$(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*' | cut -d: -f2)
+	if echo "$out" | head -1 | grep -q '"ok":true.*"method":"relay".*"relayed":true' &&
+		echo "$out" | grep -q '^sha OK 5000000'; then
+		ok "$3: 5 MB echoed intact, relayed (elapsed_ms $LAST_ELAPSED)"
+	else
+		nok "$3"
+		tail -25 "$LAB_STATE/stuntd-$1.log" | sed 's/^/# A: /'
+	fi
+}
+
 # expect_error FROM JSON LABEL REGEX
 expect_error() {
 	local out

@@ -30,38 +30,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 TURN_PORT=3490
 
-# A TURN server relays no half-close: when one side of a relayed TCP
-# connection closes (even only for writing), coturn closes the other
-# (RFC 6062 5.5), and bytes still in flight back are lost. stuntd_lab.sh's
-# transfer shuts down its writing side after the data, so here the client
-# reads the whole echo before it closes (ctl X --no-half-close).
-
-# rtransfer FROM PEER LABEL [METHOD]: 5 MB echoed through the relay
-rtransfer() {
-	local m="" out
-	[ -n "${4:-}" ] && m=",\"method\":\"$4\""
-	out=$(ctl "$1" --no-half-close "{\"cmd\":\"connect\",\"peer\":\"$2\",\"service\":\"echo\"$m}" 5000000)
-	echo "$out" | sed 's/^/# /'
-	if echo "$out" | head -1 | grep -q '"ok":true.*"method":"relay".*"relayed":true' &&
-		echo "$out" | grep -q '^sha OK 5000000'; then
-		ok "$3: 5 MB echoed intact, relayed ($(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*'))"
-	else
-		nok "$3"
-		tail -15 "$LAB_STATE/stuntd-$1.log" | sed 's/^/# A: /'
-	fi
-}
 start_all_hook() {
 	ref_start_turn "$TURN_PORT" stunt turn-pass-1 lab
-}
-
-# wait_log FILE REGEX SECONDS [MIN_COUNT]
-wait_log() {
-	local i
-	for i in $(seq 1 $((${3} * 10))); do
-		[ "$(grep -Ec "$2" "$1" 2>/dev/null)" -ge "${4:-1}" ] && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 case "${1:-all}" in
@@ -73,7 +43,7 @@ sym-sym|all)
 		rtransfer a office-pc "sym-random -> sym-random, the strategy's pick"
 		grep -q 'racing relay$' "$LAB_STATE/stuntd-b.log" && ok "hb raced relay alone (no direct method can work)" ||
 			nok "hb's race: $(grep -o 'racing .*' "$LAB_STATE/stuntd-b.log" | tail -1)"
-		if wait_log "$LAB_STATE/stuntd-b.log" 'relay: allocation .* deleted' 5; then
+		if lab_wait_log "$LAB_STATE/stuntd-b.log" 'relay: allocation .* deleted' 5; then
 			ok "hb deleted the allocation after the connection ended"
 		else
 			nok "allocation not deleted"
@@ -95,7 +65,7 @@ sym-sym|all)
 				"$LAB_STATE/stuntd-a.log" &&
 			ok "hb allocated as the requester, ha connected to its relayed address" ||
 			nok "requester-side allocation: $(grep 'relay round' "$LAB_STATE/stuntd-a.log" | tail -1)"
-		if wait_log "$LAB_STATE/stuntd-b.log" 'relay: allocation .* deleted' 5 3; then
+		if lab_wait_log "$LAB_STATE/stuntd-b.log" 'relay: allocation .* deleted' 5 3; then
 			ok "hb deleted its requester-side allocation after the connection ended"
 		else
 			nok "requester-side allocation not deleted"

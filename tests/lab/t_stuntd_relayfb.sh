@@ -57,34 +57,6 @@ cut_drops() {
 		awk '{ n += $2 } END { print n + 0 }'
 }
 
-# rtransfer FROM PEER LABEL [METHOD]: 5 MB echoed through the relay (no
-# half-close over TURN: the client reads the whole echo before it closes)
-LAST_ELAPSED=
-rtransfer() {
-	local m="" out
-	[ -n "${4:-}" ] && m=",\"method\":\"$4\""
-	out=$(ctl "$1" --no-half-close "{\"cmd\":\"connect\",\"peer\":\"$2\",\"service\":\"echo\"$m}" 5000000)
-	echo "$out" | sed 's/^/# /'
-	LAST_ELAPSED=$(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*' | cut -d: -f2)
-	if echo "$out" | head -1 | grep -q '"ok":true.*"method":"relay".*"relayed":true' &&
-		echo "$out" | grep -q '^sha OK 5000000'; then
-		ok "$3: 5 MB echoed intact, relayed (elapsed_ms $LAST_ELAPSED)"
-	else
-		nok "$3"
-		tail -25 "$LAB_STATE/stuntd-$1.log" | sed 's/^/# A: /'
-	fi
-}
-
-# wait_log FILE REGEX SECONDS [MIN_COUNT]
-wait_log() {
-	local i
-	for i in $(seq 1 $((${3} * 10))); do
-		[ "$(grep -Ec "$2" "$1" 2>/dev/null)" -ge "${4:-1}" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # no_leftovers LABEL: no allocation held, no session still negotiating or
 # racing, no TCP socket in SYN-SENT in ha or hb
 no_leftovers() {
@@ -130,7 +102,7 @@ fb|all)
 		grep -Eq 'racing (simopen|stunt1)' "$LAB_STATE/stuntd-b.log" &&
 			ok "the strategy offered direct methods ($(grep -o 'racing .*' "$LAB_STATE/stuntd-b.log" | tail -1))" ||
 			nok "hb's first race: $(grep -o 'racing .*' "$LAB_STATE/stuntd-b.log" | tail -1)"
-		if wait_log "$LAB_STATE/stuntd-b.log" 'relay: allocation .* deleted' 5; then
+		if lab_wait_log "$LAB_STATE/stuntd-b.log" 'relay: allocation .* deleted' 5; then
 			ok "hb deleted the allocation after the connection ended"
 		else
 			nok "hb's allocation not deleted"
@@ -143,7 +115,7 @@ fb|all)
 		grep -q 'office-pc starts the relay round .*it allocated, we connect' "$LAB_STATE/stuntd-a.log" &&
 			ok "ha connected to hb's relayed address" ||
 			nok "ha's relay round: $(grep 'relay round' "$LAB_STATE/stuntd-a.log" | tail -1)"
-		if wait_log "$LAB_STATE/stuntd-b.log" 'relay: allocation .* deleted' 5 2; then
+		if lab_wait_log "$LAB_STATE/stuntd-b.log" 'relay: allocation .* deleted' 5 2; then
 			ok "hb deleted the requester-side allocation after the connection ended"
 		else
 			nok "requester-side allocation not deleted"

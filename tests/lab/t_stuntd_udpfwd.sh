@@ -60,16 +60,6 @@ expect_report() {
 	fi
 }
 
-# wait_log NAME REGEX SECONDS
-wait_log() {
-	local end=$((SECONDS + $3))
-	while [ $SECONDS -le $end ]; do
-		grep -Eq "$2" "$LAB_STATE/$1.log" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 start_all port-restricted rst port-restricted rst || exit 1
 lab_bg hb uecho python3 "$here/echosrv.py" --udp 7001 >/dev/null
 start_fwd fwd 9100 office-pc/uecho --idle 3 || nok "forwarder listens on udp 127.0.0.1:9100"
@@ -91,10 +81,10 @@ check_eq "two sessions opened for two clients" "$(grep -c 'new client' "$LAB_STA
 echo "# a traversal that fails (ha cannot reach stunt-server) while another session is up"
 client cc --bind 40003 --interval-ms 20 127.0.0.1 9100 300 cc &
 ccpid=$!
-if wait_log fwd "from 127.0.0.1:40003: office-pc/uecho connected" 15; then
+if lab_wait_log "$LAB_STATE/fwd.log" "from 127.0.0.1:40003: office-pc/uecho connected" 15; then
 	lx gwa iptables -I FORWARD -d 192.0.2.0/24 -j DROP
 	client cd --bind 40004 --burst 3 --burst-wait 3 127.0.0.1 9100 0 cd
-	if wait_log fwd "from 127.0.0.1:40004: office-pc/uecho: .*; 3 datagrams dropped" 15; then
+	if lab_wait_log "$LAB_STATE/fwd.log" "from 127.0.0.1:40004: office-pc/uecho: .*; 3 datagrams dropped" 15; then
 		ok "client 40004: its failed traversal logged: $(grep -o 'from 127.0.0.1:40004: office-pc/uecho: [^;]*' "$LAB_STATE/fwd.log" | head -1)"
 	else
 		nok "client 40004: a failed traversal logged"
@@ -110,8 +100,8 @@ client ce --bind 40005 --burst 1 --burst-wait 30 127.0.0.1 9100 20 ce
 expect_report ce "client 40005 (after the failure, server reachable again)" 21
 
 echo "# idle timeout"
-if wait_log fwd "session [0-9]+ from 127.0.0.1:40001: closed \(idle 3 s, was connected\)" 10 &&
-	wait_log fwd "session [0-9]+ from 127.0.0.1:40002: closed \(idle 3 s, was connected\)" 1; then
+if lab_wait_log "$LAB_STATE/fwd.log" "session [0-9]+ from 127.0.0.1:40001: closed \(idle 3 s, was connected\)" 10 &&
+	lab_wait_log "$LAB_STATE/fwd.log" "session [0-9]+ from 127.0.0.1:40002: closed \(idle 3 s, was connected\)" 1; then
 	ok "idle 3 s: the sessions of 40001 and 40002 closed ($(grep -o 'from 127.0.0.1:40001: closed.*' "$LAB_STATE/fwd.log"))"
 else
 	nok "idle sessions closed"
@@ -128,7 +118,7 @@ cfpid=$!
 client cg --bind 40007 --burst 1 127.0.0.1 9100 50 cg
 wait "$cfpid"
 expect_report cg "client 40007 on the first forwarder" 51
-if wait_log fwd2 "from 127.0.0.1:40006: office-pc/nosuch: .*; 2 datagrams dropped" 10; then
+if lab_wait_log "$LAB_STATE/fwd2.log" "from 127.0.0.1:40006: office-pc/nosuch: .*; 2 datagrams dropped" 10; then
 	ok "unknown service: logged: $(grep -o 'from 127.0.0.1:40006: office-pc/nosuch: [^;]*' "$LAB_STATE/fwd2.log" | head -1)"
 else
 	nok "unknown service: the refusal logged"
@@ -136,7 +126,7 @@ else
 fi
 check_cmd "the unknown-service forwarder still runs" _lab_alive "$(cat "$LAB_STATE/fwd2.pid")"
 client ch --bind 40008 --burst 1 --burst-wait 3 127.0.0.1 9101 0 ch
-wait_log fwd2 "from 127.0.0.1:40008: office-pc/nosuch: " 10 &&
+lab_wait_log "$LAB_STATE/fwd2.log" "from 127.0.0.1:40008: office-pc/nosuch: " 10 &&
 	ok "unknown service: a second client gets its own logged error" ||
 	nok "unknown service: a second client's error logged"
 
