@@ -39,29 +39,17 @@ done
 mkdir -p "$OUT"
 work=$(mktemp -d /tmp/stlmx-bench.XXXX)
 trap 'rm -rf "$work"' EXIT
-types="full-cone restricted-cone port-restricted sym-seq:1 sym-random"
-pairs() {
-	local i=0 j a b
-	for a in $types; do
-		j=0
-		for b in $types; do
-			[ "$j" -ge "$i" ] && echo "--nat-a $a --nat-b $b"
-			j=$((j + 1))
-		done
-		i=$((i + 1))
-	done
-}
 base="--delay $DELAY --connect-timeout $TMO --methods all"
 for g in $GROUPS_RUN; do
 	case "$g" in
-	rst) pairs | sed "s/\$/ --syn rst $base/" ;;
-	drop) pairs | sed "s/\$/ --syn drop $base/" ;;
-	icmp) pairs | sed "s/\$/ --syn icmp $base/" ;;
-	cgn) pairs | sed "s/\$/ --syn rst --cgn both $base/" ;;
-	cgn-drop) pairs | sed "s/\$/ --syn drop --cgn both $base/" ;;
-	cgn-icmp) pairs | sed "s/\$/ --syn icmp --cgn both $base/" ;;
-	delay) pairs | sed "s/\$/ --delay $SLOW/" ;;
-	loss) pairs | sed "s/\$/ --delay $DELAY --loss 10 --tries 3/" ;;
+	rst) mx_pairs | sed "s/\$/ --syn rst $base/" ;;
+	drop) mx_pairs | sed "s/\$/ --syn drop $base/" ;;
+	icmp) mx_pairs | sed "s/\$/ --syn icmp $base/" ;;
+	cgn) mx_pairs | sed "s/\$/ --syn rst --cgn both $base/" ;;
+	cgn-drop) mx_pairs | sed "s/\$/ --syn drop --cgn both $base/" ;;
+	cgn-icmp) mx_pairs | sed "s/\$/ --syn icmp --cgn both $base/" ;;
+	delay) mx_pairs | sed "s/\$/ --delay $SLOW/" ;;
+	loss) mx_pairs | sed "s/\$/ --delay $DELAY --loss 10 --tries 3/" ;;
 	*) echo "bench matrix: unknown group $g" >&2; exit 2 ;;
 	esac
 done >"$work/plan"

@@ -9,6 +9,8 @@
 #                             appends one JSON line per cell to OUT. With
 #                             MX_DEADLINE (epoch s) set, a cell not started by
 #                             then is written as {"args":..,"skipped":true}
+#   mx_pairs                  the 15 unordered pairs of the five kinds, one
+#                             "--nat-a A --nat-b B" a line
 #   mx_report MODE OUT        MODE table: a readable table on stdout;
 #                             assert: "ok"/"not ok" lines per the issue's
 #                             rules (see below)
@@ -22,6 +24,19 @@
 # else each direction fails with "a relay would be needed".
 MX_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MX_CELL_TIMEOUT=${MX_CELL_TIMEOUT:-400}
+MX_TYPES="full-cone restricted-cone port-restricted sym-seq:1 sym-random"
+
+mx_pairs() {
+	local i=0 j a b
+	for a in $MX_TYPES; do
+		j=0
+		for b in $MX_TYPES; do
+			[ "$j" -ge "$i" ] && echo "--nat-a $a --nat-b $b"
+			j=$((j + 1))
+		done
+		i=$((i + 1))
+	done
+}
 
 mx_run() {
 	local plan=$1 out=$2 jobs=${3:-1} line n=0 running=0

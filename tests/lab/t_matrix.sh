@@ -27,17 +27,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 t0=$SECONDS
 work=$(mktemp -d /tmp/stlmx-test.XXXX)
 trap 'rm -rf "$work"' EXIT
-types="full-cone restricted-cone port-restricted sym-seq:1 sym-random"
 {
-	i=0
-	for a in $types; do
-		j=0
-		for b in $types; do
-			[ "$j" -ge "$i" ] && echo "--nat-a $a --nat-b $b"
-			j=$((j + 1))
-		done
-		i=$((i + 1))
-	done
+	mx_pairs
 	echo "--nat-a port-restricted --nat-b sym-random --syn drop"
 	echo "--nat-a port-restricted --nat-b sym-random --syn icmp"
 	echo "--nat-a port-restricted --nat-b port-restricted --syn drop"
