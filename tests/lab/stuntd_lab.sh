@@ -25,21 +25,24 @@ ECHOSRV=$LAB_DIR/echosrv.py
 # services, both daemons. A caller may define start_all_hook (run once
 # $LAB_STATE and the secrets exist, before the server starts) and set the
 # arrays SERVER_EXTRA, STUNTD_EXTRA_A, STUNTD_EXTRA_B (more arguments).
+# START_WAIT (seconds, default 10) bounds the wait for both registrations.
+# When it fails it says why, shows the daemons' last log lines and takes the
+# lab down, so that a caller's next start_all builds a fresh one.
 start_all() {
 	lab_init sd
 	trap lab_down EXIT
-	lab_up --nat-a "$1" --syn-a "$2" --nat-b "$3" --syn-b "$4" "${@:5}" || { nok "lab up"; return 1; }
+	lab_up --nat-a "$1" --syn-a "$2" --nat-b "$3" --syn-b "$4" "${@:5}" || { nok "lab up"; lab_down; return 1; }
 	printf 'laptop s3cret-laptop\noffice-pc s3cret-office\nstranger s3cret-stranger\n' >"$LAB_STATE/secrets"
 	chmod 600 "$LAB_STATE/secrets"
 	printf 's3cret-laptop  \n' >"$LAB_STATE/secret-a"
 	printf 's3cret-office\n' >"$LAB_STATE/secret-b"
 	chmod 600 "$LAB_STATE/secret-a" "$LAB_STATE/secret-b"
 	mkdir -p "$LAB_STATE/sa" "$LAB_STATE/sb"
-	if declare -F start_all_hook >/dev/null; then start_all_hook || { nok "start_all_hook"; return 1; }; fi
+	if declare -F start_all_hook >/dev/null; then start_all_hook || { nok "start_all_hook"; lab_down; return 1; }; fi
 	lx ha iptables-save >"$LAB_STATE/ipt-a.before" 2>/dev/null
 	lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
 		--secrets "$LAB_STATE/secrets" ${SERVER_EXTRA[@]+"${SERVER_EXTRA[@]}"} >/dev/null
-	lab_wait_port srv tcp "$LAB_SRV2" 3479 10 || { nok "server up"; return 1; }
+	lab_wait_port srv tcp "$LAB_SRV2" 3479 10 || { nok "server up"; lab_down; return 1; }
 	lab_bg ha echo-a python3 "$ECHOSRV" 7000 >/dev/null
 	lab_bg hb echo-b python3 "$ECHOSRV" 7000 >/dev/null
 	PID_A=$(lab_bg ha stuntd-a "$STUNTD" -d -v --id laptop --server "$LAB_SRV1" \
@@ -54,8 +57,8 @@ start_all() {
 		--expose secret=tcp:127.0.0.1:7000 --allow secret=nobody \
 		--expose cat=exec:'exec cat' --allow cat=laptop \
 		${STUNTD_EXTRA_B[@]+"${STUNTD_EXTRA_B[@]}"})
-	local i
-	for i in $(seq 1 100); do
+	local end=$((SECONDS + ${START_WAIT:-10})) x
+	while [ "$SECONDS" -le "$end" ]; do
 		if ctl a '{"cmd":"status"}' | grep -q '"registered":true' &&
 			ctl b '{"cmd":"status"}' | grep -q '"registered":true'; then
 			# from now on no RST may leave either host (losers close without one)
@@ -68,8 +71,11 @@ start_all() {
 		fi
 		sleep 0.1
 	done
-	nok "both daemons registered"
-	tail -5 "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" | sed 's/^/# /'
+	nok "both daemons registered within ${START_WAIT:-10} s"
+	for x in a b; do
+		tail -n 5 "$LAB_STATE/stuntd-$x.log" | sed "s/^/# $x: /"
+	done
+	lab_down
 	return 1
 }
 
