@@ -36,7 +36,8 @@
 					 * sessions may be connecting at once */
 #define D_PROBE_TIMEOUT_MS	3000
 #define D_CTL_LINE_MAX		4096
-#define D_SCHEDULE_DELAY_MS	300	/* + 2 round trips to the server */
+#define D_SCHEDULE_DELAY_MS	20	/* the common start: this long after each side
+					 * receives the schedule (see put_schedule) */
 #define D_RST_GUARD_MS		60000	/* outbound RSTs of a session's flows dropped this long */
 
 struct d_ev {

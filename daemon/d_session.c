@@ -947,6 +947,18 @@ struct sched_arg {
 	struct d_session *s;
 };
 
+/*
+ * The server stamps its answer to us and its indication to the peer with
+ * the same START = now + DELAY and its SERVER-TIME; each side starts DELAY
+ * after its copy arrives (scheduled()). So the two starts differ by the
+ * difference of the server's one-way delays to the two sides whatever
+ * DELAY is: a longer lead does not bring them closer, it only waits. DELAY
+ * is the margin for the loop to see the start (D_TICK_BUSY_MS); the
+ * methods that need one side to go first carry their own offsets
+ * (TRAV_STUNT2_DELAY_MS, TRAV_SHOTGUN_LEAD_MS) and stunt1 / synth wait for
+ * both SYNs to be reported. (It was 300 ms + 2 x the negotiation time:
+ * 426 ms of pure waiting at 10 ms one way, 1.3 s at 50 ms.)
+ */
 static int put_schedule(struct stun_builder *b, const void *arg)
 {
 	const struct sched_arg *sa = arg;
@@ -955,7 +967,7 @@ static int put_schedule(struct stun_builder *b, const void *arg)
 	memset(&sc, 0, sizeof(sc));
 	snprintf(sc.peer_id, sizeof(sc.peer_id), "%s", sa->s->peer);
 	sc.session_id = sa->s->id;
-	sc.delay_ms = D_SCHEDULE_DELAY_MS + 2 * (uint32_t)(clock_ms() - sa->s->t0);
+	sc.delay_ms = D_SCHEDULE_DELAY_MS;
 	return sig_put_schedule(b, &sc);
 }
 

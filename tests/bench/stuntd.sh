@@ -438,9 +438,11 @@ and start as soon as the roles are known: the accepting side listens (direct: an
 TTL-limited primer SYN; portmap: after the mapping is made) before it answers the EXCHANGE, the
 requester connects when that answer arrives; for reversal the requester listens before it sends
 SCHEDULE and the peer connects when SCHEDULE reaches it. Their attempts therefore begin before
-the start time is known, and their "wait" is negative. simopen, predict and stunt2 start at the
-agreed time, 300 ms + 2 × the negotiation time ahead (`D_SCHEDULE_DELAY_MS`, margin for the
-peer's copy of the schedule); the loop checks it every 5 ms while a session connects
+the start time is known, and their "wait" is negative. simopen, stunt1, synth, predict, stunt2
+and shotgun start at the agreed time: each side 20 ms after its copy of the schedule arrives
+(`D_SCHEDULE_DELAY_MS`; both copies leave the server together, so the two starts differ by the
+difference of the server's one-way delays whatever the lead; it was 300 ms + 2 × the
+negotiation time before 2026-11-22); the loop checks it every 5 ms while a session connects
 (`D_TICK_BUSY_MS`);
 race = attempts begin → first established connection; hand-off = the 12-byte session header to
 the peer and its 'K' back (1 RTT); stuntctl = wall time − stuntd's `elapsed_ms` (process start,
@@ -454,8 +456,8 @@ In the race, **direct** is one handshake after the EXCHANGE answer (1 RTT), **re
 handshake after SCHEDULE reaches the peer; **simopen**'s first SYNs are TTL-limited and die
 between the two NATs by design, so the connection completes with the kernel's first SYN
 retransmission, 1 s (the initial RTO) after the agreed start. So a direct or reversal connect is
-now mostly round trips (lookup, exchange, handshake, hand-off), while simopen is the scheduling
-margin plus the 1 s RTO. Where the strategy races simopen next to direct or reversal, direct /
+now mostly round trips (lookup, exchange, handshake, hand-off), while simopen is the 1 s RTO
+(stunt1 and synth, raced beside it, complete without that wait: "stunt1 and synth" below). Where the strategy races simopen next to direct or reversal, direct /
 reversal wins and the loser is cancelled without an RST.
 
 **Bulk throughput**, no added delay, full-cone (ha) × port-restricted rst (hb): {nbytes / 1e6:.0f} MB from a
