@@ -174,3 +174,48 @@ int trav_predict_start(struct trav_attempt *a, uint64_t now)
 	snprintf(a->why, sizeof(a->why), "no socket of the window could connect");
 	return -ENOTCONN;
 }
+
+/* Window entry w's SYN goes again at full TTL, once, when the peer's
+ * window has left too and w's socket still waits for its handshake. */
+static void repeat_syn(struct trav_attempt *a, struct trav_win *w)
+{
+	if (w->repeated || !w->has_syn || !a->peer_syn || a->state != TA_RUNNING ||
+	    w->failed || w->ev.fd < 0)
+		return;
+	w->repeated = true;
+	(void)trav_sock_syn_again(a, &w->syn, w->syn_laddr, w->lport, w->rport);
+}
+
+void trav_predict_syn(struct trav_attempt *a, struct trav_win *w)
+{
+	size_t i, n = 0;
+
+	if (!a->syn_told) {
+		/* the peer may send its SYNs to our NAT at full TTL when it
+		 * learns this: only once every socket's SYN has left, so that
+		 * none of them meets inbound state for its mapping there */
+		for (i = 0; i < a->nwin; i++) {
+			if (!a->win[i].failed && a->win[i].ev.fd >= 0 && !a->win[i].has_syn)
+				break;
+			n += a->win[i].has_syn;
+		}
+		if (i == a->nwin) {
+			a->syn_told = true;
+			d_session_relay(a->s, "syn", sig_method_name(a->method));
+			log_debug("session %u: predict: the %zu SYNs of the window left; told the peer",
+				  d_session_id(a->s), n);
+		}
+	}
+	repeat_syn(a, w);
+}
+
+void trav_predict_peer_syn(struct trav_attempt *a)
+{
+	size_t i;
+
+	if (a->peer_syn)
+		return;
+	a->peer_syn = true;
+	for (i = 0; i < a->nwin; i++)
+		repeat_syn(a, &a->win[i]);
+}
