@@ -15,7 +15,8 @@
  *   stunt1    connect*    connect*    trav_stunt1.c    (the server sends the SYN-ACKs)
  *   synth     connect*    connect*    trav_synth.c     (the first SYN repeated at once)
  *   stunt2    connect     connect*    trav_stunt2.c    (the requester 250 ms later)
- *   predict   connect*xN  connect*xN  trav_predict.c   (a window of N simultaneous opens)
+ *   predict   connect*xN  connect*xN  trav_predict.c   (a window of N simultaneous opens,
+ *                                                       each first SYN repeated as synth's)
  *   udp       punch*      punch*      trav_udp.c       (UDP sessions only; * TTL-limited
  *                                                       first packet)
  *   relay     connect     allocate    trav_relay.c     (to the responder's TURN relayed

@@ -26,6 +26,21 @@
  * the same number of foreign mappings (usually none) on both sides.
  * The sockets that did not meet anything are closed when one is established
  * (still in SYN_SENT: nothing is sent) or at the deadline.
+ *
+ * The window does not wait for the kernel's first SYN retransmission (1 s,
+ * RFC 6298 initial RTO), as synth (trav_synth.c) does not: the queue reports
+ * each socket's first SYN as it leaves (the policy's cookie names the
+ * window entry, trav_cookie.h); once every open socket's has, we RELAY
+ * "syn predict" to the peer. Once the peer's window has left too, each SYN
+ * of ours whose socket still waits goes again at full TTL, rebuilt from
+ * what the queue saw (trav_sock_syn_again); one reported later goes on
+ * arrival. It crosses the peer's NAT as the reply to the peer's SYN of that
+ * pair. Never before the peer's notice: a full-TTL SYN reaching the peer's
+ * NAT before the peer's own SYN of that mapping left would create inbound
+ * state there that can move its port allocation -- hence also the notice
+ * only after the whole window left, not after its first SYN. When the
+ * injection fails or the notice never comes, the kernel's retransmission
+ * completes the window as before.
  */
 #include "daemon/trav.h"
 
