@@ -1232,6 +1232,25 @@ refuse:
 	relay(x->peer_id, x->session_id, "err", why);
 }
 
+/* RELAY "syn METHOD": the peer's first SYN(s) of that attempt left its NAT
+ * (trav_synth.c, trav_predict.c). The method names the attempt, so that a
+ * synth and a predict attempt of one session do not take each other's. */
+static void peer_syn(struct d_session *s, const char *text)
+{
+	char name[16];
+	int m;
+
+	if (sscanf(text, "%15s", name) != 1 || (m = sig_method_id(name)) < 0 ||
+	    !s->prepared[m]) {
+		log_debug("session %u: RELAY syn '%s' names no attempt of ours", s->id, text);
+		return;
+	}
+	if (m == SIG_M_SYNTH)
+		trav_synth_peer_syn(&s->att[m]);
+	else if (m == SIG_M_PREDICT)
+		trav_predict_peer_syn(&s->att[m]);
+}
+
 static void on_relay(const struct sig_relay *r)
 {
 	char text[SIG_DATA_MAX + 1], verb[16];
@@ -1255,8 +1274,8 @@ static void on_relay(const struct sig_relay *r)
 	} else if (!strcmp(verb, "cancel")) {
 		snprintf(why, sizeof(why), "cancelled by %s: %s", s->peer, text + off);
 		session_fail(s, why, false);
-	} else if (!strcmp(verb, "syn") && s->prepared[SIG_M_SYNTH]) {
-		trav_synth_peer_syn(&s->att[SIG_M_SYNTH]);
+	} else if (!strcmp(verb, "syn")) {
+		peer_syn(s, text + off);
 	}
 }
 
@@ -1897,19 +1916,21 @@ void d_session_peers_answer(struct d_ctl_client *c)
 		peerq_finish(q);
 }
 
-/* A REPORT policy fired: so far only "our first SYN left" (stunt1, synth). */
+/* A REPORT policy fired: so far only "our first SYN left" (stunt1, synth,
+ * each socket of predict's window). */
 void d_session_on_nfq_event(const struct nfq_event *ev)
 {
 	struct d_session *s;
 	uint32_t sid;
 	uint8_t m;
 	bool req;
+	int win;
 
 	if (!(ev->match & NFQ_MATCH_OUT_SYN) || !ev->pkt)
 		return;
-	trav_syn_cookie_parse(ev->cookie, &sid, &m, &req);
+	trav_cookie_parse(ev->cookie, &sid, &m, &req, &win);
 	s = find(NULL, sid, req);
 	if (s == NULL || session_over(s) || m == 0 || m > SIG_M_MAX || !s->prepared[m])
 		return;
-	trav_syn_left(&s->att[m], ev->pkt);
+	trav_syn_left(&s->att[m], win, ev->pkt);
 }

@@ -15,7 +15,8 @@
  *   stunt1    connect*    connect*    trav_stunt1.c    (the server sends the SYN-ACKs)
  *   synth     connect*    connect*    trav_synth.c     (the first SYN repeated at once)
  *   stunt2    connect     connect*    trav_stunt2.c    (the requester 250 ms later)
- *   predict   connect*xN  connect*xN  trav_predict.c   (a window of N simultaneous opens)
+ *   predict   connect*xN  connect*xN  trav_predict.c   (a window of N simultaneous opens,
+ *                                                       each first SYN repeated as synth's)
  *   udp       punch*      punch*      trav_udp.c       (UDP sessions only; * TTL-limited
  *                                                       first packet)
  *   relay     connect     allocate    trav_relay.c     (to the responder's TURN relayed
@@ -47,6 +48,7 @@
 #define STUNT_DAEMON_TRAV_H
 
 #include "daemon/d_internal.h"
+#include "daemon/trav_cookie.h"
 #include "nfq/pkt_synack.h"
 
 #define TRAV_PRIMER_MS		300	/* the primer socket is closed after this */
@@ -55,7 +57,7 @@
 #define TRAV_WINDOW_MAX		16	/* predict: sockets of one attempt */
 #define TRAV_PREDICT_N		16	/* predict: the window we advertise */
 #define TRAV_BINDING_TIMEOUT_MS	1000	/* predict: the fresh STUN Binding */
-#define TRAV_MAX_POLICIES	(3 * TRAV_WINDOW_MAX + 4)
+#define TRAV_MAX_POLICIES	(4 * TRAV_WINDOW_MAX + 4)
 /* shotgun (trav_shotgun.c): the odds are 1 - (1 - SOCKETS / R)^probes with
  * R = 65536 - PORT_MIN ports: 98.1 % after 1000 probes, 99.96 % after 2000 */
 #define TRAV_SHOTGUN_SOCKETS	256	/* random side: mappings held open */
@@ -81,13 +83,18 @@ struct trav_attempt;
 struct trav_shotgun;
 struct nfq_policy_spec;
 
-/* One socket of a window (predict): its port and target. */
+/* One socket of a window (predict): its port and target, and its first
+ * SYN as the queue saw it leave. */
 struct trav_win {
 	struct d_ev		ev;
 	struct trav_attempt	*a;
 	uint16_t		lport;
 	uint16_t		rport;
 	bool			failed;
+	bool			has_syn;
+	struct pkt_syn_desc	syn;
+	uint32_t		syn_laddr;	/* its source address (ours) */
+	bool			repeated;	/* it went out again at full TTL */
 };
 
 struct trav_attempt {
@@ -125,8 +132,9 @@ struct trav_attempt {
 	bool			has_syn;
 	struct pkt_syn_desc	syn;
 	uint32_t		syn_laddr;	/* its source address (ours) */
-	bool			peer_syn;	/* synth: the peer's has left */
+	bool			peer_syn;	/* synth, predict: the peer's has left */
 	bool			repeated;	/* synth: ours went out again */
+	bool			syn_told;	/* predict: RELAY "syn" sent */
 };
 
 /* Role of this side for method (requester or not): TRAV_NONE if unknown. */
@@ -191,6 +199,10 @@ uint16_t trav_predict_first(const struct sig_prediction *p);
 uint16_t trav_predict_port(const struct sig_prediction *p, size_t i);
 /* At the start: open and connect the window. */
 int trav_predict_start(struct trav_attempt *a, uint64_t now);
+/* The SYN of window entry w left (w->has_syn) / the peer's window did (its
+ * RELAY "syn"): RELAY ours, send each SYN of ours again once both left. */
+void trav_predict_syn(struct trav_attempt *a, struct trav_win *w);
+void trav_predict_peer_syn(struct trav_attempt *a);
 
 /* trav_udp.c: UDP hole punching (a->ev is a UDP socket, not marked) */
 enum trav_role trav_udp_role(bool requester);
@@ -251,11 +263,18 @@ int trav_sock_window_add(struct trav_attempt *a, int fd, uint16_t lport, uint16_
 
 /* d_session.c: the session's deadline */
 uint64_t d_session_deadline(const struct d_session *s);
-/* The cookie of a's "report our first SYN" policy, and its parts. */
-uint64_t trav_syn_cookie(const struct trav_attempt *a);
-void trav_syn_cookie_parse(uint64_t cookie, uint32_t *sid, uint8_t *method, bool *requester);
-/* The queue saw a's first SYN leave (stunt1, synth): k is that packet. */
-void trav_syn_left(struct trav_attempt *a, const struct pkt *k);
+/* The cookie of a's "report our first SYN" policy for window entry win
+ * (TRAV_COOKIE_NO_WIN: a's own socket); trav_cookie_parse() its parts. */
+uint64_t trav_syn_cookie(const struct trav_attempt *a, int win);
+/* The queue saw the first SYN of a's socket (win TRAV_COOKIE_NO_WIN: stunt1,
+ * synth) or of its window entry win (predict) leave: k is that packet. */
+void trav_syn_left(struct trav_attempt *a, int win, const struct pkt *k);
+/* Send a SYN that left lport -> a->raddr:rport TTL-limited again at full
+ * TTL, rebuilt from what the queue saw (same sequence number, window and
+ * options; source laddr), on the raw socket. 0, or -errno (logged: the
+ * kernel's retransmission is the fallback). */
+int trav_sock_syn_again(const struct trav_attempt *a, const struct pkt_syn_desc *syn,
+			uint32_t laddr, uint16_t lport, uint16_t rport);
 /* Fail a running attempt now with why. */
 void trav_fail(struct trav_attempt *a, const char *why);
 

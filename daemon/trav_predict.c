@@ -26,6 +26,21 @@
  * the same number of foreign mappings (usually none) on both sides.
  * The sockets that did not meet anything are closed when one is established
  * (still in SYN_SENT: nothing is sent) or at the deadline.
+ *
+ * The window does not wait for the kernel's first SYN retransmission (1 s,
+ * RFC 6298 initial RTO), as synth (trav_synth.c) does not: the queue reports
+ * each socket's first SYN as it leaves (the policy's cookie names the
+ * window entry, trav_cookie.h); once every open socket's has, we RELAY
+ * "syn predict" to the peer. Once the peer's window has left too, each SYN
+ * of ours whose socket still waits goes again at full TTL, rebuilt from
+ * what the queue saw (trav_sock_syn_again); one reported later goes on
+ * arrival. It crosses the peer's NAT as the reply to the peer's SYN of that
+ * pair. Never before the peer's notice: a full-TTL SYN reaching the peer's
+ * NAT before the peer's own SYN of that mapping left would create inbound
+ * state there that can move its port allocation -- hence also the notice
+ * only after the whole window left, not after its first SYN. When the
+ * injection fails or the notice never comes, the kernel's retransmission
+ * completes the window as before.
  */
 #include "daemon/trav.h"
 
@@ -173,4 +188,49 @@ int trav_predict_start(struct trav_attempt *a, uint64_t now)
 			return 0;
 	snprintf(a->why, sizeof(a->why), "no socket of the window could connect");
 	return -ENOTCONN;
+}
+
+/* Window entry w's SYN goes again at full TTL, once, when the peer's
+ * window has left too and w's socket still waits for its handshake. */
+static void repeat_syn(struct trav_attempt *a, struct trav_win *w)
+{
+	if (w->repeated || !w->has_syn || !a->peer_syn || a->state != TA_RUNNING ||
+	    w->failed || w->ev.fd < 0)
+		return;
+	w->repeated = true;
+	(void)trav_sock_syn_again(a, &w->syn, w->syn_laddr, w->lport, w->rport);
+}
+
+void trav_predict_syn(struct trav_attempt *a, struct trav_win *w)
+{
+	size_t i, n = 0;
+
+	if (!a->syn_told) {
+		/* the peer may send its SYNs to our NAT at full TTL when it
+		 * learns this: only once every socket's SYN has left, so that
+		 * none of them meets inbound state for its mapping there */
+		for (i = 0; i < a->nwin; i++) {
+			if (!a->win[i].failed && a->win[i].ev.fd >= 0 && !a->win[i].has_syn)
+				break;
+			n += a->win[i].has_syn;
+		}
+		if (i == a->nwin) {
+			a->syn_told = true;
+			d_session_relay(a->s, "syn", sig_method_name(a->method));
+			log_debug("session %u: predict: the %zu SYNs of the window left; told the peer",
+				  d_session_id(a->s), n);
+		}
+	}
+	repeat_syn(a, w);
+}
+
+void trav_predict_peer_syn(struct trav_attempt *a)
+{
+	size_t i;
+
+	if (a->peer_syn)
+		return;
+	a->peer_syn = true;
+	for (i = 0; i < a->nwin; i++)
+		repeat_syn(a, &a->win[i]);
 }

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "daemon/d_nfq.h"
 #include "nfq/nfq_policy.h"
+#include "nfq/pkt_build.h"
 
 #include <errno.h>
 #include <netinet/tcp.h>
@@ -300,11 +301,24 @@ int trav_sock_window_add(struct trav_attempt *a, int fd, uint16_t lport, uint16_
 		return -ENOSPC;
 	}
 	w = &a->win[a->nwin++];
+	memset(w, 0, sizeof(*w));
 	w->a = a;
 	w->lport = lport;
 	w->rport = rport;
-	w->failed = false;
 	w->ev = (struct d_ev){ .fd = fd, .cb = on_win_ev, .arg = w };
+	if (a->ttl > 0 && a->method == SIG_M_PREDICT) {
+		/* before the connect: the queue tells us its first SYN, so
+		 * that it can go again at full TTL once the peer's window has
+		 * left too (trav_predict.c) */
+		struct nfq_flow f = { .proto = PKT_PROTO_TCP, .lport = lport,
+				      .raddr = a->raddr, .rport = rport };
+		struct nfq_policy_spec sp;
+
+		nfq_spec_report_syn(&sp, &f, left_ms(a, now, d_session_deadline(a->s)),
+				    trav_syn_cookie(a, (int)(w - a->win)));
+		sp.count = 1;
+		trav_sock_policy(a, &sp);
+	}
 	if (trav_sock_connect_flow(a, &w->ev, lport, rport, now) < 0) {
 		/* this port only: the others of the window may still work */
 		log_debug("session: predict: connect from %u to %u: %s", lport, rport, a->why);
@@ -395,7 +409,7 @@ int trav_start(struct trav_attempt *a, uint64_t now)
 				      .raddr = a->raddr, .rport = a->rport };
 
 		nfq_spec_report_syn(&sp, &f, left_ms(a, now, d_session_deadline(a->s)),
-				    trav_syn_cookie(a));
+				    trav_syn_cookie(a, TRAV_COOKIE_NO_WIN));
 		sp.count = 1;
 		trav_sock_policy(a, &sp);
 	}
@@ -422,17 +436,9 @@ int trav_start(struct trav_attempt *a, uint64_t now)
 	return err;
 }
 
-uint64_t trav_syn_cookie(const struct trav_attempt *a)
+uint64_t trav_syn_cookie(const struct trav_attempt *a, int win)
 {
-	return (uint64_t)d_session_requester(a->s) << 40 | (uint64_t)a->method << 32 |
-	       d_session_id(a->s);
-}
-
-void trav_syn_cookie_parse(uint64_t cookie, uint32_t *sid, uint8_t *method, bool *requester)
-{
-	*sid = (uint32_t)cookie;
-	*method = (uint8_t)(cookie >> 32);
-	*requester = (cookie >> 40) & 1;
+	return trav_cookie_make(d_session_id(a->s), a->method, d_session_requester(a->s), win);
 }
 
 void trav_fail(struct trav_attempt *a, const char *why)
@@ -445,9 +451,24 @@ void trav_fail(struct trav_attempt *a, const char *why)
 	d_session_attempt_failed(a);
 }
 
-void trav_syn_left(struct trav_attempt *a, const struct pkt *k)
+void trav_syn_left(struct trav_attempt *a, int win, const struct pkt *k)
 {
-	if (a->state != TA_RUNNING || a->has_syn || pkt_syn_desc_from(k, &a->syn) < 0)
+	struct trav_win *w;
+
+	if (a->state != TA_RUNNING)
+		return;
+	if (win != TRAV_COOKIE_NO_WIN) {
+		if (a->method != SIG_M_PREDICT || win < 0 || (size_t)win >= a->nwin)
+			return;
+		w = &a->win[win];
+		if (w->has_syn || pkt_syn_desc_from(k, &w->syn) < 0)
+			return;
+		w->has_syn = true;
+		w->syn_laddr = k->ip.saddr;
+		trav_predict_syn(a, w);
+		return;
+	}
+	if (a->has_syn || pkt_syn_desc_from(k, &a->syn) < 0)
 		return;
 	a->has_syn = true;
 	a->syn_laddr = k->ip.saddr;
@@ -455,6 +476,37 @@ void trav_syn_left(struct trav_attempt *a, const struct pkt *k)
 		trav_stunt1_syn(a);
 	else if (a->method == SIG_M_SYNTH)
 		trav_synth_syn(a);
+}
+
+int trav_sock_syn_again(const struct trav_attempt *a, const struct pkt_syn_desc *syn,
+			uint32_t laddr, uint16_t lport, uint16_t rport)
+{
+	struct pkt_tcp_spec sp;
+	uint8_t buf[PKT_IP4_MAX_HDR + PKT_TCP_MAX_HDR];
+	size_t len;
+	int err;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.saddr = laddr;
+	sp.daddr = a->raddr;
+	sp.sport = lport;
+	sp.dport = rport;
+	sp.seq = syn->seq;
+	sp.flags = PKT_TCP_SYN;
+	sp.window = syn->window;
+	sp.ttl = 64;
+	sp.dont_fragment = 1;
+	sp.opt = syn->opt;
+	if ((err = pkt_build_tcp(&sp, buf, sizeof(buf), &len)) < 0 ||
+	    (err = d_nfq_inject(buf, len)) < 0) {
+		log_info("session %u: %s: cannot send the SYN from port %u to %u again (%s); "
+			 "the kernel's retransmission will", d_session_id(a->s),
+			 sig_method_name(a->method), lport, rport, strerror(-err));
+		return err;
+	}
+	log_debug("session %u: %s: SYN seq %u sent again at full TTL (port %u -> %u)",
+		  d_session_id(a->s), sig_method_name(a->method), syn->seq, lport, rport);
+	return 0;
 }
 
 void trav_tick(struct trav_attempt *a, uint64_t now)

@@ -30,13 +30,6 @@
  * kernel's first SYN retransmission (1 s, RFC 6298 initial RTO).
  */
 #include "daemon/trav.h"
-#include "daemon/d_nfq.h"
-
-#include "common/log.h"
-#include "nfq/nfq_engine.h"
-
-#include <stdio.h>
-#include <string.h>
 
 enum trav_role trav_synth_role(bool requester)
 {
@@ -46,33 +39,10 @@ enum trav_role trav_synth_role(bool requester)
 
 static void repeat_syn(struct trav_attempt *a)
 {
-	struct pkt_tcp_spec sp;
-	uint8_t buf[PKT_IP4_MAX_HDR + PKT_TCP_MAX_HDR];
-	size_t len;
-	int err;
-
 	if (a->repeated || !a->has_syn || !a->peer_syn || a->state != TA_RUNNING)
 		return;
 	a->repeated = true;
-	memset(&sp, 0, sizeof(sp));
-	sp.saddr = a->syn_laddr;
-	sp.daddr = a->raddr;
-	sp.sport = a->lport;
-	sp.dport = a->rport;
-	sp.seq = a->syn.seq;
-	sp.flags = PKT_TCP_SYN;
-	sp.window = a->syn.window;
-	sp.ttl = 64;
-	sp.dont_fragment = 1;
-	sp.opt = a->syn.opt;
-	if ((err = pkt_build_tcp(&sp, buf, sizeof(buf), &len)) < 0 ||
-	    (err = d_nfq_inject(buf, len)) < 0) {
-		log_info("session %u: synth: cannot send the SYN again; the kernel's "
-			 "retransmission will", d_session_id(a->s));
-		return;
-	}
-	log_debug("session %u: synth: SYN seq %u sent again at full TTL", d_session_id(a->s),
-		  a->syn.seq);
+	(void)trav_sock_syn_again(a, &a->syn, a->syn_laddr, a->lport, a->rport);
 }
 
 void trav_synth_syn(struct trav_attempt *a)

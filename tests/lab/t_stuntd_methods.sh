@@ -28,6 +28,21 @@ while :; do
 	sleep 0.05
 done'
 
+# After N predict connects: each side told the peer its window had left
+# (RELAY "syn predict"), and SYNs of a window went again at full TTL in
+# every connect, without waiting for the kernel's retransmission
+# (trav_predict.c; one side may be established by the other's first).
+predict_repeated() {
+	local told sent
+	told=$(cat "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" | grep -c 'predict: the [0-9]* SYNs of the window left; told the peer')
+	sent=$(cat "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" | grep -c 'predict: SYN seq [0-9]* sent again at full TTL')
+	if [ "$told" -ge $((2 * $1)) ] && [ "$sent" -ge "$1" ]; then
+		ok "predict: the windows told the peer ($told times), SYNs went again at full TTL ($sent in $1 connects)"
+	else
+		nok "predict: windows told the peer $told times, SYNs sent again $sent times in $1 connects"
+	fi
+}
+
 case "${1:-all}" in
 seq-seq|all)
 	echo "# sym-seq:1 (ha) x sym-seq:1 (hb)"
@@ -37,6 +52,7 @@ seq-seq|all)
 			echo "# status of ha: $st"
 		transfer a office-pc "sym-seq:1 x sym-seq:1, --method predict" predict predict
 		transfer b laptop "sym-seq:1 x sym-seq:1, the strategy's pick" "" predict
+		predict_repeated 2
 		stop_all
 	}
 	;;&
@@ -48,6 +64,7 @@ seq-pr|all)
 		transfer a office-pc "sym-seq:2 -> port-restricted, --method predict, LAN busy" predict predict
 		transfer b laptop "port-restricted -> sym-seq:2, --method predict, LAN busy" predict predict
 		transfer b laptop "port-restricted -> sym-seq:2, the strategy's pick, LAN busy" "" predict
+		predict_repeated 3
 		n=$(grep -c 'predict: last public port' "$LAB_STATE/stuntd-a.log")
 		[ "$n" -ge 3 ] && ok "ha learnt its last public port before each window ($n)" ||
 			nok "ha's predictions: $n"
