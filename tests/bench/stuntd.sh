@@ -457,8 +457,12 @@ handshake after SCHEDULE reaches the peer; **simopen**'s first SYNs are TTL-limi
 between the two NATs by design, so the connection completes with the kernel's first SYN
 retransmission, 1 s (the initial RTO) after the agreed start. So a direct or reversal connect is
 now mostly round trips (lookup, exchange, handshake, hand-off), while simopen is the 1 s RTO
-(stunt1 and synth, raced beside it, complete without that wait: "stunt1 and synth" below). Where the strategy races simopen next to direct or reversal, direct /
-reversal wins and the loser is cancelled without an RST.
+(stunt1 and synth, raced beside it, complete without that wait: "stunt1 and synth" below).
+**stunt1** is established when stunt-server's SYN-ACKs arrive, about half a host-to-host RTT
+after the start, so beside reversal (one handshake after SCHEDULE reaches the peer) it can win:
+compare the strategy and `--method reversal` rows of full-cone × port-restricted, ha → hb.
+Direct wins where it can (its connect goes before the schedule). Losers are cancelled without
+an RST.
 
 **Bulk throughput**, no added delay, full-cone (ha) × port-restricted rst (hb): {nbytes / 1e6:.0f} MB from a
 Python sender in hb to a receiver in ha (1 MiB writes; the clock starts at the receiver's ready byte, so
