@@ -83,18 +83,23 @@ struct trav_attempt;
 struct trav_shotgun;
 struct nfq_policy_spec;
 
-/* One socket of a window (predict): its port and target, and its first
- * SYN as the queue saw it leave. */
+/* A socket's first SYN as the queue saw it leave (stunt1, synth, each
+ * socket of predict's window), and whether it went out again at full TTL. */
+struct trav_syn {
+	bool			has;
+	struct pkt_syn_desc	d;
+	uint32_t		laddr;		/* its source address (ours) */
+	bool			repeated;
+};
+
+/* One socket of a window (predict): its port and target, and its first SYN. */
 struct trav_win {
 	struct d_ev		ev;
 	struct trav_attempt	*a;
 	uint16_t		lport;
 	uint16_t		rport;
 	bool			failed;
-	bool			has_syn;
-	struct pkt_syn_desc	syn;
-	uint32_t		syn_laddr;	/* its source address (ours) */
-	bool			repeated;	/* it went out again at full TTL */
+	struct trav_syn		syn;
 };
 
 struct trav_attempt {
@@ -128,12 +133,9 @@ struct trav_attempt {
 	/* shotgun */
 	bool			sg_hard;	/* we are the random side */
 	struct trav_shotgun	*sg;		/* its sockets, while it runs */
-	/* stunt1, synth: our first SYN as the queue saw it leave */
-	bool			has_syn;
-	struct pkt_syn_desc	syn;
-	uint32_t		syn_laddr;	/* its source address (ours) */
+	/* stunt1, synth: our first SYN */
+	struct trav_syn		syn;
 	bool			peer_syn;	/* synth, predict: the peer's has left */
-	bool			repeated;	/* synth: ours went out again */
 	bool			syn_told;	/* predict: RELAY "syn" sent */
 };
 
@@ -199,7 +201,7 @@ uint16_t trav_predict_first(const struct sig_prediction *p);
 uint16_t trav_predict_port(const struct sig_prediction *p, size_t i);
 /* At the start: open and connect the window. */
 int trav_predict_start(struct trav_attempt *a, uint64_t now);
-/* The SYN of window entry w left (w->has_syn) / the peer's window did (its
+/* The SYN of window entry w left (w->syn.has) / the peer's window did (its
  * RELAY "syn"): RELAY ours, send each SYN of ours again once both left. */
 void trav_predict_syn(struct trav_attempt *a, struct trav_win *w);
 void trav_predict_peer_syn(struct trav_attempt *a);
@@ -269,12 +271,13 @@ uint64_t trav_syn_cookie(const struct trav_attempt *a, int win);
 /* The queue saw the first SYN of a's socket (win TRAV_COOKIE_NO_WIN: stunt1,
  * synth) or of its window entry win (predict) leave: k is that packet. */
 void trav_syn_left(struct trav_attempt *a, int win, const struct pkt *k);
-/* Send a SYN that left lport -> a->raddr:rport TTL-limited again at full
- * TTL, rebuilt from what the queue saw (same sequence number, window and
- * options; source laddr), on the raw socket. 0, or -errno (logged: the
- * kernel's retransmission is the fallback). */
-int trav_sock_syn_again(const struct trav_attempt *a, const struct pkt_syn_desc *syn,
-			uint32_t laddr, uint16_t lport, uint16_t rport);
+/* Send syn, which left lport -> a->raddr:rport TTL-limited, again at full
+ * TTL, once, when both sides' have left: nothing until syn->has and
+ * a->peer_syn, while a runs. Rebuilt from what the queue saw (same sequence
+ * number, window and options; source syn->laddr), on the raw socket.
+ * A failure is logged: the kernel's retransmission is the fallback. */
+void trav_sock_syn_again(const struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
+			 uint16_t rport);
 /* Fail a running attempt now with why. */
 void trav_fail(struct trav_attempt *a, const char *why);
 

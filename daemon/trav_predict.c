@@ -194,11 +194,8 @@ int trav_predict_start(struct trav_attempt *a, uint64_t now)
  * window has left too and w's socket still waits for its handshake. */
 static void repeat_syn(struct trav_attempt *a, struct trav_win *w)
 {
-	if (w->repeated || !w->has_syn || !a->peer_syn || a->state != TA_RUNNING ||
-	    w->failed || w->ev.fd < 0)
-		return;
-	w->repeated = true;
-	(void)trav_sock_syn_again(a, &w->syn, w->syn_laddr, w->lport, w->rport);
+	if (!w->failed && w->ev.fd >= 0)
+		trav_sock_syn_again(a, &w->syn, w->lport, w->rport);
 }
 
 void trav_predict_syn(struct trav_attempt *a, struct trav_win *w)
@@ -210,9 +207,9 @@ void trav_predict_syn(struct trav_attempt *a, struct trav_win *w)
 		 * learns this: only once every socket's SYN has left, so that
 		 * none of them meets inbound state for its mapping there */
 		for (i = 0; i < a->nwin; i++) {
-			if (!a->win[i].failed && a->win[i].ev.fd >= 0 && !a->win[i].has_syn)
+			if (!a->win[i].failed && a->win[i].ev.fd >= 0 && !a->win[i].syn.has)
 				break;
-			n += a->win[i].has_syn;
+			n += a->win[i].syn.has;
 		}
 		if (i == a->nwin) {
 			a->syn_told = true;

@@ -451,62 +451,65 @@ void trav_fail(struct trav_attempt *a, const char *why)
 	d_session_attempt_failed(a);
 }
 
+/* Keep the first SYN k of a socket: false if it is not one or one was kept. */
+static bool syn_keep(struct trav_syn *t, const struct pkt *k)
+{
+	if (t->has || pkt_syn_desc_from(k, &t->d) < 0)
+		return false;
+	t->has = true;
+	t->laddr = k->ip.saddr;
+	return true;
+}
+
 void trav_syn_left(struct trav_attempt *a, int win, const struct pkt *k)
 {
-	struct trav_win *w;
-
 	if (a->state != TA_RUNNING)
 		return;
 	if (win != TRAV_COOKIE_NO_WIN) {
-		if (a->method != SIG_M_PREDICT || win < 0 || (size_t)win >= a->nwin)
-			return;
-		w = &a->win[win];
-		if (w->has_syn || pkt_syn_desc_from(k, &w->syn) < 0)
-			return;
-		w->has_syn = true;
-		w->syn_laddr = k->ip.saddr;
-		trav_predict_syn(a, w);
+		if (a->method == SIG_M_PREDICT && win >= 0 && (size_t)win < a->nwin &&
+		    syn_keep(&a->win[win].syn, k))
+			trav_predict_syn(a, &a->win[win]);
 		return;
 	}
-	if (a->has_syn || pkt_syn_desc_from(k, &a->syn) < 0)
+	if (!syn_keep(&a->syn, k))
 		return;
-	a->has_syn = true;
-	a->syn_laddr = k->ip.saddr;
 	if (a->method == SIG_M_STUNT1)
 		trav_stunt1_syn(a);
 	else if (a->method == SIG_M_SYNTH)
 		trav_synth_syn(a);
 }
 
-int trav_sock_syn_again(const struct trav_attempt *a, const struct pkt_syn_desc *syn,
-			uint32_t laddr, uint16_t lport, uint16_t rport)
+void trav_sock_syn_again(const struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
+			 uint16_t rport)
 {
 	struct pkt_tcp_spec sp;
 	uint8_t buf[PKT_IP4_MAX_HDR + PKT_TCP_MAX_HDR];
 	size_t len;
 	int err;
 
+	if (syn->repeated || !syn->has || !a->peer_syn || a->state != TA_RUNNING)
+		return;
+	syn->repeated = true;
 	memset(&sp, 0, sizeof(sp));
-	sp.saddr = laddr;
+	sp.saddr = syn->laddr;
 	sp.daddr = a->raddr;
 	sp.sport = lport;
 	sp.dport = rport;
-	sp.seq = syn->seq;
+	sp.seq = syn->d.seq;
 	sp.flags = PKT_TCP_SYN;
-	sp.window = syn->window;
+	sp.window = syn->d.window;
 	sp.ttl = 64;
 	sp.dont_fragment = 1;
-	sp.opt = syn->opt;
+	sp.opt = syn->d.opt;
 	if ((err = pkt_build_tcp(&sp, buf, sizeof(buf), &len)) < 0 ||
 	    (err = d_nfq_inject(buf, len)) < 0) {
 		log_info("session %u: %s: cannot send the SYN from port %u to %u again (%s); "
 			 "the kernel's retransmission will", d_session_id(a->s),
 			 sig_method_name(a->method), lport, rport, strerror(-err));
-		return err;
+		return;
 	}
 	log_debug("session %u: %s: SYN seq %u sent again at full TTL (port %u -> %u)",
-		  d_session_id(a->s), sig_method_name(a->method), syn->seq, lport, rport);
-	return 0;
+		  d_session_id(a->s), sig_method_name(a->method), syn->d.seq, lport, rport);
 }
 
 void trav_tick(struct trav_attempt *a, uint64_t now)

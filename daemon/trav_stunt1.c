@@ -54,19 +54,19 @@ void trav_stunt1_syn(struct trav_attempt *a)
 	/* the port after our NAT: the strategy runs stunt1 only for
 	 * port-preserving NATs, where it is ours */
 	r.syn.port = a->lport;
-	r.syn.window = a->syn.window;
-	r.syn.seq = a->syn.seq;
-	r.syn.mss = a->syn.opt.mss;
-	r.syn.wscale = a->syn.opt.wscale;
-	r.syn.ts_val = a->syn.opt.ts_val;
-	r.syn.present = (uint8_t)(a->syn.opt.present & SIG_SYN_ALL);
+	r.syn.window = a->syn.d.window;
+	r.syn.seq = a->syn.d.seq;
+	r.syn.mss = a->syn.d.opt.mss;
+	r.syn.wscale = a->syn.d.opt.wscale;
+	r.syn.ts_val = a->syn.d.opt.ts_val;
+	r.syn.present = (uint8_t)(a->syn.d.opt.present & SIG_SYN_ALL);
 	err = d_sig_request(SIG_METHOD_SYNACK, r.session_id, put_synack, &r);
 	if (err < 0) {
 		trav_fail(a, "cannot send the SYNACK request to the server");
 		return;
 	}
 	log_debug("session %u: stunt1: SYN seq %u left, SYNACK request sent", r.session_id,
-		  a->syn.seq);
+		  a->syn.d.seq);
 }
 
 void trav_stunt1_refused(struct trav_attempt *a, uint16_t code)

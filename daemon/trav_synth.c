@@ -37,22 +37,14 @@ enum trav_role trav_synth_role(bool requester)
 	return TRAV_CONNECT;
 }
 
-static void repeat_syn(struct trav_attempt *a)
-{
-	if (a->repeated || !a->has_syn || !a->peer_syn || a->state != TA_RUNNING)
-		return;
-	a->repeated = true;
-	(void)trav_sock_syn_again(a, &a->syn, a->syn_laddr, a->lport, a->rport);
-}
-
 void trav_synth_syn(struct trav_attempt *a)
 {
 	d_session_relay(a->s, "syn", sig_method_name(a->method));
-	repeat_syn(a);
+	trav_sock_syn_again(a, &a->syn, a->lport, a->rport);
 }
 
 void trav_synth_peer_syn(struct trav_attempt *a)
 {
 	a->peer_syn = true;
-	repeat_syn(a);
+	trav_sock_syn_again(a, &a->syn, a->lport, a->rport);
 }
