@@ -41,18 +41,34 @@ Q :=
 E := @true
 endif
 
-# Shared library code: every .c in these folders except program mains (*_main.c);
-# daemon/ code lives here too so unit tests and fuzzers link what they test.
-LIB_DIRS  := common proto nfq probes daemon
-LIB_SRC   := $(filter-out %_main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# Libraries: the code two programs share (common/ proto/ nfq/ probes/) in
+# libstunt.a, and each program's own folder in a library of its own, so that
+# unit tests and fuzzers link what they test. Folders keep file names short
+# (server/tls.c, daemon/tls.c): one archive per folder keeps such members apart.
+# A program's main file is NAME/main.c (probes/probe_main.c for stunt-probe).
+is_main    = $(filter %/main.c %_main.c,$(1))
+lib_src    = $(filter-out $(call is_main,$(1)),$(1))
+CORE_SRC  := $(call lib_src,$(foreach d,common proto nfq probes,$(wildcard $(d)/*.c)))
+SRV_SRC   := $(call lib_src,$(wildcard server/*.c))
+D_SRC     := $(call lib_src,$(wildcard daemon/*.c daemon/trav/*.c))
+CTL_SRC   := $(call lib_src,$(wildcard ctl/*.c))
+LIB_SRC   := $(CORE_SRC) $(SRV_SRC) $(D_SRC) $(CTL_SRC)
 LIB       := $(BUILD)/libstunt.a
+SRV_LIB   := $(BUILD)/libstunt-server.a
+D_LIB     := $(BUILD)/libstuntd.a
+CTL_LIB   := $(BUILD)/libstuntctl.a
+# everything, in link order (a program's library before the shared one)
+ALL_LIBS  := $(SRV_LIB) $(D_LIB) $(CTL_LIB) $(LIB)
 
-# Programs: NAME := its main file; everything else it needs is in libstunt.a.
+# Programs: NAME := its main file and its own library; the rest is in libstunt.a.
 PROG_stunt-probe  := probes/probe_main.c
-PROG_stunt-server := daemon/server_main.c
-PROG_stuntd       := daemon/stuntd_main.c
-PROG_stuntctl     := daemon/stuntctl_main.c
+PROG_stunt-server := server/main.c
+PROG_stuntd       := daemon/main.c
+PROG_stuntctl     := ctl/main.c
+PLIB_stunt-probe  :=
+PLIB_stunt-server := $(SRV_LIB)
+PLIB_stuntd       := $(D_LIB)
+PLIB_stuntctl     := $(CTL_LIB)
 PROGRAMS  := $(foreach p,stunt-probe stunt-server stuntd stuntctl,$(if $(wildcard $(firstword $(PROG_$(p)))),$(p)))
 PROG_BINS := $(PROGRAMS:%=$(BUILD)/%)
 
@@ -86,31 +102,35 @@ $(BUILD)/%.o: %.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(LIB): $(LIB_OBJ)
+$(LIB): $(CORE_SRC:%.c=$(BUILD)/%.o)
+$(SRV_LIB): $(SRV_SRC:%.c=$(BUILD)/%.o)
+$(D_LIB): $(D_SRC:%.c=$(BUILD)/%.o)
+$(CTL_LIB): $(CTL_SRC:%.c=$(BUILD)/%.o)
+$(ALL_LIBS):
 	$(E) AR $@
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
 .SECONDARY:
 .SECONDEXPANSION:
-$(PROG_BINS): $(BUILD)/%: $$(addprefix $(BUILD)/,$$(PROG_$$*:.c=.o)) $(LIB)
+$(PROG_BINS): $(BUILD)/%: $$(addprefix $(BUILD)/,$$(PROG_$$*:.c=.o)) $$(PLIB_$$*) $(LIB)
 	$(E) LD $@
-	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(PLIB_$*) $(LIB) $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/lab/%: $(BUILD)/tests/lab/%.o
 	$(E) LD $@
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/drv/%: $(BUILD)/tests/drivers/%.o $(LIB)
+$(BUILD)/drv/%: $(BUILD)/tests/drivers/%.o $(ALL_LIBS)
 	$(E) LD $@
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(ALL_LIBS) $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB)
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(ALL_LIBS)
 	$(E) LD $@
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(ALL_LIBS) $(LDFLAGS) $(LDLIBS)
 
 unit-bins: $(UNIT_BINS)
 
@@ -137,21 +157,24 @@ asan: deps
 
 # The library is built once with coverage instrumentation and shared by every target.
 FUZZ_CFLAGS := $(WARN) -Wno-missing-prototypes -D_GNU_SOURCE -I. $(PKG_CFLAGS) -g -O1
-FUZZ_LIB    := build-fuzz/libstunt-fuzz.a
-FUZZ_OBJ    := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_LIBS   := $(ALL_LIBS:$(BUILD)/lib%.a=build-fuzz/lib%-fuzz.a)
 
 build-fuzz/obj/%.o: %.c
 	$(E) FUZZCC $<
 	$(Q)mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
 
-$(FUZZ_LIB): $(FUZZ_OBJ)
+build-fuzz/libstunt-fuzz.a: $(CORE_SRC:%.c=build-fuzz/obj/%.o)
+build-fuzz/libstunt-server-fuzz.a: $(SRV_SRC:%.c=build-fuzz/obj/%.o)
+build-fuzz/libstuntd-fuzz.a: $(D_SRC:%.c=build-fuzz/obj/%.o)
+build-fuzz/libstuntctl-fuzz.a: $(CTL_SRC:%.c=build-fuzz/obj/%.o)
+$(FUZZ_LIBS):
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBS)
 	$(E) FUZZ $@
-	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) $(LDLIBS)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIBS) $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)

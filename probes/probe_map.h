@@ -7,7 +7,7 @@
  * asked for in `protos`, the whole call bounded by a deadline.
  *
  * Both calls block (the libraries do): callers with an event loop run them
- * in a thread (daemon/trav_portmap.c). Nothing here logs or touches globals,
+ * in a thread (daemon/trav/portmap.c). Nothing here logs or touches globals,
  * so one thread per mapping is safe.
  */
 #ifndef STUNT_PROBES_PROBE_MAP_H

@@ -26,7 +26,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	die "needs root (network namespaces, netfilter); run: sudo make demo"
 fi
 if [ ! -x "$STUNTD_BIN" ]; then
-	echo "demo: $STUNTD_BIN is missing: stuntd is not built (daemon/stuntd_main.c), so there is no demo to run." >&2
+	echo "demo: $STUNTD_BIN is missing: stuntd is not built (daemon/main.c), so there is no demo to run." >&2
 	exit 1
 fi
 stunt_bins_ok || die "build first: make"

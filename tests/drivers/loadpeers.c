@@ -36,7 +36,7 @@
 #include "common/addr.h"
 #include "common/clock.h"
 #include "tests/drivers/procstat.h"
-#include "daemon/srv_secrets.h"
+#include "server/secrets.h"
 #include "proto/sig.h"
 #include "proto/sig_sec.h"
 #include "proto/stun_msg.h"

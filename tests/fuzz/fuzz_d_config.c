@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer target for stuntd's config parser, secret-file parser and
- * control request parser (daemon/d_config.c, daemon/d_ctlreq.c). Checked:
+ * control request parser (daemon/config.c, daemon/ctlreq.c). Checked:
  * no crash or overread; what a successful parse holds is NUL-terminated,
  * within its limits, and every id and service name is valid.
  */
-#include "daemon/d_config.h"
-#include "daemon/d_ctlreq.h"
+#include "daemon/config.h"
+#include "daemon/ctlreq.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * pass the privileged side's spec check or not without crashing, and
  * encode again to the same bytes.
  */
-#include "daemon/d_priv_msg.h"
+#include "daemon/priv_msg.h"
 
 #include <stdlib.h>
 #include <string.h>

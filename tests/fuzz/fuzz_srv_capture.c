@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer target for stunt-server's capture conversions
- * (daemon/srv_capture.c). The first input byte picks the link type; the
+ * (server/capture.c). The first input byte picks the link type; the
  * rest is a captured frame. Checked on every input: a report's options fit
  * STUNT_TCP_OPTS_MAX and its source is the awaited client, a probe answer
  * is one of the defined results.
  */
-#include "daemon/srv_capture.h"
+#include "server/capture.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target for stunt-server's rendezvous logic (daemon/srv_rdv.c):
+ * libFuzzer target for stunt-server's rendezvous logic (server/rdv.c):
  * the input is a sequence of [connection byte][STUN message] records fed
  * to three connections sharing one registry, so the fuzzer can walk
  * REGISTER -> AUTHENTICATE -> RELAY paths; two of them start logged in
@@ -9,8 +9,8 @@
  * indications parse, an indication goes only to a registered connection
  * other than the sender.
  */
-#include "daemon/srv_rdv.h"
-#include "daemon/srv_secrets.h"
+#include "server/rdv.h"
+#include "server/secrets.h"
 
 #include <stdlib.h>
 #include <string.h>

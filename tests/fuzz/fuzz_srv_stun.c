@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target for stunt-server's Binding responder (daemon/srv_stun.c).
+ * libFuzzer target for stunt-server's Binding responder (server/stun.c).
  * The first input byte picks the receiving socket, the transport and the
  * client's address family; the rest is the request. Checked on every
  * input: the reply parses as STUN, goes only to the client's own IP, and is
  * never larger than SRV_STUN_MAX_REPLY or (with PADDING) the request.
  */
-#include "daemon/srv_stun.h"
+#include "server/stun.h"
 
 #include <stdlib.h>
 #include <string.h>

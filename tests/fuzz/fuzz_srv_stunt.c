@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target for stunt-server's STUNT decisions (daemon/srv_stunt.c).
+ * libFuzzer target for stunt-server's STUNT decisions (server/stunt.c).
  * The first input byte sets whether the connection is authenticated and
  * which server socket it came in on; the rest is the message. Checked on
  * every input: whatever is sent goes to the client's own IP, at its
  * control connection's port for SEND-PACKET (nothing else was seen), the
  * reply parses, and refused requests leave nothing outstanding.
  */
-#include "daemon/srv_stunt.h"
+#include "server/stunt.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -31,7 +31,7 @@ done'
 # After N predict connects: each side told the peer its window had left
 # (RELAY "syn predict"), and SYNs of a window went again at full TTL in
 # every connect, without waiting for the kernel's retransmission
-# (trav_predict.c; one side may be established by the other's first).
+# (daemon/trav/predict.c; one side may be established by the other's first).
 predict_repeated() {
 	local told sent
 	told=$(cat "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" | grep -c 'predict: the [0-9]* SYNs of the window left; told the peer')

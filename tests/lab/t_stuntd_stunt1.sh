@@ -100,7 +100,7 @@ pr_pr() {
 # SYN-ACK "from" hb's public endpoint (raw socket to itself); the kernel
 # answers with an ACK. gwa's conntrack holds the SYN in SYN_SENT, where an
 # ACK in the original direction is INVALID: it is not translated and leaves
-# gwa's WAN with ha's private address (trav_synth.c). Asserted so that a
+# gwa's WAN with ha's private address (daemon/trav/synth.c). Asserted so that a
 # kernel that one day behaves otherwise is noticed.
 literal() {
 	echo "# the literal synthesis through a Linux NAT (port-restricted x port-restricted)"

@@ -6,7 +6,7 @@
  * descriptors, and bytes carried intact through the stdio copy loop and the
  * splice engine with half-closes in both directions.
  */
-#include "daemon/ctl_client.h"
+#include "ctl/ctl.h"
 #include "tests/unit/tap.h"
 
 #include <dirent.h>

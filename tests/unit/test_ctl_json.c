@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* stuntctl's bounded JSON reader on the answers of docs/control.md. */
-#include "daemon/ctl_client.h"
+#include "ctl/ctl.h"
 #include "tests/unit/tap.h"
 
 #include <errno.h>

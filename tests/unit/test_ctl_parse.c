@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* stuntctl's argument parsers: PEER/NAME, [ADDR:]PORT, method names, request lines. */
-#include "daemon/ctl_client.h"
+#include "ctl/ctl.h"
 #include "tests/unit/tap.h"
 
 #include <arpa/inet.h>

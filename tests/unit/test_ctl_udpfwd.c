@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * stuntctl forward --udp (ctl_udpfwd.c) against a fake stuntd: a thread that
+ * stuntctl forward --udp (ctl/udpfwd.c) against a fake stuntd: a thread that
  * accepts connect requests on a UNIX socket, answers after ANSWER_DELAY_MS
  * with one end of a SOCK_DGRAM socketpair (or a refusal for service "nosuch"),
  * and echoes on the other end, a late punch handshake datagram first. The
@@ -9,7 +9,7 @@
  * queued while connecting (and the queue bound), a refused traversal, the
  * session limit, the idle timeout, and stop closing every session.
  */
-#include "daemon/ctl_udpfwd.h"
+#include "ctl/udpfwd.h"
 #include "tests/unit/tap.h"
 
 #include "common/clock.h"

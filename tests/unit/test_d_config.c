@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* stuntd's config parser, secret file and access checks (daemon/d_config.c). */
-#include "daemon/d_config.h"
+/* stuntd's config parser, secret file and access checks (daemon/config.c). */
+#include "daemon/config.h"
 #include "tests/unit/tap.h"
 
 #include <arpa/inet.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The control socket's request line (daemon/d_ctlreq.c, docs/control.md). */
-#include "daemon/d_ctlreq.h"
+/* The control socket's request line (daemon/ctlreq.c, docs/control.md). */
+#include "daemon/ctlreq.h"
 #include "tests/unit/tap.h"
 
 #include <errno.h>

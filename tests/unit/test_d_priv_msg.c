@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* stuntd's privilege-separation messages (daemon/d_priv_msg.c): round trips,
+/* stuntd's privilege-separation messages (daemon/priv_msg.c): round trips,
  * every length check, the spec check. */
-#include "daemon/d_priv_msg.h"
+#include "daemon/priv_msg.h"
 #include "tests/unit/tap.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* d_tls.c's pure parts: the pin parser and the SPKI pin of a certificate. */
-#include "daemon/d_tls.h"
+/* daemon/tls.c's pure parts: the pin parser and the SPKI pin of a certificate. */
+#include "daemon/tls.h"
 
 #include "tests/unit/tap.h"
 

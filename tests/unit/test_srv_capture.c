@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * stunt-server's capture conversions (daemon/srv_capture.c): a captured
+ * stunt-server's capture conversions (server/capture.c): a captured
  * frame becomes the SYN-REPORT the client gets (seq, TTL, IP id, options
  * raw and parsed), unrelated packets are ignored, a probe's RST or ICMP
  * answer is recognised, and the BPF text names what is awaited.
  */
-#include "daemon/srv_capture.h"
+#include "server/capture.h"
 #include "nfq/pkt_build.h"
 #include "tests/unit/tap.h"
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * stunt-server's token buckets (daemon/srv_rate.c): the burst passes, the
+ * stunt-server's token buckets (server/rate.c): the burst passes, the
  * rest waits for the refill, sources do not share a bucket, the table
  * stays bounded whatever the number of sources.
  */
-#include "daemon/srv_rate.h"
+#include "server/rate.h"
 #include "tests/unit/tap.h"
 
 static struct stun_addr ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port)

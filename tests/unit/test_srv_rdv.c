@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * stunt-server's rendezvous logic (daemon/srv_rdv.c) without sockets: two
+ * stunt-server's rendezvous logic (server/rdv.c) without sockets: two
  * peers from the secrets file register with HMAC credentials, a stranger
  * and a wrong HMAC are refused, and messages between the two are relayed
  * with the sender's id in place of the target's.
  */
-#include "daemon/srv_rdv.h"
-#include "daemon/srv_secrets.h"
+#include "server/rdv.h"
+#include "server/secrets.h"
 #include "proto/sig.h"
 #include "tests/unit/tap.h"
 

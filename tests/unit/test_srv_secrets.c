@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* The --secrets file parser (daemon/srv_secrets.c) and the counters'
- * status line and JSON (daemon/srv_stats.c). */
-#include "daemon/srv_secrets.h"
-#include "daemon/srv_stats.h"
-#include "daemon/srv_rdv.h"
-#include "daemon/srv_stun.h"
+/* The --secrets file parser (server/secrets.c) and the counters'
+ * status line and JSON (server/stats.c). */
+#include "server/secrets.h"
+#include "server/stats.h"
+#include "server/rdv.h"
+#include "server/stun.h"
 #include "tests/unit/tap.h"
 
 #include <errno.h>

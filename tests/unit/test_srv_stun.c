@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * stunt-server's Binding responder (daemon/srv_stun.c), called as the pure
+ * stunt-server's Binding responder (server/stun.c), called as the pure
  * function it is: which attributes a response carries, which of the four
  * sockets it leaves from, where it goes, and what is refused or dropped.
  */
-#include "daemon/srv_stun.h"
+#include "server/stun.h"
 #include "proto/stun_auth.h"
 #include "tests/unit/tap.h"
 

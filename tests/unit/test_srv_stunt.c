@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * stunt-server's STUNT decisions (daemon/srv_stunt.c) without sockets:
+ * stunt-server's STUNT decisions (server/stunt.c) without sockets:
  * packets go only to the asking client's own endpoints, requests naming
  * anyone else get 403, the token buckets and the outstanding bounds give
  * 429, delays and timeouts are bounded, and the replies parse.
  */
-#include "daemon/srv_stunt.h"
+#include "server/stunt.h"
 #include "proto/stun_auth.h"
 #include "tests/unit/tap.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The cookie of a "report our first SYN" policy (daemon/trav_cookie.c). */
-#include "daemon/trav_cookie.h"
+/* The cookie of a "report our first SYN" policy (daemon/trav/cookie.c). */
+#include "daemon/trav/cookie.h"
 #include "proto/sig.h"
 #include "tests/unit/tap.h"
 

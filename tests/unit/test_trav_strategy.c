@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Which methods are raced for a pair of NATs (daemon/trav_strategy.c). */
-#include "daemon/trav_strategy.h"
+/* Which methods are raced for a pair of NATs (daemon/trav/strategy.c). */
+#include "daemon/trav/strategy.h"
 #include "tests/unit/tap.h"
 
 /* SIG-NAT-INFO as the lab's NATs measure (TCP fields matter) */
@@ -122,7 +122,7 @@ static void shotgun(void)
 	CHECK(!fok);
 	CHECK_EQ(run(&sym_random, &sym_random, SIG_M_SHOTGUN, m, &fok, why), 1);
 	CHECK(!fok);
-	/* the odds the constants give (trav.h): 256 of 64512, 1000 guesses */
+	/* the odds the constants give (daemon/trav/trav.h): 256 of 64512, 1000 guesses */
 	CHECK(trav_shotgun_odds(256, 64512, 1000) > 0.98);
 	CHECK(trav_shotgun_odds(256, 64512, 1000) < 0.985);
 	CHECK(trav_shotgun_odds(256, 64512, 2000) > 0.9995);

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: MIT
+/* stuntd's configuration: see daemon/config.h. Pure: no I/O. */
+#include "daemon/config.h"
+#include "common/addr.h"
+
+#include "daemon/tls.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+void d_config_init(struct d_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->control, sizeof(c->control), "%s", D_CONTROL_DEFAULT);
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", D_STATE_DIR_DEFAULT);
+	c->connect_timeout_ms = D_CONNECT_TIMEOUT_MS_DEFAULT;
+	c->udp_first_ttl = -1;
+	c->privsep = true;
+}
+
+static int copy_str(char *dst, size_t cap, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n >= cap)
+		return -EINVAL;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+/* "NAME TARGET" (file) or "NAME=TARGET" (flag): the caller splits. */
+static int add_expose(struct d_config *c, const char *name, const char *target, char *err,
+		      size_t errlen)
+{
+	struct d_expose e, *slot = NULL;
+	size_t i;
+
+	memset(&e, 0, sizeof(e));
+	if (!sig_id_valid(name, strlen(name)))
+		return fail(err, errlen, "bad service name '%s' (1-64 of [A-Za-z0-9._-])", name);
+	snprintf(e.name, sizeof(e.name), "%s", name);
+	if (!strncmp(target, "tcp:", 4)) {
+		e.kind = D_TARGET_TCP;
+		if (addr_parse_ipv4(target + 4, 0, &e.addr) < 0 || e.addr.sin_port == 0)
+			return fail(err, errlen, "bad target '%s' (tcp:HOST:PORT, HOST an IPv4 address)",
+				    target);
+	} else if (!strncmp(target, "udp:", 4)) {
+		e.kind = D_TARGET_UDP;
+		if (addr_parse_ipv4(target + 4, 0, &e.addr) < 0 || e.addr.sin_port == 0)
+			return fail(err, errlen, "bad target '%s' (udp:HOST:PORT, HOST an IPv4 address)",
+				    target);
+	} else if (!strncmp(target, "exec:", 5)) {
+		e.kind = D_TARGET_EXEC;
+		if (copy_str(e.cmd, sizeof(e.cmd), target + 5) < 0)
+			return fail(err, errlen, "bad target '%s' (exec:COMMAND, at most %d bytes)",
+				    target, D_CMD_MAX - 1);
+	} else {
+		return fail(err, errlen, "bad target '%s' (tcp:HOST:PORT, udp:HOST:PORT or exec:COMMAND)", target);
+	}
+	for (i = 0; i < c->nexpose; i++)
+		if (!strcmp(c->expose[i].name, name))
+			slot = &c->expose[i];	/* a later line (or a flag) replaces it */
+	if (slot == NULL) {
+		if (c->nexpose >= D_MAX_EXPOSE)
+			return fail(err, errlen, "too many services (at most %d)", D_MAX_EXPOSE);
+		slot = &c->expose[c->nexpose++];
+	}
+	*slot = e;
+	return 0;
+}
+
+static int add_allow(struct d_config *c, const char *service, const char *peers, char *err,
+		     size_t errlen)
+{
+	struct d_allow a, *slot = NULL;
+	const char *p = peers, *comma;
+	size_t i, n;
+
+	memset(&a, 0, sizeof(a));
+	if (!sig_id_valid(service, strlen(service)))
+		return fail(err, errlen, "bad service name '%s'", service);
+	snprintf(a.service, sizeof(a.service), "%s", service);
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		if (!sig_id_valid(p, n))
+			return fail(err, errlen, "bad peer id in '%s'", peers);
+		if (a.npeers >= D_MAX_ALLOW_PEERS)
+			return fail(err, errlen, "too many peers for '%s' (at most %d)", service,
+				    D_MAX_ALLOW_PEERS);
+		memcpy(a.peers[a.npeers], p, n);
+		a.peers[a.npeers++][n] = '\0';
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	for (i = 0; i < c->nallow; i++)
+		if (!strcmp(c->allow[i].service, service))
+			slot = &c->allow[i];
+	if (slot == NULL) {
+		if (c->nallow >= D_MAX_ALLOW)
+			return fail(err, errlen, "too many allow lines (at most %d)", D_MAX_ALLOW);
+		slot = &c->allow[c->nallow++];
+	}
+	*slot = a;
+	return 0;
+}
+
+/* Split "NAME<sep>REST" where sep is '=' (flags) or white space (file). */
+static int split2(const char *val, char *name, size_t ncap, const char **rest)
+{
+	size_t n = strcspn(val, "= \t");
+
+	if (n == 0 || n >= ncap || val[n] == '\0')
+		return -EINVAL;
+	memcpy(name, val, n);
+	name[n] = '\0';
+	val += n + 1;
+	while (*val == ' ' || *val == '\t')
+		val++;
+	if (*val == '\0')
+		return -EINVAL;
+	*rest = val;
+	return 0;
+}
+
+int d_config_set(struct d_config *c, const char *key, const char *val, char *err, size_t errlen)
+{
+	char name[SIG_ID_MAX + 2];
+	const char *rest;
+	unsigned long v;
+	char *end;
+
+	if (!strcmp(key, "id")) {
+		if (!sig_id_valid(val, strlen(val)))
+			return fail(err, errlen, "bad id '%s' (1-64 of [A-Za-z0-9._-])", val);
+		snprintf(c->id, sizeof(c->id), "%s", val);
+	} else if (!strcmp(key, "server")) {
+		if (addr_parse_ipv4(val, D_SERVER_PORT_DEFAULT, &c->server) < 0)
+			return fail(err, errlen, "bad server '%s' (IPv4[:PORT])", val);
+		c->have_server = true;
+		c->server_port_given = strchr(val, ':') != NULL;
+	} else if (!strcmp(key, "tls")) {
+		if (!strcmp(val, "on"))
+			c->tls = true;
+		else if (!strcmp(val, "off"))
+			c->tls = false;
+		else
+			return fail(err, errlen, "bad tls '%s' (on or off)", val);
+	} else if (!strcmp(key, "tls-ca")) {
+		if (copy_str(c->tls_ca, sizeof(c->tls_ca), val) < 0)
+			return fail(err, errlen, "bad tls-ca path");
+	} else if (!strcmp(key, "tls-pin")) {
+		if (d_tls_pin_parse(val, c->tls_pin) < 0)
+			return fail(err, errlen, "bad tls-pin '%s' (SHA-256 of the server's public "
+				    "key: 64 hex digits, ':' between bytes allowed)", val);
+		c->have_pin = true;
+	} else if (!strcmp(key, "server-name")) {
+		if (copy_str(c->server_name, sizeof(c->server_name), val) < 0 ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+			    strlen(val))
+			return fail(err, errlen, "bad server-name '%s' (a DNS name)", val);
+	} else if (!strcmp(key, "turn")) {
+		if (addr_parse_ipv4(val, D_TURN_PORT_DEFAULT, &c->turn) < 0)
+			return fail(err, errlen, "bad turn '%s' (IPv4[:PORT])", val);
+		c->have_turn = true;
+	} else if (!strcmp(key, "turn-user") || !strcmp(key, "turn-pass")) {
+		char *dst = key[5] == 'u' ? c->turn_user : c->turn_pass;
+
+		if (val[0] == '\0' || strlen(val) > D_TURN_CRED_MAX ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789!#$%&()*+,-./:;<=>?@[]^_{|}~") != strlen(val))
+			return fail(err, errlen, "bad %s (1-%d printable ASCII characters, no "
+				    "space, quote or backslash)", key, D_TURN_CRED_MAX);
+		snprintf(dst, D_TURN_CRED_MAX + 1, "%s", val);
+	} else if (!strcmp(key, "secret-file")) {
+		if (copy_str(c->secret_file, sizeof(c->secret_file), val) < 0)
+			return fail(err, errlen, "bad secret-file path");
+	} else if (!strcmp(key, "control")) {
+		if (copy_str(c->control, sizeof(c->control), val) < 0 || strlen(val) >= 108)
+			return fail(err, errlen, "bad control socket path (at most 107 bytes)");
+	} else if (!strcmp(key, "control-group")) {
+		if (copy_str(c->control_group, sizeof(c->control_group), val) < 0)
+			return fail(err, errlen, "bad control-group");
+	} else if (!strcmp(key, "user")) {
+		if (copy_str(c->user, sizeof(c->user), val) < 0 || val[0] == '-' ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+			    strlen(val))
+			return fail(err, errlen, "bad user '%s'", val);
+	} else if (!strcmp(key, "privsep")) {
+		if (!strcmp(val, "on"))
+			c->privsep = true;
+		else if (!strcmp(val, "off"))
+			c->privsep = false;
+		else
+			return fail(err, errlen, "bad privsep '%s' (on or off)", val);
+	} else if (!strcmp(key, "state-dir")) {
+		if (copy_str(c->state_dir, sizeof(c->state_dir) - 32, val) < 0)
+			return fail(err, errlen, "bad state-dir path");
+	} else if (!strcmp(key, "connect-timeout")) {
+		errno = 0;
+		v = strtoul(val, &end, 10);
+		if (errno || *end || v < 1000 || v > 120000)
+			return fail(err, errlen, "bad connect-timeout '%s' (1000-120000 ms)", val);
+		c->connect_timeout_ms = (unsigned)v;
+	} else if (!strcmp(key, "udp-first-ttl")) {
+		errno = 0;
+		v = strtoul(val, &end, 10);
+		if (errno || *end || v > 255)
+			return fail(err, errlen, "bad udp-first-ttl '%s' (0-255, 0: not limited)", val);
+		c->udp_first_ttl = (int)v;
+	} else if (!strcmp(key, "udp-test-delay")) {
+		errno = 0;
+		v = strtoul(val, &end, 10);
+		if (errno || *end || v > 5000)
+			return fail(err, errlen, "bad udp-test-delay '%s' (0-5000 ms)", val);
+		c->udp_test_delay_ms = (unsigned)v;
+	} else if (!strcmp(key, "expose")) {
+		if (split2(val, name, sizeof(name), &rest) < 0)
+			return fail(err, errlen, "expose needs NAME TARGET");
+		return add_expose(c, name, rest, err, errlen);
+	} else if (!strcmp(key, "allow")) {
+		if (split2(val, name, sizeof(name), &rest) < 0)
+			return fail(err, errlen, "allow needs SERVICE PEER[,PEER...]");
+		return add_allow(c, name, rest, err, errlen);
+	} else {
+		return fail(err, errlen, "unknown directive '%s'", key);
+	}
+	return 0;
+}
+
+#define D_LINE_MAX 1024
+
+int d_config_parse(const char *buf, size_t len, struct d_config *c, char *err, size_t errlen)
+{
+	char line[D_LINE_MAX], why[256];
+	size_t off = 0, n, k;
+	unsigned lineno = 0;
+	char *key, *val, *hash;
+
+	while (off < len) {
+		const char *nl = memchr(buf + off, '\n', len - off);
+
+		n = nl ? (size_t)(nl - (buf + off)) : len - off;
+		lineno++;
+		if (n >= sizeof(line))
+			return fail(err, errlen, "line %u: too long (at most %d bytes)", lineno,
+				    D_LINE_MAX - 1);
+		memcpy(line, buf + off, n);
+		line[n] = '\0';
+		off += n + (nl ? 1 : 0);
+		if (memchr(line, '\0', n))
+			return fail(err, errlen, "line %u: NUL byte", lineno);
+		/* a '#' starts a comment, except inside an exec: command */
+		hash = strchr(line, '#');
+		key = line;
+		while (*key == ' ' || *key == '\t')
+			key++;
+		if (hash && strncmp(key, "expose", 6) != 0)
+			*hash = '\0';
+		if (hash && hash == key)
+			*hash = '\0';
+		k = strlen(key);
+		while (k && isspace((unsigned char)key[k - 1]))
+			key[--k] = '\0';
+		if (k == 0)
+			continue;
+		val = key + strcspn(key, " \t");
+		if (*val == '\0')
+			return fail(err, errlen, "line %u: '%s' needs a value", lineno, key);
+		*val++ = '\0';
+		while (*val == ' ' || *val == '\t')
+			val++;
+		if (d_config_set(c, key, val, why, sizeof(why)) < 0)
+			return fail(err, errlen, "line %u: %s", lineno, why);
+	}
+	return 0;
+}
+
+int d_secret_parse(const char *buf, size_t len, char *out, size_t outlen)
+{
+	const char *nl = memchr(buf, '\n', len);
+	size_t n = nl ? (size_t)(nl - buf) : len;
+
+	while (n && isspace((unsigned char)buf[n - 1]))
+		n--;
+	if (n == 0 || n >= outlen || memchr(buf, '\0', n))
+		return -EINVAL;
+	memcpy(out, buf, n);
+	out[n] = '\0';
+	return (int)n;
+}
+
+const struct d_expose *d_config_find_expose(const struct d_config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nexpose; i++)
+		if (!strcmp(c->expose[i].name, name))
+			return &c->expose[i];
+	return NULL;
+}
+
+bool d_config_allowed(const struct d_config *c, const char *service, const char *peer)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->nallow; i++) {
+		if (strcmp(c->allow[i].service, service))
+			continue;
+		for (j = 0; j < c->allow[i].npeers; j++)
+			if (!strcmp(c->allow[i].peers[j], peer))
+				return true;
+	}
+	return false;
+}
+
+int d_config_check(const struct d_config *c, char *err, size_t errlen)
+{
+	if (c->id[0] == '\0')
+		return fail(err, errlen, "no id (--id ID or 'id' in the config)");
+	if (!c->have_server)
+		return fail(err, errlen, "no server (--server IP[:PORT] or 'server')");
+	if (c->secret_file[0] == '\0')
+		return fail(err, errlen, "no secret file (--secret-file FILE or 'secret-file')");
+	return 0;
+}
+
+int d_config_finish(struct d_config *c, char *err, size_t errlen)
+{
+	int e = d_config_check(c, err, errlen);
+
+	if (e < 0)
+		return e;
+	if (c->have_turn && (!c->turn_user[0] || !c->turn_pass[0]))
+		return fail(err, errlen, "turn needs turn-user and turn-pass "
+			    "(--turn-user USER --turn-pass PASS)");
+	if (!c->have_turn && (c->turn_user[0] || c->turn_pass[0]))
+		return fail(err, errlen, "turn-user or turn-pass without turn: "
+			    "add --turn HOST:PORT ('turn'), or remove them");
+	c->sig_server = c->server;
+	if (!c->tls) {
+		if (c->tls_ca[0] || c->have_pin || c->server_name[0])
+			return fail(err, errlen, "tls-ca, tls-pin or server-name without TLS: "
+				    "add --tls ('tls on'), or remove them");
+		return 0;
+	}
+	if (c->tls_ca[0] == '\0' && !c->have_pin)
+		return fail(err, errlen, "TLS needs --tls-ca FILE or --tls-pin SHA256 "
+			    "('tls-ca', 'tls-pin'): no unauthenticated TLS");
+	if (!c->server_port_given)
+		c->sig_server.sin_port = htons(D_SERVER_TLS_PORT_DEFAULT);
+	c->server.sin_port = htons(D_SERVER_PORT_DEFAULT);
+	return 0;
+}

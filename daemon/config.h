@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stuntd's configuration: a pure parser for the config file (no I/O), the
+ * same setters for command-line flags (flags override the file), the secret
+ * file's contents and the service access checks.
+ *
+ * Config file, one directive a line, '#' starts a comment:
+ *
+ *   id laptop
+ *   server 192.0.2.1:3478
+ *   secret-file /etc/stunt/secret
+ *   expose vnc tcp:127.0.0.1:5900
+ *   expose vnc-inetd exec:x11vnc -inetd -display :0
+ *   allow vnc office-pc,laptop
+ *   control /run/stunt/stuntd.sock
+ *   control-group stunt
+ *   state-dir /run/stunt
+ *   connect-timeout 10000
+ *   tls on
+ *   tls-ca /etc/stunt/ca.pem
+ *   tls-pin 5f0c...(64 hex digits, ':' between bytes allowed)
+ *   server-name stunt.example.net
+ *   expose dns udp:127.0.0.1:53
+ *   udp-first-ttl 64          (test knob: TTL of the first punch packet;
+ *                              default: the discovered first-SYN TTL)
+ *   udp-test-delay 50         (test knob: this side punches 50 ms late)
+ *   turn 192.0.2.1:3478
+ *   turn-user stunt
+ *   turn-pass s3cret
+ *
+ * Errors name the line ("line 3: unknown directive 'foo'").
+ */
+#ifndef STUNT_DAEMON_CONFIG_H
+#define STUNT_DAEMON_CONFIG_H
+
+#include "proto/sig.h"
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define D_MAX_EXPOSE		16
+#define D_MAX_ALLOW		16
+#define D_MAX_ALLOW_PEERS	16
+#define D_PATH_MAX		256
+#define D_CMD_MAX		512
+#define D_SECRET_MAX		256
+#define D_SERVER_PORT_DEFAULT	3478
+#define D_SERVER_TLS_PORT_DEFAULT	5349
+#define D_TLS_PIN_LEN		32	/* SHA-256 of the SubjectPublicKeyInfo */
+#define D_NAME_MAX		253
+#define D_TURN_CRED_MAX		128	/* TURN user and password, bytes */
+#define D_TURN_PORT_DEFAULT	3478
+#define D_CONNECT_TIMEOUT_MS_DEFAULT	10000
+#define D_CONTROL_DEFAULT	"/run/stunt/stuntd.sock"
+#define D_STATE_DIR_DEFAULT	"/run/stunt"
+
+/* udp: a UDP service: datagrams forwarded to HOST:PORT (UDP sessions only);
+ * exec: takes either kind of session (the socket is stdin/stdout) */
+enum d_target_kind { D_TARGET_TCP = 1, D_TARGET_EXEC, D_TARGET_UDP };
+
+struct d_expose {
+	char			name[SIG_ID_MAX + 1];
+	enum d_target_kind	kind;
+	struct sockaddr_in	addr;		/* tcp: and udp: */
+	char			cmd[D_CMD_MAX];	/* exec: run with /bin/sh -c */
+};
+
+struct d_allow {
+	char	service[SIG_ID_MAX + 1];
+	char	peers[D_MAX_ALLOW_PEERS][SIG_ID_MAX + 1];
+	size_t	npeers;
+};
+
+struct d_config {
+	char			id[SIG_ID_MAX + 1];
+	bool			have_server;
+	struct sockaddr_in	server;
+	char			secret_file[D_PATH_MAX];
+	char			control[D_PATH_MAX];
+	char			control_group[64];
+	char			state_dir[D_PATH_MAX];
+	unsigned		connect_timeout_ms;
+	struct d_expose		expose[D_MAX_EXPOSE];
+	size_t			nexpose;
+	struct d_allow		allow[D_MAX_ALLOW];
+	size_t			nallow;
+
+	/* signalling over TLS: the server is authenticated by a CA, a pin or both */
+	bool			tls;
+	bool			server_port_given;	/* "server IP:PORT", not just IP */
+	char			tls_ca[D_PATH_MAX];
+	bool			have_pin;
+	uint8_t			tls_pin[D_TLS_PIN_LEN];
+	char			server_name[D_NAME_MAX + 1];	/* checked instead of the IP */
+	/* set by d_config_finish(): where signalling connects (TLS: PORT or
+	 * 5349), while server stays the STUN address discovery probes (3478
+	 * with TLS, the TLS port being no STUN port) */
+	struct sockaddr_in	sig_server;
+	/* udp test knobs: -1 = the discovered syn_ttl; 0 = not limited */
+	int			udp_first_ttl;
+	unsigned		udp_test_delay_ms;
+
+	/* relay: a TURN server (RFC 8656 / 6062) and its long-term credentials */
+	bool			have_turn;
+	struct sockaddr_in	turn;
+	char			turn_user[D_TURN_CRED_MAX + 1];
+	char			turn_pass[D_TURN_CRED_MAX + 1];
+
+	/* privilege separation: the unprivileged process's user ("": stunt or nobody) */
+	bool			privsep;	/* default on */
+	char			user[64];
+};
+
+void d_config_init(struct d_config *c);
+
+/*
+ * Parse a whole config file's bytes (need not be NUL-terminated) into c,
+ * on top of what c holds. 0, or -EINVAL with "line N: why" in err.
+ */
+int d_config_parse(const char *buf, size_t len, struct d_config *c, char *err, size_t errlen);
+
+/* One directive ("id", "server", "expose", ...) and its value; the file
+ * parser and the flags both use it. 0 or -EINVAL with the reason in err. */
+int d_config_set(struct d_config *c, const char *key, const char *val, char *err, size_t errlen);
+
+/* The secret file's bytes: the secret alone on the first line, trailing
+ * white space ignored. Returns its length (> 0) or -EINVAL. */
+int d_secret_parse(const char *buf, size_t len, char *out, size_t outlen);
+
+const struct d_expose *d_config_find_expose(const struct d_config *c, const char *name);
+/* Is peer allowed to reach service? Without an allow line for the
+ * service, nobody is. */
+bool d_config_allowed(const struct d_config *c, const char *service, const char *peer);
+
+/* Missing required settings (id, server, secret-file): 0 or -EINVAL. */
+int d_config_check(const struct d_config *c, char *err, size_t errlen);
+
+/* d_config_check(), the TLS settings checked together (TLS needs a CA or a
+ * pin: no unauthenticated TLS; a CA or pin without TLS is a mistake), the
+ * TURN settings together (turn needs turn-user and turn-pass and they need
+ * turn), then sig_server set. 0 or -EINVAL with the reason in err. */
+int d_config_finish(struct d_config *c, char *err, size_t errlen);
+
+#endif

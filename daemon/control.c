@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control socket (docs/control.md): a UNIX stream socket, 0660, owned
+ * by root and the configured group; the peer's SO_PEERCRED must be root or
+ * that group. One JSON request line per connection, one JSON answer line,
+ * and for a successful connect the traversed socket as SCM_RIGHTS on the
+ * same sendmsg.
+ */
+#include "daemon/stuntd.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "daemon/ctlreq.h"
+#include "daemon/trav/trav.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct d_ctl_client {
+	struct d_ev		ev;
+	char			buf[D_CTL_LINE_MAX + 1];
+	size_t			len;
+	bool			busy;	/* a request is being worked on */
+	struct d_ctl_client	*next;
+};
+
+static void client_free(struct d_ctl_client *c)
+{
+	struct d_ctl_client **pp;
+
+	for (pp = &g_d->clients; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	d_loop_del(&c->ev);
+	close(c->ev.fd);
+	free(c);
+}
+
+void d_control_answer(struct d_ctl_client *c, const char *json, int fd)
+{
+	char line[65536];
+	struct iovec iov;
+	struct msghdr mh;
+	union {
+		struct cmsghdr	h;
+		char		b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s\n", json);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = snprintf(line, sizeof(line), "{\"ok\":false,\"error\":\"answer too long\"}\n");
+	iov.iov_base = line;
+	iov.iov_len = (size_t)n;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd >= 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.b;
+		mh.msg_controllen = sizeof(cm.b);
+		cm.h.cmsg_level = SOL_SOCKET;
+		cm.h.cmsg_type = SCM_RIGHTS;
+		cm.h.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&cm.h), &fd, sizeof(int));
+	}
+	if (sendmsg(c->ev.fd, &mh, MSG_NOSIGNAL) < 0)
+		log_debug("control: answer not sent: %s", strerror(errno));
+	client_free(c);
+}
+
+static void answer_error(struct d_ctl_client *c, const char *why)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL) {
+		client_free(c);
+		return;
+	}
+	fputs("{\"ok\":false,\"error\":", f);
+	d_json_str(f, why);
+	fputs("}", f);
+	fclose(f);
+	d_control_answer(c, buf, -1);
+	free(buf);
+}
+
+static void status(struct d_ctl_client *c)
+{
+	struct stuntd *d = g_d;
+	char *buf = NULL, *nat = NULL, a[INET_ADDRSTRLEN], *p;
+	size_t len = 0, nlen = 0;
+	uint64_t now = clock_ms();
+	FILE *f, *nf;
+	unsigned m;
+	bool first = true;
+
+	f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return answer_error(c, "out of memory");
+	fputs("{\"id\":", f);
+	d_json_str(f, d->cfg.id);
+	fprintf(f, ",\"registered\":%s,\"server\":\"%s:%u\",\"public\":",
+		d_sig_up() ? "true" : "false", d_ip_str(d->cfg.server.sin_addr.s_addr, a),
+		ntohs(d->cfg.server.sin_port));
+	if (d->public_ip)
+		fprintf(f, "{\"tcp\":\"%s:%u\",\"udp\":null}", d_ip_str(d->public_ip, a),
+			d->mapped.port);
+	else
+		fputs("null", f);
+	fputs(",\"nat\":", f);
+	if (d->have_probe && (nf = open_memstream(&nat, &nlen)) != NULL) {
+		probe_report_json(nf, &d->probe);
+		fclose(nf);
+		for (p = nat; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		fputs(nat, f);
+		free(nat);
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\"sessions\":", f);
+	d_session_status_json(f, now);
+	fputs(",\"counters\":{", f);
+	for (m = 1; m <= SIG_M_MAX; m++) {
+		const struct d_counter *k = &d->counters[m];
+
+		if (!k->tried)
+			continue;
+		fprintf(f, "%s\"%s\":{\"tried\":%lu,\"won\":%lu,\"failed\":%lu}", first ? "" : ",",
+			sig_method_name(m), k->tried, k->won, k->failed);
+		first = false;
+	}
+	fprintf(f,
+		"},\"security\":{\"tls_refused\":%lu,\"sig_missing\":%lu,\"sig_bad_mac\":%lu,"
+		"\"sig_replay\":%lu,\"peers_refused\":%lu}",
+		d->tls_refused, d->sec_refused[SIG_SEC_MISSING], d->sec_refused[SIG_SEC_BAD_MAC],
+		d->sec_refused[SIG_SEC_REPLAY], d->peers_refused);
+	fprintf(f, ",\"handoffs\":%zu,\"relays\":%zu,\"uptime_ms\":%llu}", d_handoff_count(),
+		trav_relay_count(), (unsigned long long)(now - d->start_ms));
+	fclose(f);
+	d_control_answer(c, buf, -1);
+	free(buf);
+}
+
+static void dispatch(struct d_ctl_client *c)
+{
+	struct d_ctl_req r;
+	char err[128];
+
+	if (d_ctl_req_parse(c->buf, c->len, &r, err, sizeof(err)) < 0)
+		return answer_error(c, err);
+	c->busy = true;
+	if (!strcmp(r.cmd, "status"))
+		status(c);
+	else if (!strcmp(r.cmd, "peers"))
+		d_session_peers_answer(c);
+	else if (!strcmp(r.cmd, "connect"))
+		d_session_request(c, r.peer, r.service, r.method[0] ? r.method : NULL);
+	else {
+		snprintf(err, sizeof(err), "unknown command '%s'", r.cmd);
+		answer_error(c, err);
+	}
+}
+
+static void on_client(struct d_ev *ev, uint32_t events)
+{
+	struct d_ctl_client *c = ev->arg;
+	char *nl;
+	ssize_t n;
+
+	(void)events;
+	if (c->busy) {
+		/* the client hung up while its connect runs */
+		char b;
+
+		n = recv(c->ev.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+			d_session_ctl_gone(c);
+			client_free(c);
+		}
+		return;
+	}
+	n = recv(c->ev.fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, MSG_DONTWAIT);
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			client_free(c);
+		return;
+	}
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	nl = memchr(c->buf, '\n', c->len);
+	if (nl) {
+		c->len = (size_t)(nl - c->buf);
+		dispatch(c);
+	} else if (c->len >= D_CTL_LINE_MAX) {
+		answer_error(c, "request line longer than 4096 bytes");
+	}
+}
+
+static void on_listen(struct d_ev *ev, uint32_t events)
+{
+	struct d_ctl_client *c;
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	int fd;
+
+	(void)events;
+	fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 ||
+	    !(cr.uid == 0 || (g_d->have_gid && cr.gid == g_d->control_gid))) {
+		log_info("control: refused a client (uid %u)", (unsigned)cr.uid);
+		(void)send(fd, "{\"ok\":false,\"error\":\"permission denied\"}\n", 41, MSG_NOSIGNAL);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	c->ev = (struct d_ev){ .fd = fd, .cb = on_client, .arg = c };
+	c->next = g_d->clients;
+	g_d->clients = c;
+	if (d_loop_add(&c->ev, EPOLLIN | EPOLLRDHUP) < 0)
+		client_free(c);
+}
+
+int d_control_open(void)
+{
+	struct stuntd *d = g_d;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	struct group *gr;
+	int fd, err;
+
+	if (d->cfg.control_group[0]) {
+		gr = getgrnam(d->cfg.control_group);
+		if (gr == NULL) {
+			log_warnx("control-group '%s' does not exist", d->cfg.control_group);
+			return -ENOENT;
+		}
+		d->control_gid = gr->gr_gid;
+		d->have_gid = true;
+	}
+	if (strlen(d->cfg.control) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, d->cfg.control, strlen(d->cfg.control) + 1);
+	/* a socket left by a dead daemon goes; anything else is not ours */
+	if (lstat(sa.sun_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_warnx("%s exists and is not a socket", sa.sun_path);
+			return -EEXIST;
+		}
+		unlink(sa.sun_path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(sa.sun_path, 0660) < 0 ||
+	    (d->have_gid && chown(sa.sun_path, 0, d->control_gid) < 0) ||
+	    listen(fd, 16) < 0) {
+		err = -errno;
+		log_warn("control socket %s", sa.sun_path);
+		close(fd);
+		return err;
+	}
+	d->cev = (struct d_ev){ .fd = fd, .cb = on_listen };
+	return d_loop_add(&d->cev, EPOLLIN);
+}
+
+void d_control_close(void)
+{
+	struct stuntd *d = g_d;
+
+	while (d->clients)
+		client_free(d->clients);
+	if (d->cev.fd >= 0) {
+		d_loop_del(&d->cev);
+		close(d->cev.fd);
+		d->cev.fd = -1;
+		unlink(d->cfg.control);
+	}
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Discovery inside stuntd: probe_run() against our server (blocking, at
+ * most D_PROBE_TIMEOUT_MS, at start and when the public address changes),
+ * summarised as the SIG-NAT-INFO that the peer's strategy reads.
+ */
+#include "daemon/stuntd.h"
+
+#include "common/log.h"
+#include "daemon/nfq.h"
+#include "daemon/trav/strategy.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#define D_SYN_TTL_FALLBACK 2	/* one NAT in front of us: the common case */
+
+static uint8_t map_code(enum probe_mapping m)
+{
+	switch (m) {
+	case PROBE_MAP_EIM: return 1;
+	case PROBE_MAP_ADM: return 2;
+	case PROBE_MAP_APDM: return 3;
+	default: return 0;
+	}
+}
+
+void d_nat_from_probe(const struct probe_result *r, struct sig_nat_info *n, int *syn_ttl)
+{
+	const struct probe_proto *t = r->tcp.mapping != PROBE_MAP_UNKNOWN ? &r->tcp : &r->udp;
+
+	memset(n, 0, sizeof(*n));
+	n->udp_mapping = map_code(r->udp.mapping);
+	n->udp_filtering = (uint8_t)r->udp.filtering;
+	n->udp_alloc = (uint8_t)r->udp.allocation;
+	n->udp_delta = r->udp.delta_known ? (int16_t)r->udp.delta : 0;
+	/* TCP unmeasured (no STUNT server): the UDP behaviour is the best guess */
+	n->tcp_mapping = map_code(t->mapping);
+	n->tcp_filtering = (uint8_t)(r->tcp.filtering ? r->tcp.filtering : r->udp.filtering);
+	n->tcp_alloc = (uint8_t)t->allocation;
+	n->tcp_delta = t->delta_known ? (int16_t)t->delta : 0;
+	n->unsolicited = (uint8_t)r->unsolicited_syn;
+	n->nat_hops = r->nat_hops > 0 ? (uint8_t)r->nat_hops : 0;
+	if (r->seq_rewrite == 1)
+		n->flags |= SIG_NAT_SEQ_REWRITE;
+	if (r->upnp.mapped == 1)
+		n->flags |= SIG_NAT_UPNP;
+	if (r->natpmp.mapped == 1)
+		n->flags |= SIG_NAT_NATPMP;
+	if (r->pcp.mapped == 1)
+		n->flags |= SIG_NAT_PCP;
+	if (t->mapping == PROBE_MAP_NONE || r->nat_hops == 0) {
+		/* no NAT: everything is endpoint-independent */
+		n->tcp_mapping = n->udp_mapping = TRAV_MAP_EIM;
+		n->tcp_filtering = n->udp_filtering = TRAV_FILT_EIF;
+		n->tcp_alloc = n->udp_alloc = SIG_ALLOC_PRESERVING;
+		n->nat_hops = 0;
+		*syn_ttl = 0;
+		return;
+	}
+	if (r->syn_ttl > 0)
+		*syn_ttl = r->syn_ttl;
+	else if (r->nat_hops > 0)
+		*syn_ttl = r->nat_hops + 1;
+	else
+		*syn_ttl = D_SYN_TTL_FALLBACK;
+	if (n->nat_hops == 0)
+		n->nat_hops = (uint8_t)(*syn_ttl - 1);
+}
+
+int d_discovery_run(void)
+{
+	struct stuntd *d = g_d;
+	struct probe_cfg pc;
+	char desc[64];
+	int err;
+
+	probe_cfg_init(&pc);
+	pc.server_ip = d->cfg.server.sin_addr.s_addr;
+	pc.server_port = ntohs(d->cfg.server.sin_port);
+	pc.timeout_ms = D_PROBE_TIMEOUT_MS;
+	/* unprivileged: the privileged process opens the capture for us (hop
+	 * count, sequence rewriting); without it those tests are skipped */
+	if (d_nfq_priv_pid() > 0 && (err = d_nfq_probe_fds(&pc.capture_fd, &pc.icmp_fd)) < 0)
+		log_warnx("discovery: no capture from the privileged process: %s", strerror(-err));
+	err = probe_run(&pc, &d->probe);
+	if (pc.capture_fd >= 0)
+		close(pc.capture_fd);
+	if (pc.icmp_fd >= 0)
+		close(pc.icmp_fd);
+	if (err < 0) {
+		log_warnx("discovery: %s", strerror(-err));
+		d->have_probe = false;
+		memset(&d->nat, 0, sizeof(d->nat));
+		d->syn_ttl = D_SYN_TTL_FALLBACK;
+		return err;
+	}
+	d->have_probe = true;
+	d_nat_from_probe(&d->probe, &d->nat, &d->syn_ttl);
+	trav_nat_describe(&d->nat, desc, sizeof(desc));
+	log_info("discovery: TCP %s, unsolicited SYN %s, first SYN TTL %d (%llu ms)", desc,
+		 probe_syn_name(d->probe.unsolicited_syn) ? probe_syn_name(d->probe.unsolicited_syn) : "?",
+		 d->syn_ttl, (unsigned long long)d->probe.elapsed_ms);
+	return 0;
+}

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stuntd: the stunt daemon. Installs its NFQUEUE rules, discovers its NAT,
+ * registers with stunt-server, serves the control socket and makes
+ * traversals for stuntctl and for its peers. See stuntd(8).
+ */
+#include "daemon/stuntd.h"
+#include "daemon/nfq.h"
+#include "daemon/privdrop.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STUNTD_VERSION "0.1"
+
+static void on_signal(int sig)
+{
+	if (sig == SIGCHLD)
+		d_sig_chld = 1;
+	else if (sig == SIGHUP)
+		d_sig_hup = 1;
+	else
+		d_sig_term = sig;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: stuntd --id ID --server IP[:PORT] --secret-file FILE [--control PATH]\n"
+"              [--expose NAME=tcp:HOST:PORT | --expose NAME=exec:COMMAND ...]\n"
+"              [--allow NAME=PEER[,PEER...] ...] [--config FILE] [-d] [-v]\n"
+"              [--state-dir DIR] [--control-group GROUP] [--connect-timeout MS]\n"
+"              [--no-rules] [--rules-tool PATH] [--user USER] [--no-privsep]\n"
+"              [--tls (--tls-ca FILE | --tls-pin SHA256) [--server-name NAME]]\n"
+"              [--turn IP[:PORT] --turn-user USER --turn-pass PASS]\n"
+"  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
+"  --server IP[:PORT]   stunt-server (port 3478 by default, 5349 with --tls)\n"
+"  --secret-file FILE   the secret alone on the first line; must not be readable\n"
+"                       by group or others\n"
+"  --control PATH       control socket (default " D_CONTROL_DEFAULT ")\n"
+"  --control-group G    group allowed on the control socket besides root\n"
+"  --expose NAME=TARGET service NAME: tcp:HOST:PORT (spliced) or exec:COMMAND\n"
+"                       (/bin/sh -c COMMAND with the socket as stdin/stdout)\n"
+"  --allow NAME=PEERS   peers (comma-separated ids) allowed to use service NAME\n"
+"  --config FILE        config file (stuntd(8)); flags override it\n"
+"  --state-dir DIR      rules state file lives here (default " D_STATE_DIR_DEFAULT ")\n"
+"  --connect-timeout MS deadline of a whole connect (default %d)\n"
+"  --no-rules           no NFQUEUE rules or queue: no TTL-limited SYNs, no RST\n"
+"                       suppression (simultaneous open behind RST-answering NATs fails)\n"
+"  --rules-tool PATH    stunt-rules (default " NFQ_RULES_DEFAULT_TOOL ")\n"
+"  --user USER          the unprivileged process runs as USER (default " D_PRIVDROP_USER "\n"
+"                       if it exists, else nobody); exec: services too\n"
+"  --no-privsep         one process keeping root (debugging only)\n"
+"  --tls                signalling over TLS; the server must pass --tls-ca,\n"
+"                       --tls-pin or both (discovery still uses port 3478)\n"
+"  --tls-ca FILE        CA bundle (PEM) the server's certificate must chain to,\n"
+"                       issued for the server's IP or --server-name\n"
+"  --tls-pin SHA256     SHA-256 (hex) of the server's SubjectPublicKeyInfo\n"
+"  --server-name NAME   name the certificate must carry instead of the IP\n"
+"  --turn IP[:PORT]     TURN server (RFC 8656 with RFC 6062 TCP allocations, port\n"
+"                       3478 by default) for the relay method, the last resort\n"
+"  --turn-user USER, --turn-pass PASS  its long-term credentials\n"
+"  -d                   foreground, logs to stderr (else syslog)\n"
+"  -v                   more log output (debug)\n"
+"  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT);
+}
+
+static void __attribute__((noreturn)) bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "stuntd: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(see stuntd --help)\n");
+	exit(2);
+}
+
+static int read_file(const char *path, char *buf, size_t cap, size_t *len, bool secret)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (secret && (st.st_mode & 077)) {
+		close(fd);
+		return -EPERM;
+	}
+	n = read(fd, buf, cap - 1);
+	if (n < 0)
+		goto fail;
+	buf[n] = '\0';
+	*len = (size_t)n;
+	close(fd);
+	return 0;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+enum { O_ID = 256, O_SERVER, O_SECRET, O_CONTROL, O_GROUP, O_EXPOSE, O_ALLOW, O_CONFIG,
+       O_STATE, O_TIMEOUT, O_NORULES, O_TOOL, O_HELP, O_VERSION, O_TLS, O_TLS_CA, O_TLS_PIN,
+       O_SERVER_NAME, O_TURN, O_TURN_USER, O_TURN_PASS, O_USER, O_NOPRIVSEP };
+
+static const struct option lopts[] = {
+	{ "id", required_argument, NULL, O_ID },
+	{ "server", required_argument, NULL, O_SERVER },
+	{ "secret-file", required_argument, NULL, O_SECRET },
+	{ "control", required_argument, NULL, O_CONTROL },
+	{ "control-group", required_argument, NULL, O_GROUP },
+	{ "expose", required_argument, NULL, O_EXPOSE },
+	{ "allow", required_argument, NULL, O_ALLOW },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "state-dir", required_argument, NULL, O_STATE },
+	{ "connect-timeout", required_argument, NULL, O_TIMEOUT },
+	{ "no-rules", no_argument, NULL, O_NORULES },
+	{ "rules-tool", required_argument, NULL, O_TOOL },
+	{ "tls", no_argument, NULL, O_TLS },
+	{ "tls-ca", required_argument, NULL, O_TLS_CA },
+	{ "tls-pin", required_argument, NULL, O_TLS_PIN },
+	{ "server-name", required_argument, NULL, O_SERVER_NAME },
+	{ "turn", required_argument, NULL, O_TURN },
+	{ "turn-user", required_argument, NULL, O_TURN_USER },
+	{ "turn-pass", required_argument, NULL, O_TURN_PASS },
+	{ "user", required_argument, NULL, O_USER },
+	{ "no-privsep", no_argument, NULL, O_NOPRIVSEP },
+	{ "help", no_argument, NULL, O_HELP },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *flag_key(int c)
+{
+	switch (c) {
+	case O_ID: return "id";
+	case O_SERVER: return "server";
+	case O_SECRET: return "secret-file";
+	case O_CONTROL: return "control";
+	case O_GROUP: return "control-group";
+	case O_EXPOSE: return "expose";
+	case O_ALLOW: return "allow";
+	case O_STATE: return "state-dir";
+	case O_TIMEOUT: return "connect-timeout";
+	case O_TLS: return "tls";
+	case O_TLS_CA: return "tls-ca";
+	case O_TLS_PIN: return "tls-pin";
+	case O_SERVER_NAME: return "server-name";
+	case O_TURN: return "turn";
+	case O_TURN_USER: return "turn-user";
+	case O_TURN_PASS: return "turn-pass";
+	case O_USER: return "user";
+	case O_NOPRIVSEP: return "privsep";
+	default: return NULL;
+	}
+}
+
+static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
+{
+	const char *config = NULL;
+	char buf[65536], err[256];
+	size_t len;
+	int c, e;
+
+	/* first pass: the config file and the output options */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "dvh", lopts, NULL)) != -1) {
+		if (c == O_CONFIG)
+			config = optarg;
+		else if (c == 'd')
+			d->foreground = true;
+		else if (c == 'v')
+			(*verbose)++;
+		else if (c == O_HELP || c == 'h') {
+			usage(stdout);
+			exit(0);
+		} else if (c == O_VERSION) {
+			printf("stuntd %s\n", STUNTD_VERSION);
+			exit(0);
+		} else if (c == '?')
+			bad_usage("unknown option '%s'", argv[optind - 1]);
+	}
+	d_config_init(&d->cfg);
+	if (config) {
+		e = read_file(config, buf, sizeof(buf), &len, false);
+		if (e < 0) {
+			fprintf(stderr, "stuntd: %s: %s\n", config, strerror(-e));
+			exit(1);
+		}
+		if (d_config_parse(buf, len, &d->cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "stuntd: %s: %s\n", config, err);
+			exit(1);
+		}
+	}
+	/* second pass: flags override the file */
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "dvh", lopts, NULL)) != -1) {
+		const char *key = flag_key(c);
+
+		if (c == O_NORULES)
+			d->no_rules = true;
+		else if (c == O_TOOL)
+			d->rules_tool = optarg;
+		else if (key && d_config_set(&d->cfg, key, c == O_TLS ? "on" :
+					     c == O_NOPRIVSEP ? "off" : optarg, err,
+					     sizeof(err)) < 0) {
+			fprintf(stderr, "stuntd: --%s: %s\n", key, err);
+			exit(2);
+		}
+	}
+	if (optind < argc)
+		bad_usage("unexpected argument '%s'", argv[optind]);
+	if (d_config_finish(&d->cfg, err, sizeof(err)) < 0)
+		bad_usage("%s", err);
+}
+
+static void load_secret(struct stuntd *d)
+{
+	char buf[D_SECRET_MAX * 2];
+	size_t len;
+	int e, n;
+
+	e = read_file(d->cfg.secret_file, buf, sizeof(buf), &len, true);
+	if (e == -EPERM)
+		fatalx("secret file %s is readable by group or others: chmod 600 it",
+		       d->cfg.secret_file);
+	if (e < 0)
+		fatalx("secret file %s: %s", d->cfg.secret_file, strerror(-e));
+	n = d_secret_parse(buf, len, d->secret, sizeof(d->secret));
+	explicit_bzero(buf, sizeof(buf));
+	if (n < 0)
+		fatalx("secret file %s: no secret on its first line", d->cfg.secret_file);
+	d->secret_len = (size_t)n;
+}
+
+static void on_nfq_event(struct nfq_engine *e, const struct nfq_event *ev, void *arg)
+{
+	(void)e;
+	(void)arg;
+	d_session_on_nfq_event(ev);
+}
+
+static void on_nfq(struct d_ev *ev, uint32_t events)
+{
+	(void)ev;
+	(void)events;
+	if (nfq_engine_dispatch(g_d->nfq) < 0)
+		log_debug("queue: socket error");
+}
+
+/* privsep off: the queue and the rules in this process */
+static void rules_up_local(struct stuntd *d)
+{
+	d_nfq_local_up(d, on_nfq_event);
+	if (d->nfq == NULL)
+		return;
+	d->nfq_ev = (struct d_ev){ .fd = nfq_engine_fd(d->nfq), .cb = on_nfq };
+	if (d_loop_add(&d->nfq_ev, EPOLLIN) < 0)
+		fatal("epoll");
+}
+
+static void rules_down(struct stuntd *d)
+{
+	if (d->nfq)
+		d_loop_del(&d->nfq_ev);
+	d_nfq_down(d);
+}
+
+/* After the control socket is open: become the configured user, with no
+ * capability left and no way to gain one. */
+static void drop_privileges(struct stuntd *d)
+{
+	uid_t uid;
+	gid_t gid;
+	int err;
+
+	err = d_privdrop_lookup(d->cfg.user, &uid, &gid);
+	if (err < 0) {
+		rules_down(d);
+		fatalx("user '%s': %s", d->cfg.user[0] ? d->cfg.user : D_PRIVDROP_USER "/nobody",
+		       err == -EPERM ? "is root" : strerror(-err));
+	}
+	err = d_privdrop_user(uid, gid);
+	if (err < 0) {
+		rules_down(d);
+		fatalx("dropping privileges to uid %u: %s", (unsigned)uid, strerror(-err));
+	}
+	log_info("running as uid %u gid %u, no capabilities; the queue and rules are in pid %d",
+		 (unsigned)uid, (unsigned)gid, (int)d_nfq_priv_pid());
+}
+
+int main(int argc, char **argv)
+{
+	static struct stuntd d;
+	struct sigaction sa;
+	int verbose = 0;
+	uint64_t now;
+	char err[256];
+
+	g_d = &d;
+	d.sev.fd = d.cev.fd = -1;
+	parse_args(argc, argv, &d, &verbose);
+	log_init("stuntd", d.foreground, LOG_LVL_INFO + verbose > LOG_LVL_DEBUG ? LOG_LVL_DEBUG :
+		 LOG_LVL_INFO + verbose);
+	load_secret(&d);
+	if (d_sig_tls_init(err, sizeof(err)) < 0)
+		fatalx("TLS: %s", err);
+	d.start_ms = clock_ms();
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (d_loop_init() < 0)
+		fatal("epoll");
+	if (d.cfg.privsep && geteuid() != 0) {
+		log_warnx("not root: nothing to separate, one process");
+		d.cfg.privsep = false;
+	}
+	if (d.cfg.privsep)
+		d_priv_start(&d);	/* the queue and rules: a privileged process of their own */
+	else
+		rules_up_local(&d);
+	if (d_control_open() < 0) {
+		rules_down(&d);
+		fatalx("cannot open the control socket %s", d.cfg.control);
+	}
+	if (d.cfg.privsep)
+		drop_privileges(&d);
+	(void)d_discovery_run();
+	log_info("stuntd %s: id %s, %zu service(s) exposed", STUNTD_VERSION, d.cfg.id,
+		 d.cfg.nexpose);
+
+	while (!d_sig_term) {
+		now = clock_ms();
+		d_sig_tick(now);
+		d_session_tick(now);
+		d_nfq_tick(now);
+		if (d_sig_chld) {
+			d_sig_chld = 0;
+			d_handoff_reap();
+		}
+		if (d_sig_hup) {
+			d_sig_hup = 0;
+			log_info("SIGHUP: discovery again");
+			(void)d_discovery_run();
+		}
+		if (d_loop_run_once(d_session_wait_ms()) < 0)
+			log_warn("epoll_wait");
+	}
+	log_info("signal %d: stopping", (int)d_sig_term);
+	d_session_shutdown();
+	d_handoff_shutdown();
+	d_control_close();
+	d_sig_close("stopping");
+	rules_down(&d);
+	d_sig_tls_fini();
+	explicit_bzero(d.secret, sizeof(d.secret));
+	log_info("stopped");
+	return d_nfq_remote_lost() ? 1 : 0;
+}

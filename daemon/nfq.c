@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: MIT
+/* The queue facade: in this process, or requests to the privileged one. See daemon/nfq.h. */
+#include "daemon/nfq.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "daemon/stuntd.h"
+#include "daemon/priv_msg.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- local: the engine in this process ---- */
+
+void d_nfq_local_up(struct stuntd *d, nfq_event_cb cb)
+{
+	struct nfq_engine_cfg ec = { .queue_num = D_QUEUE_DEFAULT, .event_cb = cb, .inject = 1 };
+	int err;
+
+	d->mark = D_MARK_DEFAULT;
+	if (d->no_rules) {
+		d->mark = 0;
+		log_warnx("--no-rules: no TTL-limited SYNs and no RST suppression");
+		return;
+	}
+	snprintf(d->rules_state, sizeof(d->rules_state), "%s/rules.state", d->cfg.state_dir);
+	if (mkdir(d->cfg.state_dir, 0755) < 0 && errno != EEXIST)
+		fatal("state dir %s", d->cfg.state_dir);
+	d->rules = (struct nfq_rules_cfg){
+		.tool = d->rules_tool ? d->rules_tool : NFQ_RULES_DEFAULT_TOOL,
+		.state_path = d->rules_state, .queue = D_QUEUE_DEFAULT, .mark = D_MARK_DEFAULT,
+		.queue_bypass = 1,
+	};
+	/* the queue first: with --queue-bypass nothing stalls while it is unbound */
+	err = nfq_engine_open(&ec, &d->nfq);
+	if (err < 0)
+		fatalx("cannot bind NFQUEUE %u: %s%s", D_QUEUE_DEFAULT, strerror(-err),
+		       err == -EPERM ? " (not root, or another stuntd holds it)" : "");
+	err = nfq_rules_acquire(&d->rules);
+	if (err == -EBUSY)
+		fatalx("another running stuntd owns the rules (%s)", d->rules_state);
+	if (err < 0)
+		fatalx("cannot install the NFQUEUE rules: %s", strerror(-err));
+	d->rules_held = true;
+}
+
+void d_nfq_local_down(struct stuntd *d)
+{
+	int err;
+
+	if (d->rules_held) {
+		err = nfq_rules_release(&d->rules);
+		if (err < 0)
+			log_warnx("removing the NFQUEUE rules: %s", strerror(-err));
+		d->rules_held = false;
+	}
+	if (d->nfq) {
+		nfq_engine_close(d->nfq);
+		d->nfq = NULL;
+	}
+}
+
+int d_nfq_local_socket(uint32_t mark, uint16_t port, uint16_t *bound)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	socklen_t al = sizeof(a);
+	int fd, one = 1, err;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if ((mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &al) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (bound)
+		*bound = ntohs(a.sin_port);
+	return fd;
+}
+
+/* ---- remote: the privileged process ---- */
+
+static struct {
+	bool		on;
+	bool		lost;
+	bool		in_loop;
+	int		req;
+	struct d_ev	ev;
+	pid_t		pid;
+	uint32_t	seq;
+} R = { .req = -1, .ev.fd = -1 };
+
+static uint8_t txbuf[D_PRIV_MSG_MAX];
+
+pid_t d_nfq_priv_pid(void)
+{
+	return R.on ? R.pid : 0;
+}
+
+bool d_nfq_remote_lost(void)
+{
+	return R.lost;
+}
+
+static void remote_lost(const char *why)
+{
+	if (R.lost)
+		return;
+	R.lost = true;
+	log_warnx("privileged process: %s: stopping", why);
+	d_sig_term = SIGTERM;
+}
+
+static void on_event_fd(struct d_ev *ev, uint32_t events)
+{
+	uint8_t buf[sizeof(struct d_priv_hdr) + sizeof(struct d_priv_event) + 16];
+	struct d_priv_msg m;
+	ssize_t n;
+	int i;
+
+	(void)events;
+	for (i = 0; i < 64; i++) {
+		n = recv(ev->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n == 0) {
+			d_loop_del(ev);
+			R.in_loop = false;
+			remote_lost("gone");
+			return;
+		}
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				d_loop_del(ev);
+				R.in_loop = false;
+				remote_lost(strerror(errno));
+			}
+			return;
+		}
+		if ((size_t)n > sizeof(buf) || d_priv_decode(buf, (size_t)n, &m) < 0 ||
+		    m.hdr.type != D_PRIV_EVENT) {
+			log_warnx("privileged process: a bad event message (%zd bytes)", n);
+			continue;
+		}
+		d_session_on_nfq_event(&m.u.event.ev);
+	}
+}
+
+void d_nfq_remote(int req_fd, int ev_fd, pid_t pid)
+{
+	R.on = true;
+	R.req = req_fd;
+	R.pid = pid;
+	R.ev = (struct d_ev){ .fd = ev_fd, .cb = on_event_fd };
+	if (d_loop_add(&R.ev, EPOLLIN) < 0)
+		fatal("epoll");
+	R.in_loop = true;
+}
+
+/* Send a request of n bytes from txbuf and wait for its reply (and up to
+ * nfds descriptors, -1 for those that did not come). */
+static int call(int n, struct d_priv_reply *rep, int *fds, int nfds)
+{
+	uint8_t buf[sizeof(struct d_priv_hdr) + sizeof(struct d_priv_event) + 16];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	uint64_t deadline = clock_ms() + D_PRIV_REPLY_MS, now;
+	uint32_t seq = R.seq;
+	struct d_priv_msg m;
+	int got[4], ngot, i, r;
+	ssize_t k;
+
+	for (i = 0; i < nfds; i++)
+		fds[i] = -1;
+	if (n < 0)
+		return n;
+	if (R.lost || R.req < 0)
+		return -EPIPE;
+	if (send(R.req, txbuf, (size_t)n, MSG_NOSIGNAL) != n) {
+		remote_lost(strerror(errno));
+		return -EPIPE;
+	}
+	for (;;) {
+		struct pollfd pf = { .fd = R.req, .events = POLLIN };
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+				     .msg_controllen = sizeof(cm.b) };
+		struct cmsghdr *c;
+
+		now = clock_ms();
+		if (now >= deadline) {
+			remote_lost("no answer");
+			return -EPIPE;
+		}
+		r = poll(&pf, 1, (int)(deadline - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			continue;
+		k = recvmsg(R.req, &mh, MSG_CMSG_CLOEXEC);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			remote_lost(k == 0 ? "gone" : strerror(errno));
+			return -EPIPE;
+		}
+		ngot = 0;
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+				size_t nf = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+				for (i = 0; i < (int)nf && ngot < 4; i++)
+					memcpy(&got[ngot++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			}
+		if ((mh.msg_flags & MSG_TRUNC) || d_priv_decode(buf, (size_t)k, &m) < 0 ||
+		    m.hdr.type != D_PRIV_REPLY || m.hdr.seq != seq) {
+			/* a stale answer (its request timed out) or garbage */
+			for (i = 0; i < ngot; i++)
+				close(got[i]);
+			continue;
+		}
+		for (i = 0; i < ngot; i++) {
+			if (i < nfds)
+				fds[i] = got[i];
+			else
+				close(got[i]);
+		}
+		*rep = m.u.reply;
+		return 0;
+	}
+}
+
+static uint32_t next_seq(void)
+{
+	return ++R.seq;
+}
+
+void d_nfq_down(struct stuntd *d)
+{
+	uint64_t until = clock_ms() + D_PRIV_EXIT_WAIT_MS;
+	pid_t p;
+	int st;
+
+	if (!R.on) {
+		d_nfq_local_down(d);
+		return;
+	}
+	if (R.ev.fd >= 0) {
+		if (R.in_loop)
+			d_loop_del(&R.ev);
+		R.in_loop = false;
+		close(R.ev.fd);
+		R.ev.fd = -1;
+	}
+	if (R.req >= 0) {
+		close(R.req);	/* the privileged process releases the rules and exits */
+		R.req = -1;
+	}
+	while (R.pid > 0) {
+		p = waitpid(R.pid, &st, WNOHANG);
+		if (p == R.pid || (p < 0 && errno == ECHILD))
+			break;
+		if (clock_ms() >= until) {
+			log_warnx("privileged process %d still running", (int)R.pid);
+			break;
+		}
+		usleep(20000);
+	}
+}
+
+bool d_nfq_on(void)
+{
+	if (R.on)
+		return !R.lost && g_d->mark != 0;
+	return g_d->nfq != NULL;
+}
+
+int d_nfq_policy_add(const struct nfq_policy_spec *s, uint32_t *id)
+{
+	struct d_priv_reply rep;
+	int r;
+
+	if (!R.on) {
+		if (g_d->nfq == NULL)
+			return -ENOTCONN;
+		return nfq_policy_add(nfq_engine_policies(g_d->nfq), s, clock_ms(), id);
+	}
+	if (!d_nfq_on())
+		return -ENOTCONN;
+	r = call(d_priv_enc_policy_add(txbuf, sizeof(txbuf), next_seq(), s), &rep, NULL, 0);
+	if (r < 0)
+		return r;
+	if (rep.result == 0 && id)
+		*id = rep.value;
+	return rep.result;
+}
+
+int d_nfq_policy_remove(uint32_t id)
+{
+	struct d_priv_reply rep;
+	int r;
+
+	if (!R.on)
+		return g_d->nfq ? nfq_policy_remove(nfq_engine_policies(g_d->nfq), id) : -ENOTCONN;
+	if (!d_nfq_on())
+		return -ENOTCONN;
+	r = call(d_priv_enc_policy_remove(txbuf, sizeof(txbuf), next_seq(), id), &rep, NULL, 0);
+	return r < 0 ? r : rep.result;
+}
+
+int d_nfq_policy_remove_flow(const struct nfq_flow *f)
+{
+	struct d_priv_reply rep;
+	int r;
+
+	if (!R.on)
+		return g_d->nfq ? nfq_policy_remove_flow(nfq_engine_policies(g_d->nfq), f) :
+				  -ENOTCONN;
+	if (!d_nfq_on())
+		return -ENOTCONN;
+	r = call(d_priv_enc_policy_remove_flow(txbuf, sizeof(txbuf), next_seq(), f), &rep,
+		 NULL, 0);
+	return r < 0 ? r : rep.result;
+}
+
+int d_nfq_marked_socket(uint16_t port, uint16_t *bound)
+{
+	struct d_priv_reply rep;
+	int r, fd;
+
+	/* unmarked sockets need no privilege */
+	if (!R.on || g_d->mark == 0)
+		return d_nfq_local_socket(g_d->mark, port, bound);
+	r = call(d_priv_enc_socket(txbuf, sizeof(txbuf), next_seq(), port), &rep, &fd, 1);
+	if (r < 0)
+		return r;
+	if (rep.result < 0) {
+		if (fd >= 0)
+			close(fd);
+		return rep.result;
+	}
+	if (fd < 0)
+		return -EPROTO;
+	if (bound)
+		*bound = (uint16_t)rep.value;
+	return fd;
+}
+
+int d_nfq_inject(const uint8_t *p, size_t len)
+{
+	struct d_priv_reply rep;
+	int r;
+
+	if (!R.on)
+		return g_d->nfq ? nfq_engine_inject(g_d->nfq, p, len) : -ENOTCONN;
+	if (!d_nfq_on())
+		return -ENOTCONN;
+	r = call(d_priv_enc_inject(txbuf, sizeof(txbuf), next_seq(), p, len), &rep, NULL, 0);
+	return r < 0 ? r : rep.result;
+}
+
+void d_nfq_tick(uint64_t now)
+{
+	if (!R.on && g_d->nfq)
+		(void)nfq_policy_expire(nfq_engine_policies(g_d->nfq), now);
+}
+
+int d_nfq_probe_fds(int *capture_fd, int *icmp_fd)
+{
+	struct d_priv_reply rep;
+	int fds[2], r;
+
+	*capture_fd = *icmp_fd = -1;
+	if (!R.on)
+		return -ENOTSUP;	/* root probes by itself */
+	r = call(d_priv_enc_probe_fds(txbuf, sizeof(txbuf), next_seq()), &rep, fds, 2);
+	if (r < 0)
+		return r;
+	if (rep.result < 0 || fds[0] < 0 || fds[1] < 0) {
+		if (fds[0] >= 0)
+			close(fds[0]);
+		if (fds[1] >= 0)
+			close(fds[1]);
+		return rep.result < 0 ? rep.result : -EPROTO;
+	}
+	*capture_fd = fds[0];
+	*icmp_fd = fds[1];
+	return 0;
+}

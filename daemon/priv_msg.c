@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/* The privilege-separation messages: encode, decode, check. See daemon/priv_msg.h. */
+#include "daemon/priv_msg.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int put(uint8_t *buf, size_t cap, uint32_t type, uint32_t seq, const void *a,
+	       size_t alen, const void *b, size_t blen)
+{
+	struct d_priv_hdr h = { .type = type, .seq = seq };
+	size_t n = sizeof(h) + alen + blen;
+
+	if (buf == NULL || n > cap || alen + blen > UINT32_MAX)
+		return -EMSGSIZE;
+	h.len = (uint32_t)(alen + blen);
+	memcpy(buf, &h, sizeof(h));
+	if (alen)
+		memcpy(buf + sizeof(h), a, alen);
+	if (blen)
+		memcpy(buf + sizeof(h) + alen, b, blen);
+	return (int)n;
+}
+
+int d_priv_enc_policy_add(uint8_t *buf, size_t cap, uint32_t seq,
+			  const struct nfq_policy_spec *s)
+{
+	struct nfq_policy_spec c;
+
+	if (s == NULL || s->len > NFQ_POLICY_MAX_REPLACE || (s->len && s->bytes == NULL))
+		return -EINVAL;
+	c = *s;
+	c.bytes = NULL;		/* never a pointer across processes */
+	return put(buf, cap, D_PRIV_POLICY_ADD, seq, &c, sizeof(c), s->bytes, s->len);
+}
+
+int d_priv_enc_policy_remove(uint8_t *buf, size_t cap, uint32_t seq, uint32_t id)
+{
+	return put(buf, cap, D_PRIV_POLICY_REMOVE, seq, &id, sizeof(id), NULL, 0);
+}
+
+int d_priv_enc_policy_remove_flow(uint8_t *buf, size_t cap, uint32_t seq,
+				  const struct nfq_flow *f)
+{
+	if (f == NULL)
+		return -EINVAL;
+	return put(buf, cap, D_PRIV_POLICY_REMOVE_FLOW, seq, f, sizeof(*f), NULL, 0);
+}
+
+int d_priv_enc_socket(uint8_t *buf, size_t cap, uint32_t seq, uint16_t port)
+{
+	return put(buf, cap, D_PRIV_SOCKET, seq, &port, sizeof(port), NULL, 0);
+}
+
+int d_priv_enc_inject(uint8_t *buf, size_t cap, uint32_t seq, const uint8_t *p, size_t len)
+{
+	if (p == NULL || len == 0 || len > D_PRIV_INJECT_MAX)
+		return -EINVAL;
+	return put(buf, cap, D_PRIV_INJECT, seq, p, len, NULL, 0);
+}
+
+int d_priv_enc_probe_fds(uint8_t *buf, size_t cap, uint32_t seq)
+{
+	return put(buf, cap, D_PRIV_PROBE_FDS, seq, NULL, 0, NULL, 0);
+}
+
+int d_priv_enc_reply(uint8_t *buf, size_t cap, uint32_t seq, int32_t result, uint32_t value)
+{
+	struct d_priv_reply r = { .result = result, .value = value };
+
+	return put(buf, cap, D_PRIV_REPLY, seq, &r, sizeof(r), NULL, 0);
+}
+
+int d_priv_enc_event(uint8_t *buf, size_t cap, const struct nfq_event *ev)
+{
+	struct d_priv_event e;
+
+	if (ev == NULL)
+		return -EINVAL;
+	memset(&e, 0, sizeof(e));
+	e.ev = *ev;
+	e.ev.pkt = NULL;
+	if (ev->pkt) {
+		e.has_pkt = 1;
+		e.pkt = *ev->pkt;
+	}
+	return put(buf, cap, D_PRIV_EVENT, 0, &e, sizeof(e), NULL, 0);
+}
+
+int d_priv_decode(const uint8_t *buf, size_t n, struct d_priv_msg *m)
+{
+	const uint8_t *p;
+	size_t len;
+
+	memset(m, 0, sizeof(*m));
+	if (buf == NULL || n < sizeof(m->hdr))
+		return -EBADMSG;
+	memcpy(&m->hdr, buf, sizeof(m->hdr));
+	p = buf + sizeof(m->hdr);
+	len = n - sizeof(m->hdr);
+	if (m->hdr.len != len || m->hdr.pad != 0)
+		return -EBADMSG;
+	switch (m->hdr.type) {
+	case D_PRIV_POLICY_ADD:
+		if (len < sizeof(m->u.spec))
+			return -EBADMSG;
+		memcpy(&m->u.spec, p, sizeof(m->u.spec));
+		if (m->u.spec.len > NFQ_POLICY_MAX_REPLACE ||
+		    len != sizeof(m->u.spec) + m->u.spec.len)
+			return -EBADMSG;
+		m->u.spec.bytes = m->u.spec.len ? p + sizeof(m->u.spec) : NULL;
+		return 0;
+	case D_PRIV_POLICY_REMOVE:
+		if (len != sizeof(m->u.id))
+			return -EBADMSG;
+		memcpy(&m->u.id, p, len);
+		return 0;
+	case D_PRIV_POLICY_REMOVE_FLOW:
+		if (len != sizeof(m->u.flow))
+			return -EBADMSG;
+		memcpy(&m->u.flow, p, len);
+		return 0;
+	case D_PRIV_SOCKET:
+		if (len != sizeof(m->u.port))
+			return -EBADMSG;
+		memcpy(&m->u.port, p, len);
+		return 0;
+	case D_PRIV_INJECT:
+		if (len == 0 || len > D_PRIV_INJECT_MAX)
+			return -EBADMSG;
+		m->data = p;
+		m->data_len = len;
+		return 0;
+	case D_PRIV_PROBE_FDS:
+		return len == 0 ? 0 : -EBADMSG;
+	case D_PRIV_REPLY:
+		if (len != sizeof(m->u.reply))
+			return -EBADMSG;
+		memcpy(&m->u.reply, p, len);
+		return 0;
+	case D_PRIV_EVENT:
+		if (len != sizeof(m->u.event))
+			return -EBADMSG;
+		memcpy(&m->u.event, p, len);
+		if (m->u.event.has_pkt > 1)
+			return -EBADMSG;
+		m->u.event.ev.pkt = m->u.event.has_pkt ? &m->u.event.pkt : NULL;
+		return 0;
+	default:
+		return -ENOTSUP;
+	}
+}
+
+int d_priv_spec_check(const struct nfq_policy_spec *s)
+{
+	if (s->match == 0 || (s->match & ~(uint32_t)NFQ_MATCH_ALL))
+		return -EINVAL;
+	if (s->timeout_ms == 0 || s->timeout_ms > NFQ_POLICY_MAX_TIMEOUT_MS)
+		return -EINVAL;
+	if ((int)s->action <= 0)
+		return -EINVAL;		/* the table knows which actions exist */
+	if (s->len > NFQ_POLICY_MAX_REPLACE || (s->len != 0) != (s->bytes != NULL))
+		return -EINVAL;
+	if (s->action == NFQ_ACT_TTL && s->ttl == 0)
+		return -EINVAL;
+	return 0;
+}

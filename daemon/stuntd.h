@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stuntd's state, shared by its files: the event loop (daemon/loop.c), the
+ * signalling session with stunt-server (daemon/sig.c), the control socket
+ * (daemon/control.c), traversal sessions (daemon/session.c + trav_*.c) and the
+ * hand-off of the winning socket (daemon/handoff.c). One process, one epoll loop,
+ * one instance of struct stuntd.
+ */
+#ifndef STUNT_DAEMON_STUNTD_H
+#define STUNT_DAEMON_STUNTD_H
+
+#include "daemon/config.h"
+#include "nfq/nfq_engine.h"
+#include "nfq/nfq_rules.h"
+#include "probes/probe.h"
+#include "proto/sig.h"
+#include "proto/sig_sec.h"
+#include "proto/stun_msg.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define D_QUEUE_DEFAULT		7421
+#define D_MARK_DEFAULT		0x7421u
+#define D_KEEPALIVE_MS		10000	/* server's idle timeout is 30 s */
+#define D_BACKOFF_MIN_MS	1000
+#define D_BACKOFF_MAX_MS	60000
+#define D_SIG_REPLY_MS		5000	/* a signalling request unanswered this long: lost */
+#define D_TICK_MS		50	/* longest epoll wait when idle */
+#define D_TICK_BUSY_MS		5	/* ... while a session is being connected: its timers
+					   (start time, connect delays) are checked this often */
+#define D_SIG_BUF		16384
+#define D_MAX_PENDING		512	/* signalling requests awaiting an answer: hundreds of
+					 * sessions may be connecting at once */
+#define D_PROBE_TIMEOUT_MS	3000
+#define D_CTL_LINE_MAX		4096
+#define D_SCHEDULE_DELAY_MS	20	/* the common start: this long after each side
+					 * receives the schedule (see put_schedule) */
+#define D_RST_GUARD_MS		60000	/* outbound RSTs of a session's flows dropped this long */
+
+struct d_ev {
+	int	fd;
+	void	(*cb)(struct d_ev *ev, uint32_t events);
+	void	*arg;
+};
+
+/* ---- daemon/loop.c ---- */
+int d_loop_init(void);
+int d_loop_add(struct d_ev *ev, uint32_t events);
+int d_loop_mod(struct d_ev *ev, uint32_t events);
+void d_loop_del(struct d_ev *ev);
+/* Wait at most timeout_ms and run the callbacks. */
+int d_loop_run_once(int timeout_ms);
+
+/* ---- method counters (status) ---- */
+struct d_counter {
+	unsigned long	tried, won, failed;
+};
+
+struct d_pending {
+	bool		used;
+	uint8_t		txid[STUN_TXID_LEN];
+	uint16_t	method;
+	uint32_t	session_id;
+	uint64_t	sent_ms;
+};
+
+enum d_srv_state { SRV_DOWN, SRV_CONNECTING, SRV_REGISTERING, SRV_AUTHENTICATING, SRV_UP,
+		  SRV_HANDSHAKE /* TLS, between CONNECTING and REGISTERING */ };
+
+struct d_ctl_client;
+struct ssl_ctx_st;
+struct ssl_st;
+struct d_session;
+struct d_handoff;
+
+struct stuntd {
+	struct d_config		cfg;
+	char			secret[D_SECRET_MAX];
+	size_t			secret_len;
+	bool			foreground;
+	bool			no_rules;
+	const char		*rules_tool;
+	uint64_t		start_ms;
+
+	/* rules and queue */
+	struct nfq_rules_cfg	rules;
+	char			rules_state[D_PATH_MAX + 32];
+	bool			rules_held;
+	struct nfq_engine	*nfq;
+	struct d_ev		nfq_ev;
+	uint32_t		mark;
+
+	/* discovery */
+	bool			have_probe;
+	struct probe_result	probe;
+	struct sig_nat_info	nat;
+	int			syn_ttl;	/* TTL of first SYNs; 0: no limit (no NAT) */
+
+	/* signalling */
+	enum d_srv_state	sstate;
+	struct d_ev		sev;
+	uint8_t			rbuf[D_SIG_BUF];
+	size_t			rlen;
+	uint8_t			wbuf[D_SIG_BUF * 2];
+	size_t			wlen;
+	uint64_t		next_try_ms, backoff_ms, last_tx_ms, conn_started_ms;
+	struct stun_addr	mapped;		/* control connection as the server sees it */
+	bool			have_mapped;
+	uint32_t		public_ip;	/* network order */
+	int64_t			server_offset_ms;	/* server clock - our clock */
+	struct d_pending	pend[D_MAX_PENDING];
+	struct ssl_ctx_st	*tls_ctx;	/* NULL: plain TCP (daemon/tls.c) */
+	struct ssl_st		*tls;		/* this connection's, once connected */
+	bool			tls_want_write;	/* OpenSSL waits for the socket to be writable */
+	unsigned long		tls_refused;	/* servers that failed authentication */
+	/* per-message integrity (proto/sig_sec.h): keys derived at REGISTER's
+	 * answer, on from AUTHENTICATE's success; refused messages by reason */
+	struct sig_keys		sig_keys;
+	struct sig_sec		sec;
+	unsigned long		sec_refused[SIG_SEC_MAX];
+	unsigned long		peers_refused;	/* sessions refused: peer not allowed, no service */
+
+	/* control socket */
+	struct d_ev		cev;
+	gid_t			control_gid;
+	bool			have_gid;
+	struct d_ctl_client	*clients;
+
+	/* sessions, hand-offs */
+	struct d_session	*sessions;
+	struct d_handoff	*handoffs;
+	uint32_t		next_session;
+	struct d_counter	counters[SIG_M_MAX + 1];
+};
+
+extern struct stuntd *g_d;
+extern volatile sig_atomic_t d_sig_term, d_sig_chld, d_sig_hup;
+
+/* ---- daemon/sig.c: the session with stunt-server ---- */
+void d_sig_tick(uint64_t now);
+void d_sig_close(const char *why);
+bool d_sig_up(void);
+/* Start a request of method, with the body written by put(); the answer
+ * comes to d_session_on_answer() with session_id. 0 or -errno. */
+int d_sig_request(uint16_t method, uint32_t session_id,
+		  int (*put)(struct stun_builder *b, const void *arg), const void *arg);
+uint64_t d_sig_server_to_local(uint64_t server_ms);
+/* With TLS on, the client context (CA loaded): 0, or -EINVAL with err. */
+int d_sig_tls_init(char *err, size_t errlen);
+void d_sig_tls_fini(void);
+
+/* ---- daemon/discovery.c ---- */
+int d_discovery_run(void);
+void d_nat_from_probe(const struct probe_result *r, struct sig_nat_info *n, int *syn_ttl);
+
+/* ---- daemon/control.c ---- */
+int d_control_open(void);
+void d_control_close(void);
+/* Answer a connect request: json (one line, no '\n') and fd (-1: none). */
+void d_control_answer(struct d_ctl_client *c, const char *json, int fd);
+
+/* ---- daemon/session.c ---- */
+/* A control client asks for peer/service. On failure the answer is sent. */
+void d_session_request(struct d_ctl_client *c, const char *peer, const char *service,
+		       const char *method);
+void d_session_on_answer(uint16_t method, uint32_t session_id, const struct stun_msg *m);
+void d_session_on_indication(const struct stun_msg *m);
+void d_session_tick(uint64_t now);
+int d_session_wait_ms(void);	/* how long the loop may sleep: short while connecting */
+void d_session_ctl_gone(struct d_ctl_client *c);
+void d_session_peers_answer(struct d_ctl_client *c);
+/* JSON array of the sessions, into a memstream. */
+void d_session_status_json(FILE *f, uint64_t now);
+void d_session_shutdown(void);
+void d_session_on_nfq_event(const struct nfq_event *ev);
+
+/* ---- daemon/handoff.c ---- */
+/* Take over fd (the winning socket) for service e: connect/splice or exec.
+ * Returns 0, or -errno (fd closed). */
+int d_handoff_start(int fd, const struct d_expose *e, const char *peer);
+void d_handoff_reap(void);
+void d_handoff_shutdown(void);
+size_t d_handoff_count(void);
+
+/* ---- daemon/udpfwd.c: udp:HOST:PORT services ---- */
+int d_udpfwd_start(int fd, const struct d_expose *e, const char *peer);
+size_t d_udpfwd_count(void);
+void d_udpfwd_shutdown(void);
+
+/* ---- small helpers (daemon/util.c) ---- */
+void d_json_str(FILE *f, const char *s);
+const char *d_ip_str(uint32_t ip_be, char *buf);
+int d_set_nonblock(int fd);
+
+#endif

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Direct: the responder can accept (no NAT, or an endpoint-independent
+ * mapping and filter: a full cone). It listens on its port and, behind the
+ * NAT, sends a TTL-limited primer SYN so that the NAT has the mapping, both
+ * before it sends its EXCHANGE; the requester connects to its public
+ * endpoint as soon as it receives that EXCHANGE (no common start).
+ */
+#include "daemon/trav/trav.h"
+
+enum trav_role trav_direct_role(bool requester)
+{
+	return requester ? TRAV_CONNECT : TRAV_ACCEPT;
+}

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Port prediction for sequential NATs (thesis 3.3). A sequential NAT gives
+ * each new mapping the previous port + delta (discovery measured delta).
+ * Just before its EXCHANGE, a sequential side learns the last port its NAT
+ * handed out: a fresh TCP connection to the server from a throwaway socket
+ * and one STUN Binding on it (the XOR-MAPPED-ADDRESS is that connection's
+ * mapping). It then advertises SIG-PREDICTION {last, delta, count}: its
+ * next mappings will be last + delta * i, i = 1..count.
+ *
+ * At the start both sides run a window of simultaneous opens (the halves of
+ * daemon/trav/simopen.c: first SYN TTL-limited, inbound RST / ICMP errors and
+ * outbound RSTs of every flow dropped, trav_sock_connect_flow):
+ *
+ *   sequential side   count sockets on fresh local ports, connected back to
+ *                     back in order, so that socket i's mapping lands on
+ *                     prediction i -- or on a later one when other flows
+ *                     of the LAN took ports in between;
+ *   predictable side  count sockets on its one port (its public port),
+ *                     socket i connected to the peer's prediction i.
+ *
+ * Socket i of the sequential side targets the predictable side's endpoint,
+ * so whatever prediction k it landed on, the peer's socket k is aimed at it:
+ * up to count - 1 ports taken by others are tolerated. When both sides are
+ * sequential, socket i of each targets the other's prediction i; that needs
+ * the same number of foreign mappings (usually none) on both sides.
+ * The sockets that did not meet anything are closed when one is established
+ * (still in SYN_SENT: nothing is sent) or at the deadline.
+ *
+ * The window does not wait for the kernel's first SYN retransmission (1 s,
+ * RFC 6298 initial RTO), as synth (daemon/trav/synth.c) does not: the queue reports
+ * each socket's first SYN as it leaves (the policy's cookie names the
+ * window entry, daemon/trav/cookie.h); once every open socket's has, we RELAY
+ * "syn predict" to the peer. Once the peer's window has left too, each SYN
+ * of ours whose socket still waits goes again at full TTL, rebuilt from
+ * what the queue saw (trav_sock_syn_again); one reported later goes on
+ * arrival. It crosses the peer's NAT as the reply to the peer's SYN of that
+ * pair. Never before the peer's notice: a full-TTL SYN reaching the peer's
+ * NAT before the peer's own SYN of that mapping left would create inbound
+ * state there that can move its port allocation -- hence also the notice
+ * only after the whole window left, not after its first SYN. When the
+ * injection fails or the notice never comes, the kernel's retransmission
+ * completes the window as before.
+ */
+#include "daemon/trav/trav.h"
+
+#include "common/log.h"
+#include "daemon/trav/strategy.h"
+#include "proto/stun_attr.h"
+
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+enum trav_role trav_predict_role(bool requester)
+{
+	(void)requester;
+	return TRAV_CONNECT;
+}
+
+uint16_t trav_predict_port(const struct sig_prediction *p, size_t i)
+{
+	return (uint16_t)(p->last_port + p->delta * (int)(i + 1));
+}
+
+uint16_t trav_predict_first(const struct sig_prediction *p)
+{
+	return trav_predict_port(p, 0);
+}
+
+/* Our public TCP port of a new connection to the server, now. Blocks for at
+ * most TRAV_BINDING_TIMEOUT_MS (one round trip to the server). */
+static int fresh_binding(uint16_t *port, char *why, size_t whylen)
+{
+	struct timeval tv = { .tv_sec = TRAV_BINDING_TIMEOUT_MS / 1000,
+			      .tv_usec = (TRAV_BINDING_TIMEOUT_MS % 1000) * 1000 };
+	uint8_t buf[512], txid[STUN_TXID_LEN];
+	struct stun_builder b;
+	struct stun_msg m;
+	const struct stun_attr *at;
+	struct stun_addr mapped;
+	size_t got = 0;
+	ssize_t n;
+	int fd, len, flen = 0, err = 0;
+
+	if (RAND_bytes(txid, sizeof(txid)) != 1)
+		return -EIO;
+	stun_build_init(&b, buf, sizeof(buf), stun_type(STUN_METHOD_BINDING, STUN_REQUEST), txid);
+	len = stun_build_finish(&b);
+	if (len < 0)
+		return len;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (const struct sockaddr *)&g_d->cfg.server, sizeof(g_d->cfg.server)) < 0 ||
+	    send(fd, buf, (size_t)len, MSG_NOSIGNAL) != len) {
+		err = -errno;
+		snprintf(why, whylen, "binding: %s", strerror(errno));
+		goto out;
+	}
+	while (flen == 0 || got < (size_t)flen) {
+		n = recv(fd, buf + got, sizeof(buf) - got, 0);
+		if (n <= 0) {
+			err = n < 0 ? -errno : -ECONNRESET;
+			snprintf(why, whylen, "binding: %s", n < 0 ? strerror(errno) : "closed");
+			goto out;
+		}
+		got += (size_t)n;
+		flen = stun_frame_len(buf, got);
+		if (flen < 0 || (size_t)flen > sizeof(buf)) {
+			err = -EBADMSG;
+			snprintf(why, whylen, "binding: not a STUN answer");
+			goto out;
+		}
+	}
+	if (stun_parse(buf, (size_t)flen, &m) < 0 || m.cls != STUN_SUCCESS ||
+	    memcmp(m.txid, txid, sizeof(txid)) ||
+	    (at = stun_msg_find(&m, STUN_ATTR_XOR_MAPPED_ADDRESS)) == NULL ||
+	    stun_attr_get_xor_addr(at, &m, &mapped) < 0 || mapped.family != STUN_FAMILY_IPV4) {
+		err = -EBADMSG;
+		snprintf(why, whylen, "binding: no mapped address in the answer");
+		goto out;
+	}
+	*port = mapped.port;
+out:
+	close(fd);	/* all read: FIN, not RST */
+	return err;
+}
+
+int trav_predict_learn(struct trav_attempt *a, const struct sig_nat_info *own)
+{
+	uint16_t last = 0;
+	int err;
+
+	err = fresh_binding(&last, a->why, sizeof(a->why));
+	if (err < 0)
+		return err;
+	memset(&a->pred, 0, sizeof(a->pred));
+	a->pred.proto = IPPROTO_TCP;
+	a->pred.allocation = SIG_ALLOC_SEQUENTIAL;
+	a->pred.delta = own->tcp_delta ? own->tcp_delta : 1;
+	a->pred.last_port = last;
+	a->pred.count = TRAV_PREDICT_N;
+	a->has_pred = true;
+	return 0;
+}
+
+int trav_predict_start(struct trav_attempt *a, uint64_t now)
+{
+	int fds[TRAV_WINDOW_MAX];
+	uint16_t lports[TRAV_WINDOW_MAX];
+	size_t n, i;
+	int err;
+
+	n = a->has_rpred ? a->rpred.count : a->has_pred ? a->pred.count : 1;
+	if (n < 1)
+		n = 1;
+	if (n > TRAV_WINDOW_MAX)
+		n = TRAV_WINDOW_MAX;
+	/* every socket first, so that the connects leave back to back */
+	for (i = 0; i < n; i++) {
+		fds[i] = trav_sock_marked(a->has_pred ? 0 : a->lport, &lports[i]);
+		if (fds[i] < 0) {
+			err = fds[i];
+			snprintf(a->why, sizeof(a->why), "window socket: %s", strerror(-err));
+			while (i-- > 0)
+				close(fds[i]);
+			return err;
+		}
+	}
+	for (i = 0; i < n; i++)
+		(void)trav_sock_window_add(a, fds[i], lports[i],
+					   a->has_rpred ? trav_predict_port(&a->rpred, i) : a->rport,
+					   now);
+	if (a->has_rpred)
+		log_info("predict: window of %zu from %s to the peer's ports %u + %d * i", n,
+			 a->has_pred ? "fresh ports" : "our port", a->rpred.last_port, a->rpred.delta);
+	else
+		log_info("predict: window of %zu from fresh ports to the peer's port %u", n, a->rport);
+	for (i = 0; i < n; i++)
+		if (!a->win[i].failed)
+			return 0;
+	snprintf(a->why, sizeof(a->why), "no socket of the window could connect");
+	return -ENOTCONN;
+}
+
+/* Window entry w's SYN goes again at full TTL, once, when the peer's
+ * window has left too and w's socket still waits for its handshake. */
+static void repeat_syn(struct trav_attempt *a, struct trav_win *w)
+{
+	if (!w->failed && w->ev.fd >= 0)
+		trav_sock_syn_again(a, &w->syn, w->lport, w->rport);
+}
+
+void trav_predict_syn(struct trav_attempt *a, struct trav_win *w)
+{
+	size_t i, n = 0;
+
+	if (!a->syn_told) {
+		/* the peer may send its SYNs to our NAT at full TTL when it
+		 * learns this: only once every socket's SYN has left, so that
+		 * none of them meets inbound state for its mapping there */
+		for (i = 0; i < a->nwin; i++) {
+			if (!a->win[i].failed && a->win[i].ev.fd >= 0 && !a->win[i].syn.has)
+				break;
+			n += a->win[i].syn.has;
+		}
+		if (i == a->nwin) {
+			a->syn_told = true;
+			d_session_relay(a->s, "syn", sig_method_name(a->method));
+			log_debug("session %u: predict: the %zu SYNs of the window left; told the peer",
+				  d_session_id(a->s), n);
+		}
+	}
+	repeat_syn(a, w);
+}
+
+void trav_predict_peer_syn(struct trav_attempt *a)
+{
+	size_t i;
+
+	if (a->peer_syn)
+		return;
+	a->peer_syn = true;
+	for (i = 0; i < a->nwin; i++)
+		repeat_syn(a, &a->win[i]);
+}

@@ -1,0 +1,727 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Relay: the last resort, through a TURN server with TCP allocations
+ * (RFC 8656 + RFC 6062; coturn is the reference server). The responder
+ * allocates when it has --turn, else the requester does (daemon/session.c's relay
+ * round; the roles below swap, the permission is for the responder's IP);
+ * the connecting side needs nothing:
+ *
+ *   responder                           TURN server                 requester
+ *   control connection: Allocate (TCP), 401, Allocate with the long-term
+ *   credential -> XOR-RELAYED-ADDRESS; CreatePermission for the requester's
+ *   public IP (its EXCHANGE candidates) -- all before our EXCHANGE, which
+ *   advertises the relayed address as a SIG_CAND_RELAY candidate
+ *                                          |<------ plain connect() to the
+ *   <------ ConnectionAttempt [CONNECTION-ID]       relayed address, on our
+ *   data connection: ConnectionBind ------>|        EXCHANGE (works through
+ *   <------ success: the data connection is the session's socket   any NAT)
+ *
+ * The requester's connect completes as soon as the server accepts it; it
+ * writes the session header, which the server holds until the bind, so the
+ * usual header / 'K' hand-off (daemon/session.c) runs unchanged over the relay.
+ *
+ * The allocation must outlive the session: coturn closes the data
+ * connections of an allocation that expires or whose control connection
+ * closes. So a won relay (struct trav_relay) detaches from its attempt and
+ * stays in this file's list, refreshing the allocation every LIFETIME/2,
+ * until its data connection is gone -- seen in /proc/self/net/tcp by its
+ * local port (the connection itself belongs to the hand-off or to stuntctl,
+ * and holding a duplicate of it would keep it open) -- and then deletes it
+ * (Refresh, LIFETIME 0). A relay that lost or failed deletes its allocation
+ * at once. Everything runs in stuntd's event loop; the sockets to the TURN
+ * server are unmarked, plain TCP.
+ */
+#include "daemon/trav/trav.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "proto/turn.h"
+
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define TRAV_RELAY_LIFETIME_S	600	/* asked for; the server may grant less */
+#define TRAV_RELAY_TXN_MS	5000	/* one transaction over TCP: no retransmission */
+#define TRAV_RELAY_CHECK_MS	1000	/* a won relay: is its data connection there? */
+#define TRAV_RELAY_DELETE_MS	2000	/* the answer to the deleting Refresh */
+#define TRAV_RELAY_STALE_MAX	3	/* 438 Stale Nonce retries of one request */
+#define TRAV_RELAY_BUF		4096
+
+enum tr_state { TR_CONNECTING, TR_ALLOCATING, TR_PERMITTING, TR_READY, TR_BINDING, TR_BOUND,
+		TR_DELETING, TR_DONE };
+
+struct trav_relay {
+	struct d_ev		ctl;		/* control connection to the server */
+	struct d_ev		data;		/* data connection, until it is bound */
+	enum tr_state		st;
+	struct turn_cred	cred;
+	bool			auth_tried;
+	unsigned		stale;
+	uint8_t			txid[STUN_TXID_LEN];	/* the control request in flight */
+	uint16_t		pending;		/* its method, 0: none */
+	uint64_t		deadline;		/* of the transaction in flight */
+	uint8_t			rbuf[TRAV_RELAY_BUF];
+	size_t			rlen;
+	uint8_t			dbuf[TRAV_RELAY_BUF];	/* the ConnectionBind answer */
+	size_t			dlen;
+	uint8_t			dtxid[STUN_TXID_LEN];
+	struct sockaddr_in	server;
+	struct stun_addr	relayed;
+	uint32_t		lifetime_s;
+	uint64_t		refresh_at, next_check;
+	uint32_t		peer_ip;	/* network order */
+	uint32_t		conn_id;
+	uint16_t		data_lport;
+	struct trav_attempt	*a;		/* NULL once the attempt let go */
+	void			(*done)(struct trav_attempt *a, int err);
+	struct trav_relay	*next;
+};
+
+static struct trav_relay *relays;
+
+enum trav_role trav_relay_role(bool requester)
+{
+	return requester ? TRAV_CONNECT : TRAV_ACCEPT;
+}
+
+static void close_ev(struct d_ev *ev)
+{
+	if (ev->fd < 0)
+		return;
+	d_loop_del(ev);
+	close(ev->fd);
+	ev->fd = -1;
+}
+
+static void finish(struct trav_relay *r)
+{
+	close_ev(&r->ctl);
+	close_ev(&r->data);
+	r->st = TR_DONE;
+	r->pending = 0;
+}
+
+static const char *relayed_str(const struct trav_relay *r, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN];
+	uint32_t v;
+
+	memcpy(&v, r->relayed.ip, 4);
+	snprintf(buf, len, "%s:%u", d_ip_str(v, ip), r->relayed.port);
+	return buf;
+}
+
+static const char *srv_str(const struct trav_relay *r, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	snprintf(buf, len, "%s:%u", d_ip_str(r->server.sin_addr.s_addr, ip),
+		 ntohs(r->server.sin_port));
+	return buf;
+}
+
+/* Something went wrong: tell the attempt (when there is one) and stop. */
+static void fail(struct trav_relay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct trav_relay *r, const char *fmt, ...)
+{
+	struct trav_attempt *a = r->a;
+	enum tr_state st = r->st;
+	char why[sizeof(a->why)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	finish(r);
+	if (a == NULL) {
+		log_info("relay: %s", why);
+		return;
+	}
+	r->a = NULL;
+	a->relay = NULL;
+	snprintf(a->why, sizeof(a->why), "%s", why);
+	if (st < TR_READY) {
+		r->done(a, -EIO);		/* before the EXCHANGE: the session decides */
+	} else if (a->state == TA_RUNNING || a->state == TA_IDLE) {
+		a->state = TA_FAILED;
+		a->t_end = clock_ms();
+		d_session_attempt_failed(a);
+	}
+}
+
+static int send_ctl(struct trav_relay *r, const uint8_t *buf, int n, uint16_t method)
+{
+	if (n <= 0) {
+		fail(r, "cannot build the TURN %s request (%s)", turn_method_name(method),
+		     strerror(-n));
+		return -EINVAL;
+	}
+	if (send(r->ctl.fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n) {
+		fail(r, "TURN server: cannot send %s: %s", turn_method_name(method),
+		     strerror(errno ? errno : EIO));
+		return -EIO;
+	}
+	r->pending = method;
+	r->deadline = clock_ms() + TRAV_RELAY_TXN_MS;
+	return 0;
+}
+
+/* (Re)send the request of the current state with a fresh transaction id. */
+static int request(struct trav_relay *r, uint16_t method, uint32_t lifetime)
+{
+	uint8_t buf[1024];
+	struct stun_addr peer = { .family = STUN_FAMILY_IPV4 };
+	int n;
+
+	if (RAND_bytes(r->txid, sizeof(r->txid)) != 1) {
+		fail(r, "no random bytes for a transaction id");
+		return -EIO;
+	}
+	switch (method) {
+	case TURN_METHOD_ALLOCATE:
+		n = turn_build_allocate_tcp(buf, sizeof(buf), r->txid, lifetime, &r->cred);
+		break;
+	case TURN_METHOD_CREATE_PERMISSION:
+		memcpy(peer.ip, &r->peer_ip, 4);
+		n = turn_build_create_permission(buf, sizeof(buf), r->txid, &peer, &r->cred);
+		break;
+	default:
+		n = turn_build_refresh(buf, sizeof(buf), r->txid, lifetime, &r->cred);
+		break;
+	}
+	return send_ctl(r, buf, n, method);
+}
+
+/* Delete the allocation (Refresh, LIFETIME 0), or just close when there is none. */
+static void delete_alloc(struct trav_relay *r)
+{
+	close_ev(&r->data);
+	if (r->ctl.fd < 0 || r->st < TR_PERMITTING || r->st >= TR_DELETING) {
+		if (r->st < TR_DELETING)
+			finish(r);
+		return;
+	}
+	r->st = TR_DELETING;
+	if (request(r, TURN_METHOD_REFRESH, 0) == 0)
+		r->deadline = clock_ms() + TRAV_RELAY_DELETE_MS;
+}
+
+static void error_text(const struct turn_msg *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u %.*s", t->error, (int)(t->reason_len < 80 ? t->reason_len : 80),
+		 t->reason ? t->reason : "");
+}
+
+/* ---- the data connection (RFC 6062 5.3 / 4.4) ---- */
+
+static void on_data(struct d_ev *ev, uint32_t events);
+
+static void on_attempt(struct trav_relay *r, const struct turn_msg *t)
+{
+	struct sockaddr_in a = r->server;
+	char ip[INET_ADDRSTRLEN];
+	int fd;
+
+	if (!t->has_conn_id)
+		return;
+	if (r->st != TR_READY || r->a == NULL) {
+		log_info("relay: ConnectionAttempt %u ignored (not waiting for one)", t->conn_id);
+		return;
+	}
+	if (t->has_peer && (t->peer.family != STUN_FAMILY_IPV4 || memcmp(t->peer.ip, &r->peer_ip, 4))) {
+		/* the permission lets only the peer's IP in; a second host
+		 * behind the same NAT would still pass it: we take the first */
+		log_info("relay: ConnectionAttempt from an unexpected address ignored");
+		return;
+	}
+	log_info("relay: %s connected to the relayed address (connection id %u); binding",
+		 d_ip_str(r->peer_ip, ip), t->conn_id);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fail(r, "data connection: %s", strerror(errno));
+		return;
+	}
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		fail(r, "data connection: %s", strerror(errno));
+		return;
+	}
+	r->conn_id = t->conn_id;
+	r->data = (struct d_ev){ .fd = fd, .cb = on_data, .arg = r };
+	r->dlen = 0;
+	r->st = TR_BINDING;
+	r->deadline = clock_ms() + TRAV_RELAY_TXN_MS;
+	if (d_loop_add(&r->data, EPOLLOUT) < 0)
+		fail(r, "data connection: cannot watch it");
+}
+
+static void bound(struct trav_relay *r)
+{
+	struct trav_attempt *a = r->a;
+	struct sockaddr_in l;
+	socklen_t ll = sizeof(l);
+	int fd = r->data.fd;
+
+	d_loop_del(&r->data);
+	r->data.fd = -1;
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) == 0)
+		r->data_lport = ntohs(l.sin_port);
+	r->st = TR_BOUND;
+	r->pending = 0;
+	a->conn = fd;
+	a->state = TA_CONNECTED;
+	a->t_end = clock_ms();
+	d_session_attempt_connected(a);
+}
+
+static void on_data(struct d_ev *ev, uint32_t events)
+{
+	struct trav_relay *r = ev->arg;
+	uint8_t buf[1024];
+	struct stun_msg m;
+	struct turn_msg t;
+	char e[100];
+	socklen_t el = sizeof(int);
+	size_t need;
+	ssize_t n;
+	int err = 0, k;
+
+	if (r->st != TR_BINDING || r->a == NULL)
+		return;
+	if (r->pending != TURN_METHOD_CONNECTION_BIND) {
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		if (getsockopt(ev->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+			fail(r, "data connection to the TURN server: %s", strerror(err ? err : errno));
+			return;
+		}
+		if (RAND_bytes(r->dtxid, sizeof(r->dtxid)) != 1) {
+			fail(r, "no random bytes for a transaction id");
+			return;
+		}
+		k = turn_build_connection_bind(buf, sizeof(buf), r->dtxid, r->conn_id, &r->cred);
+		if (k <= 0 || send(ev->fd, buf, (size_t)k, MSG_NOSIGNAL | MSG_DONTWAIT) != k) {
+			fail(r, "cannot send ConnectionBind");
+			return;
+		}
+		r->pending = TURN_METHOD_CONNECTION_BIND;
+		d_loop_mod(ev, EPOLLIN);
+		return;
+	}
+	/*
+	 * RFC 6062 4.4: after a successful ConnectionBind "the connection is
+	 * no longer used for STUN messages": read the answer to its last
+	 * byte and not one byte more -- what follows is the peer's data.
+	 */
+	need = r->dlen < STUN_HDR_LEN ? STUN_HDR_LEN : STUN_HDR_LEN + stun_rd16(r->dbuf + 2);
+	if (need > sizeof(r->dbuf)) {
+		fail(r, "ConnectionBind: answer too large");
+		return;
+	}
+	n = recv(ev->fd, r->dbuf + r->dlen, need - r->dlen, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		fail(r, "ConnectionBind: the TURN server closed the data connection");
+		return;
+	}
+	r->dlen += (size_t)n;
+	if (r->dlen == STUN_HDR_LEN && stun_rd16(r->dbuf + 2) > 0)
+		return;		/* the header: now the body */
+	if (r->dlen < need)
+		return;
+	if (stun_parse(r->dbuf, r->dlen, &m) < 0 || turn_read(&m, r->cred.key,
+							      sizeof(r->cred.key), &t) < 0 ||
+	    t.method != TURN_METHOD_CONNECTION_BIND || memcmp(t.txid, r->dtxid, STUN_TXID_LEN)) {
+		fail(r, "ConnectionBind: bad answer from the TURN server");
+		return;
+	}
+	if (t.cls != STUN_SUCCESS) {
+		error_text(&t, e, sizeof(e));
+		fail(r, "TURN server refused ConnectionBind: %s", e);
+		return;
+	}
+	bound(r);
+}
+
+/* ---- the control connection ---- */
+
+static void on_answer(struct trav_relay *r, const struct turn_msg *t)
+{
+	char e[100], s[32], ip[INET_ADDRSTRLEN];
+	uint16_t method = r->pending;
+
+	if (t->cls == STUN_ERROR && t->error == STUN_ERR_STALE_NONCE && t->nonce &&
+	    r->stale++ < TRAV_RELAY_STALE_MAX) {
+		/* RFC 8489 9.2.5: retry with the new nonce */
+		if (turn_cred_challenge(&r->cred, r->cred.realm, strlen(r->cred.realm), t->nonce,
+					t->nonce_len) < 0) {
+			fail(r, "TURN server sent a bad nonce");
+			return;
+		}
+		(void)request(r, method, method == TURN_METHOD_REFRESH && r->st == TR_DELETING ?
+					 0 : TRAV_RELAY_LIFETIME_S);
+		return;
+	}
+	r->stale = 0;
+	r->pending = 0;
+	if (t->cls == STUN_ERROR)
+		error_text(t, e, sizeof(e));
+	switch (r->st) {
+	case TR_ALLOCATING:
+		if (t->cls == STUN_ERROR && t->error == STUN_ERR_UNAUTHORIZED && !r->auth_tried &&
+		    t->realm && t->nonce) {
+			r->auth_tried = true;
+			if (turn_cred_challenge(&r->cred, t->realm, t->realm_len, t->nonce,
+						t->nonce_len) < 0) {
+				fail(r, "TURN server sent a bad realm or nonce");
+				return;
+			}
+			(void)request(r, TURN_METHOD_ALLOCATE, TRAV_RELAY_LIFETIME_S);
+			return;
+		}
+		if (t->cls == STUN_ERROR && (t->error == STUN_ERR_UNAUTHORIZED ||
+					     t->error == TURN_ERR_WRONG_CREDENTIALS)) {
+			fail(r, "TURN server %s refused the credentials (%s): check --turn-user "
+			     "and --turn-pass", srv_str(r, s, sizeof(s)), e);
+			return;
+		}
+		if (t->cls == STUN_ERROR) {
+			fail(r, "TURN server %s refused the TCP allocation (%s)",
+			     srv_str(r, s, sizeof(s)), e);
+			return;
+		}
+		if (!t->has_relayed || t->relayed.family != STUN_FAMILY_IPV4) {
+			fail(r, "TURN server: Allocate success without an IPv4 XOR-RELAYED-ADDRESS");
+			return;
+		}
+		r->relayed = t->relayed;
+		r->lifetime_s = t->has_lifetime && t->lifetime ? t->lifetime : TRAV_RELAY_LIFETIME_S;
+		r->refresh_at = clock_ms() + (uint64_t)r->lifetime_s * 500;
+		r->st = TR_PERMITTING;
+		(void)request(r, TURN_METHOD_CREATE_PERMISSION, 0);
+		return;
+	case TR_PERMITTING:
+		if (t->cls == STUN_ERROR) {
+			fail(r, "TURN server %s refused a permission for %s (%s)",
+			     srv_str(r, s, sizeof(s)), d_ip_str(r->peer_ip, ip), e);
+			return;
+		}
+		r->st = TR_READY;
+		log_info("relay: allocated %s on %s for %u s, permission for %s",
+			 relayed_str(r, e, sizeof(e)), srv_str(r, s, sizeof(s)), r->lifetime_s,
+			 d_ip_str(r->peer_ip, ip));
+		if (r->a)
+			r->done(r->a, 0);
+		return;
+	case TR_READY:
+	case TR_BINDING:
+	case TR_BOUND:
+		if (method != TURN_METHOD_REFRESH)
+			return;
+		if (t->cls == STUN_ERROR) {
+			log_warnx("relay: TURN server %s refused a Refresh (%s)",
+				  srv_str(r, s, sizeof(s)), e);
+			return;
+		}
+		if (t->has_lifetime && t->lifetime)
+			r->lifetime_s = t->lifetime;
+		r->refresh_at = clock_ms() + (uint64_t)r->lifetime_s * 500;
+		log_debug("relay: allocation refreshed for %u s", r->lifetime_s);
+		return;
+	case TR_DELETING:
+		log_info("relay: allocation %s deleted%s%s", relayed_str(r, s, sizeof(s)),
+			 t->cls == STUN_ERROR ? ": " : "", t->cls == STUN_ERROR ? e : "");
+		finish(r);
+		return;
+	default:
+		return;
+	}
+}
+
+/* One whole message from the control connection. */
+static void on_ctl_msg(struct trav_relay *r, const uint8_t *buf, size_t len)
+{
+	struct stun_msg m;
+	struct turn_msg t;
+	int err;
+
+	if (stun_parse(buf, len, &m) < 0) {
+		log_debug("relay: unparsable message from the TURN server dropped");
+		return;
+	}
+	err = turn_read(&m, r->cred.ready ? r->cred.key : NULL, sizeof(r->cred.key), &t);
+	if (err < 0) {
+		log_debug("relay: TURN message dropped: %s", strerror(-err));
+		return;
+	}
+	if (t.cls == STUN_INDICATION) {
+		if (t.method == TURN_METHOD_CONNECTION_ATTEMPT)
+			on_attempt(r, &t);
+		return;
+	}
+	if (t.cls == STUN_REQUEST || r->pending == 0 || t.method != r->pending ||
+	    memcmp(t.txid, r->txid, STUN_TXID_LEN))
+		return;		/* not the answer we wait for */
+	on_answer(r, &t);
+}
+
+static void on_ctl(struct d_ev *ev, uint32_t events)
+{
+	struct trav_relay *r = ev->arg;
+	char s[32];
+	socklen_t el = sizeof(int);
+	ssize_t n;
+	int err = 0, fl;
+
+	if (r->st == TR_CONNECTING) {
+		if (getsockopt(ev->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+			fail(r, "cannot connect to the TURN server %s: %s", srv_str(r, s, sizeof(s)),
+			     strerror(err ? err : errno));
+			return;
+		}
+		if (!(events & EPOLLOUT))
+			return;
+		d_loop_mod(ev, EPOLLIN);
+		r->st = TR_ALLOCATING;
+		(void)request(r, TURN_METHOD_ALLOCATE, TRAV_RELAY_LIFETIME_S);
+		return;
+	}
+	n = recv(ev->fd, r->rbuf + r->rlen, sizeof(r->rbuf) - r->rlen, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (r->st == TR_DELETING || r->st == TR_BOUND) {
+			log_info("relay: the TURN server closed the control connection");
+			finish(r);
+			return;
+		}
+		fail(r, "the TURN server %s closed the control connection", srv_str(r, s, sizeof(s)));
+		return;
+	}
+	r->rlen += (size_t)n;
+	while (r->ctl.fd >= 0 && r->rlen > 0) {
+		fl = stun_frame_len(r->rbuf, r->rlen);
+		if (fl < 0 || (size_t)fl > sizeof(r->rbuf)) {
+			fail(r, "the TURN server %s sent something that is not STUN",
+			     srv_str(r, s, sizeof(s)));
+			return;
+		}
+		if (fl == 0 || r->rlen < (size_t)fl)
+			return;
+		on_ctl_msg(r, r->rbuf, (size_t)fl);
+		if (r->ctl.fd < 0)
+			return;		/* closed meanwhile */
+		memmove(r->rbuf, r->rbuf + fl, r->rlen - (size_t)fl);
+		r->rlen -= (size_t)fl;
+	}
+}
+
+int trav_relay_allocate(struct trav_attempt *a, uint32_t peer_ip,
+			void (*done)(struct trav_attempt *a, int err))
+{
+	const struct d_config *cfg = &g_d->cfg;
+	struct trav_relay *r;
+	int fd, err;
+
+	if (!cfg->have_turn) {
+		snprintf(a->why, sizeof(a->why),
+			 "relay needed, but no TURN server configured on %s (stuntd --turn)", cfg->id);
+		return -ENOENT;
+	}
+	if (peer_ip == 0) {
+		snprintf(a->why, sizeof(a->why), "relay: the peer's public address is unknown");
+		return -EINVAL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		snprintf(a->why, sizeof(a->why), "relay: out of memory");
+		return -ENOMEM;
+	}
+	if (turn_cred_init(&r->cred, cfg->turn_user, cfg->turn_pass) < 0) {
+		free(r);
+		snprintf(a->why, sizeof(a->why), "relay: unusable TURN user or password");
+		return -EINVAL;
+	}
+	r->ctl.fd = r->data.fd = -1;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || (connect(fd, (const struct sockaddr *)&cfg->turn, sizeof(cfg->turn)) < 0 &&
+		       errno != EINPROGRESS)) {
+		err = -errno;
+		snprintf(a->why, sizeof(a->why), "relay: cannot connect to the TURN server: %s",
+			 strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		free(r);
+		return err;
+	}
+	r->ctl = (struct d_ev){ .fd = fd, .cb = on_ctl, .arg = r };
+	if (d_loop_add(&r->ctl, EPOLLOUT | EPOLLIN) < 0) {
+		close(fd);
+		free(r);
+		snprintf(a->why, sizeof(a->why), "relay: cannot watch the TURN connection");
+		return -EIO;
+	}
+	r->server = cfg->turn;
+	r->peer_ip = peer_ip;
+	r->st = TR_CONNECTING;
+	r->deadline = clock_ms() + TRAV_RELAY_TXN_MS;
+	r->a = a;
+	r->done = done;
+	r->next = relays;
+	relays = r;
+	a->relay = r;
+	return 0;
+}
+
+bool trav_relay_candidate(const struct trav_attempt *a, struct sig_candidate *c)
+{
+	const struct trav_relay *r = a->relay;
+
+	if (r == NULL || r->st < TR_READY || r->st >= TR_DELETING)
+		return false;
+	c->kind = SIG_CAND_RELAY;
+	c->addr = r->relayed;
+	return true;
+}
+
+int trav_relay_accept(struct trav_attempt *a, uint64_t now)
+{
+	(void)now;
+	if (a->relay == NULL || a->relay->st != TR_READY) {
+		snprintf(a->why, sizeof(a->why), "relay: no allocation");
+		return -ENOTCONN;
+	}
+	return 0;	/* the ConnectionAttempt comes on the control connection */
+}
+
+void trav_relay_release(struct trav_attempt *a, bool keep_conn)
+{
+	struct trav_relay *r = a->relay;
+
+	if (r == NULL)
+		return;
+	a->relay = NULL;
+	r->a = NULL;
+	if (keep_conn && r->st == TR_BOUND) {
+		/* won: the allocation lives as long as its data connection */
+		r->next_check = clock_ms() + TRAV_RELAY_CHECK_MS;
+		return;
+	}
+	delete_alloc(r);
+}
+
+/*
+ * Is the TCP connection from local port lport to the server still there
+ * (in any state but TIME_WAIT / CLOSE)? /proc/self/net/tcp lines:
+ *   "  0: 0A01000A:9C40 010200C0:0D96 01 ..." -- addresses as the raw
+ * 32-bit value in hex, ports in hex, then the state.
+ */
+static bool data_alive(const struct trav_relay *r)
+{
+	char line[256];
+	unsigned lip, lport, rip, rport, st;
+	bool alive = false;
+	FILE *f = fopen("/proc/self/net/tcp", "re");
+
+	if (f == NULL)
+		return true;	/* cannot tell: keep it, the lifetime bounds it */
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %*u: %8X:%4X %8X:%4X %2X", &lip, &lport, &rip, &rport, &st) != 5)
+			continue;
+		if (lport == r->data_lport && rip == r->server.sin_addr.s_addr &&
+		    rport == ntohs(r->server.sin_port) && st != 6 /* TIME_WAIT */ &&
+		    st != 7 /* CLOSE */) {
+			alive = true;
+			break;
+		}
+	}
+	fclose(f);
+	return alive;
+}
+
+void trav_relay_tick(uint64_t now)
+{
+	struct trav_relay *r, **pp;
+	char s[32];
+
+	for (pp = &relays; (r = *pp) != NULL;) {
+		if (r->st == TR_DONE) {
+			*pp = r->next;
+			if (r->a)
+				r->a->relay = NULL;
+			free(r);
+			continue;
+		}
+		pp = &r->next;
+		if ((r->st < TR_READY || r->st == TR_BINDING || r->pending) && now > r->deadline) {
+			if (r->st == TR_DELETING) {
+				finish(r);
+				continue;
+			}
+			if (r->st >= TR_READY && r->pending == TURN_METHOD_REFRESH) {
+				log_warnx("relay: TURN server %s did not answer a Refresh",
+					  srv_str(r, s, sizeof(s)));
+				r->pending = 0;
+			} else {
+				fail(r, "the TURN server %s did not answer (%s)",
+				     srv_str(r, s, sizeof(s)),
+				     r->st == TR_CONNECTING ? "connect" :
+				     r->st == TR_BINDING ? "ConnectionBind" :
+				     turn_method_name(r->pending));
+				continue;
+			}
+		}
+		if (r->st == TR_BOUND && r->a == NULL && now >= r->next_check) {
+			r->next_check = now + TRAV_RELAY_CHECK_MS;
+			if (!data_alive(r)) {
+				log_info("relay: the relayed connection ended; deleting the allocation");
+				delete_alloc(r);
+				continue;
+			}
+		}
+		if ((r->st == TR_READY || r->st == TR_BINDING || r->st == TR_BOUND) &&
+		    r->pending == 0 && now >= r->refresh_at) {
+			r->refresh_at = now + (uint64_t)r->lifetime_s * 500;
+			(void)request(r, TURN_METHOD_REFRESH, TRAV_RELAY_LIFETIME_S);
+		}
+	}
+}
+
+size_t trav_relay_count(void)
+{
+	const struct trav_relay *r;
+	size_t n = 0;
+
+	for (r = relays; r; r = r->next)
+		n += r->st != TR_DONE;
+	return n;
+}
+
+void trav_relay_shutdown(void)
+{
+	struct trav_relay *r;
+
+	/* the deleting Refresh goes out before our FIN; its answer is not
+	 * waited for (the server also ends an allocation whose control
+	 * connection closes, and the lifetime bounds it in any case) */
+	for (r = relays; r; r = r->next) {
+		if (r->a) {
+			r->a->relay = NULL;
+			r->a = NULL;
+		}
+		delete_alloc(r);
+	}
+	while ((r = relays) != NULL) {
+		relays = r->next;
+		finish(r);
+		free(r);
+	}
+}

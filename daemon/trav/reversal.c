@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Connection reversal (seed figures 4-5): only the requester can accept,
+ * so the responder, asked through the server (the EXCHANGE that names
+ * "reversal" among the methods), connects to the requester's public
+ * endpoint. The two halves are those of direct with the roles swapped:
+ * the requester listens (and primes) when the peer's EXCHANGE arrives,
+ * before it sends SCHEDULE; the responder connects on the SCHEDULE
+ * indication, without waiting for the common start.
+ */
+#include "daemon/trav/trav.h"
+
+enum trav_role trav_reversal_role(bool requester)
+{
+	return requester ? TRAV_ACCEPT : TRAV_CONNECT;
+}

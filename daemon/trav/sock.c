@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: MIT
+/* The connect and accept halves of every method, and an attempt's life. See daemon/trav/trav.h. */
+#include "daemon/trav/trav.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "daemon/nfq.h"
+#include "nfq/nfq_policy.h"
+#include "nfq/pkt_build.h"
+
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+const char *trav_state_name(enum trav_state st)
+{
+	static const char *const n[] = { "idle", "running", "connected", "failed", "cancelled" };
+
+	return st <= TA_CANCELLED ? n[st] : "?";
+}
+
+enum trav_role trav_role_of(uint8_t method, bool requester)
+{
+	switch (method) {
+	case SIG_M_DIRECT: return trav_direct_role(requester);
+	case SIG_M_PORTMAP: return trav_portmap_role(requester);
+	case SIG_M_REVERSAL: return trav_reversal_role(requester);
+	case SIG_M_SIMOPEN: return trav_simopen_role(requester);
+	case SIG_M_STUNT2: return trav_stunt2_role(requester);
+	case SIG_M_PREDICT: return trav_predict_role(requester);
+	case SIG_M_UDP: return trav_udp_role(requester);
+	case SIG_M_RELAY: return trav_relay_role(requester);
+	case SIG_M_SHOTGUN: return trav_shotgun_role(requester);
+	case SIG_M_STUNT1: return trav_stunt1_role(requester);
+	case SIG_M_SYNTH: return trav_synth_role(requester);
+	default: return TRAV_NONE;
+	}
+}
+
+int trav_sock_marked(uint16_t port, uint16_t *bound)
+{
+	return d_nfq_marked_socket(port, bound);
+}
+
+void trav_sock_policy(struct trav_attempt *a, const struct nfq_policy_spec *s)
+{
+	uint32_t id;
+
+	if (!d_nfq_on() || a->npol >= TRAV_MAX_POLICIES)
+		return;
+	if (d_nfq_policy_add(s, &id) == 0) {
+		a->pol_lport[a->npol] = s->flow.lport;
+		a->pol_rport[a->npol] = s->flow.rport;
+		a->pol[a->npol++] = id;
+	}
+	else
+		log_warnx("session: cannot add a queue policy");
+}
+
+static uint32_t left_ms(const struct trav_attempt *a, uint64_t now, uint64_t deadline)
+{
+	(void)a;
+	return deadline > now + 1 ? (uint32_t)(deadline - now) : 1;
+}
+
+int trav_prepare(struct trav_attempt *a, struct d_session *s, uint8_t method, bool requester)
+{
+	int fd;
+
+	memset(a, 0, sizeof(*a));
+	a->s = s;
+	a->method = method;
+	a->role = trav_role_of(method, requester);
+	a->conn = -1;
+	a->ev.fd = a->pev.fd = -1;
+	if (a->role == TRAV_NONE)
+		return -ENOTSUP;
+	if (method == SIG_M_UDP)
+		return trav_udp_prepare(a);
+	fd = trav_sock_marked(0, &a->lport);
+	if (fd < 0)
+		return fd;
+	a->ev.fd = fd;
+	a->ev.arg = a;
+	return 0;
+}
+
+/* 1 established, 0 not yet, else a positive errno. */
+static int connect_result(int fd)
+{
+	struct tcp_info ti;
+	socklen_t el = sizeof(int), tl = sizeof(ti);
+	int err = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+		return errno;
+	if (err)
+		return err;
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+	    ti.tcpi_state != TCP_ESTABLISHED)
+		return 0;
+	return 1;
+}
+
+static int tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 ? ti.tcpi_state : -1;
+}
+
+/* ev's socket is established: it is the attempt's connection. */
+static void take_conn(struct trav_attempt *a, struct d_ev *ev)
+{
+	size_t i, nmet = 0;
+	int st;
+	bool keep = !d_session_requester(a->s);
+
+	d_loop_del(ev);
+	a->conn = ev->fd;
+	ev->fd = -1;
+	if (ev != &a->ev) {
+		/* the window's winner: its flow is the attempt's from now on */
+		struct trav_win *w = ev->arg;
+
+		a->lport = w->lport;
+		a->rport = w->rport;
+	}
+	/* The rest of a window: when several predictions were right, several
+	 * pairs meet in the same round trip, and which of them each side sees
+	 * established first is a race. The requester decides (its session
+	 * header goes on its first) and closes its others: one in SYN_SENT
+	 * sends nothing, one that met the peer sends FIN. The responder keeps
+	 * its others, unwatched, until the header arrived on one of them:
+	 * trav_sock_window_next() switches to the requester's pair. */
+	for (i = 0; i < a->nwin; i++)
+		if (a->win[i].ev.fd >= 0) {
+			d_loop_del(&a->win[i].ev);
+			st = tcp_state(a->win[i].ev.fd);
+			if (st == TCP_ESTABLISHED || st == TCP_SYN_RECV)
+				nmet++;
+			if (keep)
+				continue;
+			close(a->win[i].ev.fd);
+			a->win[i].ev.fd = -1;
+		}
+	if (nmet)
+		log_info("window: %zu more of its pairs met the peer; %s", nmet,
+			 keep ? "kept until the requester's header picks one" : "closed");
+	a->state = TA_CONNECTED;
+	a->t_end = clock_ms();
+	d_session_attempt_connected(a);
+}
+
+static void on_connect_ev(struct d_ev *ev, uint32_t events)
+{
+	struct trav_attempt *a = ev->arg;
+	int r;
+
+	(void)events;
+	if (a->state != TA_RUNNING)
+		return;
+	r = connect_result(ev->fd);
+	if (r == 0)
+		return;		/* not yet */
+	if (r == 1) {
+		take_conn(a, ev);
+		return;
+	}
+	snprintf(a->why, sizeof(a->why), "connect: %s", strerror(r));
+	a->state = TA_FAILED;
+	a->t_end = clock_ms();
+	d_session_attempt_failed(a);
+}
+
+/* One socket of a window: the attempt fails when all of them have. */
+static void on_win_ev(struct d_ev *ev, uint32_t events)
+{
+	struct trav_win *w = ev->arg;
+	struct trav_attempt *a = w->a;
+	size_t i, nfailed = 0;
+	int r;
+
+	(void)events;
+	if (a->state != TA_RUNNING) {
+		d_loop_del(ev);
+		return;
+	}
+	r = connect_result(ev->fd);
+	if (r == 0)
+		return;
+	if (r == 1) {
+		take_conn(a, ev);
+		return;
+	}
+	d_loop_del(ev);
+	close(ev->fd);
+	ev->fd = -1;
+	w->failed = true;
+	for (i = 0; i < a->nwin; i++)
+		nfailed += a->win[i].failed;
+	if (nfailed < a->nwin)
+		return;
+	snprintf(a->why, sizeof(a->why), "connect: %s (all %zu of the window)", strerror(r),
+		 a->nwin);
+	a->state = TA_FAILED;
+	a->t_end = clock_ms();
+	d_session_attempt_failed(a);
+}
+
+int trav_sock_window_next(struct trav_attempt *a, bool data_only)
+{
+	size_t i, best = TRAV_WINDOW_MAX;
+	int st, rank, best_rank = 0;
+	uint8_t b;
+
+	if (a->nwin == 0 || a->state != TA_CONNECTED)
+		return -ENOENT;
+	/* the one with the header waiting, else an established one, else one
+	 * whose handshake the requester's ACK (or header) completes */
+	for (i = 0; i < a->nwin; i++) {
+		if (a->win[i].ev.fd < 0)
+			continue;
+		st = tcp_state(a->win[i].ev.fd);
+		if (st != TCP_ESTABLISHED && st != TCP_SYN_RECV)
+			continue;
+		if (recv(a->win[i].ev.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+			rank = 3;
+		else if (data_only)
+			continue;
+		else
+			rank = st == TCP_ESTABLISHED ? 2 : 1;
+		if (rank > best_rank) {
+			best_rank = rank;
+			best = i;
+		}
+	}
+	if (best == TRAV_WINDOW_MAX)
+		return -ENOENT;
+	if (a->conn >= 0)
+		close(a->conn);	/* FIN: outbound RSTs stay dropped */
+	log_info("window: %s socket %zu (port %u -> %u): switching to it",
+		 best_rank == 3 ? "the requester's header came on" :
+		 "the requester closed ours; established too:",
+		 best + 1, a->win[best].lport, a->win[best].rport);
+	a->conn = a->win[best].ev.fd;
+	a->win[best].ev.fd = -1;
+	a->lport = a->win[best].lport;
+	a->rport = a->win[best].rport;
+	return 0;
+}
+
+int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lport,
+			   uint16_t rport, uint64_t now)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(rport),
+				  .sin_addr.s_addr = a->raddr };
+	struct nfq_flow f = { .proto = PKT_PROTO_TCP, .lport = lport, .raddr = a->raddr,
+			      .rport = rport };
+	struct nfq_policy_spec sp;
+	uint32_t tmo = left_ms(a, now, d_session_deadline(a->s));
+
+	if (ev != &a->ev) {
+		/* a window socket: its own guard (trav_start guards none for a
+		 * window), so that its loser siblings stay guarded when the
+		 * winner's policies go */
+		nfq_spec_drop_outbound_rst(&sp, &f, D_RST_GUARD_MS);
+		trav_sock_policy(a, &sp);
+	}
+	if (a->ttl > 0) {
+		nfq_spec_syn_ttl(&sp, &f, 1, (uint8_t)a->ttl, tmo);
+		trav_sock_policy(a, &sp);
+	}
+	nfq_spec_drop_inbound_errors(&sp, &f, tmo);
+	trav_sock_policy(a, &sp);
+	if (connect(ev->fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
+		snprintf(a->why, sizeof(a->why), "connect: %s", strerror(errno));
+		return -errno;
+	}
+	return d_loop_add(ev, EPOLLOUT);
+}
+
+int trav_sock_connect(struct trav_attempt *a, uint64_t now)
+{
+	a->ev.cb = on_connect_ev;
+	return trav_sock_connect_flow(a, &a->ev, a->lport, a->rport, now);
+}
+
+int trav_sock_window_add(struct trav_attempt *a, int fd, uint16_t lport, uint16_t rport,
+			 uint64_t now)
+{
+	struct trav_win *w;
+
+	if (a->nwin >= TRAV_WINDOW_MAX) {
+		close(fd);
+		return -ENOSPC;
+	}
+	w = &a->win[a->nwin++];
+	memset(w, 0, sizeof(*w));
+	w->a = a;
+	w->lport = lport;
+	w->rport = rport;
+	w->ev = (struct d_ev){ .fd = fd, .cb = on_win_ev, .arg = w };
+	if (a->ttl > 0 && a->method == SIG_M_PREDICT) {
+		/* before the connect: the queue tells us its first SYN, so
+		 * that it can go again at full TTL once the peer's window has
+		 * left too (daemon/trav/predict.c) */
+		struct nfq_flow f = { .proto = PKT_PROTO_TCP, .lport = lport,
+				      .raddr = a->raddr, .rport = rport };
+		struct nfq_policy_spec sp;
+
+		nfq_spec_report_syn(&sp, &f, left_ms(a, now, d_session_deadline(a->s)),
+				    trav_syn_cookie(a, (int)(w - a->win)));
+		sp.count = 1;
+		trav_sock_policy(a, &sp);
+	}
+	if (trav_sock_connect_flow(a, &w->ev, lport, rport, now) < 0) {
+		/* this port only: the others of the window may still work */
+		log_debug("session: predict: connect from %u to %u: %s", lport, rport, a->why);
+		a->why[0] = '\0';
+		close(w->ev.fd);
+		w->ev.fd = -1;
+		w->failed = true;
+	}
+	return 0;
+}
+
+static void on_accept_ev(struct d_ev *ev, uint32_t events)
+{
+	struct trav_attempt *a = ev->arg;
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	char ip[INET_ADDRSTRLEN];
+	int fd;
+
+	(void)events;
+	fd = accept4(ev->fd, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (a->state != TA_RUNNING || from.sin_addr.s_addr != a->raddr) {
+		/* not our peer: a stranger found the port. Closing sends FIN, not RST. */
+		log_info("session: %s: refused a connection from %s:%u (not the peer)",
+			 sig_method_name(a->method), d_ip_str(from.sin_addr.s_addr, ip),
+			 ntohs(from.sin_port));
+		close(fd);
+		return;
+	}
+	a->conn = fd;
+	a->state = TA_CONNECTED;
+	a->t_end = clock_ms();
+	d_session_attempt_connected(a);
+}
+
+int trav_sock_accept(struct trav_attempt *a, uint64_t now)
+{
+	struct nfq_flow pf = { .proto = PKT_PROTO_TCP, .lport = a->lport, .raddr = a->raddr,
+			       .rport = TRAV_PRIMER_PORT };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(TRAV_PRIMER_PORT),
+				  .sin_addr.s_addr = a->raddr };
+	struct nfq_policy_spec sp;
+	int fd;
+
+	if (listen(a->ev.fd, 4) < 0) {
+		snprintf(a->why, sizeof(a->why), "listen: %s", strerror(errno));
+		return -errno;
+	}
+	a->ev.cb = on_accept_ev;
+	if (d_loop_add(&a->ev, EPOLLIN) < 0)
+		return -errno;
+	if (a->ttl <= 0)
+		return 0;	/* no NAT in front: nothing to prime */
+	fd = trav_sock_marked(a->lport, NULL);
+	if (fd < 0) {
+		snprintf(a->why, sizeof(a->why), "primer: %s", strerror(-fd));
+		return fd;
+	}
+	a->pev.fd = fd;
+	nfq_spec_syn_ttl(&sp, &pf, 16, (uint8_t)a->ttl, TRAV_PRIMER_MS * 4);
+	trav_sock_policy(a, &sp);
+	nfq_spec_drop_inbound_errors(&sp, &pf, TRAV_PRIMER_MS * 4);
+	trav_sock_policy(a, &sp);
+	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS)
+		log_debug("session: primer connect: %s", strerror(errno));
+	a->primer_close_ms = now + TRAV_PRIMER_MS;
+	return 0;
+}
+
+int trav_start(struct trav_attempt *a, uint64_t now)
+{
+	struct nfq_flow g = { .proto = PKT_PROTO_TCP, .lport = a->lport, .raddr = a->raddr };
+	struct nfq_policy_spec sp;
+	int err;
+
+	/* before any packet can leave: no RST from this port to the peer, ever
+	 * (a window or a shotgun guards each of its flows itself) */
+	if (a->method != SIG_M_PREDICT && a->method != SIG_M_UDP &&
+	    a->method != SIG_M_SHOTGUN) {
+		nfq_spec_drop_outbound_rst(&sp, &g, D_RST_GUARD_MS);
+		trav_sock_policy(a, &sp);
+	}
+	if (a->method == SIG_M_STUNT1 || a->method == SIG_M_SYNTH) {
+		/* before the connect: the queue tells us its first SYN */
+		struct nfq_flow f = { .proto = PKT_PROTO_TCP, .lport = a->lport,
+				      .raddr = a->raddr, .rport = a->rport };
+
+		nfq_spec_report_syn(&sp, &f, left_ms(a, now, d_session_deadline(a->s)),
+				    trav_syn_cookie(a, TRAV_COOKIE_NO_WIN));
+		sp.count = 1;
+		trav_sock_policy(a, &sp);
+	}
+	a->t_start = now;
+	a->state = TA_RUNNING;
+	if (a->role == TRAV_ACCEPT && a->method == SIG_M_RELAY)
+		err = trav_relay_accept(a, now);
+	else if (a->role == TRAV_ACCEPT)
+		err = trav_sock_accept(a, now);
+	else if (a->method == SIG_M_PREDICT)
+		err = trav_predict_start(a, now);
+	else if (a->method == SIG_M_UDP)
+		err = trav_udp_start(a, now);
+	else if (a->method == SIG_M_SHOTGUN)
+		err = trav_shotgun_start(a, now);
+	else
+		err = trav_sock_connect(a, now);
+	if (err < 0) {
+		a->state = TA_FAILED;
+		a->t_end = now;
+		if (!a->why[0])
+			snprintf(a->why, sizeof(a->why), "%s", strerror(-err));
+	}
+	return err;
+}
+
+uint64_t trav_syn_cookie(const struct trav_attempt *a, int win)
+{
+	return trav_cookie_make(d_session_id(a->s), a->method, d_session_requester(a->s), win);
+}
+
+void trav_fail(struct trav_attempt *a, const char *why)
+{
+	if (a->state != TA_RUNNING)
+		return;
+	snprintf(a->why, sizeof(a->why), "%s", why);
+	a->state = TA_FAILED;
+	a->t_end = clock_ms();
+	d_session_attempt_failed(a);
+}
+
+/* Keep the first SYN k of a socket: false if it is not one or one was kept. */
+static bool syn_keep(struct trav_syn *t, const struct pkt *k)
+{
+	if (t->has || pkt_syn_desc_from(k, &t->d) < 0)
+		return false;
+	t->has = true;
+	t->laddr = k->ip.saddr;
+	return true;
+}
+
+void trav_syn_left(struct trav_attempt *a, int win, const struct pkt *k)
+{
+	if (a->state != TA_RUNNING)
+		return;
+	if (win != TRAV_COOKIE_NO_WIN) {
+		if (a->method == SIG_M_PREDICT && win >= 0 && (size_t)win < a->nwin &&
+		    syn_keep(&a->win[win].syn, k))
+			trav_predict_syn(a, &a->win[win]);
+		return;
+	}
+	if (!syn_keep(&a->syn, k))
+		return;
+	if (a->method == SIG_M_STUNT1)
+		trav_stunt1_syn(a);
+	else if (a->method == SIG_M_SYNTH)
+		trav_synth_syn(a);
+}
+
+void trav_sock_syn_again(const struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
+			 uint16_t rport)
+{
+	struct pkt_tcp_spec sp;
+	uint8_t buf[PKT_IP4_MAX_HDR + PKT_TCP_MAX_HDR];
+	size_t len;
+	int err;
+
+	if (syn->repeated || !syn->has || !a->peer_syn || a->state != TA_RUNNING)
+		return;
+	syn->repeated = true;
+	memset(&sp, 0, sizeof(sp));
+	sp.saddr = syn->laddr;
+	sp.daddr = a->raddr;
+	sp.sport = lport;
+	sp.dport = rport;
+	sp.seq = syn->d.seq;
+	sp.flags = PKT_TCP_SYN;
+	sp.window = syn->d.window;
+	sp.ttl = 64;
+	sp.dont_fragment = 1;
+	sp.opt = syn->d.opt;
+	if ((err = pkt_build_tcp(&sp, buf, sizeof(buf), &len)) < 0 ||
+	    (err = d_nfq_inject(buf, len)) < 0) {
+		log_info("session %u: %s: cannot send the SYN from port %u to %u again (%s); "
+			 "the kernel's retransmission will", d_session_id(a->s),
+			 sig_method_name(a->method), lport, rport, strerror(-err));
+		return;
+	}
+	log_debug("session %u: %s: SYN seq %u sent again at full TTL (port %u -> %u)",
+		  d_session_id(a->s), sig_method_name(a->method), syn->d.seq, lport, rport);
+}
+
+void trav_tick(struct trav_attempt *a, uint64_t now)
+{
+	if (a->udp)
+		trav_udp_tick(a, now);
+	if (a->sg)
+		trav_shotgun_tick(a, now);
+	if (a->pev.fd >= 0 && now >= a->primer_close_ms) {
+		/* a socket in SYN_SENT closes without sending anything */
+		close(a->pev.fd);
+		a->pev.fd = -1;
+	}
+}
+
+void trav_close(struct trav_attempt *a, bool keep_conn)
+{
+	size_t i;
+
+	if (a->pm)
+		trav_portmap_release(a);
+	if (a->udp)
+		trav_udp_close(a);
+	if (a->relay)
+		trav_relay_release(a, keep_conn);
+	if (a->sg)
+		trav_shotgun_close(a);
+	if (a->ev.fd >= 0) {
+		d_loop_del(&a->ev);
+		close(a->ev.fd);
+		a->ev.fd = -1;
+	}
+	if (a->pev.fd >= 0) {
+		close(a->pev.fd);
+		a->pev.fd = -1;
+	}
+	for (i = 0; i < a->nwin; i++)
+		if (a->win[i].ev.fd >= 0) {
+			d_loop_del(&a->win[i].ev);
+			close(a->win[i].ev.fd);
+			a->win[i].ev.fd = -1;
+		}
+	if (keep_conn) {
+		/* the winner: its RSTs and errors are its own business again;
+		 * the other flows of a window stay guarded until they expire */
+		size_t k = 0;
+
+		for (i = 0; i < a->npol; i++) {
+			if (a->nwin && (a->pol_lport[i] != a->lport || a->pol_rport[i] != a->rport)) {
+				a->pol[k] = a->pol[i];
+				a->pol_lport[k] = a->pol_lport[i];
+				a->pol_rport[k++] = a->pol_rport[i];
+			} else {
+				(void)d_nfq_policy_remove(a->pol[i]);
+			}
+		}
+		a->npol = k;
+	} else if (a->conn >= 0) {
+		close(a->conn);		/* FIN, not RST: outbound RSTs stay dropped */
+		a->conn = -1;
+	}
+}

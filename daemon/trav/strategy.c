@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+/* The traversal strategy: see daemon/trav/strategy.h. Pure. */
+#include "daemon/trav/strategy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+bool trav_nat_public(const struct sig_nat_info *n)
+{
+	return n->nat_hops == 0 && n->tcp_mapping == TRAV_MAP_EIM &&
+	       n->tcp_filtering == TRAV_FILT_EIF;
+}
+
+bool trav_can_accept(const struct sig_nat_info *n)
+{
+	return trav_nat_public(n) ||
+	       (n->tcp_mapping == TRAV_MAP_EIM && n->tcp_filtering == TRAV_FILT_EIF);
+}
+
+bool trav_can_accept_from_peer(const struct sig_nat_info *n)
+{
+	return trav_can_accept(n) ||
+	       (n->tcp_mapping == TRAV_MAP_EIM && n->tcp_filtering == TRAV_FILT_ADF);
+}
+
+bool trav_predictable(const struct sig_nat_info *n)
+{
+	return trav_nat_public(n) ||
+	       (n->tcp_mapping == TRAV_MAP_EIM && n->tcp_alloc == SIG_ALLOC_PRESERVING);
+}
+
+bool trav_sequential(const struct sig_nat_info *n)
+{
+	return !trav_predictable(n) && n->tcp_mapping != 0 &&
+	       n->tcp_alloc == SIG_ALLOC_SEQUENTIAL;
+}
+
+static bool shotgun_hard(const struct sig_nat_info *n)
+{
+	return n->tcp_mapping != 0 && !trav_predictable(n) && !trav_sequential(n);
+}
+
+bool trav_shotgun_pair(const struct sig_nat_info *a, const struct sig_nat_info *b)
+{
+	return (trav_predictable(a) && shotgun_hard(b)) || (trav_predictable(b) && shotgun_hard(a));
+}
+
+double trav_shotgun_odds(unsigned n, unsigned range, unsigned m)
+{
+	double p = 1.0;
+	unsigned i;
+
+	/* C(R-N, M) / C(R, M) = prod_{i<M} (R-N-i) / (R-i) */
+	for (i = 0; i < m && i < range; i++) {
+		if (range - i <= n)
+			return 1.0;
+		p *= (double)(range - n - i) / (double)(range - i);
+	}
+	return 1.0 - p;
+}
+
+bool trav_can_map(const struct sig_nat_info *n)
+{
+	return (n->flags & (SIG_NAT_UPNP | SIG_NAT_NATPMP | SIG_NAT_PCP)) != 0;
+}
+
+bool trav_can_relay(const struct sig_nat_info *n)
+{
+	return (n->flags & SIG_NAT_TURN) != 0;
+}
+
+bool trav_relay_requester_allocates(const struct sig_nat_info *req,
+				    const struct sig_nat_info *resp)
+{
+	return !trav_can_relay(resp) && trav_can_relay(req);
+}
+
+bool trav_seq_rewrite(const struct sig_nat_info *n)
+{
+	return (n->flags & SIG_NAT_SEQ_REWRITE) != 0;
+}
+
+bool trav_portmap_requester_accepts(const struct sig_nat_info *req,
+				    const struct sig_nat_info *resp)
+{
+	(void)resp;
+	return trav_can_map(req);
+}
+
+void trav_nat_describe(const struct sig_nat_info *n, char *buf, size_t len)
+{
+	static const char *const map[] = { "?", "EIM", "ADM", "APDM" };
+	static const char *const filt[] = { "?", "EIF", "ADF", "APDF" };
+	static const char *const alloc[] = { "?", "preserving", "sequential", "random" };
+
+	if (trav_nat_public(n)) {
+		snprintf(buf, len, "no NAT");
+		return;
+	}
+	snprintf(buf, len, "%s/%s %s", map[n->tcp_mapping <= 3 ? n->tcp_mapping : 0],
+		 filt[n->tcp_filtering <= 3 ? n->tcp_filtering : 0],
+		 alloc[n->tcp_alloc <= 3 ? n->tcp_alloc : 0]);
+}
+
+size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *resp,
+		     unsigned forced, uint8_t *out, size_t max, bool *forced_ok,
+		     char *why, size_t whylen)
+{
+	uint8_t m[TRAV_MAX_METHODS];
+	size_t n = 0, i;
+	char a[64], b[64];
+	bool stunt2, shotgun, both_predictable;
+
+	if (forced == SIG_M_UDP)
+		return trav_strategy_udp(req, resp, forced, out, max, forced_ok, why, whylen);
+	if (trav_can_accept_from_peer(resp) && trav_predictable(resp))
+		m[n++] = SIG_M_DIRECT;
+	if (trav_can_map(req) || trav_can_map(resp))
+		m[n++] = SIG_M_PORTMAP;
+	if (trav_can_accept_from_peer(req) && trav_predictable(req))
+		m[n++] = SIG_M_REVERSAL;
+	/* the responder's SYN goes to the requester's public endpoint */
+	stunt2 = trav_predictable(resp) && !trav_can_accept(resp) && trav_predictable(req);
+	both_predictable = trav_predictable(req) && trav_predictable(resp);
+	if (both_predictable)
+		m[n++] = SIG_M_SIMOPEN;
+	if (both_predictable && !trav_seq_rewrite(req) && !trav_seq_rewrite(resp))
+		m[n++] = SIG_M_STUNT1;
+	else if (both_predictable)
+		m[n++] = SIG_M_SYNTH;	/* its own SYN again: no sequence number leaves */
+	if (!both_predictable && stunt2)
+		m[n++] = SIG_M_STUNT2;
+	if ((trav_sequential(req) && (trav_sequential(resp) || trav_predictable(resp))) ||
+	    (trav_sequential(resp) && trav_predictable(req)))
+		m[n++] = SIG_M_PREDICT;
+	/* the last resort: hundreds of sockets and SYNs */
+	shotgun = trav_shotgun_pair(req, resp);
+	if (shotgun && n == 0)
+		m[n++] = SIG_M_SHOTGUN;
+	/* the last resort: only when no direct method can work */
+	if (n == 0 && (trav_can_relay(resp) || trav_can_relay(req)))
+		m[n++] = SIG_M_RELAY;
+	if (forced_ok)
+		*forced_ok = false;
+	if (forced) {
+		for (i = 0; i < n; i++)
+			if (m[i] == forced && forced_ok)
+				*forced_ok = true;
+		if (forced == SIG_M_STUNT2 && stunt2 && forced_ok)
+			*forced_ok = true;	/* works, only not raced beside simopen */
+		if (forced == SIG_M_SHOTGUN && shotgun && forced_ok)
+			*forced_ok = true;	/* works, only not raced beside cheaper ones */
+		if (forced == SIG_M_RELAY && (trav_can_relay(resp) || trav_can_relay(req)) &&
+		    forced_ok)
+			*forced_ok = true;	/* works, only not raced beside direct ones */
+		if (forced == SIG_M_SYNTH && both_predictable && forced_ok)
+			*forced_ok = true;	/* works, raced only instead of stunt1 */
+		if (max < 1)
+			return 0;
+		out[0] = (uint8_t)forced;
+		return 1;
+	}
+	if (n > max)
+		n = max;
+	memcpy(out, m, n);
+	if (n == 0 && why) {
+		trav_nat_describe(req, a, sizeof(a));
+		trav_nat_describe(resp, b, sizeof(b));
+		snprintf(why, whylen,
+			 "no traversal method can work between %s (requester) and %s (peer): "
+			 "neither can accept or map a port, %s; "
+			 "relay needed, but no TURN server configured on either side "
+			 "(stuntd --turn)", a, b,
+			 shotgun_hard(req) && shotgun_hard(resp) ?
+			 "both NATs give each connection a random port (nothing to aim a "
+			 "shotgun at)" :
+			 "no port can be predicted (random or unmeasured allocation)");
+	}
+	return n;
+}
+
+static bool udp_public(const struct sig_nat_info *n)
+{
+	return n->nat_hops == 0 && n->udp_mapping == TRAV_MAP_EIM &&
+	       n->udp_filtering == TRAV_FILT_EIF;
+}
+
+/* EIM, or no NAT at all */
+static bool udp_eim(const struct sig_nat_info *n)
+{
+	return udp_public(n) || n->udp_mapping == TRAV_MAP_EIM;
+}
+
+/* lets in a symmetric peer's packets from a port it never sent to */
+static bool udp_cone_open(const struct sig_nat_info *n)
+{
+	return udp_eim(n) && (n->udp_filtering == TRAV_FILT_EIF || n->udp_filtering == 2 /* ADF */);
+}
+
+bool trav_udp_can_work(const struct sig_nat_info *req, const struct sig_nat_info *resp)
+{
+	if (udp_eim(req) && udp_eim(resp))
+		return true;
+	return (udp_cone_open(req) && resp->udp_mapping > TRAV_MAP_EIM) ||
+	       (udp_cone_open(resp) && req->udp_mapping > TRAV_MAP_EIM);
+}
+
+size_t trav_strategy_udp(const struct sig_nat_info *req, const struct sig_nat_info *resp,
+			 unsigned forced, uint8_t *out, size_t max, bool *forced_ok,
+			 char *why, size_t whylen)
+{
+	static const char *const map[] = { "?", "EIM", "ADM", "APDM" };
+	static const char *const filt[] = { "?", "EIF", "ADF", "APDF" };
+	bool can = trav_udp_can_work(req, resp);
+
+	if (forced_ok)
+		*forced_ok = can;
+	if (max < 1)
+		return 0;
+	if (!can && forced != SIG_M_UDP) {
+		if (why)
+			snprintf(why, whylen,
+				 "UDP hole punching cannot work between UDP %s/%s (requester) and "
+				 "%s/%s (peer): it needs both mappings endpoint-independent, or a "
+				 "symmetric side facing a full or restricted cone",
+				 map[req->udp_mapping <= 3 ? req->udp_mapping : 0],
+				 filt[req->udp_filtering <= 3 ? req->udp_filtering : 0],
+				 map[resp->udp_mapping <= 3 ? resp->udp_mapping : 0],
+				 filt[resp->udp_filtering <= 3 ? resp->udp_filtering : 0]);
+		return 0;
+	}
+	out[0] = SIG_M_UDP;
+	return 1;
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+/*
+ * STUNT #1 (Guha & Francis): both sides connect at the common start, the
+ * first SYN TTL-limited as for simopen, so that each NAT holds its side's
+ * outbound SYN (conntrack SYN_SENT) and nothing reaches the other NAT. The
+ * queue reports that SYN as it leaves (sequence number, window, options);
+ * we send them to stunt-server in a SYNACK request naming the session and
+ * the peer. When both sides' SYNs are in, the server sends each side the
+ * SYN-ACK the other would have sent: from the peer's public endpoint
+ * (spoofed, raw socket), seq = the peer's ISN, ack = ours + 1, the peer's
+ * options with TSecr = our TSval (nfq/pkt_synack.h). For our NAT that is
+ * the reply to our SYN (SYN_SENT -> SYN_RECV); our kernel answers with an
+ * ACK (-> ESTABLISHED), which the peer's NAT lets in as part of the peer's
+ * flow, where the peer's kernel, completed the same way, expects exactly
+ * it. No SYN needs to cross a NAT that has not seen one first, so it works
+ * wherever simopen does, but in about one round trip to the server
+ * instead of the kernel's 1 s SYN retransmission.
+ *
+ * The server only does it for two authenticated peers whose EXCHANGEs of
+ * this session it relayed both ways, once, to each one's own address
+ * (server/rdv.h). A NAT that rewrites sequence numbers would turn the ack the
+ * server computed from our pre-NAT ISN into garbage: the strategy leaves
+ * stunt1 out when discovery saw one (daemon/trav/strategy.h). If the server
+ * refuses (no raw socket, 403), the attempt fails at once; if the SYN-ACK
+ * is lost, the kernel's retransmitted SYN may still complete it as a
+ * simultaneous open.
+ */
+#include "daemon/trav/trav.h"
+
+#include "common/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum trav_role trav_stunt1_role(bool requester)
+{
+	(void)requester;
+	return TRAV_CONNECT;
+}
+
+static int put_synack(struct stun_builder *b, const void *arg)
+{
+	return sig_put_synack(b, arg);
+}
+
+void trav_stunt1_syn(struct trav_attempt *a)
+{
+	struct sig_synack r;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.peer_id, sizeof(r.peer_id), "%s", d_session_peer(a->s));
+	r.session_id = d_session_id(a->s);
+	/* the port after our NAT: the strategy runs stunt1 only for
+	 * port-preserving NATs, where it is ours */
+	r.syn.port = a->lport;
+	r.syn.window = a->syn.d.window;
+	r.syn.seq = a->syn.d.seq;
+	r.syn.mss = a->syn.d.opt.mss;
+	r.syn.wscale = a->syn.d.opt.wscale;
+	r.syn.ts_val = a->syn.d.opt.ts_val;
+	r.syn.present = (uint8_t)(a->syn.d.opt.present & SIG_SYN_ALL);
+	err = d_sig_request(SIG_METHOD_SYNACK, r.session_id, put_synack, &r);
+	if (err < 0) {
+		trav_fail(a, "cannot send the SYNACK request to the server");
+		return;
+	}
+	log_debug("session %u: stunt1: SYN seq %u left, SYNACK request sent", r.session_id,
+		  a->syn.d.seq);
+}
+
+void trav_stunt1_refused(struct trav_attempt *a, uint16_t code)
+{
+	char why[96];
+
+	snprintf(why, sizeof(why), "the server refused the SYN-ACKs (%u%s)", code,
+		 code == 403 ? ": it does not know this session" :
+		 code == 500 ? ": it cannot send raw packets" : "");
+	trav_fail(a, why);
+}

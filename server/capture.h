@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stunt-server's packet capture (STUNT, thesis 3.2.2): one libpcap handle
+ * on the server's interface, opened at start-up (before privileges are
+ * dropped) and re-filtered whenever the set of armed captures and probes
+ * changes, so the kernel hands us only the packets someone waits for:
+ *
+ *   CAPTURE  a TCP SYN (no ACK) from the client's IP to the target
+ *            address and port;
+ *   PROBE    the client NAT's answer to our unsolicited SYN: TCP from
+ *            client IP:P to our source address and port (RST, SYN-ACK),
+ *            or an ICMP error to our source address quoting the SYN.
+ *
+ * The conversions from a captured frame to what the client is told are
+ * pure functions (no I/O, bounds-checked; tests/unit/test_srv_capture.c
+ * and tests/fuzz/fuzz_srv_capture.c call them). IPv4 only: the packet
+ * parser (nfq/pkt.h) is.
+ */
+#ifndef STUNT_SERVER_CAPTURE_H
+#define STUNT_SERVER_CAPTURE_H
+
+#include "proto/stunt.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SRV_CAP_SNAPLEN		2048
+#define SRV_CAP_FILTER_MAX	16384	/* BPF text for SRV_CAP_WANT_MAX entries */
+#define SRV_CAP_WANT_MAX	64	/* armed captures + probes at once */
+
+/* Link-layer types handled (values of pcap's DLT_*). */
+#define SRV_DLT_EN10MB		1
+#define SRV_DLT_RAW		12
+#define SRV_DLT_LINUX_SLL	113
+#define SRV_DLT_IPV4		228
+#define SRV_DLT_LINUX_SLL2	276
+
+/* Offset of the IPv4 header in a frame of link type dlt: 0 with *off set,
+ * -EPROTONOSUPPORT (other link type or not IPv4), -EMSGSIZE (short). */
+int srv_capture_l3(int dlt, const uint8_t *frame, size_t caplen, size_t *off);
+
+/* What one armed capture or probe waits for. Addresses in network order. */
+enum srv_cap_kind { SRV_CAP_SYN, SRV_CAP_PROBE };
+
+struct srv_cap_want {
+	enum srv_cap_kind kind;
+	uint32_t	client;		/* the control connection's IP */
+	uint32_t	srv;		/* SYN: target IP; PROBE: our source IP */
+	uint16_t	srv_port;	/* SYN: target port; PROBE: our source port */
+	uint16_t	client_port;	/* PROBE: port P probed; SYN: unused */
+};
+
+/* The BPF program text for these wants; "less 1" (matches nothing) for
+ * none. Returns the length, or -ENOSPC. */
+int srv_capture_filter(const struct srv_cap_want *w, size_t n, char *buf, size_t cap);
+
+/*
+ * A captured IPv4 packet against a SYN capture: if it is a TCP SYN without
+ * ACK from w->client to w->srv:w->srv_port, fill rep (source = the SYN's
+ * source address and port as seen, seq, TTL, IP flags and id, window,
+ * flags, raw options; opts parsed when the kernel would accept them) and
+ * return 0; -ENOENT if it does not match; -EBADMSG if malformed.
+ * The packet may be cut short by the snap length: only the headers count.
+ */
+int srv_capture_syn_report(const uint8_t *ip, size_t len, const struct srv_cap_want *w,
+			   uint32_t elapsed_ms, struct stunt_syn_report *rep);
+
+/*
+ * A captured IPv4 packet against a probe: an RST (STUNT_PROBE_RST) or a
+ * SYN-ACK (STUNT_PROBE_SYNACK) from w->client:w->client_port to
+ * w->srv:w->srv_port, or an ICMP error to w->srv quoting a TCP packet from
+ * w->srv:w->srv_port to w->client:w->client_port (STUNT_PROBE_ICMP, type
+ * and code set). Fills result, icmp_type, icmp_code, ttl; 0 or -ENOENT.
+ */
+int srv_capture_probe_match(const uint8_t *ip, size_t len, const struct srv_cap_want *w,
+			    struct stunt_probe_resp *out);
+
+/* ---- the libpcap handle (I/O) ---- */
+
+struct srv_pcap {
+	void	*p;		/* pcap_t */
+	int	 fd;		/* selectable, non-blocking; -1 when closed */
+	int	 dlt;
+	char	 ifname[64];
+};
+
+/* Open ifname (NULL: the interface that holds addr4, else "any"),
+ * immediate mode, incoming packets only. 0 or -errno, err filled. */
+int srv_pcap_open(struct srv_pcap *c, const char *ifname, uint32_t addr4, char *err,
+		  size_t errcap);
+int srv_pcap_set_filter(struct srv_pcap *c, const char *filter);
+/* Call cb for every IPv4 packet waiting (at most a batch). Returns how
+ * many frames were read, or -EIO. */
+int srv_pcap_read(struct srv_pcap *c, void (*cb)(const uint8_t *ip, size_t len, void *arg),
+		  void *arg);
+void srv_pcap_close(struct srv_pcap *c);
+
+#endif

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The event loop of stunt-server: see server/loop.h. This file opens the
+ * sockets, answers UDP, runs the loop and handles the signals; the TCP/TLS
+ * clients are in server/client.c, the STUNT pending operations (raw socket,
+ * capture, timers) in server/pend.c, and what they share in server/server.h.
+ *
+ * Signals only set flags (SIGTERM/SIGINT: leave, SIGHUP: reload the
+ * secrets file, SIGUSR1: dump the counters); they are blocked except
+ * inside epoll_pwait(), so a flag set between two checks is never lost.
+ * epoll_pwait() sleeps until the nearest STUNT deadline, at most TICK_MS.
+ */
+#include "server/loop.h"
+#include "server/server.h"
+#include "server/client.h"
+#include "server/pend.h"
+#include "server/rate.h"
+#include "server/stats.h"
+#include "server/stun.h"
+#include "server/tls.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#define UDP_BURST		64	/* datagrams per wake-up per socket, for fairness */
+#define EPOLL_EVENTS		128
+#define LISTEN_BACKLOG		1024
+#define TICK_MS			1000
+
+static struct srv_state state = {
+	.epfd = -1,
+	.clients = TAILQ_HEAD_INITIALIZER(state.clients),
+	.raw_fd = -1,
+	.pcap = { .fd = -1 },
+};
+static struct srv_fd udp[2][2], lsn[2][2], tls_lsn[2];
+static struct srv_rate udp_rate;
+static volatile sig_atomic_t sig_quit, sig_hup, sig_usr1;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		sig_hup = 1;
+	else if (sig == SIGUSR1)
+		sig_usr1 = 1;
+	else
+		sig_quit = 1;
+}
+
+const char *srv_loop_addr_str(const struct stun_addr *a, char *buf, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char host[64];
+
+	if (stun_addr_to_sockaddr(a, &ss, &sl) < 0 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), NULL, 0, NI_NUMERICHOST))
+		snprintf(buf, cap, "?");
+	else if (a->family == STUN_FAMILY_IPV6)
+		snprintf(buf, cap, "[%s]:%u", host, a->port);
+	else
+		snprintf(buf, cap, "%s:%u", host, a->port);
+	return buf;
+}
+
+static void open_one(struct srv_state *st, struct srv_fd *f, int type, const struct stun_addr *a,
+		     unsigned ip, unsigned port, bool tls)
+{
+	struct sockaddr_storage ss;
+	struct epoll_event ev = { .events = EPOLLIN };
+	socklen_t sl;
+	char s[80];
+	int one = 1;
+
+	f->kind = type == SOCK_DGRAM ? SRV_FD_UDP : SRV_FD_LISTEN;
+	f->ip = ip;
+	f->port = port;
+	f->tls = tls;
+	if (stun_addr_to_sockaddr(a, &ss, &sl) < 0)
+		fatalx("bad address");
+	f->fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f->fd < 0)
+		fatal("socket");
+	if (setsockopt(f->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		fatal("SO_REUSEADDR");
+	if (ss.ss_family == AF_INET6)
+		setsockopt(f->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(f->fd, (struct sockaddr *)&ss, sl) < 0)
+		fatal("bind %s %s", type == SOCK_DGRAM ? "udp" : "tcp",
+		      srv_loop_addr_str(a, s, sizeof(s)));
+	if (type == SOCK_STREAM && listen(f->fd, LISTEN_BACKLOG) < 0)
+		fatal("listen %s", srv_loop_addr_str(a, s, sizeof(s)));
+	ev.data.ptr = f;
+	if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, f->fd, &ev) < 0)
+		fatal("epoll_ctl");
+	log_debug("listening on %s %s", type == SOCK_DGRAM ? "udp" : tls ? "tls" : "tcp",
+		  srv_loop_addr_str(a, s, sizeof(s)));
+}
+
+void srv_loop_open(const struct srv_config *cfg)
+{
+	struct srv_state *st = &state;
+	struct rlimit rl;
+	unsigned i, j;
+
+	/* thousands of clients need thousands of descriptors */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if ((st->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		fatal("epoll_create1");
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++) {
+			open_one(st, &udp[i][j], SOCK_DGRAM, &cfg->addr[i][j], i, j, false);
+			open_one(st, &lsn[i][j], SOCK_STREAM, &cfg->addr[i][j], i, j, false);
+		}
+	if (cfg->tls_cert) {
+		char err[256];
+
+		if (!(st->tls_ctx = srv_tls_ctx_new(cfg->tls_cert, cfg->tls_key, err, sizeof(err))))
+			fatalx("TLS: %s", err);
+		for (i = 0; i < 2; i++) {
+			struct stun_addr a = cfg->addr[i][0];
+
+			a.port = cfg->tls_port;
+			open_one(st, &tls_lsn[i], SOCK_STREAM, &a, i, 0, true);
+		}
+	}
+	if (srv_rate_init(&udp_rate, cfg->udp_rate, cfg->udp_burst, SRV_UDP_RATE_SLOTS,
+			  (uint32_t)clock_us()) < 0)
+		fatalx("out of memory");
+	srv_pend_open(st, cfg);
+}
+
+void srv_loop_stun_ctx(struct srv_stun_ctx *ctx, const struct srv_config *cfg, unsigned ip,
+		       unsigned port, enum srv_transport t)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	memcpy(ctx->sock, cfg->addr, sizeof(ctx->sock));
+	ctx->rx_ip = ip;
+	ctx->rx_port = port;
+	ctx->transport = t;
+	ctx->software = cfg->software;
+}
+
+static void udp_read(struct srv_state *st, const struct srv_config *cfg, struct srv_fd *f)
+{
+	/* any datagram whole: a request may carry PADDING up to the MTU and
+	 * beyond */
+	static uint8_t in[65536], out[SRV_STUN_BUF];
+	struct srv_stun_ctx ctx;
+	struct srv_stun_reply r;
+	int k;
+
+	srv_loop_stun_ctx(&ctx, cfg, f->ip, f->port, SRV_UDP);
+	for (k = 0; k < UDP_BURST; k++) {
+		struct sockaddr_storage from, to;
+		socklen_t fl = sizeof(from), tl;
+		ssize_t n;
+
+		n = recvfrom(f->fd, in, sizeof(in), MSG_TRUNC, (struct sockaddr *)&from, &fl);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_debug("recvfrom: %s", strerror(errno));
+			return;
+		}
+		st->stats.udp_rx++;
+		if (stun_addr_from_sockaddr(&ctx.peer, (struct sockaddr *)&from, fl) < 0)
+			continue;
+		srv_stun_handle(&ctx, in, (size_t)n > sizeof(in) ? sizeof(in) : (size_t)n, out,
+				sizeof(out), &r);
+		st->stats.udp_verdict[r.verdict]++;
+		if (r.len == 0)
+			continue;
+		/* only answers cost anything: a source over its rate gets none,
+		 * so spoofed requests cannot aim a flood at anyone */
+		if (!srv_rate_allow(&udp_rate, &ctx.peer, clock_ms())) {
+			st->stats.udp_rate_limited++;
+			continue;
+		}
+		if (stun_addr_to_sockaddr(&r.dst, &to, &tl) < 0)
+			continue;
+		if (r.tx_ip != f->ip || r.tx_port != f->port)
+			st->stats.udp_changed++;
+		if (sendto(udp[r.tx_ip][r.tx_port].fd, out, r.len, 0, (struct sockaddr *)&to, tl) < 0)
+			st->stats.udp_tx_err++;	/* ICMP-triggered errors: logging is futile */
+		else
+			st->stats.udp_tx++;
+	}
+}
+
+static void dump_stats(const struct srv_state *st, const struct srv_config *cfg)
+{
+	char buf[2048];
+
+	srv_stats_json(&st->stats, buf, sizeof(buf));
+	log_info("stats %s", buf);
+	if (cfg->stats) {
+		printf("%s\n", buf);
+		fflush(stdout);
+	}
+}
+
+static void reload_secrets(struct srv_config *cfg)
+{
+	struct srv_secrets s;
+	int err;
+
+	if (!cfg->secrets_path)
+		return;
+	if ((err = srv_secrets_load(cfg->secrets_path, &s)) < 0) {
+		log_warnx("SIGHUP: %s: %s; keeping the %zu ids loaded before", cfg->secrets_path,
+			  strerror(-err), cfg->secrets.n);
+		return;
+	}
+	srv_secrets_free(&cfg->secrets);
+	cfg->secrets = s;
+	log_info("SIGHUP: %zu ids from %s", s.n, cfg->secrets_path);
+}
+
+int srv_loop_run(struct srv_config *cfg)
+{
+	struct srv_state *st = &state;
+	struct epoll_event evs[EPOLL_EVENTS];
+	struct sigaction sa;
+	sigset_t block, orig;
+	uint64_t next_status;
+	char line[512];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	st->rdv.secrets = &cfg->secrets;
+	next_status = clock_ms() + (uint64_t)cfg->status_s * 1000;
+	while (!sig_quit) {
+		uint64_t now;
+		int n, i;
+
+		n = epoll_pwait(st->epfd, evs, EPOLL_EVENTS,
+				srv_pend_timeout(st, clock_ms(), TICK_MS), &orig);
+		if (n < 0 && errno != EINTR)
+			fatal("epoll_pwait");
+		for (i = 0; i < n; i++) {
+			struct srv_fd *f = evs[i].data.ptr;
+
+			switch (f->kind) {
+			case SRV_FD_UDP:
+				udp_read(st, cfg, f);
+				break;
+			case SRV_FD_LISTEN:
+				srv_client_accept(st, cfg, f);
+				break;
+			case SRV_FD_PCAP:
+				srv_pend_capture_read(st);
+				break;
+			case SRV_FD_CLIENT:
+				srv_client_event(st, cfg, (struct srv_client *)f, evs[i].events);
+				break;
+			}
+		}
+		now = clock_ms();
+		srv_pend_expire(st, now);
+		srv_pend_filter_update(st);
+		srv_client_expire(st, cfg, now);
+		if (cfg->status_s && now >= next_status) {
+			srv_stats_line(&st->stats, line, sizeof(line));
+			log_info("%s", line);
+			next_status = now + (uint64_t)cfg->status_s * 1000;
+		}
+		if (sig_hup) {
+			sig_hup = 0;
+			reload_secrets(cfg);
+		}
+		if (sig_usr1) {
+			sig_usr1 = 0;
+			dump_stats(st, cfg);
+		}
+	}
+	log_info("exiting on signal");
+	srv_stats_line(&st->stats, line, sizeof(line));
+	log_info("%s", line);
+	if (cfg->stats)
+		dump_stats(st, cfg);
+	srv_client_close_all(st);
+	srv_rdv_free(&st->rdv);
+	srv_rate_free(&udp_rate);
+	srv_pend_close(st);
+	if (st->tls_ctx)
+		srv_tls_ctx_free(st->tls_ctx);
+	return 0;
+}

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stunt-server's one event loop: four UDP sockets and four TCP listeners
+ * (primary/alternate IP x port/alt-port), two TLS listeners (--tls-port on
+ * both addresses), the TCP clients, the libpcap capture handle, the STUNT
+ * timers (captures, probes, delayed packets) and the signal flags, all on
+ * one epoll set. Packets are sent through one raw socket.
+ */
+#ifndef STUNT_SERVER_LOOP_H
+#define STUNT_SERVER_LOOP_H
+
+#include "server/secrets.h"
+#include "server/stunt.h"
+#include "proto/stun_attr.h"
+
+#include <stdbool.h>
+
+#define SRV_PORT_DEFAULT		3478
+#define SRV_ALT_PORT_DEFAULT		3479
+#define SRV_IDLE_S_DEFAULT		30
+#define SRV_MAX_CLIENTS_DEFAULT		4096
+#define SRV_STATUS_S_DEFAULT		300
+#define SRV_UDP_RATE_DEFAULT		50	/* answers per second per source IP */
+#define SRV_UDP_BURST_DEFAULT		100
+#define SRV_UDP_RATE_SLOTS		65536	/* sources tracked at once */
+
+struct srv_config {
+	struct stun_addr	 addr[2][2];	/* [primary, alternate][port, alt-port] */
+	const char		*software;	/* NULL: no SOFTWARE attribute */
+	bool			 stats;		/* --stats: JSON on stdout at exit / SIGUSR1 */
+	unsigned		 idle_s;	/* TCP idle timeout */
+	unsigned		 max_clients;	/* TCP clients at once */
+	unsigned		 status_s;	/* status line period, 0: never */
+	const char		*secrets_path;	/* NULL: none */
+	struct srv_secrets	 secrets;
+	unsigned		 udp_rate;	/* per source IP, 0: unlimited */
+	unsigned		 udp_burst;
+	const char		*tls_cert;	/* NULL: no TLS listener */
+	const char		*tls_key;
+	uint16_t		 tls_port;
+	bool			 no_stunt;	/* --no-stunt: no raw socket, no capture */
+	const char		*capture_if;	/* NULL: the primary address's interface */
+	struct srv_stunt_cfg	 stunt;		/* rates, require_auth */
+};
+
+/* Open the sockets; fatal() if one cannot be opened (start-up). */
+void srv_loop_open(const struct srv_config *cfg);
+/* Run until SIGTERM / SIGINT. Returns the exit status. */
+int srv_loop_run(struct srv_config *cfg);
+
+#endif

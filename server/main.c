@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stunt-server: STUN (RFC 8489 / 5780 / 3489) on two public addresses and
+ * two ports, over UDP and TCP (and TLS), STUNT (SYN capture, test packets,
+ * unsolicited-SYN probes) and rendezvous over TCP. Options and
+ * start-up here; the loop is in server/loop.c, the answers in server/stun.c and
+ * server/rdv.c.
+ */
+#include "server/loop.h"
+#include "server/secrets.h"
+#include "server/stun.h"
+#include "server/tls.h"
+#include "common/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PROG		"stunt-server"
+#define VERSION		"0.1"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: " PROG " --primary IP --alternate IP [--port PORT] [--alt-port PORT]\n"
+"                    [--secrets FILE] [-d] [-v] [--stats] [--software NAME]\n"
+"                    [--idle-timeout SEC] [--max-clients N] [--status-interval SEC]\n"
+"                    [--udp-rate N] [--udp-burst N] [--tls-cert FILE --tls-key FILE]\n"
+"                    [--tls-port PORT] [--no-stunt] [--capture-if IFACE] [--stunt-auth]\n"
+"                    [--stunt-rate N] [--stunt-burst N] [--stunt-global-rate N]\n"
+"                    [--user NAME]\n"
+"       " PROG " --help | --version\n"
+"\n"
+"STUN server for NAT behaviour discovery (RFC 8489, RFC 5780, RFC 3489 classic\n"
+"clients) over UDP and TCP on both addresses and both ports, and rendezvous\n"
+"(register with an HMAC credential, relay between registered peers) over TCP;\n"
+"STUNT over TCP: capture of a client's SYN (libpcap), test SYN / SYN-ACK and\n"
+"unsolicited-SYN probes (raw socket), only toward the asking client.\n"
+"\n"
+"  --primary IP          primary address (IPv4 or IPv6)\n"
+"  --alternate IP        alternate address, same family (CHANGE-REQUEST \"change IP\")\n"
+"  --port PORT           primary port (default %d)\n"
+"  --alt-port PORT       alternate port (default %d)\n"
+"  --secrets FILE        rendezvous peers: one \"ID SECRET\" per line, '#'\n"
+"                        comments; re-read on SIGHUP (without it no id registers)\n"
+"  -d                    stay in the foreground and log to stderr\n"
+"  -v                    log debug messages too\n"
+"  --stats               print the counters as one JSON line on stdout at exit\n"
+"                        and on SIGUSR1 (SIGUSR1 always logs them)\n"
+"  --software NAME       send a SOFTWARE attribute (at most %d bytes; default none)\n"
+"  --idle-timeout SEC    close TCP clients idle this long (default %d)\n"
+"  --max-clients N       TCP clients at once (default %d): beyond, the quietest\n"
+"                        unauthenticated one is closed, else the new one\n"
+"  --status-interval SEC log a status line with the counters this often,\n"
+"                        0 for never (default %d)\n"
+"  --udp-rate N          UDP answers per second to one source IP, 0 for no\n"
+"                        limit (default %d); more are dropped and counted\n"
+"  --udp-burst N         ... allowing bursts of N (default %d)\n"
+"  --tls-cert FILE       certificate chain (PEM): also listen for TLS on\n"
+"  --tls-key FILE        --tls-port of both addresses, with this key (PEM)\n"
+"  --tls-port PORT       TLS port (default %d); plain TCP stays on the others\n"
+"  --no-stunt            no raw socket and no capture: STUNT requests get 500\n"
+"  --capture-if IFACE    capture SYNs on IFACE (default: the interface of\n"
+"                        --primary, else \"any\")\n"
+"  --stunt-auth          STUNT only for connections authenticated through\n"
+"                        rendezvous (default: any TCP connection)\n"
+"  --stunt-rate N        packets per second one connection may have sent\n"
+"                        (default %d, bursts of --stunt-burst, default %d)\n"
+"  --stunt-burst N\n"
+"  --stunt-global-rate N packets per second for all clients (default %d)\n"
+"  --user NAME           after opening every socket, switch to this user\n"
+"  --help                this text\n"
+"  --version             print the version\n",
+		SRV_PORT_DEFAULT, SRV_ALT_PORT_DEFAULT, SRV_SOFTWARE_MAX, SRV_IDLE_S_DEFAULT,
+		SRV_MAX_CLIENTS_DEFAULT, SRV_STATUS_S_DEFAULT, SRV_UDP_RATE_DEFAULT,
+		SRV_UDP_BURST_DEFAULT, SRV_TLS_PORT_DEFAULT, STUNT_RATE_CONN_DEFAULT,
+		STUNT_BURST_CONN_DEFAULT, STUNT_RATE_ALL_DEFAULT);
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_ip(const char *s, struct stun_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, a->ip) == 1) {
+		a->family = STUN_FAMILY_IPV4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a->ip) == 1) {
+		a->family = STUN_FAMILY_IPV6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+enum {
+	OPT_PRIMARY = 256, OPT_ALTERNATE, OPT_PORT, OPT_ALT_PORT, OPT_SECRETS, OPT_STATS,
+	OPT_SOFTWARE, OPT_IDLE, OPT_MAX_CLIENTS, OPT_STATUS, OPT_HELP, OPT_VERSION,
+	OPT_UDP_RATE, OPT_UDP_BURST, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_PORT, OPT_NO_STUNT,
+	OPT_CAPTURE_IF, OPT_STUNT_AUTH, OPT_STUNT_RATE, OPT_STUNT_BURST, OPT_STUNT_GLOBAL,
+	OPT_USER,
+};
+
+static const struct option longopts[] = {
+	{ "primary",		required_argument, NULL, OPT_PRIMARY },
+	{ "alternate",		required_argument, NULL, OPT_ALTERNATE },
+	{ "port",		required_argument, NULL, OPT_PORT },
+	{ "alt-port",		required_argument, NULL, OPT_ALT_PORT },
+	{ "secrets",		required_argument, NULL, OPT_SECRETS },
+	{ "stats",		no_argument,	   NULL, OPT_STATS },
+	{ "software",		required_argument, NULL, OPT_SOFTWARE },
+	{ "idle-timeout",	required_argument, NULL, OPT_IDLE },
+	{ "max-clients",	required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "status-interval",	required_argument, NULL, OPT_STATUS },
+	{ "udp-rate",		required_argument, NULL, OPT_UDP_RATE },
+	{ "udp-burst",		required_argument, NULL, OPT_UDP_BURST },
+	{ "tls-cert",		required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key",		required_argument, NULL, OPT_TLS_KEY },
+	{ "tls-port",		required_argument, NULL, OPT_TLS_PORT },
+	{ "no-stunt",		no_argument,	   NULL, OPT_NO_STUNT },
+	{ "capture-if",		required_argument, NULL, OPT_CAPTURE_IF },
+	{ "stunt-auth",		no_argument,	   NULL, OPT_STUNT_AUTH },
+	{ "stunt-rate",		required_argument, NULL, OPT_STUNT_RATE },
+	{ "stunt-burst",	required_argument, NULL, OPT_STUNT_BURST },
+	{ "stunt-global-rate",	required_argument, NULL, OPT_STUNT_GLOBAL },
+	{ "user",		required_argument, NULL, OPT_USER },
+	{ "help",		no_argument,	   NULL, OPT_HELP },
+	{ "version",		no_argument,	   NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, PROG ": ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	usage(stderr);
+	exit(2);
+}
+
+/* Everything privileged (binding, the raw socket, the capture handle, the
+ * TLS key) is open by now. */
+static void drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw)
+		fatalx("--user %s: no such user", user);
+	if (setgroups(1, &pw->pw_gid) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+		fatal("--user %s", user);
+	if (pw->pw_uid != 0 && setuid(0) == 0)
+		fatalx("--user %s: could regain root", user);
+	log_info("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+}
+
+int main(int argc, char **argv)
+{
+	static struct srv_config cfg;
+	struct stun_addr ip[2];
+	bool have[2] = { false, false };
+	unsigned long port = SRV_PORT_DEFAULT, alt_port = SRV_ALT_PORT_DEFAULT, v;
+	int foreground = 0, verbose = 0, ch, err;
+	const char *user = NULL;
+	unsigned i, j;
+
+	cfg.idle_s = SRV_IDLE_S_DEFAULT;
+	cfg.max_clients = SRV_MAX_CLIENTS_DEFAULT;
+	cfg.status_s = SRV_STATUS_S_DEFAULT;
+	cfg.udp_rate = SRV_UDP_RATE_DEFAULT;
+	cfg.udp_burst = SRV_UDP_BURST_DEFAULT;
+	cfg.tls_port = SRV_TLS_PORT_DEFAULT;
+	cfg.stunt.conn_rate = STUNT_RATE_CONN_DEFAULT;
+	cfg.stunt.conn_burst = STUNT_BURST_CONN_DEFAULT;
+	cfg.stunt.all_rate = STUNT_RATE_ALL_DEFAULT;
+	cfg.stunt.all_burst = STUNT_BURST_ALL_DEFAULT;
+	while ((ch = getopt_long(argc, argv, "dv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_PRIMARY:
+		case OPT_ALTERNATE:
+			if (parse_ip(optarg, &ip[ch - OPT_PRIMARY]) < 0)
+				bad_usage("bad address: %s", optarg);
+			have[ch - OPT_PRIMARY] = true;
+			break;
+		case OPT_PORT:
+			if (parse_uint(optarg, 1, 65535, &port) < 0)
+				bad_usage("bad port: %s", optarg);
+			break;
+		case OPT_ALT_PORT:
+			if (parse_uint(optarg, 1, 65535, &alt_port) < 0)
+				bad_usage("bad port: %s", optarg);
+			break;
+		case OPT_SECRETS:
+			cfg.secrets_path = optarg;
+			break;
+		case OPT_STATS:
+			cfg.stats = true;
+			break;
+		case OPT_SOFTWARE:
+			if (strlen(optarg) > SRV_SOFTWARE_MAX)
+				bad_usage("--software: longer than 64 bytes: %s", optarg);
+			cfg.software = optarg;
+			break;
+		case OPT_IDLE:
+			if (parse_uint(optarg, 1, 86400, &v) < 0)
+				bad_usage("bad --idle-timeout: %s", optarg);
+			cfg.idle_s = (unsigned)v;
+			break;
+		case OPT_MAX_CLIENTS:
+			if (parse_uint(optarg, 1, 1000000, &v) < 0)
+				bad_usage("bad --max-clients: %s", optarg);
+			cfg.max_clients = (unsigned)v;
+			break;
+		case OPT_STATUS:
+			if (parse_uint(optarg, 0, 86400, &v) < 0)
+				bad_usage("bad --status-interval: %s", optarg);
+			cfg.status_s = (unsigned)v;
+			break;
+		case OPT_UDP_RATE:
+			if (parse_uint(optarg, 0, 1000000, &v) < 0)
+				bad_usage("bad --udp-rate: %s", optarg);
+			cfg.udp_rate = (unsigned)v;
+			break;
+		case OPT_UDP_BURST:
+			if (parse_uint(optarg, 1, 1000000, &v) < 0)
+				bad_usage("bad --udp-burst: %s", optarg);
+			cfg.udp_burst = (unsigned)v;
+			break;
+		case OPT_TLS_CERT:
+			cfg.tls_cert = optarg;
+			break;
+		case OPT_TLS_KEY:
+			cfg.tls_key = optarg;
+			break;
+		case OPT_TLS_PORT:
+			if (parse_uint(optarg, 1, 65535, &v) < 0)
+				bad_usage("bad port: %s", optarg);
+			cfg.tls_port = (uint16_t)v;
+			break;
+		case OPT_NO_STUNT:
+			cfg.no_stunt = true;
+			break;
+		case OPT_CAPTURE_IF:
+			cfg.capture_if = optarg;
+			break;
+		case OPT_STUNT_AUTH:
+			cfg.stunt.require_auth = true;
+			break;
+		case OPT_STUNT_RATE:
+		case OPT_STUNT_BURST:
+		case OPT_STUNT_GLOBAL:
+			if (parse_uint(optarg, 1, 100000, &v) < 0)
+				bad_usage("bad STUNT rate: %s", optarg);
+			if (ch == OPT_STUNT_RATE)
+				cfg.stunt.conn_rate = (unsigned)v;
+			else if (ch == OPT_STUNT_BURST)
+				cfg.stunt.conn_burst = (unsigned)v;
+			else
+				cfg.stunt.all_rate = cfg.stunt.all_burst = (unsigned)v;
+			break;
+		case OPT_USER:
+			user = optarg;
+			break;
+		case 'd':
+			foreground = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf(PROG " " VERSION "\n");
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		bad_usage("unexpected argument: %s", argv[optind]);
+	if (!have[0] || !have[1])
+		bad_usage("%s", "--primary and --alternate are required");
+	if (ip[0].family != ip[1].family)
+		bad_usage("%s", "--primary and --alternate must be of the same family");
+	if (memcmp(ip[0].ip, ip[1].ip, sizeof(ip[0].ip)) == 0)
+		bad_usage("%s", "--primary and --alternate must differ");
+	if (port == alt_port)
+		bad_usage("%s", "--port and --alt-port must differ");
+	if (!cfg.tls_cert != !cfg.tls_key)
+		bad_usage("%s", "--tls-cert and --tls-key go together");
+	if (cfg.tls_cert && (cfg.tls_port == port || cfg.tls_port == alt_port))
+		bad_usage("%s", "--tls-port must differ from --port and --alt-port");
+
+	log_init(PROG, foreground, verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++) {
+			cfg.addr[i][j] = ip[i];
+			cfg.addr[i][j].port = (uint16_t)(j ? alt_port : port);
+		}
+	if (cfg.secrets_path) {
+		if ((err = srv_secrets_load(cfg.secrets_path, &cfg.secrets)) < 0)
+			fatalx("%s: %s", cfg.secrets_path, strerror(-err));
+		log_info("%zu ids from %s", cfg.secrets.n, cfg.secrets_path);
+	}
+	srv_loop_open(&cfg);
+	if (user)
+		drop_privileges(user);
+	if (!foreground && daemon(0, 0) < 0)
+		fatal("daemon");
+	log_info("started: %s, ports %lu and %lu, udp and tcp%s", argv[0], port, alt_port,
+		 cfg.tls_cert ? ", tls" : "");
+	err = srv_loop_run(&cfg);
+	srv_secrets_free(&cfg.secrets);
+	return err;
+}

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+/* Token buckets and the per-source table: see server/rate.h. */
+#include "server/rate.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool srv_bucket_take(struct srv_bucket *b, unsigned rate_per_s, unsigned burst, uint64_t now_ms)
+{
+	uint64_t cap = (uint64_t)(burst ? burst : 1) * 1000, t;
+
+	if (!rate_per_s)
+		return true;
+	if (now_ms > b->last_ms) {
+		/* rate tokens per 1000 ms = rate milli-tokens per ms */
+		t = b->milli + (now_ms - b->last_ms) * rate_per_s;
+		b->milli = (uint32_t)(t > cap ? cap : t);
+		b->last_ms = now_ms;
+	}
+	if (b->milli < 1000)
+		return false;
+	b->milli -= 1000;
+	return true;
+}
+
+int srv_rate_init(struct srv_rate *r, unsigned rate_per_s, unsigned burst, size_t nslots,
+		  uint32_t seed)
+{
+	size_t n = SRV_RATE_PROBE;
+
+	memset(r, 0, sizeof(*r));
+	while (n < nslots && n < ((size_t)1 << 24))
+		n <<= 1;
+	if (!(r->slots = calloc(n, sizeof(*r->slots))))
+		return -ENOMEM;
+	r->nslots = n;
+	r->rate_per_s = rate_per_s;
+	r->burst = burst;
+	r->seed = seed;
+	return 0;
+}
+
+void srv_rate_free(struct srv_rate *r)
+{
+	free(r->slots);
+	r->slots = NULL;
+	r->nslots = 0;
+}
+
+/* FNV-1a over the address, salted so that a sender cannot aim at one slot
+ * window from outside. */
+static uint32_t hash_addr(uint32_t seed, uint8_t family, const uint8_t *ip, size_t iplen)
+{
+	uint32_t h = 2166136261u ^ seed;
+	size_t i;
+
+	h = (h ^ family) * 16777619u;
+	for (i = 0; i < iplen; i++)
+		h = (h ^ ip[i]) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+bool srv_rate_allow(struct srv_rate *r, const struct stun_addr *a, uint64_t now_ms)
+{
+	size_t iplen = a->family == STUN_FAMILY_IPV6 ? 16 : 4, i, victim = 0;
+	uint64_t oldest = UINT64_MAX;
+	struct srv_rate_slot *s;
+	uint32_t h;
+
+	if (!r->rate_per_s || !r->slots)
+		return true;
+	h = hash_addr(r->seed, a->family, a->ip, iplen);
+	for (i = 0; i < SRV_RATE_PROBE; i++) {
+		size_t k = (h + i) & (r->nslots - 1);
+
+		s = &r->slots[k];
+		if (s->used && s->family == a->family && memcmp(s->ip, a->ip, iplen) == 0)
+			return srv_bucket_take(&s->b, r->rate_per_s, r->burst, now_ms);
+		if (!s->used) {
+			victim = k;
+			oldest = 0;
+			break;
+		}
+		if (s->b.last_ms < oldest) {
+			oldest = s->b.last_ms;
+			victim = k;
+		}
+	}
+	s = &r->slots[victim];
+	if (s->used)
+		r->evicted++;
+	memset(s, 0, sizeof(*s));
+	s->used = 1;
+	s->family = a->family;
+	memcpy(s->ip, a->ip, iplen);
+	s->b.milli = (uint32_t)(r->burst ? r->burst : 1) * 1000;
+	s->b.last_ms = now_ms;
+	return srv_bucket_take(&s->b, r->rate_per_s, r->burst, now_ms);
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stunt-server's rendezvous (docs/protocol.md section 5) as pure logic: a
+ * registry of authenticated control connections and the answer to each
+ * signalling request. No I/O: the caller passes fresh random bytes and the
+ * clock, and sends what comes out -- a reply to the sender and, for
+ * EXCHANGE / SCHEDULE / RELAY, an indication to another connection.
+ *
+ *   REGISTER      id in the secrets file? challenge nonce : 403
+ *   AUTHENTICATE  HMAC-SHA256(secret, label, id, nonce) right? the nonce
+ *                 is used up either way; success : 401. A second
+ *                 connection authenticating the same id replaces the first.
+ *                 On success the connection's session keys are derived
+ *                 (c->sec, proto/sig_sec.h): the success response and
+ *                 everything after it is sealed by the caller.
+ *   LOOKUP        sender authenticated (else 401), peer registered
+ *                 (else 404): the peer's endpoint as the server sees it.
+ *   EXCHANGE, SCHEDULE, RELAY
+ *                 sender authenticated, target registered: the target gets
+ *                 an indication with the sender's SIG-PEER-ID and the other
+ *                 attributes copied verbatim (relayed, not interpreted);
+ *                 SCHEDULE adds the start time (now + delay, server clock).
+ *                 An EXCHANGE relayed both ways between two ids with one
+ *                 SESSION-ID makes that session "agreed" (kept
+ *                 RDV_SESSION_MS, at most RDV_SESSIONS_MAX).
+ *   SYNACK        STUNT #1: sender authenticated, peer registered, the
+ *                 session agreed between exactly these two (else 403,
+ *                 counted as "forbidden"), the server able to send raw
+ *                 packets (else 500). The sender's SIG-SYN is kept; when
+ *                 the peer's is there too, out->synack holds two SYN-ACKs:
+ *                 to each side's control address at the port its SYN-SYN
+ *                 names, from the other side's control address and port,
+ *                 with the other's sequence number and options
+ *                 (pkt_synack.h). Once per session; nothing is relayed.
+ *
+ * Only requests are answered; anything else of ours is dropped.
+ */
+#ifndef STUNT_SERVER_RDV_H
+#define STUNT_SERVER_RDV_H
+
+#include "server/secrets.h"
+#include "nfq/pkt_build.h"
+#include "proto/sig.h"
+#include "proto/sig_sec.h"
+#include "proto/stun_msg.h"
+
+#include <stdbool.h>
+
+#define RDV_NONCE_LEN		16
+#define RDV_MAX_DELAY_MS	60000	/* SCHEDULE: start at most this far ahead */
+/* The reply and the indication fit in this (SIG-DATA is at most 1024). */
+#define RDV_BUF			2048
+
+/* Per control connection; embedded in the loop's client. */
+struct rdv_conn {
+	struct stun_addr	 peer;		/* as the server sees it */
+	bool			 authed;
+	char			 id[SIG_ID_MAX + 1];	/* authenticated id */
+	bool			 nonce_pending;
+	char			 nonce_id[SIG_ID_MAX + 1];
+	uint8_t			 nonce[RDV_NONCE_LEN];
+	bool			 listed;	/* in the registry */
+	/* from AUTHENTICATE's success on, every message of this connection,
+	 * both ways, is sealed (proto/sig_sec.h); the loop opens and seals */
+	struct sig_sec		 sec;
+};
+
+#define RDV_SESSIONS_MAX	256
+#define RDV_SESSION_MS		60000
+
+/* A session the server relayed EXCHANGEs for, and its SYNs (STUNT #1). */
+struct rdv_session {
+	char			 id[2][SIG_ID_MAX + 1];	/* [0]: its first EXCHANGE's sender */
+	uint32_t		 sid;
+	bool			 exchanged[2];	/* an EXCHANGE from id[i] was relayed */
+	bool			 has_syn[2];
+	struct sig_syn		 syn[2];
+	struct stun_addr	 addr[2];	/* id[i]'s control address at its SYNACK */
+	bool			 sent;
+	uint64_t		 expires_ms;	/* 0: free */
+};
+
+struct srv_rdv {
+	const struct srv_secrets *secrets;
+	struct rdv_conn		**reg;		/* authenticated connections */
+	size_t			  n, cap;
+	bool			  raw_ok;	/* SYNACK: raw packets can be sent */
+	struct rdv_session	  sess[RDV_SESSIONS_MAX];
+};
+
+enum rdv_verdict {
+	RDV_V_OK,		/* answered with success (and maybe forwarded) */
+	RDV_V_BAD,		/* 400: malformed signalling request */
+	RDV_V_UNKNOWN_ID,	/* 403: REGISTER of an id not in the secrets */
+	RDV_V_AUTH_FAIL,	/* 401: wrong HMAC, stale nonce, or not authenticated */
+	RDV_V_NO_PEER,		/* 404: target not registered */
+	RDV_V_DROP,		/* not a request: dropped */
+	RDV_V_FORBIDDEN,	/* 403: SYNACK for a session not agreed between the two */
+	RDV_V_UNAVAILABLE,	/* 500: SYNACK, but no raw socket */
+	RDV_V_MAX,
+};
+
+const char *rdv_verdict_name(enum rdv_verdict v);
+
+struct rdv_out {
+	enum rdv_verdict	 verdict;
+	size_t			 reply_len;	/* to the sender; 0: nothing */
+	struct rdv_conn		*fwd_to;	/* NULL: nothing to forward */
+	size_t			 fwd_len;
+	size_t			 nsynack;	/* SYNACK: packets to send now */
+	struct pkt_tcp_spec	 synack[2];
+};
+
+/* Is this a signalling method (REGISTER .. RELAY)? */
+bool srv_rdv_is_ours(uint16_t method);
+
+/*
+ * Handle one parsed signalling message m from connection c. rnd: 16 fresh
+ * random bytes (nonce, indication transaction id). reply and fwd: RDV_BUF
+ * bytes each. Returns 0, or -ENOMEM (registry growth), -EINVAL.
+ */
+int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg *m,
+		   const uint8_t rnd[16], uint64_t now_ms, uint8_t *reply, uint8_t *fwd,
+		   struct rdv_out *out);
+
+/* An error reply to m (e.g. 500 when the indication could not be queued). */
+size_t srv_rdv_error(const struct stun_msg *m, uint16_t code, const char *reason,
+		     uint8_t *buf, size_t cap);
+
+/* The connection goes away: take it out of the registry. */
+void srv_rdv_drop(struct srv_rdv *r, struct rdv_conn *c);
+/* Registered connection of this id, or NULL. */
+struct rdv_conn *srv_rdv_find(const struct srv_rdv *r, const char *id);
+void srv_rdv_free(struct srv_rdv *r);
+
+#endif

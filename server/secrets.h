@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The --secrets file: one "ID SECRET" per line, separated by blanks;
+ * '#' starts a comment (whole line or after the fields); blank lines are
+ * ignored. ID follows sig_id_valid() (1-64 bytes of [A-Za-z0-9._-]);
+ * SECRET is 1-SRV_SECRET_MAX bytes with no white space. A repeated ID,
+ * a third field or a bad ID is an error: the server refuses to start on a
+ * file it cannot read exactly (the secrets gate who may register).
+ *
+ * Pure: the caller reads the file, srv_secrets_parse() only looks at bytes.
+ */
+#ifndef STUNT_SERVER_SECRETS_H
+#define STUNT_SERVER_SECRETS_H
+
+#include "proto/sig.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SRV_SECRET_MAX		256
+#define SRV_SECRETS_FILE_MAX	(1024 * 1024)
+
+struct srv_secret {
+	char	 id[SIG_ID_MAX + 1];
+	uint8_t	 secret[SRV_SECRET_MAX];
+	size_t	 secret_len;
+};
+
+struct srv_secrets {
+	struct srv_secret	*v;
+	size_t			 n;
+};
+
+/*
+ * Parse len bytes of text into *out (allocated; free with
+ * srv_secrets_free()). Returns 0, or -EBADMSG with *bad_line set to the
+ * 1-based line at fault, or -ENOMEM.
+ */
+int srv_secrets_parse(const char *text, size_t len, struct srv_secrets *out, unsigned *bad_line);
+void srv_secrets_free(struct srv_secrets *s);
+/* The entry for id, or NULL. */
+const struct srv_secret *srv_secrets_find(const struct srv_secrets *s, const char *id,
+					  size_t idlen);
+
+/* Read and parse the file at path (logs the line at fault). 0 or -errno. */
+int srv_secrets_load(const char *path, struct srv_secrets *out);
+
+#endif

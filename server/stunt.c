@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: MIT
+/* STUNT requests as pure logic: see server/stunt.h. */
+#include "server/stunt.h"
+#include "proto/stun_auth.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define SYN_WINDOW	64240
+#define SYN_MSS		1460
+#define SYN_WSCALE	7
+
+static const char *const names[STUNT_V_MAX] = {
+	[STUNT_V_CAPTURE]	= "capture",
+	[STUNT_V_SEND]		= "send",
+	[STUNT_V_PROBE]		= "probe",
+	[STUNT_V_BAD]		= "bad_request",
+	[STUNT_V_AUTH]		= "auth_required",
+	[STUNT_V_THIRD_PARTY]	= "third_party",
+	[STUNT_V_RATE]		= "rate_limited",
+	[STUNT_V_BUSY]		= "busy",
+	[STUNT_V_UNAVAILABLE]	= "unavailable",
+	[STUNT_V_DROP]		= "dropped",
+};
+
+const char *stunt_verdict_name(enum stunt_verdict v)
+{
+	return (unsigned)v < STUNT_V_MAX ? names[v] : "?";
+}
+
+bool srv_stunt_is_ours(uint16_t method)
+{
+	return method >= STUNT_METHOD_CAPTURE && method <= STUNT_METHOD_PROBE_UNSOLICITED;
+}
+
+void srv_stunt_init(struct srv_stunt *s, const struct srv_stunt_cfg *cfg, uint64_t now_ms)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = *cfg;
+	s->all.milli = (cfg->all_burst ? cfg->all_burst : 1) * 1000u;
+	s->all.last_ms = now_ms;
+	s->next_id = 1;
+}
+
+void srv_stunt_conn_init(struct stunt_conn *c, const struct srv_stunt *s,
+			 const struct stun_addr *peer, unsigned rx_ip, unsigned rx_port,
+			 uint64_t now_ms)
+{
+	memset(c, 0, sizeof(*c));
+	c->peer = *peer;
+	c->rx_ip = rx_ip & 1;
+	c->rx_port = rx_port & 1;
+	c->bucket.milli = (s->cfg.conn_burst ? s->cfg.conn_burst : 1) * 1000u;
+	c->bucket.last_ms = now_ms;
+}
+
+bool srv_stunt_dest_ok(const struct stunt_conn *c, uint16_t port)
+{
+	unsigned i;
+
+	if (port == 0 || port == c->peer.port)
+		return c->peer.port != 0;
+	for (i = 0; i < c->nknown && i < STUNT_KNOWN_PORTS; i++)
+		if (c->known[i] == port)
+			return true;
+	return false;
+}
+
+void srv_stunt_conn_saw(struct stunt_conn *c, uint16_t port, uint32_t seq)
+{
+	c->has_seq = true;
+	c->last_seq = seq;
+	if (srv_stunt_dest_ok(c, port))
+		return;
+	c->known[c->known_next] = port;
+	c->known_next = (c->known_next + 1) % STUNT_KNOWN_PORTS;
+	if (c->nknown < STUNT_KNOWN_PORTS)
+		c->nknown++;
+}
+
+void srv_stunt_done(struct srv_stunt *s, struct stunt_conn *c)
+{
+	if (s->pending)
+		s->pending--;
+	if (c && c->pending)
+		c->pending--;
+}
+
+static bool is_server_ip(const struct srv_stunt *s, const struct stun_addr *a)
+{
+	unsigned i;
+
+	for (i = 0; i < 2; i++)
+		if (a->family == s->cfg.sock[i][0].family &&
+		    memcmp(a->ip, s->cfg.sock[i][0].ip, a->family == STUN_FAMILY_IPV6 ? 16 : 4) == 0)
+			return true;
+	return false;
+}
+
+static bool same_ip(const struct stun_addr *a, const struct stun_addr *b)
+{
+	return a->family == b->family &&
+	       memcmp(a->ip, b->ip, a->family == STUN_FAMILY_IPV6 ? 16 : 4) == 0;
+}
+
+static size_t error_reply(const struct stun_msg *m, uint16_t code, const char *reason,
+			  uint8_t *buf)
+{
+	struct stun_builder b;
+	int n;
+
+	stun_build_reply(&b, buf, STUNT_BUF, stun_type(m->method, STUN_ERROR), m);
+	stun_build_error(&b, code, reason);
+	stun_build_fingerprint(&b);
+	n = stun_build_finish(&b);
+	return n > 0 ? (size_t)n : 0;
+}
+
+static int refuse(struct stunt_action *out, enum stunt_verdict v, const struct stun_msg *m,
+		  uint8_t *reply)
+{
+	static const struct {
+		uint16_t code;
+		const char *reason;
+	} e[STUNT_V_MAX] = {
+		[STUNT_V_BAD]		= { 400, "Bad Request" },
+		[STUNT_V_AUTH]		= { 401, "Authenticate first" },
+		[STUNT_V_THIRD_PARTY]	= { 403, "Only to your own endpoint" },
+		[STUNT_V_RATE]		= { 429, "Rate limited" },
+		[STUNT_V_BUSY]		= { 429, "Too many outstanding" },
+		[STUNT_V_UNAVAILABLE]	= { 500, "STUNT unavailable" },
+	};
+
+	out->verdict = v;
+	out->reply_len = e[v].code ? error_reply(m, e[v].code, e[v].reason, reply) : 0;
+	return 0;
+}
+
+static void addr_u32(const struct stun_addr *a, uint32_t *v)
+{
+	memcpy(v, a->ip, 4);
+}
+
+/* STUNT-TARGET in a request names a destination: only the client's own IP
+ * (SEND-PACKET, PROBE) or the server's (CAPTURE) is acceptable. -1: malformed,
+ * 0: absent or fine, 1: someone else. */
+static int check_target(const struct srv_stunt *s, const struct stunt_conn *c,
+			const struct stun_msg *m, bool server_side, struct stun_addr *t)
+{
+	const struct stun_attr *a = stun_msg_find(m, STUNT_ATTR_TARGET);
+
+	if (!a)
+		return 0;
+	if (stun_attr_get_addr(a, t) < 0)
+		return -1;
+	if (server_side)
+		return is_server_ip(s, t) ? 0 : 1;
+	return same_ip(t, &c->peer) ? 0 : 1;
+}
+
+static bool take_tokens(struct srv_stunt *s, struct stunt_conn *c, uint64_t now)
+{
+	return srv_bucket_take(&c->bucket, s->cfg.conn_rate, s->cfg.conn_burst, now) &&
+	       srv_bucket_take(&s->all, s->cfg.all_rate, s->cfg.all_burst, now);
+}
+
+static void syn_spec(struct pkt_tcp_spec *p, const struct stun_addr *src,
+		     const struct stun_addr *dst, uint8_t flags, uint32_t seq, uint32_t ack,
+		     uint8_t ttl, uint16_t ip_id)
+{
+	memset(p, 0, sizeof(*p));
+	addr_u32(src, &p->saddr);
+	addr_u32(dst, &p->daddr);
+	p->sport = src->port;
+	p->dport = dst->port;
+	p->seq = seq;
+	p->ack = ack;
+	p->flags = flags;
+	p->window = SYN_WINDOW;
+	p->ttl = ttl ? ttl : STUNT_TTL_DEFAULT;
+	p->ip_id = ip_id;
+	p->dont_fragment = 1;
+	p->opt.present = PKT_OPT_MSS | PKT_OPT_SACK_OK | PKT_OPT_WSCALE;
+	p->opt.mss = SYN_MSS;
+	p->opt.wscale = SYN_WSCALE;
+}
+
+static int do_capture(struct srv_stunt *s, struct stunt_conn *c, const struct stun_msg *m,
+		      uint8_t *reply, struct stunt_action *out)
+{
+	struct stunt_capture_req rq;
+	struct stunt_capture_resp rs;
+	struct stun_builder b;
+	struct stun_addr t;
+	int k, n;
+
+	if (stunt_get_capture_req(m, &rq) < 0)
+		return refuse(out, STUNT_V_BAD, m, reply);
+	if (!rq.timeout_ms)
+		rq.timeout_ms = STUNT_CAPTURE_MS_DEFAULT;
+	if (rq.timeout_ms > STUNT_CAPTURE_MS_MAX)
+		return refuse(out, STUNT_V_BAD, m, reply);
+	if ((k = check_target(s, c, m, true, &t)) != 0)
+		return refuse(out, k < 0 ? STUNT_V_BAD : STUNT_V_THIRD_PARTY, m, reply);
+	if (!stun_msg_find(m, STUNT_ATTR_TARGET))
+		t = s->cfg.sock[c->rx_ip][c->rx_port];
+	else if (t.port == 0)
+		return refuse(out, STUNT_V_BAD, m, reply);
+	if (c->pending >= STUNT_CONN_PENDING || s->pending >= STUNT_PENDING_MAX)
+		return refuse(out, STUNT_V_BUSY, m, reply);
+	memset(&rs, 0, sizeof(rs));
+	rs.capture_id = s->next_id++;
+	rs.timeout_ms = rq.timeout_ms;
+	rs.target = t;
+	stun_build_reply(&b, reply, STUNT_BUF, stun_type(m->method, STUN_SUCCESS), m);
+	stunt_put_capture_resp(&b, &rs);
+	stun_build_fingerprint(&b);
+	if ((n = stun_build_finish(&b)) < 0)
+		return n;
+	out->verdict = STUNT_V_CAPTURE;
+	out->reply_len = (size_t)n;
+	out->capture_id = rs.capture_id;
+	out->timeout_ms = rq.timeout_ms;
+	out->target = t;
+	s->pending++;
+	c->pending++;
+	return 0;
+}
+
+static int do_send(struct srv_stunt *s, struct stunt_conn *c, const struct stun_msg *m,
+		   const uint8_t rnd[8], uint64_t now, bool authed,
+		   bool (*source_ok)(const struct stun_addr *, void *), void *arg,
+		   uint8_t *reply, struct stunt_action *out)
+{
+	struct stunt_send_req rq;
+	struct stunt_send_resp rs;
+	struct stun_builder b;
+	struct stun_addr t, src, dst;
+	uint32_t seq, ack = 0;
+	int k, n;
+
+	if (stunt_get_send_req(m, &rq) < 0)
+		return refuse(out, STUNT_V_BAD, m, reply);
+	if ((k = check_target(s, c, m, false, &t)) != 0)
+		return refuse(out, k < 0 ? STUNT_V_BAD : STUNT_V_THIRD_PARTY, m, reply);
+	if ((rq.pkt.kind != STUNT_PKT_SYN && rq.pkt.kind != STUNT_PKT_SYNACK) ||
+	    (rq.pkt.flags & ~STUNT_PKT_F_ALL) || rq.pkt.delay_ms > STUNT_DELAY_MS_MAX)
+		return refuse(out, STUNT_V_BAD, m, reply);
+	if (!srv_stunt_dest_ok(c, rq.pkt.dst_port))
+		return refuse(out, STUNT_V_THIRD_PARTY, m, reply);
+	dst = c->peer;
+	if (rq.pkt.dst_port)
+		dst.port = rq.pkt.dst_port;
+	if (rq.pkt.flags & STUNT_PKT_F_SOURCE) {
+		src = rq.source;
+		if (src.family != STUN_FAMILY_IPV4 || src.port == 0)
+			return refuse(out, STUNT_V_BAD, m, reply);
+		/* a source other than the server's own: only one the caller
+		 * vouches for (a registered peer of an authenticated client) */
+		if (!is_server_ip(s, &src) && !(authed && source_ok && source_ok(&src, arg)))
+			return refuse(out, STUNT_V_THIRD_PARTY, m, reply);
+	} else {
+		src = s->cfg.sock[c->rx_ip ^ !!(rq.pkt.flags & STUNT_PKT_F_CHANGE_IP)]
+				 [c->rx_port ^ !!(rq.pkt.flags & STUNT_PKT_F_CHANGE_PORT)];
+	}
+	seq = rq.pkt.flags & STUNT_PKT_F_SEQ ? rq.pkt.seq : stun_rd32(rnd);
+	if (rq.pkt.kind == STUNT_PKT_SYNACK) {
+		if (rq.pkt.flags & STUNT_PKT_F_ACK)
+			ack = rq.pkt.ack;
+		else if (c->has_seq)
+			ack = c->last_seq + 1;
+		else
+			return refuse(out, STUNT_V_BAD, m, reply);
+	}
+	if (c->pending >= STUNT_CONN_PENDING || s->pending >= STUNT_PENDING_MAX)
+		return refuse(out, STUNT_V_BUSY, m, reply);
+	if (!take_tokens(s, c, now))
+		return refuse(out, STUNT_V_RATE, m, reply);
+	syn_spec(&out->pkt, &src, &dst,
+		 rq.pkt.kind == STUNT_PKT_SYN ? PKT_TCP_SYN : PKT_TCP_SYN | PKT_TCP_ACK, seq, ack,
+		 rq.pkt.ttl, stun_rd16(rnd + 4));
+	memset(&rs, 0, sizeof(rs));
+	rs.pkt = rq.pkt;
+	rs.pkt.dst_port = dst.port;
+	rs.pkt.seq = seq;
+	rs.pkt.ack = ack;
+	rs.pkt.ttl = out->pkt.ttl;
+	rs.pkt.flags = (uint8_t)((rq.pkt.flags & ~STUNT_PKT_F_SOURCE) | STUNT_PKT_F_SEQ |
+				 (rq.pkt.kind == STUNT_PKT_SYNACK ? STUNT_PKT_F_ACK : 0));
+	rs.source = src;
+	stun_build_reply(&b, reply, STUNT_BUF, stun_type(m->method, STUN_SUCCESS), m);
+	stunt_put_send_resp(&b, &rs);
+	stun_build_fingerprint(&b);
+	if ((n = stun_build_finish(&b)) < 0)
+		return n;
+	out->verdict = STUNT_V_SEND;
+	out->reply_len = (size_t)n;
+	out->delay_ms = rq.pkt.delay_ms;
+	out->source = src;
+	s->pending++;
+	c->pending++;
+	return 0;
+}
+
+static int do_probe(struct srv_stunt *s, struct stunt_conn *c, const struct stun_msg *m,
+		    const uint8_t rnd[8], uint64_t now, uint8_t *reply, struct stunt_action *out)
+{
+	struct stunt_probe_req rq;
+	struct stun_addr t, src, dst;
+	int k;
+
+	if (stunt_get_probe_req(m, &rq) < 0)
+		return refuse(out, STUNT_V_BAD, m, reply);
+	if ((k = check_target(s, c, m, false, &t)) != 0)
+		return refuse(out, k < 0 ? STUNT_V_BAD : STUNT_V_THIRD_PARTY, m, reply);
+	if (!rq.timeout_ms)
+		rq.timeout_ms = STUNT_PROBE_MS_DEFAULT;
+	if (rq.timeout_ms > STUNT_PROBE_MS_MAX)
+		return refuse(out, STUNT_V_BAD, m, reply);
+	if (c->pending >= STUNT_CONN_PENDING || s->pending >= STUNT_PENDING_MAX)
+		return refuse(out, STUNT_V_BUSY, m, reply);
+	if (!take_tokens(s, c, now))
+		return refuse(out, STUNT_V_RATE, m, reply);
+	src = s->cfg.sock[c->rx_ip ^ !!(rq.flags & STUN_CHANGE_IP)]
+			 [c->rx_port ^ !!(rq.flags & STUN_CHANGE_PORT)];
+	dst = c->peer;
+	dst.port = rq.port;
+	syn_spec(&out->pkt, &src, &dst, PKT_TCP_SYN, stun_rd32(rnd), 0, 0, stun_rd16(rnd + 4));
+	out->verdict = STUNT_V_PROBE;
+	out->reply_len = 0;
+	memcpy(out->txid, m->txid, STUN_TXID_LEN);
+	out->timeout_ms = rq.timeout_ms;
+	out->source = src;
+	s->pending++;
+	c->pending++;
+	return 0;
+}
+
+int srv_stunt_handle(struct srv_stunt *s, struct stunt_conn *c, bool authed,
+		     const struct stun_msg *m, const uint8_t rnd[8], uint64_t now_ms,
+		     bool (*source_ok)(const struct stun_addr *src, void *arg), void *arg,
+		     uint8_t *reply, struct stunt_action *out)
+{
+	if (!s || !c || !m || !rnd || !reply || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!srv_stunt_is_ours(m->method) || m->cls != STUN_REQUEST || m->classic)
+		return refuse(out, STUNT_V_DROP, m, reply);
+	if (!s->cfg.available || c->peer.family != STUN_FAMILY_IPV4)
+		return refuse(out, STUNT_V_UNAVAILABLE, m, reply);
+	if (s->cfg.require_auth && !authed)
+		return refuse(out, STUNT_V_AUTH, m, reply);
+	switch (m->method) {
+	case STUNT_METHOD_CAPTURE:
+		return do_capture(s, c, m, reply, out);
+	case STUNT_METHOD_SEND_PACKET:
+		return do_send(s, c, m, rnd, now_ms, authed, source_ok, arg, reply, out);
+	case STUNT_METHOD_PROBE_UNSOLICITED:
+		return do_probe(s, c, m, rnd, now_ms, reply, out);
+	default:	/* SYN-REPORT is an indication, dropped above */
+		return refuse(out, STUNT_V_DROP, m, reply);
+	}
+}
+
+size_t srv_stunt_report(const struct stunt_syn_report *rep, const uint8_t txid[STUN_TXID_LEN],
+			uint8_t *buf, size_t cap)
+{
+	struct stun_builder b;
+	int n;
+
+	stun_build_init(&b, buf, cap, stun_type(STUNT_METHOD_SYN_REPORT, STUN_INDICATION), txid);
+	stunt_put_syn_report(&b, rep);
+	stun_build_fingerprint(&b);
+	n = stun_build_finish(&b);
+	return n > 0 ? (size_t)n : 0;
+}
+
+size_t srv_stunt_probe_reply(const uint8_t txid[STUN_TXID_LEN], const struct stunt_probe_resp *r,
+			     uint8_t *buf, size_t cap)
+{
+	struct stun_builder b;
+	int n;
+
+	stun_build_init(&b, buf, cap, stun_type(STUNT_METHOD_PROBE_UNSOLICITED, STUN_SUCCESS),
+			txid);
+	stunt_put_probe_resp(&b, r);
+	stun_build_fingerprint(&b);
+	n = stun_build_finish(&b);
+	return n > 0 ? (size_t)n : 0;
+}
