@@ -2,9 +2,10 @@
 /*
  * stuntd's state, shared by its files: the event loop (daemon/loop.c), the
  * signalling session with stunt-server (daemon/sig.c), the control socket
- * (daemon/control.c), traversal sessions (daemon/session.c + trav_*.c) and the
- * hand-off of the winning socket (daemon/handoff.c). One process, one epoll loop,
- * one instance of struct stuntd.
+ * (daemon/control.c), traversal sessions (daemon/session.h: session.c,
+ * negotiate.c, race.c, confirm.c, peers.c; the methods in daemon/trav/) and
+ * the hand-off of the winning socket (daemon/handoff.c). One process, one
+ * epoll loop, one instance of struct stuntd.
  */
 #ifndef STUNT_DAEMON_STUNTD_H
 #define STUNT_DAEMON_STUNTD_H
@@ -162,7 +163,7 @@ void d_control_close(void);
 /* Answer a connect request: json (one line, no '\n') and fd (-1: none). */
 void d_control_answer(struct d_ctl_client *c, const char *json, int fd);
 
-/* ---- daemon/session.c ---- */
+/* ---- the sessions (daemon/session.h) ---- */
 /* A control client asks for peer/service. On failure the answer is sent. */
 void d_session_request(struct d_ctl_client *c, const char *peer, const char *service,
 		       const char *method);

@@ -140,7 +140,7 @@ struct sig_nat_info {
 /*
  * SIG-ROUND (4 bytes, comprehension-optional), in an EXCHANGE: which
  * negotiation round of its session the message belongs to. Absent: the
- * first. Round 1 (SIG_ROUND_RELAY) is the relay round (daemon/session.c): the
+ * first. Round 1 (SIG_ROUND_RELAY) is the relay round (daemon/negotiate.c): the
  * requester renegotiates an agreed session to relay alone, and the
  * responder answers with an EXCHANGE carrying the same attribute.
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+

@@ -8,7 +8,13 @@
  */
 #include "daemon/trav/trav.h"
 
-enum trav_role trav_direct_role(bool requester)
+static enum trav_role role(bool requester)
 {
 	return requester ? TRAV_CONNECT : TRAV_ACCEPT;
 }
+
+const struct trav_ops trav_direct_ops = {
+	.method = SIG_M_DIRECT,
+	.flags = TRAV_F_EARLY,
+	.role = role,
+};

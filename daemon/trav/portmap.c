@@ -51,15 +51,14 @@ struct trav_pm_job {
 	int			err;
 	uint64_t		t_start;
 	struct trav_attempt	*a;		/* NULL once the session let go */
-	void			(*done)(struct trav_attempt *a, int err);
 	struct trav_pm_job	*next;
 };
 
 static struct trav_pm_job *pm_jobs;
 
-enum trav_role trav_portmap_role(bool requester)
+static enum trav_role role(bool requester)
 {
-	/* until the session knows better (daemon/session.c): as for direct */
+	/* until the session negotiates it (daemon/negotiate.c): as for direct */
 	return requester ? TRAV_CONNECT : TRAV_ACCEPT;
 }
 
@@ -133,7 +132,6 @@ static void on_pm_done(struct d_ev *ev, uint32_t events)
 {
 	struct trav_pm_job *j = ev->arg;
 	struct trav_attempt *a = j->a;
-	void (*done)(struct trav_attempt *a, int err) = j->done;
 	char b[8], ep[96], ip[INET_ADDRSTRLEN];
 	uint64_t ms;
 	int err;
@@ -178,20 +176,29 @@ static void on_pm_done(struct d_ev *ev, uint32_t events)
 	}
 	err = j->err;
 	if (err < 0) {
-		a->pm = NULL;
+		a->priv = NULL;
 		j->a = NULL;
 		pm_unmap_or_free(j);	/* j may be gone */
 	}
-	done(a, err);
+	if (err == 0) {
+		log_info("session %u: portmap: port %u mapped on the gateway", a->sid, a->lport);
+	} else if (a->requester) {
+		/* offer to connect instead: the peer may be able to map */
+		log_info("session %u: portmap: %s; offering to connect instead", a->sid, a->why);
+		a->role = TRAV_CONNECT;
+		err = 0;
+	}
+	a->events->ready(a, err);
 }
 
-int trav_portmap_map(struct trav_attempt *a, bool forced,
-		     void (*done)(struct trav_attempt *a, int err))
+/* Map a->lport on the gateway in a thread; forced: with whatever protocol
+ * answers, else only those discovery saw. 0 or -errno (a->why). */
+static int map(struct trav_attempt *a, bool forced)
 {
 	struct trav_pm_job *j;
 	int p[2];
 
-	if (a->pm)
+	if (a->priv)
 		return -EALREADY;
 	j = calloc(1, sizeof(*j));
 	if (j == NULL)
@@ -204,7 +211,6 @@ int trav_portmap_map(struct trav_attempt *a, bool forced,
 	j->wfd = p[1];
 	j->port = a->lport;
 	j->a = a;
-	j->done = done;
 	/* the protocols discovery saw working; forced: whatever answers */
 	if (g_d->nat.flags & SIG_NAT_UPNP)
 		j->protos |= PROBE_PMAP_F_UPNP;
@@ -226,28 +232,62 @@ int trav_portmap_map(struct trav_attempt *a, bool forced,
 		pm_free(j);
 		return -EAGAIN;
 	}
-	a->pm = j;
+	a->priv = j;
 	return 0;
 }
 
-bool trav_portmap_candidate(const struct trav_attempt *a, struct sig_candidate *c)
+/*
+ * The accepting side (the session negotiated the roles: the requester
+ * accepts if its gateway can map, the responder if the requester did not
+ * advertise a mapping) maps its port before its EXCHANGE; events->ready
+ * when it is mapped (0) or not. A requester that cannot map offers to
+ * connect instead: the peer may be able to.
+ */
+static int gather(struct trav_attempt *a)
 {
-	const struct trav_pm_job *j = a->pm;
+	int err;
 
+	if (a->role != TRAV_ACCEPT)
+		return 1;
+	err = map(a, a->forced);
+	if (err < 0 && a->requester) {
+		log_info("session %u: portmap: %s", a->sid, a->why);
+		a->role = TRAV_CONNECT;
+		return 1;
+	}
+	return err;
+}
+
+/* Mapped: the candidate is the gateway's external endpoint. */
+static void offer(const struct trav_attempt *a, struct sig_candidate *c, struct sig_exchange *x)
+{
+	const struct trav_pm_job *j = a->priv;
+
+	(void)x;
 	if (j == NULL || j->running || j->unmapping || j->map.proto == PROBE_PMAP_NONE)
-		return false;
+		return;
 	c->kind = SIG_CAND_PORTMAP;
 	c->addr.family = STUN_FAMILY_IPV4;
 	c->addr.port = j->map.ext_port;
 	memcpy(c->addr.ip, &j->map.ext_ip, 4);
-	return true;
 }
 
-void trav_portmap_release(struct trav_attempt *a)
+/* The gateway's mapping is explicit: no primer, no TTL limit; the
+ * connecting side goes to the peer gateway's mapping (trav_arm). */
+static void arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
 {
-	struct trav_pm_job *j = a->pm;
+	(void)p;
+	(void)syn_ttl;
+	a->ttl = 0;
+}
 
-	a->pm = NULL;
+/* Session over: remove the mapping (in a thread; the job outlives a). */
+static void release(struct trav_attempt *a, bool keep_conn)
+{
+	struct trav_pm_job *j = a->priv;
+
+	(void)keep_conn;
+	a->priv = NULL;
 	if (j == NULL)
 		return;
 	j->a = NULL;
@@ -256,7 +296,8 @@ void trav_portmap_release(struct trav_attempt *a)
 	/* else on_pm_done() removes what comes back */
 }
 
-void trav_portmap_shutdown(void)
+/* stuntd stops: wait (bounded) for mappings in flight and remove all. */
+static void pm_shutdown(void)
 {
 	struct timespec until;
 	char ep[96];
@@ -288,3 +329,14 @@ void trav_portmap_shutdown(void)
 		pm_free(j);
 	}
 }
+
+const struct trav_ops trav_portmap_ops = {
+	.method = SIG_M_PORTMAP,
+	.flags = TRAV_F_EARLY,
+	.role = role,
+	.gather = gather,
+	.offer = offer,
+	.arm = arm,
+	.close = release,
+	.shutdown = pm_shutdown,
+};

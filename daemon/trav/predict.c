@@ -50,24 +50,29 @@
 
 #include <errno.h>
 #include <openssl/rand.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
-enum trav_role trav_predict_role(bool requester)
-{
-	(void)requester;
-	return TRAV_CONNECT;
-}
+/* a->priv: our window's prediction (when we are sequential) and the peer's */
+struct trav_predict {
+	bool			has_pred;	/* we are sequential: pred is ours */
+	struct sig_prediction	pred;
+	bool			has_rpred;	/* the peer is: rpred is its */
+	struct sig_prediction	rpred;
+	bool			syn_told;	/* RELAY "syn predict" sent */
+};
 
-uint16_t trav_predict_port(const struct sig_prediction *p, size_t i)
+/* Port i (0-based) of the window p predicts; the first. */
+static uint16_t trav_predict_port(const struct sig_prediction *p, size_t i)
 {
 	return (uint16_t)(p->last_port + p->delta * (int)(i + 1));
 }
 
-uint16_t trav_predict_first(const struct sig_prediction *p)
+static uint16_t trav_predict_first(const struct sig_prediction *p)
 {
 	return trav_predict_port(p, 0);
 }
@@ -133,39 +138,98 @@ out:
 	return err;
 }
 
-int trav_predict_learn(struct trav_attempt *a, const struct sig_nat_info *own)
+/* One marked socket (its port is ours when we are the predictable side)
+ * and the state. */
+static int prepare(struct trav_attempt *a)
 {
+	int err;
+
+	a->priv = calloc(1, sizeof(struct trav_predict));
+	if (a->priv == NULL)
+		return -ENOMEM;
+	err = trav_sock_prepare(a);
+	if (err < 0) {
+		free(a->priv);
+		a->priv = NULL;
+	}
+	return err;
+}
+
+/*
+ * Just before our EXCHANGE (the session runs this gather last), when this
+ * side is sequential: learn the last public port (a fresh STUN Binding
+ * over TCP to the server) and fill our prediction. Not predictable but not
+ * sequential either (random): only when the method is forced. 1 (done, or
+ * nothing to learn) or -errno (a->why).
+ */
+static int gather(struct trav_attempt *a)
+{
+	struct trav_predict *p = a->priv;
+	const struct sig_nat_info *own = &g_d->nat;
 	uint16_t last = 0;
 	int err;
 
+	if (trav_predictable(own) || (!trav_sequential(own) && !a->forced))
+		return 1;
 	err = fresh_binding(&last, a->why, sizeof(a->why));
 	if (err < 0)
 		return err;
-	memset(&a->pred, 0, sizeof(a->pred));
-	a->pred.proto = IPPROTO_TCP;
-	a->pred.allocation = SIG_ALLOC_SEQUENTIAL;
-	a->pred.delta = own->tcp_delta ? own->tcp_delta : 1;
-	a->pred.last_port = last;
-	a->pred.count = TRAV_PREDICT_N;
-	a->has_pred = true;
-	return 0;
+	memset(&p->pred, 0, sizeof(p->pred));
+	p->pred.proto = IPPROTO_TCP;
+	p->pred.allocation = SIG_ALLOC_SEQUENTIAL;
+	p->pred.delta = own->tcp_delta ? own->tcp_delta : 1;
+	p->pred.last_port = last;
+	p->pred.count = TRAV_PREDICT_N;
+	p->has_pred = true;
+	log_info("session %u: predict: last public port %u, delta %d: advertising %u..%u",
+		 a->sid, p->pred.last_port, p->pred.delta, trav_predict_first(&p->pred),
+		 trav_predict_port(&p->pred, p->pred.count - 1u));
+	return 1;
 }
 
-int trav_predict_start(struct trav_attempt *a, uint64_t now)
+/* A sequential side's candidate is SIG_CAND_PREDICTED, its port the first
+ * prediction, and the EXCHANGE carries the window: the peer tries it all. */
+static void offer(const struct trav_attempt *a, struct sig_candidate *c, struct sig_exchange *x)
 {
+	const struct trav_predict *p = a->priv;
+
+	if (!p->has_pred)
+		return;
+	c->kind = SIG_CAND_PREDICTED;
+	c->addr.port = trav_predict_first(&p->pred);
+	x->has_prediction = true;
+	x->pred = p->pred;
+}
+
+/* A window of simultaneous opens: every first SYN TTL-limited; the peer's
+ * window when it advertised one. */
+static void arm(struct trav_attempt *a, const struct trav_peer *peer, int syn_ttl)
+{
+	struct trav_predict *p = a->priv;
+
+	a->ttl = syn_ttl;
+	p->has_rpred = peer->pred != NULL && peer->kind == SIG_CAND_PREDICTED;
+	if (peer->pred)
+		p->rpred = *peer->pred;
+}
+
+/* At the start: open and connect the window. */
+static int start(struct trav_attempt *a, uint64_t now)
+{
+	const struct trav_predict *p = a->priv;
 	int fds[TRAV_WINDOW_MAX];
 	uint16_t lports[TRAV_WINDOW_MAX];
 	size_t n, i;
 	int err;
 
-	n = a->has_rpred ? a->rpred.count : a->has_pred ? a->pred.count : 1;
+	n = p->has_rpred ? p->rpred.count : p->has_pred ? p->pred.count : 1;
 	if (n < 1)
 		n = 1;
 	if (n > TRAV_WINDOW_MAX)
 		n = TRAV_WINDOW_MAX;
 	/* every socket first, so that the connects leave back to back */
 	for (i = 0; i < n; i++) {
-		fds[i] = trav_sock_marked(a->has_pred ? 0 : a->lport, &lports[i]);
+		fds[i] = trav_sock_marked(p->has_pred ? 0 : a->lport, &lports[i]);
 		if (fds[i] < 0) {
 			err = fds[i];
 			snprintf(a->why, sizeof(a->why), "window socket: %s", strerror(-err));
@@ -176,11 +240,11 @@ int trav_predict_start(struct trav_attempt *a, uint64_t now)
 	}
 	for (i = 0; i < n; i++)
 		(void)trav_sock_window_add(a, fds[i], lports[i],
-					   a->has_rpred ? trav_predict_port(&a->rpred, i) : a->rport,
+					   p->has_rpred ? trav_predict_port(&p->rpred, i) : a->rport,
 					   now);
-	if (a->has_rpred)
+	if (p->has_rpred)
 		log_info("predict: window of %zu from %s to the peer's ports %u + %d * i", n,
-			 a->has_pred ? "fresh ports" : "our port", a->rpred.last_port, a->rpred.delta);
+			 p->has_pred ? "fresh ports" : "our port", p->rpred.last_port, p->rpred.delta);
 	else
 		log_info("predict: window of %zu from fresh ports to the peer's port %u", n, a->rport);
 	for (i = 0; i < n; i++)
@@ -198,11 +262,18 @@ static void repeat_syn(struct trav_attempt *a, struct trav_win *w)
 		trav_sock_syn_again(a, &w->syn, w->lport, w->rport);
 }
 
-void trav_predict_syn(struct trav_attempt *a, struct trav_win *w)
+/* The SYN of window entry win left: once every open socket's has, RELAY
+ * "syn predict"; send ours again once the peer's window left too. */
+static void syn_left(struct trav_attempt *a, int win)
 {
+	struct trav_predict *p = a->priv;
+	struct trav_win *w;
 	size_t i, n = 0;
 
-	if (!a->syn_told) {
+	if (win < 0 || (size_t)win >= a->nwin)
+		return;
+	w = &a->win[win];
+	if (!p->syn_told) {
 		/* the peer may send its SYNs to our NAT at full TTL when it
 		 * learns this: only once every socket's SYN has left, so that
 		 * none of them meets inbound state for its mapping there */
@@ -212,22 +283,46 @@ void trav_predict_syn(struct trav_attempt *a, struct trav_win *w)
 			n += a->win[i].syn.has;
 		}
 		if (i == a->nwin) {
-			a->syn_told = true;
-			d_session_relay(a->s, "syn", sig_method_name(a->method));
+			p->syn_told = true;
+			a->events->signal(a, "syn", sig_method_name(a->method));
 			log_debug("session %u: predict: the %zu SYNs of the window left; told the peer",
-				  d_session_id(a->s), n);
+				  a->sid, n);
 		}
 	}
 	repeat_syn(a, w);
 }
 
-void trav_predict_peer_syn(struct trav_attempt *a)
+/* The peer's window left (its RELAY "syn predict"). */
+static void peer_signal(struct trav_attempt *a, const char *verb, const char *text)
 {
 	size_t i;
 
-	if (a->peer_syn)
+	(void)text;
+	if (strcmp(verb, "syn") || a->peer_syn)
 		return;
 	a->peer_syn = true;
 	for (i = 0; i < a->nwin; i++)
 		repeat_syn(a, &a->win[i]);
 }
+
+static void close_predict(struct trav_attempt *a, bool keep_conn)
+{
+	(void)keep_conn;
+	free(a->priv);
+	a->priv = NULL;
+}
+
+const struct trav_ops trav_predict_ops = {
+	.method = SIG_M_PREDICT,
+	.flags = TRAV_F_OWN_GUARD | TRAV_F_GATHER_LAST,
+	.role = trav_role_connect,
+	.prepare = prepare,
+	.gather = gather,
+	.offer = offer,
+	.arm = arm,
+	.start = start,
+	.syn_left = syn_left,
+	.peer_signal = peer_signal,
+	.next_conn = trav_sock_window_next,
+	.close = close_predict,
+};

@@ -2,7 +2,7 @@
 /*
  * Relay: the last resort, through a TURN server with TCP allocations
  * (RFC 8656 + RFC 6062; coturn is the reference server). The responder
- * allocates when it has --turn, else the requester does (daemon/session.c's relay
+ * allocates when it has --turn, else the requester does (daemon/negotiate.c's relay
  * round; the roles below swap, the permission is for the responder's IP);
  * the connecting side needs nothing:
  *
@@ -18,7 +18,7 @@
  *
  * The requester's connect completes as soon as the server accepts it; it
  * writes the session header, which the server holds until the bind, so the
- * usual header / 'K' hand-off (daemon/session.c) runs unchanged over the relay.
+ * usual header / 'K' hand-off (daemon/confirm.c) runs unchanged over the relay.
  *
  * The allocation must outlive the session: coturn closes the data
  * connections of an allocation that expires or whose control connection
@@ -29,7 +29,8 @@
  * and holding a duplicate of it would keep it open) -- and then deletes it
  * (Refresh, LIFETIME 0). A relay that lost or failed deletes its allocation
  * at once. Everything runs in stuntd's event loop; the sockets to the TURN
- * server are unmarked, plain TCP.
+ * server are unmarked, plain TCP (the connecting side's socket to the
+ * relayed address is an attempt's marked socket, as for any method).
  */
 #include "daemon/trav/trav.h"
 
@@ -80,13 +81,12 @@ struct trav_relay {
 	uint32_t		conn_id;
 	uint16_t		data_lport;
 	struct trav_attempt	*a;		/* NULL once the attempt let go */
-	void			(*done)(struct trav_attempt *a, int err);
 	struct trav_relay	*next;
 };
 
 static struct trav_relay *relays;
 
-enum trav_role trav_relay_role(bool requester)
+static enum trav_role role(bool requester)
 {
 	return requester ? TRAV_CONNECT : TRAV_ACCEPT;
 }
@@ -145,15 +145,12 @@ static void fail(struct trav_relay *r, const char *fmt, ...)
 		return;
 	}
 	r->a = NULL;
-	a->relay = NULL;
+	a->priv = NULL;
 	snprintf(a->why, sizeof(a->why), "%s", why);
-	if (st < TR_READY) {
-		r->done(a, -EIO);		/* before the EXCHANGE: the session decides */
-	} else if (a->state == TA_RUNNING || a->state == TA_IDLE) {
-		a->state = TA_FAILED;
-		a->t_end = clock_ms();
-		d_session_attempt_failed(a);
-	}
+	if (st < TR_READY)
+		a->events->ready(a, -EIO);	/* before the EXCHANGE: the session decides */
+	else if (a->state == TA_RUNNING || a->state == TA_IDLE)
+		trav_report_failed(a);
 }
 
 static int send_ctl(struct trav_relay *r, const uint8_t *buf, int n, uint16_t method)
@@ -275,10 +272,7 @@ static void bound(struct trav_relay *r)
 		r->data_lport = ntohs(l.sin_port);
 	r->st = TR_BOUND;
 	r->pending = 0;
-	a->conn = fd;
-	a->state = TA_CONNECTED;
-	a->t_end = clock_ms();
-	d_session_attempt_connected(a);
+	trav_connected(a, fd);
 }
 
 static void on_data(struct d_ev *ev, uint32_t events)
@@ -419,7 +413,7 @@ static void on_answer(struct trav_relay *r, const struct turn_msg *t)
 			 relayed_str(r, e, sizeof(e)), srv_str(r, s, sizeof(s)), r->lifetime_s,
 			 d_ip_str(r->peer_ip, ip));
 		if (r->a)
-			r->done(r->a, 0);
+			r->a->events->ready(r->a, 0);
 		return;
 	case TR_READY:
 	case TR_BINDING:
@@ -524,13 +518,19 @@ static void on_ctl(struct d_ev *ev, uint32_t events)
 	}
 }
 
-int trav_relay_allocate(struct trav_attempt *a, uint32_t peer_ip,
-			void (*done)(struct trav_attempt *a, int err))
+/* The accepting side (the session negotiated which side allocates:
+ * trav_relay_requester_allocates) allocates a TCP relay on the TURN server
+ * (--turn) and permits the peer's public IP (a->raddr); events->ready when the relayed address is ready
+ * (0) or not (-errno, a->why). 0 if started, -errno at once. */
+static int gather(struct trav_attempt *a)
 {
 	const struct d_config *cfg = &g_d->cfg;
+	uint32_t peer_ip = a->raddr;
 	struct trav_relay *r;
 	int fd, err;
 
+	if (a->role != TRAV_ACCEPT)
+		return 1;	/* the other side allocates */
 	if (!cfg->have_turn) {
 		snprintf(a->why, sizeof(a->why),
 			 "relay needed, but no TURN server configured on %s (stuntd --turn)", cfg->id);
@@ -574,41 +574,56 @@ int trav_relay_allocate(struct trav_attempt *a, uint32_t peer_ip,
 	r->st = TR_CONNECTING;
 	r->deadline = clock_ms() + TRAV_RELAY_TXN_MS;
 	r->a = a;
-	r->done = done;
 	r->next = relays;
 	relays = r;
-	a->relay = r;
+	a->priv = r;
 	return 0;
 }
 
-bool trav_relay_candidate(const struct trav_attempt *a, struct sig_candidate *c)
+/* Allocated: the candidate is the relayed address (SIG_CAND_RELAY). */
+static void offer(const struct trav_attempt *a, struct sig_candidate *c, struct sig_exchange *x)
 {
-	const struct trav_relay *r = a->relay;
+	const struct trav_relay *r = a->priv;
 
+	(void)x;
 	if (r == NULL || r->st < TR_READY || r->st >= TR_DELETING)
-		return false;
+		return;
 	c->kind = SIG_CAND_RELAY;
 	c->addr = r->relayed;
-	return true;
 }
 
-int trav_relay_accept(struct trav_attempt *a, uint64_t now)
+/* The relay is explicit: no primer, no TTL limit. */
+static void arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
 {
-	(void)now;
-	if (a->relay == NULL || a->relay->st != TR_READY) {
+	(void)p;
+	(void)syn_ttl;
+	a->ttl = 0;
+}
+
+/* The allocating side waits for the server's ConnectionAttempt; the other
+ * connects to the relayed address. */
+static int start(struct trav_attempt *a, uint64_t now)
+{
+	const struct trav_relay *r = a->priv;
+
+	if (a->role != TRAV_ACCEPT)
+		return trav_sock_connect(a, now);
+	if (r == NULL || r->st != TR_READY) {
 		snprintf(a->why, sizeof(a->why), "relay: no allocation");
 		return -ENOTCONN;
 	}
 	return 0;	/* the ConnectionAttempt comes on the control connection */
 }
 
-void trav_relay_release(struct trav_attempt *a, bool keep_conn)
+/* A winner keeps its allocation while its connection lives, anything
+ * else deletes it. */
+static void release(struct trav_attempt *a, bool keep_conn)
 {
-	struct trav_relay *r = a->relay;
+	struct trav_relay *r = a->priv;
 
 	if (r == NULL)
 		return;
-	a->relay = NULL;
+	a->priv = NULL;
 	r->a = NULL;
 	if (keep_conn && r->st == TR_BOUND) {
 		/* won: the allocation lives as long as its data connection */
@@ -647,7 +662,8 @@ static bool data_alive(const struct trav_relay *r)
 	return alive;
 }
 
-void trav_relay_tick(uint64_t now)
+/* Timeouts, refreshes, and the end of won relays. */
+static void relay_tick(uint64_t now)
 {
 	struct trav_relay *r, **pp;
 	char s[32];
@@ -656,7 +672,7 @@ void trav_relay_tick(uint64_t now)
 		if (r->st == TR_DONE) {
 			*pp = r->next;
 			if (r->a)
-				r->a->relay = NULL;
+				r->a->priv = NULL;
 			free(r);
 			continue;
 		}
@@ -705,7 +721,8 @@ size_t trav_relay_count(void)
 	return n;
 }
 
-void trav_relay_shutdown(void)
+/* stuntd stops: delete every allocation. */
+static void relay_shutdown(void)
 {
 	struct trav_relay *r;
 
@@ -714,7 +731,7 @@ void trav_relay_shutdown(void)
 	 * connection closes, and the lifetime bounds it in any case) */
 	for (r = relays; r; r = r->next) {
 		if (r->a) {
-			r->a->relay = NULL;
+			r->a->priv = NULL;
 			r->a = NULL;
 		}
 		delete_alloc(r);
@@ -725,3 +742,16 @@ void trav_relay_shutdown(void)
 		free(r);
 	}
 }
+
+const struct trav_ops trav_relay_ops = {
+	.method = SIG_M_RELAY,
+	.flags = TRAV_F_EARLY,
+	.role = role,
+	.gather = gather,
+	.offer = offer,
+	.arm = arm,
+	.start = start,
+	.close = release,
+	.global_tick = relay_tick,
+	.shutdown = relay_shutdown,
+};

@@ -10,7 +10,13 @@
  */
 #include "daemon/trav/trav.h"
 
-enum trav_role trav_reversal_role(bool requester)
+static enum trav_role role(bool requester)
 {
 	return requester ? TRAV_ACCEPT : TRAV_CONNECT;
 }
+
+const struct trav_ops trav_reversal_ops = {
+	.method = SIG_M_REVERSAL,
+	.flags = TRAV_F_EARLY,
+	.role = role,
+};

@@ -86,12 +86,6 @@ struct trav_shotgun {
 	uint8_t			used[SG_PORTS / 8 + 1];	/* easy: ports guessed */
 };
 
-enum trav_role trav_shotgun_role(bool requester)
-{
-	(void)requester;
-	return TRAV_CONNECT;
-}
-
 /* Room for the sockets: raise the soft RLIMIT_NOFILE (never above the
  * hard limit, never above TRAV_SHOTGUN_NOFILE). */
 static void raise_nofile(size_t need)
@@ -126,9 +120,7 @@ static void close_sock(struct sg_sock *k)
 static void sg_fail(struct trav_attempt *a, const char *why)
 {
 	snprintf(a->why, sizeof(a->why), "%s", why);
-	a->state = TA_FAILED;
-	a->t_end = clock_ms();
-	d_session_attempt_failed(a);
+	trav_report_failed(a);
 }
 
 static void finished_probing(struct trav_shotgun *sg)
@@ -155,12 +147,13 @@ static void on_sock_ev(struct d_ev *ev, uint32_t events)
 	struct tcp_info ti;
 	socklen_t el = sizeof(int), tl = sizeof(ti);
 	char ip[INET_ADDRSTRLEN];
-	int err = 0;
+	int err = 0, fd;
+	uint64_t ms;
 	size_t i;
 
 	(void)events;
 	if (a->state == TA_CONNECTED && sg->hard) {
-		/* kept for trav_shotgun_next(): not watched any more */
+		/* kept for next_conn(): not watched any more */
 		d_loop_del(ev);
 		return;
 	}
@@ -181,7 +174,7 @@ static void on_sock_ev(struct d_ev *ev, uint32_t events)
 		return;
 	/* the hit: this socket is the attempt's connection */
 	d_loop_del(ev);
-	a->conn = ev->fd;
+	fd = ev->fd;
 	ev->fd = -1;
 	sg->nopen--;
 	a->lport = k->lport;
@@ -191,20 +184,18 @@ static void on_sock_ev(struct d_ev *ev, uint32_t events)
 	 * sends nothing, one that a second hit established sends FIN. The
 	 * hard side keeps its other sockets until the session ends: when two
 	 * probes met two of them, the peer may have kept the other pair, and
-	 * trav_shotgun_next() switches to it. */
+	 * next_conn() switches to it. */
 	for (i = 0; i < sg->n && !sg->hard; i++)
 		close_sock(&sg->v[i]);
-	a->state = TA_CONNECTED;
-	a->t_end = clock_ms();
+	ms = clock_ms() - sg->t_first;
 	if (sg->hard)
 		log_info("shotgun: socket %zu of %zu (port %u) met a probe from %s:%u, %llu ms after the first SYN",
 			 sg->hit, sg->n, a->lport, d_ip_str(a->raddr, ip), a->rport,
-			 (unsigned long long)(a->t_end - sg->t_first));
+			 (unsigned long long)ms);
 	else
 		log_info("shotgun: hit after %zu probes (probe %zu of %zu sent, port %u), %llu ms after the first probe",
-			 sg->hit, sg->hit, sg->n, a->rport,
-			 (unsigned long long)(a->t_end - sg->t_first));
-	d_session_attempt_connected(a);
+			 sg->hit, sg->hit, sg->n, a->rport, (unsigned long long)ms);
+	trav_connected(a, fd);
 }
 
 /* A fresh random port of the range, not guessed before (at most
@@ -263,8 +254,10 @@ static int add_sock(struct trav_shotgun *sg, uint16_t lport, uint16_t rport, uin
 	return 0;
 }
 
-bool trav_shotgun_hard(const struct sig_nat_info *own, const struct sig_nat_info *peer,
-		       bool requester)
+/* Are we the side that holds the sockets (the random one)? The same answer
+ * on both sides (the requester on a pair the strategy would not pick). */
+static bool trav_shotgun_hard(const struct sig_nat_info *own, const struct sig_nat_info *peer,
+			      bool requester)
 {
 	bool o = trav_predictable(own), p = trav_predictable(peer);
 
@@ -273,27 +266,50 @@ bool trav_shotgun_hard(const struct sig_nat_info *own, const struct sig_nat_info
 	return requester;	/* forced on a pair the strategy would not pick */
 }
 
-int trav_shotgun_start(struct trav_attempt *a, uint64_t now)
+/* One marked socket (the easy side probes from its port) and the state. */
+static int prepare(struct trav_attempt *a)
 {
-	struct trav_shotgun *sg;
-	struct nfq_flow f = { .proto = PKT_PROTO_TCP, .raddr = a->raddr };
-	struct nfq_policy_spec sp;
-	uint32_t tmo = d_session_deadline(a->s) > now + 1 ?
-		       (uint32_t)(d_session_deadline(a->s) - now) : 1;
-	uint32_t id;
+	struct trav_shotgun *sg = calloc(1, sizeof(*sg));
+	int err;
 
-	sg = calloc(1, sizeof(*sg));
 	if (sg == NULL)
 		return -ENOMEM;
 	sg->a = a;
-	sg->hard = a->sg_hard;
+	a->priv = sg;
+	err = trav_sock_prepare(a);
+	if (err < 0) {
+		free(sg);
+		a->priv = NULL;
+	}
+	return err;
+}
+
+/* The random side's SYNs die before the peer's NAT, the probes of the
+ * other must reach ours. */
+static void arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
+{
+	struct trav_shotgun *sg = a->priv;
+
+	sg->hard = trav_shotgun_hard(&g_d->nat, p->nat, a->requester);
+	a->ttl = sg->hard ? syn_ttl : 0;
+	if (!sg->hard)
+		a->rport = 0;	/* every port of the peer's address */
+}
+
+static void tick(struct trav_attempt *a, uint64_t now);
+
+static int start(struct trav_attempt *a, uint64_t now)
+{
+	struct trav_shotgun *sg = a->priv;
+	struct nfq_flow f = { .proto = PKT_PROTO_TCP, .raddr = a->raddr };
+	struct nfq_policy_spec sp;
+	uint32_t tmo = trav_left_ms(a, now);
+	uint32_t id;
+
 	sg->cap = sg->hard ? TRAV_SHOTGUN_SOCKETS : TRAV_SHOTGUN_MAX_PROBES;
 	sg->v = calloc(sg->cap, sizeof(*sg->v));
-	if (sg->v == NULL) {
-		free(sg);
+	if (sg->v == NULL)
 		return -ENOMEM;
-	}
-	a->sg = sg;
 	raise_nofile(sg->hard ? sg->cap :
 		     TRAV_SHOTGUN_RATE_PER_MS * TRAV_SHOTGUN_PROBE_MS + TRAV_SHOTGUN_TICK_MAX);
 	/* the flows: hard side every local port to the peer's endpoint, easy
@@ -324,17 +340,17 @@ int trav_shotgun_start(struct trav_attempt *a, uint64_t now)
 	log_info("shotgun: %s side: %s", sg->hard ? "random" : "predictable",
 		 sg->hard ? "opening sockets towards the peer's port" :
 		 "probing the peer's ports after the lead");
-	trav_shotgun_tick(a, now);
+	tick(a, now);
 	return a->state == TA_RUNNING ? 0 : -ENOTCONN;
 }
 
-void trav_shotgun_tick(struct trav_attempt *a, uint64_t now)
+static void tick(struct trav_attempt *a, uint64_t now)
 {
-	struct trav_shotgun *sg = a->sg;
+	struct trav_shotgun *sg = a->priv;
 	size_t due, k = 0;
 	int err;
 
-	if (sg == NULL || a->state != TA_RUNNING || now < sg->t_first)
+	if (sg == NULL || sg->v == NULL || a->state != TA_RUNNING || now < sg->t_first)
 		return;
 	if (!sg->hard) {
 		/* probes past their life: closed before they retransmit */
@@ -365,14 +381,17 @@ void trav_shotgun_tick(struct trav_attempt *a, uint64_t now)
 		finished_probing(sg);
 }
 
-int trav_shotgun_next(struct trav_attempt *a)
+/* The hard side's connection was closed by the peer (it kept another pair
+ * after two hits): make another established socket a->conn. Only on the
+ * peer's close: an established socket here carries no data first. */
+static int next_conn(struct trav_attempt *a, bool data_only)
 {
-	struct trav_shotgun *sg = a->sg;
+	struct trav_shotgun *sg = a->priv;
 	struct tcp_info ti;
 	socklen_t tl;
 	size_t i;
 
-	if (sg == NULL || !sg->hard || a->state != TA_CONNECTED)
+	if (data_only || sg == NULL || !sg->hard || a->state != TA_CONNECTED)
 		return -ENOENT;
 	for (i = 0; i < sg->n; i++) {
 		struct sg_sock *k = &sg->v[i];
@@ -397,19 +416,33 @@ int trav_shotgun_next(struct trav_attempt *a)
 	return -ENOENT;
 }
 
-void trav_shotgun_close(struct trav_attempt *a)
+/* Close every socket but a->conn and free the state. */
+static void close_shotgun(struct trav_attempt *a, bool keep_conn)
 {
-	struct trav_shotgun *sg = a->sg;
+	struct trav_shotgun *sg = a->priv;
 	size_t i;
 
+	(void)keep_conn;
 	if (sg == NULL)
 		return;
 	for (i = 0; i < sg->n; i++)
 		close_sock(&sg->v[i]);
-	if (a->state == TA_CANCELLED || a->state == TA_FAILED)
+	if (sg->v && (a->state == TA_CANCELLED || a->state == TA_FAILED))
 		log_info("shotgun: %s: %zu %s, %zu refused, no hit", trav_state_name(a->state),
 			 sg->n, sg->hard ? "sockets" : "probes", sg->refused);
 	free(sg->v);
 	free(sg);
-	a->sg = NULL;
+	a->priv = NULL;
 }
+
+const struct trav_ops trav_shotgun_ops = {
+	.method = SIG_M_SHOTGUN,
+	.flags = TRAV_F_OWN_GUARD,
+	.role = trav_role_connect,
+	.prepare = prepare,
+	.arm = arm,
+	.start = start,
+	.tick = tick,
+	.next_conn = next_conn,
+	.close = close_shotgun,
+};

@@ -16,34 +16,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-const char *trav_state_name(enum trav_state st)
-{
-	static const char *const n[] = { "idle", "running", "connected", "failed", "cancelled" };
-
-	return st <= TA_CANCELLED ? n[st] : "?";
-}
-
-enum trav_role trav_role_of(uint8_t method, bool requester)
-{
-	switch (method) {
-	case SIG_M_DIRECT: return trav_direct_role(requester);
-	case SIG_M_PORTMAP: return trav_portmap_role(requester);
-	case SIG_M_REVERSAL: return trav_reversal_role(requester);
-	case SIG_M_SIMOPEN: return trav_simopen_role(requester);
-	case SIG_M_STUNT2: return trav_stunt2_role(requester);
-	case SIG_M_PREDICT: return trav_predict_role(requester);
-	case SIG_M_UDP: return trav_udp_role(requester);
-	case SIG_M_RELAY: return trav_relay_role(requester);
-	case SIG_M_SHOTGUN: return trav_shotgun_role(requester);
-	case SIG_M_STUNT1: return trav_stunt1_role(requester);
-	case SIG_M_SYNTH: return trav_synth_role(requester);
-	default: return TRAV_NONE;
-	}
-}
-
 int trav_sock_marked(uint16_t port, uint16_t *bound)
 {
 	return d_nfq_marked_socket(port, bound);
+}
+
+int trav_sock_prepare(struct trav_attempt *a)
+{
+	int fd = trav_sock_marked(0, &a->lport);
+
+	if (fd < 0)
+		return fd;
+	a->ev.fd = fd;
+	a->ev.arg = a;
+	return 0;
 }
 
 void trav_sock_policy(struct trav_attempt *a, const struct nfq_policy_spec *s)
@@ -59,34 +45,6 @@ void trav_sock_policy(struct trav_attempt *a, const struct nfq_policy_spec *s)
 	}
 	else
 		log_warnx("session: cannot add a queue policy");
-}
-
-static uint32_t left_ms(const struct trav_attempt *a, uint64_t now, uint64_t deadline)
-{
-	(void)a;
-	return deadline > now + 1 ? (uint32_t)(deadline - now) : 1;
-}
-
-int trav_prepare(struct trav_attempt *a, struct d_session *s, uint8_t method, bool requester)
-{
-	int fd;
-
-	memset(a, 0, sizeof(*a));
-	a->s = s;
-	a->method = method;
-	a->role = trav_role_of(method, requester);
-	a->conn = -1;
-	a->ev.fd = a->pev.fd = -1;
-	if (a->role == TRAV_NONE)
-		return -ENOTSUP;
-	if (method == SIG_M_UDP)
-		return trav_udp_prepare(a);
-	fd = trav_sock_marked(0, &a->lport);
-	if (fd < 0)
-		return fd;
-	a->ev.fd = fd;
-	a->ev.arg = a;
-	return 0;
 }
 
 /* 1 established, 0 not yet, else a positive errno. */
@@ -118,11 +76,10 @@ static int tcp_state(int fd)
 static void take_conn(struct trav_attempt *a, struct d_ev *ev)
 {
 	size_t i, nmet = 0;
-	int st;
-	bool keep = !d_session_requester(a->s);
+	int st, fd = ev->fd;
+	bool keep = !a->requester;
 
 	d_loop_del(ev);
-	a->conn = ev->fd;
 	ev->fd = -1;
 	if (ev != &a->ev) {
 		/* the window's winner: its flow is the attempt's from now on */
@@ -152,9 +109,7 @@ static void take_conn(struct trav_attempt *a, struct d_ev *ev)
 	if (nmet)
 		log_info("window: %zu more of its pairs met the peer; %s", nmet,
 			 keep ? "kept until the requester's header picks one" : "closed");
-	a->state = TA_CONNECTED;
-	a->t_end = clock_ms();
-	d_session_attempt_connected(a);
+	trav_connected(a, fd);
 }
 
 static void on_connect_ev(struct d_ev *ev, uint32_t events)
@@ -173,9 +128,7 @@ static void on_connect_ev(struct d_ev *ev, uint32_t events)
 		return;
 	}
 	snprintf(a->why, sizeof(a->why), "connect: %s", strerror(r));
-	a->state = TA_FAILED;
-	a->t_end = clock_ms();
-	d_session_attempt_failed(a);
+	trav_report_failed(a);
 }
 
 /* One socket of a window: the attempt fails when all of them have. */
@@ -208,9 +161,7 @@ static void on_win_ev(struct d_ev *ev, uint32_t events)
 		return;
 	snprintf(a->why, sizeof(a->why), "connect: %s (all %zu of the window)", strerror(r),
 		 a->nwin);
-	a->state = TA_FAILED;
-	a->t_end = clock_ms();
-	d_session_attempt_failed(a);
+	trav_report_failed(a);
 }
 
 int trav_sock_window_next(struct trav_attempt *a, bool data_only)
@@ -263,7 +214,7 @@ int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lpo
 	struct nfq_flow f = { .proto = PKT_PROTO_TCP, .lport = lport, .raddr = a->raddr,
 			      .rport = rport };
 	struct nfq_policy_spec sp;
-	uint32_t tmo = left_ms(a, now, d_session_deadline(a->s));
+	uint32_t tmo = trav_left_ms(a, now);
 
 	if (ev != &a->ev) {
 		/* a window socket: its own guard (trav_start guards none for a
@@ -306,7 +257,7 @@ int trav_sock_window_add(struct trav_attempt *a, int fd, uint16_t lport, uint16_
 	w->lport = lport;
 	w->rport = rport;
 	w->ev = (struct d_ev){ .fd = fd, .cb = on_win_ev, .arg = w };
-	if (a->ttl > 0 && a->method == SIG_M_PREDICT) {
+	if (a->ttl > 0 && a->ops->syn_left) {
 		/* before the connect: the queue tells us its first SYN, so
 		 * that it can go again at full TTL once the peer's window has
 		 * left too (daemon/trav/predict.c) */
@@ -314,7 +265,7 @@ int trav_sock_window_add(struct trav_attempt *a, int fd, uint16_t lport, uint16_
 				      .raddr = a->raddr, .rport = rport };
 		struct nfq_policy_spec sp;
 
-		nfq_spec_report_syn(&sp, &f, left_ms(a, now, d_session_deadline(a->s)),
+		nfq_spec_report_syn(&sp, &f, trav_left_ms(a, now),
 				    trav_syn_cookie(a, (int)(w - a->win)));
 		sp.count = 1;
 		trav_sock_policy(a, &sp);
@@ -350,10 +301,7 @@ static void on_accept_ev(struct d_ev *ev, uint32_t events)
 		close(fd);
 		return;
 	}
-	a->conn = fd;
-	a->state = TA_CONNECTED;
-	a->t_end = clock_ms();
-	d_session_attempt_connected(a);
+	trav_connected(a, fd);
 }
 
 int trav_sock_accept(struct trav_attempt *a, uint64_t now)
@@ -390,95 +338,6 @@ int trav_sock_accept(struct trav_attempt *a, uint64_t now)
 	return 0;
 }
 
-int trav_start(struct trav_attempt *a, uint64_t now)
-{
-	struct nfq_flow g = { .proto = PKT_PROTO_TCP, .lport = a->lport, .raddr = a->raddr };
-	struct nfq_policy_spec sp;
-	int err;
-
-	/* before any packet can leave: no RST from this port to the peer, ever
-	 * (a window or a shotgun guards each of its flows itself) */
-	if (a->method != SIG_M_PREDICT && a->method != SIG_M_UDP &&
-	    a->method != SIG_M_SHOTGUN) {
-		nfq_spec_drop_outbound_rst(&sp, &g, D_RST_GUARD_MS);
-		trav_sock_policy(a, &sp);
-	}
-	if (a->method == SIG_M_STUNT1 || a->method == SIG_M_SYNTH) {
-		/* before the connect: the queue tells us its first SYN */
-		struct nfq_flow f = { .proto = PKT_PROTO_TCP, .lport = a->lport,
-				      .raddr = a->raddr, .rport = a->rport };
-
-		nfq_spec_report_syn(&sp, &f, left_ms(a, now, d_session_deadline(a->s)),
-				    trav_syn_cookie(a, TRAV_COOKIE_NO_WIN));
-		sp.count = 1;
-		trav_sock_policy(a, &sp);
-	}
-	a->t_start = now;
-	a->state = TA_RUNNING;
-	if (a->role == TRAV_ACCEPT && a->method == SIG_M_RELAY)
-		err = trav_relay_accept(a, now);
-	else if (a->role == TRAV_ACCEPT)
-		err = trav_sock_accept(a, now);
-	else if (a->method == SIG_M_PREDICT)
-		err = trav_predict_start(a, now);
-	else if (a->method == SIG_M_UDP)
-		err = trav_udp_start(a, now);
-	else if (a->method == SIG_M_SHOTGUN)
-		err = trav_shotgun_start(a, now);
-	else
-		err = trav_sock_connect(a, now);
-	if (err < 0) {
-		a->state = TA_FAILED;
-		a->t_end = now;
-		if (!a->why[0])
-			snprintf(a->why, sizeof(a->why), "%s", strerror(-err));
-	}
-	return err;
-}
-
-uint64_t trav_syn_cookie(const struct trav_attempt *a, int win)
-{
-	return trav_cookie_make(d_session_id(a->s), a->method, d_session_requester(a->s), win);
-}
-
-void trav_fail(struct trav_attempt *a, const char *why)
-{
-	if (a->state != TA_RUNNING)
-		return;
-	snprintf(a->why, sizeof(a->why), "%s", why);
-	a->state = TA_FAILED;
-	a->t_end = clock_ms();
-	d_session_attempt_failed(a);
-}
-
-/* Keep the first SYN k of a socket: false if it is not one or one was kept. */
-static bool syn_keep(struct trav_syn *t, const struct pkt *k)
-{
-	if (t->has || pkt_syn_desc_from(k, &t->d) < 0)
-		return false;
-	t->has = true;
-	t->laddr = k->ip.saddr;
-	return true;
-}
-
-void trav_syn_left(struct trav_attempt *a, int win, const struct pkt *k)
-{
-	if (a->state != TA_RUNNING)
-		return;
-	if (win != TRAV_COOKIE_NO_WIN) {
-		if (a->method == SIG_M_PREDICT && win >= 0 && (size_t)win < a->nwin &&
-		    syn_keep(&a->win[win].syn, k))
-			trav_predict_syn(a, &a->win[win]);
-		return;
-	}
-	if (!syn_keep(&a->syn, k))
-		return;
-	if (a->method == SIG_M_STUNT1)
-		trav_stunt1_syn(a);
-	else if (a->method == SIG_M_SYNTH)
-		trav_synth_syn(a);
-}
-
 void trav_sock_syn_again(const struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
 			 uint16_t rport)
 {
@@ -504,71 +363,12 @@ void trav_sock_syn_again(const struct trav_attempt *a, struct trav_syn *syn, uin
 	if ((err = pkt_build_tcp(&sp, buf, sizeof(buf), &len)) < 0 ||
 	    (err = d_nfq_inject(buf, len)) < 0) {
 		log_info("session %u: %s: cannot send the SYN from port %u to %u again (%s); "
-			 "the kernel's retransmission will", d_session_id(a->s),
+			 "the kernel's retransmission will", a->sid,
 			 sig_method_name(a->method), lport, rport, strerror(-err));
 		return;
 	}
 	log_debug("session %u: %s: SYN seq %u sent again at full TTL (port %u -> %u)",
-		  d_session_id(a->s), sig_method_name(a->method), syn->d.seq, lport, rport);
+		  a->sid, sig_method_name(a->method), syn->d.seq, lport, rport);
 }
 
-void trav_tick(struct trav_attempt *a, uint64_t now)
-{
-	if (a->udp)
-		trav_udp_tick(a, now);
-	if (a->sg)
-		trav_shotgun_tick(a, now);
-	if (a->pev.fd >= 0 && now >= a->primer_close_ms) {
-		/* a socket in SYN_SENT closes without sending anything */
-		close(a->pev.fd);
-		a->pev.fd = -1;
-	}
-}
 
-void trav_close(struct trav_attempt *a, bool keep_conn)
-{
-	size_t i;
-
-	if (a->pm)
-		trav_portmap_release(a);
-	if (a->udp)
-		trav_udp_close(a);
-	if (a->relay)
-		trav_relay_release(a, keep_conn);
-	if (a->sg)
-		trav_shotgun_close(a);
-	if (a->ev.fd >= 0) {
-		d_loop_del(&a->ev);
-		close(a->ev.fd);
-		a->ev.fd = -1;
-	}
-	if (a->pev.fd >= 0) {
-		close(a->pev.fd);
-		a->pev.fd = -1;
-	}
-	for (i = 0; i < a->nwin; i++)
-		if (a->win[i].ev.fd >= 0) {
-			d_loop_del(&a->win[i].ev);
-			close(a->win[i].ev.fd);
-			a->win[i].ev.fd = -1;
-		}
-	if (keep_conn) {
-		/* the winner: its RSTs and errors are its own business again;
-		 * the other flows of a window stay guarded until they expire */
-		size_t k = 0;
-
-		for (i = 0; i < a->npol; i++) {
-			if (a->nwin && (a->pol_lport[i] != a->lport || a->pol_rport[i] != a->rport)) {
-				a->pol[k] = a->pol[i];
-				a->pol_lport[k] = a->pol_lport[i];
-				a->pol_rport[k++] = a->pol_rport[i];
-			} else {
-				(void)d_nfq_policy_remove(a->pol[i]);
-			}
-		}
-		a->npol = k;
-	} else if (a->conn >= 0) {
-		close(a->conn);		/* FIN, not RST: outbound RSTs stay dropped */
-		a->conn = -1;
-	}
-}

@@ -70,7 +70,7 @@
  *             to the relayed address, which works through any NAT
  *             (daemon/trav/relay.c). Never raced beside a direct method: it runs
  *             only when nothing else can, forced, or as the fallback after
- *             the race of direct methods failed (daemon/session.c's relay round).
+ *             the race of direct methods failed (daemon/negotiate.c's relay round).
  *
  * Anything else (two sides whose ports cannot be predicted, one of them
  * random, neither able to accept or map, and no TURN server on either

@@ -28,29 +28,26 @@
 #include "daemon/trav/trav.h"
 
 #include "common/log.h"
+#include "proto/stun_attr.h"
 
 #include <stdio.h>
 #include <string.h>
-
-enum trav_role trav_stunt1_role(bool requester)
-{
-	(void)requester;
-	return TRAV_CONNECT;
-}
 
 static int put_synack(struct stun_builder *b, const void *arg)
 {
 	return sig_put_synack(b, arg);
 }
 
-void trav_stunt1_syn(struct trav_attempt *a)
+/* Our SYN left: ask the server for the SYN-ACKs. */
+static void syn_left(struct trav_attempt *a, int win)
 {
 	struct sig_synack r;
 	int err;
 
+	(void)win;
 	memset(&r, 0, sizeof(r));
-	snprintf(r.peer_id, sizeof(r.peer_id), "%s", d_session_peer(a->s));
-	r.session_id = d_session_id(a->s);
+	snprintf(r.peer_id, sizeof(r.peer_id), "%s", a->peer);
+	r.session_id = a->sid;
 	/* the port after our NAT: the strategy runs stunt1 only for
 	 * port-preserving NATs, where it is ours */
 	r.syn.port = a->lport;
@@ -60,7 +57,7 @@ void trav_stunt1_syn(struct trav_attempt *a)
 	r.syn.wscale = a->syn.d.opt.wscale;
 	r.syn.ts_val = a->syn.d.opt.ts_val;
 	r.syn.present = (uint8_t)(a->syn.d.opt.present & SIG_SYN_ALL);
-	err = d_sig_request(SIG_METHOD_SYNACK, r.session_id, put_synack, &r);
+	err = a->events->request(a, SIG_METHOD_SYNACK, put_synack, &r);
 	if (err < 0) {
 		trav_fail(a, "cannot send the SYNACK request to the server");
 		return;
@@ -69,12 +66,29 @@ void trav_stunt1_syn(struct trav_attempt *a)
 		  a->syn.d.seq);
 }
 
-void trav_stunt1_refused(struct trav_attempt *a, uint16_t code)
+/* The server's answer to the SYNACK request: only a refusal matters (the
+ * SYN-ACKs themselves come on the wire). */
+static void answer(struct trav_attempt *a, const struct stun_msg *m)
 {
+	const struct stun_attr *ea = stun_msg_find(m, STUN_ATTR_ERROR_CODE);
+	struct stun_error e = { 0 };
 	char why[96];
 
-	snprintf(why, sizeof(why), "the server refused the SYN-ACKs (%u%s)", code,
-		 code == 403 ? ": it does not know this session" :
-		 code == 500 ? ": it cannot send raw packets" : "");
+	if (m->cls != STUN_ERROR)
+		return;
+	if (ea)
+		(void)stun_attr_get_error(ea, &e);
+	snprintf(why, sizeof(why), "the server refused the SYN-ACKs (%u%s)", e.code,
+		 e.code == 403 ? ": it does not know this session" :
+		 e.code == 500 ? ": it cannot send raw packets" : "");
 	trav_fail(a, why);
 }
+
+const struct trav_ops trav_stunt1_ops = {
+	.method = SIG_M_STUNT1,
+	.flags = TRAV_F_REPORT_SYN,
+	.role = trav_role_connect,
+	.arm = trav_arm_syn_ttl,
+	.syn_left = syn_left,
+	.answer = answer,
+};

@@ -27,8 +27,17 @@
  */
 #include "daemon/trav/trav.h"
 
-enum trav_role trav_stunt2_role(bool requester)
+/* The responder's SYN TTL-limited, the requester's plain and later. */
+static void arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
 {
-	(void)requester;
-	return TRAV_CONNECT;
+	(void)p;
+	a->ttl = a->requester ? 0 : syn_ttl;
+	if (a->requester)
+		a->start_at += TRAV_STUNT2_DELAY_MS;
 }
+
+const struct trav_ops trav_stunt2_ops = {
+	.method = SIG_M_STUNT2,
+	.role = trav_role_connect,
+	.arm = arm,
+};

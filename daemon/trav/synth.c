@@ -31,20 +31,31 @@
  */
 #include "daemon/trav/trav.h"
 
-enum trav_role trav_synth_role(bool requester)
-{
-	(void)requester;
-	return TRAV_CONNECT;
-}
+#include <string.h>
 
-void trav_synth_syn(struct trav_attempt *a)
+/* Our SYN left: tell the peer, and send it again if the peer's did too. */
+static void syn_left(struct trav_attempt *a, int win)
 {
-	d_session_relay(a->s, "syn", sig_method_name(a->method));
+	(void)win;
+	a->events->signal(a, "syn", sig_method_name(a->method));
 	trav_sock_syn_again(a, &a->syn, a->lport, a->rport);
 }
 
-void trav_synth_peer_syn(struct trav_attempt *a)
+/* The peer's SYN left (its RELAY "syn synth"). */
+static void peer_signal(struct trav_attempt *a, const char *verb, const char *text)
 {
+	(void)text;
+	if (strcmp(verb, "syn"))
+		return;
 	a->peer_syn = true;
 	trav_sock_syn_again(a, &a->syn, a->lport, a->rport);
 }
+
+const struct trav_ops trav_synth_ops = {
+	.method = SIG_M_SYNTH,
+	.flags = TRAV_F_REPORT_SYN,
+	.role = trav_role_connect,
+	.arm = trav_arm_syn_ttl,
+	.syn_left = syn_left,
+	.peer_signal = peer_signal,
+};

@@ -36,10 +36,23 @@
  * the connecting side can send its SYN: the responder listens before it
  * sends its EXCHANGE, the requester connects on receiving it; the requester
  * listens before it sends SCHEDULE, the responder connects on the SCHEDULE
- * indication (daemon/session.c).
+ * indication (daemon/negotiate.c, daemon/race.c).
+ *
+ * The interface (below): a session (daemon/session.h) prepares one attempt
+ * per method it races, gives it its identity and a table of events
+ * (struct trav_events), and drives it through the generic calls trav_prepare,
+ * trav_gather, trav_offer, trav_arm, trav_start, trav_tick, trav_next_conn and
+ * trav_close. Each method is one struct trav_ops (its file's export, with
+ * the few helpers declared at the end of this header); its private state
+ * hangs off a->priv and is freed by its close. A method reports back only through
+ * a->events: ready (an endpoint learned, a port mapped, a relay allocated),
+ * connected, failed, signal (RELAY text to the peer) and request (a
+ * signalling request to the server, whose answer comes back to ops->answer).
+ * It never sees the session's structure. Calls flow one way: session ->
+ * trav_* -> sockets and nfq policies (daemon/nfq.h).
  *
  * Every flow gets "drop outbound RST" for D_RST_GUARD_MS from the moment its
- * socket exists, so closing a loser never sends an RST that could destroy a
+ * attempt starts (before any packet of it can leave), so closing a loser never sends an RST that could destroy a
  * NAT mapping; connecting flows also get "drop inbound RST / ICMP errors"
  * until the deadline, so an early SYN answered by the peer's NAT does not
  * abort the connect: the kernel just retransmits.
@@ -49,6 +62,7 @@
 
 #include "daemon/stuntd.h"
 #include "daemon/trav/cookie.h"
+#include "nfq/pkt.h"
 #include "nfq/pkt_synack.h"
 
 #define TRAV_PRIMER_MS		300	/* the primer socket is closed after this */
@@ -75,13 +89,37 @@
 enum trav_role { TRAV_NONE = 0, TRAV_CONNECT, TRAV_ACCEPT };
 enum trav_state { TA_IDLE, TA_RUNNING, TA_CONNECTED, TA_FAILED, TA_CANCELLED };
 
-struct d_session;
-struct trav_pm_job;
-struct trav_udp;
-struct trav_relay;
+struct d_session;		/* the owner: opaque to the methods */
 struct trav_attempt;
-struct trav_shotgun;
 struct nfq_policy_spec;
+
+/* How an attempt reports to its session (set by the session at prepare). */
+struct trav_events {
+	/* trav_gather's work is done: 0, or -errno with a->why */
+	void	(*ready)(struct trav_attempt *a, int err);
+	/* a->conn is established (a->state TA_CONNECTED) */
+	void	(*connected)(struct trav_attempt *a);
+	/* a->state TA_FAILED, a->why says why */
+	void	(*failed)(struct trav_attempt *a);
+	/* RELAY "sid verb text" to the peer (its session's attempt of the
+	 * same method gets it in ops->peer_signal) */
+	void	(*signal)(struct trav_attempt *a, const char *verb, const char *text);
+	/* a signalling request to the server about this session; its answer
+	 * comes to ops->answer. 0 or -errno. */
+	int	(*request)(struct trav_attempt *a, uint16_t method,
+			   int (*put)(struct stun_builder *b, const void *arg), const void *arg);
+};
+
+/* What the peer said for an attempt's method (EXCHANGE), checked by the session. */
+struct trav_peer {
+	const struct sig_nat_info	*nat;		/* its SIG-NAT-INFO */
+	uint32_t			ip;		/* its public IP (network order) */
+	uint8_t				kind;		/* its candidate's SIG_CAND_* */
+	uint32_t			addr;		/* portmap / relay / udp: the candidate's IP, else 0 */
+	uint16_t			port;		/* the candidate's port */
+	const struct sig_prediction	*pred;		/* its window (predict), or NULL */
+	const uint8_t			*key;		/* its key half (udp), or NULL */
+};
 
 /* A socket's first SYN as the queue saw it leave (stunt1, synth, each
  * socket of predict's window), and whether it went out again at full TTL. */
@@ -102,11 +140,76 @@ struct trav_win {
 	struct trav_syn		syn;
 };
 
+/* ops->flags */
+#define TRAV_F_EARLY		0x01	/* needs no common start: started as soon as
+					 * the listener is known to be up (session.h) */
+#define TRAV_F_OWN_GUARD	0x02	/* guards each of its flows itself (no RST
+					 * guard on lport by trav_start) */
+#define TRAV_F_REPORT_SYN	0x04	/* the queue reports its socket's first SYN
+					 * (ops->syn_left) */
+#define TRAV_F_CONFIRMED	0x08	/* its connection is authenticated already:
+					 * no session header, handed on at once */
+#define TRAV_F_GATHER_LAST	0x10	/* its gather reads the NAT's port counter:
+					 * run after every other, right before the
+					 * EXCHANGE (predict) */
+
+/* One method. NULL members: the generic behaviour said beside each. */
+struct trav_ops {
+	uint8_t		method;		/* SIG_M_* */
+	unsigned	flags;
+	enum trav_role	(*role)(bool requester);
+	/* its socket(s); NULL: one marked TCP socket on a port of the kernel's */
+	int		(*prepare)(struct trav_attempt *a);
+	/* work before our EXCHANGE (learn an endpoint, map a port, allocate a
+	 * relay towards a->raddr): 0 started (events->ready follows), 1 done
+	 * already, -errno (a->why) */
+	int		(*gather)(struct trav_attempt *a);
+	/* our candidate (c is our public IP and a->lport already) and what
+	 * else the EXCHANGE carries for it */
+	void		(*offer)(const struct trav_attempt *a, struct sig_candidate *c,
+				 struct sig_exchange *x);
+	/* target, first-SYN TTL and start from the peer's candidate;
+	 * trav_arm set raddr/rport (p->addr or p->ip, p->port), start_at =
+	 * now and ttl (syn_ttl, the discovered first-SYN TTL, when accepting,
+	 * else 0) before */
+	void		(*arm)(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl);
+	/* NULL: listen (and prime) or connect, by a->role */
+	int		(*start)(struct trav_attempt *a, uint64_t now);
+	void		(*tick)(struct trav_attempt *a, uint64_t now);
+	/* the first SYN of its socket (win TRAV_COOKIE_NO_WIN) or of window
+	 * entry win left (kept in a->syn / a->win[win].syn) */
+	void		(*syn_left)(struct trav_attempt *a, int win);
+	/* the peer's attempt of this method signalled (its events->signal) */
+	void		(*peer_signal)(struct trav_attempt *a, const char *verb, const char *text);
+	/* the server answered its events->request */
+	void		(*answer)(struct trav_attempt *a, const struct stun_msg *m);
+	/* a->conn is not the pair the requester kept (it closed it, or its
+	 * header came on another): make another met socket a->conn. With
+	 * data_only, only one whose peer already sent data. 0 or -ENOENT. */
+	int		(*next_conn)(struct trav_attempt *a, bool data_only);
+	/* free a->priv (a winner keeps what its connection needs) */
+	void		(*close)(struct trav_attempt *a, bool keep_conn);
+	/* module-wide: timers of state that outlives attempts; stuntd stops */
+	void		(*global_tick)(uint64_t now);
+	void		(*shutdown)(void);
+};
+
 struct trav_attempt {
-	struct d_session	*s;
-	uint8_t			method;
-	enum trav_role		role;
-	enum trav_state		state;
+	/* identity, set by the session at prepare */
+	struct d_session		*s;		/* opaque: for the events only */
+	const struct trav_events	*events;
+	uint32_t			sid;
+	bool				requester;
+	bool				forced;		/* the requester forced this method */
+	char				peer[SIG_ID_MAX + 1];
+	uint64_t			deadline;	/* the session's */
+	/* the method */
+	const struct trav_ops		*ops;
+	uint8_t				method;
+	enum trav_role			role;
+	enum trav_state			state;
+	void				*priv;		/* the method's own state (ops->close frees) */
+	/* its sockets and flows */
 	int			ttl;		/* first SYN (connect) or primer TTL; 0: none */
 	uint16_t		lport;
 	uint32_t		raddr;		/* network order */
@@ -120,132 +223,71 @@ struct trav_attempt {
 	uint16_t		pol_rport[TRAV_MAX_POLICIES];
 	size_t			npol;
 	char			why[128];
-	struct trav_pm_job	*pm;		/* portmap: the gateway mapping, or NULL */
-	struct trav_relay	*relay;		/* relay: the TURN allocation, or NULL */
-	/* predict */
-	bool			has_pred;	/* we are sequential: pred is ours */
-	struct sig_prediction	pred;
-	bool			has_rpred;	/* the peer is: rpred is its */
-	struct sig_prediction	rpred;
+	/* a window of sockets (predict) */
 	struct trav_win		win[TRAV_WINDOW_MAX];
 	size_t			nwin;
-	struct trav_udp		*udp;		/* udp: daemon/trav/udp.c's state, or NULL */
-	/* shotgun */
-	bool			sg_hard;	/* we are the random side */
-	struct trav_shotgun	*sg;		/* its sockets, while it runs */
-	/* stunt1, synth: our first SYN */
+	/* stunt1, synth: our first SYN; synth, predict: the peer's has left */
 	struct trav_syn		syn;
-	bool			peer_syn;	/* synth, predict: the peer's has left */
-	bool			syn_told;	/* predict: RELAY "syn" sent */
+	bool			peer_syn;
 };
 
+/* ---- the methods (one file each) ---- */
+extern const struct trav_ops trav_direct_ops, trav_portmap_ops, trav_reversal_ops,
+	trav_simopen_ops, trav_stunt1_ops, trav_synth_ops, trav_stunt2_ops, trav_predict_ops,
+	trav_shotgun_ops, trav_udp_ops, trav_relay_ops;
+/* The method's operations, or NULL when this stuntd does not implement it. */
+const struct trav_ops *trav_ops_of(uint8_t method);
 /* Role of this side for method (requester or not): TRAV_NONE if unknown. */
-enum trav_role trav_direct_role(bool requester);
-enum trav_role trav_reversal_role(bool requester);
-enum trav_role trav_simopen_role(bool requester);
-enum trav_role trav_portmap_role(bool requester);
-enum trav_role trav_stunt2_role(bool requester);
-enum trav_role trav_predict_role(bool requester);
-enum trav_role trav_relay_role(bool requester);
-enum trav_role trav_shotgun_role(bool requester);
-enum trav_role trav_stunt1_role(bool requester);
-enum trav_role trav_synth_role(bool requester);
 enum trav_role trav_role_of(uint8_t method, bool requester);
+const char *trav_state_name(enum trav_state st);
 
-/* Create and bind the attempt's socket (port chosen by the kernel). */
-int trav_prepare(struct trav_attempt *a, struct d_session *s, uint8_t method, bool requester);
-/* Start it towards raddr:rport at now. */
+/* ---- what a session calls (daemon/trav/attempt.c) ---- */
+/* Fill a for method of session s (sid, requester, peer, deadline, forced,
+ * events) and create its socket(s). 0 or -errno. */
+int trav_prepare(struct trav_attempt *a, struct d_session *s, const struct trav_events *ev,
+		 uint8_t method, uint32_t sid, bool requester, const char *peer,
+		 uint64_t deadline, bool forced);
+/* Its work before our EXCHANGE (ops->gather): 0 started, 1 done or none, -errno. */
+int trav_gather(struct trav_attempt *a);
+/* Our candidate for it, and what else the EXCHANGE carries for it. */
+void trav_offer(const struct trav_attempt *a, uint32_t public_ip, struct sig_candidate *c,
+		struct sig_exchange *x);
+/* Target, TTL and start time from the peer's candidate (syn_ttl: the
+ * discovered first-SYN TTL, 0 without a NAT). */
+void trav_arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl, uint64_t now);
+/* Start it towards raddr:rport at now: 0, or -errno (a->state TA_FAILED). */
 int trav_start(struct trav_attempt *a, uint64_t now);
 void trav_tick(struct trav_attempt *a, uint64_t now);
+/* The queue saw the first SYN of a's socket (win TRAV_COOKIE_NO_WIN) or of
+ * its window entry win leave: k is that packet. */
+void trav_syn_left(struct trav_attempt *a, int win, const struct pkt *k);
+void trav_peer_signal(struct trav_attempt *a, const char *verb, const char *text);
+void trav_answer(struct trav_attempt *a, const struct stun_msg *m);
+/* One mechanism for "several pairs met": ops->next_conn (0 or -ENOENT). */
+int trav_next_conn(struct trav_attempt *a, bool data_only);
 /* Close everything but a->conn when keep_conn; drop its guard policies
  * when it won. */
 void trav_close(struct trav_attempt *a, bool keep_conn);
-const char *trav_state_name(enum trav_state st);
+/* Every method's module-wide timers / stuntd stops. */
+void trav_global_tick(uint64_t now);
+void trav_shutdown(void);
 
-/* daemon/trav/portmap.c: map a->lport on the gateway in a thread; done(a, err)
- * runs in the event loop when it is mapped (0) or not (-errno, a->why). */
-int trav_portmap_map(struct trav_attempt *a, bool forced,
-		     void (*done)(struct trav_attempt *a, int err));
-/* Mapped: the candidate to advertise (SIG_CAND_PORTMAP, external endpoint). */
-bool trav_portmap_candidate(const struct trav_attempt *a, struct sig_candidate *c);
-/* Session over: remove the mapping (in a thread; the job outlives a). */
-void trav_portmap_release(struct trav_attempt *a);
-/* stuntd stops: wait (bounded) for mappings in flight and remove all. */
-void trav_portmap_shutdown(void);
-
-/* daemon/trav/relay.c: allocate a TCP relay on the TURN server (--turn) and
- * permit peer_ip (network order); done(a, err) runs in the event loop when
- * the relayed address is ready (0) or not (-errno, a->why). 0 if started,
- * -errno at once (a->why: no TURN server configured, ...). */
-int trav_relay_allocate(struct trav_attempt *a, uint32_t peer_ip,
-			void (*done)(struct trav_attempt *a, int err));
-/* Allocated: the candidate to advertise (SIG_CAND_RELAY, the relayed address). */
-bool trav_relay_candidate(const struct trav_attempt *a, struct sig_candidate *c);
-/* trav_start of the allocating side: wait for the server's ConnectionAttempt. */
-int trav_relay_accept(struct trav_attempt *a, uint64_t now);
-/* trav_close: a winner keeps its allocation while its connection lives,
- * anything else deletes it. */
-void trav_relay_release(struct trav_attempt *a, bool keep_conn);
-/* Timeouts, refreshes, and the end of won relays; stuntd stops: delete all. */
-void trav_relay_tick(uint64_t now);
-size_t trav_relay_count(void);
-void trav_relay_shutdown(void);
-
-/* daemon/trav/predict.c: before our EXCHANGE, when this side is sequential:
- * learn the last public port (a fresh STUN Binding over TCP to the server)
- * and fill a->pred. 0 or -errno (a->why). */
-int trav_predict_learn(struct trav_attempt *a, const struct sig_nat_info *own);
-/* The candidate port of our EXCHANGE: the first prediction. */
-uint16_t trav_predict_first(const struct sig_prediction *p);
-/* Port i (0-based) of the window p predicts. */
-uint16_t trav_predict_port(const struct sig_prediction *p, size_t i);
-/* At the start: open and connect the window. */
-int trav_predict_start(struct trav_attempt *a, uint64_t now);
-/* The SYN of window entry w left (w->syn.has) / the peer's window did (its
- * RELAY "syn"): RELAY ours, send each SYN of ours again once both left. */
-void trav_predict_syn(struct trav_attempt *a, struct trav_win *w);
-void trav_predict_peer_syn(struct trav_attempt *a);
-
-/* daemon/trav/udp.c: UDP hole punching (a->ev is a UDP socket, not marked) */
-enum trav_role trav_udp_role(bool requester);
-int trav_udp_prepare(struct trav_attempt *a);
-/* Learn the socket's public endpoint (STUN Binding over UDP to the
- * server); done(a, err) runs in the loop: 0, or -errno with a->why. */
-int trav_udp_learn(struct trav_attempt *a, void (*done)(struct trav_attempt *a, int err));
-/* The candidate to advertise (SIG_CAND_SRFLX, IPPROTO_UDP, mapped) and our
- * half of the session key. */
-bool trav_udp_candidate(const struct trav_attempt *a, struct sig_candidate *c);
-void trav_udp_own_key(const struct trav_attempt *a, uint8_t key[SIG_SESSION_KEY_LEN]);
-/* Before the start: the peer's key half (NULL: it sent none) and the TTL
- * of the first punch packet (0: not limited). */
-void trav_udp_arm(struct trav_attempt *a, const uint8_t *peer_key, int first_ttl,
-		  unsigned delay_ms);
-int trav_udp_start(struct trav_attempt *a, uint64_t now);
-void trav_udp_tick(struct trav_attempt *a, uint64_t now);
-void trav_udp_close(struct trav_attempt *a);
-/* Is buf a punch-handshake datagram (a late duplicate an application or
- * forwarder should drop)? */
-bool trav_udp_is_handshake(const uint8_t *buf, size_t len);
-/* daemon/trav/shotgun.c: are we the side that holds the sockets (the random one)?
- * The same answer on both sides (requester on a pair the strategy would not
- * pick). */
-bool trav_shotgun_hard(const struct sig_nat_info *own, const struct sig_nat_info *peer,
-		       bool requester);
-int trav_shotgun_start(struct trav_attempt *a, uint64_t now);
-void trav_shotgun_tick(struct trav_attempt *a, uint64_t now);
-/* The hard side's connection was closed by the peer (it kept another pair
- * after two hits): make another established socket a->conn. 0 or -ENOENT. */
-int trav_shotgun_next(struct trav_attempt *a);
-/* Close every socket but a->conn and free the state. */
-void trav_shotgun_close(struct trav_attempt *a);
+/* ---- what a method calls (daemon/trav/attempt.c, sock.c) ---- */
+/* Fail a running attempt now with why (events->failed). */
+void trav_fail(struct trav_attempt *a, const char *why);
+/* a->state TA_FAILED already (a->why): stamp and report it. */
+void trav_report_failed(struct trav_attempt *a);
+/* fd is established: it is a->conn (events->connected). */
+void trav_connected(struct trav_attempt *a, int fd);
+/* The cookie of a's "report our first SYN" policy for window entry win
+ * (TRAV_COOKIE_NO_WIN: a's own socket); trav_cookie_parse() its parts. */
+uint64_t trav_syn_cookie(const struct trav_attempt *a, int win);
+/* ms left until the session's deadline (at least 1) */
+uint32_t trav_left_ms(const struct trav_attempt *a, uint64_t now);
 
 /* daemon/trav/sock.c: the halves every method is made of */
-/* Responder, a window attempt connected: the requester kept another pair
- * of the window (several predictions were right) and closed or ignores
- * a->conn. Make the sibling it kept a->conn: with data_only, only one the
- * header already waits on; else also an established (or SYN_RECV) one.
- * 0, or -ENOENT when there is none. */
-int trav_sock_window_next(struct trav_attempt *a, bool data_only);
+/* The usual ops->prepare: one marked TCP socket on a port of the kernel's. */
+int trav_sock_prepare(struct trav_attempt *a);
 /* Add a policy recorded in a (removed when a wins, else it expires). */
 void trav_sock_policy(struct trav_attempt *a, const struct nfq_policy_spec *s);
 int trav_sock_connect(struct trav_attempt *a, uint64_t now);
@@ -262,15 +304,11 @@ int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lpo
  * as above. A connect that fails at once only fails that socket. */
 int trav_sock_window_add(struct trav_attempt *a, int fd, uint16_t lport, uint16_t rport,
 			 uint64_t now);
-
-/* daemon/session.c: the session's deadline */
-uint64_t d_session_deadline(const struct d_session *s);
-/* The cookie of a's "report our first SYN" policy for window entry win
- * (TRAV_COOKIE_NO_WIN: a's own socket); trav_cookie_parse() its parts. */
-uint64_t trav_syn_cookie(const struct trav_attempt *a, int win);
-/* The queue saw the first SYN of a's socket (win TRAV_COOKIE_NO_WIN: stunt1,
- * synth) or of its window entry win (predict) leave: k is that packet. */
-void trav_syn_left(struct trav_attempt *a, int win, const struct pkt *k);
+/* The window's next_conn (predict): the requester kept another pair of the
+ * window (several predictions were right) and closed or ignores a->conn.
+ * Make the sibling it kept a->conn: with data_only, only one the header
+ * already waits on; else also an established (or SYN_RECV) one. */
+int trav_sock_window_next(struct trav_attempt *a, bool data_only);
 /* Send syn, which left lport -> a->raddr:rport TTL-limited, again at full
  * TTL, once, when both sides' have left: nothing until syn->has and
  * a->peer_syn, while a runs. Rebuilt from what the queue saw (same sequence
@@ -278,24 +316,18 @@ void trav_syn_left(struct trav_attempt *a, int win, const struct pkt *k);
  * A failure is logged: the kernel's retransmission is the fallback. */
 void trav_sock_syn_again(const struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
 			 uint16_t rport);
-/* Fail a running attempt now with why. */
-void trav_fail(struct trav_attempt *a, const char *why);
 
-/* daemon/trav/stunt1.c: our SYN left: ask the server for the SYN-ACKs */
-void trav_stunt1_syn(struct trav_attempt *a);
-/* the server refused the SYNACK request (code) */
-void trav_stunt1_refused(struct trav_attempt *a, uint16_t code);
-/* daemon/trav/synth.c: our SYN left / the peer's did (its RELAY "syn") */
-void trav_synth_syn(struct trav_attempt *a);
-void trav_synth_peer_syn(struct trav_attempt *a);
+/* ---- helpers that methods share (simopen.c) ---- */
+/* role: connect, on both sides */
+enum trav_role trav_role_connect(bool requester);
+/* arm: the first SYN TTL-limited (simopen, stunt1, synth) */
+void trav_arm_syn_ttl(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl);
 
-/* daemon/session.c: an attempt has an established socket in a->conn / failed */
-void d_session_attempt_connected(struct trav_attempt *a);
-void d_session_attempt_failed(struct trav_attempt *a);
-/* Its session's id, peer and side; RELAY "sid verb text" to the peer. */
-uint32_t d_session_id(const struct d_session *s);
-const char *d_session_peer(const struct d_session *s);
-bool d_session_requester(const struct d_session *s);
-void d_session_relay(const struct d_session *s, const char *verb, const char *text);
+/* ---- what the rest of stuntd asks of two methods ---- */
+/* relay: live relayed connections (status) */
+size_t trav_relay_count(void);
+/* udp: is buf a punch-handshake datagram (a late duplicate an application
+ * or forwarder should drop)? */
+bool trav_udp_is_handshake(const uint8_t *buf, size_t len);
 
 #endif

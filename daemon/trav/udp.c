@@ -69,13 +69,8 @@
 #define U_INTERVAL_MS		100
 #define U_AFTER_ACK_MS		(2 * U_INTERVAL_MS)	/* quiet after an ACK: the FINAL comes */
 
-/* daemon/session.c */
-bool d_session_requester(const struct d_session *s);
-uint32_t d_session_id(const struct d_session *s);
-
 struct trav_udp {
 	bool		learning;
-	void		(*learned)(struct trav_attempt *a, int err);
 	uint8_t		txid[STUN_TXID_LEN];
 	uint64_t	bind_deadline, bind_next;
 	unsigned	bind_rto;
@@ -94,10 +89,10 @@ struct trav_udp {
 	unsigned	punches, strays;
 };
 
-enum trav_role trav_udp_role(bool requester)
+/* a->priv */
+static struct trav_udp *U(const struct trav_attempt *a)
 {
-	(void)requester;
-	return TRAV_CONNECT;
+	return a->priv;
 }
 
 bool trav_udp_is_handshake(const uint8_t *buf, size_t len)
@@ -107,26 +102,28 @@ bool trav_udp_is_handshake(const uint8_t *buf, size_t len)
 
 static void on_udp(struct d_ev *ev, uint32_t events);
 
-int trav_udp_prepare(struct trav_attempt *a)
+/* A UDP socket (not marked: nothing of it goes through the queue). */
+static int prepare(struct trav_attempt *a)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t sl = sizeof(sa);
+	struct trav_udp *u;
 	int fd, err;
 
-	a->udp = calloc(1, sizeof(*a->udp));
-	if (a->udp == NULL)
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
 		return -ENOMEM;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || RAND_bytes(a->udp->own_key, sizeof(a->udp->own_key)) != 1 ||
+	if (fd < 0 || RAND_bytes(u->own_key, sizeof(u->own_key)) != 1 ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
 		err = errno ? -errno : -EIO;
 		if (fd >= 0)
 			close(fd);
-		free(a->udp);
-		a->udp = NULL;
+		free(u);
 		return err;
 	}
+	a->priv = u;
 	a->lport = ntohs(sa.sin_port);
 	a->ev = (struct d_ev){ .fd = fd, .cb = on_udp, .arg = a };
 	return 0;
@@ -139,7 +136,7 @@ static int send_binding(struct trav_attempt *a)
 	int len;
 
 	stun_build_init(&b, buf, sizeof(buf), stun_type(STUN_METHOD_BINDING, STUN_REQUEST),
-			a->udp->txid);
+			U(a)->txid);
 	len = stun_build_finish(&b);
 	if (len < 0)
 		return len;
@@ -149,9 +146,11 @@ static int send_binding(struct trav_attempt *a)
 	return 0;
 }
 
-int trav_udp_learn(struct trav_attempt *a, void (*done)(struct trav_attempt *a, int err))
+/* Learn the socket's public endpoint (a STUN Binding over UDP to the
+ * server, retransmitted); events->ready when it is known or not. */
+static int gather(struct trav_attempt *a)
 {
-	struct trav_udp *u = a->udp;
+	struct trav_udp *u = U(a);
 	uint64_t now = clock_ms();
 	int err;
 
@@ -159,7 +158,6 @@ int trav_udp_learn(struct trav_attempt *a, void (*done)(struct trav_attempt *a, 
 		return -EINVAL;
 	if (RAND_bytes(u->txid, sizeof(u->txid)) != 1)
 		return -EIO;
-	u->learned = done;
 	u->learning = true;
 	u->bind_rto = U_BIND_RTO_MS;
 	u->bind_next = now + u->bind_rto;
@@ -176,15 +174,15 @@ int trav_udp_learn(struct trav_attempt *a, void (*done)(struct trav_attempt *a, 
 
 static void learn_done(struct trav_attempt *a, int err)
 {
-	struct trav_udp *u = a->udp;
+	struct trav_udp *u = U(a);
 
 	u->learning = false;
-	u->learned(a, err);
+	a->events->ready(a, err);
 }
 
 static void on_binding(struct trav_attempt *a, const uint8_t *buf, size_t len)
 {
-	struct trav_udp *u = a->udp;
+	struct trav_udp *u = U(a);
 	const struct stun_attr *at;
 	struct stun_msg m;
 	char ip[INET_ADDRSTRLEN];
@@ -197,36 +195,36 @@ static void on_binding(struct trav_attempt *a, const uint8_t *buf, size_t len)
 	    u->mapped.family != STUN_FAMILY_IPV4)
 		return;
 	u->have_mapped = true;
-	log_info("session %u: udp: port %u is %s:%u in public", d_session_id(a->s), a->lport,
+	log_info("session %u: udp: port %u is %s:%u in public", a->sid, a->lport,
 		 d_ip_str(*(const uint32_t *)(const void *)u->mapped.ip, ip), u->mapped.port);
 	learn_done(a, 0);
 }
 
-bool trav_udp_candidate(const struct trav_attempt *a, struct sig_candidate *c)
+/* The candidate: the socket's STUN-learned endpoint, and our key half. */
+static void offer(const struct trav_attempt *a, struct sig_candidate *c, struct sig_exchange *x)
 {
-	if (a->udp == NULL || !a->udp->have_mapped)
-		return false;
-	c->kind = SIG_CAND_SRFLX;
-	c->proto = IPPROTO_UDP;
-	c->addr = a->udp->mapped;
-	return true;
+	const struct trav_udp *u = U(a);
+
+	if (u->have_mapped) {
+		c->kind = SIG_CAND_SRFLX;
+		c->proto = IPPROTO_UDP;
+		c->addr = u->mapped;
+	}
+	x->has_key = true;
+	memcpy(x->key, u->own_key, SIG_SESSION_KEY_LEN);
 }
 
-void trav_udp_own_key(const struct trav_attempt *a, uint8_t key[SIG_SESSION_KEY_LEN])
+/* The peer's key half (none: it sent none) and the TTL of the first punch
+ * packet (a test knob may change it; 0: not limited). */
+static void arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
 {
-	memcpy(key, a->udp->own_key, SIG_SESSION_KEY_LEN);
-}
+	struct trav_udp *u = U(a);
+	const uint8_t *peer_key = p->key;
+	bool req = a->requester;
 
-void trav_udp_arm(struct trav_attempt *a, const uint8_t *peer_key, int first_ttl,
-		  unsigned delay_ms)
-{
-	struct trav_udp *u = a->udp;
-	bool req = d_session_requester(a->s);
-
-	if (u == NULL)
-		return;
-	u->first_ttl = first_ttl;
-	u->delay_ms = delay_ms;
+	a->ttl = g_d->cfg.udp_first_ttl >= 0 ? g_d->cfg.udp_first_ttl : syn_ttl;
+	u->first_ttl = a->ttl;
+	u->delay_ms = g_d->cfg.udp_test_delay_ms;
 	u->have_key = peer_key != NULL;
 	if (peer_key) {
 		memcpy(u->key, req ? u->own_key : peer_key, SIG_SESSION_KEY_LEN);
@@ -250,18 +248,18 @@ static void mac(const struct trav_udp *u, const uint8_t hdr[12], uint8_t out[16]
 
 static void build(const struct trav_attempt *a, uint8_t type, uint8_t pkt[U_LEN])
 {
-	uint32_t sid = d_session_id(a->s);
+	uint32_t sid = a->sid;
 
 	memcpy(pkt, U_MAGIC, 4);
 	pkt[4] = 1;
 	pkt[5] = type;
-	pkt[6] = d_session_requester(a->s) ? U_FROM_REQ : 0;
+	pkt[6] = a->requester ? U_FROM_REQ : 0;
 	pkt[7] = 0;
 	pkt[8] = (uint8_t)(sid >> 24);
 	pkt[9] = (uint8_t)(sid >> 16);
 	pkt[10] = (uint8_t)(sid >> 8);
 	pkt[11] = (uint8_t)sid;
-	mac(a->udp, pkt, pkt + 12);
+	mac(U(a), pkt, pkt + 12);
 	memset(pkt + 28, 0, 4);
 }
 
@@ -283,14 +281,16 @@ static void send_pkt(struct trav_attempt *a, uint8_t type, uint32_t addr, uint16
 		log_debug("udp: send: %s", strerror(errno));
 	if (ttl > 0)
 		(void)setsockopt(a->ev.fd, IPPROTO_IP, IP_TTL, &old, sizeof(old));
-	a->udp->punches += type == U_PUNCH;
+	U(a)->punches += type == U_PUNCH;
 }
 
-int trav_udp_start(struct trav_attempt *a, uint64_t now)
-{
-	struct trav_udp *u = a->udp;
+static void tick(struct trav_attempt *a, uint64_t now);
 
-	if (u == NULL || !u->have_mapped) {
+static int start(struct trav_attempt *a, uint64_t now)
+{
+	struct trav_udp *u = U(a);
+
+	if (!u->have_mapped) {
 		snprintf(a->why, sizeof(a->why), "udp: no public endpoint learned");
 		return -EINVAL;
 	}
@@ -306,53 +306,50 @@ int trav_udp_start(struct trav_attempt *a, uint64_t now)
 	u->pport = a->rport;
 	u->t0 = now + u->delay_ms;
 	u->next_punch = u->t0;
-	trav_udp_tick(a, now);
+	tick(a, now);
 	return 0;
 }
 
 static void done(struct trav_attempt *a)
 {
-	struct trav_udp *u = a->udp;
+	struct trav_udp *u = U(a);
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(u->pport),
 				  .sin_addr.s_addr = u->paddr };
 	char ip[INET_ADDRSTRLEN];
+	int fd;
 
 	d_loop_del(&a->ev);
 	if (connect(a->ev.fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
 		snprintf(a->why, sizeof(a->why), "udp: connect: %s", strerror(errno));
-		a->state = TA_FAILED;
-		a->t_end = clock_ms();
-		d_session_attempt_failed(a);
+		trav_report_failed(a);
 		return;
 	}
 	if (u->paddr != a->raddr || u->pport != a->rport)
 		log_info("session %u: udp: the peer answers from %s:%u, not the advertised %u "
-			 "(peer-reflexive)", d_session_id(a->s), d_ip_str(u->paddr, ip), u->pport,
+			 "(peer-reflexive)", a->sid, d_ip_str(u->paddr, ip), u->pport,
 			 a->rport);
 	a->raddr = u->paddr;
 	a->rport = u->pport;
-	a->conn = a->ev.fd;
+	fd = a->ev.fd;
 	a->ev.fd = -1;
-	a->state = TA_CONNECTED;
-	a->t_end = clock_ms();
 	log_debug("session %u: udp: %u punches sent, %u stray datagrams ignored",
-		  d_session_id(a->s), u->punches, u->strays);
-	d_session_attempt_connected(a);
+		  a->sid, u->punches, u->strays);
+	trav_connected(a, fd);
 }
 
 static void on_punch_pkt(struct trav_attempt *a, const uint8_t *buf, size_t len,
 			 const struct sockaddr_in *from)
 {
-	struct trav_udp *u = a->udp;
+	struct trav_udp *u = U(a);
 	uint8_t want[16];
 	uint32_t sid;
-	bool peer_req = !d_session_requester(a->s);
+	bool peer_req = !a->requester;
 	char ip[INET_ADDRSTRLEN];
 
 	if (!trav_udp_is_handshake(buf, len) || !u->have_key || a->state != TA_RUNNING)
 		goto stray;
 	sid = (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 | (uint32_t)buf[10] << 8 | buf[11];
-	if (sid != d_session_id(a->s) || (buf[6] & U_FROM_REQ) != (peer_req ? U_FROM_REQ : 0))
+	if (sid != a->sid || (buf[6] & U_FROM_REQ) != (peer_req ? U_FROM_REQ : 0))
 		goto stray;
 	mac(u, buf, want);
 	if (CRYPTO_memcmp(want, buf + 12, 16) != 0)
@@ -389,7 +386,7 @@ stray:
 static void on_udp(struct d_ev *ev, uint32_t events)
 {
 	struct trav_attempt *a = ev->arg;
-	struct trav_udp *u = a->udp;
+	struct trav_udp *u = U(a);
 	struct sockaddr_in from;
 	socklen_t fl;
 	uint8_t buf[1500];
@@ -414,9 +411,10 @@ static void on_udp(struct d_ev *ev, uint32_t events)
 	}
 }
 
-void trav_udp_tick(struct trav_attempt *a, uint64_t now)
+/* The STUN retransmissions while learning, the punches while running. */
+static void tick(struct trav_attempt *a, uint64_t now)
 {
-	struct trav_udp *u = a->udp;
+	struct trav_udp *u = U(a);
 	int err;
 
 	if (u == NULL || a->ev.fd < 0)
@@ -448,8 +446,23 @@ void trav_udp_tick(struct trav_attempt *a, uint64_t now)
 	u->next_punch = now + U_INTERVAL_MS;
 }
 
-void trav_udp_close(struct trav_attempt *a)
+static void close_udp(struct trav_attempt *a, bool keep_conn)
 {
-	free(a->udp);
-	a->udp = NULL;
+	(void)keep_conn;
+	free(a->priv);
+	a->priv = NULL;
 }
+
+/* The authenticated punch handshake replaces the session header. */
+const struct trav_ops trav_udp_ops = {
+	.method = SIG_M_UDP,
+	.flags = TRAV_F_OWN_GUARD | TRAV_F_CONFIRMED,
+	.role = trav_role_connect,
+	.prepare = prepare,
+	.gather = gather,
+	.offer = offer,
+	.arm = arm,
+	.start = start,
+	.tick = tick,
+	.close = close_udp,
+};

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What stuntctl's subcommands share with main(): the control socket path
+ * (--control), the --help text, usage errors and control-socket failures
+ * reported with their exit codes.
+ */
+#include "ctl/cli.h"
+#include "ctl/ctl.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+const char *ctl_control_path = CTL_DEFAULT_PATH;
+
+void ctl_usage(FILE *f)
+{
+	fputs("usage: " PROG " [--control PATH] status [--json]\n"
+	      "       " PROG " [--control PATH] peers [--json]\n"
+	      "       " PROG " [--control PATH] connect PEER/NAME [--method METHOD | --udp] [--json]\n"
+	      "                                 [-- COMMAND ARGS...]\n"
+	      "       " PROG " [--control PATH] forward [ADDR:]PORT PEER/NAME\n"
+	      "       " PROG " [--control PATH] forward --udp [--idle SECS] [--max-sessions N]\n"
+	      "                                 [--queue N] [ADDR:]PORT PEER/NAME\n"
+	      "       " PROG " --help | --version\n"
+	      "\n"
+	      "  --control PATH   stuntd's control socket (default " CTL_DEFAULT_PATH ")\n"
+	      "  status           own NAT type, public endpoints, registration, sessions, counters\n"
+	      "  peers            peers of the secrets/allow lists and whether they are online\n"
+	      "  connect          traverse to PEER's service NAME; copy stdin/stdout to it\n"
+	      "                   (an ssh ProxyCommand), or run COMMAND with the socket as its\n"
+	      "                   stdin and stdout, or with --json print the result and close\n"
+	      "  --method METHOD  direct portmap reversal simopen stunt1 stunt2 synth predict\n"
+	      "                   shotgun udp relay (default: the daemon chooses and races)\n"
+	      "  --udp            a UDP session (method udp): the socket is a connected UDP\n"
+	      "                   socket; stdin is sent a read() per datagram, datagrams are\n"
+	      "                   written to stdout until 1 s after the last one once stdin\n"
+	      "                   ended\n"
+	      "  forward          listen on ADDR:PORT (ADDR defaults to 127.0.0.1); each client\n"
+	      "                   gets its own traversal, spliced both ways\n"
+	      "  forward --udp    bind UDP ADDR:PORT; each client source address gets its own\n"
+	      "                   UDP traversal (its first datagrams queued meanwhile), then\n"
+	      "                   datagrams are relayed both ways\n"
+	      "  --idle SECS      close a UDP session without datagrams for SECS (default 60)\n"
+	      "  --max-sessions N UDP clients served at once (default 64, at most 1024)\n"
+	      "  --queue N        datagrams held per client while it connects (default 32)\n"
+	      "\n"
+	      "exit status: 0 ok, 1 failed, 2 usage, 3 stuntd not running\n", f);
+}
+
+int ctl_die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, PROG ": ");
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry '" PROG " --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+int ctl_not_running(int err)
+{
+	return err == -ENOENT || err == -ECONNREFUSED || err == -ENOTDIR;
+}
+
+/* Report a control-socket failure; the exit code that goes with it. */
+int ctl_fail(int err)
+{
+	char msg[512];
+
+	fprintf(stderr, PROG ": %s\n", ctl_strerror(err, ctl_control_path, msg, sizeof(msg)));
+	return ctl_not_running(err) ? EXIT_NODAEMON : EXIT_FAILED;
+}

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `stuntctl status` and `stuntctl peers`: one query to stuntd, its JSON answer
+ * printed as is (--json) or in words: the NAT's mapping and filtering (with
+ * RFC 3489's classic names), public endpoints, sessions, method counters; the
+ * peers and whether they are online.
+ */
+#include "ctl/cli.h"
+#include "ctl/ctl.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *mapping_words(const char *m)
+{
+	if (!strcmp(m, "EIM"))
+		return "endpoint-independent mapping (EIM)";
+	if (!strcmp(m, "ADM"))
+		return "address-dependent mapping (ADM)";
+	if (!strcmp(m, "APDM"))
+		return "address-and-port-dependent mapping (APDM)";
+	if (!strcmp(m, "none"))
+		return "no translation";
+	return m;
+}
+
+static const char *filtering_words(const char *f)
+{
+	if (!strcmp(f, "EIF"))
+		return "endpoint-independent filtering (EIF)";
+	if (!strcmp(f, "ADF"))
+		return "address-dependent filtering (ADF)";
+	if (!strcmp(f, "APDF"))
+		return "address-and-port-dependent filtering (APDF)";
+	return f;
+}
+
+/* RFC 3489's classic name for a mapping/filtering pair. */
+static const char *classic_name(const char *m, const char *f)
+{
+	if (!strcmp(m, "none"))
+		return !strcmp(f, "EIF") ? "open internet, no NAT" : "no NAT, but a firewall";
+	if (!strcmp(m, "ADM") || !strcmp(m, "APDM"))
+		return "symmetric NAT";
+	if (!strcmp(m, "EIM")) {
+		if (!strcmp(f, "EIF"))
+			return "full cone NAT";
+		if (!strcmp(f, "ADF"))
+			return "restricted cone NAT";
+		if (!strcmp(f, "APDF"))
+			return "port-restricted cone NAT";
+	}
+	return NULL;
+}
+
+/* String at path in root, or dflt when missing, null or not a string. */
+static const char *jstr(const struct cj_val *root, const char *path, char *buf, size_t size,
+			const char *dflt)
+{
+	struct cj_val v;
+
+	if (cj_path(root, path, &v) < 0 || v.type != CJ_STR || cj_str(&v, buf, size) < 0)
+		return dflt;
+	return buf;
+}
+
+static long long jint(const struct cj_val *root, const char *path, long long dflt)
+{
+	struct cj_val v;
+	long long x;
+
+	if (cj_path(root, path, &v) < 0 || cj_int(&v, &x) < 0)
+		return dflt;
+	return x;
+}
+
+/* 1 true, 0 false, -1 null / missing. */
+static int jtri(const struct cj_val *root, const char *path)
+{
+	struct cj_val v;
+	bool b;
+
+	if (cj_path(root, path, &v) < 0 || cj_bool(&v, &b) < 0)
+		return -1;
+	return b;
+}
+
+static const char *yesno(int t)
+{
+	return t < 0 ? "unknown" : t ? "yes" : "no";
+}
+
+static void print_duration(long long ms)
+{
+	if (ms < 0)
+		fputs("?", stdout);
+	else if (ms < 10000)
+		printf("%lld ms", ms);
+	else if (ms < 3600 * 1000LL)
+		printf("%lld s", ms / 1000);
+	else
+		printf("%lldh%02lldm", ms / 3600000, ms / 60000 % 60);
+}
+
+/* One line for the UDP or TCP behaviour of a NAT object. */
+static void print_nat_proto(const struct cj_val *nat, const char *proto)
+{
+	char m[32], f[32], a[32], path[64];
+	const char *ms, *fs, *as, *cl;
+	long long delta;
+
+	snprintf(path, sizeof(path), "%s.mapping", proto);
+	ms = jstr(nat, path, m, sizeof(m), NULL);
+	snprintf(path, sizeof(path), "%s.filtering", proto);
+	fs = jstr(nat, path, f, sizeof(f), NULL);
+	snprintf(path, sizeof(path), "%s.allocation", proto);
+	as = jstr(nat, path, a, sizeof(a), NULL);
+	snprintf(path, sizeof(path), "%s.delta", proto);
+	delta = jint(nat, path, 0);
+	if (!ms && !fs) {
+		printf("  %s: not measured\n", proto);
+		return;
+	}
+	cl = ms && fs ? classic_name(ms, fs) : NULL;
+	printf("  %s: %s, %s", proto, ms ? mapping_words(ms) : "mapping not measured",
+	       fs ? filtering_words(fs) : "filtering not measured");
+	if (cl)
+		printf(" - a %s", cl);
+	if (as) {
+		printf("; ports %s", as);
+		if (!strcmp(as, "sequential"))
+			printf(" (delta %lld)", delta);
+	}
+	fputs("\n", stdout);
+}
+
+static void print_nat(const struct cj_val *root, const char *path, const char *indent)
+{
+	struct cj_val nat, v;
+	char buf[64];
+	long long hops;
+	size_t i;
+
+	if (cj_path(root, path, &nat) < 0 || nat.type != CJ_OBJ) {
+		printf("%sNAT: not measured yet\n", indent);
+		return;
+	}
+	print_nat_proto(&nat, "tcp");
+	print_nat_proto(&nat, "udp");
+	if (jstr(&nat, "tcp.unsolicited_syn", buf, sizeof(buf), NULL)) {
+		printf("  unsolicited inbound SYN: %s",
+		       !strcmp(buf, "drop") ? "silently dropped" :
+		       !strcmp(buf, "rst") ? "answered with RST" :
+		       !strcmp(buf, "icmp") ? "answered with ICMP" : buf);
+		hops = jint(&nat, "tcp.nat_hops", -1);
+		if (hops >= 0)
+			printf("; %lld NAT hop%s", hops, hops == 1 ? "" : "s");
+		if (jtri(&nat, "tcp.seq_rewrite") == 1)
+			fputs("; rewrites TCP sequence numbers", stdout);
+		fputs("\n", stdout);
+	}
+	printf("  port mapping: UPnP-IGD %s, NAT-PMP %s, PCP %s",
+	       yesno(jtri(&nat, "port_mapping.upnp")), yesno(jtri(&nat, "port_mapping.natpmp")),
+	       yesno(jtri(&nat, "port_mapping.pcp")));
+	if (jstr(&nat, "port_mapping.external_ip", buf, sizeof(buf), NULL))
+		printf(" (external address %s)", buf);
+	fputs("\n", stdout);
+	if (cj_get(&nat, "methods", &v) == 0 && v.type == CJ_ARR) {
+		struct cj_val m;
+
+		fputs("  methods that can work:", stdout);
+		for (i = 0; cj_index(&v, i, &m) == 0; i++)
+			if (cj_str(&m, buf, sizeof(buf)) >= 0)
+				printf("%s %s", i ? "," : "", buf);
+		fputs(i ? "\n" : " none known\n", stdout);
+	}
+}
+
+static void print_status(const struct cj_val *root)
+{
+	char id[80], server[80], tcp[64], udp[64];
+	struct cj_val v, e, k;
+	size_t i, it;
+	int reg = jtri(root, "registered");
+
+	printf("stuntd %s, up ", jstr(root, "id", id, sizeof(id), "(no id)"));
+	print_duration(jint(root, "uptime_ms", -1));
+	fputs("\n", stdout);
+	printf("server: %s, %s\n", jstr(root, "server", server, sizeof(server), "(none)"),
+	       reg == 1 ? "registered" : reg == 0 ? "NOT registered" : "registration unknown");
+	if (cj_get(root, "public", &v) == 0 && v.type == CJ_OBJ)
+		printf("public endpoints: tcp %s, udp %s\n",
+		       jstr(&v, "tcp", tcp, sizeof(tcp), "unknown"),
+		       jstr(&v, "udp", udp, sizeof(udp), "unknown"));
+	else
+		printf("public endpoints: unknown\n");
+	printf("NAT:\n");
+	print_nat(root, "nat", "  ");
+
+	if (cj_get(root, "sessions", &v) == 0 && v.type == CJ_ARR) {
+		for (i = 0; cj_index(&v, i, &e) == 0; i++)
+			;
+		printf("sessions: %zu\n", i);
+		for (i = 0; cj_index(&v, i, &e) == 0; i++) {
+			char peer[80], svc[80], meth[32], state[32];
+
+			printf("  %s/%s  %s  %s  ", jstr(&e, "peer", peer, sizeof(peer), "?"),
+			       jstr(&e, "service", svc, sizeof(svc), "?"),
+			       jstr(&e, "method", meth, sizeof(meth), "-"),
+			       jstr(&e, "state", state, sizeof(state), "?"));
+			print_duration(jint(&e, "since_ms", -1));
+			fputs("\n", stdout);
+		}
+	}
+	if (cj_get(root, "counters", &v) == 0 && v.type == CJ_OBJ) {
+		bool any = false;
+
+		it = 0;
+		while (cj_member(&v, &it, &k, &e) == 1) {
+			char name[32];
+
+			if (cj_str(&k, name, sizeof(name)) < 0)
+				continue;
+			if (!any)
+				printf("methods:   %-10s %6s %6s %6s\n", "", "tried", "won", "failed");
+			any = true;
+			printf("           %-10s %6lld %6lld %6lld\n", name, jint(&e, "tried", 0),
+			       jint(&e, "won", 0), jint(&e, "failed", 0));
+		}
+		if (!any)
+			printf("methods: nothing tried yet\n");
+	}
+}
+
+static void print_peers(const struct cj_val *root)
+{
+	struct cj_val v, e, nat;
+	size_t i;
+
+	if (cj_get(root, "peers", &v) < 0 || v.type != CJ_ARR) {
+		printf("no peers\n");
+		return;
+	}
+	for (i = 0; cj_index(&v, i, &e) == 0; i++) {
+		char id[80], m[32], f[32];
+		const char *ms = NULL, *fs = NULL, *cl = NULL;
+		int online = jtri(&e, "online");
+
+		if (cj_get(&e, "nat", &nat) == 0 && nat.type == CJ_OBJ) {
+			ms = jstr(&nat, "tcp.mapping", m, sizeof(m), NULL);
+			fs = jstr(&nat, "tcp.filtering", f, sizeof(f), NULL);
+			cl = ms && fs ? classic_name(ms, fs) : NULL;
+		}
+		printf("%-24s %-8s", jstr(&e, "id", id, sizeof(id), "?"),
+		       online == 1 ? "online" : online == 0 ? "offline" : "unknown");
+		if (ms && fs)
+			printf(" %s (%s/%s)", cl ? cl : "NAT", ms, fs);
+		fputs("\n", stdout);
+	}
+	if (i == 0)
+		printf("no peers\n");
+}
+
+int ctl_cmd_query(int argc, char **argv, const char *cmd)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char req[64], msg[512];
+	struct ctl_rx rx;
+	struct cj_val root, v;
+	bool json = false;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'h': ctl_usage(stdout); return EXIT_OK;
+		default: ctl_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return ctl_die_usage("%s: unexpected argument", argv[optind]);
+	ctl_build_simple(cmd, req, sizeof(req));
+	r = ctl_query(ctl_control_path, req, &rx, CTL_QUERY_TIMEOUT_MS);
+	if (r < 0)
+		return ctl_fail(r);
+	if (cj_parse(rx.line, rx.len, &root) < 0 || root.type != CJ_OBJ) {
+		fprintf(stderr, PROG ": stuntd's %s answer is not a JSON object\n", cmd);
+		return EXIT_FAILED;
+	}
+	/* {"ok":false,"error":"..."}: the daemon refused */
+	if (cj_get(&root, "ok", &v) == 0 && v.type == CJ_BOOL && v.p[0] == 'f') {
+		fprintf(stderr, PROG ": %s: %s\n", cmd, jstr(&root, "error", msg, sizeof(msg), "refused"));
+		if (json)
+			printf("%s\n", rx.line);
+		return EXIT_FAILED;
+	}
+	if (json)
+		printf("%s\n", rx.line);
+	else if (!strcmp(cmd, "status"))
+		print_status(&root);
+	else
+		print_peers(&root);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
+}

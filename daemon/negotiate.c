@@ -1,0 +1,720 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Negotiating a session through stunt-server:
+ *
+ *   requester R                    server                     responder P
+ *   LOOKUP P ----------------------->| 404: "not registered"
+ *   EXCHANGE [sid, SERVICE, METHODS = forced or none, --------> P checks the
+ *     CANDIDATE per method, NAT-INFO]                         service, R's right
+ *                                                             to it, runs the
+ *                                                             strategy
+ *   <-------- RELAY "sid err TEXT"  (refused / no method), or
+ *   <-------- EXCHANGE [sid, METHODS = the race, CANDIDATE per method, NAT-INFO]
+ *   SCHEDULE [sid, DELAY] ---------->| -------- indication --> both convert the
+ *   <- success [START, SERVER-TIME]                           start to their clock
+ *   ... at the start both run their half of the race (race.c); the methods
+ *   that need no common start go early: P listens before its EXCHANGE, R
+ *   connects on it; R listens before its SCHEDULE, P connects on the
+ *   indication (sess_start_early) ...
+ *   the winning connection is confirmed by the session header and 'K'
+ *   (confirm.c); R -> RELAY "sid cancel" when it gives up, so P stops at once.
+ *
+ * Before its EXCHANGE each side runs the gather of every method it offers
+ * (trav_gather: udp learns its socket's public endpoint, portmap maps the
+ * port on the gateway, relay allocates on the TURN server, predict learns
+ * the last public port -- that one last, right before the EXCHANGE); an
+ * asynchronous gather holds the EXCHANGE (S_MAPPING) until its ready event.
+ * The roles of portmap (who maps) and relay (who allocates) are negotiated
+ * here, before the gather.
+ *
+ * A CANDIDATE's priority field carries the method it is for (the port of
+ * that method's socket); its address is our public IP as the server sees
+ * the control connection (port-preserving NATs only, see strategy.h); a
+ * method may advertise another (trav_offer: a mapping, a relayed address, a
+ * UDP endpoint, a predicted port with SIG-PREDICTION).
+ *
+ * UDP sessions (method udp) are negotiated the same way, with no TCP method
+ * beside; the authenticated punch handshake replaces the session header and
+ * the 'K'. A udp: service takes only UDP sessions, a tcp: service only TCP
+ * ones, an exec: service both. Our SIG-NAT-INFO carries SIG_NAT_TURN when a
+ * TURN server is configured.
+ *
+ * The relay round (SIG-ROUND): when the race of direct methods failed or
+ * ran out of its share of the time (S_RACE_SHARE_PCT), or the strategy chose
+ * relay and only the requester can allocate, the requester ends the first
+ * round and negotiates relay alone, through the same EXCHANGE / SCHEDULE.
+ */
+#include "daemon/session.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "proto/stun_attr.h"
+
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+
+static const uint8_t s_race[] = { SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL, SIG_M_SIMOPEN,
+				  SIG_M_STUNT1, SIG_M_SYNTH, SIG_M_STUNT2, SIG_M_PREDICT,
+				  SIG_M_SHOTGUN, SIG_M_RELAY };
+
+/* ---- EXCHANGE ---- */
+
+struct exch_arg {
+	struct d_session	*s;
+	bool			 with_service;
+};
+
+static int put_exchange(struct stun_builder *b, const void *arg)
+{
+	const struct exch_arg *ea = arg;
+	const struct d_session *s = ea->s;
+	struct sig_exchange x;
+	unsigned m;
+
+	memset(&x, 0, sizeof(x));
+	snprintf(x.peer_id, sizeof(x.peer_id), "%s", s->peer);
+	x.session_id = s->id;
+	if (ea->with_service)
+		snprintf(x.service, sizeof(x.service), "%s", s->service);
+	if (s->requester && !s->round) {
+		if (s->forced)
+			x.methods[x.nmethods++] = s->forced;
+	} else {
+		memcpy(x.methods, s->methods, s->nmethods);
+		x.nmethods = s->nmethods;
+	}
+	for (m = 1; m <= SIG_M_MAX && x.ncand < SIG_MAX_CANDIDATES; m++)
+		if (s->prepared[m])
+			trav_offer(&s->att[m], g_d->public_ip, &x.cand[x.ncand++], &x);
+	x.has_nat = true;
+	x.nat = sess_own_nat();
+	if (s->round) {
+		x.has_round = true;
+		x.round = s->rinfo;
+	}
+	return sig_put_exchange(b, &x);
+}
+
+static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x)
+{
+	size_t i;
+
+	if (x->has_nat)
+		s->peer_nat = x->nat;
+	if (x->has_prediction && x->pred.proto == IPPROTO_TCP && x->pred.count > 0 &&
+	    x->pred.delta != 0) {
+		s->peer_has_pred = true;
+		s->peer_pred = x->pred;
+	}
+	if (x->has_key) {
+		s->peer_has_key = true;
+		memcpy(s->peer_key, x->key, sizeof(s->peer_key));
+	}
+	for (i = 0; i < x->ncand; i++) {
+		const struct sig_candidate *c = &x->cand[i];
+
+		/* TCP candidates for the TCP methods, a UDP one for udp */
+		if (c->proto != (c->priority == SIG_M_UDP ? IPPROTO_UDP : IPPROTO_TCP) ||
+		    c->addr.family != STUN_FAMILY_IPV4 || c->priority == 0 ||
+		    c->priority > SIG_M_MAX)
+			continue;
+		if (c->priority == SIG_M_UDP) {
+			/* its own socket's STUN-learned endpoint */
+			s->peer_port[SIG_M_UDP] = c->addr.port;
+			memcpy(&s->peer_addr[SIG_M_UDP], c->addr.ip, 4);
+			continue;
+		}
+		s->peer_kind[c->priority] = c->kind;
+		s->peer_port[c->priority] = c->addr.port;
+		if (c->kind == SIG_CAND_PORTMAP || c->kind == SIG_CAND_RELAY)
+			memcpy(&s->peer_addr[c->priority], c->addr.ip, 4);	/* gateway's / relay's */
+		else
+			memcpy(&s->peer_ip, c->addr.ip, 4);
+	}
+}
+
+/* Our EXCHANGE: the requester's names the service; the responder listens
+ * (and primes, or has mapped) before it lets the requester connect. */
+static void send_exchange(struct d_session *s)
+{
+	struct exch_arg ea = { .s = s, .with_service = s->requester };
+
+	if (s->requester) {
+		s->state = S_EXCHANGE;
+	} else {
+		s->state = S_WAIT_SCHEDULE;
+		if (!sess_start_early(s, TRAV_ACCEPT))
+			return;
+	}
+	if (d_sig_request(SIG_METHOD_EXCHANGE, s->id, put_exchange, &ea) < 0)
+		sess_fail(s, "cannot reach the server", false);
+}
+
+/* ---- each method's gather, then the EXCHANGE ---- */
+
+/* a's gather failed (a->why): the method is dropped, the session fails when
+ * nothing is left. false: it failed. */
+static bool gather_failed(struct d_session *s, struct trav_attempt *a)
+{
+	const char *name = sig_method_name(a->method);
+	char why[200];
+	unsigned m;
+
+	if (!strncmp(a->why, name, strlen(name)))
+		snprintf(why, sizeof(why), "%s", a->why);
+	else
+		snprintf(why, sizeof(why), "%s: %s", name, a->why[0] ? a->why : "cannot start");
+	sess_drop_method(s, a->method);
+	for (m = 1; m <= SIG_M_MAX && !s->prepared[m]; m++)
+		;
+	if (m > SIG_M_MAX) {
+		/* the peer knows of the session unless we are a requester
+		 * that has not sent its first EXCHANGE */
+		sess_fail(s, why, !s->requester || s->round);
+		return false;
+	}
+	log_info("session %u: %s; not trying it", s->id, why);
+	return true;
+}
+
+/* Run the gathers not run yet, in method order, one at a time (an
+ * asynchronous one holds the EXCHANGE in S_MAPPING until its ready event);
+ * the TRAV_F_GATHER_LAST ones after every other; then the EXCHANGE. */
+static void gather_then_exchange(struct d_session *s)
+{
+	struct trav_attempt *a;
+	unsigned pass, m;
+	int err;
+
+	for (pass = 0; pass < 2; pass++)
+		for (m = 1; m <= SIG_M_MAX; m++) {
+			a = &s->att[m];
+			if (!s->prepared[m] || s->gathered[m] ||
+			    !(a->ops->flags & TRAV_F_GATHER_LAST) != !pass)
+				continue;
+			s->gathered[m] = true;
+			a->raddr = s->peer_ip;	/* relay: the address to permit */
+			err = trav_gather(a);
+			if (err == 0) {
+				s->state = S_MAPPING;
+				return;		/* sess_gather_ready() goes on */
+			}
+			if (err < 0 && !gather_failed(s, a))
+				return;
+		}
+	send_exchange(s);
+}
+
+void sess_gather_ready(struct trav_attempt *a, int err)
+{
+	struct d_session *s = a->s;
+
+	if (s->state != S_MAPPING)
+		return;
+	if (err < 0 && !gather_failed(s, a))
+		return;
+	gather_then_exchange(s);
+}
+
+/* ---- the relay round ---- */
+
+bool sess_relay_possible(const struct d_session *s)
+{
+	return g_d->cfg.have_turn || trav_can_relay(&s->peer_nat);
+}
+
+/* Do we allocate the relay (trav_relay_requester_allocates)? */
+static bool we_allocate(const struct d_session *s)
+{
+	struct sig_nat_info own = sess_own_nat();
+
+	return s->requester ? trav_relay_requester_allocates(&own, &s->peer_nat) :
+			      !trav_relay_requester_allocates(&s->peer_nat, &own);
+}
+
+const char *sess_no_relay_note(const struct d_session *s)
+{
+	if (s->forced || s->round || sess_relay_possible(s))
+		return "";
+	return "; no relay to fall back to: no TURN server configured on either side "
+	       "(stuntd --turn)";
+}
+
+/* "direct: failed (why); simopen: running" -- the race's attempts */
+static void describe_race(const struct d_session *s, char *buf, size_t len)
+{
+	size_t i, k = 0;
+	const struct trav_attempt *a;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < s->nmethods && k < len; i++) {
+		a = &s->att[s->methods[i]];
+		n = snprintf(buf + k, len - k, "%s%s: %s%s%.60s%s", i ? "; " : "",
+			     sig_method_name(s->methods[i]), trav_state_name(a->state),
+			     a->why[0] ? " (" : "", a->why, a->why[0] ? ")" : "");
+		if (n < 0)
+			break;
+		k += (size_t)n;
+	}
+}
+
+/* Prepare the relay attempt of the relay round in role. */
+static int prepare_relay(struct d_session *s, enum trav_role role)
+{
+	uint8_t m = SIG_M_RELAY;
+	int err = sess_prepare(s, &m, 1);
+
+	if (err < 0)
+		return err;
+	s->att[SIG_M_RELAY].role = role;
+	s->methods[0] = SIG_M_RELAY;
+	s->nmethods = 1;
+	return 0;
+}
+
+/*
+ * Requester: the relay round. The race of direct methods failed (reason
+ * SIG_REASON_FAILED / _TIMEOUT), or the strategy chose relay and we are
+ * the side that allocates (SIG_REASON_STRATEGY). We allocate first when
+ * it is ours to (permission for the peer's public IP), then send an
+ * EXCHANGE with SIG-ROUND, METHODS = relay and our relay candidate (the
+ * relayed address, kind relay, or our connecting socket's); the peer stops
+ * its attempts, allocates if it is its turn, and answers with its EXCHANGE;
+ * from there the session runs as in the first round (SCHEDULE, header, 'K').
+ */
+void sess_relay_round(struct d_session *s, uint8_t reason)
+{
+	uint64_t now = clock_ms();
+	bool alloc = we_allocate(s);
+	char why[SIG_DATA_MAX - 80];
+
+	s->rinfo.round = SIG_ROUND_RELAY;
+	s->rinfo.reason = reason;
+	s->rinfo.race_ms = reason == SIG_REASON_STRATEGY ? 0 :
+			   now - s->t0 > 0xffff ? 0xffff : (uint16_t)(now - s->t0);
+	if (reason != SIG_REASON_STRATEGY) {
+		describe_race(s, s->direct_why, sizeof(s->direct_why));
+		log_warnx("session %u: the direct race failed after %llu ms (%s: %s); "
+			  "falling back to relay, allocated by %s", s->id,
+			  (unsigned long long)(now - s->t0), sig_reason_text(reason),
+			  s->direct_why, alloc ? "us (the peer has no TURN server)" : s->peer);
+		snprintf(why, sizeof(why), "given up after %llu ms: falling back to relay",
+			 (unsigned long long)(now - s->t0));
+	} else {
+		log_info("session %u: relay with our TURN server (the peer has none): "
+			 "allocating before the relay round", s->id);
+		snprintf(why, sizeof(why), "replaced by the relay round");
+	}
+	sess_end_first_round(s, why);
+	if (prepare_relay(s, alloc ? TRAV_ACCEPT : TRAV_CONNECT) < 0) {
+		sess_fail(s, "cannot open local sockets", true);
+		return;
+	}
+	gather_then_exchange(s);	/* allocating: after the ready event */
+}
+
+bool sess_can_fall_back(const struct d_session *s)
+{
+	return s->requester && !s->forced && !s->round && !s->winner && sess_relay_possible(s) &&
+	       !s->prepared[SIG_M_RELAY];
+}
+
+/*
+ * Responder: the requester's EXCHANGE of the relay round. Our attempts stop;
+ * if its candidate is a relayed address, it allocated and we connect to it
+ * (on its SCHEDULE), else we allocate and it connects.
+ */
+static void responder_relay_round(struct d_session *s, const struct sig_exchange *x)
+{
+	bool alloc;
+
+	s->rinfo = x->round;
+	if (x->round.reason == SIG_REASON_STRATEGY)
+		snprintf(s->direct_why, sizeof(s->direct_why), "none: relay from the start");
+	else
+		snprintf(s->direct_why, sizeof(s->direct_why), "%s after %u ms",
+			 sig_reason_text(x->round.reason), x->round.race_ms);
+	sess_end_first_round(s, "given up: the requester falls back to relay");
+	take_peer_exchange(s, x);
+	alloc = s->peer_kind[SIG_M_RELAY] != SIG_CAND_RELAY;
+	log_warnx("session %u: %s starts the relay round (%s): %s", s->id, s->peer,
+		  s->direct_why, alloc ? "we allocate, it connects" : "it allocated, we connect");
+	if (!s->peer_port[SIG_M_RELAY]) {
+		sess_fail(s, "relay round without a relay candidate", true);
+		return;
+	}
+	if (prepare_relay(s, alloc ? TRAV_ACCEPT : TRAV_CONNECT) < 0) {
+		sess_fail(s, "cannot open local sockets", true);
+		return;
+	}
+	gather_then_exchange(s);
+}
+
+/* ---- requester ---- */
+
+void d_session_request(struct d_ctl_client *c, const char *peer, const char *service,
+		       const char *method)
+{
+	struct d_session tmp, *s;
+	char why[160];
+	int mid = 0;
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.ctl = c;
+	tmp.t0 = clock_ms();
+	if (!sig_id_valid(peer, strlen(peer)) || !sig_id_valid(service, strlen(service))) {
+		sess_answer_connect(&tmp, false, NULL, "connect needs \"peer\" and \"service\" ids", -1);
+		return;
+	}
+	if (method) {
+		mid = sig_method_id(method);
+		if (mid < 0) {
+			snprintf(why, sizeof(why), "unknown method '%s'", method);
+			sess_answer_connect(&tmp, false, NULL, why, -1);
+			return;
+		}
+		if (trav_role_of((uint8_t)mid, true) == TRAV_NONE) {
+			snprintf(why, sizeof(why),
+				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt1, synth, stunt2, predict, shotgun, udp, relay are)",
+				 method);
+			sess_answer_connect(&tmp, false, NULL, why, -1);
+			return;
+		}
+	}
+	if (!strcmp(peer, g_d->cfg.id)) {
+		sess_answer_connect(&tmp, false, NULL, "that is this host's own id", -1);
+		return;
+	}
+	if (!d_sig_up()) {
+		sess_answer_connect(&tmp, false, NULL, "stuntd is not registered with its server", -1);
+		return;
+	}
+	s = sess_new(true, peer, service);
+	if (s == NULL) {
+		sess_answer_connect(&tmp, false, NULL, "out of memory", -1);
+		return;
+	}
+	s->ctl = c;
+	s->forced = (uint8_t)mid;
+	do {
+		if (RAND_bytes((uint8_t *)&s->id, sizeof(s->id)) != 1)
+			s->id = ++g_d->next_session;
+		s->id &= ~S_PEERQ_BIT;
+	} while (s->id == 0 || sess_find(NULL, s->id, true) != s);
+	s->state = S_LOOKUP;
+	log_info("session %u: connect to %s/%s%s%s requested", s->id, peer, service,
+		 method ? ", method " : "", method ? method : "");
+	if (d_sig_request(SIG_METHOD_LOOKUP, s->id, sess_put_lookup, peer) < 0)
+		sess_fail(s, "cannot reach the server", false);
+}
+
+static void requester_lookup_ok(struct d_session *s)
+{
+	int err;
+
+	err = s->forced ? sess_prepare(s, &s->forced, 1) : sess_prepare(s, s_race, sizeof(s_race));
+	if (err < 0) {
+		sess_fail(s, "cannot open local sockets", false);
+		return;
+	}
+	/* portmap: we accept if our gateway maps (trav_portmap_requester_accepts) */
+	if (s->prepared[SIG_M_PORTMAP])
+		s->att[SIG_M_PORTMAP].role = trav_can_map(&g_d->nat) ? TRAV_ACCEPT : TRAV_CONNECT;
+	gather_then_exchange(s);
+}
+
+/*
+ * The server stamps its answer to us and its indication to the peer with
+ * the same START = now + DELAY and its SERVER-TIME; each side starts DELAY
+ * after its copy arrives (scheduled()). So the two starts differ by the
+ * difference of the server's one-way delays to the two sides whatever
+ * DELAY is: a longer lead does not bring them closer, it only waits. DELAY
+ * is the margin for the loop to see the start (D_TICK_BUSY_MS); the
+ * methods that need one side to go first carry their own offsets
+ * (TRAV_STUNT2_DELAY_MS, TRAV_SHOTGUN_LEAD_MS) and stunt1 / synth wait for
+ * both SYNs to be reported. (It was 300 ms + 2 x the negotiation time:
+ * 426 ms of pure waiting at 10 ms one way, 1.3 s at 50 ms.)
+ */
+static int put_schedule(struct stun_builder *b, const void *arg)
+{
+	const struct d_session *s = arg;
+	struct sig_schedule sc;
+
+	memset(&sc, 0, sizeof(sc));
+	snprintf(sc.peer_id, sizeof(sc.peer_id), "%s", s->peer);
+	sc.session_id = s->id;
+	sc.delay_ms = D_SCHEDULE_DELAY_MS;
+	return sig_put_schedule(b, &sc);
+}
+
+static void requester_got_exchange(struct d_session *s, const struct sig_exchange *x)
+{
+	unsigned m;
+	size_t i;
+	bool keep[SIG_M_MAX + 1] = { false };
+
+	take_peer_exchange(s, x);
+	s->nmethods = 0;
+	for (i = 0; i < x->nmethods && s->nmethods < TRAV_MAX_METHODS; i++) {
+		m = x->methods[i];
+		/* portmap: exactly one side advertises a mapping */
+		if (m == SIG_M_PORTMAP && (s->att[m].role == TRAV_ACCEPT) ==
+					  (s->peer_kind[m] == SIG_CAND_PORTMAP))
+			continue;
+		if (m && m <= SIG_M_MAX && s->prepared[m] && s->peer_port[m]) {
+			s->methods[s->nmethods++] = (uint8_t)m;
+			keep[m] = true;
+		}
+	}
+	if (s->nmethods == 0) {
+		sess_fail(s, "the peer proposed no method we can run", true);
+		return;
+	}
+	for (m = 1; m <= SIG_M_MAX; m++)
+		if (s->prepared[m] && !keep[m]) {
+			trav_close(&s->att[m], false);
+			s->prepared[m] = false;
+		}
+	if (!s->round && s->nmethods == 1 && s->methods[0] == SIG_M_RELAY && we_allocate(s)) {
+		/* relay, and only we have a TURN server: allocate, then tell the
+		 * peer the relayed address in the relay round */
+		sess_relay_round(s, SIG_REASON_STRATEGY);
+		return;
+	}
+	if (sess_can_fall_back(s)) {
+		s->race_end = s->t0 + (uint64_t)g_d->cfg.connect_timeout_ms * S_RACE_SHARE_PCT / 100;
+		log_debug("session %u: the direct race has %llu ms, then relay", s->id,
+			  (unsigned long long)(s->race_end - s->t0));
+	}
+	s->state = S_WAIT_SCHEDULE;
+	/* direct / reversal / portmap need no common start: our listeners first
+	 * (the peer connects only once our SCHEDULE reaches it), then our
+	 * connects (the peer listened before it sent its EXCHANGE) */
+	if (!sess_start_early(s, TRAV_ACCEPT) || !sess_start_early(s, TRAV_CONNECT))
+		return;
+	if (d_sig_request(SIG_METHOD_SCHEDULE, s->id, put_schedule, s) < 0)
+		sess_fail(s, "cannot reach the server", true);
+}
+
+static void scheduled(struct d_session *s, const struct sig_schedule *sc)
+{
+	/* the peer's clock and ours both follow the server's: start together */
+	s->start_at = clock_ms() + (sc->start_time_ms > sc->server_time_ms ?
+				    sc->start_time_ms - sc->server_time_ms : 0);
+	s->state = S_SCHEDULED;
+	log_debug("session %u: start in %llu ms", s->id,
+		  (unsigned long long)(s->start_at - clock_ms()));
+	/* responder: the requester opened its listeners before it sent the
+	 * SCHEDULE this indication is: our early connects can go now */
+	if (!s->requester)
+		(void)sess_start_early(s, TRAV_CONNECT);
+}
+
+void sess_on_answer(struct d_session *s, uint16_t method, const struct stun_msg *m)
+{
+	struct sig_schedule sc;
+	char why[200];
+
+	if (s->asked_method && method == s->asked_method) {
+		/* an attempt's own request (stunt1's SYNACK): the others go on,
+		 * whatever it says, and it goes nowhere once the attempt is gone */
+		if (s->asked)
+			trav_answer(s->asked, m);
+		return;
+	}
+	if (m->cls == STUN_ERROR) {
+		const struct stun_attr *ea = stun_msg_find(m, STUN_ATTR_ERROR_CODE);
+		struct stun_error e = { 0 };
+
+		if (ea)
+			(void)stun_attr_get_error(ea, &e);
+		if (e.code == 404)
+			snprintf(why, sizeof(why), "peer %s is not registered", s->peer);
+		else
+			snprintf(why, sizeof(why), "server refused %s (%u)",
+				 method == SIG_METHOD_LOOKUP ? "LOOKUP" :
+				 method == SIG_METHOD_EXCHANGE ? "EXCHANGE" : "a request", e.code);
+		sess_fail(s, why, false);
+		return;
+	}
+	if (method == SIG_METHOD_LOOKUP && s->state == S_LOOKUP)
+		requester_lookup_ok(s);
+	else if (method == SIG_METHOD_SCHEDULE && s->state == S_WAIT_SCHEDULE &&
+		 sig_get_schedule(m, &sc) == 0)
+		scheduled(s, &sc);
+}
+
+/* ---- responder ---- */
+
+static void responder_exchange(const struct sig_exchange *x)
+{
+	struct d_session *s;
+	const struct d_expose *e;
+	char why[SIG_DATA_MAX - 32], a[64], b[64], race[80];
+	bool forced_ok, pm_accept, udp;
+	struct sig_nat_info own;
+	size_t n, i, k;
+
+	if ((s = sess_find(x->peer_id, x->session_id, false)) != NULL) {
+		/* the requester's relay round, or a duplicate */
+		if (x->has_round && x->round.round == SIG_ROUND_RELAY && !s->round && !sess_over(s))
+			responder_relay_round(s, x);
+		return;
+	}
+	e = d_config_find_expose(&g_d->cfg, x->service);
+	if (e == NULL) {
+		snprintf(why, sizeof(why), "service '%s' is not exposed by %s", x->service, g_d->cfg.id);
+		goto refuse;
+	}
+	if (!d_config_allowed(&g_d->cfg, x->service, x->peer_id)) {
+		snprintf(why, sizeof(why), "peer %s is not allowed to use %s/%s", x->peer_id,
+			 g_d->cfg.id, x->service);
+		goto refuse;
+	}
+	/* a UDP session asks for udp alone (stuntctl connect --udp) */
+	udp = x->nmethods > 0 && x->methods[0] == SIG_M_UDP;
+	if (udp && e->kind == D_TARGET_TCP) {
+		snprintf(why, sizeof(why), "service '%s' is a TCP service: it takes no UDP session",
+			 x->service);
+		goto refuse;
+	}
+	if (!udp && e->kind == D_TARGET_UDP) {
+		snprintf(why, sizeof(why), "service '%s' is a UDP service: connect with --udp",
+			 x->service);
+		goto refuse;
+	}
+	s = sess_new(false, x->peer_id, x->service);
+	if (s == NULL) {
+		snprintf(why, sizeof(why), "out of memory on %s", g_d->cfg.id);
+		goto refuse;
+	}
+	s->id = x->session_id;
+	s->forced = x->nmethods ? x->methods[0] : 0;
+	take_peer_exchange(s, x);
+	own = sess_own_nat();
+	n = trav_strategy(&s->peer_nat, &own, s->forced, s->methods, TRAV_MAX_METHODS,
+			  &forced_ok, why, sizeof(why));
+	if (n == 0) {
+		sess_fail(s, why, true);
+		return;
+	}
+	/* only methods we implement, with a port the requester opened */
+	s->nmethods = 0;
+	for (i = 0; i < n; i++)
+		if (trav_role_of(s->methods[i], false) != TRAV_NONE && s->peer_port[s->methods[i]])
+			s->methods[s->nmethods++] = s->methods[i];
+	if (s->nmethods == 0) {
+		sess_fail(s, "no common method", true);
+		return;
+	}
+	/* portmap: the requester accepts if it advertised a mapping, else we
+	 * do if our gateway can map (or the method is forced) */
+	pm_accept = s->peer_kind[SIG_M_PORTMAP] != SIG_CAND_PORTMAP;
+	for (i = 0; i < s->nmethods; i++)
+		if (s->methods[i] == SIG_M_PORTMAP && pm_accept && !trav_can_map(&g_d->nat) &&
+		    s->forced != SIG_M_PORTMAP)
+			sess_drop_method(s, SIG_M_PORTMAP);
+	if (s->nmethods == 0) {
+		sess_fail(s, "no common method", true);
+		return;
+	}
+	trav_nat_describe(&s->peer_nat, a, sizeof(a));
+	trav_nat_describe(&g_d->nat, b, sizeof(b));
+	if (s->forced && !forced_ok)
+		log_warnx("session %u: %s forced by %s although the strategy says it cannot work (%s / %s)",
+			  s->id, sig_method_name(s->forced), s->peer, a, b);
+	for (i = 0, k = 0; i < s->nmethods && k < sizeof(race); i++)
+		k += (size_t)snprintf(race + k, sizeof(race) - k, "%s%s", i ? ", " : "",
+				      sig_method_name(s->methods[i]));
+	log_info("session %u: %s asks for %s (requester %s, us %s): racing %s", s->id,
+		 s->peer, s->service, a, b, race);
+	if (sess_prepare(s, s->methods, s->nmethods) < 0) {
+		sess_fail(s, "cannot open local sockets", true);
+		return;
+	}
+	if (s->prepared[SIG_M_PORTMAP])
+		s->att[SIG_M_PORTMAP].role = pm_accept ? TRAV_ACCEPT : TRAV_CONNECT;
+	/* relay: when only the requester has a TURN server, it allocates in
+	 * the relay round and we connect */
+	if (s->prepared[SIG_M_RELAY] && !we_allocate(s))
+		s->att[SIG_M_RELAY].role = TRAV_CONNECT;
+	gather_then_exchange(s);
+	return;
+refuse:
+	g_d->peers_refused++;
+	log_info("session %u: refused %s: %s", x->session_id, x->peer_id, why);
+	sess_relay(x->peer_id, x->session_id, "err", why);
+}
+
+/* RELAY "sid verb text": err / cancel end the session; any other verb is
+ * for one attempt, named by the text's first word (RELAY "syn METHOD":
+ * the peer's first SYN(s) of that attempt left its NAT), so that a synth
+ * and a predict attempt of one session do not take each other's. */
+static void on_relay(const struct sig_relay *r)
+{
+	char text[SIG_DATA_MAX + 1], verb[16], name[16];
+	struct d_session *s;
+	unsigned long sid;
+	int off = 0, m;
+	char why[SIG_DATA_MAX + 80];
+
+	memcpy(text, r->data, r->len);
+	text[r->len] = '\0';
+	if (sscanf(text, "%lu %15s %n", &sid, verb, &off) < 2)
+		return;
+	s = sess_find(r->peer_id, (uint32_t)sid, true);
+	if (s == NULL)
+		s = sess_find(r->peer_id, (uint32_t)sid, false);
+	if (s == NULL)
+		return;
+	if (!strcmp(verb, "err")) {
+		snprintf(why, sizeof(why), "%s", text + off);
+		sess_fail(s, why, false);
+	} else if (!strcmp(verb, "cancel")) {
+		snprintf(why, sizeof(why), "cancelled by %s: %s", s->peer, text + off);
+		sess_fail(s, why, false);
+	} else if (sscanf(text + off, "%15s", name) != 1 || (m = sig_method_id(name)) < 0 ||
+		   !s->prepared[m]) {
+		log_debug("session %u: RELAY %s '%s' names no attempt of ours", s->id, verb,
+			  text + off);
+	} else {
+		trav_peer_signal(&s->att[m], verb, text + off);
+	}
+}
+
+void d_session_on_indication(const struct stun_msg *m)
+{
+	struct sig_exchange x;
+	struct sig_schedule sc;
+	struct sig_relay r;
+	struct d_session *s;
+
+	switch (m->method) {
+	case SIG_METHOD_EXCHANGE:
+		if (sig_get_exchange(m, &x) < 0)
+			return;
+		s = sess_find(x.peer_id, x.session_id, true);
+		if (s) {
+			if (s->state == S_EXCHANGE)
+				requester_got_exchange(s, &x);
+		} else if (x.service[0]) {
+			responder_exchange(&x);
+		}
+		break;
+	case SIG_METHOD_SCHEDULE:
+		if (sig_get_schedule(m, &sc) < 0)
+			return;
+		s = sess_find(sc.peer_id, sc.session_id, false);
+		if (s && s->state == S_WAIT_SCHEDULE)
+			scheduled(s, &sc);
+		break;
+	case SIG_METHOD_RELAY:
+		if (sig_get_relay(m, &r) == 0)
+			on_relay(&r);
+		break;
+	default:
+		break;
+	}
+}
