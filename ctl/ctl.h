@@ -37,7 +37,7 @@ int ctl_parse_listen(const char *arg, struct sockaddr_storage *ss, socklen_t *ss
 /* "1.2.3.4:5" or "[::1]:5" for an AF_INET / AF_INET6 address. */
 void ctl_addr_str(const struct sockaddr_storage *ss, char *buf, size_t size);
 
-/* Method names of DESIGN.md; true if name is one of them. */
+/* Method names of the command-line contract (stuntctl(1)); true if name is one of them. */
 bool ctl_method_valid(const char *name);
 
 /* ---- ctl/json.c: a bounded reader for the daemon's answers --------------- */

@@ -36,11 +36,8 @@ static int ev_request(struct trav_attempt *a, uint16_t method,
 }
 
 const struct trav_events sess_events = {
-	.ready = sess_gather_ready,
-	.connected = ev_connected,
-	.failed = ev_failed,
-	.signal = ev_signal,
-	.request = ev_request,
+	.ready = sess_gather_ready, .connected = ev_connected, .failed = ev_failed,
+	.signal = ev_signal, .request = ev_request,
 };
 
 int sess_prepare(struct d_session *s, const uint8_t *methods, size_t n)

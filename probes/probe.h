@@ -56,7 +56,7 @@ enum probe_syn {
 	PROBE_SYN_ICMP,
 };
 
-/* Traversal methods (DESIGN.md), in the order they are tried. */
+/* Traversal methods (docs/design.md, "The strategy"), in the order they are tried. */
 enum probe_method {
 	PROBE_M_DIRECT,
 	PROBE_M_PORTMAP,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * stunt-probe's two outputs: one JSON object (the command-line contract of
- * DESIGN.md, documented in docs/probe.md; null for what was not measured)
+ * stunt-probe's two outputs: one JSON object (the command-line contract,
+ * documented in docs/probe.md; null for what was not measured)
  * and plain words for people, with the RFC term beside each verdict.
  */
 #include "probes/probe.h"

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,6 +39,28 @@ enum trav_role trav_role_of(uint8_t method, bool requester)
 	const struct trav_ops *o = trav_ops_of(method);
 
 	return o ? o->role(requester) : TRAV_NONE;
+}
+
+enum trav_role trav_role_connect(bool requester)
+{
+	(void)requester;
+	return TRAV_CONNECT;
+}
+
+enum trav_role trav_role_responder_accepts(bool requester)
+{
+	return requester ? TRAV_CONNECT : TRAV_ACCEPT;
+}
+
+enum trav_role trav_role_requester_accepts(bool requester)
+{
+	return requester ? TRAV_ACCEPT : TRAV_CONNECT;
+}
+
+void trav_arm_syn_ttl(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
+{
+	(void)p;
+	a->ttl = syn_ttl;
 }
 
 const char *trav_state_name(enum trav_state st)
@@ -228,6 +251,13 @@ void trav_connected(struct trav_attempt *a, int fd)
 	a->state = TA_CONNECTED;
 	a->t_end = clock_ms();
 	a->events->connected(a);
+}
+
+void trav_free_priv(struct trav_attempt *a, bool keep_conn)
+{
+	(void)keep_conn;
+	free(a->priv);
+	a->priv = NULL;
 }
 
 void trav_close(struct trav_attempt *a, bool keep_conn)

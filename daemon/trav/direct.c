@@ -8,13 +8,6 @@
  */
 #include "daemon/trav/trav.h"
 
-static enum trav_role role(bool requester)
-{
-	return requester ? TRAV_CONNECT : TRAV_ACCEPT;
-}
-
 const struct trav_ops trav_direct_ops = {
-	.method = SIG_M_DIRECT,
-	.flags = TRAV_F_EARLY,
-	.role = role,
+	.method = SIG_M_DIRECT, .flags = TRAV_F_EARLY, .role = trav_role_responder_accepts,
 };

@@ -56,12 +56,6 @@ struct trav_pm_job {
 
 static struct trav_pm_job *pm_jobs;
 
-static enum trav_role role(bool requester)
-{
-	/* until the session negotiates it (daemon/negotiate.c): as for direct */
-	return requester ? TRAV_CONNECT : TRAV_ACCEPT;
-}
-
 static void *pm_thread(void *arg)
 {
 	struct trav_pm_job *j = arg;
@@ -330,13 +324,8 @@ static void pm_shutdown(void)
 	}
 }
 
+/* the roles until negotiate.c settles them: as for direct */
 const struct trav_ops trav_portmap_ops = {
-	.method = SIG_M_PORTMAP,
-	.flags = TRAV_F_EARLY,
-	.role = role,
-	.gather = gather,
-	.offer = offer,
-	.arm = arm,
-	.close = release,
-	.shutdown = pm_shutdown,
+	.method = SIG_M_PORTMAP, .flags = TRAV_F_EARLY, .role = trav_role_responder_accepts,
+	.gather = gather, .offer = offer, .arm = arm, .close = release, .shutdown = pm_shutdown,
 };

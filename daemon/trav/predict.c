@@ -305,24 +305,9 @@ static void peer_signal(struct trav_attempt *a, const char *verb, const char *te
 		repeat_syn(a, &a->win[i]);
 }
 
-static void close_predict(struct trav_attempt *a, bool keep_conn)
-{
-	(void)keep_conn;
-	free(a->priv);
-	a->priv = NULL;
-}
-
 const struct trav_ops trav_predict_ops = {
-	.method = SIG_M_PREDICT,
-	.flags = TRAV_F_OWN_GUARD | TRAV_F_GATHER_LAST,
-	.role = trav_role_connect,
-	.prepare = prepare,
-	.gather = gather,
-	.offer = offer,
-	.arm = arm,
-	.start = start,
-	.syn_left = syn_left,
-	.peer_signal = peer_signal,
-	.next_conn = trav_sock_window_next,
-	.close = close_predict,
+	.method = SIG_M_PREDICT, .flags = TRAV_F_OWN_GUARD | TRAV_F_GATHER_LAST,
+	.role = trav_role_connect, .prepare = prepare, .gather = gather, .offer = offer,
+	.arm = arm, .start = start, .syn_left = syn_left, .peer_signal = peer_signal,
+	.next_conn = trav_sock_window_next, .close = trav_free_priv,
 };

@@ -86,11 +86,6 @@ struct trav_relay {
 
 static struct trav_relay *relays;
 
-static enum trav_role role(bool requester)
-{
-	return requester ? TRAV_CONNECT : TRAV_ACCEPT;
-}
-
 static void close_ev(struct d_ev *ev)
 {
 	if (ev->fd < 0)
@@ -743,15 +738,9 @@ static void relay_shutdown(void)
 	}
 }
 
+/* the roles until negotiate.c settles them (who has a TURN server) */
 const struct trav_ops trav_relay_ops = {
-	.method = SIG_M_RELAY,
-	.flags = TRAV_F_EARLY,
-	.role = role,
-	.gather = gather,
-	.offer = offer,
-	.arm = arm,
-	.start = start,
-	.close = release,
-	.global_tick = relay_tick,
-	.shutdown = relay_shutdown,
+	.method = SIG_M_RELAY, .flags = TRAV_F_EARLY, .role = trav_role_responder_accepts,
+	.gather = gather, .offer = offer, .arm = arm, .start = start, .close = release,
+	.global_tick = relay_tick, .shutdown = relay_shutdown,
 };

@@ -10,13 +10,6 @@
  */
 #include "daemon/trav/trav.h"
 
-static enum trav_role role(bool requester)
-{
-	return requester ? TRAV_ACCEPT : TRAV_CONNECT;
-}
-
 const struct trav_ops trav_reversal_ops = {
-	.method = SIG_M_REVERSAL,
-	.flags = TRAV_F_EARLY,
-	.role = role,
+	.method = SIG_M_REVERSAL, .flags = TRAV_F_EARLY, .role = trav_role_requester_accepts,
 };

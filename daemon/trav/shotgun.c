@@ -436,13 +436,7 @@ static void close_shotgun(struct trav_attempt *a, bool keep_conn)
 }
 
 const struct trav_ops trav_shotgun_ops = {
-	.method = SIG_M_SHOTGUN,
-	.flags = TRAV_F_OWN_GUARD,
-	.role = trav_role_connect,
-	.prepare = prepare,
-	.arm = arm,
-	.start = start,
-	.tick = tick,
-	.next_conn = next_conn,
+	.method = SIG_M_SHOTGUN, .flags = TRAV_F_OWN_GUARD, .role = trav_role_connect,
+	.prepare = prepare, .arm = arm, .start = start, .tick = tick, .next_conn = next_conn,
 	.close = close_shotgun,
 };

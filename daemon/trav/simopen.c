@@ -12,20 +12,6 @@
  */
 #include "daemon/trav/trav.h"
 
-enum trav_role trav_role_connect(bool requester)
-{
-	(void)requester;
-	return TRAV_CONNECT;
-}
-
-void trav_arm_syn_ttl(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
-{
-	(void)p;
-	a->ttl = syn_ttl;
-}
-
 const struct trav_ops trav_simopen_ops = {
-	.method = SIG_M_SIMOPEN,
-	.role = trav_role_connect,
-	.arm = trav_arm_syn_ttl,
+	.method = SIG_M_SIMOPEN, .role = trav_role_connect, .arm = trav_arm_syn_ttl,
 };

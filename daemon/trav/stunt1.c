@@ -85,10 +85,6 @@ static void answer(struct trav_attempt *a, const struct stun_msg *m)
 }
 
 const struct trav_ops trav_stunt1_ops = {
-	.method = SIG_M_STUNT1,
-	.flags = TRAV_F_REPORT_SYN,
-	.role = trav_role_connect,
-	.arm = trav_arm_syn_ttl,
-	.syn_left = syn_left,
-	.answer = answer,
+	.method = SIG_M_STUNT1, .flags = TRAV_F_REPORT_SYN, .role = trav_role_connect,
+	.arm = trav_arm_syn_ttl, .syn_left = syn_left, .answer = answer,
 };

@@ -37,7 +37,5 @@ static void arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
 }
 
 const struct trav_ops trav_stunt2_ops = {
-	.method = SIG_M_STUNT2,
-	.role = trav_role_connect,
-	.arm = arm,
+	.method = SIG_M_STUNT2, .role = trav_role_connect, .arm = arm,
 };

@@ -52,10 +52,6 @@ static void peer_signal(struct trav_attempt *a, const char *verb, const char *te
 }
 
 const struct trav_ops trav_synth_ops = {
-	.method = SIG_M_SYNTH,
-	.flags = TRAV_F_REPORT_SYN,
-	.role = trav_role_connect,
-	.arm = trav_arm_syn_ttl,
-	.syn_left = syn_left,
-	.peer_signal = peer_signal,
+	.method = SIG_M_SYNTH, .flags = TRAV_F_REPORT_SYN, .role = trav_role_connect,
+	.arm = trav_arm_syn_ttl, .syn_left = syn_left, .peer_signal = peer_signal,
 };

@@ -277,6 +277,8 @@ void trav_shutdown(void);
 void trav_fail(struct trav_attempt *a, const char *why);
 /* a->state TA_FAILED already (a->why): stamp and report it. */
 void trav_report_failed(struct trav_attempt *a);
+/* ops->close for a method whose a->priv is one plain allocation. */
+void trav_free_priv(struct trav_attempt *a, bool keep_conn);
 /* fd is established: it is a->conn (events->connected). */
 void trav_connected(struct trav_attempt *a, int fd);
 /* The cookie of a's "report our first SYN" policy for window entry win
@@ -317,9 +319,12 @@ int trav_sock_window_next(struct trav_attempt *a, bool data_only);
 void trav_sock_syn_again(const struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
 			 uint16_t rport);
 
-/* ---- helpers that methods share (simopen.c) ---- */
-/* role: connect, on both sides */
+/* ---- helpers that methods share (attempt.c) ---- */
+/* roles: connect on both sides; the responder accepts (direct); the
+ * requester accepts (reversal) */
 enum trav_role trav_role_connect(bool requester);
+enum trav_role trav_role_responder_accepts(bool requester);
+enum trav_role trav_role_requester_accepts(bool requester);
 /* arm: the first SYN TTL-limited (simopen, stunt1, synth) */
 void trav_arm_syn_ttl(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl);
 

@@ -446,23 +446,9 @@ static void tick(struct trav_attempt *a, uint64_t now)
 	u->next_punch = now + U_INTERVAL_MS;
 }
 
-static void close_udp(struct trav_attempt *a, bool keep_conn)
-{
-	(void)keep_conn;
-	free(a->priv);
-	a->priv = NULL;
-}
-
 /* The authenticated punch handshake replaces the session header. */
 const struct trav_ops trav_udp_ops = {
-	.method = SIG_M_UDP,
-	.flags = TRAV_F_OWN_GUARD | TRAV_F_CONFIRMED,
-	.role = trav_role_connect,
-	.prepare = prepare,
-	.gather = gather,
-	.offer = offer,
-	.arm = arm,
-	.start = start,
-	.tick = tick,
-	.close = close_udp,
+	.method = SIG_M_UDP, .flags = TRAV_F_OWN_GUARD | TRAV_F_CONFIRMED,
+	.role = trav_role_connect, .prepare = prepare, .gather = gather, .offer = offer,
+	.arm = arm, .start = start, .tick = tick, .close = trav_free_priv,
 };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* stunt-probe's two outputs (probes/probe_report.c): the JSON carries every
- * field of the DESIGN.md contract, null for what was not measured, the
+ * field of the command-line contract (docs/probe.md), null for what was not measured, the
  * "uncertain" list, and is valid JSON (checked by a small parser here);
  * the human output says it in plain words with the RFC terms beside them
  * and marks an uncertain verdict. */
