@@ -28,12 +28,16 @@ run() {
 			--method "$method" --total "$N" --concurrency 1 --timeout-ms 30000 >>"$OUT/$name" 2>&1
 	else
 		echo "ok 0" >"$OUT/$name"
+		echo "error the lab did not come up (both daemons registered) within ${START_WAIT:-10} s" \
+			>>"$OUT/$name"
 	fi
 	lab_down
 }
+# registration under loss waits for TCP's retransmissions: the same bounds
+# as tests/lab/t_faults.sh (measured 4-29 s at 30 %)
 run loss0 reversal full-cone port-restricted
-run loss10 reversal full-cone port-restricted --loss-a 10 --loss-b 10
-run loss30 reversal full-cone port-restricted --loss-a 30 --loss-b 30
+START_WAIT=30 run loss10 reversal full-cone port-restricted --loss-a 10 --loss-b 10
+START_WAIT=60 run loss30 reversal full-cone port-restricted --loss-a 30 --loss-b 30
 run delay0 simopen port-restricted port-restricted
 run delay100 simopen port-restricted port-restricted --delay-a 100
 
