@@ -8,7 +8,8 @@
  *
  * and the responder takes the connection whose header arrives as the
  * winner, hands it off (daemon/handoff.c) and answers one byte: 'K'
- * (handed off) or closes ('E' = target failed); the requester passes the
+ * (handed off), or 'E' and closes (the local target could not be
+ * reached); the requester passes the
  * socket to its control client after the 'K'. When several pairs met (two
  * hits of shotgun, several right predictions of predict's window), the
  * requester decides by writing its header on its first; the other side

@@ -38,7 +38,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: stuntd --id ID --server IP[:PORT] --secret-file FILE [--control PATH]\n"
-"              [--expose NAME=tcp:HOST:PORT | --expose NAME=exec:COMMAND ...]\n"
+"              [--expose NAME=tcp:HOST:PORT | NAME=udp:HOST:PORT | NAME=exec:COMMAND ...]\n"
 "              [--allow NAME=PEER[,PEER...] ...] [--config FILE] [-d] [-v]\n"
 "              [--state-dir DIR] [--control-group GROUP] [--connect-timeout MS]\n"
 "              [--no-rules] [--rules-tool PATH] [--user USER] [--no-privsep]\n"
@@ -50,8 +50,9 @@ static void usage(FILE *f)
 "                       by group or others\n"
 "  --control PATH       control socket (default " D_CONTROL_DEFAULT ")\n"
 "  --control-group G    group allowed on the control socket besides root\n"
-"  --expose NAME=TARGET service NAME: tcp:HOST:PORT (spliced) or exec:COMMAND\n"
-"                       (/bin/sh -c COMMAND with the socket as stdin/stdout)\n"
+"  --expose NAME=TARGET service NAME: tcp:HOST:PORT (spliced), udp:HOST:PORT\n"
+"                       (UDP sessions, forwarded) or exec:COMMAND (/bin/sh -c\n"
+"                       COMMAND with the socket as stdin/stdout)\n"
 "  --allow NAME=PEERS   peers (comma-separated ids) allowed to use service NAME\n"
 "  --config FILE        config file (stuntd(8)); flags override it\n"
 "  --state-dir DIR      rules state file lives here (default " D_STATE_DIR_DEFAULT ")\n"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * What stunt-server's event loop shares between its files, internal to
- * daemon/: server/loop.c owns the one struct srv_state and the epoll set,
+ * server/: server/loop.c owns the one struct srv_state and the epoll set,
  * server/client.c the TCP/TLS clients on state->clients, server/pend.c the STUNT
  * pending operations, the raw socket and the capture handle.
  */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Which traversal methods can work for a pair of NATs, in the order they
- * should be raced. Pure: both sides run it on the same inputs (the
- * requester's and the responder's SIG-NAT-INFO) and get the same list.
+ * should be raced. Pure: the responder runs it on both sides' SIG-NAT-INFO
+ * when the requester's EXCHANGE arrives (daemon/negotiate.c) and sends the
+ * list back as METHODS; the requester keeps what it prepared of it.
  *
  * A side "can accept" an unsolicited inbound connection when it has no NAT
  * or its NAT maps endpoint-independently and filters endpoint-independently
