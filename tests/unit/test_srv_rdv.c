@@ -276,6 +276,96 @@ static void relay_exchange_and_schedule_are_forwarded(void)
 	CHECK(o.fwd_to == NULL);
 }
 
+/* How many attributes of this type m carries. */
+static unsigned count_attr(const struct stun_msg *m, uint16_t type)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < m->nattrs && i < STUN_MAX_ATTRS; i++)
+		n += m->attrs[i].type == type;
+	return n;
+}
+
+/* Every relayed indication carries SIG-SENDER: the sender's control
+ * address as the server sees it. A SIG-SENDER the sender put in its own
+ * request is dropped, so nobody vouches for itself. */
+static void indications_carry_the_observed_sender(void)
+{
+	static const struct stun_addr forged = { .family = STUN_FAMILY_IPV4, .port = 5900,
+						 .ip = { 203, 0, 113, 9 } };
+	struct rdv_conn a = conn_at(2, 40000), b = conn_at(3, 50000);
+	struct stun_builder bl;
+	struct sig_relay rl, grl;
+	struct sig_exchange ex, gex;
+	struct sig_schedule sc, gsc;
+	struct rdv_out o;
+
+	setup();
+	CHECK_EQ(login(&a, "laptop", "s3cret-laptop"), RDV_V_OK);
+	CHECK_EQ(login(&b, "office-pc", "s3cret-office"), RDV_V_OK);
+
+	/* EXCHANGE, with a forged SIG-SENDER naming a third party */
+	memset(&ex, 0, sizeof(ex));
+	strcpy(ex.peer_id, "laptop");
+	strcpy(ex.service, "vnc");
+	ex.session_id = 78;
+	ex.ncand = 1;
+	ex.cand[0] = (struct sig_candidate){ SIG_CAND_SRFLX, 6, SIG_M_REVERSAL, forged };
+	ex.has_sender = true;
+	ex.sender = forged;
+	start(&bl, SIG_METHOD_EXCHANGE);
+	sig_put_exchange(&bl, &ex);
+	o = send_req(&bl, &b, 1000);
+	CHECK_EQ(count_attr(&req, SIG_ATTR_SENDER), 1);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	CHECK(o.fwd_to == &a);
+	CHECK_EQ(count_attr(&ind, SIG_ATTR_SENDER), 1);
+	CHECK_EQ(count_attr(&rep, SIG_ATTR_SENDER), 0);
+	CHECK_EQ(sig_get_exchange(&ind, &gex), 0);
+	CHECK(gex.has_sender && stun_addr_equal(&gex.sender, &b.peer));
+	/* the candidates themselves are relayed as they are: the target judges */
+	CHECK(stun_addr_equal(&gex.cand[0].addr, &forged));
+
+	/* RELAY, without one in the request */
+	memset(&rl, 0, sizeof(rl));
+	strcpy(rl.peer_id, "office-pc");
+	rl.data = (const uint8_t *)"78 cancel x";
+	rl.len = 11;
+	start(&bl, SIG_METHOD_RELAY);
+	sig_put_relay(&bl, &rl);
+	o = send_req(&bl, &a, 1000);
+	CHECK(o.fwd_to == &b);
+	CHECK_EQ(sig_get_relay(&ind, &grl), 0);
+	CHECK(grl.has_sender && stun_addr_equal(&grl.sender, &a.peer));
+	/* ... and with a forged one */
+	rl.has_sender = true;
+	rl.sender = forged;
+	start(&bl, SIG_METHOD_RELAY);
+	sig_put_relay(&bl, &rl);
+	o = send_req(&bl, &a, 1000);
+	CHECK(o.fwd_to == &b);
+	CHECK_EQ(count_attr(&ind, SIG_ATTR_SENDER), 1);
+	CHECK_EQ(sig_get_relay(&ind, &grl), 0);
+	CHECK(grl.has_sender && stun_addr_equal(&grl.sender, &a.peer));
+
+	/* SCHEDULE: the indication is built, not copied; the same holds */
+	memset(&sc, 0, sizeof(sc));
+	strcpy(sc.peer_id, "office-pc");
+	sc.session_id = 78;
+	sc.delay_ms = 100;
+	sc.has_sender = true;
+	sc.sender = forged;
+	start(&bl, SIG_METHOD_SCHEDULE);
+	sig_put_schedule(&bl, &sc);
+	o = send_req(&bl, &a, 1000);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	CHECK(o.fwd_to == &b);
+	CHECK_EQ(count_attr(&rep, SIG_ATTR_SENDER), 0);
+	CHECK_EQ(count_attr(&ind, SIG_ATTR_SENDER), 1);
+	CHECK_EQ(sig_get_schedule(&ind, &gsc), 0);
+	CHECK(gsc.has_sender && stun_addr_equal(&gsc.sender, &a.peer));
+}
+
 /* AUTHENTICATE's success turns on the connection's sealing with the keys
  * stuntd derives from the same secret and nonce; a wrong login does not. A
  * relayed request's own SIG-SEQ is not copied into the indication (the
@@ -498,6 +588,7 @@ int main(void)
 	RUN(unknown_id_and_wrong_hmac_are_refused);
 	RUN(only_authenticated_peers_reach_registered_ones);
 	RUN(relay_exchange_and_schedule_are_forwarded);
+	RUN(indications_carry_the_observed_sender);
 	RUN(newest_connection_of_an_id_wins);
 	RUN(malformed_and_unknown_are_refused);
 	RUN(synack_only_for_an_agreed_session);
