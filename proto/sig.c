@@ -283,6 +283,18 @@ int sig_build_sender(struct stun_builder *b, const struct stun_addr *sender)
 	return stun_build_xor_addr(b, SIG_ATTR_SENDER, sender);
 }
 
+bool sig_candidate_vouched(const struct stun_addr *sender, const struct sig_candidate *c)
+{
+	size_t len;
+
+	if (!sender || !c)
+		return false;
+	if (c->kind == SIG_CAND_RELAY)
+		return true;
+	len = sender->family == STUN_FAMILY_IPV4 ? 4 : sender->family == STUN_FAMILY_IPV6 ? 16 : 0;
+	return len && c->addr.family == sender->family && !memcmp(c->addr.ip, sender->ip, len);
+}
+
 /* SIG-SENDER of an indication (see sig.h): the server's word, or nothing */
 static void get_sender(const struct stun_msg *m, bool *has, struct stun_addr *sender)
 {

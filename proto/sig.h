@@ -173,6 +173,10 @@ struct sig_round {
  * server's indication has none).
  */
 int sig_build_sender(struct stun_builder *b, const struct stun_addr *sender);
+/* Is candidate c on the sender's vouched address (same family and IP; the
+ * port is the candidate's own)? A relay candidate is not judged (true): its
+ * address is on a TURN server, not the peer's. */
+bool sig_candidate_vouched(const struct stun_addr *sender, const struct sig_candidate *c);
 
 /* ---- messages ---- */
 

@@ -400,6 +400,37 @@ static void sender_round_trip(void)
 	CHECK_EQ(sig_build_sender(&b, NULL), -EINVAL);
 }
 
+/* A candidate counts only on the address the server vouches for. */
+static void candidate_vouched(void)
+{
+	struct sig_candidate c = { .kind = SIG_CAND_SRFLX, .proto = IPPROTO_TCP,
+				   .priority = SIG_M_REVERSAL, .addr = pub4 };
+	struct stun_addr seen = pub4;
+
+	seen.port = 40000;	/* the control connection's port: not compared */
+	CHECK(sig_candidate_vouched(&seen, &c));
+	c.kind = SIG_CAND_PREDICTED;
+	CHECK(sig_candidate_vouched(&seen, &c));
+	c.addr.ip[3] = 10;	/* a third party */
+	CHECK(!sig_candidate_vouched(&seen, &c));
+	c.kind = SIG_CAND_PORTMAP;
+	CHECK(!sig_candidate_vouched(&seen, &c));
+	c.kind = SIG_CAND_HOST;
+	CHECK(!sig_candidate_vouched(&seen, &c));
+	/* relayed: a TURN server's address, not judged here */
+	c.kind = SIG_CAND_RELAY;
+	CHECK(sig_candidate_vouched(&seen, &c));
+	/* another family never matches */
+	c.kind = SIG_CAND_SRFLX;
+	c.addr = host6;
+	CHECK(!sig_candidate_vouched(&seen, &c));
+	seen = host6;
+	CHECK(sig_candidate_vouched(&seen, &c));
+	seen.family = 0;
+	CHECK(!sig_candidate_vouched(&seen, &c));
+	CHECK(!sig_candidate_vouched(NULL, &c));
+}
+
 static void schedule_round_trip(void)
 {
 	struct sig_schedule s = { .peer_id = "home", .session_id = 5, .delay_ms = 1500 }, s2;
@@ -534,6 +565,7 @@ int main(void)
 	RUN(exchange_round_trip_and_relay);
 	RUN(exchange_round);
 	RUN(sender_round_trip);
+	RUN(candidate_vouched);
 	RUN(schedule_round_trip);
 	RUN(relay_round_trip);
 	RUN(synack_round_trip);
