@@ -71,6 +71,7 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	const struct exch_arg *ea = arg;
 	const struct d_session *s = ea->s;
 	struct sig_exchange x;
+	uint32_t ip;
 	unsigned m;
 
 	memset(&x, 0, sizeof(x));
@@ -85,9 +86,12 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 		memcpy(x.methods, s->methods, s->nmethods);
 		x.nmethods = s->nmethods;
 	}
+	/* test-candidate-ip: lie about our address, as a hostile peer would
+	 * (a lab test knob, daemon/config.h) */
+	ip = g_d->cfg.test_cand_ip ? g_d->cfg.test_cand_ip : g_d->public_ip;
 	for (m = 1; m <= SIG_M_MAX && x.ncand < SIG_MAX_CANDIDATES; m++)
 		if (s->prepared[m])
-			trav_offer(&s->att[m], g_d->public_ip, &x.cand[x.ncand++], &x);
+			trav_offer(&s->att[m], ip, &x.cand[x.ncand++], &x);
 	x.has_nat = true;
 	x.nat = sess_own_nat();
 	if (s->round) {
