@@ -192,18 +192,27 @@ static void only_authenticated_peers_reach_registered_ones(void)
 	CHECK_EQ(o.verdict, RDV_V_NO_PEER);
 }
 
+/* A fresh server with laptop (a, 198.18.1.2:40000) and office-pc (b,
+ * 198.18.1.3:50000) logged in. */
+static void two_peers(struct rdv_conn *a, struct rdv_conn *b)
+{
+	*a = conn_at(2, 40000);
+	*b = conn_at(3, 50000);
+	setup();
+	CHECK_EQ(login(a, "laptop", "s3cret-laptop"), RDV_V_OK);
+	CHECK_EQ(login(b, "office-pc", "s3cret-office"), RDV_V_OK);
+}
+
 static void relay_exchange_and_schedule_are_forwarded(void)
 {
-	struct rdv_conn a = conn_at(2, 40000), b = conn_at(3, 50000);
+	struct rdv_conn a, b;
 	struct stun_builder bl;
 	struct sig_relay rl, got;
 	struct sig_exchange ex, gex;
 	struct sig_schedule sc, gsc;
 	struct rdv_out o;
 
-	setup();
-	CHECK_EQ(login(&a, "laptop", "s3cret-laptop"), RDV_V_OK);
-	CHECK_EQ(login(&b, "office-pc", "s3cret-office"), RDV_V_OK);
+	two_peers(&a, &b);
 
 	memset(&rl, 0, sizeof(rl));
 	strcpy(rl.peer_id, "office-pc");
@@ -293,77 +302,62 @@ static void indications_carry_the_observed_sender(void)
 {
 	static const struct stun_addr forged = { .family = STUN_FAMILY_IPV4, .port = 5900,
 						 .ip = { 203, 0, 113, 9 } };
-	struct rdv_conn a = conn_at(2, 40000), b = conn_at(3, 50000);
+	struct rdv_conn a, b;
 	struct stun_builder bl;
-	struct sig_relay rl, grl;
-	struct sig_exchange ex, gex;
-	struct sig_schedule sc, gsc;
+	union {
+		struct sig_relay rl;
+		struct sig_exchange ex;
+		struct sig_schedule sc;
+	} q, got;
 	struct rdv_out o;
+	int forge;
 
-	setup();
-	CHECK_EQ(login(&a, "laptop", "s3cret-laptop"), RDV_V_OK);
-	CHECK_EQ(login(&b, "office-pc", "s3cret-office"), RDV_V_OK);
-
+	two_peers(&a, &b);
 	/* EXCHANGE, with a forged SIG-SENDER naming a third party */
-	memset(&ex, 0, sizeof(ex));
-	strcpy(ex.peer_id, "laptop");
-	strcpy(ex.service, "vnc");
-	ex.session_id = 78;
-	ex.ncand = 1;
-	ex.cand[0] = (struct sig_candidate){ SIG_CAND_SRFLX, 6, SIG_M_REVERSAL, forged };
-	ex.has_sender = true;
-	ex.sender = forged;
+	memset(&q, 0, sizeof(q));
+	strcpy(q.ex.peer_id, "laptop");
+	strcpy(q.ex.service, "vnc");
+	q.ex.session_id = 78;
+	q.ex.ncand = 1;
+	q.ex.cand[0] = (struct sig_candidate){ SIG_CAND_SRFLX, 6, SIG_M_REVERSAL, forged };
+	q.ex.has_sender = true;
+	q.ex.sender = forged;
 	start(&bl, SIG_METHOD_EXCHANGE);
-	sig_put_exchange(&bl, &ex);
+	sig_put_exchange(&bl, &q.ex);
 	o = send_req(&bl, &b, 1000);
 	CHECK_EQ(count_attr(&req, SIG_ATTR_SENDER), 1);
-	CHECK_EQ(o.verdict, RDV_V_OK);
-	CHECK(o.fwd_to == &a);
+	CHECK(o.verdict == RDV_V_OK && o.fwd_to == &a);
 	CHECK_EQ(count_attr(&ind, SIG_ATTR_SENDER), 1);
 	CHECK_EQ(count_attr(&rep, SIG_ATTR_SENDER), 0);
-	CHECK_EQ(sig_get_exchange(&ind, &gex), 0);
-	CHECK(gex.has_sender && stun_addr_equal(&gex.sender, &b.peer));
+	CHECK_EQ(sig_get_exchange(&ind, &got.ex), 0);
+	CHECK(got.ex.has_sender && stun_addr_equal(&got.ex.sender, &b.peer));
 	/* the candidates themselves are relayed as they are: the target judges */
-	CHECK(stun_addr_equal(&gex.cand[0].addr, &forged));
+	CHECK(stun_addr_equal(&got.ex.cand[0].addr, &forged));
 
-	/* RELAY, without one in the request */
-	memset(&rl, 0, sizeof(rl));
-	strcpy(rl.peer_id, "office-pc");
-	rl.data = (const uint8_t *)"78 cancel x";
-	rl.len = 11;
-	start(&bl, SIG_METHOD_RELAY);
-	sig_put_relay(&bl, &rl);
-	o = send_req(&bl, &a, 1000);
-	CHECK(o.fwd_to == &b);
-	CHECK_EQ(sig_get_relay(&ind, &grl), 0);
-	CHECK(grl.has_sender && stun_addr_equal(&grl.sender, &a.peer));
-	/* ... and with a forged one */
-	rl.has_sender = true;
-	rl.sender = forged;
-	start(&bl, SIG_METHOD_RELAY);
-	sig_put_relay(&bl, &rl);
-	o = send_req(&bl, &a, 1000);
-	CHECK(o.fwd_to == &b);
-	CHECK_EQ(count_attr(&ind, SIG_ATTR_SENDER), 1);
-	CHECK_EQ(sig_get_relay(&ind, &grl), 0);
-	CHECK(grl.has_sender && stun_addr_equal(&grl.sender, &a.peer));
+	/* RELAY, without and with a forged one in the request */
+	for (forge = 0; forge < 2; forge++) {
+		q.rl = (struct sig_relay){ .peer_id = "office-pc", .data = (const uint8_t *)"78 cancel x",
+					   .len = 11, .has_sender = forge, .sender = forged };
+		start(&bl, SIG_METHOD_RELAY);
+		sig_put_relay(&bl, &q.rl);
+		o = send_req(&bl, &a, 1000);
+		CHECK(o.fwd_to == &b);
+		CHECK_EQ(count_attr(&ind, SIG_ATTR_SENDER), 1);
+		CHECK_EQ(sig_get_relay(&ind, &got.rl), 0);
+		CHECK(got.rl.has_sender && stun_addr_equal(&got.rl.sender, &a.peer));
+	}
 
 	/* SCHEDULE: the indication is built, not copied; the same holds */
-	memset(&sc, 0, sizeof(sc));
-	strcpy(sc.peer_id, "office-pc");
-	sc.session_id = 78;
-	sc.delay_ms = 100;
-	sc.has_sender = true;
-	sc.sender = forged;
+	q.sc = (struct sig_schedule){ .peer_id = "office-pc", .session_id = 78, .delay_ms = 100,
+				      .has_sender = true, .sender = forged };
 	start(&bl, SIG_METHOD_SCHEDULE);
-	sig_put_schedule(&bl, &sc);
+	sig_put_schedule(&bl, &q.sc);
 	o = send_req(&bl, &a, 1000);
-	CHECK_EQ(o.verdict, RDV_V_OK);
-	CHECK(o.fwd_to == &b);
+	CHECK(o.verdict == RDV_V_OK && o.fwd_to == &b);
 	CHECK_EQ(count_attr(&rep, SIG_ATTR_SENDER), 0);
 	CHECK_EQ(count_attr(&ind, SIG_ATTR_SENDER), 1);
-	CHECK_EQ(sig_get_schedule(&ind, &gsc), 0);
-	CHECK(gsc.has_sender && stun_addr_equal(&gsc.sender, &a.peer));
+	CHECK_EQ(sig_get_schedule(&ind, &got.sc), 0);
+	CHECK(got.sc.has_sender && stun_addr_equal(&got.sc.sender, &a.peer));
 }
 
 /* AUTHENTICATE's success turns on the connection's sealing with the keys
