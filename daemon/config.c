@@ -235,6 +235,12 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		if (errno || *end || v > 5000)
 			return fail(err, errlen, "bad udp-test-delay '%s' (0-5000 ms)", val);
 		c->udp_test_delay_ms = (unsigned)v;
+	} else if (!strcmp(key, "test-candidate-ip")) {
+		struct in_addr ia;
+
+		if (inet_pton(AF_INET, val, &ia) != 1 || ia.s_addr == 0)
+			return fail(err, errlen, "bad test-candidate-ip '%s' (IPv4)", val);
+		c->test_cand_ip = ia.s_addr;
 	} else if (!strcmp(key, "expose")) {
 		if (split2(val, name, sizeof(name), &rest) < 0)
 			return fail(err, errlen, "expose needs NAME TARGET");

@@ -50,6 +50,7 @@
 #include "common/log.h"
 #include "proto/stun_attr.h"
 
+#include <arpa/inet.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,6 +71,7 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	const struct exch_arg *ea = arg;
 	const struct d_session *s = ea->s;
 	struct sig_exchange x;
+	uint32_t ip;
 	unsigned m;
 
 	memset(&x, 0, sizeof(x));
@@ -84,9 +86,12 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 		memcpy(x.methods, s->methods, s->nmethods);
 		x.nmethods = s->nmethods;
 	}
+	/* test-candidate-ip: lie about our address, as a hostile peer would
+	 * (a lab test knob, daemon/config.h) */
+	ip = g_d->cfg.test_cand_ip ? g_d->cfg.test_cand_ip : g_d->public_ip;
 	for (m = 1; m <= SIG_M_MAX && x.ncand < SIG_MAX_CANDIDATES; m++)
 		if (s->prepared[m])
-			trav_offer(&s->att[m], g_d->public_ip, &x.cand[x.ncand++], &x);
+			trav_offer(&s->att[m], ip, &x.cand[x.ncand++], &x);
 	x.has_nat = true;
 	x.nat = sess_own_nat();
 	if (s->round) {
@@ -96,10 +101,52 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	return sig_put_exchange(b, &x);
 }
 
+/*
+ * Is candidate c on the peer's own address? The server vouches for that
+ * one (SIG-SENDER: its control connection as the server sees it); a
+ * candidate's address is only the peer's word. Without this check a hostile
+ * but authenticated peer could name a third party's address and make us
+ * send it SYNs, connects, punches and shotgun probes. Host, server
+ * reflexive, predicted and udp candidates are the peer's public address by
+ * construction (our own are g_d->public_ip, the address the server sees,
+ * and a udp socket's STUN-learned one); a portmap candidate is the
+ * gateway's external address, which is the peer's public address too (a
+ * gateway behind another NAT is refused at its side). A relay candidate is
+ * not checked: its address is on a TURN server, not the peer, and nobody
+ * vouches for it (docs/security.md).
+ */
+static bool candidate_vouched(const struct d_session *s, const struct sig_exchange *x,
+			      const struct sig_candidate *c)
+{
+	char named[INET_ADDRSTRLEN], seen[INET6_ADDRSTRLEN] = "?";
+	uint32_t ip;
+
+	if (!x->has_sender || sig_candidate_vouched(&x->sender, c))
+		return true;
+	memcpy(&ip, c->addr.ip, 4);
+	inet_ntop(x->sender.family == STUN_FAMILY_IPV6 ? AF_INET6 : AF_INET, x->sender.ip, seen,
+		  sizeof(seen));
+	log_warnx("session %u: %s's %s candidate names %s, not its address %s as the server "
+		  "sees it: dropped", s->id, s->peer, sig_method_name(c->priority),
+		  d_ip_str(ip, named), seen);
+	g_d->candidates_refused++;
+	return false;
+}
+
 static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x)
 {
+	static bool warned;
 	size_t i;
 
+	if (x->has_sender && x->sender.family == STUN_FAMILY_IPV4) {
+		memcpy(&s->peer_ip, x->sender.ip, 4);
+	} else if (!x->has_sender && !warned) {
+		/* an old stunt-server: as before, the candidates are taken on trust */
+		log_warnx("session %u: the server does not vouch for peer addresses (no SIG-SENDER: "
+			  "an older stunt-server); %s's candidates are taken on its word", s->id,
+			  s->peer);
+		warned = true;
+	}
 	if (x->has_nat)
 		s->peer_nat = x->nat;
 	if (x->has_prediction && x->pred.proto == IPPROTO_TCP && x->pred.count > 0 &&
@@ -117,7 +164,7 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 		/* TCP candidates for the TCP methods, a UDP one for udp */
 		if (c->proto != (c->priority == SIG_M_UDP ? IPPROTO_UDP : IPPROTO_TCP) ||
 		    c->addr.family != STUN_FAMILY_IPV4 || c->priority == 0 ||
-		    c->priority > SIG_M_MAX)
+		    c->priority > SIG_M_MAX || !candidate_vouched(s, x, c))
 			continue;
 		if (c->priority == SIG_M_UDP) {
 			/* its own socket's STUN-learned endpoint */

@@ -123,6 +123,8 @@ struct stuntd {
 	struct sig_sec		sec;
 	unsigned long		sec_refused[SIG_SEC_MAX];
 	unsigned long		peers_refused;	/* sessions refused: peer not allowed, no service */
+	unsigned long		candidates_refused;	/* a peer's candidates not on its
+							   address as the server sees it */
 
 	/* control socket */
 	struct d_ev		cev;

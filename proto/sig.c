@@ -274,6 +274,40 @@ static int get_nonce(const struct stun_msg *m, uint8_t *nonce, size_t *len)
 	return 0;
 }
 
+int sig_build_sender(struct stun_builder *b, const struct stun_addr *sender)
+{
+	if (!b)
+		return -EINVAL;
+	if (!sender)
+		return stun_build_fail(b, -EINVAL);
+	return stun_build_xor_addr(b, SIG_ATTR_SENDER, sender);
+}
+
+bool sig_candidate_vouched(const struct stun_addr *sender, const struct sig_candidate *c)
+{
+	size_t len;
+
+	if (!sender || !c)
+		return false;
+	if (c->kind == SIG_CAND_RELAY)
+		return true;
+	len = sender->family == STUN_FAMILY_IPV4 ? 4 : sender->family == STUN_FAMILY_IPV6 ? 16 : 0;
+	return len && c->addr.family == sender->family && !memcmp(c->addr.ip, sender->ip, len);
+}
+
+/* SIG-SENDER of an indication (see sig.h): the server's word, or nothing */
+static void get_sender(const struct stun_msg *m, bool *has, struct stun_addr *sender)
+{
+	const struct stun_attr *a;
+
+	*has = false;
+	if (m->cls != STUN_INDICATION || !(a = stun_msg_find(m, SIG_ATTR_SENDER)))
+		return;
+	*has = stun_attr_get_xor_addr(a, m, sender) == 0;
+	if (!*has)
+		memset(sender, 0, sizeof(*sender));
+}
+
 /* ---- REGISTER / AUTHENTICATE ---- */
 
 int sig_put_register(struct stun_builder *b, const struct sig_register *r)
@@ -505,6 +539,8 @@ int sig_put_exchange(struct stun_builder *b, const struct sig_exchange *r)
 		stun_build_attr(b, SIG_ATTR_SESSION_KEY, r->key, sizeof(r->key));
 	if (r->has_round)
 		sig_build_round(b, &r->round);
+	if (r->has_sender)
+		sig_build_sender(b, &r->sender);
 	return b->err;
 }
 
@@ -558,6 +594,7 @@ int sig_get_exchange(const struct stun_msg *m, struct sig_exchange *r)
 	/* comprehension-optional: too short is ignored */
 	if ((a = stun_msg_find(m, SIG_ATTR_ROUND)))
 		r->has_round = sig_attr_get_round(a, &r->round) == 0;
+	get_sender(m, &r->has_sender, &r->sender);
 	return 0;
 }
 
@@ -577,6 +614,8 @@ int sig_put_schedule(struct stun_builder *b, const struct sig_schedule *r)
 		stun_build_u64(b, SIG_ATTR_START_TIME, r->start_time_ms);
 		stun_build_u64(b, SIG_ATTR_SERVER_TIME, r->server_time_ms);
 	}
+	if (r->has_sender)
+		sig_build_sender(b, &r->sender);
 	return b->err;
 }
 
@@ -594,9 +633,11 @@ int sig_get_schedule(const struct stun_msg *m, struct sig_schedule *r)
 		return err;
 	if (m->cls == STUN_REQUEST)
 		return get_u32(m, SIG_ATTR_DELAY, &r->delay_ms, true);
-	if ((err = get_u64(m, SIG_ATTR_START_TIME, &r->start_time_ms)) < 0)
+	if ((err = get_u64(m, SIG_ATTR_START_TIME, &r->start_time_ms)) < 0 ||
+	    (err = get_u64(m, SIG_ATTR_SERVER_TIME, &r->server_time_ms)) < 0)
 		return err;
-	return get_u64(m, SIG_ATTR_SERVER_TIME, &r->server_time_ms);
+	get_sender(m, &r->has_sender, &r->sender);
+	return 0;
 }
 
 /* ---- RELAY ---- */
@@ -609,6 +650,8 @@ int sig_put_relay(struct stun_builder *b, const struct sig_relay *r)
 		return stun_build_fail(b, -EINVAL);
 	put_id(b, SIG_ATTR_PEER_ID, r->peer_id);
 	stun_build_attr(b, SIG_ATTR_DATA, r->data, r->len);
+	if (r->has_sender)
+		sig_build_sender(b, &r->sender);
 	return b->err;
 }
 
@@ -630,6 +673,7 @@ int sig_get_relay(const struct stun_msg *m, struct sig_relay *r)
 		return -EBADMSG;
 	r->data = a->val;
 	r->len = a->len;
+	get_sender(m, &r->has_sender, &r->sender);
 	return 0;
 }
 

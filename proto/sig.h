@@ -161,6 +161,23 @@ struct sig_round {
 	uint16_t	race_ms;
 };
 
+/*
+ * SIG-SENDER (comprehension-optional): the sender's control connection as
+ * the server sees it (address and port), in the layout and XOR of
+ * XOR-MAPPED-ADDRESS (the indication's own transaction id). stunt-server
+ * adds it to every indication it relays (EXCHANGE, SCHEDULE, RELAY) and
+ * never copies the sender's own: it vouches for the peer's public address,
+ * so that a peer cannot name a third party's as its candidates
+ * (daemon/negotiate.c). Decoded from indications only: in any other
+ * message it is nobody's word and is ignored; a malformed one too (an old
+ * server's indication has none).
+ */
+int sig_build_sender(struct stun_builder *b, const struct stun_addr *sender);
+/* Is candidate c on the sender's vouched address (same family and IP; the
+ * port is the candidate's own)? A relay candidate is not judged (true): its
+ * address is on a TURN server, not the peer's. */
+bool sig_candidate_vouched(const struct stun_addr *sender, const struct sig_candidate *c);
+
 /* ---- messages ---- */
 
 /* REGISTER request (id) -> success (challenge nonce). */
@@ -216,6 +233,9 @@ struct sig_exchange {
 	/* SIG-ROUND: absent in the first round */
 	bool			has_round;
 	struct sig_round	round;
+	/* SIG-SENDER, indications only: the peer's address as the server sees it */
+	bool			has_sender;
+	struct stun_addr	sender;
 };
 /* SCHEDULE request (peer, session, delay) -> success to the requester and
  * indication to the peer, both with start and server times. */
@@ -225,12 +245,16 @@ struct sig_schedule {
 	uint32_t	delay_ms;	/* request */
 	uint64_t	start_time_ms;	/* success / indication, server clock */
 	uint64_t	server_time_ms;	/* success / indication, server clock */
+	bool		has_sender;	/* SIG-SENDER: indication only */
+	struct stun_addr sender;
 };
 /* RELAY request / indication: opaque bytes between two registered peers. */
 struct sig_relay {
 	char		 peer_id[SIG_ID_MAX + 1];
 	const uint8_t	*data;
 	size_t		 len;
+	bool		 has_sender;	/* SIG-SENDER: indication only */
+	struct stun_addr sender;
 };
 
 /*

@@ -8,7 +8,7 @@ bool stunt_attr_is_known(uint16_t type)
 	if (type >= SIG_ATTR_PEER_ID && type <= SIG_ATTR_SYN)
 		return true;
 	return type == SIG_ATTR_NAT_INFO || type == SIG_ATTR_SESSION_KEY ||
-	       type == SIG_ATTR_ROUND ||
+	       type == SIG_ATTR_ROUND || type == SIG_ATTR_SENDER ||
 	       type == SIG_ATTR_SEQ;
 }
 

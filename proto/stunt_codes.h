@@ -72,6 +72,8 @@
 #define SIG_ATTR_NAT_INFO		0xDA10	/* optional: discovery summary */
 #define SIG_ATTR_SESSION_KEY		0xDA11	/* optional: 16 random bytes (udp) */
 #define SIG_ATTR_ROUND			0xDA12	/* optional: 4 bytes, see sig.h */
+#define SIG_ATTR_SENDER			0xDA13	/* optional: XOR'd address, added by the
+						 * server to the indications it relays */
 
 /* Is this one of the codes above? (stun_attr_is_known() asks.) */
 bool stunt_attr_is_known(uint16_t type);

@@ -192,22 +192,29 @@ static void success(struct rdv_out *out, struct stun_builder *b)
 }
 
 /* The indication to the target: the request's attributes but its
- * SIG-PEER-ID (and, for SCHEDULE, DELAY), the sender's id instead. */
-static int build_indication(const struct stun_msg *m, const char *sender, const uint8_t rnd[16],
-			    uint8_t *fwd, const struct sig_schedule *sched)
+ * SIG-PEER-ID (and, for SCHEDULE, DELAY), the sender's id instead, and
+ * SIG-SENDER: the sender's control address as we see it. That one is ours
+ * alone: a SIG-SENDER in the request is not copied, or a peer could vouch
+ * for itself. */
+static int build_indication(const struct stun_msg *m, const struct rdv_conn *sender,
+			    const uint8_t rnd[16], uint8_t *fwd, const struct sig_schedule *sched)
 {
 	/* the sender's SIG-SEQ is its own: the target's is added on sealing */
-	static const uint16_t skip[] = { SIG_ATTR_PEER_ID, SIG_ATTR_DELAY, SIG_ATTR_SEQ };
+	static const uint16_t skip[] = { SIG_ATTR_PEER_ID, SIG_ATTR_DELAY, SIG_ATTR_SEQ,
+					 SIG_ATTR_SENDER };
 	struct stun_builder b;
 
 	stun_build_init(&b, fwd, RDV_BUF, stun_type(m->method, STUN_INDICATION), rnd + 4);
 	if (sched) {
 		struct sig_schedule s = *sched;
 
-		strcpy(s.peer_id, sender);
+		strcpy(s.peer_id, sender->id);
+		s.has_sender = true;
+		s.sender = sender->peer;
 		sig_put_schedule(&b, &s);
 	} else {
-		stun_build_text(&b, SIG_ATTR_PEER_ID, sender, strlen(sender));
+		stun_build_text(&b, SIG_ATTR_PEER_ID, sender->id, strlen(sender->id));
+		sig_build_sender(&b, &sender->peer);
 		stun_build_copy(&b, m, skip, sizeof(skip) / sizeof(skip[0]));
 	}
 	return stun_build_finish(&b);
@@ -410,9 +417,9 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 		u.sched.start_time_ms = now_ms + u.sched.delay_ms;
 		u.sched.server_time_ms = now_ms;
 		sig_put_schedule(&b, &u.sched);
-		n = build_indication(m, c->id, rnd, fwd, &u.sched);
+		n = build_indication(m, c, rnd, fwd, &u.sched);
 	} else {
-		n = build_indication(m, c->id, rnd, fwd, NULL);
+		n = build_indication(m, c, rnd, fwd, NULL);
 	}
 	if (n <= 0) {
 		fail(out, RDV_V_BAD, m, STUN_ERR_SERVER_ERROR, NULL, reply);

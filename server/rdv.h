@@ -20,6 +20,9 @@
  *                 an indication with the sender's SIG-PEER-ID and the other
  *                 attributes copied verbatim (relayed, not interpreted);
  *                 SCHEDULE adds the start time (now + delay, server clock).
+ *                 Each indication carries SIG-SENDER, the sender's `peer`
+ *                 address (never a SIG-SENDER of the request): the target
+ *                 checks the sender's candidates against it.
  *                 An EXCHANGE relayed both ways between two ids with one
  *                 SESSION-ID makes that session "agreed" (kept
  *                 RDV_SESSION_MS, at most RDV_SESSIONS_MAX).

@@ -93,6 +93,11 @@ static void errors_name_the_line(void)
 	CHECK_EQ(ntohs(c.expose[0].addr.sin_port), 53);
 	CHECK_EQ(c.udp_first_ttl, 0);
 	CHECK_EQ(c.udp_test_delay_ms, 50);
+	CHECK_EQ(c.test_cand_ip, 0);
+	CHECK_EQ(d_config_parse("test-candidate-ip 198.51.100.10\n", 32, &c, err, sizeof(err)), 0);
+	CHECK_EQ(c.test_cand_ip, htonl(0xc633640a));
+	CHECK_EQ(d_config_parse("test-candidate-ip 198.51.100\n", 29, &c, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_parse("test-candidate-ip 0.0.0.0\n", 26, &c, err, sizeof(err)), -EINVAL);
 	CHECK_EQ(d_config_parse("id a\0b\n", 7, &c, err, sizeof(err)), -EINVAL);
 }
 

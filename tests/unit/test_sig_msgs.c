@@ -5,6 +5,7 @@
 #include "proto/stun_attr.h"
 #include "proto/stun_auth.h"
 #include "proto/stun_msg.h"
+#include "proto/stunt_codes.h"
 #include "tests/unit/tap.h"
 
 #include <errno.h>
@@ -337,6 +338,99 @@ static void exchange_round(void)
 	CHECK(!strcmp(sig_reason_text(0), "?"));
 }
 
+/* SIG-SENDER: the server's word on the sender's address, in indications
+ * of all three relayed methods; in a request it counts for nothing */
+static void sender_round_trip(void)
+{
+	struct sig_exchange x = { .peer_id = "laptop", .session_id = 7, .has_sender = true,
+				  .sender = pub4 }, x2;
+	struct sig_schedule s = { .peer_id = "laptop", .session_id = 7, .has_sender = true,
+				  .sender = host6 }, s2;
+	struct sig_relay r = { .peer_id = "laptop", .data = (const uint8_t *)"x", .len = 1,
+			       .has_sender = true, .sender = pub4 }, r2;
+	const struct stun_attr *a;
+
+	start(SIG_METHOD_EXCHANGE, STUN_INDICATION);
+	CHECK_EQ(sig_put_exchange(&b, &x), 0);
+	CHECK_EQ(done(), 0);
+	a = stun_msg_find(&m, SIG_ATTR_SENDER);
+	/* comprehension-optional, XOR'd like XOR-MAPPED-ADDRESS */
+	CHECK(SIG_ATTR_SENDER >= 0x8000);
+	CHECK(stunt_attr_is_known(SIG_ATTR_SENDER));
+	CHECK_EQ(stun_msg_unknown_required(&m, NULL, 0), 0);
+	CHECK(a != NULL && a->len == 8 && a->val[4] != 198);
+	CHECK_EQ(sig_get_exchange(&m, &x2), 0);
+	CHECK(x2.has_sender && stun_addr_equal(&x2.sender, &pub4));
+	/* IPv6: XOR'd with the transaction id too */
+	s.start_time_ms = 2;
+	s.server_time_ms = 1;
+	start(SIG_METHOD_SCHEDULE, STUN_INDICATION);
+	CHECK_EQ(sig_put_schedule(&b, &s), 0);
+	CHECK_EQ(done(), 0);
+	CHECK_EQ(sig_get_schedule(&m, &s2), 0);
+	CHECK(s2.has_sender && stun_addr_equal(&s2.sender, &host6));
+	start(SIG_METHOD_RELAY, STUN_INDICATION);
+	CHECK_EQ(sig_put_relay(&b, &r), 0);
+	CHECK_EQ(done(), 0);
+	CHECK_EQ(sig_get_relay(&m, &r2), 0);
+	CHECK(r2.has_sender && stun_addr_equal(&r2.sender, &pub4));
+	/* absent (an old server): no word */
+	x.has_sender = false;
+	start(SIG_METHOD_EXCHANGE, STUN_INDICATION);
+	CHECK_EQ(sig_put_exchange(&b, &x), 0);
+	CHECK_EQ(done(), 0);
+	CHECK_EQ(sig_get_exchange(&m, &x2), 0);
+	CHECK(!x2.has_sender);
+	/* in a request it is the sender's own claim: not decoded */
+	x.has_sender = true;
+	start(SIG_METHOD_EXCHANGE, STUN_REQUEST);
+	CHECK_EQ(sig_put_exchange(&b, &x), 0);
+	CHECK_EQ(done(), 0);
+	CHECK(stun_msg_find(&m, SIG_ATTR_SENDER) != NULL);
+	CHECK_EQ(sig_get_exchange(&m, &x2), 0);
+	CHECK(!x2.has_sender);
+	/* malformed: ignored, the rest still decodes */
+	x.has_sender = false;
+	start(SIG_METHOD_EXCHANGE, STUN_INDICATION);
+	sig_put_exchange(&b, &x);
+	stun_build_attr(&b, SIG_ATTR_SENDER, (uint8_t[]){ 0, 9, 1, 2 }, 4);
+	CHECK_EQ(done(), 0);
+	CHECK_EQ(sig_get_exchange(&m, &x2), 0);
+	CHECK(!x2.has_sender && x2.session_id == 7);
+	CHECK_EQ(sig_build_sender(&b, NULL), -EINVAL);
+}
+
+/* A candidate counts only on the address the server vouches for. */
+static void candidate_vouched(void)
+{
+	struct sig_candidate c = { .kind = SIG_CAND_SRFLX, .proto = IPPROTO_TCP,
+				   .priority = SIG_M_REVERSAL, .addr = pub4 };
+	struct stun_addr seen = pub4;
+
+	seen.port = 40000;	/* the control connection's port: not compared */
+	CHECK(sig_candidate_vouched(&seen, &c));
+	c.kind = SIG_CAND_PREDICTED;
+	CHECK(sig_candidate_vouched(&seen, &c));
+	c.addr.ip[3] = 10;	/* a third party */
+	CHECK(!sig_candidate_vouched(&seen, &c));
+	c.kind = SIG_CAND_PORTMAP;
+	CHECK(!sig_candidate_vouched(&seen, &c));
+	c.kind = SIG_CAND_HOST;
+	CHECK(!sig_candidate_vouched(&seen, &c));
+	/* relayed: a TURN server's address, not judged here */
+	c.kind = SIG_CAND_RELAY;
+	CHECK(sig_candidate_vouched(&seen, &c));
+	/* another family never matches */
+	c.kind = SIG_CAND_SRFLX;
+	c.addr = host6;
+	CHECK(!sig_candidate_vouched(&seen, &c));
+	seen = host6;
+	CHECK(sig_candidate_vouched(&seen, &c));
+	seen.family = 0;
+	CHECK(!sig_candidate_vouched(&seen, &c));
+	CHECK(!sig_candidate_vouched(NULL, &c));
+}
+
 static void schedule_round_trip(void)
 {
 	struct sig_schedule s = { .peer_id = "home", .session_id = 5, .delay_ms = 1500 }, s2;
@@ -470,6 +564,8 @@ int main(void)
 	RUN(lookup_round_trip);
 	RUN(exchange_round_trip_and_relay);
 	RUN(exchange_round);
+	RUN(sender_round_trip);
+	RUN(candidate_vouched);
 	RUN(schedule_round_trip);
 	RUN(relay_round_trip);
 	RUN(synack_round_trip);

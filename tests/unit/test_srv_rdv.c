@@ -192,18 +192,27 @@ static void only_authenticated_peers_reach_registered_ones(void)
 	CHECK_EQ(o.verdict, RDV_V_NO_PEER);
 }
 
+/* A fresh server with laptop (a, 198.18.1.2:40000) and office-pc (b,
+ * 198.18.1.3:50000) logged in. */
+static void two_peers(struct rdv_conn *a, struct rdv_conn *b)
+{
+	*a = conn_at(2, 40000);
+	*b = conn_at(3, 50000);
+	setup();
+	CHECK_EQ(login(a, "laptop", "s3cret-laptop"), RDV_V_OK);
+	CHECK_EQ(login(b, "office-pc", "s3cret-office"), RDV_V_OK);
+}
+
 static void relay_exchange_and_schedule_are_forwarded(void)
 {
-	struct rdv_conn a = conn_at(2, 40000), b = conn_at(3, 50000);
+	struct rdv_conn a, b;
 	struct stun_builder bl;
 	struct sig_relay rl, got;
 	struct sig_exchange ex, gex;
 	struct sig_schedule sc, gsc;
 	struct rdv_out o;
 
-	setup();
-	CHECK_EQ(login(&a, "laptop", "s3cret-laptop"), RDV_V_OK);
-	CHECK_EQ(login(&b, "office-pc", "s3cret-office"), RDV_V_OK);
+	two_peers(&a, &b);
 
 	memset(&rl, 0, sizeof(rl));
 	strcpy(rl.peer_id, "office-pc");
@@ -274,6 +283,81 @@ static void relay_exchange_and_schedule_are_forwarded(void)
 	o = send_req(&bl, &a, 1000);
 	CHECK_EQ(o.verdict, RDV_V_BAD);
 	CHECK(o.fwd_to == NULL);
+}
+
+/* How many attributes of this type m carries. */
+static unsigned count_attr(const struct stun_msg *m, uint16_t type)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < m->nattrs && i < STUN_MAX_ATTRS; i++)
+		n += m->attrs[i].type == type;
+	return n;
+}
+
+/* Every relayed indication carries SIG-SENDER: the sender's control
+ * address as the server sees it. A SIG-SENDER the sender put in its own
+ * request is dropped, so nobody vouches for itself. */
+static void indications_carry_the_observed_sender(void)
+{
+	static const struct stun_addr forged = { .family = STUN_FAMILY_IPV4, .port = 5900,
+						 .ip = { 203, 0, 113, 9 } };
+	struct rdv_conn a, b;
+	struct stun_builder bl;
+	union {
+		struct sig_relay rl;
+		struct sig_exchange ex;
+		struct sig_schedule sc;
+	} q, got;
+	struct rdv_out o;
+	int forge;
+
+	two_peers(&a, &b);
+	/* EXCHANGE, with a forged SIG-SENDER naming a third party */
+	memset(&q, 0, sizeof(q));
+	strcpy(q.ex.peer_id, "laptop");
+	strcpy(q.ex.service, "vnc");
+	q.ex.session_id = 78;
+	q.ex.ncand = 1;
+	q.ex.cand[0] = (struct sig_candidate){ SIG_CAND_SRFLX, 6, SIG_M_REVERSAL, forged };
+	q.ex.has_sender = true;
+	q.ex.sender = forged;
+	start(&bl, SIG_METHOD_EXCHANGE);
+	sig_put_exchange(&bl, &q.ex);
+	o = send_req(&bl, &b, 1000);
+	CHECK_EQ(count_attr(&req, SIG_ATTR_SENDER), 1);
+	CHECK(o.verdict == RDV_V_OK && o.fwd_to == &a);
+	CHECK_EQ(count_attr(&ind, SIG_ATTR_SENDER), 1);
+	CHECK_EQ(count_attr(&rep, SIG_ATTR_SENDER), 0);
+	CHECK_EQ(sig_get_exchange(&ind, &got.ex), 0);
+	CHECK(got.ex.has_sender && stun_addr_equal(&got.ex.sender, &b.peer));
+	/* the candidates themselves are relayed as they are: the target judges */
+	CHECK(stun_addr_equal(&got.ex.cand[0].addr, &forged));
+
+	/* RELAY, without and with a forged one in the request */
+	for (forge = 0; forge < 2; forge++) {
+		q.rl = (struct sig_relay){ .peer_id = "office-pc", .data = (const uint8_t *)"78 cancel x",
+					   .len = 11, .has_sender = forge, .sender = forged };
+		start(&bl, SIG_METHOD_RELAY);
+		sig_put_relay(&bl, &q.rl);
+		o = send_req(&bl, &a, 1000);
+		CHECK(o.fwd_to == &b);
+		CHECK_EQ(count_attr(&ind, SIG_ATTR_SENDER), 1);
+		CHECK_EQ(sig_get_relay(&ind, &got.rl), 0);
+		CHECK(got.rl.has_sender && stun_addr_equal(&got.rl.sender, &a.peer));
+	}
+
+	/* SCHEDULE: the indication is built, not copied; the same holds */
+	q.sc = (struct sig_schedule){ .peer_id = "office-pc", .session_id = 78, .delay_ms = 100,
+				      .has_sender = true, .sender = forged };
+	start(&bl, SIG_METHOD_SCHEDULE);
+	sig_put_schedule(&bl, &q.sc);
+	o = send_req(&bl, &a, 1000);
+	CHECK(o.verdict == RDV_V_OK && o.fwd_to == &b);
+	CHECK_EQ(count_attr(&rep, SIG_ATTR_SENDER), 0);
+	CHECK_EQ(count_attr(&ind, SIG_ATTR_SENDER), 1);
+	CHECK_EQ(sig_get_schedule(&ind, &got.sc), 0);
+	CHECK(got.sc.has_sender && stun_addr_equal(&got.sc.sender, &a.peer));
 }
 
 /* AUTHENTICATE's success turns on the connection's sealing with the keys
@@ -498,6 +582,7 @@ int main(void)
 	RUN(unknown_id_and_wrong_hmac_are_refused);
 	RUN(only_authenticated_peers_reach_registered_ones);
 	RUN(relay_exchange_and_schedule_are_forwarded);
+	RUN(indications_carry_the_observed_sender);
 	RUN(newest_connection_of_an_id_wins);
 	RUN(malformed_and_unknown_are_refused);
 	RUN(synack_only_for_an_agreed_session);
