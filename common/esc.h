@@ -23,5 +23,11 @@
 const char *esc_str(char *dst, size_t size, const void *src, size_t len);
 /* The same for a NUL-terminated string (NULL: ""). */
 const char *esc_cstr(char *dst, size_t size, const char *src);
+/*
+ * For a terminal (stuntctl printing what stuntd answered, which stuntd
+ * escaped already): the same, but a backslash stays as it is, so that
+ * stuntd's "\x0a" is not shown as "\x5cx0a".
+ */
+const char *esc_term(char *dst, size_t size, const char *src);
 
 #endif

@@ -78,11 +78,20 @@ static void tiny_buffers_stay_terminated(void)
 	CHECK_EQ(b[0], 'x');	/* size 0: nothing written */
 }
 
+static void terminal_variant_keeps_backslash(void)
+{
+	char b[ESC_BUF(64)];
+
+	CHECK(!strcmp(esc_term(b, sizeof(b), "err \\x0a\n\x1b[2J"), "err \\x0a\\x0a\\x1b[2J"));
+	CHECK(!strcmp(esc_term(b, sizeof(b), NULL), ""));
+}
+
 int main(void)
 {
 	RUN(printable_text_unchanged);
 	RUN(controls_and_backslash_escaped);
 	RUN(long_text_capped_with_count);
 	RUN(tiny_buffers_stay_terminated);
+	RUN(terminal_variant_keeps_backslash);
 	return TAP_DONE();
 }
