@@ -706,7 +706,7 @@ static void on_relay(const struct sig_relay *r)
 	struct d_session *s;
 	unsigned long sid;
 	int off = 0, m;
-	char why[SIG_DATA_MAX + 80], etext[ESC_BUF(200)];
+	char why[SIG_DATA_MAX + 80], etext[ESC_BUF(200)], everb[ESC_BUF(15)];
 
 	memcpy(text, r->data, r->len);
 	text[r->len] = '\0';
@@ -719,6 +719,7 @@ static void on_relay(const struct sig_relay *r)
 		return;
 	/* the peer's words, escaped before they reach a log or stuntctl */
 	esc_str(etext, sizeof(etext), r->data + off, r->len > (size_t)off ? r->len - (size_t)off : 0);
+	esc_cstr(everb, sizeof(everb), verb);
 	if (!strcmp(verb, "err")) {
 		snprintf(why, sizeof(why), "%s", etext);
 		sess_fail(s, why, false);
@@ -727,10 +728,10 @@ static void on_relay(const struct sig_relay *r)
 		sess_fail(s, why, false);
 	} else if (sscanf(text + off, "%15s", name) != 1 || (m = sig_method_id(name)) < 0 ||
 		   !s->prepared[m]) {
-		log_debug("session %u: RELAY %s '%s' names no attempt of ours", s->id, verb,
+		log_debug("session %u: RELAY %s '%s' names no attempt of ours", s->id, everb,
 			  etext);
 	} else {
-		trav_peer_signal(&s->att[m], verb, text + off);
+		trav_peer_signal(&s->att[m], everb, text + off);
 	}
 }
 
