@@ -7,6 +7,8 @@
  */
 #include "ctl/ctl.h"
 
+#include "common/esc.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -483,6 +485,13 @@ int ctl_parse_connect_answer(const char *line, size_t len, struct ctl_connect_an
 		size_t l = sizeof(a->error) - 4;
 
 		memcpy(a->error + l, "...", 4);
+	}
+	if (a->error[0]) {
+		/* a peer's words may be in it: escaped before anyone prints it */
+		char e[sizeof(a->error)];
+
+		esc_term(e, sizeof(e), a->error);
+		memcpy(a->error, e, sizeof(e));
 	}
 	return 0;
 }

@@ -8,6 +8,8 @@
 #include "ctl/cli.h"
 #include "ctl/ctl.h"
 
+#include "common/esc.h"
+
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -61,9 +63,12 @@ static const char *jstr(const struct cj_val *root, const char *path, char *buf, 
 {
 	struct cj_val v;
 
-	if (cj_path(root, path, &v) < 0 || v.type != CJ_STR || cj_str(&v, buf, size) < 0)
+	char raw[256];
+
+	if (cj_path(root, path, &v) < 0 || v.type != CJ_STR || cj_str(&v, raw, sizeof(raw)) < 0)
 		return dflt;
-	return buf;
+	/* printed on a terminal: nothing that could drive it */
+	return esc_term(buf, size, raw);
 }
 
 static long long jint(const struct cj_val *root, const char *path, long long dflt)

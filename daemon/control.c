@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * The control socket (docs/control.md): a UNIX stream socket, 0660, owned
- * by root and the configured group; the peer's SO_PEERCRED must be root or
- * that group. One JSON request line per connection, one JSON answer line,
+ * by root and the configured group; the client must be root or in that
+ * group, as its primary group (SO_PEERCRED) or a supplementary one
+ * (SO_PEERGROUPS; the groups of its user in the group database on kernels
+ * without it). One JSON request line per connection, one JSON answer line,
  * and for a successful connect the traversed socket as SCM_RIGHTS on the
- * same sendmsg.
+ * same sendmsg. Bytes after the request line are read and thrown away (up
+ * to D_CTL_LINE_MAX; more ends the client with an error), so that a client
+ * cannot keep the socket readable and the loop busy.
  */
 #include "daemon/stuntd.h"
 
@@ -15,6 +19,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +33,7 @@ struct d_ctl_client {
 	struct d_ev		ev;
 	char			buf[D_CTL_LINE_MAX + 1];
 	size_t			len;
+	size_t			extra;	/* bytes after the request, thrown away */
 	bool			busy;	/* a request is being worked on */
 	struct d_ctl_client	*next;
 };
@@ -149,6 +155,7 @@ static void status(struct d_ctl_client *c)
 		"\"sig_replay\":%lu,\"peers_refused\":%lu,\"candidates_refused\":%lu}",
 		d->tls_refused, d->sec_refused[SIG_SEC_MISSING], d->sec_refused[SIG_SEC_BAD_MAC],
 		d->sec_refused[SIG_SEC_REPLAY], d->peers_refused, d->candidates_refused);
+	fprintf(f, ",\"control\":{\"refused\":%lu}", d->control_refused);
 	fprintf(f, ",\"handoffs\":%zu,\"relays\":%zu,\"uptime_ms\":%llu}", d_handoff_count(),
 		trav_relay_count(), (unsigned long long)(now - d->start_ms));
 	fclose(f);
@@ -184,13 +191,23 @@ static void on_client(struct d_ev *ev, uint32_t events)
 
 	(void)events;
 	if (c->busy) {
-		/* the client hung up while its connect runs */
-		char b;
+		/*
+		 * The client hung up while its connect runs, or it sent more
+		 * than its one request: read that and throw it away (left
+		 * unread, it would keep the socket readable and this loop
+		 * busy); beyond a request line's worth, give up on the client.
+		 */
+		char b[512];
 
-		n = recv(c->ev.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+		n = recv(c->ev.fd, b, sizeof(b), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			d_session_ctl_gone(c);
 			client_free(c);
+		} else if (n > 0 && (c->extra += (size_t)n) > D_CTL_LINE_MAX) {
+			log_info("control: a client sent %zu bytes after its request: closed",
+				 c->extra);
+			d_session_ctl_gone(c);
+			answer_error(c, "bytes after the request: one request per connection");
 		}
 		return;
 	}
@@ -211,6 +228,46 @@ static void on_client(struct d_ev *ev, uint32_t events)
 	}
 }
 
+/*
+ * Root, or in the control group by its primary gid or a supplementary one.
+ * The groups come from the kernel (SO_PEERGROUPS, Linux 4.13: the client's
+ * groups at connect(), whatever its pid namespace); without it, from the
+ * group database for the uid's user (getgrouplist: /etc/group is readable
+ * after the privilege drop).
+ */
+static bool client_admitted(int fd, const struct ucred *cr)
+{
+	gid_t small[64], *g = small;
+	socklen_t gl = sizeof(small);
+	size_t n = 0;
+	bool ok;
+	int r;
+
+	if (d_ctl_admit(cr->uid, cr->gid, NULL, 0, g_d->have_gid, g_d->control_gid))
+		return true;
+	if (!g_d->have_gid)
+		return false;
+	r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &gl);
+	if (r < 0 && errno == ERANGE) {
+		if ((g = malloc(gl)) == NULL)
+			return false;
+		r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &gl);
+	}
+	if (r == 0) {
+		n = gl / sizeof(gid_t);
+	} else if (errno == ENOPROTOOPT && g == small) {
+		struct passwd *pw = getpwuid(cr->uid);
+		int ng = (int)(sizeof(small) / sizeof(small[0]));
+
+		if (pw && getgrouplist(pw->pw_name, pw->pw_gid, small, &ng) >= 0)
+			n = (size_t)ng;
+	}
+	ok = d_ctl_admit(cr->uid, cr->gid, g, n, true, g_d->control_gid);
+	if (g != small)
+		free(g);
+	return ok;
+}
+
 static void on_listen(struct d_ev *ev, uint32_t events)
 {
 	struct d_ctl_client *c;
@@ -222,9 +279,10 @@ static void on_listen(struct d_ev *ev, uint32_t events)
 	fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 ||
-	    !(cr.uid == 0 || (g_d->have_gid && cr.gid == g_d->control_gid))) {
-		log_info("control: refused a client (uid %u)", (unsigned)cr.uid);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || !client_admitted(fd, &cr)) {
+		g_d->control_refused++;
+		log_info("control: refused a client (uid %u, gid %u): neither root nor in the "
+			 "control group", (unsigned)cr.uid, (unsigned)cr.gid);
 		(void)send(fd, "{\"ok\":false,\"error\":\"permission denied\"}\n", 41, MSG_NOSIGNAL);
 		close(fd);
 		return;

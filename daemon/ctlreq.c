@@ -172,3 +172,20 @@ bad:
 	snprintf(err, errlen, "malformed JSON request");
 	return -EINVAL;
 }
+
+bool d_ctl_admit(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, bool have_gid,
+		 gid_t control_gid)
+{
+	size_t i;
+
+	if (uid == 0)
+		return true;
+	if (!have_gid)
+		return false;
+	if (gid == control_gid)
+		return true;
+	for (i = 0; i < ngroups; i++)
+		if (groups[i] == control_gid)
+			return true;
+	return false;
+}

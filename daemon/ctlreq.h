@@ -10,7 +10,9 @@
 
 #include "proto/sig.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct d_ctl_req {
 	char	cmd[16];
@@ -22,5 +24,13 @@ struct d_ctl_req {
 
 /* 0, or -EINVAL with a reason for the user in err. */
 int d_ctl_req_parse(const char *buf, size_t len, struct d_ctl_req *r, char *err, size_t errlen);
+
+/*
+ * May a client with these credentials use the control socket? Root, or a
+ * member of the control group (have_gid) by its primary gid or by one of
+ * its supplementary groups (SO_PEERGROUPS). Pure.
+ */
+bool d_ctl_admit(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, bool have_gid,
+		 gid_t control_gid);
 
 #endif

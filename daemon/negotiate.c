@@ -47,6 +47,7 @@
 #include "daemon/session.h"
 
 #include "common/clock.h"
+#include "common/esc.h"
 #include "common/log.h"
 #include "proto/stun_attr.h"
 
@@ -705,7 +706,7 @@ static void on_relay(const struct sig_relay *r)
 	struct d_session *s;
 	unsigned long sid;
 	int off = 0, m;
-	char why[SIG_DATA_MAX + 80];
+	char why[SIG_DATA_MAX + 80], etext[ESC_BUF(200)], everb[ESC_BUF(15)];
 
 	memcpy(text, r->data, r->len);
 	text[r->len] = '\0';
@@ -716,18 +717,21 @@ static void on_relay(const struct sig_relay *r)
 		s = sess_find(r->peer_id, (uint32_t)sid, false);
 	if (s == NULL)
 		return;
+	/* the peer's words, escaped before they reach a log or stuntctl */
+	esc_str(etext, sizeof(etext), r->data + off, r->len > (size_t)off ? r->len - (size_t)off : 0);
+	esc_cstr(everb, sizeof(everb), verb);
 	if (!strcmp(verb, "err")) {
-		snprintf(why, sizeof(why), "%s", text + off);
+		snprintf(why, sizeof(why), "%s", etext);
 		sess_fail(s, why, false);
 	} else if (!strcmp(verb, "cancel")) {
-		snprintf(why, sizeof(why), "cancelled by %s: %s", s->peer, text + off);
+		snprintf(why, sizeof(why), "cancelled by %s: %s", s->peer, etext);
 		sess_fail(s, why, false);
 	} else if (sscanf(text + off, "%15s", name) != 1 || (m = sig_method_id(name)) < 0 ||
 		   !s->prepared[m]) {
-		log_debug("session %u: RELAY %s '%s' names no attempt of ours", s->id, verb,
-			  text + off);
+		log_debug("session %u: RELAY %s '%s' names no attempt of ours", s->id, everb,
+			  etext);
 	} else {
-		trav_peer_signal(&s->att[m], verb, text + off);
+		trav_peer_signal(&s->att[m], everb, text + off);
 	}
 }
 

@@ -131,6 +131,7 @@ struct stuntd {
 	gid_t			control_gid;
 	bool			have_gid;
 	struct d_ctl_client	*clients;
+	unsigned long		control_refused;	/* clients neither root nor in the group */
 
 	/* sessions, hand-offs */
 	struct d_session	*sessions;

@@ -217,8 +217,8 @@ int nfq_rules_build_argv(const char *tool, const char *cmd, const struct nfq_rul
 		out->argv[n++] = out->queue;
 		out->argv[n++] = (char *)"--mark";
 		out->argv[n++] = out->mark;
-		if (st->queue_bypass)
-			out->argv[n++] = (char *)"--queue-bypass";
+		/* stunt-rules fails open by default: say which, either way */
+		out->argv[n++] = st->queue_bypass ? (char *)"--queue-bypass" : (char *)"--fail-closed";
 		if (st->gateway)
 			out->argv[n++] = (char *)"--gateway";
 	} else if (strcmp(cmd, "remove") != 0 && strcmp(cmd, "status") != 0) {

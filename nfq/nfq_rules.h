@@ -111,7 +111,7 @@ struct nfq_rules_argv {
 };
 
 /*
- * argv for "TOOL CMD [--queue N --mark M/MASK [--queue-bypass] [--gateway]]"
+ * argv for "TOOL CMD [--queue N --mark M/MASK --queue-bypass|--fail-closed [--gateway]]"
  * (options only for install). Pointers refer to tool, cmd and out. 0 or -EINVAL.
  */
 int nfq_rules_build_argv(const char *tool, const char *cmd, const struct nfq_rules_state *st,

@@ -85,5 +85,9 @@ int probe_icmp_parse_te(const uint8_t *buf, size_t len, uint32_t srv_ip, uint32_
 /* The LOCATION header of an SSDP answer (len bytes, need not end in NUL)
  * into loc (NUL-terminated): 0, or -ENOENT. */
 int probe_ssdp_location(const char *buf, size_t len, char *loc, size_t cap);
+/* The IPv4 address of an "http://A.B.C.D[:PORT][/...]" URL (network order):
+ * 0, or -EINVAL for anything else (a name, IPv6, another scheme). UPnP URLs
+ * are taken only when they point at the gateway. */
+int probe_url_ipv4(const char *url, uint32_t *ip);
 
 #endif

@@ -3,6 +3,7 @@
 #include "probes/probe_map.h"
 
 #include "common/clock.h"
+#include "common/esc.h"
 #include "probes/probe_int.h"
 
 #include <arpa/inet.h>
@@ -50,18 +51,23 @@ static int upnp_map(struct probe_pmap *m, uint16_t port, uint32_t lifetime, uint
 {
 	struct UPNPUrls urls;
 	struct IGDdatas data;
-	char lan[64] = "", ext[40] = "", ps[8], lease[12], loc[512];
+	char lan[64] = "", ext[40] = "", ps[8], lease[12], loc[512], e[ESC_BUF(80)];
 	int rc;
 
-	if (probe_pm_ssdp_igd(deadline, loc, sizeof(loc)) < 0) {
-		why(m, "UPnP-IGD: no gateway answered the SSDP search");
+	if (probe_pm_ssdp_igd(deadline, m->gw, loc, sizeof(loc)) < 0) {
+		why(m, "UPnP-IGD: the gateway did not answer the SSDP search");
 		return -ETIMEDOUT;
 	}
 	memset(&urls, 0, sizeof(urls));
 	memset(&data, 0, sizeof(data));
 	if (UPNP_GetIGDFromUrl(loc, &urls, &data, lan, sizeof(lan)) != 1) {
 		FreeUPNPUrls(&urls);
-		why(m, "UPnP-IGD: %s is not a connected IGD", loc);
+		why(m, "UPnP-IGD: %s is not a connected IGD", esc_cstr(e, sizeof(e), loc));
+		return -ENODEV;
+	}
+	if (!probe_pm_url_on_gw("control URL", urls.controlURL, m->gw)) {
+		FreeUPNPUrls(&urls);
+		why(m, "UPnP-IGD: the gateway's description names a control URL elsewhere");
 		return -ENODEV;
 	}
 	snprintf(ps, sizeof(ps), "%u", port);

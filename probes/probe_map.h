@@ -15,6 +15,7 @@
 
 #include <natpmp.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,8 +60,11 @@ int probe_pmap_map(uint16_t port, uint32_t lifetime_s, unsigned protos, unsigned
 int probe_pmap_unmap(struct probe_pmap *m, unsigned timeout_ms);
 const char *probe_pmap_name(enum probe_pmap_proto p);	/* "UPnP-IGD", ... */
 
-/* probe_portmap.c's exchanges, for probe_map.c */
-int probe_pm_ssdp_igd(uint64_t deadline_ms, char *loc, size_t cap);
+/* probe_portmap.c's exchanges, for probe_map.c. The SSDP search takes
+ * answers only from gw (network order) and a LOCATION on gw's address. */
+int probe_pm_ssdp_igd(uint64_t deadline_ms, uint32_t gw, char *loc, size_t cap);
+/* Does url point at gw (http://GW...)? Logs at debug when it does not. */
+bool probe_pm_url_on_gw(const char *what, const char *url, uint32_t gw);
 int probe_pm_natpmp_wait(uint64_t deadline_ms, natpmp_t *n, natpmpresp_t *resp);
 int probe_pm_pcp_map(uint64_t deadline_ms, int fd, uint16_t port, uint32_t client,
 		     const uint8_t nonce[12], uint32_t lifetime, uint8_t resp[PROBE_PCP_MAP_LEN]);

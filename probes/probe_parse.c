@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * The probe's parsers of what the network sends it, outside STUN (which is
- * proto/): PCP MAP responses, ICMP time-exceeded quotes and SSDP answers.
+ * proto/): PCP MAP responses, ICMP time-exceeded quotes, SSDP answers and
+ * the address in a UPnP URL.
  * Pure: no I/O, no globals, every read bounded by the length; the fuzzer
  * (tests/fuzz/fuzz_probe.c) and the unit tests call them directly.
  */
 #include "probes/probe_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -109,4 +111,21 @@ int probe_ssdp_location(const char *buf, size_t len, char *loc, size_t cap)
 		i = e + 2;
 	}
 	return -ENOENT;
+}
+
+int probe_url_ipv4(const char *url, uint32_t *ip)
+{
+	char host[INET_ADDRSTRLEN];
+	size_t n;
+
+	if (!url || strncasecmp(url, "http://", 7))
+		return -EINVAL;
+	url += 7;
+	n = strcspn(url, ":/");
+	if (n == 0 || n >= sizeof(host) || (url[n] == ':' && !url[n + 1]))
+		return -EINVAL;
+	memcpy(host, url, n);
+	host[n] = '\0';
+	/* inet_pton takes only the four dotted decimals, no shorter forms */
+	return inet_pton(AF_INET, host, ip) == 1 ? 0 : -EINVAL;
 }

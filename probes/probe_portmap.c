@@ -9,6 +9,8 @@
  */
 #include "probes/probe_int.h"
 #include "common/clock.h"
+#include "common/esc.h"
+#include "common/log.h"
 #include "probes/probe_map.h"
 
 #include <arpa/inet.h>
@@ -57,10 +59,25 @@ static int remaining_ms(const struct pm_job *j)
 
 /* ---- UPnP-IGD ---- */
 
+bool probe_pm_url_on_gw(const char *what, const char *url, uint32_t gw)
+{
+	char e[ESC_BUF(64)], g[INET_ADDRSTRLEN];
+	uint32_t ip;
+
+	if (probe_url_ipv4(url, &ip) == 0 && ip == gw)
+		return true;
+	log_debug("UPnP-IGD: %s %s is not on the gateway %s: ignored", what,
+		  esc_cstr(e, sizeof(e), url), inet_ntop(AF_INET, &gw, g, sizeof(g)));
+	return false;
+}
+
 /*
  * SSDP search by hand: miniupnpc's discovery waits at least a whole second
  * (the M-SEARCH MX) even when the gateway answers at once; we stop at the
  * first InternetGatewayDevice that answers, or after UPNP_DISCOVER_MS.
+ * Only the default gateway's answers count, and only a LOCATION on its
+ * address: any host on the LAN can answer a multicast search, and the
+ * description it names decides where the port-mapping requests go.
  */
 static int ssdp_find_igd(struct pm_job *j, char *loc, size_t cap)
 {
@@ -70,10 +87,11 @@ static int ssdp_find_igd(struct pm_job *j, char *loc, size_t cap)
 		"ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"
 		"MAN: \"ssdp:discover\"\r\n"
 		"MX: 1\r\n\r\n";
-	struct sockaddr_in dst;
+	struct sockaddr_in dst, src;
+	socklen_t sl;
 	struct pollfd pfd;
 	uint64_t end = clock_ms() + UPNP_DISCOVER_MS, next = 0, now;
-	char buf[1500], *p, *e;
+	char buf[1500], a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
 	int fd, ttl = 2;
 	ssize_t n;
 
@@ -93,24 +111,21 @@ static int ssdp_find_igd(struct pm_job *j, char *loc, size_t cap)
 		}
 		if (poll(&pfd, 1, (int)((next < end ? next : end) - now)) <= 0)
 			continue;
-		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		sl = sizeof(src);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&src, &sl);
 		if (n <= 0)
 			continue;
-		buf[n] = '\0';
-		for (p = buf; p && *p; p = strstr(p, "\r\n") ? strstr(p, "\r\n") + 2 : NULL) {
-			if (strncasecmp(p, "location:", 9))
-				continue;
-			p += 9;
-			while (*p == ' ')
-				p++;
-			e = strstr(p, "\r\n");
-			if (!e || (size_t)(e - p) >= cap)
-				break;
-			memcpy(loc, p, (size_t)(e - p));
-			loc[e - p] = '\0';
-			close(fd);
-			return 0;
+		if (src.sin_family != AF_INET || src.sin_addr.s_addr != j->gw) {
+			log_debug("UPnP-IGD: SSDP answer from %s ignored: not the gateway %s",
+				  inet_ntop(AF_INET, &src.sin_addr, a, sizeof(a)),
+				  inet_ntop(AF_INET, &j->gw, g, sizeof(g)));
+			continue;
 		}
+		if (probe_ssdp_location(buf, (size_t)n, loc, cap) < 0 ||
+		    !probe_pm_url_on_gw("SSDP location", loc, j->gw))
+			continue;
+		close(fd);
+		return 0;
 	}
 	close(fd);
 	return -ETIMEDOUT;
@@ -129,8 +144,11 @@ static void *upnp_thread(void *arg)
 		return NULL;
 	memset(&urls, 0, sizeof(urls));
 	memset(&data, 0, sizeof(data));
-	if (UPNP_GetIGDFromUrl(loc, &urls, &data, lan, sizeof(lan)) != 1)
+	if (UPNP_GetIGDFromUrl(loc, &urls, &data, lan, sizeof(lan)) != 1 ||
+	    !probe_pm_url_on_gw("control URL", urls.controlURL, j->gw)) {
+		FreeUPNPUrls(&urls);
 		return NULL;
+	}
 	o->present = 1;
 	if (UPNP_GetExternalIPAddress(urls.controlURL, data.first.servicetype, ext) == 0 && ext[0])
 		snprintf(o->external_ip, sizeof(o->external_ip), "%s", ext);
@@ -365,9 +383,9 @@ void probe_pm_finish(struct probe_ctx *c)
 
 /* ---- the same exchanges outside a probe run (probe_map.c) ---- */
 
-int probe_pm_ssdp_igd(uint64_t deadline_ms, char *loc, size_t cap)
+int probe_pm_ssdp_igd(uint64_t deadline_ms, uint32_t gw, char *loc, size_t cap)
 {
-	struct pm_job j = { .deadline_ms = deadline_ms };
+	struct pm_job j = { .deadline_ms = deadline_ms, .gw = gw };
 
 	return ssdp_find_igd(&j, loc, cap);
 }

@@ -137,8 +137,10 @@ void srv_loop_open(const struct srv_config *cfg)
 		}
 	}
 	if (srv_rate_init(&udp_rate, cfg->udp_rate, cfg->udp_burst, SRV_UDP_RATE_SLOTS,
-			  (uint32_t)clock_us()) < 0)
+			  SRV_RATE_SEED_RANDOM) < 0)
 		fatalx("out of memory");
+	if (!udp_rate.seed_random)
+		log_warnx("getrandom failed: the UDP rate table's hash is seeded from the clock");
 	srv_pend_open(st, cfg);
 }
 

@@ -35,6 +35,7 @@
 #include "daemon/trav/trav.h"
 
 #include "common/clock.h"
+#include "common/esc.h"
 #include "common/log.h"
 #include "proto/turn.h"
 
@@ -205,10 +206,13 @@ static void delete_alloc(struct trav_relay *r)
 		r->deadline = clock_ms() + TRAV_RELAY_DELETE_MS;
 }
 
+/* "CODE REASON", the TURN server's reason phrase escaped (common/esc.h) */
 static void error_text(const struct turn_msg *t, char *buf, size_t len)
 {
-	snprintf(buf, len, "%u %.*s", t->error, (int)(t->reason_len < 80 ? t->reason_len : 80),
-		 t->reason ? t->reason : "");
+	char r[88];	/* with "CODE ", fits the callers' 100 bytes */
+
+	esc_str(r, sizeof(r), t->reason ? t->reason : "", t->reason ? t->reason_len : 0);
+	snprintf(buf, len, "%u %s", t->error, r);
 }
 
 /* ---- the data connection (RFC 6062 5.3 / 4.4) ---- */

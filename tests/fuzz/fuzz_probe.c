@@ -2,9 +2,11 @@
 /*
  * libFuzzer target for stunt-probe's parsers of network input outside STUN
  * (probes/probe_parse.c): PCP MAP responses, ICMP time-exceeded quotes on
- * the raw socket, SSDP answers. Every input goes to all three; whatever one
- * accepts must be self-consistent.
+ * the raw socket, SSDP answers and the URL in them; and the escaping of
+ * untrusted text (common/esc.c). Every input goes to all of them; whatever
+ * one accepts must be self-consistent.
  */
+#include "common/esc.h"
 #include "probes/probe_int.h"
 
 #include <stdlib.h>
@@ -26,8 +28,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (probe_icmp_parse_te(data, size, srv, &router, &sport) == 0 && size < 20 + 8 + 20 + 4)
 		abort();
-	if (probe_ssdp_location((const char *)data, size, loc, sizeof(loc)) == 0 &&
-	    (strlen(loc) == 0 || strlen(loc) >= sizeof(loc)))
-		abort();
+	if (probe_ssdp_location((const char *)data, size, loc, sizeof(loc)) == 0) {
+		uint32_t ip;
+
+		if (strlen(loc) == 0 || strlen(loc) >= sizeof(loc))
+			abort();
+		(void)probe_url_ipv4(loc, &ip);
+	}
+	/* escaped text: printable ASCII only, terminated, within the buffer */
+	{
+		char e[ESC_BUF(16)];
+		size_t i, n;
+
+		esc_str(e, sizeof(e), data, size);
+		n = strlen(e);
+		if (n >= sizeof(e))
+			abort();
+		for (i = 0; i < n; i++)
+			if ((unsigned char)e[i] < 0x20 || (unsigned char)e[i] > 0x7e)
+				abort();
+	}
 	return 0;
 }

@@ -5,8 +5,11 @@
 # For each iptables backend (iptables-nft, iptables-legacy) in its own pair of
 # namespaces A (192.0.2.1, host under test) and B (192.0.2.2, peer/router):
 #   - install; install; remove leaves the rule set (with unrelated rules in it)
-#     exactly as it was; status exit codes; --json; --queue-bypass; gateway
+#     exactly as it was; status exit codes; --json; --queue-bypass is the
+#     default (install without options), --fail-closed leaves it out; gateway
 #     mode adds FORWARD rules; --dry-run changes nothing; non-root refused;
+#   - with --fail-closed and no listener a marked connection does not
+#     connect (its SYN is dropped by the queue), an unmarked one does;
 #   - with rules installed (--queue-bypass, no listener) a marked TCP connection
 #     still connects, its SYN is counted by STUNT-OUT's NFQUEUE rules and its
 #     SYN-ACK by STUNT-IN's (connmark saved from the first SYN), an unmarked
@@ -57,6 +60,17 @@ $RULES install --mark 0x10000/0xffff >/dev/null 2>&1; rc=$?
 check_cmd "mark outside mask is a usage error (2)" test $rc -eq 2
 $RULES frobnicate >/dev/null 2>&1; rc=$?
 check_cmd "unknown command is a usage error (2)" test $rc -eq 2
+$RULES install --queue-bypass --fail-closed >/dev/null 2>&1; rc=$?
+check_cmd "--queue-bypass with --fail-closed is a usage error (2)" test $rc -eq 2
+out=$(ip netns exec "$P-cli" setpriv --reuid=65534 --regid=65534 --clear-groups "$RULES_CLI" install --dry-run 2>&1)
+n0=$(echo "$out" | grep -c -- '-j NFQUEUE --queue-num 7421 --queue-bypass$')
+n1=$(echo "$out" | grep -c -- '-j NFQUEUE')
+check_cmd "install without options: --queue-bypass on every NFQUEUE target ($n0/$n1, fail-open)" \
+	test "$n0" -eq "$n1" -a "$n0" -ge 8 -a -n "$(echo "$out" | grep -- '^# .*, queue-bypass$')"
+out=$(ip netns exec "$P-cli" setpriv --reuid=65534 --regid=65534 --clear-groups "$RULES_CLI" install --dry-run --fail-closed 2>&1)
+n1=$(echo "$out" | grep -c -- '-j NFQUEUE')
+check_cmd "install --fail-closed: no --queue-bypass on its $n1 NFQUEUE targets" \
+	test "$n1" -ge 8 -a -z "$(echo "$out" | grep -- '--queue-bypass')" -a -n "$(echo "$out" | grep -- '^# .*, fail-closed$')"
 out=$(ip netns exec "$P-cli" setpriv --reuid=65534 --regid=65534 --clear-groups "$RULES_CLI" install 2>&1); rc=$?
 check_cmd "non-root refused with exit 4 and a message" \
 	test $rc -eq 4 -a -n "$(echo "$out" | grep -i root)"
@@ -183,7 +197,8 @@ run_backend() {
 
 	$R install --backend "$bk" --queue-bypass >/dev/null; rc=$?
 	after1=$(save "$a" "$bk")
-	$R install --backend "$bk" --queue-bypass >/dev/null; rc=$((rc + $?))
+	# the second without options: the same rules (bypass is the default)
+	$R install --backend "$bk" >/dev/null; rc=$((rc + $?))
 	after2=$(save "$a" "$bk")
 	check_cmd "$t install twice exits 0" test $rc -eq 0
 	check_cmd "$t install twice == install once" test "$after1" = "$after2" -a "$after1" != "$before"
@@ -239,19 +254,39 @@ assert "STUNT-OUT" in d["chains"] and len(d["rules"]) >= 9, d
 	client "$a" 0 198.51.100.2 1
 	i1=$(qcount "$a" "$bk" STUNT-IN RELATED)
 	check_cmd "$t time-exceeded for unmarked SYN not queued ($i0 -> $i1)" test "$i1" -eq "$i0"
+
+	# --- --fail-closed: no bypass, so a marked SYN waits for a queue reader
+	# that is not there and is dropped
+	$R install --backend "$bk" --fail-closed >/dev/null; rc=$?
+	out=$(save "$a" "$bk")
+	n1=$(echo "$out" | grep -c -- "-j NFQUEUE")
+	check_cmd "$t install --fail-closed: no --queue-bypass on its $n1 NFQUEUE rules" \
+		test $rc -eq 0 -a "$n1" -ge 8 -a -z "$(echo "$out" | grep -- --queue-bypass)"
+	if client "$a" "$MARK" 192.0.2.2 2>/dev/null; then
+		nok "$t fail-closed: a marked connection connected although nothing reads the queue"
+	else
+		ok "$t fail-closed: a marked connection does not connect while nothing reads the queue"
+	fi
+	check_cmd "$t fail-closed: an unmarked connection still connects" client "$a" 0 192.0.2.2
+	$R install --backend "$bk" >/dev/null
+	out=$(save "$a" "$bk")
+	n0=$(echo "$out" | grep -c -- "-j NFQUEUE --queue-num $QUEUE --queue-bypass\$")
+	n1=$(echo "$out" | grep -c -- "-j NFQUEUE")
+	check_cmd "$t install without options puts --queue-bypass back ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -ge 8
+	check_cmd "$t fail-open again: a marked connection connects" client "$a" "$MARK" 192.0.2.2
 	kill "$srvpid" 2>/dev/null; wait "$srvpid" 2>/dev/null; srvpid=
 
 	# --- gateway mode
-	$R install --backend "$bk" --gateway >/dev/null; rc=$?
+	$R install --backend "$bk" --gateway --fail-closed >/dev/null; rc=$?
 	out=$(save "$a" "$bk")
-	check_cmd "$t install --gateway exits 0" test $rc -eq 0
+	check_cmd "$t install --gateway --fail-closed exits 0" test $rc -eq 0
 	check_cmd "$t gateway mode jumps from FORWARD to STUNT-FWD" test -n \
 		"$(echo "$out" | grep -- '^-A FORWARD -m comment --comment stunt -j STUNT-FWD$')"
 	check_cmd "$t STUNT-FWD calls STUNT-SEL, saves mark, queues" test \
 		-n "$(echo "$out" | grep -- '^-A STUNT-FWD -j STUNT-SEL$')" \
 		-a -n "$(echo "$out" | grep -- '^-A STUNT-FWD -m mark --mark 0x7421 -j CONNMARK --save-mark')" \
 		-a "$(echo "$out" | grep -c -- '^-A STUNT-FWD .*-j NFQUEUE --queue-num 7421$')" -ge 4
-	check_cmd "$t reinstall without --queue-bypass drops it" test -z "$(echo "$out" | grep -- --queue-bypass)"
+	check_cmd "$t reinstall with --fail-closed drops --queue-bypass" test -z "$(echo "$out" | grep -- --queue-bypass)"
 	ip netns exec "$a" "iptables-$bk" -w 5 -t mangle -A STUNT-SEL -s 192.0.2.9 -p tcp --sport 4000 -j MARK --set-xmark "$MARK/0xffffffff"
 	$R install --backend "$bk" --gateway >/dev/null
 	check_cmd "$t reinstall keeps stuntd's selectors in STUNT-SEL" test -n \

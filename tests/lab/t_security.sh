@@ -19,6 +19,10 @@
 #                             laptop's connect to office-pc/secret: refused
 #                             by office-pc's allow list, logged,
 #                             security.peers_refused in its status
+#   log escaping              stranger answers laptop's connect with an
+#                             error text holding a newline, a forged log
+#                             line and terminal escapes: laptop's log and
+#                             the connect answer show them as \xNN
 #   UDP amplification         every unauthenticated request kind measured
 #                             on the wire: response <= max(request, the
 #                             RFC-required minimum)
@@ -64,7 +68,7 @@ logged() {
 # The attacker: python3 -c "$PY" SRV STEP [ARGS]
 PY='
 import socket, struct, sys
-from stunwire import ok, msg, attrs_of, error_code, SigConn, LOOKUP, EXCHANGE, PEER_ID, DATA, MI_SHA256
+from stunwire import ok, msg, attrs_of, error_code, SigConn, LOOKUP, EXCHANGE, RELAY, PEER_ID, DATA, MI_SHA256
 srv, step = sys.argv[1], sys.argv[2]
 SESSION_ID, SERVICE, METHODS = 0x5A18, 0x5A19, 0x5A1A
 def conn():
@@ -130,6 +134,24 @@ elif step == "own":
             got = a[DATA]; break
     ok(got is not None and b"4242 err" in got and b"not allowed" in got,
        "office-pc refuses stranger for echo: %r" % got)
+elif step == "logesc":
+    # laptop asks stranger for a service; stranger answers with an error
+    # text that holds a forged log line and terminal escapes
+    c = conn()
+    ok(c.login(b"stranger", b"s3cret-stranger") == 200, "stranger logs in to answer laptop")
+    sid = None
+    for _ in range(20):
+        cl, code, a, v = answer(c)
+        if cl is None:
+            break
+        if cl == 1 and SESSION_ID in a and SERVICE in a:
+            sid = struct.unpack("!I", a[SESSION_ID])[0]; break
+    ok(sid is not None, "the EXCHANGE of laptop reached stranger (session %r)" % sid)
+    if sid is not None:
+        evil = b"%d err evil\n1700000000.000 stuntd: error: FAKE LINE \x1b[31mred\x1b[0m \\" % sid
+        c.sreq(RELAY, [(PEER_ID, b"laptop"), (DATA, evil)])
+        cl, code, a, v = answer(c)
+        ok(cl == 2, "RELAY with the crafted error text relayed to laptop")
 elif step == "udp":
     # every unauthenticated UDP request kind, measured on the wire
     import os
@@ -195,6 +217,31 @@ PYCAP
 	py own
 	expect_error a '{"cmd":"connect","peer":"office-pc","service":"secret"}' "laptop -> office-pc/secret (allow secret=nobody)" "not allowed"
 	py udp
+
+	# log escaping: a peer's error text with a newline and terminal escapes
+	lx pub env PYTHONPATH="$here" python3 -c "$PY" "$LAB_SRV1" logesc >"$LAB_STATE/logesc.out" 2>&1 &
+	esc_pid=$!
+	for _ in $(seq 1 50); do
+		grep -q 'stranger logs in' "$LAB_STATE/logesc.out" && break
+		sleep 0.1
+	done
+	ans=$(ctl a '{"cmd":"connect","peer":"stranger","service":"echo"}')
+	wait "$esc_pid"
+	grep -E '^(not )?ok - ' "$LAB_STATE/logesc.out"
+	fails=$((fails + $(grep -c '^not ok' "$LAB_STATE/logesc.out")))
+	if echo "$ans" | grep -qF '"ok":false' &&
+		echo "$ans" | grep -qF 'evil\\x0a1700000000.000 stuntd: error: FAKE LINE \\x1b[31mred\\x1b[0m \\x5c'; then
+		ok "laptop's connect answer carries the peer's error escaped: $(echo "$ans" | grep -o '"error":"[^}]*')"
+	else
+		nok "connect answer: $ans"
+	fi
+	logged "peer error text escaped in the log" "$LAB_STATE/stuntd-a.log" \
+		'failed: evil\\x0a1700000000\.000 stuntd: error: FAKE LINE \\x1b\[31mred\\x1b\[0m \\x5c'
+	if grep -q '^1700000000.000 stuntd: error: FAKE' "$LAB_STATE/stuntd-a.log" || grep -q $'\x1b' "$LAB_STATE/stuntd-a.log"; then
+		nok "a forged line or an escape byte is in laptop's log"
+	else
+		ok "no forged line and no escape byte in laptop's log"
+	fi
 
 	js=$(stats_json)
 	jcheck "server counts: auth_fail, unknown_id, replay, bad_mac, missing, all in refused" "$js" \

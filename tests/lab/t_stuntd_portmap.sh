@@ -10,6 +10,9 @@
 #                         the session (nft monitor) and gone after;
 #   no method forced      the race is portmap + simopen;
 #   ha -> hb, portmap     the requester's own gateway maps (ha accepts).
+# All the while a rogue on ha's LAN (10.1.0.66, not the gateway) answers
+# every SSDP search at once with a LOCATION on itself: stuntd ignores the
+# answers (logged at debug) and never fetches the rogue's description.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lab.sh
@@ -50,6 +53,45 @@ mapping_seen_and_gone() {
 	fi
 }
 
+# The rogue: joins the SSDP group on ha's LAN interface, answers each
+# M-SEARCH from ROGUE_IP with a LOCATION there, and counts the HTTP requests
+# for that description in HITS.
+ROGUE='
+import http.server, socket, sys, threading
+lan_ip, rogue_ip, hits = sys.argv[1], sys.argv[2], sys.argv[3]
+count = [0]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        count[0] += 1
+        open(hits, "w").write(str(count[0]))
+        self.send_response(404)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer((rogue_ip, 2189), H)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("239.255.255.250", 1900))
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton("239.255.255.250") + socket.inet_aton(lan_ip))
+out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+out.bind((rogue_ip, 0))
+open(hits, "w").write("0")
+print("ready", flush=True)
+n = 0
+while True:
+    d, src = s.recvfrom(2048)
+    if not d.startswith(b"M-SEARCH"):
+        continue
+    n += 1
+    out.sendto(b"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\n"
+               b"ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"
+               b"USN: uuid:rogue::urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n"
+               b"EXT:\r\nSERVER: rogue\r\nLOCATION: http://" + rogue_ip.encode() + b":2189/rootDesc.xml\r\n\r\n", src)
+    print("answered", n, src[0], flush=True)
+'
+ROGUE_IP=10.1.0.66
+
 echo "# port-restricted rst + UPnP-IGD/NAT-PMP/PCP (ha) x port-restricted rst (hb)"
 start_all port-restricted rst port-restricted rst --upnp-a && {
 	# every change to gwa's ruleset, as it happens
@@ -59,6 +101,10 @@ start_all port-restricted rst port-restricted rst --upnp-a && {
 	echo "$st" | grep -q '"port_mapping": { "upnp": true' && ok "discovery on ha: gwa can map a port" ||
 		nok "discovery on ha: $st"
 	[ "$(dnat_rules)" -eq 0 ] && ok "no mapping in gwa before any session" || nok "gwa has mappings before any session"
+
+	lx ha ip addr add "$ROGUE_IP/32" dev lo
+	lab_bg ha rogue python3 -c "$ROGUE" "$LAB_HA" "$ROGUE_IP" "$LAB_STATE/rogue.hits" >/dev/null
+	lab_wait_file "$LAB_STATE/rogue.hits" 5 || nok "rogue SSDP responder started in ha"
 
 	mon_mark
 	transfer b laptop "port-restricted -> port-restricted+UPnP, --method portmap" portmap portmap
@@ -83,6 +129,14 @@ start_all port-restricted rst port-restricted rst --upnp-a && {
 	mon_mark
 	transfer a office-pc "port-restricted+UPnP -> port-restricted, --method portmap (the requester maps)" portmap portmap
 	mapping_seen_and_gone "ha -> hb portmap"
+
+	n=$(grep -c '^answered' "$LAB_STATE/rogue.log")
+	[ "$n" -ge 1 ] && ok "the rogue answered $n SSDP searches from $ROGUE_IP" ||
+		nok "the rogue saw no SSDP search: $(tail -3 "$LAB_STATE/rogue.log")"
+	check_eq "requests for the rogue's description" "$(cat "$LAB_STATE/rogue.hits")" 0
+	grep -q "UPnP-IGD: SSDP answer from $ROGUE_IP ignored: not the gateway $LAB_GWA_LAN" "$LAB_STATE/stuntd-a.log" &&
+		ok "stuntd logged the ignored answers (debug)" ||
+		nok "no 'SSDP answer from $ROGUE_IP ignored' in stuntd-a.log"
 	stop_all
 }
 [ "$fails" -eq 0 ]

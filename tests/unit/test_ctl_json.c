@@ -52,6 +52,14 @@ static void connect_answer_minimal_and_bad(void)
 	CHECK(!a.ok && strcmp(a.error, "unknown command") == 0 && a.elapsed_ms == -1);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_EQ(ctl_parse_connect_answer(bad[i], strlen(bad[i]), &a), -EINVAL);
+	/* control bytes in an error (a peer's text) come out escaped */
+	{
+		static const char l[] =
+			"{\"ok\":false,\"error\":\"evil\\nFAKE \\u001b[31mred\\\\\"}";
+
+		CHECK_EQ(ctl_parse_connect_answer(l, sizeof(l) - 1, &a), 0);
+		CHECK(strcmp(a.error, "evil\\x0aFAKE \\x1b[31mred\\") == 0);
+	}
 	/* an error longer than the buffer is cut, not refused */
 	{
 		char line[700];

@@ -47,9 +47,28 @@ static void bad(void)
 	CHECK_EQ(parse("{\"cmd\":\"a\nb\"}", &r, err), -EINVAL);
 }
 
+/* root, the control group as primary or supplementary group; nobody else */
+static void admit(void)
+{
+	gid_t sup[] = { 27, 1000, 2000 }, other[] = { 27, 1000 };
+
+	CHECK(d_ctl_admit(0, 0, NULL, 0, false, 0));
+	CHECK(d_ctl_admit(0, 1234, NULL, 0, true, 2000));
+	CHECK(d_ctl_admit(1000, 2000, NULL, 0, true, 2000));
+	CHECK(d_ctl_admit(1000, 1000, sup, 3, true, 2000));
+	CHECK(!d_ctl_admit(1000, 1000, other, 2, true, 2000));
+	CHECK(!d_ctl_admit(1000, 1000, NULL, 0, true, 2000));
+	/* only the first ngroups count */
+	CHECK(!d_ctl_admit(1000, 1000, sup, 2, true, 2000));
+	/* no control group configured: root only, whatever the gids */
+	CHECK(!d_ctl_admit(1000, 0, sup, 3, false, 0));
+	CHECK(!d_ctl_admit(1000, 2000, sup, 3, false, 2000));
+}
+
 int main(void)
 {
 	RUN(good);
 	RUN(bad);
+	RUN(admit);
 	return TAP_DONE();
 }

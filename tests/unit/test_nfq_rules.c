@@ -214,8 +214,10 @@ static void test_argv_install(void)
 	st.queue = 0;
 	CHECK_EQ(nfq_rules_build_argv("t", "install", &st, &av), 0);
 	CHECK(!strcmp(av.argv[3], "0"));
-	CHECK(!strcmp(av.argv[6], "--gateway"));
-	CHECK(av.argv[7] == NULL);
+	/* the tool fails open by default: no bypass has to be asked for */
+	CHECK(!strcmp(av.argv[6], "--fail-closed"));
+	CHECK(!strcmp(av.argv[7], "--gateway"));
+	CHECK(av.argv[8] == NULL);
 
 	st.mark = 0;
 	CHECK_EQ(nfq_rules_build_argv("t", "install", &st, &av), -EINVAL);

@@ -125,10 +125,34 @@ static void ssdp_location(void)
 	CHECK_EQ(probe_ssdp_location("Location: a\tb\r\n", 16, loc, sizeof(loc)), -ENOENT);
 }
 
+static void url_ipv4(void)
+{
+	uint32_t ip = 0;
+
+	CHECK_EQ(probe_url_ipv4("http://10.2.0.1:2189/rootDesc.xml", &ip), 0);
+	CHECK_EQ(ip, htonl(0x0a020001));
+	CHECK_EQ(probe_url_ipv4("HTTP://192.168.1.254/ctl/IPConn", &ip), 0);
+	CHECK_EQ(ip, htonl(0xc0a801fe));
+	CHECK_EQ(probe_url_ipv4("http://10.0.0.1", &ip), 0);
+	CHECK_EQ(ip, htonl(0x0a000001));
+	/* names, IPv6, other schemes, short forms, empty parts */
+	CHECK_EQ(probe_url_ipv4("http://router.lan:5000/x", &ip), -EINVAL);
+	CHECK_EQ(probe_url_ipv4("http://[fe80::1]:5000/x", &ip), -EINVAL);
+	CHECK_EQ(probe_url_ipv4("https://10.0.0.1/x", &ip), -EINVAL);
+	CHECK_EQ(probe_url_ipv4("http://10.1/x", &ip), -EINVAL);
+	CHECK_EQ(probe_url_ipv4("http:///x", &ip), -EINVAL);
+	CHECK_EQ(probe_url_ipv4("http://10.0.0.1:", &ip), -EINVAL);
+	CHECK_EQ(probe_url_ipv4("http://10.0.0.1@10.0.0.2/x", &ip), -EINVAL);
+	CHECK_EQ(probe_url_ipv4("http://999.0.0.1/x", &ip), -EINVAL);
+	CHECK_EQ(probe_url_ipv4("", &ip), -EINVAL);
+	CHECK_EQ(probe_url_ipv4(NULL, &ip), -EINVAL);
+}
+
 int main(void)
 {
 	RUN(pcp_map);
 	RUN(icmp_time_exceeded);
 	RUN(ssdp_location);
+	RUN(url_ipv4);
 	return TAP_DONE();
 }

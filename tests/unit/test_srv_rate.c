@@ -2,7 +2,8 @@
 /*
  * stunt-server's token buckets (server/rate.c): the burst passes, the
  * rest waits for the refill, sources do not share a bucket, the table
- * stays bounded whatever the number of sources.
+ * stays under its global cap whatever the number of sources, a flood does
+ * not evict a source that is still limited, the hash seed is random.
  */
 #include "server/rate.h"
 #include "tests/unit/tap.h"
@@ -88,25 +89,78 @@ static void ipv6_sources(void)
 static void table_is_bounded(void)
 {
 	struct srv_rate r;
-	struct stun_addr x;
-	unsigned i, used = 0;
+	struct stun_addr x, v = ip4(192, 0, 2, 99, 1);
+	unsigned i, used = 0, passed = 0;
 
 	CHECK_EQ(srv_rate_init(&r, 1, 1, 64, 3), 0);
-	/* a spoofed flood from 100000 sources: fixed memory, each source
-	 * gets at most its burst while it is in the table */
+	CHECK_EQ(r.max_used, 48);
+	/* the victim is in the table and has used its token */
+	CHECK(srv_rate_allow(&r, &v, 0));
+	CHECK(!srv_rate_allow(&r, &v, 0));
+	/* a spoofed flood from 100000 sources within 100 ms: fixed memory, at
+	 * most max_used entries, each source gets at most its burst */
 	for (i = 0; i < 100000; i++) {
 		x = ip4(10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i, 1);
-		srv_rate_allow(&r, &x, i / 1000);
+		passed += srv_rate_allow(&r, &x, i / 1000);
 	}
 	for (i = 0; i < r.nslots; i++)
 		used += r.slots[i].used;
-	CHECK(used <= 64);
+	CHECK(used <= r.max_used);
+	CHECK_EQ(used, r.used);
+	CHECK(passed <= r.max_used);
+	CHECK(r.full_refused >= 100000 - r.max_used);
+	/* the flood did not evict the victim's bucket: still empty (1/s) */
+	CHECK(!srv_rate_allow(&r, &v, 100));
+	/* once the flood's buckets are full again (stale), new sources get
+	 * in, freeing them on the way */
+	x = ip4(198, 51, 100, 7, 1);
+	CHECK(srv_rate_allow(&r, &x, 5000));
+	CHECK(!srv_rate_allow(&r, &x, 5000));
 	CHECK(r.evicted > 0);
-	/* the victim the flood pretends to be is still limited */
-	x = ip4(192, 0, 2, 99, 1);
-	CHECK(srv_rate_allow(&r, &x, 200));
-	CHECK(!srv_rate_allow(&r, &x, 200));
+	CHECK(srv_rate_allow(&r, &v, 5000));
 	srv_rate_free(&r);
+}
+
+/* a table fills to its cap and no further; stale entries make room */
+static void global_cap(void)
+{
+	struct srv_rate r;
+	struct stun_addr x;
+	unsigned i, in = 0;
+
+	CHECK_EQ(srv_rate_init(&r, 10, 2, 1024, 11), 0);
+	CHECK_EQ(r.max_used, 768);
+	for (i = 0; i < 4096; i++) {
+		x = ip4(10, 9, (uint8_t)(i >> 8), (uint8_t)i, 1);
+		in += srv_rate_allow(&r, &x, 0);
+	}
+	CHECK_EQ(r.used, in);
+	CHECK(r.used <= 768);
+	CHECK(r.used > 600);	/* the windows, not the cap, refuse a few before it */
+	CHECK_EQ(r.full_refused, 4096 - in);
+	/* 200 ms later (2 tokens at 10/s) every bucket is full: stale */
+	for (i = 0, in = 0; i < 4096; i++) {
+		x = ip4(10, 8, (uint8_t)(i >> 8), (uint8_t)i, 1);
+		in += srv_rate_allow(&r, &x, 200);
+	}
+	CHECK(in > 600);
+	CHECK(r.used <= 768);
+	srv_rate_free(&r);
+}
+
+static void random_seed(void)
+{
+	struct srv_rate a, b;
+
+	CHECK_EQ(srv_rate_init(&a, 1, 1, 8, SRV_RATE_SEED_RANDOM), 0);
+	CHECK_EQ(srv_rate_init(&b, 1, 1, 8, SRV_RATE_SEED_RANDOM), 0);
+	CHECK(a.seed_random && b.seed_random);
+	CHECK(a.seed != b.seed);	/* 2^-32 to be equal by chance */
+	srv_rate_free(&a);
+	srv_rate_free(&b);
+	CHECK_EQ(srv_rate_init(&a, 1, 1, 8, 1234), 0);
+	CHECK_EQ(a.seed, 1234);
+	srv_rate_free(&a);
 }
 
 int main(void)
@@ -115,5 +169,7 @@ int main(void)
 	RUN(per_source_buckets);
 	RUN(ipv6_sources);
 	RUN(table_is_bounded);
+	RUN(global_cap);
+	RUN(random_seed);
 	return TAP_DONE();
 }
