@@ -18,13 +18,17 @@
 #       exactly that one;
 #   (e) a second PROBE_FDS while one is open is refused (EBUSY); closing the
 #       reading ends ends the capture; one right after is refused too.
+# Then the real daemons, ha with privilege separation and hb without
+# (--no-privsep, where the same INJECT check runs in the one process),
+# port-restricted both: synth both ways re-sends the first SYNs (INJECT)
+# without a refusal; simopen both ways (marked sockets, TTL policies).
 # Never touches the root namespace.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lab.sh
 . "$here/lab.sh"
-# shellcheck source=tests/lab/tap.sh
-. "$here/tap.sh"
+# shellcheck source=tests/lab/stuntd_lab.sh
+. "$here/stuntd_lab.sh"
 DRV=$LAB_BUILD/drv/privdrv
 RULES=$LAB_TOP/tools/stunt-rules
 HA=10.1.0.10
@@ -141,4 +145,29 @@ else
 	nok "ha: rules left behind"
 fi
 lab_down
+
+echo "# the daemons: ha privileged-separated, hb --no-privsep"
+STUNTD_EXTRA_B=(--no-privsep)
+start_all port-restricted rst port-restricted rst || exit 1
+if [ -n "$(cat /proc/"$PID_A"/task/*/children 2>/dev/null)" ] &&
+	[ -z "$(cat /proc/"$PID_B"/task/*/children 2>/dev/null)" ]; then
+	ok "ha has a privileged child, hb none"
+else
+	nok "process layout: ha children '$(cat /proc/"$PID_A"/task/*/children 2>/dev/null)', hb '$(cat /proc/"$PID_B"/task/*/children 2>/dev/null)'"
+fi
+transfer a office-pc "privsep ha -> no-privsep hb, --method synth" synth synth
+transfer b laptop "no-privsep hb -> privsep ha, --method synth" synth synth
+transfer a office-pc "privsep ha -> no-privsep hb, --method simopen" simopen simopen
+transfer b laptop "no-privsep hb -> privsep ha, --method simopen" simopen simopen
+na=$(grep -c 'synth: SYN seq [0-9]* sent again' "$LAB_STATE/stuntd-a.log")
+nb=$(grep -c 'synth: SYN seq [0-9]* sent again' "$LAB_STATE/stuntd-b.log")
+if [ "$((na + nb))" -ge 2 ]; then
+	ok "synth: first SYNs sent again through INJECT (ha privsep: $na, hb local: $nb)"
+else
+	nok "synth repeats: ha $na, hb $nb"
+fi
+check_eq "no INJECT refused in either daemon" \
+	"$(cat "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" | grep -c 'refused to inject\|cannot send the SYN')" 0
+check_eq "no MARK refused" "$(grep -c 'refused to mark' "$LAB_STATE/stuntd-a.log")" 0
+stop_all
 [ "$fails" -eq 0 ]
