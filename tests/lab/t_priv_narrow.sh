@@ -20,7 +20,9 @@
 #       reading ends ends the capture; one right after is refused too.
 # Then the real daemons, ha with privilege separation and hb without
 # (--no-privsep, where the same INJECT check runs in the one process),
-# port-restricted both: synth both ways re-sends the first SYNs (INJECT)
+# port-restricted both, each started the way tools/stuntd.service starts it
+# as far as capabilities go: the unit's CapabilityBoundingSet and
+# no_new_privs (setpriv): synth both ways re-sends the first SYNs (INJECT)
 # without a refusal; simopen both ways (marked sockets, TTL policies).
 # Never touches the root namespace.
 set -u
@@ -146,7 +148,19 @@ else
 fi
 lab_down
 
-echo "# the daemons: ha privileged-separated, hb --no-privsep"
+echo "# the daemons: ha privileged-separated, hb --no-privsep, both in the unit's bounding set"
+UNIT=$LAB_TOP/tools/stuntd.service
+bset=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+nnp=$(grep -q '^NoNewPrivileges=yes' "$UNIT" && echo --no-new-privs)
+if [ -n "$bset" ]; then
+	ok "the unit's capability bounding set: $bset${nnp:+, $nnp}"
+else
+	nok "no CapabilityBoundingSet in $UNIT"
+fi
+REAL_STUNTD=$STUNTD
+STUNTD=$(mktemp "/tmp/stunt-unitcaps.XXXX")
+printf '#!/bin/sh\nexec setpriv --bounding-set=-all,%s %s %s "$@"\n' "$bset" "$nnp" "$REAL_STUNTD" >"$STUNTD"
+chmod 755 "$STUNTD"
 STUNTD_EXTRA_B=(--no-privsep)
 start_all port-restricted rst port-restricted rst || exit 1
 if [ -n "$(cat /proc/"$PID_A"/task/*/children 2>/dev/null)" ] &&
@@ -169,5 +183,9 @@ fi
 check_eq "no INJECT refused in either daemon" \
 	"$(cat "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" | grep -c 'refused to inject\|cannot send the SYN')" 0
 check_eq "no MARK refused" "$(grep -c 'refused to mark' "$LAB_STATE/stuntd-a.log")" 0
+check_eq "hb (no privsep, root in the unit's bounding set): CapBnd" \
+	"$(awk '$1 == "CapBnd:" { print $2 }' /proc/"$PID_B"/status)" \
+	"$(printf '%016x' $(( (1 << 12) | (1 << 13) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 0) )))"
 stop_all
+rm -f "$STUNTD"
 [ "$fails" -eq 0 ]
