@@ -80,7 +80,7 @@ static struct {
 	unsigned long refused;
 } cap = { { -1, -1 }, { -1, -1 }, 0, { 0 }, 0, 0 };
 
-static unsigned long policy_refused;
+static unsigned long policy_refused, bad_requests;
 
 static void on_priv_signal(int sig)
 {
@@ -339,7 +339,9 @@ static int serve(struct stuntd *d, int fd)
 	if (e == 0 && nin != (m.hdr.type == D_PRIV_MARK ? 1 : 0))
 		e = -EBADMSG;
 	if (e < 0) {
-		log_warnx("priv: a bad request (%zd bytes, %d descriptors): %s", n, nin, strerror(-e));
+		if (bad_requests++ == 0)
+			log_warnx("priv: a bad request (%zd bytes, %d descriptors): %s; further ones "
+				  "are counted", n, nin, strerror(-e));
 		(void)reply(fd, (size_t)n >= sizeof(m.hdr) ? m.hdr.seq : 0, e, 0, NULL, 0);
 		goto out;
 	}
@@ -446,9 +448,11 @@ static void __attribute__((noreturn)) priv_main(struct stuntd *d, int req)
 	log_info("priv: stopping (%s)", priv_term ? "signal" : "the other process is gone");
 	if (events_lost)
 		log_warnx("priv: %lu queue events could not be forwarded", events_lost);
-	if (d_nfq_mark_refused() || d_nfq_inject_refused() || policy_refused || cap.refused)
-		log_warnx("priv: refused %lu mark, %lu inject, %lu REPLACE and %lu capture requests",
-			  d_nfq_mark_refused(), d_nfq_inject_refused(), policy_refused, cap.refused);
+	if (d_nfq_mark_refused() || d_nfq_inject_refused() || policy_refused || cap.refused ||
+	    bad_requests)
+		log_warnx("priv: refused %lu mark, %lu inject, %lu REPLACE, %lu capture and %lu "
+			  "malformed requests", d_nfq_mark_refused(), d_nfq_inject_refused(),
+			  policy_refused, cap.refused, bad_requests);
 	cap_close();
 	d_nfq_local_down(d);
 	/* the control socket's directory may be root's alone */

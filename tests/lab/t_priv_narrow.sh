@@ -133,13 +133,14 @@ if grep -q 'refused to mark a descriptor: not a TCP socket' "$S/drv.err" &&
 	grep -q 'refused to inject a datagram of [0-9]* bytes: no live policy' "$S/drv.err" &&
 	grep -q 'refused a REPLACE policy' "$S/drv.err" &&
 	grep -q 'refused a discovery capture: one is open' "$S/drv.err" &&
-	grep -q 'refused 3 mark, 5 inject, 1 REPLACE and 2 capture requests' "$S/drv.err"; then
+	grep -q 'a bad request .*; further ones are counted' "$S/drv.err" &&
+	grep -q 'refused 3 mark, 5 inject, 1 REPLACE, 2 capture and 4 malformed requests' "$S/drv.err"; then
 	ok "the privileged process logged the first refusal of each kind and the totals"
 else
 	nok "the privileged process's log: $(grep -c refused "$S/drv.err") refusal lines"
 fi
-n=$(grep -c 'refused to mark a descriptor' "$S/drv.err")
-check_eq "mark refusals logged once" "$n" 1
+check_eq "mark refusals logged once" "$(grep -c 'refused to mark a descriptor' "$S/drv.err")" 1
+check_eq "malformed requests logged once" "$(grep -c 'a bad request' "$S/drv.err")" 1
 lx ha iptables-save 2>/dev/null | grep -v '^#' >"$S/ipt.after"
 if diff "$S/ipt.before" "$S/ipt.after" >/dev/null && [ ! -e "$S/st/rules.state" ]; then
 	ok "ha: rules removed when the privileged process exited"
