@@ -52,7 +52,7 @@
 #include <unistd.h>
 
 #define D_PRIV_CAPTURE_MS	30000	/* a discovery capture lives at most this long */
-#define D_PRIV_CAPTURE_GAP_MS	10000	/* captures start at least this far apart ... */
+#define D_PRIV_CAPTURE_GAP_MS	5000	/* captures start at least this far apart ... */
 #define D_PRIV_CAPTURE_PER_HOUR	12	/* ... and at most this many an hour: discovery
 					 * asks at start, on SIGHUP and when the public
 					 * address changes (daemon/discovery.c) */
