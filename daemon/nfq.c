@@ -106,18 +106,23 @@ int d_nfq_mark_fd(int fd, uint32_t mark)
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 		why = "not a socket";
 		err = -ENOTSOCK;
-	} else if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0 || dom != AF_INET) {
-		why = "not an AF_INET socket";
-		err = -EAFNOSUPPORT;
-	} else if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 || type != SOCK_STREAM ||
-		   getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0 ||
-		   proto != IPPROTO_TCP) {
-		why = "not a TCP socket";
-		err = -EPROTOTYPE;
-	} else if (mark == 0) {
-		return -ENOTCONN;	/* no rules, nothing to mark for */
-	} else if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
-		return -errno;
+	} else {
+		(void)getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l);
+		l = sizeof(int);
+		(void)getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l);
+		l = sizeof(int);
+		(void)getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l);
+		if (dom != AF_INET) {
+			why = "not an AF_INET socket";
+			err = -EAFNOSUPPORT;
+		} else if (type != SOCK_STREAM || proto != IPPROTO_TCP) {
+			why = "not a TCP socket";
+			err = -EPROTOTYPE;
+		} else if (mark == 0) {
+			return -ENOTCONN;	/* no rules, nothing to mark for */
+		} else if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+			return -errno;
+		}
 	}
 	if (err < 0 && mark_refused++ == 0)
 		log_warnx("priv: refused to mark a descriptor: %s (family %d, type %d, protocol %d)"
