@@ -8,6 +8,8 @@
 #include "daemon/priv_msg.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +92,95 @@ int d_nfq_local_socket(uint32_t mark, uint16_t port, uint16_t *bound)
 	return fd;
 }
 
+/* what the first refusal of each kind said; the rest are counted */
+static unsigned long mark_refused, inject_refused[D_INJ_MAX];
+
+int d_nfq_mark_fd(int fd, uint32_t mark)
+{
+	int dom = -1, type = -1, proto = -1;
+	socklen_t l = sizeof(int);
+	const char *why = NULL;
+	struct stat st;
+	int err = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		why = "not a socket";
+		err = -ENOTSOCK;
+	} else {
+		(void)getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l);
+		l = sizeof(int);
+		(void)getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l);
+		l = sizeof(int);
+		(void)getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l);
+		if (dom != AF_INET) {
+			why = "not an AF_INET socket";
+			err = -EAFNOSUPPORT;
+		} else if (type != SOCK_STREAM || proto != IPPROTO_TCP) {
+			why = "not a TCP socket";
+			err = -EPROTOTYPE;
+		} else if (mark == 0) {
+			return -ENOTCONN;	/* no rules, nothing to mark for */
+		} else if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+			return -errno;
+		}
+	}
+	if (err < 0 && mark_refused++ == 0)
+		log_warnx("priv: refused to mark a descriptor: %s (family %d, type %d, protocol %d)"
+			  "; further refusals are counted", why, dom, type, proto);
+	return err;
+}
+
+unsigned long d_nfq_mark_refused(void)
+{
+	return mark_refused;
+}
+
+int d_nfq_local_addrs(uint32_t *out, size_t cap)
+{
+	struct ifaddrs *ifa, *i;
+	size_t n = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	for (i = ifa; i && n < cap; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET)
+			out[n++] = ((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr;
+	freeifaddrs(ifa);
+	return (int)n;
+}
+
+int d_nfq_inject_checked(struct nfq_engine *e, const uint8_t *p, size_t len)
+{
+	uint32_t local[D_NFQ_LOCAL_ADDRS_MAX];
+	enum d_priv_inject_why why = D_INJ_OK;
+	int n, r;
+
+	if (e == NULL)
+		return -ENOTCONN;
+	n = d_nfq_local_addrs(local, D_NFQ_LOCAL_ADDRS_MAX);
+	if (n < 0)
+		return n;
+	r = d_priv_inject_check(p, len, nfq_engine_policies(e), clock_ms(), local, (size_t)n,
+				&why);
+	if (r < 0) {
+		if (inject_refused[why]++ == 0)
+			log_warnx("refused to inject a datagram of %zu bytes: %s; further refusals "
+				  "are counted", len, d_priv_inject_why_str(why));
+		return r;
+	}
+	return nfq_engine_inject(e, p, len);
+}
+
+unsigned long d_nfq_inject_refused(void)
+{
+	unsigned long n = 0;
+	int i;
+
+	for (i = 0; i < D_INJ_MAX; i++)
+		n += inject_refused[i];
+	return n;
+}
+
 /* ---- remote: the privileged process ---- */
 
 static struct {
@@ -103,6 +194,30 @@ static struct {
 } R = { .req = -1, .ev.fd = -1 };
 
 static uint8_t txbuf[D_PRIV_MSG_MAX];
+
+/* n bytes of txbuf, and fd as SCM_RIGHTS unless it is -1 */
+static ssize_t send_req(int n, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { .iov_base = txbuf, .iov_len = (size_t)n };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (fd >= 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.b;
+		mh.msg_controllen = sizeof(cm.b);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(R.req, &mh, MSG_NOSIGNAL);
+}
 
 pid_t d_nfq_priv_pid(void)
 {
@@ -167,9 +282,10 @@ void d_nfq_remote(int req_fd, int ev_fd, pid_t pid)
 	R.in_loop = true;
 }
 
-/* Send a request of n bytes from txbuf and wait for its reply (and up to
- * nfds descriptors, -1 for those that did not come). */
-static int call(int n, struct d_priv_reply *rep, int *fds, int nfds)
+/* Send a request of n bytes from txbuf (with descriptor sendfd unless it
+ * is -1) and wait for its reply (and up to nfds descriptors, -1 for those
+ * that did not come). */
+static int call(int n, int sendfd, struct d_priv_reply *rep, int *fds, int nfds)
 {
 	uint8_t buf[sizeof(struct d_priv_hdr) + sizeof(struct d_priv_event) + 16];
 	union {
@@ -188,7 +304,7 @@ static int call(int n, struct d_priv_reply *rep, int *fds, int nfds)
 		return n;
 	if (R.lost || R.req < 0)
 		return -EPIPE;
-	if (send(R.req, txbuf, (size_t)n, MSG_NOSIGNAL) != n) {
+	if (send_req(n, sendfd) != n) {
 		remote_lost(strerror(errno));
 		return -EPIPE;
 	}
@@ -299,7 +415,7 @@ int d_nfq_policy_add(const struct nfq_policy_spec *s, uint32_t *id)
 	}
 	if (!d_nfq_on())
 		return -ENOTCONN;
-	r = call(d_priv_enc_policy_add(txbuf, sizeof(txbuf), next_seq(), s), &rep, NULL, 0);
+	r = call(d_priv_enc_policy_add(txbuf, sizeof(txbuf), next_seq(), s), -1, &rep, NULL, 0);
 	if (r < 0)
 		return r;
 	if (rep.result == 0 && id)
@@ -316,7 +432,7 @@ int d_nfq_policy_remove(uint32_t id)
 		return g_d->nfq ? nfq_policy_remove(nfq_engine_policies(g_d->nfq), id) : -ENOTCONN;
 	if (!d_nfq_on())
 		return -ENOTCONN;
-	r = call(d_priv_enc_policy_remove(txbuf, sizeof(txbuf), next_seq(), id), &rep, NULL, 0);
+	r = call(d_priv_enc_policy_remove(txbuf, sizeof(txbuf), next_seq(), id), -1, &rep, NULL, 0);
 	return r < 0 ? r : rep.result;
 }
 
@@ -330,7 +446,7 @@ int d_nfq_policy_remove_flow(const struct nfq_flow *f)
 				  -ENOTCONN;
 	if (!d_nfq_on())
 		return -ENOTCONN;
-	r = call(d_priv_enc_policy_remove_flow(txbuf, sizeof(txbuf), next_seq(), f), &rep,
+	r = call(d_priv_enc_policy_remove_flow(txbuf, sizeof(txbuf), next_seq(), f), -1, &rep,
 		 NULL, 0);
 	return r < 0 ? r : rep.result;
 }
@@ -340,21 +456,19 @@ int d_nfq_marked_socket(uint16_t port, uint16_t *bound)
 	struct d_priv_reply rep;
 	int r, fd;
 
-	/* unmarked sockets need no privilege */
 	if (!R.on || g_d->mark == 0)
 		return d_nfq_local_socket(g_d->mark, port, bound);
-	r = call(d_priv_enc_socket(txbuf, sizeof(txbuf), next_seq(), port), &rep, &fd, 1);
-	if (r < 0)
-		return r;
-	if (rep.result < 0) {
-		if (fd >= 0)
-			close(fd);
-		return rep.result;
-	}
+	/* ours, bound as our uid: only the mark is the privileged process's */
+	fd = d_nfq_local_socket(0, port, bound);
 	if (fd < 0)
-		return -EPROTO;
-	if (bound)
-		*bound = (uint16_t)rep.value;
+		return fd;
+	r = call(d_priv_enc_mark(txbuf, sizeof(txbuf), next_seq()), fd, &rep, NULL, 0);
+	if (r == 0)
+		r = rep.result;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
 	return fd;
 }
 
@@ -364,10 +478,10 @@ int d_nfq_inject(const uint8_t *p, size_t len)
 	int r;
 
 	if (!R.on)
-		return g_d->nfq ? nfq_engine_inject(g_d->nfq, p, len) : -ENOTCONN;
+		return d_nfq_inject_checked(g_d->nfq, p, len);
 	if (!d_nfq_on())
 		return -ENOTCONN;
-	r = call(d_priv_enc_inject(txbuf, sizeof(txbuf), next_seq(), p, len), &rep, NULL, 0);
+	r = call(d_priv_enc_inject(txbuf, sizeof(txbuf), next_seq(), p, len), -1, &rep, NULL, 0);
 	return r < 0 ? r : rep.result;
 }
 
@@ -385,7 +499,7 @@ int d_nfq_probe_fds(int *capture_fd, int *icmp_fd)
 	*capture_fd = *icmp_fd = -1;
 	if (!R.on)
 		return -ENOTSUP;	/* root probes by itself */
-	r = call(d_priv_enc_probe_fds(txbuf, sizeof(txbuf), next_seq()), &rep, fds, 2);
+	r = call(d_priv_enc_probe_fds(txbuf, sizeof(txbuf), next_seq()), -1, &rep, fds, 2);
 	if (r < 0)
 		return r;
 	if (rep.result < 0 || fds[0] < 0 || fds[1] < 0) {

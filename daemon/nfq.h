@@ -8,8 +8,11 @@
  * first SYN); with `privsep off` they act on the engine in this process.
  *
  * Generic on purpose: a policy spec is passed whole, an event comes back
- * whole (d_session_on_nfq_event), an injected packet is raw bytes checked
- * by the packet parser. New policy kinds need no new message.
+ * whole (d_session_on_nfq_event). New policy kinds of the existing actions
+ * need no new message. Narrow where it matters: a socket is created and
+ * bound by the caller and only marked by the privileged process, an
+ * injected datagram must be a SYN from a local address on a flow with a
+ * live policy, and no policy may replace a packet (daemon/priv_msg.h).
  */
 #ifndef STUNT_DAEMON_NFQ_H
 #define STUNT_DAEMON_NFQ_H
@@ -31,12 +34,29 @@ struct stuntd;
  * process itself): fatal when they cannot be had. cb gets the events. */
 void d_nfq_local_up(struct stuntd *d, nfq_event_cb cb);
 void d_nfq_local_down(struct stuntd *d);
-/* A marked, bound, non-blocking TCP socket (SO_MARK needs CAP_NET_ADMIN). */
+/* A bound, non-blocking TCP socket (SO_REUSEADDR, SO_REUSEPORT), marked
+ * unless mark is 0 (SO_MARK needs CAP_NET_ADMIN). */
 int d_nfq_local_socket(uint32_t mark, uint16_t port, uint16_t *bound);
+/* The privileged process's MARK: set SO_MARK on fd if it is an AF_INET TCP
+ * socket: 0, -ENOTSOCK, -EAFNOSUPPORT, -EPROTOTYPE (the first refusal logged,
+ * all counted: d_nfq_mark_refused), -ENOTCONN (mark 0: no rules). */
+int d_nfq_mark_fd(int fd, uint32_t mark);
+unsigned long d_nfq_mark_refused(void);
+/* This host's IPv4 addresses (network order), at most cap: how many, or -errno. */
+#define D_NFQ_LOCAL_ADDRS_MAX	64
+int d_nfq_local_addrs(uint32_t *out, size_t cap);
+/* nfq_engine_inject of a datagram that d_priv_inject_check allows (the
+ * host's addresses, e's policies, now), else -EPERM / -EINVAL (the first
+ * refusal of each kind logged, all counted: d_nfq_inject_refused). */
+int d_nfq_inject_checked(struct nfq_engine *e, const uint8_t *p, size_t len);
+unsigned long d_nfq_inject_refused(void);
 
 /* Fork the privileged process (daemon/priv.c), which brings the queue and rules
  * up; return once it has (else exit), with the facade in remote mode. */
 void d_priv_start(struct stuntd *d);
+/* The same without the facade: its pid, *req_fd and *ev_fd the two
+ * socketpair ends (for a test driver that talks to it directly). */
+pid_t d_priv_fork(struct stuntd *d, int *req_fd, int *ev_fd);
 
 /* The unprivileged side: requests go to req_fd, events come from ev_fd
  * (watched in the event loop); pid is the privileged process. */
@@ -56,9 +76,12 @@ int d_nfq_policy_add(const struct nfq_policy_spec *s, uint32_t *id);
 int d_nfq_policy_remove(uint32_t id);
 int d_nfq_policy_remove_flow(const struct nfq_flow *f);	/* count removed */
 /* A socket with the queue's mark (unmarked without rules) bound to port
- * (0: any), *bound its port: the fd, or -errno. */
+ * (0: any), *bound its port: the fd, or -errno. Created and bound by the
+ * caller's process (its uid); with privilege separation the privileged
+ * process only marks it (D_PRIV_MARK). */
 int d_nfq_marked_socket(uint16_t port, uint16_t *bound);
-/* Hand an IPv4 datagram to the kernel (nfq_engine_inject). */
+/* Send a SYN again (nfq_engine_inject): only what d_priv_inject_check
+ * allows, in either mode. 0 or -errno (-EPERM: refused). */
 int d_nfq_inject(const uint8_t *p, size_t len);
 /* Expire policies (local; the privileged process does its own). */
 void d_nfq_tick(uint64_t now);

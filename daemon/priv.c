@@ -12,10 +12,16 @@
  *     it stops (the state file covers kill -9);
  *   - the requests of the unprivileged process (daemon/priv_msg.h), one message
  *     per SOCK_SEQPACKET datagram, each length-checked and answered:
- *     policy add/remove, marked sockets (passed with SCM_RIGHTS), packet
- *     injection, and discovery's capture: two raw sockets with locked BPF
- *     filters (outbound TCP SYN headers, ICMP errors) whose datagrams it
- *     copies unread to a socketpair the other side reads;
+ *     policy add/remove (no REPLACE), SO_MARK on an AF_INET TCP socket the
+ *     other side created, bound and passed with SCM_RIGHTS (it never creates
+ *     a TCP socket itself: a uid-0 socket could join a root listener's
+ *     SO_REUSEPORT group), re-sending a TCP SYN from a local address on a
+ *     flow with a live policy (nothing else), and discovery's capture: two
+ *     raw sockets with locked BPF filters (outbound TCP SYN headers, ICMP
+ *     errors) whose datagrams it copies unread to socketpairs the other side
+ *     reads -- one capture at a time, at most D_PRIV_CAPTURE_MS long, ended
+ *     when the reader closes, D_PRIV_CAPTURE_GAP_MS apart and at most
+ *     D_PRIV_CAPTURE_PER_HOUR an hour;
  *   - queue events, forwarded whole on a second socketpair.
  * It stops when the other side goes (EOF on the request socket) or on
  * SIGTERM; the other side stops when this one goes.
@@ -46,14 +52,22 @@
 #include <unistd.h>
 
 #define D_PRIV_CAPTURE_MS	30000	/* a discovery capture lives at most this long */
+#define D_PRIV_CAPTURE_GAP_MS	5000	/* captures start at least this far apart ... */
+#define D_PRIV_CAPTURE_PER_HOUR	12	/* ... and at most this many an hour: discovery
+					 * asks at start, on SIGHUP and when the public
+					 * address changes (daemon/discovery.c) */
 #define D_PRIV_SNAP		128	/* capture: IPv4 + TCP headers are all discovery reads */
+#define D_PRIV_RX_FDS		4	/* descriptors a request may carry before it is bad */
+
+#define STR_(x)			#x
+#define STR(x)			STR_(x)
 
 #ifndef SO_LOCK_FILTER
 #define SO_LOCK_FILTER 44
 #endif
 
 static volatile sig_atomic_t priv_term;
-static int ev_fd = -1;
+static int ev_fd_priv = -1;
 static unsigned long events_lost;
 static uint8_t rxbuf[D_PRIV_MSG_MAX];
 
@@ -61,7 +75,12 @@ static uint8_t rxbuf[D_PRIV_MSG_MAX];
 static struct {
 	int raw[2], out[2];
 	uint64_t until;
-} cap = { { -1, -1 }, { -1, -1 }, 0 };
+	uint64_t started[D_PRIV_CAPTURE_PER_HOUR];	/* ring of start times */
+	unsigned int nstarted;
+	unsigned long refused;
+} cap = { { -1, -1 }, { -1, -1 }, 0, { 0 }, 0, 0 };
+
+static unsigned long policy_refused, bad_requests;
 
 static void on_priv_signal(int sig)
 {
@@ -76,7 +95,7 @@ static void on_event(struct nfq_engine *e, const struct nfq_event *ev, void *arg
 	(void)e;
 	(void)arg;
 	n = d_priv_enc_event(buf, sizeof(buf), ev);
-	if (n < 0 || send(ev_fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
+	if (n < 0 || send(ev_fd_priv, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
 		events_lost++;
 }
 
@@ -171,11 +190,37 @@ static int open_icmp_errors(void)
 	return fd;
 }
 
+/* May a capture start now? 0, or -EBUSY (one is open, the last started
+ * less than D_PRIV_CAPTURE_GAP_MS ago, or D_PRIV_CAPTURE_PER_HOUR started
+ * in the last hour); the first refusal is logged, all are counted. */
+static int cap_allowed(uint64_t now)
+{
+	const char *why = NULL;
+	unsigned int n = cap.nstarted, last = (n + D_PRIV_CAPTURE_PER_HOUR - 1) %
+					       D_PRIV_CAPTURE_PER_HOUR;
+	uint64_t oldest = cap.started[n % D_PRIV_CAPTURE_PER_HOUR];
+
+	if (cap.raw[0] >= 0)
+		why = "one is open";
+	else if (n > 0 && now - cap.started[last] < D_PRIV_CAPTURE_GAP_MS)
+		why = "the last one started less than " STR(D_PRIV_CAPTURE_GAP_MS) " ms ago";
+	else if (n >= D_PRIV_CAPTURE_PER_HOUR && now - oldest < 3600000)
+		why = STR(D_PRIV_CAPTURE_PER_HOUR) " started in the last hour";
+	if (why == NULL)
+		return 0;
+	if (cap.refused++ == 0)
+		log_warnx("priv: refused a discovery capture: %s; further refusals are counted", why);
+	return -EBUSY;
+}
+
 /* Open the capture; the other side gets the reading ends, in[0..1]. */
 static int cap_open(int in[2])
 {
+	uint64_t now = clock_ms();
 	int sp[2], i, r;
 
+	if ((r = cap_allowed(now)) < 0)
+		return r;
 	cap_close();
 	if ((r = open_syn_capture()) < 0)
 		return r;
@@ -186,7 +231,8 @@ static int cap_open(int in[2])
 	}
 	cap.raw[1] = r;
 	for (i = 0; i < 2; i++) {
-		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		/* SEQPACKET: the reader's close shows here as POLLHUP */
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 			r = -errno;
 			if (i == 1)
 				close(in[0]);
@@ -197,7 +243,10 @@ static int cap_open(int in[2])
 		cap.out[i] = sp[1];
 		in[i] = sp[0];
 	}
-	cap.until = clock_ms() + D_PRIV_CAPTURE_MS;
+	cap.until = now + D_PRIV_CAPTURE_MS;
+	cap.started[cap.nstarted++ % D_PRIV_CAPTURE_PER_HOUR] = now;
+	if (cap.nstarted >= 2 * D_PRIV_CAPTURE_PER_HOUR)
+		cap.nstarted -= D_PRIV_CAPTURE_PER_HOUR;	/* same slot, no overflow */
 	return 0;
 }
 
@@ -250,32 +299,58 @@ static int reply(int fd, uint32_t seq, int32_t result, uint32_t value, const int
 /* One request: -1 when the other side is gone. */
 static int serve(struct stuntd *d, int fd)
 {
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * D_PRIV_RX_FDS)];
+	} cm;
 	struct iovec iov = { .iov_base = rxbuf, .iov_len = sizeof(rxbuf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+			     .msg_controllen = sizeof(cm.b) };
 	struct nfq_policy_table *t = d->nfq ? nfq_engine_policies(d->nfq) : NULL;
 	struct d_priv_msg m;
+	struct cmsghdr *c;
 	int32_t r = 0;
 	uint32_t v = 0;
-	uint16_t bound = 0;
-	int fds[2], nfds = 0, e;
+	int fds[2], nfds = 0, in[D_PRIV_RX_FDS], nin = 0, e, i;
 	ssize_t n;
 
-	n = recvmsg(fd, &mh, MSG_DONTWAIT);
+	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n == 0)
 		return -1;
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+			memcpy(&i, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+			if (nin < D_PRIV_RX_FDS)
+				in[nin++] = i;
+			else
+				close(i);
+		}
+	}
 	e = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? -EBADMSG : d_priv_decode(rxbuf, (size_t)n, &m);
 	if (e == 0 && m.hdr.type > D_PRIV_REQ_MAX)
 		e = -ENOTSUP;
+	/* a descriptor comes with MARK, exactly one, and with nothing else */
+	if (e == 0 && nin != (m.hdr.type == D_PRIV_MARK ? 1 : 0))
+		e = -EBADMSG;
 	if (e < 0) {
-		log_warnx("priv: a bad request (%zd bytes): %s", n, strerror(-e));
+		if (bad_requests++ == 0)
+			log_warnx("priv: a bad request (%zd bytes, %d descriptors): %s; further ones "
+				  "are counted", n, nin, strerror(-e));
 		(void)reply(fd, (size_t)n >= sizeof(m.hdr) ? m.hdr.seq : 0, e, 0, NULL, 0);
-		return 0;
+		goto out;
 	}
 	switch (m.hdr.type) {
 	case D_PRIV_POLICY_ADD:
 		r = t == NULL ? -ENOTCONN : d_priv_spec_check(&m.u.spec);
+		if (r == -EPERM && policy_refused++ == 0)
+			log_warnx("priv: refused a REPLACE policy (stuntd never replaces a packet); "
+				  "further refusals are counted");
 		if (r == 0)
 			r = nfq_policy_add(t, &m.u.spec, clock_ms(), &v);
 		break;
@@ -285,16 +360,12 @@ static int serve(struct stuntd *d, int fd)
 	case D_PRIV_POLICY_REMOVE_FLOW:
 		r = t ? nfq_policy_remove_flow(t, &m.u.flow) : -ENOTCONN;
 		break;
-	case D_PRIV_SOCKET:
-		r = d_nfq_local_socket(d->mark, m.u.port, &bound);
-		if (r >= 0) {
-			fds[nfds++] = r;
-			v = bound;
-			r = 0;
-		}
+	case D_PRIV_MARK:
+		r = d_nfq_mark_fd(in[0], d->mark);
 		break;
 	case D_PRIV_INJECT:
-		r = d->nfq ? nfq_engine_inject(d->nfq, m.data, m.data_len) : -ENOTCONN;
+		r = d_nfq_inject_checked(d->nfq, m.data, m.data_len);
+		v = (uint32_t)d_nfq_inject_refused();
 		break;
 	case D_PRIV_PROBE_FDS:
 		r = cap_open(fds);
@@ -306,6 +377,9 @@ static int serve(struct stuntd *d, int fd)
 		log_warnx("priv: reply: %s", strerror(errno));
 	while (nfds > 0)
 		close(fds[--nfds]);
+out:
+	while (nin > 0)
+		close(in[--nin]);
 	return 0;
 }
 
@@ -340,13 +414,16 @@ static void __attribute__((noreturn)) priv_main(struct stuntd *d, int req)
 	log_debug("priv: running (pid %d)", (int)getpid());
 
 	while (!priv_term) {
-		struct pollfd pf[4] = { { .fd = req, .events = POLLIN } };
+		struct pollfd pf[6] = { { .fd = req, .events = POLLIN } };
 
 		nfd = 1;
 		if (d->nfq)
 			pf[nfd++] = (struct pollfd){ .fd = nfq_engine_fd(d->nfq), .events = POLLIN };
 		for (i = 0; i < 2; i++)
 			pf[nfd++] = (struct pollfd){ .fd = cap.raw[i], .events = POLLIN };
+		/* the reader's close ends the capture (POLLHUP needs no event bit) */
+		for (i = 0; i < 2; i++)
+			pf[nfd++] = (struct pollfd){ .fd = cap.out[i] };
 		now = clock_ms();
 		next = d->nfq ? nfq_policy_next_expiry(nfq_engine_policies(d->nfq)) : UINT64_MAX;
 		tmo = next <= now ? 0 : next - now > 1000 ? 1000 : (int)(next - now);
@@ -358,10 +435,12 @@ static void __attribute__((noreturn)) priv_main(struct stuntd *d, int req)
 		if (d->nfq && (pf[1].revents & POLLIN) && nfq_engine_dispatch(d->nfq) < 0)
 			log_debug("priv: queue socket error");
 		for (i = 0; i < 2; i++)
-			if (cap.raw[i] >= 0 && (pf[nfd - 2 + i].revents & POLLIN))
+			if (cap.raw[i] >= 0 && (pf[nfd - 4 + i].revents & POLLIN))
 				cap_relay(i);
 		now = clock_ms();
-		if (cap.raw[0] >= 0 && now >= cap.until)
+		if (cap.raw[0] >= 0 && (now >= cap.until ||
+					(pf[nfd - 2].revents & (POLLHUP | POLLERR)) ||
+					(pf[nfd - 1].revents & (POLLHUP | POLLERR))))
 			cap_close();
 		if (d->nfq)
 			(void)nfq_policy_expire(nfq_engine_policies(d->nfq), now);
@@ -369,6 +448,11 @@ static void __attribute__((noreturn)) priv_main(struct stuntd *d, int req)
 	log_info("priv: stopping (%s)", priv_term ? "signal" : "the other process is gone");
 	if (events_lost)
 		log_warnx("priv: %lu queue events could not be forwarded", events_lost);
+	if (d_nfq_mark_refused() || d_nfq_inject_refused() || policy_refused || cap.refused ||
+	    bad_requests)
+		log_warnx("priv: refused %lu mark, %lu inject, %lu REPLACE, %lu capture and %lu "
+			  "malformed requests", d_nfq_mark_refused(), d_nfq_inject_refused(),
+			  policy_refused, cap.refused, bad_requests);
 	cap_close();
 	d_nfq_local_down(d);
 	/* the control socket's directory may be root's alone */
@@ -377,7 +461,7 @@ static void __attribute__((noreturn)) priv_main(struct stuntd *d, int req)
 	exit(0);
 }
 
-void d_priv_start(struct stuntd *d)
+pid_t d_priv_fork(struct stuntd *d, int *req_fd, int *ev_fd)
 {
 	int req[2], ev[2];
 	uint8_t buf[64];
@@ -395,7 +479,7 @@ void d_priv_start(struct stuntd *d)
 	if (pid == 0) {
 		close(req[0]);
 		close(ev[0]);
-		ev_fd = ev[1];
+		ev_fd_priv = ev[1];
 		priv_main(d, req[1]);
 	}
 	close(req[1]);
@@ -407,6 +491,16 @@ void d_priv_start(struct stuntd *d)
 	if (n <= 0 || d_priv_decode(buf, (size_t)n, &m) < 0 || m.hdr.type != D_PRIV_REPLY ||
 	    m.u.reply.result != 0)
 		fatalx("the privileged process did not start");
+	*req_fd = req[0];
+	*ev_fd = ev[0];
+	return pid;
+}
+
+void d_priv_start(struct stuntd *d)
+{
+	int req, ev;
+	pid_t pid = d_priv_fork(d, &req, &ev);
+
 	d->mark = d->no_rules ? 0 : D_MARK_DEFAULT;
-	d_nfq_remote(req[0], ev[0], pid);
+	d_nfq_remote(req, ev, pid);
 }

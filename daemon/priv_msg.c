@@ -47,9 +47,9 @@ int d_priv_enc_policy_remove_flow(uint8_t *buf, size_t cap, uint32_t seq,
 	return put(buf, cap, D_PRIV_POLICY_REMOVE_FLOW, seq, f, sizeof(*f), NULL, 0);
 }
 
-int d_priv_enc_socket(uint8_t *buf, size_t cap, uint32_t seq, uint16_t port)
+int d_priv_enc_mark(uint8_t *buf, size_t cap, uint32_t seq)
 {
-	return put(buf, cap, D_PRIV_SOCKET, seq, &port, sizeof(port), NULL, 0);
+	return put(buf, cap, D_PRIV_MARK, seq, NULL, 0, NULL, 0);
 }
 
 int d_priv_enc_inject(uint8_t *buf, size_t cap, uint32_t seq, const uint8_t *p, size_t len)
@@ -120,11 +120,8 @@ int d_priv_decode(const uint8_t *buf, size_t n, struct d_priv_msg *m)
 			return -EBADMSG;
 		memcpy(&m->u.flow, p, len);
 		return 0;
-	case D_PRIV_SOCKET:
-		if (len != sizeof(m->u.port))
-			return -EBADMSG;
-		memcpy(&m->u.port, p, len);
-		return 0;
+	case D_PRIV_MARK:
+		return len == 0 ? 0 : -EBADMSG;
 	case D_PRIV_INJECT:
 		if (len == 0 || len > D_PRIV_INJECT_MAX)
 			return -EBADMSG;
@@ -157,11 +154,58 @@ int d_priv_spec_check(const struct nfq_policy_spec *s)
 		return -EINVAL;
 	if (s->timeout_ms == 0 || s->timeout_ms > NFQ_POLICY_MAX_TIMEOUT_MS)
 		return -EINVAL;
-	if ((int)s->action <= 0)
-		return -EINVAL;		/* the table knows which actions exist */
-	if (s->len > NFQ_POLICY_MAX_REPLACE || (s->len != 0) != (s->bytes != NULL))
+	if (s->action == NFQ_ACT_REPLACE)
+		return -EPERM;
+	if (s->action != NFQ_ACT_TTL && s->action != NFQ_ACT_DROP && s->action != NFQ_ACT_REPORT)
 		return -EINVAL;
+	if (s->len != 0 || s->bytes != NULL)
+		return -EINVAL;		/* bytes are a replacement's only */
 	if (s->action == NFQ_ACT_TTL && s->ttl == 0)
 		return -EINVAL;
 	return 0;
+}
+
+int d_priv_inject_check(const uint8_t *p, size_t len, const struct nfq_policy_table *t,
+			uint64_t now_ms, const uint32_t *local, size_t nlocal,
+			enum d_priv_inject_why *why)
+{
+	enum d_priv_inject_why w = D_INJ_PARSE;
+	struct pkt k;
+	size_t i;
+
+	if (p == NULL || len == 0 || pkt_parse(p, len, &k) < 0)
+		goto refuse;
+	w = D_INJ_NOT_SYN;
+	if (k.l4 != PKT_L4_TCP || (k.ip.frag & (PKT_IP_MF | PKT_IP_OFFMASK)) ||
+	    (k.tcp.flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST | PKT_TCP_FIN)) != PKT_TCP_SYN ||
+	    k.payload_len != 0 || k.tcp.sport == 0 || k.tcp.dport == 0)
+		goto refuse;
+	w = D_INJ_NOT_LOCAL;
+	for (i = 0; i < nlocal; i++)
+		if (local[i] == k.ip.saddr && k.ip.saddr != 0)
+			break;
+	if (i == nlocal)
+		goto refuse;
+	w = D_INJ_NO_POLICY;
+	if (t == NULL || !nfq_policy_flow_live(t, &k, now_ms))
+		goto refuse;
+	if (why)
+		*why = D_INJ_OK;
+	return 0;
+refuse:
+	if (why)
+		*why = w;
+	return w == D_INJ_PARSE ? -EINVAL : -EPERM;
+}
+
+const char *d_priv_inject_why_str(enum d_priv_inject_why why)
+{
+	switch (why) {
+	case D_INJ_OK: return "allowed";
+	case D_INJ_PARSE: return "not an IPv4 datagram the parser accepts";
+	case D_INJ_NOT_SYN: return "not a bare TCP SYN";
+	case D_INJ_NOT_LOCAL: return "its source is not an address of this host";
+	case D_INJ_NO_POLICY: return "no live policy names its flow";
+	default: return "?";
+	}
 }

@@ -16,7 +16,13 @@
  * hdr.len payload bytes, whose size each type fixes (or bounds). The decoder
  * checks every length and rejects unknown types; the privileged side then
  * checks the spec's fields (d_priv_spec_check) before the policy table
- * validates it again.
+ * validates it again, and an injected datagram against what the daemon
+ * injects (d_priv_inject_check).
+ *
+ * MARK carries its socket as SCM_RIGHTS beside the header: the unprivileged
+ * process creates and binds its sockets itself (as its own uid, so the
+ * kernel's same-uid rule keeps them out of other users' SO_REUSEPORT groups)
+ * and the privileged one only sets SO_MARK on an AF_INET TCP socket.
  */
 #ifndef STUNT_DAEMON_PRIV_MSG_H
 #define STUNT_DAEMON_PRIV_MSG_H
@@ -32,8 +38,8 @@ enum d_priv_type {
 	D_PRIV_POLICY_ADD = 1,		/* spec + spec.len bytes -> result, id */
 	D_PRIV_POLICY_REMOVE,		/* id -> result */
 	D_PRIV_POLICY_REMOVE_FLOW,	/* flow -> result (policies removed) */
-	D_PRIV_SOCKET,			/* port -> result, bound port, + the socket (SCM_RIGHTS) */
-	D_PRIV_INJECT,			/* an IPv4 datagram -> result */
+	D_PRIV_MARK,			/* nothing + a TCP socket (SCM_RIGHTS) -> result */
+	D_PRIV_INJECT,			/* a TCP SYN -> result, refusals so far */
 	D_PRIV_PROBE_FDS,		/* nothing -> result, + capture and raw ICMP sockets */
 	D_PRIV_REQ_MAX = D_PRIV_PROBE_FDS,
 	/* privileged -> unprivileged */
@@ -54,7 +60,7 @@ struct d_priv_hdr {
 
 struct d_priv_reply {
 	int32_t result;		/* 0 or more: done; -errno */
-	uint32_t value;		/* policy id, bound port */
+	uint32_t value;		/* policy id; INJECT: datagrams refused so far */
 };
 
 struct d_priv_event {
@@ -71,7 +77,6 @@ struct d_priv_msg {
 		struct nfq_policy_spec spec;	/* POLICY_ADD: spec.bytes into the buffer */
 		uint32_t id;			/* POLICY_REMOVE */
 		struct nfq_flow flow;		/* POLICY_REMOVE_FLOW */
-		uint16_t port;			/* SOCKET */
 		struct d_priv_reply reply;	/* REPLY */
 		struct d_priv_event event;	/* EVENT: event.ev.pkt = &event.pkt */
 	} u;
@@ -88,7 +93,8 @@ int d_priv_enc_policy_add(uint8_t *buf, size_t cap, uint32_t seq,
 int d_priv_enc_policy_remove(uint8_t *buf, size_t cap, uint32_t seq, uint32_t id);
 int d_priv_enc_policy_remove_flow(uint8_t *buf, size_t cap, uint32_t seq,
 				  const struct nfq_flow *f);
-int d_priv_enc_socket(uint8_t *buf, size_t cap, uint32_t seq, uint16_t port);
+/* The socket to mark travels beside it (SCM_RIGHTS), not in buf. */
+int d_priv_enc_mark(uint8_t *buf, size_t cap, uint32_t seq);
 int d_priv_enc_inject(uint8_t *buf, size_t cap, uint32_t seq, const uint8_t *p, size_t len);
 int d_priv_enc_probe_fds(uint8_t *buf, size_t cap, uint32_t seq);
 int d_priv_enc_reply(uint8_t *buf, size_t cap, uint32_t seq, int32_t result, uint32_t value);
@@ -102,7 +108,35 @@ int d_priv_enc_event(uint8_t *buf, size_t cap, const struct nfq_event *ev);
  */
 int d_priv_decode(const uint8_t *buf, size_t n, struct d_priv_msg *m);
 
-/* The privileged side's field-by-field check of a decoded spec: 0 or -EINVAL. */
+/*
+ * The privileged side's field-by-field check of a decoded spec: 0, -EINVAL,
+ * or -EPERM for NFQ_ACT_REPLACE (the daemon never replaces a packet, so the
+ * privileged process does not let anyone else: a replacement is an arbitrary
+ * datagram in place of a queued one).
+ */
 int d_priv_spec_check(const struct nfq_policy_spec *s);
+
+/* Why d_priv_inject_check refused (an index into its counters). */
+enum d_priv_inject_why {
+	D_INJ_OK = 0,
+	D_INJ_PARSE,		/* not a datagram the parser accepts */
+	D_INJ_NOT_SYN,		/* not TCP, not a bare SYN, a fragment, or data */
+	D_INJ_NOT_LOCAL,	/* the source is not an address of this host */
+	D_INJ_NO_POLICY,	/* no live policy names the SYN's flow */
+	D_INJ_MAX
+};
+
+/*
+ * INJECT's rule (the daemon re-sends a SYN its kernel sent, at full TTL:
+ * daemon/trav/sock.c trav_sock_syn_again): only an unfragmented TCP SYN
+ * without ACK, RST, FIN or data, whose source is one of local[0..nlocal-1]
+ * (the host's addresses, network order), on a flow that a live policy of t
+ * names (nfq_policy_flow_live). 0, or -EINVAL (D_INJ_PARSE) / -EPERM and
+ * *why (may be NULL) the reason.
+ */
+int d_priv_inject_check(const uint8_t *p, size_t len, const struct nfq_policy_table *t,
+			uint64_t now_ms, const uint32_t *local, size_t nlocal,
+			enum d_priv_inject_why *why);
+const char *d_priv_inject_why_str(enum d_priv_inject_why why);
 
 #endif

@@ -10,7 +10,11 @@
  * process ever needs and what widens the kernel's attack surface: other
  * processes' memory, modules, kexec, BPF, perf, userfaultfd, io_uring,
  * keyrings, new namespaces (unshare, setns, clone with CLONE_NEW*; clone3
- * gets ENOSYS, so the C library falls back to clone), mounts and the clock.
+ * gets ENOSYS, so the C library falls back to clone), mounts (the old call
+ * and the new mount API: fsopen, fsconfig, fsmount, fspick, move_mount,
+ * open_tree, mount_setattr), other processes' descriptors and memory advice
+ * (pidfd_getfd, process_madvise) and the clock. The newer calls are listed
+ * when the headers know their numbers (#ifdef __NR_*).
  */
 #include "daemon/privdrop.h"
 
@@ -139,6 +143,33 @@ int d_privdrop_seccomp(void)
 		DENY(SYS_adjtimex), DENY(SYS_open_by_handle_at), DENY(SYS_name_to_handle_at),
 		DENY(SYS_quotactl), DENY(SYS_fanotify_init), DENY(SYS_syslog),
 		DENY(SYS_io_uring_setup), DENY(SYS_io_uring_enter), DENY(SYS_io_uring_register),
+#ifdef __NR_fsopen
+		DENY(__NR_fsopen),
+#endif
+#ifdef __NR_fsconfig
+		DENY(__NR_fsconfig),
+#endif
+#ifdef __NR_fsmount
+		DENY(__NR_fsmount),
+#endif
+#ifdef __NR_fspick
+		DENY(__NR_fspick),
+#endif
+#ifdef __NR_move_mount
+		DENY(__NR_move_mount),
+#endif
+#ifdef __NR_open_tree
+		DENY(__NR_open_tree),
+#endif
+#ifdef __NR_mount_setattr
+		DENY(__NR_mount_setattr),
+#endif
+#ifdef __NR_pidfd_getfd
+		DENY(__NR_pidfd_getfd),
+#endif
+#ifdef __NR_process_madvise
+		DENY(__NR_process_madvise),
+#endif
 		/* clone3's flags are in memory BPF cannot read: make libc use clone */
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),

@@ -236,6 +236,31 @@ uint32_t nfq_flow_classify(const struct nfq_flow *f, const struct pkt *k)
 	return 0;
 }
 
+int nfq_policy_flow_live(const struct nfq_policy_table *t, const struct pkt *k,
+			 uint64_t now_ms)
+{
+	const struct nfq_policy *p;
+	uint16_t sport;
+	size_t i;
+
+	if (k->l4 == PKT_L4_TCP)
+		sport = k->tcp.sport;
+	else if (k->l4 == PKT_L4_UDP)
+		sport = k->udp.sport;
+	else
+		return 0;
+	for (i = 0; i < t->n; i++) {
+		p = &t->v[i];
+		if (p->dead || now_ms >= p->expires_ms)
+			continue;
+		if (p->spec.flow.lport != sport || p->spec.flow.raddr != k->ip.daddr)
+			continue;
+		if (nfq_flow_classify(&p->spec.flow, k) & NFQ_MATCH_OUT_ANY)
+			return 1;
+	}
+	return 0;
+}
+
 static void report(struct nfq_decision *d, const struct nfq_policy *p, const struct pkt *k,
 		   uint32_t cls)
 {

@@ -151,6 +151,16 @@ uint64_t nfq_policy_next_expiry(const struct nfq_policy_table *t);
 int nfq_policy_decide(struct nfq_policy_table *t, const struct pkt *k, uint32_t dirs,
 		      uint64_t now_ms, struct nfq_decision *d);
 
+/*
+ * Is outbound packet k on a flow that a live policy (not spent, not expired
+ * at now_ms) names? The policy's flow must give k's local port and remote
+ * address themselves (not wildcards) and match k as outbound (its other
+ * fields equal to k's or wildcards). 1 or 0. For the privileged process's
+ * INJECT check: a SYN goes out again only on a flow the daemon is working on.
+ */
+int nfq_policy_flow_live(const struct nfq_policy_table *t, const struct pkt *k,
+			 uint64_t now_ms);
+
 /* The NFQ_MATCH_* classes of packet k for flow f (0: not the flow's). */
 uint32_t nfq_flow_classify(const struct nfq_flow *f, const struct pkt *k);
 

@@ -2,8 +2,8 @@
 /*
  * libFuzzer target for stuntd's privilege-separation messages: whatever
  * decodes must be consistent (lengths within the buffer, pointers into it),
- * pass the privileged side's spec check or not without crashing, and
- * encode again to the same bytes.
+ * pass the privileged side's spec and INJECT checks or not without
+ * crashing, and encode again to the same bytes.
  */
 #include "daemon/priv_msg.h"
 
@@ -30,6 +30,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case D_PRIV_INJECT:
 		if (m.data + m.data_len != data + size)
 			abort();
+		{
+			static const uint32_t local[] = { 0x0100007fu };
+			struct nfq_policy_table t;
+
+			nfq_policy_table_init(&t);
+			(void)d_priv_inject_check(m.data, m.data_len, &t, 0, local, 1, NULL);
+		}
 		n = d_priv_enc_inject(out, sizeof(out), m.hdr.seq, m.data, m.data_len);
 		break;
 	case D_PRIV_EVENT:

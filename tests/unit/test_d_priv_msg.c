@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* stuntd's privilege-separation messages (daemon/priv_msg.c): round trips,
- * every length check, the spec check. */
+ * every length check, the spec check (no REPLACE), the INJECT check. */
 #include "daemon/priv_msg.h"
+#include "nfq/pkt_build.h"
 #include "tests/unit/tap.h"
 
 #include <errno.h>
@@ -42,6 +43,8 @@ static void policy_add_roundtrip(void)
 	CHECK(m.u.spec.bytes == buf + sizeof(struct d_priv_hdr) + sizeof(struct nfq_policy_spec));
 	CHECK_EQ(m.u.spec.len, sizeof(bytes));
 	CHECK_MEM(m.u.spec.bytes, bytes, sizeof(bytes));
+	/* ... which the privileged side refuses: stuntd never replaces a packet */
+	CHECK_EQ(d_priv_spec_check(&m.u.spec), -EPERM);
 	/* one byte more or less than spec.len says */
 	CHECK_EQ(d_priv_decode(buf, (size_t)n - 1, &m), -EBADMSG);
 	((struct d_priv_hdr *)buf)->len++;
@@ -77,10 +80,17 @@ static void spec_check(void)
 	t.action = 0;
 	CHECK_EQ(d_priv_spec_check(&t), -EINVAL);
 	t = s;
+	t.action = NFQ_ACT_REPLACE;	/* not even without bytes */
+	CHECK_EQ(d_priv_spec_check(&t), -EPERM);
+	t.action = (enum nfq_action)(NFQ_ACT_REPLACE + 1);
+	CHECK_EQ(d_priv_spec_check(&t), -EINVAL);
+	t = s;
 	t.len = 4;	/* a length without bytes */
 	CHECK_EQ(d_priv_spec_check(&t), -EINVAL);
 	t = s;
 	t.bytes = b;	/* bytes without a length */
+	CHECK_EQ(d_priv_spec_check(&t), -EINVAL);
+	t.len = sizeof(b);	/* bytes on a policy that is no replacement */
 	CHECK_EQ(d_priv_spec_check(&t), -EINVAL);
 	nfq_spec_syn_ttl(&t, &f, 1, 2, 1000);
 	t.ttl = 0;
@@ -103,10 +113,17 @@ static void small_messages(void)
 	CHECK_EQ(d_priv_decode(buf, (size_t)n, &m), 0);
 	CHECK_EQ(m.u.flow.rport, 9);
 
-	n = d_priv_enc_socket(buf, sizeof(buf), 3, 40000);
+	/* MARK: a header only, the socket travels as SCM_RIGHTS */
+	n = d_priv_enc_mark(buf, sizeof(buf), 3);
+	CHECK_EQ(n, (int)sizeof(struct d_priv_hdr));
 	CHECK_EQ(d_priv_decode(buf, (size_t)n, &m), 0);
-	CHECK_EQ(m.hdr.type, D_PRIV_SOCKET);
-	CHECK_EQ(m.u.port, 40000);
+	CHECK_EQ(m.hdr.type, D_PRIV_MARK);
+	CHECK_EQ(m.hdr.seq, 3u);
+	/* ... and nothing else: the old SOCKET request's port is refused */
+	((struct d_priv_hdr *)buf)->len = 2;
+	memset(buf + n, 0, 2);
+	CHECK_EQ(d_priv_decode(buf, (size_t)n + 2, &m), -EBADMSG);
+	CHECK_EQ(d_priv_enc_mark(buf, 8, 3), -EMSGSIZE);
 
 	n = d_priv_enc_inject(buf, sizeof(buf), 4, pkt, sizeof(pkt));
 	CHECK_EQ(d_priv_decode(buf, (size_t)n, &m), 0);
@@ -126,6 +143,107 @@ static void small_messages(void)
 	CHECK_EQ(m.hdr.seq, 6u);
 	CHECK_EQ(m.u.reply.result, -ENOSPC);
 	CHECK_EQ(m.u.reply.value, 77u);
+}
+
+#define LOCAL_A	0x0a00a8c0u		/* 192.168.0.10, network order (little endian host) */
+#define PEER_A	0x0100330au		/* 10.51.0.1 */
+
+static size_t syn(uint8_t *b, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+		  uint8_t flags)
+{
+	struct pkt_tcp_spec sp = { .saddr = src, .daddr = dst, .sport = sport, .dport = dport,
+				   .seq = 1000, .flags = flags, .window = 64240, .ttl = 64,
+				   .dont_fragment = 1 };
+	size_t len = 0;
+
+	CHECK_EQ(pkt_build_tcp(&sp, b, 128, &len), 0);
+	return len;
+}
+
+static void inject_check(void)
+{
+	struct nfq_flow f = { .proto = PKT_PROTO_TCP, .lport = 40001, .raddr = PEER_A,
+			      .rport = 5000 };
+	struct nfq_flow wild = { .proto = PKT_PROTO_TCP, .raddr = PEER_A };
+	const uint32_t local[] = { 0x0100007fu, LOCAL_A };
+	struct nfq_policy_table t;
+	struct nfq_policy_spec s;
+	enum d_priv_inject_why why;
+	uint8_t p[128], u[64] = { 0x45 };
+	uint32_t id;
+	size_t n;
+
+	nfq_policy_table_init(&t);
+	n = syn(p, LOCAL_A, 40001, PEER_A, 5000, PKT_TCP_SYN);
+	/* no policy yet */
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NO_POLICY);
+	CHECK_EQ(d_priv_inject_check(p, n, NULL, 100, local, 2, &why), -EPERM);
+	/* a wildcard policy (a shotgun's RST guard: any local port) is no flow */
+	nfq_spec_drop_outbound_rst(&s, &wild, 1000);
+	CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NO_POLICY);
+	/* the flow's own policy: allowed while it lives */
+	nfq_spec_drop_inbound_errors(&s, &f, 1000);
+	CHECK_EQ(nfq_policy_add(&t, &s, 0, &id), 0);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), 0);
+	CHECK_EQ(why, D_INJ_OK);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 1000, local, 2, &why), -EPERM);	/* expired */
+	CHECK_EQ(why, D_INJ_NO_POLICY);
+	/* another remote port, another local port: not the flow */
+	n = syn(p, LOCAL_A, 40001, PEER_A, 5001, PKT_TCP_SYN);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NO_POLICY);
+	n = syn(p, LOCAL_A, 40002, PEER_A, 5000, PKT_TCP_SYN);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	/* another remote address on the same ports */
+	n = syn(p, LOCAL_A, 40001, PEER_A + 0x01000000u, 5000, PKT_TCP_SYN);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	/* a source that is not ours */
+	n = syn(p, LOCAL_A + 0x01000000u, 40001, PEER_A, 5000, PKT_TCP_SYN);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NOT_LOCAL);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 0, &why), -EPERM);
+	/* not a bare SYN */
+	n = syn(p, LOCAL_A, 40001, PEER_A, 5000, PKT_TCP_SYN | PKT_TCP_ACK);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NOT_SYN);
+	n = syn(p, LOCAL_A, 40001, PEER_A, 5000, PKT_TCP_RST);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NOT_SYN);
+	n = syn(p, LOCAL_A, 40001, PEER_A, 5000, PKT_TCP_SYN | PKT_TCP_FIN);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	/* a fragment of the right SYN */
+	n = syn(p, LOCAL_A, 40001, PEER_A, 5000, PKT_TCP_SYN);
+	p[6] |= 0x20;	/* MF */
+	CHECK(pkt_fix_checksums(p, n) == 0);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NOT_SYN);
+	/* UDP from our address to the peer's */
+	u[0] = 0x45;
+	u[3] = 28;
+	u[8] = 64;
+	u[9] = PKT_PROTO_UDP;
+	memcpy(u + 12, &local[1], 4);
+	memcpy(u + 16, &f.raddr, 4);
+	u[20] = 0x9c; u[21] = 0x41;	/* 40001 */
+	u[22] = 0x13; u[23] = 0x88;	/* 5000 */
+	u[25] = 8;
+	CHECK(pkt_fix_checksums(u, 28) == 0);
+	CHECK_EQ(d_priv_inject_check(u, 28, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NOT_SYN);
+	/* garbage */
+	CHECK_EQ(d_priv_inject_check(u, 10, &t, 100, local, 2, &why), -EINVAL);
+	CHECK_EQ(why, D_INJ_PARSE);
+	CHECK_EQ(d_priv_inject_check(NULL, 0, &t, 100, local, 2, NULL), -EINVAL);
+	/* removing the flow's policy closes it again */
+	n = syn(p, LOCAL_A, 40001, PEER_A, 5000, PKT_TCP_SYN);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL), 0);
+	CHECK_EQ(nfq_policy_remove(&t, id), 0);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL), -EPERM);
+	CHECK(strcmp(d_priv_inject_why_str(D_INJ_NOT_LOCAL), "?") != 0);
+	nfq_policy_table_free(&t);
 }
 
 static void events(void)
@@ -181,6 +299,7 @@ int main(void)
 	RUN(policy_add_roundtrip);
 	RUN(spec_check);
 	RUN(small_messages);
+	RUN(inject_check);
 	RUN(events);
 	RUN(headers);
 	return TAP_DONE();

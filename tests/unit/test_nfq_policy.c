@@ -421,6 +421,51 @@ static void many_reports_are_counted_not_overflowed(void)
 	nfq_policy_table_free(&t);
 }
 
+/* nfq_policy_flow_live: a live policy naming the packet's local port and
+ * remote address, and matching it as outbound; never a wildcard port or
+ * address, an inbound packet, a spent or an expired policy. */
+static void flow_live_needs_a_named_flow(void)
+{
+	struct nfq_policy_table t;
+	struct nfq_policy_spec s;
+	struct nfq_flow f = flow(), w = flow();
+	struct pkt out, in;
+	uint8_t b[128], c[128];
+
+	nfq_policy_table_init(&t);
+	tcp(b, 1, PKT_TCP_SYN, 64, &out);
+	tcp(c, 0, PKT_TCP_SYN | PKT_TCP_ACK, 64, &in);
+	CHECK_EQ(nfq_policy_flow_live(&t, &out, 0), 0);
+	w.lport = 0;		/* every port to the peer: not a flow */
+	nfq_spec_drop_outbound_rst(&s, &w, 1000);
+	CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
+	CHECK_EQ(nfq_policy_flow_live(&t, &out, 10), 0);
+	w = flow();
+	w.raddr = 0;		/* every peer from our port: not a flow either */
+	nfq_spec_drop_outbound_rst(&s, &w, 1000);
+	CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
+	CHECK_EQ(nfq_policy_flow_live(&t, &out, 10), 0);
+	/* a one-shot TTL policy on the flow, spent by the kernel's SYN */
+	nfq_spec_syn_ttl(&s, &f, 1, 2, 1000);
+	CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
+	CHECK_EQ(nfq_policy_flow_live(&t, &out, 10), 1);
+	CHECK_EQ(nfq_policy_flow_live(&t, &in, 10), 0);	/* inbound: never */
+	{
+		struct nfq_decision d;
+
+		CHECK_EQ(nfq_policy_decide(&t, &out, NFQ_MATCH_OUT_ALL, 10, &d), 1);
+	}
+	CHECK_EQ(nfq_policy_flow_live(&t, &out, 10), 0);	/* spent */
+	/* a wildcard remote port still names the flow; an expired one does not */
+	w = flow();
+	w.rport = 0;
+	nfq_spec_drop_inbound_errors(&s, &w, 1000);
+	CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
+	CHECK_EQ(nfq_policy_flow_live(&t, &out, 999), 1);
+	CHECK_EQ(nfq_policy_flow_live(&t, &out, 1000), 0);
+	nfq_policy_table_free(&t);
+}
+
 int main(void)
 {
 	RUN(classifies_direction_and_kind);
@@ -434,5 +479,6 @@ int main(void)
 	RUN(remove_expire_and_capacity);
 	RUN(hook_direction_limits_classes);
 	RUN(many_reports_are_counted_not_overflowed);
+	RUN(flow_live_needs_a_named_flow);
 	return TAP_DONE();
 }
