@@ -81,8 +81,9 @@ int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap)
 	json_verdicts(s->tcp_verdict, buf, cap, &off);
 	APPEND(buf, cap, &off,
 	       "},\"rdv\":{\"registered\":%" PRIu64 ",\"fwd\":%" PRIu64 ",\"fwd_full\":%" PRIu64
-	       ",\"synack_sent\":%" PRIu64,
-	       s->rdv_registered, s->rdv_fwd, s->rdv_fwd_full, s->rdv_synack);
+	       ",\"synack_sent\":%" PRIu64 ",\"revoked\":%" PRIu64 ",\"session_share\":%" PRIu64,
+	       s->rdv_registered, s->rdv_fwd, s->rdv_fwd_full, s->rdv_synack, s->rdv_revoked,
+	       s->rdv_share_reused);
 	for (unsigned i = 0; i < RDV_V_MAX; i++)
 		APPEND(buf, cap, &off, ",\"%s\":%" PRIu64, rdv_verdict_name(i), s->rdv[i]);
 	APPEND(buf, cap, &off, "},\"stunt\":{");
