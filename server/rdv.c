@@ -41,12 +41,54 @@ struct rdv_conn *srv_rdv_find(const struct srv_rdv *r, const char *id)
 	return NULL;
 }
 
+/* c's id leaves with c: keep its signalling budget for its return, in
+ * the entry of the same id, else a free one, else the one refilled the
+ * longest (the nearest to a full bucket, which is what a new id gets). */
+static void budget_keep(struct srv_rdv *r, const struct rdv_conn *c)
+{
+	size_t i, k = RDV_BUDGETS_KEPT;
+
+	for (i = 0; i < RDV_BUDGETS_KEPT; i++) {
+		const struct rdv_budget *e = &r->kept[i];
+
+		if (!strcmp(e->id, c->id)) {
+			k = i;
+			break;
+		}
+		if (k == RDV_BUDGETS_KEPT)
+			k = i;
+		else if (!e->id[0])
+			k = r->kept[k].id[0] ? i : k;
+		else if (r->kept[k].id[0] && e->b.last_ms < r->kept[k].b.last_ms)
+			k = i;
+	}
+	strcpy(r->kept[k].id, c->id);
+	r->kept[k].b = c->sig;
+}
+
+/* The budget c's id had when it left, or a full one. */
+static void budget_restore(struct srv_rdv *r, struct rdv_conn *c)
+{
+	size_t i;
+
+	c->sig.milli = (uint32_t)(r->sig_burst ? r->sig_burst : 1) * 1000;
+	c->sig.last_ms = 0;
+	for (i = 0; i < RDV_BUDGETS_KEPT; i++)
+		if (!strcmp(r->kept[i].id, c->id)) {
+			c->sig = r->kept[i].b;
+			memset(&r->kept[i], 0, sizeof(r->kept[i]));
+			return;
+		}
+}
+
 void srv_rdv_drop(struct srv_rdv *r, struct rdv_conn *c)
 {
 	size_t i;
 
 	if (!r || !c || !c->listed)
 		return;
+	if (c->authed)
+		budget_keep(r, c);
 	for (i = 0; i < r->n; i++)
 		if (r->reg[i] == c) {
 			r->reg[i] = r->reg[--r->n];
@@ -71,6 +113,7 @@ void srv_rdv_free(struct srv_rdv *r)
 	r->reg = NULL;
 	r->n = r->cap = 0;
 	memset(r->sess, 0, sizeof(r->sess));
+	memset(r->kept, 0, sizeof(r->kept));
 }
 
 /* The session sid between ids a and b (either order), or NULL; *side gets
@@ -173,13 +216,10 @@ static int registry_add(struct srv_rdv *r, struct rdv_conn *c)
 	/* the newest connection of an id wins: the old one is probably a
 	 * half-dead TCP connection of the same daemon. Its signalling budget
 	 * goes with the id: reconnecting does not refill it. */
-	if (old && old != c) {
-		c->sig = old->sig;
-		srv_rdv_drop(r, old);
-	} else if (!c->listed) {
-		c->sig.milli = (uint32_t)(r->sig_burst ? r->sig_burst : 1) * 1000;
-		c->sig.last_ms = 0;
-	}
+	if (old && old != c)
+		srv_rdv_drop(r, old);	/* keeps its budget ... */
+	if (!c->listed)
+		budget_restore(r, c);	/* ... for this one */
 	if (c->listed)
 		return 0;
 	if (r->n == r->cap) {

@@ -18,7 +18,9 @@
  *   EXCHANGE, SCHEDULE, RELAY
  *                 sender authenticated, within its signalling budget (a
  *                 token bucket per registered id, sig_rate per second in
- *                 bursts of sig_burst, kept across its reconnections:
+ *                 bursts of sig_burst, kept across its reconnections
+ *                 (the buckets of the last RDV_BUDGETS_KEPT ids that
+ *                 closed are remembered):
  *                 429 "Signalling rate limit" beyond, counted as
  *                 "signal_limited", nothing relayed), target registered:
  *                 the target gets
@@ -87,6 +89,13 @@ struct rdv_conn {
  * load test), far below what a flood would. */
 #define RDV_SIG_RATE_DEFAULT	100	/* per second */
 #define RDV_SIG_BURST_DEFAULT	1000
+#define RDV_BUDGETS_KEPT	1024	/* buckets of ids gone, for their return */
+
+/* The signalling budget of an id whose connection closed. */
+struct rdv_budget {
+	char			 id[SIG_ID_MAX + 1];	/* "": free */
+	struct srv_bucket	 b;
+};
 
 /* A session the server relayed EXCHANGEs for, and its SYNs (STUNT #1). */
 struct rdv_session {
@@ -109,6 +118,7 @@ struct srv_rdv {
 	unsigned		  sig_burst;
 	uint64_t		  share_reused;	/* sessions replaced by their id's own */
 	struct rdv_session	  sess[RDV_SESSIONS_MAX];
+	struct rdv_budget	  kept[RDV_BUDGETS_KEPT];
 };
 
 enum rdv_verdict {

@@ -605,7 +605,7 @@ static enum rdv_verdict relay_at(struct rdv_conn *from, const char *to, uint64_t
 
 static void relayed_signalling_has_a_budget_per_id(void)
 {
-	struct rdv_conn a, b, a2 = conn_at(2, 40009);
+	struct rdv_conn a, b, a2 = conn_at(2, 40009), a3 = conn_at(2, 40010), e = conn_at(4, 1);
 	struct stun_builder bl;
 	struct sig_lookup lk;
 	struct rdv_out o;
@@ -649,6 +649,16 @@ static void relayed_signalling_has_a_budget_per_id(void)
 	CHECK_EQ(relay_at(&a2, "office-pc", 6000), RDV_V_OK);
 	CHECK_EQ(relay_at(&a2, "office-pc", 6000), RDV_V_OK);
 	CHECK_EQ(relay_at(&a2, "office-pc", 6000), RDV_V_LIMITED);
+	/* closing and coming back does not refill it either */
+	srv_rdv_drop(&rdv, &a2);
+	CHECK_EQ(login(&a3, "laptop", "s3cret-laptop"), RDV_V_OK);
+	CHECK_EQ(relay_at(&a3, "office-pc", 6000), RDV_V_LIMITED);
+	CHECK_EQ(relay_at(&a3, "office-pc", 6500), RDV_V_OK);
+	/* another id that was never here starts with a full bucket */
+	CHECK_EQ(login(&e, "eve", "s3cret-eve"), RDV_V_OK);
+	for (i = 0, ok = 0; i < 6; i++)
+		ok += relay_at(&e, "office-pc", 6500) == RDV_V_OK;
+	CHECK_EQ(ok, 5);
 	CHECK_EQ(rdv_verdict_name(RDV_V_LIMITED)[0], 's');
 	srv_rdv_free(&rdv);
 	rdv.sig_rate = rdv.sig_burst = 0;
