@@ -202,7 +202,7 @@ static void udp_read(struct srv_state *st, const struct srv_config *cfg, struct 
 
 static void dump_stats(const struct srv_state *st, const struct srv_config *cfg)
 {
-	char buf[2048];
+	char buf[4096];	/* 2.4 KB with every counter at 19 digits */
 
 	srv_stats_json(&st->stats, buf, sizeof(buf));
 	log_info("stats %s", buf);
