@@ -4,7 +4,8 @@
 #
 #   secrets file  one group or others may read is refused at start (exit,
 #                 the file and its mode named); one the run-as user cannot
-#                 read too; --keep-root reads it as root and keeps root.
+#                 read too; --keep-root reads it as root and keeps root;
+#                 started by nobody, the server keeps that uid.
 #   privileges    by default the server runs as nobody, every capability
 #                 set (effective, permitted, inheritable, ambient, bounding)
 #                 empty, no_new_privs, with STUNT (raw socket, capture)
@@ -178,6 +179,25 @@ if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && echo "$out" | grep -qF "(mode 0640)";
 	ok "mode 0640 (group-readable) refused too (exit $rc)"
 else
 	nok "mode 0640 refused: rc $rc, $out"
+fi
+# started by an unprivileged user: keeps its uid, empties its capabilities
+chmod 600 "$S"
+out=$(lx srv timeout 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$SERVER" "${SRV_ARGS[@]}" \
+	--port 13478 --alt-port 13479 --no-stunt --secrets "$S" 2>&1)
+rc=$?
+if [ "$rc" -eq 124 ] && echo "$out" | grep -q 'not started as root: running as uid 65534, no capabilities' &&
+	echo "$out" | grep -q '1 ids from'; then
+	ok "started as nobody: runs (until stopped), says it had no privileges to drop"
+else
+	nok "started as nobody: rc $rc, $out"
+fi
+out=$(lx srv timeout 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$SERVER" "${SRV_ARGS[@]}" \
+	--port 13478 --alt-port 13479 --no-stunt --user daemon 2>&1)
+rc=$?
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && echo "$out" | grep -q -- '--user daemon: not started as root'; then
+	ok "started as nobody with --user: refused (exit $rc)"
+else
+	nok "started as nobody with --user: rc $rc, $out"
 fi
 chown root "$S"
 chmod 600 "$S"
