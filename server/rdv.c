@@ -141,8 +141,9 @@ static struct rdv_session *session_find(struct srv_rdv *r, const char *a, const 
 
 /* An EXCHANGE from a to b was relayed: note it. A new session takes a free
  * (or expired) entry, else the oldest one -- but once a has started
- * RDV_SESSION_SHARE live sessions, its own oldest: one id cannot push the
- * others' sessions out of the table. */
+ * RDV_SESSION_SHARE live sessions, one of its own (one whose SYN-ACKs went
+ * out first, else its oldest): one id cannot push the others' sessions out
+ * of the table. */
 static void session_note(struct srv_rdv *r, const char *a, const char *b, uint32_t sid,
 			 uint64_t now)
 {
@@ -165,8 +166,12 @@ static void session_note(struct srv_rdv *r, const char *a, const char *b, uint32
 			continue;
 		}
 		if (!strcmp(e->id[0], a)) {
+			/* the oldest of its sessions whose SYN-ACKs are out (of
+			 * no more use), else the oldest */
 			nown++;
-			if (own == RDV_SESSIONS_MAX || e->expires_ms < r->sess[own].expires_ms)
+			if (own == RDV_SESSIONS_MAX || (e->sent && !r->sess[own].sent) ||
+			    (e->sent == r->sess[own].sent &&
+			     e->expires_ms < r->sess[own].expires_ms))
 				own = i;
 		}
 		if (!have_free && e->expires_ms < r->sess[old].expires_ms)

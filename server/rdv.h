@@ -34,8 +34,9 @@
  *                 SESSION-ID makes that session "agreed" (kept
  *                 RDV_SESSION_MS, at most RDV_SESSIONS_MAX). Fair share:
  *                 an id that has started RDV_SESSION_SHARE live sessions
- *                 reuses its own oldest for a new one (counted in
- *                 share_reused), so no id can push the others' out.
+ *                 reuses one of its own for a new one (one whose SYN-ACKs
+ *                 are out, else its oldest; counted in share_reused), so
+ *                 no id can push the others' out.
  *   SYNACK        STUNT #1: sender authenticated, peer registered, the
  *                 session agreed between exactly these two (else 403,
  *                 counted as "forbidden"), the server able to send raw

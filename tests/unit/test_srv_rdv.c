@@ -699,6 +699,18 @@ static void one_id_cannot_push_out_the_others_sessions(void)
 	}
 	CHECK_EQ(n, RDV_SESSION_SHARE);
 	CHECK(newest && !oldest);
+	/* at its share, an id replaces first a session whose SYN-ACKs are
+	 * out, even a newer one, then its oldest */
+	srv_rdv_forget(&rdv, "laptop");
+	for (i = 0; i < RDV_SESSION_SHARE; i++)
+		CHECK_EQ(exchange_at(&a, "office-pc", 2000 + i, 3001 + i), RDV_V_OK);
+	CHECK_EQ(exchange_at(&b, "laptop", 2000 + RDV_SESSION_SHARE - 1, 3100), RDV_V_OK);
+	CHECK_EQ(synack(&a, "office-pc", 2000 + RDV_SESSION_SHARE - 1, 40001, 1, 1).verdict,
+		 RDV_V_OK);
+	CHECK_EQ(synack(&b, "laptop", 2000 + RDV_SESSION_SHARE - 1, 40002, 2, 2).nsynack, 2);
+	CHECK_EQ(exchange_at(&a, "office-pc", 3000, 3200), RDV_V_OK);
+	CHECK_EQ(exchange_at(&b, "laptop", 2000, 3200), RDV_V_OK);
+	CHECK_EQ(synack(&a, "office-pc", 2000, 40001, 100, 11).verdict, RDV_V_OK);
 	/* forgetting an id (revoked) drops its sessions */
 	CHECK_EQ(exchange_at(&a, "office-pc", 8, 3000), RDV_V_OK);
 	CHECK_EQ(exchange_at(&b, "laptop", 8, 3000), RDV_V_OK);
