@@ -137,6 +137,8 @@ static void stats_json_and_status_line(void)
 	CHECK_EQ(strlen(small), sizeof(small) - 1);
 	n = srv_stats_line(&st, buf, sizeof(buf));
 	CHECK(strncmp(buf, "status: refused 10; udp rx 10 answered 6 malformed 3", 52) == 0);
+	CHECK(strstr(buf, " no-peer 0 revoked 0 signal-limited 0;") != NULL);
+	CHECK(strstr(buf, " rate-limited 0 share-limited 0;") != NULL);
 }
 
 static void readable_files_are_refused(void)
