@@ -38,6 +38,29 @@ static void client_close(struct srv_state *st, struct srv_client *c)
 	free(c);
 }
 
+unsigned srv_client_revoke(struct srv_state *st, const struct srv_secrets *prev,
+			   const struct srv_secrets *next)
+{
+	struct srv_client *c, *n;
+	unsigned closed = 0;
+	char a[80];
+
+	for (c = TAILQ_FIRST(&st->clients); c; c = n) {
+		n = TAILQ_NEXT(c, entry);
+		if (!c->rdv.authed || !srv_secrets_revoked(prev, next, c->rdv.id))
+			continue;
+		log_warnx("peer %s revoked (%s): its registration from %s closed", c->rdv.id,
+			  srv_secrets_find(next, c->rdv.id, strlen(c->rdv.id)) ? "secret changed" :
+			  "removed from the secrets file",
+			  srv_loop_addr_str(&c->peer, a, sizeof(a)));
+		srv_rdv_forget(&st->rdv, c->rdv.id);
+		st->stats.rdv_revoked++;
+		client_close(st, c);
+		closed++;
+	}
+	return closed;
+}
+
 void srv_client_close_all(struct srv_state *st)
 {
 	while (!TAILQ_EMPTY(&st->clients))
@@ -220,6 +243,12 @@ static void client_signal(struct srv_state *st, struct srv_client *c, const stru
 		log_warnx("rendezvous: out of memory");
 	st->stats.rdv[o.verdict]++;
 	st->stats.rdv_registered = st->rdv.n;
+	st->stats.rdv_share_reused = st->rdv.share_reused;
+	if (o.verdict == RDV_V_LIMITED && (++c->sig_limited <= 5 || c->sig_limited % 100 == 0))
+		log_warnx("signalling from %s (%s): 0x%03x refused: over its budget of %u/s, "
+			  "bursts of %u (%lu on this connection)",
+			  srv_loop_addr_str(&c->peer, (char[80]){ 0 }, 80), c->rdv.id, m->method,
+			  st->rdv.sig_rate, st->rdv.sig_burst, c->sig_limited);
 	if (o.verdict == RDV_V_OK && c->rdv.authed && m->method == SIG_METHOD_AUTHENTICATE)
 		log_info("peer %s registered from %s", c->rdv.id,
 			 srv_loop_addr_str(&c->peer, (char[80]){ 0 }, 80));

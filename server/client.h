@@ -32,6 +32,12 @@ void srv_client_event(struct srv_state *st, const struct srv_config *cfg, struct
  * srv_client_accept() wanted evicted at the client limit, then the clients
  * idle for cfg->idle_s. */
 void srv_client_expire(struct srv_state *st, const struct srv_config *cfg, uint64_t now);
+/* The secrets file was reloaded (prev -> next): close every registered
+ * connection whose id next removes or gives another secret (logged with
+ * the id, counted in rdv.revoked) and forget that id's STUNT #1 sessions.
+ * Returns how many were closed. */
+unsigned srv_client_revoke(struct srv_state *st, const struct srv_secrets *prev,
+			   const struct srv_secrets *next);
 /* Close every client (exit). */
 void srv_client_close_all(struct srv_state *st);
 /* Queue bytes for c outside its own read path (a report, a probe's answer):

@@ -22,6 +22,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -203,7 +204,7 @@ static void udp_read(struct srv_state *st, const struct srv_config *cfg, struct 
 
 static void dump_stats(const struct srv_state *st, const struct srv_config *cfg)
 {
-	char buf[2048];
+	char buf[4096];	/* 2.4 KB with every counter at 19 digits */
 
 	srv_stats_json(&st->stats, buf, sizeof(buf));
 	log_info("stats %s", buf);
@@ -213,21 +214,28 @@ static void dump_stats(const struct srv_state *st, const struct srv_config *cfg)
 	}
 }
 
-static void reload_secrets(struct srv_config *cfg)
+/* SIGHUP: read the secrets file again (as the user the server runs as).
+ * A file that cannot be read or is refused changes nothing: the ids loaded
+ * before stay, registrations included. Otherwise the registrations of ids
+ * removed or whose secret changed are closed. */
+static void reload_secrets(struct srv_state *st, struct srv_config *cfg)
 {
-	struct srv_secrets s;
-	int err;
+	struct srv_secrets s, prev;
+	char why[PATH_MAX + 128];
+	unsigned revoked;
 
 	if (!cfg->secrets_path)
 		return;
-	if ((err = srv_secrets_load(cfg->secrets_path, &s)) < 0) {
-		log_warnx("SIGHUP: %s: %s; keeping the %zu ids loaded before", cfg->secrets_path,
-			  strerror(-err), cfg->secrets.n);
+	if (srv_secrets_read(cfg->secrets_path, &s, why, sizeof(why)) < 0) {
+		log_warnx("SIGHUP: %s; keeping the %zu ids loaded before", why, cfg->secrets.n);
 		return;
 	}
-	srv_secrets_free(&cfg->secrets);
+	prev = cfg->secrets;
 	cfg->secrets = s;
-	log_info("SIGHUP: %zu ids from %s", s.n, cfg->secrets_path);
+	revoked = srv_client_revoke(st, &prev, &cfg->secrets);
+	srv_secrets_free(&prev);
+	log_info("SIGHUP: %zu ids from %s, %u registrations revoked", s.n, cfg->secrets_path,
+		 revoked);
 }
 
 int srv_loop_run(struct srv_config *cfg)
@@ -255,6 +263,8 @@ int srv_loop_run(struct srv_config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 
 	st->rdv.secrets = &cfg->secrets;
+	st->rdv.sig_rate = cfg->sig_rate;
+	st->rdv.sig_burst = cfg->sig_burst;
 	next_status = clock_ms() + (uint64_t)cfg->status_s * 1000;
 	while (!sig_quit) {
 		uint64_t now;
@@ -293,7 +303,7 @@ int srv_loop_run(struct srv_config *cfg)
 		}
 		if (sig_hup) {
 			sig_hup = 0;
-			reload_secrets(cfg);
+			reload_secrets(st, cfg);
 		}
 		if (sig_usr1) {
 			sig_usr1 = 0;

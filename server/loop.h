@@ -9,6 +9,7 @@
 #ifndef STUNT_SERVER_LOOP_H
 #define STUNT_SERVER_LOOP_H
 
+#include "server/rdv.h"
 #include "server/secrets.h"
 #include "server/stunt.h"
 #include "proto/stun_attr.h"
@@ -41,6 +42,8 @@ struct srv_config {
 	bool			 no_stunt;	/* --no-stunt: no raw socket, no capture */
 	const char		*capture_if;	/* NULL: the primary address's interface */
 	struct srv_stunt_cfg	 stunt;		/* rates, require_auth */
+	unsigned		 sig_rate;	/* relayed signalling per id per second, 0: unlimited */
+	unsigned		 sig_burst;
 };
 
 /* Open the sockets; fatal() if one cannot be opened (start-up). */

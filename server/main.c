@@ -7,6 +7,7 @@
  * server/rdv.c.
  */
 #include "server/loop.h"
+#include "server/privdrop.h"
 #include "server/secrets.h"
 #include "server/stun.h"
 #include "server/tls.h"
@@ -15,8 +16,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +34,7 @@ static void usage(FILE *f)
 "                    [--udp-rate N] [--udp-burst N] [--tls-cert FILE --tls-key FILE]\n"
 "                    [--tls-port PORT] [--no-stunt] [--capture-if IFACE] [--stunt-auth]\n"
 "                    [--stunt-rate N] [--stunt-burst N] [--stunt-global-rate N]\n"
-"                    [--user NAME]\n"
+"                    [--signal-rate N] [--signal-burst N] [--user NAME | --keep-root]\n"
 "       " PROG " --help | --version\n"
 "\n"
 "STUN server for NAT behaviour discovery (RFC 8489, RFC 5780, RFC 3489 classic\n"
@@ -49,7 +48,12 @@ static void usage(FILE *f)
 "  --port PORT           primary port (default %d)\n"
 "  --alt-port PORT       alternate port (default %d)\n"
 "  --secrets FILE        rendezvous peers: one \"ID SECRET\" per line, '#'\n"
-"                        comments; re-read on SIGHUP (without it no id registers)\n"
+"                        comments; without it no id registers. Read as the\n"
+"                        run-as user (see --user), at start and on SIGHUP: it\n"
+"                        must be readable by that user and by no group or\n"
+"                        others (chmod 600), else the server refuses to start\n"
+"                        (at SIGHUP: keeps the ids it has). SIGHUP closes the\n"
+"                        registrations of ids removed or whose secret changed\n"
 "  -d                    stay in the foreground and log to stderr\n"
 "  -v                    log debug messages too\n"
 "  --stats               print the counters as one JSON line on stdout at exit\n"
@@ -75,13 +79,20 @@ static void usage(FILE *f)
 "                        (default %d, bursts of --stunt-burst, default %d)\n"
 "  --stunt-burst N\n"
 "  --stunt-global-rate N packets per second for all clients (default %d)\n"
-"  --user NAME           after opening every socket, switch to this user\n"
+"  --signal-rate N       EXCHANGE / SCHEDULE / RELAY one registered id may have\n"
+"                        relayed per second (default %d), in bursts of\n"
+"  --signal-burst N      N (default %d); more get 429 and are counted\n"
+"  --user NAME           after opening every socket, the raw socket, the capture\n"
+"                        and the TLS key, switch to this user and its group with\n"
+"                        no capability left (default: %s)\n"
+"  --keep-root           stay root with every capability (debugging only)\n"
 "  --help                this text\n"
 "  --version             print the version\n",
 		SRV_PORT_DEFAULT, SRV_ALT_PORT_DEFAULT, SRV_SOFTWARE_MAX, SRV_IDLE_S_DEFAULT,
 		SRV_MAX_CLIENTS_DEFAULT, SRV_STATUS_S_DEFAULT, SRV_UDP_RATE_DEFAULT,
 		SRV_UDP_BURST_DEFAULT, SRV_TLS_PORT_DEFAULT, STUNT_RATE_CONN_DEFAULT,
-		STUNT_BURST_CONN_DEFAULT, STUNT_RATE_ALL_DEFAULT);
+		STUNT_BURST_CONN_DEFAULT, STUNT_RATE_ALL_DEFAULT, RDV_SIG_RATE_DEFAULT,
+		RDV_SIG_BURST_DEFAULT, SRV_USER_DEFAULT);
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -118,7 +129,7 @@ enum {
 	OPT_SOFTWARE, OPT_IDLE, OPT_MAX_CLIENTS, OPT_STATUS, OPT_HELP, OPT_VERSION,
 	OPT_UDP_RATE, OPT_UDP_BURST, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_PORT, OPT_NO_STUNT,
 	OPT_CAPTURE_IF, OPT_STUNT_AUTH, OPT_STUNT_RATE, OPT_STUNT_BURST, OPT_STUNT_GLOBAL,
-	OPT_USER,
+	OPT_USER, OPT_KEEP_ROOT, OPT_SIG_RATE, OPT_SIG_BURST,
 };
 
 static const struct option longopts[] = {
@@ -144,6 +155,9 @@ static const struct option longopts[] = {
 	{ "stunt-burst",	required_argument, NULL, OPT_STUNT_BURST },
 	{ "stunt-global-rate",	required_argument, NULL, OPT_STUNT_GLOBAL },
 	{ "user",		required_argument, NULL, OPT_USER },
+	{ "keep-root",		no_argument,	   NULL, OPT_KEEP_ROOT },
+	{ "signal-rate",	required_argument, NULL, OPT_SIG_RATE },
+	{ "signal-burst",	required_argument, NULL, OPT_SIG_BURST },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -159,19 +173,37 @@ static void bad_usage(const char *fmt, const char *arg)
 }
 
 /* Everything privileged (binding, the raw socket, the capture handle, the
- * TLS key) is open by now. */
-static void drop_privileges(const char *user)
+ * TLS key) is open by now: become user (NULL: the default) with no
+ * capability left, unless keep_root. */
+static void drop_privileges(const char *user, bool keep_root)
 {
-	struct passwd *pw = getpwnam(user);
+	const char *name = user ? user : SRV_USER_DEFAULT;
+	uid_t uid;
+	gid_t gid;
+	int err;
 
-	if (!pw)
-		fatalx("--user %s: no such user", user);
-	if (setgroups(1, &pw->pw_gid) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
-		fatal("--user %s", user);
-	if (pw->pw_uid != 0 && setuid(0) == 0)
-		fatalx("--user %s: could regain root", user);
-	log_info("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+	if (keep_root) {
+		log_warnx("--keep-root: running as uid %u with its capabilities (debugging only)",
+			  (unsigned)geteuid());
+		return;
+	}
+	if (getuid() != 0 && geteuid() != 0) {
+		if (user)
+			fatalx("--user %s: not started as root, cannot switch user", user);
+		if ((err = srv_privdrop_caps()) < 0)
+			fatalx("dropping capabilities: %s", strerror(-err));
+		log_info("not started as root: running as uid %u, no capabilities",
+			 (unsigned)getuid());
+		return;
+	}
+	if ((err = srv_privdrop_lookup(name, &uid, &gid)) < 0)
+		fatalx("user %s: %s (choose one with --user NAME, or --keep-root)", name,
+		       err == -EPERM ? "is root, no drop" :
+		       err == -ENOENT ? "no such user" : strerror(-err));
+	if ((err = srv_privdrop_user(uid, gid)) < 0)
+		fatalx("switching to user %s: %s", name, strerror(-err));
+	log_info("running as %s (uid %u, gid %u), no capabilities", name, (unsigned)uid,
+		 (unsigned)gid);
 }
 
 int main(int argc, char **argv)
@@ -182,6 +214,7 @@ int main(int argc, char **argv)
 	unsigned long port = SRV_PORT_DEFAULT, alt_port = SRV_ALT_PORT_DEFAULT, v;
 	int foreground = 0, verbose = 0, ch, err;
 	const char *user = NULL;
+	bool keep_root = false;
 	unsigned i, j;
 
 	cfg.idle_s = SRV_IDLE_S_DEFAULT;
@@ -194,6 +227,8 @@ int main(int argc, char **argv)
 	cfg.stunt.conn_burst = STUNT_BURST_CONN_DEFAULT;
 	cfg.stunt.all_rate = STUNT_RATE_ALL_DEFAULT;
 	cfg.stunt.all_burst = STUNT_BURST_ALL_DEFAULT;
+	cfg.sig_rate = RDV_SIG_RATE_DEFAULT;
+	cfg.sig_burst = RDV_SIG_BURST_DEFAULT;
 	while ((ch = getopt_long(argc, argv, "dv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_PRIMARY:
@@ -281,6 +316,19 @@ int main(int argc, char **argv)
 		case OPT_USER:
 			user = optarg;
 			break;
+		case OPT_KEEP_ROOT:
+			keep_root = true;
+			break;
+		case OPT_SIG_RATE:
+			if (parse_uint(optarg, 0, 1000000, &v) < 0)
+				bad_usage("bad --signal-rate: %s", optarg);
+			cfg.sig_rate = (unsigned)v;
+			break;
+		case OPT_SIG_BURST:
+			if (parse_uint(optarg, 1, 1000000, &v) < 0)
+				bad_usage("bad --signal-burst: %s", optarg);
+			cfg.sig_burst = (unsigned)v;
+			break;
 		case 'd':
 			foreground = 1;
 			break;
@@ -312,6 +360,8 @@ int main(int argc, char **argv)
 		bad_usage("%s", "--tls-cert and --tls-key go together");
 	if (cfg.tls_cert && (cfg.tls_port == port || cfg.tls_port == alt_port))
 		bad_usage("%s", "--tls-port must differ from --port and --alt-port");
+	if (user && keep_root)
+		bad_usage("%s", "--user and --keep-root exclude each other");
 
 	log_init(PROG, foreground, verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	for (i = 0; i < 2; i++)
@@ -319,14 +369,17 @@ int main(int argc, char **argv)
 			cfg.addr[i][j] = ip[i];
 			cfg.addr[i][j].port = (uint16_t)(j ? alt_port : port);
 		}
+	srv_loop_open(&cfg);
+	drop_privileges(user, keep_root);
+	/* read as the user that will re-read it on SIGHUP: a file that
+	 * starts the server also reloads */
 	if (cfg.secrets_path) {
-		if ((err = srv_secrets_load(cfg.secrets_path, &cfg.secrets)) < 0)
-			fatalx("%s: %s", cfg.secrets_path, strerror(-err));
+		char why[PATH_MAX + 128];
+
+		if (srv_secrets_read(cfg.secrets_path, &cfg.secrets, why, sizeof(why)) < 0)
+			fatalx("%s", why);
 		log_info("%zu ids from %s", cfg.secrets.n, cfg.secrets_path);
 	}
-	srv_loop_open(&cfg);
-	if (user)
-		drop_privileges(user);
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("daemon");
 	log_info("started: %s, ports %lu and %lu, udp and tcp%s", argv[0], port, alt_port,

@@ -18,6 +18,7 @@ static const char *const rdv_verdict_names[RDV_V_MAX] = {
 	[RDV_V_DROP]	   = "dropped",
 	[RDV_V_FORBIDDEN]  = "forbidden",
 	[RDV_V_UNAVAILABLE] = "unavailable",
+	[RDV_V_LIMITED]	   = "signal_limited",
 };
 
 const char *rdv_verdict_name(enum rdv_verdict v)
@@ -40,12 +41,54 @@ struct rdv_conn *srv_rdv_find(const struct srv_rdv *r, const char *id)
 	return NULL;
 }
 
+/* c's id leaves with c: keep its signalling budget for its return, in
+ * the entry of the same id, else a free one, else the one refilled the
+ * longest (the nearest to a full bucket, which is what a new id gets). */
+static void budget_keep(struct srv_rdv *r, const struct rdv_conn *c)
+{
+	size_t i, k = RDV_BUDGETS_KEPT;
+
+	for (i = 0; i < RDV_BUDGETS_KEPT; i++) {
+		const struct rdv_budget *e = &r->kept[i];
+
+		if (!strcmp(e->id, c->id)) {
+			k = i;
+			break;
+		}
+		if (k == RDV_BUDGETS_KEPT)
+			k = i;
+		else if (!e->id[0])
+			k = r->kept[k].id[0] ? i : k;
+		else if (r->kept[k].id[0] && e->b.last_ms < r->kept[k].b.last_ms)
+			k = i;
+	}
+	strcpy(r->kept[k].id, c->id);
+	r->kept[k].b = c->sig;
+}
+
+/* The budget c's id had when it left, or a full one. */
+static void budget_restore(struct srv_rdv *r, struct rdv_conn *c)
+{
+	size_t i;
+
+	c->sig.milli = (uint32_t)(r->sig_burst ? r->sig_burst : 1) * 1000;
+	c->sig.last_ms = 0;
+	for (i = 0; i < RDV_BUDGETS_KEPT; i++)
+		if (!strcmp(r->kept[i].id, c->id)) {
+			c->sig = r->kept[i].b;
+			memset(&r->kept[i], 0, sizeof(r->kept[i]));
+			return;
+		}
+}
+
 void srv_rdv_drop(struct srv_rdv *r, struct rdv_conn *c)
 {
 	size_t i;
 
 	if (!r || !c || !c->listed)
 		return;
+	if (c->authed)
+		budget_keep(r, c);
 	for (i = 0; i < r->n; i++)
 		if (r->reg[i] == c) {
 			r->reg[i] = r->reg[--r->n];
@@ -55,12 +98,22 @@ void srv_rdv_drop(struct srv_rdv *r, struct rdv_conn *c)
 	c->authed = false;
 }
 
+void srv_rdv_forget(struct srv_rdv *r, const char *id)
+{
+	size_t i;
+
+	for (i = 0; r && id && i < RDV_SESSIONS_MAX; i++)
+		if (!strcmp(r->sess[i].id[0], id) || !strcmp(r->sess[i].id[1], id))
+			memset(&r->sess[i], 0, sizeof(r->sess[i]));
+}
+
 void srv_rdv_free(struct srv_rdv *r)
 {
 	free(r->reg);
 	r->reg = NULL;
 	r->n = r->cap = 0;
 	memset(r->sess, 0, sizeof(r->sess));
+	memset(r->kept, 0, sizeof(r->kept));
 }
 
 /* The session sid between ids a and b (either order), or NULL; *side gets
@@ -86,13 +139,17 @@ static struct rdv_session *session_find(struct srv_rdv *r, const char *a, const 
 	return NULL;
 }
 
-/* An EXCHANGE from a to b was relayed: note it (the oldest entry goes when
- * the table is full). */
+/* An EXCHANGE from a to b was relayed: note it. A new session takes a free
+ * (or expired) entry, else the oldest one -- but once a has started
+ * RDV_SESSION_SHARE live sessions, one of its own (one whose SYN-ACKs went
+ * out first, else its oldest): one id cannot push the others' sessions out
+ * of the table. */
 static void session_note(struct srv_rdv *r, const char *a, const char *b, uint32_t sid,
 			 uint64_t now)
 {
 	struct rdv_session *s;
-	size_t i, old = 0;
+	size_t i, old = 0, own = RDV_SESSIONS_MAX, nown = 0;
+	bool have_free = false;
 	int side;
 
 	if ((s = session_find(r, a, b, sid, now, &side))) {
@@ -100,12 +157,29 @@ static void session_note(struct srv_rdv *r, const char *a, const char *b, uint32
 		return;
 	}
 	for (i = 0; i < RDV_SESSIONS_MAX; i++) {
-		if (!r->sess[i].expires_ms || now >= r->sess[i].expires_ms) {
-			old = i;
-			break;
+		struct rdv_session *e = &r->sess[i];
+
+		if (!e->expires_ms || now >= e->expires_ms) {
+			if (!have_free)
+				old = i;
+			have_free = true;
+			continue;
 		}
-		if (r->sess[i].expires_ms < r->sess[old].expires_ms)
+		if (!strcmp(e->id[0], a)) {
+			/* the oldest of its sessions whose SYN-ACKs are out (of
+			 * no more use), else the oldest */
+			nown++;
+			if (own == RDV_SESSIONS_MAX || (e->sent && !r->sess[own].sent) ||
+			    (e->sent == r->sess[own].sent &&
+			     e->expires_ms < r->sess[own].expires_ms))
+				own = i;
+		}
+		if (!have_free && e->expires_ms < r->sess[old].expires_ms)
 			old = i;
+	}
+	if (nown >= RDV_SESSION_SHARE) {
+		old = own;
+		r->share_reused++;
 	}
 	s = &r->sess[old];
 	memset(s, 0, sizeof(*s));
@@ -145,9 +219,12 @@ static int registry_add(struct srv_rdv *r, struct rdv_conn *c)
 	struct rdv_conn *old = srv_rdv_find(r, c->id);
 
 	/* the newest connection of an id wins: the old one is probably a
-	 * half-dead TCP connection of the same daemon */
+	 * half-dead TCP connection of the same daemon. Its signalling budget
+	 * goes with the id: reconnecting does not refill it. */
 	if (old && old != c)
-		srv_rdv_drop(r, old);
+		srv_rdv_drop(r, old);	/* keeps its budget ... */
+	if (!c->listed)
+		budget_restore(r, c);	/* ... for this one */
 	if (c->listed)
 		return 0;
 	if (r->n == r->cap) {
@@ -366,6 +443,14 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 	}
 	if (err < 0)
 		goto bad;
+	/* what is relayed to another peer costs the sender a token, whether
+	 * the target is there or not */
+	if ((m->method == SIG_METHOD_EXCHANGE || m->method == SIG_METHOD_SCHEDULE ||
+	     m->method == SIG_METHOD_RELAY) &&
+	    !srv_bucket_take(&c->sig, r->sig_rate, r->sig_burst, now_ms)) {
+		fail(out, RDV_V_LIMITED, m, STUN_ERR_RATE_LIMITED, "Signalling rate limit", reply);
+		return 0;
+	}
 	if (!(target = srv_rdv_find(r, target_id)) || !target->authed) {
 		fail(out, RDV_V_NO_PEER, m, STUN_ERR_NOT_FOUND, "Peer not registered", reply);
 		return 0;

@@ -16,7 +16,14 @@
  *   LOOKUP        sender authenticated (else 401), peer registered
  *                 (else 404): the peer's endpoint as the server sees it.
  *   EXCHANGE, SCHEDULE, RELAY
- *                 sender authenticated, target registered: the target gets
+ *                 sender authenticated, within its signalling budget (a
+ *                 token bucket per registered id, sig_rate per second in
+ *                 bursts of sig_burst, kept across its reconnections
+ *                 (the buckets of the last RDV_BUDGETS_KEPT ids that
+ *                 closed are remembered):
+ *                 429 "Signalling rate limit" beyond, counted as
+ *                 "signal_limited", nothing relayed), target registered:
+ *                 the target gets
  *                 an indication with the sender's SIG-PEER-ID and the other
  *                 attributes copied verbatim (relayed, not interpreted);
  *                 SCHEDULE adds the start time (now + delay, server clock).
@@ -25,7 +32,11 @@
  *                 checks the sender's candidates against it.
  *                 An EXCHANGE relayed both ways between two ids with one
  *                 SESSION-ID makes that session "agreed" (kept
- *                 RDV_SESSION_MS, at most RDV_SESSIONS_MAX).
+ *                 RDV_SESSION_MS, at most RDV_SESSIONS_MAX). Fair share:
+ *                 an id that has started RDV_SESSION_SHARE live sessions
+ *                 reuses one of its own for a new one (one whose SYN-ACKs
+ *                 are out, else its oldest; counted in share_reused), so
+ *                 no id can push the others' out.
  *   SYNACK        STUNT #1: sender authenticated, peer registered, the
  *                 session agreed between exactly these two (else 403,
  *                 counted as "forbidden"), the server able to send raw
@@ -41,6 +52,7 @@
 #ifndef STUNT_SERVER_RDV_H
 #define STUNT_SERVER_RDV_H
 
+#include "server/rate.h"
 #include "server/secrets.h"
 #include "nfq/pkt_build.h"
 #include "proto/sig.h"
@@ -63,6 +75,7 @@ struct rdv_conn {
 	char			 nonce_id[SIG_ID_MAX + 1];
 	uint8_t			 nonce[RDV_NONCE_LEN];
 	bool			 listed;	/* in the registry */
+	struct srv_bucket	 sig;		/* relayed signalling budget (authed) */
 	/* from AUTHENTICATE's success on, every message of this connection,
 	 * both ways, is sealed (proto/sig_sec.h); the loop opens and seals */
 	struct sig_sec		 sec;
@@ -70,6 +83,20 @@ struct rdv_conn {
 
 #define RDV_SESSIONS_MAX	256
 #define RDV_SESSION_MS		60000
+/* live sessions one id may have started: max(4, RDV_SESSIONS_MAX / 8) */
+#define RDV_SESSION_SHARE	(RDV_SESSIONS_MAX / 8 > 4 ? RDV_SESSIONS_MAX / 8 : 4)
+/* Relayed signalling per registered id: far above what a stuntd sends (a
+ * session costs it 2-5 EXCHANGE / SCHEDULE / RELAY; 200 at once is the
+ * load test), far below what a flood would. */
+#define RDV_SIG_RATE_DEFAULT	100	/* per second */
+#define RDV_SIG_BURST_DEFAULT	1000
+#define RDV_BUDGETS_KEPT	1024	/* buckets of ids gone, for their return */
+
+/* The signalling budget of an id whose connection closed. */
+struct rdv_budget {
+	char			 id[SIG_ID_MAX + 1];	/* "": free */
+	struct srv_bucket	 b;
+};
 
 /* A session the server relayed EXCHANGEs for, and its SYNs (STUNT #1). */
 struct rdv_session {
@@ -88,7 +115,11 @@ struct srv_rdv {
 	struct rdv_conn		**reg;		/* authenticated connections */
 	size_t			  n, cap;
 	bool			  raw_ok;	/* SYNACK: raw packets can be sent */
+	unsigned		  sig_rate;	/* 0: no signalling budget */
+	unsigned		  sig_burst;
+	uint64_t		  share_reused;	/* sessions replaced by their id's own */
 	struct rdv_session	  sess[RDV_SESSIONS_MAX];
+	struct rdv_budget	  kept[RDV_BUDGETS_KEPT];
 };
 
 enum rdv_verdict {
@@ -100,6 +131,7 @@ enum rdv_verdict {
 	RDV_V_DROP,		/* not a request: dropped */
 	RDV_V_FORBIDDEN,	/* 403: SYNACK for a session not agreed between the two */
 	RDV_V_UNAVAILABLE,	/* 500: SYNACK, but no raw socket */
+	RDV_V_LIMITED,		/* 429: over the sender's signalling budget */
 	RDV_V_MAX,
 };
 
@@ -132,6 +164,8 @@ size_t srv_rdv_error(const struct stun_msg *m, uint16_t code, const char *reason
 
 /* The connection goes away: take it out of the registry. */
 void srv_rdv_drop(struct srv_rdv *r, struct rdv_conn *c);
+/* id's secret was removed or changed: forget its STUNT #1 sessions. */
+void srv_rdv_forget(struct srv_rdv *r, const char *id);
 /* Registered connection of this id, or NULL. */
 struct rdv_conn *srv_rdv_find(const struct srv_rdv *r, const char *id);
 void srv_rdv_free(struct srv_rdv *r);

@@ -39,6 +39,18 @@ const struct srv_secret *srv_secrets_find(const struct srv_secrets *s, const cha
 	return NULL;
 }
 
+bool srv_secrets_revoked(const struct srv_secrets *prev, const struct srv_secrets *next,
+			 const char *id)
+{
+	const struct srv_secret *a, *b;
+
+	if (!id || !(a = srv_secrets_find(prev, id, strlen(id))))
+		return false;
+	if (!(b = srv_secrets_find(next, id, strlen(id))))
+		return true;
+	return a->secret_len != b->secret_len || memcmp(a->secret, b->secret, a->secret_len) != 0;
+}
+
 void srv_secrets_free(struct srv_secrets *s)
 {
 	if (!s)
@@ -118,10 +130,17 @@ fail:
 #include "common/log.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-int srv_secrets_load(const char *path, struct srv_secrets *out)
+bool srv_secrets_mode_ok(unsigned mode)
+{
+	return (mode & 077) == 0;
+}
+
+int srv_secrets_read(const char *path, struct srv_secrets *out, char *why, size_t cap)
 {
 	struct stat st;
 	char *text = NULL;
@@ -130,21 +149,35 @@ int srv_secrets_load(const char *path, struct srv_secrets *out)
 	ssize_t n;
 	int fd, err;
 
+	out->v = NULL;
+	out->n = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, cap, "secrets file %s: %s (read as uid %u)", path, strerror(-err),
+			 (unsigned)geteuid());
+		return err;
+	}
 	if (fstat(fd, &st) < 0) {
 		err = -errno;
+		snprintf(why, cap, "secrets file %s: %s", path, strerror(-err));
+		goto cleanup;
+	}
+	if (!srv_secrets_mode_ok(st.st_mode)) {
+		/* as stuntd's --secret-file: the secrets gate who may register */
+		err = -EPERM;
+		snprintf(why, cap, "secrets file %s is readable by group or others (mode %04o): "
+			 "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
 		goto cleanup;
 	}
 	if (st.st_size > SRV_SECRETS_FILE_MAX) {
 		err = -EFBIG;
+		snprintf(why, cap, "secrets file %s: %s", path, strerror(-err));
 		goto cleanup;
 	}
-	if (st.st_mode & 077)
-		log_warnx("%s: secrets file is readable by others", path);
 	if (!(text = malloc((size_t)st.st_size + 1))) {
 		err = -ENOMEM;
+		snprintf(why, cap, "secrets file %s: %s", path, strerror(-err));
 		goto cleanup;
 	}
 	while (len < (size_t)st.st_size && (n = read(fd, text + len, (size_t)st.st_size - len)) != 0) {
@@ -152,18 +185,31 @@ int srv_secrets_load(const char *path, struct srv_secrets *out)
 			if (errno == EINTR)
 				continue;
 			err = -errno;
+			snprintf(why, cap, "secrets file %s: %s", path, strerror(-err));
 			goto cleanup;
 		}
 		len += (size_t)n;
 	}
 	err = srv_secrets_parse(text, len, out, &bad);
 	if (err == -EBADMSG)
-		log_warnx("%s:%u: expected \"ID SECRET\"", path, bad);
+		snprintf(why, cap, "secrets file %s:%u: expected \"ID SECRET\"", path, bad);
+	else if (err < 0)
+		snprintf(why, cap, "secrets file %s: %s", path, strerror(-err));
 cleanup:
 	if (text) {
 		explicit_bzero(text, len);
 		free(text);
 	}
 	close(fd);
+	return err;
+}
+
+int srv_secrets_load(const char *path, struct srv_secrets *out)
+{
+	char why[PATH_MAX + 128];
+	int err = srv_secrets_read(path, out, why, sizeof(why));
+
+	if (err < 0)
+		log_warnx("%s", why);
 	return err;
 }

@@ -14,6 +14,7 @@
 
 #include "proto/sig.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,7 +43,20 @@ void srv_secrets_free(struct srv_secrets *s);
 const struct srv_secret *srv_secrets_find(const struct srv_secrets *s, const char *id,
 					  size_t idlen);
 
-/* Read and parse the file at path (logs the line at fault). 0 or -errno. */
+/* Does id hold a different secret in next than in prev (removed from
+ * next, or its secret changed)? false for an id not in prev. */
+bool srv_secrets_revoked(const struct srv_secrets *prev, const struct srv_secrets *next,
+			 const char *id);
+
+/* May a secrets file have this st_mode? Only if neither its group nor
+ * others can read, write or run it (the rule of stuntd's --secret-file). */
+bool srv_secrets_mode_ok(unsigned mode);
+
+/* Read and parse the file at path, as the calling user. 0 or -errno
+ * (-EPERM: its mode is refused, -EBADMSG: a bad line); on error why gets
+ * one sentence naming the file and the fault (its mode, the line). */
+int srv_secrets_read(const char *path, struct srv_secrets *out, char *why, size_t cap);
+/* The same, logging the sentence. */
 int srv_secrets_load(const char *path, struct srv_secrets *out);
 
 #endif

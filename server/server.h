@@ -49,6 +49,7 @@ struct srv_client {
 	void			*ssl;		/* TLS, or NULL */
 	bool			 handshake;	/* TLS handshake not finished */
 	unsigned long		 sec_refused;	/* messages refused by client_open() */
+	unsigned long		 sig_limited;	/* signalling refused: over the budget */
 	TAILQ_ENTRY(srv_client)	 entry;
 	uint8_t			 in[SRV_CLIENT_IN_MAX];
 	uint8_t			 out[SRV_CLIENT_OUT_MAX];

@@ -42,15 +42,19 @@ int srv_stats_line(const struct srv_stats *s, char *buf, size_t cap)
 	       " accepted %" PRIu64 " answered %" PRIu64 " malformed %" PRIu64 " refused %" PRIu64
 	       " idle %" PRIu64 " bad-frame %" PRIu64 "; rdv registered %" PRIu64
 	       " unknown-id %" PRIu64 " auth-fail %" PRIu64 " no-peer %" PRIu64
+	       " revoked %" PRIu64 " signal-limited %" PRIu64
 	       "; udp rate-limited %" PRIu64 "; stunt sent %" PRIu64 " reports %" PRIu64
-	       " third-party %" PRIu64 " rate-limited %" PRIu64 "; tls fail %" PRIu64
+	       " third-party %" PRIu64 " rate-limited %" PRIu64 " share-limited %" PRIu64
+	       "; tls fail %" PRIu64
 	       "; sig no-integrity %" PRIu64 " bad-integrity %" PRIu64 " replayed %" PRIu64,
 	       srv_stats_refused(s), s->udp_rx, ok_udp, s->udp_verdict[SRV_V_DROP_MALFORMED],
 	       s->udp_verdict[SRV_V_ERR_400], s->udp_verdict[SRV_V_ERR_420], s->tcp_clients,
 	       s->tcp_accepted, ok_tcp, s->tcp_verdict[SRV_V_DROP_MALFORMED], s->tcp_refused,
 	       s->tcp_idle, s->tcp_bad_frame, s->rdv_registered, s->rdv[RDV_V_UNKNOWN_ID],
-	       s->rdv[RDV_V_AUTH_FAIL], s->rdv[RDV_V_NO_PEER], s->udp_rate_limited, s->stunt_sent,
-	       s->stunt_reports, s->stunt[STUNT_V_THIRD_PARTY], s->stunt[STUNT_V_RATE], s->tls_fail,
+	       s->rdv[RDV_V_AUTH_FAIL], s->rdv[RDV_V_NO_PEER], s->rdv_revoked,
+	       s->rdv[RDV_V_LIMITED], s->udp_rate_limited, s->stunt_sent, s->stunt_reports,
+	       s->stunt[STUNT_V_THIRD_PARTY], s->stunt[STUNT_V_RATE], s->stunt[STUNT_V_SHARE],
+	       s->tls_fail,
 	       s->sec[SIG_SEC_MISSING], s->sec[SIG_SEC_BAD_MAC], s->sec[SIG_SEC_REPLAY]);
 	return (int)off;
 }
@@ -81,8 +85,9 @@ int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap)
 	json_verdicts(s->tcp_verdict, buf, cap, &off);
 	APPEND(buf, cap, &off,
 	       "},\"rdv\":{\"registered\":%" PRIu64 ",\"fwd\":%" PRIu64 ",\"fwd_full\":%" PRIu64
-	       ",\"synack_sent\":%" PRIu64,
-	       s->rdv_registered, s->rdv_fwd, s->rdv_fwd_full, s->rdv_synack);
+	       ",\"synack_sent\":%" PRIu64 ",\"revoked\":%" PRIu64 ",\"session_share\":%" PRIu64,
+	       s->rdv_registered, s->rdv_fwd, s->rdv_fwd_full, s->rdv_synack, s->rdv_revoked,
+	       s->rdv_share_reused);
 	for (unsigned i = 0; i < RDV_V_MAX; i++)
 		APPEND(buf, cap, &off, ",\"%s\":%" PRIu64, rdv_verdict_name(i), s->rdv[i]);
 	APPEND(buf, cap, &off, "},\"stunt\":{");

@@ -35,6 +35,10 @@ struct srv_stats {
 	uint64_t	rdv_fwd_full;		/* not forwarded: the peer does not read (500) */
 	uint64_t	rdv_synack;		/* STUNT #1 SYN-ACKs sent */
 	uint64_t	rdv_registered;		/* authenticated peers now (gauge) */
+	uint64_t	rdv_revoked;		/* registrations closed at SIGHUP: id removed
+						 * or its secret changed */
+	uint64_t	rdv_share_reused;	/* STUNT #1 sessions that replaced their
+						 * own id's oldest (fair share) */
 	uint64_t	udp_rate_limited;	/* answer not sent: source over its rate */
 	uint64_t	tls_accepted;		/* TLS handshakes completed */
 	uint64_t	tls_fail;		/* closed: handshake failed (not TLS, ...) */

@@ -19,6 +19,7 @@ static const char *const names[STUNT_V_MAX] = {
 	[STUNT_V_THIRD_PARTY]	= "third_party",
 	[STUNT_V_RATE]		= "rate_limited",
 	[STUNT_V_BUSY]		= "busy",
+	[STUNT_V_SHARE]		= "share_limited",
 	[STUNT_V_UNAVAILABLE]	= "unavailable",
 	[STUNT_V_DROP]		= "dropped",
 };
@@ -78,12 +79,70 @@ void srv_stunt_conn_saw(struct stunt_conn *c, uint16_t port, uint32_t seq)
 		c->nknown++;
 }
 
+static size_t ip_len(const struct stun_addr *a)
+{
+	return a->family == STUN_FAMILY_IPV6 ? 16 : 4;
+}
+
+static struct stunt_share *share_find(const struct srv_stunt *s, const struct stun_addr *a)
+{
+	unsigned i;
+
+	for (i = 0; i < STUNT_PENDING_MAX; i++)
+		if (s->share[i].family && s->share[i].family == a->family &&
+		    memcmp(s->share[i].ip, a->ip, ip_len(a)) == 0)
+			return (struct stunt_share *)&s->share[i];
+	return NULL;
+}
+
+unsigned srv_stunt_share_used(const struct srv_stunt *s, const struct stun_addr *a)
+{
+	const struct stunt_share *e = share_find(s, a);
+
+	return e ? e->n : 0;
+}
+
+/* An action of c is accepted: count it everywhere. */
+static void slot_take(struct srv_stunt *s, struct stunt_conn *c)
+{
+	struct stunt_share *e = share_find(s, &c->peer);
+	unsigned i;
+
+	for (i = 0; !e && i < STUNT_PENDING_MAX; i++)
+		if (!s->share[i].family) {
+			e = &s->share[i];
+			e->family = c->peer.family;
+			memcpy(e->ip, c->peer.ip, ip_len(&c->peer));
+			e->n = 0;
+		}
+	if (e)	/* always: no more addresses than outstanding actions */
+		e->n++;
+	s->pending++;
+	c->pending++;
+}
+
+/* BUSY, SHARE, or STUNT_V_MAX: room for one more action of c. */
+static enum stunt_verdict slot_check(const struct srv_stunt *s, const struct stunt_conn *c)
+{
+	if (c->pending >= STUNT_CONN_PENDING || s->pending >= STUNT_PENDING_MAX)
+		return STUNT_V_BUSY;
+	if (srv_stunt_share_used(s, &c->peer) >= STUNT_ADDR_SHARE)
+		return STUNT_V_SHARE;
+	return STUNT_V_MAX;
+}
+
 void srv_stunt_done(struct srv_stunt *s, struct stunt_conn *c)
 {
+	struct stunt_share *e;
+
 	if (s->pending)
 		s->pending--;
-	if (c && c->pending)
+	if (!c)
+		return;
+	if (c->pending)
 		c->pending--;
+	if ((e = share_find(s, &c->peer)) && e->n && --e->n == 0)
+		memset(e, 0, sizeof(*e));
 }
 
 static bool is_server_ip(const struct srv_stunt *s, const struct stun_addr *a)
@@ -128,6 +187,7 @@ static int refuse(struct stunt_action *out, enum stunt_verdict v, const struct s
 		[STUNT_V_THIRD_PARTY]	= { 403, "Only to your own endpoint" },
 		[STUNT_V_RATE]		= { 429, "Rate limited" },
 		[STUNT_V_BUSY]		= { 429, "Too many outstanding" },
+		[STUNT_V_SHARE]		= { 429, "Fair share used" },
 		[STUNT_V_UNAVAILABLE]	= { 500, "STUNT unavailable" },
 	};
 
@@ -192,6 +252,7 @@ static int do_capture(struct srv_stunt *s, struct stunt_conn *c, const struct st
 	struct stunt_capture_resp rs;
 	struct stun_builder b;
 	struct stun_addr t;
+	enum stunt_verdict v;
 	int k, n;
 
 	if (stunt_get_capture_req(m, &rq) < 0)
@@ -206,8 +267,8 @@ static int do_capture(struct srv_stunt *s, struct stunt_conn *c, const struct st
 		t = s->cfg.sock[c->rx_ip][c->rx_port];
 	else if (t.port == 0)
 		return refuse(out, STUNT_V_BAD, m, reply);
-	if (c->pending >= STUNT_CONN_PENDING || s->pending >= STUNT_PENDING_MAX)
-		return refuse(out, STUNT_V_BUSY, m, reply);
+	if ((v = slot_check(s, c)) != STUNT_V_MAX)
+		return refuse(out, v, m, reply);
 	memset(&rs, 0, sizeof(rs));
 	rs.capture_id = s->next_id++;
 	rs.timeout_ms = rq.timeout_ms;
@@ -222,8 +283,7 @@ static int do_capture(struct srv_stunt *s, struct stunt_conn *c, const struct st
 	out->capture_id = rs.capture_id;
 	out->timeout_ms = rq.timeout_ms;
 	out->target = t;
-	s->pending++;
-	c->pending++;
+	slot_take(s, c);
 	return 0;
 }
 
@@ -237,6 +297,7 @@ static int do_send(struct srv_stunt *s, struct stunt_conn *c, const struct stun_
 	struct stun_builder b;
 	struct stun_addr t, src, dst;
 	uint32_t seq, ack = 0;
+	enum stunt_verdict v;
 	int k, n;
 
 	if (stunt_get_send_req(m, &rq) < 0)
@@ -272,8 +333,8 @@ static int do_send(struct srv_stunt *s, struct stunt_conn *c, const struct stun_
 		else
 			return refuse(out, STUNT_V_BAD, m, reply);
 	}
-	if (c->pending >= STUNT_CONN_PENDING || s->pending >= STUNT_PENDING_MAX)
-		return refuse(out, STUNT_V_BUSY, m, reply);
+	if ((v = slot_check(s, c)) != STUNT_V_MAX)
+		return refuse(out, v, m, reply);
 	if (!take_tokens(s, c, now))
 		return refuse(out, STUNT_V_RATE, m, reply);
 	syn_spec(&out->pkt, &src, &dst,
@@ -297,8 +358,7 @@ static int do_send(struct srv_stunt *s, struct stunt_conn *c, const struct stun_
 	out->reply_len = (size_t)n;
 	out->delay_ms = rq.pkt.delay_ms;
 	out->source = src;
-	s->pending++;
-	c->pending++;
+	slot_take(s, c);
 	return 0;
 }
 
@@ -307,6 +367,7 @@ static int do_probe(struct srv_stunt *s, struct stunt_conn *c, const struct stun
 {
 	struct stunt_probe_req rq;
 	struct stun_addr t, src, dst;
+	enum stunt_verdict v;
 	int k;
 
 	if (stunt_get_probe_req(m, &rq) < 0)
@@ -317,8 +378,8 @@ static int do_probe(struct srv_stunt *s, struct stunt_conn *c, const struct stun
 		rq.timeout_ms = STUNT_PROBE_MS_DEFAULT;
 	if (rq.timeout_ms > STUNT_PROBE_MS_MAX)
 		return refuse(out, STUNT_V_BAD, m, reply);
-	if (c->pending >= STUNT_CONN_PENDING || s->pending >= STUNT_PENDING_MAX)
-		return refuse(out, STUNT_V_BUSY, m, reply);
+	if ((v = slot_check(s, c)) != STUNT_V_MAX)
+		return refuse(out, v, m, reply);
 	if (!take_tokens(s, c, now))
 		return refuse(out, STUNT_V_RATE, m, reply);
 	src = s->cfg.sock[c->rx_ip ^ !!(rq.flags & STUN_CHANGE_IP)]
@@ -331,8 +392,7 @@ static int do_probe(struct srv_stunt *s, struct stunt_conn *c, const struct stun
 	memcpy(out->txid, m->txid, STUN_TXID_LEN);
 	out->timeout_ms = rq.timeout_ms;
 	out->source = src;
-	s->pending++;
-	c->pending++;
+	slot_take(s, c);
 	return 0;
 }
 

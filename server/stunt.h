@@ -20,9 +20,11 @@
  *
  * How much: every packet sent takes a token from the connection's bucket
  * and from the server's (429 when empty); a connection has at most
- * STUNT_CONN_PENDING captures, probes and scheduled packets outstanding
- * and the server STUNT_PENDING_MAX (429); delays and timeouts are bounded
- * (400 beyond).
+ * STUNT_CONN_PENDING captures, probes and scheduled packets outstanding,
+ * all the connections from one client IP address together
+ * STUNT_ADDR_SHARE (its fair share of the table: 429 "Fair share used",
+ * counted as share_limited) and the server STUNT_PENDING_MAX (429);
+ * delays and timeouts are bounded (400 beyond).
  */
 #ifndef STUNT_SERVER_STUNT_H
 #define STUNT_SERVER_STUNT_H
@@ -40,6 +42,10 @@
 #define STUNT_DELAY_MS_MAX		5000
 #define STUNT_CONN_PENDING		4
 #define STUNT_PENDING_MAX		64	/* = SRV_CAP_WANT_MAX */
+/* outstanding actions of all the connections of one client IP address:
+ * max(STUNT_CONN_PENDING, STUNT_PENDING_MAX / 8) */
+#define STUNT_ADDR_SHARE		(STUNT_PENDING_MAX / 8 > STUNT_CONN_PENDING ? \
+					 STUNT_PENDING_MAX / 8 : STUNT_CONN_PENDING)
 #define STUNT_KNOWN_PORTS		8
 #define STUNT_TTL_DEFAULT		64
 #define STUNT_RATE_CONN_DEFAULT		5	/* packets per second per connection */
@@ -57,6 +63,7 @@ enum stunt_verdict {
 	STUNT_V_THIRD_PARTY,	/* 403: a destination not the client's own */
 	STUNT_V_RATE,		/* 429: token bucket empty */
 	STUNT_V_BUSY,		/* 429: too many outstanding */
+	STUNT_V_SHARE,		/* 429: the client address's fair share is used */
 	STUNT_V_UNAVAILABLE,	/* 500: no raw socket / capture, or not IPv4 */
 	STUNT_V_DROP,		/* not a request: dropped */
 	STUNT_V_MAX,
@@ -74,12 +81,24 @@ struct srv_stunt_cfg {
 	unsigned	 all_rate, all_burst;	/* whole server */
 };
 
+/* Outstanding actions of one client IP address. */
+struct stunt_share {
+	uint8_t		family;		/* 0: free */
+	uint8_t		ip[16];
+	unsigned	n;
+};
+
 struct srv_stunt {
 	struct srv_stunt_cfg	cfg;
 	struct srv_bucket	all;
 	unsigned		pending;	/* outstanding actions, all clients */
 	uint32_t		next_id;
+	/* at most STUNT_PENDING_MAX addresses have an action outstanding */
+	struct stunt_share	share[STUNT_PENDING_MAX];
 };
+
+/* Actions outstanding for the connections of a's IP address. */
+unsigned srv_stunt_share_used(const struct srv_stunt *s, const struct stun_addr *a);
 
 /* Per control connection; embedded in the loop's client. */
 struct stunt_conn {

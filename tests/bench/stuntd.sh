@@ -178,7 +178,8 @@ start_all() {
 	printf 'laptop s3cret-laptop\noffice-pc s3cret-office\n' >"$LAB_STATE/secrets"
 	printf 's3cret-laptop\n' >"$LAB_STATE/secret-a"
 	printf 's3cret-office\n' >"$LAB_STATE/secret-b"
-	chmod 600 "$LAB_STATE/secrets" "$LAB_STATE/secret-a" "$LAB_STATE/secret-b"
+	chmod 600 "$LAB_STATE/secret-a" "$LAB_STATE/secret-b"
+	lab_server_secrets "$LAB_STATE/secrets"
 	mkdir -p "$LAB_STATE/sa" "$LAB_STATE/sb"
 	lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
 		--secrets "$LAB_STATE/secrets" >/dev/null

@@ -125,6 +125,19 @@ lab_bg() {
 	echo $!
 }
 
+# lab_server_secrets FILE...: stunt-server's --secrets file as the server
+# wants it: it reads the file after dropping to its run-as user (nobody
+# unless --user; $LAB_SERVER_USER here), at start and on SIGHUP, and refuses
+# one that group or others may read. So: mode 600, owned by that user, in a
+# directory that user may traverse (o+x, not list).
+lab_server_secrets() {
+	local f
+	for f in "$@"; do
+		chmod 600 "$f" && chown "${LAB_SERVER_USER:-nobody}" "$f" &&
+			chmod o+x "$(dirname "$f")" || return 1
+	done
+}
+
 # lab_wait_port NODE tcp|udp IP PORT [TIMEOUT_S]: wait until something listens there.
 lab_wait_port() {
 	local n=$1 proto=$2 ip=$3 port=$4 t=${5:-10} opt

@@ -33,7 +33,7 @@ start_all() {
 	trap lab_down EXIT
 	lab_up --nat-a "$1" --syn-a "$2" --nat-b "$3" --syn-b "$4" "${@:5}" || { nok "lab up"; lab_down; return 1; }
 	printf 'laptop s3cret-laptop\noffice-pc s3cret-office\nstranger s3cret-stranger\n' >"$LAB_STATE/secrets"
-	chmod 600 "$LAB_STATE/secrets"
+	lab_server_secrets "$LAB_STATE/secrets"
 	printf 's3cret-laptop  \n' >"$LAB_STATE/secret-a"
 	printf 's3cret-office\n' >"$LAB_STATE/secret-b"
 	chmod 600 "$LAB_STATE/secret-a" "$LAB_STATE/secret-b"

@@ -27,7 +27,7 @@ fi
 start_servers() {
 	printf '# rendezvous peers of the lab\nlaptop s3cret-laptop\noffice-pc s3cret-office\n' \
 		>"$LAB_STATE/secrets"
-	chmod 600 "$LAB_STATE/secrets"
+	lab_server_secrets "$LAB_STATE/secrets"
 	SRV_PID=$(lab_bg srv stunt-server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
 		--stats --status-interval 5 --idle-timeout 2 --secrets "$LAB_STATE/secrets")
 	ref_start_stund 3578 3579 && ref_start_coturn && lab_wait_port srv udp "$LAB_SRV2" 3479 10 &&

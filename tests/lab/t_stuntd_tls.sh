@@ -105,7 +105,7 @@ start_all full-cone rst port-restricted rst && {
 		grep -q "authenticated by pin" "$LAB_STATE/stuntd-b.log" &&
 		ok "hb: --tls --tls-pin: registered over TLS with the server's key pinned" ||
 		nok "hb registered over TLS with the pin"
-	transfer b laptop "port-restricted -> full-cone over TLS signalling" "" "[a-z]+"
+	transfer b laptop "port-restricted -> full-cone over TLS signalling" "" "[a-z0-9]+"
 	transfer a office-pc "full-cone -> port-restricted over TLS signalling" "" "[a-z]+"
 
 	mkdir -p "$LAB_STATE/s-stranger" "$LAB_STATE/s-intruder" "$LAB_STATE/s-mallory"

@@ -213,7 +213,7 @@ stunt_bins_ok() {
 stunt_server_up() {
 	printf '# lab peers\nlaptop s3cret-laptop-0123\noffice-pc s3cret-office-4567\nmallory s3cret-mallory-89ab\n' \
 		>"$LAB_STATE/server.secrets"
-	chmod 600 "$LAB_STATE/server.secrets"
+	lab_server_secrets "$LAB_STATE/server.secrets"
 	lab_bg srv stunt-server "$STUNT_SERVER_BIN" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" \
 		--secrets "$LAB_STATE/server.secrets" -d >/dev/null
 	lab_wait_port srv tcp "$LAB_SRV1" 3478 10 && lab_wait_port srv udp "$LAB_SRV2" 3479 10 ||

@@ -575,6 +575,151 @@ static void synack_only_for_an_agreed_session(void)
 	CHECK_EQ(error_code(), 500);
 }
 
+static enum rdv_verdict exchange_at(struct rdv_conn *from, const char *to, uint32_t sid,
+				    uint64_t now)
+{
+	struct stun_builder bl;
+	struct sig_exchange ex;
+
+	memset(&ex, 0, sizeof(ex));
+	strcpy(ex.peer_id, to);
+	ex.session_id = sid;
+	start(&bl, SIG_METHOD_EXCHANGE);
+	sig_put_exchange(&bl, &ex);
+	return send_req(&bl, from, now).verdict;
+}
+
+static enum rdv_verdict relay_at(struct rdv_conn *from, const char *to, uint64_t now)
+{
+	struct stun_builder bl;
+	struct sig_relay rl;
+
+	memset(&rl, 0, sizeof(rl));
+	strcpy(rl.peer_id, to);
+	rl.data = (const uint8_t *)"x";
+	rl.len = 1;
+	start(&bl, SIG_METHOD_RELAY);
+	sig_put_relay(&bl, &rl);
+	return send_req(&bl, from, now).verdict;
+}
+
+static void relayed_signalling_has_a_budget_per_id(void)
+{
+	struct rdv_conn a, b, a2 = conn_at(2, 40009), a3 = conn_at(2, 40010), e = conn_at(4, 1);
+	struct stun_builder bl;
+	struct sig_lookup lk;
+	struct rdv_out o;
+	unsigned i, ok = 0, limited = 0;
+
+	two_peers(&a, &b);
+	rdv.sig_rate = 2;
+	rdv.sig_burst = 5;
+	/* the registrations above came before the budget: log in again */
+	a = conn_at(2, 40000);
+	CHECK_EQ(login(&a, "laptop", "s3cret-laptop"), RDV_V_OK);
+	for (i = 0; i < 8; i++) {
+		enum rdv_verdict v = i % 2 ? relay_at(&a, "office-pc", 5000) :
+				     exchange_at(&a, "office-pc", 100 + i, 5000);
+
+		ok += v == RDV_V_OK;
+		if (v == RDV_V_LIMITED) {
+			limited++;
+			CHECK_EQ(error_code(), 429);
+		}
+	}
+	CHECK_EQ(ok, 5);
+	CHECK_EQ(limited, 3);
+	/* nothing was relayed for the refused ones */
+	CHECK(relay_at(&a, "office-pc", 5000) == RDV_V_LIMITED);
+	/* to an unregistered peer costs a token too (no free probing) */
+	CHECK_EQ(relay_at(&a, "nobody-here", 5000), RDV_V_LIMITED);
+	/* LOOKUP is not relayed signalling */
+	memset(&lk, 0, sizeof(lk));
+	strcpy(lk.peer_id, "office-pc");
+	start(&bl, SIG_METHOD_LOOKUP);
+	sig_put_lookup(&bl, &lk);
+	o = send_req(&bl, &a, 5000);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	/* the other peer's budget is its own */
+	CHECK_EQ(relay_at(&b, "laptop", 5000), RDV_V_OK);
+	/* a reconnection of the same id keeps the empty bucket */
+	CHECK_EQ(login(&a2, "laptop", "s3cret-laptop"), RDV_V_OK);
+	CHECK_EQ(relay_at(&a2, "office-pc", 5000), RDV_V_LIMITED);
+	/* 2 per second: one second later, two more */
+	CHECK_EQ(relay_at(&a2, "office-pc", 6000), RDV_V_OK);
+	CHECK_EQ(relay_at(&a2, "office-pc", 6000), RDV_V_OK);
+	CHECK_EQ(relay_at(&a2, "office-pc", 6000), RDV_V_LIMITED);
+	/* closing and coming back does not refill it either */
+	srv_rdv_drop(&rdv, &a2);
+	CHECK_EQ(login(&a3, "laptop", "s3cret-laptop"), RDV_V_OK);
+	CHECK_EQ(relay_at(&a3, "office-pc", 6000), RDV_V_LIMITED);
+	CHECK_EQ(relay_at(&a3, "office-pc", 6500), RDV_V_OK);
+	/* another id that was never here starts with a full bucket */
+	CHECK_EQ(login(&e, "eve", "s3cret-eve"), RDV_V_OK);
+	for (i = 0, ok = 0; i < 6; i++)
+		ok += relay_at(&e, "office-pc", 6500) == RDV_V_OK;
+	CHECK_EQ(ok, 5);
+	CHECK_EQ(rdv_verdict_name(RDV_V_LIMITED)[0], 's');
+	srv_rdv_free(&rdv);
+	rdv.sig_rate = rdv.sig_burst = 0;
+}
+
+static void one_id_cannot_push_out_the_others_sessions(void)
+{
+	struct rdv_conn a, b, e = conn_at(4, 1234);
+	struct rdv_out o;
+	unsigned i, n;
+	bool newest, oldest;
+
+	two_peers(&a, &b);
+	rdv.raw_ok = true;
+	CHECK_EQ(login(&e, "eve", "s3cret-eve"), RDV_V_OK);
+	/* laptop and office-pc agree on session 7 */
+	CHECK_EQ(exchange_at(&a, "office-pc", 7, 2000), RDV_V_OK);
+	CHECK_EQ(exchange_at(&b, "laptop", 7, 2000), RDV_V_OK);
+	/* eve starts more sessions than the whole table holds */
+	for (i = 0; i < RDV_SESSIONS_MAX + 10; i++)
+		CHECK_EQ(exchange_at(&e, "laptop", 1000 + i, 2001 + i), RDV_V_OK);
+	CHECK_EQ(rdv.share_reused, RDV_SESSIONS_MAX + 10 - RDV_SESSION_SHARE);
+	/* session 7 is still there: its SYN-ACKs go out */
+	o = synack(&a, "office-pc", 7, 40001, 100, 11);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	o = synack(&b, "laptop", 7, 40002, 200, 22);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	CHECK_EQ(o.nsynack, 2);
+	/* eve holds exactly her share: her newest sessions, not her oldest */
+	for (i = 0, n = 0, newest = false, oldest = false; i < RDV_SESSIONS_MAX; i++) {
+		const struct rdv_session *x = &rdv.sess[i];
+
+		if (!x->expires_ms || strcmp(x->id[0], "eve"))
+			continue;
+		n++;
+		newest |= x->sid == 1000 + RDV_SESSIONS_MAX + 9;
+		oldest |= x->sid == 1000;
+	}
+	CHECK_EQ(n, RDV_SESSION_SHARE);
+	CHECK(newest && !oldest);
+	/* at its share, an id replaces first a session whose SYN-ACKs are
+	 * out, even a newer one, then its oldest */
+	srv_rdv_forget(&rdv, "laptop");
+	for (i = 0; i < RDV_SESSION_SHARE; i++)
+		CHECK_EQ(exchange_at(&a, "office-pc", 2000 + i, 3001 + i), RDV_V_OK);
+	CHECK_EQ(exchange_at(&b, "laptop", 2000 + RDV_SESSION_SHARE - 1, 3100), RDV_V_OK);
+	CHECK_EQ(synack(&a, "office-pc", 2000 + RDV_SESSION_SHARE - 1, 40001, 1, 1).verdict,
+		 RDV_V_OK);
+	CHECK_EQ(synack(&b, "laptop", 2000 + RDV_SESSION_SHARE - 1, 40002, 2, 2).nsynack, 2);
+	CHECK_EQ(exchange_at(&a, "office-pc", 3000, 3200), RDV_V_OK);
+	CHECK_EQ(exchange_at(&b, "laptop", 2000, 3200), RDV_V_OK);
+	CHECK_EQ(synack(&a, "office-pc", 2000, 40001, 100, 11).verdict, RDV_V_OK);
+	/* forgetting an id (revoked) drops its sessions */
+	CHECK_EQ(exchange_at(&a, "office-pc", 8, 3000), RDV_V_OK);
+	CHECK_EQ(exchange_at(&b, "laptop", 8, 3000), RDV_V_OK);
+	srv_rdv_forget(&rdv, "office-pc");
+	o = synack(&a, "office-pc", 8, 40001, 100, 11);
+	CHECK_EQ(o.verdict, RDV_V_FORBIDDEN);
+	srv_rdv_free(&rdv);
+}
+
 int main(void)
 {
 	RUN(authenticate_starts_the_session_keys);
@@ -586,5 +731,7 @@ int main(void)
 	RUN(newest_connection_of_an_id_wins);
 	RUN(malformed_and_unknown_are_refused);
 	RUN(synack_only_for_an_agreed_session);
+	RUN(relayed_signalling_has_a_budget_per_id);
+	RUN(one_id_cannot_push_out_the_others_sessions);
 	return TAP_DONE();
 }

@@ -8,7 +8,11 @@
 #include "tests/unit/tap.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int parse(const char *text, struct srv_secrets *s, unsigned *bad)
 {
@@ -124,12 +128,75 @@ static void stats_json_and_status_line(void)
 	CHECK(strstr(buf, "\"drop_malformed\":3") != NULL);
 	CHECK(strstr(buf, "\"tcp\":{\"clients\":0,\"accepted\":0,\"refused\":2,") != NULL);
 	CHECK(strstr(buf, "\"refused\":10}") != NULL);
+	CHECK(strstr(buf, "\"revoked\":0,\"session_share\":0") != NULL);
+	CHECK(strstr(buf, "\"signal_limited\":0") != NULL);
+	CHECK(strstr(buf, "\"share_limited\":0") != NULL);
 	CHECK_EQ(buf[n - 1], '}');
 	/* truncation: snprintf's contract, never past the buffer */
 	CHECK_EQ(srv_stats_json(&st, small, sizeof(small)), n);
 	CHECK_EQ(strlen(small), sizeof(small) - 1);
 	n = srv_stats_line(&st, buf, sizeof(buf));
 	CHECK(strncmp(buf, "status: refused 10; udp rx 10 answered 6 malformed 3", 52) == 0);
+	CHECK(strstr(buf, " no-peer 0 revoked 0 signal-limited 0;") != NULL);
+	CHECK(strstr(buf, " rate-limited 0 share-limited 0;") != NULL);
+}
+
+static void readable_files_are_refused(void)
+{
+	char dir[] = "/tmp/test_srv_secrets.XXXXXX", path[64], why[256];
+	struct srv_secrets s = { 0 };
+	int fd;
+
+	CHECK(srv_secrets_mode_ok(0100600));
+	CHECK(srv_secrets_mode_ok(0100400));
+	CHECK(!srv_secrets_mode_ok(0100640));
+	CHECK(!srv_secrets_mode_ok(0100604));
+	CHECK(!srv_secrets_mode_ok(0100610));
+	CHECK(!srv_secrets_mode_ok(0100601));
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/secrets", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ(write(fd, "laptop s3cret\n", 14), 14);
+	close(fd);
+	CHECK_EQ(srv_secrets_read(path, &s, why, sizeof(why)), 0);
+	CHECK_EQ(s.n, 1);
+	srv_secrets_free(&s);
+	CHECK_EQ(chmod(path, 0644), 0);
+	CHECK_EQ(srv_secrets_read(path, &s, why, sizeof(why)), -EPERM);
+	CHECK(strstr(why, path) != NULL);
+	CHECK(strstr(why, "(mode 0644)") != NULL);
+	CHECK(strstr(why, "readable by group or others") != NULL);
+	CHECK_EQ(s.n, 0);
+	CHECK_EQ(chmod(path, 0600), 0);
+	CHECK_EQ(truncate(path, 0), 0);
+	fd = open(path, O_WRONLY);
+	CHECK_EQ(write(fd, "a b\nc\n", 6), 6);
+	close(fd);
+	CHECK_EQ(srv_secrets_read(path, &s, why, sizeof(why)), -EBADMSG);
+	CHECK(strstr(why, ":2: expected") != NULL);
+	unlink(path);
+	CHECK_EQ(srv_secrets_read(path, &s, why, sizeof(why)), -ENOENT);
+	CHECK(strstr(why, path) != NULL);
+	rmdir(dir);
+}
+
+static void revoked_ids(void)
+{
+	struct srv_secrets prev = { 0 }, next = { 0 };
+	unsigned bad;
+
+	CHECK_EQ(parse("a s3cret-a\nb s3cret-b\nc s3cret-c\nd s3cret-d\n", &prev, &bad), 0);
+	/* a unchanged, b removed, c another secret, d a longer one, e new */
+	CHECK_EQ(parse("a s3cret-a\nc s3cret-C\nd s3cret-dd\ne s3cret-e\n", &next, &bad), 0);
+	CHECK(!srv_secrets_revoked(&prev, &next, "a"));
+	CHECK(srv_secrets_revoked(&prev, &next, "b"));
+	CHECK(srv_secrets_revoked(&prev, &next, "c"));
+	CHECK(srv_secrets_revoked(&prev, &next, "d"));
+	CHECK(!srv_secrets_revoked(&prev, &next, "e"));
+	CHECK(!srv_secrets_revoked(&prev, &next, NULL));
+	srv_secrets_free(&prev);
+	srv_secrets_free(&next);
 }
 
 int main(void)
@@ -138,5 +205,7 @@ int main(void)
 	RUN(bad_lines_are_refused_with_their_number);
 	RUN(many_ids);
 	RUN(stats_json_and_status_line);
+	RUN(readable_files_are_refused);
+	RUN(revoked_ids);
 	return TAP_DONE();
 }

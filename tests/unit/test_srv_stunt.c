@@ -381,6 +381,78 @@ static void refused_before_looking(void)
 	CHECK_EQ(s.pending, 0);
 }
 
+/* captures c (the global) may still arm: how many of n tries succeed */
+static unsigned captures(unsigned n)
+{
+	unsigned i, ok = 0;
+
+	for (i = 0; i < n; i++) {
+		start(STUNT_METHOD_CAPTURE);
+		ok += handle(false) == 0;
+	}
+	return ok;
+}
+
+static void one_address_gets_a_fair_share(void)
+{
+	struct stunt_conn same[3], other;
+	struct stun_addr peer;
+	unsigned k, a;
+
+	setup(100, false);
+	CHECK_EQ(STUNT_ADDR_SHARE, 8);
+	for (k = 0; k < 3; k++) {
+		peer = ip4(198, 18, 1, 2, (uint16_t)(40000 + k));
+		srv_stunt_conn_init(&same[k], &s, &peer, 0, 0, 0);
+	}
+	peer = ip4(198, 18, 1, 3, 40000);
+	srv_stunt_conn_init(&other, &s, &peer, 0, 0, 0);
+	/* two connections of one address use its share, a third gets none */
+	c = same[0];
+	CHECK_EQ(captures(STUNT_CONN_PENDING), STUNT_CONN_PENDING);
+	same[0] = c;
+	c = same[1];
+	CHECK_EQ(captures(STUNT_CONN_PENDING), STUNT_CONN_PENDING);
+	same[1] = c;
+	c = same[2];
+	CHECK_EQ(captures(1), 0);
+	CHECK_EQ(act.verdict, STUNT_V_SHARE);
+	start(STUNT_METHOD_CAPTURE);
+	CHECK_EQ(handle(false), 429);
+	same[2] = c;
+	CHECK_EQ(srv_stunt_share_used(&s, &same[2].peer), STUNT_ADDR_SHARE);
+	/* another address is not concerned */
+	c = other;
+	CHECK_EQ(captures(STUNT_CONN_PENDING), STUNT_CONN_PENDING);
+	other = c;
+	/* one action of the first address ends: one more for it */
+	srv_stunt_done(&s, &same[0]);
+	c = same[2];
+	CHECK_EQ(captures(2), 1);
+	same[2] = c;
+	/* every action ends: the address's entry is free again */
+	for (k = 0; k < 3; k++)
+		while (same[k].pending)
+			srv_stunt_done(&s, &same[k]);
+	while (other.pending)
+		srv_stunt_done(&s, &other);
+	CHECK_EQ(s.pending, 0);
+	CHECK_EQ(srv_stunt_share_used(&s, &same[0].peer), 0);
+	/* the table itself still bounds: 8 addresses fill it, a ninth waits */
+	for (a = 0; a < STUNT_PENDING_MAX / STUNT_ADDR_SHARE; a++)
+		for (k = 0; k < STUNT_ADDR_SHARE / STUNT_CONN_PENDING; k++) {
+			peer = ip4(198, 18, 2, (uint8_t)a, (uint16_t)(1000 + k));
+			srv_stunt_conn_init(&c, &s, &peer, 0, 0, 0);
+			CHECK_EQ(captures(STUNT_CONN_PENDING), STUNT_CONN_PENDING);
+		}
+	CHECK_EQ(s.pending, STUNT_PENDING_MAX);
+	peer = ip4(198, 18, 3, 1, 1000);
+	srv_stunt_conn_init(&c, &s, &peer, 0, 0, 0);
+	CHECK_EQ(captures(1), 0);
+	CHECK_EQ(act.verdict, STUNT_V_BUSY);
+	CHECK(strcmp(stunt_verdict_name(STUNT_V_SHARE), "share_limited") == 0);
+}
+
 int main(void)
 {
 	RUN(capture_armed_on_the_server);
@@ -391,5 +463,6 @@ int main(void)
 	RUN(probe_goes_to_the_client_at_port_p);
 	RUN(report_round_trip);
 	RUN(refused_before_looking);
+	RUN(one_address_gets_a_fair_share);
 	return TAP_DONE();
 }
