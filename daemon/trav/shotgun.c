@@ -228,6 +228,8 @@ static int add_sock(struct trav_shotgun *sg, uint16_t lport, uint16_t rport, uin
 
 	if (sg->n >= sg->cap)
 		return -ENOSPC;
+	if (trav_budget_take(a, 1) < 0)
+		return -EDQUOT;
 	fd = trav_sock_marked(lport, &lport);
 	if (fd < 0)
 		return fd;
@@ -364,6 +366,16 @@ static void tick(struct trav_attempt *a, uint64_t now)
 		due = sg->cap;
 	while (sg->n < due && k++ < TRAV_SHOTGUN_TICK_MAX) {
 		err = sg->hard ? add_sock(sg, 0, a->rport, now) : add_sock(sg, a->lport, guess(sg), now);
+		if (err == -EDQUOT) {
+			/* the session's packet budget: no more probes (a->why) */
+			if (sg->n == 0 && sg->hard) {
+				a->state = TA_FAILED;	/* in start(): it reports */
+				a->t_end = now;
+			} else {
+				trav_report_failed(a);
+			}
+			return;
+		}
 		if (err < 0) {
 			if (sg->n == 0 && sg->hard) {
 				snprintf(a->why, sizeof(a->why), "shotgun: socket: %s", strerror(-err));
