@@ -116,8 +116,10 @@ struct d_config {
 	/* test knob (test-candidate-ip, config file only): a lying peer for the
 	 * lab (tests/lab/t_stuntd_vouch.sh). Our EXCHANGE's server reflexive and
 	 * predicted candidates name this IPv4 address (network order) instead of
-	 * our public one, as a hostile peer's would; the other side must drop
-	 * them (SIG-SENDER). 0: off. Never set it outside a test. */
+	 * our public one, as a hostile peer's would, and so does a relay
+	 * candidate instead of the relayed address; the other side must drop
+	 * them (SIG-SENDER, no known TURN server). 0: off. Never set it outside
+	 * a test. */
 	uint32_t		test_cand_ip;
 
 	/* relay: a TURN server (RFC 8656 / 6062) and its long-term credentials */

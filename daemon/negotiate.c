@@ -91,8 +91,14 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	 * (a lab test knob, daemon/config.h) */
 	ip = g_d->cfg.test_cand_ip ? g_d->cfg.test_cand_ip : g_d->public_ip;
 	for (m = 1; m <= SIG_M_MAX && x.ncand < SIG_MAX_CANDIDATES; m++)
-		if (s->prepared[m])
-			trav_offer(&s->att[m], ip, &x.cand[x.ncand++], &x);
+		if (s->prepared[m]) {
+			struct sig_candidate *c = &x.cand[x.ncand++];
+
+			trav_offer(&s->att[m], ip, c, &x);
+			/* the knob lies about a relayed address too */
+			if (g_d->cfg.test_cand_ip && c->kind == SIG_CAND_RELAY)
+				memcpy(c->addr.ip, &g_d->cfg.test_cand_ip, 4);
+		}
 	x.has_nat = true;
 	x.nat = sess_own_nat();
 	if (s->round) {
