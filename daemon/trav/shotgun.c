@@ -83,6 +83,7 @@ struct trav_shotgun {
 	uint64_t		t_first;	/* first SYN / probe */
 	size_t			refused;
 	size_t			hit;		/* probe number (easy) or socket (hard), 1-based */
+	bool			in_start;	/* tick() from start(): it reports a failure */
 	uint8_t			used[SG_PORTS / 8 + 1];	/* easy: ports guessed */
 };
 
@@ -342,7 +343,9 @@ static int start(struct trav_attempt *a, uint64_t now)
 	log_info("shotgun: %s side: %s", sg->hard ? "random" : "predictable",
 		 sg->hard ? "opening sockets towards the peer's port" :
 		 "probing the peer's ports after the lead");
+	sg->in_start = true;
 	tick(a, now);
+	sg->in_start = false;
 	return a->state == TA_RUNNING ? 0 : -ENOTCONN;
 }
 
@@ -368,8 +371,8 @@ static void tick(struct trav_attempt *a, uint64_t now)
 		err = sg->hard ? add_sock(sg, 0, a->rport, now) : add_sock(sg, a->lport, guess(sg), now);
 		if (err == -EDQUOT) {
 			/* the session's packet budget: no more probes (a->why) */
-			if (sg->n == 0 && sg->hard) {
-				a->state = TA_FAILED;	/* in start(): it reports */
+			if (sg->in_start) {
+				a->state = TA_FAILED;	/* start() fails: its caller reports */
 				a->t_end = now;
 			} else {
 				trav_report_failed(a);
