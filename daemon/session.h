@@ -14,6 +14,7 @@
  *                 (12-byte session header, 'K'), and which of several met
  *                 pairs is the session's (trav_next_conn)
  *   peers.c       "which of my allowed peers are online" (LOOKUP each)
+ *   budget.c      a peer's sessions at once and starts a minute (daemon/budget.h)
  *
  * The methods live in daemon/trav/, behind trav.h: a session holds one
  * struct trav_attempt per method it races and never looks inside a->priv.

@@ -4,8 +4,9 @@
  * signalling session with stunt-server (daemon/sig.c), the control socket
  * (daemon/control.c), traversal sessions (daemon/session.h: session.c,
  * negotiate.c, race.c, confirm.c, peers.c; the methods in daemon/trav/) and
- * the hand-off of the winning socket (daemon/handoff.c). One process, one
- * epoll loop, one instance of struct stuntd.
+ * the hand-off of the winning socket (daemon/handoff.c), and SIGHUP's
+ * re-read configuration applied (daemon/reload.c). One process, one epoll
+ * loop, one instance of struct stuntd.
  */
 #ifndef STUNT_DAEMON_STUNTD_H
 #define STUNT_DAEMON_STUNTD_H
