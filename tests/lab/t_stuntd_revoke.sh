@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: MIT
 # Revocation in stuntd (docs/security.md, daemon/reload.c) in the namespace
 # lab (see t_stuntd.sh for the setup): hb "office-pc" reads service vnc
-# (tcp, spliced to an echo server) and its allow line from a config file;
-# ha "laptop" and a third stuntd "stranger" in pub may use it.
+# (tcp, spliced to an echo server), vcat (exec: cat) and their allow lines
+# from a config file; ha "laptop" and a third stuntd "stranger" in pub may
+# use vnc, laptop vcat.
 #   port-restricted x port-restricted:
-#     - ha and the stranger each hold an open vnc connection (a byte echoed);
+#     - ha and the stranger each hold an open vnc connection (a byte echoed),
+#       ha a vcat one too;
 #     - laptop is removed from vnc's allow line (and connect-timeout changed),
-#       SIGHUP to hb: ha's connection is closed by hb ("revoked" in hb's log,
-#       security.revoked counts it), the stranger's still echoes, a new
+#       SIGHUP to hb: ha's connections are closed by hb (the spliced one
+#       closed, cat's process group terminated; "revoked" in hb's log,
+#       security.revoked counts 2), the stranger's still echoes, a new
 #       connect of ha is refused ("peer laptop is not allowed to use
 #       office-pc/vnc"), the stranger connects anew, and hb logs that
 #       connect-timeout needs a restart;
@@ -30,12 +33,12 @@ sec() {
 # so the state directory must let that user through to it
 revoke_hook() {
 	chmod 711 "$LAB_STATE"
-	printf 'expose vnc tcp:127.0.0.1:7000\nallow vnc laptop,stranger\n' >"$LAB_STATE/b.conf"
+	printf 'expose vnc tcp:127.0.0.1:7000\nallow vnc laptop,stranger\nexpose vcat exec:exec cat\nallow vcat laptop\n' >"$LAB_STATE/b.conf"
 	chmod 644 "$LAB_STATE/b.conf"
 	STUNTD_EXTRA_B=(--config "$LAB_STATE/b.conf")
 }
 
-# hold.py SOCK GO OUT: a vnc connection through stuntd's control socket,
+# hold.py SOCK GO OUT LABDIR [SERVICE]: a vnc (or SERVICE) connection through stuntd's control socket,
 # held open: one byte echoed ("open"), then, once the file GO exists, another
 # byte ("echo after" or "closed after"); or EOF while waiting ("closed").
 cat_hold() {
@@ -43,7 +46,8 @@ cat_hold() {
 import os, socket, sys, time
 sys.path.insert(0, sys.argv[4])
 from ctlclient import request
-line, fd = request(sys.argv[1], '{"cmd":"connect","peer":"office-pc","service":"vnc"}')
+svc = sys.argv[5] if len(sys.argv) > 5 else "vnc"
+line, fd = request(sys.argv[1], '{"cmd":"connect","peer":"office-pc","service":"%s"}' % svc)
 out = open(sys.argv[3], "w", buffering=1)
 out.write(line + "\n")
 if fd is None:
@@ -87,15 +91,18 @@ start_all port-restricted rst port-restricted rst && start_stranger && {
 	cat_hold
 	lab_bg ha hold-a python3 "$LAB_STATE/hold.py" "$LAB_STATE/a.sock" "$LAB_STATE/go-a" \
 		"$LAB_STATE/hold-a.out" "$LAB_DIR" >/dev/null
+	lab_bg ha hold-a2 python3 "$LAB_STATE/hold.py" "$LAB_STATE/a.sock" "$LAB_STATE/go-a2" \
+		"$LAB_STATE/hold-a2.out" "$LAB_DIR" vcat >/dev/null
 	lab_bg pub hold-c python3 "$LAB_STATE/hold.py" "$LAB_STATE/c.sock" "$LAB_STATE/go-c" \
 		"$LAB_STATE/hold-c.out" "$LAB_DIR" >/dev/null
-	if wait_line "$LAB_STATE/hold-a.out" '^open' && wait_line "$LAB_STATE/hold-c.out" '^open'; then
-		ok "laptop and the stranger each hold a vnc connection through hb"
+	if wait_line "$LAB_STATE/hold-a.out" '^open' && wait_line "$LAB_STATE/hold-c.out" '^open' &&
+		wait_line "$LAB_STATE/hold-a2.out" '^open'; then
+		ok "laptop and the stranger each hold a vnc connection through hb, laptop a vcat one"
 	else
 		nok "held connections: a: $(tr '\n' ' ' <"$LAB_STATE/hold-a.out" 2>/dev/null) c: $(tr '\n' ' ' <"$LAB_STATE/hold-c.out" 2>/dev/null)"
 	fi
 	r0=$(sec b revoked)
-	printf 'expose vnc tcp:127.0.0.1:7000\nallow vnc stranger\nconnect-timeout 7000\n' >"$LAB_STATE/b.conf.new"
+	printf 'expose vnc tcp:127.0.0.1:7000\nallow vnc stranger\nexpose vcat exec:exec cat\nallow vcat stranger\nconnect-timeout 7000\n' >"$LAB_STATE/b.conf.new"
 	chmod 644 "$LAB_STATE/b.conf.new"
 	mv "$LAB_STATE/b.conf.new" "$LAB_STATE/b.conf"
 	kill -HUP "$PID_B"
@@ -107,8 +114,15 @@ start_all port-restricted rst port-restricted rst && start_stranger && {
 	want="hand-off: laptop/vnc: revoked: peer laptop may no longer use it: connection closed"
 	grep -qF "$want" "$LAB_STATE/stuntd-b.log" && ok "hb's log: $want" ||
 		{ nok "hb's log: no revocation"; grep -i 'sighup\|revoked' "$LAB_STATE/stuntd-b.log" | sed 's/^/# b: /'; }
+	if wait_line "$LAB_STATE/hold-a2.out" '^closed'; then
+		ok "SIGHUP: laptop's open vcat (exec: cat) connection was closed"
+	else
+		nok "laptop's vcat connection after the SIGHUP: $(tr '\n' ' ' <"$LAB_STATE/hold-a2.out")"
+	fi
+	grep -q "hand-off: laptop/vcat: revoked: peer laptop may no longer use it: pid [0-9]* terminated" "$LAB_STATE/stuntd-b.log" &&
+		ok "hb's log: laptop/vcat revoked, cat terminated" || nok "hb's log: no vcat revocation"
 	r=$(sec b revoked)
-	[ "$r" = $((r0 + 1)) ] && ok "hb's status: security.revoked = $r" || nok "hb's revoked: '$r0' -> '$r'"
+	[ "$r" = $((r0 + 2)) ] && ok "hb's status: security.revoked = $r" || nok "hb's revoked: '$r0' -> '$r'"
 	touch "$LAB_STATE/go-c"
 	if wait_line "$LAB_STATE/hold-c.out" '^echo after'; then
 		ok "the stranger's open connection still echoes"
