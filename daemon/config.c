@@ -36,6 +36,9 @@ void d_config_init(struct d_config *c)
 	c->connect_timeout_ms = D_CONNECT_TIMEOUT_MS_DEFAULT;
 	c->udp_first_ttl = -1;
 	c->privsep = true;
+	c->max_peer_sessions = D_PEER_SESSIONS_DEFAULT;
+	c->max_peer_starts = D_PEER_STARTS_DEFAULT;
+	c->max_session_packets = D_SESSION_PACKETS_DEFAULT;
 }
 
 static int copy_str(char *dst, size_t cap, const char *v)
@@ -123,6 +126,49 @@ static int add_allow(struct d_config *c, const char *service, const char *peers,
 		slot = &c->allow[c->nallow++];
 	}
 	*slot = a;
+	return 0;
+}
+
+/* "IP[,IP...]": replaces the list */
+static int set_relay_servers(struct d_config *c, const char *val, char *err, size_t errlen)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *p = val, *comma;
+	struct in_addr ia;
+	size_t n;
+
+	c->nrelay_servers = 0;
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		if (n == 0 || n >= sizeof(ip))
+			return fail(err, errlen, "bad relay-servers '%s' (IPv4[,IPv4...])", val);
+		memcpy(ip, p, n);
+		ip[n] = '\0';
+		if (inet_pton(AF_INET, ip, &ia) != 1 || ia.s_addr == 0)
+			return fail(err, errlen, "bad relay-servers address '%s' (IPv4)", ip);
+		if (c->nrelay_servers >= D_MAX_RELAY_SERVERS)
+			return fail(err, errlen, "too many relay-servers (at most %d)",
+				    D_MAX_RELAY_SERVERS);
+		c->relay_servers[c->nrelay_servers++] = ia.s_addr;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* an unsigned in [lo, hi] */
+static int set_uint(unsigned *dst, const char *key, const char *val, unsigned long lo,
+		    unsigned long hi, char *err, size_t errlen)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || end == val || *end || val[0] == '-' || v < lo || v > hi)
+		return fail(err, errlen, "bad %s '%s' (%lu-%lu)", key, val, lo, hi);
+	*dst = (unsigned)v;
 	return 0;
 }
 
@@ -241,6 +287,21 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		if (inet_pton(AF_INET, val, &ia) != 1 || ia.s_addr == 0)
 			return fail(err, errlen, "bad test-candidate-ip '%s' (IPv4)", val);
 		c->test_cand_ip = ia.s_addr;
+	} else if (!strcmp(key, "relay-servers")) {
+		return set_relay_servers(c, val, err, errlen);
+	} else if (!strcmp(key, "max-peer-sessions")) {
+		return set_uint(&c->max_peer_sessions, key, val, 1, 1000, err, errlen);
+	} else if (!strcmp(key, "max-peer-starts")) {
+		return set_uint(&c->max_peer_starts, key, val, 1, 100000, err, errlen);
+	} else if (!strcmp(key, "max-session-packets")) {
+		return set_uint(&c->max_session_packets, key, val, 16, 1000000, err, errlen);
+	} else if (!strcmp(key, "allow-forced-methods")) {
+		if (!strcmp(val, "on"))
+			c->allow_forced_methods = true;
+		else if (!strcmp(val, "off"))
+			c->allow_forced_methods = false;
+		else
+			return fail(err, errlen, "bad allow-forced-methods '%s' (on or off)", val);
 	} else if (!strcmp(key, "expose")) {
 		if (split2(val, name, sizeof(name), &rest) < 0)
 			return fail(err, errlen, "expose needs NAME TARGET");
@@ -338,6 +399,21 @@ bool d_config_allowed(const struct d_config *c, const char *service, const char 
 			if (!strcmp(c->allow[i].peers[j], peer))
 				return true;
 	}
+	return false;
+}
+
+bool d_config_relay_known(const struct d_config *c, uint32_t ip)
+{
+	size_t i;
+
+	if (ip == 0)
+		return false;
+	if ((c->have_turn && c->turn.sin_addr.s_addr == ip) ||
+	    (c->have_server && c->server.sin_addr.s_addr == ip))
+		return true;
+	for (i = 0; i < c->nrelay_servers; i++)
+		if (c->relay_servers[i] == ip)
+			return true;
 	return false;
 }
 

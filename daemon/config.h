@@ -27,6 +27,13 @@
  *   turn 192.0.2.1:3478
  *   turn-user stunt
  *   turn-pass s3cret
+ *   relay-servers 192.0.2.7,192.0.2.8   (TURN servers whose relayed addresses
+ *                              a peer may name besides turn and server)
+ *   max-peer-sessions 8       (a peer's sessions at once, as the responder)
+ *   max-peer-starts 30        (a peer's session starts a minute)
+ *   max-session-packets 4000  (SYNs, primers, probes, punches of a session)
+ *   allow-forced-methods off  (on: run a forced method the strategy rejects;
+ *                              labs and benchmarks only)
  *
  * Errors name the line ("line 3: unknown directive 'foo'").
  */
@@ -55,6 +62,11 @@
 #define D_CONNECT_TIMEOUT_MS_DEFAULT	10000
 #define D_CONTROL_DEFAULT	"/run/stunt/stuntd.sock"
 #define D_STATE_DIR_DEFAULT	"/run/stunt"
+#define D_MAX_RELAY_SERVERS	8
+/* per-peer budgets (docs/security.md): above what legitimate sessions use */
+#define D_PEER_SESSIONS_DEFAULT	8	/* a peer's sessions at once (responder) */
+#define D_PEER_STARTS_DEFAULT	30	/* a peer's session starts a minute */
+#define D_SESSION_PACKETS_DEFAULT 4000	/* shotgun's 3000 probes and the rest */
 
 /* udp: a UDP service: datagrams forwarded to HOST:PORT (UDP sessions only);
  * exec: takes either kind of session (the socket is stdin/stdout) */
@@ -104,8 +116,10 @@ struct d_config {
 	/* test knob (test-candidate-ip, config file only): a lying peer for the
 	 * lab (tests/lab/t_stuntd_vouch.sh). Our EXCHANGE's server reflexive and
 	 * predicted candidates name this IPv4 address (network order) instead of
-	 * our public one, as a hostile peer's would; the other side must drop
-	 * them (SIG-SENDER). 0: off. Never set it outside a test. */
+	 * our public one, as a hostile peer's would, and so does a relay
+	 * candidate instead of the relayed address; the other side must drop
+	 * them (SIG-SENDER, no known TURN server). 0: off. Never set it outside
+	 * a test. */
 	uint32_t		test_cand_ip;
 
 	/* relay: a TURN server (RFC 8656 / 6062) and its long-term credentials */
@@ -113,6 +127,17 @@ struct d_config {
 	struct sockaddr_in	turn;
 	char			turn_user[D_TURN_CRED_MAX + 1];
 	char			turn_pass[D_TURN_CRED_MAX + 1];
+
+	/* relay candidates: IPv4 addresses (network order) of TURN servers whose
+	 * relayed addresses a peer may name, besides turn and server */
+	uint32_t		relay_servers[D_MAX_RELAY_SERVERS];
+	size_t			nrelay_servers;
+
+	/* what a peer may make us do (daemon/budget.c, daemon/negotiate.c) */
+	unsigned		max_peer_sessions;
+	unsigned		max_peer_starts;	/* a minute */
+	unsigned		max_session_packets;
+	bool			allow_forced_methods;	/* default off: labs only */
 
 	/* privilege separation: the unprivileged process's user ("": stunt or nobody) */
 	bool			privsep;	/* default on */
@@ -139,6 +164,10 @@ const struct d_expose *d_config_find_expose(const struct d_config *c, const char
 /* Is peer allowed to reach service? Without an allow line for the
  * service, nobody is. */
 bool d_config_allowed(const struct d_config *c, const char *service, const char *peer);
+
+/* May a peer name ip (network order) as its relay candidate's address: our
+ * turn server's or stunt-server's IP, or one of relay-servers? */
+bool d_config_relay_known(const struct d_config *c, uint32_t ip);
 
 /* Missing required settings (id, server, secret-file): 0 or -EINVAL. */
 int d_config_check(const struct d_config *c, char *err, size_t errlen);

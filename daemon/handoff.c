@@ -41,10 +41,21 @@ struct d_handoff {
 	struct d_ev		a, b;	/* a: traversed socket, b: local target */
 	struct d_dir		ab, ba;
 	char			peer[SIG_ID_MAX + 1];
+	char			service[SIG_ID_MAX + 1];
 	struct d_handoff	*next;
 };
 
+/* An exec: child, until it is reaped: revocation ends its process group. */
+struct d_child {
+	pid_t		pid;
+	bool		revoked;	/* signalled once; reaped as usual */
+	char		peer[SIG_ID_MAX + 1];
+	char		service[SIG_ID_MAX + 1];
+	struct d_child	*next;
+};
+
 static size_t n_handoffs;
+static struct d_child *children;
 
 size_t d_handoff_count(void)
 {
@@ -170,6 +181,7 @@ fail:
 
 static int start_exec(int fd, const struct d_expose *e, const char *peer, bool dgram)
 {
+	struct d_child *ch;
 	pid_t pid = fork();
 
 	if (pid < 0) {
@@ -187,6 +199,7 @@ static int start_exec(int fd, const struct d_expose *e, const char *peer, bool d
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
+		(void)setpgid(0, 0);	/* revocation ends the whole command */
 		fl = fcntl(fd, F_GETFL);
 		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 		if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0)
@@ -201,6 +214,15 @@ static int start_exec(int fd, const struct d_expose *e, const char *peer, bool d
 		_exit(127);
 	}
 	close(fd);
+	(void)setpgid(pid, pid);	/* the child's own does it too: whichever runs first */
+	ch = calloc(1, sizeof(*ch));
+	if (ch) {
+		ch->pid = pid;
+		snprintf(ch->peer, sizeof(ch->peer), "%s", peer);
+		snprintf(ch->service, sizeof(ch->service), "%s", e->name);
+		ch->next = children;
+		children = ch;
+	}
 	log_info("hand-off: %s/%s runs '%s' as pid %d", peer, e->name, e->cmd, (int)pid);
 	return 0;
 }
@@ -251,6 +273,7 @@ int d_handoff_start(int fd, const struct d_expose *e, const char *peer)
 	(void)fcntl(h->ba.pipe[1], F_SETPIPE_SZ, D_SPLICE_CHUNK);
 	d_set_nonblock(fd);
 	snprintf(h->peer, sizeof(h->peer), "%s", peer);
+	snprintf(h->service, sizeof(h->service), "%s", e->name);
 	h->a = (struct d_ev){ .fd = fd, .cb = on_io, .arg = h };
 	h->b = (struct d_ev){ .fd = t, .cb = on_io, .arg = h };
 	h->next = g_d->handoffs;
@@ -271,8 +294,44 @@ void d_handoff_reap(void)
 	int st;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+	struct d_child **pp, *ch;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		log_debug("hand-off child %d ended (status %d)", (int)pid, st);
+		for (pp = &children; (ch = *pp) != NULL; pp = &ch->next)
+			if (ch->pid == pid) {
+				*pp = ch->next;
+				free(ch);
+				break;
+			}
+	}
+}
+
+size_t d_handoff_revoke(const struct d_config *c)
+{
+	struct d_handoff *h, *hn;
+	struct d_child *ch;
+	size_t n = 0;
+
+	for (h = g_d->handoffs; h; h = hn) {
+		hn = h->next;
+		if (d_reload_still_allowed(c, h->service, h->peer))
+			continue;
+		log_warnx("hand-off: %s/%s: revoked: peer %s may no longer use it: connection "
+			  "closed", h->peer, h->service, h->peer);
+		handoff_free(h);
+		n++;
+	}
+	for (ch = children; ch; ch = ch->next) {
+		if (ch->revoked || d_reload_still_allowed(c, ch->service, ch->peer))
+			continue;
+		log_warnx("hand-off: %s/%s: revoked: peer %s may no longer use it: pid %d "
+			  "terminated", ch->peer, ch->service, ch->peer, (int)ch->pid);
+		(void)kill(-ch->pid, SIGTERM);
+		ch->revoked = true;
+		n++;
+	}
+	return n + d_udpfwd_revoke(c);
 }
 
 void d_handoff_shutdown(void)

@@ -44,6 +44,8 @@ static void usage(FILE *f)
 "              [--no-rules] [--rules-tool PATH] [--user USER] [--no-privsep]\n"
 "              [--tls (--tls-ca FILE | --tls-pin SHA256) [--server-name NAME]]\n"
 "              [--turn IP[:PORT] --turn-user USER --turn-pass PASS]\n"
+"              [--relay-servers IP[,IP...]] [--max-peer-sessions N]\n"
+"              [--max-peer-starts N] [--max-session-packets N] [--allow-forced-methods]\n"
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
 "  --server IP[:PORT]   stunt-server (port 3478 by default, 5349 with --tls)\n"
 "  --secret-file FILE   the secret alone on the first line; must not be readable\n"
@@ -72,9 +74,17 @@ static void usage(FILE *f)
 "  --turn IP[:PORT]     TURN server (RFC 8656 with RFC 6062 TCP allocations, port\n"
 "                       3478 by default) for the relay method, the last resort\n"
 "  --turn-user USER, --turn-pass PASS  its long-term credentials\n"
+"  --relay-servers IP[,IP...]  TURN servers whose relayed addresses a peer may\n"
+"                       name (besides --turn and --server)\n"
+"  --max-peer-sessions N  a peer's sessions at once (default %d)\n"
+"  --max-peer-starts N  a peer's session starts a minute (default %d)\n"
+"  --max-session-packets N  SYNs, probes and punches of a session (default %d)\n"
+"  --allow-forced-methods  run a method a peer forces even where the strategy\n"
+"                       says it cannot work (labs and benchmarks only)\n"
 "  -d                   foreground, logs to stderr (else syslog)\n"
 "  -v                   more log output (debug)\n"
-"  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT);
+"  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT, D_PEER_SESSIONS_DEFAULT,
+		D_PEER_STARTS_DEFAULT, D_SESSION_PACKETS_DEFAULT);
 }
 
 static void __attribute__((noreturn)) bad_usage(const char *fmt, const char *arg)
@@ -115,7 +125,8 @@ fail:
 
 enum { O_ID = 256, O_SERVER, O_SECRET, O_CONTROL, O_GROUP, O_EXPOSE, O_ALLOW, O_CONFIG,
        O_STATE, O_TIMEOUT, O_NORULES, O_TOOL, O_HELP, O_VERSION, O_TLS, O_TLS_CA, O_TLS_PIN,
-       O_SERVER_NAME, O_TURN, O_TURN_USER, O_TURN_PASS, O_USER, O_NOPRIVSEP };
+       O_SERVER_NAME, O_TURN, O_TURN_USER, O_TURN_PASS, O_USER, O_NOPRIVSEP, O_RELAY_SERVERS,
+       O_PEER_SESSIONS, O_PEER_STARTS, O_SESSION_PACKETS, O_ALLOW_FORCED };
 
 static const struct option lopts[] = {
 	{ "id", required_argument, NULL, O_ID },
@@ -139,6 +150,11 @@ static const struct option lopts[] = {
 	{ "turn-pass", required_argument, NULL, O_TURN_PASS },
 	{ "user", required_argument, NULL, O_USER },
 	{ "no-privsep", no_argument, NULL, O_NOPRIVSEP },
+	{ "relay-servers", required_argument, NULL, O_RELAY_SERVERS },
+	{ "max-peer-sessions", required_argument, NULL, O_PEER_SESSIONS },
+	{ "max-peer-starts", required_argument, NULL, O_PEER_STARTS },
+	{ "max-session-packets", required_argument, NULL, O_SESSION_PACKETS },
+	{ "allow-forced-methods", no_argument, NULL, O_ALLOW_FORCED },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -165,8 +181,78 @@ static const char *flag_key(int c)
 	case O_TURN_PASS: return "turn-pass";
 	case O_USER: return "user";
 	case O_NOPRIVSEP: return "privsep";
+	case O_RELAY_SERVERS: return "relay-servers";
+	case O_PEER_SESSIONS: return "max-peer-sessions";
+	case O_PEER_STARTS: return "max-peer-starts";
+	case O_SESSION_PACKETS: return "max-session-packets";
+	case O_ALLOW_FORCED: return "allow-forced-methods";
 	default: return NULL;
 	}
+}
+
+/* a flag's value for d_config_set: the argument, or what the flag means */
+static const char *flag_value(int c)
+{
+	return c == O_TLS || c == O_ALLOW_FORCED ? "on" : c == O_NOPRIVSEP ? "off" : optarg;
+}
+
+/* what SIGHUP reads again: the config file, then the flags on top */
+static int s_argc;
+static char **s_argv;
+static const char *s_config;
+
+/*
+ * SIGHUP: a fresh configuration from the config file and the flags, as at
+ * start, into c. 0, or -errno with the reason in err (the running
+ * configuration is then kept).
+ */
+static int reread_config(struct d_config *c, char *err, size_t errlen)
+{
+	char buf[65536], why[256];
+	size_t len;
+	int o, e;
+
+	d_config_init(c);
+	if (s_config) {
+		e = read_file(s_config, buf, sizeof(buf), &len, false);
+		if (e < 0) {
+			snprintf(err, errlen, "%s: %s", s_config, strerror(-e));
+			return e;
+		}
+		if (d_config_parse(buf, len, c, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", s_config, why);
+			return -EINVAL;
+		}
+	}
+	optind = 0;	/* GNU getopt: start afresh */
+	opterr = 0;
+	while ((o = getopt_long(s_argc, s_argv, "dvh", lopts, NULL)) != -1) {
+		const char *key = flag_key(o);
+
+		if (key && d_config_set(c, key, flag_value(o), why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "--%s: %s", key, why);
+			return -EINVAL;
+		}
+	}
+	if (d_config_finish(c, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void on_hup(void)
+{
+	static struct d_config fresh;
+	char err[400];
+
+	if (reread_config(&fresh, err, sizeof(err)) < 0) {
+		log_warnx("SIGHUP: cannot re-read the configuration (%s): the running one is kept "
+			  "unchanged", err);
+		return;
+	}
+	log_info("SIGHUP: configuration re-read from %s", s_config ? s_config : "the flags alone");
+	d_reload_apply(&fresh);
 }
 
 static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
@@ -216,15 +302,16 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 			d->no_rules = true;
 		else if (c == O_TOOL)
 			d->rules_tool = optarg;
-		else if (key && d_config_set(&d->cfg, key, c == O_TLS ? "on" :
-					     c == O_NOPRIVSEP ? "off" : optarg, err,
-					     sizeof(err)) < 0) {
+		else if (key && d_config_set(&d->cfg, key, flag_value(c), err, sizeof(err)) < 0) {
 			fprintf(stderr, "stuntd: --%s: %s\n", key, err);
 			exit(2);
 		}
 	}
 	if (optind < argc)
 		bad_usage("unexpected argument '%s'", argv[optind]);
+	s_argc = argc;
+	s_argv = argv;
+	s_config = config;
 	if (d_config_finish(&d->cfg, err, sizeof(err)) < 0)
 		bad_usage("%s", err);
 }
@@ -361,6 +448,7 @@ int main(int argc, char **argv)
 		}
 		if (d_sig_hup) {
 			d_sig_hup = 0;
+			on_hup();
 			log_info("SIGHUP: discovery again");
 			(void)d_discovery_run();
 		}

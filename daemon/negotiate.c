@@ -44,6 +44,7 @@
  * relay and only the requester can allocate, the requester ends the first
  * round and negotiates relay alone, through the same EXCHANGE / SCHEDULE.
  */
+#include "daemon/budget.h"
 #include "daemon/session.h"
 
 #include "common/clock.h"
@@ -91,8 +92,14 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	 * (a lab test knob, daemon/config.h) */
 	ip = g_d->cfg.test_cand_ip ? g_d->cfg.test_cand_ip : g_d->public_ip;
 	for (m = 1; m <= SIG_M_MAX && x.ncand < SIG_MAX_CANDIDATES; m++)
-		if (s->prepared[m])
-			trav_offer(&s->att[m], ip, &x.cand[x.ncand++], &x);
+		if (s->prepared[m]) {
+			struct sig_candidate *c = &x.cand[x.ncand++];
+
+			trav_offer(&s->att[m], ip, c, &x);
+			/* the knob lies about a relayed address too */
+			if (g_d->cfg.test_cand_ip && c->kind == SIG_CAND_RELAY)
+				memcpy(c->addr.ip, &g_d->cfg.test_cand_ip, 4);
+		}
 	x.has_nat = true;
 	x.nat = sess_own_nat();
 	if (s->round) {
@@ -112,9 +119,11 @@ static int put_exchange(struct stun_builder *b, const void *arg)
  * construction (our own are g_d->public_ip, the address the server sees,
  * and a udp socket's STUN-learned one); a portmap candidate is the
  * gateway's external address, which is the peer's public address too (a
- * gateway behind another NAT is refused at its side). A relay candidate is
- * not checked: its address is on a TURN server, not the peer, and nobody
- * vouches for it (docs/security.md).
+ * gateway behind another NAT is refused at its side). A relay candidate's
+ * address is on a TURN server, not the peer: the connecting side connects
+ * to it itself (a plain connect(), daemon/trav/relay.c), so it is taken
+ * only on the peer's own address or on a TURN server this stuntd knows
+ * (d_config_relay_known: our turn, our stunt-server, relay-servers).
  */
 static bool candidate_vouched(const struct d_session *s, const struct sig_exchange *x,
 			      const struct sig_candidate *c)
@@ -122,9 +131,19 @@ static bool candidate_vouched(const struct d_session *s, const struct sig_exchan
 	char named[INET_ADDRSTRLEN], seen[INET6_ADDRSTRLEN] = "?";
 	uint32_t ip;
 
+	memcpy(&ip, c->addr.ip, 4);
+	if (c->kind == SIG_CAND_RELAY) {
+		if ((x->has_sender && x->sender.family == STUN_FAMILY_IPV4 &&
+		     !memcmp(x->sender.ip, c->addr.ip, 4)) || d_config_relay_known(&g_d->cfg, ip))
+			return true;
+		log_warnx("session %u: %s's relay candidate names %s, which is neither its "
+			  "address nor a TURN server we know (turn, server, relay-servers): dropped",
+			  s->id, s->peer, d_ip_str(ip, named));
+		g_d->candidates_refused++;
+		return false;
+	}
 	if (!x->has_sender || sig_candidate_vouched(&x->sender, c))
 		return true;
-	memcpy(&ip, c->addr.ip, 4);
 	inet_ntop(x->sender.family == STUN_FAMILY_IPV6 ? AF_INET6 : AF_INET, x->sender.ip, seen,
 		  sizeof(seen));
 	log_warnx("session %u: %s's %s candidate names %s, not its address %s as the server "
@@ -633,6 +652,28 @@ static void responder_exchange(const struct sig_exchange *x)
 			 x->service);
 		goto refuse;
 	}
+	/* budgets: sessions at once, starts a minute (daemon/budget.c) */
+	if (d_budget_admit(x->peer_id, clock_ms(), why, sizeof(why)) < 0) {
+		log_warnx("session %u: refused %s: %s", x->session_id, x->peer_id, why);
+		sess_relay(x->peer_id, x->session_id, "err", why);
+		return;
+	}
+	/* a forced method runs only where our strategy says it can work */
+	own = sess_own_nat();
+	if (x->nmethods && !g_d->cfg.allow_forced_methods) {
+		struct sig_nat_info pn;
+
+		memset(&pn, 0, sizeof(pn));
+		if (x->has_nat)
+			pn = x->nat;
+		if (!trav_forced_ok(&pn, &own, x->methods[0])) {
+			trav_forced_refusal(&pn, &own, x->methods[0], why, sizeof(why));
+			g_d->methods_refused++;
+			log_warnx("session %u: refused %s: %s", x->session_id, x->peer_id, why);
+			sess_relay(x->peer_id, x->session_id, "err", why);
+			return;
+		}
+	}
 	s = sess_new(false, x->peer_id, x->service);
 	if (s == NULL) {
 		snprintf(why, sizeof(why), "out of memory on %s", g_d->cfg.id);
@@ -641,7 +682,6 @@ static void responder_exchange(const struct sig_exchange *x)
 	s->id = x->session_id;
 	s->forced = x->nmethods ? x->methods[0] : 0;
 	take_peer_exchange(s, x);
-	own = sess_own_nat();
 	n = trav_strategy(&s->peer_nat, &own, s->forced, s->methods, TRAV_MAX_METHODS,
 			  &forced_ok, why, sizeof(why));
 	if (n == 0) {
@@ -671,8 +711,9 @@ static void responder_exchange(const struct sig_exchange *x)
 	trav_nat_describe(&s->peer_nat, a, sizeof(a));
 	trav_nat_describe(&g_d->nat, b, sizeof(b));
 	if (s->forced && !forced_ok)
-		log_warnx("session %u: %s forced by %s although the strategy says it cannot work (%s / %s)",
-			  s->id, sig_method_name(s->forced), s->peer, a, b);
+		log_warnx("session %u: %s forced by %s although the strategy says it cannot work "
+			  "(%s / %s): run because allow-forced-methods is on", s->id,
+			  sig_method_name(s->forced), s->peer, a, b);
 	for (i = 0, k = 0; i < s->nmethods && k < sizeof(race); i++)
 		k += (size_t)snprintf(race + k, sizeof(race) - k, "%s%s", i ? ", " : "",
 				      sig_method_name(s->methods[i]));

@@ -54,6 +54,7 @@ int sess_prepare(struct d_session *s, const uint8_t *methods, size_t n)
 				   s->deadline, s->forced == m);
 		if (err < 0)
 			return err;
+		s->att[m].budget = &s->budget;
 		s->prepared[m] = true;
 		s->gathered[m] = false;
 	}

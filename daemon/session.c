@@ -173,6 +173,7 @@ struct d_session *sess_new(bool requester, const char *peer, const char *service
 	snprintf(s->service, sizeof(s->service), "%s", service);
 	s->t0 = clock_ms();
 	s->deadline = s->t0 + g_d->cfg.connect_timeout_ms;
+	s->budget.left = s->budget.cap = g_d->cfg.max_session_packets;
 	s->wev.fd = -1;
 	s->next = g_d->sessions;
 	g_d->sessions = s;

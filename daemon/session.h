@@ -14,6 +14,7 @@
  *                 (12-byte session header, 'K'), and which of several met
  *                 pairs is the session's (trav_next_conn)
  *   peers.c       "which of my allowed peers are online" (LOOKUP each)
+ *   budget.c      a peer's sessions at once and starts a minute (daemon/budget.h)
  *
  * The methods live in daemon/trav/, behind trav.h: a session holds one
  * struct trav_attempt per method it races and never looks inside a->priv.
@@ -65,6 +66,7 @@ struct d_session {
 	struct trav_attempt	att[SIG_M_MAX + 1];
 	bool			prepared[SIG_M_MAX + 1];
 	bool			gathered[SIG_M_MAX + 1];
+	struct trav_budget	budget;		/* packets it may still send */
 	struct trav_attempt	*winner;
 	bool			racing;		/* some attempt was started */
 	struct trav_attempt	*asked;		/* the attempt whose server request is out */

@@ -4,8 +4,9 @@
  * signalling session with stunt-server (daemon/sig.c), the control socket
  * (daemon/control.c), traversal sessions (daemon/session.h: session.c,
  * negotiate.c, race.c, confirm.c, peers.c; the methods in daemon/trav/) and
- * the hand-off of the winning socket (daemon/handoff.c). One process, one
- * epoll loop, one instance of struct stuntd.
+ * the hand-off of the winning socket (daemon/handoff.c), and SIGHUP's
+ * re-read configuration applied (daemon/reload.c). One process, one epoll
+ * loop, one instance of struct stuntd.
  */
 #ifndef STUNT_DAEMON_STUNTD_H
 #define STUNT_DAEMON_STUNTD_H
@@ -124,7 +125,15 @@ struct stuntd {
 	unsigned long		sec_refused[SIG_SEC_MAX];
 	unsigned long		peers_refused;	/* sessions refused: peer not allowed, no service */
 	unsigned long		candidates_refused;	/* a peer's candidates not on its
-							   address as the server sees it */
+							   address as the server sees it, or
+							   relay candidates on no known TURN
+							   server */
+	unsigned long		methods_refused;	/* forced methods the strategy rejects */
+	unsigned long		sessions_busy;		/* max-peer-sessions reached */
+	unsigned long		starts_busy;		/* max-peer-starts reached */
+	unsigned long		packets_capped;		/* sessions that hit max-session-packets */
+	unsigned long		revoked;		/* sessions and hand-offs closed by a
+							   SIGHUP that revoked their peer */
 
 	/* control socket */
 	struct d_ev		cev;
@@ -189,8 +198,18 @@ void d_handoff_reap(void);
 void d_handoff_shutdown(void);
 size_t d_handoff_count(void);
 
+/* Close the hand-offs (spliced, exec: children, UDP forwarders) whose peer
+ * may no longer use their service under c (a SIGHUP revoked it), each
+ * logged "revoked"; returns how many. */
+size_t d_handoff_revoke(const struct d_config *c);
+
+/* ---- daemon/reload.c: SIGHUP's re-read configuration, applied ---- */
+void d_reload_apply(const struct d_config *fresh);
+bool d_reload_still_allowed(const struct d_config *c, const char *service, const char *peer);
+
 /* ---- daemon/udpfwd.c: udp:HOST:PORT services ---- */
 int d_udpfwd_start(int fd, const struct d_expose *e, const char *peer);
+size_t d_udpfwd_revoke(const struct d_config *c);
 size_t d_udpfwd_count(void);
 void d_udpfwd_shutdown(void);
 

@@ -162,3 +162,20 @@ void d_udpfwd_shutdown(void)
 	while (fwds)
 		fwd_free(fwds, "stuntd stops");
 }
+
+size_t d_udpfwd_revoke(const struct d_config *c)
+{
+	struct d_udpfwd *f, *next;
+	size_t n = 0;
+
+	for (f = fwds; f; f = next) {
+		next = f->next;
+		if (d_reload_still_allowed(c, f->service, f->peer))
+			continue;
+		log_warnx("hand-off: %s/%s (udp): revoked: peer %s may no longer use it: closed",
+			  f->peer, f->service, f->peer);
+		fwd_free(f, "revoked");
+		n++;
+	}
+	return n;
+}

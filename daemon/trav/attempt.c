@@ -75,6 +75,29 @@ uint32_t trav_left_ms(const struct trav_attempt *a, uint64_t now)
 	return a->deadline > now + 1 ? (uint32_t)(a->deadline - now) : 1;
 }
 
+int trav_budget_take(struct trav_attempt *a, unsigned n)
+{
+	struct trav_budget *b = a->budget;
+
+	if (b == NULL)
+		return 0;
+	if (b->left >= n) {
+		b->left -= n;
+		return 0;
+	}
+	b->left = 0;
+	snprintf(a->why, sizeof(a->why), "%s: the session's packet budget is used up "
+		 "(max-session-packets %u)", sig_method_name(a->method), b->cap);
+	if (!b->hit) {
+		b->hit = true;
+		g_d->packets_capped++;
+		log_warnx("session %u: %s: the packet budget of %u per session is used up "
+			  "(max-session-packets): %s stops sending", a->sid, a->peer, b->cap,
+			  sig_method_name(a->method));
+	}
+	return -EDQUOT;
+}
+
 int trav_prepare(struct trav_attempt *a, struct d_session *s, const struct trav_events *ev,
 		 uint8_t method, uint32_t sid, bool requester, const char *peer,
 		 uint64_t deadline, bool forced)

@@ -83,6 +83,7 @@ struct trav_shotgun {
 	uint64_t		t_first;	/* first SYN / probe */
 	size_t			refused;
 	size_t			hit;		/* probe number (easy) or socket (hard), 1-based */
+	bool			in_start;	/* tick() from start(): it reports a failure */
 	uint8_t			used[SG_PORTS / 8 + 1];	/* easy: ports guessed */
 };
 
@@ -228,6 +229,8 @@ static int add_sock(struct trav_shotgun *sg, uint16_t lport, uint16_t rport, uin
 
 	if (sg->n >= sg->cap)
 		return -ENOSPC;
+	if (trav_budget_take(a, 1) < 0)
+		return -EDQUOT;
 	fd = trav_sock_marked(lport, &lport);
 	if (fd < 0)
 		return fd;
@@ -340,7 +343,9 @@ static int start(struct trav_attempt *a, uint64_t now)
 	log_info("shotgun: %s side: %s", sg->hard ? "random" : "predictable",
 		 sg->hard ? "opening sockets towards the peer's port" :
 		 "probing the peer's ports after the lead");
+	sg->in_start = true;
 	tick(a, now);
+	sg->in_start = false;
 	return a->state == TA_RUNNING ? 0 : -ENOTCONN;
 }
 
@@ -364,6 +369,16 @@ static void tick(struct trav_attempt *a, uint64_t now)
 		due = sg->cap;
 	while (sg->n < due && k++ < TRAV_SHOTGUN_TICK_MAX) {
 		err = sg->hard ? add_sock(sg, 0, a->rport, now) : add_sock(sg, a->lport, guess(sg), now);
+		if (err == -EDQUOT) {
+			/* the session's packet budget: no more probes (a->why) */
+			if (sg->in_start) {
+				a->state = TA_FAILED;	/* start() fails: its caller reports */
+				a->t_end = now;
+			} else {
+				trav_report_failed(a);
+			}
+			return;
+		}
 		if (err < 0) {
 			if (sg->n == 0 && sg->hard) {
 				snprintf(a->why, sizeof(a->why), "shotgun: socket: %s", strerror(-err));

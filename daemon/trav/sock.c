@@ -229,6 +229,8 @@ int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lpo
 	}
 	nfq_spec_drop_inbound_errors(&sp, &f, tmo);
 	trav_sock_policy(a, &sp);
+	if (trav_budget_take(a, 1) < 0)
+		return -EDQUOT;
 	if (connect(ev->fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
 		snprintf(a->why, sizeof(a->why), "connect: %s", strerror(errno));
 		return -errno;
@@ -322,6 +324,8 @@ int trav_sock_accept(struct trav_attempt *a, uint64_t now)
 		return -errno;
 	if (a->ttl <= 0)
 		return 0;	/* no NAT in front: nothing to prime */
+	if (trav_budget_take(a, 1) < 0)
+		return -EDQUOT;
 	fd = trav_sock_marked(a->lport, NULL);
 	if (fd < 0) {
 		snprintf(a->why, sizeof(a->why), "primer: %s", strerror(-fd));
@@ -338,7 +342,7 @@ int trav_sock_accept(struct trav_attempt *a, uint64_t now)
 	return 0;
 }
 
-void trav_sock_syn_again(const struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
+void trav_sock_syn_again(struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
 			 uint16_t rport)
 {
 	struct pkt_tcp_spec sp;
@@ -349,6 +353,8 @@ void trav_sock_syn_again(const struct trav_attempt *a, struct trav_syn *syn, uin
 	if (syn->repeated || !syn->has || !a->peer_syn || a->state != TA_RUNNING)
 		return;
 	syn->repeated = true;
+	if (trav_budget_take(a, 1) < 0)
+		return;
 	memset(&sp, 0, sizeof(sp));
 	sp.saddr = syn->laddr;
 	sp.daddr = a->raddr;

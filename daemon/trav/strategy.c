@@ -179,6 +179,68 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 	return n;
 }
 
+bool trav_forced_ok(const struct sig_nat_info *req, const struct sig_nat_info *resp,
+		    unsigned forced)
+{
+	uint8_t out[TRAV_MAX_METHODS];
+	bool ok = false;
+
+	if (forced == 0)
+		return true;
+	(void)trav_strategy(req, resp, forced, out, TRAV_MAX_METHODS, &ok, NULL, 0);
+	return ok;
+}
+
+/* what each method needs, for the refusal */
+static const char *forced_needs(unsigned forced)
+{
+	switch (forced) {
+	case SIG_M_DIRECT:
+		return "the responder must accept a connection (EIM, no or address-dependent "
+		       "filtering) on a predictable port";
+	case SIG_M_PORTMAP:
+		return "a gateway must map ports (UPnP, NAT-PMP or PCP)";
+	case SIG_M_REVERSAL:
+		return "the requester must accept a connection (EIM, no or address-dependent "
+		       "filtering) on a predictable port";
+	case SIG_M_SIMOPEN:
+	case SIG_M_SYNTH:
+		return "both sides' ports must be predictable";
+	case SIG_M_STUNT1:
+		return "both sides' ports must be predictable and no NAT may rewrite sequence "
+		       "numbers";
+	case SIG_M_STUNT2:
+		return "both sides' ports must be predictable and the responder unable to accept";
+	case SIG_M_PREDICT:
+		return "a side must allocate sequentially and the other sequentially or "
+		       "predictably";
+	case SIG_M_SHOTGUN:
+		return "one side's port must be predictable and the other's random";
+	case SIG_M_RELAY:
+		return "a side must have a TURN server";
+	case SIG_M_UDP:
+		return "both UDP mappings endpoint-independent, or a symmetric side facing a "
+		       "full or restricted cone";
+	default:
+		return "an unknown method";
+	}
+}
+
+void trav_forced_refusal(const struct sig_nat_info *req, const struct sig_nat_info *resp,
+			 unsigned forced, char *why, size_t whylen)
+{
+	const char *name = sig_method_name(forced);
+	char a[64], b[64];
+
+	if (why == NULL || whylen == 0)
+		return;
+	trav_nat_describe(req, a, sizeof(a));
+	trav_nat_describe(resp, b, sizeof(b));
+	snprintf(why, whylen,
+		 "method %s refused: the strategy says it cannot work between %s (requester) "
+		 "and %s (peer): %s", name ? name : "?", a, b, forced_needs(forced));
+}
+
 static bool udp_public(const struct sig_nat_info *n)
 {
 	return n->nat_hops == 0 && n->udp_mapping == TRAV_MAP_EIM &&

@@ -135,6 +135,21 @@ size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *
 		     char *why, size_t whylen);
 
 /*
+ * A peer that forces a method (requester's EXCHANGE) gets it only if the
+ * strategy says it can work for the pair (trav_strategy's *forced_ok, or
+ * trav_strategy_udp's for udp); otherwise the responder refuses (unless its
+ * allow-forced-methods is on, for labs and benchmarks). trav_forced_ok
+ * answers; trav_forced_refusal writes the refusal's sentence: "method
+ * shotgun refused: the strategy says it cannot work between EIM/APDF
+ * preserving (requester) and no NAT (us): it needs one side predictable and
+ * the other random". Pure.
+ */
+bool trav_forced_ok(const struct sig_nat_info *req, const struct sig_nat_info *resp,
+		    unsigned forced);
+void trav_forced_refusal(const struct sig_nat_info *req, const struct sig_nat_info *resp,
+			 unsigned forced, char *why, size_t whylen);
+
+/*
  * UDP hole punching (daemon/trav/udp.c) for a UDP session: each side learns the
  * public endpoint of its punching socket itself (a STUN Binding over UDP
  * from that socket), so allocation does not matter, only mapping and

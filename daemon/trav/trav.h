@@ -194,6 +194,15 @@ struct trav_ops {
 	void		(*shutdown)(void);
 };
 
+/* The packets a session may send (max-session-packets), shared by its
+ * attempts: each connect (its SYN), primer, SYN sent again, shotgun probe
+ * and UDP punch takes one (kernel retransmissions are not counted). */
+struct trav_budget {
+	unsigned	left;
+	unsigned	cap;
+	bool		hit;		/* logged and counted once */
+};
+
 struct trav_attempt {
 	/* identity, set by the session at prepare */
 	struct d_session		*s;		/* opaque: for the events only */
@@ -201,6 +210,7 @@ struct trav_attempt {
 	uint32_t			sid;
 	bool				requester;
 	bool				forced;		/* the requester forced this method */
+	struct trav_budget		*budget;	/* the session's; NULL: none */
 	char				peer[SIG_ID_MAX + 1];
 	uint64_t			deadline;	/* the session's */
 	/* the method */
@@ -284,6 +294,10 @@ void trav_connected(struct trav_attempt *a, int fd);
 /* The cookie of a's "report our first SYN" policy for window entry win
  * (TRAV_COOKIE_NO_WIN: a's own socket); trav_cookie_parse() its parts. */
 uint64_t trav_syn_cookie(const struct trav_attempt *a, int win);
+/* Take n packets of the session's budget before sending them: 0, or
+ * -EDQUOT (used up: nothing may be sent; a->why says so; the first time
+ * logged and counted, security.packets_capped). */
+int trav_budget_take(struct trav_attempt *a, unsigned n);
 /* ms left until the session's deadline (at least 1) */
 uint32_t trav_left_ms(const struct trav_attempt *a, uint64_t now);
 
@@ -316,7 +330,7 @@ int trav_sock_window_next(struct trav_attempt *a, bool data_only);
  * a->peer_syn, while a runs. Rebuilt from what the queue saw (same sequence
  * number, window and options; source syn->laddr), on the raw socket.
  * A failure is logged: the kernel's retransmission is the fallback. */
-void trav_sock_syn_again(const struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
+void trav_sock_syn_again(struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
 			 uint16_t rport);
 
 /* ---- helpers that methods share (attempt.c) ---- */

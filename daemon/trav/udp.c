@@ -273,6 +273,8 @@ static void send_pkt(struct trav_attempt *a, uint8_t type, uint32_t addr, uint16
 	int old = 0;
 	socklen_t ol = sizeof(old);
 
+	if (trav_budget_take(a, 1) < 0)
+		return;
 	build(a, type, pkt);
 	if (ttl > 0 && (getsockopt(a->ev.fd, IPPROTO_IP, IP_TTL, &old, &ol) < 0 ||
 			setsockopt(a->ev.fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0))

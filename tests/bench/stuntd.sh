@@ -194,12 +194,14 @@ start_all() {
 		--secret-file "$LAB_STATE/secret-a" --control "$LAB_STATE/a.sock" \
 		--state-dir "$LAB_STATE/sa" --rules-tool "$RULES_TOOL" \
 		--expose echo=tcp:127.0.0.1:7000 --allow echo=office-pc \
-		--expose sink=tcp:127.0.0.1:7001 --allow sink=office-pc >/dev/null
+		--expose sink=tcp:127.0.0.1:7001 --allow sink=office-pc \
+		--max-peer-starts 100000 >/dev/null
 	lab_bg hb stuntd-b "$STUNTD" -d -v --id office-pc --server "$LAB_SRV1" \
 		--secret-file "$LAB_STATE/secret-b" --control "$LAB_STATE/b.sock" \
 		--state-dir "$LAB_STATE/sb" --rules-tool "$RULES_TOOL" \
 		--expose echo=tcp:127.0.0.1:7000 --allow echo=laptop \
-		--expose sink=tcp:127.0.0.1:7001 --allow sink=laptop >/dev/null
+		--expose sink=tcp:127.0.0.1:7001 --allow sink=laptop \
+		--max-peer-starts 100000 >/dev/null
 	for i in $(seq 1 150); do
 		if lx ha "$STUNTCTL" --control "$LAB_STATE/a.sock" status --json 2>/dev/null | grep -q '"registered": *true' &&
 			lx hb "$STUNTCTL" --control "$LAB_STATE/b.sock" status --json 2>/dev/null | grep -q '"registered": *true'; then

@@ -190,6 +190,12 @@ while True:
     c, _ = l.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 '
+# --methods measures every forced method in every cell, the ones the
+# strategy says cannot work included: the responders must run them
+# (allow-forced-methods; by default a stuntd refuses them, docs/security.md)
+forced_args=()
+[ -n "$methods" ] && "$STUNTD" --help 2>&1 | grep -q -- '--allow-forced-methods' &&
+	forced_args=(--allow-forced-methods)
 for x in a b; do
 	[ $x = a ] && me=ha peer=hb || me=hb peer=ha
 	lab_bg "h$x" "echo-$x" "$PY" -c "$ECHO" 7000 >/dev/null
@@ -198,7 +204,7 @@ for x in a b; do
 		--state-dir "$LAB_STATE/s$x" --rules-tool "$RULES_TOOL" \
 		--connect-timeout "$ctimeout" \
 		--expose echo=tcp:127.0.0.1:7000 --allow echo="$peer" \
-		${turn_args[@]+"${turn_args[@]}"} >/dev/null
+		${turn_args[@]+"${turn_args[@]}"} ${forced_args[@]+"${forced_args[@]}"} >/dev/null
 done
 # registration: NAT probe + login; slower under loss
 reg=0

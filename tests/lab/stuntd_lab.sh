@@ -79,13 +79,35 @@ start_all() {
 	return 1
 }
 
-# ctl a|b [--no-half-close|--udp] JSON [N]: ctlclient.py against X's socket
+# start_stranger [ARGS...]: a third stuntd, id "stranger", in pub (no NAT),
+# after start_all; exposes nothing. ctl c ... talks to it. PID_C its pid.
+start_stranger() {
+	printf 's3cret-stranger\n' >"$LAB_STATE/secret-c"
+	chmod 600 "$LAB_STATE/secret-c"
+	mkdir -p "$LAB_STATE/sc"
+	PID_C=$(lab_bg pub stuntd-c "$STUNTD" -d -v --id stranger --server "$LAB_SRV1" \
+		--secret-file "$LAB_STATE/secret-c" --control "$LAB_STATE/c.sock" \
+		--state-dir "$LAB_STATE/sc" --rules-tool "$RULES_TOOL" "$@")
+	local end=$((SECONDS + ${START_WAIT:-10}))
+	while [ "$SECONDS" -le "$end" ]; do
+		ctl c '{"cmd":"status"}' | grep -q '"registered":true' && return 0
+		sleep 0.1
+	done
+	nok "stranger (pub) registered within ${START_WAIT:-10} s"
+	tail -n 5 "$LAB_STATE/stuntd-c.log" | sed 's/^/# c: /'
+	return 1
+}
+
+# ctl a|b|c [--no-half-close|--udp] JSON [N]: ctlclient.py against X's socket
+# (c: the stranger in pub)
 ctl() {
 	local x=$1
 	shift
 	local opt=()
 	case "${1:-}" in --*) opt=("$1"); shift ;; esac
-	lx "h$x" python3 "$CTLCLIENT" ${opt[@]+"${opt[@]}"} "$LAB_STATE/$x.sock" "$@" 2>&1
+	local node="h$x"
+	[ "$x" = c ] && node=pub
+	lx "$node" python3 "$CTLCLIENT" ${opt[@]+"${opt[@]}"} "$LAB_STATE/$x.sock" "$@" 2>&1
 }
 
 # transfer FROM PEER LABEL [METHOD] [WANT_METHOD_REGEX] (service $SVC, default echo)

@@ -59,6 +59,9 @@ server_pid() {
 	done
 }
 
+# hundreds of traversals from one peer: far beyond stuntd's per-peer budgets
+# (max-peer-sessions 8, max-peer-starts 30 a minute), which are not measured here
+STUNTD_EXTRA_A=(--max-peer-sessions 1000 --max-peer-starts 100000)
 start_all full-cone rst port-restricted rst || exit 1
 SPID=$(server_pid)
 [ -n "$SPID" ] || { nok "stunt-server pid"; exit 1; }

@@ -12,6 +12,17 @@
 #     (an nft counter in pub's namespace, which a SYN of ours then shows
 #     to count), hb's log names each dropped candidate, and its status
 #     counts them in security.candidates_refused
+#     hb runs with allow-forced-methods here, so that the forced reversal
+#     reaches the candidate check (without it the strategy refuses it first,
+#     see "forced" below). ha also has a TURN server (coturn in srv) and its
+#     relay candidate names pub instead of its relayed address: hb asks ha
+#     for relay and drops that candidate (pub is neither ha's address nor a
+#     TURN server hb knows: its turn, its stunt-server, relay-servers)
+#   forced (no knob, default hb): ha forces shotgun and reversal on the
+#     port-restricted pair, which the strategy says cannot work: hb refuses
+#     each with the reason, which reaches ha's stuntctl answer; hb's log
+#     names ha; security.methods_refused counts 2; a forced simopen (which
+#     can work) still connects
 #   the same pair without the knob: a normal connect works, nothing is
 #     refused, and nobody warns that the server does not vouch
 # Bounded: each connect by stuntd's connect-timeout (5 s here).
@@ -21,6 +32,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lab.sh"
 # shellcheck source=tests/lab/stuntd_lab.sh
 . "$here/stuntd_lab.sh"
+# shellcheck source=tests/lab/refservers.sh
+. "$here/refservers.sh"
+TURN_PORT=3491
 
 LAB_WAN_A=198.18.1.2
 
@@ -28,8 +42,10 @@ LAB_WAN_A=198.18.1.2
 # reaches pub's namespace (nothing in this test has a reason to)
 liar_hook() {
 	printf 'test-candidate-ip %s\n' "$LAB_PUB" >"$LAB_STATE/liar.conf"
-	STUNTD_EXTRA_A=(--connect-timeout 5000 --config "$LAB_STATE/liar.conf")
-	STUNTD_EXTRA_B=(--connect-timeout 5000)
+	STUNTD_EXTRA_A=(--connect-timeout 5000 --config "$LAB_STATE/liar.conf"
+		--turn "$LAB_SRV1:$TURN_PORT" --turn-user stunt --turn-pass turn-pass-1)
+	STUNTD_EXTRA_B=(--connect-timeout 5000 --allow-forced-methods)
+	ref_start_turn "$TURN_PORT" stunt turn-pass-1 lab || return 1
 	lx pub nft add table inet vouch &&
 		lx pub nft 'add chain inet vouch pre { type filter hook prerouting priority -300; }' &&
 		lx pub nft add rule inet vouch pre meta l4proto '{ tcp, udp }' counter
@@ -39,9 +55,9 @@ pub_packets() {
 	lx pub nft list chain inet vouch pre | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -1
 }
 
-# refused_count X: security.candidates_refused in X's status
+# refused_count X [KEY]: security.KEY (candidates_refused) in X's status
 refused_count() {
-	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["security"]["candidates_refused"])' 2>/dev/null
+	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["security"][sys.argv[1]])' "${2:-candidates_refused}" 2>/dev/null
 }
 
 # dropped_logged METHOD: hb's log names ha's candidate for METHOD
@@ -71,12 +87,20 @@ liar|all)
 		n=$(grep -cF "laptop's simopen candidate names $LAB_PUB" "$LAB_STATE/stuntd-b.log")
 		[ "$n" -ge 2 ] && ok "hb (requester) dropped the liar's answer's simopen candidate too" ||
 			nok "hb as requester: dropped simopen candidates logged $n times"
+		# relay: ha allocates on coturn, but names pub as its relayed address
+		expect_error b '{"cmd":"connect","peer":"laptop","service":"echo","method":"relay"}' \
+			"hb asks the liar for relay: its relay candidate is dropped" 'proposed no method'
+		want="laptop's relay candidate names $LAB_PUB, which is neither its address nor a TURN server we know"
+		grep -qF "$want" "$LAB_STATE/stuntd-b.log" && ok "hb's log: $want" ||
+			{ nok "hb's log names the dropped relay candidate"; grep -i 'relay' "$LAB_STATE/stuntd-b.log" | tail -5 | sed 's/^/# b: /'; }
+		grep -q 'relay: allocated ' "$LAB_STATE/stuntd-a.log" && ok "ha did allocate a relay (the lie is about its address only)" ||
+			nok "ha allocated no relay: $(grep -i relay "$LAB_STATE/stuntd-a.log" | tail -2)"
 		sleep 1		# anything late would have left by now
 		p=$(pub_packets)
 		[ "$p" = 0 ] && ok "no TCP or UDP packet reached pub ($LAB_PUB)" ||
 			nok "packets at pub: '${p}'"
 		r=$(refused_count b)
-		[ -n "$r" ] && [ "$r" -ge 3 ] && ok "hb's status: security.candidates_refused = $r" ||
+		[ -n "$r" ] && [ "$r" -ge 4 ] && ok "hb's status: security.candidates_refused = $r" ||
 			nok "hb's status: security.candidates_refused = '$r'"
 		# the counter counts: one SYN from ha to pub
 		lx ha timeout 3 bash -c "exec 3<>/dev/tcp/$LAB_PUB/9" 2>/dev/null
@@ -86,6 +110,30 @@ liar|all)
 		stop_all
 	}
 	unset -f start_all_hook
+	;;&
+forced|all)
+	echo "# port-restricted x port-restricted, ha forces methods the strategy rejects"
+	STUNTD_EXTRA_A=(--connect-timeout 5000)
+	STUNTD_EXTRA_B=(--connect-timeout 5000)
+	start_all port-restricted rst port-restricted rst && {
+		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo","method":"shotgun"}' \
+			"ha forces shotgun: hb refuses with the strategy's reason" \
+			"method shotgun refused: the strategy says it cannot work between EIM/APDF preserving \\(requester\\) and EIM/APDF preserving \\(peer\\): one side's port must be predictable and the other's random"
+		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo","method":"reversal"}' \
+			"ha forces reversal: refused" "method reversal refused: .*the requester must accept"
+		n=$(grep -c 'refused laptop: method \(shotgun\|reversal\) refused' "$LAB_STATE/stuntd-b.log")
+		[ "$n" = 2 ] && ok "hb's log names laptop for both refusals" ||
+			{ nok "hb's log: $n refusals naming laptop"; grep refused "$LAB_STATE/stuntd-b.log" | sed 's/^/# b: /'; }
+		grep -q 'shotgun: ' "$LAB_STATE/stuntd-b.log" && nok "hb started shotgun" || ok "hb started no shotgun attempt"
+		r=$(refused_count b methods_refused)
+		[ "$r" = 2 ] && ok "hb's status: security.methods_refused = 2" ||
+			nok "hb's status: security.methods_refused = '$r'"
+		transfer a office-pc "a forced method the strategy agrees with still works: simopen" simopen simopen
+		r=$(refused_count b methods_refused)
+		[ "$r" = 2 ] && ok "the forced simopen was not refused (methods_refused still 2)" ||
+			nok "methods_refused after simopen: '$r'"
+		stop_all
+	}
 	;;&
 honest|all)
 	echo "# the same pair without the knob"

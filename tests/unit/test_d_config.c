@@ -305,8 +305,65 @@ static void privsep_keys(void)
 	CHECK_EQ(d_config_set(&c, "privsep", "yes", err, sizeof(err)), -EINVAL);
 }
 
+/* hostile peers: budgets, forced methods, TURN servers a relay candidate may name */
+static void peer_policy_keys(void)
+{
+	static const char f[] =
+		"id a\nserver 192.0.2.1\nsecret-file /s\nturn 192.0.2.9:3479\n"
+		"turn-user u\nturn-pass p\n"
+		"relay-servers 203.0.113.5,203.0.113.6\nmax-peer-sessions 3\n"
+		"max-peer-starts 12\nmax-session-packets 100\nallow-forced-methods on\n";
+	struct d_config c;
+	char err[160] = "";
+
+	d_config_init(&c);
+	CHECK_EQ(c.max_peer_sessions, 8);
+	CHECK_EQ(c.max_peer_starts, 30);
+	CHECK_EQ(c.max_session_packets, 4000);
+	CHECK(!c.allow_forced_methods);
+	CHECK_EQ(c.nrelay_servers, 0);
+	CHECK_EQ(d_config_parse(f, sizeof(f) - 1, &c, err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK_EQ(c.max_peer_sessions, 3);
+	CHECK_EQ(c.max_peer_starts, 12);
+	CHECK_EQ(c.max_session_packets, 100);
+	CHECK(c.allow_forced_methods);
+	CHECK_EQ(c.nrelay_servers, 2);
+	/* a relay candidate may name: relay-servers, our turn, our server */
+	CHECK(d_config_relay_known(&c, inet_addr("203.0.113.5")));
+	CHECK(d_config_relay_known(&c, inet_addr("203.0.113.6")));
+	CHECK(d_config_relay_known(&c, inet_addr("192.0.2.9")));
+	CHECK(d_config_relay_known(&c, inet_addr("192.0.2.1")));
+	CHECK(!d_config_relay_known(&c, inet_addr("198.51.100.10")));
+	CHECK(!d_config_relay_known(&c, 0));
+	/* a later line replaces the list */
+	CHECK_EQ(d_config_set(&c, "relay-servers", "198.51.100.1", err, sizeof(err)), 0);
+	CHECK_EQ(c.nrelay_servers, 1);
+	CHECK(!d_config_relay_known(&c, inet_addr("203.0.113.5")));
+	/* errors */
+	CHECK_EQ(d_config_set(&c, "relay-servers", "198.51.100.1,", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "relay-servers", "host.example", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "host.example") != NULL);
+	CHECK_EQ(d_config_set(&c, "relay-servers", "0.0.0.0", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "relay-servers",
+			      "1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9",
+			      err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "at most 8") != NULL);
+	CHECK_EQ(d_config_set(&c, "max-peer-sessions", "0", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "1-1000") != NULL);
+	CHECK_EQ(d_config_set(&c, "max-peer-sessions", "-1", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "max-peer-starts", "x", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "max-session-packets", "15", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "max-session-packets", "", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "allow-forced-methods", "yes", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "allow-forced-methods", "off", err, sizeof(err)), 0);
+	CHECK(!c.allow_forced_methods);
+	CHECK_EQ(c.max_peer_sessions, 3);	/* failed sets changed nothing */
+}
+
 int main(void)
 {
+	RUN(peer_policy_keys);
 	RUN(turn_keys);
 	RUN(full_file);
 	RUN(defaults_and_port);

@@ -396,8 +396,76 @@ static void relay(void)
 	CHECK(!trav_can_relay(&sym_random));
 }
 
+/* A peer's forced method runs only where the strategy says it can work:
+ * every method the lab tests force on their pairs passes, the rest is
+ * refused with a sentence naming the method, both NATs and the need. */
+static void forced_gate(void)
+{
+	static const struct sig_nat_info pr_turn = { .tcp_mapping = 1, .tcp_filtering = 3,
+		.tcp_alloc = SIG_ALLOC_PRESERVING, .unsolicited = 2, .nat_hops = 1,
+		.flags = SIG_NAT_TURN };
+	static const struct sig_nat_info u_pr = { .udp_mapping = 1, .udp_filtering = 3,
+		.tcp_mapping = 1, .tcp_filtering = 3, .nat_hops = 1 };
+	static const struct sig_nat_info u_fc = { .udp_mapping = 1, .udp_filtering = 1,
+		.tcp_mapping = 1, .tcp_filtering = 1, .nat_hops = 1 };
+	static const struct sig_nat_info u_sym = { .udp_mapping = 3, .udp_filtering = 3,
+		.nat_hops = 1 };
+	char why[400];
+
+	/* what t_stuntd*.sh and t_matrix force, requester first */
+	CHECK(trav_forced_ok(&port_restricted, &full_cone, SIG_M_DIRECT));
+	CHECK(trav_forced_ok(&full_cone, &port_restricted, SIG_M_REVERSAL));
+	CHECK(trav_forced_ok(&port_restricted, &port_restricted, SIG_M_SIMOPEN));
+	CHECK(trav_forced_ok(&port_restricted, &port_restricted, SIG_M_STUNT1));
+	CHECK(trav_forced_ok(&full_cone, &port_restricted, SIG_M_STUNT1));
+	CHECK(trav_forced_ok(&port_restricted, &port_restricted, SIG_M_SYNTH));
+	CHECK(trav_forced_ok(&port_restricted, &port_restricted, SIG_M_STUNT2));
+	CHECK(trav_forced_ok(&sym_seq, &sym_seq, SIG_M_PREDICT));
+	CHECK(trav_forced_ok(&sym_seq2, &port_restricted, SIG_M_PREDICT));
+	CHECK(trav_forced_ok(&port_restricted, &sym_seq2, SIG_M_PREDICT));
+	CHECK(trav_forced_ok(&port_restricted, &pr_upnp, SIG_M_PORTMAP));
+	CHECK(trav_forced_ok(&pr_upnp, &port_restricted, SIG_M_PORTMAP));
+	CHECK(trav_forced_ok(&port_restricted, &sym_random, SIG_M_SHOTGUN));
+	CHECK(trav_forced_ok(&sym_random, &port_restricted, SIG_M_SHOTGUN));
+	CHECK(trav_forced_ok(&port_restricted, &pr_turn, SIG_M_RELAY));
+	CHECK(trav_forced_ok(&pr_turn, &port_restricted, SIG_M_RELAY));
+	CHECK(trav_forced_ok(&u_fc, &u_pr, SIG_M_UDP));
+	CHECK(trav_forced_ok(&port_restricted, &port_restricted, 0));	/* nothing forced */
+
+	/* refused: shotgun where both ports are predictable (the attack) */
+	CHECK(!trav_forced_ok(&full_cone, &port_restricted, SIG_M_SHOTGUN));
+	CHECK(!trav_forced_ok(&port_restricted, &port_restricted, SIG_M_SHOTGUN));
+	CHECK(!trav_forced_ok(&public_host, &full_cone, SIG_M_SHOTGUN));
+	/* direct to a side that cannot accept, reversal from one */
+	CHECK(!trav_forced_ok(&full_cone, &port_restricted, SIG_M_DIRECT));
+	CHECK(!trav_forced_ok(&port_restricted, &full_cone, SIG_M_REVERSAL));
+	/* predict without a sequential side, relay without TURN, portmap
+	 * without a mapping gateway, stunt1 through a random NAT */
+	CHECK(!trav_forced_ok(&port_restricted, &port_restricted, SIG_M_PREDICT));
+	CHECK(!trav_forced_ok(&port_restricted, &port_restricted, SIG_M_RELAY));
+	CHECK(!trav_forced_ok(&port_restricted, &port_restricted, SIG_M_PORTMAP));
+	CHECK(!trav_forced_ok(&sym_random, &port_restricted, SIG_M_STUNT1));
+	/* a peer that tells nothing about its NAT gets nothing forced */
+	CHECK(!trav_forced_ok(&unknown, &full_cone, SIG_M_SIMOPEN));
+	CHECK(!trav_forced_ok(&unknown, &full_cone, SIG_M_SHOTGUN));
+	/* UDP: symmetric facing port-restricted */
+	CHECK(!trav_forced_ok(&u_sym, &u_pr, SIG_M_UDP));
+
+	trav_forced_refusal(&full_cone, &port_restricted, SIG_M_SHOTGUN, why, sizeof(why));
+	CHECK(strstr(why, "method shotgun refused: the strategy says it cannot work") == why);
+	CHECK(strstr(why, "between EIM/EIF preserving (requester) and EIM/APDF preserving (peer)"));
+	CHECK(strstr(why, "predictable and the other's random"));
+	trav_forced_refusal(&port_restricted, &port_restricted, SIG_M_RELAY, why, sizeof(why));
+	CHECK(strstr(why, "method relay refused") && strstr(why, "TURN server"));
+	trav_forced_refusal(&port_restricted, &port_restricted, 99, why, sizeof(why));
+	CHECK(strstr(why, "method ? refused"));
+	trav_forced_refusal(&port_restricted, &port_restricted, SIG_M_DIRECT, why, 8);
+	CHECK_EQ(strlen(why), 7);	/* cut, terminated */
+}
+
 int main(void)
 {
+	RUN(forced_gate);
 	RUN(relay);
 	RUN(pairs);
 	RUN(impossible);
