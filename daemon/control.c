@@ -13,6 +13,7 @@
 #include "daemon/stuntd.h"
 
 #include "common/clock.h"
+#include "common/fdpass.h"
 #include "common/log.h"
 #include "daemon/ctlreq.h"
 #include "daemon/trav/trav.h"
@@ -55,32 +56,12 @@ static void client_free(struct d_ctl_client *c)
 void d_control_answer(struct d_ctl_client *c, const char *json, int fd)
 {
 	char line[65536];
-	struct iovec iov;
-	struct msghdr mh;
-	union {
-		struct cmsghdr	h;
-		char		b[CMSG_SPACE(sizeof(int))];
-	} cm;
 	int n;
 
 	n = snprintf(line, sizeof(line), "%s\n", json);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = snprintf(line, sizeof(line), "{\"ok\":false,\"error\":\"answer too long\"}\n");
-	iov.iov_base = line;
-	iov.iov_len = (size_t)n;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (fd >= 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = sizeof(cm.b);
-		cm.h.cmsg_level = SOL_SOCKET;
-		cm.h.cmsg_type = SCM_RIGHTS;
-		cm.h.cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(&cm.h), &fd, sizeof(int));
-	}
-	if (sendmsg(c->ev.fd, &mh, MSG_NOSIGNAL) < 0)
+	if (fdpass_send(c->ev.fd, line, (size_t)n, &fd, fd >= 0 ? 1 : 0) < 0)
 		log_debug("control: answer not sent: %s", strerror(errno));
 	client_free(c);
 }

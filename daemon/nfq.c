@@ -3,6 +3,7 @@
 #include "daemon/nfq.h"
 
 #include "common/clock.h"
+#include "common/fdpass.h"
 #include "common/log.h"
 #include "daemon/stuntd.h"
 #include "daemon/priv_msg.h"
@@ -195,30 +196,6 @@ static struct {
 
 static uint8_t txbuf[D_PRIV_MSG_MAX];
 
-/* n bytes of txbuf, and fd as SCM_RIGHTS unless it is -1 */
-static ssize_t send_req(int n, int fd)
-{
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct iovec iov = { .iov_base = txbuf, .iov_len = (size_t)n };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-
-	if (fd >= 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = sizeof(cm.b);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	return sendmsg(R.req, &mh, MSG_NOSIGNAL);
-}
-
 pid_t d_nfq_priv_pid(void)
 {
 	return R.on ? R.pid : 0;
@@ -288,14 +265,11 @@ void d_nfq_remote(int req_fd, int ev_fd, pid_t pid)
 static int call(int n, int sendfd, struct d_priv_reply *rep, int *fds, int nfds)
 {
 	uint8_t buf[sizeof(struct d_priv_hdr) + sizeof(struct d_priv_event) + 16];
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * 4)];
-	} cm;
 	uint64_t deadline = clock_ms() + D_PRIV_REPLY_MS, now;
 	uint32_t seq = R.seq;
 	struct d_priv_msg m;
-	int got[4], ngot, i, r;
+	int got[FDPASS_MAX], ngot, i, r;
+	bool trunc;
 	ssize_t k;
 
 	for (i = 0; i < nfds; i++)
@@ -304,16 +278,12 @@ static int call(int n, int sendfd, struct d_priv_reply *rep, int *fds, int nfds)
 		return n;
 	if (R.lost || R.req < 0)
 		return -EPIPE;
-	if (send_req(n, sendfd) != n) {
+	if (fdpass_send(R.req, txbuf, (size_t)n, &sendfd, sendfd >= 0 ? 1 : 0) != n) {
 		remote_lost(strerror(errno));
 		return -EPIPE;
 	}
 	for (;;) {
 		struct pollfd pf = { .fd = R.req, .events = POLLIN };
-		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-				     .msg_controllen = sizeof(cm.b) };
-		struct cmsghdr *c;
 
 		now = clock_ms();
 		if (now >= deadline) {
@@ -325,22 +295,14 @@ static int call(int n, int sendfd, struct d_priv_reply *rep, int *fds, int nfds)
 			continue;
 		if (r <= 0)
 			continue;
-		k = recvmsg(R.req, &mh, MSG_CMSG_CLOEXEC);
+		k = fdpass_recv(R.req, buf, sizeof(buf), 0, got, FDPASS_MAX, &ngot, &trunc);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
 			remote_lost(k == 0 ? "gone" : strerror(errno));
 			return -EPIPE;
 		}
-		ngot = 0;
-		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-				size_t nf = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-				for (i = 0; i < (int)nf && ngot < 4; i++)
-					memcpy(&got[ngot++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			}
-		if ((mh.msg_flags & MSG_TRUNC) || d_priv_decode(buf, (size_t)k, &m) < 0 ||
+		if (trunc || d_priv_decode(buf, (size_t)k, &m) < 0 ||
 		    m.hdr.type != D_PRIV_REPLY || m.hdr.seq != seq) {
 			/* a stale answer (its request timed out) or garbage */
 			for (i = 0; i < ngot; i++)

@@ -29,6 +29,7 @@
 #include "daemon/nfq.h"
 
 #include "common/clock.h"
+#include "common/fdpass.h"
 #include "common/log.h"
 #include "daemon/stuntd.h"
 #include "daemon/priv_msg.h"
@@ -57,7 +58,6 @@
 					 * asks at start, on SIGHUP and when the public
 					 * address changes (daemon/discovery.c) */
 #define D_PRIV_SNAP		128	/* capture: IPv4 + TCP headers are all discovery reads */
-#define D_PRIV_RX_FDS		4	/* descriptors a request may carry before it is bad */
 
 #define STR_(x)			#x
 #define STR(x)			STR_(x)
@@ -271,68 +271,30 @@ static void cap_relay(int i)
 static int reply(int fd, uint32_t seq, int32_t result, uint32_t value, const int *fds, int nfds)
 {
 	uint8_t buf[sizeof(struct d_priv_hdr) + sizeof(struct d_priv_reply)];
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * 2)];
-	} cm;
-	struct iovec iov = { .iov_base = buf };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
 	int n = d_priv_enc_reply(buf, sizeof(buf), seq, result, value);
 
 	if (n < 0)
 		return n;
-	iov.iov_len = (size_t)n;
-	if (nfds > 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-	}
-	return sendmsg(fd, &mh, MSG_NOSIGNAL) == n ? 0 : -errno;
+	return fdpass_send(fd, buf, (size_t)n, fds, nfds) == n ? 0 : -errno;
 }
 
 /* One request: -1 when the other side is gone. */
 static int serve(struct stuntd *d, int fd)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * D_PRIV_RX_FDS)];
-	} cm;
-	struct iovec iov = { .iov_base = rxbuf, .iov_len = sizeof(rxbuf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-			     .msg_controllen = sizeof(cm.b) };
 	struct nfq_policy_table *t = d->nfq ? nfq_engine_policies(d->nfq) : NULL;
 	struct d_priv_msg m;
-	struct cmsghdr *c;
+	bool trunc;
 	int32_t r = 0;
 	uint32_t v = 0;
-	int fds[2], nfds = 0, in[D_PRIV_RX_FDS], nin = 0, e, i;
+	int fds[2], nfds = 0, in[FDPASS_MAX], nin = 0, e;
 	ssize_t n;
 
-	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	n = fdpass_recv(fd, rxbuf, sizeof(rxbuf), MSG_DONTWAIT, in, FDPASS_MAX, &nin, &trunc);
 	if (n == 0)
 		return -1;
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		size_t k;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
-			memcpy(&i, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
-			if (nin < D_PRIV_RX_FDS)
-				in[nin++] = i;
-			else
-				close(i);
-		}
-	}
-	e = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? -EBADMSG : d_priv_decode(rxbuf, (size_t)n, &m);
+	e = trunc ? -EBADMSG : d_priv_decode(rxbuf, (size_t)n, &m);
 	if (e == 0 && m.hdr.type > D_PRIV_REQ_MAX)
 		e = -ENOTSUP;
 	/* a descriptor comes with MARK, exactly one, and with nothing else */

@@ -19,6 +19,7 @@
  * Exit status: 0 when every step ran (the test judges the values), 1 on a
  * setup error, 2 usage.
  */
+#include "common/fdpass.h"
 #include "common/log.h"
 #include "daemon/nfq.h"
 #include "daemon/priv_msg.h"
@@ -57,53 +58,29 @@ static void out(const char *name, long v)
  * value in *value, up to 2 descriptors back in rfds (-1 otherwise). */
 static int rpc(int n, const int *fds, int nfds, uint32_t *value, int *rfds)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * 4)];
-	} cm;
-	struct iovec iov = { .iov_base = buf, .iov_len = (size_t)n };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct d_priv_msg m;
-	struct cmsghdr *c;
 	struct pollfd pf = { .fd = req, .events = POLLIN };
+	int got[FDPASS_MAX], ngot, i;
+	bool trunc;
 	ssize_t k;
-	int got = 0, i;
 
 	if (rfds)
 		rfds[0] = rfds[1] = -1;
 	if (n < 0)
 		return n;
-	if (nfds > 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-	}
-	if (sendmsg(req, &mh, MSG_NOSIGNAL) != n)
+	if (fdpass_send(req, buf, (size_t)n, fds, nfds) != n)
 		return -errno;
 	if (poll(&pf, 1, 5000) != 1)
 		return -ETIMEDOUT;
-	iov.iov_len = sizeof(buf);
-	mh.msg_control = cm.b;
-	mh.msg_controllen = sizeof(cm.b);
-	k = recvmsg(req, &mh, MSG_CMSG_CLOEXEC);
+	k = fdpass_recv(req, buf, sizeof(buf), 0, got, FDPASS_MAX, &ngot, &trunc);
 	if (k <= 0)
 		return -EPIPE;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			for (i = 0; i < (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)); i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-				if (rfds && got < 2)
-					rfds[got++] = fd;
-				else
-					close(fd);
-			}
+	for (i = 0; i < ngot; i++) {
+		if (rfds && i < 2)
+			rfds[i] = got[i];
+		else
+			close(got[i]);
+	}
 	if (d_priv_decode(buf, (size_t)k, &m) < 0 || m.hdr.type != D_PRIV_REPLY)
 		return -EPROTO;
 	if (value)
