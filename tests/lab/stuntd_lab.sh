@@ -110,6 +110,11 @@ ctl() {
 	lx "$node" python3 "$CTLCLIENT" ${opt[@]+"${opt[@]}"} "$LAB_STATE/$x.sock" "$@" 2>&1
 }
 
+# sec X KEY: security.KEY in X's status (a number; empty when it cannot be read)
+sec() {
+	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["security"][sys.argv[1]])' "$2" 2>/dev/null
+}
+
 # transfer FROM PEER LABEL [METHOD] [WANT_METHOD_REGEX] (service $SVC, default echo)
 transfer() {
 	local from=$1 peer=$2 label=$3 method=${4:-} want=${5:-[a-z0-9]+} m out svc=${SVC:-echo}

@@ -28,11 +28,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/stuntd_lab.sh
 . "$here/stuntd_lab.sh"
 
-# sec X KEY: security.KEY in X's status
-sec() {
-	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["security"][sys.argv[1]])' "$2" 2>/dev/null
-}
-
 case "${1:-all}" in
 sessions|all)
 	echo "# port-restricted x port-restricted, hb: max-peer-sessions 2, max-peer-starts 6"

@@ -24,11 +24,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/stuntd_lab.sh
 . "$here/stuntd_lab.sh"
 
-# sec X KEY: security.KEY in X's status
-sec() {
-	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["security"][sys.argv[1]])' "$2" 2>/dev/null
-}
-
 # hb's config file: stuntd reads it again as its unprivileged user on SIGHUP,
 # so the state directory must let that user through to it
 revoke_hook() {

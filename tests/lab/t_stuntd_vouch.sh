@@ -55,11 +55,6 @@ pub_packets() {
 	lx pub nft list chain inet vouch pre | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | head -1
 }
 
-# refused_count X [KEY]: security.KEY (candidates_refused) in X's status
-refused_count() {
-	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["security"][sys.argv[1]])' "${2:-candidates_refused}" 2>/dev/null
-}
-
 # dropped_logged METHOD: hb's log names ha's candidate for METHOD
 dropped_logged() {
 	local want="laptop's $1 candidate names $LAB_PUB, not its address $LAB_WAN_A as the server sees it: dropped"
@@ -99,7 +94,7 @@ liar|all)
 		p=$(pub_packets)
 		[ "$p" = 0 ] && ok "no TCP or UDP packet reached pub ($LAB_PUB)" ||
 			nok "packets at pub: '${p}'"
-		r=$(refused_count b)
+		r=$(sec b candidates_refused)
 		[ -n "$r" ] && [ "$r" -ge 4 ] && ok "hb's status: security.candidates_refused = $r" ||
 			nok "hb's status: security.candidates_refused = '$r'"
 		# the counter counts: one SYN from ha to pub
@@ -125,11 +120,11 @@ forced|all)
 		[ "$n" = 2 ] && ok "hb's log names laptop for both refusals" ||
 			{ nok "hb's log: $n refusals naming laptop"; grep refused "$LAB_STATE/stuntd-b.log" | sed 's/^/# b: /'; }
 		grep -q 'shotgun: ' "$LAB_STATE/stuntd-b.log" && nok "hb started shotgun" || ok "hb started no shotgun attempt"
-		r=$(refused_count b methods_refused)
+		r=$(sec b methods_refused)
 		[ "$r" = 2 ] && ok "hb's status: security.methods_refused = 2" ||
 			nok "hb's status: security.methods_refused = '$r'"
 		transfer a office-pc "a forced method the strategy agrees with still works: simopen" simopen simopen
-		r=$(refused_count b methods_refused)
+		r=$(sec b methods_refused)
 		[ "$r" = 2 ] && ok "the forced simopen was not refused (methods_refused still 2)" ||
 			nok "methods_refused after simopen: '$r'"
 		stop_all
@@ -142,9 +137,9 @@ honest|all)
 	start_all port-restricted rst port-restricted rst && {
 		transfer a office-pc "honest ha -> hb, the strategy's pick"
 		transfer b laptop "honest hb -> ha, --method simopen" simopen simopen
-		r=$(refused_count b)
+		r=$(sec b candidates_refused)
 		[ "$r" = 0 ] && ok "hb refused no candidate" || nok "hb's candidates_refused = '$r'"
-		r=$(refused_count a)
+		r=$(sec a candidates_refused)
 		[ "$r" = 0 ] && ok "ha refused no candidate" || nok "ha's candidates_refused = '$r'"
 		if grep -q 'does not vouch' "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log"; then
 			nok "a stuntd warned that the server does not vouch for peer addresses"
