@@ -179,7 +179,10 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 			a = &s->att[m];
 	if (a == NULL)
 		return;
-	n = recv(ev->fd, s->hdr + s->hdr_got, hdr_len(s) - s->hdr_got, MSG_DONTWAIT);
+	/* the version is known after 5 bytes; until then up to the longest
+	 * (the requester sends nothing after its header before our 'K') */
+	n = recv(ev->fd, s->hdr + s->hdr_got,
+		 (s->hdr_got >= 5 ? hdr_len(s) : S_HDR_PROOF_LEN) - s->hdr_got, MSG_DONTWAIT);
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -266,7 +269,9 @@ void sess_confirm_poll(struct d_session *s)
 			watch(s, a->conn, on_hdr);
 			return;
 		}
-		if (!s->prepared[m] || a->conn < 0 || a->conn == s->wev.fd)
+		/* never away from a header half read */
+		if (!s->prepared[m] || a->conn < 0 || a->conn == s->wev.fd ||
+		    (s->wev.fd >= 0 && s->hdr_got > 0))
 			continue;
 		n = recv(a->conn, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
 		if (n >= 0) {
