@@ -24,6 +24,13 @@
 #     A loser of such a fast race (reversal's listener, closed before the
 #     peer's SYN came through the hairpin) may answer that SYN with the
 #     kernel's RST: the known defect stop_all lists (RST_LATE_SYN_KNOWN).
+#   wronghost (full-cone gwa with NAT loopback): ha2 offers only a host
+#     address that is another machine's on the LAN (10.1.0.1 on a dummy
+#     interface, host-interfaces dummy0, ARP for it left to gwa), and at that
+#     address gwa runs a rogue that accepts on every port and answers a fake
+#     proof: host forced fails with "not office-pc (wrong proof): dropped",
+#     ha counts it (security.conns_unproven), the rogue received not one
+#     byte; the race without forcing still connects, by the public path.
 # Bounded: each connect by stuntd's connect-timeout (5 s here).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,6 +62,42 @@ no_refusals() {
 		[ "$r" = 0 ] && [ "$u" = 0 ] && ok "$x refused no candidate and dropped no connection" ||
 			nok "$x: candidates_refused '$r', conns_unproven '$u'"
 	done
+}
+
+# the rogue at 10.1.0.1 in gwa: every TCP port of that address redirected
+# to it; it answers "STNH" + 16 zero bytes and logs the bytes it got
+ROGUE='
+import socket, sys, threading, time
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("10.1.0.1", 7999)); srv.listen(16)
+log = sys.argv[1]
+def serve(c):
+    c.settimeout(3); got = 0
+    c.sendall(b"STNH" + bytes(16))
+    try:
+        while True:
+            b = c.recv(4096)
+            if not b: break
+            got += len(b)
+    except OSError: pass
+    with open(log, "a") as f: f.write("conn %d
+" % got)
+    c.close()
+while True:
+    c, a = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+'
+
+wronghost_hook() {
+	lx ha2 ip link add dummy0 type dummy &&
+		lx ha2 ip addr add 10.1.0.1/32 dev dummy0 && lx ha2 ip link set dummy0 up &&
+		lx ha2 sysctl -qw net.ipv4.conf.all.arp_ignore=1 &&
+		lx gwa nft add table ip rogue &&
+		lx gwa nft 'add chain ip rogue pre { type nat hook prerouting priority dstnat - 5; }' &&
+		lx gwa nft add rule ip rogue pre iifname lan ip daddr 10.1.0.1 tcp dport != 7999 redirect to :7999 || return 1
+	: >"$LAB_STATE/rogue.log"
+	lab_bg gwa rogue python3 -c "$ROGUE" "$LAB_STATE/rogue.log" >/dev/null
+	lab_wait_port gwa tcp 10.1.0.1 7999 10
 }
 
 case "${1:-all}" in
@@ -111,6 +154,36 @@ hairpin|all)
 		transfer a office-pc "the public path through the hairpin: direct forced" direct direct
 		host_won a 1
 		no_refusals
+		stop_all
+	}
+	;;&
+wronghost|all)
+	echo "# ha2's host candidate reaches another machine (gwa) at that address"
+	STUNTD_EXTRA_A=(--connect-timeout 5000)
+	STUNTD_EXTRA_B=(--connect-timeout 5000 --host-interfaces dummy0)
+	RST_LATE_SYN_KNOWN=1
+	# ha2's stuntd lists its addresses per session: the dummy interface
+	# and the rogue come once the lab is up
+	start_all full-cone rst port-restricted rst --lan2-a --hairpin-a && {
+		if wronghost_hook; then
+			ok "the rogue listens at 10.1.0.1 in gwa, ha2 offers 10.1.0.1"
+		else
+			nok "the wrong-host setup"
+		fi
+		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo","method":"host"}' \
+			"host forced to the wrong host: dropped, nothing handed off" \
+			'10\.1\.0\.1:[0-9]+ is not office-pc \(wrong proof\): dropped'
+		u=$(status_field a 's["security"]["conns_unproven"]')
+		[ "$u" = 1 ] && ok "ha's status: security.conns_unproven = 1" ||
+			nok "ha's status: conns_unproven '$u'"
+		transfer a office-pc "the race goes on: the public path (through the hairpin)" "" direct
+		sleep 1
+		n=$(grep -c '^conn ' "$LAB_STATE/rogue.log")
+		if [ "$n" -ge 1 ] && ! grep -qv '^conn 0$' "$LAB_STATE/rogue.log"; then
+			ok "the rogue was connected to $n time(s) and received not one byte"
+		else
+			nok "the rogue's log: $(tr '\n' ' ' <"$LAB_STATE/rogue.log")"
+		fi
 		stop_all
 	}
 	;;
