@@ -293,6 +293,7 @@ static void ev_failed(struct trav_attempt *a)
 	if (s->round)
 		snprintf(why, sizeof(why), "%s: %s", sig_method_name(a->method), a->why);
 	else
-		snprintf(why, sizeof(why), "every method failed%s", sess_no_relay_note(s));
+		snprintf(why, sizeof(why), "every method failed (the last, %s: %s)%s",
+			 sig_method_name(a->method), a->why, sess_no_relay_note(s));
 	sess_fail(s, why, true);
 }

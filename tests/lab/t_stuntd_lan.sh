@@ -25,8 +25,8 @@
 #     peer's SYN came through the hairpin) may answer that SYN with the
 #     kernel's RST: the known defect stop_all lists (RST_LATE_SYN_KNOWN).
 #   wronghost (full-cone gwa with NAT loopback): ha2 offers only a host
-#     address that is another machine's on the LAN (10.1.0.1 on a dummy
-#     interface, host-interfaces dummy0, ARP for it left to gwa), and at that
+#     address that is another machine's on the LAN (10.1.0.1 on a spare
+#     interface -- a veth pair inside ha2 --, host-interfaces dummy0, ARP for it left to gwa), and at that
 #     address gwa runs a rogue that accepts on every port and answers a fake
 #     proof: host forced fails with "not office-pc (wrong proof): dropped",
 #     ha counts it (security.conns_unproven), the rogue received not one
@@ -80,8 +80,7 @@ def serve(c):
             if not b: break
             got += len(b)
     except OSError: pass
-    with open(log, "a") as f: f.write("conn %d
-" % got)
+    with open(log, "a") as f: f.write("conn %d\n" % got)
     c.close()
 while True:
     c, a = srv.accept()
@@ -89,14 +88,15 @@ while True:
 '
 
 wronghost_hook() {
-	lx ha2 ip link add dummy0 type dummy &&
+	lx ha2 ip link add dummy0 type veth peer name dummy1 &&
 		lx ha2 ip addr add 10.1.0.1/32 dev dummy0 && lx ha2 ip link set dummy0 up &&
+		lx ha2 ip link set dummy1 up &&
 		lx ha2 sysctl -qw net.ipv4.conf.all.arp_ignore=1 &&
 		lx gwa nft add table ip rogue &&
 		lx gwa nft 'add chain ip rogue pre { type nat hook prerouting priority dstnat - 5; }' &&
 		lx gwa nft add rule ip rogue pre iifname lan ip daddr 10.1.0.1 tcp dport != 7999 redirect to :7999 || return 1
-	: >"$LAB_STATE/rogue.log"
-	lab_bg gwa rogue python3 -c "$ROGUE" "$LAB_STATE/rogue.log" >/dev/null
+	: >"$LAB_STATE/rogue.conns"
+	lab_bg gwa rogue python3 -c "$ROGUE" "$LAB_STATE/rogue.conns" >/dev/null
 	lab_wait_port gwa tcp 10.1.0.1 7999 10
 }
 
@@ -178,11 +178,11 @@ wronghost|all)
 			nok "ha's status: conns_unproven '$u'"
 		transfer a office-pc "the race goes on: the public path (through the hairpin)" "" direct
 		sleep 1
-		n=$(grep -c '^conn ' "$LAB_STATE/rogue.log")
-		if [ "$n" -ge 1 ] && ! grep -qv '^conn 0$' "$LAB_STATE/rogue.log"; then
+		n=$(grep -c '^conn ' "$LAB_STATE/rogue.conns")
+		if [ "$n" -ge 1 ] && ! grep -qv '^conn 0$' "$LAB_STATE/rogue.conns"; then
 			ok "the rogue was connected to $n time(s) and received not one byte"
 		else
-			nok "the rogue's log: $(tr '\n' ' ' <"$LAB_STATE/rogue.log")"
+			nok "the rogue's log: $(tr '\n' ' ' <"$LAB_STATE/rogue.conns")"
 		fi
 		stop_all
 	}
