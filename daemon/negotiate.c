@@ -57,9 +57,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const uint8_t s_race[] = { SIG_M_HOST, SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL, SIG_M_SIMOPEN,
-				  SIG_M_STUNT1, SIG_M_SYNTH, SIG_M_STUNT2, SIG_M_PREDICT,
-				  SIG_M_SHOTGUN, SIG_M_RELAY };
+static const uint8_t s_race[] = { SIG_M_HOST, SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL,
+				  SIG_M_SIMOPEN, SIG_M_STUNT1, SIG_M_SYNTH, SIG_M_STUNT2,
+				  SIG_M_PREDICT, SIG_M_SHOTGUN, SIG_M_RELAY };
 
 /* ---- EXCHANGE ---- */
 
