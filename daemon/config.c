@@ -39,6 +39,7 @@ void d_config_init(struct d_config *c)
 	c->max_peer_sessions = D_PEER_SESSIONS_DEFAULT;
 	c->max_peer_starts = D_PEER_STARTS_DEFAULT;
 	c->max_session_packets = D_SESSION_PACKETS_DEFAULT;
+	c->host_candidates = true;
 }
 
 static int copy_str(char *dst, size_t cap, const char *v)
@@ -151,6 +152,35 @@ static int set_relay_servers(struct d_config *c, const char *val, char *err, siz
 			return fail(err, errlen, "too many relay-servers (at most %d)",
 				    D_MAX_RELAY_SERVERS);
 		c->relay_servers[c->nrelay_servers++] = ia.s_addr;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* "IFACE[,IFACE...]": replaces the list */
+static int set_host_ifaces(struct d_config *c, const char *val, char *err, size_t errlen)
+{
+	const char *p = val, *comma;
+	size_t n, i;
+
+	c->nhost_ifaces = 0;
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		if (n == 0 || n > D_IFNAME_MAX)
+			return fail(err, errlen, "bad host-interfaces '%s' (NAME[,NAME...], "
+				    "names of 1-%d characters)", val, D_IFNAME_MAX);
+		for (i = 0; i < n; i++)
+			if (p[i] == '/' || p[i] == ':' || (unsigned char)p[i] <= ' ' ||
+			    (unsigned char)p[i] >= 0x7f)
+				return fail(err, errlen, "bad host-interfaces '%s': not an "
+					    "interface name", val);
+		if (c->nhost_ifaces >= D_MAX_HOST_IFACES)
+			return fail(err, errlen, "too many host-interfaces (at most %d)",
+				    D_MAX_HOST_IFACES);
+		memcpy(c->host_ifaces[c->nhost_ifaces], p, n);
+		c->host_ifaces[c->nhost_ifaces++][n] = '\0';
 		if (comma == NULL)
 			return 0;
 		p = comma + 1;
@@ -302,6 +332,15 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 			c->allow_forced_methods = false;
 		else
 			return fail(err, errlen, "bad allow-forced-methods '%s' (on or off)", val);
+	} else if (!strcmp(key, "host-candidates")) {
+		if (!strcmp(val, "on"))
+			c->host_candidates = true;
+		else if (!strcmp(val, "off"))
+			c->host_candidates = false;
+		else
+			return fail(err, errlen, "bad host-candidates '%s' (on or off)", val);
+	} else if (!strcmp(key, "host-interfaces")) {
+		return set_host_ifaces(c, val, err, errlen);
 	} else if (!strcmp(key, "expose")) {
 		if (split2(val, name, sizeof(name), &rest) < 0)
 			return fail(err, errlen, "expose needs NAME TARGET");

@@ -34,6 +34,10 @@
  *   max-session-packets 4000  (SYNs, primers, probes, punches of a session)
  *   allow-forced-methods off  (on: run a forced method the strategy rejects;
  *                              labs and benchmarks only)
+ *   host-candidates on        (offer our interfaces' IPv4 addresses: the
+ *                              host method, for a peer behind the same NAT)
+ *   host-interfaces eth0,wlan0 (only these interfaces' addresses; default:
+ *                              every interface but loopback)
  *
  * Errors name the line ("line 3: unknown directive 'foo'").
  */
@@ -63,6 +67,8 @@
 #define D_CONTROL_DEFAULT	"/run/stunt/stuntd.sock"
 #define D_STATE_DIR_DEFAULT	"/run/stunt"
 #define D_MAX_RELAY_SERVERS	8
+#define D_MAX_HOST_IFACES	8
+#define D_IFNAME_MAX		15	/* IFNAMSIZ - 1 */
 /* per-peer budgets (docs/security.md): above what legitimate sessions use */
 #define D_PEER_SESSIONS_DEFAULT	8	/* a peer's sessions at once (responder) */
 #define D_PEER_STARTS_DEFAULT	30	/* a peer's session starts a minute */
@@ -138,6 +144,11 @@ struct d_config {
 	unsigned		max_peer_starts;	/* a minute */
 	unsigned		max_session_packets;
 	bool			allow_forced_methods;	/* default off: labs only */
+
+	/* host candidates (daemon/hostaddr.c, daemon/trav/host.c) */
+	bool			host_candidates;	/* default on */
+	char			host_ifaces[D_MAX_HOST_IFACES][D_IFNAME_MAX + 1];
+	size_t			nhost_ifaces;		/* 0: every interface */
 
 	/* privilege separation: the unprivileged process's user ("": stunt or nobody) */
 	bool			privsep;	/* default on */

@@ -2,10 +2,17 @@
 /*
  * The hand-off header protocol: which established connection is the
  * session's. The first established socket on the requester carries the
- * 12-byte session header
+ * session header
  *
- *   "STNT" 0x01 METHOD 0x00 0x00 SID(4)
+ *   "STNT" 0x02 METHOD 0x00 0x00 SID(4) PROOF(16)
  *
+ * where PROOF is the requester's connection proof (sig_conn_proof, role
+ * 'R', over both key halves of the EXCHANGEs: proto/sig_proof.h). A peer
+ * that sent no key half (an older stuntd) gets and sends version 1, the
+ * same without PROOF. A connection whose header is not the session's (a
+ * stranger, or a host on another LAN with the peer's private address that
+ * reached our host listener) is closed silently, its attempt fails and the
+ * race goes on: nothing is handed off before the proof checks.
  * and the responder takes the connection whose header arrives as the
  * winner, hands it off (daemon/handoff.c) and answers one byte: 'K'
  * (handed off), or 'E' and closes (the local target could not be
@@ -20,6 +27,7 @@
 #include "daemon/session.h"
 
 #include "common/log.h"
+#include "proto/sig_proof.h"
 
 #include <errno.h>
 #include <string.h>
@@ -54,17 +62,43 @@ void sess_confirm_stop(struct d_session *s)
 /* Requester: the session header on a's connection. */
 static int send_hdr(struct d_session *s, struct trav_attempt *a)
 {
-	uint8_t hdr[S_HDR_LEN];
+	uint8_t hdr[S_HDR_PROOF_LEN];
+	size_t len = s->peer_has_key ? S_HDR_PROOF_LEN : S_HDR_LEN;
 
 	memcpy(hdr, S_HDR_MAGIC, 4);
-	hdr[4] = 1;
+	hdr[4] = s->peer_has_key ? 2 : 1;
 	hdr[5] = a->method;
 	hdr[6] = hdr[7] = 0;
 	hdr[8] = (uint8_t)(s->id >> 24);
 	hdr[9] = (uint8_t)(s->id >> 16);
 	hdr[10] = (uint8_t)(s->id >> 8);
 	hdr[11] = (uint8_t)s->id;
-	return send(a->conn, hdr, sizeof(hdr), MSG_NOSIGNAL) == (ssize_t)sizeof(hdr) ? 0 : -EIO;
+	if (s->peer_has_key && sig_conn_proof(s->own_key, s->peer_key, SIG_PROOF_REQUESTER, s->id,
+					      a->method, hdr + S_HDR_LEN) < 0)
+		return -EIO;
+	return send(a->conn, hdr, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -EIO;
+}
+
+/* Responder: is the whole header (len bytes) the session's, with the
+ * requester's proof when it sent us a key half? */
+static bool hdr_ok(const struct d_session *s, size_t len)
+{
+	const uint8_t *h = s->hdr;
+	uint32_t sid = (uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 | (uint32_t)h[10] << 8 | h[11];
+
+	if (memcmp(h, S_HDR_MAGIC, 4) || sid != s->id)
+		return false;
+	if (!s->peer_has_key)
+		return h[4] == 1 && len == S_HDR_LEN;
+	return h[4] == 2 && len == S_HDR_PROOF_LEN &&
+	       sig_conn_proof_ok(s->peer_key, s->own_key, SIG_PROOF_REQUESTER, s->id, h[5],
+				 h + S_HDR_LEN);
+}
+
+/* Responder: the expected header length (version 2 carries the proof). */
+static size_t hdr_len(const struct d_session *s)
+{
+	return s->hdr_got >= 5 && s->hdr[4] == 2 ? S_HDR_PROOF_LEN : S_HDR_LEN;
 }
 
 void sess_confirm_start(struct d_session *s, struct trav_attempt *a)
@@ -133,7 +167,7 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 {
 	struct d_session *s = ev->arg;
 	struct trav_attempt *a;
-	uint32_t sid;
+	char ip[INET_ADDRSTRLEN];
 	ssize_t n;
 	unsigned m;
 
@@ -145,7 +179,10 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 			a = &s->att[m];
 	if (a == NULL)
 		return;
-	n = recv(ev->fd, s->hdr + s->hdr_got, S_HDR_LEN - s->hdr_got, MSG_DONTWAIT);
+	/* the version is known after 5 bytes; until then up to the longest
+	 * (the requester sends nothing after its header before our 'K') */
+	n = recv(ev->fd, s->hdr + s->hdr_got,
+		 (s->hdr_got >= 5 ? hdr_len(s) : S_HDR_PROOF_LEN) - s->hdr_got, MSG_DONTWAIT);
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -165,13 +202,23 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 		return;
 	}
 	s->hdr_got += (size_t)n;
-	if (s->hdr_got < S_HDR_LEN)
+	if (s->hdr_got < hdr_len(s))
 		return;
-	sid = (uint32_t)s->hdr[8] << 24 | (uint32_t)s->hdr[9] << 16 | (uint32_t)s->hdr[10] << 8 |
-	      s->hdr[11];
 	d_loop_del(ev);
-	if (memcmp(s->hdr, S_HDR_MAGIC, 4) || s->hdr[4] != 1 || sid != s->id) {
-		sess_fail(s, "bad session header on the connection", true);
+	if (!hdr_ok(s, s->hdr_got)) {
+		/* not the session's peer: dropped silently (FIN; outbound RSTs
+		 * stay dropped), the race goes on */
+		g_d->conns_unproven++;
+		log_warnx("session %u: %s: the connection from %s:%u did not prove to be %s: "
+			  "dropped", s->id, sig_method_name(a->method), d_ip_str(a->raddr, ip),
+			  a->rport, s->peer);
+		close(ev->fd);
+		ev->fd = -1;
+		a->conn = -1;
+		s->hdr_got = 0;
+		snprintf(a->why, sizeof(a->why), "a connection that did not prove to be %s: "
+			 "dropped", s->peer);
+		trav_report_failed(a);
 		return;
 	}
 	ev->fd = -1;
@@ -222,7 +269,9 @@ void sess_confirm_poll(struct d_session *s)
 			watch(s, a->conn, on_hdr);
 			return;
 		}
-		if (!s->prepared[m] || a->conn < 0 || a->conn == s->wev.fd)
+		/* never away from a header half read */
+		if (!s->prepared[m] || a->conn < 0 || a->conn == s->wev.fd ||
+		    (s->wev.fd >= 0 && s->hdr_got > 0))
 			continue;
 		n = recv(a->conn, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
 		if (n >= 0) {

@@ -134,12 +134,12 @@ static void status(struct d_ctl_client *c)
 	fprintf(f,
 		"},\"security\":{\"tls_refused\":%lu,\"sig_missing\":%lu,\"sig_bad_mac\":%lu,"
 		"\"sig_replay\":%lu,\"peers_refused\":%lu,\"candidates_refused\":%lu,"
-		"\"methods_refused\":%lu,\"sessions_busy\":%lu,\"starts_busy\":%lu,"
-		"\"packets_capped\":%lu,\"revoked\":%lu}",
+		"\"methods_refused\":%lu,\"conns_unproven\":%lu,\"sessions_busy\":%lu,"
+		"\"starts_busy\":%lu,\"packets_capped\":%lu,\"revoked\":%lu}",
 		d->tls_refused, d->sec_refused[SIG_SEC_MISSING], d->sec_refused[SIG_SEC_BAD_MAC],
 		d->sec_refused[SIG_SEC_REPLAY], d->peers_refused, d->candidates_refused,
-		d->methods_refused, d->sessions_busy, d->starts_busy, d->packets_capped,
-		d->revoked);
+		d->methods_refused, d->conns_unproven, d->sessions_busy, d->starts_busy,
+		d->packets_capped, d->revoked);
 	fprintf(f, ",\"control\":{\"refused\":%lu}", d->control_refused);
 	fprintf(f, ",\"handoffs\":%zu,\"relays\":%zu,\"uptime_ms\":%llu}", d_handoff_count(),
 		trav_relay_count(), (unsigned long long)(now - d->start_ms));

@@ -46,6 +46,7 @@ static void usage(FILE *f)
 "              [--turn IP[:PORT] --turn-user USER --turn-pass PASS]\n"
 "              [--relay-servers IP[,IP...]] [--max-peer-sessions N]\n"
 "              [--max-peer-starts N] [--max-session-packets N] [--allow-forced-methods]\n"
+"              [--host-candidates on|off] [--host-interfaces IFACE[,IFACE...]]\n"
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
 "  --server IP[:PORT]   stunt-server (port 3478 by default, 5349 with --tls)\n"
 "  --secret-file FILE   the secret alone on the first line; must not be readable\n"
@@ -81,6 +82,9 @@ static void usage(FILE *f)
 "  --max-session-packets N  SYNs, probes and punches of a session (default %d)\n"
 "  --allow-forced-methods  run a method a peer forces even where the strategy\n"
 "                       says it cannot work (labs and benchmarks only)\n"
+"  --host-candidates on|off  offer this host's interface addresses to a peer\n"
+"                       behind the same NAT (the host method; default on)\n"
+"  --host-interfaces IFACE[,IFACE...]  only these interfaces' addresses\n"
 "  -d                   foreground, logs to stderr (else syslog)\n"
 "  -v                   more log output (debug)\n"
 "  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT, D_PEER_SESSIONS_DEFAULT,
@@ -126,7 +130,8 @@ fail:
 enum { O_ID = 256, O_SERVER, O_SECRET, O_CONTROL, O_GROUP, O_EXPOSE, O_ALLOW, O_CONFIG,
        O_STATE, O_TIMEOUT, O_NORULES, O_TOOL, O_HELP, O_VERSION, O_TLS, O_TLS_CA, O_TLS_PIN,
        O_SERVER_NAME, O_TURN, O_TURN_USER, O_TURN_PASS, O_USER, O_NOPRIVSEP, O_RELAY_SERVERS,
-       O_PEER_SESSIONS, O_PEER_STARTS, O_SESSION_PACKETS, O_ALLOW_FORCED };
+       O_PEER_SESSIONS, O_PEER_STARTS, O_SESSION_PACKETS, O_ALLOW_FORCED, O_HOST_CAND,
+       O_HOST_IFACES };
 
 static const struct option lopts[] = {
 	{ "id", required_argument, NULL, O_ID },
@@ -155,6 +160,8 @@ static const struct option lopts[] = {
 	{ "max-peer-starts", required_argument, NULL, O_PEER_STARTS },
 	{ "max-session-packets", required_argument, NULL, O_SESSION_PACKETS },
 	{ "allow-forced-methods", no_argument, NULL, O_ALLOW_FORCED },
+	{ "host-candidates", required_argument, NULL, O_HOST_CAND },
+	{ "host-interfaces", required_argument, NULL, O_HOST_IFACES },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -186,6 +193,8 @@ static const char *flag_key(int c)
 	case O_PEER_STARTS: return "max-peer-starts";
 	case O_SESSION_PACKETS: return "max-session-packets";
 	case O_ALLOW_FORCED: return "allow-forced-methods";
+	case O_HOST_CAND: return "host-candidates";
+	case O_HOST_IFACES: return "host-interfaces";
 	default: return NULL;
 	}
 }

@@ -57,9 +57,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const uint8_t s_race[] = { SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL, SIG_M_SIMOPEN,
-				  SIG_M_STUNT1, SIG_M_SYNTH, SIG_M_STUNT2, SIG_M_PREDICT,
-				  SIG_M_SHOTGUN, SIG_M_RELAY };
+static const uint8_t s_race[] = { SIG_M_HOST, SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL,
+				  SIG_M_SIMOPEN, SIG_M_STUNT1, SIG_M_SYNTH, SIG_M_STUNT2,
+				  SIG_M_PREDICT, SIG_M_SHOTGUN, SIG_M_RELAY };
 
 /* ---- EXCHANGE ---- */
 
@@ -75,6 +75,7 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	struct sig_exchange x;
 	uint32_t ip;
 	unsigned m;
+	size_t i;
 
 	memset(&x, 0, sizeof(x));
 	snprintf(x.peer_id, sizeof(x.peer_id), "%s", s->peer);
@@ -92,7 +93,7 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	 * (a lab test knob, daemon/config.h) */
 	ip = g_d->cfg.test_cand_ip ? g_d->cfg.test_cand_ip : g_d->public_ip;
 	for (m = 1; m <= SIG_M_MAX && x.ncand < SIG_MAX_CANDIDATES; m++)
-		if (s->prepared[m]) {
+		if (s->prepared[m] && m != SIG_M_HOST) {
 			struct sig_candidate *c = &x.cand[x.ncand++];
 
 			trav_offer(&s->att[m], ip, c, &x);
@@ -100,6 +101,19 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 			if (g_d->cfg.test_cand_ip && c->kind == SIG_CAND_RELAY)
 				memcpy(c->addr.ip, &g_d->cfg.test_cand_ip, 4);
 		}
+	/* host: one candidate per address of ours, in the room left */
+	for (i = 0; s->prepared[SIG_M_HOST] && i < s->nown_host && x.ncand < SIG_MAX_CANDIDATES;
+	     i++) {
+		struct sig_candidate *c = &x.cand[x.ncand++];
+
+		trav_offer(&s->att[SIG_M_HOST], s->own_host[i].ip, c, &x);
+		c->kind = SIG_CAND_HOST;
+	}
+	/* our key half, for the connection proofs (udp offers its own) */
+	if (!x.has_key) {
+		x.has_key = true;
+		memcpy(x.key, s->own_key, sizeof(x.key));
+	}
 	x.has_nat = true;
 	x.nat = sess_own_nat();
 	if (s->round) {
@@ -153,6 +167,48 @@ static bool candidate_vouched(const struct d_session *s, const struct sig_exchan
 	return false;
 }
 
+/*
+ * A host candidate (an interface address of the peer, method host) is
+ * taken only when the peer is behind the same NAT as we are: the server
+ * vouches (SIG-SENDER) that its public address is ours. Then it may name
+ * its private addresses (RFC 1918, or RFC 6598 inside a carrier NAT) and
+ * nothing else: a host candidate lets a peer aim our SYNs at addresses the
+ * server cannot vouch for, and a peer on our own LAN reaches those itself
+ * anyway. From a peer behind another NAT it is dropped without a word (an
+ * honest peer offers its host addresses to everyone); one that names a
+ * public address is logged and counted (security.candidates_refused).
+ */
+static void take_host_candidate(struct d_session *s, const struct sig_exchange *x,
+				const struct sig_candidate *c)
+{
+	char named[INET_ADDRSTRLEN];
+	uint32_t ip;
+	size_t i;
+
+	memcpy(&ip, c->addr.ip, 4);
+	if (!d_hostaddr_private(ip)) {
+		log_warnx("session %u: %s's host candidate names %s, which is not a private "
+			  "address: dropped", s->id, s->peer, d_ip_str(ip, named));
+		g_d->candidates_refused++;
+		return;
+	}
+	if (!x->has_sender || x->sender.family != STUN_FAMILY_IPV4 || g_d->public_ip == 0 ||
+	    memcmp(x->sender.ip, &g_d->public_ip, 4)) {
+		log_debug("session %u: %s's host candidate %s: not behind our NAT, not taken",
+			  s->id, s->peer, d_ip_str(ip, named));
+		return;
+	}
+	for (i = 0; i < s->npeer_host && s->peer_host[i] != ip; i++)
+		;
+	if (i < s->npeer_host || s->npeer_host >= D_MAX_HOST_ADDRS)
+		return;
+	s->peer_host[s->npeer_host++] = ip;
+	s->peer_kind[SIG_M_HOST] = SIG_CAND_HOST;
+	s->peer_port[SIG_M_HOST] = c->addr.port;
+	log_debug("session %u: %s is behind our NAT: host candidate %s:%u", s->id, s->peer,
+		  d_ip_str(ip, named), c->addr.port);
+}
+
 static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x)
 {
 	static bool warned;
@@ -181,6 +237,12 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 	for (i = 0; i < x->ncand; i++) {
 		const struct sig_candidate *c = &x->cand[i];
 
+		if (c->priority == SIG_M_HOST) {
+			if (c->kind == SIG_CAND_HOST && c->proto == IPPROTO_TCP &&
+			    c->addr.family == STUN_FAMILY_IPV4)
+				take_host_candidate(s, x, c);
+			continue;
+		}
 		/* TCP candidates for the TCP methods, a UDP one for udp */
 		if (c->proto != (c->priority == SIG_M_UDP ? IPPROTO_UDP : IPPROTO_TCP) ||
 		    c->addr.family != STUN_FAMILY_IPV4 || c->priority == 0 ||
@@ -444,7 +506,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		}
 		if (trav_role_of((uint8_t)mid, true) == TRAV_NONE) {
 			snprintf(why, sizeof(why),
-				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt1, synth, stunt2, predict, shotgun, udp, relay are)",
+				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt1, synth, stunt2, predict, shotgun, udp, relay, host are)",
 				 method);
 			sess_answer_connect(&tmp, false, NULL, why, -1);
 			return;
@@ -477,6 +539,22 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		sess_fail(s, "cannot reach the server", false);
 }
 
+/* Our host addresses for s (host-candidates, host-interfaces): their number. */
+static size_t gather_hosts(struct d_session *s)
+{
+	int n;
+
+	s->nown_host = 0;
+	if (!g_d->cfg.host_candidates)
+		return 0;
+	n = d_hostaddr_gather(&g_d->cfg, s->own_host, D_MAX_HOST_ADDRS);
+	if (n < 0)
+		log_warnx("session %u: cannot list this host's addresses: %s", s->id,
+			  strerror(-n));
+	s->nown_host = n > 0 ? (size_t)n : 0;
+	return s->nown_host;
+}
+
 static void requester_lookup_ok(struct d_session *s)
 {
 	int err;
@@ -485,6 +563,15 @@ static void requester_lookup_ok(struct d_session *s)
 	if (err < 0) {
 		sess_fail(s, "cannot open local sockets", false);
 		return;
+	}
+	/* host: offered when we have addresses to offer */
+	if (s->prepared[SIG_M_HOST] && gather_hosts(s) == 0) {
+		if (s->forced == SIG_M_HOST) {
+			sess_fail(s, "method host: no host address to offer (host-candidates, "
+				  "host-interfaces)", false);
+			return;
+		}
+		sess_drop_method(s, SIG_M_HOST);
 	}
 	/* portmap: we accept if our gateway maps (trav_portmap_requester_accepts) */
 	if (s->prepared[SIG_M_PORTMAP])
@@ -620,7 +707,8 @@ static void responder_exchange(const struct sig_exchange *x)
 	struct d_session *s;
 	const struct d_expose *e;
 	char why[SIG_DATA_MAX - 32], a[64], b[64], race[80];
-	bool forced_ok, pm_accept, udp;
+	bool forced_ok, pm_accept, udp, host;
+	uint8_t list[TRAV_MAX_METHODS];
 	struct sig_nat_info own;
 	size_t n, i, k;
 
@@ -658,9 +746,10 @@ static void responder_exchange(const struct sig_exchange *x)
 		sess_relay(x->peer_id, x->session_id, "err", why);
 		return;
 	}
-	/* a forced method runs only where our strategy says it can work */
+	/* a forced method runs only where our strategy says it can work (host:
+	 * where the peer is behind our NAT, below) */
 	own = sess_own_nat();
-	if (x->nmethods && !g_d->cfg.allow_forced_methods) {
+	if (x->nmethods && x->methods[0] != SIG_M_HOST && !g_d->cfg.allow_forced_methods) {
 		struct sig_nat_info pn;
 
 		memset(&pn, 0, sizeof(pn));
@@ -682,17 +771,37 @@ static void responder_exchange(const struct sig_exchange *x)
 	s->id = x->session_id;
 	s->forced = x->nmethods ? x->methods[0] : 0;
 	take_peer_exchange(s, x);
-	n = trav_strategy(&s->peer_nat, &own, s->forced, s->methods, TRAV_MAX_METHODS,
-			  &forced_ok, why, sizeof(why));
-	if (n == 0) {
-		sess_fail(s, why, true);
-		return;
+	/* host: the requester is behind our NAT (its host candidates were
+	 * taken) and we have addresses to offer; raced first, beside the
+	 * strategy's methods, or alone when forced */
+	host = !udp && s->npeer_host && (!s->forced || s->forced == SIG_M_HOST) &&
+	       gather_hosts(s) > 0;
+	if (s->forced == SIG_M_HOST) {
+		if (!host) {
+			snprintf(why, sizeof(why), "method host refused: %s is not behind the NAT "
+				 "of %s (the server sees another public address), or no host "
+				 "address on either side", s->peer, g_d->cfg.id);
+			sess_fail(s, why, true);
+			return;
+		}
+		n = 0;
+		forced_ok = true;
+	} else {
+		n = trav_strategy(&s->peer_nat, &own, s->forced, list, TRAV_MAX_METHODS,
+				  &forced_ok, why, sizeof(why));
+		if (n == 0 && !host) {
+			sess_fail(s, why, true);
+			return;
+		}
 	}
 	/* only methods we implement, with a port the requester opened */
 	s->nmethods = 0;
-	for (i = 0; i < n; i++)
-		if (trav_role_of(s->methods[i], false) != TRAV_NONE && s->peer_port[s->methods[i]])
-			s->methods[s->nmethods++] = s->methods[i];
+	if (host)
+		s->methods[s->nmethods++] = SIG_M_HOST;
+	for (i = 0; i < n && s->nmethods < TRAV_MAX_METHODS; i++)
+		if (list[i] != SIG_M_HOST && trav_role_of(list[i], false) != TRAV_NONE &&
+		    s->peer_port[list[i]])
+			s->methods[s->nmethods++] = list[i];
 	if (s->nmethods == 0) {
 		sess_fail(s, "no common method", true);
 		return;

@@ -88,6 +88,9 @@ static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
 		.port = s->peer_port[a->method],
 		.pred = s->peer_has_pred ? &s->peer_pred : NULL,
 		.key = s->peer_has_key ? s->peer_key : NULL,
+		.own_key = s->own_key,
+		.hosts = s->peer_host,
+		.nhosts = s->npeer_host,
 	};
 	char ip[INET_ADDRSTRLEN];
 
@@ -228,6 +231,7 @@ void sess_end_first_round(struct d_session *s, const char *why)
 	memset(s->peer_port, 0, sizeof(s->peer_port));
 	memset(s->peer_kind, 0, sizeof(s->peer_kind));
 	memset(s->peer_addr, 0, sizeof(s->peer_addr));
+	s->npeer_host = 0;
 	s->round = SIG_ROUND_RELAY;
 	s->race_end = 0;
 }
@@ -289,6 +293,7 @@ static void ev_failed(struct trav_attempt *a)
 	if (s->round)
 		snprintf(why, sizeof(why), "%s: %s", sig_method_name(a->method), a->why);
 	else
-		snprintf(why, sizeof(why), "every method failed%s", sess_no_relay_note(s));
+		snprintf(why, sizeof(why), "every method failed (the last, %s: %s)%s",
+			 sig_method_name(a->method), a->why, sess_no_relay_note(s));
 	sess_fail(s, why, true);
 }

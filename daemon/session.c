@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "proto/stun_attr.h"
 
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,11 @@ struct d_session *sess_new(bool requester, const char *peer, const char *service
 	s->deadline = s->t0 + g_d->cfg.connect_timeout_ms;
 	s->budget.left = s->budget.cap = g_d->cfg.max_session_packets;
 	s->wev.fd = -1;
+	/* our key half (SIG-SESSION-KEY): the connection proofs (proto/sig_proof.h) */
+	if (RAND_bytes(s->own_key, sizeof(s->own_key)) != 1) {
+		free(s);
+		return NULL;
+	}
 	s->next = g_d->sessions;
 	g_d->sessions = s;
 	return s;

@@ -22,11 +22,13 @@
 #ifndef STUNT_DAEMON_SESSION_H
 #define STUNT_DAEMON_SESSION_H
 
+#include "daemon/hostaddr.h"
 #include "daemon/stuntd.h"
 #include "daemon/trav/strategy.h"
 #include "daemon/trav/trav.h"
 
 #define S_HDR_LEN		12
+#define S_HDR_PROOF_LEN		(S_HDR_LEN + 16)	/* version 2: + SIG_PROOF_LEN */
 #define S_HDR_MAGIC		"STNT"
 #define S_KEEP_DONE_MS		30000	/* finished sessions stay in status this long */
 #define S_PEERQ_BIT		0x80000000u	/* a session id with it: a peer query's */
@@ -58,8 +60,14 @@ struct d_session {
 	uint32_t		peer_addr[SIG_M_MAX + 1];	/* portmap / relay / udp: its IP */
 	bool			peer_has_pred;			/* predict: its window */
 	struct sig_prediction	peer_pred;
-	bool			peer_has_key;			/* udp: its key half */
+	bool			peer_has_key;			/* udp, proofs: its key half */
 	uint8_t			peer_key[SIG_SESSION_KEY_LEN];
+	uint32_t		peer_host[D_MAX_HOST_ADDRS];	/* host: its addresses */
+	size_t			npeer_host;
+	/* ours: the key half of the proofs, the host addresses offered */
+	uint8_t			own_key[SIG_SESSION_KEY_LEN];
+	struct d_hostaddr	own_host[D_MAX_HOST_ADDRS];
+	size_t			nown_host;
 	/* the race */
 	uint8_t			methods[TRAV_MAX_METHODS];
 	size_t			nmethods;
@@ -73,7 +81,7 @@ struct d_session {
 	uint16_t		asked_method;	/* ... and its signalling method */
 	/* confirm.c: the winning connection's header / ack */
 	struct d_ev		wev;
-	uint8_t			hdr[S_HDR_LEN];
+	uint8_t			hdr[S_HDR_PROOF_LEN];
 	size_t			hdr_got;
 	/* the relay round (SIG-ROUND): 0 in the first */
 	uint8_t			round;

@@ -128,6 +128,9 @@ struct stuntd {
 							   address as the server sees it, or
 							   relay candidates on no known TURN
 							   server */
+	unsigned long		conns_unproven;		/* connections that did not prove to
+							 * be the peer (host's hello, the
+							 * session header): dropped */
 	unsigned long		methods_refused;	/* forced methods the strategy rejects */
 	unsigned long		sessions_busy;		/* max-peer-sessions reached */
 	unsigned long		starts_busy;		/* max-peer-starts reached */

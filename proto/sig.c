@@ -92,7 +92,7 @@ static const char *const method_names[SIG_M_MAX + 1] = {
 	[SIG_M_DIRECT] = "direct",   [SIG_M_PORTMAP] = "portmap", [SIG_M_REVERSAL] = "reversal",
 	[SIG_M_SIMOPEN] = "simopen", [SIG_M_STUNT1] = "stunt1",   [SIG_M_STUNT2] = "stunt2",
 	[SIG_M_SYNTH] = "synth",     [SIG_M_PREDICT] = "predict", [SIG_M_SHOTGUN] = "shotgun",
-	[SIG_M_UDP] = "udp",	     [SIG_M_RELAY] = "relay",
+	[SIG_M_UDP] = "udp",	     [SIG_M_RELAY] = "relay",	  [SIG_M_HOST] = "host",
 };
 
 const char *sig_method_name(unsigned id)

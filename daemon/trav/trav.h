@@ -24,6 +24,9 @@
  *                                                       server's ConnectionAttempt; roles
  *                                                       swapped when only the requester
  *                                                       has a TURN server)
+ *   host      connect     accept      daemon/trav/host.c      (to a host candidate: same
+ *                                                       NAT only; the responder's proof
+ *                                                       first)
  *   shotgun   the random side connect*x256 to the other's port, the other
  *             (EIM, port known) connect x1000+ from its port to random
  *             ports of the random side's address     daemon/trav/shotgun.c
@@ -85,6 +88,9 @@
 #define TRAV_SHOTGUN_PORT_MIN	1024	/* the random NAT's range: PORT_MIN..65535 */
 #define TRAV_SHOTGUN_TICK_MAX	64	/* sockets opened per event-loop tick */
 #define TRAV_SHOTGUN_NOFILE	4096	/* RLIMIT_NOFILE raised to this, at most */
+/* host (daemon/trav/host.c): the short deadlines of a LAN path */
+#define TRAV_HOST_CONNECT_MS	2000	/* connect and the responder's proof */
+#define TRAV_HOST_ACCEPT_MS	5000	/* the listener (up before our EXCHANGE) */
 
 enum trav_role { TRAV_NONE = 0, TRAV_CONNECT, TRAV_ACCEPT };
 enum trav_state { TA_IDLE, TA_RUNNING, TA_CONNECTED, TA_FAILED, TA_CANCELLED };
@@ -119,6 +125,9 @@ struct trav_peer {
 	uint16_t			port;		/* the candidate's port */
 	const struct sig_prediction	*pred;		/* its window (predict), or NULL */
 	const uint8_t			*key;		/* its key half (udp), or NULL */
+	const uint8_t			*own_key;	/* ours (host), or NULL */
+	const uint32_t			*hosts;		/* its host addresses (host) */
+	size_t				nhosts;
 };
 
 /* A socket's first SYN as the queue saw it leave (stunt1, synth, each
@@ -244,7 +253,7 @@ struct trav_attempt {
 /* ---- the methods (one file each) ---- */
 extern const struct trav_ops trav_direct_ops, trav_portmap_ops, trav_reversal_ops,
 	trav_simopen_ops, trav_stunt1_ops, trav_synth_ops, trav_stunt2_ops, trav_predict_ops,
-	trav_shotgun_ops, trav_udp_ops, trav_relay_ops;
+	trav_shotgun_ops, trav_udp_ops, trav_relay_ops, trav_host_ops;
 /* The method's operations, or NULL when this stuntd does not implement it. */
 const struct trav_ops *trav_ops_of(uint8_t method);
 /* Role of this side for method (requester or not): TRAV_NONE if unknown. */

@@ -23,6 +23,15 @@
 #         192.0.2.2 (alternate)
 #
 # With --same-subnet both LANs are 10.0.0.0/24 (host 10.0.0.10, gateway 10.0.0.1).
+# With --lan2-X side X's LAN is a bridge (named lan in gwX) with a second
+# host hX2 at .11 beside hX (two machines behind one NAT: $LAB_HA2 / $LAB_HB2).
+# With --hairpin-X gwX also loops traffic from its LAN to its own public
+# address back inside (NAT loopback: the public port's inside endpoint, as
+# learnt from the LAN's outbound flows -- or, for a flow to the public
+# address itself, the same port: a port-preserving NAT's mapping --, and
+# the source translated to the
+# public address as for any flow, RFC 5382 REQ-9); without it, like Linux masquerade and
+# most home routers, such traffic ends at the gateway (an RST).
 # With --upnp-X, side X's WAN is 11.0.X.2/24: miniupnpd refuses reserved
 # (documentation / benchmark) external addresses, so that one gateway gets an
 # address that looks public; like all lab addresses it exists only in the lab.
@@ -91,7 +100,7 @@ lab_init() {
 }
 
 lab_ns() { echo "$LAB-$1"; }
-# lx NODE CMD...: run CMD inside lab node NODE (ha, gwa, cgna, hb, gwb, cgnb, inet, srv, pub).
+# lx NODE CMD...: run CMD inside lab node NODE (ha, ha2, gwa, cgna, hb, hb2, gwb, cgnb, inet, srv, pub).
 lx() {
 	local n=$1
 	shift
@@ -266,9 +275,49 @@ EOF
 	echo "$LAB_STATE/nat-$wan.nft"
 }
 
-# _lab_side X NAT SYN CGN SAME UPNP: build side X (a or b).
+# _lab_hairpin X NODE WAN_IP LANPFX: NAT loopback on gateway NODE (see --hairpin-X).
+_lab_hairpin() {
+	local x=$1 node=$2 wan=$3 lanpfx=$4 proto
+	lx "$node" sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.lan.send_redirects=0
+	{
+		echo "table ip hairpin {"
+		for proto in tcp udp; do
+			echo "  map in_$proto { typeof $proto dport : ip saddr . $proto sport; flags dynamic,timeout; timeout 300s; }"
+		done
+		echo "  chain learn {"
+		echo "    type filter hook postrouting priority srcnat + 10; policy accept;"
+		for proto in tcp udp; do
+			echo "    oifname \"wan\" ct direction original meta l4proto $proto update @in_$proto { $proto sport : ct original ip saddr . ct original proto-src }"
+		done
+		echo "  }"
+		# a flow from the LAN to the public address itself (a primer) never
+		# leaves by wan: its mapping is the port-preserving one
+		echo "  chain learn_in {"
+		echo "    type filter hook prerouting priority dstnat - 10; policy accept;"
+		for proto in tcp udp; do
+			echo "    iifname \"lan\" ip daddr $wan meta l4proto $proto ct state new $proto sport != 0 update @in_$proto { $proto sport : ip saddr . $proto sport }"
+		done
+		echo "  }"
+		echo "  chain pre {"
+		echo "    type nat hook prerouting priority dstnat; policy accept;"
+		for proto in tcp udp; do
+			echo "    iifname \"lan\" ip daddr $wan meta l4proto $proto dnat ip to $proto dport map @in_$proto"
+		done
+		echo "  }"
+		echo "  chain post {"
+		echo "    type nat hook postrouting priority srcnat; policy accept;"
+		# (iifname does not match here for a flow routed back out of the bridge)
+		echo "    ip saddr $lanpfx.0/24 oifname \"lan\" ct status dnat snat ip to $wan"
+		echo "  }"
+		echo "}"
+	} >"$LAB_STATE/hairpin-$x.nft"
+	lx "$node" nft -f "$LAB_STATE/hairpin-$x.nft"
+}
+
+# _lab_side X NAT SYN CGN SAME UPNP [LAN2 [HAIRPIN]]: build side X (a or b).
 _lab_side() {
-	local x=$1 nat=$2 syn=$3 cgn=$4 same=$5 upnp=$6 k wan lanpfx hostip gwlan inetif f
+	local x=$1 nat=$2 syn=$3 cgn=$4 same=$5 upnp=$6 lan2=${7:-0} hairpin=${8:-0}
+	local k wan lanpfx hostip gwlan inetif f
 	[ "$x" = a ] && k=1 || k=2
 	inetif="w$x"
 	[ "$upnp" = 1 ] && wan="11.0.$k.2" || wan="198.18.$k.2"
@@ -302,7 +351,21 @@ _lab_side() {
 		lx "cgn$x" nft -f "$f" || return 1
 		wan="100.64.$k.2"
 	fi
-	_lab_link "gw$x" lan "h$x" eth0 || return 1
+	if [ "$lan2" = 1 ]; then
+		# a bridge: hX and hX2 on one LAN behind gwX
+		_lab_addns "h${x}2" || return 1
+		lx "gw$x" ip link add lan type bridge || return 1
+		lx "gw$x" ip link set lan up
+		_lab_link "gw$x" l1 "h$x" eth0 || return 1
+		_lab_link "gw$x" l2 "h${x}2" eth0 || return 1
+		lx "gw$x" ip link set l1 master lan
+		lx "gw$x" ip link set l2 master lan
+		lx "h${x}2" ip addr add "$lanpfx.11/24" dev eth0
+		lx "h${x}2" ip route add default via "$gwlan"
+		eval "LAB_H${x^^}2=$lanpfx.11"
+	else
+		_lab_link "gw$x" lan "h$x" eth0 || return 1
+	fi
 	lx "gw$x" ip addr add "$gwlan/24" dev lan
 	lx "h$x" ip addr add "$hostip/24" dev eth0
 	lx "h$x" ip route add default via "$gwlan"
@@ -316,6 +379,10 @@ _lab_side() {
 	fi
 	if [ "$upnp" = 1 ]; then
 		_lab_upnp "$x" "$inner" "$gwlan" "$lanpfx" || return 1
+	fi
+	if [ "$hairpin" = 1 ]; then
+		[ "$nat" = none ] && { echo "lab: --hairpin-$x needs a NAT" >&2; return 1; }
+		_lab_hairpin "$x" "gw$x" "$wan" "$lanpfx" || return 1
 	fi
 	eval "LAB_H${x^^}=$hostip; LAB_GW${x^^}_LAN=$gwlan; LAB_WAN${x^^}=\$(lx $outer ip -4 -o addr show dev wan | awk '{print \$4}' | cut -d/ -f1)"
 	# conntrack timeouts are per namespace: --udp-timeout / --tcp-timeout
@@ -404,6 +471,7 @@ lab_usage() {
 	cat <<'EOF'
 lab_up [--nat-a TYPE] [--nat-b TYPE] [--syn-a rst|drop|icmp] [--syn-b ...]
        [--cgn-a] [--cgn-b] [--same-subnet] [--upnp-a] [--upnp-b]
+       [--lan2-a] [--lan2-b] [--hairpin-a] [--hairpin-b]
        [--delay-a MS] [--delay-b MS] [--loss-a PCT] [--loss-b PCT]
        [--udp-timeout S] [--tcp-timeout S]
 TYPE: none port-restricted full-cone restricted-cone sym-random sym-seq[:DELTA]
@@ -414,6 +482,7 @@ EOF
 lab_up() {
 	local nat_a=port-restricted nat_b=port-restricted syn_a=rst syn_b=rst
 	local cgn_a=0 cgn_b=0 same=0 upnp_a=0 upnp_b=0 delay_a="" delay_b="" loss_a="" loss_b=""
+	local lan2_a=0 lan2_b=0 hp_a=0 hp_b=0
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--nat-a) nat_a=$2; shift ;;
@@ -425,6 +494,10 @@ lab_up() {
 		--same-subnet) same=1 ;;
 		--upnp-a) upnp_a=1 ;;
 		--upnp-b) upnp_b=1 ;;
+		--lan2-a) lan2_a=1 ;;
+		--lan2-b) lan2_b=1 ;;
+		--hairpin-a) hp_a=1 ;;
+		--hairpin-b) hp_b=1 ;;
 		--delay-a) delay_a=$2; shift ;;
 		--delay-b) delay_b=$2; shift ;;
 		--loss-a) loss_a=$2; shift ;;
@@ -452,8 +525,8 @@ lab_up() {
 	lx pub ip addr add "$LAB_PUB/24" dev eth0
 	lx pub ip route add default via 198.51.100.254
 
-	_lab_side a "$nat_a" "$syn_a" "$cgn_a" "$same" "$upnp_a" || return 1
-	_lab_side b "$nat_b" "$syn_b" "$cgn_b" "$same" "$upnp_b" || return 1
+	_lab_side a "$nat_a" "$syn_a" "$cgn_a" "$same" "$upnp_a" "$lan2_a" "$hp_a" || return 1
+	_lab_side b "$nat_b" "$syn_b" "$cgn_b" "$same" "$upnp_b" "$lan2_b" "$hp_b" || return 1
 	_lab_impair a "$delay_a" "$loss_a" || return 1
 	_lab_impair b "$delay_b" "$loss_b" || return 1
 	LAB_HOPS_A=$((cgn_a + 1))

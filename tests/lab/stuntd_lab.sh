@@ -3,6 +3,8 @@
 # the control-socket client, an echo service, start_all (lab, stunt-server,
 # both daemons), ctl, transfer, expect_error and stop_all (RST check,
 # SIGTERM leaves iptables as before). Callers set $here and count $fails.
+# STUNTD_NODE_B (default hb) is the node of the second daemon (ha2: the
+# same LAN as ha, lab_up --lan2-a).
 # shellcheck shell=bash
 BUILD=${STUNT_BUILD:-$here/../../build}
 SERVER=$BUILD/stunt-server
@@ -43,14 +45,15 @@ start_all() {
 	lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
 		--secrets "$LAB_STATE/secrets" ${SERVER_EXTRA[@]+"${SERVER_EXTRA[@]}"} >/dev/null
 	lab_wait_port srv tcp "$LAB_SRV2" 3479 10 || { nok "server up"; lab_down; return 1; }
+	local nb=${STUNTD_NODE_B:-hb}
 	lab_bg ha echo-a python3 "$ECHOSRV" 7000 >/dev/null
-	lab_bg hb echo-b python3 "$ECHOSRV" 7000 >/dev/null
+	lab_bg "$nb" echo-b python3 "$ECHOSRV" 7000 >/dev/null
 	PID_A=$(lab_bg ha stuntd-a "$STUNTD" -d -v --id laptop --server "$LAB_SRV1" \
 		--secret-file "$LAB_STATE/secret-a" --control "$LAB_STATE/a.sock" \
 		--state-dir "$LAB_STATE/sa" --rules-tool "$RULES_TOOL" \
 		--expose echo=tcp:127.0.0.1:7000 --allow echo=office-pc \
 		${STUNTD_EXTRA_A[@]+"${STUNTD_EXTRA_A[@]}"})
-	PID_B=$(lab_bg hb stuntd-b "$STUNTD" -d -v --id office-pc --server "$LAB_SRV1" \
+	PID_B=$(lab_bg "$nb" stuntd-b "$STUNTD" -d -v --id office-pc --server "$LAB_SRV1" \
 		--secret-file "$LAB_STATE/secret-b" --control "$LAB_STATE/b.sock" \
 		--state-dir "$LAB_STATE/sb" --rules-tool "$RULES_TOOL" \
 		--expose echo=tcp:127.0.0.1:7000 --allow echo=laptop \
@@ -64,8 +67,8 @@ start_all() {
 			# from now on no RST may leave either host (losers close without one)
 			lab_bg ha rst-a tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst-a.pcap" \
 				"tcp[tcpflags] & tcp-rst != 0 and src host 10.1.0.10" >/dev/null
-			lab_bg hb rst-b tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst-b.pcap" \
-				"tcp[tcpflags] & tcp-rst != 0 and src host 10.2.0.10" >/dev/null
+			lab_bg "$nb" rst-b tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst-b.pcap" \
+				"tcp[tcpflags] & tcp-rst != 0 and src host $(lx "$nb" ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)" >/dev/null
 			sleep 0.5
 			return 0
 		fi
@@ -107,6 +110,7 @@ ctl() {
 	case "${1:-}" in --*) opt=("$1"); shift ;; esac
 	local node="h$x"
 	[ "$x" = c ] && node=pub
+	[ "$x" = b ] && node=${STUNTD_NODE_B:-hb}
 	lx "$node" python3 "$CTLCLIENT" ${opt[@]+"${opt[@]}"} "$LAB_STATE/$x.sock" "$@" 2>&1
 }
 

@@ -112,6 +112,7 @@ static void method_names(void)
 	CHECK(ctl_method_valid("simopen"));
 	CHECK(ctl_method_valid("relay"));
 	CHECK(ctl_method_valid("stunt2"));
+	CHECK(ctl_method_valid("host"));
 	CHECK(!ctl_method_valid("SIMOPEN"));
 	CHECK(!ctl_method_valid("stunt3"));
 	CHECK(!ctl_method_valid(""));

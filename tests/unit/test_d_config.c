@@ -361,8 +361,42 @@ static void peer_policy_keys(void)
 	CHECK_EQ(c.max_peer_sessions, 3);	/* failed sets changed nothing */
 }
 
+/* host candidates: on by default, every interface unless limited */
+static void host_keys(void)
+{
+	static const char f[] = "id a\nserver 192.0.2.1\nsecret-file /s\n"
+				"host-candidates off\nhost-interfaces eth0,wlan0\n";
+	struct d_config c;
+	char err[160] = "";
+
+	d_config_init(&c);
+	CHECK(c.host_candidates);
+	CHECK_EQ(c.nhost_ifaces, 0);
+	CHECK_EQ(d_config_parse(f, sizeof(f) - 1, &c, err, sizeof(err)), 0);
+	CHECK(!c.host_candidates);
+	CHECK_EQ(c.nhost_ifaces, 2);
+	CHECK(!strcmp(c.host_ifaces[0], "eth0") && !strcmp(c.host_ifaces[1], "wlan0"));
+	CHECK_EQ(d_config_set(&c, "host-candidates", "on", err, sizeof(err)), 0);
+	CHECK(c.host_candidates);
+	CHECK_EQ(d_config_set(&c, "host-candidates", "yes", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "on or off") != NULL);
+	/* a later line replaces the list */
+	CHECK_EQ(d_config_set(&c, "host-interfaces", "br-lan", err, sizeof(err)), 0);
+	CHECK_EQ(c.nhost_ifaces, 1);
+	CHECK(!strcmp(c.host_ifaces[0], "br-lan"));
+	CHECK_EQ(d_config_set(&c, "host-interfaces", "eth0,", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "host-interfaces", "", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "host-interfaces", "a-name-that-is-too-long", err,
+			      sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "host-interfaces", "../x", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "host-interfaces", "a,b,c,d,e,f,g,h,i", err, sizeof(err)),
+		 -EINVAL);
+	CHECK(strstr(err, "at most 8") != NULL);
+}
+
 int main(void)
 {
+	RUN(host_keys);
 	RUN(peer_policy_keys);
 	RUN(turn_keys);
 	RUN(full_file);

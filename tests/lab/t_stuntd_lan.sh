@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Two machines on one LAN behind one NAT (issue 16), in the namespace lab
+# (lab_up --lan2-a: ha and ha2 on a bridge behind gwa; see t_stuntd.sh for
+# the rest of the setup). ha runs "laptop", ha2 "office-pc", both
+# registered with the same stunt-server, which sees both at gwa's public
+# address 198.18.1.2: each takes the other's host candidates (the host
+# method, daemon/trav/host.c).
+#   lan (port-restricted gwa, no hairpinning, like Linux masquerade):
+#     - ha -> ha2 and ha2 -> ha connect by host and carry 5 MB each; the
+#       answer and the status counters name host as the winner;
+#     - the public path alone (simopen forced) fails: the NAT does not
+#       loop public-to-public traffic back, which is why host matters;
+#     - with host-candidates off on ha2 nothing is offered: a connect gets
+#       no host method and fails as before;
+#     - nothing was refused (security.candidates_refused and
+#       conns_unproven stay 0), no RST left either host.
+#   hairpin (full-cone gwa with NAT loopback, --hairpin-a):
+#     - the race: host and direct (through the hairpin) both meet within
+#       the LAN's round trip, either wins and the answer names it; host
+#       forced works;
+#     - the public path works too: direct forced, through the hairpin,
+#       5 MB, and the answer says direct.
+#     A loser of such a fast race (reversal's listener, closed before the
+#     peer's SYN came through the hairpin) may answer that SYN with the
+#     kernel's RST: the known defect stop_all lists (RST_LATE_SYN_KNOWN).
+#   wronghost (full-cone gwa with NAT loopback): ha2 offers only a host
+#     address that is another machine's on the LAN (10.1.0.1 on a spare
+#     interface -- a veth pair inside ha2 --, host-interfaces dummy0, ARP for it left to gwa), and at that
+#     address gwa runs a rogue that accepts on every port and answers a fake
+#     proof: host forced fails with "not office-pc (wrong proof): dropped",
+#     ha counts it (security.conns_unproven), the rogue received not one
+#     byte; the race without forcing still connects, by the public path.
+# Bounded: each connect by stuntd's connect-timeout (5 s here).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lab.sh
+. "$here/lab.sh"
+# shellcheck source=tests/lab/stuntd_lab.sh
+. "$here/stuntd_lab.sh"
+
+STUNTD_NODE_B=ha2
+
+# status_field X PYEXPR: a value of X's status ("s" is the parsed JSON)
+status_field() {
+	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2" 2>/dev/null
+}
+
+# host_won X: the host counter of X's status says it won at least N times
+host_won() {
+	local w
+	w=$(status_field "$1" 's["counters"].get("host", {}).get("won", 0)')
+	[ -n "$w" ] && [ "$w" -ge "$2" ] && ok "$1's status: host won $w time(s)" ||
+		nok "$1's status: host won '$w' times (want >= $2)"
+}
+
+no_refusals() {
+	local x r u
+	for x in a b; do
+		r=$(status_field "$x" 's["security"]["candidates_refused"]')
+		u=$(status_field "$x" 's["security"]["conns_unproven"]')
+		[ "$r" = 0 ] && [ "$u" = 0 ] && ok "$x refused no candidate and dropped no connection" ||
+			nok "$x: candidates_refused '$r', conns_unproven '$u'"
+	done
+}
+
+# the rogue at 10.1.0.1 in gwa: every TCP port of that address redirected
+# to it; it answers "STNH" + 16 zero bytes and logs the bytes it got
+ROGUE='
+import socket, sys, threading, time
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("10.1.0.1", 7999)); srv.listen(16)
+log = sys.argv[1]
+def serve(c):
+    c.settimeout(3); got = 0
+    c.sendall(b"STNH" + bytes(16))
+    try:
+        while True:
+            b = c.recv(4096)
+            if not b: break
+            got += len(b)
+    except OSError: pass
+    with open(log, "a") as f: f.write("conn %d\n" % got)
+    c.close()
+while True:
+    c, a = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+'
+
+wronghost_hook() {
+	lx ha2 ip link add dummy0 type veth peer name dummy1 &&
+		lx ha2 ip addr add 10.1.0.1/32 dev dummy0 && lx ha2 ip link set dummy0 up &&
+		lx ha2 ip link set dummy1 up &&
+		lx ha2 sysctl -qw net.ipv4.conf.all.arp_ignore=1 &&
+		lx gwa nft add table ip rogue &&
+		lx gwa nft 'add chain ip rogue pre { type nat hook prerouting priority dstnat - 5; }' &&
+		lx gwa nft add rule ip rogue pre iifname lan ip daddr 10.1.0.1 tcp dport != 7999 redirect to :7999 || return 1
+	: >"$LAB_STATE/rogue.conns"
+	lab_bg gwa rogue python3 -c "$ROGUE" "$LAB_STATE/rogue.conns" >/dev/null
+	lab_wait_port gwa tcp 10.1.0.1 7999 10
+}
+
+case "${1:-all}" in
+lan|all)
+	echo "# ha and ha2 on one LAN behind port-restricted gwa (no hairpinning)"
+	STUNTD_EXTRA_A=(--connect-timeout 5000)
+	STUNTD_EXTRA_B=(--connect-timeout 5000)
+	start_all port-restricted rst port-restricted rst --lan2-a && {
+		transfer a office-pc "ha -> ha2 on the LAN: the race" "" host
+		transfer b laptop "ha2 -> ha on the LAN: the race" "" host
+		transfer a office-pc "ha -> ha2, host forced" host host
+		host_won a 2
+		host_won b 1
+		if grep -q "host: connect from port [0-9]* to $LAB_HA2:" "$LAB_STATE/stuntd-a.log"; then
+			ok "ha connected to ha2's host address $LAB_HA2"
+		else
+			nok "ha's log names no host connect to $LAB_HA2"
+			grep 'host' "$LAB_STATE/stuntd-a.log" | tail -5 | sed 's/^/# a: /'
+		fi
+		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo","method":"simopen"}' \
+			"the public path alone (simopen) fails: gwa does not hairpin" \
+			'no connection within|every method failed|failed'
+		no_refusals
+		stop_all
+	}
+	;;&
+nohost|all)
+	echo "# the same LAN, host-candidates off on ha2"
+	STUNTD_EXTRA_A=(--connect-timeout 5000)
+	STUNTD_EXTRA_B=(--connect-timeout 5000 --host-candidates off)
+	start_all port-restricted rst port-restricted rst --lan2-a && {
+		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo"}' \
+			"ha2 offers no host candidate: the public path alone, which fails here" \
+			'no connection within|every method failed'
+		if grep -q 'session [0-9]*: host:' "$LAB_STATE/stuntd-a.log"; then
+			nok "ha ran a host attempt although ha2 offered no host candidate"
+		else
+			ok "ha ran no host attempt"
+		fi
+		no_refusals
+		stop_all
+	}
+	;;&
+hairpin|all)
+	echo "# ha and ha2 behind full-cone gwa with NAT loopback"
+	STUNTD_EXTRA_A=(--connect-timeout 5000)
+	STUNTD_EXTRA_B=(--connect-timeout 5000)
+	RST_LATE_SYN_KNOWN=1
+	start_all full-cone rst port-restricted rst --lan2-a --hairpin-a && {
+		# host and direct (through the hairpin) both meet within the LAN's
+		# round trip: either may win, the answer says which
+		transfer a office-pc "ha -> ha2 with hairpinning: the race (host or direct)" "" 'host|direct'
+		transfer a office-pc "ha -> ha2, host forced" host host
+		transfer a office-pc "the public path through the hairpin: direct forced" direct direct
+		host_won a 1
+		no_refusals
+		stop_all
+	}
+	;;&
+wronghost|all)
+	echo "# ha2's host candidate reaches another machine (gwa) at that address"
+	STUNTD_EXTRA_A=(--connect-timeout 5000)
+	STUNTD_EXTRA_B=(--connect-timeout 5000 --host-interfaces dummy0)
+	RST_LATE_SYN_KNOWN=1
+	# ha2's stuntd lists its addresses per session: the dummy interface
+	# and the rogue come once the lab is up
+	start_all full-cone rst port-restricted rst --lan2-a --hairpin-a && {
+		if wronghost_hook; then
+			ok "the rogue listens at 10.1.0.1 in gwa, ha2 offers 10.1.0.1"
+		else
+			nok "the wrong-host setup"
+		fi
+		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo","method":"host"}' \
+			"host forced to the wrong host: dropped, nothing handed off" \
+			'10\.1\.0\.1:[0-9]+ is not office-pc \(wrong proof\): dropped'
+		u=$(status_field a 's["security"]["conns_unproven"]')
+		[ "$u" = 1 ] && ok "ha's status: security.conns_unproven = 1" ||
+			nok "ha's status: conns_unproven '$u'"
+		transfer a office-pc "the race goes on: the public path (through the hairpin)" "" direct
+		sleep 1
+		n=$(grep -c '^conn ' "$LAB_STATE/rogue.conns")
+		if [ "$n" -ge 1 ] && ! grep -qv '^conn 0$' "$LAB_STATE/rogue.conns"; then
+			ok "the rogue was connected to $n time(s) and received not one byte"
+		else
+			nok "the rogue's log: $(tr '\n' ' ' <"$LAB_STATE/rogue.conns")"
+		fi
+		stop_all
+	}
+	;;
+esac
+[ "$fails" -eq 0 ]
