@@ -187,7 +187,19 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/bench.sh
 
-install: all
+# The compiled-in SBINDIR (common/paths.c) follows PREFIX: the stamp changes
+# when SBINDIR does, and what compiles it in is rebuilt (make install PREFIX=...
+# after a plain make rebuilds before installing).
+SBINDIR_STAMP := $(BUILD)/.sbindir
+$(SBINDIR_STAMP): FORCE
+	$(Q)mkdir -p $(BUILD)
+	$(Q)echo '$(SBINDIR)' | cmp -s - $@ || echo '$(SBINDIR)' >$@
+$(BUILD)/common/paths.o $(BUILD)/tests/drivers/nfqdrv.o: $(SBINDIR_STAMP)
+.PHONY: FORCE
+FORCE:
+
+# programs only (not the tests), built with this PREFIX
+install: $(PROG_BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	$(foreach p,$(filter stuntd stunt-server,$(PROGRAMS)),install -m 755 $(BUILD)/$(p) $(DESTDIR)$(SBINDIR)/$(p);)
 	$(foreach p,$(filter stuntctl stunt-probe,$(PROGRAMS)),install -m 755 $(BUILD)/$(p) $(DESTDIR)$(BINDIR)/$(p);)

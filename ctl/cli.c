@@ -7,10 +7,31 @@
 #include "ctl/cli.h"
 #include "ctl/ctl.h"
 
+#include "common/paths.h"
+
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 
 const char *ctl_control_path = CTL_DEFAULT_PATH;
+
+void ctl_control_default(void)
+{
+	static char ns_path[PATHS_MAX];
+	char dir[PATHS_MAX];
+	struct stat st;
+	int w;
+
+	/* a stuntd in another network namespace keeps its socket in that
+	 * namespace's run directory (stuntd(8)); as a user who cannot tell
+	 * (pid 1's namespace unreadable), only an existing socket there counts */
+	if (paths_run_dir(dir, sizeof(dir)) < 0 || !strcmp(dir, PATHS_RUN_BASE))
+		return;
+	w = snprintf(ns_path, sizeof(ns_path), "%s/stuntd.sock", dir);
+	if (w > 0 && (size_t)w < sizeof(ns_path) && lstat(ns_path, &st) == 0)
+		ctl_control_path = ns_path;
+}
 
 void ctl_usage(FILE *f)
 {
@@ -23,7 +44,9 @@ void ctl_usage(FILE *f)
 	      "                                 [--queue N] [ADDR:]PORT PEER/NAME\n"
 	      "       " PROG " --help | --version\n"
 	      "\n"
-	      "  --control PATH   stuntd's control socket (default " CTL_DEFAULT_PATH ")\n"
+	      "  --control PATH   stuntd's control socket (default " CTL_DEFAULT_PATH ", or\n"
+	      "                   /run/stunt/net-INODE/stuntd.sock when it exists: a stuntd\n"
+	      "                   in this network namespace, not the host's)\n"
 	      "  status           own NAT type, public endpoints, registration, sessions, counters\n"
 	      "  peers            peers of the secrets/allow lists and whether they are online\n"
 	      "  connect          traverse to PEER's service NAME; copy stdin/stdout to it\n"

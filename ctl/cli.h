@@ -25,6 +25,8 @@
 
 /* stuntd's control socket: CTL_DEFAULT_PATH, or --control PATH. */
 extern const char *ctl_control_path;
+/* Without --control: this network namespace's socket when there is one (common/paths.h). */
+void ctl_control_default(void);
 
 /* The --help text, on f. */
 void ctl_usage(FILE *f);

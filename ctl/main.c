@@ -19,6 +19,7 @@
 #include "ctl/cli.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,13 +42,14 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool control_given = false;
 	size_t i;
 	int c;
 
 	signal(SIGPIPE, SIG_IGN);
 	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': ctl_control_path = optarg; break;
+		case 'c': ctl_control_path = optarg; control_given = true; break;
 		case 'h': ctl_usage(stdout); return EXIT_OK;
 		case 'V': printf(PROG " " VERSION "\n"); return EXIT_OK;
 		default: ctl_usage(stderr); return EXIT_USAGE;
@@ -57,6 +59,8 @@ int main(int argc, char **argv)
 		ctl_usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (!control_given)
+		ctl_control_default();
 	argc -= optind;
 	argv += optind;
 	if (!strcmp(argv[0], "status") || !strcmp(argv[0], "peers"))

@@ -245,6 +245,7 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 	} else if (!strcmp(key, "control")) {
 		if (copy_str(c->control, sizeof(c->control), val) < 0 || strlen(val) >= 108)
 			return fail(err, errlen, "bad control socket path (at most 107 bytes)");
+		c->control_set = true;
 	} else if (!strcmp(key, "control-group")) {
 		if (copy_str(c->control_group, sizeof(c->control_group), val) < 0)
 			return fail(err, errlen, "bad control-group");
@@ -263,6 +264,7 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 	} else if (!strcmp(key, "state-dir")) {
 		if (copy_str(c->state_dir, sizeof(c->state_dir) - 32, val) < 0)
 			return fail(err, errlen, "bad state-dir path");
+		c->state_dir_set = true;
 	} else if (!strcmp(key, "connect-timeout")) {
 		errno = 0;
 		v = strtoul(val, &end, 10);
@@ -453,5 +455,20 @@ int d_config_finish(struct d_config *c, char *err, size_t errlen)
 	if (!c->server_port_given)
 		c->sig_server.sin_port = htons(D_SERVER_TLS_PORT_DEFAULT);
 	c->server.sin_port = htons(D_SERVER_PORT_DEFAULT);
+	return 0;
+}
+
+int d_config_netns_defaults(struct d_config *c, const char *run_dir)
+{
+	char sock[D_PATH_MAX];
+	int w;
+
+	w = snprintf(sock, sizeof(sock), "%s/stuntd.sock", run_dir);
+	if (w < 0 || w >= 108 || strlen(run_dir) >= sizeof(c->state_dir) - 32)
+		return -EINVAL;
+	if (!c->control_set)
+		memcpy(c->control, sock, (size_t)w + 1);
+	if (!c->state_dir_set)
+		memcpy(c->state_dir, run_dir, strlen(run_dir) + 1);
 	return 0;
 }

@@ -93,6 +93,8 @@ struct d_config {
 	char			control[D_PATH_MAX];
 	char			control_group[64];
 	char			state_dir[D_PATH_MAX];
+	bool			control_set;	/* given: used as given */
+	bool			state_dir_set;
 	unsigned		connect_timeout_ms;
 	struct d_expose		expose[D_MAX_EXPOSE];
 	size_t			nexpose;
@@ -177,5 +179,13 @@ int d_config_check(const struct d_config *c, char *err, size_t errlen);
  * TURN settings together (turn needs turn-user and turn-pass and they need
  * turn), then sig_server set. 0 or -EINVAL with the reason in err. */
 int d_config_finish(struct d_config *c, char *err, size_t errlen);
+
+/*
+ * The defaults of the per-network-namespace state (common/paths.h): a control
+ * socket and state-dir not given become run_dir/stuntd.sock and run_dir
+ * (/run/stunt in the host's namespace, /run/stunt/net-INODE in another); given
+ * ones stay as given. 0, or -EINVAL when run_dir is too long.
+ */
+int d_config_netns_defaults(struct d_config *c, const char *run_dir);
 
 #endif

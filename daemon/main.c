@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,18 +51,22 @@ static void usage(FILE *f)
 "  --server IP[:PORT]   stunt-server (port 3478 by default, 5349 with --tls)\n"
 "  --secret-file FILE   the secret alone on the first line; must not be readable\n"
 "                       by group or others\n"
-"  --control PATH       control socket (default " D_CONTROL_DEFAULT ")\n"
+"  --control PATH       control socket (default " D_CONTROL_DEFAULT ";\n"
+"                       /run/stunt/net-INODE/stuntd.sock in a network namespace\n"
+"                       other than the host's)\n"
 "  --control-group G    group allowed on the control socket besides root\n"
 "  --expose NAME=TARGET service NAME: tcp:HOST:PORT (spliced), udp:HOST:PORT\n"
 "                       (UDP sessions, forwarded) or exec:COMMAND (/bin/sh -c\n"
 "                       COMMAND with the socket as stdin/stdout)\n"
 "  --allow NAME=PEERS   peers (comma-separated ids) allowed to use service NAME\n"
 "  --config FILE        config file (stuntd(8)); flags override it\n"
-"  --state-dir DIR      rules state file lives here (default " D_STATE_DIR_DEFAULT ")\n"
+"  --state-dir DIR      rules state file lives here (default " D_STATE_DIR_DEFAULT ",\n"
+"                       /run/stunt/net-INODE in another network namespace)\n"
 "  --connect-timeout MS deadline of a whole connect (default %d)\n"
 "  --no-rules           no NFQUEUE rules or queue: no TTL-limited SYNs, no RST\n"
 "                       suppression (simultaneous open behind RST-answering NATs fails)\n"
-"  --rules-tool PATH    stunt-rules (default " NFQ_RULES_DEFAULT_TOOL ")\n"
+"  --rules-tool PATH    stunt-rules (default: next to stuntd, in a build tree\n"
+"                       tools/stunt-rules, else %s/stunt-rules)\n"
 "  --user USER          the unprivileged process runs as USER (default " D_PRIVDROP_USER "\n"
 "                       if it exists, else nobody); exec: services too\n"
 "  --no-privsep         one process keeping root (debugging only)\n"
@@ -83,7 +88,7 @@ static void usage(FILE *f)
 "                       says it cannot work (labs and benchmarks only)\n"
 "  -d                   foreground, logs to stderr (else syslog)\n"
 "  -v                   more log output (debug)\n"
-"  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT, D_PEER_SESSIONS_DEFAULT,
+"  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT, paths_sbindir(), D_PEER_SESSIONS_DEFAULT,
 		D_PEER_STARTS_DEFAULT, D_SESSION_PACKETS_DEFAULT);
 }
 
@@ -196,6 +201,21 @@ static const char *flag_value(int c)
 	return c == O_TLS || c == O_ALLOW_FORCED ? "on" : c == O_NOPRIVSEP ? "off" : optarg;
 }
 
+/* control and state-dir not given: per network namespace (common/paths.h) */
+static int netns_defaults(struct d_config *c, char *err, size_t errlen)
+{
+	char dir[PATHS_MAX];
+	int e;
+
+	e = paths_run_dir(dir, sizeof(dir));
+	if (e == 0 && d_config_netns_defaults(c, dir) < 0)
+		e = -ENAMETOOLONG;
+	if (e < 0)
+		snprintf(err, errlen, "the run directory of this network namespace: %s",
+			 strerror(-e));
+	return e;
+}
+
 /* what SIGHUP reads again: the config file, then the flags on top */
 static int s_argc;
 static char **s_argv;
@@ -238,7 +258,7 @@ static int reread_config(struct d_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", why);
 		return -EINVAL;
 	}
-	return 0;
+	return netns_defaults(c, err, errlen);
 }
 
 static void on_hup(void)
@@ -314,6 +334,24 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 	s_config = config;
 	if (d_config_finish(&d->cfg, err, sizeof(err)) < 0)
 		bad_usage("%s", err);
+	if (netns_defaults(&d->cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "stuntd: %s\n", err);
+		exit(1);
+	}
+}
+
+/* the per-namespace run directory, when a default path lives in it */
+static void make_run_dir(const struct stuntd *d)
+{
+	char dir[PATHS_MAX];
+
+	if ((d->cfg.control_set && d->cfg.state_dir_set) || paths_run_dir(dir, sizeof(dir)) < 0 ||
+	    !strcmp(dir, PATHS_RUN_BASE))
+		return;
+	if (mkdir(PATHS_RUN_BASE, 0755) < 0 && errno != EEXIST)
+		log_warn("mkdir %s", PATHS_RUN_BASE);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		log_warn("mkdir %s", dir);
 }
 
 static void load_secret(struct stuntd *d)
@@ -423,6 +461,7 @@ int main(int argc, char **argv)
 		log_warnx("not root: nothing to separate, one process");
 		d.cfg.privsep = false;
 	}
+	make_run_dir(&d);
 	if (d.cfg.privsep)
 		d_priv_start(&d);	/* the queue and rules: a privileged process of their own */
 	else

@@ -361,8 +361,41 @@ static void peer_policy_keys(void)
 	CHECK_EQ(c.max_peer_sessions, 3);	/* failed sets changed nothing */
 }
 
+static void netns_defaults(void)
+{
+	struct d_config c;
+	char err[128];
+
+	/* not given: in the namespace's run directory */
+	d_config_init(&c);
+	CHECK_EQ(d_config_netns_defaults(&c, "/run/stunt/net-4026532289"), 0);
+	CHECK(!strcmp(c.control, "/run/stunt/net-4026532289/stuntd.sock"));
+	CHECK(!strcmp(c.state_dir, "/run/stunt/net-4026532289"));
+	/* the host's namespace: the documented defaults */
+	d_config_init(&c);
+	CHECK_EQ(d_config_netns_defaults(&c, "/run/stunt"), 0);
+	CHECK(!strcmp(c.control, D_CONTROL_DEFAULT));
+	CHECK(!strcmp(c.state_dir, D_STATE_DIR_DEFAULT));
+	/* given (file or flag): as given, even when equal to the default */
+	d_config_init(&c);
+	CHECK_EQ(d_config_set(&c, "control", "/run/stunt/stuntd.sock", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "state-dir", "/var/lib/x", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_netns_defaults(&c, "/run/stunt/net-7"), 0);
+	CHECK(!strcmp(c.control, "/run/stunt/stuntd.sock"));
+	CHECK(!strcmp(c.state_dir, "/var/lib/x"));
+	/* a run directory too long for a socket path: refused, nothing changed */
+	d_config_init(&c);
+	char longdir[120];
+	memset(longdir, 'a', sizeof(longdir));
+	longdir[0] = '/';
+	longdir[sizeof(longdir) - 1] = '\0';
+	CHECK_EQ(d_config_netns_defaults(&c, longdir), -EINVAL);
+	CHECK(!strcmp(c.control, D_CONTROL_DEFAULT));
+}
+
 int main(void)
 {
+	RUN(netns_defaults);
 	RUN(peer_policy_keys);
 	RUN(turn_keys);
 	RUN(full_file);
