@@ -2,6 +2,7 @@
 /* stuntd's configuration: see daemon/config.h. Pure: no I/O. */
 #include "daemon/config.h"
 #include "common/addr.h"
+#include "common/resolve.h"
 
 #include "daemon/tls.h"
 
@@ -51,6 +52,26 @@ static int copy_str(char *dst, size_t cap, const char *v)
 	return 0;
 }
 
+/*
+ * "HOST[:PORT]": an IPv4 literal into addr (host ""), or a name into host
+ * with the port in addr (its address 0 until d_config_resolve). 0 or -EINVAL.
+ */
+static int parse_host(const char *v, uint16_t defport, struct sockaddr_in *addr, char *host,
+		      size_t hostlen)
+{
+	uint16_t port;
+
+	host[0] = '\0';
+	if (addr_parse_ipv4(v, defport, addr) == 0)
+		return 0;
+	if (resolve_split(v, defport, host, hostlen, &port) < 0)
+		return -EINVAL;
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_port = htons(port);
+	return 0;
+}
+
 /* "NAME TARGET" (file) or "NAME=TARGET" (flag): the caller splits. */
 static int add_expose(struct d_config *c, const char *name, const char *target, char *err,
 		      size_t errlen)
@@ -62,16 +83,12 @@ static int add_expose(struct d_config *c, const char *name, const char *target, 
 	if (!sig_id_valid(name, strlen(name)))
 		return fail(err, errlen, "bad service name '%s' (1-64 of [A-Za-z0-9._-])", name);
 	snprintf(e.name, sizeof(e.name), "%s", name);
-	if (!strncmp(target, "tcp:", 4)) {
-		e.kind = D_TARGET_TCP;
-		if (addr_parse_ipv4(target + 4, 0, &e.addr) < 0 || e.addr.sin_port == 0)
-			return fail(err, errlen, "bad target '%s' (tcp:HOST:PORT, HOST an IPv4 address)",
-				    target);
-	} else if (!strncmp(target, "udp:", 4)) {
-		e.kind = D_TARGET_UDP;
-		if (addr_parse_ipv4(target + 4, 0, &e.addr) < 0 || e.addr.sin_port == 0)
-			return fail(err, errlen, "bad target '%s' (udp:HOST:PORT, HOST an IPv4 address)",
-				    target);
+	if (!strncmp(target, "tcp:", 4) || !strncmp(target, "udp:", 4)) {
+		e.kind = target[0] == 't' ? D_TARGET_TCP : D_TARGET_UDP;
+		if (parse_host(target + 4, 0, &e.addr, e.host, sizeof(e.host)) < 0 ||
+		    e.addr.sin_port == 0)
+			return fail(err, errlen, "bad target '%s' (%.3s:HOST:PORT, HOST a name or an "
+				    "IPv4 address)", target, target);
 	} else if (!strncmp(target, "exec:", 5)) {
 		e.kind = D_TARGET_EXEC;
 		if (copy_str(e.cmd, sizeof(e.cmd), target + 5) < 0)
@@ -202,8 +219,10 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 			return fail(err, errlen, "bad id '%s' (1-64 of [A-Za-z0-9._-])", val);
 		snprintf(c->id, sizeof(c->id), "%s", val);
 	} else if (!strcmp(key, "server")) {
-		if (addr_parse_ipv4(val, D_SERVER_PORT_DEFAULT, &c->server) < 0)
-			return fail(err, errlen, "bad server '%s' (IPv4[:PORT])", val);
+		if (parse_host(val, D_SERVER_PORT_DEFAULT, &c->server, c->server_host,
+			       sizeof(c->server_host)) < 0)
+			return fail(err, errlen, "bad server '%s' (HOST[:PORT], HOST a name or an "
+				    "IPv4 address)", val);
 		c->have_server = true;
 		c->server_port_given = strchr(val, ':') != NULL;
 	} else if (!strcmp(key, "tls")) {
@@ -227,8 +246,10 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 			    strlen(val))
 			return fail(err, errlen, "bad server-name '%s' (a DNS name)", val);
 	} else if (!strcmp(key, "turn")) {
-		if (addr_parse_ipv4(val, D_TURN_PORT_DEFAULT, &c->turn) < 0)
-			return fail(err, errlen, "bad turn '%s' (IPv4[:PORT])", val);
+		if (parse_host(val, D_TURN_PORT_DEFAULT, &c->turn, c->turn_host,
+			       sizeof(c->turn_host)) < 0)
+			return fail(err, errlen, "bad turn '%s' (HOST[:PORT], HOST a name or an "
+				    "IPv4 address)", val);
 		c->have_turn = true;
 	} else if (!strcmp(key, "turn-user") || !strcmp(key, "turn-pass")) {
 		char *dst = key[5] == 'u' ? c->turn_user : c->turn_pass;
@@ -424,7 +445,7 @@ int d_config_check(const struct d_config *c, char *err, size_t errlen)
 	if (c->id[0] == '\0')
 		return fail(err, errlen, "no id (--id ID or 'id' in the config)");
 	if (!c->have_server)
-		return fail(err, errlen, "no server (--server IP[:PORT] or 'server')");
+		return fail(err, errlen, "no server (--server HOST[:PORT] or 'server')");
 	if (c->secret_file[0] == '\0')
 		return fail(err, errlen, "no secret file (--secret-file FILE or 'secret-file')");
 	return 0;
@@ -452,6 +473,15 @@ int d_config_finish(struct d_config *c, char *err, size_t errlen)
 	if (c->tls_ca[0] == '\0' && !c->have_pin)
 		return fail(err, errlen, "TLS needs --tls-ca FILE or --tls-pin SHA256 "
 			    "('tls-ca', 'tls-pin'): no unauthenticated TLS");
+	/* a server given by name: its certificate must carry that name */
+	if (!c->server_name[0] && c->server_host[0]) {
+		size_t n = strlen(c->server_host);
+
+		if (c->server_host[n - 1] == '.')
+			n--;	/* "example.net." names example.net */
+		memcpy(c->server_name, c->server_host, n);
+		c->server_name[n] = '\0';
+	}
 	if (!c->server_port_given)
 		c->sig_server.sin_port = htons(D_SERVER_TLS_PORT_DEFAULT);
 	c->server.sin_port = htons(D_SERVER_PORT_DEFAULT);

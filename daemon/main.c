@@ -38,17 +38,19 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: stuntd --id ID --server IP[:PORT] --secret-file FILE [--control PATH]\n"
+"usage: stuntd --id ID --server HOST[:PORT] --secret-file FILE [--control PATH]\n"
 "              [--expose NAME=tcp:HOST:PORT | NAME=udp:HOST:PORT | NAME=exec:COMMAND ...]\n"
 "              [--allow NAME=PEER[,PEER...] ...] [--config FILE] [-d] [-v]\n"
 "              [--state-dir DIR] [--control-group GROUP] [--connect-timeout MS]\n"
 "              [--no-rules] [--rules-tool PATH] [--user USER] [--no-privsep]\n"
 "              [--tls (--tls-ca FILE | --tls-pin SHA256) [--server-name NAME]]\n"
-"              [--turn IP[:PORT] --turn-user USER --turn-pass PASS]\n"
+"              [--turn HOST[:PORT] --turn-user USER --turn-pass PASS]\n"
 "              [--relay-servers IP[,IP...]] [--max-peer-sessions N]\n"
 "              [--max-peer-starts N] [--max-session-packets N] [--allow-forced-methods]\n"
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
-"  --server IP[:PORT]   stunt-server (port 3478 by default, 5349 with --tls)\n"
+"  --server HOST[:PORT] stunt-server: a name (resolved at start and on each\n"
+"                       reconnect) or an IPv4 address; port 3478 by default,\n"
+"                       5349 with --tls\n"
 "  --secret-file FILE   the secret alone on the first line; must not be readable\n"
 "                       by group or others\n"
 "  --control PATH       control socket (default " D_CONTROL_DEFAULT ";\n"
@@ -76,7 +78,7 @@ static void usage(FILE *f)
 "                       issued for the server's IP or --server-name\n"
 "  --tls-pin SHA256     SHA-256 (hex) of the server's SubjectPublicKeyInfo\n"
 "  --server-name NAME   name the certificate must carry instead of the IP\n"
-"  --turn IP[:PORT]     TURN server (RFC 8656 with RFC 6062 TCP allocations, port\n"
+"  --turn HOST[:PORT]   TURN server (RFC 8656 with RFC 6062 TCP allocations, port\n"
 "                       3478 by default) for the relay method, the last resort\n"
 "  --turn-user USER, --turn-pass PASS  its long-term credentials\n"
 "  --relay-servers IP[,IP...]  TURN servers whose relayed addresses a peer may\n"
@@ -258,7 +260,10 @@ static int reread_config(struct d_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", why);
 		return -EINVAL;
 	}
-	return netns_defaults(c, err, errlen);
+	e = netns_defaults(c, err, errlen);
+	if (e < 0)
+		return e;
+	return d_config_resolve(c, D_RESOLVE_ALL, err, errlen);
 }
 
 static void on_hup(void)
@@ -334,7 +339,8 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 	s_config = config;
 	if (d_config_finish(&d->cfg, err, sizeof(err)) < 0)
 		bad_usage("%s", err);
-	if (netns_defaults(&d->cfg, err, sizeof(err)) < 0) {
+	if (netns_defaults(&d->cfg, err, sizeof(err)) < 0 ||
+	    d_config_resolve(&d->cfg, D_RESOLVE_ALL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "stuntd: %s\n", err);
 		exit(1);
 	}

@@ -267,8 +267,15 @@ static void turn_keys(void)
 	CHECK_EQ(d_config_set(&c, "turn", "192.0.2.2", err, sizeof(err)), 0);
 	CHECK_EQ(ntohs(c.turn.sin_port), D_TURN_PORT_DEFAULT);
 	/* bad values */
-	CHECK_EQ(d_config_set(&c, "turn", "turn.example.net", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "turn", "turn_example.net", err, sizeof(err)), -EINVAL);
 	CHECK(!strncmp(err, "bad turn", 8));
+	/* a host name: kept for resolution, the port set */
+	CHECK_EQ(d_config_set(&c, "turn", "turn.example.net:3490", err, sizeof(err)), 0);
+	CHECK(!strcmp(c.turn_host, "turn.example.net"));
+	CHECK_EQ(ntohs(c.turn.sin_port), 3490);
+	CHECK_EQ(c.turn.sin_addr.s_addr, 0);
+	CHECK_EQ(d_config_set(&c, "turn", "192.0.2.2", err, sizeof(err)), 0);
+	CHECK(!strcmp(c.turn_host, ""));
 	CHECK_EQ(d_config_set(&c, "turn-pass", "two words", err, sizeof(err)), -EINVAL);
 	CHECK_EQ(d_config_set(&c, "turn-user", "", err, sizeof(err)), -EINVAL);
 	/* turn without credentials, credentials without turn: refused */
@@ -361,6 +368,50 @@ static void peer_policy_keys(void)
 	CHECK_EQ(c.max_peer_sessions, 3);	/* failed sets changed nothing */
 }
 
+static void host_names(void)
+{
+	struct d_config c;
+	char err[128] = "";
+	const char *f = "id a\nsecret-file /s\nserver stun.example.net\n"
+			"expose vnc tcp:localhost:5900\nexpose dns udp:resolver.lan:53\n"
+			"expose raw tcp:127.0.0.1:22\n";
+
+	d_config_init(&c);
+	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
+	CHECK(!strcmp(c.server_host, "stun.example.net"));
+	CHECK_EQ(ntohs(c.server.sin_port), D_SERVER_PORT_DEFAULT);
+	CHECK_EQ(c.nexpose, 3);
+	CHECK(!strcmp(c.expose[0].host, "localhost"));
+	CHECK_EQ(ntohs(c.expose[0].addr.sin_port), 5900);
+	CHECK_EQ(c.expose[1].kind, D_TARGET_UDP);
+	CHECK(!strcmp(c.expose[1].host, "resolver.lan"));
+	CHECK(!strcmp(c.expose[2].host, ""));
+	CHECK_EQ(c.expose[2].addr.sin_addr.s_addr, htonl(0x7f000001));
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK_EQ(ntohs(c.sig_server.sin_port), D_SERVER_PORT_DEFAULT);
+	/* a target name still needs its port; bad names are refused with the line */
+	CHECK_EQ(d_config_set(&c, "expose", "x=tcp:localhost", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "HOST a name or an IPv4 address") != NULL);
+	CHECK_EQ(d_config_parse("server bad_name\n", 16, &c, err, sizeof(err)), -EINVAL);
+	CHECK(!strncmp(err, "line 1: bad server", 18));
+	/* TLS to a server given by name: the certificate must carry that name */
+	d_config_init(&c);
+	f = "id a\nsecret-file /s\nserver stun.example.net.:5000\ntls on\ntls-pin "
+	    "0000000000000000000000000000000000000000000000000000000000000000\n";
+	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK(!strcmp(c.server_name, "stun.example.net"));
+	CHECK_EQ(ntohs(c.sig_server.sin_port), 5000);
+	CHECK_EQ(ntohs(c.server.sin_port), D_SERVER_PORT_DEFAULT);
+	/* resolving a literal-free config is a no-op; a literal target stays */
+	d_config_init(&c);
+	f = "id a\nsecret-file /s\nserver 192.0.2.1\nexpose raw tcp:127.0.0.1:22\n";
+	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK_EQ(d_config_resolve(&c, D_RESOLVE_ALL, err, sizeof(err)), 0);
+	CHECK_EQ(c.server.sin_addr.s_addr, htonl(0xc0000201));
+}
+
 static void netns_defaults(void)
 {
 	struct d_config c;
@@ -396,6 +447,7 @@ static void netns_defaults(void)
 int main(void)
 {
 	RUN(netns_defaults);
+	RUN(host_names);
 	RUN(peer_policy_keys);
 	RUN(turn_keys);
 	RUN(full_file);
