@@ -8,6 +8,7 @@
 #include "ctl/ctl.h"
 
 #include "common/paths.h"
+#include "common/usage.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -72,10 +73,10 @@ void ctl_usage(FILE *f)
 
 int ctl_die_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, PROG ": ");
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry '" PROG " --help'.\n", stderr);
-	return EXIT_USAGE;
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	return usage_err(PROG, "%s", msg);
 }
 
 int ctl_not_running(int err)

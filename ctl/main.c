@@ -16,6 +16,7 @@
  * (ctl/status.c, ctl/connect.c, ctl/forward.c); what they share with it, the
  * --help text among them, is ctl/cli.c.
  */
+#include "common/usage.h"
 #include "ctl/cli.h"
 
 #include <getopt.h>
@@ -47,18 +48,17 @@ int main(int argc, char **argv)
 	int c;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+	opterr = 0;	/* usage errors: one line (common/usage.h) */
+	while ((c = getopt_long(argc, argv, "+:c:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ctl_control_path = optarg; control_given = true; break;
 		case 'h': ctl_usage(stdout); return EXIT_OK;
 		case 'V': printf(PROG " " VERSION "\n"); return EXIT_OK;
-		default: ctl_usage(stderr); return EXIT_USAGE;
+		default: return usage_err_getopt(PROG, c, argv);
 		}
 	}
-	if (optind >= argc) {
-		ctl_usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return ctl_die_usage("%s", "a command is needed: status, peers, connect or forward");
 	if (!control_given)
 		ctl_control_default();
 	argc -= optind;

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/usage.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,10 +97,10 @@ static void usage(FILE *f)
 
 static void __attribute__((noreturn)) bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "stuntd: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n(see stuntd --help)\n");
-	exit(2);
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	usage_fail("stuntd", "%s", msg);
 }
 
 static int read_file(const char *path, char *buf, size_t cap, size_t *len, bool secret)
@@ -248,7 +249,7 @@ static int reread_config(struct d_config *c, char *err, size_t errlen)
 	}
 	optind = 0;	/* GNU getopt: start afresh */
 	opterr = 0;
-	while ((o = getopt_long(s_argc, s_argv, "dvh", lopts, NULL)) != -1) {
+	while ((o = getopt_long(s_argc, s_argv, ":dvh", lopts, NULL)) != -1) {
 		const char *key = flag_key(o);
 
 		if (key && d_config_set(c, key, flag_value(o), why, sizeof(why)) < 0) {
@@ -289,7 +290,7 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 
 	/* first pass: the config file and the output options */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "dvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":dvh", lopts, NULL)) != -1) {
 		if (c == O_CONFIG)
 			config = optarg;
 		else if (c == 'd')
@@ -302,8 +303,8 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 		} else if (c == O_VERSION) {
 			printf("stuntd %s\n", STUNTD_VERSION);
 			exit(0);
-		} else if (c == '?')
-			bad_usage("unknown option '%s'", argv[optind - 1]);
+		} else if (c == '?' || c == ':')
+			usage_fail_getopt("stuntd", c, argv);
 	}
 	d_config_init(&d->cfg);
 	if (config) {
@@ -319,18 +320,15 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 	}
 	/* second pass: flags override the file */
 	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "dvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":dvh", lopts, NULL)) != -1) {
 		const char *key = flag_key(c);
 
 		if (c == O_NORULES)
 			d->no_rules = true;
 		else if (c == O_TOOL)
 			d->rules_tool = optarg;
-		else if (key && d_config_set(&d->cfg, key, flag_value(c), err, sizeof(err)) < 0) {
-			fprintf(stderr, "stuntd: --%s: %s\n", key, err);
-			exit(2);
-		}
+		else if (key && d_config_set(&d->cfg, key, flag_value(c), err, sizeof(err)) < 0)
+			usage_fail("stuntd", "--%s: %s", key, err);
 	}
 	if (optind < argc)
 		bad_usage("unexpected argument '%s'", argv[optind]);

@@ -12,6 +12,7 @@
 #include "server/stun.h"
 #include "server/tls.h"
 #include "common/log.h"
+#include "common/usage.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -163,13 +164,12 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void bad_usage(const char *fmt, const char *arg)
+static void __attribute__((noreturn)) bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, PROG ": ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n");
-	usage(stderr);
-	exit(2);
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	usage_fail(PROG, "%s", msg);
 }
 
 /* Everything privileged (binding, the raw socket, the capture handle, the
@@ -229,7 +229,8 @@ int main(int argc, char **argv)
 	cfg.stunt.all_burst = STUNT_BURST_ALL_DEFAULT;
 	cfg.sig_rate = RDV_SIG_RATE_DEFAULT;
 	cfg.sig_burst = RDV_SIG_BURST_DEFAULT;
-	while ((ch = getopt_long(argc, argv, "dv", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":dv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_PRIMARY:
 		case OPT_ALTERNATE:
@@ -342,8 +343,7 @@ int main(int argc, char **argv)
 			printf(PROG " " VERSION "\n");
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			usage_fail_getopt(PROG, ch, argv);
 		}
 	}
 	if (optind < argc)
