@@ -374,7 +374,7 @@ int main(int argc, char **argv)
 	/* read as the user that will re-read it on SIGHUP: a file that
 	 * starts the server also reloads */
 	if (cfg.secrets_path) {
-		char why[PATH_MAX + 128];
+		char why[PATH_MAX + 2048];
 
 		if (srv_secrets_read(cfg.secrets_path, &cfg.secrets, why, sizeof(why)) < 0)
 			fatalx("%s", why);
