@@ -2,6 +2,7 @@
 /* stuntd's configuration: see daemon/config.h. Pure: no I/O. */
 #include "daemon/config.h"
 #include "common/addr.h"
+#include "common/log.h"
 #include "common/resolve.h"
 
 #include "daemon/tls.h"
@@ -40,6 +41,7 @@ void d_config_init(struct d_config *c)
 	c->max_peer_sessions = D_PEER_SESSIONS_DEFAULT;
 	c->max_peer_starts = D_PEER_STARTS_DEFAULT;
 	c->max_session_packets = D_SESSION_PACKETS_DEFAULT;
+	c->log_level = -1;
 }
 
 static int copy_str(char *dst, size_t cap, const char *v)
@@ -318,6 +320,14 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		return set_uint(&c->max_peer_starts, key, val, 1, 100000, err, errlen);
 	} else if (!strcmp(key, "max-session-packets")) {
 		return set_uint(&c->max_session_packets, key, val, 16, 1000000, err, errlen);
+	} else if (!strcmp(key, "turn-pass-file")) {
+		if (copy_str(c->turn_pass_file, sizeof(c->turn_pass_file), val) < 0)
+			return fail(err, errlen, "bad turn-pass-file path");
+	} else if (!strcmp(key, "log-level")) {
+		c->log_level = log_level_parse(val);
+		if (c->log_level < 0)
+			return fail(err, errlen, "bad log-level '%s' (error, warning, info or debug)",
+				    val);
 	} else if (!strcmp(key, "allow-forced-methods")) {
 		if (!strcmp(val, "on"))
 			c->allow_forced_methods = true;
@@ -457,10 +467,12 @@ int d_config_finish(struct d_config *c, char *err, size_t errlen)
 
 	if (e < 0)
 		return e;
-	if (c->have_turn && (!c->turn_user[0] || !c->turn_pass[0]))
-		return fail(err, errlen, "turn needs turn-user and turn-pass "
-			    "(--turn-user USER --turn-pass PASS)");
-	if (!c->have_turn && (c->turn_user[0] || c->turn_pass[0]))
+	if (c->turn_pass[0] && c->turn_pass_file[0])
+		return fail(err, errlen, "turn-pass and turn-pass-file exclude each other");
+	if (c->have_turn && (!c->turn_user[0] || (!c->turn_pass[0] && !c->turn_pass_file[0])))
+		return fail(err, errlen, "turn needs turn-user and turn-pass-file or turn-pass "
+			    "(--turn-user USER --turn-pass-file FILE)");
+	if (!c->have_turn && (c->turn_user[0] || c->turn_pass[0] || c->turn_pass_file[0]))
 		return fail(err, errlen, "turn-user or turn-pass without turn: "
 			    "add --turn HOST:PORT ('turn'), or remove them");
 	c->sig_server = c->server;

@@ -27,6 +27,9 @@
  *   turn 192.0.2.1:3478
  *   turn-user stunt
  *   turn-pass s3cret
+ *   turn-pass-file /etc/stunt/turn-pass   (instead of turn-pass: the password
+ *                              alone on the first line; mode 600)
+ *   log-level info            (error, warning, info, debug; SIGHUP applies it)
  *   relay-servers 192.0.2.7,192.0.2.8   (TURN servers whose relayed addresses
  *                              a peer may name besides turn and server)
  *   max-peer-sessions 8       (a peer's sessions at once, as the responder)
@@ -145,6 +148,10 @@ struct d_config {
 	unsigned		max_peer_starts;	/* a minute */
 	unsigned		max_session_packets;
 	bool			allow_forced_methods;	/* default off: labs only */
+	/* turn-pass read from this file at start (main.c), not from argv */
+	char			turn_pass_file[D_PATH_MAX];
+	/* log-level: a common/log.h level, or -1 (INFO, or DEBUG with -v) */
+	int			log_level;
 
 	/* privilege separation: the unprivileged process's user ("": stunt or nobody) */
 	bool			privsep;	/* default on */

@@ -45,7 +45,8 @@ static void usage(FILE *f)
 "              [--state-dir DIR] [--control-group GROUP] [--connect-timeout MS]\n"
 "              [--no-rules] [--rules-tool PATH] [--user USER] [--no-privsep]\n"
 "              [--tls (--tls-ca FILE | --tls-pin SHA256) [--server-name NAME]]\n"
-"              [--turn HOST[:PORT] --turn-user USER --turn-pass PASS]\n"
+"              [--turn HOST[:PORT] --turn-user USER --turn-pass-file FILE]\n"
+"              [--log-level LEVEL]\n"
 "              [--relay-servers IP[,IP...]] [--max-peer-sessions N]\n"
 "              [--max-peer-starts N] [--max-session-packets N] [--allow-forced-methods]\n"
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
@@ -81,7 +82,9 @@ static void usage(FILE *f)
 "  --server-name NAME   name the certificate must carry instead of the IP\n"
 "  --turn HOST[:PORT]   TURN server (RFC 8656 with RFC 6062 TCP allocations, port\n"
 "                       3478 by default) for the relay method, the last resort\n"
-"  --turn-user USER, --turn-pass PASS  its long-term credentials\n"
+"  --turn-user USER, --turn-pass-file FILE  its long-term credentials, the\n"
+"                       password alone on the file's first line (mode 600);\n"
+"                       --turn-pass PASS works too but shows it in ps\n"
 "  --relay-servers IP[,IP...]  TURN servers whose relayed addresses a peer may\n"
 "                       name (besides --turn and --server)\n"
 "  --max-peer-sessions N  a peer's sessions at once (default %d)\n"
@@ -91,6 +94,7 @@ static void usage(FILE *f)
 "                       says it cannot work (labs and benchmarks only)\n"
 "  -d                   foreground, logs to stderr (else syslog)\n"
 "  -v                   more log output (debug)\n"
+"  --log-level LEVEL    error, warning, info (default) or debug\n"
 "  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT, paths_sbindir(), D_PEER_SESSIONS_DEFAULT,
 		D_PEER_STARTS_DEFAULT, D_SESSION_PACKETS_DEFAULT);
 }
@@ -134,7 +138,8 @@ fail:
 enum { O_ID = 256, O_SERVER, O_SECRET, O_CONTROL, O_GROUP, O_EXPOSE, O_ALLOW, O_CONFIG,
        O_STATE, O_TIMEOUT, O_NORULES, O_TOOL, O_HELP, O_VERSION, O_TLS, O_TLS_CA, O_TLS_PIN,
        O_SERVER_NAME, O_TURN, O_TURN_USER, O_TURN_PASS, O_USER, O_NOPRIVSEP, O_RELAY_SERVERS,
-       O_PEER_SESSIONS, O_PEER_STARTS, O_SESSION_PACKETS, O_ALLOW_FORCED };
+       O_PEER_SESSIONS, O_PEER_STARTS, O_SESSION_PACKETS, O_ALLOW_FORCED, O_TURN_PASS_FILE,
+       O_LOG_LEVEL };
 
 static const struct option lopts[] = {
 	{ "id", required_argument, NULL, O_ID },
@@ -156,6 +161,8 @@ static const struct option lopts[] = {
 	{ "turn", required_argument, NULL, O_TURN },
 	{ "turn-user", required_argument, NULL, O_TURN_USER },
 	{ "turn-pass", required_argument, NULL, O_TURN_PASS },
+	{ "turn-pass-file", required_argument, NULL, O_TURN_PASS_FILE },
+	{ "log-level", required_argument, NULL, O_LOG_LEVEL },
 	{ "user", required_argument, NULL, O_USER },
 	{ "no-privsep", no_argument, NULL, O_NOPRIVSEP },
 	{ "relay-servers", required_argument, NULL, O_RELAY_SERVERS },
@@ -187,6 +194,8 @@ static const char *flag_key(int c)
 	case O_TURN: return "turn";
 	case O_TURN_USER: return "turn-user";
 	case O_TURN_PASS: return "turn-pass";
+	case O_TURN_PASS_FILE: return "turn-pass-file";
+	case O_LOG_LEVEL: return "log-level";
 	case O_USER: return "user";
 	case O_NOPRIVSEP: return "privsep";
 	case O_RELAY_SERVERS: return "relay-servers";
@@ -202,6 +211,47 @@ static const char *flag_key(int c)
 static const char *flag_value(int c)
 {
 	return c == O_TLS || c == O_ALLOW_FORCED ? "on" : c == O_NOPRIVSEP ? "off" : optarg;
+}
+
+/*
+ * turn-pass-file: the password alone on its first line, from a file that
+ * group and others cannot read (as --secret-file), into c->turn_pass.
+ * SIGHUP runs unprivileged: an unchanged path keeps the password read at
+ * start (running, NULL at start). 0 or -errno with the reason in err.
+ */
+static int load_turn_pass(struct d_config *c, const struct d_config *running, char *err,
+			  size_t errlen)
+{
+	char buf[D_TURN_CRED_MAX * 2 + 8], pass[D_TURN_CRED_MAX * 2 + 8], why[160];
+	size_t len;
+	int e, n;
+
+	if (!c->turn_pass_file[0])
+		return 0;
+	if (running && !strcmp(running->turn_pass_file, c->turn_pass_file)) {
+		memcpy(c->turn_pass, running->turn_pass, sizeof(c->turn_pass));
+		return 0;
+	}
+	e = read_file(c->turn_pass_file, buf, sizeof(buf), &len, true);
+	if (e == -EPERM)
+		snprintf(err, errlen, "turn-pass-file %s is readable by group or others: chmod 600 it",
+			 c->turn_pass_file);
+	else if (e < 0)
+		snprintf(err, errlen, "turn-pass-file %s: %s", c->turn_pass_file, strerror(-e));
+	if (e < 0)
+		return e;
+	n = d_secret_parse(buf, len, pass, sizeof(pass) - 1);
+	explicit_bzero(buf, sizeof(buf));
+	if (n > 0)
+		pass[n] = '\0';
+	e = n <= 0 ? -EINVAL : d_config_set(c, "turn-pass", pass, why, sizeof(why));
+	explicit_bzero(pass, sizeof(pass));
+	if (e < 0) {
+		snprintf(err, errlen, "turn-pass-file %.120s: %.120s", c->turn_pass_file,
+			 n <= 0 ? "no password on its first line" : why);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* control and state-dir not given: per network namespace (common/paths.h) */
@@ -220,6 +270,7 @@ static int netns_defaults(struct d_config *c, char *err, size_t errlen)
 }
 
 /* what SIGHUP reads again: the config file, then the flags on top */
+static int s_level;	/* the log level without log-level: info, or debug with -v */
 static int s_argc;
 static char **s_argv;
 static const char *s_config;
@@ -262,6 +313,8 @@ static int reread_config(struct d_config *c, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	e = netns_defaults(c, err, errlen);
+	if (e == 0)
+		e = load_turn_pass(c, &g_d->cfg, err, errlen);
 	if (e < 0)
 		return e;
 	return d_config_resolve(c, D_RESOLVE_ALL, err, errlen);
@@ -279,6 +332,14 @@ static void on_hup(void)
 	}
 	log_info("SIGHUP: configuration re-read from %s", s_config ? s_config : "the flags alone");
 	d_reload_apply(&fresh);
+	if (fresh.log_level != g_d->cfg.log_level) {
+		int lvl = fresh.log_level >= 0 ? fresh.log_level : s_level;
+
+		/* said at the old level, so that it shows even when lowered */
+		log_info("SIGHUP: log level %s", log_level_name(lvl));
+		g_d->cfg.log_level = fresh.log_level;
+		log_set_level(lvl);
+	}
 }
 
 static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
@@ -323,6 +384,10 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 	while ((c = getopt_long(argc, argv, ":dvh", lopts, NULL)) != -1) {
 		const char *key = flag_key(c);
 
+		if (c == O_TURN_PASS)
+			fprintf(stderr, "stuntd: warning: --turn-pass shows the password to every "
+				"user (ps); use --turn-pass-file FILE ('turn-pass-file' in the "
+				"config)\n");
 		if (c == O_NORULES)
 			d->no_rules = true;
 		else if (c == O_TOOL)
@@ -338,6 +403,7 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 	if (d_config_finish(&d->cfg, err, sizeof(err)) < 0)
 		bad_usage("%s", err);
 	if (netns_defaults(&d->cfg, err, sizeof(err)) < 0 ||
+	    load_turn_pass(&d->cfg, NULL, err, sizeof(err)) < 0 ||
 	    d_config_resolve(&d->cfg, D_RESOLVE_ALL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "stuntd: %s\n", err);
 		exit(1);
@@ -444,8 +510,8 @@ int main(int argc, char **argv)
 	g_d = &d;
 	d.sev.fd = d.cev.fd = -1;
 	parse_args(argc, argv, &d, &verbose);
-	log_init("stuntd", d.foreground, LOG_LVL_INFO + verbose > LOG_LVL_DEBUG ? LOG_LVL_DEBUG :
-		 LOG_LVL_INFO + verbose);
+	s_level = LOG_LVL_INFO + verbose > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : LOG_LVL_INFO + verbose;
+	log_init("stuntd", d.foreground, d.cfg.log_level >= 0 ? d.cfg.log_level : s_level);
 	load_secret(&d);
 	if (d_sig_tls_init(err, sizeof(err)) < 0)
 		fatalx("TLS: %s", err);

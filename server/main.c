@@ -57,6 +57,7 @@ static void usage(FILE *f)
 "                        registrations of ids removed or whose secret changed\n"
 "  -d                    stay in the foreground and log to stderr\n"
 "  -v                    log debug messages too\n"
+"  --log-level LEVEL     error, warning, info (default) or debug\n"
 "  --stats               print the counters as one JSON line on stdout at exit\n"
 "                        and on SIGUSR1 (SIGUSR1 always logs them)\n"
 "  --software NAME       send a SOFTWARE attribute (at most %d bytes; default none)\n"
@@ -127,7 +128,7 @@ static int parse_ip(const char *s, struct stun_addr *a)
 
 enum {
 	OPT_PRIMARY = 256, OPT_ALTERNATE, OPT_PORT, OPT_ALT_PORT, OPT_SECRETS, OPT_STATS,
-	OPT_SOFTWARE, OPT_IDLE, OPT_MAX_CLIENTS, OPT_STATUS, OPT_HELP, OPT_VERSION,
+	OPT_SOFTWARE, OPT_IDLE, OPT_MAX_CLIENTS, OPT_STATUS, OPT_HELP, OPT_VERSION, OPT_LOG_LEVEL,
 	OPT_UDP_RATE, OPT_UDP_BURST, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_PORT, OPT_NO_STUNT,
 	OPT_CAPTURE_IF, OPT_STUNT_AUTH, OPT_STUNT_RATE, OPT_STUNT_BURST, OPT_STUNT_GLOBAL,
 	OPT_USER, OPT_KEEP_ROOT, OPT_SIG_RATE, OPT_SIG_BURST,
@@ -161,6 +162,7 @@ static const struct option longopts[] = {
 	{ "signal-burst",	required_argument, NULL, OPT_SIG_BURST },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
+	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -212,7 +214,7 @@ int main(int argc, char **argv)
 	struct stun_addr ip[2];
 	bool have[2] = { false, false };
 	unsigned long port = SRV_PORT_DEFAULT, alt_port = SRV_ALT_PORT_DEFAULT, v;
-	int foreground = 0, verbose = 0, ch, err;
+	int foreground = 0, verbose = 0, level = -1, ch, err;
 	const char *user = NULL;
 	bool keep_root = false;
 	unsigned i, j;
@@ -339,6 +341,11 @@ int main(int argc, char **argv)
 		case OPT_HELP:
 			usage(stdout);
 			return 0;
+		case OPT_LOG_LEVEL:
+			level = log_level_parse(optarg);
+			if (level < 0)
+				bad_usage("bad --log-level '%s' (error, warning, info or debug)", optarg);
+			break;
 		case OPT_VERSION:
 			printf(PROG " " VERSION "\n");
 			return 0;
@@ -363,7 +370,7 @@ int main(int argc, char **argv)
 	if (user && keep_root)
 		bad_usage("%s", "--user and --keep-root exclude each other");
 
-	log_init(PROG, foreground, verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	log_init(PROG, foreground, level >= 0 ? level : verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	for (i = 0; i < 2; i++)
 		for (j = 0; j < 2; j++) {
 			cfg.addr[i][j] = ip[i];

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* stuntd's config parser, secret file and access checks (daemon/config.c). */
 #include "daemon/config.h"
+#include "common/log.h"
 #include "tests/unit/tap.h"
 
 #include <arpa/inet.h>
@@ -412,6 +413,36 @@ static void host_names(void)
 	CHECK_EQ(c.server.sin_addr.s_addr, htonl(0xc0000201));
 }
 
+static void turn_pass_file_and_log_level(void)
+{
+	struct d_config c;
+	char err[160] = "";
+	const char *f = "id a\nsecret-file /s\nserver 192.0.2.1\nturn 192.0.2.9\nturn-user u\n"
+			"turn-pass-file /etc/stunt/turn-pass\nlog-level debug\n";
+
+	d_config_init(&c);
+	CHECK_EQ(c.log_level, -1);
+	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
+	CHECK(!strcmp(c.turn_pass_file, "/etc/stunt/turn-pass"));
+	CHECK_EQ(c.log_level, LOG_LVL_DEBUG);
+	/* a pass file stands for the password until main.c reads it */
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	/* both: refused */
+	CHECK_EQ(d_config_set(&c, "turn-pass", "p", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "exclude each other") != NULL);
+	/* a pass file without turn */
+	d_config_init(&c);
+	f = "id a\nsecret-file /s\nserver 192.0.2.1\nturn-pass-file /x\n";
+	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "without turn") != NULL);
+	CHECK_EQ(d_config_set(&c, "log-level", "loud", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "bad log-level 'loud'") != NULL);
+	CHECK_EQ(d_config_set(&c, "log-level", "warning", err, sizeof(err)), 0);
+	CHECK_EQ(c.log_level, LOG_LVL_WARN);
+}
+
 static void netns_defaults(void)
 {
 	struct d_config c;
@@ -448,6 +479,7 @@ int main(void)
 {
 	RUN(netns_defaults);
 	RUN(host_names);
+	RUN(turn_pass_file_and_log_level);
 	RUN(peer_policy_keys);
 	RUN(turn_keys);
 	RUN(full_file);
