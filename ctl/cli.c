@@ -43,6 +43,7 @@ void ctl_usage(FILE *f)
 	      "       " PROG " [--control PATH] forward [ADDR:]PORT PEER/NAME\n"
 	      "       " PROG " [--control PATH] forward --udp [--idle SECS] [--max-sessions N]\n"
 	      "                                 [--queue N] [ADDR:]PORT PEER/NAME\n"
+	      "       " PROG " genkey [--raw] [ID]\n"
 	      "       " PROG " --help | --version\n"
 	      "\n"
 	      "  --control PATH   stuntd's control socket (default " CTL_DEFAULT_PATH ", or\n"
@@ -67,6 +68,9 @@ void ctl_usage(FILE *f)
 	      "  --idle SECS      close a UDP session without datagrams for SECS (default 60)\n"
 	      "  --max-sessions N UDP clients served at once (default 64, at most 1024)\n"
 	      "  --queue N        datagrams held per client while it connects (default 32)\n"
+	      "  genkey           a new 256-bit secret (getrandom) for peer ID (default: this\n"
+	      "                   host's name): the line for the server's --secrets file and\n"
+	      "                   the one for the host's --secret-file; --raw: the secret alone\n"
 	      "\n"
 	      "exit status: 0 ok, 1 failed, 2 usage, 3 stuntd not running\n", f);
 }

@@ -45,5 +45,7 @@ int ctl_cmd_query(int argc, char **argv, const char *cmd);
 int ctl_cmd_connect(int argc, char **argv);
 /* forward, forward --udp (ctl/forward.c) */
 int ctl_cmd_forward(int argc, char **argv);
+/* genkey (ctl/genkey.c): no daemon needed */
+int ctl_cmd_genkey(int argc, char **argv);
 
 #endif

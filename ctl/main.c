@@ -8,6 +8,7 @@
  *   forward [ADDR:]PORT PEER/NAME   a local listener, one traversal per client
  *   forward --udp [ADDR:]PORT PEER/NAME   a local UDP port, one UDP traversal
  *                        per client source address (ctl/udpfwd.c)
+ *   genkey [--raw] [ID]  a 256-bit secret for both secrets files (ctl/genkey.c)
  *
  * Exit codes: 0 ok, 1 the connection or request failed, 2 usage,
  * 3 stuntd is not running.
@@ -33,6 +34,7 @@ static const struct {
 } commands[] = {
 	{ "connect", ctl_cmd_connect },
 	{ "forward", ctl_cmd_forward },
+	{ "genkey", ctl_cmd_genkey },
 };
 
 int main(int argc, char **argv)
@@ -58,7 +60,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return ctl_die_usage("%s", "a command is needed: status, peers, connect or forward");
+		return ctl_die_usage("%s", "a command is needed: status, peers, connect, forward or genkey");
 	if (!control_given)
 		ctl_control_default();
 	argc -= optind;

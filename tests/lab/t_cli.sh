@@ -52,6 +52,22 @@ bad "$B/stunt-probe" "exclude each other" --server 192.0.2.1 --udp-only --tcp-on
 bad "$top/tools/stunt-rules" "a command is needed"
 bad "$top/tools/stunt-rules" "unknown argument '--zz'" --zz
 
+bad "$B/stuntctl" "'bad id' is no valid id" genkey "bad id"
+bad "$B/stuntctl" "genkey: unexpected argument 'b'" genkey a b
+bad "$B/stuntctl" "unknown option '--frob'" genkey --frob
+
+# genkey: a fresh secret each time, the same one on both lines
+k1=$("$B/stuntctl" genkey laptop)
+k2=$("$B/stuntctl" genkey --raw laptop)
+s1=$(echo "$k1" | grep -E '^[0-9a-f]{64}$')
+l1=$(echo "$k1" | grep -E '^laptop [0-9a-f]{64}$')
+if [ -n "$s1" ] && [ "$l1" = "laptop $s1" ] && echo "$k2" | grep -Eq '^[0-9a-f]{64}$' &&
+	[ "$k2" != "$s1" ] && [ "$(echo "$k2" | wc -l)" = 1 ]; then
+	ok "genkey: one secret on both lines, --raw alone, fresh each run"
+else
+	nok "genkey output: $k1 / $k2"
+fi
+
 for p in "$B/stunt-server" "$B/stuntd" "$B/stuntctl" "$B/stunt-probe" "$top/tools/stunt-rules"; do
 	n=$("$p" --help 2>/dev/null | wc -l)
 	rc=${PIPESTATUS[0]}

@@ -11,6 +11,8 @@
 #     the stunt-rules beside it (DESTDIR/usr/sbin); SIGTERM removes them;
 #   - build/stuntd from the build tree, without --rules-tool, uses
 #     tools/stunt-rules;
+#   - the secrets come from the installed `stuntctl genkey` (one line to each
+#     file): both daemons register with them;
 #   - a stuntd copied alone (nothing beside it) falls back to the compiled-in
 #     /usr/sbin/stunt-rules, and says so when that is missing.
 set -u
@@ -58,11 +60,18 @@ else
 fi
 
 lab_up --nat-a port-restricted --nat-b port-restricted || { nok "lab up"; exit 1; }
-printf 'laptop s3cret-laptop\noffice-pc s3cret-office\n' >"$T/secrets"
+# the secrets made with the installed stuntctl genkey: its server line into
+# the server's file, its secret line alone into the host's
+: >"$T/secrets"
+for x in a:laptop b:office-pc; do
+	"$root/usr/bin/stuntctl" genkey "${x#*:}" >"$T/genkey-${x%%:*}"
+	grep "^${x#*:} " "$T/genkey-${x%%:*}" >>"$T/secrets"
+	grep -v '^#' "$T/genkey-${x%%:*}" | grep -v ' ' >"$T/secret-${x%%:*}"
+done
 lab_server_secrets "$T/secrets"
-printf 's3cret-laptop\n' >"$T/secret-a"
-printf 's3cret-office\n' >"$T/secret-b"
 chmod 600 "$T/secret-a" "$T/secret-b"
+check_eq "genkey: two ids, two 64-hex secrets" \
+	"$(grep -Ec '^[a-z-]+ [0-9a-f]{64}$' "$T/secrets") $(cat "$T/secret-a" "$T/secret-b" | grep -Ec '^[0-9a-f]{64}$')" "2 2"
 mkdir -p "$T/sa" "$T/sb"
 lab_bg srv server "$root/usr/sbin/stunt-server" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
 	--secrets "$T/secrets" >/dev/null
