@@ -2,6 +2,7 @@
 /* stuntd's configuration: see daemon/config.h. Pure: no I/O. */
 #include "daemon/config.h"
 #include "common/addr.h"
+#include "common/conf.h"
 #include "common/log.h"
 #include "common/resolve.h"
 
@@ -349,52 +350,15 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 	return 0;
 }
 
-#define D_LINE_MAX 1024
+static int set_one(void *arg, const char *key, const char *val, char *why, size_t whylen)
+{
+	return d_config_set(arg, key, val, why, whylen);
+}
 
+/* the shared lexer (common/conf.c); '#' stays in expose lines (exec: commands) */
 int d_config_parse(const char *buf, size_t len, struct d_config *c, char *err, size_t errlen)
 {
-	char line[D_LINE_MAX], why[256];
-	size_t off = 0, n, k;
-	unsigned lineno = 0;
-	char *key, *val, *hash;
-
-	while (off < len) {
-		const char *nl = memchr(buf + off, '\n', len - off);
-
-		n = nl ? (size_t)(nl - (buf + off)) : len - off;
-		lineno++;
-		if (n >= sizeof(line))
-			return fail(err, errlen, "line %u: too long (at most %d bytes)", lineno,
-				    D_LINE_MAX - 1);
-		memcpy(line, buf + off, n);
-		line[n] = '\0';
-		off += n + (nl ? 1 : 0);
-		if (memchr(line, '\0', n))
-			return fail(err, errlen, "line %u: NUL byte", lineno);
-		/* a '#' starts a comment, except inside an exec: command */
-		hash = strchr(line, '#');
-		key = line;
-		while (*key == ' ' || *key == '\t')
-			key++;
-		if (hash && strncmp(key, "expose", 6) != 0)
-			*hash = '\0';
-		if (hash && hash == key)
-			*hash = '\0';
-		k = strlen(key);
-		while (k && isspace((unsigned char)key[k - 1]))
-			key[--k] = '\0';
-		if (k == 0)
-			continue;
-		val = key + strcspn(key, " \t");
-		if (*val == '\0')
-			return fail(err, errlen, "line %u: '%s' needs a value", lineno, key);
-		*val++ = '\0';
-		while (*val == ' ' || *val == '\t')
-			val++;
-		if (d_config_set(c, key, val, why, sizeof(why)) < 0)
-			return fail(err, errlen, "line %u: %s", lineno, why);
-	}
-	return 0;
+	return conf_parse(buf, len, "expose", set_one, c, err, errlen);
 }
 
 int d_secret_parse(const char *buf, size_t len, char *out, size_t outlen)

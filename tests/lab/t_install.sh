@@ -4,8 +4,9 @@
 # finds stunt-rules next to itself first.
 #   - a copy of the build tree, then `make install PREFIX=/usr DESTDIR=...`:
 #     the PREFIX change rebuilds (the stamp names /usr/sbin), the programs,
-#     stunt-rules, the unit (its paths rewritten) and the man pages land under
-#     DESTDIR; the installed stuntd names /usr/sbin/stunt-rules as its default;
+#     stunt-rules, both units (stuntd, stunt-server; paths rewritten, checked
+#     by systemd-analyze verify), the example configs and the man pages land
+#     under DESTDIR; the installed stuntd names /usr/sbin/stunt-rules as its default;
 #   - the installed stuntd, started in a lab host without --rules-tool,
 #     registers and has its privileged process install the NFQUEUE rules with
 #     the stunt-rules beside it (DESTDIR/usr/sbin); SIGTERM removes them;
@@ -41,17 +42,28 @@ fi
 check_eq "the SBINDIR stamp follows PREFIX" "$(cat "$T/b/.sbindir")" /usr/sbin
 miss=""
 for f in usr/sbin/stuntd usr/sbin/stunt-server usr/sbin/stunt-rules usr/bin/stuntctl \
-	usr/bin/stunt-probe usr/lib/systemd/system/stuntd.service usr/share/man/man8/stuntd.8; do
+	usr/bin/stunt-probe usr/lib/systemd/system/stuntd.service usr/share/man/man8/stuntd.8 \
+	usr/lib/systemd/system/stunt-server.service usr/share/doc/stunt/stuntd.conf.example \
+	usr/share/doc/stunt/stunt-server.conf.example usr/share/man/man1/stuntctl.1; do
 	[ -e "$root/$f" ] || miss="$miss $f"
 done
 check_eq "installed files missing" "${miss:-none}" none
-if grep -q '/usr/sbin/stuntd' "$root/usr/lib/systemd/system/stuntd.service" &&
-	! grep -q '/usr/local' "$root/usr/lib/systemd/system/stuntd.service"; then
-	ok "the unit runs /usr/sbin/stuntd"
-else
-	nok "the unit's paths follow PREFIX"
-	grep -n 'usr' "$root/usr/lib/systemd/system/stuntd.service" | sed 's/^/# /'
-fi
+for u in stuntd stunt-server; do
+	f=$root/usr/lib/systemd/system/$u.service
+	if grep -q "^ExecStart=/usr/sbin/$u " "$f" && ! grep -q '/usr/local' "$f"; then
+		ok "$u.service runs /usr/sbin/$u"
+	else
+		nok "$u.service's paths follow PREFIX"
+		grep -n 'usr' "$f" | sed 's/^/# /'
+	fi
+	# systemd's own check: nothing but the binary's absence (not installed on
+	# this host) and the man page lookup may be reported
+	if command -v systemd-analyze >/dev/null; then
+		out=$(systemd-analyze verify "$f" 2>&1 | grep -Ev 'is not executable|Command .man ')
+		[ -z "$out" ] && ok "systemd-analyze verify $u.service" ||
+			nok "systemd-analyze verify $u.service: $out"
+	fi
+done
 if "$root/usr/sbin/stuntd" --help | grep -q '/usr/sbin/stunt-rules'; then
 	ok "installed stuntd: compiled-in default /usr/sbin/stunt-rules"
 else
