@@ -9,7 +9,7 @@
 #   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
 #   make demo       (root) a VNC screenshot across two lab NATs through stuntd
 #   make bench      benchmarks; each writes its section of docs/benchmarks.md
-#   make install    PREFIX=/usr/local DESTDIR= (SBINDIR, MANDIR, UNITDIR)
+#   make install    PREFIX=/usr/local DESTDIR= (SBINDIR, MANDIR, UNITDIR, DOCDIR)
 #   V=1 for verbose, WERROR=1 (CI) to turn warnings into errors.
 
 PREFIX    ?= /usr/local
@@ -17,6 +17,7 @@ BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
+DOCDIR    ?= $(PREFIX)/share/doc/stunt
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
@@ -187,19 +188,35 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/bench.sh
 
-install: all
+# The compiled-in SBINDIR (common/paths.c) follows PREFIX: the stamp changes
+# when SBINDIR does, and what compiles it in is rebuilt (make install PREFIX=...
+# after a plain make rebuilds before installing).
+SBINDIR_STAMP := $(BUILD)/.sbindir
+$(SBINDIR_STAMP): FORCE
+	$(Q)mkdir -p $(BUILD)
+	$(Q)echo '$(SBINDIR)' | cmp -s - $@ || echo '$(SBINDIR)' >$@
+$(BUILD)/common/paths.o $(BUILD)/tests/drivers/nfqdrv.o: $(SBINDIR_STAMP)
+.PHONY: FORCE
+FORCE:
+
+# programs only (not the tests), built with this PREFIX
+install: $(PROG_BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	$(foreach p,$(filter stuntd stunt-server,$(PROGRAMS)),install -m 755 $(BUILD)/$(p) $(DESTDIR)$(SBINDIR)/$(p);)
 	$(foreach p,$(filter stuntctl stunt-probe,$(PROGRAMS)),install -m 755 $(BUILD)/$(p) $(DESTDIR)$(BINDIR)/$(p);)
 	$(if $(wildcard tools/stunt-rules),install -m 755 tools/stunt-rules $(DESTDIR)$(SBINDIR)/stunt-rules)
-	$(if $(wildcard tools/stuntd.service),install -d $(DESTDIR)$(UNITDIR) && \
-		sed 's|/usr/local/sbin|$(SBINDIR)|g' tools/stuntd.service >$(DESTDIR)$(UNITDIR)/stuntd.service)
+	install -d $(DESTDIR)$(UNITDIR)
+	$(foreach u,$(wildcard tools/*.service),sed 's|/usr/local/sbin|$(SBINDIR)|g' $(u) \
+		>$(DESTDIR)$(UNITDIR)/$(notdir $(u));)
+	install -d $(DESTDIR)$(DOCDIR)
+	$(foreach f,$(wildcard docs/*.conf.example),install -m 644 $(f) $(DESTDIR)$(DOCDIR)/;)
 	$(foreach m,$(filter %.1,$(MAN_PAGES)),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man1/;)
 	$(foreach m,$(filter %.8,$(MAN_PAGES)),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man8/;)
 
 uninstall:
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(SBINDIR)/%) $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(SBINDIR)/stunt-rules
-	rm -f $(DESTDIR)$(UNITDIR)/stuntd.service
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(wildcard tools/*.service)))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(wildcard docs/*.conf.example)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MAN_PAGES))))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MAN_PAGES))))
 

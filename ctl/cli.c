@@ -7,10 +7,32 @@
 #include "ctl/cli.h"
 #include "ctl/ctl.h"
 
+#include "common/paths.h"
+#include "common/usage.h"
+
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 
 const char *ctl_control_path = CTL_DEFAULT_PATH;
+
+void ctl_control_default(void)
+{
+	static char ns_path[PATHS_MAX];
+	char dir[PATHS_MAX];
+	struct stat st;
+	int w;
+
+	/* a stuntd in another network namespace keeps its socket in that
+	 * namespace's run directory (stuntd(8)); as a user who cannot tell
+	 * (pid 1's namespace unreadable), only an existing socket there counts */
+	if (paths_run_dir(dir, sizeof(dir)) < 0 || !strcmp(dir, PATHS_RUN_BASE))
+		return;
+	w = snprintf(ns_path, sizeof(ns_path), "%s/stuntd.sock", dir);
+	if (w > 0 && (size_t)w < sizeof(ns_path) && lstat(ns_path, &st) == 0)
+		ctl_control_path = ns_path;
+}
 
 void ctl_usage(FILE *f)
 {
@@ -21,9 +43,12 @@ void ctl_usage(FILE *f)
 	      "       " PROG " [--control PATH] forward [ADDR:]PORT PEER/NAME\n"
 	      "       " PROG " [--control PATH] forward --udp [--idle SECS] [--max-sessions N]\n"
 	      "                                 [--queue N] [ADDR:]PORT PEER/NAME\n"
+	      "       " PROG " genkey [--raw] [ID]\n"
 	      "       " PROG " --help | --version\n"
 	      "\n"
-	      "  --control PATH   stuntd's control socket (default " CTL_DEFAULT_PATH ")\n"
+	      "  --control PATH   stuntd's control socket (default " CTL_DEFAULT_PATH ", or\n"
+	      "                   /run/stunt/net-INODE/stuntd.sock when it exists: a stuntd\n"
+	      "                   in this network namespace, not the host's)\n"
 	      "  status           own NAT type, public endpoints, registration, sessions, counters\n"
 	      "  peers            peers of the secrets/allow lists and whether they are online\n"
 	      "  connect          traverse to PEER's service NAME; copy stdin/stdout to it\n"
@@ -43,16 +68,19 @@ void ctl_usage(FILE *f)
 	      "  --idle SECS      close a UDP session without datagrams for SECS (default 60)\n"
 	      "  --max-sessions N UDP clients served at once (default 64, at most 1024)\n"
 	      "  --queue N        datagrams held per client while it connects (default 32)\n"
+	      "  genkey           a new 256-bit secret (getrandom) for peer ID (default: this\n"
+	      "                   host's name): the line for the server's --secrets file and\n"
+	      "                   the one for the host's --secret-file; --raw: the secret alone\n"
 	      "\n"
 	      "exit status: 0 ok, 1 failed, 2 usage, 3 stuntd not running\n", f);
 }
 
 int ctl_die_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, PROG ": ");
-	fprintf(stderr, fmt, arg);
-	fputs("\nTry '" PROG " --help'.\n", stderr);
-	return EXIT_USAGE;
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	return usage_err(PROG, "%s", msg);
 }
 
 int ctl_not_running(int err)

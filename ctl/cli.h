@@ -25,6 +25,8 @@
 
 /* stuntd's control socket: CTL_DEFAULT_PATH, or --control PATH. */
 extern const char *ctl_control_path;
+/* Without --control: this network namespace's socket when there is one (common/paths.h). */
+void ctl_control_default(void);
 
 /* The --help text, on f. */
 void ctl_usage(FILE *f);
@@ -43,5 +45,7 @@ int ctl_cmd_query(int argc, char **argv, const char *cmd);
 int ctl_cmd_connect(int argc, char **argv);
 /* forward, forward --udp (ctl/forward.c) */
 int ctl_cmd_forward(int argc, char **argv);
+/* genkey (ctl/genkey.c): no daemon needed */
+int ctl_cmd_genkey(int argc, char **argv);
 
 #endif

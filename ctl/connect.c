@@ -5,6 +5,7 @@
  * per read()), run COMMAND with it as stdin and stdout, or with --json print
  * the answer and close.
  */
+#include "common/usage.h"
 #include "ctl/cli.h"
 #include "ctl/ctl.h"
 
@@ -138,13 +139,13 @@ int ctl_cmd_connect(int argc, char **argv)
 		}
 	}
 	optind = 0;
-	while ((c = getopt_long(nargs, argv, "m:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(nargs, argv, ":m:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': method = optarg; break;
 		case 'u': udp = true; break;
 		case 'j': json = true; break;
 		case 'h': ctl_usage(stdout); return EXIT_OK;
-		default: ctl_usage(stderr); return EXIT_USAGE;
+		default: return usage_err_getopt(PROG, c, argv);
 		}
 	}
 	if (optind >= nargs)

@@ -159,4 +159,22 @@ int ctl_splice_run(struct ctl_splice *s);
 /* Close the pipes and both sockets. */
 void ctl_splice_close(struct ctl_splice *s);
 
+/* ---- ctl/genkey.c: a shared secret for a peer ----------------------------- */
+
+#define CTL_KEY_BYTES	32	/* 256 bits */
+#define CTL_KEY_HEX	(2 * CTL_KEY_BYTES)
+
+/* The key as 64 lower-case hex digits (a SECRET both files take: no blank,
+ * no '#'); hex must hold CTL_KEY_HEX + 1 bytes. */
+void ctl_key_hex(const uint8_t key[CTL_KEY_BYTES], char *hex);
+
+/*
+ * Pure: what `stuntctl genkey ID` prints: comments, then the line of the
+ * server's --secrets file ("ID HEX") and the content of the host's
+ * --secret-file (HEX alone), each under a comment that says where it goes.
+ * raw: HEX alone. Returns the length written, or -ENOSPC / -EINVAL (a bad id).
+ */
+int ctl_genkey_format(const uint8_t key[CTL_KEY_BYTES], const char *id, bool raw, char *out,
+		      size_t size);
+
 #endif

@@ -6,6 +6,7 @@
  * loop, until a signal. With --udp, the same command sets up the UDP
  * forwarder of ctl/udpfwd.c and runs it until a signal.
  */
+#include "common/usage.h"
 #include "ctl/cli.h"
 #include "ctl/ctl.h"
 #include "ctl/udpfwd.h"
@@ -235,7 +236,7 @@ int ctl_cmd_forward(int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u': udp = true; break;
 		case 'i':
@@ -254,7 +255,7 @@ int ctl_cmd_forward(int argc, char **argv)
 				return ctl_die_usage("forward: --queue '%s': 1-1024", optarg);
 			break;
 		case 'h': ctl_usage(stdout); return EXIT_OK;
-		default: ctl_usage(stderr); return EXIT_USAGE;
+		default: return usage_err_getopt(PROG, c, argv);
 		}
 	}
 	if (udp_opts && !udp)

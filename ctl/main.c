@@ -8,6 +8,7 @@
  *   forward [ADDR:]PORT PEER/NAME   a local listener, one traversal per client
  *   forward --udp [ADDR:]PORT PEER/NAME   a local UDP port, one UDP traversal
  *                        per client source address (ctl/udpfwd.c)
+ *   genkey [--raw] [ID]  a 256-bit secret for both secrets files (ctl/genkey.c)
  *
  * Exit codes: 0 ok, 1 the connection or request failed, 2 usage,
  * 3 stuntd is not running.
@@ -16,9 +17,11 @@
  * (ctl/status.c, ctl/connect.c, ctl/forward.c); what they share with it, the
  * --help text among them, is ctl/cli.c.
  */
+#include "common/usage.h"
 #include "ctl/cli.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +34,7 @@ static const struct {
 } commands[] = {
 	{ "connect", ctl_cmd_connect },
 	{ "forward", ctl_cmd_forward },
+	{ "genkey", ctl_cmd_genkey },
 };
 
 int main(int argc, char **argv)
@@ -41,22 +45,24 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool control_given = false;
 	size_t i;
 	int c;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+	opterr = 0;	/* usage errors: one line (common/usage.h) */
+	while ((c = getopt_long(argc, argv, "+:c:hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': ctl_control_path = optarg; break;
+		case 'c': ctl_control_path = optarg; control_given = true; break;
 		case 'h': ctl_usage(stdout); return EXIT_OK;
 		case 'V': printf(PROG " " VERSION "\n"); return EXIT_OK;
-		default: ctl_usage(stderr); return EXIT_USAGE;
+		default: return usage_err_getopt(PROG, c, argv);
 		}
 	}
-	if (optind >= argc) {
-		ctl_usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return ctl_die_usage("%s", "a command is needed: status, peers, connect, forward or genkey");
+	if (!control_given)
+		ctl_control_default();
 	argc -= optind;
 	argv += optind;
 	if (!strcmp(argv[0], "status") || !strcmp(argv[0], "peers"))

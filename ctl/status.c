@@ -5,6 +5,7 @@
  * RFC 3489's classic names), public endpoints, sessions, method counters; the
  * peers and whether they are online.
  */
+#include "common/usage.h"
 #include "ctl/cli.h"
 #include "ctl/ctl.h"
 
@@ -282,11 +283,11 @@ int ctl_cmd_query(int argc, char **argv, const char *cmd)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'h': ctl_usage(stdout); return EXIT_OK;
-		default: ctl_usage(stderr); return EXIT_USAGE;
+		default: return usage_err_getopt(PROG, c, argv);
 		}
 	}
 	if (optind != argc)

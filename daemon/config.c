@@ -2,6 +2,9 @@
 /* stuntd's configuration: see daemon/config.h. Pure: no I/O. */
 #include "daemon/config.h"
 #include "common/addr.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/resolve.h"
 
 #include "daemon/tls.h"
 
@@ -40,6 +43,7 @@ void d_config_init(struct d_config *c)
 	c->max_peer_starts = D_PEER_STARTS_DEFAULT;
 	c->max_session_packets = D_SESSION_PACKETS_DEFAULT;
 	c->host_candidates = true;
+	c->log_level = -1;
 }
 
 static int copy_str(char *dst, size_t cap, const char *v)
@@ -49,6 +53,26 @@ static int copy_str(char *dst, size_t cap, const char *v)
 	if (n == 0 || n >= cap)
 		return -EINVAL;
 	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+/*
+ * "HOST[:PORT]": an IPv4 literal into addr (host ""), or a name into host
+ * with the port in addr (its address 0 until d_config_resolve). 0 or -EINVAL.
+ */
+static int parse_host(const char *v, uint16_t defport, struct sockaddr_in *addr, char *host,
+		      size_t hostlen)
+{
+	uint16_t port;
+
+	host[0] = '\0';
+	if (addr_parse_ipv4(v, defport, addr) == 0)
+		return 0;
+	if (resolve_split(v, defport, host, hostlen, &port) < 0)
+		return -EINVAL;
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_port = htons(port);
 	return 0;
 }
 
@@ -63,16 +87,12 @@ static int add_expose(struct d_config *c, const char *name, const char *target, 
 	if (!sig_id_valid(name, strlen(name)))
 		return fail(err, errlen, "bad service name '%s' (1-64 of [A-Za-z0-9._-])", name);
 	snprintf(e.name, sizeof(e.name), "%s", name);
-	if (!strncmp(target, "tcp:", 4)) {
-		e.kind = D_TARGET_TCP;
-		if (addr_parse_ipv4(target + 4, 0, &e.addr) < 0 || e.addr.sin_port == 0)
-			return fail(err, errlen, "bad target '%s' (tcp:HOST:PORT, HOST an IPv4 address)",
-				    target);
-	} else if (!strncmp(target, "udp:", 4)) {
-		e.kind = D_TARGET_UDP;
-		if (addr_parse_ipv4(target + 4, 0, &e.addr) < 0 || e.addr.sin_port == 0)
-			return fail(err, errlen, "bad target '%s' (udp:HOST:PORT, HOST an IPv4 address)",
-				    target);
+	if (!strncmp(target, "tcp:", 4) || !strncmp(target, "udp:", 4)) {
+		e.kind = target[0] == 't' ? D_TARGET_TCP : D_TARGET_UDP;
+		if (parse_host(target + 4, 0, &e.addr, e.host, sizeof(e.host)) < 0 ||
+		    e.addr.sin_port == 0)
+			return fail(err, errlen, "bad target '%s' (%.3s:HOST:PORT, HOST a name or an "
+				    "IPv4 address)", target, target);
 	} else if (!strncmp(target, "exec:", 5)) {
 		e.kind = D_TARGET_EXEC;
 		if (copy_str(e.cmd, sizeof(e.cmd), target + 5) < 0)
@@ -232,8 +252,10 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 			return fail(err, errlen, "bad id '%s' (1-64 of [A-Za-z0-9._-])", val);
 		snprintf(c->id, sizeof(c->id), "%s", val);
 	} else if (!strcmp(key, "server")) {
-		if (addr_parse_ipv4(val, D_SERVER_PORT_DEFAULT, &c->server) < 0)
-			return fail(err, errlen, "bad server '%s' (IPv4[:PORT])", val);
+		if (parse_host(val, D_SERVER_PORT_DEFAULT, &c->server, c->server_host,
+			       sizeof(c->server_host)) < 0)
+			return fail(err, errlen, "bad server '%s' (HOST[:PORT], HOST a name or an "
+				    "IPv4 address)", val);
 		c->have_server = true;
 		c->server_port_given = strchr(val, ':') != NULL;
 	} else if (!strcmp(key, "tls")) {
@@ -257,8 +279,10 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 			    strlen(val))
 			return fail(err, errlen, "bad server-name '%s' (a DNS name)", val);
 	} else if (!strcmp(key, "turn")) {
-		if (addr_parse_ipv4(val, D_TURN_PORT_DEFAULT, &c->turn) < 0)
-			return fail(err, errlen, "bad turn '%s' (IPv4[:PORT])", val);
+		if (parse_host(val, D_TURN_PORT_DEFAULT, &c->turn, c->turn_host,
+			       sizeof(c->turn_host)) < 0)
+			return fail(err, errlen, "bad turn '%s' (HOST[:PORT], HOST a name or an "
+				    "IPv4 address)", val);
 		c->have_turn = true;
 	} else if (!strcmp(key, "turn-user") || !strcmp(key, "turn-pass")) {
 		char *dst = key[5] == 'u' ? c->turn_user : c->turn_pass;
@@ -275,6 +299,7 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 	} else if (!strcmp(key, "control")) {
 		if (copy_str(c->control, sizeof(c->control), val) < 0 || strlen(val) >= 108)
 			return fail(err, errlen, "bad control socket path (at most 107 bytes)");
+		c->control_set = true;
 	} else if (!strcmp(key, "control-group")) {
 		if (copy_str(c->control_group, sizeof(c->control_group), val) < 0)
 			return fail(err, errlen, "bad control-group");
@@ -293,6 +318,7 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 	} else if (!strcmp(key, "state-dir")) {
 		if (copy_str(c->state_dir, sizeof(c->state_dir) - 32, val) < 0)
 			return fail(err, errlen, "bad state-dir path");
+		c->state_dir_set = true;
 	} else if (!strcmp(key, "connect-timeout")) {
 		errno = 0;
 		v = strtoul(val, &end, 10);
@@ -325,6 +351,14 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		return set_uint(&c->max_peer_starts, key, val, 1, 100000, err, errlen);
 	} else if (!strcmp(key, "max-session-packets")) {
 		return set_uint(&c->max_session_packets, key, val, 16, 1000000, err, errlen);
+	} else if (!strcmp(key, "turn-pass-file")) {
+		if (copy_str(c->turn_pass_file, sizeof(c->turn_pass_file), val) < 0)
+			return fail(err, errlen, "bad turn-pass-file path");
+	} else if (!strcmp(key, "log-level")) {
+		c->log_level = log_level_parse(val);
+		if (c->log_level < 0)
+			return fail(err, errlen, "bad log-level '%s' (error, warning, info or debug)",
+				    val);
 	} else if (!strcmp(key, "allow-forced-methods")) {
 		if (!strcmp(val, "on"))
 			c->allow_forced_methods = true;
@@ -355,52 +389,15 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 	return 0;
 }
 
-#define D_LINE_MAX 1024
+static int set_one(void *arg, const char *key, const char *val, char *why, size_t whylen)
+{
+	return d_config_set(arg, key, val, why, whylen);
+}
 
+/* the shared lexer (common/conf.c); '#' stays in expose lines (exec: commands) */
 int d_config_parse(const char *buf, size_t len, struct d_config *c, char *err, size_t errlen)
 {
-	char line[D_LINE_MAX], why[256];
-	size_t off = 0, n, k;
-	unsigned lineno = 0;
-	char *key, *val, *hash;
-
-	while (off < len) {
-		const char *nl = memchr(buf + off, '\n', len - off);
-
-		n = nl ? (size_t)(nl - (buf + off)) : len - off;
-		lineno++;
-		if (n >= sizeof(line))
-			return fail(err, errlen, "line %u: too long (at most %d bytes)", lineno,
-				    D_LINE_MAX - 1);
-		memcpy(line, buf + off, n);
-		line[n] = '\0';
-		off += n + (nl ? 1 : 0);
-		if (memchr(line, '\0', n))
-			return fail(err, errlen, "line %u: NUL byte", lineno);
-		/* a '#' starts a comment, except inside an exec: command */
-		hash = strchr(line, '#');
-		key = line;
-		while (*key == ' ' || *key == '\t')
-			key++;
-		if (hash && strncmp(key, "expose", 6) != 0)
-			*hash = '\0';
-		if (hash && hash == key)
-			*hash = '\0';
-		k = strlen(key);
-		while (k && isspace((unsigned char)key[k - 1]))
-			key[--k] = '\0';
-		if (k == 0)
-			continue;
-		val = key + strcspn(key, " \t");
-		if (*val == '\0')
-			return fail(err, errlen, "line %u: '%s' needs a value", lineno, key);
-		*val++ = '\0';
-		while (*val == ' ' || *val == '\t')
-			val++;
-		if (d_config_set(c, key, val, why, sizeof(why)) < 0)
-			return fail(err, errlen, "line %u: %s", lineno, why);
-	}
-	return 0;
+	return conf_parse(buf, len, "expose", set_one, c, err, errlen);
 }
 
 int d_secret_parse(const char *buf, size_t len, char *out, size_t outlen)
@@ -461,7 +458,7 @@ int d_config_check(const struct d_config *c, char *err, size_t errlen)
 	if (c->id[0] == '\0')
 		return fail(err, errlen, "no id (--id ID or 'id' in the config)");
 	if (!c->have_server)
-		return fail(err, errlen, "no server (--server IP[:PORT] or 'server')");
+		return fail(err, errlen, "no server (--server HOST[:PORT] or 'server')");
 	if (c->secret_file[0] == '\0')
 		return fail(err, errlen, "no secret file (--secret-file FILE or 'secret-file')");
 	return 0;
@@ -473,10 +470,12 @@ int d_config_finish(struct d_config *c, char *err, size_t errlen)
 
 	if (e < 0)
 		return e;
-	if (c->have_turn && (!c->turn_user[0] || !c->turn_pass[0]))
-		return fail(err, errlen, "turn needs turn-user and turn-pass "
-			    "(--turn-user USER --turn-pass PASS)");
-	if (!c->have_turn && (c->turn_user[0] || c->turn_pass[0]))
+	if (c->turn_pass[0] && c->turn_pass_file[0])
+		return fail(err, errlen, "turn-pass and turn-pass-file exclude each other");
+	if (c->have_turn && (!c->turn_user[0] || (!c->turn_pass[0] && !c->turn_pass_file[0])))
+		return fail(err, errlen, "turn needs turn-user and turn-pass-file or turn-pass "
+			    "(--turn-user USER --turn-pass-file FILE)");
+	if (!c->have_turn && (c->turn_user[0] || c->turn_pass[0] || c->turn_pass_file[0]))
 		return fail(err, errlen, "turn-user or turn-pass without turn: "
 			    "add --turn HOST:PORT ('turn'), or remove them");
 	c->sig_server = c->server;
@@ -489,8 +488,32 @@ int d_config_finish(struct d_config *c, char *err, size_t errlen)
 	if (c->tls_ca[0] == '\0' && !c->have_pin)
 		return fail(err, errlen, "TLS needs --tls-ca FILE or --tls-pin SHA256 "
 			    "('tls-ca', 'tls-pin'): no unauthenticated TLS");
+	/* a server given by name: its certificate must carry that name */
+	if (!c->server_name[0] && c->server_host[0]) {
+		size_t n = strlen(c->server_host);
+
+		if (c->server_host[n - 1] == '.')
+			n--;	/* "example.net." names example.net */
+		memcpy(c->server_name, c->server_host, n);
+		c->server_name[n] = '\0';
+	}
 	if (!c->server_port_given)
 		c->sig_server.sin_port = htons(D_SERVER_TLS_PORT_DEFAULT);
 	c->server.sin_port = htons(D_SERVER_PORT_DEFAULT);
+	return 0;
+}
+
+int d_config_netns_defaults(struct d_config *c, const char *run_dir)
+{
+	char sock[D_PATH_MAX];
+	int w;
+
+	w = snprintf(sock, sizeof(sock), "%s/stuntd.sock", run_dir);
+	if (w < 0 || w >= 108 || strlen(run_dir) >= sizeof(c->state_dir) - 32)
+		return -EINVAL;
+	if (!c->control_set)
+		memcpy(c->control, sock, (size_t)w + 1);
+	if (!c->state_dir_set)
+		memcpy(c->state_dir, run_dir, strlen(run_dir) + 1);
 	return 0;
 }

@@ -7,9 +7,9 @@
  * Config file, one directive a line, '#' starts a comment:
  *
  *   id laptop
- *   server 192.0.2.1:3478
+ *   server 192.0.2.1:3478     (or a host name: server stun.example.net:3478)
  *   secret-file /etc/stunt/secret
- *   expose vnc tcp:127.0.0.1:5900
+ *   expose vnc tcp:127.0.0.1:5900   (or tcp:localhost:5900)
  *   expose vnc-inetd exec:x11vnc -inetd -display :0
  *   allow vnc office-pc,laptop
  *   control /run/stunt/stuntd.sock
@@ -27,6 +27,9 @@
  *   turn 192.0.2.1:3478
  *   turn-user stunt
  *   turn-pass s3cret
+ *   turn-pass-file /etc/stunt/turn-pass   (instead of turn-pass: the password
+ *                              alone on the first line; mode 600)
+ *   log-level info            (error, warning, info, debug; SIGHUP applies it)
  *   relay-servers 192.0.2.7,192.0.2.8   (TURN servers whose relayed addresses
  *                              a peer may name besides turn and server)
  *   max-peer-sessions 8       (a peer's sessions at once, as the responder)
@@ -81,7 +84,8 @@ enum d_target_kind { D_TARGET_TCP = 1, D_TARGET_EXEC, D_TARGET_UDP };
 struct d_expose {
 	char			name[SIG_ID_MAX + 1];
 	enum d_target_kind	kind;
-	struct sockaddr_in	addr;		/* tcp: and udp: */
+	struct sockaddr_in	addr;		/* tcp: and udp: (resolved, when host) */
+	char			host[D_NAME_MAX + 1];	/* a name to resolve, or "" */
 	char			cmd[D_CMD_MAX];	/* exec: run with /bin/sh -c */
 };
 
@@ -95,10 +99,15 @@ struct d_config {
 	char			id[SIG_ID_MAX + 1];
 	bool			have_server;
 	struct sockaddr_in	server;
+	/* a host name given for server (or turn): resolved by d_config_resolve()
+	 * at start, on SIGHUP and on each reconnect; "" for an IPv4 literal */
+	char			server_host[D_NAME_MAX + 1];
 	char			secret_file[D_PATH_MAX];
 	char			control[D_PATH_MAX];
 	char			control_group[64];
 	char			state_dir[D_PATH_MAX];
+	bool			control_set;	/* given: used as given */
+	bool			state_dir_set;
 	unsigned		connect_timeout_ms;
 	struct d_expose		expose[D_MAX_EXPOSE];
 	size_t			nexpose;
@@ -131,6 +140,7 @@ struct d_config {
 	/* relay: a TURN server (RFC 8656 / 6062) and its long-term credentials */
 	bool			have_turn;
 	struct sockaddr_in	turn;
+	char			turn_host[D_NAME_MAX + 1];
 	char			turn_user[D_TURN_CRED_MAX + 1];
 	char			turn_pass[D_TURN_CRED_MAX + 1];
 
@@ -144,6 +154,10 @@ struct d_config {
 	unsigned		max_peer_starts;	/* a minute */
 	unsigned		max_session_packets;
 	bool			allow_forced_methods;	/* default off: labs only */
+	/* turn-pass read from this file at start (main.c), not from argv */
+	char			turn_pass_file[D_PATH_MAX];
+	/* log-level: a common/log.h level, or -1 (INFO, or DEBUG with -v) */
+	int			log_level;
 
 	/* host candidates (daemon/hostaddr.c, daemon/trav/host.c) */
 	bool			host_candidates;	/* default on */
@@ -188,5 +202,27 @@ int d_config_check(const struct d_config *c, char *err, size_t errlen);
  * TURN settings together (turn needs turn-user and turn-pass and they need
  * turn), then sig_server set. 0 or -EINVAL with the reason in err. */
 int d_config_finish(struct d_config *c, char *err, size_t errlen);
+
+/*
+ * The defaults of the per-network-namespace state (common/paths.h): a control
+ * socket and state-dir not given become run_dir/stuntd.sock and run_dir
+ * (/run/stunt in the host's namespace, /run/stunt/net-INODE in another); given
+ * ones stay as given. 0, or -EINVAL when run_dir is too long.
+ */
+int d_config_netns_defaults(struct d_config *c, const char *run_dir);
+
+/* What d_config_resolve() resolves. */
+#define D_RESOLVE_SERVER	1u	/* server (and sig_server) */
+#define D_RESOLVE_TURN		2u
+#define D_RESOLVE_EXPOSE	4u	/* tcp: and udp: targets */
+#define D_RESOLVE_ALL		7u
+
+/*
+ * daemon/resolve.c: the host names of c (server_host, turn_host, the expose
+ * targets' host) resolved to IPv4 addresses with getaddrinfo, the ports kept.
+ * 0, or the first failure's -errno (common/resolve.h) with "server 'NAME':
+ * REASON" in err; what resolved before it is updated.
+ */
+int d_config_resolve(struct d_config *c, unsigned what, char *err, size_t errlen);
 
 #endif

@@ -10,6 +10,8 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/paths.h"
+#include "common/usage.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,32 +39,39 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: stuntd --id ID --server IP[:PORT] --secret-file FILE [--control PATH]\n"
+"usage: stuntd --id ID --server HOST[:PORT] --secret-file FILE [--control PATH]\n"
 "              [--expose NAME=tcp:HOST:PORT | NAME=udp:HOST:PORT | NAME=exec:COMMAND ...]\n"
 "              [--allow NAME=PEER[,PEER...] ...] [--config FILE] [-d] [-v]\n"
 "              [--state-dir DIR] [--control-group GROUP] [--connect-timeout MS]\n"
 "              [--no-rules] [--rules-tool PATH] [--user USER] [--no-privsep]\n"
 "              [--tls (--tls-ca FILE | --tls-pin SHA256) [--server-name NAME]]\n"
-"              [--turn IP[:PORT] --turn-user USER --turn-pass PASS]\n"
+"              [--turn HOST[:PORT] --turn-user USER --turn-pass-file FILE]\n"
+"              [--log-level LEVEL]\n"
 "              [--relay-servers IP[,IP...]] [--max-peer-sessions N]\n"
 "              [--max-peer-starts N] [--max-session-packets N] [--allow-forced-methods]\n"
 "              [--host-candidates on|off] [--host-interfaces IFACE[,IFACE...]]\n"
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
-"  --server IP[:PORT]   stunt-server (port 3478 by default, 5349 with --tls)\n"
+"  --server HOST[:PORT] stunt-server: a name (resolved at start and on each\n"
+"                       reconnect) or an IPv4 address; port 3478 by default,\n"
+"                       5349 with --tls\n"
 "  --secret-file FILE   the secret alone on the first line; must not be readable\n"
 "                       by group or others\n"
-"  --control PATH       control socket (default " D_CONTROL_DEFAULT ")\n"
+"  --control PATH       control socket (default " D_CONTROL_DEFAULT ";\n"
+"                       /run/stunt/net-INODE/stuntd.sock in a network namespace\n"
+"                       other than the host's)\n"
 "  --control-group G    group allowed on the control socket besides root\n"
 "  --expose NAME=TARGET service NAME: tcp:HOST:PORT (spliced), udp:HOST:PORT\n"
 "                       (UDP sessions, forwarded) or exec:COMMAND (/bin/sh -c\n"
 "                       COMMAND with the socket as stdin/stdout)\n"
 "  --allow NAME=PEERS   peers (comma-separated ids) allowed to use service NAME\n"
 "  --config FILE        config file (stuntd(8)); flags override it\n"
-"  --state-dir DIR      rules state file lives here (default " D_STATE_DIR_DEFAULT ")\n"
+"  --state-dir DIR      rules state file lives here (default " D_STATE_DIR_DEFAULT ",\n"
+"                       /run/stunt/net-INODE in another network namespace)\n"
 "  --connect-timeout MS deadline of a whole connect (default %d)\n"
 "  --no-rules           no NFQUEUE rules or queue: no TTL-limited SYNs, no RST\n"
 "                       suppression (simultaneous open behind RST-answering NATs fails)\n"
-"  --rules-tool PATH    stunt-rules (default " NFQ_RULES_DEFAULT_TOOL ")\n"
+"  --rules-tool PATH    stunt-rules (default: next to stuntd, in a build tree\n"
+"                       tools/stunt-rules, else %s/stunt-rules)\n"
 "  --user USER          the unprivileged process runs as USER (default " D_PRIVDROP_USER "\n"
 "                       if it exists, else nobody); exec: services too\n"
 "  --no-privsep         one process keeping root (debugging only)\n"
@@ -72,9 +81,11 @@ static void usage(FILE *f)
 "                       issued for the server's IP or --server-name\n"
 "  --tls-pin SHA256     SHA-256 (hex) of the server's SubjectPublicKeyInfo\n"
 "  --server-name NAME   name the certificate must carry instead of the IP\n"
-"  --turn IP[:PORT]     TURN server (RFC 8656 with RFC 6062 TCP allocations, port\n"
+"  --turn HOST[:PORT]   TURN server (RFC 8656 with RFC 6062 TCP allocations, port\n"
 "                       3478 by default) for the relay method, the last resort\n"
-"  --turn-user USER, --turn-pass PASS  its long-term credentials\n"
+"  --turn-user USER, --turn-pass-file FILE  its long-term credentials, the\n"
+"                       password alone on the file's first line (mode 600);\n"
+"                       --turn-pass PASS works too but shows it in ps\n"
 "  --relay-servers IP[,IP...]  TURN servers whose relayed addresses a peer may\n"
 "                       name (besides --turn and --server)\n"
 "  --max-peer-sessions N  a peer's sessions at once (default %d)\n"
@@ -87,16 +98,17 @@ static void usage(FILE *f)
 "  --host-interfaces IFACE[,IFACE...]  only these interfaces' addresses\n"
 "  -d                   foreground, logs to stderr (else syslog)\n"
 "  -v                   more log output (debug)\n"
-"  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT, D_PEER_SESSIONS_DEFAULT,
+"  --log-level LEVEL    error, warning, info (default) or debug\n"
+"  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT, paths_sbindir(), D_PEER_SESSIONS_DEFAULT,
 		D_PEER_STARTS_DEFAULT, D_SESSION_PACKETS_DEFAULT);
 }
 
 static void __attribute__((noreturn)) bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "stuntd: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n(see stuntd --help)\n");
-	exit(2);
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	usage_fail("stuntd", "%s", msg);
 }
 
 static int read_file(const char *path, char *buf, size_t cap, size_t *len, bool secret)
@@ -131,7 +143,7 @@ enum { O_ID = 256, O_SERVER, O_SECRET, O_CONTROL, O_GROUP, O_EXPOSE, O_ALLOW, O_
        O_STATE, O_TIMEOUT, O_NORULES, O_TOOL, O_HELP, O_VERSION, O_TLS, O_TLS_CA, O_TLS_PIN,
        O_SERVER_NAME, O_TURN, O_TURN_USER, O_TURN_PASS, O_USER, O_NOPRIVSEP, O_RELAY_SERVERS,
        O_PEER_SESSIONS, O_PEER_STARTS, O_SESSION_PACKETS, O_ALLOW_FORCED, O_HOST_CAND,
-       O_HOST_IFACES };
+       O_HOST_IFACES, O_TURN_PASS_FILE, O_LOG_LEVEL };
 
 static const struct option lopts[] = {
 	{ "id", required_argument, NULL, O_ID },
@@ -153,6 +165,8 @@ static const struct option lopts[] = {
 	{ "turn", required_argument, NULL, O_TURN },
 	{ "turn-user", required_argument, NULL, O_TURN_USER },
 	{ "turn-pass", required_argument, NULL, O_TURN_PASS },
+	{ "turn-pass-file", required_argument, NULL, O_TURN_PASS_FILE },
+	{ "log-level", required_argument, NULL, O_LOG_LEVEL },
 	{ "user", required_argument, NULL, O_USER },
 	{ "no-privsep", no_argument, NULL, O_NOPRIVSEP },
 	{ "relay-servers", required_argument, NULL, O_RELAY_SERVERS },
@@ -186,6 +200,8 @@ static const char *flag_key(int c)
 	case O_TURN: return "turn";
 	case O_TURN_USER: return "turn-user";
 	case O_TURN_PASS: return "turn-pass";
+	case O_TURN_PASS_FILE: return "turn-pass-file";
+	case O_LOG_LEVEL: return "log-level";
 	case O_USER: return "user";
 	case O_NOPRIVSEP: return "privsep";
 	case O_RELAY_SERVERS: return "relay-servers";
@@ -205,7 +221,64 @@ static const char *flag_value(int c)
 	return c == O_TLS || c == O_ALLOW_FORCED ? "on" : c == O_NOPRIVSEP ? "off" : optarg;
 }
 
+/*
+ * turn-pass-file: the password alone on its first line, from a file that
+ * group and others cannot read (as --secret-file), into c->turn_pass.
+ * SIGHUP runs unprivileged: an unchanged path keeps the password read at
+ * start (running, NULL at start). 0 or -errno with the reason in err.
+ */
+static int load_turn_pass(struct d_config *c, const struct d_config *running, char *err,
+			  size_t errlen)
+{
+	char buf[D_TURN_CRED_MAX * 2 + 8], pass[D_TURN_CRED_MAX * 2 + 8], why[160];
+	size_t len;
+	int e, n;
+
+	if (!c->turn_pass_file[0])
+		return 0;
+	if (running && !strcmp(running->turn_pass_file, c->turn_pass_file)) {
+		memcpy(c->turn_pass, running->turn_pass, sizeof(c->turn_pass));
+		return 0;
+	}
+	e = read_file(c->turn_pass_file, buf, sizeof(buf), &len, true);
+	if (e == -EPERM)
+		snprintf(err, errlen, "turn-pass-file %s is readable by group or others: chmod 600 it",
+			 c->turn_pass_file);
+	else if (e < 0)
+		snprintf(err, errlen, "turn-pass-file %s: %s", c->turn_pass_file, strerror(-e));
+	if (e < 0)
+		return e;
+	n = d_secret_parse(buf, len, pass, sizeof(pass) - 1);
+	explicit_bzero(buf, sizeof(buf));
+	if (n > 0)
+		pass[n] = '\0';
+	e = n <= 0 ? -EINVAL : d_config_set(c, "turn-pass", pass, why, sizeof(why));
+	explicit_bzero(pass, sizeof(pass));
+	if (e < 0) {
+		snprintf(err, errlen, "turn-pass-file %.120s: %.120s", c->turn_pass_file,
+			 n <= 0 ? "no password on its first line" : why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* control and state-dir not given: per network namespace (common/paths.h) */
+static int netns_defaults(struct d_config *c, char *err, size_t errlen)
+{
+	char dir[PATHS_MAX];
+	int e;
+
+	e = paths_run_dir(dir, sizeof(dir));
+	if (e == 0 && d_config_netns_defaults(c, dir) < 0)
+		e = -ENAMETOOLONG;
+	if (e < 0)
+		snprintf(err, errlen, "the run directory of this network namespace: %s",
+			 strerror(-e));
+	return e;
+}
+
 /* what SIGHUP reads again: the config file, then the flags on top */
+static int s_level;	/* the log level without log-level: info, or debug with -v */
 static int s_argc;
 static char **s_argv;
 static const char *s_config;
@@ -235,7 +308,7 @@ static int reread_config(struct d_config *c, char *err, size_t errlen)
 	}
 	optind = 0;	/* GNU getopt: start afresh */
 	opterr = 0;
-	while ((o = getopt_long(s_argc, s_argv, "dvh", lopts, NULL)) != -1) {
+	while ((o = getopt_long(s_argc, s_argv, ":dvh", lopts, NULL)) != -1) {
 		const char *key = flag_key(o);
 
 		if (key && d_config_set(c, key, flag_value(o), why, sizeof(why)) < 0) {
@@ -247,7 +320,12 @@ static int reread_config(struct d_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", why);
 		return -EINVAL;
 	}
-	return 0;
+	e = netns_defaults(c, err, errlen);
+	if (e == 0)
+		e = load_turn_pass(c, &g_d->cfg, err, errlen);
+	if (e < 0)
+		return e;
+	return d_config_resolve(c, D_RESOLVE_ALL, err, errlen);
 }
 
 static void on_hup(void)
@@ -262,6 +340,14 @@ static void on_hup(void)
 	}
 	log_info("SIGHUP: configuration re-read from %s", s_config ? s_config : "the flags alone");
 	d_reload_apply(&fresh);
+	if (fresh.log_level != g_d->cfg.log_level) {
+		int lvl = fresh.log_level >= 0 ? fresh.log_level : s_level;
+
+		/* said at the old level, so that it shows even when lowered */
+		log_info("SIGHUP: log level %s", log_level_name(lvl));
+		g_d->cfg.log_level = fresh.log_level;
+		log_set_level(lvl);
+	}
 }
 
 static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
@@ -273,7 +359,7 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 
 	/* first pass: the config file and the output options */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "dvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":dvh", lopts, NULL)) != -1) {
 		if (c == O_CONFIG)
 			config = optarg;
 		else if (c == 'd')
@@ -286,8 +372,8 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 		} else if (c == O_VERSION) {
 			printf("stuntd %s\n", STUNTD_VERSION);
 			exit(0);
-		} else if (c == '?')
-			bad_usage("unknown option '%s'", argv[optind - 1]);
+		} else if (c == '?' || c == ':')
+			usage_fail_getopt("stuntd", c, argv);
 	}
 	d_config_init(&d->cfg);
 	if (config) {
@@ -303,18 +389,19 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 	}
 	/* second pass: flags override the file */
 	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "dvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":dvh", lopts, NULL)) != -1) {
 		const char *key = flag_key(c);
 
+		if (c == O_TURN_PASS)
+			fprintf(stderr, "stuntd: warning: --turn-pass shows the password to every "
+				"user (ps); use --turn-pass-file FILE ('turn-pass-file' in the "
+				"config)\n");
 		if (c == O_NORULES)
 			d->no_rules = true;
 		else if (c == O_TOOL)
 			d->rules_tool = optarg;
-		else if (key && d_config_set(&d->cfg, key, flag_value(c), err, sizeof(err)) < 0) {
-			fprintf(stderr, "stuntd: --%s: %s\n", key, err);
-			exit(2);
-		}
+		else if (key && d_config_set(&d->cfg, key, flag_value(c), err, sizeof(err)) < 0)
+			usage_fail("stuntd", "--%s: %s", key, err);
 	}
 	if (optind < argc)
 		bad_usage("unexpected argument '%s'", argv[optind]);
@@ -323,6 +410,26 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 	s_config = config;
 	if (d_config_finish(&d->cfg, err, sizeof(err)) < 0)
 		bad_usage("%s", err);
+	if (netns_defaults(&d->cfg, err, sizeof(err)) < 0 ||
+	    load_turn_pass(&d->cfg, NULL, err, sizeof(err)) < 0 ||
+	    d_config_resolve(&d->cfg, D_RESOLVE_ALL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "stuntd: %s\n", err);
+		exit(1);
+	}
+}
+
+/* the per-namespace run directory, when a default path lives in it */
+static void make_run_dir(const struct stuntd *d)
+{
+	char dir[PATHS_MAX];
+
+	if ((d->cfg.control_set && d->cfg.state_dir_set) || paths_run_dir(dir, sizeof(dir)) < 0 ||
+	    !strcmp(dir, PATHS_RUN_BASE))
+		return;
+	if (mkdir(PATHS_RUN_BASE, 0755) < 0 && errno != EEXIST)
+		log_warn("mkdir %s", PATHS_RUN_BASE);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		log_warn("mkdir %s", dir);
 }
 
 static void load_secret(struct stuntd *d)
@@ -411,8 +518,8 @@ int main(int argc, char **argv)
 	g_d = &d;
 	d.sev.fd = d.cev.fd = -1;
 	parse_args(argc, argv, &d, &verbose);
-	log_init("stuntd", d.foreground, LOG_LVL_INFO + verbose > LOG_LVL_DEBUG ? LOG_LVL_DEBUG :
-		 LOG_LVL_INFO + verbose);
+	s_level = LOG_LVL_INFO + verbose > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : LOG_LVL_INFO + verbose;
+	log_init("stuntd", d.foreground, d.cfg.log_level >= 0 ? d.cfg.log_level : s_level);
 	load_secret(&d);
 	if (d_sig_tls_init(err, sizeof(err)) < 0)
 		fatalx("TLS: %s", err);
@@ -432,6 +539,7 @@ int main(int argc, char **argv)
 		log_warnx("not root: nothing to separate, one process");
 		d.cfg.privsep = false;
 	}
+	make_run_dir(&d);
 	if (d.cfg.privsep)
 		d_priv_start(&d);	/* the queue and rules: a privileged process of their own */
 	else

@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/fdpass.h"
 #include "common/log.h"
+#include "common/paths.h"
 #include "daemon/stuntd.h"
 #include "daemon/priv_msg.h"
 
@@ -25,6 +26,7 @@
 void d_nfq_local_up(struct stuntd *d, nfq_event_cb cb)
 {
 	struct nfq_engine_cfg ec = { .queue_num = D_QUEUE_DEFAULT, .event_cb = cb, .inject = 1 };
+	static char tool[PATHS_MAX];
 	int err;
 
 	d->mark = D_MARK_DEFAULT;
@@ -37,7 +39,7 @@ void d_nfq_local_up(struct stuntd *d, nfq_event_cb cb)
 	if (mkdir(d->cfg.state_dir, 0755) < 0 && errno != EEXIST)
 		fatal("state dir %s", d->cfg.state_dir);
 	d->rules = (struct nfq_rules_cfg){
-		.tool = d->rules_tool ? d->rules_tool : NFQ_RULES_DEFAULT_TOOL,
+		.tool = d->rules_tool ? d->rules_tool : paths_find_tool("stunt-rules", tool, sizeof(tool)),
 		.state_path = d->rules_state, .queue = D_QUEUE_DEFAULT, .mark = D_MARK_DEFAULT,
 		.queue_bypass = 1,
 	};
@@ -50,8 +52,9 @@ void d_nfq_local_up(struct stuntd *d, nfq_event_cb cb)
 	if (err == -EBUSY)
 		fatalx("another running stuntd owns the rules (%s)", d->rules_state);
 	if (err < 0)
-		fatalx("cannot install the NFQUEUE rules: %s", strerror(-err));
+		fatalx("cannot install the NFQUEUE rules (%s): %s", d->rules.tool, strerror(-err));
 	d->rules_held = true;
+	log_info("NFQUEUE rules installed by %s (state %s)", d->rules.tool, d->rules_state);
 }
 
 void d_nfq_local_down(struct stuntd *d)

@@ -23,9 +23,12 @@ static void needs_restart(const struct d_config *o, const struct d_config *n)
 
 	if (strcmp(o->id, n->id))
 		log_warnx(fmt, "id");
-	if (o->have_server != n->have_server ||
-	    memcmp(&o->server, &n->server, sizeof(o->server)) ||
-	    memcmp(&o->sig_server, &n->sig_server, sizeof(o->sig_server)))
+	/* a name: the name and ports (its address is followed on reconnect) */
+	if (o->have_server != n->have_server || strcmp(o->server_host, n->server_host) ||
+	    o->server.sin_port != n->server.sin_port ||
+	    o->sig_server.sin_port != n->sig_server.sin_port ||
+	    (!n->server_host[0] && (o->server.sin_addr.s_addr != n->server.sin_addr.s_addr ||
+				    o->sig_server.sin_addr.s_addr != n->sig_server.sin_addr.s_addr)))
 		log_warnx(fmt, "server");
 	if (strcmp(o->secret_file, n->secret_file))
 		log_warnx(fmt, "secret-file");
@@ -41,7 +44,9 @@ static void needs_restart(const struct d_config *o, const struct d_config *n)
 	    memcmp(o->tls_pin, n->tls_pin, sizeof(o->tls_pin)) ||
 	    strcmp(o->server_name, n->server_name))
 		log_warnx(fmt, "tls / tls-ca / tls-pin / server-name");
-	if (o->have_turn != n->have_turn || memcmp(&o->turn, &n->turn, sizeof(o->turn)) ||
+	if (o->have_turn != n->have_turn || strcmp(o->turn_host, n->turn_host) ||
+	    o->turn.sin_port != n->turn.sin_port ||
+	    (!n->turn_host[0] && o->turn.sin_addr.s_addr != n->turn.sin_addr.s_addr) ||
 	    strcmp(o->turn_user, n->turn_user) || strcmp(o->turn_pass, n->turn_pass))
 		log_warnx(fmt, "turn / turn-user / turn-pass");
 	if (o->privsep != n->privsep)

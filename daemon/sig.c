@@ -227,10 +227,41 @@ static int put_auth(struct stun_builder *b, const void *arg)
 	return sig_put_auth(b, arg);
 }
 
+/*
+ * Server and TURN names resolved again before each connection (a name whose
+ * address changed is followed). getaddrinfo blocks the loop while it waits
+ * for DNS: names in /etc/hosts or a local resolver keep that short. 0, or
+ * -1 after a failure (logged, the next try after the backoff).
+ */
+static int resolve_again(uint64_t now)
+{
+	struct stuntd *d = g_d;
+	struct in_addr old = d->cfg.server.sin_addr;
+	char err[D_NAME_MAX + 128], a[INET_ADDRSTRLEN];
+
+	if (!d->cfg.server_host[0] && !d->cfg.turn_host[0])
+		return 0;
+	if (d_config_resolve(&d->cfg, D_RESOLVE_SERVER | D_RESOLVE_TURN, err, sizeof(err)) < 0) {
+		log_warnx("%s; again in %llu ms", err, (unsigned long long)d->backoff_ms);
+		d->next_try_ms = now + d->backoff_ms;
+		d->backoff_ms *= 2;
+		if (d->backoff_ms > D_BACKOFF_MAX_MS)
+			d->backoff_ms = D_BACKOFF_MAX_MS;
+		return -1;
+	}
+	if (d->cfg.server_host[0] && old.s_addr != d->cfg.server.sin_addr.s_addr)
+		log_info("server %s is %s", d->cfg.server_host,
+			 d_ip_str(d->cfg.server.sin_addr.s_addr, a));
+	return 0;
+}
+
 static void start_connect(uint64_t now)
 {
 	struct stuntd *d = g_d;
 	int fd, one = 1;
+
+	if (resolve_again(now) < 0)
+		return;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

@@ -102,8 +102,16 @@ struct ssl_ctx_st *d_tls_ctx_new(const char *ca_file, char *err, size_t errlen)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
 	if (ca_file && ca_file[0]) {
 		if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
-			snprintf(err, errlen, "%s: %s", ca_file,
-				 ERR_reason_error_string(ERR_get_error()) ?: "cannot load");
+			FILE *f = fopen(ca_file, "r");
+
+			/* the system's reason when it cannot be opened, else OpenSSL's */
+			snprintf(err, errlen, "tls-ca %s: %s", ca_file,
+				 f == NULL ? strerror(errno) :
+				 ERR_reason_error_string(ERR_peek_error()) ?:
+				 "no PEM certificate OpenSSL could use in it");
+			if (f)
+				fclose(f);
+			ERR_clear_error();
 			SSL_CTX_free(ctx);
 			return NULL;
 		}

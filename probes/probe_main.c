@@ -4,6 +4,7 @@
  * stunt-server and say which traversal methods will work. Options and
  * output here; the measuring is the probe library (probes/probe_*.c).
  */
+#include "common/usage.h"
 #include "probes/probe.h"
 
 #include <arpa/inet.h>
@@ -107,7 +108,8 @@ int main(int argc, char **argv)
 	int o, ret;
 
 	probe_cfg_init(&cfg);
-	while ((o = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":v", opts, NULL)) != -1) {
 		switch (o) {
 		case O_SERVER: server = optarg; break;
 		case O_JSON: json = true; break;
@@ -116,10 +118,8 @@ int main(int argc, char **argv)
 		case O_TIMEOUT:
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
-			if (errno || *end || !*optarg || v < 100 || v > 600000) {
-				fprintf(stderr, PROG ": --timeout: 100 to 600000 milliseconds\n");
-				return EXIT_USAGE;
-			}
+			if (errno || *end || !*optarg || v < 100 || v > 600000)
+				return usage_err(PROG, "--timeout: 100 to 600000 milliseconds");
 			cfg.timeout_ms = (unsigned)v;
 			break;
 		case O_PCAP: cfg.pcap_file = optarg; break;
@@ -128,22 +128,22 @@ int main(int argc, char **argv)
 		case 'v': cfg.verbose++; break;
 		case O_HELP: usage(stdout); return EXIT_OK;
 		case O_VERSION: printf(PROG " " VERSION "\n"); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		default: return usage_err_getopt(PROG, o, argv);
 		}
 	}
-	if (optind != argc || !server || (udp_only && tcp_only)) {
-		if (udp_only && tcp_only)
-			fprintf(stderr, PROG ": --udp-only and --tcp-only exclude each other\n");
-		else if (!server)
-			fprintf(stderr, PROG ": --server is required\n");
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (udp_only && tcp_only)
+		return usage_err(PROG, "--udp-only and --tcp-only exclude each other");
+	if (!server)
+		return usage_err(PROG, "--server is required");
+	if (optind != argc)
+		return usage_err(PROG, "unexpected argument '%s'", argv[optind]);
 	if (udp_only)
 		cfg.what &= ~(unsigned)(PROBE_F_TCP | PROBE_F_TTL);
 	if (tcp_only)
 		cfg.what &= ~(unsigned)PROBE_F_UDP;
-	if ((ret = parse_server(server, &cfg)) < 0) {
+	if ((ret = parse_server(server, &cfg)) == -EINVAL)
+		return usage_err(PROG, "--server %s: want HOST[:PORT]", server);
+	if (ret < 0) {
 		fprintf(stderr, PROG ": --server %s: %s\n", server,
 			ret == -EINVAL ? "want HOST[:PORT]" : "cannot resolve to an IPv4 address");
 		return EXIT_USAGE;

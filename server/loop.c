@@ -221,7 +221,7 @@ static void dump_stats(const struct srv_state *st, const struct srv_config *cfg)
 static void reload_secrets(struct srv_state *st, struct srv_config *cfg)
 {
 	struct srv_secrets s, prev;
-	char why[PATH_MAX + 128];
+	char why[PATH_MAX + 2048];
 	unsigned revoked;
 
 	if (!cfg->secrets_path)

@@ -12,9 +12,12 @@
 #include "server/stun.h"
 #include "server/tls.h"
 #include "common/log.h"
+#include "common/usage.h"
+#include "server/conf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -35,6 +38,7 @@ static void usage(FILE *f)
 "                    [--tls-port PORT] [--no-stunt] [--capture-if IFACE] [--stunt-auth]\n"
 "                    [--stunt-rate N] [--stunt-burst N] [--stunt-global-rate N]\n"
 "                    [--signal-rate N] [--signal-burst N] [--user NAME | --keep-root]\n"
+"                    [--config FILE] [--log-level LEVEL]\n"
 "       " PROG " --help | --version\n"
 "\n"
 "STUN server for NAT behaviour discovery (RFC 8489, RFC 5780, RFC 3489 classic\n"
@@ -56,6 +60,10 @@ static void usage(FILE *f)
 "                        registrations of ids removed or whose secret changed\n"
 "  -d                    stay in the foreground and log to stderr\n"
 "  -v                    log debug messages too\n"
+"  --log-level LEVEL     error, warning, info (default) or debug\n"
+"  --config FILE         options from FILE, one a line without the dashes\n"
+"                        ('primary 192.0.2.1', 'keep-root on'), '#' comments;\n"
+"                        the command line's override them\n"
 "  --stats               print the counters as one JSON line on stdout at exit\n"
 "                        and on SIGUSR1 (SIGUSR1 always logs them)\n"
 "  --software NAME       send a SOFTWARE attribute (at most %d bytes; default none)\n"
@@ -126,7 +134,8 @@ static int parse_ip(const char *s, struct stun_addr *a)
 
 enum {
 	OPT_PRIMARY = 256, OPT_ALTERNATE, OPT_PORT, OPT_ALT_PORT, OPT_SECRETS, OPT_STATS,
-	OPT_SOFTWARE, OPT_IDLE, OPT_MAX_CLIENTS, OPT_STATUS, OPT_HELP, OPT_VERSION,
+	OPT_SOFTWARE, OPT_IDLE, OPT_MAX_CLIENTS, OPT_STATUS, OPT_HELP, OPT_VERSION, OPT_LOG_LEVEL,
+	OPT_CONFIG,
 	OPT_UDP_RATE, OPT_UDP_BURST, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_PORT, OPT_NO_STUNT,
 	OPT_CAPTURE_IF, OPT_STUNT_AUTH, OPT_STUNT_RATE, OPT_STUNT_BURST, OPT_STUNT_GLOBAL,
 	OPT_USER, OPT_KEEP_ROOT, OPT_SIG_RATE, OPT_SIG_BURST,
@@ -160,16 +169,66 @@ static const struct option longopts[] = {
 	{ "signal-burst",	required_argument, NULL, OPT_SIG_BURST },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
+	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
+	{ "config",		required_argument, NULL, OPT_CONFIG },
 	{ NULL, 0, NULL, 0 },
 };
 
-static void bad_usage(const char *fmt, const char *arg)
+/* while the config file's options are taken: the file and its lines */
+static const char *s_conf_path;
+static const struct srv_conf_args *s_conf;
+
+static void __attribute__((noreturn)) bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, PROG ": ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n");
-	usage(stderr);
-	exit(2);
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	/* a bad value in the config file: the file and its line, status 1 */
+	if (s_conf && optind >= 1 && optind - 1 < s_conf->argc) {
+		fprintf(stderr, PROG ": %s: line %u: %s\n", s_conf_path, s_conf->line[optind - 1],
+			msg);
+		exit(1);
+	}
+	usage_fail(PROG, "%s", msg);
+}
+
+/*
+ * --config FILE: its directives as options (server/conf.c), taken before the
+ * command line's. NULL without --config; exits 1 on a file it cannot use.
+ */
+static const struct srv_conf_args *read_config(int argc, char **argv)
+{
+	static const char *const refused[] = { "config", "help", "version", NULL };
+	static struct srv_conf_args args;
+	static char buf[64 * 1024];
+	char err[400];
+	ssize_t n;
+	int ch, fd;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":dv", longopts, NULL)) != -1)
+		if (ch == OPT_CONFIG)
+			s_conf_path = optarg;
+	optind = 0;	/* GNU getopt: start afresh */
+	if (s_conf_path == NULL)
+		return NULL;
+	fd = open(s_conf_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", s_conf_path, strerror(errno));
+		exit(1);
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0 || n == (ssize_t)sizeof(buf)) {
+		fprintf(stderr, PROG ": %s: %s\n", s_conf_path,
+			n < 0 ? strerror(errno) : "too big (at most 64 KiB)");
+		exit(1);
+	}
+	if (srv_conf_args(buf, (size_t)n, longopts, refused, &args, err, sizeof(err)) < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", s_conf_path, err);
+		exit(1);
+	}
+	return &args;
 }
 
 /* Everything privileged (binding, the raw socket, the capture handle, the
@@ -212,7 +271,8 @@ int main(int argc, char **argv)
 	struct stun_addr ip[2];
 	bool have[2] = { false, false };
 	unsigned long port = SRV_PORT_DEFAULT, alt_port = SRV_ALT_PORT_DEFAULT, v;
-	int foreground = 0, verbose = 0, ch, err;
+	int foreground = 0, verbose = 0, level = -1, ch, err, ac;
+	char **av;
 	const char *user = NULL;
 	bool keep_root = false;
 	unsigned i, j;
@@ -229,7 +289,13 @@ int main(int argc, char **argv)
 	cfg.stunt.all_burst = STUNT_BURST_ALL_DEFAULT;
 	cfg.sig_rate = RDV_SIG_RATE_DEFAULT;
 	cfg.sig_burst = RDV_SIG_BURST_DEFAULT;
-	while ((ch = getopt_long(argc, argv, "dv", longopts, NULL)) != -1) {
+	/* the config file's options first, then the command line's */
+	s_conf = read_config(argc, argv);
+	av = s_conf ? (char **)s_conf->argv : argv;
+	ac = s_conf ? s_conf->argc : argc;
+	opterr = 0;
+again:
+	while ((ch = getopt_long(ac, av, ":dv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_PRIMARY:
 		case OPT_ALTERNATE:
@@ -338,16 +404,29 @@ int main(int argc, char **argv)
 		case OPT_HELP:
 			usage(stdout);
 			return 0;
+		case OPT_LOG_LEVEL:
+			level = log_level_parse(optarg);
+			if (level < 0)
+				bad_usage("bad --log-level '%s' (error, warning, info or debug)", optarg);
+			break;
 		case OPT_VERSION:
 			printf(PROG " " VERSION "\n");
 			return 0;
+		case OPT_CONFIG:
+			break;	/* read_config */
 		default:
-			usage(stderr);
-			return 2;
+			usage_fail_getopt(PROG, ch, av);
 		}
 	}
-	if (optind < argc)
-		bad_usage("unexpected argument: %s", argv[optind]);
+	if (optind < ac)
+		bad_usage("unexpected argument: %s", av[optind]);
+	if (av != argv) {
+		s_conf = NULL;
+		av = argv;
+		ac = argc;
+		optind = 0;
+		goto again;
+	}
 	if (!have[0] || !have[1])
 		bad_usage("%s", "--primary and --alternate are required");
 	if (ip[0].family != ip[1].family)
@@ -363,7 +442,7 @@ int main(int argc, char **argv)
 	if (user && keep_root)
 		bad_usage("%s", "--user and --keep-root exclude each other");
 
-	log_init(PROG, foreground, verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	log_init(PROG, foreground, level >= 0 ? level : verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	for (i = 0; i < 2; i++)
 		for (j = 0; j < 2; j++) {
 			cfg.addr[i][j] = ip[i];
@@ -374,7 +453,7 @@ int main(int argc, char **argv)
 	/* read as the user that will re-read it on SIGHUP: a file that
 	 * starts the server also reloads */
 	if (cfg.secrets_path) {
-		char why[PATH_MAX + 128];
+		char why[PATH_MAX + 2048];
 
 		if (srv_secrets_read(cfg.secrets_path, &cfg.secrets, why, sizeof(why)) < 0)
 			fatalx("%s", why);

@@ -3,6 +3,7 @@
 #include "server/secrets.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,7 +63,44 @@ void srv_secrets_free(struct srv_secrets *s)
 	s->n = 0;
 }
 
-int srv_secrets_parse(const char *text, size_t len, struct srv_secrets *out, unsigned *bad_line)
+/* what is wrong with one line (no secret byte is ever shown), or NULL */
+static const char *line_fault(const struct srv_secrets *out, const char *line, size_t n,
+			      const char **id, size_t *idlen, const char **sec, size_t *slen,
+			      char *buf, size_t cap)
+{
+	const struct srv_secret *dup;
+	const char *extra;
+	size_t pos = 0;
+
+	*idlen = *slen = 0;
+	if (memchr(line, '\0', n))
+		return "a NUL byte";
+	*idlen = next_field(line, n, &pos, id);
+	if (*idlen == 0)
+		return NULL;		/* blank or comment */
+	*slen = next_field(line, n, &pos, sec);
+	if (!sig_id_valid(*id, *idlen))
+		return "bad id (1-64 of A-Z a-z 0-9 . _ -)";
+	if (*slen == 0) {
+		snprintf(buf, cap, "no secret after the id '%.*s' (\"ID SECRET\")", (int)*idlen, *id);
+		return buf;
+	}
+	if (next_field(line, n, &pos, &extra) != 0)
+		return "more than two fields (\"ID SECRET\"; the secret has no blank, "
+		       "'#' starts a comment)";
+	if (*slen > SRV_SECRET_MAX) {
+		snprintf(buf, cap, "secret longer than %d bytes", SRV_SECRET_MAX);
+		return buf;
+	}
+	if ((dup = srv_secrets_find(out, *id, *idlen))) {
+		snprintf(buf, cap, "id '%s' given twice", dup->id);
+		return buf;
+	}
+	return NULL;
+}
+
+int srv_secrets_parse_all(const char *text, size_t len, struct srv_secrets *out,
+			  srv_secrets_bad_cb on_bad, void *arg, unsigned *bad_line)
 {
 	size_t off = 0, cap = 0;
 	unsigned lineno = 0;
@@ -77,9 +115,10 @@ int srv_secrets_parse(const char *text, size_t len, struct srv_secrets *out, uns
 		return -EFBIG;
 
 	while (off < len) {
-		const char *line = text + off, *nl, *id, *sec, *extra, *hash;
-		size_t n, pos = 0, idlen, slen;
+		const char *line = text + off, *nl, *id = NULL, *sec = NULL, *hash, *why;
+		size_t n, idlen, slen;
 		struct srv_secret *e;
+		char buf[SIG_ID_MAX + 64];
 
 		nl = memchr(line, '\n', len - off);
 		n = nl ? (size_t)(nl - line) : len - off;
@@ -87,20 +126,17 @@ int srv_secrets_parse(const char *text, size_t len, struct srv_secrets *out, uns
 		lineno++;
 		if ((hash = memchr(line, '#', n)))
 			n = (size_t)(hash - line);
-		if (memchr(line, '\0', n)) {
-			err = -EBADMSG;
-			goto fail;
+		why = line_fault(out, line, n, &id, &idlen, &sec, &slen, buf, sizeof(buf));
+		if (why) {
+			/* every bad line is reported; none is taken */
+			if (!*bad_line)
+				*bad_line = lineno;
+			if (on_bad)
+				on_bad(lineno, why, arg);
+			continue;
 		}
-		idlen = next_field(line, n, &pos, &id);
 		if (idlen == 0)
 			continue;
-		slen = next_field(line, n, &pos, &sec);
-		if (next_field(line, n, &pos, &extra) != 0 || slen == 0 ||
-		    slen > SRV_SECRET_MAX || !sig_id_valid(id, idlen) ||
-		    srv_secrets_find(out, id, idlen)) {
-			err = -EBADMSG;
-			goto fail;
-		}
 		if (out->n == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
 			struct srv_secret *nv = realloc(out->v, ncap * sizeof(*nv));
@@ -109,6 +145,7 @@ int srv_secrets_parse(const char *text, size_t len, struct srv_secrets *out, uns
 				err = -ENOMEM;
 				goto fail;
 			}
+			/* the old block held secrets: realloc may have moved them */
 			out->v = nv;
 			cap = ncap;
 		}
@@ -118,11 +155,21 @@ int srv_secrets_parse(const char *text, size_t len, struct srv_secrets *out, uns
 		memcpy(e->secret, sec, slen);
 		e->secret_len = slen;
 	}
+	if (*bad_line) {
+		err = -EBADMSG;
+		goto fail_bad;
+	}
 	return 0;
 fail:
 	*bad_line = lineno;
+fail_bad:
 	srv_secrets_free(out);
 	return err;
+}
+
+int srv_secrets_parse(const char *text, size_t len, struct srv_secrets *out, unsigned *bad_line)
+{
+	return srv_secrets_parse_all(text, len, out, NULL, NULL, bad_line);
 }
 
 /* ---- the file itself (I/O: start-up and SIGHUP only) ---- */
@@ -140,8 +187,36 @@ bool srv_secrets_mode_ok(unsigned mode)
 	return (mode & 077) == 0;
 }
 
+/* the bad lines, "line N: REASON" each, appended to why as far as it holds them */
+struct bad_report {
+	char		*buf;
+	size_t		cap, len;
+	unsigned	count;
+	bool		left;	/* one did not fit */
+};
+
+static void add_bad(unsigned line, const char *reason, void *arg)
+{
+	struct bad_report *r = arg;
+	int w;
+
+	r->count++;
+	if (r->left || r->len >= r->cap)
+		return;
+	/* room kept for the closing " ... N bad lines in all" */
+	w = snprintf(r->buf + r->len, r->cap - r->len, "%s line %u: %s", r->count > 1 ? ";" : "",
+		     line, reason);
+	if (w < 0 || (size_t)w + 32 >= r->cap - r->len) {
+		r->buf[r->len] = '\0';
+		r->left = true;
+		return;
+	}
+	r->len += (size_t)w;
+}
+
 int srv_secrets_read(const char *path, struct srv_secrets *out, char *why, size_t cap)
 {
+	struct bad_report rep;
 	struct stat st;
 	char *text = NULL;
 	size_t len = 0;
@@ -190,9 +265,14 @@ int srv_secrets_read(const char *path, struct srv_secrets *out, char *why, size_
 		}
 		len += (size_t)n;
 	}
-	err = srv_secrets_parse(text, len, out, &bad);
-	if (err == -EBADMSG)
-		snprintf(why, cap, "secrets file %s:%u: expected \"ID SECRET\"", path, bad);
+	snprintf(why, cap, "secrets file %s:", path);
+	rep = (struct bad_report){ .buf = why, .cap = cap, .len = strlen(why) };
+	err = srv_secrets_parse_all(text, len, out, add_bad, &rep, &bad);
+	if (err == -EBADMSG && rep.left)
+		snprintf(why + rep.len, cap - rep.len, " ... %u bad lines in all", rep.count);
+	else if (err == -EBADMSG)
+		snprintf(why + rep.len, cap - rep.len, " (%u bad line%s)", rep.count,
+			 rep.count == 1 ? "" : "s");
 	else if (err < 0)
 		snprintf(why, cap, "secrets file %s: %s", path, strerror(-err));
 cleanup:

@@ -38,6 +38,18 @@ struct srv_secrets {
  * 1-based line at fault, or -ENOMEM.
  */
 int srv_secrets_parse(const char *text, size_t len, struct srv_secrets *out, unsigned *bad_line);
+
+/* A bad line: its 1-based number and why (never a secret's bytes). */
+typedef void (*srv_secrets_bad_cb)(unsigned line, const char *reason, void *arg);
+
+/*
+ * srv_secrets_parse, reading on after a bad line: on_bad (may be NULL) is
+ * called for every bad line, in order; *bad_line is the first. Reasons: "a
+ * NUL byte", "bad id (...)", "no secret after the id 'ID' (...)", "more than
+ * two fields (...)", "secret longer than 256 bytes", "id 'ID' given twice".
+ */
+int srv_secrets_parse_all(const char *text, size_t len, struct srv_secrets *out,
+			  srv_secrets_bad_cb on_bad, void *arg, unsigned *bad_line);
 void srv_secrets_free(struct srv_secrets *s);
 /* The entry for id, or NULL. */
 const struct srv_secret *srv_secrets_find(const struct srv_secrets *s, const char *id,
@@ -54,7 +66,9 @@ bool srv_secrets_mode_ok(unsigned mode);
 
 /* Read and parse the file at path, as the calling user. 0 or -errno
  * (-EPERM: its mode is refused, -EBADMSG: a bad line); on error why gets
- * one sentence naming the file and the fault (its mode, the line). */
+ * one sentence naming the file and the fault: its mode, or every bad line,
+ * "secrets file F: line 2: REASON; line 5: REASON (2 bad lines)" (as many
+ * as fit, then " ... N bad lines in all"). */
 int srv_secrets_read(const char *path, struct srv_secrets *out, char *why, size_t cap);
 /* The same, logging the sentence. */
 int srv_secrets_load(const char *path, struct srv_secrets *out);

@@ -7,6 +7,25 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
+#include <string.h>
+
+/* why OPTION's file could not be used: the system's reason when it cannot
+ * be opened, else OpenSSL's (never "(null)") */
+static void file_err(char *err, size_t cap, const char *opt, const char *path)
+{
+	unsigned long e = ERR_peek_error();	/* the first: the cause */
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		snprintf(err, cap, "%s %s: %s", opt, path, strerror(errno));
+	else
+		snprintf(err, cap, "%s %s: %s", opt, path,
+			 r ? r : "no PEM data OpenSSL could use in it");
+	if (f)
+		fclose(f);
+	ERR_clear_error();
+}
 
 void *srv_tls_ctx_new(const char *cert, const char *key, char *err, size_t cap)
 {
@@ -21,15 +40,16 @@ void *srv_tls_ctx_new(const char *cert, const char *key, char *err, size_t cap)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		snprintf(err, cap, "%s: %s", cert, ERR_reason_error_string(ERR_get_error()));
+		file_err(err, cap, "--tls-cert", cert);
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, cap, "%s: %s", key, ERR_reason_error_string(ERR_get_error()));
+		file_err(err, cap, "--tls-key", key);
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		snprintf(err, cap, "%s does not match %s", key, cert);
+		snprintf(err, cap, "--tls-key %s does not match the certificate of --tls-cert %s",
+			 key, cert);
 		goto fail;
 	}
 	return ctx;

@@ -3,7 +3,8 @@
 # stuntd's relay method (TURN, RFC 8656 + RFC 6062 TCP allocations) against
 # coturn on srv (192.0.2.1:3490, long-term credentials, realm "lab"); see
 # t_stuntd.sh for the rest of the setup. Pairs (ha "laptop" x hb "office-pc"):
-#   sym-random x sym-random, hb with TURN, ha without:
+#   sym-random x sym-random, hb with TURN (password from --turn-pass-file),
+#   ha without:
 #     ha -> hb: the strategy picks relay (nothing direct can work), the
 #               answer says "relayed": true, 5 MB echoed intact; hb deletes
 #               the allocation when the connection ends (its log and coturn's),
@@ -32,13 +33,21 @@ TURN_PORT=3490
 
 start_all_hook() {
 	ref_start_turn "$TURN_PORT" stunt turn-pass-1 lab
+	# hb reads the TURN password from a file (--turn-pass-file), not argv
+	if [ "${PASS_FILE_B:-0}" = 1 ]; then
+		printf 'turn-pass-1\n' >"$LAB_STATE/turn-pass-b"
+		chmod 600 "$LAB_STATE/turn-pass-b"
+		STUNTD_EXTRA_B=(--turn "$LAB_SRV1:$TURN_PORT" --turn-user stunt
+			--turn-pass-file "$LAB_STATE/turn-pass-b")
+		PASS_FILE_B=0
+	fi
 }
 
 case "${1:-all}" in
 sym-sym|all)
 	echo "# sym-random (ha, no TURN) x sym-random (hb, TURN)"
 	STUNTD_EXTRA_A=()
-	STUNTD_EXTRA_B=(--turn "$LAB_SRV1:$TURN_PORT" --turn-user stunt --turn-pass turn-pass-1)
+	PASS_FILE_B=1
 	start_all sym-random rst sym-random rst && {
 		rtransfer a office-pc "sym-random -> sym-random, the strategy's pick"
 		grep -q 'racing relay$' "$LAB_STATE/stuntd-b.log" && ok "hb raced relay alone (no direct method can work)" ||

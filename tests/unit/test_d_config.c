@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* stuntd's config parser, secret file and access checks (daemon/config.c). */
 #include "daemon/config.h"
+#include "common/log.h"
 #include "tests/unit/tap.h"
 
 #include <arpa/inet.h>
@@ -267,8 +268,15 @@ static void turn_keys(void)
 	CHECK_EQ(d_config_set(&c, "turn", "192.0.2.2", err, sizeof(err)), 0);
 	CHECK_EQ(ntohs(c.turn.sin_port), D_TURN_PORT_DEFAULT);
 	/* bad values */
-	CHECK_EQ(d_config_set(&c, "turn", "turn.example.net", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "turn", "turn_example.net", err, sizeof(err)), -EINVAL);
 	CHECK(!strncmp(err, "bad turn", 8));
+	/* a host name: kept for resolution, the port set */
+	CHECK_EQ(d_config_set(&c, "turn", "turn.example.net:3490", err, sizeof(err)), 0);
+	CHECK(!strcmp(c.turn_host, "turn.example.net"));
+	CHECK_EQ(ntohs(c.turn.sin_port), 3490);
+	CHECK_EQ(c.turn.sin_addr.s_addr, 0);
+	CHECK_EQ(d_config_set(&c, "turn", "192.0.2.2", err, sizeof(err)), 0);
+	CHECK(!strcmp(c.turn_host, ""));
 	CHECK_EQ(d_config_set(&c, "turn-pass", "two words", err, sizeof(err)), -EINVAL);
 	CHECK_EQ(d_config_set(&c, "turn-user", "", err, sizeof(err)), -EINVAL);
 	/* turn without credentials, credentials without turn: refused */
@@ -394,9 +402,118 @@ static void host_keys(void)
 	CHECK(strstr(err, "at most 8") != NULL);
 }
 
+static void host_names(void)
+{
+	struct d_config c;
+	char err[128] = "";
+	const char *f = "id a\nsecret-file /s\nserver stun.example.net\n"
+			"expose vnc tcp:localhost:5900\nexpose dns udp:resolver.lan:53\n"
+			"expose raw tcp:127.0.0.1:22\n";
+
+	d_config_init(&c);
+	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
+	CHECK(!strcmp(c.server_host, "stun.example.net"));
+	CHECK_EQ(ntohs(c.server.sin_port), D_SERVER_PORT_DEFAULT);
+	CHECK_EQ(c.nexpose, 3);
+	CHECK(!strcmp(c.expose[0].host, "localhost"));
+	CHECK_EQ(ntohs(c.expose[0].addr.sin_port), 5900);
+	CHECK_EQ(c.expose[1].kind, D_TARGET_UDP);
+	CHECK(!strcmp(c.expose[1].host, "resolver.lan"));
+	CHECK(!strcmp(c.expose[2].host, ""));
+	CHECK_EQ(c.expose[2].addr.sin_addr.s_addr, htonl(0x7f000001));
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK_EQ(ntohs(c.sig_server.sin_port), D_SERVER_PORT_DEFAULT);
+	/* a target name still needs its port; bad names are refused with the line */
+	CHECK_EQ(d_config_set(&c, "expose", "x=tcp:localhost", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "HOST a name or an IPv4 address") != NULL);
+	CHECK_EQ(d_config_parse("server bad_name\n", 16, &c, err, sizeof(err)), -EINVAL);
+	CHECK(!strncmp(err, "line 1: bad server", 18));
+	/* TLS to a server given by name: the certificate must carry that name */
+	d_config_init(&c);
+	f = "id a\nsecret-file /s\nserver stun.example.net.:5000\ntls on\ntls-pin "
+	    "0000000000000000000000000000000000000000000000000000000000000000\n";
+	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK(!strcmp(c.server_name, "stun.example.net"));
+	CHECK_EQ(ntohs(c.sig_server.sin_port), 5000);
+	CHECK_EQ(ntohs(c.server.sin_port), D_SERVER_PORT_DEFAULT);
+	/* resolving a literal-free config is a no-op; a literal target stays */
+	d_config_init(&c);
+	f = "id a\nsecret-file /s\nserver 192.0.2.1\nexpose raw tcp:127.0.0.1:22\n";
+	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK_EQ(d_config_resolve(&c, D_RESOLVE_ALL, err, sizeof(err)), 0);
+	CHECK_EQ(c.server.sin_addr.s_addr, htonl(0xc0000201));
+}
+
+static void turn_pass_file_and_log_level(void)
+{
+	struct d_config c;
+	char err[160] = "";
+	const char *f = "id a\nsecret-file /s\nserver 192.0.2.1\nturn 192.0.2.9\nturn-user u\n"
+			"turn-pass-file /etc/stunt/turn-pass\nlog-level debug\n";
+
+	d_config_init(&c);
+	CHECK_EQ(c.log_level, -1);
+	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
+	CHECK(!strcmp(c.turn_pass_file, "/etc/stunt/turn-pass"));
+	CHECK_EQ(c.log_level, LOG_LVL_DEBUG);
+	/* a pass file stands for the password until main.c reads it */
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	/* both: refused */
+	CHECK_EQ(d_config_set(&c, "turn-pass", "p", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "exclude each other") != NULL);
+	/* a pass file without turn */
+	d_config_init(&c);
+	f = "id a\nsecret-file /s\nserver 192.0.2.1\nturn-pass-file /x\n";
+	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "without turn") != NULL);
+	CHECK_EQ(d_config_set(&c, "log-level", "loud", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "bad log-level 'loud'") != NULL);
+	CHECK_EQ(d_config_set(&c, "log-level", "warning", err, sizeof(err)), 0);
+	CHECK_EQ(c.log_level, LOG_LVL_WARN);
+}
+
+static void netns_defaults(void)
+{
+	struct d_config c;
+	char err[128];
+
+	/* not given: in the namespace's run directory */
+	d_config_init(&c);
+	CHECK_EQ(d_config_netns_defaults(&c, "/run/stunt/net-4026532289"), 0);
+	CHECK(!strcmp(c.control, "/run/stunt/net-4026532289/stuntd.sock"));
+	CHECK(!strcmp(c.state_dir, "/run/stunt/net-4026532289"));
+	/* the host's namespace: the documented defaults */
+	d_config_init(&c);
+	CHECK_EQ(d_config_netns_defaults(&c, "/run/stunt"), 0);
+	CHECK(!strcmp(c.control, D_CONTROL_DEFAULT));
+	CHECK(!strcmp(c.state_dir, D_STATE_DIR_DEFAULT));
+	/* given (file or flag): as given, even when equal to the default */
+	d_config_init(&c);
+	CHECK_EQ(d_config_set(&c, "control", "/run/stunt/stuntd.sock", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "state-dir", "/var/lib/x", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_netns_defaults(&c, "/run/stunt/net-7"), 0);
+	CHECK(!strcmp(c.control, "/run/stunt/stuntd.sock"));
+	CHECK(!strcmp(c.state_dir, "/var/lib/x"));
+	/* a run directory too long for a socket path: refused, nothing changed */
+	d_config_init(&c);
+	char longdir[120];
+	memset(longdir, 'a', sizeof(longdir));
+	longdir[0] = '/';
+	longdir[sizeof(longdir) - 1] = '\0';
+	CHECK_EQ(d_config_netns_defaults(&c, longdir), -EINVAL);
+	CHECK(!strcmp(c.control, D_CONTROL_DEFAULT));
+}
+
 int main(void)
 {
 	RUN(host_keys);
+	RUN(netns_defaults);
+	RUN(host_names);
+	RUN(turn_pass_file_and_log_level);
 	RUN(peer_policy_keys);
 	RUN(turn_keys);
 	RUN(full_file);

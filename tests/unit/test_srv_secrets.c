@@ -50,6 +50,44 @@ static void ids_secrets_comments_and_blank_lines(void)
 	CHECK_EQ(s.n, 0);
 }
 
+static void on_bad(unsigned line, const char *reason, void *arg)
+{
+	char *log = arg;
+	char one[160];
+
+	snprintf(one, sizeof(one), "%u:%s|", line, reason);
+	strncat(log, one, 1023 - strlen(log));
+}
+
+static void every_bad_line_reported(void)
+{
+	struct srv_secrets s = { 0 };
+	char log[1024] = "";
+	unsigned bad = 0;
+	const char *text = "good s1\n"
+			   "lonely\n"
+			   "# fine\n"
+			   "-bad- s2 # trailing comment\n"
+			   "good s3\n"
+			   "a b c\n"
+			   "\n"
+			   "x \t y\n";
+
+	CHECK_EQ(srv_secrets_parse_all(text, strlen(text), &s, on_bad, log, &bad), -EBADMSG);
+	CHECK_EQ(bad, 2);
+	CHECK_EQ(s.n, 0);
+	CHECK(!strcmp(log, "2:no secret after the id 'lonely' (\"ID SECRET\")|"
+			   "5:id 'good' given twice|"
+			   "6:more than two fields (\"ID SECRET\"; the secret has no blank, '#' starts a comment)|"));
+	/* '-bad-' is a valid id (A-Z a-z 0-9 . _ -) */
+	log[0] = '\0';
+	CHECK_EQ(srv_secrets_parse_all("a\0b s\n", 6, &s, on_bad, log, &bad), -EBADMSG);
+	CHECK(!strcmp(log, "1:a NUL byte|"));
+	/* no callback: the first bad line still returned */
+	CHECK_EQ(srv_secrets_parse_all("a b\nc\nd\n", 8, &s, NULL, NULL, &bad), -EBADMSG);
+	CHECK_EQ(bad, 2);
+}
+
 static void bad_lines_are_refused_with_their_number(void)
 {
 	static const struct {
@@ -174,7 +212,38 @@ static void readable_files_are_refused(void)
 	CHECK_EQ(write(fd, "a b\nc\n", 6), 6);
 	close(fd);
 	CHECK_EQ(srv_secrets_read(path, &s, why, sizeof(why)), -EBADMSG);
-	CHECK(strstr(why, ":2: expected") != NULL);
+	CHECK(strstr(why, ": line 2: no secret after the id 'c'") != NULL);
+	CHECK(strstr(why, "(1 bad line)") != NULL);
+	/* every bad line named, no secret shown */
+	CHECK_EQ(truncate(path, 0), 0);
+	fd = open(path, O_WRONLY);
+	CHECK_EQ(write(fd, "ok s3cret\nb@d x1\nok other-s3cret\nz s ex\n", 40), 40);
+	close(fd);
+	CHECK_EQ(srv_secrets_read(path, &s, why, sizeof(why)), -EBADMSG);
+	CHECK(strstr(why, path) != NULL);
+	CHECK(strstr(why, "line 2: bad id") != NULL);
+	CHECK(strstr(why, "line 3: id 'ok' given twice") != NULL);
+	CHECK(strstr(why, "line 4: more than two fields") != NULL);
+	CHECK(strstr(why, "(3 bad lines)") != NULL);
+	CHECK(strstr(why, "s3cret") == NULL && strstr(why, "x1") == NULL);
+	CHECK_EQ(s.n, 0);
+	/* more than fit: as many as fit, then the count */
+	{
+		char big[4000], small[160];
+		size_t k;
+
+		big[0] = '\0';
+		for (k = 0; k < 50; k++)
+			strcat(big, "onlyid\n");
+		CHECK_EQ(truncate(path, 0), 0);
+		fd = open(path, O_WRONLY);
+		CHECK_EQ(write(fd, big, strlen(big)), (ssize_t)strlen(big));
+		close(fd);
+		CHECK_EQ(srv_secrets_read(path, &s, small, sizeof(small)), -EBADMSG);
+		CHECK(strstr(small, "line 1: no secret") != NULL);
+		CHECK(strstr(small, "... 50 bad lines in all") != NULL);
+		CHECK(strlen(small) < sizeof(small));
+	}
 	unlink(path);
 	CHECK_EQ(srv_secrets_read(path, &s, why, sizeof(why)), -ENOENT);
 	CHECK(strstr(why, path) != NULL);
@@ -203,6 +272,7 @@ int main(void)
 {
 	RUN(ids_secrets_comments_and_blank_lines);
 	RUN(bad_lines_are_refused_with_their_number);
+	RUN(every_bad_line_reported);
 	RUN(many_ids);
 	RUN(stats_json_and_status_line);
 	RUN(readable_files_are_refused);

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The host names of stuntd's configuration resolved (common/resolve.h): at
+ * start and on SIGHUP everything (daemon/main.c), on each reconnect to the
+ * server the server and TURN names (daemon/sig.c), so that a name whose
+ * address changed is followed without a restart.
+ */
+#include "daemon/config.h"
+
+#include "common/resolve.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* one name: its address into a (the port kept) */
+static int one(const char *what, const char *host, struct sockaddr_in *a, char *err,
+	       size_t errlen)
+{
+	struct sockaddr_in r;
+	char why[128];
+	int e;
+
+	e = resolve_ipv4(host, ntohs(a->sin_port), &r, why, sizeof(why));
+	if (e < 0) {
+		snprintf(err, errlen, "cannot resolve %s '%s': %s", what, host, why);
+		return e;
+	}
+	a->sin_addr = r.sin_addr;
+	return 0;
+}
+
+int d_config_resolve(struct d_config *c, unsigned what, char *err, size_t errlen)
+{
+	char label[D_NAME_MAX + 16];
+	size_t i;
+	int e;
+
+	if ((what & D_RESOLVE_SERVER) && c->have_server && c->server_host[0]) {
+		e = one("server", c->server_host, &c->server, err, errlen);
+		if (e < 0)
+			return e;
+		c->sig_server.sin_addr = c->server.sin_addr;
+	}
+	if ((what & D_RESOLVE_TURN) && c->have_turn && c->turn_host[0]) {
+		e = one("turn", c->turn_host, &c->turn, err, errlen);
+		if (e < 0)
+			return e;
+	}
+	if (what & D_RESOLVE_EXPOSE) {
+		for (i = 0; i < c->nexpose; i++) {
+			if (!c->expose[i].host[0])
+				continue;
+			snprintf(label, sizeof(label), "the target of %s", c->expose[i].name);
+			e = one(label, c->expose[i].host, &c->expose[i].addr, err, errlen);
+			if (e < 0)
+				return e;
+		}
+	}
+	return 0;
+}
