@@ -11,6 +11,8 @@
 # Binding answer as "incorrectly multiplexed" and waits 2 s for it), and the
 # rendezvous in pub for their candidates. Writes $raw/extra.json: {"ice": {"CFG": {"a": {...}, "b": {...}}}}
 # with nicedrv's JSON line of each side.
+# From matrix_cell.sh: raw, PY, ctimeout, turn_local, log, lab functions.
+# shellcheck disable=SC2154
 ice_cfgs=${ICE_CONFIGS:-udp udp+turn tcp tcp+turn}
 ice_tmo=${ICE_TIMEOUT:-$ctimeout}
 ice_dir=$(dirname "${BASH_SOURCE[0]}")
