@@ -141,6 +141,9 @@ if faster or slower:
                      len(faster) + len(slower), len(faster),
                      (": " + "; ".join(fx[:20]) + (" …" if len(fx) > 20 else "")) if fx else ""))
 
+n_tcp = sum(1 for c in cells for k in ("tcp", "tcp+turn") if ic.result(c, k)[0] != "failed")
+tcp_note = ("ICE-TCP connected in none of the %d cells, with or without TURN." % len(cells) if not n_tcp
+            else "ICE-TCP connected in %d (cell, configuration) cases." % n_tcp)
 sec = f"""## Side by side with ICE (libnice)
 
 Measured by `make bench` (`tests/bench/ice.sh`; alone: `tests/bench.sh ice`) on {when}, kernel
@@ -183,6 +186,19 @@ FC full cone, RC restricted cone, PRC port-restricted, SEQ symmetric sequential,
 | pair (A × B) | group | RTT ms | stunt, A asks B | stunt, B asks A | {" | ".join(l for l, _ in ICE)} |
 |---|---|---:|---|---|{"---|" * len(ICE)}
 {chr(10).join(rows)}
+
+**Reading.** ICE has no port prediction: behind an address-and-port-dependent mapping (SEQ, RND)
+the mapping the STUN server saw is not the one the peer's checks reach, so with a symmetric side
+ICE-UDP finds a direct pair only when the other NAT filters by address alone or not at all (FC,
+RC): the symmetric side's checks then get in and show up as peer-reflexive candidates. Against a
+PRC side or another symmetric side only the TURN relay is left; stunt predicts the port there
+(`predict`, `shotgun`).
+libnice {NICE_VERSION}'s ICE-TCP, as its debug log shows in these cells, gathers active and passive host
+candidates and no simultaneous-open ones; it asks the STUN server over UDP only, so without TURN
+it has no server-reflexive TCP candidate at all and no pair can cross a NAT; with TURN (over TCP)
+it adds server-reflexive passive candidates with the host port, which no NAT here forwards (no
+mapping was ever made from that port), and its relayed candidate is UDP, which ICE-TCP does not
+pair. {tcp_note}
 
 **Where libnice connected without relay and stunt (A asks B) did not**: {len(better)}.
 {chr(10).join("- " + b for b in better) or "- none"}
