@@ -194,8 +194,8 @@ RC): the symmetric side's checks then get in and show up as peer-reflexive candi
 PRC side or another symmetric side only the TURN relay is left; stunt predicts the port there
 (`predict`, `shotgun`).
 libnice {NICE_VERSION}'s ICE-TCP, as its debug log shows in these cells, gathers active and passive host
-candidates and no simultaneous-open ones; it asks the STUN server over UDP only, so without TURN
-it has no server-reflexive TCP candidate at all and no pair can cross a NAT; with TURN (over TCP)
+candidates and no simultaneous-open ones; without TURN it gathers no server-reflexive candidate
+(gathering ends within milliseconds, host candidates only), so no pair can cross a NAT; with TURN (over TCP)
 it adds server-reflexive passive candidates with the host port, which no NAT here forwards (no
 mapping was ever made from that port), and its relayed candidate is UDP, which ICE-TCP does not
 pair. {tcp_note}
