@@ -4,7 +4,8 @@
 # tests/lab/matrix_cell.sh through MX_CELL_EXTRA, after stunt's connects, in
 # the same lab. Needs ICE_DRV (the built nicedrv). For each configuration of
 # ICE_CONFIGS (default "udp udp+turn tcp tcp+turn") it starts the controlled
-# agent in hb and the controlling agent in ha at once (A = ha is the side that
+# agent in hb, which connects to the rendezvous in pub and waits for an offer
+# like a callee, then the controlling agent in ha (A = ha offers and
 # nominates, as A asks B in stunt's "ab"); both use coturn in pub as STUN
 # server, or with +turn as TURN server only (its Allocate answer carries the
 # mapped address too; libnice given the same server:port for both drops the
@@ -38,6 +39,7 @@ for ice_c in $ice_cfgs; do
 	lx hb timeout -k 2 $((ice_tmo / 1000 + 6)) "$ICE_DRV" --controlled "${ice_args[@]}" \
 		>"$raw/ice.$ice_c.b" 2>"$LAB_STATE/ice.$ice_c.b.err" &
 	ice_pb=$!
+	sleep 0.3	# B is connected to the rendezvous, waiting for the offer
 	lx ha timeout -k 2 $((ice_tmo / 1000 + 6)) "$ICE_DRV" --controlling "${ice_args[@]}" \
 		>"$raw/ice.$ice_c.a" 2>"$LAB_STATE/ice.$ice_c.a.err"
 	wait "$ice_pb"

@@ -12,11 +12,14 @@
  * candidates, ice-udp FALSE). --turn adds the server as a relay, reached over
  * UDP in --udp mode and over TCP in --tcp mode.
  *
- * Signalling: once gathering is done, the agent's SDP (credentials and every
- * candidate, no trickle) goes as one line "KEY BASE64\n" to a rendezvous
- * server at --rv, which answers with the peer's line once both have sent
- * theirs. The TCP connection to it is opened before gathering starts, as a
- * real client's signalling connection would be.
+ * Signalling, offer/answer without trickle: both agents connect to the
+ * rendezvous at --rv (tests/bench/ice/rendezvous.py) and send "KEY\n"; it
+ * joins the two connections with the same key. The controlling agent starts
+ * gathering at once and, when done, sends its SDP (credentials and every
+ * candidate) as one base64 line: the offer. The controlled agent, waiting
+ * like a callee, starts gathering when the offer arrives and answers with
+ * its own line. The connections exist before the clock starts, as a real
+ * client's signalling connection would.
  *
  * When libnice selects a pair (new-selected-pair-full: data can flow, even
  * before nomination ends in READY) the pair is recorded; the
@@ -31,7 +34,8 @@
  *
  * ms: from the start of gathering to the first selected pair; gather_ms: to
  * the end of gathering; ready_ms: to READY; data_ms: to the echo (all from
- * the start of gathering). Gives up after --timeout ms (default 10000).
+ * the agent's own start of gathering: for the controlling agent, the start
+ * of the whole attempt). Gives up after --timeout ms (default 10000).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -298,8 +302,8 @@ static void nd_state(NiceAgent *agent, guint stream, guint comp, guint state,
 		nd_fail(d, "ICE failed (every pair's checks failed)");
 }
 
-/* the rendezvous answered: the peer's line is "BASE64" */
-static void nd_got_peer(struct nd *d, char *line)
+/* the peer's SDP, one base64 line: its credentials and candidates */
+static void nd_got_peer(struct nd *d, const char *line)
 {
 	gsize n = 0;
 	guchar *sdp = g_base64_decode(line, &n);
@@ -321,6 +325,18 @@ static void nd_got_peer(struct nd *d, char *line)
 		nd_fail(d, "the peer sent no candidate");
 }
 
+static void nd_start(struct nd *d)
+{
+	d->t0 = nd_now_ms();
+	if (!nice_agent_gather_candidates(d->agent, d->stream))
+		nd_fail(d, "gathering did not start");
+}
+
+/*
+ * A line from the peer through the rendezvous: the controlling agent gets
+ * the answer (and starts its checks), the controlled agent the offer (and
+ * only now starts gathering, as a callee learns of a call by its offer).
+ */
 static gboolean nd_rv_readable(GIOChannel *ch, GIOCondition cond, gpointer data)
 {
 	struct nd *d = data;
@@ -345,7 +361,10 @@ static gboolean nd_rv_readable(GIOChannel *ch, GIOCondition cond, gpointer data)
 	if (!nl)
 		return G_SOURCE_CONTINUE;
 	*nl = '\0';
-	nd_got_peer(d, d->rv_buf);
+	if (d->controlling)
+		nd_got_peer(d, d->rv_buf);
+	else
+		nd_start(d);	/* the offer waits in rv_buf until gathering is done */
 	return G_SOURCE_REMOVE;
 }
 
@@ -354,7 +373,6 @@ static void nd_gathered(NiceAgent *agent, guint stream, gpointer data)
 	struct nd *d = data;
 	gchar *sdp, *b64, *line;
 	GSList *lc;
-	GIOChannel *ch;
 	bool ok;
 
 	(void)stream;
@@ -362,20 +380,17 @@ static void nd_gathered(NiceAgent *agent, guint stream, gpointer data)
 	lc = nice_agent_get_local_candidates(agent, d->stream, 1);
 	d->n_local = g_slist_length(lc);
 	g_slist_free_full(lc, (GDestroyNotify)nice_candidate_free);
+	if (!d->controlling)
+		nd_got_peer(d, d->rv_buf);
 	sdp = nice_agent_generate_local_sdp(agent);
 	b64 = g_base64_encode((const guchar *)sdp, strlen(sdp));
-	line = g_strdup_printf("%s %s\n", d->key, b64);
+	line = g_strdup_printf("%s\n", b64);
 	ok = nd_write_all(d->rv_fd, line, strlen(line));
 	g_free(line);
 	g_free(b64);
 	g_free(sdp);
-	if (!ok) {
+	if (!ok)
 		nd_fail(d, "rendezvous: write failed");
-		return;
-	}
-	ch = g_io_channel_unix_new(d->rv_fd);
-	g_io_add_watch(ch, G_IO_IN | G_IO_HUP | G_IO_ERR, nd_rv_readable, d);
-	g_io_channel_unref(ch);
 }
 
 static void nd_json_str(const char *k, const char *v, bool comma)
@@ -530,12 +545,23 @@ int main(int argc, char **argv)
 
 	/* the signalling connection exists before the attempt starts */
 	d.rv_fd = nd_rv_connect(rv);
-	d.t0 = nd_now_ms();
 	if (d.rv_fd < 0) {
 		snprintf(d.error, sizeof(d.error), "rendezvous %s: %s", rv, strerror(errno));
-	} else if (!nice_agent_gather_candidates(d.agent, d.stream)) {
-		snprintf(d.error, sizeof(d.error), "gathering did not start");
 	} else {
+		char *hello = g_strdup_printf("%s\n", d.key);
+		GIOChannel *ch = g_io_channel_unix_new(d.rv_fd);
+
+		if (!nd_write_all(d.rv_fd, hello, strlen(hello)))
+			snprintf(d.error, sizeof(d.error), "rendezvous: write failed");
+		g_free(hello);
+		g_io_add_watch(ch, G_IO_IN | G_IO_HUP | G_IO_ERR, nd_rv_readable, &d);
+		g_io_channel_unref(ch);
+	}
+	if (!d.error[0]) {
+		if (d.controlling)
+			nd_start(&d);
+		else
+			d.t0 = nd_now_ms();	/* until the offer comes */
 		g_timeout_add(tmo, nd_deadline, &d);
 		g_main_loop_run(d.loop);
 	}

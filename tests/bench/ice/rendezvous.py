@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: MIT
 """Signalling for the ICE benchmark (issue 20): rendezvous.py IP PORT
 
-Each client sends one line "KEY DATA\\n"; once two clients have sent the same
-KEY, each gets the other's DATA as one line and the connection is closed.
-Runs in the lab's public host, so the candidates cross the same WAN links
-(and the same delay and loss) as stunt's own signalling through srv.
+Each client sends one line "KEY\\n"; once two clients have sent the same KEY,
+everything one sends after it goes to the other (the offer one way, the
+answer back). Runs in the lab's public host, so the candidates cross the
+same WAN links (and the same delay and loss) as stunt's own signalling.
 """
 import socket
 import sys
@@ -14,6 +14,22 @@ import threading
 MAX = 1 << 16
 lock = threading.Lock()
 waiting = {}
+
+
+def pipe(src, dst):
+    try:
+        while True:
+            d = src.recv(MAX)
+            if not d:
+                break
+            dst.sendall(d)
+    except OSError:
+        pass
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def serve(c):
@@ -28,20 +44,22 @@ def serve(c):
     except OSError:
         c.close()
         return
-    line = buf.split(b"\n", 1)[0]
-    key, _, data = line.partition(b" ")
+    key, _, rest = buf.partition(b"\n")
     with lock:
         peer = waiting.pop(key, None)
         if peer is None:
-            waiting[key] = (c, data)
+            waiting[key] = (c, rest)
             return
-    pc, pdata = peer
-    for s, d in ((c, pdata), (pc, data)):
-        try:
-            s.sendall(d + b"\n")
-        except OSError:
-            pass
-        s.close()
+    pc, prest = peer
+    try:
+        if rest:
+            pc.sendall(rest)
+        if prest:
+            c.sendall(prest)
+    except OSError:
+        pass
+    threading.Thread(target=pipe, args=(pc, c), daemon=True).start()
+    pipe(c, pc)
 
 
 def main():

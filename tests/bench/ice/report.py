@@ -164,12 +164,14 @@ compatibility, aggressive nomination (libnice's default), reliable mode off, UPn
 controlling, B controlled, in four configurations: **ICE-UDP** (STUN: coturn in `pub`),
 **ICE-UDP + TURN** (TURN over UDP to the same coturn, no separate STUN server: libnice given one
 server:port for both drops the Binding answer as "incorrectly multiplexed" and waits 2 s),
-**ICE-TCP** (ice-udp off, ice-tcp on: active, passive and simultaneous-open candidates; STUN as
-above) and **ICE-TCP + TURN** (TURN over TCP). Candidates (full SDP, no trickle) go through a TCP
-rendezvous in `pub`, the same distance from both hosts as stunt-server in `srv`, so they cross
-the same delayed and lossy links as stunt's own signalling; the connection to it is opened before
-the clock starts, like a client's signalling connection. ICE time = start of gathering to the
-first selected pair (`new-selected-pair-full`); then A sends one 1000-byte datagram (again every
+**ICE-TCP** (ice-udp off, ice-tcp on: libnice's RFC 6544 TCP candidates, see below; STUN as
+above) and **ICE-TCP + TURN** (TURN over TCP). Signalling is offer/answer without trickle
+through a TCP rendezvous in `pub`, the same distance from both hosts as stunt-server in `srv`
+(so it crosses the same delayed and lossy links as stunt's own signalling): B waits there like a
+callee (as B's stuntd waits for requests); A gathers and sends its offer (full SDP); B starts
+gathering only when the offer arrives, then answers. The connections to the rendezvous are
+opened before the clock starts, like a client's signalling connection. ICE time = A's start of gathering to
+A's first selected pair (`new-selected-pair-full`); then A sends one 1000-byte datagram (again every
 200 ms) and "connected" means B's echo came back. stunt's time = stuntd's `elapsed_ms` (request
 to answer, signalling included). Deadline 10 s for both. "relay" = a relayed candidate on either
 side of the selected pair. The RTT is the cell's host-to-host UDP round trip (as in the matrix).
