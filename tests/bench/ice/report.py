@@ -148,7 +148,8 @@ sec = f"""## Side by side with ICE (libnice)
 
 Measured by `make bench` (`tests/bench/ice.sh`; alone: `tests/bench.sh ice`) on {when}, kernel
 {platform.release()}, {os.cpu_count()} CPUs, in {elapsed} s, {jobs} cells at a time (about {per_cell:.0f} s of wall
-time a cell: run time × cells at a time / cells). **{subset}.** Raw data, one JSON line a cell: `docs/bench-ice.jsonl`.
+time a cell: run time × cells at a time / cells; one cell alone takes a median of {med([c.get("cell_s") for c in cells]) or 0:.0f} s:
+lab, daemons, stunt's connects, the four libnice runs, a failing one taking up to its 10 s deadline). **{subset}.** Raw data, one JSON line a cell: `docs/bench-ice.jsonl`.
 
 ![which cells connected, per tool](bench-ice-grid.svg)
 
