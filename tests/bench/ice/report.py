@@ -195,7 +195,15 @@ the mapping the STUN server saw is not the one the peer's checks reach, so with 
 ICE-UDP finds a direct pair only when the other NAT filters by address alone or not at all (FC,
 RC): the symmetric side's checks then get in and show up as peer-reflexive candidates. Against a
 PRC side or another symmetric side only the TURN relay is left; stunt predicts the port there
-(`predict`, `shotgun`).
+(`predict`, `shotgun`). ICE-UDP also fails in some cone × cone cells where SYN (and unsolicited
+UDP) is answered, not dropped: there, in the logs of a PRC × PRC cell, neither agent ever
+received a check from the other's NAT. The likely cause is a race that the lab's Linux NATs
+lose the way such gateways do: B starts its checks as soon as it has sent its answer, A only
+when the answer arrives, so B's first check to A's server-reflexive address reaches A's gateway
+before A has sent anything towards B; the gateway answers it (ICMP) and keeps a conntrack entry
+for that address pair, so A's own packets to B then leave through another external port, which
+B's port-restricted filter drops, and so on until the entries expire. ICE has no agreed start
+time; stunt's simultaneous methods schedule one through its server.
 libnice {NICE_VERSION}'s ICE-TCP, as its debug log shows in these cells, gathers active and passive host
 candidates and no simultaneous-open ones; without TURN it gathers no server-reflexive candidate
 (gathering ends within milliseconds, host candidates only), so no pair can cross a NAT; with TURN (over TCP)
