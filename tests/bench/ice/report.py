@@ -197,13 +197,16 @@ RC): the symmetric side's checks then get in and show up as peer-reflexive candi
 PRC side or another symmetric side only the TURN relay is left; stunt predicts the port there
 (`predict`, `shotgun`). ICE-UDP also fails in some cone × cone cells where SYN (and unsolicited
 UDP) is answered, not dropped: there, in the logs of a PRC × PRC cell, neither agent ever
-received a check from the other's NAT. The likely cause is a race that the lab's Linux NATs
-lose the way such gateways do: B starts its checks as soon as it has sent its answer, A only
+received a check from the other's NAT. The cause is a race that the lab's Linux NATs (plain
+masquerade, like many real gateways) decide against ICE: B starts its checks as soon as it has sent its answer, A only
 when the answer arrives, so B's first check to A's server-reflexive address reaches A's gateway
 before A has sent anything towards B; the gateway answers it (ICMP) and keeps a conntrack entry
 for that address pair, so A's own packets to B then leave through another external port, which
-B's port-restricted filter drops, and so on until the entries expire. ICE has no agreed start
-time; stunt's simultaneous methods schedule one through its server.
+B's port-restricted filter drops, and so on until the entries expire (30 s). Checked by hand in a
+PRC × PRC lab: B sends one datagram from port 5000 to A's gateway port 6000 before A sends from
+6000 to B; A's gateway then maps A's datagram to port 45652, not 6000. In the drop groups the
+gateway's entry for B's first check is never confirmed, and A keeps its port. ICE has no agreed
+start time; stunt's simultaneous methods schedule one through its server.
 libnice {NICE_VERSION}'s ICE-TCP, as its debug log shows in these cells, gathers active and passive host
 candidates and no simultaneous-open ones; without TURN it gathers no server-reflexive candidate
 (gathering ends within milliseconds, host candidates only), so no pair can cross a NAT; with TURN (over TCP)
