@@ -4,7 +4,7 @@
 load dir."/meta.gp"
 rgb(c) = c == 0 ? 0x2ca02c : (c == 1 ? 0xff9f1c : 0xd62728)
 
-set terminal svg size 1400,560 dynamic font "sans,11" background rgb "white"
+set terminal svg size 1400,560 dynamic noenhanced font "sans,11" background rgb "white"
 set output outdir."/bench-ice-grid.svg"
 set multiplot layout 1,ntools title sprintf("Which cells connected (A = controlling / A asks B), %d cells", ncells)
 set xrange [-0.5:ngroups - 0.5]

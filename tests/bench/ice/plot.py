@@ -31,7 +31,7 @@ for t, (_, key) in enumerate(ic.TOOLS):
         for i, m in enumerate(ms):
             f.write("%g %g\n" % (max(m, 1), (i + 1) / len(cells)))
         f.write("1e6 %g\n" % (len(ms) / len(cells) if cells else 0))
-glabel = {"delay": "%s ms" % slow}
+glabel = {"delay": "%sms" % slow}
 with open(os.path.join(work, "meta.gp"), "w") as f:
     f.write("ntools = %d\nngroups = %d\nnpairs = %d\nncells = %d\n" % (
         len(ic.TOOLS), len(present), len(pairs), len(cells)))
