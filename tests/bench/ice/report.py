@@ -130,7 +130,7 @@ try:
                                   text=True).stdout.strip() or "?"
 except OSError:
     NICE_VERSION = "?"
-when = time.strftime("%Y-%m-%d %H:%M:%S %z")
+when = time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(os.path.getmtime(raw)))  # the end of the run
 turn = any(c.get("turn") for c in cells)
 
 fast_note = ""
@@ -146,7 +146,7 @@ tcp_note = ("ICE-TCP connected in none of the %d cells, with or without TURN." %
             else "ICE-TCP connected in %d (cell, configuration) cases." % n_tcp)
 sec = f"""## Side by side with ICE (libnice)
 
-Measured by `make bench` (`tests/bench/ice.sh`; alone: `tests/bench.sh ice`) on {when}, kernel
+Measured by `make bench` (`tests/bench/ice.sh`; alone: `tests/bench.sh ice`), run ended {when}, kernel
 {platform.release()}, {os.cpu_count()} CPUs, in {elapsed} s, {jobs} cells at a time (about {per_cell:.0f} s of wall
 time a cell: run time × cells at a time / cells; one cell alone takes a median of {med([c.get("cell_s") for c in cells]) or 0:.0f} s:
 lab, daemons, stunt's connects, the four libnice runs, a failing one taking up to its 10 s deadline). **{subset}.** Raw data, one JSON line a cell: `docs/bench-ice.jsonl`.
