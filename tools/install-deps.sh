@@ -15,6 +15,8 @@ PKGS=(
 	iproute2 nftables iptables conntrack tcpdump python3 procps psmisc openssl
 	# independent NAT classifiers and reference servers
 	stun-client stun-server coturn
+	# make bench: the ICE library it is compared with, and its plots
+	libnice-dev gnuplot-nox
 	# port-mapping gateway and clients
 	miniupnpd-nftables miniupnpc natpmpc
 	# VNC for the demo

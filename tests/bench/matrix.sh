@@ -39,19 +39,13 @@ done
 mkdir -p "$OUT"
 work=$(mktemp -d /tmp/stlmx-bench.XXXX)
 trap 'rm -rf "$work"' EXIT
-base="--delay $DELAY --connect-timeout $TMO --methods all"
 for g in $GROUPS_RUN; do
+	a=$(mx_group_args "$g" "$DELAY" "$SLOW") || { echo "bench matrix: unknown group $g" >&2; exit 2; }
 	case "$g" in
-	rst) mx_pairs | sed "s/\$/ --syn rst $base/" ;;
-	drop) mx_pairs | sed "s/\$/ --syn drop $base/" ;;
-	icmp) mx_pairs | sed "s/\$/ --syn icmp $base/" ;;
-	cgn) mx_pairs | sed "s/\$/ --syn rst --cgn both $base/" ;;
-	cgn-drop) mx_pairs | sed "s/\$/ --syn drop --cgn both $base/" ;;
-	cgn-icmp) mx_pairs | sed "s/\$/ --syn icmp --cgn both $base/" ;;
-	delay) mx_pairs | sed "s/\$/ --delay $SLOW/" ;;
-	loss) mx_pairs | sed "s/\$/ --delay $DELAY --loss 10 --tries 3/" ;;
-	*) echo "bench matrix: unknown group $g" >&2; exit 2 ;;
+	delay | loss) ;;
+	*) a="$a --connect-timeout $TMO --methods all" ;;
 	esac
+	mx_pairs | sed "s/\$/ $a/"
 done >"$work/plan"
 t0=$(date +%s)
 echo "# bench matrix: $(grep -c . "$work/plan") cells (groups: $GROUPS_RUN), $JOBS at a time, budget ${BUDGET} s"

@@ -11,6 +11,10 @@
 #                             then is written as {"args":..,"skipped":true}
 #   mx_pairs                  the 15 unordered pairs of the five kinds, one
 #                             "--nat-a A --nat-b B" a line
+#   mx_group_args G DELAY SLOW  matrix_cell.sh's arguments of the bench
+#                             group G (rst drop icmp cgn cgn-drop cgn-icmp
+#                             delay loss), without forced methods; shared by
+#                             tests/bench/matrix.sh and tests/bench/ice.sh
 #   mx_report MODE OUT        MODE table: a readable table on stdout;
 #                             assert: "ok"/"not ok" lines per the issue's
 #                             rules (see below)
@@ -36,6 +40,18 @@ mx_pairs() {
 		done
 		i=$((i + 1))
 	done
+}
+
+mx_group_args() {
+	local d=$2 slow=$3
+	case "$1" in
+	rst | drop | icmp) echo "--syn $1 --delay $d" ;;
+	cgn) echo "--syn rst --cgn both --delay $d" ;;
+	cgn-drop | cgn-icmp) echo "--syn ${1#cgn-} --cgn both --delay $d" ;;
+	delay) echo "--delay $slow" ;;
+	loss) echo "--delay $d --loss 10 --tries 3" ;;
+	*) return 1 ;;
+	esac
 }
 
 mx_run() {

@@ -26,6 +26,9 @@
 #            exists, run coturn (TCP allocations, RFC 6062) in pub and give both
 #            daemons --turn; off: never; HOST:PORT:USER:PASS: that server.
 # MX_KEEP=DIR in the environment copies the cell's logs there before cleanup.
+# MX_CELL_EXTRA=FILE: a bash file sourced after the connects, in the same lab
+# (tests/bench/ice/cell.sh runs libnice there); the JSON object it writes to
+# $raw/extra.json is merged into the cell's line.
 #
 # JSON: {"a","b","syn","cgn","delay_ms","loss_pct","turn","nat_a","nat_b",
 #  "rtt_ms" (ha-srv + hb-srv UDP RTT),"rtt_a_srv_ms","rtt_b_srv_ms","setup_s","cell_s","strategy":{"ab":{ok,method,elapsed_ms,
@@ -100,6 +103,9 @@ for p in sorted(glob.glob(os.path.join(raw, "conn.*.json"))):
     else:
         m, d = d.split(".")
         out["forced"].setdefault(m, {})[d] = j
+extra = rd("extra.json")
+if extra:
+    out.update(json.loads(extra))
 out["error"] = err
 out["cell_s"] = round(float(rd("t_end")) - meta["t0"], 1)
 del out["t0"]
@@ -313,5 +319,9 @@ if [ -n "$methods" ]; then
 			conn forced "$d" "$m" 1 "$ctimeout"
 		done
 	done
+fi
+if [ -n "${MX_CELL_EXTRA:-}" ]; then
+	# shellcheck disable=SC1090
+	. "$MX_CELL_EXTRA"
 fi
 finish ""
