@@ -36,12 +36,12 @@ void usage_fail(const char *prog, const char *fmt, ...)
 	exit(USAGE_EXIT);
 }
 
-const char *usage_getopt_msg(int c, int optopt, const char *arg, char *buf, size_t size)
+const char *usage_getopt_msg(int c, int opt_char, const char *arg, char *buf, size_t size)
 {
 	char opt[64];
 
-	if (optopt > ' ' && optopt < 127 && (arg == NULL || strncmp(arg, "--", 2)))
-		snprintf(opt, sizeof(opt), "-%c", optopt);
+	if (opt_char > ' ' && opt_char < 127 && (arg == NULL || strncmp(arg, "--", 2)))
+		snprintf(opt, sizeof(opt), "-%c", opt_char);
 	else if (arg)
 		snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(arg, "="), arg);
 	else

@@ -24,10 +24,10 @@ void usage_fail(const char *prog, const char *fmt, ...)
  * Pure: what getopt_long (opterr = 0, optstring starting with ':', after
  * any '+') reported, as a message into buf: c ':' "option '--port' needs a
  * value", c '?' "unknown option '--frob'"; arg is argv[optind - 1] (the
- * option as written, "=VALUE" dropped), optopt getopt's optopt (a short
+ * option as written, "=VALUE" dropped), opt_char getopt's optopt (a short
  * option's letter, shown as "-x"). Returns buf.
  */
-const char *usage_getopt_msg(int c, int optopt, const char *arg, char *buf, size_t size);
+const char *usage_getopt_msg(int c, int opt_char, const char *arg, char *buf, size_t size);
 
 /* usage_fail with usage_getopt_msg's message (getopt's globals read). */
 void usage_fail_getopt(const char *prog, int c, char *const argv[])
