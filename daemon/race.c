@@ -197,11 +197,10 @@ void sess_won(struct d_session *s)
 	sess_log_attempts(s);
 }
 
-void sess_end_first_round(struct d_session *s, const char *why)
+void sess_stop_running(struct d_session *s, const char *why)
 {
 	unsigned m;
 
-	sess_confirm_stop(s);	/* responder: a connection still waiting for its header */
 	for (m = 1; m <= SIG_M_MAX; m++) {
 		struct trav_attempt *a = &s->att[m];
 
@@ -217,6 +216,14 @@ void sess_end_first_round(struct d_session *s, const char *why)
 			g_d->counters[m].failed++;
 	}
 	sess_log_attempts(s);
+}
+
+void sess_end_first_round(struct d_session *s, const char *why)
+{
+	unsigned m;
+
+	sess_confirm_stop(s);	/* responder: a connection still waiting for its header */
+	sess_stop_running(s, why);
 	for (m = 1; m <= SIG_M_MAX; m++)
 		if (s->prepared[m]) {
 			trav_close(&s->att[m], false);

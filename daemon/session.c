@@ -129,7 +129,6 @@ void sess_log_attempts(struct d_session *s)
 void sess_fail(struct d_session *s, const char *why0, bool tell_peer)
 {
 	char why[SIG_DATA_MAX - 80];
-	unsigned m;
 
 	if (sess_over(s))
 		return;
@@ -141,18 +140,7 @@ void sess_fail(struct d_session *s, const char *why0, bool tell_peer)
 		snprintf(why, sizeof(why), "%s", why0);
 	log_warnx("session %u (%s %s/%s): failed: %s", s->id, s->requester ? "to" : "from",
 		  s->peer, s->service[0] ? s->service : "?", why);
-	for (m = 1; m <= SIG_M_MAX; m++)
-		if (s->prepared[m] && s->att[m].state == TA_RUNNING) {
-			s->att[m].state = TA_FAILED;
-			s->att[m].t_end = clock_ms();
-			if (!s->att[m].why[0])
-				snprintf(s->att[m].why, sizeof(s->att[m].why),
-					 "not established before the session ended");
-		}
-	for (m = 1; m <= SIG_M_MAX; m++)
-		if (s->prepared[m] && s->att[m].state == TA_FAILED)
-			g_d->counters[m].failed++;
-	sess_log_attempts(s);
+	sess_stop_running(s, "not established before the session ended");
 	sess_confirm_stop(s);
 	s->winner = NULL;
 	sess_close_attempts(s);

@@ -136,6 +136,9 @@ void sess_run_due(struct d_session *s, uint64_t now);
 void sess_close_attempts(struct d_session *s);
 /* The winner is confirmed: the session is connected. */
 void sess_won(struct d_session *s);
+/* Every running attempt failed (with why unless it has its own reason),
+ * the failed ones counted, one log line per attempt. */
+void sess_stop_running(struct d_session *s, const char *why);
 /* Every attempt: stopped (a running one failed with why), logged, closed,
  * forgotten, with the peer's candidates: the relay round starts afresh. */
 void sess_end_first_round(struct d_session *s, const char *why);

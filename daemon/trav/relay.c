@@ -383,7 +383,7 @@ static void on_answer(struct trav_relay *r, const struct turn_msg *t)
 		if (t->cls == STUN_ERROR && (t->error == STUN_ERR_UNAUTHORIZED ||
 					     t->error == TURN_ERR_WRONG_CREDENTIALS)) {
 			fail(r, "TURN server %s refused the credentials (%s): check --turn-user "
-			     "and --turn-pass", srv_str(r, s, sizeof(s)), e);
+			     "and --turn-pass-file (or --turn-pass)", srv_str(r, s, sizeof(s)), e);
 			return;
 		}
 		if (t->cls == STUN_ERROR) {
