@@ -255,6 +255,11 @@ void ctl_show_status(FILE *out, const struct cj_val *root)
 	}
 }
 
+/*
+ * One block a peer, as `wg show` does:
+ *   office-pc: online, endpoint 198.51.100.7:40001
+ *     allow list: yes; last session 12 s ago, connected by simopen (3 sessions, 2 connected)
+ */
 void ctl_show_peers(FILE *out, const struct cj_val *root)
 {
 	struct cj_val v, e, nat;
@@ -265,20 +270,34 @@ void ctl_show_peers(FILE *out, const struct cj_val *root)
 		return;
 	}
 	for (i = 0; cj_index(&v, i, &e) == 0; i++) {
-		char id[80], m[32], f[32];
+		char id[80], m[32], f[32], ep[64], res[16], meth[32], dur[48];
 		const char *ms = NULL, *fs = NULL, *cl = NULL;
-		int online = jtri(&e, "online");
+		int online = jtri(&e, "online"), allowed = jtri(&e, "allowed");
+		long long seen = jint(&e, "last_seen_ms", -1);
 
 		if (cj_get(&e, "nat", &nat) == 0 && nat.type == CJ_OBJ) {
 			ms = jstr(&nat, "tcp.mapping", m, sizeof(m), NULL);
 			fs = jstr(&nat, "tcp.filtering", f, sizeof(f), NULL);
 			cl = ms && fs ? classic_name(ms, fs) : NULL;
 		}
-		fprintf(out, "%-24s %-8s", jstr(&e, "id", id, sizeof(id), "?"),
-		       online == 1 ? "online" : online == 0 ? "offline" : "unknown");
+		fprintf(out, "%s: %s", jstr(&e, "id", id, sizeof(id), "?"),
+			online == 1 ? "online" : online == 0 ? "offline" : "online unknown");
+		if (jstr(&e, "endpoint", ep, sizeof(ep), NULL))
+			fprintf(out, ", endpoint %s", ep);
 		if (ms && fs)
-			fprintf(out, " %s (%s/%s)", cl ? cl : "NAT", ms, fs);
-		fputs("\n", out);
+			fprintf(out, ", %s (%s/%s)", cl ? cl : "NAT", ms, fs);
+		fprintf(out, "\n  allow list: %s; ", yesno(allowed));
+		if (seen < 0) {
+			fprintf(out, "no session since stuntd started\n");
+			continue;
+		}
+		fprintf(out, "last session %s ago, ", ctl_duration(dur, sizeof(dur), seen));
+		if (!strcmp(jstr(&e, "last_result", res, sizeof(res), "?"), "connected"))
+			fprintf(out, "connected by %s", jstr(&e, "last_method", meth, sizeof(meth), "?"));
+		else
+			fputs(res, out);
+		fprintf(out, " (%lld session%s, %lld connected)\n", jint(&e, "sessions", 0),
+			jint(&e, "sessions", 0) == 1 ? "" : "s", jint(&e, "connected", 0));
 	}
 	if (i == 0)
 		fprintf(out, "no peers\n");

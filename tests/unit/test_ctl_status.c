@@ -98,10 +98,39 @@ static void status_unmeasured(void)
 	free(s);
 }
 
+static void peers_words(void)
+{
+	char *s = show("{\"peers\":[{\"id\":\"office-pc\",\"online\":true,\"nat\":null,"
+		       "\"allowed\":true,\"endpoint\":\"198.51.100.7:40001\",\"last_seen_ms\":12000,"
+		       "\"sessions\":3,\"connected\":2,\"last_result\":\"connected\","
+		       "\"last_method\":\"simopen\"},"
+		       "{\"id\":\"laptop\",\"online\":false,\"nat\":null,\"allowed\":true,"
+		       "\"endpoint\":null,\"last_seen_ms\":null,\"sessions\":0,\"connected\":0,"
+		       "\"last_result\":null,\"last_method\":null},"
+		       "{\"id\":\"nas\",\"online\":false,\"nat\":null,\"allowed\":false,"
+		       "\"endpoint\":null,\"last_seen_ms\":200000,\"sessions\":1,\"connected\":0,"
+		       "\"last_result\":\"failed\",\"last_method\":null}]}", 1);
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK(strstr(s, "office-pc: online, endpoint 198.51.100.7:40001\n"
+		     "  allow list: yes; last session 12 s ago, connected by simopen "
+		     "(3 sessions, 2 connected)\n") != NULL);
+	CHECK(strstr(s, "laptop: offline\n  allow list: yes; no session since stuntd started\n") != NULL);
+	CHECK(strstr(s, "nas: offline\n  allow list: no; last session 3 min 20 s ago, failed "
+		     "(1 session, 0 connected)\n") != NULL);
+	free(s);
+	s = show("{\"peers\":[]}", 1);
+	CHECK(s && !strcmp(s, "no peers\n"));
+	free(s);
+}
+
 int main(void)
 {
 	RUN(durations);
 	RUN(status_words);
 	RUN(status_unmeasured);
+	RUN(peers_words);
 	return TAP_DONE();
 }
