@@ -137,7 +137,7 @@ static void print_nat_proto(FILE *out, const struct cj_val *nat, const char *pro
 	}
 	cl = ms && fs ? classic_name(ms, fs) : NULL;
 	fprintf(out, "  %s: %s, %s", proto, ms ? mapping_words(ms) : "mapping not measured",
-	       fs ? filtering_words(fs) : "filtering not measured");
+		fs ? filtering_words(fs) : "filtering not measured");
 	if (cl)
 		fprintf(out, "; classic name: %s", cl);
 	if (as) {
@@ -175,8 +175,8 @@ static void print_nat(FILE *out, const struct cj_val *root, const char *path)
 		fputs("\n", out);
 	}
 	fprintf(out, "  port mapping: UPnP-IGD %s, NAT-PMP %s, PCP %s",
-	       yesno(jtri(&nat, "port_mapping.upnp")), yesno(jtri(&nat, "port_mapping.natpmp")),
-	       yesno(jtri(&nat, "port_mapping.pcp")));
+		yesno(jtri(&nat, "port_mapping.upnp")), yesno(jtri(&nat, "port_mapping.natpmp")),
+		yesno(jtri(&nat, "port_mapping.pcp")));
 	if (jstr(&nat, "port_mapping.external_ip", buf, sizeof(buf), NULL))
 		fprintf(out, " (external address %s)", buf);
 	fputs("\n", out);
@@ -216,7 +216,7 @@ void ctl_show_status(FILE *out, const struct cj_val *root)
 	fprintf(out, "stuntd %s, up %s\n", jstr(root, "id", id, sizeof(id), "(no id)"),
 		ctl_duration(dur, sizeof(dur), jint(root, "uptime_ms", -1)));
 	fprintf(out, "server: %s, %s\n", jstr(root, "server", server, sizeof(server), "(none)"),
-	       reg == 1 ? "registered" : reg == 0 ? "NOT registered" : "registration unknown");
+		reg == 1 ? "registered" : reg == 0 ? "NOT registered" : "registration unknown");
 	fprintf(out, "public endpoints: tcp %s, udp %s\n", public_ep(root, "tcp", tcp, sizeof(tcp)),
 		public_ep(root, "udp", udp, sizeof(udp)));
 	print_nat(out, root, "nat");
@@ -248,7 +248,7 @@ void ctl_show_status(FILE *out, const struct cj_val *root)
 				fprintf(out, "methods:   %-10s %6s %6s %6s\n", "", "tried", "won", "failed");
 			any = true;
 			fprintf(out, "           %-10s %6lld %6lld %6lld\n", name, jint(&e, "tried", 0),
-			       jint(&e, "won", 0), jint(&e, "failed", 0));
+				jint(&e, "won", 0), jint(&e, "failed", 0));
 		}
 		if (!any)
 			fprintf(out, "methods: nothing tried yet\n");
