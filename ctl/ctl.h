@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "proto/sig.h"
@@ -158,6 +159,14 @@ void ctl_splice_events(const struct ctl_splice *s, short *ev_a, short *ev_b);
 int ctl_splice_run(struct ctl_splice *s);
 /* Close the pipes and both sockets. */
 void ctl_splice_close(struct ctl_splice *s);
+
+/* ---- ctl/status.c: status and peers in words ------------------------------ */
+
+/* Pure: "7 s", "3 min 12 s", "2 h 5 min", "4 d 3 h"; "?" for ms < 0. */
+const char *ctl_duration(char *buf, size_t size, long long ms);
+/* stuntd's status / peers answer (parsed) in words, to out. */
+void ctl_show_status(FILE *out, const struct cj_val *root);
+void ctl_show_peers(FILE *out, const struct cj_val *root);
 
 /* ---- ctl/genkey.c: a shared secret for a peer ----------------------------- */
 

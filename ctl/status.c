@@ -98,20 +98,26 @@ static const char *yesno(int t)
 	return t < 0 ? "unknown" : t ? "yes" : "no";
 }
 
-static void print_duration(long long ms)
+/* "7 s", "3 min 12 s", "2 h 5 min", "4 d 3 h"; "?" when unknown (< 0). */
+const char *ctl_duration(char *buf, size_t size, long long ms)
 {
+	long long sec = ms / 1000;
+
 	if (ms < 0)
-		fputs("?", stdout);
-	else if (ms < 10000)
-		printf("%lld ms", ms);
-	else if (ms < 3600 * 1000LL)
-		printf("%lld s", ms / 1000);
+		snprintf(buf, size, "?");
+	else if (sec < 60)
+		snprintf(buf, size, "%lld s", sec);
+	else if (sec < 3600)
+		snprintf(buf, size, "%lld min %lld s", sec / 60, sec % 60);
+	else if (sec < 86400)
+		snprintf(buf, size, "%lld h %lld min", sec / 3600, sec / 60 % 60);
 	else
-		printf("%lldh%02lldm", ms / 3600000, ms / 60000 % 60);
+		snprintf(buf, size, "%lld d %lld h", sec / 86400, sec / 3600 % 24);
+	return buf;
 }
 
 /* One line for the UDP or TCP behaviour of a NAT object. */
-static void print_nat_proto(const struct cj_val *nat, const char *proto)
+static void print_nat_proto(FILE *out, const struct cj_val *nat, const char *proto)
 {
 	char m[32], f[32], a[32], path[64];
 	const char *ms, *fs, *as, *cl;
@@ -126,23 +132,23 @@ static void print_nat_proto(const struct cj_val *nat, const char *proto)
 	snprintf(path, sizeof(path), "%s.delta", proto);
 	delta = jint(nat, path, 0);
 	if (!ms && !fs) {
-		printf("  %s: not measured\n", proto);
+		fprintf(out, "  %s: not measured\n", proto);
 		return;
 	}
 	cl = ms && fs ? classic_name(ms, fs) : NULL;
-	printf("  %s: %s, %s", proto, ms ? mapping_words(ms) : "mapping not measured",
-	       fs ? filtering_words(fs) : "filtering not measured");
+	fprintf(out, "  %s: %s, %s", proto, ms ? mapping_words(ms) : "mapping not measured",
+		fs ? filtering_words(fs) : "filtering not measured");
 	if (cl)
-		printf(" - a %s", cl);
+		fprintf(out, "; classic name: %s", cl);
 	if (as) {
-		printf("; ports %s", as);
+		fprintf(out, "; ports %s", as);
 		if (!strcmp(as, "sequential"))
-			printf(" (delta %lld)", delta);
+			fprintf(out, " (delta %lld)", delta);
 	}
-	fputs("\n", stdout);
+	fputs("\n", out);
 }
 
-static void print_nat(const struct cj_val *root, const char *path, const char *indent)
+static void print_nat(FILE *out, const struct cj_val *root, const char *path)
 {
 	struct cj_val nat, v;
 	char buf[64];
@@ -150,74 +156,83 @@ static void print_nat(const struct cj_val *root, const char *path, const char *i
 	size_t i;
 
 	if (cj_path(root, path, &nat) < 0 || nat.type != CJ_OBJ) {
-		printf("%sNAT: not measured yet\n", indent);
+		fprintf(out, "NAT: not measured yet\n");
 		return;
 	}
-	print_nat_proto(&nat, "tcp");
-	print_nat_proto(&nat, "udp");
+	fprintf(out, "NAT:\n");
+	print_nat_proto(out, &nat, "tcp");
+	print_nat_proto(out, &nat, "udp");
 	if (jstr(&nat, "tcp.unsolicited_syn", buf, sizeof(buf), NULL)) {
-		printf("  unsolicited inbound SYN: %s",
+		fprintf(out, "  unsolicited inbound SYN: %s",
 		       !strcmp(buf, "drop") ? "silently dropped" :
 		       !strcmp(buf, "rst") ? "answered with RST" :
 		       !strcmp(buf, "icmp") ? "answered with ICMP" : buf);
 		hops = jint(&nat, "tcp.nat_hops", -1);
 		if (hops >= 0)
-			printf("; %lld NAT hop%s", hops, hops == 1 ? "" : "s");
+			fprintf(out, "; %lld NAT hop%s", hops, hops == 1 ? "" : "s");
 		if (jtri(&nat, "tcp.seq_rewrite") == 1)
-			fputs("; rewrites TCP sequence numbers", stdout);
-		fputs("\n", stdout);
+			fputs("; rewrites TCP sequence numbers", out);
+		fputs("\n", out);
 	}
-	printf("  port mapping: UPnP-IGD %s, NAT-PMP %s, PCP %s",
-	       yesno(jtri(&nat, "port_mapping.upnp")), yesno(jtri(&nat, "port_mapping.natpmp")),
-	       yesno(jtri(&nat, "port_mapping.pcp")));
+	fprintf(out, "  port mapping: UPnP-IGD %s, NAT-PMP %s, PCP %s",
+		yesno(jtri(&nat, "port_mapping.upnp")), yesno(jtri(&nat, "port_mapping.natpmp")),
+		yesno(jtri(&nat, "port_mapping.pcp")));
 	if (jstr(&nat, "port_mapping.external_ip", buf, sizeof(buf), NULL))
-		printf(" (external address %s)", buf);
-	fputs("\n", stdout);
+		fprintf(out, " (external address %s)", buf);
+	fputs("\n", out);
 	if (cj_get(&nat, "methods", &v) == 0 && v.type == CJ_ARR) {
 		struct cj_val m;
 
-		fputs("  methods that can work:", stdout);
+		fputs("  methods that can work:", out);
 		for (i = 0; cj_index(&v, i, &m) == 0; i++)
 			if (cj_str(&m, buf, sizeof(buf)) >= 0)
-				printf("%s %s", i ? "," : "", buf);
-		fputs(i ? "\n" : " none known\n", stdout);
+				fprintf(out, "%s %s", i ? "," : "", buf);
+		fputs(i ? "\n" : " none known\n", out);
 	}
 }
 
-static void print_status(const struct cj_val *root)
+/* The public endpoint of proto: stuntd's own ("public"), else the probe's. */
+static const char *public_ep(const struct cj_val *root, const char *proto, char *buf, size_t size)
 {
-	char id[80], server[80], tcp[64], udp[64];
+	char path[32];
+	const char *s;
+
+	snprintf(path, sizeof(path), "public.%s", proto);
+	s = jstr(root, path, buf, size, NULL);
+	if (s == NULL) {
+		snprintf(path, sizeof(path), "nat.%s.public", proto);
+		s = jstr(root, path, buf, size, NULL);
+	}
+	return s ? s : "unknown";
+}
+
+void ctl_show_status(FILE *out, const struct cj_val *root)
+{
+	char id[80], server[80], tcp[64], udp[64], dur[48];
 	struct cj_val v, e, k;
 	size_t i, it;
 	int reg = jtri(root, "registered");
 
-	printf("stuntd %s, up ", jstr(root, "id", id, sizeof(id), "(no id)"));
-	print_duration(jint(root, "uptime_ms", -1));
-	fputs("\n", stdout);
-	printf("server: %s, %s\n", jstr(root, "server", server, sizeof(server), "(none)"),
-	       reg == 1 ? "registered" : reg == 0 ? "NOT registered" : "registration unknown");
-	if (cj_get(root, "public", &v) == 0 && v.type == CJ_OBJ)
-		printf("public endpoints: tcp %s, udp %s\n",
-		       jstr(&v, "tcp", tcp, sizeof(tcp), "unknown"),
-		       jstr(&v, "udp", udp, sizeof(udp), "unknown"));
-	else
-		printf("public endpoints: unknown\n");
-	printf("NAT:\n");
-	print_nat(root, "nat", "  ");
+	fprintf(out, "stuntd %s, up %s\n", jstr(root, "id", id, sizeof(id), "(no id)"),
+		ctl_duration(dur, sizeof(dur), jint(root, "uptime_ms", -1)));
+	fprintf(out, "server: %s, %s\n", jstr(root, "server", server, sizeof(server), "(none)"),
+		reg == 1 ? "registered" : reg == 0 ? "NOT registered" : "registration unknown");
+	fprintf(out, "public endpoints: tcp %s, udp %s\n", public_ep(root, "tcp", tcp, sizeof(tcp)),
+		public_ep(root, "udp", udp, sizeof(udp)));
+	print_nat(out, root, "nat");
 
 	if (cj_get(root, "sessions", &v) == 0 && v.type == CJ_ARR) {
 		for (i = 0; cj_index(&v, i, &e) == 0; i++)
 			;
-		printf("sessions: %zu\n", i);
+		fprintf(out, "sessions: %zu\n", i);
 		for (i = 0; cj_index(&v, i, &e) == 0; i++) {
 			char peer[80], svc[80], meth[32], state[32];
 
-			printf("  %s/%s  %s  %s  ", jstr(&e, "peer", peer, sizeof(peer), "?"),
-			       jstr(&e, "service", svc, sizeof(svc), "?"),
-			       jstr(&e, "method", meth, sizeof(meth), "-"),
-			       jstr(&e, "state", state, sizeof(state), "?"));
-			print_duration(jint(&e, "since_ms", -1));
-			fputs("\n", stdout);
+			fprintf(out, "  %s/%s  %s  %s  %s\n", jstr(&e, "peer", peer, sizeof(peer), "?"),
+				jstr(&e, "service", svc, sizeof(svc), "?"),
+				jstr(&e, "method", meth, sizeof(meth), "-"),
+				jstr(&e, "state", state, sizeof(state), "?"),
+				ctl_duration(dur, sizeof(dur), jint(&e, "since_ms", -1)));
 		}
 	}
 	if (cj_get(root, "counters", &v) == 0 && v.type == CJ_OBJ) {
@@ -230,43 +245,62 @@ static void print_status(const struct cj_val *root)
 			if (cj_str(&k, name, sizeof(name)) < 0)
 				continue;
 			if (!any)
-				printf("methods:   %-10s %6s %6s %6s\n", "", "tried", "won", "failed");
+				fprintf(out, "methods:   %-10s %6s %6s %6s\n", "", "tried", "won", "failed");
 			any = true;
-			printf("           %-10s %6lld %6lld %6lld\n", name, jint(&e, "tried", 0),
-			       jint(&e, "won", 0), jint(&e, "failed", 0));
+			fprintf(out, "           %-10s %6lld %6lld %6lld\n", name, jint(&e, "tried", 0),
+				jint(&e, "won", 0), jint(&e, "failed", 0));
 		}
 		if (!any)
-			printf("methods: nothing tried yet\n");
+			fprintf(out, "methods: nothing tried yet\n");
 	}
 }
 
-static void print_peers(const struct cj_val *root)
+/*
+ * One block a peer, as `wg show` does:
+ *   office-pc: online, endpoint 198.51.100.7:40001
+ *     allow list: yes; last session 12 s ago, connected by simopen (3 sessions, 2 connected)
+ */
+void ctl_show_peers(FILE *out, const struct cj_val *root)
 {
 	struct cj_val v, e, nat;
 	size_t i;
 
 	if (cj_get(root, "peers", &v) < 0 || v.type != CJ_ARR) {
-		printf("no peers\n");
+		fprintf(out, "no peers\n");
 		return;
 	}
 	for (i = 0; cj_index(&v, i, &e) == 0; i++) {
-		char id[80], m[32], f[32];
+		char id[80], m[32], f[32], ep[64], res[16], meth[32], dur[48];
 		const char *ms = NULL, *fs = NULL, *cl = NULL;
-		int online = jtri(&e, "online");
+		int online = jtri(&e, "online"), allowed = jtri(&e, "allowed");
+		long long seen = jint(&e, "last_seen_ms", -1);
 
 		if (cj_get(&e, "nat", &nat) == 0 && nat.type == CJ_OBJ) {
 			ms = jstr(&nat, "tcp.mapping", m, sizeof(m), NULL);
 			fs = jstr(&nat, "tcp.filtering", f, sizeof(f), NULL);
 			cl = ms && fs ? classic_name(ms, fs) : NULL;
 		}
-		printf("%-24s %-8s", jstr(&e, "id", id, sizeof(id), "?"),
-		       online == 1 ? "online" : online == 0 ? "offline" : "unknown");
+		fprintf(out, "%s: %s", jstr(&e, "id", id, sizeof(id), "?"),
+			online == 1 ? "online" : online == 0 ? "offline" : "online unknown");
+		if (jstr(&e, "endpoint", ep, sizeof(ep), NULL))
+			fprintf(out, ", endpoint %s", ep);
 		if (ms && fs)
-			printf(" %s (%s/%s)", cl ? cl : "NAT", ms, fs);
-		fputs("\n", stdout);
+			fprintf(out, ", %s (%s/%s)", cl ? cl : "NAT", ms, fs);
+		fprintf(out, "\n  allow list: %s; ", yesno(allowed));
+		if (seen < 0) {
+			fprintf(out, "no session since stuntd started\n");
+			continue;
+		}
+		fprintf(out, "last session %s ago, ", ctl_duration(dur, sizeof(dur), seen));
+		if (!strcmp(jstr(&e, "last_result", res, sizeof(res), "?"), "connected"))
+			fprintf(out, "connected by %s", jstr(&e, "last_method", meth, sizeof(meth), "?"));
+		else
+			fputs(res, out);
+		fprintf(out, " (%lld session%s, %lld connected)\n", jint(&e, "sessions", 0),
+			jint(&e, "sessions", 0) == 1 ? "" : "s", jint(&e, "connected", 0));
 	}
 	if (i == 0)
-		printf("no peers\n");
+		fprintf(out, "no peers\n");
 }
 
 int ctl_cmd_query(int argc, char **argv, const char *cmd)
@@ -310,8 +344,8 @@ int ctl_cmd_query(int argc, char **argv, const char *cmd)
 	if (json)
 		printf("%s\n", rx.line);
 	else if (!strcmp(cmd, "status"))
-		print_status(&root);
+		ctl_show_status(stdout, &root);
 	else
-		print_peers(&root);
+		ctl_show_peers(stdout, &root);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
 }

@@ -1,21 +1,41 @@
 // SPDX-License-Identifier: MIT
 /*
- * "Which of my allowed peers are online" (stuntctl peers): one LOOKUP per
- * peer named in the allow lists, answered when every LOOKUP was or after
- * S_PEERQ_TIMEOUT_MS. A query's LOOKUPs carry session ids with S_PEERQ_BIT
- * set (the query's number, then the peer's index in the low byte), so
- * their answers come here and never to a session.
+ * "Which peers do I know, are they online" (stuntctl peers): the peers named
+ * in the allow lists and those of the recent sessions (the last
+ * S_RECENT_MAX peers this host had a session with, kept since stuntd
+ * started: when, how it ended, how many). One LOOKUP per peer, answered
+ * when every LOOKUP was or after S_PEERQ_TIMEOUT_MS; the server's answer
+ * gives the peer's endpoint (its control connection, as the server sees
+ * it). A query's LOOKUPs carry session ids with S_PEERQ_BIT set (the
+ * query's number, then the peer's index in the low byte), so their answers
+ * come here and never to a session. stuntd counts no bytes: a connection
+ * is handed off (its descriptor) and carried by another process.
  */
 #include "daemon/session.h"
 
 #include "common/clock.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define S_PEERQ_MAX		32
+#define S_RECENT_MAX		64
+/* the low byte of a LOOKUP's session id is the peer's index */
+#define S_PEERQ_MAX		255
 #define S_PEERQ_TIMEOUT_MS	3000
+
+/* A peer this host had a session with. */
+struct recent {
+	char		id[SIG_ID_MAX + 1];
+	uint64_t	last;		/* clock_ms of the last session's end */
+	unsigned long	sessions, connected;
+	bool		last_ok;
+	uint8_t		last_method;	/* SIG_M_*, of the last connected one */
+};
+
+static struct recent recents[S_RECENT_MAX];
+static size_t nrecent;
 
 struct peerq {
 	struct d_ctl_client	*ctl;
@@ -24,11 +44,80 @@ struct peerq {
 	size_t			n, answered;
 	char			ids[S_PEERQ_MAX][SIG_ID_MAX + 1];
 	int			online[S_PEERQ_MAX];
+	bool			allowed[S_PEERQ_MAX];
+	struct stun_addr	ep[S_PEERQ_MAX];
 	struct peerq		*next;
 };
 
 static struct peerq *peerqs;
 static uint32_t next_qid;
+
+static struct recent *recent_find(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < nrecent; i++)
+		if (!strcmp(recents[i].id, id))
+			return &recents[i];
+	return NULL;
+}
+
+void sess_peer_seen(const struct d_session *s, bool connected)
+{
+	struct recent *r = recent_find(s->peer);
+	size_t i, old = 0;
+
+	if (r == NULL) {
+		if (nrecent < S_RECENT_MAX) {
+			r = &recents[nrecent++];
+		} else {
+			/* full: the one seen longest ago goes */
+			for (i = 1; i < nrecent; i++)
+				if (recents[i].last < recents[old].last)
+					old = i;
+			r = &recents[old];
+		}
+		memset(r, 0, sizeof(*r));
+		snprintf(r->id, sizeof(r->id), "%s", s->peer);
+	}
+	r->last = s->t_end ? s->t_end : clock_ms();
+	r->sessions++;
+	r->last_ok = connected;
+	if (connected && s->winner) {
+		r->connected++;
+		r->last_method = s->winner->method;
+	}
+}
+
+static void peer_json(FILE *f, const struct peerq *q, size_t i, uint64_t now)
+{
+	const struct recent *r = recent_find(q->ids[i]);
+	char a[INET6_ADDRSTRLEN];
+
+	fputs(i ? ",{\"id\":" : "{\"id\":", f);
+	d_json_str(f, q->ids[i]);
+	fprintf(f, ",\"online\":%s,\"nat\":null,\"allowed\":%s,\"endpoint\":",
+		q->online[i] > 0 ? "true" : "false", q->allowed[i] ? "true" : "false");
+	if (q->online[i] > 0 && q->ep[i].family == STUN_FAMILY_IPV4 &&
+	    inet_ntop(AF_INET, q->ep[i].ip, a, sizeof(a)))
+		fprintf(f, "\"%s:%u\"", a, q->ep[i].port);
+	else if (q->online[i] > 0 && q->ep[i].family == STUN_FAMILY_IPV6 &&
+		 inet_ntop(AF_INET6, q->ep[i].ip, a, sizeof(a)))
+		fprintf(f, "\"[%s]:%u\"", a, q->ep[i].port);
+	else
+		fputs("null", f);
+	if (r == NULL) {
+		fputs(",\"last_seen_ms\":null,\"sessions\":0,\"connected\":0,"
+		      "\"last_result\":null,\"last_method\":null}", f);
+		return;
+	}
+	fprintf(f, ",\"last_seen_ms\":%llu,\"sessions\":%lu,\"connected\":%lu,"
+		"\"last_result\":\"%s\",\"last_method\":",
+		(unsigned long long)(now - r->last), r->sessions, r->connected,
+		r->last_ok ? "connected" : "failed");
+	d_json_str(f, r->last_method ? sig_method_name(r->last_method) : NULL);
+	fputs("}", f);
+}
 
 static void peerq_finish(struct peerq *q)
 {
@@ -36,6 +125,7 @@ static void peerq_finish(struct peerq *q)
 	char *buf = NULL;
 	size_t len = 0, i;
 	FILE *f = open_memstream(&buf, &len);
+	uint64_t now = clock_ms();
 
 	for (pp = &peerqs; *pp; pp = &(*pp)->next)
 		if (*pp == q) {
@@ -44,11 +134,8 @@ static void peerq_finish(struct peerq *q)
 		}
 	if (f) {
 		fputs("{\"peers\":[", f);
-		for (i = 0; i < q->n; i++) {
-			fputs(i ? ",{\"id\":" : "{\"id\":", f);
-			d_json_str(f, q->ids[i]);
-			fprintf(f, ",\"online\":%s,\"nat\":null}", q->online[i] > 0 ? "true" : "false");
-		}
+		for (i = 0; i < q->n; i++)
+			peer_json(f, q, i, now);
 		fputs("]}", f);
 		fclose(f);
 		if (q->ctl)
@@ -89,8 +176,32 @@ void sess_peerq_answer(uint32_t qid, const struct stun_msg *msg)
 	if (q == NULL || idx >= q->n || q->online[idx] >= 0)
 		return;
 	q->online[idx] = msg->cls == STUN_SUCCESS ? 1 : 0;
+	if (q->online[idx]) {
+		struct sig_lookup_resp r;
+
+		if (sig_get_lookup_resp(msg, &r) == 0)
+			q->ep[idx] = r.endpoint;
+	}
 	if (++q->answered == q->n)
 		peerq_finish(q);
+}
+
+/* id into q's peers, once; not this host itself */
+static void peerq_add(struct peerq *q, const char *id, bool allowed)
+{
+	size_t k;
+
+	if (!strcmp(id, g_d->cfg.id))
+		return;
+	for (k = 0; k < q->n; k++)
+		if (!strcmp(q->ids[k], id)) {
+			q->allowed[k] |= allowed;
+			return;
+		}
+	if (q->n == S_PEERQ_MAX)
+		return;
+	snprintf(q->ids[q->n], SIG_ID_MAX + 1, "%s", id);
+	q->allowed[q->n++] = allowed;
 }
 
 void d_session_peers_answer(struct d_ctl_client *c)
@@ -105,13 +216,10 @@ void d_session_peers_answer(struct d_ctl_client *c)
 	q->t0 = clock_ms();
 	q->qid = S_PEERQ_BIT | (++next_qid & 0x7fffff) << 8;
 	for (i = 0; i < cfg->nallow; i++)
-		for (j = 0; j < cfg->allow[i].npeers && q->n < S_PEERQ_MAX; j++) {
-			for (k = 0; k < q->n; k++)
-				if (!strcmp(q->ids[k], cfg->allow[i].peers[j]))
-					break;
-			if (k == q->n && strcmp(cfg->allow[i].peers[j], cfg->id))
-				snprintf(q->ids[q->n++], SIG_ID_MAX + 1, "%s", cfg->allow[i].peers[j]);
-		}
+		for (j = 0; j < cfg->allow[i].npeers; j++)
+			peerq_add(q, cfg->allow[i].peers[j], true);
+	for (i = 0; i < nrecent; i++)
+		peerq_add(q, recents[i].id, false);
 	q->next = peerqs;
 	peerqs = q;
 	for (k = 0; k < q->n; k++) {

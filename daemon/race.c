@@ -189,6 +189,7 @@ void sess_won(struct d_session *s)
 
 	s->state = S_CONNECTED;
 	s->t_end = clock_ms();
+	sess_peer_seen(s, true);
 	g_d->counters[a->method].won++;
 	sess_close_attempts(s);
 	log_info("session %u: %s %s/%s connected by %s in %llu ms", s->id,

@@ -148,6 +148,7 @@ void sess_fail(struct d_session *s, const char *why0, bool tell_peer)
 		sess_relay(s->peer, s->id, s->requester ? "cancel" : "err", why);
 	s->state = S_FAILED;
 	s->t_end = clock_ms();
+	sess_peer_seen(s, false);
 	sess_answer_connect(s, false, NULL, why, -1);
 }
 

@@ -160,5 +160,8 @@ void sess_confirm_stop(struct d_session *s);
 void sess_peerq_answer(uint32_t qid, const struct stun_msg *m);
 void sess_peerq_tick(uint64_t now);
 void sess_peerq_ctl_gone(struct d_ctl_client *c);
+/* A session with s->peer ended (connected or not): stuntctl peers lists the
+ * peer, when, how many sessions. */
+void sess_peer_seen(const struct d_session *s, bool connected);
 
 #endif

@@ -165,6 +165,9 @@ struct probe_result {
 	enum probe_method	methods[PROBE_M_MAX];
 	unsigned		nmethods;
 	bool			server_reached;
+	/* the network said the server cannot be reached: why (else "") */
+	char			unreachable[PROBE_NOTE_LEN];
+	bool			udp_only;	/* TCP not tested: no TCP methods */
 	uint32_t		server_ip;	/* network order */
 	uint16_t		server_port;
 	uint64_t		elapsed_ms;
@@ -251,5 +254,8 @@ const char *probe_method_name(enum probe_method m);
 const char *probe_verdict_name(enum probe_verdict v);	/* "udp.filtering" */
 void probe_report_json(FILE *f, const struct probe_result *r);
 void probe_report_human(FILE *f, const struct probe_result *r);
+/* Pure: the human report's first line, "direct connections: likely /
+ * need help / relay only" (or unknown: the server was not reached). */
+const char *probe_verdict_line(const struct probe_result *r);
 
 #endif

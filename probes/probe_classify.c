@@ -272,6 +272,17 @@ void probe_choose_methods(struct probe_result *r)
 		add(r, PROBE_M_RELAY);
 		return;
 	}
+	if (r->udp_only) {
+		/* TCP not tested: only what UDP's verdicts support */
+		map = r->udp.mapping;
+		alloc = r->udp.allocation;
+		if (map == PROBE_MAP_EIM || map == PROBE_MAP_NONE ||
+		    ((map == PROBE_MAP_ADM || map == PROBE_MAP_APDM) &&
+		     (alloc == PROBE_ALLOC_SEQUENTIAL || alloc == PROBE_ALLOC_PRESERVING)))
+			add(r, PROBE_M_UDP);
+		add(r, PROBE_M_RELAY);
+		return;
+	}
 	if ((map == PROBE_MAP_NONE && filt != PROBE_FILT_APDF && filt != PROBE_FILT_ADF) ||
 	    (map == PROBE_MAP_EIM && filt == PROBE_FILT_EIF))
 		add(r, PROBE_M_DIRECT);

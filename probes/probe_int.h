@@ -53,6 +53,8 @@ int probe_ttl_start(struct probe_ctx *c);
 void probe_ttl_finish(struct probe_ctx *c);
 int probe_pm_start(struct probe_ctx *c);
 void probe_pm_finish(struct probe_ctx *c);
+/* The run gave up: the port-mapping threads stop at their next wait. */
+void probe_pm_abort(struct probe_ctx *c);
 int probe_pcap_start(struct probe_ctx *c);
 /* The server's alternate address became known: widen the capture filter. */
 void probe_pcap_server_alt(struct probe_ctx *c, uint32_t alt_ip);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/ip.h>
+#include <linux/errqueue.h>
 #include <linux/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,28 @@ void probe_loop_free(struct probe_loop *L)
 	for (i = 0; i < L->ntx; i++)
 		free(L->tx[i]);
 	L->nsocks = L->ntx = 0;
+}
+
+void probe_loop_server(struct probe_loop *L, const struct sockaddr_in *srv, bool udp, bool tcp)
+{
+	L->srv = *srv;
+	L->srv_udp = udp;
+	L->srv_tcp = tcp;
+}
+
+static bool unreach_host(int e)
+{
+	return e == EHOSTUNREACH || e == ENETUNREACH;
+}
+
+/* Nothing answered and the network said the server cannot be reached. */
+static bool srv_unreachable(const struct probe_loop *L)
+{
+	if (L->heard || !(L->srv_udp || L->srv_tcp))
+		return false;
+	if (unreach_host(L->unreach_udp) || unreach_host(L->unreach_tcp))
+		return true;
+	return (!L->srv_udp || L->unreach_udp) && (!L->srv_tcp || L->unreach_tcp);
 }
 
 uint64_t probe_loop_absence_ms(const struct probe_loop *L)
@@ -126,11 +149,13 @@ struct probe_sock *probe_sock_udp(struct probe_loop *L, uint16_t port)
 {
 	struct sockaddr_in sin;
 	struct probe_sock *s;
-	int fd, e;
+	int fd, e, one = 1;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return NULL;
+	/* ICMP errors to the error queue: "the server is unreachable" at once */
+	setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	probe_sin(&sin, htonl(INADDR_ANY), port);
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || !(s = sock_add(L, fd, PROBE_SK_UDP))) {
 		e = errno;
@@ -164,6 +189,8 @@ struct probe_sock *probe_sock_tcp(struct probe_loop *L, uint16_t port, bool reus
 	if (!(s = sock_add(L, fd, PROBE_SK_TCP)))
 		goto fail;
 	s->connecting = true;
+	s->dst = *dst;
+	s->ttl_limited = ttl > 0;
 	return s;
 fail:
 	e = errno;
@@ -289,6 +316,8 @@ static void tx_finish(struct probe_loop *L, struct probe_tx *t, enum probe_tx_st
 	if (t->status != PROBE_TX_PENDING)
 		return;
 	t->status = st;
+	if (st == PROBE_TX_OK)
+		L->heard = true;
 	if (t->s->kind == PROBE_SK_UDP && t->sends) {
 		if (st == PROBE_TX_OK || st == PROBE_TX_ERROR) {
 			L->rt_sent += t->sends;
@@ -373,7 +402,44 @@ static void sock_fail(struct probe_loop *L, struct probe_sock *s)
 			tx_finish(L, L->tx[i], PROBE_TX_ERROR);
 }
 
-static void on_udp(struct probe_loop *L, struct probe_sock *s)
+/* The ICMP errors queued on a UDP socket: a destination unreachable for a
+ * packet to the server is remembered (L->unreach_udp). */
+static void udp_errqueue(struct probe_loop *L, struct probe_sock *s)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in))];
+		struct cmsghdr align;
+	} ctl;
+	struct sockaddr_in dst;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	const struct sock_extended_err *ee;
+	int k;
+
+	for (k = 0; k < 32; k++) {
+		memset(&mh, 0, sizeof(mh));
+		memset(&dst, 0, sizeof(dst));
+		mh.msg_name = &dst;
+		mh.msg_namelen = sizeof(dst);
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		if (recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level != IPPROTO_IP || cm->cmsg_type != IP_RECVERR)
+				continue;
+			ee = (const struct sock_extended_err *)CMSG_DATA(cm);
+			if (ee->ee_origin != SO_EE_ORIGIN_ICMP || ee->ee_type != 3 /* unreachable */ ||
+			    dst.sin_addr.s_addr != L->srv.sin_addr.s_addr)
+				continue;
+			if (unreach_host((int)ee->ee_errno) ||
+			    (ee->ee_errno == ECONNREFUSED && dst.sin_port == L->srv.sin_port))
+				L->unreach_udp = (int)ee->ee_errno;
+		}
+	}
+}
+
+static void on_udp(struct probe_loop *L, struct probe_sock *s, short rev)
 {
 	uint8_t buf[2048];
 	struct sockaddr_in from;
@@ -381,11 +447,15 @@ static void on_udp(struct probe_loop *L, struct probe_sock *s)
 	ssize_t n;
 	int k;
 
+	if (rev & POLLERR)
+		udp_errqueue(L, s);
 	for (k = 0; k < 32; k++) {
 		fl = sizeof(from);
 		n = recvfrom(s->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
-		if (n < 0)
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
+		if (n < 0)
+			continue;	/* a queued ICMP error (IP_RECVERR), once */
 		deliver(L, s, buf, (size_t)n, &from);
 	}
 }
@@ -402,6 +472,10 @@ static void on_tcp(struct probe_loop *L, struct probe_sock *s, short rev)
 		if (!(rev & (POLLOUT | POLLERR | POLLHUP)))
 			return;
 		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+			if (!s->ttl_limited && s->dst.sin_addr.s_addr == L->srv.sin_addr.s_addr &&
+			    s->dst.sin_port == L->srv.sin_port &&
+			    (err == ECONNREFUSED || unreach_host(err)))
+				L->unreach_tcp = err;
 			sock_fail(L, s);
 			return;
 		}
@@ -491,6 +565,10 @@ void probe_loop_run(struct probe_loop *L)
 		}
 		if (!busy(L) || now >= L->deadline_ms)
 			break;
+		if (srv_unreachable(L)) {
+			L->gave_up = true;
+			break;
+		}
 		next = L->deadline_ms;
 		for (i = 0; i < L->ntimers; i++)
 			if (L->timers[i].at < next)
@@ -524,7 +602,7 @@ void probe_loop_run(struct probe_loop *L)
 			if (!pfd[i].revents)
 				continue;
 			switch (ps[i]->kind) {
-			case PROBE_SK_UDP: on_udp(L, ps[i]); break;
+			case PROBE_SK_UDP: on_udp(L, ps[i], pfd[i].revents); break;
 			case PROBE_SK_TCP: on_tcp(L, ps[i], pfd[i].revents); break;
 			case PROBE_SK_OTHER: ps[i]->on_ready(L, ps[i], pfd[i].revents); break;
 			}

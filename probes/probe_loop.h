@@ -18,6 +18,14 @@
  * an answered UDP transaction but the one answered is a lost round trip, a
  * non-absence one that got no answer lost them all; TCP sockets add their
  * retransmissions (TCP_INFO).
+ *
+ * The server's address (probe_loop_server) lets the loop give up at once
+ * when, before any answer, the network says the server cannot be reached:
+ * an ICMP destination unreachable for a UDP packet to it (IP_RECVERR), a
+ * refused or unreachable TCP connect to it (default TTL only: a TTL-limited
+ * SYN's time-exceeded is a measurement). Port unreachable / refused must
+ * come for each transport in use; host or network unreachable is enough
+ * from either.
  */
 #ifndef STUNT_PROBES_PROBE_LOOP_H
 #define STUNT_PROBES_PROBE_LOOP_H
@@ -55,6 +63,8 @@ struct probe_sock {
 	bool		 dead;		/* TCP: failed or closed; fd kept until the end */
 	short		 events;	/* OTHER: what to poll for */
 	uint16_t	 lport;		/* local port, host order */
+	struct sockaddr_in dst;		/* TCP: where it connects */
+	bool		 ttl_limited;	/* TCP: its SYN has a small TTL */
 	uint64_t	 t_start;
 	probe_ready_cb	 on_ready;	/* OTHER: called on any event */
 	probe_msg_cb	 on_msg;	/* TCP: messages no transaction claims */
@@ -110,11 +120,21 @@ struct probe_loop {
 	struct probe_tx		*tx[PROBE_LOOP_MAX_TX];
 	struct probe_timer	 timers[PROBE_LOOP_MAX_TIMERS];
 	int			 verbose;
+	/* the server, and what the network said of it (errno per transport) */
+	struct sockaddr_in	 srv;
+	bool			 srv_udp, srv_tcp;	/* transports in use */
+	bool			 heard;			/* any transaction answered */
+	int			 unreach_udp, unreach_tcp;
+	bool			 gave_up;		/* ended early: server unreachable */
 };
 
 void probe_loop_init(struct probe_loop *L, unsigned timeout_ms);
 void probe_loop_free(struct probe_loop *L);
-/* Run until nothing is pending (transactions, holds, timers) or the deadline. */
+/* The server (primary address and port) and the transports the run uses
+ * with it: see the top of this file. */
+void probe_loop_server(struct probe_loop *L, const struct sockaddr_in *srv, bool udp, bool tcp);
+/* Run until nothing is pending (transactions, holds, timers), the deadline,
+ * or the server is known unreachable (L->gave_up). */
 void probe_loop_run(struct probe_loop *L);
 uint64_t probe_loop_absence_ms(const struct probe_loop *L);
 /* Round trips tried and lost on the path so far: UDP transactions, plus

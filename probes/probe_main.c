@@ -52,7 +52,12 @@ static void usage(FILE *f)
 "  --help                this text\n"
 "  --version             print the version\n"
 "\n"
-"Exit status: 0 measured, 1 error, 2 usage, 3 server unreachable.\n"
+"The report starts with a one-line verdict (direct connections: likely, need\n"
+"help or relay only) and ends with the methods, one sentence each. When ICMP\n"
+"or a refused connection says the server cannot be reached, it gives up at once.\n"
+"\n"
+"Exit status: 0 measured, 1 error, 2 usage, 3 server unreachable (no answer,\n"
+"ICMP unreachable, connection refused, or its name does not resolve).\n"
 "Without root the hop count, sequence-number test and --pcap are skipped\n"
 "(and said so); everything else runs.\n",
 		PROBE_TIMEOUT_MS_DEFAULT);
@@ -144,15 +149,17 @@ int main(int argc, char **argv)
 	if ((ret = parse_server(server, &cfg)) == -EINVAL)
 		return usage_err(PROG, "--server %s: want HOST[:PORT]", server);
 	if (ret < 0) {
-		fprintf(stderr, PROG ": --server %s: %s\n", server,
-			ret == -EINVAL ? "want HOST[:PORT]" : "cannot resolve to an IPv4 address");
-		return EXIT_USAGE;
+		/* a name that does not resolve: the server cannot be reached */
+		fprintf(stderr, PROG ": --server %s: cannot resolve to an IPv4 address\n", server);
+		return EXIT_UNREACHABLE;
 	}
 	if (!(r = malloc(sizeof(*r)))) {
 		fprintf(stderr, PROG ": out of memory\n");
 		return EXIT_ERROR;
 	}
 	ret = probe_run(&cfg, r);
+	if (r->unreachable[0])
+		fprintf(stderr, PROG ": %s\n", r->unreachable);
 	if (ret < 0 && ret != -EHOSTUNREACH) {
 		fprintf(stderr, PROG ": %s\n", strerror(-ret));
 		free(r);

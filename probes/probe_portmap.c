@@ -54,7 +54,9 @@ static int remaining_ms(const struct pm_job *j)
 {
 	uint64_t now = clock_ms();
 
-	return now >= j->deadline_ms ? 0 : (int)(j->deadline_ms - now);
+	uint64_t end = __atomic_load_n(&j->deadline_ms, __ATOMIC_RELAXED);
+
+	return now >= end ? 0 : (int)(end - now);
 }
 
 /* ---- UPnP-IGD ---- */
@@ -104,7 +106,7 @@ static int ssdp_find_igd(struct pm_job *j, char *loc, size_t cap)
 	probe_sin(&dst, htonl(0xeffffffa), 1900);	/* 239.255.255.250 */
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	while ((now = clock_ms()) < end) {
+	while ((now = clock_ms()) < end && remaining_ms(j) > 0) {
 		if (now >= next) {
 			sendto(fd, msearch, sizeof(msearch) - 1, 0, (struct sockaddr *)&dst, sizeof(dst));
 			next = now + 2 * PCP_RTO_MS;
@@ -358,6 +360,15 @@ int probe_pm_start(struct probe_ctx *c)
 		j->started = pthread_create(&j->th, NULL, fn[i], j) == 0;
 	}
 	return 0;
+}
+
+void probe_pm_abort(struct probe_ctx *c)
+{
+	int i;
+
+	if (c->pm)
+		for (i = 0; i < 3; i++)
+			__atomic_store_n(&c->pm->job[i].deadline_ms, 0, __ATOMIC_RELAXED);
 }
 
 void probe_pm_finish(struct probe_ctx *c)

@@ -288,6 +288,43 @@ static void human_proto(FILE *f, const char *name, const struct probe_proto *p,
 	eol(f, r, (enum probe_verdict)(v0 + 2));
 }
 
+/* One sentence per method: what it does and why it is on the list. */
+static const char *method_sentence(enum probe_method m)
+{
+	switch (m) {
+	case PROBE_M_DIRECT: return "peers connect straight to your public address: your NAT lets them in";
+	case PROBE_M_PORTMAP: return "your gateway opens a port on request (UPnP-IGD, NAT-PMP or PCP) and peers connect to it";
+	case PROBE_M_REVERSAL: return "when the other side accepts direct connections, this host connects out to it instead";
+	case PROBE_M_SIMOPEN: return "both sides connect to each other at the same moment (TCP simultaneous open): each outgoing SYN opens the way for the other's";
+	case PROBE_M_STUNT1: return "each side's low-TTL SYN opens its NAT and dies before the other's; the server completes the connection with a spoofed SYN-ACK (STUNT #1)";
+	case PROBE_M_STUNT2: return "one side's low-TTL SYN opens its NAT, then the other side's SYN comes in through that hole (STUNT #2)";
+	case PROBE_M_SYNTH: return "both sides open their NATs with low-TTL SYNs and, once both have left, send the same SYN again: a simultaneous open without waiting for the other";
+	case PROBE_M_PREDICT: return "your NAT picks public ports in sequence: the other side aims at the ports it will pick next";
+	case PROBE_M_SHOTGUN: return "your NAT picks public ports at random: many attempts at once until one pair of ports meets";
+	case PROBE_M_UDP: return "a UDP path punched through both NATs carries the connection";
+	case PROBE_M_RELAY: return "the traffic goes through a relay (TURN or the server): always works, adds a detour";
+	default: return "";
+	}
+}
+
+const char *probe_verdict_line(const struct probe_result *r)
+{
+	unsigned i;
+	bool punch = false;
+
+	if (!r->server_reached)
+		return "direct connections: unknown (the server could not be reached)";
+	for (i = 0; i < r->nmethods; i++) {
+		if (r->methods[i] == PROBE_M_DIRECT || r->methods[i] == PROBE_M_PORTMAP)
+			return "direct connections: likely (peers can connect in to this host)";
+		if (r->methods[i] != PROBE_M_REVERSAL && r->methods[i] != PROBE_M_RELAY)
+			punch = true;
+	}
+	if (punch)
+		return "direct connections: need help (hole punching through the server)";
+	return "direct connections: relay only (unless the other side accepts direct connections)";
+}
+
 void probe_report_human(FILE *f, const struct probe_result *r)
 {
 	const struct probe_portmap_one *pm[3] = { &r->upnp, &r->natpmp, &r->pcp };
@@ -295,8 +332,12 @@ void probe_report_human(FILE *f, const struct probe_result *r)
 	const char *classic;
 	unsigned i;
 
+	fprintf(f, "%s\n", probe_verdict_line(r));
 	if (!r->server_reached) {
-		fputs("The server did not answer: nothing could be measured.\n", f);
+		if (r->unreachable[0])
+			fprintf(f, "The %s. Nothing could be measured.\n", r->unreachable);
+		else
+			fputs("The server did not answer: nothing could be measured.\n", f);
 	} else {
 		human_proto(f, "UDP", &r->udp, r, PROBE_V_UDP_MAPPING);
 		if (r->udp.hairpin >= 0) {
@@ -350,6 +391,9 @@ void probe_report_human(FILE *f, const struct probe_result *r)
 	for (i = 0; i < r->nmethods; i++)
 		fprintf(f, " %s", probe_method_name(r->methods[i]));
 	fputc('\n', f);
+	for (i = 0; i < r->nmethods; i++)
+		fprintf(f, "  %s: %s.\n", probe_method_name(r->methods[i]),
+			method_sentence(r->methods[i]));
 	for (i = 0; i < r->nnotes; i++)
 		fprintf(f, "Note: %s\n", r->notes[i]);
 	fprintf(f, "Done in %llu ms.\n", (unsigned long long)r->elapsed_ms);

@@ -71,6 +71,33 @@ int probe_default_route(char ifname[16], uint32_t *gw)
 	return ret;
 }
 
+static const char *unreach_words(int e)
+{
+	switch (e) {
+	case ECONNREFUSED: return "port unreachable";
+	case EHOSTUNREACH: return "host unreachable";
+	case ENETUNREACH: return "network unreachable";
+	default: return NULL;
+	}
+}
+
+/* Why the run gave up at once, in r->unreachable and a note. */
+static void unreach_note(struct probe_ctx *c)
+{
+	const struct probe_loop *L = &c->L;
+	const char *u = unreach_words(L->unreach_udp), *t = unreach_words(L->unreach_tcp);
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &c->srv.sin_addr, ip, sizeof(ip));
+	snprintf(c->r->unreachable, sizeof(c->r->unreachable),
+		 "server %s:%u unreachable: %s%s%s%s%s%s; gave up after %llu ms", ip,
+		 ntohs(c->srv.sin_port), u ? "UDP: " : "", u ? u : "", u ? " (ICMP)" : "",
+		 u && t ? ", " : "", t ? "TCP: " : "",
+		 t ? (L->unreach_tcp == ECONNREFUSED ? "connection refused" : t) : "",
+		 (unsigned long long)(clock_ms() - L->start_ms));
+	probe_note(c->r, "%s", c->r->unreachable);
+}
+
 int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 {
 	struct probe_ctx *c;
@@ -89,6 +116,8 @@ int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 	probe_sin(&c->srv, cfg->server_ip, cfg->server_port);
 	probe_loop_init(&c->L, cfg->timeout_ms);
 	c->L.verbose = cfg->verbose;
+	probe_loop_server(&c->L, &c->srv, cfg->what & PROBE_F_UDP, cfg->what & PROBE_F_TCP);
+	r->udp_only = !(cfg->what & PROBE_F_TCP);
 
 	/* capture first, so it sees every packet; then the tests whose
 	 * packets must leave back to back (allocation bursts) */
@@ -104,6 +133,10 @@ int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 		probe_note(r, "hop count test could not start: %s", strerror(-ret));
 
 	probe_loop_run(&c->L);
+	if (c->L.gave_up) {
+		probe_pm_abort(c);
+		unreach_note(c);
+	}
 
 	probe_pcap_finish(c);	/* drains the capture: the TCP verdicts read it */
 	probe_udp_finish(c);

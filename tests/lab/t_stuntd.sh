@@ -19,6 +19,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lab.sh"
 # shellcheck source=tests/lab/stuntd_lab.sh
 . "$here/stuntd_lab.sh"
+STUNTCTL=$BUILD/stuntctl
+
+# jcheck LABEL JSON PYEXPR [ARG]: PYEXPR on j (the parsed JSON) is true
+jcheck() {
+	if python3 -c 'import json,sys; j=json.loads(sys.argv[1]); sys.exit(not eval(sys.argv[2]))' "$2" "$3" "${4:-}" 2>/dev/null; then
+		ok "$1"
+	else
+		nok "$1: $3 on $2"
+	fi
+}
 
 case "${1:-all}" in
 fc-pr|all)
@@ -38,6 +48,22 @@ fc-pr|all)
 		expect_error a '{"cmd":"bogus"}' "unknown command" "unknown command"
 		out=$(ctl a '{"cmd":"peers"}')
 		echo "$out" | grep -q '"id":"office-pc","online":true' && ok "peers: office-pc online" || nok "peers: $out"
+		# the allow list's peer with the endpoint the server sees (hb's NAT)
+		# and its sessions; the unknown peers of the failed sessions too
+		jcheck "peers: office-pc allowed, endpoint $LAB_WANB:*, sessions counted" "$out" \
+			'[p for p in j["peers"] if p["id"] == "office-pc" and p["allowed"] and p["endpoint"].startswith(sys.argv[3] + ":") and p["connected"] >= 2 and p["sessions"] >= p["connected"] + 2 and 0 <= p["last_seen_ms"] < 60000]' "$LAB_WANB"
+		jcheck "peers: ghost and stranger (failed sessions) listed, not allowed, offline" "$out" \
+			'len([p for p in j["peers"] if p["id"] in ("ghost", "stranger") and not p["allowed"] and not p["online"] and p["endpoint"] is None and p["last_result"] == "failed" and p["sessions"] == 1]) == 2'
+		hp=$(lx hb "$STUNTCTL" --control "$LAB_STATE/b.sock" peers)
+		echo "$hp" | grep -q "^laptop: online, endpoint $LAB_WANA:[0-9]*\$" &&
+			echo "$hp" | grep -Eq '^  allow list: yes; last session [0-9]+ s ago, connected by [a-z0-9]+ \([0-9]+ sessions, [0-9]+ connected\)$' &&
+			ok "stuntctl peers on hb: laptop online, its endpoint, its last session" || nok "stuntctl peers on hb: $hp"
+		hs=$(lx ha "$STUNTCTL" --control "$LAB_STATE/a.sock" status)
+		echo "$hs" | grep -Eq '^stuntd laptop, up [0-9]+ s$' && [ "$(echo "$hs" | grep -c 'NAT:')" = 1 ] &&
+			echo "$hs" | grep -q "^public endpoints: tcp $LAB_WANA:[0-9]*, udp $LAB_WANA:[0-9]*\$" &&
+			echo "$hs" | grep -q 'classic name: full cone NAT' &&
+			ok "stuntctl status on ha: up in s, both public endpoints, NAT: once, classic name" ||
+			nok "stuntctl status on ha: $hs"
 		stop_all
 	}
 	;;&

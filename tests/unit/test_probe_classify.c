@@ -219,6 +219,19 @@ static void methods(void)
 	probe_choose_methods(&r);
 	methods_str(&r, s, sizeof(s));
 	CHECK(!strcmp(s, "reversal simopen udp relay"));
+
+	/* --udp-only: no TCP method, whatever UDP says */
+	r.udp_only = true;
+	r.udp.filtering = PROBE_FILT_EIF;
+	r.upnp.mapped = 1;
+	probe_choose_methods(&r);
+	methods_str(&r, s, sizeof(s));
+	CHECK(!strcmp(s, "udp relay"));
+	r.udp.mapping = PROBE_MAP_APDM;
+	r.udp.allocation = PROBE_ALLOC_RANDOM;
+	probe_choose_methods(&r);
+	methods_str(&r, s, sizeof(s));
+	CHECK(!strcmp(s, "relay"));
 }
 
 /* Silence as a verdict: certain on a clean path, doubted on a lossy one

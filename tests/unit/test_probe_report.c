@@ -346,6 +346,51 @@ static void human_words(void)
 	free(out);
 }
 
+/* The first line: a verdict from the methods; then a sentence per method. */
+static void human_verdict(void)
+{
+	struct probe_result r;
+	char *out;
+	unsigned i;
+
+	fixed(&r);	/* portmap reversal relay */
+	CHECK(!strcmp(probe_verdict_line(&r), "direct connections: likely (peers can connect in to this host)"));
+	out = render(&r, false);
+	CHECK(out && !strncmp(out, "direct connections: likely", 26));
+	CHECK(has(out, "\n  portmap: your gateway opens a port on request"));
+	CHECK(has(out, "\n  reversal: when the other side accepts direct connections"));
+	CHECK(has(out, "\n  relay: the traffic goes through a relay"));
+	free(out);
+	r.nmethods = 0;
+	r.methods[r.nmethods++] = PROBE_M_REVERSAL;
+	r.methods[r.nmethods++] = PROBE_M_SIMOPEN;
+	r.methods[r.nmethods++] = PROBE_M_RELAY;
+	CHECK(!strcmp(probe_verdict_line(&r), "direct connections: need help (hole punching through the server)"));
+	r.methods[1] = PROBE_M_RELAY;
+	r.nmethods = 2;
+	CHECK(!strcmp(probe_verdict_line(&r),
+		      "direct connections: relay only (unless the other side accepts direct connections)"));
+	/* every method has its sentence */
+	r.nmethods = 0;
+	for (i = 0; i < PROBE_M_MAX; i++)
+		r.methods[r.nmethods++] = (enum probe_method)i;
+	out = render(&r, false);
+	for (i = 0; i < PROBE_M_MAX; i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "\n  %s: ", probe_method_name((enum probe_method)i));
+		CHECK(has(out, want));
+	}
+	free(out);
+	probe_result_init(&r);
+	CHECK(!strcmp(probe_verdict_line(&r), "direct connections: unknown (the server could not be reached)"));
+	snprintf(r.unreachable, sizeof(r.unreachable), "server 192.0.2.1:3478 unreachable: TCP: connection refused; gave up after 3 ms");
+	out = render(&r, false);
+	CHECK(has(out, "The server 192.0.2.1:3478 unreachable: TCP: connection refused; gave up after 3 ms. "
+		       "Nothing could be measured.\n"));
+	free(out);
+}
+
 static void human_unknown(void)
 {
 	struct probe_result r;
@@ -374,5 +419,6 @@ int main(void)
 	RUN(json_notes_escaped);
 	RUN(human_words);
 	RUN(human_unknown);
+	RUN(human_verdict);
 	return TAP_DONE();
 }

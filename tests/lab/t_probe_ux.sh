@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# stunt-probe's report and failures, in the namespace lab:
+#   - no stunt-server running: ICMP port unreachable (UDP) and a refused
+#     connection (TCP) say so; the probe gives up at once (its message says
+#     "gave up", with a 20 s --timeout it would otherwise wait), exit 3;
+#   - a server address the router declares unreachable (ICMP host
+#     unreachable): the same, "host unreachable";
+#   - a server name that does not resolve: exit 3 (not 2, usage);
+#   - a measured run: the first line is the verdict, every method listed
+#     has its sentence; port-restricted x port-restricted needs help;
+#   - --udp-only lists no TCP method.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lab.sh
+. "$here/lab.sh"
+BUILD=${STUNT_BUILD:-$here/../../build}
+SERVER=$BUILD/stunt-server
+PROBE=$BUILD/stunt-probe
+# shellcheck source=tests/lab/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+
+for b in "$SERVER" "$PROBE"; do
+	[ -x "$b" ] || { nok "built: $b"; exit 1; }
+done
+
+lab_init pux
+trap lab_down EXIT
+if ! lab_up --nat-a port-restricted --nat-b port-restricted; then
+	nok "lab up"
+	exit 1
+fi
+
+# 1. nothing listens on the server's ports
+t0=$(date +%s%N)
+lx ha "$PROBE" --server "$LAB_SRV1" --timeout 20000 >"$LAB_STATE/o1" 2>"$LAB_STATE/e1"
+rc=$?
+echo "# no server: $(( ($(date +%s%N) - t0) / 1000000 )) ms (diagnostic only)"
+[ "$rc" = 3 ] && ok "no server: exit code 3" || nok "no server: exit code $rc, want 3"
+grep -q "^stunt-probe: server $LAB_SRV1:3478 unreachable: UDP: port unreachable (ICMP), TCP: connection refused; gave up after [0-9]* ms\$" "$LAB_STATE/e1" &&
+	ok "no server: gave up at once, the message names ICMP and the refusal" ||
+	nok "no server: message: $(head -3 "$LAB_STATE/e1")"
+[ "$(head -1 "$LAB_STATE/o1")" = "direct connections: unknown (the server could not be reached)" ] &&
+	grep -q "^The server $LAB_SRV1:3478 unreachable: .*gave up after [0-9]* ms. Nothing could be measured.\$" "$LAB_STATE/o1" &&
+	ok "no server: the report starts with the verdict and says why" ||
+	nok "no server: report: $(head -3 "$LAB_STATE/o1")"
+
+# 2. the router says the host is unreachable
+lx inet ip route add unreachable 203.0.113.99/32
+lx ha "$PROBE" --server 203.0.113.99 --timeout 20000 --json >"$LAB_STATE/o2" 2>"$LAB_STATE/e2"
+rc=$?
+[ "$rc" = 3 ] && ok "unreachable route: exit code 3" || nok "unreachable route: exit code $rc, want 3"
+grep -q "^stunt-probe: server 203.0.113.99:3478 unreachable: .*host unreachable.*; gave up after" "$LAB_STATE/e2" &&
+	ok "unreachable route: gave up at once on ICMP host unreachable" ||
+	nok "unreachable route: message: $(head -3 "$LAB_STATE/e2")"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(not (j["server_reached"] is False and any("gave up" in n for n in j["notes"])))' \
+	"$LAB_STATE/o2" && ok "unreachable route: --json still one object, the reason in its notes" ||
+	nok "unreachable route: json: $(head -c 300 "$LAB_STATE/o2")"
+
+# 3. a name that does not resolve (no DNS in the lab: nothing leaves it)
+lx ha "$PROBE" --server no-such-host.invalid >/dev/null 2>"$LAB_STATE/e3"
+rc=$?
+[ "$rc" = 3 ] && grep -q 'cannot resolve' "$LAB_STATE/e3" &&
+	ok "unresolvable name: exit code 3, 'cannot resolve'" ||
+	nok "unresolvable name: exit code $rc, want 3: $(cat "$LAB_STATE/e3")"
+
+# 4. a measured run, then --udp-only
+lab_bg srv stunt-server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d >/dev/null
+if lab_wait_port srv udp "$LAB_SRV2" 3479 10 && lab_wait_port srv tcp "$LAB_SRV2" 3479 10; then
+	lx ha "$PROBE" --server "$LAB_SRV1" --no-portmap --timeout 10000 >"$LAB_STATE/o4" 2>&1
+	rc=$?
+	[ "$rc" = 0 ] && ok "measured: exit code 0" || nok "measured: exit code $rc"
+	[ "$(head -1 "$LAB_STATE/o4")" = "direct connections: need help (hole punching through the server)" ] &&
+		ok "port-restricted: first line 'direct connections: need help'" ||
+		nok "port-restricted: first line: $(head -1 "$LAB_STATE/o4")"
+	methods=$(sed -n 's/^Methods that can work from here, in order: //p' "$LAB_STATE/o4")
+	miss=
+	for m in $methods; do
+		grep -Eq "^  $m: [A-Za-z(].*\.\$" "$LAB_STATE/o4" || miss="$miss $m"
+	done
+	[ -n "$methods" ] && [ -z "$miss" ] && ok "measured: a sentence for each method ($methods)" ||
+		nok "measured: methods '$methods', without a sentence:$miss"
+	lx ha "$PROBE" --server "$LAB_SRV1" --no-portmap --udp-only --timeout 10000 >"$LAB_STATE/o5" 2>&1
+	methods=$(sed -n 's/^Methods that can work from here, in order: //p' "$LAB_STATE/o5")
+	case " $methods " in
+	*" direct "* | *" portmap "* | *" reversal "* | *" simopen "* | *" stunt1 "* | *" stunt2 "* | \
+	*" synth "* | *" predict "* | *" shotgun "*)
+		nok "--udp-only: TCP methods listed: $methods" ;;
+	*" udp "*)
+		ok "--udp-only: UDP methods only ($methods)" ;;
+	*)
+		nok "--udp-only: no udp method: $methods" ;;
+	esac
+	lx ha "$PROBE" --server "$LAB_SRV1" --no-portmap --udp-only --json --timeout 10000 >"$LAB_STATE/o6" 2>/dev/null
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(j["methods"] != ["udp", "relay"])' "$LAB_STATE/o6" &&
+		ok "--udp-only --json: methods [udp, relay]" || nok "--udp-only --json: $(grep methods "$LAB_STATE/o6")"
+else
+	nok "stunt-server up"
+fi
+
+[ "$fails" -eq 0 ]

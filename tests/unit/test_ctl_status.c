@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/* stuntctl status / peers in words (ctl/status.c): durations, the public
+ * endpoints the JSON knows, the NAT's names, "NAT:" once. */
+#include "ctl/ctl.h"
+#include "tests/unit/tap.h"
+
+#include <stdlib.h>
+
+/* An answer as stuntd gives it: its own UDP endpoint unknown, the probe's known. */
+static const char status_json[] =
+	"{\"id\":\"office-pc\",\"registered\":true,\"server\":\"203.0.113.1:3478\","
+	"\"public\":{\"tcp\":\"198.51.100.7:40001\",\"udp\":null},"
+	"\"nat\":{ \"udp\": { \"mapping\": \"EIM\", \"filtering\": \"APDF\", "
+	"\"allocation\": \"preserving\", \"delta\": null, \"public\": \"198.51.100.7:40000\", "
+	"\"classic\": \"port-restricted cone\" },  \"tcp\": { \"mapping\": \"none\", "
+	"\"filtering\": \"EIF\", \"allocation\": null, \"public\": null }, "
+	"\"methods\": [ \"direct\", \"simopen\" ] },"
+	"\"sessions\":[{\"peer\":\"laptop\",\"service\":\"vnc\",\"method\":\"simopen\","
+	"\"role\":\"responder\",\"state\":\"done\",\"since_ms\":192000}],"
+	"\"counters\":{},\"uptime_ms\":7057}";
+
+static char *show(const char *json, int peers)
+{
+	struct cj_val root;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (cj_parse(json, strlen(json), &root) < 0)
+		return NULL;
+	f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return NULL;
+	if (peers)
+		ctl_show_peers(f, &root);
+	else
+		ctl_show_status(f, &root);
+	fclose(f);
+	return buf;
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay++;
+	}
+	return n;
+}
+
+static void durations(void)
+{
+	char b[48];
+
+	CHECK(!strcmp(ctl_duration(b, sizeof(b), -1), "?"));
+	CHECK(!strcmp(ctl_duration(b, sizeof(b), 0), "0 s"));
+	CHECK(!strcmp(ctl_duration(b, sizeof(b), 7057), "7 s"));
+	CHECK(!strcmp(ctl_duration(b, sizeof(b), 12000), "12 s"));
+	CHECK(!strcmp(ctl_duration(b, sizeof(b), 59999), "59 s"));
+	CHECK(!strcmp(ctl_duration(b, sizeof(b), 60000), "1 min 0 s"));
+	CHECK(!strcmp(ctl_duration(b, sizeof(b), 192000), "3 min 12 s"));
+	CHECK(!strcmp(ctl_duration(b, sizeof(b), (2 * 3600 + 5 * 60 + 30) * 1000LL), "2 h 5 min"));
+	CHECK(!strcmp(ctl_duration(b, sizeof(b), (4 * 86400 + 3 * 3600) * 1000LL), "4 d 3 h"));
+}
+
+static void status_words(void)
+{
+	char *s = show(status_json, 0);
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK(strstr(s, "stuntd office-pc, up 7 s\n") != NULL);
+	CHECK(strstr(s, "public endpoints: tcp 198.51.100.7:40001, udp 198.51.100.7:40000\n") != NULL);
+	CHECK_EQ(count(s, "NAT:"), 1);
+	CHECK(strstr(s, "classic name: port-restricted cone NAT") != NULL);
+	CHECK(strstr(s, "no translation, endpoint-independent filtering (EIF); classic name: open internet") != NULL);
+	CHECK(strstr(s, " a open") == NULL);
+	CHECK(strstr(s, "laptop/vnc  simopen  done  3 min 12 s\n") != NULL);
+	CHECK(strstr(s, " ms") == NULL);
+	free(s);
+}
+
+static void status_unmeasured(void)
+{
+	char *s = show("{\"id\":\"a\",\"registered\":false,\"public\":null,\"nat\":null,"
+		       "\"uptime_ms\":3723000}", 0);
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK(strstr(s, "stuntd a, up 1 h 2 min\n") != NULL);
+	CHECK(strstr(s, "public endpoints: tcp unknown, udp unknown\n") != NULL);
+	CHECK(strstr(s, "\nNAT: not measured yet\n") != NULL);
+	CHECK_EQ(count(s, "NAT:"), 1);
+	free(s);
+}
+
+static void peers_words(void)
+{
+	char *s = show("{\"peers\":[{\"id\":\"office-pc\",\"online\":true,\"nat\":null,"
+		       "\"allowed\":true,\"endpoint\":\"198.51.100.7:40001\",\"last_seen_ms\":12000,"
+		       "\"sessions\":3,\"connected\":2,\"last_result\":\"connected\","
+		       "\"last_method\":\"simopen\"},"
+		       "{\"id\":\"laptop\",\"online\":false,\"nat\":null,\"allowed\":true,"
+		       "\"endpoint\":null,\"last_seen_ms\":null,\"sessions\":0,\"connected\":0,"
+		       "\"last_result\":null,\"last_method\":null},"
+		       "{\"id\":\"nas\",\"online\":false,\"nat\":null,\"allowed\":false,"
+		       "\"endpoint\":null,\"last_seen_ms\":200000,\"sessions\":1,\"connected\":0,"
+		       "\"last_result\":\"failed\",\"last_method\":null}]}", 1);
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK(strstr(s, "office-pc: online, endpoint 198.51.100.7:40001\n"
+		     "  allow list: yes; last session 12 s ago, connected by simopen "
+		     "(3 sessions, 2 connected)\n") != NULL);
+	CHECK(strstr(s, "laptop: offline\n  allow list: yes; no session since stuntd started\n") != NULL);
+	CHECK(strstr(s, "nas: offline\n  allow list: no; last session 3 min 20 s ago, failed "
+		     "(1 session, 0 connected)\n") != NULL);
+	free(s);
+	s = show("{\"peers\":[]}", 1);
+	CHECK(s && !strcmp(s, "no peers\n"));
+	free(s);
+}
+
+int main(void)
+{
+	RUN(durations);
+	RUN(status_words);
+	RUN(status_unmeasured);
+	RUN(peers_words);
+	return TAP_DONE();
+}
