@@ -165,13 +165,15 @@ expect_error() {
 	fi
 }
 
-# RST_LATE_SYN_KNOWN=1 (t_stuntd_methods: predict's windows): RSTs that
-# answer a SYN of the peer reaching a window socket we closed already
-# ("[R.], seq 0, ack N, win 0": the kernel's answer for a port without a
-# socket) are listed as a known defect and not counted. They leak past the
-# flows' RST guard now and then, with the code before the structure change
-# too (3 of 4 runs of this test on 2026-12-06); open in the note of that
-# stop and in the loss issue's scope. Any other RST still fails.
+# RST_LATE_SYN_KNOWN=1 (t_stuntd_lan's hairpin cases): RSTs
+# "[R.], seq 0, ack N, win 0" (the kernel's answer to a SYN on a port
+# without a socket) are listed as a known defect and not counted. Through a
+# hairpin the peer's SYN can reach a reversal listener we closed on a
+# conntrack entry without our connmark (measured: not INVALID, connmark 0),
+# so stunt-rules never queues the answer. The same answer after a
+# simultaneous open (INVALID for conntrack, t_stuntd_methods' windows) is
+# queued and dropped by the guards since stunt-rules queues INVALID seq-0
+# RST+ACK. Any other RST still fails.
 stop_all() {
 	local n late=0 all
 	all=$( (tcpdump -nn -r "$LAB_STATE/rst-a.pcap"; tcpdump -nn -r "$LAB_STATE/rst-b.pcap") 2>/dev/null)
@@ -188,7 +190,7 @@ stop_all() {
 		nok "$n RSTs left the hosts"
 	fi
 	if [ "$n" -gt 0 ] || [ "$late" -gt 0 ]; then
-		[ "$late" -gt 0 ] && echo "# known defect: $late RSTs answered a late SYN of the peer's window on a closed socket"
+		[ "$late" -gt 0 ] && echo "# known defect: $late RSTs answered a late SYN on a closed socket (hairpin)"
 		printf '%s\n' "$all" | sed 's/^/# /'
 	fi
 	kill -TERM "$PID_A" 2>/dev/null

@@ -23,7 +23,9 @@
 #       5 MB, and the answer says direct.
 #     A loser of such a fast race (reversal's listener, closed before the
 #     peer's SYN came through the hairpin) may answer that SYN with the
-#     kernel's RST: the known defect stop_all lists (RST_LATE_SYN_KNOWN).
+#     kernel's RST on a conntrack entry without stuntd's connmark, which
+#     stunt-rules does not queue: the known defect stop_all lists
+#     (RST_LATE_SYN_KNOWN).
 #   wronghost (full-cone gwa with NAT loopback): ha2 offers only a host
 #     address that is another machine's on the LAN (10.1.0.1 on a spare
 #     interface -- a veth pair inside ha2 --, host-interfaces dummy0, ARP for it left to gwa), and at that
