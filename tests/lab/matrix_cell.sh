@@ -18,7 +18,9 @@
 #            the hosts, and b's signalling, crosses it once per direction
 # --dirs     requesters of the strategy's connect: ab = ha asks for hb, ba =
 #            hb asks for ha (default both)
-# --tries    strategy connects per direction until one succeeds (default 1)
+# --tries    strategy connects per direction until one succeeds (default 1);
+#            where the pair must connect without a relay (an EIM side, or
+#            sequential x sequential) a relayed connect counts as a failed try
 # --connect-timeout  both daemons' deadline of a whole connect (default 10000)
 # --methods  methods forced with --method, each in every direction of --dirs
 #            (default none; all = every name stuntctl knows)
@@ -272,14 +274,22 @@ if [ -s "$raw/rtt-a" ] && [ -s "$raw/rtt-b" ]; then
 fi
 log "$nat_a x $nat_b syn=$syn cgn=$cgn delay=$delay loss=$loss: registered (${nat_a}: $(cat "$raw/nat-a"); ${nat_b}: $(cat "$raw/nat-b")), RTT $(cat "$raw/rtt") ms"
 
+# The pairs matrix.sh's assert holds to "without a relay" (same rule as its kind()).
+want_direct=0
+case "$nat_a/$nat_b" in
+sym-seq*/sym-seq*) want_direct=1 ;;
+sym-*/sym-*) ;;
+*) want_direct=1 ;;
+esac
+
 # conn KIND DIR [METHOD] TRIES TIMEOUT_MS -> $raw/conn.KIND.[METHOD.]DIR.json
 conn() {
 	local kind=$1 d=$2 m=$3 n=$4 tmo=$5 x peer f
 	[ "$d" = ab ] && x=a peer=hb || x=b peer=ha
 	[ "$kind" = auto ] && f="$raw/conn.auto.$d.json" || f="$raw/conn.forced.$m.$d.json"
-	lx "h$x" "$PY" - "$STUNTCTL" "$LAB_STATE/$x.sock" "$peer/echo" "$m" "$n" "$tmo" >"$f" <<'PY'
+	lx "h$x" "$PY" - "$STUNTCTL" "$LAB_STATE/$x.sock" "$peer/echo" "$m" "$n" "$tmo" "$want_direct" >"$f" <<'PY'
 import json, subprocess, sys, time
-ctl, sock, target, method, n, tmo = sys.argv[1:7]
+ctl, sock, target, method, n, tmo, want_direct = sys.argv[1:8]
 cmd = [ctl, "--control", sock, "connect", target, "--json"]
 if method:
     cmd[4:4] = ["--method", method]
@@ -295,14 +305,16 @@ for i in range(int(n)):
     except ValueError:
         j = {"ok": False, "error": "not JSON: " + p.stdout.strip()[-200:]}
     j["wall_ms"] = round((time.perf_counter() - t) * 1e3, 1)
+    j["counts"] = bool(j.get("ok")) and not (want_direct == "1" and not method and j.get("relayed"))
     runs.append(j)
-    if j.get("ok"):
+    if j["counts"]:
         break
     time.sleep(0.5)
 r = dict(runs[-1])
 r["tries"] = len(runs)
 if len(runs) > 1:
-    r["errors"] = [x.get("error") for x in runs if not x.get("ok")]
+    r["errors"] = [x.get("error") or "relayed via %s in %s ms" % (x.get("method"), x.get("elapsed_ms"))
+                   for x in runs if not x["counts"]]
 print(json.dumps({k: r.get(k) for k in ("ok", "method", "elapsed_ms", "relayed", "error", "wall_ms", "tries", "errors") if k in r}))
 PY
 	log "  $([ "$kind" = auto ] && echo strategy || echo "--method $m") $d: $(cat "$f")"
