@@ -43,6 +43,7 @@ void d_config_init(struct d_config *c)
 	c->max_peer_starts = D_PEER_STARTS_DEFAULT;
 	c->max_session_packets = D_SESSION_PACKETS_DEFAULT;
 	c->host_candidates = true;
+	c->syn_pacing = true;
 	c->log_level = -1;
 }
 
@@ -373,6 +374,13 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 			c->host_candidates = false;
 		else
 			return fail(err, errlen, "bad host-candidates '%s' (on or off)", val);
+	} else if (!strcmp(key, "syn-pacing")) {
+		if (!strcmp(val, "on"))
+			c->syn_pacing = true;
+		else if (!strcmp(val, "off"))
+			c->syn_pacing = false;
+		else
+			return fail(err, errlen, "bad syn-pacing '%s' (on or off)", val);
 	} else if (!strcmp(key, "host-interfaces")) {
 		return set_host_ifaces(c, val, err, errlen);
 	} else if (!strcmp(key, "expose")) {

@@ -41,6 +41,9 @@
  *                              host method, for a peer behind the same NAT)
  *   host-interfaces eth0,wlan0 (only these interfaces' addresses; default:
  *                              every interface but loopback)
+ *   syn-pacing on             (send an unanswered SYN again on the daemon's
+ *                              own clock, daemon/trav/pace.h; off: the
+ *                              kernel's retransmissions only)
  *
  * Errors name the line ("line 3: unknown directive 'foo'").
  */
@@ -163,6 +166,7 @@ struct d_config {
 	bool			host_candidates;	/* default on */
 	char			host_ifaces[D_MAX_HOST_IFACES][D_IFNAME_MAX + 1];
 	size_t			nhost_ifaces;		/* 0: every interface */
+	bool			syn_pacing;		/* default on (daemon/trav/pace.h) */
 
 	/* privilege separation: the unprivileged process's user ("": stunt or nobody) */
 	bool			privsep;	/* default on */

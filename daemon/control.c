@@ -127,8 +127,9 @@ static void status(struct d_ctl_client *c)
 
 		if (!k->tried)
 			continue;
-		fprintf(f, "%s\"%s\":{\"tried\":%lu,\"won\":%lu,\"failed\":%lu}", first ? "" : ",",
-			sig_method_name(m), k->tried, k->won, k->failed);
+		fprintf(f, "%s\"%s\":{\"tried\":%lu,\"won\":%lu,\"failed\":%lu,"
+			"\"syns_again\":%lu}", first ? "" : ",",
+			sig_method_name(m), k->tried, k->won, k->failed, k->syns_again);
 		first = false;
 	}
 	fprintf(f,

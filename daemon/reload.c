@@ -82,6 +82,7 @@ void d_reload_apply(const struct d_config *n)
 	c->max_peer_starts = n->max_peer_starts;
 	c->max_session_packets = n->max_session_packets;
 	c->allow_forced_methods = n->allow_forced_methods;
+	c->syn_pacing = n->syn_pacing;
 
 	/* revoked peers: their sessions in negotiation or racing ... */
 	for (s = g_d->sessions; s; s = s->next) {

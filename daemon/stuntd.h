@@ -59,6 +59,7 @@ int d_loop_run_once(int timeout_ms);
 /* ---- method counters (status) ---- */
 struct d_counter {
 	unsigned long	tried, won, failed;
+	unsigned long	syns_again;	/* SYN copies the daemon's clock sent (trav/pace.h) */
 };
 
 struct d_pending {

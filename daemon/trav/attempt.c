@@ -193,6 +193,8 @@ void trav_tick(struct trav_attempt *a, uint64_t now)
 {
 	if (a->ops->tick)
 		a->ops->tick(a, now);
+	if (a->state == TA_RUNNING)
+		trav_sock_pace_tick(a, now);
 	if (a->pev.fd >= 0 && now >= a->primer_close_ms) {
 		/* a socket in SYN_SENT closes without sending anything */
 		close(a->pev.fd);
@@ -219,7 +221,7 @@ void trav_syn_left(struct trav_attempt *a, int win, const struct pkt *k)
 {
 	struct trav_syn *t;
 
-	if (a->state != TA_RUNNING || a->ops->syn_left == NULL)
+	if (a->state != TA_RUNNING)
 		return;
 	if (win == TRAV_COOKIE_NO_WIN)
 		t = &a->syn;
@@ -227,7 +229,11 @@ void trav_syn_left(struct trav_attempt *a, int win, const struct pkt *k)
 		t = &a->win[win].syn;
 	else
 		return;
-	if (syn_keep(t, k))
+	if (!syn_keep(t, k))
+		return;
+	if (t->paced)
+		trav_pace_start(&t->pace, clock_ms());	/* left at full TTL */
+	if (a->ops->syn_left)
 		a->ops->syn_left(a, win);
 }
 

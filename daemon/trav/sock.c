@@ -226,6 +226,19 @@ int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lpo
 	if (a->ttl > 0) {
 		nfq_spec_syn_ttl(&sp, &f, 1, (uint8_t)a->ttl, tmo);
 		trav_sock_policy(a, &sp);
+	} else if (!(a->ops->flags & TRAV_F_REPORT_SYN) && g_d->cfg.syn_pacing) {
+		/* full TTL from the first SYN: the queue tells us it left, and
+		 * the daemon's clock sends it again until it is answered */
+		int win = ev == &a->ev ? TRAV_COOKIE_NO_WIN :
+			  (int)((struct trav_win *)ev->arg - a->win);
+
+		nfq_spec_report_syn(&sp, &f, tmo, trav_syn_cookie(a, win));
+		sp.count = 1;
+		trav_sock_policy(a, &sp);
+		if (win == TRAV_COOKIE_NO_WIN)
+			a->syn.paced = true;
+		else
+			a->win[win].syn.paced = true;
 	}
 	nfq_spec_drop_inbound_errors(&sp, &f, tmo);
 	trav_sock_policy(a, &sp);
@@ -342,19 +355,15 @@ int trav_sock_accept(struct trav_attempt *a, uint64_t now)
 	return 0;
 }
 
-void trav_sock_syn_again(struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
-			 uint16_t rport)
+/* Build syn again (lport -> a->raddr:rport, full TTL) and inject it: 0 or -errno. */
+static int syn_send(struct trav_attempt *a, const struct trav_syn *syn, uint16_t lport,
+		    uint16_t rport)
 {
 	struct pkt_tcp_spec sp;
 	uint8_t buf[PKT_IP4_MAX_HDR + PKT_TCP_MAX_HDR];
 	size_t len;
 	int err;
 
-	if (syn->repeated || !syn->has || !a->peer_syn || a->state != TA_RUNNING)
-		return;
-	syn->repeated = true;
-	if (trav_budget_take(a, 1) < 0)
-		return;
 	memset(&sp, 0, sizeof(sp));
 	sp.saddr = syn->laddr;
 	sp.daddr = a->raddr;
@@ -366,15 +375,72 @@ void trav_sock_syn_again(struct trav_attempt *a, struct trav_syn *syn, uint16_t 
 	sp.ttl = 64;
 	sp.dont_fragment = 1;
 	sp.opt = syn->d.opt;
-	if ((err = pkt_build_tcp(&sp, buf, sizeof(buf), &len)) < 0 ||
-	    (err = d_nfq_inject(buf, len)) < 0) {
+	if ((err = pkt_build_tcp(&sp, buf, sizeof(buf), &len)) < 0)
+		return err;
+	return d_nfq_inject(buf, len);
+}
+
+void trav_sock_syn_again(struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
+			 uint16_t rport)
+{
+	int err;
+
+	if (syn->repeated || !syn->has || !a->peer_syn || a->state != TA_RUNNING)
+		return;
+	syn->repeated = true;
+	if (trav_budget_take(a, 1) < 0)
+		return;
+	if ((err = syn_send(a, syn, lport, rport)) < 0) {
 		log_info("session %u: %s: cannot send the SYN from port %u to %u again (%s); "
 			 "the kernel's retransmission will", a->sid,
 			 sig_method_name(a->method), lport, rport, strerror(-err));
 		return;
 	}
+	if (g_d->cfg.syn_pacing)
+		trav_pace_start(&syn->pace, clock_ms());
 	log_debug("session %u: %s: SYN seq %u sent again at full TTL (port %u -> %u)",
 		  a->sid, sig_method_name(a->method), syn->d.seq, lport, rport);
 }
 
+/* One flow's clock: fd is its socket (-1: gone). */
+static void pace_flow(struct trav_attempt *a, struct trav_syn *syn, int fd, uint16_t lport,
+		      uint16_t rport, uint64_t now)
+{
+	int err;
 
+	if (!syn->pace.next_ms || now < syn->pace.next_ms)
+		return;
+	if (fd < 0 || a->state != TA_RUNNING || tcp_state(fd) != TCP_SYN_SENT) {
+		trav_pace_stop(&syn->pace);	/* answered, or nothing left to answer */
+		return;
+	}
+	if (!trav_pace_due(&syn->pace, now))
+		return;
+	if (trav_budget_take(a, 1) < 0) {
+		trav_pace_stop(&syn->pace);
+		return;
+	}
+	if ((err = syn_send(a, syn, lport, rport)) < 0) {
+		log_info("session %u: %s: cannot send the SYN from port %u to %u again (%s); "
+			 "the kernel's retransmission will", a->sid,
+			 sig_method_name(a->method), lport, rport, strerror(-err));
+		trav_pace_stop(&syn->pace);
+		return;
+	}
+	g_d->counters[a->method].syns_again++;
+	log_debug("session %u: %s: SYN seq %u from port %u to %u unanswered: copy %u sent",
+		  a->sid, sig_method_name(a->method), syn->d.seq, lport, rport, syn->pace.sent);
+}
+
+void trav_sock_pace_tick(struct trav_attempt *a, uint64_t now)
+{
+	size_t i;
+
+	if (a->role != TRAV_CONNECT && !a->nwin)
+		return;
+	pace_flow(a, &a->syn, a->ev.fd, a->lport, a->rport, now);
+	for (i = 0; i < a->nwin; i++)
+		if (!a->win[i].failed)
+			pace_flow(a, &a->win[i].syn, a->win[i].ev.fd, a->win[i].lport,
+				  a->win[i].rport, now);
+}

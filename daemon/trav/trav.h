@@ -65,6 +65,7 @@
 
 #include "daemon/stuntd.h"
 #include "daemon/trav/cookie.h"
+#include "daemon/trav/pace.h"
 #include "nfq/pkt.h"
 #include "nfq/pkt_synack.h"
 
@@ -131,12 +132,15 @@ struct trav_peer {
 };
 
 /* A socket's first SYN as the queue saw it leave (stunt1, synth, each
- * socket of predict's window), and whether it went out again at full TTL. */
+ * socket of predict's window, every flow whose first SYN leaves at full
+ * TTL), whether it went out again at full TTL, and its copies' clock. */
 struct trav_syn {
 	bool			has;
 	struct pkt_syn_desc	d;
 	uint32_t		laddr;		/* its source address (ours) */
 	bool			repeated;
+	bool			paced;		/* full TTL from the first: copies from then on */
+	struct trav_pace	pace;		/* daemon/trav/pace.h */
 };
 
 /* One socket of a window (predict): its port and target, and its first SYN. */
@@ -338,9 +342,14 @@ int trav_sock_window_next(struct trav_attempt *a, bool data_only);
  * TTL, once, when both sides' have left: nothing until syn->has and
  * a->peer_syn, while a runs. Rebuilt from what the queue saw (same sequence
  * number, window and options; source syn->laddr), on the raw socket.
- * A failure is logged: the kernel's retransmission is the fallback. */
+ * A failure is logged: the kernel's retransmission is the fallback.
+ * From then on the daemon's clock sends it again (trav_sock_pace_tick). */
 void trav_sock_syn_again(struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
 			 uint16_t rport);
+/* The daemon's SYN clock (daemon/trav/pace.h): each of a's flows whose SYN
+ * left at full TTL and is still unanswered (its socket in SYN_SENT) goes
+ * again when its copy is due; an answered or closed one stops. */
+void trav_sock_pace_tick(struct trav_attempt *a, uint64_t now);
 
 /* ---- helpers that methods share (attempt.c) ---- */
 /* roles: connect on both sides; the responder accepts (direct); the

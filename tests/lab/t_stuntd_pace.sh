@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The daemon's own SYN clock (issue 14, daemon/trav/pace.h) in the namespace
+# lab (see t_stuntd.sh for the setup): full-cone ha x full-cone hb, a forced
+# `direct` connect, and each gateway drops the first bare SYN that comes in
+# from its WAN towards its host (nft quota: one SYN, then never again).
+#   pacing on (the default): the connect carries 5 MB; exactly one SYN was
+#     dropped; a stuntd sent a copy of its SYN (counters.direct.syns_again
+#     >= 1, its log says "copy 1 sent"), and neither host's kernel
+#     retransmitted a SYN (TcpExt TCPSynRetrans unchanged): the copy, not the
+#     kernel's 1 s timer, completed the handshake;
+#   --syn-pacing off: the same connect also carries 5 MB, no copy is sent
+#     (syns_again 0) and a kernel SYN retransmission is what got it through
+#     (TCPSynRetrans grew): the check above can tell the two apart.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lab.sh
+. "$here/lab.sh"
+# shellcheck source=tests/lab/stuntd_lab.sh
+. "$here/stuntd_lab.sh"
+
+# drop_first_syn GW: GW's forward path drops the first bare SYN it passes
+# towards its LAN (10/8), then none: a quota of 80 bytes holds one SYN.
+drop_first_syn() {
+	lx "$1" nft -f - <<'EOF'
+table inet stlpace {
+	chain f {
+		type filter hook forward priority -5;
+		ip daddr 10.0.0.0/8 tcp flags & (syn | ack) == syn quota until 80 bytes counter drop
+	}
+}
+EOF
+}
+
+# dropped GW: packets GW's rule dropped
+dropped() {
+	lx "$1" nft list table inet stlpace 2>/dev/null | grep -o 'counter packets [0-9]*' | awk '{ print $3 }'
+}
+
+# synretrans NODE: the kernel's SYN retransmissions in NODE's namespace
+synretrans() {
+	lx "$1" awk '/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) n[i] = $i; h = 1 }
+		else for (i = 1; i <= NF; i++) if (n[i] == "TCPSynRetrans") print $i }' /proc/net/netstat
+}
+
+# syns_again X: counters.direct.syns_again in X's status (0 when absent)
+syns_again() {
+	ctl "$1" '{"cmd":"status"}' | python3 -c '
+import json, sys
+print(json.load(sys.stdin).get("counters", {}).get("direct", {}).get("syns_again", 0))' 2>/dev/null
+}
+
+# run LABEL: the forced direct connect with one SYN lost, its counts in
+# $got_drop, $got_again, $got_retrans
+run() {
+	local ra rb
+	got_drop=-1 got_again=-1 got_retrans=-1
+	drop_first_syn gwa && drop_first_syn gwb || { nok "nft rules in gwa and gwb"; return 1; }
+	ra=$(synretrans ha)
+	rb=$(synretrans hb)
+	transfer a office-pc "$1" direct direct
+	got_drop=$(( $(dropped gwa) + $(dropped gwb) ))
+	got_again=$(( $(syns_again a) + $(syns_again b) ))
+	got_retrans=$(( $(synretrans ha) - ra + $(synretrans hb) - rb ))
+	echo "# SYNs dropped $got_drop, daemon copies $got_again, kernel SYN retransmissions $got_retrans"
+}
+
+case "${1:-all}" in
+on|all)
+	echo "# full-cone x full-cone, forced direct, the first SYN lost; pacing on"
+	start_all full-cone rst full-cone rst && {
+		run "direct with its first SYN lost (pacing on)"
+		[ "$got_drop" = 1 ] && ok "one SYN was dropped on the way" || nok "SYNs dropped: $got_drop (want 1)"
+		[ "$got_again" -ge 1 ] && ok "a stuntd sent its SYN again (syns_again $got_again)" ||
+			nok "no SYN copy counted (syns_again $got_again)"
+		grep -hq 'direct: SYN seq [0-9]* from port [0-9]* to [0-9]* unanswered: copy 1 sent' \
+			"$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" &&
+			ok "its log names the copy" || nok "no 'copy 1 sent' in the logs"
+		[ "$got_retrans" = 0 ] && ok "no kernel SYN retransmission: the copy completed the handshake" ||
+			nok "the kernel retransmitted $got_retrans SYN(s)"
+		stop_all
+	}
+	;;
+esac
+case "${1:-all}" in
+off|all)
+	echo "# the same with --syn-pacing off: the kernel's timer does it"
+	STUNTD_EXTRA_A=(--syn-pacing off)
+	STUNTD_EXTRA_B=(--syn-pacing off)
+	start_all full-cone rst full-cone rst && {
+		run "direct with its first SYN lost (pacing off)"
+		[ "$got_drop" = 1 ] && ok "one SYN was dropped on the way" || nok "SYNs dropped: $got_drop (want 1)"
+		[ "$got_again" = 0 ] && ok "no SYN copy sent with --syn-pacing off" ||
+			nok "syns_again $got_again with pacing off"
+		[ "$got_retrans" -ge 1 ] && ok "the kernel retransmitted the SYN ($got_retrans)" ||
+			nok "no kernel SYN retransmission with pacing off"
+		stop_all
+	}
+	;;
+esac
+[ "$fails" -eq 0 ]
