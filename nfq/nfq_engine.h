@@ -66,7 +66,9 @@ struct nfq_engine_cfg {
 	nfq_event_cb event_cb;
 	void *arg;
 	int inject;             /* open the raw socket nfq_engine_inject() needs */
-	uint32_t inject_mark;   /* SO_MARK of injected packets: must not be a queued mark */
+	uint32_t inject_mark;   /* SO_MARK of injected packets (0: none); with a mark the
+				 * rules queue, they pass the queue once more and the
+				 * policies must accept them */
 };
 
 struct nfq_engine_stats {

@@ -263,7 +263,11 @@ struct sig_relay {
  * SYNACK request (STUNT #1): "my SYN of session SESSION-ID with PEER-ID
  * left; when the peer's is here too, send each of us the SYN-ACK the other
  * would have sent". Success: stored (or both sent); 403: no such agreed
- * session between us; 500: the server cannot send raw packets.
+ * session between us; 500: the server cannot send raw packets. Once both
+ * were sent, the same request again (same port and sequence number, from
+ * the same address) means "mine was lost": the server sends that side's
+ * SYN-ACK once more, to it only, at most SIG_SYNACK_REPEATS times a
+ * session; any other SYNACK for the session gets 403.
  * SIG-SYN (16 bytes):
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * |          Public port          |            Window             |
@@ -280,6 +284,7 @@ struct sig_relay {
  * SYN-ACK to it); the address is never in the message: always the
  * sender's control connection's.
  */
+#define SIG_SYNACK_REPEATS	3
 #define SIG_SYN_MSS		0x01
 #define SIG_SYN_WSCALE		0x02
 #define SIG_SYN_SACK_OK		0x04

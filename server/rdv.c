@@ -214,6 +214,16 @@ static void synack_for(const struct rdv_session *s, int i, struct pkt_tcp_spec *
 	pkt_synack_spec(&own, &peer, peer_ip, s->syn[1 - i].port, own_ip, s->syn[i].port, 0, out);
 }
 
+/* May side i have its SYN-ACK again? The same SYN from the same address,
+ * within SIG_SYNACK_REPEATS. */
+static bool synack_repeat_ok(const struct rdv_session *s, int i, const struct sig_syn *y,
+			     const struct stun_addr *from)
+{
+	return s->has_syn[i] && s->repeated[i] < SIG_SYNACK_REPEATS &&
+	       y->port == s->syn[i].port && y->seq == s->syn[i].seq &&
+	       memcmp(from->ip, s->addr[i].ip, 4) == 0;
+}
+
 static int registry_add(struct srv_rdv *r, struct rdv_conn *c)
 {
 	struct rdv_conn *old = srv_rdv_find(r, c->id);
@@ -475,6 +485,14 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 		int side;
 
 		s = session_find(r, c->id, target->id, u.synack.session_id, now_ms, &side);
+		if (s && s->sent && synack_repeat_ok(s, side, &u.synack.syn, &c->peer)) {
+			/* its SYN-ACK was lost on the way: that one again */
+			synack_for(s, side, &out->synack[0]);
+			out->nsynack = 1;
+			s->repeated[side]++;
+			success(out, &b);
+			return 0;
+		}
 		if (!s || !s->exchanged[0] || !s->exchanged[1] || s->sent) {
 			fail(out, RDV_V_FORBIDDEN, m, STUN_ERR_FORBIDDEN, "No such session", reply);
 			return 0;

@@ -107,6 +107,7 @@ struct rdv_session {
 	struct sig_syn		 syn[2];
 	struct stun_addr	 addr[2];	/* id[i]'s control address at its SYNACK */
 	bool			 sent;
+	uint8_t			 repeated[2];	/* SYN-ACKs sent to id[i] again (SIG_SYNACK_REPEATS) */
 	uint64_t		 expires_ms;	/* 0: free */
 };
 

@@ -64,7 +64,7 @@ static int connect_result(int fd)
 	return 1;
 }
 
-static int tcp_state(int fd)
+int trav_sock_state(int fd)
 {
 	struct tcp_info ti;
 	socklen_t tl = sizeof(ti);
@@ -98,7 +98,7 @@ static void take_conn(struct trav_attempt *a, struct d_ev *ev)
 	for (i = 0; i < a->nwin; i++)
 		if (a->win[i].ev.fd >= 0) {
 			d_loop_del(&a->win[i].ev);
-			st = tcp_state(a->win[i].ev.fd);
+			st = trav_sock_state(a->win[i].ev.fd);
 			if (st == TCP_ESTABLISHED || st == TCP_SYN_RECV)
 				nmet++;
 			if (keep)
@@ -177,7 +177,7 @@ int trav_sock_window_next(struct trav_attempt *a, bool data_only)
 	for (i = 0; i < a->nwin; i++) {
 		if (a->win[i].ev.fd < 0)
 			continue;
-		st = tcp_state(a->win[i].ev.fd);
+		st = trav_sock_state(a->win[i].ev.fd);
 		if (st != TCP_ESTABLISHED && st != TCP_SYN_RECV)
 			continue;
 		if (recv(a->win[i].ev.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
@@ -410,7 +410,7 @@ static void pace_flow(struct trav_attempt *a, struct trav_syn *syn, int fd, uint
 
 	if (!syn->pace.next_ms || now < syn->pace.next_ms)
 		return;
-	if (fd < 0 || a->state != TA_RUNNING || tcp_state(fd) != TCP_SYN_SENT) {
+	if (fd < 0 || a->state != TA_RUNNING || trav_sock_state(fd) != TCP_SYN_SENT) {
 		trav_pace_stop(&syn->pace);	/* answered, or nothing left to answer */
 		return;
 	}

@@ -21,17 +21,44 @@
  * (server/rdv.h). A NAT that rewrites sequence numbers would turn the ack the
  * server computed from our pre-NAT ISN into garbage: the strategy leaves
  * stunt1 out when discovery saw one (daemon/trav/strategy.h). If the server
- * refuses (no raw socket, 403), the attempt fails at once; if the SYN-ACK
- * is lost, the kernel's retransmitted SYN may still complete it as a
- * simultaneous open.
+ * refuses (no raw socket, 403), the attempt fails at once. A SYN-ACK can be
+ * lost on the way, and then only its side stays in SYN_SENT: the other is
+ * established, so no SYN of ours would ever be answered with a SYN-ACK again
+ * (it gets an ACK, which a socket in SYN_SENT drops). So while our socket
+ * is in SYN_SENT we ask again with the same SYN (STUNT1_AGAIN_MS, then
+ * twice the gap, at most SIG_SYNACK_REPEATS times, proto/sig.h): the server
+ * sends our own SYN-ACK once more, to our address only. A repeat it refuses
+ * (used up, or asked before the peer's SYN was in and answered then) changes
+ * nothing. With --syn-pacing off only the one request is sent.
  */
 #include "daemon/trav/trav.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "proto/stun_attr.h"
 
+#include <errno.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define STUNT1_AGAIN_MS		250	/* the first repeat: a server round trip or two */
+
+struct stunt1 {
+	struct sig_synack	req;		/* what we asked (a repeat asks the same) */
+	uint64_t		again_ms;	/* the next repeat; 0: none */
+	unsigned		repeats;	/* sent again so far */
+	unsigned		answers;	/* answers to our requests so far */
+};
+
+static int prepare(struct trav_attempt *a)
+{
+	a->priv = calloc(1, sizeof(struct stunt1));
+	if (a->priv == NULL)
+		return -ENOMEM;
+	return trav_sock_prepare(a);
+}
 
 static int put_synack(struct stun_builder *b, const void *arg)
 {
@@ -41,39 +68,70 @@ static int put_synack(struct stun_builder *b, const void *arg)
 /* Our SYN left: ask the server for the SYN-ACKs. */
 static void syn_left(struct trav_attempt *a, int win)
 {
-	struct sig_synack r;
+	struct stunt1 *p = a->priv;
+	struct sig_synack *r = &p->req;
 	int err;
 
 	(void)win;
-	memset(&r, 0, sizeof(r));
-	snprintf(r.peer_id, sizeof(r.peer_id), "%s", a->peer);
-	r.session_id = a->sid;
+	memset(r, 0, sizeof(*r));
+	snprintf(r->peer_id, sizeof(r->peer_id), "%s", a->peer);
+	r->session_id = a->sid;
 	/* the port after our NAT: the strategy runs stunt1 only for
 	 * port-preserving NATs, where it is ours */
-	r.syn.port = a->lport;
-	r.syn.window = a->syn.d.window;
-	r.syn.seq = a->syn.d.seq;
-	r.syn.mss = a->syn.d.opt.mss;
-	r.syn.wscale = a->syn.d.opt.wscale;
-	r.syn.ts_val = a->syn.d.opt.ts_val;
-	r.syn.present = (uint8_t)(a->syn.d.opt.present & SIG_SYN_ALL);
-	err = a->events->request(a, SIG_METHOD_SYNACK, put_synack, &r);
+	r->syn.port = a->lport;
+	r->syn.window = a->syn.d.window;
+	r->syn.seq = a->syn.d.seq;
+	r->syn.mss = a->syn.d.opt.mss;
+	r->syn.wscale = a->syn.d.opt.wscale;
+	r->syn.ts_val = a->syn.d.opt.ts_val;
+	r->syn.present = (uint8_t)(a->syn.d.opt.present & SIG_SYN_ALL);
+	err = a->events->request(a, SIG_METHOD_SYNACK, put_synack, r);
 	if (err < 0) {
 		trav_fail(a, "cannot send the SYNACK request to the server");
 		return;
 	}
-	log_debug("session %u: stunt1: SYN seq %u left, SYNACK request sent", r.session_id,
+	if (g_d->cfg.syn_pacing)
+		p->again_ms = clock_ms() + STUNT1_AGAIN_MS;
+	log_debug("session %u: stunt1: SYN seq %u left, SYNACK request sent", r->session_id,
 		  a->syn.d.seq);
 }
 
-/* The server's answer to the SYNACK request: only a refusal matters (the
- * SYN-ACKs themselves come on the wire). */
+/* Still in SYN_SENT when a repeat is due: our SYN-ACK was lost; ask again. */
+static void tick(struct trav_attempt *a, uint64_t now)
+{
+	struct stunt1 *p = a->priv;
+
+	if (p == NULL || !p->again_ms || now < p->again_ms)
+		return;
+	if (a->state != TA_RUNNING || a->ev.fd < 0 || trav_sock_state(a->ev.fd) != TCP_SYN_SENT ||
+	    p->repeats >= SIG_SYNACK_REPEATS) {
+		p->again_ms = 0;
+		return;
+	}
+	if (a->events->request(a, SIG_METHOD_SYNACK, put_synack, &p->req) < 0) {
+		p->again_ms = 0;
+		return;
+	}
+	p->repeats++;
+	p->again_ms = now + ((uint64_t)STUNT1_AGAIN_MS << p->repeats);
+	log_debug("session %u: stunt1: still no SYN-ACK; asked the server again (%u of %u)",
+		  a->sid, p->repeats, SIG_SYNACK_REPEATS);
+}
+
+/* The server's answer to the SYNACK request: only a refusal of the first
+ * matters (the SYN-ACKs themselves come on the wire). */
 static void answer(struct trav_attempt *a, const struct stun_msg *m)
 {
 	const struct stun_attr *ea = stun_msg_find(m, STUN_ATTR_ERROR_CODE);
 	struct stun_error e = { 0 };
+	struct stunt1 *p = a->priv;
 	char why[96];
 
+	if (p && p->answers++ > 0) {
+		if (m->cls == STUN_ERROR)
+			log_debug("session %u: stunt1: the server refused a repeat", a->sid);
+		return;
+	}
 	if (m->cls != STUN_ERROR)
 		return;
 	if (ea)
@@ -86,5 +144,6 @@ static void answer(struct trav_attempt *a, const struct stun_msg *m)
 
 const struct trav_ops trav_stunt1_ops = {
 	.method = SIG_M_STUNT1, .flags = TRAV_F_REPORT_SYN, .role = trav_role_connect,
-	.arm = trav_arm_syn_ttl, .syn_left = syn_left, .answer = answer,
+	.prepare = prepare, .arm = trav_arm_syn_ttl, .start = NULL, .tick = tick,
+	.syn_left = syn_left, .answer = answer, .close = trav_free_priv,
 };

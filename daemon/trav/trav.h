@@ -346,6 +346,8 @@ int trav_sock_window_next(struct trav_attempt *a, bool data_only);
  * From then on the daemon's clock sends it again (trav_sock_pace_tick). */
 void trav_sock_syn_again(struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
 			 uint16_t rport);
+/* fd's TCP state (TCP_SYN_SENT, TCP_ESTABLISHED, ...), -1 when unknown. */
+int trav_sock_state(int fd);
 /* The daemon's SYN clock (daemon/trav/pace.h): each of a's flows whose SYN
  * left at full TTL and is still unanswered (its socket in SYN_SENT) goes
  * again when its copy is due; an answered or closed one stops. */

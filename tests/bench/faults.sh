@@ -41,19 +41,13 @@ START_WAIT=60 run loss30 reversal full-cone port-restricted --loss-a 30 --loss-b
 run delay0 simopen port-restricted port-restricted
 run delay100 simopen port-restricted port-restricted --delay-a 100
 
-python3 - "$OUT" "$N" <<'EOF' | python3 "$TOP/tests/bench/docsection.py" "$DOC" "## Faults"
+python3 - "$OUT" "$N" "$TOP/tests/bench" <<'EOF' | python3 "$TOP/tests/bench/docsection.py" "$DOC" "## Faults"
 import sys
-out, n = sys.argv[1:]
+sys.path.insert(0, sys.argv[3])
+from loadkv import kv as kv_file
+out, n = sys.argv[1:3]
 def kv(name):
-    d, errs = {}, []
-    for line in open(f"{out}/{name}"):
-        p = line.split(None, 1)
-        if p and p[0] == "error":
-            errs.append(p[1].strip())
-        elif len(p) == 2:
-            d[p[0]] = p[1].strip()
-    d["errors"] = "; ".join(errs) or "none"
-    return d
+    return kv_file(f"{out}/{name}")
 rows = []
 base = {}
 for name, label, b in (("loss0", "reversal, no loss (baseline)", None),
@@ -81,9 +75,10 @@ the time from the lab's start to both daemons registered (discovery included).
 |---|---:|---:|---:|---:|---:|---|
 {chr(10).join(rows)}
 
-Loss costs retransmission timeouts, not failures: the signalling is TCP, a lost SYN of the
-traversal is sent again by the kernel after 1 s (then 2 s, 4 s), and the daemon's connect deadline is
-10 s. At 30 % each way on both sides (about half of all round trips lose something) some connects run
+Loss costs retransmission timeouts, not failures: the signalling is TCP (a lost segment waits
+for its retransmission timer), a lost SYN of the traversal is sent again by the daemon's own clock
+after 100 ms, 200, 400, 800 ms (`--syn-pacing`, the section below compares it with the kernel's 1 s,
+2 s, 4 s), and the daemon's connect deadline is 10 s. At 30 % each way on both sides (about half of all round trips lose something) some connects run
 out of that deadline. `tests/lab/t_faults.sh` asserts at least 7 of 10 at 10 % loss and 5 of 5
 with 100 ms delay; at 30 % it only requires registration and reports the rate.
 """

@@ -5,9 +5,8 @@
 # greedy; a third stuntd "stranger" runs in pub (no NAT) and is allowed too.
 #   sessions (port-restricted x port-restricted; hb: max-peer-sessions 2,
 #     max-peer-starts 6):
-#     - ha starts 5 forced simopen sessions at once (with --syn-pacing off
-#       each waits about 1 s for the kernel's SYN retransmission, so they
-#       overlap however slowly they start): hb runs at most 2, the others are
+#     - ha starts 5 forced simopen sessions at once (each waits about 1 s for
+#       the kernel's SYN retransmission): hb runs at most 2, the others are
 #       answered "busy: peer laptop has 2 sessions running on office-pc
 #       (max-peer-sessions 2)", which is ha's stuntctl error, and
 #       security.sessions_busy counts them;
@@ -32,8 +31,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 case "${1:-all}" in
 sessions|all)
 	echo "# port-restricted x port-restricted, hb: max-peer-sessions 2, max-peer-starts 6"
-	STUNTD_EXTRA_A=(--syn-pacing off)
-	STUNTD_EXTRA_B=(--syn-pacing off --max-peer-sessions 2 --max-peer-starts 6 --allow echo=laptop,stranger)
+	STUNTD_EXTRA_A=()
+	STUNTD_EXTRA_B=(--max-peer-sessions 2 --max-peer-starts 6 --allow echo=laptop,stranger)
 	start_all port-restricted rst port-restricted rst && start_stranger && {
 		pids=()
 		for i in 1 2 3 4 5; do

@@ -551,8 +551,34 @@ static void synack_only_for_an_agreed_session(void)
 	CHECK_EQ(o.synack[1].dport, 40002);
 	CHECK_EQ(o.synack[1].seq, 100u);
 	CHECK_EQ(o.synack[1].ack, 0xffffffffu);
-	/* once per session */
+	/* once per session: another SYN is refused */
 	o = synack(&b, "laptop", 7, 40002, 5, 22);
+	CHECK_EQ(o.verdict, RDV_V_FORBIDDEN);
+	o = synack(&b, "laptop", 7, 40009, 0xfffffffeu, 22);
+	CHECK_EQ(o.verdict, RDV_V_FORBIDDEN);
+	/* the same SYN again (its SYN-ACK was lost): that side's SYN-ACK only,
+	 * to its own address, SIG_SYNACK_REPEATS times */
+	for (int k = 0; k < SIG_SYNACK_REPEATS; k++) {
+		o = synack(&a, "office-pc", 7, 40001, 100, 11);
+		CHECK_EQ(o.verdict, RDV_V_OK);
+		CHECK_EQ(o.nsynack, 1);
+		memcpy(&ip, a.peer.ip, 4);
+		CHECK_EQ(o.synack[0].daddr, ip);
+		CHECK_EQ(o.synack[0].dport, 40001);
+		CHECK_EQ(o.synack[0].seq, 0xfffffffeu);
+		CHECK_EQ(o.synack[0].ack, 101u);
+	}
+	o = synack(&a, "office-pc", 7, 40001, 100, 11);
+	CHECK_EQ(o.verdict, RDV_V_FORBIDDEN);
+	/* the other side's repeats are its own */
+	o = synack(&b, "laptop", 7, 40002, 0xfffffffeu, 22);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	CHECK_EQ(o.nsynack, 1);
+	memcpy(&ip, b.peer.ip, 4);
+	CHECK_EQ(o.synack[0].daddr, ip);
+	CHECK_EQ(o.synack[0].dport, 40002);
+	/* a third party repeating one of them gets nothing */
+	o = synack(&e, "laptop", 7, 40001, 100, 11);
 	CHECK_EQ(o.verdict, RDV_V_FORBIDDEN);
 	/* the session expires */
 	CHECK_EQ(exchange(&a, "office-pc", 9), RDV_V_OK);

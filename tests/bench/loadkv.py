@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: MIT
+"""What build/drv/loadconn printed ("KEY VALUE" lines, "error COUNT TEXT"
+lines), as a dict: the errors joined under "errors" ("none" without)."""
+
+
+def kv(path):
+    d, errs = {}, []
+    for line in open(path):
+        p = line.split(None, 1)
+        if p and p[0] == "error":
+            errs.append(p[1].strip())
+        elif len(p) == 2:
+            d[p[0]] = p[1].strip()
+    d["errors"] = "; ".join(errs) or "none"
+    return d
+
+
+def ratio(med, base):
+    """median / baseline median as text, "-" when either is missing or 0."""
+    if med in (None, "-", "0") or base in (None, "-", "0"):
+        return "-"
+    return f"{int(med) / max(1, int(base)):.2f}"

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The daemon's SYN clock (issue 14, daemon/trav/pace.h): writes the section
+# "## The daemon's SYN clock" of docs/benchmarks.md. Each condition twice
+# in the same run, in a fresh lab each: stuntd with --syn-pacing on (the
+# default) and with --syn-pacing off (the kernel's SYN retransmissions only,
+# the baseline). Connects one at a time (build/drv/loadconn, 64 bytes
+# echoed), the strategy's choice, 10 % or 30 % loss each way on both WAN
+# links:
+#   - port-restricted x port-restricted (rst; simopen and stunt1 race),
+#     10 %: BENCH_PACE_N connects (100); 30 %: BENCH_PACE_N30 (40);
+#   - full-cone x port-restricted (rst; direct and reversal), 10 %:
+#     BENCH_PACE_ND (40).
+# Bounded (each connect has the daemon's 10 s deadline; loadconn 30 s):
+# about 10-20 minutes. Timings are measured here, never asserted.
+set -u
+here=$(cd "$(dirname "$0")/../lab" && pwd)
+TOP=$(cd "$here/../.." && pwd)
+DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
+# shellcheck source=tests/lab/lab.sh
+. "$here/lab.sh"
+# shellcheck source=tests/lab/stuntd_lab.sh
+. "$here/stuntd_lab.sh"
+N10=${BENCH_PACE_N:-100}
+N30=${BENCH_PACE_N30:-40}
+ND=${BENCH_PACE_ND:-40}
+OUT=$(mktemp -d /tmp/bench-pace.XXXX)
+trap 'rm -rf "$OUT"' EXIT
+
+# run NAME PACING N NAT_A NAT_B [LAB_UP_ARGS...]
+run() {
+	local name=$1 pacing=$2 n=$3
+	shift 3
+	STUNTD_EXTRA_A=(--syn-pacing "$pacing")
+	STUNTD_EXTRA_B=(--syn-pacing "$pacing")
+	if START_WAIT=60 start_all "$1" rst "$2" rst "${@:3}"; then
+		lx ha "$BUILD/drv/loadconn" --control "$LAB_STATE/a.sock" --peer office-pc --service echo \
+			--total "$n" --concurrency 1 --timeout-ms 30000 >"$OUT/$name" 2>&1
+		ctl a '{"cmd":"status"}' | python3 -c '
+import json, sys
+c = json.load(sys.stdin).get("counters", {})
+print("copies", sum(v.get("syns_again", 0) for v in c.values()))
+print("won", " ".join("%s:%d" % (k, v["won"]) for k, v in sorted(c.items()) if v.get("won")))' \
+			>>"$OUT/$name" 2>/dev/null
+	else
+		echo "ok 0" >"$OUT/$name"
+		echo "error 1 the lab did not come up within 60 s" >>"$OUT/$name"
+	fi
+	lab_down
+}
+for p in off on; do
+	run "l10-$p" "$p" "$N10" port-restricted port-restricted --loss-a 10 --loss-b 10
+	run "l30-$p" "$p" "$N30" port-restricted port-restricted --loss-a 30 --loss-b 30
+	run "fc-$p" "$p" "$ND" full-cone port-restricted --loss-a 10 --loss-b 10
+done
+
+python3 - "$OUT" "$TOP/tests/bench" "$N10" "$N30" "$ND" "$(date -u '+%Y-%m-%d %H:%M')" \
+	"$(uname -r)" <<'PY' | python3 "$TOP/tests/bench/docsection.py" "$DOC" "## The daemon's SYN clock"
+import sys
+out, lib, n10, n30, nd, when, kernel = sys.argv[1:8]
+sys.path.insert(0, lib)
+from loadkv import kv, ratio
+rows = []
+for key, label, n in (("l10", "strategy, port-restricted x port-restricted, 10 % loss each way, both sides", n10),
+                      ("l30", "the same, 30 % loss", n30),
+                      ("fc", "strategy, full-cone x port-restricted, 10 % loss each way, both sides", nd)):
+    off, on = kv(f"{out}/{key}-off"), kv(f"{out}/{key}-on")
+    for tag, d in (("off (baseline)", off), ("on", on)):
+        rows.append(f"| {label} | {tag} | {d.get('ok', '0')} / {n} | {d.get('median_ms', '-')} | "
+                    f"{d.get('p90_ms', '-')} | "
+                    f"{ratio(d.get('median_ms'), off.get('median_ms')) if d is on else '-'} | "
+                    f"{d.get('copies', '-')} | {d.get('won', '-')} | {d['errors']} |")
+print(f"""## The daemon's SYN clock
+
+`tests/bench/pace.sh`, {when} UTC, kernel {kernel}: stuntd with `--syn-pacing on` (the default: an
+unanswered full-TTL SYN goes again after 100 ms, then 200, 400, 800 ms gaps, at most 8 copies;
+stunt1 asks the server for its SYN-ACK again after 250, 500, 1000 ms while its socket is still in
+SYN_SENT) against `--syn-pacing off` (the kernel's SYN retransmissions only: 1 s, 2 s, 4 s; one
+SYNACK request), each condition in a fresh lab, in the same run. Connects one at a time from ha
+(`build/drv/loadconn`, 64 bytes echoed; time from the control request to the echo); loss is nft
+`numgen random` on both WAN links, both directions; the daemon's deadline is 10 s and no TURN
+server is configured (a failure is a failure, not a relay). ratio = median with pacing / median
+without, same condition. "copies" = SYN copies ha's stuntd sent (status
+`counters.*.syns_again`); "won" = methods that won at ha.
+
+| condition | pacing | ok | median ms | p90 ms | ratio | copies | won | errors |
+|---|---|---:|---:|---:|---:|---:|---|---|
+{chr(10).join(rows)}
+""")
+PY
+rc=$((PIPESTATUS[0] | PIPESTATUS[1]))
+exit $rc
