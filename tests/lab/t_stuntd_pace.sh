@@ -12,6 +12,12 @@
 #   --syn-pacing off: the same connect also carries 5 MB, no copy is sent
 #     (syns_again 0) and a kernel SYN retransmission is what got it through
 #     (TCPSynRetrans grew): the check above can tell the two apart.
+#   stunt1 (port-restricted x port-restricted, forced): gwa drops the first
+#     SYN-ACK that comes in from its WAN -- the server's spoofed SYN-ACK to
+#     ha -- so hb is established and ha is not; ha asks the server again
+#     ("asked the server again (1 of 3)"), the server sends ha's SYN-ACK
+#     once more and the connect carries 5 MB (without the repeat it ran out
+#     of time: ha's SYNs only ever get ACKs from an established hb).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lab.sh
@@ -27,6 +33,18 @@ table inet stlpace {
 	chain f {
 		type filter hook forward priority -5;
 		ip daddr 10.0.0.0/8 tcp flags & (syn | ack) == syn quota until 80 bytes counter drop
+	}
+}
+EOF
+}
+
+# drop_first_synack GW: the same for the first SYN-ACK
+drop_first_synack() {
+	lx "$1" nft -f - <<'EOF'
+table inet stlpace {
+	chain f {
+		type filter hook forward priority -5;
+		ip daddr 10.0.0.0/8 tcp flags & (syn | ack) == syn | ack quota until 80 bytes counter drop
 	}
 }
 EOF
@@ -94,6 +112,24 @@ off|all)
 			nok "syns_again $got_again with pacing off"
 		[ "$got_retrans" -ge 1 ] && ok "the kernel retransmitted the SYN ($got_retrans)" ||
 			nok "no kernel SYN retransmission with pacing off"
+		stop_all
+	}
+	;;
+esac
+case "${1:-all}" in
+stunt1|all)
+	echo "# port-restricted x port-restricted, forced stunt1, ha's SYN-ACK from the server lost"
+	STUNTD_EXTRA_A=()
+	STUNTD_EXTRA_B=()
+	start_all port-restricted rst port-restricted rst && {
+		drop_first_synack gwa || nok "nft rule in gwa"
+		transfer a office-pc "stunt1 with ha's SYN-ACK lost" stunt1 stunt1
+		n=$(dropped gwa)
+		[ "$n" = 1 ] && ok "gwa dropped one SYN-ACK" || nok "gwa dropped '$n' SYN-ACKs (want 1)"
+		grep -q 'stunt1: still no SYN-ACK; asked the server again (1 of 3)' "$LAB_STATE/stuntd-a.log" &&
+			ok "ha asked the server for its SYN-ACK again" || nok "ha's log: no repeated SYNACK request"
+		grep -q 'stunt1: still no SYN-ACK' "$LAB_STATE/stuntd-b.log" &&
+			nok "hb asked again although its SYN-ACK arrived" || ok "hb (its SYN-ACK arrived) did not ask again"
 		stop_all
 	}
 	;;
