@@ -67,12 +67,29 @@ bool d_rate_take(struct d_rate *r, const char *peer, unsigned per_min, uint64_t 
 
 static struct d_rate s_starts;
 
+int d_budget_admit_any(char *why, size_t whylen)
+{
+	const struct d_config *c = &g_d->cfg;
+	const struct d_session *s;
+	unsigned n = 0;
+
+	for (s = g_d->sessions; s; s = s->next)
+		n += !sess_over(s);
+	if (n < c->max_sessions)
+		return 0;
+	snprintf(why, whylen, "busy: %s runs %u of max-sessions %u", c->id, n, c->max_sessions);
+	g_d->sessions_busy++;
+	return -EBUSY;
+}
+
 int d_budget_admit(const char *peer, uint64_t now, char *why, size_t whylen)
 {
 	const struct d_config *c = &g_d->cfg;
 	const struct d_session *s;
 	unsigned n = 0;
 
+	if (d_budget_admit_any(why, whylen) < 0)
+		return -EBUSY;
 	for (s = g_d->sessions; s; s = s->next)
 		if (!s->requester && !sess_over(s) && !strcmp(s->peer, peer))
 			n++;

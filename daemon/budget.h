@@ -36,10 +36,14 @@ struct d_rate {
  * not). Pure. */
 bool d_rate_take(struct d_rate *r, const char *peer, unsigned per_min, uint64_t now);
 
-/* Responder: may peer start a session now (its sessions running, its
- * starts in the last minute)? 0, or -EBUSY with the refusal in why
- * ("busy: peer X has 8 sessions running on ID (max-peer-sessions)"),
- * logged and counted. */
+/* Either role: may one more session start (max-sessions: every session
+ * not over yet)? 0, or -EBUSY with the refusal in why ("busy: ID runs 256 of
+ * max-sessions 256"), counted. */
+int d_budget_admit_any(char *why, size_t whylen);
+/* Responder: may peer start a session now (d_budget_admit_any, its
+ * sessions running, its starts in the last minute)? 0, or -EBUSY with the
+ * refusal in why ("busy: peer X has 8 sessions running on ID
+ * (max-peer-sessions)"), counted. */
 int d_budget_admit(const char *peer, uint64_t now, char *why, size_t whylen);
 
 #endif

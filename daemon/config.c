@@ -40,6 +40,7 @@ void d_config_init(struct d_config *c)
 	c->udp_first_ttl = -1;
 	c->privsep = true;
 	c->max_peer_sessions = D_PEER_SESSIONS_DEFAULT;
+	c->max_sessions = D_SESSIONS_DEFAULT;
 	c->max_peer_starts = D_PEER_STARTS_DEFAULT;
 	c->max_session_packets = D_SESSION_PACKETS_DEFAULT;
 	c->host_candidates = true;
@@ -346,6 +347,8 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		c->test_cand_ip = ia.s_addr;
 	} else if (!strcmp(key, "relay-servers")) {
 		return set_relay_servers(c, val, err, errlen);
+	} else if (!strcmp(key, "max-sessions")) {
+		return set_uint(&c->max_sessions, key, val, 1, 4096, err, errlen);
 	} else if (!strcmp(key, "max-peer-sessions")) {
 		return set_uint(&c->max_peer_sessions, key, val, 1, 1000, err, errlen);
 	} else if (!strcmp(key, "max-peer-starts")) {

@@ -32,6 +32,7 @@
  *   log-level info            (error, warning, info, debug; SIGHUP applies it)
  *   relay-servers 192.0.2.7,192.0.2.8   (TURN servers whose relayed addresses
  *                              a peer may name besides turn and server)
+ *   max-sessions 256          (sessions at once, both roles: past it "busy")
  *   max-peer-sessions 8       (a peer's sessions at once, as the responder)
  *   max-peer-starts 30        (a peer's session starts a minute)
  *   max-session-packets 4000  (SYNs, primers, probes, punches of a session)
@@ -77,6 +78,7 @@
 #define D_IFNAME_MAX		15	/* IFNAMSIZ - 1 */
 /* per-peer budgets (docs/security.md): above what legitimate sessions use */
 #define D_PEER_SESSIONS_DEFAULT	8	/* a peer's sessions at once (responder) */
+#define D_SESSIONS_DEFAULT	256	/* every session at once, either role */
 #define D_PEER_STARTS_DEFAULT	30	/* a peer's session starts a minute */
 #define D_SESSION_PACKETS_DEFAULT 4000	/* shotgun's 3000 probes and the rest */
 
@@ -154,6 +156,7 @@ struct d_config {
 
 	/* what a peer may make us do (daemon/budget.c, daemon/negotiate.c) */
 	unsigned		max_peer_sessions;
+	unsigned		max_sessions;
 	unsigned		max_peer_starts;	/* a minute */
 	unsigned		max_session_packets;
 	bool			allow_forced_methods;	/* default off: labs only */

@@ -47,7 +47,7 @@ static void usage(FILE *f)
 "              [--tls (--tls-ca FILE | --tls-pin SHA256) [--server-name NAME]]\n"
 "              [--turn HOST[:PORT] --turn-user USER --turn-pass-file FILE]\n"
 "              [--log-level LEVEL]\n"
-"              [--relay-servers IP[,IP...]] [--max-peer-sessions N]\n"
+"              [--relay-servers IP[,IP...]] [--max-sessions N] [--max-peer-sessions N]\n"
 "              [--max-peer-starts N] [--max-session-packets N] [--allow-forced-methods]\n"
 "              [--host-candidates on|off] [--host-interfaces IFACE[,IFACE...]]\n"
 "              [--syn-pacing on|off]\n"
@@ -89,6 +89,8 @@ static void usage(FILE *f)
 "                       --turn-pass PASS works too but shows it in ps\n"
 "  --relay-servers IP[,IP...]  TURN servers whose relayed addresses a peer may\n"
 "                       name (besides --turn and --server)\n"
+"  --max-sessions N     sessions at once, both roles; more are refused busy\n"
+"                       (default %d)\n"
 "  --max-peer-sessions N  a peer's sessions at once (default %d)\n"
 "  --max-peer-starts N  a peer's session starts a minute (default %d)\n"
 "  --max-session-packets N  SYNs, probes and punches of a session (default %d)\n"
@@ -103,7 +105,7 @@ static void usage(FILE *f)
 "  -d                   foreground, logs to stderr (else syslog)\n"
 "  -v                   more log output (debug)\n"
 "  --log-level LEVEL    error, warning, info (default) or debug\n"
-"  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT, paths_sbindir(), D_PEER_SESSIONS_DEFAULT,
+"  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT, paths_sbindir(), D_SESSIONS_DEFAULT, D_PEER_SESSIONS_DEFAULT,
 		D_PEER_STARTS_DEFAULT, D_SESSION_PACKETS_DEFAULT);
 }
 
@@ -146,7 +148,7 @@ fail:
 enum { O_ID = 256, O_SERVER, O_SECRET, O_CONTROL, O_GROUP, O_EXPOSE, O_ALLOW, O_CONFIG,
        O_STATE, O_TIMEOUT, O_NORULES, O_TOOL, O_HELP, O_VERSION, O_TLS, O_TLS_CA, O_TLS_PIN,
        O_SERVER_NAME, O_TURN, O_TURN_USER, O_TURN_PASS, O_USER, O_NOPRIVSEP, O_RELAY_SERVERS,
-       O_PEER_SESSIONS, O_PEER_STARTS, O_SESSION_PACKETS, O_ALLOW_FORCED, O_HOST_CAND,
+       O_PEER_SESSIONS, O_SESSIONS, O_PEER_STARTS, O_SESSION_PACKETS, O_ALLOW_FORCED, O_HOST_CAND,
        O_HOST_IFACES, O_TURN_PASS_FILE, O_LOG_LEVEL, O_SYN_PACING };
 
 static const struct option lopts[] = {
@@ -175,6 +177,7 @@ static const struct option lopts[] = {
 	{ "no-privsep", no_argument, NULL, O_NOPRIVSEP },
 	{ "relay-servers", required_argument, NULL, O_RELAY_SERVERS },
 	{ "max-peer-sessions", required_argument, NULL, O_PEER_SESSIONS },
+	{ "max-sessions", required_argument, NULL, O_SESSIONS },
 	{ "max-peer-starts", required_argument, NULL, O_PEER_STARTS },
 	{ "max-session-packets", required_argument, NULL, O_SESSION_PACKETS },
 	{ "allow-forced-methods", no_argument, NULL, O_ALLOW_FORCED },
@@ -211,6 +214,7 @@ static const char *flag_key(int c)
 	case O_NOPRIVSEP: return "privsep";
 	case O_RELAY_SERVERS: return "relay-servers";
 	case O_PEER_SESSIONS: return "max-peer-sessions";
+	case O_SESSIONS: return "max-sessions";
 	case O_PEER_STARTS: return "max-peer-starts";
 	case O_SESSION_PACKETS: return "max-session-packets";
 	case O_ALLOW_FORCED: return "allow-forced-methods";

@@ -520,6 +520,11 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		sess_answer_connect(&tmp, false, NULL, "stuntd is not registered with its server", -1);
 		return;
 	}
+	if (d_budget_admit_any(why, sizeof(why)) < 0) {
+		log_warnx("connect to %s/%s refused: %s", peer, service, why);
+		sess_answer_connect(&tmp, false, NULL, why, -1);
+		return;
+	}
 	s = sess_new(true, peer, service);
 	if (s == NULL) {
 		sess_answer_connect(&tmp, false, NULL, "out of memory", -1);

@@ -79,6 +79,7 @@ void d_reload_apply(const struct d_config *n)
 	memcpy(c->relay_servers, n->relay_servers, sizeof(c->relay_servers));
 	c->nrelay_servers = n->nrelay_servers;
 	c->max_peer_sessions = n->max_peer_sessions;
+	c->max_sessions = n->max_sessions;
 	c->max_peer_starts = n->max_peer_starts;
 	c->max_session_packets = n->max_session_packets;
 	c->allow_forced_methods = n->allow_forced_methods;

@@ -21,6 +21,12 @@
 #     is used up (max-session-packets): shotgun stops sending"),
 #     security.packets_capped is 1, and hb's WAN shows SYNs from at most 16
 #     ports.
+#   global (port-restricted x port-restricted), 5 forced simopen connects
+#     at once from ha: with ha max-sessions 1, ha answers the ones past the
+#     first "busy: laptop runs 1 of max-sessions 1" at once (counted,
+#     logged) and a connect afterwards works; with hb max-sessions 1, hb
+#     answers the ones that come while one runs "busy: office-pc runs 1 of
+#     max-sessions 1" (logged with the peer).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lab.sh
@@ -106,6 +112,51 @@ packets|all)
 			nok "hb's WAN: SYNs to ha from $n ports"
 		r=$(sec a packets_capped)
 		[ "$r" = 0 ] && ok "ha (default budget) capped nothing" || nok "ha's packets_capped = '$r'"
+		stop_all
+	}
+	;;&
+global|all)
+	# burst FILE-PREFIX: 5 forced simopen connects at once from ha (each
+	# waits about 1 s for the kernel's SYN retransmission, so they overlap)
+	burst() {
+		local i pids=()
+		for i in 1 2 3 4 5; do
+			ctl a '{"cmd":"connect","peer":"office-pc","service":"echo","method":"simopen"}' 64 \
+				>"$LAB_STATE/$1-$i.out" &
+			pids+=($!)
+		done
+		wait "${pids[@]}"
+		sed 's/^/# /' "$LAB_STATE"/"$1"-*.out | grep '"ok"'
+		okn=$(cat "$LAB_STATE"/"$1"-*.out | grep -c '"ok":true')
+	}
+	echo "# port-restricted x port-restricted: ha max-sessions 1"
+	STUNTD_EXTRA_A=(--max-sessions 1)
+	STUNTD_EXTRA_B=(--max-peer-sessions 100)
+	start_all port-restricted rst port-restricted rst && {
+		burst ga
+		busy=$(cat "$LAB_STATE"/ga-*.out | grep -c 'busy: laptop runs 1 of max-sessions 1')
+		[ "$okn" -ge 1 ] && [ "$busy" -ge 1 ] && [ $((okn + busy)) = 5 ] &&
+			ok "5 connects at once: $okn connected, $busy refused by ha (max-sessions 1)" ||
+			nok "5 connects at once: $okn ok, $busy busy at ha"
+		r=$(sec a sessions_busy)
+		[ "$r" = "$busy" ] && ok "ha's status: security.sessions_busy = $r" ||
+			nok "ha's sessions_busy = '$r' (busy answers $busy)"
+		grep -q "connect to office-pc/echo refused: busy: laptop runs 1 of max-sessions 1" \
+			"$LAB_STATE/stuntd-a.log" && ok "ha's log says why" || nok "ha's log: no max-sessions refusal"
+		transfer a office-pc "after the burst, ha -> hb works again"
+		stop_all
+	}
+	echo "# port-restricted x port-restricted: hb max-sessions 1"
+	STUNTD_EXTRA_A=()
+	STUNTD_EXTRA_B=(--max-sessions 1 --max-peer-sessions 100)
+	start_all port-restricted rst port-restricted rst && {
+		burst gb
+		busy=$(cat "$LAB_STATE"/gb-*.out | grep -c 'busy: office-pc runs 1 of max-sessions 1')
+		[ "$okn" -ge 1 ] && [ "$busy" -ge 1 ] && [ $((okn + busy)) = 5 ] &&
+			ok "5 connects at once: $okn connected, $busy refused by hb (max-sessions 1)" ||
+			nok "5 connects at once: $okn ok, $busy busy at hb"
+		grep -q "refused laptop: busy: office-pc runs 1 of max-sessions 1" "$LAB_STATE/stuntd-b.log" &&
+			ok "hb's log names laptop" || nok "hb's log: no max-sessions refusal"
 		stop_all
 	}
 	;;
