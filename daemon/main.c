@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -517,6 +518,24 @@ static void drop_privileges(struct stuntd *d)
 		 (unsigned)uid, (unsigned)gid, (int)d_nfq_priv_pid());
 }
 
+/* Descriptors for max-sessions sessions: each holds a socket per method it
+ * races (a predict window 16) and its hand-off two more; 1024, the usual
+ * soft limit, is reached near 100 sessions. Raise the soft limit towards
+ * the hard one (at most D_NOFILE_WANT); a failure only costs capacity. */
+#define D_NOFILE_WANT	65536
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= D_NOFILE_WANT)
+		return;
+	rl.rlim_cur = rl.rlim_max < D_NOFILE_WANT ? rl.rlim_max : D_NOFILE_WANT;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warnx("cannot raise the descriptor limit to %llu: %s",
+			  (unsigned long long)rl.rlim_cur, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	static struct stuntd d;
@@ -531,6 +550,7 @@ int main(int argc, char **argv)
 	s_level = LOG_LVL_INFO + verbose > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : LOG_LVL_INFO + verbose;
 	log_init("stuntd", d.foreground, d.cfg.log_level >= 0 ? d.cfg.log_level : s_level);
 	load_secret(&d);
+	raise_nofile();
 	if (d_sig_tls_init(err, sizeof(err)) < 0)
 		fatalx("TLS: %s", err);
 	d.start_ms = clock_ms();
