@@ -23,7 +23,8 @@
 # mapping (EIM); sym-seq:D is sequential APDM ("seq"); sym-random is random
 # APDM ("rand"). A CGN layer (port-restricted) keeps a side's kind.
 # Rules (assert): a pair with an EIM side connects both ways without a relay;
-# seq x seq likewise; seq x rand is only recorded (its rate is printed);
+# seq x seq likewise; seq x rand connects (directly or by the relay) when the cell had a TURN
+# server, else the attempt is only recorded;
 # rand x rand connects through the relay when the cell had a TURN server,
 # else each direction fails with "a relay would be needed".
 MX_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -199,9 +200,17 @@ elif mode == "assert":
                         lab, who, why, "relayed via %s" % r.get("method") if r.get("ok") else r.get("error")))
             elif {ka, kb} == {"seq", "rand"}:
                 seqrand.append(r)
-                print("ok - %s %s: attempted, recorded: %s" % (
-                    lab, who, "connected by %s in %s ms" % (r["method"], r["elapsed_ms"]) if r.get("ok")
-                    else "failed: %s" % r.get("error")))
+                if c.get("turn") and not r.get("ok"):
+                    # direct may fail here; with a TURN server in the cell the
+                    # relay must then carry the session
+                    print("not ok - %s %s: with a TURN server must connect (directly or by relay): %s" % (
+                        lab, who, r.get("error")))
+                else:
+                    print("ok - %s %s: %s: %s" % (
+                        lab, who, "connected" if r.get("ok") else "no TURN server, attempted",
+                        "by %s%s in %s ms" % (r["method"], " (relayed)" if r.get("relayed") else "",
+                                              r["elapsed_ms"]) if r.get("ok")
+                        else "failed: %s" % r.get("error")))
             elif (ka, kb) == ("rand", "rand"):
                 if c.get("turn"):
                     if relay_ok(r):

@@ -14,7 +14,8 @@
 #   - a pair with an endpoint-independent-mapping side connects both ways
 #     without a relay, whatever the other side is (random symmetric included);
 #   - sequential x sequential symmetric connects both ways without a relay;
-#   - sequential x random symmetric: attempted, result and rate reported;
+#   - sequential x random symmetric: connects (directly or through the TURN
+#     relay) when the cell runs coturn, else attempted and reported;
 #   - random x random: through the TURN relay when stuntd has --turn and
 #     turnserver exists (the cell runs coturn), else the clear
 #     "a relay would be needed" error.
