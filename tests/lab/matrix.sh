@@ -161,6 +161,12 @@ if mode == "table":
         print("# " + "  ".join(str(v).ljust(w[k]) for k, v in enumerate(r)).rstrip())
         if i == 0:
             print("# " + "  ".join("-" * x for x in w))
+    allr = [r for c in cells for r in (c.get("strategy") or {}).values() if r]
+    first = sum(1 for r in allr if r.get("ok") and r.get("tries", 1) == 1)
+    multi = [r for r in allr if r.get("tries", 1) > 1 or r.get("errors")]
+    print("# strategy connects: %d of %d on the first try; %d within their cells' tries "
+          "(%d needed more than one)" % (first, len(allr), sum(1 for r in allr if r.get("ok")),
+                                         len(multi)))
     errs = []
     for c in cells:
         for d, r in sorted((c.get("strategy") or {}).items()):
