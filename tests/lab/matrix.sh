@@ -126,6 +126,24 @@ def variant(c):
 def name(c):
     return "%s x %s" % (c.get("a"), c.get("b"))
 
+# What stuntd's discovery should say of a lab NAT type ("EIM/APDF preserving
+# hops 1"): mapping, filtering and, for symmetric ones, the port pattern.
+EXPECT = {"full-cone": ("EIM", "EIF"), "restricted-cone": ("EIM", "ADF"),
+          "port-restricted": ("EIM", "APDF"), "sym-random": ("APDM", "APDF", "random")}
+
+def nat_mismatch(conf, seen):
+    """None when the discovered class fits the configured type, else why."""
+    if conf is None or seen is None:
+        return "not measured"
+    want = EXPECT.get(conf)
+    if conf.startswith("sym-seq"):
+        want = ("APDM", "APDF", "sequential d%s" % conf.split(":")[1] if ":" in conf else "sequential")
+    if want is None:
+        return None
+    got = seen.split()
+    ok = got[:1] == [want[0] + "/" + want[1]] and (len(want) < 3 or " ".join(got[1:]).startswith(want[2]))
+    return None if ok else "configured %s, discovered %s" % (conf, seen)
+
 def rtts(c, r):
     # below 1 ms (no added delay) the quotient says nothing: leave it out
     if not r or not r.get("ok") or (c.get("rtt_ms") or 0) < 1 or r.get("elapsed_ms") is None:
@@ -161,6 +179,20 @@ if mode == "table":
         print("# " + "  ".join(str(v).ljust(w[k]) for k, v in enumerate(r)).rstrip())
         if i == 0:
             print("# " + "  ".join("-" * x for x in w))
+    # discovery against the configured NAT (a CGN layer changes what is
+    # seen from outside: those cells are left out)
+    mism, nchk = [], 0
+    for c in cells:
+        if c.get("cgn", "none") != "none":
+            continue
+        for conf, seen in ((c.get("a"), c.get("nat_a")), (c.get("b"), c.get("nat_b"))):
+            nchk += 1
+            m = nat_mismatch(conf, seen)
+            if m:
+                mism.append("%s (%s): %s" % (name(c), variant(c), m))
+    print("# NAT discovery: %d of %d sides as configured (cells without CGN)" % (nchk - len(mism), nchk))
+    for m in mism:
+        print("#   mismatch: " + m)
     allr = [r for c in cells for r in (c.get("strategy") or {}).values() if r]
     first = sum(1 for r in allr if r.get("ok") and r.get("tries", 1) == 1)
     multi = [r for r in allr if r.get("tries", 1) > 1 or r.get("errors")]
