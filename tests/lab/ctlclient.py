@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Control-socket client of the lab tests and benchmarks (docs/control.md).
 
-ctlclient.py [--no-half-close | --udp | --rtt K] SOCK JSON [N]
+ctlclient.py [--no-half-close | --udp | --rtt K] [--peer] SOCK JSON [N]
 
 Sends the JSON line to stuntd's control socket SOCK and prints the answer
 line. If the answer carries a descriptor (SCM_RIGHTS):
@@ -16,6 +16,7 @@ line. If the answer carries a descriptor (SCM_RIGHTS):
                    of 20; prints "type dgram|stream", "peer IP:PORT",
                    "echoed K/N", "strays S" and "missing M: [...]" if any;
   --rtt K          K 1-byte round trips; prints "rtt_us MEDIAN".
+With --peer, a stream's remote address is printed first ("peer IP:PORT").
 Without N (or N = 0) the descriptor is just closed.
 """
 import argparse
@@ -48,9 +49,11 @@ def request(path, req):
     return buf.decode().strip(), (fds[0] if fds else None)
 
 
-def stream(fd, nbytes, half_close):
+def stream(fd, nbytes, half_close, peer=False):
     c = socket.socket(fileno=fd)
     c.settimeout(30)
+    if peer:
+        print("peer %s:%d" % c.getpeername(), flush=True)
     data = os.urandom(nbytes)
 
     def tx():
@@ -135,6 +138,7 @@ def main():
                       help="read the whole echo before closing (TURN relays)")
     mode.add_argument("--udp", action="store_true", help="N datagrams, not a byte stream")
     mode.add_argument("--rtt", type=int, metavar="K", help="K 1-byte round trips")
+    p.add_argument("--peer", action="store_true", help="print a stream's remote address")
     p.add_argument("sock")
     p.add_argument("json")
     p.add_argument("n", nargs="?", type=int, default=0)
@@ -150,7 +154,7 @@ def main():
     elif a.udp:
         datagrams(fd, a.n)
     else:
-        stream(fd, a.n, not a.no_half_close)
+        stream(fd, a.n, not a.no_half_close, a.peer)
 
 
 if __name__ == "__main__":

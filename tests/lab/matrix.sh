@@ -156,6 +156,10 @@ def direct_ok(r):
 def relay_ok(r):
     return bool(r and r.get("ok") and (r.get("relayed") or r.get("method") == "relay"))
 
+def proven(r):
+    # matrix_cell.sh sets ok false when the echo or the socket's peer was wrong
+    return "; data echoed and peer %s checked" % r["peer_addr"] if r.get("data_ok") and r.get("peer_ok") else ""
+
 def cellstr(c, r):
     if not r:
         return "-"
@@ -231,8 +235,8 @@ elif mode == "assert":
             if "eim" in (ka, kb) or (ka, kb) == ("seq", "seq"):
                 why = "an EIM side" if "eim" in (ka, kb) else "seq x seq"
                 if direct_ok(r):
-                    print("ok - %s %s: connected without relay (%s), method %s, %s ms" % (
-                        lab, who, why, r["method"], r["elapsed_ms"]))
+                    print("ok - %s %s: connected without relay (%s), method %s, %s ms%s" % (
+                        lab, who, why, r["method"], r["elapsed_ms"], proven(r)))
                 else:
                     print("not ok - %s %s: must connect without relay (%s): %s" % (
                         lab, who, why, "relayed via %s" % r.get("method") if r.get("ok") else r.get("error")))
@@ -252,7 +256,8 @@ elif mode == "assert":
             elif (ka, kb) == ("rand", "rand"):
                 if c.get("turn"):
                     if relay_ok(r):
-                        print("ok - %s %s: connected through the TURN relay, %s ms" % (lab, who, r["elapsed_ms"]))
+                        print("ok - %s %s: connected through the TURN relay, %s ms%s" % (
+                            lab, who, r["elapsed_ms"], proven(r)))
                     else:
                         print("not ok - %s %s: must connect through the relay: %s" % (
                             lab, who, "connected by %s without relay" % r.get("method") if r.get("ok") else r.get("error")))

@@ -283,29 +283,56 @@ sym-*/sym-*) ;;
 esac
 
 # conn KIND DIR [METHOD] TRIES TIMEOUT_MS -> $raw/conn.KIND.[METHOD.]DIR.json
+# Each connect carries MX_BYTES (1 MiB) of random bytes to the peer's echo
+# and back through the socket the method made (SHA-256 compared), and the
+# socket's remote address must be the peer's public IP (as its stuntd's
+# status says) or, when relayed, the TURN server's: a try whose data or
+# address is wrong does not count.
 conn() {
-	local kind=$1 d=$2 m=$3 n=$4 tmo=$5 x peer f
-	[ "$d" = ab ] && x=a peer=hb || x=b peer=ha
+	local kind=$1 d=$2 m=$3 n=$4 tmo=$5 x y peer f
+	[ "$d" = ab ] && x=a y=b peer=hb || x=b y=a peer=ha
 	[ "$kind" = auto ] && f="$raw/conn.auto.$d.json" || f="$raw/conn.forced.$m.$d.json"
-	lx "h$x" "$PY" - "$STUNTCTL" "$LAB_STATE/$x.sock" "$peer/echo" "$m" "$n" "$tmo" "$want_direct" >"$f" <<'PY'
+	lx "h$x" "$PY" - "$here/ctlclient.py" "$LAB_STATE/$x.sock" "$peer" "$m" "$n" "$tmo" \
+		"$want_direct" "${MX_BYTES:-1048576}" "$raw/status-$y" "$LAB_PUB" >"$f" <<'PY'
 import json, subprocess, sys, time
-ctl, sock, target, method, n, tmo, want_direct = sys.argv[1:8]
-cmd = [ctl, "--control", sock, "connect", target, "--json"]
+cli, sock, peer, method, n, tmo, want_direct, nbytes, peer_status, turn_ip = sys.argv[1:11]
+try:
+    peer_ip = json.load(open(peer_status))["public"]["tcp"].rsplit(":", 1)[0]
+except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    peer_ip = None
+req = {"cmd": "connect", "peer": peer, "service": "echo"}
 if method:
-    cmd[4:4] = ["--method", method]
+    req["method"] = method
+cmd = [sys.executable, cli, "--no-half-close", "--peer", sock, json.dumps(req), nbytes]
 runs = []
 for i in range(int(n)):
     t = time.perf_counter()
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=int(tmo) / 1e3 + 10)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=int(tmo) / 1e3 + 40)
         txt = p.stdout.strip().splitlines()
-        j = json.loads(txt[-1]) if txt else {"ok": False, "error": p.stderr.strip()[-300:]}
+        j = json.loads(txt[0]) if txt else {"ok": False, "error": p.stderr.strip()[-300:]}
+        for line in txt[1:]:
+            if line.startswith("peer "):
+                j["peer_addr"] = line[5:]
+            elif line.startswith("sha "):
+                j["data"] = line
     except subprocess.TimeoutExpired:
-        j = {"ok": False, "error": "stuntctl did not return"}
+        j = {"ok": False, "error": "the connect and its echo did not end"}
     except ValueError:
         j = {"ok": False, "error": "not JSON: " + p.stdout.strip()[-200:]}
     j["wall_ms"] = round((time.perf_counter() - t) * 1e3, 1)
-    j["counts"] = bool(j.get("ok")) and not (want_direct == "1" and not method and j.get("relayed"))
+    if j.get("ok"):
+        want = turn_ip if j.get("relayed") else peer_ip
+        j["data_ok"] = j.get("data") == "sha OK %s" % nbytes
+        j["peer_ok"] = want is not None and (j.get("peer_addr") or "").rsplit(":", 1)[0] == want
+        if not j["data_ok"] or not j["peer_ok"]:
+            j["ok"] = False  # connected, but not proven: a failure
+            j["error"] = "connected by %s but %s" % (j.get("method"), "; ".join(
+                x for x in (None if j["data_ok"] else "the echo: %s" % j.get("data"),
+                            None if j["peer_ok"] else "its socket's peer is %s, not %s" % (
+                                j.get("peer_addr"), want)) if x))
+    j["counts"] = bool(j.get("ok")) and \
+        not (want_direct == "1" and not method and j.get("relayed"))
     runs.append(j)
     if j["counts"]:
         break
@@ -315,7 +342,9 @@ r["tries"] = len(runs)
 if len(runs) > 1:
     r["errors"] = [x.get("error") or "relayed via %s in %s ms" % (x.get("method"), x.get("elapsed_ms"))
                    for x in runs if not x["counts"]]
-print(json.dumps({k: r.get(k) for k in ("ok", "method", "elapsed_ms", "relayed", "error", "wall_ms", "tries", "errors") if k in r}))
+print(json.dumps({k: r.get(k) for k in ("ok", "method", "elapsed_ms", "relayed", "error", "wall_ms",
+                                       "tries", "errors", "data_ok", "peer_ok", "peer_addr")
+                  if k in r}))
 PY
 	log "  $([ "$kind" = auto ] && echo strategy || echo "--method $m") $d: $(cat "$f")"
 	sleep 0.3

@@ -10,6 +10,10 @@
 # loss on one WAN link (3 tries).
 # One fresh lab per cell (tests/lab/matrix_cell.sh; lab_up + lab_down take
 # under 0.5 s, stuntd's NAT probe and registration about 1 s).
+# Every connect carries 1 MiB of random bytes to the peer's echo and back
+# through the socket the method made (SHA-256 compared), and the socket's
+# remote address must be the peer's public IP (or the TURN server's when
+# relayed): otherwise the connect counts as failed (tests/lab/matrix_cell.sh).
 # Checks (tests/lab/matrix.sh, mx_report assert):
 #   - a pair with an endpoint-independent-mapping side connects both ways
 #     without a relay, whatever the other side is (random symmetric included);
