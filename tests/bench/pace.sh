@@ -25,7 +25,6 @@ N10=${BENCH_PACE_N:-100}
 N30=${BENCH_PACE_N30:-40}
 ND=${BENCH_PACE_ND:-40}
 OUT=$(mktemp -d /tmp/bench-pace.XXXX)
-trap 'rm -rf "$OUT"' EXIT
 
 # run NAME PACING N NAT_A NAT_B [LAB_UP_ARGS...]
 run() {
@@ -89,4 +88,5 @@ without, same condition. "copies" = SYN copies ha's stuntd sent (status
 """)
 PY
 rc=$((PIPESTATUS[0] | PIPESTATUS[1]))
+rm -rf "$OUT"
 exit $rc
