@@ -3,10 +3,12 @@
 # make demo: a VNC session between two NATed lab hosts through stuntd.
 #
 #   office-pc (hb) behind a port-restricted cone NAT whose gateway answers
-#       unsolicited SYNs with RST: Xvfb + x11vnc on 127.0.0.1:5900, exposed
-#       by its stuntd as "vnc" to laptop only.
+#       unsolicited SYNs with RST: Xvfb showing a known picture (a grid of
+#       twelve coloured cells, tests/lab/vncpic.py) + x11vnc on
+#       127.0.0.1:5900, exposed by its stuntd as "vnc" to laptop only.
 #   laptop (ha) behind a full-cone NAT: `stuntctl forward 127.0.0.1:5901
-#       office-pc/vnc`, and vncsnapshot 127.0.0.1::5901 through it.
+#       office-pc/vnc`, and vncsnapshot 127.0.0.1::5901 through it; the
+#       screenshot must be that picture, pixel for pixel within JPEG's error.
 #   stunt-server on srv (192.0.2.1 / 192.0.2.2).
 #
 # Everything lives in network namespaces made for this run and is torn down
@@ -30,9 +32,7 @@ if [ ! -x "$STUNTD_BIN" ]; then
 	exit 1
 fi
 stunt_bins_ok || die "build first: make"
-for t in Xvfb x11vnc vncsnapshot xmessage; do
-	command -v "$t" >/dev/null || die "$t is not installed (tools/install-deps.sh)"
-done
+vnc_tools_ok || die "VNC tools missing: run tools/install-deps.sh (make demo does)"
 
 lab_init demo
 vnc_trap
@@ -43,7 +43,7 @@ say "stunt-server on $LAB_SRV1 / $LAB_SRV2"
 
 d=$(vnc_display)
 vnc_start hb "$d" 5900 || die "Xvfb/x11vnc on office-pc"
-say "office-pc: Xvfb :$d (${VNC_W}x${VNC_H}) and x11vnc on 127.0.0.1:5900"
+say "office-pc: Xvfb :$d (${VNC_W}x${VNC_H}) showing a 4x3 grid of coloured cells, and x11vnc on 127.0.0.1:5900"
 
 stunt_daemon_up hb office-pc --expose vnc=tcp:127.0.0.1:5900 --allow vnc=laptop ||
 	die "stuntd on office-pc"
@@ -67,7 +67,7 @@ if ! vnc_snapshot ha 127.0.0.1::5901 "$LAB_STATE/screenshot.jpg" 60; then
 	tail -n 25 "$LAB_STATE/stuntd-office-pc.log" | sed 's/^/    /' >&2
 	echo "demo: laptop's stuntd said (last lines):" >&2
 	tail -n 25 "$LAB_STATE/stuntd-laptop.log" | sed 's/^/    /' >&2
-	die "no screenshot through stunt"
+	die "no screenshot of office-pc's picture through stunt"
 fi
 t1=$(date +%s%N)
 
@@ -78,6 +78,7 @@ mkdir -p "$LAB_BUILD"
 cp "$LAB_STATE/screenshot.jpg" "$LAB_BUILD/demo-screenshot.jpg"
 say "connected by ${method:-?} in ${ms:-?} ms (traversal); the whole screenshot took $(((t1 - t0) / 1000000)) ms"
 say "screenshot (${VNC_W}x${VNC_H}, $(stat -c %s "$LAB_BUILD/demo-screenshot.jpg") bytes): $LAB_BUILD/demo-screenshot.jpg"
+say "the picture matched what office-pc drew: $(cat "$LAB_STATE/screenshot.jpg.check")"
 say "sessions seen by office-pc's daemon:"
 stunt_ctl office-pc status | sed -n '/^sessions:/,$p' | sed 's/^/    /'
 say "tearing down"

@@ -21,6 +21,8 @@ PKGS=(
 	miniupnpd-nftables miniupnpc natpmpc
 	# VNC for the demo
 	xvfb x11vnc vncsnapshot x11-utils
+	# the known picture on that screen and its check (Debian's python3: tests/lab/vncpic.py)
+	python3-tk python3-pil
 )
 
 missing=()

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # End to end, for the first-tier NAT pairs: stunt-server, stuntd on both
 # hosts, and through `stuntctl forward` / `stuntctl connect`:
-#   - a real VNC session (vncsnapshot gets an 800x600 image of hb's Xvfb),
-#     to x11vnc on 127.0.0.1:5900 (tcp: hand-off) and to x11vnc -inetd (exec:);
+#   - a real VNC session (vncsnapshot gets an 800x600 image of hb's Xvfb,
+#     compared pixel by pixel with the picture vnc_start drew there), to
+#     x11vnc on 127.0.0.1:5900 (tcp: hand-off) and to x11vnc -inetd (exec:);
 #   - 5 MB up through forward, through connect (stdin/stdout) and through
 #     connect -- COMMAND, each checked by the SHA-256 the far end computes;
 #   - errors: unknown service, refused peer, dead daemon.
@@ -98,7 +99,7 @@ one_pair() {
 		return
 	fi
 	d=$(vnc_display)
-	vnc_start hb "$d" 5900 || nok "$label: Xvfb + x11vnc in hb"
+	vnc_start hb "$d" 5900 || nok "$label: Xvfb with the picture + x11vnc in hb"
 	bulk_server || nok "$label: bulk server in hb"
 	if ! stunt_daemon_up hb office-pc --expose vnc=tcp:127.0.0.1:5900 \
 		--expose "vncx=exec:$(vnc_inetd_cmd "$d")" --expose bulk=tcp:127.0.0.1:7000 \
@@ -122,13 +123,13 @@ one_pair() {
 		lab_wait_port ha tcp 127.0.0.1 7001 10 || nok "$label: stuntctl forward listening"
 	if vnc_snapshot ha 127.0.0.1::5901 "$LAB_STATE/vnc.jpg" 60; then
 		m=$(sed -nE 's/.* connected by ([a-z0-9]+) in ([0-9]+) ms.*/\1, \2 ms/p' "$LAB_STATE/fwd-vnc.log" | head -1)
-		ok "$label: VNC through stuntctl forward to x11vnc (tcp:): ${VNC_W}x${VNC_H} screenshot ($m)"
+		ok "$label: VNC through stuntctl forward to x11vnc (tcp:): ${VNC_W}x${VNC_H} screenshot of the picture ($m)"
 	else
 		sed 's/^/#   /' "$LAB_STATE/fwd-vnc.log"
 		nok "$label: VNC through stuntctl forward to x11vnc (tcp:)"
 	fi
 	if vnc_snapshot ha 127.0.0.1::5902 "$LAB_STATE/vncx.jpg" 60; then
-		ok "$label: VNC through stuntctl forward to x11vnc -inetd (exec:): ${VNC_W}x${VNC_H} screenshot"
+		ok "$label: VNC through stuntctl forward to x11vnc -inetd (exec:): ${VNC_W}x${VNC_H} screenshot of the picture"
 	else
 		sed 's/^/#   /' "$LAB_STATE/fwd-vncx.log"
 		nok "$label: VNC through stuntctl forward to x11vnc -inetd (exec:)"

@@ -6,8 +6,8 @@
 #   lab_init; vnc_trap                   # lab teardown also removes X leftovers
 #   lab_up ...
 #   d=$(vnc_display)                     # a free X display number for this lab
-#   vnc_start hb "$d" 5900               # Xvfb :d 800x600 + content + x11vnc on 127.0.0.1:5900 in hb
-#   vnc_snapshot ha 10.2.0.10::5999 "$LAB_STATE/shot.jpg"   # vncsnapshot in ha; checks 800x600
+#   vnc_start hb "$d" 5900               # Xvfb :d 800x600 + the known picture + x11vnc on 127.0.0.1:5900 in hb
+#   vnc_snapshot ha 10.2.0.10::5999 "$LAB_STATE/shot.jpg"   # vncsnapshot in ha; checks 800x600 and the picture
 #   vnc_inetd_cmd "$d"                   # the x11vnc -inetd command line for exec: services
 #   vnc_exec_relay hb 10.2.0.10 5998 "$d"  # a listener in hb running x11vnc -inetd per client
 #
@@ -15,10 +15,32 @@
 # ones do not): display numbers come from this shell's pid and skip any
 # display whose lock or socket exists, and vnc_cleanup removes what a killed
 # Xvfb left behind.
+#
+# The picture (tests/lab/vncpic.py) is drawn before x11vnc starts, and every
+# screenshot is compared with it pixel by pixel: a blank, wrong or shifted
+# screen fails, not only a missing file. It runs on Debian's python3, which
+# has python3-tk and python3-pil (tools/install-deps.sh), whatever python3
+# comes first in PATH.
 
 VNC_W=800
 VNC_H=600
 VNC_DISPLAYS=()
+VNC_PY=${VNC_PY:-/usr/bin/python3}
+VNC_PIC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/vncpic.py
+
+# vnc_tools_ok: say which program or Python module the VNC lab lacks.
+vnc_tools_ok() {
+	local t missing=""
+	for t in Xvfb x11vnc vncsnapshot "$VNC_PY"; do
+		command -v "$t" >/dev/null || missing="$missing $t"
+	done
+	if [ -x "$VNC_PY" ] && ! "$VNC_PY" -c 'import tkinter, PIL' 2>/dev/null; then
+		missing="$missing python3-tk/python3-pil"
+	fi
+	[ -z "$missing" ] && return 0
+	echo "# vnc: not installed (tools/install-deps.sh):$missing" >&2
+	return 1
+}
 
 # vnc_display: print a display number no X server uses now (none of ours either).
 vnc_display() {
@@ -34,10 +56,11 @@ vnc_display() {
 	return 1
 }
 
-# vnc_start NODE DISPLAY PORT: Xvfb with something to see, and x11vnc on
+# vnc_start NODE DISPLAY PORT [blank]: Xvfb with the known picture (none
+# with "blank", for tests that want a screen that is not it), and x11vnc on
 # 127.0.0.1:PORT (no password, shared, survives client disconnects).
 vnc_start() {
-	local n=$1 d=$2 port=$3 i
+	local n=$1 d=$2 port=$3 blank=${4:-} i ready=""
 	VNC_DISPLAYS+=("$d")
 	lab_bg "$n" "xvfb-$d" Xvfb ":$d" -screen 0 "${VNC_W}x${VNC_H}x24" -nolisten tcp >/dev/null
 	for ((i = 0; i < 100; i++)); do
@@ -49,9 +72,20 @@ vnc_start() {
 		cat "$LAB_STATE/xvfb-$d.log" >&2
 		return 1
 	fi
-	# something visible: a window in the middle of the root window
-	lab_bg "$n" "xmessage-$d" env DISPLAY=":$d" xmessage -center -geometry 400x120 \
-		"stunt lab display :$d on $n" >/dev/null
+	if [ "$blank" != blank ]; then
+		# on the screen before x11vnc reads it first, so every client sees it
+		lab_bg "$n" "vncpic-$d" env DISPLAY=":$d" "$VNC_PY" "$VNC_PIC" draw "$VNC_W" "$VNC_H" >/dev/null
+		for ((i = 0; i < 200; i++)); do
+			ready=$(sed -n 's/^ready //p' "$LAB_STATE/vncpic-$d.log" 2>/dev/null)
+			[ -n "$ready" ] && break
+			sleep 0.05
+		done
+		if [ "$ready" != "${VNC_W}x${VNC_H}" ]; then
+			echo "# vnc: the picture is not on :$d in $n (screen '${ready:-not ready}', want ${VNC_W}x${VNC_H}):" >&2
+			sed 's/^/#   /' "$LAB_STATE/vncpic-$d.log" >&2
+			return 1
+		fi
+	fi
 	lab_bg "$n" "x11vnc-$d" x11vnc -display ":$d" -rfbport "$port" -localhost -forever \
 		-shared -nopw -quiet -noxdamage >/dev/null
 	lab_wait_port "$n" tcp 127.0.0.1 "$port" 20 || { cat "$LAB_STATE/x11vnc-$d.log" >&2; return 1; }
@@ -145,8 +179,15 @@ sys.exit(1)
 EOF
 }
 
+# vnc_picture_check FILE: one line and success if FILE is the picture
+# vnc_start draws, at VNC_W x VNC_H; else what differs, and failure.
+vnc_picture_check() {
+	"$VNC_PY" "$VNC_PIC" check "$1" "$VNC_W" "$VNC_H"
+}
+
 # vnc_snapshot NODE HOST::PORT OUTFILE [TIMEOUT_S]: one screenshot with
-# vncsnapshot run inside NODE; succeeds only for an 800x600 JPEG.
+# vncsnapshot run inside NODE; succeeds only for an 800x600 JPEG of the
+# picture (vnc_picture_check's line is left in OUTFILE.check).
 vnc_snapshot() {
 	local n=$1 target=$2 out=$3 t=${4:-30} size
 	rm -f "$out"
@@ -159,6 +200,11 @@ vnc_snapshot() {
 	size=$(vnc_image_size "$out")
 	if [ "$size" != "${VNC_W}x${VNC_H}" ]; then
 		echo "# vnc: $out is '${size:-not a JPEG}', want ${VNC_W}x${VNC_H}" >&2
+		return 1
+	fi
+	if ! vnc_picture_check "$out" >"$out.check" 2>&1; then
+		echo "# vnc: vncsnapshot $target from $n: the screen is not the picture drawn:" >&2
+		sed 's/^/#   /' "$out.check" >&2
 		return 1
 	fi
 	return 0
