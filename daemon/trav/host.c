@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -51,10 +50,7 @@ struct host_priv {
 
 static int host_prepare(struct trav_attempt *a)
 {
-	a->priv = calloc(1, sizeof(struct host_priv));
-	if (a->priv == NULL)
-		return -ENOMEM;
-	return trav_sock_prepare(a);
+	return trav_sock_prepare_priv(a, sizeof(struct host_priv));
 }
 
 static void host_arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)

@@ -50,7 +50,6 @@
 
 #include <errno.h>
 #include <openssl/rand.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -142,17 +141,7 @@ out:
  * and the state. */
 static int prepare(struct trav_attempt *a)
 {
-	int err;
-
-	a->priv = calloc(1, sizeof(struct trav_predict));
-	if (a->priv == NULL)
-		return -ENOMEM;
-	err = trav_sock_prepare(a);
-	if (err < 0) {
-		free(a->priv);
-		a->priv = NULL;
-	}
-	return err;
+	return trav_sock_prepare_priv(a, sizeof(struct trav_predict));
 }
 
 /*

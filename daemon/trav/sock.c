@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -30,6 +31,21 @@ int trav_sock_prepare(struct trav_attempt *a)
 	a->ev.fd = fd;
 	a->ev.arg = a;
 	return 0;
+}
+
+int trav_sock_prepare_priv(struct trav_attempt *a, size_t priv_size)
+{
+	int err;
+
+	a->priv = calloc(1, priv_size);
+	if (a->priv == NULL)
+		return -ENOMEM;
+	err = trav_sock_prepare(a);
+	if (err < 0) {
+		free(a->priv);	/* not prepared: nothing will close it */
+		a->priv = NULL;
+	}
+	return err;
 }
 
 void trav_sock_policy(struct trav_attempt *a, const struct nfq_policy_spec *s)

@@ -37,10 +37,8 @@
 #include "common/log.h"
 #include "proto/stun_attr.h"
 
-#include <errno.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define STUNT1_AGAIN_MS		250	/* the first repeat: a server round trip or two */
@@ -54,10 +52,7 @@ struct stunt1 {
 
 static int prepare(struct trav_attempt *a)
 {
-	a->priv = calloc(1, sizeof(struct stunt1));
-	if (a->priv == NULL)
-		return -ENOMEM;
-	return trav_sock_prepare(a);
+	return trav_sock_prepare_priv(a, sizeof(struct stunt1));
 }
 
 static int put_synack(struct stun_builder *b, const void *arg)

@@ -317,6 +317,9 @@ uint32_t trav_left_ms(const struct trav_attempt *a, uint64_t now);
 /* daemon/trav/sock.c: the halves every method is made of */
 /* The usual ops->prepare: one marked TCP socket on a port of the kernel's. */
 int trav_sock_prepare(struct trav_attempt *a);
+/* The same with a->priv, priv_size zeroed bytes (freed again on failure;
+ * the method's ops->close frees it otherwise). 0 or -errno. */
+int trav_sock_prepare_priv(struct trav_attempt *a, size_t priv_size);
 /* Add a policy recorded in a (removed when a wins, else it expires). */
 void trav_sock_policy(struct trav_attempt *a, const struct nfq_policy_spec *s);
 int trav_sock_connect(struct trav_attempt *a, uint64_t now);
