@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Test runner: unit test programs, then the namespace lab tests.
 # Every test program prints "ok - NAME" / "not ok - NAME" lines; a program that
-# dies without saying why counts as one failure. Closes with "N passed, N failed".
+# dies without saying why counts as one failure. An "ok - NAME # SKIP WHY" line
+# (TAP's directive) is a skip, not a pass: it does not fail the run, but it is
+# counted and listed apart. Closes with "N passed, N failed, N skipped".
 #
 # Usage: tests/run.sh [unit|lab|all] [FILTER]
 #   FILTER: only run test programs whose file name contains it.
@@ -24,7 +26,9 @@ LAB_TIMEOUT=${LAB_TIMEOUT:-600}
 
 passed=0
 failed=0
+skipped=0
 failures=()
+skips=()
 san_dir=""
 if [ "${STUNT_SANITIZE:-0}" = 1 ]; then
 	san_dir=$(mktemp -d /tmp/stunt-san.XXXX)
@@ -39,9 +43,9 @@ san_env() {
 	return 0
 }
 
-# run_one LABEL TIMEOUT CMD...: run, echo its output, count its ok/not ok lines.
+# run_one LABEL TIMEOUT CMD...: run, echo its output, count its ok/not ok/skip lines.
 run_one() {
-	local label=$1 tmo=$2 out rc ok nok
+	local label=$1 tmo=$2 out rc ok nok skip
 	shift 2
 	out=$(mktemp)
 	timeout -k 15 "$tmo" "$@" >"$out" 2>&1
@@ -49,9 +53,12 @@ run_one() {
 	cat "$out"
 	ok=$(grep -c '^ok - ' "$out")
 	nok=$(grep -c '^not ok - ' "$out")
-	passed=$((passed + ok))
+	skip=$(grep -ci '^ok - .*# skip' "$out")
+	passed=$((passed + ok - skip))
 	failed=$((failed + nok))
+	skipped=$((skipped + skip))
 	while IFS= read -r l; do failures+=("$label: ${l#not ok - }"); done < <(grep '^not ok - ' "$out")
+	while IFS= read -r l; do skips+=("$label: ${l#ok - }"); done < <(grep -i '^ok - .*# skip' "$out")
 	if [ "$rc" -ne 0 ] && [ "$nok" -eq 0 ]; then
 		[ "$rc" -eq 124 ] && why="timed out after ${tmo}s" || why="exited $rc"
 		echo "not ok - $label ($why)"
@@ -121,9 +128,13 @@ if [ -n "$san_dir" ]; then
 	[ -z "$reports" ] && rm -rf "$san_dir"
 fi
 
+if [ ${#skips[@]} -gt 0 ]; then
+	echo "# skipped:"
+	printf '#   %s\n' "${skips[@]}"
+fi
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "# failures:"
 	printf '#   %s\n' "${failures[@]}"
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

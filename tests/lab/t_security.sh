@@ -179,12 +179,30 @@ elif step == "udp":
         ok(0 < len(r) <= max(len(m), required),
            "UDP %s: request %d bytes, response %d (bound %d, ratio %.2f)" % (name, len(m), len(r), max(len(m), required), len(r) / len(m)))
 '
+# steps_done STEP WANT RC OUTPUT: the attacker's result lines, counted as
+# the test's; the step must have exited 0 having printed all WANT of them
+# (an exception half-way, a timeout waiting for an answer, ends it early
+# with the checks after it never made)
+steps_done() {
+	local n
+	echo "$4" | grep -E '^(not )?ok - '
+	fails=$((fails + $(echo "$4" | grep -c '^not ok')))
+	n=$(echo "$4" | grep -cE '^(not )?ok - ')
+	if [ "$3" -eq 0 ] && [ "$n" -eq "$2" ]; then
+		ok "attacker step $1 ran to its end: exit 0, $n results"
+	else
+		echo "$4" | tail -5 | sed 's/^/# /'
+		nok "attacker step $1: exit $3, $n results of $2"
+	fi
+}
+
+# py WANT STEP [ARGS]: one attacker step that prints WANT results
 py() {
-	local out
+	local want=$1 out rc
+	shift
 	out=$(lx pub env PYTHONPATH="$here" python3 -c "$PY" "$LAB_SRV1" "$@" 2>&1)
-	echo "$out" | grep -E '^(not )?ok - '
-	fails=$((fails + $(echo "$out" | grep -c '^not ok')))
-	echo "$out" | grep -qE '^(not )?ok - ' || { echo "$out" | tail -5 | sed 's/^/# /'; nok "attacker step $1 ran"; }
+	rc=$?
+	steps_done "$1" "$want" "$rc" "$out"
 }
 
 fails=0
@@ -212,11 +230,12 @@ while off + 16 <= len(d):
     out += tcp[(tcp[12] >> 4) * 4:struct.unpack("!H", p[2:4])[0] - ihl]
 open(sys.argv[2], "wb").write(out)
 PYCAP
-	py secret
-	py replay-wire "$LAB_STATE/sig.bin"
-	py own
+	[ $? -eq 0 ] || nok "the signalling captured in ha read from sig.pcap"
+	py 2 secret
+	py 4 replay-wire "$LAB_STATE/sig.bin"
+	py 8 own
 	expect_error a '{"cmd":"connect","peer":"office-pc","service":"secret"}' "laptop -> office-pc/secret (allow secret=nobody)" "not allowed"
-	py udp
+	py 8 udp
 
 	# log escaping: a peer's error text with a newline and terminal escapes
 	lx pub env PYTHONPATH="$here" python3 -c "$PY" "$LAB_SRV1" logesc >"$LAB_STATE/logesc.out" 2>&1 &
@@ -227,8 +246,7 @@ PYCAP
 	done
 	ans=$(ctl a '{"cmd":"connect","peer":"stranger","service":"echo"}')
 	wait "$esc_pid"
-	grep -E '^(not )?ok - ' "$LAB_STATE/logesc.out"
-	fails=$((fails + $(grep -c '^not ok' "$LAB_STATE/logesc.out")))
+	steps_done logesc 3 $? "$(cat "$LAB_STATE/logesc.out")"
 	if echo "$ans" | grep -qF '"ok":false' &&
 		echo "$ans" | grep -qF 'evil\\x0a1700000000.000 stuntd: error: FAKE LINE \\x1b[31mred\\x1b[0m \\x5c'; then
 		ok "laptop's connect answer carries the peer's error escaped: $(echo "$ans" | grep -o '"error":"[^}]*')"

@@ -51,7 +51,7 @@ seq-seq|all)
 	start_all sym-seq:1 rst sym-seq:1 rst && {
 		st=$(ctl a '{"cmd":"status"}')
 		echo "$st" | grep -q '"allocation": "sequential"' && ok "status: ha's NAT allocates sequentially" ||
-			echo "# status of ha: $st"
+			nok "status: ha's NAT not seen as sequential: $st"
 		transfer a office-pc "sym-seq:1 x sym-seq:1, --method predict" predict predict
 		transfer b laptop "sym-seq:1 x sym-seq:1, the strategy's pick" "" predict
 		predict_repeated 2
