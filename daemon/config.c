@@ -224,6 +224,17 @@ static int set_uint(unsigned *dst, const char *key, const char *val, unsigned lo
 	return 0;
 }
 
+static int set_onoff(bool *dst, const char *key, const char *val, char *err, size_t errlen)
+{
+	if (!strcmp(val, "on"))
+		*dst = true;
+	else if (!strcmp(val, "off"))
+		*dst = false;
+	else
+		return fail(err, errlen, "bad %s '%s' (on or off)", key, val);
+	return 0;
+}
+
 /* Split "NAME<sep>REST" where sep is '=' (flags) or white space (file). */
 static int split2(const char *val, char *name, size_t ncap, const char **rest)
 {
@@ -261,12 +272,7 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		c->have_server = true;
 		c->server_port_given = strchr(val, ':') != NULL;
 	} else if (!strcmp(key, "tls")) {
-		if (!strcmp(val, "on"))
-			c->tls = true;
-		else if (!strcmp(val, "off"))
-			c->tls = false;
-		else
-			return fail(err, errlen, "bad tls '%s' (on or off)", val);
+		return set_onoff(&c->tls, key, val, err, errlen);
 	} else if (!strcmp(key, "tls-ca")) {
 		if (copy_str(c->tls_ca, sizeof(c->tls_ca), val) < 0)
 			return fail(err, errlen, "bad tls-ca path");
@@ -311,12 +317,7 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 			    strlen(val))
 			return fail(err, errlen, "bad user '%s'", val);
 	} else if (!strcmp(key, "privsep")) {
-		if (!strcmp(val, "on"))
-			c->privsep = true;
-		else if (!strcmp(val, "off"))
-			c->privsep = false;
-		else
-			return fail(err, errlen, "bad privsep '%s' (on or off)", val);
+		return set_onoff(&c->privsep, key, val, err, errlen);
 	} else if (!strcmp(key, "state-dir")) {
 		if (copy_str(c->state_dir, sizeof(c->state_dir) - 32, val) < 0)
 			return fail(err, errlen, "bad state-dir path");
@@ -364,26 +365,11 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 			return fail(err, errlen, "bad log-level '%s' (error, warning, info or debug)",
 				    val);
 	} else if (!strcmp(key, "allow-forced-methods")) {
-		if (!strcmp(val, "on"))
-			c->allow_forced_methods = true;
-		else if (!strcmp(val, "off"))
-			c->allow_forced_methods = false;
-		else
-			return fail(err, errlen, "bad allow-forced-methods '%s' (on or off)", val);
+		return set_onoff(&c->allow_forced_methods, key, val, err, errlen);
 	} else if (!strcmp(key, "host-candidates")) {
-		if (!strcmp(val, "on"))
-			c->host_candidates = true;
-		else if (!strcmp(val, "off"))
-			c->host_candidates = false;
-		else
-			return fail(err, errlen, "bad host-candidates '%s' (on or off)", val);
+		return set_onoff(&c->host_candidates, key, val, err, errlen);
 	} else if (!strcmp(key, "syn-pacing")) {
-		if (!strcmp(val, "on"))
-			c->syn_pacing = true;
-		else if (!strcmp(val, "off"))
-			c->syn_pacing = false;
-		else
-			return fail(err, errlen, "bad syn-pacing '%s' (on or off)", val);
+		return set_onoff(&c->syn_pacing, key, val, err, errlen);
 	} else if (!strcmp(key, "host-interfaces")) {
 		return set_host_ifaces(c, val, err, errlen);
 	} else if (!strcmp(key, "expose")) {
