@@ -245,10 +245,12 @@ void ctl_show_status(FILE *out, const struct cj_val *root)
 			if (cj_str(&k, name, sizeof(name)) < 0)
 				continue;
 			if (!any)
-				fprintf(out, "methods:   %-10s %6s %6s %6s\n", "", "tried", "won", "failed");
+				fprintf(out, "methods:   %-10s %6s %6s %6s %11s\n", "", "tried", "won",
+					"failed", "SYNs again");
 			any = true;
-			fprintf(out, "           %-10s %6lld %6lld %6lld\n", name, jint(&e, "tried", 0),
-				jint(&e, "won", 0), jint(&e, "failed", 0));
+			fprintf(out, "           %-10s %6lld %6lld %6lld %11lld\n", name,
+				jint(&e, "tried", 0), jint(&e, "won", 0), jint(&e, "failed", 0),
+				jint(&e, "syns_again", 0));
 		}
 		if (!any)
 			fprintf(out, "methods: nothing tried yet\n");

@@ -83,6 +83,22 @@ static void status_words(void)
 	free(s);
 }
 
+/* the methods table, with the SYN copies of the daemon's clock */
+static void status_methods(void)
+{
+	char *s = show("{\"id\":\"a\",\"registered\":true,\"uptime_ms\":1000,\"counters\":"
+		       "{\"direct\":{\"tried\":12,\"won\":11,\"failed\":1,\"syns_again\":3},"
+		       "\"simopen\":{\"tried\":2,\"won\":0,\"failed\":2}}}", 0);
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK(strstr(s, "methods:               tried    won failed  SYNs again\n") != NULL);
+	CHECK(strstr(s, "           direct         12     11      1           3\n") != NULL);
+	CHECK(strstr(s, "           simopen         2      0      2           0\n") != NULL);
+	free(s);
+}
+
 static void status_unmeasured(void)
 {
 	char *s = show("{\"id\":\"a\",\"registered\":false,\"public\":null,\"nat\":null,"
@@ -130,6 +146,7 @@ int main(void)
 {
 	RUN(durations);
 	RUN(status_words);
+	RUN(status_methods);
 	RUN(status_unmeasured);
 	RUN(peers_words);
 	return TAP_DONE();
