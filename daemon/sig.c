@@ -29,6 +29,8 @@
 #include "proto/stun_attr.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/rand.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -269,7 +271,12 @@ static void start_connect(uint64_t now)
 		d->next_try_ms = now + d->backoff_ms;
 		return;
 	}
-	(void)setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* signalling is a thin stream: a lost request or answer is sent again
+	 * at the base RTO (about 200 ms) up to 6 times, not after doubling
+	 * waits (syn-pacing, the daemon's clock) */
+	if (d->cfg.syn_pacing)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof(one));
 	d->sev.fd = fd;
 	d->sstate = SRV_CONNECTING;
 	d->conn_started_ms = now;
