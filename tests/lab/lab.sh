@@ -173,11 +173,39 @@ lab_wait_file() {
 # lab_wait_log FILE REGEX SECONDS [MIN_COUNT]: until FILE has MIN_COUNT
 # (default 1) lines matching the extended REGEX
 lab_wait_log() {
-	local end=$((SECONDS + $3))
+	local end=$((SECONDS + $3)) n
 	while [ $SECONDS -le $end ]; do
-		[ "$(grep -Ec "$2" "$1" 2>/dev/null)" -ge "${4:-1}" ] && return 0
+		n=$(grep -Ec "$2" "$1" 2>/dev/null)
+		[ "${n:-0}" -ge "${4:-1}" ] && return 0
 		sleep 0.1
 	done
+	return 1
+}
+
+# lab_wait_for SECONDS CMD...: until CMD succeeds (tried every 50 ms); 1 once
+# SECONDS have passed without. For a condition the other lab_wait_* do not
+# name: a test waits for the state it needs instead of sleeping a guess at
+# how long that takes, so a slow machine makes a slow pass, not a failure.
+lab_wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	while [ $SECONDS -le $end ]; do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# lab_wait_capture LOG [TIMEOUT_S]: until the tcpdump started with
+# "lab_bg NODE LOG tcpdump ..." captures. tcpdump writes "listening on IF" to
+# stderr (the log) after it has opened the interface, set the filter and,
+# with -w, written the file header, right before its capture loop: a packet
+# sent after that is in the capture.
+lab_wait_capture() {
+	local t=${2:-10}
+	lab_wait_log "$LAB_STATE/$1.log" 'listening on' "$t" && return 0
+	echo "# lab: tcpdump $1 not capturing after ${t}s:" >&2
+	sed 's/^/# lab:   /' "$LAB_STATE/$1.log" >&2
 	return 1
 }
 

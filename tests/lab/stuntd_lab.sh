@@ -48,6 +48,11 @@ start_all() {
 	local nb=${STUNTD_NODE_B:-hb}
 	lab_bg ha echo-a python3 "$ECHOSRV" 7000 >/dev/null
 	lab_bg "$nb" echo-b python3 "$ECHOSRV" 7000 >/dev/null
+	if ! lab_wait_port ha tcp 127.0.0.1 7000 10 || ! lab_wait_port "$nb" tcp 127.0.0.1 7000 10; then
+		nok "echo services listen in ha and $nb"
+		lab_down
+		return 1
+	fi
 	PID_A=$(lab_bg ha stuntd-a "$STUNTD" -d -v --id laptop --server "$LAB_SRV1" \
 		--secret-file "$LAB_STATE/secret-a" --control "$LAB_STATE/a.sock" \
 		--state-dir "$LAB_STATE/sa" --rules-tool "$RULES_TOOL" \
@@ -69,8 +74,10 @@ start_all() {
 				"tcp[tcpflags] & tcp-rst != 0 and src host 10.1.0.10" >/dev/null
 			lab_bg "$nb" rst-b tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst-b.pcap" \
 				"tcp[tcpflags] & tcp-rst != 0 and src host $(lx "$nb" ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)" >/dev/null
-			sleep 0.5
-			return 0
+			lab_wait_capture rst-a && lab_wait_capture rst-b && return 0
+			nok "RST capture running in ha and $nb within 10 s"
+			lab_down
+			return 1
 		fi
 		sleep 0.1
 	done

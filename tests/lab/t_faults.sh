@@ -24,9 +24,11 @@
 #           (stale), the restarted daemons remove them and put the same set
 #           back (iptables-save compared), register, connect again, and the
 #           old session still flows;
-#   server  stunt-server killed, down 3 s, started again: both daemons
-#           registered again within 20 s (backoff 1 s doubling: a daemon
-#           tries again at most 8 s after the server is back), then connect.
+#   server  stunt-server killed, started again once both daemons have
+#           lost it and been refused by the dead server at least once (two
+#           backoff lines each): both daemons registered again within 20 s
+#           (backoff 1 s doubling: a daemon tries again at most 8 s after
+#           the server is back), then connect.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lab.sh
@@ -93,6 +95,8 @@ s.shutdown(socket.SHUT_WR)
 t.join(10)
 f.write("done %d %d\n" % (n, got[0]))
 '
+# ECHOED: a streamer's echo lines ("TIME SEQ")
+ECHOED='^[0-9.]+ [0-9]+$'
 
 # stream_ok LABEL LOG KILL_TIME: every line echoed, echoes after the kill,
 # no gap over 1 s between echoes
@@ -115,6 +119,9 @@ restart() {
 	lab_bg "h$1" "stuntd-$1-2" "${@:2}" >/dev/null
 	pidvar=${LAB_PIDS[-1]}
 }
+
+# all_gone PID...: none of them runs any more
+all_gone() { ! _lab_any_alive "$@"; }
 
 registered_within() {
 	local end=$((SECONDS + $1))
@@ -161,15 +168,21 @@ kill|all)
 		lab_bg ha fdpass "$BUILD/stuntctl" --control "$LAB_STATE/a.sock" connect office-pc/cat \
 			-- python3 -c "$STREAM" "$LAB_STATE/fdpass.log" 8 >/dev/null
 		FDP=${LAB_PIDS[-1]}
-		lab_wait_file "$LAB_STATE/fdpass.log" 15 && sleep 1 ||
-			nok "session office-pc/cat handed to stuntctl connect -- CMD"
+		# both flows flowing before the kill: a few lines echoed on each
+		lab_wait_log "$LAB_STATE/fdpass.log" "$ECHOED" 15 3 ||
+			nok "session office-pc/cat handed to stuntctl connect -- CMD: 3 lines echoed within 15 s"
+		lab_wait_log "$LAB_STATE/plain.log" "$ECHOED" 15 3 ||
+			nok "plain TCP flow ha -> pub: 3 lines echoed within 15 s"
 		mapfile -d '' -t CMD_A <"/proc/$PID_A/cmdline"
 		mapfile -d '' -t CMD_B <"/proc/$PID_B/cmdline"
 		lx ha iptables-save | grep -v '^#' >"$LAB_STATE/ipt-a.running"
-		# a simopen traversal in flight (it waits for the common start)
+		# a simopen traversal in flight (it waits for the common start):
+		# killed once the daemon has taken the request
+		n0=$(grep -c 'connect to office-pc/echo requested' "$LAB_STATE/stuntd-a.log")
 		ctl a '{"cmd":"connect","peer":"office-pc","service":"echo"}' >"$LAB_STATE/inflight.out" &
 		INF=$!
-		sleep 0.2
+		lab_wait_log "$LAB_STATE/stuntd-a.log" 'connect to office-pc/echo requested' 10 $((n0 + 1)) ||
+			nok "laptop took the in-flight connect within 10 s"
 		kt=$(date +%s.%N)
 		# each stuntd is two processes (privilege separation): kill the
 		# privileged child too, or it would remove the rules itself (that
@@ -181,7 +194,11 @@ kill|all)
 		grep -q '"ok":true' "$LAB_STATE/inflight.out" &&
 			echo "# the in-flight traversal finished before the kill" ||
 			echo "# the in-flight traversal was cut by the kill: $(head -c 200 "$LAB_STATE/inflight.out")"
-		sleep 2
+		# the rules as the dead daemons left them: once all four processes
+		# are gone nothing is left that could remove them
+		# shellcheck disable=SC2086
+		lab_wait_for 10 all_gone $PRIV "$PID_A" "$PID_B" ||
+			nok "stuntd processes gone within 10 s of kill -9"
 		lx ha iptables-save | grep -v '^#' >"$LAB_STATE/ipt-a.killed"
 		if grep -q NFQUEUE "$LAB_STATE/ipt-a.killed"; then
 			ok "after kill -9 the NFQUEUE rules are still there (stale, --queue-bypass)"
@@ -202,7 +219,8 @@ kill|all)
 		fi
 		transfer a office-pc "after the restart: connect" "" "[a-z0-9]+"
 		wait "$FDP"
-		for i in $(seq 1 50); do grep -q '^done' "$LAB_STATE/plain.log" && break; sleep 0.2; done
+		lab_wait_log "$LAB_STATE/plain.log" '^done' 10 ||
+			nok "plain TCP flow ended within 10 s of the session's end"
 		stream_ok "plain TCP flow ha -> pub across the kill" "$LAB_STATE/plain.log" "$kt"
 		stream_ok "session by fd passing (ha) and exec: cat (hb) across the kill and restart" \
 			"$LAB_STATE/fdpass.log" "$kt"
@@ -216,8 +234,13 @@ server|all)
 			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = stunt-server ] && SP=$p
 		done
 		mapfile -d '' -t CMD_S <"/proc/$SP/cmdline"
+		back_a=$(grep -c 'again in' "$LAB_STATE/stuntd-a.log")
+		back_b=$(grep -c 'again in' "$LAB_STATE/stuntd-b.log")
 		{ kill -9 "$SP"; wait "$SP"; } 2>/dev/null
-		sleep 3
+		# down until both daemons have lost it and one retry each was refused
+		lab_wait_log "$LAB_STATE/stuntd-a.log" 'again in' 20 $((back_a + 2)) &&
+			lab_wait_log "$LAB_STATE/stuntd-b.log" 'again in' 20 $((back_b + 2)) ||
+			nok "both daemons lost the server and backed off within 20 s"
 		lab_bg srv server-2 "${CMD_S[@]}" >/dev/null
 		lab_wait_port srv tcp "$LAB_SRV1" 3478 10 || nok "server up again"
 		t0=$SECONDS

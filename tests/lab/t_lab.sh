@@ -197,7 +197,14 @@ echo "# scenario s6: full cone with a 2 s UDP mapping timeout"
 lab_init lab
 if lab_up --nat-a full-cone --udp-timeout 2 && start_servers; then
 	ok "s6: lab builds"
-	# ha sends one datagram from port 43000; pub then knocks on WAN:43000
+	# mapped: gwa's cone map has ha's port 43000 ("43000 expires 1s964ms :
+	# 10.1.0.10 . 43000" while it lives); tracked: so has conntrack
+	mapped() { lx gwa nft list map ip lab cone_udp | grep -Eq '(^|[{,[:space:]])43000 (expires [^ ]+ )?:'; }
+	tracked() { [ "$(lx gwa conntrack -L -p udp --orig-port-src 43000 2>/dev/null | grep -c 43000)" -gt 0 ]; }
+	expired() { ! mapped && ! tracked; }
+	# ha sends one datagram from port 43000 (open) or only listens there
+	# (listen); pub then knocks on WAN:43000; prints what ha received
+	# (python's 2 s receive timeout is the window in which nothing may come)
 	knock() {
 		lab_bg ha knock$1 python3 -c 'import socket,sys
 s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("0.0.0.0",43000))
@@ -205,16 +212,21 @@ if sys.argv[1]=="open": s.sendto(b"x",(sys.argv[2],5000))
 s.settimeout(2)
 try: print(s.recvfrom(64)[0].decode())
 except OSError: print("nothing")' "$2" "$LAB_SRV1" >/dev/null
-		sleep 0.3
+		lab_wait_port ha udp 0.0.0.0 43000 5 || { echo "ha not bound to udp 43000 within 5 s"; return; }
+		if [ "$2" = open ] && ! lab_wait_for 5 mapped; then
+			echo "no cone mapping for 43000 in gwa within 5 s"
+			return
+		fi
 		lx pub python3 -c 'import socket,sys;socket.socket(socket.AF_INET,socket.SOCK_DGRAM).sendto(b"knock",(sys.argv[1],43000))' "$LAB_WANA"
-		sleep 2
+		lab_wait_file "$LAB_STATE/knock$1.log" 10 || { echo "ha's receiver silent after 10 s"; return; }
 		cat "$LAB_STATE/knock$1.log"
 	}
 	check_eq "s6 a live full-cone mapping lets a stranger in" "$(knock 1 open)" knock
-	sleep 3
+	# the checks below name what is left when this bound passes
+	lab_wait_for 15 expired
 	n=$(lx gwa conntrack -L -p udp --orig-port-src 43000 2>/dev/null | grep -c 43000)
 	check_eq "s6 conntrack entry gone after the timeout" "$n" 0
-	if lx gwa nft list map ip lab cone_udp | grep -q "43000 :"; then
+	if mapped; then
 		nok "s6 cone map entry gone after the timeout"
 	else
 		ok "s6 cone map entry gone after the timeout"

@@ -66,6 +66,9 @@ syn_ttls() {
 		index($0, src) && /Flags \[S\]/ { printf "%s ", ttl }' "$S/cap.log" | sed 's/ $//'
 }
 
+# syns_seen SPORT N: the capture has printed at least N SYNs from ha's port SPORT
+syns_seen() { [ "$(syn_ttls "$1" | wc -w)" -ge "$2" ]; }
+
 # qcount CHAIN: packets counted by the NFQUEUE rules of a mangle chain in ha
 qcount() {
 	lx ha iptables -w 5 -t mangle -L "$1" -v -x -n 2>/dev/null |
@@ -85,6 +88,19 @@ queue_line() {
 # states FILE: the TCP states the driver reported, in order
 states() { jf "$1" state state | tr '\n' ' ' | sed 's/ $//'; }
 
+# nft_packets NODE TABLE: packets counted so far by the counters of an nft table in NODE
+nft_packets() {
+	lx "$1" nft list table ip "$2" 2>/dev/null |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "counter" && $(i + 1) == "packets") s += $(i + 2) } END { print s + 0 }'
+}
+# nft_more NODE TABLE N: that count is above N
+nft_more() { [ "$(nft_packets "$1" "$2")" -gt "$3" ]; }
+
+# queued: the queue's holder has been handed at least one packet (the
+# /proc entry's id sequence has moved); unheld: nobody holds the queue
+queued() { [ "$(queue_line | awk '{print $8}')" -gt 0 ] 2>/dev/null; }
+unheld() { [ -z "$(queue_line)" ]; }
+
 drv() { lx ha "$DRV" --queue "$Q" --mark "$MARK" "$@"; }
 
 # an unrelated rule in ha that every remove must leave alone
@@ -100,13 +116,14 @@ R1=$(save)
 lab_bg srv lis5001 "$DRV" listen --bind 192.0.2.1:5001 --timeout-ms 120000 >/dev/null
 lab_bg gwa cap tcpdump -l -n -v -i lan 'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' >/dev/null
 lab_wait_port srv tcp 192.0.2.1 5001 || nok "listener on srv:5001"
-for _ in $(seq 100); do grep -q 'listening on' "$S/cap.log" 2>/dev/null && break; sleep 0.05; done
+lab_wait_capture cap || nok "tcpdump capturing on gwa's LAN interface"
 
 c0=$(qcount STUNT-OUT)
 drv syn-ttl --dst 192.0.2.1:5001 --ttl 2 --count 1 --sport 40001 --timeout-ms 5000 >"$S/ttl.json" 2>"$S/ttl.err"
 rc=$?
 c1=$(qcount STUNT-OUT)
-sleep 0.2
+# tcpdump prints a packet a moment after it passed; the check below names what is missing
+lab_wait_for 5 syns_seen 40001 2
 ttls=$(syn_ttls 40001)
 check_cmd "marked socket with a TTL-2 first SYN connects through its retransmission (rc $rc)" \
 	test "$rc" -eq 0 -a "$(jf "$S/ttl.json" result connected)" = true
@@ -129,7 +146,7 @@ lx ha "$DRV" connect --mark 0 --dst 192.0.2.1:5001 --sport 40002 --timeout-ms 30
 rc=$?
 c1=$(qcount STUNT-OUT)
 i1=$(qcount STUNT-IN)
-sleep 0.2
+lab_wait_for 5 syns_seen 40002 1
 check_cmd "unmarked socket on the same host connects" test "$rc" -eq 0
 check_cmd "unmarked SYN leaves with TTL 64 ($(syn_ttls 40002))" test "$(syn_ttls 40002)" = 64
 check_cmd "unmarked connection not counted by the NFQUEUE rules ($c0 -> $c1, $i0 -> $i1)" \
@@ -141,8 +158,21 @@ drv suppress --dst 192.0.2.1:5002 --sport 40003 --suppress-ms 0 --timeout-ms 300
 check_cmd "control: without suppression the RST refuses the connect" \
 	test "$(jf "$S/rst0.json" result error)" = "Connection refused"
 
-# srv listens on 5002 only 1.5 s from now: the first SYN and the 1 s retransmission get RSTs
-lab_bg srv lis5002 "$DRV" listen --bind 192.0.2.1:5002 --after-ms 1500 --timeout-ms 60000 >/dev/null
+# srv listens on 5002 only once it has answered the suppressed socket's
+# first SYN with an RST (counted in srv's output): the retransmission 1 s
+# later connects. (A listener started a fixed time from now would miss the
+# first SYN on a machine slow to start the driver.)
+lx srv nft -f - <<'EOF'
+table ip t_nfq_rst {
+  chain output {
+    type filter hook output priority filter; policy accept;
+    tcp sport 5002 tcp flags & rst == rst counter
+  }
+}
+EOF
+(lab_wait_for 20 nft_more srv t_nfq_rst 0
+	exec ip netns exec "$(lab_ns srv)" "$DRV" listen --bind 192.0.2.1:5002 --timeout-ms 60000) >"$S/lis5002.log" 2>&1 &
+LAB_PIDS+=($!)
 drv suppress --dst 192.0.2.1:5002 --sport 40004 --timeout-ms 6000 >"$S/rst.json"
 rc=$?
 nrst=$(jf "$S/rst.json" result inbound_rst)
@@ -152,12 +182,13 @@ check_cmd "socket stayed in SYN_SENT through the RSTs ($(states "$S/rst.json"))"
 check_cmd "connect completed when srv listened (rc $rc, SYN_SENT for $(jf "$S/rst.json" result syn_sent_ms) ms)" \
 	test "$rc" -eq 0
 
-# ICMP port unreachable from srv's firewall for port 5003, removed after 1.5 s
+# ICMP port unreachable from srv's firewall for port 5003, removed once it
+# has answered the suppressed socket's first SYN
 lx srv nft -f - <<'EOF'
 table ip t_nfq {
   chain input {
     type filter hook input priority filter; policy accept;
-    tcp dport 5003 reject with icmp type port-unreachable
+    tcp dport 5003 counter reject with icmp type port-unreachable
   }
 }
 EOF
@@ -166,7 +197,8 @@ lab_wait_port srv tcp 192.0.2.1 5003 || nok "listener on srv:5003"
 drv suppress --dst 192.0.2.1:5003 --sport 40005 --suppress-ms 0 --timeout-ms 3000 >"$S/icmp0.json"
 check_cmd "control: without suppression the ICMP port unreachable refuses the connect" \
 	test "$(jf "$S/icmp0.json" result error)" = "Connection refused"
-(sleep 1.5; lx srv nft delete table ip t_nfq) &
+rej0=$(nft_packets srv t_nfq)
+(lab_wait_for 20 nft_more srv t_nfq "$rej0"; lx srv nft delete table ip t_nfq) &
 unrej=$!
 drv suppress --dst 192.0.2.1:5003 --sport 40006 --timeout-ms 6000 >"$S/icmp.json"
 rc=$?
@@ -189,16 +221,17 @@ lab_bg ha traffic bash -c '
 		for m in '"$MARK"' 0; do
 			"$0" connect --mark $m --dst 192.0.2.1:5001 --timeout-ms 5000 || echo FAIL $m
 		done
-		sleep 0.1
+		sleep 0.1  # pacing, not a wait: spreads the connections over the kill
 	done; echo DONE' "$DRV" >/dev/null
-sleep 0.6
+# kill once the holder has verdicted the first marked SYNs (the check below)
+lab_wait_for 10 queued
 ids0=$(queue_line | awk '{print $8}')
 kill -9 "$hold"
 check_cmd "the holder was verdicting the marked connections when killed ($ids0 packets queued)" \
 	test "${ids0:-0}" -gt 0
-for _ in $(seq 100); do [ -z "$(queue_line)" ] && break; sleep 0.05; done
-check_cmd "after kill -9 nobody holds queue $Q" test -z "$(queue_line)"
-for _ in $(seq 200); do grep -q DONE "$S/traffic.log" 2>/dev/null && break; sleep 0.05; done
+lab_wait_for 5 unheld
+check_cmd "after kill -9 nobody holds queue $Q" unheld
+lab_wait_log "$S/traffic.log" '^DONE$' 30 || nok "the connection loop ended within 30 s"
 nconn=$(grep -c '"connected":true' "$S/traffic.log")
 check_cmd "all 24 marked/unmarked connections made across the kill connected ($nconn, $(grep -c FAIL "$S/traffic.log") failed)" \
 	test "$nconn" -eq 24

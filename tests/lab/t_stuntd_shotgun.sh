@@ -35,6 +35,7 @@ leftovers() {
 	done
 	echo "$total"
 }
+no_leftovers() { [ "$(leftovers)" -eq 0 ]; }
 
 # sg_transfer FROM PEER LABEL METHOD WANT
 sg_transfer() {
@@ -49,11 +50,14 @@ sg_transfer() {
 			nok "$3: no hit logged"
 		fi
 	fi
-	sleep 1
+	# until the attempt's sockets are closed; a leaked one would stay in
+	# SYN-SENT for the kernel's 2 min of SYN retries (stuntd sets no
+	# TCP_SYNCNT), well past this bound
 	local n
+	lab_wait_for 5 no_leftovers
 	n=$(leftovers)
 	[ "$n" -eq 0 ] && ok "$3: no shotgun socket left in SYN-SENT in ha or hb" ||
-		nok "$3: $n sockets left in SYN-SENT"
+		nok "$3: $n sockets left in SYN-SENT 5 s after the connect"
 }
 
 case "${1:-all}" in
