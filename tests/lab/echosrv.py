@@ -59,7 +59,7 @@ def main():
     l = socket.socket()
     l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     l.bind((a.bind, a.port))
-    l.listen(16)
+    l.listen(1024)
     while True:
         c, _ = l.accept()
         threading.Thread(target=serve, args=(c, a.nodelay), daemon=True).start()
