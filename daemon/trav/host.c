@@ -76,8 +76,9 @@ static void host_arm(struct trav_attempt *a, const struct trav_peer *p, int syn_
 	}
 }
 
-static bool peer_host(const struct host_priv *h, uint32_t ip)
+static bool peer_host(const struct trav_attempt *a, uint32_t ip)
 {
+	const struct host_priv *h = a->priv;
 	size_t i;
 
 	for (i = 0; i < h->nhosts; i++)
@@ -93,26 +94,21 @@ static void host_on_accept(struct d_ev *ev, uint32_t events)
 	struct trav_attempt *a = ev->arg;
 	struct host_priv *h = a->priv;
 	uint8_t hello[HOST_HELLO_LEN];
-	struct sockaddr_in from;
-	socklen_t fl = sizeof(from);
-	char ip[INET_ADDRSTRLEN];
 	int fd;
 
 	(void)events;
-	fd = accept4(ev->fd, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	fd = trav_sock_accept_from(a, ev->fd, peer_host, "one of the host addresses");
 	if (fd < 0)
 		return;
-	if (a->state != TA_RUNNING || !peer_host(h, from.sin_addr.s_addr)) {
-		log_info("session %u: host: refused a connection from %s:%u (not one of %s's "
-			 "host addresses)", a->sid, d_ip_str(from.sin_addr.s_addr, ip),
-			 ntohs(from.sin_port), a->peer);
-		close(fd);
-		return;
-	}
 	memcpy(hello, HOST_HELLO_MAGIC, 4);
 	if (sig_conn_proof(h->req_half, h->resp_half, SIG_PROOF_RESPONDER, a->sid, SIG_M_HOST,
 			   hello + 4) < 0 ||
 	    send(fd, hello, sizeof(hello), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(hello)) {
+		struct sockaddr_in from = { 0 };
+		socklen_t fl = sizeof(from);
+		char ip[INET_ADDRSTRLEN];
+
+		(void)getpeername(fd, (struct sockaddr *)&from, &fl);
 		log_warnx("session %u: host: cannot send our proof to %s:%u", a->sid,
 			  d_ip_str(from.sin_addr.s_addr, ip), ntohs(from.sin_port));
 		close(fd);

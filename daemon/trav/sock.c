@@ -322,27 +322,43 @@ int trav_sock_window_add(struct trav_attempt *a, int fd, uint16_t lport, uint16_
 	return 0;
 }
 
-static void on_accept_ev(struct d_ev *ev, uint32_t events)
+int trav_sock_accept_from(struct trav_attempt *a, int lfd,
+			  bool (*from_ok)(const struct trav_attempt *a, uint32_t ip),
+			  const char *not_whom)
 {
-	struct trav_attempt *a = ev->arg;
 	struct sockaddr_in from;
 	socklen_t fl = sizeof(from);
 	char ip[INET_ADDRSTRLEN];
 	int fd;
 
-	(void)events;
-	fd = accept4(ev->fd, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	fd = accept4(lfd, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
-		return;
-	if (a->state != TA_RUNNING || from.sin_addr.s_addr != a->raddr) {
-		/* not our peer: a stranger found the port. Closing sends FIN, not RST. */
-		log_info("session: %s: refused a connection from %s:%u (not the peer)",
-			 sig_method_name(a->method), d_ip_str(from.sin_addr.s_addr, ip),
-			 ntohs(from.sin_port));
+		return -1;
+	if (a->state != TA_RUNNING || !from_ok(a, from.sin_addr.s_addr)) {
+		/* a stranger found the port. Closing sends FIN, not RST. */
+		log_info("session %u: %s: refused a connection from %s:%u (not %s of %s)",
+			 a->sid, sig_method_name(a->method), d_ip_str(from.sin_addr.s_addr, ip),
+			 ntohs(from.sin_port), not_whom, a->peer);
 		close(fd);
-		return;
+		return -1;
 	}
-	trav_connected(a, fd);
+	return fd;
+}
+
+static bool from_peer(const struct trav_attempt *a, uint32_t ip)
+{
+	return ip == a->raddr;
+}
+
+static void on_accept_ev(struct d_ev *ev, uint32_t events)
+{
+	struct trav_attempt *a = ev->arg;
+	int fd;
+
+	(void)events;
+	fd = trav_sock_accept_from(a, ev->fd, from_peer, "the address");
+	if (fd >= 0)
+		trav_connected(a, fd);
 }
 
 int trav_sock_accept(struct trav_attempt *a, uint64_t now)
@@ -381,7 +397,8 @@ int trav_sock_accept(struct trav_attempt *a, uint64_t now)
 	return 0;
 }
 
-/* Build syn again (lport -> a->raddr:rport, full TTL) and inject it: 0 or -errno. */
+/* Build syn again (lport -> a->raddr:rport, full TTL) and inject it: 0, or
+ * -errno (logged: the kernel's retransmission is then the fallback). */
 static int syn_send(struct trav_attempt *a, const struct trav_syn *syn, uint16_t lport,
 		    uint16_t rport)
 {
@@ -401,27 +418,24 @@ static int syn_send(struct trav_attempt *a, const struct trav_syn *syn, uint16_t
 	sp.ttl = 64;
 	sp.dont_fragment = 1;
 	sp.opt = syn->d.opt;
-	if ((err = pkt_build_tcp(&sp, buf, sizeof(buf), &len)) < 0)
-		return err;
-	return d_nfq_inject(buf, len);
+	if ((err = pkt_build_tcp(&sp, buf, sizeof(buf), &len)) < 0 ||
+	    (err = d_nfq_inject(buf, len)) < 0)
+		log_info("session %u: %s: cannot send the SYN from port %u to %u again (%s); "
+			 "the kernel's retransmission will", a->sid,
+			 sig_method_name(a->method), lport, rport, strerror(-err));
+	return err;
 }
 
 void trav_sock_syn_again(struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
 			 uint16_t rport)
 {
-	int err;
-
 	if (syn->repeated || !syn->has || !a->peer_syn || a->state != TA_RUNNING)
 		return;
 	syn->repeated = true;
 	if (trav_budget_take(a, 1) < 0)
 		return;
-	if ((err = syn_send(a, syn, lport, rport)) < 0) {
-		log_info("session %u: %s: cannot send the SYN from port %u to %u again (%s); "
-			 "the kernel's retransmission will", a->sid,
-			 sig_method_name(a->method), lport, rport, strerror(-err));
+	if (syn_send(a, syn, lport, rport) < 0)
 		return;
-	}
 	if (g_d->cfg.syn_pacing)
 		trav_pace_start(&syn->pace, clock_ms());
 	log_debug("session %u: %s: SYN seq %u sent again at full TTL (port %u -> %u)",
@@ -432,8 +446,6 @@ void trav_sock_syn_again(struct trav_attempt *a, struct trav_syn *syn, uint16_t 
 static void pace_flow(struct trav_attempt *a, struct trav_syn *syn, int fd, uint16_t lport,
 		      uint16_t rport, uint64_t now)
 {
-	int err;
-
 	if (!syn->pace.next_ms || now < syn->pace.next_ms)
 		return;
 	if (fd < 0 || a->state != TA_RUNNING || trav_sock_state(fd) != TCP_SYN_SENT) {
@@ -446,10 +458,7 @@ static void pace_flow(struct trav_attempt *a, struct trav_syn *syn, int fd, uint
 		trav_pace_stop(&syn->pace);
 		return;
 	}
-	if ((err = syn_send(a, syn, lport, rport)) < 0) {
-		log_info("session %u: %s: cannot send the SYN from port %u to %u again (%s); "
-			 "the kernel's retransmission will", a->sid,
-			 sig_method_name(a->method), lport, rport, strerror(-err));
+	if (syn_send(a, syn, lport, rport) < 0) {
 		trav_pace_stop(&syn->pace);
 		return;
 	}

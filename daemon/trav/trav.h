@@ -349,6 +349,13 @@ int trav_sock_window_next(struct trav_attempt *a, bool data_only);
  * From then on the daemon's clock sends it again (trav_sock_pace_tick). */
 void trav_sock_syn_again(struct trav_attempt *a, struct trav_syn *syn, uint16_t lport,
 			 uint16_t rport);
+/* Accept one connection on a's listener lfd: its fd when a runs and
+ * from_ok(a, source IP) agrees; else it is closed (FIN, not RST), logged
+ * "refused a connection from IP:PORT (not NOT_WHOM of PEER)", and -1 (also
+ * when nothing was there to accept). */
+int trav_sock_accept_from(struct trav_attempt *a, int lfd,
+			  bool (*from_ok)(const struct trav_attempt *a, uint32_t ip),
+			  const char *not_whom);
 /* fd's TCP state (TCP_SYN_SENT, TCP_ESTABLISHED, ...), -1 when unknown. */
 int trav_sock_state(int fd);
 /* The daemon's SYN clock (daemon/trav/pace.h): each of a's flows whose SYN
