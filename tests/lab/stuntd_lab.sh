@@ -70,10 +70,14 @@ start_all() {
 		if ctl a '{"cmd":"status"}' | grep -q '"registered":true' &&
 			ctl b '{"cmd":"status"}' | grep -q '"registered":true'; then
 			# from now on no RST may leave either host (losers close without one)
+			# (FINs both ways too: stop_all tells a closed connection's
+			# RSTs from a traversal's)
+			RST_SRC_A=10.1.0.10
+			RST_SRC_B=$(lx "$nb" ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
 			lab_bg ha rst-a tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst-a.pcap" \
-				"tcp[tcpflags] & tcp-rst != 0 and src host 10.1.0.10" >/dev/null
+				"tcp[tcpflags] & (tcp-rst|tcp-fin) != 0 and host $RST_SRC_A" >/dev/null
 			lab_bg "$nb" rst-b tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst-b.pcap" \
-				"tcp[tcpflags] & tcp-rst != 0 and src host $(lx "$nb" ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)" >/dev/null
+				"tcp[tcpflags] & (tcp-rst|tcp-fin) != 0 and host $RST_SRC_B" >/dev/null
 			lab_wait_capture rst-a && lab_wait_capture rst-b && return 0
 			nok "RST capture running in ha and $nb within 10 s"
 			lab_down
@@ -181,10 +185,36 @@ expect_error() {
 # simultaneous open (INVALID for conntrack, t_stuntd_methods' windows) is
 # queued and dropped by the guards since stunt-rules queues INVALID seq-0
 # RST+ACK. Any other RST still fails.
+#
+# Not counted either, and listed: a RST without ACK that a host sent on a
+# connection after FINs went both ways on it. That is the kernel's answer
+# to a late segment once the passive closer's socket is gone (no
+# TIME_WAIT on that side), e.g. the peer's duplicate ACK when our ACK and
+# FIN crossed the lab's veths out of order (measured in t_load: 1 of
+# about 1200 connections) -- a connection that was handed off, used and
+# closed, not a traversal's loser.
+#
+# _rst_sent PCAP SRC: "rst LINE" for each RST SRC sent, "closed LINE" for
+# such a RST after FINs both ways
+_rst_sent() {
+	tcpdump -nn -r "$1" 2>/dev/null | awk -v me="$2." '
+	{ s = $3; d = $5; sub(/:$/, "", d); f = $7
+	  if (f ~ /F/) fin[s " " d] = 1
+	  if (f !~ /R/ || index(s, me) != 1) next
+	  if (f !~ /\./ && fin[s " " d] && fin[d " " s]) print "closed " $0
+	  else print "rst " $0 }'
+}
+
 stop_all() {
-	local n late=0 all
-	all=$( (tcpdump -nn -r "$LAB_STATE/rst-a.pcap"; tcpdump -nn -r "$LAB_STATE/rst-b.pcap") 2>/dev/null)
+	local n late=0 all closed
+	all=$( (_rst_sent "$LAB_STATE/rst-a.pcap" "${RST_SRC_A:-}"; _rst_sent "$LAB_STATE/rst-b.pcap" "${RST_SRC_B:-}") 2>/dev/null)
+	closed=$(printf '%s\n' "$all" | sed -n 's/^closed //p')
+	all=$(printf '%s\n' "$all" | sed -n 's/^rst //p')
 	n=$(printf '%s' "$all" | grep -c .)
+	if [ -n "$closed" ]; then
+		echo "# not counted: $(printf '%s\n' "$closed" | grep -c .) RST(s) answered a late segment after FINs both ways (a closed connection)"
+		printf '%s\n' "$closed" | sed 's/^/#   /'
+	fi
 	if [ "${RST_LATE_SYN_KNOWN:-0}" = 1 ]; then
 		late=$(printf '%s\n' "$all" | grep -c 'Flags \[R\.\], seq 0, ack [0-9]*, win 0, length 0')
 		n=$((n - late))
