@@ -69,43 +69,6 @@ int srv_capture_l3(int dlt, const uint8_t *f, size_t len, size_t *off)
 	return 0;
 }
 
-static const char *ip_s(uint32_t a, char *buf)
-{
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
-
-int srv_capture_filter(const struct srv_cap_want *w, size_t n, char *buf, size_t cap)
-{
-	char c[INET_ADDRSTRLEN], s[INET_ADDRSTRLEN];
-	size_t off = 0, i;
-	int k;
-
-	if (!buf || !cap)
-		return -EINVAL;
-	if (n == 0) {
-		k = snprintf(buf, cap, "less 1");
-		return k < 0 || (size_t)k >= cap ? -ENOSPC : k;
-	}
-	for (i = 0; i < n; i++) {
-		ip_s(w[i].client, c);
-		ip_s(w[i].srv, s);
-		if (w[i].kind == SRV_CAP_SYN)
-			k = snprintf(buf + off, cap - off,
-				     "%s(tcp and src host %s and dst host %s and dst port %u"
-				     " and tcp[13] & 0x12 = 0x02)",
-				     i ? " or " : "", c, s, w[i].srv_port);
-		else
-			k = snprintf(buf + off, cap - off,
-				     "%s(tcp and src host %s and src port %u and dst host %s"
-				     " and dst port %u) or (icmp and dst host %s)",
-				     i ? " or " : "", c, w[i].client_port, s, w[i].srv_port, s);
-		if (k < 0 || (size_t)k >= cap - off)
-			return -ENOSPC;
-		off += (size_t)k;
-	}
-	return (int)off;
-}
-
 /* Parse what we have of a packet cut by the snap length: the headers are
  * what counts, so a copy with the total length clamped is parsed. */
 static int parse_cut(const uint8_t *ip, size_t len, uint8_t *copy, struct pkt *p)
@@ -257,7 +220,7 @@ int srv_pcap_open(struct srv_pcap *c, const char *ifname, uint32_t addr4, char *
 	}
 	c->p = p;
 	c->dlt = pcap_datalink(p);
-	return srv_pcap_set_filter(c, "less 1");
+	return srv_pcap_set_filter(c, SRV_CAP_FILTER_IDLE);
 }
 
 int srv_pcap_set_filter(struct srv_pcap *c, const char *filter)

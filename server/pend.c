@@ -165,24 +165,27 @@ void srv_pend_capture_read(struct srv_state *st)
 			break;
 }
 
-/* What the old filter let in is read first: nothing armed is lost. */
+/* The capture's program follows whether anything is armed (capture.h says
+ * why it never changes while an entry waits). */
 void srv_pend_filter_update(struct srv_state *st)
 {
-	static char text[SRV_CAP_FILTER_MAX];
-	struct srv_cap_want w[STUNT_PENDING_MAX];
-	size_t n = 0;
+	bool armed = false;
 	unsigned i;
 
 	if (!st->filter_dirty || !st->pcap.p)
 		return;
 	st->filter_dirty = false;
-	srv_pend_capture_read(st);
 	for (i = 0; i < STUNT_PENDING_MAX; i++)
 		if (st->pends[i].kind == SRV_PEND_CAPTURE || st->pends[i].kind == SRV_PEND_PROBE)
-			w[n++] = st->pends[i].want;
-	if (srv_capture_filter(w, n, text, sizeof(text)) < 0 ||
-	    srv_pcap_set_filter(&st->pcap, text) < 0)
-		log_warnx("capture filter not set (%zu entries)", n);
+			armed = true;
+	if (armed == st->filter_armed)
+		return;
+	if (srv_pcap_set_filter(&st->pcap, armed ? SRV_CAP_FILTER_ARMED : SRV_CAP_FILTER_IDLE) < 0) {
+		log_warnx("capture filter not set (%s)", armed ? "armed" : "idle");
+		st->filter_dirty = true;	/* try again at the next change */
+		return;
+	}
+	st->filter_armed = armed;
 }
 
 static struct srv_pend *pend_new(struct srv_state *st, enum srv_pend_kind kind,

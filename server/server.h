@@ -85,6 +85,7 @@ struct srv_state {
 	struct srv_pcap		 pcap;
 	struct srv_fd		 cap_fd;
 	bool			 filter_dirty;	/* captures or probes changed */
+	bool			 filter_armed;	/* SRV_CAP_FILTER_ARMED is set */
 	struct srv_pend		 pends[STUNT_PENDING_MAX];
 };
 

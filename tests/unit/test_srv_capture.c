@@ -3,7 +3,8 @@
  * stunt-server's capture conversions (server/capture.c): a captured
  * frame becomes the SYN-REPORT the client gets (seq, TTL, IP id, options
  * raw and parsed), unrelated packets are ignored, a probe's RST or ICMP
- * answer is recognised, and the BPF text names what is awaited.
+ * answer is recognised, and the capture's programs keep what an armed
+ * entry waits for and nothing else.
  */
 #include "server/capture.h"
 #include "nfq/pkt_build.h"
@@ -11,6 +12,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pcap/pcap.h>
+#include <stdbool.h>
 
 #define CLIENT	"198.18.1.2"
 #define SRV1	"192.0.2.1"
@@ -218,31 +221,62 @@ static void probe_answers(void)
 	CHECK_EQ(srv_capture_probe_match(icmp, 7, &w, &r), -ENOENT);
 }
 
-static void filter_text(void)
+/* pass PROGRAM FRAME LEN: whether the program keeps an Ethernet frame */
+static bool pass(const char *program, const uint8_t *f, size_t len)
 {
-	struct srv_cap_want w[2] = { *syn_want(), probe_want() };
-	char buf[SRV_CAP_FILTER_MAX];
-	struct srv_cap_want many[SRV_CAP_WANT_MAX];
-	unsigned i;
-	int n;
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+	struct bpf_program bp;
+	bool kept;
 
-	n = srv_capture_filter(w, 0, buf, sizeof(buf));
-	CHECK(n > 0 && strcmp(buf, "less 1") == 0);
-	n = srv_capture_filter(w, 2, buf, sizeof(buf));
-	CHECK(n > 0 && (size_t)n == strlen(buf));
-	CHECK(strstr(buf, "(tcp and src host 198.18.1.2 and dst host 192.0.2.1 and dst port 3478"
-			  " and tcp[13] & 0x12 = 0x02)") != NULL);
-	CHECK(strstr(buf, " or (tcp and src host 198.18.1.2 and src port 40000 and dst host "
-			  "192.0.2.2 and dst port 3479) or (icmp and dst host 192.0.2.2)") != NULL);
-	CHECK_EQ(srv_capture_filter(w, 2, buf, 40), -ENOSPC);
-	/* the largest set fits the buffer the loop uses */
-	for (i = 0; i < SRV_CAP_WANT_MAX; i++) {
-		many[i] = probe_want();
-		many[i].client = 0xffffffff;
-		many[i].srv = 0xffffffff;
-		many[i].srv_port = many[i].client_port = 65535;
+	if (!p || pcap_compile(p, &bp, program, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		CHECK(!"the capture program compiles");
+		if (p)
+			pcap_close(p);
+		return false;
 	}
-	CHECK(srv_capture_filter(many, SRV_CAP_WANT_MAX, buf, sizeof(buf)) > 0);
+	kept = bpf_filter(bp.bf_insns, f, (u_int)len, (u_int)len) != 0;
+	pcap_freecode(&bp);
+	pcap_close(p);
+	return kept;
+}
+
+/* The armed program keeps whatever any armed entry could be waiting for
+ * (a SYN, an RST, a SYN-ACK, an ICMP error) and nothing of a connection's
+ * ordinary traffic; the idle one keeps nothing. */
+static void filter_programs(void)
+{
+	uint8_t f[256], ic[128];
+	size_t len;
+
+	len = tcp_frame(f, CLIENT, 40000, SRV1, 3478, PKT_TCP_SYN, 7, 61, 0);
+	CHECK(pass(SRV_CAP_FILTER_ARMED, f, len));
+	CHECK(!pass(SRV_CAP_FILTER_IDLE, f, len));
+	len = tcp_frame(f, CLIENT, 40000, SRV2, 3479, PKT_TCP_RST | PKT_TCP_ACK, 0, 61, 0);
+	CHECK(pass(SRV_CAP_FILTER_ARMED, f, len));
+	len = tcp_frame(f, CLIENT, 40000, SRV2, 3479, PKT_TCP_SYN | PKT_TCP_ACK, 0, 61, 0);
+	CHECK(pass(SRV_CAP_FILTER_ARMED, f, len));
+	len = tcp_frame(f, CLIENT, 40000, SRV1, 3478, PKT_TCP_ACK, 7, 61, 0);
+	CHECK(!pass(SRV_CAP_FILTER_ARMED, f, len));
+	len = tcp_frame(f, CLIENT, 40000, SRV1, 3478, PKT_TCP_ACK | PKT_TCP_PSH | PKT_TCP_FIN, 7, 61, 0);
+	CHECK(!pass(SRV_CAP_FILTER_ARMED, f, len));
+	/* ICMP: an error is kept, an echo request or reply is not */
+	memset(ic, 0, sizeof(ic));
+	ic[12] = 0x08;
+	ic[14] = 0x45;
+	pkt_put16(ic + 16, 20 + 8);
+	ic[22] = 64;
+	ic[23] = PKT_PROTO_ICMP;
+	memcpy(ic + 26, &(uint32_t){ a4(CLIENT) }, 4);
+	memcpy(ic + 30, &(uint32_t){ a4(SRV1) }, 4);
+	ic[34] = PKT_ICMP_UNREACH;
+	ic[35] = 3;
+	CHECK(pass(SRV_CAP_FILTER_ARMED, ic, 14 + 28));
+	CHECK(!pass(SRV_CAP_FILTER_IDLE, ic, 14 + 28));
+	ic[34] = 8;	/* echo request */
+	ic[35] = 0;
+	CHECK(!pass(SRV_CAP_FILTER_ARMED, ic, 14 + 28));
+	ic[34] = 0;	/* echo reply */
+	CHECK(!pass(SRV_CAP_FILTER_ARMED, ic, 14 + 28));
 }
 
 int main(void)
@@ -251,6 +285,6 @@ int main(void)
 	RUN(syn_becomes_report);
 	RUN(other_packets_ignored);
 	RUN(probe_answers);
-	RUN(filter_text);
+	RUN(filter_programs);
 	return TAP_DONE();
 }
