@@ -190,6 +190,10 @@ struct probe_cfg {
 	unsigned	timeout_ms;	/* bound on the whole run */
 	const char	*pcap_file;	/* NULL: no capture file */
 	int		verbose;
+	/* stderr is a terminal someone watches: while a run lasts over a
+	 * second, one line there says how long and how many answers are
+	 * still awaited (rewritten in place, erased at the end) */
+	bool		progress;
 	/* without root: sockets a privileged helper opened (-1: none; not
 	 * closed by probe_run): IPv4 datagrams leaving on the default route
 	 * (the SYN capture) and a raw ICMP socket (the hop count) */
@@ -253,6 +257,10 @@ const char *probe_syn_name(enum probe_syn s);
 const char *probe_method_name(enum probe_method m);
 const char *probe_verdict_name(enum probe_verdict v);	/* "udp.filtering" */
 void probe_report_json(FILE *f, const struct probe_result *r);
+/* The progress line (no newline) after elapsed_ms of a run bounded by
+ * bound_ms with waiting answers awaited; returns its length (snprintf's). */
+int probe_progress_line(char *buf, size_t cap, uint64_t elapsed_ms, uint64_t bound_ms,
+			unsigned waiting);
 void probe_report_human(FILE *f, const struct probe_result *r);
 /* Pure: the human report's first line, "direct connections: likely /
  * need help / relay only" (or unknown: the server was not reached). */

@@ -504,6 +504,28 @@ static void on_tcp(struct probe_loop *L, struct probe_sock *s, short rev)
 		sock_fail(L, s);	/* not STUN framing: nothing more to learn here */
 }
 
+#define PROGRESS_AFTER_MS	1000	/* a run shorter than this shows nothing */
+#define PROGRESS_EVERY_MS	250
+
+/* The progress line, rewritten in place on stderr (a terminal). */
+static void progress(struct probe_loop *L, uint64_t now)
+{
+	char line[160];
+	unsigned i, waiting = L->holds;
+
+	if (!L->progress || now < L->start_ms + PROGRESS_AFTER_MS || now < L->progress_next)
+		return;
+	for (i = 0; i < L->ntx; i++)
+		waiting += L->tx[i]->status == PROBE_TX_PENDING;
+	for (i = 0; i < L->ntimers; i++)
+		waiting += !L->timers[i].weak;
+	if (probe_progress_line(line, sizeof(line), now - L->start_ms, L->deadline_ms - L->start_ms,
+				waiting) > 0)
+		fprintf(stderr, "\r\033[K%s", line);
+	L->progress_shown = true;
+	L->progress_next = now + PROGRESS_EVERY_MS;
+}
+
 static bool busy(const struct probe_loop *L)
 {
 	unsigned i;
@@ -565,6 +587,7 @@ void probe_loop_run(struct probe_loop *L)
 		}
 		if (!busy(L) || now >= L->deadline_ms)
 			break;
+		progress(L, now);
 		if (srv_unreachable(L)) {
 			L->gave_up = true;
 			break;
@@ -582,6 +605,13 @@ void probe_loop_run(struct probe_loop *L)
 				next = t->next_ms;
 			if (t->absence && t->sends && t->window_ms + probe_loop_absence_ms(L) < next)
 				next = t->window_ms + probe_loop_absence_ms(L);
+		}
+		if (L->progress) {
+			uint64_t p = L->progress_next > L->start_ms + PROGRESS_AFTER_MS ?
+				     L->progress_next : L->start_ms + PROGRESS_AFTER_MS;
+
+			if (p < next)
+				next = p;
 		}
 		n = 0;
 		for (i = 0; i < L->nsocks; i++) {
@@ -608,6 +638,8 @@ void probe_loop_run(struct probe_loop *L)
 			}
 		}
 	}
+	if (L->progress_shown)
+		fputs("\r\033[K", stderr);	/* the report follows on a clean line */
 	if (L->verbose)
 		fprintf(stderr, "stunt-probe: loop ends after %llu ms, %u hold(s), %u timer(s)\n",
 			(unsigned long long)(clock_ms() - L->start_ms), L->holds, L->ntimers);

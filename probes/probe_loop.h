@@ -120,6 +120,9 @@ struct probe_loop {
 	struct probe_tx		*tx[PROBE_LOOP_MAX_TX];
 	struct probe_timer	 timers[PROBE_LOOP_MAX_TIMERS];
 	int			 verbose;
+	/* the progress line on stderr (probe_cfg.progress) */
+	bool			 progress, progress_shown;
+	uint64_t		 progress_next;
 	/* the server, and what the network said of it (errno per transport) */
 	struct sockaddr_in	 srv;
 	bool			 srv_udp, srv_tcp;	/* transports in use */

@@ -55,6 +55,7 @@ static void usage(FILE *f)
 "The report starts with a one-line verdict (direct connections: likely, need\n"
 "help or relay only) and ends with the methods, one sentence each. When ICMP\n"
 "or a refused connection says the server cannot be reached, it gives up at once.\n"
+"At a terminal, a run over a second shows its progress on standard error.\n"
 "\n"
 "Exit status: 0 measured, 1 error, 2 usage, 3 server unreachable (no answer,\n"
 "ICMP unreachable, connection refused, or its name does not resolve).\n"
@@ -153,6 +154,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": --server %s: cannot resolve to an IPv4 address\n", server);
 		return EXIT_UNREACHABLE;
 	}
+	/* a person at a terminal is told the run goes on; never in JSON (a
+	 * program reads it) nor with -v (its own lines) */
+	cfg.progress = !json && !cfg.verbose && isatty(STDERR_FILENO);
 	if (!(r = malloc(sizeof(*r)))) {
 		fprintf(stderr, PROG ": out of memory\n");
 		return EXIT_ERROR;

@@ -7,6 +7,7 @@
 #include "probes/probe.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *probe_mapping_name(enum probe_mapping m)
@@ -323,6 +324,16 @@ const char *probe_verdict_line(const struct probe_result *r)
 	if (punch)
 		return "direct connections: need help (hole punching through the server)";
 	return "direct connections: relay only (unless the other side accepts direct connections)";
+}
+
+int probe_progress_line(char *buf, size_t cap, uint64_t elapsed_ms, uint64_t bound_ms,
+			unsigned waiting)
+{
+	return snprintf(buf, cap, "stunt-probe: measuring, %llu.%llu s of at most %llu.%llu s; "
+			"%u answer%s still awaited",
+			(unsigned long long)(elapsed_ms / 1000), (unsigned long long)(elapsed_ms % 1000 / 100),
+			(unsigned long long)(bound_ms / 1000), (unsigned long long)(bound_ms % 1000 / 100),
+			waiting, waiting == 1 ? "" : "s");
 }
 
 void probe_report_human(FILE *f, const struct probe_result *r)

@@ -116,6 +116,7 @@ int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 	probe_sin(&c->srv, cfg->server_ip, cfg->server_port);
 	probe_loop_init(&c->L, cfg->timeout_ms);
 	c->L.verbose = cfg->verbose;
+	c->L.progress = cfg->progress;
 	probe_loop_server(&c->L, &c->srv, cfg->what & PROBE_F_UDP, cfg->what & PROBE_F_TCP);
 	r->udp_only = !(cfg->what & PROBE_F_TCP);
 

@@ -59,6 +59,32 @@ python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(not (j["se
 	"$LAB_STATE/o2" && ok "unreachable route: --json still one object, the reason in its notes" ||
 	nok "unreachable route: json: $(head -c 300 "$LAB_STATE/o2")"
 
+# 2b. a server that answers nothing (a route that drops silently): the run
+# lasts its whole --timeout; at a terminal (script(1) gives it one) a line
+# says so while it runs and is erased before the report; never in a pipe
+# nor with --json
+lx inet ip route add blackhole 203.0.113.98/32
+lx ha script -qec "$PROBE --server 203.0.113.98 --timeout 1600 --no-portmap" /dev/null >"$LAB_STATE/o2b" 2>&1
+last=$(tr '\r' '\n' <"$LAB_STATE/o2b" | tr -d '\033' | grep -a 'stunt-probe: measuring' | tail -1)
+echo "# at a terminal, the last progress line: $last"
+if printf '%s' "$last" | grep -Eq 'measuring, 1\.[0-9] s of at most 1\.6 s; [0-9]+ answers? still awaited' &&
+	python3 -c '
+import sys
+t = open(sys.argv[1], "rb").read()
+i = t.rfind(b"still awaited")
+sys.exit(not (i > 0 and t[i:].split(b"\r", 1)[1].startswith(b"\x1b[K")))' "$LAB_STATE/o2b"; then
+	ok "silent server at a terminal: a progress line after 1 s, erased before the report"
+else
+	nok "silent server at a terminal: $(tr '\r\033' '|~' <"$LAB_STATE/o2b" | head -c 400)"
+fi
+lx ha "$PROBE" --server 203.0.113.98 --timeout 1600 --no-portmap >/dev/null 2>"$LAB_STATE/e2b"
+lx ha script -qec "$PROBE --server 203.0.113.98 --timeout 1600 --no-portmap --json" /dev/null >"$LAB_STATE/o2c" 2>&1
+if ! grep -aq measuring "$LAB_STATE/e2b" "$LAB_STATE/o2c"; then
+	ok "no progress line into a pipe, nor with --json at a terminal"
+else
+	nok "progress line where none belongs: $(grep -a measuring "$LAB_STATE/e2b" "$LAB_STATE/o2c" | head -c 200)"
+fi
+
 # 3. a name that does not resolve (no DNS in the lab: nothing leaves it)
 lx ha "$PROBE" --server no-such-host.invalid >/dev/null 2>"$LAB_STATE/e3"
 rc=$?

@@ -410,6 +410,19 @@ static void human_unknown(void)
 	free(out);
 }
 
+static void progress_line(void)
+{
+	char b[160];
+
+	CHECK(probe_progress_line(b, sizeof(b), 1250, 3000, 4) > 0);
+	CHECK(strcmp(b, "stunt-probe: measuring, 1.2 s of at most 3.0 s; 4 answers still awaited") == 0);
+	probe_progress_line(b, sizeof(b), 20999, 20000, 1);
+	CHECK(strcmp(b, "stunt-probe: measuring, 20.9 s of at most 20.0 s; 1 answer still awaited") == 0);
+	/* cut to the buffer, never past it */
+	CHECK(probe_progress_line(b, 10, 1000, 3000, 2) >= 10);
+	CHECK(strcmp(b, "stunt-pro") == 0);
+}
+
 int main(void)
 {
 	RUN(json_parser_self_test);
@@ -420,5 +433,6 @@ int main(void)
 	RUN(human_words);
 	RUN(human_unknown);
 	RUN(human_verdict);
+	RUN(progress_line);
 	return TAP_DONE();
 }
