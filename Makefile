@@ -9,7 +9,8 @@
 #   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
 #   make demo       (root) a VNC screenshot across two lab NATs through stuntd
 #   make bench      benchmarks; each writes its section of docs/benchmarks.md
-#   make install    PREFIX=/usr/local DESTDIR= (SBINDIR, MANDIR, UNITDIR, DOCDIR)
+#   make install    PREFIX=/usr/local DESTDIR= (SBINDIR, MANDIR, UNITDIR, DOCDIR,
+#                   SYSUSERSDIR, TMPFILESDIR)
 #   V=1 for verbose, WERROR=1 (CI) to turn warnings into errors.
 
 PREFIX    ?= /usr/local
@@ -17,6 +18,8 @@ BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DOCDIR    ?= $(PREFIX)/share/doc/stunt
 DESTDIR   ?=
 BUILD     ?= build
@@ -212,6 +215,9 @@ install: $(PROG_BINS)
 	$(foreach f,$(wildcard docs/*.conf.example),install -m 644 $(f) $(DESTDIR)$(DOCDIR)/;)
 	$(foreach m,$(filter %.1,$(MAN_PAGES)),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man1/;)
 	$(foreach m,$(filter %.8,$(MAN_PAGES)),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man8/;)
+	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	$(foreach f,$(wildcard tools/*.sysusers),install -m 644 $(f) $(DESTDIR)$(SYSUSERSDIR)/$(notdir $(f:.sysusers=.conf));)
+	$(foreach f,$(wildcard tools/*.tmpfiles),install -m 644 $(f) $(DESTDIR)$(TMPFILESDIR)/$(notdir $(f:.tmpfiles=.conf));)
 
 uninstall:
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(SBINDIR)/%) $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(SBINDIR)/stunt-rules
@@ -219,6 +225,9 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(wildcard docs/*.conf.example)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MAN_PAGES))))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MAN_PAGES))))
+	rm -f $(addprefix $(DESTDIR)$(SYSUSERSDIR)/,$(notdir $(patsubst %.sysusers,%.conf,$(wildcard tools/*.sysusers))))
+	rm -f $(addprefix $(DESTDIR)$(TMPFILESDIR)/,$(notdir $(patsubst %.tmpfiles,%.conf,$(wildcard tools/*.tmpfiles))))
+
 
 clean:
 	rm -rf build build-asan build-fuzz
