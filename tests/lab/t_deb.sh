@@ -65,7 +65,7 @@ has stunt-server /usr/sbin/stunt-server /usr/share/man/man8/stunt-server.8.gz \
 	/lib/systemd/system/stunt-server.service /usr/lib/sysusers.d/stunt-server.conf \
 	/etc/stunt/stunt-server.conf /usr/share/doc/stunt-server/copyright
 
-dep() { dpkg-deb -f "$D/${1}_${ver}_$arch.deb" Depends | tr -d ' ' | tr ',|' '\n\n' | sed 's/(.*//'; }
+dep() { dpkg-deb -f "$D/${1}_${ver}_$arch.deb" Depends | tr -d ' ' | tr ',|' '\n' | sed 's/(.*//'; }
 check_eq "stunt depends on iptables, adduser" "$(dep stunt | grep -cxE 'iptables|adduser')" 2
 check_eq "stunt-server depends on adduser" "$(dep stunt-server | grep -cx adduser)" 1
 check_eq "stunt: conffiles" "$(cat "$T/stunt.ctl/conffiles")" /etc/stunt/stuntd.conf
