@@ -9,7 +9,9 @@
 #   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
 #   make demo       (root) a VNC screenshot across two lab NATs through stuntd
 #   make bench      benchmarks; each writes its section of docs/benchmarks.md
-#   make install    PREFIX=/usr/local DESTDIR= (SBINDIR, MANDIR, UNITDIR, DOCDIR)
+#   make install    PREFIX=/usr/local DESTDIR= (SBINDIR, MANDIR, UNITDIR, DOCDIR,
+#                   SYSUSERSDIR, TMPFILESDIR)
+#   make deb        Debian packages stunt and stunt-server (debian/) in $(BUILD)/deb/
 #   V=1 for verbose, WERROR=1 (CI) to turn warnings into errors.
 
 PREFIX    ?= /usr/local
@@ -17,6 +19,8 @@ BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DOCDIR    ?= $(PREFIX)/share/doc/stunt
 DESTDIR   ?=
 BUILD     ?= build
@@ -31,7 +35,7 @@ endif
 PKGS      := libmnl libnetfilter_queue libnfnetlink libpcap libcrypto libssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) miniupnpc 2>/dev/null || echo -lmnl -lnetfilter_queue -lnfnetlink -lpcap -lcrypto -lssl -lminiupnpc) -lnatpmp
-ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -DSTUNT_SBINDIR=\"$(SBINDIR)\" -I. $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS := $(WARN) $(CPPFLAGS) $(CFLAGS) -D_GNU_SOURCE -DSTUNT_SBINDIR=\"$(SBINDIR)\" -I. $(PKG_CFLAGS) -MMD -MP
 LDLIBS    := $(PKG_LIBS)
 
 ifeq ($(V),)
@@ -92,8 +96,9 @@ FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 
 MAN_PAGES := $(wildcard docs/man/*.[1-8])
 
-.PHONY: all check check-unit check-lab asan fuzz install uninstall clean deps demo bench unit-bins
+.PHONY: all programs check check-unit check-lab asan fuzz install uninstall clean deps demo bench unit-bins deb
 all: $(PROG_BINS) $(LAB_BINS) $(DRV_BINS) $(UNIT_BINS)
+programs: $(PROG_BINS)
 
 deps:
 	$(Q)tools/install-deps.sh
@@ -212,6 +217,9 @@ install: $(PROG_BINS)
 	$(foreach f,$(wildcard docs/*.conf.example),install -m 644 $(f) $(DESTDIR)$(DOCDIR)/;)
 	$(foreach m,$(filter %.1,$(MAN_PAGES)),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man1/;)
 	$(foreach m,$(filter %.8,$(MAN_PAGES)),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man8/;)
+	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	$(foreach f,$(wildcard tools/*.sysusers),install -m 644 $(f) $(DESTDIR)$(SYSUSERSDIR)/$(notdir $(f:.sysusers=.conf));)
+	$(foreach f,$(wildcard tools/*.tmpfiles),install -m 644 $(f) $(DESTDIR)$(TMPFILESDIR)/$(notdir $(f:.tmpfiles=.conf));)
 
 uninstall:
 	rm -f $(PROGRAMS:%=$(DESTDIR)$(SBINDIR)/%) $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(SBINDIR)/stunt-rules
@@ -219,6 +227,19 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(wildcard docs/*.conf.example)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MAN_PAGES))))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MAN_PAGES))))
+	rm -f $(addprefix $(DESTDIR)$(SYSUSERSDIR)/,$(notdir $(patsubst %.sysusers,%.conf,$(wildcard tools/*.sysusers))))
+	rm -f $(addprefix $(DESTDIR)$(TMPFILESDIR)/,$(notdir $(patsubst %.tmpfiles,%.conf,$(wildcard tools/*.tmpfiles))))
+
+# Debian packages (debian/): dpkg-buildpackage in a copy of the sources under
+# $(BUILD)/deb/src (its `clean` must not touch this tree), so that the .deb
+# files land in $(BUILD)/deb/. The copy is removed when the build succeeds.
+DEB_DIR := $(BUILD)/deb
+deb: deps
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	$(Q)tar -cf - --exclude=./.git --exclude='./build*' --exclude='./$(BUILD)' . | tar -C $(DEB_DIR)/src -xf -
+	$(Q)cd $(DEB_DIR)/src && dpkg-buildpackage -b -uc -us
+	$(Q)rm -rf $(DEB_DIR)/src
+	$(Q)ls -1 $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -11,6 +11,8 @@ PKGS=(
 	libclang-rt-14-dev	# sanitizer and libFuzzer runtimes (only recommended by clang)
 	libmnl-dev libnfnetlink-dev libnetfilter-queue-dev libpcap-dev libssl-dev
 	libcap-ng-dev libminiupnpc-dev libnatpmp-dev
+	# make deb: the Debian packages (debian/), lintian to check them by hand
+	debhelper lintian
 	# lab: namespaces, firewall, capture
 	iproute2 nftables iptables conntrack tcpdump python3 procps psmisc openssl
 	# independent NAT classifiers and reference servers

@@ -5,8 +5,9 @@
 #   - a copy of the build tree, then `make install PREFIX=/usr DESTDIR=...`:
 #     the PREFIX change rebuilds (the stamp names /usr/sbin), the programs,
 #     stunt-rules, both units (stuntd, stunt-server; paths rewritten, checked
-#     by systemd-analyze verify), the example configs and the man pages land
-#     under DESTDIR; the installed stuntd names /usr/sbin/stunt-rules as its default;
+#     by systemd-analyze verify), the example configs, the man pages and the
+#     sysusers.d / tmpfiles.d files land under DESTDIR; the installed stuntd
+#     names /usr/sbin/stunt-rules as its default;
 #   - the installed stuntd, started in a lab host without --rules-tool,
 #     registers and has its privileged process install the NFQUEUE rules with
 #     the stunt-rules beside it (DESTDIR/usr/sbin); SIGTERM removes them;
@@ -44,7 +45,8 @@ miss=""
 for f in usr/sbin/stuntd usr/sbin/stunt-server usr/sbin/stunt-rules usr/bin/stuntctl \
 	usr/bin/stunt-probe usr/lib/systemd/system/stuntd.service usr/share/man/man8/stuntd.8 \
 	usr/lib/systemd/system/stunt-server.service usr/share/doc/stunt/stuntd.conf.example \
-	usr/share/doc/stunt/stunt-server.conf.example usr/share/man/man1/stuntctl.1; do
+	usr/share/doc/stunt/stunt-server.conf.example usr/share/man/man1/stuntctl.1 \
+	usr/lib/sysusers.d/stunt.conf usr/lib/sysusers.d/stunt-server.conf usr/lib/tmpfiles.d/stunt.conf; do
 	[ -e "$root/$f" ] || miss="$miss $f"
 done
 check_eq "installed files missing" "${miss:-none}" none

@@ -8,7 +8,8 @@
 #   - a bad value names the file and line, exit 1; an unknown directive too;
 #     a file that does not exist: named, exit 1;
 #   - docs/stunt-server.conf.example is a config the server takes (its
-#     addresses replaced by the lab's).
+#     addresses replaced by the lab's, its user line left out: the lab host
+#     has no user stunt-server).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -79,7 +80,7 @@ bad "a missing file" "stunt-server: $T/none.conf: No such file or directory" --c
 
 # the example config, with the lab's addresses and a secrets file
 sed -e "s|^primary .*|primary $LAB_SRV1|" -e "s|^alternate .*|alternate $LAB_SRV2|" \
-	-e "s|^secrets .*|secrets $T/secrets|" "$top/docs/stunt-server.conf.example" >"$T/example.conf"
+	-e "s|^secrets .*|secrets $T/secrets|" -e "s|^user .*|#&|" "$top/docs/stunt-server.conf.example" >"$T/example.conf"
 # the first server (started by this test in srv) stops first
 for p in $(ip netns pids "$LAB-srv"); do kill "$p" 2>/dev/null; done
 for _ in $(seq 30); do [ -z "$(ip netns pids "$LAB-srv")" ] && break; sleep 0.1; done
