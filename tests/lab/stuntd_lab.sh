@@ -4,7 +4,8 @@
 # both daemons), ctl, transfer, expect_error and stop_all (RST check,
 # SIGTERM leaves iptables as before). Callers set $here and count $fails.
 # STUNTD_NODE_B (default hb) is the node of the second daemon (ha2: the
-# same LAN as ha, lab_up --lan2-a).
+# same LAN as ha, lab_up --lan2-a); STUNTD_NODE_A (default ha) the node
+# ctl a talks to (t_gateway starts its own first daemon in gwa).
 # shellcheck shell=bash
 BUILD=${STUNT_BUILD:-$here/../../build}
 SERVER=$BUILD/stunt-server
@@ -121,6 +122,7 @@ ctl() {
 	case "${1:-}" in --*) opt=("$1"); shift ;; esac
 	local node="h$x"
 	[ "$x" = c ] && node=pub
+	[ "$x" = a ] && node=${STUNTD_NODE_A:-ha}
 	[ "$x" = b ] && node=${STUNTD_NODE_B:-hb}
 	lx "$node" python3 "$CTLCLIENT" ${opt[@]+"${opt[@]}"} "$LAB_STATE/$x.sock" "$@" 2>&1
 }
