@@ -56,18 +56,21 @@ enum probe_mapping probe_classify_mapping(const struct probe_ep mapped[PROBE_EP_
 /*
  * RFC 5780 4.4: an answer from the other address and port passes an
  * endpoint-independent filter; from the same address and the other port an
- * address-dependent one; neither: address-and-port-dependent.
+ * address-dependent one; neither: address-and-port-dependent. Without the
+ * first test (a one-address server) an answer from the other port kept
+ * out still means address-and-port-dependent; one let in leaves EIF and
+ * ADF apart: unknown.
  */
 enum probe_filtering probe_classify_filtering(int got_change_ip_port, int got_change_port)
 {
 	if (got_change_ip_port == 1)
 		return PROBE_FILT_EIF;
+	if (got_change_port == 0)
+		return PROBE_FILT_APDF;	/* even the other port was kept out */
 	if (got_change_ip_port < 0)
 		return PROBE_FILT_UNKNOWN;
 	if (got_change_port == 1)
 		return PROBE_FILT_ADF;
-	if (got_change_port == 0)
-		return PROBE_FILT_APDF;
 	return PROBE_FILT_UNKNOWN;
 }
 

@@ -61,6 +61,10 @@ static void filtering_rfc5780(void)
 	/* a server that cannot change address: unknown, not "filtered" */
 	CHECK_EQ(probe_classify_filtering(-1, -1), PROBE_FILT_UNKNOWN);
 	CHECK_EQ(probe_classify_filtering(0, -1), PROBE_FILT_UNKNOWN);
+	/* one address: no IP+port test; the other port kept out is APDF,
+	 * let in leaves EIF and ADF apart */
+	CHECK_EQ(probe_classify_filtering(-1, 0), PROBE_FILT_APDF);
+	CHECK_EQ(probe_classify_filtering(-1, 1), PROBE_FILT_UNKNOWN);
 }
 
 static void alloc_of(struct probe_proto *p, const uint16_t *loc, const uint16_t *map, unsigned n)
