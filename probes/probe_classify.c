@@ -265,8 +265,14 @@ void probe_choose_methods(struct probe_result *r)
 	enum probe_mapping map = t->mapping;
 	enum probe_filtering filt = r->tcp.filtering ? r->tcp.filtering : r->udp.filtering;
 	enum probe_alloc alloc = t->allocation;
-	bool cone = map == PROBE_MAP_EIM || map == PROBE_MAP_NONE;
-	bool sym = map == PROBE_MAP_ADM || map == PROBE_MAP_APDM;
+	/* a mapping one server address could not measure, on a NAT whose
+	 * allocation was: preserving counts as cone, else as symmetric, as
+	 * stuntd's strategy races them (daemon/trav/strategy.h) */
+	bool unmeasured = map == PROBE_MAP_UNKNOWN && r->one_addr;
+	bool cone = map == PROBE_MAP_EIM || map == PROBE_MAP_NONE ||
+		    (unmeasured && alloc == PROBE_ALLOC_PRESERVING);
+	bool sym = map == PROBE_MAP_ADM || map == PROBE_MAP_APDM ||
+		   (unmeasured && (alloc == PROBE_ALLOC_SEQUENTIAL || alloc == PROBE_ALLOC_RANDOM));
 	bool ttl = r->syn_ttl > 0 || map == PROBE_MAP_NONE;
 	bool udp_ok;
 
