@@ -517,6 +517,11 @@ again:
 		bad_usage("%s", "--primary and --alternate must differ");
 	if (port == alt_port)
 		bad_usage("%s", "--port and --alt-port must differ");
+	/* stunt-probe looks for a one-address server's second port there */
+	if (!have[1] && alt_port != port + 1)
+		fprintf(stderr, PROG ": warning: one address and --alt-port %lu, not --port + 1 "
+			"(%lu): stunt-probe and stuntd will not find the second port\n", alt_port,
+			port + 1);
 	if (!cfg.tls_cert != !cfg.tls_key)
 		bad_usage("%s", "--tls-cert and --tls-key go together");
 	if (cfg.tls_cert && (cfg.tls_port == port || cfg.tls_port == alt_port))
