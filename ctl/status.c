@@ -162,6 +162,19 @@ static void print_nat(FILE *out, const struct cj_val *root, const char *path)
 	fprintf(out, "NAT:\n");
 	print_nat_proto(out, &nat, "tcp");
 	print_nat_proto(out, &nat, "udp");
+	/* a one-address server cannot tell everything (docs/probe.md) */
+	if (cj_get(&nat, "not_measurable", &v) == 0 && v.type == CJ_OBJ) {
+		struct cj_val k, e;
+		char name[32], raw[256], why[ESC_BUF(256)], safe[ESC_BUF(32)];
+		size_t it = 0;
+
+		while (cj_member(&v, &it, &k, &e) == 1)
+			if (cj_str(&k, name, sizeof(name)) >= 0 && e.type == CJ_STR &&
+			    cj_str(&e, raw, sizeof(raw)) >= 0)
+				fprintf(out, "  not measurable with this server: %s: %s\n",
+					esc_term(safe, sizeof(safe), name),
+					esc_term(why, sizeof(why), raw));
+	}
 	if (jstr(&nat, "tcp.unsolicited_syn", buf, sizeof(buf), NULL)) {
 		fprintf(out, "  unsolicited inbound SYN: %s",
 		       !strcmp(buf, "drop") ? "silently dropped" :

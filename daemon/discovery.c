@@ -73,6 +73,7 @@ int d_discovery_run(void)
 	struct stuntd *d = g_d;
 	struct probe_cfg pc;
 	char desc[64];
+	unsigned i;
 	int err;
 
 	probe_cfg_init(&pc);
@@ -101,5 +102,11 @@ int d_discovery_run(void)
 	log_info("discovery: TCP %s, unsolicited SYN %s, first SYN TTL %d (%llu ms)", desc,
 		 probe_syn_name(d->probe.unsolicited_syn) ? probe_syn_name(d->probe.unsolicited_syn) : "?",
 		 d->syn_ttl, (unsigned long long)d->probe.elapsed_ms);
+	/* a one-address server: what it could not tell (the strategy races
+	 * the methods that may work, daemon/trav/strategy.h) */
+	for (i = 0; i < PROBE_V_MAX; i++)
+		if (d->probe.unmeasurable[i][0])
+			log_info("discovery: not measurable with this server: %s: %s",
+				 probe_verdict_name((enum probe_verdict)i), d->probe.unmeasurable[i]);
 	return 0;
 }

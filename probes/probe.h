@@ -8,6 +8,12 @@
  * away the outermost NAT is, and whether UPnP-IGD / NAT-PMP / PCP can map a
  * port. Every test runs at once in one event loop (probe_loop.c).
  *
+ * Against a server with one address (no OTHER-ADDRESS: a one-address
+ * stunt-server) the tests that need a second address are not run: the
+ * mapping is compared between the server's two ports of that address
+ * (--port and --port + 1), the filtering from its second port only; what
+ * stays unknown is named in r->unmeasurable with the reason.
+ *
  * Vocabulary (RFC 4787 / RFC 5382): mapping EIM / ADM / APDM, filtering
  * EIF / ADF / APDF; allocation preserving / sequential (delta) / random.
  * A value that could not be measured stays at its *_UNKNOWN (0) value or
@@ -137,6 +143,12 @@ struct probe_proto {
 	uint16_t		sample_local[PROBE_ALLOC_SAMPLES];
 	uint16_t		sample_mapped[PROBE_ALLOC_SAMPLES];
 	int			hairpin;	/* UDP only: -1 unknown, 0 no, 1 yes */
+	/* against a one-address server, what its two ports tell when the
+	 * verdict above stays unknown: 1 both ports got one mapping (EIM or
+	 * ADM) / an answer from the other port passed the filter (EIF or
+	 * ADF), -1 not seen */
+	int			same_map_ports;
+	int			other_port_passed;
 };
 
 struct probe_portmap_one {
@@ -168,6 +180,11 @@ struct probe_result {
 	/* the network said the server cannot be reached: why (else "") */
 	char			unreachable[PROBE_NOTE_LEN];
 	bool			udp_only;	/* TCP not tested: no TCP methods */
+	/* the server named no OTHER-ADDRESS: one address (or not RFC 5780);
+	 * what it cannot measure has its reason in unmeasurable[verdict]
+	 * ("" where it could) */
+	bool			one_addr;
+	char			unmeasurable[PROBE_V_MAX][PROBE_NOTE_LEN];
 	uint32_t		server_ip;	/* network order */
 	uint16_t		server_port;
 	uint64_t		elapsed_ms;
@@ -216,6 +233,9 @@ int probe_run(const struct probe_cfg *cfg, struct probe_result *r);
  * notes beyond PROBE_NOTES_MAX. */
 void probe_note(struct probe_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Verdict v cannot be measured against this server: why (kept once). */
+void probe_unmeasurable(struct probe_result *r, enum probe_verdict v, const char *why);
 
 /* ---- pure classification (probe_classify.c) ---- */
 

@@ -56,18 +56,21 @@ enum probe_mapping probe_classify_mapping(const struct probe_ep mapped[PROBE_EP_
 /*
  * RFC 5780 4.4: an answer from the other address and port passes an
  * endpoint-independent filter; from the same address and the other port an
- * address-dependent one; neither: address-and-port-dependent.
+ * address-dependent one; neither: address-and-port-dependent. Without the
+ * first test (a one-address server) an answer from the other port kept
+ * out still means address-and-port-dependent; one let in leaves EIF and
+ * ADF apart: unknown.
  */
 enum probe_filtering probe_classify_filtering(int got_change_ip_port, int got_change_port)
 {
 	if (got_change_ip_port == 1)
 		return PROBE_FILT_EIF;
+	if (got_change_port == 0)
+		return PROBE_FILT_APDF;	/* even the other port was kept out */
 	if (got_change_ip_port < 0)
 		return PROBE_FILT_UNKNOWN;
 	if (got_change_port == 1)
 		return PROBE_FILT_ADF;
-	if (got_change_port == 0)
-		return PROBE_FILT_APDF;
 	return PROBE_FILT_UNKNOWN;
 }
 
@@ -262,8 +265,14 @@ void probe_choose_methods(struct probe_result *r)
 	enum probe_mapping map = t->mapping;
 	enum probe_filtering filt = r->tcp.filtering ? r->tcp.filtering : r->udp.filtering;
 	enum probe_alloc alloc = t->allocation;
-	bool cone = map == PROBE_MAP_EIM || map == PROBE_MAP_NONE;
-	bool sym = map == PROBE_MAP_ADM || map == PROBE_MAP_APDM;
+	/* a mapping one server address could not measure, on a NAT whose
+	 * allocation was: preserving counts as cone, else as symmetric, as
+	 * stuntd's strategy races them (daemon/trav/strategy.h) */
+	bool unmeasured = map == PROBE_MAP_UNKNOWN && r->one_addr;
+	bool cone = map == PROBE_MAP_EIM || map == PROBE_MAP_NONE ||
+		    (unmeasured && alloc == PROBE_ALLOC_PRESERVING);
+	bool sym = map == PROBE_MAP_ADM || map == PROBE_MAP_APDM ||
+		   (unmeasured && (alloc == PROBE_ALLOC_SEQUENTIAL || alloc == PROBE_ALLOC_RANDOM));
 	bool ttl = r->syn_ttl > 0 || map == PROBE_MAP_NONE;
 	bool udp_ok;
 

@@ -202,6 +202,16 @@ void probe_report_json(FILE *f, const struct probe_result *r)
 		if (r->uncertain & PROBE_UNSURE(i))
 			fprintf(f, "%s\"%s\"", t++ ? ", " : " ", probe_verdict_name((enum probe_verdict)i));
 	fputs(t ? " ],\n" : "],\n", f);
+	/* what this server cannot measure (one address), and why */
+	fputs("  \"not_measurable\": {", f);
+	for (i = 0, t = 0; i < PROBE_V_MAX; i++)
+		if (r->unmeasurable[i][0]) {
+			fprintf(f, "%s\"%s\": ", t++ ? ",\n    " : "\n    ",
+				probe_verdict_name((enum probe_verdict)i));
+			json_str(f, r->unmeasurable[i]);
+		}
+	fputs(t ? "\n  },\n" : "},\n", f);
+	fprintf(f, "  \"server_one_address\": %s,\n", r->one_addr ? "true" : "false");
 	fputs("  \"server\": ", f);
 	if (r->server_ip) {
 		char ip[INET_ADDRSTRLEN];
@@ -281,9 +291,13 @@ static void human_proto(FILE *f, const char *name, const struct probe_proto *p,
 		inet_ntop(AF_INET, &p->mapped[PROBE_EP_A1P1].ip, ip, sizeof(ip));
 		fprintf(f, "  Public address: %s:%u\n", ip, p->mapped[PROBE_EP_A1P1].port);
 	}
-	fprintf(f, "  Mapping: %s", mapping_words(p->mapping));
+	fprintf(f, "  Mapping: %s", !p->mapping && p->same_map_ports == 1 ?
+		"the same public port for both ports of the server (EIM or ADM; one server address "
+		"cannot tell which)" : mapping_words(p->mapping));
 	eol(f, r, v0);
-	fprintf(f, "  Filtering: %s", filtering_words(p->filtering));
+	fprintf(f, "  Filtering: %s", !p->filtering && p->other_port_passed == 1 ?
+		"the server's other port may answer (EIF or ADF; one server address cannot tell "
+		"which)" : filtering_words(p->filtering));
 	eol(f, r, (enum probe_verdict)(v0 + 1));
 	human_alloc(f, p);
 	eol(f, r, (enum probe_verdict)(v0 + 2));
@@ -380,6 +394,10 @@ void probe_report_human(FILE *f, const struct probe_result *r)
 			r->seq_rewrite < 0 ? "not measured" : r->seq_rewrite ? "yes" : "no");
 		eol(f, r, PROBE_V_TCP_SEQ_REWRITE);
 	}
+	for (i = 0; i < PROBE_V_MAX; i++)
+		if (r->unmeasurable[i][0])
+			fprintf(f, "Not measurable with this server: %s: %s\n",
+				probe_verdict_name((enum probe_verdict)i), r->unmeasurable[i]);
 	fputs("Port mapping on the gateway:\n", f);
 	for (i = 0; i < 3; i++) {
 		fprintf(f, "  %s: ", pmn[i]);

@@ -28,6 +28,8 @@ void probe_result_init(struct probe_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->udp.hairpin = r->tcp.hairpin = -1;
+	r->udp.same_map_ports = r->tcp.same_map_ports = -1;
+	r->udp.other_port_passed = r->tcp.other_port_passed = -1;
 	r->nat_hops = r->syn_ttl = r->seq_rewrite = r->stunt = r->dest_hop = -1;
 	r->upnp.present = r->natpmp.present = r->pcp.present = -1;
 	r->upnp.mapped = r->natpmp.mapped = r->pcp.mapped = -1;
@@ -43,6 +45,32 @@ void probe_note(struct probe_result *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->notes[r->nnotes++], PROBE_NOTE_LEN, fmt, ap);
 	va_end(ap);
+}
+
+void probe_unmeasurable(struct probe_result *r, enum probe_verdict v, const char *why)
+{
+	if ((unsigned)v < PROBE_V_MAX && !r->unmeasurable[v][0])
+		snprintf(r->unmeasurable[v], PROBE_NOTE_LEN, "%s", why);
+}
+
+/* One address: what its two ports could not tell, and why. */
+static void one_addr_limits(struct probe_result *r, const struct probe_proto *p,
+			    enum probe_verdict map, enum probe_verdict filt, bool filt_asked)
+{
+	if (!p->measured)
+		return;
+	if (p->mapping == PROBE_MAP_UNKNOWN)
+		probe_unmeasurable(r, map, p->same_map_ports == 1 ?
+			"the server has one address: both of its ports got the same mapping "
+			"(EIM or ADM); telling them apart needs a second address" :
+			"the server has one address and its second port (--port + 1) did "
+			"not answer: no mapping to compare");
+	if (p->filtering == PROBE_FILT_UNKNOWN && filt_asked)
+		probe_unmeasurable(r, filt, p->other_port_passed == 1 ?
+			"the server has one address: an answer from its other port got in "
+			"(EIF or ADF); telling them apart needs a second address" :
+			"the server has one address: no answer from another address possible, "
+			"and the other port's answer did not come");
 }
 
 int probe_default_route(char ifname[16], uint32_t *gw)
@@ -150,6 +178,11 @@ int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 		r->nat_hops = 0;
 		r->syn_ttl = -1;
 		r->uncertain &= ~PROBE_UNSURE(PROBE_V_TCP_NAT_HOPS);
+	}
+	if (r->one_addr) {
+		one_addr_limits(r, &r->udp, PROBE_V_UDP_MAPPING, PROBE_V_UDP_FILTERING, true);
+		one_addr_limits(r, &r->tcp, PROBE_V_TCP_MAPPING, PROBE_V_TCP_FILTERING,
+				r->stunt == 1);
 	}
 	probe_choose_methods(r);
 	probe_loop_free(&c->L);

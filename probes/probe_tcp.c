@@ -279,7 +279,9 @@ static void start_filtering(struct probe_ctx *c)
 	pq.port = s->cf_public;
 	pq.flags = STUN_CHANGE_IP | STUN_CHANGE_PORT;
 	s->preq[UNSOL_IPPORT] = pq;
-	unsol_send(c, UNSOL_IPPORT);
+	/* a one-address server has no other IP to send from (400) */
+	if (!s->no_other)
+		unsol_send(c, UNSOL_IPPORT);
 	pq.flags = STUN_CHANGE_PORT;
 	s->preq[UNSOL_PORT] = pq;
 	unsol_send(c, UNSOL_PORT);
@@ -339,9 +341,17 @@ static void on_first(struct probe_loop *L, struct probe_tx *t)
 	if (t->status != PROBE_TX_OK || !t->has_mapped)
 		return;
 	c->r->server_reached = true;
+	/* known before the STUNT tests start: no change-IP test then */
+	s->no_other = !t->has_other || t->other.family != STUN_FAMILY_IPV4;
 	start_stunt(c, t->rtt_ms);
-	if (!t->has_other || t->other.family != STUN_FAMILY_IPV4) {
-		s->no_other = true;
+	if (s->no_other) {
+		/* one address: its second port only (see probe_udp.c) */
+		c->r->one_addr = true;
+		if (p1 < 65535) {
+			probe_sin(&dst, a1, (uint16_t)(p1 + 1));
+			s->c[1] = probe_sock_tcp(L, s->lport, true, 0, &dst);
+			probe_tx_binding(L, s->c[1], &dst, 0, false, on_map, c, TAG_MAP + PROBE_EP_A1P2);
+		}
 		return;
 	}
 	memcpy(&a2, t->other.ip, 4);
@@ -463,7 +473,8 @@ static void tcp_confidence(struct probe_ctx *c, const struct probe_tcp_state *s)
 			*un |= PROBE_UNSURE(PROBE_V_TCP_FILTERING);
 		if (p->filtering == PROBE_FILT_APDF && drop_doubtful(c, s->res_port, UNSOL_PORT))
 			*un |= PROBE_UNSURE(PROBE_V_TCP_FILTERING);
-	} else if (!p->filtering && (stunt_maybe || s->ptimeout[UNSOL_IPPORT] || s->ptimeout[UNSOL_PORT])) {
+	} else if (!p->filtering && (s->no_other ? s->ptimeout[UNSOL_PORT] :
+				     stunt_maybe || s->ptimeout[UNSOL_IPPORT] || s->ptimeout[UNSOL_PORT])) {
 		*un |= PROBE_UNSURE(PROBE_V_TCP_FILTERING);
 	}
 	if (r->unsolicited_syn == PROBE_SYN_DROP ? drop_doubtful(c, s->res_unsol, UNSOL_NAT) :
@@ -494,8 +505,8 @@ void probe_tcp_finish(struct probe_ctx *c)
 			p->local.ip = sin.sin_addr.s_addr;
 	}
 	p->mapping = probe_classify_mapping(p->mapped, &p->local);
-	if (p->measured && s->no_other)
-		probe_note(r, "TCP: the server named no OTHER-ADDRESS: mapping not measured");
+	p->same_map_ports = p->mapping == PROBE_MAP_UNKNOWN &&
+			    p->mapped[PROBE_EP_A1P1].known && p->mapped[PROBE_EP_A1P2].known ? 1 : -1;
 	p->nsamples = 0;
 	for (i = 0; i < PROBE_ALLOC_SAMPLES; i++) {
 		if (!s->alloc[i] || !s->alloc_ok[i])
@@ -521,6 +532,7 @@ void probe_tcp_finish(struct probe_ctx *c)
 				   s->stunt_refusals, s->stunt_err);
 	}
 	p->filtering = probe_classify_filtering(syn_verdict(s->res_ipport), syn_verdict(s->res_port));
+	p->other_port_passed = !p->filtering && syn_verdict(s->res_port) == 1 ? 1 : -1;
 	switch (s->res_unsol) {
 	case STUNT_PROBE_DROP: r->unsolicited_syn = PROBE_SYN_DROP; break;
 	case STUNT_PROBE_RST: r->unsolicited_syn = PROBE_SYN_RST; break;

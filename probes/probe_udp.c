@@ -13,6 +13,10 @@
  *                from a socket that never sent anywhere else: filtering
  *                (a separate socket, because s1's packets to A2 would open
  *                an address-dependent filter for A2)
+ *
+ * A server that names no OTHER-ADDRESS has one address: s1 asks A1:P1+1
+ * only (where a one-address stunt-server keeps its second port), and the
+ * IP+port change test gets 420: probe_run() says what stays unmeasured.
  */
 #include "probes/probe_int.h"
 
@@ -81,18 +85,26 @@ static void on_first(struct probe_loop *L, struct probe_tx *t)
 	c->r->server_reached = true;
 	probe_ep_from(m, &t->mapped);
 	if (!t->has_other || t->other.family != STUN_FAMILY_IPV4) {
+		/* one address: its second port, where a one-address
+		 * stunt-server keeps it (--port + 1), tells port-dependent
+		 * mapping apart from the rest */
 		u->no_other = true;
-		return;
+		c->r->one_addr = true;
+		if (p1 < 65535) {
+			probe_sin(&dst, a1, (uint16_t)(p1 + 1));
+			probe_tx_binding(L, u->s1, &dst, 0, false, on_map, c, TAG_MAP + PROBE_EP_A1P2);
+		}
+	} else {
+		memcpy(&a2, t->other.ip, 4);
+		p2 = t->other.port;
+		probe_pcap_server_alt(c, a2);
+		probe_sin(&dst, a1, p2);
+		probe_tx_binding(L, u->s1, &dst, 0, false, on_map, c, TAG_MAP + PROBE_EP_A1P2);
+		probe_sin(&dst, a2, p1);
+		probe_tx_binding(L, u->s1, &dst, 0, false, on_map, c, TAG_MAP + PROBE_EP_A2P1);
+		probe_sin(&dst, a2, p2);
+		probe_tx_binding(L, u->s1, &dst, 0, false, on_map, c, TAG_MAP + PROBE_EP_A2P2);
 	}
-	memcpy(&a2, t->other.ip, 4);
-	p2 = t->other.port;
-	probe_pcap_server_alt(c, a2);
-	probe_sin(&dst, a1, p2);
-	probe_tx_binding(L, u->s1, &dst, 0, false, on_map, c, TAG_MAP + PROBE_EP_A1P2);
-	probe_sin(&dst, a2, p1);
-	probe_tx_binding(L, u->s1, &dst, 0, false, on_map, c, TAG_MAP + PROBE_EP_A2P1);
-	probe_sin(&dst, a2, p2);
-	probe_tx_binding(L, u->s1, &dst, 0, false, on_map, c, TAG_MAP + PROBE_EP_A2P2);
 	if (m->known) {
 		/* hairpinning: our own request must come back to us (RFC 5780 4.5) */
 		probe_sin(&dst, m->ip, m->port);
@@ -168,8 +180,9 @@ static void udp_confidence(struct probe_ctx *c, const struct probe_udp_state *u)
 		return;		/* nothing measured at all: nothing to doubt */
 	for (i = 0; i < PROBE_EP_MAX; i++)
 		known += p->mapped[i].known;
-	/* a missing endpoint: the verdict (or its absence) lacks a comparison */
-	if (!u->no_other && p->mapping != PROBE_MAP_NONE && known < PROBE_EP_MAX)
+	/* a missing endpoint: the verdict (or its absence) lacks a comparison
+	 * (one address: only its two ports are asked) */
+	if (p->mapping != PROBE_MAP_NONE && known < (u->no_other ? 2u : (unsigned)PROBE_EP_MAX))
 		*un |= PROBE_UNSURE(PROBE_V_UDP_MAPPING);
 	/* ADF: the IP+port answer was missing; APDF: both were */
 	if ((p->filtering == PROBE_FILT_ADF || p->filtering == PROBE_FILT_APDF) &&
@@ -207,13 +220,14 @@ void probe_udp_finish(struct probe_ctx *c)
 			close(fd);
 	}
 	p->mapping = probe_classify_mapping(p->mapped, &p->local);
-	if (p->measured && u->no_other)
-		probe_note(c->r, "UDP: the server named no OTHER-ADDRESS (not RFC 5780): mapping not measured");
+	p->same_map_ports = p->mapping == PROBE_MAP_UNKNOWN &&
+			    p->mapped[PROBE_EP_A1P1].known && p->mapped[PROBE_EP_A1P2].known ? 1 : -1;
 	/* no answer to either change test while the server answered others:
 	 * the filter held them back (not a loss: each was retransmitted) */
 	if (p->measured)
 		p->filtering = probe_classify_filtering(u->got_ipport, u->got_port);
-	if (p->measured && !p->filtering)
+	p->other_port_passed = p->measured && !p->filtering && u->got_port == 1 ? 1 : -1;
+	if (p->measured && !p->filtering && !u->no_other)
 		probe_note(c->r, "UDP: the server did not honour CHANGE-REQUEST: filtering not measured");
 	p->nsamples = 0;
 	for (i = 0; i < PROBE_ALLOC_SAMPLES; i++) {

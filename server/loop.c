@@ -120,7 +120,8 @@ void srv_loop_open(const struct srv_config *cfg)
 	}
 	if ((st->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		fatal("epoll_create1");
-	for (i = 0; i < 2; i++)
+	/* one address: row 1 is row 0 again, nothing to bind */
+	for (i = 0; i < (cfg->one_addr ? 1u : 2u); i++)
 		for (j = 0; j < 2; j++) {
 			open_one(st, &udp[i][j], SOCK_DGRAM, &cfg->addr[i][j], i, j, false);
 			open_one(st, &lsn[i][j], SOCK_STREAM, &cfg->addr[i][j], i, j, false);
@@ -130,7 +131,7 @@ void srv_loop_open(const struct srv_config *cfg)
 
 		if (!(st->tls_ctx = srv_tls_ctx_new(cfg->tls_cert, cfg->tls_key, err, sizeof(err))))
 			fatalx("TLS: %s", err);
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < (cfg->one_addr ? 1u : 2u); i++) {
 			struct stun_addr a = cfg->addr[i][0];
 
 			a.port = cfg->tls_port;
@@ -149,7 +150,9 @@ void srv_loop_stun_ctx(struct srv_stun_ctx *ctx, const struct srv_config *cfg, u
 		       unsigned port, enum srv_transport t)
 {
 	memset(ctx, 0, sizeof(*ctx));
-	memcpy(ctx->sock, cfg->addr, sizeof(ctx->sock));
+	/* what a response says of the server is what clients see of it */
+	memcpy(ctx->sock, cfg->pub, sizeof(ctx->sock));
+	ctx->one_addr = cfg->one_addr;
 	ctx->rx_ip = ip;
 	ctx->rx_port = port;
 	ctx->transport = t;

@@ -2,7 +2,7 @@
 /*
  * stunt-server's one event loop: four UDP sockets and four TCP listeners
  * (primary/alternate IP x port/alt-port), two TLS listeners (--tls-port on
- * both addresses), the TCP clients, the libpcap capture handle, the STUNT
+ * both addresses) -- half of each without --alternate -- the TCP clients, the libpcap capture handle, the STUNT
  * timers (captures, probes, delayed packets) and the signal flags, all on
  * one epoll set. Packets are sent through one raw socket.
  */
@@ -26,7 +26,12 @@
 #define SRV_UDP_RATE_SLOTS		65536	/* sources tracked at once */
 
 struct srv_config {
-	struct stun_addr	 addr[2][2];	/* [primary, alternate][port, alt-port] */
+	struct stun_addr	 addr[2][2];	/* [primary, alternate][port, alt-port];
+						 * one_addr: row 1 repeats row 0 */
+	struct stun_addr	 pub[2][2];	/* the same as told to clients: the
+						 * --external-ip address of a row, else addr */
+	bool			 one_addr;	/* no --alternate: row 0 only */
+	bool			 no_spoof;	/* --no-spoof: no STUNT #1 (spoofed sources) */
 	const char		*software;	/* NULL: no SOFTWARE attribute */
 	bool			 stats;		/* --stats: JSON on stdout at exit / SIGUSR1 */
 	unsigned		 idle_s;	/* TCP idle timeout */

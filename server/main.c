@@ -8,6 +8,7 @@
  */
 #include "server/loop.h"
 #include "server/privdrop.h"
+#include "server/server.h"
 #include "server/secrets.h"
 #include "server/stun.h"
 #include "server/tls.h"
@@ -31,7 +32,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: " PROG " --primary IP --alternate IP [--port PORT] [--alt-port PORT]\n"
+"usage: " PROG " --primary IP [--alternate IP] [--port PORT] [--alt-port PORT]\n"
+"                    [--external-ip PUBLIC[/PRIVATE]]... [--no-spoof]\n"
 "                    [--secrets FILE] [-d] [-v] [--stats] [--software NAME]\n"
 "                    [--idle-timeout SEC] [--max-clients N] [--status-interval SEC]\n"
 "                    [--udp-rate N] [--udp-burst N] [--tls-cert FILE --tls-key FILE]\n"
@@ -48,7 +50,17 @@ static void usage(FILE *f)
 "unsolicited-SYN probes (raw socket), only toward the asking client.\n"
 "\n"
 "  --primary IP          primary address (IPv4 or IPv6)\n"
-"  --alternate IP        alternate address, same family (CHANGE-REQUEST \"change IP\")\n"
+"  --alternate IP        alternate address, same family (CHANGE-REQUEST \"change IP\",\n"
+"                        OTHER-ADDRESS). Without it the server has one address:\n"
+"                        no OTHER-ADDRESS, 420 to a CHANGE-REQUEST for another\n"
+"                        IP (RFC 5780 6), change port still from --alt-port\n"
+"  --external-ip PUBLIC[/PRIVATE]\n"
+"                        behind a 1:1 NAT: PUBLIC is what clients reach for the\n"
+"                        local address PRIVATE (default: --primary), and the\n"
+"                        address responses name; once for each address\n"
+"  --no-spoof            the provider drops packets with foreign sources: no\n"
+"                        STUNT #1 (spoofed SYN-ACKs; SYNACK and SEND-PACKET\n"
+"                        with a peer's source get an error, other methods run)\n"
 "  --port PORT           primary port (default %d)\n"
 "  --alt-port PORT       alternate port (default %d)\n"
 "  --secrets FILE        rendezvous peers: one \"ID SECRET\" per line, '#'\n"
@@ -138,7 +150,7 @@ enum {
 	OPT_CONFIG,
 	OPT_UDP_RATE, OPT_UDP_BURST, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_PORT, OPT_NO_STUNT,
 	OPT_CAPTURE_IF, OPT_STUNT_AUTH, OPT_STUNT_RATE, OPT_STUNT_BURST, OPT_STUNT_GLOBAL,
-	OPT_USER, OPT_KEEP_ROOT, OPT_SIG_RATE, OPT_SIG_BURST,
+	OPT_USER, OPT_KEEP_ROOT, OPT_SIG_RATE, OPT_SIG_BURST, OPT_EXTERNAL_IP, OPT_NO_SPOOF,
 };
 
 static const struct option longopts[] = {
@@ -158,6 +170,8 @@ static const struct option longopts[] = {
 	{ "tls-key",		required_argument, NULL, OPT_TLS_KEY },
 	{ "tls-port",		required_argument, NULL, OPT_TLS_PORT },
 	{ "no-stunt",		no_argument,	   NULL, OPT_NO_STUNT },
+	{ "external-ip",	required_argument, NULL, OPT_EXTERNAL_IP },
+	{ "no-spoof",		no_argument,	   NULL, OPT_NO_SPOOF },
 	{ "capture-if",		required_argument, NULL, OPT_CAPTURE_IF },
 	{ "stunt-auth",		no_argument,	   NULL, OPT_STUNT_AUTH },
 	{ "stunt-rate",		required_argument, NULL, OPT_STUNT_RATE },
@@ -265,17 +279,71 @@ static void drop_privileges(const char *user, bool keep_root)
 		 (unsigned)gid);
 }
 
+/* --external-ip PUBLIC[/PRIVATE] as coturn takes it: into ext[n] (public)
+ * and priv[n] (family 0: the primary address). */
+static int parse_external(const char *arg, struct stun_addr *pub, struct stun_addr *priv)
+{
+	char buf[INET6_ADDRSTRLEN * 2 + 2];
+	char *slash;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, arg);
+	memset(priv, 0, sizeof(*priv));
+	if ((slash = strchr(buf, '/'))) {
+		*slash = '\0';
+		if (parse_ip(slash + 1, priv) < 0)
+			return -EINVAL;
+	}
+	if (parse_ip(buf, pub) < 0 || (priv->family && priv->family != pub->family))
+		return -EINVAL;
+	return 0;
+}
+
+static bool same_ip(const struct stun_addr *a, const struct stun_addr *b)
+{
+	return a->family == b->family && memcmp(a->ip, b->ip, sizeof(a->ip)) == 0;
+}
+
+/* What this server can answer, for whoever reads the log: one address or
+ * two, the public addresses it names, STUNT #1 on or off. */
+static void log_server_shape(const struct srv_config *cfg)
+{
+	char a[80], b[80];
+	unsigned i;
+
+	if (cfg->one_addr)
+		log_info("one address: no OTHER-ADDRESS, CHANGE-REQUEST change IP answered 420 "
+			 "(RFC 5780 6); change port from the second port");
+	else
+		log_info("two addresses: RFC 5780 behaviour discovery (OTHER-ADDRESS, "
+			 "CHANGE-REQUEST)");
+	for (i = 0; i < (cfg->one_addr ? 1u : 2u); i++)
+		if (memcmp(&cfg->pub[i][0], &cfg->addr[i][0], sizeof(cfg->pub[i][0])))
+			log_info("external address %s for local %s (1:1 NAT)",
+				 srv_loop_addr_str(&cfg->pub[i][0], a, sizeof(a)),
+				 srv_loop_addr_str(&cfg->addr[i][0], b, sizeof(b)));
+	if (cfg->no_stunt)
+		log_info("STUNT off (--no-stunt)");
+	else if (cfg->no_spoof)
+		log_info("STUNT #1 off (--no-spoof): no spoofed SYN-ACKs, SYNACK requests refused");
+	else
+		log_info("STUNT #1 on: spoofed SYN-ACKs (needs a provider that does not filter "
+			 "spoofed sources; --no-spoof if it does)");
+}
+
 int main(int argc, char **argv)
 {
 	static struct srv_config cfg;
-	struct stun_addr ip[2];
+	struct stun_addr ip[2], ext[2], ext_priv[2];
+	unsigned next = 0;
 	bool have[2] = { false, false };
 	unsigned long port = SRV_PORT_DEFAULT, alt_port = SRV_ALT_PORT_DEFAULT, v;
 	int foreground = 0, verbose = 0, level = -1, ch, err, ac;
 	char **av;
 	const char *user = NULL;
 	bool keep_root = false;
-	unsigned i, j;
+	unsigned i, j, k;
 
 	cfg.idle_s = SRV_IDLE_S_DEFAULT;
 	cfg.max_clients = SRV_MAX_CLIENTS_DEFAULT;
@@ -361,6 +429,16 @@ again:
 		case OPT_NO_STUNT:
 			cfg.no_stunt = true;
 			break;
+		case OPT_NO_SPOOF:
+			cfg.no_spoof = true;
+			break;
+		case OPT_EXTERNAL_IP:
+			if (next >= 2)
+				bad_usage("%s", "--external-ip: at most one for each of the two addresses");
+			if (parse_external(optarg, &ext[next], &ext_priv[next]) < 0)
+				bad_usage("bad --external-ip (PUBLIC or PUBLIC/PRIVATE): %s", optarg);
+			next++;
+			break;
 		case OPT_CAPTURE_IF:
 			cfg.capture_if = optarg;
 			break;
@@ -427,14 +505,23 @@ again:
 		optind = 0;
 		goto again;
 	}
-	if (!have[0] || !have[1])
-		bad_usage("%s", "--primary and --alternate are required");
+	if (!have[0])
+		bad_usage("%s", "--primary is required");
+	/* one address: the second row is the first again (server/loop.h) */
+	cfg.one_addr = !have[1];
+	if (cfg.one_addr)
+		ip[1] = ip[0];
 	if (ip[0].family != ip[1].family)
 		bad_usage("%s", "--primary and --alternate must be of the same family");
-	if (memcmp(ip[0].ip, ip[1].ip, sizeof(ip[0].ip)) == 0)
+	if (!cfg.one_addr && memcmp(ip[0].ip, ip[1].ip, sizeof(ip[0].ip)) == 0)
 		bad_usage("%s", "--primary and --alternate must differ");
 	if (port == alt_port)
 		bad_usage("%s", "--port and --alt-port must differ");
+	/* stunt-probe looks for a one-address server's second port there */
+	if (!have[1] && alt_port != port + 1)
+		fprintf(stderr, PROG ": warning: one address and --alt-port %lu, not --port + 1 "
+			"(%lu): stunt-probe and stuntd will not find the second port\n", alt_port,
+			port + 1);
 	if (!cfg.tls_cert != !cfg.tls_key)
 		bad_usage("%s", "--tls-cert and --tls-key go together");
 	if (cfg.tls_cert && (cfg.tls_port == port || cfg.tls_port == alt_port))
@@ -448,6 +535,22 @@ again:
 			cfg.addr[i][j] = ip[i];
 			cfg.addr[i][j].port = (uint16_t)(j ? alt_port : port);
 		}
+	memcpy(cfg.pub, cfg.addr, sizeof(cfg.pub));
+	for (k = 0; k < next; k++) {
+		/* without PRIVATE: the primary address's */
+		i = !ext_priv[k].family || same_ip(&ext_priv[k], &ip[0]) ? 0 :
+		    same_ip(&ext_priv[k], &ip[1]) ? 1 : 2;
+		if (i == 2)
+			bad_usage("%s", "--external-ip: PRIVATE must be --primary or --alternate");
+		if (ext[k].family != ip[0].family)
+			bad_usage("%s", "--external-ip: PUBLIC must be of the family of --primary");
+		for (j = 0; j < 2; j++) {
+			cfg.pub[i][j] = ext[k];
+			cfg.pub[i][j].port = cfg.addr[i][j].port;
+			if (cfg.one_addr)
+				cfg.pub[1][j] = cfg.pub[0][j];
+		}
+	}
 	srv_loop_open(&cfg);
 	drop_privileges(user, keep_root);
 	/* read as the user that will re-read it on SIGHUP: a file that
@@ -463,6 +566,7 @@ again:
 		fatal("daemon");
 	log_info("started: %s, ports %lu and %lu, udp and tcp%s", argv[0], port, alt_port,
 		 cfg.tls_cert ? ", tls" : "");
+	log_server_shape(&cfg);
 	err = srv_loop_run(&cfg);
 	srv_secrets_free(&cfg.secrets);
 	return err;

@@ -26,6 +26,9 @@ void srv_pend_open(struct srv_state *st, const struct srv_config *cfg)
 	char err[512];
 
 	memcpy(sc.sock, cfg->addr, sizeof(sc.sock));
+	memcpy(sc.pub, cfg->pub, sizeof(sc.pub));
+	sc.one_addr = cfg->one_addr;
+	sc.no_spoof = cfg->no_spoof;
 	sc.available = false;
 	if (cfg->no_stunt || cfg->addr[0][0].family != STUN_FAMILY_IPV4)
 		goto done;
@@ -51,6 +54,7 @@ void srv_pend_open(struct srv_state *st, const struct srv_config *cfg)
 done:
 	srv_stunt_init(&st->stunt, &sc, clock_ms());
 	st->rdv.raw_ok = sc.available;	/* SYNACK (STUNT #1) needs the raw socket */
+	st->rdv.no_spoof = cfg->no_spoof;	/* ... and a network that lets it spoof */
 }
 
 void srv_pend_close(struct srv_state *st)

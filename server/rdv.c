@@ -502,6 +502,13 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 			     reply);
 			return 0;
 		}
+		/* the SYN-ACKs would carry the peers' addresses as their
+		 * source: a provider that filters spoofed sources drops them */
+		if (r->no_spoof) {
+			fail(out, RDV_V_UNAVAILABLE, m, STUN_ERR_FORBIDDEN,
+			     "STUNT #1 off: this server sends no spoofed packets", reply);
+			return 0;
+		}
 		s->has_syn[side] = true;
 		s->syn[side] = u.synack.syn;
 		s->addr[side] = c->peer;

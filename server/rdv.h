@@ -116,6 +116,7 @@ struct srv_rdv {
 	struct rdv_conn		**reg;		/* authenticated connections */
 	size_t			  n, cap;
 	bool			  raw_ok;	/* SYNACK: raw packets can be sent */
+	bool			  no_spoof;	/* SYNACK refused: --no-spoof */
 	unsigned		  sig_rate;	/* 0: no signalling budget */
 	unsigned		  sig_burst;
 	uint64_t		  share_reused;	/* sessions replaced by their id's own */

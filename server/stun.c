@@ -56,10 +56,13 @@ static bool fits(const struct stun_builder *b, size_t vlen, size_t tail, size_t 
 }
 
 /* An error response from the receiving socket: ERROR-CODE, UNKNOWN-ATTRIBUTES
- * for 420, FINGERPRINT when the request had one, and the reason phrase only
- * when it fits in the budget above: an unauthenticated error stays small. */
-static void reply_error(const struct srv_stun_ctx *ctx, const struct stun_msg *m, uint16_t code,
-			const char *reason, uint8_t *out, size_t cap, struct srv_stun_reply *r)
+ * for 420 (the request's unknown comprehension-required attributes, or
+ * refused when it is not 0), FINGERPRINT when the request had one, and the
+ * reason phrase only when it fits in the budget above: an unauthenticated
+ * error stays small. */
+static void reply_error_attr(const struct srv_stun_ctx *ctx, const struct stun_msg *m,
+			     uint16_t code, const char *reason, uint16_t refused, uint8_t *out,
+			     size_t cap, struct srv_stun_reply *r)
 {
 	struct stun_builder b;
 	uint16_t unknown[STUN_MAX_ATTRS];
@@ -68,7 +71,10 @@ static void reply_error(const struct srv_stun_ctx *ctx, const struct stun_msg *m
 
 	reply_default(ctx, r);
 	r->verdict = code == STUN_ERR_UNKNOWN_ATTRIBUTE ? SRV_V_ERR_420 : SRV_V_ERR_400;
-	if (code == STUN_ERR_UNKNOWN_ATTRIBUTE) {
+	if (code == STUN_ERR_UNKNOWN_ATTRIBUTE && refused) {
+		unknown[0] = refused;
+		n = 1;
+	} else if (code == STUN_ERR_UNKNOWN_ATTRIBUTE) {
 		n = stun_msg_unknown_required(m, unknown, STUN_MAX_ATTRS);
 		if (n > STUN_MAX_ATTRS)
 			n = STUN_MAX_ATTRS;
@@ -89,6 +95,12 @@ static void reply_error(const struct srv_stun_ctx *ctx, const struct stun_msg *m
 		stun_build_fingerprint(&b);
 	len = stun_build_finish(&b);
 	r->len = len > 0 ? (size_t)len : 0;
+}
+
+static void reply_error(const struct srv_stun_ctx *ctx, const struct stun_msg *m, uint16_t code,
+			const char *reason, uint8_t *out, size_t cap, struct srv_stun_reply *r)
+{
+	reply_error_attr(ctx, m, code, reason, 0, out, cap, r);
 }
 
 int srv_stun_handle(const struct srv_stun_ctx *ctx, const uint8_t *req, size_t len,
@@ -139,6 +151,16 @@ int srv_stun_handle(const struct srv_stun_ctx *ctx, const uint8_t *req, size_t l
 	if ((a = stun_msg_find(&m, STUN_ATTR_CHANGE_REQUEST))) {
 		if (stun_attr_get_change(a, &change) < 0) {
 			reply_error(ctx, &m, STUN_ERR_BAD_REQUEST, "Bad CHANGE-REQUEST", out, cap, r);
+			return 0;
+		}
+		/* RFC 5780 6: a server that cannot answer from a second
+		 * address "MUST respond with a 420 (Unknown Attribute)" to
+		 * a CHANGE-REQUEST; RFC 8489 14.9 wants the attribute named
+		 * in UNKNOWN-ATTRIBUTES. Change port alone it can still
+		 * honour from its own second port (see stun.h). */
+		if ((change & STUN_CHANGE_IP) && ctx->one_addr) {
+			reply_error_attr(ctx, &m, STUN_ERR_UNKNOWN_ATTRIBUTE, "No alternate address",
+					 STUN_ATTR_CHANGE_REQUEST, out, cap, r);
 			return 0;
 		}
 		/* Over TCP the answer can only come back on the connection. */
@@ -203,13 +225,16 @@ int srv_stun_handle(const struct srv_stun_ctx *ctx, const uint8_t *req, size_t l
 		r->verdict = SRV_V_CLASSIC;
 		stun_build_addr(&b, STUN_ATTR_MAPPED_ADDRESS, &ctx->peer);
 		stun_build_addr(&b, STUN_ATTR_SOURCE_ADDRESS, &ctx->sock[r->tx_ip][r->tx_port]);
-		stun_build_addr(&b, STUN_ATTR_CHANGED_ADDRESS, &ctx->sock[oip][oport]);
+		if (!ctx->one_addr)
+			stun_build_addr(&b, STUN_ATTR_CHANGED_ADDRESS, &ctx->sock[oip][oport]);
 		limit = budget(ctx, &m, b.len + tail);
 	} else {
 		r->verdict = SRV_V_BINDING;
 		stun_build_xor_addr(&b, STUN_ATTR_XOR_MAPPED_ADDRESS, &ctx->peer);
 		stun_build_addr(&b, STUN_ATTR_RESPONSE_ORIGIN, &ctx->sock[r->tx_ip][r->tx_port]);
-		stun_build_addr(&b, STUN_ATTR_OTHER_ADDRESS, &ctx->sock[oip][oport]);
+		/* RFC 5780 6: no OTHER-ADDRESS without an alternate address */
+		if (!ctx->one_addr)
+			stun_build_addr(&b, STUN_ATTR_OTHER_ADDRESS, &ctx->sock[oip][oport]);
 		limit = budget(ctx, &m, b.len + tail);
 		/* for RFC 3489-era parsers that know only the plain form */
 		if (fits(&b, stun_addr_wire_len(&ctx->peer), tail, limit))

@@ -17,6 +17,18 @@
  * RFC 3489's CHANGED-ADDRESS) names the socket in the other row and the
  * other column.
  *
+ * A server with one address (one_addr) has the first row only. RFC
+ * 5780 section 6 says such a server "MUST NOT include an OTHER-ADDRESS
+ * attribute in any Response and MUST respond with a 420 (Unknown
+ * Attribute) to any Request with a CHANGE-REQUEST attribute". It sends
+ * neither OTHER-ADDRESS nor CHANGED-ADDRESS, and answers 420 (UNKNOWN-
+ * ATTRIBUTES: CHANGE-REQUEST) to a request that asks to change the IP. A
+ * request that asks to change the port only is still honoured from the
+ * other port of the same address: RFC 5780 clients never send one to a
+ * server that named no OTHER-ADDRESS, and stunt-probe learns filtering
+ * from it (docs/probe.md, "One-address server"). The addresses written
+ * into responses (sock) are the public ones (--external-ip).
+ *
  * Amplification: a response is sent only to the request's source IP
  * (RESPONSE-PORT may change the port, RFC 3489 RESPONSE-ADDRESS is honoured
  * only when its IP is the source IP), and its size is bounded by
@@ -75,6 +87,7 @@ struct srv_stun_ctx {
 	struct stun_addr	 peer;		/* the request's source */
 	enum srv_transport	 transport;
 	const char		*software;	/* SOFTWARE value, NULL for none */
+	bool			 one_addr;	/* no alternate address: row 0 only */
 };
 
 struct srv_stun_reply {

@@ -22,6 +22,8 @@ static const char *const names[STUNT_V_MAX] = {
 	[STUNT_V_SHARE]		= "share_limited",
 	[STUNT_V_UNAVAILABLE]	= "unavailable",
 	[STUNT_V_DROP]		= "dropped",
+	[STUNT_V_NO_ALT]	= "no_alternate",
+	[STUNT_V_NO_SPOOF]	= "no_spoof",
 };
 
 const char *stunt_verdict_name(enum stunt_verdict v)
@@ -145,15 +147,51 @@ void srv_stunt_done(struct srv_stunt *s, struct stunt_conn *c)
 		memset(e, 0, sizeof(*e));
 }
 
-static bool is_server_ip(const struct srv_stunt *s, const struct stun_addr *a)
+/* Which row's address is a, local or public (--external-ip); -1: neither. */
+static int server_row(const struct srv_stunt *s, const struct stun_addr *a)
 {
-	unsigned i;
+	size_t len = a->family == STUN_FAMILY_IPV6 ? 16 : 4;
+	int i;
 
 	for (i = 0; i < 2; i++)
-		if (a->family == s->cfg.sock[i][0].family &&
-		    memcmp(a->ip, s->cfg.sock[i][0].ip, a->family == STUN_FAMILY_IPV6 ? 16 : 4) == 0)
-			return true;
-	return false;
+		if ((a->family == s->cfg.sock[i][0].family &&
+		     memcmp(a->ip, s->cfg.sock[i][0].ip, len) == 0) ||
+		    (a->family == s->cfg.pub[i][0].family &&
+		     memcmp(a->ip, s->cfg.pub[i][0].ip, len) == 0))
+			return i;
+	return -1;
+}
+
+static bool is_server_ip(const struct srv_stunt *s, const struct stun_addr *a)
+{
+	return server_row(s, a) >= 0;
+}
+
+/* The local address of a server address a client named (public or local),
+ * keeping its port: what the raw socket and the capture deal in. */
+static struct stun_addr to_local(const struct srv_stunt *s, const struct stun_addr *a)
+{
+	struct stun_addr l = *a;
+	int i = server_row(s, a);
+
+	if (i >= 0) {
+		memcpy(l.ip, s->cfg.sock[i][0].ip, sizeof(l.ip));
+		l.family = s->cfg.sock[i][0].family;
+	}
+	return l;
+}
+
+/* ... and the other way: what a reply tells the client. */
+static struct stun_addr to_public(const struct srv_stunt *s, const struct stun_addr *a)
+{
+	struct stun_addr p = *a;
+	int i = server_row(s, a);
+
+	if (i >= 0 && s->cfg.pub[i][0].family) {
+		memcpy(p.ip, s->cfg.pub[i][0].ip, sizeof(p.ip));
+		p.family = s->cfg.pub[i][0].family;
+	}
+	return p;
 }
 
 static bool same_ip(const struct stun_addr *a, const struct stun_addr *b)
@@ -189,6 +227,8 @@ static int refuse(struct stunt_action *out, enum stunt_verdict v, const struct s
 		[STUNT_V_BUSY]		= { 429, "Too many outstanding" },
 		[STUNT_V_SHARE]		= { 429, "Fair share used" },
 		[STUNT_V_UNAVAILABLE]	= { 500, "STUNT unavailable" },
+		[STUNT_V_NO_ALT]	= { 400, "No alternate address" },
+		[STUNT_V_NO_SPOOF]	= { 403, "No spoofed sources on this server" },
 	};
 
 	out->verdict = v;
@@ -267,12 +307,13 @@ static int do_capture(struct srv_stunt *s, struct stunt_conn *c, const struct st
 		t = s->cfg.sock[c->rx_ip][c->rx_port];
 	else if (t.port == 0)
 		return refuse(out, STUNT_V_BAD, m, reply);
+	t = to_local(s, &t);	/* the capture sees local addresses */
 	if ((v = slot_check(s, c)) != STUNT_V_MAX)
 		return refuse(out, v, m, reply);
 	memset(&rs, 0, sizeof(rs));
 	rs.capture_id = s->next_id++;
 	rs.timeout_ms = rq.timeout_ms;
-	rs.target = t;
+	rs.target = to_public(s, &t);	/* where the client sends its SYN */
 	stun_build_reply(&b, reply, STUNT_BUF, stun_type(m->method, STUN_SUCCESS), m);
 	stunt_put_capture_resp(&b, &rs);
 	stun_build_fingerprint(&b);
@@ -320,7 +361,13 @@ static int do_send(struct srv_stunt *s, struct stunt_conn *c, const struct stun_
 		 * vouches for (a registered peer of an authenticated client) */
 		if (!is_server_ip(s, &src) && !(authed && source_ok && source_ok(&src, arg)))
 			return refuse(out, STUNT_V_THIRD_PARTY, m, reply);
+		/* spoofed: not from a server whose network drops such packets */
+		if (!is_server_ip(s, &src) && s->cfg.no_spoof)
+			return refuse(out, STUNT_V_NO_SPOOF, m, reply);
+		src = to_local(s, &src);
 	} else {
+		if ((rq.pkt.flags & STUNT_PKT_F_CHANGE_IP) && s->cfg.one_addr)
+			return refuse(out, STUNT_V_NO_ALT, m, reply);
 		src = s->cfg.sock[c->rx_ip ^ !!(rq.pkt.flags & STUNT_PKT_F_CHANGE_IP)]
 				 [c->rx_port ^ !!(rq.pkt.flags & STUNT_PKT_F_CHANGE_PORT)];
 	}
@@ -348,7 +395,7 @@ static int do_send(struct srv_stunt *s, struct stunt_conn *c, const struct stun_
 	rs.pkt.ttl = out->pkt.ttl;
 	rs.pkt.flags = (uint8_t)((rq.pkt.flags & ~STUNT_PKT_F_SOURCE) | STUNT_PKT_F_SEQ |
 				 (rq.pkt.kind == STUNT_PKT_SYNACK ? STUNT_PKT_F_ACK : 0));
-	rs.source = src;
+	rs.source = to_public(s, &src);
 	stun_build_reply(&b, reply, STUNT_BUF, stun_type(m->method, STUN_SUCCESS), m);
 	stunt_put_send_resp(&b, &rs);
 	stun_build_fingerprint(&b);
@@ -357,7 +404,7 @@ static int do_send(struct srv_stunt *s, struct stunt_conn *c, const struct stun_
 	out->verdict = STUNT_V_SEND;
 	out->reply_len = (size_t)n;
 	out->delay_ms = rq.pkt.delay_ms;
-	out->source = src;
+	out->source = rs.source;
 	slot_take(s, c);
 	return 0;
 }
@@ -378,6 +425,8 @@ static int do_probe(struct srv_stunt *s, struct stunt_conn *c, const struct stun
 		rq.timeout_ms = STUNT_PROBE_MS_DEFAULT;
 	if (rq.timeout_ms > STUNT_PROBE_MS_MAX)
 		return refuse(out, STUNT_V_BAD, m, reply);
+	if ((rq.flags & STUN_CHANGE_IP) && s->cfg.one_addr)
+		return refuse(out, STUNT_V_NO_ALT, m, reply);
 	if ((v = slot_check(s, c)) != STUNT_V_MAX)
 		return refuse(out, v, m, reply);
 	if (!take_tokens(s, c, now))
@@ -391,7 +440,7 @@ static int do_probe(struct srv_stunt *s, struct stunt_conn *c, const struct stun
 	out->reply_len = 0;
 	memcpy(out->txid, m->txid, STUN_TXID_LEN);
 	out->timeout_ms = rq.timeout_ms;
-	out->source = src;
+	out->source = to_public(s, &src);	/* named in the reply */
 	slot_take(s, c);
 	return 0;
 }

@@ -13,7 +13,8 @@
  * for SEND-PACKET only to a port the server has seen that client use
  * (the control connection's mapped port, or the source port of a SYN it
  * captured for this connection): its own mapped endpoints, never a third
- * party. A request carrying STUNT-TARGET with another IP (CAPTURE: one not
+ * party -- and, with no_spoof, only from the server's own addresses (a
+ * foreign STUNT-SOURCE gets 403). A request carrying STUNT-TARGET with another IP (CAPTURE: one not
  * the server's), or a SEND-PACKET to a port not seen, is refused with 403
  * and counted. PROBE-UNSOLICITED goes to the client's own IP at the port
  * it names -- that is the question it asks.
@@ -65,6 +66,8 @@ enum stunt_verdict {
 	STUNT_V_BUSY,		/* 429: too many outstanding */
 	STUNT_V_SHARE,		/* 429: the client address's fair share is used */
 	STUNT_V_UNAVAILABLE,	/* 500: no raw socket / capture, or not IPv4 */
+	STUNT_V_NO_ALT,		/* 400: change IP asked of a one-address server */
+	STUNT_V_NO_SPOOF,	/* 403: a foreign source asked of a --no-spoof server */
 	STUNT_V_DROP,		/* not a request: dropped */
 	STUNT_V_MAX,
 };
@@ -75,6 +78,10 @@ bool srv_stunt_is_ours(uint16_t method);
 
 struct srv_stunt_cfg {
 	struct stun_addr sock[2][2];	/* the server's four addresses, as server/stun.h */
+	struct stun_addr pub[2][2];	/* the same as clients see them (--external-ip):
+					 * what replies name; sock is what packets carry */
+	bool		 one_addr;	/* row 1 is row 0: change IP refused (400) */
+	bool		 no_spoof;	/* SEND-PACKET from a foreign source refused (403) */
 	bool		 available;	/* raw socket and capture handle open */
 	bool		 require_auth;
 	unsigned	 conn_rate, conn_burst;	/* per connection, packets/s */
@@ -122,7 +129,8 @@ struct stunt_action {
 	uint32_t		delay_ms;	/* SEND */
 	struct stun_addr	target;		/* CAPTURE: where the SYN goes */
 	struct pkt_tcp_spec	pkt;		/* SEND, PROBE: to send */
-	struct stun_addr	source;		/* SEND, PROBE: where it comes from */
+	struct stun_addr	source;		/* SEND, PROBE: where it comes from, as
+						 * the client sees it (pkt has the local one) */
 };
 
 void srv_stunt_init(struct srv_stunt *s, const struct srv_stunt_cfg *cfg, uint64_t now_ms);

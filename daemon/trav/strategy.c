@@ -29,15 +29,30 @@ bool trav_predictable(const struct sig_nat_info *n)
 	       (n->tcp_mapping == TRAV_MAP_EIM && n->tcp_alloc == SIG_ALLOC_PRESERVING);
 }
 
+bool trav_maybe_predictable(const struct sig_nat_info *n)
+{
+	return n->tcp_mapping == 0 && n->tcp_alloc == SIG_ALLOC_PRESERVING;
+}
+
+/* maybe_predictable, and its filter not known to keep the peer out: an
+ * address-dependent or open filter would let the peer in (strategy.h) */
+static bool maybe_accept_from_peer(const struct sig_nat_info *n)
+{
+	return trav_maybe_predictable(n) && n->tcp_filtering != 3 /* APDF */;
+}
+
+/* an allocation measured without a mapping (one-address server) still
+ * says sequential or random */
 bool trav_sequential(const struct sig_nat_info *n)
 {
-	return !trav_predictable(n) && n->tcp_mapping != 0 &&
+	return !trav_predictable(n) && (n->tcp_mapping != 0 || n->tcp_alloc != 0) &&
 	       n->tcp_alloc == SIG_ALLOC_SEQUENTIAL;
 }
 
 static bool shotgun_hard(const struct sig_nat_info *n)
 {
-	return n->tcp_mapping != 0 && !trav_predictable(n) && !trav_sequential(n);
+	return (n->tcp_mapping != 0 || n->tcp_alloc == SIG_ALLOC_RANDOM) &&
+	       !trav_predictable(n) && !trav_sequential(n) && !trav_maybe_predictable(n);
 }
 
 bool trav_shotgun_pair(const struct sig_nat_info *a, const struct sig_nat_info *b)
@@ -102,37 +117,75 @@ void trav_nat_describe(const struct sig_nat_info *n, char *buf, size_t len)
 		 alloc[n->tcp_alloc <= 3 ? n->tcp_alloc : 0]);
 }
 
+/* predictable; with maybe, also maybe_predictable */
+static bool pred(const struct sig_nat_info *n, bool maybe)
+{
+	return trav_predictable(n) || (maybe && trav_maybe_predictable(n));
+}
+
+static bool accepts(const struct sig_nat_info *n, bool maybe)
+{
+	return (trav_can_accept_from_peer(n) && trav_predictable(n)) ||
+	       (maybe && maybe_accept_from_peer(n));
+}
+
+/* The direct methods (no shotgun, no relay) for the pair into m; with
+ * maybe, a mapping the server could not measure counts as predictable
+ * when the NAT keeps ports (trav_maybe_predictable). *stunt2 and
+ * *both_predictable as the strategy uses them. */
+static size_t direct_methods(const struct sig_nat_info *req, const struct sig_nat_info *resp,
+			     bool maybe, uint8_t *m, bool *stunt2, bool *both_predictable)
+{
+	size_t n = 0;
+
+	if (accepts(resp, maybe))
+		m[n++] = SIG_M_DIRECT;
+	if (trav_can_map(req) || trav_can_map(resp))
+		m[n++] = SIG_M_PORTMAP;
+	if (accepts(req, maybe))
+		m[n++] = SIG_M_REVERSAL;
+	/* the responder's SYN goes to the requester's public endpoint */
+	*stunt2 = pred(resp, maybe) && !trav_can_accept(resp) && pred(req, maybe);
+	*both_predictable = pred(req, maybe) && pred(resp, maybe);
+	if (*both_predictable)
+		m[n++] = SIG_M_SIMOPEN;
+	/* stunt1 never alone: simopen, which needs no spoofing server, is
+	 * raced beside it wherever it is listed */
+	if (*both_predictable && !trav_seq_rewrite(req) && !trav_seq_rewrite(resp))
+		m[n++] = SIG_M_STUNT1;
+	else if (*both_predictable)
+		m[n++] = SIG_M_SYNTH;	/* its own SYN again: no sequence number leaves */
+	if (!*both_predictable && *stunt2)
+		m[n++] = SIG_M_STUNT2;
+	if ((trav_sequential(req) && (trav_sequential(resp) || pred(resp, maybe))) ||
+	    (trav_sequential(resp) && pred(req, maybe)))
+		m[n++] = SIG_M_PREDICT;
+	return n;
+}
+
 size_t trav_strategy(const struct sig_nat_info *req, const struct sig_nat_info *resp,
 		     unsigned forced, uint8_t *out, size_t max, bool *forced_ok,
 		     char *why, size_t whylen)
 {
-	uint8_t m[TRAV_MAX_METHODS];
-	size_t n = 0, i;
+	uint8_t m[TRAV_MAX_METHODS], mm[TRAV_MAX_METHODS];
+	size_t n = 0, i, j, nm;
 	char a[64], b[64];
-	bool stunt2, shotgun, both_predictable;
+	bool stunt2, shotgun, both_predictable, stunt2_m, both_m;
 
 	if (forced == SIG_M_UDP)
 		return trav_strategy_udp(req, resp, forced, out, max, forced_ok, why, whylen);
-	if (trav_can_accept_from_peer(resp) && trav_predictable(resp))
-		m[n++] = SIG_M_DIRECT;
-	if (trav_can_map(req) || trav_can_map(resp))
-		m[n++] = SIG_M_PORTMAP;
-	if (trav_can_accept_from_peer(req) && trav_predictable(req))
-		m[n++] = SIG_M_REVERSAL;
-	/* the responder's SYN goes to the requester's public endpoint */
-	stunt2 = trav_predictable(resp) && !trav_can_accept(resp) && trav_predictable(req);
-	both_predictable = trav_predictable(req) && trav_predictable(resp);
-	if (both_predictable)
-		m[n++] = SIG_M_SIMOPEN;
-	if (both_predictable && !trav_seq_rewrite(req) && !trav_seq_rewrite(resp))
-		m[n++] = SIG_M_STUNT1;
-	else if (both_predictable)
-		m[n++] = SIG_M_SYNTH;	/* its own SYN again: no sequence number leaves */
-	if (!both_predictable && stunt2)
-		m[n++] = SIG_M_STUNT2;
-	if ((trav_sequential(req) && (trav_sequential(resp) || trav_predictable(resp))) ||
-	    (trav_sequential(resp) && trav_predictable(req)))
-		m[n++] = SIG_M_PREDICT;
+	n = direct_methods(req, resp, false, m, &stunt2, &both_predictable);
+	/* then what may work where the server could not measure a mapping
+	 * (one address): raced after the sure ones, not dropped */
+	nm = direct_methods(req, resp, true, mm, &stunt2_m, &both_m);
+	for (j = 0; j < nm; j++) {
+		for (i = 0; i < n && m[i] != mm[j]; i++)
+			;
+		if (i == n && n < TRAV_MAX_METHODS)
+			m[n++] = mm[j];
+	}
+	stunt2 |= stunt2_m;
+	both_predictable |= both_m;
 	/* the last resort: hundreds of sockets and SYNs */
 	shotgun = trav_shotgun_pair(req, resp);
 	if (shotgun && n == 0)

@@ -76,7 +76,17 @@
  * Anything else (two sides whose ports cannot be predicted, one of them
  * random, neither able to accept or map, and no TURN server on either
  * side) has no method: the list is empty and *why says so. Unknown
- * (unmeasured) values count as "cannot".
+ * (unmeasured) values count as "cannot", with one exception: a mapping
+ * that a one-address server cannot measure (EIM and ADM look alike from
+ * one address) on a NAT whose allocation was measured. Preserving, its
+ * port is taken as "maybe predictable" (such a NAT keeps the local port
+ * toward every destination while it is free): the methods that need a
+ * predictable port (simopen, stunt1 / synth, stunt2, direct and reversal
+ * unless its filter is known address-and-port-dependent) are raced for
+ * it after the ones that surely work; sequential or random, predict and
+ * shotgun apply as for a measured mapping. stunt1 is always raced beside
+ * simopen, so a server that sends no spoofed packets (--no-spoof) costs
+ * no connection.
  */
 #ifndef STUNT_DAEMON_TRAV_STRATEGY_H
 #define STUNT_DAEMON_TRAV_STRATEGY_H
@@ -100,6 +110,8 @@ bool trav_can_accept(const struct sig_nat_info *n);
 /* can_accept, or EIM with address-dependent filtering (primed to the peer's IP) */
 bool trav_can_accept_from_peer(const struct sig_nat_info *n);
 bool trav_predictable(const struct sig_nat_info *n);
+/* Mapping not measured (one-address server) but the NAT preserves ports. */
+bool trav_maybe_predictable(const struct sig_nat_info *n);
 /* Not predictable, but each new mapping takes the previous port + delta
  * (thesis 3.3): a window of its next ports can be predicted. */
 bool trav_sequential(const struct sig_nat_info *n);

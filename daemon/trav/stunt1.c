@@ -34,6 +34,7 @@
 #include "daemon/trav/trav.h"
 
 #include "common/clock.h"
+#include "common/esc.h"
 #include "common/log.h"
 #include "proto/stun_attr.h"
 
@@ -120,7 +121,7 @@ static void answer(struct trav_attempt *a, const struct stun_msg *m)
 	const struct stun_attr *ea = stun_msg_find(m, STUN_ATTR_ERROR_CODE);
 	struct stun_error e = { 0 };
 	struct stunt1 *p = a->priv;
-	char why[96];
+	char why[ESC_BUF(64) + 64], reason[ESC_BUF(64)];
 
 	if (p && p->answers++ > 0) {
 		if (m->cls == STUN_ERROR)
@@ -131,9 +132,15 @@ static void answer(struct trav_attempt *a, const struct stun_msg *m)
 		return;
 	if (ea)
 		(void)stun_attr_get_error(ea, &e);
-	snprintf(why, sizeof(why), "the server refused the SYN-ACKs (%u%s)", e.code,
-		 e.code == 403 ? ": it does not know this session" :
-		 e.code == 500 ? ": it cannot send raw packets" : "");
+	/* the server's own words when it gave any (a --no-spoof server says
+	 * so with 403, as for a session it does not know) */
+	if (e.reason_len)
+		snprintf(why, sizeof(why), "the server refused the SYN-ACKs (%u: %s)", e.code,
+			 esc_str(reason, sizeof(reason), e.reason, e.reason_len));
+	else
+		snprintf(why, sizeof(why), "the server refused the SYN-ACKs (%u%s)", e.code,
+			 e.code == 403 ? ": it does not know this session" :
+			 e.code == 500 ? ": it cannot send raw packets" : "");
 	trav_fail(a, why);
 }
 

@@ -27,7 +27,8 @@ ECHOSRV=$LAB_DIR/echosrv.py
 # start_all NAT_A SYN_A NAT_B SYN_B [LAB_UP_ARGS...]: lab, server, echo
 # services, both daemons. A caller may define start_all_hook (run once
 # $LAB_STATE and the secrets exist, before the server starts) and set the
-# arrays SERVER_EXTRA, STUNTD_EXTRA_A, STUNTD_EXTRA_B (more arguments).
+# arrays SERVER_EXTRA, STUNTD_EXTRA_A, STUNTD_EXTRA_B (more arguments), and
+# SERVER_ONE_ADDR=1 for a server with one address.
 # START_WAIT (seconds, default 10) bounds the wait for both registrations.
 # When it fails it says why, shows the daemons' last log lines and takes the
 # lab down, so that a caller's next start_all builds a fresh one.
@@ -43,9 +44,12 @@ start_all() {
 	mkdir -p "$LAB_STATE/sa" "$LAB_STATE/sb"
 	if declare -F start_all_hook >/dev/null; then start_all_hook || { nok "start_all_hook"; lab_down; return 1; }; fi
 	lx ha iptables-save >"$LAB_STATE/ipt-a.before" 2>/dev/null
-	lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
+	# SERVER_ONE_ADDR=1: the server with $LAB_SRV1 only (no --alternate)
+	local alt=(--alternate "$LAB_SRV2") last=$LAB_SRV2
+	[ -n "${SERVER_ONE_ADDR:-}" ] && { alt=(); last=$LAB_SRV1; }
+	lab_bg srv server "$SERVER" --primary "$LAB_SRV1" ${alt[@]+"${alt[@]}"} -d \
 		--secrets "$LAB_STATE/secrets" ${SERVER_EXTRA[@]+"${SERVER_EXTRA[@]}"} >/dev/null
-	lab_wait_port srv tcp "$LAB_SRV2" 3479 10 || { nok "server up"; lab_down; return 1; }
+	lab_wait_port srv tcp "$last" 3479 10 || { nok "server up"; lab_down; return 1; }
 	local nb=${STUNTD_NODE_B:-hb}
 	lab_bg ha echo-a python3 "$ECHOSRV" 7000 >/dev/null
 	lab_bg "$nb" echo-b python3 "$ECHOSRV" 7000 >/dev/null

@@ -78,6 +78,7 @@ static void status_words(void)
 	CHECK(strstr(s, "classic name: port-restricted cone NAT") != NULL);
 	CHECK(strstr(s, "no translation, endpoint-independent filtering (EIF); classic name: open internet") != NULL);
 	CHECK(strstr(s, " a open") == NULL);
+	CHECK(strstr(s, "not measurable") == NULL);
 	CHECK(strstr(s, "laptop/vnc  simopen  done  3 min 12 s\n") != NULL);
 	CHECK(strstr(s, " ms") == NULL);
 	free(s);
@@ -142,10 +143,31 @@ static void peers_words(void)
 	free(s);
 }
 
+/* A one-address server: what it could not tell, escaped for the terminal. */
+static void status_not_measurable(void)
+{
+	static const char j[] =
+		"{\"id\":\"a\",\"nat\":{ \"udp\": { \"mapping\": null, \"filtering\": \"APDF\" }, "
+		"\"tcp\": { \"mapping\": null, \"filtering\": \"APDF\" }, "
+		"\"not_measurable\": { \"udp.mapping\": \"one address: EIM or ADM\", "
+		"\"tcp.mapping\": \"esc\\u001b[2J\" }, \"server_one_address\": true },"
+		"\"uptime_ms\":1}";
+	char *s = show(j, 0);
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK(strstr(s, "  not measurable with this server: udp.mapping: one address: EIM or ADM\n") != NULL);
+	CHECK(strstr(s, "  not measurable with this server: tcp.mapping: esc\\x1b[2J\n") != NULL);
+	CHECK(strchr(s, 0x1b) == NULL);
+	free(s);
+}
+
 int main(void)
 {
 	RUN(durations);
 	RUN(status_words);
+	RUN(status_not_measurable);
 	RUN(status_methods);
 	RUN(status_unmeasured);
 	RUN(peers_words);

@@ -61,6 +61,10 @@ static void filtering_rfc5780(void)
 	/* a server that cannot change address: unknown, not "filtered" */
 	CHECK_EQ(probe_classify_filtering(-1, -1), PROBE_FILT_UNKNOWN);
 	CHECK_EQ(probe_classify_filtering(0, -1), PROBE_FILT_UNKNOWN);
+	/* one address: no IP+port test; the other port kept out is APDF,
+	 * let in leaves EIF and ADF apart */
+	CHECK_EQ(probe_classify_filtering(-1, 0), PROBE_FILT_APDF);
+	CHECK_EQ(probe_classify_filtering(-1, 1), PROBE_FILT_UNKNOWN);
 }
 
 static void alloc_of(struct probe_proto *p, const uint16_t *loc, const uint16_t *map, unsigned n)
@@ -177,6 +181,28 @@ static void methods(void)
 	probe_choose_methods(&r);
 	methods_str(&r, s, sizeof(s));
 	CHECK(!strcmp(s, "relay"));	/* server unreachable */
+
+	/* one server address: mapping unknown, preserving, APDF: the cone
+	 * methods; sequential: predict */
+	probe_result_init(&r);
+	r.server_reached = true;
+	r.one_addr = true;
+	r.udp.filtering = r.tcp.filtering = PROBE_FILT_APDF;
+	r.udp.allocation = r.tcp.allocation = PROBE_ALLOC_PRESERVING;
+	r.nat_hops = 1;
+	r.syn_ttl = 2;
+	r.seq_rewrite = 0;
+	probe_choose_methods(&r);
+	methods_str(&r, s, sizeof(s));
+	CHECK(!strcmp(s, "reversal simopen stunt1 stunt2 synth relay"));
+	r.udp.allocation = r.tcp.allocation = PROBE_ALLOC_SEQUENTIAL;
+	probe_choose_methods(&r);
+	methods_str(&r, s, sizeof(s));
+	CHECK(!strcmp(s, "reversal predict relay"));
+	r.one_addr = false;	/* unknown for another reason: nothing assumed */
+	probe_choose_methods(&r);
+	methods_str(&r, s, sizeof(s));
+	CHECK(!strcmp(s, "reversal relay"));
 
 	/* full cone, TTL known, no sequence rewriting, UPnP mapping made */
 	probe_result_init(&r);

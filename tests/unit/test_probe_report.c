@@ -423,6 +423,36 @@ static void progress_line(void)
 	CHECK(strcmp(b, "stunt-pro") == 0);
 }
 
+/* A one-address server: the JSON names what it could not measure and why,
+ * the human report says it in words and keeps what the two ports told. */
+static void one_address_unmeasurable(void)
+{
+	struct probe_result r;
+	char *out;
+
+	fixed(&r);
+	CHECK(has(render(&r, true), "\"not_measurable\": {},\n  \"server_one_address\": false,"));
+	r.one_addr = true;
+	r.udp.mapping = PROBE_MAP_UNKNOWN;
+	r.udp.same_map_ports = 1;
+	r.tcp.filtering = PROBE_FILT_UNKNOWN;
+	r.tcp.other_port_passed = 1;
+	probe_unmeasurable(&r, PROBE_V_UDP_MAPPING, "one \"address\"");
+	probe_unmeasurable(&r, PROBE_V_UDP_MAPPING, "kept once");
+	probe_unmeasurable(&r, PROBE_V_TCP_FILTERING, "second");
+	out = render(&r, true);
+	CHECK(json_valid(out));
+	CHECK(has(out, "\"not_measurable\": {\n    \"udp.mapping\": \"one \\\"address\\\"\",\n"
+		       "    \"tcp.filtering\": \"second\"\n  },\n  \"server_one_address\": true,\n"));
+	free(out);
+	out = render(&r, false);
+	CHECK(has(out, "  Mapping: the same public port for both ports of the server (EIM or ADM"));
+	CHECK(has(out, "  Filtering: the server's other port may answer (EIF or ADF"));
+	CHECK(has(out, "Not measurable with this server: udp.mapping: one \"address\"\n"));
+	CHECK(has(out, "Not measurable with this server: tcp.filtering: second\n"));
+	free(out);
+}
+
 int main(void)
 {
 	RUN(json_parser_self_test);
@@ -434,5 +464,6 @@ int main(void)
 	RUN(human_unknown);
 	RUN(human_verdict);
 	RUN(progress_line);
+	RUN(one_address_unmeasurable);
 	return TAP_DONE();
 }

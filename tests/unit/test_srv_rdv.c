@@ -599,6 +599,18 @@ static void synack_only_for_an_agreed_session(void)
 	o = synack(&a, "office-pc", 10, 40001, 100, 11);
 	CHECK_EQ(o.verdict, RDV_V_UNAVAILABLE);
 	CHECK_EQ(error_code(), 500);
+	/* --no-spoof: 403, and no SYN-ACK leaves */
+	rdv.raw_ok = true;
+	rdv.no_spoof = true;
+	CHECK_EQ(exchange(&a, "office-pc", 11), RDV_V_OK);
+	CHECK_EQ(exchange(&b, "laptop", 11), RDV_V_OK);
+	o = synack(&a, "office-pc", 11, 40001, 100, 11);
+	CHECK_EQ(o.verdict, RDV_V_UNAVAILABLE);
+	CHECK_EQ(error_code(), 403);
+	CHECK_EQ(o.nsynack, 0);
+	o = synack(&b, "laptop", 11, 40002, 200, 12);
+	CHECK_EQ(o.nsynack, 0);
+	rdv.no_spoof = false;
 }
 
 static enum rdv_verdict exchange_at(struct rdv_conn *from, const char *to, uint32_t sid,

@@ -570,11 +570,69 @@ static void bad_arguments(void)
 	CHECK(strcmp(srv_verdict_name(SRV_V_ERR_420), "err_420") == 0);
 }
 
+/* One address (RFC 5780 6): no OTHER-ADDRESS, 420 naming CHANGE-REQUEST when
+ * it asks for another IP, and the other port of the same address honoured. */
+static void one_address_server(void)
+{
+	struct srv_stun_ctx c = ctx_at(0, 0, SRV_UDP);
+	uint8_t req[64], out[SRV_STUN_BUF];
+	struct srv_stun_reply r;
+	struct stun_msg m;
+	struct stun_addr a;
+	uint16_t unk[4];
+	size_t n, nu = 0;
+
+	c.one_addr = true;
+	c.sock[1][0] = c.sock[0][0];
+	c.sock[1][1] = c.sock[0][1];
+	n = req_binding(req, sizeof(req), ~0u, false);
+	CHECK_EQ(handle(&c, req, n, out, &r, &m), 0);
+	CHECK_EQ(r.verdict, SRV_V_BINDING);
+	CHECK(!stun_msg_find(&m, STUN_ATTR_OTHER_ADDRESS));
+	CHECK_EQ(stun_attr_get_addr(stun_msg_find(&m, STUN_ATTR_RESPONSE_ORIGIN), &a), 0);
+	CHECK(addr_is(&a, 1, 3478));
+	/* change IP, alone or with the port: 420, UNKNOWN-ATTRIBUTES names it,
+	 * sent back from the receiving socket */
+	n = req_binding(req, sizeof(req), STUN_CHANGE_IP, true);
+	CHECK_EQ(handle(&c, req, n, out, &r, &m), 0);
+	CHECK_EQ(r.verdict, SRV_V_ERR_420);
+	CHECK_EQ(m.cls, STUN_ERROR);
+	CHECK_EQ(r.tx_ip, 0);
+	CHECK_EQ(r.tx_port, 0);
+	CHECK_EQ(stun_attr_get_unknown(stun_msg_find(&m, STUN_ATTR_UNKNOWN_ATTRIBUTES), unk, 4, &nu),
+		 0);
+	CHECK_EQ(nu, 1);
+	CHECK_EQ(unk[0], STUN_ATTR_CHANGE_REQUEST);
+	CHECK(stun_msg_find(&m, STUN_ATTR_FINGERPRINT) != NULL);
+	n = req_binding(req, sizeof(req), STUN_CHANGE_IP | STUN_CHANGE_PORT, false);
+	CHECK_EQ(handle(&c, req, n, out, &r, &m), 0);
+	CHECK_EQ(r.verdict, SRV_V_ERR_420);
+	/* change port: from the same address's other port */
+	n = req_binding(req, sizeof(req), STUN_CHANGE_PORT, false);
+	CHECK_EQ(handle(&c, req, n, out, &r, &m), 0);
+	CHECK_EQ(r.verdict, SRV_V_BINDING);
+	CHECK_EQ(r.tx_ip, 0);
+	CHECK_EQ(r.tx_port, 1);
+	CHECK_EQ(stun_attr_get_addr(stun_msg_find(&m, STUN_ATTR_RESPONSE_ORIGIN), &a), 0);
+	CHECK(addr_is(&a, 1, 3479));
+	CHECK(!stun_msg_find(&m, STUN_ATTR_OTHER_ADDRESS));
+	/* RFC 3489: no CHANGED-ADDRESS, change IP refused the same way */
+	CHECK_EQ(handle(&c, classic_req, sizeof(classic_req), out, &r, &m), 0);
+	CHECK_EQ(r.verdict, SRV_V_ERR_420);
+	/* the two-address server still changes the IP */
+	c = ctx_at(0, 0, SRV_UDP);
+	n = req_binding(req, sizeof(req), STUN_CHANGE_IP, false);
+	CHECK_EQ(handle(&c, req, n, out, &r, &m), 0);
+	CHECK_EQ(r.verdict, SRV_V_BINDING);
+	CHECK_EQ(r.tx_ip, 1);
+}
+
 int main(void)
 {
 	RUN(binding_answers_with_mapped_origin_and_other);
 	RUN(change_request_picks_the_socket);
 	RUN(classic_request_gets_rfc3489_answer);
+	RUN(one_address_server);
 	RUN(response_port_changes_only_the_port);
 	RUN(response_address_only_toward_the_source_ip);
 	RUN(unknown_required_attribute_is_420);

@@ -251,6 +251,91 @@ static void spoofed_source_needs_a_voucher(void)
 	CHECK_EQ(handle(false), 0);
 }
 
+/* One address: change IP refused (400, counted as no_alternate), change
+ * port fine; --no-spoof: a vouched-for foreign source refused (403);
+ * --external-ip: replies name the public address, packets and captures
+ * use the local one. */
+static void one_address_no_spoof_external(void)
+{
+	struct stunt_send_req r;
+	struct stunt_capture_resp cr;
+	struct stunt_capture_req q = { .timeout_ms = 2000 };
+	struct stunt_probe_req pq;
+	struct srv_stunt_cfg cfg;
+	struct stun_addr peer = ip4(198, 18, 1, 2, 40000), pub = ip4(203, 0, 113, 7, 3478), t;
+	unsigned j;
+	int n;
+
+	setup(10, false);
+	cfg = s.cfg;
+	for (j = 0; j < 2; j++) {
+		cfg.sock[1][j] = cfg.sock[0][j];
+		cfg.pub[0][j] = cfg.pub[1][j] = pub;
+		cfg.pub[0][j].port = cfg.pub[1][j].port = (uint16_t)(3478 + j);
+	}
+	cfg.one_addr = true;
+	cfg.no_spoof = true;
+	srv_stunt_init(&s, &cfg, 0);
+	srv_stunt_conn_init(&c, &s, &peer, 0, 0, 0);
+	start(STUNT_METHOD_SEND_PACKET);
+	put_packet(STUNT_PKT_SYN, STUNT_PKT_F_CHANGE_IP, 0, 0);
+	CHECK_EQ(handle(false), 400);
+	CHECK_EQ(act.verdict, STUNT_V_NO_ALT);
+	memset(&pq, 0, sizeof(pq));
+	pq.port = 5000;
+	pq.flags = STUN_CHANGE_IP | STUN_CHANGE_PORT;
+	start(STUNT_METHOD_PROBE_UNSOLICITED);
+	stunt_put_probe_req(&b, &pq);
+	CHECK_EQ(handle(false), 400);
+	CHECK_EQ(act.verdict, STUNT_V_NO_ALT);
+	/* change port: from the local address's second port, the reply (later)
+	 * names the public one */
+	pq.flags = STUN_CHANGE_PORT;
+	start(STUNT_METHOD_PROBE_UNSOLICITED);
+	stunt_put_probe_req(&b, &pq);
+	CHECK_EQ(handle(false), -1);
+	CHECK_EQ(act.verdict, STUNT_V_PROBE);
+	CHECK_MEM(&act.pkt.saddr, s.cfg.sock[0][1].ip, 4);
+	CHECK_EQ(act.pkt.sport, 3479);
+	CHECK(stun_addr_equal(&act.source, &cfg.pub[0][1]));
+	srv_stunt_done(&s, &c);
+	/* the capture: the client is told the public target, the capture
+	 * waits for the local one; a STUNT-TARGET may name the public one */
+	start(STUNT_METHOD_CAPTURE);
+	stunt_put_capture_req(&b, &q);
+	CHECK_EQ(handle(false), 0);
+	CHECK_EQ(stunt_get_capture_resp(&rep, &cr), 0);
+	CHECK(stun_addr_equal(&cr.target, &pub));
+	CHECK(stun_addr_equal(&act.target, &s.cfg.sock[0][0]));
+	srv_stunt_done(&s, &c);
+	start(STUNT_METHOD_CAPTURE);
+	t = pub;
+	t.port = 8080;
+	stun_build_addr(&b, STUNT_ATTR_TARGET, &t);
+	CHECK_EQ(handle(false), 0);
+	CHECK_MEM(act.target.ip, s.cfg.sock[0][0].ip, 4);
+	CHECK_EQ(act.target.port, 8080);
+	srv_stunt_done(&s, &c);
+	/* STUNT #1's spoofed source: refused even when vouched for */
+	memset(&r, 0, sizeof(r));
+	r.pkt.kind = STUNT_PKT_SYNACK;
+	r.pkt.flags = STUNT_PKT_F_SOURCE | STUNT_PKT_F_ACK;
+	r.source = ip4(198, 18, 2, 2, 5555);
+	start(STUNT_METHOD_SEND_PACKET);
+	stunt_put_send_req(&b, &r);
+	n = stun_build_finish(&b);
+	CHECK_EQ(stun_parse(reqbuf, (size_t)n, &req), 0);
+	CHECK_EQ(srv_stunt_handle(&s, &c, true, &req, rnd, 0, vouch_all, NULL, reply, &act), 0);
+	CHECK_EQ(act.verdict, STUNT_V_NO_SPOOF);
+	/* its own public address as the source is no spoofing: sent from
+	 * the local one */
+	r.source = pub;
+	start(STUNT_METHOD_SEND_PACKET);
+	stunt_put_send_req(&b, &r);
+	CHECK_EQ(handle(false), 0);
+	CHECK_MEM(&act.pkt.saddr, s.cfg.sock[0][0].ip, 4);
+}
+
 static void bounds_and_rates(void)
 {
 	unsigned i, ok = 0, limited = 0;
@@ -459,6 +544,7 @@ int main(void)
 	RUN(send_only_to_the_client);
 	RUN(known_ports_are_bounded);
 	RUN(spoofed_source_needs_a_voucher);
+	RUN(one_address_no_spoof_external);
 	RUN(bounds_and_rates);
 	RUN(probe_goes_to_the_client_at_port_p);
 	RUN(report_round_trip);

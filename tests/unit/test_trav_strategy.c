@@ -463,6 +463,50 @@ static void forced_gate(void)
 	CHECK_EQ(strlen(why), 7);	/* cut, terminated */
 }
 
+/* What a one-address server measures: mapping unknown (EIM and ADM look
+ * alike from one address), allocation and (STUNT) filtering known. */
+static void one_address_unknowns(void)
+{
+	static const struct sig_nat_info pr_1 = { .tcp_filtering = 3,
+		.tcp_alloc = SIG_ALLOC_PRESERVING, .unsolicited = 2, .nat_hops = 1 };
+	static const struct sig_nat_info open_1 = { .tcp_alloc = SIG_ALLOC_PRESERVING,
+		.unsolicited = 2, .nat_hops = 1 };
+	static const struct sig_nat_info seq_1 = { .tcp_filtering = 3,
+		.tcp_alloc = SIG_ALLOC_SEQUENTIAL, .tcp_delta = 1, .nat_hops = 1 };
+	static const struct sig_nat_info rnd_1 = { .tcp_filtering = 3,
+		.tcp_alloc = SIG_ALLOC_RANDOM, .nat_hops = 1 };
+	uint8_t m[TRAV_MAX_METHODS];
+	char why[512];
+	bool fok;
+
+	CHECK(trav_maybe_predictable(&pr_1));
+	CHECK(!trav_maybe_predictable(&port_restricted));	/* measured: no maybe */
+	CHECK(!trav_maybe_predictable(&unknown));		/* nothing measured */
+	/* two preserving NATs behind APDF filters: simopen and stunt1 raced,
+	 * stunt1 never without simopen */
+	CHECK_EQ(run(&pr_1, &pr_1, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_SIMOPEN);
+	CHECK_EQ(m[1], SIG_M_STUNT1);
+	/* beside a measured port-restricted cone: the same */
+	CHECK_EQ(run(&port_restricted, &pr_1, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_SIMOPEN);
+	/* a filter not known to be APDF: direct and reversal may work too,
+	 * after what surely does (full cone accepts: direct first) */
+	CHECK_EQ(run(&open_1, &full_cone, 0, m, &fok, why), 4);
+	CHECK_EQ(m[0], SIG_M_DIRECT);
+	CHECK_EQ(m[1], SIG_M_REVERSAL);
+	CHECK_EQ(m[2], SIG_M_SIMOPEN);
+	CHECK_EQ(m[3], SIG_M_STUNT1);
+	/* sequential without a mapping: predict; random: shotgun */
+	CHECK(trav_sequential(&seq_1));
+	CHECK_EQ(run(&seq_1, &pr_1, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_PREDICT);
+	CHECK_EQ(run(&rnd_1, &port_restricted, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_SHOTGUN);
+	/* forcing simopen between two of them is agreed */
+	CHECK(trav_forced_ok(&pr_1, &pr_1, SIG_M_SIMOPEN));
+}
+
 int main(void)
 {
 	RUN(forced_gate);
@@ -477,5 +521,6 @@ int main(void)
 	RUN(stunt2);
 	RUN(predicates);
 	RUN(udp);
+	RUN(one_address_unknowns);
 	return TAP_DONE();
 }
