@@ -36,10 +36,9 @@ int nfq_rules_state_format(const struct nfq_rules_state *st, char *buf, size_t s
 		     "starttime %" PRIu64 "\n"
 		     "queue %u\n"
 		     "mark 0x%" PRIx32 "/0x%" PRIx32 "\n"
-		     "queue_bypass %d\n"
-		     "gateway %d\n",
+		     "queue_bypass %d\n",
 		     (long)st->pid, st->starttime, (unsigned)st->queue, st->mark, st->mark_mask,
-		     st->queue_bypass ? 1 : 0, st->gateway ? 1 : 0);
+		     st->queue_bypass ? 1 : 0);
 	if (n < 0 || (size_t)n >= size)
 		return -ENOSPC;
 	return n;
@@ -136,12 +135,10 @@ int nfq_rules_state_parse(const char *buf, size_t len, struct nfq_rules_state *o
 		} else if (KEY("queue_bypass")) {
 			if (parse_bool(v, nl, &out->queue_bypass) < 0)
 				return -EINVAL;
-		} else if (KEY("gateway")) {
-			if (parse_bool(v, nl, &out->gateway) < 0)
-				return -EINVAL;
 		}
 #undef KEY
-		/* other keys: written by a newer version, not needed to clean up */
+		/* other keys: written by a newer version, or by an older one
+		 * ("gateway"); not needed to clean up: remove takes no options */
 		p = nl + 1;
 	}
 	if (first || have != (HAVE_PID | HAVE_QUEUE | HAVE_MARK))
@@ -193,7 +190,6 @@ int nfq_rules_cfg_state(const struct nfq_rules_cfg *cfg, struct nfq_rules_state 
 	out->mark = cfg->mark;
 	out->mark_mask = mask;
 	out->queue_bypass = !!cfg->queue_bypass;
-	out->gateway = !!cfg->gateway;
 	return 0;
 }
 
@@ -219,8 +215,6 @@ int nfq_rules_build_argv(const char *tool, const char *cmd, const struct nfq_rul
 		out->argv[n++] = out->mark;
 		/* stunt-rules fails open by default: say which, either way */
 		out->argv[n++] = st->queue_bypass ? (char *)"--queue-bypass" : (char *)"--fail-closed";
-		if (st->gateway)
-			out->argv[n++] = (char *)"--gateway";
 	} else if (strcmp(cmd, "remove") != 0 && strcmp(cmd, "status") != 0) {
 		return -EINVAL;
 	}
@@ -623,9 +617,9 @@ int nfq_rules_acquire(const struct nfq_rules_cfg *cfg)
 		(void)state_remove(cfg->state_path);
 		goto cleanup;
 	}
-	log_info("nfq rules installed (queue %u, mark 0x%" PRIx32 "/0x%" PRIx32 "%s%s)",
+	log_info("nfq rules installed (queue %u, mark 0x%" PRIx32 "/0x%" PRIx32 "%s)",
 		 (unsigned)want.queue, want.mark, want.mark_mask,
-		 want.queue_bypass ? ", queue-bypass" : "", want.gateway ? ", gateway" : "");
+		 want.queue_bypass ? ", queue-bypass" : "");
 cleanup:
 	state_unlock(lock);
 	return err;

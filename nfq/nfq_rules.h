@@ -14,7 +14,10 @@
  *   queue 7421
  *   mark 0x7421/0xffffffff
  *   queue_bypass 1
- *   gateway 0
+ *
+ * (A file from an older version may also hold "gateway 0|1", from a gateway
+ * part stunt-rules no longer installs; the key is ignored like any unknown
+ * one, and "stunt-rules remove" still deletes that part.)
  *
  * The file is written before the rules are installed and removed after they
  * are removed, so that whenever rules may exist a record names who put them
@@ -52,7 +55,6 @@ struct nfq_rules_cfg {
 	uint32_t mark;          /* not 0 */
 	uint32_t mark_mask;     /* 0: 0xffffffff */
 	int queue_bypass;
-	int gateway;
 };
 
 /* What the state file records (also the options of one stunt-rules run). */
@@ -63,7 +65,6 @@ struct nfq_rules_state {
 	uint32_t mark;
 	uint32_t mark_mask;
 	int queue_bypass;
-	int gateway;
 };
 
 /*
@@ -111,7 +112,7 @@ struct nfq_rules_argv {
 };
 
 /*
- * argv for "TOOL CMD [--queue N --mark M/MASK --queue-bypass|--fail-closed [--gateway]]"
+ * argv for "TOOL CMD [--queue N --mark M/MASK --queue-bypass|--fail-closed]"
  * (options only for install). Pointers refer to tool, cmd and out. 0 or -EINVAL.
  */
 int nfq_rules_build_argv(const char *tool, const char *cmd, const struct nfq_rules_state *st,

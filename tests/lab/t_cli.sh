@@ -51,6 +51,7 @@ bad "$B/stunt-probe" "100 to 600000" --server 192.0.2.1 --timeout 5
 bad "$B/stunt-probe" "exclude each other" --server 192.0.2.1 --udp-only --tcp-only
 bad "$top/tools/stunt-rules" "a command is needed"
 bad "$top/tools/stunt-rules" "unknown argument '--zz'" --zz
+bad "$top/tools/stunt-rules" "--gateway was removed" install --gateway
 
 bad "$B/stuntctl" "'bad id' is no valid id" genkey "bad id"
 bad "$B/stuntctl" "genkey: unexpected argument 'b'" genkey a b

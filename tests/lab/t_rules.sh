@@ -6,8 +6,10 @@
 # namespaces A (192.0.2.1, host under test) and B (192.0.2.2, peer/router):
 #   - install; install; remove leaves the rule set (with unrelated rules in it)
 #     exactly as it was; status exit codes; --json; --queue-bypass is the
-#     default (install without options), --fail-closed leaves it out; gateway
-#     mode adds FORWARD rules; --dry-run changes nothing; non-root refused;
+#     default (install without options), --fail-closed leaves it out;
+#     --gateway is a usage error; the gateway part an older version installed
+#     (made here by hand) is shown by status and deleted by install and by
+#     remove; --dry-run changes nothing; non-root refused;
 #   - with --fail-closed and no listener a marked connection does not
 #     connect (its SYN is dropped by the queue), an unmarked one does;
 #   - with rules installed (--queue-bypass, no listener) a marked TCP connection
@@ -15,7 +17,9 @@
 #     SYN-ACK by STUNT-IN's (connmark saved from the first SYN), an unmarked
 #     connection is not counted; the ICMP time-exceeded answering a TTL-1
 #     marked SYN (B routes it back and drops it) is counted by STUNT-IN's
-#     RELATED-ICMP rule.
+#     RELATED-ICMP rule;
+#   - on a NAT gateway the host rules queue its own marked connection and
+#     none of the connections it forwards.
 # Never runs iptables in the root namespace.
 set -u
 
@@ -74,10 +78,15 @@ check_cmd "install --fail-closed: no --queue-bypass on its $n1 NFQUEUE targets" 
 out=$(ip netns exec "$P-cli" setpriv --reuid=65534 --regid=65534 --clear-groups "$RULES_CLI" install 2>&1); rc=$?
 check_cmd "non-root refused with exit 4 and a message" \
 	test $rc -eq 4 -a -n "$(echo "$out" | grep -i root)"
-out=$(ip netns exec "$P-cli" setpriv --reuid=65534 --regid=65534 --clear-groups "$RULES_CLI" install --dry-run --queue-bypass --gateway 2>&1); rc=$?
+out=$(ip netns exec "$P-cli" setpriv --reuid=65534 --regid=65534 --clear-groups "$RULES_CLI" install --dry-run --queue-bypass 2>&1); rc=$?
 check_cmd "--dry-run works without root and prints iptables commands" \
-	test $rc -eq 0 -a -n "$(echo "$out" | grep -- '-j NFQUEUE --queue-num 7421 --queue-bypass')" \
-	-a -n "$(echo "$out" | grep -- '-I FORWARD 1 -m comment --comment stunt -j STUNT-FWD')"
+	test $rc -eq 0 -a -n "$(echo "$out" | grep -- '-j NFQUEUE --queue-num 7421 --queue-bypass')"
+check_cmd "install touches no chain but OUTPUT, INPUT, STUNT-OUT, STUNT-IN" \
+	test -z "$(echo "$out" | grep -v '^#' | grep -v -E -- ' -t mangle -(N|A|I) (OUTPUT|INPUT|STUNT-OUT|STUNT-IN)( |$)')"
+out=$($RULES install --gateway 2>&1); rc=$?
+check_cmd "--gateway (removed) is a one-line usage error (2)" \
+	test $rc -eq 2 -a "$(echo "$out" | wc -l)" -eq 1 \
+	-a -n "$(echo "$out" | grep -- "^stunt-rules: --gateway .* (try 'stunt-rules --help')\$")"
 check_cmd "CLI checks left the namespace's rule set empty" \
 	test -z "$(ip netns exec "$P-cli" iptables-nft-save 2>/dev/null; ip netns exec "$P-cli" cat /proc/net/ip_tables_names)"
 ip netns del "$P-cli"
@@ -178,6 +187,30 @@ preexisting() {
 		$ipt -t filter -A FORWARD -j USER-FILTER
 }
 
+# old_gateway NS BK: the gateway part an older stunt-rules installed with
+# --gateway (queue 7421, fail-closed), with a selector in STUNT-SEL
+old_gateway() {
+	local ipt="ip netns exec $1 iptables-$2 -w 5 -t mangle"
+	local m="$MARK/0xffffffff"
+	$ipt -N STUNT-SEL &&
+		$ipt -A STUNT-SEL -s 192.0.2.9 -p tcp --sport 4000 -j MARK --set-xmark "$m" &&
+		$ipt -N STUNT-FWD &&
+		$ipt -A STUNT-FWD -j STUNT-SEL &&
+		$ipt -A STUNT-FWD -m mark --mark "$m" -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff &&
+		$ipt -A STUNT-FWD -p tcp -m connmark --mark "$m" -m tcp --tcp-flags SYN SYN -j NFQUEUE --queue-num "$QUEUE" &&
+		$ipt -A STUNT-FWD -p tcp -m connmark --mark "$m" -m tcp --tcp-flags RST RST -j NFQUEUE --queue-num "$QUEUE" &&
+		$ipt -A STUNT-FWD -p udp -m connmark --mark "$m" -j NFQUEUE --queue-num "$QUEUE" &&
+		$ipt -A STUNT-FWD -p icmp -m conntrack --ctstate RELATED -m connmark --mark "$m" -j NFQUEUE --queue-num "$QUEUE" &&
+		$ipt -I FORWARD 1 -m comment --comment stunt -j STUNT-FWD
+}
+
+# no_old_gateway NS BK: nothing of old_gateway left
+no_old_gateway() {
+	local out; out=$(save "$1" "$2")
+	! echo "$out" | grep -q -e STUNT-FWD -e STUNT-SEL &&
+		! echo "$out" | grep -q -- '^-A FORWARD .*stunt'
+}
+
 # ----------------------------------------------------------------- per backend
 run_backend() {
 	local bk=$1 t="[$1]" a=$P-$1-a b=$P-$1-b
@@ -226,7 +259,7 @@ run_backend() {
 import json, sys
 d = json.loads(sys.argv[1])
 assert d["installed"] is True and d["queue"] == 7421 and d["queue_bypass"] is True, d
-assert d["gateway"] is False and d["backend"] == sys.argv[2], d
+assert "gateway" not in d and d["backend"] == sys.argv[2], d
 assert "STUNT-OUT" in d["chains"] and len(d["rules"]) >= 9, d
 ' "$out" "$bk"
 
@@ -276,27 +309,33 @@ assert "STUNT-OUT" in d["chains"] and len(d["rules"]) >= 9, d
 	check_cmd "$t fail-open again: a marked connection connects" client "$a" "$MARK" 192.0.2.2
 	kill "$srvpid" 2>/dev/null; wait "$srvpid" 2>/dev/null; srvpid=
 
-	# --- gateway mode
-	$R install --backend "$bk" --gateway --fail-closed >/dev/null; rc=$?
-	out=$(save "$a" "$bk")
-	check_cmd "$t install --gateway --fail-closed exits 0" test $rc -eq 0
-	check_cmd "$t gateway mode jumps from FORWARD to STUNT-FWD" test -n \
-		"$(echo "$out" | grep -- '^-A FORWARD -m comment --comment stunt -j STUNT-FWD$')"
-	check_cmd "$t STUNT-FWD calls STUNT-SEL, saves mark, queues" test \
-		-n "$(echo "$out" | grep -- '^-A STUNT-FWD -j STUNT-SEL$')" \
-		-a -n "$(echo "$out" | grep -- '^-A STUNT-FWD -m mark --mark 0x7421 -j CONNMARK --save-mark')" \
-		-a "$(echo "$out" | grep -c -- '^-A STUNT-FWD .*-j NFQUEUE --queue-num 7421$')" -ge 4
-	check_cmd "$t reinstall with --fail-closed drops --queue-bypass" test -z "$(echo "$out" | grep -- --queue-bypass)"
-	ip netns exec "$a" "iptables-$bk" -w 5 -t mangle -A STUNT-SEL -s 192.0.2.9 -p tcp --sport 4000 -j MARK --set-xmark "$MARK/0xffffffff"
-	$R install --backend "$bk" --gateway >/dev/null
-	check_cmd "$t reinstall keeps stuntd's selectors in STUNT-SEL" test -n \
-		"$(save "$a" "$bk" | grep -- '^-A STUNT-SEL -s 192.0.2.9/32')"
-	out=$($R status --json --backend "$bk" 2>/dev/null); rc=$?
-	check_cmd "$t status --json reports gateway" test $rc -eq 0 -a -n "$(echo "$out" | grep '"gateway": true')"
+	# --- upgrade: the gateway part of an older version (--gateway)
+	after1=$(save "$a" "$bk")
+	old_gateway "$a" "$bk" || nok "$t an older version's gateway part could be made by hand"
+	check_cmd "$t (the old gateway part is in place: FORWARD jump, STUNT-FWD, STUNT-SEL)" \
+		test -n "$(save "$a" "$bk" | grep -- '^-A FORWARD -m comment --comment stunt -j STUNT-FWD$')" \
+		-a -n "$(save "$a" "$bk" | grep -- '^-A STUNT-SEL -s 192.0.2.9/32')"
+	out=$($R status --backend "$bk" 2>&1); rc=$?
+	check_cmd "$t status names the old gateway part" \
+		test $rc -eq 0 -a -n "$(echo "$out" | grep 'older stunt-rules.*STUNT-FWD STUNT-SEL')"
+	out=$($R status --json --backend "$bk" 2>/dev/null)
+	check_cmd "$t status --json lists its chains" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["installed"] is True and "gateway" not in d, d
+assert d["chains"] == ["STUNT-OUT", "STUNT-IN", "STUNT-FWD", "STUNT-SEL"], d
+assert "-A FORWARD -m comment --comment stunt -j STUNT-FWD" in d["jumps"], d
+' "$out"
+	$R install --backend "$bk" >/dev/null; rc=$?
+	check_cmd "$t install deletes the old gateway part and keeps the rest" \
+		test $rc -eq 0 -a "$(save "$a" "$bk")" = "$after1"
+	old_gateway "$a" "$bk" || nok "$t the old gateway part could be made by hand again"
 
-	# --- remove
+	# --- remove (with the old gateway part in place)
 	$R remove --backend "$bk" >/dev/null; rc=$?
 	check_cmd "$t remove exits 0" test $rc -eq 0
+	check_cmd "$t remove deletes the old gateway part: no STUNT-FWD, STUNT-SEL or FORWARD jump" \
+		no_old_gateway "$a" "$bk"
 	after1=$(save "$a" "$bk")
 	if [ "$after1" = "$before" ]; then
 		ok "$t install; install; remove leaves iptables-save exactly as before"
@@ -340,10 +379,12 @@ backend_works() {
 if command -v iptables-nft >/dev/null 2>&1 && command -v nft >/dev/null 2>&1 &&
 	ip netns add "$P-empty"; then
 	e0=$(nftsave "$P-empty")
-	ip netns exec "$P-empty" "$RULES" install --backend nft --gateway >/dev/null 2>&1 &&
+	# with an older version's gateway part, whose FORWARD base chain must go too
+	ip netns exec "$P-empty" "$RULES" install --backend nft >/dev/null 2>&1 &&
+		old_gateway "$P-empty" nft &&
 		ip netns exec "$P-empty" "$RULES" remove >/dev/null 2>&1; rc=$?
 	e1=$(nftsave "$P-empty")
-	check_cmd "[nft] install --gateway; remove in an empty namespace leaves no nft table" \
+	check_cmd "[nft] install; old gateway part; remove in an empty namespace leaves no nft table" \
 		test $rc -eq 0 -a -z "$e0" -a -z "$e1"
 	[ -z "$e1" ] || echo "$e1" | sed 's/^/# /'
 	ip netns del "$P-empty"
@@ -374,11 +415,12 @@ done
 
 # ----------------------------------------------------------------- gateway packets
 # H (192.0.2.1) -- G (192.0.2.2 | 198.51.100.1, MASQUERADE) -- S (198.51.100.2)
-# stuntd on G selects H's flow from port 40000 in STUNT-SEL; its SYN and the
-# SYN-ACK coming back through the NAT are queued (counted, bypassed); a flow
-# from H that is not selected is not.
+# stuntd on a gateway needs only the host rules: G's own marked connection is
+# queued (SYN by STUNT-OUT, SYN-ACK by STUNT-IN); a connection G forwards for
+# H is not, even when H marks its socket (a mark does not cross the wire), and
+# nothing is hooked into FORWARD.
 gw_test() {
-	local h=$P-gw-h g=$P-gw-g s=$P-gw-s ns c0 c1
+	local h=$P-gw-h g=$P-gw-g s=$P-gw-s ns o0 o1 i0 i1
 	ip netns add "$h" && ip netns add "$g" && ip netns add "$s" || return 1
 	ip link add stlh0 netns "$h" type veth peer name stlg0 netns "$g" || return 1
 	ip link add stlg1 netns "$g" type veth peer name stls0 netns "$s" || return 1
@@ -397,9 +439,7 @@ gw_test() {
 	ip netns exec "$h" ip route add default via 192.0.2.2
 	ip netns exec "$g" sysctl -qw net.ipv4.ip_forward=1
 	ip netns exec "$g" iptables -w 5 -t nat -A POSTROUTING -o stlg1 -j MASQUERADE || return 1
-	ip netns exec "$g" "$RULES" install --gateway --queue-bypass >/dev/null || return 1
-	ip netns exec "$g" iptables -w 5 -t mangle -A STUNT-SEL -s 192.0.2.1 -p tcp --sport 40000 \
-		-j MARK --set-xmark "$MARK/0xffffffff" || return 1
+	ip netns exec "$g" "$RULES" install --queue-bypass >/dev/null || return 1
 	ip netns exec "$s" python3 -c "$(printf "$SERVER" "$PORT" | sed 's/192.0.2.2/198.51.100.2/')" &
 	srvpid=$!
 	for _ in $(seq 50); do
@@ -408,20 +448,25 @@ gw_test() {
 	done
 	local conn='
 import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("192.0.2.1", int(sys.argv[1]))); s.settimeout(3)
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, int(sys.argv[1], 0))
+s.settimeout(3)
 s.connect(("198.51.100.2", int(sys.argv[2]))); s.sendall(b"x")
 sys.exit(0 if s.recv(1) == b"x" else 1)'
-	c0=$(ip netns exec "$g" iptables -t mangle -L STUNT-FWD -v -x -n | awk '/NFQUEUE/ { s += $1 } END { print s + 0 }')
-	check_cmd "[gateway] selected flow of a host behind the NAT connects" \
-		ip netns exec "$h" python3 -c "$conn" 40000 "$PORT"
-	c1=$(ip netns exec "$g" iptables -t mangle -L STUNT-FWD -v -x -n | awk '/NFQUEUE/ { s += $1 } END { print s + 0 }')
-	check_cmd "[gateway] its SYN and SYN-ACK counted by STUNT-FWD NFQUEUE ($c0 -> $c1)" test "$c1" -ge $((c0 + 2))
-	c0=$c1
-	check_cmd "[gateway] unselected flow connects" \
-		ip netns exec "$h" python3 -c "$conn" 40001 "$PORT"
-	c1=$(ip netns exec "$g" iptables -t mangle -L STUNT-FWD -v -x -n | awk '/NFQUEUE/ { s += $1 } END { print s + 0 }')
-	check_cmd "[gateway] unselected flow not queued ($c0 -> $c1)" test "$c1" -eq "$c0"
+	qsum() { ip netns exec "$g" iptables -w 5 -t mangle -L "$1" -v -x -n | awk '/NFQUEUE/ { s += $1 } END { print s + 0 }'; }
+	check_cmd "[gateway] host rules only: nothing in mangle FORWARD" \
+		test -z "$(ip netns exec "$g" iptables -w 5 -t mangle -S FORWARD | grep '^-A')"
+	o0=$(qsum STUNT-OUT); i0=$(qsum STUNT-IN)
+	check_cmd "[gateway] the gateway's own marked connection connects" \
+		ip netns exec "$g" python3 -c "$conn" "$MARK" "$PORT"
+	o1=$(qsum STUNT-OUT); i1=$(qsum STUNT-IN)
+	check_cmd "[gateway] its SYN and SYN-ACK queued ($o0 -> $o1, $i0 -> $i1)" \
+		test "$o1" -gt "$o0" -a "$i1" -gt "$i0"
+	o0=$o1 i0=$i1
+	check_cmd "[gateway] a marked connection of the host behind it connects through the NAT" \
+		ip netns exec "$h" python3 -c "$conn" "$MARK" "$PORT"
+	o1=$(qsum STUNT-OUT); i1=$(qsum STUNT-IN)
+	check_cmd "[gateway] the forwarded connection is not queued ($o0 -> $o1, $i0 -> $i1)" \
+		test "$o1" -eq "$o0" -a "$i1" -eq "$i0"
 	kill "$srvpid" 2>/dev/null; wait "$srvpid" 2>/dev/null; srvpid=
 	ip netns exec "$g" "$RULES" remove >/dev/null
 	check_cmd "[gateway] remove leaves only the NAT rule" test \

@@ -18,7 +18,7 @@
 
 static const struct nfq_rules_state st_full = {
 	.pid = 4242, .starttime = 123456789012ull, .queue = 7421,
-	.mark = 0x7421, .mark_mask = 0xffffffff, .queue_bypass = 1, .gateway = 0,
+	.mark = 0x7421, .mark_mask = 0xffffffff, .queue_bypass = 1,
 };
 
 static int parse_str(const char *s, struct nfq_rules_state *out)
@@ -35,8 +35,7 @@ static void test_state_format_exact(void)
 		"starttime 123456789012\n"
 		"queue 7421\n"
 		"mark 0x7421/0xffffffff\n"
-		"queue_bypass 1\n"
-		"gateway 0\n";
+		"queue_bypass 1\n";
 	int n = nfq_rules_state_format(&st_full, buf, sizeof(buf));
 
 	CHECK_EQ(n, strlen(want));
@@ -47,7 +46,7 @@ static void test_state_roundtrip(void)
 {
 	struct nfq_rules_state in = {
 		.pid = 1, .starttime = 0, .queue = 65535, .mark = 0x100,
-		.mark_mask = 0xff00, .queue_bypass = 0, .gateway = 1,
+		.mark_mask = 0xff00, .queue_bypass = 0,
 	};
 	struct nfq_rules_state out;
 	char buf[NFQ_RULES_STATE_MAX];
@@ -62,7 +61,6 @@ static void test_state_roundtrip(void)
 	CHECK_EQ(out.mark, 0x100);
 	CHECK_EQ(out.mark_mask, 0xff00);
 	CHECK_EQ(out.queue_bypass, 0);
-	CHECK_EQ(out.gateway, 1);
 
 	n = nfq_rules_state_format(&st_full, buf, sizeof(buf));
 	CHECK_EQ(nfq_rules_state_parse(buf, (size_t)n, &out), 0);
@@ -81,7 +79,7 @@ static void test_state_parse_minimal_and_unknown_keys(void)
 {
 	struct nfq_rules_state out;
 
-	/* starttime, queue_bypass, gateway are optional; unknown keys ignored */
+	/* starttime, queue_bypass are optional; unknown keys ignored */
 	CHECK_EQ(parse_str("stunt-rules-state 1\n"
 			   "pid 77\n"
 			   "queue 0\n"
@@ -92,7 +90,38 @@ static void test_state_parse_minimal_and_unknown_keys(void)
 	CHECK_EQ(out.mark, 0x10);
 	CHECK_EQ(out.mark_mask, 0xf0);
 	CHECK_EQ(out.starttime, 0);
-	CHECK_EQ(out.gateway, 0);
+}
+
+/* A state file from a version that had a gateway part ("gateway 0|1", also
+ * the odd value of a hand-edited file) still parses: it names an owner whose
+ * rules a new daemon must be able to remove. */
+static void test_state_parse_old_gateway_key(void)
+{
+	static const char *const old[] = {
+		"stunt-rules-state 1\npid 4242\nstarttime 99\nqueue 7421\n"
+		"mark 0x7421/0xffffffff\nqueue_bypass 0\ngateway 1\n",
+		"stunt-rules-state 1\npid 4242\nstarttime 99\nqueue 7421\n"
+		"mark 0x7421/0xffffffff\nqueue_bypass 0\ngateway 0\n",
+		"stunt-rules-state 1\npid 4242\nstarttime 99\ngateway 2\nqueue 7421\n"
+		"mark 0x7421/0xffffffff\nqueue_bypass 0\n",
+	};
+	struct nfq_rules_state out;
+	char buf[NFQ_RULES_STATE_MAX];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
+		CHECK_EQ(parse_str(old[i], &out), 0);
+		CHECK_EQ(out.pid, 4242);
+		CHECK_EQ(out.starttime, 99);
+		CHECK_EQ(out.queue, 7421);
+		CHECK_EQ(out.mark, 0x7421);
+		CHECK_EQ(out.mark_mask, 0xffffffff);
+		CHECK_EQ(out.queue_bypass, 0);
+	}
+	/* and what we write has no gateway key any more */
+	n = nfq_rules_state_format(&out, buf, sizeof(buf));
+	CHECK(n > 0 && strstr(buf, "gateway") == NULL);
 }
 
 static void test_state_parse_rejects(void)
@@ -114,7 +143,7 @@ static void test_state_parse_rejects(void)
 		"stunt-rules-state 1\npid 1\nqueue 1\nmark 0x1/0x0\n",         /* mask 0 */
 		"stunt-rules-state 1\npid 1\nqueue 1\nmark 0x100/0xff\n",      /* mark outside mask */
 		"stunt-rules-state 1\npid 1\nqueue 1\nmark 0x100000000/0xffffffff\n", /* > 32 bits */
-		"stunt-rules-state 1\npid 1\nqueue 1\nmark 0x1/0x1\ngateway 2\n",     /* not a bool */
+		"stunt-rules-state 1\npid 1\nqueue 1\nmark 0x1/0x1\nqueue_bypass 2\n", /* not a bool */
 		"stunt-rules-state 1\npid 1x\nqueue 1\nmark 0x1/0x1\n",        /* trailing junk */
 		"stunt-rules-state 1\npid \nqueue 1\nmark 0x1/0x1\n",          /* empty value */
 		"stunt-rules-state 1\npid 1\nqueue 0x\nmark 0x1/0x1\n",        /* bare 0x */
@@ -210,14 +239,12 @@ static void test_argv_install(void)
 	CHECK(av.argv[7] == NULL);
 
 	st.queue_bypass = 0;
-	st.gateway = 1;
 	st.queue = 0;
 	CHECK_EQ(nfq_rules_build_argv("t", "install", &st, &av), 0);
 	CHECK(!strcmp(av.argv[3], "0"));
 	/* the tool fails open by default: no bypass has to be asked for */
 	CHECK(!strcmp(av.argv[6], "--fail-closed"));
-	CHECK(!strcmp(av.argv[7], "--gateway"));
-	CHECK(av.argv[8] == NULL);
+	CHECK(av.argv[7] == NULL);
 
 	st.mark = 0;
 	CHECK_EQ(nfq_rules_build_argv("t", "install", &st, &av), -EINVAL);
@@ -363,6 +390,7 @@ static void test_acquire_removes_stale(void)
 	if (dead == 0)
 		_exit(0);
 	waitpid(dead, NULL, 0);
+	/* left by an older daemon that had a gateway part: remove takes it too */
 	snprintf(text, sizeof(text),
 		 "stunt-rules-state 1\npid %ld\nqueue 9\nmark 0x1/0x1\ngateway 1\n", (long)dead);
 	write_file(state, text);
@@ -418,6 +446,7 @@ int main(void)
 	RUN(test_state_roundtrip);
 	RUN(test_state_format_nospace);
 	RUN(test_state_parse_minimal_and_unknown_keys);
+	RUN(test_state_parse_old_gateway_key);
 	RUN(test_state_parse_rejects);
 	RUN(test_state_parse_not_nul_terminated);
 	RUN(test_proc_stat);
