@@ -164,6 +164,8 @@ void ctl_splice_close(struct ctl_splice *s);
 
 /* Pure: "7 s", "3 min 12 s", "2 h 5 min", "4 d 3 h"; "?" for ms < 0. */
 const char *ctl_duration(char *buf, size_t size, long long ms);
+/* A byte count in words: "812 B", "1.5 KiB", "5.0 MiB", "2.3 GiB". */
+const char *ctl_bytes(char *buf, size_t size, unsigned long long n);
 /* stuntd's status / peers answer (parsed) in words, to out. */
 void ctl_show_status(FILE *out, const struct cj_val *root);
 void ctl_show_peers(FILE *out, const struct cj_val *root);

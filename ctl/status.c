@@ -116,6 +116,25 @@ const char *ctl_duration(char *buf, size_t size, long long ms)
 	return buf;
 }
 
+const char *ctl_bytes(char *buf, size_t size, unsigned long long n)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	unsigned i = 0;
+
+	if (n < 1024) {
+		snprintf(buf, size, "%llu B", n);
+		return buf;
+	}
+	v /= 1024;
+	while (v >= 1024 && i + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, size, "%.1f %s", v, unit[i]);
+	return buf;
+}
+
 /* One line for the UDP or TCP behaviour of a NAT object. */
 static void print_nat_proto(FILE *out, const struct cj_val *nat, const char *proto)
 {
@@ -285,7 +304,8 @@ void ctl_show_peers(FILE *out, const struct cj_val *root)
 		return;
 	}
 	for (i = 0; cj_index(&v, i, &e) == 0; i++) {
-		char id[80], m[32], f[32], ep[64], res[16], meth[32], dur[48];
+		char id[80], m[32], f[32], ep[64], res[16], meth[32], dur[48], b1[24], b2[24];
+		long long from = jint(&e, "bytes_from_peer", 0), to = jint(&e, "bytes_to_peer", 0);
 		const char *ms = NULL, *fs = NULL, *cl = NULL;
 		int online = jtri(&e, "online"), allowed = jtri(&e, "allowed");
 		long long seen = jint(&e, "last_seen_ms", -1);
@@ -313,6 +333,11 @@ void ctl_show_peers(FILE *out, const struct cj_val *root)
 			fputs(res, out);
 		fprintf(out, " (%lld session%s, %lld connected)\n", jint(&e, "sessions", 0),
 			jint(&e, "sessions", 0) == 1 ? "" : "s", jint(&e, "connected", 0));
+		/* only what this stuntd copied: the tcp: services it exposes */
+		if (from > 0 || to > 0)
+			fprintf(out, "  copied for its services: %s from it, %s to it\n",
+				ctl_bytes(b1, sizeof(b1), (unsigned long long)from),
+				ctl_bytes(b2, sizeof(b2), (unsigned long long)to));
 	}
 	if (i == 0)
 		fprintf(out, "no peers\n");

@@ -33,6 +33,7 @@
 struct d_dir {
 	int	pipe[2];
 	size_t	pending;	/* bytes in the pipe */
+	uint64_t moved;		/* bytes read from src so far */
 	bool	eof;		/* src said EOF */
 	bool	shut;		/* dst shut down for writing */
 };
@@ -62,6 +63,17 @@ size_t d_handoff_count(void)
 	return n_handoffs + d_udpfwd_count();
 }
 
+void d_handoff_bytes(const char *peer, uint64_t *from, uint64_t *to)
+{
+	const struct d_handoff *h;
+
+	for (h = g_d->handoffs; h; h = h->next)
+		if (!strcmp(h->peer, peer)) {
+			*from += h->ab.moved;
+			*to += h->ba.moved;
+		}
+}
+
 static void handoff_free(struct d_handoff *h)
 {
 	struct d_handoff **pp;
@@ -71,6 +83,7 @@ static void handoff_free(struct d_handoff *h)
 			*pp = h->next;
 			break;
 		}
+	d_peer_bytes(h->peer, h->ab.moved, h->ba.moved);
 	d_loop_del(&h->a);
 	d_loop_del(&h->b);
 	close(h->a.fd);
@@ -114,6 +127,7 @@ static int pump(struct d_dir *d, int src, int dst)
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -1;
 		d->pending += (size_t)n;
+		d->moved += (uint64_t)n;
 	}
 }
 

@@ -8,8 +8,11 @@
  * gives the peer's endpoint (its control connection, as the server sees
  * it). A query's LOOKUPs carry session ids with S_PEERQ_BIT set (the
  * query's number, then the peer's index in the low byte), so their answers
- * come here and never to a session. stuntd counts no bytes: a connection
- * is handed off (its descriptor) and carried by another process.
+ * come here and never to a session. Bytes are those stuntd copied itself:
+ * the tcp: services it splices for a peer (finished hand-offs here, running
+ * ones asked of handoff.c); a connection handed off as a descriptor (to
+ * stuntctl connect / forward, an exec: service) or a UDP forwarder's
+ * datagrams are not counted.
  */
 #include "daemon/session.h"
 
@@ -32,6 +35,7 @@ struct recent {
 	unsigned long	sessions, connected;
 	bool		last_ok;
 	uint8_t		last_method;	/* SIG_M_*, of the last connected one */
+	uint64_t	from, to;	/* bytes of its ended tcp: hand-offs */
 };
 
 static struct recent recents[S_RECENT_MAX];
@@ -62,9 +66,10 @@ static struct recent *recent_find(const char *id)
 	return NULL;
 }
 
-void sess_peer_seen(const struct d_session *s, bool connected)
+/* The record of peer id, made (the oldest one replaced when full) if new. */
+static struct recent *recent_get(const char *id)
 {
-	struct recent *r = recent_find(s->peer);
+	struct recent *r = recent_find(id);
 	size_t i, old = 0;
 
 	if (r == NULL) {
@@ -78,8 +83,16 @@ void sess_peer_seen(const struct d_session *s, bool connected)
 			r = &recents[old];
 		}
 		memset(r, 0, sizeof(*r));
-		snprintf(r->id, sizeof(r->id), "%s", s->peer);
+		snprintf(r->id, sizeof(r->id), "%s", id);
+		r->last = clock_ms();
 	}
+	return r;
+}
+
+void sess_peer_seen(const struct d_session *s, bool connected)
+{
+	struct recent *r = recent_get(s->peer);
+
 	r->last = s->t_end ? s->t_end : clock_ms();
 	r->sessions++;
 	r->last_ok = connected;
@@ -89,10 +102,19 @@ void sess_peer_seen(const struct d_session *s, bool connected)
 	}
 }
 
+void d_peer_bytes(const char *peer, uint64_t from, uint64_t to)
+{
+	struct recent *r = recent_get(peer);
+
+	r->from += from;
+	r->to += to;
+}
+
 static void peer_json(FILE *f, const struct peerq *q, size_t i, uint64_t now)
 {
 	const struct recent *r = recent_find(q->ids[i]);
 	char a[INET6_ADDRSTRLEN];
+	uint64_t from = 0, to = 0;
 
 	fputs(i ? ",{\"id\":" : "{\"id\":", f);
 	d_json_str(f, q->ids[i]);
@@ -106,7 +128,14 @@ static void peer_json(FILE *f, const struct peerq *q, size_t i, uint64_t now)
 		fprintf(f, "\"[%s]:%u\"", a, q->ep[i].port);
 	else
 		fputs("null", f);
-	if (r == NULL) {
+	d_handoff_bytes(q->ids[i], &from, &to);
+	if (r) {
+		from += r->from;
+		to += r->to;
+	}
+	fprintf(f, ",\"bytes_from_peer\":%llu,\"bytes_to_peer\":%llu", (unsigned long long)from,
+		(unsigned long long)to);
+	if (r == NULL || r->sessions == 0) {
 		fputs(",\"last_seen_ms\":null,\"sessions\":0,\"connected\":0,"
 		      "\"last_result\":null,\"last_method\":null}", f);
 		return;

@@ -201,11 +201,18 @@ int d_handoff_start(int fd, const struct d_expose *e, const char *peer);
 void d_handoff_reap(void);
 void d_handoff_shutdown(void);
 size_t d_handoff_count(void);
+/* Bytes the running tcp: hand-offs of peer copied so far: from the peer to
+ * the service, and back (added to *from and *to). */
+void d_handoff_bytes(const char *peer, uint64_t *from, uint64_t *to);
 
 /* Close the hand-offs (spliced, exec: children, UDP forwarders) whose peer
  * may no longer use their service under c (a SIGHUP revoked it), each
  * logged "revoked"; returns how many. */
 size_t d_handoff_revoke(const struct d_config *c);
+
+/* ---- daemon/peers.c (the rest in session.h) ---- */
+/* A tcp: hand-off of peer ended after copying from / to bytes. */
+void d_peer_bytes(const char *peer, uint64_t from, uint64_t to);
 
 /* ---- daemon/reload.c: SIGHUP's re-read configuration, applied ---- */
 void d_reload_apply(const struct d_config *fresh);

@@ -54,7 +54,14 @@ fc-pr|all)
 			'[p for p in j["peers"] if p["id"] == "office-pc" and p["allowed"] and p["endpoint"].startswith(sys.argv[3] + ":") and p["connected"] >= 2 and p["sessions"] >= p["connected"] + 2 and 0 <= p["last_seen_ms"] < 60000]' "$LAB_WANB"
 		jcheck "peers: ghost and stranger (failed sessions) listed, not allowed, offline" "$out" \
 			'len([p for p in j["peers"] if p["id"] in ("ghost", "stranger") and not p["allowed"] and not p["online"] and p["endpoint"] is None and p["last_result"] == "failed" and p["sessions"] == 1]) == 2'
+		# the bytes ha's stuntd spliced to its echo service for office-pc:
+		# the two 5 MB transfers from hb, each way, not a byte more
+		jcheck "peers: office-pc's bytes through ha's tcp: service, 10 MB each way" "$out" \
+			'[p for p in j["peers"] if p["id"] == "office-pc" and p["bytes_from_peer"] == 10000000 and p["bytes_to_peer"] == 10000000]'
 		hp=$(lx hb "$STUNTCTL" --control "$LAB_STATE/b.sock" peers)
+		echo "$hp" | grep -q '^  copied for its services: 9\.5 MiB from it, 9\.5 MiB to it$' &&
+			ok "stuntctl peers on hb: the bytes it copied for laptop (2 x 5 MB each way)" ||
+			nok "stuntctl peers on hb, bytes: $hp"
 		echo "$hp" | grep -q "^laptop: online, endpoint $LAB_WANA:[0-9]*\$" &&
 			echo "$hp" | grep -Eq '^  allow list: yes; last session [0-9]+ s ago, connected by [a-z0-9]+ \([0-9]+ sessions, [0-9]+ connected\)$' &&
 			ok "stuntctl peers on hb: laptop online, its endpoint, its last session" || nok "stuntctl peers on hb: $hp"

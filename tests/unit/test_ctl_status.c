@@ -120,7 +120,8 @@ static void peers_words(void)
 	char *s = show("{\"peers\":[{\"id\":\"office-pc\",\"online\":true,\"nat\":null,"
 		       "\"allowed\":true,\"endpoint\":\"198.51.100.7:40001\",\"last_seen_ms\":12000,"
 		       "\"sessions\":3,\"connected\":2,\"last_result\":\"connected\","
-		       "\"last_method\":\"simopen\"},"
+		       "\"last_method\":\"simopen\",\"bytes_from_peer\":5000000,"
+		       "\"bytes_to_peer\":812},"
 		       "{\"id\":\"laptop\",\"online\":false,\"nat\":null,\"allowed\":true,"
 		       "\"endpoint\":null,\"last_seen_ms\":null,\"sessions\":0,\"connected\":0,"
 		       "\"last_result\":null,\"last_method\":null},"
@@ -133,7 +134,8 @@ static void peers_words(void)
 		return;
 	CHECK(strstr(s, "office-pc: online, endpoint 198.51.100.7:40001\n"
 		     "  allow list: yes; last session 12 s ago, connected by simopen "
-		     "(3 sessions, 2 connected)\n") != NULL);
+		     "(3 sessions, 2 connected)\n"
+		     "  copied for its services: 4.8 MiB from it, 812 B to it\n") != NULL);
 	CHECK(strstr(s, "laptop: offline\n  allow list: yes; no session since stuntd started\n") != NULL);
 	CHECK(strstr(s, "nas: offline\n  allow list: no; last session 3 min 20 s ago, failed "
 		     "(1 session, 0 connected)\n") != NULL);
@@ -141,6 +143,18 @@ static void peers_words(void)
 	s = show("{\"peers\":[]}", 1);
 	CHECK(s && !strcmp(s, "no peers\n"));
 	free(s);
+}
+
+static void byte_words(void)
+{
+	char b[24];
+
+	CHECK(!strcmp(ctl_bytes(b, sizeof(b), 0), "0 B"));
+	CHECK(!strcmp(ctl_bytes(b, sizeof(b), 1023), "1023 B"));
+	CHECK(!strcmp(ctl_bytes(b, sizeof(b), 1536), "1.5 KiB"));
+	CHECK(!strcmp(ctl_bytes(b, sizeof(b), 5000000), "4.8 MiB"));
+	CHECK(!strcmp(ctl_bytes(b, sizeof(b), 3ull << 40), "3.0 TiB"));
+	CHECK(!strcmp(ctl_bytes(b, sizeof(b), 5000ull << 40), "5000.0 TiB"));
 }
 
 /* A one-address server: what it could not tell, escaped for the terminal. */
@@ -171,5 +185,6 @@ int main(void)
 	RUN(status_methods);
 	RUN(status_unmeasured);
 	RUN(peers_words);
+	RUN(byte_words);
 	return TAP_DONE();
 }
