@@ -196,6 +196,26 @@ lab_wait_for() {
 	return 1
 }
 
+# lab_echo_check NODE HOST PORT BYTES: from NODE, send BYTES random bytes to
+# an echo service at HOST:PORT, half-close, read the answer; prints "ok"
+# when the same bytes came back, else "bad N" (N bytes came) or the error.
+lab_echo_check() {
+	lx "$1" python3 -c '
+import os, socket, sys
+data = os.urandom(int(sys.argv[3]))
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+s.settimeout(20)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    x = s.recv(65536)
+    if not x:
+        break
+    got += x
+print("ok" if got == data else "bad %d" % len(got))' "$2" "$3" "$4" 2>&1 | tail -1
+}
+
 # lab_wait_capture LOG [TIMEOUT_S]: until the tcpdump started with
 # "lab_bg NODE LOG tcpdump ..." captures. tcpdump writes "listening on IF" to
 # stderr (the log) after it has opened the interface, set the filter and,

@@ -100,20 +100,7 @@ grep -q 'registered' "$T/status-a" && ok "stuntctl status says registered" ||
 # the viewer's forward, as the guide writes it
 lab_bg ha fwd "$B/stuntctl" --control "$T/a.sock" forward 5901 office-pc/vnc >/dev/null
 if lab_wait_port ha tcp 127.0.0.1 5901 10; then
-	res=$(lx ha python3 -c '
-import os, socket
-data = os.urandom(1 << 20)
-s = socket.create_connection(("127.0.0.1", 5901), timeout=20)
-s.settimeout(20)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    x = s.recv(65536)
-    if not x:
-        break
-    got += x
-print("ok" if got == data else "bad %d" % len(got))' 2>&1)
+	res=$(lab_echo_check ha 127.0.0.1 5901 $((1 << 20)))
 	[ "$res" = ok ] && ok "stuntctl forward 5901 office-pc/vnc: 1 MB reached office-pc's VNC port and came back ($(grep -o 'connected by [a-z0-9]* in [0-9]* ms' "$T/fwd.log" | head -1))" ||
 		{ nok "the viewer through the forward: $res"; tail -5 "$T/fwd.log" | sed 's/^/# /'; }
 else

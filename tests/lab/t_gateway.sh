@@ -88,20 +88,7 @@ fi
 # a LAN viewer uses a forward on the gateway
 lab_bg gwa fwd "$CTL" --control "$LAB_STATE/a.sock" forward 10.1.0.1:5901 office-pc/echo >/dev/null
 if lab_wait_port gwa tcp 10.1.0.1 5901 10; then
-	res=$(lx ha python3 -c '
-import hashlib, os, socket
-data = os.urandom(1 << 20)
-s = socket.create_connection(("10.1.0.1", 5901), timeout=20)
-s.settimeout(20)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-got = b""
-while True:
-    x = s.recv(65536)
-    if not x:
-        break
-    got += x
-print("ok" if got == data else "bad %d" % len(got))' 2>&1)
+	res=$(lab_echo_check ha 10.1.0.1 5901 $((1 << 20)))
 	if [ "$res" = ok ]; then
 		ok "LAN viewer ha -> gateway's forward 10.1.0.1:5901 -> office-pc/echo: 1 MB echoed ($(grep -o 'connected by [a-z0-9]* in [0-9]* ms' "$LAB_STATE/fwd.log" | head -1))"
 	else
