@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# stuntd with two stunt-servers (daemon/sig.c, daemon/srvpick.c) in the
+# namespace lab (see t_stuntd.sh for the setup): server 1 is the lab's
+# stunt-server (192.0.2.1/.2), server 2 a second one in srv on 192.0.2.3/.4
+# with the same secrets; both stuntds get --server 192.0.2.1 --server
+# 192.0.2.3, in that order.
+#   port-restricted x port-restricted:
+#     - both register with server 1 (status: server_index 1, "in use"),
+#       a connect carries data;
+#     - server 1 SIGKILLed: both are registered with server 2 within 10 s
+#       (the time measured is printed), status names it and server 1 as
+#       "down" with the reason, the log says why; a connect carries data
+#       (both on server 2: without a shared registry, peers meet only on
+#       the same server);
+#     - server 1 started again: both move back within 20 s (their retry
+#       backoff is 1 s doubling), the log says so, a connect carries data.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lab.sh
+. "$here/lab.sh"
+# shellcheck source=tests/lab/stuntd_lab.sh
+. "$here/stuntd_lab.sh"
+
+SRV3=192.0.2.3
+SRV4=192.0.2.4
+
+# the second server: two more addresses in srv, the same secrets file
+failover_hook() {
+	lx srv ip addr add "$SRV3/24" dev eth0 || return 1
+	lx srv ip addr add "$SRV4/24" dev eth0 || return 1
+	lab_bg srv server2 "$SERVER" --primary "$SRV3" --alternate "$SRV4" -d \
+		--secrets "$LAB_STATE/secrets" >/dev/null
+	lab_wait_port srv tcp "$SRV4" 3479 10
+}
+
+# field X PYEXPR: a value of X's status (j: the JSON), empty when unreadable
+field() {
+	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; j=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2" 2>/dev/null
+}
+
+# wait_both_on IDX BOUND_S: both stuntds registered with server IDX; sets WAITED_MS
+wait_both_on() {
+	local t0 end
+	t0=$(date +%s%N)
+	end=$((SECONDS + $2))
+	while [ "$SECONDS" -le "$end" ]; do
+		if [ "$(field a 'j["server_index"]')" = "$1" ] && [ "$(field b 'j["server_index"]')" = "$1" ]; then
+			WAITED_MS=$((($(date +%s%N) - t0) / 1000000))
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# log_ms T0_MS REGEX: ms from T0_MS (epoch) to the later of the first lines
+# after T0 matching REGEX in the two stuntds' logs (their own clock: the
+# status polls above are slow on a loaded machine)
+log_ms() {
+	python3 - "$1" "$2" "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" <<'PY'
+import re, sys
+from datetime import datetime
+t0 = int(sys.argv[1]); worst = None
+for f in sys.argv[3:]:
+    for line in open(f, errors="replace"):
+        ts = line.split(" ", 1)[0]
+        try:
+            t = int(datetime.fromisoformat(ts).timestamp() * 1000)
+        except ValueError:
+            continue
+        if t >= t0 and re.search(sys.argv[2], line):
+            worst = t - t0 if worst is None else max(worst, t - t0)
+            break
+    else:
+        print("?"); sys.exit(0)
+print(worst)
+PY
+}
+
+# the pid of the stunt-server listening on IP:3478 in srv
+server_pid() {
+	lx srv ss -Htlnp "sport = :3478" | grep -F "$1:3478" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
+}
+
+start_all_hook() { failover_hook; }
+STUNTD_EXTRA_A=(--server "$SRV3")
+STUNTD_EXTRA_B=(--server "$SRV3")
+start_all port-restricted rst port-restricted rst && {
+	wait_both_on 1 10 && ok "both registered with server 1" || nok "both registered with server 1"
+	check_eq "status names server 1 in use" "$(field a '"%s %s %s" % (j["servers"][0]["name"], j["servers"][0]["address"], j["servers"][0]["state"])')" "$LAB_SRV1 $LAB_SRV1:3478 in use"
+	check_eq "status lists server 2 standing by" "$(field b '"%s %s" % (j["servers"][1]["name"], j["servers"][1]["state"])')" "$SRV3 standby"
+	transfer a office-pc "on server 1: ha -> hb"
+
+	pid1=$(server_pid "$LAB_SRV1")
+	t_kill=$(date +%s%3N)
+	if [ -n "$pid1" ] && kill -KILL "$pid1"; then
+		ok "server 1 (pid $pid1) killed"
+	else
+		nok "server 1's pid (got '$pid1')"
+	fi
+	if wait_both_on 2 10; then
+		ok "both registered with server 2 within 10 s (logs: $(log_ms "$t_kill" "registered with server 2") ms after the kill; status seen after ${WAITED_MS} ms)"
+	else
+		nok "both registered with server 2 within 10 s"
+		tail -8 "$LAB_STATE/stuntd-a.log" | sed 's/^/# a: /'
+	fi
+	check_eq "status: server 2 in use" "$(field a 'j["servers"][1]["state"] + " " + str(j["registered"])')" "in use True"
+	# the reason: the loss, or a later attempt's failure (it is retried)
+	x=$(field b 'j["servers"][0]["state"] + ": " + j["servers"][0]["error"]')
+	if echo "$x" | grep -Eq '^down: (server closed the connection|Connection refused)$'; then
+		ok "status: server 1 $x"
+	else
+		nok "status: server 1 down, with the reason: got '$x'"
+	fi
+	if grep -q "server 1 ($LAB_SRV1 = $LAB_SRV1:3478) registered: server closed the connection" "$LAB_STATE/stuntd-a.log" &&
+		grep -q "registered with server 2 ($SRV3 = $SRV3:3478)" "$LAB_STATE/stuntd-a.log"; then
+		ok "ha's log says server 1 closed and it registered with server 2"
+	else
+		nok "ha's log on the failover"
+		grep -i server "$LAB_STATE/stuntd-a.log" | tail -6 | sed 's/^/# a: /'
+	fi
+	transfer b laptop "on server 2: hb -> ha"
+
+	lab_bg srv server1b "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
+		--secrets "$LAB_STATE/secrets" >/dev/null
+	lab_wait_port srv tcp "$LAB_SRV2" 3479 10 || nok "server 1 up again"
+	t_back=$(date +%s%3N)
+	if wait_both_on 1 20; then
+		ok "both moved back to server 1 within 20 s (logs: $(log_ms "$t_back" "moved from server 2") ms after it listened; status seen after ${WAITED_MS} ms)"
+	else
+		nok "both moved back to server 1 within 20 s"
+		tail -8 "$LAB_STATE/stuntd-b.log" | sed 's/^/# b: /'
+	fi
+	if grep -q "moved from server 2 ($SRV3) to the more preferred server 1 ($LAB_SRV1)" "$LAB_STATE/stuntd-b.log"; then
+		ok "hb's log says it moved back"
+	else
+		nok "hb's log on moving back"
+	fi
+	check_eq "status: server 2 standing by again, 2 changes" "$(field a '"%s %d" % (j["servers"][1]["state"], j["server_changes"])')" "standby 2"
+	transfer a office-pc "back on server 1: ha -> hb"
+	stop_all
+}
+[ "$fails" -eq 0 ]
