@@ -109,6 +109,7 @@ start_all port-restricted rst port-restricted rst && {
 		tail -8 "$LAB_STATE/stuntd-a.log" | sed 's/^/# a: /'
 	fi
 	check_eq "status: server 2 in use" "$(field a 'j["servers"][1]["state"] + " " + str(j["registered"])')" "in use True"
+	check_eq "stuntctl status names it" "$(lx ha "$BUILD/stuntctl" --control "$LAB_STATE/a.sock" status | grep '^server:')" "server: $SRV3:3478 ($SRV3, 2 of 2), registered"
 	# the reason: the loss, or a later attempt's failure (it is retried)
 	x=$(field b 'j["servers"][0]["state"] + ": " + j["servers"][0]["error"]')
 	if echo "$x" | grep -Eq '^down: (server closed the connection|Connection refused)$'; then
