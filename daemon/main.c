@@ -40,7 +40,8 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: stuntd --id ID --server HOST[:PORT] --secret-file FILE [--control PATH]\n"
+"usage: stuntd --id ID --server HOST[:PORT] [--server HOST[:PORT] ...]\n"
+"              --secret-file FILE [--control PATH]\n"
 "              [--expose NAME=tcp:HOST:PORT | NAME=udp:HOST:PORT | NAME=exec:COMMAND ...]\n"
 "              [--allow NAME=PEER[,PEER...] ...] [--config FILE] [-d] [-v]\n"
 "              [--state-dir DIR] [--control-group GROUP] [--connect-timeout MS]\n"
@@ -55,7 +56,8 @@ static void usage(FILE *f)
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
 "  --server HOST[:PORT] stunt-server: a name (resolved at start and on each\n"
 "                       reconnect) or an IPv4 address; port 3478 by default,\n"
-"                       5349 with --tls\n"
+"                       5349 with --tls. Up to 4, in order of preference:\n"
+"                       failover to the next, back when the first returns\n"
 "  --secret-file FILE   the secret alone on the first line; must not be readable\n"
 "                       by group or others\n"
 "  --control PATH       control socket (default " D_CONTROL_DEFAULT ";\n"
