@@ -84,14 +84,18 @@ static const struct d_server *srv_of(const struct d_sigconn *c)
 	return &g_d->cfg.servers[c->idx];
 }
 
-/* "server 2 (NAME = IP:PORT)": which one, for the logs */
+/* "server 2 (NAME = IP:PORT)": which one, for the logs; with a single
+ * server "server", the log lines as they were before the list */
 static const char *srv_label(size_t idx, char *buf, size_t len)
 {
 	const struct d_server *v = &g_d->cfg.servers[idx];
 	char a[INET_ADDRSTRLEN];
 
-	snprintf(buf, len, "server %zu (%s = %s:%u)", idx + 1, v->given,
-		 d_ip_str(v->sig.sin_addr.s_addr, a), ntohs(v->sig.sin_port));
+	if (g_d->cfg.nservers < 2)
+		snprintf(buf, len, "server");
+	else
+		snprintf(buf, len, "server %zu (%s = %s:%u)", idx + 1, v->given,
+			 d_ip_str(v->sig.sin_addr.s_addr, a), ntohs(v->sig.sin_port));
 	return buf;
 }
 
@@ -384,7 +388,7 @@ static void refuse_server(struct d_sigconn *c, const char *why)
 static void handshake(struct d_sigconn *c)
 {
 	struct stuntd *d = g_d;
-	char why[256], desc[128];
+	char why[256], desc[128], l[D_NAME_MAX + 64];
 	int r;
 
 	r = d_tls_handshake(c->tls, d->cfg.have_pin ? d->cfg.tls_pin : NULL, &c->tls_want_write,
@@ -402,7 +406,7 @@ static void handshake(struct d_sigconn *c)
 		return;
 	}
 	d_tls_describe(c->tls, desc, sizeof(desc));
-	log_info("TLS with server %zu: %s, authenticated by %s", c->idx + 1, desc,
+	log_info("TLS with the %s: %s, authenticated by %s", srv_label(c->idx, l, sizeof(l)), desc,
 		 d->cfg.tls_ca[0] && d->cfg.have_pin ? "CA and pin" :
 		 d->cfg.tls_ca[0] ? "CA" : "pin");
 	on_connected(c);
@@ -501,7 +505,7 @@ static void on_auth_ok(struct d_sigconn *c, const struct stun_msg *m)
 	struct stuntd *d = g_d;
 	struct sig_auth_resp ar;
 	uint32_t ip;
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], which[D_NAME_MAX + 64] = "";
 	uint64_t now = clock_ms();
 	bool changed;
 
@@ -515,10 +519,13 @@ static void on_auth_ok(struct d_sigconn *c, const struct stun_msg *m)
 	c->mapped = ar.mapped;
 	c->state = SRV_UP;
 	memcpy(&ip, ar.mapped.ip, 4);
-	log_info("registered with server %zu (%s = %s:%u)%s as %s, seen as %s:%u", c->idx + 1,
-		 srv_of(c)->given, d_ip_str(srv_of(c)->sig.sin_addr.s_addr, a),
-		 ntohs(srv_of(c)->sig.sin_port), c->tls ? " over TLS" : "", d->cfg.id,
-		 d_ip_str(ip, (char[INET_ADDRSTRLEN]){ 0 }), ar.mapped.port);
+	if (d->cfg.nservers > 1)
+		snprintf(which, sizeof(which), " (server %zu of %zu: %s)", c->idx + 1,
+			 d->cfg.nservers, srv_of(c)->given);
+	log_info("registered with %s:%u%s as %s, seen as %s:%u%s",
+		 d_ip_str(srv_of(c)->sig.sin_addr.s_addr, a), ntohs(srv_of(c)->sig.sin_port),
+		 c->tls ? " over TLS" : "", d->cfg.id, d_ip_str(ip, (char[INET_ADDRSTRLEN]){ 0 }),
+		 ar.mapped.port, which);
 	changed = d->have_mapped && (in_use() == NULL || in_use()->idx != c->idx);
 	adopt(c, now);
 	if (in_use() != c)
@@ -570,8 +577,9 @@ static bool open_msg(struct d_sigconn *c, const struct stun_msg *m)
 		return true;
 	n = ++d->sec_refused[v];
 	if (n <= 5 || n % 100 == 0)
-		log_warnx("server %zu: message 0x%03x refused: %s (%lu so far)", c->idx + 1,
-			  m->method, sig_sec_verdict_name(v), n);
+		log_warnx("%s: message 0x%03x refused: %s (%lu so far)",
+			  srv_label(c->idx, (char[D_NAME_MAX + 64]){ 0 }, D_NAME_MAX + 64), m->method,
+			  sig_sec_verdict_name(v), n);
 	if (c->state == SRV_AUTHENTICATING)
 		conn_close(c, "the server did not prove it knows our secret", true);
 	return false;
@@ -601,7 +609,7 @@ static void handle(struct d_sigconn *c, const struct stun_msg *m)
 		if (c->pend[i].used && !memcmp(c->pend[i].txid, m->txid, STUN_TXID_LEN))
 			p = &c->pend[i];
 	if (p == NULL) {
-		log_debug("server %zu: answer to nothing we asked, dropped", c->idx + 1);
+		log_debug("server: answer to nothing we asked, dropped");
 		return;
 	}
 	p->used = false;
@@ -663,7 +671,7 @@ static int on_frames(struct d_sigconn *c)
 		if (stun_parse(c->rbuf, (size_t)fl, &m) == 0)
 			handle(c, &m);
 		else
-			log_debug("server %zu: malformed message dropped", c->idx + 1);
+			log_debug("server: malformed message dropped");
 		if (c->ev.fd < 0)
 			return -1;	/* closed while handling */
 		memmove(c->rbuf, c->rbuf + fl, c->rlen - (size_t)fl);

@@ -89,21 +89,21 @@ start_all_hook() { failover_hook; }
 STUNTD_EXTRA_A=(--server "$SRV3")
 STUNTD_EXTRA_B=(--server "$SRV3")
 start_all port-restricted rst port-restricted rst && {
-	check_eq "both registered with server 1" "$(before 'registered with server 1 \(')" "1 1"
+	check_eq "both registered with server 1" "$(before '\(server 1 of 2: ')" "1 1"
 	check_eq "status names server 1 in use" "$(field a '"%s %s %s" % (j["servers"][0]["name"], j["servers"][0]["address"], j["servers"][0]["state"])')" "$LAB_SRV1 $LAB_SRV1:3478 in use"
 	check_eq "status lists server 2 standing by" "$(field b '"%s %s" % (j["servers"][1]["name"], j["servers"][1]["state"])')" "$SRV3 standby"
 	transfer a office-pc "on server 1: ha -> hb"
 
 	pid1=$(server_pid "$LAB_SRV1")
-	n=$(before 'registered with server 2 \(')
+	n=$(before '\(server 2 of 2: ')
 	t_kill=$(date +%s%3N)
 	if [ -n "$pid1" ] && kill -KILL "$pid1"; then
 		ok "server 1 (pid $pid1) killed"
 	else
 		nok "server 1's pid (got '$pid1')"
 	fi
-	if wait_logs 'registered with server 2 \(' 10 "$n"; then
-		ok "both registered with server 2 within 10 s (logs: $(log_ms "$t_kill" "registered with server 2") ms after the kill)"
+	if wait_logs '\(server 2 of 2: ' 10 "$n"; then
+		ok "both registered with server 2 within 10 s (logs: $(log_ms "$t_kill" "server 2 of 2: ") ms after the kill)"
 	else
 		nok "both registered with server 2 within 10 s"
 		tail -8 "$LAB_STATE/stuntd-a.log" | sed 's/^/# a: /'
@@ -118,7 +118,7 @@ start_all port-restricted rst port-restricted rst && {
 		nok "status: server 1 down, with the reason: got '$x'"
 	fi
 	if grep -q "server 1 ($LAB_SRV1 = $LAB_SRV1:3478) registered: server closed the connection" "$LAB_STATE/stuntd-a.log" &&
-		grep -q "registered with server 2 ($SRV3 = $SRV3:3478)" "$LAB_STATE/stuntd-a.log"; then
+		grep -q "registered with $SRV3:3478 as laptop, seen as .* (server 2 of 2: $SRV3)" "$LAB_STATE/stuntd-a.log"; then
 		ok "ha's log says server 1 closed and it registered with server 2"
 	else
 		nok "ha's log on the failover"
@@ -143,11 +143,11 @@ start_all port-restricted rst port-restricted rst && {
 
 	# a silent server 1 (stopped: its kernel still keeps the connections)
 	pid1=$(server_pid "$LAB_SRV1")
-	n=$(before 'registered with server 2 \(')
+	n=$(before '\(server 2 of 2: ')
 	t_stop=$(date +%s%3N)
 	[ -n "$pid1" ] && kill -STOP "$pid1" || nok "server 1 stopped (pid '$pid1')"
-	if wait_logs 'registered with server 2 \(' 15 "$n"; then
-		ok "silent server 1: both registered with server 2 within 15 s (logs: $(log_ms "$t_stop" "registered with server 2") ms after the stop)"
+	if wait_logs '\(server 2 of 2: ' 15 "$n"; then
+		ok "silent server 1: both registered with server 2 within 15 s (logs: $(log_ms "$t_stop" "server 2 of 2: ") ms after the stop)"
 	else
 		nok "silent server 1: both registered with server 2 within 15 s"
 		tail -8 "$LAB_STATE/stuntd-a.log" | sed 's/^/# a: /'
