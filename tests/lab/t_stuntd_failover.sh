@@ -8,7 +8,9 @@
 #   port-restricted x port-restricted:
 #     - both register with server 1 (status: server_index 1, "in use"),
 #       a connect carries data;
-#     - server 1 SIGKILLed: both are registered with server 2 within 10 s
+#     - server 1 SIGKILLed while ha's connect waits for hb (its stuntd
+#       stopped): that connect fails at once naming the lost server; both
+#       are registered with server 2 within 10 s
 #       (the time measured is printed), status names it and server 1 as
 #       "down" with the reason, the log says why; a connect carries data
 #       (both on server 2: without a shared registry, peers meet only on
@@ -94,13 +96,28 @@ start_all port-restricted rst port-restricted rst && {
 	check_eq "status lists server 2 standing by" "$(field b '"%s %s" % (j["servers"][1]["name"], j["servers"][1]["state"])')" "$SRV3 standby"
 	transfer a office-pc "on server 1: ha -> hb"
 
+	# a session in negotiation when the server goes: hb's stuntd stopped,
+	# so ha's connect waits for its answer through server 1
 	pid1=$(server_pid "$LAB_SRV1")
 	n=$(before '\(server 2 of 2: ')
+	nreq=$(grep -c 'connect to office-pc/echo requested' "$LAB_STATE/stuntd-a.log")
+	kill -STOP "$PID_B"
+	ctl a '{"cmd":"connect","peer":"office-pc","service":"echo"}' >"$LAB_STATE/inflight.out" &
+	inflight=$!
+	lab_wait_log "$LAB_STATE/stuntd-a.log" 'connect to office-pc/echo requested' 10 $((nreq + 1)) ||
+		nok "ha's connect requested"
 	t_kill=$(date +%s%3N)
 	if [ -n "$pid1" ] && kill -KILL "$pid1"; then
 		ok "server 1 (pid $pid1) killed"
 	else
 		nok "server 1's pid (got '$pid1')"
+	fi
+	wait "$inflight"
+	kill -CONT "$PID_B"
+	if grep -q "\"ok\":false.*lost server 1 ($LAB_SRV1): server closed the connection" "$LAB_STATE/inflight.out"; then
+		ok "the session in negotiation failed at once: $(grep -o '"error":"[^"]*"' "$LAB_STATE/inflight.out")"
+	else
+		nok "the session in negotiation: $(cat "$LAB_STATE/inflight.out")"
 	fi
 	if wait_logs '\(server 2 of 2: ' 10 "$n"; then
 		ok "both registered with server 2 within 10 s (logs: $(log_ms "$t_kill" "server 2 of 2: ") ms after the kill)"
