@@ -17,6 +17,9 @@
 #       the same server);
 #     - server 1 started again: both move back within 20 s (their retry
 #       backoff is 1 s doubling), the log says so, a connect carries data;
+#     - SIGHUP adopts a changed list: a third stuntd (pub, id stranger)
+#       configured with server 2 alone is given server 1 before it and
+#       moves there;
 #     - server 1 stopped (SIGSTOP: silent, its connections open): both
 #       notice through the keepalive and are registered with server 2
 #       within 15 s, the log says why, a connect carries data.
@@ -157,6 +160,33 @@ start_all port-restricted rst port-restricted rst && {
 	check_eq "status: server 1 in use again" "$(field b '"%s %s" % (j["server_index"], j["servers"][0]["state"])')" "1 in use"
 	check_eq "status: server 2 standing by again, 2 changes" "$(field a '"%s %d" % (j["servers"][1]["state"], j["server_changes"])')" "standby 2"
 	transfer a office-pc "back on server 1: ha -> hb"
+
+	# SIGHUP with a changed list: a third stuntd (pub) whose config names
+	# server 2 alone, then server 1 before it (read again as its
+	# unprivileged user: the state directory must let it through)
+	chmod 711 "$LAB_STATE"
+	printf 'server %s\n' "$SRV3" >"$LAB_STATE/c.conf"
+	printf 's3cret-stranger\n' >"$LAB_STATE/secret-c"
+	chmod 644 "$LAB_STATE/c.conf"
+	chmod 600 "$LAB_STATE/secret-c"
+	mkdir -p "$LAB_STATE/sc"
+	PID_C=$(lab_bg pub stuntd-c "$STUNTD" -d -v --id stranger --config "$LAB_STATE/c.conf" \
+		--secret-file "$LAB_STATE/secret-c" --control "$LAB_STATE/c.sock" \
+		--state-dir "$LAB_STATE/sc" --rules-tool "$RULES_TOOL")
+	if lab_wait_log "$LAB_STATE/stuntd-c.log" "registered with $SRV3:3478 as stranger" 10; then
+		printf 'server %s\nserver %s\n' "$LAB_SRV1" "$SRV3" >"$LAB_STATE/c.conf"
+		kill -HUP "$PID_C"
+		if lab_wait_log "$LAB_STATE/stuntd-c.log" "moved from server 2 \($SRV3\) to the more preferred server 1 \($LAB_SRV1\)" 10; then
+			ok "SIGHUP with server 1 added before server 2: the stranger moved to server 1 ($(grep -o 'SIGHUP: server list changed.*' "$LAB_STATE/stuntd-c.log"))"
+		else
+			nok "SIGHUP with a changed list: the stranger did not move to server 1"
+			tail -6 "$LAB_STATE/stuntd-c.log" | sed 's/^/# c: /'
+		fi
+		check_eq "the stranger's status after SIGHUP" "$(field c '" ".join("%s=%s" % (v["name"], v["state"]) for v in j["servers"])')" "$LAB_SRV1=in use $SRV3=standby"
+	else
+		nok "the stranger registered with server 2 within 10 s"
+		tail -6 "$LAB_STATE/stuntd-c.log" | sed 's/^/# c: /'
+	fi
 
 	# a silent server 1 (stopped: its kernel still keeps the connections)
 	pid1=$(server_pid "$LAB_SRV1")
