@@ -507,7 +507,6 @@ static void on_auth_ok(struct d_sigconn *c, const struct stun_msg *m)
 	uint32_t ip;
 	char a[INET_ADDRSTRLEN], which[D_NAME_MAX + 64] = "";
 	uint64_t now = clock_ms();
-	bool changed;
 
 	if (sig_get_auth_resp(m, &ar) < 0 || ar.mapped.family != STUN_FAMILY_IPV4) {
 		conn_close(c, "bad AUTHENTICATE answer", true);
@@ -526,16 +525,17 @@ static void on_auth_ok(struct d_sigconn *c, const struct stun_msg *m)
 		 d_ip_str(srv_of(c)->sig.sin_addr.s_addr, a), ntohs(srv_of(c)->sig.sin_port),
 		 c->tls ? " over TLS" : "", d->cfg.id, d_ip_str(ip, (char[INET_ADDRSTRLEN]){ 0 }),
 		 ar.mapped.port, which);
-	changed = d->have_mapped && (in_use() == NULL || in_use()->idx != c->idx);
 	adopt(c, now);
 	if (in_use() != c)
 		return;
 	d->server_offset_ms = c->offset_ms;
 	d->mapped = c->mapped;
 	d->have_mapped = true;
-	/* discovery probes the server in use: another server, or another
-	 * public address, measures again */
-	if (changed) {
+	/* discovery probes the server in use: another server than the one it
+	 * last probed (a failover, a move back, the first registration with
+	 * other than the first server), or another public address, measures
+	 * again */
+	if (d->probe_srv != c->idx) {
 		log_info("server changed: discovery again against server %zu", c->idx + 1);
 		(void)d_discovery_run();
 	} else if (d->public_ip != 0 && d->public_ip != ip) {

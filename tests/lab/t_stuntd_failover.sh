@@ -154,8 +154,9 @@ start_all port-restricted rst port-restricted rst && {
 		echo "$x" | sed 's/^/# /'
 	fi
 	if grep -q "server 1 ($LAB_SRV1 = $LAB_SRV1:3478) registered: server closed the connection" "$LAB_STATE/stuntd-a.log" &&
-		grep -q "registered with $SRV3:3478 as laptop, seen as .* (server 2 of 2: $SRV3)" "$LAB_STATE/stuntd-a.log"; then
-		ok "ha's log says server 1 closed and it registered with server 2"
+		grep -q "registered with $SRV3:3478 as laptop, seen as .* (server 2 of 2: $SRV3)" "$LAB_STATE/stuntd-a.log" &&
+		lab_wait_log "$LAB_STATE/stuntd-a.log" "server changed: discovery again against server 2" 5; then
+		ok "ha's log says server 1 closed, it registered with server 2 and measured its NAT against it"
 	else
 		nok "ha's log on the failover"
 		grep -i server "$LAB_STATE/stuntd-a.log" | tail -6 | sed 's/^/# a: /'
