@@ -893,9 +893,7 @@ void d_sig_reload(const struct d_config *n)
 				 o->servers[d->sc[k].idx].given);
 			(void)d_session_server_gone(why);
 		}
-		conn_close(&d->sc[k], "no longer on the list (SIGHUP)", false);
-		if (d->cur == (int)k)
-			d->cur = -1;
+		conn_close(&d->sc[k], "no longer on the list (SIGHUP)", false);	/* cur: -1 */
 	}
 	memcpy(o->servers, n->servers, sizeof(o->servers));
 	o->nservers = n->nservers;
