@@ -55,10 +55,10 @@ before() {
 	echo "$(grep -Ec "$1" "$LAB_STATE/stuntd-a.log") $(grep -Ec "$1" "$LAB_STATE/stuntd-b.log")"
 }
 wait_logs() {
-	local n
-	read -ra n <<<"$3"
-	lab_wait_log "$LAB_STATE/stuntd-a.log" "$1" "$2" $((n[0] + 1)) &&
-		lab_wait_log "$LAB_STATE/stuntd-b.log" "$1" "$2" $((n[1] + 1))
+	local cnt
+	read -ra cnt <<<"$3"
+	lab_wait_log "$LAB_STATE/stuntd-a.log" "$1" "$2" $((cnt[0] + 1)) &&
+		lab_wait_log "$LAB_STATE/stuntd-b.log" "$1" "$2" $((cnt[1] + 1))
 }
 
 # log_ms T0_MS REGEX: ms from T0_MS (epoch) to the later of the first lines
