@@ -238,17 +238,75 @@ static const char *public_ep(const struct cj_val *root, const char *proto, char 
 	return s ? s : "unknown";
 }
 
+/*
+ * With several servers (stuntd's --server list): which one is in use on the
+ * "server:" line, then one line each, in order of preference:
+ *   servers (in order of preference, 2 changes):
+ *     1 192.0.2.1 (192.0.2.1:3478): down, 3 failures, next try in 4 s:
+ *       server closed the connection
+ *     2 rdv2.example.net (192.0.2.3:3478): in use for 12 s
+ * With one, nothing more than before.
+ */
+static size_t nservers(const struct cj_val *root, struct cj_val *list)
+{
+	struct cj_val e;
+	size_t n = 0;
+
+	if (cj_get(root, "servers", list) < 0 || list->type != CJ_ARR)
+		return 0;
+	while (cj_index(list, n, &e) == 0)
+		n++;
+	return n;
+}
+
+static void print_servers(FILE *out, const struct cj_val *root)
+{
+	struct cj_val list, e;
+	size_t i, n = nservers(root, &list);
+	char name[272], addr[80], state[32], err[256], dur[48];
+	long long x;
+
+	if (n < 2)
+		return;
+	fprintf(out, "servers (in order of preference, %lld change(s)):\n",
+		jint(root, "server_changes", 0));
+	for (i = 0; cj_index(&list, i, &e) == 0; i++) {
+		fprintf(out, "  %lld %s (%s): %s", jint(&e, "index", (long long)i + 1),
+			jstr(&e, "name", name, sizeof(name), "?"),
+			jstr(&e, "address", addr, sizeof(addr), "?"),
+			jstr(&e, "state", state, sizeof(state), "?"));
+		if (!strcmp(state, "in use") && (x = jint(&e, "since_ms", -1)) >= 0)
+			fprintf(out, " for %s", ctl_duration(dur, sizeof(dur), x));
+		if ((x = jint(&e, "failures", 0)) > 0)
+			fprintf(out, ", %lld failure%s", x, x == 1 ? "" : "s");
+		if ((x = jint(&e, "retry_ms", -1)) >= 0)
+			fprintf(out, ", next try in %s", ctl_duration(dur, sizeof(dur), x));
+		if (jstr(&e, "error", err, sizeof(err), NULL))
+			fprintf(out, ":\n      %s", err);
+		fputc('\n', out);
+	}
+}
+
 void ctl_show_status(FILE *out, const struct cj_val *root)
 {
 	char id[80], server[80], tcp[64], udp[64], dur[48];
 	struct cj_val v, e, k;
 	size_t i, it;
 	int reg = jtri(root, "registered");
+	long long x;
 
 	fprintf(out, "stuntd %s, up %s\n", jstr(root, "id", id, sizeof(id), "(no id)"),
 		ctl_duration(dur, sizeof(dur), jint(root, "uptime_ms", -1)));
-	fprintf(out, "server: %s, %s\n", jstr(root, "server", server, sizeof(server), "(none)"),
+	fprintf(out, "server: %s", jstr(root, "server", server, sizeof(server), "(none)"));
+	if ((it = nservers(root, &v)) > 1 && (x = jint(root, "server_index", 0)) > 0 &&
+	    cj_index(&v, (size_t)x - 1, &e) == 0) {
+		char name[272];
+
+		fprintf(out, " (%s, %lld of %zu)", jstr(&e, "name", name, sizeof(name), "?"), x, it);
+	}
+	fprintf(out, ", %s\n",
 		reg == 1 ? "registered" : reg == 0 ? "NOT registered" : "registration unknown");
+	print_servers(out, root);
 	fprintf(out, "public endpoints: tcp %s, udp %s\n", public_ep(root, "tcp", tcp, sizeof(tcp)),
 		public_ep(root, "udp", udp, sizeof(udp)));
 	print_nat(out, root, "nat");

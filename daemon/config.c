@@ -78,6 +78,33 @@ static int parse_host(const char *v, uint16_t defport, struct sockaddr_in *addr,
 	return 0;
 }
 
+/* one more server, after those given before it (less preferred) */
+static int add_server(struct d_config *c, const char *val, char *err, size_t errlen)
+{
+	struct d_server v;
+	size_t i;
+
+	memset(&v, 0, sizeof(v));
+	if (parse_host(val, D_SERVER_PORT_DEFAULT, &v.addr, v.host, sizeof(v.host)) < 0 ||
+	    copy_str(v.given, sizeof(v.given), val) < 0)
+		return fail(err, errlen, "bad server '%s' (HOST[:PORT], HOST a name or an "
+			    "IPv4 address)", val);
+	v.port_given = strchr(val, ':') != NULL;
+	for (i = 0; i < c->nservers; i++)
+		if (!strcmp(c->servers[i].given, val))
+			return fail(err, errlen, "server '%s' given twice", val);
+	if (c->nservers >= D_MAX_SERVERS)
+		return fail(err, errlen, "too many servers (at most %d)", D_MAX_SERVERS);
+	c->servers[c->nservers++] = v;
+	return 0;
+}
+
+void d_config_clear_servers(struct d_config *c)
+{
+	memset(c->servers, 0, sizeof(c->servers));
+	c->nservers = 0;
+}
+
 /* "NAME TARGET" (file) or "NAME=TARGET" (flag): the caller splits. */
 static int add_expose(struct d_config *c, const char *name, const char *target, char *err,
 		      size_t errlen)
@@ -265,12 +292,7 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 			return fail(err, errlen, "bad id '%s' (1-64 of [A-Za-z0-9._-])", val);
 		snprintf(c->id, sizeof(c->id), "%s", val);
 	} else if (!strcmp(key, "server")) {
-		if (parse_host(val, D_SERVER_PORT_DEFAULT, &c->server, c->server_host,
-			       sizeof(c->server_host)) < 0)
-			return fail(err, errlen, "bad server '%s' (HOST[:PORT], HOST a name or an "
-				    "IPv4 address)", val);
-		c->have_server = true;
-		c->server_port_given = strchr(val, ':') != NULL;
+		return add_server(c, val, err, errlen);
 	} else if (!strcmp(key, "tls")) {
 		return set_onoff(&c->tls, key, val, err, errlen);
 	} else if (!strcmp(key, "tls-ca")) {
@@ -441,9 +463,11 @@ bool d_config_relay_known(const struct d_config *c, uint32_t ip)
 
 	if (ip == 0)
 		return false;
-	if ((c->have_turn && c->turn.sin_addr.s_addr == ip) ||
-	    (c->have_server && c->server.sin_addr.s_addr == ip))
+	if (c->have_turn && c->turn.sin_addr.s_addr == ip)
 		return true;
+	for (i = 0; i < c->nservers; i++)
+		if (c->servers[i].addr.sin_addr.s_addr == ip)
+			return true;
 	for (i = 0; i < c->nrelay_servers; i++)
 		if (c->relay_servers[i] == ip)
 			return true;
@@ -454,7 +478,7 @@ int d_config_check(const struct d_config *c, char *err, size_t errlen)
 {
 	if (c->id[0] == '\0')
 		return fail(err, errlen, "no id (--id ID or 'id' in the config)");
-	if (!c->have_server)
+	if (c->nservers == 0)
 		return fail(err, errlen, "no server (--server HOST[:PORT] or 'server')");
 	if (c->secret_file[0] == '\0')
 		return fail(err, errlen, "no secret file (--secret-file FILE or 'secret-file')");
@@ -464,6 +488,7 @@ int d_config_check(const struct d_config *c, char *err, size_t errlen)
 int d_config_finish(struct d_config *c, char *err, size_t errlen)
 {
 	int e = d_config_check(c, err, errlen);
+	size_t i;
 
 	if (e < 0)
 		return e;
@@ -475,7 +500,10 @@ int d_config_finish(struct d_config *c, char *err, size_t errlen)
 	if (!c->have_turn && (c->turn_user[0] || c->turn_pass[0] || c->turn_pass_file[0]))
 		return fail(err, errlen, "turn-user or turn-pass without turn: "
 			    "add --turn HOST:PORT ('turn'), or remove them");
-	c->sig_server = c->server;
+	for (i = 0; i < c->nservers; i++) {
+		c->servers[i].sig = c->servers[i].addr;
+		c->servers[i].tls_name[0] = '\0';
+	}
 	if (!c->tls) {
 		if (c->tls_ca[0] || c->have_pin || c->server_name[0])
 			return fail(err, errlen, "tls-ca, tls-pin or server-name without TLS: "
@@ -485,18 +513,24 @@ int d_config_finish(struct d_config *c, char *err, size_t errlen)
 	if (c->tls_ca[0] == '\0' && !c->have_pin)
 		return fail(err, errlen, "TLS needs --tls-ca FILE or --tls-pin SHA256 "
 			    "('tls-ca', 'tls-pin'): no unauthenticated TLS");
-	/* a server given by name: its certificate must carry that name */
-	if (!c->server_name[0] && c->server_host[0]) {
-		size_t n = strlen(c->server_host);
+	for (i = 0; i < c->nservers; i++) {
+		struct d_server *v = &c->servers[i];
+		size_t n = strlen(v->host);
 
-		if (c->server_host[n - 1] == '.')
-			n--;	/* "example.net." names example.net */
-		memcpy(c->server_name, c->server_host, n);
-		c->server_name[n] = '\0';
+		/* server-name for all; else a server given by name: its
+		 * certificate must carry that name */
+		if (c->server_name[0]) {
+			memcpy(v->tls_name, c->server_name, strlen(c->server_name) + 1);
+		} else if (n > 0) {
+			if (v->host[n - 1] == '.')
+				n--;	/* "example.net." names example.net */
+			memcpy(v->tls_name, v->host, n);
+			v->tls_name[n] = '\0';
+		}
+		if (!v->port_given)
+			v->sig.sin_port = htons(D_SERVER_TLS_PORT_DEFAULT);
+		v->addr.sin_port = htons(D_SERVER_PORT_DEFAULT);
 	}
-	if (!c->server_port_given)
-		c->sig_server.sin_port = htons(D_SERVER_TLS_PORT_DEFAULT);
-	c->server.sin_port = htons(D_SERVER_PORT_DEFAULT);
 	return 0;
 }
 

@@ -7,7 +7,10 @@
  * Config file, one directive a line, '#' starts a comment:
  *
  *   id laptop
- *   server 192.0.2.1:3478     (or a host name: server stun.example.net:3478)
+ *   server 192.0.2.1:3478     (or a host name: server stun.example.net:3478;
+ *                              up to 4 server lines, in order of preference:
+ *                              the first that answers is used, the others
+ *                              are failovers, daemon/sig.c)
  *   secret-file /etc/stunt/secret
  *   expose vnc tcp:127.0.0.1:5900   (or tcp:localhost:5900)
  *   expose vnc-inetd exec:x11vnc -inetd -display :0
@@ -51,6 +54,7 @@
 #ifndef STUNT_DAEMON_CONFIG_H
 #define STUNT_DAEMON_CONFIG_H
 
+#include "daemon/srvpick.h"
 #include "proto/sig.h"
 
 #include <netinet/in.h>
@@ -100,13 +104,28 @@ struct d_allow {
 	size_t	npeers;
 };
 
+/* one stunt-server of the list */
+struct d_server {
+	char			given[D_NAME_MAX + 8];	/* HOST[:PORT] as given: logs, status */
+	/* the STUN address discovery probes and predict connects to (3478 with
+	 * TLS, the TLS port being no STUN port) */
+	struct sockaddr_in	addr;
+	/* set by d_config_finish(): where signalling connects (TLS: PORT or 5349) */
+	struct sockaddr_in	sig;
+	/* a host name: resolved by d_config_resolve() at start, on SIGHUP and
+	 * before each connection to it; "" for an IPv4 literal */
+	char			host[D_NAME_MAX + 1];
+	bool			port_given;		/* "HOST:PORT", not just HOST */
+	/* TLS: the name its certificate must carry (server-name, else its host
+	 * name); "": its IP. Set by d_config_finish(). */
+	char			tls_name[D_NAME_MAX + 1];
+};
+
 struct d_config {
 	char			id[SIG_ID_MAX + 1];
-	bool			have_server;
-	struct sockaddr_in	server;
-	/* a host name given for server (or turn): resolved by d_config_resolve()
-	 * at start, on SIGHUP and on each reconnect; "" for an IPv4 literal */
-	char			server_host[D_NAME_MAX + 1];
+	/* server lines (--server flags), in order of preference */
+	struct d_server		servers[D_MAX_SERVERS];
+	size_t			nservers;
 	char			secret_file[D_PATH_MAX];
 	char			control[D_PATH_MAX];
 	char			control_group[64];
@@ -121,15 +140,11 @@ struct d_config {
 
 	/* signalling over TLS: the server is authenticated by a CA, a pin or both */
 	bool			tls;
-	bool			server_port_given;	/* "server IP:PORT", not just IP */
 	char			tls_ca[D_PATH_MAX];
 	bool			have_pin;
 	uint8_t			tls_pin[D_TLS_PIN_LEN];
-	char			server_name[D_NAME_MAX + 1];	/* checked instead of the IP */
-	/* set by d_config_finish(): where signalling connects (TLS: PORT or
-	 * 5349), while server stays the STUN address discovery probes (3478
-	 * with TLS, the TLS port being no STUN port) */
-	struct sockaddr_in	sig_server;
+	/* server-name: checked instead of the IP, for every server */
+	char			server_name[D_NAME_MAX + 1];
 	/* udp test knobs: -1 = the discovered syn_ttl; 0 = not limited */
 	int			udp_first_ttl;
 	unsigned		udp_test_delay_ms;
@@ -185,8 +200,13 @@ void d_config_init(struct d_config *c);
 int d_config_parse(const char *buf, size_t len, struct d_config *c, char *err, size_t errlen);
 
 /* One directive ("id", "server", "expose", ...) and its value; the file
- * parser and the flags both use it. 0 or -EINVAL with the reason in err. */
+ * parser and the flags both use it. 0 or -EINVAL with the reason in err.
+ * "server" adds to the list (at most D_MAX_SERVERS). */
 int d_config_set(struct d_config *c, const char *key, const char *val, char *err, size_t errlen);
+
+/* The server list emptied: the first --server flag replaces the file's
+ * server lines (flags override the file), the later ones add to it. */
+void d_config_clear_servers(struct d_config *c);
 
 /* The secret file's bytes: the secret alone on the first line, trailing
  * white space ignored. Returns its length (> 0) or -EINVAL. */
@@ -198,7 +218,7 @@ const struct d_expose *d_config_find_expose(const struct d_config *c, const char
 bool d_config_allowed(const struct d_config *c, const char *service, const char *peer);
 
 /* May a peer name ip (network order) as its relay candidate's address: our
- * turn server's or stunt-server's IP, or one of relay-servers? */
+ * turn server's or one of our stunt-servers' IPs, or one of relay-servers? */
 bool d_config_relay_known(const struct d_config *c, uint32_t ip);
 
 /* Missing required settings (id, server, secret-file): 0 or -EINVAL. */
@@ -207,7 +227,8 @@ int d_config_check(const struct d_config *c, char *err, size_t errlen);
 /* d_config_check(), the TLS settings checked together (TLS needs a CA or a
  * pin: no unauthenticated TLS; a CA or pin without TLS is a mistake), the
  * TURN settings together (turn needs turn-user and turn-pass and they need
- * turn), then sig_server set. 0 or -EINVAL with the reason in err. */
+ * turn), then each server's sig address and tls_name set. 0 or -EINVAL with
+ * the reason in err. */
 int d_config_finish(struct d_config *c, char *err, size_t errlen);
 
 /*
@@ -219,17 +240,21 @@ int d_config_finish(struct d_config *c, char *err, size_t errlen);
 int d_config_netns_defaults(struct d_config *c, const char *run_dir);
 
 /* What d_config_resolve() resolves. */
-#define D_RESOLVE_SERVER	1u	/* server (and sig_server) */
+#define D_RESOLVE_SERVER	1u	/* the servers (addr and sig) */
 #define D_RESOLVE_TURN		2u
 #define D_RESOLVE_EXPOSE	4u	/* tcp: and udp: targets */
 #define D_RESOLVE_ALL		7u
 
 /*
- * daemon/resolve.c: the host names of c (server_host, turn_host, the expose
+ * daemon/resolve.c: the host names of c (the servers', turn_host, the expose
  * targets' host) resolved to IPv4 addresses with getaddrinfo, the ports kept.
  * 0, or the first failure's -errno (common/resolve.h) with "server 'NAME':
  * REASON" in err; what resolved before it is updated.
  */
 int d_config_resolve(struct d_config *c, unsigned what, char *err, size_t errlen);
+
+/* Server i's name alone resolved again (before each connection to it):
+ * 0, or -errno with "server 'NAME': REASON" in err. */
+int d_config_resolve_server(struct d_config *c, size_t i, char *err, size_t errlen);
 
 #endif

@@ -99,9 +99,11 @@ static void status(struct d_ctl_client *c)
 		return answer_error(c, "out of memory");
 	fputs("{\"id\":", f);
 	d_json_str(f, d->cfg.id);
-	fprintf(f, ",\"registered\":%s,\"server\":\"%s:%u\",\"public\":",
-		d_sig_up() ? "true" : "false", d_ip_str(d->cfg.server.sin_addr.s_addr, a),
-		ntohs(d->cfg.server.sin_port));
+	fprintf(f, ",\"registered\":%s,\"server\":\"%s:%u\"",
+		d_sig_up() ? "true" : "false", d_ip_str(d_sig_server()->addr.sin_addr.s_addr, a),
+		ntohs(d_sig_server()->addr.sin_port));
+	d_sig_status_json(f, now);
+	fputs(",\"public\":", f);
 	if (d->public_ip)
 		fprintf(f, "{\"tcp\":\"%s:%u\",\"udp\":null}", d_ip_str(d->public_ip, a),
 			d->mapped.port);

@@ -72,13 +72,17 @@ int d_discovery_run(void)
 {
 	struct stuntd *d = g_d;
 	struct probe_cfg pc;
+	const struct d_server *srv;
 	char desc[64];
 	unsigned i;
 	int err;
 
 	probe_cfg_init(&pc);
-	pc.server_ip = d->cfg.server.sin_addr.s_addr;
-	pc.server_port = ntohs(d->cfg.server.sin_port);
+	/* the server in use, else the most preferred one */
+	srv = d_sig_server();
+	d->probe_srv = (size_t)(srv - d->cfg.servers);
+	pc.server_ip = srv->addr.sin_addr.s_addr;
+	pc.server_port = ntohs(srv->addr.sin_port);
 	pc.timeout_ms = D_PROBE_TIMEOUT_MS;
 	/* unprivileged: the privileged process opens the capture for us (hop
 	 * count, sequence rewriting); without it those tests are skipped */

@@ -40,7 +40,8 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: stuntd --id ID --server HOST[:PORT] --secret-file FILE [--control PATH]\n"
+"usage: stuntd --id ID --server HOST[:PORT] [--server HOST[:PORT] ...]\n"
+"              --secret-file FILE [--control PATH]\n"
 "              [--expose NAME=tcp:HOST:PORT | NAME=udp:HOST:PORT | NAME=exec:COMMAND ...]\n"
 "              [--allow NAME=PEER[,PEER...] ...] [--config FILE] [-d] [-v]\n"
 "              [--state-dir DIR] [--control-group GROUP] [--connect-timeout MS]\n"
@@ -55,7 +56,8 @@ static void usage(FILE *f)
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
 "  --server HOST[:PORT] stunt-server: a name (resolved at start and on each\n"
 "                       reconnect) or an IPv4 address; port 3478 by default,\n"
-"                       5349 with --tls\n"
+"                       5349 with --tls. Up to 4, in order of preference:\n"
+"                       failover to the next, back when the first returns\n"
 "  --secret-file FILE   the secret alone on the first line; must not be readable\n"
 "                       by group or others\n"
 "  --control PATH       control socket (default " D_CONTROL_DEFAULT ";\n"
@@ -232,6 +234,21 @@ static const char *flag_value(int c)
 	return c == O_TLS || c == O_ALLOW_FORCED ? "on" : c == O_NOPRIVSEP ? "off" : optarg;
 }
 
+/* a flag into c: the first --server replaces the config file's server
+ * lines, the later ones add to the list */
+static int flag_set(struct d_config *c, int o, bool *servers_seen, char *err, size_t errlen)
+{
+	const char *key = flag_key(o);
+
+	if (key == NULL)
+		return 0;
+	if (o == O_SERVER && !*servers_seen) {
+		d_config_clear_servers(c);
+		*servers_seen = true;
+	}
+	return d_config_set(c, key, flag_value(o), err, errlen);
+}
+
 /*
  * turn-pass-file: the password alone on its first line, from a file that
  * group and others cannot read (as --secret-file), into c->turn_pass.
@@ -304,6 +321,7 @@ static int reread_config(struct d_config *c, char *err, size_t errlen)
 	char buf[65536], why[256];
 	size_t len;
 	int o, e;
+	bool servers_seen = false;
 
 	d_config_init(c);
 	if (s_config) {
@@ -320,10 +338,8 @@ static int reread_config(struct d_config *c, char *err, size_t errlen)
 	optind = 0;	/* GNU getopt: start afresh */
 	opterr = 0;
 	while ((o = getopt_long(s_argc, s_argv, ":dvh", lopts, NULL)) != -1) {
-		const char *key = flag_key(o);
-
-		if (key && d_config_set(c, key, flag_value(o), why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "--%s: %s", key, why);
+		if (flag_set(c, o, &servers_seen, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "--%s: %s", flag_key(o), why);
 			return -EINVAL;
 		}
 	}
@@ -367,6 +383,7 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 	char buf[65536], err[256];
 	size_t len;
 	int c, e;
+	bool servers_seen = false;
 
 	/* first pass: the config file and the output options */
 	opterr = 0;
@@ -401,8 +418,6 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 	/* second pass: flags override the file */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":dvh", lopts, NULL)) != -1) {
-		const char *key = flag_key(c);
-
 		if (c == O_TURN_PASS)
 			fprintf(stderr, "stuntd: warning: --turn-pass shows the password to every "
 				"user (ps); use --turn-pass-file FILE ('turn-pass-file' in the "
@@ -411,8 +426,8 @@ static void parse_args(int argc, char **argv, struct stuntd *d, int *verbose)
 			d->no_rules = true;
 		else if (c == O_TOOL)
 			d->rules_tool = optarg;
-		else if (key && d_config_set(&d->cfg, key, flag_value(c), err, sizeof(err)) < 0)
-			usage_fail("stuntd", "--%s: %s", key, err);
+		else if (flag_set(&d->cfg, c, &servers_seen, err, sizeof(err)) < 0)
+			usage_fail("stuntd", "--%s: %s", flag_key(c), err);
 	}
 	if (optind < argc)
 		bad_usage("unexpected argument '%s'", argv[optind]);
@@ -545,7 +560,8 @@ int main(int argc, char **argv)
 	char err[256];
 
 	g_d = &d;
-	d.sev.fd = d.cev.fd = -1;
+	d.cev.fd = -1;
+	d.cur = -1;
 	parse_args(argc, argv, &d, &verbose);
 	s_level = LOG_LVL_INFO + verbose > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : LOG_LVL_INFO + verbose;
 	log_init("stuntd", d.foreground, d.cfg.log_level >= 0 ? d.cfg.log_level : s_level);

@@ -2,7 +2,8 @@
 /*
  * SIGHUP: a configuration re-read (daemon/main.c) applied to the running
  * stuntd. What can change live does: expose and allow, relay-servers, the
- * per-peer budgets and allow-forced-methods. A peer that may no longer use
+ * per-peer budgets and allow-forced-methods, the server list (names
+ * resolved again; a changed list adopted, daemon/sig.c d_sig_reload). A peer that may no longer use
  * a service is revoked at once: its sessions for it (responder side) fail
  * with "revoked", its hand-offs to it are closed (spliced connections, exec:
  * children, UDP forwarders), each logged and counted (security.revoked).
@@ -23,13 +24,6 @@ static void needs_restart(const struct d_config *o, const struct d_config *n)
 
 	if (strcmp(o->id, n->id))
 		log_warnx(fmt, "id");
-	/* a name: the name and ports (its address is followed on reconnect) */
-	if (o->have_server != n->have_server || strcmp(o->server_host, n->server_host) ||
-	    o->server.sin_port != n->server.sin_port ||
-	    o->sig_server.sin_port != n->sig_server.sin_port ||
-	    (!n->server_host[0] && (o->server.sin_addr.s_addr != n->server.sin_addr.s_addr ||
-				    o->sig_server.sin_addr.s_addr != n->sig_server.sin_addr.s_addr)))
-		log_warnx(fmt, "server");
 	if (strcmp(o->secret_file, n->secret_file))
 		log_warnx(fmt, "secret-file");
 	if (strcmp(o->control, n->control))
@@ -72,6 +66,12 @@ void d_reload_apply(const struct d_config *n)
 	size_t k;
 
 	needs_restart(c, n);
+	/* the server list (daemon/sig.c): adopted, unless the TLS settings it
+	 * is checked with changed (those need a restart) */
+	if (c->tls == n->tls && !strcmp(c->server_name, n->server_name))
+		d_sig_reload(n);
+	else
+		log_warnx("SIGHUP: the server list is kept (the TLS settings changed)");
 	memcpy(c->expose, n->expose, sizeof(c->expose));
 	c->nexpose = n->nexpose;
 	memcpy(c->allow, n->allow, sizeof(c->allow));

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The host names of stuntd's configuration resolved (common/resolve.h): at
- * start and on SIGHUP everything (daemon/main.c), on each reconnect to the
- * server the server and TURN names (daemon/sig.c), so that a name whose
+ * start and on SIGHUP everything (daemon/main.c), before each connection to
+ * a server that server's name and TURN's (daemon/sig.c), so that a name whose
  * address changed is followed without a restart.
  */
 #include "daemon/config.h"
@@ -30,17 +30,32 @@ static int one(const char *what, const char *host, struct sockaddr_in *a, char *
 	return 0;
 }
 
+int d_config_resolve_server(struct d_config *c, size_t i, char *err, size_t errlen)
+{
+	struct d_server *v;
+	int e;
+
+	if (i >= c->nservers || !c->servers[i].host[0])
+		return 0;
+	v = &c->servers[i];
+	e = one("server", v->host, &v->addr, err, errlen);
+	if (e == 0)
+		v->sig.sin_addr = v->addr.sin_addr;
+	return e;
+}
+
 int d_config_resolve(struct d_config *c, unsigned what, char *err, size_t errlen)
 {
 	char label[D_NAME_MAX + 16];
 	size_t i;
 	int e;
 
-	if ((what & D_RESOLVE_SERVER) && c->have_server && c->server_host[0]) {
-		e = one("server", c->server_host, &c->server, err, errlen);
-		if (e < 0)
-			return e;
-		c->sig_server.sin_addr = c->server.sin_addr;
+	if (what & D_RESOLVE_SERVER) {
+		for (i = 0; i < c->nservers; i++) {
+			e = d_config_resolve_server(c, i, err, errlen);
+			if (e < 0)
+				return e;
+		}
 	}
 	if ((what & D_RESOLVE_TURN) && c->have_turn && c->turn_host[0]) {
 		e = one("turn", c->turn_host, &c->turn, err, errlen);

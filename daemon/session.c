@@ -305,6 +305,28 @@ void d_session_shutdown(void)
 	trav_shutdown();
 }
 
+/*
+ * Until the common start a session's messages go through the server in use
+ * (LOOKUP, EXCHANGE, SCHEDULE, the peer's indications): a session there
+ * cannot go on through another server, whose requests and the peer's
+ * answers it never saw, so it fails at once with the reason rather than at
+ * its deadline. From the start on the attempts run host to host and go on.
+ */
+size_t d_session_server_gone(const char *why)
+{
+	struct d_session *s;
+	size_t n = 0;
+
+	for (s = g_d->sessions; s; s = s->next) {
+		if (sess_over(s) || (s->state != S_LOOKUP && s->state != S_MAPPING &&
+				     s->state != S_EXCHANGE && s->state != S_WAIT_SCHEDULE))
+			continue;
+		sess_fail(s, why, false);
+		n++;
+	}
+	return n;
+}
+
 void d_session_on_answer(uint16_t method, uint32_t session_id, const struct stun_msg *m)
 {
 	struct d_session *s;

@@ -1,17 +1,30 @@
 // SPDX-License-Identifier: MIT
 /*
  * stuntd's session with stunt-server (docs/protocol.md section 5): one TCP
- * connection, REGISTER + AUTHENTICATE with the HMAC credential, a Binding
- * request every D_KEEPALIVE_MS (the server drops idle clients after 30 s),
- * signalling requests for the sessions, and the server's indications handed
- * to daemon/session.c. When the connection goes, it is made again after an
- * exponential backoff (1 s doubling to 60 s). When the server sees us at
- * another public address, discovery runs again.
+ * connection, REGISTER + AUTHENTICATE with the HMAC credential, signalling
+ * requests for the sessions, and the server's indications handed to
+ * daemon/session.c. When the server in use sees us at another public
+ * address, discovery runs again.
+ *
+ * Several servers (up to D_MAX_SERVERS, in order of preference): which one
+ * to try next is daemon/srvpick.c's choice, each server with its own
+ * backoff (1 s doubling to 60 s). Two connections at most: the one in use
+ * (g_d->cur) and an attempt. With none in use the most preferred server
+ * whose time has come is tried, and after D_SIG_PARALLEL_MS without an
+ * answer the next one too, so a silent server does not hold up failover.
+ * With one in use, a more preferred server is tried in the background; we
+ * move to it only once it has accepted our registration, and only then is
+ * the old connection closed. A server in use is lost when it closes the
+ * connection, or when it stays silent: after D_KEEPALIVE_MS without a word
+ * it is sent a Binding, which it must answer within D_KEEPALIVE_WAIT_MS.
+ * Sessions still negotiating through a server that goes fail with the
+ * reason (d_session_server_gone); the new server is the probe target, so
+ * discovery runs again against it.
  *
  * With TLS (daemon/tls.c) the connection is made the same way, then the handshake
  * runs in the event loop and the server is authenticated (CA and name or IP,
  * and/or key pin) before REGISTER goes out; a server that fails is logged
- * with the reason, counted and tried again after the same backoff. The
+ * with the reason, counted and tried again after its backoff. The
  * framing below works on the bytes TLS carries as on plain TCP.
  *
  * Every message after AUTHENTICATE, both ways, is sealed with the session
@@ -43,6 +56,8 @@ static const char *srv_state_name[] = {
 	[SRV_HANDSHAKE] = "TLS handshake",
 };
 
+static void conn_close(struct d_sigconn *c, const char *why, bool failed);
+
 int d_sig_tls_init(char *err, size_t errlen)
 {
 	struct stuntd *d = g_d;
@@ -59,39 +74,67 @@ void d_sig_tls_fini(void)
 	g_d->tls_ctx = NULL;
 }
 
-static void set_events(void)
+static struct d_sigconn *in_use(void)
 {
-	struct stuntd *d = g_d;
+	return g_d->cur >= 0 ? &g_d->sc[g_d->cur] : NULL;
+}
 
-	d_loop_mod(&d->sev, EPOLLIN | (d->wlen || d->tls_want_write ? EPOLLOUT : 0));
+static const struct d_server *srv_of(const struct d_sigconn *c)
+{
+	return &g_d->cfg.servers[c->idx];
+}
+
+/* "server 2 (NAME = IP:PORT)": which one, for the logs; with a single
+ * server "server", the log lines as they were before the list */
+static const char *srv_label(size_t idx, char *buf, size_t len)
+{
+	const struct d_server *v = &g_d->cfg.servers[idx];
+	char a[INET_ADDRSTRLEN];
+
+	if (g_d->cfg.nservers < 2)
+		snprintf(buf, len, "server");
+	else
+		snprintf(buf, len, "server %zu (%s = %s:%u)", idx + 1, v->given,
+			 d_ip_str(v->sig.sin_addr.s_addr, a), ntohs(v->sig.sin_port));
+	return buf;
+}
+
+static void set_events(struct d_sigconn *c)
+{
+	d_loop_mod(&c->ev, EPOLLIN | (c->wlen || c->tls_want_write ? EPOLLOUT : 0));
 }
 
 /* recv()/send() or their TLS versions: bytes, 0 closed, -errno */
-static ssize_t sig_recv(void *buf, size_t len)
+static ssize_t sig_recv(struct d_sigconn *c, void *buf, size_t len)
 {
-	struct stuntd *d = g_d;
 	ssize_t n;
 
-	if (d->tls)
-		return d_tls_read(d->tls, buf, len, &d->tls_want_write);
-	n = recv(d->sev.fd, buf, len, 0);
+	if (c->tls)
+		return d_tls_read(c->tls, buf, len, &c->tls_want_write);
+	n = recv(c->ev.fd, buf, len, 0);
 	return n < 0 ? -errno : n;
 }
 
-static ssize_t sig_send(const void *buf, size_t len)
+static ssize_t sig_send(struct d_sigconn *c, const void *buf, size_t len)
 {
-	struct stuntd *d = g_d;
 	ssize_t n;
 
-	if (d->tls)
-		return d_tls_write(d->tls, buf, len, &d->tls_want_write);
-	n = send(d->sev.fd, buf, len, MSG_NOSIGNAL);
+	if (c->tls)
+		return d_tls_write(c->tls, buf, len, &c->tls_want_write);
+	n = send(c->ev.fd, buf, len, MSG_NOSIGNAL);
 	return n < 0 ? -errno : n;
 }
 
 bool d_sig_up(void)
 {
-	return g_d->sstate == SRV_UP;
+	return in_use() != NULL;
+}
+
+const struct d_server *d_sig_server(void)
+{
+	struct d_sigconn *c = in_use();
+
+	return &g_d->cfg.servers[c ? c->idx : 0];
 }
 
 uint64_t d_sig_server_to_local(uint64_t server_ms)
@@ -99,78 +142,110 @@ uint64_t d_sig_server_to_local(uint64_t server_ms)
 	return (uint64_t)((int64_t)server_ms - g_d->server_offset_ms);
 }
 
-void d_sig_close(const char *why)
+/*
+ * Close c. failed: the server failed us (an attempt, or the one in use
+ * lost), so it is put off for its backoff and the reason kept for status;
+ * not failed: we leave it (moving to a preferred server, a SIGHUP that
+ * dropped it, stopping). Losing the one in use fails the sessions still
+ * negotiating through it.
+ */
+static void conn_close(struct d_sigconn *c, const char *why, bool failed)
 {
 	struct stuntd *d = g_d;
-	uint64_t now = clock_ms();
+	uint64_t now = clock_ms(), wait = 0;
+	bool was_in_use = in_use() == c;
+	char l[D_NAME_MAX + 64], r[256];
+	size_t n;
 
-	if (d->tls) {
-		d_tls_free(d->tls);
-		d->tls = NULL;
+	if (c->tls) {
+		d_tls_free(c->tls);
+		c->tls = NULL;
 	}
-	d->tls_want_write = false;
-	if (d->sev.fd >= 0) {
-		d_loop_del(&d->sev);
-		close(d->sev.fd);
-		d->sev.fd = -1;
+	c->tls_want_write = false;
+	if (c->ev.fd >= 0) {
+		d_loop_del(&c->ev);
+		close(c->ev.fd);
+		c->ev.fd = -1;
 	}
-	if (d->sstate != SRV_DOWN)
-		log_warnx("server %s: %s; again in %llu ms", srv_state_name[d->sstate], why,
-			  (unsigned long long)d->backoff_ms);
-	d->sstate = SRV_DOWN;
-	sig_sec_stop(&d->sec);
-	memset(&d->sig_keys, 0, sizeof(d->sig_keys));
-	d->rlen = d->wlen = 0;
-	memset(d->pend, 0, sizeof(d->pend));
-	d->next_try_ms = now + d->backoff_ms;
-	d->backoff_ms *= 2;
-	if (d->backoff_ms > D_BACKOFF_MAX_MS)
-		d->backoff_ms = D_BACKOFF_MAX_MS;
+	if (c->state != SRV_DOWN && c->idx < d->cfg.nservers) {
+		if (failed) {
+			wait = d_srvpick_failed(&d->pick, c->idx, now);
+			snprintf(d->srv[c->idx].why, sizeof(d->srv[c->idx].why), "%s", why);
+			d->srv[c->idx].since_ms = now;
+		}
+		srv_label(c->idx, l, sizeof(l));
+		if (failed)
+			log_warnx("%s %s: %s; again in %llu ms", l, srv_state_name[c->state], why,
+				  (unsigned long long)wait);
+		else
+			log_info("%s %s: closed: %s", l, srv_state_name[c->state], why);
+	}
+	c->state = SRV_DOWN;
+	sig_sec_stop(&c->sec);
+	memset(&c->sig_keys, 0, sizeof(c->sig_keys));
+	c->rlen = c->wlen = 0;
+	c->ping_ms = 0;
+	memset(c->pend, 0, sizeof(c->pend));
+	if (was_in_use) {
+		d->cur = -1;
+		if (failed) {
+			snprintf(r, sizeof(r), "lost server %zu (%s): %s", c->idx + 1,
+				 d->cfg.servers[c->idx].given, why);
+			n = d_session_server_gone(r);
+			if (n)
+				log_warnx("%zu session(s) in negotiation failed: %s", n, r);
+		}
+	}
 }
 
-static void flush_out(void)
+void d_sig_close(const char *why)
 {
-	struct stuntd *d = g_d;
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		conn_close(&g_d->sc[i], why, false);
+}
+
+static void flush_out(struct d_sigconn *c)
+{
 	ssize_t n;
 
-	if (d->sstate == SRV_CONNECTING || d->sstate == SRV_HANDSHAKE)
+	if (c->state == SRV_CONNECTING || c->state == SRV_HANDSHAKE)
 		return;		/* sent once the connection is ready */
-	while (d->wlen > 0) {
-		n = sig_send(d->wbuf, d->wlen);
+	while (c->wlen > 0) {
+		n = sig_send(c, c->wbuf, c->wlen);
 		if (n < 0) {
 			if (n == -EAGAIN || n == -EINTR)
 				break;
-			d_sig_close(strerror((int)-n));
+			conn_close(c, strerror((int)-n), true);
 			return;
 		}
-		memmove(d->wbuf, d->wbuf + n, d->wlen - (size_t)n);
-		d->wlen -= (size_t)n;
+		memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
+		c->wlen -= (size_t)n;
 	}
-	set_events();
+	set_events(c);
 }
 
-static int queue_msg(const uint8_t *buf, size_t len)
+static int queue_msg(struct d_sigconn *c, const uint8_t *buf, size_t len)
 {
-	struct stuntd *d = g_d;
-
-	if (d->sev.fd < 0)
+	if (c->ev.fd < 0)
 		return -ENOTCONN;
-	if (len > sizeof(d->wbuf) - d->wlen)
+	if (len > sizeof(c->wbuf) - c->wlen)
 		return -ENOBUFS;
-	memcpy(d->wbuf + d->wlen, buf, len);
-	d->wlen += len;
-	d->last_tx_ms = clock_ms();
-	flush_out();
+	memcpy(c->wbuf + c->wlen, buf, len);
+	c->wlen += len;
+	flush_out(c);
 	return 0;
 }
 
-static int remember(const uint8_t *txid, uint16_t method, uint32_t session_id)
+static int remember(struct d_sigconn *c, const uint8_t *txid, uint16_t method,
+		    uint32_t session_id)
 {
 	struct d_pending *p;
 	size_t i;
 
 	for (i = 0; i < D_MAX_PENDING; i++) {
-		p = &g_d->pend[i];
+		p = &c->pend[i];
 		if (!p->used) {
 			p->used = true;
 			memcpy(p->txid, txid, STUN_TXID_LEN);
@@ -183,8 +258,8 @@ static int remember(const uint8_t *txid, uint16_t method, uint32_t session_id)
 	return -ENOSPC;
 }
 
-/* Build and send a request: method, an optional body writer. */
-static int send_request(uint16_t method, uint32_t session_id,
+/* Build and send a request on c: method, an optional body writer. */
+static int send_request(struct d_sigconn *c, uint16_t method, uint32_t session_id,
 			int (*put)(struct stun_builder *b, const void *arg), const void *arg)
 {
 	uint8_t buf[2048], txid[STUN_TXID_LEN];
@@ -197,21 +272,23 @@ static int send_request(uint16_t method, uint32_t session_id,
 	if (put && (n = put(&b, arg)) < 0)
 		return n;
 	n = stun_build_finish(&b);
-	if (n >= 0 && g_d->sec.on)
-		n = sig_sec_seal(&g_d->sec, buf, (size_t)n, sizeof(buf));
+	if (n >= 0 && c->sec.on)
+		n = sig_sec_seal(&c->sec, buf, (size_t)n, sizeof(buf));
 	if (n < 0)
 		return n;
-	if (method != STUN_METHOD_BINDING && remember(txid, method, session_id) < 0)
+	if (method != STUN_METHOD_BINDING && remember(c, txid, method, session_id) < 0)
 		return -ENOSPC;
-	return queue_msg(buf, (size_t)n);
+	return queue_msg(c, buf, (size_t)n);
 }
 
 int d_sig_request(uint16_t method, uint32_t session_id,
 		  int (*put)(struct stun_builder *b, const void *arg), const void *arg)
 {
-	if (g_d->sstate != SRV_UP)
+	struct d_sigconn *c = in_use();
+
+	if (c == NULL)
 		return -ENOTCONN;
-	return send_request(method, session_id, put, arg);
+	return send_request(c, method, session_id, put, arg);
 }
 
 static int put_register(struct stun_builder *b, const void *arg)
@@ -230,45 +307,46 @@ static int put_auth(struct stun_builder *b, const void *arg)
 }
 
 /*
- * Server and TURN names resolved again before each connection (a name whose
- * address changed is followed). getaddrinfo blocks the loop while it waits
- * for DNS: names in /etc/hosts or a local resolver keep that short. 0, or
- * -1 after a failure (logged, the next try after the backoff).
+ * Server idx's name and TURN's resolved again before each connection (a
+ * name whose address changed is followed). getaddrinfo blocks the loop
+ * while it waits for DNS: names in /etc/hosts or a local resolver keep that
+ * short. 0, or -1 after a failure (logged, the server put off).
  */
-static int resolve_again(uint64_t now)
+static int resolve_again(size_t idx, uint64_t now)
 {
 	struct stuntd *d = g_d;
-	struct in_addr old = d->cfg.server.sin_addr;
+	struct d_server *v = &d->cfg.servers[idx];
+	struct in_addr old = v->addr.sin_addr;
 	char err[D_NAME_MAX + 128], a[INET_ADDRSTRLEN];
+	uint64_t wait;
 
-	if (!d->cfg.server_host[0] && !d->cfg.turn_host[0])
+	if (!v->host[0] && !d->cfg.turn_host[0])
 		return 0;
-	if (d_config_resolve(&d->cfg, D_RESOLVE_SERVER | D_RESOLVE_TURN, err, sizeof(err)) < 0) {
-		log_warnx("%s; again in %llu ms", err, (unsigned long long)d->backoff_ms);
-		d->next_try_ms = now + d->backoff_ms;
-		d->backoff_ms *= 2;
-		if (d->backoff_ms > D_BACKOFF_MAX_MS)
-			d->backoff_ms = D_BACKOFF_MAX_MS;
+	if (d_config_resolve_server(&d->cfg, idx, err, sizeof(err)) < 0 ||
+	    d_config_resolve(&d->cfg, D_RESOLVE_TURN, err, sizeof(err)) < 0) {
+		wait = d_srvpick_failed(&d->pick, idx, now);
+		snprintf(d->srv[idx].why, sizeof(d->srv[idx].why), "%s", err);
+		d->srv[idx].since_ms = now;
+		log_warnx("%s; again in %llu ms", err, (unsigned long long)wait);
 		return -1;
 	}
-	if (d->cfg.server_host[0] && old.s_addr != d->cfg.server.sin_addr.s_addr)
-		log_info("server %s is %s", d->cfg.server_host,
-			 d_ip_str(d->cfg.server.sin_addr.s_addr, a));
+	if (v->host[0] && old.s_addr != v->addr.sin_addr.s_addr)
+		log_info("server %s is %s", v->host, d_ip_str(v->addr.sin_addr.s_addr, a));
 	return 0;
 }
 
-static void start_connect(uint64_t now)
+static void start_connect(struct d_sigconn *c, size_t idx, uint64_t now)
 {
 	struct stuntd *d = g_d;
 	int fd, one = 1;
 
-	if (resolve_again(now) < 0)
+	if (resolve_again(idx, now) < 0)
 		return;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		log_warn("server socket");
-		d->next_try_ms = now + d->backoff_ms;
+		(void)d_srvpick_failed(&d->pick, idx, now);
 		return;
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -277,92 +355,89 @@ static void start_connect(uint64_t now)
 	 * waits (syn-pacing, the daemon's clock) */
 	if (d->cfg.syn_pacing)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof(one));
-	d->sev.fd = fd;
-	d->sstate = SRV_CONNECTING;
-	d->conn_started_ms = now;
-	if (connect(fd, (struct sockaddr *)&d->cfg.sig_server, sizeof(d->cfg.sig_server)) < 0 &&
-	    errno != EINPROGRESS) {
-		d_loop_add(&d->sev, EPOLLIN);
-		d_sig_close(strerror(errno));
+	c->ev.fd = fd;
+	c->idx = idx;
+	c->state = SRV_CONNECTING;
+	c->started_ms = c->last_rx_ms = now;
+	c->ping_ms = 0;
+	if (connect(fd, (const struct sockaddr *)&d->cfg.servers[idx].sig,
+		    sizeof(d->cfg.servers[idx].sig)) < 0 && errno != EINPROGRESS) {
+		d_loop_add(&c->ev, EPOLLIN);
+		conn_close(c, strerror(errno), true);
 		return;
 	}
-	d_loop_add(&d->sev, EPOLLOUT | EPOLLIN);
+	d_loop_add(&c->ev, EPOLLOUT | EPOLLIN);
 }
 
-static void on_connected(void);
+static void on_connected(struct d_sigconn *c);
 
 /* The server failed authentication: never accepted, counted, tried again
  * after the backoff like any failed connection. */
-static void refuse_server(const char *why)
+static void refuse_server(struct d_sigconn *c, const char *why)
 {
 	struct stuntd *d = g_d;
 	char a[INET_ADDRSTRLEN];
 
 	d->tls_refused++;
 	log_warnx("TLS: server %s:%u refused (%lu so far): %s",
-		  d_ip_str(d->cfg.sig_server.sin_addr.s_addr, a), ntohs(d->cfg.sig_server.sin_port),
+		  d_ip_str(srv_of(c)->sig.sin_addr.s_addr, a), ntohs(srv_of(c)->sig.sin_port),
 		  d->tls_refused, why);
-	d_sig_close(why);
+	conn_close(c, why, true);
 }
 
-static void handshake(void)
+static void handshake(struct d_sigconn *c)
 {
 	struct stuntd *d = g_d;
-	char why[256], desc[128];
+	char why[256], desc[128], l[D_NAME_MAX + 64];
 	int r;
 
-	r = d_tls_handshake(d->tls, d->cfg.have_pin ? d->cfg.tls_pin : NULL, &d->tls_want_write,
+	r = d_tls_handshake(c->tls, d->cfg.have_pin ? d->cfg.tls_pin : NULL, &c->tls_want_write,
 			    why, sizeof(why));
 	if (r == -EACCES) {
-		refuse_server(why);
+		refuse_server(c, why);
 		return;
 	}
 	if (r < 0) {
-		d_sig_close(why);
+		conn_close(c, why, true);
 		return;
 	}
 	if (r == 0) {
-		set_events();
+		set_events(c);
 		return;
 	}
-	d_tls_describe(d->tls, desc, sizeof(desc));
-	log_info("TLS with the server: %s, authenticated by %s", desc,
+	d_tls_describe(c->tls, desc, sizeof(desc));
+	log_info("TLS with the %s: %s, authenticated by %s", srv_label(c->idx, l, sizeof(l)), desc,
 		 d->cfg.tls_ca[0] && d->cfg.have_pin ? "CA and pin" :
 		 d->cfg.tls_ca[0] ? "CA" : "pin");
-	on_connected();
+	on_connected(c);
 }
 
-static void start_tls(void)
+static void start_tls(struct d_sigconn *c)
 {
-	struct stuntd *d = g_d;
-
-	d->tls = d_tls_new(d->tls_ctx, d->sev.fd, d->cfg.server_name,
-			   &d->cfg.sig_server.sin_addr);
-	if (d->tls == NULL) {
-		d_sig_close("cannot start TLS");
+	c->tls = d_tls_new(g_d->tls_ctx, c->ev.fd, srv_of(c)->tls_name, &srv_of(c)->sig.sin_addr);
+	if (c->tls == NULL) {
+		conn_close(c, "cannot start TLS", true);
 		return;
 	}
-	d->sstate = SRV_HANDSHAKE;
-	handshake();
+	c->state = SRV_HANDSHAKE;
+	handshake(c);
 }
 
-static void on_connected(void)
+static void on_connected(struct d_sigconn *c)
 {
-	struct stuntd *d = g_d;
-
-	d->sstate = SRV_REGISTERING;
-	if (send_request(SIG_METHOD_REGISTER, 0, put_register, NULL) < 0)
-		d_sig_close("cannot send REGISTER");
+	c->state = SRV_REGISTERING;
+	if (send_request(c, SIG_METHOD_REGISTER, 0, put_register, NULL) < 0)
+		conn_close(c, "cannot send REGISTER", true);
 }
 
-static void on_register_ok(const struct stun_msg *m)
+static void on_register_ok(struct d_sigconn *c, const struct stun_msg *m)
 {
 	struct stuntd *d = g_d;
 	struct sig_register_resp rr;
 	struct sig_auth a;
 
 	if (sig_get_register_resp(m, &rr) < 0) {
-		d_sig_close("bad REGISTER answer");
+		conn_close(c, "bad REGISTER answer", true);
 		return;
 	}
 	memset(&a, 0, sizeof(a));
@@ -372,47 +447,105 @@ static void on_register_ok(const struct stun_msg *m)
 	if (sig_credential((const uint8_t *)d->secret, d->secret_len, d->cfg.id, rr.nonce,
 			   rr.nonce_len, a.credential) < 0 ||
 	    sig_session_keys((const uint8_t *)d->secret, d->secret_len, d->cfg.id, rr.nonce,
-			     rr.nonce_len, &d->sig_keys) < 0) {
-		d_sig_close("cannot compute the credential");
+			     rr.nonce_len, &c->sig_keys) < 0) {
+		conn_close(c, "cannot compute the credential", true);
 		return;
 	}
-	d->sstate = SRV_AUTHENTICATING;
-	if (send_request(SIG_METHOD_AUTHENTICATE, 0, put_auth, &a) < 0)
-		d_sig_close("cannot send AUTHENTICATE");
+	c->state = SRV_AUTHENTICATING;
+	if (send_request(c, SIG_METHOD_AUTHENTICATE, 0, put_auth, &a) < 0)
+		conn_close(c, "cannot send AUTHENTICATE", true);
 }
 
-static void on_auth_ok(const struct stun_msg *m)
+/*
+ * c is registered: it becomes the connection in use, unless the one in use
+ * is more preferred (a race of two attempts: c is not needed). The one it
+ * replaces is closed only now, so we are never without a server for a
+ * move back. The server's view of us and its clock are this server's.
+ */
+static void adopt(struct d_sigconn *c, uint64_t now)
+{
+	struct stuntd *d = g_d;
+	struct d_sigconn *old = in_use(), *other = &d->sc[c == &d->sc[0]];
+	char l[D_NAME_MAX + 64], why[D_NAME_MAX + 96];
+	size_t n;
+
+	if (old && old->idx < c->idx) {
+		conn_close(c, "a more preferred server is in use", false);
+		return;
+	}
+	d->cur = (int)(c - d->sc);
+	d->srv[c->idx].why[0] = '\0';
+	d->srv[c->idx].since_ms = now;
+	d_srvpick_ok(&d->pick, c->idx);
+	if (old) {
+		/* the sessions negotiating through the old one cannot go on */
+		snprintf(why, sizeof(why), "moved from server %zu (%s) to the more preferred "
+			 "server %zu (%s)", old->idx + 1, srv_of(old)->given, c->idx + 1,
+			 srv_of(c)->given);
+		log_info("%s: it accepted our registration again", why);
+		d->srv_changes++;
+		n = d_session_server_gone(why);
+		if (n)
+			log_warnx("%zu session(s) in negotiation failed: %s", n, why);
+		d->cur = -1;	/* closing it must not count as losing the one in use */
+		conn_close(old, "a more preferred server is back", false);
+		d->cur = (int)(c - d->sc);
+	} else if (d->registered_once) {
+		d->srv_changes++;
+		log_info("now with %s", srv_label(c->idx, l, sizeof(l)));
+	}
+	d->registered_once = true;
+	/* an attempt at a less preferred server than the one now in use: not needed */
+	if (other != c && other->state != SRV_DOWN && other->idx > c->idx)
+		conn_close(other, "a more preferred server is in use", false);
+}
+
+static void on_auth_ok(struct d_sigconn *c, const struct stun_msg *m)
 {
 	struct stuntd *d = g_d;
 	struct sig_auth_resp ar;
 	uint32_t ip;
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], which[D_NAME_MAX + 64] = "";
 	uint64_t now = clock_ms();
 
 	if (sig_get_auth_resp(m, &ar) < 0 || ar.mapped.family != STUN_FAMILY_IPV4) {
-		d_sig_close("bad AUTHENTICATE answer");
+		conn_close(c, "bad AUTHENTICATE answer", true);
 		return;
 	}
 	/* half the registration's round trip is our best guess of the delay */
-	d->server_offset_ms = (int64_t)ar.server_time_ms - (int64_t)now +
-			      (int64_t)(now - d->conn_started_ms) / 4;
+	c->offset_ms = (int64_t)ar.server_time_ms - (int64_t)now +
+		       (int64_t)(now - c->started_ms) / 4;
+	c->mapped = ar.mapped;
+	c->state = SRV_UP;
 	memcpy(&ip, ar.mapped.ip, 4);
-	d->mapped = ar.mapped;
+	if (d->cfg.nservers > 1)
+		snprintf(which, sizeof(which), " (server %zu of %zu: %s)", c->idx + 1,
+			 d->cfg.nservers, srv_of(c)->given);
+	log_info("registered with %s:%u%s as %s, seen as %s:%u%s",
+		 d_ip_str(srv_of(c)->sig.sin_addr.s_addr, a), ntohs(srv_of(c)->sig.sin_port),
+		 c->tls ? " over TLS" : "", d->cfg.id, d_ip_str(ip, (char[INET_ADDRSTRLEN]){ 0 }),
+		 ar.mapped.port, which);
+	adopt(c, now);
+	if (in_use() != c)
+		return;
+	d->server_offset_ms = c->offset_ms;
+	d->mapped = c->mapped;
 	d->have_mapped = true;
-	d->sstate = SRV_UP;
-	d->backoff_ms = D_BACKOFF_MIN_MS;
-	log_info("registered with %s:%u%s as %s, seen as %s:%u",
-		 d_ip_str(d->cfg.sig_server.sin_addr.s_addr, a), ntohs(d->cfg.sig_server.sin_port),
-		 d->tls ? " over TLS" : "", d->cfg.id, d_ip_str(ip, (char[INET_ADDRSTRLEN]){ 0 }),
-		 ar.mapped.port);
-	if (d->public_ip != 0 && d->public_ip != ip) {
+	/* discovery probes the server in use: another server than the one it
+	 * last probed (a failover, a move back, the first registration with
+	 * other than the first server), or another public address, measures
+	 * again */
+	if (d->probe_srv != c->idx) {
+		log_info("server changed: discovery again against server %zu", c->idx + 1);
+		(void)d_discovery_run();
+	} else if (d->public_ip != 0 && d->public_ip != ip) {
 		log_info("public address changed: discovery again");
 		(void)d_discovery_run();
 	}
 	d->public_ip = ip;
 }
 
-static void auth_failed(const struct stun_msg *m, const char *what)
+static void auth_failed(struct d_sigconn *c, const struct stun_msg *m, const char *what)
 {
 	const struct stun_attr *ea = stun_msg_find(m, STUN_ATTR_ERROR_CODE);
 	struct stun_error e = { 0 };
@@ -423,45 +556,49 @@ static void auth_failed(const struct stun_msg *m, const char *what)
 	snprintf(why, sizeof(why), "%s refused (%u%s)", what, e.code,
 		 e.code == 403 ? ": id not in the server's secrets" :
 		 e.code == 401 ? ": wrong secret" : "");
-	d_sig_close(why);
+	conn_close(c, why, true);
 }
 
 /* Verify m when the connection is sealed (or becomes so with this very
  * message, AUTHENTICATE's success). true: go on. */
-static bool open_msg(const struct stun_msg *m)
+static bool open_msg(struct d_sigconn *c, const struct stun_msg *m)
 {
 	struct stuntd *d = g_d;
 	enum sig_sec_verdict v;
 	unsigned long n;
 
-	if (!d->sec.on && d->sstate == SRV_AUTHENTICATING &&
+	if (!c->sec.on && c->state == SRV_AUTHENTICATING &&
 	    m->method == SIG_METHOD_AUTHENTICATE && m->cls == STUN_SUCCESS)
-		sig_sec_start(&d->sec, &d->sig_keys, false);
-	if (!d->sec.on)	/* before: only REGISTER's answers, AUTHENTICATE's error */
+		sig_sec_start(&c->sec, &c->sig_keys, false);
+	if (!c->sec.on)	/* before: only REGISTER's answers, AUTHENTICATE's error */
 		return m->method == SIG_METHOD_REGISTER || m->method == SIG_METHOD_AUTHENTICATE;
-	v = sig_sec_open(&d->sec, m);
+	v = sig_sec_open(&c->sec, m);
 	if (v == SIG_SEC_OK)
 		return true;
 	n = ++d->sec_refused[v];
 	if (n <= 5 || n % 100 == 0)
-		log_warnx("server: message 0x%03x refused: %s (%lu so far)", m->method,
+		log_warnx("%s: message 0x%03x refused: %s (%lu so far)",
+			  srv_label(c->idx, (char[D_NAME_MAX + 64]){ 0 }, D_NAME_MAX + 64), m->method,
 			  sig_sec_verdict_name(v), n);
-	if (d->sstate == SRV_AUTHENTICATING)
-		d_sig_close("the server did not prove it knows our secret");
+	if (c->state == SRV_AUTHENTICATING)
+		conn_close(c, "the server did not prove it knows our secret", true);
 	return false;
 }
 
-static void handle(const struct stun_msg *m)
+static void handle(struct d_sigconn *c, const struct stun_msg *m)
 {
-	struct stuntd *d = g_d;
 	struct d_pending *p = NULL;
 	size_t i;
 
-	if (!open_msg(m))
+	if (!open_msg(c, m))
 		return;
+	/* a word from the server (sealed, after AUTHENTICATE): it is alive */
+	c->last_rx_ms = clock_ms();
+	c->ping_ms = 0;
 
 	if (m->cls == STUN_INDICATION) {
-		d_session_on_indication(m);
+		if (in_use() == c)
+			d_session_on_indication(m);
 		return;
 	}
 	if (m->cls == STUN_REQUEST)
@@ -469,8 +606,8 @@ static void handle(const struct stun_msg *m)
 	if (m->method == STUN_METHOD_BINDING)
 		return;		/* keepalive answer */
 	for (i = 0; i < D_MAX_PENDING; i++)
-		if (d->pend[i].used && !memcmp(d->pend[i].txid, m->txid, STUN_TXID_LEN))
-			p = &d->pend[i];
+		if (c->pend[i].used && !memcmp(c->pend[i].txid, m->txid, STUN_TXID_LEN))
+			p = &c->pend[i];
 	if (p == NULL) {
 		log_debug("server: answer to nothing we asked, dropped");
 		return;
@@ -478,109 +615,169 @@ static void handle(const struct stun_msg *m)
 	p->used = false;
 	if (m->method == SIG_METHOD_REGISTER) {
 		if (m->cls == STUN_SUCCESS)
-			on_register_ok(m);
+			on_register_ok(c, m);
 		else
-			auth_failed(m, "REGISTER");
+			auth_failed(c, m, "REGISTER");
 	} else if (m->method == SIG_METHOD_AUTHENTICATE) {
 		if (m->cls == STUN_SUCCESS)
-			on_auth_ok(m);
+			on_auth_ok(c, m);
 		else
-			auth_failed(m, "AUTHENTICATE");
-	} else {
+			auth_failed(c, m, "AUTHENTICATE");
+	} else if (in_use() == c) {
 		d_session_on_answer(m->method, p->session_id, m);
 	}
 }
 
-static int on_frames(void);
+static int on_frames(struct d_sigconn *c);
 
-static void on_readable(void)
+static void on_readable(struct d_sigconn *c)
 {
-	struct stuntd *d = g_d;
 	ssize_t n;
 
 	/* TLS may hold decrypted bytes the socket no longer signals: read it dry */
 	do {
-		n = sig_recv(d->rbuf + d->rlen, sizeof(d->rbuf) - d->rlen);
+		n = sig_recv(c, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen);
 		if (n == 0) {
-			d_sig_close("server closed the connection");
+			conn_close(c, "server closed the connection", true);
 			return;
 		}
 		if (n < 0) {
 			if (n != -EAGAIN && n != -EINTR)
-				d_sig_close(strerror((int)-n));
-			else if (d->tls)
-				set_events();
+				conn_close(c, strerror((int)-n), true);
+			else if (c->tls)
+				set_events(c);
 			return;
 		}
-		d->rlen += (size_t)n;
-		if (on_frames() < 0)
+		c->rlen += (size_t)n;
+		if (on_frames(c) < 0)
 			return;
-	} while (d->tls);
+	} while (c->tls);
 }
 
 /* Handle the whole frames in rbuf. 0, or -1 when the connection closed. */
-static int on_frames(void)
+static int on_frames(struct d_sigconn *c)
 {
-	struct stuntd *d = g_d;
 	struct stun_msg m;
 	int fl;
 
-	while (d->rlen >= 4) {
-		fl = stun_frame_len(d->rbuf, d->rlen);
-		if (fl < 0 || (size_t)fl > sizeof(d->rbuf)) {
-			d_sig_close("server sent something that is not STUN");
+	while (c->rlen >= 4) {
+		fl = stun_frame_len(c->rbuf, c->rlen);
+		if (fl < 0 || (size_t)fl > sizeof(c->rbuf)) {
+			conn_close(c, "server sent something that is not STUN", true);
 			return -1;
 		}
-		if (fl == 0 || (size_t)fl > d->rlen)
+		if (fl == 0 || (size_t)fl > c->rlen)
 			break;
-		if (stun_parse(d->rbuf, (size_t)fl, &m) == 0)
-			handle(&m);
+		if (stun_parse(c->rbuf, (size_t)fl, &m) == 0)
+			handle(c, &m);
 		else
 			log_debug("server: malformed message dropped");
-		if (d->sev.fd < 0)
+		if (c->ev.fd < 0)
 			return -1;	/* closed while handling */
-		memmove(d->rbuf, d->rbuf + fl, d->rlen - (size_t)fl);
-		d->rlen -= (size_t)fl;
+		memmove(c->rbuf, c->rbuf + fl, c->rlen - (size_t)fl);
+		c->rlen -= (size_t)fl;
 	}
 	return 0;
 }
 
 static void on_event(struct d_ev *ev, uint32_t events)
 {
-	struct stuntd *d = g_d;
+	struct d_sigconn *c = ev->arg;
 	int err = 0;
 	socklen_t el = sizeof(err);
 
-	(void)ev;
-	if (d->sstate == SRV_CONNECTING) {
-		if (getsockopt(d->sev.fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+	if (c->state == SRV_CONNECTING) {
+		if (getsockopt(c->ev.fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
 			err = errno;
 		if (err) {
-			d_sig_close(strerror(err));
+			conn_close(c, strerror(err), true);
 			return;
 		}
 		if (events & (EPOLLOUT | EPOLLIN)) {
-			if (d->tls_ctx) {
-				start_tls();
+			if (g_d->tls_ctx) {
+				start_tls(c);
 				return;
 			}
-			on_connected();
-			if (d->sev.fd < 0)
+			on_connected(c);
+			if (c->ev.fd < 0)
 				return;
-		} else if (d->tls_ctx) {
-			d_sig_close("connection failed");
+		} else if (g_d->tls_ctx) {
+			conn_close(c, "connection failed", true);
 			return;
 		}
 	}
-	if (d->sstate == SRV_HANDSHAKE) {
-		handshake();
+	if (c->state == SRV_HANDSHAKE) {
+		handshake(c);
 		return;
 	}
 	if (events & EPOLLOUT)
-		flush_out();
+		flush_out(c);
 	/* with TLS a read may have waited for writability too */
-	if (d->sev.fd >= 0 && ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || d->tls))
-		on_readable();
+	if (c->ev.fd >= 0 && ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || c->tls))
+		on_readable(c);
+}
+
+/* c's timers: registration answered in time, keepalive, stale requests */
+static void conn_tick(struct d_sigconn *c, uint64_t now)
+{
+	size_t i;
+
+	if (c->state == SRV_DOWN)
+		return;
+	if (c->state != SRV_UP) {
+		if (now - c->started_ms > D_SIG_REPLY_MS)
+			conn_close(c, "no answer", true);
+		return;
+	}
+	if (c->ping_ms && now - c->ping_ms > D_KEEPALIVE_WAIT_MS) {
+		conn_close(c, "silent: keepalive not answered", true);
+		return;
+	}
+	if (!c->ping_ms && now - c->last_rx_ms >= D_KEEPALIVE_MS) {
+		c->ping_ms = now;
+		if (send_request(c, STUN_METHOD_BINDING, 0, NULL, NULL) < 0) {
+			conn_close(c, "cannot send keepalive", true);
+			return;
+		}
+	}
+	for (i = 0; i < D_MAX_PENDING; i++)
+		if (c->pend[i].used && now - c->pend[i].sent_ms > D_SIG_REPLY_MS)
+			c->pend[i].used = false;
+}
+
+/*
+ * A free connection tries a server when there is one to try: with one in
+ * use, a more preferred one (moving back); with none, the most preferred
+ * whose time has come, and a second one in parallel once the first attempt
+ * has gone unanswered for D_SIG_PARALLEL_MS.
+ */
+static void pick_next(uint64_t now)
+{
+	struct stuntd *d = g_d;
+	struct d_sigconn *use = in_use(), *c = NULL, *busy = NULL;
+	size_t i;
+	int idx;
+
+	for (i = 0; i < 2; i++) {
+		if (d->sc[i].state == SRV_DOWN)
+			c = c ? c : &d->sc[i];
+		else if (&d->sc[i] != use)
+			busy = &d->sc[i];
+	}
+	if (c == NULL || (use && busy))
+		return;
+	if (!use && busy && now - busy->started_ms < D_SIG_PARALLEL_MS)
+		return;
+	idx = d_srvpick_next(&d->pick, now, use ? use->idx : d->cfg.nservers,
+			     busy ? (int)busy->idx : -1);
+	if (idx < 0)
+		return;
+	if (use) {
+		char l[D_NAME_MAX + 64];
+
+		log_debug("trying the more preferred %s", srv_label((size_t)idx, l, sizeof(l)));
+	}
+	start_connect(c, (size_t)idx, now);
 }
 
 void d_sig_tick(uint64_t now)
@@ -588,24 +785,127 @@ void d_sig_tick(uint64_t now)
 	struct stuntd *d = g_d;
 	size_t i;
 
-	if (d->sev.cb == NULL) {
-		d->sev.cb = on_event;
-		d->sev.fd = -1;
-		d->backoff_ms = D_BACKOFF_MIN_MS;
+	if (d->sc[0].ev.cb == NULL) {
+		for (i = 0; i < 2; i++) {
+			d->sc[i].ev.cb = on_event;
+			d->sc[i].ev.arg = &d->sc[i];
+			d->sc[i].ev.fd = -1;
+		}
+		d->cur = -1;
+		d_srvpick_init(&d->pick, d->cfg.nservers);
 	}
-	if (d->sstate == SRV_DOWN) {
-		if (now >= d->next_try_ms)
-			start_connect(now);
+	for (i = 0; i < 2; i++)
+		conn_tick(&d->sc[i], now);
+	pick_next(now);
+}
+
+void d_sig_status_json(FILE *f, uint64_t now)
+{
+	struct stuntd *d = g_d;
+	const struct d_sigconn *use = in_use(), *c;
+	char a[INET_ADDRSTRLEN];
+	size_t i, k;
+
+	fprintf(f, ",\"server_index\":");
+	if (use)
+		fprintf(f, "%zu", use->idx + 1);
+	else
+		fputs("null", f);
+	fputs(",\"servers\":[", f);
+	for (i = 0; i < d->cfg.nservers; i++) {
+		const struct d_server *v = &d->cfg.servers[i];
+		const char *state = "standby";
+
+		c = NULL;
+		for (k = 0; k < 2; k++)
+			if (d->sc[k].state != SRV_DOWN && d->sc[k].idx == i)
+				c = &d->sc[k];
+		if (c && c == use)
+			state = "in use";
+		else if (c)
+			state = srv_state_name[c->state];
+		else if (d->pick.s[i].fails)
+			state = "down";
+		fprintf(f, "%s{\"index\":%zu,\"name\":", i ? "," : "", i + 1);
+		d_json_str(f, v->given);
+		fprintf(f, ",\"address\":\"%s:%u\",\"state\":\"%s\",\"failures\":%lu",
+			d_ip_str(v->sig.sin_addr.s_addr, a), ntohs(v->sig.sin_port), state,
+			d->pick.s[i].fails);
+		fputs(",\"error\":", f);
+		d_json_str(f, d->srv[i].why[0] ? d->srv[i].why : NULL);
+		fputs(",\"retry_ms\":", f);
+		if (!c && d->pick.s[i].next_try_ms > now)
+			fprintf(f, "%llu", (unsigned long long)(d->pick.s[i].next_try_ms - now));
+		else
+			fputs("null", f);
+		fputs(",\"since_ms\":", f);
+		if (d->srv[i].since_ms)
+			fprintf(f, "%llu", (unsigned long long)(now - d->srv[i].since_ms));
+		else
+			fputs("null", f);
+		fputc('}', f);
+	}
+	fprintf(f, "],\"server_changes\":%lu", d->srv_changes);
+}
+
+/*
+ * SIGHUP: the names are resolved afresh (main.c) and adopted; a changed
+ * list is adopted whole: the connections to servers still on it follow
+ * them to their new place, those to servers no longer on it are closed
+ * (the one in use too: the sessions negotiating through it fail), and every
+ * server may be tried at once.
+ */
+void d_sig_reload(const struct d_config *n)
+{
+	struct stuntd *d = g_d;
+	struct d_config *o = &d->cfg;
+	struct d_srv_info info[D_MAX_SERVERS];
+	size_t i, k;
+	int map[2] = { -1, -1 };
+	bool same = o->nservers == n->nservers;
+
+	for (i = 0; same && i < n->nservers; i++)
+		same = !strcmp(o->servers[i].given, n->servers[i].given);
+	if (same) {
+		/* the same list: the fresh addresses (a name resolved again) are
+		 * used from the next connection on */
+		memcpy(o->servers, n->servers, sizeof(o->servers));
 		return;
 	}
-	if (d->sstate != SRV_UP) {
-		if (now - d->conn_started_ms > D_SIG_REPLY_MS)
-			d_sig_close("no answer");
-		return;
+	log_info("SIGHUP: server list changed: %zu server(s), was %zu", n->nservers, o->nservers);
+	memset(info, 0, sizeof(info));
+	for (k = 0; k < 2; k++) {
+		if (d->sc[k].state == SRV_DOWN)
+			continue;
+		for (i = 0; i < n->nservers; i++)
+			if (!strcmp(o->servers[d->sc[k].idx].given, n->servers[i].given))
+				map[k] = (int)i;
+		if (map[k] >= 0)
+			info[map[k]] = d->srv[d->sc[k].idx];
 	}
-	if (now - d->last_tx_ms >= D_KEEPALIVE_MS && send_request(STUN_METHOD_BINDING, 0, NULL, NULL) < 0)
-		d_sig_close("cannot send keepalive");
-	for (i = 0; i < D_MAX_PENDING; i++)
-		if (d->pend[i].used && now - d->pend[i].sent_ms > D_SIG_REPLY_MS)
-			d->pend[i].used = false;
+	for (k = 0; k < 2; k++) {
+		if (d->sc[k].state == SRV_DOWN || map[k] >= 0)
+			continue;
+		if (d->cur == (int)k) {
+			char why[D_NAME_MAX + 64];
+
+			snprintf(why, sizeof(why), "server %s is no longer on the list (SIGHUP)",
+				 o->servers[d->sc[k].idx].given);
+			(void)d_session_server_gone(why);
+		}
+		conn_close(&d->sc[k], "no longer on the list (SIGHUP)", false);	/* cur: -1 */
+	}
+	memcpy(o->servers, n->servers, sizeof(o->servers));
+	o->nservers = n->nservers;
+	memcpy(d->srv, info, sizeof(d->srv));
+	d_srvpick_init(&d->pick, n->nservers);
+	for (k = 0; k < 2; k++)
+		if (map[k] >= 0)
+			d->sc[k].idx = (size_t)map[k];
+	/* a connection now less preferred than the one in use: not needed */
+	if (d->cur >= 0)
+		for (k = 0; k < 2; k++)
+			if ((int)k != d->cur && d->sc[k].state != SRV_DOWN &&
+			    d->sc[k].idx > d->sc[d->cur].idx)
+				conn_close(&d->sc[k], "less preferred than the one in use", false);
 }

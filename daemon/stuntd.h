@@ -12,6 +12,7 @@
 #define STUNT_DAEMON_STUNTD_H
 
 #include "daemon/config.h"
+#include "daemon/srvpick.h"
 #include "nfq/nfq_engine.h"
 #include "nfq/nfq_rules.h"
 #include "probes/probe.h"
@@ -23,12 +24,17 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define D_QUEUE_DEFAULT		7421
 #define D_MARK_DEFAULT		0x7421u
-#define D_KEEPALIVE_MS		10000	/* server's idle timeout is 30 s */
-#define D_BACKOFF_MIN_MS	1000
-#define D_BACKOFF_MAX_MS	60000
+/* A server silent this long is asked (a Binding) and must answer within
+ * D_KEEPALIVE_WAIT_MS: a dead one is noticed within 4.5 s of its last
+ * word, at one small request each 2 s (the server's idle timeout is 30 s) */
+#define D_KEEPALIVE_MS		2000
+#define D_KEEPALIVE_WAIT_MS	2500
+/* no server in use: an attempt this slow does not hold up the next server's */
+#define D_SIG_PARALLEL_MS	1000
 #define D_SIG_REPLY_MS		5000	/* a signalling request unanswered this long: lost */
 #define D_TICK_MS		50	/* longest epoll wait when idle */
 #define D_TICK_BUSY_MS		5	/* ... while a session is being connected: its timers
@@ -73,6 +79,37 @@ struct d_pending {
 enum d_srv_state { SRV_DOWN, SRV_CONNECTING, SRV_REGISTERING, SRV_AUTHENTICATING, SRV_UP,
 		  SRV_HANDSHAKE /* TLS, between CONNECTING and REGISTERING */ };
 
+/* One signalling connection (daemon/sig.c) to server idx of the list: the
+ * one in use, or an attempt (at a failover, or in the background at a
+ * more preferred server to move back to). */
+struct d_sigconn {
+	enum d_srv_state	state;
+	size_t			idx;		/* g_d->cfg.servers[idx] */
+	struct d_ev		ev;
+	uint8_t			rbuf[D_SIG_BUF];
+	size_t			rlen;
+	uint8_t			wbuf[D_SIG_BUF * 2];
+	size_t			wlen;
+	uint64_t		started_ms;	/* connect() */
+	uint64_t		last_rx_ms;	/* the server's last message */
+	uint64_t		ping_ms;	/* keepalive unanswered since; 0: none */
+	struct ssl_st		*tls;		/* once connected, with TLS on */
+	bool			tls_want_write;	/* OpenSSL waits for the socket to be writable */
+	/* per-message integrity (proto/sig_sec.h): keys derived at REGISTER's
+	 * answer, on from AUTHENTICATE's success */
+	struct sig_keys		sig_keys;
+	struct sig_sec		sec;
+	struct d_pending	pend[D_MAX_PENDING];
+	struct stun_addr	mapped;		/* as this server sees us */
+	int64_t			offset_ms;	/* this server's clock - ours */
+};
+
+/* what status says of each server of the list */
+struct d_srv_info {
+	char		why[D_NAME_MAX + 160];	/* its last failure or loss; "" */
+	uint64_t	since_ms;	/* in use since / failed at */
+};
+
 struct d_ctl_client;
 struct ssl_ctx_st;
 struct ssl_st;
@@ -101,29 +138,22 @@ struct stuntd {
 	struct probe_result	probe;
 	struct sig_nat_info	nat;
 	int			syn_ttl;	/* TTL of first SYNs; 0: no limit (no NAT) */
+	size_t			probe_srv;	/* the server discovery last probed */
 
-	/* signalling */
-	enum d_srv_state	sstate;
-	struct d_ev		sev;
-	uint8_t			rbuf[D_SIG_BUF];
-	size_t			rlen;
-	uint8_t			wbuf[D_SIG_BUF * 2];
-	size_t			wlen;
-	uint64_t		next_try_ms, backoff_ms, last_tx_ms, conn_started_ms;
-	struct stun_addr	mapped;		/* control connection as the server sees it */
+	/* signalling: two connections, the one in use (cur) and an attempt */
+	struct d_sigconn	sc[2];
+	int			cur;		/* sc[cur] is registered; -1: none is */
+	struct d_srvpick	pick;		/* which server next (daemon/srvpick.h) */
+	struct d_srv_info	srv[D_MAX_SERVERS];
+	unsigned long		srv_changes;	/* server changes since the first registration */
+	bool			registered_once;
+	struct stun_addr	mapped;		/* control connection as the server in use sees it */
 	bool			have_mapped;
 	uint32_t		public_ip;	/* network order */
 	int64_t			server_offset_ms;	/* server clock - our clock */
-	struct d_pending	pend[D_MAX_PENDING];
 	struct ssl_ctx_st	*tls_ctx;	/* NULL: plain TCP (daemon/tls.c) */
-	struct ssl_st		*tls;		/* this connection's, once connected */
-	bool			tls_want_write;	/* OpenSSL waits for the socket to be writable */
 	unsigned long		tls_refused;	/* servers that failed authentication */
-	/* per-message integrity (proto/sig_sec.h): keys derived at REGISTER's
-	 * answer, on from AUTHENTICATE's success; refused messages by reason */
-	struct sig_keys		sig_keys;
-	struct sig_sec		sec;
-	unsigned long		sec_refused[SIG_SEC_MAX];
+	unsigned long		sec_refused[SIG_SEC_MAX];	/* refused messages by reason */
 	unsigned long		peers_refused;	/* sessions refused: peer not allowed, no service */
 	unsigned long		candidates_refused;	/* a peer's candidates not on its
 							   address as the server sees it, or
@@ -158,8 +188,17 @@ extern volatile sig_atomic_t d_sig_term, d_sig_chld, d_sig_hup;
 
 /* ---- daemon/sig.c: the session with stunt-server ---- */
 void d_sig_tick(uint64_t now);
+/* Every connection closed (stopping). */
 void d_sig_close(const char *why);
 bool d_sig_up(void);
+/* The server in use (registered), else the most preferred one: its entry
+ * in cfg.servers, which discovery probes and predict connects to. */
+const struct d_server *d_sig_server(void);
+/* JSON of the servers (status: "servers" and "server_index"). */
+void d_sig_status_json(FILE *f, uint64_t now);
+/* SIGHUP: adopt fresh's server list (names resolved) when it changed; the
+ * connections to servers no longer on it are closed. */
+void d_sig_reload(const struct d_config *fresh);
 /* Start a request of method, with the body written by put(); the answer
  * comes to d_session_on_answer() with session_id. 0 or -errno. */
 int d_sig_request(uint16_t method, uint32_t session_id,
@@ -192,6 +231,10 @@ void d_session_peers_answer(struct d_ctl_client *c);
 /* JSON array of the sessions, into a memstream. */
 void d_session_status_json(FILE *f, uint64_t now);
 void d_session_shutdown(void);
+/* The server in use changed or was lost: sessions that still need it (in
+ * negotiation) fail with why; those racing or connected go on. Returns how
+ * many failed. */
+size_t d_session_server_gone(const char *why);
 void d_session_on_nfq_event(const struct nfq_event *ev);
 
 /* ---- daemon/handoff.c ---- */

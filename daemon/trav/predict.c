@@ -102,7 +102,8 @@ static int fresh_binding(uint16_t *port, char *why, size_t whylen)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    connect(fd, (const struct sockaddr *)&g_d->cfg.server, sizeof(g_d->cfg.server)) < 0 ||
+	    connect(fd, (const struct sockaddr *)&d_sig_server()->addr,
+		    sizeof(d_sig_server()->addr)) < 0 ||
 	    send(fd, buf, (size_t)len, MSG_NOSIGNAL) != len) {
 		err = -errno;
 		snprintf(why, whylen, "binding: %s", strerror(errno));

@@ -50,6 +50,42 @@ static int count(const char *hay, const char *needle)
 	return n;
 }
 
+/* several servers: the one in use named on the server line, then each */
+static void server_list(void)
+{
+	static const char j[] =
+		"{\"id\":\"laptop\",\"registered\":true,\"server\":\"192.0.2.3:3478\","
+		"\"server_index\":2,\"servers\":[{\"index\":1,\"name\":\"rdv1.example.net\","
+		"\"address\":\"192.0.2.1:3478\",\"state\":\"down\",\"failures\":3,"
+		"\"error\":\"server closed the connection\",\"retry_ms\":4000,\"since_ms\":9000},"
+		"{\"index\":2,\"name\":\"192.0.2.3\",\"address\":\"192.0.2.3:3478\","
+		"\"state\":\"in use\",\"failures\":0,\"error\":null,\"retry_ms\":null,"
+		"\"since_ms\":12000}],\"server_changes\":1,\"uptime_ms\":60000}";
+	static const char one[] =
+		"{\"id\":\"laptop\",\"registered\":true,\"server\":\"192.0.2.1:3478\","
+		"\"server_index\":1,\"servers\":[{\"index\":1,\"name\":\"192.0.2.1\","
+		"\"address\":\"192.0.2.1:3478\",\"state\":\"in use\"}],\"uptime_ms\":1}";
+	char *s = show(j, 0);
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK(strstr(s, "server: 192.0.2.3:3478 (192.0.2.3, 2 of 2), registered\n") != NULL);
+	CHECK(strstr(s, "servers (in order of preference, 1 change(s)):\n") != NULL);
+	CHECK(strstr(s, "  1 rdv1.example.net (192.0.2.1:3478): down, 3 failures, next try in 4 s:\n"
+			"      server closed the connection\n") != NULL);
+	CHECK(strstr(s, "  2 192.0.2.3 (192.0.2.3:3478): in use for 12 s\n") != NULL);
+	free(s);
+	/* one server: the line as it always was, no list */
+	s = show(one, 0);
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK(strstr(s, "server: 192.0.2.1:3478, registered\n") != NULL);
+	CHECK(strstr(s, "servers") == NULL);
+	free(s);
+}
+
 static void durations(void)
 {
 	char b[48];
@@ -180,6 +216,7 @@ static void status_not_measurable(void)
 int main(void)
 {
 	RUN(durations);
+	RUN(server_list);
 	RUN(status_words);
 	RUN(status_not_measurable);
 	RUN(status_methods);

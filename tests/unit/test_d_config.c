@@ -29,9 +29,9 @@ static void full_file(void)
 	d_config_init(&c);
 	CHECK_EQ(d_config_parse(f, sizeof(f) - 1, &c, err, sizeof(err)), 0);
 	CHECK(!strcmp(c.id, "laptop"));
-	CHECK(c.have_server);
-	CHECK_EQ(ntohs(c.server.sin_port), 3479);
-	CHECK_EQ(c.server.sin_addr.s_addr, inet_addr("192.0.2.1"));
+	CHECK_EQ(c.nservers, 1);
+	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), 3479);
+	CHECK_EQ(c.servers[0].addr.sin_addr.s_addr, inet_addr("192.0.2.1"));
 	CHECK(!strcmp(c.secret_file, "/etc/stunt/secret"));
 	CHECK(!strcmp(c.control, "/run/stunt/s.sock"));
 	CHECK(!strcmp(c.control_group, "stunt"));
@@ -61,7 +61,7 @@ static void defaults_and_port(void)
 	CHECK_EQ(d_config_check(&c, err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "id") != NULL);
 	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1", err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.server.sin_port), D_SERVER_PORT_DEFAULT);
+	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), D_SERVER_PORT_DEFAULT);
 }
 
 static void errors_name_the_line(void)
@@ -147,6 +147,50 @@ static void base(struct d_config *c)
 	CHECK_EQ(d_config_set(c, "secret-file", "/etc/stunt/secret", err, sizeof(err)), 0);
 }
 
+/* several server lines: a list in order of preference, at most
+ * D_MAX_SERVERS, no repeats; with TLS each gets its port and name */
+static void server_list(void)
+{
+	struct d_config c;
+	char err[128] = "";
+	const char *f = "id a\nsecret-file /s\nserver 192.0.2.1\nserver stun2.example.net:5000\n"
+			"server 198.51.100.7:3479\n";
+
+	d_config_init(&c);
+	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
+	CHECK_EQ(c.nservers, 3);
+	CHECK(!strcmp(c.servers[0].given, "192.0.2.1"));
+	CHECK(!strcmp(c.servers[1].given, "stun2.example.net:5000"));
+	CHECK(!strcmp(c.servers[1].host, "stun2.example.net"));
+	CHECK_EQ(c.servers[2].addr.sin_addr.s_addr, inet_addr("198.51.100.7"));
+	CHECK(d_config_relay_known(&c, inet_addr("198.51.100.7")));	/* any of ours */
+	CHECK(!d_config_relay_known(&c, inet_addr("198.51.100.8")));
+	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "given twice") != NULL);
+	CHECK_EQ(d_config_set(&c, "server", "192.0.2.9", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "server", "192.0.2.10", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "too many servers (at most 4)") != NULL);
+	CHECK_EQ(d_config_set(&c, "tls", "on", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "tls-pin", PIN, err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), D_SERVER_TLS_PORT_DEFAULT);
+	CHECK(!strcmp(c.servers[0].tls_name, ""));	/* an IP: checked for the IP */
+	CHECK_EQ(ntohs(c.servers[1].sig.sin_port), 5000);
+	CHECK(!strcmp(c.servers[1].tls_name, "stun2.example.net"));
+	CHECK_EQ(ntohs(c.servers[2].sig.sin_port), 3479);
+	CHECK_EQ(ntohs(c.servers[2].addr.sin_port), D_SERVER_PORT_DEFAULT);
+	/* server-name: for every server */
+	CHECK_EQ(d_config_set(&c, "server-name", "rdv.example.org", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK(!strcmp(c.servers[0].tls_name, "rdv.example.org"));
+	CHECK(!strcmp(c.servers[1].tls_name, "rdv.example.org"));
+	/* emptied (the first --server flag): the list starts again */
+	d_config_clear_servers(&c);
+	CHECK_EQ(c.nservers, 0);
+	CHECK_EQ(d_config_check(&c, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "no server") != NULL);
+}
+
 static void tls_keys(void)
 {
 	static const char f[] =
@@ -170,9 +214,9 @@ static void tls_keys(void)
 	CHECK(!strcmp(c.server_name, "stunt.example.net"));
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
 	/* no port given: signalling on 5349, discovery's STUN on 3478 */
-	CHECK_EQ(ntohs(c.sig_server.sin_port), D_SERVER_TLS_PORT_DEFAULT);
-	CHECK_EQ(c.sig_server.sin_addr.s_addr, inet_addr("192.0.2.1"));
-	CHECK_EQ(ntohs(c.server.sin_port), D_SERVER_PORT_DEFAULT);
+	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), D_SERVER_TLS_PORT_DEFAULT);
+	CHECK_EQ(c.servers[0].sig.sin_addr.s_addr, inet_addr("192.0.2.1"));
+	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), D_SERVER_PORT_DEFAULT);
 	/* the flag form and "off" */
 	CHECK_EQ(d_config_set(&c, "tls", "off", err, sizeof(err)), 0);
 	CHECK(!c.tls);
@@ -191,26 +235,29 @@ static void tls_ports(void)
 	CHECK_EQ(d_config_set(&c, "tls", "on", err, sizeof(err)), 0);
 	CHECK_EQ(d_config_set(&c, "tls-pin", PIN, err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.sig_server.sin_port), 15349);
-	CHECK_EQ(ntohs(c.server.sin_port), 3478);
+	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), 15349);
+	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), 3478);
 	/* without TLS nothing changes: both where --server says */
 	base(&c);
 	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1:3479", err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.sig_server.sin_port), 3479);
-	CHECK_EQ(ntohs(c.server.sin_port), 3479);
+	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), 3479);
+	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), 3479);
 	base(&c);
 	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1", err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.sig_server.sin_port), 3478);
-	/* a flag without the port after a file line with one: the default again */
+	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), 3478);
+	/* a flag without the port after a file line with one (the flags'
+	 * list replaces the file's): the default again */
 	base(&c);
 	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1:443", err, sizeof(err)), 0);
+	d_config_clear_servers(&c);
 	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1", err, sizeof(err)), 0);
+	CHECK_EQ(c.nservers, 1);
 	CHECK_EQ(d_config_set(&c, "tls", "on", err, sizeof(err)), 0);
 	CHECK_EQ(d_config_set(&c, "tls-ca", "ca.pem", err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.sig_server.sin_port), 5349);
+	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), 5349);
 }
 
 static void tls_refusals(void)
@@ -412,8 +459,8 @@ static void host_names(void)
 
 	d_config_init(&c);
 	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
-	CHECK(!strcmp(c.server_host, "stun.example.net"));
-	CHECK_EQ(ntohs(c.server.sin_port), D_SERVER_PORT_DEFAULT);
+	CHECK(!strcmp(c.servers[0].host, "stun.example.net"));
+	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), D_SERVER_PORT_DEFAULT);
 	CHECK_EQ(c.nexpose, 3);
 	CHECK(!strcmp(c.expose[0].host, "localhost"));
 	CHECK_EQ(ntohs(c.expose[0].addr.sin_port), 5900);
@@ -422,7 +469,7 @@ static void host_names(void)
 	CHECK(!strcmp(c.expose[2].host, ""));
 	CHECK_EQ(c.expose[2].addr.sin_addr.s_addr, htonl(0x7f000001));
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.sig_server.sin_port), D_SERVER_PORT_DEFAULT);
+	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), D_SERVER_PORT_DEFAULT);
 	/* a target name still needs its port; bad names are refused with the line */
 	CHECK_EQ(d_config_set(&c, "expose", "x=tcp:localhost", err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "HOST a name or an IPv4 address") != NULL);
@@ -434,16 +481,16 @@ static void host_names(void)
 	    "0000000000000000000000000000000000000000000000000000000000000000\n";
 	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
-	CHECK(!strcmp(c.server_name, "stun.example.net"));
-	CHECK_EQ(ntohs(c.sig_server.sin_port), 5000);
-	CHECK_EQ(ntohs(c.server.sin_port), D_SERVER_PORT_DEFAULT);
+	CHECK(!strcmp(c.servers[0].tls_name, "stun.example.net"));
+	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), 5000);
+	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), D_SERVER_PORT_DEFAULT);
 	/* resolving a literal-free config is a no-op; a literal target stays */
 	d_config_init(&c);
 	f = "id a\nsecret-file /s\nserver 192.0.2.1\nexpose raw tcp:127.0.0.1:22\n";
 	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
 	CHECK_EQ(d_config_resolve(&c, D_RESOLVE_ALL, err, sizeof(err)), 0);
-	CHECK_EQ(c.server.sin_addr.s_addr, htonl(0xc0000201));
+	CHECK_EQ(c.servers[0].addr.sin_addr.s_addr, htonl(0xc0000201));
 }
 
 static void turn_pass_file_and_log_level(void)
@@ -523,6 +570,7 @@ int main(void)
 	RUN(secret);
 	RUN(tls_keys);
 	RUN(tls_ports);
+	RUN(server_list);
 	RUN(tls_refusals);
 	RUN(privsep_keys);
 	return TAP_DONE();
