@@ -258,6 +258,8 @@ static void reload_secrets(struct srv_state *st, struct srv_config *cfg)
  * applies from their next refill, so a reload lifts no client's limit. */
 static void reload_config(struct srv_state *st, struct srv_config *cfg, uint64_t *next_status)
 {
+	unsigned status_s = cfg->status_s;
+
 	if (!srv_reload_config(cfg))
 		return;
 	udp_rate.rate_per_s = cfg->udp_rate;
@@ -268,7 +270,10 @@ static void reload_config(struct srv_state *st, struct srv_config *cfg, uint64_t
 	st->stunt.cfg.all_burst = cfg->stunt.all_burst;
 	st->rdv.sig_rate = cfg->sig_rate;
 	st->rdv.sig_burst = cfg->sig_burst;
-	*next_status = clock_ms() + (uint64_t)cfg->status_s * 1000;
+	/* a new period counts from now; an unchanged one runs on (reloads
+	 * do not postpone the status line) */
+	if (cfg->status_s != status_s)
+		*next_status = clock_ms() + (uint64_t)cfg->status_s * 1000;
 }
 
 int srv_loop_run(struct srv_config *cfg)
