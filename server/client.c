@@ -428,8 +428,11 @@ void srv_client_accept(struct srv_state *st, const struct srv_config *cfg, struc
 		 * until the idle timeout: the longest-quiet unauthenticated
 		 * client makes room, closed after this batch of events (one
 		 * may still be pending in it); the connection waits in the
-		 * backlog until then. */
+		 * backlog until then. Above the limit (lowered by SIGHUP) no
+		 * one is closed: an eviction would not make room, new ones are
+		 * refused until clients leave. */
 		if (st->stats.tcp_clients >= cfg->max_clients && st->evict_wanted < EVICT_BATCH &&
+		    st->stats.tcp_clients - st->evict_wanted <= cfg->max_clients &&
 		    client_any_unauthed(st)) {
 			st->evict_wanted++;
 			return;

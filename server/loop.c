@@ -6,7 +6,7 @@
  * capture, timers) in server/pend.c, and what they share in server/server.h.
  *
  * Signals only set flags (SIGTERM/SIGINT: leave, SIGHUP: reload the
- * secrets file, SIGUSR1: dump the counters); they are blocked except
+ * config file and the secrets file, SIGUSR1: dump the counters); they are blocked except
  * inside epoll_pwait(), so a flag set between two checks is never lost.
  * epoll_pwait() sleeps until the nearest STUNT deadline, at most TICK_MS.
  */
@@ -15,6 +15,7 @@
 #include "server/client.h"
 #include "server/pend.h"
 #include "server/rate.h"
+#include "server/reload.h"
 #include "server/stats.h"
 #include "server/stun.h"
 #include "server/tls.h"
@@ -227,8 +228,19 @@ static void reload_secrets(struct srv_state *st, struct srv_config *cfg)
 	char why[PATH_MAX + 2048];
 	unsigned revoked;
 
-	if (!cfg->secrets_path)
+	if (!cfg->secrets_path) {
+		/* taken out of the config file: no id registers any more */
+		if (!cfg->secrets.n)
+			return;
+		memset(&s, 0, sizeof(s));
+		prev = cfg->secrets;
+		cfg->secrets = s;
+		revoked = srv_client_revoke(st, &prev, &cfg->secrets);
+		log_info("SIGHUP: no secrets file: %zu ids dropped, %u registrations revoked",
+			 prev.n, revoked);
+		srv_secrets_free(&prev);
 		return;
+	}
 	if (srv_secrets_read(cfg->secrets_path, &s, why, sizeof(why)) < 0) {
 		log_warnx("SIGHUP: %s; keeping the %zu ids loaded before", why, cfg->secrets.n);
 		return;
@@ -239,6 +251,29 @@ static void reload_secrets(struct srv_state *st, struct srv_config *cfg)
 	srv_secrets_free(&prev);
 	log_info("SIGHUP: %zu ids from %s, %u registrations revoked", s.n, cfg->secrets_path,
 		 revoked);
+}
+
+/* SIGHUP: the config file's live options (server/reload.h) into what
+ * holds a copy of them. The buckets keep their tokens: a new rate or burst
+ * applies from their next refill, so a reload lifts no client's limit. */
+static void reload_config(struct srv_state *st, struct srv_config *cfg, uint64_t *next_status)
+{
+	unsigned status_s = cfg->status_s;
+
+	if (!srv_reload_config(cfg))
+		return;
+	udp_rate.rate_per_s = cfg->udp_rate;
+	udp_rate.burst = cfg->udp_burst;
+	st->stunt.cfg.conn_rate = cfg->stunt.conn_rate;
+	st->stunt.cfg.conn_burst = cfg->stunt.conn_burst;
+	st->stunt.cfg.all_rate = cfg->stunt.all_rate;
+	st->stunt.cfg.all_burst = cfg->stunt.all_burst;
+	st->rdv.sig_rate = cfg->sig_rate;
+	st->rdv.sig_burst = cfg->sig_burst;
+	/* a new period counts from now; an unchanged one runs on (reloads
+	 * do not postpone the status line) */
+	if (cfg->status_s != status_s)
+		*next_status = clock_ms() + (uint64_t)cfg->status_s * 1000;
 }
 
 int srv_loop_run(struct srv_config *cfg)
@@ -306,6 +341,7 @@ int srv_loop_run(struct srv_config *cfg)
 		}
 		if (sig_hup) {
 			sig_hup = 0;
+			reload_config(st, cfg, &next_status);
 			reload_secrets(st, cfg);
 		}
 		if (sig_usr1) {

@@ -9,7 +9,12 @@
 #     a file that does not exist: named, exit 1;
 #   - docs/stunt-server.conf.example is a config the server takes (its
 #     addresses replaced by the lab's, its user line left out: the lab host
-#     has no user stunt-server).
+#     has no user stunt-server);
+#   - SIGHUP reads the file again (as the run-as user): with three clients
+#     open, max-clients 2 refuses a fourth and closes none of the three; a
+#     changed port logs "needs a restart" and the server stays on its port;
+#     --log-level info on the command line still wins over the file's
+#     warning; a broken file logs its line and keeps max-clients 2.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -89,6 +94,78 @@ if lab_wait_port srv tcp "$LAB_SRV2" 3479 10; then
 	ok "docs/stunt-server.conf.example: taken"
 else
 	nok "docs/stunt-server.conf.example: $(tail -2 "$T/server2.log")"
+fi
+
+# SIGHUP: the file again. hold.py keeps three clients open; at each
+# $T/goN it opens one more and says whether the server refused it (closed
+# it at once) and whether the three still get a STUN answer.
+cat >"$T/hold.py" <<'PY'
+import os, socket, struct, sys, time
+srv, T = sys.argv[1], sys.argv[2]
+req = struct.pack("!HHI", 1, 0, 0x2112A442) + os.urandom(12)
+def answers(s):
+    s.settimeout(10)
+    try:
+        s.sendall(req)
+        return len(s.recv(512)) >= 20
+    except OSError:
+        return False
+held = [socket.create_connection((srv, 3478), timeout=10) for _ in range(3)]
+open(T + "/held", "w").write("3\n")
+for n in (1, 2):
+    while not os.path.exists("%s/go%d" % (T, n)):
+        time.sleep(0.05)
+    extra = socket.create_connection((srv, 3478), timeout=10)
+    extra.settimeout(10)
+    try:
+        refused = extra.recv(512) == b""
+    except OSError:
+        refused = False
+    alive = sum(answers(s) for s in held)
+    with open("%s/round%d" % (T, n), "w") as f:
+        f.write("refused=%d alive=%d\n" % (refused, alive))
+PY
+printf 'primary %s\nalternate %s\nlog-level warning\n' "$LAB_SRV1" "$LAB_SRV2" >"$T/hup.conf"
+chmod 644 "$T/hup.conf"	# read again after the drop to the run-as user
+for p in $(ip netns pids "$LAB-srv"); do kill "$p" 2>/dev/null; done
+for _ in $(seq 30); do [ -z "$(ip netns pids "$LAB-srv")" ] && break; sleep 0.1; done
+# ip netns exec directly: $! is the server itself
+ip netns exec "$LAB-srv" "$B/stunt-server" --config "$T/hup.conf" --log-level info -d \
+	>"$T/hup.log" 2>&1 &
+P=$!
+LAB_PIDS+=("$P")
+lab_wait_port srv tcp "$LAB_SRV1" 3478 10
+lx ha python3 "$T/hold.py" "$LAB_SRV1" "$T" >"$T/hold.log" 2>&1 &
+LAB_PIDS+=($!)
+lab_wait_file "$T/held" 10 || nok "three clients connected: $(tail -2 "$T/hold.log")"
+printf 'primary %s\nalternate %s\nlog-level warning\nmax-clients 2\nudp-rate 5\nport 3490\n' \
+	"$LAB_SRV1" "$LAB_SRV2" >"$T/hup.conf"
+kill -HUP "$P"
+if lab_wait_log "$T/hup.log" "SIGHUP: $T/hup.conf read: applied max-clients, udp-rate\$" 10; then
+	ok "SIGHUP: max-clients and udp-rate from the file applied, logged at info (--log-level info wins)"
+else
+	nok "SIGHUP applied: $(tail -3 "$T/hup.log")"
+fi
+grep -qF "port changed in $T/hup.conf: needs a restart" "$T/hup.log" &&
+	lab_wait_port srv tcp "$LAB_SRV1" 3478 1 && ! lab_wait_port srv tcp "$LAB_SRV1" 3490 0 2>/dev/null &&
+	ok "a changed port: needs a restart, the server stays on 3478" ||
+	nok "changed port: $(grep -c 'needs a restart' "$T/hup.log") warnings"
+touch "$T/go1"
+lab_wait_file "$T/round1" 30
+[ "$(cat "$T/round1" 2>/dev/null)" = "refused=1 alive=3" ] &&
+	ok "max-clients 2 with three open: a fourth refused, the three kept and answered" ||
+	nok "max-clients 2 live: $(cat "$T/round1" "$T/hold.log" 2>&1 | head -3)"
+printf 'primary %s\nmax-clients 100\nudp-burst x\n' "$LAB_SRV1" >"$T/hup.conf"
+kill -HUP "$P"
+if lab_wait_log "$T/hup.log" "SIGHUP: $T/hup.conf: line 3: bad --udp-burst: x; settings kept" 10; then
+	touch "$T/go2"
+	lab_wait_file "$T/round2" 30
+	[ "$(cat "$T/round2" 2>/dev/null)" = "refused=1 alive=3" ] && kill -0 "$P" &&
+		[ "$(grep -c 'needs a restart' "$T/hup.log")" = 1 ] &&
+		ok "a broken file at SIGHUP: its line logged, max-clients 2 kept, the server serves" ||
+		nok "broken file kept the settings: $(cat "$T/round2" 2>&1)"
+else
+	nok "broken file at SIGHUP: $(tail -2 "$T/hup.log")"
 fi
 
 lab_down
