@@ -57,8 +57,14 @@ void probe_loop_free(struct probe_loop *L)
 {
 	unsigned i;
 
+	/* every socket registered is the loop's to close (OTHER ones too: the
+	 * filtering test's listener, the TTL-limited SYNs' sockets, the
+	 * caller's capture and ICMP sockets as duplicated here -- leaving
+	 * them open cost stuntd descriptors, a listening port and the
+	 * privileged side's capture on every discovery), except a descriptor
+	 * another library owns */
 	for (i = 0; i < L->nsocks; i++) {
-		if (L->socks[i]->kind != PROBE_SK_OTHER && L->socks[i]->fd >= 0)
+		if (!L->socks[i]->borrowed && L->socks[i]->fd >= 0)
 			close(L->socks[i]->fd);
 		free(L->socks[i]);
 	}

@@ -61,6 +61,7 @@ struct probe_sock {
 	enum probe_sock_kind kind;
 	bool		 connecting;	/* TCP: connect() under way */
 	bool		 dead;		/* TCP: failed or closed; fd kept until the end */
+	bool		 borrowed;	/* OTHER: the fd is not ours to close (libpcap's) */
 	short		 events;	/* OTHER: what to poll for */
 	uint16_t	 lport;		/* local port, host order */
 	struct sockaddr_in dst;		/* TCP: where it connects */

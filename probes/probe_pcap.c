@@ -129,6 +129,7 @@ static void on_ready(struct probe_loop *L, struct probe_sock *s, short rev)
 int probe_pcap_start(struct probe_ctx *c)
 {
 	char ifname[16], err[PCAP_ERRBUF_SIZE];
+	struct probe_sock *s;
 	pcap_t *p;
 	int fd;
 
@@ -166,10 +167,11 @@ int probe_pcap_start(struct probe_ctx *c)
 	if (c->cfg->pcap_file && !(c->dumper = pcap_dump_open(p, c->cfg->pcap_file)))
 		probe_note(c->r, "--pcap %s: %s", c->cfg->pcap_file, pcap_geterr(p));
 	fd = pcap_get_selectable_fd(p);
-	if (fd < 0 || !probe_sock_other(&c->L, fd, POLLIN, on_ready, c)) {
+	if (fd < 0 || !(s = probe_sock_other(&c->L, fd, POLLIN, on_ready, c))) {
 		probe_pcap_finish(c);
 		return -EIO;
 	}
+	s->borrowed = true;	/* pcap_close closes it */
 	return 0;
 fail:
 	probe_note(c->r, "capture on %s failed: %s", ifname, err);
@@ -185,7 +187,7 @@ void probe_pcap_server_alt(struct probe_ctx *c, uint32_t alt_ip)
 void probe_pcap_finish(struct probe_ctx *c)
 {
 	if (c->capsock) {
-		on_capture_fd(&c->L, c->capsock, POLLIN);	/* drain; the loop closes it */
+		on_capture_fd(&c->L, c->capsock, POLLIN);	/* drain; probe_loop_free closes it */
 		c->capsock = NULL;
 	}
 	if (!c->pcap)

@@ -201,16 +201,11 @@ have_raw:
 void probe_ttl_finish(struct probe_ctx *c)
 {
 	struct probe_ttl_state *s = c->ttl;
-	unsigned k;
-	int t;
 
 	if (!s)
 		return;
 	c->r->dest_hop = dest_hop(s);
-	for (k = 0; k < TTL_ROUNDS; k++)
-		for (t = 1; t <= PROBE_TTL_MAX; t++)
-			if (s->fd[k][t] >= 0)
-				close(s->fd[k][t]);
+	/* the SYNs' sockets and the ICMP socket are closed by probe_loop_free */
 	c->r->nat_hops = probe_classify_hops(c->r->hop_addr, PROBE_TTL_MAX, c->r->dest_hop, &c->r->syn_ttl);
 	/* a silent hop beside the outermost NAT: the count may be off */
 	if (c->r->server_reached && !probe_hops_sure(c->r->hop_addr, PROBE_TTL_MAX, c->r->nat_hops))

@@ -30,6 +30,15 @@ jcheck() {
 	fi
 }
 
+# fds_of NODE: descriptors held by the stuntd processes in NODE (both halves)
+fds_of() {
+	local p n=0
+	for p in $(ip netns pids "$LAB-$1" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = stuntd ] && n=$((n + $(ls "/proc/$p/fd" 2>/dev/null | wc -l)))
+	done
+	echo "$n"
+}
+
 case "${1:-all}" in
 fc-pr|all)
 	echo "# full-cone (ha) x port-restricted rst (hb)"
@@ -71,6 +80,27 @@ fc-pr|all)
 			echo "$hs" | grep -q 'classic name: full cone NAT' &&
 			ok "stuntctl status on ha: up in s, both public endpoints, NAT: once, classic name" ||
 			nok "stuntctl status on ha: $hs"
+		# discovery again (SIGHUP) leaves nothing open: the probe's
+		# listener, its TTL-limited SYNs' sockets and the privileged
+		# side's capture and ICMP sockets were left open on every run
+		# (measured before: one more descriptor and a listening port per
+		# discovery, and the next capture refused "one is open"; a capture
+		# within 5 s of the last is refused by design, as here the second)
+		lab_wait_for 5 eval '[ "$(fds_of hb)" = "$(sleep 0.3; fds_of hb)" ]'
+		f0=$(fds_of hb) l0=$(lx hb ss -Htln | wc -l) d0=$(grep -c 'discovery: TCP' "$LAB_STATE/stuntd-b.log")
+		kill -HUP "$PID_B"
+		lab_wait_log "$LAB_STATE/stuntd-b.log" 'discovery: TCP' 15 $((d0 + 1))
+		kill -HUP "$PID_B"
+		lab_wait_log "$LAB_STATE/stuntd-b.log" 'discovery: TCP' 15 $((d0 + 2))
+		lab_wait_for 5 eval '[ "$(fds_of hb)" = "$f0" ]'
+		f1=$(fds_of hb) l1=$(lx hb ss -Htln | wc -l)
+		d1=$(grep -c 'discovery: TCP' "$LAB_STATE/stuntd-b.log")
+		if [ "$d1" -ge $((d0 + 2)) ] && [ "$f1" = "$f0" ] && [ "$l1" = "$l0" ] &&
+			! grep -q 'refused a discovery capture: one is open' "$LAB_STATE/stuntd-b.log"; then
+			ok "two discoveries again (SIGHUP): office-pc's stuntd descriptors $f0 -> $f1, listening sockets $l0 -> $l1, no capture left open"
+		else
+			nok "discovery again: $d0 -> $d1 runs, descriptors $f0 -> $f1, listening $l0 -> $l1, $(grep -o 'refused a discovery capture[^;]*' "$LAB_STATE/stuntd-b.log" | head -1)"
+		fi
 		stop_all
 	}
 	;;&
