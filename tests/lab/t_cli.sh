@@ -32,7 +32,7 @@ bad() {
 bad "$B/stunt-server" "unknown option '--frob'" --frob
 bad "$B/stunt-server" "option '--port' needs a value" --primary 192.0.2.1 --port
 bad "$B/stunt-server" "bad port" --port x
-bad "$B/stunt-server" "are required"
+bad "$B/stunt-server" "--primary is required"
 bad "$B/stunt-server" "unexpected argument" --primary 192.0.2.1 --alternate 192.0.2.2 extra
 bad "$B/stuntd" "unknown option '--frob'" --frob
 bad "$B/stuntd" "option '--server' needs a value" --server
