@@ -82,6 +82,23 @@ static long long jint(const struct cj_val *root, const char *path, long long dfl
 	return x;
 }
 
+/* A number's text as the daemon wrote it (digits, '.', '-' only), or dflt. */
+static const char *jnumtext(const struct cj_val *root, const char *path, char *buf, size_t size,
+			    const char *dflt)
+{
+	struct cj_val v;
+	size_t i;
+
+	if (cj_path(root, path, &v) < 0 || v.type != CJ_NUM || v.n == 0 || v.n >= size)
+		return dflt;
+	for (i = 0; i < v.n; i++)
+		if (!((v.p[i] >= '0' && v.p[i] <= '9') || v.p[i] == '.' || v.p[i] == '-'))
+			return dflt;
+	memcpy(buf, v.p, v.n);
+	buf[v.n] = '\0';
+	return buf;
+}
+
 /* 1 true, 0 false, -1 null / missing. */
 static int jtri(const struct cj_val *root, const char *path)
 {
@@ -310,6 +327,15 @@ void ctl_show_status(FILE *out, const struct cj_val *root)
 	fprintf(out, "public endpoints: tcp %s, udp %s\n", public_ep(root, "tcp", tcp, sizeof(tcp)),
 		public_ep(root, "udp", udp, sizeof(udp)));
 	print_nat(out, root, "nat");
+	if (cj_get(root, "busy_nat", &e) == 0 && e.type == CJ_OBJ) {
+		char pace[24];
+
+		fprintf(out, "busy NAT: others take %s ports/s of its counter (measured %s ago); "
+			"predict's last window %lld, lead %lld ms\n",
+			jnumtext(&e, "pace_per_s", pace, sizeof(pace), "?"),
+			ctl_duration(dur, sizeof(dur), jint(&e, "measured_ms_ago", -1)),
+			jint(&e, "last_window", 0), jint(&e, "lead_ms", 0));
+	}
 
 	if (cj_get(root, "sessions", &v) == 0 && v.type == CJ_ARR) {
 		for (i = 0; cj_index(&v, i, &e) == 0; i++)

@@ -121,6 +121,14 @@ static void status(struct d_ctl_client *c)
 	} else {
 		fputs("null", f);
 	}
+	/* predict on a busy sequential NAT: the others' pace as measured */
+	if (d->busy.pace_at_ms)
+		fprintf(f, ",\"busy_nat\":{\"pace_per_s\":%u.%u,\"measured_ms_ago\":%llu,"
+			"\"lead_ms\":%u,\"last_window\":%u}", d->busy.pace_tenths / 10,
+			d->busy.pace_tenths % 10, (unsigned long long)(now - d->busy.pace_at_ms),
+			d->busy.lead_valid ? d->busy.lead_ms : 0, d->busy.last_count);
+	else
+		fputs(",\"busy_nat\":null", f);
 	fputs(",\"sessions\":", f);
 	d_session_status_json(f, now);
 	fputs(",\"counters\":{", f);

@@ -139,6 +139,17 @@ struct stuntd {
 	struct sig_nat_info	nat;
 	int			syn_ttl;	/* TTL of first SYNs; 0: no limit (no NAT) */
 	size_t			probe_srv;	/* the server discovery last probed */
+	/* predict on a busy sequential NAT (daemon/trav/predwin.h): the pace
+	 * of the NAT's port counter (others' mappings per second, tenths) and
+	 * the lead (ms from predict's last Binding to its window's start),
+	 * each the mean of the last measurement and the ones before */
+	struct {
+		uint32_t	pace_tenths;
+		uint64_t	pace_at_ms;	/* 0: never measured */
+		uint32_t	lead_ms;
+		bool		lead_valid;
+		uint16_t	last_count;	/* the last window advertised */
+	}			busy;
 
 	/* signalling: two connections, the one in use (cur) and an attempt */
 	struct d_sigconn	sc[2];

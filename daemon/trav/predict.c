@@ -44,6 +44,7 @@
  */
 #include "daemon/trav/trav.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "daemon/trav/strategy.h"
 #include "proto/stun_attr.h"
@@ -60,6 +61,7 @@
 struct trav_predict {
 	bool			has_pred;	/* we are sequential: pred is ours */
 	struct sig_prediction	pred;
+	uint64_t		t_map;		/* when the last Binding's mapping was made */
 	bool			has_rpred;	/* the peer is: rpred is its */
 	struct sig_prediction	rpred;
 	bool			syn_told;	/* RELAY "syn predict" sent */
@@ -147,32 +149,61 @@ static int prepare(struct trav_attempt *a)
 
 /*
  * Just before our EXCHANGE (the session runs this gather last), when this
- * side is sequential: learn the last public port (a fresh STUN Binding
- * over TCP to the server) and fill our prediction. Not predictable but not
- * sequential either (random): only when the method is forced. 1 (done, or
- * nothing to learn) or -errno (a->why).
+ * side is sequential: learn the last public port and how fast the NAT's
+ * counter moves (two fresh STUN Bindings over TCP to the server, back to
+ * back: the ports between their mappings were taken by others), and fill
+ * our prediction, its window as wide as the others' pace and the lead
+ * before our SYNs leave ask (daemon/trav/predwin.h). A pace no window
+ * covers fails the method at once, so the race goes on without it (to a
+ * relay when nothing else can work) instead of spending the deadline. Not
+ * predictable but not sequential either (random): only when the method is
+ * forced. 1 (done, or nothing to learn) or -errno (a->why).
  */
 static int gather(struct trav_attempt *a)
 {
 	struct trav_predict *p = a->priv;
 	const struct sig_nat_info *own = &g_d->nat;
-	uint16_t last = 0;
-	int err;
+	uint16_t first = 0, last = 0, count;
+	uint64_t t0, t1;
+	uint32_t pace, lead;
+	int err, delta = own->tcp_delta ? own->tcp_delta : 1;
 
 	if (trav_predictable(own) || (!trav_sequential(own) && !a->forced))
 		return 1;
-	err = fresh_binding(&last, a->why, sizeof(a->why));
+	t0 = clock_ms();
+	err = fresh_binding(&first, a->why, sizeof(a->why));
+	t1 = clock_ms();
+	if (err == 0)
+		err = fresh_binding(&last, a->why, sizeof(a->why));
 	if (err < 0)
 		return err;
+	/* the two mappings were made about one Binding's time apart */
+	pace = trav_predwin_pace(first, last, delta, (uint32_t)(t1 - t0));
+	g_d->busy.pace_tenths = trav_predwin_blend(g_d->busy.pace_tenths, g_d->busy.pace_at_ms != 0,
+						   pace);
+	g_d->busy.pace_at_ms = t1;
+	lead = g_d->busy.lead_valid ? g_d->busy.lead_ms : TRAV_PREDWIN_LEAD_MS;
+	count = trav_predwin_count(g_d->busy.pace_tenths, lead);
+	if (count == 0) {
+		snprintf(a->why, sizeof(a->why),
+			 "NAT's counter moves %u.%u ports/s besides ours: beyond %d predictions "
+			 "in %u ms", g_d->busy.pace_tenths / 10, g_d->busy.pace_tenths % 10,
+			 TRAV_PREDWIN_MAX, lead);
+		return -ERANGE;
+	}
 	memset(&p->pred, 0, sizeof(p->pred));
 	p->pred.proto = IPPROTO_TCP;
 	p->pred.allocation = SIG_ALLOC_SEQUENTIAL;
-	p->pred.delta = own->tcp_delta ? own->tcp_delta : 1;
+	p->pred.delta = (int16_t)delta;
 	p->pred.last_port = last;
-	p->pred.count = TRAV_PREDICT_N;
+	p->pred.count = count;
 	p->has_pred = true;
-	log_info("session %u: predict: last public port %u, delta %d: advertising %u..%u",
-		 a->sid, p->pred.last_port, p->pred.delta, trav_predict_first(&p->pred),
+	p->t_map = t1;
+	g_d->busy.last_count = count;
+	log_info("session %u: predict: last public port %u, delta %d, others' pace %u.%u ports/s "
+		 "(now %u.%u), lead %u ms: advertising %u..%u", a->sid, p->pred.last_port,
+		 p->pred.delta, g_d->busy.pace_tenths / 10, g_d->busy.pace_tenths % 10, pace / 10,
+		 pace % 10, lead, trav_predict_first(&p->pred),
 		 trav_predict_port(&p->pred, p->pred.count - 1u));
 	return 1;
 }
@@ -217,6 +248,14 @@ static int start(struct trav_attempt *a, uint64_t now)
 		n = 1;
 	if (n > TRAV_WINDOW_MAX)
 		n = TRAV_WINDOW_MAX;
+	if (p->has_pred) {
+		/* how long our last Binding's mapping was ahead of the window:
+		 * the next session sizes its window with it */
+		uint32_t lead = (uint32_t)(now - p->t_map);
+
+		g_d->busy.lead_ms = trav_predwin_blend(g_d->busy.lead_ms, g_d->busy.lead_valid, lead);
+		g_d->busy.lead_valid = true;
+	}
 	/* every socket first, so that the connects leave back to back */
 	for (i = 0; i < n; i++) {
 		fds[i] = trav_sock_marked(p->has_pred ? 0 : a->lport, &lports[i]);

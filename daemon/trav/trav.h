@@ -66,14 +66,14 @@
 #include "daemon/stuntd.h"
 #include "daemon/trav/cookie.h"
 #include "daemon/trav/pace.h"
+#include "daemon/trav/predwin.h"
 #include "nfq/pkt.h"
 #include "nfq/pkt_synack.h"
 
 #define TRAV_PRIMER_MS		300	/* the primer socket is closed after this */
 #define TRAV_PRIMER_PORT	9	/* discard: an EIF NAT maps whatever the destination */
 #define TRAV_STUNT2_DELAY_MS	250	/* stunt2: the requester's connect after the SYN */
-#define TRAV_WINDOW_MAX		16	/* predict: sockets of one attempt */
-#define TRAV_PREDICT_N		16	/* predict: the window we advertise */
+#define TRAV_WINDOW_MAX		TRAV_PREDWIN_MAX	/* predict: sockets of one attempt */
 #define TRAV_BINDING_TIMEOUT_MS	1000	/* predict: the fresh STUN Binding */
 #define TRAV_MAX_POLICIES	(4 * TRAV_WINDOW_MAX + 4)
 /* shotgun (daemon/trav/shotgun.c): the odds are 1 - (1 - SOCKETS / R)^probes with

@@ -136,6 +136,28 @@ static void status_methods(void)
 	free(s);
 }
 
+/* a busy sequential NAT's pace, as predict measured it */
+static void status_busy_nat(void)
+{
+	char *s = show("{\"id\":\"a\",\"registered\":true,\"uptime_ms\":1000,\"busy_nat\":"
+		       "{\"pace_per_s\":87.5,\"measured_ms_ago\":12000,\"lead_ms\":180,"
+		       "\"last_window\":40}}", 0);
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK(strstr(s, "busy NAT: others take 87.5 ports/s of its counter (measured 12 s ago); "
+		     "predict's last window 40, lead 180 ms\n") != NULL);
+	free(s);
+	/* null (never measured) or a number that is not one: nothing made up */
+	s = show("{\"id\":\"a\",\"busy_nat\":null}", 0);
+	CHECK(s && strstr(s, "busy NAT") == NULL);
+	free(s);
+	s = show("{\"id\":\"a\",\"busy_nat\":{\"pace_per_s\":\"\\u001b[2J\"}}", 0);
+	CHECK(s && strstr(s, "others take ? ports/s") != NULL && strchr(s, 0x1b) == NULL);
+	free(s);
+}
+
 static void status_unmeasured(void)
 {
 	char *s = show("{\"id\":\"a\",\"registered\":false,\"public\":null,\"nat\":null,"
@@ -221,6 +243,7 @@ int main(void)
 	RUN(status_not_measurable);
 	RUN(status_methods);
 	RUN(status_unmeasured);
+	RUN(status_busy_nat);
 	RUN(peers_words);
 	RUN(byte_words);
 	return TAP_DONE();
