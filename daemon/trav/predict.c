@@ -22,8 +22,11 @@
  * Socket i of the sequential side targets the predictable side's endpoint,
  * so whatever prediction k it landed on, the peer's socket k is aimed at it:
  * up to count - 1 ports taken by others are tolerated. When both sides are
- * sequential, socket i of each targets the other's prediction i; that needs
- * the same number of foreign mappings (usually none) on both sides.
+ * sequential, the requester's sockets all target the responder's last
+ * prediction and the responder's socket j the requester's prediction j
+ * (target_of): up to count - 1 ports taken by others on both NATs
+ * together. The count is as wide as the NAT's pace asks (gather,
+ * daemon/trav/predwin.h).
  * The sockets that did not meet anything are closed when one is established
  * (still in SYN_SENT: nothing is sent) or at the deadline.
  *
@@ -234,6 +237,28 @@ static void arm(struct trav_attempt *a, const struct trav_peer *peer, int syn_tt
 		p->rpred = *peer->pred;
 }
 
+/*
+ * Where window socket i aims. Against a predictable peer: its one endpoint.
+ * A predictable side: the peer's prediction i. Both sides sequential: the
+ * requester's sockets all aim at the responder's last prediction (n - 1),
+ * the responder's socket j at the requester's prediction j. Requester
+ * socket i lands on its prediction i + Fr (Fr: ports others took at its
+ * NAT since its Binding), responder socket j on j + Fs; they meet when
+ * j + Fs = n - 1 and j = i + Fr, i.e. i = n - 1 - Fr - Fs: any
+ * Fr + Fs < n. (Both aiming index to index met only when Fr = Fs, which a
+ * busy NAT on either side breaks; an older peer aims index to index, and
+ * as the responder that is this scheme's other half.)
+ */
+static uint16_t target_of(const struct trav_attempt *a, const struct trav_predict *p, size_t i,
+			  size_t n)
+{
+	if (!p->has_rpred)
+		return a->rport;
+	if (p->has_pred && a->requester)
+		return trav_predict_port(&p->rpred, n - 1);
+	return trav_predict_port(&p->rpred, i);
+}
+
 /* At the start: open and connect the window. */
 static int start(struct trav_attempt *a, uint64_t now)
 {
@@ -244,6 +269,9 @@ static int start(struct trav_attempt *a, uint64_t now)
 	int err;
 
 	n = p->has_rpred ? p->rpred.count : p->has_pred ? p->pred.count : 1;
+	/* both sequential: the wider of the two windows, on both sides */
+	if (p->has_pred && p->has_rpred && p->pred.count > n)
+		n = p->pred.count;
 	if (n < 1)
 		n = 1;
 	if (n > TRAV_WINDOW_MAX)
@@ -268,10 +296,11 @@ static int start(struct trav_attempt *a, uint64_t now)
 		}
 	}
 	for (i = 0; i < n; i++)
-		(void)trav_sock_window_add(a, fds[i], lports[i],
-					   p->has_rpred ? trav_predict_port(&p->rpred, i) : a->rport,
-					   now);
-	if (p->has_rpred)
+		(void)trav_sock_window_add(a, fds[i], lports[i], target_of(a, p, i, n), now);
+	if (p->has_rpred && p->has_pred && a->requester)
+		log_info("predict: window of %zu from fresh ports to the peer's last prediction %u", n,
+			 trav_predict_port(&p->rpred, n - 1));
+	else if (p->has_rpred)
 		log_info("predict: window of %zu from %s to the peer's ports %u + %d * i", n,
 			 p->has_pred ? "fresh ports" : "our port", p->rpred.last_port, p->rpred.delta);
 	else
