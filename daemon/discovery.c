@@ -6,8 +6,10 @@
  */
 #include "daemon/stuntd.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "daemon/nfq.h"
+#include "daemon/trav/predwin.h"
 #include "daemon/trav/strategy.h"
 
 #include <string.h>
@@ -112,5 +114,13 @@ int d_discovery_run(void)
 		if (d->probe.unmeasurable[i][0])
 			log_info("discovery: not measurable with this server: %s: %s",
 				 probe_verdict_name((enum probe_verdict)i), d->probe.unmeasurable[i]);
+	/* a sequential NAT's pace: predict's first window starts from it */
+	if (d->probe.tcp.pace_known) {
+		d->busy.pace_tenths = trav_predwin_blend(d->busy.pace_tenths, d->busy.pace_at_ms != 0,
+							 d->probe.tcp.pace_tenths);
+		d->busy.pace_at_ms = clock_ms();
+		log_info("discovery: others take %u.%u ports/s of the sequential NAT's counter",
+			 d->probe.tcp.pace_tenths / 10, d->probe.tcp.pace_tenths % 10);
+	}
 	return 0;
 }

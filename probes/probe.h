@@ -139,6 +139,11 @@ struct probe_proto {
 	bool			delta_known;
 	int			delta;		/* sequential: next = previous + delta */
 	unsigned		delta_hits;	/* consecutive samples that moved by delta */
+	/* sequential: ports others took per second, tenths (two Bindings
+	 * back to back after the run, pace_ms apart; TCP only) */
+	bool			pace_known;
+	uint32_t		pace_tenths;
+	uint32_t		pace_ms;
 	unsigned		nsamples;	/* allocation samples that answered */
 	uint16_t		sample_local[PROBE_ALLOC_SAMPLES];
 	uint16_t		sample_mapped[PROBE_ALLOC_SAMPLES];
@@ -237,6 +242,15 @@ void probe_note(struct probe_result *r, const char *fmt, ...)
 /* Verdict v cannot be measured against this server: why (kept once). */
 void probe_unmeasurable(struct probe_result *r, enum probe_verdict v, const char *why);
 
+/* ---- one blocking Binding (probe_binding.c) ---- */
+
+/* Our public port of a new TCP connection to srv, now: connect, one STUN
+ * Binding, its XOR-MAPPED-ADDRESS. Blocks at most timeout_ms in each of
+ * connect, send and receive. 0, or -errno with why filled. (stunt-probe's
+ * pace measurement and predict's last port, daemon/trav/predict.c.) */
+int probe_tcp_binding(const struct sockaddr_in *srv, unsigned timeout_ms, uint16_t *port,
+		      char *why, size_t whylen);
+
 /* ---- pure classification (probe_classify.c) ---- */
 
 enum probe_mapping probe_classify_mapping(const struct probe_ep mapped[PROBE_EP_MAX],
@@ -261,6 +275,12 @@ bool probe_hops_sure(const uint32_t *hop_addr, int max_ttl, int nat_hops);
  * tries, exceeds PROBE_DOUBT_MAX.
  */
 bool probe_absence_doubtful(unsigned lost, unsigned sent, unsigned tries);
+/* Foreign ports per second, tenths, on a sequential NAT: port1 then port2
+ * are ours, one mapping apart (delta per mapping), made interval_ms apart;
+ * the ports between them went to others. Ports that went backwards or
+ * jumped past half the port space (a wrap, a NAT not sequential after all)
+ * and no interval give 0. */
+uint32_t probe_classify_pace(uint16_t port1, uint16_t port2, int delta, uint32_t interval_ms);
 /* Private (RFC 1918), shared (RFC 6598 CGN), loopback or link-local. */
 bool probe_ip_is_private(uint32_t ip_be);
 /* RFC 3489 name of a UDP behaviour: "full cone", "symmetric", ... or NULL. */

@@ -318,3 +318,21 @@ void probe_choose_methods(struct probe_result *r)
 		add(r, PROBE_M_UDP);
 	add(r, PROBE_M_RELAY);
 }
+
+uint32_t probe_classify_pace(uint16_t port1, uint16_t port2, int delta, uint32_t interval_ms)
+{
+	int32_t steps, d = delta ? delta : 1;
+	int32_t span = (int32_t)port2 - (int32_t)port1;
+
+	/* port2 is ours, one mapping after port1: span = delta * (1 + foreign) */
+	if (d < 0) {
+		d = -d;
+		span = -span;
+	}
+	if (span <= 0 || span > 32768 || interval_ms == 0)
+		return 0;
+	steps = span / d - 1;
+	if (steps <= 0)
+		return 0;
+	return (uint32_t)((uint64_t)steps * 10000u / interval_ms);
+}

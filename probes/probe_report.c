@@ -153,6 +153,11 @@ void probe_report_json(FILE *f, const struct probe_result *r)
 	json_str(f, probe_classic_name(r->udp.mapping, r->udp.filtering));
 	fputs(" },\n  \"tcp\": { ", f);
 	json_proto_common(f, &r->tcp);
+	fputs(", \"pace_per_s\": ", f);
+	if (r->tcp.pace_known)
+		fprintf(f, "%u.%u", r->tcp.pace_tenths / 10, r->tcp.pace_tenths % 10);
+	else
+		fputs("null", f);
 	fputs(", \"unsolicited_syn\": ", f);
 	json_str(f, probe_syn_name(r->unsolicited_syn));
 	fputs(", \"nat_hops\": ", f);
@@ -301,6 +306,10 @@ static void human_proto(FILE *f, const char *name, const struct probe_proto *p,
 	eol(f, r, (enum probe_verdict)(v0 + 1));
 	human_alloc(f, p);
 	eol(f, r, (enum probe_verdict)(v0 + 2));
+	if (p->pace_known)
+		fprintf(f, "  Others' pace: the counter moved %u.%u ports/s besides ours (two Bindings "
+			"%u ms apart)%s\n", p->pace_tenths / 10, p->pace_tenths % 10, p->pace_ms,
+			p->pace_tenths >= 300 ? ": busy, port prediction needs a wide window" : "");
 }
 
 /* One sentence per method: what it does and why it is on the list. */

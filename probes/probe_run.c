@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define PROBE_PACE_TIMEOUT_MS	1000	/* each of the pace's two Bindings, at most */
+
 void probe_cfg_init(struct probe_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -126,6 +128,34 @@ static void unreach_note(struct probe_ctx *c)
 	probe_note(c->r, "%s", c->r->unreachable);
 }
 
+/*
+ * A sequential NAT's pace: how many ports others take from its counter per
+ * second. After the run (while it runs our own tests take ports too), two
+ * Bindings on fresh connections back to back: the ports between their
+ * mappings went to others, in about the first one's time. A second or so at
+ * most, and only for a sequential NAT.
+ */
+static void measure_pace(struct probe_ctx *c)
+{
+	struct probe_proto *p = &c->r->tcp;
+	uint16_t first = 0, last = 0;
+	uint64_t t0, t1;
+	char why[128];
+
+	t0 = clock_ms();
+	if (probe_tcp_binding(&c->srv, PROBE_PACE_TIMEOUT_MS, &first, why, sizeof(why)) < 0)
+		goto fail;
+	t1 = clock_ms();
+	if (probe_tcp_binding(&c->srv, PROBE_PACE_TIMEOUT_MS, &last, why, sizeof(why)) < 0)
+		goto fail;
+	p->pace_ms = (uint32_t)(t1 - t0);
+	p->pace_tenths = probe_classify_pace(first, last, p->delta_known ? p->delta : 1, p->pace_ms);
+	p->pace_known = true;
+	return;
+fail:
+	probe_note(c->r, "TCP: the sequential NAT's pace not measured: %s", why);
+}
+
 int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 {
 	struct probe_ctx *c;
@@ -184,6 +214,8 @@ int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 		one_addr_limits(r, &r->tcp, PROBE_V_TCP_MAPPING, PROBE_V_TCP_FILTERING,
 				r->stunt == 1);
 	}
+	if ((cfg->what & PROBE_F_TCP) && r->tcp.allocation == PROBE_ALLOC_SEQUENTIAL && !c->L.gave_up)
+		measure_pace(c);
 	probe_choose_methods(r);
 	probe_loop_free(&c->L);
 	free(c);

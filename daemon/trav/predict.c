@@ -53,11 +53,9 @@
 #include "proto/stun_attr.h"
 
 #include <errno.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 /* a->priv: our window's prediction (when we are sequential) and the peer's */
@@ -81,66 +79,11 @@ static uint16_t trav_predict_first(const struct sig_prediction *p)
 	return trav_predict_port(p, 0);
 }
 
-/* Our public TCP port of a new connection to the server, now. Blocks for at
- * most TRAV_BINDING_TIMEOUT_MS (one round trip to the server). */
+/* Our public TCP port of a new connection to the server, now (blocks for at
+ * most TRAV_BINDING_TIMEOUT_MS in each step, one round trip to the server). */
 static int fresh_binding(uint16_t *port, char *why, size_t whylen)
 {
-	struct timeval tv = { .tv_sec = TRAV_BINDING_TIMEOUT_MS / 1000,
-			      .tv_usec = (TRAV_BINDING_TIMEOUT_MS % 1000) * 1000 };
-	uint8_t buf[512], txid[STUN_TXID_LEN];
-	struct stun_builder b;
-	struct stun_msg m;
-	const struct stun_attr *at;
-	struct stun_addr mapped;
-	size_t got = 0;
-	ssize_t n;
-	int fd, len, flen = 0, err = 0;
-
-	if (RAND_bytes(txid, sizeof(txid)) != 1)
-		return -EIO;
-	stun_build_init(&b, buf, sizeof(buf), stun_type(STUN_METHOD_BINDING, STUN_REQUEST), txid);
-	len = stun_build_finish(&b);
-	if (len < 0)
-		return len;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    connect(fd, (const struct sockaddr *)&d_sig_server()->addr,
-		    sizeof(d_sig_server()->addr)) < 0 ||
-	    send(fd, buf, (size_t)len, MSG_NOSIGNAL) != len) {
-		err = -errno;
-		snprintf(why, whylen, "binding: %s", strerror(errno));
-		goto out;
-	}
-	while (flen == 0 || got < (size_t)flen) {
-		n = recv(fd, buf + got, sizeof(buf) - got, 0);
-		if (n <= 0) {
-			err = n < 0 ? -errno : -ECONNRESET;
-			snprintf(why, whylen, "binding: %s", n < 0 ? strerror(errno) : "closed");
-			goto out;
-		}
-		got += (size_t)n;
-		flen = stun_frame_len(buf, got);
-		if (flen < 0 || (size_t)flen > sizeof(buf)) {
-			err = -EBADMSG;
-			snprintf(why, whylen, "binding: not a STUN answer");
-			goto out;
-		}
-	}
-	if (stun_parse(buf, (size_t)flen, &m) < 0 || m.cls != STUN_SUCCESS ||
-	    memcmp(m.txid, txid, sizeof(txid)) ||
-	    (at = stun_msg_find(&m, STUN_ATTR_XOR_MAPPED_ADDRESS)) == NULL ||
-	    stun_attr_get_xor_addr(at, &m, &mapped) < 0 || mapped.family != STUN_FAMILY_IPV4) {
-		err = -EBADMSG;
-		snprintf(why, whylen, "binding: no mapped address in the answer");
-		goto out;
-	}
-	*port = mapped.port;
-out:
-	close(fd);	/* all read: FIN, not RST */
-	return err;
+	return probe_tcp_binding(&d_sig_server()->addr, TRAV_BINDING_TIMEOUT_MS, port, why, whylen);
 }
 
 /* One marked socket (its port is ours when we are the predictable side)
@@ -181,7 +124,7 @@ static int gather(struct trav_attempt *a)
 	if (err < 0)
 		return err;
 	/* the two mappings were made about one Binding's time apart */
-	pace = trav_predwin_pace(first, last, delta, (uint32_t)(t1 - t0));
+	pace = probe_classify_pace(first, last, delta, (uint32_t)(t1 - t0));
 	g_d->busy.pace_tenths = trav_predwin_blend(g_d->busy.pace_tenths, g_d->busy.pace_at_ms != 0,
 						   pace);
 	g_d->busy.pace_at_ms = t1;

@@ -2,24 +2,6 @@
 /* The width of predict's window on a busy sequential NAT (predwin.h). */
 #include "daemon/trav/predwin.h"
 
-uint32_t trav_predwin_pace(uint16_t port1, uint16_t port2, int delta, uint32_t interval_ms)
-{
-	int32_t steps, d = delta ? delta : 1;
-	int32_t span = (int32_t)port2 - (int32_t)port1;
-
-	/* port2 is ours, one mapping after port1: span = delta * (1 + foreign) */
-	if (d < 0) {
-		d = -d;
-		span = -span;
-	}
-	if (span <= 0 || span > 32768 || interval_ms == 0)
-		return 0;
-	steps = span / d - 1;
-	if (steps <= 0)
-		return 0;
-	return (uint32_t)((uint64_t)steps * 10000u / interval_ms);
-}
-
 uint32_t trav_predwin_blend(uint32_t old_tenths, int old_valid, uint32_t new_tenths)
 {
 	if (!old_valid)

@@ -8,7 +8,7 @@
  * on prediction k meets the peer's socket k: the window the peer opens
  * (the count we advertise) must reach past the ports the others take in
  * that time. Two Bindings back to back give the pace (foreign ports per
- * second between their mappings); the lead (ms from the last Binding to the
+ * second between their mappings, probe_classify_pace); the lead (ms from the last Binding to the
  * window's SYNs leaving) comes from the sessions before. Pure: no I/O, no
  * globals.
  */
@@ -20,12 +20,6 @@
 #define TRAV_PREDWIN_BASE	16	/* the window on a quiet NAT, and the least */
 #define TRAV_PREDWIN_MAX	96	/* the widest window (its sockets on each side) */
 #define TRAV_PREDWIN_LEAD_MS	250	/* the lead before any session measured one */
-
-/* Foreign ports per second, tenths: port1 then port2 (delta apart per
- * mapping of ours) from two Bindings whose mappings were interval_ms apart.
- * Ports that went backwards or jumped past half the port space (a wrap, a
- * NAT that is not sequential after all) give 0. */
-uint32_t trav_predwin_pace(uint16_t port1, uint16_t port2, int delta, uint32_t interval_ms);
 
 /* The pace estimate after one more measurement: the mean of the old one
  * and the new (the first: the new one; old_valid false). */

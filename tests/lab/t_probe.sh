@@ -66,6 +66,17 @@ check_side() {
 			nok "$label: $p mapping/filtering/allocation/delta: got '$got', want '$want'"
 		fi
 	done
+	# a sequential NAT's pace (others' ports per second): measured, and
+	# near nothing on a lab NAT nobody else uses; none for other NATs
+	got=$(jget "$f" tcp.pace_per_s)
+	case "$al:$got" in
+	sequential:null | sequential:) nok "$label: a sequential NAT's pace not measured" ;;
+	sequential:*) python3 -c 'import sys; sys.exit(not 0 <= float(sys.argv[1]) < 20)' "$got" &&
+		ok "$label: the sequential NAT's pace measured: $got ports/s besides ours (quiet lab)" ||
+		nok "$label: pace $got ports/s on a quiet lab NAT" ;;
+	*:null) ok "$label: no pace for a $al NAT" ;;
+	*) nok "$label: pace '$got' for a $al NAT" ;;
+	esac
 	got=$(jget "$f" tcp.unsolicited_syn)
 	[ "$got" = "$syn" ] && ok "$label: unsolicited SYN answered '$syn'" ||
 		nok "$label: unsolicited SYN: got '$got', want '$syn'"

@@ -3,25 +3,6 @@
 #include "daemon/trav/predwin.h"
 #include "tests/unit/tap.h"
 
-/* foreign ports per second (tenths) between two Bindings of ours */
-static void pace(void)
-{
-	/* back to back on a quiet NAT: the next port, nobody between */
-	CHECK_EQ(trav_predwin_pace(20000, 20001, 1, 40), 0);
-	/* 4 others in 40 ms: 100 per second */
-	CHECK_EQ(trav_predwin_pace(20000, 20005, 1, 40), 1000);
-	/* delta 2: 3 others in 60 ms = 50 per second */
-	CHECK_EQ(trav_predwin_pace(20000, 20008, 2, 60), 500);
-	/* a negative delta counts downwards */
-	CHECK_EQ(trav_predwin_pace(30000, 29990, -1, 90), 1000);
-	/* backwards, a wrap, no time: no pace rather than a wrong one */
-	CHECK_EQ(trav_predwin_pace(20005, 20000, 1, 40), 0);
-	CHECK_EQ(trav_predwin_pace(1100, 65000, 1, 40), 0);
-	CHECK_EQ(trav_predwin_pace(20000, 20010, 1, 0), 0);
-	/* delta 0 reads as 1 */
-	CHECK_EQ(trav_predwin_pace(20000, 20003, 0, 20), 1000);
-}
-
 static void blend(void)
 {
 	CHECK_EQ(trav_predwin_blend(0, 0, 700), 700);
@@ -48,7 +29,6 @@ static void count(void)
 
 int main(void)
 {
-	RUN(pace);
 	RUN(blend);
 	RUN(count);
 	return TAP_DONE();
