@@ -118,16 +118,23 @@ static int gather(struct trav_attempt *a)
 		return 1;
 	t0 = clock_ms();
 	err = fresh_binding(&first, a->why, sizeof(a->why));
-	t1 = clock_ms();
-	if (err == 0)
-		err = fresh_binding(&last, a->why, sizeof(a->why));
 	if (err < 0)
 		return err;
-	/* the two mappings were made about one Binding's time apart */
-	pace = probe_classify_pace(first, last, delta, (uint32_t)(t1 - t0));
-	g_d->busy.pace_tenths = trav_predwin_blend(g_d->busy.pace_tenths, g_d->busy.pace_at_ms != 0,
-						   pace);
-	g_d->busy.pace_at_ms = t1;
+	t1 = clock_ms();
+	if (fresh_binding(&last, a->why, sizeof(a->why)) == 0) {
+		/* the two mappings were made about one Binding's time apart */
+		pace = probe_classify_pace(first, last, delta, (uint32_t)(t1 - t0));
+		g_d->busy.pace_tenths = trav_predwin_blend(g_d->busy.pace_tenths,
+							   g_d->busy.pace_at_ms != 0, pace);
+		g_d->busy.pace_at_ms = t1;
+	} else {
+		/* the first one's port will do, with the pace known so far */
+		log_info("session %u: predict: second %s; the first Binding's port it is",
+			 a->sid, a->why);
+		last = first;
+		pace = g_d->busy.pace_tenths;
+		t1 = t0;
+	}
 	lead = g_d->busy.lead_valid ? g_d->busy.lead_ms : TRAV_PREDWIN_LEAD_MS;
 	count = trav_predwin_count(g_d->busy.pace_tenths, lead);
 	if (count == 0) {
