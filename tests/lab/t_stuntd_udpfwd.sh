@@ -79,6 +79,9 @@ done
 check_eq "two sessions opened for two clients" "$(grep -c 'new client' "$LAB_STATE/fwd.log")" 2
 
 echo "# a traversal that fails (ha cannot reach stunt-server) while another session is up"
+# stuntd drops the silent server (its keepalive); once the path is back the
+# old connection's late segments get RSTs from ha: stop_all lists them
+RST_SIGNAL_CUT=1
 client cc --bind 40003 --interval-ms 20 127.0.0.1 9100 300 cc &
 ccpid=$!
 if lab_wait_log "$LAB_STATE/fwd.log" "from 127.0.0.1:40003: office-pc/uecho connected" 15; then
