@@ -61,7 +61,9 @@ LAB_SRV1=192.0.2.1
 LAB_SRV2=192.0.2.2
 LAB_PUB=198.51.100.10
 LAB_SEQ_BASE=20000          # first port a sequential NAT hands out
-LAB_SEQ_MAX=2000            # ports in its map at most: then it wraps to the first
+# ports in its map at most, then it wraps to the first (a caller may set
+# more: a larger map loads more slowly)
+LAB_SEQ_MAX=${LAB_SEQ_MAX:-2000}
 
 LAB=""
 LAB_PIDS=()
