@@ -81,6 +81,12 @@ run() {
 		if [ "$rate" != 0 ]; then
 			for x in "${loaded[@]}"; do load_stop "$x" "$OUT/$name"; done
 		fi
+		# the methods that won at ha (forced predict: predict or nothing)
+		ctl a '{"cmd":"status"}' | python3 -c '
+import json, sys
+c = json.loads(sys.stdin.readline()).get("counters", {})
+print("won", " ".join("%s:%d" % (k, v["won"]) for k, v in sorted(c.items()) if v.get("won")) or "-")' \
+			>>"$OUT/$name" 2>/dev/null
 	else
 		echo "ok 0" >>"$OUT/$name"
 		echo "error 1 the lab did not come up within 30 s" >>"$OUT/$name"
@@ -91,8 +97,8 @@ import sys
 sys.path.insert(0, sys.argv[3])
 from loadkv import kv
 d = kv(sys.argv[1])
-print("| rate /s | ok | median ms | p90 ms | load kept /s | errors |")
-print(f"| {d.get('rate')} | {d.get('ok', '0')}/{sys.argv[2]} | {d.get('median_ms', '-')} | "
+print("| rate /s | ok | won | median ms | p90 ms | load kept /s | errors |")
+print(f"| {d.get('rate')} | {d.get('ok', '0')}/{sys.argv[2]} | {d.get('won', '-')} | {d.get('median_ms', '-')} | "
       f"{d.get('p90_ms', '-')} | {' '.join(v for k, v in sorted(d.items()) if k.endswith('_per_s') and k.startswith('load_')) or '-'} | "
       f"{d['errors']} |")
 PY
@@ -119,7 +125,7 @@ names = sys.argv[11:]
 sys.path.insert(0, lib)
 from loadkv import kv
 TITLE = "## Port prediction through a busy sequential NAT"
-HEAD = "| build | measured | pair | load set /s | load kept /s | ok | median ms | p90 ms | errors |"
+HEAD = "| build | measured | pair | load set /s | load kept /s | ok | won | median ms | p90 ms | errors |"
 
 # the rows of other builds, from the section as it is
 kept = []
@@ -145,7 +151,7 @@ for name in names:
             else "sym-seq:1 x port-restricted")
     load = " / ".join(d[k] for k in ("load_a_per_s", "load_b_per_s") if k in d) or "-"
     rows.append(f"| {label} | {when} | {pair} | {d.get('rate')} | {load} | {d.get('ok', '0')} / {n} | "
-                f"{d.get('median_ms', '-')} | {d.get('p90_ms', '-')} | {d['errors']} |")
+                f"{d.get('won', '-')} | {d.get('median_ms', '-')} | {d.get('p90_ms', '-')} | {d['errors']} |")
 allrows = kept + rows
 base = any("baseline" in r.split("|")[1] for r in allrows)
 print(f"""{TITLE}
@@ -160,7 +166,8 @@ sequential × sequential rows both sides are `sym-seq:1` with {delay} ms one way
 second host loading at the set rate. {n} connects ha → hb one at a time, `--method predict`
 (`build/drv/loadconn`, 64 bytes echoed; time from the control request to the echo, median and
 p90 of the successful ones), a fresh lab per condition; the daemon's deadline is 10 s, no TURN.
-"load kept" is the rate flowgen reached (one figure per loaded side). `tests/lab/t_busynat.sh`
+"load kept" is the rate flowgen reached (one figure per loaded side); "won" the methods that won
+at ha (stuntd's status counters). `tests/lab/t_busynat.sh`
 checks the load: one mapping per flow, exactly.
 
 The sequential maps have {seqmax} ports ({seqbase}..{int(seqbase) + int(seqmax) - 1}; the lab's default is 2000, which
@@ -173,7 +180,7 @@ Rows marked *baseline* were measured with main before issue 19's change to the d
 prediction.''' if base else ''}
 
 {HEAD}
-|---|---|---|---:|---:|---:|---:|---:|---|
+|---|---|---|---:|---:|---:|---|---:|---:|---|
 {chr(10).join(allrows)}
 """)
 PY
