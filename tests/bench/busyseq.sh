@@ -97,6 +97,8 @@ import sys
 sys.path.insert(0, sys.argv[3])
 from loadkv import kv
 d = kv(sys.argv[1])
+if d.get("ok", "0") == "0":    # loadconn says 0 for no time at all
+    d["median_ms"] = d["p90_ms"] = "-"
 print("| rate /s | ok | won | median ms | p90 ms | load kept /s | errors |")
 print(f"| {d.get('rate')} | {d.get('ok', '0')}/{sys.argv[2]} | {d.get('won', '-')} | {d.get('median_ms', '-')} | "
       f"{d.get('p90_ms', '-')} | {' '.join(v for k, v in sorted(d.items()) if k.endswith('_per_s') and k.startswith('load_')) or '-'} | "
@@ -147,6 +149,8 @@ if os.path.exists(doc):
 rows = []
 for name in names:
     d = kv(f"{out}/{name}")
+    if d.get("ok", "0") == "0":    # loadconn says 0 for no time at all
+        d["median_ms"] = d["p90_ms"] = "-"
     pair = ("sym-seq:1 x sym-seq:1, both loaded" if name.startswith("ss-")
             else "sym-seq:1 x port-restricted")
     load = " / ".join(d[k] for k in ("load_a_per_s", "load_b_per_s") if k in d) or "-"
