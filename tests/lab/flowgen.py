@@ -11,7 +11,9 @@ non-blocking connect from a fresh ephemeral port: one new conntrack entry,
 so one new mapping of the NAT in front (TCP only: a sym-seq NAT counts TCP
 and UDP mappings apart, lab.sh's _lab_nat_rules). The intended target is a
 closed port outside the NAT (pub 198.51.100.10:9): its RST ends the flow at
-once, conntrack keeps it 10 s (CLOSE), and nothing lingers in TIME_WAIT.
+once, nothing lingers in TIME_WAIT, and conntrack drops an entry whose only
+reply was an RST right away (the NAT's counter has moved all the same:
+t_busynat.sh), so the load does not fill the gateway's table.
 
 Connection i is due at start + i/R; one that is late (a stalled process)
 goes at once, so a run to its end opens exactly R*S. A socket is closed
