@@ -9,7 +9,7 @@
 #     (each one new mapping of the NAT's TCP counter) at each rate of
 #     BENCH_BUSY_RATES ("0 30 50 100") a second;
 #   - sequential x sequential: both sym-seq:1, both delayed, ha2 and hb2
-#     loading their NATs at each rate of BENCH_BUSY_SEQSEQ_RATES ("50";
+#     loading their NATs at each rate of BENCH_BUSY_SEQSEQ_RATES ("0 50";
 #     empty: none).
 # Each condition: BENCH_BUSY_N (10) connects ha -> hb one at a time,
 # --method predict, to the echo service (build/drv/loadconn, 64 bytes
@@ -20,8 +20,9 @@
 # lab's usual 2000: at 100 flows/s those wrap every 20 s, and a window
 # across the wrap fails for the lab's sake, not the prediction's.
 # BENCH_BUSY_BUILD names the build in the table (default: the tree's
-# commit, "+" when it has changes); the section keeps the rows of other
-# builds, so before / after is one run with each build. Quick version:
+# commit, "+" when it has changes); a run replaces the rows of its build,
+# pairs and rates and keeps the others, so before / after is one run with
+# each build. Quick version:
 #   BENCH_BUSY_RATES="0 100" BENCH_BUSY_SEQSEQ_RATES= tests/bench/busyseq.sh
 # Bounded: each connect has the daemon's 10 s deadline (loadconn 30 s);
 # about a minute a condition when they succeed. Measured, never asserted.
@@ -36,7 +37,7 @@ LAB_SEQ_MAX=${BENCH_BUSY_SEQ_PORTS:-20000}
 . "$here/stuntd_lab.sh"
 N=${BENCH_BUSY_N:-10}
 RATES=${BENCH_BUSY_RATES-0 30 50 100}
-SSRATES=${BENCH_BUSY_SEQSEQ_RATES-50}
+SSRATES=${BENCH_BUSY_SEQSEQ_RATES-0 50}
 DELAY=${BENCH_BUSY_DELAY:-20}
 LABEL=${BENCH_BUSY_BUILD:-$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)$(
 	[ -n "$(git -C "$TOP" status --porcelain --untracked-files=no -- . ':!docs' 2>/dev/null)" ] && echo +)}
@@ -129,7 +130,7 @@ from loadkv import kv
 TITLE = "## Port prediction through a busy sequential NAT"
 HEAD = "| build | measured | pair | load set /s | load kept /s | ok | won | median ms | p90 ms | errors |"
 
-# the rows of other builds, from the section as it is
+# the rows of the section as it is, but those this run measures again
 kept = []
 if os.path.exists(doc):
     inside = table = False
@@ -141,8 +142,7 @@ if os.path.exists(doc):
         elif inside and line.startswith(HEAD):
             table = True
         elif inside and table and line.startswith("| ") and not line.startswith("|---"):
-            if line.split("|")[1].strip() != label:
-                kept.append(line.rstrip("\n"))
+            kept.append(line.rstrip("\n"))
         elif inside and table and not line.strip():
             table = False
 
@@ -151,12 +151,26 @@ for name in names:
     d = kv(f"{out}/{name}")
     if d.get("ok", "0") == "0":    # loadconn says 0 for no time at all
         d["median_ms"] = d["p90_ms"] = "-"
-    pair = ("sym-seq:1 x sym-seq:1, both loaded" if name.startswith("ss-")
+    pair = ("sym-seq:1 x sym-seq:1" if name.startswith("ss-")
             else "sym-seq:1 x port-restricted")
     load = " / ".join(d[k] for k in ("load_a_per_s", "load_b_per_s") if k in d) or "-"
     rows.append(f"| {label} | {when} | {pair} | {d.get('rate')} | {load} | {d.get('ok', '0')} / {n} | "
                 f"{d.get('won', '-')} | {d.get('median_ms', '-')} | {d.get('p90_ms', '-')} | {d['errors']} |")
-allrows = kept + rows
+def key(row):
+    """(build, pair, set rate) of a table row"""
+    c = [x.strip() for x in row.split("|")[1:-1]]
+    return c[0], c[2], c[3]
+
+
+def order(rows):
+    """builds in the order they came, then pair, then rate"""
+    builds = list(dict.fromkeys(key(r)[0] for r in rows))
+    return sorted(rows, key=lambda r: (builds.index(key(r)[0]), "sym-seq:1 x sym-seq" in key(r)[1],
+                                       float(key(r)[2]) if key(r)[2].replace(".", "").isdigit() else 0))
+
+
+new = {key(r) for r in rows}
+allrows = order([r for r in kept if key(r) not in new] + rows)
 base = any("baseline" in r.split("|")[1] for r in allrows)
 print(f"""{TITLE}
 
@@ -178,8 +192,9 @@ The sequential maps have {seqmax} ports ({seqbase}..{int(seqbase) + int(seqmax) 
 100 flows/s wrap every 20 s: a window across the wrap would fail for the lab's sake), so at
 100 flows/s they wrap every {int(seqmax) // 100} s.
 
-Rows of each build are kept when another build is measured (`BENCH_BUSY_BUILD` names it, by
-default the commit); a row stays until its own build is measured again.{'''
+A row stays until the same build (`BENCH_BUSY_BUILD`, by default the commit), pair and load are
+measured again: before / after is one run with each build, and a quick run replaces only its
+own rows.{'''
 Rows marked *baseline* were measured with main before issue 19's change to the daemon's
 prediction.''' if base else ''}
 
