@@ -61,6 +61,9 @@ LAB_SRV1=192.0.2.1
 LAB_SRV2=192.0.2.2
 LAB_PUB=198.51.100.10
 LAB_SEQ_BASE=20000          # first port a sequential NAT hands out
+# ports in its map at most, then it wraps to the first (a caller may set
+# more: a larger map loads more slowly)
+LAB_SEQ_MAX=${LAB_SEQ_MAX:-2000}
 
 LAB=""
 LAB_PIDS=()
@@ -258,7 +261,7 @@ _lab_nat_rules() {
 			# numgen counts new mappings (a nat chain sees only a flow's first
 			# packet); the map turns the count into base + delta * count.
 			local n=$(((65535 - LAB_SEQ_BASE) / delta)) i p
-			[ "$n" -gt 2000 ] && n=2000
+			[ "$n" -gt "$LAB_SEQ_MAX" ] && n=$LAB_SEQ_MAX
 			local proto
 			for proto in tcp udp; do
 				echo "  map seq_$proto { typeof numgen inc mod $n : $proto sport; elements = {"
