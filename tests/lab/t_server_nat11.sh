@@ -12,8 +12,9 @@
 #   - the control: a second server behind the same kind of NAT
 #     (203.0.113.11 -> 192.0.2.2) without --external-ip names its local
 #     address, which clients cannot reach: the probe's SYN is not captured;
-#   - two stuntds register with the public address and connect through
-#     their NATs, 5 MB echoed.
+#   - two stuntds (tests/lab/stuntd_lab.sh's start_all) register with the
+#     public address and connect through their NATs, 5 MB echoed; no RST
+#     left the hosts, iptables as before after SIGTERM.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lab.sh
@@ -24,11 +25,10 @@ PROBE=$BUILD/stunt-probe
 PUB1=203.0.113.10
 PUB2=203.0.113.11
 
-lab_init natone
-trap lab_down EXIT
-lab_up --nat-a port-restricted --syn-a rst --nat-b port-restricted --syn-b rst || { nok "lab up"; exit 1; }
-# the 1:1 NAT in front of the server, in the router
-lx inet nft -f - <<NFT || { nok "1:1 NAT rules in inet"; exit 1; }
+# the 1:1 NAT in front of the server, in the router, before the server and
+# the daemons start (start_all's hook)
+start_all_hook() {
+	lx inet nft -f - <<NFT
 table ip nat11 {
   chain dnat_in {
     type nat hook prerouting priority dstnat; policy accept;
@@ -47,23 +47,20 @@ table ip nat11 {
   }
 }
 NFT
-printf 'laptop s3cret-laptop\noffice-pc s3cret-office\n' >"$LAB_STATE/secrets"
-lab_server_secrets "$LAB_STATE/secrets"
-printf 's3cret-laptop\n' >"$LAB_STATE/secret-a"
-printf 's3cret-office\n' >"$LAB_STATE/secret-b"
-chmod 600 "$LAB_STATE/secret-a" "$LAB_STATE/secret-b"
-mkdir -p "$LAB_STATE/sa" "$LAB_STATE/sb"
-lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --external-ip "$PUB1" -d \
-	--secrets "$LAB_STATE/secrets" >/dev/null
+}
+# the server on its local address, naming the public one; both daemons
+# register with the public one
+SERVER_ONE_ADDR=1
+SERVER_EXTRA=(--external-ip "$PUB1")
+STUNTD_SERVER=$PUB1
+START_WAIT=15 start_all port-restricted rst port-restricted rst || exit 1
+ok "laptop and office-pc registered with $PUB1 (the server's public address)"
+grep -Eq "external address $PUB1(:[0-9]+)? for local $LAB_SRV1(:[0-9]+)? \\(1:1 NAT\\)" "$LAB_STATE/server.log" &&
+	ok "server: external address $PUB1 for local $LAB_SRV1 (its log)" ||
+	nok "server log: $(head -c 600 "$LAB_STATE/server.log")"
+# the control: a second server behind the same kind of NAT, without --external-ip
 lab_bg srv server2 "$SERVER" --primary "$LAB_SRV2" -d >/dev/null
-if lab_wait_port srv tcp "$LAB_SRV1" 3478 10 && lab_wait_port srv tcp "$LAB_SRV2" 3478 10; then
-	grep -Eq "external address $PUB1(:[0-9]+)? for local $LAB_SRV1(:[0-9]+)? \\(1:1 NAT\\)" "$LAB_STATE/server.log" &&
-		ok "server: external address $PUB1 for local $LAB_SRV1 (its log)" ||
-		nok "server log: $(head -c 600 "$LAB_STATE/server.log")"
-else
-	nok "both servers up"
-	exit 1
-fi
+lab_wait_port srv tcp "$LAB_SRV2" 3478 10 || nok "second server up"
 # the local address is out of reach from outside, the public one is not
 if ! lx ha timeout 3 bash -c "exec 3<>/dev/tcp/$LAB_SRV1/3478" 2>/dev/null &&
 	lx ha timeout 3 bash -c "exec 3<>/dev/tcp/$PUB1/3478" 2>/dev/null; then
@@ -95,24 +92,6 @@ grep -qx B "$LAB_STATE/probe.check" &&
 	nok "control probe against $PUB2: $(head -c 800 "$LAB_STATE/p2.json")"
 
 # two stuntds through their NATs and the server's
-lab_bg ha echo-a python3 "$ECHOSRV" 7000 >/dev/null
-lab_bg hb echo-b python3 "$ECHOSRV" 7000 >/dev/null
-lab_wait_port hb tcp 127.0.0.1 7000 10 || nok "echo service in hb"
-PID_A=$(lab_bg ha stuntd-a "$STUNTD" -d -v --id laptop --server "$PUB1" \
-	--secret-file "$LAB_STATE/secret-a" --control "$LAB_STATE/a.sock" \
-	--state-dir "$LAB_STATE/sa" --rules-tool "$RULES_TOOL")
-PID_B=$(lab_bg hb stuntd-b "$STUNTD" -d -v --id office-pc --server "$PUB1" \
-	--secret-file "$LAB_STATE/secret-b" --control "$LAB_STATE/b.sock" \
-	--state-dir "$LAB_STATE/sb" --rules-tool "$RULES_TOOL" \
-	--expose echo=tcp:127.0.0.1:7000 --allow echo=laptop)
-registered() { ctl a '{"cmd":"status"}' | grep -q '"registered":true' && ctl b '{"cmd":"status"}' | grep -q '"registered":true'; }
-if lab_wait_for 15 registered; then
-	ok "laptop and office-pc registered with $PUB1"
-	transfer a office-pc "laptop -> office-pc through the 1:1-NATed server"
-else
-	nok "both stuntds registered with $PUB1"
-	tail -3 "$LAB_STATE/stuntd-a.log" | sed 's/^/# a: /'
-fi
-kill -TERM "$PID_A" "$PID_B" 2>/dev/null
-lab_down
+transfer a office-pc "laptop -> office-pc through the 1:1-NATed server"
+stop_all
 [ "$fails" -eq 0 ]
