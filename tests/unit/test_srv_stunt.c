@@ -220,20 +220,28 @@ static bool vouch_all(const struct stun_addr *a, void *arg)
 	return true;
 }
 
+/* A SEND-PACKET for a SYN-ACK from a peer's address (198.18.2.2:5555, STUNT
+ * #1's spoofed source), built and parsed into req; r keeps the request. */
+static void spoofed_synack(struct stunt_send_req *r)
+{
+	int n;
+
+	memset(r, 0, sizeof(*r));
+	r->pkt.kind = STUNT_PKT_SYNACK;
+	r->pkt.flags = STUNT_PKT_F_SOURCE | STUNT_PKT_F_ACK;
+	r->source = ip4(198, 18, 2, 2, 5555);
+	start(STUNT_METHOD_SEND_PACKET);
+	stunt_put_send_req(&b, r);
+	n = stun_build_finish(&b);
+	CHECK_EQ(stun_parse(reqbuf, (size_t)n, &req), 0);
+}
+
 static void spoofed_source_needs_a_voucher(void)
 {
 	struct stunt_send_req r;
-	int n;
 
 	setup(10, false);
-	memset(&r, 0, sizeof(r));
-	r.pkt.kind = STUNT_PKT_SYNACK;
-	r.pkt.flags = STUNT_PKT_F_SOURCE | STUNT_PKT_F_ACK;
-	r.source = ip4(198, 18, 2, 2, 5555);
-	start(STUNT_METHOD_SEND_PACKET);
-	stunt_put_send_req(&b, &r);
-	n = stun_build_finish(&b);
-	CHECK_EQ(stun_parse(reqbuf, (size_t)n, &req), 0);
+	spoofed_synack(&r);
 	CHECK_EQ(srv_stunt_handle(&s, &c, true, &req, rnd, 0, vouch_none, NULL, reply, &act), 0);
 	CHECK_EQ(act.verdict, STUNT_V_THIRD_PARTY);
 	/* vouched for, but the client is not authenticated */
@@ -264,7 +272,6 @@ static void one_address_no_spoof_external(void)
 	struct srv_stunt_cfg cfg;
 	struct stun_addr peer = ip4(198, 18, 1, 2, 40000), pub = ip4(203, 0, 113, 7, 3478), t;
 	unsigned j;
-	int n;
 
 	setup(10, false);
 	cfg = s.cfg;
@@ -317,14 +324,7 @@ static void one_address_no_spoof_external(void)
 	CHECK_EQ(act.target.port, 8080);
 	srv_stunt_done(&s, &c);
 	/* STUNT #1's spoofed source: refused even when vouched for */
-	memset(&r, 0, sizeof(r));
-	r.pkt.kind = STUNT_PKT_SYNACK;
-	r.pkt.flags = STUNT_PKT_F_SOURCE | STUNT_PKT_F_ACK;
-	r.source = ip4(198, 18, 2, 2, 5555);
-	start(STUNT_METHOD_SEND_PACKET);
-	stunt_put_send_req(&b, &r);
-	n = stun_build_finish(&b);
-	CHECK_EQ(stun_parse(reqbuf, (size_t)n, &req), 0);
+	spoofed_synack(&r);
 	CHECK_EQ(srv_stunt_handle(&s, &c, true, &req, rnd, 0, vouch_all, NULL, reply, &act), 0);
 	CHECK_EQ(act.verdict, STUNT_V_NO_SPOOF);
 	/* its own public address as the source is no spoofing: sent from
