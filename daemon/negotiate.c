@@ -307,9 +307,36 @@ static bool gather_failed(struct d_session *s, struct trav_attempt *a)
 	return true;
 }
 
+/* Behind an EIM NAT that picks its own ports, every attempt's public
+ * port, all at once (daemon/trav/learn.c; S_MAPPING until the last ready
+ * event, s->learning of them out); then the EXCHANGE. */
+static void learn_then_exchange(struct d_session *s)
+{
+	struct trav_attempt *a;
+	unsigned m;
+	int err;
+
+	for (m = 1; m <= SIG_M_MAX; m++) {
+		a = &s->att[m];
+		if (!s->prepared[m])
+			continue;
+		err = trav_learn_start(a);
+		if (err == 0)
+			s->learning++;
+		else if (err < 0 && !gather_failed(s, a))
+			return;
+	}
+	if (s->learning) {
+		s->state = S_MAPPING;
+		return;
+	}
+	send_exchange(s);
+}
+
 /* Run the gathers not run yet, in method order, one at a time (an
  * asynchronous one holds the EXCHANGE in S_MAPPING until its ready event);
- * the TRAV_F_GATHER_LAST ones after every other; then the EXCHANGE. */
+ * the TRAV_F_GATHER_LAST ones after every other; then the public ports to
+ * learn, and the EXCHANGE. */
 static void gather_then_exchange(struct d_session *s)
 {
 	struct trav_attempt *a;
@@ -332,7 +359,7 @@ static void gather_then_exchange(struct d_session *s)
 			if (err < 0 && !gather_failed(s, a))
 				return;
 		}
-	send_exchange(s);
+	learn_then_exchange(s);
 }
 
 void sess_gather_ready(struct trav_attempt *a, int err)
@@ -341,6 +368,14 @@ void sess_gather_ready(struct trav_attempt *a, int err)
 
 	if (s->state != S_MAPPING)
 		return;
+	if (s->learning) {
+		s->learning--;
+		if (err < 0 && !gather_failed(s, a))
+			return;
+		if (s->learning == 0)
+			send_exchange(s);
+		return;
+	}
 	if (err < 0 && !gather_failed(s, a))
 		return;
 	gather_then_exchange(s);

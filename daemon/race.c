@@ -72,6 +72,8 @@ void sess_drop_method(struct d_session *s, uint8_t m)
 	if (s->prepared[m]) {
 		if (s->asked == &s->att[m])
 			s->asked = NULL;
+		if (s->att[m].learn && s->learning)
+			s->learning--;	/* its ready event will not come */
 		trav_close(&s->att[m], false);
 		s->prepared[m] = false;
 	}

@@ -74,6 +74,7 @@ struct d_session {
 	struct trav_attempt	att[SIG_M_MAX + 1];
 	bool			prepared[SIG_M_MAX + 1];
 	bool			gathered[SIG_M_MAX + 1];
+	unsigned		learning;	/* public ports being learnt (negotiate.c) */
 	struct trav_budget	budget;		/* packets it may still send */
 	struct trav_attempt	*winner;
 	bool			racing;		/* some attempt was started */

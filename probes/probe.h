@@ -26,6 +26,8 @@
 #ifndef STUNT_PROBES_PROBE_H
 #define STUNT_PROBES_PROBE_H
 
+#include "proto/stun_msg.h"
+
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -250,6 +252,19 @@ void probe_unmeasurable(struct probe_result *r, enum probe_verdict v, const char
  * pace measurement and predict's last port, daemon/trav/predict.c.) */
 int probe_tcp_binding(const struct sockaddr_in *srv, unsigned timeout_ms, uint16_t *port,
 		      char *why, size_t whylen);
+
+/* Its parts, for a caller with its own event loop (daemon/trav/learn.c):
+ * the request (txid filled; its length or -errno); the answer read so far
+ * (pure: 0 more to read, 1 done with *port, -EBADMSG not STUN or longer
+ * than PROBE_BINDING_BUF, -ENOMSG not our success with a mapped address;
+ * probe_binding_error names them); fd bound to lport beside the socket that
+ * holds it (SO_REUSEADDR, SO_REUSEPORT; 0 or -errno). */
+#define PROBE_BINDING_BUF	512
+int probe_binding_request(uint8_t *buf, size_t len, uint8_t txid[STUN_TXID_LEN]);
+int probe_binding_answer(const uint8_t *buf, size_t got, const uint8_t txid[STUN_TXID_LEN],
+			 uint16_t *port);
+const char *probe_binding_error(int r);
+int probe_bind_beside(int fd, uint16_t lport);
 
 /* ---- pure classification (probe_classify.c) ---- */
 

@@ -127,6 +127,11 @@ int trav_gather(struct trav_attempt *a)
 	return a->ops->gather ? a->ops->gather(a) : 1;
 }
 
+uint16_t trav_public_port(const struct trav_attempt *a)
+{
+	return a->pub_port ? a->pub_port : a->lport;
+}
+
 void trav_offer(const struct trav_attempt *a, uint32_t public_ip, struct sig_candidate *c,
 		struct sig_exchange *x)
 {
@@ -134,7 +139,7 @@ void trav_offer(const struct trav_attempt *a, uint32_t public_ip, struct sig_can
 	c->proto = IPPROTO_TCP;
 	c->priority = a->method;
 	c->addr.family = STUN_FAMILY_IPV4;
-	c->addr.port = a->lport;
+	c->addr.port = trav_public_port(a);
 	memcpy(c->addr.ip, &public_ip, 4);
 	if (a->ops->offer)
 		a->ops->offer(a, c, x);
@@ -191,6 +196,7 @@ int trav_start(struct trav_attempt *a, uint64_t now)
 
 void trav_tick(struct trav_attempt *a, uint64_t now)
 {
+	trav_learn_tick(a, now);
 	if (a->ops->tick)
 		a->ops->tick(a, now);
 	if (a->state == TA_RUNNING)
@@ -293,6 +299,7 @@ void trav_close(struct trav_attempt *a, bool keep_conn)
 {
 	size_t i;
 
+	trav_learn_close(a);
 	if (a->ops && a->ops->close)
 		a->ops->close(a, keep_conn);
 	if (a->ev.fd >= 0) {

@@ -219,7 +219,7 @@ static void host_tick(struct trav_attempt *a, uint64_t now)
 }
 
 const struct trav_ops trav_host_ops = {
-	.method = SIG_M_HOST, .flags = TRAV_F_EARLY, .role = trav_role_responder_accepts,
+	.method = SIG_M_HOST, .flags = TRAV_F_EARLY | TRAV_F_OWN_ENDPOINT, .role = trav_role_responder_accepts,
 	.prepare = host_prepare, .arm = host_arm, .start = host_start, .tick = host_tick,
 	.close = trav_free_priv,
 };

@@ -326,6 +326,6 @@ static void pm_shutdown(void)
 
 /* the roles until negotiate.c settles them: as for direct */
 const struct trav_ops trav_portmap_ops = {
-	.method = SIG_M_PORTMAP, .flags = TRAV_F_EARLY, .role = trav_role_responder_accepts,
+	.method = SIG_M_PORTMAP, .flags = TRAV_F_EARLY | TRAV_F_OWN_ENDPOINT, .role = trav_role_responder_accepts,
 	.gather = gather, .offer = offer, .arm = arm, .close = release, .shutdown = pm_shutdown,
 };

@@ -744,7 +744,7 @@ static void relay_shutdown(void)
 
 /* the roles until negotiate.c settles them (who has a TURN server) */
 const struct trav_ops trav_relay_ops = {
-	.method = SIG_M_RELAY, .flags = TRAV_F_EARLY, .role = trav_role_responder_accepts,
+	.method = SIG_M_RELAY, .flags = TRAV_F_EARLY | TRAV_F_OWN_ENDPOINT, .role = trav_role_responder_accepts,
 	.gather = gather, .offer = offer, .arm = arm, .start = start, .close = release,
 	.global_tick = relay_tick, .shutdown = relay_shutdown,
 };

@@ -25,8 +25,13 @@ bool trav_can_accept_from_peer(const struct sig_nat_info *n)
 
 bool trav_predictable(const struct sig_nat_info *n)
 {
-	return trav_nat_public(n) ||
-	       (n->tcp_mapping == TRAV_MAP_EIM && n->tcp_alloc == SIG_ALLOC_PRESERVING);
+	return trav_nat_public(n) || n->tcp_mapping == TRAV_MAP_EIM;
+}
+
+bool trav_eim_learned(const struct sig_nat_info *n)
+{
+	return !trav_nat_public(n) && n->tcp_mapping == TRAV_MAP_EIM &&
+	       n->tcp_alloc != SIG_ALLOC_PRESERVING;
 }
 
 bool trav_maybe_predictable(const struct sig_nat_info *n)

@@ -12,8 +12,12 @@
  * address-dependent (restricted cone): that primer goes to the peer's
  * address, which opens the filter to every port of it, so the peer's SYN
  * from any (even random) public port gets in. Its public port is
- * "predictable" when it has no NAT or the NAT maps endpoint-independently
- * and preserves ports.
+ * "predictable" when it has no NAT or the NAT maps endpoint-independently:
+ * a port-preserving NAT gives the socket's own port, one that picks its
+ * own ports (trav_eim_learned) gives every destination the port a STUN
+ * Binding from the socket's port saw, which the attempt learns before its
+ * EXCHANGE (daemon/trav/attempt.c). Such a NAT is a cone like the others:
+ * neither prediction nor shotgun.
  *
  *   direct    the responder can accept from the peer and is predictable:
  *             the requester connects to it;
@@ -110,6 +114,10 @@ bool trav_can_accept(const struct sig_nat_info *n);
 /* can_accept, or EIM with address-dependent filtering (primed to the peer's IP) */
 bool trav_can_accept_from_peer(const struct sig_nat_info *n);
 bool trav_predictable(const struct sig_nat_info *n);
+/* Predictable, but the port is the NAT's own, not the socket's: learnt by a
+ * Binding from the socket's port before the EXCHANGE (EIM, allocation not
+ * port-preserving or not measured). */
+bool trav_eim_learned(const struct sig_nat_info *n);
 /* Mapping not measured (one-address server) but the NAT preserves ports. */
 bool trav_maybe_predictable(const struct sig_nat_info *n);
 /* Not predictable, but each new mapping takes the previous port + delta

@@ -72,9 +72,9 @@ static void syn_left(struct trav_attempt *a, int win)
 	memset(r, 0, sizeof(*r));
 	snprintf(r->peer_id, sizeof(r->peer_id), "%s", a->peer);
 	r->session_id = a->sid;
-	/* the port after our NAT: the strategy runs stunt1 only for
-	 * port-preserving NATs, where it is ours */
-	r->syn.port = a->lport;
+	/* the port after our NAT: ours when it preserves ports, else the
+	 * one trav_gather learnt (an EIM NAT gives it to every destination) */
+	r->syn.port = trav_public_port(a);
 	r->syn.window = a->syn.d.window;
 	r->syn.seq = a->syn.d.seq;
 	r->syn.mss = a->syn.d.opt.mss;

@@ -99,6 +99,7 @@ enum trav_state { TA_IDLE, TA_RUNNING, TA_CONNECTED, TA_FAILED, TA_CANCELLED };
 struct d_session;		/* the owner: opaque to the methods */
 struct trav_attempt;
 struct nfq_policy_spec;
+struct trav_learn;
 
 /* How an attempt reports to its session (set by the session at prepare). */
 struct trav_events {
@@ -165,6 +166,9 @@ struct trav_win {
 #define TRAV_F_GATHER_LAST	0x10	/* its gather reads the NAT's port counter:
 					 * run after every other, right before the
 					 * EXCHANGE (predict) */
+#define TRAV_F_OWN_ENDPOINT	0x20	/* its candidate is not its socket's public
+					 * port (host, portmap, relay, udp): nothing
+					 * for trav_learn_start to learn */
 
 /* One method. NULL members: the generic behaviour said beside each. */
 struct trav_ops {
@@ -235,6 +239,9 @@ struct trav_attempt {
 	/* its sockets and flows */
 	int			ttl;		/* first SYN (connect) or primer TTL; 0: none */
 	uint16_t		lport;
+	uint16_t		pub_port;	/* lport after our NAT when learnt
+						 * (trav_learn_start), else 0 */
+	struct trav_learn	*learn;		/* that Binding while it runs */
 	uint32_t		raddr;		/* network order */
 	uint16_t		rport;
 	struct d_ev		ev;		/* connecting socket, or listener */
@@ -272,6 +279,16 @@ int trav_prepare(struct trav_attempt *a, struct d_session *s, const struct trav_
 		 uint64_t deadline, bool forced);
 /* Its work before our EXCHANGE (ops->gather): 0 started, 1 done or none, -errno. */
 int trav_gather(struct trav_attempt *a);
+/* Our socket's port after our NAT: a->lport, or what trav_learn_start learnt. */
+uint16_t trav_public_port(const struct trav_attempt *a);
+/* daemon/trav/learn.c: behind an EIM NAT that picks its own ports
+ * (trav_eim_learned), a STUN Binding from a->lport learns a->pub_port,
+ * without blocking: 0 started (events->ready follows), 1 nothing to learn
+ * (not such a NAT, the method offers another endpoint, or learnt), -errno
+ * (a->why). trav_tick times it out, trav_close ends it. */
+int trav_learn_start(struct trav_attempt *a);
+void trav_learn_tick(struct trav_attempt *a, uint64_t now);
+void trav_learn_close(struct trav_attempt *a);
 /* Our candidate for it, and what else the EXCHANGE carries for it. */
 void trav_offer(const struct trav_attempt *a, uint32_t public_ip, struct sig_candidate *c,
 		struct sig_exchange *x);

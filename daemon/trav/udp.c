@@ -450,7 +450,7 @@ static void tick(struct trav_attempt *a, uint64_t now)
 
 /* The authenticated punch handshake replaces the session header. */
 const struct trav_ops trav_udp_ops = {
-	.method = SIG_M_UDP, .flags = TRAV_F_OWN_GUARD | TRAV_F_CONFIRMED,
+	.method = SIG_M_UDP, .flags = TRAV_F_OWN_GUARD | TRAV_F_CONFIRMED | TRAV_F_OWN_ENDPOINT,
 	.role = trav_role_connect, .prepare = prepare, .gather = gather, .offer = offer,
 	.arm = arm, .start = start, .tick = tick, .close = trav_free_priv,
 };

@@ -47,6 +47,9 @@
 #   restricted-cone  EIM, address-dependent filtering, port preservation (EIM/ADF)
 #   sym-random       address-and-port-dependent mapping, random ports  (APDM)
 #   sym-seq[:D]      APDM, sequential ports: each new mapping = previous + D (default 1)
+#   eim-random       EIM, APDF, no port preservation: each internal endpoint gets
+#                    a port of its own (a hash of its address and port), the
+#                    same one towards every destination (EIM/APDF, "random")
 # Answer of the NAT (and of the CGN in front of it) to an unsolicited inbound
 # TCP SYN (--syn-a / --syn-b):
 #   rst (default, what a bare Linux gateway does), drop, icmp (port unreachable)
@@ -252,12 +255,12 @@ _lab_nat_rules() {
 	full-cone) outnat='oifname "wan" masquerade'; map=1 ;;
 	restricted-cone) outnat='oifname "wan" masquerade'; map=1; adf=1 ;;
 	sym-random) outnat='oifname "wan" masquerade fully-random' ;;
-	sym-seq) outnat='' ;;
+	sym-seq|eim-random) outnat='' ;;
 	*) echo "lab: unknown NAT type '$type'" >&2; return 1 ;;
 	esac
 	{
 		echo "table ip lab {"
-		if [ "$type" = sym-seq ]; then
+		if [ "$type" = sym-seq ] || [ "$type" = eim-random ]; then
 			# numgen counts new mappings (a nat chain sees only a flow's first
 			# packet); the map turns the count into base + delta * count.
 			local n=$(((65535 - LAB_SEQ_BASE) / delta)) i p
@@ -298,6 +301,12 @@ EOF
 		if [ "$type" = sym-seq ]; then
 			echo "    oifname \"wan\" meta l4proto tcp snat ip to $wan : numgen inc mod $n map @seq_tcp"
 			echo "    oifname \"wan\" meta l4proto udp snat ip to $wan : numgen inc mod $n map @seq_udp"
+		fi
+		if [ "$type" = eim-random ]; then
+			# the same map, indexed by a hash of the internal endpoint: one
+			# port per endpoint whatever the destination, unrelated to its own
+			echo "    oifname \"wan\" meta l4proto tcp snat ip to $wan : jhash ip saddr . tcp sport mod $n seed 0x5eed map @seq_tcp"
+			echo "    oifname \"wan\" meta l4proto udp snat ip to $wan : jhash ip saddr . udp sport mod $n seed 0x5eed map @seq_udp"
 		fi
 		echo "  }"
 		if [ "$map" = 1 ]; then
@@ -525,7 +534,7 @@ lab_up [--nat-a TYPE] [--nat-b TYPE] [--syn-a rst|drop|icmp] [--syn-b ...]
        [--lan2-a] [--lan2-b] [--hairpin-a] [--hairpin-b]
        [--delay-a MS] [--delay-b MS] [--loss-a PCT] [--loss-b PCT]
        [--udp-timeout S] [--tcp-timeout S]
-TYPE: none port-restricted full-cone restricted-cone sym-random sym-seq[:DELTA]
+TYPE: none port-restricted full-cone restricted-cone sym-random sym-seq[:DELTA] eim-random
 EOF
 }
 

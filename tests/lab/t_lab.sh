@@ -39,6 +39,7 @@ measure_side() {
 	full-cone) wmap=EIM wfilt=EIF walloc=preserving ;;
 	restricted-cone) wmap=EIM wfilt=ADF walloc=preserving ;;
 	sym-random) wmap=APDM wfilt=APDF walloc=random ;;
+	eim-random) wmap=EIM wfilt=APDF walloc=random ;;
 	sym-seq:*) wmap=APDM wfilt=APDF walloc=sequential wdelta=${nat#sym-seq:} ;;
 	esac
 	eval "hops=\$LAB_HOPS_$X wan=\$LAB_WAN$X"
@@ -129,6 +130,7 @@ scenario s1 port-restricted rst full-cone drop
 scenario s2 restricted-cone icmp sym-random rst
 scenario s3 sym-seq:1 drop sym-seq:3 icmp
 scenario s4 port-restricted rst sym-seq:2 rst --cgn-a --same-subnet
+scenario s4b eim-random drop full-cone rst
 
 # Port mapping with real miniupnpd, and link impairment.
 echo "# scenario s5: miniupnpd on gateway A; 20 ms each way and 10 % loss each way on side B"

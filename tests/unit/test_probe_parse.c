@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The probe's parsers of network input outside STUN (probes/probe_parse.c):
- * PCP MAP responses, ICMP time-exceeded quotes, SSDP LOCATION headers. */
+ * PCP MAP responses, ICMP time-exceeded quotes, SSDP LOCATION headers; and
+ * the STUN Binding answer read from a stream (probes/probe_binding.c). */
 #include "probes/probe_int.h"
 #include "tests/unit/tap.h"
 
@@ -148,8 +149,68 @@ static void url_ipv4(void)
 	CHECK_EQ(probe_url_ipv4(NULL, &ip), -EINVAL);
 }
 
+/* A Binding success for txid with XOR-MAPPED-ADDRESS 198.18.1.2:port. */
+static int binding_ok(uint8_t *buf, size_t len, const uint8_t *txid, uint16_t port)
+{
+	struct stun_addr a = { .family = STUN_FAMILY_IPV4, .port = port,
+			       .ip = { 198, 18, 1, 2 } };
+	struct stun_builder b;
+
+	stun_build_init(&b, buf, len, stun_type(STUN_METHOD_BINDING, STUN_SUCCESS), txid);
+	stun_build_xor_addr(&b, STUN_ATTR_XOR_MAPPED_ADDRESS, &a);
+	return stun_build_finish(&b);
+}
+
+static void binding_answer(void)
+{
+	uint8_t req[PROBE_BINDING_BUF], txid[STUN_TXID_LEN], ans[PROBE_BINDING_BUF];
+	uint8_t other[STUN_TXID_LEN];
+	uint16_t port = 0;
+	int n, len;
+	size_t i;
+
+	len = probe_binding_request(req, sizeof(req), txid);
+	CHECK_EQ(len, 20);
+	CHECK_EQ(stun_frame_len(req, (size_t)len), 20);
+	n = binding_ok(ans, sizeof(ans), txid, 21005);
+	CHECK(n > 20);
+	/* every prefix: more to read, never a port */
+	for (i = 0; i < (size_t)n; i++)
+		if (probe_binding_answer(ans, i, txid, &port) != 0)
+			break;
+	CHECK_EQ(i, (size_t)n);
+	CHECK_EQ(port, 0);
+	CHECK_EQ(probe_binding_answer(ans, (size_t)n, txid, &port), 1);
+	CHECK_EQ(port, 21005);
+	/* someone else's transaction */
+	memcpy(other, txid, sizeof(other));
+	other[0] ^= 1;
+	CHECK_EQ(probe_binding_answer(ans, (size_t)n, other, &port), -ENOMSG);
+	/* an error answer, and a success without the address */
+	n = binding_ok(ans, sizeof(ans), txid, 1);
+	ans[0] = 0x01;
+	ans[1] = 0x11;
+	CHECK_EQ(probe_binding_answer(ans, (size_t)n, txid, &port), -ENOMSG);
+	{
+		struct stun_builder b;
+
+		stun_build_init(&b, ans, sizeof(ans),
+				stun_type(STUN_METHOD_BINDING, STUN_SUCCESS), txid);
+		n = stun_build_finish(&b);
+		CHECK_EQ(probe_binding_answer(ans, (size_t)n, txid, &port), -ENOMSG);
+	}
+	/* not STUN at all, and a frame longer than the buffer */
+	memcpy(ans, "HTTP/1.1 400 Bad Request\r\n", 26);
+	CHECK_EQ(probe_binding_answer(ans, 26, txid, &port), -EBADMSG);
+	n = binding_ok(ans, sizeof(ans), txid, 1);
+	ans[2] = 0x02;		/* length 512 + ... */
+	CHECK_EQ(probe_binding_answer(ans, (size_t)n, txid, &port), -EBADMSG);
+	CHECK_EQ(port, 21005);
+}
+
 int main(void)
 {
+	RUN(binding_answer);
 	RUN(pcp_map);
 	RUN(icmp_time_exceeded);
 	RUN(ssdp_location);

@@ -13,6 +13,12 @@ static const struct sig_nat_info sym_random = { .tcp_mapping = 3, .tcp_filtering
 static const struct sig_nat_info public_host = { .tcp_mapping = 1, .tcp_filtering = 1,
 	.tcp_alloc = SIG_ALLOC_PRESERVING, .nat_hops = 0 };
 static const struct sig_nat_info unknown = { 0 };
+/* lab eim-random: EIM/APDF, the NAT's own port per internal endpoint; and
+ * an EIM NAT whose ports count up (both: a Binding tells the port) */
+static const struct sig_nat_info eim_random = { .tcp_mapping = 1, .tcp_filtering = 3,
+	.tcp_alloc = SIG_ALLOC_RANDOM, .unsolicited = 2, .nat_hops = 1 };
+static const struct sig_nat_info eim_seq = { .tcp_mapping = 1, .tcp_filtering = 3,
+	.tcp_alloc = SIG_ALLOC_SEQUENTIAL, .tcp_delta = 1, .unsolicited = 2, .nat_hops = 1 };
 /* lab sym-seq:1 / sym-seq:2, and a restricted cone (EIM/ADF) */
 static const struct sig_nat_info sym_seq = { .tcp_mapping = 3, .tcp_filtering = 3,
 	.tcp_alloc = SIG_ALLOC_SEQUENTIAL, .tcp_delta = 1, .unsolicited = 2, .nat_hops = 1 };
@@ -507,6 +513,45 @@ static void one_address_unknowns(void)
 	CHECK(trav_forced_ok(&pr_1, &pr_1, SIG_M_SIMOPEN));
 }
 
+/* issue 16: an EIM NAT that picks its own ports is a cone with the port a
+ * Binding learns -- neither shotgun nor predict */
+static void eim_not_preserving(void)
+{
+	uint8_t m[TRAV_MAX_METHODS];
+	char why[512] = "";
+	bool fok;
+
+	CHECK(trav_predictable(&eim_random));
+	CHECK(trav_eim_learned(&eim_random));
+	CHECK(trav_eim_learned(&eim_seq));
+	CHECK(!trav_eim_learned(&port_restricted));
+	CHECK(!trav_eim_learned(&public_host));
+	CHECK(!trav_eim_learned(&sym_random));
+	CHECK(!trav_sequential(&eim_seq));
+	CHECK(!trav_shotgun_pair(&eim_random, &port_restricted));
+	/* against a port-restricted cone, both role orders: simopen and
+	 * stunt1, as two port-preserving cones (it was shotgun) */
+	CHECK_EQ(run(&eim_random, &port_restricted, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_SIMOPEN);
+	CHECK_EQ(m[1], SIG_M_STUNT1);
+	CHECK_EQ(run(&port_restricted, &eim_random, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_SIMOPEN);
+	CHECK_EQ(run(&eim_random, &eim_seq, 0, m, &fok, why), 2);
+	CHECK_EQ(m[0], SIG_M_SIMOPEN);
+	/* the requester can accept from a random NAT only as a cone: reversal
+	 * against a full cone stays; against a random symmetric NAT the
+	 * EIM side is the predictable one of a shotgun pair */
+	CHECK_EQ(run(&eim_random, &full_cone, 0, m, &fok, why), 3);
+	CHECK_EQ(m[0], SIG_M_DIRECT);
+	CHECK(trav_shotgun_pair(&eim_random, &sym_random));
+	CHECK_EQ(run(&eim_random, &sym_random, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_SHOTGUN);
+	/* an EIM side facing a sequential one: predict aims at the EIM
+	 * side's one learnt port */
+	CHECK_EQ(run(&eim_random, &sym_seq, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_PREDICT);
+}
+
 int main(void)
 {
 	RUN(forced_gate);
@@ -522,5 +567,6 @@ int main(void)
 	RUN(predicates);
 	RUN(udp);
 	RUN(one_address_unknowns);
+	RUN(eim_not_preserving);
 	return TAP_DONE();
 }
