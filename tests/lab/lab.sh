@@ -335,9 +335,12 @@ EOF
 	echo "$LAB_STATE/nat-$wan.nft"
 }
 
-# _lab_hairpin X NODE WAN_IP LANPFX: NAT loopback on gateway NODE (see --hairpin-X).
+# _lab_hairpin X NODE WAN_IP LANPFX [POOL]: NAT loopback on gateway NODE (see
+# --hairpin-X). POOL=1: WAN_IP is a NAT pool address with no services of its
+# own (a CGN's): a flow from inside to a port of it with no mapping is
+# dropped instead of reaching NODE's own stack (which would answer an RST).
 _lab_hairpin() {
-	local x=$1 node=$2 wan=$3 lanpfx=$4 proto
+	local x=$1 node=$2 wan=$3 lanpfx=$4 pool=${5:-0} proto
 	lx "$node" sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.lan.send_redirects=0
 	{
 		echo "table ip hairpin {"
@@ -369,14 +372,48 @@ _lab_hairpin() {
 		# (iifname does not match here for a flow routed back out of the bridge)
 		echo "    ip saddr $lanpfx.0/24 oifname \"lan\" ct status dnat snat ip to $wan"
 		echo "  }"
+		if [ "$pool" = 1 ]; then
+			echo "  chain in {"
+			echo "    type filter hook input priority filter; policy accept;"
+			echo "    iifname \"lan\" ip daddr $wan meta l4proto { tcp, udp } drop"
+			echo "  }"
+		fi
 		echo "}"
 	} >"$LAB_STATE/hairpin-$x.nft"
 	lx "$node" nft -f "$LAB_STATE/hairpin-$x.nft"
 }
 
-# _lab_side X NAT SYN CGN SAME UPNP [LAN2 [HAIRPIN]]: build side X (a or b).
+# _lab_shared_cgn SYN HAIRPIN: the CGN both sides share (--cgn-shared): WAN
+# 198.18.1.2 on inet's wa link, its inside a bridge (lan, 100.64.0.1/24)
+# that both home gateways' WANs join (gwa 100.64.0.2, gwb 100.64.0.3).
+# Between them the CGN's inside realm is routed (here: one segment), as a
+# carrier's access network is; with HAIRPIN it also loops traffic to its
+# public address back inside (RFC 6888 REQ-9), else such traffic ends there.
+_lab_shared_cgn() {
+	local syn=$1 hairpin=$2 f
+	_lab_addns cgn || return 1
+	_lab_router cgn
+	ip -n "$LAB-inet" link add wa type veth peer name wan netns "$LAB-cgn" || return 1
+	lx inet ip link set wa up
+	lx inet ip addr add 198.18.1.1/24 dev wa
+	lx cgn ip link set wan up
+	lx cgn ip addr add 198.18.1.2/24 dev wan
+	lx cgn ip route add default via 198.18.1.1
+	lx cgn ip link add lan type bridge || return 1
+	lx cgn ip link set lan up
+	lx cgn ip addr add 100.64.0.1/24 dev lan
+	f=$(_lab_nat_rules port-restricted "$syn" 198.18.1.2 100.64.0.2) || return 1
+	lx cgn nft -f "$f" || return 1
+	if [ "$hairpin" = 1 ]; then
+		_lab_hairpin cgn cgn 198.18.1.2 100.64.0 1 || return 1
+	fi
+}
+
+# _lab_side X NAT SYN CGN SAME UPNP [LAN2 [HAIRPIN [SHARED]]]: build side X (a
+# or b); SHARED: behind the CGN of _lab_shared_cgn (built before) instead
+# of one of its own.
 _lab_side() {
-	local x=$1 nat=$2 syn=$3 cgn=$4 same=$5 upnp=$6 lan2=${7:-0} hairpin=${8:-0}
+	local x=$1 nat=$2 syn=$3 cgn=$4 same=$5 upnp=$6 lan2=${7:-0} hairpin=${8:-0} shared=${9:-0}
 	local k wan lanpfx hostip gwlan inetif f
 	[ "$x" = a ] && k=1 || k=2
 	inetif="w$x"
@@ -387,6 +424,18 @@ _lab_side() {
 
 	# the outermost NAT (CGN when present) owns the WAN link
 	local outer="gw$x" inner="gw$x"
+	if [ "$shared" = 1 ]; then
+		outer=cgn
+		_lab_addns "gw$x" || return 1
+		_lab_addns "h$x" || return 1
+		_lab_router "gw$x"
+		_lab_link cgn "l$x" "gw$x" wan || return 1
+		lx cgn ip link set "l$x" master lan
+		wan="100.64.0.$((k + 1))"
+		lx "gw$x" ip addr add "$wan/24" dev wan
+		lx "gw$x" ip route add default via 100.64.0.1
+		cgn=0
+	else
 	if [ "$cgn" = 1 ]; then
 		outer="cgn$x"
 		_lab_addns "cgn$x" || return 1
@@ -401,6 +450,7 @@ _lab_side() {
 	lx "$outer" ip link set wan up
 	lx "$outer" ip addr add "$wan/24" dev wan
 	lx "$outer" ip route add default via "${wan%.2}.1"
+	fi
 	if [ "$cgn" = 1 ]; then
 		# carrier-grade NAT: 100.64.0.0/10 between the CGN and the home gateway
 		_lab_link "cgn$x" lan "gw$x" wan || return 1
@@ -447,7 +497,7 @@ _lab_side() {
 	eval "LAB_H${x^^}=$hostip; LAB_GW${x^^}_LAN=$gwlan; LAB_WAN${x^^}=\$(lx $outer ip -4 -o addr show dev wan | awk '{print \$4}' | cut -d/ -f1)"
 	# conntrack timeouts are per namespace: --udp-timeout / --tcp-timeout
 	local n
-	for n in "$inner" $([ "$cgn" = 1 ] && echo "cgn$x"); do
+	for n in "$inner" $([ "$cgn" = 1 ] && echo "cgn$x") $([ "$shared" = 1 ] && [ "$x" = a ] && echo cgn); do
 		[ -n "${LAB_UDP_TIMEOUT:-}" ] && lx "$n" sysctl -qw \
 			net.netfilter.nf_conntrack_udp_timeout="$LAB_UDP_TIMEOUT" \
 			net.netfilter.nf_conntrack_udp_timeout_stream="$LAB_UDP_TIMEOUT"
@@ -532,6 +582,7 @@ lab_usage() {
 lab_up [--nat-a TYPE] [--nat-b TYPE] [--syn-a rst|drop|icmp] [--syn-b ...]
        [--cgn-a] [--cgn-b] [--same-subnet] [--upnp-a] [--upnp-b]
        [--lan2-a] [--lan2-b] [--hairpin-a] [--hairpin-b]
+       [--cgn-shared] [--cgn-hairpin]
        [--delay-a MS] [--delay-b MS] [--loss-a PCT] [--loss-b PCT]
        [--udp-timeout S] [--tcp-timeout S]
 TYPE: none port-restricted full-cone restricted-cone sym-random sym-seq[:DELTA] eim-random
@@ -542,7 +593,7 @@ EOF
 lab_up() {
 	local nat_a=port-restricted nat_b=port-restricted syn_a=rst syn_b=rst
 	local cgn_a=0 cgn_b=0 same=0 upnp_a=0 upnp_b=0 delay_a="" delay_b="" loss_a="" loss_b=""
-	local lan2_a=0 lan2_b=0 hp_a=0 hp_b=0
+	local lan2_a=0 lan2_b=0 hp_a=0 hp_b=0 shared=0 cgn_hp=0
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--nat-a) nat_a=$2; shift ;;
@@ -558,6 +609,8 @@ lab_up() {
 		--lan2-b) lan2_b=1 ;;
 		--hairpin-a) hp_a=1 ;;
 		--hairpin-b) hp_b=1 ;;
+		--cgn-shared) shared=1 ;;
+		--cgn-hairpin) cgn_hp=1 ;;
 		--delay-a) delay_a=$2; shift ;;
 		--delay-b) delay_b=$2; shift ;;
 		--loss-a) loss_a=$2; shift ;;
@@ -585,12 +638,22 @@ lab_up() {
 	lx pub ip addr add "$LAB_PUB/24" dev eth0
 	lx pub ip route add default via 198.51.100.254
 
-	_lab_side a "$nat_a" "$syn_a" "$cgn_a" "$same" "$upnp_a" "$lan2_a" "$hp_a" || return 1
-	_lab_side b "$nat_b" "$syn_b" "$cgn_b" "$same" "$upnp_b" "$lan2_b" "$hp_b" || return 1
+	if [ "$shared" = 1 ]; then
+		if [ "$cgn_a$cgn_b$upnp_a$upnp_b" != 0000 ] || [ "$nat_a" = none ] || [ "$nat_b" = none ]; then
+			echo "lab: --cgn-shared excludes --cgn-X, --upnp-X and --nat-X none" >&2
+			return 1
+		fi
+		_lab_shared_cgn "$syn_a" "$cgn_hp" || return 1
+	elif [ "$cgn_hp" = 1 ]; then
+		echo "lab: --cgn-hairpin needs --cgn-shared" >&2
+		return 1
+	fi
+	_lab_side a "$nat_a" "$syn_a" "$cgn_a" "$same" "$upnp_a" "$lan2_a" "$hp_a" "$shared" || return 1
+	_lab_side b "$nat_b" "$syn_b" "$cgn_b" "$same" "$upnp_b" "$lan2_b" "$hp_b" "$shared" || return 1
 	_lab_impair a "$delay_a" "$loss_a" || return 1
 	_lab_impair b "$delay_b" "$loss_b" || return 1
-	LAB_HOPS_A=$((cgn_a + 1))
-	LAB_HOPS_B=$((cgn_b + 1))
+	LAB_HOPS_A=$((cgn_a + shared + 1))
+	LAB_HOPS_B=$((cgn_b + shared + 1))
 	return 0
 }
 
