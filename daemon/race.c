@@ -95,21 +95,8 @@ static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
 		.nhosts = s->npeer_host,
 	};
 	char ip[INET_ADDRSTRLEN];
-	int ttl = g_d->syn_ttl;
 
-	/* the peer is behind our own outermost NAT (the server saw us both at
-	 * one address: two homes behind one CGN): the path to it turns at that
-	 * NAT's hairpin, and the peer's NAT is the next hop after it. No TTL
-	 * can stop a SYN between the two: one that dies at the shared NAT has
-	 * made no mapping there (the hairpin finds none for the peer's SYN,
-	 * which the shared NAT then answers itself), one that crosses it meets
-	 * the peer's NAT. So the first SYNs go at full TTL and the daemon's
-	 * clock sends them again (syn-pacing): the first to arrive may be
-	 * refused, the next meets the state the other's left, within about
-	 * 100 ms instead of the kernel's 1 s. */
-	if (s->peer_ip == g_d->public_ip && g_d->public_ip != 0 && ttl > 1)
-		ttl--;
-	trav_arm(a, &p, ttl, now);
+	trav_arm(a, &p, g_d->syn_ttl, now);
 	g_d->counters[a->method].tried++;
 	log_info("session %u: %s: %s port %u %s %s:%u%s", s->id, sig_method_name(a->method),
 		 a->role == TRAV_ACCEPT ? "accept on" : "connect from", a->lport,
