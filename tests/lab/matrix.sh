@@ -107,7 +107,7 @@ def kind(t):
     return "eim"
 
 SHORT = {"full-cone": "FC", "restricted-cone": "RC", "port-restricted": "PRC",
-         "sym-seq:1": "SEQ", "sym-random": "RND"}
+         "sym-seq:1": "SEQ", "sym-random": "RND", "eim-random": "EIMR"}
 def short(t):
     return SHORT.get(t, t)
 
@@ -129,7 +129,8 @@ def name(c):
 # What stuntd's discovery should say of a lab NAT type ("EIM/APDF preserving
 # hops 1"): mapping, filtering and, for symmetric ones, the port pattern.
 EXPECT = {"full-cone": ("EIM", "EIF"), "restricted-cone": ("EIM", "ADF"),
-          "port-restricted": ("EIM", "APDF"), "sym-random": ("APDM", "APDF", "random")}
+          "port-restricted": ("EIM", "APDF"), "sym-random": ("APDM", "APDF", "random"),
+          "eim-random": ("EIM", "APDF", "random")}
 
 def nat_mismatch(conf, seen):
     """None when the discovered class fits the configured type, else why."""

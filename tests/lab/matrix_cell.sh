@@ -6,13 +6,15 @@
 # and tests/bench/matrix.sh; see docs/lab.md "Success matrix".
 #
 #   matrix_cell.sh --nat-a TYPE --nat-b TYPE [--syn rst|drop|icmp]
-#       [--cgn none|a|b|both] [--delay MS] [--loss PCT] [--dirs "ab ba"]
+#       [--cgn none|a|b|both|shared] [--delay MS] [--loss PCT] [--dirs "ab ba"]
 #       [--tries N] [--methods "direct reversal ..."|all|none]
 #       [--connect-timeout MS]
 #       [--turn auto|off|HOST:PORT:USER:PASS]
 #
 # --syn      answer of both NATs (and CGNs) to an unsolicited SYN (default rst)
-# --cgn      a carrier-grade NAT layer in front of side a, b or both
+# --cgn      a carrier-grade NAT layer in front of side a, b or both; shared:
+#            one hairpinning CGN in front of both (lab_up --cgn-shared
+#            --cgn-hairpin; no --delay or --loss then)
 # --delay    one-way delay on each side's WAN link (host RTT grows by 4*MS)
 # --loss     loss in % on side b's WAN link, each way: every packet between
 #            the hosts, and b's signalling, crosses it once per direction
@@ -158,9 +160,12 @@ case "$cgn" in
 a) up+=(--cgn-a) ;;
 b) up+=(--cgn-b) ;;
 both) up+=(--cgn-a --cgn-b) ;;
+shared) up+=(--cgn-shared --cgn-hairpin) ;;	# both homes behind one hairpinning CGN
 none) ;;
 *) finish "unknown --cgn '$cgn'" ;;
 esac
+# one CGN for both: the hosts' path turns at its hairpin, inet never sees it
+[ "$cgn" = shared ] && [ "$delay$loss" != 00 ] && finish "--cgn shared takes no --delay or --loss"
 [ "$delay" != 0 ] && up+=(--delay-a "$delay" --delay-b "$delay")
 [ "$loss" != 0 ] && up+=(--loss-b "$loss")
 lab_up "${up[@]}" 2>"$raw/lab.err" || finish "lab_up ${up[*]}: $(tr '\n' ' ' <"$raw/lab.err")"

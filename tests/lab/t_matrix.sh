@@ -7,7 +7,9 @@
 # hard pairs: SYN dropped and answered by ICMP, a CGN layer on both sides,
 # 50 ms one way on each WAN link (port-restricted with itself and with the
 # sequential NAT: predict's window, several right predictions at once), 10 %
-# loss on one WAN link (3 tries).
+# loss on one WAN link (3 tries); an EIM NAT that picks its own ports
+# (eim-random) with a port-restricted cone and a random symmetric NAT, and
+# two port-restricted homes behind one hairpinning CGN (--cgn shared).
 # One fresh lab per cell (tests/lab/matrix_cell.sh; lab_up + lab_down take
 # under 0.5 s, stuntd's NAT probe and registration about 1 s).
 # Every connect carries 1 MiB of random bytes to the peer's echo and back
@@ -42,6 +44,10 @@ trap 'rm -rf "$work"' EXIT
 	echo "--nat-a port-restricted --nat-b port-restricted --delay 50"
 	echo "--nat-a port-restricted --nat-b sym-seq:1 --delay 50"
 	echo "--nat-a port-restricted --nat-b port-restricted --loss 10 --tries 3"
+	# issue 16: an EIM NAT with ports of its own, and two homes behind one CGN
+	echo "--nat-a eim-random --nat-b port-restricted"
+	echo "--nat-a eim-random --nat-b sym-random"
+	echo "--nat-a port-restricted --nat-b port-restricted --cgn shared"
 } >"$work/plan"
 echo "# $(grep -c . "$work/plan") cells, ${MATRIX_JOBS:-1} at a time"
 mx_run "$work/plan" "$work/cells.json" "${MATRIX_JOBS:-1}"
