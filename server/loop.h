@@ -14,6 +14,7 @@
 #include "server/stunt.h"
 #include "proto/stun_attr.h"
 
+#include <netinet/in.h>
 #include <stdbool.h>
 
 #define SRV_PORT_DEFAULT		3478
@@ -49,6 +50,7 @@ struct srv_config {
 	struct srv_stunt_cfg	 stunt;		/* rates, require_auth */
 	unsigned		 sig_rate;	/* relayed signalling per id per second, 0: unlimited */
 	unsigned		 sig_burst;
+	const struct sockaddr_in *metrics;	/* --metrics ADDR:PORT; NULL: off */
 };
 
 /* Open the sockets; fatal() if one cannot be opened (start-up). */
