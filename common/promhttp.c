@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LISTEN_BACKLOG	16
-#define ACCEPT_BURST	16	/* connections taken per wake-up */
+#define LISTEN_BACKLOG	128	/* a burst of connections waits here, not in SYN retries */
+#define ACCEPT_BURST	64	/* connections taken per wake-up */
 #define HEAD_ROOM	256	/* before the body: the response head goes there */
 
 int promhttp_parse_addr(const char *s, struct sockaddr_in *out)
