@@ -10,6 +10,7 @@
  */
 #include "daemon/stuntd.h"
 #include "daemon/nfq.h"
+#include "daemon/priv_msg.h"
 #include "daemon/session.h"
 
 #include "common/clock.h"
@@ -62,6 +63,57 @@ static void per_method(struct prom_buf *b, const char *name, const char *help, s
 		prom_sample(b, name, &l, 1,
 			    *(const unsigned long *)((const char *)&g_d->counters[m] + off));
 	}
+}
+
+/*
+ * The queue's counters, kept by whoever holds the engine: with privilege
+ * separation one request to the privileged process (answered at once, as
+ * every request to it is). Without a queue (no-rules) they are left out.
+ */
+static void nfq(struct prom_buf *b)
+{
+	static const char *const verdict[] = { "accept", "drop", "ttl", "replace" };
+	static const char *const err[] = { "verdict", "netlink" };
+	struct d_priv_stats s;
+	uint64_t v[4];
+	unsigned i;
+
+	if (d_nfq_stats(&s) < 0)
+		return;
+	prom_one(b, P "nfq_packets_total", PROM_COUNTER, "Packets the queue handled",
+		 s.engine.packets);
+	v[0] = s.engine.accepted;
+	v[1] = s.engine.dropped;
+	v[2] = s.engine.ttl_rewritten;
+	v[3] = s.engine.replaced;
+	prom_family(b, P "nfq_verdicts_total", PROM_COUNTER,
+		    "Queue verdicts: accepted untouched, dropped, accepted with the TTL "
+		    "rewritten, replaced");
+	for (i = 0; i < 4; i++) {
+		struct prom_label l = { "verdict", verdict[i] };
+
+		prom_sample(b, P "nfq_verdicts_total", &l, 1, v[i]);
+	}
+	prom_one(b, P "nfq_parse_errors_total", PROM_COUNTER,
+		 "Queued packets that did not parse (accepted untouched)", s.engine.parse_errors);
+	prom_one(b, P "nfq_events_total", PROM_COUNTER, "Report events raised (first SYNs seen)",
+		 s.engine.events);
+	prom_one(b, P "nfq_events_lost_total", PROM_COUNTER, "Report events lost",
+		 s.engine.events_lost);
+	v[0] = s.engine.verdict_errors;
+	v[1] = s.engine.netlink_errors;
+	prom_family(b, P "nfq_errors_total", PROM_COUNTER, "Queue socket errors, by kind");
+	for (i = 0; i < 2; i++) {
+		struct prom_label l = { "kind", err[i] };
+
+		prom_sample(b, P "nfq_errors_total", &l, 1, v[i]);
+	}
+	prom_one(b, P "nfq_injected_total", PROM_COUNTER, "SYN copies injected (syn-pacing)",
+		 s.engine.injected);
+	prom_one(b, P "nfq_inject_refused_total", PROM_COUNTER,
+		 "Injections the privileged process refused", s.inject_refused);
+	prom_one(b, P "nfq_mark_refused_total", PROM_COUNTER,
+		 "Descriptors the privileged process refused to mark", s.mark_refused);
 }
 
 static void fill(void *arg, struct prom_buf *b)
@@ -131,6 +183,7 @@ static void fill(void *arg, struct prom_buf *b)
 	prom_one(b, P "control_refused_total", PROM_COUNTER,
 		 "Control socket clients neither root nor in the control group",
 		 d->control_refused);
+	nfq(b);
 	prom_one(b, P "uptime_seconds", PROM_GAUGE, "Seconds since the daemon started",
 		 (now - d->start_ms) / 1000);
 	promhttp_self(&ph, b, "stuntd");
