@@ -5,6 +5,7 @@
 #include "common/addr.h"
 #include "common/log.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,9 @@ int promhttp_parse_addr(const char *s, struct sockaddr_in *out)
 }
 
 int promhttp_open(struct promhttp *m, const struct sockaddr_in *a, promhttp_watch_fn watch,
-		  promhttp_fill_fn fill, void *arg)
+		  promhttp_fill_fn fill, void *arg, char *why, size_t cap)
 {
+	char s[INET_ADDRSTRLEN];
 	int one = 1, err, i;
 
 	memset(m, 0, sizeof(*m));
@@ -35,22 +37,24 @@ int promhttp_open(struct promhttp *m, const struct sockaddr_in *a, promhttp_watc
 	m->watch = watch;
 	m->fill = fill;
 	m->arg = arg;
+	inet_ntop(AF_INET, &a->sin_addr, s, sizeof(s));
 	m->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (m->fd < 0)
-		return -errno;
-	if (setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	if (m->fd < 0 || setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(m->fd, (const struct sockaddr *)a, sizeof(*a)) < 0 ||
-	    listen(m->fd, LISTEN_BACKLOG) < 0) {
+	    listen(m->fd, LISTEN_BACKLOG) < 0)
 		err = -errno;
-		close(m->fd);
+	else
+		err = watch(arg, PROMHTTP_ADD, m->fd, -1, EPOLLIN);
+	if (err < 0) {
+		snprintf(why, cap, "bind metrics %s:%u: %s", s, ntohs(a->sin_port), strerror(-err));
+		if (m->fd >= 0)
+			close(m->fd);
 		m->fd = -1;
 		return err;
 	}
-	if ((err = watch(arg, PROMHTTP_ADD, m->fd, -1, EPOLLIN)) < 0) {
-		close(m->fd);
-		m->fd = -1;
-	}
-	return err;
+	m->open = true;
+	log_info("metrics on http://%s:%u" PROMHTTP_PATH, s, ntohs(a->sin_port));
+	return 0;
 }
 
 static void conn_close(struct promhttp *m, struct promhttp_conn *c)
@@ -214,9 +218,10 @@ void promhttp_event(struct promhttp *m, int slot, uint32_t events, uint64_t now)
 	struct promhttp_conn *c;
 
 	(void)events;
+	if (!m->open)
+		return;
 	if (slot < 0) {
-		if (m->fd >= 0)
-			on_accept(m, now);
+		on_accept(m, now);
 		return;
 	}
 	if (slot >= PROMHTTP_CLIENTS || (c = &m->c[slot])->fd < 0)
@@ -238,7 +243,7 @@ void promhttp_expire(struct promhttp *m, uint64_t now)
 {
 	int i;
 
-	for (i = 0; i < PROMHTTP_CLIENTS; i++)
+	for (i = 0; i < PROMHTTP_CLIENTS && m->open; i++)
 		if (m->c[i].fd >= 0 && now - m->c[i].start_ms >= PROMHTTP_TIMEOUT_MS) {
 			if (m->c[i].state != PROMHTTP_DRAIN)
 				m->evicted++;
@@ -250,14 +255,15 @@ void promhttp_close(struct promhttp *m)
 {
 	int i;
 
+	if (!m->open)
+		return;
 	for (i = 0; i < PROMHTTP_CLIENTS; i++)
 		if (m->c[i].fd >= 0)
 			conn_close(m, &m->c[i]);
-	if (m->fd >= 0) {
-		m->watch(m->arg, PROMHTTP_DEL, m->fd, -1, 0);
-		close(m->fd);
-		m->fd = -1;
-	}
+	m->watch(m->arg, PROMHTTP_DEL, m->fd, -1, 0);
+	close(m->fd);
+	m->fd = -1;
+	m->open = false;
 }
 
 void promhttp_self(const struct promhttp *m, struct prom_buf *b, const char *prefix)

@@ -21,6 +21,8 @@
 #include "common/prom.h"
 
 #include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define PROMHTTP_CLIENTS	8
@@ -50,7 +52,8 @@ struct promhttp_conn {
 };
 
 struct promhttp {
-	int			 fd;		/* the listener; -1: none */
+	bool			 open;		/* promhttp_open succeeded (a zeroed struct: not) */
+	int			 fd;		/* the listener */
 	promhttp_watch_fn	 watch;
 	promhttp_fill_fn	 fill;
 	void			*arg;
@@ -59,15 +62,16 @@ struct promhttp {
 	struct promhttp_conn	 c[PROMHTTP_CLIENTS];
 };
 
-/* Listen on a (non-blocking) and watch the listener. 0, or -errno (bind
- * or listen failed: the caller says so and exits). */
+/* Listen on a (non-blocking), watch the listener and log where. 0, or
+ * -errno with "bind metrics ADDR:PORT: REASON" in why (the caller exits). */
 int promhttp_open(struct promhttp *m, const struct sockaddr_in *a, promhttp_watch_fn watch,
-		  promhttp_fill_fn fill, void *arg);
-/* The loop saw events on slot (-1: the listener). */
+		  promhttp_fill_fn fill, void *arg, char *why, size_t cap);
+/* The loop saw events on slot (-1: the listener). The three calls below do
+ * nothing on a struct that was never opened. */
 void promhttp_event(struct promhttp *m, int slot, uint32_t events, uint64_t now);
 /* Close what has run longer than PROMHTTP_TIMEOUT_MS. */
 void promhttp_expire(struct promhttp *m, uint64_t now);
-/* Close everything (stopping); m->fd -1 after. */
+/* Close everything (stopping). */
 void promhttp_close(struct promhttp *m);
 /* The endpoint's own counters as PREFIX_metrics_requests_total{status="ok"|"error"}
  * and PREFIX_metrics_clients_dropped_total (over the limit, or too slow). */

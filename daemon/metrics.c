@@ -17,7 +17,6 @@
 #include "common/log.h"
 #include "common/promhttp.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +25,6 @@
 #define P	"stuntd_"
 
 static struct promhttp ph;
-static bool ph_open;
 /* what the loop reports: [0] the listener, [1 + i] client slot i */
 static struct d_ev evs[1 + PROMHTTP_CLIENTS];
 static int slots[1 + PROMHTTP_CLIENTS];
@@ -123,6 +121,29 @@ static void fill(void *arg, struct prom_buf *b)
 		[SIG_SEC_REPLAY] = "replay",
 	};
 	const struct stuntd *d = g_d;
+	/* status: security.* and control.refused */
+	const struct { const char *name, *help; unsigned long v; } sec[] = {
+		{ P "security_peers_refused_total",
+		  "Sessions refused: peer not allowed, or no such service", d->peers_refused },
+		{ P "security_candidates_refused_total",
+		  "Peer candidates dropped: not on the peer's address, or no known TURN server",
+		  d->candidates_refused },
+		{ P "security_methods_refused_total", "Forced methods the strategy rejects",
+		  d->methods_refused },
+		{ P "security_conns_unproven_total",
+		  "Connections dropped: they did not prove to be the peer", d->conns_unproven },
+		{ P "security_sessions_busy_total",
+		  "Sessions refused: max-sessions or max-peer-sessions reached", d->sessions_busy },
+		{ P "security_starts_busy_total", "Sessions refused: max-peer-starts reached",
+		  d->starts_busy },
+		{ P "security_packets_capped_total", "Sessions that hit max-session-packets",
+		  d->packets_capped },
+		{ P "security_revoked_total",
+		  "Sessions and hand-offs closed by a SIGHUP that revoked their peer", d->revoked },
+		{ P "control_refused_total",
+		  "Control socket clients neither root nor in the control group",
+		  d->control_refused },
+	};
 	const struct d_session *s;
 	uint64_t now = clock_ms(), from = 0, to = 0, n = 0;
 	unsigned i;
@@ -163,26 +184,8 @@ static void fill(void *arg, struct prom_buf *b)
 
 		prom_sample(b, P "security_sig_refused_total", &l, 1, d->sec_refused[i]);
 	}
-	prom_one(b, P "security_peers_refused_total", PROM_COUNTER,
-		 "Sessions refused: peer not allowed, or no such service", d->peers_refused);
-	prom_one(b, P "security_candidates_refused_total", PROM_COUNTER,
-		 "Peer candidates dropped: not on the peer's address, or no known TURN server",
-		 d->candidates_refused);
-	prom_one(b, P "security_methods_refused_total", PROM_COUNTER,
-		 "Forced methods the strategy rejects", d->methods_refused);
-	prom_one(b, P "security_conns_unproven_total", PROM_COUNTER,
-		 "Connections dropped: they did not prove to be the peer", d->conns_unproven);
-	prom_one(b, P "security_sessions_busy_total", PROM_COUNTER,
-		 "Sessions refused: max-sessions or max-peer-sessions reached", d->sessions_busy);
-	prom_one(b, P "security_starts_busy_total", PROM_COUNTER,
-		 "Sessions refused: max-peer-starts reached", d->starts_busy);
-	prom_one(b, P "security_packets_capped_total", PROM_COUNTER,
-		 "Sessions that hit max-session-packets", d->packets_capped);
-	prom_one(b, P "security_revoked_total", PROM_COUNTER,
-		 "Sessions and hand-offs closed by a SIGHUP that revoked their peer", d->revoked);
-	prom_one(b, P "control_refused_total", PROM_COUNTER,
-		 "Control socket clients neither root nor in the control group",
-		 d->control_refused);
+	for (i = 0; i < sizeof(sec) / sizeof(sec[0]); i++)
+		prom_one(b, sec[i].name, PROM_COUNTER, sec[i].help, sec[i].v);
 	nfq(b);
 	prom_one(b, P "uptime_seconds", PROM_GAUGE, "Seconds since the daemon started",
 		 (now - d->start_ms) / 1000);
@@ -192,32 +195,16 @@ static void fill(void *arg, struct prom_buf *b)
 int d_metrics_open(char *why, size_t cap)
 {
 	const struct d_config *c = &g_d->cfg;
-	char a[INET_ADDRSTRLEN];
-	int err;
 
-	if (!c->have_metrics)
-		return 0;
-	inet_ntop(AF_INET, &c->metrics.sin_addr, a, sizeof(a));
-	err = promhttp_open(&ph, &c->metrics, watch, fill, NULL);
-	if (err < 0) {
-		snprintf(why, cap, "bind metrics %s:%u: %s", a, ntohs(c->metrics.sin_port),
-			 strerror(-err));
-		return err;
-	}
-	ph_open = true;
-	log_info("metrics on http://%s:%u" PROMHTTP_PATH, a, ntohs(c->metrics.sin_port));
-	return 0;
+	return c->have_metrics ? promhttp_open(&ph, &c->metrics, watch, fill, NULL, why, cap) : 0;
 }
 
 void d_metrics_tick(uint64_t now)
 {
-	if (ph_open)
-		promhttp_expire(&ph, now);
+	promhttp_expire(&ph, now);
 }
 
 void d_metrics_close(void)
 {
-	if (ph_open)
-		promhttp_close(&ph);
-	ph_open = false;
+	promhttp_close(&ph);
 }

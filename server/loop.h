@@ -3,8 +3,8 @@
  * stunt-server's one event loop: four UDP sockets and four TCP listeners
  * (primary/alternate IP x port/alt-port), two TLS listeners (--tls-port on
  * both addresses) -- half of each without --alternate -- the TCP clients, the libpcap capture handle, the STUNT
- * timers (captures, probes, delayed packets) and the signal flags, all on
- * one epoll set. Packets are sent through one raw socket.
+ * timers (captures, probes, delayed packets), the --metrics listener and its
+ * clients (server/metrics.c) and the signal flags, all on one epoll set. Packets are sent through one raw socket.
  */
 #ifndef STUNT_SERVER_LOOP_H
 #define STUNT_SERVER_LOOP_H

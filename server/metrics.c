@@ -5,7 +5,6 @@
 #include "common/log.h"
 #include "common/promhttp.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -13,7 +12,6 @@
 #define P	"stunt_server_"
 
 static struct promhttp ph;
-static bool ph_open;
 /* what epoll reports: [0] the listener, [1 + i] client slot i */
 static struct srv_fd fds[1 + PROMHTTP_CLIENTS];
 
@@ -42,38 +40,25 @@ static void fill(void *arg, struct prom_buf *b)
 
 void srv_metrics_open(struct srv_state *st, const struct srv_config *cfg)
 {
-	char a[INET_ADDRSTRLEN];
-	int err;
+	char why[128];
 
-	if (!cfg->metrics)
-		return;
-	inet_ntop(AF_INET, &cfg->metrics->sin_addr, a, sizeof(a));
-	err = promhttp_open(&ph, cfg->metrics, watch, fill, st);
-	if (err < 0) {
-		errno = -err;
-		fatal("bind metrics %s:%u", a, ntohs(cfg->metrics->sin_port));
-	}
-	ph_open = true;
-	log_info("metrics on http://%s:%u" PROMHTTP_PATH, a, ntohs(cfg->metrics->sin_port));
+	if (cfg->metrics && promhttp_open(&ph, cfg->metrics, watch, fill, st, why, sizeof(why)) < 0)
+		fatalx("%s", why);
 }
 
 void srv_metrics_event(struct srv_fd *f, uint32_t events, uint64_t now)
 {
-	if (ph_open)
-		promhttp_event(&ph, f->slot, events, now);
+	promhttp_event(&ph, f->slot, events, now);
 }
 
 void srv_metrics_expire(uint64_t now)
 {
-	if (ph_open)
-		promhttp_expire(&ph, now);
+	promhttp_expire(&ph, now);
 }
 
 void srv_metrics_close(void)
 {
-	if (ph_open)
-		promhttp_close(&ph);
-	ph_open = false;
+	promhttp_close(&ph);
 }
 
 /* One family of counters with one label, a sample per name of names[]. */
