@@ -8,6 +8,7 @@
  */
 #include "common/httpmini.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
