@@ -4,6 +4,7 @@
 #include "common/addr.h"
 #include "common/conf.h"
 #include "common/log.h"
+#include "common/promhttp.h"
 #include "common/resolve.h"
 
 #include "daemon/tls.h"
@@ -330,6 +331,11 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		if (copy_str(c->control, sizeof(c->control), val) < 0 || strlen(val) >= 108)
 			return fail(err, errlen, "bad control socket path (at most 107 bytes)");
 		c->control_set = true;
+	} else if (!strcmp(key, "metrics")) {
+		if (promhttp_parse_addr(val, &c->metrics) < 0)
+			return fail(err, errlen, "bad metrics '%s' (ADDR:PORT, an IPv4 address)",
+				    val);
+		c->have_metrics = true;
 	} else if (!strcmp(key, "control-group")) {
 		if (copy_str(c->control_group, sizeof(c->control_group), val) < 0)
 			return fail(err, errlen, "bad control-group");

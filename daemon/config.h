@@ -48,6 +48,8 @@
  *   syn-pacing on             (send an unanswered SYN again on the daemon's
  *                              own clock, daemon/trav/pace.h; off: the
  *                              kernel's retransmissions only)
+ *   metrics 127.0.0.1:9478    (serve the counters in the Prometheus text
+ *                              format, daemon/metrics.c; default: off)
  *
  * Errors name the line ("line 3: unknown directive 'foo'").
  */
@@ -129,6 +131,8 @@ struct d_config {
 	char			secret_file[D_PATH_MAX];
 	char			control[D_PATH_MAX];
 	char			control_group[64];
+	bool			have_metrics;	/* metrics ADDR:PORT */
+	struct sockaddr_in	metrics;
 	char			state_dir[D_PATH_MAX];
 	bool			control_set;	/* given: used as given */
 	bool			state_dir_set;

@@ -68,7 +68,7 @@ void d_handoff_bytes(const char *peer, uint64_t *from, uint64_t *to)
 	const struct d_handoff *h;
 
 	for (h = g_d->handoffs; h; h = h->next)
-		if (!strcmp(h->peer, peer)) {
+		if (!peer || !strcmp(h->peer, peer)) {
 			*from += h->ab.moved;
 			*to += h->ba.moved;
 		}

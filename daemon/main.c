@@ -52,7 +52,7 @@ static void usage(FILE *f)
 "              [--relay-servers IP[,IP...]] [--max-sessions N] [--max-peer-sessions N]\n"
 "              [--max-peer-starts N] [--max-session-packets N] [--allow-forced-methods]\n"
 "              [--host-candidates on|off] [--host-interfaces IFACE[,IFACE...]]\n"
-"              [--syn-pacing on|off]\n"
+"              [--syn-pacing on|off] [--metrics ADDR:PORT]\n"
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
 "  --server HOST[:PORT] stunt-server: a name (resolved at start and on each\n"
 "                       reconnect) or an IPv4 address; port 3478 by default,\n"
@@ -105,6 +105,8 @@ static void usage(FILE *f)
 "  --syn-pacing on|off  send an unanswered SYN again after 100 ms, 200, 400,\n"
 "                       800 ms... (stunt1: ask for its SYN-ACK again) instead\n"
 "                       of waiting for the kernel's 1 s timer (default on)\n"
+"  --metrics ADDR:PORT  serve the counters in the Prometheus text format at\n"
+"                       http://ADDR:PORT/metrics (IPv4; default: off)\n"
 "  -d                   foreground, logs to stderr (else syslog)\n"
 "  -v                   more log output (debug)\n"
 "  --log-level LEVEL    error, warning, info (default) or debug\n"
@@ -152,7 +154,7 @@ enum { O_ID = 256, O_SERVER, O_SECRET, O_CONTROL, O_GROUP, O_EXPOSE, O_ALLOW, O_
        O_STATE, O_TIMEOUT, O_NORULES, O_TOOL, O_HELP, O_VERSION, O_TLS, O_TLS_CA, O_TLS_PIN,
        O_SERVER_NAME, O_TURN, O_TURN_USER, O_TURN_PASS, O_USER, O_NOPRIVSEP, O_RELAY_SERVERS,
        O_PEER_SESSIONS, O_SESSIONS, O_PEER_STARTS, O_SESSION_PACKETS, O_ALLOW_FORCED, O_HOST_CAND,
-       O_HOST_IFACES, O_TURN_PASS_FILE, O_LOG_LEVEL, O_SYN_PACING };
+       O_HOST_IFACES, O_TURN_PASS_FILE, O_LOG_LEVEL, O_SYN_PACING, O_METRICS };
 
 static const struct option lopts[] = {
 	{ "id", required_argument, NULL, O_ID },
@@ -187,6 +189,7 @@ static const struct option lopts[] = {
 	{ "host-candidates", required_argument, NULL, O_HOST_CAND },
 	{ "host-interfaces", required_argument, NULL, O_HOST_IFACES },
 	{ "syn-pacing", required_argument, NULL, O_SYN_PACING },
+	{ "metrics", required_argument, NULL, O_METRICS },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -224,6 +227,7 @@ static const char *flag_key(int c)
 	case O_HOST_CAND: return "host-candidates";
 	case O_HOST_IFACES: return "host-interfaces";
 	case O_SYN_PACING: return "syn-pacing";
+	case O_METRICS: return "metrics";
 	default: return NULL;
 	}
 }
@@ -594,6 +598,11 @@ int main(int argc, char **argv)
 		rules_down(&d);
 		fatalx("cannot open the control socket %s", d.cfg.control);
 	}
+	if (d_metrics_open(err, sizeof(err)) < 0) {
+		d_control_close();
+		rules_down(&d);
+		fatalx("%s", err);
+	}
 	if (d.cfg.privsep)
 		drop_privileges(&d);
 	(void)d_discovery_run();
@@ -605,6 +614,7 @@ int main(int argc, char **argv)
 		d_sig_tick(now);
 		d_session_tick(now);
 		d_nfq_tick(now);
+		d_metrics_tick(now);
 		if (d_sig_chld) {
 			d_sig_chld = 0;
 			d_handoff_reap();
@@ -622,6 +632,7 @@ int main(int argc, char **argv)
 	d_session_shutdown();
 	d_handoff_shutdown();
 	d_control_close();
+	d_metrics_close();
 	d_sig_close("stopping");
 	rules_down(&d);
 	d_sig_tls_fini();

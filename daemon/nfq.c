@@ -206,6 +206,7 @@ static struct {
 } R = { .req = -1, .ev.fd = -1 };
 
 static uint8_t txbuf[D_PRIV_MSG_MAX];
+static struct d_priv_stats stats_reply;	/* call(): the last STATS_REPLY */
 
 pid_t d_nfq_priv_pid(void)
 {
@@ -314,7 +315,8 @@ static int call(int n, int sendfd, struct d_priv_reply *rep, int *fds, int nfds)
 			return -EPIPE;
 		}
 		if (trunc || d_priv_decode(buf, (size_t)k, &m) < 0 ||
-		    m.hdr.type != D_PRIV_REPLY || m.hdr.seq != seq) {
+		    (m.hdr.type != D_PRIV_REPLY && m.hdr.type != D_PRIV_STATS_REPLY) ||
+		    m.hdr.seq != seq) {
 			/* a stale answer (its request timed out) or garbage */
 			for (i = 0; i < ngot; i++)
 				close(got[i]);
@@ -326,7 +328,12 @@ static int call(int n, int sendfd, struct d_priv_reply *rep, int *fds, int nfds)
 			else
 				close(got[i]);
 		}
-		*rep = m.u.reply;
+		if (m.hdr.type == D_PRIV_STATS_REPLY) {
+			stats_reply = m.u.stats;
+			*rep = (struct d_priv_reply){ .result = 0 };
+		} else {
+			*rep = m.u.reply;
+		}
 		return 0;
 	}
 }
@@ -462,6 +469,35 @@ void d_nfq_tick(uint64_t now)
 {
 	if (!R.on && g_d->nfq)
 		(void)nfq_policy_expire(nfq_engine_policies(g_d->nfq), now);
+}
+
+void d_nfq_local_stats(struct d_priv_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (g_d->nfq)
+		nfq_engine_get_stats(g_d->nfq, &out->engine);
+	out->mark_refused = d_nfq_mark_refused();
+	out->inject_refused = d_nfq_inject_refused();
+}
+
+int d_nfq_stats(struct d_priv_stats *out)
+{
+	struct d_priv_reply rep;
+	int r;
+
+	if (!d_nfq_on())
+		return -ENOTCONN;
+	if (!R.on) {
+		d_nfq_local_stats(out);
+		return 0;
+	}
+	r = call(d_priv_enc_stats(txbuf, sizeof(txbuf), next_seq()), -1, &rep, NULL, 0);
+	if (r < 0)
+		return r;
+	if (rep.result < 0)
+		return rep.result;
+	*out = stats_reply;
+	return 0;
 }
 
 int d_nfq_probe_fds(int *capture_fd, int *icmp_fd)

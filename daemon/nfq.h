@@ -85,6 +85,12 @@ int d_nfq_marked_socket(uint16_t port, uint16_t *bound);
 int d_nfq_inject(const uint8_t *p, size_t len);
 /* Expire policies (local; the privileged process does its own). */
 void d_nfq_tick(uint64_t now);
+/* The queue's counters (metrics): this process's engine, or asked of the
+ * privileged process. 0, or -errno (-ENOTCONN: no queue). */
+struct d_priv_stats;
+int d_nfq_stats(struct d_priv_stats *out);
+/* The same from the engine in this process (zeros without one). */
+void d_nfq_local_stats(struct d_priv_stats *out);
 /* For discovery without root: a capture socket (IPv4 SYNs leaving on the
  * default route) and a raw ICMP socket (errors only), both with locked
  * filters. 0, or -errno (the caller then probes without them). */

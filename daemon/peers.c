@@ -40,6 +40,8 @@ struct recent {
 
 static struct recent recents[S_RECENT_MAX];
 static size_t nrecent;
+/* every ended hand-off's bytes: the recents forget peers, these do not */
+static uint64_t ended_from, ended_to;
 
 struct peerq {
 	struct d_ctl_client	*ctl;
@@ -108,6 +110,15 @@ void d_peer_bytes(const char *peer, uint64_t from, uint64_t to)
 
 	r->from += from;
 	r->to += to;
+	ended_from += from;
+	ended_to += to;
+}
+
+void d_peer_bytes_total(uint64_t *from, uint64_t *to)
+{
+	*from = ended_from;
+	*to = ended_to;
+	d_handoff_bytes(NULL, from, to);
 }
 
 static void peer_json(FILE *f, const struct peerq *q, size_t i, uint64_t now)

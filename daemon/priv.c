@@ -334,6 +334,16 @@ static int serve(struct stuntd *d, int fd)
 		if (r == 0)
 			nfds = 2;
 		break;
+	case D_PRIV_STATS: {
+		uint8_t buf[sizeof(struct d_priv_hdr) + sizeof(struct d_priv_stats)];
+		struct d_priv_stats s;
+
+		d_nfq_local_stats(&s);
+		e = d_priv_enc_stats_reply(buf, sizeof(buf), m.hdr.seq, &s);
+		if (e < 0 || send(fd, buf, (size_t)e, MSG_NOSIGNAL) != e)
+			log_warnx("priv: stats reply: %s", strerror(e < 0 ? -e : errno));
+		goto out;
+	}
 	}
 	if (reply(fd, m.hdr.seq, r, v, fds, nfds) < 0)
 		log_warnx("priv: reply: %s", strerror(errno));

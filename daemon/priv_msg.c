@@ -71,6 +71,18 @@ int d_priv_enc_reply(uint8_t *buf, size_t cap, uint32_t seq, int32_t result, uin
 	return put(buf, cap, D_PRIV_REPLY, seq, &r, sizeof(r), NULL, 0);
 }
 
+int d_priv_enc_stats(uint8_t *buf, size_t cap, uint32_t seq)
+{
+	return put(buf, cap, D_PRIV_STATS, seq, NULL, 0, NULL, 0);
+}
+
+int d_priv_enc_stats_reply(uint8_t *buf, size_t cap, uint32_t seq, const struct d_priv_stats *s)
+{
+	if (s == NULL)
+		return -EINVAL;
+	return put(buf, cap, D_PRIV_STATS_REPLY, seq, s, sizeof(*s), NULL, 0);
+}
+
 int d_priv_enc_event(uint8_t *buf, size_t cap, const struct nfq_event *ev)
 {
 	struct d_priv_event e;
@@ -129,7 +141,13 @@ int d_priv_decode(const uint8_t *buf, size_t n, struct d_priv_msg *m)
 		m->data_len = len;
 		return 0;
 	case D_PRIV_PROBE_FDS:
+	case D_PRIV_STATS:
 		return len == 0 ? 0 : -EBADMSG;
+	case D_PRIV_STATS_REPLY:
+		if (len != sizeof(m->u.stats))
+			return -EBADMSG;
+		memcpy(&m->u.stats, p, len);
+		return 0;
 	case D_PRIV_REPLY:
 		if (len != sizeof(m->u.reply))
 			return -EBADMSG;

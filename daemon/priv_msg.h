@@ -27,6 +27,7 @@
 #ifndef STUNT_DAEMON_PRIV_MSG_H
 #define STUNT_DAEMON_PRIV_MSG_H
 
+#include "nfq/nfq_engine.h"
 #include "nfq/nfq_policy.h"
 #include "nfq/pkt.h"
 
@@ -41,10 +42,12 @@ enum d_priv_type {
 	D_PRIV_MARK,			/* nothing + a TCP socket (SCM_RIGHTS) -> result */
 	D_PRIV_INJECT,			/* a TCP SYN -> result, refusals so far */
 	D_PRIV_PROBE_FDS,		/* nothing -> result, + capture and raw ICMP sockets */
-	D_PRIV_REQ_MAX = D_PRIV_PROBE_FDS,
+	D_PRIV_STATS,			/* nothing -> STATS_REPLY (the metrics) */
+	D_PRIV_REQ_MAX = D_PRIV_STATS,
 	/* privileged -> unprivileged */
 	D_PRIV_REPLY = 0x100,		/* result, value */
 	D_PRIV_EVENT,			/* a queue event: struct nfq_event + struct pkt */
+	D_PRIV_STATS_REPLY,		/* struct d_priv_stats */
 };
 
 struct d_priv_hdr {
@@ -63,6 +66,13 @@ struct d_priv_reply {
 	uint32_t value;		/* policy id; INJECT: datagrams refused so far */
 };
 
+/* The queue's counters, as the privileged process has them (metrics). */
+struct d_priv_stats {
+	struct nfq_engine_stats	engine;
+	uint64_t		mark_refused;	/* d_nfq_mark_refused() */
+	uint64_t		inject_refused;	/* d_nfq_inject_refused() */
+};
+
 struct d_priv_event {
 	struct nfq_event ev;	/* ev.pkt points to pkt (or is NULL) after decoding */
 	uint32_t has_pkt;
@@ -79,6 +89,7 @@ struct d_priv_msg {
 		struct nfq_flow flow;		/* POLICY_REMOVE_FLOW */
 		struct d_priv_reply reply;	/* REPLY */
 		struct d_priv_event event;	/* EVENT: event.ev.pkt = &event.pkt */
+		struct d_priv_stats stats;	/* STATS_REPLY */
 	} u;
 	const uint8_t *data;			/* INJECT: the datagram */
 	size_t data_len;
@@ -98,6 +109,8 @@ int d_priv_enc_mark(uint8_t *buf, size_t cap, uint32_t seq);
 int d_priv_enc_inject(uint8_t *buf, size_t cap, uint32_t seq, const uint8_t *p, size_t len);
 int d_priv_enc_probe_fds(uint8_t *buf, size_t cap, uint32_t seq);
 int d_priv_enc_reply(uint8_t *buf, size_t cap, uint32_t seq, int32_t result, uint32_t value);
+int d_priv_enc_stats(uint8_t *buf, size_t cap, uint32_t seq);
+int d_priv_enc_stats_reply(uint8_t *buf, size_t cap, uint32_t seq, const struct d_priv_stats *s);
 /* ev->pkt may be NULL. */
 int d_priv_enc_event(uint8_t *buf, size_t cap, const struct nfq_event *ev);
 

@@ -30,6 +30,9 @@ static void needs_restart(const struct d_config *o, const struct d_config *n)
 		log_warnx(fmt, "control");
 	if (strcmp(o->control_group, n->control_group))
 		log_warnx(fmt, "control-group");
+	if (o->have_metrics != n->have_metrics ||
+	    memcmp(&o->metrics, &n->metrics, sizeof(o->metrics)))
+		log_warnx(fmt, "metrics");
 	if (strcmp(o->state_dir, n->state_dir))
 		log_warnx(fmt, "state-dir");
 	if (o->connect_timeout_ms != n->connect_timeout_ms)

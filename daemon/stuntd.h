@@ -255,8 +255,8 @@ int d_handoff_start(int fd, const struct d_expose *e, const char *peer);
 void d_handoff_reap(void);
 void d_handoff_shutdown(void);
 size_t d_handoff_count(void);
-/* Bytes the running tcp: hand-offs of peer copied so far: from the peer to
- * the service, and back (added to *from and *to). */
+/* Bytes the running tcp: hand-offs of peer (NULL: every peer) copied so
+ * far: from the peer to the service, and back (added to *from and *to). */
 void d_handoff_bytes(const char *peer, uint64_t *from, uint64_t *to);
 
 /* Close the hand-offs (spliced, exec: children, UDP forwarders) whose peer
@@ -267,6 +267,14 @@ size_t d_handoff_revoke(const struct d_config *c);
 /* ---- daemon/peers.c (the rest in session.h) ---- */
 /* A tcp: hand-off of peer ended after copying from / to bytes. */
 void d_peer_bytes(const char *peer, uint64_t from, uint64_t to);
+/* Bytes of every tcp: hand-off, ended or running, since the start. */
+void d_peer_bytes_total(uint64_t *from, uint64_t *to);
+
+/* ---- daemon/metrics.c: metrics ADDR:PORT (off: nothing) ---- */
+/* Listen (before the privileges are dropped): 0, or -errno and why. */
+int d_metrics_open(char *why, size_t cap);
+void d_metrics_tick(uint64_t now);
+void d_metrics_close(void);
 
 /* ---- daemon/reload.c: SIGHUP's re-read configuration, applied ---- */
 void d_reload_apply(const struct d_config *fresh);

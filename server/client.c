@@ -242,6 +242,8 @@ static void client_signal(struct srv_state *st, struct srv_client *c, const stru
 	if (srv_rdv_handle(&st->rdv, &c->rdv, m, rnd, clock_ms(), c->out + c->out_len, fwd, &o) < 0)
 		log_warnx("rendezvous: out of memory");
 	st->stats.rdv[o.verdict]++;
+	if (m->method >= SIG_METHOD_REGISTER && m->method <= SIG_METHOD_LAST)
+		st->stats.rdv_method[m->method - SIG_METHOD_REGISTER]++;
 	st->stats.rdv_registered = st->rdv.n;
 	st->stats.rdv_share_reused = st->rdv.share_reused;
 	if (o.verdict == RDV_V_LIMITED && (++c->sig_limited <= 5 || c->sig_limited % 100 == 0))

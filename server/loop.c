@@ -13,6 +13,7 @@
 #include "server/loop.h"
 #include "server/server.h"
 #include "server/client.h"
+#include "server/metrics.h"
 #include "server/pend.h"
 #include "server/rate.h"
 #include "server/reload.h"
@@ -145,6 +146,7 @@ void srv_loop_open(const struct srv_config *cfg)
 	if (!udp_rate.seed_random)
 		log_warnx("getrandom failed: the UDP rate table's hash is seeded from the clock");
 	srv_pend_open(st, cfg);
+	srv_metrics_open(st, cfg);
 }
 
 void srv_loop_stun_ctx(struct srv_stun_ctx *ctx, const struct srv_config *cfg, unsigned ip,
@@ -328,12 +330,16 @@ int srv_loop_run(struct srv_config *cfg)
 			case SRV_FD_CLIENT:
 				srv_client_event(st, cfg, (struct srv_client *)f, evs[i].events);
 				break;
+			case SRV_FD_METRICS:
+				srv_metrics_event(f, evs[i].events, clock_ms());
+				break;
 			}
 		}
 		now = clock_ms();
 		srv_pend_expire(st, now);
 		srv_pend_filter_update(st);
 		srv_client_expire(st, cfg, now);
+		srv_metrics_expire(now);
 		if (cfg->status_s && now >= next_status) {
 			srv_stats_line(&st->stats, line, sizeof(line));
 			log_info("%s", line);
@@ -354,6 +360,7 @@ int srv_loop_run(struct srv_config *cfg)
 	log_info("%s", line);
 	if (cfg->stats)
 		dump_stats(st, cfg);
+	srv_metrics_close();
 	srv_client_close_all(st);
 	srv_rdv_free(&st->rdv);
 	srv_rate_free(&udp_rate);

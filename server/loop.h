@@ -3,8 +3,8 @@
  * stunt-server's one event loop: four UDP sockets and four TCP listeners
  * (primary/alternate IP x port/alt-port), two TLS listeners (--tls-port on
  * both addresses) -- half of each without --alternate -- the TCP clients, the libpcap capture handle, the STUNT
- * timers (captures, probes, delayed packets) and the signal flags, all on
- * one epoll set. Packets are sent through one raw socket.
+ * timers (captures, probes, delayed packets), the --metrics listener and its
+ * clients (server/metrics.c) and the signal flags, all on one epoll set. Packets are sent through one raw socket.
  */
 #ifndef STUNT_SERVER_LOOP_H
 #define STUNT_SERVER_LOOP_H
@@ -14,6 +14,7 @@
 #include "server/stunt.h"
 #include "proto/stun_attr.h"
 
+#include <netinet/in.h>
 #include <stdbool.h>
 
 #define SRV_PORT_DEFAULT		3478
@@ -49,6 +50,7 @@ struct srv_config {
 	struct srv_stunt_cfg	 stunt;		/* rates, require_auth */
 	unsigned		 sig_rate;	/* relayed signalling per id per second, 0: unlimited */
 	unsigned		 sig_burst;
+	const struct sockaddr_in *metrics;	/* --metrics ADDR:PORT; NULL: off */
 };
 
 /* Open the sockets; fatal() if one cannot be opened (start-up). */

@@ -40,7 +40,7 @@ static void usage(FILE *f)
 "                    [--tls-port PORT] [--no-stunt] [--capture-if IFACE] [--stunt-auth]\n"
 "                    [--stunt-rate N] [--stunt-burst N] [--stunt-global-rate N]\n"
 "                    [--signal-rate N] [--signal-burst N] [--user NAME | --keep-root]\n"
-"                    [--config FILE] [--log-level LEVEL]\n"
+"                    [--config FILE] [--log-level LEVEL] [--metrics ADDR:PORT]\n"
 "       " PROG " --help | --version\n"
 "\n"
 "STUN server for NAT behaviour discovery (RFC 8489, RFC 5780, RFC 3489 classic\n"
@@ -109,6 +109,8 @@ static void usage(FILE *f)
 "                        and the TLS key, switch to this user and its group with\n"
 "                        no capability left (default: %s)\n"
 "  --keep-root           stay root with every capability (debugging only)\n"
+"  --metrics ADDR:PORT   serve the counters in the Prometheus text format at\n"
+"                        http://ADDR:PORT/metrics (IPv4; default: off)\n"
 "  --help                this text\n"
 "  --version             print the version\n",
 		SRV_PORT_DEFAULT, SRV_ALT_PORT_DEFAULT, SRV_SOFTWARE_MAX, SRV_IDLE_S_DEFAULT,
@@ -294,6 +296,7 @@ int main(int argc, char **argv)
 	cfg.no_spoof = o.no_spoof;
 	cfg.capture_if = o.capture_if;
 	cfg.stunt.require_auth = o.stunt_auth;
+	cfg.metrics = o.have_metrics ? &o.metrics : NULL;
 	for (i = 0; i < 2; i++)
 		for (j = 0; j < 2; j++) {
 			cfg.addr[i][j] = ip[i];

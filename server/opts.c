@@ -4,6 +4,7 @@
 #include "server/stun.h"
 #include "server/tls.h"
 #include "common/log.h"
+#include "common/promhttp.h"
 #include "common/usage.h"
 
 #include <arpa/inet.h>
@@ -19,6 +20,7 @@ enum {
 	OPT_UDP_RATE, OPT_UDP_BURST, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_PORT, OPT_NO_STUNT,
 	OPT_CAPTURE_IF, OPT_STUNT_AUTH, OPT_STUNT_RATE, OPT_STUNT_BURST, OPT_STUNT_GLOBAL,
 	OPT_USER, OPT_KEEP_ROOT, OPT_SIG_RATE, OPT_SIG_BURST, OPT_EXTERNAL_IP, OPT_NO_SPOOF,
+	OPT_METRICS,
 };
 
 const struct option srv_longopts[] = {
@@ -49,6 +51,7 @@ const struct option srv_longopts[] = {
 	{ "keep-root",		no_argument,	   NULL, OPT_KEEP_ROOT },
 	{ "signal-rate",	required_argument, NULL, OPT_SIG_RATE },
 	{ "signal-burst",	required_argument, NULL, OPT_SIG_BURST },
+	{ "metrics",		required_argument, NULL, OPT_METRICS },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
@@ -235,6 +238,13 @@ static int take(struct srv_opts *o, int ch, const char *arg, char *err, size_t e
 	case OPT_SIG_BURST:
 		return take_uint(arg, 1, 1000000, &o->sig_burst, "bad --signal-burst: %s", err,
 				 errlen);
+	case OPT_METRICS:
+		if (promhttp_parse_addr(arg, &o->metrics) < 0) {
+			snprintf(err, errlen, "bad --metrics (ADDR:PORT, IPv4): %s", arg);
+			return -EINVAL;
+		}
+		o->have_metrics = true;
+		return 0;
 	case 'd':
 		o->foreground = 1;
 		return 0;
@@ -376,6 +386,10 @@ static bool same(const struct srv_opts *a, const struct srv_opts *b, int ch, boo
 	case OPT_STUNT_AUTH:	return a->stunt_auth == b->stunt_auth;
 	case OPT_USER:		return same_str(a->user, b->user);
 	case OPT_KEEP_ROOT:	return a->keep_root == b->keep_root;
+	case OPT_METRICS:
+		return a->have_metrics == b->have_metrics &&
+		       (!a->have_metrics || (a->metrics.sin_addr.s_addr == b->metrics.sin_addr.s_addr &&
+					     a->metrics.sin_port == b->metrics.sin_port));
 	}
 	return true;	/* --help, --version, --config: no value */
 }

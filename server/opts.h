@@ -19,6 +19,7 @@
 #include "proto/stun_attr.h"
 
 #include <getopt.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -43,6 +44,8 @@ struct srv_opts {
 	unsigned		 sig_rate, sig_burst;
 	int			 foreground, verbose;
 	int			 level;		/* --log-level, -1: none given */
+	struct sockaddr_in	 metrics;	/* --metrics ADDR:PORT */
+	bool			 have_metrics;
 };
 
 /* The long options (the config file's directives are their names). */

@@ -28,6 +28,7 @@ enum srv_fd_kind {
 	SRV_FD_LISTEN,
 	SRV_FD_CLIENT,
 	SRV_FD_PCAP,
+	SRV_FD_METRICS,		/* server/metrics.c: the listener or a client (slot) */
 };
 
 /* First member of everything registered with epoll. */
@@ -36,6 +37,7 @@ struct srv_fd {
 	int		 fd;
 	unsigned	 ip, port;	/* which of the four local addresses */
 	bool		 tls;		/* SRV_FD_LISTEN: a TLS listener */
+	int		 slot;		/* SRV_FD_METRICS: -1 the listener, else a client */
 };
 
 struct srv_client {

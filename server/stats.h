@@ -10,6 +10,7 @@
 #include "server/rdv.h"
 #include "server/stun.h"
 #include "server/stunt.h"
+#include "proto/stunt_codes.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,8 @@ struct srv_stats {
 	uint64_t	tcp_verdict[SRV_V_MAX];
 	uint64_t	tcp_clients;		/* now open (gauge) */
 	uint64_t	rdv[RDV_V_MAX];		/* signalling requests by outcome */
+	uint64_t	rdv_method[SIG_METHOD_LAST - SIG_METHOD_REGISTER + 1];
+						/* ... and by method, REGISTER first */
 	uint64_t	rdv_fwd;		/* indications forwarded to a peer */
 	uint64_t	rdv_fwd_full;		/* not forwarded: the peer does not read (500) */
 	uint64_t	rdv_synack;		/* STUNT #1 SYN-ACKs sent */

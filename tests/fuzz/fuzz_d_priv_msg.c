@@ -46,6 +46,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case D_PRIV_REPLY:
 		n = d_priv_enc_reply(out, sizeof(out), m.hdr.seq, m.u.reply.result, m.u.reply.value);
 		break;
+	case D_PRIV_STATS:
+		n = d_priv_enc_stats(out, sizeof(out), m.hdr.seq);
+		break;
+	case D_PRIV_STATS_REPLY:
+		/* numbers only, no padding: the same bytes again */
+		n = d_priv_enc_stats_reply(out, sizeof(out), m.hdr.seq, &m.u.stats);
+		if (n < 0 || (size_t)n != size || memcmp(out, data, size))
+			abort();
+		return 0;
 	default:
 		return 0;
 	}

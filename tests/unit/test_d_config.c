@@ -360,6 +360,25 @@ static void privsep_keys(void)
 	CHECK_EQ(d_config_set(&c, "privsep", "yes", err, sizeof(err)), -EINVAL);
 }
 
+/* metrics ADDR:PORT: off by default, an IPv4 address and a port */
+static void metrics_key(void)
+{
+	struct d_config c;
+	char err[128] = "";
+
+	d_config_init(&c);
+	CHECK(!c.have_metrics);
+	CHECK_EQ(d_config_set(&c, "metrics", "127.0.0.1", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "bad metrics '127.0.0.1' (ADDR:PORT") != NULL);
+	CHECK_EQ(d_config_set(&c, "metrics", "localhost:9478", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "metrics", "127.0.0.1:0", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "metrics", "127.0.0.1:70000", err, sizeof(err)), -EINVAL);
+	CHECK(!c.have_metrics);
+	CHECK_EQ(d_config_set(&c, "metrics", "10.1.2.3:9478", err, sizeof(err)), 0);
+	CHECK(c.have_metrics && ntohs(c.metrics.sin_port) == 9478 &&
+	      c.metrics.sin_addr.s_addr == htonl(0x0a010203));
+}
+
 /* hostile peers: budgets, forced methods, TURN servers a relay candidate may name */
 static void peer_policy_keys(void)
 {
@@ -573,5 +592,6 @@ int main(void)
 	RUN(server_list);
 	RUN(tls_refusals);
 	RUN(privsep_keys);
+	RUN(metrics_key);
 	return TAP_DONE();
 }

@@ -272,6 +272,42 @@ static void events(void)
 	CHECK_EQ(d_priv_decode(buf, (size_t)n, &m), -EBADMSG);
 }
 
+/* STATS (the metrics): an empty request, a reply with every counter */
+static void stats(void)
+{
+	struct d_priv_stats st, bad;
+	struct d_priv_msg m;
+	int n;
+
+	n = d_priv_enc_stats(buf, sizeof(buf), 21);
+	CHECK_EQ(n, (int)sizeof(struct d_priv_hdr));
+	CHECK_EQ(d_priv_decode(buf, (size_t)n, &m), 0);
+	CHECK(m.hdr.type == D_PRIV_STATS && m.hdr.seq == 21);
+	CHECK(D_PRIV_STATS <= D_PRIV_REQ_MAX && D_PRIV_STATS_REPLY > D_PRIV_REQ_MAX);
+	memset(&st, 0, sizeof(st));
+	st.engine.packets = 1ull << 40;
+	st.engine.dropped = 7;
+	st.engine.ttl_rewritten = 9;
+	st.inject_refused = 3;
+	n = d_priv_enc_stats_reply(buf, sizeof(buf), 21, &st);
+	CHECK_EQ(n, (int)(sizeof(struct d_priv_hdr) + sizeof(st)));
+	CHECK_EQ(d_priv_decode(buf, (size_t)n, &m), 0);
+	CHECK(m.hdr.type == D_PRIV_STATS_REPLY && m.hdr.seq == 21);
+	CHECK(!memcmp(&m.u.stats, &st, sizeof(st)));
+	CHECK_EQ(d_priv_enc_stats_reply(buf, sizeof(buf), 1, NULL), -EINVAL);
+	CHECK_EQ(d_priv_enc_stats_reply(buf, sizeof(st), 1, &st), -EMSGSIZE);
+	/* a truncated reply, a request with a payload */
+	CHECK_EQ(d_priv_decode(buf, (size_t)n - 1, &m), -EBADMSG);
+	memset(&bad, 0, sizeof(bad));
+	n = d_priv_enc_stats_reply(buf, sizeof(buf), 1, &bad);
+	{
+		uint32_t t = D_PRIV_STATS;
+
+		memcpy(buf + offsetof(struct d_priv_hdr, type), &t, sizeof(t));
+	}
+	CHECK_EQ(d_priv_decode(buf, (size_t)n, &m), -EBADMSG);
+}
+
 static void headers(void)
 {
 	struct d_priv_hdr h = { .type = 999 };
@@ -301,6 +337,7 @@ int main(void)
 	RUN(small_messages);
 	RUN(inject_check);
 	RUN(events);
+	RUN(stats);
 	RUN(headers);
 	return TAP_DONE();
 }

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "tests/unit/tap.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 
 /* av[] for getopt: writable strings, NULL-terminated */
@@ -59,6 +60,15 @@ static void errors_say_which_option(void)
 	CHECK_EQ(PARSE(&o, "--external-ip=1.2.3.4", "--external-ip=1.2.3.5",
 		       "--external-ip=1.2.3.6"), -EINVAL);
 	CHECK(strstr(err, "at most one") != NULL);
+	/* --metrics: an IPv4 address and a port, both */
+	CHECK_EQ(PARSE(&o, "--metrics=127.0.0.1"), -EINVAL);
+	CHECK(!strcmp(err, "bad --metrics (ADDR:PORT, IPv4): 127.0.0.1"));
+	CHECK_EQ(PARSE(&o, "--metrics=127.0.0.1:0"), -EINVAL);
+	CHECK_EQ(PARSE(&o, "--metrics=localhost:9477"), -EINVAL);
+	CHECK(!o.have_metrics);
+	CHECK_EQ(PARSE(&o, "--metrics=10.0.0.1:9477"), 0);
+	CHECK(o.have_metrics && ntohs(o.metrics.sin_port) == 9477 &&
+	      ntohl(o.metrics.sin_addr.s_addr) == 0x0a000001);
 	CHECK_EQ(PARSE(&o, "--version", "--help"), SRV_OPTS_VERSION);
 	CHECK_EQ(PARSE(&o, "--help"), SRV_OPTS_HELP);
 }
@@ -104,6 +114,14 @@ static void live_or_restart(void)
 	CHECK_EQ(PARSE(&b, "--log-level=debug"), 0);
 	CHECK_EQ(srv_opts_level(&a), LOG_LVL_DEBUG);
 	CHECK_EQ(srv_opts_diff(&a, &b, ch, SRV_OPTS_MAX_CHANGES), 0);
+	/* --metrics added, or its port changed: a restart */
+	CHECK_EQ(PARSE(&b, "--metrics=127.0.0.1:9477"), 0);
+	n = srv_opts_diff(&a, &b, ch, SRV_OPTS_MAX_CHANGES);
+	CHECK(n == 1 && !strcmp(ch[0].name, "metrics") && !ch[0].live);
+	CHECK_EQ(PARSE(&a, "--metrics=127.0.0.1:9477"), 0);
+	CHECK_EQ(srv_opts_diff(&a, &b, ch, SRV_OPTS_MAX_CHANGES), 0);
+	CHECK_EQ(PARSE(&a, "--metrics=127.0.0.1:9478"), 0);
+	CHECK_EQ(srv_opts_diff(&a, &b, ch, SRV_OPTS_MAX_CHANGES), 1);
 }
 
 static void take_live_keeps_the_rest(void)
