@@ -577,12 +577,29 @@ EOF
 	return 0
 }
 
+# _lab_lan_delay X MS: MS one way between hX and hX2 (--lan-delay-X, needs
+# --lan2-X): the LAN is a bridge, which no NFQUEUE sees, so each host delays
+# what it sends to the other (filter OUTPUT: after stunt-rules' mangle
+# chains, whose verdicts it does not change) through its own delay line.
+_lab_lan_delay() {
+	local x=$1 ms=$2 k n q other
+	[ "$x" = a ] && k=1 || k=2
+	[ -x "$LAB_BUILD/lab/delayline" ] || { echo "lab: $LAB_BUILD/lab/delayline missing (make)" >&2; return 1; }
+	for n in "h$x" "h${x}2"; do
+		[ "$n" = "h$x" ] && other="10.$k.0.11" q=$((110 + 2 * k)) || { other="10.$k.0.10"; q=$((111 + 2 * k)); }
+		lab_bg "$n" "landelay-$n" "$LAB_BUILD/lab/delayline" --queue "$q" --delay-ms "$ms" \
+			--ready-file "$LAB_STATE/landelay-$n.ready" >/dev/null
+		lab_wait_file "$LAB_STATE/landelay-$n.ready" 10 || { cat "$LAB_STATE/landelay-$n.log" >&2; return 1; }
+		lx "$n" iptables -t filter -A OUTPUT -d "$other" -j NFQUEUE --queue-num "$q" || return 1
+	done
+}
+
 lab_usage() {
 	cat <<'EOF'
 lab_up [--nat-a TYPE] [--nat-b TYPE] [--syn-a rst|drop|icmp] [--syn-b ...]
        [--cgn-a] [--cgn-b] [--same-subnet] [--upnp-a] [--upnp-b]
        [--lan2-a] [--lan2-b] [--hairpin-a] [--hairpin-b]
-       [--cgn-shared] [--cgn-hairpin]
+       [--cgn-shared] [--cgn-hairpin] [--lan-delay-a MS] [--lan-delay-b MS]
        [--delay-a MS] [--delay-b MS] [--loss-a PCT] [--loss-b PCT]
        [--udp-timeout S] [--tcp-timeout S]
 TYPE: none port-restricted full-cone restricted-cone sym-random sym-seq[:DELTA] eim-random
@@ -593,7 +610,7 @@ EOF
 lab_up() {
 	local nat_a=port-restricted nat_b=port-restricted syn_a=rst syn_b=rst
 	local cgn_a=0 cgn_b=0 same=0 upnp_a=0 upnp_b=0 delay_a="" delay_b="" loss_a="" loss_b=""
-	local lan2_a=0 lan2_b=0 hp_a=0 hp_b=0 shared=0 cgn_hp=0
+	local lan2_a=0 lan2_b=0 hp_a=0 hp_b=0 shared=0 cgn_hp=0 ld_a="" ld_b=""
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--nat-a) nat_a=$2; shift ;;
@@ -611,6 +628,8 @@ lab_up() {
 		--hairpin-b) hp_b=1 ;;
 		--cgn-shared) shared=1 ;;
 		--cgn-hairpin) cgn_hp=1 ;;
+		--lan-delay-a) ld_a=$2; shift ;;
+		--lan-delay-b) ld_b=$2; shift ;;
 		--delay-a) delay_a=$2; shift ;;
 		--delay-b) delay_b=$2; shift ;;
 		--loss-a) loss_a=$2; shift ;;
@@ -652,6 +671,15 @@ lab_up() {
 	_lab_side b "$nat_b" "$syn_b" "$cgn_b" "$same" "$upnp_b" "$lan2_b" "$hp_b" "$shared" || return 1
 	_lab_impair a "$delay_a" "$loss_a" || return 1
 	_lab_impair b "$delay_b" "$loss_b" || return 1
+	if [ -n "$ld_a$ld_b" ]; then
+		if { [ -n "$ld_a" ] && [ "$lan2_a" != 1 ]; } || { [ -n "$ld_b" ] && [ "$lan2_b" != 1 ]; } ||
+			[ "$same" = 1 ]; then
+			echo "lab: --lan-delay-X needs --lan2-X (and no --same-subnet)" >&2
+			return 1
+		fi
+		[ -n "$ld_a" ] && { _lab_lan_delay a "$ld_a" || return 1; }
+		[ -n "$ld_b" ] && { _lab_lan_delay b "$ld_b" || return 1; }
+	fi
 	LAB_HOPS_A=$((cgn_a + shared + 1))
 	LAB_HOPS_B=$((cgn_b + shared + 1))
 	return 0
