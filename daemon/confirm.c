@@ -68,7 +68,10 @@ static int send_hdr(struct d_session *s, struct trav_attempt *a)
 	memcpy(hdr, S_HDR_MAGIC, 4);
 	hdr[4] = s->peer_has_key ? 2 : 1;
 	hdr[5] = a->method;
-	hdr[6] = hdr[7] = 0;
+	/* a relayed session asks for the framing that carries a half-close
+	 * (daemon/relayhc.c); an older peer ignores the flag and answers 'K' */
+	hdr[6] = a->method == SIG_M_RELAY ? S_HDR_F_FRAMED : 0;
+	hdr[7] = 0;
 	hdr[8] = (uint8_t)(s->id >> 24);
 	hdr[9] = (uint8_t)(s->id >> 16);
 	hdr[10] = (uint8_t)(s->id >> 8);
@@ -126,13 +129,21 @@ static void on_ack(struct d_ev *ev, uint32_t events)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	d_loop_del(ev);
-	if (n == 1 && b == 'K') {
+	if (n == 1 && (b == 'K' || (b == D_ACK_FRAMED && s->winner->method == SIG_M_RELAY))) {
 		fd = ev->fd;
 		ev->fd = -1;
 		s->winner->conn = -1;
 		sess_won(s);
-		sess_answer_connect(s, true, sig_method_name(s->winner->method), NULL, fd);
-		close(fd);
+		/* framed: the relay connection stays ours, the client gets a
+		 * socketpair's end */
+		if (b == D_ACK_FRAMED && (fd = d_relayhc_pair(fd, s->peer)) < 0) {
+			log_warnx("session %u: relayed connection: %s", s->id, strerror(-fd));
+			sess_answer_connect(s, false, sig_method_name(s->winner->method),
+					    "cannot hold the relayed connection", -1);
+		} else {
+			sess_answer_connect(s, true, sig_method_name(s->winner->method), NULL, fd);
+			close(fd);
+		}
 		trav_close(s->winner, true);
 		return;
 	}
@@ -152,13 +163,15 @@ static void hand_off(struct d_session *s, struct trav_attempt *a)
 {
 	const struct d_expose *e;
 	int fd = a->conn;
+	/* the requester asks for the framing on a relayed session only */
+	bool framed = a->method == SIG_M_RELAY && (s->hdr[6] & S_HDR_F_FRAMED);
 
 	s->winner = a;
 	a->conn = -1;
 	sess_won(s);
 	trav_close(a, true);
 	e = d_config_find_expose(&g_d->cfg, s->service);
-	if (e == NULL || d_handoff_start(fd, e, s->peer) < 0)
+	if (e == NULL || d_handoff_start(fd, e, s->peer, framed) < 0)
 		log_warnx("session %u: hand-off of %s failed", s->id, s->service);
 }
 

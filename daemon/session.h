@@ -30,6 +30,8 @@
 #define S_HDR_LEN		12
 #define S_HDR_PROOF_LEN		(S_HDR_LEN + 16)	/* version 2: + SIG_PROOF_LEN */
 #define S_HDR_MAGIC		"STNT"
+/* header byte 6: flags (0 from older stuntds, which ignore it) */
+#define S_HDR_F_FRAMED		0x01	/* relay: I speak daemon/relayhc.c's framing */
 #define S_KEEP_DONE_MS		30000	/* finished sessions stay in status this long */
 #define S_PEERQ_BIT		0x80000000u	/* a session id with it: a peer query's */
 /* When a relay can follow (a side has a TURN server, no method forced), the
