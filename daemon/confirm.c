@@ -116,6 +116,18 @@ void sess_confirm_start(struct d_session *s, struct trav_attempt *a)
 	watch(s, a->conn, on_ack);
 }
 
+/* "IP:PORT" of fd's remote end, or "" */
+static void remote_str(int fd, char *buf, size_t len)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	char ip[INET_ADDRSTRLEN];
+
+	buf[0] = 0;
+	if (getpeername(fd, (struct sockaddr *)&sa, &sl) == 0 && sa.sin_family == AF_INET)
+		snprintf(buf, len, "%s:%u", d_ip_str(sa.sin_addr.s_addr, ip), ntohs(sa.sin_port));
+}
+
 /* Requester: the ack byte after our header. */
 static void on_ack(struct d_ev *ev, uint32_t events)
 {
@@ -136,6 +148,8 @@ static void on_ack(struct d_ev *ev, uint32_t events)
 		sess_won(s);
 		/* framed: the relay connection stays ours, the client gets a
 		 * socketpair's end */
+		if (b == D_ACK_FRAMED)
+			remote_str(fd, s->relay_remote, sizeof(s->relay_remote));
 		if (b == D_ACK_FRAMED && (fd = d_relayhc_pair(fd, s->peer)) < 0) {
 			log_warnx("session %u: relayed connection: %s", s->id, strerror(-fd));
 			sess_answer_connect(s, false, sig_method_name(s->winner->method),

@@ -91,6 +91,9 @@ struct d_session {
 	struct sig_round	rinfo;		/* ours (requester) or the requester's */
 	uint64_t		race_end;	/* requester: the direct race's share ends */
 	char			direct_why[200];	/* how the direct race ended */
+	/* a framed relay (daemon/relayhc.c): the relay connection's remote
+	 * address, for the connect answer (the client's socket is local) */
+	char			relay_remote[INET_ADDRSTRLEN + 6];
 	struct d_session	*next;
 };
 

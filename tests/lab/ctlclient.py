@@ -10,8 +10,9 @@ line. If the answer carries a descriptor (SCM_RIGHTS):
                    its writing side, reads the echo to EOF and prints
                    "sha OK N" or "sha MISMATCH N bytes GOT/WANT";
   --no-half-close  the same, but reads all N bytes of the echo before it
-                   closes (a TURN relay carries no half-close: coturn closes
-                   the other side at the first FIN, RFC 6062 5.5);
+                   closes (a TURN relay carries no half-close unless both
+                   stuntds frame it: coturn resets both sides at the first
+                   FIN);
   --read-first     the service half-closes first: reads its bytes to EOF
                    and prints "first LEN SHA256", then sends N random
                    bytes, shuts down its writing side, waits for the
@@ -20,7 +21,8 @@ line. If the answer carries a descriptor (SCM_RIGHTS):
                    of 20; prints "type dgram|stream", "peer IP:PORT",
                    "echoed K/N", "strays S" and "missing M: [...]" if any;
   --rtt K          K 1-byte round trips; prints "rtt_us MEDIAN".
-With --peer, a stream's remote address is printed first ("peer IP:PORT").
+With --peer, a stream's remote address is printed first ("peer IP:PORT";
+"peer unix" for a socketpair's end: a relayed session stuntd holds).
 Without N (or N = 0) the descriptor is just closed.
 """
 import argparse
@@ -57,7 +59,12 @@ def stream(fd, nbytes, half_close, peer=False):
     c = socket.socket(fileno=fd)
     c.settimeout(30)
     if peer:
-        print("peer %s:%d" % c.getpeername(), flush=True)
+        # a framed relay's descriptor is a socketpair's end: stuntd holds
+        # the connection (the answer's "relay" names its remote end)
+        if c.family == socket.AF_UNIX:
+            print("peer unix", flush=True)
+        else:
+            print("peer %s:%d" % c.getpeername(), flush=True)
     data = os.urandom(nbytes)
 
     def tx():

@@ -10,7 +10,9 @@
 #     and an exec: one (cat): stdout "PING", exit 0;
 #   1 MB with half-close (the client's EOF, then the service's) through
 #     the echo (tcp:) and cat (exec:), ha -> hb, and hb -> ha's echo (the
-#     roles of the two stuntds swapped);
+#     roles of the two stuntds swapped); the answer names the relay
+#     connection's remote end (coturn's address: the client's descriptor
+#     is a socketpair's end);
 #   the service half-closes first (exec: greet, 200 kB then EOF, then it
 #     reads): the client reads the 200 kB to EOF, then sends 1 MB and EOF,
 #     and the service gets all of it;
@@ -90,8 +92,9 @@ halfclose() {
 	out=$(ctl "$1" "{\"cmd\":\"connect\",\"peer\":\"$2\",\"service\":\"$3\",\"method\":\"relay\"}" $MB)
 	echo "$out" | sed 's/^/# /'
 	if echo "$out" | head -1 | grep -q '"ok":true.*"method":"relay".*"relayed":true' &&
+		echo "$out" | head -1 | grep -q "\"relay\":\"$LAB_SRV1:[0-9]*\"" &&
 		echo "$out" | grep -q "^sha OK $MB\$"; then
-		ok "$4: 1 MB with half-close both ways echoed intact, relayed"
+		ok "$4: 1 MB with half-close both ways echoed intact, relayed through $LAB_SRV1"
 	else
 		nok "$4"
 		tail -15 "$LAB_STATE/stuntd-$1.log" | sed 's/^/# A: /'
