@@ -18,6 +18,9 @@
 #     and the service gets all of it;
 #   the relayed connections end on both sides ("ended", not an abort), and
 #     every allocation is deleted after them.
+# sym-random x sym-random, both with TURN (the strategy picks relay):
+#   stuntctl forward: 1 MB through the forwarded port, the client's
+#     half-close, the echo read to EOF.
 # No RST may leave ha or hb.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -145,6 +148,29 @@ start_all port-restricted rst port-restricted rst && {
 		ok "every allocation ($(count_logs 'relay: allocated ')) deleted after its connection ended"
 	else
 		nok "allocations deleted: $(count_logs 'relay: allocation .* deleted') of $(count_logs 'relay: allocated ')"
+	fi
+	stop_all
+}
+
+echo "# sym-random x sym-random, both with TURN: the strategy picks relay"
+start_all sym-random rst sym-random rst && {
+	lab_bg ha fwd "$STUNTCTL" --control "$LAB_STATE/a.sock" forward 127.0.0.1:7002 \
+		office-pc/echo >/dev/null
+	if lab_wait_port ha tcp 127.0.0.1 7002 10; then
+		res=$(lab_echo_check ha 127.0.0.1 7002 $MB)
+		how=$(grep -o 'connected by [a-z0-9]* in [0-9]* ms.*' "$LAB_STATE/fwd.log" | head -1)
+		if [ "$res" = ok ] && echo "$how" | grep -q 'connected by relay .*(relayed)'; then
+			ok "stuntctl forward (spliced to a socketpair's end): 1 MB, the client's half-close, the echo to EOF ($how)"
+		else
+			nok "stuntctl forward over relay: ${res:-nothing} (${how:-no connect}): $(tail -3 "$LAB_STATE/fwd.log")"
+		fi
+	else
+		nok "stuntctl forward listening on 127.0.0.1:7002"
+	fi
+	if lab_wait_log "$LAB_STATE/stuntd-b.log" 'relayed connection with laptop ended \(1000000 bytes out, 1000000 in\)' 10; then
+		ok "hb: the forwarded relayed connection ended after both half-closes"
+	else
+		nok "hb: $(grep 'relayed connection' "$LAB_STATE/stuntd-b.log" | tail -2)"
 	fi
 	stop_all
 }
