@@ -4,7 +4,7 @@
  * session's. The first established socket on the requester carries the
  * session header
  *
- *   "STNT" 0x02 METHOD 0x00 0x00 SID(4) PROOF(16)
+ *   "STNT" 0x02 METHOD FLAGS 0x00 SID(4) PROOF(16)
  *
  * where PROOF is the requester's connection proof (sig_conn_proof, role
  * 'R', over both key halves of the EXCHANGEs: proto/sig_proof.h). A peer
@@ -17,7 +17,10 @@
  * winner, hands it off (daemon/handoff.c) and answers one byte: 'K'
  * (handed off), or 'E' and closes (the local target could not be
  * reached); the requester passes the
- * socket to its control client after the 'K'. When several pairs met (two
+ * socket to its control client after the 'K'. FLAGS: S_HDR_F_FRAMED on a
+ * relayed session; a responder that knows it answers 'H' (D_ACK_FRAMED)
+ * and both keep the relay connection (daemon/relayhc.c: a TURN server
+ * resets both sides at a FIN), the client gets a socketpair's end. When several pairs met (two
  * hits of shotgun, several right predictions of predict's window), the
  * requester decides by writing its header on its first; the other side
  * follows with trav_next_conn, the one mechanism for "another pair of this
