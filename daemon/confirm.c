@@ -20,7 +20,7 @@
  * socket to its control client after the 'K'. FLAGS: S_HDR_F_FRAMED on a
  * relayed session; a responder that knows it answers 'H' (D_ACK_FRAMED)
  * and both keep the relay connection (daemon/relayhc.c: a TURN server
- * resets both sides at a FIN), the client gets a socketpair's end. When several pairs met (two
+ * resets both sides at a FIN), the client gets a loopback connection's end. When several pairs met (two
  * hits of shotgun, several right predictions of predict's window), the
  * requester decides by writing its header on its first; the other side
  * follows with trav_next_conn, the one mechanism for "another pair of this
@@ -150,7 +150,7 @@ static void on_ack(struct d_ev *ev, uint32_t events)
 		s->winner->conn = -1;
 		sess_won(s);
 		/* framed: the relay connection stays ours, the client gets a
-		 * socketpair's end */
+		 * loopback connection's end */
 		if (b == D_ACK_FRAMED)
 			remote_str(fd, s->relay_remote, sizeof(s->relay_remote));
 		if (b == D_ACK_FRAMED && (fd = d_relayhc_pair(fd, s->peer)) < 0) {

@@ -12,8 +12,8 @@
  *   udp:HOST:PORT  UDP sessions only: datagrams forwarded (daemon/udpfwd.c).
  * A relayed session whose requester asked for the framing (S_HDR_F_FRAMED)
  * is answered 'H' instead of 'K' and keeps its relay connection in
- * daemon/relayhc.c: copied, framed, to the tcp: target, or to a socketpair
- * whose other end is the exec: child's stdin and stdout.
+ * daemon/relayhc.c: copied, framed, to the tcp: target, or to a loopback
+ * connection whose other end is the exec: child's stdin and stdout.
  */
 #include "daemon/stuntd.h"
 
@@ -246,24 +246,15 @@ static int start_exec(int fd, const struct d_expose *e, const char *peer, bool d
 	return 0;
 }
 
-/* A relayed session's exec: child gets one end of a socketpair, the
- * relay connection stays with daemon/relayhc.c. */
+/* A relayed session's exec: child gets one end of a loopback connection,
+ * the relay connection stays with daemon/relayhc.c. */
 static int start_exec_framed(int fd, const struct d_expose *e, const char *peer)
 {
-	int sv[2], err;
+	int app;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
 	(void)send(fd, (char[]){ D_ACK_FRAMED }, 1, MSG_NOSIGNAL);
-	err = d_relayhc_start(fd, sv[0], peer, NULL);
-	if (err < 0) {
-		close(sv[1]);
-		return err;
-	}
-	return start_exec(sv[1], e, peer, false);
+	app = d_relayhc_pair(fd, peer);
+	return app < 0 ? app : start_exec(app, e, peer, false);
 }
 
 int d_handoff_start(int fd, const struct d_expose *e, const char *peer, bool framed)

@@ -5,8 +5,9 @@
  * FIN, with a RST, so no application's FIN may reach it. When both stuntds
  * speak it (the session header's S_HDR_F_FRAMED, answered 'H': daemon/
  * confirm.c), each keeps the relay connection (f) and copies it to a plain
- * socket (p): the local tcp: target, or one end of a socketpair whose other
- * end goes to the exec: child or to stuntctl. The bytes go framed
+ * socket (p): the local tcp: target, or one end of a loopback TCP
+ * connection whose other end goes to the exec: child or to stuntctl
+ * (local_pair). The bytes go framed
  * (proto/hcframe.h): p's EOF becomes an EOF frame, the peer's EOF frame a
  * shutdown(SHUT_WR) of p, and the other direction keeps flowing. Once both
  * EOFs passed, each side sends a close frame; a side closes the relay
@@ -27,6 +28,7 @@
 #include "proto/hcframe.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,21 +268,67 @@ int d_relayhc_start(int f, int p, const char *peer, const char *service)
 	return 0;
 }
 
+/*
+ * A TCP connection over loopback, both ends ours: *app for the application,
+ * *own for the copy. Not a socketpair: the application's socket is a TCP
+ * one, as on a direct connection (TCP socket options, getpeername), and an
+ * abort reaches it as a RST, not as an end of file that looks like the
+ * normal end. Loopback answers at once; the accepted connection is checked
+ * to be ours (a local process could connect to the short-lived listener).
+ */
+static int local_pair(int *app, int *own)
+{
+	struct sockaddr_in la = { .sin_family = AF_INET }, ca, pa;
+	socklen_t ll = sizeof(la), cl = sizeof(ca), pl;
+	int l, c = -1, a, err;
+
+	la.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0)
+		return -errno;
+	if (bind(l, (struct sockaddr *)&la, sizeof(la)) < 0 || listen(l, 4) < 0 ||
+	    getsockname(l, (struct sockaddr *)&la, &ll) < 0)
+		goto fail;
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&la, sizeof(la)) < 0 ||
+	    getsockname(c, (struct sockaddr *)&ca, &cl) < 0 || d_set_nonblock(l) < 0)
+		goto fail;
+	for (;;) {
+		pl = sizeof(pa);
+		a = accept4(l, (struct sockaddr *)&pa, &pl, SOCK_CLOEXEC);
+		if (a < 0)
+			goto fail;	/* ours was in the queue: it is not there */
+		if (pa.sin_port == ca.sin_port && pa.sin_addr.s_addr == ca.sin_addr.s_addr)
+			break;
+		close(a);		/* someone else's */
+	}
+	close(l);
+	*app = c;
+	*own = a;
+	return 0;
+fail:
+	err = errno ? -errno : -EIO;
+	if (c >= 0)
+		close(c);
+	close(l);
+	return err;
+}
+
 int d_relayhc_pair(int f, const char *peer)
 {
-	int sv[2], err;
+	int app = -1, own = -1, err;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		err = -errno;
+	err = local_pair(&app, &own);
+	if (err < 0) {
 		close(f);
 		return err;
 	}
-	err = d_relayhc_start(f, sv[0], peer, NULL);
+	err = d_relayhc_start(f, own, peer, NULL);
 	if (err < 0) {
-		close(sv[1]);
+		close(app);
 		return err;
 	}
-	return sv[1];
+	return app;
 }
 
 void d_relayhc_tick(uint64_t now)

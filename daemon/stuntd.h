@@ -272,8 +272,8 @@ size_t d_handoff_revoke(const struct d_config *c);
  * p and back, half-closes included; both taken. service: the tcp: service
  * p is the target of (revocation, bytes), NULL otherwise. 0 or -errno. */
 int d_relayhc_start(int f, int p, const char *peer, const char *service);
-/* The requester's: f to one end of a socketpair; returns the other end (for
- * the control client), or -errno (f closed). */
+/* f to one end of a loopback TCP connection; returns the other end (for
+ * the control client or an exec: child), or -errno (f closed). */
 int d_relayhc_pair(int f, const char *peer);
 void d_relayhc_tick(uint64_t now);
 /* The tcp: services' ones: as d_handoff_count / _bytes / _revoke. */

@@ -22,7 +22,8 @@ line. If the answer carries a descriptor (SCM_RIGHTS):
                    "echoed K/N", "strays S" and "missing M: [...]" if any;
   --rtt K          K 1-byte round trips; prints "rtt_us MEDIAN".
 With --peer, a stream's remote address is printed first ("peer IP:PORT";
-"peer unix" for a socketpair's end: a relayed session stuntd holds).
+127.0.0.1 for a relayed session stuntd holds: the answer's "relay" names
+the relay connection's remote end).
 Without N (or N = 0) the descriptor is just closed.
 """
 import argparse
@@ -59,12 +60,7 @@ def stream(fd, nbytes, half_close, peer=False):
     c = socket.socket(fileno=fd)
     c.settimeout(30)
     if peer:
-        # a framed relay's descriptor is a socketpair's end: stuntd holds
-        # the connection (the answer's "relay" names its remote end)
-        if c.family == socket.AF_UNIX:
-            print("peer unix", flush=True)
-        else:
-            print("peer %s:%d" % c.getpeername(), flush=True)
+        print("peer %s:%d" % c.getpeername(), flush=True)
     data = os.urandom(nbytes)
 
     def tx():

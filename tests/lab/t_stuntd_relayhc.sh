@@ -12,7 +12,7 @@
 #     the echo (tcp:) and cat (exec:), ha -> hb, and hb -> ha's echo (the
 #     roles of the two stuntds swapped); the answer names the relay
 #     connection's remote end (coturn's address: the client's descriptor
-#     is a socketpair's end);
+#     is a loopback connection's end);
 #   the service half-closes first (exec: greet, 200 kB then EOF, then it
 #     reads): the client reads the 200 kB to EOF, then sends 1 MB and EOF,
 #     and the service gets all of it;
@@ -160,7 +160,7 @@ start_all sym-random rst sym-random rst && {
 		res=$(lab_echo_check ha 127.0.0.1 7002 $MB)
 		how=$(grep -o 'connected by [a-z0-9]* in [0-9]* ms.*' "$LAB_STATE/fwd.log" | head -1)
 		if [ "$res" = ok ] && echo "$how" | grep -q 'connected by relay .*(relayed)'; then
-			ok "stuntctl forward (spliced to a socketpair's end): 1 MB, the client's half-close, the echo to EOF ($how)"
+			ok "stuntctl forward (spliced to a loopback connection's end): 1 MB, the client's half-close, the echo to EOF ($how)"
 		else
 			nok "stuntctl forward over relay: ${res:-nothing} (${how:-no connect}): $(tail -3 "$LAB_STATE/fwd.log")"
 		fi

@@ -6,7 +6,8 @@
  * Half-closes both ways with the other direction flowing, the close
  * exchange, and a hostile peer: malformed, oversized, truncated and
  * out-of-order frames end that session only; a peer that sends faster than
- * the application reads is held back (bounded buffers).
+ * the application reads is held back (bounded buffers); the application's
+ * end of d_relayhc_pair is a TCP socket that a broken session resets.
  */
 #include "daemon/stuntd.h"
 #include "proto/hcframe.h"
@@ -14,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -227,6 +229,36 @@ static void bounded(void)
 	finish(&p);
 }
 
+/* the application's end of d_relayhc_pair: a TCP socket, as a direct
+ * connection's; a broken session reaches it as a reset, not as the end
+ * of file a finished one gives */
+static void app_end_is_tcp(void)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int f[2], app;
+	uint8_t b[8];
+	ssize_t n;
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, f), 0);
+	app = d_relayhc_pair(f[0], "peer");
+	CHECK(app >= 0);
+	CHECK_EQ(getpeername(app, (struct sockaddr *)&sa, &sl), 0);
+	CHECK_EQ(sa.sin_family, AF_INET);
+	CHECK_EQ(send(f[1], "D\0\2hi", 5, 0), 5);
+	spin(5);
+	CHECK_EQ(recv(app, b, sizeof(b), MSG_DONTWAIT), 2);
+	CHECK_MEM(b, "hi", 2);
+	CHECK_EQ(send(f[1], "?", 1, 0), 1);	/* not a frame: the session ends */
+	spin(5);
+	n = recv(app, b, sizeof(b), MSG_DONTWAIT);
+	CHECK_EQ(n, -1);
+	CHECK_EQ(errno, ECONNRESET);
+	close(app);
+	close(f[1]);
+	spin(5);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -236,5 +268,6 @@ int main(void)
 	RUN(end_after_our_close);
 	RUN(hostile_peer);
 	RUN(bounded);
+	RUN(app_end_is_tcp);
 	return TAP_DONE();
 }
