@@ -7,7 +7,8 @@
  * exchange, and a hostile peer: malformed, oversized, truncated and
  * out-of-order frames end that session only; a peer that sends faster than
  * the application reads is held back (bounded buffers); the application's
- * end of d_relayhc_pair is a TCP socket that a broken session resets.
+ * end of d_relayhc_pair is a TCP socket that a broken session resets; a
+ * revoked service's session closes, the others stay.
  */
 #include "daemon/stuntd.h"
 #include "proto/hcframe.h"
@@ -259,6 +260,41 @@ static void app_end_is_tcp(void)
 	spin(5);
 }
 
+/* SIGHUP took the service away: its tcp: session closes, the requester's
+ * (no service) and the bytes counted so far stay */
+static void revoked(void)
+{
+	static struct d_config none;	/* exposes nothing */
+	struct pair svc, req;
+	int f[2], a[2];
+	uint64_t from = 0, to = 0;
+	uint8_t b[16];
+	bool eof;
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, f), 0);
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, a), 0);
+	svc.relay = f[1];
+	svc.app = a[1];
+	CHECK_EQ(d_relayhc_start(f[0], a[0], "mallory", "echo"), 0);
+	CHECK_EQ(start(&req), 0);
+	CHECK_EQ(d_relayhc_count(), 1);		/* the service's only */
+	CHECK_EQ(send(svc.relay, "D\0\3abc", 6, 0), 6);
+	spin(5);
+	d_relayhc_bytes("mallory", &from, &to);
+	CHECK_EQ(from, 3);
+	CHECK_EQ(to, 0);
+	CHECK_EQ(d_relayhc_revoke(&none), 1);
+	CHECK_EQ(d_relayhc_count(), 0);
+	CHECK_EQ(drain(svc.relay, b, sizeof(b), &eof), 0);
+	CHECK(eof);
+	CHECK_EQ(send(req.relay, "D\0\2ok", 5, 0), 5);
+	spin(5);
+	CHECK_EQ(drain(req.app, b, sizeof(b), &eof), 2);
+	CHECK(!eof);
+	finish(&svc);
+	finish(&req);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -269,5 +305,6 @@ int main(void)
 	RUN(hostile_peer);
 	RUN(bounded);
 	RUN(app_end_is_tcp);
+	RUN(revoked);
 	return TAP_DONE();
 }
