@@ -360,7 +360,7 @@ void d_relayhc_bytes(const char *peer, uint64_t *from, uint64_t *to)
 	const struct d_relayhc *h;
 
 	for (h = shims; h; h = h->next)
-		if (h->service[0] && !strcmp(h->peer, peer)) {
+		if (h->service[0] && (!peer || !strcmp(h->peer, peer))) {
 			*from += h->down;
 			*to += h->up;
 		}

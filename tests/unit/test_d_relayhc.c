@@ -283,6 +283,10 @@ static void revoked(void)
 	d_relayhc_bytes("mallory", &from, &to);
 	CHECK_EQ(from, 3);
 	CHECK_EQ(to, 0);
+	d_relayhc_bytes("alice", &from, &to);	/* another peer's: none */
+	CHECK_EQ(from, 3);
+	d_relayhc_bytes(NULL, &from, &to);	/* every peer's (the metrics) */
+	CHECK_EQ(from, 6);
 	CHECK_EQ(d_relayhc_revoke(&none), 1);
 	CHECK_EQ(d_relayhc_count(), 0);
 	CHECK_EQ(drain(svc.relay, b, sizeof(b), &eof), 0);
