@@ -143,6 +143,14 @@ start_all port-restricted rst port-restricted rst && {
 			ok "h$x: no relayed connection aborted"
 		fi
 	done
+	# hb counted the bytes of its tcp: service's relayed sessions (PING and
+	# the 1 MB echo from laptop; the exec: ones are the child's)
+	fromb=$(ctl b '{"cmd":"peers"}' | python3 -c 'import json,sys; print([p for p in json.load(sys.stdin)["peers"] if p["id"] == "laptop"][0]["bytes_from_peer"])' 2>/dev/null)
+	if [ "${fromb:-0}" -eq $((MB + 4)) ]; then
+		ok "hb's peers: $fromb bytes from laptop to its tcp: service through the relay"
+	else
+		nok "hb's peers: bytes_from_peer of laptop ${fromb:-unreadable}, want $((MB + 4))"
+	fi
 	# the allocating side deletes each allocation once its connection is gone
 	if lab_wait_for 10 all_deleted; then
 		ok "every allocation ($(count_logs 'relay: allocated ')) deleted after its connection ended"
