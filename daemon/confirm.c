@@ -4,7 +4,7 @@
  * session's. The first established socket on the requester carries the
  * session header
  *
- *   "STNT" 0x02 METHOD 0x00 0x00 SID(4) PROOF(16)
+ *   "STNT" 0x02 METHOD FLAGS 0x00 SID(4) PROOF(16)
  *
  * where PROOF is the requester's connection proof (sig_conn_proof, role
  * 'R', over both key halves of the EXCHANGEs: proto/sig_proof.h). A peer
@@ -17,7 +17,10 @@
  * winner, hands it off (daemon/handoff.c) and answers one byte: 'K'
  * (handed off), or 'E' and closes (the local target could not be
  * reached); the requester passes the
- * socket to its control client after the 'K'. When several pairs met (two
+ * socket to its control client after the 'K'. FLAGS: S_HDR_F_FRAMED on a
+ * relayed session; a responder that knows it answers 'H' (D_ACK_FRAMED)
+ * and both keep the relay connection (daemon/relayhc.c: a TURN server
+ * resets both sides at a FIN), the client gets a loopback connection's end. When several pairs met (two
  * hits of shotgun, several right predictions of predict's window), the
  * requester decides by writing its header on its first; the other side
  * follows with trav_next_conn, the one mechanism for "another pair of this
@@ -68,7 +71,10 @@ static int send_hdr(struct d_session *s, struct trav_attempt *a)
 	memcpy(hdr, S_HDR_MAGIC, 4);
 	hdr[4] = s->peer_has_key ? 2 : 1;
 	hdr[5] = a->method;
-	hdr[6] = hdr[7] = 0;
+	/* a relayed session asks for the framing that carries a half-close
+	 * (daemon/relayhc.c); an older peer ignores the flag and answers 'K' */
+	hdr[6] = a->method == SIG_M_RELAY ? S_HDR_F_FRAMED : 0;
+	hdr[7] = 0;
 	hdr[8] = (uint8_t)(s->id >> 24);
 	hdr[9] = (uint8_t)(s->id >> 16);
 	hdr[10] = (uint8_t)(s->id >> 8);
@@ -113,6 +119,18 @@ void sess_confirm_start(struct d_session *s, struct trav_attempt *a)
 	watch(s, a->conn, on_ack);
 }
 
+/* "IP:PORT" of fd's remote end, or "" */
+static void remote_str(int fd, char *buf, size_t len)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	char ip[INET_ADDRSTRLEN];
+
+	buf[0] = 0;
+	if (getpeername(fd, (struct sockaddr *)&sa, &sl) == 0 && sa.sin_family == AF_INET)
+		snprintf(buf, len, "%s:%u", d_ip_str(sa.sin_addr.s_addr, ip), ntohs(sa.sin_port));
+}
+
 /* Requester: the ack byte after our header. */
 static void on_ack(struct d_ev *ev, uint32_t events)
 {
@@ -126,13 +144,23 @@ static void on_ack(struct d_ev *ev, uint32_t events)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	d_loop_del(ev);
-	if (n == 1 && b == 'K') {
+	if (n == 1 && (b == 'K' || (b == D_ACK_FRAMED && s->winner->method == SIG_M_RELAY))) {
 		fd = ev->fd;
 		ev->fd = -1;
 		s->winner->conn = -1;
 		sess_won(s);
-		sess_answer_connect(s, true, sig_method_name(s->winner->method), NULL, fd);
-		close(fd);
+		/* framed: the relay connection stays ours, the client gets a
+		 * loopback connection's end */
+		if (b == D_ACK_FRAMED)
+			remote_str(fd, s->relay_remote, sizeof(s->relay_remote));
+		if (b == D_ACK_FRAMED && (fd = d_relayhc_pair(fd, s->peer)) < 0) {
+			log_warnx("session %u: relayed connection: %s", s->id, strerror(-fd));
+			sess_answer_connect(s, false, sig_method_name(s->winner->method),
+					    "cannot hold the relayed connection", -1);
+		} else {
+			sess_answer_connect(s, true, sig_method_name(s->winner->method), NULL, fd);
+			close(fd);
+		}
 		trav_close(s->winner, true);
 		return;
 	}
@@ -152,13 +180,15 @@ static void hand_off(struct d_session *s, struct trav_attempt *a)
 {
 	const struct d_expose *e;
 	int fd = a->conn;
+	/* the requester asks for the framing on a relayed session only */
+	bool framed = a->method == SIG_M_RELAY && (s->hdr[6] & S_HDR_F_FRAMED);
 
 	s->winner = a;
 	a->conn = -1;
 	sess_won(s);
 	trav_close(a, true);
 	e = d_config_find_expose(&g_d->cfg, s->service);
-	if (e == NULL || d_handoff_start(fd, e, s->peer) < 0)
+	if (e == NULL || d_handoff_start(fd, e, s->peer, framed) < 0)
 		log_warnx("session %u: hand-off of %s failed", s->id, s->service);
 }
 

@@ -10,6 +10,10 @@
  *                  (connected to the peer) goes the same way, with
  *                  STUNT_PROTO=udp (tcp otherwise) and no 'K';
  *   udp:HOST:PORT  UDP sessions only: datagrams forwarded (daemon/udpfwd.c).
+ * A relayed session whose requester asked for the framing (S_HDR_F_FRAMED)
+ * is answered 'H' instead of 'K' and keeps its relay connection in
+ * daemon/relayhc.c: copied, framed, to the tcp: target, or to a loopback
+ * connection whose other end is the exec: child's stdin and stdout.
  */
 #include "daemon/stuntd.h"
 
@@ -60,7 +64,7 @@ static struct d_child *children;
 
 size_t d_handoff_count(void)
 {
-	return n_handoffs + d_udpfwd_count();
+	return n_handoffs + d_udpfwd_count() + d_relayhc_count();
 }
 
 void d_handoff_bytes(const char *peer, uint64_t *from, uint64_t *to)
@@ -72,6 +76,7 @@ void d_handoff_bytes(const char *peer, uint64_t *from, uint64_t *to)
 			*from += h->ab.moved;
 			*to += h->ba.moved;
 		}
+	d_relayhc_bytes(peer, from, to);
 }
 
 static void handoff_free(struct d_handoff *h)
@@ -241,7 +246,18 @@ static int start_exec(int fd, const struct d_expose *e, const char *peer, bool d
 	return 0;
 }
 
-int d_handoff_start(int fd, const struct d_expose *e, const char *peer)
+/* A relayed session's exec: child gets one end of a loopback connection,
+ * the relay connection stays with daemon/relayhc.c. */
+static int start_exec_framed(int fd, const struct d_expose *e, const char *peer)
+{
+	int app;
+
+	(void)send(fd, (char[]){ D_ACK_FRAMED }, 1, MSG_NOSIGNAL);
+	app = d_relayhc_pair(fd, peer);
+	return app < 0 ? app : start_exec(app, e, peer, false);
+}
+
+int d_handoff_start(int fd, const struct d_expose *e, const char *peer, bool framed)
 {
 	struct d_handoff *h;
 	int t, type = 0;
@@ -258,6 +274,8 @@ int d_handoff_start(int fd, const struct d_expose *e, const char *peer)
 	}
 	/* the requester waits for one byte before it hands the socket on:
 	 * 'K' once the service has it, 'E' when the local target is not there */
+	if (e->kind == D_TARGET_EXEC && framed)
+		return start_exec_framed(fd, e, peer);
 	if (e->kind == D_TARGET_EXEC) {
 		(void)send(fd, "K", 1, MSG_NOSIGNAL);
 		return start_exec(fd, e, peer, false);
@@ -268,6 +286,13 @@ int d_handoff_start(int fd, const struct d_expose *e, const char *peer)
 		(void)send(fd, "E", 1, MSG_NOSIGNAL);
 		close(fd);
 		return t;
+	}
+	if (framed) {
+		(void)send(fd, (char[]){ D_ACK_FRAMED }, 1, MSG_NOSIGNAL);
+		if (d_relayhc_start(fd, t, peer, e->name) < 0)
+			return -ENOMEM;
+		log_info("hand-off: %s/%s relayed, framed, to the local target", peer, e->name);
+		return 0;
 	}
 	(void)send(fd, "K", 1, MSG_NOSIGNAL);
 	h = calloc(1, sizeof(*h));
@@ -345,12 +370,13 @@ size_t d_handoff_revoke(const struct d_config *c)
 		ch->revoked = true;
 		n++;
 	}
-	return n + d_udpfwd_revoke(c);
+	return n + d_udpfwd_revoke(c) + d_relayhc_revoke(c);
 }
 
 void d_handoff_shutdown(void)
 {
 	while (g_d->handoffs)
 		handoff_free(g_d->handoffs);
+	d_relayhc_shutdown();
 	d_udpfwd_shutdown();
 }

@@ -615,6 +615,7 @@ int main(int argc, char **argv)
 		d_session_tick(now);
 		d_nfq_tick(now);
 		d_metrics_tick(now);
+		d_relayhc_tick(now);
 		if (d_sig_chld) {
 			d_sig_chld = 0;
 			d_handoff_reap();

@@ -64,6 +64,10 @@ void sess_answer_connect(struct d_session *s, bool ok, const char *method, const
 		(unsigned long long)(clock_ms() - s->t0),
 		ok && method && !strcmp(method, "relay") ? "true" : "false");
 	d_json_str(f, err);
+	if (ok && s->relay_remote[0]) {
+		fputs(",\"relay\":", f);
+		d_json_str(f, s->relay_remote);
+	}
 	fputs("}", f);
 	fclose(f);
 	d_control_answer(s->ctl, buf, fd);

@@ -30,6 +30,8 @@
 #define S_HDR_LEN		12
 #define S_HDR_PROOF_LEN		(S_HDR_LEN + 16)	/* version 2: + SIG_PROOF_LEN */
 #define S_HDR_MAGIC		"STNT"
+/* header byte 6: flags (0 from older stuntds, which ignore it) */
+#define S_HDR_F_FRAMED		0x01	/* relay: I speak daemon/relayhc.c's framing */
 #define S_KEEP_DONE_MS		30000	/* finished sessions stay in status this long */
 #define S_PEERQ_BIT		0x80000000u	/* a session id with it: a peer query's */
 /* When a relay can follow (a side has a TURN server, no method forced), the
@@ -89,6 +91,9 @@ struct d_session {
 	struct sig_round	rinfo;		/* ours (requester) or the requester's */
 	uint64_t		race_end;	/* requester: the direct race's share ends */
 	char			direct_why[200];	/* how the direct race ended */
+	/* a framed relay (daemon/relayhc.c): the relay connection's remote
+	 * address, for the connect answer (the client's socket is local) */
+	char			relay_remote[INET_ADDRSTRLEN + 6];
 	struct d_session	*next;
 };
 

@@ -249,9 +249,11 @@ size_t d_session_server_gone(const char *why);
 void d_session_on_nfq_event(const struct nfq_event *ev);
 
 /* ---- daemon/handoff.c ---- */
-/* Take over fd (the winning socket) for service e: connect/splice or exec.
- * Returns 0, or -errno (fd closed). */
-int d_handoff_start(int fd, const struct d_expose *e, const char *peer);
+/* Take over fd (the winning socket) for service e: connect/splice or exec;
+ * framed (a relayed session whose requester speaks the framing of
+ * daemon/relayhc.c): answered D_ACK_FRAMED, and the relay connection stays
+ * ours. Returns 0, or -errno (fd closed). */
+int d_handoff_start(int fd, const struct d_expose *e, const char *peer, bool framed);
 void d_handoff_reap(void);
 void d_handoff_shutdown(void);
 size_t d_handoff_count(void);
@@ -263,6 +265,22 @@ void d_handoff_bytes(const char *peer, uint64_t *from, uint64_t *to);
  * may no longer use their service under c (a SIGHUP revoked it), each
  * logged "revoked"; returns how many. */
 size_t d_handoff_revoke(const struct d_config *c);
+
+/* ---- daemon/relayhc.c: a relayed session's connection, framed ---- */
+#define D_ACK_FRAMED	'H'	/* the responder's ack: handed off, framed from here */
+/* Copy the relay connection f (framed, proto/hcframe.h) to the plain socket
+ * p and back, half-closes included; both taken. service: the tcp: service
+ * p is the target of (revocation, bytes), NULL otherwise. 0 or -errno. */
+int d_relayhc_start(int f, int p, const char *peer, const char *service);
+/* f to one end of a loopback TCP connection; returns the other end (for
+ * the control client or an exec: child), or -errno (f closed). */
+int d_relayhc_pair(int f, const char *peer);
+void d_relayhc_tick(uint64_t now);
+/* The tcp: services' ones: as d_handoff_count / _bytes / _revoke. */
+size_t d_relayhc_count(void);
+void d_relayhc_bytes(const char *peer, uint64_t *from, uint64_t *to);
+size_t d_relayhc_revoke(const struct d_config *c);
+void d_relayhc_shutdown(void);
 
 /* ---- daemon/peers.c (the rest in session.h) ---- */
 /* A tcp: hand-off of peer ended after copying from / to bytes. */

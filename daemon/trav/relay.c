@@ -25,8 +25,9 @@
  * closes. So a won relay (struct trav_relay) detaches from its attempt and
  * stays in this file's list, refreshing the allocation every LIFETIME/2,
  * until its data connection is gone -- seen in /proc/self/net/tcp by its
- * local port (the connection itself belongs to the hand-off or to stuntctl,
- * and holding a duplicate of it would keep it open) -- and then deletes it
+ * local port (the connection itself belongs to the hand-off, to stuntctl,
+ * or, framed, to daemon/relayhc.c, and holding a duplicate of it would keep
+ * it open) -- and then deletes it
  * (Refresh, LIFETIME 0). A relay that lost or failed deletes its allocation
  * at once. Everything runs in stuntd's event loop; the sockets to the TURN
  * server are unmarked, plain TCP (the connecting side's socket to the

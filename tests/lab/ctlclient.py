@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Control-socket client of the lab tests and benchmarks (docs/control.md).
 
-ctlclient.py [--no-half-close | --udp | --rtt K] [--peer] SOCK JSON [N]
+ctlclient.py [--no-half-close | --read-first | --udp | --rtt K] [--peer] SOCK JSON [N]
 
 Sends the JSON line to stuntd's control socket SOCK and prints the answer
 line. If the answer carries a descriptor (SCM_RIGHTS):
@@ -10,13 +10,20 @@ line. If the answer carries a descriptor (SCM_RIGHTS):
                    its writing side, reads the echo to EOF and prints
                    "sha OK N" or "sha MISMATCH N bytes GOT/WANT";
   --no-half-close  the same, but reads all N bytes of the echo before it
-                   closes (a TURN relay carries no half-close: coturn closes
-                   the other side at the first FIN, RFC 6062 5.5);
+                   closes (a TURN relay carries no half-close unless both
+                   stuntds frame it: coturn resets both sides at the first
+                   FIN);
+  --read-first     the service half-closes first: reads its bytes to EOF
+                   and prints "first LEN SHA256", then sends N random
+                   bytes, shuts down its writing side, waits for the
+                   socket's end and prints "sent N SHA256";
   --udp            N numbered datagrams through the (UDP) socket, in bursts
                    of 20; prints "type dgram|stream", "peer IP:PORT",
                    "echoed K/N", "strays S" and "missing M: [...]" if any;
   --rtt K          K 1-byte round trips; prints "rtt_us MEDIAN".
-With --peer, a stream's remote address is printed first ("peer IP:PORT").
+With --peer, a stream's remote address is printed first ("peer IP:PORT";
+127.0.0.1 for a relayed session stuntd holds: the answer's "relay" names
+the relay connection's remote end).
 Without N (or N = 0) the descriptor is just closed.
 """
 import argparse
@@ -79,6 +86,25 @@ def stream(fd, nbytes, half_close, peer=False):
         print("sha MISMATCH %d bytes %s/%s" % (n, got.hexdigest(), want), flush=True)
 
 
+def read_first(fd, nbytes):
+    c = socket.socket(fileno=fd)
+    c.settimeout(30)
+    got = b""
+    while True:
+        d = c.recv(1 << 16)
+        if not d:
+            break
+        got += d
+    print("first %d %s" % (len(got), hashlib.sha256(got).hexdigest()), flush=True)
+    data = os.urandom(nbytes)
+    c.sendall(data)
+    c.shutdown(socket.SHUT_WR)
+    while c.recv(1 << 16):
+        pass
+    c.close()
+    print("sent %d %s" % (nbytes, hashlib.sha256(data).hexdigest()), flush=True)
+
+
 def datagrams(fd, n):
     u = socket.socket(fileno=fd)
     print("type", "dgram" if u.type == socket.SOCK_DGRAM else "stream")
@@ -136,6 +162,8 @@ def main():
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--no-half-close", action="store_true",
                       help="read the whole echo before closing (TURN relays)")
+    mode.add_argument("--read-first", action="store_true",
+                      help="read to the service's EOF, then send N bytes")
     mode.add_argument("--udp", action="store_true", help="N datagrams, not a byte stream")
     mode.add_argument("--rtt", type=int, metavar="K", help="K 1-byte round trips")
     p.add_argument("--peer", action="store_true", help="print a stream's remote address")
@@ -153,6 +181,8 @@ def main():
         os.close(fd)
     elif a.udp:
         datagrams(fd, a.n)
+    elif a.read_first:
+        read_first(fd, a.n)
     else:
         stream(fd, a.n, not a.no_half_close, a.peer)
 

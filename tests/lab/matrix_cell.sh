@@ -291,8 +291,10 @@ esac
 # Each connect carries MX_BYTES (1 MiB) of random bytes to the peer's echo
 # and back through the socket the method made (SHA-256 compared), and the
 # socket's remote address must be the peer's public IP (as its stuntd's
-# status says) or, when relayed, the TURN server's: a try whose data or
-# address is wrong does not count.
+# status says) or, when relayed, the TURN server's (a relayed session's
+# descriptor is a loopback connection's end when both stuntds frame it:
+# then the remote address of the relay connection stuntd holds, the
+# answer's "relay"): a try whose data or address is wrong does not count.
 conn() {
 	local kind=$1 d=$2 m=$3 n=$4 tmo=$5 x y peer f
 	[ "$d" = ab ] && x=a y=b peer=hb || x=b y=a peer=ha
@@ -329,7 +331,10 @@ for i in range(int(n)):
     if j.get("ok"):
         want = turn_ip if j.get("relayed") else peer_ip
         j["data_ok"] = j.get("data") == "sha OK %s" % nbytes
-        j["peer_ok"] = want is not None and (j.get("peer_addr") or "").rsplit(":", 1)[0] == want
+        addr = j.get("peer_addr") or ""
+        if j.get("relayed") and j.get("relay"):
+            addr = j["relay"]  # stuntd holds a framed relay's connection
+        j["peer_ok"] = want is not None and addr.rsplit(":", 1)[0] == want
         if not j["data_ok"] or not j["peer_ok"]:
             j["ok"] = False  # connected, but not proven: a failure
             j["error"] = "connected by %s but %s" % (j.get("method"), "; ".join(

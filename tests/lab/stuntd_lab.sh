@@ -152,9 +152,10 @@ transfer() {
 	fi
 }
 
-# rtransfer FROM PEER LABEL [METHOD]: 5 MB echoed through a TURN relay. A
-# relay passes no half-close (RFC 6062: when one side closes, coturn closes
-# the other), so the client reads the whole echo before it closes. The
+# rtransfer FROM PEER LABEL [METHOD]: 5 MB echoed through a TURN relay. The
+# client reads the whole echo before it closes, so that this works with or
+# without the framing that carries a half-close through the relay
+# (t_stuntd_relayhc.sh tests that: coturn resets both sides at a FIN). The
 # answer's elapsed_ms is left in LAST_ELAPSED.
 LAST_ELAPSED=
 rtransfer() {

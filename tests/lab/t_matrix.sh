@@ -15,7 +15,9 @@
 # Every connect carries 1 MiB of random bytes to the peer's echo and back
 # through the socket the method made (SHA-256 compared), and the socket's
 # remote address must be the peer's public IP (or the TURN server's when
-# relayed): otherwise the connect counts as failed (tests/lab/matrix_cell.sh).
+# relayed; when both stuntds frame the relay the descriptor is a
+# loopback connection's end and the answer's "relay" names the connection stuntd
+# holds): otherwise the connect counts as failed (tests/lab/matrix_cell.sh).
 # Checks (tests/lab/matrix.sh, mx_report assert):
 #   - a pair with an endpoint-independent-mapping side connects both ways
 #     without a relay, whatever the other side is (random symmetric included);
