@@ -13,6 +13,7 @@
 #include "server/loop.h"
 #include "server/server.h"
 #include "server/client.h"
+#include "server/cluster.h"
 #include "server/pend.h"
 #include "server/rate.h"
 #include "server/reload.h"
@@ -304,6 +305,7 @@ int srv_loop_run(struct srv_config *cfg)
 	st->rdv.sig_rate = cfg->sig_rate;
 	st->rdv.sig_burst = cfg->sig_burst;
 	next_status = clock_ms() + (uint64_t)cfg->status_s * 1000;
+	srv_cluster_open(st, cfg);
 	while (!sig_quit) {
 		uint64_t now;
 		int n, i;
@@ -328,12 +330,16 @@ int srv_loop_run(struct srv_config *cfg)
 			case SRV_FD_CLIENT:
 				srv_client_event(st, cfg, (struct srv_client *)f, evs[i].events);
 				break;
+			case SRV_FD_REDIS:
+				srv_cluster_event(st, f, evs[i].events);
+				break;
 			}
 		}
 		now = clock_ms();
 		srv_pend_expire(st, now);
 		srv_pend_filter_update(st);
 		srv_client_expire(st, cfg, now);
+		srv_cluster_tick(st, now);
 		if (cfg->status_s && now >= next_status) {
 			srv_stats_line(&st->stats, line, sizeof(line));
 			log_info("%s", line);
@@ -355,6 +361,7 @@ int srv_loop_run(struct srv_config *cfg)
 	if (cfg->stats)
 		dump_stats(st, cfg);
 	srv_client_close_all(st);
+	srv_cluster_close(st);
 	srv_rdv_free(&st->rdv);
 	srv_rate_free(&udp_rate);
 	srv_pend_close(st);

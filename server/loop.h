@@ -49,6 +49,13 @@ struct srv_config {
 	struct srv_stunt_cfg	 stunt;		/* rates, require_auth */
 	unsigned		 sig_rate;	/* relayed signalling per id per second, 0: unlimited */
 	unsigned		 sig_burst;
+	/* the cluster (server/cluster.h): redis_host NULL without --redis */
+	const char		*redis_host;
+	uint16_t		 redis_port;
+	const char		*redis_user;	/* NULL: AUTH with the password alone */
+	const char		*redis_pass;	/* NULL: no AUTH */
+	unsigned		 redis_ttl_s;
+	char			 server_name[65];	/* --server-name, or the primary ip:port */
 };
 
 /* Open the sockets; fatal() if one cannot be opened (start-up). */

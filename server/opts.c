@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* stunt-server's options: see server/opts.h. */
 #include "server/opts.h"
+#include "server/cluster.h"
+#include "server/cluster_rec.h"
 #include "server/stun.h"
 #include "server/tls.h"
 #include "common/log.h"
@@ -19,6 +21,7 @@ enum {
 	OPT_UDP_RATE, OPT_UDP_BURST, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_PORT, OPT_NO_STUNT,
 	OPT_CAPTURE_IF, OPT_STUNT_AUTH, OPT_STUNT_RATE, OPT_STUNT_BURST, OPT_STUNT_GLOBAL,
 	OPT_USER, OPT_KEEP_ROOT, OPT_SIG_RATE, OPT_SIG_BURST, OPT_EXTERNAL_IP, OPT_NO_SPOOF,
+	OPT_REDIS, OPT_REDIS_PASS, OPT_REDIS_TTL, OPT_SERVER_NAME,
 };
 
 const struct option srv_longopts[] = {
@@ -49,6 +52,10 @@ const struct option srv_longopts[] = {
 	{ "keep-root",		no_argument,	   NULL, OPT_KEEP_ROOT },
 	{ "signal-rate",	required_argument, NULL, OPT_SIG_RATE },
 	{ "signal-burst",	required_argument, NULL, OPT_SIG_BURST },
+	{ "redis",		required_argument, NULL, OPT_REDIS },
+	{ "redis-password-file", required_argument, NULL, OPT_REDIS_PASS },
+	{ "redis-ttl",		required_argument, NULL, OPT_REDIS_TTL },
+	{ "server-name",	required_argument, NULL, OPT_SERVER_NAME },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
@@ -73,6 +80,7 @@ void srv_opts_init(struct srv_opts *o)
 	o->stunt_global_burst = STUNT_BURST_ALL_DEFAULT;
 	o->sig_rate = RDV_SIG_RATE_DEFAULT;
 	o->sig_burst = RDV_SIG_BURST_DEFAULT;
+	o->redis_ttl = SRV_REDIS_TTL_DEFAULT;
 	o->level = -1;
 }
 
@@ -123,6 +131,34 @@ static int parse_external(const char *arg, struct stun_addr *pub, struct stun_ad
 	}
 	if (parse_ip(buf, pub) < 0 || (priv->family && priv->family != pub->family))
 		return -EINVAL;
+	return 0;
+}
+
+/* --redis HOST:PORT, [IPV6]:PORT, or HOST (port 6379). */
+static int parse_redis(const char *arg, char host[256], unsigned *port)
+{
+	const char *colon = strrchr(arg, ':'), *h = arg;
+	unsigned long p = SRV_REDIS_PORT_DEFAULT;
+	size_t hl;
+
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			return -EINVAL;
+		h = arg + 1;
+		hl = (size_t)(close - h);
+		colon = close[1] ? close + 1 : NULL;
+	} else {
+		if (colon && strchr(arg, ':') != colon)
+			colon = NULL;	/* a bare IPv6 address */
+		hl = colon ? (size_t)(colon - arg) : strlen(arg);
+	}
+	if (!hl || hl > 255 || (colon && parse_uint(colon + 1, 1, 65535, &p) < 0))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (unsigned)p;
 	return 0;
 }
 
@@ -235,6 +271,27 @@ static int take(struct srv_opts *o, int ch, const char *arg, char *err, size_t e
 	case OPT_SIG_BURST:
 		return take_uint(arg, 1, 1000000, &o->sig_burst, "bad --signal-burst: %s", err,
 				 errlen);
+	case OPT_REDIS:
+		if (parse_redis(arg, o->redis_host, &o->redis_port) < 0) {
+			snprintf(err, errlen, "bad --redis (HOST:PORT): %s", arg);
+			return -EINVAL;
+		}
+		o->redis = arg;
+		return 0;
+	case OPT_REDIS_PASS:
+		o->redis_pass_file = arg;
+		return 0;
+	case OPT_REDIS_TTL:
+		return take_uint(arg, 3, 3600, &o->redis_ttl, "bad --redis-ttl (3-3600 s): %s", err,
+				 errlen);
+	case OPT_SERVER_NAME:
+		if (!srv_cluster_name_valid(arg, strlen(arg))) {
+			snprintf(err, errlen,
+				 "bad --server-name (1-64 printable bytes, no space): %s", arg);
+			return -EINVAL;
+		}
+		o->server_name = arg;
+		return 0;
 	case 'd':
 		o->foreground = 1;
 		return 0;
@@ -376,6 +433,10 @@ static bool same(const struct srv_opts *a, const struct srv_opts *b, int ch, boo
 	case OPT_STUNT_AUTH:	return a->stunt_auth == b->stunt_auth;
 	case OPT_USER:		return same_str(a->user, b->user);
 	case OPT_KEEP_ROOT:	return a->keep_root == b->keep_root;
+	case OPT_REDIS:		return same_str(a->redis, b->redis);
+	case OPT_REDIS_PASS:	return same_str(a->redis_pass_file, b->redis_pass_file);
+	case OPT_REDIS_TTL:	return a->redis_ttl == b->redis_ttl;
+	case OPT_SERVER_NAME:	return same_str(a->server_name, b->server_name);
 	}
 	return true;	/* --help, --version, --config: no value */
 }
