@@ -47,6 +47,12 @@
  *                 with the other's sequence number and options
  *                 (pkt_synack.h). Once per session; nothing is relayed.
  *
+ * With a cluster (server/cluster.h) a target not registered here may be
+ * registered on another server (r->remote_find): LOOKUP answers with the
+ * endpoint that server saw; EXCHANGE / SCHEDULE / RELAY build the same
+ * indication and return it with out->fwd_remote for the caller to send to
+ * that server; SYNACK is refused (403, "unavailable").
+ *
  * Only requests are answered; anything else of ours is dropped.
  */
 #ifndef STUNT_SERVER_RDV_H
