@@ -299,9 +299,10 @@ int srv_client_indicate(struct srv_state *st, struct rdv_conn *to, uint8_t *msg,
 
 		if (n < 0) {
 			st->stats.sec_seal_fail++;
-			return -ENOSPC;
+			len = SRV_CLIENT_OUT_MAX + 1;	/* refused below */
+		} else {
+			len = (size_t)n;
 		}
-		len = (size_t)n;
 	}
 	if (t->out_len + len > SRV_CLIENT_OUT_MAX) {
 		st->stats.rdv_fwd_full++;

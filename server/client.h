@@ -41,7 +41,8 @@ unsigned srv_client_revoke(struct srv_state *st, const struct srv_secrets *prev,
 /* An indication (len bytes in msg, cap bytes of room for its seal) for
  * the registered connection to: sealed with its keys, queued, written when
  * it is writable -- never closed from here. 0, or -ENOSPC when it cannot
- * be sealed or its output is full (counted: sec.seal_fail, rdv.fwd_full). */
+ * be sealed (counted in sec.seal_fail too) or its output is full
+ * (rdv.fwd_full). */
 int srv_client_indicate(struct srv_state *st, struct rdv_conn *to, uint8_t *msg, size_t len,
 			size_t cap);
 /* Close every client (exit). */

@@ -135,18 +135,11 @@ static int endpoint_parse(const char *s, size_t len, struct stun_addr *a)
 	return 0;
 }
 
-static int name_copy(const char *w, size_t wlen, char out[SRV_CLUSTER_NAME_MAX + 1])
+/* w (wlen bytes) into out (NUL-terminated) if valid() takes it: out has
+ * room for what valid() allows. */
+static int word_copy(const char *w, size_t wlen, bool (*valid)(const char *, size_t), char *out)
 {
-	if (!srv_cluster_name_valid(w, wlen))
-		return -EBADMSG;
-	memcpy(out, w, wlen);
-	out[wlen] = '\0';
-	return 0;
-}
-
-static int id_copy(const char *w, size_t wlen, char out[SIG_ID_MAX + 1])
-{
-	if (!sig_id_valid(w, wlen))
+	if (!valid(w, wlen))
 		return -EBADMSG;
 	memcpy(out, w, wlen);
 	out[wlen] = '\0';
@@ -160,7 +153,8 @@ int srv_cluster_rec_parse(const char *buf, size_t len, struct srv_cluster_rec *r
 	uint64_t v = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (!buf || word(buf, len, &off, &w, &wlen) < 0 || name_copy(w, wlen, r->server) < 0)
+	if (!buf || word(buf, len, &off, &w, &wlen) < 0 ||
+	    word_copy(w, wlen, srv_cluster_name_valid, r->server) < 0)
 		return -EBADMSG;
 	if (word(buf, len, &off, &w, &wlen) < 0 || endpoint_parse(w, wlen, &r->endpoint) < 0)
 		return -EBADMSG;
@@ -185,12 +179,12 @@ int srv_cluster_note_parse(const char *buf, size_t len, struct srv_cluster_note 
 	if (!buf || len < 2 || (buf[0] != '+' && buf[0] != '-'))
 		return -EBADMSG;
 	n->add = buf[0] == '+';
-	if (word(buf, len, &off, &w, &wlen) < 0 || id_copy(w, wlen, n->id) < 0 || off >= len ||
-	    buf[off - 1] != ' ')
+	if (word(buf, len, &off, &w, &wlen) < 0 || word_copy(w, wlen, sig_id_valid, n->id) < 0 ||
+	    off >= len || buf[off - 1] != ' ')
 		return -EBADMSG;
 	if (n->add)
 		return srv_cluster_rec_parse(buf + off, len - off, &n->rec);
-	return name_copy(buf + off, len - off, n->rec.server);
+	return word_copy(buf + off, len - off, srv_cluster_name_valid, n->rec.server);
 }
 
 int srv_cluster_key_parse(const char *buf, size_t len, char id[SIG_ID_MAX + 1])
@@ -199,7 +193,7 @@ int srv_cluster_key_parse(const char *buf, size_t len, char id[SIG_ID_MAX + 1])
 
 	if (!buf || len <= pl || memcmp(buf, SRV_CLUSTER_KEY_PREFIX, pl))
 		return -EBADMSG;
-	return id_copy(buf + pl, len - pl, id);
+	return word_copy(buf + pl, len - pl, sig_id_valid, id);
 }
 
 int srv_cluster_fwd_format(const char *id, const uint8_t *msg, size_t len, uint8_t *buf,
@@ -225,7 +219,7 @@ int srv_cluster_fwd_parse(const uint8_t *buf, size_t len, size_t max_msg,
 	if (!buf || !len)
 		return -EBADMSG;
 	nl = memchr(buf, '\n', len < SIG_ID_MAX + 1 ? len : SIG_ID_MAX + 1);
-	if (!nl || id_copy((const char *)buf, (size_t)(nl - buf), id) < 0)
+	if (!nl || word_copy((const char *)buf, (size_t)(nl - buf), sig_id_valid, id) < 0)
 		return -EBADMSG;
 	*msg = nl + 1;
 	*msg_len = len - (size_t)(nl - buf) - 1;
