@@ -2,6 +2,7 @@
 /* Several servers as one rendezvous through Redis: see server/cluster.h. */
 #include "server/cluster.h"
 #include "server/client.h"
+#include "server/cluster_peers.h"
 #include "server/cluster_rec.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -38,14 +39,6 @@ struct clu_link {
 	unsigned		 subscribed;
 };
 
-/* A peer registered on another server. */
-struct clu_peer {
-	char			 id[SIG_ID_MAX + 1];
-	char			 server[SRV_CLUSTER_NAME_MAX + 1];
-	struct stun_addr	 endpoint;
-	uint64_t		 expires_ms;	/* our monotonic clock */
-};
-
 struct srv_cluster {
 	struct srv_state	*st;
 	const struct srv_config	*cfg;
@@ -55,8 +48,7 @@ struct srv_cluster {
 	uint64_t		 retry_ms, backoff_ms, connect_ms;
 	uint64_t		 next_refresh_ms, next_ping_ms, last_answer_ms;
 	bool			 ping_out;
-	struct clu_peer		*peers;
-	size_t			 n, cap;
+	struct srv_cluster_peers peers;	/* the other servers' */
 };
 
 static uint64_t wall_ms(void)
@@ -74,20 +66,9 @@ static uint64_t ttl_ms(const struct srv_cluster *cl)
 
 /* ---- the cache of other servers' peers ---- */
 
-static struct clu_peer *peer_find(struct srv_cluster *cl, const char *id)
+static void peers_counted(struct srv_cluster *cl)
 {
-	size_t i;
-
-	for (i = 0; i < cl->n; i++)
-		if (!strcmp(cl->peers[i].id, id))
-			return &cl->peers[i];
-	return NULL;
-}
-
-static void peer_remove(struct srv_cluster *cl, struct clu_peer *p)
-{
-	*p = cl->peers[--cl->n];
-	cl->st->stats.cluster_remote = cl->n;
+	cl->st->stats.cluster_remote = cl->peers.n;
 }
 
 /* id registered on rec->server until rec->expires_ms (wall clock): into
@@ -95,55 +76,28 @@ static void peer_remove(struct srv_cluster *cl, struct clu_peer *p)
 static void peer_note(struct srv_cluster *cl, const char *id, const struct srv_cluster_rec *rec)
 {
 	uint64_t now = clock_ms(), wall = wall_ms(), left;
-	struct clu_peer *p;
+	struct srv_cluster_peer *p;
 
 	if (!strcmp(rec->server, cl->cfg->server_name))
 		return;	/* ours: the local registry knows better */
-	p = peer_find(cl, id);
 	if (rec->expires_ms <= wall) {
-		if (p && !strcmp(p->server, rec->server))
-			peer_remove(cl, p);
+		if ((p = srv_cluster_peers_find(&cl->peers, id)) && !strcmp(p->server, rec->server))
+			srv_cluster_peers_remove(&cl->peers, p);
+		peers_counted(cl);
 		return;
 	}
 	left = rec->expires_ms - wall;
 	if (left > ttl_ms(cl))
 		left = ttl_ms(cl);
-	if (!p) {
-		if (cl->n == cl->cap) {
-			size_t ncap = cl->cap ? cl->cap * 2 : 64;
-			struct clu_peer *nv = realloc(cl->peers, ncap * sizeof(*nv));
-
-			if (!nv) {
-				log_warnx("redis: out of memory for the peers of other servers");
-				return;
-			}
-			cl->peers = nv;
-			cl->cap = ncap;
-		}
-		p = &cl->peers[cl->n++];
-		strcpy(p->id, id);
-		cl->st->stats.cluster_remote = cl->n;
-	}
-	strcpy(p->server, rec->server);
-	p->endpoint = rec->endpoint;
-	p->expires_ms = now + left;
-}
-
-static void peer_expire(struct srv_cluster *cl, uint64_t now)
-{
-	size_t i = 0;
-
-	while (i < cl->n)
-		if (cl->peers[i].expires_ms <= now)
-			peer_remove(cl, &cl->peers[i]);
-		else
-			i++;
+	if (srv_cluster_peers_put(&cl->peers, id, rec->server, &rec->endpoint, now + left) < 0)
+		log_warnx("redis: out of memory for the peers of other servers");
+	peers_counted(cl);
 }
 
 static bool remote_find(const void *ctx, const char *id, uint64_t now_ms, struct rdv_remote *out)
 {
-	struct srv_cluster *cl = (struct srv_cluster *)ctx;
-	struct clu_peer *p = peer_find(cl, id);
+	const struct srv_cluster *cl = ctx;
+	const struct srv_cluster_peer *p = srv_cluster_peers_find(&cl->peers, id);
 
 	if (!p || p->expires_ms <= now_ms)
 		return false;
@@ -316,13 +270,15 @@ static void publish_all(struct srv_cluster *cl)
 void srv_cluster_registered(struct srv_state *st, const struct rdv_conn *c)
 {
 	struct srv_cluster *cl = st->cluster;
-	struct clu_peer *p;
+	struct srv_cluster_peer *p;
 
 	if (!cl)
 		return;
 	/* here now: what another server said of it is past */
-	if ((p = peer_find(cl, c->id)))
-		peer_remove(cl, p);
+	if ((p = srv_cluster_peers_find(&cl->peers, c->id))) {
+		srv_cluster_peers_remove(&cl->peers, p);
+		peers_counted(cl);
+	}
 	if (cl->up)
 		publish_reg(cl, c, wall_ms());
 }
@@ -456,7 +412,7 @@ out:
 static void on_note(struct srv_cluster *cl, const char *buf, size_t len)
 {
 	struct srv_cluster_note n;
-	struct clu_peer *p;
+	struct srv_cluster_peer *p;
 
 	if (srv_cluster_note_parse(buf, len, &n) < 0) {
 		cl->st->stats.cluster_bad++;
@@ -464,8 +420,10 @@ static void on_note(struct srv_cluster *cl, const char *buf, size_t len)
 	}
 	if (n.add) {
 		peer_note(cl, n.id, &n.rec);
-	} else if ((p = peer_find(cl, n.id)) && !strcmp(p->server, n.rec.server)) {
-		peer_remove(cl, p);
+	} else if ((p = srv_cluster_peers_find(&cl->peers, n.id)) &&
+		   !strcmp(p->server, n.rec.server)) {
+		srv_cluster_peers_remove(&cl->peers, p);
+		peers_counted(cl);
 	}
 }
 
@@ -656,7 +614,8 @@ void srv_cluster_tick(struct srv_state *st, uint64_t now)
 
 	if (!cl)
 		return;
-	peer_expire(cl, now);
+	if (srv_cluster_peers_expire(&cl->peers, now))
+		peers_counted(cl);
 	if (!cl->cmd.ac && !cl->sub.ac) {
 		if (now >= cl->retry_ms)
 			connect_all(cl, now);
@@ -694,7 +653,7 @@ void srv_cluster_close(struct srv_state *st)
 		redisAsyncFree(cl->cmd.ac);
 	if (cl->sub.ac)
 		redisAsyncFree(cl->sub.ac);
-	free(cl->peers);
+	srv_cluster_peers_free(&cl->peers);
 	free(cl);
 	st->cluster = NULL;
 	st->rdv.remote_find = NULL;
