@@ -121,6 +121,12 @@ start_stranger() {
 	return 1
 }
 
+# server_pid_at IP: the pid of the stunt-server listening on IP:3478 in srv
+# (a test that runs several)
+server_pid_at() {
+	lx srv ss -Htlnp "sport = :3478" | grep -F "$1:3478" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
+}
+
 # ctl a|b|c [--no-half-close|--udp] JSON [N]: ctlclient.py against X's socket
 # (c: the stranger in pub)
 ctl() {

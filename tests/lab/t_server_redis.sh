@@ -86,11 +86,6 @@ wait_stat() {
 }
 LINK='"%s %d" % (j["cluster"]["redis"], j["cluster"]["remote"])'
 
-# the pid of the stunt-server listening on IP:3478 in srv
-server_pid() {
-	lx srv ss -Htlnp "sport = :3478" | grep -F "$1:3478" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
-}
-
 # online X PEER: "True ENDPOINT" / "False None" from X's peers (a LOOKUP each)
 online() {
 	ctl "$1" '{"cmd":"peers"}' | python3 -c 'import json,sys
@@ -103,7 +98,7 @@ STUNTD_EXTRA_A=(--server "$SRV3")
 STUNTD_SERVER_B=$SRV3
 start_all port-restricted rst port-restricted rst && {
 	S1LOG=$LAB_STATE/server.log
-	PID_S1=$(server_pid "$LAB_SRV1")
+	PID_S1=$(server_pid_at "$LAB_SRV1")
 	if grep -q "redis $REDIS:6379: connected as server s1" "$S1LOG" &&
 		grep -q "redis $REDIS:6379: connected as server s2" "$LAB_STATE/server2.log"; then
 		ok "both servers connected to Redis (AUTH with the password file)"
