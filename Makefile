@@ -35,6 +35,9 @@ endif
 PKGS      := libmnl libnetfilter_queue libnfnetlink libpcap libcrypto libssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) miniupnpc 2>/dev/null || echo -lmnl -lnetfilter_queue -lnfnetlink -lpcap -lcrypto -lssl -lminiupnpc) -lnatpmp
+# hiredis: stunt-server's Redis client (--redis, <hiredis/async.h>), linked
+# into it alone (and into the tests that link its library)
+SRV_LDLIBS := $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
 ALL_CFLAGS := $(WARN) $(CPPFLAGS) $(CFLAGS) -D_GNU_SOURCE -DSTUNT_SBINDIR=\"$(SBINDIR)\" -I. $(PKG_CFLAGS) -MMD -MP
 LDLIBS    := $(PKG_LIBS)
 
@@ -74,6 +77,7 @@ PLIB_stunt-probe  :=
 PLIB_stunt-server := $(SRV_LIB)
 PLIB_stuntd       := $(D_LIB)
 PLIB_stuntctl     := $(CTL_LIB)
+PLDLIBS_stunt-server := $(SRV_LDLIBS)
 PROGRAMS  := $(foreach p,stunt-probe stunt-server stuntd stuntctl,$(if $(wildcard $(firstword $(PROG_$(p)))),$(p)))
 PROG_BINS := $(PROGRAMS:%=$(BUILD)/%)
 
@@ -121,7 +125,7 @@ $(ALL_LIBS):
 .SECONDEXPANSION:
 $(PROG_BINS): $(BUILD)/%: $$(addprefix $(BUILD)/,$$(PROG_$$*:.c=.o)) $$(PLIB_$$*) $(LIB)
 	$(E) LD $@
-	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(PLIB_$*) $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(PLIB_$*) $(LIB) $(LDFLAGS) $(LDLIBS) $(PLDLIBS_$*)
 
 $(BUILD)/lab/%: $(BUILD)/tests/lab/%.o
 	$(E) LD $@
@@ -131,12 +135,12 @@ $(BUILD)/lab/%: $(BUILD)/tests/lab/%.o
 $(BUILD)/drv/%: $(BUILD)/tests/drivers/%.o $(ALL_LIBS)
 	$(E) LD $@
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(ALL_LIBS) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(ALL_LIBS) $(LDFLAGS) $(LDLIBS) $(SRV_LDLIBS)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(ALL_LIBS)
 	$(E) LD $@
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(ALL_LIBS) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(ALL_LIBS) $(LDFLAGS) $(LDLIBS) $(SRV_LDLIBS)
 
 unit-bins: $(UNIT_BINS)
 
@@ -180,7 +184,7 @@ $(FUZZ_LIBS):
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBS)
 	$(E) FUZZ $@
-	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIBS) $(LDLIBS)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIBS) $(LDLIBS) $(SRV_LDLIBS)
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)

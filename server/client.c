@@ -3,6 +3,7 @@
  * stunt-server's TCP and TLS clients: see server/client.h.
  */
 #include "server/client.h"
+#include "server/cluster.h"
 #include "server/pend.h"
 #include "server/rdv.h"
 #include "server/stun.h"
@@ -28,6 +29,9 @@ static void client_close(struct srv_state *st, struct srv_client *c)
 	srv_pend_drop(st, c);
 	if (c->ssl)
 		srv_tls_free(c->ssl);
+	/* still the registration of its id (not replaced by a newer one) */
+	if (c->rdv.listed && c->rdv.authed)
+		srv_cluster_unregistered(st, c->rdv.id);
 	srv_rdv_drop(&st->rdv, &c->rdv);
 	sig_sec_stop(&c->rdv.sec);
 	st->stats.rdv_registered = st->rdv.n;
@@ -231,6 +235,7 @@ static void client_touch(struct srv_state *st, struct srv_client *c)
 static void client_signal(struct srv_state *st, struct srv_client *c, const struct stun_msg *m)
 {
 	static uint8_t fwd[RDV_BUF];
+	char was[SIG_ID_MAX + 1] = "";
 	struct rdv_out o;
 	uint8_t rnd[16];
 
@@ -239,6 +244,8 @@ static void client_signal(struct srv_state *st, struct srv_client *c, const stru
 					    RDV_BUF);
 		return;
 	}
+	if (c->rdv.listed && c->rdv.authed)
+		strcpy(was, c->rdv.id);	/* an AUTHENTICATE may change it */
 	if (srv_rdv_handle(&st->rdv, &c->rdv, m, rnd, clock_ms(), c->out + c->out_len, fwd, &o) < 0)
 		log_warnx("rendezvous: out of memory");
 	st->stats.rdv[o.verdict]++;
@@ -270,35 +277,47 @@ static void client_signal(struct srv_state *st, struct srv_client *c, const stru
 	} else if (o.verdict == RDV_V_FORBIDDEN) {
 		log_info("SYNACK from %s refused: no such session with that peer", c->rdv.id);
 	}
-	if (o.fwd_to) {
-		struct srv_client *t =
-			(struct srv_client *)((char *)o.fwd_to - offsetof(struct srv_client, rdv));
+	if (o.verdict == RDV_V_OK && c->rdv.authed && m->method == SIG_METHOD_AUTHENTICATE) {
+		if (was[0] && strcmp(was, c->rdv.id))
+			srv_cluster_unregistered(st, was);
+		srv_cluster_registered(st, &c->rdv);
+	}
+	if (o.fwd_to && srv_client_indicate(st, o.fwd_to, fwd, o.fwd_len, sizeof(fwd)) < 0)
+		o.reply_len = srv_rdv_error(m, STUN_ERR_SERVER_ERROR, "Peer not reading",
+					    c->out + c->out_len, RDV_BUF);
+	if (o.fwd_remote && srv_cluster_forward(st, &o, fwd) < 0)
+		o.reply_len = srv_rdv_error(m, STUN_ERR_SERVER_ERROR, "Peer's server unreachable",
+					    c->out + c->out_len, RDV_BUF);
+	c->out_len += o.reply_len;
+}
 
-		if (t->rdv.sec.on) {
-			int n = sig_sec_seal(&t->rdv.sec, fwd, o.fwd_len, sizeof(fwd));
+int srv_client_indicate(struct srv_state *st, struct rdv_conn *to, uint8_t *msg, size_t len,
+			size_t cap)
+{
+	struct srv_client *t = (struct srv_client *)((char *)to - offsetof(struct srv_client, rdv));
 
-			if (n < 0) {
-				st->stats.sec_seal_fail++;
-				o.fwd_len = SRV_CLIENT_OUT_MAX + 1;	/* refused below */
-			} else {
-				o.fwd_len = (size_t)n;
-			}
-		}
-		if (t->out_len + o.fwd_len > SRV_CLIENT_OUT_MAX) {
-			st->stats.rdv_fwd_full++;
-			o.reply_len = srv_rdv_error(m, STUN_ERR_SERVER_ERROR, "Peer not reading",
-						    c->out + c->out_len, RDV_BUF);
+	if (t->rdv.sec.on) {
+		int n = sig_sec_seal(&t->rdv.sec, msg, len, cap);
+
+		if (n < 0) {
+			st->stats.sec_seal_fail++;
+			len = SRV_CLIENT_OUT_MAX + 1;	/* refused below */
 		} else {
-			memcpy(t->out + t->out_len, fwd, o.fwd_len);
-			t->out_len += o.fwd_len;
-			st->stats.rdv_fwd++;
-			if (t != c && !t->want_out) {
-				t->want_out = true;
-				client_events(st, t, EPOLLOUT);
-			}
+			len = (size_t)n;
 		}
 	}
-	c->out_len += o.reply_len;
+	if (t->out_len + len > SRV_CLIENT_OUT_MAX) {
+		st->stats.rdv_fwd_full++;
+		return -ENOSPC;
+	}
+	memcpy(t->out + t->out_len, msg, len);
+	t->out_len += len;
+	st->stats.rdv_fwd++;
+	if (!t->want_out) {
+		t->want_out = true;
+		client_events(st, t, EPOLLOUT);
+	}
+	return 0;
 }
 
 void srv_client_queue(struct srv_state *st, struct srv_client *c, const uint8_t *buf,

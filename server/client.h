@@ -38,6 +38,13 @@ void srv_client_expire(struct srv_state *st, const struct srv_config *cfg, uint6
  * Returns how many were closed. */
 unsigned srv_client_revoke(struct srv_state *st, const struct srv_secrets *prev,
 			   const struct srv_secrets *next);
+/* An indication (len bytes in msg, cap bytes of room for its seal) for
+ * the registered connection to: sealed with its keys, queued, written when
+ * it is writable -- never closed from here. 0, or -ENOSPC when it cannot
+ * be sealed (counted in sec.seal_fail too) or its output is full
+ * (rdv.fwd_full). */
+int srv_client_indicate(struct srv_state *st, struct rdv_conn *to, uint8_t *msg, size_t len,
+			size_t cap);
 /* Close every client (exit). */
 void srv_client_close_all(struct srv_state *st);
 /* Queue bytes for c outside its own read path (a report, a probe's answer):

@@ -14,6 +14,7 @@
 #include "server/server.h"
 #include "server/client.h"
 #include "server/metrics.h"
+#include "server/cluster.h"
 #include "server/pend.h"
 #include "server/rate.h"
 #include "server/reload.h"
@@ -306,6 +307,7 @@ int srv_loop_run(struct srv_config *cfg)
 	st->rdv.sig_rate = cfg->sig_rate;
 	st->rdv.sig_burst = cfg->sig_burst;
 	next_status = clock_ms() + (uint64_t)cfg->status_s * 1000;
+	srv_cluster_open(st, cfg);
 	while (!sig_quit) {
 		uint64_t now;
 		int n, i;
@@ -333,6 +335,9 @@ int srv_loop_run(struct srv_config *cfg)
 			case SRV_FD_METRICS:
 				srv_metrics_event(f, evs[i].events, clock_ms());
 				break;
+			case SRV_FD_REDIS:
+				srv_cluster_event(st, f, evs[i].events);
+				break;
 			}
 		}
 		now = clock_ms();
@@ -340,6 +345,7 @@ int srv_loop_run(struct srv_config *cfg)
 		srv_pend_filter_update(st);
 		srv_client_expire(st, cfg, now);
 		srv_metrics_expire(now);
+		srv_cluster_tick(st, now);
 		if (cfg->status_s && now >= next_status) {
 			srv_stats_line(&st->stats, line, sizeof(line));
 			log_info("%s", line);
@@ -362,6 +368,7 @@ int srv_loop_run(struct srv_config *cfg)
 		dump_stats(st, cfg);
 	srv_metrics_close();
 	srv_client_close_all(st);
+	srv_cluster_close(st);
 	srv_rdv_free(&st->rdv);
 	srv_rate_free(&udp_rate);
 	srv_pend_close(st);

@@ -2,9 +2,11 @@
 /*
  * stunt-server's one event loop: four UDP sockets and four TCP listeners
  * (primary/alternate IP x port/alt-port), two TLS listeners (--tls-port on
- * both addresses) -- half of each without --alternate -- the TCP clients, the libpcap capture handle, the STUNT
- * timers (captures, probes, delayed packets), the --metrics listener and its
- * clients (server/metrics.c) and the signal flags, all on one epoll set. Packets are sent through one raw socket.
+ * both addresses) -- half of each without --alternate -- the TCP clients,
+ * the libpcap capture handle, the STUNT timers (captures, probes, delayed
+ * packets), the --metrics listener and its clients (server/metrics.c), the
+ * two Redis links of --redis (server/cluster.c) and the signal flags, all
+ * on one epoll set. Packets are sent through one raw socket.
  */
 #ifndef STUNT_SERVER_LOOP_H
 #define STUNT_SERVER_LOOP_H
@@ -51,6 +53,13 @@ struct srv_config {
 	unsigned		 sig_rate;	/* relayed signalling per id per second, 0: unlimited */
 	unsigned		 sig_burst;
 	const struct sockaddr_in *metrics;	/* --metrics ADDR:PORT; NULL: off */
+	/* the cluster (server/cluster.h): redis_host NULL without --redis */
+	const char		*redis_host;
+	uint16_t		 redis_port;
+	const char		*redis_user;	/* NULL: AUTH with the password alone */
+	const char		*redis_pass;	/* NULL: no AUTH */
+	unsigned		 redis_ttl_s;
+	char			 server_name[65];	/* --server-name, or the primary ip:port */
 };
 
 /* Open the sockets; fatal() if one cannot be opened (start-up). */

@@ -6,6 +6,7 @@
  * start-up here; the loop is in server/loop.c, the answers in server/stun.c and
  * server/rdv.c.
  */
+#include "server/cluster.h"
 #include "server/loop.h"
 #include "server/privdrop.h"
 #include "server/server.h"
@@ -40,6 +41,8 @@ static void usage(FILE *f)
 "                    [--tls-port PORT] [--no-stunt] [--capture-if IFACE] [--stunt-auth]\n"
 "                    [--stunt-rate N] [--stunt-burst N] [--stunt-global-rate N]\n"
 "                    [--signal-rate N] [--signal-burst N] [--user NAME | --keep-root]\n"
+"                    [--redis HOST:PORT [--redis-password-file FILE]\n"
+"                     [--redis-ttl SEC] [--server-name NAME]]\n"
 "                    [--config FILE] [--log-level LEVEL] [--metrics ADDR:PORT]\n"
 "       " PROG " --help | --version\n"
 "\n"
@@ -111,13 +114,25 @@ static void usage(FILE *f)
 "  --keep-root           stay root with every capability (debugging only)\n"
 "  --metrics ADDR:PORT   serve the counters in the Prometheus text format at\n"
 "                        http://ADDR:PORT/metrics (IPv4; default: off)\n"
+"  --redis HOST:PORT     several servers as one rendezvous: registrations and\n"
+"                        the signalling between peers of different servers go\n"
+"                        through this Redis (port default %d). Without it the\n"
+"                        server keeps everything in memory\n"
+"  --redis-password-file FILE\n"
+"                        AUTH with the first line of FILE: \"PASSWORD\" or\n"
+"                        \"USER PASSWORD\" (an ACL user); read at start, as root\n"
+"  --redis-ttl SEC       a registration lapses this long after its server last\n"
+"                        refreshed it (default %d; the same on every server)\n"
+"  --server-name NAME    this server in the cluster, unique (default: the\n"
+"                        primary ip:port)\n"
 "  --help                this text\n"
 "  --version             print the version\n",
 		SRV_PORT_DEFAULT, SRV_ALT_PORT_DEFAULT, SRV_SOFTWARE_MAX, SRV_IDLE_S_DEFAULT,
 		SRV_MAX_CLIENTS_DEFAULT, SRV_STATUS_S_DEFAULT, SRV_UDP_RATE_DEFAULT,
 		SRV_UDP_BURST_DEFAULT, SRV_TLS_PORT_DEFAULT, STUNT_RATE_CONN_DEFAULT,
 		STUNT_BURST_CONN_DEFAULT, STUNT_RATE_ALL_DEFAULT, RDV_SIG_RATE_DEFAULT,
-		RDV_SIG_BURST_DEFAULT, SRV_USER_DEFAULT);
+		RDV_SIG_BURST_DEFAULT, SRV_USER_DEFAULT, SRV_REDIS_PORT_DEFAULT,
+		SRV_REDIS_TTL_DEFAULT);
 }
 
 /* An option the server cannot take: from the config file (the file and its
@@ -249,6 +264,47 @@ static void log_server_shape(const struct srv_config *cfg)
 			 "spoofed sources; --no-spoof if it does)");
 }
 
+/* --redis and its options into cfg; the password file is read now, as
+ * root if started so (like the TLS key): it need not be readable by the
+ * user the server becomes. */
+static void take_redis(const struct srv_opts *o, struct srv_config *cfg)
+{
+	static char line[1024];
+	char *sp, *end;
+	FILE *f;
+
+	cfg->redis_host = o->redis_host;
+	cfg->redis_port = (uint16_t)o->redis_port;
+	cfg->redis_ttl_s = o->redis_ttl;
+	if (o->server_name)
+		snprintf(cfg->server_name, sizeof(cfg->server_name), "%s", o->server_name);
+	else
+		srv_loop_addr_str(&cfg->pub[0][0], cfg->server_name, sizeof(cfg->server_name));
+	if (!o->redis_pass_file)
+		return;
+	if (!(f = fopen(o->redis_pass_file, "re")))
+		fatal("--redis-password-file %s", o->redis_pass_file);
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (!line[0])
+		fatalx("--redis-password-file %s: empty first line", o->redis_pass_file);
+	/* "USER PASSWORD": an ACL user (Redis 6) */
+	if ((sp = strchr(line, ' '))) {
+		*sp = '\0';
+		for (end = sp + 1; *end == ' '; end++)
+			;
+		if (!*end)
+			fatalx("--redis-password-file %s: no password after the user",
+			       o->redis_pass_file);
+		cfg->redis_user = line;
+		cfg->redis_pass = end;
+	} else {
+		cfg->redis_pass = line;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct srv_config cfg;
@@ -284,6 +340,9 @@ int main(int argc, char **argv)
 		bad_option(NULL, NULL, 0, "--tls-port must differ from --port and --alt-port");
 	if (o.user && o.keep_root)
 		bad_option(NULL, NULL, 0, "--user and --keep-root exclude each other");
+	if (!o.redis && (o.redis_pass_file || o.server_name))
+		bad_option(NULL, NULL, 0, o.server_name ? "--server-name needs --redis" :
+			   "--redis-password-file needs --redis");
 
 	log_init(PROG, o.foreground, srv_opts_level(&o));
 	srv_opts_live(&o, &cfg);
@@ -320,6 +379,8 @@ int main(int argc, char **argv)
 				cfg.pub[1][j] = cfg.pub[0][j];
 		}
 	}
+	if (o.redis)
+		take_redis(&o, &cfg);
 	srv_loop_open(&cfg);
 	drop_privileges(o.user, o.keep_root);
 	/* read as the user that will re-read it on SIGHUP: a file that

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* stunt-server's options: see server/opts.h. */
 #include "server/opts.h"
+#include "server/cluster.h"
+#include "server/cluster_rec.h"
 #include "server/stun.h"
 #include "server/tls.h"
 #include "common/log.h"
@@ -21,6 +23,7 @@ enum {
 	OPT_CAPTURE_IF, OPT_STUNT_AUTH, OPT_STUNT_RATE, OPT_STUNT_BURST, OPT_STUNT_GLOBAL,
 	OPT_USER, OPT_KEEP_ROOT, OPT_SIG_RATE, OPT_SIG_BURST, OPT_EXTERNAL_IP, OPT_NO_SPOOF,
 	OPT_METRICS,
+	OPT_REDIS, OPT_REDIS_PASS, OPT_REDIS_TTL, OPT_SERVER_NAME,
 };
 
 const struct option srv_longopts[] = {
@@ -52,6 +55,10 @@ const struct option srv_longopts[] = {
 	{ "signal-rate",	required_argument, NULL, OPT_SIG_RATE },
 	{ "signal-burst",	required_argument, NULL, OPT_SIG_BURST },
 	{ "metrics",		required_argument, NULL, OPT_METRICS },
+	{ "redis",		required_argument, NULL, OPT_REDIS },
+	{ "redis-password-file", required_argument, NULL, OPT_REDIS_PASS },
+	{ "redis-ttl",		required_argument, NULL, OPT_REDIS_TTL },
+	{ "server-name",	required_argument, NULL, OPT_SERVER_NAME },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
@@ -76,6 +83,7 @@ void srv_opts_init(struct srv_opts *o)
 	o->stunt_global_burst = STUNT_BURST_ALL_DEFAULT;
 	o->sig_rate = RDV_SIG_RATE_DEFAULT;
 	o->sig_burst = RDV_SIG_BURST_DEFAULT;
+	o->redis_ttl = SRV_REDIS_TTL_DEFAULT;
 	o->level = -1;
 }
 
@@ -126,6 +134,34 @@ static int parse_external(const char *arg, struct stun_addr *pub, struct stun_ad
 	}
 	if (parse_ip(buf, pub) < 0 || (priv->family && priv->family != pub->family))
 		return -EINVAL;
+	return 0;
+}
+
+/* --redis HOST:PORT, [IPV6]:PORT, or HOST (port 6379). */
+static int parse_redis(const char *arg, char host[256], unsigned *port)
+{
+	const char *colon = strrchr(arg, ':'), *h = arg;
+	unsigned long p = SRV_REDIS_PORT_DEFAULT;
+	size_t hl;
+
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			return -EINVAL;
+		h = arg + 1;
+		hl = (size_t)(close - h);
+		colon = close[1] ? close + 1 : NULL;
+	} else {
+		if (colon && strchr(arg, ':') != colon)
+			colon = NULL;	/* a bare IPv6 address */
+		hl = colon ? (size_t)(colon - arg) : strlen(arg);
+	}
+	if (!hl || hl > 255 || (colon && parse_uint(colon + 1, 1, 65535, &p) < 0))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (unsigned)p;
 	return 0;
 }
 
@@ -244,6 +280,27 @@ static int take(struct srv_opts *o, int ch, const char *arg, char *err, size_t e
 			return -EINVAL;
 		}
 		o->have_metrics = true;
+		return 0;
+	case OPT_REDIS:
+		if (parse_redis(arg, o->redis_host, &o->redis_port) < 0) {
+			snprintf(err, errlen, "bad --redis (HOST:PORT): %s", arg);
+			return -EINVAL;
+		}
+		o->redis = arg;
+		return 0;
+	case OPT_REDIS_PASS:
+		o->redis_pass_file = arg;
+		return 0;
+	case OPT_REDIS_TTL:
+		return take_uint(arg, 3, 3600, &o->redis_ttl, "bad --redis-ttl (3-3600 s): %s", err,
+				 errlen);
+	case OPT_SERVER_NAME:
+		if (!srv_cluster_name_valid(arg, strlen(arg))) {
+			snprintf(err, errlen,
+				 "bad --server-name (1-64 printable bytes, no space): %s", arg);
+			return -EINVAL;
+		}
+		o->server_name = arg;
 		return 0;
 	case 'd':
 		o->foreground = 1;
@@ -390,6 +447,10 @@ static bool same(const struct srv_opts *a, const struct srv_opts *b, int ch, boo
 		return a->have_metrics == b->have_metrics &&
 		       (!a->have_metrics || (a->metrics.sin_addr.s_addr == b->metrics.sin_addr.s_addr &&
 					     a->metrics.sin_port == b->metrics.sin_port));
+	case OPT_REDIS:		return same_str(a->redis, b->redis);
+	case OPT_REDIS_PASS:	return same_str(a->redis_pass_file, b->redis_pass_file);
+	case OPT_REDIS_TTL:	return a->redis_ttl == b->redis_ttl;
+	case OPT_SERVER_NAME:	return same_str(a->server_name, b->server_name);
 	}
 	return true;	/* --help, --version, --config: no value */
 }

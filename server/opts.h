@@ -42,6 +42,12 @@ struct srv_opts {
 	unsigned		 stunt_rate, stunt_burst;
 	unsigned		 stunt_global, stunt_global_burst;	/* the option sets both */
 	unsigned		 sig_rate, sig_burst;
+	const char		*redis;		/* --redis HOST:PORT as given */
+	char			 redis_host[256];	/* ... its host */
+	unsigned		 redis_port;
+	const char		*redis_pass_file;
+	unsigned		 redis_ttl;
+	const char		*server_name;	/* NULL: the primary ip:port */
 	int			 foreground, verbose;
 	int			 level;		/* --log-level, -1: none given */
 	struct sockaddr_in	 metrics;	/* --metrics ADDR:PORT */

@@ -461,7 +461,11 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 		fail(out, RDV_V_LIMITED, m, STUN_ERR_RATE_LIMITED, "Signalling rate limit", reply);
 		return 0;
 	}
-	if (!(target = srv_rdv_find(r, target_id)) || !target->authed) {
+	if ((target = srv_rdv_find(r, target_id)) && !target->authed)
+		target = NULL;
+	/* not here: maybe on another server of the cluster */
+	if (!target && !(r->remote_find &&
+			 r->remote_find(r->remote_ctx, target_id, now_ms, &out->remote))) {
 		fail(out, RDV_V_NO_PEER, m, STUN_ERR_NOT_FOUND, "Peer not registered", reply);
 		return 0;
 	}
@@ -470,8 +474,8 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 		struct sig_lookup_resp lr;
 
 		memset(&lr, 0, sizeof(lr));
-		strcpy(lr.peer_id, target->id);
-		lr.endpoint = target->peer;
+		strcpy(lr.peer_id, target_id);
+		lr.endpoint = target ? target->peer : out->remote.endpoint;
 		sig_put_lookup_resp(&b, &lr);
 		success(out, &b);
 		return 0;
@@ -480,6 +484,12 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 	 * the buffer the reply is written to */
 	if (target == c)
 		goto bad;
+	/* STUNT #1: the two SYN-ACKs must leave one server at once */
+	if (m->method == SIG_METHOD_SYNACK && !target) {
+		fail(out, RDV_V_UNAVAILABLE, m, STUN_ERR_FORBIDDEN,
+		     "STUNT #1: peer registered on another server", reply);
+		return 0;
+	}
 	if (m->method == SIG_METHOD_SYNACK) {
 		struct rdv_session *s;
 		int side;
@@ -521,7 +531,7 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 		success(out, &b);
 		return 0;
 	}
-	if (m->method == SIG_METHOD_EXCHANGE)
+	if (m->method == SIG_METHOD_EXCHANGE && target)
 		session_note(r, c->id, target->id, u.ex.session_id, now_ms);
 	if (m->method == SIG_METHOD_SCHEDULE) {
 		u.sched.start_time_ms = now_ms + u.sched.delay_ms;
@@ -538,6 +548,10 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 	success(out, &b);
 	out->fwd_to = target;
 	out->fwd_len = (size_t)n;
+	if (!target) {
+		out->fwd_remote = true;
+		strcpy(out->fwd_id, target_id);
+	}
 	return 0;
 bad:
 	fail(out, RDV_V_BAD, m, STUN_ERR_BAD_REQUEST, NULL, reply);

@@ -47,6 +47,12 @@
  *                 with the other's sequence number and options
  *                 (pkt_synack.h). Once per session; nothing is relayed.
  *
+ * With a cluster (server/cluster.h) a target not registered here may be
+ * registered on another server (r->remote_find): LOOKUP answers with the
+ * endpoint that server saw; EXCHANGE / SCHEDULE / RELAY build the same
+ * indication and return it with out->fwd_remote for the caller to send to
+ * that server; SYNACK is refused (403, "unavailable").
+ *
  * Only requests are answered; anything else of ours is dropped.
  */
 #ifndef STUNT_SERVER_RDV_H
@@ -92,6 +98,17 @@ struct rdv_conn {
 #define RDV_SIG_BURST_DEFAULT	1000
 #define RDV_BUDGETS_KEPT	1024	/* buckets of ids gone, for their return */
 
+/* A peer registered on another server of the cluster (server/cluster.h):
+ * LOOKUP answers with its endpoint, EXCHANGE / SCHEDULE / RELAY build the
+ * indication as for a local peer and leave it to the caller to send to
+ * that server, SYNACK is refused (STUNT #1 needs one server to send both
+ * SYN-ACKs: 403, counted as "unavailable"). */
+#define RDV_SERVER_MAX		64
+struct rdv_remote {
+	char			 server[RDV_SERVER_MAX + 1];
+	struct stun_addr	 endpoint;
+};
+
 /* The signalling budget of an id whose connection closed. */
 struct rdv_budget {
 	char			 id[SIG_ID_MAX + 1];	/* "": free */
@@ -120,6 +137,11 @@ struct srv_rdv {
 	unsigned		  sig_rate;	/* 0: no signalling budget */
 	unsigned		  sig_burst;
 	uint64_t		  share_reused;	/* sessions replaced by their id's own */
+	/* peers of other servers: NULL without a cluster; true and *out if
+	 * id is registered on another server (local registrations first) */
+	bool			(*remote_find)(const void *ctx, const char *id, uint64_t now_ms,
+					       struct rdv_remote *out);
+	const void		 *remote_ctx;
 	struct rdv_session	  sess[RDV_SESSIONS_MAX];
 	struct rdv_budget	  kept[RDV_BUDGETS_KEPT];
 };
@@ -144,6 +166,9 @@ struct rdv_out {
 	size_t			 reply_len;	/* to the sender; 0: nothing */
 	struct rdv_conn		*fwd_to;	/* NULL: nothing to forward */
 	size_t			 fwd_len;
+	bool			 fwd_remote;	/* forward to fwd_id on remote.server */
+	char			 fwd_id[SIG_ID_MAX + 1];
+	struct rdv_remote	 remote;
 	size_t			 nsynack;	/* SYNACK: packets to send now */
 	struct pkt_tcp_spec	 synack[2];
 };

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+struct srv_cluster;
+
 #define SRV_CLIENT_IN_MAX	2048	/* a Binding request is far smaller */
 #define SRV_CLIENT_OUT_MAX	(4 * SRV_STUN_BUF)
 
@@ -29,6 +31,7 @@ enum srv_fd_kind {
 	SRV_FD_CLIENT,
 	SRV_FD_PCAP,
 	SRV_FD_METRICS,		/* server/metrics.c: the listener or a client (slot) */
+	SRV_FD_REDIS,	/* server/cluster.c's links */
 };
 
 /* First member of everything registered with epoll. */
@@ -80,6 +83,7 @@ struct srv_state {
 	struct srv_rdv		 rdv;
 	struct srv_stunt	 stunt;
 	struct srv_client_list	 clients;	/* oldest activity first */
+	struct srv_cluster	*cluster;	/* server/cluster.c; NULL: no --redis */
 	unsigned		 evict_wanted;	/* at the client limit: unauthenticated
 						 * clients to close after this batch */
 	/* server/pend.c */

@@ -30,6 +30,11 @@ uint64_t srv_stats_refused(const struct srv_stats *s)
 			*(off) += (size_t)n_;                                           \
 	} while (0)
 
+static const char *redis_link_name(const struct srv_stats *s)
+{
+	return s->redis_link == SRV_REDIS_UP ? "up" : "down";
+}
+
 int srv_stats_line(const struct srv_stats *s, char *buf, size_t cap)
 {
 	size_t off = 0;
@@ -56,6 +61,9 @@ int srv_stats_line(const struct srv_stats *s, char *buf, size_t cap)
 	       s->stunt[STUNT_V_THIRD_PARTY], s->stunt[STUNT_V_RATE], s->stunt[STUNT_V_SHARE],
 	       s->tls_fail,
 	       s->sec[SIG_SEC_MISSING], s->sec[SIG_SEC_BAD_MAC], s->sec[SIG_SEC_REPLAY]);
+	if (s->redis_link != SRV_REDIS_OFF)
+		APPEND(buf, cap, &off, "; redis %s remote %" PRIu64, redis_link_name(s),
+		       s->cluster_remote);
 	return (int)off;
 }
 
@@ -107,6 +115,13 @@ int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap)
 	       ",\"replay\":%" PRIu64 ",\"seal_fail\":%" PRIu64 "}",
 	       s->sec[SIG_SEC_OK], s->sec[SIG_SEC_MISSING], s->sec[SIG_SEC_BAD_MAC],
 	       s->sec[SIG_SEC_REPLAY], s->sec_seal_fail);
+	if (s->redis_link != SRV_REDIS_OFF)
+		APPEND(buf, cap, &off,
+		       ",\"cluster\":{\"redis\":\"%s\",\"remote\":%" PRIu64 ",\"fwd_out\":%" PRIu64
+		       ",\"fwd_in\":%" PRIu64 ",\"fwd_lost\":%" PRIu64 ",\"unreached\":%" PRIu64
+		       ",\"bad\":%" PRIu64 "}",
+		       redis_link_name(s), s->cluster_remote, s->cluster_fwd_out, s->cluster_fwd_in,
+		       s->cluster_fwd_lost, s->cluster_unreached, s->cluster_bad);
 	APPEND(buf, cap, &off, ",\"refused\":%" PRIu64 "}", srv_stats_refused(s));
 	return (int)off;
 }

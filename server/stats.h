@@ -57,12 +57,26 @@ struct srv_stats {
 	 * and messages to a client dropped because they could not be sealed */
 	uint64_t	sec[SIG_SEC_MAX];
 	uint64_t	sec_seal_fail;
+	/* the cluster (server/cluster.h), all 0 without --redis */
+	uint64_t	redis_link;		/* SRV_REDIS_OFF, _DOWN, _UP */
+	uint64_t	cluster_remote;		/* peers of other servers known now (gauge) */
+	uint64_t	cluster_fwd_out;	/* indications sent to another server */
+	uint64_t	cluster_fwd_in;		/* ... received from one */
+	uint64_t	cluster_fwd_lost;	/* received for a peer gone or not reading */
+	uint64_t	cluster_unreached;	/* not sent (Redis down) or nobody on
+						 * that server's channel */
+	uint64_t	cluster_bad;		/* records or messages from Redis refused */
 };
+
+#define SRV_REDIS_OFF	0	/* no --redis */
+#define SRV_REDIS_DOWN	1
+#define SRV_REDIS_UP	2
 
 /* Everything refused or dropped (the number the status line leads with). */
 uint64_t srv_stats_refused(const struct srv_stats *s);
 
-/* One line for the log. Returns snprintf's result. */
+/* One line for the log (with --redis, "; redis up|down remote N" at its
+ * end). Returns snprintf's result. */
 int srv_stats_line(const struct srv_stats *s, char *buf, size_t cap);
 /* One JSON object on one line:
  * {"udp":{"rx":N,"tx":N,"tx_err":N,"changed":N,"binding":N,...},
@@ -71,6 +85,8 @@ int srv_stats_line(const struct srv_stats *s, char *buf, size_t cap);
  *  "stunt":{"capture":N,...,"third_party":N,...,"sent":N,"reports":N,...},
  *  "tls":{"accepted":N,"fail":N},
  *  "sec":{"verified":N,"missing":N,"bad_mac":N,"replay":N,"seal_fail":N},
+ *  "cluster":{"redis":"up"|"down","remote":N,"fwd_out":N,"fwd_in":N,
+ *             "fwd_lost":N,"unreached":N,"bad":N}	(--redis only)
  *  "refused":N}
  * Returns snprintf's result. */
 int srv_stats_json(const struct srv_stats *s, char *buf, size_t cap);

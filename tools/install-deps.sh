@@ -11,12 +11,15 @@ PKGS=(
 	libclang-rt-14-dev	# sanitizer and libFuzzer runtimes (only recommended by clang)
 	libmnl-dev libnfnetlink-dev libnetfilter-queue-dev libpcap-dev libssl-dev
 	libcap-ng-dev libminiupnpc-dev libnatpmp-dev
+	libhiredis-dev	# stunt-server --redis (the cluster's client)
 	# make deb: the Debian packages (debian/), lintian to check them by hand
 	debhelper lintian
 	# lab: namespaces, firewall, capture
 	iproute2 nftables iptables conntrack tcpdump python3 procps psmisc openssl
 	# independent NAT classifiers and reference servers
 	stun-client stun-server coturn
+	# the shared registry several stunt-servers meet in (t_server_redis.sh)
+	redis-server
 	# make bench: the ICE library it is compared with, and its plots
 	libnice-dev gnuplot-nox
 	# port-mapping gateway and clients

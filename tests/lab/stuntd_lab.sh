@@ -29,7 +29,8 @@ ECHOSRV=$LAB_DIR/echosrv.py
 # $LAB_STATE and the secrets exist, before the server starts) and set the
 # arrays SERVER_EXTRA, STUNTD_EXTRA_A, STUNTD_EXTRA_B (more arguments), and
 # SERVER_ONE_ADDR=1 for a server with one address; STUNTD_SERVER (default
-# $LAB_SRV1) is the address both daemons are given first with --server.
+# $LAB_SRV1) is the address both daemons are given first with --server,
+# STUNTD_SERVER_B (default STUNTD_SERVER) the second daemon's.
 # START_WAIT (seconds, default 10) bounds the wait for both registrations.
 # When it fails it says why, shows the daemons' last log lines and takes the
 # lab down, so that a caller's next start_all builds a fresh one.
@@ -64,7 +65,8 @@ start_all() {
 		--state-dir "$LAB_STATE/sa" --rules-tool "$RULES_TOOL" \
 		--expose echo=tcp:127.0.0.1:7000 --allow echo=office-pc \
 		${STUNTD_EXTRA_A[@]+"${STUNTD_EXTRA_A[@]}"})
-	PID_B=$(lab_bg "$nb" stuntd-b "$STUNTD" -d -v --id office-pc --server "${STUNTD_SERVER:-$LAB_SRV1}" \
+	PID_B=$(lab_bg "$nb" stuntd-b "$STUNTD" -d -v --id office-pc \
+		--server "${STUNTD_SERVER_B:-${STUNTD_SERVER:-$LAB_SRV1}}" \
 		--secret-file "$LAB_STATE/secret-b" --control "$LAB_STATE/b.sock" \
 		--state-dir "$LAB_STATE/sb" --rules-tool "$RULES_TOOL" \
 		--expose echo=tcp:127.0.0.1:7000 --allow echo=laptop \
@@ -100,12 +102,13 @@ start_all() {
 }
 
 # start_stranger [ARGS...]: a third stuntd, id "stranger", in pub (no NAT),
-# after start_all; exposes nothing. ctl c ... talks to it. PID_C its pid.
+# after start_all, registered with STRANGER_SERVER (default $LAB_SRV1);
+# exposes nothing. ctl c ... talks to it. PID_C its pid.
 start_stranger() {
 	printf 's3cret-stranger\n' >"$LAB_STATE/secret-c"
 	chmod 600 "$LAB_STATE/secret-c"
 	mkdir -p "$LAB_STATE/sc"
-	PID_C=$(lab_bg pub stuntd-c "$STUNTD" -d -v --id stranger --server "$LAB_SRV1" \
+	PID_C=$(lab_bg pub stuntd-c "$STUNTD" -d -v --id stranger --server "${STRANGER_SERVER:-$LAB_SRV1}" \
 		--secret-file "$LAB_STATE/secret-c" --control "$LAB_STATE/c.sock" \
 		--state-dir "$LAB_STATE/sc" --rules-tool "$RULES_TOOL" "$@")
 	local end=$((SECONDS + ${START_WAIT:-10}))
@@ -116,6 +119,12 @@ start_stranger() {
 	nok "stranger (pub) registered within ${START_WAIT:-10} s"
 	tail -n 5 "$LAB_STATE/stuntd-c.log" | sed 's/^/# c: /'
 	return 1
+}
+
+# server_pid_at IP: the pid of the stunt-server listening on IP:3478 in srv
+# (a test that runs several)
+server_pid_at() {
+	lx srv ss -Htlnp "sport = :3478" | grep -F "$1:3478" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
 }
 
 # ctl a|b|c [--no-half-close|--udp] JSON [N]: ctlclient.py against X's socket

@@ -85,11 +85,6 @@ print(worst)
 PY
 }
 
-# the pid of the stunt-server listening on IP:3478 in srv
-server_pid() {
-	lx srv ss -Htlnp "sport = :3478" | grep -F "$1:3478" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
-}
-
 start_all_hook() { failover_hook; }
 STUNTD_EXTRA_A=(--server "$SRV3")
 STUNTD_EXTRA_B=(--server "$SRV3")
@@ -113,7 +108,7 @@ start_all port-restricted rst port-restricted rst && {
 
 	# a session in negotiation when the server goes: hb's stuntd stopped,
 	# so ha's connect waits for its answer through server 1
-	pid1=$(server_pid "$LAB_SRV1")
+	pid1=$(server_pid_at "$LAB_SRV1")
 	n=$(before '\(server 2 of 2: ')
 	nreq=$(grep -c 'connect to office-pc/echo requested' "$LAB_STATE/stuntd-a.log")
 	kill -STOP "$PID_B"
@@ -195,7 +190,7 @@ start_all port-restricted rst port-restricted rst && {
 	fi
 
 	# a silent server 1 (stopped: its kernel still keeps the connections)
-	pid1=$(server_pid "$LAB_SRV1")
+	pid1=$(server_pid_at "$LAB_SRV1")
 	n=$(before '\(server 2 of 2: ')
 	t_stop=$(date +%s%3N)
 	[ -n "$pid1" ] && kill -STOP "$pid1" || nok "server 1 stopped (pid '$pid1')"

@@ -2,6 +2,7 @@
 /* stunt-server's options (server/opts.c): parsed as at start and at
  * SIGHUP, and what a reload may change while running. */
 #include "server/opts.h"
+#include "server/cluster.h"
 #include "common/log.h"
 #include "tests/unit/tap.h"
 
@@ -154,11 +155,47 @@ static void take_live_keeps_the_rest(void)
 	CHECK_EQ(cfg.addr[0][0].port, 0);	/* addresses are no live option */
 }
 
+static void redis_options(void)
+{
+	struct srv_opts o, b;
+	struct srv_opts_change ch[SRV_OPTS_MAX_CHANGES];
+	size_t n;
+
+	srv_opts_init(&o);
+	CHECK(!o.redis && o.redis_ttl == SRV_REDIS_TTL_DEFAULT);
+	CHECK_EQ(PARSE(&o, "--redis=10.0.0.5:6380", "--redis-ttl=9", "--server-name=eu-1"), 0);
+	CHECK(!strcmp(o.redis_host, "10.0.0.5") && o.redis_port == 6380);
+	CHECK(o.redis_ttl == 9 && !strcmp(o.server_name, "eu-1"));
+	CHECK_EQ(PARSE(&o, "--redis=redis.example"), 0);
+	CHECK(!strcmp(o.redis_host, "redis.example") && o.redis_port == SRV_REDIS_PORT_DEFAULT);
+	CHECK_EQ(PARSE(&o, "--redis=[2001:db8::5]:7000"), 0);
+	CHECK(!strcmp(o.redis_host, "2001:db8::5") && o.redis_port == 7000);
+	CHECK_EQ(PARSE(&o, "--redis=2001:db8::5"), 0);
+	CHECK(!strcmp(o.redis_host, "2001:db8::5") && o.redis_port == SRV_REDIS_PORT_DEFAULT);
+	CHECK_EQ(PARSE(&o, "--redis=h:0"), -EINVAL);
+	CHECK(strstr(err, "bad --redis") != NULL);
+	CHECK_EQ(PARSE(&o, "--redis=:6379"), -EINVAL);
+	CHECK_EQ(PARSE(&o, "--redis=[::1]x"), -EINVAL);
+	CHECK_EQ(PARSE(&o, "--redis=h:65536"), -EINVAL);
+	CHECK_EQ(PARSE(&o, "--redis-ttl=2"), -EINVAL);
+	CHECK_EQ(PARSE(&o, "--server-name=a b"), -EINVAL);
+	CHECK(strstr(err, "bad --server-name") != NULL);
+	/* the cluster is joined at start: a change needs a restart */
+	srv_opts_init(&o);
+	srv_opts_init(&b);
+	CHECK_EQ(PARSE(&b, "--redis=h:1", "--redis-ttl=5"), 0);
+	n = srv_opts_diff(&o, &b, ch, SRV_OPTS_MAX_CHANGES);
+	CHECK_EQ(n, 2);
+	CHECK(n == 2 && !strcmp(ch[0].name, "redis") && !ch[0].live);
+	CHECK(n == 2 && !strcmp(ch[1].name, "redis-ttl") && !ch[1].live);
+}
+
 int main(void)
 {
 	RUN(a_flag_after_the_file_wins);
 	RUN(errors_say_which_option);
 	RUN(live_or_restart);
 	RUN(take_live_keeps_the_rest);
+	RUN(redis_options);
 	return TAP_DONE();
 }

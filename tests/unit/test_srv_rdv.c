@@ -62,7 +62,7 @@ static struct rdv_out send_req(struct stun_builder *b, struct rdv_conn *c, uint6
 	memset(&ind, 0, sizeof(ind));
 	if (o.reply_len)
 		CHECK_EQ(stun_parse(reply, o.reply_len, &rep), 0);
-	if (o.fwd_to)
+	if (o.fwd_to || o.fwd_remote)
 		CHECK_EQ(stun_parse(fwd, o.fwd_len, &ind), 0);
 	return o;
 }
@@ -758,6 +758,79 @@ static void one_id_cannot_push_out_the_others_sessions(void)
 	srv_rdv_free(&rdv);
 }
 
+/* The cluster's memory of other servers' peers (server/cluster.c): one
+ * peer, "office-pc", on server "s2", while remote_now is before 5000. */
+static unsigned remote_asked;
+static bool remote_find(const void *ctx, const char *id, uint64_t now, struct rdv_remote *out)
+{
+	(void)ctx;
+	remote_asked++;
+	if (strcmp(id, "office-pc") || now >= 5000)
+		return false;
+	strcpy(out->server, "s2");
+	out->endpoint = (struct stun_addr){ .family = STUN_FAMILY_IPV4, .port = 4242,
+					    .ip = { 198, 51, 100, 7 } };
+	return true;
+}
+
+static void peers_of_another_server(void)
+{
+	struct rdv_conn a = conn_at(2, 40000), b = conn_at(3, 40001);
+	struct stun_builder bl;
+	struct sig_lookup lk = { .peer_id = "office-pc" };
+	struct sig_lookup_resp lr;
+	struct sig_relay rl, got;
+	struct rdv_out o;
+
+	setup();
+	rdv.remote_find = remote_find;
+	CHECK_EQ(login(&a, "laptop", "s3cret-laptop"), RDV_V_OK);
+	/* LOOKUP: the endpoint its server saw */
+	start(&bl, SIG_METHOD_LOOKUP);
+	sig_put_lookup(&bl, &lk);
+	o = send_req(&bl, &a, 1000);
+	CHECK_EQ(o.verdict, RDV_V_OK);
+	CHECK_EQ(sig_get_lookup_resp(&rep, &lr), 0);
+	CHECK(!strcmp(lr.peer_id, "office-pc") && lr.endpoint.port == 4242);
+	CHECK(!o.fwd_remote && !o.fwd_to);
+	/* RELAY: the indication as for a local peer, for the caller to send */
+	memset(&rl, 0, sizeof(rl));
+	strcpy(rl.peer_id, "office-pc");
+	rl.data = (const uint8_t *)"hi";
+	rl.len = 2;
+	start(&bl, SIG_METHOD_RELAY);
+	sig_put_relay(&bl, &rl);
+	o = send_req(&bl, &a, 1000);
+	CHECK(o.verdict == RDV_V_OK && rep.cls == STUN_SUCCESS);
+	CHECK(o.fwd_remote && !o.fwd_to && !strcmp(o.fwd_id, "office-pc"));
+	CHECK(!strcmp(o.remote.server, "s2"));
+	CHECK_EQ(ind.cls, STUN_INDICATION);
+	CHECK_EQ(sig_get_relay(&ind, &got), 0);
+	CHECK(!strcmp(got.peer_id, "laptop") && got.len == 2 && !memcmp(got.data, "hi", 2));
+	CHECK(got.has_sender && stun_addr_equal(&got.sender, &a.peer));
+	/* SYNACK: both SYN-ACKs must leave one server */
+	o = synack(&a, "office-pc", 1, 5000, 1, 1);
+	CHECK_EQ(o.verdict, RDV_V_UNAVAILABLE);
+	CHECK_EQ(error_code(), 403);
+	CHECK(!o.nsynack && !o.fwd_remote);
+	/* a local registration comes first */
+	CHECK_EQ(login(&b, "office-pc", "s3cret-office"), RDV_V_OK);
+	remote_asked = 0;
+	start(&bl, SIG_METHOD_RELAY);
+	sig_put_relay(&bl, &rl);
+	o = send_req(&bl, &a, 1000);
+	CHECK(o.fwd_to == &b && !o.fwd_remote);
+	CHECK_EQ(remote_asked, 0);
+	srv_rdv_drop(&rdv, &b);
+	/* lapsed from the cluster's memory: 404 */
+	start(&bl, SIG_METHOD_LOOKUP);
+	sig_put_lookup(&bl, &lk);
+	o = send_req(&bl, &a, 6000);
+	CHECK_EQ(o.verdict, RDV_V_NO_PEER);
+	CHECK_EQ(error_code(), 404);
+	rdv.remote_find = NULL;
+}
+
 int main(void)
 {
 	RUN(authenticate_starts_the_session_keys);
@@ -771,5 +844,6 @@ int main(void)
 	RUN(synack_only_for_an_agreed_session);
 	RUN(relayed_signalling_has_a_budget_per_id);
 	RUN(one_id_cannot_push_out_the_others_sessions);
+	RUN(peers_of_another_server);
 	return TAP_DONE();
 }
