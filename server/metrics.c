@@ -187,4 +187,21 @@ void srv_metrics_fill(const struct srv_stats *s, struct prom_buf *b)
 	prom_one(b, P "refused_total", PROM_COUNTER,
 		 "Everything refused or dropped (the status line's first number)",
 		 srv_stats_refused(s));
+	if (s->redis_link == SRV_REDIS_OFF)
+		return;		/* no --redis: no cluster */
+	prom_one(b, P "redis_up", PROM_GAUGE, "1 while the link to Redis is up, else 0 (--redis)",
+		 s->redis_link == SRV_REDIS_UP);
+	prom_one(b, P "cluster_remote_peers", PROM_GAUGE, "Peers of other servers known now",
+		 s->cluster_remote);
+	prom_one(b, P "cluster_sent_total", PROM_COUNTER,
+		 "Indications sent to a peer on another server (cross-server sessions)",
+		 s->cluster_fwd_out);
+	prom_one(b, P "cluster_received_total", PROM_COUNTER,
+		 "Indications received from another server for a peer here", s->cluster_fwd_in);
+	prom_one(b, P "cluster_lost_total", PROM_COUNTER,
+		 "Indications received for a peer gone or not reading", s->cluster_fwd_lost);
+	prom_one(b, P "cluster_unreached_total", PROM_COUNTER,
+		 "Indications not sent: Redis down, or no server received them", s->cluster_unreached);
+	prom_one(b, P "cluster_bad_total", PROM_COUNTER, "Records and messages from Redis refused",
+		 s->cluster_bad);
 }

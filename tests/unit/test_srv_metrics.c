@@ -90,11 +90,40 @@ static void counters_shown(void)
 	CHECK(strstr(buf, "\nstunt_server_integrity_total{verdict=\"replay\"} 31\n"));
 	/* the refused sum is the status line's */
 	CHECK(strstr(buf, "\nstunt_server_refused_total 78\n"));
+	/* no --redis: no cluster families */
+	CHECK(strstr(buf, "redis_up") == NULL);
+	CHECK(strstr(buf, "cluster_") == NULL);
+}
+
+static void cluster_shown(void)
+{
+	static char buf[65536];
+	struct srv_stats s;
+	struct prom_buf b;
+
+	memset(&s, 0, sizeof(s));
+	s.redis_link = SRV_REDIS_DOWN;
+	s.cluster_remote = 3;
+	s.cluster_fwd_out = 37;
+	s.cluster_unreached = 2;
+	prom_init(&b, buf, sizeof(buf));
+	srv_metrics_fill(&s, &b);
+	CHECK(prom_ok(&b));
+	CHECK(strstr(buf, "\nstunt_server_redis_up 0\n"));
+	CHECK(strstr(buf, "\nstunt_server_cluster_remote_peers 3\n"));
+	CHECK(strstr(buf, "\nstunt_server_cluster_sent_total 37\n"));
+	CHECK(strstr(buf, "\nstunt_server_cluster_unreached_total 2\n"));
+	s.redis_link = SRV_REDIS_UP;
+	prom_init(&b, buf, sizeof(buf));
+	srv_metrics_fill(&s, &b);
+	CHECK(strstr(buf, "\nstunt_server_redis_up 1\n"));
+	CHECK(check_format(buf) > 50);	/* (cuts buf into lines) */
 }
 
 int main(void)
 {
 	RUN(every_line_parses);
 	RUN(counters_shown);
+	RUN(cluster_shown);
 	return TAP_DONE();
 }
