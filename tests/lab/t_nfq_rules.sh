@@ -11,6 +11,8 @@
 #
 #   1. start -> rules installed, identical to one plain `stunt-rules install`;
 #      SIGTERM -> rules gone, ha's rule set exactly as before the start.
+#      "Rule set" is iptables-save and ip6tables-save: stunt-rules installs
+#      both families, and every check below covers both.
 #   2. a second holder while the first runs is refused (exit 4, names the
 #      owner's pid) and leaves the first's rules and state file alone.
 #   3. kill -9 -> the rules stay (nobody could remove them), marked and
@@ -50,9 +52,10 @@ lab_up || { echo "not ok - lab_up"; exit 1; }
 S=$LAB_STATE
 STATE=$S/rules.state
 
-# save: ha's iptables-save without comments and counters
+# save: ha's iptables-save and ip6tables-save without comments and counters
 save() {
-	lx ha iptables-save 2>/dev/null | grep -v '^#' | sed -E 's/ ?\[[0-9]+:[0-9]+\]//'
+	{ lx ha iptables-save; echo "# ip6tables"; lx ha ip6tables-save; } 2>/dev/null |
+		grep -v '^# [GC]' | sed -E 's/ ?\[[0-9]+:[0-9]+\]//'
 }
 # qcount CHAIN: packets counted by the NFQUEUE rules of a mangle chain in ha
 qcount() {
@@ -103,6 +106,8 @@ R0=$(save)
 lx ha "$RULES" install --queue "$Q" --mark "$MARK" --queue-bypass >/dev/null ||
 	{ echo "not ok - stunt-rules install in ha"; exit 1; }
 R1=$(save)
+check_cmd "the reference install has the IPv6 chains and jumps too" \
+	test "$(echo "$R1" | sed -n '/^# ip6tables$/,$p' | grep -c -e '^:STUNT-' -e '-j STUNT-')" -eq 4
 lx ha "$RULES" remove >/dev/null
 same "reference install; remove restores ha's rule set" "$R0" "$(save)"
 
@@ -161,7 +166,7 @@ check_cmd "holder d logged the stale rules of pid $C once ($n: $(grep -m1 'remov
 	test "$n" -eq 1 -a -n "$(grep "removing stale rules left by pid $C " "$S/d.log")"
 same "holder d's rule set equals one install (no duplicate jumps or rules)" "$R1" "$(save)"
 jumps=$(save | grep -c -- '-m comment --comment stunt -j STUNT-')
-check_cmd "one tagged jump per chain ($jumps: OUTPUT, INPUT)" test "$jumps" -eq 2
+check_cmd "one tagged jump per chain and family ($jumps: OUTPUT, INPUT; IPv4, IPv6)" test "$jumps" -eq 4
 check_cmd "the stale chains were replaced: STUNT-OUT counters restart ($(qcount STUNT-OUT))" \
 	test "$(qcount STUNT-OUT)" -eq 0
 check_cmd "state file names holder d ($D)" test "$(state_pid)" = "$D"
