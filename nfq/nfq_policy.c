@@ -210,31 +210,19 @@ struct tuple {
 	const void *dst;
 };
 
-static void pkt_tuple(const struct pkt *k, struct tuple *t)
+/* the tuple of a packet's (or a quote's) IPv4 header ip or IPv6 header ip6 */
+static void tuple_of(uint8_t family, const struct pkt_ip4 *ip, const struct pkt_ip6 *ip6,
+		     struct tuple *t)
 {
-	t->family = k->family;
-	if (k->family == AF_INET6) {
-		t->proto = k->ip6.proto;
-		t->src = k->ip6.saddr;
-		t->dst = k->ip6.daddr;
+	t->family = family;
+	if (family == AF_INET6) {
+		t->proto = ip6->proto;
+		t->src = ip6->saddr;
+		t->dst = ip6->daddr;
 	} else {
-		t->proto = k->ip.proto;
-		t->src = &k->ip.saddr;
-		t->dst = &k->ip.daddr;
-	}
-}
-
-static void quote_tuple(const struct pkt_quote *q, struct tuple *t)
-{
-	t->family = q->family;
-	if (q->family == AF_INET6) {
-		t->proto = q->ip6.proto;
-		t->src = q->ip6.saddr;
-		t->dst = q->ip6.daddr;
-	} else {
-		t->proto = q->ip.proto;
-		t->src = &q->ip.saddr;
-		t->dst = &q->ip.daddr;
+		t->proto = ip->proto;
+		t->src = &ip->saddr;
+		t->dst = &ip->daddr;
 	}
 }
 
@@ -275,7 +263,7 @@ uint32_t nfq_flow_classify(const struct nfq_flow *f, const struct pkt *k)
 		/* an error of one family quotes a packet of the same family */
 		if (!err || !q->valid || !q->has_ports || q->family != k->family)
 			return 0;
-		quote_tuple(q, &t);
+		tuple_of(q->family, &q->ip, &q->ip6, &t);
 		if (!tuple_is_outbound(f, &t, 0, q->sport, q->dport))
 			return 0;
 		return NFQ_MATCH_IN_ICMP_ERR | NFQ_MATCH_IN_ANY | (te ? NFQ_MATCH_IN_ICMP_TE : 0);
@@ -290,7 +278,7 @@ uint32_t nfq_flow_classify(const struct nfq_flow *f, const struct pkt *k)
 		return 0;
 	}
 	fl = k->l4 == PKT_L4_TCP ? k->tcp.flags : 0;
-	pkt_tuple(k, &t);
+	tuple_of(k->family, &k->ip, &k->ip6, &t);
 	if (tuple_is_outbound(f, &t, 0, sport, dport))
 		return NFQ_MATCH_OUT_ANY |
 		       ((fl & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN ? NFQ_MATCH_OUT_SYN : 0) |

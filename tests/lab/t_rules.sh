@@ -102,6 +102,14 @@ ip netns del "$P-cli"
 RULES=$RULES_CLI
 
 # ----------------------------------------------------------------- helpers
+# same NAME EXPECTED GOT: equal rule sets, or the diff
+same() {
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		nok "$1"
+		diff <(echo "$2") <(echo "$3") | sed 's/^/# /'
+	fi
+}
+
 # save NS BK: normalised iptables-save (no comment lines, no counters)
 save() {
 	ip netns exec "$1" "iptables-$2-save" 2>/dev/null | grep -v '^#' |
@@ -255,6 +263,18 @@ no_old_gateway() {
 		! echo "$out" | grep -q -- '^-A FORWARD .*stunt'
 }
 
+# first_rules LABEL NS BINARY: our jumps head OUTPUT and INPUT, and the
+# CONNMARK --save-mark rule heads STUNT-OUT (iptables or ip6tables)
+first_rules() {
+	local S="ip netns exec $2 $3 -t mangle -S"
+	check_cmd "$1 jumps are first in OUTPUT and INPUT" test \
+		"$($S OUTPUT | sed -n 2p)" = "-A OUTPUT -m comment --comment stunt -j STUNT-OUT" \
+		-a "$($S INPUT | sed -n 2p)" = "-A INPUT -m comment --comment stunt -j STUNT-IN"
+	check_cmd "$1 CONNMARK --save-mark is STUNT-OUT's first rule" test \
+		"$($S STUNT-OUT | sed -n 2p)" = \
+		"-A STUNT-OUT -m mark --mark $MARK -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff"
+}
+
 # ----------------------------------------------------------------- per backend
 run_backend() {
 	local bk=$1 t="[$1]" a=$P-$1-a b=$P-$1-b
@@ -294,12 +314,7 @@ run_backend() {
 	n0=$(echo "$after2" | grep -c -- '-A OUTPUT -m comment --comment stunt -j STUNT-OUT$')
 	n1=$(echo "$after2" | grep -c -- '-A INPUT -m comment --comment stunt -j STUNT-IN$')
 	check_cmd "$t one tagged jump each from OUTPUT and INPUT" test "$n0" -eq 1 -a "$n1" -eq 1
-	check_cmd "$t jumps are first in OUTPUT and INPUT" test \
-		"$(ip netns exec "$a" "iptables-$bk" -t mangle -S OUTPUT | sed -n 2p)" = "-A OUTPUT -m comment --comment stunt -j STUNT-OUT" \
-		-a "$(ip netns exec "$a" "iptables-$bk" -t mangle -S INPUT | sed -n 2p)" = "-A INPUT -m comment --comment stunt -j STUNT-IN"
-	check_cmd "$t CONNMARK --save-mark is STUNT-OUT's first rule" test \
-		"$(ip netns exec "$a" "iptables-$bk" -t mangle -S STUNT-OUT | sed -n 2p)" = \
-		"-A STUNT-OUT -m mark --mark $MARK -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff"
+	first_rules "$t" "$a" "iptables-$bk"
 	n0=$(echo "$after2" | grep -c -- "-j NFQUEUE --queue-num $QUEUE --queue-bypass\$")
 	n1=$(echo "$after2" | grep -c -- "-j NFQUEUE")
 	check_cmd "$t --queue-bypass on every NFQUEUE rule ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -ge 8
@@ -311,12 +326,7 @@ run_backend() {
 	check_cmd "$t [ip6] the same chains and rules as iptables, ICMPv6 for ICMP" test \
 		"$(echo "$after62" | grep -E -- '^-A (STUNT-|OUTPUT -m comment --comment stunt -j|INPUT -m comment --comment stunt -j)')" = \
 		"$(echo "$after2" | grep -E -- '^-A (STUNT-|OUTPUT -m comment --comment stunt -j|INPUT -m comment --comment stunt -j)' | sed 's/ -p icmp / -p ipv6-icmp /')"
-	check_cmd "$t [ip6] jumps are first in OUTPUT and INPUT" test \
-		"$(ip netns exec "$a" "ip6tables-$bk" -t mangle -S OUTPUT | sed -n 2p)" = "-A OUTPUT -m comment --comment stunt -j STUNT-OUT" \
-		-a "$(ip netns exec "$a" "ip6tables-$bk" -t mangle -S INPUT | sed -n 2p)" = "-A INPUT -m comment --comment stunt -j STUNT-IN"
-	check_cmd "$t [ip6] CONNMARK --save-mark is STUNT-OUT's first rule" test \
-		"$(ip netns exec "$a" "ip6tables-$bk" -t mangle -S STUNT-OUT | sed -n 2p)" = \
-		"-A STUNT-OUT -m mark --mark $MARK -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff"
+	first_rules "$t [ip6]" "$a" "ip6tables-$bk"
 	n0=$(echo "$after62" | grep -c -- "-j NFQUEUE --queue-num $QUEUE --queue-bypass\$")
 	n1=$(echo "$after62" | grep -c -- "-j NFQUEUE")
 	check_cmd "$t [ip6] --queue-bypass on every NFQUEUE rule ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -eq 9
@@ -444,29 +454,9 @@ assert "-A FORWARD -m comment --comment stunt -j STUNT-FWD" in d["jumps"], d
 	check_cmd "$t remove exits 0" test $rc -eq 0
 	check_cmd "$t remove deletes the old gateway part: no STUNT-FWD, STUNT-SEL or FORWARD jump" \
 		no_old_gateway "$a" "$bk"
-	after1=$(save "$a" "$bk")
-	if [ "$after1" = "$before" ]; then
-		ok "$t install; install; remove leaves iptables-save exactly as before"
-	else
-		nok "$t install; install; remove leaves iptables-save exactly as before"
-		diff <(echo "$before") <(echo "$after1") | sed 's/^/# /'
-	fi
-	after61=$(save6 "$a" "$bk")
-	if [ "$after61" = "$before6" ]; then
-		ok "$t install; install; remove leaves ip6tables-save exactly as before"
-	else
-		nok "$t install; install; remove leaves ip6tables-save exactly as before"
-		diff <(echo "$before6") <(echo "$after61") | sed 's/^/# /'
-	fi
-	if [ -n "$nft_before" ]; then
-		after1=$(nftsave "$a")
-		if [ "$after1" = "$nft_before" ]; then
-			ok "$t nft list ruleset unchanged too"
-		else
-			nok "$t nft list ruleset unchanged too"
-			diff <(echo "$nft_before") <(echo "$after1") | sed 's/^/# /'
-		fi
-	fi
+	same "$t install; install; remove leaves iptables-save exactly as before" "$before" "$(save "$a" "$bk")"
+	same "$t install; install; remove leaves ip6tables-save exactly as before" "$before6" "$(save6 "$a" "$bk")"
+	[ -z "$nft_before" ] || same "$t nft list ruleset unchanged too" "$nft_before" "$(nftsave "$a")"
 	$R status --backend "$bk" >/dev/null 2>&1; rc=$?
 	check_cmd "$t status after remove exits 3" test $rc -eq 3
 	$R remove --backend "$bk" >/dev/null; rc=$?
