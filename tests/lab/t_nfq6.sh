@@ -5,10 +5,10 @@
 # parser reads them, a TTL policy rewrites the hop limit, and the ICMPv6 time
 # exceeded it provokes is tied to the flow through its quoted packet.
 #
-# Namespaces: H (2001:db8:1::10) -- R (2001:db8:1::1 | 2001:db8:2::1,
-# forwarding) -- S (2001:db8:2::5, a listener on 5001). stunt-rules is
-# installed in H only; build/drv/nfqdrv holds the queue there. A capture in R
-# on H's link sees H's SYNs with the hop limit they left with.
+# Namespaces: h (2001:db8:1::10) -- r (2001:db8:1::1 | 2001:db8:2::1,
+# forwarding) -- s (2001:db8:2::5, a listener on 5001). stunt-rules is
+# installed in h only; build/drv/nfqdrv holds the queue there. A capture in r
+# on h's link sees h's SYNs with the hop limit they left with.
 #
 #   1. a marked socket's first SYN leaves with hop limit 1 and dies in R; R's
 #      ICMPv6 time exceeded reaches the driver with R's address and the SYN's
@@ -17,32 +17,20 @@
 #   2. control: the same without suppression, the time exceeded aborts the
 #      connect (EHOSTUNREACH);
 #   3. an unmarked socket is never queued and leaves with hop limit 64;
-#   4. stunt-rules remove leaves H's ip6tables as it was.
+#   4. stunt-rules remove leaves h's ip6tables as it was.
 # Never touches the root namespace.
 set -u
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-DRV=${STUNT_BUILD:-$TOP/build}/drv/nfqdrv
-RULES=$TOP/tools/stunt-rules
-P=stnfq6$$
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lab.sh"
+DRV=$LAB_BUILD/drv/nfqdrv
+RULES=$LAB_TOP/tools/stunt-rules
 Q=7421
 MARK=0x7421
 ROUTER=2001:db8:1::1
 # shellcheck source=tests/lab/tap.sh
-. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
-pids=()
-W=$(mktemp -d)
-
-cleanup() {
-	trap - EXIT INT TERM
-	local p ns
-	for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null; done
-	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$P-"); do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
+. "$HERE/tap.sh"
+# shellcheck source=tests/lab/drvjson.sh
+. "$HERE/drvjson.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "not ok - t_nfq6 needs root (network namespaces)"
@@ -50,82 +38,53 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 [ -x "$DRV" ] || { echo "not ok - $DRV missing (make)"; exit 1; }
 
-H=$P-h R=$P-r S=$P-s
-x() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
+# three namespaces of the lab's naming (lab_down deletes them), not lab_up's
+# IPv4 topology
 setup() {
-	ip netns add "$H" && ip netns add "$R" && ip netns add "$S" || return 1
-	ip link add h0 netns "$H" type veth peer name rh netns "$R" || return 1
-	ip link add rs netns "$R" type veth peer name s0 netns "$S" || return 1
-	local ns
-	for ns in "$H" "$R" "$S"; do x "$ns" ip link set lo up; done
-	x "$H" ip addr add 2001:db8:1::10/64 dev h0 nodad
-	x "$R" ip addr add 2001:db8:1::1/64 dev rh nodad
-	x "$R" ip addr add 2001:db8:2::1/64 dev rs nodad
-	x "$S" ip addr add 2001:db8:2::5/64 dev s0 nodad
-	x "$H" ip link set h0 up && x "$R" ip link set rh up &&
-		x "$R" ip link set rs up && x "$S" ip link set s0 up || return 1
-	x "$H" ip -6 route add default via 2001:db8:1::1 || return 1
-	x "$S" ip -6 route add default via 2001:db8:2::1 || return 1
-	x "$R" sysctl -qw net.ipv6.conf.all.forwarding=1
+	_lab_addns h && _lab_addns r && _lab_addns s || return 1
+	_lab_link h h0 r rh && _lab_link r rs s s0 || return 1
+	lx h ip addr add 2001:db8:1::10/64 dev h0 nodad &&
+		lx r ip addr add 2001:db8:1::1/64 dev rh nodad &&
+		lx r ip addr add 2001:db8:2::1/64 dev rs nodad &&
+		lx s ip addr add 2001:db8:2::5/64 dev s0 nodad || return 1
+	lx h ip -6 route add default via 2001:db8:1::1 &&
+		lx s ip -6 route add default via 2001:db8:2::1 &&
+		lx r sysctl -qw net.ipv6.conf.all.forwarding=1
 }
 
-# jf FILE EVENT FIELD: FIELD of every JSON line of FILE whose "event" is EVENT
-jf() {
-	python3 - "$@" <<'EOF'
-import json, sys
-path, ev, field = sys.argv[1:4]
-for line in open(path):
-    try:
-        d = json.loads(line)
-    except ValueError:
-        continue
-    if d.get("event") == ev and field in d:
-        v = d[field]
-        print(str(v).lower() if isinstance(v, bool) else v)
-EOF
-}
-
-# hlims SPORT: hop limits of the SYNs from H's port SPORT the capture in R printed so far
+# hlims SPORT: hop limits of the SYNs from h's port SPORT the capture in r printed so far
 hlims() {
 	awk -v src="2001:db8:1::10.$1 >" '
 		/^[0-9:.]+ IP6 \(/ { match($0, /hlim [0-9]+/); h = substr($0, RSTART + 5, RLENGTH - 5) }
 		index($0, src) && /Flags \[S\]/ { printf "%s ", h }' "$W/cap.log" | sed 's/ $//'
 }
-# wait_for N CMD...: until CMD succeeds, at most N seconds
-wait_for() {
-	local n=$(($1 * 10))
-	shift
-	while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
-	return 1
-}
 syns_seen() { [ "$(hlims "$1" | wc -w)" -ge "$2" ]; }
-save6() { x "$H" ip6tables-save 2>/dev/null | grep -v '^#' | sed -E 's/ ?\[[0-9]+:[0-9]+\]//'; }
+save6() { lx h ip6tables-save 2>/dev/null | grep -v '^#' | sed -E 's/ ?\[[0-9]+:[0-9]+\]//'; }
 qcount6() {
-	x "$H" ip6tables -w 5 -t mangle -L "$1" -v -x -n 2>/dev/null |
+	lx h ip6tables -w 5 -t mangle -L "$1" -v -x -n 2>/dev/null |
 		awk '/NFQUEUE/ { s += $1 } END { print s + 0 }'
 }
-drv() { x "$H" "$DRV" --queue "$Q" --mark "$MARK" "$@"; }
+drv() { lx h "$DRV" --queue "$Q" --mark "$MARK" "$@"; }
 
+lab_init nfqsix
+W=$LAB_STATE
 setup || { echo "not ok - namespace setup"; exit 1; }
 
-x "$S" python3 -c '
+lab_bg s lis python3 -c '
 import socket, select
 l = socket.socket(socket.AF_INET6); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("2001:db8:2::5", 5001)); l.listen(16)
 while select.select([l], [], [], 60)[0]:
     c, _ = l.accept(); c.close()
-' &
-pids+=($!)
+' >/dev/null
 # (pcap has no tcp[] for IPv6: byte 53 is the TCP flags behind a bare IPv6 header)
-x "$R" tcpdump -l -n -v -i rh 'ip6 and tcp and ip6[53] & 0x12 == 0x02' >"$W/cap.log" 2>"$W/cap.err" &
-pids+=($!)
-wait_for 10 grep -q 'listening on' "$W/cap.err" || nok "tcpdump capturing in R"
-wait_for 10 sh -c "ip netns exec $S ss -ltn | grep -q ':5001 '" || nok "listener on S:5001"
+lab_bg r cap tcpdump -l -n -v -i rh 'ip6 and tcp and ip6[53] & 0x12 == 0x02' >/dev/null
+lab_wait_capture cap || nok "tcpdump capturing in r"
+lab_wait_port s tcp '\[2001:db8:2::5\]' 5001 || nok "listener on s:5001"
 
 R0=$(save6)
-out=$(x "$H" "$RULES" install --queue "$Q" --mark "$MARK" --queue-bypass 2>&1) ||
-	{ echo "not ok - stunt-rules install in H: $out"; exit 1; }
+out=$(lx h "$RULES" install --queue "$Q" --mark "$MARK" --queue-bypass 2>&1) ||
+	{ echo "not ok - stunt-rules install in h: $out"; exit 1; }
 check_cmd "stunt-rules installed the IPv6 rules ($out)" \
 	test -n "$(echo "$out" | grep -- 'ip6tables')"
 
@@ -134,11 +93,11 @@ c0=$(qcount6 STUNT-OUT)
 drv syn-ttl --dst "[2001:db8:2::5]:5001" --ttl 1 --count 1 --sport 40001 --timeout-ms 5000 >"$W/ttl.json" 2>"$W/ttl.err"
 rc=$?
 c1=$(qcount6 STUNT-OUT)
-wait_for 5 syns_seen 40001 2
+lab_wait_for 5 syns_seen 40001 2
 h=$(hlims 40001)
 check_cmd "marked IPv6 socket with a hop-limit-1 first SYN connects through its retransmission (rc $rc)" \
 	test "$rc" -eq 0 -a "$(jf "$W/ttl.json" result connected)" = true
-check_cmd "first SYN seen in R with hop limit 1, retransmission with 64 ($h)" \
+check_cmd "first SYN seen in r with hop limit 1, retransmission with 64 ($h)" \
 	test "${h%% *}" = 1 -a "$(echo "$h" | cut -d' ' -f2)" = 64
 check_cmd "marked SYNs were queued by ip6tables' STUNT-OUT ($c0 -> $c1)" test "$c1" -ge $((c0 + 2))
 check_cmd "the engine parsed every packet and rewrote one hop limit ($(jf "$W/ttl.json" stats ttl_rewritten), parse errors $(jf "$W/ttl.json" stats parse_errors))" \
@@ -150,7 +109,7 @@ check_cmd "ICMPv6 time exceeded delivered to the driver from router $ROUTER (got
 	test "$router" = "$ROUTER" -a "$(jf "$W/ttl.json" icmp_te type | sed -n 1p)" = 3
 check_cmd "the time exceeded quotes the SYN's sequence number ($qseq = $seq1)" test -n "$qseq" -a "$qseq" = "$seq1"
 check_cmd "the time exceeded was seen as an inbound error of the flow and the socket stayed in SYN_SENT" \
-	test "$(jf "$W/ttl.json" result inbound_icmp)" -ge 1 -a "$(jf "$W/ttl.json" state state | tr '\n' ' ')" = "SYN_SENT ESTABLISHED "
+	test "$(jf "$W/ttl.json" result inbound_icmp)" -ge 1 -a "$(states "$W/ttl.json")" = "SYN_SENT ESTABLISHED"
 
 # ------------------------------------------------------------ 2. control: no suppression
 drv syn-ttl --dst "[2001:db8:2::5]:5001" --ttl 1 --count 1 --sport 40002 --no-suppress --timeout-ms 3000 >"$W/ttl0.json" 2>/dev/null
@@ -160,20 +119,20 @@ check_cmd "control: without suppression the time exceeded aborts the connect ($(
 # ------------------------------------------------------------ 3. unmarked
 c0=$(qcount6 STUNT-OUT)
 i0=$(qcount6 STUNT-IN)
-x "$H" "$DRV" connect --mark 0 --dst "[2001:db8:2::5]:5001" --sport 40003 --timeout-ms 3000 >/dev/null
+lx h "$DRV" connect --mark 0 --dst "[2001:db8:2::5]:5001" --sport 40003 --timeout-ms 3000 >/dev/null
 rc=$?
 c1=$(qcount6 STUNT-OUT)
 i1=$(qcount6 STUNT-IN)
-wait_for 5 syns_seen 40003 1
+lab_wait_for 5 syns_seen 40003 1
 check_cmd "unmarked IPv6 socket connects, its SYN with hop limit 64 (rc $rc, $(hlims 40003))" \
 	test "$rc" -eq 0 -a "$(hlims 40003)" = 64
 check_cmd "unmarked connection not counted by the ip6tables rules ($c0 -> $c1, $i0 -> $i1)" \
 	test "$c1" -eq "$c0" -a "$i1" -eq "$i0"
 
 # ------------------------------------------------------------ 4. remove
-x "$H" "$RULES" remove >/dev/null
-check_cmd "stunt-rules remove leaves H's ip6tables as before install" test "$(save6)" = "$R0"
+lx h "$RULES" remove >/dev/null
+check_cmd "stunt-rules remove leaves h's ip6tables as before install" test "$(save6)" = "$R0"
 
-cleanup
-check_cmd "no namespaces left behind" test -z "$(ip netns list | grep "^$P-")"
+lab_down
+check_cmd "no lab namespaces left behind" test -z "$(ip netns list | grep "^$LAB-")"
 [ "$fails" -eq 0 ]
