@@ -21,6 +21,9 @@
 #      removed and installed again (their counters restart at 0) with one jump
 #      per chain; the new holder serves the queue; SIGTERM -> the pre-start
 #      rule set.
+#   5. a host without ip6tables (a stunt-rules that cannot see it): the holder
+#      starts with the IPv4 rules only and logs stunt-rules' one warning;
+#      SIGTERM -> the pre-start rule set.
 # Never touches the root namespace.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -181,6 +184,30 @@ rc=$RC
 check_cmd "holder d exits 0 on SIGTERM (rc $rc)" test "$rc" -eq 0
 same "after the restart and a clean stop ha's rule set is the pre-start one" "$R0" "$(save)"
 check_cmd "state file removed again" test ! -e "$STATE"
+
+# ------------------------------------------------------------ 5. no ip6tables
+# stuntd runs stunt-rules with a fixed PATH: a wrapper hides ip6tables from it
+NO6=$S/no6
+mkdir -p "$NO6/bin"
+for f in iptables iptables-nft iptables-legacy nft; do
+	[ -e "/usr/sbin/$f" ] && ln -s "/usr/sbin/$f" "$NO6/bin/$f"
+done
+printf '#!/bin/sh\nPATH=%s:/usr/bin:/bin exec %s "$@"\n' "$NO6/bin" "$RULES" >"$NO6/stunt-rules"
+chmod +x "$NO6/stunt-rules"
+rm -f "$S/e.ready"
+lab_bg ha e "$DRV" --queue "$Q" --mark "$MARK" --rules --rules-tool "$NO6/stunt-rules" \
+	--rules-state "$STATE" hold --ready-file "$S/e.ready" >/dev/null
+E=${LAB_PIDS[-1]}
+lab_wait_file "$S/e.ready" 10 || nok "holder e started"
+check_cmd "without ip6tables the holder runs with the IPv4 rules only" \
+	test "$(save | sed '/^# ip6tables$/q' | grep -c -- '-j NFQUEUE')" -eq 9 \
+	-a -z "$(save | sed -n '/^# ip6tables$/,$p' | grep STUNT)"
+n=$(grep -c "warning: IPv6 packets are not queued" "$S/e.log")
+check_cmd "its log has stunt-rules' warning once ($n: $(grep -m1 'IPv6 packets' "$S/e.log" | cut -d' ' -f2-))" \
+	test "$n" -eq 1
+stop "$E" TERM
+check_cmd "holder e exits 0 on SIGTERM (rc $RC)" test "$RC" -eq 0
+same "after holder e ha's rule set is the pre-start one" "$R0" "$(save)"
 
 lab_down
 check_cmd "no lab namespaces left behind" test -z "$(ip netns list | grep "^$LAB-")"
