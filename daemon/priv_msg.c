@@ -191,7 +191,8 @@ int d_priv_inject_check(const uint8_t *p, size_t len, const struct nfq_policy_ta
 	struct pkt k;
 	size_t i;
 
-	if (p == NULL || len == 0 || pkt_parse(p, len, &k) < 0)
+	/* the injection socket is IPv4's: an IPv6 packet is no packet here */
+	if (p == NULL || len == 0 || pkt_parse(p, len, &k) < 0 || k.family != AF_INET)
 		goto refuse;
 	w = D_INJ_NOT_SYN;
 	if (k.l4 != PKT_L4_TCP || (k.ip.frag & (PKT_IP_MF | PKT_IP_OFFMASK)) ||

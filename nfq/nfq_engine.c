@@ -403,6 +403,10 @@ int nfq_engine_inject(struct nfq_engine *e, const uint8_t *p, size_t len)
 	r = -EINVAL;
 	if (p == NULL || len == 0 || len > PKT_IP4_MAX_LEN || pkt_parse(p, len, &k) < 0)
 		goto out;
+	/* the raw socket is IPv4's; an IPv6 packet goes in as a REPLACE verdict */
+	r = -EAFNOSUPPORT;
+	if (k.family != AF_INET)
+		goto out;
 	r = -ENOMEM;
 	copy = malloc(k.len);
 	if (copy == NULL)

@@ -5,6 +5,10 @@
  * queue length, NETLINK_NO_ENOBUFS, a non-blocking fd for the caller's epoll
  * loop, and exactly one verdict per queued packet.
  *
+ * The queue carries IPv4 and IPv6 packets alike (the kernel ignores the
+ * family of the bind since 3.8; stunt-rules installs iptables and ip6tables
+ * rules that queue to the same number); pkt_parse() tells them apart.
+ *
  * Each queued packet goes first to the caller's packet callback (if any); if
  * that gives no verdict, the engine's policy table (nfq_policy.h) decides
  * and REPORT policies raise events. A packet that does not parse is accepted
@@ -35,7 +39,7 @@ struct nfq_packet {
 	uint32_t id;            /* the kernel's packet id: the verdict's key */
 	uint8_t hook;           /* NF_INET_LOCAL_OUT, NF_INET_LOCAL_IN, ... */
 	uint32_t mark;          /* skb mark (0 when the kernel sent none) */
-	const uint8_t *data;    /* the IPv4 datagram (valid during the callback) */
+	const uint8_t *data;    /* the IPv4 or IPv6 datagram (valid during the callback) */
 	size_t len;
 	int truncated;          /* the kernel copied less than the whole packet */
 	const struct pkt *pkt;  /* parsed, or NULL when it did not parse */
@@ -121,7 +125,8 @@ struct nfq_policy_table *nfq_engine_policies(struct nfq_engine *e);
  * NATBlaster-style method). The other way to do the same is to replace a
  * queued inbound packet (the ICMP time exceeded answering our SYN) with it:
  * NFQ_ACT_REPLACE / nfq_verdict.bytes. Checksums are recomputed here.
- * Returns 0, -ENOTCONN (engine opened without cfg.inject), -EINVAL, -errno.
+ * Returns 0, -ENOTCONN (engine opened without cfg.inject), -EINVAL,
+ * -EAFNOSUPPORT (an IPv6 packet: only the replacement way takes those), -errno.
  */
 int nfq_engine_inject(struct nfq_engine *e, const uint8_t *p, size_t len);
 

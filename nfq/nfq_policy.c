@@ -141,10 +141,17 @@ int nfq_policy_remove(struct nfq_policy_table *t, uint32_t id)
 	return -ENOENT;
 }
 
+/* IPv4 flows may say 0 or AF_INET */
+static int flow_is6(const struct nfq_flow *f)
+{
+	return f->family == AF_INET6;
+}
+
 static int flow_equal(const struct nfq_flow *a, const struct nfq_flow *b)
 {
-	return a->laddr == b->laddr && a->raddr == b->raddr && a->lport == b->lport &&
-	       a->rport == b->rport && a->proto == b->proto;
+	return flow_is6(a) == flow_is6(b) && a->laddr == b->laddr && a->raddr == b->raddr &&
+	       a->lport == b->lport && a->rport == b->rport && a->proto == b->proto &&
+	       memcmp(a->laddr6, b->laddr6, 16) == 0 && memcmp(a->raddr6, b->raddr6, 16) == 0;
 }
 
 int nfq_policy_remove_flow(struct nfq_policy_table *t, const struct nfq_flow *f)
@@ -182,37 +189,84 @@ uint64_t nfq_policy_next_expiry(const struct nfq_policy_table *t)
 }
 
 /* a == b, with 0 in the flow as a wildcard */
-static int fmatch32(uint32_t want, uint32_t have)
-{
-	return want == 0 || want == have;
-}
-
 static int fmatch16(uint16_t want, uint16_t have)
 {
 	return want == 0 || want == have;
 }
 
-static int tuple_is_outbound(const struct nfq_flow *f, uint8_t proto, uint32_t src,
-			     uint16_t sport, uint32_t dst, uint16_t dport)
+/* the flow's address (alen bytes) == have, all zero in the flow as a wildcard */
+static int fmatch_addr(const void *want, const void *have, size_t alen)
 {
-	return (f->proto == 0 || f->proto == proto) && fmatch32(f->laddr, src) &&
-	       fmatch16(f->lport, sport) && fmatch32(f->raddr, dst) && fmatch16(f->rport, dport);
+	static const uint8_t any[16];
+
+	return memcmp(want, any, alen) == 0 || memcmp(want, have, alen) == 0;
+}
+
+/* A packet's (or a quote's) addresses and protocol, whatever its family. */
+struct tuple {
+	uint8_t family;
+	uint8_t proto;
+	const void *src;        /* 4 or 16 bytes, network byte order */
+	const void *dst;
+};
+
+/* the tuple of a packet's (or a quote's) IPv4 header ip or IPv6 header ip6 */
+static void tuple_of(uint8_t family, const struct pkt_ip4 *ip, const struct pkt_ip6 *ip6,
+		     struct tuple *t)
+{
+	t->family = family;
+	if (family == AF_INET6) {
+		t->proto = ip6->proto;
+		t->src = ip6->saddr;
+		t->dst = ip6->daddr;
+	} else {
+		t->proto = ip->proto;
+		t->src = &ip->saddr;
+		t->dst = &ip->daddr;
+	}
+}
+
+/* src:sport -> dst:dport of t (swapped when inbound) goes local -> remote on f */
+static int tuple_is_outbound(const struct nfq_flow *f, const struct tuple *t, int inbound,
+			     uint16_t sport, uint16_t dport)
+{
+	const void *src = inbound ? t->dst : t->src, *dst = inbound ? t->src : t->dst;
+	uint16_t lp = inbound ? dport : sport, rp = inbound ? sport : dport;
+
+	if (flow_is6(f) != (t->family == AF_INET6))
+		return 0;
+	if (!(f->proto == 0 || f->proto == t->proto) || !fmatch16(f->lport, lp) ||
+	    !fmatch16(f->rport, rp))
+		return 0;
+	if (flow_is6(f))
+		return fmatch_addr(f->laddr6, src, 16) && fmatch_addr(f->raddr6, dst, 16);
+	return fmatch_addr(&f->laddr, src, 4) && fmatch_addr(&f->raddr, dst, 4);
 }
 
 uint32_t nfq_flow_classify(const struct nfq_flow *f, const struct pkt *k)
 {
 	const struct pkt_quote *q;
+	struct tuple t;
 	uint16_t sport, dport;
 	uint8_t fl;
+	int err, te;
 
-	if (k->l4 == PKT_L4_ICMP) {
+	if (k->l4 == PKT_L4_ICMP || k->l4 == PKT_L4_ICMP6) {
 		q = &k->icmp.quote;
-		if (!pkt_icmp_is_error(k->icmp.type) || !q->valid || !q->has_ports)
+		if (k->l4 == PKT_L4_ICMP) {
+			err = pkt_icmp_is_error(k->icmp.type);
+			te = k->icmp.type == PKT_ICMP_TIMXCEED;
+		} else {
+			err = pkt_icmp6_is_error(k->icmp.type);
+			te = k->icmp.type == PKT_ICMP6_TIMXCEED;
+		}
+		/* an error of one family quotes a packet of the same family */
+		if (!err || !q->valid || !q->has_ports || q->family != k->family)
 			return 0;
-		if (!tuple_is_outbound(f, q->ip.proto, q->ip.saddr, q->sport, q->ip.daddr, q->dport))
+		tuple_of(q->family, &q->ip, &q->ip6, &t);
+		if (!tuple_is_outbound(f, &t, 0, q->sport, q->dport))
 			return 0;
-		return NFQ_MATCH_IN_ICMP_ERR | NFQ_MATCH_IN_ANY |
-		       (k->icmp.type == PKT_ICMP_TIMXCEED ? NFQ_MATCH_IN_ICMP_TE : 0);
+		return NFQ_MATCH_IN_ICMP_ERR | NFQ_MATCH_IN_ANY | (te ? NFQ_MATCH_IN_ICMP_TE : 0);
 	}
 	if (k->l4 == PKT_L4_TCP) {
 		sport = k->tcp.sport;
@@ -224,16 +278,25 @@ uint32_t nfq_flow_classify(const struct nfq_flow *f, const struct pkt *k)
 		return 0;
 	}
 	fl = k->l4 == PKT_L4_TCP ? k->tcp.flags : 0;
-	if (tuple_is_outbound(f, k->ip.proto, k->ip.saddr, sport, k->ip.daddr, dport))
+	tuple_of(k->family, &k->ip, &k->ip6, &t);
+	if (tuple_is_outbound(f, &t, 0, sport, dport))
 		return NFQ_MATCH_OUT_ANY |
 		       ((fl & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN ? NFQ_MATCH_OUT_SYN : 0) |
 		       (fl & PKT_TCP_RST ? NFQ_MATCH_OUT_RST : 0);
-	if (tuple_is_outbound(f, k->ip.proto, k->ip.daddr, dport, k->ip.saddr, sport))
+	if (tuple_is_outbound(f, &t, 1, sport, dport))
 		return NFQ_MATCH_IN_ANY |
 		       ((fl & (PKT_TCP_SYN | PKT_TCP_ACK)) == (PKT_TCP_SYN | PKT_TCP_ACK) ?
 				NFQ_MATCH_IN_SYNACK : 0) |
 		       (fl & PKT_TCP_RST ? NFQ_MATCH_IN_RST : 0);
 	return 0;
+}
+
+/* the flow names k's remote (destination) address itself, not a wildcard */
+static int flow_names_raddr(const struct nfq_flow *f, const struct pkt *k)
+{
+	if (k->family == AF_INET6)
+		return flow_is6(f) && memcmp(f->raddr6, k->ip6.daddr, 16) == 0;
+	return !flow_is6(f) && f->raddr == k->ip.daddr;
 }
 
 int nfq_policy_flow_live(const struct nfq_policy_table *t, const struct pkt *k,
@@ -253,7 +316,7 @@ int nfq_policy_flow_live(const struct nfq_policy_table *t, const struct pkt *k,
 		p = &t->v[i];
 		if (p->dead || now_ms >= p->expires_ms)
 			continue;
-		if (p->spec.flow.lport != sport || p->spec.flow.raddr != k->ip.daddr)
+		if (p->spec.flow.lport != sport || !flow_names_raddr(&p->spec.flow, k))
 			continue;
 		if (nfq_flow_classify(&p->spec.flow, k) & NFQ_MATCH_OUT_ANY)
 			return 1;
@@ -276,10 +339,12 @@ static void report(struct nfq_decision *d, const struct nfq_policy *p, const str
 	e->cookie = p->spec.cookie;
 	e->match = cls;
 	e->pkt = k;
-	e->ttl = k->ip.ttl;
+	e->ttl = k->family == AF_INET6 ? k->ip6.hop_limit : k->ip.ttl;
 	e->ip_id = k->ip.id;
-	if (k->l4 == PKT_L4_ICMP) {
+	if (k->l4 == PKT_L4_ICMP || k->l4 == PKT_L4_ICMP6) {
 		e->router = k->ip.saddr;
+		if (k->family == AF_INET6)
+			memcpy(e->router6, k->ip6.saddr, 16);
 		e->icmp_type = k->icmp.type;
 		e->icmp_code = k->icmp.code;
 		e->has_seq = k->icmp.quote.has_seq;

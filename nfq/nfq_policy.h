@@ -27,12 +27,21 @@
 #define NFQ_POLICY_MAX_REPLACE      1500
 #define NFQ_DECISION_MAX_EVENTS     8
 
+/*
+ * A flow of one family: IPv4 (family 0 or AF_INET: laddr, raddr) or IPv6
+ * (AF_INET6: laddr6, raddr6). It matches packets of its family only, so a
+ * flow whose addresses are all wildcards still never acts on the other
+ * family's packets.
+ */
 struct nfq_flow {
 	uint32_t laddr;         /* network byte order; 0 = any */
 	uint32_t raddr;         /* network byte order; 0 = any */
 	uint16_t lport;         /* 0 = any */
 	uint16_t rport;         /* 0 = any */
 	uint8_t proto;          /* PKT_PROTO_TCP / PKT_PROTO_UDP; 0 = any */
+	uint8_t family;         /* 0 or AF_INET: IPv4; AF_INET6: IPv6 */
+	uint8_t laddr6[16];     /* AF_INET6, network byte order; all zero = any */
+	uint8_t raddr6[16];
 };
 
 /* Packet classes a policy matches (a bit mask). */
@@ -51,7 +60,7 @@ struct nfq_flow {
 #define NFQ_MATCH_ALL          (NFQ_MATCH_OUT_ALL | NFQ_MATCH_IN_ALL)
 
 enum nfq_action {
-	NFQ_ACT_TTL = 1,        /* accept with the IPv4 TTL set to ttl */
+	NFQ_ACT_TTL = 1,        /* accept with the IPv4 TTL (IPv6 hop limit) set to ttl */
 	NFQ_ACT_DROP,           /* drop */
 	NFQ_ACT_REPORT,         /* accept and report an event */
 	NFQ_ACT_REPLACE,        /* accept with the packet replaced by bytes */
@@ -62,7 +71,7 @@ struct nfq_policy_spec {
 	uint32_t match;         /* NFQ_MATCH_* */
 	enum nfq_action action;
 	uint8_t ttl;            /* NFQ_ACT_TTL */
-	const uint8_t *bytes;   /* NFQ_ACT_REPLACE: an IPv4 datagram, copied */
+	const uint8_t *bytes;   /* NFQ_ACT_REPLACE: an IPv4 or IPv6 datagram, copied */
 	size_t len;
 	uint32_t count;         /* packets it acts on before it is spent; 0 = until timeout */
 	uint32_t timeout_ms;    /* required: 1 .. NFQ_POLICY_MAX_TIMEOUT_MS */
@@ -92,12 +101,13 @@ struct nfq_event {
 	uint32_t match;         /* the NFQ_MATCH_* classes of the packet for this flow */
 	const struct pkt *pkt; /* the packet, valid during the callback only */
 	uint32_t router;        /* ICMP: the address that sent it (network order); else 0 */
-	uint8_t icmp_type;
+	uint8_t router6[16];    /* ICMPv6: the same; else zero */
+	uint8_t icmp_type;      /* ICMP or ICMPv6 (pkt->family says which) */
 	uint8_t icmp_code;
 	int has_seq;
 	uint32_t seq;           /* TCP: the segment's sequence number, or the quoted one */
-	uint8_t ttl;            /* TCP: the TTL it carries (before any rewrite) */
-	uint16_t ip_id;
+	uint8_t ttl;            /* TCP: the TTL (hop limit) it carries (before any rewrite) */
+	uint16_t ip_id;         /* IPv4 only */
 	struct pkt_tcpopts opt; /* TCP: its options */
 };
 
@@ -119,7 +129,7 @@ void nfq_policy_table_free(struct nfq_policy_table *t);
 /*
  * Add a policy; *id (may be NULL) gets its id, never 0. Returns 0,
  * -EINVAL (bad spec: no match bits, no or too long timeout, replacement that
- * is not a parseable IPv4 datagram), -ENOSPC (table full) or -ENOMEM.
+ * is not a parseable IPv4 or IPv6 datagram), -ENOSPC (table full) or -ENOMEM.
  * A replacement's checksums are recomputed here.
  */
 int nfq_policy_add(struct nfq_policy_table *t, const struct nfq_policy_spec *s,

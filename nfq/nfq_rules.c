@@ -423,7 +423,12 @@ static int run_tool(const char *tool, const char *cmd, const struct nfq_rules_st
 		if (err < 0 && !(err == -ENOENT && strcmp(cmd, "status") == 0))
 			log_warnx("stunt-rules %s failed (exit %d)", cmd, WEXITSTATUS(status));
 	}
-	if (err < 0 && !(err == -ENOENT && strcmp(cmd, "status") == 0))
+	/*
+	 * What a failed run says, and what a successful one warns of (no
+	 * usable ip6tables: the IPv4 rules only); "status" finding nothing is
+	 * no news.
+	 */
+	if (!(err == -ENOENT && strcmp(cmd, "status") == 0) && (err < 0 || errlen > 0))
 		log_child_stderr(cmd, errbuf, errlen);
 	else
 		log_debug("stunt-rules %s: done", cmd);

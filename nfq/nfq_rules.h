@@ -27,7 +27,9 @@
  * users of one state file must share it.
  *
  * stunt-rules runs with fork/execve, no shell, a fixed environment, stdin and
- * stdout on /dev/null; its stderr is captured and logged when it fails.
+ * stdout on /dev/null; its stderr is captured and logged when it fails, or
+ * when it succeeds with a warning (a host without a usable ip6tables gets the
+ * IPv4 rules only).
  * Needs what stunt-rules needs (root, CAP_NET_ADMIN) and write access to the
  * state file's directory, which must exist.
  */

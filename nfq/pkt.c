@@ -2,6 +2,8 @@
 /* IPv4 / TCP / UDP / ICMP parsing: the remaining length is checked before every read. */
 #include "nfq/pkt.h"
 
+#include "nfq/pkt_l4.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -175,6 +177,32 @@ int pkt_icmp_is_error(uint8_t type)
 	}
 }
 
+int pkt_icmp6_is_error(uint8_t type)
+{
+	switch (type) {
+	case PKT_ICMP6_UNREACH:
+	case PKT_ICMP6_PACKET_TOO_BIG:
+	case PKT_ICMP6_TIMXCEED:
+	case PKT_ICMP6_PARAMPROB:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void pkt_quote_l4(struct pkt_quote *q, uint8_t proto, const uint8_t *p, size_t l4)
+{
+	if ((proto == PKT_PROTO_TCP || proto == PKT_PROTO_UDP) && l4 >= 4) {
+		q->sport = pkt_get16(p);
+		q->dport = pkt_get16(p + 2);
+		q->has_ports = 1;
+	}
+	if (proto == PKT_PROTO_TCP && l4 >= 8) {
+		q->seq = pkt_get32(p + 4);
+		q->has_seq = 1;
+	}
+}
+
 /*
  * The quote of an ICMP error: the original IPv4 header (its tot_len is the
  * original datagram's, so it is not checked against what we have) and as much
@@ -188,6 +216,7 @@ static void parse_quote(const uint8_t *pkt, size_t off, size_t end, struct pkt_q
 
 	if (parse_ip4_hdr(p, len, &q->ip) != 0)
 		return;
+	q->family = AF_INET;
 	q->off = off;
 	q->valid = 1;
 	l4 = len - q->ip.hdr_len;
@@ -195,19 +224,12 @@ static void parse_quote(const uint8_t *pkt, size_t off, size_t end, struct pkt_q
 	/* only a first fragment quotes an L4 header */
 	if ((q->ip.frag & PKT_IP_OFFMASK) != 0)
 		return;
-	p += q->ip.hdr_len;
-	if ((q->ip.proto == PKT_PROTO_TCP || q->ip.proto == PKT_PROTO_UDP) && l4 >= 4) {
-		q->sport = pkt_get16(p);
-		q->dport = pkt_get16(p + 2);
-		q->has_ports = 1;
-	}
-	if (q->ip.proto == PKT_PROTO_TCP && l4 >= 8) {
-		q->seq = pkt_get32(p + 4);
-		q->has_seq = 1;
-	}
+	pkt_quote_l4(q, q->ip.proto, p + q->ip.hdr_len, l4);
 }
 
-static int parse_icmp(const uint8_t *pkt, size_t off, size_t end, struct pkt_icmp *ic)
+/* ICMP in IPv4 or ICMPv6 in IPv6: the same 8-byte header, each its own error types */
+static int parse_icmp(const uint8_t *pkt, size_t off, size_t end, uint8_t family,
+		      struct pkt_icmp *ic)
 {
 	const uint8_t *p = pkt + off;
 
@@ -217,17 +239,84 @@ static int parse_icmp(const uint8_t *pkt, size_t off, size_t end, struct pkt_icm
 	ic->code = p[1];
 	ic->csum = pkt_get16(p + 2);
 	ic->rest = pkt_get32(p + 4);
-	if (pkt_icmp_is_error(ic->type))
+	if (family == AF_INET && pkt_icmp_is_error(ic->type))
 		parse_quote(pkt, off + PKT_ICMP_HDR, end, &ic->quote);
+	else if (family == AF_INET6 && pkt_icmp6_is_error(ic->type))
+		pkt_parse_quote6(pkt, off + PKT_ICMP_HDR, end, &ic->quote);
+	return 0;
+}
+
+int pkt_parse_l4(const uint8_t *p, size_t off, uint8_t proto, struct pkt *k)
+{
+	size_t l4len = k->len - off;
+	int r;
+
+	switch (proto) {
+	case PKT_PROTO_TCP:
+		r = parse_tcp(p + off, l4len, &k->tcp);
+		if (r == 0) {
+			k->l4 = PKT_L4_TCP;
+			k->payload_off = off + k->tcp.hdr_len;
+		}
+		break;
+	case PKT_PROTO_UDP:
+		r = parse_udp(p + off, l4len, &k->udp);
+		/* the UDP length describes the whole datagram, not this fragment */
+		if (r == -EINVAL && k->fragment && k->udp.len >= PKT_UDP_HDR)
+			r = 0;
+		if (r == 0) {
+			k->l4 = PKT_L4_UDP;
+			k->payload_off = off + PKT_UDP_HDR;
+		}
+		break;
+	case PKT_PROTO_ICMP:
+	case PKT_PROTO_ICMPV6:
+		/* ICMP in IPv6 and ICMPv6 in IPv4 mean nothing: some other protocol */
+		if ((proto == PKT_PROTO_ICMP) != (k->family == AF_INET))
+			goto other;
+		r = parse_icmp(p, off, k->len, k->family, &k->icmp);
+		if (r == 0) {
+			k->l4 = k->family == AF_INET ? PKT_L4_ICMP : PKT_L4_ICMP6;
+			k->payload_off = off + PKT_ICMP_HDR;
+		}
+		break;
+	default:
+other:
+		k->l4 = PKT_L4_OTHER;
+		k->payload_off = off;
+		r = 0;
+		break;
+	}
+	/*
+	 * A first fragment too short for its L4 header is legal IP (RFC 1858
+	 * tiny fragments); report it as having no L4 header rather than as
+	 * malformed.
+	 */
+	if (r == -EMSGSIZE && k->fragment) {
+		memset(&k->tcp, 0, sizeof(k->tcp));
+		memset(&k->udp, 0, sizeof(k->udp));
+		memset(&k->icmp, 0, sizeof(k->icmp));
+		k->l4 = PKT_L4_NONE;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	k->l4_off = off;
+	k->l4_len = l4len;
+	k->payload_len = k->len - k->payload_off;
+	if (k->l4 == PKT_L4_UDP && !k->fragment)
+		k->payload_len = (size_t)k->udp.len - PKT_UDP_HDR;
 	return 0;
 }
 
 int pkt_parse(const uint8_t *p, size_t len, struct pkt *out)
 {
 	struct pkt k;
-	size_t off, l4len;
 	int r;
 
+	/* a buffer too short for any IPv4 header stays -EMSGSIZE, whatever its first byte */
+	if (p != NULL && len >= PKT_IP4_MIN_HDR && (p[0] >> 4) == 6)
+		return pkt_parse6(p, len, out);
 	memset(&k, 0, sizeof(k));
 	memset(out, 0, sizeof(*out));
 	if (p == NULL)
@@ -243,69 +332,16 @@ int pkt_parse(const uint8_t *p, size_t len, struct pkt *out)
 		r = -EMSGSIZE;
 		goto out;
 	}
+	k.family = AF_INET;
 	k.len = k.ip.tot_len;
 	k.fragment = (k.ip.frag & (PKT_IP_MF | PKT_IP_OFFMASK)) != 0;
-	off = k.ip.hdr_len;
-	l4len = k.len - off;
 
 	/* A non-first fragment carries no L4 header: its bytes are someone's payload. */
-	if ((k.ip.frag & PKT_IP_OFFMASK) != 0) {
-		r = 0;
-		goto done;
+	if ((k.ip.frag & PKT_IP_OFFMASK) == 0) {
+		r = pkt_parse_l4(p, k.ip.hdr_len, k.ip.proto, &k);
+		if (r < 0)
+			goto out;
 	}
-
-	switch (k.ip.proto) {
-	case PKT_PROTO_TCP:
-		r = parse_tcp(p + off, l4len, &k.tcp);
-		if (r == 0) {
-			k.l4 = PKT_L4_TCP;
-			k.payload_off = off + k.tcp.hdr_len;
-		}
-		break;
-	case PKT_PROTO_UDP:
-		r = parse_udp(p + off, l4len, &k.udp);
-		/* the UDP length describes the whole datagram, not this fragment */
-		if (r == -EINVAL && k.fragment && k.udp.len >= PKT_UDP_HDR)
-			r = 0;
-		if (r == 0) {
-			k.l4 = PKT_L4_UDP;
-			k.payload_off = off + PKT_UDP_HDR;
-		}
-		break;
-	case PKT_PROTO_ICMP:
-		r = parse_icmp(p, off, k.len, &k.icmp);
-		if (r == 0) {
-			k.l4 = PKT_L4_ICMP;
-			k.payload_off = off + PKT_ICMP_HDR;
-		}
-		break;
-	default:
-		k.l4 = PKT_L4_OTHER;
-		k.payload_off = off;
-		r = 0;
-		break;
-	}
-	/*
-	 * A first fragment too short for its L4 header is legal IP (RFC 1858
-	 * tiny fragments); report it as having no L4 header rather than as
-	 * malformed.
-	 */
-	if (r == -EMSGSIZE && k.fragment) {
-		memset(&k.tcp, 0, sizeof(k.tcp));
-		memset(&k.udp, 0, sizeof(k.udp));
-		memset(&k.icmp, 0, sizeof(k.icmp));
-		k.l4 = PKT_L4_NONE;
-		r = 0;
-		goto done;
-	}
-	if (r < 0)
-		goto out;
-	k.l4_off = off;
-	k.l4_len = l4len;
-	k.payload_len = k.len - k.payload_off;
-	if (k.l4 == PKT_L4_UDP && !k.fragment)
-		k.payload_len = (size_t)k.udp.len - PKT_UDP_HDR;
-done:
 	*out = k;
 	r = 0;
 out:

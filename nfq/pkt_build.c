@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Rewriting and building IPv4 packets; every write is to a length we checked. */
+/* Rewriting IPv4 and IPv6 packets, building IPv4 ones; every write is to a length we checked. */
 #include "nfq/pkt_build.h"
 
 #include "nfq/pkt_csum.h"
@@ -14,6 +14,13 @@ int pkt_set_ttl(uint8_t *p, size_t len, uint8_t ttl)
 
 	if (p == NULL || len < PKT_IP4_MIN_HDR)
 		goto out;
+	if ((p[0] >> 4) == 6) {
+		if (len < PKT_IP6_HDR)
+			goto out;
+		p[7] = ttl;     /* the hop limit: no header checksum in IPv6 */
+		r = 0;
+		goto out;
+	}
 	r = -EPROTONOSUPPORT;
 	if ((p[0] >> 4) != 4)
 		goto out;
@@ -34,6 +41,29 @@ out:
 	return r;
 }
 
+/* The L4 checksum of an IPv6 packet k parsed from p. */
+static void fix_l4_6(uint8_t *p, const struct pkt *k)
+{
+	const uint8_t *s = k->ip6.saddr, *d = k->ip6.daddr;
+	uint8_t *l4 = p + k->l4_off;
+
+	if (k->fragment || k->l4_off == 0 || k->ip6.rh_segleft != 0)
+		return;
+	switch (k->l4) {
+	case PKT_L4_TCP:
+		pkt_put16(l4 + 16, pkt_csum_l4_6(s, d, PKT_PROTO_TCP, l4, k->l4_len, 16));
+		break;
+	case PKT_L4_UDP:
+		pkt_put16(l4 + 6, pkt_csum_l4_6(s, d, PKT_PROTO_UDP, l4, k->udp.len, 6));
+		break;
+	case PKT_L4_ICMP6:
+		pkt_put16(l4 + 2, pkt_csum_l4_6(s, d, PKT_PROTO_ICMPV6, l4, k->l4_len, 2));
+		break;
+	default:
+		break;
+	}
+}
+
 int pkt_fix_checksums(uint8_t *p, size_t len)
 {
 	struct pkt k;
@@ -43,6 +73,10 @@ int pkt_fix_checksums(uint8_t *p, size_t len)
 	r = pkt_parse(p, len, &k);
 	if (r < 0)
 		goto out;
+	if (k.family == AF_INET6) {
+		fix_l4_6(p, &k);
+		goto out;
+	}
 	pkt_put16(p + 10, pkt_csum_ip4(p, k.ip.hdr_len));
 	if (k.fragment || k.l4_off == 0)
 		goto out;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Packet rewriting and building: TTL rewrite with an incremental checksum,
+ * Packet rewriting and building: TTL rewrite with an incremental checksum
+ * (IPv4) or hop limit rewrite (IPv6, no header checksum),
  * checksum repair after arbitrary edits, and whole IPv4+TCP packets (the
  * SYN-ACK of the synthesis method) built from parameters. Pure functions.
  */
@@ -14,8 +15,10 @@
 
 /*
  * Set the TTL of the IPv4 datagram in p[0..len) and update the header
- * checksum incrementally (RFC 1624). Only the header is looked at, so it also
- * works on a fragment. Returns 0, or -errno as pkt_parse() does for the header.
+ * checksum incrementally (RFC 1624), or the hop limit of the IPv6 packet
+ * there (no checksum covers it). Only the fixed header is looked at, so it
+ * also works on a fragment. Returns 0, or -errno as pkt_parse() does for the
+ * header.
  */
 int pkt_set_ttl(uint8_t *p, size_t len, uint8_t ttl);
 
@@ -23,7 +26,11 @@ int pkt_set_ttl(uint8_t *p, size_t len, uint8_t ttl);
  * Recompute every checksum of the datagram in p[0..len) after arbitrary
  * edits: the IPv4 header, and the TCP / UDP / ICMP checksum when the datagram
  * is not a fragment (a fragment's L4 checksum covers bytes we do not have).
- * A UDP checksum of zero ("none") is left at zero. Returns 0 or -errno.
+ * A UDP checksum of zero ("none") is left at zero. IPv6: TCP / UDP / ICMPv6
+ * with the IPv6 pseudo header (a zero UDP checksum is computed too: RFC 8200
+ * allows none), except when a routing header has segments left: the pseudo
+ * header then holds a final destination that is not in the fixed header, and
+ * the checksum is left as it is. Returns 0 or -errno.
  */
 int pkt_fix_checksums(uint8_t *p, size_t len);
 

@@ -63,6 +63,23 @@ uint16_t pkt_csum_l4(uint32_t saddr, uint32_t daddr, uint8_t proto,
 	return c;
 }
 
+uint16_t pkt_csum_l4_6(const uint8_t saddr[16], const uint8_t daddr[16], uint8_t proto,
+		       const uint8_t *l4, size_t l4_len, size_t csum_off)
+{
+	uint8_t ph[40];
+	uint16_t c;
+
+	memcpy(ph, saddr, 16);
+	memcpy(ph + 16, daddr, 16);
+	pkt_put32(ph + 32, (uint32_t)l4_len);
+	ph[36] = ph[37] = ph[38] = 0;
+	ph[39] = proto;
+	c = pkt_csum_fold(sum_skip(pkt_csum_add(0, ph, sizeof(ph)), l4, l4_len, csum_off));
+	if (proto == PKT_PROTO_UDP && c == 0)
+		c = 0xffff;
+	return c;
+}
+
 uint16_t pkt_csum_icmp(const uint8_t *icmp, size_t len)
 {
 	return pkt_csum_fold(sum_skip(0, icmp, len, 2));

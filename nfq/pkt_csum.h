@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internet checksums (RFC 1071) for IPv4 headers and TCP/UDP/ICMP, and the
+ * Internet checksums (RFC 1071) for IPv4 headers and TCP/UDP/ICMP, for
+ * TCP/UDP/ICMPv6 over IPv6 (RFC 8200 8.1 pseudo header), and the
  * incremental update of RFC 1624 for a single changed 16-bit word (a TTL
  * rewrite changes one word of the IPv4 header).
  *
@@ -29,6 +30,16 @@ uint16_t pkt_csum_ip4(const uint8_t *hdr, size_t hdr_len);
  */
 uint16_t pkt_csum_l4(uint32_t saddr, uint32_t daddr, uint8_t proto,
 		     const uint8_t *l4, size_t l4_len, size_t csum_off);
+
+/*
+ * The same over IPv6: the pseudo header is source, destination (16 bytes
+ * each), the 32-bit upper-layer length, three zero bytes and the next header
+ * proto. ICMPv6 (PKT_PROTO_ICMPV6, csum_off 2) has one too. A UDP result of 0
+ * is sent as 0xffff: over IPv6 a zero UDP checksum means none, which RFC 8200
+ * does not allow.
+ */
+uint16_t pkt_csum_l4_6(const uint8_t saddr[16], const uint8_t daddr[16], uint8_t proto,
+		       const uint8_t *l4, size_t l4_len, size_t csum_off);
 
 /* The ICMP checksum (no pseudo header), the checksum field at offset 2 counted as zero. */
 uint16_t pkt_csum_icmp(const uint8_t *icmp, size_t len);

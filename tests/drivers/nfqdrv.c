@@ -4,6 +4,8 @@
  * Prints one JSON object per line on stdout; diagnostics go to stderr.
  *
  *   nfqdrv [common] syn-ttl  --dst IP:PORT --ttl T [--count K] [--sport P] [--no-suppress]
+ *       (IP:PORT of syn-ttl, suppress and connect may be [IPv6]:PORT; the TTL
+ *       is then the hop limit)
  *       a marked non-blocking socket connects to dst; its first K SYNs leave
  *       with TTL T; every SYN is reported (seq, options), the ICMP time
  *       exceeded answering it is reported with the router's address, and
@@ -65,12 +67,19 @@
 
 enum mode { M_NONE, M_SYN_TTL, M_SUPPRESS, M_HOLD, M_CONNECT, M_LISTEN };
 
+/* an IPv4 or IPv6 endpoint */
+union drv_sa {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 struct opts {
 	enum mode mode;
 	uint16_t queue;
 	uint32_t mark;
 	int64_t timeout_ms;     /* -1: none */
-	struct sockaddr_in dst;
+	union drv_sa dst;
 	int have_dst;
 	struct sockaddr_in bind;
 	int have_bind;
@@ -118,6 +127,28 @@ static const char *ip_str(uint32_t a_net, char *buf)
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN) ? buf : "?";
 }
 
+static const char *ip6_str(const uint8_t a[16], char *buf)
+{
+	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN) ? buf : "?";
+}
+
+/* a packet's source address, either family */
+static const char *src_str(const struct pkt *k, char *buf)
+{
+	return k->family == AF_INET6 ? ip6_str(k->ip6.saddr, buf) : ip_str(k->ip.saddr, buf);
+}
+
+static socklen_t sa_len(const union drv_sa *u)
+{
+	return u->sa.sa_family == AF_INET6 ? sizeof(u->in6) : sizeof(u->in);
+}
+
+static uint16_t sa_port(const union drv_sa *u)
+{
+	return ntohs(u->sa.sa_family == AF_INET6 ? u->in6.sin6_port : u->in.sin_port);
+}
+
+
 static const char *tcp_state_name(int st)
 {
 	static const char *const n[] = {
@@ -154,6 +185,28 @@ static int parse_num(const char *s, long long min, long long max, long long *out
 	if (errno || *end || end == s || v < min || v > max)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+/* "A.B.C.D:PORT" or "[IPv6]:PORT" (port required) -> u; 0 or -1 */
+static int parse_dst(const char *s, union drv_sa *u)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *end;
+	long long v;
+
+	memset(u, 0, sizeof(*u));
+	if (s[0] != '[')
+		return addr_parse_ipv4(s, 0, &u->in) < 0 || !u->in.sin_port ? -1 : 0;
+	end = strchr(s, ']');
+	if (end == NULL || (size_t)(end - s - 1) >= sizeof(host) || end[1] != ':')
+		return -1;
+	memcpy(host, s + 1, (size_t)(end - s - 1));
+	host[end - s - 1] = '\0';
+	if (inet_pton(AF_INET6, host, &u->in6.sin6_addr) != 1 || parse_num(end + 2, 1, 65535, &v) < 0)
+		return -1;
+	u->in6.sin6_family = AF_INET6;
+	u->in6.sin6_port = htons((uint16_t)v);
 	return 0;
 }
 
@@ -248,7 +301,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->timeout_ms = v;
 			break;
 		case O_DST:
-			if (addr_parse_ipv4(optarg, 0, &o->dst) < 0 || !o->dst.sin_port)
+			if (parse_dst(optarg, &o->dst) < 0)
 				goto bad;
 			o->have_dst = 1;
 			break;
@@ -357,7 +410,7 @@ static void print_syn_event(const struct nfq_event *ev)
 static void on_event(struct nfq_engine *e, const struct nfq_event *ev, void *arg)
 {
 	struct run *r = arg;
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
 	(void)e;
 	if (ev->cookie == DRV_COOKIE_SYN) {
@@ -367,7 +420,8 @@ static void on_event(struct nfq_engine *e, const struct nfq_event *ev, void *arg
 		r->n_te++;
 		emit("{\"event\":\"icmp_te\",\"t_ms\":%llu,\"router\":\"%s\",\"type\":%u,\"code\":%u,"
 		     "\"quoted_seq\":%lld}",
-		     t_ms(), ip_str(ev->router, a), ev->icmp_type, ev->icmp_code,
+		     t_ms(), ev->pkt && ev->pkt->family == AF_INET6 ? ip6_str(ev->router6, a) :
+		     ip_str(ev->router, a), ev->icmp_type, ev->icmp_code,
 		     ev->has_seq ? (long long)ev->seq : -1LL);
 	}
 }
@@ -376,7 +430,7 @@ static void on_event(struct nfq_engine *e, const struct nfq_event *ev, void *arg
 static void on_packet(struct nfq_engine *e, const struct nfq_packet *p, void *arg)
 {
 	struct run *r = arg;
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 	uint32_t cls;
 
 	(void)e;
@@ -386,12 +440,12 @@ static void on_packet(struct nfq_engine *e, const struct nfq_packet *p, void *ar
 	if (cls & NFQ_MATCH_IN_RST) {
 		r->n_in_rst++;
 		emit("{\"event\":\"inbound\",\"t_ms\":%llu,\"kind\":\"rst\",\"from\":\"%s\"}",
-		     t_ms(), ip_str(p->pkt->ip.saddr, a));
+		     t_ms(), src_str(p->pkt, a));
 	} else if (cls & NFQ_MATCH_IN_ICMP_ERR) {
 		r->n_in_icmp++;
 		emit("{\"event\":\"inbound\",\"t_ms\":%llu,\"kind\":\"icmp\",\"type\":%u,\"code\":%u,"
 		     "\"from\":\"%s\"}",
-		     t_ms(), p->pkt->icmp.type, p->pkt->icmp.code, ip_str(p->pkt->ip.saddr, a));
+		     t_ms(), p->pkt->icmp.type, p->pkt->icmp.code, src_str(p->pkt, a));
 	}
 }
 
@@ -426,14 +480,21 @@ static void print_stats(const struct run *r)
 
 /* ---------------------------------------------------------------- sockets */
 
-/* A non-blocking TCP socket, marked when mark != 0, bound to sport (0: any). */
-static int client_socket(uint32_t mark, uint16_t sport, uint16_t *lport)
+/* A non-blocking TCP socket of family, marked when mark != 0, bound to sport (0: any). */
+static int client_socket(int family, uint32_t mark, uint16_t sport, uint16_t *lport)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(sport) };
-	socklen_t al = sizeof(a);
+	union drv_sa a;
+	socklen_t al;
 	int fd, one = 1, err;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	memset(&a, 0, sizeof(a));
+	a.sa.sa_family = (sa_family_t)family;
+	if (family == AF_INET6)
+		a.in6.sin6_port = htons(sport);
+	else
+		a.in.sin_port = htons(sport);
+	al = sa_len(&a);
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
@@ -441,10 +502,9 @@ static int client_socket(uint32_t mark, uint16_t sport, uint16_t *lport)
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		goto fail;
 	/* bind now so that the flow's local port is known before the first SYN */
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &al) < 0)
+	if (bind(fd, &a.sa, al) < 0 || getsockname(fd, &a.sa, &al) < 0)
 		goto fail;
-	*lport = ntohs(a.sin_port);
+	*lport = sa_port(&a);
 	return fd;
 fail:
 	err = -errno;
@@ -452,9 +512,9 @@ fail:
 	return err;
 }
 
-static int start_connect(int fd, const struct sockaddr_in *dst)
+static int start_connect(int fd, const union drv_sa *dst)
 {
-	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) == 0 || errno == EINPROGRESS)
+	if (connect(fd, &dst->sa, sa_len(dst)) == 0 || errno == EINPROGRESS)
 		return 0;
 	return -errno;
 }
@@ -489,19 +549,24 @@ static int run_flow(const struct opts *o)
 	int st, last_st = -1, rc = 1, err = 0, done = 0, n;
 	socklen_t el = sizeof(err);
 	uint16_t lport;
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
 	if (open_engine(o, &r) < 0)
 		return 1;
-	r.fd = client_socket(o->mark, o->sport, &lport);
+	r.fd = client_socket(o->dst.sa.sa_family, o->mark, o->sport, &lport);
 	if (r.fd < 0) {
 		fprintf(stderr, "nfqdrv: socket: %s\n", strerror(-r.fd));
 		goto out;
 	}
 	r.flow = (struct nfq_flow){
-		.proto = PKT_PROTO_TCP, .lport = lport,
-		.raddr = o->dst.sin_addr.s_addr, .rport = ntohs(o->dst.sin_port),
+		.proto = PKT_PROTO_TCP, .lport = lport, .rport = sa_port(&o->dst),
 	};
+	if (o->dst.sa.sa_family == AF_INET6) {
+		r.flow.family = AF_INET6;
+		memcpy(r.flow.raddr6, &o->dst.in6.sin6_addr, 16);
+	} else {
+		r.flow.raddr = o->dst.in.sin_addr.s_addr;
+	}
 
 	/* suppression: syn-ttl drops inbound errors for the whole run unless told not to */
 	sup_ms = o->suppress_ms;
@@ -527,10 +592,12 @@ static int run_flow(const struct opts *o)
 		if (nfq_policy_add(pt, &s, clock_ms(), NULL) < 0)
 			goto policy_fail;
 	}
-	emit("{\"event\":\"start\",\"mode\":\"%s\",\"queue\":%u,\"mark\":%u,\"dst\":\"%s:%u\","
+	emit("{\"event\":\"start\",\"mode\":\"%s\",\"queue\":%u,\"mark\":%u,\"dst\":\"%s%s%s:%u\","
 	     "\"sport\":%u,\"ttl\":%d,\"count\":%u,\"suppress_ms\":%lld}",
 	     o->mode == M_SYN_TTL ? "syn-ttl" : "suppress", o->queue, o->mark,
-	     ip_str(o->dst.sin_addr.s_addr, a), ntohs(o->dst.sin_port), lport, o->ttl,
+	     r.flow.family ? "[" : "",
+	     r.flow.family ? ip6_str(r.flow.raddr6, a) : ip_str(o->dst.in.sin_addr.s_addr, a),
+	     r.flow.family ? "]" : "", sa_port(&o->dst), lport, o->ttl,
 	     o->ttl ? o->count : 0, (long long)sup_ms);
 
 	t0 = clock_ms();
@@ -633,7 +700,7 @@ static int run_connect(const struct opts *o)
 	int fd, err = 0, n, done = 0;
 	socklen_t el = sizeof(err);
 
-	fd = client_socket(o->mark, o->sport, &lport);
+	fd = client_socket(o->dst.sa.sa_family, o->mark, o->sport, &lport);
 	if (fd < 0) {
 		fprintf(stderr, "nfqdrv: socket: %s\n", strerror(-fd));
 		return 1;

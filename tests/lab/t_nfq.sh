@@ -32,6 +32,8 @@ MARK=0x7421
 ROUTER=198.18.1.1        # inet's address facing gwa: where a TTL-2 SYN from ha dies
 # shellcheck source=tests/lab/tap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+# shellcheck source=tests/lab/drvjson.sh
+. "$HERE/drvjson.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "not ok - t_nfq needs root (network namespaces)"
@@ -42,22 +44,6 @@ fi
 lab_init nfq
 lab_up || { echo "not ok - lab_up"; exit 1; }
 S=$LAB_STATE
-
-# jf FILE EVENT FIELD: FIELD of every JSON line of FILE whose "event" is EVENT
-jf() {
-	python3 - "$@" <<'EOF'
-import json, sys
-path, ev, field = sys.argv[1:4]
-for line in open(path):
-    try:
-        d = json.loads(line)
-    except ValueError:
-        continue
-    if d.get("event") == ev and field in d:
-        v = d[field]
-        print(str(v).lower() if isinstance(v, bool) else v)
-EOF
-}
 
 # syn_ttls SPORT: TTLs of the SYNs from ha's port SPORT seen so far by the gwa capture
 syn_ttls() {
@@ -84,9 +70,6 @@ save() {
 queue_line() {
 	lx ha cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | awk -v q="$Q" '$1 == q'
 }
-
-# states FILE: the TCP states the driver reported, in order
-states() { jf "$1" state state | tr '\n' ' ' | sed 's/ $//'; }
 
 # nft_packets NODE TABLE: packets counted so far by the counters of an nft table in NODE
 nft_packets() {

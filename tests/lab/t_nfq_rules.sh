@@ -11,6 +11,8 @@
 #
 #   1. start -> rules installed, identical to one plain `stunt-rules install`;
 #      SIGTERM -> rules gone, ha's rule set exactly as before the start.
+#      "Rule set" is iptables-save and ip6tables-save: stunt-rules installs
+#      both families, and every check below covers both.
 #   2. a second holder while the first runs is refused (exit 4, names the
 #      owner's pid) and leaves the first's rules and state file alone.
 #   3. kill -9 -> the rules stay (nobody could remove them), marked and
@@ -19,6 +21,9 @@
 #      removed and installed again (their counters restart at 0) with one jump
 #      per chain; the new holder serves the queue; SIGTERM -> the pre-start
 #      rule set.
+#   5. a host without ip6tables (a stunt-rules that cannot see it): the holder
+#      starts with the IPv4 rules only and logs stunt-rules' one warning;
+#      SIGTERM -> the pre-start rule set.
 # Never touches the root namespace.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -50,9 +55,10 @@ lab_up || { echo "not ok - lab_up"; exit 1; }
 S=$LAB_STATE
 STATE=$S/rules.state
 
-# save: ha's iptables-save without comments and counters
+# save: ha's iptables-save and ip6tables-save without comments and counters
 save() {
-	lx ha iptables-save 2>/dev/null | grep -v '^#' | sed -E 's/ ?\[[0-9]+:[0-9]+\]//'
+	{ lx ha iptables-save; echo "# ip6tables"; lx ha ip6tables-save; } 2>/dev/null |
+		grep -v '^# [GC]' | sed -E 's/ ?\[[0-9]+:[0-9]+\]//'
 }
 # qcount CHAIN: packets counted by the NFQUEUE rules of a mangle chain in ha
 qcount() {
@@ -103,6 +109,8 @@ R0=$(save)
 lx ha "$RULES" install --queue "$Q" --mark "$MARK" --queue-bypass >/dev/null ||
 	{ echo "not ok - stunt-rules install in ha"; exit 1; }
 R1=$(save)
+check_cmd "the reference install has the IPv6 chains and jumps too" \
+	test "$(echo "$R1" | sed -n '/^# ip6tables$/,$p' | grep -c -e '^:STUNT-' -e '-j STUNT-')" -eq 4
 lx ha "$RULES" remove >/dev/null
 same "reference install; remove restores ha's rule set" "$R0" "$(save)"
 
@@ -161,7 +169,7 @@ check_cmd "holder d logged the stale rules of pid $C once ($n: $(grep -m1 'remov
 	test "$n" -eq 1 -a -n "$(grep "removing stale rules left by pid $C " "$S/d.log")"
 same "holder d's rule set equals one install (no duplicate jumps or rules)" "$R1" "$(save)"
 jumps=$(save | grep -c -- '-m comment --comment stunt -j STUNT-')
-check_cmd "one tagged jump per chain ($jumps: OUTPUT, INPUT)" test "$jumps" -eq 2
+check_cmd "one tagged jump per chain and family ($jumps: OUTPUT, INPUT; IPv4, IPv6)" test "$jumps" -eq 4
 check_cmd "the stale chains were replaced: STUNT-OUT counters restart ($(qcount STUNT-OUT))" \
 	test "$(qcount STUNT-OUT)" -eq 0
 check_cmd "state file names holder d ($D)" test "$(state_pid)" = "$D"
@@ -176,6 +184,30 @@ rc=$RC
 check_cmd "holder d exits 0 on SIGTERM (rc $rc)" test "$rc" -eq 0
 same "after the restart and a clean stop ha's rule set is the pre-start one" "$R0" "$(save)"
 check_cmd "state file removed again" test ! -e "$STATE"
+
+# ------------------------------------------------------------ 5. no ip6tables
+# stuntd runs stunt-rules with a fixed PATH: a wrapper hides ip6tables from it
+NO6=$S/no6
+mkdir -p "$NO6/bin"
+for f in iptables iptables-nft iptables-legacy nft; do
+	[ -e "/usr/sbin/$f" ] && ln -s "/usr/sbin/$f" "$NO6/bin/$f"
+done
+printf '#!/bin/sh\nPATH=%s:/usr/bin:/bin exec %s "$@"\n' "$NO6/bin" "$RULES" >"$NO6/stunt-rules"
+chmod +x "$NO6/stunt-rules"
+rm -f "$S/e.ready"
+lab_bg ha e "$DRV" --queue "$Q" --mark "$MARK" --rules --rules-tool "$NO6/stunt-rules" \
+	--rules-state "$STATE" hold --ready-file "$S/e.ready" >/dev/null
+E=${LAB_PIDS[-1]}
+lab_wait_file "$S/e.ready" 10 || nok "holder e started"
+check_cmd "without ip6tables the holder runs with the IPv4 rules only" \
+	test "$(save | sed '/^# ip6tables$/q' | grep -c -- '-j NFQUEUE')" -eq 9 \
+	-a -z "$(save | sed -n '/^# ip6tables$/,$p' | grep STUNT)"
+n=$(grep -c "warning: IPv6 packets are not queued" "$S/e.log")
+check_cmd "its log has stunt-rules' warning once ($n: $(grep -m1 'IPv6 packets' "$S/e.log" | cut -d' ' -f2-))" \
+	test "$n" -eq 1
+stop "$E" TERM
+check_cmd "holder e exits 0 on SIGTERM (rc $RC)" test "$RC" -eq 0
+same "after holder e ha's rule set is the pre-start one" "$R0" "$(save)"
 
 lab_down
 check_cmd "no lab namespaces left behind" test -z "$(ip netns list | grep "^$LAB-")"

@@ -19,8 +19,16 @@
 #     marked SYN (B routes it back and drops it) is counted by STUNT-IN's
 #     RELATED-ICMP rule;
 #   - on a NAT gateway the host rules queue its own marked connection and
-#     none of the connections it forwards.
-# Never runs iptables in the root namespace.
+#     none of the connections it forwards;
+#   - IPv6 (2001:db8:12::1 and ::2 on the same link): install puts the same
+#     chains, jumps and rules (ICMPv6 for ICMP) into ip6tables of the same
+#     backend, install twice == once, remove restores ip6tables-save exactly;
+#     a marked IPv6 connection's SYN and SYN-ACK are counted, an unmarked one
+#     is not, and the ICMPv6 time exceeded answering a hop-limit-1 marked SYN
+#     is counted by STUNT-IN's RELATED rule;
+#   - without ip6tables, or with an ip6tables that cannot add the rules, install
+#     succeeds for IPv4 with exactly one warning, and status and remove work.
+# Never runs iptables or ip6tables in the root namespace.
 set -u
 
 RULES=$(cd "$(dirname "$0")/../../tools" && pwd)/stunt-rules
@@ -87,15 +95,30 @@ out=$($RULES install --gateway 2>&1); rc=$?
 check_cmd "--gateway (removed) is a one-line usage error (2)" \
 	test $rc -eq 2 -a "$(echo "$out" | wc -l)" -eq 1 \
 	-a -n "$(echo "$out" | grep -- "^stunt-rules: --gateway .* (try 'stunt-rules --help')\$")"
-check_cmd "CLI checks left the namespace's rule set empty" \
-	test -z "$(ip netns exec "$P-cli" iptables-nft-save 2>/dev/null; ip netns exec "$P-cli" cat /proc/net/ip_tables_names)"
+check_cmd "CLI checks left the namespace's rule set empty (both families)" \
+	test -z "$(ip netns exec "$P-cli" iptables-nft-save 2>/dev/null; ip netns exec "$P-cli" cat /proc/net/ip_tables_names;
+		ip netns exec "$P-cli" ip6tables-nft-save 2>/dev/null; ip netns exec "$P-cli" cat /proc/net/ip6_tables_names)"
 ip netns del "$P-cli"
 RULES=$RULES_CLI
 
 # ----------------------------------------------------------------- helpers
+# same NAME EXPECTED GOT: equal rule sets, or the diff
+same() {
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		nok "$1"
+		diff <(echo "$2") <(echo "$3") | sed 's/^/# /'
+	fi
+}
+
 # save NS BK: normalised iptables-save (no comment lines, no counters)
 save() {
 	ip netns exec "$1" "iptables-$2-save" 2>/dev/null | grep -v '^#' |
+		sed -E 's/ ?\[[0-9]+:[0-9]+\]//'
+}
+
+# save6 NS BK: the same for ip6tables
+save6() {
+	ip netns exec "$1" "ip6tables-$2-save" 2>/dev/null | grep -v '^#' |
 		sed -E 's/ ?\[[0-9]+:[0-9]+\]//'
 }
 
@@ -112,16 +135,27 @@ qcount() {
 		awk -v pat="${4:-.}" '/NFQUEUE/ && $0 ~ pat { s += $1 } END { print s + 0 }'
 }
 
-# client NS MARK HOST [TTL]: connect from NS; with TTL, only send a SYN
+# qcount6 NS BK CHAIN [PATTERN]: the same for ip6tables
+qcount6() {
+	ip netns exec "$1" "ip6tables-$2" -w 5 -t mangle -L "$3" -v -x -n 2>/dev/null |
+		awk -v pat="${4:-.}" '/NFQUEUE/ && $0 ~ pat { s += $1 } END { print s + 0 }'
+}
+
+# client NS MARK HOST [TTL]: connect from NS (IPv6 when HOST has a ':');
+# with TTL (hop limit), only send a SYN
 client() {
 	ip netns exec "$1" python3 - "$2" "$3" "$PORT" "${4:-0}" <<'EOF'
 import socket, sys, time
 mark, host, port, ttl = int(sys.argv[1], 0), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+v6 = ":" in host
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
 if mark:
     s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, mark)
 if ttl:
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+    if v6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, ttl)
+    else:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
     s.setblocking(False)
     s.connect_ex((host, port))
     time.sleep(0.5)
@@ -137,11 +171,17 @@ EOF
 }
 
 SERVER='
-import socket
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("192.0.2.2", %d)); l.listen(16); l.settimeout(50)
+import socket, select
+ls = []
+for fam, a in ((socket.AF_INET, "192.0.2.2"), (socket.AF_INET6, "2001:db8:12::2")):
+    l = socket.socket(fam); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try: l.bind((a, %d))
+    except OSError: continue    # the gateway test has no IPv6
+    l.listen(16); ls.append(l)
 while True:
-    c, _ = l.accept(); c.settimeout(3)
+    r, _, _ = select.select(ls, [], [], 50)
+    if not r: break
+    c, _ = r[0].accept(); c.settimeout(3)
     try: c.sendall(c.recv(1))
     except OSError: pass
     c.close()
@@ -159,6 +199,8 @@ setup() {
 	done
 	ip netns exec "$a" ip addr add 192.0.2.1/24 dev stla0
 	ip netns exec "$b" ip addr add 192.0.2.2/24 dev stlb0
+	ip netns exec "$a" ip addr add 2001:db8:12::1/64 dev stla0 nodad
+	ip netns exec "$b" ip addr add 2001:db8:12::2/64 dev stlb0 nodad
 	ip netns exec "$a" ip link set stla0 up
 	ip netns exec "$b" ip link set stlb0 up
 	# B is a router for 198.51.100.0/24 (back out the same link): a TTL-1
@@ -166,6 +208,10 @@ setup() {
 	ip netns exec "$a" ip route add 198.51.100.0/24 via 192.0.2.2
 	ip netns exec "$b" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0
 	ip netns exec "$b" ip route add 198.51.100.0/24 via 192.0.2.1
+	# the same for IPv6: a hop-limit-1 SYN to 2001:db8:99::2 dies in B
+	ip netns exec "$a" ip -6 route add 2001:db8:99::/64 via 2001:db8:12::2
+	ip netns exec "$b" sysctl -qw net.ipv6.conf.all.forwarding=1
+	ip netns exec "$b" ip -6 route add 2001:db8:99::/64 via 2001:db8:12::1
 	ip netns exec "$a" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.stla0.rp_filter=0
 	ip netns exec "$b" sysctl -qw net.ipv4.conf.stlb0.rp_filter=0
 }
@@ -184,7 +230,13 @@ preexisting() {
 		$ipt -t filter -A INPUT -p tcp --dport 9 -j DROP &&
 		$ipt -t filter -A OUTPUT -m comment --comment stunt-other -j ACCEPT &&
 		$ipt -t filter -N USER-FILTER &&
-		$ipt -t filter -A FORWARD -j USER-FILTER
+		$ipt -t filter -A FORWARD -j USER-FILTER || return 1
+	ipt="ip netns exec $1 ip6tables-$2 -w 5"
+	$ipt -t mangle -A OUTPUT -p udp --dport 9 -j MARK --set-mark 0x1 &&
+		$ipt -t mangle -A OUTPUT -m comment --comment stunt -j RETURN -p udp --dport 7 &&
+		$ipt -t mangle -A INPUT -p tcp --dport 9 -j ACCEPT &&
+		$ipt -t mangle -N USER-MANGLE6 &&
+		$ipt -t filter -A INPUT -p tcp --dport 9 -j DROP
 }
 
 # old_gateway NS BK: the gateway part an older stunt-rules installed with
@@ -211,6 +263,18 @@ no_old_gateway() {
 		! echo "$out" | grep -q -- '^-A FORWARD .*stunt'
 }
 
+# first_rules LABEL NS BINARY: our jumps head OUTPUT and INPUT, and the
+# CONNMARK --save-mark rule heads STUNT-OUT (iptables or ip6tables)
+first_rules() {
+	local S="ip netns exec $2 $3 -t mangle -S"
+	check_cmd "$1 jumps are first in OUTPUT and INPUT" test \
+		"$($S OUTPUT | sed -n 2p)" = "-A OUTPUT -m comment --comment stunt -j STUNT-OUT" \
+		-a "$($S INPUT | sed -n 2p)" = "-A INPUT -m comment --comment stunt -j STUNT-IN"
+	check_cmd "$1 CONNMARK --save-mark is STUNT-OUT's first rule" test \
+		"$($S STUNT-OUT | sed -n 2p)" = \
+		"-A STUNT-OUT -m mark --mark $MARK -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff"
+}
+
 # ----------------------------------------------------------------- per backend
 run_backend() {
 	local bk=$1 t="[$1]" a=$P-$1-a b=$P-$1-b
@@ -219,6 +283,8 @@ run_backend() {
 
 	preexisting "$a" "$bk" || { nok "$t pre-existing rules could be added"; return; }
 	before=$(save "$a" "$bk")
+	local before6 after61 after62
+	before6=$(save6 "$a" "$bk")
 	local nft_before=""
 	[ "$bk" = nft ] && command -v nft >/dev/null && nft_before=$(nftsave "$a")
 
@@ -226,29 +292,46 @@ run_backend() {
 	check_cmd "$t status before install exits 3" test $rc -eq 3
 
 	out=$($R install --dry-run --backend "$bk" 2>&1); rc=$?
-	check_cmd "$t --dry-run changes nothing" test $rc -eq 0 -a "$(save "$a" "$bk")" = "$before"
+	check_cmd "$t --dry-run changes nothing" test $rc -eq 0 -a "$(save "$a" "$bk")" = "$before" \
+		-a "$(save6 "$a" "$bk")" = "$before6"
+	check_cmd "$t --dry-run prints the ip6tables commands after the iptables ones" \
+		test -n "$(echo "$out" | grep -- "^# IPv6: ip6tables-$bk\$")" \
+		-a "$(echo "$out" | grep -c -- "^ip6tables-$bk -t mangle -A STUNT-")" -eq 10 \
+		-a -n "$(echo "$out" | grep -- "^ip6tables-$bk -t mangle -A STUNT-IN -p ipv6-icmp -m conntrack --ctstate RELATED ")"
 
-	$R install --backend "$bk" --queue-bypass >/dev/null; rc=$?
+	out=$($R install --backend "$bk" --queue-bypass 2>&1); rc=$?
 	after1=$(save "$a" "$bk")
+	after61=$(save6 "$a" "$bk")
+	check_cmd "$t install says it covers IPv6, and warns of nothing" \
+		test -n "$(echo "$out" | grep -- "^stunt-rules: installed ($bk backend, iptables-$bk, ip6tables-$bk): ")" \
+		-a "$(echo "$out" | wc -l)" -eq 1
 	# the second without options: the same rules (bypass is the default)
 	$R install --backend "$bk" >/dev/null; rc=$((rc + $?))
 	after2=$(save "$a" "$bk")
+	after62=$(save6 "$a" "$bk")
 	check_cmd "$t install twice exits 0" test $rc -eq 0
 	check_cmd "$t install twice == install once" test "$after1" = "$after2" -a "$after1" != "$before"
 	n0=$(echo "$after2" | grep -c -- '-A OUTPUT -m comment --comment stunt -j STUNT-OUT$')
 	n1=$(echo "$after2" | grep -c -- '-A INPUT -m comment --comment stunt -j STUNT-IN$')
 	check_cmd "$t one tagged jump each from OUTPUT and INPUT" test "$n0" -eq 1 -a "$n1" -eq 1
-	check_cmd "$t jumps are first in OUTPUT and INPUT" test \
-		"$(ip netns exec "$a" "iptables-$bk" -t mangle -S OUTPUT | sed -n 2p)" = "-A OUTPUT -m comment --comment stunt -j STUNT-OUT" \
-		-a "$(ip netns exec "$a" "iptables-$bk" -t mangle -S INPUT | sed -n 2p)" = "-A INPUT -m comment --comment stunt -j STUNT-IN"
-	check_cmd "$t CONNMARK --save-mark is STUNT-OUT's first rule" test \
-		"$(ip netns exec "$a" "iptables-$bk" -t mangle -S STUNT-OUT | sed -n 2p)" = \
-		"-A STUNT-OUT -m mark --mark $MARK -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff"
+	first_rules "$t" "$a" "iptables-$bk"
 	n0=$(echo "$after2" | grep -c -- "-j NFQUEUE --queue-num $QUEUE --queue-bypass\$")
 	n1=$(echo "$after2" | grep -c -- "-j NFQUEUE")
 	check_cmd "$t --queue-bypass on every NFQUEUE rule ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -ge 8
 	check_cmd "$t RELATED ICMP with connmark queued in STUNT-IN" test -n \
 		"$(echo "$after2" | grep -- "-A STUNT-IN -p icmp -m conntrack --ctstate RELATED -m connmark --mark $MARK -j NFQUEUE")"
+
+	# --- the same rules in ip6tables
+	check_cmd "$t [ip6] install twice == install once" test "$after61" = "$after62" -a "$after61" != "$before6"
+	check_cmd "$t [ip6] the same chains and rules as iptables, ICMPv6 for ICMP" test \
+		"$(echo "$after62" | grep -E -- '^-A (STUNT-|OUTPUT -m comment --comment stunt -j|INPUT -m comment --comment stunt -j)')" = \
+		"$(echo "$after2" | grep -E -- '^-A (STUNT-|OUTPUT -m comment --comment stunt -j|INPUT -m comment --comment stunt -j)' | sed 's/ -p icmp / -p ipv6-icmp /')"
+	first_rules "$t [ip6]" "$a" "ip6tables-$bk"
+	n0=$(echo "$after62" | grep -c -- "-j NFQUEUE --queue-num $QUEUE --queue-bypass\$")
+	n1=$(echo "$after62" | grep -c -- "-j NFQUEUE")
+	check_cmd "$t [ip6] --queue-bypass on every NFQUEUE rule ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -eq 9
+	check_cmd "$t [ip6] RELATED ICMPv6 with connmark queued in STUNT-IN" test -n \
+		"$(echo "$after62" | grep -- "-A STUNT-IN -p ipv6-icmp -m conntrack --ctstate RELATED -m connmark --mark $MARK -j NFQUEUE")"
 
 	$R status --backend "$bk" >/dev/null 2>&1; rc=$?
 	check_cmd "$t status after install exits 0" test $rc -eq 0
@@ -261,6 +344,9 @@ d = json.loads(sys.argv[1])
 assert d["installed"] is True and d["queue"] == 7421 and d["queue_bypass"] is True, d
 assert "gateway" not in d and d["backend"] == sys.argv[2], d
 assert "STUNT-OUT" in d["chains"] and len(d["rules"]) >= 9, d
+v6 = d["ipv6"]
+assert v6["state"] == "installed" and v6["binary"] == "ip6tables-" + sys.argv[2], v6
+assert v6["chains"] == ["STUNT-OUT", "STUNT-IN"] and len(v6["rules"]) == len(d["rules"]), v6
 ' "$out" "$bk"
 
 	# --- real packets: marked connection with bypass and no listener
@@ -288,6 +374,26 @@ assert "STUNT-OUT" in d["chains"] and len(d["rules"]) >= 9, d
 	i1=$(qcount "$a" "$bk" STUNT-IN RELATED)
 	check_cmd "$t time-exceeded for unmarked SYN not queued ($i0 -> $i1)" test "$i1" -eq "$i0"
 
+	# --- the same over IPv6, counted by the ip6tables rules
+	c0=$(qcount6 "$a" "$bk" STUNT-OUT); i0=$(qcount6 "$a" "$bk" STUNT-IN)
+	check_cmd "$t [ip6] marked connection connects (queue bypass, no daemon)" client "$a" "$MARK" 2001:db8:12::2
+	c1=$(qcount6 "$a" "$bk" STUNT-OUT); i1=$(qcount6 "$a" "$bk" STUNT-IN)
+	check_cmd "$t [ip6] marked SYN counted by STUNT-OUT NFQUEUE ($c0 -> $c1)" test "$c1" -gt "$c0"
+	check_cmd "$t [ip6] SYN-ACK of marked connection counted by STUNT-IN NFQUEUE ($i0 -> $i1)" test "$i1" -gt "$i0"
+	c0=$c1 i0=$i1
+	check_cmd "$t [ip6] unmarked connection connects" client "$a" 0 2001:db8:12::2
+	c1=$(qcount6 "$a" "$bk" STUNT-OUT); i1=$(qcount6 "$a" "$bk" STUNT-IN)
+	check_cmd "$t [ip6] unmarked connection not queued ($c0 -> $c1, $i0 -> $i1)" test "$c1" -eq "$c0" -a "$i1" -eq "$i0"
+	i0=$(qcount6 "$a" "$bk" STUNT-IN RELATED)
+	client "$a" "$MARK" 2001:db8:99::2 1
+	i1=$(qcount6 "$a" "$bk" STUNT-IN RELATED)
+	check_cmd "$t [ip6] ICMPv6 time exceeded for hop-limit-1 marked SYN counted by the RELATED rule ($i0 -> $i1)" \
+		test "$i1" -gt "$i0"
+	i0=$i1
+	client "$a" 0 2001:db8:99::2 1
+	i1=$(qcount6 "$a" "$bk" STUNT-IN RELATED)
+	check_cmd "$t [ip6] ICMPv6 time exceeded for unmarked SYN not queued ($i0 -> $i1)" test "$i1" -eq "$i0"
+
 	# --- --fail-closed: no bypass, so a marked SYN waits for a queue reader
 	# that is not there and is dropped
 	$R install --backend "$bk" --fail-closed >/dev/null; rc=$?
@@ -295,6 +401,10 @@ assert "STUNT-OUT" in d["chains"] and len(d["rules"]) >= 9, d
 	n1=$(echo "$out" | grep -c -- "-j NFQUEUE")
 	check_cmd "$t install --fail-closed: no --queue-bypass on its $n1 NFQUEUE rules" \
 		test $rc -eq 0 -a "$n1" -ge 8 -a -z "$(echo "$out" | grep -- --queue-bypass)"
+	out=$(save6 "$a" "$bk")
+	n1=$(echo "$out" | grep -c -- "-j NFQUEUE")
+	check_cmd "$t [ip6] install --fail-closed: no --queue-bypass on its $n1 NFQUEUE rules" \
+		test "$n1" -eq 9 -a -z "$(echo "$out" | grep -- --queue-bypass)"
 	if client "$a" "$MARK" 192.0.2.2 2>/dev/null; then
 		nok "$t fail-closed: a marked connection connected although nothing reads the queue"
 	else
@@ -308,6 +418,14 @@ assert "STUNT-OUT" in d["chains"] and len(d["rules"]) >= 9, d
 	check_cmd "$t install without options puts --queue-bypass back ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -ge 8
 	check_cmd "$t fail-open again: a marked connection connects" client "$a" "$MARK" 192.0.2.2
 	kill "$srvpid" 2>/dev/null; wait "$srvpid" 2>/dev/null; srvpid=
+	# ip6tables-legacy's -C does not compare the NFQUEUE options: another
+	# queue number must still refill the chains of both families
+	$R install --backend "$bk" --queue $((QUEUE + 1)) >/dev/null
+	n0=$(save "$a" "$bk" | grep -c -- "-j NFQUEUE --queue-num $((QUEUE + 1)) --queue-bypass\$")
+	n1=$(save6 "$a" "$bk" | grep -c -- "-j NFQUEUE --queue-num $((QUEUE + 1)) --queue-bypass\$")
+	check_cmd "$t install --queue $((QUEUE + 1)) moves every NFQUEUE rule of both families ($n0, $n1)" \
+		test "$n0" -eq 9 -a "$n1" -eq 9
+	$R install --backend "$bk" >/dev/null
 
 	# --- upgrade: the gateway part of an older version (--gateway)
 	after1=$(save "$a" "$bk")
@@ -336,30 +454,17 @@ assert "-A FORWARD -m comment --comment stunt -j STUNT-FWD" in d["jumps"], d
 	check_cmd "$t remove exits 0" test $rc -eq 0
 	check_cmd "$t remove deletes the old gateway part: no STUNT-FWD, STUNT-SEL or FORWARD jump" \
 		no_old_gateway "$a" "$bk"
-	after1=$(save "$a" "$bk")
-	if [ "$after1" = "$before" ]; then
-		ok "$t install; install; remove leaves iptables-save exactly as before"
-	else
-		nok "$t install; install; remove leaves iptables-save exactly as before"
-		diff <(echo "$before") <(echo "$after1") | sed 's/^/# /'
-	fi
-	if [ -n "$nft_before" ]; then
-		after1=$(nftsave "$a")
-		if [ "$after1" = "$nft_before" ]; then
-			ok "$t nft list ruleset unchanged too"
-		else
-			nok "$t nft list ruleset unchanged too"
-			diff <(echo "$nft_before") <(echo "$after1") | sed 's/^/# /'
-		fi
-	fi
+	same "$t install; install; remove leaves iptables-save exactly as before" "$before" "$(save "$a" "$bk")"
+	same "$t install; install; remove leaves ip6tables-save exactly as before" "$before6" "$(save6 "$a" "$bk")"
+	[ -z "$nft_before" ] || same "$t nft list ruleset unchanged too" "$nft_before" "$(nftsave "$a")"
 	$R status --backend "$bk" >/dev/null 2>&1; rc=$?
 	check_cmd "$t status after remove exits 3" test $rc -eq 3
 	$R remove --backend "$bk" >/dev/null; rc=$?
 	check_cmd "$t remove when nothing installed exits 0 and changes nothing" \
-		test $rc -eq 0 -a "$(save "$a" "$bk")" = "$before"
+		test $rc -eq 0 -a "$(save "$a" "$bk")" = "$before" -a "$(save6 "$a" "$bk")" = "$before6"
 	if [ "$bk" = nft ]; then
-		check_cmd "$t nothing created in the legacy tables" \
-			test -z "$(ip netns exec "$a" cat /proc/net/ip_tables_names 2>/dev/null)"
+		check_cmd "$t nothing created in the legacy tables (either family)" \
+			test -z "$(ip netns exec "$a" cat /proc/net/ip_tables_names /proc/net/ip6_tables_names 2>/dev/null)"
 	fi
 }
 
@@ -384,7 +489,7 @@ if command -v iptables-nft >/dev/null 2>&1 && command -v nft >/dev/null 2>&1 &&
 		old_gateway "$P-empty" nft &&
 		ip netns exec "$P-empty" "$RULES" remove >/dev/null 2>&1; rc=$?
 	e1=$(nftsave "$P-empty")
-	check_cmd "[nft] install; old gateway part; remove in an empty namespace leaves no nft table" \
+	check_cmd "[nft] install; old gateway part; remove in an empty namespace leaves no nft table (ip or ip6)" \
 		test $rc -eq 0 -a -z "$e0" -a -z "$e1"
 	[ -z "$e1" ] || echo "$e1" | sed 's/^/# /'
 	ip netns del "$P-empty"
@@ -412,6 +517,49 @@ for bk in nft legacy; do
 	run_backend "$bk"
 	ip netns del "$P-$bk-a"; ip netns del "$P-$bk-b"
 done
+
+# ----------------------------------------------------------------- no IPv6
+# A host without ip6tables, then one whose ip6tables cannot add the rules (a
+# stand-in that fails as ip6tables does without the ip6 mangle table): install
+# works for IPv4 with exactly one warning, status says IPv6 is not covered,
+# remove leaves nothing.  PATH without /usr/sbin hides the real binaries.
+no_ipv6() {
+	local ns=$P-no6 dir out rc f ipt=iptables-nft
+	command -v $ipt >/dev/null 2>&1 || { ok "[no IPv6] # SKIP no $ipt"; return 0; }
+	dir=$(mktemp -d) || return 1
+	for f in iptables iptables-nft iptables-legacy nft; do
+		[ -e "/usr/sbin/$f" ] && ln -s "/usr/sbin/$f" "$dir/$f"
+	done
+	ip netns add "$ns" || return 1
+	local R="ip netns exec $ns env PATH=$dir:/usr/bin:/bin $RULES"
+	for f in missing unusable; do
+		if [ $f = unusable ]; then
+			printf '%s\n' '#!/bin/sh' \
+				'echo "ip6tables v1.8.9 (nf_tables): cannot initialize ip6tables table mangle: Table does not exist (do you need to insmod?)" >&2' \
+				'exit 3' >"$dir/ip6tables-nft"
+			chmod +x "$dir/ip6tables-nft"
+		fi
+		out=$($R install --backend nft 2>&1); rc=$?
+		check_cmd "[no IPv6: ip6tables $f] install exits 0 and says IPv4 only" \
+			test $rc -eq 0 -a -n "$(echo "$out" | grep -- '^stunt-rules: installed (nft backend, iptables-nft; IPv4 only): ')"
+		check_cmd "[no IPv6: ip6tables $f] exactly one warning, naming IPv6 and the cause" \
+			test "$(echo "$out" | grep -c warning)" -eq 1 \
+			-a -n "$(echo "$out" | grep -- '^stunt-rules: warning: IPv6 packets are not queued (.*ip6tables-nft.*); the IPv4 rules are installed$')"
+		check_cmd "[no IPv6: ip6tables $f] the IPv4 rules are there" \
+			test "$(ip netns exec "$ns" iptables-nft-save | grep -c -- '-j NFQUEUE')" -eq 9
+		check_cmd "[no IPv6: ip6tables $f] no ip6tables rules" \
+			test -z "$(ip netns exec "$ns" ip6tables-nft-save 2>/dev/null | grep STUNT)"
+		out=$($R status 2>&1); rc=$?
+		check_cmd "[no IPv6: ip6tables $f] status exits 0 and says IPv6 is not covered" \
+			test $rc -eq 0 -a -n "$(echo "$out" | grep -- '^  IPv6: not installed')"
+		$R remove >/dev/null 2>&1; rc=$?
+		check_cmd "[no IPv6: ip6tables $f] remove exits 0 and leaves no nft table" \
+			test $rc -eq 0 -a -z "$(ip netns exec "$ns" nft list ruleset 2>/dev/null)"
+	done
+	ip netns del "$ns"
+	rm -rf "$dir"
+}
+no_ipv6 || nok "[no IPv6] namespace setup"
 
 # ----------------------------------------------------------------- gateway packets
 # H (192.0.2.1) -- G (192.0.2.2 | 198.51.100.1, MASQUERADE) -- S (198.51.100.2)

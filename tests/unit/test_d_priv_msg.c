@@ -233,6 +233,19 @@ static void inject_check(void)
 	CHECK(pkt_fix_checksums(u, 28) == 0);
 	CHECK_EQ(d_priv_inject_check(u, 28, &t, 100, local, 2, &why), -EPERM);
 	CHECK_EQ(why, D_INJ_NOT_SYN);
+	/* an IPv6 SYN (which pkt_parse() now reads) is refused as unparseable, as before */
+	memset(u, 0, sizeof(u));
+	u[0] = 0x60;
+	u[5] = 20;
+	u[6] = PKT_PROTO_TCP;
+	u[7] = 64;
+	u[40] = 0x9c; u[41] = 0x41;	/* 40001 */
+	u[42] = 0x13; u[43] = 0x88;	/* 5000 */
+	u[52] = 0x50;
+	u[53] = PKT_TCP_SYN;
+	CHECK(pkt_fix_checksums(u, 60) == 0);
+	CHECK_EQ(d_priv_inject_check(u, 60, &t, 100, local, 2, &why), -EINVAL);
+	CHECK_EQ(why, D_INJ_PARSE);
 	/* garbage */
 	CHECK_EQ(d_priv_inject_check(u, 10, &t, 100, local, 2, &why), -EINVAL);
 	CHECK_EQ(why, D_INJ_PARSE);

@@ -83,6 +83,7 @@ static void parses_linux_syn_with_options(void)
 	struct pkt k;
 
 	CHECK_EQ(pkt_parse(syn, sizeof(syn), &k), 0);
+	CHECK_EQ(k.family, AF_INET);
 	CHECK_EQ(k.len, 60);
 	CHECK_EQ(k.ip.hdr_len, 20);
 	CHECK_EQ(k.ip.ttl, 64);
@@ -120,6 +121,7 @@ static void parses_icmp_time_exceeded_quote(void)
 	CHECK_EQ(k.icmp.type, PKT_ICMP_TIMXCEED);
 	CHECK_EQ(k.icmp.code, 0);
 	CHECK(k.icmp.quote.valid);
+	CHECK_EQ(k.icmp.quote.family, AF_INET);
 	CHECK_EQ(k.icmp.quote.off, 28);
 	CHECK_EQ(k.icmp.quote.ip.ttl, 1);
 	CHECK_EQ(k.icmp.quote.ip.proto, PKT_PROTO_TCP);
@@ -275,7 +277,7 @@ static void bad_version_and_ihl_rejected(void)
 	int ihl;
 
 	memcpy(b, syn, sizeof(b));
-	b[0] = 0x65;
+	b[0] = 0x55;            /* version 5: neither IPv4 nor IPv6 (test_pkt6 has IPv6) */
 	CHECK_EQ(pkt_parse(b, sizeof(b), &k), -EPROTONOSUPPORT);
 	for (ihl = 0; ihl < 5; ihl++) {
 		b[0] = (uint8_t)(0x40 | ihl);
@@ -404,6 +406,9 @@ static void other_protocol_has_l4_offset(void)
 	CHECK_EQ(k.l4, PKT_L4_OTHER);
 	CHECK_EQ(k.l4_off, 20);
 	CHECK_EQ(k.payload_len, 40);
+	b[9] = PKT_PROTO_ICMPV6; /* ICMPv6 in IPv4 means nothing */
+	CHECK_EQ(pkt_parse(b, sizeof(b), &k), 0);
+	CHECK_EQ(k.l4, PKT_L4_OTHER);
 	CHECK_EQ(pkt_parse(NULL, 0, &k), -EINVAL);
 }
 

@@ -120,7 +120,7 @@ static void set_ttl_updates_header_checksum(void)
 	CHECK_EQ(pkt_set_ttl(b, 19, 3), -EMSGSIZE);
 	b[0] = 0x44;
 	CHECK_EQ(pkt_set_ttl(b, sizeof(b), 3), -EINVAL);
-	b[0] = 0x65;
+	b[0] = 0x55;            /* version 5: neither IPv4 nor IPv6 (test_pkt6 has IPv6) */
 	CHECK_EQ(pkt_set_ttl(b, sizeof(b), 3), -EPROTONOSUPPORT);
 }
 
