@@ -165,6 +165,8 @@ failover() {
 		echo "kill $i $(now_ms)" >>"$OUT/failover"
 		kill -KILL "$pid"
 		got=$(wait_log '(server 2 of 2: ' "$n" 30)
+		# reaped quietly (the first is this shell's job)
+		wait "$pid" 2>/dev/null
 		pid=$(lab_bg srv "server-r$i" "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
 			--secrets "$LAB_STATE/secrets" "${SERVER_EXTRA[@]}")
 		lab_wait_port srv tcp "$LAB_SRV2" 3479 10 || break
