@@ -16,6 +16,8 @@
 #      IPv6 address (and port), as RESPONSE-ORIGIN says too;
 #   3. TCP Binding over IPv6 on the primary and on the alternate address;
 #   4. IPv4 UDP and TCP at the same time, answered in IPv4;
+#   4b. rendezvous: a peer registered over IPv6 TCP and one over IPv4 find
+#      each other and relay;
 #   5. turnutils_stunclient sees the client's IPv6 address;
 #   6. one IPv6 address (primary6 from a config file, bracketed): no
 #      OTHER-ADDRESS, change IP refused with 420, change port honoured;
@@ -157,7 +159,9 @@ lab_init srvsix
 W=$LAB_STATE
 setup || { echo "not ok - namespace setup"; exit 1; }
 
-SRV_PID=$(lab_bg srv server "$SERVER" --primary $P4 --alternate $A4 --primary6 $P6 --alternate6 "[$A6]" \
+printf 'laptop s3cret-laptop\noffice-pc s3cret-office\n' >"$W/secrets"
+lab_server_secrets "$W/secrets"
+SRV_PID=$(lab_bg srv server "$SERVER" --secrets "$W/secrets" --primary $P4 --alternate $A4 --primary6 $P6 --alternate6 "[$A6]" \
 	-d -v --stats)
 for a in $P6 $A6; do
 	for p in 3478 3479; do
@@ -227,6 +231,52 @@ l=$(client tcp $P4 3479)
 echo "# $l"
 check_eq "TCP/IPv4: mapped, origin, other in IPv4" "$(f "$l" 3) $(f "$l" 4) $(f "$l" 6) $(f "$l" 7)" \
 	"200 $(f "$l" 8) $P4:3479 $A4:3478"
+
+# ------------------------------------------------------------ 4b. rendezvous across the families
+# laptop registers over IPv6, office-pc over IPv4, on the same server: each
+# finds the other at its own family's address, RELAY crosses the families.
+lx c env PYTHONPATH="$HERE" python3 - "$P6" "$P4" "$C6" "$C4" <<'EOF'
+import socket, struct, sys
+import stunwire
+from stunwire import ok, LOOKUP, RELAY, PEER_ID, DATA
+p6, p4, c6, c4 = sys.argv[1:5]
+XMA = 0x20
+
+def xma(raw):
+    """The XOR-MAPPED-ADDRESS of a whole message, either family."""
+    off = 20
+    while off + 4 <= len(raw):
+        t, n = struct.unpack("!HH", raw[off:off + 4])
+        if t == XMA:
+            v, key = raw[off + 4:off + 4 + n], raw[4:20]
+            port = struct.unpack("!H", v[2:4])[0] ^ 0x2112
+            ip = bytes(a ^ b for a, b in zip(v[4:], key))
+            fam = socket.AF_INET6 if v[1] == 2 else socket.AF_INET
+            return socket.inet_ntop(fam, ip), port
+        off += 4 + ((n + 3) & ~3)
+    return None
+
+class Conn(stunwire.SigConn):
+    def sq(self, method, attrs):
+        self.sreq(method, attrs)
+        t, c, a, raw, v = self.srecv()
+        return c if v else "unsealed", a, raw
+
+la, of = Conn(p6, 3478, timeout=3), Conn(p4, 3478, timeout=3)
+ok(la.s.family == socket.AF_INET6 and la.login(b"laptop", b"s3cret-laptop") == 200,
+   "rendezvous over IPv6 TCP: laptop registers with its HMAC")
+ok(of.login(b"office-pc", b"s3cret-office") == 200, "rendezvous over IPv4 TCP: office-pc registers")
+c, a, raw = of.sq(LOOKUP, [(PEER_ID, b"laptop")])
+ok(c == 2 and xma(raw) == (c6, la.s.getsockname()[1]),
+   "rendezvous: office-pc's LOOKUP finds laptop at its IPv6 address and port (%s)" % (xma(raw),))
+c, a, raw = la.sq(LOOKUP, [(PEER_ID, b"office-pc")])
+ok(c == 2 and xma(raw) == (c4, of.s.getsockname()[1]),
+   "rendezvous: laptop's LOOKUP over IPv6 finds office-pc at its IPv4 address (%s)" % (xma(raw),))
+c, a, raw = la.sq(RELAY, [(PEER_ID, b"office-pc"), (DATA, b"over six")])
+t, c2, a2, raw2, v = of.srecv()
+ok(c == 2 and c2 == 1 and v and a2.get(DATA) == b"over six",
+   "rendezvous: RELAY from the IPv6 peer reaches the IPv4 peer, sealed")
+EOF
 
 # one loop answered both families: the counters hold the 6 UDP requests
 # above, 4 of them answered from another socket (3 IPv6, 1 IPv4)
