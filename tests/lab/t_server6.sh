@@ -17,7 +17,7 @@
 #   3. TCP Binding over IPv6 on the primary and on the alternate address;
 #   4. IPv4 UDP and TCP at the same time, answered in IPv4;
 #   4b. rendezvous: a peer registered over IPv6 TCP and one over IPv4 find
-#      each other and relay;
+#      each other and relay; STUNT refuses IPv6 clients (500);
 #   5. turnutils_stunclient sees the client's IPv6 address;
 #   6. one IPv6 address (primary6 from a config file, bracketed): no
 #      OTHER-ADDRESS, change IP refused with 420, change port honoured;
@@ -276,6 +276,15 @@ c, a, raw = la.sq(RELAY, [(PEER_ID, b"office-pc"), (DATA, b"over six")])
 t, c2, a2, raw2, v = of.srecv()
 ok(c == 2 and c2 == 1 and v and a2.get(DATA) == b"over six",
    "rendezvous: RELAY from the IPv6 peer reaches the IPv4 peer, sealed")
+# STUNT stays IPv4: a CAPTURE over IPv6 is refused as unavailable (500),
+# the same bare request over IPv4 reaches STUNT's own checks
+CAPTURE = 0x0A0
+t, c6, a = stunwire.Conn(p6, 3478).req(CAPTURE, [])
+e6 = stunwire.error_code(a)
+t, c4, a = stunwire.Conn(p4, 3478).req(CAPTURE, [])
+ok(c6 == 3 and e6 == 500 and c4 in (2, 3) and stunwire.error_code(a) != 500,
+   "STUNT CAPTURE over IPv6 answered 500 (unavailable), over IPv4 not (class %s %d, class %s %d)"
+   % (c6, e6, c4, stunwire.error_code(a)))
 EOF
 
 # one loop answered both families: the counters hold the 6 UDP requests
