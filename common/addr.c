@@ -7,30 +7,68 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The PORT after a ':': 1-65535, digits only. */
+static int parse_port(const char *s, unsigned long *port)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	*port = strtoul(s, &end, 10);
+	if (errno || *end || *port == 0 || *port > 65535)
+		return -EINVAL;
+	return 0;
+}
+
 int addr_parse_ipv4(const char *s, uint16_t defport, struct sockaddr_in *out)
 {
 	char host[INET_ADDRSTRLEN];
 	const char *colon = strchr(s, ':');
 	size_t hl = colon ? (size_t)(colon - s) : strlen(s);
 	unsigned long port = defport;
-	char *end;
 
 	if (hl == 0 || hl >= sizeof(host))
 		return -EINVAL;
 	memcpy(host, s, hl);
 	host[hl] = '\0';
-	if (colon) {
-		if (!isdigit((unsigned char)colon[1]))
-			return -EINVAL;
-		errno = 0;
-		port = strtoul(colon + 1, &end, 10);
-		if (errno || *end || port == 0 || port > 65535)
-			return -EINVAL;
-	}
+	if (colon && parse_port(colon + 1, &port) < 0)
+		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->sin_family = AF_INET;
 	out->sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+int addr_parse_ipv6(const char *s, uint16_t defport, struct sockaddr_in6 *out)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *h = s, *close = NULL;
+	unsigned long port = defport;
+	size_t hl;
+
+	if (s[0] == '[') {
+		/* the brackets set a port apart from the address's own colons */
+		if (!(close = strchr(s, ']')) || (close[1] && close[1] != ':'))
+			return -EINVAL;
+		h = s + 1;
+		hl = (size_t)(close - h);
+		if (close[1] && parse_port(close + 2, &port) < 0)
+			return -EINVAL;
+	} else {
+		hl = strlen(s);
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	memset(out, 0, sizeof(*out));
+	out->sin6_family = AF_INET6;
+	out->sin6_port = htons((uint16_t)port);
+	/* inet_pton refuses a zone ("%eth0") and IPv4 dotted quads */
+	if (inet_pton(AF_INET6, host, &out->sin6_addr) != 1)
 		return -EINVAL;
 	return 0;
 }

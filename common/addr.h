@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* IPv4 endpoints on command lines and in config files. */
+/* IPv4 and IPv6 endpoints on command lines and in config files. */
 #ifndef STUNT_ADDR_H
 #define STUNT_ADDR_H
 
@@ -12,5 +12,13 @@
  * Returns 0 or -EINVAL. Pure: no name resolution, no I/O.
  */
 int addr_parse_ipv4(const char *s, uint16_t defport, struct sockaddr_in *out);
+
+/*
+ * "2001:db8::1", "[2001:db8::1]" or "[2001:db8::1]:PORT" -> out (network
+ * order), the port as addr_parse_ipv4's; a port needs the brackets (RFC
+ * 3986 3.2.2). No zone ("%eth0"), no dotted quad. Returns 0 or -EINVAL.
+ * Pure.
+ */
+int addr_parse_ipv6(const char *s, uint16_t defport, struct sockaddr_in6 *out);
 
 #endif

@@ -350,7 +350,7 @@ static int client_process(struct srv_state *st, const struct srv_config *cfg,
 	bool parsed;
 	size_t start;
 
-	srv_loop_stun_ctx(&ctx, cfg, c->h.ip, c->h.port, SRV_TCP);
+	srv_loop_stun_ctx(&ctx, cfg, &c->h, SRV_TCP);
 	ctx.peer = c->peer;
 	while (c->in_len - off > 0) {
 		int flen = stun_frame_len(c->in + off, c->in_len - off);
@@ -474,6 +474,7 @@ void srv_client_accept(struct srv_state *st, const struct srv_config *cfg, struc
 		c->h.fd = fd;
 		c->h.ip = f->ip;
 		c->h.port = f->port;
+		c->h.v6 = f->v6;
 		stun_addr_from_sockaddr(&c->peer, (struct sockaddr *)&from, fl);
 		c->rdv.peer = c->peer;
 		c->last_ms = clock_ms();

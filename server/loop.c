@@ -46,7 +46,8 @@ static struct srv_state state = {
 	.raw_fd = -1,
 	.pcap = { .fd = -1 },
 };
-static struct srv_fd udp[2][2], lsn[2][2], tls_lsn[2];
+/* [IPv4 rows (--primary), IPv6 rows (--primary6)][ip][port] */
+static struct srv_fd udp[2][2][2], lsn[2][2][2], tls_lsn[2];
 static struct srv_rate udp_rate;
 static volatile sig_atomic_t sig_quit, sig_hup, sig_usr1;
 
@@ -77,7 +78,7 @@ const char *srv_loop_addr_str(const struct stun_addr *a, char *buf, size_t cap)
 }
 
 static void open_one(struct srv_state *st, struct srv_fd *f, int type, const struct stun_addr *a,
-		     unsigned ip, unsigned port, bool tls)
+		     unsigned ip, unsigned port, bool v6, bool tls)
 {
 	struct sockaddr_storage ss;
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -88,6 +89,7 @@ static void open_one(struct srv_state *st, struct srv_fd *f, int type, const str
 	f->kind = type == SOCK_DGRAM ? SRV_FD_UDP : SRV_FD_LISTEN;
 	f->ip = ip;
 	f->port = port;
+	f->v6 = v6;
 	f->tls = tls;
 	if (stun_addr_to_sockaddr(a, &ss, &sl) < 0)
 		fatalx("bad address");
@@ -126,8 +128,13 @@ void srv_loop_open(const struct srv_config *cfg)
 	/* one address: row 1 is row 0 again, nothing to bind */
 	for (i = 0; i < (cfg->one_addr ? 1u : 2u); i++)
 		for (j = 0; j < 2; j++) {
-			open_one(st, &udp[i][j], SOCK_DGRAM, &cfg->addr[i][j], i, j, false);
-			open_one(st, &lsn[i][j], SOCK_STREAM, &cfg->addr[i][j], i, j, false);
+			open_one(st, &udp[0][i][j], SOCK_DGRAM, &cfg->addr[i][j], i, j, false, false);
+			open_one(st, &lsn[0][i][j], SOCK_STREAM, &cfg->addr[i][j], i, j, false, false);
+		}
+	for (i = 0; cfg->have6 && i < (cfg->one_addr6 ? 1u : 2u); i++)
+		for (j = 0; j < 2; j++) {
+			open_one(st, &udp[1][i][j], SOCK_DGRAM, &cfg->addr6[i][j], i, j, true, false);
+			open_one(st, &lsn[1][i][j], SOCK_STREAM, &cfg->addr6[i][j], i, j, true, false);
 		}
 	if (cfg->tls_cert) {
 		char err[256];
@@ -138,7 +145,7 @@ void srv_loop_open(const struct srv_config *cfg)
 			struct stun_addr a = cfg->addr[i][0];
 
 			a.port = cfg->tls_port;
-			open_one(st, &tls_lsn[i], SOCK_STREAM, &a, i, 0, true);
+			open_one(st, &tls_lsn[i], SOCK_STREAM, &a, i, 0, false, true);
 		}
 	}
 	if (srv_rate_init(&udp_rate, cfg->udp_rate, cfg->udp_burst, SRV_UDP_RATE_SLOTS,
@@ -150,15 +157,21 @@ void srv_loop_open(const struct srv_config *cfg)
 	srv_metrics_open(st, cfg);
 }
 
-void srv_loop_stun_ctx(struct srv_stun_ctx *ctx, const struct srv_config *cfg, unsigned ip,
-		       unsigned port, enum srv_transport t)
+void srv_loop_stun_ctx(struct srv_stun_ctx *ctx, const struct srv_config *cfg,
+		       const struct srv_fd *f, enum srv_transport t)
 {
 	memset(ctx, 0, sizeof(*ctx));
-	/* what a response says of the server is what clients see of it */
-	memcpy(ctx->sock, cfg->pub, sizeof(ctx->sock));
-	ctx->one_addr = cfg->one_addr;
-	ctx->rx_ip = ip;
-	ctx->rx_port = port;
+	/* what a response says of the server is what clients see of it; a
+	 * request is answered in its own family, from its own rows */
+	if (f->v6) {
+		memcpy(ctx->sock, cfg->addr6, sizeof(ctx->sock));
+		ctx->one_addr = cfg->one_addr6;
+	} else {
+		memcpy(ctx->sock, cfg->pub, sizeof(ctx->sock));
+		ctx->one_addr = cfg->one_addr;
+	}
+	ctx->rx_ip = f->ip;
+	ctx->rx_port = f->port;
 	ctx->transport = t;
 	ctx->software = cfg->software;
 }
@@ -172,7 +185,7 @@ static void udp_read(struct srv_state *st, const struct srv_config *cfg, struct 
 	struct srv_stun_reply r;
 	int k;
 
-	srv_loop_stun_ctx(&ctx, cfg, f->ip, f->port, SRV_UDP);
+	srv_loop_stun_ctx(&ctx, cfg, f, SRV_UDP);
 	for (k = 0; k < UDP_BURST; k++) {
 		struct sockaddr_storage from, to;
 		socklen_t fl = sizeof(from), tl;
@@ -202,7 +215,7 @@ static void udp_read(struct srv_state *st, const struct srv_config *cfg, struct 
 			continue;
 		if (r.tx_ip != f->ip || r.tx_port != f->port)
 			st->stats.udp_changed++;
-		if (sendto(udp[r.tx_ip][r.tx_port].fd, out, r.len, 0, (struct sockaddr *)&to, tl) < 0)
+		if (sendto(udp[f->v6][r.tx_ip][r.tx_port].fd, out, r.len, 0, (struct sockaddr *)&to, tl) < 0)
 			st->stats.udp_tx_err++;	/* ICMP-triggered errors: logging is futile */
 		else
 			st->stats.udp_tx++;

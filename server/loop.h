@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * stunt-server's one event loop: four UDP sockets and four TCP listeners
- * (primary/alternate IP x port/alt-port), two TLS listeners (--tls-port on
+ * (primary/alternate IP x port/alt-port), as many again on the IPv6
+ * addresses of --primary6/--alternate6, two TLS listeners (--tls-port on
  * both addresses) -- half of each without --alternate -- the TCP clients,
  * the libpcap capture handle, the STUNT timers (captures, probes, delayed
  * packets), the --metrics listener and its clients (server/metrics.c), the
@@ -34,6 +35,11 @@ struct srv_config {
 	struct stun_addr	 pub[2][2];	/* the same as told to clients: the
 						 * --external-ip address of a row, else addr */
 	bool			 one_addr;	/* no --alternate: row 0 only */
+	/* --primary6 / --alternate6: a second family's rows beside an IPv4
+	 * --primary, answering STUN only; addresses are their own public ones */
+	bool			 have6;
+	struct stun_addr	 addr6[2][2];	/* as addr; one_addr6: row 1 repeats row 0 */
+	bool			 one_addr6;	/* no --alternate6 */
 	bool			 no_spoof;	/* --no-spoof: no STUNT #1 (spoofed sources) */
 	const char		*software;	/* NULL: no SOFTWARE attribute */
 	bool			 stats;		/* --stats: JSON on stdout at exit / SIGUSR1 */

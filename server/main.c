@@ -34,6 +34,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: " PROG " --primary IP [--alternate IP] [--port PORT] [--alt-port PORT]\n"
+"                    [--primary6 IPV6 [--alternate6 IPV6]]\n"
 "                    [--external-ip PUBLIC[/PRIVATE]]... [--no-spoof]\n"
 "                    [--secrets FILE] [-d] [-v] [--stats] [--software NAME]\n"
 "                    [--idle-timeout SEC] [--max-clients N] [--status-interval SEC]\n"
@@ -57,6 +58,10 @@ static void usage(FILE *f)
 "                        OTHER-ADDRESS). Without it the server has one address:\n"
 "                        no OTHER-ADDRESS, 420 to a CHANGE-REQUEST for another\n"
 "                        IP (RFC 5780 6), change port still from --alt-port\n"
+"  --primary6 IPV6       also answer STUN (UDP and TCP, both ports) on this IPv6\n"
+"                        address, with an IPv4 --primary ('2001:db8::1' or\n"
+"                        '[2001:db8::1]'); STUNT and TLS stay IPv4\n"
+"  --alternate6 IPV6     its alternate, as --alternate is --primary's\n"
 "  --external-ip PUBLIC[/PRIVATE]\n"
 "                        behind a 1:1 NAT: PUBLIC is what clients reach for the\n"
 "                        local address PRIVATE (default: --primary), and the\n"
@@ -255,6 +260,11 @@ static void log_server_shape(const struct srv_config *cfg)
 			log_info("external address %s for local %s (1:1 NAT)",
 				 srv_loop_addr_str(&cfg->pub[i][0], a, sizeof(a)),
 				 srv_loop_addr_str(&cfg->addr[i][0], b, sizeof(b)));
+	if (cfg->have6)
+		log_info("IPv6: %s, %s; STUN only (STUNT and TLS are IPv4)",
+			 srv_loop_addr_str(&cfg->addr6[0][0], a, sizeof(a)),
+			 cfg->one_addr6 ? "one address" :
+			 srv_loop_addr_str(&cfg->addr6[1][0], b, sizeof(b)));
 	if (cfg->no_stunt)
 		log_info("STUNT off (--no-stunt)");
 	else if (cfg->no_spoof)
@@ -327,6 +337,13 @@ int main(int argc, char **argv)
 		bad_option(NULL, NULL, 0, "--primary and --alternate must be of the same family");
 	if (!cfg.one_addr && memcmp(ip[0].ip, ip[1].ip, sizeof(ip[0].ip)) == 0)
 		bad_option(NULL, NULL, 0, "--primary and --alternate must differ");
+	if (o.have6[1] && !o.have6[0])
+		bad_option(NULL, NULL, 0, "--alternate6 needs --primary6");
+	if (o.have6[0] && ip[0].family != STUN_FAMILY_IPV4)
+		bad_option(NULL, NULL, 0, "--primary6 needs an IPv4 --primary (an IPv6 --primary "
+			   "serves IPv6 alone)");
+	if (o.have6[1] && memcmp(o.ip6[0].ip, o.ip6[1].ip, sizeof(o.ip6[0].ip)) == 0)
+		bad_option(NULL, NULL, 0, "--primary6 and --alternate6 must differ");
 	if (o.port == o.alt_port)
 		bad_option(NULL, NULL, 0, "--port and --alt-port must differ");
 	/* stunt-probe looks for a one-address server's second port there */
@@ -362,6 +379,15 @@ int main(int argc, char **argv)
 			cfg.addr[i][j].port = (uint16_t)(j ? o.alt_port : o.port);
 		}
 	memcpy(cfg.pub, cfg.addr, sizeof(cfg.pub));
+	/* the IPv6 rows: the same ports, no --external-ip (no NAT66 in
+	 * front of a server) */
+	cfg.have6 = o.have6[0];
+	cfg.one_addr6 = !o.have6[1];
+	for (i = 0; cfg.have6 && i < 2; i++)
+		for (j = 0; j < 2; j++) {
+			cfg.addr6[i][j] = o.ip6[cfg.one_addr6 ? 0 : i];
+			cfg.addr6[i][j].port = (uint16_t)(j ? o.alt_port : o.port);
+		}
 	for (k = 0; k < o.next; k++) {
 		/* without PRIVATE: the primary address's */
 		i = !o.ext_priv[k].family || same_ip(&o.ext_priv[k], &ip[0]) ? 0 :

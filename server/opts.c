@@ -5,6 +5,7 @@
 #include "server/cluster_rec.h"
 #include "server/stun.h"
 #include "server/tls.h"
+#include "common/addr.h"
 #include "common/log.h"
 #include "common/promhttp.h"
 #include "common/usage.h"
@@ -24,11 +25,14 @@ enum {
 	OPT_USER, OPT_KEEP_ROOT, OPT_SIG_RATE, OPT_SIG_BURST, OPT_EXTERNAL_IP, OPT_NO_SPOOF,
 	OPT_METRICS,
 	OPT_REDIS, OPT_REDIS_PASS, OPT_REDIS_TTL, OPT_SERVER_NAME,
+	OPT_PRIMARY6, OPT_ALTERNATE6,
 };
 
 const struct option srv_longopts[] = {
 	{ "primary",		required_argument, NULL, OPT_PRIMARY },
 	{ "alternate",		required_argument, NULL, OPT_ALTERNATE },
+	{ "primary6",		required_argument, NULL, OPT_PRIMARY6 },
+	{ "alternate6",		required_argument, NULL, OPT_ALTERNATE6 },
 	{ "port",		required_argument, NULL, OPT_PORT },
 	{ "alt-port",		required_argument, NULL, OPT_ALT_PORT },
 	{ "secrets",		required_argument, NULL, OPT_SECRETS },
@@ -116,6 +120,17 @@ static int parse_ip(const char *s, struct stun_addr *a)
 	return -EINVAL;
 }
 
+/* --primary6 / --alternate6: an IPv6 literal, bracketed or not, without
+ * a port (--port and --alt-port are both families'). */
+static int parse_ip6(const char *s, struct stun_addr *a)
+{
+	struct sockaddr_in6 sin6;
+
+	if (addr_parse_ipv6(s, 0, &sin6) < 0 || sin6.sin6_port != 0)
+		return -EINVAL;
+	return stun_addr_from_sockaddr(a, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 ? -EINVAL : 0;
+}
+
 /* --external-ip PUBLIC[/PRIVATE] as coturn takes it: into pub and priv
  * (family 0: the primary address). */
 static int parse_external(const char *arg, struct stun_addr *pub, struct stun_addr *priv)
@@ -188,6 +203,14 @@ static int take(struct srv_opts *o, int ch, const char *arg, char *err, size_t e
 		if (parse_ip(arg, &o->ip[ch - OPT_PRIMARY]) < 0)
 			goto bad_addr;
 		o->have[ch - OPT_PRIMARY] = true;
+		return 0;
+	case OPT_PRIMARY6:
+	case OPT_ALTERNATE6:
+		if (parse_ip6(arg, &o->ip6[ch - OPT_PRIMARY6]) < 0) {
+			snprintf(err, errlen, "bad IPv6 address (ADDR or [ADDR], no port): %s", arg);
+			return -EINVAL;
+		}
+		o->have6[ch - OPT_PRIMARY6] = true;
 		return 0;
 	case OPT_PORT:
 	case OPT_ALT_PORT:
@@ -427,6 +450,10 @@ static bool same(const struct srv_opts *a, const struct srv_opts *b, int ch, boo
 	case OPT_ALTERNATE:
 		return a->have[ch - OPT_PRIMARY] == b->have[ch - OPT_PRIMARY] &&
 		       same_addrs(&a->ip[ch - OPT_PRIMARY], &b->ip[ch - OPT_PRIMARY], 1);
+	case OPT_PRIMARY6:
+	case OPT_ALTERNATE6:
+		return a->have6[ch - OPT_PRIMARY6] == b->have6[ch - OPT_PRIMARY6] &&
+		       same_addrs(&a->ip6[ch - OPT_PRIMARY6], &b->ip6[ch - OPT_PRIMARY6], 1);
 	case OPT_PORT:		return a->port == b->port;
 	case OPT_ALT_PORT:	return a->alt_port == b->alt_port;
 	case OPT_STATS:		return a->stats == b->stats;

@@ -26,6 +26,8 @@
 struct srv_opts {
 	struct stun_addr	 ip[2];		/* --primary, --alternate */
 	bool			 have[2];
+	struct stun_addr	 ip6[2];	/* --primary6, --alternate6 */
+	bool			 have6[2];
 	unsigned long		 port, alt_port;
 	struct stun_addr	 ext[2];	/* --external-ip PUBLIC */
 	struct stun_addr	 ext_priv[2];	/* ... /PRIVATE, family 0: the primary */

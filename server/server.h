@@ -39,6 +39,7 @@ struct srv_fd {
 	enum srv_fd_kind kind;
 	int		 fd;
 	unsigned	 ip, port;	/* which of the four local addresses */
+	bool		 v6;		/* ... of the --primary6 rows */
 	bool		 tls;		/* SRV_FD_LISTEN: a TLS listener */
 	int		 slot;		/* SRV_FD_METRICS: -1 the listener, else a client */
 };
@@ -97,8 +98,9 @@ struct srv_state {
 
 /* "ip:port" or "[ip]:port" of a, into buf; "?" if it has none. */
 const char *srv_loop_addr_str(const struct stun_addr *a, char *buf, size_t cap);
-/* A STUN answering context for a request received on sock[ip][port]. */
-void srv_loop_stun_ctx(struct srv_stun_ctx *ctx, const struct srv_config *cfg, unsigned ip,
-		       unsigned port, enum srv_transport t);
+/* A STUN answering context for a request received on f (a UDP socket or
+ * a client accepted on a listener: its rows, its sock[ip][port]). */
+void srv_loop_stun_ctx(struct srv_stun_ctx *ctx, const struct srv_config *cfg,
+		       const struct srv_fd *f, enum srv_transport t);
 
 #endif

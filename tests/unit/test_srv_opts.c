@@ -190,6 +190,37 @@ static void redis_options(void)
 	CHECK(n == 2 && !strcmp(ch[1].name, "redis-ttl") && !ch[1].live);
 }
 
+static void ipv6_addresses(void)
+{
+	struct srv_opts a, b;
+	struct srv_opts_change ch[SRV_OPTS_MAX_CHANGES];
+	uint8_t want[16];
+
+	srv_opts_init(&a);
+	/* bare and bracketed literals, as the config file's keys too */
+	CHECK_EQ(PARSE(&a, "--primary=192.0.2.1", "--primary6=2001:db8::1",
+		       "--alternate6", "[2001:db8::2]"), 0);
+	CHECK(a.have6[0] && a.have6[1]);
+	CHECK_EQ(a.ip6[0].family, STUN_FAMILY_IPV6);
+	CHECK_EQ(a.ip6[0].port, 0);
+	inet_pton(AF_INET6, "2001:db8::1", want);
+	CHECK(!memcmp(a.ip6[0].ip, want, 16));
+	inet_pton(AF_INET6, "2001:db8::2", want);
+	CHECK(!memcmp(a.ip6[1].ip, want, 16));
+	/* no port (--port is both families'), no IPv4, no zone */
+	srv_opts_init(&b);
+	CHECK_EQ(PARSE(&b, "--primary6=[2001:db8::1]:3478"), -EINVAL);
+	CHECK(!strcmp(err, "bad IPv6 address (ADDR or [ADDR], no port): [2001:db8::1]:3478"));
+	CHECK_EQ(PARSE(&b, "--primary6=192.0.2.1"), -EINVAL);
+	CHECK_EQ(PARSE(&b, "--alternate6=fe80::1%eth0"), -EINVAL);
+	CHECK(!b.have6[0] && !b.have6[1]);
+	/* a change of either needs a restart */
+	CHECK_EQ(PARSE(&b, "--primary=192.0.2.1", "--primary6=2001:db8::1",
+		       "--alternate6=2001:db8::3"), 0);
+	CHECK_EQ(srv_opts_diff(&a, &b, ch, SRV_OPTS_MAX_CHANGES), 1);
+	CHECK(!strcmp(ch[0].name, "alternate6") && !ch[0].live);
+}
+
 int main(void)
 {
 	RUN(a_flag_after_the_file_wins);
@@ -197,5 +228,6 @@ int main(void)
 	RUN(live_or_restart);
 	RUN(take_live_keeps_the_rest);
 	RUN(redis_options);
+	RUN(ipv6_addresses);
 	return TAP_DONE();
 }
