@@ -73,7 +73,7 @@ static void syn_left(struct trav_attempt *a, int win)
 	snprintf(r->peer_id, sizeof(r->peer_id), "%s", a->peer);
 	r->session_id = a->sid;
 	/* the port after our NAT: ours when it preserves ports, else the
-	 * one trav_gather learnt (an EIM NAT gives it to every destination) */
+	 * one trav_learn_start learnt (an EIM NAT gives it to every destination) */
 	r->syn.port = trav_public_port(a);
 	r->syn.window = a->syn.d.window;
 	r->syn.seq = a->syn.d.seq;
