@@ -211,15 +211,13 @@ expect_error() {
 # about 1200 connections) -- a connection that was handed off, used and
 # closed, not a traversal's loser.
 #
-# _rst_sent PCAP SRC: "rst LINE" for each RST SRC sent, "closed LINE" for
-# such a RST after FINs both ways
-#
 # RST_SIGNAL_CUT=1 (a test that cuts a host off from stunt-server on
 # purpose): RSTs to the server's signalling port are listed, not counted.
 # stuntd drops a server that stays silent (its keepalive); when the path
 # comes back, the server's retransmissions on that old connection meet no
 # socket and the host answers with a RST. It goes to the server, not to a
-# peer, and is no traversal's.
+# peer, and is no traversal's. The same when a test kills the daemons
+# (t_faults): their connections to the server vanish with them.
 #
 # _rst_sent PCAP SRC: "rst LINE" for each RST SRC sent, "closed LINE" for
 # such a RST after FINs both ways, "signal LINE" for one to the server's
