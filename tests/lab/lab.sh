@@ -55,6 +55,14 @@
 #   rst (default, what a bare Linux gateway does), drop, icmp (port unreachable)
 # Unsolicited UDP is answered by the gateway's own stack (ICMP port unreachable)
 # unless --syn-X drop, which drops both.
+#
+# IPv6 (opt-in, --ipv6; tests/lab/lab6.sh has the addresses): every link gets a
+# 2001:db8::/32 /64 too, and --fw6-a / --fw6-b pick each gateway's IPv6 type:
+#   drop (default)   RFC 6092 stateful firewall, unsolicited inbound dropped
+#   reject           the same, TCP answered with RST, UDP with ICMPv6 admin-prohibited
+#   npt              NPTv6 (RFC 6296) prefix translation plus the drop firewall
+#   open             routing only
+# --nat-X off (with --ipv6): side X's LAN has no IPv4 at all (IPv6-only).
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_TOP=$(cd "$LAB_DIR/../.." && pwd)

@@ -19,10 +19,10 @@
 #           related inbound allowed, ICMPv6 echo requests allowed (RFC 4890),
 #           any other unsolicited inbound dropped (the default)
 #   reject  the same, but unsolicited inbound TCP is answered with an RST and
-#           UDP with ICMPv6 administratively prohibited (RFC 6092 REC-8)
+#           UDP with ICMPv6 administratively prohibited (as RFC 6092 allows)
 #   npt     NPTv6 (RFC 6296): LAN X translated one to one to NPT X, host bits
-#           kept (nft "snat/dnat ip6 prefix to", nftables >= 1.0.6 and
-#           kernel >= 6.2 -- this lab's), plus the drop firewall
+#           kept (nft "snat/dnat ip6 prefix to", which this lab's nftables
+#           1.0.6 and kernel 6.18 accept), plus the drop firewall
 #   open    routing only, no firewall
 
 LAB_SRV1_6=2001:db8:5::1
