@@ -8,7 +8,8 @@ sockprobe.py serve tcp|udp ADDR PORT
 sockprobe.py tcp|udp HOST PORT [TIMEOUT_S]
     one TCP connect (read the answer) or one datagram on a connected UDP
     socket (read the answer); prints one word and what came back:
-      ok LINE    an answer came (LINE: the server's)
+      ok LINE from LPORT  an answer came (LINE: the server's; LPORT:
+                 the probe's own port)
       refused    TCP RST or ICMP(v6) port unreachable
       prohibited ICMPv6 administratively prohibited (EACCES)
       unreach    no route / host or network unreachable
@@ -57,7 +58,7 @@ def probe(proto, host, port, timeout):
         if proto == "udp":
             s.send(b"probe")
         d = s.recv(2048)
-        return "ok " + d.decode(errors="replace").strip()
+        return "ok %s from %d" % (d.decode(errors="replace").strip(), s.getsockname()[1])
     except socket.timeout:
         return "timeout"
     except OSError as e:

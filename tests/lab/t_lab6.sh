@@ -4,7 +4,8 @@
 # says, measured with plain sockets (tests/lab/sockprobe.py, no stunt code),
 # and IPv4 still works in the same lab.
 #
-#   lab 1: side a drop, side b reject (both dual-stack, IPv4 port-restricted)
+#   lab 1: side a drop (with a second host, --lan2-a), side b reject (both
+#          dual-stack, IPv4 port-restricted)
 #   lab 2: side a npt (dual-stack), side b open and IPv6-only (--nat-b off)
 #
 # Per side: outbound TCP and UDP to srv get their answer back (the reply to
@@ -65,6 +66,9 @@ check_side() {
 	for p in tcp udp; do
 		r=$(lx "h$x" python3 "$SP" $p "$LAB_SRV1_6" 5000)
 		check_eq "$type side $x: outbound IPv6 $p answered, srv saw" "$(peer_of "$r")" "$seen"
+		# no IPv6 type translates ports ("ok peer ADDR PORT from LPORT")
+		check_eq "$type side $x: outbound IPv6 $p port kept" "$(echo "$r" | awk '{ print $4 }')" \
+			"$(echo "$r" | awk '$5 == "from" { print $6 }')"
 	done
 	case "$type" in
 	drop|npt) want_tcp=timeout want_udp=timeout ;;
@@ -85,8 +89,10 @@ check_side() {
 lab_init labsix
 
 # --- lab 1: drop | reject ---
-if lab_up --ipv6 --fw6-a drop --fw6-b reject && start_services ha hb; then
+if lab_up --ipv6 --fw6-a drop --fw6-b reject --lan2-a && start_services ha hb; then
 	ok "lab 1 up (drop | reject)"
+	r=$(lx ha2 python3 "$SP" tcp "$LAB_SRV1_6" 5000)
+	check_eq "drop side a: second host ha2 (--lan2-a) reaches srv, srv saw" "$(peer_of "$r")" 2001:db8:10::11
 	check_side a drop 2001:db8:10::10 198.18.1.2
 	check_side b reject 2001:db8:20::10 198.18.2.2
 	r=$(lx ha python3 "$SP" tcp "$LAB_HB6" 6000)
