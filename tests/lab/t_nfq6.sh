@@ -100,7 +100,7 @@ check_cmd "stunt-rules installed the IPv6 rules ($out)" \
 
 # ------------------------------------------------------------ 1. hop limit and time exceeded
 c0=$(qcount6 STUNT-OUT)
-drv syn-ttl --dst "[2001:db8:2::5]:5001" --ttl 1 --count 1 --sport 40001 --timeout-ms 5000 >"$W/ttl.json" 2>"$W/ttl.err"
+drv syn-ttl --dst "[2001:db8:2::5]:5001" --ttl 1 --count 1 --sport 40001 --timeout-ms 10000 >"$W/ttl.json" 2>"$W/ttl.err"
 rc=$?
 c1=$(qcount6 STUNT-OUT)
 lab_wait_for 5 syns_seen 40001 2
@@ -129,13 +129,15 @@ check_cmd "control: without suppression the time exceeded aborts the connect ($(
 # ------------------------------------------------------------ 3. unmarked
 c0=$(qcount6 STUNT-OUT)
 i0=$(qcount6 STUNT-IN)
-lx h "$DRV" connect --mark 0 --dst "[2001:db8:2::5]:5001" --sport 40003 --timeout-ms 3000 >/dev/null
+lx h "$DRV" connect --mark 0 --dst "[2001:db8:2::5]:5001" --sport 40003 --timeout-ms 10000 >"$W/plain.json"
 rc=$?
 c1=$(qcount6 STUNT-OUT)
 i1=$(qcount6 STUNT-IN)
 lab_wait_for 5 syns_seen 40003 1
-check_cmd "unmarked IPv6 socket connects, its SYN with hop limit 64 (rc $rc, $(hlims 40003))" \
-	test "$rc" -eq 0 -a "$(hlims 40003)" = 64
+h=$(hlims 40003)
+# (a retransmitted SYN, when the machine is slow, has 64 too)
+check_cmd "unmarked IPv6 socket connects, its SYNs with hop limit 64 (rc $rc, '$h', error '$(jf "$W/plain.json" result error)')" \
+	test "$rc" -eq 0 -a -n "$h" -a -z "$(echo "$h" | tr ' ' '\n' | grep -vx 64)"
 check_cmd "unmarked connection not counted by the ip6tables rules ($c0 -> $c1, $i0 -> $i1)" \
 	test "$c1" -eq "$c0" -a "$i1" -eq "$i0"
 
