@@ -163,8 +163,8 @@ static void fixed(struct probe_result *r)
 	r->server_ip = ip("192.0.2.1");
 	r->server_port = 3478;
 	r->udp.measured = true;
-	r->udp.mapped[PROBE_EP_A1P1] = (struct probe_ep){ true, ip("198.18.1.2"), 40000 };
-	r->udp.local = (struct probe_ep){ true, ip("10.1.0.10"), 40000 };
+	r->udp.mapped[PROBE_EP_A1P1] = (struct probe_ep){ .known = true, .ip = ip("198.18.1.2"), .port = 40000 };
+	r->udp.local = (struct probe_ep){ .known = true, .ip = ip("10.1.0.10"), .port = 40000 };
 	r->udp.mapping = PROBE_MAP_EIM;
 	r->udp.filtering = PROBE_FILT_APDF;
 	r->udp.allocation = PROBE_ALLOC_PRESERVING;
