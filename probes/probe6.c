@@ -335,6 +335,11 @@ void probe6_run(struct probe_ctx *c)
 			      "needs STUNT (a connection from the server's other address), "
 			      "which the server offers over IPv4 only");
 	}
+	/* TCP only (--tcp-only): its Binding tells the translation */
+	if (v->translated < 0 && v->tcp_translated >= 0) {
+		v->translated = v->tcp_translated;
+		v->port_changed = v->tcp_mapped.port != v->tcp_local.port;
+	}
 	if (v->mapped[PROBE_EP_A1P1].known && !v->other.known) {
 		if (v->udp_mapping == PROBE_MAP_UNKNOWN)
 			unmeasurable6(v, PROBE_V_UDP_MAPPING,

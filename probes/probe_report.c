@@ -135,12 +135,28 @@ static void json_ep_ip(FILE *f, const struct probe_ep *e)
 					  (const void *)&e->ip, ip, sizeof(ip)));
 }
 
-/* The IPv6 part (--server6), beside the IPv4 transports. */
-static void json_ipv6(FILE *f, const struct probe6_result *v)
+/* "not_measurable": { verdict: why, ... } at indent ind, a line each */
+static void json_unmeasurable(FILE *f, const char (*um)[PROBE_NOTE_LEN], const char *ind)
 {
 	unsigned i;
 	int t;
 
+	fprintf(f, "%s\"not_measurable\": {", ind);
+	for (i = 0, t = 0; i < PROBE_V_MAX; i++)
+		if (um[i][0]) {
+			fprintf(f, "%s%s  \"%s\": ", t++ ? ",\n" : "\n", ind,
+				probe_verdict_name((enum probe_verdict)i));
+			json_str(f, um[i]);
+		}
+	if (t)
+		fprintf(f, "\n%s},\n", ind);
+	else
+		fputs("},\n", f);
+}
+
+/* The IPv6 part (--server6), beside the IPv4 transports. */
+static void json_ipv6(FILE *f, const struct probe6_result *v)
+{
 	fputs("  \"ipv6\": { \"server\": ", f);
 	json_ep(f, &v->server);
 	fputs(", \"reached\": ", f);
@@ -165,14 +181,8 @@ static void json_ipv6(FILE *f, const struct probe6_result *v)
 	json_ep(f, &v->tcp_mapped);
 	fputs(", \"translated\": ", f);
 	json_tri(f, v->tcp_translated);
-	fputs(", \"filtering\": null },\n    \"not_measurable\": {", f);
-	for (i = 0, t = 0; i < PROBE_V_MAX; i++)
-		if (v->unmeasurable[i][0]) {
-			fprintf(f, "%s\"%s\": ", t++ ? ",\n      " : "\n      ",
-				probe_verdict_name((enum probe_verdict)i));
-			json_str(f, v->unmeasurable[i]);
-		}
-	fputs(t ? "\n    },\n" : "},\n", f);
+	fputs(", \"filtering\": null },\n", f);
+	json_unmeasurable(f, v->unmeasurable, "    ");
 	fputs("    \"direct\": ", f);
 	json_str(f, probe6_direct_name(v->direct));
 	fputs(" },\n", f);
@@ -287,14 +297,7 @@ void probe_report_json(FILE *f, const struct probe_result *r)
 			fprintf(f, "%s\"%s\"", t++ ? ", " : " ", probe_verdict_name((enum probe_verdict)i));
 	fputs(t ? " ],\n" : "],\n", f);
 	/* what this server cannot measure (one address), and why */
-	fputs("  \"not_measurable\": {", f);
-	for (i = 0, t = 0; i < PROBE_V_MAX; i++)
-		if (r->unmeasurable[i][0]) {
-			fprintf(f, "%s\"%s\": ", t++ ? ",\n    " : "\n    ",
-				probe_verdict_name((enum probe_verdict)i));
-			json_str(f, r->unmeasurable[i]);
-		}
-	fputs(t ? "\n  },\n" : "},\n", f);
+	json_unmeasurable(f, r->unmeasurable, "  ");
 	fprintf(f, "  \"server_one_address\": %s,\n", r->one_addr ? "true" : "false");
 	fputs("  \"server\": ", f);
 	if (r->server_ip) {

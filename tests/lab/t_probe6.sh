@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # stunt-probe --server6 (issue 17): the IPv6 part of the report against a
-# dual-stack stunt-server (--primary6 / --alternate6), on t_server6.sh's
+# dual-stack stunt-server (--primary6 / --alternate6), on lab_dual6's (lab.sh)
 # topology: c (2001:db8:1::10, 10.61.1.10) -- r (router, both families) --
 # srv (2001:db8:2::5 and ::6, 10.61.2.5 and .6).
 #
@@ -11,7 +11,7 @@
 #      inbound dropped): still no translation, APDF, direct only by
 #      simultaneous open;
 #   3. NAT66 (nft ip6 nat masquerade in r): translated, the mapped address
-#      is the router's;
+#      is the router's (with --tcp-only too, from the TCP Binding);
 #   4. without --server6 no IPv6 in either report; a bad --server6 is a
 #      usage error.
 # Never touches the root namespace.
@@ -40,20 +40,6 @@ for b in "$SERVER" "$PROBE"; do
 	[ -x "$b" ] || { echo "not ok - $b missing (make)"; exit 1; }
 done
 
-setup() {
-	_lab_addns c && _lab_addns r && _lab_addns srv || return 1
-	_lab_link c c0 r rc && _lab_link r rs srv s0 || return 1
-	lx c ip addr add $C6/64 dev c0 nodad && lx c ip addr add $C4/24 dev c0 &&
-		lx r ip addr add 2001:db8:1::1/64 dev rc nodad && lx r ip addr add 10.61.1.1/24 dev rc &&
-		lx r ip addr add $R6/64 dev rs nodad && lx r ip addr add 10.61.2.1/24 dev rs &&
-		lx srv ip addr add $P6/64 dev s0 nodad && lx srv ip addr add $A6/64 dev s0 nodad &&
-		lx srv ip addr add $P4/24 dev s0 && lx srv ip addr add $A4/24 dev s0 || return 1
-	lx c ip -6 route add default via 2001:db8:1::1 && lx c ip route add default via 10.61.1.1 &&
-		lx srv ip -6 route add default via $R6 &&
-		lx srv ip route add default via 10.61.2.1 &&
-		lx r sysctl -qw net.ipv6.conf.all.forwarding=1 && _lab_router r
-}
-
 # jget FILE PATH.TO.FIELD -> the value as JSON text (strings bare)
 jget() {
 	python3 - "$1" "$2" <<'PY'
@@ -77,7 +63,7 @@ host6() { local h=${1%]:*}; echo "${h#[}"; }
 
 lab_init probesix
 W=$LAB_STATE
-setup || { echo "not ok - namespace setup"; exit 1; }
+lab_dual6 || { echo "not ok - namespace setup (lab_dual6)"; exit 1; }
 lab_bg srv server "$SERVER" --primary $P4 --alternate $A4 --primary6 $P6 --alternate6 $A6 -d >/dev/null
 for a in "\[$P6\]" "\[$A6\]"; do
 	for p in 3478 3479; do
@@ -143,6 +129,9 @@ check_eq "NAT66: UDP mapped address is the router's" "$(host6 "$(jget "$f" ipv6.
 check_eq "NAT66: local address is the client's" "$(host6 "$(jget "$f" ipv6.local)")" $C6
 check_eq "NAT66: TCP translated" "$(jget "$f" ipv6.tcp.translated)" true
 check_cmd "NAT66: the human report says translated" grep -q "^  Translation: yes" "$W/nat66.txt"
+lx c "$PROBE" --server $P4 --server6 $P6 --tcp-only --json --no-portmap --no-ttl >"$W/tcp.json" 2>&1
+check_eq "NAT66, --tcp-only: the TCP Binding tells the translation" \
+	"$(jget "$W/tcp.json" ipv6.translated) $(jget "$W/tcp.json" ipv6.udp.mapping)" "true null"
 lx r nft delete table ip6 nat
 
 # ------------------------------------------------------------ 4. without --server6
