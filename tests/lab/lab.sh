@@ -185,6 +185,19 @@ lab_dual6() {
 		lx r sysctl -qw net.ipv6.conf.all.forwarding=1 && _lab_router r
 }
 
+# jget FILE PATH.TO.FIELD: a value of a JSON file (stunt-probe --json), as
+# JSON text, strings bare; list items by index. A missing key prints
+# nothing (and a traceback on stderr): never equal to a wanted value.
+jget() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(json.dumps(v) if not isinstance(v, str) else v)
+PY
+}
+
 # lab_wait_file PATH [TIMEOUT_S]
 lab_wait_file() {
 	local end=$((SECONDS + ${2:-10}))
