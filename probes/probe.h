@@ -21,11 +21,13 @@
  * that never came, where packet loss could have taken them, has its bit
  * set in r->uncertain (see enum probe_verdict).
  *
- * IPv4 only for now.
+ * IPv4, and with cfg->server6 a first IPv6 part (probe6.c): translation,
+ * UDP mapping and filtering, the TCP mapped address, in r->ipv6.
  */
 #ifndef STUNT_PROBES_PROBE_H
 #define STUNT_PROBES_PROBE_H
 
+#include "proto/stun_attr.h"
 #include "proto/stun_msg.h"
 
 #include <netinet/in.h>
@@ -33,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 enum probe_mapping {
 	PROBE_MAP_UNKNOWN = 0,
@@ -128,6 +131,10 @@ struct probe_ep {
 	bool		known;
 	uint32_t	ip;		/* network order */
 	uint16_t	port;		/* host order */
+	/* an IPv6 endpoint (probe6.c): ip6 holds it and ip stays 0; all
+	 * zero for IPv4, so comparing both compares either family */
+	bool		v6;
+	uint8_t		ip6[16];
 };
 
 /* What one transport's tests found. */
@@ -166,6 +173,33 @@ struct probe_portmap_one {
 	char		external_ip[INET_ADDRSTRLEN];
 };
 
+/* What IPv6 can do from here (probe6_direct_verdict). */
+enum probe6_direct {
+	PROBE6_D_UNKNOWN = 0,	/* nothing measured */
+	PROBE6_D_YES,		/* no translation or a stable one, and EIF */
+	PROBE6_D_SIMOPEN,	/* inbound filtered (or unknown): both must send first */
+	PROBE6_D_RELAY,		/* translated per destination: addresses unpredictable */
+};
+
+/* The IPv6 part (--server6), measured after the IPv4 tests (probe6.c). */
+struct probe6_result {
+	bool			asked;		/* cfg->server6 was given */
+	bool			reached;	/* at least one answer over IPv6 */
+	struct probe_ep		server;		/* primary address and port */
+	struct probe_ep		other;		/* OTHER-ADDRESS, when it named one */
+	struct probe_ep		local;		/* UDP: the address and port we sent from */
+	struct probe_ep		mapped[PROBE_EP_MAX];	/* UDP, per server endpoint */
+	int			translated;	/* -1 unknown, 0 mapped = local, 1 not */
+	int			port_changed;	/* -1 unknown, 0 kept, 1 changed */
+	enum probe_mapping	udp_mapping;
+	enum probe_filtering	udp_filtering;
+	struct probe_ep		tcp_local, tcp_mapped;
+	int			tcp_translated;	/* -1 unknown, 0 no, 1 yes */
+	enum probe6_direct	direct;
+	/* what cannot be measured over IPv6 yet, and why ("" where it could) */
+	char			unmeasurable[PROBE_V_MAX][PROBE_NOTE_LEN];
+};
+
 struct probe_result {
 	struct probe_proto	udp;
 	struct probe_proto	tcp;
@@ -195,6 +229,7 @@ struct probe_result {
 	uint32_t		server_ip;	/* network order */
 	uint16_t		server_port;
 	uint64_t		elapsed_ms;
+	struct probe6_result	ipv6;
 	unsigned		nnotes;
 	char			notes[PROBE_NOTES_MAX][PROBE_NOTE_LEN];
 };
@@ -223,6 +258,10 @@ struct probe_cfg {
 	 * (the SYN capture) and a raw ICMP socket (the hop count) */
 	int		capture_fd;
 	int		icmp_fd;
+	/* the server's primary IPv6 address and port (--server6): the IPv6
+	 * part runs only when server6_set */
+	bool		server6_set;
+	struct sockaddr_in6 server6;
 };
 
 void probe_cfg_init(struct probe_cfg *cfg);
@@ -252,6 +291,11 @@ void probe_unmeasurable(struct probe_result *r, enum probe_verdict v, const char
  * pace measurement and predict's last port, daemon/trav/predict.c.) */
 int probe_tcp_binding(const struct sockaddr_in *srv, unsigned timeout_ms, uint16_t *port,
 		      char *why, size_t whylen);
+/* The same to a server of either family: the whole mapped address, and
+ * (local not NULL) the connection's local address. */
+int probe_tcp_binding_sa(const struct sockaddr *srv, socklen_t srvlen, unsigned timeout_ms,
+			 struct stun_addr *mapped, struct sockaddr_storage *local,
+			 char *why, size_t whylen);
 
 /* Its parts, for a caller with its own event loop (daemon/trav/learn.c):
  * the request (txid filled; its length or -errno); the answer read so far
@@ -263,6 +307,9 @@ int probe_tcp_binding(const struct sockaddr_in *srv, unsigned timeout_ms, uint16
 int probe_binding_request(uint8_t *buf, size_t len, uint8_t txid[STUN_TXID_LEN]);
 int probe_binding_answer(const uint8_t *buf, size_t got, const uint8_t txid[STUN_TXID_LEN],
 			 uint16_t *port);
+/* The same for any family: the whole XOR-MAPPED-ADDRESS. */
+int probe_binding_answer_addr(const uint8_t *buf, size_t got, const uint8_t txid[STUN_TXID_LEN],
+			      struct stun_addr *mapped);
 const char *probe_binding_error(int r);
 int probe_bind_beside(int fd, uint16_t lport);
 
@@ -300,6 +347,8 @@ uint32_t probe_classify_pace(uint16_t port1, uint16_t port2, int delta, uint32_t
 bool probe_ip_is_private(uint32_t ip_be);
 /* RFC 3489 name of a UDP behaviour: "full cone", "symmetric", ... or NULL. */
 const char *probe_classic_name(enum probe_mapping m, enum probe_filtering f);
+/* IPv6: r->ipv6.direct from its translation, mapping and filtering. */
+enum probe6_direct probe6_direct_verdict(const struct probe6_result *v6);
 /* r->methods from everything else in r. */
 void probe_choose_methods(struct probe_result *r);
 
@@ -311,12 +360,15 @@ const char *probe_alloc_name(enum probe_alloc a);
 const char *probe_syn_name(enum probe_syn s);
 const char *probe_method_name(enum probe_method m);
 const char *probe_verdict_name(enum probe_verdict v);	/* "udp.filtering" */
+const char *probe6_direct_name(enum probe6_direct d);	/* "yes", "simopen", "relay", NULL */
 void probe_report_json(FILE *f, const struct probe_result *r);
 /* The progress line (no newline) after elapsed_ms of a run bounded by
  * bound_ms with waiting answers awaited; returns its length (snprintf's). */
 int probe_progress_line(char *buf, size_t cap, uint64_t elapsed_ms, uint64_t bound_ms,
 			unsigned waiting);
 void probe_report_human(FILE *f, const struct probe_result *r);
+/* The human report's last IPv6 sentence: can direct IPv6 connections work. */
+const char *probe6_direct_sentence(enum probe6_direct d);
 /* Pure: the human report's first line, "direct connections: likely /
  * need help / relay only" (or unknown: the server was not reached). */
 const char *probe_verdict_line(const struct probe_result *r);

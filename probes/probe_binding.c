@@ -23,8 +23,20 @@ int probe_binding_request(uint8_t *buf, size_t len, uint8_t txid[STUN_TXID_LEN])
 int probe_binding_answer(const uint8_t *buf, size_t got, const uint8_t txid[STUN_TXID_LEN],
 			 uint16_t *port)
 {
-	const struct stun_attr *at;
 	struct stun_addr mapped;
+	int r = probe_binding_answer_addr(buf, got, txid, &mapped);
+
+	if (r == 1 && mapped.family != STUN_FAMILY_IPV4)
+		return -ENOMSG;
+	if (r == 1)
+		*port = mapped.port;
+	return r;
+}
+
+int probe_binding_answer_addr(const uint8_t *buf, size_t got, const uint8_t txid[STUN_TXID_LEN],
+			      struct stun_addr *mapped)
+{
+	const struct stun_attr *at;
 	struct stun_msg m;
 	int flen = stun_frame_len(buf, got);
 
@@ -37,9 +49,8 @@ int probe_binding_answer(const uint8_t *buf, size_t got, const uint8_t txid[STUN
 	if (stun_parse(buf, (size_t)flen, &m) < 0 || m.cls != STUN_SUCCESS ||
 	    memcmp(m.txid, txid, STUN_TXID_LEN) ||
 	    (at = stun_msg_find(&m, STUN_ATTR_XOR_MAPPED_ADDRESS)) == NULL ||
-	    stun_attr_get_xor_addr(at, &m, &mapped) < 0 || mapped.family != STUN_FAMILY_IPV4)
+	    stun_attr_get_xor_addr(at, &m, mapped) < 0)
 		return -ENOMSG;
-	*port = mapped.port;
 	return 1;
 }
 
@@ -58,6 +69,23 @@ int probe_bind_beside(int fd, uint16_t lport)
 int probe_tcp_binding(const struct sockaddr_in *srv, unsigned timeout_ms, uint16_t *port,
 		      char *why, size_t whylen)
 {
+	struct stun_addr mapped;
+	int r = probe_tcp_binding_sa((const struct sockaddr *)srv, sizeof(*srv), timeout_ms,
+				     &mapped, NULL, why, whylen);
+
+	if (r == 0 && mapped.family != STUN_FAMILY_IPV4) {
+		snprintf(why, whylen, "binding: %s", probe_binding_error(-ENOMSG));
+		return -ENOMSG;
+	}
+	if (r == 0)
+		*port = mapped.port;
+	return r;
+}
+
+int probe_tcp_binding_sa(const struct sockaddr *srv, socklen_t srvlen, unsigned timeout_ms,
+			 struct stun_addr *mapped, struct sockaddr_storage *local,
+			 char *why, size_t whylen)
+{
 	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
 	uint8_t buf[PROBE_BINDING_BUF], txid[STUN_TXID_LEN];
 	size_t got = 0;
@@ -67,18 +95,24 @@ int probe_tcp_binding(const struct sockaddr_in *srv, unsigned timeout_ms, uint16
 	len = probe_binding_request(buf, sizeof(buf), txid);
 	if (len < 0)
 		return len;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(srv->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    connect(fd, (const struct sockaddr *)srv, sizeof(*srv)) < 0 ||
+	    connect(fd, srv, srvlen) < 0 ||
 	    send(fd, buf, (size_t)len, MSG_NOSIGNAL) != len) {
 		err = -errno;
 		snprintf(why, whylen, "binding: %s", strerror(errno));
 		goto out;
 	}
-	while ((r = probe_binding_answer(buf, got, txid, port)) == 0) {
+	if (local) {
+		socklen_t sl = sizeof(*local);
+
+		if (getsockname(fd, (struct sockaddr *)local, &sl) < 0)
+			local->ss_family = AF_UNSPEC;
+	}
+	while ((r = probe_binding_answer_addr(buf, got, txid, mapped)) == 0) {
 		n = recv(fd, buf + got, sizeof(buf) - got, 0);
 		if (n <= 0) {
 			err = n < 0 ? -errno : -ECONNRESET;

@@ -13,12 +13,13 @@
 
 static bool ep_eq(const struct probe_ep *a, const struct probe_ep *b)
 {
-	return a->known && b->known && a->ip == b->ip && a->port == b->port;
+	return a->known && b->known && a->ip == b->ip && a->port == b->port &&
+	       !memcmp(a->ip6, b->ip6, sizeof(a->ip6));
 }
 
 static bool ep_ne(const struct probe_ep *a, const struct probe_ep *b)
 {
-	return a->known && b->known && !(a->ip == b->ip && a->port == b->port);
+	return a->known && b->known && !ep_eq(a, b);
 }
 
 /*
@@ -335,4 +336,24 @@ uint32_t probe_classify_pace(uint16_t port1, uint16_t port2, int delta, uint32_t
 	if (steps <= 0)
 		return 0;
 	return (uint32_t)((uint64_t)steps * 10000u / interval_ms);
+}
+
+/*
+ * IPv6: a peer can reach us directly when the address it learns is ours
+ * (no translation, or a translation the same towards every destination)
+ * and the firewall lets unsolicited packets in (EIF). A stateful firewall
+ * (ADF / APDF), or filtering not measured, still opens for packets that
+ * answer ours: both sides send first (simultaneous open). A translation
+ * that depends on the destination gives the peer an address it cannot use.
+ */
+enum probe6_direct probe6_direct_verdict(const struct probe6_result *v6)
+{
+	if (!v6->reached || v6->translated < 0)
+		return PROBE6_D_UNKNOWN;
+	if (v6->translated && (v6->udp_mapping == PROBE_MAP_ADM || v6->udp_mapping == PROBE_MAP_APDM))
+		return PROBE6_D_RELAY;
+	if (v6->udp_filtering == PROBE_FILT_EIF &&
+	    (!v6->translated || v6->udp_mapping == PROBE_MAP_EIM))
+		return PROBE6_D_YES;
+	return PROBE6_D_SIMOPEN;
 }

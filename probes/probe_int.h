@@ -52,6 +52,8 @@ void probe_tcp_finish(struct probe_ctx *c);
 int probe_ttl_start(struct probe_ctx *c);
 void probe_ttl_finish(struct probe_ctx *c);
 int probe_pm_start(struct probe_ctx *c);
+/* The IPv6 part (cfg->server6), blocking, after the loop: fills r->ipv6. */
+void probe6_run(struct probe_ctx *c);
 void probe_pm_finish(struct probe_ctx *c);
 /* The run gave up: the port-mapping threads stop at their next wait. */
 void probe_pm_abort(struct probe_ctx *c);

@@ -290,19 +290,24 @@ struct probe_tx *probe_tx_binding(struct probe_loop *L, struct probe_sock *s,
 				  const struct sockaddr_in *dst, uint32_t change, bool absence,
 				  probe_tx_cb done, void *arg, int tag)
 {
-	struct stun_builder b;
 	uint8_t buf[128], txid[STUN_TXID_LEN];
-	int n;
+	int n = probe_binding_build(buf, sizeof(buf), change, txid);
 
-	probe_txid(txid);
-	stun_build_init(&b, buf, sizeof(buf), stun_type(STUN_METHOD_BINDING, STUN_REQUEST), txid);
-	if (change)
-		stun_build_change(&b, change);
-	stun_build_fingerprint(&b);
-	n = stun_build_finish(&b);
 	if (n < 0)
 		return NULL;
 	return probe_tx_raw(L, s, dst, buf, (size_t)n, absence, done, arg, tag);
+}
+
+int probe_binding_build(uint8_t *buf, size_t cap, uint32_t change, uint8_t txid[STUN_TXID_LEN])
+{
+	struct stun_builder b;
+
+	probe_txid(txid);
+	stun_build_init(&b, buf, cap, stun_type(STUN_METHOD_BINDING, STUN_REQUEST), txid);
+	if (change)
+		stun_build_change(&b, change);
+	stun_build_fingerprint(&b);
+	return stun_build_finish(&b);
 }
 
 int probe_timer_add(struct probe_loop *L, uint64_t at_ms, bool weak, probe_timer_cb fn, void *arg)
@@ -383,18 +388,28 @@ static void deliver(struct probe_loop *L, struct probe_sock *s, const uint8_t *b
 		tx_finish(L, t, PROBE_TX_ERROR);
 		return;
 	}
-	if ((a = stun_msg_find(&m, STUN_ATTR_XOR_MAPPED_ADDRESS)) &&
-	    stun_attr_get_xor_addr(a, &m, &t->mapped) == 0)
-		t->has_mapped = true;
-	else if ((a = stun_msg_find(&m, STUN_ATTR_MAPPED_ADDRESS)) && stun_attr_get_addr(a, &t->mapped) == 0)
-		t->has_mapped = true;
-	if ((a = stun_msg_find(&m, STUN_ATTR_OTHER_ADDRESS)) && stun_attr_get_addr(a, &t->other) == 0)
-		t->has_other = true;
-	else if ((a = stun_msg_find(&m, STUN_ATTR_CHANGED_ADDRESS)) && stun_attr_get_addr(a, &t->other) == 0)
-		t->has_other = true;
-	if ((a = stun_msg_find(&m, STUN_ATTR_RESPONSE_ORIGIN)) && stun_attr_get_addr(a, &t->origin) == 0)
-		t->has_origin = true;
+	probe_answer_addrs(&m, &t->has_mapped, &t->mapped, &t->has_other, &t->other,
+			   &t->has_origin, &t->origin);
 	tx_finish(L, t, PROBE_TX_OK);
+}
+
+void probe_answer_addrs(const struct stun_msg *m, bool *has_mapped, struct stun_addr *mapped,
+			bool *has_other, struct stun_addr *other, bool *has_origin,
+			struct stun_addr *origin)
+{
+	const struct stun_attr *a;
+
+	if ((a = stun_msg_find(m, STUN_ATTR_XOR_MAPPED_ADDRESS)) &&
+	    stun_attr_get_xor_addr(a, m, mapped) == 0)
+		*has_mapped = true;
+	else if ((a = stun_msg_find(m, STUN_ATTR_MAPPED_ADDRESS)) && stun_attr_get_addr(a, mapped) == 0)
+		*has_mapped = true;
+	if ((a = stun_msg_find(m, STUN_ATTR_OTHER_ADDRESS)) && stun_attr_get_addr(a, other) == 0)
+		*has_other = true;
+	else if ((a = stun_msg_find(m, STUN_ATTR_CHANGED_ADDRESS)) && stun_attr_get_addr(a, other) == 0)
+		*has_other = true;
+	if ((a = stun_msg_find(m, STUN_ATTR_RESPONSE_ORIGIN)) && stun_attr_get_addr(a, origin) == 0)
+		*has_origin = true;
 }
 
 static void sock_fail(struct probe_loop *L, struct probe_sock *s)

@@ -162,6 +162,15 @@ struct probe_sock *probe_sock_other(struct probe_loop *L, int fd, short events, 
 struct probe_tx *probe_tx_binding(struct probe_loop *L, struct probe_sock *s,
 				  const struct sockaddr_in *dst, uint32_t change, bool absence,
 				  probe_tx_cb done, void *arg, int tag);
+/* Its request alone (FINGERPRINT, CHANGE-REQUEST if change != 0) in buf,
+ * txid filled: its length or -errno (probe6.c sends it over IPv6). */
+int probe_binding_build(uint8_t *buf, size_t cap, uint32_t change, uint8_t txid[STUN_TXID_LEN]);
+/* The addresses a success answer names, any family: XOR-MAPPED- (else
+ * MAPPED-) ADDRESS, OTHER- (else CHANGED-) ADDRESS, RESPONSE-ORIGIN; each
+ * flag is set only when its attribute was there and parsed. */
+void probe_answer_addrs(const struct stun_msg *m, bool *has_mapped, struct stun_addr *mapped,
+			bool *has_other, struct stun_addr *other, bool *has_origin,
+			struct stun_addr *origin);
 /* A request built by the caller (its transaction id at bytes 8..20). */
 struct probe_tx *probe_tx_raw(struct probe_loop *L, struct probe_sock *s,
 			      const struct sockaddr_in *dst, const uint8_t *req, size_t len,

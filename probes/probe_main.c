@@ -4,6 +4,7 @@
  * stunt-server and say which traversal methods will work. Options and
  * output here; the measuring is the probe library (probes/probe_*.c).
  */
+#include "common/addr.h"
 #include "common/usage.h"
 #include "probes/probe.h"
 
@@ -28,7 +29,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: " PROG " --server HOST[:PORT] [--json] [--udp-only | --tcp-only]\n"
+"usage: " PROG " --server HOST[:PORT] [--server6 ADDR6] [--json] [--udp-only | --tcp-only]\n"
 "                   [--timeout MS] [--pcap FILE] [--no-portmap] [--no-ttl] [-v]\n"
 "       " PROG " --help | --version\n"
 "\n"
@@ -40,6 +41,10 @@ static void usage(FILE *f)
 "\n"
 "  --server HOST[:PORT]  stunt-server (or any RFC 5780 STUN server, for UDP);\n"
 "                        port 3478 by default\n"
+"  --server6 ADDR6       also measure IPv6 against the server's IPv6 address\n"
+"                        (2001:db8::1, [2001:db8::1] or [2001:db8::1]:PORT; the\n"
+"                        port of --server by default): translation (NAT66,\n"
+"                        NPTv6), UDP mapping and filtering, the TCP mapped address\n"
 "  --json                print one JSON object (docs/probe.md) instead of words\n"
 "  --udp-only            UDP tests only (and port mapping)\n"
 "  --tcp-only            TCP tests only (and port mapping, hop count)\n"
@@ -91,9 +96,11 @@ static int parse_server(const char *arg, struct probe_cfg *cfg)
 
 int main(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_UDP, O_TCP, O_TIMEOUT, O_PCAP, O_NOPM, O_NOTTL, O_HELP, O_VERSION, O_SERVER };
+	enum { O_JSON = 256, O_UDP, O_TCP, O_TIMEOUT, O_PCAP, O_NOPM, O_NOTTL, O_HELP, O_VERSION, O_SERVER,
+	       O_SERVER6 };
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, O_SERVER },
+		{ "server6", required_argument, NULL, O_SERVER6 },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "udp-only", no_argument, NULL, O_UDP },
 		{ "tcp-only", no_argument, NULL, O_TCP },
@@ -107,7 +114,7 @@ int main(int argc, char **argv)
 	};
 	struct probe_cfg cfg;
 	struct probe_result *r;
-	const char *server = NULL;
+	const char *server = NULL, *server6 = NULL;
 	bool json = false, udp_only = false, tcp_only = false;
 	char *end;
 	unsigned long v;
@@ -118,6 +125,7 @@ int main(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, ":v", opts, NULL)) != -1) {
 		switch (o) {
 		case O_SERVER: server = optarg; break;
+		case O_SERVER6: server6 = optarg; break;
 		case O_JSON: json = true; break;
 		case O_UDP: udp_only = true; break;
 		case O_TCP: tcp_only = true; break;
@@ -153,6 +161,13 @@ int main(int argc, char **argv)
 		/* a name that does not resolve: the server cannot be reached */
 		fprintf(stderr, PROG ": --server %s: cannot resolve to an IPv4 address\n", server);
 		return EXIT_UNREACHABLE;
+	}
+	/* after --server: its port is the default */
+	if (server6) {
+		if (addr_parse_ipv6(server6, cfg.server_port, &cfg.server6) < 0)
+			return usage_err(PROG, "--server6 %s: want an IPv6 address, [ADDR] or [ADDR]:PORT",
+					 server6);
+		cfg.server6_set = true;
 	}
 	/* a person at a terminal is told the run goes on; never in JSON (a
 	 * program reads it) nor with -v (its own lines) */

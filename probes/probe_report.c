@@ -55,6 +55,28 @@ const char *probe_verdict_name(enum probe_verdict v)
 	return (unsigned)v < sizeof(n) / sizeof(n[0]) ? n[v] : "?";
 }
 
+const char *probe6_direct_name(enum probe6_direct d)
+{
+	static const char *const n[] = { NULL, "yes", "simopen", "relay" };
+
+	return (unsigned)d < sizeof(n) / sizeof(n[0]) ? n[d] : NULL;
+}
+
+/* "A.B.C.D:PORT" or "[IPv6]:PORT" */
+static const char *ep_str(const struct probe_ep *e, char *buf, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (e->v6) {
+		inet_ntop(AF_INET6, e->ip6, ip, sizeof(ip));
+		snprintf(buf, cap, "[%s]:%u", ip, e->port);
+	} else {
+		inet_ntop(AF_INET, &e->ip, ip, sizeof(ip));
+		snprintf(buf, cap, "%s:%u", ip, e->port);
+	}
+	return buf;
+}
+
 /* ---- JSON ---- */
 
 static void json_str(FILE *f, const char *s)
@@ -92,14 +114,78 @@ static void json_int(FILE *f, bool known, long v)
 
 static void json_ep(FILE *f, const struct probe_ep *e)
 {
-	char ip[INET_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN + 8];
 
 	if (!e->known) {
 		fputs("null", f);
 		return;
 	}
-	inet_ntop(AF_INET, &e->ip, ip, sizeof(ip));
-	fprintf(f, "\"%s:%u\"", ip, e->port);
+	fprintf(f, "\"%s\"", ep_str(e, s, sizeof(s)));
+}
+
+static void json_ep_ip(FILE *f, const struct probe_ep *e)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (!e->known) {
+		fputs("null", f);
+		return;
+	}
+	fprintf(f, "\"%s\"", inet_ntop(e->v6 ? AF_INET6 : AF_INET, e->v6 ? (const void *)e->ip6 :
+					  (const void *)&e->ip, ip, sizeof(ip)));
+}
+
+/* "not_measurable": { verdict: why, ... } at indent ind, a line each */
+static void json_unmeasurable(FILE *f, const char (*um)[PROBE_NOTE_LEN], const char *ind)
+{
+	unsigned i;
+	int t;
+
+	fprintf(f, "%s\"not_measurable\": {", ind);
+	for (i = 0, t = 0; i < PROBE_V_MAX; i++)
+		if (um[i][0]) {
+			fprintf(f, "%s%s  \"%s\": ", t++ ? ",\n" : "\n", ind,
+				probe_verdict_name((enum probe_verdict)i));
+			json_str(f, um[i]);
+		}
+	if (t)
+		fprintf(f, "\n%s},\n", ind);
+	else
+		fputs("},\n", f);
+}
+
+/* The IPv6 part (--server6), beside the IPv4 transports. */
+static void json_ipv6(FILE *f, const struct probe6_result *v)
+{
+	fputs("  \"ipv6\": { \"server\": ", f);
+	json_ep(f, &v->server);
+	fputs(", \"reached\": ", f);
+	fputs(v->reached ? "true" : "false", f);
+	fputs(",\n    \"local\": ", f);
+	json_ep(f, &v->local);
+	fputs(", \"mapped\": ", f);
+	json_ep(f, &v->mapped[PROBE_EP_A1P1]);
+	fputs(", \"translated\": ", f);
+	json_tri(f, v->translated);
+	fputs(", \"port_changed\": ", f);
+	json_tri(f, v->port_changed);
+	fputs(", \"other_address\": ", f);
+	json_ep_ip(f, &v->other);
+	fputs(",\n    \"udp\": { \"mapping\": ", f);
+	json_str(f, probe_mapping_name(v->udp_mapping));
+	fputs(", \"filtering\": ", f);
+	json_str(f, probe_filtering_name(v->udp_filtering));
+	fputs(" },\n    \"tcp\": { \"local\": ", f);
+	json_ep(f, &v->tcp_local);
+	fputs(", \"mapped\": ", f);
+	json_ep(f, &v->tcp_mapped);
+	fputs(", \"translated\": ", f);
+	json_tri(f, v->tcp_translated);
+	fputs(", \"filtering\": null },\n", f);
+	json_unmeasurable(f, v->unmeasurable, "    ");
+	fputs("    \"direct\": ", f);
+	json_str(f, probe6_direct_name(v->direct));
+	fputs(" },\n", f);
 }
 
 static void json_ip(FILE *f, uint32_t ip_be)
@@ -177,7 +263,10 @@ void probe_report_json(FILE *f, const struct probe_result *r)
 		fputs(t > 1 ? ", " : "", f);
 		json_ip(f, r->hop_addr[t]);
 	}
-	fputs("] },\n  \"port_mapping\": { ", f);
+	fputs("] },\n", f);
+	if (r->ipv6.asked)
+		json_ipv6(f, &r->ipv6);
+	fputs("  \"port_mapping\": { ", f);
 	for (i = 0; i < 3; i++) {
 		fprintf(f, "\"%s\": ", pmn[i]);
 		json_tri(f, pm[i]->present);
@@ -208,14 +297,7 @@ void probe_report_json(FILE *f, const struct probe_result *r)
 			fprintf(f, "%s\"%s\"", t++ ? ", " : " ", probe_verdict_name((enum probe_verdict)i));
 	fputs(t ? " ],\n" : "],\n", f);
 	/* what this server cannot measure (one address), and why */
-	fputs("  \"not_measurable\": {", f);
-	for (i = 0, t = 0; i < PROBE_V_MAX; i++)
-		if (r->unmeasurable[i][0]) {
-			fprintf(f, "%s\"%s\": ", t++ ? ",\n    " : "\n    ",
-				probe_verdict_name((enum probe_verdict)i));
-			json_str(f, r->unmeasurable[i]);
-		}
-	fputs(t ? "\n  },\n" : "},\n", f);
+	json_unmeasurable(f, r->unmeasurable, "  ");
 	fprintf(f, "  \"server_one_address\": %s,\n", r->one_addr ? "true" : "false");
 	fputs("  \"server\": ", f);
 	if (r->server_ip) {
@@ -331,6 +413,47 @@ static const char *method_sentence(enum probe_method m)
 	}
 }
 
+const char *probe6_direct_sentence(enum probe6_direct d)
+{
+	switch (d) {
+	case PROBE6_D_YES: return "Direct IPv6 connections: yes, peers can connect straight to this address.";
+	case PROBE6_D_SIMOPEN: return "Direct IPv6 connections: only by simultaneous open (both sides send first: the firewall lets in only answers).";
+	case PROBE6_D_RELAY: return "Direct IPv6 connections: no, the translation changes with each destination: relay.";
+	default: return "Direct IPv6 connections: unknown (nothing measured over IPv6).";
+	}
+}
+
+static void human_ipv6(FILE *f, const struct probe6_result *v)
+{
+	char a[INET6_ADDRSTRLEN + 8], b[INET6_ADDRSTRLEN + 8];
+	unsigned i;
+
+	fprintf(f, "IPv6 (server %s):\n", ep_str(&v->server, a, sizeof(a)));
+	if (!v->reached) {
+		fputs("  The server did not answer over IPv6.\n", f);
+	} else {
+		if (v->mapped[PROBE_EP_A1P1].known)
+			fprintf(f, "  UDP: local %s, seen by the server as %s\n",
+				v->local.known ? ep_str(&v->local, a, sizeof(a)) : "unknown",
+				ep_str(&v->mapped[PROBE_EP_A1P1], b, sizeof(b)));
+		if (v->tcp_mapped.known)
+			fprintf(f, "  TCP: local %s, seen by the server as %s\n",
+				v->tcp_local.known ? ep_str(&v->tcp_local, a, sizeof(a)) : "unknown",
+				ep_str(&v->tcp_mapped, b, sizeof(b)));
+		fprintf(f, "  Translation: %s\n", v->translated < 0 ? "not measured" :
+			!v->translated ? "none (the server sees your own address)" :
+			v->port_changed == 1 ? "yes, NAT66 (address and port rewritten)" :
+			"yes, NPTv6 or NAT66 (address rewritten, port kept)");
+		fprintf(f, "  UDP mapping: %s\n", mapping_words(v->udp_mapping));
+		fprintf(f, "  UDP filtering: %s\n", filtering_words(v->udp_filtering));
+		for (i = 0; i < PROBE_V_MAX; i++)
+			if (v->unmeasurable[i][0])
+				fprintf(f, "  Not measurable over IPv6: %s: %s\n",
+					probe_verdict_name((enum probe_verdict)i), v->unmeasurable[i]);
+	}
+	fprintf(f, "  %s\n", probe6_direct_sentence(v->direct));
+}
+
 const char *probe_verdict_line(const struct probe_result *r)
 {
 	unsigned i;
@@ -407,6 +530,8 @@ void probe_report_human(FILE *f, const struct probe_result *r)
 		if (r->unmeasurable[i][0])
 			fprintf(f, "Not measurable with this server: %s: %s\n",
 				probe_verdict_name((enum probe_verdict)i), r->unmeasurable[i]);
+	if (r->ipv6.asked)
+		human_ipv6(f, &r->ipv6);
 	fputs("Port mapping on the gateway:\n", f);
 	for (i = 0; i < 3; i++) {
 		fprintf(f, "  %s: ", pmn[i]);

@@ -36,6 +36,7 @@ void probe_result_init(struct probe_result *r)
 	r->upnp.present = r->natpmp.present = r->pcp.present = -1;
 	r->upnp.mapped = r->natpmp.mapped = r->pcp.mapped = -1;
 	r->upnp.removed = r->natpmp.removed = r->pcp.removed = -1;
+	r->ipv6.translated = r->ipv6.port_changed = r->ipv6.tcp_translated = -1;
 }
 
 void probe_note(struct probe_result *r, const char *fmt, ...)
@@ -216,6 +217,9 @@ int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 	}
 	if ((cfg->what & PROBE_F_TCP) && r->tcp.allocation == PROBE_ALLOC_SEQUENTIAL && !c->L.gave_up)
 		measure_pace(c);
+	/* IPv6 apart: the loop speaks IPv4 only (probe6.c) */
+	if (cfg->server6_set)
+		probe6_run(c);
 	probe_choose_methods(r);
 	probe_loop_free(&c->L);
 	free(c);

@@ -182,6 +182,38 @@ lab_wait_port() {
 	return 1
 }
 
+# lab_dual6: a small dual-stack lab of its own (after lab_init; the IPv6
+# server and probe tests): c (2001:db8:1::10, 10.61.1.10) -- r (router, both
+# families; 2001:db8:1::1 / 10.61.1.1 and 2001:db8:2::1 / 10.61.2.1) --
+# srv (2001:db8:2::5 and ::6, 10.61.2.5 and .6). Links c0 - rc, rs - s0.
+lab_dual6() {
+	_lab_addns c && _lab_addns r && _lab_addns srv || return 1
+	_lab_link c c0 r rc && _lab_link r rs srv s0 || return 1
+	lx c ip addr add 2001:db8:1::10/64 dev c0 nodad && lx c ip addr add 10.61.1.10/24 dev c0 &&
+		lx r ip addr add 2001:db8:1::1/64 dev rc nodad && lx r ip addr add 10.61.1.1/24 dev rc &&
+		lx r ip addr add 2001:db8:2::1/64 dev rs nodad && lx r ip addr add 10.61.2.1/24 dev rs &&
+		lx srv ip addr add 2001:db8:2::5/64 dev s0 nodad &&
+		lx srv ip addr add 2001:db8:2::6/64 dev s0 nodad &&
+		lx srv ip addr add 10.61.2.5/24 dev s0 && lx srv ip addr add 10.61.2.6/24 dev s0 || return 1
+	lx c ip -6 route add default via 2001:db8:1::1 && lx c ip route add default via 10.61.1.1 &&
+		lx srv ip -6 route add default via 2001:db8:2::1 &&
+		lx srv ip route add default via 10.61.2.1 &&
+		lx r sysctl -qw net.ipv6.conf.all.forwarding=1 && _lab_router r
+}
+
+# jget FILE PATH.TO.FIELD: a value of a JSON file (stunt-probe --json), as
+# JSON text, strings bare; list items by index. A missing key prints
+# nothing (and a traceback on stderr): never equal to a wanted value.
+jget() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(json.dumps(v) if not isinstance(v, str) else v)
+PY
+}
+
 # lab_wait_file PATH [TIMEOUT_S]
 lab_wait_file() {
 	local end=$((SECONDS + ${2:-10}))

@@ -25,16 +25,7 @@ for b in "$SERVER" "$PROBE"; do
 	[ -x "$b" ] || { nok "built: $b"; exit 1; }
 done
 
-# jq-free field access: jget FILE PATH.TO.FIELD -> value as JSON text
-jget() {
-	python3 - "$1" "$2" <<'PY'
-import json, sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."):
-    v = v[int(k)] if isinstance(v, list) else v[k]
-print(json.dumps(v) if not isinstance(v, str) else v)
-PY
-}
+# jq-free field access: jget FILE PATH.TO.FIELD (lab.sh)
 
 # truth NAT -> "MAPPING FILTERING ALLOCATION DELTA"
 truth() {

@@ -44,20 +44,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 [ -x "$SERVER" ] || { echo "not ok - $SERVER missing (make)"; exit 1; }
 
-setup() {
-	_lab_addns c && _lab_addns r && _lab_addns srv || return 1
-	_lab_link c c0 r rc && _lab_link r rs srv s0 || return 1
-	lx c ip addr add $C6/64 dev c0 nodad && lx c ip addr add $C4/24 dev c0 &&
-		lx r ip addr add 2001:db8:1::1/64 dev rc nodad && lx r ip addr add 10.61.1.1/24 dev rc &&
-		lx r ip addr add 2001:db8:2::1/64 dev rs nodad && lx r ip addr add 10.61.2.1/24 dev rs &&
-		lx srv ip addr add $P6/64 dev s0 nodad && lx srv ip addr add $A6/64 dev s0 nodad &&
-		lx srv ip addr add $P4/24 dev s0 && lx srv ip addr add $A4/24 dev s0 || return 1
-	lx c ip -6 route add default via 2001:db8:1::1 && lx c ip route add default via 10.61.1.1 &&
-		lx srv ip -6 route add default via 2001:db8:2::1 &&
-		lx srv ip route add default via 10.61.2.1 &&
-		lx r sysctl -qw net.ipv6.conf.all.forwarding=1 && _lab_router r
-}
-
 # client udp|tcp HOST PORT [CHANGE [classic]]: one Binding request by hand
 # (RFC 3489 style without the magic cookie if classic). Prints:
 #   udp|tcp SRC_OF_ANSWER CODE XMAPPED MAPPED ORIGIN OTHER LOCAL
@@ -157,7 +143,7 @@ f() { echo "$1" | cut -d' ' -f"$2"; }
 
 lab_init srvsix
 W=$LAB_STATE
-setup || { echo "not ok - namespace setup"; exit 1; }
+lab_dual6 || { echo "not ok - namespace setup (lab_dual6)"; exit 1; }
 
 printf 'laptop s3cret-laptop\noffice-pc s3cret-office\n' >"$W/secrets"
 lab_server_secrets "$W/secrets"

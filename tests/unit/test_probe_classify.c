@@ -6,6 +6,7 @@
 #include "tests/unit/tap.h"
 
 #include <arpa/inet.h>
+#include <string.h>
 
 static uint32_t ip(const char *s)
 {
@@ -20,6 +21,70 @@ static void set(struct probe_ep *e, const char *a, uint16_t port)
 	e->known = true;
 	e->ip = ip(a);
 	e->port = port;
+}
+
+static void set6(struct probe_ep *e, const char *a, uint16_t port)
+{
+	e->known = e->v6 = true;
+	e->ip = 0;
+	inet_pton(AF_INET6, a, e->ip6);
+	e->port = port;
+}
+
+/* An IPv6 endpoint compares by its 16 bytes: ip (0 for both) must not
+ * make two different IPv6 addresses equal. */
+static void mapping_ipv6(void)
+{
+	struct probe_ep m[PROBE_EP_MAX] = { 0 }, local = { 0 };
+
+	set6(&local, "2001:db8:1::10", 40000);
+	set6(&m[PROBE_EP_A1P1], "2001:db8:1::10", 40000);
+	CHECK_EQ(probe_classify_mapping(m, &local), PROBE_MAP_NONE);
+	/* NAT66 / NPTv6: another address, same port */
+	set6(&m[PROBE_EP_A1P1], "2001:db8:2::1", 40000);
+	CHECK_EQ(probe_classify_mapping(m, &local), PROBE_MAP_UNKNOWN);
+	set6(&m[PROBE_EP_A1P2], "2001:db8:2::1", 40000);
+	set6(&m[PROBE_EP_A2P1], "2001:db8:2::1", 40000);
+	set6(&m[PROBE_EP_A2P2], "2001:db8:2::1", 40000);
+	CHECK_EQ(probe_classify_mapping(m, &local), PROBE_MAP_EIM);
+	/* another address (only the last byte) towards the other server address */
+	set6(&m[PROBE_EP_A2P1], "2001:db8:2::2", 40000);
+	set6(&m[PROBE_EP_A2P2], "2001:db8:2::2", 40000);
+	CHECK_EQ(probe_classify_mapping(m, &local), PROBE_MAP_ADM);
+	set6(&m[PROBE_EP_A1P2], "2001:db8:2::3", 40000);
+	CHECK_EQ(probe_classify_mapping(m, &local), PROBE_MAP_APDM);
+}
+
+static void direct6(void)
+{
+	struct probe6_result v;
+
+	memset(&v, 0, sizeof(v));
+	v.translated = -1;
+	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_UNKNOWN);
+	v.reached = true;
+	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_UNKNOWN);	/* translation unknown */
+	v.translated = 0;
+	v.udp_mapping = PROBE_MAP_NONE;
+	v.udp_filtering = PROBE_FILT_EIF;
+	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_YES);
+	v.udp_filtering = PROBE_FILT_APDF;
+	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_SIMOPEN);
+	v.udp_filtering = PROBE_FILT_ADF;
+	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_SIMOPEN);
+	v.udp_filtering = PROBE_FILT_UNKNOWN;
+	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_SIMOPEN);
+	/* NPTv6: one translation for every destination */
+	v.translated = 1;
+	v.udp_mapping = PROBE_MAP_EIM;
+	v.udp_filtering = PROBE_FILT_EIF;
+	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_YES);
+	v.udp_mapping = PROBE_MAP_UNKNOWN;
+	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_SIMOPEN);
+	v.udp_mapping = PROBE_MAP_APDM;
+	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_RELAY);
+	v.udp_mapping = PROBE_MAP_ADM;
+	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_RELAY);
 }
 
 static void mapping_rfc5780(void)
@@ -328,6 +393,8 @@ int main(void)
 {
 	RUN(pace);
 	RUN(mapping_rfc5780);
+	RUN(mapping_ipv6);
+	RUN(direct6);
 	RUN(filtering_rfc5780);
 	RUN(allocation);
 	RUN(hops);

@@ -163,8 +163,8 @@ static void fixed(struct probe_result *r)
 	r->server_ip = ip("192.0.2.1");
 	r->server_port = 3478;
 	r->udp.measured = true;
-	r->udp.mapped[PROBE_EP_A1P1] = (struct probe_ep){ true, ip("198.18.1.2"), 40000 };
-	r->udp.local = (struct probe_ep){ true, ip("10.1.0.10"), 40000 };
+	r->udp.mapped[PROBE_EP_A1P1] = (struct probe_ep){ .known = true, .ip = ip("198.18.1.2"), .port = 40000 };
+	r->udp.local = (struct probe_ep){ .known = true, .ip = ip("10.1.0.10"), .port = 40000 };
 	r->udp.mapping = PROBE_MAP_EIM;
 	r->udp.filtering = PROBE_FILT_APDF;
 	r->udp.allocation = PROBE_ALLOC_PRESERVING;
@@ -270,6 +270,67 @@ static void json_fixed_result(void)
 	CHECK(has(out, "\"server\": \"192.0.2.1:3478\", \"server_reached\": true"));
 	CHECK(has(out, "\"elapsed_ms\": 436 }\n"));
 	free(out);
+}
+
+static void set6(struct probe_ep *e, const char *a, uint16_t port)
+{
+	e->known = e->v6 = true;
+	inet_pton(AF_INET6, a, e->ip6);
+	e->port = port;
+}
+
+/* --server6: an "ipv6" object after "tcp" and an IPv6 block in words;
+ * without it, neither. */
+static void ipv6_part(void)
+{
+	struct probe_result r;
+	char *out;
+
+	fixed(&r);
+	out = render(&r, true);
+	CHECK(out && !strstr(out, "ipv6"));
+	free(out);
+	out = render(&r, false);
+	CHECK(out && !strstr(out, "IPv6"));
+	free(out);
+
+	r.ipv6.asked = r.ipv6.reached = true;
+	set6(&r.ipv6.server, "2001:db8:2::5", 3478);
+	set6(&r.ipv6.other, "2001:db8:2::6", 3479);
+	set6(&r.ipv6.local, "2001:db8:1::10", 40000);
+	set6(&r.ipv6.mapped[PROBE_EP_A1P1], "2001:db8:2::1", 40000);
+	r.ipv6.translated = 1;
+	r.ipv6.port_changed = 0;
+	r.ipv6.udp_mapping = PROBE_MAP_EIM;
+	r.ipv6.udp_filtering = PROBE_FILT_APDF;
+	r.ipv6.direct = PROBE6_D_SIMOPEN;
+	snprintf(r.ipv6.unmeasurable[PROBE_V_TCP_FILTERING], PROBE_NOTE_LEN, "needs STUNT");
+	out = render(&r, true);
+	CHECK(out != NULL);
+	CHECK(json_valid(out));
+	CHECK(has(out, "\"hops\": [\"10.1.0.1\", \"198.18.1.1\"] },\n"
+		       "  \"ipv6\": { \"server\": \"[2001:db8:2::5]:3478\", \"reached\": true,\n"
+		       "    \"local\": \"[2001:db8:1::10]:40000\", \"mapped\": \"[2001:db8:2::1]:40000\", "
+		       "\"translated\": true, \"port_changed\": false, \"other_address\": \"2001:db8:2::6\",\n"
+		       "    \"udp\": { \"mapping\": \"EIM\", \"filtering\": \"APDF\" },\n"
+		       "    \"tcp\": { \"local\": null, \"mapped\": null, \"translated\": null, "
+		       "\"filtering\": null },\n"
+		       "    \"not_measurable\": {\n      \"tcp.filtering\": \"needs STUNT\"\n    },\n"
+		       "    \"direct\": \"simopen\" },\n  \"port_mapping\""));
+	free(out);
+	out = render(&r, false);
+	CHECK(out != NULL);
+	CHECK(has(out, "IPv6 (server [2001:db8:2::5]:3478):\n"
+		       "  UDP: local [2001:db8:1::10]:40000, seen by the server as [2001:db8:2::1]:40000\n"
+		       "  Translation: yes, NPTv6 or NAT66 (address rewritten, port kept)\n"));
+	CHECK(has(out, "  Not measurable over IPv6: tcp.filtering: needs STUNT\n"
+		       "  Direct IPv6 connections: only by simultaneous open"));
+	CHECK(has(out, "simultaneous open (both sides send first: the firewall lets in only answers).\n"
+		       "Port mapping on the gateway:"));
+	free(out);
+	CHECK(strcmp(probe6_direct_name(PROBE6_D_YES), "yes") == 0);
+	CHECK(probe6_direct_name(PROBE6_D_UNKNOWN) == NULL);
+	CHECK(has(probe6_direct_sentence(PROBE6_D_RELAY), "no,"));
 }
 
 /* Every verdict name, in order; all of them uncertain is still valid. */
@@ -465,5 +526,6 @@ int main(void)
 	RUN(human_verdict);
 	RUN(progress_line);
 	RUN(one_address_unmeasurable);
+	RUN(ipv6_part);
 	return TAP_DONE();
 }

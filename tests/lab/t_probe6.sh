@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# stunt-probe --server6 (issue 17): the IPv6 part of the report against a
+# dual-stack stunt-server (--primary6 / --alternate6), on lab_dual6's (lab.sh)
+# topology: c (2001:db8:1::10, 10.61.1.10) -- r (router, both families) --
+# srv (2001:db8:2::5 and ::6, 10.61.2.5 and .6).
+#
+#   1. open router: no translation, the mapped address is the client's own
+#      (UDP and TCP), EIF, TCP filtering named not measurable, direct: yes;
+#   2. a stateful ip6 firewall in r (established/related accepted, new
+#      inbound dropped): still no translation, APDF, direct only by
+#      simultaneous open;
+#   3. NAT66 (nft ip6 nat masquerade in r): translated, the mapped address
+#      is the router's (with --tcp-only too, from the TCP Binding);
+#   4. without --server6 no IPv6 in either report; a bad --server6 is a
+#      usage error.
+# Never touches the root namespace.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lab.sh
+. "$HERE/lab.sh"
+SERVER=$LAB_BUILD/stunt-server
+PROBE=$LAB_BUILD/stunt-probe
+# shellcheck source=tests/lab/tap.sh
+. "$HERE/tap.sh"
+
+C6=2001:db8:1::10
+C4=10.61.1.10
+R6=2001:db8:2::1
+P6=2001:db8:2::5
+A6=2001:db8:2::6
+P4=10.61.2.5
+A4=10.61.2.6
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "not ok - t_probe6 needs root (network namespaces)"
+	exit 1
+fi
+for b in "$SERVER" "$PROBE"; do
+	[ -x "$b" ] || { echo "not ok - $b missing (make)"; exit 1; }
+done
+
+# probe NAME: JSON and human reports of one run each, in $W/NAME.json/.txt
+probe() {
+	lx c "$PROBE" --server $P4 --server6 $P6 --json --no-portmap --no-ttl >"$W/$1.json" 2>"$W/$1.err"
+	echo "# $1: exit $?, ipv6: $(jget "$W/$1.json" ipv6 | head -c 600)"
+	lx c "$PROBE" --server $P4 --server6 "[$P6]:3478" --no-portmap --no-ttl >"$W/$1.txt" 2>&1
+}
+
+# host part of "[ip]:port"
+host6() { local h=${1%]:*}; echo "${h#[}"; }
+
+lab_init probesix
+W=$LAB_STATE
+lab_dual6 || { echo "not ok - namespace setup (lab_dual6)"; exit 1; }
+lab_bg srv server "$SERVER" --primary $P4 --alternate $A4 --primary6 $P6 --alternate6 $A6 -d >/dev/null
+for a in "\[$P6\]" "\[$A6\]"; do
+	for p in 3478 3479; do
+		lab_wait_port srv udp "$a" $p 10 && lab_wait_port srv tcp "$a" $p 10 ||
+			{ nok "server listens on $a:$p"; exit 1; }
+	done
+done
+lab_wait_port srv tcp $A4 3479 10 || { nok "server listens on $A4:3479"; exit 1; }
+
+# ------------------------------------------------------------ 1. open router
+probe open
+f=$W/open.json
+check_eq "open: the server was reached over IPv6" "$(jget "$f" ipv6.reached)" true
+check_eq "open: not translated" "$(jget "$f" ipv6.translated)" false
+check_eq "open: UDP mapped address is the client's own" "$(host6 "$(jget "$f" ipv6.mapped)")" $C6
+check_eq "open: UDP mapped = local (address and port)" "$(jget "$f" ipv6.mapped)" "$(jget "$f" ipv6.local)"
+check_eq "open: TCP mapped = TCP local" "$(jget "$f" ipv6.tcp.mapped)" "$(jget "$f" ipv6.tcp.local)"
+check_eq "open: TCP mapped address is the client's own" "$(host6 "$(jget "$f" ipv6.tcp.mapped)")" $C6
+check_eq "open: UDP mapping none" "$(jget "$f" ipv6.udp.mapping)" none
+check_eq "open: UDP filtering EIF" "$(jget "$f" ipv6.udp.filtering)" EIF
+check_eq "open: the server's other IPv6 address was learnt" "$(jget "$f" ipv6.other_address)" $A6
+check_cmd "open: TCP filtering named not measurable (STUNT is IPv4 only)" \
+	grep -q '"tcp.filtering": "needs STUNT' "$f"
+check_eq "open: direct IPv6 connections: yes" "$(jget "$f" ipv6.direct)" yes
+check_cmd "open: the human report ends its IPv6 block with 'yes'" \
+	grep -q "^  Direct IPv6 connections: yes" "$W/open.txt"
+check_cmd "open: the human report has the IPv6 block" grep -q "^IPv6 (server \[$P6\]:3478):" "$W/open.txt"
+check_eq "open: IPv4 part still measured (udp.mapping)" "$(jget "$f" udp.mapping)" none
+
+# ------------------------------------------------------------ 2. stateful firewall
+lx r nft -f - <<EOF || nok "firewall rules load"
+table ip6 probefw {
+	chain forward_in {
+		type filter hook forward priority 0; policy accept;
+		ct state established,related accept
+		iifname "rs" ct state new drop
+	}
+}
+EOF
+probe fw
+f=$W/fw.json
+check_eq "firewall: not translated" "$(jget "$f" ipv6.translated)" false
+check_eq "firewall: UDP mapped address is the client's own" "$(host6 "$(jget "$f" ipv6.mapped)")" $C6
+check_eq "firewall: UDP filtering APDF" "$(jget "$f" ipv6.udp.filtering)" APDF
+check_eq "firewall: direct IPv6 only by simultaneous open" "$(jget "$f" ipv6.direct)" simopen
+check_cmd "firewall: the human report says simultaneous open" \
+	grep -q "^  Direct IPv6 connections: only by simultaneous open" "$W/fw.txt"
+lx r nft delete table ip6 probefw
+
+# ------------------------------------------------------------ 3. NAT66
+lx r nft -f - <<EOF || nok "NAT66 rules load"
+table ip6 nat {
+	chain post {
+		type nat hook postrouting priority 100;
+		oifname "rs" masquerade
+	}
+}
+EOF
+probe nat66
+f=$W/nat66.json
+check_eq "NAT66: translated" "$(jget "$f" ipv6.translated)" true
+check_eq "NAT66: UDP mapped address is the router's" "$(host6 "$(jget "$f" ipv6.mapped)")" $R6
+check_eq "NAT66: local address is the client's" "$(host6 "$(jget "$f" ipv6.local)")" $C6
+check_eq "NAT66: TCP translated" "$(jget "$f" ipv6.tcp.translated)" true
+check_cmd "NAT66: the human report says translated" grep -q "^  Translation: yes" "$W/nat66.txt"
+lx c "$PROBE" --server $P4 --server6 $P6 --tcp-only --json --no-portmap --no-ttl >"$W/tcp.json" 2>&1
+check_eq "NAT66, --tcp-only: the TCP Binding tells the translation" \
+	"$(jget "$W/tcp.json" ipv6.translated) $(jget "$W/tcp.json" ipv6.udp.mapping)" "true null"
+lx r nft delete table ip6 nat
+
+# ------------------------------------------------------------ 4. without --server6
+lx c "$PROBE" --server $P4 --json --no-portmap --no-ttl >"$W/v4.json" 2>&1
+check_eq "no --server6: no ipv6 object" "$(jget "$W/v4.json" udp.mapping) $(grep -c ipv6 "$W/v4.json")" "none 0"
+check_eq "no --server6: IPv4 report still there" "$(jget "$W/v4.json" server_reached)" true
+lx c "$PROBE" --server $P4 --no-portmap --no-ttl >"$W/v4.txt" 2>&1
+check_cmd "no --server6: no IPv6 block in words" sh -c "! grep -q IPv6 '$W/v4.txt'"
+out=$("$PROBE" --server $P4 --server6 $P4 2>&1)
+rc=$?
+check_eq "bad --server6: usage error (exit 2) naming it" "$rc $(echo "$out" | grep -c 'server6')" "2 1"
+
+lab_down
+check_cmd "no lab namespaces left behind" test -z "$(ip netns list | grep "^$LAB-")"
+[ "$fails" -eq 0 ]
