@@ -194,9 +194,10 @@ echo "# cluster: $PEERS peers, one Redis"
 WITH_REDIS=1
 registrations redis
 echo "# cluster: $N connects, both stuntds on server 1"
-# laptop answers BURST + 2 N sessions of one peer: past max-peer-starts (30 a
-# minute), which is not measured here
-STUNTD_EXTRA_A=(--server "$SRV3" --max-peer-starts 100000)
+# laptop answers BURST + 2 N sessions of one peer, CONC at a time: past
+# max-peer-starts (30 a minute) and max-peer-sessions (8), which are not
+# what is measured here
+STUNTD_EXTRA_A=(--server "$SRV3" --max-peer-starts 100000 --max-peer-sessions 64)
 setup_time same
 lab_down
 echo "# cluster: $N connects, laptop on server 1, office-pc on server 2; then failover"
