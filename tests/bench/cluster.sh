@@ -343,9 +343,11 @@ Redis). "Both": all {peers} registered in the slower one's time; registrations/s
 
 Registrations per second with Redis / without: **{rratio}**. {redis} With Redis each server
 also holds the other's registrations; its growth beyond the same server's without Redis, per
-registration of the other server, in bytes: {added}. The slower registrations with Redis are
-CPU: each one is also a SET and a PUBLISH, and each server takes in the other's announcements,
-on the {cpus} CPUs that redis-server, both servers and both drivers share.
+registration of the other server, in bytes: {added}. With Redis each registration is also a SET
+and a PUBLISH, and each server takes in the other's announcements, on the {cpus} CPUs that
+redis-server, both servers and both drivers share: what that costs depends on what else the
+machine does at the time (full runs here gave ratios from 0.49 to 1.08 on 2026-12-07, the
+higher ones while other tests loaded the machine and slowed both rows alike).
 
 **Session set-up**: {n} connects office-pc → laptop one at a time (`build/drv/loadconn` in hb, 64
 bytes echoed; time from the control request to the echo), first with the daemon's choice of
