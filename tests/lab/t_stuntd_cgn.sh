@@ -11,9 +11,9 @@
 #              (5 MB each), and simopen forced does too;
 #   nohairpin  a CGN that does not hairpin (against REQ-9): the public path
 #              alone cannot work (simopen forced fails within the deadline,
-#              with the reason), the host candidates (10.x, not routed
-#              between the homes) fail, and with a TURN server on hb the
-#              relay carries 5 MB.
+#              with the reason; the host candidates, 10.x, are not routed
+#              between the homes either), and with a TURN server on hb the
+#              race falls back to the relay, which carries 5 MB.
 # Every part: no RST left the hosts, SIGTERM leaves iptables as before.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
