@@ -95,6 +95,13 @@ lab_reap_stale() {
 		[ -d "/proc/$pid" ] && continue
 		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$n" 2>/dev/null && echo "# lab: reaped stale namespace $n (its creator, pid $pid, is gone)" >&2
+		# and that lab's state directory (lab_init's mktemp), which its
+		# lab_down never removed (a lab kept with LAB_KEEP_STATE was taken
+		# down, so its namespaces are gone and it is not reached here)
+		local d
+		for d in "/tmp/${n%%-*}".????; do
+			[ -d "$d" ] && rm -rf -- "$d"
+		done
 	done
 	return 0
 }
