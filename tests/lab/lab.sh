@@ -195,6 +195,8 @@ lab_wait_port() {
 # srv (2001:db8:2::5 and ::6, 10.61.2.5 and .6). Links c0 - rc, rs - s0.
 lab_dual6() {
 	_lab_addns c && _lab_addns r && _lab_addns srv || return 1
+	# before the links exist (tests/lab/lab6.sh says why)
+	_lab6_ns c && _lab6_ns r && _lab6_ns srv && _lab6_router r || return 1
 	_lab_link c c0 r rc && _lab_link r rs srv s0 || return 1
 	lx c ip addr add 2001:db8:1::10/64 dev c0 nodad && lx c ip addr add 10.61.1.10/24 dev c0 &&
 		lx r ip addr add 2001:db8:1::1/64 dev rc nodad && lx r ip addr add 10.61.1.1/24 dev rc &&
@@ -204,8 +206,7 @@ lab_dual6() {
 		lx srv ip addr add 10.61.2.5/24 dev s0 && lx srv ip addr add 10.61.2.6/24 dev s0 || return 1
 	lx c ip -6 route add default via 2001:db8:1::1 && lx c ip route add default via 10.61.1.1 &&
 		lx srv ip -6 route add default via 2001:db8:2::1 &&
-		lx srv ip route add default via 10.61.2.1 &&
-		lx r sysctl -qw net.ipv6.conf.all.forwarding=1 && _lab_router r
+		lx srv ip route add default via 10.61.2.1 && _lab_router r
 }
 
 # jget FILE PATH.TO.FIELD: a value of a JSON file (stunt-probe --json), as

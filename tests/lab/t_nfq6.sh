@@ -42,17 +42,9 @@ fi
 # IPv4 topology
 setup() {
 	_lab_addns h && _lab_addns r && _lab_addns s || return 1
-	# before the links exist: no duplicate address detection on any of
-	# their addresses (link-local ones too: a tentative one cannot answer
-	# neighbour discovery, which under load left connects waiting for
-	# seconds), no ICMPv6 rate limit (1 error a second by default), and r a
-	# router from the start
-	local n
-	for n in h r s; do
-		lx "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-			net.ipv6.icmp.ratelimit=0 || return 1
-	done
-	lx r sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.forwarding=1 || return 1
+	# before the links exist: no DAD, no ICMPv6 rate limit, r a router
+	# from the start (tests/lab/lab6.sh says why)
+	_lab6_ns h && _lab6_ns r && _lab6_ns s && _lab6_router r || return 1
 	_lab_link h h0 r rh && _lab_link r rs s s0 || return 1
 	lx h ip addr add 2001:db8:1::10/64 dev h0 nodad &&
 		lx r ip addr add 2001:db8:1::1/64 dev rh nodad &&
