@@ -65,10 +65,15 @@ static void learn_done(struct trav_attempt *a, int err, uint16_t port)
 	a->events->ready(a, err);
 }
 
-static void learn_fail(struct trav_attempt *a, int err, const char *what)
+static void set_why(struct trav_attempt *a, const char *what)
 {
 	snprintf(a->why, sizeof(a->why), "Binding from port %u for its public port: %s",
 		 a->lport, what);
+}
+
+static void learn_fail(struct trav_attempt *a, int err, const char *what)
+{
+	set_why(a, what);
 	learn_done(a, err, 0);
 }
 
@@ -148,8 +153,7 @@ int trav_learn_start(struct trav_attempt *a)
 	    errno != EINPROGRESS)
 		err = -errno;
 	if (err < 0) {
-		snprintf(a->why, sizeof(a->why), "Binding from port %u for its public port: %s",
-			 a->lport, strerror(-err));
+		set_why(a, strerror(-err));
 		close(fd);
 		free(l);
 		return err;
