@@ -165,6 +165,13 @@ static const char *tcp_state_name(int st)
 	return "UNKNOWN";
 }
 
+/* the handshake completed: ESTABLISHED, or CLOSE_WAIT when the peer closed at
+ * once and its FIN arrived before this process looked (a loaded machine) */
+static int handshake_done(int st)
+{
+	return st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT;
+}
+
 static int tcp_state(int fd)
 {
 	struct tcp_info ti;
@@ -641,7 +648,7 @@ static int run_flow(const struct opts *o)
 	/* what is still queued (e.g. the ACK's trailing packets) gets its verdict */
 	(void)nfq_engine_dispatch(r.eng);
 	st = tcp_state(r.fd);
-	rc = (done && err == 0 && st == TCP_ESTABLISHED) ? 0 : 3;
+	rc = (done && err == 0 && handshake_done(st)) ? 0 : 3;
 	emit("{\"event\":\"result\",\"t_ms\":%llu,\"connected\":%s,\"state\":\"%s\",\"error\":\"%s\","
 	     "\"syn_sent_ms\":%llu,\"syns\":%u,\"icmp_te\":%u,\"inbound_rst\":%u,\"inbound_icmp\":%u}",
 	     t_ms(), rc == 0 ? "true" : "false", tcp_state_name(st),
@@ -697,7 +704,7 @@ static int run_connect(const struct opts *o)
 	struct pollfd pfd;
 	uint64_t deadline;
 	uint16_t lport;
-	int fd, err = 0, n, done = 0;
+	int fd, err = 0, n, done = 0, st;
 	socklen_t el = sizeof(err);
 
 	fd = client_socket(o->dst.sa.sa_family, o->mark, o->sport, &lport);
@@ -720,10 +727,11 @@ static int run_connect(const struct opts *o)
 			done = 1;
 		}
 	}
-	n = done && err == 0 && tcp_state(fd) == TCP_ESTABLISHED;
-	emit("{\"event\":\"result\",\"t_ms\":%llu,\"connected\":%s,\"sport\":%u,\"mark\":%u,"
-	     "\"error\":\"%s\"}",
-	     t_ms(), n ? "true" : "false", lport, o->mark,
+	st = tcp_state(fd);
+	n = done && err == 0 && handshake_done(st);
+	emit("{\"event\":\"result\",\"t_ms\":%llu,\"connected\":%s,\"state\":\"%s\","
+	     "\"sport\":%u,\"mark\":%u,\"error\":\"%s\"}",
+	     t_ms(), n ? "true" : "false", tcp_state_name(st), lport, o->mark,
 	     err ? strerror(err) : (done ? "" : "timeout"));
 	close(fd);
 	return n ? 0 : 3;
