@@ -80,6 +80,10 @@ struct d_session {
 	struct trav_budget	budget;		/* packets it may still send */
 	struct trav_attempt	*winner;
 	bool			racing;		/* some attempt was started */
+	/* requester in S_LOOKUP whose LOOKUP is not out: stuntd is between
+	 * two registrations (a signalling connection lost under loss is made
+	 * again within seconds); sent by d_session_server_up() */
+	bool			wait_server;
 	struct trav_attempt	*asked;		/* the attempt whose server request is out */
 	uint16_t		asked_method;	/* ... and its signalling method */
 	/* confirm.c: the winning connection's header / ack */

@@ -543,19 +543,28 @@ static void on_auth_ok(struct d_sigconn *c, const struct stun_msg *m)
 		(void)d_discovery_run();
 	}
 	d->public_ip = ip;
+	d_session_server_up();
+}
+
+/* m's ERROR-CODE, 0 without one */
+static unsigned error_code(const struct stun_msg *m)
+{
+	const struct stun_attr *ea = stun_msg_find(m, STUN_ATTR_ERROR_CODE);
+	struct stun_error e = { 0 };
+
+	if (ea)
+		(void)stun_attr_get_error(ea, &e);
+	return e.code;
 }
 
 static void auth_failed(struct d_sigconn *c, const struct stun_msg *m, const char *what)
 {
-	const struct stun_attr *ea = stun_msg_find(m, STUN_ATTR_ERROR_CODE);
-	struct stun_error e = { 0 };
+	unsigned code = error_code(m);
 	char why[160];
 
-	if (ea)
-		(void)stun_attr_get_error(ea, &e);
-	snprintf(why, sizeof(why), "%s refused (%u%s)", what, e.code,
-		 e.code == 403 ? ": id not in the server's secrets" :
-		 e.code == 401 ? ": wrong secret" : "");
+	snprintf(why, sizeof(why), "%s refused (%u%s)", what, code,
+		 code == 403 ? ": id not in the server's secrets" :
+		 code == 401 ? ": wrong secret" : "");
 	conn_close(c, why, true);
 }
 
@@ -603,6 +612,17 @@ static void handle(struct d_sigconn *c, const struct stun_msg *m)
 	}
 	if (m->cls == STUN_REQUEST)
 		return;		/* the server asks us nothing */
+	if (c->state == SRV_UP && m->cls == STUN_ERROR && error_code(m) == 401) {
+		/* sealed with our keys, so the server's: it no longer takes this
+		 * connection as registered (another connection of our id -- one
+		 * we gave up on, whose AUTHENTICATE came late -- took the
+		 * registration over, or the numbers fell out of step). Every
+		 * request, keepalive included, would be refused until we
+		 * register again (seen under 30 % loss: 27 LOOKUPs in a row
+		 * refused with 401 while the keepalives looked answered). */
+		conn_close(c, "the server refused a request with 401: registering again", true);
+		return;
+	}
 	if (m->method == STUN_METHOD_BINDING)
 		return;		/* keepalive answer */
 	for (i = 0; i < D_MAX_PENDING; i++)

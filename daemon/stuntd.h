@@ -243,9 +243,12 @@ void d_session_peers_answer(struct d_ctl_client *c);
 void d_session_status_json(FILE *f, uint64_t now);
 void d_session_shutdown(void);
 /* The server in use changed or was lost: sessions that still need it (in
- * negotiation) fail with why; those racing or connected go on. Returns how
- * many failed. */
+ * negotiation) fail with why; those racing or connected go on, and those
+ * still at their LOOKUP wait for the next registration (they have told no
+ * one anything yet). Returns how many failed. */
 size_t d_session_server_gone(const char *why);
+/* Registered (again): the waiting sessions send their LOOKUP. */
+void d_session_server_up(void);
 void d_session_on_nfq_event(const struct nfq_event *ev);
 
 /* ---- daemon/handoff.c ---- */
