@@ -13,6 +13,10 @@
 #     BENCH_PACE_ND (40).
 # Bounded (each connect has the daemon's 10 s deadline; loadconn 30 s):
 # about 10-20 minutes. Timings are measured here, never asserted.
+# To look at one condition: BENCH_PACE_ONLY="l30" (any of l10 l30 fc)
+# runs only those and leaves the section alone; BENCH_PACE_PACING="on"
+# only that pacing; BENCH_PACE_LOGS=DIR keeps each lab's daemon and
+# server logs there (DIR/NAME/stuntd-a.log ...), and the loadconn output.
 set -u
 here=$(cd "$(dirname "$0")/../lab" && pwd)
 TOP=$(cd "$here/../.." && pwd)
@@ -24,6 +28,9 @@ DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
 N10=${BENCH_PACE_N:-100}
 N30=${BENCH_PACE_N30:-40}
 ND=${BENCH_PACE_ND:-40}
+ONLY=${BENCH_PACE_ONLY:-}
+PACINGS=${BENCH_PACE_PACING:-off on}
+LOGS=${BENCH_PACE_LOGS:-}
 OUT=$(mktemp -d /tmp/bench-pace.XXXX)
 
 # run NAME PACING N NAT_A NAT_B [LAB_UP_ARGS...]
@@ -47,13 +54,28 @@ print("won", " ".join("%s:%d" % (k, v["won"]) for k, v in sorted(a.items()) if v
 		echo "ok 0" >"$OUT/$name"
 		echo "error 1 the lab did not come up within 60 s" >>"$OUT/$name"
 	fi
+	if [ -n "$LOGS" ]; then
+		mkdir -p "$LOGS/$name"
+		cp "$LAB_STATE"/*.log "$OUT/$name" "$LOGS/$name/" 2>/dev/null
+	fi
 	lab_down
 }
-for p in off on; do
-	run "l10-$p" "$p" "$N10" port-restricted port-restricted --loss-a 10 --loss-b 10
-	run "l30-$p" "$p" "$N30" port-restricted port-restricted --loss-a 30 --loss-b 30
-	run "fc-$p" "$p" "$ND" full-cone port-restricted --loss-a 10 --loss-b 10
+# want KEY: this condition is to run
+want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+for p in $PACINGS; do
+	want l10 && run "l10-$p" "$p" "$N10" port-restricted port-restricted --loss-a 10 --loss-b 10
+	want l30 && run "l30-$p" "$p" "$N30" port-restricted port-restricted --loss-a 30 --loss-b 30
+	want fc && run "fc-$p" "$p" "$ND" full-cone port-restricted --loss-a 10 --loss-b 10
 done
+if [ -n "$ONLY" ] || [ "$PACINGS" != "off on" ]; then
+	# a partial run: the numbers, not the section
+	for f in "$OUT"/*; do
+		echo "== ${f##*/}"
+		cat "$f"
+	done
+	rm -rf "$OUT"
+	exit 0
+fi
 
 python3 - "$OUT" "$TOP/tests/bench" "$N10" "$N30" "$ND" "$(date -u '+%Y-%m-%d %H:%M')" \
 	"$(uname -r)" <<'PY' | python3 "$TOP/tests/bench/docsection.py" "$DOC" "## The daemon's SYN clock"
