@@ -351,10 +351,11 @@ static void start_connect(struct d_sigconn *c, size_t idx, uint64_t now)
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* signalling is a thin stream: a lost request or answer is sent again
-	 * at the base RTO (about 200 ms) up to 6 times, not after doubling
-	 * waits (syn-pacing, the daemon's clock) */
+	 * within a second, not after doubling waits (syn-pacing, the daemon's
+	 * clock; a keepalive is answered within D_KEEPALIVE_WAIT_MS or the
+	 * connection is dropped) */
 	if (d->cfg.syn_pacing)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof(one));
+		d_tcp_short_rto(fd);
 	c->ev.fd = fd;
 	c->idx = idx;
 	c->state = SRV_CONNECTING;

@@ -311,5 +311,10 @@ void d_udpfwd_shutdown(void);
 void d_json_str(FILE *f, const char *s);
 const char *d_ip_str(uint32_t ip_be, char *buf);
 int d_set_nonblock(int fd);
+/* syn-pacing's clock for the data of a thin TCP stream (signalling, a
+ * traversal's header and answer): retransmitted at most D_TCP_RTO_MAX_MS
+ * apart (TCP_RTO_MAX_MS, Linux 6.15; older kernels: the backoff) */
+#define D_TCP_RTO_MAX_MS	1000
+void d_tcp_short_rto(int fd);
 
 #endif

@@ -19,16 +19,14 @@
 
 int trav_sock_marked(uint16_t port, uint16_t *bound)
 {
-	int fd = d_nfq_marked_socket(port, bound), one = 1;
+	int fd = d_nfq_marked_socket(port, bound);
 
 	/* The session header and its answer are a thin stream on a new
-	 * connection: a lost segment would wait 200 ms, then 400, 800... (RTO
-	 * backoff); linear timeouts resend it at the base RTO up to 6 times
-	 * (syn-pacing: the daemon's clock, not the backoff). Accepted sockets
-	 * inherit it from their listener. */
-	if (fd >= 0 && g_d->cfg.syn_pacing &&
-	    setsockopt(fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof(one)) < 0)
-		log_debug("TCP_THIN_LINEAR_TIMEOUTS: %s", strerror(errno));
+	 * connection: a lost segment is sent again on the daemon's clock
+	 * (syn-pacing), not after the kernel's doubling waits
+	 * (d_tcp_short_rto). Accepted sockets inherit it from their listener. */
+	if (fd >= 0 && g_d->cfg.syn_pacing)
+		d_tcp_short_rto(fd);
 	return fd;
 }
 
