@@ -16,7 +16,12 @@
 # To look at one condition: BENCH_PACE_ONLY="l30" (any of l10 l30 fc)
 # runs only those and leaves the section alone; BENCH_PACE_PACING="on"
 # only that pacing; BENCH_PACE_LOGS=DIR keeps each lab's daemon and
-# server logs there (DIR/NAME/stuntd-a.log ...), and the loadconn output.
+# server logs there (DIR/NAME/stuntd-a.log ...), and the loadconn output;
+# BENCH_PACE_VS=DIR (a partial run only) runs each condition a second time
+# with DIR/stuntd and DIR/stunt-server, the build of the code before a
+# change, as NAME-vs (the baseline of that change, same pacing, same run);
+# BENCH_PACE_PCAP=1 with BENCH_PACE_LOGS also keeps every TCP packet ha
+# and hb send and receive (all-a.pcap, all-b.pcap).
 set -u
 here=$(cd "$(dirname "$0")/../lab" && pwd)
 TOP=$(cd "$here/../.." && pwd)
@@ -31,6 +36,8 @@ ND=${BENCH_PACE_ND:-40}
 ONLY=${BENCH_PACE_ONLY:-}
 PACINGS=${BENCH_PACE_PACING:-off on}
 LOGS=${BENCH_PACE_LOGS:-}
+VS=${BENCH_PACE_VS:-}
+OWN_STUNTD=$STUNTD OWN_SERVER=$SERVER
 OUT=$(mktemp -d /tmp/bench-pace.XXXX)
 
 # run NAME PACING N NAT_A NAT_B [LAB_UP_ARGS...]
@@ -56,16 +63,33 @@ print("won", " ".join("%s:%d" % (k, v["won"]) for k, v in sorted(a.items()) if v
 	fi
 	if [ -n "$LOGS" ]; then
 		mkdir -p "$LOGS/$name"
-		cp "$LAB_STATE"/*.log "$OUT/$name" "$LOGS/$name/" 2>/dev/null
+		cp "$LAB_STATE"/*.log "$LAB_STATE"/all-?.pcap "$OUT/$name" "$LOGS/$name/" 2>/dev/null
 	fi
 	lab_down
 }
+if [ -n "${BENCH_PACE_PCAP:-}" ] && [ -n "$LOGS" ]; then
+	start_all_hook() {
+		lab_bg ha all-a tcpdump -i eth0 -nn -U -s 128 -w "$LAB_STATE/all-a.pcap" tcp >/dev/null
+		lab_bg hb all-b tcpdump -i eth0 -nn -U -s 128 -w "$LAB_STATE/all-b.pcap" tcp >/dev/null
+		lab_wait_capture all-a && lab_wait_capture all-b
+	}
+fi
 # want KEY: this condition is to run
 want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+# each: with this build, then (BENCH_PACE_VS) with the other
+runs=("")
+[ -n "$VS" ] && [ -n "$ONLY" ] && runs+=(-vs)
 for p in $PACINGS; do
-	want l10 && run "l10-$p" "$p" "$N10" port-restricted port-restricted --loss-a 10 --loss-b 10
-	want l30 && run "l30-$p" "$p" "$N30" port-restricted port-restricted --loss-a 30 --loss-b 30
-	want fc && run "fc-$p" "$p" "$ND" full-cone port-restricted --loss-a 10 --loss-b 10
+	for v in "${runs[@]}"; do
+		if [ -n "$v" ]; then
+			STUNTD=$VS/stuntd SERVER=$VS/stunt-server
+		else
+			STUNTD=$OWN_STUNTD SERVER=$OWN_SERVER
+		fi
+		want l10 && run "l10-$p$v" "$p" "$N10" port-restricted port-restricted --loss-a 10 --loss-b 10
+		want l30 && run "l30-$p$v" "$p" "$N30" port-restricted port-restricted --loss-a 30 --loss-b 30
+		want fc && run "fc-$p$v" "$p" "$ND" full-cone port-restricted --loss-a 10 --loss-b 10
+	done
 done
 if [ -n "$ONLY" ] || [ "$PACINGS" != "off on" ]; then
 	# a partial run: the numbers, not the section
