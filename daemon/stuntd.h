@@ -33,6 +33,8 @@
  * word, at one small request each 2 s (the server's idle timeout is 30 s) */
 #define D_KEEPALIVE_MS		2000
 #define D_KEEPALIVE_WAIT_MS	2500
+/* ... or this long while the server's host still acknowledges (a lossy path) */
+#define D_KEEPALIVE_LOSSY_MS	6000
 /* no server in use: an attempt this slow does not hold up the next server's */
 #define D_SIG_PARALLEL_MS	1000
 #define D_SIG_REPLY_MS		5000	/* a signalling request unanswered this long: lost */
@@ -312,9 +314,7 @@ void d_json_str(FILE *f, const char *s);
 const char *d_ip_str(uint32_t ip_be, char *buf);
 int d_set_nonblock(int fd);
 /* syn-pacing's clock for the data of a thin TCP stream (signalling, a
- * traversal's header and answer): retransmitted at most D_TCP_RTO_MAX_MS
- * apart (TCP_RTO_MAX_MS, Linux 6.15; older kernels: the backoff) */
-#define D_TCP_RTO_MAX_MS	1000
+ * traversal's header and answer): common/tcprto.h, failure logged */
 void d_tcp_short_rto(int fd);
 
 #endif

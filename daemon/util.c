@@ -3,15 +3,13 @@
 #include "daemon/stuntd.h"
 
 #include "common/log.h"
+#include "common/tcprto.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 /* The one daemon instance (daemon/main.c sets it) and the signal flags. */
 struct stuntd *g_d;
@@ -53,26 +51,10 @@ int d_set_nonblock(int fd)
 	return 0;
 }
 
-#ifndef TCP_RTO_MAX_MS
-#define TCP_RTO_MAX_MS 44	/* linux/tcp.h since 6.15 */
-#endif
-
-/*
- * A lost segment of a new connection waits 200 ms, then 400, 800, 1600,
- * 3200 ms (RTO backoff): at 30 % loss on both WAN links (half the packets
- * lost end to end) the session header or its one-byte answer then missed
- * the 10 s deadline in a third of the connects whose SYNs had met (seen:
- * the answer sent again after 0.2, 2.9, 7.8 s). Linear timeouts
- * (TCP_THIN_LINEAR_TIMEOUTS) do not help there: the kernel applies them
- * only after the initial slow start, never on a fresh connection. A
- * capped RTO does: at most a second between two copies.
- */
 void d_tcp_short_rto(int fd)
 {
-	int one = 1, ms = D_TCP_RTO_MAX_MS;
+	int err = tcp_rto_cap(fd);
 
-	if (setsockopt(fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof(one)) < 0)
-		log_debug("TCP_THIN_LINEAR_TIMEOUTS: %s", strerror(errno));
-	if (setsockopt(fd, IPPROTO_TCP, TCP_RTO_MAX_MS, &ms, sizeof(ms)) < 0)
-		log_debug("TCP_RTO_MAX_MS: %s", strerror(errno));
+	if (err < 0)
+		log_debug("TCP_RTO_MAX_MS: %s", strerror(-err));
 }
