@@ -18,27 +18,27 @@ bool d_nat_incomplete(const struct probe_result *r)
 	       lacks(r, r->tcp.allocation != PROBE_ALLOC_UNKNOWN, PROBE_V_TCP_ALLOCATION);
 }
 
+/* a field one run left unknown (0) takes the other's */
+static void fill(uint8_t *acc, uint8_t v)
+{
+	if (!*acc)
+		*acc = v;
+}
+
 void d_nat_merge(struct sig_nat_info *acc, const struct sig_nat_info *n)
 {
-	if (!acc->udp_mapping)
-		acc->udp_mapping = n->udp_mapping;
-	if (!acc->udp_filtering)
-		acc->udp_filtering = n->udp_filtering;
-	if (!acc->udp_alloc) {
-		acc->udp_alloc = n->udp_alloc;
-		acc->udp_delta = n->udp_delta;	/* the delta goes with its allocation */
-	}
-	if (!acc->tcp_mapping)
-		acc->tcp_mapping = n->tcp_mapping;
-	if (!acc->tcp_filtering)
-		acc->tcp_filtering = n->tcp_filtering;
-	if (!acc->tcp_alloc) {
-		acc->tcp_alloc = n->tcp_alloc;
+	/* a delta goes with its allocation */
+	if (!acc->udp_alloc)
+		acc->udp_delta = n->udp_delta;
+	if (!acc->tcp_alloc)
 		acc->tcp_delta = n->tcp_delta;
-	}
-	if (!acc->unsolicited)
-		acc->unsolicited = n->unsolicited;
-	if (!acc->nat_hops)
-		acc->nat_hops = n->nat_hops;
+	fill(&acc->udp_mapping, n->udp_mapping);
+	fill(&acc->udp_filtering, n->udp_filtering);
+	fill(&acc->udp_alloc, n->udp_alloc);
+	fill(&acc->tcp_mapping, n->tcp_mapping);
+	fill(&acc->tcp_filtering, n->tcp_filtering);
+	fill(&acc->tcp_alloc, n->tcp_alloc);
+	fill(&acc->unsolicited, n->unsolicited);
+	fill(&acc->nat_hops, n->nat_hops);
 	acc->flags |= n->flags;
 }
