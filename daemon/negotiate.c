@@ -518,7 +518,6 @@ static void responder_relay_round(struct d_session *s, const struct sig_exchange
 
 /* ---- requester ---- */
 
-static void requester_lookup(struct d_session *s);
 
 void d_session_request(struct d_ctl_client *c, const char *peer, const char *service,
 		       const char *method)
@@ -573,7 +572,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 	s->state = S_LOOKUP;
 	log_info("session %u: connect to %s/%s%s%s requested", s->id, peer, service,
 		 method ? ", method " : "", method ? method : "");
-	requester_lookup(s);
+	sess_lookup(s);
 }
 
 /*
@@ -583,8 +582,9 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
  * within a second or two) waits for it within its deadline instead of
  * failing at once.
  */
-static void requester_lookup(struct d_session *s)
+void sess_lookup(struct d_session *s)
 {
+	s->lookup_at = 0;
 	s->wait_server = !d_sig_up();
 	if (s->wait_server) {
 		log_info("session %u: waiting for the server: stuntd is not registered", s->id);
@@ -600,7 +600,7 @@ void d_session_server_up(void)
 
 	for (s = g_d->sessions; s; s = s->next)
 		if (s->wait_server && !sess_over(s) && s->state == S_LOOKUP && d_sig_up())
-			requester_lookup(s);
+			sess_lookup(s);
 }
 
 /* Our host addresses for s (host-candidates, host-interfaces): their number. */
@@ -748,6 +748,14 @@ void sess_on_answer(struct d_session *s, uint16_t method, const struct stun_msg 
 
 		if (ea)
 			(void)stun_attr_get_error(ea, &e);
+		if (e.code == 404 && method == SIG_METHOD_LOOKUP && s->state == S_LOOKUP &&
+		    clock_ms() - s->t0 + S_PEER_AGAIN_MS < S_PEER_WAIT_MS) {
+			if (!s->lookups_again++)
+				log_info("session %u: peer %s is not registered: asking again "
+					 "for %u ms", s->id, s->peer, S_PEER_WAIT_MS);
+			s->lookup_at = clock_ms() + S_PEER_AGAIN_MS;
+			return;
+		}
 		if (e.code == 404)
 			snprintf(why, sizeof(why), "peer %s is not registered", s->peer);
 		else

@@ -245,6 +245,10 @@ void d_session_tick(uint64_t now)
 			sess_fail(s, why, true);
 			continue;
 		}
+		if (s->state == S_LOOKUP && s->lookup_at && now >= s->lookup_at)
+			sess_lookup(s);
+		if (sess_over(s))
+			continue;
 		/* a gather's timers (udp: the STUN retransmissions) */
 		for (m = 1; m <= SIG_M_MAX && s->state == S_MAPPING; m++)
 			if (s->prepared[m])
