@@ -518,7 +518,6 @@ static void responder_relay_round(struct d_session *s, const struct sig_exchange
 
 /* ---- requester ---- */
 
-
 void d_session_request(struct d_ctl_client *c, const char *peer, const char *service,
 		       const char *method)
 {
