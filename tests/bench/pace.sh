@@ -19,7 +19,10 @@
 # server logs there (DIR/NAME/stuntd-a.log ...), and the loadconn output;
 # BENCH_PACE_VS=DIR (a partial run only) runs each condition a second time
 # with DIR/stuntd and DIR/stunt-server, the build of the code before a
-# change, as NAME-vs (the baseline of that change, same pacing, same run);
+# change, as NAME-vs (the baseline of that change, same pacing, same run),
+# and writes the section "## Loss: a change against its baseline" instead
+# (BENCH_PACE_VS_NOTE says what the baseline is, BENCH_PACE_VS_WHAT what
+# the change is: a paragraph after the table);
 # BENCH_PACE_PCAP=1 with BENCH_PACE_LOGS also keeps every TCP packet ha
 # and hb send and receive (all-a.pcap, all-b.pcap).
 set -u
@@ -92,13 +95,54 @@ for p in $PACINGS; do
 	done
 done
 if [ -n "$ONLY" ] || [ "$PACINGS" != "off on" ]; then
-	# a partial run: the numbers, not the section
+	# a partial run: the numbers, not the section (with VS: its own)
 	for f in "$OUT"/*; do
 		echo "== ${f##*/}"
 		cat "$f"
 	done
+	rc=0
+	if [ -n "$VS" ] && [ -n "$ONLY" ]; then
+		python3 - "$OUT" "$TOP/tests/bench" "$(date -u '+%Y-%m-%d %H:%M')" "$(uname -r)" \
+			"${BENCH_PACE_VS_NOTE:-$VS}" "$ONLY" "$PACINGS" <<'PY' |
+import os, sys
+out, lib, when, kernel, vsnote, only, pacings = sys.argv[1:8]
+what = os.environ.get("BENCH_PACE_VS_WHAT", "")
+sys.path.insert(0, lib)
+from loadkv import kv, ratio
+labels = {"l10": "strategy, port-restricted x port-restricted, 10 % loss each way, both sides",
+          "l30": "strategy, port-restricted x port-restricted, 30 % loss each way, both sides",
+          "fc": "strategy, full-cone x port-restricted, 10 % loss each way, both sides"}
+rows = []
+for key in only.split():
+    for p in pacings.split():
+        base, new = kv(f"{out}/{key}-{p}-vs"), kv(f"{out}/{key}-{p}")
+        for tag, d in (("before (baseline)", base), ("after", new)):
+            rows.append(f"| {labels[key]} | {p} | {tag} | {d.get('ok', '0')} / {d.get('total', '?')} | "
+                        f"{d.get('median_ms', '-')} | {d.get('p90_ms', '-')} | "
+                        f"{ratio(d.get('median_ms'), base.get('median_ms')) if d is new else '-'} | "
+                        f"{d.get('won', '-')} | {d['errors']} |")
+print(f"""## Loss: a change against its baseline
+
+`tests/bench/pace.sh` with `BENCH_PACE_VS`, {when} UTC, kernel {kernel}: each condition run with this
+build ("after") and with the build before the change ("before": {vsnote}), each in a fresh lab, in
+the same run, as in "The daemon's SYN clock" above (connects one at a time from ha, 64 bytes
+echoed, time from the control request to the echo; nft `numgen random` loss on both WAN links,
+both directions, so a packet from host to host crosses two lossy links; 10 s deadline, no TURN
+server; hb allows any number of session starts). Failures are counted by the error the
+connect got. A failed connect is answered at once when it fails fast, and the next one is
+asked for at once: one lost signalling connection in the baseline fails every connect asked
+for until it is made again.
+
+| condition | pacing | build | ok | median ms | p90 ms | ratio | won | errors |
+|---|---|---|---:|---:|---:|---:|---|---|
+{chr(10).join(rows)}
+{chr(10) + what + chr(10) if what else ""}""")
+PY
+			python3 "$TOP/tests/bench/docsection.py" "$DOC" "## Loss: a change against its baseline"
+		rc=$((PIPESTATUS[0] | PIPESTATUS[1]))
+	fi
 	rm -rf "$OUT"
-	exit 0
+	exit $rc
 fi
 
 python3 - "$OUT" "$TOP/tests/bench" "$N10" "$N30" "$ND" "$(date -u '+%Y-%m-%d %H:%M')" \
@@ -129,7 +173,8 @@ SYNACK request), each condition in a fresh lab, in the same run. Connects one at
 server is configured (a failure is a failure, not a relay). ratio = median with pacing / median
 without, same condition. "copies" = SYN copies both stuntds sent (status
 `counters.*.syns_again`); "won" = methods that won at ha. hb allows any number of session starts
-(`--max-peer-starts 100000`: the per-peer budget is not what is measured).
+(`--max-peer-starts 100000`: the per-peer budget is not what is measured). The 30 % goal against
+the build before a change, 100 connects: "Loss: a change against its baseline" below.
 
 | condition | pacing | ok | median ms | p90 ms | ratio | copies | won | errors |
 |---|---|---:|---:|---:|---:|---:|---|---|
