@@ -74,8 +74,10 @@ void d_nat_from_probe(const struct probe_result *r, struct sig_nat_info *n, int 
 		n->nat_hops = (uint8_t)(*syn_ttl - 1);
 }
 
-/* One probe_run() against srv into *out: 0 or -errno. */
-static int discovery_once(const struct d_server *srv, struct probe_result *out)
+/* One probe_run() against srv into *out: 0 or -errno. capture: with the
+ * privileged process's capture (which it opens once per 5 s: the first
+ * run's hop count and sequence test stand for the runs after it). */
+static int discovery_once(const struct d_server *srv, struct probe_result *out, bool capture)
 {
 	struct probe_cfg pc;
 	int err;
@@ -86,7 +88,8 @@ static int discovery_once(const struct d_server *srv, struct probe_result *out)
 	pc.timeout_ms = D_PROBE_TIMEOUT_MS;
 	/* unprivileged: the privileged process opens the capture for us (hop
 	 * count, sequence rewriting); without it those tests are skipped */
-	if (d_nfq_priv_pid() > 0 && (err = d_nfq_probe_fds(&pc.capture_fd, &pc.icmp_fd)) < 0)
+	if (capture && d_nfq_priv_pid() > 0 &&
+	    (err = d_nfq_probe_fds(&pc.capture_fd, &pc.icmp_fd)) < 0)
 		log_warnx("discovery: no capture from the privileged process: %s", strerror(-err));
 	err = probe_run(&pc, out);
 	if (pc.capture_fd >= 0)
@@ -113,7 +116,7 @@ int d_discovery_run(void)
 	memset(&acc, 0, sizeof(acc));
 	do {
 		tries++;
-		if ((err = discovery_once(srv, &d->probe)) < 0) {
+		if ((err = discovery_once(srv, &d->probe, tries == 1)) < 0) {
 			log_warnx("discovery: %s", strerror(-err));
 			continue;
 		}
