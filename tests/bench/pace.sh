@@ -108,7 +108,7 @@ import os, sys
 out, lib, when, kernel, vsnote, only, pacings = sys.argv[1:8]
 what = os.environ.get("BENCH_PACE_VS_WHAT", "")
 sys.path.insert(0, lib)
-from loadkv import kv, ratio
+from loadkv import cells, kv
 labels = {"l10": "strategy, port-restricted x port-restricted, 10 % loss each way, both sides",
           "l30": "strategy, port-restricted x port-restricted, 30 % loss each way, both sides",
           "fc": "strategy, full-cone x port-restricted, 10 % loss each way, both sides"}
@@ -117,9 +117,7 @@ for key in only.split():
     for p in pacings.split():
         base, new = kv(f"{out}/{key}-{p}-vs"), kv(f"{out}/{key}-{p}")
         for tag, d in (("before (baseline)", base), ("after", new)):
-            rows.append(f"| {labels[key]} | {p} | {tag} | {d.get('ok', '0')} / {d.get('total', '?')} | "
-                        f"{d.get('median_ms', '-')} | {d.get('p90_ms', '-')} | "
-                        f"{ratio(d.get('median_ms'), base.get('median_ms')) if d is new else '-'} | "
+            rows.append(f"| {labels[key]} | {p} | {tag} | {cells(d, d.get('total', '?'), base, d is new)} | "
                         f"{d.get('won', '-')} | {d['errors']} |")
 print(f"""## Loss: a change against its baseline
 
@@ -150,16 +148,14 @@ python3 - "$OUT" "$TOP/tests/bench" "$N10" "$N30" "$ND" "$(date -u '+%Y-%m-%d %H
 import sys
 out, lib, n10, n30, nd, when, kernel = sys.argv[1:8]
 sys.path.insert(0, lib)
-from loadkv import kv, ratio
+from loadkv import cells, kv
 rows = []
 for key, label, n in (("l10", "strategy, port-restricted x port-restricted, 10 % loss each way, both sides", n10),
                       ("l30", "the same, 30 % loss", n30),
                       ("fc", "strategy, full-cone x port-restricted, 10 % loss each way, both sides", nd)):
     off, on = kv(f"{out}/{key}-off"), kv(f"{out}/{key}-on")
     for tag, d in (("off (baseline)", off), ("on", on)):
-        rows.append(f"| {label} | {tag} | {d.get('ok', '0')} / {n} | {d.get('median_ms', '-')} | "
-                    f"{d.get('p90_ms', '-')} | "
-                    f"{ratio(d.get('median_ms'), off.get('median_ms')) if d is on else '-'} | "
+        rows.append(f"| {label} | {tag} | {cells(d, n, off, d is on)} | "
                     f"{d.get('copies', '-')} | {d.get('won', '-')} | {d['errors']} |")
 print(f"""## The daemon's SYN clock
 
