@@ -40,6 +40,7 @@ struct probe_ctx {
 	struct probe_tcp_state	*tcp;
 	struct probe_ttl_state	*ttl;
 	struct probe_pm_state	*pm;
+	struct probe6_state	*p6;
 };
 
 /* Default route: interface name and gateway (network order), or -errno. */
@@ -52,8 +53,10 @@ void probe_tcp_finish(struct probe_ctx *c);
 int probe_ttl_start(struct probe_ctx *c);
 void probe_ttl_finish(struct probe_ctx *c);
 int probe_pm_start(struct probe_ctx *c);
-/* The IPv6 part (cfg->server6), blocking, after the loop: fills r->ipv6. */
-void probe6_run(struct probe_ctx *c);
+/* The IPv6 part (cfg->server6) in loop L (c->L, or a loop of its own when
+ * that one gave up on the IPv4 server); its finish fills r->ipv6. */
+int probe6_start(struct probe_ctx *c, struct probe_loop *L);
+void probe6_finish(struct probe_ctx *c);
 void probe_pm_finish(struct probe_ctx *c);
 /* The run gave up: the port-mapping threads stop at their next wait. */
 void probe_pm_abort(struct probe_ctx *c);

@@ -13,7 +13,9 @@
 #   3. NAT66 (nft ip6 nat masquerade in r): translated, the mapped address
 #      is the router's (with --tcp-only too, from the TCP Binding);
 #   4. without --server6 no IPv6 in either report; a bad --server6 is a
-#      usage error.
+#      usage error;
+#   5. no IPv4 route: the IPv4 part gives up at once, the IPv6 part is still
+#      measured (it shares the IPv4 tests' loop and runs again alone).
 # Never touches the root namespace.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -132,6 +134,20 @@ check_cmd "no --server6: no IPv6 block in words" sh -c "! grep -q IPv6 '$W/v4.tx
 out=$("$PROBE" --server $P4 --server6 $P4 2>&1)
 rc=$?
 check_eq "bad --server6: usage error (exit 2) naming it" "$rc $(echo "$out" | grep -c 'server6')" "2 1"
+
+# ------------------------------------------------------------ 5. IPv4 unreachable
+# (the IPv6 part shares the IPv4 tests' loop, which ends at once when the
+# IPv4 server cannot be reached: an IPv6-only host still gets its IPv6 report)
+lx c ip route del default
+lx c "$PROBE" --server $P4 --server6 $P6 --json --no-portmap --no-ttl >"$W/v6only.json" 2>"$W/v6only.err"
+rc=$?
+check_eq "no IPv4 route: IPv4 server not reached, exit 3 (rc $rc)" "$(jget "$W/v6only.json" server_reached) $rc" "false 3"
+check_eq "no IPv4 route: the IPv6 part still reached the server" "$(jget "$W/v6only.json" ipv6.reached)" true
+check_eq "no IPv4 route: IPv6 UDP filtering still measured (open router: EIF)" \
+	"$(jget "$W/v6only.json" ipv6.udp.filtering)" EIF
+check_eq "no IPv4 route: IPv6 TCP mapped is the client's own" \
+	"$(host6 "$(jget "$W/v6only.json" ipv6.tcp.mapped)")" $C6
+lx c ip route add default via 10.61.1.1
 
 lab_down
 check_cmd "no lab namespaces left behind" test -z "$(ip netns list | grep "^$LAB-")"
