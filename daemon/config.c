@@ -79,6 +79,23 @@ static int parse_host(const char *v, uint16_t defport, struct sockaddr_in *addr,
 	return 0;
 }
 
+/* An expose target's "HOST:PORT": an IPv4 literal, "[IPv6]:PORT", or a
+ * name into e->host (resolved later, either family); the port is needed. */
+static int parse_target(const char *v, struct d_expose *e)
+{
+	uint16_t port;
+
+	e->host[0] = '\0';
+	if (addr_parse_any(v, 0, &e->addr) == 0)
+		return addr_sa_port(&e->addr) ? 0 : -EINVAL;
+	if (resolve_split(v, 0, e->host, sizeof(e->host), &port) < 0 || port == 0)
+		return -EINVAL;
+	memset(&e->addr, 0, sizeof(e->addr));
+	e->addr.in.sin_family = AF_INET;
+	e->addr.in.sin_port = htons(port);
+	return 0;
+}
+
 /* one more server, after those given before it (less preferred) */
 static int add_server(struct d_config *c, const char *val, char *err, size_t errlen)
 {
@@ -119,10 +136,9 @@ static int add_expose(struct d_config *c, const char *name, const char *target, 
 	snprintf(e.name, sizeof(e.name), "%s", name);
 	if (!strncmp(target, "tcp:", 4) || !strncmp(target, "udp:", 4)) {
 		e.kind = target[0] == 't' ? D_TARGET_TCP : D_TARGET_UDP;
-		if (parse_host(target + 4, 0, &e.addr, e.host, sizeof(e.host)) < 0 ||
-		    e.addr.sin_port == 0)
-			return fail(err, errlen, "bad target '%s' (%.3s:HOST:PORT, HOST a name or an "
-				    "IPv4 address)", target, target);
+		if (parse_target(target + 4, &e) < 0)
+			return fail(err, errlen, "bad target '%s' (%.3s:HOST:PORT, HOST a name, an "
+				    "IPv4 address or a bracketed IPv6 one)", target, target);
 	} else if (!strncmp(target, "exec:", 5)) {
 		e.kind = D_TARGET_EXEC;
 		if (copy_str(e.cmd, sizeof(e.cmd), target + 5) < 0)

@@ -56,6 +56,7 @@
 #ifndef STUNT_DAEMON_CONFIG_H
 #define STUNT_DAEMON_CONFIG_H
 
+#include "common/addr.h"
 #include "daemon/srvpick.h"
 #include "proto/sig.h"
 
@@ -95,7 +96,8 @@ enum d_target_kind { D_TARGET_TCP = 1, D_TARGET_EXEC, D_TARGET_UDP };
 struct d_expose {
 	char			name[SIG_ID_MAX + 1];
 	enum d_target_kind	kind;
-	struct sockaddr_in	addr;		/* tcp: and udp: (resolved, when host) */
+	union addr_sa		addr;		/* tcp: and udp:, IPv4 or IPv6 (resolved,
+						   when host) */
 	char			host[D_NAME_MAX + 1];	/* a name to resolve, or "" */
 	char			cmd[D_CMD_MAX];	/* exec: run with /bin/sh -c */
 };

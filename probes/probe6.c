@@ -188,7 +188,7 @@ static void tcp6_finish(struct probe_ctx *c)
 {
 	struct probe6_state *p = c->p6;
 	struct probe6_result *v = &c->r->ipv6;
-	union probe_sa local;
+	union addr_sa local;
 	socklen_t ll = sizeof(local);
 
 	if (p->tcp_err) {

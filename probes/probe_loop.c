@@ -132,15 +132,10 @@ bool probe_loop_doubtful(const struct probe_loop *L, unsigned tries)
 	return probe_absence_doubtful(lost, sent, tries);
 }
 
-static socklen_t sa_len(const union probe_sa *a)
-{
-	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in);
-}
-
 static struct probe_sock *sock_add(struct probe_loop *L, int fd, enum probe_sock_kind kind)
 {
 	struct probe_sock *s;
-	union probe_sa sin;
+	union addr_sa sin;
 	socklen_t sl = sizeof(sin);
 
 	if (L->nsocks >= PROBE_LOOP_MAX_SOCKS || !(s = calloc(1, sizeof(*s)))) {
@@ -284,7 +279,7 @@ static void tx_send(struct probe_loop *L, struct probe_tx *t, uint64_t now)
 	ssize_t n;
 
 	if (t->s->kind == PROBE_SK_UDP) {
-		n = sendto(t->s->fd, t->req, t->reqlen, 0, &t->dst.sa, sa_len(&t->dst));
+		n = sendto(t->s->fd, t->req, t->reqlen, 0, &t->dst.sa, addr_sa_len(&t->dst));
 		(void)n;	/* a lost send is a lost packet: retransmission covers it */
 		if (!t->sends)
 			t->first_ms = t->window_ms = now;
@@ -428,7 +423,7 @@ static void tx_finish(struct probe_loop *L, struct probe_tx *t, enum probe_tx_st
 
 /* A message arrived on s (from, for UDP): give it to its transaction. */
 static void deliver(struct probe_loop *L, struct probe_sock *s, const uint8_t *buf, size_t len,
-		    const union probe_sa *from)
+		    const union addr_sa *from)
 {
 	struct stun_msg m;
 	const struct stun_attr *a;
@@ -543,7 +538,7 @@ static void udp_errqueue(struct probe_loop *L, struct probe_sock *s)
 static void on_udp(struct probe_loop *L, struct probe_sock *s, short rev)
 {
 	uint8_t buf[2048];
-	union probe_sa from;
+	union addr_sa from;
 	socklen_t fl;
 	ssize_t n;
 	int k;

@@ -30,6 +30,7 @@
 #ifndef STUNT_PROBES_PROBE_LOOP_H
 #define STUNT_PROBES_PROBE_LOOP_H
 
+#include "common/addr.h"
 #include "proto/stun_attr.h"
 #include "proto/stun_msg.h"
 
@@ -49,14 +50,6 @@ struct probe_loop;
 struct probe_sock;
 struct probe_tx;
 
-/* An endpoint of either family: the IPv4 tests' and the IPv6 part's
- * (probe6.c) sockets and transactions share the loop. */
-union probe_sa {
-	struct sockaddr		sa;
-	struct sockaddr_in	in;
-	struct sockaddr_in6	in6;
-};
-
 enum probe_sock_kind { PROBE_SK_UDP, PROBE_SK_TCP, PROBE_SK_OTHER };
 
 typedef void (*probe_ready_cb)(struct probe_loop *L, struct probe_sock *s, short revents);
@@ -74,7 +67,7 @@ struct probe_sock {
 	uint16_t	 lport;		/* local port, host order */
 	bool		 v6;		/* an IPv6 socket: its answers, losses and
 					   errors are not the IPv4 server's */
-	union probe_sa	 dst;		/* TCP: where it connects */
+	union addr_sa	 dst;		/* TCP: where it connects */
 	bool		 ttl_limited;	/* TCP: its SYN has a small TTL */
 	uint64_t	 t_start;
 	probe_ready_cb	 on_ready;	/* OTHER: called on any event */
@@ -88,7 +81,7 @@ enum probe_tx_status { PROBE_TX_PENDING = 0, PROBE_TX_OK, PROBE_TX_NOANSWER, PRO
 
 struct probe_tx {
 	struct probe_sock	*s;
-	union probe_sa		 dst;
+	union addr_sa		 dst;
 	uint8_t			 req[512];
 	size_t			 reqlen;
 	uint8_t			 txid[STUN_TXID_LEN];
@@ -100,7 +93,7 @@ struct probe_tx {
 	uint64_t		 first_ms, next_ms;
 	unsigned		 rto_ms, sends;
 	/* the answer */
-	union probe_sa		 from;
+	union addr_sa		 from;
 	unsigned		 rtt_ms;
 	bool			 has_mapped, has_other, has_origin;
 	struct stun_addr	 mapped, other, origin;
