@@ -45,6 +45,7 @@ void d_config_init(struct d_config *c)
 	c->max_peer_starts = D_PEER_STARTS_DEFAULT;
 	c->max_session_packets = D_SESSION_PACKETS_DEFAULT;
 	c->host_candidates = true;
+	c->ipv6 = true;
 	c->syn_pacing = true;
 	c->log_level = -1;
 }
@@ -396,6 +397,8 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		return set_onoff(&c->allow_forced_methods, key, val, err, errlen);
 	} else if (!strcmp(key, "host-candidates")) {
 		return set_onoff(&c->host_candidates, key, val, err, errlen);
+	} else if (!strcmp(key, "ipv6")) {
+		return set_onoff(&c->ipv6, key, val, err, errlen);
 	} else if (!strcmp(key, "syn-pacing")) {
 		return set_onoff(&c->syn_pacing, key, val, err, errlen);
 	} else if (!strcmp(key, "host-interfaces")) {

@@ -45,6 +45,8 @@
  *                              host method, for a peer behind the same NAT)
  *   host-interfaces eth0,wlan0 (only these interfaces' addresses; default:
  *                              every interface but loopback)
+ *   ipv6 on                   (offer our global IPv6 address and race the
+ *                              simopen6 method: daemon/trav/simopen6.c)
  *   syn-pacing on             (send an unanswered SYN again on the daemon's
  *                              own clock, daemon/trav/pace.h; off: the
  *                              kernel's retransmissions only)
@@ -189,6 +191,7 @@ struct d_config {
 	char			host_ifaces[D_MAX_HOST_IFACES][D_IFNAME_MAX + 1];
 	size_t			nhost_ifaces;		/* 0: every interface */
 	bool			syn_pacing;		/* default on (daemon/trav/pace.h) */
+	bool			ipv6;			/* default on: simopen6 (daemon/hostaddr6.c) */
 
 	/* privilege separation: the unprivileged process's user ("": stunt or nobody) */
 	bool			privsep;	/* default on */

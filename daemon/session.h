@@ -66,6 +66,8 @@ struct d_session {
 	uint8_t			peer_key[SIG_SESSION_KEY_LEN];
 	uint32_t		peer_host[D_MAX_HOST_ADDRS];	/* host: its addresses */
 	size_t			npeer_host;
+	bool			peer_has_ip6;			/* simopen6: its address */
+	uint8_t			peer_ip6[16];
 	/* ours: the key half of the proofs, the host addresses offered */
 	uint8_t			own_key[SIG_SESSION_KEY_LEN];
 	struct d_hostaddr	own_host[D_MAX_HOST_ADDRS];
