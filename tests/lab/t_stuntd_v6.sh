@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# simopen6 (issue 17, daemon/trav/simopen6.c): two dual-stack hosts, each
+# behind an RFC 6092 stateful IPv6 firewall (lab_up --ipv6, tests/lab/lab6.sh)
+# and a port-restricted IPv4 NAT, connect directly over IPv6 by TCP
+# simultaneous open, raced beside the IPv4 methods (see t_stuntd.sh for the
+# rest of the setup).
+#   drop, reject (--fw6-a/--fw6-b both drop, then both reject):
+#     - ha -> hb and hb -> ha: the race's winner is simopen6, 5 MB echoed
+#       intact, the socket handed to the client is connected to the peer's
+#       IPv6 address; the status counters say simopen6 won;
+#     - the logs name the requester's hop-limited first SYN to the peer's
+#       address;
+#     - no RST was seen on either host's IPv6 link, either way: the
+#       requester's first SYN died before the peer's firewall (a rejecting
+#       one never answered it) and losers closed silently; no RST left
+#       either host over IPv4 (stop_all);
+#     - no candidate was refused and no connection dropped unproven.
+#   v4only (drop x drop, --ipv6 off on hb): hb offers no IPv6 candidate, ha
+#     runs no simopen6 attempt and the connect works over IPv4; simopen6
+#     forced from ha is refused by hb.
+# NPTv6 (--fw6-X npt) is not covered: a host offers its own (inside)
+# address, and a peer beyond the NPT cannot reach it; learning the
+# translated address needs stunt-server over IPv6 (not in this slice).
+# Bounded: each connect by stuntd's connect-timeout (8 s here).
+# shellcheck disable=SC2153 # LAB_HA6, LAB_HB6: set by lab_up --ipv6
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lab.sh
+. "$here/lab.sh"
+# shellcheck source=tests/lab/stuntd_lab.sh
+. "$here/stuntd_lab.sh"
+
+# status_field X PYEXPR: a value of X's status ("s" is the parsed JSON)
+status_field() {
+	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2" 2>/dev/null
+}
+
+# rst6_start: every IPv6 TCP segment with RST on ha's and hb's links, either
+# way (no extension headers in this lab: TCP's flags at ip6[53])
+rst6_start() {
+	local x
+	for x in a b; do
+		lab_bg "h$x" "rst6-$x" tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst6-$x.pcap" \
+			'ip6 and ip6[6] == 6 and ip6[53] & 4 != 0' >/dev/null
+	done
+	lab_wait_capture rst6-a && lab_wait_capture rst6-b
+}
+
+rst6_check() {
+	local x n all=0
+	for x in a b; do
+		n=$(tcpdump -nn -r "$LAB_STATE/rst6-$x.pcap" 2>/dev/null | grep -c .)
+		[ "$n" -gt 0 ] && tcpdump -nn -r "$LAB_STATE/rst6-$x.pcap" 2>/dev/null | sed "s/^/# h$x: /"
+		all=$((all + n))
+	done
+	[ "$all" -eq 0 ] && ok "no IPv6 RST on ha's or hb's link, either way" ||
+		nok "$all IPv6 RST(s) on the hosts' links"
+}
+
+# transfer6 FROM PEER PEER6 LABEL: the race, 5 MB echoed, won by simopen6
+# on a socket connected to [PEER6]
+transfer6() {
+	local out
+	out=$(ctl "$1" --peer "{\"cmd\":\"connect\",\"peer\":\"$2\",\"service\":\"echo\"}" 5000000)
+	echo "$out" | sed 's/^/# /'
+	if echo "$out" | head -1 | grep -q '"ok":true.*"method":"simopen6"' &&
+		echo "$out" | grep -q '^sha OK 5000000'; then
+		ok "$4: simopen6 won, 5 MB echoed intact ($(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*'))"
+	else
+		nok "$4"
+		tail -20 "$LAB_STATE/stuntd-$1.log" | sed "s/^/# $1: /"
+	fi
+	if echo "$out" | grep -Eq "^peer \[$3\]:[0-9]+$"; then
+		ok "$4: the client's socket is connected to [$3]"
+	else
+		nok "$4: the client's socket is not connected to [$3]: $(echo "$out" | grep '^peer')"
+	fi
+}
+
+won6() {
+	local w
+	w=$(status_field "$1" 's["counters"].get("simopen6", {}).get("won", 0)')
+	[ -n "$w" ] && [ "$w" -ge "$2" ] && ok "$1's status: simopen6 won $w time(s)" ||
+		nok "$1's status: simopen6 won '$w' times (want >= $2)"
+}
+
+no_refusals() {
+	local x r u
+	for x in a b; do
+		r=$(status_field "$x" 's["security"]["candidates_refused"]')
+		u=$(status_field "$x" 's["security"]["conns_unproven"]')
+		[ "$r" = 0 ] && [ "$u" = 0 ] && ok "$x refused no candidate and dropped no connection" ||
+			nok "$x: candidates_refused '$r', conns_unproven '$u'"
+	done
+}
+
+# fw6_pair TYPE: both sides behind an IPv6 firewall of TYPE
+fw6_pair() {
+	echo "# ha and hb behind IPv6 firewalls '$1' x '$1' (IPv4: port-restricted NATs)"
+	STUNTD_EXTRA_A=(--connect-timeout 8000)
+	STUNTD_EXTRA_B=(--connect-timeout 8000)
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a "$1" --fw6-b "$1" && {
+		rst6_start || nok "IPv6 RST capture running in ha and hb"
+		transfer6 a office-pc "$LAB_HB6" "ha -> hb ($1)"
+		transfer6 b laptop "$LAB_HA6" "hb -> ha ($1)"
+		won6 a 1
+		won6 b 1
+		if grep -q "simopen6: connect from port [0-9]* to \[$LAB_HB6\]:[0-9]* (first SYN TTL-limited)" \
+			"$LAB_STATE/stuntd-a.log"; then
+			ok "ha's first SYN to [$LAB_HB6] was hop-limited"
+		else
+			nok "ha's log names no hop-limited simopen6 connect to [$LAB_HB6]"
+			grep simopen6 "$LAB_STATE/stuntd-a.log" | tail -5 | sed 's/^/# a: /'
+		fi
+		no_refusals
+		rst6_check
+		stop_all
+	}
+}
+
+case "${1:-all}" in
+drop|all)
+	fw6_pair drop
+	;;&
+reject|all)
+	fw6_pair reject
+	;;&
+v4only|all)
+	echo "# drop x drop, --ipv6 off on hb: IPv4 alone"
+	STUNTD_EXTRA_A=(--connect-timeout 8000)
+	STUNTD_EXTRA_B=(--connect-timeout 8000 --ipv6 off)
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop && {
+		transfer a office-pc "ha -> hb without IPv6 on hb: an IPv4 method" "" \
+			'direct|reversal|simopen|stunt1|synth|stunt2|predict'
+		if grep -q 'session [0-9]*: simopen6:' "$LAB_STATE/stuntd-a.log"; then
+			nok "ha ran a simopen6 attempt although hb offered no IPv6 candidate"
+		else
+			ok "ha ran no simopen6 attempt"
+		fi
+		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo","method":"simopen6"}' \
+			"simopen6 forced: hb has IPv6 off and refuses it" 'method simopen6 refused'
+		no_refusals
+		stop_all
+	}
+	;;
+esac
+[ "$fails" -eq 0 ]
