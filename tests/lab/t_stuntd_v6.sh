@@ -31,11 +31,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/stuntd_lab.sh
 . "$here/stuntd_lab.sh"
 
-# status_field X PYEXPR: a value of X's status ("s" is the parsed JSON)
-status_field() {
-	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2" 2>/dev/null
-}
-
 # rst6_start: every IPv6 TCP segment with RST on ha's and hb's links, either
 # way (no extension headers in this lab: TCP's flags at ip6[53])
 rst6_start() {
@@ -78,23 +73,6 @@ transfer6() {
 	fi
 }
 
-won6() {
-	local w
-	w=$(status_field "$1" 's["counters"].get("simopen6", {}).get("won", 0)')
-	[ -n "$w" ] && [ "$w" -ge "$2" ] && ok "$1's status: simopen6 won $w time(s)" ||
-		nok "$1's status: simopen6 won '$w' times (want >= $2)"
-}
-
-no_refusals() {
-	local x r u
-	for x in a b; do
-		r=$(status_field "$x" 's["security"]["candidates_refused"]')
-		u=$(status_field "$x" 's["security"]["conns_unproven"]')
-		[ "$r" = 0 ] && [ "$u" = 0 ] && ok "$x refused no candidate and dropped no connection" ||
-			nok "$x: candidates_refused '$r', conns_unproven '$u'"
-	done
-}
-
 # fw6_pair TYPE: both sides behind an IPv6 firewall of TYPE
 fw6_pair() {
 	echo "# ha and hb behind IPv6 firewalls '$1' x '$1' (IPv4: port-restricted NATs)"
@@ -104,8 +82,8 @@ fw6_pair() {
 		rst6_start || nok "IPv6 RST capture running in ha and hb"
 		transfer6 a office-pc "$LAB_HB6" "ha -> hb ($1)"
 		transfer6 b laptop "$LAB_HA6" "hb -> ha ($1)"
-		won6 a 1
-		won6 b 1
+		method_won a simopen6 1
+		method_won b simopen6 1
 		if grep -q "simopen6: connect from port [0-9]* to \[$LAB_HB6\]:[0-9]* (first SYN TTL-limited)" \
 			"$LAB_STATE/stuntd-a.log"; then
 			ok "ha's first SYN to [$LAB_HB6] was hop-limited"
