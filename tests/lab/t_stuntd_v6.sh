@@ -8,7 +8,8 @@
 #   drop, reject (--fw6-a/--fw6-b both drop, then both reject):
 #     - ha -> hb and hb -> ha: the race's winner is simopen6, 5 MB echoed
 #       intact, the socket handed to the client is connected to the peer's
-#       IPv6 address; the status counters say simopen6 won;
+#       IPv6 address; the status counters say simopen6 won and the status
+#       names the address ha offers;
 #     - the logs name the requester's hop-limited first SYN to the peer's
 #       address;
 #     - no RST was seen on either host's IPv6 link, either way: the
@@ -80,6 +81,9 @@ fw6_pair() {
 	STUNTD_EXTRA_B=(--connect-timeout 8000)
 	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a "$1" --fw6-b "$1" && {
 		rst6_start || nok "IPv6 RST capture running in ha and hb"
+		v=$(status_field a 's["ipv6"]')
+		[ "$v" = "$LAB_HA6" ] && ok "ha's status offers its IPv6 address $v" ||
+			nok "ha's status: ipv6 '$v' (want $LAB_HA6)"
 		transfer6 a office-pc "$LAB_HB6" "ha -> hb ($1)"
 		transfer6 b laptop "$LAB_HA6" "hb -> ha ($1)"
 		method_won a simopen6 1
@@ -111,6 +115,9 @@ v4only|all)
 	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop && {
 		transfer a office-pc "ha -> hb without IPv6 on hb: an IPv4 method" "" \
 			'direct|reversal|simopen|stunt1|synth|stunt2|predict'
+		v=$(status_field b 's["ipv6"]')
+		[ "$v" = None ] && ok "hb's status offers no IPv6 address (ipv6 off)" ||
+			nok "hb's status: ipv6 '$v' (want null)"
 		if grep -q 'session [0-9]*: simopen6:' "$LAB_STATE/stuntd-a.log"; then
 			nok "ha ran a simopen6 attempt although hb offered no IPv6 candidate"
 		else
