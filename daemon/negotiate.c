@@ -46,6 +46,7 @@
  */
 #include "daemon/budget.h"
 #include "daemon/hostaddr6.h"
+#include "daemon/nfq.h"
 #include "daemon/session.h"
 
 #include "common/clock.h"
@@ -747,6 +748,39 @@ static void requester_got_exchange(struct d_session *s, const struct sig_exchang
 	 * connects (the peer listened before it sent its EXCHANGE) */
 	if (!sess_start_early(s, TRAV_ACCEPT) || !sess_start_early(s, TRAV_CONNECT))
 		return;
+	s->sched_by = clock_ms() + S_SYN_FIRST_WAIT_MS;
+	sess_schedule_due(s, clock_ms());
+}
+
+/* Has the first SYN of each of our running connects that must go before
+ * the peer's (TRAV_F_SYN_FIRST) left, as the queue reported it? */
+static bool first_syns_out(const struct d_session *s)
+{
+	const struct trav_attempt *a;
+	size_t i;
+
+	if (!d_nfq_on())
+		return true;	/* no queue: no report will come */
+	for (i = 0; i < s->nmethods; i++) {
+		a = &s->att[s->methods[i]];
+		if (s->prepared[a->method] && (a->ops->flags & TRAV_F_SYN_FIRST) &&
+		    a->role == TRAV_CONNECT && a->state == TA_RUNNING && !a->syn.has)
+			return false;
+	}
+	return true;
+}
+
+void sess_schedule_due(struct d_session *s, uint64_t now)
+{
+	if (!s->sched_by || s->state != S_WAIT_SCHEDULE)
+		return;
+	if (!first_syns_out(s)) {
+		if (now < s->sched_by)
+			return;
+		log_debug("session %u: a first SYN not reported within %d ms: SCHEDULE all the "
+			  "same", s->id, S_SYN_FIRST_WAIT_MS);
+	}
+	s->sched_by = 0;
 	if (d_sig_request(SIG_METHOD_SCHEDULE, s->id, put_schedule, s) < 0)
 		sess_fail(s, "cannot reach the server", true);
 }

@@ -10,8 +10,12 @@
  * connection that is confirmed wins, the others are cancelled silently).
  *
  * The order is the signalling's (daemon/negotiate.c): the requester
- * connects when the responder's EXCHANGE arrives, before it sends
- * SCHEDULE; its first SYN leaves with hop limit TRAV_SIMOPEN6_HOPS,
+ * connects when the responder's EXCHANGE arrives and sends SCHEDULE once
+ * the queue reported that its first SYN left (TRAV_F_SYN_FIRST: on a busy
+ * host the queue's verdict can take longer than the SCHEDULE's way to the
+ * peer, whose SYN would then find our firewall closed and wait for the
+ * kernel's retransmission, a second); that SYN leaves with hop limit
+ * TRAV_SIMOPEN6_HOPS,
  * crosses its own firewall -- which now holds the flow's state -- and dies
  * one hop later, before the responder's firewall, which therefore never
  * answers it (drop or RST). The responder connects when the SCHEDULE
@@ -122,7 +126,7 @@ static int simopen6_start(struct trav_attempt *a, uint64_t now)
 }
 
 const struct trav_ops trav_simopen6_ops = {
-	.method = SIG_M_SIMOPEN6, .flags = TRAV_F_EARLY | TRAV_F_OWN_ENDPOINT,
+	.method = SIG_M_SIMOPEN6, .flags = TRAV_F_EARLY | TRAV_F_OWN_ENDPOINT | TRAV_F_REPORT_SYN | TRAV_F_SYN_FIRST,
 	.role = trav_role_connect, .prepare = simopen6_prepare, .offer = simopen6_offer,
 	.arm = simopen6_arm, .start = simopen6_start, .close = trav_free_priv,
 };

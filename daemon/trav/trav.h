@@ -179,6 +179,12 @@ struct trav_win {
 #define TRAV_F_OWN_ENDPOINT	0x20	/* its candidate is not its socket's public
 					 * port (host, portmap, relay, udp): nothing
 					 * for trav_learn_start to learn */
+#define TRAV_F_SYN_FIRST	0x40	/* the requester's first SYN must leave before
+					 * the peer's: its connect starts early and
+					 * the queue reports that SYN
+					 * (TRAV_F_REPORT_SYN); the SCHEDULE, on
+					 * which the peer connects, waits for it
+					 * (sess_schedule_due, simopen6) */
 
 /* One method. NULL members: the generic behaviour said beside each. */
 struct trav_ops {
