@@ -46,6 +46,7 @@ void d_config_init(struct d_config *c)
 	c->max_session_packets = D_SESSION_PACKETS_DEFAULT;
 	c->host_candidates = true;
 	c->ipv6 = true;
+	c->ipv6_hops = D_IPV6_HOPS_DEFAULT;
 	c->syn_pacing = true;
 	c->log_level = -1;
 }
@@ -399,6 +400,8 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		return set_onoff(&c->host_candidates, key, val, err, errlen);
 	} else if (!strcmp(key, "ipv6")) {
 		return set_onoff(&c->ipv6, key, val, err, errlen);
+	} else if (!strcmp(key, "ipv6-hop-limit")) {
+		return set_uint(&c->ipv6_hops, key, val, 1, 64, err, errlen);
 	} else if (!strcmp(key, "syn-pacing")) {
 		return set_onoff(&c->syn_pacing, key, val, err, errlen);
 	} else if (!strcmp(key, "host-interfaces")) {

@@ -47,6 +47,9 @@
  *                              every interface but loopback)
  *   ipv6 on                   (offer our global IPv6 address and race the
  *                              simopen6 method: daemon/trav/simopen6.c)
+ *   ipv6-hop-limit 2          (simopen6: the requester's first SYN's hop
+ *                              limit, 1-64: past our firewall, short of the
+ *                              peer's)
  *   syn-pacing on             (send an unanswered SYN again on the daemon's
  *                              own clock, daemon/trav/pace.h; off: the
  *                              kernel's retransmissions only)
@@ -89,6 +92,8 @@
 #define D_SESSIONS_DEFAULT	256	/* every session at once, either role */
 #define D_PEER_STARTS_DEFAULT	30	/* a peer's session starts a minute */
 #define D_SESSION_PACKETS_DEFAULT 4000	/* shotgun's 3000 probes and the rest */
+#define D_IPV6_HOPS_DEFAULT	2	/* simopen6's first SYN: one hop beyond the
+					 * firewall of a host right behind its router */
 
 /* udp: a UDP service: datagrams forwarded to HOST:PORT (UDP sessions only);
  * exec: takes either kind of session (the socket is stdin/stdout) */
@@ -192,6 +197,7 @@ struct d_config {
 	size_t			nhost_ifaces;		/* 0: every interface */
 	bool			syn_pacing;		/* default on (daemon/trav/pace.h) */
 	bool			ipv6;			/* default on: simopen6 (daemon/hostaddr6.c) */
+	unsigned		ipv6_hops;		/* its first SYN's hop limit */
 
 	/* privilege separation: the unprivileged process's user ("": stunt or nobody) */
 	bool			privsep;	/* default on */

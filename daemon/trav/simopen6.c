@@ -15,7 +15,7 @@
  * host the queue's verdict can take longer than the SCHEDULE's way to the
  * peer, whose SYN would then find our firewall closed and wait for the
  * kernel's retransmission, a second); that SYN leaves with hop limit
- * TRAV_SIMOPEN6_HOPS,
+ * ipv6-hop-limit (default 2),
  * crosses its own firewall -- which now holds the flow's state -- and dies
  * one hop later, before the responder's firewall, which therefore never
  * answers it (drop or RST). The responder connects when the SCHEDULE
@@ -32,8 +32,9 @@
  * Linux drops a packet whose hop limit runs out at a router before the
  * router's forward hook, so such a packet creates no conntrack state
  * there: the hop limit must reach one hop beyond our own firewall, 2 for a
- * host right behind its router (the lab's; a longer path inside the site
- * needs a larger one: not measured yet, the constant says it).
+ * host right behind its router (the lab's); a longer path inside the site
+ * needs a larger one, set by hand (ipv6-hop-limit: not measured yet, as
+ * discovery measures the IPv4 NAT hops).
  *
  * The peer's address is only its word (the server vouches for its IPv4
  * address, not this one): it is taken only when it is global unicast and
@@ -108,7 +109,7 @@ static void simopen6_arm(struct trav_attempt *a, const struct trav_peer *peer, i
 	if (p->have_peer)
 		memcpy(a->raddr6, peer->ip6, 16);
 	/* the requester's first SYN goes first, hop-limited (above) */
-	a->ttl = a->requester ? TRAV_SIMOPEN6_HOPS : 0;
+	a->ttl = a->requester ? (int)g_d->cfg.ipv6_hops : 0;
 	trav_proof_arm(&p->proof, a, peer);
 }
 

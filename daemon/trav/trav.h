@@ -97,9 +97,6 @@
 /* host (daemon/trav/host.c): the short deadlines of a LAN path */
 #define TRAV_HOST_CONNECT_MS	2000	/* connect and the responder's proof */
 #define TRAV_HOST_ACCEPT_MS	5000	/* the listener (up before our EXCHANGE) */
-/* simopen6 (daemon/trav/simopen6.c): the requester's first SYN's hop limit,
- * one hop beyond the firewall of a host right behind its router */
-#define TRAV_SIMOPEN6_HOPS	2
 
 enum trav_role { TRAV_NONE = 0, TRAV_CONNECT, TRAV_ACCEPT };
 enum trav_state { TA_IDLE, TA_RUNNING, TA_CONNECTED, TA_FAILED, TA_CANCELLED };

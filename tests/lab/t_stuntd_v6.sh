@@ -17,6 +17,14 @@
 #       one never answered it) and losers closed silently; no RST left
 #       either host over IPv4 (stop_all);
 #     - no candidate was refused and no connection dropped unproven.
+#   hops (drop x reject, --ipv6-hop-limit 4 on ha): ha's first SYN now
+#     reaches gwb's firewall, whose RST comes back to ha (seen on its link)
+#     and ends gwa's state for the flow, so hb's SYN is dropped at gwa; the
+#     RST is dropped before ha's socket sees it, so the forced simopen6
+#     still connects, by ha's retransmitted SYN a second later (the option
+#     is applied, the RST guard works). Not reject on both sides: there each
+#     firewall's RST ends the other's state, and the retransmissions meet
+#     only by luck.
 #   v4only (drop x drop, --ipv6 off on hb): hb offers no IPv6 candidate, ha
 #     runs no simopen6 attempt and the connect works over IPv4; simopen6
 #     forced from ha is refused by hb.
@@ -107,6 +115,20 @@ drop|all)
 	;;&
 reject|all)
 	fw6_pair reject
+	;;&
+hops|all)
+	echo "# drop x reject, --ipv6-hop-limit 4 on ha: the first SYN reaches gwb"
+	STUNTD_EXTRA_A=(--connect-timeout 8000 --ipv6-hop-limit 4)
+	STUNTD_EXTRA_B=(--connect-timeout 8000)
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b reject && {
+		rst6_start || nok "IPv6 RST capture running in ha and hb"
+		transfer a office-pc "ha -> hb, simopen6 forced, hop limit 4" simopen6 simopen6
+		n=$(tcpdump -nn -r "$LAB_STATE/rst6-a.pcap" 2>/dev/null |
+			grep -c "IP6 $LAB_HB6\.[0-9]* > $LAB_HA6\.[0-9]*: Flags \[R")
+		[ "$n" -ge 1 ] && ok "gwb's RST (as from [$LAB_HB6]) came back to ha $n time(s): the hop limit was 4" ||
+			nok "no RST from gwb reached ha: was the hop limit applied?"
+		stop_all
+	}
 	;;&
 v4only|all)
 	echo "# drop x drop, --ipv6 off on hb: IPv4 alone"

@@ -446,11 +446,17 @@ static void host_keys(void)
 	d_config_init(&c);
 	CHECK(c.host_candidates);
 	CHECK(c.ipv6);
+	CHECK_EQ(c.ipv6_hops, D_IPV6_HOPS_DEFAULT);
 	CHECK_EQ(c.nhost_ifaces, 0);
 	CHECK_EQ(d_config_parse(f, sizeof(f) - 1, &c, err, sizeof(err)), 0);
 	CHECK(!c.host_candidates);
 	CHECK(!c.ipv6);
 	CHECK_EQ(d_config_set(&c, "ipv6", "maybe", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "4", err, sizeof(err)), 0);
+	CHECK_EQ(c.ipv6_hops, 4u);
+	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "0", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "65", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(c.ipv6_hops, 4u);
 	CHECK_EQ(c.nhost_ifaces, 2);
 	CHECK(!strcmp(c.host_ifaces[0], "eth0") && !strcmp(c.host_ifaces[1], "wlan0"));
 	CHECK_EQ(d_config_set(&c, "host-candidates", "on", err, sizeof(err)), 0);
