@@ -59,9 +59,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const uint8_t s_race[] = { SIG_M_SIMOPEN6, SIG_M_HOST, SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL,
-				  SIG_M_SIMOPEN, SIG_M_STUNT1, SIG_M_SYNTH, SIG_M_STUNT2,
-				  SIG_M_PREDICT, SIG_M_SHOTGUN, SIG_M_RELAY };
+static const uint8_t s_race[] = { SIG_M_SIMOPEN6, SIG_M_HOST, SIG_M_DIRECT, SIG_M_PORTMAP,
+				  SIG_M_REVERSAL, SIG_M_SIMOPEN, SIG_M_STUNT1, SIG_M_SYNTH,
+				  SIG_M_STUNT2, SIG_M_PREDICT, SIG_M_SHOTGUN, SIG_M_RELAY };
 
 /* ---- EXCHANGE ---- */
 
@@ -947,8 +947,8 @@ static void responder_exchange(const struct sig_exchange *x)
 	if (host)
 		s->methods[s->nmethods++] = SIG_M_HOST;
 	for (i = 0; i < n && s->nmethods < TRAV_MAX_METHODS; i++)
-		if (list[i] != SIG_M_HOST && list[i] != SIG_M_SIMOPEN6 && trav_role_of(list[i], false) != TRAV_NONE &&
-		    s->peer_port[list[i]])
+		if (list[i] != SIG_M_HOST && list[i] != SIG_M_SIMOPEN6 &&
+		    trav_role_of(list[i], false) != TRAV_NONE && s->peer_port[list[i]])
 			s->methods[s->nmethods++] = list[i];
 	if (s->nmethods == 0) {
 		sess_fail(s, "no common method", true);

@@ -71,21 +71,29 @@ const char *trav_state_name(enum trav_state st)
 	return st <= TA_CANCELLED ? n[st] : "?";
 }
 
-const char *trav_remote_str(const struct trav_attempt *a, char buf[TRAV_EP_STRLEN])
+socklen_t trav_sockaddr(const struct trav_attempt *a, uint16_t rport, struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage ss = { 0 };
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)&ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
 
+	memset(ss, 0, sizeof(*ss));
 	if (a->family == AF_INET6) {
 		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(a->rport);
+		s6->sin6_port = htons(rport);
 		memcpy(&s6->sin6_addr, a->raddr6, 16);
-	} else {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(a->rport);
-		s4->sin_addr.s_addr = a->raddr;
+		return sizeof(*s6);
 	}
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(rport);
+	s4->sin_addr.s_addr = a->raddr;
+	return sizeof(*s4);
+}
+
+const char *trav_remote_str(const struct trav_attempt *a, char buf[TRAV_EP_STRLEN])
+{
+	struct sockaddr_storage ss;
+
+	(void)trav_sockaddr(a, a->rport, &ss);
 	return d_ep_str((const struct sockaddr *)&ss, buf, TRAV_EP_STRLEN);
 }
 

@@ -246,27 +246,13 @@ int trav_sock_window_next(struct trav_attempt *a, bool data_only)
 int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lport,
 			   uint16_t rport, uint64_t now)
 {
-	struct sockaddr_storage to = { 0 };
-	struct sockaddr_in6 *t6 = (struct sockaddr_in6 *)(void *)&to;
-	struct sockaddr_in *t4 = (struct sockaddr_in *)(void *)&to;
-	socklen_t tl;
+	struct sockaddr_storage to;
+	socklen_t tl = trav_sockaddr(a, rport, &to);
 	struct nfq_flow f;
 	struct nfq_policy_spec sp;
 	uint32_t tmo = trav_left_ms(a, now);
 
 	trav_flow(a, lport, rport, &f);
-	if (a->family == AF_INET6) {
-		t6->sin6_family = AF_INET6;
-		t6->sin6_port = htons(rport);
-		memcpy(&t6->sin6_addr, a->raddr6, 16);
-		tl = sizeof(*t6);
-	} else {
-		t4->sin_family = AF_INET;
-		t4->sin_port = htons(rport);
-		t4->sin_addr.s_addr = a->raddr;
-		tl = sizeof(*t4);
-	}
-
 	if (ev != &a->ev) {
 		/* a window socket: its own guard (trav_start guards none for a
 		 * window), so that its loser siblings stay guarded when the

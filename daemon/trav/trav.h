@@ -75,6 +75,8 @@
 #include "nfq/pkt_synack.h"
 #include "proto/sig_proof.h"
 
+#include <sys/socket.h>
+
 #define TRAV_PRIMER_MS		300	/* the primer socket is closed after this */
 #define TRAV_PRIMER_PORT	9	/* discard: an EIF NAT maps whatever the destination */
 #define TRAV_STUNT2_DELAY_MS	250	/* stunt2: the requester's connect after the SYN */
@@ -343,6 +345,9 @@ uint64_t trav_syn_cookie(const struct trav_attempt *a, int win);
  * -EDQUOT (used up: nothing may be sent; a->why says so; the first time
  * logged and counted, security.packets_capped). */
 int trav_budget_take(struct trav_attempt *a, unsigned n);
+/* The attempt's remote address (raddr or raddr6, by a->family) and rport
+ * in ss: its length. */
+socklen_t trav_sockaddr(const struct trav_attempt *a, uint16_t rport, struct sockaddr_storage *ss);
 /* "IP:PORT" or "[IP]:PORT" of a->raddr / raddr6 and a->rport, in buf */
 #define TRAV_EP_STRLEN		(INET6_ADDRSTRLEN + 8)
 const char *trav_remote_str(const struct trav_attempt *a, char buf[TRAV_EP_STRLEN]);
