@@ -15,19 +15,20 @@
  * host the queue's verdict can take longer than the SCHEDULE's way to the
  * peer, whose SYN would then find our firewall closed and wait for the
  * kernel's retransmission, a second); that SYN leaves with hop limit
- * ipv6-hop-limit (default 2),
- * crosses its own firewall -- which now holds the flow's state -- and dies
- * one hop later, before the responder's firewall, which therefore never
- * answers it (drop or RST). The responder connects when the SCHEDULE
+ * ipv6-hop-limit (default 2), crosses its own firewall -- which now holds
+ * the flow's state -- and dies one hop later, before the responder's
+ * firewall, which therefore never answers it (drop or RST: a rejecting
+ * firewall's RST would also end our own firewall's state of the flow). The responder connects when the SCHEDULE
  * indication arrives, at full hop limit: its SYN creates state in its own
  * firewall, finds the requester's firewall open for it (a reply to the
  * requester's SYN) and meets the requester's socket in SYN_SENT, which
  * answers SYN-ACK (the simultaneous open); that SYN-ACK is a reply for the
  * responder's firewall. One round trip after the responder's connect, no
  * retransmission waited for. Should the responder's SYN come first all
- * the same, the requester's firewall drops or rejects it (inbound RSTs and
- * ICMPv6 errors of the flow are dropped for the attempt, so the connect is
- * not aborted) and the kernel's retransmission a second later gets in.
+ * the same (the report did not come within 200 ms), the requester's
+ * firewall drops or rejects it (inbound RSTs and ICMPv6 errors of the flow
+ * are dropped for the attempt, so the connect is not aborted) and a
+ * kernel's retransmission a second later gets in.
  *
  * Linux drops a packet whose hop limit runs out at a router before the
  * router's forward hook, so such a packet creates no conntrack state
