@@ -376,6 +376,10 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		if (inet_pton(AF_INET, val, &ia) != 1 || ia.s_addr == 0)
 			return fail(err, errlen, "bad test-candidate-ip '%s' (IPv4)", val);
 		c->test_cand_ip = ia.s_addr;
+	} else if (!strcmp(key, "test-candidate-ip6")) {
+		if (inet_pton(AF_INET6, val, c->test_cand_ip6) != 1)
+			return fail(err, errlen, "bad test-candidate-ip6 '%s' (IPv6)", val);
+		c->has_test_cand_ip6 = true;
 	} else if (!strcmp(key, "relay-servers")) {
 		return set_relay_servers(c, val, err, errlen);
 	} else if (!strcmp(key, "max-sessions")) {

@@ -167,6 +167,11 @@ struct d_config {
 	 * them (SIG-SENDER, no known TURN server). 0: off. Never set it outside
 	 * a test. */
 	uint32_t		test_cand_ip;
+	/* test knob (test-candidate-ip6, config file only): the same for
+	 * simopen6's IPv6 candidate (tests/lab/t_stuntd_v6.sh); our socket
+	 * stays bound to our own address. */
+	bool			has_test_cand_ip6;
+	uint8_t			test_cand_ip6[16];
 
 	/* relay: a TURN server (RFC 8656 / 6062) and its long-term credentials */
 	bool			have_turn;

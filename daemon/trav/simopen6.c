@@ -97,7 +97,8 @@ static void simopen6_offer(const struct trav_attempt *a, struct sig_candidate *c
 	(void)x;
 	c->kind = SIG_CAND_HOST;
 	c->addr.family = STUN_FAMILY_IPV6;
-	memcpy(c->addr.ip, p->own, 16);
+	/* test-candidate-ip6: lie about our address, as a hostile peer would */
+	memcpy(c->addr.ip, g_d->cfg.has_test_cand_ip6 ? g_d->cfg.test_cand_ip6 : p->own, 16);
 }
 
 static void simopen6_arm(struct trav_attempt *a, const struct trav_peer *peer, int syn_ttl)

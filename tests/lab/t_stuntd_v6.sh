@@ -25,6 +25,13 @@
 #     is applied, the RST guard works). Not reject on both sides: there each
 #     firewall's RST ends the other's state, and the retransmissions meet
 #     only by luck.
+#   liar6 (drop x drop, ha's candidate lies: test-candidate-ip6, a test knob
+#     in its config file): naming fe80::1, hb refuses it (logged, counted
+#     in candidates_refused), runs no simopen6 and the connect goes over
+#     IPv4; naming pub's global address (a third party), hb takes it --
+#     the server cannot vouch for an IPv6 address -- and what reaches pub
+#     from hb is SYNs and nothing else (docs/security.md), while the
+#     connect goes over IPv4.
 #   v4only (drop x drop, --ipv6 off on hb): hb offers no IPv6 candidate, ha
 #     runs no simopen6 attempt and the connect works over IPv4; simopen6
 #     forced from ha is refused by hb.
@@ -129,6 +136,53 @@ hops|all)
 			nok "no RST from gwb reached ha: was the hop limit applied?"
 		stop_all
 	}
+	;;&
+liar6|all)
+	# the liar's knob in ha's config file, written once $LAB_STATE exists
+	start_all_hook() {
+		printf 'test-candidate-ip6 %s\n' "$LIE6" >"$LAB_STATE/liar.conf"
+		STUNTD_EXTRA_A=(--connect-timeout 8000 --config "$LAB_STATE/liar.conf")
+	}
+	STUNTD_EXTRA_B=(--connect-timeout 8000)
+	LIE6=fe80::1
+	echo "# drop x drop, ha's IPv6 candidate names $LIE6"
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop && {
+		transfer a office-pc "ha -> hb, ha's IPv6 candidate not global: an IPv4 method" "" \
+			'direct|reversal|simopen|stunt1|synth|stunt2|predict'
+		r=$(status_field b 's["security"]["candidates_refused"]')
+		[ "$r" = 1 ] && ok "hb refused ha's IPv6 candidate (candidates_refused 1)" ||
+			nok "hb: candidates_refused '$r' (want 1)"
+		grep -q "laptop's IPv6 candidate names \[fe80::1\]:[0-9]*, which is not a global unicast address of another host: dropped" \
+			"$LAB_STATE/stuntd-b.log" && ok "hb's log names the refused candidate" ||
+			nok "hb's log does not name the refused candidate"
+		if grep -q 'session [0-9]*: simopen6:' "$LAB_STATE/stuntd-b.log"; then
+			nok "hb ran a simopen6 attempt to a refused candidate"
+		else
+			ok "hb ran no simopen6 attempt"
+		fi
+		stop_all
+	}
+	LIE6=$LAB_PUB6
+	echo "# drop x drop, ha's IPv6 candidate names pub ($LIE6, a third party)"
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop && {
+		lab_bg pub pubcap tcpdump -i eth0 -nn -U -w "$LAB_STATE/pub6.pcap" \
+			"ip6 and tcp and src $LAB_HB6" >/dev/null
+		lab_wait_capture pubcap || nok "capture running in pub"
+		transfer a office-pc "ha -> hb, ha's IPv6 candidate names pub: an IPv4 method" "" \
+			'direct|reversal|simopen|stunt1|synth|stunt2|predict'
+		sleep 1
+		all=$(tcpdump -nn -r "$LAB_STATE/pub6.pcap" 2>/dev/null)
+		syns=$(printf '%s\n' "$all" | grep -c 'Flags \[S\],')
+		other=$(printf '%s\n' "$all" | grep . | grep -vc 'Flags \[S\],')
+		if [ "$syns" -ge 1 ] && [ "$other" -eq 0 ]; then
+			ok "pub got $syns SYN(s) from hb and nothing else"
+		else
+			nok "pub got $syns SYN(s) and $other other segment(s) from hb"
+			printf '%s\n' "$all" | sed 's/^/# pub: /'
+		fi
+		stop_all
+	}
+	unset -f start_all_hook
 	;;&
 v4only|all)
 	echo "# drop x drop, --ipv6 off on hb: IPv4 alone"
