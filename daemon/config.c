@@ -45,6 +45,8 @@ void d_config_init(struct d_config *c)
 	c->max_peer_starts = D_PEER_STARTS_DEFAULT;
 	c->max_session_packets = D_SESSION_PACKETS_DEFAULT;
 	c->host_candidates = true;
+	c->ipv6 = true;
+	c->ipv6_hops = D_IPV6_HOPS_DEFAULT;
 	c->syn_pacing = true;
 	c->log_level = -1;
 }
@@ -390,6 +392,10 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		if (inet_pton(AF_INET, val, &ia) != 1 || ia.s_addr == 0)
 			return fail(err, errlen, "bad test-candidate-ip '%s' (IPv4)", val);
 		c->test_cand_ip = ia.s_addr;
+	} else if (!strcmp(key, "test-candidate-ip6")) {
+		if (inet_pton(AF_INET6, val, c->test_cand_ip6) != 1)
+			return fail(err, errlen, "bad test-candidate-ip6 '%s' (IPv6)", val);
+		c->has_test_cand_ip6 = true;
 	} else if (!strcmp(key, "relay-servers")) {
 		return set_relay_servers(c, val, err, errlen);
 	} else if (!strcmp(key, "max-sessions")) {
@@ -412,6 +418,10 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		return set_onoff(&c->allow_forced_methods, key, val, err, errlen);
 	} else if (!strcmp(key, "host-candidates")) {
 		return set_onoff(&c->host_candidates, key, val, err, errlen);
+	} else if (!strcmp(key, "ipv6")) {
+		return set_onoff(&c->ipv6, key, val, err, errlen);
+	} else if (!strcmp(key, "ipv6-hop-limit")) {
+		return set_uint(&c->ipv6_hops, key, val, 1, 64, err, errlen);
 	} else if (!strcmp(key, "syn-pacing")) {
 		return set_onoff(&c->syn_pacing, key, val, err, errlen);
 	} else if (!strcmp(key, "host-interfaces")) {

@@ -119,16 +119,15 @@ void sess_confirm_start(struct d_session *s, struct trav_attempt *a)
 	watch(s, a->conn, on_ack);
 }
 
-/* "IP:PORT" of fd's remote end, or "" */
+/* "IP:PORT" or "[IP]:PORT" of fd's remote end, or "" */
 static void remote_str(int fd, char *buf, size_t len)
 {
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
 	socklen_t sl = sizeof(sa);
-	char ip[INET_ADDRSTRLEN];
 
 	buf[0] = 0;
-	if (getpeername(fd, (struct sockaddr *)&sa, &sl) == 0 && sa.sin_family == AF_INET)
-		snprintf(buf, len, "%s:%u", d_ip_str(sa.sin_addr.s_addr, ip), ntohs(sa.sin_port));
+	if (getpeername(fd, (struct sockaddr *)&sa, &sl) == 0)
+		(void)d_ep_str((const struct sockaddr *)&sa, buf, len);
 }
 
 /* Requester: the ack byte after our header. */
@@ -197,7 +196,7 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 {
 	struct d_session *s = ev->arg;
 	struct trav_attempt *a;
-	char ip[INET_ADDRSTRLEN];
+	char ep[TRAV_EP_STRLEN];
 	ssize_t n;
 	unsigned m;
 
@@ -239,9 +238,9 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 		/* not the session's peer: dropped silently (FIN; outbound RSTs
 		 * stay dropped), the race goes on */
 		g_d->conns_unproven++;
-		log_warnx("session %u: %s: the connection from %s:%u did not prove to be %s: "
-			  "dropped", s->id, sig_method_name(a->method), d_ip_str(a->raddr, ip),
-			  a->rport, s->peer);
+		log_warnx("session %u: %s: the connection from %s did not prove to be %s: "
+			  "dropped", s->id, sig_method_name(a->method), trav_remote_str(a, ep),
+			  s->peer);
 		close(ev->fd);
 		ev->fd = -1;
 		a->conn = -1;

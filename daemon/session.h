@@ -41,6 +41,9 @@
  * EXCHANGE each way and a SCHEDULE through stunt-server, a connect and a
  * ConnectionBind -- about 8 round trips). */
 #define S_RACE_SHARE_PCT	60
+/* The longest the requester's SCHEDULE waits for such a first SYN's report
+ * (the queue answers in well under a millisecond when the host is idle) */
+#define S_SYN_FIRST_WAIT_MS	200
 
 enum s_state { S_LOOKUP, S_MAPPING, S_EXCHANGE, S_WAIT_SCHEDULE, S_SCHEDULED, S_RUNNING, S_CONFIRM,
 	       S_CONNECTED, S_FAILED };
@@ -66,6 +69,8 @@ struct d_session {
 	uint8_t			peer_key[SIG_SESSION_KEY_LEN];
 	uint32_t		peer_host[D_MAX_HOST_ADDRS];	/* host: its addresses */
 	size_t			npeer_host;
+	bool			peer_has_ip6;			/* simopen6: its address */
+	uint8_t			peer_ip6[16];
 	/* ours: the key half of the proofs, the host addresses offered */
 	uint8_t			own_key[SIG_SESSION_KEY_LEN];
 	struct d_hostaddr	own_host[D_MAX_HOST_ADDRS];
@@ -90,6 +95,8 @@ struct d_session {
 	uint8_t			round;
 	struct sig_round	rinfo;		/* ours (requester) or the requester's */
 	uint64_t		race_end;	/* requester: the direct race's share ends */
+	uint64_t		sched_by;	/* requester: SCHEDULE waits for a first SYN
+						 * (TRAV_F_SYN_FIRST) until then; 0: sent */
 	char			direct_why[200];	/* how the direct race ended */
 	/* a framed relay (daemon/relayhc.c): the relay connection's remote
 	 * address, for the connect answer (the client's socket is local) */
@@ -123,6 +130,10 @@ void sess_relay_round(struct d_session *s, uint8_t reason);
 bool sess_relay_possible(const struct d_session *s);
 /* "; no relay to fall back to: ..." when none can follow, else "" */
 const char *sess_no_relay_note(const struct d_session *s);
+/* Requester: send SCHEDULE once the first SYN of every running connect
+ * with TRAV_F_SYN_FIRST left (the queue's report) or s->sched_by passed
+ * (after the EXCHANGE's early starts, on each such report, each tick). */
+void sess_schedule_due(struct d_session *s, uint64_t now);
 /* The gather of the prepared methods, then our EXCHANGE (trav_events.ready). */
 void sess_gather_ready(struct trav_attempt *a, int err);
 

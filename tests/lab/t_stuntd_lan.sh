@@ -44,28 +44,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 STUNTD_NODE_B=ha2
 
-# status_field X PYEXPR: a value of X's status ("s" is the parsed JSON)
-status_field() {
-	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2" 2>/dev/null
-}
-
-# host_won X: the host counter of X's status says it won at least N times
-host_won() {
-	local w
-	w=$(status_field "$1" 's["counters"].get("host", {}).get("won", 0)')
-	[ -n "$w" ] && [ "$w" -ge "$2" ] && ok "$1's status: host won $w time(s)" ||
-		nok "$1's status: host won '$w' times (want >= $2)"
-}
-
-no_refusals() {
-	local x r u
-	for x in a b; do
-		r=$(status_field "$x" 's["security"]["candidates_refused"]')
-		u=$(status_field "$x" 's["security"]["conns_unproven"]')
-		[ "$r" = 0 ] && [ "$u" = 0 ] && ok "$x refused no candidate and dropped no connection" ||
-			nok "$x: candidates_refused '$r', conns_unproven '$u'"
-	done
-}
+# host_won X N: the host counter of X's status says it won at least N times
+host_won() { method_won "$1" host "$2"; }
 
 # the rogue at 10.1.0.1 in gwa: every TCP port of that address redirected
 # to it; it answers "STNH" + 16 zero bytes and logs the bytes it got

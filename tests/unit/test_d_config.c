@@ -435,19 +435,32 @@ static void peer_policy_keys(void)
 	CHECK_EQ(c.max_peer_sessions, 3);	/* failed sets changed nothing */
 }
 
-/* host candidates: on by default, every interface unless limited */
+/* host candidates and IPv6: on by default, every interface unless limited */
 static void host_keys(void)
 {
 	static const char f[] = "id a\nserver 192.0.2.1\nsecret-file /s\n"
-				"host-candidates off\nhost-interfaces eth0,wlan0\n";
+				"host-candidates off\nhost-interfaces eth0,wlan0\nipv6 off\n";
 	struct d_config c;
 	char err[160] = "";
 
 	d_config_init(&c);
 	CHECK(c.host_candidates);
+	CHECK(c.ipv6);
+	CHECK_EQ(c.ipv6_hops, D_IPV6_HOPS_DEFAULT);
 	CHECK_EQ(c.nhost_ifaces, 0);
 	CHECK_EQ(d_config_parse(f, sizeof(f) - 1, &c, err, sizeof(err)), 0);
 	CHECK(!c.host_candidates);
+	CHECK(!c.ipv6);
+	CHECK_EQ(d_config_set(&c, "ipv6", "maybe", err, sizeof(err)), -EINVAL);
+	CHECK(!c.has_test_cand_ip6);
+	CHECK_EQ(d_config_set(&c, "test-candidate-ip6", "2001:db8:6::10", err, sizeof(err)), 0);
+	CHECK(c.has_test_cand_ip6 && c.test_cand_ip6[0] == 0x20 && c.test_cand_ip6[15] == 0x10);
+	CHECK_EQ(d_config_set(&c, "test-candidate-ip6", "198.51.100.1", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "4", err, sizeof(err)), 0);
+	CHECK_EQ(c.ipv6_hops, 4u);
+	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "0", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "65", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(c.ipv6_hops, 4u);
 	CHECK_EQ(c.nhost_ifaces, 2);
 	CHECK(!strcmp(c.host_ifaces[0], "eth0") && !strcmp(c.host_ifaces[1], "wlan0"));
 	CHECK_EQ(d_config_set(&c, "host-candidates", "on", err, sizeof(err)), 0);
