@@ -17,6 +17,8 @@
 #       one never answered it) and losers closed silently; no RST left
 #       either host over IPv4 (stop_all);
 #     - no candidate was refused and no connection dropped unproven.
+#   symv6 (random symmetric IPv4 NATs on both sides, drop x drop, no TURN):
+#     IPv4 alone would need a relay; simopen6 wins both ways, 5 MB echoed.
 #   hops (drop x reject, --ipv6-hop-limit 4 on ha): ha's first SYN now
 #     reaches gwb's firewall, whose RST comes back to ha (seen on its link)
 #     and ends gwa's state for the flow, so hb's SYN is dropped at gwa; the
@@ -122,6 +124,18 @@ drop|all)
 	;;&
 reject|all)
 	fw6_pair reject
+	;;&
+symv6|all)
+	# issue 17's goal: a dual-stack pair whose IPv4 needs a relay connects
+	# directly over IPv6 (no TURN server here: IPv4 alone would fail)
+	echo "# sym-random x sym-random IPv4 NATs, drop x drop IPv6 firewalls, no TURN"
+	STUNTD_EXTRA_A=(--connect-timeout 8000)
+	STUNTD_EXTRA_B=(--connect-timeout 8000)
+	start_all sym-random rst sym-random rst --ipv6 --fw6-a drop --fw6-b drop && {
+		transfer6 a office-pc "$LAB_HB6" "ha -> hb (IPv4 random symmetric both sides)"
+		transfer6 b laptop "$LAB_HA6" "hb -> ha (IPv4 random symmetric both sides)"
+		stop_all
+	}
 	;;&
 hops|all)
 	echo "# drop x reject, --ipv6-hop-limit 4 on ha: the first SYN reaches gwb"
