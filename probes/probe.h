@@ -195,6 +195,10 @@ struct probe6_result {
 	enum probe_filtering	udp_filtering;
 	struct probe_ep		tcp_local, tcp_mapped;
 	int			tcp_translated;	/* -1 unknown, 0 no, 1 yes */
+	/* STUNT over IPv6 (PROBE-UNSOLICITED, as the IPv4 TCP tests) */
+	enum probe_filtering	tcp_filtering;
+	enum probe_syn		unsolicited_syn;
+	uint8_t			unsolicited_icmp[2];	/* ICMPv6 type, code (icmp) */
 	enum probe6_direct	direct;
 	/* what cannot be measured over IPv6 yet, and why ("" where it could) */
 	char			unmeasurable[PROBE_V_MAX][PROBE_NOTE_LEN];

@@ -10,6 +10,7 @@
 
 #include "probes/probe.h"
 #include "probes/probe_loop.h"
+#include "proto/stunt.h"
 
 #include <pthread.h>
 
@@ -69,6 +70,27 @@ void probe_pcap_finish(struct probe_ctx *c);
 int probe_pcap_syn_seq(const struct probe_ctx *c, uint16_t sport, uint32_t *seq);
 /* Did any SYN of ours leave with this sequence number? */
 bool probe_pcap_seq_seen(const struct probe_ctx *c, uint32_t seq);
+
+/* ---- STUNT helpers both families' TCP tests use (probe_tcp.c) ---- */
+
+/* Send one STUNT request (PROBE-UNSOLICITED or CAPTURE, body its request
+ * struct) on the control connection sk. */
+struct probe_tx *probe_stunt_req(struct probe_loop *L, struct probe_sock *sk, uint16_t method,
+				 const void *body, probe_tx_cb cb, void *arg, int tag);
+/* A PROBE-UNSOLICITED transaction's STUNT_PROBE_* result, -1 without one;
+ * out (may be NULL) gets the whole answer. */
+int probe_unsol_result(const struct probe_tx *t, struct stunt_probe_resp *out);
+/* A STUNT_PROBE_* result as a filtering test's answer: 1 passed (SYN-ACK),
+ * 0 did not, -1 unknown. */
+int probe_syn_verdict(int res);
+/* ... and as the answer to an unsolicited SYN. */
+enum probe_syn probe_syn_of(int res);
+/* A random port in 61000-64999 not in used[0..n). */
+uint16_t probe_unused_port(const uint16_t *used, unsigned n);
+/* A listener of family on port (SO_REUSEPORT, beside a connected socket
+ * there): fd or -errno; probe_listen_drain accepts and closes. */
+int probe_listen(int family, uint16_t port);
+void probe_listen_drain(struct probe_loop *L, struct probe_sock *sk, short rev);
 
 /* ---- pure parsers of what the network sends (probe_parse.c) ---- */
 
