@@ -94,15 +94,7 @@ check_cmd "open: the human report has the IPv6 block" grep -q "^IPv6 (server \[$
 check_eq "open: IPv4 part still measured (udp.mapping)" "$(jget "$f" udp.mapping)" none
 
 # ------------------------------------------------------------ 2. stateful firewall
-lx r nft -f - <<EOF || nok "firewall rules load"
-table ip6 probefw {
-	chain forward_in {
-		type filter hook forward priority 0; policy accept;
-		ct state established,related accept
-		iifname "rs" ct state new drop
-	}
-}
-EOF
+lab_fw6 r rs drop || nok "firewall rules load"
 probe fw
 f=$W/fw.json
 check_eq "firewall: not translated" "$(jget "$f" ipv6.translated)" false
@@ -115,21 +107,12 @@ check_cmd "firewall: the human report says dropped" \
 check_eq "firewall: direct IPv6 only by simultaneous open" "$(jget "$f" ipv6.direct)" simopen
 check_cmd "firewall: the human report says simultaneous open" \
 	grep -q "^  Direct IPv6 connections: only by simultaneous open" "$W/fw.txt"
-lx r nft delete table ip6 probefw
+lab_fw6_del r
 
 # ------------------------------------------------------------ 2b. rejecting firewalls
 # reject6 HOW: new inbound TCP rejected HOW in r (UDP dropped, as above)
 reject6() {
-	lx r nft -f - <<EOF || nok "rejecting firewall rules load ($1)"
-table ip6 probefw {
-	chain forward_in {
-		type filter hook forward priority 0; policy accept;
-		ct state established,related accept
-		iifname "rs" ct state new meta l4proto tcp reject with $1
-		iifname "rs" ct state new drop
-	}
-}
-EOF
+	lab_fw6 r rs "meta l4proto tcp reject with $1" drop || nok "rejecting firewall rules load ($1)"
 }
 reject6 "tcp reset"
 probe rst
@@ -138,7 +121,7 @@ check_eq "rejecting with a TCP reset: unsolicited SYN answered rst" "$(jget "$f"
 check_eq "rejecting with a TCP reset: TCP filtering APDF" "$(jget "$f" ipv6.tcp.filtering)" APDF
 check_eq "rejecting with a TCP reset: UDP filtering APDF, direct by simultaneous open" \
 	"$(jget "$f" ipv6.udp.filtering) $(jget "$f" ipv6.direct)" "APDF simopen"
-lx r nft delete table ip6 probefw
+lab_fw6_del r
 reject6 "icmpv6 admin-prohibited"
 probe icmp
 f=$W/icmp.json
@@ -148,7 +131,7 @@ check_eq "rejecting with ICMPv6: unsolicited SYN answered icmp, type 1 code 1" \
 check_eq "rejecting with ICMPv6: TCP filtering APDF" "$(jget "$f" ipv6.tcp.filtering)" APDF
 check_cmd "rejecting with ICMPv6: the human report names administratively prohibited" \
 	grep -q "^  Unsolicited incoming SYN: answered with ICMPv6 destination unreachable, administratively prohibited (icmp)" "$W/icmp.txt"
-lx r nft delete table ip6 probefw
+lab_fw6_del r
 
 # ------------------------------------------------------------ 3. NAT66
 lx r nft -f - <<EOF || nok "NAT66 rules load"

@@ -320,30 +320,14 @@ l=$(unsol 2 1)
 check_eq "PROBE over IPv6, change port: SYN-ACK from [$P6]:3479" "$l" "3 0 0 [$P6]:3479"
 l=$(unsol 0 0)
 check_eq "PROBE over IPv6 to a closed port: the client's RST (1)" "$l" "1 0 0 [$P6]:3478"
-lx r nft -f - <<EOF || nok "rejecting firewall rules load"
-table ip6 srvfw {
-	chain forward_in {
-		type filter hook forward priority 0; policy accept;
-		ct state established,related accept
-		iifname "rs" ct state new meta l4proto tcp reject with icmpv6 admin-prohibited
-	}
-}
-EOF
+lab_fw6 r rs "meta l4proto tcp reject with icmpv6 admin-prohibited" || nok "rejecting firewall rules load"
 l=$(unsol 6 1)
 check_eq "PROBE over IPv6 through a rejecting firewall: ICMPv6 (2) type 1 code 1" "$l" "2 1 1 [$A6]:3479"
-lx r nft delete table ip6 srvfw
-lx r nft -f - <<EOF || nok "dropping firewall rules load"
-table ip6 srvfw {
-	chain forward_in {
-		type filter hook forward priority 0; policy accept;
-		ct state established,related accept
-		iifname "rs" ct state new drop
-	}
-}
-EOF
+lab_fw6_del r
+lab_fw6 r rs drop || nok "dropping firewall rules load"
 l=$(unsol 6 1)
 check_eq "PROBE over IPv6 through a dropping firewall: nothing (0) within the timeout" "$l" "0 0 0 [$A6]:3479"
-lx r nft delete table ip6 srvfw
+lab_fw6_del r
 kill -USR1 "$SRV_PID"
 check_cmd "the server's counters: 5 test SYNs sent over IPv6, none failed" \
 	lab_wait_log "$W/server.log" '"sent":5,"send_err":0' 5
