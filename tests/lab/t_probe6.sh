@@ -18,7 +18,8 @@
 #   3. NAT66 (nft ip6 nat masquerade in r): translated, the mapped address
 #      is the router's (with --tcp-only too, from the TCP Binding);
 #   4. without --server6 no IPv6 in either report; a bad --server6 is a
-#      usage error;
+#      usage error; a server without STUNT (--no-stunt): the TCP filtering
+#      and the unsolicited-SYN answer named not measurable, with its error;
 #   5. no IPv4 route: the IPv4 part gives up at once, the IPv6 part is still
 #      measured (it shares the IPv4 tests' loop and runs again alone).
 # Never touches the root namespace.
@@ -165,6 +166,17 @@ check_cmd "no --server6: no IPv6 block in words" sh -c "! grep -q IPv6 '$W/v4.tx
 out=$("$PROBE" --server $P4 --server6 $P4 2>&1)
 rc=$?
 check_eq "bad --server6: usage error (exit 2) naming it" "$rc $(echo "$out" | grep -c 'server6')" "2 1"
+lab_bg srv nostunt "$SERVER" --primary $P4 --alternate $A4 --primary6 $P6 --alternate6 $A6 \
+	--port 3490 --alt-port 3491 --no-stunt -d >/dev/null
+lab_wait_port srv tcp "\[$P6\]" 3490 10 || nok "the --no-stunt server listens on [$P6]:3490"
+lx c "$PROBE" --server $P4:3490 --server6 "[$P6]:3490" --json --no-portmap --no-ttl >"$W/nostunt.json" 2>&1
+f=$W/nostunt.json
+check_eq "no STUNT: IPv6 TCP filtering and unsolicited SYN unknown" \
+	"$(jget "$f" ipv6.tcp.filtering) $(jget "$f" ipv6.tcp.unsolicited_syn)" "null null"
+check_cmd "no STUNT: both named not measurable, with the server's refusal" \
+	sh -c "grep -q '\"tcp.filtering\": \"the server refused STUNT over IPv6 (error 500)\"' '$f' &&
+	       grep -q '\"tcp.unsolicited_syn\": \"the server refused STUNT over IPv6 (error 500)\"' '$f'"
+check_eq "no STUNT: the TCP mapped address is still measured" "$(host6 "$(jget "$f" ipv6.tcp.mapped)")" $C6
 
 # ------------------------------------------------------------ 5. IPv4 unreachable
 # (the IPv6 part shares the IPv4 tests' loop, which ends at once when the
