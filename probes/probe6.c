@@ -182,6 +182,7 @@ static void cf_bound(struct probe_loop *L, struct probe_tx *t)
 int probe6_start(struct probe_ctx *c, struct probe_loop *L)
 {
 	struct probe6_state *p;
+	int e;
 
 	free(c->p6);
 	if (!(p = c->p6 = calloc(1, sizeof(*p))))
@@ -206,6 +207,8 @@ int probe6_start(struct probe_ctx *c, struct probe_loop *L)
 				p->lsn = probe_sock_other(L, fd, POLLIN, probe_listen_drain, c);
 			probe_tx_binding6(L, p->cf, NULL, 0, false, cf_bound, c, 0);
 		}
+		if ((c->cfg->what & PROBE_F_TTL) && (e = probe6_ttl_start(c, L)) < 0)
+			probe_note(c->r, "IPv6: hops to the server not measured: %s", strerror(-e));
 	}
 	return 0;
 }
@@ -355,6 +358,7 @@ void probe6_finish(struct probe_ctx *c)
 	if (c->cfg->what & PROBE_F_TCP) {
 		tcp6_finish(c);
 		stunt6_finish(c);
+		probe6_ttl_finish(c);
 	}
 	/* TCP only (--tcp-only): its Binding tells the translation */
 	if (v->translated < 0 && v->tcp_translated >= 0) {

@@ -42,6 +42,7 @@ struct probe_ctx {
 	struct probe_ttl_state	*ttl;
 	struct probe_pm_state	*pm;
 	struct probe6_state	*p6;
+	struct probe6_ttl_state	*p6ttl;
 };
 
 /* Default route: interface name and gateway (network order), or -errno. */
@@ -58,6 +59,9 @@ int probe_pm_start(struct probe_ctx *c);
  * that one gave up on the IPv4 server); its finish fills r->ipv6. */
 int probe6_start(struct probe_ctx *c, struct probe_loop *L);
 void probe6_finish(struct probe_ctx *c);
+/* Its hops to the server (probe6_ttl.c; from probe6_start / _finish). */
+int probe6_ttl_start(struct probe_ctx *c, struct probe_loop *L);
+void probe6_ttl_finish(struct probe_ctx *c);
 void probe_pm_finish(struct probe_ctx *c);
 /* The run gave up: the port-mapping threads stop at their next wait. */
 void probe_pm_abort(struct probe_ctx *c);
@@ -111,6 +115,10 @@ int probe_pcp_parse_map(const uint8_t *buf, size_t len, const uint8_t nonce[12],
  * -EINVAL when buf is anything else. */
 int probe_icmp_parse_te(const uint8_t *buf, size_t len, uint32_t srv_ip, uint32_t *router,
 			uint16_t *sport);
+/* An ICMPv6 time-exceeded (raw ICMPv6 socket: the ICMPv6 header first)
+ * quoting one of our TCP SYNs to srv6 (no extension headers: ours have
+ * none): the quoted source port. 0, or -EINVAL when buf is anything else. */
+int probe_icmp6_parse_te(const uint8_t *buf, size_t len, const uint8_t srv6[16], uint16_t *sport);
 /* The LOCATION header of an SSDP answer (len bytes, need not end in NUL)
  * into loc (NUL-terminated): 0, or -ENOENT. */
 int probe_ssdp_location(const char *buf, size_t len, char *loc, size_t cap);

@@ -53,7 +53,7 @@ static void usage(FILE *f)
 "  --pcap FILE           write a capture of the probe's traffic with the server\n"
 "                        (default-route interface; needs root)\n"
 "  --no-portmap          skip UPnP-IGD, NAT-PMP and PCP\n"
-"  --no-ttl              skip the hop count (TTL-limited SYNs)\n"
+"  --no-ttl              skip the hop counts (TTL- and hop-limited SYNs)\n"
 "  -v                    more detail on standard error\n"
 "  --help                this text\n"
 "  --version             print the version\n"

@@ -154,9 +154,29 @@ static void json_unmeasurable(FILE *f, const char (*um)[PROBE_NOTE_LEN], const c
 		fputs("},\n", f);
 }
 
+/* How many IPv6 hops the report lists: those before the server's, or up
+ * to the last that answered when no SYN reached it. */
+static int hops6_last(const struct probe6_result *v)
+{
+	int t, last = v->dest_hop > 0 ? v->dest_hop - 1 : 0;
+
+	for (t = last + 1; v->dest_hop < 0 && t <= PROBE_TTL_MAX; t++)
+		if (v->hop_known[t])
+			last = t;
+	return last;
+}
+
+static const char *ip6_str(const uint8_t a[16], char *buf, size_t cap)
+{
+	return inet_ntop(AF_INET6, a, buf, (socklen_t)cap) ? buf : "?";
+}
+
 /* The IPv6 part (--server6), beside the IPv4 transports. */
 static void json_ipv6(FILE *f, const struct probe6_result *v)
 {
+	char a[INET6_ADDRSTRLEN];
+	int t;
+
 	fputs("  \"ipv6\": { \"server\": ", f);
 	json_ep(f, &v->server);
 	fputs(", \"reached\": ", f);
@@ -190,7 +210,17 @@ static void json_ipv6(FILE *f, const struct probe6_result *v)
 		fprintf(f, "{ \"type\": %u, \"code\": %u }", v->unsolicited_icmp[0], v->unsolicited_icmp[1]);
 	else
 		fputs("null", f);
-	fputs(" },\n", f);
+	fputs(" },\n    \"hops\": [", f);
+	for (t = 1; t <= hops6_last(v); t++) {
+		fputs(t > 1 ? ", " : "", f);
+		if (v->hop_known[t])
+			fprintf(f, "\"%s\"", ip6_str(v->hop_addr[t], a, sizeof(a)));
+		else
+			fputs("null", f);
+	}
+	fputs("], \"dest_hop\": ", f);
+	json_int(f, v->dest_hop > 0, v->dest_hop);
+	fputs(",\n", f);
 	json_unmeasurable(f, v->unmeasurable, "    ");
 	fputs("    \"direct\": ", f);
 	json_str(f, probe6_direct_name(v->direct));
@@ -487,6 +517,19 @@ static void human_ipv6(FILE *f, const struct probe6_result *v)
 			fprintf(f, "  TCP filtering: %s\n", filtering_words(v->tcp_filtering));
 			fprintf(f, "  Unsolicited incoming SYN: %s\n",
 				syn_words(v->unsolicited_syn, v->unsolicited_icmp, true));
+		}
+		if (v->dest_hop > 0 || hops6_last(v) > 0) {
+			char h[INET6_ADDRSTRLEN];
+			int t;
+
+			if (v->dest_hop > 0)
+				fprintf(f, "  Hops to the server: %d; the routers before it:", v->dest_hop);
+			else
+				fprintf(f, "  Hops to the server: not reached within %d; routers:", PROBE_TTL_MAX);
+			for (t = 1; t <= hops6_last(v); t++)
+				fprintf(f, "%s %d %s", t > 1 ? "," : "", t,
+					v->hop_known[t] ? ip6_str(v->hop_addr[t], h, sizeof(h)) : "silent");
+			fputc('\n', f);
 		}
 		for (i = 0; i < PROBE_V_MAX; i++)
 			if (v->unmeasurable[i][0])

@@ -8,7 +8,8 @@
 #   1. open router: no translation, the mapped address is the client's own
 #      (UDP and TCP), EIF for UDP and TCP (STUNT over IPv6: the server's
 #      test SYNs reach the probe's listener), an unsolicited SYN answered
-#      by the host's own RST (nothing filters), direct: yes;
+#      by the host's own RST (nothing filters), direct: yes; with root the
+#      hops: the router at hop 1, the server at hop 2;
 #   2. a stateful ip6 firewall in r (established/related accepted, new
 #      inbound dropped): still no translation, APDF for UDP and TCP, the
 #      unsolicited SYN dropped, direct only by simultaneous open;
@@ -35,6 +36,7 @@ PROBE=$LAB_BUILD/stunt-probe
 C6=2001:db8:1::10
 C4=10.61.1.10
 R6=2001:db8:2::1
+R1_6=2001:db8:1::1
 P6=2001:db8:2::5
 A6=2001:db8:2::6
 P4=10.61.2.5
@@ -93,6 +95,13 @@ check_cmd "open: the human report ends its IPv6 block with 'yes'" \
 	grep -q "^  Direct IPv6 connections: yes" "$W/open.txt"
 check_cmd "open: the human report has the IPv6 block" grep -q "^IPv6 (server \[$P6\]:3478):" "$W/open.txt"
 check_eq "open: IPv4 part still measured (udp.mapping)" "$(jget "$f" udp.mapping)" none
+# the hops (root: hop-limited SYNs and ICMPv6 time exceeded): r, then the server
+lx c "$PROBE" --server $P4 --server6 $P6 --json --no-portmap >"$W/hops.json" 2>"$W/hops.err"
+check_eq "open: IPv6 hops: the router $R1_6 at hop 1, the server at hop 2" \
+	"$(jget "$W/hops.json" ipv6.hops) $(jget "$W/hops.json" ipv6.dest_hop)" "[\"$R1_6\"] 2"
+lx c "$PROBE" --server $P4 --server6 $P6 --no-portmap >"$W/hops.txt" 2>&1
+check_cmd "open: the human report names the hops" \
+	grep -q "^  Hops to the server: 2; the routers before it: 1 $R1_6\$" "$W/hops.txt"
 
 # ------------------------------------------------------------ 2. stateful firewall
 lab_fw6 r rs drop || nok "firewall rules load"

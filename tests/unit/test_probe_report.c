@@ -316,6 +316,7 @@ static void ipv6_part(void)
 		       "    \"udp\": { \"mapping\": \"EIM\", \"filtering\": \"APDF\" },\n"
 		       "    \"tcp\": { \"local\": null, \"mapped\": null, \"translated\": null, "
 		       "\"filtering\": null, \"unsolicited_syn\": null, \"unsolicited_icmp\": null },\n"
+		       "    \"hops\": [], \"dest_hop\": null,\n"
 		       "    \"not_measurable\": {\n      \"tcp.filtering\": \"needs STUNT\",\n"
 		       "      \"tcp.unsolicited_syn\": \"needs STUNT\"\n    },\n"
 		       "    \"direct\": \"simopen\" },\n  \"port_mapping\""));
@@ -345,6 +346,7 @@ static void ipv6_part(void)
 	CHECK(out && json_valid(out));
 	CHECK(has(out, "\"filtering\": \"APDF\", \"unsolicited_syn\": \"icmp\", "
 		       "\"unsolicited_icmp\": { \"type\": 1, \"code\": 1 } },\n"
+		       "    \"hops\": [], \"dest_hop\": null,\n"
 		       "    \"not_measurable\": {},\n"));
 	free(out);
 	out = render(&r, false);
@@ -357,6 +359,25 @@ static void ipv6_part(void)
 	r.ipv6.unsolicited_icmp[1] = 0;
 	out = render(&r, false);
 	CHECK(out && has(out, "  Unsolicited incoming SYN: answered with ICMPv6 type 4 code 0 (icmp)\n"));
+	free(out);
+	/* hops: the routers before the server's hop, a silent one null */
+	r.ipv6.dest_hop = 3;
+	r.ipv6.hop_known[1] = true;
+	memcpy(r.ipv6.hop_addr[1], r.ipv6.local.ip6, 16);
+	r.ipv6.hop_addr[1][15] = 1;
+	r.ipv6.hop_known[5] = true;	/* beyond the server: not listed */
+	memcpy(r.ipv6.hop_addr[5], r.ipv6.hop_addr[1], 16);
+	out = render(&r, true);
+	CHECK(out && json_valid(out) &&
+	      has(out, "    \"hops\": [\"2001:db8:1::1\", null], \"dest_hop\": 3,\n"));
+	free(out);
+	out = render(&r, false);
+	CHECK(out && has(out, "  Hops to the server: 3; the routers before it: 1 2001:db8:1::1, 2 silent\n"));
+	free(out);
+	r.ipv6.dest_hop = -1;	/* not reached: up to the last that answered */
+	out = render(&r, false);
+	CHECK(out && has(out, "  Hops to the server: not reached within 8; routers: 1 2001:db8:1::1, 2 silent, "
+			       "3 silent, 4 silent, 5 2001:db8:1::1\n"));
 	free(out);
 	r.ipv6.unsolicited_syn = PROBE_SYN_RST;
 	out = render(&r, true);
