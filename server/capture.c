@@ -249,6 +249,23 @@ static int iface_of(uint32_t addr4, char *name, size_t cap)
 	return err;
 }
 
+bool srv_pcap_sees6(const struct srv_pcap *c, const uint8_t addr6[16])
+{
+	struct ifaddrs *ifs, *i;
+	bool found = false;
+
+	if (strcmp(c->ifname, "any") == 0)
+		return true;
+	if (getifaddrs(&ifs) < 0)
+		return false;
+	for (i = ifs; i && !found; i = i->ifa_next)
+		found = i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 &&
+			strcmp(i->ifa_name, c->ifname) == 0 &&
+			memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, addr6, 16) == 0;
+	freeifaddrs(ifs);
+	return found;
+}
+
 int srv_pcap_open(struct srv_pcap *c, const char *ifname, uint32_t addr4, char *err,
 		  size_t errcap)
 {

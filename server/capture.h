@@ -113,6 +113,9 @@ struct srv_pcap {
 int srv_pcap_open(struct srv_pcap *c, const char *ifname, uint32_t addr4, char *err,
 		  size_t errcap);
 int srv_pcap_set_filter(struct srv_pcap *c, const char *filter);
+/* Does the handle see packets to addr6 (its interface holds it, or it is
+ * "any")? An IPv6 probe's answer goes there. */
+bool srv_pcap_sees6(const struct srv_pcap *c, const uint8_t addr6[16]);
 /* Call cb for every IPv4 or IPv6 packet waiting (at most a batch). Returns how
  * many frames were read, or -EIO. */
 int srv_pcap_read(struct srv_pcap *c, void (*cb)(const uint8_t *ip, size_t len, void *arg),

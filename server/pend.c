@@ -54,9 +54,14 @@ void srv_pend_open(struct srv_state *st, const struct srv_config *cfg)
 		fatal("epoll_ctl");
 	sc.available = true;
 	log_debug("STUNT: capturing on %s", st->pcap.ifname);
-	/* IPv6 test SYNs: the capture above sees the answers when the IPv6
-	 * addresses share the interface (or it is "any", --capture-if) */
-	if (cfg->have6) {
+	/* IPv6 test SYNs: the capture above sees the answers only when the
+	 * IPv6 addresses share its interface (or it is "any", --capture-if);
+	 * else every probe would time out and read as "dropped" */
+	if (cfg->have6 && (!srv_pcap_sees6(&st->pcap, cfg->addr6[0][0].ip) ||
+			   !srv_pcap_sees6(&st->pcap, cfg->addr6[1][0].ip))) {
+		log_warnx("STUNT over IPv6 unavailable: the IPv6 addresses are not on %s "
+			  "(--capture-if any)", st->pcap.ifname);
+	} else if (cfg->have6) {
 		st->raw6_fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
 		if (st->raw6_fd < 0)
 			log_warn("STUNT over IPv6 unavailable: raw socket");

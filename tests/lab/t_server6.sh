@@ -285,20 +285,20 @@ check_cmd "the server's counters: 6 UDP requests of both families answered, 4 fr
 grep -o '"udp":{[^}]*' "$W/server.log" | tail -1 | cut -c1-80 | sed 's/^/# /'
 
 # ------------------------------------------------------------ 4c. PROBE-UNSOLICITED over IPv6
-# unsol FLAGS LISTEN: from c over IPv6 TCP to [P6]:3478, PROBE-UNSOLICITED
+# unsol FLAGS LISTEN [PORT]: from c over IPv6 TCP to [P6]:PORT (3478), PROBE-UNSOLICITED
 # for a port of c's (LISTEN 1: a listener there, else nothing); prints
 # "RESULT ICMP_TYPE ICMP_CODE [SOURCE]:PORT" or "error CODE" / "timeout"
 unsol() {
-	lx c env PYTHONPATH="$HERE" python3 - "$P6" "$1" "$2" <<'EOF'
+	lx c env PYTHONPATH="$HERE" python3 - "$P6" "$1" "$2" "${3:-3478}" <<'EOF'
 import socket, struct, sys
 import stunwire
-host, flags, listen = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+host, flags, listen, sport = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4])
 l = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 l.bind(("::", 0))
 if listen:
     l.listen(4)
 port = l.getsockname()[1]
-c = stunwire.Conn(host, 3478, timeout=5)
+c = stunwire.Conn(host, sport, timeout=5)
 try:
     t, cls, a = c.req(0x0A3, [(0x5A07, struct.pack("!HBB", port, flags, 0)),
                               (0x5A01, struct.pack("!I", 800))])
@@ -331,6 +331,16 @@ lab_fw6_del r
 kill -USR1 "$SRV_PID"
 check_cmd "the server's counters: 5 test SYNs sent over IPv6, none failed" \
 	lab_wait_log "$W/server.log" '"sent":5,"send_err":0' 5
+# a capture that cannot see the IPv6 addresses (on lo): 500 over IPv6, not
+# every answer read as dropped
+LO_PID=$(lab_bg srv lo "$SERVER" --primary $P4 --alternate $A4 --primary6 $P6 --alternate6 $A6 \
+	--port 3490 --alt-port 3491 --capture-if lo -d)
+lab_wait_port srv tcp "\[$P6\]" 3490 10 || nok "the --capture-if lo server listens on [$P6]:3490"
+check_eq "capture on lo: PROBE over IPv6 refused (500)" "$(unsol 6 1 3490)" "error 500"
+check_cmd "capture on lo: the server said why at start" \
+	grep -q "STUNT over IPv6 unavailable: the IPv6 addresses are not on lo" "$W/lo.log"
+kill "$LO_PID"
+lab_wait_for 10 sh -c "! kill -0 $LO_PID 2>/dev/null"
 
 # ------------------------------------------------------------ 5. coturn's client
 out=$(lx c timeout 10 turnutils_stunclient -p 3478 $P6 2>&1)
