@@ -11,12 +11,21 @@
  * reachability and loss counts (probe_loop.h). The verdicts are the IPv4
  * ones (probe_classify.c): an IPv6 probe_ep compares as an IPv4 one does.
  *
+ * The TCP tests over IPv6 are the IPv4 ones' (probe_tcp.c) through the
+ * server's STUNT PROBE-UNSOLICITED over IPv6: once the TCP Binding is
+ * answered, a test SYN to a port nobody uses (how the firewall, or with
+ * none the host, answers an unsolicited SYN: drop / rst / icmp), and on a
+ * second connection with a listener beside it (cf, which talks to A1:P1
+ * only) test SYNs from A2:P2 and A1:P2 to its public port: the filtering.
+ * A server without STUNT over IPv6 refuses them; what is then not measured
+ * is named in r->ipv6.unmeasurable.
+ *
  * When the loop ended early because the IPv4 server is unreachable (an
  * IPv6-only host), probe_run runs this part again in a loop of its own.
- * TCP filtering needs STUNT, which the server refuses over IPv6: named in
- * r->ipv6.unmeasurable.
  */
 #include "probes/probe_int.h"
+
+#include "common/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +35,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#define STUNT6_WAIT_MIN_MS	300	/* shortest STUNT-TIMEOUT asked for (as IPv4) */
+
+/* The PROBE-UNSOLICITED tests: filtering (change IP + port, change port),
+ * and the unsolicited SYN to a port nobody uses. */
+enum { U6_IPPORT, U6_PORT, U6_UNSOL, U6_MAX };
+
 struct probe6_state {
 	struct probe_sock	*s1, *s2, *tcp;
 	struct probe_tx		*bind1;			/* phase 1, on s1 */
@@ -33,6 +48,12 @@ struct probe6_state {
 	struct probe_tx		*ipport, *port;		/* phase 2: filtering, on s2 */
 	struct probe_tx		*tcpb;
 	int			 udp_err, tcp_err;	/* a socket could not start: errno */
+	/* STUNT over IPv6 */
+	struct probe_sock	*cf, *lsn;		/* filtering: own port and listener */
+	struct probe_tx		*unsol[U6_MAX];		/* on tcp */
+	uint16_t		 cf_public;		/* 0 until cf's Binding is answered */
+	unsigned		 wait_ms;		/* 0 until tcp's Binding is answered */
+	bool			 no_other, filt_sent;
 };
 
 static void ep6_from_sa(struct probe_ep *e, const struct sockaddr_in6 *sa)
@@ -104,9 +125,64 @@ static void phase1_done(struct probe_loop *L, struct probe_tx *t)
 		p->port = probe_tx_binding6(L, p->s2, srv, STUN_CHANGE_PORT, true, NULL, c, 0);
 }
 
+static void unsol6(struct probe_ctx *c, struct probe_loop *L, unsigned k, uint16_t port,
+		   uint8_t flags)
+{
+	struct stunt_probe_req pq = { .timeout_ms = c->p6->wait_ms, .port = port, .flags = flags };
+
+	c->p6->unsol[k] = probe_stunt_req(L, c->p6->tcp, STUNT_METHOD_PROBE_UNSOLICITED, &pq, NULL,
+					  c, (int)k);
+}
+
+/* The filtering tests need the control connection and cf's public port. */
+static void filt6_start(struct probe_ctx *c, struct probe_loop *L)
+{
+	struct probe6_state *p = c->p6;
+
+	if (!p->wait_ms || !p->cf_public || p->filt_sent)
+		return;
+	p->filt_sent = true;
+	/* a one-address server has no other IP to send from (400) */
+	if (!p->no_other)
+		unsol6(c, L, U6_IPPORT, p->cf_public, STUN_CHANGE_IP | STUN_CHANGE_PORT);
+	unsol6(c, L, U6_PORT, p->cf_public, STUN_CHANGE_PORT);
+}
+
+/* The TCP Binding answered: the control connection carries STUNT. */
+static void tcp_bound(struct probe_loop *L, struct probe_tx *t)
+{
+	struct probe_ctx *c = t->arg;
+	struct probe6_state *p = c->p6;
+	uint16_t used[3];
+	unsigned n = 0, wait = 2 * t->rtt_ms + 250;
+
+	if (t->status != PROBE_TX_OK)
+		return;
+	p->no_other = !t->has_other || t->other.family != STUN_FAMILY_IPV6;
+	p->wait_ms = wait < STUNT6_WAIT_MIN_MS ? STUNT6_WAIT_MIN_MS : wait;
+	if (t->has_mapped)
+		used[n++] = t->mapped.port;
+	used[n++] = p->tcp->lport;
+	if (p->cf)
+		used[n++] = p->cf->lport;
+	unsol6(c, L, U6_UNSOL, probe_unused_port(used, n), 0);
+	filt6_start(c, L);
+}
+
+static void cf_bound(struct probe_loop *L, struct probe_tx *t)
+{
+	struct probe_ctx *c = t->arg;
+
+	if (t->status != PROBE_TX_OK || !t->has_mapped)
+		return;
+	c->p6->cf_public = t->mapped.port;
+	filt6_start(c, L);
+}
+
 int probe6_start(struct probe_ctx *c, struct probe_loop *L)
 {
 	struct probe6_state *p;
+	int e;
 
 	free(c->p6);
 	if (!(p = c->p6 = calloc(1, sizeof(*p))))
@@ -118,10 +194,21 @@ int probe6_start(struct probe_ctx *c, struct probe_loop *L)
 			p->bind1 = probe_tx_binding6(L, p->s1, &c->cfg->server6, 0, false, phase1_done, c, 0);
 	}
 	if (c->cfg->what & PROBE_F_TCP) {
-		if (!(p->tcp = probe_sock_tcp6(L, &c->cfg->server6)))
+		if (!(p->tcp = probe_sock_tcp6(L, &c->cfg->server6, false)))
 			p->tcp_err = errno ? errno : EIO;
 		else
-			p->tcpb = probe_tx_binding6(L, p->tcp, NULL, 0, false, NULL, c, 0);
+			p->tcpb = probe_tx_binding6(L, p->tcp, NULL, 0, false, tcp_bound, c, 0);
+		/* the filtering's own connection, and a listener on its port
+		 * that answers a test SYN the firewall lets in */
+		if (p->tcp && (p->cf = probe_sock_tcp6(L, &c->cfg->server6, true))) {
+			int fd = probe_listen(AF_INET6, p->cf->lport);
+
+			if (fd >= 0)
+				p->lsn = probe_sock_other(L, fd, POLLIN, probe_listen_drain, c);
+			probe_tx_binding6(L, p->cf, NULL, 0, false, cf_bound, c, 0);
+		}
+		if ((c->cfg->what & PROBE_F_TTL) && (e = probe6_ttl_start(c, L)) < 0)
+			probe_note(c->r, "IPv6: hops to the server not measured: %s", strerror(-e));
 	}
 	return 0;
 }
@@ -217,6 +304,47 @@ static void unmeasurable6(struct probe6_result *v, enum probe_verdict verdict, c
 		snprintf(v->unmeasurable[verdict], PROBE_NOTE_LEN, "%s", why);
 }
 
+/* Why the STUNT tests over IPv6 told nothing, from what they got. */
+static void stunt6_why(const struct probe6_state *p, char *why, size_t cap)
+{
+	unsigned k;
+
+	snprintf(why, cap, "%s", !p->wait_ms ? "the TCP Binding went unanswered" :
+		 !p->cf_public && !p->unsol[U6_UNSOL] ? "no STUNT request could be sent" :
+		 "no answer to STUNT over IPv6");
+	for (k = 0; k < U6_MAX; k++)
+		if (p->unsol[k] && p->unsol[k]->status == PROBE_TX_ERROR && p->unsol[k]->err_code) {
+			snprintf(why, cap, "the server refused STUNT over IPv6 (error %u)",
+				 p->unsol[k]->err_code);
+			return;
+		}
+}
+
+static void stunt6_finish(struct probe_ctx *c)
+{
+	struct probe6_state *p = c->p6;
+	struct probe6_result *v = &c->r->ipv6;
+	struct stunt_probe_resp pr;
+	int res[U6_MAX];
+	char why[PROBE_NOTE_LEN];
+	unsigned k;
+
+	for (k = 0; k < U6_MAX; k++)
+		res[k] = p->unsol[k] ? probe_unsol_result(p->unsol[k], k == U6_UNSOL ? &pr : NULL) : -1;
+	v->tcp_filtering = probe_classify_filtering(probe_syn_verdict(res[U6_IPPORT]),
+						    probe_syn_verdict(res[U6_PORT]));
+	v->unsolicited_syn = probe_syn_of(res[U6_UNSOL]);
+	if (v->unsolicited_syn == PROBE_SYN_ICMP) {
+		v->unsolicited_icmp[0] = pr.icmp_type;
+		v->unsolicited_icmp[1] = pr.icmp_code;
+	}
+	stunt6_why(p, why, sizeof(why));
+	if (!v->tcp_filtering)
+		unmeasurable6(v, PROBE_V_TCP_FILTERING, why);
+	if (!v->unsolicited_syn)
+		unmeasurable6(v, PROBE_V_TCP_UNSOLICITED_SYN, why);
+}
+
 void probe6_finish(struct probe_ctx *c)
 {
 	struct probe6_result *v = &c->r->ipv6;
@@ -229,9 +357,8 @@ void probe6_finish(struct probe_ctx *c)
 		udp6_finish(c);
 	if (c->cfg->what & PROBE_F_TCP) {
 		tcp6_finish(c);
-		unmeasurable6(v, PROBE_V_TCP_FILTERING,
-			      "needs STUNT (a connection from the server's other address), "
-			      "which the server offers over IPv4 only");
+		stunt6_finish(c);
+		probe6_ttl_finish(c);
 	}
 	/* TCP only (--tcp-only): its Binding tells the translation */
 	if (v->translated < 0 && v->tcp_translated >= 0) {

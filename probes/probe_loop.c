@@ -207,8 +207,9 @@ fail:
 	return NULL;
 }
 
-/* An IPv6 socket of type, V6ONLY, bound to any port: its fd or -1. */
-static int socket6(int type)
+/* An IPv6 socket of type, V6ONLY, bound to any port (reuse: that others
+ * may bind it too, a listener beside a connection): its fd or -1. */
+static int socket6(int type, bool reuse)
 {
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
 	int fd = socket(AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, e;
@@ -216,6 +217,8 @@ static int socket6(int type)
 	if (fd < 0)
 		return -1;
 	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    (reuse && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)) ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		e = errno;
 		close(fd);
@@ -228,7 +231,7 @@ static int socket6(int type)
 struct probe_sock *probe_sock_udp6(struct probe_loop *L)
 {
 	struct probe_sock *s;
-	int fd = socket6(SOCK_DGRAM), e;
+	int fd = socket6(SOCK_DGRAM, false), e;
 
 	if (fd < 0)
 		return NULL;
@@ -240,10 +243,10 @@ struct probe_sock *probe_sock_udp6(struct probe_loop *L)
 	return s;
 }
 
-struct probe_sock *probe_sock_tcp6(struct probe_loop *L, const struct sockaddr_in6 *dst)
+struct probe_sock *probe_sock_tcp6(struct probe_loop *L, const struct sockaddr_in6 *dst, bool reuse)
 {
 	struct probe_sock *s = NULL;
-	int fd = socket6(SOCK_STREAM), e;
+	int fd = socket6(SOCK_STREAM, reuse), e;
 
 	if (fd < 0)
 		return NULL;

@@ -159,7 +159,7 @@ struct probe_sock *probe_sock_tcp(struct probe_loop *L, uint16_t port, bool reus
 				  const struct sockaddr_in *dst);
 /* The same over IPv6 (IPV6_V6ONLY, any port; probe6.c). */
 struct probe_sock *probe_sock_udp6(struct probe_loop *L);
-struct probe_sock *probe_sock_tcp6(struct probe_loop *L, const struct sockaddr_in6 *dst);
+struct probe_sock *probe_sock_tcp6(struct probe_loop *L, const struct sockaddr_in6 *dst, bool reuse);
 /* Any other descriptor: on_ready gets the poll events. */
 struct probe_sock *probe_sock_other(struct probe_loop *L, int fd, short events, probe_ready_cb cb,
 				    void *arg);

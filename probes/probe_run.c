@@ -37,6 +37,7 @@ void probe_result_init(struct probe_result *r)
 	r->upnp.mapped = r->natpmp.mapped = r->pcp.mapped = -1;
 	r->upnp.removed = r->natpmp.removed = r->pcp.removed = -1;
 	r->ipv6.translated = r->ipv6.port_changed = r->ipv6.tcp_translated = -1;
+	r->ipv6.dest_hop = -1;
 }
 
 void probe_note(struct probe_result *r, const char *fmt, ...)

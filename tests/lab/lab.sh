@@ -209,6 +209,28 @@ lab_dual6() {
 		lx srv ip route add default via 10.61.2.1 && _lab_router r
 }
 
+# lab_fw6 NODE IIF RULE...: a stateful ip6 firewall in NODE's forward hook
+# (table ip6 labfw): established and related accepted, and for new
+# connections coming in on IIF each RULE in turn (an nft statement list:
+# "drop", "meta l4proto tcp reject with tcp reset"). lab_fw6_del NODE.
+lab_fw6() {
+	local n=$1 iif=$2 r rules=""
+	shift 2
+	for r in "$@"; do
+		rules+="		iifname \"$iif\" ct state new $r
+"
+	done
+	lx "$n" nft -f - <<EOF
+table ip6 labfw {
+	chain forward_in {
+		type filter hook forward priority 0; policy accept;
+		ct state established,related accept
+$rules	}
+}
+EOF
+}
+lab_fw6_del() { lx "$1" nft delete table ip6 labfw; }
+
 # jget FILE PATH.TO.FIELD: a value of a JSON file (stunt-probe --json), as
 # JSON text, strings bare; list items by index. A missing key prints
 # nothing (and a traceback on stderr): never equal to a wanted value.
