@@ -62,8 +62,8 @@ void sess_confirm_stop(struct d_session *s)
 	s->wev.fd = -1;
 }
 
-/* Requester: the session header on a's connection. */
-static int send_hdr(struct d_session *s, struct trav_attempt *a)
+/* Requester: the session header of a on fd. */
+static int send_hdr(struct d_session *s, const struct trav_attempt *a, int fd)
 {
 	uint8_t hdr[S_HDR_PROOF_LEN];
 	size_t len = s->peer_has_key ? S_HDR_PROOF_LEN : S_HDR_LEN;
@@ -82,17 +82,20 @@ static int send_hdr(struct d_session *s, struct trav_attempt *a)
 	if (s->peer_has_key && sig_conn_proof(s->own_key, s->peer_key, SIG_PROOF_REQUESTER, s->id,
 					      a->method, hdr + S_HDR_LEN) < 0)
 		return -EIO;
-	return send(a->conn, hdr, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -EIO;
+	return send(fd, hdr, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -EIO;
 }
 
 /* Responder: is the whole header (len bytes) the session's, with the
  * requester's proof when it sent us a key half? */
-static bool hdr_ok(const struct d_session *s, size_t len)
+static bool hdr_ok(const struct d_session *s, const struct trav_attempt *a, size_t len)
 {
 	const uint8_t *h = s->hdr;
 	uint32_t sid = (uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 | (uint32_t)h[10] << 8 | h[11];
 
-	if (memcmp(h, S_HDR_MAGIC, 4) || sid != s->id)
+	/* the method's own connection only: a proof sent early on a host
+	 * connection that reached another machine is worth nothing on the
+	 * connections of the other methods */
+	if (memcmp(h, S_HDR_MAGIC, 4) || sid != s->id || h[5] != a->method)
 		return false;
 	if (!s->peer_has_key)
 		return h[4] == 1 && len == S_HDR_LEN;
@@ -107,16 +110,62 @@ static size_t hdr_len(const struct d_session *s)
 	return s->hdr_got >= 5 && s->hdr[4] == 2 ? S_HDR_PROOF_LEN : S_HDR_LEN;
 }
 
+/* Requester: an early header that still waits for its peer's proof? */
+static const struct trav_attempt *early_pending(const struct d_session *s)
+{
+	unsigned m;
+
+	for (m = 1; m <= SIG_M_MAX; m++)
+		if (s->prepared[m] && s->att[m].hdr_sent && s->att[m].state == TA_RUNNING)
+			return &s->att[m];
+	return NULL;
+}
+
+int sess_confirm_early(struct trav_attempt *a, int fd)
+{
+	if (send_hdr(a->s, a, fd) < 0)
+		return -EIO;
+	a->hdr_sent = true;
+	return 0;
+}
+
 void sess_confirm_start(struct d_session *s, struct trav_attempt *a)
 {
+	const struct trav_attempt *e = early_pending(s);
+
+	if (e != NULL) {
+		/* the peer may take the early header (it has it already): a
+		 * second one elsewhere could make it keep one connection and
+		 * us wait on the other. Held until e's proof decides. */
+		log_info("session %u: %s held until %s's peer proves itself", s->id,
+			 sig_method_name(a->method), sig_method_name(e->method));
+		return;
+	}
 	s->winner = a;
-	if (send_hdr(s, a) < 0) {
+	if (!a->hdr_sent && send_hdr(s, a, a->conn) < 0) {
 		sess_fail(s, "cannot write the session header", true);
 		return;
 	}
 	s->state = S_CONFIRM;
 	sess_close_attempts(s);
 	watch(s, a->conn, on_ack);
+}
+
+bool sess_confirm_held(struct d_session *s)
+{
+	size_t i;
+	struct trav_attempt *a;
+
+	if (!s->requester || s->winner || early_pending(s))
+		return false;
+	for (i = 0; i < s->nmethods; i++) {
+		a = &s->att[s->methods[i]];
+		if (a->state == TA_CONNECTED && a->conn >= 0) {
+			sess_confirm_start(s, a);
+			return true;
+		}
+	}
+	return false;
 }
 
 /* "IP:PORT" of fd's remote end, or "" */
@@ -166,7 +215,8 @@ static void on_ack(struct d_ev *ev, uint32_t events)
 	}
 	/* the peer kept another pair of the winner (shotgun, two hits) and
 	 * closed this one */
-	if (n != 1 && trav_next_conn(s->winner, false) == 0 && send_hdr(s, s->winner) == 0) {
+	if (n != 1 && trav_next_conn(s->winner, false) == 0 &&
+	    send_hdr(s, s->winner, s->winner->conn) == 0) {
 		ev->fd = s->winner->conn;
 		d_loop_add(ev, EPOLLIN | EPOLLRDHUP);
 		return;
@@ -235,7 +285,7 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 	if (s->hdr_got < hdr_len(s))
 		return;
 	d_loop_del(ev);
-	if (!hdr_ok(s, s->hdr_got)) {
+	if (!hdr_ok(s, a, s->hdr_got)) {
 		/* not the session's peer: dropped silently (FIN; outbound RSTs
 		 * stay dropped), the race goes on */
 		g_d->conns_unproven++;

@@ -150,8 +150,17 @@ void sess_stop_running(struct d_session *s, const char *why);
 void sess_end_first_round(struct d_session *s, const char *why);
 
 /* ---- confirm.c ---- */
-/* Requester: a's connection is the first: send the header, wait for 'K'. */
+/* Requester: a's connection is the first: send the header, wait for 'K'.
+ * While an early header waits for its peer's proof (sess_confirm_early),
+ * a is held instead (its connection stays a->conn) until that proof
+ * decides: sess_confirm_held. */
 void sess_confirm_start(struct d_session *s, struct trav_attempt *a);
+/* Requester (trav_events.early_hdr): the header on fd of a, which is still
+ * running (the peer's proof comes with its ack). 0 or -EIO. */
+int sess_confirm_early(struct trav_attempt *a, int fd);
+/* Requester: an attempt whose early header went out failed: start the
+ * confirmation on a connection held meanwhile. True when it did. */
+bool sess_confirm_held(struct d_session *s);
 /* Responder: a's connection waits for the requester's header. */
 void sess_confirm_wait(struct d_session *s, struct trav_attempt *a);
 /* An authenticated connection (TRAV_F_CONFIRMED): hand it on at once. */

@@ -10,16 +10,22 @@
  * the public-path methods, never before them (TRAV_F_EARLY, like direct).
  *
  * A private address can be another host's on another LAN. So the responder
- * first proves that it is the peer, on every connection it accepts from one
- * of the peer's host addresses:
+ * proves that it is the peer, on every connection it accepts from one of
+ * the peer's host addresses, before anything else:
  *
  *   "STNH" PROOF(16)        (sig_conn_proof, role 'P', proto/sig_proof.h)
  *
- * and the requester takes the connection only once that proof verified;
- * then the session header (with the requester's own proof, confirm.c) and
- * the 'K' follow as for every method. A connection that reached another
- * host, or a host that does not answer within TRAV_HOST_HELLO_MS, fails
- * this attempt alone: nothing was sent on it, the race goes on.
+ * Two LAN round trips: the requester writes the session header (with its
+ * own proof, confirm.c: events->early_hdr) as soon as its connect
+ * completes, in the flight of its handshake's last ACK; the responder's
+ * proof and, once it has read the header and handed the connection off,
+ * its 'K' come back in one flight. The requester takes the connection
+ * only once that proof verified (then the 'K' is read as for every
+ * method); until then nothing but the header goes out on it, nothing is
+ * handed on, and the session holds any other method's connection (the
+ * peer may take the header: docs/security.md says what it reveals). A
+ * connection that reached another host, or a host that does not answer
+ * within TRAV_HOST_CONNECT_MS, fails this attempt alone: the race goes on.
  */
 #include "daemon/trav/trav.h"
 
@@ -117,7 +123,8 @@ static void host_on_accept(struct d_ev *ev, uint32_t events)
 	trav_connected(a, fd);
 }
 
-/* Requester: the responder's proof, before the connection is ours. */
+/* Requester: the responder's proof (its 'K' follows), before the connection
+ * is ours. */
 static void host_on_hello(struct d_ev *ev, uint32_t events)
 {
 	struct trav_attempt *a = ev->arg;
@@ -146,7 +153,7 @@ static void host_on_hello(struct d_ev *ev, uint32_t events)
 		return;
 	}
 	/* another host that has the peer's address (another LAN, same
-	 * subnet): nothing was sent to it; FIN, not RST (guarded) */
+	 * subnet): it got our header, nothing more; FIN, not RST (guarded) */
 	close(ev->fd);
 	ev->fd = -1;
 	g_d->conns_unproven++;
@@ -178,6 +185,11 @@ static void host_on_connect(struct d_ev *ev, uint32_t events)
 	    ti.tcpi_state != TCP_ESTABLISHED)
 		return;
 	d_loop_del(ev);
+	/* the header now, the peer's proof before anything else */
+	if (a->events->early_hdr(a, ev->fd) < 0) {
+		trav_fail(a, "cannot write the session header");
+		return;
+	}
 	ev->cb = host_on_hello;
 	if (d_loop_add(ev, EPOLLIN | EPOLLRDHUP) < 0)
 		trav_fail(a, "cannot watch the connection");
