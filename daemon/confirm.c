@@ -24,7 +24,11 @@
  * hits of shotgun, several right predictions of predict's window), the
  * requester decides by writing its header on its first; the other side
  * follows with trav_next_conn, the one mechanism for "another pair of this
- * attempt". Connections that are authenticated already (udp's punch
+ * attempt". The host method writes its header as soon as its connect
+ * completes (events->early_hdr: two LAN round trips) and is the session's
+ * only once the responder's proof verified (daemon/trav/host.c); until
+ * that proof decides, a connection of another method is held, not given a
+ * second header that the peer could take while we wait on the first. Connections that are authenticated already (udp's punch
  * handshake, TRAV_F_CONFIRMED) are handed on at once.
  */
 #include "daemon/session.h"

@@ -100,16 +100,32 @@ static void host_on_accept(struct d_ev *ev, uint32_t events)
 	struct trav_attempt *a = ev->arg;
 	struct host_priv *h = a->priv;
 	uint8_t hello[HOST_HELLO_LEN];
+	bool more;
+	char c;
 	int fd;
 
 	(void)events;
 	fd = trav_sock_accept_from(a, ev->fd, peer_host, "one of the host addresses");
 	if (fd < 0)
 		return;
+	/* A requester that writes its header at once has it here already,
+	 * most of the time: then the proof waits in our send queue (MSG_MORE)
+	 * for the 'K' that follows it in the same round trip, and both leave
+	 * in one segment -- sent alone, the proof would make the kernel hold
+	 * the 'K' until the proof left this host (autocorking) or, with Nagle,
+	 * until its ACK. Whatever ends the connection instead (a wrong
+	 * header, a failed hand-off's 'E') sends the proof too. Without that
+	 * header yet (an older requester waits for the proof first), the
+	 * proof goes at once, and TCP_NODELAY still lets the 'K' follow
+	 * without the ACK; it stays off for the service (VNC servers turn it
+	 * off themselves). */
+	more = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	memcpy(hello, HOST_HELLO_MAGIC, 4);
 	if (sig_conn_proof(h->req_half, h->resp_half, SIG_PROOF_RESPONDER, a->sid, SIG_M_HOST,
 			   hello + 4) < 0 ||
-	    send(fd, hello, sizeof(hello), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(hello)) {
+	    send(fd, hello, sizeof(hello), MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0)) !=
+		    (ssize_t)sizeof(hello)) {
 		struct sockaddr_in from = { 0 };
 		socklen_t fl = sizeof(from);
 		char ip[INET_ADDRSTRLEN];
