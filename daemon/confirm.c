@@ -28,11 +28,13 @@
  * completes (events->early_hdr: two LAN round trips) and is the session's
  * only once the responder's proof verified (daemon/trav/host.c); until
  * that proof decides, a connection of another method is held, not given a
- * second header that the peer could take while we wait on the first. Connections that are authenticated already (udp's punch
- * handshake, TRAV_F_CONFIRMED) are handed on at once.
+ * second header that the peer could take while we wait on the first.
+ * Connections that are authenticated already (udp's punch handshake,
+ * TRAV_F_CONFIRMED) are handed on at once.
  */
 #include "daemon/session.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "proto/sig_proof.h"
 
@@ -115,13 +117,29 @@ static size_t hdr_len(const struct d_session *s)
 }
 
 /* Requester: an early header that still waits for its peer's proof? */
-static const struct trav_attempt *early_pending(const struct d_session *s)
+static struct trav_attempt *early_pending(struct d_session *s)
 {
 	unsigned m;
 
 	for (m = 1; m <= SIG_M_MAX; m++)
-		if (s->prepared[m] && s->att[m].hdr_sent && s->att[m].state == TA_RUNNING)
+		if (s->prepared[m] && s->att[m].t_hdr && s->att[m].state == TA_RUNNING)
 			return &s->att[m];
+	return NULL;
+}
+
+/* Requester: the first connection held for an early header's proof, or NULL. */
+static struct trav_attempt *held(struct d_session *s)
+{
+	size_t i;
+	struct trav_attempt *a;
+
+	if (s->winner)
+		return NULL;
+	for (i = 0; i < s->nmethods; i++) {
+		a = &s->att[s->methods[i]];
+		if (a->state == TA_CONNECTED && a->conn >= 0)
+			return a;
+	}
 	return NULL;
 }
 
@@ -129,7 +147,7 @@ int sess_confirm_early(struct trav_attempt *a, int fd)
 {
 	if (send_hdr(a->s, a, fd) < 0)
 		return -EIO;
-	a->hdr_sent = true;
+	a->t_hdr = clock_ms();
 	return 0;
 }
 
@@ -146,7 +164,7 @@ void sess_confirm_start(struct d_session *s, struct trav_attempt *a)
 		return;
 	}
 	s->winner = a;
-	if (!a->hdr_sent && send_hdr(s, a, a->conn) < 0) {
+	if (!a->t_hdr && send_hdr(s, a, a->conn) < 0) {
 		sess_fail(s, "cannot write the session header", true);
 		return;
 	}
@@ -157,19 +175,34 @@ void sess_confirm_start(struct d_session *s, struct trav_attempt *a)
 
 bool sess_confirm_held(struct d_session *s)
 {
-	size_t i;
 	struct trav_attempt *a;
 
-	if (!s->requester || s->winner || early_pending(s))
+	if (!s->requester || early_pending(s) || (a = held(s)) == NULL)
 		return false;
-	for (i = 0; i < s->nmethods; i++) {
-		a = &s->att[s->methods[i]];
-		if (a->state == TA_CONNECTED && a->conn >= 0) {
-			sess_confirm_start(s, a);
-			return true;
-		}
-	}
-	return false;
+	sess_confirm_start(s, a);
+	return true;
+}
+
+/*
+ * Requester: while a connection is held, the early header's proof is due
+ * about one round trip after that attempt's connect completed; it gets
+ * twice the connect's time and S_HOLD_MS more, then fails, and the held
+ * connection is the session's: a wrong host that accepts and stays
+ * silent delays the public path by that much, not by the host method's
+ * own deadline. Nothing held: it keeps that deadline (the public path may
+ * not work at all).
+ */
+static void hold_expire(struct d_session *s)
+{
+	struct trav_attempt *e = early_pending(s), *a;
+	char why[96];
+
+	if (e == NULL || (a = held(s)) == NULL ||
+	    clock_ms() < e->t_hdr + 2 * (e->t_hdr - e->t_start) + S_HOLD_MS)
+		return;
+	snprintf(why, sizeof(why), "no proof within %llu ms of the connect while %s was established",
+		 (unsigned long long)(clock_ms() - e->t_hdr), sig_method_name(a->method));
+	trav_fail(e, why);
 }
 
 /* "IP:PORT" of fd's remote end, or "" */
@@ -340,6 +373,8 @@ void sess_confirm_poll(struct d_session *s)
 	uint8_t peek[S_HDR_LEN];
 	ssize_t n;
 
+	if (s->requester && s->racing && !sess_over(s))
+		hold_expire(s);
 	if (s->requester || !s->racing || sess_over(s))
 		return;
 	for (m = 1; m <= SIG_M_MAX; m++) {

@@ -285,7 +285,7 @@ static void ev_failed(struct trav_attempt *a)
 	log_info("session %u: %s failed after %llu ms: %s", s->id, sig_method_name(a->method),
 		 (unsigned long long)(a->t_end - a->t_start), a->why);
 	/* its early header reached no proven peer: a connection held meanwhile */
-	if (a->hdr_sent && sess_confirm_held(s))
+	if (a->t_hdr && sess_confirm_held(s))
 		return;
 	for (i = 0; i < s->nmethods; i++) {
 		enum trav_state st = s->att[s->methods[i]].state;

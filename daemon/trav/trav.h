@@ -111,7 +111,7 @@ struct trav_events {
 	void	(*failed)(struct trav_attempt *a);
 	/* requester: write the session header on fd now, before the peer has
 	 * proved itself on it (host: its proof and its ack then come in one
-	 * flight); a->hdr_sent says it went. 0 or -errno. */
+	 * flight); a->t_hdr says when it went. 0 or -errno. */
 	int	(*early_hdr)(struct trav_attempt *a, int fd);
 	/* RELAY "sid verb text" to the peer (its session's attempt of the
 	 * same method gets it in ops->peer_signal) */
@@ -251,7 +251,8 @@ struct trav_attempt {
 	struct d_ev		ev;		/* connecting socket, or listener */
 	struct d_ev		pev;		/* primer */
 	int			conn;		/* established socket, -1 */
-	bool			hdr_sent;	/* events->early_hdr wrote the header */
+	uint64_t		t_hdr;		/* events->early_hdr wrote the header
+						 * then (clock_ms); 0: it did not */
 	uint64_t		t_start, t_end, primer_close_ms, start_at;
 	uint32_t		pol[TRAV_MAX_POLICIES];
 	uint16_t		pol_lport[TRAV_MAX_POLICIES];	/* its flow's ports */

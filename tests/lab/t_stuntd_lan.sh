@@ -34,9 +34,10 @@
 #     office-pc (wrong proof): dropped" both times, nothing is handed on,
 #     ha counts both (security.conns_unproven); the race without forcing
 #     still connects, by the public path (direct or reversal, whichever
-#     crosses the hairpin first); the rogue got, on each connection, the
-#     28-byte session header (the requester writes it at once) and not one
-#     byte more.
+#     crosses the hairpin first); with a rogue that stays silent, that
+#     connection is held until host's proof is late, then wins; the rogue got, on
+#     each connection, the 28-byte session header (the requester writes it
+#     at once) and not one byte more.
 # Bounded: each connect by stuntd's connect-timeout (5 s here).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -73,7 +74,8 @@ no_refusals() {
 # the rogue at 10.1.0.1 in gwa: every TCP port of that address redirected
 # to it; it answers what $LAB_STATE/rogue.reply names -- "proof": "STNH"
 # and 16 zero bytes (a wrong proof), then a 'K'; "garbage": 64 bytes that
-# are no hello, 'K's among them -- and logs, per connection, the number of
+# are no hello, 'K's among them; "silent": nothing -- and logs, per
+# connection, the number of
 # bytes it got and their first 12 (hex): the session header's fixed part
 ROGUE='
 import os, socket, sys, threading
@@ -83,7 +85,8 @@ log, reply = sys.argv[1], sys.argv[2]
 def serve(c):
     c.settimeout(3); got = b""
     mode = open(reply).read().strip()
-    c.sendall(b"STNH" + bytes(16) + b"K" if mode == "proof" else b"XK" * 32)
+    if mode != "silent":
+        c.sendall(b"STNH" + bytes(16) + b"K" if mode == "proof" else b"XK" * 32)
     try:
         while True:
             b = c.recv(4096)
@@ -195,11 +198,30 @@ wronghost|all)
 		# trip (the public path): either may win, the answer says which;
 		# the rogue answers garbage to this race's host attempt
 		transfer a office-pc "the race goes on: the public path (through the hairpin, direct or reversal)" "" 'direct|reversal'
+		# a rogue that accepts and stays silent: the public path's
+		# connection, which crosses the hairpin meanwhile, is held (the
+		# peer may have taken the early header) until host's proof is
+		# late (confirm.c, hold_expire), then it is the session's
+		echo silent >"$LAB_STATE/rogue.reply"
+		transfer a office-pc "the rogue stays silent: the public path's connection, held meanwhile, wins" "" 'direct|reversal'
+		if grep -Eq "session [0-9]+: (direct|reversal) held until host's peer proves itself" \
+			"$LAB_STATE/stuntd-a.log"; then
+			ok "ha held the public path's connection while host's proof was due"
+		else
+			nok "ha's log names no connection held for host's proof"
+		fi
+		if grep -Eq "session [0-9]+: host failed after [0-9]+ ms: no proof within [0-9]+ ms of the connect while (direct|reversal) was established" \
+			"$LAB_STATE/stuntd-a.log"; then
+			ok "ha failed host for its late proof, not at host's own deadline"
+		else
+			nok "ha's log: no late-proof failure of host"
+			grep 'host' "$LAB_STATE/stuntd-a.log" | tail -5 | sed 's/^/# a: /'
+		fi
 		# the rogue logs a connection at its end: the FIN, or 3 s after
 		# the last byte when ha closed with the garbage unread (an RST,
 		# which the guard drops)
 		for _ in $(seq 50); do
-			[ "$(grep -c '^conn ' "$LAB_STATE/rogue.conns")" -ge 3 ] && break
+			[ "$(grep -c '^conn ' "$LAB_STATE/rogue.conns")" -ge 4 ] && break
 			sleep 0.2
 		done
 		# the requester writes its session header at once (2 LAN round
@@ -208,7 +230,7 @@ wronghost|all)
 		# (docs/security.md) -- and not one byte more
 		n=$(grep -c '^conn ' "$LAB_STATE/rogue.conns")
 		bad=$(grep -v '^conn [a-z]* 28 53544e5402' "$LAB_STATE/rogue.conns")
-		if [ "$n" -ge 3 ] && [ -z "$bad" ]; then
+		if [ "$n" -ge 4 ] && [ -z "$bad" ]; then
 			ok "the rogue was connected to $n time(s) and got the 28-byte session header alone each time"
 		else
 			nok "the rogue's log: $(tr '\n' ' ' <"$LAB_STATE/rogue.conns")"
