@@ -11,7 +11,7 @@
 #     server): ha -> ha2. Besides the total, the host path's own time: from
 #     its connect (the log's "host: connect from port") to the hand-off
 #     ("connected by host"), in LAN round trips (a TCP connect to a closed
-#     port of ha2, median of 5); with BENCH_LOCAL_BASE set to another
+#     port of ha2, median of 21); with BENCH_LOCAL_BASE set to another
 #     build directory (a build of main, say), the same condition again with
 #     that build's stuntd on both sides, in the same run: before and after;
 #   - public on / off: ha behind port-restricted, hb behind port-restricted
@@ -49,12 +49,12 @@ print("won", " ".join("%s:%d" % (k, v["won"]) for k, v in sorted(c.items()) if v
 		>>"$3" 2>/dev/null
 }
 
-# the LAN's round trip: a TCP connect to a closed port of ha2, median of 5
+# the LAN's round trip: a TCP connect to a closed port of ha2, median of 21
 lan_rtt() {
 	lx ha python3 -c '
 import socket, statistics, time
 r = []
-for _ in range(5):
+for _ in range(21):
     s = socket.socket()
     t = time.monotonic()
     try:
@@ -155,7 +155,7 @@ echoed; time from the control request to the echo), the daemons' race, no forced
 **The same LAN**: ha and ha2 behind one port-restricted gateway that does not hairpin
 (`--lan2-a`), {lan_ms} ms one way between them on the LAN (`--lan-delay-a`) and {wan_ms} ms one way
 on the gateway's WAN link, where the negotiation with the server goes. The LAN round trip is a
-TCP connect to a closed port of ha2 (median of 5). "host path" is the winning host attempt's own
+TCP connect to a closed port of ha2 (median of 21). "host path" is the winning host attempt's own
 time, from its connect to the hand-off (ha's log: `host: connect from port` to `connected by
 host`). The issue's goal is at most 2 LAN round trips. The requester writes the session
 header (with its proof) as soon as its connect completes, in the flight of the handshake's last
