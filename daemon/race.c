@@ -37,7 +37,7 @@ static int ev_request(struct trav_attempt *a, uint16_t method,
 
 const struct trav_events sess_events = {
 	.ready = sess_gather_ready, .connected = ev_connected, .failed = ev_failed,
-	.signal = ev_signal, .request = ev_request,
+	.early_hdr = sess_confirm_early, .signal = ev_signal, .request = ev_request,
 };
 
 int sess_prepare(struct d_session *s, const uint8_t *methods, size_t n)
@@ -285,6 +285,9 @@ static void ev_failed(struct trav_attempt *a)
 
 	log_info("session %u: %s failed after %llu ms: %s", s->id, sig_method_name(a->method),
 		 (unsigned long long)(a->t_end - a->t_start), a->why);
+	/* its early header reached no proven peer: a connection held meanwhile */
+	if (a->t_hdr && sess_confirm_held(s))
+		return;
 	for (i = 0; i < s->nmethods; i++) {
 		enum trav_state st = s->att[s->methods[i]].state;
 

@@ -32,6 +32,8 @@
 #define S_HDR_MAGIC		"STNT"
 /* header byte 6: flags (0 from older stuntds, which ignore it) */
 #define S_HDR_F_FRAMED		0x01	/* relay: I speak daemon/relayhc.c's framing */
+#define S_HOLD_MS		100	/* a held connection: the early proof's
+					 * margin (confirm.c, hold_expire) */
 #define S_KEEP_DONE_MS		30000	/* finished sessions stay in status this long */
 #define S_PEERQ_BIT		0x80000000u	/* a session id with it: a peer query's */
 /* When a relay can follow (a side has a TURN server, no method forced), the
@@ -161,13 +163,23 @@ void sess_stop_running(struct d_session *s, const char *why);
 void sess_end_first_round(struct d_session *s, const char *why);
 
 /* ---- confirm.c ---- */
-/* Requester: a's connection is the first: send the header, wait for 'K'. */
+/* Requester: a's connection is the first: send the header, wait for 'K'.
+ * While an early header waits for its peer's proof (sess_confirm_early),
+ * a is held instead (its connection stays a->conn) until that proof
+ * decides: sess_confirm_held. */
 void sess_confirm_start(struct d_session *s, struct trav_attempt *a);
+/* Requester (trav_events.early_hdr): the header on fd of a, which is still
+ * running (the peer's proof comes with its ack). 0 or -EIO. */
+int sess_confirm_early(struct trav_attempt *a, int fd);
+/* Requester: an attempt whose early header went out failed: start the
+ * confirmation on a connection held meanwhile. True when it did. */
+bool sess_confirm_held(struct d_session *s);
 /* Responder: a's connection waits for the requester's header. */
 void sess_confirm_wait(struct d_session *s, struct trav_attempt *a);
 /* An authenticated connection (TRAV_F_CONFIRMED): hand it on at once. */
 void sess_confirmed(struct d_session *s, struct trav_attempt *a);
-/* Responder: connections beyond the first that may carry the header. */
+/* Responder: connections beyond the first that may carry the header.
+ * Requester: the limit of a connection held for an early header's proof. */
 void sess_confirm_poll(struct d_session *s);
 /* Stop waiting for a header or an ack (the attempts keep their sockets'
  * ownership: a->conn is forgotten when it is the watched one). */

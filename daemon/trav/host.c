@@ -10,13 +10,20 @@
  * the public-path methods, never before them (TRAV_F_EARLY, like direct).
  *
  * A private address can be another host's on another LAN. So the responder
- * first proves that it is the peer, on every connection it accepts from one
- * of the peer's host addresses (daemon/trav/proof.c), and the requester
- * takes the connection only once that proof verified; then the session
- * header (with the requester's own proof, confirm.c) and the 'K' follow as
- * for every method. A connection that reached another
- * host, or a host that does not answer within TRAV_HOST_HELLO_MS, fails
- * this attempt alone: nothing was sent on it, the race goes on.
+ * proves that it is the peer, on every connection it accepts from one of
+ * the peer's host addresses, before anything else (daemon/trav/proof.c).
+ *
+ * Two LAN round trips: the requester writes the session header (with its
+ * own proof, confirm.c: events->early_hdr) as soon as its connect
+ * completes, in the flight of its handshake's last ACK; the responder's
+ * proof and, once it has read the header and handed the connection off,
+ * its 'K' come back in one flight. The requester takes the connection
+ * only once that proof verified (then the 'K' is read as for every
+ * method); until then nothing but the header goes out on it, nothing is
+ * handed on, and the session holds any other method's connection (the
+ * peer may take the header: docs/security.md says what it reveals). A
+ * connection that reached another host, or a host that does not answer
+ * within TRAV_HOST_CONNECT_MS, fails this attempt alone: the race goes on.
  */
 #include "daemon/trav/trav.h"
 
@@ -57,6 +64,7 @@ static void host_arm(struct trav_attempt *a, const struct trav_peer *p, int syn_
 						    h->nhosts) : 0];
 	}
 	trav_proof_arm(&h->proof, a, p);
+	h->proof.early_hdr = true;	/* the 2-round-trip order above */
 }
 
 static bool peer_host(const struct trav_attempt *a, uint32_t ip)

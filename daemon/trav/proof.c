@@ -40,12 +40,27 @@ static const char *peer_str(int fd, char buf[TRAV_EP_STRLEN])
 int trav_proof_send(const struct trav_attempt *a, const struct trav_proof *pr, int fd)
 {
 	uint8_t hello[TRAV_PROOF_HELLO_LEN];
-	char ep[TRAV_EP_STRLEN];
+	char ep[TRAV_EP_STRLEN], c;
+	bool more;
 
+	/* A requester that writes its header at once (early_hdr) has it here
+	 * already, most of the time: then the proof waits in our send queue
+	 * (MSG_MORE) for the 'K' that follows it in the same round trip, and
+	 * both leave in one segment -- sent alone, the proof would make the
+	 * kernel hold the 'K' until the proof left this host (autocorking)
+	 * or, with Nagle, until its ACK. Whatever ends the connection instead
+	 * (a wrong header, a failed hand-off's 'E') sends the proof too.
+	 * Without that header yet (an older requester, or one that waits for
+	 * the proof first), the proof goes at once, and TCP_NODELAY still lets
+	 * the 'K' follow without the ACK; it stays on for the service (VNC
+	 * servers set what they want themselves). */
+	more = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	memcpy(hello, TRAV_PROOF_MAGIC, 4);
 	if (sig_conn_proof(pr->req_half, pr->resp_half, SIG_PROOF_RESPONDER, a->sid, a->method,
 			   hello + 4) == 0 &&
-	    send(fd, hello, sizeof(hello), MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)sizeof(hello))
+	    send(fd, hello, sizeof(hello), MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0)) ==
+		    (ssize_t)sizeof(hello))
 		return 0;
 	log_warnx("session %u: %s: cannot send our proof to %s", a->sid,
 		  sig_method_name(a->method), peer_str(fd, ep));
@@ -80,8 +95,8 @@ static void on_hello(struct d_ev *ev, uint32_t events)
 		trav_connected(a, fd);
 		return;
 	}
-	/* another host than the peer: nothing was sent to it; FIN, not RST
-	 * (guarded) */
+	/* another host than the peer: it got our header (early_hdr) or
+	 * nothing; FIN, not RST (guarded) */
 	close(ev->fd);
 	ev->fd = -1;
 	g_d->conns_unproven++;
@@ -122,6 +137,11 @@ void trav_proof_on_connect(struct d_ev *ev, uint32_t events)
 			return;
 		}
 		trav_connected(a, fd);
+		return;
+	}
+	/* host: the header now, the peer's proof before anything else */
+	if (((struct trav_proof *)a->priv)->early_hdr && a->events->early_hdr(a, ev->fd) < 0) {
+		trav_fail(a, "cannot write the session header");
 		return;
 	}
 	ev->cb = on_hello;

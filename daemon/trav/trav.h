@@ -117,6 +117,10 @@ struct trav_events {
 	void	(*connected)(struct trav_attempt *a);
 	/* a->state TA_FAILED, a->why says why */
 	void	(*failed)(struct trav_attempt *a);
+	/* requester: write the session header on fd now, before the peer has
+	 * proved itself on it (host: its proof and its ack then come in one
+	 * flight); a->t_hdr says when it went. 0 or -errno. */
+	int	(*early_hdr)(struct trav_attempt *a, int fd);
 	/* RELAY "sid verb text" to the peer (its session's attempt of the
 	 * same method gets it in ops->peer_signal) */
 	void	(*signal)(struct trav_attempt *a, const char *verb, const char *text);
@@ -264,6 +268,8 @@ struct trav_attempt {
 	struct d_ev		ev;		/* connecting socket, or listener */
 	struct d_ev		pev;		/* primer */
 	int			conn;		/* established socket, -1 */
+	uint64_t		t_hdr;		/* events->early_hdr wrote the header
+						 * then (clock_ms); 0: it did not */
 	uint64_t		t_start, t_end, primer_close_ms, start_at;
 	uint32_t		pol[TRAV_MAX_POLICIES];
 	uint16_t		pol_lport[TRAV_MAX_POLICIES];	/* its flow's ports */
@@ -432,15 +438,19 @@ struct trav_proof {
 	uint8_t		resp_half[SIG_SESSION_KEY_LEN];
 	uint8_t		hello[TRAV_PROOF_HELLO_LEN];	/* requester: what came */
 	size_t		got;
+	bool		early_hdr;	/* requester: the session header goes as
+					   the connect completes (host), not after
+					   the proof (events->early_hdr) */
 };
 /* The two key halves from the peer's EXCHANGE (p->key, p->own_key). */
 void trav_proof_arm(struct trav_proof *pr, const struct trav_attempt *a,
 		    const struct trav_peer *p);
-/* Responder: our proof on fd. 0, or -1 (logged). */
+/* Responder: our proof on fd (held for the 'K' when the requester's header
+ * is there already, TCP_NODELAY on). 0, or -1 (logged). */
 int trav_proof_send(const struct trav_attempt *a, const struct trav_proof *pr, int fd);
 /* The d_ev callback of a connecting socket (ev->arg a, a->priv a struct
- * trav_proof first): once established, the requester reads the
- * responder's proof and takes the connection when it verified (else the
+ * trav_proof first): once established, the requester (with early_hdr:
+ * after writing its session header) reads the responder's proof and takes the connection when it verified (else the
  * attempt fails: "ADDR is not PEER (wrong proof): dropped", counted in
  * conns_unproven), the responder sends its proof and takes it. */
 void trav_proof_on_connect(struct d_ev *ev, uint32_t events);
