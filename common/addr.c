@@ -72,3 +72,22 @@ int addr_parse_ipv6(const char *s, uint16_t defport, struct sockaddr_in6 *out)
 		return -EINVAL;
 	return 0;
 }
+
+socklen_t addr_sa_len(const union addr_sa *a)
+{
+	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in);
+}
+
+uint16_t addr_sa_port(const union addr_sa *a)
+{
+	return ntohs(a->sa.sa_family == AF_INET6 ? a->in6.sin6_port : a->in.sin_port);
+}
+
+int addr_parse_any(const char *s, uint16_t defport, union addr_sa *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (addr_parse_ipv4(s, defport, &out->in) == 0)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	return addr_parse_ipv6(s, defport, &out->in6);
+}

@@ -5,6 +5,19 @@
 
 #include <netinet/in.h>
 #include <stdint.h>
+#include <sys/socket.h>
+
+/* An endpoint of either family (sa.sa_family tells which). */
+union addr_sa {
+	struct sockaddr		sa;
+	struct sockaddr_in	in;
+	struct sockaddr_in6	in6;
+};
+
+/* The length of a's sockaddr for bind/connect/sendto: by its family. */
+socklen_t addr_sa_len(const union addr_sa *a);
+/* a's port, host order. */
+uint16_t addr_sa_port(const union addr_sa *a);
 
 /*
  * "A.B.C.D" or "A.B.C.D:PORT" -> out (network order). Without a port, out
@@ -20,5 +33,8 @@ int addr_parse_ipv4(const char *s, uint16_t defport, struct sockaddr_in *out);
  * Pure.
  */
 int addr_parse_ipv6(const char *s, uint16_t defport, struct sockaddr_in6 *out);
+
+/* Either of the two above (IPv4 first) into out. 0 or -EINVAL. Pure. */
+int addr_parse_any(const char *s, uint16_t defport, union addr_sa *out);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Host names to IPv4 addresses. See common/resolve.h. */
 #include "common/resolve.h"
+#include "common/addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -109,6 +110,36 @@ int resolve_ipv4(const char *host, uint16_t port, struct sockaddr_in *out, char 
 	}
 	memcpy(out, res->ai_addr, sizeof(*out));
 	out->sin_port = htons(port);
+	freeaddrinfo(res);
+	return 0;
+}
+
+int resolve_any(const char *host, uint16_t port, union addr_sa *out, char *why, size_t whylen)
+{
+	struct addrinfo hints = { .ai_family = AF_INET6, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	int rc, e;
+
+	memset(out, 0, sizeof(*out));
+	e = resolve_ipv4(host, port, &out->in, why, whylen);
+	if (e != -ENOENT)
+		return e;
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc != 0 || res == NULL || res->ai_addrlen < sizeof(out->in6)) {
+		/* (a name not known keeps the IPv4 lookup's words) */
+		if (rc == 0)
+			snprintf(why, whylen, "no IPv4 or IPv6 address");
+		else if (rc != EAI_NONAME && rc != EAI_NODATA && rc != EAI_ADDRFAMILY)
+			snprintf(why, whylen, "%s", rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		if (res)
+			freeaddrinfo(res);
+		return rc == EAI_AGAIN ? -EAGAIN :
+		       rc == 0 || rc == EAI_NONAME || rc == EAI_NODATA || rc == EAI_ADDRFAMILY ?
+		       -ENOENT : -EIO;
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(&out->in6, res->ai_addr, sizeof(out->in6));
+	out->in6.sin6_port = htons(port);
 	freeaddrinfo(res);
 	return 0;
 }

@@ -33,4 +33,12 @@ int resolve_split(const char *s, uint16_t defport, char *host, size_t hostlen, u
 int resolve_ipv4(const char *host, uint16_t port, struct sockaddr_in *out, char *why,
 		 size_t whylen);
 
+/*
+ * The same, an IPv6 address when the name has no IPv4 one (IPv4 first: a
+ * name that always meant its IPv4 address, "localhost" for a service that
+ * listens on 127.0.0.1 only, keeps meaning it). Same returns.
+ */
+union addr_sa;
+int resolve_any(const char *host, uint16_t port, union addr_sa *out, char *why, size_t whylen);
+
 #endif

@@ -45,6 +45,8 @@ void d_config_init(struct d_config *c)
 	c->max_peer_starts = D_PEER_STARTS_DEFAULT;
 	c->max_session_packets = D_SESSION_PACKETS_DEFAULT;
 	c->host_candidates = true;
+	c->ipv6 = true;
+	c->ipv6_hops = D_IPV6_HOPS_DEFAULT;
 	c->syn_pacing = true;
 	c->log_level = -1;
 }
@@ -76,6 +78,23 @@ static int parse_host(const char *v, uint16_t defport, struct sockaddr_in *addr,
 	memset(addr, 0, sizeof(*addr));
 	addr->sin_family = AF_INET;
 	addr->sin_port = htons(port);
+	return 0;
+}
+
+/* An expose target's "HOST:PORT": an IPv4 literal, "[IPv6]:PORT", or a
+ * name into e->host (resolved later, either family); the port is needed. */
+static int parse_target(const char *v, struct d_expose *e)
+{
+	uint16_t port;
+
+	e->host[0] = '\0';
+	if (addr_parse_any(v, 0, &e->addr) == 0)
+		return addr_sa_port(&e->addr) ? 0 : -EINVAL;
+	if (resolve_split(v, 0, e->host, sizeof(e->host), &port) < 0 || port == 0)
+		return -EINVAL;
+	memset(&e->addr, 0, sizeof(e->addr));
+	e->addr.in.sin_family = AF_INET;
+	e->addr.in.sin_port = htons(port);
 	return 0;
 }
 
@@ -119,10 +138,9 @@ static int add_expose(struct d_config *c, const char *name, const char *target, 
 	snprintf(e.name, sizeof(e.name), "%s", name);
 	if (!strncmp(target, "tcp:", 4) || !strncmp(target, "udp:", 4)) {
 		e.kind = target[0] == 't' ? D_TARGET_TCP : D_TARGET_UDP;
-		if (parse_host(target + 4, 0, &e.addr, e.host, sizeof(e.host)) < 0 ||
-		    e.addr.sin_port == 0)
-			return fail(err, errlen, "bad target '%s' (%.3s:HOST:PORT, HOST a name or an "
-				    "IPv4 address)", target, target);
+		if (parse_target(target + 4, &e) < 0)
+			return fail(err, errlen, "bad target '%s' (%.3s:HOST:PORT, HOST a name, an "
+				    "IPv4 address or a bracketed IPv6 one)", target, target);
 	} else if (!strncmp(target, "exec:", 5)) {
 		e.kind = D_TARGET_EXEC;
 		if (copy_str(e.cmd, sizeof(e.cmd), target + 5) < 0)
@@ -374,6 +392,10 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		if (inet_pton(AF_INET, val, &ia) != 1 || ia.s_addr == 0)
 			return fail(err, errlen, "bad test-candidate-ip '%s' (IPv4)", val);
 		c->test_cand_ip = ia.s_addr;
+	} else if (!strcmp(key, "test-candidate-ip6")) {
+		if (inet_pton(AF_INET6, val, c->test_cand_ip6) != 1)
+			return fail(err, errlen, "bad test-candidate-ip6 '%s' (IPv6)", val);
+		c->has_test_cand_ip6 = true;
 	} else if (!strcmp(key, "relay-servers")) {
 		return set_relay_servers(c, val, err, errlen);
 	} else if (!strcmp(key, "max-sessions")) {
@@ -396,6 +418,10 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		return set_onoff(&c->allow_forced_methods, key, val, err, errlen);
 	} else if (!strcmp(key, "host-candidates")) {
 		return set_onoff(&c->host_candidates, key, val, err, errlen);
+	} else if (!strcmp(key, "ipv6")) {
+		return set_onoff(&c->ipv6, key, val, err, errlen);
+	} else if (!strcmp(key, "ipv6-hop-limit")) {
+		return set_uint(&c->ipv6_hops, key, val, 1, 64, err, errlen);
 	} else if (!strcmp(key, "syn-pacing")) {
 		return set_onoff(&c->syn_pacing, key, val, err, errlen);
 	} else if (!strcmp(key, "host-interfaces")) {

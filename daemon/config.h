@@ -45,6 +45,11 @@
  *                              host method, for a peer behind the same NAT)
  *   host-interfaces eth0,wlan0 (only these interfaces' addresses; default:
  *                              every interface but loopback)
+ *   ipv6 on                   (offer our global IPv6 address and race the
+ *                              simopen6 method: daemon/trav/simopen6.c)
+ *   ipv6-hop-limit 2          (simopen6: the requester's first SYN's hop
+ *                              limit, 1-64: past our firewall, short of the
+ *                              peer's)
  *   syn-pacing on             (send an unanswered SYN again on the daemon's
  *                              own clock, daemon/trav/pace.h; off: the
  *                              kernel's retransmissions only)
@@ -56,6 +61,7 @@
 #ifndef STUNT_DAEMON_CONFIG_H
 #define STUNT_DAEMON_CONFIG_H
 
+#include "common/addr.h"
 #include "daemon/srvpick.h"
 #include "proto/sig.h"
 
@@ -87,6 +93,8 @@
 #define D_SESSIONS_DEFAULT	256	/* every session at once, either role */
 #define D_PEER_STARTS_DEFAULT	30	/* a peer's session starts a minute */
 #define D_SESSION_PACKETS_DEFAULT 4000	/* shotgun's 3000 probes and the rest */
+#define D_IPV6_HOPS_DEFAULT	2	/* simopen6's first SYN: one hop beyond the
+					 * firewall of a host right behind its router */
 
 /* udp: a UDP service: datagrams forwarded to HOST:PORT (UDP sessions only);
  * exec: takes either kind of session (the socket is stdin/stdout) */
@@ -95,7 +103,8 @@ enum d_target_kind { D_TARGET_TCP = 1, D_TARGET_EXEC, D_TARGET_UDP };
 struct d_expose {
 	char			name[SIG_ID_MAX + 1];
 	enum d_target_kind	kind;
-	struct sockaddr_in	addr;		/* tcp: and udp: (resolved, when host) */
+	union addr_sa		addr;		/* tcp: and udp:, IPv4 or IPv6 (resolved,
+						   when host) */
 	char			host[D_NAME_MAX + 1];	/* a name to resolve, or "" */
 	char			cmd[D_CMD_MAX];	/* exec: run with /bin/sh -c */
 };
@@ -160,6 +169,11 @@ struct d_config {
 	 * them (SIG-SENDER, no known TURN server). 0: off. Never set it outside
 	 * a test. */
 	uint32_t		test_cand_ip;
+	/* test knob (test-candidate-ip6, config file only): the same for
+	 * simopen6's IPv6 candidate (tests/lab/t_stuntd_v6.sh); our socket
+	 * stays bound to our own address. */
+	bool			has_test_cand_ip6;
+	uint8_t			test_cand_ip6[16];
 
 	/* relay: a TURN server (RFC 8656 / 6062) and its long-term credentials */
 	bool			have_turn;
@@ -189,6 +203,8 @@ struct d_config {
 	char			host_ifaces[D_MAX_HOST_IFACES][D_IFNAME_MAX + 1];
 	size_t			nhost_ifaces;		/* 0: every interface */
 	bool			syn_pacing;		/* default on (daemon/trav/pace.h) */
+	bool			ipv6;			/* default on: simopen6 (daemon/hostaddr6.c) */
+	unsigned		ipv6_hops;		/* its first SYN's hop limit */
 
 	/* privilege separation: the unprivileged process's user ("": stunt or nobody) */
 	bool			privsep;	/* default on */

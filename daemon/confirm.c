@@ -24,11 +24,17 @@
  * hits of shotgun, several right predictions of predict's window), the
  * requester decides by writing its header on its first; the other side
  * follows with trav_next_conn, the one mechanism for "another pair of this
- * attempt". Connections that are authenticated already (udp's punch
- * handshake, TRAV_F_CONFIRMED) are handed on at once.
+ * attempt". The host method writes its header as soon as its connect
+ * completes (events->early_hdr: two LAN round trips) and is the session's
+ * only once the responder's proof verified (daemon/trav/host.c); until
+ * that proof decides, a connection of another method is held, not given a
+ * second header that the peer could take while we wait on the first.
+ * Connections that are authenticated already (udp's punch handshake,
+ * TRAV_F_CONFIRMED) are handed on at once.
  */
 #include "daemon/session.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "proto/sig_proof.h"
 
@@ -62,8 +68,8 @@ void sess_confirm_stop(struct d_session *s)
 	s->wev.fd = -1;
 }
 
-/* Requester: the session header on a's connection. */
-static int send_hdr(struct d_session *s, struct trav_attempt *a)
+/* Requester: the session header of a on fd. */
+static int send_hdr(struct d_session *s, const struct trav_attempt *a, int fd)
 {
 	uint8_t hdr[S_HDR_PROOF_LEN];
 	size_t len = s->peer_has_key ? S_HDR_PROOF_LEN : S_HDR_LEN;
@@ -82,17 +88,20 @@ static int send_hdr(struct d_session *s, struct trav_attempt *a)
 	if (s->peer_has_key && sig_conn_proof(s->own_key, s->peer_key, SIG_PROOF_REQUESTER, s->id,
 					      a->method, hdr + S_HDR_LEN) < 0)
 		return -EIO;
-	return send(a->conn, hdr, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -EIO;
+	return send(fd, hdr, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -EIO;
 }
 
 /* Responder: is the whole header (len bytes) the session's, with the
  * requester's proof when it sent us a key half? */
-static bool hdr_ok(const struct d_session *s, size_t len)
+static bool hdr_ok(const struct d_session *s, const struct trav_attempt *a, size_t len)
 {
 	const uint8_t *h = s->hdr;
 	uint32_t sid = (uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 | (uint32_t)h[10] << 8 | h[11];
 
-	if (memcmp(h, S_HDR_MAGIC, 4) || sid != s->id)
+	/* the method's own connection only: a proof sent early on a host
+	 * connection that reached another machine is worth nothing on the
+	 * connections of the other methods */
+	if (memcmp(h, S_HDR_MAGIC, 4) || sid != s->id || h[5] != a->method)
 		return false;
 	if (!s->peer_has_key)
 		return h[4] == 1 && len == S_HDR_LEN;
@@ -107,10 +116,55 @@ static size_t hdr_len(const struct d_session *s)
 	return s->hdr_got >= 5 && s->hdr[4] == 2 ? S_HDR_PROOF_LEN : S_HDR_LEN;
 }
 
+/* Requester: an early header that still waits for its peer's proof? */
+static struct trav_attempt *early_pending(struct d_session *s)
+{
+	unsigned m;
+
+	for (m = 1; m <= SIG_M_MAX; m++)
+		if (s->prepared[m] && s->att[m].t_hdr && s->att[m].state == TA_RUNNING)
+			return &s->att[m];
+	return NULL;
+}
+
+/* Requester: the first connection held for an early header's proof, or NULL. */
+static struct trav_attempt *held(struct d_session *s)
+{
+	size_t i;
+	struct trav_attempt *a;
+
+	if (s->winner)
+		return NULL;
+	for (i = 0; i < s->nmethods; i++) {
+		a = &s->att[s->methods[i]];
+		if (a->state == TA_CONNECTED && a->conn >= 0)
+			return a;
+	}
+	return NULL;
+}
+
+int sess_confirm_early(struct trav_attempt *a, int fd)
+{
+	if (send_hdr(a->s, a, fd) < 0)
+		return -EIO;
+	a->t_hdr = clock_ms();
+	return 0;
+}
+
 void sess_confirm_start(struct d_session *s, struct trav_attempt *a)
 {
+	const struct trav_attempt *e = early_pending(s);
+
+	if (e != NULL) {
+		/* the peer may take the early header (it has it already): a
+		 * second one elsewhere could make it keep one connection and
+		 * us wait on the other. Held until e's proof decides. */
+		log_info("session %u: %s held until %s's peer proves itself", s->id,
+			 sig_method_name(a->method), sig_method_name(e->method));
+		return;
+	}
 	s->winner = a;
-	if (send_hdr(s, a) < 0) {
+	if (!a->t_hdr && send_hdr(s, a, a->conn) < 0) {
 		sess_fail(s, "cannot write the session header", true);
 		return;
 	}
@@ -119,16 +173,47 @@ void sess_confirm_start(struct d_session *s, struct trav_attempt *a)
 	watch(s, a->conn, on_ack);
 }
 
-/* "IP:PORT" of fd's remote end, or "" */
+bool sess_confirm_held(struct d_session *s)
+{
+	struct trav_attempt *a;
+
+	if (!s->requester || early_pending(s) || (a = held(s)) == NULL)
+		return false;
+	sess_confirm_start(s, a);
+	return true;
+}
+
+/*
+ * Requester: while a connection is held, the early header's proof is due
+ * about one round trip after that attempt's connect completed; it gets
+ * twice the connect's time and S_HOLD_MS more, then fails, and the held
+ * connection is the session's: a wrong host that accepts and stays
+ * silent delays the public path by that much, not by the host method's
+ * own deadline. Nothing held: it keeps that deadline (the public path may
+ * not work at all).
+ */
+static void hold_expire(struct d_session *s)
+{
+	struct trav_attempt *e = early_pending(s), *a;
+	char why[96];
+
+	if (e == NULL || (a = held(s)) == NULL ||
+	    clock_ms() < e->t_hdr + 2 * (e->t_hdr - e->t_start) + S_HOLD_MS)
+		return;
+	snprintf(why, sizeof(why), "no proof within %llu ms of the connect while %s was established",
+		 (unsigned long long)(clock_ms() - e->t_hdr), sig_method_name(a->method));
+	trav_fail(e, why);
+}
+
+/* "IP:PORT" or "[IP]:PORT" of fd's remote end, or "" */
 static void remote_str(int fd, char *buf, size_t len)
 {
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
 	socklen_t sl = sizeof(sa);
-	char ip[INET_ADDRSTRLEN];
 
 	buf[0] = 0;
-	if (getpeername(fd, (struct sockaddr *)&sa, &sl) == 0 && sa.sin_family == AF_INET)
-		snprintf(buf, len, "%s:%u", d_ip_str(sa.sin_addr.s_addr, ip), ntohs(sa.sin_port));
+	if (getpeername(fd, (struct sockaddr *)&sa, &sl) == 0)
+		(void)d_ep_str((const struct sockaddr *)&sa, buf, len);
 }
 
 /* Requester: the ack byte after our header. */
@@ -166,7 +251,8 @@ static void on_ack(struct d_ev *ev, uint32_t events)
 	}
 	/* the peer kept another pair of the winner (shotgun, two hits) and
 	 * closed this one */
-	if (n != 1 && trav_next_conn(s->winner, false) == 0 && send_hdr(s, s->winner) == 0) {
+	if (n != 1 && trav_next_conn(s->winner, false) == 0 &&
+	    send_hdr(s, s->winner, s->winner->conn) == 0) {
 		ev->fd = s->winner->conn;
 		d_loop_add(ev, EPOLLIN | EPOLLRDHUP);
 		return;
@@ -197,7 +283,7 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 {
 	struct d_session *s = ev->arg;
 	struct trav_attempt *a;
-	char ip[INET_ADDRSTRLEN];
+	char ep[TRAV_EP_STRLEN];
 	ssize_t n;
 	unsigned m;
 
@@ -235,13 +321,13 @@ static void on_hdr(struct d_ev *ev, uint32_t events)
 	if (s->hdr_got < hdr_len(s))
 		return;
 	d_loop_del(ev);
-	if (!hdr_ok(s, s->hdr_got)) {
+	if (!hdr_ok(s, a, s->hdr_got)) {
 		/* not the session's peer: dropped silently (FIN; outbound RSTs
 		 * stay dropped), the race goes on */
 		g_d->conns_unproven++;
-		log_warnx("session %u: %s: the connection from %s:%u did not prove to be %s: "
-			  "dropped", s->id, sig_method_name(a->method), d_ip_str(a->raddr, ip),
-			  a->rport, s->peer);
+		log_warnx("session %u: %s: the connection from %s did not prove to be %s: "
+			  "dropped", s->id, sig_method_name(a->method), trav_remote_str(a, ep),
+			  s->peer);
 		close(ev->fd);
 		ev->fd = -1;
 		a->conn = -1;
@@ -286,6 +372,8 @@ void sess_confirm_poll(struct d_session *s)
 	uint8_t peek[S_HDR_LEN];
 	ssize_t n;
 
+	if (s->requester && s->racing && !sess_over(s))
+		hold_expire(s);
 	if (s->requester || !s->racing || sess_over(s))
 		return;
 	for (m = 1; m <= SIG_M_MAX; m++) {

@@ -16,8 +16,10 @@
 #include "common/fdpass.h"
 #include "common/log.h"
 #include "daemon/ctlreq.h"
+#include "daemon/hostaddr6.h"
 #include "daemon/trav/trav.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -84,6 +86,19 @@ static void answer_error(struct d_ctl_client *c, const char *why)
 	free(buf);
 }
 
+/* ,"ipv6": the global IPv6 address simopen6 offers now, or null */
+static void ipv6_json(FILE *f)
+{
+	uint8_t own[D_MAX_HOST6_ADDRS][16];
+	char a[INET6_ADDRSTRLEN];
+
+	if (d_hostaddr6_gather(&g_d->cfg, own, D_MAX_HOST6_ADDRS) > 0 &&
+	    inet_ntop(AF_INET6, own[0], a, sizeof(a)))
+		fprintf(f, ",\"ipv6\":\"%s\"", a);
+	else
+		fputs(",\"ipv6\":null", f);
+}
+
 static void status(struct d_ctl_client *c)
 {
 	struct stuntd *d = g_d;
@@ -121,6 +136,7 @@ static void status(struct d_ctl_client *c)
 	} else {
 		fputs("null", f);
 	}
+	ipv6_json(f);
 	/* predict on a busy sequential NAT: the others' pace as measured */
 	if (d->busy.pace_at_ms)
 		fprintf(f, ",\"busy_nat\":{\"pace_per_s\":%u.%u,\"measured_ms_ago\":%llu,"

@@ -170,16 +170,16 @@ static void on_io(struct d_ev *ev, uint32_t events)
 	rearm(h);
 }
 
-static int connect_target(const struct sockaddr_in *to)
+static int connect_target(const union addr_sa *to)
 {
 	struct pollfd p;
 	int fd, err = 0;
 	socklen_t el = sizeof(err);
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(to->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (const struct sockaddr *)to, sizeof(*to)) < 0 && errno != EINPROGRESS)
+	if (connect(fd, &to->sa, addr_sa_len(to)) < 0 && errno != EINPROGRESS)
 		goto fail;
 	/* a local service answers at once: this short wait is the exception to the loop */
 	p = (struct pollfd){ .fd = fd, .events = POLLOUT };

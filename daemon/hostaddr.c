@@ -39,7 +39,7 @@ size_t d_hostaddr_pick(const struct d_hostaddr *own, size_t nown, const uint32_t
 	return 0;
 }
 
-static bool iface_listed(const struct d_config *c, const char *name)
+bool d_hostaddr_iface_listed(const struct d_config *c, const char *name)
 {
 	size_t i;
 
@@ -62,7 +62,7 @@ int d_hostaddr_gather(const struct d_config *c, struct d_hostaddr *out, size_t m
 	for (p = ifa; p && n < max; p = p->ifa_next) {
 		if (p->ifa_addr == NULL || p->ifa_addr->sa_family != AF_INET ||
 		    !(p->ifa_flags & IFF_UP) || (p->ifa_flags & IFF_LOOPBACK) ||
-		    !iface_listed(c, p->ifa_name))
+		    !d_hostaddr_iface_listed(c, p->ifa_name))
 			continue;
 		ip = ((const struct sockaddr_in *)(const void *)p->ifa_addr)->sin_addr.s_addr;
 		if (!d_hostaddr_usable(ip))

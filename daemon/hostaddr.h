@@ -32,6 +32,8 @@ bool d_hostaddr_private(uint32_t ip);
  * subnets, else the first. npeer > 0. */
 size_t d_hostaddr_pick(const struct d_hostaddr *own, size_t nown, const uint32_t *peer,
 		       size_t npeer);
+/* May interface name's addresses be offered (host-interfaces)? */
+bool d_hostaddr_iface_listed(const struct d_config *c, const char *name);
 /* Our addresses (getifaddrs), at most max: their number, or -errno. */
 int d_hostaddr_gather(const struct d_config *c, struct d_hostaddr *out, size_t max);
 

@@ -52,7 +52,8 @@ static void usage(FILE *f)
 "              [--relay-servers IP[,IP...]] [--max-sessions N] [--max-peer-sessions N]\n"
 "              [--max-peer-starts N] [--max-session-packets N] [--allow-forced-methods]\n"
 "              [--host-candidates on|off] [--host-interfaces IFACE[,IFACE...]]\n"
-"              [--syn-pacing on|off] [--metrics ADDR:PORT]\n"
+"              [--ipv6 on|off] [--ipv6-hop-limit N] [--syn-pacing on|off]\n"
+"              [--metrics ADDR:PORT]\n"
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
 "  --server HOST[:PORT] stunt-server: a name (resolved at start and on each\n"
 "                       reconnect) or an IPv4 address; port 3478 by default,\n"
@@ -102,6 +103,10 @@ static void usage(FILE *f)
 "  --host-candidates on|off  offer this host's interface addresses to a peer\n"
 "                       behind the same NAT (the host method; default on)\n"
 "  --host-interfaces IFACE[,IFACE...]  only these interfaces' addresses\n"
+"  --ipv6 on|off        offer this host's global IPv6 address and race a TCP\n"
+"                       simultaneous open over IPv6 (simopen6; default on)\n"
+"  --ipv6-hop-limit N   simopen6: the hop limit of the requester's first SYN,\n"
+"                       past its own firewall, short of the peer's (default %d)\n"
 "  --syn-pacing on|off  send an unanswered SYN again after 100 ms, 200, 400,\n"
 "                       800 ms... (stunt1: ask for its SYN-ACK again) instead\n"
 "                       of waiting for the kernel's 1 s timer (default on)\n"
@@ -111,7 +116,7 @@ static void usage(FILE *f)
 "  -v                   more log output (debug)\n"
 "  --log-level LEVEL    error, warning, info (default) or debug\n"
 "  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT, paths_sbindir(), D_SESSIONS_DEFAULT, D_PEER_SESSIONS_DEFAULT,
-		D_PEER_STARTS_DEFAULT, D_SESSION_PACKETS_DEFAULT);
+		D_PEER_STARTS_DEFAULT, D_SESSION_PACKETS_DEFAULT, D_IPV6_HOPS_DEFAULT);
 }
 
 static void __attribute__((noreturn)) bad_usage(const char *fmt, const char *arg)
@@ -154,7 +159,7 @@ enum { O_ID = 256, O_SERVER, O_SECRET, O_CONTROL, O_GROUP, O_EXPOSE, O_ALLOW, O_
        O_STATE, O_TIMEOUT, O_NORULES, O_TOOL, O_HELP, O_VERSION, O_TLS, O_TLS_CA, O_TLS_PIN,
        O_SERVER_NAME, O_TURN, O_TURN_USER, O_TURN_PASS, O_USER, O_NOPRIVSEP, O_RELAY_SERVERS,
        O_PEER_SESSIONS, O_SESSIONS, O_PEER_STARTS, O_SESSION_PACKETS, O_ALLOW_FORCED, O_HOST_CAND,
-       O_HOST_IFACES, O_TURN_PASS_FILE, O_LOG_LEVEL, O_SYN_PACING, O_METRICS };
+       O_HOST_IFACES, O_TURN_PASS_FILE, O_LOG_LEVEL, O_SYN_PACING, O_METRICS, O_IPV6, O_IPV6_HOPS };
 
 static const struct option lopts[] = {
 	{ "id", required_argument, NULL, O_ID },
@@ -189,6 +194,8 @@ static const struct option lopts[] = {
 	{ "host-candidates", required_argument, NULL, O_HOST_CAND },
 	{ "host-interfaces", required_argument, NULL, O_HOST_IFACES },
 	{ "syn-pacing", required_argument, NULL, O_SYN_PACING },
+	{ "ipv6", required_argument, NULL, O_IPV6 },
+	{ "ipv6-hop-limit", required_argument, NULL, O_IPV6_HOPS },
 	{ "metrics", required_argument, NULL, O_METRICS },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
@@ -227,6 +234,8 @@ static const char *flag_key(int c)
 	case O_HOST_CAND: return "host-candidates";
 	case O_HOST_IFACES: return "host-interfaces";
 	case O_SYN_PACING: return "syn-pacing";
+	case O_IPV6: return "ipv6";
+	case O_IPV6_HOPS: return "ipv6-hop-limit";
 	case O_METRICS: return "metrics";
 	default: return NULL;
 	}

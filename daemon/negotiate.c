@@ -45,6 +45,8 @@
  * round and negotiates relay alone, through the same EXCHANGE / SCHEDULE.
  */
 #include "daemon/budget.h"
+#include "daemon/hostaddr6.h"
+#include "daemon/nfq.h"
 #include "daemon/session.h"
 
 #include "common/clock.h"
@@ -57,9 +59,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const uint8_t s_race[] = { SIG_M_HOST, SIG_M_DIRECT, SIG_M_PORTMAP, SIG_M_REVERSAL,
-				  SIG_M_SIMOPEN, SIG_M_STUNT1, SIG_M_SYNTH, SIG_M_STUNT2,
-				  SIG_M_PREDICT, SIG_M_SHOTGUN, SIG_M_RELAY };
+static const uint8_t s_race[] = { SIG_M_SIMOPEN6, SIG_M_HOST, SIG_M_DIRECT, SIG_M_PORTMAP,
+				  SIG_M_REVERSAL, SIG_M_SIMOPEN, SIG_M_STUNT1, SIG_M_SYNTH,
+				  SIG_M_STUNT2, SIG_M_PREDICT, SIG_M_SHOTGUN, SIG_M_RELAY };
 
 /* ---- EXCHANGE ---- */
 
@@ -209,6 +211,39 @@ static void take_host_candidate(struct d_session *s, const struct sig_exchange *
 		  d_ip_str(ip, named), c->addr.port);
 }
 
+/*
+ * The peer's IPv6 candidate (method simopen6): its global address, as it
+ * says -- the server vouches for the address of its IPv4 control
+ * connection only. Taken with ipv6 on, when it is global unicast
+ * (2000::/3) and none of ours; the first such one only. Anything else is
+ * logged and counted (security.candidates_refused). What stops a peer from
+ * aiming us at a third party is in simopen6.c and docs/security.md: the
+ * attempt's SYNs are all that goes to the address before the peer proved
+ * who it is on the connection.
+ */
+static void take_v6_candidate(struct d_session *s, const struct sig_candidate *c)
+{
+	uint8_t own[D_MAX_HOST6_ADDRS][16];
+	char named[INET6_ADDRSTRLEN];
+	int n;
+
+	if (!g_d->cfg.ipv6 || s->peer_has_ip6)
+		return;
+	n = d_hostaddr6_gather(&g_d->cfg, own, D_MAX_HOST6_ADDRS);
+	if (!d_hostaddr6_peer_ok(c->addr.ip, own, n > 0 ? (size_t)n : 0) || c->addr.port == 0) {
+		inet_ntop(AF_INET6, c->addr.ip, named, sizeof(named));
+		log_warnx("session %u: %s's IPv6 candidate names [%s]:%u, which is not a global "
+			  "unicast address of another host: dropped", s->id, s->peer, named,
+			  c->addr.port);
+		g_d->candidates_refused++;
+		return;
+	}
+	memcpy(s->peer_ip6, c->addr.ip, 16);
+	s->peer_has_ip6 = true;
+	s->peer_kind[SIG_M_SIMOPEN6] = SIG_CAND_HOST;
+	s->peer_port[SIG_M_SIMOPEN6] = c->addr.port;
+}
+
 static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x)
 {
 	static bool warned;
@@ -241,6 +276,12 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 			if (c->kind == SIG_CAND_HOST && c->proto == IPPROTO_TCP &&
 			    c->addr.family == STUN_FAMILY_IPV4)
 				take_host_candidate(s, x, c);
+			continue;
+		}
+		if (c->priority == SIG_M_SIMOPEN6) {
+			if (c->kind == SIG_CAND_HOST && c->proto == IPPROTO_TCP &&
+			    c->addr.family == STUN_FAMILY_IPV6)
+				take_v6_candidate(s, c);
 			continue;
 		}
 		/* TCP candidates for the TCP methods, a UDP one for udp */
@@ -541,7 +582,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		}
 		if (trav_role_of((uint8_t)mid, true) == TRAV_NONE) {
 			snprintf(why, sizeof(why),
-				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt1, synth, stunt2, predict, shotgun, udp, relay, host are)",
+				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt1, synth, stunt2, predict, shotgun, udp, relay, host, simopen6 are)",
 				 method);
 			sess_answer_connect(&tmp, false, NULL, why, -1);
 			return;
@@ -618,11 +659,30 @@ static size_t gather_hosts(struct d_session *s)
 	return s->nown_host;
 }
 
+/* Have we a global IPv6 address to offer (ipv6 on)? */
+static bool have_v6(void)
+{
+	uint8_t own[D_MAX_HOST6_ADDRS][16];
+
+	return d_hostaddr6_gather(&g_d->cfg, own, D_MAX_HOST6_ADDRS) > 0;
+}
+
 static void requester_lookup_ok(struct d_session *s)
 {
+	uint8_t race[sizeof(s_race)];
+	size_t i, n = 0;
 	int err;
 
-	err = s->forced ? sess_prepare(s, &s->forced, 1) : sess_prepare(s, s_race, sizeof(s_race));
+	/* simopen6 only with an IPv6 address of ours to offer */
+	for (i = 0; i < sizeof(s_race); i++)
+		if (s_race[i] != SIG_M_SIMOPEN6 || have_v6())
+			race[n++] = s_race[i];
+	if (s->forced == SIG_M_SIMOPEN6 && !have_v6()) {
+		sess_fail(s, "method simopen6: no global IPv6 address to offer (ipv6, "
+			  "host-interfaces)", false);
+		return;
+	}
+	err = s->forced ? sess_prepare(s, &s->forced, 1) : sess_prepare(s, race, n);
 	if (err < 0) {
 		sess_fail(s, "cannot open local sockets", false);
 		return;
@@ -711,6 +771,39 @@ static void requester_got_exchange(struct d_session *s, const struct sig_exchang
 	 * connects (the peer listened before it sent its EXCHANGE) */
 	if (!sess_start_early(s, TRAV_ACCEPT) || !sess_start_early(s, TRAV_CONNECT))
 		return;
+	s->sched_by = clock_ms() + S_SYN_FIRST_WAIT_MS;
+	sess_schedule_due(s, clock_ms());
+}
+
+/* Has the first SYN of each of our running connects that must go before
+ * the peer's (TRAV_F_SYN_FIRST) left, as the queue reported it? */
+static bool first_syns_out(const struct d_session *s)
+{
+	const struct trav_attempt *a;
+	size_t i;
+
+	if (!d_nfq_on())
+		return true;	/* no queue: no report will come */
+	for (i = 0; i < s->nmethods; i++) {
+		a = &s->att[s->methods[i]];
+		if (s->prepared[a->method] && (a->ops->flags & TRAV_F_SYN_FIRST) &&
+		    a->role == TRAV_CONNECT && a->state == TA_RUNNING && !a->syn.has)
+			return false;
+	}
+	return true;
+}
+
+void sess_schedule_due(struct d_session *s, uint64_t now)
+{
+	if (!s->sched_by || s->state != S_WAIT_SCHEDULE)
+		return;
+	if (!first_syns_out(s)) {
+		if (now < s->sched_by)
+			return;
+		log_debug("session %u: a first SYN not reported within %d ms: SCHEDULE all the "
+			  "same", s->id, S_SYN_FIRST_WAIT_MS);
+	}
+	s->sched_by = 0;
 	if (d_sig_request(SIG_METHOD_SCHEDULE, s->id, put_schedule, s) < 0)
 		sess_fail(s, "cannot reach the server", true);
 }
@@ -778,7 +871,7 @@ static void responder_exchange(const struct sig_exchange *x)
 	struct d_session *s;
 	const struct d_expose *e;
 	char why[SIG_DATA_MAX - 32], a[64], b[64], race[80];
-	bool forced_ok, pm_accept, udp, host;
+	bool forced_ok, pm_accept, udp, host, v6;
 	uint8_t list[TRAV_MAX_METHODS];
 	struct sig_nat_info own;
 	size_t n, i, k;
@@ -820,7 +913,8 @@ static void responder_exchange(const struct sig_exchange *x)
 	/* a forced method runs only where our strategy says it can work (host:
 	 * where the peer is behind our NAT, below) */
 	own = sess_own_nat();
-	if (x->nmethods && x->methods[0] != SIG_M_HOST && !g_d->cfg.allow_forced_methods) {
+	if (x->nmethods && x->methods[0] != SIG_M_HOST && x->methods[0] != SIG_M_SIMOPEN6 &&
+	    !g_d->cfg.allow_forced_methods) {
 		struct sig_nat_info pn;
 
 		memset(&pn, 0, sizeof(pn));
@@ -847,7 +941,19 @@ static void responder_exchange(const struct sig_exchange *x)
 	 * strategy's methods, or alone when forced */
 	host = !udp && s->npeer_host && (!s->forced || s->forced == SIG_M_HOST) &&
 	       gather_hosts(s) > 0;
-	if (s->forced == SIG_M_HOST) {
+	/* simopen6: the requester offered a global IPv6 address we take and
+	 * we have one; raced first (Happy Eyeballs), or alone when forced */
+	v6 = !udp && s->peer_has_ip6 && (!s->forced || s->forced == SIG_M_SIMOPEN6) && have_v6();
+	if (s->forced == SIG_M_SIMOPEN6) {
+		if (!v6) {
+			snprintf(why, sizeof(why), "method simopen6 refused: no global IPv6 address "
+				 "of %s's taken, or none of %s's (ipv6 off?)", s->peer, g_d->cfg.id);
+			sess_fail(s, why, true);
+			return;
+		}
+		n = 0;
+		forced_ok = true;
+	} else if (s->forced == SIG_M_HOST) {
 		if (!host) {
 			snprintf(why, sizeof(why), "method host refused: %s is not behind the NAT "
 				 "of %s (the server sees another public address), or no host "
@@ -860,18 +966,20 @@ static void responder_exchange(const struct sig_exchange *x)
 	} else {
 		n = trav_strategy(&s->peer_nat, &own, s->forced, list, TRAV_MAX_METHODS,
 				  &forced_ok, why, sizeof(why));
-		if (n == 0 && !host) {
+		if (n == 0 && !host && !v6) {
 			sess_fail(s, why, true);
 			return;
 		}
 	}
 	/* only methods we implement, with a port the requester opened */
 	s->nmethods = 0;
+	if (v6)
+		s->methods[s->nmethods++] = SIG_M_SIMOPEN6;
 	if (host)
 		s->methods[s->nmethods++] = SIG_M_HOST;
 	for (i = 0; i < n && s->nmethods < TRAV_MAX_METHODS; i++)
-		if (list[i] != SIG_M_HOST && trav_role_of(list[i], false) != TRAV_NONE &&
-		    s->peer_port[list[i]])
+		if (list[i] != SIG_M_HOST && list[i] != SIG_M_SIMOPEN6 &&
+		    trav_role_of(list[i], false) != TRAV_NONE && s->peer_port[list[i]])
 			s->methods[s->nmethods++] = list[i];
 	if (s->nmethods == 0) {
 		sess_fail(s, "no common method", true);

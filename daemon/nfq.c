@@ -81,27 +81,51 @@ void d_nfq_local_down(struct stuntd *d)
 	}
 }
 
-int d_nfq_local_socket(uint32_t mark, uint16_t port, uint16_t *bound)
+/* A bound, non-blocking TCP socket of sa's family (an IPv6 one v6-only). */
+static int local_socket(uint32_t mark, struct sockaddr_storage *sa, socklen_t sl, uint16_t *bound)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	socklen_t al = sizeof(a);
 	int fd, one = 1, err;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if ((mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) ||
+	    (sa->ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &al) < 0) {
+	    bind(fd, (struct sockaddr *)sa, sl) < 0 ||
+	    getsockname(fd, (struct sockaddr *)sa, &sl) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
 	if (bound)
-		*bound = ntohs(a.sin_port);
+		*bound = ntohs(sa->ss_family == AF_INET6 ?
+			       ((struct sockaddr_in6 *)(void *)sa)->sin6_port :
+			       ((struct sockaddr_in *)(void *)sa)->sin_port);
 	return fd;
+}
+
+int d_nfq_local_socket(uint32_t mark, uint16_t port, uint16_t *bound)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *a = (struct sockaddr_in *)(void *)&ss;
+
+	a->sin_family = AF_INET;
+	a->sin_port = htons(port);
+	return local_socket(mark, &ss, sizeof(*a), bound);
+}
+
+int d_nfq_local_socket6(uint32_t mark, const uint8_t ip[16], uint16_t port, uint16_t *bound)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in6 *a = (struct sockaddr_in6 *)(void *)&ss;
+
+	a->sin6_family = AF_INET6;
+	a->sin6_port = htons(port);
+	memcpy(&a->sin6_addr, ip, 16);
+	return local_socket(mark, &ss, sizeof(*a), bound);
 }
 
 /* what the first refusal of each kind said; the rest are counted */
@@ -124,8 +148,8 @@ int d_nfq_mark_fd(int fd, uint32_t mark)
 		(void)getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l);
 		l = sizeof(int);
 		(void)getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l);
-		if (dom != AF_INET) {
-			why = "not an AF_INET socket";
+		if (dom != AF_INET && dom != AF_INET6) {
+			why = "not an AF_INET or AF_INET6 socket";
 			err = -EAFNOSUPPORT;
 		} else if (type != SOCK_STREAM || proto != IPPROTO_TCP) {
 			why = "not a TCP socket";
@@ -431,15 +455,12 @@ int d_nfq_policy_remove_flow(const struct nfq_flow *f)
 	return r < 0 ? r : rep.result;
 }
 
-int d_nfq_marked_socket(uint16_t port, uint16_t *bound)
+/* fd (ours, unmarked) marked by the privileged process: fd, or -errno (closed) */
+static int remote_mark(int fd)
 {
 	struct d_priv_reply rep;
-	int r, fd;
+	int r;
 
-	if (!R.on || g_d->mark == 0)
-		return d_nfq_local_socket(g_d->mark, port, bound);
-	/* ours, bound as our uid: only the mark is the privileged process's */
-	fd = d_nfq_local_socket(0, port, bound);
 	if (fd < 0)
 		return fd;
 	r = call(d_priv_enc_mark(txbuf, sizeof(txbuf), next_seq()), fd, &rep, NULL, 0);
@@ -450,6 +471,21 @@ int d_nfq_marked_socket(uint16_t port, uint16_t *bound)
 		return r;
 	}
 	return fd;
+}
+
+int d_nfq_marked_socket(uint16_t port, uint16_t *bound)
+{
+	if (!R.on || g_d->mark == 0)
+		return d_nfq_local_socket(g_d->mark, port, bound);
+	/* ours, bound as our uid: only the mark is the privileged process's */
+	return remote_mark(d_nfq_local_socket(0, port, bound));
+}
+
+int d_nfq_marked_socket6(const uint8_t ip[16], uint16_t *bound)
+{
+	if (!R.on || g_d->mark == 0)
+		return d_nfq_local_socket6(g_d->mark, ip, 0, bound);
+	return remote_mark(d_nfq_local_socket6(0, ip, 0, bound));
 }
 
 int d_nfq_inject(const uint8_t *p, size_t len)

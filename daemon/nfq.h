@@ -37,8 +37,10 @@ void d_nfq_local_down(struct stuntd *d);
 /* A bound, non-blocking TCP socket (SO_REUSEADDR, SO_REUSEPORT), marked
  * unless mark is 0 (SO_MARK needs CAP_NET_ADMIN). */
 int d_nfq_local_socket(uint32_t mark, uint16_t port, uint16_t *bound);
-/* The privileged process's MARK: set SO_MARK on fd if it is an AF_INET TCP
- * socket: 0, -ENOTSOCK, -EAFNOSUPPORT, -EPROTOTYPE (the first refusal logged,
+/* The same, IPv6 (v6-only), bound to [ip]:port. */
+int d_nfq_local_socket6(uint32_t mark, const uint8_t ip[16], uint16_t port, uint16_t *bound);
+/* The privileged process's MARK: set SO_MARK on fd if it is an AF_INET or
+ * AF_INET6 TCP socket: 0, -ENOTSOCK, -EAFNOSUPPORT, -EPROTOTYPE (the first refusal logged,
  * all counted: d_nfq_mark_refused), -ENOTCONN (mark 0: no rules). */
 int d_nfq_mark_fd(int fd, uint32_t mark);
 unsigned long d_nfq_mark_refused(void);
@@ -80,6 +82,8 @@ int d_nfq_policy_remove_flow(const struct nfq_flow *f);	/* count removed */
  * caller's process (its uid); with privilege separation the privileged
  * process only marks it (D_PRIV_MARK). */
 int d_nfq_marked_socket(uint16_t port, uint16_t *bound);
+/* The same, IPv6, bound to [ip] on a port of the kernel's (simopen6). */
+int d_nfq_marked_socket6(const uint8_t ip[16], uint16_t *bound);
 /* Send a SYN again (nfq_engine_inject): only what d_priv_inject_check
  * allows, in either mode. 0 or -errno (-EPERM: refused). */
 int d_nfq_inject(const uint8_t *p, size_t len);

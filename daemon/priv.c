@@ -12,7 +12,7 @@
  *     it stops (the state file covers kill -9);
  *   - the requests of the unprivileged process (daemon/priv_msg.h), one message
  *     per SOCK_SEQPACKET datagram, each length-checked and answered:
- *     policy add/remove (no REPLACE), SO_MARK on an AF_INET TCP socket the
+ *     policy add/remove (no REPLACE), SO_MARK on an AF_INET or AF_INET6 TCP socket the
  *     other side created, bound and passed with SCM_RIGHTS (it never creates
  *     a TCP socket itself: a uid-0 socket could join a root listener's
  *     SO_REUSEPORT group), re-sending a TCP SYN from a local address on a

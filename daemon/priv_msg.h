@@ -22,7 +22,7 @@
  * MARK carries its socket as SCM_RIGHTS beside the header: the unprivileged
  * process creates and binds its sockets itself (as its own uid, so the
  * kernel's same-uid rule keeps them out of other users' SO_REUSEPORT groups)
- * and the privileged one only sets SO_MARK on an AF_INET TCP socket.
+ * and the privileged one only sets SO_MARK on an AF_INET or AF_INET6 TCP socket.
  */
 #ifndef STUNT_DAEMON_PRIV_MSG_H
 #define STUNT_DAEMON_PRIV_MSG_H

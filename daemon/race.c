@@ -37,7 +37,7 @@ static int ev_request(struct trav_attempt *a, uint16_t method,
 
 const struct trav_events sess_events = {
 	.ready = sess_gather_ready, .connected = ev_connected, .failed = ev_failed,
-	.signal = ev_signal, .request = ev_request,
+	.early_hdr = sess_confirm_early, .signal = ev_signal, .request = ev_request,
 };
 
 int sess_prepare(struct d_session *s, const uint8_t *methods, size_t n)
@@ -93,14 +93,15 @@ static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
 		.own_key = s->own_key,
 		.hosts = s->peer_host,
 		.nhosts = s->npeer_host,
+		.ip6 = s->peer_has_ip6 ? s->peer_ip6 : NULL,
 	};
-	char ip[INET_ADDRSTRLEN];
+	char ep[TRAV_EP_STRLEN];
 
 	trav_arm(a, &p, g_d->syn_ttl, now);
 	g_d->counters[a->method].tried++;
-	log_info("session %u: %s: %s port %u %s %s:%u%s", s->id, sig_method_name(a->method),
+	log_info("session %u: %s: %s port %u %s %s%s", s->id, sig_method_name(a->method),
 		 a->role == TRAV_ACCEPT ? "accept on" : "connect from", a->lport,
-		 a->role == TRAV_ACCEPT ? "from" : "to", d_ip_str(a->raddr, ip), a->rport,
+		 a->role == TRAV_ACCEPT ? "from" : "to", trav_remote_str(a, ep),
 		 !a->ttl ? "" : a->method == SIG_M_UDP ? " (first packet TTL-limited)" :
 		 " (first SYN TTL-limited)");
 }
@@ -250,11 +251,11 @@ void sess_end_first_round(struct d_session *s, const char *why)
 static void ev_connected(struct trav_attempt *a)
 {
 	struct d_session *s = a->s;
-	char ip[INET_ADDRSTRLEN];
+	char ep[TRAV_EP_STRLEN];
 
-	log_info("session %u: %s established after %llu ms (%s:%u)", s->id,
+	log_info("session %u: %s established after %llu ms (%s)", s->id,
 		 sig_method_name(a->method), (unsigned long long)(a->t_end - a->t_start),
-		 d_ip_str(a->raddr, ip), a->rport);
+		 trav_remote_str(a, ep));
 	if (a->ops->flags & TRAV_F_CONFIRMED) {
 		sess_confirmed(s, a);
 		return;
@@ -284,6 +285,9 @@ static void ev_failed(struct trav_attempt *a)
 
 	log_info("session %u: %s failed after %llu ms: %s", s->id, sig_method_name(a->method),
 		 (unsigned long long)(a->t_end - a->t_start), a->why);
+	/* its early header reached no proven peer: a connection held meanwhile */
+	if (a->t_hdr && sess_confirm_held(s))
+		return;
 	for (i = 0; i < s->nmethods; i++) {
 		enum trav_state st = s->att[s->methods[i]].state;
 

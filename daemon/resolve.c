@@ -30,6 +30,18 @@ static int one(const char *what, const char *host, struct sockaddr_in *a, char *
 	return 0;
 }
 
+/* an expose target's name: IPv4 first, else IPv6 (common/resolve.h) */
+static int one_any(const char *what, const char *host, union addr_sa *a, char *err, size_t errlen)
+{
+	char why[128];
+	int e;
+
+	e = resolve_any(host, addr_sa_port(a), a, why, sizeof(why));
+	if (e < 0)
+		snprintf(err, errlen, "cannot resolve %s '%s': %s", what, host, why);
+	return e;
+}
+
 int d_config_resolve_server(struct d_config *c, size_t i, char *err, size_t errlen)
 {
 	struct d_server *v;
@@ -67,7 +79,7 @@ int d_config_resolve(struct d_config *c, unsigned what, char *err, size_t errlen
 			if (!c->expose[i].host[0])
 				continue;
 			snprintf(label, sizeof(label), "the target of %s", c->expose[i].name);
-			e = one(label, c->expose[i].host, &c->expose[i].addr, err, errlen);
+			e = one_any(label, c->expose[i].host, &c->expose[i].addr, err, errlen);
 			if (e < 0)
 				return e;
 		}

@@ -255,6 +255,9 @@ void d_session_tick(uint64_t now)
 				trav_tick(&s->att[m], now);
 		if (sess_over(s))
 			continue;
+		sess_schedule_due(s, now);
+		if (sess_over(s))
+			continue;
 		if (s->state == S_SCHEDULED && now >= s->start_at)
 			sess_start_race(s, now);
 		if (s->racing && !sess_over(s))
@@ -380,4 +383,5 @@ void d_session_on_nfq_event(const struct nfq_event *ev)
 	if (s == NULL || sess_over(s) || m == 0 || m > SIG_M_MAX || !s->prepared[m])
 		return;
 	trav_syn_left(&s->att[m], win, ev->pkt);
+	sess_schedule_due(s, clock_ms());
 }

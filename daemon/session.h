@@ -32,6 +32,8 @@
 #define S_HDR_MAGIC		"STNT"
 /* header byte 6: flags (0 from older stuntds, which ignore it) */
 #define S_HDR_F_FRAMED		0x01	/* relay: I speak daemon/relayhc.c's framing */
+#define S_HOLD_MS		100	/* a held connection: the early proof's
+					 * margin (confirm.c, hold_expire) */
 #define S_KEEP_DONE_MS		30000	/* finished sessions stay in status this long */
 #define S_PEERQ_BIT		0x80000000u	/* a session id with it: a peer query's */
 /* When a relay can follow (a side has a TURN server, no method forced), the
@@ -47,6 +49,9 @@
  * the connect request before "peer X is not registered" is the answer. */
 #define S_PEER_WAIT_MS		5000
 #define S_PEER_AGAIN_MS		500
+/* The longest the requester's SCHEDULE waits for such a first SYN's report
+ * (the queue answers in well under a millisecond when the host is idle) */
+#define S_SYN_FIRST_WAIT_MS	200
 
 enum s_state { S_LOOKUP, S_MAPPING, S_EXCHANGE, S_WAIT_SCHEDULE, S_SCHEDULED, S_RUNNING, S_CONFIRM,
 	       S_CONNECTED, S_FAILED };
@@ -72,6 +77,8 @@ struct d_session {
 	uint8_t			peer_key[SIG_SESSION_KEY_LEN];
 	uint32_t		peer_host[D_MAX_HOST_ADDRS];	/* host: its addresses */
 	size_t			npeer_host;
+	bool			peer_has_ip6;			/* simopen6: its address */
+	uint8_t			peer_ip6[16];
 	/* ours: the key half of the proofs, the host addresses offered */
 	uint8_t			own_key[SIG_SESSION_KEY_LEN];
 	struct d_hostaddr	own_host[D_MAX_HOST_ADDRS];
@@ -104,6 +111,8 @@ struct d_session {
 	uint8_t			round;
 	struct sig_round	rinfo;		/* ours (requester) or the requester's */
 	uint64_t		race_end;	/* requester: the direct race's share ends */
+	uint64_t		sched_by;	/* requester: SCHEDULE waits for a first SYN
+						 * (TRAV_F_SYN_FIRST) until then; 0: sent */
 	char			direct_why[200];	/* how the direct race ended */
 	/* a framed relay (daemon/relayhc.c): the relay connection's remote
 	 * address, for the connect answer (the client's socket is local) */
@@ -139,6 +148,10 @@ void sess_relay_round(struct d_session *s, uint8_t reason);
 bool sess_relay_possible(const struct d_session *s);
 /* "; no relay to fall back to: ..." when none can follow, else "" */
 const char *sess_no_relay_note(const struct d_session *s);
+/* Requester: send SCHEDULE once the first SYN of every running connect
+ * with TRAV_F_SYN_FIRST left (the queue's report) or s->sched_by passed
+ * (after the EXCHANGE's early starts, on each such report, each tick). */
+void sess_schedule_due(struct d_session *s, uint64_t now);
 /* The gather of the prepared methods, then our EXCHANGE (trav_events.ready). */
 void sess_gather_ready(struct trav_attempt *a, int err);
 
@@ -166,13 +179,23 @@ void sess_stop_running(struct d_session *s, const char *why);
 void sess_end_first_round(struct d_session *s, const char *why);
 
 /* ---- confirm.c ---- */
-/* Requester: a's connection is the first: send the header, wait for 'K'. */
+/* Requester: a's connection is the first: send the header, wait for 'K'.
+ * While an early header waits for its peer's proof (sess_confirm_early),
+ * a is held instead (its connection stays a->conn) until that proof
+ * decides: sess_confirm_held. */
 void sess_confirm_start(struct d_session *s, struct trav_attempt *a);
+/* Requester (trav_events.early_hdr): the header on fd of a, which is still
+ * running (the peer's proof comes with its ack). 0 or -EIO. */
+int sess_confirm_early(struct trav_attempt *a, int fd);
+/* Requester: an attempt whose early header went out failed: start the
+ * confirmation on a connection held meanwhile. True when it did. */
+bool sess_confirm_held(struct d_session *s);
 /* Responder: a's connection waits for the requester's header. */
 void sess_confirm_wait(struct d_session *s, struct trav_attempt *a);
 /* An authenticated connection (TRAV_F_CONFIRMED): hand it on at once. */
 void sess_confirmed(struct d_session *s, struct trav_attempt *a);
-/* Responder: connections beyond the first that may carry the header. */
+/* Responder: connections beyond the first that may carry the header.
+ * Requester: the limit of a connection held for an early header's proof. */
 void sess_confirm_poll(struct d_session *s);
 /* Stop waiting for a header or an ack (the attempts keep their sockets'
  * ownership: a->conn is forgotten when it is the watched one). */

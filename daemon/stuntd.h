@@ -312,6 +312,10 @@ void d_udpfwd_shutdown(void);
 /* ---- small helpers (daemon/util.c) ---- */
 void d_json_str(FILE *f, const char *s);
 const char *d_ip_str(uint32_t ip_be, char *buf);
+/* "IP:PORT" (AF_INET) or "[IP]:PORT" (AF_INET6) of sa in buf (len bytes,
+ * INET6_ADDRSTRLEN + 8 is enough), "?" for another family */
+struct sockaddr;
+const char *d_ep_str(const struct sockaddr *sa, char *buf, size_t len);
 int d_set_nonblock(int fd);
 /* syn-pacing's clock for the data of a thin TCP stream (signalling, a
  * traversal's header and answer): common/tcprto.h, failure logged */

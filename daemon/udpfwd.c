@@ -121,8 +121,8 @@ int d_udpfwd_start(int fd, const struct d_expose *e, const char *peer)
 	struct d_udpfwd *f;
 	int t, tf, err;
 
-	t = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (t < 0 || connect(t, (const struct sockaddr *)&e->addr, sizeof(e->addr)) < 0) {
+	t = socket(e->addr.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (t < 0 || connect(t, &e->addr.sa, addr_sa_len(&e->addr)) < 0) {
 		err = -errno;
 		log_warnx("hand-off: %s/%s: local target: %s", peer, e->name, strerror(errno));
 		if (t >= 0)

@@ -195,6 +195,15 @@ struct probe6_result {
 	enum probe_filtering	udp_filtering;
 	struct probe_ep		tcp_local, tcp_mapped;
 	int			tcp_translated;	/* -1 unknown, 0 no, 1 yes */
+	/* STUNT over IPv6 (PROBE-UNSOLICITED, as the IPv4 TCP tests) */
+	enum probe_filtering	tcp_filtering;
+	enum probe_syn		unsolicited_syn;
+	uint8_t			unsolicited_icmp[2];	/* ICMPv6 type, code (icmp) */
+	/* hop-limited SYNs to the server (root; probe6_ttl.c): the router
+	 * that answered at hop limit h, and the one that reached it (-1) */
+	bool			hop_known[PROBE_TTL_MAX + 1];
+	uint8_t			hop_addr[PROBE_TTL_MAX + 1][16];
+	int			dest_hop;
 	enum probe6_direct	direct;
 	/* what cannot be measured over IPv6 yet, and why ("" where it could) */
 	char			unmeasurable[PROBE_V_MAX][PROBE_NOTE_LEN];

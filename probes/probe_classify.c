@@ -352,7 +352,8 @@ enum probe6_direct probe6_direct_verdict(const struct probe6_result *v6)
 		return PROBE6_D_UNKNOWN;
 	if (v6->translated && (v6->udp_mapping == PROBE_MAP_ADM || v6->udp_mapping == PROBE_MAP_APDM))
 		return PROBE6_D_RELAY;
-	if (v6->udp_filtering == PROBE_FILT_EIF &&
+	/* UDP's filtering, or TCP's when UDP's is not known (--tcp-only) */
+	if ((v6->udp_filtering ? v6->udp_filtering : v6->tcp_filtering) == PROBE_FILT_EIF &&
 	    (!v6->translated || v6->udp_mapping == PROBE_MAP_EIM))
 		return PROBE6_D_YES;
 	return PROBE6_D_SIMOPEN;

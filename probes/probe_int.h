@@ -10,6 +10,7 @@
 
 #include "probes/probe.h"
 #include "probes/probe_loop.h"
+#include "proto/stunt.h"
 
 #include <pthread.h>
 
@@ -40,6 +41,8 @@ struct probe_ctx {
 	struct probe_tcp_state	*tcp;
 	struct probe_ttl_state	*ttl;
 	struct probe_pm_state	*pm;
+	struct probe6_state	*p6;
+	struct probe6_ttl_state	*p6ttl;
 };
 
 /* Default route: interface name and gateway (network order), or -errno. */
@@ -52,8 +55,13 @@ void probe_tcp_finish(struct probe_ctx *c);
 int probe_ttl_start(struct probe_ctx *c);
 void probe_ttl_finish(struct probe_ctx *c);
 int probe_pm_start(struct probe_ctx *c);
-/* The IPv6 part (cfg->server6), blocking, after the loop: fills r->ipv6. */
-void probe6_run(struct probe_ctx *c);
+/* The IPv6 part (cfg->server6) in loop L (c->L, or a loop of its own when
+ * that one gave up on the IPv4 server); its finish fills r->ipv6. */
+int probe6_start(struct probe_ctx *c, struct probe_loop *L);
+void probe6_finish(struct probe_ctx *c);
+/* Its hops to the server (probe6_ttl.c; from probe6_start / _finish). */
+int probe6_ttl_start(struct probe_ctx *c, struct probe_loop *L);
+void probe6_ttl_finish(struct probe_ctx *c);
 void probe_pm_finish(struct probe_ctx *c);
 /* The run gave up: the port-mapping threads stop at their next wait. */
 void probe_pm_abort(struct probe_ctx *c);
@@ -66,6 +74,27 @@ void probe_pcap_finish(struct probe_ctx *c);
 int probe_pcap_syn_seq(const struct probe_ctx *c, uint16_t sport, uint32_t *seq);
 /* Did any SYN of ours leave with this sequence number? */
 bool probe_pcap_seq_seen(const struct probe_ctx *c, uint32_t seq);
+
+/* ---- STUNT helpers both families' TCP tests use (probe_tcp.c) ---- */
+
+/* Send one STUNT request (PROBE-UNSOLICITED or CAPTURE, body its request
+ * struct) on the control connection sk. */
+struct probe_tx *probe_stunt_req(struct probe_loop *L, struct probe_sock *sk, uint16_t method,
+				 const void *body, probe_tx_cb cb, void *arg, int tag);
+/* A PROBE-UNSOLICITED transaction's STUNT_PROBE_* result, -1 without one;
+ * out (may be NULL) gets the whole answer. */
+int probe_unsol_result(const struct probe_tx *t, struct stunt_probe_resp *out);
+/* A STUNT_PROBE_* result as a filtering test's answer: 1 passed (SYN-ACK),
+ * 0 did not, -1 unknown. */
+int probe_syn_verdict(int res);
+/* ... and as the answer to an unsolicited SYN. */
+enum probe_syn probe_syn_of(int res);
+/* A random port in 61000-64999 not in used[0..n). */
+uint16_t probe_unused_port(const uint16_t *used, unsigned n);
+/* A listener of family on port (SO_REUSEPORT, beside a connected socket
+ * there): fd or -errno; probe_listen_drain accepts and closes. */
+int probe_listen(int family, uint16_t port);
+void probe_listen_drain(struct probe_loop *L, struct probe_sock *sk, short rev);
 
 /* ---- pure parsers of what the network sends (probe_parse.c) ---- */
 
@@ -86,6 +115,10 @@ int probe_pcp_parse_map(const uint8_t *buf, size_t len, const uint8_t nonce[12],
  * -EINVAL when buf is anything else. */
 int probe_icmp_parse_te(const uint8_t *buf, size_t len, uint32_t srv_ip, uint32_t *router,
 			uint16_t *sport);
+/* An ICMPv6 time-exceeded (raw ICMPv6 socket: the ICMPv6 header first)
+ * quoting one of our TCP SYNs to srv6 (no extension headers: ours have
+ * none): the quoted source port. 0, or -EINVAL when buf is anything else. */
+int probe_icmp6_parse_te(const uint8_t *buf, size_t len, const uint8_t srv6[16], uint16_t *sport);
 /* The LOCATION header of an SSDP answer (len bytes, need not end in NUL)
  * into loc (NUL-terminated): 0, or -ENOENT. */
 int probe_ssdp_location(const char *buf, size_t len, char *loc, size_t cap);

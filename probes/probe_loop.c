@@ -112,7 +112,7 @@ void probe_loop_loss(const struct probe_loop *L, unsigned *lost, unsigned *sent)
 
 		/* a SYN nobody answers (a capture target) is not loss */
 		if (L->socks[i]->kind != PROBE_SK_TCP || L->socks[i]->fd < 0 ||
-		    L->socks[i]->connecting || L->socks[i]->dead)
+		    L->socks[i]->connecting || L->socks[i]->dead || L->socks[i]->v6)
 			continue;
 		memset(&ti, 0, sizeof(ti));
 		if (getsockopt(L->socks[i]->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
@@ -135,7 +135,7 @@ bool probe_loop_doubtful(const struct probe_loop *L, unsigned tries)
 static struct probe_sock *sock_add(struct probe_loop *L, int fd, enum probe_sock_kind kind)
 {
 	struct probe_sock *s;
-	struct sockaddr_in sin;
+	union addr_sa sin;
 	socklen_t sl = sizeof(sin);
 
 	if (L->nsocks >= PROBE_LOOP_MAX_SOCKS || !(s = calloc(1, sizeof(*s)))) {
@@ -145,8 +145,10 @@ static struct probe_sock *sock_add(struct probe_loop *L, int fd, enum probe_sock
 	s->fd = fd;
 	s->kind = kind;
 	s->t_start = clock_ms();
-	if (kind != PROBE_SK_OTHER && getsockname(fd, (struct sockaddr *)&sin, &sl) == 0)
-		s->lport = ntohs(sin.sin_port);
+	if (kind != PROBE_SK_OTHER && getsockname(fd, &sin.sa, &sl) == 0) {
+		s->v6 = sin.sa.sa_family == AF_INET6;
+		s->lport = ntohs(s->v6 ? sin.in6.sin6_port : sin.in.sin_port);
+	}
 	L->socks[L->nsocks++] = s;
 	return s;
 }
@@ -195,7 +197,7 @@ struct probe_sock *probe_sock_tcp(struct probe_loop *L, uint16_t port, bool reus
 	if (!(s = sock_add(L, fd, PROBE_SK_TCP)))
 		goto fail;
 	s->connecting = true;
-	s->dst = *dst;
+	s->dst.in = *dst;
 	s->ttl_limited = ttl > 0;
 	return s;
 fail:
@@ -203,6 +205,61 @@ fail:
 	close(fd);
 	errno = e;
 	return NULL;
+}
+
+/* An IPv6 socket of type, V6ONLY, bound to any port (reuse: that others
+ * may bind it too, a listener beside a connection): its fd or -1. */
+static int socket6(int type, bool reuse)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+	int fd = socket(AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, e;
+
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    (reuse && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+struct probe_sock *probe_sock_udp6(struct probe_loop *L)
+{
+	struct probe_sock *s;
+	int fd = socket6(SOCK_DGRAM, false), e;
+
+	if (fd < 0)
+		return NULL;
+	if (!(s = sock_add(L, fd, PROBE_SK_UDP))) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return s;
+}
+
+struct probe_sock *probe_sock_tcp6(struct probe_loop *L, const struct sockaddr_in6 *dst, bool reuse)
+{
+	struct probe_sock *s = NULL;
+	int fd = socket6(SOCK_STREAM, reuse), e;
+
+	if (fd < 0)
+		return NULL;
+	if ((connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0 && errno != EINPROGRESS) ||
+	    !(s = sock_add(L, fd, PROBE_SK_TCP))) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	s->connecting = true;
+	s->dst.in6 = *dst;
+	return s;
 }
 
 struct probe_sock *probe_sock_other(struct probe_loop *L, int fd, short events, probe_ready_cb cb,
@@ -225,7 +282,7 @@ static void tx_send(struct probe_loop *L, struct probe_tx *t, uint64_t now)
 	ssize_t n;
 
 	if (t->s->kind == PROBE_SK_UDP) {
-		n = sendto(t->s->fd, t->req, t->reqlen, 0, (struct sockaddr *)&t->dst, sizeof(t->dst));
+		n = sendto(t->s->fd, t->req, t->reqlen, 0, &t->dst.sa, addr_sa_len(&t->dst));
 		(void)n;	/* a lost send is a lost packet: retransmission covers it */
 		if (!t->sends)
 			t->first_ms = t->window_ms = now;
@@ -250,7 +307,7 @@ static void tx_send(struct probe_loop *L, struct probe_tx *t, uint64_t now)
 	t->sent = true;
 }
 
-static struct probe_tx *tx_new(struct probe_loop *L, struct probe_sock *s, const struct sockaddr_in *dst,
+static struct probe_tx *tx_new(struct probe_loop *L, struct probe_sock *s, const struct sockaddr *dst,
 			       bool absence, probe_tx_cb done, void *arg, int tag)
 {
 	struct probe_tx *t;
@@ -259,7 +316,7 @@ static struct probe_tx *tx_new(struct probe_loop *L, struct probe_sock *s, const
 		return NULL;
 	t->s = s;
 	if (dst)
-		t->dst = *dst;
+		memcpy(&t->dst, dst, dst->sa_family == AF_INET6 ? sizeof(t->dst.in6) : sizeof(t->dst.in));
 	t->absence = absence;
 	t->rto_ms = PROBE_RTO_MS;
 	t->done = done;
@@ -269,9 +326,9 @@ static struct probe_tx *tx_new(struct probe_loop *L, struct probe_sock *s, const
 	return t;
 }
 
-struct probe_tx *probe_tx_raw(struct probe_loop *L, struct probe_sock *s,
-			      const struct sockaddr_in *dst, const uint8_t *req, size_t len,
-			      bool absence, probe_tx_cb done, void *arg, int tag)
+static struct probe_tx *tx_raw(struct probe_loop *L, struct probe_sock *s, const struct sockaddr *dst,
+			       const uint8_t *req, size_t len, bool absence, probe_tx_cb done, void *arg,
+			       int tag)
 {
 	struct probe_tx *t;
 
@@ -286,16 +343,36 @@ struct probe_tx *probe_tx_raw(struct probe_loop *L, struct probe_sock *s,
 	return t;
 }
 
-struct probe_tx *probe_tx_binding(struct probe_loop *L, struct probe_sock *s,
-				  const struct sockaddr_in *dst, uint32_t change, bool absence,
-				  probe_tx_cb done, void *arg, int tag)
+struct probe_tx *probe_tx_raw(struct probe_loop *L, struct probe_sock *s,
+			      const struct sockaddr_in *dst, const uint8_t *req, size_t len,
+			      bool absence, probe_tx_cb done, void *arg, int tag)
+{
+	return tx_raw(L, s, (const struct sockaddr *)dst, req, len, absence, done, arg, tag);
+}
+
+static struct probe_tx *tx_binding(struct probe_loop *L, struct probe_sock *s, const struct sockaddr *dst,
+				   uint32_t change, bool absence, probe_tx_cb done, void *arg, int tag)
 {
 	uint8_t buf[128], txid[STUN_TXID_LEN];
 	int n = probe_binding_build(buf, sizeof(buf), change, txid);
 
 	if (n < 0)
 		return NULL;
-	return probe_tx_raw(L, s, dst, buf, (size_t)n, absence, done, arg, tag);
+	return tx_raw(L, s, dst, buf, (size_t)n, absence, done, arg, tag);
+}
+
+struct probe_tx *probe_tx_binding(struct probe_loop *L, struct probe_sock *s,
+				  const struct sockaddr_in *dst, uint32_t change, bool absence,
+				  probe_tx_cb done, void *arg, int tag)
+{
+	return tx_binding(L, s, (const struct sockaddr *)dst, change, absence, done, arg, tag);
+}
+
+struct probe_tx *probe_tx_binding6(struct probe_loop *L, struct probe_sock *s,
+				   const struct sockaddr_in6 *dst, uint32_t change, bool absence,
+				   probe_tx_cb done, void *arg, int tag)
+{
+	return tx_binding(L, s, (const struct sockaddr *)dst, change, absence, done, arg, tag);
 }
 
 int probe_binding_build(uint8_t *buf, size_t cap, uint32_t change, uint8_t txid[STUN_TXID_LEN])
@@ -327,9 +404,10 @@ static void tx_finish(struct probe_loop *L, struct probe_tx *t, enum probe_tx_st
 	if (t->status != PROBE_TX_PENDING)
 		return;
 	t->status = st;
-	if (st == PROBE_TX_OK)
+	if (st == PROBE_TX_OK && !t->s->v6)
 		L->heard = true;
-	if (t->s->kind == PROBE_SK_UDP && t->sends) {
+	/* (the IPv6 path's losses are not the IPv4 tests' doubt) */
+	if (t->s->kind == PROBE_SK_UDP && t->sends && !t->s->v6) {
 		if (st == PROBE_TX_OK || st == PROBE_TX_ERROR) {
 			L->rt_sent += t->sends;
 			L->rt_lost += t->sends - 1;
@@ -348,7 +426,7 @@ static void tx_finish(struct probe_loop *L, struct probe_tx *t, enum probe_tx_st
 
 /* A message arrived on s (from, for UDP): give it to its transaction. */
 static void deliver(struct probe_loop *L, struct probe_sock *s, const uint8_t *buf, size_t len,
-		    const struct sockaddr_in *from)
+		    const union addr_sa *from)
 {
 	struct stun_msg m;
 	const struct stun_attr *a;
@@ -463,7 +541,7 @@ static void udp_errqueue(struct probe_loop *L, struct probe_sock *s)
 static void on_udp(struct probe_loop *L, struct probe_sock *s, short rev)
 {
 	uint8_t buf[2048];
-	struct sockaddr_in from;
+	union addr_sa from;
 	socklen_t fl;
 	ssize_t n;
 	int k;
@@ -472,7 +550,7 @@ static void on_udp(struct probe_loop *L, struct probe_sock *s, short rev)
 		udp_errqueue(L, s);
 	for (k = 0; k < 32; k++) {
 		fl = sizeof(from);
-		n = recvfrom(s->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		n = recvfrom(s->fd, buf, sizeof(buf), 0, &from.sa, &fl);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
 		if (n < 0)
@@ -493,8 +571,8 @@ static void on_tcp(struct probe_loop *L, struct probe_sock *s, short rev)
 		if (!(rev & (POLLOUT | POLLERR | POLLHUP)))
 			return;
 		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
-			if (!s->ttl_limited && s->dst.sin_addr.s_addr == L->srv.sin_addr.s_addr &&
-			    s->dst.sin_port == L->srv.sin_port &&
+			if (!s->ttl_limited && !s->v6 && s->dst.in.sin_addr.s_addr == L->srv.sin_addr.s_addr &&
+			    s->dst.in.sin_port == L->srv.sin_port &&
 			    (err == ECONNREFUSED || unreach_host(err)))
 				L->unreach_tcp = err;
 			sock_fail(L, s);

@@ -30,6 +30,7 @@
 #ifndef STUNT_PROBES_PROBE_LOOP_H
 #define STUNT_PROBES_PROBE_LOOP_H
 
+#include "common/addr.h"
 #include "proto/stun_attr.h"
 #include "proto/stun_msg.h"
 
@@ -64,7 +65,9 @@ struct probe_sock {
 	bool		 borrowed;	/* OTHER: the fd is not ours to close (libpcap's) */
 	short		 events;	/* OTHER: what to poll for */
 	uint16_t	 lport;		/* local port, host order */
-	struct sockaddr_in dst;		/* TCP: where it connects */
+	bool		 v6;		/* an IPv6 socket: its answers, losses and
+					   errors are not the IPv4 server's */
+	union addr_sa	 dst;		/* TCP: where it connects */
 	bool		 ttl_limited;	/* TCP: its SYN has a small TTL */
 	uint64_t	 t_start;
 	probe_ready_cb	 on_ready;	/* OTHER: called on any event */
@@ -78,7 +81,7 @@ enum probe_tx_status { PROBE_TX_PENDING = 0, PROBE_TX_OK, PROBE_TX_NOANSWER, PRO
 
 struct probe_tx {
 	struct probe_sock	*s;
-	struct sockaddr_in	 dst;
+	union addr_sa		 dst;
 	uint8_t			 req[512];
 	size_t			 reqlen;
 	uint8_t			 txid[STUN_TXID_LEN];
@@ -90,7 +93,7 @@ struct probe_tx {
 	uint64_t		 first_ms, next_ms;
 	unsigned		 rto_ms, sends;
 	/* the answer */
-	struct sockaddr_in	 from;
+	union addr_sa		 from;
 	unsigned		 rtt_ms;
 	bool			 has_mapped, has_other, has_origin;
 	struct stun_addr	 mapped, other, origin;
@@ -154,6 +157,9 @@ struct probe_sock *probe_sock_udp(struct probe_loop *L, uint16_t port);
  * optional IP TTL (0: default), with a non-blocking connect to dst under way. */
 struct probe_sock *probe_sock_tcp(struct probe_loop *L, uint16_t port, bool reuse, int ttl,
 				  const struct sockaddr_in *dst);
+/* The same over IPv6 (IPV6_V6ONLY, any port; probe6.c). */
+struct probe_sock *probe_sock_udp6(struct probe_loop *L);
+struct probe_sock *probe_sock_tcp6(struct probe_loop *L, const struct sockaddr_in6 *dst, bool reuse);
 /* Any other descriptor: on_ready gets the poll events. */
 struct probe_sock *probe_sock_other(struct probe_loop *L, int fd, short events, probe_ready_cb cb,
 				    void *arg);
@@ -162,8 +168,12 @@ struct probe_sock *probe_sock_other(struct probe_loop *L, int fd, short events, 
 struct probe_tx *probe_tx_binding(struct probe_loop *L, struct probe_sock *s,
 				  const struct sockaddr_in *dst, uint32_t change, bool absence,
 				  probe_tx_cb done, void *arg, int tag);
+/* The same to an IPv6 destination (NULL on a TCP socket). */
+struct probe_tx *probe_tx_binding6(struct probe_loop *L, struct probe_sock *s,
+				   const struct sockaddr_in6 *dst, uint32_t change, bool absence,
+				   probe_tx_cb done, void *arg, int tag);
 /* Its request alone (FINGERPRINT, CHANGE-REQUEST if change != 0) in buf,
- * txid filled: its length or -errno (probe6.c sends it over IPv6). */
+ * txid filled: its length or -errno. */
 int probe_binding_build(uint8_t *buf, size_t cap, uint32_t change, uint8_t txid[STUN_TXID_LEN]);
 /* The addresses a success answer names, any family: XOR-MAPPED- (else
  * MAPPED-) ADDRESS, OTHER- (else CHANGED-) ADDRESS, RESPONSE-ORIGIN; each

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #define ICMP_TIME_EXCEEDED_TYPE	11
+#define ICMP6_TIME_EXCEEDED_TYPE	3	/* RFC 4443 3.3 */
 #define PCP_OP_MAP		1
 #define PCP_MAP_RESP_LEN	60
 
@@ -81,6 +82,25 @@ int probe_icmp_parse_te(const uint8_t *buf, size_t len, uint32_t srv_ip, uint32_
 		return -EINVAL;
 	*sport = (uint16_t)(in[iihl] << 8 | in[iihl + 1]);
 	memcpy(router, buf + 12, 4);
+	return 0;
+}
+
+/*
+ * ICMPv6 time exceeded (RFC 4443 3.3) as a raw ICMPv6 socket hands it over:
+ * type 3, code, checksum, 4 unused bytes, then the invoking packet: its
+ * 40-byte IPv6 header (next header TCP, destination the server) and at
+ * least the TCP source port.
+ */
+int probe_icmp6_parse_te(const uint8_t *buf, size_t len, const uint8_t srv6[16], uint16_t *sport)
+{
+	const uint8_t *in;
+
+	if (!buf || !srv6 || !sport || len < 8 + 40 + 2 || buf[0] != ICMP6_TIME_EXCEEDED_TYPE)
+		return -EINVAL;
+	in = buf + 8;
+	if (in[0] >> 4 != 6 || in[6] != IPPROTO_TCP || memcmp(in + 24, srv6, 16) != 0)
+		return -EINVAL;
+	*sport = (uint16_t)(in[40] << 8 | in[41]);
 	return 0;
 }
 

@@ -154,9 +154,29 @@ static void json_unmeasurable(FILE *f, const char (*um)[PROBE_NOTE_LEN], const c
 		fputs("},\n", f);
 }
 
+/* How many IPv6 hops the report lists: those before the server's, or up
+ * to the last that answered when no SYN reached it. */
+static int hops6_last(const struct probe6_result *v)
+{
+	int t, last = v->dest_hop > 0 ? v->dest_hop - 1 : 0;
+
+	for (t = last + 1; v->dest_hop < 0 && t <= PROBE_TTL_MAX; t++)
+		if (v->hop_known[t])
+			last = t;
+	return last;
+}
+
+static const char *ip6_str(const uint8_t a[16], char *buf, size_t cap)
+{
+	return inet_ntop(AF_INET6, a, buf, (socklen_t)cap) ? buf : "?";
+}
+
 /* The IPv6 part (--server6), beside the IPv4 transports. */
 static void json_ipv6(FILE *f, const struct probe6_result *v)
 {
+	char a[INET6_ADDRSTRLEN];
+	int t;
+
 	fputs("  \"ipv6\": { \"server\": ", f);
 	json_ep(f, &v->server);
 	fputs(", \"reached\": ", f);
@@ -181,7 +201,26 @@ static void json_ipv6(FILE *f, const struct probe6_result *v)
 	json_ep(f, &v->tcp_mapped);
 	fputs(", \"translated\": ", f);
 	json_tri(f, v->tcp_translated);
-	fputs(", \"filtering\": null },\n", f);
+	fputs(", \"filtering\": ", f);
+	json_str(f, probe_filtering_name(v->tcp_filtering));
+	fputs(", \"unsolicited_syn\": ", f);
+	json_str(f, probe_syn_name(v->unsolicited_syn));
+	fputs(", \"unsolicited_icmp\": ", f);
+	if (v->unsolicited_syn == PROBE_SYN_ICMP)
+		fprintf(f, "{ \"type\": %u, \"code\": %u }", v->unsolicited_icmp[0], v->unsolicited_icmp[1]);
+	else
+		fputs("null", f);
+	fputs(" },\n    \"hops\": [", f);
+	for (t = 1; t <= hops6_last(v); t++) {
+		fputs(t > 1 ? ", " : "", f);
+		if (v->hop_known[t])
+			fprintf(f, "\"%s\"", ip6_str(v->hop_addr[t], a, sizeof(a)));
+		else
+			fputs("null", f);
+	}
+	fputs("], \"dest_hop\": ", f);
+	json_int(f, v->dest_hop > 0, v->dest_hop);
+	fputs(",\n", f);
 	json_unmeasurable(f, v->unmeasurable, "    ");
 	fputs("    \"direct\": ", f);
 	json_str(f, probe6_direct_name(v->direct));
@@ -423,6 +462,34 @@ const char *probe6_direct_sentence(enum probe6_direct d)
 	}
 }
 
+/* How an unsolicited SYN was answered, in words; icmp (type, code) names
+ * the ICMPv6 error when v6 (ICMP's own numbers are not kept for IPv4). */
+static const char *syn_words(enum probe_syn s, const uint8_t *icmp, bool v6)
+{
+	static char buf[96];
+	/* ICMPv6 destination unreachable codes (RFC 4443 3.1) */
+	static const char *const unreach[] = { "no route", "administratively prohibited",
+					       "beyond the scope of the source address",
+					       "address unreachable", "port unreachable",
+					       "source address failed ingress/egress policy",
+					       "reject route" };
+
+	switch (s) {
+	case PROBE_SYN_DROP: return "silently dropped (drop)";
+	case PROBE_SYN_RST: return "answered with a reset (rst)";
+	case PROBE_SYN_ICMP:
+		if (!v6 || !icmp)
+			return "answered with an ICMP error (icmp)";
+		if (icmp[0] == 1 && icmp[1] < sizeof(unreach) / sizeof(unreach[0]))
+			snprintf(buf, sizeof(buf), "answered with ICMPv6 destination unreachable, %s (icmp)",
+				 unreach[icmp[1]]);
+		else
+			snprintf(buf, sizeof(buf), "answered with ICMPv6 type %u code %u (icmp)", icmp[0], icmp[1]);
+		return buf;
+	default: return "not measured";
+	}
+}
+
 static void human_ipv6(FILE *f, const struct probe6_result *v)
 {
 	char a[INET6_ADDRSTRLEN + 8], b[INET6_ADDRSTRLEN + 8];
@@ -446,6 +513,24 @@ static void human_ipv6(FILE *f, const struct probe6_result *v)
 			"yes, NPTv6 or NAT66 (address rewritten, port kept)");
 		fprintf(f, "  UDP mapping: %s\n", mapping_words(v->udp_mapping));
 		fprintf(f, "  UDP filtering: %s\n", filtering_words(v->udp_filtering));
+		if (v->tcp_mapped.known) {
+			fprintf(f, "  TCP filtering: %s\n", filtering_words(v->tcp_filtering));
+			fprintf(f, "  Unsolicited incoming SYN: %s\n",
+				syn_words(v->unsolicited_syn, v->unsolicited_icmp, true));
+		}
+		if (v->dest_hop > 0 || hops6_last(v) > 0) {
+			char h[INET6_ADDRSTRLEN];
+			int t;
+
+			if (v->dest_hop > 0)
+				fprintf(f, "  Hops to the server: %d; the routers before it:", v->dest_hop);
+			else
+				fprintf(f, "  Hops to the server: not reached within %d; routers:", PROBE_TTL_MAX);
+			for (t = 1; t <= hops6_last(v); t++)
+				fprintf(f, "%s %d %s", t > 1 ? "," : "", t,
+					v->hop_known[t] ? ip6_str(v->hop_addr[t], h, sizeof(h)) : "silent");
+			fputc('\n', f);
+		}
 		for (i = 0; i < PROBE_V_MAX; i++)
 			if (v->unmeasurable[i][0])
 				fprintf(f, "  Not measurable over IPv6: %s: %s\n",
@@ -506,13 +591,7 @@ void probe_report_human(FILE *f, const struct probe_result *r)
 		if (classic)
 			fprintf(f, "  Classic name (RFC 3489): %s\n", classic);
 		human_proto(f, "TCP", &r->tcp, r, PROBE_V_TCP_MAPPING);
-		fputs("  Unsolicited incoming SYN: ", f);
-		switch (r->unsolicited_syn) {
-		case PROBE_SYN_DROP: fputs("silently dropped (drop)", f); break;
-		case PROBE_SYN_RST: fputs("answered with a reset (rst)", f); break;
-		case PROBE_SYN_ICMP: fputs("answered with an ICMP error (icmp)", f); break;
-		default: fputs("not measured", f);
-		}
+		fprintf(f, "  Unsolicited incoming SYN: %s", syn_words(r->unsolicited_syn, NULL, false));
 		eol(f, r, PROBE_V_TCP_UNSOLICITED_SYN);
 		if (r->nat_hops > 0)
 			fprintf(f, "  Outermost NAT: %d hop(s) away; a SYN with TTL %d crosses it and dies beyond",

@@ -37,6 +37,7 @@ void probe_result_init(struct probe_result *r)
 	r->upnp.mapped = r->natpmp.mapped = r->pcp.mapped = -1;
 	r->upnp.removed = r->natpmp.removed = r->pcp.removed = -1;
 	r->ipv6.translated = r->ipv6.port_changed = r->ipv6.tcp_translated = -1;
+	r->ipv6.dest_hop = -1;
 }
 
 void probe_note(struct probe_result *r, const char *fmt, ...)
@@ -157,6 +158,22 @@ fail:
 	probe_note(c->r, "TCP: the sequential NAT's pace not measured: %s", why);
 }
 
+/* The IPv4 server is unreachable and the loop ended early, with the IPv6
+ * part's transactions in it: that part again, alone, in a loop of its own
+ * (an IPv6-only host still gets its IPv6 report). */
+static void run6_alone(struct probe_ctx *c)
+{
+	struct probe_loop L6;
+
+	probe_loop_init(&L6, c->cfg->timeout_ms);
+	L6.verbose = c->cfg->verbose;
+	if (probe6_start(c, &L6) == 0) {
+		probe_loop_run(&L6);
+		probe6_finish(c);
+	}
+	probe_loop_free(&L6);
+}
+
 int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 {
 	struct probe_ctx *c;
@@ -191,11 +208,15 @@ int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 		probe_note(r, "TCP tests could not start: %s", strerror(-ret));
 	if ((cfg->what & PROBE_F_TTL) && (ret = probe_ttl_start(c)) < 0)
 		probe_note(r, "hop count test could not start: %s", strerror(-ret));
+	if (cfg->server6_set && (ret = probe6_start(c, &c->L)) < 0)
+		probe_note(r, "IPv6 tests could not start: %s", strerror(-ret));
 
 	probe_loop_run(&c->L);
 	if (c->L.gave_up) {
 		probe_pm_abort(c);
 		unreach_note(c);
+		if (cfg->server6_set)
+			run6_alone(c);
 	}
 
 	probe_pcap_finish(c);	/* drains the capture: the TCP verdicts read it */
@@ -217,9 +238,7 @@ int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 	}
 	if ((cfg->what & PROBE_F_TCP) && r->tcp.allocation == PROBE_ALLOC_SEQUENTIAL && !c->L.gave_up)
 		measure_pace(c);
-	/* IPv6 apart: the loop speaks IPv4 only (probe6.c) */
-	if (cfg->server6_set)
-		probe6_run(c);
+	probe6_finish(c);
 	probe_choose_methods(r);
 	probe_loop_free(&c->L);
 	free(c);

@@ -115,8 +115,7 @@ static void on_probe(struct probe_loop *L, struct probe_tx *t)
 {
 	struct probe_ctx *c = t->arg;
 	struct probe_tcp_state *s = c->tcp;
-	struct stunt_probe_resp pr;
-	struct stun_msg m;
+	int got = probe_unsol_result(t, NULL);
 	int *res = t->tag == TAG_P_IPPORT ? &s->res_ipport : t->tag == TAG_P_PORT ? &s->res_port : &s->res_unsol;
 	unsigned k = (unsigned)(t->tag - TAG_P_IPPORT);
 
@@ -126,13 +125,12 @@ static void on_probe(struct probe_loop *L, struct probe_tx *t)
 			t->status, t->err_code, t->rtt_ms);
 	if (t->status == PROBE_TX_NOANSWER && k < UNSOL_MAX)
 		s->ptimeout[k] = true;
-	if (t->status != PROBE_TX_OK || stun_parse(t->resp, t->resplen, &m) < 0 ||
-	    stunt_get_probe_resp(&m, &pr) < 0)
+	if (got < 0)
 		return;
-	*res = pr.result;
+	*res = got;
 	/* Silence (drop) on a path that loses packets may be a lost SYN, or a
 	 * lost SYN-ACK / RST / ICMP: ask again while there is time. */
-	if (pr.result == STUNT_PROBE_DROP && k < UNSOL_MAX && s->ptries[k] < PROBE_UNSOL_TRIES &&
+	if (got == STUNT_PROBE_DROP && k < UNSOL_MAX && s->ptries[k] < PROBE_UNSOL_TRIES &&
 	    probe_loop_doubtful(L, s->ptries[k]) &&
 	    clock_ms() + 2 * s->stunt_wait + probe_loop_absence_ms(L) < L->deadline_ms)
 		unsol_send(c, k);
@@ -219,8 +217,8 @@ static void capture_timeout(struct probe_loop *L, void *arg)
 	}
 }
 
-/* Build and send one STUNT request on c[0]. */
-static void stunt_req(struct probe_ctx *c, uint16_t method, const void *body, int tag, probe_tx_cb cb)
+struct probe_tx *probe_stunt_req(struct probe_loop *L, struct probe_sock *sk, uint16_t method,
+				 const void *body, probe_tx_cb cb, void *arg, int tag)
 {
 	struct stun_builder b;
 	uint8_t buf[256], txid[STUN_TXID_LEN];
@@ -234,8 +232,27 @@ static void stunt_req(struct probe_ctx *c, uint16_t method, const void *body, in
 		stunt_put_capture_req(&b, body);
 	stun_build_fingerprint(&b);
 	if ((n = stun_build_finish(&b)) < 0)
-		return;
-	probe_tx_raw(&c->L, c->tcp->c[0], NULL, buf, (size_t)n, false, cb, c, tag);
+		return NULL;
+	return probe_tx_raw(L, sk, NULL, buf, (size_t)n, false, cb, arg, tag);
+}
+
+/* Build and send one STUNT request on c[0]. */
+static void stunt_req(struct probe_ctx *c, uint16_t method, const void *body, int tag, probe_tx_cb cb)
+{
+	probe_stunt_req(&c->L, c->tcp->c[0], method, body, cb, c, tag);
+}
+
+int probe_unsol_result(const struct probe_tx *t, struct stunt_probe_resp *out)
+{
+	struct stunt_probe_resp pr;
+	struct stun_msg m;
+
+	if (t->status != PROBE_TX_OK || stun_parse(t->resp, t->resplen, &m) < 0 ||
+	    stunt_get_probe_resp(&m, &pr) < 0)
+		return -1;
+	if (out)
+		*out = pr;
+	return pr.result;
 }
 
 /* Send (or send again) PROBE-UNSOLICITED test k as it was asked first. */
@@ -245,25 +262,37 @@ static void unsol_send(struct probe_ctx *c, unsigned k)
 	stunt_req(c, STUNT_METHOD_PROBE_UNSOLICITED, &c->tcp->preq[k], TAG_P_IPPORT + (int)k, on_probe);
 }
 
-static uint16_t unmapped_port(const struct probe_ctx *c)
+uint16_t probe_unused_port(const uint16_t *used, unsigned n)
 {
-	uint16_t p;
+	uint16_t p = 0;
 	unsigned i, k;
 
 	for (k = 0; k < 16; k++) {
-		bool used = false;
+		bool taken = false;
 
 		if (getrandom(&p, sizeof(p), 0) != sizeof(p))
 			p = (uint16_t)k * 97;
 		p = (uint16_t)(61000 + p % 4000);
-		for (i = 0; i < PROBE_EP_MAX; i++)
-			used |= c->r->tcp.mapped[i].known && c->r->tcp.mapped[i].port == p;
-		for (i = 0; i < PROBE_ALLOC_SAMPLES; i++)
-			used |= c->tcp->alloc_ok[i] && c->tcp->alloc_mapped[i] == p;
-		if (!used)
+		for (i = 0; i < n; i++)
+			taken |= used[i] == p;
+		if (!taken)
 			break;
 	}
 	return p;
+}
+
+static uint16_t unmapped_port(const struct probe_ctx *c)
+{
+	uint16_t used[PROBE_EP_MAX + PROBE_ALLOC_SAMPLES];
+	unsigned i, n = 0;
+
+	for (i = 0; i < PROBE_EP_MAX; i++)
+		if (c->r->tcp.mapped[i].known)
+			used[n++] = c->r->tcp.mapped[i].port;
+	for (i = 0; i < PROBE_ALLOC_SAMPLES; i++)
+		if (c->tcp->alloc_ok[i])
+			used[n++] = c->tcp->alloc_mapped[i];
+	return probe_unused_port(used, n);
 }
 
 /* The filtering probes need the control connection and cf's public port. */
@@ -368,8 +397,35 @@ static void on_first(struct probe_loop *L, struct probe_tx *t)
 	probe_tx_binding(L, s->c[3], &dst, 0, false, on_map, c, TAG_MAP + PROBE_EP_A2P2);
 }
 
-/* A SYN the NAT let through reached the listener: accept and drop it. */
-static void on_listen(struct probe_loop *L, struct probe_sock *sk, short rev)
+int probe_listen(int family, uint16_t port)
+{
+	union addr_sa sa;
+	int fd, one = 1;
+
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&sa, 0, sizeof(sa));
+	if (family == AF_INET6) {
+		sa.in6.sin6_family = AF_INET6;
+		sa.in6.sin6_port = htons(port);
+	} else {
+		probe_sin(&sa.in, htonl(INADDR_ANY), port);
+	}
+	if ((family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    bind(fd, &sa.sa, family == AF_INET6 ? sizeof(sa.in6) : sizeof(sa.in)) < 0 ||
+	    listen(fd, 8) < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+void probe_listen_drain(struct probe_loop *L, struct probe_sock *sk, short rev)
 {
 	int fd;
 
@@ -377,26 +433,6 @@ static void on_listen(struct probe_loop *L, struct probe_sock *sk, short rev)
 	(void)rev;
 	while ((fd = accept4(sk->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0)
 		close(fd);
-}
-
-static int listen_on(uint16_t port)
-{
-	struct sockaddr_in sin;
-	int fd, one = 1;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	probe_sin(&sin, htonl(INADDR_ANY), port);
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 8) < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	return fd;
 }
 
 int probe_tcp_start(struct probe_ctx *c)
@@ -428,14 +464,14 @@ int probe_tcp_start(struct probe_ctx *c)
 	 * A2:P2 to L would take the very 4-tuple c[3] connects on */
 	s->cf = probe_sock_tcp(&c->L, 0, true, 0, &c->srv);
 	if (s->cf) {
-		if ((fd = listen_on(s->cf->lport)) >= 0)
-			s->lsn = probe_sock_other(&c->L, fd, POLLIN, on_listen, c);
+		if ((fd = probe_listen(AF_INET, s->cf->lport)) >= 0)
+			s->lsn = probe_sock_other(&c->L, fd, POLLIN, probe_listen_drain, c);
 		probe_tx_binding(&c->L, s->cf, &c->srv, 0, false, on_filt_map, c, TAG_FILT);
 	}
 	return 0;
 }
 
-static int syn_verdict(int res)
+int probe_syn_verdict(int res)
 {
 	switch (res) {
 	case STUNT_PROBE_SYNACK: return 1;
@@ -443,6 +479,16 @@ static int syn_verdict(int res)
 	case STUNT_PROBE_RST:
 	case STUNT_PROBE_ICMP: return 0;
 	default: return -1;
+	}
+}
+
+enum probe_syn probe_syn_of(int res)
+{
+	switch (res) {
+	case STUNT_PROBE_DROP: return PROBE_SYN_DROP;
+	case STUNT_PROBE_RST: return PROBE_SYN_RST;
+	case STUNT_PROBE_ICMP: return PROBE_SYN_ICMP;
+	default: return PROBE_SYN_UNKNOWN;
 	}
 }
 
@@ -531,14 +577,9 @@ void probe_tcp_finish(struct probe_ctx *c)
 			probe_note(r, "TCP: the server refused %u STUNT request(s) (last error %u)",
 				   s->stunt_refusals, s->stunt_err);
 	}
-	p->filtering = probe_classify_filtering(syn_verdict(s->res_ipport), syn_verdict(s->res_port));
-	p->other_port_passed = !p->filtering && syn_verdict(s->res_port) == 1 ? 1 : -1;
-	switch (s->res_unsol) {
-	case STUNT_PROBE_DROP: r->unsolicited_syn = PROBE_SYN_DROP; break;
-	case STUNT_PROBE_RST: r->unsolicited_syn = PROBE_SYN_RST; break;
-	case STUNT_PROBE_ICMP: r->unsolicited_syn = PROBE_SYN_ICMP; break;
-	default: break;
-	}
+	p->filtering = probe_classify_filtering(probe_syn_verdict(s->res_ipport), probe_syn_verdict(s->res_port));
+	p->other_port_passed = !p->filtering && probe_syn_verdict(s->res_port) == 1 ? 1 : -1;
+	r->unsolicited_syn = probe_syn_of(s->res_unsol);
 	if (s->report && !s->rep.error && s->syn) {
 		bool seen = false, same = false;
 

@@ -122,8 +122,8 @@ static void on_filt(struct probe_loop *L, struct probe_tx *t)
 
 	(void)L;
 	if (t->status == PROBE_TX_OK) {
-		bool ip_changed = t->from.sin_addr.s_addr != a1;
-		bool port_changed = ntohs(t->from.sin_port) != p1;
+		bool ip_changed = t->from.in.sin_addr.s_addr != a1;
+		bool port_changed = ntohs(t->from.in.sin_port) != p1;
 
 		c->r->server_reached = true;
 		/* RFC 5780 4.4: the answer must really come from where we asked;

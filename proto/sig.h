@@ -53,7 +53,8 @@ enum sig_method {
 	SIG_M_DIRECT = 1, SIG_M_PORTMAP, SIG_M_REVERSAL, SIG_M_SIMOPEN, SIG_M_STUNT1,
 	SIG_M_STUNT2, SIG_M_SYNTH, SIG_M_PREDICT, SIG_M_SHOTGUN, SIG_M_UDP, SIG_M_RELAY,
 	SIG_M_HOST,	/* a direct connect to a host candidate (same NAT, daemon/trav/host.c) */
-	SIG_M_MAX = SIG_M_HOST,
+	SIG_M_SIMOPEN6,	/* simultaneous open over IPv6 (daemon/trav/simopen6.c) */
+	SIG_M_MAX = SIG_M_SIMOPEN6,
 };
 const char *sig_method_name(unsigned id);	/* NULL if unknown */
 int sig_method_id(const char *name);		/* -ENOENT if unknown */
@@ -72,8 +73,9 @@ int sig_method_id(const char *name);		/* -ENOENT if unknown */
  * attribute verbatim into the relayed indication (which has another
  * transaction id) and NAT ALGs still do not recognise the address.
  */
-#define SIG_CAND_HOST		1	/* an interface address (method host); the
-					   other methods' own address is kind SRFLX */
+#define SIG_CAND_HOST		1	/* an interface address (method host: IPv4;
+					   method simopen6: a global IPv6 address);
+					   the other methods' own address is kind SRFLX */
 #define SIG_CAND_SRFLX		2	/* server reflexive (mapped) */
 #define SIG_CAND_PREDICTED	3
 #define SIG_CAND_PORTMAP	4	/* UPnP / NAT-PMP / PCP mapping */

@@ -17,6 +17,7 @@
 #define SLL_HDR		16
 #define SLL2_HDR	20
 #define ETHERTYPE_IP4	0x0800
+#define ETHERTYPE_IP6	0x86dd
 #define ETHERTYPE_VLAN	0x8100
 #define PCAP_BATCH	64
 #define PCAP_BUFFER	(1 << 20)
@@ -51,21 +52,41 @@ int srv_capture_l3(int dlt, const uint8_t *f, size_t len, size_t *off)
 		et = pkt_get16(f);
 		o = SLL2_HDR;
 		break;
-	case SRV_DLT_RAW:
+	case SRV_DLT_RAW:	/* either family: the version nibble tells */
+		if (len < 1)
+			return -EMSGSIZE;
+		et = f[0] >> 4 == 6 ? ETHERTYPE_IP6 : ETHERTYPE_IP4;
+		o = 0;
+		break;
 	case SRV_DLT_IPV4:
 		et = ETHERTYPE_IP4;
+		o = 0;
+		break;
+	case SRV_DLT_IPV6:
+		et = ETHERTYPE_IP6;
 		o = 0;
 		break;
 	default:
 		return -EPROTONOSUPPORT;
 	}
-	if (et != ETHERTYPE_IP4)
+	if (et != ETHERTYPE_IP4 && et != ETHERTYPE_IP6)
 		return -EPROTONOSUPPORT;
-	if (len - o < PKT_IP4_MIN_HDR)
+	if (len - o < (et == ETHERTYPE_IP4 ? PKT_IP4_MIN_HDR : PKT_IP6_HDR))
 		return -EMSGSIZE;
-	if (f[o] >> 4 != 4)
+	if (f[o] >> 4 != (et == ETHERTYPE_IP4 ? 4 : 6))
 		return -EPROTONOSUPPORT;
 	*off = o;
+	return 0;
+}
+
+/* The datagram length its header claims (IPv4 total length, 40 + IPv6
+ * payload length); 0 when len does not hold that header. */
+static size_t claimed_len(const uint8_t *ip, size_t len)
+{
+	if (len >= PKT_IP4_MIN_HDR && ip[0] >> 4 == 4)
+		return pkt_get16(ip + 2);
+	if (len >= PKT_IP6_HDR && ip[0] >> 4 == 6)
+		return PKT_IP6_HDR + (size_t)pkt_get16(ip + 4);
 	return 0;
 }
 
@@ -73,17 +94,19 @@ int srv_capture_l3(int dlt, const uint8_t *f, size_t len, size_t *off)
  * what counts, so a copy with the total length clamped is parsed. */
 static int parse_cut(const uint8_t *ip, size_t len, uint8_t *copy, struct pkt *p)
 {
-	size_t tot;
+	size_t tot = claimed_len(ip, len);
 
-	if (len < PKT_IP4_MIN_HDR)
+	if (!tot)
 		return -EBADMSG;
-	tot = pkt_get16(ip + 2);
 	if (len >= tot)
 		return pkt_parse(ip, len, p) < 0 ? -EBADMSG : 0;
 	if (len > SRV_CAP_SNAPLEN)
 		len = SRV_CAP_SNAPLEN;
 	memcpy(copy, ip, len);
-	pkt_put16(copy + 2, (uint16_t)len);
+	if (ip[0] >> 4 == 4)
+		pkt_put16(copy + 2, (uint16_t)len);
+	else
+		pkt_put16(copy + 4, (uint16_t)(len - PKT_IP6_HDR));
 	return pkt_parse(copy, len, p) < 0 ? -EBADMSG : 0;
 }
 
@@ -99,8 +122,8 @@ int srv_capture_syn_report(const uint8_t *ip, size_t len, const struct srv_cap_w
 		return -EINVAL;
 	if (parse_cut(ip, len, copy, &p) < 0)
 		return -EBADMSG;
-	base = pkt_get16(ip + 2) > len ? copy : ip;
-	if (p.l4 != PKT_L4_TCP || (p.tcp.flags & (PKT_TCP_SYN | PKT_TCP_ACK)) != PKT_TCP_SYN ||
+	base = claimed_len(ip, len) > len ? copy : ip;
+	if (p.family != AF_INET || p.l4 != PKT_L4_TCP || (p.tcp.flags & (PKT_TCP_SYN | PKT_TCP_ACK)) != PKT_TCP_SYN ||
 	    p.ip.saddr != w->client || p.ip.daddr != w->srv || p.tcp.dport != w->srv_port)
 		return -ENOENT;
 	memset(rep, 0, sizeof(*rep));
@@ -125,6 +148,45 @@ int srv_capture_syn_report(const uint8_t *ip, size_t len, const struct srv_cap_w
 	return 0;
 }
 
+static bool ip6_is(const uint8_t a[16], const uint8_t b[16])
+{
+	return memcmp(a, b, 16) == 0;
+}
+
+/* srv_capture_probe_match() for an IPv6 packet and an IPv6 probe. */
+static int probe_match6(const struct pkt *p, const struct srv_cap_want *w,
+			struct stunt_probe_resp *out)
+{
+	const struct pkt_quote *q = &p->icmp.quote;
+
+	if (p->l4 == PKT_L4_TCP) {
+		if (!ip6_is(p->ip6.saddr, w->client6) || p->tcp.sport != w->client_port ||
+		    !ip6_is(p->ip6.daddr, w->srv6) || p->tcp.dport != w->srv_port)
+			return -ENOENT;
+		if (p->tcp.flags & PKT_TCP_RST)
+			out->result = STUNT_PROBE_RST;
+		else if ((p->tcp.flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == (PKT_TCP_SYN | PKT_TCP_ACK))
+			out->result = STUNT_PROBE_SYNACK;
+		else
+			return -ENOENT;
+		out->icmp_type = out->icmp_code = 0;
+		out->ttl = p->ip6.hop_limit;
+		return 0;
+	}
+	if (p->l4 != PKT_L4_ICMP6 || !pkt_icmp6_is_error(p->icmp.type) ||
+	    !ip6_is(p->ip6.daddr, w->srv6))
+		return -ENOENT;
+	if (!q->valid || q->family != AF_INET6 || q->ip6.proto != PKT_PROTO_TCP || !q->has_ports ||
+	    !ip6_is(q->ip6.saddr, w->srv6) || !ip6_is(q->ip6.daddr, w->client6) ||
+	    q->sport != w->srv_port || q->dport != w->client_port)
+		return -ENOENT;
+	out->result = STUNT_PROBE_ICMP;
+	out->icmp_type = p->icmp.type;
+	out->icmp_code = p->icmp.code;
+	out->ttl = p->ip6.hop_limit;
+	return 0;
+}
+
 int srv_capture_probe_match(const uint8_t *ip, size_t len, const struct srv_cap_want *w,
 			    struct stunt_probe_resp *out)
 {
@@ -135,6 +197,8 @@ int srv_capture_probe_match(const uint8_t *ip, size_t len, const struct srv_cap_
 		return -EINVAL;
 	if (parse_cut(ip, len, copy, &p) < 0)
 		return -ENOENT;
+	if (w->v6 || p.family != AF_INET)
+		return w->v6 && p.family == AF_INET6 ? probe_match6(&p, w, out) : -ENOENT;
 	if (p.l4 == PKT_L4_TCP) {
 		if (p.ip.saddr != w->client || p.tcp.sport != w->client_port ||
 		    p.ip.daddr != w->srv || p.tcp.dport != w->srv_port)
@@ -183,6 +247,23 @@ static int iface_of(uint32_t addr4, char *name, size_t cap)
 		}
 	freeifaddrs(ifs);
 	return err;
+}
+
+bool srv_pcap_sees6(const struct srv_pcap *c, const uint8_t addr6[16])
+{
+	struct ifaddrs *ifs, *i;
+	bool found = false;
+
+	if (strcmp(c->ifname, "any") == 0)
+		return true;
+	if (getifaddrs(&ifs) < 0)
+		return false;
+	for (i = ifs; i && !found; i = i->ifa_next)
+		found = i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 &&
+			strcmp(i->ifa_name, c->ifname) == 0 &&
+			memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, addr6, 16) == 0;
+	freeifaddrs(ifs);
+	return found;
 }
 
 int srv_pcap_open(struct srv_pcap *c, const char *ifname, uint32_t addr4, char *err,

@@ -44,6 +44,7 @@ static struct srv_state state = {
 	.epfd = -1,
 	.clients = TAILQ_HEAD_INITIALIZER(state.clients),
 	.raw_fd = -1,
+	.raw6_fd = -1,
 	.pcap = { .fd = -1 },
 };
 /* [IPv4 rows (--primary), IPv6 rows (--primary6)][ip][port] */

@@ -27,7 +27,10 @@ void srv_pend_open(struct srv_state *st, const struct srv_config *cfg)
 
 	memcpy(sc.sock, cfg->addr, sizeof(sc.sock));
 	memcpy(sc.pub, cfg->pub, sizeof(sc.pub));
+	if (cfg->have6)
+		memcpy(sc.sock6, cfg->addr6, sizeof(sc.sock6));
 	sc.one_addr = cfg->one_addr;
+	sc.one_addr6 = cfg->one_addr6;
 	sc.no_spoof = cfg->no_spoof;
 	sc.available = false;
 	if (cfg->no_stunt || cfg->addr[0][0].family != STUN_FAMILY_IPV4)
@@ -51,6 +54,19 @@ void srv_pend_open(struct srv_state *st, const struct srv_config *cfg)
 		fatal("epoll_ctl");
 	sc.available = true;
 	log_debug("STUNT: capturing on %s", st->pcap.ifname);
+	/* IPv6 test SYNs: the capture above sees the answers only when the
+	 * IPv6 addresses share its interface (or it is "any", --capture-if);
+	 * else every probe would time out and read as "dropped" */
+	if (cfg->have6 && (!srv_pcap_sees6(&st->pcap, cfg->addr6[0][0].ip) ||
+			   !srv_pcap_sees6(&st->pcap, cfg->addr6[1][0].ip))) {
+		log_warnx("STUNT over IPv6 unavailable: the IPv6 addresses are not on %s "
+			  "(--capture-if any)", st->pcap.ifname);
+	} else if (cfg->have6) {
+		st->raw6_fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
+		if (st->raw6_fd < 0)
+			log_warn("STUNT over IPv6 unavailable: raw socket");
+		sc.available6 = st->raw6_fd >= 0;
+	}
 done:
 	srv_stunt_init(&st->stunt, &sc, clock_ms());
 	st->rdv.raw_ok = sc.available;	/* SYNACK (STUNT #1) needs the raw socket */
@@ -62,6 +78,8 @@ void srv_pend_close(struct srv_state *st)
 	srv_pcap_close(&st->pcap);
 	if (st->raw_fd >= 0)
 		close(st->raw_fd);
+	if (st->raw6_fd >= 0)
+		close(st->raw6_fd);
 }
 
 static void pend_free(struct srv_state *st, struct srv_pend *p)
@@ -95,6 +113,27 @@ static void raw_send(struct srv_state *st, const struct pkt_tcp_spec *spec)
 	if (sendto(st->raw_fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
 		st->stats.stunt_send_err++;
 		log_debug("raw send: %s", strerror(errno));
+	} else {
+		st->stats.stunt_sent++;
+	}
+}
+
+/* An IPv6 test SYN (PROBE-UNSOLICITED): spec's segment between src and dst. */
+static void raw6_send(struct srv_state *st, const struct pkt_tcp_spec *spec,
+		      const struct stun_addr *src, const struct stun_addr *dst)
+{
+	uint8_t buf[PKT_IP6_HDR + PKT_TCP_MAX_HDR];
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
+	size_t len;
+
+	if (st->raw6_fd < 0 || srv_stunt_build6(spec, src->ip, dst->ip, buf, sizeof(buf), &len) < 0) {
+		st->stats.stunt_send_err++;
+		return;
+	}
+	memcpy(&to.sin6_addr, dst->ip, 16);
+	if (sendto(st->raw6_fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		st->stats.stunt_send_err++;
+		log_debug("raw send (IPv6): %s", strerror(errno));
 	} else {
 		st->stats.stunt_sent++;
 	}
@@ -318,9 +357,16 @@ void srv_pend_stunt(struct srv_state *st, struct srv_client *c, const struct stu
 		p->want.srv = a.pkt.saddr;
 		p->want.srv_port = a.pkt.sport;
 		p->want.client_port = a.pkt.dport;
+		if ((p->want.v6 = a.dst.family == STUN_FAMILY_IPV6)) {
+			memcpy(p->want.client6, a.dst.ip, 16);
+			memcpy(p->want.srv6, a.src.ip, 16);
+		}
 		/* listen before asking */
 		st->filter_dirty = true;
 		srv_pend_filter_update(st);
-		raw_send(st, &p->pkt);
+		if (p->want.v6)
+			raw6_send(st, &p->pkt, &a.src, &a.dst);
+		else
+			raw_send(st, &p->pkt);
 	}
 }

@@ -15,9 +15,10 @@
 
 #include <stdint.h>
 
-/* The raw socket and the capture handle: opened while still privileged.
- * Without them (not root, IPv6, --no-stunt) STUNT requests get 500 and
- * everything else works. Also initialises st->stunt. */
+/* The raw sockets (IPv4, and IPv6 with --primary6) and the capture handle:
+ * opened while still privileged. Without them (not root, --no-stunt)
+ * STUNT requests get 500 and everything else works; without the IPv6 one
+ * only those over IPv6. Also initialises st->stunt. */
 void srv_pend_open(struct srv_state *st, const struct srv_config *cfg);
 void srv_pend_close(struct srv_state *st);
 /* Send one crafted packet now on the raw socket (if there is one). */

@@ -89,6 +89,7 @@ struct srv_state {
 						 * clients to close after this batch */
 	/* server/pend.c */
 	int			 raw_fd;	/* -1: STUNT unavailable */
+	int			 raw6_fd;	/* -1: no PROBE-UNSOLICITED over IPv6 */
 	struct srv_pcap		 pcap;
 	struct srv_fd		 cap_fd;
 	bool			 filter_dirty;	/* captures or probes changed */

@@ -415,6 +415,7 @@ static int do_probe(struct srv_stunt *s, struct stunt_conn *c, const struct stun
 	struct stunt_probe_req rq;
 	struct stun_addr t, src, dst;
 	enum stunt_verdict v;
+	bool v6 = c->peer.family == STUN_FAMILY_IPV6;
 	int k;
 
 	if (stunt_get_probe_req(m, &rq) < 0)
@@ -425,16 +426,18 @@ static int do_probe(struct srv_stunt *s, struct stunt_conn *c, const struct stun
 		rq.timeout_ms = STUNT_PROBE_MS_DEFAULT;
 	if (rq.timeout_ms > STUNT_PROBE_MS_MAX)
 		return refuse(out, STUNT_V_BAD, m, reply);
-	if ((rq.flags & STUN_CHANGE_IP) && s->cfg.one_addr)
+	if ((rq.flags & STUN_CHANGE_IP) && (v6 ? s->cfg.one_addr6 : s->cfg.one_addr))
 		return refuse(out, STUNT_V_NO_ALT, m, reply);
 	if ((v = slot_check(s, c)) != STUNT_V_MAX)
 		return refuse(out, v, m, reply);
 	if (!take_tokens(s, c, now))
 		return refuse(out, STUNT_V_RATE, m, reply);
-	src = s->cfg.sock[c->rx_ip ^ !!(rq.flags & STUN_CHANGE_IP)]
-			 [c->rx_port ^ !!(rq.flags & STUN_CHANGE_PORT)];
+	src = (v6 ? s->cfg.sock6 : s->cfg.sock)[c->rx_ip ^ !!(rq.flags & STUN_CHANGE_IP)]
+					       [c->rx_port ^ !!(rq.flags & STUN_CHANGE_PORT)];
 	dst = c->peer;
 	dst.port = rq.port;
+	out->src = src;
+	out->dst = dst;
 	syn_spec(&out->pkt, &src, &dst, PKT_TCP_SYN, stun_rd32(rnd), 0, 0, stun_rd16(rnd + 4));
 	out->verdict = STUNT_V_PROBE;
 	out->reply_len = 0;
@@ -455,7 +458,10 @@ int srv_stunt_handle(struct srv_stunt *s, struct stunt_conn *c, bool authed,
 	memset(out, 0, sizeof(*out));
 	if (!srv_stunt_is_ours(m->method) || m->cls != STUN_REQUEST || m->classic)
 		return refuse(out, STUNT_V_DROP, m, reply);
-	if (!s->cfg.available || c->peer.family != STUN_FAMILY_IPV4)
+	/* over IPv6 only PROBE-UNSOLICITED: stunt.h */
+	if (c->peer.family == STUN_FAMILY_IPV6 ? !s->cfg.available6 || !s->cfg.sock6[0][0].family ||
+						 m->method != STUNT_METHOD_PROBE_UNSOLICITED :
+	    !s->cfg.available || c->peer.family != STUN_FAMILY_IPV4)
 		return refuse(out, STUNT_V_UNAVAILABLE, m, reply);
 	if (s->cfg.require_auth && !authed)
 		return refuse(out, STUNT_V_AUTH, m, reply);
@@ -469,6 +475,37 @@ int srv_stunt_handle(struct srv_stunt *s, struct stunt_conn *c, bool authed,
 	default:	/* SYN-REPORT is an indication, dropped above */
 		return refuse(out, STUNT_V_DROP, m, reply);
 	}
+}
+
+int srv_stunt_build6(const struct pkt_tcp_spec *spec, const uint8_t src6[16],
+		     const uint8_t dst6[16], uint8_t *buf, size_t cap, size_t *out_len)
+{
+	uint8_t v4[PKT_IP4_MAX_HDR + PKT_TCP_MAX_HDR + 64];
+	struct pkt_tcp_spec t = *spec;
+	size_t len, ihl, seg;
+	int e;
+
+	if (!spec || !src6 || !dst6 || !buf || !out_len)
+		return -EINVAL;
+	t.payload = NULL;	/* test SYNs carry none */
+	t.payload_len = 0;
+	if ((e = pkt_build_tcp(&t, v4, sizeof(v4), &len)) < 0)
+		return e;
+	ihl = (size_t)(v4[0] & 0x0f) * 4;
+	seg = len - ihl;
+	if (cap < PKT_IP6_HDR + seg)
+		return -ENOSPC;
+	memset(buf, 0, PKT_IP6_HDR);
+	buf[0] = 0x60;	/* version 6, traffic class and flow label 0 */
+	pkt_put16(buf + 4, (uint16_t)seg);
+	buf[6] = PKT_PROTO_TCP;
+	buf[7] = t.ttl;
+	memcpy(buf + 8, src6, 16);
+	memcpy(buf + 24, dst6, 16);
+	memcpy(buf + PKT_IP6_HDR, v4 + ihl, seg);
+	*out_len = PKT_IP6_HDR + seg;
+	/* the TCP checksum covers the IPv6 pseudo header now */
+	return pkt_fix_checksums(buf, *out_len);
 }
 
 size_t srv_stunt_report(const struct stunt_syn_report *rep, const uint8_t txid[STUN_TXID_LEN],

@@ -19,6 +19,12 @@
  * and counted. PROBE-UNSOLICITED goes to the client's own IP at the port
  * it names -- that is the question it asks.
  *
+ * Over IPv6 (a control connection to --primary6 / --alternate6) only
+ * PROBE-UNSOLICITED is served, under the same rules: to the connection's
+ * own IPv6 address, from the server's IPv6 address and port the change
+ * flags name, the same tokens and slots (the share table keys on the
+ * address of either family). CAPTURE and SEND-PACKET get 500 there.
+ *
  * How much: every packet sent takes a token from the connection's bucket
  * and from the server's (429 when empty); a connection has at most
  * STUNT_CONN_PENDING captures, probes and scheduled packets outstanding,
@@ -65,7 +71,8 @@ enum stunt_verdict {
 	STUNT_V_RATE,		/* 429: token bucket empty */
 	STUNT_V_BUSY,		/* 429: too many outstanding */
 	STUNT_V_SHARE,		/* 429: the client address's fair share is used */
-	STUNT_V_UNAVAILABLE,	/* 500: no raw socket / capture, or not IPv4 */
+	STUNT_V_UNAVAILABLE,	/* 500: no raw socket / capture (of the connection's
+				 * family), or CAPTURE / SEND-PACKET over IPv6 */
 	STUNT_V_NO_ALT,		/* 400: change IP asked of a one-address server */
 	STUNT_V_NO_SPOOF,	/* 403: a foreign source asked of a --no-spoof server */
 	STUNT_V_DROP,		/* not a request: dropped */
@@ -80,9 +87,12 @@ struct srv_stunt_cfg {
 	struct stun_addr sock[2][2];	/* the server's four addresses, as server/stun.h */
 	struct stun_addr pub[2][2];	/* the same as clients see them (--external-ip):
 					 * what replies name; sock is what packets carry */
+	struct stun_addr sock6[2][2];	/* the --primary6 rows (family 0: none) */
 	bool		 one_addr;	/* row 1 is row 0: change IP refused (400) */
+	bool		 one_addr6;	/* ... of the IPv6 rows */
 	bool		 no_spoof;	/* SEND-PACKET from a foreign source refused (403) */
 	bool		 available;	/* raw socket and capture handle open */
+	bool		 available6;	/* an IPv6 raw socket too: PROBE over IPv6 */
 	bool		 require_auth;
 	unsigned	 conn_rate, conn_burst;	/* per connection, packets/s */
 	unsigned	 all_rate, all_burst;	/* whole server */
@@ -128,7 +138,9 @@ struct stunt_action {
 	uint32_t		timeout_ms;	/* CAPTURE, PROBE */
 	uint32_t		delay_ms;	/* SEND */
 	struct stun_addr	target;		/* CAPTURE: where the SYN goes */
-	struct pkt_tcp_spec	pkt;		/* SEND, PROBE: to send */
+	struct pkt_tcp_spec	pkt;		/* SEND, PROBE: to send (IPv4 addresses) */
+	struct stun_addr	src, dst;	/* PROBE: pkt's local endpoints, either
+						 * family (IPv6: what pkt cannot hold) */
 	struct stun_addr	source;		/* SEND, PROBE: where it comes from, as
 						 * the client sees it (pkt has the local one) */
 };
@@ -159,6 +171,15 @@ int srv_stunt_handle(struct srv_stunt *s, struct stunt_conn *c, bool authed,
 		     bool (*source_ok)(const struct stun_addr *src, void *arg), void *arg,
 		     uint8_t *reply, struct stunt_action *out);
 void srv_stunt_done(struct srv_stunt *s, struct stunt_conn *c);
+
+/*
+ * The IPv6 form of the packet spec describes (its TCP segment, spec's
+ * addresses replaced by src6 and dst6, the TTL as the hop limit): into
+ * buf[0..cap), checksums set, *out_len its length. 0, or what
+ * pkt_build_tcp() returns.
+ */
+int srv_stunt_build6(const struct pkt_tcp_spec *spec, const uint8_t src6[16],
+		     const uint8_t dst6[16], uint8_t *buf, size_t cap, size_t *out_len);
 
 /* The SYN-REPORT indication (rep->error 408 for a timeout). */
 size_t srv_stunt_report(const struct stunt_syn_report *rep, const uint8_t txid[STUN_TXID_LEN],

@@ -12,6 +12,7 @@
 #include "daemon/nfq.h"
 #include "nfq/nfq_policy.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@
 static const struct trav_ops *const methods[] = {
 	&trav_direct_ops, &trav_portmap_ops, &trav_reversal_ops, &trav_simopen_ops,
 	&trav_stunt1_ops, &trav_synth_ops, &trav_stunt2_ops, &trav_predict_ops,
-	&trav_shotgun_ops, &trav_udp_ops, &trav_relay_ops, &trav_host_ops,
+	&trav_shotgun_ops, &trav_udp_ops, &trav_relay_ops, &trav_host_ops, &trav_simopen6_ops,
 };
 
 const struct trav_ops *trav_ops_of(uint8_t method)
@@ -68,6 +69,46 @@ const char *trav_state_name(enum trav_state st)
 	static const char *const n[] = { "idle", "running", "connected", "failed", "cancelled" };
 
 	return st <= TA_CANCELLED ? n[st] : "?";
+}
+
+socklen_t trav_sockaddr(const struct trav_attempt *a, uint16_t rport, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET6) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(rport);
+		memcpy(&s6->sin6_addr, a->raddr6, 16);
+		return sizeof(*s6);
+	}
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(rport);
+	s4->sin_addr.s_addr = a->raddr;
+	return sizeof(*s4);
+}
+
+const char *trav_remote_str(const struct trav_attempt *a, char buf[TRAV_EP_STRLEN])
+{
+	struct sockaddr_storage ss;
+
+	(void)trav_sockaddr(a, a->rport, &ss);
+	return d_ep_str((const struct sockaddr *)&ss, buf, TRAV_EP_STRLEN);
+}
+
+void trav_flow(const struct trav_attempt *a, uint16_t lport, uint16_t rport, struct nfq_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->proto = PKT_PROTO_TCP;
+	f->lport = lport;
+	f->rport = rport;
+	if (a->family == AF_INET6) {
+		f->family = AF_INET6;
+		memcpy(f->raddr6, a->raddr6, 16);
+	} else {
+		f->raddr = a->raddr;
+	}
 }
 
 uint32_t trav_left_ms(const struct trav_attempt *a, uint64_t now)
@@ -158,20 +199,21 @@ void trav_arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl, ui
 
 int trav_start(struct trav_attempt *a, uint64_t now)
 {
-	struct nfq_flow g = { .proto = PKT_PROTO_TCP, .lport = a->lport, .raddr = a->raddr };
+	struct nfq_flow g;
 	struct nfq_policy_spec sp;
 	int err;
 
 	/* before any packet can leave: no RST from this port to the peer, ever */
+	trav_flow(a, a->lport, 0, &g);
 	if (!(a->ops->flags & TRAV_F_OWN_GUARD)) {
 		nfq_spec_drop_outbound_rst(&sp, &g, D_RST_GUARD_MS);
 		trav_sock_policy(a, &sp);
 	}
 	if (a->ops->flags & TRAV_F_REPORT_SYN) {
 		/* before the connect: the queue tells us its first SYN */
-		struct nfq_flow f = { .proto = PKT_PROTO_TCP, .lport = a->lport,
-				      .raddr = a->raddr, .rport = a->rport };
+		struct nfq_flow f;
 
+		trav_flow(a, a->lport, a->rport, &f);
 		nfq_spec_report_syn(&sp, &f, trav_left_ms(a, now),
 				    trav_syn_cookie(a, TRAV_COOKIE_NO_WIN));
 		sp.count = 1;

@@ -17,10 +17,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int trav_sock_marked(uint16_t port, uint16_t *bound)
+/* fd (or -errno) with the header's short retransmissions */
+static int thin(int fd)
 {
-	int fd = d_nfq_marked_socket(port, bound);
-
 	/* The session header and its answer are a thin stream on a new
 	 * connection: a lost segment is sent again on the daemon's clock
 	 * (syn-pacing), not after the kernel's doubling waits
@@ -28,6 +27,16 @@ int trav_sock_marked(uint16_t port, uint16_t *bound)
 	if (fd >= 0 && g_d->cfg.syn_pacing)
 		d_tcp_short_rto(fd);
 	return fd;
+}
+
+int trav_sock_marked(uint16_t port, uint16_t *bound)
+{
+	return thin(d_nfq_marked_socket(port, bound));
+}
+
+int trav_sock_marked6(const uint8_t ip[16], uint16_t *bound)
+{
+	return thin(d_nfq_marked_socket6(ip, bound));
 }
 
 int trav_sock_prepare(struct trav_attempt *a)
@@ -233,13 +242,13 @@ int trav_sock_window_next(struct trav_attempt *a, bool data_only)
 int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lport,
 			   uint16_t rport, uint64_t now)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(rport),
-				  .sin_addr.s_addr = a->raddr };
-	struct nfq_flow f = { .proto = PKT_PROTO_TCP, .lport = lport, .raddr = a->raddr,
-			      .rport = rport };
+	struct sockaddr_storage to;
+	socklen_t tl = trav_sockaddr(a, rport, &to);
+	struct nfq_flow f;
 	struct nfq_policy_spec sp;
 	uint32_t tmo = trav_left_ms(a, now);
 
+	trav_flow(a, lport, rport, &f);
 	if (ev != &a->ev) {
 		/* a window socket: its own guard (trav_start guards none for a
 		 * window), so that its loser siblings stay guarded when the
@@ -250,9 +259,11 @@ int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lpo
 	if (a->ttl > 0) {
 		nfq_spec_syn_ttl(&sp, &f, 1, (uint8_t)a->ttl, tmo);
 		trav_sock_policy(a, &sp);
-	} else if (!(a->ops->flags & TRAV_F_REPORT_SYN) && g_d->cfg.syn_pacing) {
+	} else if (!(a->ops->flags & TRAV_F_REPORT_SYN) && g_d->cfg.syn_pacing &&
+		   a->family != AF_INET6) {
 		/* full TTL from the first SYN: the queue tells us it left, and
-		 * the daemon's clock sends it again until it is answered */
+		 * the daemon's clock sends it again until it is answered (the
+		 * copies are sent as IPv4 datagrams: not for an IPv6 flow) */
 		int win = ev == &a->ev ? TRAV_COOKIE_NO_WIN :
 			  (int)((struct trav_win *)ev->arg - a->win);
 
@@ -268,7 +279,7 @@ int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lpo
 	trav_sock_policy(a, &sp);
 	if (trav_budget_take(a, 1) < 0)
 		return -EDQUOT;
-	if (connect(ev->fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
+	if (connect(ev->fd, (struct sockaddr *)&to, tl) < 0 && errno != EINPROGRESS) {
 		snprintf(a->why, sizeof(a->why), "connect: %s", strerror(errno));
 		return -errno;
 	}

@@ -27,6 +27,10 @@
  *   host      connect     accept      daemon/trav/host.c      (to a host candidate: same
  *                                                       NAT only; the responder's proof
  *                                                       first)
+ *   simopen6  connect*    connect     daemon/trav/simopen6.c  (IPv6, to the peer's global
+ *                                                       address: through stateful
+ *                                                       firewalls; the responder's
+ *                                                       proof first; * hop-limited)
  *   shotgun   the random side connect*x256 to the other's port, the other
  *             (EIM, port known) connect x1000+ from its port to random
  *             ports of the random side's address     daemon/trav/shotgun.c
@@ -69,6 +73,9 @@
 #include "daemon/trav/predwin.h"
 #include "nfq/pkt.h"
 #include "nfq/pkt_synack.h"
+#include "proto/sig_proof.h"
+
+#include <sys/socket.h>
 
 #define TRAV_PRIMER_MS		300	/* the primer socket is closed after this */
 #define TRAV_PRIMER_PORT	9	/* discard: an EIF NAT maps whatever the destination */
@@ -99,6 +106,7 @@ enum trav_state { TA_IDLE, TA_RUNNING, TA_CONNECTED, TA_FAILED, TA_CANCELLED };
 struct d_session;		/* the owner: opaque to the methods */
 struct trav_attempt;
 struct nfq_policy_spec;
+struct nfq_flow;
 struct trav_learn;
 
 /* How an attempt reports to its session (set by the session at prepare). */
@@ -109,6 +117,10 @@ struct trav_events {
 	void	(*connected)(struct trav_attempt *a);
 	/* a->state TA_FAILED, a->why says why */
 	void	(*failed)(struct trav_attempt *a);
+	/* requester: write the session header on fd now, before the peer has
+	 * proved itself on it (host: its proof and its ack then come in one
+	 * flight); a->t_hdr says when it went. 0 or -errno. */
+	int	(*early_hdr)(struct trav_attempt *a, int fd);
 	/* RELAY "sid verb text" to the peer (its session's attempt of the
 	 * same method gets it in ops->peer_signal) */
 	void	(*signal)(struct trav_attempt *a, const char *verb, const char *text);
@@ -130,6 +142,7 @@ struct trav_peer {
 	const uint8_t			*own_key;	/* ours (host), or NULL */
 	const uint32_t			*hosts;		/* its host addresses (host) */
 	size_t				nhosts;
+	const uint8_t			*ip6;		/* its IPv6 address (simopen6), or NULL */
 };
 
 /* A socket's first SYN as the queue saw it leave (stunt1, synth, each
@@ -169,6 +182,12 @@ struct trav_win {
 #define TRAV_F_OWN_ENDPOINT	0x20	/* its candidate is not its socket's public
 					 * port (host, portmap, relay, udp): nothing
 					 * for trav_learn_start to learn */
+#define TRAV_F_SYN_FIRST	0x40	/* the requester's first SYN must leave before
+					 * the peer's: its connect starts early and
+					 * the queue reports that SYN
+					 * (TRAV_F_REPORT_SYN); the SCHEDULE, on
+					 * which the peer connects, waits for it
+					 * (sess_schedule_due, simopen6) */
 
 /* One method. NULL members: the generic behaviour said beside each. */
 struct trav_ops {
@@ -242,11 +261,15 @@ struct trav_attempt {
 	uint16_t		pub_port;	/* lport after our NAT when learnt
 						 * (trav_learn_start), else 0 */
 	struct trav_learn	*learn;		/* that Binding while it runs */
+	uint8_t			family;		/* 0 (IPv4: raddr) or AF_INET6 (raddr6) */
 	uint32_t		raddr;		/* network order */
+	uint8_t			raddr6[16];
 	uint16_t		rport;
 	struct d_ev		ev;		/* connecting socket, or listener */
 	struct d_ev		pev;		/* primer */
 	int			conn;		/* established socket, -1 */
+	uint64_t		t_hdr;		/* events->early_hdr wrote the header
+						 * then (clock_ms); 0: it did not */
 	uint64_t		t_start, t_end, primer_close_ms, start_at;
 	uint32_t		pol[TRAV_MAX_POLICIES];
 	uint16_t		pol_lport[TRAV_MAX_POLICIES];	/* its flow's ports */
@@ -264,7 +287,7 @@ struct trav_attempt {
 /* ---- the methods (one file each) ---- */
 extern const struct trav_ops trav_direct_ops, trav_portmap_ops, trav_reversal_ops,
 	trav_simopen_ops, trav_stunt1_ops, trav_synth_ops, trav_stunt2_ops, trav_predict_ops,
-	trav_shotgun_ops, trav_udp_ops, trav_relay_ops, trav_host_ops;
+	trav_shotgun_ops, trav_udp_ops, trav_relay_ops, trav_host_ops, trav_simopen6_ops;
 /* The method's operations, or NULL when this stuntd does not implement it. */
 const struct trav_ops *trav_ops_of(uint8_t method);
 /* Role of this side for method (requester or not): TRAV_NONE if unknown. */
@@ -328,6 +351,14 @@ uint64_t trav_syn_cookie(const struct trav_attempt *a, int win);
  * -EDQUOT (used up: nothing may be sent; a->why says so; the first time
  * logged and counted, security.packets_capped). */
 int trav_budget_take(struct trav_attempt *a, unsigned n);
+/* The attempt's remote address (raddr or raddr6, by a->family) and rport
+ * in ss: its length. */
+socklen_t trav_sockaddr(const struct trav_attempt *a, uint16_t rport, struct sockaddr_storage *ss);
+/* "IP:PORT" or "[IP]:PORT" of a->raddr / raddr6 and a->rport, in buf */
+#define TRAV_EP_STRLEN		(INET6_ADDRSTRLEN + 8)
+const char *trav_remote_str(const struct trav_attempt *a, char buf[TRAV_EP_STRLEN]);
+/* The flow lport -> the attempt's remote address : rport (TCP, its family). */
+void trav_flow(const struct trav_attempt *a, uint16_t lport, uint16_t rport, struct nfq_flow *f);
 /* ms left until the session's deadline (at least 1) */
 uint32_t trav_left_ms(const struct trav_attempt *a, uint64_t now);
 
@@ -343,6 +374,8 @@ int trav_sock_connect(struct trav_attempt *a, uint64_t now);
 int trav_sock_accept(struct trav_attempt *a, uint64_t now);
 /* A marked TCP socket bound to port (0: the kernel's choice), its port in *bound. */
 int trav_sock_marked(uint16_t port, uint16_t *bound);
+/* The same, IPv6, bound to [ip] on a port of the kernel's. */
+int trav_sock_marked6(const uint8_t ip[16], uint16_t *bound);
 /* Connect fd (bound to lport) to raddr:rport as the simultaneous-open half:
  * the first SYN leaves with a->ttl (when > 0), inbound RSTs and ICMP errors
  * of the flow are dropped until the session's deadline, its outbound RSTs
@@ -388,6 +421,39 @@ enum trav_role trav_role_responder_accepts(bool requester);
 enum trav_role trav_role_requester_accepts(bool requester);
 /* arm: the first SYN TTL-limited (simopen, stunt1, synth) */
 void trav_arm_syn_ttl(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl);
+
+/* daemon/trav/proof.c: the responder proves it is the peer before a
+ * connection that may have reached another host is taken (host, simopen6):
+ *
+ *   "STNH" PROOF(16)        (sig_conn_proof, role 'P', proto/sig_proof.h)
+ *
+ * on the connection, first; the requester takes the connection only once
+ * it verified (then its session header carries its own proof, confirm.c).
+ * A method's private state (a->priv) starts with a struct trav_proof. */
+#define TRAV_PROOF_MAGIC	"STNH"
+#define TRAV_PROOF_HELLO_LEN	(4 + SIG_PROOF_LEN)
+struct trav_proof {
+	bool		have_key;
+	uint8_t		req_half[SIG_SESSION_KEY_LEN];
+	uint8_t		resp_half[SIG_SESSION_KEY_LEN];
+	uint8_t		hello[TRAV_PROOF_HELLO_LEN];	/* requester: what came */
+	size_t		got;
+	bool		early_hdr;	/* requester: the session header goes as
+					   the connect completes (host), not after
+					   the proof (events->early_hdr) */
+};
+/* The two key halves from the peer's EXCHANGE (p->key, p->own_key). */
+void trav_proof_arm(struct trav_proof *pr, const struct trav_attempt *a,
+		    const struct trav_peer *p);
+/* Responder: our proof on fd (held for the 'K' when the requester's header
+ * is there already, TCP_NODELAY on). 0, or -1 (logged). */
+int trav_proof_send(const struct trav_attempt *a, const struct trav_proof *pr, int fd);
+/* The d_ev callback of a connecting socket (ev->arg a, a->priv a struct
+ * trav_proof first): once established, the requester (with early_hdr:
+ * after writing its session header) reads the responder's proof and takes the connection when it verified (else the
+ * attempt fails: "ADDR is not PEER (wrong proof): dropped", counted in
+ * conns_unproven), the responder sends its proof and takes it. */
+void trav_proof_on_connect(struct d_ev *ev, uint32_t events);
 
 /* ---- what the rest of stuntd asks of two methods ---- */
 /* relay: live relayed connections (status) */

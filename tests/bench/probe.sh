@@ -30,7 +30,8 @@ truth() {
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-for nat in port-restricted full-cone restricted-cone sym-random sym-seq:1 sym-seq:3; do
+NATS=${BENCH_PROBE_NATS-port-restricted full-cone restricted-cone sym-random sym-seq:1 sym-seq:3}
+for nat in $NATS; do
 	lab_init bpr
 	lab_up --nat-a "$nat" --delay-a 20 || { echo "bench probe: lab $nat failed" >&2; lab_down; continue; }
 	lab_bg srv stunt-server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" --port 3578 --alt-port 3579 -d >/dev/null
@@ -68,6 +69,26 @@ for nat in port-restricted full-cone restricted-cone sym-random sym-seq:1 sym-se
 	lab_down
 done
 
+# --- both families: a dual-stack lab, IPv4 port-restricted, IPv6 behind a
+# stateful firewall (drop), the same 20 ms each way on side A's WAN for both
+lab_init bpr
+t4=(); t46=(); ok6=0
+if lab_up --ipv6 --nat-a port-restricted --fw6-a drop --delay-a 20; then
+	lab_bg srv stunt-server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" \
+		--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6" -d >/dev/null
+	lab_wait_port srv udp "\[$LAB_SRV2_6\]" 3479 10; lab_wait_port srv udp "$LAB_SRV2" 3479 10
+	for ((i = 0; i < RUNS; i++)); do
+		t0=$(ms); lx ha "$PROBE" --server "$LAB_SRV1" --json >/dev/null 2>&1; t4+=($(($(ms) - t0)))
+		t0=$(ms); lx ha "$PROBE" --server "$LAB_SRV1" --server6 "$LAB_SRV1_6" --json >"$LAB_STATE/p6.json" 2>/dev/null
+		t46+=($(($(ms) - t0)))
+		got=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["udp"]["mapping"], j["udp"]["filtering"], j["ipv6"]["udp"]["mapping"], j["ipv6"]["udp"]["filtering"], j["ipv6"]["direct"])' "$LAB_STATE/p6.json" 2>/dev/null)
+		[ "$got" = "EIM APDF none APDF simopen" ] && ok6=$((ok6 + 1))
+	done
+fi
+lab_down
+m4=$(printf '%s\n' "${t4[@]}" | median)
+m46=$(printf '%s\n' "${t46[@]}" | median)
+
 section=$(mktemp)
 {
 	echo "## stunt-probe"
@@ -85,6 +106,17 @@ section=$(mktemp)
 	echo "The other two tools wait a fixed time for every reply a filtering NAT withholds"
 	echo "(coturn 3 s per test, Vovida about 1 s in all); stunt-probe waits max(400 ms, 3 RTT + 200 ms)"
 	echo "once, for all its negative tests together."
+	echo
+	echo "Both families (\`--server6\`): a dual-stack lab, IPv4 port-restricted, IPv6 behind a stateful"
+	echo "firewall that drops unsolicited inbound, 20 ms each way on side A's WAN for both families (RTT 40 ms);"
+	echo "stunt-server with \`--primary6\`/\`--alternate6\`; $RUNS runs each, median wall time. Right = IPv4"
+	echo "EIM APDF and IPv6 untranslated, APDF, direct by simultaneous open. The IPv6 part runs in the IPv4"
+	echo "tests' loop, at the same time."
+	echo
+	echo "| report | median ms | ratio to IPv4 only | right |"
+	echo "|---|---:|---:|---|"
+	echo "| IPv4 only (baseline) | ${m4:--} | - | - |"
+	echo "| IPv4 and IPv6 | ${m46:--} | $(awk -v a="$m46" -v b="$m4" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }') | $ok6/$RUNS |"
 } >"$section"
 python3 "$TOP/tests/bench/docsection.py" -q "$DOC" "## stunt-probe" <"$section"
 rm -f "$rows" "$section"

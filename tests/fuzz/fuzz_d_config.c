@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target for stuntd's config parser, secret-file parser and
- * control request parser (daemon/config.c, daemon/ctlreq.c). Checked:
+ * libFuzzer target for stuntd's config parser, secret-file parser, control
+ * request parser and /proc/net/if_inet6 line parser (daemon/config.c,
+ * daemon/ctlreq.c, daemon/hostaddr6.c). Checked:
  * no crash or overread; what a successful parse holds is NUL-terminated,
  * within its limits, and every id and service name is valid.
  */
 #include "daemon/config.h"
 #include "daemon/ctlreq.h"
+#include "daemon/hostaddr6.h"
+
+#include <net/if.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,5 +46,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    strlen(secret) >= sizeof(secret))
 		abort();
 	(void)d_ctl_req_parse((const char *)data, size, &r, err, sizeof(err));
+	/* a line as fgets gives it: NUL-terminated, shorter than its buffer;
+	 * an address it offers is global unicast, its interface name bounded */
+	{
+		char line[160], ifn[IFNAMSIZ];
+		uint8_t ip[16];
+		size_t n = size < sizeof(line) - 1 ? size : sizeof(line) - 1;
+
+		memcpy(line, data, n);
+		line[n] = '\0';
+		if (d_hostaddr6_parse_line(line, ip, ifn) == 1 &&
+		    (!d_hostaddr6_global(ip) || memchr(ifn, '\0', sizeof(ifn)) == NULL))
+			abort();
+	}
 	return 0;
 }

@@ -28,6 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (probe_icmp_parse_te(data, size, srv, &router, &sport) == 0 && size < 20 + 8 + 20 + 4)
 		abort();
+	/* the server's address is the input's own quoted destination, when it has one */
+	if (size >= 8 + 40 && probe_icmp6_parse_te(data, size, data + 8 + 24, &sport) == 0 &&
+	    size < 8 + 40 + 2)
+		abort();
 	if (probe_ssdp_location((const char *)data, size, loc, sizeof(loc)) == 0) {
 		uint32_t ip;
 

@@ -21,7 +21,8 @@ line. If the answer carries a descriptor (SCM_RIGHTS):
                    of 20; prints "type dgram|stream", "peer IP:PORT",
                    "echoed K/N", "strays S" and "missing M: [...]" if any;
   --rtt K          K 1-byte round trips; prints "rtt_us MEDIAN".
-With --peer, a stream's remote address is printed first ("peer IP:PORT";
+With --peer, a stream's remote address is printed first ("peer IP:PORT",
+"peer [IP]:PORT" for IPv6;
 127.0.0.1 for a relayed session stuntd holds: the answer's "relay" names
 the relay connection's remote end).
 Without N (or N = 0) the descriptor is just closed.
@@ -56,11 +57,16 @@ def request(path, req):
     return buf.decode().strip(), (fds[0] if fds else None)
 
 
+def endpoint(sa):
+    """ "IP:PORT", or "[IP]:PORT" for IPv6 (getpeername's tuple)"""
+    return ("[%s]:%d" if len(sa) == 4 else "%s:%d") % sa[:2]
+
+
 def stream(fd, nbytes, half_close, peer=False):
     c = socket.socket(fileno=fd)
     c.settimeout(30)
     if peer:
-        print("peer %s:%d" % c.getpeername(), flush=True)
+        print("peer %s" % endpoint(c.getpeername()), flush=True)
     data = os.urandom(nbytes)
 
     def tx():
@@ -108,7 +114,7 @@ def read_first(fd, nbytes):
 def datagrams(fd, n):
     u = socket.socket(fileno=fd)
     print("type", "dgram" if u.type == socket.SOCK_DGRAM else "stream")
-    print("peer %s:%d" % u.getpeername())
+    print("peer %s" % endpoint(u.getpeername()))
     got, strays = set(), [0]
 
     def take(d):

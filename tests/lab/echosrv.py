@@ -3,7 +3,7 @@
 """TCP or UDP echo service of the lab tests and benchmarks.
 
 echosrv.py [--bind ADDR] [--nodelay] PORT: listens on ADDR:PORT
-(127.0.0.1 by default), echoes every connection's bytes back (a thread
+(127.0.0.1 by default; an IPv6 ADDR such as ::1 listens over IPv6), echoes every connection's bytes back (a thread
 each), and at the client's EOF closes its writing side, then the socket.
 --nodelay sets TCP_NODELAY on every connection (round-trip measurements).
 
@@ -32,8 +32,12 @@ def serve(c, nodelay):
     c.close()
 
 
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def serve_udp(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(a.bind), socket.SOCK_DGRAM)
     s.bind((a.bind, a.port))
     if a.punch:
         host, port = a.punch.rsplit(":", 1)
@@ -56,7 +60,7 @@ def main():
     if a.udp:
         serve_udp(a)
         return
-    l = socket.socket()
+    l = socket.socket(family(a.bind))
     l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     l.bind((a.bind, a.port))
     l.listen(1024)

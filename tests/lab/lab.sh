@@ -209,6 +209,28 @@ lab_dual6() {
 		lx srv ip route add default via 10.61.2.1 && _lab_router r
 }
 
+# lab_fw6 NODE IIF RULE...: a stateful ip6 firewall in NODE's forward hook
+# (table ip6 labfw): established and related accepted, and for new
+# connections coming in on IIF each RULE in turn (an nft statement list:
+# "drop", "meta l4proto tcp reject with tcp reset"). lab_fw6_del NODE.
+lab_fw6() {
+	local n=$1 iif=$2 r rules=""
+	shift 2
+	for r in "$@"; do
+		rules+="		iifname \"$iif\" ct state new $r
+"
+	done
+	lx "$n" nft -f - <<EOF
+table ip6 labfw {
+	chain forward_in {
+		type filter hook forward priority 0; policy accept;
+		ct state established,related accept
+$rules	}
+}
+EOF
+}
+lab_fw6_del() { lx "$1" nft delete table ip6 labfw; }
+
 # jget FILE PATH.TO.FIELD: a value of a JSON file (stunt-probe --json), as
 # JSON text, strings bare; list items by index. A missing key prints
 # nothing (and a traceback on stderr): never equal to a wanted value.
@@ -612,21 +634,26 @@ EOF
 
 # Link impairment on side X's WAN link, applied in inet in both directions:
 # one-way delay MS each way (RTT through that side + 2*MS) and loss PCT each way.
+# Both families with --ipv6 (an inet table drops; ip6tables feeds the same
+# delay line's queue, which a packet's family does not matter to).
 _lab_impair() {
 	local x=$1 delay=$2 loss=$3 k q
 	[ "$x" = a ] && k=1 || k=2
 	if [ -n "$loss" ] && [ "$loss" != 0 ]; then
-		local per_mille
+		local per_mille lose
 		per_mille=$(awk -v p="$loss" 'BEGIN { printf "%d", p * 10 }')
+		# (numgen's range ends at 999: 100 % is every packet)
+		lose="numgen random mod 1000 < $per_mille"
+		[ "$per_mille" -ge 1000 ] && lose=""
 		lx inet nft -f - <<EOF || return 1
-table ip impair_$x {
+table inet impair_$x {
   chain pre {
     type filter hook prerouting priority -300; policy accept;
-    iifname "w$x" numgen random mod 1000 < $per_mille drop
+    iifname "w$x" $lose drop
   }
   chain post {
     type filter hook postrouting priority 300; policy accept;
-    oifname "w$x" numgen random mod 1000 < $per_mille drop
+    oifname "w$x" $lose drop
   }
 }
 EOF
@@ -640,6 +667,10 @@ EOF
 		# nft's queue statement is not built on this kernel; the xt target is.
 		lx inet iptables -t mangle -A PREROUTING -i "w$x" -j NFQUEUE --queue-num "$q" || return 1
 		lx inet iptables -t mangle -A POSTROUTING -o "w$x" -j NFQUEUE --queue-num "$q" || return 1
+		if [ "$LAB_V6" = 1 ]; then
+			lx inet ip6tables -t mangle -A PREROUTING -i "w$x" -j NFQUEUE --queue-num "$q" || return 1
+			lx inet ip6tables -t mangle -A POSTROUTING -o "w$x" -j NFQUEUE --queue-num "$q" || return 1
+		fi
 	fi
 	return 0
 }
@@ -720,9 +751,9 @@ lab_up() {
 			echo "lab: --fw6-X and --nat-X off need --ipv6" >&2
 			return 1
 		fi
-	elif [ "$cgn_a$cgn_b$shared" != 000 ] || [ -n "$delay_a$delay_b$loss_a$loss_b" ]; then
-		# not built yet: IPv6 through a CGN's realm, IPv6 impairment
-		echo "lab: --ipv6 excludes --cgn-X, --cgn-shared, --delay-X and --loss-X (for now)" >&2
+	elif [ "$cgn_a$cgn_b$shared" != 000 ]; then
+		# not built yet: IPv6 through a CGN's realm
+		echo "lab: --ipv6 excludes --cgn-X and --cgn-shared (for now)" >&2
 		return 1
 	fi
 	[ -n "$LAB" ] || lab_init

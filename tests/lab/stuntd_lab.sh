@@ -146,6 +146,32 @@ sec() {
 	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["security"][sys.argv[1]])' "$2" 2>/dev/null
 }
 
+# status_field X PYEXPR: a value of X's status ("s" is the parsed JSON)
+status_field() {
+	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2" 2>/dev/null
+}
+
+# method_won X METHOD N: X's status counters say METHOD won at least N times
+method_won() {
+	local w
+	w=$(status_field "$1" "s[\"counters\"].get(\"$2\", {}).get(\"won\", 0)")
+	[ -n "$w" ] && [ "$w" -ge "$3" ] && ok "$1's status: $2 won $w time(s)" ||
+		nok "$1's status: $2 won '$w' times (want >= $3)"
+}
+
+# no_refusals: neither daemon refused a candidate or dropped a connection
+# that did not prove to be the peer (security.candidates_refused,
+# conns_unproven)
+no_refusals() {
+	local x r u
+	for x in a b; do
+		r=$(status_field "$x" 's["security"]["candidates_refused"]')
+		u=$(status_field "$x" 's["security"]["conns_unproven"]')
+		[ "$r" = 0 ] && [ "$u" = 0 ] && ok "$x refused no candidate and dropped no connection" ||
+			nok "$x: candidates_refused '$r', conns_unproven '$u'"
+	done
+}
+
 # transfer FROM PEER LABEL [METHOD] [WANT_METHOD_REGEX] (service $SVC, default echo)
 transfer() {
 	local from=$1 peer=$2 label=$3 method=${4:-} want=${5:-[a-z0-9]+} m out svc=${SVC:-echo}

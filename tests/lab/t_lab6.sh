@@ -6,7 +6,9 @@
 #
 #   lab 1: side a drop (with a second host, --lan2-a), side b reject (both
 #          dual-stack, IPv4 port-restricted)
-#   lab 2: side a npt (dual-stack), side b open and IPv6-only (--nat-b off)
+#   lab 2: side a npt (dual-stack), side b open and IPv6-only (--nat-b off);
+#          20 ms each way on side a's WAN delays both families' connects
+#   lab 3: --loss-a 100 drops both families on side a's WAN, not side b's
 #
 # Per side: outbound TCP and UDP to srv get their answer back (the reply to
 # an outbound flow), srv sees the host's own address -- for npt the
@@ -104,10 +106,30 @@ else
 fi
 lab_down
 
-# --- lab 2: npt | open, IPv6-only ---
+# connect_ms NODE ADDR PORT: milliseconds a TCP connect from NODE took, or "failed"
+connect_ms() {
+	lx "$1" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+s.settimeout(3)
+t = time.monotonic()
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print(int((time.monotonic() - t) * 1000))
+except OSError:
+    print("failed")' "$2" "$3"
+}
+
+# --- lab 2: npt | open, IPv6-only; 20 ms each way on side a's WAN ---
 lab_init labsix
-if lab_up --ipv6 --fw6-a npt --fw6-b open --nat-b off && start_services ha hb; then
-	ok "lab 2 up (npt | open IPv6-only)"
+if lab_up --ipv6 --fw6-a npt --fw6-b open --nat-b off --delay-a 20 && start_services ha hb; then
+	ok "lab 2 up (npt | open IPv6-only, --delay-a 20)"
+	# the delay line holds both families (a lower bound: a slow machine only adds)
+	ms=$(connect_ms ha "$LAB_SRV1_6" 5000)
+	check_cmd "--delay-a 20 delays IPv6: a connect from ha to srv took $ms ms (>= 40)" \
+		test "$ms" != failed -a "$ms" -ge 40
+	ms=$(connect_ms ha "$LAB_SRV1" 5004)
+	check_cmd "--delay-a 20 delays IPv4 beside it: $ms ms (>= 40)" test "$ms" != failed -a "$ms" -ge 40
 	check_side a npt 2001:db8:11::10 198.18.1.2
 	check_side b open 2001:db8:20::10 unreach
 	check_eq "npt: ha's address is translated" "$LAB_HA6 -> $LAB_HA6_EXT" "2001:db8:10::10 -> 2001:db8:11::10"
@@ -120,6 +142,18 @@ if lab_up --ipv6 --fw6-a npt --fw6-b open --nat-b off && start_services ha hb; t
 	check_eq "IPv6-only side b: no IPv4 address on hb" "$(lx hb ip -4 -o addr show dev eth0 | wc -l)" 0
 else
 	nok "lab 2 up (npt | open IPv6-only)"
+fi
+lab_down
+
+# --- lab 3: every packet on side a's WAN lost, both families ---
+lab_init labsix
+if lab_up --ipv6 --loss-a 100 && start_services; then
+	check_eq "--loss-a 100 drops IPv6: a connect from ha to srv" "$(connect_ms ha "$LAB_SRV1_6" 5000)" failed
+	check_eq "--loss-a 100 drops IPv4 beside it" "$(connect_ms ha "$LAB_SRV1" 5004)" failed
+	ms=$(connect_ms hb "$LAB_SRV1_6" 5000)
+	check_cmd "side b's IPv6 is not impaired ($ms ms)" test "$ms" != failed
+else
+	nok "lab 3 up (--ipv6 --loss-a 100)"
 fi
 lab_down
 

@@ -6,14 +6,23 @@
 # srv (2001:db8:2::5 and ::6, 10.61.2.5 and .6).
 #
 #   1. open router: no translation, the mapped address is the client's own
-#      (UDP and TCP), EIF, TCP filtering named not measurable, direct: yes;
+#      (UDP and TCP), EIF for UDP and TCP (STUNT over IPv6: the server's
+#      test SYNs reach the probe's listener), an unsolicited SYN answered
+#      by the host's own RST (nothing filters), direct: yes; with root the
+#      hops: the router at hop 1, the server at hop 2;
 #   2. a stateful ip6 firewall in r (established/related accepted, new
-#      inbound dropped): still no translation, APDF, direct only by
-#      simultaneous open;
+#      inbound dropped): still no translation, APDF for UDP and TCP, the
+#      unsolicited SYN dropped, direct only by simultaneous open;
+#   2b. firewalls that reject new inbound TCP: with a TCP reset (rst) and
+#      with ICMPv6 administratively prohibited (icmp, type 1 code 1); TCP
+#      filtering APDF;
 #   3. NAT66 (nft ip6 nat masquerade in r): translated, the mapped address
 #      is the router's (with --tcp-only too, from the TCP Binding);
 #   4. without --server6 no IPv6 in either report; a bad --server6 is a
-#      usage error.
+#      usage error; a server without STUNT (--no-stunt): the TCP filtering
+#      and the unsolicited-SYN answer named not measurable, with its error;
+#   5. no IPv4 route: the IPv4 part gives up at once, the IPv6 part is still
+#      measured (it shares the IPv4 tests' loop and runs again alone).
 # Never touches the root namespace.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +36,7 @@ PROBE=$LAB_BUILD/stunt-probe
 C6=2001:db8:1::10
 C4=10.61.1.10
 R6=2001:db8:2::1
+R1_6=2001:db8:1::1
 P6=2001:db8:2::5
 A6=2001:db8:2::6
 P4=10.61.2.5
@@ -74,33 +84,64 @@ check_eq "open: TCP mapped address is the client's own" "$(host6 "$(jget "$f" ip
 check_eq "open: UDP mapping none" "$(jget "$f" ipv6.udp.mapping)" none
 check_eq "open: UDP filtering EIF" "$(jget "$f" ipv6.udp.filtering)" EIF
 check_eq "open: the server's other IPv6 address was learnt" "$(jget "$f" ipv6.other_address)" $A6
-check_cmd "open: TCP filtering named not measurable (STUNT is IPv4 only)" \
-	grep -q '"tcp.filtering": "needs STUNT' "$f"
+check_eq "open: TCP filtering EIF (the test SYNs from the other address reached the listener)" \
+	"$(jget "$f" ipv6.tcp.filtering)" EIF
+check_eq "open: unsolicited SYN answered by the host's RST" "$(jget "$f" ipv6.tcp.unsolicited_syn)" rst
+check_eq "open: nothing named not measurable over IPv6" "$(jget "$f" ipv6.not_measurable)" "{}"
+check_cmd "open: the human report has the TCP filtering" \
+	grep -q "^  TCP filtering: .*endpoint-independent, EIF)" "$W/open.txt"
 check_eq "open: direct IPv6 connections: yes" "$(jget "$f" ipv6.direct)" yes
 check_cmd "open: the human report ends its IPv6 block with 'yes'" \
 	grep -q "^  Direct IPv6 connections: yes" "$W/open.txt"
 check_cmd "open: the human report has the IPv6 block" grep -q "^IPv6 (server \[$P6\]:3478):" "$W/open.txt"
 check_eq "open: IPv4 part still measured (udp.mapping)" "$(jget "$f" udp.mapping)" none
+# the hops (root: hop-limited SYNs and ICMPv6 time exceeded): r, then the server
+lx c "$PROBE" --server $P4 --server6 $P6 --json --no-portmap >"$W/hops.json" 2>"$W/hops.err"
+check_eq "open: IPv6 hops: the router $R1_6 at hop 1, the server at hop 2" \
+	"$(jget "$W/hops.json" ipv6.hops) $(jget "$W/hops.json" ipv6.dest_hop)" "[\"$R1_6\"] 2"
+lx c "$PROBE" --server $P4 --server6 $P6 --no-portmap >"$W/hops.txt" 2>&1
+check_cmd "open: the human report names the hops" \
+	grep -q "^  Hops to the server: 2; the routers before it: 1 $R1_6\$" "$W/hops.txt"
 
 # ------------------------------------------------------------ 2. stateful firewall
-lx r nft -f - <<EOF || nok "firewall rules load"
-table ip6 probefw {
-	chain forward_in {
-		type filter hook forward priority 0; policy accept;
-		ct state established,related accept
-		iifname "rs" ct state new drop
-	}
-}
-EOF
+lab_fw6 r rs drop || nok "firewall rules load"
 probe fw
 f=$W/fw.json
 check_eq "firewall: not translated" "$(jget "$f" ipv6.translated)" false
 check_eq "firewall: UDP mapped address is the client's own" "$(host6 "$(jget "$f" ipv6.mapped)")" $C6
 check_eq "firewall: UDP filtering APDF" "$(jget "$f" ipv6.udp.filtering)" APDF
+check_eq "firewall: TCP filtering APDF" "$(jget "$f" ipv6.tcp.filtering)" APDF
+check_eq "firewall: unsolicited SYN dropped" "$(jget "$f" ipv6.tcp.unsolicited_syn)" drop
+check_cmd "firewall: the human report says dropped" \
+	grep -q "^  Unsolicited incoming SYN: silently dropped (drop)" "$W/fw.txt"
 check_eq "firewall: direct IPv6 only by simultaneous open" "$(jget "$f" ipv6.direct)" simopen
 check_cmd "firewall: the human report says simultaneous open" \
 	grep -q "^  Direct IPv6 connections: only by simultaneous open" "$W/fw.txt"
-lx r nft delete table ip6 probefw
+lab_fw6_del r
+
+# ------------------------------------------------------------ 2b. rejecting firewalls
+# reject6 HOW: new inbound TCP rejected HOW in r (UDP dropped, as above)
+reject6() {
+	lab_fw6 r rs "meta l4proto tcp reject with $1" drop || nok "rejecting firewall rules load ($1)"
+}
+reject6 "tcp reset"
+probe rst
+f=$W/rst.json
+check_eq "rejecting with a TCP reset: unsolicited SYN answered rst" "$(jget "$f" ipv6.tcp.unsolicited_syn)" rst
+check_eq "rejecting with a TCP reset: TCP filtering APDF" "$(jget "$f" ipv6.tcp.filtering)" APDF
+check_eq "rejecting with a TCP reset: UDP filtering APDF, direct by simultaneous open" \
+	"$(jget "$f" ipv6.udp.filtering) $(jget "$f" ipv6.direct)" "APDF simopen"
+lab_fw6_del r
+reject6 "icmpv6 admin-prohibited"
+probe icmp
+f=$W/icmp.json
+check_eq "rejecting with ICMPv6: unsolicited SYN answered icmp, type 1 code 1" \
+	"$(jget "$f" ipv6.tcp.unsolicited_syn) $(jget "$f" ipv6.tcp.unsolicited_icmp.type) $(jget "$f" ipv6.tcp.unsolicited_icmp.code)" \
+	"icmp 1 1"
+check_eq "rejecting with ICMPv6: TCP filtering APDF" "$(jget "$f" ipv6.tcp.filtering)" APDF
+check_cmd "rejecting with ICMPv6: the human report names administratively prohibited" \
+	grep -q "^  Unsolicited incoming SYN: answered with ICMPv6 destination unreachable, administratively prohibited (icmp)" "$W/icmp.txt"
+lab_fw6_del r
 
 # ------------------------------------------------------------ 3. NAT66
 lx r nft -f - <<EOF || nok "NAT66 rules load"
@@ -117,6 +158,8 @@ check_eq "NAT66: translated" "$(jget "$f" ipv6.translated)" true
 check_eq "NAT66: UDP mapped address is the router's" "$(host6 "$(jget "$f" ipv6.mapped)")" $R6
 check_eq "NAT66: local address is the client's" "$(host6 "$(jget "$f" ipv6.local)")" $C6
 check_eq "NAT66: TCP translated" "$(jget "$f" ipv6.tcp.translated)" true
+check_eq "NAT66: TCP filtering APDF (test SYNs from elsewhere meet no mapping)" \
+	"$(jget "$f" ipv6.tcp.filtering)" APDF
 check_cmd "NAT66: the human report says translated" grep -q "^  Translation: yes" "$W/nat66.txt"
 lx c "$PROBE" --server $P4 --server6 $P6 --tcp-only --json --no-portmap --no-ttl >"$W/tcp.json" 2>&1
 check_eq "NAT66, --tcp-only: the TCP Binding tells the translation" \
@@ -132,6 +175,31 @@ check_cmd "no --server6: no IPv6 block in words" sh -c "! grep -q IPv6 '$W/v4.tx
 out=$("$PROBE" --server $P4 --server6 $P4 2>&1)
 rc=$?
 check_eq "bad --server6: usage error (exit 2) naming it" "$rc $(echo "$out" | grep -c 'server6')" "2 1"
+lab_bg srv nostunt "$SERVER" --primary $P4 --alternate $A4 --primary6 $P6 --alternate6 $A6 \
+	--port 3490 --alt-port 3491 --no-stunt -d >/dev/null
+lab_wait_port srv tcp "\[$P6\]" 3490 10 || nok "the --no-stunt server listens on [$P6]:3490"
+lx c "$PROBE" --server $P4:3490 --server6 "[$P6]:3490" --json --no-portmap --no-ttl >"$W/nostunt.json" 2>&1
+f=$W/nostunt.json
+check_eq "no STUNT: IPv6 TCP filtering and unsolicited SYN unknown" \
+	"$(jget "$f" ipv6.tcp.filtering) $(jget "$f" ipv6.tcp.unsolicited_syn)" "null null"
+check_cmd "no STUNT: both named not measurable, with the server's refusal" \
+	sh -c "grep -q '\"tcp.filtering\": \"the server refused STUNT over IPv6 (error 500)\"' '$f' &&
+	       grep -q '\"tcp.unsolicited_syn\": \"the server refused STUNT over IPv6 (error 500)\"' '$f'"
+check_eq "no STUNT: the TCP mapped address is still measured" "$(host6 "$(jget "$f" ipv6.tcp.mapped)")" $C6
+
+# ------------------------------------------------------------ 5. IPv4 unreachable
+# (the IPv6 part shares the IPv4 tests' loop, which ends at once when the
+# IPv4 server cannot be reached: an IPv6-only host still gets its IPv6 report)
+lx c ip route del default
+lx c "$PROBE" --server $P4 --server6 $P6 --json --no-portmap --no-ttl >"$W/v6only.json" 2>"$W/v6only.err"
+rc=$?
+check_eq "no IPv4 route: IPv4 server not reached, exit 3 (rc $rc)" "$(jget "$W/v6only.json" server_reached) $rc" "false 3"
+check_eq "no IPv4 route: the IPv6 part still reached the server" "$(jget "$W/v6only.json" ipv6.reached)" true
+check_eq "no IPv4 route: IPv6 UDP filtering still measured (open router: EIF)" \
+	"$(jget "$W/v6only.json" ipv6.udp.filtering)" EIF
+check_eq "no IPv4 route: IPv6 TCP mapped is the client's own" \
+	"$(host6 "$(jget "$W/v6only.json" ipv6.tcp.mapped)")" $C6
+lx c ip route add default via 10.61.1.1
 
 lab_down
 check_cmd "no lab namespaces left behind" test -z "$(ip netns list | grep "^$LAB-")"

@@ -17,7 +17,11 @@
 #   3. TCP Binding over IPv6 on the primary and on the alternate address;
 #   4. IPv4 UDP and TCP at the same time, answered in IPv4;
 #   4b. rendezvous: a peer registered over IPv6 TCP and one over IPv4 find
-#      each other and relay; STUNT refuses IPv6 clients (500);
+#      each other and relay; STUNT CAPTURE over IPv6 is refused (500);
+#   4c. PROBE-UNSOLICITED over IPv6: the test SYN goes to the client's own
+#      IPv6 address from the IPv6 address and port the change flags name;
+#      a listener answers SYN-ACK, a closed port RST, an ip6 firewall that
+#      rejects ICMPv6 administratively prohibited, one that drops nothing;
 #   5. turnutils_stunclient sees the client's IPv6 address;
 #   6. one IPv6 address (primary6 from a config file, bracketed): no
 #      OTHER-ADDRESS, change IP refused with 420, change port honoured;
@@ -262,8 +266,8 @@ c, a, raw = la.sq(RELAY, [(PEER_ID, b"office-pc"), (DATA, b"over six")])
 t, c2, a2, raw2, v = of.srecv()
 ok(c == 2 and c2 == 1 and v and a2.get(DATA) == b"over six",
    "rendezvous: RELAY from the IPv6 peer reaches the IPv4 peer, sealed")
-# STUNT stays IPv4: a CAPTURE over IPv6 is refused as unavailable (500),
-# the same bare request over IPv4 reaches STUNT's own checks
+# CAPTURE stays IPv4 (PROBE-UNSOLICITED is 4c): over IPv6 it is refused as
+# unavailable (500), the same bare request over IPv4 reaches STUNT's own checks
 CAPTURE = 0x0A0
 t, c6, a = stunwire.Conn(p6, 3478).req(CAPTURE, [])
 e6 = stunwire.error_code(a)
@@ -279,6 +283,64 @@ kill -USR1 "$SRV_PID"
 check_cmd "the server's counters: 6 UDP requests of both families answered, 4 from a changed socket" \
 	lab_wait_log "$W/server.log" '"udp":\{"rx":6,"tx":6,"tx_err":0,"changed":4,' 5
 grep -o '"udp":{[^}]*' "$W/server.log" | tail -1 | cut -c1-80 | sed 's/^/# /'
+
+# ------------------------------------------------------------ 4c. PROBE-UNSOLICITED over IPv6
+# unsol FLAGS LISTEN [PORT]: from c over IPv6 TCP to [P6]:PORT (3478), PROBE-UNSOLICITED
+# for a port of c's (LISTEN 1: a listener there, else nothing); prints
+# "RESULT ICMP_TYPE ICMP_CODE [SOURCE]:PORT" or "error CODE" / "timeout"
+unsol() {
+	lx c env PYTHONPATH="$HERE" python3 - "$P6" "$1" "$2" "${3:-3478}" <<'EOF'
+import socket, struct, sys
+import stunwire
+host, flags, listen, sport = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4])
+l = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+l.bind(("::", 0))
+if listen:
+    l.listen(4)
+port = l.getsockname()[1]
+c = stunwire.Conn(host, sport, timeout=5)
+try:
+    t, cls, a = c.req(0x0A3, [(0x5A07, struct.pack("!HBB", port, flags, 0)),
+                              (0x5A01, struct.pack("!I", 800))])
+except socket.timeout:
+    print("timeout")
+    sys.exit(0)
+if cls != 2:
+    print("error", stunwire.error_code(a))
+    sys.exit(0)
+r, src = a.get(0x5A08), a.get(0x5A06)
+sip = socket.inet_ntop(socket.AF_INET6, src[4:20]) if src and src[1] == 2 else "?"
+print(r[0], r[1], r[2], "[%s]:%d" % (sip, struct.unpack("!H", src[2:4])[0]))
+EOF
+}
+l=$(unsol 6 1)
+echo "# listener, change IP + port: $l"
+check_eq "PROBE over IPv6, change IP + port: the listener's SYN-ACK (3) from [$A6]:3479" "$l" "3 0 0 [$A6]:3479"
+l=$(unsol 2 1)
+check_eq "PROBE over IPv6, change port: SYN-ACK from [$P6]:3479" "$l" "3 0 0 [$P6]:3479"
+l=$(unsol 0 0)
+check_eq "PROBE over IPv6 to a closed port: the client's RST (1)" "$l" "1 0 0 [$P6]:3478"
+lab_fw6 r rs "meta l4proto tcp reject with icmpv6 admin-prohibited" || nok "rejecting firewall rules load"
+l=$(unsol 6 1)
+check_eq "PROBE over IPv6 through a rejecting firewall: ICMPv6 (2) type 1 code 1" "$l" "2 1 1 [$A6]:3479"
+lab_fw6_del r
+lab_fw6 r rs drop || nok "dropping firewall rules load"
+l=$(unsol 6 1)
+check_eq "PROBE over IPv6 through a dropping firewall: nothing (0) within the timeout" "$l" "0 0 0 [$A6]:3479"
+lab_fw6_del r
+kill -USR1 "$SRV_PID"
+check_cmd "the server's counters: 5 test SYNs sent over IPv6, none failed" \
+	lab_wait_log "$W/server.log" '"sent":5,"send_err":0' 5
+# a capture that cannot see the IPv6 addresses (on lo): 500 over IPv6, not
+# every answer read as dropped
+LO_PID=$(lab_bg srv lo "$SERVER" --primary $P4 --alternate $A4 --primary6 $P6 --alternate6 $A6 \
+	--port 3490 --alt-port 3491 --capture-if lo -d)
+lab_wait_port srv tcp "\[$P6\]" 3490 10 || nok "the --capture-if lo server listens on [$P6]:3490"
+check_eq "capture on lo: PROBE over IPv6 refused (500)" "$(unsol 6 1 3490)" "error 500"
+check_cmd "capture on lo: the server said why at start" \
+	grep -q "STUNT over IPv6 unavailable: the IPv6 addresses are not on lo" "$W/lo.log"
+kill "$LO_PID"
+lab_wait_for 10 sh -c "! kill -0 $LO_PID 2>/dev/null"
 
 # ------------------------------------------------------------ 5. coturn's client
 out=$(lx c timeout 10 turnutils_stunclient -p 3478 $P6 2>&1)

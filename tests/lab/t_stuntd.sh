@@ -42,7 +42,13 @@ fds_of() {
 case "${1:-all}" in
 fc-pr|all)
 	echo "# full-cone (ha) x port-restricted rst (hb)"
+	# ha also exposes an IPv6 loopback service (an expose target of either family)
+	start_all_hook() { lab_bg ha echo6-a python3 "$ECHOSRV" --bind ::1 7006 >/dev/null &&
+		lab_wait_port ha tcp '\[::1\]' 7006 10; }
+	STUNTD_EXTRA_A=(--expose 'echo6=tcp:[::1]:7006' --allow echo6=office-pc)
 	start_all full-cone rst port-restricted rst && {
+		unset -f start_all_hook
+		STUNTD_EXTRA_A=()
 		st=$(ctl a '{"cmd":"status"}')
 		echo "$st" | grep -q '"mapping": "EIM", "filtering": "EIF"' && ok "status: ha's NAT is EIM/EIF" ||
 			nok "status nat of ha: $st"
@@ -80,6 +86,8 @@ fc-pr|all)
 			echo "$hs" | grep -q 'classic name: full cone NAT' &&
 			ok "stuntctl status on ha: up in s, both public endpoints, NAT: once, classic name" ||
 			nok "stuntctl status on ha: $hs"
+		# (after the byte counts above, which this would change)
+		SVC=echo6 transfer b laptop "port-restricted -> full-cone, to ha's tcp:[::1]:7006 service" "" "direct|simopen|stunt1"
 		# discovery again (SIGHUP) leaves nothing open: the probe's
 		# listener, its TTL-limited SYNs' sockets and the privileged
 		# side's capture and ICMP sockets were left open on every run

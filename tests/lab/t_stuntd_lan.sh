@@ -30,10 +30,14 @@
 #     address that is another machine's on the LAN (10.1.0.1 on a spare
 #     interface -- a veth pair inside ha2 --, host-interfaces dummy0, ARP for it left to gwa), and at that
 #     address gwa runs a rogue that accepts on every port and answers a fake
-#     proof: host forced fails with "not office-pc (wrong proof): dropped",
-#     ha counts it (security.conns_unproven), the rogue received not one
-#     byte; the race without forcing still connects, by the public path
-#     (direct or reversal, whichever crosses the hairpin first).
+#     proof followed by a 'K', or garbage: host forced fails with "not
+#     office-pc (wrong proof): dropped" both times, nothing is handed on,
+#     ha counts both (security.conns_unproven); the race without forcing
+#     still connects, by the public path (direct or reversal, whichever
+#     crosses the hairpin first); with a rogue that stays silent, that
+#     connection is held until host's proof is late, then wins; the rogue got, on
+#     each connection, the 28-byte session header (the requester writes it
+#     at once) and not one byte more.
 # Bounded: each connect by stuntd's connect-timeout (5 s here).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -44,46 +48,32 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 STUNTD_NODE_B=ha2
 
-# status_field X PYEXPR: a value of X's status ("s" is the parsed JSON)
-status_field() {
-	ctl "$1" '{"cmd":"status"}' | python3 -c 'import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2" 2>/dev/null
-}
-
-# host_won X: the host counter of X's status says it won at least N times
-host_won() {
-	local w
-	w=$(status_field "$1" 's["counters"].get("host", {}).get("won", 0)')
-	[ -n "$w" ] && [ "$w" -ge "$2" ] && ok "$1's status: host won $w time(s)" ||
-		nok "$1's status: host won '$w' times (want >= $2)"
-}
-
-no_refusals() {
-	local x r u
-	for x in a b; do
-		r=$(status_field "$x" 's["security"]["candidates_refused"]')
-		u=$(status_field "$x" 's["security"]["conns_unproven"]')
-		[ "$r" = 0 ] && [ "$u" = 0 ] && ok "$x refused no candidate and dropped no connection" ||
-			nok "$x: candidates_refused '$r', conns_unproven '$u'"
-	done
-}
+# host_won X N: the host counter of X's status says it won at least N times
+host_won() { method_won "$1" host "$2"; }
 
 # the rogue at 10.1.0.1 in gwa: every TCP port of that address redirected
-# to it; it answers "STNH" + 16 zero bytes and logs the bytes it got
+# to it; it answers what $LAB_STATE/rogue.reply names -- "proof": "STNH"
+# and 16 zero bytes (a wrong proof), then a 'K'; "garbage": 64 bytes that
+# are no hello, 'K's among them; "silent": nothing -- and logs, per
+# connection, the number of
+# bytes it got and their first 12 (hex): the session header's fixed part
 ROGUE='
-import socket, sys, threading, time
+import os, socket, sys, threading
 srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("10.1.0.1", 7999)); srv.listen(16)
-log = sys.argv[1]
+log, reply = sys.argv[1], sys.argv[2]
 def serve(c):
-    c.settimeout(3); got = 0
-    c.sendall(b"STNH" + bytes(16))
+    c.settimeout(3); got = b""
+    mode = open(reply).read().strip()
+    if mode != "silent":
+        c.sendall(b"STNH" + bytes(16) + b"K" if mode == "proof" else b"XK" * 32)
     try:
         while True:
             b = c.recv(4096)
             if not b: break
-            got += len(b)
+            got += b
     except OSError: pass
-    with open(log, "a") as f: f.write("conn %d\n" % got)
+    with open(log, "a") as f: f.write("conn %s %d %s\n" % (mode, len(got), got[:12].hex()))
     c.close()
 while True:
     c, a = srv.accept()
@@ -99,7 +89,8 @@ wronghost_hook() {
 		lx gwa nft 'add chain ip rogue pre { type nat hook prerouting priority dstnat - 5; }' &&
 		lx gwa nft add rule ip rogue pre iifname lan ip daddr 10.1.0.1 tcp dport != 7999 redirect to :7999 || return 1
 	: >"$LAB_STATE/rogue.conns"
-	lab_bg gwa rogue python3 -c "$ROGUE" "$LAB_STATE/rogue.conns" >/dev/null
+	echo proof >"$LAB_STATE/rogue.reply"
+	lab_bg gwa rogue python3 -c "$ROGUE" "$LAB_STATE/rogue.conns" "$LAB_STATE/rogue.reply" >/dev/null
 	lab_wait_port gwa tcp 10.1.0.1 7999 10
 }
 
@@ -174,18 +165,53 @@ wronghost|all)
 			nok "the wrong-host setup"
 		fi
 		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo","method":"host"}' \
-			"host forced to the wrong host: dropped, nothing handed off" \
+			"host forced to the wrong host, which answers a wrong proof and a 'K': dropped, nothing handed on" \
+			'10\.1\.0\.1:[0-9]+ is not office-pc \(wrong proof\): dropped'
+		echo garbage >"$LAB_STATE/rogue.reply"
+		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo","method":"host"}' \
+			"host forced to the wrong host, which answers garbage: dropped, nothing handed on" \
 			'10\.1\.0\.1:[0-9]+ is not office-pc \(wrong proof\): dropped'
 		u=$(status_field a 's["security"]["conns_unproven"]')
-		[ "$u" = 1 ] && ok "ha's status: security.conns_unproven = 1" ||
+		[ "$u" = 2 ] && ok "ha's status: security.conns_unproven = 2" ||
 			nok "ha's status: conns_unproven '$u'"
 		# direct and reversal both cross the hairpin within one LAN round
-		# trip (the public path): either may win, the answer says which
+		# trip (the public path): either may win, the answer says which;
+		# the rogue answers garbage to this race's host attempt
 		transfer a office-pc "the race goes on: the public path (through the hairpin, direct or reversal)" "" 'direct|reversal'
-		sleep 1
+		# a rogue that accepts and stays silent: the public path's
+		# connection, which crosses the hairpin meanwhile, is held (the
+		# peer may have taken the early header) until host's proof is
+		# late (confirm.c, hold_expire), then it is the session's
+		echo silent >"$LAB_STATE/rogue.reply"
+		transfer a office-pc "the rogue stays silent: the public path's connection, held meanwhile, wins" "" 'direct|reversal'
+		if grep -Eq "session [0-9]+: (direct|reversal) held until host's peer proves itself" \
+			"$LAB_STATE/stuntd-a.log"; then
+			ok "ha held the public path's connection while host's proof was due"
+		else
+			nok "ha's log names no connection held for host's proof"
+		fi
+		if grep -Eq "session [0-9]+: host failed after [0-9]+ ms: no proof within [0-9]+ ms of the connect while (direct|reversal) was established" \
+			"$LAB_STATE/stuntd-a.log"; then
+			ok "ha failed host for its late proof, not at host's own deadline"
+		else
+			nok "ha's log: no late-proof failure of host"
+			grep 'host' "$LAB_STATE/stuntd-a.log" | tail -5 | sed 's/^/# a: /'
+		fi
+		# the rogue logs a connection at its end: the FIN, or 3 s after
+		# the last byte when ha closed with the garbage unread (an RST,
+		# which the guard drops)
+		for _ in $(seq 50); do
+			[ "$(grep -c '^conn ' "$LAB_STATE/rogue.conns")" -ge 4 ] && break
+			sleep 0.2
+		done
+		# the requester writes its session header at once (2 LAN round
+		# trips): the rogue got that header -- "STNT", version 2, method
+		# host, the session id, a proof bound to that session and role
+		# (docs/security.md) -- and not one byte more
 		n=$(grep -c '^conn ' "$LAB_STATE/rogue.conns")
-		if [ "$n" -ge 1 ] && ! grep -qv '^conn 0$' "$LAB_STATE/rogue.conns"; then
-			ok "the rogue was connected to $n time(s) and received not one byte"
+		bad=$(grep -v '^conn [a-z]* 28 53544e5402' "$LAB_STATE/rogue.conns")
+		if [ "$n" -ge 4 ] && [ -z "$bad" ]; then
+			ok "the rogue was connected to $n time(s) and got the 28-byte session header alone each time"
 		else
 			nok "the rogue's log: $(tr '\n' ' ' <"$LAB_STATE/rogue.conns")"
 		fi

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # stuntctl forward --udp in the namespace lab (setup of t_stuntd.sh):
 # port-restricted (ha) x port-restricted (hb). hb "office-pc" exposes a UDP
-# echo as uecho=udp:127.0.0.1:7001; on ha, `stuntctl forward --udp --idle 3
+# echo as uecho=udp:127.0.0.1:7001 (and one on IPv6 loopback as
+# uecho6=udp:[::1]:7001); on ha, `stuntctl forward --udp --idle 3
 # 127.0.0.1:9100 office-pc/uecho` (its stderr is the log checked here).
 #   two local clients (source ports 40001, 40002) at once, each a burst of 5
 #       (queued while its traversal is made) and 100 one at a time: every
@@ -29,7 +30,8 @@ UDPCLIENT=$here/udpclient.py
 [ -x "$STUNTCTL" ] || { nok "built: $STUNTCTL"; exit 1; }
 
 STUNTD_EXTRA_A=(--connect-timeout 5000)
-STUNTD_EXTRA_B=(--connect-timeout 5000 --expose uecho=udp:127.0.0.1:7001 --allow uecho=laptop)
+STUNTD_EXTRA_B=(--connect-timeout 5000 --expose uecho=udp:127.0.0.1:7001 --allow uecho=laptop
+	--expose 'uecho6=udp:[::1]:7001' --allow uecho6=laptop)
 
 # start_fwd NAME PORT TARGET [OPTIONS...]: a forwarder in ha; its log is
 # $LAB_STATE/NAME.log, its pid in NAME.pid, its exit status in NAME.rc
@@ -77,6 +79,13 @@ for p in 40001 40002; do
 		"$LAB_STATE/fwd.log"
 done
 check_eq "two sessions opened for two clients" "$(grep -c 'new client' "$LAB_STATE/fwd.log")" 2
+
+echo "# a UDP service on an IPv6 target (udp:[::1]:7001, beside the IPv4 one on the same port)"
+lab_bg hb uecho6 python3 "$here/echosrv.py" --udp --bind ::1 7001 >/dev/null
+lab_wait_port hb udp '\[::1\]' 7001 10 || nok "IPv6 UDP echo listens in hb"
+start_fwd fwd6 9106 office-pc/uecho6 --idle 3 || nok "forwarder listens on udp 127.0.0.1:9106"
+client c6 --bind 40016 --burst 2 127.0.0.1 9106 20 c6
+expect_report c6 "client 40016 to office-pc/uecho6" 22
 
 echo "# a traversal that fails (ha cannot reach stunt-server) while another session is up"
 # stuntd drops the silent server (its keepalive); once the path is back the
@@ -136,7 +145,7 @@ lab_wait_log "$LAB_STATE/fwd2.log" "from 127.0.0.1:40008: office-pc/nosuch: " 10
 echo "# SIGTERM with a session open"
 client ci --bind 40009 127.0.0.1 9100 5 ci
 expect_report ci "client 40009" 5
-for n in fwd fwd2; do
+for n in fwd fwd2 fwd6; do
 	pid=$(cat "$LAB_STATE/$n.pid")
 	kill -TERM "$pid"
 	for _ in $(seq 1 50); do

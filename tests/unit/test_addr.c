@@ -93,6 +93,21 @@ static void ipv6_bad_refused(void)
 	}
 }
 
+static void either_family(void)
+{
+	union addr_sa a;
+
+	CHECK_EQ(addr_parse_any("192.0.2.1:5900", 0, &a), 0);
+	CHECK(a.sa.sa_family == AF_INET && addr_sa_port(&a) == 5900 && addr_sa_len(&a) == sizeof(a.in));
+	CHECK_EQ(addr_parse_any("[2001:db8::1]:5900", 0, &a), 0);
+	CHECK(a.sa.sa_family == AF_INET6 && addr_sa_port(&a) == 5900 && addr_sa_len(&a) == sizeof(a.in6));
+	CHECK_EQ(addr_parse_any("2001:db8::1", 3478, &a), 0);
+	CHECK_EQ(addr_sa_port(&a), 3478);
+	CHECK_EQ(addr_parse_any("localhost:5900", 0, &a), -EINVAL);	/* names are not literals */
+	CHECK_EQ(addr_parse_any("2001:db8::1:5900:x", 0, &a), -EINVAL);
+	CHECK_EQ(addr_parse_any("", 0, &a), -EINVAL);
+}
+
 int main(void)
 {
 	RUN(ip_and_port);
@@ -100,5 +115,6 @@ int main(void)
 	RUN(bad_input_refused);
 	RUN(ipv6_forms);
 	RUN(ipv6_bad_refused);
+	RUN(either_family);
 	return TAP_DONE();
 }

@@ -39,7 +39,7 @@ static void full_file(void)
 	CHECK_EQ(c.connect_timeout_ms, 5000);
 	CHECK_EQ(c.nexpose, 2);
 	e = d_config_find_expose(&c, "vnc");
-	CHECK(e && e->kind == D_TARGET_TCP && ntohs(e->addr.sin_port) == 5900);
+	CHECK(e && e->kind == D_TARGET_TCP && addr_sa_port(&e->addr) == 5900);
 	e = d_config_find_expose(&c, "inetd");
 	CHECK(e && e->kind == D_TARGET_EXEC &&
 	      !strcmp(e->cmd, "x11vnc -inetd -display :0 # kept: part of the command"));
@@ -91,7 +91,7 @@ static void errors_name_the_line(void)
 	CHECK_EQ(d_config_parse("expose dns udp:127.0.0.1:53\nudp-first-ttl 0\nudp-test-delay 50\n", 62,
 				&c, err, sizeof(err)), 0);
 	CHECK_EQ(c.expose[0].kind, D_TARGET_UDP);
-	CHECK_EQ(ntohs(c.expose[0].addr.sin_port), 53);
+	CHECK_EQ(addr_sa_port(&c.expose[0].addr), 53);
 	CHECK_EQ(c.udp_first_ttl, 0);
 	CHECK_EQ(c.udp_test_delay_ms, 50);
 	CHECK_EQ(c.test_cand_ip, 0);
@@ -114,7 +114,7 @@ static void flags_override(void)
 	CHECK_EQ(d_config_set(&c, "expose", "vnc=tcp:127.0.0.1:5901", err, sizeof(err)), 0);
 	CHECK_EQ(d_config_set(&c, "allow", "vnc=b,c", err, sizeof(err)), 0);
 	CHECK_EQ(c.nexpose, 1);
-	CHECK_EQ(ntohs(c.expose[0].addr.sin_port), 5901);
+	CHECK_EQ(addr_sa_port(&c.expose[0].addr), 5901);
 	CHECK(!d_config_allowed(&c, "vnc", "a"));
 	CHECK(d_config_allowed(&c, "vnc", "c"));
 	CHECK_EQ(d_config_set(&c, "expose", "x=exec:", err, sizeof(err)), -EINVAL);
@@ -435,19 +435,32 @@ static void peer_policy_keys(void)
 	CHECK_EQ(c.max_peer_sessions, 3);	/* failed sets changed nothing */
 }
 
-/* host candidates: on by default, every interface unless limited */
+/* host candidates and IPv6: on by default, every interface unless limited */
 static void host_keys(void)
 {
 	static const char f[] = "id a\nserver 192.0.2.1\nsecret-file /s\n"
-				"host-candidates off\nhost-interfaces eth0,wlan0\n";
+				"host-candidates off\nhost-interfaces eth0,wlan0\nipv6 off\n";
 	struct d_config c;
 	char err[160] = "";
 
 	d_config_init(&c);
 	CHECK(c.host_candidates);
+	CHECK(c.ipv6);
+	CHECK_EQ(c.ipv6_hops, D_IPV6_HOPS_DEFAULT);
 	CHECK_EQ(c.nhost_ifaces, 0);
 	CHECK_EQ(d_config_parse(f, sizeof(f) - 1, &c, err, sizeof(err)), 0);
 	CHECK(!c.host_candidates);
+	CHECK(!c.ipv6);
+	CHECK_EQ(d_config_set(&c, "ipv6", "maybe", err, sizeof(err)), -EINVAL);
+	CHECK(!c.has_test_cand_ip6);
+	CHECK_EQ(d_config_set(&c, "test-candidate-ip6", "2001:db8:6::10", err, sizeof(err)), 0);
+	CHECK(c.has_test_cand_ip6 && c.test_cand_ip6[0] == 0x20 && c.test_cand_ip6[15] == 0x10);
+	CHECK_EQ(d_config_set(&c, "test-candidate-ip6", "198.51.100.1", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "4", err, sizeof(err)), 0);
+	CHECK_EQ(c.ipv6_hops, 4u);
+	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "0", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "65", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(c.ipv6_hops, 4u);
 	CHECK_EQ(c.nhost_ifaces, 2);
 	CHECK(!strcmp(c.host_ifaces[0], "eth0") && !strcmp(c.host_ifaces[1], "wlan0"));
 	CHECK_EQ(d_config_set(&c, "host-candidates", "on", err, sizeof(err)), 0);
@@ -470,6 +483,7 @@ static void host_keys(void)
 
 static void host_names(void)
 {
+	const struct d_expose *e;
 	struct d_config c;
 	char err[128] = "";
 	const char *f = "id a\nsecret-file /s\nserver stun.example.net\n"
@@ -482,16 +496,28 @@ static void host_names(void)
 	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), D_SERVER_PORT_DEFAULT);
 	CHECK_EQ(c.nexpose, 3);
 	CHECK(!strcmp(c.expose[0].host, "localhost"));
-	CHECK_EQ(ntohs(c.expose[0].addr.sin_port), 5900);
+	CHECK_EQ(addr_sa_port(&c.expose[0].addr), 5900);
 	CHECK_EQ(c.expose[1].kind, D_TARGET_UDP);
 	CHECK(!strcmp(c.expose[1].host, "resolver.lan"));
 	CHECK(!strcmp(c.expose[2].host, ""));
-	CHECK_EQ(c.expose[2].addr.sin_addr.s_addr, htonl(0x7f000001));
+	CHECK_EQ(c.expose[2].addr.in.sin_addr.s_addr, htonl(0x7f000001));
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
 	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), D_SERVER_PORT_DEFAULT);
 	/* a target name still needs its port; bad names are refused with the line */
 	CHECK_EQ(d_config_set(&c, "expose", "x=tcp:localhost", err, sizeof(err)), -EINVAL);
-	CHECK(strstr(err, "HOST a name or an IPv4 address") != NULL);
+	CHECK(strstr(err, "HOST a name, an IPv4 address or a bracketed IPv6 one") != NULL);
+	/* IPv6 targets: a literal needs its brackets and its port */
+	CHECK_EQ(d_config_set(&c, "expose", "v6=tcp:[::1]:5900", err, sizeof(err)), 0);
+	e = d_config_find_expose(&c, "v6");
+	CHECK(e && e->addr.sa.sa_family == AF_INET6 && addr_sa_port(&e->addr) == 5900 && !e->host[0] &&
+	      IN6_IS_ADDR_LOOPBACK(&e->addr.in6.sin6_addr));
+	CHECK_EQ(d_config_set(&c, "expose", "v6u=udp:[2001:db8::53]:53", err, sizeof(err)), 0);
+	e = d_config_find_expose(&c, "v6u");
+	CHECK(e && e->kind == D_TARGET_UDP && e->addr.sa.sa_family == AF_INET6);
+	CHECK_EQ(d_config_set(&c, "expose", "x=tcp:[::1]", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "expose", "x=tcp:::1:5900", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "expose", "x=tcp:[::1]:0", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "expose", "x=tcp:[fe80::1%eth0]:22", err, sizeof(err)), -EINVAL);
 	CHECK_EQ(d_config_parse("server bad_name\n", 16, &c, err, sizeof(err)), -EINVAL);
 	CHECK(!strncmp(err, "line 1: bad server", 18));
 	/* TLS to a server given by name: the certificate must carry that name */

@@ -74,6 +74,15 @@ static void direct6(void)
 	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_SIMOPEN);
 	v.udp_filtering = PROBE_FILT_UNKNOWN;
 	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_SIMOPEN);
+	/* no UDP (--tcp-only): TCP's filtering decides; with UDP's, UDP's does */
+	v.tcp_filtering = PROBE_FILT_EIF;
+	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_YES);
+	v.udp_filtering = PROBE_FILT_APDF;
+	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_SIMOPEN);
+	v.udp_filtering = PROBE_FILT_UNKNOWN;
+	v.tcp_filtering = PROBE_FILT_APDF;
+	CHECK_EQ(probe6_direct_verdict(&v), PROBE6_D_SIMOPEN);
+	v.tcp_filtering = PROBE_FILT_UNKNOWN;
 	/* NPTv6: one translation for every destination */
 	v.translated = 1;
 	v.udp_mapping = PROBE_MAP_EIM;

@@ -107,6 +107,37 @@ static void icmp_time_exceeded(void)
 	CHECK_EQ(probe_icmp_parse_te(b, 10, srv, &router, &sport), -EINVAL);
 }
 
+/* ICMPv6 time exceeded on a raw ICMPv6 socket: type 3, 4 unused bytes,
+ * the quoted IPv6 header (TCP, to the server) and our source port. */
+static void icmp6_time_exceeded(void)
+{
+	uint8_t b[8 + 40 + 20] = { 3, 0 }, srv[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 5 };
+	uint16_t sport = 0;
+
+	b[8] = 0x60;
+	b[8 + 6] = 6;		/* TCP */
+	b[8 + 7] = 1;		/* the hop limit it died with */
+	memcpy(b + 8 + 24, srv, 16);
+	b[8 + 40] = 0xc3;	/* source port 50000 */
+	b[8 + 41] = 0x50;
+	CHECK_EQ(probe_icmp6_parse_te(b, sizeof(b), srv, &sport), 0);
+	CHECK_EQ(sport, 50000);
+	CHECK_EQ(probe_icmp6_parse_te(b, 8 + 40 + 2, srv, &sport), 0);	/* the port is all we need */
+	CHECK_EQ(probe_icmp6_parse_te(b, 8 + 40 + 1, srv, &sport), -EINVAL);
+	srv[15] = 6;		/* to another address */
+	CHECK_EQ(probe_icmp6_parse_te(b, sizeof(b), srv, &sport), -EINVAL);
+	srv[15] = 5;
+	b[8 + 6] = 17;		/* UDP */
+	CHECK_EQ(probe_icmp6_parse_te(b, sizeof(b), srv, &sport), -EINVAL);
+	b[8 + 6] = 6;
+	b[0] = 1;		/* destination unreachable */
+	CHECK_EQ(probe_icmp6_parse_te(b, sizeof(b), srv, &sport), -EINVAL);
+	b[0] = 3;
+	b[8] = 0x45;		/* an IPv4 quote */
+	CHECK_EQ(probe_icmp6_parse_te(b, sizeof(b), srv, &sport), -EINVAL);
+	CHECK_EQ(probe_icmp6_parse_te(NULL, sizeof(b), srv, &sport), -EINVAL);
+}
+
 static void ssdp_location(void)
 {
 	static const char ans[] = "HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\n"
@@ -213,6 +244,7 @@ int main(void)
 	RUN(binding_answer);
 	RUN(pcp_map);
 	RUN(icmp_time_exceeded);
+	RUN(icmp6_time_exceeded);
 	RUN(ssdp_location);
 	RUN(url_ipv4);
 	return TAP_DONE();

@@ -305,6 +305,7 @@ static void ipv6_part(void)
 	r.ipv6.udp_filtering = PROBE_FILT_APDF;
 	r.ipv6.direct = PROBE6_D_SIMOPEN;
 	snprintf(r.ipv6.unmeasurable[PROBE_V_TCP_FILTERING], PROBE_NOTE_LEN, "needs STUNT");
+	snprintf(r.ipv6.unmeasurable[PROBE_V_TCP_UNSOLICITED_SYN], PROBE_NOTE_LEN, "needs STUNT");
 	out = render(&r, true);
 	CHECK(out != NULL);
 	CHECK(json_valid(out));
@@ -314,8 +315,10 @@ static void ipv6_part(void)
 		       "\"translated\": true, \"port_changed\": false, \"other_address\": \"2001:db8:2::6\",\n"
 		       "    \"udp\": { \"mapping\": \"EIM\", \"filtering\": \"APDF\" },\n"
 		       "    \"tcp\": { \"local\": null, \"mapped\": null, \"translated\": null, "
-		       "\"filtering\": null },\n"
-		       "    \"not_measurable\": {\n      \"tcp.filtering\": \"needs STUNT\"\n    },\n"
+		       "\"filtering\": null, \"unsolicited_syn\": null, \"unsolicited_icmp\": null },\n"
+		       "    \"hops\": [], \"dest_hop\": null,\n"
+		       "    \"not_measurable\": {\n      \"tcp.filtering\": \"needs STUNT\",\n"
+		       "      \"tcp.unsolicited_syn\": \"needs STUNT\"\n    },\n"
 		       "    \"direct\": \"simopen\" },\n  \"port_mapping\""));
 	free(out);
 	out = render(&r, false);
@@ -324,9 +327,61 @@ static void ipv6_part(void)
 		       "  UDP: local [2001:db8:1::10]:40000, seen by the server as [2001:db8:2::1]:40000\n"
 		       "  Translation: yes, NPTv6 or NAT66 (address rewritten, port kept)\n"));
 	CHECK(has(out, "  Not measurable over IPv6: tcp.filtering: needs STUNT\n"
+		       "  Not measurable over IPv6: tcp.unsolicited_syn: needs STUNT\n"
 		       "  Direct IPv6 connections: only by simultaneous open"));
+	CHECK(!strstr(out, "  TCP filtering:"));	/* no TCP over IPv6: no TCP lines */
 	CHECK(has(out, "simultaneous open (both sides send first: the firewall lets in only answers).\n"
 		       "Port mapping on the gateway:"));
+	free(out);
+	/* TCP over IPv6 measured: its filtering and the SYN's ICMPv6 answer */
+	memset(r.ipv6.unmeasurable, 0, sizeof(r.ipv6.unmeasurable));
+	set6(&r.ipv6.tcp_local, "2001:db8:1::10", 40001);
+	set6(&r.ipv6.tcp_mapped, "2001:db8:2::1", 40001);
+	r.ipv6.tcp_translated = 1;
+	r.ipv6.tcp_filtering = PROBE_FILT_APDF;
+	r.ipv6.unsolicited_syn = PROBE_SYN_ICMP;
+	r.ipv6.unsolicited_icmp[0] = 1;
+	r.ipv6.unsolicited_icmp[1] = 1;
+	out = render(&r, true);
+	CHECK(out && json_valid(out));
+	CHECK(has(out, "\"filtering\": \"APDF\", \"unsolicited_syn\": \"icmp\", "
+		       "\"unsolicited_icmp\": { \"type\": 1, \"code\": 1 } },\n"
+		       "    \"hops\": [], \"dest_hop\": null,\n"
+		       "    \"not_measurable\": {},\n"));
+	free(out);
+	out = render(&r, false);
+	CHECK(out && has(out, "  TCP filtering: only the exact address and port you sent to may answer "
+			       "(address-and-port-dependent, APDF)\n"
+			       "  Unsolicited incoming SYN: answered with ICMPv6 destination unreachable, "
+			       "administratively prohibited (icmp)\n"));
+	free(out);
+	r.ipv6.unsolicited_icmp[0] = 4;	/* parameter problem: named by number */
+	r.ipv6.unsolicited_icmp[1] = 0;
+	out = render(&r, false);
+	CHECK(out && has(out, "  Unsolicited incoming SYN: answered with ICMPv6 type 4 code 0 (icmp)\n"));
+	free(out);
+	/* hops: the routers before the server's hop, a silent one null */
+	r.ipv6.dest_hop = 3;
+	r.ipv6.hop_known[1] = true;
+	memcpy(r.ipv6.hop_addr[1], r.ipv6.local.ip6, 16);
+	r.ipv6.hop_addr[1][15] = 1;
+	r.ipv6.hop_known[5] = true;	/* beyond the server: not listed */
+	memcpy(r.ipv6.hop_addr[5], r.ipv6.hop_addr[1], 16);
+	out = render(&r, true);
+	CHECK(out && json_valid(out) &&
+	      has(out, "    \"hops\": [\"2001:db8:1::1\", null], \"dest_hop\": 3,\n"));
+	free(out);
+	out = render(&r, false);
+	CHECK(out && has(out, "  Hops to the server: 3; the routers before it: 1 2001:db8:1::1, 2 silent\n"));
+	free(out);
+	r.ipv6.dest_hop = -1;	/* not reached: up to the last that answered */
+	out = render(&r, false);
+	CHECK(out && has(out, "  Hops to the server: not reached within 8; routers: 1 2001:db8:1::1, 2 silent, "
+			       "3 silent, 4 silent, 5 2001:db8:1::1\n"));
+	free(out);
+	r.ipv6.unsolicited_syn = PROBE_SYN_RST;
+	out = render(&r, true);
+	CHECK(out && has(out, "\"unsolicited_syn\": \"rst\", \"unsolicited_icmp\": null }"));
 	free(out);
 	CHECK(strcmp(probe6_direct_name(PROBE6_D_YES), "yes") == 0);
 	CHECK(probe6_direct_name(PROBE6_D_UNKNOWN) == NULL);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "common/resolve.h"
+#include "common/addr.h"
 #include "tests/unit/tap.h"
 
 #include <arpa/inet.h>
@@ -81,11 +82,29 @@ static void literal_resolves_without_dns(void)
 	CHECK_EQ(ntohs(a.sin_port), 5900);
 }
 
+/* an expose target's name: IPv4 first, IPv6 when there is no IPv4 one */
+static void any_family(void)
+{
+	union addr_sa a;
+	char why[64];
+
+	CHECK_EQ(resolve_any("127.0.0.1", 5900, &a, why, sizeof(why)), 0);
+	CHECK_EQ(a.sa.sa_family, AF_INET);
+	CHECK_EQ(a.in.sin_addr.s_addr, htonl(0x7f000001));
+	CHECK_EQ(addr_sa_port(&a), 5900);
+	CHECK_EQ(resolve_any("::1", 5901, &a, why, sizeof(why)), 0);
+	CHECK_EQ(a.sa.sa_family, AF_INET6);
+	CHECK(IN6_IS_ADDR_LOOPBACK(&a.in6.sin6_addr));
+	CHECK_EQ(addr_sa_port(&a), 5901);
+	CHECK_EQ(addr_sa_len(&a), sizeof(struct sockaddr_in6));
+}
+
 int main(void)
 {
 	RUN(names_and_ports);
 	RUN(bad_names_refused);
 	RUN(length_limits);
 	RUN(literal_resolves_without_dns);
+	RUN(any_family);
 	return TAP_DONE();
 }

@@ -7,6 +7,7 @@
  * entry waits for and nothing else.
  */
 #include "server/capture.h"
+#include "server/stunt.h"
 #include "nfq/pkt_build.h"
 #include "tests/unit/tap.h"
 
@@ -75,9 +76,19 @@ static void link_layers(void)
 	f[14] = 0x45;
 	CHECK_EQ(srv_capture_l3(SRV_DLT_EN10MB, f, 40, &off), 0);
 	CHECK_EQ(off, 14);
-	f[12] = 0x86;	/* IPv6 */
+	f[12] = 0x86;	/* IPv6, its header too short, then not IPv6 inside */
 	f[13] = 0xdd;
-	CHECK_EQ(srv_capture_l3(SRV_DLT_EN10MB, f, 40, &off), -EPROTONOSUPPORT);
+	CHECK_EQ(srv_capture_l3(SRV_DLT_EN10MB, f, 40, &off), -EMSGSIZE);
+	CHECK_EQ(srv_capture_l3(SRV_DLT_EN10MB, f, 54, &off), -EPROTONOSUPPORT);
+	f[14] = 0x60;
+	CHECK_EQ(srv_capture_l3(SRV_DLT_EN10MB, f, 54, &off), 0);
+	CHECK_EQ(off, 14);
+	f[12] = 0x86;	/* neither family */
+	f[13] = 0x06;
+	CHECK_EQ(srv_capture_l3(SRV_DLT_EN10MB, f, 54, &off), -EPROTONOSUPPORT);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	f[14] = 0x45;
 	/* 802.1Q tag */
 	f[12] = 0x81;
 	f[13] = 0x00;
@@ -102,6 +113,11 @@ static void link_layers(void)
 	f[0] = 0x45;
 	CHECK_EQ(srv_capture_l3(SRV_DLT_RAW, f, 20, &off), 0);
 	CHECK_EQ(off, 0);
+	f[0] = 0x60;	/* raw IP: the version says IPv6 */
+	CHECK_EQ(srv_capture_l3(SRV_DLT_RAW, f, 20, &off), -EMSGSIZE);
+	CHECK_EQ(srv_capture_l3(SRV_DLT_RAW, f, 40, &off), 0);
+	CHECK_EQ(srv_capture_l3(SRV_DLT_IPV6, f, 40, &off), 0);
+	CHECK_EQ(srv_capture_l3(SRV_DLT_IPV4, f, 40, &off), -EPROTONOSUPPORT);
 	CHECK_EQ(srv_capture_l3(147, f, 40, &off), -EPROTONOSUPPORT);
 }
 
@@ -279,6 +295,115 @@ static void filter_programs(void)
 	CHECK(!pass(SRV_CAP_FILTER_ARMED, ic, 14 + 28));
 }
 
+#define CLIENT6	0x10
+#define SRV6	0x06
+
+static void ip6_fill(uint8_t a[16], uint8_t last)
+{
+	static const uint8_t pfx[4] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+	memset(a, 0, 16);
+	memcpy(a, pfx, 4);
+	a[15] = last;
+}
+
+/* An Ethernet frame holding an IPv6 TCP packet (srv_stunt_build6). */
+static size_t tcp6_frame(uint8_t *f, uint8_t src, uint16_t sport, uint8_t dst, uint16_t dport,
+			 uint8_t flags, uint8_t hops)
+{
+	struct pkt_tcp_spec s;
+	uint8_t a[16], b[16];
+	size_t len = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.sport = sport;
+	s.dport = dport;
+	s.flags = flags;
+	s.window = 64240;
+	s.ttl = hops;
+	ip6_fill(a, src);
+	ip6_fill(b, dst);
+	memset(f, 0, 14);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	CHECK_EQ(srv_stunt_build6(&s, a, b, f + 14, 200, &len), 0);
+	return 14 + len;
+}
+
+/* An IPv6 probe's answers: the client's RST or SYN-ACK, an ICMPv6 error
+ * quoting our SYN; not an IPv4 packet, not another address or port. */
+static void probe_answers6(void)
+{
+	struct srv_cap_want w = { .kind = SRV_CAP_PROBE, .v6 = true, .client_port = 40000,
+				  .srv_port = 3479 }, w4 = probe_want();
+	struct stunt_probe_resp r;
+	uint8_t f[256], ic[256];
+	size_t len, qlen;
+
+	ip6_fill(w.client6, CLIENT6);
+	ip6_fill(w.srv6, SRV6);
+	memset(&r, 0, sizeof(r));
+	len = tcp6_frame(f, CLIENT6, 40000, SRV6, 3479, PKT_TCP_RST | PKT_TCP_ACK, 63);
+	CHECK_EQ(srv_capture_probe_match(f + 14, len - 14, &w, &r), 0);
+	CHECK_EQ(r.result, STUNT_PROBE_RST);
+	CHECK_EQ(r.ttl, 63);
+	CHECK(pass(SRV_CAP_FILTER_ARMED, f, len));
+	CHECK(!pass(SRV_CAP_FILTER_IDLE, f, len));
+	/* an IPv4 probe does not take it */
+	CHECK_EQ(srv_capture_probe_match(f + 14, len - 14, &w4, &r), -ENOENT);
+	len = tcp6_frame(f, CLIENT6, 40000, SRV6, 3479, PKT_TCP_SYN | PKT_TCP_ACK, 63);
+	CHECK_EQ(srv_capture_probe_match(f + 14, len - 14, &w, &r), 0);
+	CHECK_EQ(r.result, STUNT_PROBE_SYNACK);
+	CHECK(pass(SRV_CAP_FILTER_ARMED, f, len));
+	len = tcp6_frame(f, CLIENT6, 40000, SRV6, 3479, PKT_TCP_ACK, 63);
+	CHECK_EQ(srv_capture_probe_match(f + 14, len - 14, &w, &r), -ENOENT);
+	CHECK(!pass(SRV_CAP_FILTER_ARMED, f, len));
+	len = tcp6_frame(f, CLIENT6, 40001, SRV6, 3479, PKT_TCP_RST, 63);
+	CHECK_EQ(srv_capture_probe_match(f + 14, len - 14, &w, &r), -ENOENT);
+	len = tcp6_frame(f, 0x11, 40000, SRV6, 3479, PKT_TCP_RST, 63);
+	CHECK_EQ(srv_capture_probe_match(f + 14, len - 14, &w, &r), -ENOENT);
+	/* an IPv4 answer for an IPv6 probe */
+	len = tcp_frame(f, CLIENT, 40000, SRV2, 3479, PKT_TCP_RST, 0, 61, 0);
+	CHECK_EQ(srv_capture_probe_match(f + 14, len - 14, &w, &r), -ENOENT);
+
+	/* ICMPv6 administratively prohibited from the firewall (::1) quoting our SYN */
+	len = tcp6_frame(f, SRV6, 3479, CLIENT6, 40000, PKT_TCP_SYN, 63);
+	qlen = len - 14;
+	memset(ic, 0, sizeof(ic));
+	ic[12] = 0x86;
+	ic[13] = 0xdd;
+	ic[14] = 0x60;
+	pkt_put16(ic + 18, (uint16_t)(8 + qlen));
+	ic[20] = 58;	/* ICMPv6 */
+	ic[21] = 64;
+	ip6_fill(ic + 22, 0x01);
+	ip6_fill(ic + 38, SRV6);
+	ic[54] = 1;	/* destination unreachable */
+	ic[55] = 1;	/* administratively prohibited */
+	memcpy(ic + 62, f + 14, qlen);
+	CHECK_EQ(pkt_fix_checksums(ic + 14, 48 + qlen), 0);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ(srv_capture_probe_match(ic + 14, 48 + qlen, &w, &r), 0);
+	CHECK_EQ(r.result, STUNT_PROBE_ICMP);
+	CHECK_EQ(r.icmp_type, 1);
+	CHECK_EQ(r.icmp_code, 1);
+	CHECK_EQ(r.ttl, 64);
+	CHECK(pass(SRV_CAP_FILTER_ARMED, ic, 14 + 48 + qlen));
+	/* cut by the snap length inside the quote's TCP header: still ours */
+	CHECK_EQ(srv_capture_probe_match(ic + 14, 48 + 40 + 8, &w, &r), 0);
+	/* another probe's port */
+	w.client_port = 40001;
+	CHECK_EQ(srv_capture_probe_match(ic + 14, 48 + qlen, &w, &r), -ENOENT);
+	w.client_port = 40000;
+	/* an echo reply is no answer, and the program drops it */
+	ic[54] = 129;
+	ic[55] = 0;
+	CHECK_EQ(srv_capture_probe_match(ic + 14, 48 + qlen, &w, &r), -ENOENT);
+	CHECK(!pass(SRV_CAP_FILTER_ARMED, ic, 14 + 48 + qlen));
+	/* garbage */
+	CHECK_EQ(srv_capture_probe_match(ic + 14, 30, &w, &r), -ENOENT);
+}
+
 int main(void)
 {
 	RUN(link_layers);
@@ -286,5 +411,6 @@ int main(void)
 	RUN(other_packets_ignored);
 	RUN(probe_answers);
 	RUN(filter_programs);
+	RUN(probe_answers6);
 	return TAP_DONE();
 }

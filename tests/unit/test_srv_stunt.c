@@ -10,6 +10,7 @@
 #include "tests/unit/tap.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 
 static const uint8_t txid[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
 static const uint8_t rnd[8] = { 0xaa, 0xbb, 0xcc, 0xdd, 0x12, 0x34, 0, 0 };
@@ -409,6 +410,111 @@ static void probe_goes_to_the_client_at_port_p(void)
 	CHECK_EQ(handle(false), 400);
 }
 
+static struct stun_addr ip6(uint8_t last, uint16_t port)
+{
+	struct stun_addr x;
+
+	memset(&x, 0, sizeof(x));
+	x.family = STUN_FAMILY_IPV6;
+	x.ip[0] = 0x20;
+	x.ip[1] = 0x01;
+	x.ip[2] = 0x0d;
+	x.ip[3] = 0xb8;
+	x.ip[15] = last;
+	x.port = port;
+	return x;
+}
+
+/* A connection over IPv6: PROBE-UNSOLICITED from the IPv6 address and port
+ * the change flags name to the client's own IPv6 address; CAPTURE and
+ * SEND-PACKET 500; no IPv6 raw socket: 500 for all; one IPv6 address: 400
+ * for change IP; and the packet built is an IPv6 SYN with a good checksum. */
+static void probe_over_ipv6(void)
+{
+	struct stunt_probe_req q = { .port = 41000, .flags = STUN_CHANGE_IP | STUN_CHANGE_PORT };
+	struct stun_addr peer = ip6(0x10, 40000);
+	uint8_t pkt[PKT_IP6_HDR + PKT_TCP_MAX_HDR];
+	struct pkt p;
+	size_t len;
+	unsigned i, j;
+
+	setup(10, false);
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++)
+			s.cfg.sock6[i][j] = ip6((uint8_t)(5 + i), (uint16_t)(3478 + j));
+	s.cfg.available6 = true;
+	srv_stunt_conn_init(&c, &s, &peer, 0, 0, 0);
+	start(STUNT_METHOD_PROBE_UNSOLICITED);
+	stunt_put_probe_req(&b, &q);
+	CHECK_EQ(handle(false), -1);
+	CHECK_EQ(act.verdict, STUNT_V_PROBE);
+	CHECK(stun_addr_equal(&act.src, &s.cfg.sock6[1][1]));
+	CHECK_EQ(act.dst.family, STUN_FAMILY_IPV6);
+	CHECK_MEM(act.dst.ip, peer.ip, 16);
+	CHECK_EQ(act.dst.port, 41000);
+	CHECK(stun_addr_equal(&act.source, &s.cfg.sock6[1][1]));
+	CHECK_EQ(srv_stunt_share_used(&s, &peer), 1);
+	/* the packet */
+	CHECK_EQ(srv_stunt_build6(&act.pkt, act.src.ip, act.dst.ip, pkt, sizeof(pkt), &len), 0);
+	CHECK_EQ(pkt_parse(pkt, len, &p), 0);
+	CHECK_EQ(p.family, AF_INET6);
+	CHECK_EQ(p.l4, PKT_L4_TCP);
+	CHECK_MEM(p.ip6.saddr, s.cfg.sock6[1][1].ip, 16);
+	CHECK_MEM(p.ip6.daddr, peer.ip, 16);
+	CHECK_EQ(p.ip6.hop_limit, STUNT_TTL_DEFAULT);
+	CHECK_EQ(p.tcp.sport, 3479);
+	CHECK_EQ(p.tcp.dport, 41000);
+	CHECK_EQ(p.tcp.flags, PKT_TCP_SYN);
+	CHECK_EQ(p.tcp.opt.mss, 1460);
+	/* the checksum holds: recomputing it changes nothing */
+	{
+		uint8_t again[sizeof(pkt)];
+
+		memcpy(again, pkt, len);
+		CHECK_EQ(pkt_fix_checksums(again, len), 0);
+		CHECK_MEM(again, pkt, len);
+	}
+	CHECK_EQ(srv_stunt_build6(&act.pkt, act.src.ip, act.dst.ip, pkt, PKT_IP6_HDR + 10, &len),
+		 -ENOSPC);
+	/* change port only: the address it came in on */
+	q.flags = STUN_CHANGE_PORT;
+	start(STUNT_METHOD_PROBE_UNSOLICITED);
+	stunt_put_probe_req(&b, &q);
+	CHECK_EQ(handle(false), -1);
+	CHECK(stun_addr_equal(&act.src, &s.cfg.sock6[0][1]));
+	/* not over IPv6 */
+	start(STUNT_METHOD_CAPTURE);
+	CHECK_EQ(handle(false), 500);
+	start(STUNT_METHOD_SEND_PACKET);
+	put_packet(STUNT_PKT_SYN, 0, 0, 0);
+	CHECK_EQ(handle(false), 500);
+	/* one IPv6 address: no other to send from */
+	s.cfg.one_addr6 = true;
+	q.flags = STUN_CHANGE_IP;
+	start(STUNT_METHOD_PROBE_UNSOLICITED);
+	stunt_put_probe_req(&b, &q);
+	CHECK_EQ(handle(false), 400);
+	CHECK_EQ(act.verdict, STUNT_V_NO_ALT);
+	/* no IPv6 raw socket */
+	s.cfg.available6 = false;
+	q.flags = 0;
+	start(STUNT_METHOD_PROBE_UNSOLICITED);
+	stunt_put_probe_req(&b, &q);
+	CHECK_EQ(handle(false), 500);
+	/* an IPv4 connection is not served from the IPv6 rows, nor the other way */
+	s.cfg.available6 = true;
+	s.cfg.available = false;
+	start(STUNT_METHOD_PROBE_UNSOLICITED);
+	stunt_put_probe_req(&b, &q);
+	CHECK_EQ(handle(false), -1);
+	CHECK(stun_addr_equal(&act.src, &s.cfg.sock6[0][0]));
+	peer = ip4(198, 18, 1, 2, 40000);
+	srv_stunt_conn_init(&c, &s, &peer, 0, 0, 0);
+	start(STUNT_METHOD_PROBE_UNSOLICITED);
+	stunt_put_probe_req(&b, &q);
+	CHECK_EQ(handle(false), 500);
+}
+
 static void report_round_trip(void)
 {
 	struct stunt_syn_report r, back;
@@ -547,6 +653,7 @@ int main(void)
 	RUN(one_address_no_spoof_external);
 	RUN(bounds_and_rates);
 	RUN(probe_goes_to_the_client_at_port_p);
+	RUN(probe_over_ipv6);
 	RUN(report_round_trip);
 	RUN(refused_before_looking);
 	RUN(one_address_gets_a_fair_share);

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+/* IPv6 candidates: this host's global addresses (see hostaddr6.h). */
+#include "daemon/hostaddr6.h"
+#include "daemon/hostaddr.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+/* /proc/net/if_inet6's scope and flags (linux/if_addr.h, net/ipv6.h) */
+#define SCOPE_GLOBAL		0x00
+#define F_DADFAILED		0x08
+#define F_DEPRECATED		0x20
+#define F_TENTATIVE		0x40
+
+bool d_hostaddr6_global(const uint8_t ip[16])
+{
+	return (ip[0] & 0xe0) == 0x20;
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+int d_hostaddr6_parse_line(const char *line, uint8_t ip[16], char *ifname)
+{
+	unsigned idx, plen, scope, flags;
+	char name[IFNAMSIZ];
+	int i, hi, lo, n = 0;
+
+	for (i = 0; i < 16; i++) {
+		hi = hexval(line[2 * i]);
+		lo = hi < 0 ? -1 : hexval(line[2 * i + 1]);
+		if (lo < 0)
+			return -EINVAL;
+		ip[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (line[32] != ' ' ||
+	    sscanf(line + 32, " %x %x %x %x %15s%n", &idx, &plen, &scope, &flags, name, &n) != 5 ||
+	    n == 0 || plen > 128)
+		return -EINVAL;
+	snprintf(ifname, IFNAMSIZ, "%s", name);
+	return scope == SCOPE_GLOBAL && d_hostaddr6_global(ip) &&
+	       !(flags & (F_DADFAILED | F_DEPRECATED | F_TENTATIVE));
+}
+
+bool d_hostaddr6_peer_ok(const uint8_t ip[16], const uint8_t (*own)[16], size_t nown)
+{
+	size_t i;
+
+	if (!d_hostaddr6_global(ip))
+		return false;
+	for (i = 0; i < nown; i++)
+		if (!memcmp(own[i], ip, 16))
+			return false;
+	return true;
+}
+
+int d_hostaddr6_gather(const struct d_config *c, uint8_t (*out)[16], size_t max)
+{
+	char line[160], ifname[IFNAMSIZ];
+	size_t n = 0;
+	FILE *f;
+
+	if (!c->ipv6)
+		return 0;
+	f = fopen("/proc/net/if_inet6", "re");
+	if (f == NULL)
+		return errno == ENOENT ? 0 : -errno;	/* no IPv6 in this kernel */
+	while (n < max && fgets(line, sizeof(line), f))
+		if (d_hostaddr6_parse_line(line, out[n], ifname) == 1 &&
+		    d_hostaddr_iface_listed(c, ifname))
+			n++;
+	fclose(f);
+	return (int)n;
+}

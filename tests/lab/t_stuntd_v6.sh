@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# simopen6 (issue 17, daemon/trav/simopen6.c): two dual-stack hosts, each
+# behind an RFC 6092 stateful IPv6 firewall (lab_up --ipv6, tests/lab/lab6.sh)
+# and a port-restricted IPv4 NAT, connect directly over IPv6 by TCP
+# simultaneous open, raced beside the IPv4 methods (see t_stuntd.sh for the
+# rest of the setup).
+#   drop, reject (--fw6-a/--fw6-b both drop, then both reject):
+#     - ha -> hb and hb -> ha: the race's winner is simopen6, 5 MB echoed
+#       intact, the socket handed to the client is connected to the peer's
+#       IPv6 address; the status counters say simopen6 won and the status
+#       names the address ha offers;
+#     - the logs name the requester's hop-limited first SYN to the peer's
+#       address;
+#     - no RST was seen on either host's IPv6 link, either way: the
+#       requester's first SYN died before the peer's firewall (a rejecting
+#       one never answered it) and losers closed silently; no RST left
+#       either host over IPv4 (stop_all);
+#     - no candidate was refused and no connection dropped unproven.
+#   symv6 (random symmetric IPv4 NATs on both sides, drop x drop, no TURN):
+#     IPv4 alone would need a relay; simopen6 wins both ways, 5 MB echoed.
+#   hops (drop x reject, --ipv6-hop-limit 4 on ha): ha's first SYN now
+#     reaches gwb's firewall, whose RST comes back to ha (seen on its link)
+#     and ends gwa's state for the flow, so hb's SYN is dropped at gwa; the
+#     RST is dropped before ha's socket sees it, so the forced simopen6
+#     still connects, by ha's retransmitted SYN a second later (the option
+#     is applied, the RST guard works). Not reject on both sides: there each
+#     firewall's RST ends the other's state, and the retransmissions meet
+#     only by luck.
+#   liar6 (drop x drop, ha's candidate lies: test-candidate-ip6, a test knob
+#     in its config file): naming fe80::1, hb refuses it (logged, counted
+#     in candidates_refused), runs no simopen6 and the connect goes over
+#     IPv4; naming pub's global address (a third party), hb takes it --
+#     the server cannot vouch for an IPv6 address -- and what reaches pub
+#     from hb is SYNs and nothing else (docs/security.md), while the
+#     connect goes over IPv4.
+#   v4only (drop x drop, --ipv6 off on hb): hb offers no IPv6 candidate, ha
+#     runs no simopen6 attempt and the connect works over IPv4; simopen6
+#     forced from ha is refused by hb.
+# NPTv6 (--fw6-X npt) is not covered: a host offers its own (inside)
+# address, and a peer beyond the NPT cannot reach it; learning the
+# translated address needs stunt-server over IPv6 (not in this slice).
+# Bounded: each connect by stuntd's connect-timeout (8 s here).
+# shellcheck disable=SC2153 # LAB_HA6, LAB_HB6: set by lab_up --ipv6
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lab.sh
+. "$here/lab.sh"
+# shellcheck source=tests/lab/stuntd_lab.sh
+. "$here/stuntd_lab.sh"
+
+# rst6_start: every IPv6 TCP segment with RST on ha's and hb's links, either
+# way (no extension headers in this lab: TCP's flags at ip6[53])
+rst6_start() {
+	local x
+	for x in a b; do
+		lab_bg "h$x" "rst6-$x" tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst6-$x.pcap" \
+			'ip6 and ip6[6] == 6 and ip6[53] & 4 != 0' >/dev/null
+	done
+	lab_wait_capture rst6-a && lab_wait_capture rst6-b
+}
+
+rst6_check() {
+	local x n all=0
+	for x in a b; do
+		n=$(tcpdump -nn -r "$LAB_STATE/rst6-$x.pcap" 2>/dev/null | grep -c .)
+		[ "$n" -gt 0 ] && tcpdump -nn -r "$LAB_STATE/rst6-$x.pcap" 2>/dev/null | sed "s/^/# h$x: /"
+		all=$((all + n))
+	done
+	[ "$all" -eq 0 ] && ok "no IPv6 RST on ha's or hb's link, either way" ||
+		nok "$all IPv6 RST(s) on the hosts' links"
+}
+
+# transfer6 FROM PEER PEER6 LABEL: the race, 5 MB echoed, won by simopen6
+# on a socket connected to [PEER6]
+transfer6() {
+	local out
+	out=$(ctl "$1" --peer "{\"cmd\":\"connect\",\"peer\":\"$2\",\"service\":\"echo\"}" 5000000)
+	echo "$out" | sed 's/^/# /'
+	if echo "$out" | head -1 | grep -q '"ok":true.*"method":"simopen6"' &&
+		echo "$out" | grep -q '^sha OK 5000000'; then
+		ok "$4: simopen6 won, 5 MB echoed intact ($(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*'))"
+	else
+		nok "$4"
+		tail -20 "$LAB_STATE/stuntd-$1.log" | sed "s/^/# $1: /"
+	fi
+	if echo "$out" | grep -Eq "^peer \[$3\]:[0-9]+$"; then
+		ok "$4: the client's socket is connected to [$3]"
+	else
+		nok "$4: the client's socket is not connected to [$3]: $(echo "$out" | grep '^peer')"
+	fi
+}
+
+# fw6_pair TYPE: both sides behind an IPv6 firewall of TYPE
+fw6_pair() {
+	echo "# ha and hb behind IPv6 firewalls '$1' x '$1' (IPv4: port-restricted NATs)"
+	STUNTD_EXTRA_A=(--connect-timeout 8000)
+	STUNTD_EXTRA_B=(--connect-timeout 8000)
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a "$1" --fw6-b "$1" && {
+		rst6_start || nok "IPv6 RST capture running in ha and hb"
+		v=$(status_field a 's["ipv6"]')
+		[ "$v" = "$LAB_HA6" ] && ok "ha's status offers its IPv6 address $v" ||
+			nok "ha's status: ipv6 '$v' (want $LAB_HA6)"
+		transfer6 a office-pc "$LAB_HB6" "ha -> hb ($1)"
+		transfer6 b laptop "$LAB_HA6" "hb -> ha ($1)"
+		method_won a simopen6 1
+		method_won b simopen6 1
+		if grep -q "simopen6: connect from port [0-9]* to \[$LAB_HB6\]:[0-9]* (first SYN TTL-limited)" \
+			"$LAB_STATE/stuntd-a.log"; then
+			ok "ha's first SYN to [$LAB_HB6] was hop-limited"
+		else
+			nok "ha's log names no hop-limited simopen6 connect to [$LAB_HB6]"
+			grep simopen6 "$LAB_STATE/stuntd-a.log" | tail -5 | sed 's/^/# a: /'
+		fi
+		no_refusals
+		rst6_check
+		stop_all
+	}
+}
+
+case "${1:-all}" in
+drop|all)
+	fw6_pair drop
+	;;&
+reject|all)
+	fw6_pair reject
+	;;&
+symv6|all)
+	# issue 17's goal: a dual-stack pair whose IPv4 needs a relay connects
+	# directly over IPv6 (no TURN server here: IPv4 alone would fail)
+	echo "# sym-random x sym-random IPv4 NATs, drop x drop IPv6 firewalls, no TURN"
+	STUNTD_EXTRA_A=(--connect-timeout 8000)
+	STUNTD_EXTRA_B=(--connect-timeout 8000)
+	start_all sym-random rst sym-random rst --ipv6 --fw6-a drop --fw6-b drop && {
+		transfer6 a office-pc "$LAB_HB6" "ha -> hb (IPv4 random symmetric both sides)"
+		transfer6 b laptop "$LAB_HA6" "hb -> ha (IPv4 random symmetric both sides)"
+		stop_all
+	}
+	;;&
+hops|all)
+	echo "# drop x reject, --ipv6-hop-limit 4 on ha: the first SYN reaches gwb"
+	STUNTD_EXTRA_A=(--connect-timeout 8000 --ipv6-hop-limit 4)
+	STUNTD_EXTRA_B=(--connect-timeout 8000)
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b reject && {
+		rst6_start || nok "IPv6 RST capture running in ha and hb"
+		transfer a office-pc "ha -> hb, simopen6 forced, hop limit 4" simopen6 simopen6
+		n=$(tcpdump -nn -r "$LAB_STATE/rst6-a.pcap" 2>/dev/null |
+			grep -c "IP6 $LAB_HB6\.[0-9]* > $LAB_HA6\.[0-9]*: Flags \[R")
+		[ "$n" -ge 1 ] && ok "gwb's RST (as from [$LAB_HB6]) came back to ha $n time(s): the hop limit was 4" ||
+			nok "no RST from gwb reached ha: was the hop limit applied?"
+		stop_all
+	}
+	;;&
+liar6|all)
+	# the liar's knob in ha's config file, written once $LAB_STATE exists
+	start_all_hook() {
+		printf 'test-candidate-ip6 %s\n' "$LIE6" >"$LAB_STATE/liar.conf"
+		STUNTD_EXTRA_A=(--connect-timeout 8000 --config "$LAB_STATE/liar.conf")
+	}
+	STUNTD_EXTRA_B=(--connect-timeout 8000)
+	LIE6=fe80::1
+	echo "# drop x drop, ha's IPv6 candidate names $LIE6"
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop && {
+		transfer a office-pc "ha -> hb, ha's IPv6 candidate not global: an IPv4 method" "" \
+			'direct|reversal|simopen|stunt1|synth|stunt2|predict'
+		r=$(status_field b 's["security"]["candidates_refused"]')
+		[ "$r" = 1 ] && ok "hb refused ha's IPv6 candidate (candidates_refused 1)" ||
+			nok "hb: candidates_refused '$r' (want 1)"
+		grep -q "laptop's IPv6 candidate names \[fe80::1\]:[0-9]*, which is not a global unicast address of another host: dropped" \
+			"$LAB_STATE/stuntd-b.log" && ok "hb's log names the refused candidate" ||
+			nok "hb's log does not name the refused candidate"
+		if grep -q 'session [0-9]*: simopen6:' "$LAB_STATE/stuntd-b.log"; then
+			nok "hb ran a simopen6 attempt to a refused candidate"
+		else
+			ok "hb ran no simopen6 attempt"
+		fi
+		stop_all
+	}
+	LIE6=$LAB_PUB6
+	echo "# drop x drop, ha's IPv6 candidate names pub ($LIE6, a third party)"
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop && {
+		lab_bg pub pubcap tcpdump -i eth0 -nn -U -w "$LAB_STATE/pub6.pcap" \
+			"ip6 and tcp and src $LAB_HB6" >/dev/null
+		lab_wait_capture pubcap || nok "capture running in pub"
+		transfer a office-pc "ha -> hb, ha's IPv6 candidate names pub: an IPv4 method" "" \
+			'direct|reversal|simopen|stunt1|synth|stunt2|predict'
+		sleep 1
+		all=$(tcpdump -nn -r "$LAB_STATE/pub6.pcap" 2>/dev/null)
+		syns=$(printf '%s\n' "$all" | grep -c 'Flags \[S\],')
+		other=$(printf '%s\n' "$all" | grep . | grep -vc 'Flags \[S\],')
+		if [ "$syns" -ge 1 ] && [ "$other" -eq 0 ]; then
+			ok "pub got $syns SYN(s) from hb and nothing else"
+		else
+			nok "pub got $syns SYN(s) and $other other segment(s) from hb"
+			printf '%s\n' "$all" | sed 's/^/# pub: /'
+		fi
+		stop_all
+	}
+	unset -f start_all_hook
+	;;&
+v4only|all)
+	echo "# drop x drop, --ipv6 off on hb: IPv4 alone"
+	STUNTD_EXTRA_A=(--connect-timeout 8000)
+	STUNTD_EXTRA_B=(--connect-timeout 8000 --ipv6 off)
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop && {
+		transfer a office-pc "ha -> hb without IPv6 on hb: an IPv4 method" "" \
+			'direct|reversal|simopen|stunt1|synth|stunt2|predict'
+		v=$(status_field b 's["ipv6"]')
+		[ "$v" = None ] && ok "hb's status offers no IPv6 address (ipv6 off)" ||
+			nok "hb's status: ipv6 '$v' (want null)"
+		if grep -q 'session [0-9]*: simopen6:' "$LAB_STATE/stuntd-a.log"; then
+			nok "ha ran a simopen6 attempt although hb offered no IPv6 candidate"
+		else
+			ok "ha ran no simopen6 attempt"
+		fi
+		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo","method":"simopen6"}' \
+			"simopen6 forced: hb has IPv6 off and refuses it" 'method simopen6 refused'
+		no_refusals
+		stop_all
+	}
+	;;
+esac
+[ "$fails" -eq 0 ]
