@@ -2,12 +2,16 @@
 /*
  * Discovery inside stuntd: probe_run() against our server (blocking, at
  * most D_PROBE_TIMEOUT_MS, at start and when the public address changes),
- * summarised as the SIG-NAT-INFO that the peer's strategy reads.
+ * summarised as the SIG-NAT-INFO that the peer's strategy reads. A run
+ * that lost the probes of a TCP verdict (heavy loss) is followed by
+ * another, up to D_DISCOVERY_TRIES, and what they measured is put together
+ * (daemon/natmerge.h).
  */
 #include "daemon/stuntd.h"
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/natmerge.h"
 #include "daemon/nfq.h"
 #include "daemon/trav/predwin.h"
 #include "daemon/trav/strategy.h"
@@ -70,44 +74,84 @@ void d_nat_from_probe(const struct probe_result *r, struct sig_nat_info *n, int 
 		n->nat_hops = (uint8_t)(*syn_ttl - 1);
 }
 
-int d_discovery_run(void)
+/* One probe_run() against srv into *out: 0 or -errno. capture: with the
+ * privileged process's capture (which it opens once per 5 s: the first
+ * run's hop count and sequence test stand for the runs after it). */
+static int discovery_once(const struct d_server *srv, struct probe_result *out, bool capture)
 {
-	struct stuntd *d = g_d;
 	struct probe_cfg pc;
-	const struct d_server *srv;
-	char desc[64];
-	unsigned i;
 	int err;
 
 	probe_cfg_init(&pc);
-	/* the server in use, else the most preferred one */
-	srv = d_sig_server();
-	d->probe_srv = (size_t)(srv - d->cfg.servers);
 	pc.server_ip = srv->addr.sin_addr.s_addr;
 	pc.server_port = ntohs(srv->addr.sin_port);
 	pc.timeout_ms = D_PROBE_TIMEOUT_MS;
 	/* unprivileged: the privileged process opens the capture for us (hop
 	 * count, sequence rewriting); without it those tests are skipped */
-	if (d_nfq_priv_pid() > 0 && (err = d_nfq_probe_fds(&pc.capture_fd, &pc.icmp_fd)) < 0)
+	if (capture && d_nfq_priv_pid() > 0 &&
+	    (err = d_nfq_probe_fds(&pc.capture_fd, &pc.icmp_fd)) < 0)
 		log_warnx("discovery: no capture from the privileged process: %s", strerror(-err));
-	err = probe_run(&pc, &d->probe);
+	err = probe_run(&pc, out);
 	if (pc.capture_fd >= 0)
 		close(pc.capture_fd);
 	if (pc.icmp_fd >= 0)
 		close(pc.icmp_fd);
-	if (err < 0) {
-		log_warnx("discovery: %s", strerror(-err));
+	return err;
+}
+
+int d_discovery_run(void)
+{
+	struct stuntd *d = g_d;
+	const struct d_server *srv;
+	struct sig_nat_info acc, n;
+	char desc[64];
+	unsigned i, tries = 0, ok = 0;
+	uint64_t ms = 0;
+	int err = 0, ttl, acc_ttl = 0;
+	bool ttl_measured = false;
+
+	/* the server in use, else the most preferred one */
+	srv = d_sig_server();
+	d->probe_srv = (size_t)(srv - d->cfg.servers);
+	memset(&acc, 0, sizeof(acc));
+	do {
+		tries++;
+		if ((err = discovery_once(srv, &d->probe, tries == 1)) < 0) {
+			log_warnx("discovery: %s", strerror(-err));
+			continue;
+		}
+		ok++;
+		ms += d->probe.elapsed_ms;
+		ttl = 0;
+		d_nat_from_probe(&d->probe, &n, &ttl);
+		d_nat_merge(&acc, &n);
+		/* the first measured TTL (SYN TTL or hops), else the guess */
+		if (!ttl_measured) {
+			acc_ttl = ttl;
+			ttl_measured = d->probe.syn_ttl > 0 || d->probe.nat_hops >= 0;
+		}
+		if (!d_nat_incomplete(&d->probe))
+			break;
+		if (tries < D_DISCOVERY_TRIES) {
+			trav_nat_describe(&acc, desc, sizeof(desc));
+			log_info("discovery: probes lost (TCP %s so far): run %u of %u", desc,
+				 tries + 1, D_DISCOVERY_TRIES);
+		}
+	} while (tries < D_DISCOVERY_TRIES);
+	if (!ok) {
 		d->have_probe = false;
 		memset(&d->nat, 0, sizeof(d->nat));
 		d->syn_ttl = D_SYN_TTL_FALLBACK;
 		return err;
 	}
 	d->have_probe = true;
-	d_nat_from_probe(&d->probe, &d->nat, &d->syn_ttl);
+	d->nat = acc;
+	d->syn_ttl = acc_ttl;
 	trav_nat_describe(&d->nat, desc, sizeof(desc));
-	log_info("discovery: TCP %s, unsolicited SYN %s, first SYN TTL %d (%llu ms)", desc,
+	log_info("discovery: TCP %s, unsolicited SYN %s, first SYN TTL %d (%llu ms, %u of %u runs)",
+		 desc,
 		 probe_syn_name(d->probe.unsolicited_syn) ? probe_syn_name(d->probe.unsolicited_syn) : "?",
-		 d->syn_ttl, (unsigned long long)d->probe.elapsed_ms);
+		 d->syn_ttl, (unsigned long long)ms, ok, tries);
 	/* a one-address server: what it could not tell (the strategy races
 	 * the methods that may work, daemon/trav/strategy.h) */
 	for (i = 0; i < PROBE_V_MAX; i++)

@@ -592,10 +592,6 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		sess_answer_connect(&tmp, false, NULL, "that is this host's own id", -1);
 		return;
 	}
-	if (!d_sig_up()) {
-		sess_answer_connect(&tmp, false, NULL, "stuntd is not registered with its server", -1);
-		return;
-	}
 	if (d_budget_admit_any(why, sizeof(why)) < 0) {
 		log_warnx("connect to %s/%s refused: %s", peer, service, why);
 		sess_answer_connect(&tmp, false, NULL, why, -1);
@@ -616,8 +612,35 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 	s->state = S_LOOKUP;
 	log_info("session %u: connect to %s/%s%s%s requested", s->id, peer, service,
 		 method ? ", method " : "", method ? method : "");
-	if (d_sig_request(SIG_METHOD_LOOKUP, s->id, sess_put_lookup, peer) < 0)
+	sess_lookup(s);
+}
+
+/*
+ * s's LOOKUP, now if stuntd is registered, else once it is again: a
+ * connect asked for while the signalling connection is being made again
+ * (under loss a keepalive goes unanswered and the connection is replaced
+ * within a second or two) waits for it within its deadline instead of
+ * failing at once.
+ */
+void sess_lookup(struct d_session *s)
+{
+	s->lookup_at = 0;
+	s->wait_server = !d_sig_up();
+	if (s->wait_server) {
+		log_info("session %u: waiting for the server: stuntd is not registered", s->id);
+		return;
+	}
+	if (d_sig_request(SIG_METHOD_LOOKUP, s->id, sess_put_lookup, s->peer) < 0)
 		sess_fail(s, "cannot reach the server", false);
+}
+
+void d_session_server_up(void)
+{
+	struct d_session *s;
+
+	for (s = g_d->sessions; s; s = s->next)
+		if (s->wait_server && !sess_over(s) && s->state == S_LOOKUP && d_sig_up())
+			sess_lookup(s);
 }
 
 /* Our host addresses for s (host-candidates, host-interfaces): their number. */
@@ -817,6 +840,14 @@ void sess_on_answer(struct d_session *s, uint16_t method, const struct stun_msg 
 
 		if (ea)
 			(void)stun_attr_get_error(ea, &e);
+		if (e.code == 404 && method == SIG_METHOD_LOOKUP && s->state == S_LOOKUP &&
+		    clock_ms() - s->t0 + S_PEER_AGAIN_MS < S_PEER_WAIT_MS) {
+			if (!s->lookups_again++)
+				log_info("session %u: peer %s is not registered: asking again "
+					 "for %u ms", s->id, s->peer, S_PEER_WAIT_MS);
+			s->lookup_at = clock_ms() + S_PEER_AGAIN_MS;
+			return;
+		}
 		if (e.code == 404)
 			snprintf(why, sizeof(why), "peer %s is not registered", s->peer);
 		else

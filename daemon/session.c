@@ -203,6 +203,10 @@ static void deadline_why(const struct d_session *s, char *why, size_t len)
 	int k;
 
 	k = snprintf(why, len, "no connection within %u ms", g_d->cfg.connect_timeout_ms);
+	if (s->wait_server) {
+		snprintf(why + k, len - (size_t)k, " (stuntd is not registered with its server)");
+		return;
+	}
 	if (s->state < S_SCHEDULED) {
 		snprintf(why + k, len - (size_t)k, " (the peer did not answer)");
 		return;
@@ -241,6 +245,10 @@ void d_session_tick(uint64_t now)
 			sess_fail(s, why, true);
 			continue;
 		}
+		if (s->state == S_LOOKUP && s->lookup_at && now >= s->lookup_at)
+			sess_lookup(s);
+		if (sess_over(s))
+			continue;
 		/* a gather's timers (udp: the STUN retransmissions) */
 		for (m = 1; m <= SIG_M_MAX && s->state == S_MAPPING; m++)
 			if (s->prepared[m])
@@ -328,6 +336,14 @@ size_t d_session_server_gone(const char *why)
 		if (sess_over(s) || (s->state != S_LOOKUP && s->state != S_MAPPING &&
 				     s->state != S_EXCHANGE && s->state != S_WAIT_SCHEDULE))
 			continue;
+		if (s->state == S_LOOKUP && s->requester) {
+			/* its LOOKUP went with the connection: asked again
+			 * once registered, within the same deadline */
+			if (!s->wait_server)
+				log_info("session %u: waiting for the server: %s", s->id, why);
+			s->wait_server = true;
+			continue;
+		}
 		sess_fail(s, why, false);
 		n++;
 	}

@@ -43,6 +43,12 @@
  * EXCHANGE each way and a SCHEDULE through stunt-server, a connect and a
  * ConnectionBind -- about 8 round trips). */
 #define S_RACE_SHARE_PCT	60
+/* A peer the server does not know may be between two registrations (its
+ * signalling connection lost under loss is made again within seconds):
+ * its LOOKUP is asked again every S_PEER_AGAIN_MS for S_PEER_WAIT_MS from
+ * the connect request before "peer X is not registered" is the answer. */
+#define S_PEER_WAIT_MS		5000
+#define S_PEER_AGAIN_MS		500
 /* The longest the requester's SCHEDULE waits for such a first SYN's report
  * (the queue answers in well under a millisecond when the host is idle) */
 #define S_SYN_FIRST_WAIT_MS	200
@@ -87,6 +93,14 @@ struct d_session {
 	struct trav_budget	budget;		/* packets it may still send */
 	struct trav_attempt	*winner;
 	bool			racing;		/* some attempt was started */
+	/* requester in S_LOOKUP whose LOOKUP is not out: stuntd is between
+	 * two registrations (a signalling connection lost under loss is made
+	 * again within seconds); sent by d_session_server_up() */
+	bool			wait_server;
+	/* requester in S_LOOKUP: the server said the peer is not registered;
+	 * asked again at this time (0: not), see S_PEER_WAIT_MS */
+	uint64_t		lookup_at;
+	unsigned		lookups_again;
 	struct trav_attempt	*asked;		/* the attempt whose server request is out */
 	uint16_t		asked_method;	/* ... and its signalling method */
 	/* confirm.c: the winning connection's header / ack */
@@ -128,6 +142,8 @@ int sess_put_lookup(struct stun_builder *b, const void *arg);	/* arg: the peer i
 void sess_on_answer(struct d_session *s, uint16_t method, const struct stun_msg *m);
 /* Requester: may the race of direct methods end in the relay round; start it. */
 bool sess_can_fall_back(const struct d_session *s);
+/* requester: s's LOOKUP, now or once stuntd is registered again */
+void sess_lookup(struct d_session *s);
 void sess_relay_round(struct d_session *s, uint8_t reason);
 bool sess_relay_possible(const struct d_session *s);
 /* "; no relay to fall back to: ..." when none can follow, else "" */

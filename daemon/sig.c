@@ -351,10 +351,11 @@ static void start_connect(struct d_sigconn *c, size_t idx, uint64_t now)
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* signalling is a thin stream: a lost request or answer is sent again
-	 * at the base RTO (about 200 ms) up to 6 times, not after doubling
-	 * waits (syn-pacing, the daemon's clock) */
+	 * within a second, not after doubling waits (syn-pacing, the daemon's
+	 * clock; a keepalive is answered within D_KEEPALIVE_WAIT_MS or the
+	 * connection is dropped) */
 	if (d->cfg.syn_pacing)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof(one));
+		d_tcp_short_rto(fd);
 	c->ev.fd = fd;
 	c->idx = idx;
 	c->state = SRV_CONNECTING;
@@ -543,19 +544,28 @@ static void on_auth_ok(struct d_sigconn *c, const struct stun_msg *m)
 		(void)d_discovery_run();
 	}
 	d->public_ip = ip;
+	d_session_server_up();
+}
+
+/* m's ERROR-CODE, 0 without one */
+static unsigned error_code(const struct stun_msg *m)
+{
+	const struct stun_attr *ea = stun_msg_find(m, STUN_ATTR_ERROR_CODE);
+	struct stun_error e = { 0 };
+
+	if (ea)
+		(void)stun_attr_get_error(ea, &e);
+	return e.code;
 }
 
 static void auth_failed(struct d_sigconn *c, const struct stun_msg *m, const char *what)
 {
-	const struct stun_attr *ea = stun_msg_find(m, STUN_ATTR_ERROR_CODE);
-	struct stun_error e = { 0 };
+	unsigned code = error_code(m);
 	char why[160];
 
-	if (ea)
-		(void)stun_attr_get_error(ea, &e);
-	snprintf(why, sizeof(why), "%s refused (%u%s)", what, e.code,
-		 e.code == 403 ? ": id not in the server's secrets" :
-		 e.code == 401 ? ": wrong secret" : "");
+	snprintf(why, sizeof(why), "%s refused (%u%s)", what, code,
+		 code == 403 ? ": id not in the server's secrets" :
+		 code == 401 ? ": wrong secret" : "");
 	conn_close(c, why, true);
 }
 
@@ -603,6 +613,17 @@ static void handle(struct d_sigconn *c, const struct stun_msg *m)
 	}
 	if (m->cls == STUN_REQUEST)
 		return;		/* the server asks us nothing */
+	if (c->state == SRV_UP && m->cls == STUN_ERROR && error_code(m) == 401) {
+		/* sealed with our keys, so the server's: it no longer takes this
+		 * connection as registered (another connection of our id -- one
+		 * we gave up on, whose AUTHENTICATE came late -- took the
+		 * registration over, or the numbers fell out of step). Every
+		 * request, keepalive included, would be refused until we
+		 * register again (seen under 30 % loss: 27 LOOKUPs in a row
+		 * refused with 401 while the keepalives looked answered). */
+		conn_close(c, "the server refused a request with 401: registering again", true);
+		return;
+	}
 	if (m->method == STUN_METHOD_BINDING)
 		return;		/* keepalive answer */
 	for (i = 0; i < D_MAX_PENDING; i++)
@@ -717,6 +738,27 @@ static void on_event(struct d_ev *ev, uint32_t events)
 		on_readable(c);
 }
 
+/*
+ * A lossy path, not a silent server: this connection has had to resend,
+ * and the server's host acknowledged our bytes within the last
+ * D_KEEPALIVE_WAIT_MS (at 30 % loss each way a keepalive and its answer
+ * missed 2.5 s about once a minute, and dropping the connection failed the
+ * sessions negotiating through it). Such a keepalive gets until
+ * D_KEEPALIVE_LOSSY_MS. A server gone or cut off acknowledges nothing; a
+ * stopped one on a clean path was never resent to: both are dropped as
+ * before.
+ */
+static bool server_acks(const struct d_sigconn *c)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (c->ev.fd < 0 || getsockopt(c->ev.fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return false;
+	return ti.tcpi_total_retrans > 0 && ti.tcpi_last_ack_recv < D_KEEPALIVE_WAIT_MS;
+}
+
 /* c's timers: registration answered in time, keepalive, stale requests */
 static void conn_tick(struct d_sigconn *c, uint64_t now)
 {
@@ -738,7 +780,8 @@ static void conn_tick(struct d_sigconn *c, uint64_t now)
 			on_readable(c);
 		if (c->state == SRV_DOWN)
 			return;		/* the read found it closed */
-		if (c->ping_ms && now - c->ping_ms > D_KEEPALIVE_WAIT_MS) {
+		if (c->ping_ms && now - c->ping_ms > D_KEEPALIVE_WAIT_MS &&
+		    !(now - c->ping_ms <= D_KEEPALIVE_LOSSY_MS && server_acks(c))) {
 			conn_close(c, "silent: keepalive not answered", true);
 			return;
 		}

@@ -33,6 +33,8 @@
  * word, at one small request each 2 s (the server's idle timeout is 30 s) */
 #define D_KEEPALIVE_MS		2000
 #define D_KEEPALIVE_WAIT_MS	2500
+/* ... or this long while the server's host still acknowledges (a lossy path) */
+#define D_KEEPALIVE_LOSSY_MS	6000
 /* no server in use: an attempt this slow does not hold up the next server's */
 #define D_SIG_PARALLEL_MS	1000
 #define D_SIG_REPLY_MS		5000	/* a signalling request unanswered this long: lost */
@@ -243,9 +245,12 @@ void d_session_peers_answer(struct d_ctl_client *c);
 void d_session_status_json(FILE *f, uint64_t now);
 void d_session_shutdown(void);
 /* The server in use changed or was lost: sessions that still need it (in
- * negotiation) fail with why; those racing or connected go on. Returns how
- * many failed. */
+ * negotiation) fail with why; those racing or connected go on, and those
+ * still at their LOOKUP wait for the next registration (they have told no
+ * one anything yet). Returns how many failed. */
 size_t d_session_server_gone(const char *why);
+/* Registered (again): the waiting sessions send their LOOKUP. */
+void d_session_server_up(void);
 void d_session_on_nfq_event(const struct nfq_event *ev);
 
 /* ---- daemon/handoff.c ---- */
@@ -312,5 +317,8 @@ const char *d_ip_str(uint32_t ip_be, char *buf);
 struct sockaddr;
 const char *d_ep_str(const struct sockaddr *sa, char *buf, size_t len);
 int d_set_nonblock(int fd);
+/* syn-pacing's clock for the data of a thin TCP stream (signalling, a
+ * traversal's header and answer): common/tcprto.h, failure logged */
+void d_tcp_short_rto(int fd);
 
 #endif

@@ -2,10 +2,14 @@
 /* Small helpers shared by stuntd's files. */
 #include "daemon/stuntd.h"
 
+#include "common/log.h"
+#include "common/tcprto.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 
 /* The one daemon instance (daemon/main.c sets it) and the signal flags. */
 struct stuntd *g_d;
@@ -60,4 +64,12 @@ int d_set_nonblock(int fd)
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -errno;
 	return 0;
+}
+
+void d_tcp_short_rto(int fd)
+{
+	int err = tcp_rto_cap(fd);
+
+	if (err < 0)
+		log_debug("TCP_RTO_MAX_MS: %s", strerror(-err));
 }

@@ -11,6 +11,7 @@
 #include "server/tls.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/tcprto.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -470,6 +471,9 @@ void srv_client_accept(struct srv_state *st, const struct srv_config *cfg, struc
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* answers and indications to a daemon on a lossy path: resent
+		 * within a second, as the daemon resends its requests */
+		(void)tcp_rto_cap(fd);
 		c->h.kind = SRV_FD_CLIENT;
 		c->h.fd = fd;
 		c->h.ip = f->ip;

@@ -362,6 +362,7 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 			return 0;
 		}
 		c->nonce_pending = true;
+		c->nonce_seq = ++r->nonces;
 		strcpy(c->nonce_id, u.reg.peer_id);
 		memcpy(c->nonce, rnd, RDV_NONCE_LEN);
 		memcpy(rr.nonce, c->nonce, RDV_NONCE_LEN);
@@ -372,6 +373,7 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 	}
 	case SIG_METHOD_AUTHENTICATE: {
 		const struct srv_secret *s;
+		struct rdv_conn *old;
 		struct sig_auth_resp ar;
 		struct sig_keys k;
 		bool fresh;
@@ -389,6 +391,18 @@ int srv_rdv_handle(struct srv_rdv *r, struct rdv_conn *c, const struct stun_msg 
 		    sig_credential_check(s->secret, s->secret_len, u.auth.peer_id, u.auth.nonce,
 					 u.auth.nonce_len, u.auth.credential) != 0) {
 			fail(out, RDV_V_AUTH_FAIL, m, STUN_ERR_UNAUTHORIZED, NULL, reply);
+			return 0;
+		}
+		/* The newest registration of an id wins, counted from its
+		 * REGISTER: an AUTHENTICATE that comes late on a connection its
+		 * daemon gave up on (unanswered for long under loss) must not
+		 * take the id over from the connection that daemon registered
+		 * since -- that one would be refused as "Authenticate first"
+		 * from then on. */
+		old = srv_rdv_find(r, u.auth.peer_id);
+		if (old && old != c && old->nonce_seq > c->nonce_seq) {
+			fail(out, RDV_V_AUTH_FAIL, m, STUN_ERR_STALE_NONCE,
+			     "A newer registration of this id is in use", reply);
 			return 0;
 		}
 		if (sig_session_keys(s->secret, s->secret_len, u.auth.peer_id, u.auth.nonce,

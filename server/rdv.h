@@ -80,6 +80,7 @@ struct rdv_conn {
 	bool			 nonce_pending;
 	char			 nonce_id[SIG_ID_MAX + 1];
 	uint8_t			 nonce[RDV_NONCE_LEN];
+	uint64_t		 nonce_seq;	/* the nonce's place in the server's order */
 	bool			 listed;	/* in the registry */
 	struct srv_bucket	 sig;		/* relayed signalling budget (authed) */
 	/* from AUTHENTICATE's success on, every message of this connection,
@@ -132,6 +133,7 @@ struct srv_rdv {
 	const struct srv_secrets *secrets;
 	struct rdv_conn		**reg;		/* authenticated connections */
 	size_t			  n, cap;
+	uint64_t		  nonces;	/* REGISTER nonces handed out */
 	bool			  raw_ok;	/* SYNACK: raw packets can be sent */
 	bool			  no_spoof;	/* SYNACK refused: --no-spoof */
 	unsigned		  sig_rate;	/* 0: no signalling budget */

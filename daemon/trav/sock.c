@@ -17,19 +17,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* fd (or -errno) with the header's linear timeouts */
+/* fd (or -errno) with the header's short retransmissions */
 static int thin(int fd)
 {
-	int one = 1;
-
 	/* The session header and its answer are a thin stream on a new
-	 * connection: a lost segment would wait 200 ms, then 400, 800... (RTO
-	 * backoff); linear timeouts resend it at the base RTO up to 6 times
-	 * (syn-pacing: the daemon's clock, not the backoff). Accepted sockets
-	 * inherit it from their listener. */
-	if (fd >= 0 && g_d->cfg.syn_pacing &&
-	    setsockopt(fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof(one)) < 0)
-		log_debug("TCP_THIN_LINEAR_TIMEOUTS: %s", strerror(errno));
+	 * connection: a lost segment is sent again on the daemon's clock
+	 * (syn-pacing), not after the kernel's doubling waits
+	 * (d_tcp_short_rto). Accepted sockets inherit it from their listener. */
+	if (fd >= 0 && g_d->cfg.syn_pacing)
+		d_tcp_short_rto(fd);
 	return fd;
 }
 

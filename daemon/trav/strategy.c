@@ -36,7 +36,11 @@ bool trav_eim_learned(const struct sig_nat_info *n)
 
 bool trav_maybe_predictable(const struct sig_nat_info *n)
 {
-	return n->tcp_mapping == 0 && n->tcp_alloc == SIG_ALLOC_PRESERVING;
+	/* allocation unmeasured too (discovery lost its probes, or failed):
+	 * the general methods are worth a try, not none -- most NATs are
+	 * cones that keep ports */
+	return n->tcp_mapping == 0 &&
+	       (n->tcp_alloc == SIG_ALLOC_PRESERVING || n->tcp_alloc == 0);
 }
 
 /* maybe_predictable, and its filter not known to keep the peer out: an

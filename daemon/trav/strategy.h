@@ -118,7 +118,9 @@ bool trav_predictable(const struct sig_nat_info *n);
  * Binding from the socket's port before the EXCHANGE (EIM, allocation not
  * port-preserving or not measured). */
 bool trav_eim_learned(const struct sig_nat_info *n);
-/* Mapping not measured (one-address server) but the NAT preserves ports. */
+/* Mapping not measured (one-address server, or probes lost) and the NAT
+ * preserves ports, or its allocation was not measured either: the methods
+ * for a port-preserving cone are raced after the sure ones. */
 bool trav_maybe_predictable(const struct sig_nat_info *n);
 /* Not predictable, but each new mapping takes the previous port + delta
  * (thesis 3.3): a window of its next ports can be predicted. */

@@ -20,3 +20,10 @@ def ratio(med, base):
     if med in (None, "-", "0") or base in (None, "-", "0"):
         return "-"
     return f"{int(med) / max(1, int(base)):.2f}"
+
+
+def cells(d, n, base, measured):
+    """ "ok / n | median | p90 | ratio" of d; ratio to base when measured
+    is the row compared with base, else "-"."""
+    return (f"{d.get('ok', '0')} / {n} | {d.get('median_ms', '-')} | {d.get('p90_ms', '-')} | "
+            f"{ratio(d.get('median_ms'), base.get('median_ms')) if measured else '-'}")

@@ -77,13 +77,12 @@ static uint16_t error_code(void)
 	return e.code;
 }
 
-/* REGISTER + AUTHENTICATE with this secret. Returns the verdict. */
-static enum rdv_verdict login(struct rdv_conn *c, const char *id, const char *secret)
+/* REGISTER: its verdict, the nonce into *rr */
+static enum rdv_verdict login_register(struct rdv_conn *c, const char *id,
+				       struct sig_register_resp *rr)
 {
 	struct stun_builder b;
 	struct sig_register r;
-	struct sig_register_resp rr;
-	struct sig_auth a;
 	struct rdv_out o;
 
 	memset(&r, 0, sizeof(r));
@@ -91,18 +90,36 @@ static enum rdv_verdict login(struct rdv_conn *c, const char *id, const char *se
 	start(&b, SIG_METHOD_REGISTER);
 	sig_put_register(&b, &r);
 	o = send_req(&b, c, 1000);
-	if (o.verdict != RDV_V_OK)
-		return o.verdict;
-	CHECK_EQ(sig_get_register_resp(&rep, &rr), 0);
+	if (o.verdict == RDV_V_OK)
+		CHECK_EQ(sig_get_register_resp(&rep, rr), 0);
+	return o.verdict;
+}
+
+/* AUTHENTICATE for REGISTER's answer rr with this secret: the verdict */
+static enum rdv_verdict login_auth(struct rdv_conn *c, const char *id, const char *secret,
+				   const struct sig_register_resp *rr)
+{
+	struct stun_builder b;
+	struct sig_auth a;
+
 	memset(&a, 0, sizeof(a));
 	strcpy(a.peer_id, id);
-	memcpy(a.nonce, rr.nonce, rr.nonce_len);
-	a.nonce_len = rr.nonce_len;
-	sig_credential((const uint8_t *)secret, strlen(secret), id, rr.nonce, rr.nonce_len,
+	memcpy(a.nonce, rr->nonce, rr->nonce_len);
+	a.nonce_len = rr->nonce_len;
+	sig_credential((const uint8_t *)secret, strlen(secret), id, rr->nonce, rr->nonce_len,
 		       a.credential);
 	start(&b, SIG_METHOD_AUTHENTICATE);
 	sig_put_auth(&b, &a);
 	return send_req(&b, c, 1000).verdict;
+}
+
+/* REGISTER + AUTHENTICATE with this secret. Returns the verdict. */
+static enum rdv_verdict login(struct rdv_conn *c, const char *id, const char *secret)
+{
+	struct sig_register_resp rr;
+	enum rdv_verdict v = login_register(c, id, &rr);
+
+	return v != RDV_V_OK ? v : login_auth(c, id, secret, &rr);
 }
 
 static void known_peer_registers_with_its_hmac(void)
@@ -435,6 +452,36 @@ static void newest_connection_of_an_id_wins(void)
 	CHECK_EQ(rdv.n, 1);
 	srv_rdv_drop(&rdv, &a1);	/* closing the old one changes nothing */
 	CHECK(srv_rdv_find(&rdv, "laptop") == &a2);
+}
+
+/* Under loss stuntd gives up on a connection whose AUTHENTICATE is not
+ * answered in time and registers on a new one; the old one's AUTHENTICATE
+ * may still arrive (TCP retransmits it after the daemon closed). It must
+ * not take the id over: the new connection would be refused from then on
+ * ("Authenticate first", 401, seen as 27 LOOKUPs in a row refused). */
+static void late_authenticate_does_not_displace_a_newer_registration(void)
+{
+	struct rdv_conn a1 = conn_at(2, 40000), a2 = conn_at(2, 40001), b = conn_at(3, 40000);
+	struct sig_register_resp rr1;
+	struct sig_lookup l;
+	struct stun_builder sb;
+
+	setup();
+	CHECK_EQ(login(&b, "office-pc", "s3cret-office"), RDV_V_OK);
+	CHECK_EQ(login_register(&a1, "laptop", &rr1), RDV_V_OK);
+	CHECK_EQ(login(&a2, "laptop", "s3cret-laptop"), RDV_V_OK);
+	CHECK_EQ(login_auth(&a1, "laptop", "s3cret-laptop", &rr1), RDV_V_AUTH_FAIL);
+	CHECK_EQ(error_code(), STUN_ERR_STALE_NONCE);
+	CHECK(!a1.authed && !a1.listed && !a1.sec.on);
+	CHECK(srv_rdv_find(&rdv, "laptop") == &a2);
+	CHECK(a2.authed && a2.listed);
+	/* and the new connection is still served */
+	memset(&l, 0, sizeof(l));
+	strcpy(l.peer_id, "office-pc");
+	start(&sb, SIG_METHOD_LOOKUP);
+	sig_put_lookup(&sb, &l);
+	CHECK_EQ(send_req(&sb, &a2, 1000).verdict, RDV_V_OK);
+	CHECK_EQ(rep.cls, STUN_SUCCESS);
 }
 
 static void malformed_and_unknown_are_refused(void)
@@ -840,6 +887,7 @@ int main(void)
 	RUN(relay_exchange_and_schedule_are_forwarded);
 	RUN(indications_carry_the_observed_sender);
 	RUN(newest_connection_of_an_id_wins);
+	RUN(late_authenticate_does_not_displace_a_newer_registration);
 	RUN(malformed_and_unknown_are_refused);
 	RUN(synack_only_for_an_agreed_session);
 	RUN(relayed_signalling_has_a_budget_per_id);

@@ -87,10 +87,43 @@ static void impossible(void)
 	CHECK(strstr(why, "APDM/APDF random") != NULL);
 	CHECK(strstr(why, "both NATs give each connection a random port") != NULL);
 	CHECK(strstr(why, "relay needed") != NULL);
-	/* unmeasured counts as "cannot", shotgun included */
-	CHECK_EQ(run(&unknown, &port_restricted, 0, m, &fok, why), 0);
-	CHECK_EQ(run(&port_restricted, &unknown, 0, m, &fok, why), 0);
-	CHECK(strstr(why, "EIM/APDF preserving") != NULL);
+}
+
+/* A side whose discovery measured nothing of its TCP NAT (probes lost at
+ * 30 % loss, or discovery failed: all zero) is not a side nothing can
+ * reach: the methods of a port-preserving cone are raced, simopen and
+ * stunt1 as between two cones, direct / reversal towards it since its
+ * filter is not known to be APDF. Before, no method was proposed and
+ * every connect failed ("no traversal method can work"). */
+static void unknown_tries_the_general_methods(void)
+{
+	uint8_t m[TRAV_MAX_METHODS];
+	char why[512];
+	bool fok;
+
+	CHECK(trav_maybe_predictable(&unknown));
+	CHECK(!trav_shotgun_pair(&unknown, &port_restricted));
+	/* requester unknown: reversal (its filter may be open), simopen, stunt1 */
+	CHECK_EQ(run(&unknown, &port_restricted, 0, m, &fok, why), 3);
+	CHECK_EQ(m[0], SIG_M_REVERSAL);
+	CHECK_EQ(m[1], SIG_M_SIMOPEN);
+	CHECK_EQ(m[2], SIG_M_STUNT1);
+	/* responder unknown: direct first */
+	CHECK_EQ(run(&port_restricted, &unknown, 0, m, &fok, why), 3);
+	CHECK_EQ(m[0], SIG_M_DIRECT);
+	CHECK_EQ(m[1], SIG_M_SIMOPEN);
+	CHECK_EQ(m[2], SIG_M_STUNT1);
+	/* both unknown */
+	CHECK_EQ(run(&unknown, &unknown, 0, m, &fok, why), 4);
+	/* beside a full cone the sure direct comes first */
+	CHECK_EQ(run(&unknown, &full_cone, 0, m, &fok, why), 4);
+	CHECK_EQ(m[0], SIG_M_DIRECT);
+	/* a random symmetric NAT beside it: simopen cannot aim; nothing sure,
+	 * the unknown side may still accept (reversal) */
+	CHECK_EQ(run(&sym_random, &unknown, 0, m, &fok, why), 1);
+	CHECK_EQ(m[0], SIG_M_DIRECT);
+	/* forcing simopen with an unknown side is agreed */
+	CHECK(trav_forced_ok(&unknown, &port_restricted, SIG_M_SIMOPEN));
 }
 
 static void shotgun(void)
@@ -451,9 +484,12 @@ static void forced_gate(void)
 	CHECK(!trav_forced_ok(&port_restricted, &port_restricted, SIG_M_RELAY));
 	CHECK(!trav_forced_ok(&port_restricted, &port_restricted, SIG_M_PORTMAP));
 	CHECK(!trav_forced_ok(&sym_random, &port_restricted, SIG_M_STUNT1));
-	/* a peer that tells nothing about its NAT gets nothing forced */
-	CHECK(!trav_forced_ok(&unknown, &full_cone, SIG_M_SIMOPEN));
+	/* a peer that tells nothing about its NAT gets only what the
+	 * strategy races for it itself (the general methods), never shotgun */
+	CHECK(trav_forced_ok(&unknown, &full_cone, SIG_M_SIMOPEN));
 	CHECK(!trav_forced_ok(&unknown, &full_cone, SIG_M_SHOTGUN));
+	CHECK(!trav_forced_ok(&unknown, &port_restricted, SIG_M_SHOTGUN));
+	CHECK(!trav_forced_ok(&unknown, &unknown, SIG_M_PREDICT));
 	/* UDP: symmetric facing port-restricted */
 	CHECK(!trav_forced_ok(&u_sym, &u_pr, SIG_M_UDP));
 
@@ -487,7 +523,6 @@ static void one_address_unknowns(void)
 
 	CHECK(trav_maybe_predictable(&pr_1));
 	CHECK(!trav_maybe_predictable(&port_restricted));	/* measured: no maybe */
-	CHECK(!trav_maybe_predictable(&unknown));		/* nothing measured */
 	/* two preserving NATs behind APDF filters: simopen and stunt1 raced,
 	 * stunt1 never without simopen */
 	CHECK_EQ(run(&pr_1, &pr_1, 0, m, &fok, why), 2);
@@ -558,6 +593,7 @@ int main(void)
 	RUN(relay);
 	RUN(pairs);
 	RUN(impossible);
+	RUN(unknown_tries_the_general_methods);
 	RUN(shotgun);
 	RUN(forced);
 	RUN(portmap);
