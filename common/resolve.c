@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,18 @@ int resolve_split(const char *s, uint16_t defport, char *host, size_t hostlen, u
 	return 0;
 }
 
+/* getaddrinfo's answer rc (0: it gave nothing usable) names no address */
+static bool not_found(int rc)
+{
+	return rc == 0 || rc == EAI_NONAME || rc == EAI_NODATA || rc == EAI_ADDRFAMILY;
+}
+
+/* rc as this file's -errno */
+static int gai_err(int rc)
+{
+	return rc == EAI_AGAIN ? -EAGAIN : not_found(rc) ? -ENOENT : -EIO;
+}
+
 int resolve_ipv4(const char *host, uint16_t port, struct sockaddr_in *out, char *why,
 		 size_t whylen)
 {
@@ -104,9 +117,7 @@ int resolve_ipv4(const char *host, uint16_t port, struct sockaddr_in *out, char 
 			 rc ? gai_strerror(rc) : "no IPv4 address");
 		if (res)
 			freeaddrinfo(res);
-		return rc == EAI_AGAIN ? -EAGAIN :
-		       rc == 0 || rc == EAI_NONAME || rc == EAI_NODATA || rc == EAI_ADDRFAMILY ?
-		       -ENOENT : -EIO;
+		return gai_err(rc);
 	}
 	memcpy(out, res->ai_addr, sizeof(*out));
 	out->sin_port = htons(port);
@@ -129,13 +140,11 @@ int resolve_any(const char *host, uint16_t port, union addr_sa *out, char *why, 
 		/* (a name not known keeps the IPv4 lookup's words) */
 		if (rc == 0)
 			snprintf(why, whylen, "no IPv4 or IPv6 address");
-		else if (rc != EAI_NONAME && rc != EAI_NODATA && rc != EAI_ADDRFAMILY)
+		else if (!not_found(rc))
 			snprintf(why, whylen, "%s", rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		if (res)
 			freeaddrinfo(res);
-		return rc == EAI_AGAIN ? -EAGAIN :
-		       rc == 0 || rc == EAI_NONAME || rc == EAI_NODATA || rc == EAI_ADDRFAMILY ?
-		       -ENOENT : -EIO;
+		return gai_err(rc);
 	}
 	memset(out, 0, sizeof(*out));
 	memcpy(&out->in6, res->ai_addr, sizeof(out->in6));
