@@ -160,11 +160,17 @@ int d_discovery_run(void)
 				 probe_verdict_name((enum probe_verdict)i), d->probe.unmeasurable[i]);
 	/* a sequential NAT's pace: predict's first window starts from it */
 	if (d->probe.tcp.pace_known) {
-		d->busy.pace_tenths = trav_predwin_blend(d->busy.pace_tenths, d->busy.pace_at_ms != 0,
-							 d->probe.tcp.pace_tenths);
+		/* the probe reports a rate: back to the ports it saw, rounded */
+		uint32_t ports = (uint32_t)(((uint64_t)d->probe.tcp.pace_tenths *
+					     d->probe.tcp.pace_ms + 5000) / 10000);
+
 		d->busy.pace_at_ms = clock_ms();
-		log_info("discovery: others take %u.%u ports/s of the sequential NAT's counter",
-			 d->probe.tcp.pace_tenths / 10, d->probe.tcp.pace_tenths % 10);
+		trav_predwin_pace_add(&d->busy.pace, ports, d->probe.tcp.pace_ms, d->busy.pace_at_ms);
+		d->busy.pace_tenths = trav_predwin_pace_tenths(&d->busy.pace);
+		log_info("discovery: others take %u.%u ports/s of the sequential NAT's counter "
+			 "(%u in %u ms; predict's estimate %u.%u)", d->probe.tcp.pace_tenths / 10,
+			 d->probe.tcp.pace_tenths % 10, ports, d->probe.tcp.pace_ms,
+			 d->busy.pace_tenths / 10, d->busy.pace_tenths % 10);
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "daemon/config.h"
 #include "daemon/srvpick.h"
+#include "daemon/trav/predwin.h"
 #include "nfq/nfq_engine.h"
 #include "nfq/nfq_rules.h"
 #include "probes/probe.h"
@@ -142,11 +143,13 @@ struct stuntd {
 	int			syn_ttl;	/* TTL of first SYNs; 0: no limit (no NAT) */
 	size_t			probe_srv;	/* the server discovery last probed */
 	/* predict on a busy sequential NAT (daemon/trav/predwin.h): the pace
-	 * of the NAT's port counter (others' mappings per second, tenths) and
-	 * the lead (ms from predict's last Binding to its window's start),
-	 * each the mean of the last measurement and the ones before */
+	 * of the NAT's port counter (others' mappings per second, tenths:
+	 * from every measurement, older ones weighing less) and the lead (ms
+	 * from predict's last Binding to its window's start, the mean of the
+	 * last measurement and the ones before) */
 	struct {
-		uint32_t	pace_tenths;
+		struct trav_predwin_pace pace;
+		uint32_t	pace_tenths;	/* trav_predwin_pace_tenths(&pace) */
 		uint64_t	pace_at_ms;	/* 0: never measured */
 		uint32_t	lead_ms;
 		bool		lead_valid;

@@ -352,6 +352,9 @@ bool probe_absence_doubtful(unsigned lost, unsigned sent, unsigned tries);
  * jumped past half the port space (a wrap, a NAT not sequential after all)
  * and no interval give 0. */
 uint32_t probe_classify_pace(uint16_t port1, uint16_t port2, int delta, uint32_t interval_ms);
+/* The ports between those two mappings that went to others (the same rules;
+ * 0 for the same cases) */
+uint32_t probe_classify_foreign(uint16_t port1, uint16_t port2, int delta);
 /* Private (RFC 1918), shared (RFC 6598 CGN), loopback or link-local. */
 bool probe_ip_is_private(uint32_t ip_be);
 /* RFC 3489 name of a UDP behaviour: "full cone", "symmetric", ... or NULL. */

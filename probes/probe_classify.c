@@ -320,7 +320,7 @@ void probe_choose_methods(struct probe_result *r)
 	add(r, PROBE_M_RELAY);
 }
 
-uint32_t probe_classify_pace(uint16_t port1, uint16_t port2, int delta, uint32_t interval_ms)
+uint32_t probe_classify_foreign(uint16_t port1, uint16_t port2, int delta)
 {
 	int32_t steps, d = delta ? delta : 1;
 	int32_t span = (int32_t)port2 - (int32_t)port1;
@@ -330,12 +330,18 @@ uint32_t probe_classify_pace(uint16_t port1, uint16_t port2, int delta, uint32_t
 		d = -d;
 		span = -span;
 	}
-	if (span <= 0 || span > 32768 || interval_ms == 0)
+	if (span <= 0 || span > 32768)
 		return 0;
 	steps = span / d - 1;
-	if (steps <= 0)
+	return steps > 0 ? (uint32_t)steps : 0;
+}
+
+uint32_t probe_classify_pace(uint16_t port1, uint16_t port2, int delta, uint32_t interval_ms)
+{
+	if (interval_ms == 0)
 		return 0;
-	return (uint32_t)((uint64_t)steps * 10000u / interval_ms);
+	return (uint32_t)((uint64_t)probe_classify_foreign(port1, port2, delta) * 10000u /
+			  interval_ms);
 }
 
 /*

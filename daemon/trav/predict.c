@@ -124,8 +124,9 @@ static int gather(struct trav_attempt *a)
 	if (fresh_binding(&last, a->why, sizeof(a->why)) == 0) {
 		/* the two mappings were made about one Binding's time apart */
 		pace = probe_classify_pace(first, last, delta, (uint32_t)(t1 - t0));
-		g_d->busy.pace_tenths = trav_predwin_blend(g_d->busy.pace_tenths,
-							   g_d->busy.pace_at_ms != 0, pace);
+		trav_predwin_pace_add(&g_d->busy.pace, probe_classify_foreign(first, last, delta),
+				      (uint32_t)(t1 - t0), t1);
+		g_d->busy.pace_tenths = trav_predwin_pace_tenths(&g_d->busy.pace);
 		g_d->busy.pace_at_ms = t1;
 	} else {
 		/* the first one's port will do, with the pace known so far */

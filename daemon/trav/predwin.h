@@ -21,9 +21,33 @@
 #define TRAV_PREDWIN_MAX	96	/* the widest window (its sockets on each side) */
 #define TRAV_PREDWIN_LEAD_MS	250	/* the lead before any session measured one */
 
-/* The pace estimate after one more measurement: the mean of the old one
- * and the new (the first: the new one; old_valid false). */
+#define TRAV_PREDWIN_MIN_MS	25	/* the least time a pace is taken over */
+#define TRAV_PREDWIN_HALF_MS	10000	/* a measurement weighs half after this */
+
+/* The mean of the old estimate and the new (the first: the new one;
+ * old_valid false): the lead's estimate. */
 uint32_t trav_predwin_blend(uint32_t old_tenths, int old_valid, uint32_t new_tenths);
+
+/*
+ * The others' pace: the foreign ports all measurements saw over the time
+ * they spanned, older ones weighing half per TRAV_PREDWIN_HALF_MS of age.
+ * Two Bindings back to back are one round trip to the server apart, a few
+ * ms on a near server: one foreign port in 3 ms alone would read 333
+ * ports/s, a pace beyond any window, where a NAT handing out 40 a second
+ * does that every eighth time. So the time is taken as at least
+ * TRAV_PREDWIN_MIN_MS (one port in it: 40 ports/s), and short measurements
+ * add up until their sum is long enough to tell a pace from a coincidence.
+ */
+struct trav_predwin_pace {
+	double		ports;		/* foreign ports seen, weighted by age */
+	double		ms;		/* the time they were seen in, weighted alike */
+	uint64_t	at_ms;		/* the last measurement; 0: none yet */
+};
+/* one more measurement: foreign ports in interval_ms, made at now_ms */
+void trav_predwin_pace_add(struct trav_predwin_pace *p, uint32_t ports, uint32_t interval_ms,
+			   uint64_t now_ms);
+/* the estimate, tenths of ports per second (0 before any measurement) */
+uint32_t trav_predwin_pace_tenths(const struct trav_predwin_pace *p);
 
 /* The window to advertise for pace (tenths of ports per second) and lead
  * (ms): the base plus one and a half times the ports the others are

@@ -396,6 +396,13 @@ static void pace(void)
 	CHECK_EQ(probe_classify_pace(20000, 20010, 1, 0), 0);
 	/* delta 0 reads as 1 */
 	CHECK_EQ(probe_classify_pace(20000, 20003, 0, 20), 1000);
+	/* the ports alone, by the same rules */
+	CHECK_EQ(probe_classify_foreign(20000, 20001, 1), 0);
+	CHECK_EQ(probe_classify_foreign(20000, 20005, 1), 4);
+	CHECK_EQ(probe_classify_foreign(20000, 20008, 2), 3);
+	CHECK_EQ(probe_classify_foreign(30000, 29990, -1), 9);
+	CHECK_EQ(probe_classify_foreign(20005, 20000, 1), 0);
+	CHECK_EQ(probe_classify_foreign(1100, 65000, 1), 0);
 }
 
 int main(void)
