@@ -92,6 +92,7 @@ static int discovery_once(const struct d_server *srv, struct probe_result *out, 
 	if (g_d->cfg.has_server6 && g_d->cfg.ipv6) {
 		pc.server6_set = true;
 		pc.server6 = g_d->cfg.server6;
+		pc.server6_addr_only = true;	/* the address; the firewall is not asked */
 	}
 	/* unprivileged: the privileged process opens the capture for us (hop
 	 * count, sequence rewriting); without it those tests are skipped */
