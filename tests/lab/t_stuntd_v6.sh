@@ -83,6 +83,17 @@ rst6_check() {
 
 STUNTCTL=$BUILD/stuntctl
 
+# first_syn6 ADDR6: ha's log names its hop-limited first SYN to [ADDR6]
+first_syn6() {
+	if grep -q "simopen6: connect from port [0-9]* to \[$1\]:[0-9]* (first SYN TTL-limited)" \
+		"$LAB_STATE/stuntd-a.log"; then
+		ok "ha's first SYN to [$1] was hop-limited"
+	else
+		nok "ha's log names no hop-limited simopen6 connect to [$1]"
+		grep simopen6 "$LAB_STATE/stuntd-a.log" | tail -5 | sed 's/^/# a: /'
+	fi
+}
+
 # v6pub_check X HOST6 EXT6: X's status offers EXT6, the form of its address
 # HOST6 that server6 saw; translated (EXT6 != HOST6) with its port kept,
 # and `stuntctl status` says so
@@ -120,13 +131,7 @@ npt_pair() {
 		transfer6 b laptop "$LAB_HA6_EXT" "hb -> ha ($1 x $2)"
 		method_won a simopen6 1
 		method_won b simopen6 1
-		if grep -q "simopen6: connect from port [0-9]* to \[$LAB_HB6_EXT\]:[0-9]* (first SYN TTL-limited)" \
-			"$LAB_STATE/stuntd-a.log"; then
-			ok "ha's first SYN to hb's public [$LAB_HB6_EXT] was hop-limited"
-		else
-			nok "ha's log names no hop-limited simopen6 connect to [$LAB_HB6_EXT]"
-			grep simopen6 "$LAB_STATE/stuntd-a.log" | tail -5 | sed 's/^/# a: /'
-		fi
+		first_syn6 "$LAB_HB6_EXT"
 		no_refusals
 		stop_all
 	}
@@ -167,13 +172,7 @@ fw6_pair() {
 		transfer6 b laptop "$LAB_HA6" "hb -> ha ($1)"
 		method_won a simopen6 1
 		method_won b simopen6 1
-		if grep -q "simopen6: connect from port [0-9]* to \[$LAB_HB6\]:[0-9]* (first SYN TTL-limited)" \
-			"$LAB_STATE/stuntd-a.log"; then
-			ok "ha's first SYN to [$LAB_HB6] was hop-limited"
-		else
-			nok "ha's log names no hop-limited simopen6 connect to [$LAB_HB6]"
-			grep simopen6 "$LAB_STATE/stuntd-a.log" | tail -5 | sed 's/^/# a: /'
-		fi
+		first_syn6 "$LAB_HB6"
 		no_refusals
 		rst6_check
 		stop_all
