@@ -216,10 +216,11 @@ static void take_host_candidate(struct d_session *s, const struct sig_exchange *
  * says -- the server vouches for the address of its IPv4 control
  * connection only. Taken with ipv6 on, when it is global unicast
  * (2000::/3) and none of ours (our public form behind NPTv6 included);
- * the first such one only. Anything else is logged and counted (security.candidates_refused). What stops a peer from
- * aiming us at a third party is in simopen6.c and docs/security.md: the
- * attempt's SYNs are all that goes to the address before the peer proved
- * who it is on the connection.
+ * the first such one only. Anything else is logged and counted
+ * (security.candidates_refused). What stops a peer from aiming us at a
+ * third party is in simopen6.c and docs/security.md: the attempt's SYNs
+ * are all that goes to the address before the peer proved who it is on
+ * the connection.
  */
 static void take_v6_candidate(struct d_session *s, const struct sig_candidate *c)
 {
