@@ -11,6 +11,7 @@
 
 #include "common/esc.h"
 
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -304,6 +305,27 @@ static void print_servers(FILE *out, const struct cj_val *root)
 	}
 }
 
+/* "IPv6: ADDR (...)": the address simopen6 offers, and what server6 told
+ * of it (NPTv6); nothing when stuntd offers none */
+static void print_ipv6(FILE *out, const struct cj_val *root)
+{
+	char a[INET6_ADDRSTRLEN + 8], l[INET6_ADDRSTRLEN + 8], m[INET6_ADDRSTRLEN + 8];
+
+	if (!jstr(root, "ipv6", a, sizeof(a), NULL))
+		return;
+	fprintf(out, "IPv6: %s", a);
+	if (!jstr(root, "ipv6_learnt.mapped", m, sizeof(m), NULL))
+		fputs(" (the host's own; not checked against a server)\n", out);
+	else if (jtri(root, "ipv6_learnt.translated") != 1)
+		fputs(" (not translated, as the server sees it)\n", out);
+	else if (jtri(root, "ipv6_learnt.port_kept") == 1)
+		fprintf(out, " (translated from %s, ports kept: NPTv6)\n",
+			jstr(root, "ipv6_learnt.local", l, sizeof(l), "?"));
+	else
+		fprintf(out, " (the server sees it as %s with another port: NAT66, "
+			"simopen6 cannot work)\n", m);
+}
+
 void ctl_show_status(FILE *out, const struct cj_val *root)
 {
 	char id[80], server[80], tcp[64], udp[64], dur[48];
@@ -326,6 +348,7 @@ void ctl_show_status(FILE *out, const struct cj_val *root)
 	print_servers(out, root);
 	fprintf(out, "public endpoints: tcp %s, udp %s\n", public_ep(root, "tcp", tcp, sizeof(tcp)),
 		public_ep(root, "udp", udp, sizeof(udp)));
+	print_ipv6(out, root);
 	print_nat(out, root, "nat");
 	if (cj_get(root, "busy_nat", &e) == 0 && e.type == CJ_OBJ) {
 		char pace[24];

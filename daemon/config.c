@@ -422,6 +422,11 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		return set_onoff(&c->ipv6, key, val, err, errlen);
 	} else if (!strcmp(key, "ipv6-hop-limit")) {
 		return set_uint(&c->ipv6_hops, key, val, 1, 64, err, errlen);
+	} else if (!strcmp(key, "server6")) {
+		if (addr_parse_ipv6(val, D_SERVER_PORT_DEFAULT, &c->server6) < 0)
+			return fail(err, errlen, "bad server6 '%s' (an IPv6 address, [ADDR] or "
+				    "[ADDR]:PORT)", val);
+		c->has_server6 = true;
 	} else if (!strcmp(key, "syn-pacing")) {
 		return set_onoff(&c->syn_pacing, key, val, err, errlen);
 	} else if (!strcmp(key, "host-interfaces")) {

@@ -50,6 +50,10 @@
  *   ipv6-hop-limit 2          (simopen6: the requester's first SYN's hop
  *                              limit, 1-64: past our firewall, short of the
  *                              peer's)
+ *   server6 [2001:db8::1]:3478 (the server's IPv6 address: discovery asks it
+ *                              for our IPv6 address as the internet sees it,
+ *                              and simopen6 offers that one behind an NPTv6
+ *                              gateway; default: none, the host's own)
  *   syn-pacing on             (send an unanswered SYN again on the daemon's
  *                              own clock, daemon/trav/pace.h; off: the
  *                              kernel's retransmissions only)
@@ -205,6 +209,10 @@ struct d_config {
 	bool			syn_pacing;		/* default on (daemon/trav/pace.h) */
 	bool			ipv6;			/* default on: simopen6 (daemon/hostaddr6.c) */
 	unsigned		ipv6_hops;		/* its first SYN's hop limit */
+	/* server6: discovery's IPv6 part (probes/probe6.c) against it, our
+	 * public IPv6 address (daemon/hostaddr6.h, d_hostaddr6_learn) */
+	bool			has_server6;
+	struct sockaddr_in6	server6;
 
 	/* privilege separation: the unprivileged process's user ("": stunt or nobody) */
 	bool			privsep;	/* default on */

@@ -86,17 +86,29 @@ static void answer_error(struct d_ctl_client *c, const char *why)
 	free(buf);
 }
 
-/* ,"ipv6": the global IPv6 address simopen6 offers now, or null */
+/* ,"ipv6": the global IPv6 address simopen6 offers now, or null;
+ * ,"ipv6_local": the host's own address it binds (the same unless
+ * translated); ,"ipv6_learnt": what server6's Binding told of it (NPTv6,
+ * daemon/hostaddr6.h), null when nothing (no server6, no answer) */
 static void ipv6_json(FILE *f)
 {
-	uint8_t own[D_MAX_HOST6_ADDRS][16];
-	char a[INET6_ADDRSTRLEN];
+	uint8_t own[D_MAX_HOST6_ADDRS][16], local[16], offer[16];
+	char a[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN];
+	const struct d_v6pub *pub = &g_d->v6pub;
+	int n = d_hostaddr6_gather(&g_d->cfg, own, D_MAX_HOST6_ADDRS);
 
-	if (d_hostaddr6_gather(&g_d->cfg, own, D_MAX_HOST6_ADDRS) > 0 &&
-	    inet_ntop(AF_INET6, own[0], a, sizeof(a)))
-		fprintf(f, ",\"ipv6\":\"%s\"", a);
+	if (n > 0 && d_hostaddr6_pick(pub, (const uint8_t (*)[16])own, (size_t)n, local, offer) >= 0 &&
+	    inet_ntop(AF_INET6, offer, a, sizeof(a)) && inet_ntop(AF_INET6, local, l, sizeof(l)))
+		fprintf(f, ",\"ipv6\":\"%s\",\"ipv6_local\":\"%s\"", a, l);
 	else
-		fputs(",\"ipv6\":null", f);
+		fputs(",\"ipv6\":null,\"ipv6_local\":null", f);
+	if (pub->known && inet_ntop(AF_INET6, pub->local, l, sizeof(l)) &&
+	    inet_ntop(AF_INET6, pub->mapped, a, sizeof(a)))
+		fprintf(f, ",\"ipv6_learnt\":{\"local\":\"%s\",\"mapped\":\"%s\",\"translated\":%s,"
+			"\"port_kept\":%s,\"binding\":\"%s\"}", l, a, pub->translated ? "true" : "false",
+			pub->port_kept ? "true" : "false", pub->tcp ? "tcp" : "udp");
+	else
+		fputs(",\"ipv6_learnt\":null", f);
 }
 
 static void status(struct d_ctl_client *c)

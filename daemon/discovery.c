@@ -5,7 +5,9 @@
  * summarised as the SIG-NAT-INFO that the peer's strategy reads. A run
  * that lost the probes of a TCP verdict (heavy loss) is followed by
  * another, up to D_DISCOVERY_TRIES, and what they measured is put together
- * (daemon/natmerge.h).
+ * (daemon/natmerge.h). With server6 the runs have an IPv6 part too
+ * (probes/probe6.c), whose Bindings tell our IPv6 address as the internet
+ * sees it (NPTv6, daemon/hostaddr6.h).
  */
 #include "daemon/stuntd.h"
 
@@ -16,6 +18,7 @@
 #include "daemon/trav/predwin.h"
 #include "daemon/trav/strategy.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -86,6 +89,11 @@ static int discovery_once(const struct d_server *srv, struct probe_result *out, 
 	pc.server_ip = srv->addr.sin_addr.s_addr;
 	pc.server_port = ntohs(srv->addr.sin_port);
 	pc.timeout_ms = D_PROBE_TIMEOUT_MS;
+	if (g_d->cfg.has_server6 && g_d->cfg.ipv6) {
+		pc.server6_set = true;
+		pc.server6 = g_d->cfg.server6;
+		pc.server6_addr_only = true;	/* the address; the firewall is not asked */
+	}
 	/* unprivileged: the privileged process opens the capture for us (hop
 	 * count, sequence rewriting); without it those tests are skipped */
 	if (capture && d_nfq_priv_pid() > 0 &&
@@ -97,6 +105,32 @@ static int discovery_once(const struct d_server *srv, struct probe_result *out, 
 	if (pc.icmp_fd >= 0)
 		close(pc.icmp_fd);
 	return err;
+}
+
+/* What the IPv6 part told of our address (server6). */
+static void v6pub_log(const struct stuntd *d)
+{
+	char l[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
+
+	if (!d->cfg.has_server6 || !d->cfg.ipv6)
+		return;
+	if (!d->v6pub.known) {
+		log_warnx("discovery: server6 answered no Binding over IPv6: simopen6 offers the "
+			  "host's own address");
+		return;
+	}
+	inet_ntop(AF_INET6, d->v6pub.local, l, sizeof(l));
+	inet_ntop(AF_INET6, d->v6pub.mapped, m, sizeof(m));
+	if (!d->v6pub.translated)
+		log_info("discovery: IPv6 [%s] is not translated (%s Binding)", l,
+			 d->v6pub.tcp ? "TCP" : "UDP");
+	else if (d->v6pub.port_kept)
+		log_info("discovery: IPv6 [%s] is translated to [%s], ports kept (NPTv6, %s "
+			 "Binding): simopen6 offers [%s]", l, m, d->v6pub.tcp ? "TCP" : "UDP", m);
+	else
+		log_warnx("discovery: IPv6 [%s] is translated to [%s] and its port changed (NAT66, "
+			  "%s Binding): simopen6 cannot aim a peer at our port and offers [%s]",
+			  l, m, d->v6pub.tcp ? "TCP" : "UDP", l);
 }
 
 int d_discovery_run(void)
@@ -114,6 +148,7 @@ int d_discovery_run(void)
 	srv = d_sig_server();
 	d->probe_srv = (size_t)(srv - d->cfg.servers);
 	memset(&acc, 0, sizeof(acc));
+	memset(&d->v6pub, 0, sizeof(d->v6pub));
 	do {
 		tries++;
 		if ((err = discovery_once(srv, &d->probe, tries == 1)) < 0) {
@@ -122,6 +157,8 @@ int d_discovery_run(void)
 		}
 		ok++;
 		ms += d->probe.elapsed_ms;
+		if (!d->v6pub.known)
+			d_hostaddr6_learn(&d->probe.ipv6, &d->v6pub);
 		ttl = 0;
 		d_nat_from_probe(&d->probe, &n, &ttl);
 		d_nat_merge(&acc, &n);
@@ -152,6 +189,7 @@ int d_discovery_run(void)
 		 desc,
 		 probe_syn_name(d->probe.unsolicited_syn) ? probe_syn_name(d->probe.unsolicited_syn) : "?",
 		 d->syn_ttl, (unsigned long long)ms, ok, tries);
+	v6pub_log(d);
 	/* a one-address server: what it could not tell (the strategy races
 	 * the methods that may work, daemon/trav/strategy.h) */
 	for (i = 0; i < PROBE_V_MAX; i++)

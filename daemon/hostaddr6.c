@@ -80,3 +80,57 @@ int d_hostaddr6_gather(const struct d_config *c, uint8_t (*out)[16], size_t max)
 	fclose(f);
 	return (int)n;
 }
+
+void d_hostaddr6_learn(const struct probe6_result *v, struct d_v6pub *out)
+{
+	const struct probe_ep *loc = &v->tcp_local, *map = &v->tcp_mapped;
+
+	memset(out, 0, sizeof(*out));
+	out->tcp = loc->known && loc->v6 && map->known && map->v6;
+	if (!out->tcp) {
+		loc = &v->local;
+		map = &v->mapped[PROBE_EP_A1P1];
+		if (!loc->known || !loc->v6 || !map->known || !map->v6)
+			return;
+	}
+	out->known = true;
+	memcpy(out->local, loc->ip6, 16);
+	memcpy(out->mapped, map->ip6, 16);
+	out->translated = memcmp(loc->ip6, map->ip6, 16) != 0;
+	out->port_kept = loc->port == map->port;
+}
+
+int d_hostaddr6_pick(const struct d_v6pub *pub, const uint8_t (*own)[16], size_t n,
+		     uint8_t local[16], uint8_t offer[16])
+{
+	size_t i;
+
+	if (n == 0)
+		return -ENOENT;
+	for (i = 0; pub->known && i < n; i++)
+		if (!memcmp(own[i], pub->local, 16))
+			break;
+	if (!pub->known || i == n)
+		i = 0;
+	memcpy(local, own[i], 16);
+	memcpy(offer, own[i], 16);
+	/* the server saw this one leave under another address: NPTv6 when the
+	 * port stayed (a global one: the server's answer is checked as a
+	 * peer's would be) */
+	if (pub->known && !memcmp(own[i], pub->local, 16) && pub->translated && pub->port_kept &&
+	    d_hostaddr6_global(pub->mapped)) {
+		memcpy(offer, pub->mapped, 16);
+		return 1;
+	}
+	return 0;
+}
+
+int d_hostaddr6_ours(const struct d_config *c, const struct d_v6pub *pub, uint8_t (*out)[16],
+		     size_t max)
+{
+	int n = d_hostaddr6_gather(c, out, max > 0 ? max - 1 : 0);
+
+	if (n >= 0 && max > 0 && pub->known && pub->translated)
+		memcpy(out[n++], pub->mapped, 16);
+	return n;
+}

@@ -52,7 +52,8 @@ static void usage(FILE *f)
 "              [--relay-servers IP[,IP...]] [--max-sessions N] [--max-peer-sessions N]\n"
 "              [--max-peer-starts N] [--max-session-packets N] [--allow-forced-methods]\n"
 "              [--host-candidates on|off] [--host-interfaces IFACE[,IFACE...]]\n"
-"              [--ipv6 on|off] [--ipv6-hop-limit N] [--syn-pacing on|off]\n"
+"              [--ipv6 on|off] [--ipv6-hop-limit N] [--server6 ADDR6]\n"
+"              [--syn-pacing on|off]\n"
 "              [--metrics ADDR:PORT]\n"
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
 "  --server HOST[:PORT] stunt-server: a name (resolved at start and on each\n"
@@ -107,6 +108,10 @@ static void usage(FILE *f)
 "                       simultaneous open over IPv6 (simopen6; default on)\n"
 "  --ipv6-hop-limit N   simopen6: the hop limit of the requester's first SYN,\n"
 "                       past its own firewall, short of the peer's (default %d)\n"
+"  --server6 ADDR6      the server's IPv6 address, [ADDR] or [ADDR]:PORT (port\n"
+"                       3478 by default): discovery asks it for our IPv6\n"
+"                       address as the internet sees it, which simopen6 offers\n"
+"                       behind an NPTv6 gateway (default: none, the host's own)\n"
 "  --syn-pacing on|off  send an unanswered SYN again after 100 ms, 200, 400,\n"
 "                       800 ms... (stunt1: ask for its SYN-ACK again) instead\n"
 "                       of waiting for the kernel's 1 s timer (default on)\n"
@@ -159,7 +164,8 @@ enum { O_ID = 256, O_SERVER, O_SECRET, O_CONTROL, O_GROUP, O_EXPOSE, O_ALLOW, O_
        O_STATE, O_TIMEOUT, O_NORULES, O_TOOL, O_HELP, O_VERSION, O_TLS, O_TLS_CA, O_TLS_PIN,
        O_SERVER_NAME, O_TURN, O_TURN_USER, O_TURN_PASS, O_USER, O_NOPRIVSEP, O_RELAY_SERVERS,
        O_PEER_SESSIONS, O_SESSIONS, O_PEER_STARTS, O_SESSION_PACKETS, O_ALLOW_FORCED, O_HOST_CAND,
-       O_HOST_IFACES, O_TURN_PASS_FILE, O_LOG_LEVEL, O_SYN_PACING, O_METRICS, O_IPV6, O_IPV6_HOPS };
+       O_HOST_IFACES, O_TURN_PASS_FILE, O_LOG_LEVEL, O_SYN_PACING, O_METRICS, O_IPV6, O_IPV6_HOPS,
+       O_SERVER6 };
 
 static const struct option lopts[] = {
 	{ "id", required_argument, NULL, O_ID },
@@ -196,6 +202,7 @@ static const struct option lopts[] = {
 	{ "syn-pacing", required_argument, NULL, O_SYN_PACING },
 	{ "ipv6", required_argument, NULL, O_IPV6 },
 	{ "ipv6-hop-limit", required_argument, NULL, O_IPV6_HOPS },
+	{ "server6", required_argument, NULL, O_SERVER6 },
 	{ "metrics", required_argument, NULL, O_METRICS },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
@@ -236,6 +243,7 @@ static const char *flag_key(int c)
 	case O_SYN_PACING: return "syn-pacing";
 	case O_IPV6: return "ipv6";
 	case O_IPV6_HOPS: return "ipv6-hop-limit";
+	case O_SERVER6: return "server6";
 	case O_METRICS: return "metrics";
 	default: return NULL;
 	}

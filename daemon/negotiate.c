@@ -215,21 +215,22 @@ static void take_host_candidate(struct d_session *s, const struct sig_exchange *
  * The peer's IPv6 candidate (method simopen6): its global address, as it
  * says -- the server vouches for the address of its IPv4 control
  * connection only. Taken with ipv6 on, when it is global unicast
- * (2000::/3) and none of ours; the first such one only. Anything else is
- * logged and counted (security.candidates_refused). What stops a peer from
- * aiming us at a third party is in simopen6.c and docs/security.md: the
- * attempt's SYNs are all that goes to the address before the peer proved
- * who it is on the connection.
+ * (2000::/3) and none of ours (our public form behind NPTv6 included);
+ * the first such one only. Anything else is logged and counted
+ * (security.candidates_refused). What stops a peer from aiming us at a
+ * third party is in simopen6.c and docs/security.md: the attempt's SYNs
+ * are all that goes to the address before the peer proved who it is on
+ * the connection.
  */
 static void take_v6_candidate(struct d_session *s, const struct sig_candidate *c)
 {
-	uint8_t own[D_MAX_HOST6_ADDRS][16];
+	uint8_t own[D_MAX_HOST6_ADDRS + 1][16];
 	char named[INET6_ADDRSTRLEN];
 	int n;
 
 	if (!g_d->cfg.ipv6 || s->peer_has_ip6)
 		return;
-	n = d_hostaddr6_gather(&g_d->cfg, own, D_MAX_HOST6_ADDRS);
+	n = d_hostaddr6_ours(&g_d->cfg, &g_d->v6pub, own, D_MAX_HOST6_ADDRS + 1);
 	if (!d_hostaddr6_peer_ok(c->addr.ip, own, n > 0 ? (size_t)n : 0) || c->addr.port == 0) {
 		inet_ntop(AF_INET6, c->addr.ip, named, sizeof(named));
 		log_warnx("session %u: %s's IPv6 candidate names [%s]:%u, which is not a global "

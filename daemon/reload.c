@@ -2,7 +2,8 @@
 /*
  * SIGHUP: a configuration re-read (daemon/main.c) applied to the running
  * stuntd. What can change live does: expose and allow, relay-servers, the
- * per-peer budgets and allow-forced-methods, the server list (names
+ * per-peer budgets and allow-forced-methods, syn-pacing, server6 (asked at
+ * the next discovery), the server list (names
  * resolved again; a changed list adopted, daemon/sig.c d_sig_reload). A peer that may no longer use
  * a service is revoked at once: its sessions for it (responder side) fail
  * with "revoked", its hand-offs to it are closed (spliced connections, exec:
@@ -87,6 +88,9 @@ void d_reload_apply(const struct d_config *n)
 	c->max_session_packets = n->max_session_packets;
 	c->allow_forced_methods = n->allow_forced_methods;
 	c->syn_pacing = n->syn_pacing;
+	/* server6: asked at the next discovery (start, public address change) */
+	c->has_server6 = n->has_server6;
+	c->server6 = n->server6;
 
 	/* revoked peers: their sessions in negotiation or racing ... */
 	for (s = g_d->sessions; s; s = s->next) {

@@ -12,6 +12,7 @@
 #define STUNT_DAEMON_STUNTD_H
 
 #include "daemon/config.h"
+#include "daemon/hostaddr6.h"
 #include "daemon/srvpick.h"
 #include "daemon/trav/predwin.h"
 #include "nfq/nfq_engine.h"
@@ -139,6 +140,7 @@ struct stuntd {
 	/* discovery */
 	bool			have_probe;
 	struct probe_result	probe;
+	struct d_v6pub		v6pub;		/* our IPv6 address as server6 saw it */
 	struct sig_nat_info	nat;
 	int			syn_ttl;	/* TTL of first SYNs; 0: no limit (no NAT) */
 	size_t			probe_srv;	/* the server discovery last probed */

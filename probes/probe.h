@@ -271,6 +271,10 @@ struct probe_cfg {
 	 * part runs only when server6_set */
 	bool		server6_set;
 	struct sockaddr_in6 server6;
+	/* the IPv6 part's first UDP and TCP Bindings only: our mapped IPv6
+	 * address, no mapping, filtering, STUNT or hop tests (stuntd's
+	 * discovery, which wants the address and no longer run) */
+	bool		server6_addr_only;
 };
 
 void probe_cfg_init(struct probe_cfg *cfg);

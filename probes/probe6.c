@@ -22,6 +22,9 @@
  *
  * When the loop ended early because the IPv4 server is unreachable (an
  * IPv6-only host), probe_run runs this part again in a loop of its own.
+ *
+ * cfg->server6_addr_only (stuntd's discovery, NPTv6): the first UDP and
+ * TCP Bindings alone, for the mapped address; nothing else is sent.
  */
 #include "probes/probe_int.h"
 
@@ -188,16 +191,21 @@ int probe6_start(struct probe_ctx *c, struct probe_loop *L)
 	if (!(p = c->p6 = calloc(1, sizeof(*p))))
 		return -ENOMEM;
 	if (c->cfg->what & PROBE_F_UDP) {
-		if (!(p->s1 = probe_sock_udp6(L)) || !(p->s2 = probe_sock_udp6(L)))
+		if (!(p->s1 = probe_sock_udp6(L)) ||
+		    (!c->cfg->server6_addr_only && !(p->s2 = probe_sock_udp6(L))))
 			p->udp_err = errno ? errno : EIO;
 		else
-			p->bind1 = probe_tx_binding6(L, p->s1, &c->cfg->server6, 0, false, phase1_done, c, 0);
+			p->bind1 = probe_tx_binding6(L, p->s1, &c->cfg->server6, 0, false,
+						     c->cfg->server6_addr_only ? NULL : phase1_done, c, 0);
 	}
 	if (c->cfg->what & PROBE_F_TCP) {
 		if (!(p->tcp = probe_sock_tcp6(L, &c->cfg->server6, false)))
 			p->tcp_err = errno ? errno : EIO;
 		else
-			p->tcpb = probe_tx_binding6(L, p->tcp, NULL, 0, false, tcp_bound, c, 0);
+			p->tcpb = probe_tx_binding6(L, p->tcp, NULL, 0, false,
+						    c->cfg->server6_addr_only ? NULL : tcp_bound, c, 0);
+		if (c->cfg->server6_addr_only)
+			return 0;
 		/* the filtering's own connection, and a listener on its port
 		 * that answers a test SYN the firewall lets in */
 		if (p->tcp && (p->cf = probe_sock_tcp6(L, &c->cfg->server6, true))) {
@@ -357,8 +365,10 @@ void probe6_finish(struct probe_ctx *c)
 		udp6_finish(c);
 	if (c->cfg->what & PROBE_F_TCP) {
 		tcp6_finish(c);
-		stunt6_finish(c);
-		probe6_ttl_finish(c);
+		if (!c->cfg->server6_addr_only) {
+			stunt6_finish(c);
+			probe6_ttl_finish(c);
+		}
 	}
 	/* TCP only (--tcp-only): its Binding tells the translation */
 	if (v->translated < 0 && v->tcp_translated >= 0) {

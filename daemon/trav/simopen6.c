@@ -4,8 +4,10 @@
  * (RFC 6092: outbound allowed, unsolicited inbound dropped or rejected) in
  * front of two dual-stack hosts. Each side offers one global IPv6 address
  * of its own (daemon/hostaddr6.c) as a SIG_CAND_HOST candidate of this
- * method, on the port its IPv6 socket is bound to, and connects from that
- * socket to the peer's -- raced first, beside the IPv4 methods
+ * method, on the port its IPv6 socket is bound to -- behind an NPTv6
+ * gateway in the form the server saw it (server6, d_hostaddr6_pick: the
+ * translation keeps the interface id and the port) -- and connects from
+ * that socket to the peer's -- raced first, beside the IPv4 methods
  * (TRAV_F_EARLY: Happy Eyeballs, RFC 8305, in its simplest form; the first
  * connection that is confirmed wins, the others are cancelled silently).
  *
@@ -57,7 +59,8 @@
 
 struct simopen6_priv {
 	struct trav_proof	proof;		/* first: proof.c */
-	uint8_t			own[16];	/* our address: the socket's, offered */
+	uint8_t			own[16];	/* our address: the socket's */
+	uint8_t			offer[16];	/* own, or own as NPTv6 translates it */
 	bool			have_peer;
 };
 
@@ -76,7 +79,7 @@ static int simopen6_prepare(struct trav_attempt *a)
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return -ENOMEM;
-	memcpy(p->own, own[0], 16);
+	d_hostaddr6_pick(&g_d->v6pub, (const uint8_t (*)[16])own, (size_t)n, p->own, p->offer);
 	fd = trav_sock_marked6(p->own, &a->lport);
 	if (fd < 0) {
 		free(p);
@@ -98,7 +101,7 @@ static void simopen6_offer(const struct trav_attempt *a, struct sig_candidate *c
 	c->kind = SIG_CAND_HOST;
 	c->addr.family = STUN_FAMILY_IPV6;
 	/* test-candidate-ip6: lie about our address, as a hostile peer would */
-	memcpy(c->addr.ip, g_d->cfg.has_test_cand_ip6 ? g_d->cfg.test_cand_ip6 : p->own, 16);
+	memcpy(c->addr.ip, g_d->cfg.has_test_cand_ip6 ? g_d->cfg.test_cand_ip6 : p->offer, 16);
 }
 
 static void simopen6_arm(struct trav_attempt *a, const struct trav_peer *peer, int syn_ttl)

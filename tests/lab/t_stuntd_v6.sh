@@ -37,9 +37,19 @@
 #   v4only (drop x drop, --ipv6 off on hb): hb offers no IPv6 candidate, ha
 #     runs no simopen6 attempt and the connect works over IPv4; simopen6
 #     forced from ha is refused by hb.
-# NPTv6 (--fw6-X npt) is not covered: a host offers its own (inside)
-# address, and a peer beyond the NPT cannot reach it; learning the
-# translated address needs stunt-server over IPv6 (not in this slice).
+#   npt (NPTv6, --fw6-X npt: the LAN's prefix translated, interface id and
+#     ports kept, behind the drop firewall; the server with --primary6 /
+#     --alternate6 and both daemons with --server6):
+#     - nolearn, npt x drop without --server6 (stuntd as before it): ha
+#       offers its inside address, which no peer can reach: simopen6
+#       forced from ha fails;
+#     - npt x drop, then npt x npt: each translated side's status offers
+#       its translated address, learnt from the TCP Binding to server6
+#       (ipv6_learnt: translated, port kept) and `stuntctl status` says
+#       so; ha -> hb and hb -> ha: simopen6 wins, 5 MB echoed intact, the
+#       client's socket is connected to the peer's translated address; the
+#       first SYN left hop-limited to the peer's translated address; no
+#       candidate refused, no connection unproven.
 # Bounded: each connect by stuntd's connect-timeout (8 s here).
 # shellcheck disable=SC2153 # LAB_HA6, LAB_HB6: set by lab_up --ipv6
 set -u
@@ -69,6 +79,63 @@ rst6_check() {
 	done
 	[ "$all" -eq 0 ] && ok "no IPv6 RST on ha's or hb's link, either way" ||
 		nok "$all IPv6 RST(s) on the hosts' links"
+}
+
+STUNTCTL=$BUILD/stuntctl
+
+# first_syn6 ADDR6: ha's log names its hop-limited first SYN to [ADDR6]
+first_syn6() {
+	if grep -q "simopen6: connect from port [0-9]* to \[$1\]:[0-9]* (first SYN TTL-limited)" \
+		"$LAB_STATE/stuntd-a.log"; then
+		ok "ha's first SYN to [$1] was hop-limited"
+	else
+		nok "ha's log names no hop-limited simopen6 connect to [$1]"
+		grep simopen6 "$LAB_STATE/stuntd-a.log" | tail -5 | sed 's/^/# a: /'
+	fi
+}
+
+# v6pub_check X HOST6 EXT6: X's status offers EXT6, the form of its address
+# HOST6 that server6 saw; translated (EXT6 != HOST6) with its port kept,
+# and `stuntctl status` says so
+v6pub_check() {
+	local x=$1 h6=$2 e6=$3 v l t human
+	v=$(status_field "$x" 's["ipv6"]')
+	l=$(status_field "$x" 's["ipv6_local"]')
+	t=$(status_field "$x" '"%s %s %s %s" % (s["ipv6_learnt"]["local"], s["ipv6_learnt"]["mapped"], s["ipv6_learnt"]["translated"], s["ipv6_learnt"]["port_kept"]) + " " + s["ipv6_learnt"]["binding"]')
+	if [ "$h6" = "$e6" ]; then
+		[ "$v" = "$h6" ] && [ "$l" = "$h6" ] && [ "$t" = "$h6 $h6 False True tcp" ] &&
+			ok "h$x's status offers $v, not translated as server6 sees it" ||
+			nok "h$x's status: ipv6 '$v', ipv6_local '$l', learnt '$t' (want $h6, untranslated)"
+		return
+	fi
+	[ "$v" = "$e6" ] && [ "$l" = "$h6" ] && [ "$t" = "$h6 $e6 True True tcp" ] &&
+		ok "h$x's status offers $e6, its address $h6 as NPTv6 translates it (TCP Binding to server6, port kept)" ||
+		nok "h$x's status: ipv6 '$v', ipv6_local '$l', learnt '$t' (want $e6 from $h6, port kept)"
+	human=$(lx "h$x" "$STUNTCTL" --control "$LAB_STATE/$x.sock" status 2>&1 | grep '^IPv6:')
+	[ "$human" = "IPv6: $e6 (translated from $h6, ports kept: NPTv6)" ] &&
+		ok "stuntctl status in h$x: $human" || nok "stuntctl status in h$x: '$human'"
+}
+
+# npt_pair FW6_A FW6_B: both daemons learn their IPv6 address from server6,
+# simopen6 connects both ways to the translated addresses
+npt_pair() {
+	echo "# ha and hb behind IPv6 gateways '$1' x '$2', --server6 [$LAB_SRV1_6]"
+	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
+	STUNTD_EXTRA_A=(--connect-timeout 8000 --server6 "$LAB_SRV1_6")
+	STUNTD_EXTRA_B=(--connect-timeout 8000 --server6 "[$LAB_SRV1_6]:3478")
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a "$1" --fw6-b "$2" && {
+		grep -h 'discovery: \(TCP\|IPv6\)' "$LAB_STATE"/stuntd-[ab].log | sed 's/^/# /'
+		v6pub_check a "$LAB_HA6" "$LAB_HA6_EXT"
+		v6pub_check b "$LAB_HB6" "$LAB_HB6_EXT"
+		transfer6 a office-pc "$LAB_HB6_EXT" "ha -> hb ($1 x $2)"
+		transfer6 b laptop "$LAB_HA6_EXT" "hb -> ha ($1 x $2)"
+		method_won a simopen6 1
+		method_won b simopen6 1
+		first_syn6 "$LAB_HB6_EXT"
+		no_refusals
+		stop_all
+	}
+	SERVER_EXTRA=()
 }
 
 # transfer6 FROM PEER PEER6 LABEL: the race, 5 MB echoed, won by simopen6
@@ -105,13 +172,7 @@ fw6_pair() {
 		transfer6 b laptop "$LAB_HA6" "hb -> ha ($1)"
 		method_won a simopen6 1
 		method_won b simopen6 1
-		if grep -q "simopen6: connect from port [0-9]* to \[$LAB_HB6\]:[0-9]* (first SYN TTL-limited)" \
-			"$LAB_STATE/stuntd-a.log"; then
-			ok "ha's first SYN to [$LAB_HB6] was hop-limited"
-		else
-			nok "ha's log names no hop-limited simopen6 connect to [$LAB_HB6]"
-			grep simopen6 "$LAB_STATE/stuntd-a.log" | tail -5 | sed 's/^/# a: /'
-		fi
+		first_syn6 "$LAB_HB6"
 		no_refusals
 		rst6_check
 		stop_all
@@ -197,6 +258,25 @@ liar6|all)
 		stop_all
 	}
 	unset -f start_all_hook
+	;;&
+npt|all)
+	# without --server6 (as stuntd was before it learnt its public
+	# address): ha offers its inside address, which no peer reaches
+	echo "# npt x drop without --server6: ha offers its inside address"
+	STUNTD_EXTRA_A=(--connect-timeout 8000)
+	STUNTD_EXTRA_B=(--connect-timeout 8000)
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a npt --fw6-b drop && {
+		grep -h 'discovery: TCP' "$LAB_STATE"/stuntd-[ab].log | sed 's/^/# /'
+		v=$(status_field a 's["ipv6"] + " " + str(s["ipv6_learnt"])')
+		[ "$v" = "$LAB_HA6 None" ] && ok "ha's status offers its inside address, nothing learnt" ||
+			nok "ha's status: '$v' (want '$LAB_HA6 None')"
+		expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo","method":"simopen6"}' \
+			"simopen6 forced from ha behind NPTv6 without --server6 fails" \
+			'simopen6|no connection'
+		stop_all
+	}
+	npt_pair npt drop
+	npt_pair npt npt
 	;;&
 v4only|all)
 	echo "# drop x drop, --ipv6 off on hb: IPv4 alone"

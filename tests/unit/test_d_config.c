@@ -461,6 +461,17 @@ static void host_keys(void)
 	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "0", err, sizeof(err)), -EINVAL);
 	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "65", err, sizeof(err)), -EINVAL);
 	CHECK_EQ(c.ipv6_hops, 4u);
+	/* server6: an IPv6 address, port 3478 unless given */
+	CHECK(!c.has_server6);
+	CHECK_EQ(d_config_set(&c, "server6", "2001:db8:5::1", err, sizeof(err)), 0);
+	CHECK(c.has_server6 && c.server6.sin6_family == AF_INET6 &&
+	      ntohs(c.server6.sin6_port) == 3478 && c.server6.sin6_addr.s6_addr[15] == 1);
+	CHECK_EQ(d_config_set(&c, "server6", "[2001:db8:5::2]:3479", err, sizeof(err)), 0);
+	CHECK(ntohs(c.server6.sin6_port) == 3479 && c.server6.sin6_addr.s6_addr[15] == 2);
+	CHECK_EQ(d_config_set(&c, "server6", "192.0.2.1", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "bad server6") != NULL);
+	CHECK_EQ(d_config_set(&c, "server6", "2001:db8:5::1:3478", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "server6", "[2001:db8:5::1]:0", err, sizeof(err)), -EINVAL);
 	CHECK_EQ(c.nhost_ifaces, 2);
 	CHECK(!strcmp(c.host_ifaces[0], "eth0") && !strcmp(c.host_ifaces[1], "wlan0"));
 	CHECK_EQ(d_config_set(&c, "host-candidates", "on", err, sizeof(err)), 0);

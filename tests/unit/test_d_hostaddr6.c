@@ -78,6 +78,78 @@ static void peer_addresses(void)
 	}
 }
 
+static void ep6(struct probe_ep *e, const char *ip, uint16_t port)
+{
+	e->known = e->v6 = true;
+	inet_pton(AF_INET6, ip, e->ip6);
+	e->port = port;
+}
+
+/* NPTv6 (server6): what discovery's IPv6 part learnt, and what simopen6
+ * binds and offers from it */
+static void learnt_public(void)
+{
+	struct probe6_result v;
+	struct d_v6pub pub;
+	uint8_t own[3][16], local[16], offer[16], want[16];
+
+	/* nothing answered: nothing learnt, the host's own offered */
+	memset(&v, 0, sizeof(v));
+	d_hostaddr6_learn(&v, &pub);
+	CHECK(!pub.known);
+	inet_pton(AF_INET6, "2001:db8:10::99", own[0]);
+	inet_pton(AF_INET6, "2001:db8:10::10", own[1]);
+	CHECK_EQ(d_hostaddr6_pick(&pub, (const uint8_t (*)[16])own, 2, local, offer), 0);
+	CHECK(!memcmp(local, own[0], 16) && !memcmp(offer, own[0], 16));
+	CHECK_EQ(d_hostaddr6_pick(&pub, (const uint8_t (*)[16])own, 0, local, offer), -ENOENT);
+
+	/* UDP only: learnt from it */
+	ep6(&v.local, "2001:db8:10::10", 40000);
+	ep6(&v.mapped[PROBE_EP_A1P1], "2001:db8:11::10", 40000);
+	d_hostaddr6_learn(&v, &pub);
+	CHECK(pub.known && !pub.tcp && pub.translated && pub.port_kept);
+	/* the TCP Binding first: what simopen6's TCP meets */
+	ep6(&v.tcp_local, "2001:db8:10::10", 41000);
+	ep6(&v.tcp_mapped, "2001:db8:11::10", 41000);
+	d_hostaddr6_learn(&v, &pub);
+	CHECK(pub.known && pub.tcp && pub.translated && pub.port_kept);
+	inet_pton(AF_INET6, "2001:db8:11::10", want);
+	CHECK(!memcmp(pub.mapped, want, 16));
+	/* the address the server saw leave is bound, its translation offered */
+	CHECK_EQ(d_hostaddr6_pick(&pub, (const uint8_t (*)[16])own, 2, local, offer), 1);
+	CHECK(!memcmp(local, own[1], 16) && !memcmp(offer, want, 16));
+	/* it is not one of ours (gone, another interface): own[0] as it is */
+	CHECK_EQ(d_hostaddr6_pick(&pub, (const uint8_t (*)[16])own, 1, local, offer), 0);
+	CHECK(!memcmp(local, own[0], 16) && !memcmp(offer, own[0], 16));
+	/* ours, a peer must not name: the learnt public one too */
+	memcpy(own[2], pub.mapped, 16);
+	CHECK(!d_hostaddr6_peer_ok(want, (const uint8_t (*)[16])own, 3));
+
+	/* NAT66 that changed the port: not offered, the address is no use
+	 * without the port */
+	ep6(&v.tcp_mapped, "2001:db8:11::10", 52000);
+	d_hostaddr6_learn(&v, &pub);
+	CHECK(pub.known && pub.translated && !pub.port_kept);
+	CHECK_EQ(d_hostaddr6_pick(&pub, (const uint8_t (*)[16])own, 2, local, offer), 0);
+	CHECK(!memcmp(offer, own[1], 16));
+	/* not translated */
+	ep6(&v.tcp_mapped, "2001:db8:10::10", 41000);
+	d_hostaddr6_learn(&v, &pub);
+	CHECK(pub.known && !pub.translated && pub.port_kept);
+	CHECK_EQ(d_hostaddr6_pick(&pub, (const uint8_t (*)[16])own, 2, local, offer), 0);
+	CHECK(!memcmp(offer, own[1], 16));
+	/* a server answering with a non-global address is not believed */
+	ep6(&v.tcp_mapped, "fe80::10", 41000);
+	d_hostaddr6_learn(&v, &pub);
+	CHECK_EQ(d_hostaddr6_pick(&pub, (const uint8_t (*)[16])own, 2, local, offer), 0);
+	CHECK(!memcmp(offer, own[1], 16));
+	/* an IPv4 endpoint where IPv6 belongs: not learnt from */
+	memset(&v, 0, sizeof(v));
+	v.tcp_local.known = v.tcp_mapped.known = true;
+	d_hostaddr6_learn(&v, &pub);
+	CHECK(!pub.known);
+}
+
 /* the candidate simopen6 offers: kind host, family IPv6, its method as the
  * priority; through an EXCHANGE and back unchanged */
 static void candidate_encoding(void)
@@ -123,6 +195,7 @@ int main(void)
 {
 	RUN(own_lines);
 	RUN(peer_addresses);
+	RUN(learnt_public);
 	RUN(candidate_encoding);
 	return TAP_DONE();
 }
