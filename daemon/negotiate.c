@@ -120,7 +120,8 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	x.nat = sess_own_nat();
 	/* simopen6's order: offered by the requester, echoed by a responder
 	 * that runs it (daemon/trav/simopen6.c) */
-	if (s->prepared[SIG_M_SIMOPEN6] && (s->requester || s->v6_first))
+	if (s->prepared[SIG_M_SIMOPEN6] && (s->requester || s->v6_first) &&
+	    !g_d->cfg.test_v6_req_first)
 		x.nat.flags |= SIG_NAT_V6_FIRST;
 	if (s->round) {
 		x.has_round = true;
@@ -777,7 +778,8 @@ static void requester_got_exchange(struct d_session *s, const struct sig_exchang
 		}
 	/* simopen6: the responder that echoed the order sent its
 	 * hop-limited SYN before this EXCHANGE; ours goes at full hop limit */
-	s->v6_first = s->prepared[SIG_M_SIMOPEN6] && (s->peer_nat.flags & SIG_NAT_V6_FIRST);
+	s->v6_first = s->prepared[SIG_M_SIMOPEN6] && (s->peer_nat.flags & SIG_NAT_V6_FIRST) &&
+		      !g_d->cfg.test_v6_req_first;
 	if (!s->round && s->nmethods == 1 && s->methods[0] == SIG_M_RELAY && we_allocate(s)) {
 		/* relay, and only we have a TURN server: allocate, then tell the
 		 * peer the relayed address in the relay round */
@@ -975,7 +977,7 @@ static void responder_exchange(const struct sig_exchange *x)
 	 * we have one; raced first (Happy Eyeballs), or alone when forced */
 	v6 = !udp && s->peer_has_ip6 && (!s->forced || s->forced == SIG_M_SIMOPEN6) && have_v6();
 	/* ... in the responder-first order when the requester knows it */
-	s->v6_first = v6 && (s->peer_nat.flags & SIG_NAT_V6_FIRST);
+	s->v6_first = v6 && (s->peer_nat.flags & SIG_NAT_V6_FIRST) && !g_d->cfg.test_v6_req_first;
 	if (s->forced == SIG_M_SIMOPEN6) {
 		if (!v6) {
 			snprintf(why, sizeof(why), "method simopen6 refused: no global IPv6 address "

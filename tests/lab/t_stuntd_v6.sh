@@ -36,7 +36,16 @@
 #     IPv4; naming pub's global address (a third party), hb takes it --
 #     the server cannot vouch for an IPv6 address -- and what reaches pub
 #     from hb is SYNs and nothing else (docs/security.md), while the
-#     connect goes over IPv4.
+#     connect goes over IPv4. hb, the responder, sends the first SYN,
+#     hop-limited: --ipv6-hop-limit 64 on hb here, so that it reaches pub
+#     as a lying peer would want (with 2 it dies before).
+#   oldorder (drop x drop, test-v6-requester-first on hb, a test knob in
+#     its config file: hb runs simopen6 as an older stuntd, neither setting
+#     nor echoing SIG_NAT_V6_FIRST): ha -> hb (a new requester, an old
+#     responder) and hb -> ha (an old requester, a new responder) both run
+#     the requester-first order -- the requester's log names its
+#     hop-limited connect, the responder's a full-hop-limit one -- and
+#     simopen6 wins with 5 MB echoed; no IPv6 RST either way.
 #   v4only (drop x drop, --ipv6 off on hb): hb offers no IPv6 candidate, ha
 #     runs no simopen6 attempt and the connect works over IPv4; simopen6
 #     forced from ha is refused by hb.
@@ -51,7 +60,8 @@
 #       (ipv6_learnt: translated, port kept) and `stuntctl status` says
 #       so; ha -> hb and hb -> ha: simopen6 wins, 5 MB echoed intact, the
 #       client's socket is connected to the peer's translated address; ha's
-#       first SYN (as hb's responder) left hop-limited to hb's translated address; no
+#       first SYN (as the responder of hb -> ha) left hop-limited to hb's
+#       translated address; no
 #       candidate refused, no connection unproven.
 # Bounded: each connect by stuntd's connect-timeout (8 s here).
 # shellcheck disable=SC2153 # LAB_HA6, LAB_HB6: set by lab_up --ipv6
@@ -110,6 +120,24 @@ v6_first_check() {
 	else
 		nok "on hb's link the first SYNs are not hb's hop-limited one, then ha's"
 		printf '%s\n' "$syns" | sed 's/^/# hb: /'
+	fi
+}
+
+# req_first_check REQ RESP RESP6 REQ6 LABEL: REQ's last session to RESP ran
+# in the requester-first order (REQ's SYN hop-limited, RESP's not)
+req_first_check() {
+	local sid
+	sid=$(sed -n 's/.*session \([0-9]*\): to [a-z-]*\/echo connected by simopen6.*/\1/p' \
+		"$LAB_STATE/stuntd-$1.log" | tail -1)
+	if [ -n "$sid" ] &&
+		grep -q "session $sid: simopen6: connect from port [0-9]* to \[$3\]:[0-9]* (first SYN TTL-limited)" \
+			"$LAB_STATE/stuntd-$1.log" &&
+		grep -Eq "session $sid: simopen6: connect from port [0-9]* to \[$4\]:[0-9]*\$" \
+			"$LAB_STATE/stuntd-$2.log"; then
+		ok "$5: the requester's SYN hop-limited, the responder's at full hop limit (the older order)"
+	else
+		nok "$5: not the requester-first order"
+		grep -h "session ${sid:-x}: simopen6: connect" "$LAB_STATE"/stuntd-[ab].log | sed 's/^/# /'
 	fi
 }
 
@@ -284,6 +312,7 @@ liar6|all)
 		stop_all
 	}
 	LIE6=$LAB_PUB6
+	STUNTD_EXTRA_B=(--connect-timeout 8000 --ipv6-hop-limit 64)
 	echo "# drop x drop, ha's IPv6 candidate names pub ($LIE6, a third party)"
 	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop && {
 		lab_bg pub pubcap tcpdump -i eth0 -nn -U -w "$LAB_STATE/pub6.pcap" \
@@ -323,6 +352,24 @@ npt|all)
 	}
 	npt_pair npt drop
 	npt_pair npt npt
+	;;&
+oldorder|all)
+	start_all_hook() {
+		printf 'test-v6-requester-first on\n' >"$LAB_STATE/old.conf"
+		STUNTD_EXTRA_B=(--connect-timeout 8000 --config "$LAB_STATE/old.conf")
+	}
+	STUNTD_EXTRA_A=(--connect-timeout 8000)
+	echo "# drop x drop, hb runs simopen6 in the older requester-first order"
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop && {
+		rst6_start || nok "IPv6 RST capture running in ha and hb"
+		transfer6 a office-pc "$LAB_HB6" "ha -> hb (hb: the older order)"
+		transfer6 b laptop "$LAB_HA6" "hb -> ha (hb: the older order)"
+		req_first_check a b "$LAB_HB6" "$LAB_HA6" "ha -> hb"
+		req_first_check b a "$LAB_HA6" "$LAB_HB6" "hb -> ha"
+		rst6_check
+		stop_all
+	}
+	unset -f start_all_hook
 	;;&
 v4only|all)
 	echo "# drop x drop, --ipv6 off on hb: IPv4 alone"
