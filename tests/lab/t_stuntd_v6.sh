@@ -16,7 +16,7 @@
 #       at full hop limit; on hb's link the first IPv6 SYN is hb's, hop
 #       limit 2, and ha's comes after it with a larger one;
 #     - no RST was seen on either host's IPv6 link, either way: the
-#       requester's first SYN died before the peer's firewall (a rejecting
+#       first (hop-limited) SYN died before the peer's firewall (a rejecting
 #       one never answered it) and losers closed silently; no RST left
 #       either host over IPv4 (stop_all);
 #     - no candidate was refused and no connection dropped unproven.
@@ -61,8 +61,8 @@
 #       so; ha -> hb and hb -> ha: simopen6 wins, 5 MB echoed intact, the
 #       client's socket is connected to the peer's translated address; ha's
 #       first SYN (as the responder of hb -> ha) left hop-limited to hb's
-#       translated address; no
-#       candidate refused, no connection unproven.
+#       translated address; no candidate refused, no connection
+#       unproven.
 # Bounded: each connect by stuntd's connect-timeout (8 s here).
 # shellcheck disable=SC2153 # LAB_HA6, LAB_HB6: set by lab_up --ipv6
 set -u
