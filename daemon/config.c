@@ -396,6 +396,8 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		if (inet_pton(AF_INET6, val, c->test_cand_ip6) != 1)
 			return fail(err, errlen, "bad test-candidate-ip6 '%s' (IPv6)", val);
 		c->has_test_cand_ip6 = true;
+	} else if (!strcmp(key, "test-v6-requester-first")) {
+		return set_onoff(&c->test_v6_req_first, key, val, err, errlen);
 	} else if (!strcmp(key, "relay-servers")) {
 		return set_relay_servers(c, val, err, errlen);
 	} else if (!strcmp(key, "max-sessions")) {

@@ -178,6 +178,10 @@ struct d_config {
 	 * stays bound to our own address. */
 	bool			has_test_cand_ip6;
 	uint8_t			test_cand_ip6[16];
+	/* test knob (test-v6-requester-first, config file only): simopen6 as
+	 * an older stuntd runs it, neither setting nor echoing
+	 * SIG_NAT_V6_FIRST (tests/lab/t_stuntd_v6.sh: both orders meet). */
+	bool			test_v6_req_first;
 
 	/* relay: a TURN server (RFC 8656 / 6062) and its long-term credentials */
 	bool			have_turn;

@@ -118,6 +118,11 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	}
 	x.has_nat = true;
 	x.nat = sess_own_nat();
+	/* simopen6's order: offered by the requester, echoed by a responder
+	 * that runs it (daemon/trav/simopen6.c) */
+	if (s->prepared[SIG_M_SIMOPEN6] && (s->requester || s->v6_first) &&
+	    !g_d->cfg.test_v6_req_first)
+		x.nat.flags |= SIG_NAT_V6_FIRST;
 	if (s->round) {
 		x.has_round = true;
 		x.round = s->rinfo;
@@ -305,21 +310,37 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 	}
 }
 
-/* Our EXCHANGE: the requester's names the service; the responder listens
- * (and primes, or has mapped) before it lets the requester connect. */
-static void send_exchange(struct d_session *s)
+static void exchange_now(struct d_session *s)
 {
 	struct exch_arg ea = { .s = s, .with_service = s->requester };
 
+	if (d_sig_request(SIG_METHOD_EXCHANGE, s->id, put_exchange, &ea) < 0)
+		sess_fail(s, "cannot reach the server", false);
+}
+
+/* Our EXCHANGE: the requester's names the service; the responder listens
+ * (and primes, or has mapped) before it lets the requester connect, and in
+ * simopen6's responder-first order (v6_first) sends that method's
+ * hop-limited SYN first: the requester connects at full hop limit on our
+ * EXCHANGE, which waits for the queue's report that the SYN left (as the
+ * requester's SCHEDULE does in the other order, sess_held_due). */
+static void send_exchange(struct d_session *s)
+{
 	if (s->requester) {
 		s->state = S_EXCHANGE;
 	} else {
 		s->state = S_WAIT_SCHEDULE;
 		if (!sess_start_early(s, TRAV_ACCEPT))
 			return;
+		if (s->v6_first && s->prepared[SIG_M_SIMOPEN6]) {
+			if (!sess_start_early_one(s, SIG_M_SIMOPEN6))
+				return;
+			s->hold_by = clock_ms() + S_SYN_FIRST_WAIT_MS;
+			sess_held_due(s, clock_ms());
+			return;
+		}
 	}
-	if (d_sig_request(SIG_METHOD_EXCHANGE, s->id, put_exchange, &ea) < 0)
-		sess_fail(s, "cannot reach the server", false);
+	exchange_now(s);
 }
 
 /* ---- each method's gather, then the EXCHANGE ---- */
@@ -755,6 +776,10 @@ static void requester_got_exchange(struct d_session *s, const struct sig_exchang
 			trav_close(&s->att[m], false);
 			s->prepared[m] = false;
 		}
+	/* simopen6: the responder that echoed the order sent its
+	 * hop-limited SYN before this EXCHANGE; ours goes at full hop limit */
+	s->v6_first = s->prepared[SIG_M_SIMOPEN6] && (s->peer_nat.flags & SIG_NAT_V6_FIRST) &&
+		      !g_d->cfg.test_v6_req_first;
 	if (!s->round && s->nmethods == 1 && s->methods[0] == SIG_M_RELAY && we_allocate(s)) {
 		/* relay, and only we have a TURN server: allocate, then tell the
 		 * peer the relayed address in the relay round */
@@ -772,12 +797,12 @@ static void requester_got_exchange(struct d_session *s, const struct sig_exchang
 	 * connects (the peer listened before it sent its EXCHANGE) */
 	if (!sess_start_early(s, TRAV_ACCEPT) || !sess_start_early(s, TRAV_CONNECT))
 		return;
-	s->sched_by = clock_ms() + S_SYN_FIRST_WAIT_MS;
-	sess_schedule_due(s, clock_ms());
+	s->hold_by = clock_ms() + S_SYN_FIRST_WAIT_MS;
+	sess_held_due(s, clock_ms());
 }
 
-/* Has the first SYN of each of our running connects that must go before
- * the peer's (TRAV_F_SYN_FIRST) left, as the queue reported it? */
+/* Has the hop-limited first SYN of each of our running connects that must
+ * go before the peer's (TRAV_F_SYN_FIRST) left, as the queue reported it? */
 static bool first_syns_out(const struct d_session *s)
 {
 	const struct trav_attempt *a;
@@ -787,25 +812,31 @@ static bool first_syns_out(const struct d_session *s)
 		return true;	/* no queue: no report will come */
 	for (i = 0; i < s->nmethods; i++) {
 		a = &s->att[s->methods[i]];
-		if (s->prepared[a->method] && (a->ops->flags & TRAV_F_SYN_FIRST) &&
+		if (s->prepared[a->method] && (a->ops->flags & TRAV_F_SYN_FIRST) && a->ttl > 0 &&
 		    a->role == TRAV_CONNECT && a->state == TA_RUNNING && !a->syn.has)
 			return false;
 	}
 	return true;
 }
 
-void sess_schedule_due(struct d_session *s, uint64_t now)
+void sess_held_due(struct d_session *s, uint64_t now)
 {
-	if (!s->sched_by || s->state != S_WAIT_SCHEDULE)
+	const char *what = s->requester ? "SCHEDULE" : "EXCHANGE";
+
+	if (!s->hold_by || s->state != S_WAIT_SCHEDULE)
 		return;
 	if (!first_syns_out(s)) {
-		if (now < s->sched_by)
+		if (now < s->hold_by)
 			return;
-		log_debug("session %u: a first SYN not reported within %d ms: SCHEDULE all the "
-			  "same", s->id, S_SYN_FIRST_WAIT_MS);
+		log_debug("session %u: a first SYN not reported within %d ms: %s all the same",
+			  s->id, S_SYN_FIRST_WAIT_MS, what);
 	}
-	s->sched_by = 0;
-	if (d_sig_request(SIG_METHOD_SCHEDULE, s->id, put_schedule, s) < 0)
+	log_debug("session %u: %s sent %llu ms after our early starts", s->id, what,
+		  (unsigned long long)(now + S_SYN_FIRST_WAIT_MS - s->hold_by));
+	s->hold_by = 0;
+	if (!s->requester)
+		exchange_now(s);
+	else if (d_sig_request(SIG_METHOD_SCHEDULE, s->id, put_schedule, s) < 0)
 		sess_fail(s, "cannot reach the server", true);
 }
 
@@ -945,6 +976,8 @@ static void responder_exchange(const struct sig_exchange *x)
 	/* simopen6: the requester offered a global IPv6 address we take and
 	 * we have one; raced first (Happy Eyeballs), or alone when forced */
 	v6 = !udp && s->peer_has_ip6 && (!s->forced || s->forced == SIG_M_SIMOPEN6) && have_v6();
+	/* ... in the responder-first order when the requester knows it */
+	s->v6_first = v6 && (s->peer_nat.flags & SIG_NAT_V6_FIRST) && !g_d->cfg.test_v6_req_first;
 	if (s->forced == SIG_M_SIMOPEN6) {
 		if (!v6) {
 			snprintf(why, sizeof(why), "method simopen6 refused: no global IPv6 address "

@@ -94,6 +94,7 @@ static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
 		.hosts = s->peer_host,
 		.nhosts = s->npeer_host,
 		.ip6 = s->peer_has_ip6 ? s->peer_ip6 : NULL,
+		.v6_first = s->v6_first,
 	};
 	char ep[TRAV_EP_STRLEN];
 
@@ -112,7 +113,8 @@ static void start_failed(struct d_session *s, struct trav_attempt *a)
 	ev_failed(a);
 }
 
-bool sess_start_early(struct d_session *s, enum trav_role role)
+/* the early methods in role, or method only (0: each) */
+static bool start_early(struct d_session *s, enum trav_role role, uint8_t only)
 {
 	struct trav_attempt *a;
 	uint64_t now = clock_ms();
@@ -122,7 +124,7 @@ bool sess_start_early(struct d_session *s, enum trav_role role)
 	for (i = 0; i < s->nmethods && !sess_over(s) && s->round == round; i++) {
 		a = &s->att[s->methods[i]];
 		if (!s->prepared[a->method] || !(a->ops->flags & TRAV_F_EARLY) || a->role != role ||
-		    a->state != TA_IDLE || a->start_at)
+		    a->state != TA_IDLE || a->start_at || (only && a->method != only))
 			continue;
 		arm(s, a, now);
 		s->racing = true;
@@ -130,6 +132,16 @@ bool sess_start_early(struct d_session *s, enum trav_role role)
 			start_failed(s, a);
 	}
 	return !sess_over(s) && s->round == round;	/* not: the relay round began */
+}
+
+bool sess_start_early(struct d_session *s, enum trav_role role)
+{
+	return start_early(s, role, 0);
+}
+
+bool sess_start_early_one(struct d_session *s, uint8_t m)
+{
+	return start_early(s, TRAV_CONNECT, m);
 }
 
 void sess_start_race(struct d_session *s, uint64_t now)

@@ -255,7 +255,7 @@ void d_session_tick(uint64_t now)
 				trav_tick(&s->att[m], now);
 		if (sess_over(s))
 			continue;
-		sess_schedule_due(s, now);
+		sess_held_due(s, now);
 		if (sess_over(s))
 			continue;
 		if (s->state == S_SCHEDULED && now >= s->start_at)
@@ -383,5 +383,5 @@ void d_session_on_nfq_event(const struct nfq_event *ev)
 	if (s == NULL || sess_over(s) || m == 0 || m > SIG_M_MAX || !s->prepared[m])
 		return;
 	trav_syn_left(&s->att[m], win, ev->pkt);
-	sess_schedule_due(s, clock_ms());
+	sess_held_due(s, clock_ms());
 }

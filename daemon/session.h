@@ -49,8 +49,9 @@
  * the connect request before "peer X is not registered" is the answer. */
 #define S_PEER_WAIT_MS		5000
 #define S_PEER_AGAIN_MS		500
-/* The longest the requester's SCHEDULE waits for such a first SYN's report
- * (the queue answers in well under a millisecond when the host is idle) */
+/* The longest the requester's SCHEDULE (or, simopen6 in the responder-first
+ * order, the responder's EXCHANGE) waits for such a first SYN's report (the
+ * queue answers in well under a millisecond when the host is idle) */
 #define S_SYN_FIRST_WAIT_MS	200
 
 enum s_state { S_LOOKUP, S_MAPPING, S_EXCHANGE, S_WAIT_SCHEDULE, S_SCHEDULED, S_RUNNING, S_CONFIRM,
@@ -78,6 +79,8 @@ struct d_session {
 	uint32_t		peer_host[D_MAX_HOST_ADDRS];	/* host: its addresses */
 	size_t			npeer_host;
 	bool			peer_has_ip6;			/* simopen6: its address */
+	bool			v6_first;	/* simopen6 in the responder-first order:
+						 * both sides know it (SIG_NAT_V6_FIRST) */
 	uint8_t			peer_ip6[16];
 	/* ours: the key half of the proofs, the host addresses offered */
 	uint8_t			own_key[SIG_SESSION_KEY_LEN];
@@ -111,8 +114,9 @@ struct d_session {
 	uint8_t			round;
 	struct sig_round	rinfo;		/* ours (requester) or the requester's */
 	uint64_t		race_end;	/* requester: the direct race's share ends */
-	uint64_t		sched_by;	/* requester: SCHEDULE waits for a first SYN
-						 * (TRAV_F_SYN_FIRST) until then; 0: sent */
+	uint64_t		hold_by;	/* our SCHEDULE (requester) or EXCHANGE
+						 * (responder, v6_first) waits for a first
+						 * SYN (TRAV_F_SYN_FIRST) until then; 0: sent */
 	char			direct_why[200];	/* how the direct race ended */
 	/* a framed relay (daemon/relayhc.c): the relay connection's remote
 	 * address, for the connect answer (the client's socket is local) */
@@ -148,10 +152,12 @@ void sess_relay_round(struct d_session *s, uint8_t reason);
 bool sess_relay_possible(const struct d_session *s);
 /* "; no relay to fall back to: ..." when none can follow, else "" */
 const char *sess_no_relay_note(const struct d_session *s);
-/* Requester: send SCHEDULE once the first SYN of every running connect
- * with TRAV_F_SYN_FIRST left (the queue's report) or s->sched_by passed
- * (after the EXCHANGE's early starts, on each such report, each tick). */
-void sess_schedule_due(struct d_session *s, uint64_t now);
+/* Send the held message -- the requester's SCHEDULE, the responder's
+ * EXCHANGE (v6_first) -- once the first SYN of every running connect with
+ * a hop-limited first SYN and TRAV_F_SYN_FIRST left (the queue's report)
+ * or s->hold_by passed (after the early starts, on each such report, each
+ * tick). */
+void sess_held_due(struct d_session *s, uint64_t now);
 /* The gather of the prepared methods, then our EXCHANGE (trav_events.ready). */
 void sess_gather_ready(struct trav_attempt *a, int err);
 
@@ -164,6 +170,9 @@ void sess_drop_method(struct d_session *s, uint8_t m);
 /* Start now the methods that need no common start (TRAV_F_EARLY) in role;
  * false: the session ended or the relay round began meanwhile. */
 bool sess_start_early(struct d_session *s, enum trav_role role);
+/* The same for one connecting method m alone (simopen6's responder, before
+ * its EXCHANGE, in the v6_first order). */
+bool sess_start_early_one(struct d_session *s, uint8_t m);
 /* The common start, and each tick while racing. */
 void sess_start_race(struct d_session *s, uint64_t now);
 void sess_run_due(struct d_session *s, uint64_t now);

@@ -131,6 +131,12 @@ struct sig_prediction {
 #define SIG_NAT_PCP		0x08
 #define SIG_NAT_TURN		0x10	/* not the NAT's: this side has a TURN server
 					   configured and can allocate a relay */
+#define SIG_NAT_V6_FIRST	0x20	/* not the NAT's: simopen6 in the responder-
+					   first order (daemon/trav/simopen6.c): set
+					   by a requester that knows it, echoed by a
+					   responder that runs it; an older stuntd
+					   ignores the bit, and the order stays the
+					   requester-first one */
 
 struct sig_nat_info {
 	uint8_t		udp_mapping, udp_filtering, udp_alloc;

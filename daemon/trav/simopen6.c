@@ -11,26 +11,48 @@
  * (TRAV_F_EARLY: Happy Eyeballs, RFC 8305, in its simplest form; the first
  * connection that is confirmed wins, the others are cancelled silently).
  *
- * The order is the signalling's (daemon/negotiate.c): the requester
- * connects when the responder's EXCHANGE arrives and sends SCHEDULE once
- * the queue reported that its first SYN left (TRAV_F_SYN_FIRST: on a busy
- * host the queue's verdict can take longer than the SCHEDULE's way to the
- * peer, whose SYN would then find our firewall closed and wait for the
- * kernel's retransmission, a second); that SYN leaves with hop limit
- * ipv6-hop-limit (default 2), crosses its own firewall -- which now holds
- * the flow's state -- and dies one hop later, before the responder's
- * firewall, which therefore never answers it (drop or RST: a rejecting
- * firewall's RST would also end our own firewall's state of the flow). The responder connects when the SCHEDULE
- * indication arrives, at full hop limit: its SYN creates state in its own
- * firewall, finds the requester's firewall open for it (a reply to the
- * requester's SYN) and meets the requester's socket in SYN_SENT, which
+ * One side's first SYN goes first, with hop limit ipv6-hop-limit (default
+ * 2): it crosses its own firewall -- which now holds the flow's state --
+ * and dies one hop later, before the other side's firewall, which
+ * therefore never answers it (drop or RST: a rejecting firewall's RST
+ * would also end our own firewall's state of the flow). The other side
+ * connects once that SYN left, at full hop limit: its SYN creates state in
+ * its own firewall, finds the first side's firewall open for it (a reply
+ * to the first SYN) and meets the first side's socket in SYN_SENT, which
  * answers SYN-ACK (the simultaneous open); that SYN-ACK is a reply for the
- * responder's firewall. One round trip after the responder's connect, no
- * retransmission waited for. Should the responder's SYN come first all
- * the same (the report did not come within 200 ms), the requester's
- * firewall drops or rejects it (inbound RSTs and ICMPv6 errors of the flow
- * are dropped for the attempt, so the connect is not aborted) and a
- * kernel's retransmission a second later gets in.
+ * second side's firewall. One round trip after the second connect, no
+ * retransmission waited for. Which side goes first is the signalling's
+ * (daemon/negotiate.c), and whatever message lets the other side connect
+ * waits for the queue's report that the hop-limited SYN left
+ * (TRAV_F_SYN_FIRST, at most 200 ms: on a busy host the queue's verdict can
+ * take longer than that message's way to the peer, whose SYN would then
+ * find our firewall closed and wait for the kernel's retransmission, a
+ * second). Should the full-hop-limit SYN come first all the same, the
+ * first side's firewall drops or rejects it (inbound RSTs and ICMPv6
+ * errors of the flow are dropped for the attempt, so the connect is not
+ * aborted) and a kernel's retransmission a second later gets in.
+ *
+ * The responder first (v6_first, both sides set SIG_NAT_V6_FIRST in their
+ * EXCHANGE: the requester offers it, the responder echoes it): the
+ * responder knows the requester's address from the requester's EXCHANGE,
+ * so its hop-limited SYN leaves before its own EXCHANGE, and the requester
+ * connects at full hop limit as that EXCHANGE arrives -- no SCHEDULE half
+ * round trip before the second SYN. The requester's connect then completes
+ * first (the responder's socket answers its SYN), half a round trip before
+ * the responder's: the requester writes its session header at once
+ * (trav_proof.early_hdr, as host does), so that header arrives with the
+ * handshake's last ACK and the responder's proof and 'K' leave together --
+ * 3.5 round trips from the connect request at the lab's delays instead of
+ * 4.5. The header is 28 bytes (magic, method, session id, the requester's
+ * proof: worth nothing on another connection); a host that is not the
+ * peer but answered our SYN gets that and a FIN, and nothing is handed
+ * off before the responder's proof verified. The requester first (an
+ * older stuntd on either side, which neither sets nor echoes the bit): the
+ * requester connects on the responder's EXCHANGE, hop-limited, and its
+ * SCHEDULE waits for that SYN; the responder connects on the SCHEDULE
+ * indication; the requester waits for the responder's proof before its
+ * header (here the responder's connect completes first, and an early
+ * header would gain nothing).
  *
  * Linux drops a packet whose hop limit runs out at a router before the
  * router's forward hook, so such a packet creates no conntrack state
@@ -42,10 +64,11 @@
  * The peer's address is only its word (the server vouches for its IPv4
  * address, not this one): it is taken only when it is global unicast and
  * none of ours (daemon/negotiate.c), and nothing but the attempt's SYNs
- * goes to it before the peer proved who it is on the connection: the
- * responder proves first (daemon/trav/proof.c, as host), the requester
- * takes the connection only once that proof verified, and its session
- * header carries its own proof (confirm.c).
+ * goes to it before the peer proved who it is on the connection but the
+ * requester's early header above: the responder proves first
+ * (daemon/trav/proof.c, as host), the requester takes the connection only
+ * once that proof verified, and its session header carries its own proof
+ * (confirm.c).
  */
 #include "daemon/trav/trav.h"
 
@@ -113,9 +136,11 @@ static void simopen6_arm(struct trav_attempt *a, const struct trav_peer *peer, i
 	p->have_peer = peer->ip6 != NULL;
 	if (p->have_peer)
 		memcpy(a->raddr6, peer->ip6, 16);
-	/* the requester's first SYN goes first, hop-limited (above) */
-	a->ttl = a->requester ? (int)g_d->cfg.ipv6_hops : 0;
+	/* the first side's SYN hop-limited, the other's not (above) */
+	a->ttl = a->requester != peer->v6_first ? (int)g_d->cfg.ipv6_hops : 0;
 	trav_proof_arm(&p->proof, a, peer);
+	/* the requester's connect completes first: its header at once */
+	p->proof.early_hdr = a->requester && peer->v6_first;
 }
 
 static int simopen6_start(struct trav_attempt *a, uint64_t now)

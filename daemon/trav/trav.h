@@ -143,6 +143,8 @@ struct trav_peer {
 	const uint32_t			*hosts;		/* its host addresses (host) */
 	size_t				nhosts;
 	const uint8_t			*ip6;		/* its IPv6 address (simopen6), or NULL */
+	bool				v6_first;	/* simopen6: the responder's SYN first
+							   (SIG_NAT_V6_FIRST, both sides) */
 };
 
 /* A socket's first SYN as the queue saw it leave (stunt1, synth, each
@@ -182,12 +184,14 @@ struct trav_win {
 #define TRAV_F_OWN_ENDPOINT	0x20	/* its candidate is not its socket's public
 					 * port (host, portmap, relay, udp): nothing
 					 * for trav_learn_start to learn */
-#define TRAV_F_SYN_FIRST	0x40	/* the requester's first SYN must leave before
-					 * the peer's: its connect starts early and
-					 * the queue reports that SYN
-					 * (TRAV_F_REPORT_SYN); the SCHEDULE, on
-					 * which the peer connects, waits for it
-					 * (sess_schedule_due, simopen6) */
+#define TRAV_F_SYN_FIRST	0x40	/* one side's hop-limited first SYN must
+					 * leave before the peer's: its connect
+					 * starts early and the queue reports that
+					 * SYN (TRAV_F_REPORT_SYN); our next
+					 * message -- the SCHEDULE, or the
+					 * responder's EXCHANGE -- on which the peer
+					 * connects, waits for it (sess_held_due,
+					 * simopen6) */
 
 /* One method. NULL members: the generic behaviour said beside each. */
 struct trav_ops {

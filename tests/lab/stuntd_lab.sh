@@ -30,7 +30,9 @@ ECHOSRV=$LAB_DIR/echosrv.py
 # arrays SERVER_EXTRA, STUNTD_EXTRA_A, STUNTD_EXTRA_B (more arguments), and
 # SERVER_ONE_ADDR=1 for a server with one address; STUNTD_SERVER (default
 # $LAB_SRV1) is the address both daemons are given first with --server,
-# STUNTD_SERVER_B (default STUNTD_SERVER) the second daemon's.
+# STUNTD_SERVER_B (default STUNTD_SERVER) the second daemon's. STUNTD_A /
+# STUNTD_B (default $STUNTD) run another build's stuntd on one side (an
+# older peer: tests/bench/ipv6.sh).
 # START_WAIT (seconds, default 10) bounds the wait for both registrations.
 # When it fails it says why, shows the daemons' last log lines and takes the
 # lab down, so that a caller's next start_all builds a fresh one.
@@ -60,12 +62,12 @@ start_all() {
 		lab_down
 		return 1
 	fi
-	PID_A=$(lab_bg ha stuntd-a "$STUNTD" -d -v --id laptop --server "${STUNTD_SERVER:-$LAB_SRV1}" \
+	PID_A=$(lab_bg ha stuntd-a "${STUNTD_A:-$STUNTD}" -d -v --id laptop --server "${STUNTD_SERVER:-$LAB_SRV1}" \
 		--secret-file "$LAB_STATE/secret-a" --control "$LAB_STATE/a.sock" \
 		--state-dir "$LAB_STATE/sa" --rules-tool "$RULES_TOOL" \
 		--expose echo=tcp:127.0.0.1:7000 --allow echo=office-pc \
 		${STUNTD_EXTRA_A[@]+"${STUNTD_EXTRA_A[@]}"})
-	PID_B=$(lab_bg "$nb" stuntd-b "$STUNTD" -d -v --id office-pc \
+	PID_B=$(lab_bg "$nb" stuntd-b "${STUNTD_B:-$STUNTD}" -d -v --id office-pc \
 		--server "${STUNTD_SERVER_B:-${STUNTD_SERVER:-$LAB_SRV1}}" \
 		--secret-file "$LAB_STATE/secret-b" --control "$LAB_STATE/b.sock" \
 		--state-dir "$LAB_STATE/sb" --rules-tool "$RULES_TOOL" \

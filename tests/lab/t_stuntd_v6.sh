@@ -10,30 +10,42 @@
 #       intact, the socket handed to the client is connected to the peer's
 #       IPv6 address; the status counters say simopen6 won and the status
 #       names the address ha offers;
-#     - the logs name the requester's hop-limited first SYN to the peer's
-#       address;
+#     - the responder-first order (SIG_NAT_V6_FIRST, both sides new): for
+#       ha -> hb, hb's log names its hop-limited connect to ha's address
+#       before it sent its EXCHANGE, and ha's names its connect to hb's
+#       at full hop limit; on hb's link the first IPv6 SYN is hb's, hop
+#       limit 2, and ha's comes after it with a larger one;
 #     - no RST was seen on either host's IPv6 link, either way: the
-#       requester's first SYN died before the peer's firewall (a rejecting
+#       first (hop-limited) SYN died before the peer's firewall (a rejecting
 #       one never answered it) and losers closed silently; no RST left
 #       either host over IPv4 (stop_all);
 #     - no candidate was refused and no connection dropped unproven.
 #   symv6 (random symmetric IPv4 NATs on both sides, drop x drop, no TURN):
 #     IPv4 alone would need a relay; simopen6 wins both ways, 5 MB echoed.
-#   hops (drop x reject, --ipv6-hop-limit 4 on ha): ha's first SYN now
-#     reaches gwb's firewall, whose RST comes back to ha (seen on its link)
-#     and ends gwa's state for the flow, so hb's SYN is dropped at gwa; the
-#     RST is dropped before ha's socket sees it, so the forced simopen6
-#     still connects, by ha's retransmitted SYN a second later (the option
-#     is applied, the RST guard works). Not reject on both sides: there each
-#     firewall's RST ends the other's state, and the retransmissions meet
-#     only by luck.
+#   hops (reject x drop, --ipv6-hop-limit 4 on hb, the responder, whose
+#     SYN goes first): hb's first SYN now reaches gwa's firewall, whose RST
+#     comes back to hb (seen on its link) and ends gwb's state for the
+#     flow, so ha's SYN is dropped at gwb; the RST is dropped before hb's
+#     socket sees it, so the forced simopen6 still connects, by hb's
+#     retransmitted SYN a second later (the option is applied, the RST
+#     guard works). Not reject on both sides: there each firewall's RST
+#     ends the other's state, and the retransmissions meet only by luck.
 #   liar6 (drop x drop, ha's candidate lies: test-candidate-ip6, a test knob
 #     in its config file): naming fe80::1, hb refuses it (logged, counted
 #     in candidates_refused), runs no simopen6 and the connect goes over
 #     IPv4; naming pub's global address (a third party), hb takes it --
 #     the server cannot vouch for an IPv6 address -- and what reaches pub
 #     from hb is SYNs and nothing else (docs/security.md), while the
-#     connect goes over IPv4.
+#     connect goes over IPv4. hb, the responder, sends the first SYN,
+#     hop-limited: --ipv6-hop-limit 64 on hb here, so that it reaches pub
+#     as a lying peer would want (with 2 it dies before).
+#   oldorder (drop x drop, test-v6-requester-first on hb, a test knob in
+#     its config file: hb runs simopen6 as an older stuntd, neither setting
+#     nor echoing SIG_NAT_V6_FIRST): ha -> hb (a new requester, an old
+#     responder) and hb -> ha (an old requester, a new responder) both run
+#     the requester-first order -- the requester's log names its
+#     hop-limited connect, the responder's a full-hop-limit one -- and
+#     simopen6 wins with 5 MB echoed; no IPv6 RST either way.
 #   v4only (drop x drop, --ipv6 off on hb): hb offers no IPv6 candidate, ha
 #     runs no simopen6 attempt and the connect works over IPv4; simopen6
 #     forced from ha is refused by hb.
@@ -47,9 +59,10 @@
 #       its translated address, learnt from the TCP Binding to server6
 #       (ipv6_learnt: translated, port kept) and `stuntctl status` says
 #       so; ha -> hb and hb -> ha: simopen6 wins, 5 MB echoed intact, the
-#       client's socket is connected to the peer's translated address; the
-#       first SYN left hop-limited to the peer's translated address; no
-#       candidate refused, no connection unproven.
+#       client's socket is connected to the peer's translated address; ha's
+#       first SYN (as the responder of hb -> ha) left hop-limited to hb's
+#       translated address; no candidate refused, no connection
+#       unproven.
 # Bounded: each connect by stuntd's connect-timeout (8 s here).
 # shellcheck disable=SC2153 # LAB_HA6, LAB_HB6: set by lab_up --ipv6
 set -u
@@ -70,6 +83,64 @@ rst6_start() {
 	lab_wait_capture rst6-a && lab_wait_capture rst6-b
 }
 
+# syn6_start: IPv6 SYNs without ACK on hb's link, with their hop limits
+syn6_start() {
+	lab_bg hb syn6-b tcpdump -i eth0 -nn -U -w "$LAB_STATE/syn6-b.pcap" \
+		'ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 2' >/dev/null
+	lab_wait_capture syn6-b
+}
+
+# v6_first_check: ha -> hb (the first session) ran in the responder-first
+# order, in hb's log and on hb's link
+v6_first_check() {
+	local sid syns first second
+	sid=$(sed -n 's/.*session \([0-9]*\): laptop asks for echo.*/\1/p' "$LAB_STATE/stuntd-b.log" | head -1)
+	if grep -E "session $sid: (simopen6: connect from|EXCHANGE sent)" "$LAB_STATE/stuntd-b.log" |
+		sed -n '1p' | grep -q "simopen6: connect from port [0-9]* to \[$LAB_HA6\]:[0-9]* (first SYN TTL-limited)" &&
+		grep -q "session $sid: EXCHANGE sent" "$LAB_STATE/stuntd-b.log"; then
+		ok "hb (responder) started its hop-limited connect to [$LAB_HA6] before its EXCHANGE"
+	else
+		nok "hb's log does not show its hop-limited connect before its EXCHANGE"
+		grep "session $sid:" "$LAB_STATE/stuntd-b.log" | head -8 | sed 's/^/# b: /'
+	fi
+	if grep -Eq "session $sid: simopen6: connect from port [0-9]* to \[$LAB_HB6\]:[0-9]*\$" \
+		"$LAB_STATE/stuntd-a.log"; then
+		ok "ha (requester) connected to [$LAB_HB6] at full hop limit"
+	else
+		nok "ha's log names no full-hop-limit simopen6 connect to [$LAB_HB6]"
+		grep "session $sid: simopen6" "$LAB_STATE/stuntd-a.log" | sed 's/^/# a: /'
+	fi
+	syns=$(tcpdump -v -nn -r "$LAB_STATE/syn6-b.pcap" 2>/dev/null | head -2)
+	first=$(printf '%s\n' "$syns" | sed -n 1p)
+	second=$(printf '%s\n' "$syns" | sed -n 2p)
+	if printf '%s' "$first" | grep -q "hlim 2,.*$LAB_HB6\.[0-9]* > $LAB_HA6\.[0-9]*:" &&
+		printf '%s' "$second" | grep -q "$LAB_HA6\.[0-9]* > $LAB_HB6\.[0-9]*:" &&
+		! printf '%s' "$second" | grep -q "hlim [12],"; then
+		ok "on hb's link: hb's SYN (hop limit 2) first, then ha's ($(printf '%s' "$second" | grep -o 'hlim [0-9]*'))"
+	else
+		nok "on hb's link the first SYNs are not hb's hop-limited one, then ha's"
+		printf '%s\n' "$syns" | sed 's/^/# hb: /'
+	fi
+}
+
+# req_first_check REQ RESP RESP6 REQ6 LABEL: REQ's last session to RESP ran
+# in the requester-first order (REQ's SYN hop-limited, RESP's not)
+req_first_check() {
+	local sid
+	sid=$(sed -n 's/.*session \([0-9]*\): to [a-z-]*\/echo connected by simopen6.*/\1/p' \
+		"$LAB_STATE/stuntd-$1.log" | tail -1)
+	if [ -n "$sid" ] &&
+		grep -q "session $sid: simopen6: connect from port [0-9]* to \[$3\]:[0-9]* (first SYN TTL-limited)" \
+			"$LAB_STATE/stuntd-$1.log" &&
+		grep -Eq "session $sid: simopen6: connect from port [0-9]* to \[$4\]:[0-9]*\$" \
+			"$LAB_STATE/stuntd-$2.log"; then
+		ok "$5: the requester's SYN hop-limited, the responder's at full hop limit (the older order)"
+	else
+		nok "$5: not the requester-first order"
+		grep -h "session ${sid:-x}: simopen6: connect" "$LAB_STATE"/stuntd-[ab].log | sed 's/^/# /'
+	fi
+}
+
 rst6_check() {
 	local x n all=0
 	for x in a b; do
@@ -84,6 +155,8 @@ rst6_check() {
 STUNTCTL=$BUILD/stuntctl
 
 # first_syn6 ADDR6: ha's log names its hop-limited first SYN to [ADDR6]
+# (after both directions ran: ha's as the responder of hb -> ha, whose SYN
+# goes first)
 first_syn6() {
 	if grep -q "simopen6: connect from port [0-9]* to \[$1\]:[0-9]* (first SYN TTL-limited)" \
 		"$LAB_STATE/stuntd-a.log"; then
@@ -165,6 +238,7 @@ fw6_pair() {
 	STUNTD_EXTRA_B=(--connect-timeout 8000)
 	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a "$1" --fw6-b "$1" && {
 		rst6_start || nok "IPv6 RST capture running in ha and hb"
+		syn6_start || nok "IPv6 SYN capture running in hb"
 		v=$(status_field a 's["ipv6"]')
 		[ "$v" = "$LAB_HA6" ] && ok "ha's status offers its IPv6 address $v" ||
 			nok "ha's status: ipv6 '$v' (want $LAB_HA6)"
@@ -172,7 +246,7 @@ fw6_pair() {
 		transfer6 b laptop "$LAB_HA6" "hb -> ha ($1)"
 		method_won a simopen6 1
 		method_won b simopen6 1
-		first_syn6 "$LAB_HB6"
+		v6_first_check
 		no_refusals
 		rst6_check
 		stop_all
@@ -199,16 +273,16 @@ symv6|all)
 	}
 	;;&
 hops|all)
-	echo "# drop x reject, --ipv6-hop-limit 4 on ha: the first SYN reaches gwb"
-	STUNTD_EXTRA_A=(--connect-timeout 8000 --ipv6-hop-limit 4)
-	STUNTD_EXTRA_B=(--connect-timeout 8000)
-	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b reject && {
+	echo "# reject x drop, --ipv6-hop-limit 4 on hb: the responder's first SYN reaches gwa"
+	STUNTD_EXTRA_A=(--connect-timeout 8000)
+	STUNTD_EXTRA_B=(--connect-timeout 8000 --ipv6-hop-limit 4)
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a reject --fw6-b drop && {
 		rst6_start || nok "IPv6 RST capture running in ha and hb"
-		transfer a office-pc "ha -> hb, simopen6 forced, hop limit 4" simopen6 simopen6
-		n=$(tcpdump -nn -r "$LAB_STATE/rst6-a.pcap" 2>/dev/null |
-			grep -c "IP6 $LAB_HB6\.[0-9]* > $LAB_HA6\.[0-9]*: Flags \[R")
-		[ "$n" -ge 1 ] && ok "gwb's RST (as from [$LAB_HB6]) came back to ha $n time(s): the hop limit was 4" ||
-			nok "no RST from gwb reached ha: was the hop limit applied?"
+		transfer a office-pc "ha -> hb, simopen6 forced, hop limit 4 on hb" simopen6 simopen6
+		n=$(tcpdump -nn -r "$LAB_STATE/rst6-b.pcap" 2>/dev/null |
+			grep -c "IP6 $LAB_HA6\.[0-9]* > $LAB_HB6\.[0-9]*: Flags \[R")
+		[ "$n" -ge 1 ] && ok "gwa's RST (as from [$LAB_HA6]) came back to hb $n time(s): the hop limit was 4" ||
+			nok "no RST from gwa reached hb: was the hop limit applied?"
 		stop_all
 	}
 	;;&
@@ -238,6 +312,7 @@ liar6|all)
 		stop_all
 	}
 	LIE6=$LAB_PUB6
+	STUNTD_EXTRA_B=(--connect-timeout 8000 --ipv6-hop-limit 64)
 	echo "# drop x drop, ha's IPv6 candidate names pub ($LIE6, a third party)"
 	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop && {
 		lab_bg pub pubcap tcpdump -i eth0 -nn -U -w "$LAB_STATE/pub6.pcap" \
@@ -277,6 +352,24 @@ npt|all)
 	}
 	npt_pair npt drop
 	npt_pair npt npt
+	;;&
+oldorder|all)
+	start_all_hook() {
+		printf 'test-v6-requester-first on\n' >"$LAB_STATE/old.conf"
+		STUNTD_EXTRA_B=(--connect-timeout 8000 --config "$LAB_STATE/old.conf")
+	}
+	STUNTD_EXTRA_A=(--connect-timeout 8000)
+	echo "# drop x drop, hb runs simopen6 in the older requester-first order"
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop && {
+		rst6_start || nok "IPv6 RST capture running in ha and hb"
+		transfer6 a office-pc "$LAB_HB6" "ha -> hb (hb: the older order)"
+		transfer6 b laptop "$LAB_HA6" "hb -> ha (hb: the older order)"
+		req_first_check a b "$LAB_HB6" "$LAB_HA6" "ha -> hb"
+		req_first_check b a "$LAB_HA6" "$LAB_HB6" "hb -> ha"
+		rst6_check
+		stop_all
+	}
+	unset -f start_all_hook
 	;;&
 v4only|all)
 	echo "# drop x drop, --ipv6 off on hb: IPv4 alone"

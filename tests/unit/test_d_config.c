@@ -456,6 +456,10 @@ static void host_keys(void)
 	CHECK_EQ(d_config_set(&c, "test-candidate-ip6", "2001:db8:6::10", err, sizeof(err)), 0);
 	CHECK(c.has_test_cand_ip6 && c.test_cand_ip6[0] == 0x20 && c.test_cand_ip6[15] == 0x10);
 	CHECK_EQ(d_config_set(&c, "test-candidate-ip6", "198.51.100.1", err, sizeof(err)), -EINVAL);
+	CHECK(!c.test_v6_req_first);
+	CHECK_EQ(d_config_set(&c, "test-v6-requester-first", "on", err, sizeof(err)), 0);
+	CHECK(c.test_v6_req_first);
+	CHECK_EQ(d_config_set(&c, "test-v6-requester-first", "yes", err, sizeof(err)), -EINVAL);
 	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "4", err, sizeof(err)), 0);
 	CHECK_EQ(c.ipv6_hops, 4u);
 	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "0", err, sizeof(err)), -EINVAL);

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Benchmark of simopen6 (issue 17's goal: every IPv6 firewall x firewall
+# pair connects directly, median <= 4 RTT at 10 ms one way per side), in
+# the namespace lab: lab_up --ipv6 --fw6-a F --fw6-b F for F in drop and
+# reject, IPv4 port-restricted (rst) NATs on both sides, --delay-a D
+# --delay-b D (one way, each WAN link, both families: ha-hb RTT 4 x D).
+# Per round, in turn, from ha: simopen6 forced, the race (no method: the
+# winner is named), stunt1 forced (the IPv4 strategy's winner in this lab,
+# the baseline of the same run). The connect's elapsed_ms (control request
+# to the handed-off socket); medians of REPS rounds and their ratio to the
+# RTT (4 x D, and ha-srv + hb-srv as TCP handshakes measure it). With
+# BENCH_IPV6_BASE=DIR (another build's directory, e.g. main's) the same
+# rounds with DIR/stuntd on both sides, in the same run. Writes the
+# "## IPv6: simopen6 through stateful firewalls" section of
+# docs/benchmarks.md. Timing is measured here only, never asserted.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$here/../.." && pwd)
+DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
+REPS=${BENCH_IPV6_REPS:-12}
+DELAY=${BENCH_DELAY:-10}
+BASE=${BENCH_IPV6_BASE:-}
+# BENCH_IPV6_BASE_REV names it when DIR/.. is no git work tree
+BASE_REV=${BENCH_IPV6_BASE_REV:-}
+[ -n "$BASE" ] && [ -z "$BASE_REV" ] && BASE_REV=$(git -C "$BASE/.." rev-parse --short HEAD 2>/dev/null)
+lab_here=$TOP/tests/lab
+# shellcheck source=tests/lab/lab.sh
+. "$lab_here/lab.sh"
+here=$lab_here
+# shellcheck source=tests/lab/stuntd_lab.sh
+. "$lab_here/stuntd_lab.sh"
+fails=0
+raw=$(mktemp)
+
+# rtt_ms NODE: the median of 7 TCP handshakes from NODE to the server's
+# port 3478, ms (no ping in every lab image)
+rtt_ms() {
+	lx "$1" python3 - "$LAB_SRV1" <<'RTT' 2>/dev/null
+import socket, statistics, sys, time
+t = []
+for _ in range(7):
+    s = socket.socket()
+    t0 = time.monotonic()
+    s.connect((sys.argv[1], 3478))
+    t.append((time.monotonic() - t0) * 1000)
+    s.close()
+    time.sleep(0.05)
+print(f"{statistics.median(t):.1f}")
+RTT
+}
+
+# run FW6 BUILD_LABEL: one lab, REPS rounds, lines "FW BUILD METHOD WINNER OK ELAPSED" to $raw
+run() {
+	local fw=$1 label=$2 r m out el okk won pa pb
+	echo "# ipv6: $fw x $fw, $label stuntd, $DELAY ms one way per side"
+	STUNTD_EXTRA_A=(--connect-timeout 8000)
+	STUNTD_EXTRA_B=(--connect-timeout 8000 --max-peer-starts 100000)
+	if ! START_WAIT=30 start_all port-restricted rst port-restricted rst --ipv6 --fw6-a "$fw" \
+		--fw6-b "$fw" --delay-a "$DELAY" --delay-b "$DELAY"; then
+		echo "error $fw $label the lab did not come up" >>"$raw"
+		return
+	fi
+	pa=$(rtt_ms ha)
+	pb=$(rtt_ms hb)
+	echo "rtt $fw $label ${pa:-0} ${pb:-0}" | tee -a "$raw"
+	for r in $(seq 1 "$REPS"); do
+		for m in simopen6 race stunt1; do
+			if [ "$m" = race ]; then
+				out=$(ctl a '{"cmd":"connect","peer":"office-pc","service":"echo"}' 1000)
+			else
+				out=$(ctl a "{\"cmd\":\"connect\",\"peer\":\"office-pc\",\"service\":\"echo\",\"method\":\"$m\"}" 1000)
+			fi
+			el=$(echo "$out" | head -1 | sed -n 's/.*"elapsed_ms":\([0-9]*\).*/\1/p')
+			won=$(echo "$out" | head -1 | sed -n 's/.*"method":"\([a-z0-9]*\)".*/\1/p')
+			okk=$(echo "$out" | grep -c '^sha OK')
+			echo "run $fw $label $m ${won:-none} ${okk:-0} ${el:-0}" | tee -a "$raw"
+			sleep 0.3
+		done
+	done
+	stop_all >/dev/null
+}
+
+for fw in drop reject; do
+	run "$fw" this
+	if [ -n "$BASE" ]; then
+		STUNTD_A=$BASE/stuntd STUNTD_B=$BASE/stuntd run "$fw" base
+	fi
+done
+
+python3 - "$raw" "$REPS" "$DELAY" "$(uname -r)" "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)" \
+	"$BASE_REV" "$(date -u '+%Y-%m-%d %H:%M')" <<'PY' |
+import statistics, sys
+raw, reps, delay, kernel, rev, base_rev, when = sys.argv[1:8]
+reps, delay = int(reps), int(delay)
+runs, rtt, errors = {}, {}, []
+for line in open(raw):
+    f = line.split()
+    if f[0] == "rtt":
+        rtt[(f[1], f[2])] = float(f[3]) + float(f[4])
+    elif f[0] == "run":
+        runs.setdefault((f[1], f[2], f[3]), []).append((f[4], int(f[5]) > 0, int(f[6])))
+    elif f[0] == "error":
+        errors.append(" ".join(f[1:]))
+nominal = 4 * delay
+rows = []
+for fw in ("drop", "reject"):
+    for label in ("this", "base"):
+        for m in ("simopen6", "race", "stunt1"):
+            v = runs.get((fw, label, m))
+            if not v:
+                continue
+            good = [e for w, ok, e in v if ok]
+            med = statistics.median(good) if good else 0
+            meas = rtt.get((fw, label), 0)
+            wins = {}
+            for w, ok, _ in v:
+                if ok:
+                    wins[w] = wins.get(w, 0) + 1
+            won = ", ".join(f"{k} {n}" for k, n in sorted(wins.items(), key=lambda x: -x[1]))
+            who = f"this ({rev})" if label == "this" else f"base ({base_rev or '?'})"
+            rows.append(f"| {fw} × {fw} | {who} | {m} | {len(good)}/{len(v)} | {med:.0f} | "
+                        f"{med / nominal:.2f} | {med / meas if meas else 0:.2f} | {won} | "
+                        f"{' '.join(str(e) for _, _, e in v)} |")
+meas = ", ".join(f"{fw} {label}: {v:.1f} ms" for (fw, label), v in sorted(rtt.items()))
+err = "".join(f"\nError: {e}." for e in errors)
+sec = f"""## IPv6: simopen6 through stateful firewalls
+
+`tests/bench/ipv6.sh` ({when} UTC, kernel {kernel}): `lab_up --ipv6 --fw6-a F --fw6-b F`
+for F = drop and reject (RFC 6092 stateful IPv6 firewalls in front of both hosts), IPv4
+port-restricted (rst) NATs on both sides, {delay} ms one way added on each WAN link for both
+families, so the ha–hb round trip is {nominal} ms;
+measured ha–srv + hb–srv RTT (TCP handshakes to the server, medians): {meas}. Per round, in turn, from ha:
+simopen6 forced, the race (no method given; *won* names the winners), stunt1 forced (the IPv4
+strategy's winner in this lab: the baseline in the same run); {reps} rounds per lab, one lab per
+row group. *connect*: the control request's elapsed_ms (LOOKUP, EXCHANGEs, the attempt, the
+session header, the proof and the hand-off's 'K'). Ratios: connect median / the nominal RTT
+({nominal} ms) and / the measured one. *base*: `BENCH_IPV6_BASE` (another build's stuntd on
+both sides, same server and lab).{err}
+
+| firewalls | stuntd | connect | ok | connect ms (median) | / RTT {nominal} ms | / RTT measured | won | per run (ms) |
+|---|---|---|---:|---:|---:|---:|---|---|
+{chr(10).join(rows)}
+
+simopen6 in the responder-first order (both stuntd know SIG_NAT_V6_FIRST,
+daemon/trav/simopen6.c): the responder's hop-limited SYN leaves before its
+EXCHANGE, the requester connects at full hop limit as that EXCHANGE arrives
+and writes its session header as soon as its connect completes; the
+responder's proof and 'K' follow together. From the request: LOOKUP (1 RTT
+to the server = 0.5 host RTT), the two EXCHANGEs (1 host RTT), the SYN and
+its SYN-ACK (1), the header with the last ACK and the proof with the 'K'
+(1): 3.5 RTT plus the hosts' own time. The older order (the base, or an
+older peer) waited for the SCHEDULE's way to the responder before the
+second SYN and for the responder's proof before the header: 4.5 RTT.
+"""
+print(sec)
+PY
+	python3 "$TOP/tests/bench/docsection.py" "$DOC" "## IPv6: simopen6 through stateful firewalls"
+rm -f "$raw"
