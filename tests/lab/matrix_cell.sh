@@ -437,7 +437,11 @@ if [ -n "$methods" ]; then
 fi
 if [ "$local" = wronghost ]; then
 	# host forced from ha2 to hb's address, at which the rogue answers
-	conn forced ab host 1 "$ctimeout"
+	# (unless --methods forced it already)
+	case " $methods " in
+	*" host "*) ;;
+	*) conn forced ab host 1 "$ctimeout" ;;
+	esac
 	# the requester's count of connections dropped for a wrong proof, and
 	# the connects the right peer (hb) won: the public path reached it
 	lx "$node_a" "$STUNTCTL" --control "$LAB_STATE/a.sock" status --json >"$raw/status-a" 2>/dev/null
