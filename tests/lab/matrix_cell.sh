@@ -452,6 +452,15 @@ a, b = (json.load(open(p)) for p in sys.argv[1:3])
 print(json.dumps({"unproven_a": a["security"]["conns_unproven"],
                   "won_b": sum(c.get("won", 0) for c in b["counters"].values())}))' \
 		"$raw/status-a" "$raw/status-b" >"$raw/wronghost.status" 2>/dev/null
+	# rogue.py logs a connection at its end: the FIN, or 3 s after the
+	# last byte when ha2 dropped it with the fake proof unread (an RST,
+	# which stunt's guard drops); each that ha2 counted reached it
+	n=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["unproven_a"])' \
+		"$raw/wronghost.status" 2>/dev/null || echo 1)
+	for _ in $(seq 50); do
+		[ "$(grep -c '^conn ' "$raw/wronghost")" -ge "$n" ] && break
+		sleep 0.2
+	done
 fi
 if [ -n "${MX_CELL_EXTRA:-}" ]; then
 	# shellcheck disable=SC1090
