@@ -9,13 +9,19 @@
 #   cgn-drop, cgn-icmp  the same with drop / icmp (BENCH_MATRIX_FULL=1 only)
 #   delay             BENCH_MATRIX_SLOW ms one way on each WAN link: strategy only
 #   loss              10 % loss on side b's WAN link: strategy only, 3 tries
+#   local             the local paths (matrix_cell.sh --local, issue 16): two
+#                     hosts on one LAN behind a port-restricted NAT without
+#                     and with hairpinning, and the wrong host (the same
+#                     subnet in two homes behind one CGN); no WAN delay, no
+#                     TURN: strategy both ways + every method forced both
+#                     ways; its own section, "## Success matrix: local paths"
 # Every cell but "delay" has BENCH_MATRIX_DELAY ms one way on each WAN link
 # (default 10: a host-to-host RTT of about 40 ms, so that "RTTs" means
 # something). Forced methods fail at --connect-timeout BENCH_MATRIX_TIMEOUT ms
 # (default 4000). BENCH_MATRIX_JOBS cells at once (default 2); cells not
 # started within BENCH_MATRIX_BUDGET s (default 2400) are skipped and named.
 # Writes build/bench/matrix.json (one line a cell) and the "## Success
-# matrix" section of docs/benchmarks.md. Timing is measured, never asserted.
+# matrix" section of docs/benchmarks.md (when a group but local ran). Timing is measured, never asserted.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 TOP=${STUNT_TOP:-$(cd "$here/../.." && pwd)}
@@ -29,7 +35,7 @@ TMO=${BENCH_MATRIX_TIMEOUT:-4000}
 JOBS=${BENCH_MATRIX_JOBS:-2}
 BUDGET=${BENCH_MATRIX_BUDGET:-2400}
 FULL=${BENCH_MATRIX_FULL:-0}
-GROUPS_RUN=${BENCH_MATRIX_GROUPS:-rst cgn delay loss drop icmp}
+GROUPS_RUN=${BENCH_MATRIX_GROUPS:-rst cgn delay loss drop icmp local}
 [ "$FULL" = 1 ] && GROUPS_RUN="$GROUPS_RUN cgn-drop cgn-icmp"
 OUT=$STUNT_BUILD/bench
 [ "$(id -u)" -eq 0 ] || { echo "bench matrix: needs root (network namespaces)" >&2; exit 1; }
@@ -40,6 +46,12 @@ mkdir -p "$OUT"
 work=$(mktemp -d /tmp/stlmx-bench.XXXX)
 trap 'rm -rf "$work"' EXIT
 for g in $GROUPS_RUN; do
+	if [ "$g" = local ]; then
+		for l in lan hairpin wronghost; do
+			echo "--local $l --turn off --connect-timeout $TMO --methods all"
+		done
+		continue
+	fi
 	a=$(mx_group_args "$g" "$DELAY" "$SLOW") || { echo "bench matrix: unknown group $g" >&2; exit 2; }
 	case "$g" in
 	delay | loss) ;;
@@ -54,12 +66,65 @@ MX_DEADLINE=$((t0 + BUDGET)) mx_run "$work/plan" "$OUT/matrix.json" "$JOBS"
 elapsed=$(($(date +%s) - t0))
 mx_report table "$OUT/matrix.json"
 
+# the local cells' own section
+if grep -q '"local":"[a-z]' "$OUT/matrix.json"; then
+	python3 - "$OUT/matrix.json" "$TMO" <<'PY' | python3 "$TOP/tests/bench/docsection.py" -q "$DOC" "## Success matrix: local paths" &&
+import json, platform, sys, time
+path, tmo = sys.argv[1:3]
+cells = [c for c in (json.loads(l) for l in open(path) if l.strip())
+         if c.get("local", "none") != "none" and not c.get("skipped")]
+NAME = {"lan": "one LAN, port-restricted NAT, no hairpinning",
+        "hairpin": "one LAN, port-restricted NAT with hairpinning",
+        "wronghost": "same subnet in two homes behind one hairpinning CGN (wrong host)"}
+METHODS = ["host", "direct", "portmap", "reversal", "simopen", "stunt1", "stunt2", "synth",
+           "predict", "shotgun", "udp", "relay"]
+rows = []
+for c in cells:
+    st = c.get("strategy") or {}
+    cols = []
+    for d in ("ab", "ba"):
+        r = st.get(d) or {}
+        cols.append("%s, %s ms, peer %s" % (r["method"], r["elapsed_ms"], (r.get("peer_addr") or "?").rsplit(":", 1)[0])
+                    if r.get("ok") else "✗ %s" % (r.get("error") or "no result")[:60])
+    f = c.get("forced") or {}
+    ok_m = []
+    for m in METHODS:
+        w = [d for d in ("ab", "ba") if (f.get(m) or {}).get(d, {}).get("ok")]
+        if w:
+            ok_m.append("%s (%s)" % (m, "both" if len(w) == 2 else ("A→B" if w[0] == "ab" else "B→A")))
+    wh = c.get("wrong_host")
+    got = "—" if wh is None else "%d connection(s), bytes each: %s" % (
+        wh.get("conns", 0), ", ".join(str(b) for b in wh.get("bytes", [])) or "none")
+    rows.append("| %s | %s | %s | %s | %s |" % (NAME.get(c["local"], c["local"]), cols[0], cols[1],
+                                                ", ".join(ok_m) or "none", got))
+print(f"""## Success matrix: local paths
+
+Measured by `make bench` (`tests/bench/matrix.sh`, group `local`) on {time.strftime("%Y-%m-%d %H:%M:%S %z")},
+kernel {platform.release()}; the same cells run in `make check` (`tests/lab/t_matrix.sh`, without the
+forced methods). One fresh lab per cell (`tests/lab/matrix_cell.sh --local`), no added delay, no
+TURN server. A = the requester of "A asks B": ha (lan, hairpin) or ha2 (wrong host); B = ha2 or hb.
+Every connect carries 1 MiB to the peer's echo and back (SHA-256 compared); "peer" is the
+socket's remote address. Forced methods fail at `--connect-timeout {tmo}`. In the wrong-host cell
+hb's private address (10.0.0.10) is ha's on ha2's LAN, where a rogue accepts every connection
+and answers a fake proof; "wrong host got" counts its connections and the bytes it got on each
+(28 = the session header alone, `docs/security.md` "What a wrong host gets").
+
+| cell | strategy, A asks B | strategy, B asks A | methods that connected (forced) | wrong host got |
+|---|---|---|---|---|
+{chr(10).join(rows)}
+""")
+PY
+	echo "wrote the '## Success matrix: local paths' section of $DOC"
+fi
+grep -q '"local":"none"' "$OUT/matrix.json" || exit 0
+
 python3 - "$OUT/matrix.json" "$elapsed" "$DELAY" "$SLOW" "$TMO" "$JOBS" "$BUDGET" "$FULL" "$GROUPS_RUN" <<'PY' |
 import json, os, platform, re, statistics, sys, time
 path, elapsed, delay, slow, tmo, jobs, budget, full, groups_run = sys.argv[1:10]
 all_cells = [json.loads(l) for l in open(path) if l.strip()]
 skipped = [c for c in all_cells if c.get("skipped")]
-cells = [c for c in all_cells if not c.get("skipped")]
+# the local cells have their own section (above)
+cells = [c for c in all_cells if not c.get("skipped") and c.get("local", "none") == "none"]
 TYPES = ["full-cone", "restricted-cone", "port-restricted", "sym-seq:1", "sym-random"]
 SH = {"full-cone": "full cone", "restricted-cone": "restricted cone", "port-restricted": "port-restricted",
       "sym-seq:1": "sym. sequential", "sym-random": "sym. random"}

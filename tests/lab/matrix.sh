@@ -27,6 +27,15 @@
 # server, else the attempt is only recorded;
 # rand x rand connects through the relay when the cell had a TURN server,
 # else each direction fails with "a relay would be needed".
+# Local cells (matrix_cell.sh --local, issue 16): lan connects both ways by
+# host, its socket's peer the peer's private address; hairpin connects both
+# ways without a relay, by host or the public path (the table says which);
+# wronghost connects both ways without a relay to the right peer (hb's
+# status counts the connects as won), host forced to the wrong host fails
+# with "wrong proof", the requester counts the dropped connection, and the
+# wrong host got, on every connection, the 28-byte session header of a host
+# connection ("STNT", version 2, method host) and not one byte more
+# (docs/security.md, "What a wrong host gets").
 MX_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MX_CELL_TIMEOUT=${MX_CELL_TIMEOUT:-400}
 MX_TYPES="full-cone restricted-cone port-restricted sym-seq:1 sym-random"
@@ -111,8 +120,11 @@ SHORT = {"full-cone": "FC", "restricted-cone": "RC", "port-restricted": "PRC",
 def short(t):
     return SHORT.get(t, t)
 
+LOCAL = {"lan": "same LAN", "hairpin": "same LAN, hairpinning NAT",
+         "wronghost": "same subnet behind one CGN: wrong host"}
+
 def variant(c):
-    v = []
+    v = [LOCAL[c["local"]]] if c.get("local", "none") in LOCAL else []
     if c.get("syn", "rst") != "rst":
         v.append("syn " + c["syn"])
     if c.get("cgn", "none") != "none":
@@ -171,6 +183,32 @@ def cellstr(c, r):
                                    " = %.0f RTT" % x if x is not None else "",
                                    " (try %d)" % r["tries"] if r.get("tries", 1) > 1 else "")
     return "FAIL"
+
+def wrong_host_assert(lab, c):
+    w = c.get("wrong_host") or {}
+    f = ((c.get("forced") or {}).get("host") or {}).get("ab") or {}
+    if not f.get("ok") and "wrong proof" in (f.get("error") or ""):
+        print("ok - %s: host forced to the wrong host fails: %s" % (lab, f["error"]))
+    else:
+        print("not ok - %s: host forced to the wrong host: %s" % (lab, json.dumps(f)))
+    # 28 bytes: "STNT", version 2, method host (12), flags 0, id, proof
+    bad = [(n, h) for n, h in zip(w.get("bytes", []), w.get("heads", []))
+           if n != 28 or not h.startswith("53544e54020c00")]
+    # every connection the requester dropped for its proof reached it
+    if w.get("conns", 0) >= max(1, w.get("unproven_a", 0)) and not bad:
+        print("ok - %s: the wrong host was connected to %d time(s) and got the 28-byte "
+              "session header alone each time" % (lab, w["conns"]))
+    else:
+        print("not ok - %s: the wrong host got %s" % (lab, json.dumps(w)))
+    if w.get("unproven_a", 0) >= 1:
+        print("ok - %s: the requester dropped %d unproven connection(s)" % (lab, w["unproven_a"]))
+    else:
+        print("not ok - %s: the requester's conns_unproven: %s" % (lab, w.get("unproven_a")))
+    n = sum(1 for r in (c.get("strategy") or {}).values() if r and r.get("ok"))
+    if w.get("won_b", 0) >= n:
+        print("ok - %s: the right peer (hb) counts %d connect(s) won" % (lab, w["won_b"]))
+    else:
+        print("not ok - %s: hb counts %s won, %d connected" % (lab, w.get("won_b"), n))
 
 if mode == "table":
     rows = [("pair (A x B)", "variant", "NAT seen A | B", "RTT ms", "A asks B", "B asks A")]
@@ -233,7 +271,21 @@ elif mode == "assert":
             continue
         for d, r in sorted(st.items()):
             who = "A asks B" if d == "ab" else "B asks A"
-            if "eim" in (ka, kb) or (ka, kb) == ("seq", "seq"):
+            loc = c.get("local", "none")
+            if loc == "lan":
+                if direct_ok(r) and r.get("method") == "host":
+                    print("ok - %s %s: connected by host, %s ms%s" % (lab, who, r["elapsed_ms"], proven(r)))
+                else:
+                    print("not ok - %s %s: must connect by host: %s" % (
+                        lab, who, "by %s" % r.get("method") if r.get("ok") else r.get("error")))
+            elif loc in ("hairpin", "wronghost"):
+                if direct_ok(r):
+                    print("ok - %s %s: connected without relay, method %s, %s ms%s" % (
+                        lab, who, r["method"], r["elapsed_ms"], proven(r)))
+                else:
+                    print("not ok - %s %s: must connect without relay: %s" % (
+                        lab, who, "relayed via %s" % r.get("method") if r.get("ok") else r.get("error")))
+            elif "eim" in (ka, kb) or (ka, kb) == ("seq", "seq"):
                 why = "an EIM side" if "eim" in (ka, kb) else "seq x seq"
                 if direct_ok(r):
                     print("ok - %s %s: connected without relay (%s), method %s, %s ms%s" % (
@@ -270,6 +322,8 @@ elif mode == "assert":
                             lab, who, json.dumps(r)))
             else:
                 print("not ok - %s: unknown NAT kinds %s %s" % (lab, ka, kb))
+        if c.get("local") == "wronghost":
+            wrong_host_assert(lab, c)
     if seqrand:
         n = sum(1 for r in seqrand if r.get("ok"))
         print("# sequential x random symmetric: %d of %d connects succeeded (%.0f %%)" % (

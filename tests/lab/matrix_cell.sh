@@ -9,7 +9,7 @@
 #       [--cgn none|a|b|both|shared] [--delay MS] [--loss PCT] [--dirs "ab ba"]
 #       [--tries N] [--methods "direct reversal ..."|all|none]
 #       [--connect-timeout MS]
-#       [--turn auto|off|HOST:PORT:USER:PASS]
+#       [--turn auto|off|HOST:PORT:USER:PASS] [--local lan|hairpin|wronghost]
 #
 # --syn      answer of both NATs (and CGNs) to an unsolicited SYN (default rst)
 # --cgn      a carrier-grade NAT layer in front of side a, b or both; shared:
@@ -25,10 +25,26 @@
 #            sequential x sequential) a relayed connect counts as a failed try
 # --connect-timeout  both daemons' deadline of a whole connect (default 10000)
 # --methods  methods forced with --method, each in every direction of --dirs
-#            (default none; all = every name stuntctl knows)
+#            (default none; all = every name stuntctl knows; host too
+#            with --local)
 # --turn     auto (default): when stuntd --help offers --turn and turnserver
 #            exists, run coturn (TCP allocations, RFC 6062) in pub and give both
 #            daemons --turn; off: never; HOST:PORT:USER:PASS: that server.
+# --local    the local paths (issue 16); side b's NAT is then not crossed:
+#            lan: the daemons in ha and ha2, one LAN behind gwa (lab_up
+#              --lan2-a; gwa does not hairpin): a connect must be host's,
+#              its socket's peer the peer's private address;
+#            hairpin: the same behind a gwa that hairpins (--hairpin-a):
+#              host or the public path, whichever wins;
+#            wronghost: two homes with the same LAN (--same-subnet) behind
+#              one hairpinning CGN (--cgn-shared --cgn-hairpin); the daemons
+#              in ha2 (10.0.0.11) and hb (10.0.0.10): hb's host address is
+#              ha's on ha2's LAN, where a rogue (rogue.py) accepts on every
+#              port and answers a fake proof. Host is also forced, ha2
+#              asking hb (the responders allow it); the rogue's log is the cell's
+#              "wrong_host": {"conns": N, "bytes": [..], "heads": [..],
+#              "unproven_a": ha2's security.conns_unproven, "won_b": the
+#              connects hb's status counts as won}
 # MX_KEEP=DIR in the environment copies the cell's logs there before cleanup.
 # MX_CELL_EXTRA=FILE: a bash file sourced after the connects, in the same lab
 # (tests/bench/ice/cell.sh runs libnice there); the JSON object it writes to
@@ -37,7 +53,7 @@
 # JSON: {"a","b","syn","cgn","delay_ms","loss_pct","turn","nat_a","nat_b",
 #  "rtt_ms" (ha-srv + hb-srv UDP RTT),"rtt_a_srv_ms","rtt_b_srv_ms","setup_s","cell_s","strategy":{"ab":{ok,method,elapsed_ms,
 #  relayed,error,tries,wall_ms},"ba":...},"forced":{"METHOD":{"ab":{...}}},
-#  "error"} ("error" non-null when the cell itself could not run).
+#  "local","wrong_host","error"} ("error" non-null when the cell itself could not run).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lab.sh
@@ -51,7 +67,7 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 ALL_METHODS="direct portmap reversal simopen stunt1 stunt2 synth predict shotgun udp relay"
 
 nat_a=port-restricted nat_b=port-restricted syn=rst cgn=none delay=0 loss=0
-dirs="ab ba" tries=1 methods="" ctimeout=10000 turn=${MATRIX_TURN:-auto}
+dirs="ab ba" tries=1 methods="" ctimeout=10000 turn=${MATRIX_TURN:-auto} local=none
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--nat-a) nat_a=$2; shift ;;
@@ -65,11 +81,13 @@ while [ $# -gt 0 ]; do
 	--methods) methods=$2; shift ;;
 	--connect-timeout) ctimeout=$2; shift ;;
 	--turn) turn=$2; shift ;;
+	--local) local=$2; shift ;;
 	*) sed -n '/^#   matrix_cell.sh/,/^# JSON/p' "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
-[ "$methods" = all ] && methods=$ALL_METHODS
+# host, too, where the peers share a public address (--local)
+[ "$methods" = all ] && methods=$ALL_METHODS && [ "$local" != none ] && methods="host $methods"
 [ "$methods" = none ] && methods=""
 t_cell=$(date +%s.%N)
 raw=$(mktemp -d /tmp/stlmx-cell.XXXX)
@@ -107,6 +125,13 @@ for p in sorted(glob.glob(os.path.join(raw, "conn.*.json"))):
     else:
         m, d = d.split(".")
         out["forced"].setdefault(m, {})[d] = j
+wh = rd("wronghost")
+if wh is not None:
+    # rogue.py's lines: "conn MODE N HEX"
+    conns = [l.split() for l in wh.splitlines() if l.startswith("conn ")]
+    out["wrong_host"] = {"conns": len(conns), "bytes": [int(c[2]) for c in conns],
+                         "heads": [c[3] if len(c) > 3 else "" for c in conns]}
+    out["wrong_host"].update(json.loads(rd("wronghost.status", "{}") or "{}"))
 extra = rd("extra.json")
 if extra:
     out.update(json.loads(extra))
@@ -129,8 +154,8 @@ finish() {
 	exit 0
 }
 
-"$PY" -c 'import json, sys; print(json.dumps({"a": sys.argv[1], "b": sys.argv[2], "syn": sys.argv[3], "cgn": sys.argv[4], "delay_ms": int(sys.argv[5]), "loss_pct": float(sys.argv[6]), "t0": float(sys.argv[7])}))' \
-	"$nat_a" "$nat_b" "$syn" "$cgn" "$delay" "$loss" "$t_cell" >"$raw/meta.json"
+"$PY" -c 'import json, sys; print(json.dumps({"a": sys.argv[1], "b": sys.argv[2], "syn": sys.argv[3], "cgn": sys.argv[4], "delay_ms": int(sys.argv[5]), "loss_pct": float(sys.argv[6]), "t0": float(sys.argv[7]), "local": sys.argv[8]}))' \
+	"$nat_a" "$nat_b" "$syn" "$cgn" "$delay" "$loss" "$t_cell" "$local" >"$raw/meta.json"
 for b in "$SERVER" "$STUNTD" "$STUNTCTL"; do
 	[ -x "$b" ] || { log "missing $b (make)"; finish "missing $b (make)"; }
 done
@@ -164,6 +189,22 @@ shared) up+=(--cgn-shared --cgn-hairpin) ;;	# both homes behind one hairpinning 
 none) ;;
 *) finish "unknown --cgn '$cgn'" ;;
 esac
+# the nodes of the two daemons (a and b)
+node_a=ha node_b=hb
+case "$local" in
+none) ;;
+lan | hairpin)
+	node_b=ha2
+	up+=(--lan2-a)
+	[ "$local" = hairpin ] && up+=(--hairpin-a)
+	;;
+wronghost)
+	node_a=ha2
+	up+=(--same-subnet --lan2-a --cgn-shared --cgn-hairpin)
+	;;
+*) finish "unknown --local '$local'" ;;
+esac
+[ "$local" != none ] && [ "$cgn$delay$loss" != none00 ] && finish "--local takes no --cgn, --delay or --loss"
 # one CGN for both: the hosts' path turns at its hairpin, inet never sees it
 [ "$cgn" = shared ] && [ "$delay$loss" != 00 ] && finish "--cgn shared takes no --delay or --loss"
 [ "$delay" != 0 ] && up+=(--delay-a "$delay" --delay-b "$delay")
@@ -207,12 +248,13 @@ while True:
 # strategy says cannot work included: the responders must run them
 # (allow-forced-methods; by default a stuntd refuses them, docs/security.md)
 forced_args=()
-[ -n "$methods" ] && "$STUNTD" --help 2>&1 | grep -q -- '--allow-forced-methods' &&
+{ [ -n "$methods" ] || [ "$local" = wronghost ]; } &&
+	"$STUNTD" --help 2>&1 | grep -q -- '--allow-forced-methods' &&
 	forced_args=(--allow-forced-methods)
 for x in a b; do
-	[ $x = a ] && me=ha peer=hb || me=hb peer=ha
-	lab_bg "h$x" "echo-$x" "$PY" -c "$ECHO" 7000 >/dev/null
-	lab_bg "h$x" "stuntd-$x" "$STUNTD" -d -v --id "$me" --server "$LAB_SRV1" \
+	[ $x = a ] && me=ha peer=hb node=$node_a || me=hb peer=ha node=$node_b
+	lab_bg "$node" "echo-$x" "$PY" -c "$ECHO" 7000 >/dev/null
+	lab_bg "$node" "stuntd-$x" "$STUNTD" -d -v --id "$me" --server "$LAB_SRV1" \
 		--secret-file "$LAB_STATE/secret-$x" --control "$LAB_STATE/$x.sock" \
 		--state-dir "$LAB_STATE/s$x" --rules-tool "$RULES_TOOL" \
 		--connect-timeout "$ctimeout" \
@@ -222,8 +264,8 @@ done
 # registration: NAT probe + login; slower under loss
 reg=0
 for _ in $(seq 1 300); do
-	if lx ha "$STUNTCTL" --control "$LAB_STATE/a.sock" status --json >"$raw/status-a" 2>/dev/null &&
-		lx hb "$STUNTCTL" --control "$LAB_STATE/b.sock" status --json >"$raw/status-b" 2>/dev/null &&
+	if lx "$node_a" "$STUNTCTL" --control "$LAB_STATE/a.sock" status --json >"$raw/status-a" 2>/dev/null &&
+		lx "$node_b" "$STUNTCTL" --control "$LAB_STATE/b.sock" status --json >"$raw/status-b" 2>/dev/null &&
 		grep -q '"registered": *true' "$raw/status-a" && grep -q '"registered": *true' "$raw/status-b"; then
 		reg=1
 		break
@@ -244,7 +286,7 @@ print(s + (" hops %s" % t["nat_hops"] if t.get("nat_hops") is not None else ""))
 done
 "$PY" -c 'import sys, time; print(round(time.time() - float(sys.argv[1]), 2))' "$t_cell" >"$raw/setup_s"
 
-# RTT ha <-> hb: a UDP echo in srv, from ha and from hb (median of 15 each);
+# RTT ha <-> hb (the daemons' nodes): a UDP echo in srv, from ha and from hb (median of 15 each);
 # both paths meet in inet, one hop from srv, so the host-to-host round trip
 # is their sum (less 2 x inet-srv, a few microseconds). Works through every
 # NAT type (a symmetric NAT here translates only TCP and UDP, not ICMP).
@@ -257,7 +299,8 @@ while True:
     s.sendto(d, p)' "$LAB_SRV1" >/dev/null
 lab_wait_port srv udp "$LAB_SRV1" 7 5 2>/dev/null
 for x in a b; do
-	lx "h$x" "$PY" -c '
+	[ $x = a ] && node=$node_a || node=$node_b
+	lx "$node" "$PY" -c '
 import socket, statistics, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(1)
@@ -279,6 +322,22 @@ if [ -s "$raw/rtt-a" ] && [ -s "$raw/rtt-b" ]; then
 fi
 log "$nat_a x $nat_b syn=$syn cgn=$cgn delay=$delay loss=$loss: registered (${nat_a}: $(cat "$raw/nat-a"); ${nat_b}: $(cat "$raw/nat-b")), RTT $(cat "$raw/rtt") ms"
 
+# the wrong host: ha, at hb's address on ha2's LAN, accepts on every port
+if [ "$local" = wronghost ]; then
+	: >"$raw/wronghost"
+	echo proof >"$raw/rogue.mode"
+	lab_bg ha rogue "$PY" "$here/rogue.py" "$LAB_HB" 7999 "$raw/wronghost" "$raw/rogue.mode" >/dev/null
+	lx ha nft -f - <<EOF || finish "the rogue's redirect in ha"
+table ip rogue {
+	chain pre {
+		type nat hook prerouting priority dstnat - 5;
+		iifname eth0 ip daddr $LAB_HB tcp dport != 7999 redirect to :7999
+	}
+}
+EOF
+	lab_wait_port ha tcp "$LAB_HB" 7999 5 2>/dev/null || finish "the rogue did not start"
+fi
+
 # The pairs matrix.sh's assert holds to "without a relay" (same rule as its kind()).
 want_direct=0
 case "$nat_a/$nat_b" in
@@ -291,18 +350,23 @@ esac
 # Each connect carries MX_BYTES (1 MiB) of random bytes to the peer's echo
 # and back through the socket the method made (SHA-256 compared), and the
 # socket's remote address must be the peer's public IP (as its stuntd's
-# status says) or, when relayed, the TURN server's (a relayed session's
+# status says), its private address when host won (--local lan and
+# hairpin: there is no right private one in wronghost), or, when relayed, the TURN server's (a relayed session's
 # descriptor is a loopback connection's end when both stuntds frame it:
 # then the remote address of the relay connection stuntd holds, the
 # answer's "relay"): a try whose data or address is wrong does not count.
 conn() {
-	local kind=$1 d=$2 m=$3 n=$4 tmo=$5 x y peer f
-	[ "$d" = ab ] && x=a y=b peer=hb || x=b y=a peer=ha
+	local kind=$1 d=$2 m=$3 n=$4 tmo=$5 x y peer f node priv=""
+	[ "$d" = ab ] && x=a y=b peer=hb node=$node_a || x=b y=a peer=ha node=$node_b
 	[ "$kind" = auto ] && f="$raw/conn.auto.$d.json" || f="$raw/conn.forced.$m.$d.json"
-	lx "h$x" "$PY" - "$here/ctlclient.py" "$LAB_STATE/$x.sock" "$peer" "$m" "$n" "$tmo" \
-		"$want_direct" "${MX_BYTES:-1048576}" "$raw/status-$y" "$LAB_PUB" >"$f" <<'PY'
+	case "$local/$x" in
+	lan/a | hairpin/a) priv=$LAB_HA2 ;;
+	lan/b | hairpin/b) priv=$LAB_HA ;;
+	esac
+	lx "$node" "$PY" - "$here/ctlclient.py" "$LAB_STATE/$x.sock" "$peer" "$m" "$n" "$tmo" \
+		"$want_direct" "${MX_BYTES:-1048576}" "$raw/status-$y" "$LAB_PUB" "$priv" >"$f" <<'PY'
 import json, subprocess, sys, time
-cli, sock, peer, method, n, tmo, want_direct, nbytes, peer_status, turn_ip = sys.argv[1:11]
+cli, sock, peer, method, n, tmo, want_direct, nbytes, peer_status, turn_ip, priv = sys.argv[1:12]
 try:
     peer_ip = json.load(open(peer_status))["public"]["tcp"].rsplit(":", 1)[0]
 except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -329,7 +393,7 @@ for i in range(int(n)):
         j = {"ok": False, "error": "not JSON: " + p.stdout.strip()[-200:]}
     j["wall_ms"] = round((time.perf_counter() - t) * 1e3, 1)
     if j.get("ok"):
-        want = turn_ip if j.get("relayed") else peer_ip
+        want = turn_ip if j.get("relayed") else (priv or None) if j.get("method") == "host" else peer_ip
         j["data_ok"] = j.get("data") == "sha OK %s" % nbytes
         addr = j.get("peer_addr") or ""
         if j.get("relayed") and j.get("relay"):
@@ -369,6 +433,33 @@ if [ -n "$methods" ]; then
 		for d in $dirs; do
 			conn forced "$d" "$m" 1 "$ctimeout"
 		done
+	done
+fi
+if [ "$local" = wronghost ]; then
+	# host forced from ha2 to hb's address, at which the rogue answers
+	# (unless --methods forced it already)
+	case " $methods " in
+	*" host "*) ;;
+	*) conn forced ab host 1 "$ctimeout" ;;
+	esac
+	# the requester's count of connections dropped for a wrong proof, and
+	# the connects the right peer (hb) won: the public path reached it
+	lx "$node_a" "$STUNTCTL" --control "$LAB_STATE/a.sock" status --json >"$raw/status-a" 2>/dev/null
+	lx "$node_b" "$STUNTCTL" --control "$LAB_STATE/b.sock" status --json >"$raw/status-b" 2>/dev/null
+	"$PY" -c '
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+print(json.dumps({"unproven_a": a["security"]["conns_unproven"],
+                  "won_b": sum(c.get("won", 0) for c in b["counters"].values())}))' \
+		"$raw/status-a" "$raw/status-b" >"$raw/wronghost.status" 2>/dev/null
+	# rogue.py logs a connection at its end: the FIN, or 3 s after the
+	# last byte when ha2 dropped it with the fake proof unread (an RST,
+	# which stunt's guard drops); each that ha2 counted reached it
+	n=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["unproven_a"])' \
+		"$raw/wronghost.status" 2>/dev/null || echo 1)
+	for _ in $(seq 50); do
+		[ "$(grep -c '^conn ' "$raw/wronghost")" -ge "$n" ] && break
+		sleep 0.2
 	done
 fi
 if [ -n "${MX_CELL_EXTRA:-}" ]; then

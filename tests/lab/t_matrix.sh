@@ -9,7 +9,14 @@
 # sequential NAT: predict's window, several right predictions at once), 10 %
 # loss on one WAN link (3 tries); an EIM NAT that picks its own ports
 # (eim-random) with a port-restricted cone and a random symmetric NAT, and
-# two port-restricted homes behind one hairpinning CGN (--cgn shared).
+# two port-restricted homes behind one hairpinning CGN (--cgn shared); the
+# local paths (--local): two hosts on one LAN behind a port-restricted NAT
+# that does not hairpin (host must win, its socket's peer the private
+# address) and one that does (host or the public path), and the wrong
+# host: two homes with the same subnet behind one hairpinning CGN, where
+# the peer's private address is another machine's, which accepts and
+# answers a fake proof (it must get the session header alone; the
+# connect reaches the right peer; tests/lab/rogue.py).
 # One fresh lab per cell (tests/lab/matrix_cell.sh; lab_up + lab_down take
 # under 0.5 s, stuntd's NAT probe and registration about 1 s).
 # Every connect carries 1 MiB of random bytes to the peer's echo and back
@@ -50,6 +57,12 @@ trap 'rm -rf "$work"' EXIT
 	echo "--nat-a eim-random --nat-b port-restricted"
 	echo "--nat-a eim-random --nat-b sym-random"
 	echo "--nat-a port-restricted --nat-b port-restricted --cgn shared"
+	# issue 16: two hosts on one LAN behind one port-restricted NAT, without
+	# and with hairpinning, and the wrong host (a peer's private address is
+	# another machine's on the requester's LAN); no relay needed: no TURN
+	echo "--local lan --turn off"
+	echo "--local hairpin --turn off"
+	echo "--local wronghost --turn off"
 } >"$work/plan"
 echo "# $(grep -c . "$work/plan") cells, ${MATRIX_JOBS:-1} at a time"
 mx_run "$work/plan" "$work/cells.json" "${MATRIX_JOBS:-1}"

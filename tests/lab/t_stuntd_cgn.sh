@@ -14,7 +14,24 @@
 #              with the reason; the host candidates, 10.x, are not routed
 #              between the homes either), and with a TURN server on hb the
 #              race falls back to the relay, which carries 5 MB.
-# Every part: no RST left the hosts, SIGTERM leaves iptables as before.
+#   gateway    gateway deployment (docs/deploy.md, t_gateway.sh) behind the
+#              CGN that does not hairpin: stuntd on gwa ("gw-a") and gwb
+#              ("gw-b"), each exposing its LAN host's echo service. Their WAN
+#              addresses in the CGN's inside (100.64.0.2, 100.64.0.3) are
+#              host candidates, taken (both behind the CGN's one public
+#              address) and picked (the peer's address in one of our
+#              subnets): gw-a's host connect goes to 100.64.0.3. It fails:
+#              the responder's own input firewall (a home router's: new SYNs
+#              from the WAN answered with RST) rejects the SYN -- host only
+#              connects one way, the responder's listener opens no state
+#              in its firewall --, so the race fails as on the public path.
+#              With an operator rule on both gateways that accepts the
+#              carrier's inside (100.64.0.0/24 on wan), the race connects
+#              by host both ways, directly (the socket's peer 100.64.0.x,
+#              no CGN hairpin, no relay), 5 MB each, into the LAN hosts'
+#              services.
+# Parts hairpin and nohairpin: no RST left the hosts, SIGTERM leaves
+# iptables as before.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lab.sh
@@ -25,6 +42,54 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/refservers.sh"
 
 TURN_PORT=3490
+
+# start_gw: lab (the CGN without hairpin), server, echo services in ha and
+# hb, stuntd on gwa (gw-a) and gwb (gw-b), each exposing its LAN host's
+# echo; registered.
+start_gw() {
+	local x k id peer
+	lab_init sdg
+	trap lab_down EXIT
+	lab_up --nat-a port-restricted --nat-b port-restricted --cgn-shared || { nok "lab up"; return 1; }
+	printf 'gw-a s3cret-gwa\ngw-b s3cret-gwb\n' >"$LAB_STATE/secrets"
+	lab_server_secrets "$LAB_STATE/secrets"
+	lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
+		--secrets "$LAB_STATE/secrets" >/dev/null
+	for x in a b; do
+		[ $x = a ] && k=1 id=gw-a peer=gw-b || k=2 id=gw-b peer=gw-a
+		printf 's3cret-gw%s\n' $x >"$LAB_STATE/secret-$x"
+		chmod 600 "$LAB_STATE/secret-$x"
+		mkdir -p "$LAB_STATE/s$x"
+		lab_bg "h$x" "echo-$x" python3 "$ECHOSRV" --bind "10.$k.0.10" 7000 >/dev/null
+		lab_bg "gw$x" "stuntd-$x" "$STUNTD" -d -v --id $id --server "$LAB_SRV1" \
+			--secret-file "$LAB_STATE/secret-$x" --control "$LAB_STATE/$x.sock" \
+			--state-dir "$LAB_STATE/s$x" --rules-tool "$RULES_TOOL" --connect-timeout 5000 \
+			--expose "echo=tcp:10.$k.0.10:7000" --allow echo=$peer >/dev/null
+	done
+	registered() { ctl a '{"cmd":"status"}' | grep -q '"registered":true' && ctl b '{"cmd":"status"}' | grep -q '"registered":true'; }
+	if lab_wait_for 15 registered; then
+		ok "gw-a (stuntd on gwa) and gw-b (on gwb) registered"
+	else
+		nok "gw-a and gw-b registered"
+		tail -n 5 "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" | sed 's/^/# /'
+		return 1
+	fi
+}
+
+# ptransfer FROM PEER LABEL WANT_PEER_IP: 5 MB through the race's socket,
+# by host, the socket's remote address WANT_PEER_IP
+ptransfer() {
+	local out
+	out=$(ctl "$1" --peer "{\"cmd\":\"connect\",\"peer\":\"$2\",\"service\":\"echo\"}" 5000000)
+	echo "$out" | sed 's/^/# /'
+	if echo "$out" | head -1 | grep -q '"ok":true.*"method":"host".*"relayed":false' &&
+		echo "$out" | grep -q "^peer $4:[0-9]*\$" && echo "$out" | grep -q '^sha OK 5000000'; then
+		ok "$3: by host, the socket's peer $4, 5 MB echoed intact ($(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*'))"
+	else
+		nok "$3"
+		tail -15 "$LAB_STATE/stuntd-$1.log" | sed 's/^/# /'
+	fi
+}
 
 # both daemons: public address $1, N NAT hops
 same_public() {
@@ -71,6 +136,33 @@ nohairpin|all)
 		unset -f start_all_hook
 		stop_all
 	}
+	;;&
+gateway|all)
+	echo "# stuntd on both home gateways behind one CGN that does not hairpin"
+	STUNTD_NODE_A=gwa STUNTD_NODE_B=gwb
+	if start_gw; then
+		expect_error a '{"cmd":"connect","peer":"gw-b","service":"echo","method":"host"}' \
+			"host forced: gw-b's input firewall rejects the SYN from the CGN's inside" \
+			'host: no proven connection within'
+		if grep -q 'gw-b is behind our NAT: host candidate 100\.64\.0\.3:' "$LAB_STATE/stuntd-a.log" &&
+			grep -q 'host: connect from port [0-9]* to 100\.64\.0\.3:' "$LAB_STATE/stuntd-a.log" &&
+			grep -q 'gw-a is behind our NAT: host candidate 100\.64\.0\.2:' "$LAB_STATE/stuntd-b.log"; then
+			ok "the gateways' WAN addresses (100.64.0.2, 100.64.0.3) are host candidates; gw-a connected to 100.64.0.3"
+		else
+			nok "the WAN addresses as host candidates (gw-a's and gw-b's logs)"
+			grep 'host' "$LAB_STATE/stuntd-a.log" | tail -5 | sed 's/^/# a: /'
+		fi
+		# an operator's rule on both gateways: the carrier's inside may
+		# open connections to the gateway (before the lab's RST rule)
+		for g in gwa gwb; do
+			lx "$g" nft insert rule ip lab input iifname wan ip saddr 100.64.0.0/24 accept ||
+				nok "the rule on $g"
+		done
+		ptransfer a gw-b "gw-a -> gw-b, both gateways accept the CGN's inside: the race" 100.64.0.3
+		ptransfer b gw-a "gw-b -> gw-a, the same" 100.64.0.2
+		lab_down
+	fi
+	unset STUNTD_NODE_A STUNTD_NODE_B
 	;;
 esac
 [ "$fails" -eq 0 ]

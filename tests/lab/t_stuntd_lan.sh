@@ -51,34 +51,10 @@ STUNTD_NODE_B=ha2
 # host_won X N: the host counter of X's status says it won at least N times
 host_won() { method_won "$1" host "$2"; }
 
-# the rogue at 10.1.0.1 in gwa: every TCP port of that address redirected
-# to it; it answers what $LAB_STATE/rogue.reply names -- "proof": "STNH"
-# and 16 zero bytes (a wrong proof), then a 'K'; "garbage": 64 bytes that
-# are no hello, 'K's among them; "silent": nothing -- and logs, per
-# connection, the number of
-# bytes it got and their first 12 (hex): the session header's fixed part
-ROGUE='
-import os, socket, sys, threading
-srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("10.1.0.1", 7999)); srv.listen(16)
-log, reply = sys.argv[1], sys.argv[2]
-def serve(c):
-    c.settimeout(3); got = b""
-    mode = open(reply).read().strip()
-    if mode != "silent":
-        c.sendall(b"STNH" + bytes(16) + b"K" if mode == "proof" else b"XK" * 32)
-    try:
-        while True:
-            b = c.recv(4096)
-            if not b: break
-            got += b
-    except OSError: pass
-    with open(log, "a") as f: f.write("conn %s %d %s\n" % (mode, len(got), got[:12].hex()))
-    c.close()
-while True:
-    c, a = srv.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-'
+# the rogue (tests/lab/rogue.py) at 10.1.0.1 in gwa: every TCP port of that
+# address redirected to it; it answers what $LAB_STATE/rogue.reply names
+# (proof, garbage, silent) and logs what it got, per connection
+ROGUE=$here/rogue.py
 
 wronghost_hook() {
 	lx ha2 ip link add dummy0 type veth peer name dummy1 &&
@@ -90,7 +66,7 @@ wronghost_hook() {
 		lx gwa nft add rule ip rogue pre iifname lan ip daddr 10.1.0.1 tcp dport != 7999 redirect to :7999 || return 1
 	: >"$LAB_STATE/rogue.conns"
 	echo proof >"$LAB_STATE/rogue.reply"
-	lab_bg gwa rogue python3 -c "$ROGUE" "$LAB_STATE/rogue.conns" "$LAB_STATE/rogue.reply" >/dev/null
+	lab_bg gwa rogue python3 "$ROGUE" 10.1.0.1 7999 "$LAB_STATE/rogue.conns" "$LAB_STATE/rogue.reply" >/dev/null
 	lab_wait_port gwa tcp 10.1.0.1 7999 10
 }
 
