@@ -9,7 +9,7 @@
 #       [--cgn none|a|b|both|shared] [--delay MS] [--loss PCT] [--dirs "ab ba"]
 #       [--tries N] [--methods "direct reversal ..."|all|none]
 #       [--connect-timeout MS]
-#       [--turn auto|off|HOST:PORT:USER:PASS]
+#       [--turn auto|off|HOST:PORT:USER:PASS] [--fw6-a TYPE] [--fw6-b TYPE]
 #
 # --syn      answer of both NATs (and CGNs) to an unsolicited SYN (default rst)
 # --cgn      a carrier-grade NAT layer in front of side a, b or both; shared:
@@ -29,12 +29,19 @@
 # --turn     auto (default): when stuntd --help offers --turn and turnserver
 #            exists, run coturn (TCP allocations, RFC 6062) in pub and give both
 #            daemons --turn; off: never; HOST:PORT:USER:PASS: that server.
+# --fw6-a, --fw6-b  IPv6 too (issue 17; lab_up --ipv6): each side's IPv6
+#            gateway, drop|reject|npt|open (the other one defaults to drop);
+#            both daemons offer their IPv6 address, --methods all adds
+#            simopen6, and a connect made by simopen6 must have the peer's
+#            IPv6 address (its status's "ipv6") as its socket's remote one.
+#            Without either, the cell is IPv4 only, as before.
 # MX_KEEP=DIR in the environment copies the cell's logs there before cleanup.
 # MX_CELL_EXTRA=FILE: a bash file sourced after the connects, in the same lab
 # (tests/bench/ice/cell.sh runs libnice there); the JSON object it writes to
 # $raw/extra.json is merged into the cell's line.
 #
-# JSON: {"a","b","syn","cgn","delay_ms","loss_pct","turn","nat_a","nat_b",
+# JSON: {"a","b","syn","cgn","delay_ms","loss_pct","fw6_a","fw6_b" (null:
+#  no IPv6),"turn","nat_a","nat_b",
 #  "rtt_ms" (ha-srv + hb-srv UDP RTT),"rtt_a_srv_ms","rtt_b_srv_ms","setup_s","cell_s","strategy":{"ab":{ok,method,elapsed_ms,
 #  relayed,error,tries,wall_ms},"ba":...},"forced":{"METHOD":{"ab":{...}}},
 #  "error"} ("error" non-null when the cell itself could not run).
@@ -52,6 +59,7 @@ ALL_METHODS="direct portmap reversal simopen stunt1 stunt2 synth predict shotgun
 
 nat_a=port-restricted nat_b=port-restricted syn=rst cgn=none delay=0 loss=0
 dirs="ab ba" tries=1 methods="" ctimeout=10000 turn=${MATRIX_TURN:-auto}
+fw6_a="" fw6_b=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--nat-a) nat_a=$2; shift ;;
@@ -65,10 +73,16 @@ while [ $# -gt 0 ]; do
 	--methods) methods=$2; shift ;;
 	--connect-timeout) ctimeout=$2; shift ;;
 	--turn) turn=$2; shift ;;
+	--fw6-a) fw6_a=$2; shift ;;
+	--fw6-b) fw6_b=$2; shift ;;
 	*) sed -n '/^#   matrix_cell.sh/,/^# JSON/p' "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
+if [ -n "$fw6_a$fw6_b" ]; then
+	fw6_a=${fw6_a:-drop} fw6_b=${fw6_b:-drop}
+	ALL_METHODS="$ALL_METHODS simopen6"
+fi
 [ "$methods" = all ] && methods=$ALL_METHODS
 [ "$methods" = none ] && methods=""
 t_cell=$(date +%s.%N)
@@ -129,8 +143,8 @@ finish() {
 	exit 0
 }
 
-"$PY" -c 'import json, sys; print(json.dumps({"a": sys.argv[1], "b": sys.argv[2], "syn": sys.argv[3], "cgn": sys.argv[4], "delay_ms": int(sys.argv[5]), "loss_pct": float(sys.argv[6]), "t0": float(sys.argv[7])}))' \
-	"$nat_a" "$nat_b" "$syn" "$cgn" "$delay" "$loss" "$t_cell" >"$raw/meta.json"
+"$PY" -c 'import json, sys; print(json.dumps({"a": sys.argv[1], "b": sys.argv[2], "syn": sys.argv[3], "cgn": sys.argv[4], "delay_ms": int(sys.argv[5]), "loss_pct": float(sys.argv[6]), "t0": float(sys.argv[7]), "fw6_a": sys.argv[8] or None, "fw6_b": sys.argv[9] or None}))' \
+	"$nat_a" "$nat_b" "$syn" "$cgn" "$delay" "$loss" "$t_cell" "$fw6_a" "$fw6_b" >"$raw/meta.json"
 for b in "$SERVER" "$STUNTD" "$STUNTCTL"; do
 	[ -x "$b" ] || { log "missing $b (make)"; finish "missing $b (make)"; }
 done
@@ -168,6 +182,7 @@ esac
 [ "$cgn" = shared ] && [ "$delay$loss" != 00 ] && finish "--cgn shared takes no --delay or --loss"
 [ "$delay" != 0 ] && up+=(--delay-a "$delay" --delay-b "$delay")
 [ "$loss" != 0 ] && up+=(--loss-b "$loss")
+[ -n "$fw6_a" ] && up+=(--ipv6 --fw6-a "$fw6_a" --fw6-b "$fw6_b")
 lab_up "${up[@]}" 2>"$raw/lab.err" || finish "lab_up ${up[*]}: $(tr '\n' ' ' <"$raw/lab.err")"
 
 printf 'ha s3cret-ha\nhb s3cret-hb\n' >"$LAB_STATE/secrets"
@@ -277,7 +292,7 @@ done
 if [ -s "$raw/rtt-a" ] && [ -s "$raw/rtt-b" ]; then
 	awk '{ s += $1 } END { printf "%.3f\n", s }' "$raw/rtt-a" "$raw/rtt-b" >"$raw/rtt"
 fi
-log "$nat_a x $nat_b syn=$syn cgn=$cgn delay=$delay loss=$loss: registered (${nat_a}: $(cat "$raw/nat-a"); ${nat_b}: $(cat "$raw/nat-b")), RTT $(cat "$raw/rtt") ms"
+log "$nat_a x $nat_b syn=$syn cgn=$cgn delay=$delay loss=$loss${fw6_a:+ IPv6 $fw6_a x $fw6_b}: registered (${nat_a}: $(cat "$raw/nat-a"); ${nat_b}: $(cat "$raw/nat-b")), RTT $(cat "$raw/rtt") ms"
 
 # The pairs matrix.sh's assert holds to "without a relay" (same rule as its kind()).
 want_direct=0
@@ -286,6 +301,9 @@ sym-seq*/sym-seq*) want_direct=1 ;;
 sym-*/sym-*) ;;
 *) want_direct=1 ;;
 esac
+# with IPv6 on both sides every pair can connect directly: simopen6 through
+# the stateful firewalls (issue 17), whatever the IPv4 NATs are
+[ -n "$fw6_a" ] && want_direct=1
 
 # conn KIND DIR [METHOD] TRIES TIMEOUT_MS -> $raw/conn.KIND.[METHOD.]DIR.json
 # Each connect carries MX_BYTES (1 MiB) of random bytes to the peer's echo
@@ -294,7 +312,9 @@ esac
 # status says) or, when relayed, the TURN server's (a relayed session's
 # descriptor is a loopback connection's end when both stuntds frame it:
 # then the remote address of the relay connection stuntd holds, the
-# answer's "relay"): a try whose data or address is wrong does not count.
+# answer's "relay"); a connect by simopen6 must be to the peer's IPv6
+# address (its stuntd's status, "ipv6"): a try whose data or address is
+# wrong does not count.
 conn() {
 	local kind=$1 d=$2 m=$3 n=$4 tmo=$5 x y peer f
 	[ "$d" = ab ] && x=a y=b peer=hb || x=b y=a peer=ha
@@ -307,6 +327,12 @@ try:
     peer_ip = json.load(open(peer_status))["public"]["tcp"].rsplit(":", 1)[0]
 except (OSError, ValueError, KeyError, TypeError, AttributeError):
     peer_ip = None
+try:
+    # ctlclient.py prints an IPv6 peer as "[IP]:PORT"
+    v6 = json.load(open(peer_status))["ipv6"]
+    peer_ip6 = "[%s]" % v6 if v6 else None
+except (OSError, ValueError, KeyError, TypeError):
+    peer_ip6 = None
 req = {"cmd": "connect", "peer": peer, "service": "echo"}
 if method:
     req["method"] = method
@@ -329,7 +355,7 @@ for i in range(int(n)):
         j = {"ok": False, "error": "not JSON: " + p.stdout.strip()[-200:]}
     j["wall_ms"] = round((time.perf_counter() - t) * 1e3, 1)
     if j.get("ok"):
-        want = turn_ip if j.get("relayed") else peer_ip
+        want = turn_ip if j.get("relayed") else peer_ip6 if j.get("method") == "simopen6" else peer_ip
         j["data_ok"] = j.get("data") == "sha OK %s" % nbytes
         addr = j.get("peer_addr") or ""
         if j.get("relayed") and j.get("relay"):

@@ -9,7 +9,11 @@
 # sequential NAT: predict's window, several right predictions at once), 10 %
 # loss on one WAN link (3 tries); an EIM NAT that picks its own ports
 # (eim-random) with a port-restricted cone and a random symmetric NAT, and
-# two port-restricted homes behind one hairpinning CGN (--cgn shared).
+# two port-restricted homes behind one hairpinning CGN (--cgn shared);
+# IPv6 cells (issue 17, mx_v6_cells): port-restricted IPv4 NATs behind IPv6
+# firewalls drop x drop, reject x reject and drop x reject, and random
+# symmetric ones behind drop x drop without a TURN server, each with
+# simopen6 also forced both ways (MX_NPT6=1 adds NPTv6 cells).
 # One fresh lab per cell (tests/lab/matrix_cell.sh; lab_up + lab_down take
 # under 0.5 s, stuntd's NAT probe and registration about 1 s).
 # Every connect carries 1 MiB of random bytes to the peer's echo and back
@@ -26,7 +30,11 @@
 #     relay) when the cell runs coturn, else attempted and reported;
 #   - random x random: through the TURN relay when stuntd has --turn and
 #     turnserver exists (the cell runs coturn), else the clear
-#     "a relay would be needed" error.
+#     "a relay would be needed" error;
+#   - IPv6 cells: both directions connect without a relay (the table says
+#     whether simopen6 or an IPv4 method won), by simopen6 where IPv4 alone
+#     would need a relay; the forced simopen6 connects both ways; a
+#     connect by simopen6 must be to the peer's IPv6 address.
 # Timings are printed in the table, never asserted. MATRIX_JOBS=N runs N
 # cells at once (default 1); MATRIX_TURN=off|auto|HOST:PORT:USER:PASS.
 set -u
@@ -50,6 +58,8 @@ trap 'rm -rf "$work"' EXIT
 	echo "--nat-a eim-random --nat-b port-restricted"
 	echo "--nat-a eim-random --nat-b sym-random"
 	echo "--nat-a port-restricted --nat-b port-restricted --cgn shared"
+	# issue 17: IPv6 beside IPv4 (mx_v6_cells)
+	mx_v6_cells
 } >"$work/plan"
 echo "# $(grep -c . "$work/plan") cells, ${MATRIX_JOBS:-1} at a time"
 mx_run "$work/plan" "$work/cells.json" "${MATRIX_JOBS:-1}"
