@@ -11,7 +11,8 @@
 #   loss              10 % loss on side b's WAN link: strategy only, 3 tries
 #   ipv6              the IPv6 cells (issue 17, mx_v6_cells: IPv4 NATs and
 #                     IPv6 firewalls both sides), strategy both ways +
-#                     simopen6 forced both ways; MX_NPT6=1 adds NPTv6 cells
+#                     simopen6 forced both ways; NPTv6 cells too when stuntd
+#                     has --server6 (MX_NPT6=auto, the default here; 0: none)
 # Every cell but "delay" has BENCH_MATRIX_DELAY ms one way on each WAN link
 # (default 10: a host-to-host RTT of about 40 ms, so that "RTTs" means
 # something). Forced methods fail at --connect-timeout BENCH_MATRIX_TIMEOUT ms
@@ -47,7 +48,7 @@ work=$(mktemp -d /tmp/stlmx-bench.XXXX)
 trap 'rm -rf "$work"' EXIT
 for g in $GROUPS_RUN; do
 	if [ "$g" = ipv6 ]; then
-		mx_v6_cells | sed "s/\$/ --delay $DELAY --connect-timeout $TMO/"
+		MX_NPT6=${MX_NPT6:-auto} mx_v6_cells | sed "s/\$/ --delay $DELAY --connect-timeout $TMO/"
 		continue
 	fi
 	a=$(mx_group_args "$g" "$DELAY" "$SLOW") || { echo "bench matrix: unknown group $g" >&2; exit 2; }
@@ -341,8 +342,9 @@ simultaneous open over IPv6, first SYN hop-limited) with the IPv4 methods; then 
 forced from each side. Every connect carries 1 MiB to the peer's echo and back (SHA-256
 compared) and a simopen6 connect's socket must have the peer's IPv6 address as its remote one,
 else it counts as failed. {delay} ms one way on each WAN link, RTT as in the section above (over
-IPv4; the IPv6 path is the same links). NPTv6 cells only with `MX_NPT6=1` (stuntd has no NPTv6
-yet).
+IPv4; the IPv6 path is the same links). `npt`: NPTv6 (RFC 6296, the LAN's prefix translated one
+to one) in front of the drop firewall; there the daemons learn their translated address from the
+server's IPv6 side (`--server6`) and the peer's socket must show that one.
 
 | IPv4 NATs (A × B) | IPv6 firewalls (A × B) | RTT ms | strategy, A asks B | strategy, B asks A | simopen6 forced, A asks B | simopen6 forced, B asks A |
 |---|---|---:|---|---|---|---|

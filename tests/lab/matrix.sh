@@ -21,7 +21,9 @@
 #                             reject x reject, drop x reject, and random
 #                             symmetric IPv4 NATs with drop x drop and no TURN
 #                             server; MX_NPT6=1 adds drop x npt and npt x npt
-#                             (off: stuntd does not handle NPTv6 yet)
+#                             (the daemons with --server6), MX_NPT6=auto adds
+#                             them when stuntd --help offers --server6 (the
+#                             bench; t_matrix leaves them out: its time)
 #   mx_report MODE OUT        MODE table: a readable table on stdout;
 #                             assert: "ok"/"not ok" lines per the issue's
 #                             rules (see below)
@@ -59,7 +61,11 @@ mx_v6_cells() {
 	echo "$prc --fw6-a reject --fw6-b reject"
 	echo "$prc --fw6-a drop --fw6-b reject"
 	echo "--nat-a sym-random --nat-b sym-random --fw6-a drop --fw6-b drop --turn off --methods simopen6"
-	if [ "${MX_NPT6:-0}" = 1 ]; then
+	local npt=${MX_NPT6:-0}
+	if [ "$npt" = auto ]; then
+		"${STUNT_BUILD:-$MX_DIR/../../build}/stuntd" --help 2>&1 | grep -q -- '--server6' && npt=1
+	fi
+	if [ "$npt" = 1 ]; then
 		echo "$prc --fw6-a drop --fw6-b npt"
 		echo "$prc --fw6-a npt --fw6-b npt"
 	fi

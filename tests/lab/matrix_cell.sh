@@ -34,7 +34,10 @@
 #            both daemons offer their IPv6 address, --methods all adds
 #            simopen6, and a connect made by simopen6 must have the peer's
 #            IPv6 address (its status's "ipv6") as its socket's remote one.
-#            Without either, the cell is IPv4 only, as before.
+#            With an npt side, and when stuntd --help offers --server6, the
+#            server also listens on IPv6 (--primary6/--alternate6) and both
+#            daemons get --server6: behind NPTv6 a host learns its translated
+#            address there. Without either option, the cell is IPv4 only.
 # MX_KEEP=DIR in the environment copies the cell's logs there before cleanup.
 # MX_CELL_EXTRA=FILE: a bash file sourced after the connects, in the same lab
 # (tests/bench/ice/cell.sh runs libnice there); the JSON object it writes to
@@ -191,8 +194,19 @@ printf 's3cret-hb\n' >"$LAB_STATE/secret-b"
 chmod 600 "$LAB_STATE/secret-a" "$LAB_STATE/secret-b"
 lab_server_secrets "$LAB_STATE/secrets"
 mkdir -p "$LAB_STATE/sa" "$LAB_STATE/sb"
+# NPTv6: the daemons learn their translated address from the server's IPv6
+# side (stuntd --server6); the other IPv6 cells run as a host without it
+srv6_args=() server6_args=()
+case "$fw6_a/$fw6_b" in
+npt/* | */npt)
+	if "$STUNTD" --help 2>&1 | grep -q -- '--server6'; then
+		srv6_args=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
+		server6_args=(--server6 "$LAB_SRV1_6")
+	fi
+	;;
+esac
 lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
-	--secrets "$LAB_STATE/secrets" >/dev/null
+	--secrets "$LAB_STATE/secrets" ${srv6_args[@]+"${srv6_args[@]}"} >/dev/null
 if [ -n "${turn_local:-}" ]; then
 	mkdir -p "$LAB_STATE/turn"
 	lab_bg pub coturn turnserver -n --no-tls --no-dtls --no-cli \
@@ -232,7 +246,8 @@ for x in a b; do
 		--state-dir "$LAB_STATE/s$x" --rules-tool "$RULES_TOOL" \
 		--connect-timeout "$ctimeout" \
 		--expose echo=tcp:127.0.0.1:7000 --allow echo="$peer" \
-		${turn_args[@]+"${turn_args[@]}"} ${forced_args[@]+"${forced_args[@]}"} >/dev/null
+		${turn_args[@]+"${turn_args[@]}"} ${forced_args[@]+"${forced_args[@]}"} \
+		${server6_args[@]+"${server6_args[@]}"} >/dev/null
 done
 # registration: NAT probe + login; slower under loss
 reg=0
