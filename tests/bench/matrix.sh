@@ -15,13 +15,21 @@
 #                     subnet in two homes behind one CGN); no WAN delay, no
 #                     TURN: strategy both ways + every method forced both
 #                     ways; its own section, "## Success matrix: local paths"
+#   ipv6              the IPv6 cells (issue 17, mx_v6_cells: IPv4 NATs and
+#                     IPv6 firewalls both sides), strategy both ways +
+#                     simopen6 forced both ways; NPTv6 cells too when stuntd
+#                     has --server6 (MX_NPT6=auto, the default here; 0: none)
 # Every cell but "delay" has BENCH_MATRIX_DELAY ms one way on each WAN link
 # (default 10: a host-to-host RTT of about 40 ms, so that "RTTs" means
 # something). Forced methods fail at --connect-timeout BENCH_MATRIX_TIMEOUT ms
 # (default 4000). BENCH_MATRIX_JOBS cells at once (default 2); cells not
 # started within BENCH_MATRIX_BUDGET s (default 2400) are skipped and named.
 # Writes build/bench/matrix.json (one line a cell) and the "## Success
-# matrix" section of docs/benchmarks.md (when a group but local ran). Timing is measured, never asserted.
+# matrix" section of docs/benchmarks.md (when IPv4-only groups ran), its
+# "## Success matrix over IPv6" section (when the ipv6 group ran: so
+# BENCH_MATRIX_GROUPS=ipv6 renews that one alone) and its "## Success
+# matrix: local paths" section (when the local group ran). Timing is
+# measured, never asserted.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 TOP=${STUNT_TOP:-$(cd "$here/../.." && pwd)}
@@ -35,7 +43,7 @@ TMO=${BENCH_MATRIX_TIMEOUT:-4000}
 JOBS=${BENCH_MATRIX_JOBS:-2}
 BUDGET=${BENCH_MATRIX_BUDGET:-2400}
 FULL=${BENCH_MATRIX_FULL:-0}
-GROUPS_RUN=${BENCH_MATRIX_GROUPS:-rst cgn delay loss drop icmp local}
+GROUPS_RUN=${BENCH_MATRIX_GROUPS:-rst cgn delay loss drop icmp local ipv6}
 [ "$FULL" = 1 ] && GROUPS_RUN="$GROUPS_RUN cgn-drop cgn-icmp"
 OUT=$STUNT_BUILD/bench
 [ "$(id -u)" -eq 0 ] || { echo "bench matrix: needs root (network namespaces)" >&2; exit 1; }
@@ -50,6 +58,10 @@ for g in $GROUPS_RUN; do
 		for l in lan hairpin wronghost; do
 			echo "--local $l --turn off --connect-timeout $TMO --methods all"
 		done
+		continue
+	fi
+	if [ "$g" = ipv6 ]; then
+		MX_NPT6=${MX_NPT6:-auto} mx_v6_cells | sed "s/\$/ --delay $DELAY --connect-timeout $TMO/"
 		continue
 	fi
 	a=$(mx_group_args "$g" "$DELAY" "$SLOW") || { echo "bench matrix: unknown group $g" >&2; exit 2; }
@@ -118,13 +130,17 @@ PY
 fi
 grep -q '"local":"none"' "$OUT/matrix.json" || exit 0
 
-python3 - "$OUT/matrix.json" "$elapsed" "$DELAY" "$SLOW" "$TMO" "$JOBS" "$BUDGET" "$FULL" "$GROUPS_RUN" <<'PY' |
+python3 - "$OUT/matrix.json" "$elapsed" "$DELAY" "$SLOW" "$TMO" "$JOBS" "$BUDGET" "$FULL" "$GROUPS_RUN" "$work" <<'PY' &&
 import json, os, platform, re, statistics, sys, time
-path, elapsed, delay, slow, tmo, jobs, budget, full, groups_run = sys.argv[1:10]
+path, elapsed, delay, slow, tmo, jobs, budget, full, groups_run, work = sys.argv[1:11]
 all_cells = [json.loads(l) for l in open(path) if l.strip()]
 skipped = [c for c in all_cells if c.get("skipped")]
-# the local cells have their own section (above)
-cells = [c for c in all_cells if not c.get("skipped") and c.get("local", "none") == "none"]
+# the local cells have their own section (above); the IPv6 cells too
+# (below): every figure of the IPv4 section is over the IPv4-only cells
+cells6 = [c for c in all_cells if not c.get("skipped") and c.get("fw6_a")
+          and c.get("local", "none") == "none"]
+cells = [c for c in all_cells if not c.get("skipped") and not c.get("fw6_a")
+         and c.get("local", "none") == "none"]
 TYPES = ["full-cone", "restricted-cone", "port-restricted", "sym-seq:1", "sym-random"]
 SH = {"full-cone": "full cone", "restricted-cone": "restricted cone", "port-restricted": "port-restricted",
       "sym-seq:1": "sym. sequential", "sym-random": "sym. random"}
@@ -345,8 +361,70 @@ Strategy failures and their errors:
 
 {chr(10).join("- " + f for f in fails) or "- none"}
 """
-sys.stdout.write(sec)
-print("wrote %s (%d cells)" % (path, len(cells)), file=sys.stderr)
+if cells:
+    open(os.path.join(work, "sec4.md"), "w").write(sec)
+
+# The IPv6 cells: each pair of IPv4 NATs and IPv6 firewalls, the strategy's
+# pick both ways and simopen6 forced both ways
+def v6str(c, r):
+    if not r:
+        return "—"
+    if not r.get("ok"):
+        return "✗ " + failword(r)
+    x = rtt_of(c, r)
+    return "%s%s, %d ms%s" % (r["method"], " (relay)" if r.get("relayed") else "", r["elapsed_ms"],
+                              ", %.1f RTT" % x if x is not None else "")
+
+t6 = []
+for c in cells6:
+    st, f6 = c.get("strategy") or {}, (c.get("forced") or {}).get("simopen6") or {}
+    if c.get("error"):
+        t6.append("| %s × %s | %s × %s | cell failed: %s | | | | |" % (
+            SH.get(c["a"], c["a"]), SH.get(c["b"], c["b"]), c["fw6_a"], c["fw6_b"], c["error"][:60]))
+        continue
+    t6.append("| %s × %s | %s × %s%s | %s | %s | %s | %s | %s |" % (
+        SH.get(c["a"], c["a"]), SH.get(c["b"], c["b"]), c["fw6_a"], c["fw6_b"],
+        "" if c.get("turn") else ", no TURN", "%.1f" % c["rtt_ms"] if c.get("rtt_ms") else "?",
+        v6str(c, st.get("ab")), v6str(c, st.get("ba")), v6str(c, f6.get("ab")), v6str(c, f6.get("ba"))))
+s6 = [r for c in cells6 for r in (c.get("strategy") or {}).values() if r]
+f6 = [r for c in cells6 for r in ((c.get("forced") or {}).get("simopen6") or {}).values() if r]
+rt6 = [rtt_of(c, r) for c in cells6 for r in list((c.get("strategy") or {}).values()) +
+       list(((c.get("forced") or {}).get("simopen6") or {}).values()) if r and r.get("method") == "simopen6"]
+v6sum = ("Strategy: %d of %d connects by simopen6, %d by an IPv4 method, %d failed; simopen6 "
+         "forced: %d of %d connected. simopen6's time to connect: median %s RTT (issue 17's goal: "
+         "≤ 4 RTT at %s ms one way per side)." % (
+             sum(1 for r in s6 if r.get("ok") and r.get("method") == "simopen6"), len(s6),
+             sum(1 for r in s6 if r.get("ok") and r.get("method") != "simopen6"),
+             sum(1 for r in s6 if not r.get("ok")), sum(1 for r in f6 if r.get("ok")), len(f6),
+             "%.1f" % med(rt6) if med(rt6) is not None else "—", delay))
+sec6 = f"""## Success matrix over IPv6
+
+Measured by `make bench` (`tests/bench/matrix.sh`, group `ipv6`; alone:
+`BENCH_MATRIX_GROUPS=ipv6 tests/bench/matrix.sh`) on {when}, kernel {platform.release()},
+{os.cpu_count()} CPUs: {len(cells6)} cells, each a fresh lab (`tests/lab/matrix_cell.sh --fw6-a
+--fw6-b`, `lab_up --ipv6`) in which both hosts are dual-stack: the IPv4 NATs of the first column
+and, on the same gateways, the stateful IPv6 firewalls of the second (RFC 6092: `drop` drops
+unsolicited inbound, `reject` answers it with an RST / ICMPv6). The strategy races simopen6 (TCP
+simultaneous open over IPv6, first SYN hop-limited) with the IPv4 methods; then simopen6 is
+forced from each side. Every connect carries 1 MiB to the peer's echo and back (SHA-256
+compared) and a simopen6 connect's socket must have the peer's IPv6 address as its remote one,
+else it counts as failed. {delay} ms one way on each WAN link, RTT as in the section above (over
+IPv4; the IPv6 path is the same links). `npt`: NPTv6 (RFC 6296, the LAN's prefix translated one
+to one) in front of the drop firewall; there the daemons learn their translated address from the
+server's IPv6 side (`--server6`) and the peer's socket must show that one.
+
+| IPv4 NATs (A × B) | IPv6 firewalls (A × B) | RTT ms | strategy, A asks B | strategy, B asks A | simopen6 forced, A asks B | simopen6 forced, B asks A |
+|---|---|---:|---|---|---|---|
+{chr(10).join(t6)}
+
+{v6sum}
+"""
+if cells6:
+    open(os.path.join(work, "sec6.md"), "w").write(sec6)
+print("wrote %s (%d cells, %d of them IPv6)" % (path, len(cells) + len(cells6), len(cells6)), file=sys.stderr)
 PY
-	python3 "$TOP/tests/bench/docsection.py" -q "$DOC" "## Success matrix" &&
-	echo "wrote the '## Success matrix' section of $DOC"
+	for f in sec4:"## Success matrix" sec6:"## Success matrix over IPv6"; do
+		[ -s "$work/${f%%:*}.md" ] || continue
+		python3 "$TOP/tests/bench/docsection.py" -q "$DOC" "${f#*:}" <"$work/${f%%:*}.md" &&
+			echo "wrote the '${f#*:}' section of $DOC"
+	done

@@ -15,6 +15,15 @@
 #                             group G (rst drop icmp cgn cgn-drop cgn-icmp
 #                             delay loss), without forced methods; shared by
 #                             tests/bench/matrix.sh and tests/bench/ice.sh
+#   mx_v6_cells               the IPv6 cells (issue 17), one line each, with
+#                             simopen6 forced both ways: port-restricted
+#                             IPv4 NATs behind IPv6 firewalls drop x drop,
+#                             reject x reject, drop x reject, and random
+#                             symmetric IPv4 NATs with drop x drop and no TURN
+#                             server; MX_NPT6=1 adds drop x npt and npt x npt
+#                             (the daemons with --server6), MX_NPT6=auto adds
+#                             them when stuntd --help offers --server6 (the
+#                             bench; t_matrix leaves them out: its time)
 #   mx_report MODE OUT        MODE table: a readable table on stdout;
 #                             assert: "ok"/"not ok" lines per the issue's
 #                             rules (see below)
@@ -36,6 +45,9 @@
 # wrong host got, on every connection, the 28-byte session header of a host
 # connection ("STNT", version 2, method host) and not one byte more
 # (docs/security.md, "What a wrong host gets").
+# IPv6 cells (--fw6-a/--fw6-b) instead: both directions connect without a
+# relay whatever the IPv4 NATs are, by simopen6 where IPv4 alone would need a
+# relay (rand x rand), and a forced simopen6 connects both ways.
 MX_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MX_CELL_TIMEOUT=${MX_CELL_TIMEOUT:-400}
 MX_TYPES="full-cone restricted-cone port-restricted sym-seq:1 sym-random"
@@ -50,6 +62,22 @@ mx_pairs() {
 		done
 		i=$((i + 1))
 	done
+}
+
+mx_v6_cells() {
+	local prc="--nat-a port-restricted --nat-b port-restricted --methods simopen6"
+	echo "$prc --fw6-a drop --fw6-b drop"
+	echo "$prc --fw6-a reject --fw6-b reject"
+	echo "$prc --fw6-a drop --fw6-b reject"
+	echo "--nat-a sym-random --nat-b sym-random --fw6-a drop --fw6-b drop --turn off --methods simopen6"
+	local npt=${MX_NPT6:-0}
+	if [ "$npt" = auto ]; then
+		"${STUNT_BUILD:-$MX_DIR/../../build}/stuntd" --help 2>&1 | grep -q -- '--server6' && npt=1
+	fi
+	if [ "$npt" = 1 ]; then
+		echo "$prc --fw6-a drop --fw6-b npt"
+		echo "$prc --fw6-a npt --fw6-b npt"
+	fi
 }
 
 mx_group_args() {
@@ -133,6 +161,8 @@ def variant(c):
         v.append("%d ms delay" % c["delay_ms"])
     if c.get("loss_pct"):
         v.append("%g %% loss" % c["loss_pct"])
+    if c.get("fw6_a"):
+        v.append("IPv6 %s x %s" % (c["fw6_a"], c["fw6_b"]))
     return ", ".join(v) or "-"
 
 def name(c):
@@ -253,11 +283,44 @@ if mode == "table":
         print("# failures and their errors:")
         for e in errs:
             print("#   " + e)
+    v6 = [r for c in cells if c.get("fw6_a") for r in (c.get("strategy") or {}).values() if r]
+    if v6:
+        print("# IPv6 cells: %d of %d strategy connects by simopen6, %d by an IPv4 method, %d failed" % (
+            sum(1 for r in v6 if r.get("ok") and r.get("method") == "simopen6"), len(v6),
+            sum(1 for r in v6 if r.get("ok") and r.get("method") != "simopen6"),
+            sum(1 for r in v6 if not r.get("ok"))))
     print("# cells: %d, total %.0f s (lab + daemons up: median %.1f s a cell)" % (
         len(cells), sum(c.get("cell_s") or 0 for c in cells),
         sorted(c.get("setup_s") or 0 for c in cells)[len(cells) // 2] if cells else 0))
 
 elif mode == "assert":
+    def v6_assert(c, lab, ka, kb):
+        """IPv6 on both sides (issue 17): whatever the IPv4 NATs, both
+        directions connect without a relay; where IPv4 alone would need one
+        (random x random) simopen6 must be the winner; a forced simopen6
+        connects both ways. The peer address (IPv6 for simopen6) and the
+        echoed data were checked by matrix_cell.sh."""
+        for d, r in sorted((c.get("strategy") or {}).items()):
+            who = "A asks B" if d == "ab" else "B asks A"
+            if not direct_ok(r):
+                print("not ok - %s %s: must connect without relay (IPv6 on both sides): %s" % (
+                    lab, who, "relayed via %s" % r.get("method") if r and r.get("ok") else (r or {}).get("error")))
+            elif (ka, kb) == ("rand", "rand") and r["method"] != "simopen6":
+                print("not ok - %s %s: IPv4 needs a relay here: must connect by simopen6, not %s" % (
+                    lab, who, r["method"]))
+            else:
+                print("ok - %s %s: connected without relay by %s (%s), %s ms%s" % (
+                    lab, who, r["method"], "IPv6" if r["method"] == "simopen6" else "IPv4",
+                    r["elapsed_ms"], proven(r)))
+        for d, r in sorted(((c.get("forced") or {}).get("simopen6") or {}).items()):
+            who = "A asks B" if d == "ab" else "B asks A"
+            if r.get("ok") and r.get("method") == "simopen6":
+                print("ok - %s %s: --method simopen6 connected, %s ms%s" % (
+                    lab, who, r["elapsed_ms"], proven(r)))
+            else:
+                print("not ok - %s %s: --method simopen6 must connect: %s" % (
+                    lab, who, r.get("error") or "method %s" % r.get("method")))
+
     seqrand = []
     for c in cells:
         lab = "%s (%s)" % (name(c), variant(c))
@@ -268,6 +331,9 @@ elif mode == "assert":
         st = c.get("strategy") or {}
         if not st:
             print("not ok - %s: no connect result" % lab)
+            continue
+        if c.get("fw6_a"):
+            v6_assert(c, lab, ka, kb)
             continue
         for d, r in sorted(st.items()):
             who = "A asks B" if d == "ab" else "B asks A"
@@ -328,7 +394,8 @@ elif mode == "assert":
         n = sum(1 for r in seqrand if r.get("ok"))
         print("# sequential x random symmetric: %d of %d connects succeeded (%.0f %%)" % (
             n, len(seqrand), 100.0 * n / len(seqrand)))
-    if any(kind(c.get("a")) == "rand" and kind(c.get("b")) == "rand" and not c.get("turn") for c in cells):
+    if any(kind(c.get("a")) == "rand" and kind(c.get("b")) == "rand" and not c.get("turn")
+           and not c.get("fw6_a") for c in cells):
         print("# note: random x random ran without a TURN server (stuntd --help offers no --turn, "
               "or turnserver is missing, or MATRIX_TURN=off): checked the 'relay needed' error instead")
 PY

@@ -10,6 +10,7 @@
 #       [--tries N] [--methods "direct reversal ..."|all|none]
 #       [--connect-timeout MS]
 #       [--turn auto|off|HOST:PORT:USER:PASS] [--local lan|hairpin|wronghost]
+#       [--fw6-a TYPE] [--fw6-b TYPE]
 #
 # --syn      answer of both NATs (and CGNs) to an unsolicited SYN (default rst)
 # --cgn      a carrier-grade NAT layer in front of side a, b or both; shared:
@@ -45,12 +46,22 @@
 #              "wrong_host": {"conns": N, "bytes": [..], "heads": [..],
 #              "unproven_a": ha2's security.conns_unproven, "won_b": the
 #              connects hb's status counts as won}
+# --fw6-a, --fw6-b  IPv6 too (issue 17; lab_up --ipv6): each side's IPv6
+#            gateway, drop|reject|npt|open (the other one defaults to drop);
+#            both daemons offer their IPv6 address, --methods all adds
+#            simopen6, and a connect made by simopen6 must have the peer's
+#            IPv6 address (its status's "ipv6") as its socket's remote one.
+#            With an npt side, and when stuntd --help offers --server6, the
+#            server also listens on IPv6 (--primary6/--alternate6) and both
+#            daemons get --server6: behind NPTv6 a host learns its translated
+#            address there. Without either option, the cell is IPv4 only.
 # MX_KEEP=DIR in the environment copies the cell's logs there before cleanup.
 # MX_CELL_EXTRA=FILE: a bash file sourced after the connects, in the same lab
 # (tests/bench/ice/cell.sh runs libnice there); the JSON object it writes to
 # $raw/extra.json is merged into the cell's line.
 #
-# JSON: {"a","b","syn","cgn","delay_ms","loss_pct","turn","nat_a","nat_b",
+# JSON: {"a","b","syn","cgn","delay_ms","loss_pct","fw6_a","fw6_b" (null:
+#  no IPv6),"turn","nat_a","nat_b",
 #  "rtt_ms" (ha-srv + hb-srv UDP RTT),"rtt_a_srv_ms","rtt_b_srv_ms","setup_s","cell_s","strategy":{"ab":{ok,method,elapsed_ms,
 #  relayed,error,tries,wall_ms},"ba":...},"forced":{"METHOD":{"ab":{...}}},
 #  "local","wrong_host","error"} ("error" non-null when the cell itself could not run).
@@ -68,6 +79,7 @@ ALL_METHODS="direct portmap reversal simopen stunt1 stunt2 synth predict shotgun
 
 nat_a=port-restricted nat_b=port-restricted syn=rst cgn=none delay=0 loss=0
 dirs="ab ba" tries=1 methods="" ctimeout=10000 turn=${MATRIX_TURN:-auto} local=none
+fw6_a="" fw6_b=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--nat-a) nat_a=$2; shift ;;
@@ -82,10 +94,16 @@ while [ $# -gt 0 ]; do
 	--connect-timeout) ctimeout=$2; shift ;;
 	--turn) turn=$2; shift ;;
 	--local) local=$2; shift ;;
+	--fw6-a) fw6_a=$2; shift ;;
+	--fw6-b) fw6_b=$2; shift ;;
 	*) sed -n '/^#   matrix_cell.sh/,/^# JSON/p' "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
+if [ -n "$fw6_a$fw6_b" ]; then
+	fw6_a=${fw6_a:-drop} fw6_b=${fw6_b:-drop}
+	ALL_METHODS="$ALL_METHODS simopen6"
+fi
 # host, too, where the peers share a public address (--local)
 [ "$methods" = all ] && methods=$ALL_METHODS && [ "$local" != none ] && methods="host $methods"
 [ "$methods" = none ] && methods=""
@@ -154,8 +172,8 @@ finish() {
 	exit 0
 }
 
-"$PY" -c 'import json, sys; print(json.dumps({"a": sys.argv[1], "b": sys.argv[2], "syn": sys.argv[3], "cgn": sys.argv[4], "delay_ms": int(sys.argv[5]), "loss_pct": float(sys.argv[6]), "t0": float(sys.argv[7]), "local": sys.argv[8]}))' \
-	"$nat_a" "$nat_b" "$syn" "$cgn" "$delay" "$loss" "$t_cell" "$local" >"$raw/meta.json"
+"$PY" -c 'import json, sys; print(json.dumps({"a": sys.argv[1], "b": sys.argv[2], "syn": sys.argv[3], "cgn": sys.argv[4], "delay_ms": int(sys.argv[5]), "loss_pct": float(sys.argv[6]), "t0": float(sys.argv[7]), "local": sys.argv[8], "fw6_a": sys.argv[9] or None, "fw6_b": sys.argv[10] or None}))' \
+	"$nat_a" "$nat_b" "$syn" "$cgn" "$delay" "$loss" "$t_cell" "$local" "$fw6_a" "$fw6_b" >"$raw/meta.json"
 for b in "$SERVER" "$STUNTD" "$STUNTCTL"; do
 	[ -x "$b" ] || { log "missing $b (make)"; finish "missing $b (make)"; }
 done
@@ -209,6 +227,7 @@ esac
 [ "$cgn" = shared ] && [ "$delay$loss" != 00 ] && finish "--cgn shared takes no --delay or --loss"
 [ "$delay" != 0 ] && up+=(--delay-a "$delay" --delay-b "$delay")
 [ "$loss" != 0 ] && up+=(--loss-b "$loss")
+[ -n "$fw6_a" ] && up+=(--ipv6 --fw6-a "$fw6_a" --fw6-b "$fw6_b")
 lab_up "${up[@]}" 2>"$raw/lab.err" || finish "lab_up ${up[*]}: $(tr '\n' ' ' <"$raw/lab.err")"
 
 printf 'ha s3cret-ha\nhb s3cret-hb\n' >"$LAB_STATE/secrets"
@@ -217,8 +236,19 @@ printf 's3cret-hb\n' >"$LAB_STATE/secret-b"
 chmod 600 "$LAB_STATE/secret-a" "$LAB_STATE/secret-b"
 lab_server_secrets "$LAB_STATE/secrets"
 mkdir -p "$LAB_STATE/sa" "$LAB_STATE/sb"
+# NPTv6: the daemons learn their translated address from the server's IPv6
+# side (stuntd --server6); the other IPv6 cells run as a host without it
+srv6_args=() server6_args=()
+case "$fw6_a/$fw6_b" in
+npt/* | */npt)
+	if "$STUNTD" --help 2>&1 | grep -q -- '--server6'; then
+		srv6_args=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
+		server6_args=(--server6 "$LAB_SRV1_6")
+	fi
+	;;
+esac
 lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
-	--secrets "$LAB_STATE/secrets" >/dev/null
+	--secrets "$LAB_STATE/secrets" ${srv6_args[@]+"${srv6_args[@]}"} >/dev/null
 if [ -n "${turn_local:-}" ]; then
 	mkdir -p "$LAB_STATE/turn"
 	lab_bg pub coturn turnserver -n --no-tls --no-dtls --no-cli \
@@ -259,7 +289,8 @@ for x in a b; do
 		--state-dir "$LAB_STATE/s$x" --rules-tool "$RULES_TOOL" \
 		--connect-timeout "$ctimeout" \
 		--expose echo=tcp:127.0.0.1:7000 --allow echo="$peer" \
-		${turn_args[@]+"${turn_args[@]}"} ${forced_args[@]+"${forced_args[@]}"} >/dev/null
+		${turn_args[@]+"${turn_args[@]}"} ${forced_args[@]+"${forced_args[@]}"} \
+		${server6_args[@]+"${server6_args[@]}"} >/dev/null
 done
 # registration: NAT probe + login; slower under loss
 reg=0
@@ -320,7 +351,7 @@ done
 if [ -s "$raw/rtt-a" ] && [ -s "$raw/rtt-b" ]; then
 	awk '{ s += $1 } END { printf "%.3f\n", s }' "$raw/rtt-a" "$raw/rtt-b" >"$raw/rtt"
 fi
-log "$nat_a x $nat_b syn=$syn cgn=$cgn delay=$delay loss=$loss: registered (${nat_a}: $(cat "$raw/nat-a"); ${nat_b}: $(cat "$raw/nat-b")), RTT $(cat "$raw/rtt") ms"
+log "$nat_a x $nat_b syn=$syn cgn=$cgn delay=$delay loss=$loss${fw6_a:+ IPv6 $fw6_a x $fw6_b}: registered (${nat_a}: $(cat "$raw/nat-a"); ${nat_b}: $(cat "$raw/nat-b")), RTT $(cat "$raw/rtt") ms"
 
 # the wrong host: ha, at hb's address on ha2's LAN, accepts on every port
 if [ "$local" = wronghost ]; then
@@ -345,6 +376,9 @@ sym-seq*/sym-seq*) want_direct=1 ;;
 sym-*/sym-*) ;;
 *) want_direct=1 ;;
 esac
+# with IPv6 on both sides every pair can connect directly: simopen6 through
+# the stateful firewalls (issue 17), whatever the IPv4 NATs are
+[ -n "$fw6_a" ] && want_direct=1
 
 # conn KIND DIR [METHOD] TRIES TIMEOUT_MS -> $raw/conn.KIND.[METHOD.]DIR.json
 # Each connect carries MX_BYTES (1 MiB) of random bytes to the peer's echo
@@ -354,7 +388,9 @@ esac
 # hairpin: there is no right private one in wronghost), or, when relayed, the TURN server's (a relayed session's
 # descriptor is a loopback connection's end when both stuntds frame it:
 # then the remote address of the relay connection stuntd holds, the
-# answer's "relay"): a try whose data or address is wrong does not count.
+# answer's "relay"); a connect by simopen6 must be to the peer's IPv6
+# address (its stuntd's status, "ipv6"): a try whose data or address is
+# wrong does not count.
 conn() {
 	local kind=$1 d=$2 m=$3 n=$4 tmo=$5 x y peer f node priv=""
 	[ "$d" = ab ] && x=a y=b peer=hb node=$node_a || x=b y=a peer=ha node=$node_b
@@ -371,6 +407,12 @@ try:
     peer_ip = json.load(open(peer_status))["public"]["tcp"].rsplit(":", 1)[0]
 except (OSError, ValueError, KeyError, TypeError, AttributeError):
     peer_ip = None
+try:
+    # ctlclient.py prints an IPv6 peer as "[IP]:PORT"
+    v6 = json.load(open(peer_status))["ipv6"]
+    peer_ip6 = "[%s]" % v6 if v6 else None
+except (OSError, ValueError, KeyError, TypeError):
+    peer_ip6 = None
 req = {"cmd": "connect", "peer": peer, "service": "echo"}
 if method:
     req["method"] = method
@@ -393,7 +435,8 @@ for i in range(int(n)):
         j = {"ok": False, "error": "not JSON: " + p.stdout.strip()[-200:]}
     j["wall_ms"] = round((time.perf_counter() - t) * 1e3, 1)
     if j.get("ok"):
-        want = turn_ip if j.get("relayed") else (priv or None) if j.get("method") == "host" else peer_ip
+        want = (turn_ip if j.get("relayed") else (priv or None) if j.get("method") == "host"
+                else peer_ip6 if j.get("method") == "simopen6" else peer_ip)
         j["data_ok"] = j.get("data") == "sha OK %s" % nbytes
         addr = j.get("peer_addr") or ""
         if j.get("relayed") and j.get("relay"):

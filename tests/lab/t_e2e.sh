@@ -12,6 +12,16 @@
 #   laptop (ha) behind NAT A, viewer side; office-pc (hb) behind NAT B exposes
 #   vnc, vncx (exec), bulk (tcp:127.0.0.1:7000, answers the SHA-256 of what it read);
 #   mallory (pub, public) is registered but allowed nothing.
+#
+# Over IPv6 too (issue 17): random symmetric IPv4 NATs on both sides (IPv4
+# alone would need a relay, and these daemons have no TURN server), each
+# host behind a stateful IPv6 firewall (lab_up --ipv6, drop on a, reject on
+# b): everything above again, and it must have gone over IPv6 -- the
+# forwards say simopen6 connected, both daemons' logs name simopen6 as the
+# winner of the VNC session and its connect to the other's IPv6 address,
+# and the socket a connect -- COMMAND gets is connected to hb's IPv6
+# address.
+# shellcheck disable=SC2153 # LAB_HA6, LAB_HB6: set by lab_up --ipv6
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lab.sh
@@ -82,10 +92,56 @@ while True:
 open(sys.argv[3], "wb").write(got)
 '
 
+# v6_session ID DIR PEER SERVICE PEER6 LABEL: ID's log says the last
+# session DIR ("to"/"from") PEER/SERVICE was won by simopen6, and that in
+# that session ID connected to [PEER6] (a simultaneous open: both connect)
+v6_session() {
+	local f=$LAB_STATE/stuntd-$1.log n
+	n=$(sed -nE "s|.*session ([0-9]+): $2 $3/$4 connected by simopen6 in [0-9]+ ms.*|\1|p" "$f" | tail -1)
+	if [ -n "$n" ] && grep -Eq "session $n: simopen6: connect from port [0-9]+ to \[$5\]:[0-9]+" "$f"; then
+		ok "$6: $1's stuntd: session $n $2 $3/$4 won by simopen6, connected to [$5]"
+	else
+		nok "$6: $1's stuntd names no simopen6 session $2 $3/$4 to [$5]"
+		grep -E "session [0-9]+: ($2 $3/$4|simopen6)" "$f" | tail -5 | sed 's/^/#   /'
+	fi
+}
+
+# The client of a COMMAND hand-off that prints its socket's peer address
+# on stderr (stdout is the socket).
+PEER_CMD_CLIENT='
+import socket, sys
+s = socket.socket(fileno=0)
+p = s.getpeername()
+print(("[%s]:%d" if s.family == socket.AF_INET6 else "%s:%d") % p[:2], file=sys.stderr)
+'
+
+# v6_checks LABEL: the VNC forwards, both daemons and a hand-off's socket
+# say the sessions went over IPv6 by simopen6
+v6_checks() {
+	local label=$1 f got
+	for f in vnc vncx; do
+		if grep -q "office-pc/$f connected by simopen6 in" "$LAB_STATE/fwd-$f.log"; then
+			ok "$label: stuntctl forward to office-pc/$f: connected by simopen6"
+		else
+			nok "$label: stuntctl forward to office-pc/$f: not by simopen6: $(grep -o 'connected by.*' "$LAB_STATE/fwd-$f.log" | head -1)"
+		fi
+	done
+	v6_session laptop to office-pc vnc "$LAB_HB6" "$label"
+	v6_session office-pc from laptop vnc "$LAB_HA6" "$label"
+	got=$(lx ha timeout 30 "$STUNTCTL_BIN" --control "$LAB_STATE/laptop.sock" connect office-pc/bulk \
+		-- python3 -c "$PEER_CMD_CLIENT" 2>&1 </dev/null)
+	if echo "$got" | grep -Eqx "\[$LAB_HB6\]:[0-9]+"; then
+		ok "$label: connect -- COMMAND: the socket's peer is hb's IPv6 address $got"
+	else
+		nok "$label: connect -- COMMAND: the socket's peer is '$got', want [$LAB_HB6]:PORT"
+	fi
+}
+
 # one_pair LABEL LAB_UP_ARGS...
 one_pair() {
-	local label=$1 want digest got d m
+	local label=$1 want digest got d m v6=0
 	shift
+	case " $* " in *" --ipv6 "*) v6=1 ;; esac
 	lab_init ete
 	vnc_trap
 	if ! lab_up "$@"; then
@@ -135,6 +191,8 @@ one_pair() {
 		nok "$label: VNC through stuntctl forward to x11vnc -inetd (exec:)"
 	fi
 
+	[ "$v6" = 1 ] && v6_checks "$label"
+
 	# 5 MB up, three ways
 	head -c "$BULK_BYTES" /dev/urandom >"$LAB_STATE/bulk.in"
 	want=$(sha256sum "$LAB_STATE/bulk.in" | cut -d' ' -f1)
@@ -157,7 +215,9 @@ one_pair() {
 
 	# --json reports the method; errors are clear
 	got=$(stunt_ctl laptop connect office-pc/bulk --json 2>/dev/null)
-	if echo "$got" | grep -q '"ok": *true' && echo "$got" | grep -q '"method": *"[a-z0-9]*"'; then
+	m='[a-z0-9]*'
+	[ "$v6" = 1 ] && m=simopen6
+	if echo "$got" | grep -q '"ok": *true' && echo "$got" | grep -q "\"method\": *\"$m\""; then
 		ok "$label: connect --json: $got"
 	else
 		nok "$label: connect --json: '$got'"
@@ -187,6 +247,8 @@ one_pair "port-restricted(rst) x port-restricted(rst)" --nat-a port-restricted -
 one_pair "port-restricted(rst) x full-cone" --nat-a port-restricted --nat-b full-cone
 one_pair "restricted-cone x port-restricted(drop)" --nat-a restricted-cone --nat-b port-restricted --syn-b drop
 one_pair "public x port-restricted(rst)" --nat-a none --nat-b port-restricted
+one_pair "IPv6: sym-random x sym-random, IPv6 firewalls drop x reject" --nat-a sym-random \
+	--nat-b sym-random --ipv6 --fw6-a drop --fw6-b reject
 
 # A daemon that is not running: exit 3 and the plain sentence.
 got=$("$STUNTCTL_BIN" --control /nonexistent/stuntd.sock status 2>&1)

@@ -16,7 +16,11 @@
 # host: two homes with the same subnet behind one hairpinning CGN, where
 # the peer's private address is another machine's, which accepts and
 # answers a fake proof (it must get the session header alone; the
-# connect reaches the right peer; tests/lab/rogue.py).
+# connect reaches the right peer; tests/lab/rogue.py);
+# IPv6 cells (issue 17, mx_v6_cells): port-restricted IPv4 NATs behind IPv6
+# firewalls drop x drop, reject x reject and drop x reject, and random
+# symmetric ones behind drop x drop without a TURN server, each with
+# simopen6 also forced both ways (MX_NPT6=1 adds NPTv6 cells).
 # One fresh lab per cell (tests/lab/matrix_cell.sh; lab_up + lab_down take
 # under 0.5 s, stuntd's NAT probe and registration about 1 s).
 # Every connect carries 1 MiB of random bytes to the peer's echo and back
@@ -33,7 +37,11 @@
 #     relay) when the cell runs coturn, else attempted and reported;
 #   - random x random: through the TURN relay when stuntd has --turn and
 #     turnserver exists (the cell runs coturn), else the clear
-#     "a relay would be needed" error.
+#     "a relay would be needed" error;
+#   - IPv6 cells: both directions connect without a relay (the table says
+#     whether simopen6 or an IPv4 method won), by simopen6 where IPv4 alone
+#     would need a relay; the forced simopen6 connects both ways; a
+#     connect by simopen6 must be to the peer's IPv6 address.
 # Timings are printed in the table, never asserted. MATRIX_JOBS=N runs N
 # cells at once (default 1); MATRIX_TURN=off|auto|HOST:PORT:USER:PASS.
 set -u
@@ -63,6 +71,8 @@ trap 'rm -rf "$work"' EXIT
 	echo "--local lan --turn off"
 	echo "--local hairpin --turn off"
 	echo "--local wronghost --turn off"
+	# issue 17: IPv6 beside IPv4 (mx_v6_cells)
+	mx_v6_cells
 } >"$work/plan"
 echo "# $(grep -c . "$work/plan") cells, ${MATRIX_JOBS:-1} at a time"
 mx_run "$work/plan" "$work/cells.json" "${MATRIX_JOBS:-1}"
