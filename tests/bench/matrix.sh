@@ -79,7 +79,7 @@ elapsed=$(($(date +%s) - t0))
 mx_report table "$OUT/matrix.json"
 
 # the local cells' own section
-if grep -q '"local":"[a-z]' "$OUT/matrix.json"; then
+if grep -Eq '"local":"(lan|hairpin|wronghost)"' "$OUT/matrix.json"; then
 	python3 - "$OUT/matrix.json" "$TMO" <<'PY' | python3 "$TOP/tests/bench/docsection.py" -q "$DOC" "## Success matrix: local paths" &&
 import json, platform, sys, time
 path, tmo = sys.argv[1:3]
