@@ -218,6 +218,9 @@ expect_error() {
 		ok "$3: $(echo "$out" | grep -o '"error":"[^"]*"')"
 	else
 		nok "$3: got $out"
+		# what the daemon did meanwhile: the next run's diagnosis
+		tail -n 20 "$LAB_STATE/stuntd-$1.log" 2>/dev/null | sed 's/^/# stuntd-'"$1"': /'
+		return 1
 	fi
 }
 
