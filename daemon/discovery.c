@@ -198,9 +198,7 @@ int d_discovery_run(void)
 				 probe_verdict_name((enum probe_verdict)i), d->probe.unmeasurable[i]);
 	/* a sequential NAT's pace: predict's first window starts from it */
 	if (d->probe.tcp.pace_known) {
-		/* the probe reports a rate: back to the ports it saw, rounded */
-		uint32_t ports = (uint32_t)(((uint64_t)d->probe.tcp.pace_tenths *
-					     d->probe.tcp.pace_ms + 5000) / 10000);
+		uint32_t ports = d->probe.tcp.pace_ports;
 
 		d->busy.pace_at_ms = clock_ms();
 		trav_predwin_pace_add(&d->busy.pace, ports, d->probe.tcp.pace_ms, d->busy.pace_at_ms);

@@ -153,6 +153,7 @@ struct probe_proto {
 	bool			pace_known;
 	uint32_t		pace_tenths;
 	uint32_t		pace_ms;
+	uint32_t		pace_ports;	/* the others' ports between the two */
 	unsigned		nsamples;	/* allocation samples that answered */
 	uint16_t		sample_local[PROBE_ALLOC_SAMPLES];
 	uint16_t		sample_mapped[PROBE_ALLOC_SAMPLES];

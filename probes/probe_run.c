@@ -151,6 +151,7 @@ static void measure_pace(struct probe_ctx *c)
 	if (probe_tcp_binding(&c->srv, PROBE_PACE_TIMEOUT_MS, &last, why, sizeof(why)) < 0)
 		goto fail;
 	p->pace_ms = (uint32_t)(t1 - t0);
+	p->pace_ports = probe_classify_foreign(first, last, p->delta_known ? p->delta : 1);
 	p->pace_tenths = probe_classify_pace(first, last, p->delta_known ? p->delta : 1, p->pace_ms);
 	p->pace_known = true;
 	return;
