@@ -205,6 +205,7 @@ kill|all)
 		# shellcheck disable=SC2086
 		lab_wait_for 10 all_gone $PRIV "$PID_A" "$PID_B" ||
 			nok "stuntd processes gone within 10 s of kill -9"
+		RST_KILL_FROM=$kt RST_KILL_TO=$(date +%s.%N)
 		lx ha iptables-save | grep -v '^#' >"$LAB_STATE/ipt-a.killed"
 		if grep -q NFQUEUE "$LAB_STATE/ipt-a.killed"; then
 			ok "after kill -9 the NFQUEUE rules are still there (stale, --queue-bypass)"
@@ -232,7 +233,7 @@ kill|all)
 			"$LAB_STATE/fdpass.log" "$kt"
 		stop_all
 	}
-	RST_SIGNAL_CUT=0
+	RST_SIGNAL_CUT=0 RST_KILL_FROM=0 RST_KILL_TO=0
 	;;&
 server|all)
 	echo "# stunt-server restart"
