@@ -72,8 +72,8 @@ print("won", " ".join("%s:%d" % (k, v["won"]) for k, v in sorted(a.items()) if v
 }
 if [ -n "${BENCH_PACE_PCAP:-}" ] && [ -n "$LOGS" ]; then
 	start_all_hook() {
-		lab_bg ha all-a tcpdump -i eth0 -nn -U -s 128 -w "$LAB_STATE/all-a.pcap" tcp >/dev/null
-		lab_bg hb all-b tcpdump -i eth0 -nn -U -s 128 -w "$LAB_STATE/all-b.pcap" tcp >/dev/null
+		lab_bg ha all-a tcpdump -i eth0 -nn -U --immediate-mode -s 128 -w "$LAB_STATE/all-a.pcap" tcp >/dev/null
+		lab_bg hb all-b tcpdump -i eth0 -nn -U --immediate-mode -s 128 -w "$LAB_STATE/all-b.pcap" tcp >/dev/null
 		lab_wait_capture all-a && lab_wait_capture all-b
 	}
 fi

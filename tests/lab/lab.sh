@@ -304,7 +304,11 @@ print("ok" if got == data else "bad %d" % len(got))' "$2" "$3" "$4" 2>&1 | tail 
 # "lab_bg NODE LOG tcpdump ..." captures. tcpdump writes "listening on IF" to
 # stderr (the log) after it has opened the interface, set the filter and,
 # with -w, written the file header, right before its capture loop: a packet
-# sent after that is in the capture.
+# sent after that is in the capture. Start captures with --immediate-mode:
+# without it libpcap hands packets over in blocks, up to a second late, and
+# a capture read while tcpdump still runs can miss the last second (seen on
+# a fast machine: t_stuntd_v6's pcap held only its header 200 ms after the
+# SYNs had crossed the link).
 lab_wait_capture() {
 	local t=${2:-10}
 	lab_wait_log "$LAB_STATE/$1.log" 'listening on' "$t" && return 0

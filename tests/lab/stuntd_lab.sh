@@ -84,9 +84,9 @@ start_all() {
 			# RSTs from a traversal's)
 			RST_SRC_A=10.1.0.10
 			RST_SRC_B=$(lx "$nb" ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
-			lab_bg ha rst-a tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst-a.pcap" \
+			lab_bg ha rst-a tcpdump -i eth0 -nn -U --immediate-mode -w "$LAB_STATE/rst-a.pcap" \
 				"tcp[tcpflags] & (tcp-rst|tcp-fin) != 0 and host $RST_SRC_A" >/dev/null
-			lab_bg "$nb" rst-b tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst-b.pcap" \
+			lab_bg "$nb" rst-b tcpdump -i eth0 -nn -U --immediate-mode -w "$LAB_STATE/rst-b.pcap" \
 				"tcp[tcpflags] & (tcp-rst|tcp-fin) != 0 and host $RST_SRC_B" >/dev/null
 			lab_wait_capture rst-a && lab_wait_capture rst-b && return 0
 			nok "RST capture running in ha and $nb within 10 s"

@@ -97,7 +97,7 @@ R1=$(save)
 
 # ------------------------------------------------------------ 1. TTL and time exceeded
 lab_bg srv lis5001 "$DRV" listen --bind 192.0.2.1:5001 --timeout-ms 120000 >/dev/null
-lab_bg gwa cap tcpdump -l -n -v -i lan 'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' >/dev/null
+lab_bg gwa cap tcpdump -l --immediate-mode -n -v -i lan 'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' >/dev/null
 lab_wait_port srv tcp 192.0.2.1 5001 || nok "listener on srv:5001"
 lab_wait_capture cap || nok "tcpdump capturing on gwa's LAN interface"
 

@@ -81,7 +81,7 @@ while select.select([l], [], [], 60)[0]:
     held.append(l.accept()[0])
 ' >/dev/null
 # (pcap has no tcp[] for IPv6: byte 53 is the TCP flags behind a bare IPv6 header)
-lab_bg r cap tcpdump -l -n -v -i rh 'ip6 and tcp and ip6[53] & 0x12 == 0x02' >/dev/null
+lab_bg r cap tcpdump -l --immediate-mode -n -v -i rh 'ip6 and tcp and ip6[53] & 0x12 == 0x02' >/dev/null
 lab_wait_capture cap || nok "tcpdump capturing in r"
 lab_wait_port s tcp '\[2001:db8:2::5\]' 5001 || nok "listener on s:5001"
 

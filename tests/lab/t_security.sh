@@ -210,7 +210,7 @@ echo "# full-cone (ha, laptop) x port-restricted rst (hb, office-pc), attacker i
 start_all full-cone rst port-restricted rst && {
 	SRV_PID=${LAB_PIDS[0]}
 	# a real stuntd's sealed messages, captured at the server
-	lab_bg ha cap tcpdump -i eth0 -nn -U -w "$LAB_STATE/sig.pcap" "tcp dst port 3478 and dst host $LAB_SRV1" >/dev/null
+	lab_bg ha cap tcpdump -i eth0 -nn -U --immediate-mode -w "$LAB_STATE/sig.pcap" "tcp dst port 3478 and dst host $LAB_SRV1" >/dev/null
 	lab_wait_file "$LAB_STATE/sig.pcap" 5 || nok "tcpdump started in ha"
 	sleep 1
 	transfer a office-pc "before: laptop -> office-pc" "" "reversal|simopen"

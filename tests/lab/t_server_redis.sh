@@ -53,8 +53,10 @@ redis_hook() {
 	# server 2 runs as daemon: its own copy of the secrets
 	cp "$LAB_STATE/secrets" "$LAB_STATE/secrets2"
 	LAB_SERVER_USER=daemon lab_server_secrets "$LAB_STATE/secrets2" || return 1
+	# -v: each request's outcome in the log (the peer found on which
+	# server, forwarded through Redis), for a failure to explain itself
 	local common=(--redis "$REDIS:6379" --redis-password-file "$LAB_STATE/redis-pw"
-		--redis-ttl "$TTL" --stats)
+		--redis-ttl "$TTL" --stats -v)
 	PID_S2=$(lab_bg srv server2 "$SERVER" --primary "$SRV3" --alternate "$SRV4" -d \
 		--secrets "$LAB_STATE/secrets2" --user daemon --server-name s2 "${common[@]}")
 	lab_wait_port srv tcp "$SRV4" 3479 10 || return 1
@@ -149,8 +151,8 @@ start_all port-restricted rst port-restricted rst && {
 		"server 1 no longer finds office-pc" "not registered|not online|offline|404" || {
 		# seen once in a CI-style run (the peer found, then no answer):
 		# what the servers said meanwhile
-		tail -n 8 "$S1LOG" | grep -v '^{' | sed 's/^/# server 1: /'
-		tail -n 8 "$LAB_STATE/server2.log" | grep -v '^{' | sed 's/^/# server 2: /'
+		grep -v '^{\|stats {' "$S1LOG" | tail -n 20 | sed 's/^/# server 1: /'
+		grep -v '^{\|stats {' "$LAB_STATE/server2.log" | tail -n 12 | sed 's/^/# server 2: /'
 	}
 	lx srv nft delete table inet redcut
 	if lab_wait_log "$LAB_STATE/server2.log" "connected as server s2, publishing this server's peers again" 15; then

@@ -96,7 +96,7 @@ packets|all)
 	STUNTD_EXTRA_A=()
 	STUNTD_EXTRA_B=(--max-session-packets 16)
 	start_all port-restricted rst sym-random rst && {
-		lab_bg gwb syn-b tcpdump -i wan -nn -U -l \
+		lab_bg gwb syn-b tcpdump -i wan -nn -U -l --immediate-mode \
 			"tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn and dst host 198.18.1.2" >/dev/null
 		sleep 0.5
 		out=$(ctl a '{"cmd":"connect","peer":"office-pc","service":"echo"}' 64)

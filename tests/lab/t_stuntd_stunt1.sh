@@ -55,7 +55,7 @@ pr_pr() {
 	echo "# port-restricted (ha) x port-restricted (hb)"
 	start_all port-restricted rst port-restricted rst || return
 	lab_bg gwa ct-gwa conntrack -E -p tcp >/dev/null
-	lab_bg gwa wan-gwa tcpdump -i wan -nn -U -l "tcp and src net 10.0.0.0/8" >/dev/null
+	lab_bg gwa wan-gwa tcpdump -i wan -nn -U -l --immediate-mode "tcp and src net 10.0.0.0/8" >/dev/null
 	sleep 0.3
 	transfer a office-pc "port-restricted ha -> hb, --method stunt1" stunt1 stunt1
 	transfer b laptop "port-restricted hb -> ha, --method stunt1" stunt1 stunt1
@@ -108,7 +108,7 @@ literal() {
 	trap lab_down EXIT
 	lab_up --nat-a port-restricted --nat-b port-restricted || { nok "lab up"; return; }
 	lab_bg gwa ct-lit conntrack -E -p tcp --dport 40001 >/dev/null
-	lab_bg gwa wan-lit tcpdump -i wan -nn -U -l "tcp port 40001" >/dev/null
+	lab_bg gwa wan-lit tcpdump -i wan -nn -U -l --immediate-mode "tcp port 40001" >/dev/null
 	sleep 0.5
 	out=$(lx ha timeout 10 python3 -u "$here/synth_literal.py" 40001 198.18.2.2 40001 2>&1; echo "rc $?")
 	echo "$out" | sed 's/^/# ha: /'

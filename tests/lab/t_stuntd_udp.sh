@@ -107,7 +107,7 @@ icmp|all)
 	printf 'udp-test-delay 50\n' >"/tmp/stuntd-udp-b-$$.conf"
 	start_all port-restricted rst port-restricted rst && {
 		lab_bg hb uecho python3 "$here/echosrv.py" --udp 7001 >/dev/null
-		lab_bg gwb icmpcap tcpdump -i wan -nn -U -w "$LAB_STATE/icmp-b.pcap" \
+		lab_bg gwb icmpcap tcpdump -i wan -nn -U --immediate-mode -w "$LAB_STATE/icmp-b.pcap" \
 			"icmp[icmptype] == icmp-unreach" >/dev/null
 		sleep 0.5
 		t0=$SECONDS

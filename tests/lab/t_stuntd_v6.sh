@@ -77,7 +77,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 rst6_start() {
 	local x
 	for x in a b; do
-		lab_bg "h$x" "rst6-$x" tcpdump -i eth0 -nn -U -w "$LAB_STATE/rst6-$x.pcap" \
+		lab_bg "h$x" "rst6-$x" tcpdump -i eth0 -nn -U --immediate-mode -w "$LAB_STATE/rst6-$x.pcap" \
 			'ip6 and ip6[6] == 6 and ip6[53] & 4 != 0' >/dev/null
 	done
 	lab_wait_capture rst6-a && lab_wait_capture rst6-b
@@ -85,10 +85,13 @@ rst6_start() {
 
 # syn6_start: IPv6 SYNs without ACK on hb's link, with their hop limits
 syn6_start() {
-	lab_bg hb syn6-b tcpdump -i eth0 -nn -U -w "$LAB_STATE/syn6-b.pcap" \
+	lab_bg hb syn6-b tcpdump -i eth0 -nn -U --immediate-mode -w "$LAB_STATE/syn6-b.pcap" \
 		'ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 2' >/dev/null
 	lab_wait_capture syn6-b
 }
+
+# syn6_two: hb's capture holds two SYNs at least
+syn6_two() { [ "$(tcpdump -nn -r "$LAB_STATE/syn6-b.pcap" 2>/dev/null | wc -l)" -ge 2 ]; }
 
 # v6_first_check: ha -> hb (the first session) ran in the responder-first
 # order, in hb's log and on hb's link
@@ -110,6 +113,7 @@ v6_first_check() {
 		nok "ha's log names no full-hop-limit simopen6 connect to [$LAB_HB6]"
 		grep "session $sid: simopen6" "$LAB_STATE/stuntd-a.log" | sed 's/^/# a: /'
 	fi
+	lab_wait_for 3 syn6_two || true
 	syns=$(tcpdump -v -nn -r "$LAB_STATE/syn6-b.pcap" 2>/dev/null | head -2)
 	first=$(printf '%s\n' "$syns" | sed -n 1p)
 	second=$(printf '%s\n' "$syns" | sed -n 2p)
@@ -315,7 +319,7 @@ liar6|all)
 	STUNTD_EXTRA_B=(--connect-timeout 8000 --ipv6-hop-limit 64)
 	echo "# drop x drop, ha's IPv6 candidate names pub ($LIE6, a third party)"
 	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop && {
-		lab_bg pub pubcap tcpdump -i eth0 -nn -U -w "$LAB_STATE/pub6.pcap" \
+		lab_bg pub pubcap tcpdump -i eth0 -nn -U --immediate-mode -w "$LAB_STATE/pub6.pcap" \
 			"ip6 and tcp and src $LAB_HB6" >/dev/null
 		lab_wait_capture pubcap || nok "capture running in pub"
 		transfer a office-pc "ha -> hb, ha's IPv6 candidate names pub: an IPv4 method" "" \
