@@ -267,6 +267,12 @@ static void client_signal(struct srv_state *st, struct srv_client *c, const stru
 		log_warnx("signalling from %s: 0x%03x refused: %s",
 			  srv_loop_addr_str(&c->peer, (char[80]){ 0 }, 80), m->method,
 			  rdv_verdict_name(o.verdict));
+	/* what each request came to (-v): a rendezvous across servers is
+	 * otherwise only seen in the counters */
+	log_debug("signalling from %s: 0x%03x: %s%s%s%s", c->rdv.id[0] ? c->rdv.id : "?",
+		  m->method, rdv_verdict_name(o.verdict),
+		  o.remote.server[0] ? ", the peer on server " : "", o.remote.server,
+		  o.fwd_remote ? " (forwarded through Redis)" : "");
 	if (o.nsynack) {
 		/* STUNT #1: both SYNs are in */
 		size_t i;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define BACKOFF_MIN_MS	500
@@ -89,6 +90,8 @@ static void peer_note(struct srv_cluster *cl, const char *id, const struct srv_c
 	left = rec->expires_ms - wall;
 	if (left > ttl_ms(cl))
 		left = ttl_ms(cl);
+	log_debug("redis: %s is on server %s for %llu ms more", id, rec->server,
+		  (unsigned long long)left);
 	if (srv_cluster_peers_put(&cl->peers, id, rec->server, &rec->endpoint, now + left) < 0)
 		log_warnx("redis: out of memory for the peers of other servers");
 	peers_counted(cl);
@@ -175,6 +178,24 @@ static void set_down(struct srv_cluster *cl, const char *why)
 
 /* Close both links (one gone is both gone): self is a context hiredis is
  * freeing already, not to be freed again. */
+/*
+ * The link is given up: its sockets are reset, not closed in order. What
+ * they still hold unsent is stale by now (a refresh the partition held
+ * back), and a close in order would have the kernel deliver it once the
+ * path is back -- measured in t_server_redis: a SET and PUBLISH of a peer
+ * written before the cut reached Redis with the FIN 2 s after the link was
+ * given up, and the other servers took the peer as registered here again
+ * for the rest of its TTL while this server was not listening. Worse, a
+ * late SET would overwrite the newer record of a peer that has moved.
+ */
+static void reset_fd(const redisAsyncContext *ac)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (ac->c.fd >= 0)
+		(void)setsockopt(ac->c.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
 static void teardown(struct srv_cluster *cl, redisAsyncContext *self, const char *why)
 {
 	struct clu_link *links[2] = { &cl->cmd, &cl->sub };
@@ -189,6 +210,7 @@ static void teardown(struct srv_cluster *cl, redisAsyncContext *self, const char
 		links[i]->ready = false;
 		if (!ac)
 			continue;
+		reset_fd(ac);
 		if (ac == self) {
 			links[i]->ac = NULL;
 			continue;
