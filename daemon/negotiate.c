@@ -877,6 +877,9 @@ void sess_on_answer(struct d_session *s, uint16_t method, const struct stun_msg 
 			if (!s->lookups_again++)
 				log_info("session %u: peer %s is not registered: asking again "
 					 "for %u ms", s->id, s->peer, S_PEER_WAIT_MS);
+			else
+				log_debug("session %u: LOOKUP %s: still not registered (%u)", s->id,
+					  s->peer, s->lookups_again);
 			s->lookup_at = clock_ms() + S_PEER_AGAIN_MS;
 			return;
 		}
@@ -889,8 +892,11 @@ void sess_on_answer(struct d_session *s, uint16_t method, const struct stun_msg 
 		sess_fail(s, why, false);
 		return;
 	}
-	if (method == SIG_METHOD_LOOKUP && s->state == S_LOOKUP)
+	if (method == SIG_METHOD_LOOKUP && s->state == S_LOOKUP) {
+		log_debug("session %u: LOOKUP %s: registered%s", s->id, s->peer,
+			  s->lookups_again ? " now" : "");
 		requester_lookup_ok(s);
+	}
 	else if (method == SIG_METHOD_SCHEDULE && s->state == S_WAIT_SCHEDULE &&
 		 sig_get_schedule(m, &sc) == 0)
 		scheduled(s, &sc);

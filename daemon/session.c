@@ -207,6 +207,16 @@ static void deadline_why(const struct d_session *s, char *why, size_t len)
 		snprintf(why + k, len - (size_t)k, " (stuntd is not registered with its server)");
 		return;
 	}
+	/* which answer never came: the server's or the peer's */
+	if (s->state == S_LOOKUP) {
+		snprintf(why + k, len - (size_t)k, " (the server did not answer LOOKUP %s)",
+			 s->peer);
+		return;
+	}
+	if (s->state == S_MAPPING) {
+		snprintf(why + k, len - (size_t)k, " (still gathering our candidates)");
+		return;
+	}
 	if (s->state < S_SCHEDULED) {
 		snprintf(why + k, len - (size_t)k, " (the peer did not answer)");
 		return;
