@@ -81,6 +81,15 @@ int d_hostaddr6_gather(const struct d_config *c, uint8_t (*out)[16], size_t max)
 	return (int)n;
 }
 
+int d_hostaddr6_once(const struct d_config *c, struct d_host6 *h)
+{
+	if (!h->gathered) {
+		h->n = d_hostaddr6_gather(c, h->addr, D_MAX_HOST6_ADDRS);
+		h->gathered = true;
+	}
+	return h->n;
+}
+
 void d_hostaddr6_learn(const struct probe6_result *v, struct d_v6pub *out)
 {
 	const struct probe_ep *loc = &v->tcp_local, *map = &v->tcp_mapped;
@@ -125,12 +134,16 @@ int d_hostaddr6_pick(const struct d_v6pub *pub, const uint8_t (*own)[16], size_t
 	return 0;
 }
 
-int d_hostaddr6_ours(const struct d_config *c, const struct d_v6pub *pub, uint8_t (*out)[16],
-		     size_t max)
+int d_hostaddr6_ours(const uint8_t (*own)[16], int n, const struct d_v6pub *pub,
+		     uint8_t (*out)[16], size_t max)
 {
-	int n = d_hostaddr6_gather(c, out, max > 0 ? max - 1 : 0);
-
-	if (n >= 0 && max > 0 && pub->known && pub->translated)
+	if (n < 0)
+		return n;
+	if ((size_t)n > (max > 0 ? max - 1 : 0))
+		n = (int)(max > 0 ? max - 1 : 0);
+	if (n > 0)
+		memcpy(out, own, (size_t)n * 16);
+	if (max > 0 && pub->known && pub->translated)
 		memcpy(out[n++], pub->mapped, 16);
 	return n;
 }

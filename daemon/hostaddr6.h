@@ -55,6 +55,19 @@ bool d_hostaddr6_peer_ok(const uint8_t ip[16], const uint8_t (*own)[16], size_t 
 /* Our addresses (c->ipv6 on), at most max, in the kernel's order: their
  * number (0 with ipv6 off or none), or -errno. */
 int d_hostaddr6_gather(const struct d_config *c, uint8_t (*out)[16], size_t max);
+
+/* Our addresses as one session sees them: read once, when the session
+ * first needs them (the requester's choice of methods, simopen6's socket,
+ * the check of the peer's candidate all take the same list). Zeroed: not
+ * read yet. */
+struct d_host6 {
+	bool		gathered;	/* n and addr hold the read's result */
+	int		n;		/* d_hostaddr6_gather's answer: the number, or -errno */
+	uint8_t		addr[D_MAX_HOST6_ADDRS][16];
+};
+/* h's addresses: d_hostaddr6_gather(c, h->addr, D_MAX_HOST6_ADDRS) the
+ * first time, its answer kept and returned again after. */
+int d_hostaddr6_once(const struct d_config *c, struct d_host6 *h);
 /* Our public IPv6 address from discovery's IPv6 part v: the TCP Binding's
  * mapped and local address (what simopen6's TCP meets), else the UDP
  * Binding's; out->known false when neither was answered. Pure. */
@@ -66,10 +79,12 @@ void d_hostaddr6_learn(const struct probe6_result *v, struct d_v6pub *out);
  * address, 0 when it is local itself, -ENOENT when n is 0. Pure. */
 int d_hostaddr6_pick(const struct d_v6pub *pub, const uint8_t (*own)[16], size_t n,
 		     uint8_t local[16], uint8_t offer[16]);
-/* d_hostaddr6_gather, and our learnt public address after them when it is
- * a translated one (a peer naming it names us): the list a peer's
- * candidate is checked against. */
-int d_hostaddr6_ours(const struct d_config *c, const struct d_v6pub *pub, uint8_t (*out)[16],
-		     size_t max);
+/* Our addresses own[0..n) (d_hostaddr6_gather's answer n: -errno is
+ * returned as it is), at most max - 1 of them, and our learnt public
+ * address after them when it is a translated one (a peer naming it names
+ * us): the list a peer's candidate is checked against, in out. Their
+ * number, or n when it is negative. Pure. */
+int d_hostaddr6_ours(const uint8_t (*own)[16], int n, const struct d_v6pub *pub,
+		     uint8_t (*out)[16], size_t max);
 
 #endif

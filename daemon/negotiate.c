@@ -231,11 +231,13 @@ static void take_v6_candidate(struct d_session *s, const struct sig_candidate *c
 {
 	uint8_t own[D_MAX_HOST6_ADDRS + 1][16];
 	char named[INET6_ADDRSTRLEN];
+	const struct d_host6 *h;
 	int n;
 
 	if (!g_d->cfg.ipv6 || s->peer_has_ip6)
 		return;
-	n = d_hostaddr6_ours(&g_d->cfg, &g_d->v6pub, own, D_MAX_HOST6_ADDRS + 1);
+	h = sess_host6(s);
+	n = d_hostaddr6_ours(h->addr, h->n, &g_d->v6pub, own, D_MAX_HOST6_ADDRS + 1);
 	if (!d_hostaddr6_peer_ok(c->addr.ip, own, n > 0 ? (size_t)n : 0) || c->addr.port == 0) {
 		inet_ntop(AF_INET6, c->addr.ip, named, sizeof(named));
 		log_warnx("session %u: %s's IPv6 candidate names [%s]:%u, which is not a global "
@@ -681,12 +683,16 @@ static size_t gather_hosts(struct d_session *s)
 	return s->nown_host;
 }
 
-/* Have we a global IPv6 address to offer (ipv6 on)? */
-static bool have_v6(void)
+const struct d_host6 *sess_host6(struct d_session *s)
 {
-	uint8_t own[D_MAX_HOST6_ADDRS][16];
+	d_hostaddr6_once(&g_d->cfg, &s->own6);
+	return &s->own6;
+}
 
-	return d_hostaddr6_gather(&g_d->cfg, own, D_MAX_HOST6_ADDRS) > 0;
+/* Have we a global IPv6 address to offer (ipv6 on)? */
+static bool have_v6(struct d_session *s)
+{
+	return sess_host6(s)->n > 0;
 }
 
 static void requester_lookup_ok(struct d_session *s)
@@ -697,9 +703,9 @@ static void requester_lookup_ok(struct d_session *s)
 
 	/* simopen6 only with an IPv6 address of ours to offer */
 	for (i = 0; i < sizeof(s_race); i++)
-		if (s_race[i] != SIG_M_SIMOPEN6 || have_v6())
+		if (s_race[i] != SIG_M_SIMOPEN6 || have_v6(s))
 			race[n++] = s_race[i];
-	if (s->forced == SIG_M_SIMOPEN6 && !have_v6()) {
+	if (s->forced == SIG_M_SIMOPEN6 && !have_v6(s)) {
 		sess_fail(s, "method simopen6: no global IPv6 address to offer (ipv6, "
 			  "host-interfaces)", false);
 		return;
@@ -981,7 +987,7 @@ static void responder_exchange(const struct sig_exchange *x)
 	       gather_hosts(s) > 0;
 	/* simopen6: the requester offered a global IPv6 address we take and
 	 * we have one; raced first (Happy Eyeballs), or alone when forced */
-	v6 = !udp && s->peer_has_ip6 && (!s->forced || s->forced == SIG_M_SIMOPEN6) && have_v6();
+	v6 = !udp && s->peer_has_ip6 && (!s->forced || s->forced == SIG_M_SIMOPEN6) && have_v6(s);
 	/* ... in the responder-first order when the requester knows it */
 	s->v6_first = v6 && (s->peer_nat.flags & SIG_NAT_V6_FIRST) && !g_d->cfg.test_v6_req_first;
 	if (s->forced == SIG_M_SIMOPEN6) {

@@ -35,9 +35,15 @@ static int ev_request(struct trav_attempt *a, uint16_t method,
 	return d_sig_request(method, a->s->id, put, arg);
 }
 
+static const struct d_host6 *ev_host6(struct trav_attempt *a)
+{
+	return sess_host6(a->s);
+}
+
 const struct trav_events sess_events = {
 	.ready = sess_gather_ready, .connected = ev_connected, .failed = ev_failed,
 	.early_hdr = sess_confirm_early, .signal = ev_signal, .request = ev_request,
+	.host6 = ev_host6,
 };
 
 int sess_prepare(struct d_session *s, const uint8_t *methods, size_t n)

@@ -23,6 +23,7 @@
 #define STUNT_DAEMON_SESSION_H
 
 #include "daemon/hostaddr.h"
+#include "daemon/hostaddr6.h"
 #include "daemon/stuntd.h"
 #include "daemon/trav/strategy.h"
 #include "daemon/trav/trav.h"
@@ -86,6 +87,9 @@ struct d_session {
 	uint8_t			own_key[SIG_SESSION_KEY_LEN];
 	struct d_hostaddr	own_host[D_MAX_HOST_ADDRS];
 	size_t			nown_host;
+	/* our global IPv6 addresses (simopen6): read once, when the session
+	 * first needs them (sess_host6), then the same list for each use */
+	struct d_host6		own6;
 	/* the race */
 	uint8_t			methods[TRAV_MAX_METHODS];
 	size_t			nmethods;
@@ -160,6 +164,9 @@ const char *sess_no_relay_note(const struct d_session *s);
 void sess_held_due(struct d_session *s, uint64_t now);
 /* The gather of the prepared methods, then our EXCHANGE (trav_events.ready). */
 void sess_gather_ready(struct trav_attempt *a, int err);
+/* Our global IPv6 addresses for s (ipv6, host-interfaces): read the first
+ * time, s->own6 after (trav_events.host6 too). */
+const struct d_host6 *sess_host6(struct d_session *s);
 
 /* ---- race.c ---- */
 extern const struct trav_events sess_events;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# make bench: run every benchmark script tests/bench/*.sh in name order.
+# make bench: run every benchmark script tests/bench/*.sh in name order
+# (bench_lib.sh, the preamble they source, is none).
 # Each one measures in its own network namespaces and writes its own section
 # of docs/benchmarks.md. Timing is measured here only, never asserted in tests.
 # Usage: tests/bench.sh [FILTER]   (only scripts whose name contains FILTER)
@@ -16,6 +17,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 for b in "$here"/bench/*.sh; do
 	[ -e "$b" ] || continue
+	# the preamble the scripts source, not a benchmark
+	[ "$(basename "$b")" = bench_lib.sh ] && continue
 	case "$(basename "$b")" in *"$filter"*) ;; *) continue ;; esac
 	echo "# bench: $(basename "$b")"
 	if ! bash "$b"; then

@@ -89,11 +89,10 @@ struct simopen6_priv {
 
 static int simopen6_prepare(struct trav_attempt *a)
 {
-	uint8_t own[D_MAX_HOST6_ADDRS][16];
+	const struct d_host6 *h = a->events->host6(a);	/* read once per session */
 	struct simopen6_priv *p;
-	int n, fd;
+	int n = h->n, fd;
 
-	n = d_hostaddr6_gather(&g_d->cfg, own, D_MAX_HOST6_ADDRS);
 	if (n <= 0) {
 		snprintf(a->why, sizeof(a->why), "simopen6: no global IPv6 address%s",
 			 g_d->cfg.ipv6 ? "" : " (ipv6 off)");
@@ -102,7 +101,7 @@ static int simopen6_prepare(struct trav_attempt *a)
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return -ENOMEM;
-	d_hostaddr6_pick(&g_d->v6pub, (const uint8_t (*)[16])own, (size_t)n, p->own, p->offer);
+	d_hostaddr6_pick(&g_d->v6pub, h->addr, (size_t)n, p->own, p->offer);
 	fd = trav_sock_marked6(p->own, &a->lport);
 	if (fd < 0) {
 		free(p);

@@ -54,7 +54,8 @@
  * hangs off a->priv and is freed by its close. A method reports back only through
  * a->events: ready (an endpoint learned, a port mapped, a relay allocated),
  * connected, failed, signal (RELAY text to the peer) and request (a
- * signalling request to the server, whose answer comes back to ops->answer).
+ * signalling request to the server, whose answer comes back to ops->answer);
+ * and asks it for host6 (our IPv6 addresses, read once per session).
  * It never sees the session's structure. Calls flow one way: session ->
  * trav_* -> sockets and nfq policies (daemon/nfq.h).
  *
@@ -128,6 +129,9 @@ struct trav_events {
 	 * comes to ops->answer. 0 or -errno. */
 	int	(*request)(struct trav_attempt *a, uint16_t method,
 			   int (*put)(struct stun_builder *b, const void *arg), const void *arg);
+	/* our global IPv6 addresses (simopen6): the session's list, read once
+	 * for it (daemon/hostaddr6.h, struct d_host6: n of them, or -errno) */
+	const struct d_host6 *(*host6)(struct trav_attempt *a);
 };
 
 /* What the peer said for an attempt's method (EXCHANGE), checked by the session. */

@@ -27,14 +27,11 @@
 # Bounded: each connect has the daemon's 10 s deadline (loadconn 30 s);
 # about a minute a condition when they succeed. Measured, never asserted.
 set -u
-here=$(cd "$(dirname "$0")/../lab" && pwd)
-TOP=$(cd "$here/../.." && pwd)
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init tree
 LAB_SEQ_MAX=${BENCH_BUSY_SEQ_PORTS:-20000}
-# shellcheck source=tests/lab/lab.sh
-. "$here/lab.sh"
-# shellcheck source=tests/lab/stuntd_lab.sh
-. "$here/stuntd_lab.sh"
+bench_stuntd_lab
 N=${BENCH_BUSY_N:-10}
 RATES=${BENCH_BUSY_RATES-0 30 50 100}
 SSRATES=${BENCH_BUSY_SEQSEQ_RATES-0 50}

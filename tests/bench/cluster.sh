@@ -25,13 +25,10 @@
 # Bounded: every wait has a deadline; about 3 minutes. Measured, never
 # asserted.
 set -u
-here=$(cd "$(dirname "$0")/../lab" && pwd)
-TOP=$(cd "$here/../.." && pwd)
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
-# shellcheck source=tests/lab/lab.sh
-. "$here/lab.sh"
-# shellcheck source=tests/lab/stuntd_lab.sh
-. "$here/stuntd_lab.sh"
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init tree
+bench_stuntd_lab
 PEERS=${BENCH_CLUSTER_PEERS:-20000}
 N=${BENCH_CLUSTER_N:-10}
 ROUNDS=${BENCH_CLUSTER_FAILOVERS:-5}

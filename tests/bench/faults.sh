@@ -8,13 +8,10 @@
 # port-restricted, with no delay and with 100 ms each way on ha's link.
 # Bounded: a few minutes. Timings are measured here, never asserted.
 set -u
-here=$(cd "$(dirname "$0")/../lab" && pwd)
-TOP=$(cd "$here/../.." && pwd)
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
-# shellcheck source=tests/lab/lab.sh
-. "$here/lab.sh"
-# shellcheck source=tests/lab/stuntd_lab.sh
-. "$here/stuntd_lab.sh"
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init tree
+bench_stuntd_lab
 N=${BENCH_N:-10}
 OUT=$(mktemp -d /tmp/bench-faults.XXXX)
 

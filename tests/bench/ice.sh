@@ -19,9 +19,9 @@
 # Timing is measured, never asserted.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-TOP=${STUNT_TOP:-$(cd "$here/../.." && pwd)}
-export STUNT_BUILD=${STUNT_BUILD:-$TOP/build}
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init stunt-top
 DOCDIR=$(dirname "$DOC")
 # shellcheck source=tests/lab/matrix.sh
 . "$TOP/tests/lab/matrix.sh"
@@ -32,10 +32,8 @@ BUDGET=${BENCH_ICE_BUDGET:-3600}
 GROUPS_RUN=${BENCH_ICE_GROUPS:-rst drop icmp cgn delay loss}
 NCELLS=${BENCH_ICE_CELLS:-0}
 RAW=$DOCDIR/bench-ice.jsonl
-[ "$(id -u)" -eq 0 ] || { echo "bench ice: needs root (network namespaces)" >&2; exit 1; }
-for b in stunt-server stuntd stuntctl lab/delayline; do
-	[ -x "$STUNT_BUILD/$b" ] || { echo "bench ice: $STUNT_BUILD/$b missing (make)" >&2; exit 1; }
-done
+bench_root ice "network namespaces"
+bench_built ice stunt-server stuntd stuntctl lab/delayline
 for t in turnserver gnuplot; do
 	command -v "$t" >/dev/null || { echo "bench ice: $t missing (tools/install-deps.sh)" >&2; exit 1; }
 done

@@ -15,21 +15,16 @@
 # "## IPv6: simopen6 through stateful firewalls" section of
 # docs/benchmarks.md. Timing is measured here only, never asserted.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$here/../.." && pwd)
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init tree
 REPS=${BENCH_IPV6_REPS:-12}
 DELAY=${BENCH_DELAY:-10}
 BASE=${BENCH_IPV6_BASE:-}
 # BENCH_IPV6_BASE_REV names it when DIR/.. is no git work tree
 BASE_REV=${BENCH_IPV6_BASE_REV:-}
 [ -n "$BASE" ] && [ -z "$BASE_REV" ] && BASE_REV=$(git -C "$BASE/.." rev-parse --short HEAD 2>/dev/null)
-lab_here=$TOP/tests/lab
-# shellcheck source=tests/lab/lab.sh
-. "$lab_here/lab.sh"
-here=$lab_here
-# shellcheck source=tests/lab/stuntd_lab.sh
-. "$lab_here/stuntd_lab.sh"
+bench_stuntd_lab
 fails=0
 raw=$(mktemp)
 

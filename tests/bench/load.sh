@@ -12,13 +12,10 @@
 #     max-sessions (256): each must connect or be refused busy, none hang.
 # Bounded: about 2 minutes. Timings are measured here, never asserted.
 set -u
-here=$(cd "$(dirname "$0")/../lab" && pwd)
-TOP=$(cd "$here/../.." && pwd)
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
-# shellcheck source=tests/lab/lab.sh
-. "$here/lab.sh"
-# shellcheck source=tests/lab/stuntd_lab.sh
-. "$here/stuntd_lab.sh"
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init tree
+bench_stuntd_lab
 PEERS=${BENCH_PEERS:-3000}
 SOAK=${BENCH_SOAK_MS:-20000}
 CONN=${BENCH_CONN:-200}

@@ -22,13 +22,10 @@
 # Measured, never asserted. Bounded: each connect by the daemon's 10 s
 # deadline (loadconn 30 s).
 set -u
-here=$(cd "$(dirname "$0")/../lab" && pwd)
-TOP=$(cd "$here/../.." && pwd)
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
-# shellcheck source=tests/lab/lab.sh
-. "$here/lab.sh"
-# shellcheck source=tests/lab/stuntd_lab.sh
-. "$here/stuntd_lab.sh"
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init tree
+bench_stuntd_lab
 N=${BENCH_LOCAL_N:-10}
 LAN_MS=${BENCH_LOCAL_LAN_MS:-10}
 WAN_MS=${BENCH_LOCAL_WAN_MS:-10}

@@ -31,10 +31,9 @@
 # matrix: local paths" section (when the local group ran). Timing is
 # measured, never asserted.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-TOP=${STUNT_TOP:-$(cd "$here/../.." && pwd)}
-export STUNT_BUILD=${STUNT_BUILD:-$TOP/build}
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init stunt-top
 # shellcheck source=tests/lab/matrix.sh
 . "$TOP/tests/lab/matrix.sh"
 DELAY=${BENCH_MATRIX_DELAY:-10}
@@ -46,10 +45,8 @@ FULL=${BENCH_MATRIX_FULL:-0}
 GROUPS_RUN=${BENCH_MATRIX_GROUPS:-rst cgn delay loss drop icmp local ipv6}
 [ "$FULL" = 1 ] && GROUPS_RUN="$GROUPS_RUN cgn-drop cgn-icmp"
 OUT=$STUNT_BUILD/bench
-[ "$(id -u)" -eq 0 ] || { echo "bench matrix: needs root (network namespaces)" >&2; exit 1; }
-for b in stunt-server stuntd stuntctl lab/delayline; do
-	[ -x "$STUNT_BUILD/$b" ] || { echo "bench matrix: $STUNT_BUILD/$b missing (make)" >&2; exit 1; }
-done
+bench_root matrix "network namespaces"
+bench_built matrix stunt-server stuntd stuntctl lab/delayline
 mkdir -p "$OUT"
 work=$(mktemp -d /tmp/stlmx-bench.XXXX)
 trap 'rm -rf "$work"' EXIT

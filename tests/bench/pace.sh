@@ -26,13 +26,10 @@
 # BENCH_PACE_PCAP=1 with BENCH_PACE_LOGS also keeps every TCP packet ha
 # and hb send and receive (all-a.pcap, all-b.pcap).
 set -u
-here=$(cd "$(dirname "$0")/../lab" && pwd)
-TOP=$(cd "$here/../.." && pwd)
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
-# shellcheck source=tests/lab/lab.sh
-. "$here/lab.sh"
-# shellcheck source=tests/lab/stuntd_lab.sh
-. "$here/stuntd_lab.sh"
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init tree
+bench_stuntd_lab
 N10=${BENCH_PACE_N:-100}
 N30=${BENCH_PACE_N30:-40}
 ND=${BENCH_PACE_ND:-40}

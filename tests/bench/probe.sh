@@ -9,10 +9,9 @@
 # symmetric NAT: mapping only there). Writes the "## stunt-probe" section of
 # docs/benchmarks.md. Timing is measured here only, never asserted.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-TOP=${STUNT_TOP:-$(cd "$here/../.." && pwd)}
-export STUNT_BUILD=${STUNT_BUILD:-$TOP/build}
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init stunt-top
 # shellcheck source=tests/lab/lab.sh
 . "$TOP/tests/lab/lab.sh"
 PROBE=$STUNT_BUILD/stunt-probe

@@ -9,22 +9,16 @@
 # the handed-off socket). Writes the "## stuntd: relay vs direct" section of
 # docs/benchmarks.md. Timing is measured here only, never asserted.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-TOP=${STUNT_TOP:-$(cd "$here/../.." && pwd)}
-export STUNT_BUILD=${STUNT_BUILD:-$TOP/build}
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init stunt-top
 REPS=${BENCH_REPS:-7}
 DELAY=${BENCH_DELAY:-10}
 TURN_PORT=3490
-[ "$(id -u)" -eq 0 ] || { echo "bench relay: needs root" >&2; exit 1; }
-# shellcheck source=tests/lab/lab.sh
-. "$TOP/tests/lab/lab.sh"
-labhere=$TOP/tests/lab
-here=$labhere
-# shellcheck source=tests/lab/stuntd_lab.sh
-. "$labhere/stuntd_lab.sh"
+bench_root relay
+bench_stuntd_lab
 # shellcheck source=tests/lab/refservers.sh
-. "$labhere/refservers.sh"
+. "$LAB_HERE/refservers.sh"
 start_all_hook() { ref_start_turn "$TURN_PORT" stunt bench-pass lab; }
 
 # One connect (ctlclient.py --rtt 20): prints "ELAPSED_MS RTT_US METHOD",

@@ -9,11 +9,10 @@
 # the requester allocating. Writes the "## stuntd: relay fallback" section of
 # docs/benchmarks.md. Timing is measured here only, never asserted in tests.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-TOP=${STUNT_TOP:-$(cd "$here/../.." && pwd)}
-export STUNT_BUILD=${STUNT_BUILD:-$TOP/build}
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
-[ "$(id -u)" -eq 0 ] || { echo "bench relayfb: needs root" >&2; exit 1; }
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init stunt-top
+bench_root relayfb
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 t0=$(date +%s)

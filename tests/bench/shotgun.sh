@@ -14,18 +14,15 @@
 # Writes build/bench/shotgun.tsv and the "## stuntd: shotgun" section of
 # docs/benchmarks.md. Timing is measured, never asserted.
 set -u
-here=$(cd "$(dirname "$0")/../lab" && pwd)
-TOP=$(cd "$here/../.." && pwd)
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init tree
 REPS=${BENCH_REPS:-10}
 BASE_REPS=${BENCH_BASE_REPS:-5}
 SEQ_REPS=${BENCH_SEQ_REPS:-3}
 DELAY=${BENCH_DELAY:-10}
-[ "$(id -u)" -eq 0 ] || { echo "bench shotgun: needs root (network namespaces)" >&2; exit 1; }
-# shellcheck source=tests/lab/lab.sh
-. "$here/lab.sh"
-# shellcheck source=tests/lab/stuntd_lab.sh
-. "$here/stuntd_lab.sh"
+bench_root shotgun "network namespaces"
+bench_stuntd_lab
 OUT=$BUILD/bench
 mkdir -p "$OUT"
 TSV=$OUT/shotgun.tsv

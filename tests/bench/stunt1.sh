@@ -10,17 +10,12 @@
 # the "## stunt1 and synth: time to connect" section of docs/benchmarks.md.
 # Timing is measured here only, never asserted.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$here/../.." && pwd)
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init tree
 REPS=${BENCH_REPS:-7}
 DELAY=${BENCH_DELAY:-10}
-lab_here=$TOP/tests/lab
-# shellcheck source=tests/lab/lab.sh
-. "$lab_here/lab.sh"
-here=$lab_here
-# shellcheck source=tests/lab/stuntd_lab.sh
-. "$lab_here/stuntd_lab.sh"
+bench_stuntd_lab
 fails=0
 raw=$(mktemp)
 start_all port-restricted rst port-restricted rst --delay-a "$DELAY" --delay-b "$DELAY" || exit 1

@@ -24,10 +24,9 @@
 # throughput" section of docs/benchmarks.md. Timing is measured here only,
 # never asserted.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-TOP=${STUNT_TOP:-$(cd "$here/../.." && pwd)}
-export STUNT_BUILD=${STUNT_BUILD:-$TOP/build}
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init stunt-top
 # shellcheck source=tests/lab/lab.sh
 . "$TOP/tests/lab/lab.sh"
 SERVER=$STUNT_BUILD/stunt-server
@@ -40,11 +39,8 @@ BYTES=${BENCH_BYTES:-1000000000}
 TP_RUNS=${BENCH_TP_RUNS:-3}
 OUT=$STUNT_BUILD/bench
 PY=$(python3 -c 'import sys; print(sys.executable)')
-die() { echo "bench stuntd: $*" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces)"
-for b in "$SERVER" "$STUNTD" "$STUNTCTL" "$STUNT_BUILD/lab/delayline"; do
-	[ -x "$b" ] || die "$b missing (make)"
-done
+bench_root stuntd "network namespaces"
+bench_built stuntd stunt-server stuntd stuntctl lab/delayline
 mkdir -p "$OUT"
 raw=$(mktemp -d /tmp/stlbench-stuntd.XXXX)
 DRV=$raw/drv.py

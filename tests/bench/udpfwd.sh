@@ -14,28 +14,22 @@
 # Prints a table (medians of the round medians, in microseconds) and writes
 # the "## stuntctl forward --udp" section of docs/benchmarks.md. Timing is measured here only, never asserted.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-TOP=${STUNT_TOP:-$(cd "$here/../.." && pwd)}
-export STUNT_BUILD=${STUNT_BUILD:-$TOP/build}
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
+bench_init stunt-top
 N=${BENCH_N:-300}
 ROUNDS=${BENCH_ROUNDS:-5}
-DOC=${BENCH_DOC:-$TOP/docs/benchmarks.md}
 t0=$(date +%s)
-[ "$(id -u)" -eq 0 ] || { echo "bench udpfwd: needs root" >&2; exit 1; }
-# shellcheck source=tests/lab/lab.sh
-. "$TOP/tests/lab/lab.sh"
-labhere=$TOP/tests/lab
-here=$labhere
-# shellcheck source=tests/lab/stuntd_lab.sh
-. "$labhere/stuntd_lab.sh"
+bench_root udpfwd
+bench_stuntd_lab
 STUNTCTL=$STUNT_BUILD/stuntctl
-UDPCLIENT=$labhere/udpclient.py
+UDPCLIENT=$LAB_HERE/udpclient.py
 
 STUNTD_EXTRA_A=(--connect-timeout 5000)
 STUNTD_EXTRA_B=(--connect-timeout 5000 --expose uecho=udp:127.0.0.1:7001 --allow uecho=laptop)
 start_all port-restricted rst port-restricted rst || exit 1
-lab_bg hb uecho python3 "$labhere/echosrv.py" --udp 7001 >/dev/null
-lab_bg hb plainecho python3 "$labhere/echosrv.py" --udp --bind 0.0.0.0 --punch 198.18.1.2:41000 42000 >/dev/null
+lab_bg hb uecho python3 "$LAB_HERE/echosrv.py" --udp 7001 >/dev/null
+lab_bg hb plainecho python3 "$LAB_HERE/echosrv.py" --udp --bind 0.0.0.0 --punch 198.18.1.2:41000 42000 >/dev/null
 lab_bg ha fwd "$STUNTCTL" --control "$LAB_STATE/a.sock" forward --udp 127.0.0.1:9100 office-pc/uecho >/dev/null
 lab_wait_port ha udp 127.0.0.1 9100 10
 sleep 0.5

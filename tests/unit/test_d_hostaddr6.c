@@ -150,6 +150,63 @@ static void learnt_public(void)
 	CHECK(!pub.known);
 }
 
+/* the list a peer's candidate is checked against: ours as read, in
+ * order, at most max - 1, the learnt public one after when translated; a
+ * failed read stays the error */
+static void ours_list(void)
+{
+	struct d_v6pub pub;
+	uint8_t own[D_MAX_HOST6_ADDRS][16], out[D_MAX_HOST6_ADDRS + 1][16];
+	size_t i;
+
+	memset(&pub, 0, sizeof(pub));
+	for (i = 0; i < D_MAX_HOST6_ADDRS; i++) {
+		memset(own[i], 0, 16);
+		own[i][0] = 0x20;
+		own[i][1] = 0x01;
+		own[i][15] = (uint8_t)(i + 1);
+	}
+	CHECK_EQ(d_hostaddr6_ours((const uint8_t (*)[16])own, 2, &pub, out, D_MAX_HOST6_ADDRS + 1), 2);
+	CHECK(!memcmp(out[0], own[0], 16) && !memcmp(out[1], own[1], 16));
+	CHECK_EQ(d_hostaddr6_ours((const uint8_t (*)[16])own, -EACCES, &pub, out, 3), -EACCES);
+	CHECK_EQ(d_hostaddr6_ours((const uint8_t (*)[16])own, 0, &pub, out, 3), 0);
+	pub.known = pub.translated = true;
+	inet_pton(AF_INET6, "2001:db8:11::10", pub.mapped);
+	CHECK_EQ(d_hostaddr6_ours((const uint8_t (*)[16])own, D_MAX_HOST6_ADDRS, &pub, out,
+				  D_MAX_HOST6_ADDRS + 1), D_MAX_HOST6_ADDRS + 1);
+	CHECK(!memcmp(out[D_MAX_HOST6_ADDRS - 1], own[D_MAX_HOST6_ADDRS - 1], 16));
+	CHECK(!memcmp(out[D_MAX_HOST6_ADDRS], pub.mapped, 16));
+	/* room for max - 1 of ours, the learnt one last */
+	CHECK_EQ(d_hostaddr6_ours((const uint8_t (*)[16])own, D_MAX_HOST6_ADDRS, &pub, out, 2), 2);
+	CHECK(!memcmp(out[0], own[0], 16) && !memcmp(out[1], pub.mapped, 16));
+	CHECK_EQ(d_hostaddr6_ours((const uint8_t (*)[16])own, -EACCES, &pub, out, 3), -EACCES);
+	CHECK_EQ(d_hostaddr6_ours((const uint8_t (*)[16])own, 1, &pub, out, 0), 0);
+	/* known, not translated: ours only */
+	pub.translated = false;
+	CHECK_EQ(d_hostaddr6_ours((const uint8_t (*)[16])own, 1, &pub, out, 3), 1);
+}
+
+/* a session's list is read once: with ipv6 off none (no read); once read,
+ * its answer is what every later use gets */
+static void read_once(void)
+{
+	struct d_config c;
+	struct d_host6 h;
+
+	memset(&c, 0, sizeof(c));
+	memset(&h, 0, sizeof(h));
+	c.ipv6 = false;
+	CHECK_EQ(d_hostaddr6_once(&c, &h), 0);
+	CHECK(h.gathered);
+	/* stored: not read again, whatever the configuration says now */
+	c.ipv6 = true;
+	h.n = 3;
+	CHECK_EQ(d_hostaddr6_once(&c, &h), 3);
+	h.n = -EACCES;
+	CHECK_EQ(d_hostaddr6_once(&c, &h), -EACCES);
+	CHECK(h.gathered);
+}
+
 /* the candidate simopen6 offers: kind host, family IPv6, its method as the
  * priority; through an EXCHANGE and back unchanged */
 static void candidate_encoding(void)
@@ -196,6 +253,8 @@ int main(void)
 	RUN(own_lines);
 	RUN(peer_addresses);
 	RUN(learnt_public);
+	RUN(ours_list);
+	RUN(read_once);
 	RUN(candidate_encoding);
 	return TAP_DONE();
 }
