@@ -209,8 +209,11 @@ static void deadline_why(const struct d_session *s, char *why, size_t len)
 	}
 	/* which answer never came: the server's or the peer's */
 	if (s->state == S_LOOKUP) {
-		snprintf(why + k, len - (size_t)k, " (the server did not answer LOOKUP %s)",
-			 s->peer);
+		/* lookup_at: the last answer was 404, to be asked again (a
+		 * deadline shorter than S_PEER_WAIT_MS ends that wait) */
+		snprintf(why + k, len - (size_t)k,
+			 s->lookup_at ? " (peer %s is not registered)" :
+					" (the server did not answer LOOKUP %s)", s->peer);
 		return;
 	}
 	if (s->state == S_MAPPING) {

@@ -176,8 +176,6 @@ static void set_down(struct srv_cluster *cl, const char *why)
 	cl->backoff_ms = cl->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : cl->backoff_ms * 2;
 }
 
-/* Close both links (one gone is both gone): self is a context hiredis is
- * freeing already, not to be freed again. */
 /*
  * The link is given up: its sockets are reset, not closed in order. What
  * they still hold unsent is stale by now (a refresh the partition held
@@ -196,6 +194,8 @@ static void reset_fd(const redisAsyncContext *ac)
 		(void)setsockopt(ac->c.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
 
+/* Close both links (one gone is both gone): self is a context hiredis is
+ * freeing already, not to be freed again. */
 static void teardown(struct srv_cluster *cl, redisAsyncContext *self, const char *why)
 {
 	struct clu_link *links[2] = { &cl->cmd, &cl->sub };
