@@ -135,7 +135,8 @@ start_all port-restricted rst port-restricted rst && {
 	# gives up the link it must reset its sockets (server/cluster.c
 	# teardown), or the kernel sends what the cut held back with the FIN --
 	# a refresh of office-pc from before the cut, which made server 1 find
-	# it again in the check below (4 runs of 4 on a fast machine, captured)
+	# it again in the check below (every run on a fast machine before the
+	# fix, captured)
 	lx srv nft add table inet redcut &&
 		lx srv nft add chain inet redcut out '{ type filter hook output priority 0; }' &&
 		lx srv nft add rule inet redcut out meta skuid daemon tcp dport 6379 drop ||
