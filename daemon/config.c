@@ -98,6 +98,32 @@ static int parse_target(const char *v, struct d_expose *e)
 	return 0;
 }
 
+/*
+ * A server's "HOST[:PORT]": an IPv4 literal, an IPv6 one ("2001:db8::1",
+ * "[2001:db8::1]:PORT"), or a name into host (resolved later, either
+ * family) with the port in addr. *port_given: a port was written.
+ * 0 or -EINVAL.
+ */
+static int parse_server(const char *v, union addr_sa *addr, char *host, size_t hostlen,
+			bool *port_given)
+{
+	const char *colon = strchr(v, ':');
+	uint16_t port;
+
+	host[0] = '\0';
+	/* "[ADDR]:PORT", or exactly one colon (an IPv6 literal has two or more) */
+	*port_given = v[0] == '[' ? strstr(v, "]:") != NULL :
+				    colon != NULL && strchr(colon + 1, ':') == NULL;
+	if (addr_parse_any(v, D_SERVER_PORT_DEFAULT, addr) == 0)
+		return 0;
+	if (resolve_split(v, D_SERVER_PORT_DEFAULT, host, hostlen, &port) < 0)
+		return -EINVAL;
+	memset(addr, 0, sizeof(*addr));
+	addr->in.sin_family = AF_INET;
+	addr->in.sin_port = htons(port);
+	return 0;
+}
+
 /* one more server, after those given before it (less preferred) */
 static int add_server(struct d_config *c, const char *val, char *err, size_t errlen)
 {
@@ -105,11 +131,10 @@ static int add_server(struct d_config *c, const char *val, char *err, size_t err
 	size_t i;
 
 	memset(&v, 0, sizeof(v));
-	if (parse_host(val, D_SERVER_PORT_DEFAULT, &v.addr, v.host, sizeof(v.host)) < 0 ||
+	if (parse_server(val, &v.addr, v.host, sizeof(v.host), &v.port_given) < 0 ||
 	    copy_str(v.given, sizeof(v.given), val) < 0)
-		return fail(err, errlen, "bad server '%s' (HOST[:PORT], HOST a name or an "
-			    "IPv4 address)", val);
-	v.port_given = strchr(val, ':') != NULL;
+		return fail(err, errlen, "bad server '%s' (HOST[:PORT], HOST a name, an IPv4 "
+			    "address or an IPv6 one: [2001:db8::1]:PORT)", val);
 	for (i = 0; i < c->nservers; i++)
 		if (!strcmp(c->servers[i].given, val))
 			return fail(err, errlen, "server '%s' given twice", val);
@@ -505,7 +530,8 @@ bool d_config_relay_known(const struct d_config *c, uint32_t ip)
 	if (c->have_turn && c->turn.sin_addr.s_addr == ip)
 		return true;
 	for (i = 0; i < c->nservers; i++)
-		if (c->servers[i].addr.sin_addr.s_addr == ip)
+		if (c->servers[i].addr.sa.sa_family == AF_INET &&
+		    c->servers[i].addr.in.sin_addr.s_addr == ip)
 			return true;
 	for (i = 0; i < c->nrelay_servers; i++)
 		if (c->relay_servers[i] == ip)
@@ -567,8 +593,8 @@ int d_config_finish(struct d_config *c, char *err, size_t errlen)
 			v->tls_name[n] = '\0';
 		}
 		if (!v->port_given)
-			v->sig.sin_port = htons(D_SERVER_TLS_PORT_DEFAULT);
-		v->addr.sin_port = htons(D_SERVER_PORT_DEFAULT);
+			addr_sa_set_port(&v->sig, D_SERVER_TLS_PORT_DEFAULT);
+		addr_sa_set_port(&v->addr, D_SERVER_PORT_DEFAULT);
 	}
 	return 0;
 }

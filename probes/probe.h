@@ -276,6 +276,10 @@ struct probe_cfg {
 	 * address, no mapping, filtering, STUNT or hop tests (stuntd's
 	 * discovery, which wants the address and no longer run) */
 	bool		server6_addr_only;
+	/* the IPv6 part alone (with server6_set): no IPv4 test runs, server_ip
+	 * is not used (stuntd on an IPv6-only host); probe_run() returns 0
+	 * when the server answered over IPv6 */
+	bool		ipv6_only;
 };
 
 void probe_cfg_init(struct probe_cfg *cfg);
