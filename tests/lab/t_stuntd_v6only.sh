@@ -67,6 +67,13 @@ registered_v6() {
 	[ "$(status_field b 's["server"]')" = "[$LAB_SRV1_6]:3478" ] && [[ "$pub" == "[$LAB_HB6]:"* ]] &&
 		ok "hb's status: server [$LAB_SRV1_6]:3478, public $pub" ||
 		nok "hb's status: server '$(status_field b 's["server"]')', public '$pub'"
+	human=$(lx hb "$BUILD/stuntctl" --control "$LAB_STATE/b.sock" status 2>&1)
+	echo "$human" | grep -E '^(server|public|NAT|IPv6)' | sed 's/^/# stuntctl status: /'
+	echo "$human" | grep -qxF "server: [$LAB_SRV1_6]:3478, registered" &&
+		echo "$human" | grep -q "^public endpoints: tcp \[$LAB_HB6\]:[0-9]*," &&
+		echo "$human" | grep -qxF "NAT: none measured (the server is reached over IPv6: IPv6 methods only)" &&
+		ok "stuntctl status in hb names the server and its public endpoint over IPv6, no NAT" ||
+		nok "stuntctl status in hb"
 	grep -q 'discovery: the server is reached over IPv6: no IPv4 to measure' "$LAB_STATE/stuntd-b.log" &&
 		grep -qF "discovery: IPv6 [$LAB_HB6] is not translated" "$LAB_STATE/stuntd-b.log" &&
 		ok "hb's discovery: no IPv4 measured, its IPv6 address learnt from the server" ||
