@@ -228,6 +228,9 @@ struct probe_result {
 	enum probe_method	methods[PROBE_M_MAX];
 	unsigned		nmethods;
 	bool			server_reached;
+	/* cfg->ipv6_only: nothing of IPv4 was measured (server_reached and
+	 * the IPv4 fields say nothing); ipv6 holds the report */
+	bool			ipv6_only;
 	/* the network said the server cannot be reached: why (else "") */
 	char			unreachable[PROBE_NOTE_LEN];
 	bool			udp_only;	/* TCP not tested: no TCP methods */

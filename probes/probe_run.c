@@ -181,6 +181,7 @@ static int run_ipv6_only(struct probe_ctx *c, uint64_t t0)
 	struct probe_result *r = c->r;
 	int ret = 0;
 
+	r->ipv6_only = true;
 	probe_loop_server(&c->L, &c->srv, false, false);
 	if (!c->cfg->server6_set)
 		ret = -EINVAL;
