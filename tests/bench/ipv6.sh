@@ -11,7 +11,9 @@
 # to the handed-off socket); medians of REPS rounds and their ratio to the
 # RTT (4 x D, and ha-srv + hb-srv as TCP handshakes measure it). With
 # BENCH_IPV6_BASE=DIR (another build's directory, e.g. main's) the same
-# rounds with DIR/stuntd on both sides, in the same run. Writes the
+# rounds with DIR/stuntd on both sides, in the same run. Then one lab more
+# with hb IPv6-only (--nat-b off, registered over IPv6 with the server's
+# --primary6): simopen6 forced and the race from ha. Writes the
 # "## IPv6: simopen6 through stateful firewalls" section of
 # docs/benchmarks.md. Timing is measured here only, never asserted.
 set -u
@@ -28,14 +30,14 @@ bench_stuntd_lab
 fails=0
 raw=$(mktemp)
 
-# rtt_ms NODE: the median of 7 TCP handshakes from NODE to the server's
-# port 3478, ms (no ping in every lab image)
+# rtt_ms NODE [ADDR]: the median of 7 TCP handshakes from NODE to the
+# server's port 3478 (ADDR, default $LAB_SRV1), ms (no ping in every lab image)
 rtt_ms() {
-	lx "$1" python3 - "$LAB_SRV1" <<'RTT' 2>/dev/null
+	lx "$1" python3 - "${2:-$LAB_SRV1}" <<'RTT' 2>/dev/null
 import socket, statistics, sys, time
 t = []
 for _ in range(7):
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
     t0 = time.monotonic()
     s.connect((sys.argv[1], 3478))
     t.append((time.monotonic() - t0) * 1000)
@@ -45,22 +47,30 @@ print(f"{statistics.median(t):.1f}")
 RTT
 }
 
-# run FW6 BUILD_LABEL: one lab, REPS rounds, lines "FW BUILD METHOD WINNER OK ELAPSED" to $raw
+# run FW6 BUILD_LABEL [v6only]: one lab, REPS rounds, lines "FW BUILD METHOD
+# WINNER OK ELAPSED" to $raw (FW "drop6only" with v6only: hb IPv6-only)
 run() {
-	local fw=$1 label=$2 r m out el okk won pa pb
-	echo "# ipv6: $fw x $fw, $label stuntd, $DELAY ms one way per side"
+	local fw=$1 label=$2 key=$1 r m out el okk won pa pb natb=port-restricted methods="simopen6 race stunt1"
+	echo "# ipv6: $fw x $fw, $label stuntd, $DELAY ms one way per side${3:+, hb IPv6-only}"
 	STUNTD_EXTRA_A=(--connect-timeout 8000)
 	STUNTD_EXTRA_B=(--connect-timeout 8000 --max-peer-starts 100000)
-	if ! START_WAIT=30 start_all port-restricted rst port-restricted rst --ipv6 --fw6-a "$fw" \
+	STUNTD_SERVER_B=
+	SERVER_EXTRA=()
+	if [ "${3:-}" = v6only ]; then
+		key=${fw}6only natb=off methods="simopen6 race"
+		STUNTD_SERVER_B="[$LAB_SRV1_6]"
+		SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
+	fi
+	if ! START_WAIT=30 start_all port-restricted rst "$natb" rst --ipv6 --fw6-a "$fw" \
 		--fw6-b "$fw" --delay-a "$DELAY" --delay-b "$DELAY"; then
-		echo "error $fw $label the lab did not come up" >>"$raw"
+		echo "error $key $label the lab did not come up" >>"$raw"
 		return
 	fi
 	pa=$(rtt_ms ha)
-	pb=$(rtt_ms hb)
-	echo "rtt $fw $label ${pa:-0} ${pb:-0}" | tee -a "$raw"
+	if [ "${3:-}" = v6only ]; then pb=$(rtt_ms hb "$LAB_SRV1_6"); else pb=$(rtt_ms hb); fi
+	echo "rtt $key $label ${pa:-0} ${pb:-0}" | tee -a "$raw"
 	for r in $(seq 1 "$REPS"); do
-		for m in simopen6 race stunt1; do
+		for m in $methods; do
 			if [ "$m" = race ]; then
 				out=$(ctl a '{"cmd":"connect","peer":"office-pc","service":"echo"}' 1000)
 			else
@@ -69,7 +79,7 @@ run() {
 			el=$(echo "$out" | head -1 | sed -n 's/.*"elapsed_ms":\([0-9]*\).*/\1/p')
 			won=$(echo "$out" | head -1 | sed -n 's/.*"method":"\([a-z0-9]*\)".*/\1/p')
 			okk=$(echo "$out" | grep -c '^sha OK')
-			echo "run $fw $label $m ${won:-none} ${okk:-0} ${el:-0}" | tee -a "$raw"
+			echo "run $key $label $m ${won:-none} ${okk:-0} ${el:-0}" | tee -a "$raw"
 			sleep 0.3
 		done
 	done
@@ -82,6 +92,7 @@ for fw in drop reject; do
 		STUNTD_A=$BASE/stuntd STUNTD_B=$BASE/stuntd run "$fw" base
 	fi
 done
+run drop this v6only
 
 python3 - "$raw" "$REPS" "$DELAY" "$(uname -r)" "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)" \
 	"$BASE_REV" "$(date -u '+%Y-%m-%d %H:%M')" <<'PY' |
@@ -99,7 +110,9 @@ for line in open(raw):
         errors.append(" ".join(f[1:]))
 nominal = 4 * delay
 rows = []
-for fw in ("drop", "reject"):
+names = {"drop": "drop × drop", "reject": "reject × reject",
+         "drop6only": "drop × drop, hb IPv6-only"}
+for fw in ("drop", "reject", "drop6only"):
     for label in ("this", "base"):
         for m in ("simopen6", "race", "stunt1"):
             v = runs.get((fw, label, m))
@@ -114,7 +127,7 @@ for fw in ("drop", "reject"):
                     wins[w] = wins.get(w, 0) + 1
             won = ", ".join(f"{k} {n}" for k, n in sorted(wins.items(), key=lambda x: -x[1]))
             who = f"this ({rev})" if label == "this" else f"base ({base_rev or '?'})"
-            rows.append(f"| {fw} × {fw} | {who} | {m} | {len(good)}/{len(v)} | {med:.0f} | "
+            rows.append(f"| {names[fw]} | {who} | {m} | {len(good)}/{len(v)} | {med:.0f} | "
                         f"{med / nominal:.2f} | {med / meas if meas else 0:.2f} | {won} | "
                         f"{' '.join(str(e) for _, _, e in v)} |")
 meas = ", ".join(f"{fw} {label}: {v:.1f} ms" for (fw, label), v in sorted(rtt.items()))
@@ -128,7 +141,9 @@ families, so the ha–hb round trip is {nominal} ms;
 measured ha–srv + hb–srv RTT (TCP handshakes to the server, medians): {meas}. Per round, in turn, from ha:
 simopen6 forced, the race (no method given; *won* names the winners), stunt1 forced (the IPv4
 strategy's winner in this lab: the baseline in the same run); {reps} rounds per lab, one lab per
-row group. *connect*: the control request's elapsed_ms (LOOKUP, EXCHANGEs, the attempt, the
+row group. *hb IPv6-only*: hb has no IPv4 (`--nat-b off`) and registers over IPv6 with the
+server's `--primary6` (stuntd(8), IPv6-ONLY HOSTS): simopen6 is its only method, so the row
+has no stunt1; its measured RTT is ha–srv over IPv4 + hb–srv over IPv6. *connect*: the control request's elapsed_ms (LOOKUP, EXCHANGEs, the attempt, the
 session header, the proof and the hand-off's 'K'). Ratios: connect median / the nominal RTT
 ({nominal} ms) and / the measured one. *base*: `BENCH_IPV6_BASE` (another build's stuntd on
 both sides, same server and lab).{err}
@@ -144,9 +159,12 @@ and writes its session header as soon as its connect completes; the
 responder's proof and 'K' follow together. From the request: LOOKUP (1 RTT
 to the server = 0.5 host RTT), the two EXCHANGEs (1 host RTT), the SYN and
 its SYN-ACK (1), the header with the last ACK and the proof with the 'K'
-(1): 3.5 RTT plus the hosts' own time. The older order (the base, or an
-older peer) waited for the SCHEDULE's way to the responder before the
-second SYN and for the responder's proof before the header: 4.5 RTT.
+(1): 3.5 RTT plus the hosts' own time. The older order (an older peer: a
+stuntd before that order, such as 11dca36, measured as the base on
+2026-12-07 at 195-200 ms, 4.9-5.0 RTT) waited for the SCHEDULE's way to
+the responder before the second SYN and for the responder's proof before
+the header: 4.5 RTT. An IPv6-only host signals over IPv6 and meets the
+same bound: its LOOKUP and EXCHANGEs take the same round trips.
 """
 print(sec)
 PY
