@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,19 @@ bool addr_sa_same_ip(const union addr_sa *a, const union addr_sa *b)
 	if (a->sa.sa_family == AF_INET6)
 		return !memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16);
 	return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+}
+
+const char *addr_sa_str(const union addr_sa *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (a->sa.sa_family == AF_INET6 && inet_ntop(AF_INET6, &a->in6.sin6_addr, ip, sizeof(ip)))
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(a->in6.sin6_port));
+	else if (a->sa.sa_family == AF_INET && inet_ntop(AF_INET, &a->in.sin_addr, ip, sizeof(ip)))
+		snprintf(buf, len, "%s:%u", ip, ntohs(a->in.sin_port));
+	else
+		snprintf(buf, len, "?");
+	return buf;
 }
 
 int addr_parse_any(const char *s, uint16_t defport, union addr_sa *out)

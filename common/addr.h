@@ -5,6 +5,7 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -23,6 +24,10 @@ uint16_t addr_sa_port(const union addr_sa *a);
 void addr_sa_set_port(union addr_sa *a, uint16_t port);
 /* Do a and b name the same IP address (same family)? Ports not compared. */
 bool addr_sa_same_ip(const union addr_sa *a, const union addr_sa *b);
+/* "IP:PORT" (AF_INET) or "[IP]:PORT" (AF_INET6) of a in buf (len bytes;
+ * ADDR_SA_STRLEN is enough), "?" for another family. Returns buf. */
+#define ADDR_SA_STRLEN	(46 + 8)
+const char *addr_sa_str(const union addr_sa *a, char *buf, size_t len);
 
 /*
  * "A.B.C.D" or "A.B.C.D:PORT" -> out (network order). Without a port, out

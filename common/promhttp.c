@@ -18,17 +18,17 @@
 #define ACCEPT_BURST	64	/* connections taken per wake-up */
 #define HEAD_ROOM	256	/* before the body: the response head goes there */
 
-int promhttp_parse_addr(const char *s, struct sockaddr_in *out)
+int promhttp_parse_addr(const char *s, union addr_sa *out)
 {
-	if (!strchr(s, ':') || addr_parse_ipv4(s, 0, out) < 0 || out->sin_port == 0)
+	if (addr_parse_any(s, 0, out) < 0 || addr_sa_port(out) == 0)
 		return -EINVAL;
 	return 0;
 }
 
-int promhttp_open(struct promhttp *m, const struct sockaddr_in *a, promhttp_watch_fn watch,
+int promhttp_open(struct promhttp *m, const union addr_sa *a, promhttp_watch_fn watch,
 		  promhttp_fill_fn fill, void *arg, char *why, size_t cap)
 {
-	char s[INET_ADDRSTRLEN];
+	char s[ADDR_SA_STRLEN];
 	int one = 1, err, i;
 
 	memset(m, 0, sizeof(*m));
@@ -37,23 +37,25 @@ int promhttp_open(struct promhttp *m, const struct sockaddr_in *a, promhttp_watc
 	m->watch = watch;
 	m->fill = fill;
 	m->arg = arg;
-	inet_ntop(AF_INET, &a->sin_addr, s, sizeof(s));
-	m->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	addr_sa_str(a, s, sizeof(s));
+	m->fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (m->fd < 0 || setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(m->fd, (const struct sockaddr *)a, sizeof(*a)) < 0 ||
+	    (a->sa.sa_family == AF_INET6 &&
+	     setsockopt(m->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    bind(m->fd, &a->sa, addr_sa_len(a)) < 0 ||
 	    listen(m->fd, LISTEN_BACKLOG) < 0)
 		err = -errno;
 	else
 		err = watch(arg, PROMHTTP_ADD, m->fd, -1, EPOLLIN);
 	if (err < 0) {
-		snprintf(why, cap, "bind metrics %s:%u: %s", s, ntohs(a->sin_port), strerror(-err));
+		snprintf(why, cap, "bind metrics %s: %s", s, strerror(-err));
 		if (m->fd >= 0)
 			close(m->fd);
 		m->fd = -1;
 		return err;
 	}
 	m->open = true;
-	log_info("metrics on http://%s:%u" PROMHTTP_PATH, s, ntohs(a->sin_port));
+	log_info("metrics on http://%s" PROMHTTP_PATH, s);
 	return 0;
 }
 

@@ -64,7 +64,8 @@ struct promhttp {
 
 /* Listen on a (non-blocking), watch the listener and log where. 0, or
  * -errno with "bind metrics ADDR:PORT: REASON" in why (the caller exits). */
-int promhttp_open(struct promhttp *m, const struct sockaddr_in *a, promhttp_watch_fn watch,
+union addr_sa;
+int promhttp_open(struct promhttp *m, const union addr_sa *a, promhttp_watch_fn watch,
 		  promhttp_fill_fn fill, void *arg, char *why, size_t cap);
 /* The loop saw events on slot (-1: the listener). The three calls below do
  * nothing on a struct that was never opened. */
@@ -76,7 +77,8 @@ void promhttp_close(struct promhttp *m);
 /* The endpoint's own counters as PREFIX_metrics_requests_total{status="ok"|"error"}
  * and PREFIX_metrics_clients_dropped_total (over the limit, or too slow). */
 void promhttp_self(const struct promhttp *m, struct prom_buf *b, const char *prefix);
-/* "ADDR:PORT", IPv4, a port required: 0 or -EINVAL. */
-int promhttp_parse_addr(const char *s, struct sockaddr_in *out);
+/* "ADDR:PORT" (IPv4) or "[ADDR]:PORT" (IPv6), a port required: 0 or
+ * -EINVAL. */
+int promhttp_parse_addr(const char *s, union addr_sa *out);
 
 #endif

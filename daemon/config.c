@@ -376,7 +376,7 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		c->control_set = true;
 	} else if (!strcmp(key, "metrics")) {
 		if (promhttp_parse_addr(val, &c->metrics) < 0)
-			return fail(err, errlen, "bad metrics '%s' (ADDR:PORT, an IPv4 address)",
+			return fail(err, errlen, "bad metrics '%s' (ADDR:PORT, or [IPv6]:PORT)",
 				    val);
 		c->have_metrics = true;
 	} else if (!strcmp(key, "control-group")) {

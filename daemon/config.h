@@ -147,8 +147,8 @@ struct d_config {
 	char			secret_file[D_PATH_MAX];
 	char			control[D_PATH_MAX];
 	char			control_group[64];
-	bool			have_metrics;	/* metrics ADDR:PORT */
-	struct sockaddr_in	metrics;
+	bool			have_metrics;	/* metrics ADDR:PORT, IPv4 or IPv6 */
+	union addr_sa		metrics;
 	char			state_dir[D_PATH_MAX];
 	bool			control_set;	/* given: used as given */
 	bool			state_dir_set;

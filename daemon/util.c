@@ -44,17 +44,14 @@ const char *d_ip_str(uint32_t ip_be, char *buf)
 
 const char *d_ep_str(const struct sockaddr *sa, char *buf, size_t len)
 {
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
-	char ip[INET6_ADDRSTRLEN];
+	union addr_sa a;
 
-	if (sa->sa_family == AF_INET6 && inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip)))
-		snprintf(buf, len, "[%s]:%u", ip, ntohs(s6->sin6_port));
-	else if (sa->sa_family == AF_INET && inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip)))
-		snprintf(buf, len, "%s:%u", ip, ntohs(s4->sin_port));
-	else
-		snprintf(buf, len, "?");
-	return buf;
+	memset(&a, 0, sizeof(a));
+	if (sa->sa_family == AF_INET6)
+		memcpy(&a.in6, sa, sizeof(a.in6));
+	else if (sa->sa_family == AF_INET)
+		memcpy(&a.in, sa, sizeof(a.in));
+	return addr_sa_str(&a, buf, len);
 }
 
 int d_set_nonblock(int fd)

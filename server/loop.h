@@ -58,7 +58,7 @@ struct srv_config {
 	struct srv_stunt_cfg	 stunt;		/* rates, require_auth */
 	unsigned		 sig_rate;	/* relayed signalling per id per second, 0: unlimited */
 	unsigned		 sig_burst;
-	const struct sockaddr_in *metrics;	/* --metrics ADDR:PORT; NULL: off */
+	const union addr_sa *metrics;	/* --metrics ADDR:PORT; NULL: off */
 	/* the cluster (server/cluster.h): redis_host NULL without --redis */
 	const char		*redis_host;
 	uint16_t		 redis_port;

@@ -119,7 +119,7 @@ static void usage(FILE *f)
 "                        no capability left (default: %s)\n"
 "  --keep-root           stay root with every capability (debugging only)\n"
 "  --metrics ADDR:PORT   serve the counters in the Prometheus text format at\n"
-"                        http://ADDR:PORT/metrics (IPv4; default: off)\n"
+"                        http://ADDR:PORT/metrics ([IPv6]:PORT too; default: off)\n"
 "  --redis HOST:PORT     several servers as one rendezvous: registrations and\n"
 "                        the signalling between peers of different servers go\n"
 "                        through this Redis (port default %d). Without it the\n"

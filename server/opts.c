@@ -299,7 +299,7 @@ static int take(struct srv_opts *o, int ch, const char *arg, char *err, size_t e
 				 errlen);
 	case OPT_METRICS:
 		if (promhttp_parse_addr(arg, &o->metrics) < 0) {
-			snprintf(err, errlen, "bad --metrics (ADDR:PORT, IPv4): %s", arg);
+			snprintf(err, errlen, "bad --metrics (ADDR:PORT, or [IPv6]:PORT): %s", arg);
 			return -EINVAL;
 		}
 		o->have_metrics = true;
@@ -472,8 +472,8 @@ static bool same(const struct srv_opts *a, const struct srv_opts *b, int ch, boo
 	case OPT_KEEP_ROOT:	return a->keep_root == b->keep_root;
 	case OPT_METRICS:
 		return a->have_metrics == b->have_metrics &&
-		       (!a->have_metrics || (a->metrics.sin_addr.s_addr == b->metrics.sin_addr.s_addr &&
-					     a->metrics.sin_port == b->metrics.sin_port));
+		       (!a->have_metrics || (addr_sa_same_ip(&a->metrics, &b->metrics) &&
+					     addr_sa_port(&a->metrics) == addr_sa_port(&b->metrics)));
 	case OPT_REDIS:		return same_str(a->redis, b->redis);
 	case OPT_REDIS_PASS:	return same_str(a->redis_pass_file, b->redis_pass_file);
 	case OPT_REDIS_TTL:	return a->redis_ttl == b->redis_ttl;

@@ -15,6 +15,7 @@
 #ifndef STUNT_SERVER_OPTS_H
 #define STUNT_SERVER_OPTS_H
 
+#include "common/addr.h"
 #include "server/loop.h"
 #include "proto/stun_attr.h"
 
@@ -52,7 +53,7 @@ struct srv_opts {
 	const char		*server_name;	/* NULL: the primary ip:port */
 	int			 foreground, verbose;
 	int			 level;		/* --log-level, -1: none given */
-	struct sockaddr_in	 metrics;	/* --metrics ADDR:PORT */
+	union addr_sa		 metrics;	/* --metrics ADDR:PORT, IPv4 or IPv6 */
 	bool			 have_metrics;
 };
 

@@ -7,7 +7,8 @@
 # IPv6 firewall (drop). See t_stuntd.sh for the rest of the setup.
 #   only (hb --server [2001:db8:5::1]):
 #     - hb registers over IPv6 and is seen at its own IPv6 address (log,
-#       status "server" and "public"); its discovery measures no IPv4
+#       status "server" and "public", stuntctl status); its metrics answer
+#       on [::1]:9478 (--metrics); its discovery measures no IPv4
 #       ("reached over IPv6") and learns its address from the server;
 #     - ha -> hb and hb -> ha: simopen6 wins, 5 MB echoed intact, the
 #       client's socket connected to the peer's IPv6 address; the
@@ -84,9 +85,16 @@ if [ "$case" = only ] || [ "$case" = all ]; then
 	echo "# ha dual-stack, hb IPv6-only (--server [$LAB_SRV1_6]); IPv6 firewalls drop x drop"
 	STUNTD_SERVER_B="[$LAB_SRV1_6]"
 	STUNTD_EXTRA_A=(--connect-timeout 8000)
-	STUNTD_EXTRA_B=(--connect-timeout 8000)
+	STUNTD_EXTRA_B=(--connect-timeout 8000 --metrics "[::1]:9478")
 	up && {
 		registered_v6 "[$LAB_SRV1_6]:3478"
+		# its metrics over IPv6 (--metrics [::1]:9478): a Prometheus scrape parses
+		if lx hb python3 "$here/promscrape.py" scrape "http://[::1]:9478/metrics" >"$LAB_STATE/b.prom" 2>&1 &&
+			grep -q '^stuntd_registered 1$' "$LAB_STATE/b.prom"; then
+			ok "hb's metrics answer at http://[::1]:9478/metrics (stuntd_registered 1)"
+		else
+			nok "hb's metrics over IPv6: $(head -3 "$LAB_STATE/b.prom")"
+		fi
 		transfer6 a office-pc "$LAB_HB6" "ha -> hb (hb IPv6-only)"
 		transfer6 b laptop "$LAB_HA6" "hb -> ha (hb IPv6-only)"
 		grep -E 'session [0-9]+: office-pc asks for echo .*racing simopen6$' "$LAB_STATE/stuntd-a.log" |

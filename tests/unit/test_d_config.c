@@ -418,8 +418,15 @@ static void metrics_key(void)
 	CHECK_EQ(d_config_set(&c, "metrics", "127.0.0.1:70000", err, sizeof(err)), -EINVAL);
 	CHECK(!c.have_metrics);
 	CHECK_EQ(d_config_set(&c, "metrics", "10.1.2.3:9478", err, sizeof(err)), 0);
-	CHECK(c.have_metrics && ntohs(c.metrics.sin_port) == 9478 &&
-	      c.metrics.sin_addr.s_addr == htonl(0x0a010203));
+	CHECK(c.have_metrics && ntohs(c.metrics.in.sin_port) == 9478 &&
+	      c.metrics.in.sin_addr.s_addr == htonl(0x0a010203));
+	/* IPv6 (an IPv6-only host): bracketed, a port required */
+	CHECK_EQ(d_config_set(&c, "metrics", "[::1]:9479", err, sizeof(err)), 0);
+	CHECK(c.metrics.sa.sa_family == AF_INET6 && ntohs(c.metrics.in6.sin6_port) == 9479 &&
+	      IN6_IS_ADDR_LOOPBACK(&c.metrics.in6.sin6_addr));
+	CHECK_EQ(d_config_set(&c, "metrics", "[::1]", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "metrics", "::1", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "or [IPv6]:PORT") != NULL);
 }
 
 /* hostile peers: budgets, forced methods, TURN servers a relay candidate may name */

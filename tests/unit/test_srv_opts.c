@@ -63,13 +63,17 @@ static void errors_say_which_option(void)
 	CHECK(strstr(err, "at most one") != NULL);
 	/* --metrics: an IPv4 address and a port, both */
 	CHECK_EQ(PARSE(&o, "--metrics=127.0.0.1"), -EINVAL);
-	CHECK(!strcmp(err, "bad --metrics (ADDR:PORT, IPv4): 127.0.0.1"));
+	CHECK(!strcmp(err, "bad --metrics (ADDR:PORT, or [IPv6]:PORT): 127.0.0.1"));
 	CHECK_EQ(PARSE(&o, "--metrics=127.0.0.1:0"), -EINVAL);
 	CHECK_EQ(PARSE(&o, "--metrics=localhost:9477"), -EINVAL);
 	CHECK(!o.have_metrics);
 	CHECK_EQ(PARSE(&o, "--metrics=10.0.0.1:9477"), 0);
-	CHECK(o.have_metrics && ntohs(o.metrics.sin_port) == 9477 &&
-	      ntohl(o.metrics.sin_addr.s_addr) == 0x0a000001);
+	CHECK(o.have_metrics && ntohs(o.metrics.in.sin_port) == 9477 &&
+	      ntohl(o.metrics.in.sin_addr.s_addr) == 0x0a000001);
+	CHECK_EQ(PARSE(&o, "--metrics=[2001:db8::5]:9477"), 0);
+	CHECK(o.have_metrics && o.metrics.sa.sa_family == AF_INET6 &&
+	      ntohs(o.metrics.in6.sin6_port) == 9477);
+	CHECK_EQ(PARSE(&o, "--metrics=2001:db8::5"), -EINVAL);
 	CHECK_EQ(PARSE(&o, "--version", "--help"), SRV_OPTS_VERSION);
 	CHECK_EQ(PARSE(&o, "--help"), SRV_OPTS_HELP);
 }
