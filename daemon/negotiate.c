@@ -123,6 +123,10 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	if (s->prepared[SIG_M_SIMOPEN6] && (s->requester || s->v6_first) &&
 	    !g_d->cfg.test_v6_req_first)
 		x.nat.flags |= SIG_NAT_V6_FIRST;
+	/* Happy Eyeballs, the same way: offered, echoed (race.c) */
+	if (s->prepared[SIG_M_SIMOPEN6] && (s->requester || s->v4_later) &&
+	    !g_d->cfg.test_v6_req_first)
+		x.nat.flags |= SIG_NAT_V4_LATER;
 	if (s->round) {
 		x.has_round = true;
 		x.round = s->rinfo;
@@ -816,6 +820,8 @@ static void requester_got_exchange(struct d_session *s, const struct sig_exchang
 	 * hop-limited SYN before this EXCHANGE; ours goes at full hop limit */
 	s->v6_first = s->prepared[SIG_M_SIMOPEN6] && (s->peer_nat.flags & SIG_NAT_V6_FIRST) &&
 		      !g_d->cfg.test_v6_req_first;
+	s->v4_later = s->prepared[SIG_M_SIMOPEN6] && (s->peer_nat.flags & SIG_NAT_V4_LATER) &&
+		      !g_d->cfg.test_v6_req_first;
 	if (!s->round && s->nmethods == 1 && s->methods[0] == SIG_M_RELAY && we_allocate(s)) {
 		/* relay, and only we have a TURN server: allocate, then tell the
 		 * peer the relayed address in the relay round */
@@ -1029,6 +1035,7 @@ static void responder_exchange(const struct sig_exchange *x)
 	v6 = !udp && s->peer_has_ip6 && (!s->forced || s->forced == SIG_M_SIMOPEN6) && have_v6(s);
 	/* ... in the responder-first order when the requester knows it */
 	s->v6_first = v6 && (s->peer_nat.flags & SIG_NAT_V6_FIRST) && !g_d->cfg.test_v6_req_first;
+	s->v4_later = v6 && (s->peer_nat.flags & SIG_NAT_V4_LATER) && !g_d->cfg.test_v6_req_first;
 	if (s->forced == SIG_M_SIMOPEN6) {
 		if (!v6) {
 			snprintf(why, sizeof(why), "method simopen6 refused: no global IPv6 address "

@@ -150,10 +150,25 @@ bool sess_start_early_one(struct d_session *s, uint8_t m)
 	return start_early(s, TRAV_CONNECT, m);
 }
 
+/*
+ * Happy Eyeballs (RFC 8305; both sides agreed, SIG_NAT_V4_LATER): simopen6
+ * (early) has gone first, the scheduled IPv4 methods go D_HE_DELAY_MS
+ * after the common start -- on both sides, so the simultaneous ones stay
+ * simultaneous -- and not while simopen6 holds an established connection
+ * that is being proven: when it wins they never start (no NAT mapping, no
+ * predict or shotgun burst); when it fails they start at once.
+ */
+static bool v4_held(const struct d_session *s, const struct trav_attempt *a)
+{
+	return s->v4_later && a->method != SIG_M_SIMOPEN6 && a->method != SIG_M_HOST &&
+	       s->prepared[SIG_M_SIMOPEN6] && s->att[SIG_M_SIMOPEN6].state == TA_CONNECTED;
+}
+
 void sess_start_race(struct d_session *s, uint64_t now)
 {
 	size_t i;
 	struct trav_attempt *a;
+	bool later = false;
 
 	s->state = S_RUNNING;
 	s->racing = true;
@@ -162,7 +177,14 @@ void sess_start_race(struct d_session *s, uint64_t now)
 		if (a->state != TA_IDLE || a->start_at)
 			continue;	/* started early */
 		arm(s, a, now);
+		if (s->v4_later && a->method != SIG_M_SIMOPEN6 && a->method != SIG_M_HOST) {
+			a->start_at += D_HE_DELAY_MS;
+			later = true;
+		}
 	}
+	if (later)
+		log_info("session %u: the IPv4 methods start %u ms after simopen6's (Happy Eyeballs)",
+			 s->id, D_HE_DELAY_MS);
 }
 
 void sess_run_due(struct d_session *s, uint64_t now)
@@ -173,7 +195,7 @@ void sess_run_due(struct d_session *s, uint64_t now)
 
 	for (i = 0; i < s->nmethods && s->round == round; i++) {
 		a = &s->att[s->methods[i]];
-		if (a->state == TA_IDLE && a->start_at && now >= a->start_at &&
+		if (a->state == TA_IDLE && a->start_at && now >= a->start_at && !v4_held(s, a) &&
 		    trav_start(a, now) < 0)
 			start_failed(s, a);
 		if (sess_over(s) || s->round != round)
@@ -197,6 +219,11 @@ void sess_close_attempts(struct d_session *s)
 				/* not started (its start still ahead): it never will be */
 				s->att[m].state = TA_CANCELLED;
 				s->att[m].t_start = s->att[m].t_end = clock_ms();
+				if (!s->att[m].why[0])
+					snprintf(s->att[m].why, sizeof(s->att[m].why),
+						 "never started%s", s->v4_later && s->att[m].start_at &&
+						 m != SIG_M_SIMOPEN6 ? " (Happy Eyeballs: simopen6 first)" :
+						 "");
 			}
 			trav_close(&s->att[m], false);
 		}

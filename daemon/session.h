@@ -82,6 +82,9 @@ struct d_session {
 	bool			peer_has_ip6;			/* simopen6: its address */
 	bool			v6_first;	/* simopen6 in the responder-first order:
 						 * both sides know it (SIG_NAT_V6_FIRST) */
+	bool			v4_later;	/* Happy Eyeballs: both sides start the
+						 * scheduled IPv4 methods D_HE_DELAY_MS
+						 * late (SIG_NAT_V4_LATER, race.c) */
 	uint8_t			peer_ip6[16];
 	/* ours: the key half of the proofs, the host addresses offered */
 	uint8_t			own_key[SIG_SESSION_KEY_LEN];

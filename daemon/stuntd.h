@@ -48,6 +48,13 @@
 					 * sessions may be connecting at once */
 #define D_PROBE_TIMEOUT_MS	3000
 #define D_CTL_LINE_MAX		4096
+/* Happy Eyeballs (SIG_NAT_V4_LATER): the scheduled IPv4 methods start this
+ * long after the common start when simopen6 races; RFC 8305's Connection
+ * Attempt Delay (at least 100 ms, 250 recommended). simopen6 is established
+ * about one host round trip after that start on both sides, so 100 ms keeps
+ * the IPv4 methods from starting at all up to a 100 ms RTT when IPv6 works,
+ * and is what they lose when it does not (docs/benchmarks.md). */
+#define D_HE_DELAY_MS		100
 #define D_SCHEDULE_DELAY_MS	20	/* the common start: this long after each side
 					 * receives the schedule (see put_schedule) */
 #define D_RST_GUARD_MS		60000	/* outbound RSTs of a session's flows dropped this long */

@@ -137,6 +137,14 @@ struct sig_prediction {
 					   responder that runs it; an older stuntd
 					   ignores the bit, and the order stays the
 					   requester-first one */
+#define SIG_NAT_V4_LATER	0x40	/* not the NAT's: Happy Eyeballs (RFC 8305)
+					   -- with simopen6 in the race, both sides
+					   start the scheduled IPv4 methods
+					   D_HE_DELAY_MS after the common start, and
+					   not while simopen6 is established and being
+					   proven; set by a requester that knows it,
+					   echoed by a responder that runs it; an older
+					   stuntd ignores it and starts them at once */
 
 struct sig_nat_info {
 	uint8_t		udp_mapping, udp_filtering, udp_alloc;

@@ -22,6 +22,11 @@
 #     - no candidate was refused and no connection dropped unproven.
 #   symv6 (random symmetric IPv4 NATs on both sides, drop x drop, no TURN):
 #     IPv4 alone would need a relay; simopen6 wins both ways, 5 MB echoed.
+#   he (drop x drop, 10 ms one way on each WAN; Happy Eyeballs,
+#     SIG_NAT_V4_LATER): both daemons log that the IPv4 methods start
+#     100 ms after simopen6's and that stunt1 never started; no IPv4 SYN
+#     left ha for hb; then with IPv6 TCP dropped between the two sites
+#     (in inet), the race is won by stunt1, started after the delay.
 #   hops (reject x drop, --ipv6-hop-limit 4 on hb, the responder, whose
 #     SYN goes first): hb's first SYN now reaches gwa's firewall, whose RST
 #     comes back to hb (seen on its link) and ends gwb's state for the
@@ -253,6 +258,48 @@ symv6|all)
 	start_all sym-random rst sym-random rst --ipv6 --fw6-a drop --fw6-b drop && {
 		transfer6 a office-pc "$LAB_HB6" "ha -> hb (IPv4 random symmetric both sides)"
 		transfer6 b laptop "$LAB_HA6" "hb -> ha (IPv4 random symmetric both sides)"
+		stop_all
+	}
+	;;&
+he|all)
+	# Happy Eyeballs (SIG_NAT_V4_LATER): with 10 ms one way on each WAN the
+	# race is scheduled before simopen6 is proven, and the IPv4 methods wait
+	echo "# drop x drop, 10 ms one way per side: the IPv4 methods start 100 ms late"
+	STUNTD_EXTRA_A=(--connect-timeout 8000)
+	STUNTD_EXTRA_B=(--connect-timeout 8000)
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop \
+		--delay-a 10 --delay-b 10 && {
+		# every IPv4 SYN ha sends to hb's NAT during the connect
+		lab_bg ha syn4-a tcpdump -i eth0 -nn -U --immediate-mode -w "$LAB_STATE/syn4-a.pcap" \
+			"tcp[tcpflags] & tcp-syn != 0 and not host $LAB_SRV1 and not host $LAB_SRV2" >/dev/null
+		lab_wait_capture syn4-a || nok "IPv4 SYN capture in ha"
+		transfer6 a office-pc "$LAB_HB6" "ha -> hb (the race, 10 ms one way)"
+		for x in a b; do
+			if grep -q 'the IPv4 methods start 100 ms after simopen6.s (Happy Eyeballs)' "$LAB_STATE/stuntd-$x.log" &&
+				[ "$(grep -c 'stunt1 (connect.*cancelled after 0 ms: never started (Happy Eyeballs: simopen6 first)' "$LAB_STATE/stuntd-$x.log")" = 1 ]; then
+				ok "h$x: stunt1 held 100 ms behind simopen6 and never started"
+			else
+				nok "h$x: the IPv4 methods' start"
+				grep -E 'Happy|stunt1|simopen ' "$LAB_STATE/stuntd-$x.log" | sed 's/^/# /'
+			fi
+		done
+		sleep 0.3
+		n=$(tcpdump -nn -r "$LAB_STATE/syn4-a.pcap" 2>/dev/null | grep -c .)
+		[ "$n" = 0 ] && ok "no IPv4 SYN left ha for hb (simopen6 won first)" ||
+			{ nok "$n IPv4 SYNs left ha for hb"; tcpdump -nn -r "$LAB_STATE/syn4-a.pcap" 2>/dev/null | head -5 | sed 's/^/# /'; }
+		# IPv6 broken between the two sites (TCP dropped in inet): stunt1
+		# wins, 100 ms later than it would have
+		lx inet nft add table ip6 brk
+		lx inet nft add chain ip6 brk f '{ type filter hook forward priority 0; }'
+		lx inet nft add rule ip6 brk f ip6 saddr 2001:db8:10::/64 ip6 daddr 2001:db8:20::/64 meta l4proto tcp drop
+		lx inet nft add rule ip6 brk f ip6 saddr 2001:db8:20::/64 ip6 daddr 2001:db8:10::/64 meta l4proto tcp drop
+		transfer a office-pc "ha -> hb, IPv6 broken: IPv4 after the delay" "" stunt1
+		if grep -E 'session [0-9]+: stunt1 established' "$LAB_STATE/stuntd-a.log" | grep -q . &&
+			[ "$(grep -c 'the IPv4 methods start 100 ms after' "$LAB_STATE/stuntd-a.log")" = 2 ]; then
+			ok "ha: stunt1 started after the delay and won"
+		else
+			nok "ha: stunt1 after the delay"
+		fi
 		stop_all
 	}
 	;;&
