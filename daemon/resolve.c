@@ -30,7 +30,7 @@ static int one(const char *what, const char *host, struct sockaddr_in *a, char *
 	return 0;
 }
 
-/* an expose target's name: IPv4 first, else IPv6 (common/resolve.h) */
+/* an expose target's or turn's name: IPv4 first, else IPv6 (common/resolve.h) */
 static int one_any(const char *what, const char *host, union addr_sa *a, char *err, size_t errlen)
 {
 	char why[128];
@@ -70,7 +70,7 @@ int d_config_resolve(struct d_config *c, unsigned what, char *err, size_t errlen
 		}
 	}
 	if ((what & D_RESOLVE_TURN) && c->have_turn && c->turn_host[0]) {
-		e = one("turn", c->turn_host, &c->turn, err, errlen);
+		e = one_any("turn", c->turn_host, &c->turn, err, errlen);
 		if (e < 0)
 			return e;
 	}
