@@ -100,7 +100,8 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 
 			trav_offer(&s->att[m], ip, c, &x);
 			/* the knob lies about a relayed address too */
-			if (g_d->cfg.test_cand_ip && c->kind == SIG_CAND_RELAY)
+			if (g_d->cfg.test_cand_ip && c->kind == SIG_CAND_RELAY &&
+			    c->addr.family == STUN_FAMILY_IPV4)
 				memcpy(c->addr.ip, &g_d->cfg.test_cand_ip, 4);
 		}
 	/* host: one candidate per address of ours, in the room left */
@@ -227,18 +228,23 @@ static void take_host_candidate(struct d_session *s, const struct sig_exchange *
  * are all that goes to the address before the peer proved who it is on
  * the connection.
  */
-static void take_v6_candidate(struct d_session *s, const struct sig_candidate *c)
+/* May a peer's IPv6 candidate name ip: global unicast and none of ours? */
+static bool peer6_ok(struct d_session *s, const uint8_t ip[16])
 {
 	uint8_t own[D_MAX_HOST6_ADDRS + 1][16];
+	const struct d_host6 *h = sess_host6(s);
+	int n = d_hostaddr6_ours(h->addr, h->n, &g_d->v6pub, own, D_MAX_HOST6_ADDRS + 1);
+
+	return d_hostaddr6_peer_ok(ip, own, n > 0 ? (size_t)n : 0);
+}
+
+static void take_v6_candidate(struct d_session *s, const struct sig_candidate *c)
+{
 	char named[INET6_ADDRSTRLEN];
-	const struct d_host6 *h;
-	int n;
 
 	if (!g_d->cfg.ipv6 || s->peer_has_ip6)
 		return;
-	h = sess_host6(s);
-	n = d_hostaddr6_ours(h->addr, h->n, &g_d->v6pub, own, D_MAX_HOST6_ADDRS + 1);
-	if (!d_hostaddr6_peer_ok(c->addr.ip, own, n > 0 ? (size_t)n : 0) || c->addr.port == 0) {
+	if (!peer6_ok(s, c->addr.ip) || c->addr.port == 0) {
 		inet_ntop(AF_INET6, c->addr.ip, named, sizeof(named));
 		log_warnx("session %u: %s's IPv6 candidate names [%s]:%u, which is not a global "
 			  "unicast address of another host: dropped", s->id, s->peer, named,
@@ -250,6 +256,48 @@ static void take_v6_candidate(struct d_session *s, const struct sig_candidate *c
 	s->peer_has_ip6 = true;
 	s->peer_kind[SIG_M_SIMOPEN6] = SIG_CAND_HOST;
 	s->peer_port[SIG_M_SIMOPEN6] = c->addr.port;
+}
+
+/*
+ * relay's IPv6 candidate (daemon/trav/relay.c). A relayed address (kind
+ * relay) is taken, as an IPv4 one (candidate_vouched), only on the peer's
+ * own address as the server sees it or on a TURN server we know
+ * (d_config_relay_known6: turn, server6, relay-servers): we connect to it.
+ * The peer's own address (kind host) is what we permit on our TURN server
+ * for an IPv6 relayed address, taken as simopen6's is (global unicast,
+ * none of ours); a permission sends nothing to it.
+ */
+static void take_relay6_candidate(struct d_session *s, const struct sig_exchange *x,
+				  const struct sig_candidate *c)
+{
+	char named[INET6_ADDRSTRLEN];
+	bool ok;
+
+	if (c->proto != IPPROTO_TCP || c->addr.port == 0)
+		return;
+	if (c->kind == SIG_CAND_RELAY)
+		ok = (x->has_sender && x->sender.family == STUN_FAMILY_IPV6 &&
+		      !memcmp(x->sender.ip, c->addr.ip, 16)) ||
+		     d_config_relay_known6(&g_d->cfg, c->addr.ip);
+	else if (c->kind == SIG_CAND_HOST)
+		ok = peer6_ok(s, c->addr.ip);
+	else
+		return;
+	if (!ok) {
+		inet_ntop(AF_INET6, c->addr.ip, named, sizeof(named));
+		log_warnx("session %u: %s's IPv6 relay candidate names %s, which is %s: dropped",
+			  s->id, s->peer, named, c->kind == SIG_CAND_RELAY ?
+			  "neither its address nor a TURN server we know (turn, server6, relay-servers)" :
+			  "not a global unicast address of another host");
+		g_d->candidates_refused++;
+		return;
+	}
+	s->peer_relay6_kind = c->kind;
+	memcpy(s->peer_relay6, c->addr.ip, 16);
+	if (c->kind == SIG_CAND_RELAY || !s->peer_port[SIG_M_RELAY]) {
+		s->peer_kind[SIG_M_RELAY] = c->kind;
+		s->peer_port[SIG_M_RELAY] = c->addr.port;
+	}
 }
 
 static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x)
@@ -284,6 +332,10 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 			if (c->kind == SIG_CAND_HOST && c->proto == IPPROTO_TCP &&
 			    c->addr.family == STUN_FAMILY_IPV4)
 				take_host_candidate(s, x, c);
+			continue;
+		}
+		if (c->priority == SIG_M_RELAY && c->addr.family == STUN_FAMILY_IPV6) {
+			take_relay6_candidate(s, x, c);
 			continue;
 		}
 		if (c->priority == SIG_M_SIMOPEN6) {
@@ -416,6 +468,8 @@ static void gather_then_exchange(struct d_session *s)
 				continue;
 			s->gathered[m] = true;
 			a->raddr = s->peer_ip;	/* relay: the address to permit */
+			if (m == SIG_M_RELAY && s->peer_relay6_kind == SIG_CAND_HOST)
+				memcpy(a->raddr6, s->peer_relay6, 16);	/* or this one */
 			err = trav_gather(a);
 			if (err == 0) {
 				s->state = S_MAPPING;
