@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# relay through a dual-stack TURN server (issue 17; daemon/trav/relay.c):
+# lab_up --ipv6, both sides dual-stack behind random symmetric IPv4 NATs and
+# RFC 6092 IPv6 firewalls (drop); coturn in pub listening and relaying on
+# 198.51.100.10 and [2001:db8:6::10]:3490. hb has --turn
+# [2001:db8:6::10]:3490 (the TURN server by its IPv6 address); ha has no
+# TURN server and knows pub's two addresses as relay-servers (its config
+# file), so that it takes relayed addresses there. Every connect is
+# ha -> hb --method relay (see t_stuntd.sh for the rest of the setup):
+#   turn6:    hb allocates over IPv6 -- its control and data connections to
+#             the TURN server are IPv6 (SYNs to [2001:db8:6::10]:3490 on hb's
+#             link, none to 198.51.100.10:3490), coturn logs hb's IPv6
+#             address -- an IPv4 relayed address (ha has IPv4: the default),
+#             the permission for ha's public IPv4 address; 5 MB echoed
+#             intact, relayed; hb deletes the allocation afterwards.
+#   relayed6: hb's config file also says test-relay-ipv6 on (a test knob: the
+#             real trigger, a peer without IPv4, needs signalling over IPv6):
+#             hb asks for an IPv6 relayed address (REQUESTED-ADDRESS-FAMILY)
+#             and permits ha's IPv6 address, which ha offered beside its IPv4
+#             candidate; ha connects to the relayed address over IPv6 (ha's
+#             relay connection is connected to [2001:db8:6::10]:P -- its
+#             getpeername in the connect answer's "relay" -- P the port hb's
+#             log names; ha's IPv6 SYN to it on ha's link; hb's log names
+#             the ConnectionAttempt from ha's IPv6 address);
+#             5 MB echoed intact, relayed; no candidate refused.
+#   unknown6: ha's relay-servers no longer name pub's IPv6 address (its
+#             config file rewritten, SIGHUP): hb's IPv6 relayed address is on
+#             a TURN server ha does not know, so ha drops that candidate
+#             (logged, counted in candidates_refused) and the connect fails;
+#             nothing of ha's goes to [2001:db8:6::10] (docs/security.md).
+# No RST may leave ha or hb over IPv4 (stop_all).
+# shellcheck disable=SC2153 # LAB_HA6: set by lab_up --ipv6
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lab.sh
+. "$here/lab.sh"
+# shellcheck source=tests/lab/stuntd_lab.sh
+. "$here/stuntd_lab.sh"
+# shellcheck source=tests/lab/refservers.sh
+. "$here/refservers.sh"
+
+TURN_PORT=3490
+
+start_all_hook() {
+	ref_start_turn_at pub "$LAB_PUB" "$LAB_PUB6" "$TURN_PORT" stunt turn-pass-1 lab || return 1
+	printf 'relay-servers %s,%s\n' "$LAB_PUB" "$LAB_PUB6" >"$LAB_STATE/a.conf"
+	printf 'test-relay-ipv6 %s\n' "$RELAY6" >"$LAB_STATE/b.conf"
+	STUNTD_EXTRA_A=(--connect-timeout 8000 --config "$LAB_STATE/a.conf")
+	STUNTD_EXTRA_B=(--connect-timeout 8000 --config "$LAB_STATE/b.conf"
+		--turn "[$LAB_PUB6]:$TURN_PORT" --turn-user stunt --turn-pass turn-pass-1)
+}
+
+# cap_start NAME NODE FILTER: tcpdump on NODE's eth0 into NAME.pcap
+cap_start() {
+	lab_bg "$2" "$1" tcpdump -i eth0 -nn -U --immediate-mode -w "$LAB_STATE/$1.pcap" "$3" >/dev/null
+	lab_wait_capture "$1"
+}
+
+# cap_lines NAME: the capture's packets, one line each
+cap_lines() { tcpdump -nn -r "$LAB_STATE/$1.pcap" 2>/dev/null; }
+
+# ptransfer LABEL: ha -> hb --method relay, 5 MB echoed; the remote address
+# of ha's relay connection (the answer's "relay": the client's own socket is
+# a local one, daemon/relayhc.c) into PEER_EP
+PEER_EP=
+ptransfer() {
+	local out
+	out=$(ctl a --no-half-close \
+		'{"cmd":"connect","peer":"office-pc","service":"echo","method":"relay"}' 5000000)
+	echo "$out" | sed 's/^/# /'
+	PEER_EP=$(echo "$out" | head -1 | sed -n 's/.*"relay":"\([^"]*\)".*/\1/p')
+	if echo "$out" | grep -q '"ok":true.*"method":"relay".*"relayed":true' &&
+		echo "$out" | grep -q '^sha OK 5000000'; then
+		ok "$1: 5 MB echoed intact, relayed"
+	else
+		nok "$1"
+		tail -25 "$LAB_STATE/stuntd-a.log" | sed 's/^/# a: /'
+		tail -25 "$LAB_STATE/stuntd-b.log" | sed 's/^/# b: /'
+	fi
+}
+
+# allocated: hb's last "relay: allocated RELAYED on SERVER ... permission for PEER"
+allocated() {
+	grep 'relay: allocated ' "$LAB_STATE/stuntd-b.log" | tail -1
+}
+
+case "${1:-all}" in
+turn6|all)
+	echo "# turn6: hb's TURN server by its IPv6 address, an IPv4 relayed address"
+	RELAY6=off
+	start_all sym-random rst sym-random rst --ipv6 && {
+		# SYNs to or from port TURN_PORT, either family (no IPv6 extension
+		# headers in this lab: TCP's flags at ip6[53])
+		cap_start turn-b hb "(ip and tcp port $TURN_PORT and tcp[tcpflags] & tcp-syn != 0) or (ip6 and ip6[6] == 6 and tcp port $TURN_PORT and ip6[53] & 2 != 0)"
+		ptransfer "turn6: ha -> hb, hb allocates on [$LAB_PUB6]:$TURN_PORT"
+		line=$(allocated)
+		echo "# b: $line"
+		if echo "$line" | grep -q "relay: allocated $LAB_PUB:[0-9]* on \[$LAB_PUB6\]:$TURN_PORT for [0-9]* s, permission for 198\.18\."; then
+			ok "hb allocated an IPv4 relayed address on the IPv6 TURN server, permission for ha's IPv4 address"
+		else
+			nok "hb's allocation: '$line'"
+		fi
+		rport=$(echo "$line" | sed -n "s/.*relay: allocated $LAB_PUB:\([0-9]*\) on .*/\1/p")
+		if [ -n "$rport" ] && [ "$PEER_EP" = "$LAB_PUB:$rport" ]; then
+			ok "ha's relay connection is connected to the IPv4 relayed address $PEER_EP"
+		else
+			nok "ha's relay connection is connected to '$PEER_EP' (want $LAB_PUB:${rport:-?})"
+		fi
+		if lab_wait_log "$LAB_STATE/stuntd-b.log" 'relay: allocation .* deleted' 5; then
+			ok "hb deleted the allocation after the connection ended"
+		else
+			nok "allocation not deleted"
+		fi
+		syn6=$(cap_lines turn-b | grep -c "IP6 $LAB_HB6\.[0-9]* > $LAB_PUB6\.$TURN_PORT: Flags \[S\]")
+		syn4=$(cap_lines turn-b | grep -c "IP [0-9.]* > $LAB_PUB\.$TURN_PORT: Flags \[S\]")
+		if [ "$syn6" -ge 2 ] && [ "$syn4" -eq 0 ]; then
+			ok "hb's TURN connections (control and data) were IPv6: $syn6 SYN(s) from [$LAB_HB6] to [$LAB_PUB6]:$TURN_PORT on hb's link, none over IPv4"
+		else
+			nok "hb's SYNs to the TURN server: $syn6 over IPv6, $syn4 over IPv4 (want >= 2 and 0)"
+			cap_lines turn-b | head -10 | sed 's/^/# b: /'
+		fi
+		if grep -qF "$LAB_HB6" "$LAB_STATE/coturn-$TURN_PORT.log"; then
+			ok "coturn's log names hb's IPv6 address: $(grep -F "$LAB_HB6" "$LAB_STATE/coturn-$TURN_PORT.log" | head -1 | cut -c1-150)"
+		else
+			nok "coturn's log never names [$LAB_HB6]"
+			tail -5 "$LAB_STATE/coturn-$TURN_PORT.log" | sed 's/^/# coturn: /'
+		fi
+		no_refusals
+		stop_all
+	}
+	;;&
+relayed6|all)
+	echo "# relayed6: an IPv6 relayed address (test-relay-ipv6 on hb), ha connects over IPv6"
+	RELAY6=on
+	start_all sym-random rst sym-random rst --ipv6 && {
+		cap_start syn6-a ha "ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 2"
+		ptransfer "relayed6: ha -> hb through an IPv6 relayed address"
+		line=$(allocated)
+		echo "# b: $line"
+		rport=$(echo "$line" | sed -n "s/.*relay: allocated \[$LAB_PUB6\]:\([0-9]*\) on \[$LAB_PUB6\]:$TURN_PORT for [0-9]* s, permission for $LAB_HA6\$/\1/p")
+		if [ -n "$rport" ]; then
+			ok "hb allocated the IPv6 relayed address [$LAB_PUB6]:$rport, permission for ha's IPv6 address $LAB_HA6"
+		else
+			nok "hb's allocation: '$line' (want [$LAB_PUB6]:PORT, permission for $LAB_HA6)"
+		fi
+		if [ -n "$rport" ] && [ "$PEER_EP" = "[$LAB_PUB6]:$rport" ]; then
+			ok "ha's relay connection is connected to the IPv6 relayed address $PEER_EP"
+		else
+			nok "ha's relay connection is connected to '$PEER_EP' (want [$LAB_PUB6]:${rport:-?})"
+		fi
+		if [ -n "$rport" ] && cap_lines syn6-a | grep -q "IP6 $LAB_HA6\.[0-9]* > $LAB_PUB6\.$rport: Flags \[S\]"; then
+			ok "on ha's link: ha's IPv6 SYN to [$LAB_PUB6]:$rport"
+		else
+			nok "no IPv6 SYN from ha to the relayed address on ha's link"
+			cap_lines syn6-a | head -5 | sed 's/^/# a: /'
+		fi
+		grep -q "relay: $LAB_HA6 connected to the relayed address" "$LAB_STATE/stuntd-b.log" &&
+			ok "hb: coturn's ConnectionAttempt named ha's IPv6 address" ||
+			nok "hb's log names no ConnectionAttempt from $LAB_HA6"
+		no_refusals
+		[ "${1:-all}" = all ] || stop_all	# else unknown6 goes on in this lab
+	}
+	;;&
+unknown6|all)
+	echo "# unknown6: ha no longer knows pub's IPv6 address as a TURN server"
+	if [ -z "${LAB_STATE:-}" ] || ! ctl a '{"cmd":"status"}' 2>/dev/null | grep -q '"registered":true'; then
+		RELAY6=on
+		start_all sym-random rst sym-random rst --ipv6 || exit 1
+	fi
+	cap_start pub6-a ha "ip6 and dst host $LAB_PUB6"
+	printf 'relay-servers %s\n' "$LAB_PUB" >"$LAB_STATE/a.conf"
+	n0=$(grep -c 'SIGHUP: configuration re-read' "$LAB_STATE/stuntd-a.log")
+	kill -HUP "$PID_A"
+	lab_wait_log "$LAB_STATE/stuntd-a.log" 'SIGHUP: configuration re-read' 10 $((n0 + 1)) ||
+		nok "ha re-read its configuration"
+	r0=$(sec a candidates_refused)
+	expect_error a '{"cmd":"connect","peer":"office-pc","service":"echo","method":"relay"}' \
+		"unknown6: hb's IPv6 relayed address on a TURN server ha does not know" "error"
+	r1=$(sec a candidates_refused)
+	if grep -q "IPv6 relay candidate names $LAB_PUB6, which is neither its address nor a TURN server we know" \
+		"$LAB_STATE/stuntd-a.log" && [ "${r1:-0}" -gt "${r0:-0}" ]; then
+		ok "ha dropped the candidate (logged; candidates_refused $r0 -> $r1)"
+	else
+		nok "ha did not drop the unknown IPv6 relayed address (candidates_refused $r0 -> $r1)"
+		grep -i 'relay' "$LAB_STATE/stuntd-a.log" | tail -5 | sed 's/^/# a: /'
+	fi
+	n=$(cap_lines pub6-a | grep -c .)
+	[ "$n" -eq 0 ] && ok "nothing of ha's went to [$LAB_PUB6]" ||
+		{ nok "$n packet(s) from ha to [$LAB_PUB6]"; cap_lines pub6-a | head -5 | sed 's/^/# a: /'; }
+	stop_all
+	;;&
+esac
+[ "$fails" -eq 0 ]
