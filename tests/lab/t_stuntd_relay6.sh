@@ -23,7 +23,11 @@
 #             getpeername in the connect answer's "relay" -- P the port hb's
 #             log names; ha's IPv6 SYN to it on ha's link; hb's log names
 #             the ConnectionAttempt from ha's IPv6 address);
-#             5 MB echoed intact, relayed; no candidate refused.
+#             5 MB echoed intact, relayed; no candidate refused. Then
+#             hb -> ha: hb, the requester, allocates in the relay round (ha
+#             has no TURN server) an IPv6 relayed address for the IPv6
+#             address ha offered in its first EXCHANGE; ha connects to it;
+#             5 MB echoed.
 #   unknown6: ha's relay-servers no longer name pub's IPv6 address (its
 #             config file rewritten, SIGHUP): hb's IPv6 relayed address is on
 #             a TURN server ha does not know, so ha drops that candidate
@@ -60,14 +64,15 @@ cap_start() {
 # cap_lines NAME: the capture's packets, one line each
 cap_lines() { tcpdump -nn -r "$LAB_STATE/$1.pcap" 2>/dev/null; }
 
-# ptransfer LABEL: ha -> hb --method relay, 5 MB echoed; the remote address
-# of ha's relay connection (the answer's "relay": the client's own socket is
-# a local one, daemon/relayhc.c) into PEER_EP
+# ptransfer LABEL [FROM PEER]: FROM (default a) -> PEER (default office-pc)
+# --method relay, 5 MB echoed; the remote address of FROM's relay
+# connection (the answer's "relay": the client's own socket is a local one,
+# daemon/relayhc.c) into PEER_EP
 PEER_EP=
 ptransfer() {
 	local out
-	out=$(ctl a --no-half-close \
-		'{"cmd":"connect","peer":"office-pc","service":"echo","method":"relay"}' 5000000)
+	out=$(ctl "${2:-a}" --no-half-close \
+		"{\"cmd\":\"connect\",\"peer\":\"${3:-office-pc}\",\"service\":\"echo\",\"method\":\"relay\"}" 5000000)
 	echo "$out" | sed 's/^/# /'
 	PEER_EP=$(echo "$out" | head -1 | sed -n 's/.*"relay":"\([^"]*\)".*/\1/p')
 	if echo "$out" | grep -q '"ok":true.*"method":"relay".*"relayed":true' &&
@@ -158,6 +163,19 @@ relayed6|all)
 		grep -q "relay: $LAB_HA6 connected to the relayed address" "$LAB_STATE/stuntd-b.log" &&
 			ok "hb: coturn's ConnectionAttempt named ha's IPv6 address" ||
 			nok "hb's log names no ConnectionAttempt from $LAB_HA6"
+		# the other way: hb, the requester, allocates in the relay round
+		# (ha has no TURN server), permits the IPv6 address ha offered in
+		# its first EXCHANGE, and ha connects to the relayed address
+		ptransfer "relayed6: hb -> ha, the requester allocates" b laptop
+		line=$(allocated)
+		echo "# b: $line"
+		rport=$(echo "$line" | sed -n "s/.*relay: allocated \[$LAB_PUB6\]:\([0-9]*\) on \[$LAB_PUB6\]:$TURN_PORT for [0-9]* s, permission for $LAB_HA6\$/\1/p")
+		if [ -n "$rport" ] &&
+			grep -q "relay: connect from port [0-9]* to \[$LAB_PUB6\]:$rport\$" "$LAB_STATE/stuntd-a.log"; then
+			ok "hb -> ha: hb allocated [$LAB_PUB6]:$rport for $LAB_HA6, ha connected to it"
+		else
+			nok "hb -> ha: allocation '$line', ha's connect: $(grep 'relay: connect from' "$LAB_STATE/stuntd-a.log" | tail -1)"
+		fi
 		no_refusals
 		[ "${1:-all}" = all ] || stop_all	# else unknown6 goes on in this lab
 	}
