@@ -8,7 +8,10 @@
 # TURN server and knows pub's two addresses as relay-servers (its config
 # file), so that it takes relayed addresses there. Every connect is
 # ha -> hb --method relay (see t_stuntd.sh for the rest of the setup):
-#   turn6:    hb allocates over IPv6 -- its control and data connections to
+#   turn6:    hb's --turn is turn6.lab.test:3490, a name with an IPv6 address
+#             only (hb's own hosts file: ip netns exec bind-mounts
+#             /etc/netns/NAME/hosts, as in t_hostnames.sh), resolved to
+#             [2001:db8:6::10]:3490; hb allocates over IPv6 -- its control and data connections to
 #             the TURN server are IPv6 (SYNs to [2001:db8:6::10]:3490 on hb's
 #             link, none to 198.51.100.10:3490), coturn logs hb's IPv6
 #             address -- an IPv4 relayed address (ha has IPv4: the default),
@@ -46,13 +49,32 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 TURN_PORT=3490
 
+made_netns_dir=0
+[ -d /etc/netns ] || made_netns_dir=1
+ETC_HB=
+etc_cleanup() {
+	[ -n "$ETC_HB" ] && rm -rf "$ETC_HB"
+	[ "$made_netns_dir" = 1 ] && rmdir /etc/netns 2>/dev/null
+	return 0
+}
+
+# TURN_B: hb's --turn (turn6: a name with an IPv6 address only, in hb's
+# own hosts file, looked up in files alone: without a DNS server the IPv4
+# lookup would fail as "temporary", not as "no such address")
 start_all_hook() {
+	trap 'lab_down; etc_cleanup' EXIT
+	if [ "$TURN_B" = "turn6.lab.test:$TURN_PORT" ]; then
+		ETC_HB=/etc/netns/$LAB-hb
+		mkdir -p "$ETC_HB"
+		printf '127.0.0.1 localhost\n%s turn6.lab.test\n' "$LAB_PUB6" >"$ETC_HB/hosts"
+		printf 'hosts: files\n' >"$ETC_HB/nsswitch.conf"
+	fi
 	ref_start_turn_at pub "$LAB_PUB" "$LAB_PUB6" "$TURN_PORT" stunt turn-pass-1 lab || return 1
 	printf 'relay-servers %s,%s\n' "$LAB_PUB" "$LAB_PUB6" >"$LAB_STATE/a.conf"
 	printf 'test-relay-ipv6 %s\n' "$RELAY6" >"$LAB_STATE/b.conf"
 	STUNTD_EXTRA_A=(--connect-timeout 8000 --config "$LAB_STATE/a.conf")
 	STUNTD_EXTRA_B=(--connect-timeout 8000 --config "$LAB_STATE/b.conf"
-		--turn "[$LAB_PUB6]:$TURN_PORT" --turn-user stunt --turn-pass turn-pass-1)
+		--turn "$TURN_B" --turn-user stunt --turn-pass turn-pass-1)
 }
 
 # cap_start NAME NODE FILTER: tcpdump on NODE's eth0 into NAME.pcap
@@ -94,15 +116,16 @@ case "${1:-all}" in
 turn6|all)
 	echo "# turn6: hb's TURN server by its IPv6 address, an IPv4 relayed address"
 	RELAY6=off
+	TURN_B=turn6.lab.test:$TURN_PORT
 	start_all sym-random rst sym-random rst --ipv6 && {
 		# SYNs to or from port TURN_PORT, either family (no IPv6 extension
 		# headers in this lab: TCP's flags at ip6[53])
 		cap_start turn-b hb "(ip and tcp port $TURN_PORT and tcp[tcpflags] & tcp-syn != 0) or (ip6 and ip6[6] == 6 and tcp port $TURN_PORT and ip6[53] & 2 != 0)"
-		ptransfer "turn6: ha -> hb, hb allocates on [$LAB_PUB6]:$TURN_PORT"
+		ptransfer "turn6: ha -> hb, hb allocates on turn6.lab.test:$TURN_PORT"
 		line=$(allocated)
 		echo "# b: $line"
 		if echo "$line" | grep -q "relay: allocated $LAB_PUB:[0-9]* on \[$LAB_PUB6\]:$TURN_PORT for [0-9]* s, permission for 198\.18\."; then
-			ok "hb allocated an IPv4 relayed address on the IPv6 TURN server, permission for ha's IPv4 address"
+			ok "hb allocated an IPv4 relayed address on the IPv6 TURN server (turn6.lab.test resolved to [$LAB_PUB6]), permission for ha's IPv4 address"
 		else
 			nok "hb's allocation: '$line'"
 		fi
@@ -134,10 +157,12 @@ turn6|all)
 		no_refusals
 		stop_all
 	}
+	etc_cleanup	# (lab_down clears the EXIT trap)
 	;;&
 relayed6|all)
 	echo "# relayed6: an IPv6 relayed address (test-relay-ipv6 on hb), ha connects over IPv6"
 	RELAY6=on
+	TURN_B=[$LAB_PUB6]:$TURN_PORT
 	start_all sym-random rst sym-random rst --ipv6 && {
 		cap_start syn6-a ha "ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 2"
 		ptransfer "relayed6: ha -> hb through an IPv6 relayed address"
@@ -184,6 +209,7 @@ unknown6|all)
 	echo "# unknown6: ha no longer knows pub's IPv6 address as a TURN server"
 	if [ -z "${LAB_STATE:-}" ] || ! ctl a '{"cmd":"status"}' 2>/dev/null | grep -q '"registered":true'; then
 		RELAY6=on
+		TURN_B=[$LAB_PUB6]:$TURN_PORT
 		start_all sym-random rst sym-random rst --ipv6 || exit 1
 	fi
 	cap_start pub6-a ha "ip6 and dst host $LAB_PUB6"
