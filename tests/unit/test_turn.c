@@ -48,6 +48,25 @@ static void credentials(void)
 	CHECK_MEM(c.key, key, 16);
 }
 
+/* alice's credential with the server's realm and nonce, and a
+ * CreatePermission for peer built with it into buf and parsed into m,
+ * its integrity checked: the message's length */
+static int permission(uint8_t *buf, size_t cap, const struct stun_addr *peer,
+		      struct turn_cred *c, struct stun_msg *m)
+{
+	int n;
+
+	turn_cred_init(c, "alice", "secret");
+	turn_cred_challenge(c, "lab", 3, (const uint8_t *)"abcdef", 6);
+	n = turn_build_create_permission(buf, cap, txid, peer, c);
+	CHECK(n > 0);
+	CHECK_EQ(stun_parse(buf, (size_t)(n > 0 ? n : 0), m), 0);
+	CHECK_EQ(m->method, TURN_METHOD_CREATE_PERMISSION);
+	CHECK_EQ(m->cls, STUN_REQUEST);
+	CHECK_EQ(stun_check_integrity(m, c->key, 16), 0);
+	return n;
+}
+
 static void authenticated_requests_verify(void)
 {
 	uint8_t buf[512];
@@ -60,15 +79,7 @@ static void authenticated_requests_verify(void)
 	size_t len;
 	int n;
 
-	turn_cred_init(&c, "alice", "secret");
-	turn_cred_challenge(&c, "lab", 3, (const uint8_t *)"abcdef", 6);
-
-	n = turn_build_create_permission(buf, sizeof(buf), txid, &peer, &c);
-	CHECK(n > 0);
-	CHECK_EQ(stun_parse(buf, (size_t)n, &m), 0);
-	CHECK_EQ(m.method, TURN_METHOD_CREATE_PERMISSION);
-	CHECK_EQ(m.cls, STUN_REQUEST);
-	CHECK_EQ(stun_check_integrity(&m, c.key, 16), 0);
+	n = permission(buf, sizeof(buf), &peer, &c, &m);
 	a = stun_msg_find(&m, TURN_ATTR_XOR_PEER_ADDRESS);
 	CHECK(a && stun_attr_get_xor_addr(a, &m, &got) == 0 && stun_addr_equal(&got, &peer));
 	a = stun_msg_find(&m, STUN_ATTR_USERNAME);
@@ -232,12 +243,7 @@ static void ipv6_addresses(void)
 	size_t i;
 	int n;
 
-	turn_cred_init(&c, "alice", "secret");
-	turn_cred_challenge(&c, "lab", 3, (const uint8_t *)"abcdef", 6);
-	n = turn_build_create_permission(buf, sizeof(buf), txid, &peer, &c);
-	CHECK(n > 0);
-	CHECK_EQ(stun_parse(buf, (size_t)n, &m), 0);
-	CHECK_EQ(stun_check_integrity(&m, c.key, 16), 0);
+	(void)permission(buf, sizeof(buf), &peer, &c, &m);
 	a = stun_msg_find(&m, TURN_ATTR_XOR_PEER_ADDRESS);
 	CHECK(a && a->len == 20);
 	if (a && a->len == 20) {
