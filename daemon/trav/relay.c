@@ -36,7 +36,8 @@
  * Families (issue 17). The TURN server (--turn) is IPv4 or IPv6; the control
  * and data connections use its family. The relayed address's family is
  * asked for with REQUESTED-ADDRESS-FAMILY (RFC 8656 18.11, RFC 6156) and
- * chosen from the peer, the side that will connect to it: IPv4 as before
+ * chosen from the peer, the side that will connect to it
+ * (trav_relay_family, daemon/trav/strategy.c): IPv4 as before
  * when the peer has an IPv4 address (a->raddr, its SIG-SENDER); IPv6 when
  * it has none, or always with the test knob test-relay-ipv6, provided the
  * peer told us its IPv6 address (a->raddr6: its relay candidate of kind
@@ -53,6 +54,7 @@
 #include "common/esc.h"
 #include "common/log.h"
 #include "daemon/hostaddr6.h"
+#include "daemon/trav/strategy.h"
 #include "proto/turn.h"
 
 #include <arpa/inet.h>
@@ -551,25 +553,22 @@ static void on_ctl(struct d_ev *ev, uint32_t events)
 	}
 }
 
-/* The relayed address's family, chosen from the peer (the header comment):
- * IPv4 when it has an IPv4 address (unless test-relay-ipv6), else IPv6 when
- * it offered its IPv6 one. peer gets the address to permit; -EINVAL when
- * the peer gave none. */
+/* The relayed address's family, chosen from the peer (the header comment,
+ * trav_relay_family): peer gets the address to permit; -EINVAL when the
+ * peer gave none. */
 static int pick_peer(const struct trav_attempt *a, struct stun_addr *peer)
 {
 	static const uint8_t zero6[16];
-	bool has6 = memcmp(a->raddr6, zero6, 16) != 0;
 
 	memset(peer, 0, sizeof(*peer));
-	if (has6 && (a->raddr == 0 || g_d->cfg.test_relay_ipv6)) {
-		peer->family = STUN_FAMILY_IPV6;
+	peer->family = trav_relay_family(a->raddr != 0, memcmp(a->raddr6, zero6, 16) != 0,
+					 g_d->cfg.test_relay_ipv6);
+	if (peer->family == STUN_FAMILY_IPV6)
 		memcpy(peer->ip, a->raddr6, 16);
-		return 0;
-	}
-	if (a->raddr == 0)
+	else if (peer->family == STUN_FAMILY_IPV4)
+		memcpy(peer->ip, &a->raddr, 4);
+	else
 		return -EINVAL;
-	peer->family = STUN_FAMILY_IPV4;
-	memcpy(peer->ip, &a->raddr, 4);
 	return 0;
 }
 
