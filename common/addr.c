@@ -83,6 +83,23 @@ uint16_t addr_sa_port(const union addr_sa *a)
 	return ntohs(a->sa.sa_family == AF_INET6 ? a->in6.sin6_port : a->in.sin_port);
 }
 
+void addr_sa_set_port(union addr_sa *a, uint16_t port)
+{
+	if (a->sa.sa_family == AF_INET6)
+		a->in6.sin6_port = htons(port);
+	else
+		a->in.sin_port = htons(port);
+}
+
+bool addr_sa_same_ip(const union addr_sa *a, const union addr_sa *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET6)
+		return !memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16);
+	return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+}
+
 int addr_parse_any(const char *s, uint16_t defport, union addr_sa *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -4,6 +4,7 @@
 #define STUNT_ADDR_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -18,6 +19,10 @@ union addr_sa {
 socklen_t addr_sa_len(const union addr_sa *a);
 /* a's port, host order. */
 uint16_t addr_sa_port(const union addr_sa *a);
+/* Set a's port (host order), in a's family (IPv4 unless AF_INET6). */
+void addr_sa_set_port(union addr_sa *a, uint16_t port);
+/* Do a and b name the same IP address (same family)? Ports not compared. */
+bool addr_sa_same_ip(const union addr_sa *a, const union addr_sa *b);
 
 /*
  * "A.B.C.D" or "A.B.C.D:PORT" -> out (network order). Without a port, out

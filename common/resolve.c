@@ -104,51 +104,67 @@ static int gai_err(int rc)
 	return rc == EAI_AGAIN ? -EAGAIN : not_found(rc) ? -ENOENT : -EIO;
 }
 
-int resolve_ipv4(const char *host, uint16_t port, struct sockaddr_in *out, char *why,
-		 size_t whylen)
+/* The first address of family af getaddrinfo gives for host (flags: its
+ * ai_flags) into out with port; why and the return as resolve_ipv4's. */
+static int lookup(const char *host, uint16_t port, int af, int flags, union addr_sa *out,
+		  char *why, size_t whylen)
 {
-	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+	struct addrinfo hints = { .ai_family = af, .ai_socktype = SOCK_STREAM, .ai_flags = flags };
 	struct addrinfo *res = NULL;
+	socklen_t want = af == AF_INET6 ? sizeof(out->in6) : sizeof(out->in);
 	int rc;
 
 	rc = getaddrinfo(host, NULL, &hints, &res);
-	if (rc != 0 || res == NULL || res->ai_addrlen < sizeof(*out)) {
+	if (rc != 0 || res == NULL || res->ai_addrlen < want) {
 		snprintf(why, whylen, "%s", rc == EAI_SYSTEM ? strerror(errno) :
-			 rc ? gai_strerror(rc) : "no IPv4 address");
+			 rc ? gai_strerror(rc) : af == AF_INET6 ? "no IPv6 address" :
+			 "no IPv4 address");
 		if (res)
 			freeaddrinfo(res);
 		return gai_err(rc);
 	}
-	memcpy(out, res->ai_addr, sizeof(*out));
-	out->sin_port = htons(port);
+	memset(out, 0, sizeof(*out));
+	memcpy(out, res->ai_addr, want);
+	addr_sa_set_port(out, port);
 	freeaddrinfo(res);
 	return 0;
 }
 
-int resolve_any(const char *host, uint16_t port, union addr_sa *out, char *why, size_t whylen)
+int resolve_ipv4(const char *host, uint16_t port, struct sockaddr_in *out, char *why,
+		 size_t whylen)
 {
-	struct addrinfo hints = { .ai_family = AF_INET6, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res = NULL;
-	int rc, e;
+	union addr_sa a;
+	int e = lookup(host, port, AF_INET, 0, &a, why, whylen);
 
-	memset(out, 0, sizeof(*out));
-	e = resolve_ipv4(host, port, &out->in, why, whylen);
+	if (e == 0)
+		*out = a.in;
+	return e;
+}
+
+/* IPv4 first, else IPv6; why keeps the IPv4 lookup's words when neither
+ * is found (flags: getaddrinfo's, for both) */
+static int v4_then_v6(const char *host, uint16_t port, int flags, union addr_sa *out,
+		      char *why, size_t whylen)
+{
+	char why6[128];
+	int e;
+
+	e = lookup(host, port, AF_INET, flags, out, why, whylen);
 	if (e != -ENOENT)
 		return e;
-	rc = getaddrinfo(host, NULL, &hints, &res);
-	if (rc != 0 || res == NULL || res->ai_addrlen < sizeof(out->in6)) {
-		/* (a name not known keeps the IPv4 lookup's words) */
-		if (rc == 0)
-			snprintf(why, whylen, "no IPv4 or IPv6 address");
-		else if (!not_found(rc))
-			snprintf(why, whylen, "%s", rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-		if (res)
-			freeaddrinfo(res);
-		return gai_err(rc);
-	}
-	memset(out, 0, sizeof(*out));
-	memcpy(&out->in6, res->ai_addr, sizeof(out->in6));
-	out->in6.sin6_port = htons(port);
-	freeaddrinfo(res);
-	return 0;
+	e = lookup(host, port, AF_INET6, flags, out, why6, sizeof(why6));
+	if (e < 0 && e != -ENOENT)
+		snprintf(why, whylen, "%s", why6);
+	return e;
+}
+
+int resolve_any(const char *host, uint16_t port, union addr_sa *out, char *why, size_t whylen)
+{
+	return v4_then_v6(host, port, 0, out, why, whylen);
+}
+
+int resolve_remote(const char *host, uint16_t port, union addr_sa *out, char *why,
+		   size_t whylen)
+{
+	return v4_then_v6(host, port, AI_ADDRCONFIG, out, why, whylen);
 }

@@ -2,7 +2,7 @@
 /*
  * Host names where an address is taken ("HOST[:PORT]": --server, --turn,
  * expose targets): a pure splitter that tells an IPv4 literal from a name,
- * and the resolution of a name to one IPv4 address with getaddrinfo (files,
+ * and the resolution of a name to one address with getaddrinfo (files,
  * DNS: whatever nsswitch.conf says), done by the caller at start and again
  * whenever it reconnects.
  */
@@ -40,5 +40,13 @@ int resolve_ipv4(const char *host, uint16_t port, struct sockaddr_in *out, char 
  */
 union addr_sa;
 int resolve_any(const char *host, uint16_t port, union addr_sa *out, char *why, size_t whylen);
+
+/*
+ * A remote host (a stunt-server): the same, each family only when this
+ * host has a non-loopback address of it (AI_ADDRCONFIG), so that on an
+ * IPv6-only host a dual-stack name gives its IPv6 address. Same returns.
+ */
+int resolve_remote(const char *host, uint16_t port, union addr_sa *out, char *why,
+		   size_t whylen);
 
 #endif

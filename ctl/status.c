@@ -193,7 +193,11 @@ static void print_nat(FILE *out, const struct cj_val *root, const char *path)
 	size_t i;
 
 	if (cj_path(root, path, &nat) < 0 || nat.type != CJ_OBJ) {
-		fprintf(out, "NAT: not measured yet\n");
+		/* a server given as an IPv6 address ("[ADDR]:PORT"): an
+		 * IPv6-only host, nothing of IPv4 to measure (stuntd(8)) */
+		fprintf(out, "NAT: %s\n", jstr(root, "server", buf, sizeof(buf), "")[0] == '[' ?
+			"none measured (the server is reached over IPv6: IPv6 methods only)" :
+			"not measured yet");
 		return;
 	}
 	fprintf(out, "NAT:\n");

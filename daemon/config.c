@@ -62,26 +62,6 @@ static int copy_str(char *dst, size_t cap, const char *v)
 }
 
 /*
- * "HOST[:PORT]": an IPv4 literal into addr (host ""), or a name into host
- * with the port in addr (its address 0 until d_config_resolve). 0 or -EINVAL.
- */
-static int parse_host(const char *v, uint16_t defport, struct sockaddr_in *addr, char *host,
-		      size_t hostlen)
-{
-	uint16_t port;
-
-	host[0] = '\0';
-	if (addr_parse_ipv4(v, defport, addr) == 0)
-		return 0;
-	if (resolve_split(v, defport, host, hostlen, &port) < 0)
-		return -EINVAL;
-	memset(addr, 0, sizeof(*addr));
-	addr->sin_family = AF_INET;
-	addr->sin_port = htons(port);
-	return 0;
-}
-
-/*
  * "HOST[:PORT]" of either family: an IPv4 literal, an IPv6 one ("2001:db8::1",
  * "[2001:db8::1]:PORT") into addr (host ""), or a name into host with the
  * port in addr (AF_INET, address 0 until d_config_resolve, which takes
@@ -111,6 +91,21 @@ static int parse_target(const char *v, struct d_expose *e)
 	return addr_sa_port(&e->addr) ? 0 : -EINVAL;
 }
 
+/*
+ * A server's "HOST[:PORT]" (parse_host_any, port 3478 by default).
+ * *port_given: a port was written. 0 or -EINVAL.
+ */
+static int parse_server(const char *v, union addr_sa *addr, char *host, size_t hostlen,
+			bool *port_given)
+{
+	const char *colon = strchr(v, ':');
+
+	/* "[ADDR]:PORT", or exactly one colon (an IPv6 literal has two or more) */
+	*port_given = v[0] == '[' ? strstr(v, "]:") != NULL :
+				    colon != NULL && strchr(colon + 1, ':') == NULL;
+	return parse_host_any(v, D_SERVER_PORT_DEFAULT, addr, host, hostlen);
+}
+
 /* one more server, after those given before it (less preferred) */
 static int add_server(struct d_config *c, const char *val, char *err, size_t errlen)
 {
@@ -118,11 +113,10 @@ static int add_server(struct d_config *c, const char *val, char *err, size_t err
 	size_t i;
 
 	memset(&v, 0, sizeof(v));
-	if (parse_host(val, D_SERVER_PORT_DEFAULT, &v.addr, v.host, sizeof(v.host)) < 0 ||
+	if (parse_server(val, &v.addr, v.host, sizeof(v.host), &v.port_given) < 0 ||
 	    copy_str(v.given, sizeof(v.given), val) < 0)
-		return fail(err, errlen, "bad server '%s' (HOST[:PORT], HOST a name or an "
-			    "IPv4 address)", val);
-	v.port_given = strchr(val, ':') != NULL;
+		return fail(err, errlen, "bad server '%s' (HOST[:PORT], HOST a name, an IPv4 "
+			    "address or an IPv6 one: [2001:db8::1]:PORT)", val);
 	for (i = 0; i < c->nservers; i++)
 		if (!strcmp(c->servers[i].given, val))
 			return fail(err, errlen, "server '%s' given twice", val);
@@ -530,7 +524,8 @@ bool d_config_relay_known(const struct d_config *c, uint32_t ip)
 	if (c->have_turn && c->turn.sa.sa_family == AF_INET && c->turn.in.sin_addr.s_addr == ip)
 		return true;
 	for (i = 0; i < c->nservers; i++)
-		if (c->servers[i].addr.sin_addr.s_addr == ip)
+		if (c->servers[i].addr.sa.sa_family == AF_INET &&
+		    c->servers[i].addr.in.sin_addr.s_addr == ip)
 			return true;
 	for (i = 0; i < c->nrelay_servers; i++)
 		if (c->relay_servers[i] == ip)
@@ -607,8 +602,8 @@ int d_config_finish(struct d_config *c, char *err, size_t errlen)
 			v->tls_name[n] = '\0';
 		}
 		if (!v->port_given)
-			v->sig.sin_port = htons(D_SERVER_TLS_PORT_DEFAULT);
-		v->addr.sin_port = htons(D_SERVER_PORT_DEFAULT);
+			addr_sa_set_port(&v->sig, D_SERVER_TLS_PORT_DEFAULT);
+		addr_sa_set_port(&v->addr, D_SERVER_PORT_DEFAULT);
 	}
 	return 0;
 }

@@ -124,12 +124,15 @@ struct d_allow {
 struct d_server {
 	char			given[D_NAME_MAX + 8];	/* HOST[:PORT] as given: logs, status */
 	/* the STUN address discovery probes and predict connects to (3478 with
-	 * TLS, the TLS port being no STUN port) */
-	struct sockaddr_in	addr;
+	 * TLS, the TLS port being no STUN port); IPv4 or IPv6: over IPv6 (an
+	 * IPv6-only host) the IPv4 methods are left out and discovery measures
+	 * only our IPv6 address (daemon/discovery.c) */
+	union addr_sa		addr;
 	/* set by d_config_finish(): where signalling connects (TLS: PORT or 5349) */
-	struct sockaddr_in	sig;
+	union addr_sa		sig;
 	/* a host name: resolved by d_config_resolve() at start, on SIGHUP and
-	 * before each connection to it; "" for an IPv4 literal */
+	 * before each connection to it (IPv4 first, else IPv6); "" for an
+	 * address literal */
 	char			host[D_NAME_MAX + 1];
 	bool			port_given;		/* "HOST:PORT", not just HOST */
 	/* TLS: the name its certificate must carry (server-name, else its host

@@ -114,7 +114,7 @@ static void ipv6_json(FILE *f)
 static void status(struct d_ctl_client *c)
 {
 	struct stuntd *d = g_d;
-	char *buf = NULL, *nat = NULL, a[INET_ADDRSTRLEN], *p;
+	char *buf = NULL, *nat = NULL, a[INET6_ADDRSTRLEN + 8], *p;
 	size_t len = 0, nlen = 0;
 	uint64_t now = clock_ms();
 	FILE *f, *nf;
@@ -126,14 +126,17 @@ static void status(struct d_ctl_client *c)
 		return answer_error(c, "out of memory");
 	fputs("{\"id\":", f);
 	d_json_str(f, d->cfg.id);
-	fprintf(f, ",\"registered\":%s,\"server\":\"%s:%u\"",
-		d_sig_up() ? "true" : "false", d_ip_str(d_sig_server()->addr.sin_addr.s_addr, a),
-		ntohs(d_sig_server()->addr.sin_port));
+	fprintf(f, ",\"registered\":%s,\"server\":\"%s\"", d_sig_up() ? "true" : "false",
+		d_ep_str(&d_sig_server()->addr.sa, a, sizeof(a)));
 	d_sig_status_json(f, now);
+	/* as the server in use sees us: IPv4, or IPv6 when we signal over it */
 	fputs(",\"public\":", f);
 	if (d->public_ip)
 		fprintf(f, "{\"tcp\":\"%s:%u\",\"udp\":null}", d_ip_str(d->public_ip, a),
 			d->mapped.port);
+	else if (d->have_mapped && d->mapped.family == STUN_FAMILY_IPV6 &&
+		 inet_ntop(AF_INET6, d->mapped.ip, a, sizeof(a)))
+		fprintf(f, "{\"tcp\":\"[%s]:%u\",\"udp\":null}", a, d->mapped.port);
 	else
 		fputs("null", f);
 	fputs(",\"nat\":", f);

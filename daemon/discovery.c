@@ -7,7 +7,8 @@
  * another, up to D_DISCOVERY_TRIES, and what they measured is put together
  * (daemon/natmerge.h). With server6 the runs have an IPv6 part too
  * (probes/probe6.c), whose Bindings tell our IPv6 address as the internet
- * sees it (NPTv6, daemon/hostaddr6.h).
+ * sees it (NPTv6, daemon/hostaddr6.h). A server reached over IPv6 (an
+ * IPv6-only host) gets that IPv6 part alone: there is no IPv4 to measure.
  */
 #include "daemon/stuntd.h"
 
@@ -19,6 +20,7 @@
 #include "daemon/trav/strategy.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -86,9 +88,17 @@ static int discovery_once(const struct d_server *srv, struct probe_result *out, 
 	int err;
 
 	probe_cfg_init(&pc);
-	pc.server_ip = srv->addr.sin_addr.s_addr;
-	pc.server_port = ntohs(srv->addr.sin_port);
 	pc.timeout_ms = D_PROBE_TIMEOUT_MS;
+	if (srv->addr.sa.sa_family == AF_INET6) {
+		/* the IPv6 part alone, its two Bindings to the server */
+		pc.ipv6_only = true;
+		pc.server6_set = true;
+		pc.server6 = srv->addr.in6;
+		pc.server6_addr_only = true;
+		return probe_run(&pc, out);
+	}
+	pc.server_ip = srv->addr.in.sin_addr.s_addr;
+	pc.server_port = ntohs(srv->addr.in.sin_port);
 	if (g_d->cfg.has_server6 && g_d->cfg.ipv6) {
 		pc.server6_set = true;
 		pc.server6 = g_d->cfg.server6;
@@ -107,16 +117,17 @@ static int discovery_once(const struct d_server *srv, struct probe_result *out, 
 	return err;
 }
 
-/* What the IPv6 part told of our address (server6). */
-static void v6pub_log(const struct stuntd *d)
+/* What the IPv6 part told of our address (server6, or the server itself
+ * when we reach it over IPv6: v6srv). */
+static void v6pub_log(const struct stuntd *d, bool v6srv)
 {
 	char l[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
 
-	if (!d->cfg.has_server6 || !d->cfg.ipv6)
+	if ((!d->cfg.has_server6 && !v6srv) || !d->cfg.ipv6)
 		return;
 	if (!d->v6pub.known) {
-		log_warnx("discovery: server6 answered no Binding over IPv6: simopen6 offers the "
-			  "host's own address");
+		log_warnx("discovery: %s answered no Binding over IPv6: simopen6 offers the "
+			  "host's own address", v6srv ? "the server" : "server6");
 		return;
 	}
 	inet_ntop(AF_INET6, d->v6pub.local, l, sizeof(l));
@@ -131,6 +142,29 @@ static void v6pub_log(const struct stuntd *d)
 		log_warnx("discovery: IPv6 [%s] is translated to [%s] and its port changed (NAT66, "
 			  "%s Binding): simopen6 cannot aim a peer at our port and offers [%s]",
 			  l, m, d->v6pub.tcp ? "TCP" : "UDP", l);
+}
+
+/* The server is IPv6 (an IPv6-only host): no NAT to measure, simopen6's
+ * address learnt as with server6; the IPv4 methods are left out
+ * (daemon/negotiate.c), so the NAT info stays unknown. */
+static int discovery_v6only(struct stuntd *d, const struct d_server *srv)
+{
+	int err;
+
+	d->have_probe = false;
+	memset(&d->nat, 0, sizeof(d->nat));
+	d->syn_ttl = D_SYN_TTL_FALLBACK;
+	err = discovery_once(srv, &d->probe, false);
+	if (err < 0) {
+		log_warnx("discovery: the server answered no Binding over IPv6: %s",
+			  strerror(-err));
+		return err;
+	}
+	d_hostaddr6_learn(&d->probe.ipv6, &d->v6pub);
+	log_info("discovery: the server is reached over IPv6: no IPv4 to measure, IPv6 "
+		 "methods only (%llu ms)", (unsigned long long)d->probe.elapsed_ms);
+	v6pub_log(d, true);
+	return 0;
 }
 
 int d_discovery_run(void)
@@ -149,6 +183,8 @@ int d_discovery_run(void)
 	d->probe_srv = (size_t)(srv - d->cfg.servers);
 	memset(&acc, 0, sizeof(acc));
 	memset(&d->v6pub, 0, sizeof(d->v6pub));
+	if (srv->addr.sa.sa_family == AF_INET6)
+		return discovery_v6only(d, srv);
 	do {
 		tries++;
 		if ((err = discovery_once(srv, &d->probe, tries == 1)) < 0) {
@@ -189,7 +225,7 @@ int d_discovery_run(void)
 		 desc,
 		 probe_syn_name(d->probe.unsolicited_syn) ? probe_syn_name(d->probe.unsolicited_syn) : "?",
 		 d->syn_ttl, (unsigned long long)ms, ok, tries);
-	v6pub_log(d);
+	v6pub_log(d, false);
 	/* a one-address server: what it could not tell (the strategy races
 	 * the methods that may work, daemon/trav/strategy.h) */
 	for (i = 0; i < PROBE_V_MAX; i++)

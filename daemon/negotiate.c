@@ -219,14 +219,16 @@ static void take_host_candidate(struct d_session *s, const struct sig_exchange *
 
 /*
  * The peer's IPv6 candidate (method simopen6): its global address, as it
- * says -- the server vouches for the address of its IPv4 control
- * connection only. Taken with ipv6 on, when it is global unicast
- * (2000::/3) and none of ours (our public form behind NPTv6 included);
- * the first such one only. Anything else is logged and counted
- * (security.candidates_refused). What stops a peer from aiming us at a
- * third party is in simopen6.c and docs/security.md: the attempt's SYNs
- * are all that goes to the address before the peer proved who it is on
- * the connection.
+ * says -- a dual-stack peer signals over IPv4, and the server vouches for
+ * the address of that control connection only. Taken with ipv6 on, when
+ * it is global unicast (2000::/3) and none of ours (our public form behind
+ * NPTv6 included); the first such one only. A peer that signals over IPv6
+ * (an IPv6-only host) has its address vouched for (SIG-SENDER): its
+ * candidate must be that address. Anything else is logged and counted
+ * (security.candidates_refused). What stops a dual-stack peer from aiming
+ * us at a third party is in simopen6.c and docs/security.md: the
+ * attempt's SYNs are all that goes to the address before the peer proved
+ * who it is on the connection.
  */
 /* May a peer's IPv6 candidate name ip: global unicast and none of ours? */
 static bool peer6_ok(struct d_session *s, const uint8_t ip[16])
@@ -238,9 +240,10 @@ static bool peer6_ok(struct d_session *s, const uint8_t ip[16])
 	return d_hostaddr6_peer_ok(ip, own, n > 0 ? (size_t)n : 0);
 }
 
-static void take_v6_candidate(struct d_session *s, const struct sig_candidate *c)
+static void take_v6_candidate(struct d_session *s, const struct sig_exchange *x,
+			      const struct sig_candidate *c)
 {
-	char named[INET6_ADDRSTRLEN];
+	char named[INET6_ADDRSTRLEN], seen[INET6_ADDRSTRLEN];
 
 	if (!g_d->cfg.ipv6 || s->peer_has_ip6)
 		return;
@@ -249,6 +252,15 @@ static void take_v6_candidate(struct d_session *s, const struct sig_candidate *c
 		log_warnx("session %u: %s's IPv6 candidate names [%s]:%u, which is not a global "
 			  "unicast address of another host: dropped", s->id, s->peer, named,
 			  c->addr.port);
+		g_d->candidates_refused++;
+		return;
+	}
+	if (x->has_sender && x->sender.family == STUN_FAMILY_IPV6 &&
+	    memcmp(x->sender.ip, c->addr.ip, 16)) {
+		inet_ntop(AF_INET6, c->addr.ip, named, sizeof(named));
+		inet_ntop(AF_INET6, x->sender.ip, seen, sizeof(seen));
+		log_warnx("session %u: %s's IPv6 candidate names [%s]:%u, not its address [%s] as "
+			  "the server sees it: dropped", s->id, s->peer, named, c->addr.port, seen);
 		g_d->candidates_refused++;
 		return;
 	}
@@ -341,7 +353,7 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 		if (c->priority == SIG_M_SIMOPEN6) {
 			if (c->kind == SIG_CAND_HOST && c->proto == IPPROTO_TCP &&
 			    c->addr.family == STUN_FAMILY_IPV6)
-				take_v6_candidate(s, c);
+				take_v6_candidate(s, x, c);
 			continue;
 		}
 		/* TCP candidates for the TCP methods, a UDP one for udp */
@@ -504,7 +516,7 @@ void sess_gather_ready(struct trav_attempt *a, int err)
 
 bool sess_relay_possible(const struct d_session *s)
 {
-	return g_d->cfg.have_turn || trav_can_relay(&s->peer_nat);
+	return sess_have_ipv4() && (g_d->cfg.have_turn || trav_can_relay(&s->peer_nat));
 }
 
 /* Do we allocate the relay (trav_relay_requester_allocates)? */
@@ -626,6 +638,10 @@ static void responder_relay_round(struct d_session *s, const struct sig_exchange
 		  s->direct_why, alloc ? "we allocate, it connects" : "it allocated, we connect");
 	if (!s->peer_port[SIG_M_RELAY]) {
 		sess_fail(s, "relay round without a relay candidate", true);
+		return;
+	}
+	if (!sess_have_ipv4()) {
+		sess_fail(s, "relay round refused: we signal over IPv6 and relay is IPv4", true);
 		return;
 	}
 	if (prepare_relay(s, alloc ? TRAV_ACCEPT : TRAV_CONNECT) < 0) {
@@ -755,13 +771,27 @@ static void requester_lookup_ok(struct d_session *s)
 	size_t i, n = 0;
 	int err;
 
-	/* simopen6 only with an IPv6 address of ours to offer */
+	/* simopen6 only with an IPv6 address of ours to offer, the others
+	 * only when we have IPv4 (we signal over it) */
 	for (i = 0; i < sizeof(s_race); i++)
-		if (s_race[i] != SIG_M_SIMOPEN6 || have_v6(s))
+		if (s_race[i] == SIG_M_SIMOPEN6 ? have_v6(s) : sess_have_ipv4())
 			race[n++] = s_race[i];
 	if (s->forced == SIG_M_SIMOPEN6 && !have_v6(s)) {
 		sess_fail(s, "method simopen6: no global IPv6 address to offer (ipv6, "
 			  "host-interfaces)", false);
+		return;
+	}
+	if (!sess_have_ipv4() && s->forced && s->forced != SIG_M_SIMOPEN6) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "method %s needs IPv4, and we signal over IPv6 (an "
+			 "IPv6-only host runs simopen6 alone)", sig_method_name(s->forced));
+		sess_fail(s, why, false);
+		return;
+	}
+	if (n == 0 && !s->forced) {
+		sess_fail(s, "no method can run: we signal over IPv6 and have no global IPv6 "
+			  "address to offer (ipv6, host-interfaces)", false);
 		return;
 	}
 	err = s->forced ? sess_prepare(s, &s->forced, 1) : sess_prepare(s, race, n);
@@ -1008,6 +1038,15 @@ static void responder_exchange(const struct sig_exchange *x)
 		sess_relay(x->peer_id, x->session_id, "err", why);
 		return;
 	}
+	/* signalling over IPv6 (an IPv6-only host): simopen6 alone */
+	if (x->nmethods && x->methods[0] != SIG_M_SIMOPEN6 && !sess_have_ipv4()) {
+		snprintf(why, sizeof(why), "method %s refused: %s signals over IPv6 (no IPv4): "
+			 "it runs simopen6 alone", sig_method_name(x->methods[0]), g_d->cfg.id);
+		g_d->methods_refused++;
+		log_warnx("session %u: refused %s: %s", x->session_id, x->peer_id, why);
+		sess_relay(x->peer_id, x->session_id, "err", why);
+		return;
+	}
 	/* a forced method runs only where our strategy says it can work (host:
 	 * where the peer is behind our NAT, below) */
 	own = sess_own_nat();
@@ -1063,6 +1102,16 @@ static void responder_exchange(const struct sig_exchange *x)
 		}
 		n = 0;
 		forced_ok = true;
+	} else if (!sess_have_ipv4()) {
+		n = 0;
+		host = false;
+		forced_ok = true;
+		if (!v6) {
+			snprintf(why, sizeof(why), "no common method: %s signals over IPv6 (no IPv4) "
+				 "and %s offered no IPv6 address it takes", g_d->cfg.id, s->peer);
+			sess_fail(s, why, true);
+			return;
+		}
 	} else {
 		n = trav_strategy(&s->peer_nat, &own, s->forced, list, TRAV_MAX_METHODS,
 				  &forced_ok, why, sizeof(why));
@@ -1081,6 +1130,14 @@ static void responder_exchange(const struct sig_exchange *x)
 		if (list[i] != SIG_M_HOST && list[i] != SIG_M_SIMOPEN6 &&
 		    trav_role_of(list[i], false) != TRAV_NONE && s->peer_port[list[i]])
 			s->methods[s->nmethods++] = list[i];
+	if (s->nmethods == 0 && x->has_sender && x->sender.family == STUN_FAMILY_IPV6) {
+		/* an IPv6-only requester offers simopen6 alone */
+		snprintf(why, sizeof(why), "no common method: %s signals over IPv6 (no IPv4) and "
+			 "%s took no IPv6 address of it%s", s->peer, g_d->cfg.id,
+			 g_d->cfg.ipv6 ? "" : " (ipv6 off)");
+		sess_fail(s, why, true);
+		return;
+	}
 	if (s->nmethods == 0) {
 		sess_fail(s, "no common method", true);
 		return;

@@ -13,30 +13,15 @@
 #include <stdio.h>
 #include <string.h>
 
-/* one name: its address into a (the port kept) */
-static int one(const char *what, const char *host, struct sockaddr_in *a, char *err,
-	       size_t errlen)
-{
-	struct sockaddr_in r;
-	char why[128];
-	int e;
-
-	e = resolve_ipv4(host, ntohs(a->sin_port), &r, why, sizeof(why));
-	if (e < 0) {
-		snprintf(err, errlen, "cannot resolve %s '%s': %s", what, host, why);
-		return e;
-	}
-	a->sin_addr = r.sin_addr;
-	return 0;
-}
-
-/* an expose target's or turn's name: IPv4 first, else IPv6 (common/resolve.h) */
-static int one_any(const char *what, const char *host, union addr_sa *a, char *err, size_t errlen)
+/* an expose target's name: IPv4 first, else IPv6; a server's and turn's: the
+ * same among the families this host has (remote, common/resolve.h) */
+static int one_any(const char *what, const char *host, union addr_sa *a, bool remote, char *err,
+		   size_t errlen)
 {
 	char why[128];
 	int e;
 
-	e = resolve_any(host, addr_sa_port(a), a, why, sizeof(why));
+	e = (remote ? resolve_remote : resolve_any)(host, addr_sa_port(a), a, why, sizeof(why));
 	if (e < 0)
 		snprintf(err, errlen, "cannot resolve %s '%s': %s", what, host, why);
 	return e;
@@ -50,9 +35,13 @@ int d_config_resolve_server(struct d_config *c, size_t i, char *err, size_t errl
 	if (i >= c->nservers || !c->servers[i].host[0])
 		return 0;
 	v = &c->servers[i];
-	e = one("server", v->host, &v->addr, err, errlen);
-	if (e == 0)
-		v->sig.sin_addr = v->addr.sin_addr;
+	e = one_any("server", v->host, &v->addr, true, err, errlen);
+	if (e == 0) {
+		uint16_t port = addr_sa_port(&v->sig);
+
+		v->sig = v->addr;
+		addr_sa_set_port(&v->sig, port);
+	}
 	return e;
 }
 
@@ -70,7 +59,7 @@ int d_config_resolve(struct d_config *c, unsigned what, char *err, size_t errlen
 		}
 	}
 	if ((what & D_RESOLVE_TURN) && c->have_turn && c->turn_host[0]) {
-		e = one_any("turn", c->turn_host, &c->turn, err, errlen);
+		e = one_any("turn", c->turn_host, &c->turn, true, err, errlen);
 		if (e < 0)
 			return e;
 	}
@@ -79,7 +68,7 @@ int d_config_resolve(struct d_config *c, unsigned what, char *err, size_t errlen
 			if (!c->expose[i].host[0])
 				continue;
 			snprintf(label, sizeof(label), "the target of %s", c->expose[i].name);
-			e = one_any(label, c->expose[i].host, &c->expose[i].addr, err, errlen);
+			e = one_any(label, c->expose[i].host, &c->expose[i].addr, false, err, errlen);
 			if (e < 0)
 				return e;
 		}

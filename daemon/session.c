@@ -26,9 +26,14 @@ struct sig_nat_info sess_own_nat(void)
 {
 	struct sig_nat_info n = g_d->nat;
 
-	if (g_d->cfg.have_turn)
+	if (g_d->cfg.have_turn && sess_have_ipv4())
 		n.flags |= SIG_NAT_TURN;
 	return n;
+}
+
+bool sess_have_ipv4(void)
+{
+	return d_sig_server()->sig.sa.sa_family == AF_INET;
 }
 
 struct d_session *sess_find(const char *peer, uint32_t id, bool requester)

@@ -149,6 +149,10 @@ void sess_relay(const char *peer, uint32_t sid, const char *verb, const char *te
 void sess_log_attempts(struct d_session *s);
 /* Our SIG-NAT-INFO: the discovery result, and whether we can relay. */
 struct sig_nat_info sess_own_nat(void);
+/* Do the IPv4 methods run? Not when we signal over IPv6 (an IPv6-only
+ * host): no public IPv4 address, no IPv4 server to measure against; then
+ * simopen6 alone (and no relay: TURN is reached over IPv4). */
+bool sess_have_ipv4(void);
 int sess_put_lookup(struct stun_builder *b, const void *arg);	/* arg: the peer id */
 
 /* ---- negotiate.c ---- */

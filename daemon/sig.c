@@ -41,6 +41,7 @@
 #include "daemon/tls.h"
 #include "proto/stun_attr.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -89,13 +90,13 @@ static const struct d_server *srv_of(const struct d_sigconn *c)
 static const char *srv_label(size_t idx, char *buf, size_t len)
 {
 	const struct d_server *v = &g_d->cfg.servers[idx];
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN + 8];
 
 	if (g_d->cfg.nservers < 2)
 		snprintf(buf, len, "server");
 	else
-		snprintf(buf, len, "server %zu (%s = %s:%u)", idx + 1, v->given,
-			 d_ip_str(v->sig.sin_addr.s_addr, a), ntohs(v->sig.sin_port));
+		snprintf(buf, len, "server %zu (%s = %s)", idx + 1, v->given,
+			 d_ep_str(&v->sig.sa, a, sizeof(a)));
 	return buf;
 }
 
@@ -316,8 +317,8 @@ static int resolve_again(size_t idx, uint64_t now)
 {
 	struct stuntd *d = g_d;
 	struct d_server *v = &d->cfg.servers[idx];
-	struct in_addr old = v->addr.sin_addr;
-	char err[D_NAME_MAX + 128], a[INET_ADDRSTRLEN];
+	union addr_sa old = v->addr;
+	char err[D_NAME_MAX + 128], a[INET6_ADDRSTRLEN + 8];
 	uint64_t wait;
 
 	if (!v->host[0] && !d->cfg.turn_host[0])
@@ -330,8 +331,8 @@ static int resolve_again(size_t idx, uint64_t now)
 		log_warnx("%s; again in %llu ms", err, (unsigned long long)wait);
 		return -1;
 	}
-	if (v->host[0] && old.s_addr != v->addr.sin_addr.s_addr)
-		log_info("server %s is %s", v->host, d_ip_str(v->addr.sin_addr.s_addr, a));
+	if (v->host[0] && !addr_sa_same_ip(&old, &v->addr))
+		log_info("server %s is %s", v->host, d_ep_str(&v->sig.sa, a, sizeof(a)));
 	return 0;
 }
 
@@ -343,7 +344,8 @@ static void start_connect(struct d_sigconn *c, size_t idx, uint64_t now)
 	if (resolve_again(idx, now) < 0)
 		return;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(d->cfg.servers[idx].sig.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
 	if (fd < 0) {
 		log_warn("server socket");
 		(void)d_srvpick_failed(&d->pick, idx, now);
@@ -361,8 +363,8 @@ static void start_connect(struct d_sigconn *c, size_t idx, uint64_t now)
 	c->state = SRV_CONNECTING;
 	c->started_ms = c->last_rx_ms = now;
 	c->ping_ms = 0;
-	if (connect(fd, (const struct sockaddr *)&d->cfg.servers[idx].sig,
-		    sizeof(d->cfg.servers[idx].sig)) < 0 && errno != EINPROGRESS) {
+	if (connect(fd, &d->cfg.servers[idx].sig.sa, addr_sa_len(&d->cfg.servers[idx].sig)) < 0 &&
+	    errno != EINPROGRESS) {
 		d_loop_add(&c->ev, EPOLLIN);
 		conn_close(c, strerror(errno), true);
 		return;
@@ -377,11 +379,10 @@ static void on_connected(struct d_sigconn *c);
 static void refuse_server(struct d_sigconn *c, const char *why)
 {
 	struct stuntd *d = g_d;
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN + 8];
 
 	d->tls_refused++;
-	log_warnx("TLS: server %s:%u refused (%lu so far): %s",
-		  d_ip_str(srv_of(c)->sig.sin_addr.s_addr, a), ntohs(srv_of(c)->sig.sin_port),
+	log_warnx("TLS: server %s refused (%lu so far): %s", d_ep_str(&srv_of(c)->sig.sa, a, sizeof(a)),
 		  d->tls_refused, why);
 	conn_close(c, why, true);
 }
@@ -415,7 +416,7 @@ static void handshake(struct d_sigconn *c)
 
 static void start_tls(struct d_sigconn *c)
 {
-	c->tls = d_tls_new(g_d->tls_ctx, c->ev.fd, srv_of(c)->tls_name, &srv_of(c)->sig.sin_addr);
+	c->tls = d_tls_new(g_d->tls_ctx, c->ev.fd, srv_of(c)->tls_name, &srv_of(c)->sig);
 	if (c->tls == NULL) {
 		conn_close(c, "cannot start TLS", true);
 		return;
@@ -505,11 +506,14 @@ static void on_auth_ok(struct d_sigconn *c, const struct stun_msg *m)
 {
 	struct stuntd *d = g_d;
 	struct sig_auth_resp ar;
-	uint32_t ip;
-	char a[INET_ADDRSTRLEN], which[D_NAME_MAX + 64] = "";
+	bool v6 = srv_of(c)->sig.sa.sa_family == AF_INET6, moved;
+	char a[INET6_ADDRSTRLEN + 8], seen[INET6_ADDRSTRLEN + 2] = "?", which[D_NAME_MAX + 64] = "";
 	uint64_t now = clock_ms();
+	uint32_t ip = 0;
 
-	if (sig_get_auth_resp(m, &ar) < 0 || ar.mapped.family != STUN_FAMILY_IPV4) {
+	/* the address it sees is of the family we connected over */
+	if (sig_get_auth_resp(m, &ar) < 0 ||
+	    ar.mapped.family != (v6 ? STUN_FAMILY_IPV6 : STUN_FAMILY_IPV4)) {
 		conn_close(c, "bad AUTHENTICATE answer", true);
 		return;
 	}
@@ -518,17 +522,25 @@ static void on_auth_ok(struct d_sigconn *c, const struct stun_msg *m)
 		       (int64_t)(now - c->started_ms) / 4;
 	c->mapped = ar.mapped;
 	c->state = SRV_UP;
-	memcpy(&ip, ar.mapped.ip, 4);
+	if (v6) {
+		seen[0] = '[';
+		inet_ntop(AF_INET6, ar.mapped.ip, seen + 1, sizeof(seen) - 2);
+		strcat(seen, "]");
+	} else {
+		memcpy(&ip, ar.mapped.ip, 4);
+		d_ip_str(ip, seen);
+	}
 	if (d->cfg.nservers > 1)
 		snprintf(which, sizeof(which), " (server %zu of %zu: %s)", c->idx + 1,
 			 d->cfg.nservers, srv_of(c)->given);
-	log_info("registered with %s:%u%s as %s, seen as %s:%u%s",
-		 d_ip_str(srv_of(c)->sig.sin_addr.s_addr, a), ntohs(srv_of(c)->sig.sin_port),
-		 c->tls ? " over TLS" : "", d->cfg.id, d_ip_str(ip, (char[INET_ADDRSTRLEN]){ 0 }),
-		 ar.mapped.port, which);
+	log_info("registered with %s%s as %s, seen as %s:%u%s",
+		 d_ep_str(&srv_of(c)->sig.sa, a, sizeof(a)), c->tls ? " over TLS" : "", d->cfg.id,
+		 seen, ar.mapped.port, which);
 	adopt(c, now);
 	if (in_use() != c)
 		return;
+	moved = d->have_mapped && (d->mapped.family != ar.mapped.family ||
+				   memcmp(d->mapped.ip, ar.mapped.ip, v6 ? 16 : 4));
 	d->server_offset_ms = c->offset_ms;
 	d->mapped = c->mapped;
 	d->have_mapped = true;
@@ -539,10 +551,12 @@ static void on_auth_ok(struct d_sigconn *c, const struct stun_msg *m)
 	if (d->probe_srv != c->idx) {
 		log_info("server changed: discovery again against server %zu", c->idx + 1);
 		(void)d_discovery_run();
-	} else if (d->public_ip != 0 && d->public_ip != ip) {
+	} else if (moved) {
 		log_info("public address changed: discovery again");
 		(void)d_discovery_run();
 	}
+	/* our public IPv4 address: none when we signal over IPv6 (the IPv4
+	 * methods are then left out, daemon/negotiate.c) */
 	d->public_ip = ip;
 	d_session_server_up();
 }
@@ -856,7 +870,7 @@ void d_sig_status_json(FILE *f, uint64_t now)
 {
 	struct stuntd *d = g_d;
 	const struct d_sigconn *use = in_use(), *c;
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN + 8];
 	size_t i, k;
 
 	fprintf(f, ",\"server_index\":");
@@ -881,9 +895,8 @@ void d_sig_status_json(FILE *f, uint64_t now)
 			state = "down";
 		fprintf(f, "%s{\"index\":%zu,\"name\":", i ? "," : "", i + 1);
 		d_json_str(f, v->given);
-		fprintf(f, ",\"address\":\"%s:%u\",\"state\":\"%s\",\"failures\":%lu",
-			d_ip_str(v->sig.sin_addr.s_addr, a), ntohs(v->sig.sin_port), state,
-			d->pick.s[i].fails);
+		fprintf(f, ",\"address\":\"%s\",\"state\":\"%s\",\"failures\":%lu",
+			d_ep_str(&v->sig.sa, a, sizeof(a)), state, d->pick.s[i].fails);
 		fputs(",\"error\":", f);
 		d_json_str(f, d->srv[i].why[0] ? d->srv[i].why : NULL);
 		fputs(",\"retry_ms\":", f);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* stuntd's TLS client: see daemon/tls.h. */
 #include "daemon/tls.h"
+#include "common/addr.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -129,10 +130,10 @@ void d_tls_ctx_free(struct ssl_ctx_st *ctx)
 }
 
 struct ssl_st *d_tls_new(struct ssl_ctx_st *ctx, int fd, const char *name,
-			 const struct in_addr *ip)
+			 const union addr_sa *ip)
 {
 	X509_VERIFY_PARAM *vp;
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 	SSL *s = SSL_new(ctx);
 
 	if (s == NULL)
@@ -145,7 +146,9 @@ struct ssl_st *d_tls_new(struct ssl_ctx_st *ctx, int fd, const char *name,
 		    X509_VERIFY_PARAM_set1_host(vp, name, 0) != 1)
 			goto fail;
 	} else {
-		if (inet_ntop(AF_INET, ip, a, sizeof(a)) == NULL ||
+		if ((ip->sa.sa_family == AF_INET6 ?
+		     inet_ntop(AF_INET6, &ip->in6.sin6_addr, a, sizeof(a)) :
+		     inet_ntop(AF_INET, &ip->in.sin_addr, a, sizeof(a))) == NULL ||
 		    X509_VERIFY_PARAM_set1_ip_asc(vp, a) != 1)
 			goto fail;
 	}

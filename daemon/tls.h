@@ -45,9 +45,11 @@ struct ssl_ctx_st *d_tls_ctx_new(const char *ca_file, char *err, size_t errlen);
 void d_tls_ctx_free(struct ssl_ctx_st *ctx);
 
 /* A connection over the connected socket fd, the certificate checked for
- * name (a DNS name) when given, else for the IP address ip. NULL on error. */
+ * name (a DNS name) when given, else for the IP address of ip (IPv4 or
+ * IPv6). NULL on error. */
+union addr_sa;
 struct ssl_st *d_tls_new(struct ssl_ctx_st *ctx, int fd, const char *name,
-			 const struct in_addr *ip);
+			 const union addr_sa *ip);
 void d_tls_free(struct ssl_st *s);
 
 /*

@@ -228,6 +228,9 @@ struct probe_result {
 	enum probe_method	methods[PROBE_M_MAX];
 	unsigned		nmethods;
 	bool			server_reached;
+	/* cfg->ipv6_only: nothing of IPv4 was measured (server_reached and
+	 * the IPv4 fields say nothing); ipv6 holds the report */
+	bool			ipv6_only;
 	/* the network said the server cannot be reached: why (else "") */
 	char			unreachable[PROBE_NOTE_LEN];
 	bool			udp_only;	/* TCP not tested: no TCP methods */
@@ -276,6 +279,10 @@ struct probe_cfg {
 	 * address, no mapping, filtering, STUNT or hop tests (stuntd's
 	 * discovery, which wants the address and no longer run) */
 	bool		server6_addr_only;
+	/* the IPv6 part alone (with server6_set): no IPv4 test runs, server_ip
+	 * is not used (stuntd on an IPv6-only host); probe_run() returns 0
+	 * when the server answered over IPv6 */
+	bool		ipv6_only;
 };
 
 void probe_cfg_init(struct probe_cfg *cfg);

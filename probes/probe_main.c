@@ -5,6 +5,7 @@
  * output here; the measuring is the probe library (probes/probe_*.c).
  */
 #include "common/addr.h"
+#include "common/resolve.h"
 #include "common/usage.h"
 #include "probes/probe.h"
 
@@ -30,6 +31,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: " PROG " --server HOST[:PORT] [--server6 ADDR6] [--json] [--udp-only | --tcp-only]\n"
+"                   (or --server6 ADDR6 alone: IPv6 only)\n"
 "                   [--timeout MS] [--pcap FILE] [--no-portmap] [--no-ttl] [-v]\n"
 "       " PROG " --help | --version\n"
 "\n"
@@ -40,7 +42,10 @@ static void usage(FILE *f)
 "that can work from here. All tests run at once.\n"
 "\n"
 "  --server HOST[:PORT]  stunt-server (or any RFC 5780 STUN server, for UDP);\n"
-"                        port 3478 by default\n"
+"                        port 3478 by default. An IPv6 address (2001:db8::1 or\n"
+"                        [2001:db8::1]:PORT), or a name with only an IPv6 one,\n"
+"                        measures IPv6 alone, as --server6 does (an IPv6-only\n"
+"                        host: nothing of IPv4 is measured)\n"
 "  --server6 ADDR6       also measure IPv6 against the server's IPv6 address\n"
 "                        (2001:db8::1, [2001:db8::1] or [2001:db8::1]:PORT; the\n"
 "                        port of --server by default): translation (NAT66,\n"
@@ -70,8 +75,8 @@ static void usage(FILE *f)
 		PROBE_TIMEOUT_MS_DEFAULT);
 }
 
-/* HOST[:PORT] -> IPv4 address and port. */
-static int parse_server(const char *arg, struct probe_cfg *cfg)
+/* --server as IPv4: HOST[:PORT], a name resolved to its IPv4 address */
+static int parse_server4(const char *arg, struct probe_cfg *cfg)
 {
 	char host[256], *colon, *end;
 	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *res = NULL;
@@ -92,6 +97,30 @@ static int parse_server(const char *arg, struct probe_cfg *cfg)
 	cfg->server_ip = ((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr;
 	cfg->server_port = (uint16_t)port;
 	freeaddrinfo(res);
+	return 0;
+}
+
+/* --server: an IPv6 address, or a name with an IPv6 address only, makes
+ * the run IPv6 only (cfg->ipv6_only, the address as server6) */
+static int parse_server(const char *arg, struct probe_cfg *cfg)
+{
+	union addr_sa a;
+	char host[256], why[128];
+	uint16_t port;
+	int e;
+
+	if (addr_parse_ipv6(arg, cfg->server_port, &cfg->server6) == 0) {
+		cfg->server6_set = cfg->ipv6_only = true;
+		return 0;
+	}
+	if ((e = parse_server4(arg, cfg)) != -ENOENT)
+		return e;
+	/* no IPv4 address: an IPv6 one? */
+	if (resolve_split(arg, cfg->server_port, host, sizeof(host), &port) < 0 ||
+	    resolve_remote(host, port, &a, why, sizeof(why)) < 0 || a.sa.sa_family != AF_INET6)
+		return -ENOENT;
+	cfg->server6 = a.in6;
+	cfg->server6_set = cfg->ipv6_only = true;
 	return 0;
 }
 
@@ -148,23 +177,27 @@ int main(int argc, char **argv)
 	}
 	if (udp_only && tcp_only)
 		return usage_err(PROG, "--udp-only and --tcp-only exclude each other");
-	if (!server)
-		return usage_err(PROG, "--server is required");
+	if (!server && !server6)
+		return usage_err(PROG, "--server is required (or --server6 alone: IPv6 only)");
 	if (optind != argc)
 		return usage_err(PROG, "unexpected argument '%s'", argv[optind]);
 	if (udp_only)
 		cfg.what &= ~(unsigned)(PROBE_F_TCP | PROBE_F_TTL);
 	if (tcp_only)
 		cfg.what &= ~(unsigned)PROBE_F_UDP;
-	if ((ret = parse_server(server, &cfg)) == -EINVAL)
-		return usage_err(PROG, "--server %s: want HOST[:PORT]", server);
-	if (ret < 0) {
+	if (server && (ret = parse_server(server, &cfg)) == -EINVAL)
+		return usage_err(PROG, "--server %s: want HOST[:PORT], an IPv4 address or an IPv6 "
+				 "one ([ADDR]:PORT)", server);
+	if (server && ret < 0) {
 		/* a name that does not resolve: the server cannot be reached */
-		fprintf(stderr, PROG ": --server %s: cannot resolve to an IPv4 address\n", server);
+		fprintf(stderr, PROG ": --server %s: cannot resolve to an address\n", server);
 		return EXIT_UNREACHABLE;
 	}
-	/* after --server: its port is the default */
+	if (cfg.ipv6_only && server6)
+		return usage_err(PROG, "--server %s is IPv6: --server6 is then not needed", server);
+	/* after --server: its port is the default; alone: IPv6 only */
 	if (server6) {
+		cfg.ipv6_only = server == NULL;
 		if (addr_parse_ipv6(server6, cfg.server_port, &cfg.server6) < 0)
 			return usage_err(PROG, "--server6 %s: want an IPv6 address, [ADDR] or [ADDR]:PORT",
 					 server6);

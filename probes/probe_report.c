@@ -347,7 +347,8 @@ void probe_report_json(FILE *f, const struct probe_result *r)
 	} else {
 		fputs("null", f);
 	}
-	fprintf(f, ", \"server_reached\": %s,\n  \"notes\": [", r->server_reached ? "true" : "false");
+	fprintf(f, ", \"server_reached\": %s, \"ipv6_only\": %s,\n  \"notes\": [",
+		r->server_reached ? "true" : "false", r->ipv6_only ? "true" : "false");
 	for (i = 0; i < r->nnotes; i++) {
 		fputs(i ? ",\n    " : "\n    ", f);
 		json_str(f, r->notes[i]);
@@ -574,6 +575,12 @@ void probe_report_human(FILE *f, const struct probe_result *r)
 	const char *classic;
 	unsigned i;
 
+	if (r->ipv6_only) {
+		/* --server6 alone, or an IPv6 --server: the IPv6 part is the report */
+		fputs("IPv4: not measured (the server was given as an IPv6 address: IPv6 only)\n", f);
+		human_ipv6(f, &r->ipv6);
+		return;
+	}
 	fprintf(f, "%s\n", probe_verdict_line(r));
 	if (!r->server_reached) {
 		if (r->unreachable[0])

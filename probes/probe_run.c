@@ -175,6 +175,27 @@ static void run6_alone(struct probe_ctx *c)
 	probe_loop_free(&L6);
 }
 
+/* cfg->ipv6_only: the IPv6 part in the run's loop, nothing of IPv4 */
+static int run_ipv6_only(struct probe_ctx *c, uint64_t t0)
+{
+	struct probe_result *r = c->r;
+	int ret = 0;
+
+	r->ipv6_only = true;
+	probe_loop_server(&c->L, &c->srv, false, false);
+	if (!c->cfg->server6_set)
+		ret = -EINVAL;
+	else if ((ret = probe6_start(c, &c->L)) == 0)
+		probe_loop_run(&c->L);
+	probe6_finish(c);
+	probe_loop_free(&c->L);
+	free(c);
+	r->elapsed_ms = clock_ms() - t0;
+	if (ret < 0)
+		return ret;
+	return r->ipv6.reached ? 0 : -EHOSTUNREACH;
+}
+
 int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 {
 	struct probe_ctx *c;
@@ -197,6 +218,8 @@ int probe_run(const struct probe_cfg *cfg, struct probe_result *r)
 	probe_loop_server(&c->L, &c->srv, cfg->what & PROBE_F_UDP, cfg->what & PROBE_F_TCP);
 	r->udp_only = !(cfg->what & PROBE_F_TCP);
 
+	if (cfg->ipv6_only)
+		return run_ipv6_only(c, t0);
 	/* capture first, so it sees every packet; then the tests whose
 	 * packets must leave back to back (allocation bursts) */
 	if (cfg->pcap_file || ((cfg->what & PROBE_F_TCP) && c->root))

@@ -48,7 +48,7 @@ static struct srv_state state = {
 	.pcap = { .fd = -1 },
 };
 /* [IPv4 rows (--primary), IPv6 rows (--primary6)][ip][port] */
-static struct srv_fd udp[2][2][2], lsn[2][2][2], tls_lsn[2];
+static struct srv_fd udp[2][2][2], lsn[2][2][2], tls_lsn[2][2];	/* [v6][ip] */
 static struct srv_rate udp_rate;
 static volatile sig_atomic_t sig_quit, sig_hup, sig_usr1;
 
@@ -146,7 +146,14 @@ void srv_loop_open(const struct srv_config *cfg)
 			struct stun_addr a = cfg->addr[i][0];
 
 			a.port = cfg->tls_port;
-			open_one(st, &tls_lsn[i], SOCK_STREAM, &a, i, 0, false, true);
+			open_one(st, &tls_lsn[0][i], SOCK_STREAM, &a, i, 0, false, true);
+		}
+		/* signalling over TLS from IPv6-only hosts */
+		for (i = 0; cfg->have6 && i < (cfg->one_addr6 ? 1u : 2u); i++) {
+			struct stun_addr a = cfg->addr6[i][0];
+
+			a.port = cfg->tls_port;
+			open_one(st, &tls_lsn[1][i], SOCK_STREAM, &a, i, 0, true, true);
 		}
 	}
 	if (srv_rate_init(&udp_rate, cfg->udp_rate, cfg->udp_burst, SRV_UDP_RATE_SLOTS,

@@ -60,8 +60,8 @@ static void usage(FILE *f)
 "                        IP (RFC 5780 6), change port still from --alt-port\n"
 "  --primary6 IPV6       also answer STUN (UDP and TCP, both ports) on this IPv6\n"
 "                        address, with an IPv4 --primary ('2001:db8::1' or\n"
-"                        '[2001:db8::1]'); of STUNT only unsolicited-SYN\n"
-"                        probes over IPv6; TLS stays IPv4\n"
+"                        '[2001:db8::1]'), signalling and TLS too; of STUNT\n"
+"                        only unsolicited-SYN probes over IPv6\n"
 "  --alternate6 IPV6     its alternate, as --alternate is --primary's\n"
 "  --external-ip PUBLIC[/PRIVATE]\n"
 "                        behind a 1:1 NAT: PUBLIC is what clients reach for the\n"
@@ -262,7 +262,8 @@ static void log_server_shape(const struct srv_config *cfg)
 				 srv_loop_addr_str(&cfg->pub[i][0], a, sizeof(a)),
 				 srv_loop_addr_str(&cfg->addr[i][0], b, sizeof(b)));
 	if (cfg->have6)
-		log_info("IPv6: %s, %s; STUN only (STUNT and TLS are IPv4)",
+		log_info("IPv6: %s, %s; STUN, signalling and TLS (of STUNT unsolicited-SYN "
+			 "probes only)",
 			 srv_loop_addr_str(&cfg->addr6[0][0], a, sizeof(a)),
 			 cfg->one_addr6 ? "one address" :
 			 srv_loop_addr_str(&cfg->addr6[1][0], b, sizeof(b)));

@@ -128,8 +128,8 @@ int trav_learn_start(struct trav_attempt *a)
 	if ((a->ops->flags & TRAV_F_OWN_ENDPOINT) || a->lport == 0 || a->pub_port != 0 ||
 	    a->learn != NULL || !trav_eim_learned(&g_d->nat))
 		return 1;
-	if (srv == NULL) {
-		snprintf(a->why, sizeof(a->why), "Binding for its public port: no server");
+	if (srv == NULL || srv->addr.sa.sa_family != AF_INET) {
+		snprintf(a->why, sizeof(a->why), "Binding for its public port: no IPv4 server");
 		return -ENOTCONN;
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL)
@@ -149,7 +149,7 @@ int trav_learn_start(struct trav_attempt *a)
 		return err;
 	}
 	err = probe_bind_beside(fd, a->lport);
-	if (err == 0 && connect(fd, (const struct sockaddr *)&srv->addr, sizeof(srv->addr)) < 0 &&
+	if (err == 0 && connect(fd, &srv->addr.sa, sizeof(srv->addr.in)) < 0 &&
 	    errno != EINPROGRESS)
 		err = -errno;
 	if (err < 0) {

@@ -83,7 +83,13 @@ static uint16_t trav_predict_first(const struct sig_prediction *p)
  * most TRAV_BINDING_TIMEOUT_MS in each step, one round trip to the server). */
 static int fresh_binding(uint16_t *port, char *why, size_t whylen)
 {
-	return probe_tcp_binding(&d_sig_server()->addr, TRAV_BINDING_TIMEOUT_MS, port, why, whylen);
+	const struct d_server *srv = d_sig_server();
+
+	if (srv->addr.sa.sa_family != AF_INET) {
+		snprintf(why, whylen, "no IPv4 server");
+		return -EAFNOSUPPORT;
+	}
+	return probe_tcp_binding(&srv->addr.in, TRAV_BINDING_TIMEOUT_MS, port, why, whylen);
 }
 
 /* One marked socket (its port is ours when we are the predictable side)

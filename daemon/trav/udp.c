@@ -140,8 +140,10 @@ static int send_binding(struct trav_attempt *a)
 	len = stun_build_finish(&b);
 	if (len < 0)
 		return len;
-	if (sendto(a->ev.fd, buf, (size_t)len, 0, (const struct sockaddr *)&d_sig_server()->addr,
-		   sizeof(d_sig_server()->addr)) != len)
+	if (d_sig_server()->addr.sa.sa_family != AF_INET)
+		return -EAFNOSUPPORT;	/* an IPv4 method: the server is IPv6 */
+	if (sendto(a->ev.fd, buf, (size_t)len, 0, &d_sig_server()->addr.sa,
+		   sizeof(d_sig_server()->addr.in)) != len)
 		return -errno;
 	return 0;
 }
@@ -404,8 +406,8 @@ static void on_udp(struct d_ev *ev, uint32_t events)
 		if (fl != sizeof(from) || from.sin_family != AF_INET)
 			continue;
 		if (u->learning) {
-			if (from.sin_addr.s_addr == d_sig_server()->addr.sin_addr.s_addr &&
-			    from.sin_port == d_sig_server()->addr.sin_port)
+			if (from.sin_addr.s_addr == d_sig_server()->addr.in.sin_addr.s_addr &&
+			    from.sin_port == d_sig_server()->addr.in.sin_port)
 				on_binding(a, buf, (size_t)n);
 			continue;
 		}

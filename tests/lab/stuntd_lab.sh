@@ -84,10 +84,18 @@ start_all() {
 			# RSTs from a traversal's)
 			RST_SRC_A=10.1.0.10
 			RST_SRC_B=$(lx "$nb" ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
+			local fb="tcp[tcpflags] & (tcp-rst|tcp-fin) != 0 and host $RST_SRC_B"
+			if [ -z "$RST_SRC_B" ]; then
+				# an IPv6-only side (--nat-b off): its global address, TCP's
+				# flags at ip6[53] (no extension headers in this lab)
+				RST_SRC_B=$(lx "$nb" ip -6 -o addr show dev eth0 scope global |
+					awk '{print $4}' | cut -d/ -f1 | head -1)
+				fb="ip6[6] == 6 and ip6[53] & 0x05 != 0 and host $RST_SRC_B"
+			fi
 			lab_bg ha rst-a tcpdump -i eth0 -nn -U --immediate-mode -w "$LAB_STATE/rst-a.pcap" \
 				"tcp[tcpflags] & (tcp-rst|tcp-fin) != 0 and host $RST_SRC_A" >/dev/null
 			lab_bg "$nb" rst-b tcpdump -i eth0 -nn -U --immediate-mode -w "$LAB_STATE/rst-b.pcap" \
-				"tcp[tcpflags] & (tcp-rst|tcp-fin) != 0 and host $RST_SRC_B" >/dev/null
+				"$fb" >/dev/null
 			lab_wait_capture rst-a && lab_wait_capture rst-b && return 0
 			nok "RST capture running in ha and $nb within 10 s"
 			lab_down
@@ -186,6 +194,26 @@ transfer() {
 	else
 		nok "$label"
 		tail -15 "$LAB_STATE/stuntd-$from.log" | sed 's/^/# A: /'
+	fi
+}
+
+# transfer6 FROM PEER PEER6 LABEL: the race, 5 MB echoed, won by simopen6
+# on a socket connected to [PEER6] (t_stuntd_v6, t_stuntd_v6only)
+transfer6() {
+	local out
+	out=$(ctl "$1" --peer "{\"cmd\":\"connect\",\"peer\":\"$2\",\"service\":\"echo\"}" 5000000)
+	echo "$out" | sed 's/^/# /'
+	if echo "$out" | head -1 | grep -q '"ok":true.*"method":"simopen6"' &&
+		echo "$out" | grep -q '^sha OK 5000000'; then
+		ok "$4: simopen6 won, 5 MB echoed intact ($(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*'))"
+	else
+		nok "$4"
+		tail -20 "$LAB_STATE/stuntd-$1.log" | sed "s/^/# $1: /"
+	fi
+	if echo "$out" | grep -Eq "^peer \[$3\]:[0-9]+$"; then
+		ok "$4: the client's socket is connected to [$3]"
+	else
+		nok "$4: the client's socket is not connected to [$3]: $(echo "$out" | grep '^peer')"
 	fi
 }
 

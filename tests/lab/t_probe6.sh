@@ -22,7 +22,11 @@
 #      usage error; a server without STUNT (--no-stunt): the TCP filtering
 #      and the unsolicited-SYN answer named not measurable, with its error;
 #   5. no IPv4 route: the IPv4 part gives up at once, the IPv6 part is still
-#      measured (it shares the IPv4 tests' loop and runs again alone).
+#      measured (it shares the IPv4 tests' loop and runs again alone);
+#   6. IPv6 only (an IPv6 --server, or --server6 alone; still no IPv4
+#      route): nothing of IPv4 is tried, the report is the IPv6 part
+#      ("ipv6_only": true), exit 0; an IPv6 server that does not answer:
+#      exit 3.
 # Never touches the root namespace.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -168,7 +172,7 @@ lx r nft delete table ip6 nat
 
 # ------------------------------------------------------------ 4. without --server6
 lx c "$PROBE" --server $P4 --json --no-portmap --no-ttl >"$W/v4.json" 2>&1
-check_eq "no --server6: no ipv6 object" "$(jget "$W/v4.json" udp.mapping) $(grep -c ipv6 "$W/v4.json")" "none 0"
+check_eq "no --server6: no ipv6 object" "$(jget "$W/v4.json" udp.mapping) $(grep -c "\"ipv6\":" "$W/v4.json")" "none 0"
 check_eq "no --server6: IPv4 report still there" "$(jget "$W/v4.json" server_reached)" true
 lx c "$PROBE" --server $P4 --no-portmap --no-ttl >"$W/v4.txt" 2>&1
 check_cmd "no --server6: no IPv6 block in words" sh -c "! grep -q IPv6 '$W/v4.txt'"
@@ -199,6 +203,29 @@ check_eq "no IPv4 route: IPv6 UDP filtering still measured (open router: EIF)" \
 	"$(jget "$W/v6only.json" ipv6.udp.filtering)" EIF
 check_eq "no IPv4 route: IPv6 TCP mapped is the client's own" \
 	"$(host6 "$(jget "$W/v6only.json" ipv6.tcp.mapped)")" $C6
+
+# ------------------------------------------------------------ 6. IPv6 only
+# (--server given as an IPv6 address, or --server6 alone: nothing of IPv4 is
+# tried; still no IPv4 route, as on an IPv6-only host)
+lx c "$PROBE" --server "[$P6]:3478" --json --no-portmap >"$W/only6.json" 2>"$W/only6.err"
+rc=$?
+check_eq "IPv6 --server: exit 0, ipv6_only, the IPv6 part reached (rc $rc)" \
+	"$rc $(jget "$W/only6.json" ipv6_only) $(jget "$W/only6.json" ipv6.reached)" "0 true true"
+check_eq "IPv6 --server: UDP filtering (open router: EIF), TCP mapped the client's own" \
+	"$(jget "$W/only6.json" ipv6.udp.filtering) $(host6 "$(jget "$W/only6.json" ipv6.tcp.mapped)")" "EIF $C6"
+check_eq "IPv6 --server: no IPv4 server in the report, no error on stderr" \
+	"$(jget "$W/only6.json" server) $(wc -c <"$W/only6.err")" "null 0"
+lx c "$PROBE" --server6 $P6 --no-portmap --no-ttl >"$W/only6.txt" 2>&1
+rc=$?
+head -3 "$W/only6.txt" | sed 's/^/# /'
+check_eq "--server6 alone: exit 0, the report starts with IPv4 not measured, then IPv6 (rc $rc)" \
+	"$rc $(head -2 "$W/only6.txt" | tr '\n' '|')" \
+	"0 IPv4: not measured (the server was given as an IPv6 address: IPv6 only)|IPv6 (server [$P6]:3478):|"
+check_cmd "--server6 alone: the direct-connection sentence over IPv6" grep -q '^  Direct IPv6 connections: ' "$W/only6.txt"
+lx c "$PROBE" --server "[2001:db8:2::99]" --json --no-portmap --no-ttl --timeout 1000 >"$W/none6.json" 2>/dev/null
+rc=$?
+check_eq "IPv6 --server that does not answer: exit 3, ipv6.reached false (rc $rc)" \
+	"$rc $(jget "$W/none6.json" ipv6.reached)" "3 false"
 lx c ip route add default via 10.61.1.1
 
 lab_down

@@ -215,26 +215,6 @@ npt_pair() {
 	SERVER_EXTRA=()
 }
 
-# transfer6 FROM PEER PEER6 LABEL: the race, 5 MB echoed, won by simopen6
-# on a socket connected to [PEER6]
-transfer6() {
-	local out
-	out=$(ctl "$1" --peer "{\"cmd\":\"connect\",\"peer\":\"$2\",\"service\":\"echo\"}" 5000000)
-	echo "$out" | sed 's/^/# /'
-	if echo "$out" | head -1 | grep -q '"ok":true.*"method":"simopen6"' &&
-		echo "$out" | grep -q '^sha OK 5000000'; then
-		ok "$4: simopen6 won, 5 MB echoed intact ($(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*'))"
-	else
-		nok "$4"
-		tail -20 "$LAB_STATE/stuntd-$1.log" | sed "s/^/# $1: /"
-	fi
-	if echo "$out" | grep -Eq "^peer \[$3\]:[0-9]+$"; then
-		ok "$4: the client's socket is connected to [$3]"
-	else
-		nok "$4: the client's socket is not connected to [$3]: $(echo "$out" | grep '^peer')"
-	fi
-}
-
 # fw6_pair TYPE: both sides behind an IPv6 firewall of TYPE
 fw6_pair() {
 	echo "# ha and hb behind IPv6 firewalls '$1' x '$1' (IPv4: port-restricted NATs)"

@@ -171,6 +171,14 @@ static void status_unmeasured(void)
 	CHECK(strstr(s, "\nNAT: not measured yet\n") != NULL);
 	CHECK_EQ(count(s, "NAT:"), 1);
 	free(s);
+	/* an IPv6-only host: its server is IPv6, there is no NAT to measure */
+	s = show("{\"id\":\"a\",\"registered\":true,\"server\":\"[2001:db8::1]:3478\","
+		 "\"public\":{\"tcp\":\"[2001:db8:20::10]:40504\",\"udp\":null},\"nat\":null}", 0);
+	CHECK(s && strstr(s, "server: [2001:db8::1]:3478, registered\n") != NULL);
+	CHECK(s && strstr(s, "public endpoints: tcp [2001:db8:20::10]:40504, udp unknown\n"));
+	CHECK(s && strstr(s, "\nNAT: none measured (the server is reached over IPv6: IPv6 "
+			  "methods only)\n") != NULL);
+	free(s);
 }
 
 static void peers_words(void)

@@ -30,8 +30,8 @@ static void full_file(void)
 	CHECK_EQ(d_config_parse(f, sizeof(f) - 1, &c, err, sizeof(err)), 0);
 	CHECK(!strcmp(c.id, "laptop"));
 	CHECK_EQ(c.nservers, 1);
-	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), 3479);
-	CHECK_EQ(c.servers[0].addr.sin_addr.s_addr, inet_addr("192.0.2.1"));
+	CHECK_EQ(ntohs(c.servers[0].addr.in.sin_port), 3479);
+	CHECK_EQ(c.servers[0].addr.in.sin_addr.s_addr, inet_addr("192.0.2.1"));
 	CHECK(!strcmp(c.secret_file, "/etc/stunt/secret"));
 	CHECK(!strcmp(c.control, "/run/stunt/s.sock"));
 	CHECK(!strcmp(c.control_group, "stunt"));
@@ -61,7 +61,7 @@ static void defaults_and_port(void)
 	CHECK_EQ(d_config_check(&c, err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "id") != NULL);
 	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1", err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), D_SERVER_PORT_DEFAULT);
+	CHECK_EQ(ntohs(c.servers[0].addr.in.sin_port), D_SERVER_PORT_DEFAULT);
 }
 
 static void errors_name_the_line(void)
@@ -162,7 +162,7 @@ static void server_list(void)
 	CHECK(!strcmp(c.servers[0].given, "192.0.2.1"));
 	CHECK(!strcmp(c.servers[1].given, "stun2.example.net:5000"));
 	CHECK(!strcmp(c.servers[1].host, "stun2.example.net"));
-	CHECK_EQ(c.servers[2].addr.sin_addr.s_addr, inet_addr("198.51.100.7"));
+	CHECK_EQ(c.servers[2].addr.in.sin_addr.s_addr, inet_addr("198.51.100.7"));
 	CHECK(d_config_relay_known(&c, inet_addr("198.51.100.7")));	/* any of ours */
 	CHECK(!d_config_relay_known(&c, inet_addr("198.51.100.8")));
 	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1", err, sizeof(err)), -EINVAL);
@@ -173,12 +173,12 @@ static void server_list(void)
 	CHECK_EQ(d_config_set(&c, "tls", "on", err, sizeof(err)), 0);
 	CHECK_EQ(d_config_set(&c, "tls-pin", PIN, err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), D_SERVER_TLS_PORT_DEFAULT);
+	CHECK_EQ(ntohs(c.servers[0].sig.in.sin_port), D_SERVER_TLS_PORT_DEFAULT);
 	CHECK(!strcmp(c.servers[0].tls_name, ""));	/* an IP: checked for the IP */
-	CHECK_EQ(ntohs(c.servers[1].sig.sin_port), 5000);
+	CHECK_EQ(ntohs(c.servers[1].sig.in.sin_port), 5000);
 	CHECK(!strcmp(c.servers[1].tls_name, "stun2.example.net"));
-	CHECK_EQ(ntohs(c.servers[2].sig.sin_port), 3479);
-	CHECK_EQ(ntohs(c.servers[2].addr.sin_port), D_SERVER_PORT_DEFAULT);
+	CHECK_EQ(ntohs(c.servers[2].sig.in.sin_port), 3479);
+	CHECK_EQ(ntohs(c.servers[2].addr.in.sin_port), D_SERVER_PORT_DEFAULT);
 	/* server-name: for every server */
 	CHECK_EQ(d_config_set(&c, "server-name", "rdv.example.org", err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
@@ -214,9 +214,9 @@ static void tls_keys(void)
 	CHECK(!strcmp(c.server_name, "stunt.example.net"));
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
 	/* no port given: signalling on 5349, discovery's STUN on 3478 */
-	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), D_SERVER_TLS_PORT_DEFAULT);
-	CHECK_EQ(c.servers[0].sig.sin_addr.s_addr, inet_addr("192.0.2.1"));
-	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), D_SERVER_PORT_DEFAULT);
+	CHECK_EQ(ntohs(c.servers[0].sig.in.sin_port), D_SERVER_TLS_PORT_DEFAULT);
+	CHECK_EQ(c.servers[0].sig.in.sin_addr.s_addr, inet_addr("192.0.2.1"));
+	CHECK_EQ(ntohs(c.servers[0].addr.in.sin_port), D_SERVER_PORT_DEFAULT);
 	/* the flag form and "off" */
 	CHECK_EQ(d_config_set(&c, "tls", "off", err, sizeof(err)), 0);
 	CHECK(!c.tls);
@@ -235,18 +235,18 @@ static void tls_ports(void)
 	CHECK_EQ(d_config_set(&c, "tls", "on", err, sizeof(err)), 0);
 	CHECK_EQ(d_config_set(&c, "tls-pin", PIN, err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), 15349);
-	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), 3478);
+	CHECK_EQ(ntohs(c.servers[0].sig.in.sin_port), 15349);
+	CHECK_EQ(ntohs(c.servers[0].addr.in.sin_port), 3478);
 	/* without TLS nothing changes: both where --server says */
 	base(&c);
 	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1:3479", err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), 3479);
-	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), 3479);
+	CHECK_EQ(ntohs(c.servers[0].sig.in.sin_port), 3479);
+	CHECK_EQ(ntohs(c.servers[0].addr.in.sin_port), 3479);
 	base(&c);
 	CHECK_EQ(d_config_set(&c, "server", "192.0.2.1", err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), 3478);
+	CHECK_EQ(ntohs(c.servers[0].sig.in.sin_port), 3478);
 	/* a flag without the port after a file line with one (the flags'
 	 * list replaces the file's): the default again */
 	base(&c);
@@ -257,7 +257,50 @@ static void tls_ports(void)
 	CHECK_EQ(d_config_set(&c, "tls", "on", err, sizeof(err)), 0);
 	CHECK_EQ(d_config_set(&c, "tls-ca", "ca.pem", err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), 5349);
+	CHECK_EQ(ntohs(c.servers[0].sig.in.sin_port), 5349);
+}
+
+/* IPv6 servers (an IPv6-only host): literals bare or bracketed, a port only
+ * with brackets; TLS's default port applied in their family */
+static void server_ipv6(void)
+{
+	struct d_config c;
+	struct in6_addr want;
+	char err[160];
+
+	inet_pton(AF_INET6, "2001:db8::1", &want);
+	base(&c);
+	d_config_clear_servers(&c);
+	CHECK_EQ(d_config_set(&c, "server", "2001:db8::1", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "server", "[2001:db8::2]", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "server", "[2001:db8::3]:3479", err, sizeof(err)), 0);
+	CHECK_EQ(c.nservers, 3);
+	CHECK_EQ(c.servers[0].addr.sa.sa_family, AF_INET6);
+	CHECK(!memcmp(&c.servers[0].addr.in6.sin6_addr, &want, 16));
+	CHECK_EQ(ntohs(c.servers[0].addr.in6.sin6_port), D_SERVER_PORT_DEFAULT);
+	CHECK(!c.servers[0].port_given);	/* its colons are the address's */
+	CHECK(!c.servers[1].port_given);
+	CHECK(c.servers[2].port_given);
+	CHECK_EQ(ntohs(c.servers[2].addr.in6.sin6_port), 3479);
+	CHECK(!c.servers[0].host[0]);		/* a literal: nothing to resolve */
+	CHECK_EQ(d_config_set(&c, "tls", "on", err, sizeof(err)), 0);
+	CHECK_EQ(d_config_set(&c, "tls-pin", PIN, err, sizeof(err)), 0);
+	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
+	CHECK_EQ(c.servers[0].sig.sa.sa_family, AF_INET6);
+	CHECK_EQ(ntohs(c.servers[0].sig.in6.sin6_port), D_SERVER_TLS_PORT_DEFAULT);
+	CHECK_EQ(ntohs(c.servers[0].addr.in6.sin6_port), D_SERVER_PORT_DEFAULT);
+	CHECK_EQ(ntohs(c.servers[2].sig.in6.sin6_port), 3479);
+	CHECK_EQ(ntohs(c.servers[2].addr.in6.sin6_port), D_SERVER_PORT_DEFAULT);
+	/* an IPv6 server is never a TURN server a relay candidate may name */
+	CHECK(!d_config_relay_known(&c, 0x01000000));
+	/* a port without brackets, a zone: refused with the forms it takes */
+	CHECK_EQ(d_config_set(&c, "server", "2001:db8::4:3479:", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "[2001:db8::1]:PORT") != NULL);
+	CHECK_EQ(d_config_set(&c, "server", "[fe80::1%eth0]", err, sizeof(err)), -EINVAL);
+	/* a name with a port: the port is given, the family found later */
+	CHECK_EQ(d_config_set(&c, "server", "rdv.example.net:4000", err, sizeof(err)), 0);
+	CHECK(c.servers[3].port_given);
+	CHECK(!strcmp(c.servers[3].host, "rdv.example.net"));
 }
 
 static void tls_refusals(void)
@@ -562,7 +605,7 @@ static void host_names(void)
 	d_config_init(&c);
 	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
 	CHECK(!strcmp(c.servers[0].host, "stun.example.net"));
-	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), D_SERVER_PORT_DEFAULT);
+	CHECK_EQ(ntohs(c.servers[0].addr.in.sin_port), D_SERVER_PORT_DEFAULT);
 	CHECK_EQ(c.nexpose, 3);
 	CHECK(!strcmp(c.expose[0].host, "localhost"));
 	CHECK_EQ(addr_sa_port(&c.expose[0].addr), 5900);
@@ -571,7 +614,7 @@ static void host_names(void)
 	CHECK(!strcmp(c.expose[2].host, ""));
 	CHECK_EQ(c.expose[2].addr.in.sin_addr.s_addr, htonl(0x7f000001));
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), D_SERVER_PORT_DEFAULT);
+	CHECK_EQ(ntohs(c.servers[0].sig.in.sin_port), D_SERVER_PORT_DEFAULT);
 	/* a target name still needs its port; bad names are refused with the line */
 	CHECK_EQ(d_config_set(&c, "expose", "x=tcp:localhost", err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "HOST a name, an IPv4 address or a bracketed IPv6 one") != NULL);
@@ -596,15 +639,15 @@ static void host_names(void)
 	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
 	CHECK(!strcmp(c.servers[0].tls_name, "stun.example.net"));
-	CHECK_EQ(ntohs(c.servers[0].sig.sin_port), 5000);
-	CHECK_EQ(ntohs(c.servers[0].addr.sin_port), D_SERVER_PORT_DEFAULT);
+	CHECK_EQ(ntohs(c.servers[0].sig.in.sin_port), 5000);
+	CHECK_EQ(ntohs(c.servers[0].addr.in.sin_port), D_SERVER_PORT_DEFAULT);
 	/* resolving a literal-free config is a no-op; a literal target stays */
 	d_config_init(&c);
 	f = "id a\nsecret-file /s\nserver 192.0.2.1\nexpose raw tcp:127.0.0.1:22\n";
 	CHECK_EQ(d_config_parse(f, strlen(f), &c, err, sizeof(err)), 0);
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
 	CHECK_EQ(d_config_resolve(&c, D_RESOLVE_ALL, err, sizeof(err)), 0);
-	CHECK_EQ(c.servers[0].addr.sin_addr.s_addr, htonl(0xc0000201));
+	CHECK_EQ(c.servers[0].addr.in.sin_addr.s_addr, htonl(0xc0000201));
 }
 
 static void turn_pass_file_and_log_level(void)
@@ -684,6 +727,7 @@ int main(void)
 	RUN(secret);
 	RUN(tls_keys);
 	RUN(tls_ports);
+	RUN(server_ipv6);
 	RUN(server_list);
 	RUN(tls_refusals);
 	RUN(privsep_keys);

@@ -288,7 +288,7 @@ static void ipv6_part(void)
 
 	fixed(&r);
 	out = render(&r, true);
-	CHECK(out && !strstr(out, "ipv6"));
+	CHECK(out && !strstr(out, "\"ipv6\":") && strstr(out, "\"ipv6_only\": false"));
 	free(out);
 	out = render(&r, false);
 	CHECK(out && !strstr(out, "IPv6"));
@@ -386,6 +386,19 @@ static void ipv6_part(void)
 	CHECK(strcmp(probe6_direct_name(PROBE6_D_YES), "yes") == 0);
 	CHECK(probe6_direct_name(PROBE6_D_UNKNOWN) == NULL);
 	CHECK(has(probe6_direct_sentence(PROBE6_D_RELAY), "no,"));
+	/* IPv6 only (--server6 alone, an IPv6 --server): the IPv6 part is the
+	 * report, nothing is said of IPv4 but that it was not measured */
+	r.ipv6_only = true;
+	r.server_reached = false;
+	out = render(&r, false);
+	CHECK(out && has(out, "IPv4: not measured (the server was given as an IPv6 address: IPv6 "
+			       "only)\nIPv6 (server [2001:db8:2::5]:3478):\n"));
+	CHECK(out && !strstr(out, "direct connections:") && !strstr(out, "Port mapping") &&
+	      !strstr(out, "could not be reached"));
+	free(out);
+	out = render(&r, true);
+	CHECK(out && json_valid(out) && has(out, "\"server_reached\": false, \"ipv6_only\": true"));
+	free(out);
 }
 
 /* Every verdict name, in order; all of them uncertain is still valid. */
