@@ -282,17 +282,17 @@ static void take_v6_candidate(struct d_session *s, const struct sig_exchange *x,
 static void take_relay6_candidate(struct d_session *s, const struct sig_exchange *x,
 				  const struct sig_candidate *c)
 {
+	bool sender6 = x->has_sender && x->sender.family == STUN_FAMILY_IPV6;
 	char named[INET6_ADDRSTRLEN];
 	bool ok;
 
 	if (c->proto != IPPROTO_TCP || c->addr.port == 0)
 		return;
 	if (c->kind == SIG_CAND_RELAY)
-		ok = (x->has_sender && x->sender.family == STUN_FAMILY_IPV6 &&
-		      !memcmp(x->sender.ip, c->addr.ip, 16)) ||
+		ok = (sender6 && !memcmp(x->sender.ip, c->addr.ip, 16)) ||
 		     d_config_relay_known6(&g_d->cfg, c->addr.ip);
-	else if (c->kind == SIG_CAND_HOST)
-		ok = peer6_ok(s, c->addr.ip);
+	else if (c->kind == SIG_CAND_HOST)	/* signalling over IPv6: vouched */
+		ok = sender6 ? !memcmp(x->sender.ip, c->addr.ip, 16) : peer6_ok(s, c->addr.ip);
 	else
 		return;
 	if (!ok) {
@@ -300,6 +300,7 @@ static void take_relay6_candidate(struct d_session *s, const struct sig_exchange
 		log_warnx("session %u: %s's IPv6 relay candidate names %s, which is %s: dropped",
 			  s->id, s->peer, named, c->kind == SIG_CAND_RELAY ?
 			  "neither its address nor a TURN server we know (turn, server6, relay-servers)" :
+			  sender6 ? "not its address as the server sees it" :
 			  "not a global unicast address of another host");
 		g_d->candidates_refused++;
 		return;
@@ -319,6 +320,10 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 
 	if (x->has_sender && x->sender.family == STUN_FAMILY_IPV4) {
 		memcpy(&s->peer_ip, x->sender.ip, 4);
+	} else if (x->has_sender && x->sender.family == STUN_FAMILY_IPV6) {
+		/* a peer that signals over IPv6 (no IPv4): relay permits this one */
+		s->peer_relay6_kind = SIG_CAND_HOST;
+		memcpy(s->peer_relay6, x->sender.ip, 16);
 	} else if (!x->has_sender && !warned) {
 		/* an old stunt-server: as before, the candidates are taken on trust */
 		log_warnx("session %u: the server does not vouch for peer addresses (no SIG-SENDER: "
@@ -516,7 +521,11 @@ void sess_gather_ready(struct trav_attempt *a, int err)
 
 bool sess_relay_possible(const struct d_session *s)
 {
-	return sess_have_ipv4() && (g_d->cfg.have_turn || trav_can_relay(&s->peer_nat));
+	/* signalling over IPv6 (an IPv6-only host): through the peer's TURN
+	 * server, to an IPv6 relayed address (daemon/trav/relay.c) */
+	if (!sess_have_ipv4())
+		return trav_can_relay(&s->peer_nat);
+	return g_d->cfg.have_turn || trav_can_relay(&s->peer_nat);
 }
 
 /* Do we allocate the relay (trav_relay_requester_allocates)? */
@@ -640,8 +649,9 @@ static void responder_relay_round(struct d_session *s, const struct sig_exchange
 		sess_fail(s, "relay round without a relay candidate", true);
 		return;
 	}
-	if (!sess_have_ipv4()) {
-		sess_fail(s, "relay round refused: we signal over IPv6 and relay is IPv4", true);
+	if (!sess_have_ipv4() && alloc) {
+		sess_fail(s, "relay round refused: we signal over IPv6 and allocate no relay "
+			  "(the peer's TURN server can)", true);
 		return;
 	}
 	if (prepare_relay(s, alloc ? TRAV_ACCEPT : TRAV_CONNECT) < 0) {
@@ -781,11 +791,12 @@ static void requester_lookup_ok(struct d_session *s)
 			  "host-interfaces)", false);
 		return;
 	}
-	if (!sess_have_ipv4() && s->forced && s->forced != SIG_M_SIMOPEN6) {
+	if (!sess_have_ipv4() && s->forced && s->forced != SIG_M_SIMOPEN6 &&
+	    s->forced != SIG_M_RELAY) {
 		char why[128];
 
 		snprintf(why, sizeof(why), "method %s needs IPv4, and we signal over IPv6 (an "
-			 "IPv6-only host runs simopen6 alone)", sig_method_name(s->forced));
+			 "IPv6-only host runs simopen6, or relay)", sig_method_name(s->forced));
 		sess_fail(s, why, false);
 		return;
 	}
@@ -1039,9 +1050,10 @@ static void responder_exchange(const struct sig_exchange *x)
 		return;
 	}
 	/* signalling over IPv6 (an IPv6-only host): simopen6 alone */
-	if (x->nmethods && x->methods[0] != SIG_M_SIMOPEN6 && !sess_have_ipv4()) {
+	if (x->nmethods && x->methods[0] != SIG_M_SIMOPEN6 && x->methods[0] != SIG_M_RELAY &&
+	    !sess_have_ipv4()) {
 		snprintf(why, sizeof(why), "method %s refused: %s signals over IPv6 (no IPv4): "
-			 "it runs simopen6 alone", sig_method_name(x->methods[0]), g_d->cfg.id);
+			 "it runs simopen6, or relay", sig_method_name(x->methods[0]), g_d->cfg.id);
 		g_d->methods_refused++;
 		log_warnx("session %u: refused %s: %s", x->session_id, x->peer_id, why);
 		sess_relay(x->peer_id, x->session_id, "err", why);
@@ -1102,6 +1114,12 @@ static void responder_exchange(const struct sig_exchange *x)
 		}
 		n = 0;
 		forced_ok = true;
+	} else if (!sess_have_ipv4() && s->forced == SIG_M_RELAY) {
+		/* we connect to the relayed address of the peer's TURN server */
+		list[0] = SIG_M_RELAY;
+		n = 1;
+		host = false;
+		forced_ok = trav_can_relay(&s->peer_nat);
 	} else if (!sess_have_ipv4()) {
 		n = 0;
 		host = false;

@@ -661,13 +661,19 @@ static int gather(struct trav_attempt *a)
 static void offer(const struct trav_attempt *a, struct sig_candidate *c, struct sig_exchange *x)
 {
 	const struct trav_relay *r = a->priv;
+	static const uint8_t zero4[4];
 	const struct relay_conn *k = a->priv;
 	struct sig_candidate *c6;
 
 	if (a->role != TRAV_ACCEPT) {
-		if (k == NULL || !k->has6 || x->ncand >= SIG_MAX_CANDIDATES)
+		if (k == NULL || !k->has6)
 			return;
-		c6 = &x->cand[x->ncand++];
+		if (!memcmp(c->addr.ip, zero4, 4))
+			c6 = c;		/* no IPv4 (we signal over IPv6): IPv6 alone */
+		else if (x->ncand < SIG_MAX_CANDIDATES)
+			c6 = &x->cand[x->ncand++];
+		else
+			return;
 		*c6 = *c;
 		c6->kind = SIG_CAND_HOST;
 		c6->addr.family = STUN_FAMILY_IPV6;

@@ -63,13 +63,22 @@ etc_cleanup() {
 # lookup would fail as "temporary", not as "no such address")
 start_all_hook() {
 	trap 'lab_down; etc_cleanup' EXIT
-	if [ "$TURN_B" = "turn6.lab.test:$TURN_PORT" ]; then
+	if [ "${TURN_B:-}" = "turn6.lab.test:$TURN_PORT" ]; then
 		ETC_HB=/etc/netns/$LAB-hb
 		mkdir -p "$ETC_HB"
 		printf '127.0.0.1 localhost\n%s turn6.lab.test\n' "$LAB_PUB6" >"$ETC_HB/hosts"
 		printf 'hosts: files\n' >"$ETC_HB/nsswitch.conf"
 	fi
 	ref_start_turn_at pub "$LAB_PUB" "$LAB_PUB6" "$TURN_PORT" stunt turn-pass-1 lab || return 1
+	if [ "${V6ONLY:-0}" = 1 ]; then
+		# ha dual-stack with the TURN server by its IPv4 address, hb
+		# IPv6-only knowing pub's IPv6 address as a TURN server
+		printf 'relay-servers %s\n' "$LAB_PUB6" >"$LAB_STATE/b.conf"
+		STUNTD_EXTRA_A=(--connect-timeout 8000 --turn "$LAB_PUB:$TURN_PORT"
+			--turn-user stunt --turn-pass turn-pass-1)
+		STUNTD_EXTRA_B=(--connect-timeout 8000 --config "$LAB_STATE/b.conf")
+		return 0
+	fi
 	printf 'relay-servers %s,%s\n' "$LAB_PUB" "$LAB_PUB6" >"$LAB_STATE/a.conf"
 	printf 'test-relay-ipv6 %s\n' "$RELAY6" >"$LAB_STATE/b.conf"
 	STUNTD_EXTRA_A=(--connect-timeout 8000 --config "$LAB_STATE/a.conf")
@@ -233,6 +242,45 @@ unknown6|all)
 	[ "$n" -eq 0 ] && ok "nothing of ha's went to [$LAB_PUB6]" ||
 		{ nok "$n packet(s) from ha to [$LAB_PUB6]"; cap_lines pub6-a | head -5 | sed 's/^/# a: /'; }
 	stop_all
+	;;&
+v6only|all)
+	echo "# v6only: hb IPv6-only (no test knob), ha dual-stack with the TURN server by its IPv4 address"
+	V6ONLY=1
+	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
+	STUNTD_SERVER_B="[$LAB_SRV1_6]"
+	start_all port-restricted rst off rst --ipv6 && {
+		grep -q "registered with \[$LAB_SRV1_6\]:3478" "$LAB_STATE/stuntd-b.log" &&
+			ok "hb registered over IPv6" || nok "hb did not register over IPv6"
+		# hb, the requester, has no IPv4: ha allocates an IPv6 relayed
+		# address (over its IPv4 link to the TURN server) for hb's address
+		# as the server sees it, and hb connects to it over IPv6
+		ptransfer "v6only: hb (IPv6-only) -> ha --method relay" b laptop
+		line=$(grep 'relay: allocated ' "$LAB_STATE/stuntd-a.log" | tail -1)
+		echo "# a: $line"
+		rport=$(echo "$line" | sed -n "s/.*relay: allocated \[$LAB_PUB6\]:\([0-9]*\) on $LAB_PUB:$TURN_PORT for [0-9]* s, permission for $LAB_HB6\$/\1/p")
+		if [ -n "$rport" ]; then
+			ok "ha allocated [$LAB_PUB6]:$rport on $LAB_PUB:$TURN_PORT for hb's IPv6 address (hb has no IPv4)"
+		else
+			nok "ha's allocation: '$line' (want [$LAB_PUB6]:PORT on $LAB_PUB:$TURN_PORT, permission for $LAB_HB6)"
+		fi
+		[ -n "$rport" ] && [ "$PEER_EP" = "[$LAB_PUB6]:$rport" ] &&
+			ok "hb's relay connection is connected to $PEER_EP" ||
+			nok "hb's relay connection is connected to '$PEER_EP' (want [$LAB_PUB6]:${rport:-?})"
+		# the other way: hb responds; ha, the requester, allocates up front
+		ptransfer "v6only: ha -> hb (IPv6-only) --method relay" a office-pc
+		line=$(grep 'relay: allocated ' "$LAB_STATE/stuntd-a.log" | tail -1)
+		echo "# a: $line"
+		rport=$(echo "$line" | sed -n "s/.*relay: allocated \[$LAB_PUB6\]:\([0-9]*\) on $LAB_PUB:$TURN_PORT for [0-9]* s, permission for $LAB_HB6\$/\1/p")
+		if [ -n "$rport" ] &&
+			grep -q "relay: connect from port [0-9]* to \[$LAB_PUB6\]:$rport\$" "$LAB_STATE/stuntd-b.log"; then
+			ok "ha -> hb: ha allocated [$LAB_PUB6]:$rport for $LAB_HB6, hb connected to it"
+		else
+			nok "ha -> hb: allocation '$line', hb's connect: $(grep 'relay: connect from' "$LAB_STATE/stuntd-b.log" | tail -1)"
+		fi
+		no_refusals
+		grep -h 'dropped' "$LAB_STATE"/stuntd-[ab].log | sed 's/^/# /'
+		stop_all
+	}
 	;;&
 esac
 [ "$fails" -eq 0 ]
