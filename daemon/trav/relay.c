@@ -40,10 +40,11 @@
  * (trav_relay_family, daemon/trav/strategy.c): IPv4 as before
  * when the peer has an IPv4 address (a->raddr, its SIG-SENDER); IPv6 when
  * it has none, or always with the test knob test-relay-ipv6, provided the
- * peer told us its IPv6 address (a->raddr6: its relay candidate of kind
- * host and family IPv6, which a connecting side offers beside its IPv4 one
- * when it has a global IPv6 address; negotiate.c takes it as simopen6's,
- * global unicast and none of ours). The permission is for that address;
+ * peer told us its IPv6 address (a->raddr6: its SIG-SENDER when it signals
+ * over IPv6, else its relay candidate of kind host and family IPv6, which a
+ * connecting side offers beside its IPv4 one -- alone without IPv4 -- when
+ * it has a global IPv6 address; negotiate.c takes it as simopen6's, global
+ * unicast and none of ours). The permission is for that address;
  * the connecting side then connects from it (a marked IPv6 socket bound to
  * it) to the IPv6 relayed address, which its session took only on a TURN
  * server it knows (d_config_relay_known6).

@@ -36,7 +36,18 @@
 #             a TURN server ha does not know, so ha drops that candidate
 #             (logged, counted in candidates_refused) and the connect fails;
 #             nothing of ha's goes to [2001:db8:6::10] (docs/security.md).
-# No RST may leave ha or hb over IPv4 (stop_all).
+#   v6only:   hb IPv6-only (lab_up --nat-b off, --server [2001:db8:5::1]),
+#             ha dual-stack with --turn 198.51.100.10:3490 (an IPv4 link to
+#             the TURN server), no test knob -- the real trigger: hb has
+#             no IPv4 address, so ha asks for an IPv6 relayed address and
+#             permits hb's address as the server sees it (SIG-SENDER). hb ->
+#             ha --method relay (hb, the requester, connects over IPv6: its
+#             relay connection is connected to [2001:db8:6::10]:P, P the
+#             port ha's log names) and ha -> hb --method relay (ha, the
+#             requester, allocates up front; hb connects): 5 MB echoed
+#             intact each, relayed; no candidate refused (hb's relay
+#             candidate is its IPv6 address alone).
+# No RST may leave ha or hb (stop_all).
 # shellcheck disable=SC2153 # LAB_HA6: set by lab_up --ipv6
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
