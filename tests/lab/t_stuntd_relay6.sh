@@ -47,6 +47,12 @@
 #             requester, allocates up front; hb connects): 5 MB echoed
 #             intact each, relayed; no candidate refused (hb's relay
 #             candidate is its IPv6 address alone).
+#   v6fallback: the same pair, ha's simopen6 candidate names pub's IPv6
+#             address (test-candidate-ip6 in its config file), so simopen6
+#             cannot connect: hb -> ha without a forced method falls back to
+#             relay after the race's share of the deadline (60 % of 8 s) --
+#             sess_relay_possible for an IPv6-only host -- and ha allocates
+#             an IPv6 relayed address for hb; 5 MB echoed, relayed.
 # No RST may leave ha or hb (stop_all).
 # shellcheck disable=SC2153 # LAB_HA6: set by lab_up --ipv6
 set -u
@@ -87,6 +93,10 @@ start_all_hook() {
 		printf 'relay-servers %s\n' "$LAB_PUB6" >"$LAB_STATE/b.conf"
 		STUNTD_EXTRA_A=(--connect-timeout 8000 --turn "$LAB_PUB:$TURN_PORT"
 			--turn-user stunt --turn-pass turn-pass-1)
+		if [ -n "${LIE6:-}" ]; then
+			printf 'test-candidate-ip6 %s\n' "$LIE6" >"$LAB_STATE/a.conf"
+			STUNTD_EXTRA_A+=(--config "$LAB_STATE/a.conf")
+		fi
 		STUNTD_EXTRA_B=(--connect-timeout 8000 --config "$LAB_STATE/b.conf")
 		return 0
 	fi
@@ -106,15 +116,16 @@ cap_start() {
 # cap_lines NAME: the capture's packets, one line each
 cap_lines() { tcpdump -nn -r "$LAB_STATE/$1.pcap" 2>/dev/null; }
 
-# ptransfer LABEL [FROM PEER]: FROM (default a) -> PEER (default office-pc)
-# --method relay, 5 MB echoed; the remote address of FROM's relay
+# ptransfer LABEL [FROM PEER [METHOD]]: FROM (default a) -> PEER (default
+# office-pc) --method METHOD (default relay; "" none), 5 MB echoed, relayed; the remote address of FROM's relay
 # connection (the answer's "relay": the client's own socket is a local one,
 # daemon/relayhc.c) into PEER_EP
 PEER_EP=
 ptransfer() {
-	local out
+	local out m=${4-relay}
+	[ -n "$m" ] && m=",\"method\":\"$m\""
 	out=$(ctl "${2:-a}" --no-half-close \
-		"{\"cmd\":\"connect\",\"peer\":\"${3:-office-pc}\",\"service\":\"echo\",\"method\":\"relay\"}" 5000000)
+		"{\"cmd\":\"connect\",\"peer\":\"${3:-office-pc}\",\"service\":\"echo\"$m}" 5000000)
 	echo "$out" | sed 's/^/# /'
 	PEER_EP=$(echo "$out" | head -1 | sed -n 's/.*"relay":"\([^"]*\)".*/\1/p')
 	if echo "$out" | grep -q '"ok":true.*"method":"relay".*"relayed":true' &&
@@ -292,6 +303,25 @@ v6only|all)
 		grep -h 'dropped' "$LAB_STATE"/stuntd-[ab].log | sed 's/^/# /'
 		stop_all
 	}
+	;;&
+v6fallback|all)
+	echo "# v6fallback: hb IPv6-only, simopen6 cannot work (ha's candidate names pub): relay after it"
+	V6ONLY=1
+	LIE6=$LAB_PUB6
+	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
+	STUNTD_SERVER_B="[$LAB_SRV1_6]"
+	start_all port-restricted rst off rst --ipv6 && {
+		ptransfer "v6fallback: hb (IPv6-only) -> ha, no method forced" b laptop ""
+		if grep -q "falling back to relay" "$LAB_STATE/stuntd-b.log" &&
+			grep -q "relay: allocated \[$LAB_PUB6\]:[0-9]* on $LAB_PUB:$TURN_PORT for [0-9]* s, permission for $LAB_HB6\$" \
+				"$LAB_STATE/stuntd-a.log"; then
+			ok "hb fell back to relay after simopen6; ha allocated an IPv6 relayed address for it"
+		else
+			nok "no relay round after simopen6: $(grep -E 'falling back|direct race' "$LAB_STATE/stuntd-b.log" | tail -1)"
+		fi
+		stop_all
+	}
+	LIE6=
 	;;&
 esac
 [ "$fails" -eq 0 ]
