@@ -542,6 +542,10 @@ bool d_config_relay_known6(const struct d_config *c, const uint8_t ip[16])
 		return true;
 	if (c->has_server6 && !memcmp(&c->server6.sin6_addr, ip, 16))
 		return true;
+	for (i = 0; i < c->nservers; i++)
+		if (c->servers[i].addr.sa.sa_family == AF_INET6 &&
+		    !memcmp(&c->servers[i].addr.in6.sin6_addr, ip, 16))
+			return true;
 	for (i = 0; i < c->nrelay_servers6; i++)
 		if (!memcmp(c->relay_servers6[i], ip, 16))
 			return true;

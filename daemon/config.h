@@ -263,7 +263,8 @@ bool d_config_allowed(const struct d_config *c, const char *service, const char 
 /* May a peer name ip (network order) as its relay candidate's address: our
  * turn server's or one of our stunt-servers' IPs, or one of relay-servers? */
 bool d_config_relay_known(const struct d_config *c, uint32_t ip);
-/* The same for an IPv6 address: turn's, server6's, or one of relay-servers'. */
+/* The same for an IPv6 address: turn's, server6's, an IPv6 stunt-server's,
+ * or one of relay-servers'. */
 bool d_config_relay_known6(const struct d_config *c, const uint8_t ip[16]);
 
 /* Missing required settings (id, server, secret-file): 0 or -EINVAL. */

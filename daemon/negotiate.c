@@ -274,7 +274,7 @@ static void take_v6_candidate(struct d_session *s, const struct sig_exchange *x,
  * relay's IPv6 candidate (daemon/trav/relay.c). A relayed address (kind
  * relay) is taken, as an IPv4 one (candidate_vouched), only on the peer's
  * own address as the server sees it or on a TURN server we know
- * (d_config_relay_known6: turn, server6, relay-servers): we connect to it.
+ * (d_config_relay_known6: turn, server, server6, relay-servers): we connect to it.
  * The peer's own address (kind host) is what we permit on our TURN server
  * for an IPv6 relayed address, taken as simopen6's is (global unicast,
  * none of ours); a permission sends nothing to it.
@@ -299,7 +299,7 @@ static void take_relay6_candidate(struct d_session *s, const struct sig_exchange
 		inet_ntop(AF_INET6, c->addr.ip, named, sizeof(named));
 		log_warnx("session %u: %s's IPv6 relay candidate names %s, which is %s: dropped",
 			  s->id, s->peer, named, c->kind == SIG_CAND_RELAY ?
-			  "neither its address nor a TURN server we know (turn, server6, relay-servers)" :
+			  "neither its address nor a TURN server we know (turn, server, server6, relay-servers)" :
 			  sender6 ? "not its address as the server sees it" :
 			  "not a global unicast address of another host");
 		g_d->candidates_refused++;

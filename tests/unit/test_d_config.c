@@ -462,6 +462,9 @@ static void relay_servers6(struct d_config *c)
 	memcpy(&c->server6.sin6_addr, b, 16);
 	CHECK(d_config_relay_known6(c, b));	/* server6 */
 	c->has_server6 = false;
+	CHECK(!d_config_relay_known6(c, b));
+	CHECK_EQ(d_config_set(c, "server", "[2001:db8:7::8]:3478", err, sizeof(err)), 0);
+	CHECK(d_config_relay_known6(c, b));	/* a stunt-server's IPv6 address */
 	CHECK_EQ(d_config_set(c, "relay-servers", "::", err, sizeof(err)), -EINVAL);
 	CHECK_EQ(d_config_set(c, "relay-servers", "2001:db8::1%eth0", err, sizeof(err)), -EINVAL);
 	CHECK_EQ(d_config_set(c, "relay-servers",
