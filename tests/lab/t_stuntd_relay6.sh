@@ -143,6 +143,25 @@ allocated() {
 	grep 'relay: allocated ' "$LAB_STATE/stuntd-b.log" | tail -1
 }
 
+# alloc6 X SERVER_RE PEER6: X's last allocation line into LINE (shown) and,
+# when it is an IPv6 relayed address on pub on the server SERVER_RE (a sed
+# pattern) permitted for PEER6, that address's port into RPORT (else "")
+alloc6() {
+	LINE=$(grep 'relay: allocated ' "$LAB_STATE/stuntd-$1.log" | tail -1)
+	echo "# $1: $LINE"
+	RPORT=$(echo "$LINE" | sed -n "s/.*relay: allocated \[$LAB_PUB6\]:\([0-9]*\) on $2 for [0-9]* s, permission for $3\$/\1/p")
+}
+
+# connected6 X LABEL: X's log names its connect to [pub6]:RPORT (alloc6)
+connected6() {
+	if [ -n "$RPORT" ] &&
+		grep -q "relay: connect from port [0-9]* to \[$LAB_PUB6\]:$RPORT\$" "$LAB_STATE/stuntd-$1.log"; then
+		ok "$2: [$LAB_PUB6]:$RPORT allocated, h$1 connected to it"
+	else
+		nok "$2: allocation '$LINE', h$1's connect: $(grep 'relay: connect from' "$LAB_STATE/stuntd-$1.log" | tail -1)"
+	fi
+}
+
 case "${1:-all}" in
 turn6|all)
 	echo "# turn6: hb's TURN server by its IPv6 address, an IPv4 relayed address"
@@ -197,21 +216,19 @@ relayed6|all)
 	start_all sym-random rst sym-random rst --ipv6 && {
 		cap_start syn6-a ha "ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 2"
 		ptransfer "relayed6: ha -> hb through an IPv6 relayed address"
-		line=$(allocated)
-		echo "# b: $line"
-		rport=$(echo "$line" | sed -n "s/.*relay: allocated \[$LAB_PUB6\]:\([0-9]*\) on \[$LAB_PUB6\]:$TURN_PORT for [0-9]* s, permission for $LAB_HA6\$/\1/p")
-		if [ -n "$rport" ]; then
-			ok "hb allocated the IPv6 relayed address [$LAB_PUB6]:$rport, permission for ha's IPv6 address $LAB_HA6"
+		alloc6 b "\[$LAB_PUB6\]:$TURN_PORT" "$LAB_HA6"
+		if [ -n "$RPORT" ]; then
+			ok "hb allocated the IPv6 relayed address [$LAB_PUB6]:$RPORT, permission for ha's IPv6 address $LAB_HA6"
 		else
-			nok "hb's allocation: '$line' (want [$LAB_PUB6]:PORT, permission for $LAB_HA6)"
+			nok "hb's allocation: '$LINE' (want [$LAB_PUB6]:PORT, permission for $LAB_HA6)"
 		fi
-		if [ -n "$rport" ] && [ "$PEER_EP" = "[$LAB_PUB6]:$rport" ]; then
+		if [ -n "$RPORT" ] && [ "$PEER_EP" = "[$LAB_PUB6]:$RPORT" ]; then
 			ok "ha's relay connection is connected to the IPv6 relayed address $PEER_EP"
 		else
-			nok "ha's relay connection is connected to '$PEER_EP' (want [$LAB_PUB6]:${rport:-?})"
+			nok "ha's relay connection is connected to '$PEER_EP' (want [$LAB_PUB6]:${RPORT:-?})"
 		fi
-		if [ -n "$rport" ] && cap_lines syn6-a | grep -q "IP6 $LAB_HA6\.[0-9]* > $LAB_PUB6\.$rport: Flags \[S\]"; then
-			ok "on ha's link: ha's IPv6 SYN to [$LAB_PUB6]:$rport"
+		if [ -n "$RPORT" ] && cap_lines syn6-a | grep -q "IP6 $LAB_HA6\.[0-9]* > $LAB_PUB6\.$RPORT: Flags \[S\]"; then
+			ok "on ha's link: ha's IPv6 SYN to [$LAB_PUB6]:$RPORT"
 		else
 			nok "no IPv6 SYN from ha to the relayed address on ha's link"
 			cap_lines syn6-a | head -5 | sed 's/^/# a: /'
@@ -223,15 +240,8 @@ relayed6|all)
 		# (ha has no TURN server), permits the IPv6 address ha offered in
 		# its first EXCHANGE, and ha connects to the relayed address
 		ptransfer "relayed6: hb -> ha, the requester allocates" b laptop
-		line=$(allocated)
-		echo "# b: $line"
-		rport=$(echo "$line" | sed -n "s/.*relay: allocated \[$LAB_PUB6\]:\([0-9]*\) on \[$LAB_PUB6\]:$TURN_PORT for [0-9]* s, permission for $LAB_HA6\$/\1/p")
-		if [ -n "$rport" ] &&
-			grep -q "relay: connect from port [0-9]* to \[$LAB_PUB6\]:$rport\$" "$LAB_STATE/stuntd-a.log"; then
-			ok "hb -> ha: hb allocated [$LAB_PUB6]:$rport for $LAB_HA6, ha connected to it"
-		else
-			nok "hb -> ha: allocation '$line', ha's connect: $(grep 'relay: connect from' "$LAB_STATE/stuntd-a.log" | tail -1)"
-		fi
+		alloc6 b "\[$LAB_PUB6\]:$TURN_PORT" "$LAB_HA6"
+		connected6 a "hb -> ha: hb allocated for $LAB_HA6"
 		no_refusals
 		[ "${1:-all}" = all ] || stop_all	# else unknown6 goes on in this lab
 	}
@@ -277,28 +287,19 @@ v6only|all)
 		# address (over its IPv4 link to the TURN server) for hb's address
 		# as the server sees it, and hb connects to it over IPv6
 		ptransfer "v6only: hb (IPv6-only) -> ha --method relay" b laptop
-		line=$(grep 'relay: allocated ' "$LAB_STATE/stuntd-a.log" | tail -1)
-		echo "# a: $line"
-		rport=$(echo "$line" | sed -n "s/.*relay: allocated \[$LAB_PUB6\]:\([0-9]*\) on $LAB_PUB:$TURN_PORT for [0-9]* s, permission for $LAB_HB6\$/\1/p")
-		if [ -n "$rport" ]; then
-			ok "ha allocated [$LAB_PUB6]:$rport on $LAB_PUB:$TURN_PORT for hb's IPv6 address (hb has no IPv4)"
+		alloc6 a "$LAB_PUB:$TURN_PORT" "$LAB_HB6"
+		if [ -n "$RPORT" ]; then
+			ok "ha allocated [$LAB_PUB6]:$RPORT on $LAB_PUB:$TURN_PORT for hb's IPv6 address (hb has no IPv4)"
 		else
-			nok "ha's allocation: '$line' (want [$LAB_PUB6]:PORT on $LAB_PUB:$TURN_PORT, permission for $LAB_HB6)"
+			nok "ha's allocation: '$LINE' (want [$LAB_PUB6]:PORT on $LAB_PUB:$TURN_PORT, permission for $LAB_HB6)"
 		fi
-		[ -n "$rport" ] && [ "$PEER_EP" = "[$LAB_PUB6]:$rport" ] &&
+		[ -n "$RPORT" ] && [ "$PEER_EP" = "[$LAB_PUB6]:$RPORT" ] &&
 			ok "hb's relay connection is connected to $PEER_EP" ||
-			nok "hb's relay connection is connected to '$PEER_EP' (want [$LAB_PUB6]:${rport:-?})"
+			nok "hb's relay connection is connected to '$PEER_EP' (want [$LAB_PUB6]:${RPORT:-?})"
 		# the other way: hb responds; ha, the requester, allocates up front
 		ptransfer "v6only: ha -> hb (IPv6-only) --method relay" a office-pc
-		line=$(grep 'relay: allocated ' "$LAB_STATE/stuntd-a.log" | tail -1)
-		echo "# a: $line"
-		rport=$(echo "$line" | sed -n "s/.*relay: allocated \[$LAB_PUB6\]:\([0-9]*\) on $LAB_PUB:$TURN_PORT for [0-9]* s, permission for $LAB_HB6\$/\1/p")
-		if [ -n "$rport" ] &&
-			grep -q "relay: connect from port [0-9]* to \[$LAB_PUB6\]:$rport\$" "$LAB_STATE/stuntd-b.log"; then
-			ok "ha -> hb: ha allocated [$LAB_PUB6]:$rport for $LAB_HB6, hb connected to it"
-		else
-			nok "ha -> hb: allocation '$line', hb's connect: $(grep 'relay: connect from' "$LAB_STATE/stuntd-b.log" | tail -1)"
-		fi
+		alloc6 a "$LAB_PUB:$TURN_PORT" "$LAB_HB6"
+		connected6 b "ha -> hb: ha allocated for $LAB_HB6"
 		no_refusals
 		grep -h 'dropped' "$LAB_STATE"/stuntd-[ab].log | sed 's/^/# /'
 		stop_all
