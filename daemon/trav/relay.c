@@ -42,8 +42,9 @@
  * it has none, or always with the test knob test-relay-ipv6, provided the
  * peer told us its IPv6 address (a->raddr6: its SIG-SENDER when it signals
  * over IPv6, else its relay candidate of kind host and family IPv6, which a
- * connecting side offers beside its IPv4 one -- alone without IPv4 -- when
- * it has a global IPv6 address; negotiate.c takes it as simopen6's, global
+ * connecting side with a global IPv6 address offers beside its IPv4 one
+ * when relay is offered alone (forced, the relay round), and alone when it
+ * has no IPv4; negotiate.c takes it as simopen6's, global
  * unicast and none of ours). The permission is for that address;
  * the connecting side then connects from it (a marked IPv6 socket bound to
  * it) to the IPv6 relayed address, which its session took only on a TURN
@@ -669,9 +670,14 @@ static void offer(const struct trav_attempt *a, struct sig_candidate *c, struct 
 	if (a->role != TRAV_ACCEPT) {
 		if (k == NULL || !k->has6)
 			return;
+		/* no IPv4 (we signal over IPv6): the IPv6 one alone. Beside
+		 * the IPv4 one only when relay is offered alone (forced, the
+		 * relay round: c is the EXCHANGE's first candidate): in a full
+		 * race the room is the other methods' and host's, and a peer
+		 * with IPv4 gets an IPv4 relayed address anyway */
 		if (!memcmp(c->addr.ip, zero4, 4))
-			c6 = c;		/* no IPv4 (we signal over IPv6): IPv6 alone */
-		else if (x->ncand < SIG_MAX_CANDIDATES)
+			c6 = c;
+		else if (c == &x->cand[0] && x->ncand < SIG_MAX_CANDIDATES)
 			c6 = &x->cand[x->ncand++];
 		else
 			return;
