@@ -62,66 +62,48 @@ static int copy_str(char *dst, size_t cap, const char *v)
 }
 
 /*
- * "HOST[:PORT]": an IPv4 literal into addr (host ""), or a name into host
- * with the port in addr (its address 0 until d_config_resolve). 0 or -EINVAL.
+ * "HOST[:PORT]" of either family: an IPv4 literal, an IPv6 one ("2001:db8::1",
+ * "[2001:db8::1]:PORT") into addr (host ""), or a name into host with the
+ * port in addr (AF_INET, address 0 until d_config_resolve, which takes
+ * IPv4 first, else IPv6). 0 or -EINVAL.
  */
-static int parse_host(const char *v, uint16_t defport, struct sockaddr_in *addr, char *host,
-		      size_t hostlen)
+static int parse_host_any(const char *v, uint16_t defport, union addr_sa *addr, char *host,
+			  size_t hostlen)
 {
 	uint16_t port;
 
 	host[0] = '\0';
-	if (addr_parse_ipv4(v, defport, addr) == 0)
+	if (addr_parse_any(v, defport, addr) == 0)
 		return 0;
 	if (resolve_split(v, defport, host, hostlen, &port) < 0)
-		return -EINVAL;
-	memset(addr, 0, sizeof(*addr));
-	addr->sin_family = AF_INET;
-	addr->sin_port = htons(port);
-	return 0;
-}
-
-/* An expose target's "HOST:PORT": an IPv4 literal, "[IPv6]:PORT", or a
- * name into e->host (resolved later, either family); the port is needed. */
-static int parse_target(const char *v, struct d_expose *e)
-{
-	uint16_t port;
-
-	e->host[0] = '\0';
-	if (addr_parse_any(v, 0, &e->addr) == 0)
-		return addr_sa_port(&e->addr) ? 0 : -EINVAL;
-	if (resolve_split(v, 0, e->host, sizeof(e->host), &port) < 0 || port == 0)
-		return -EINVAL;
-	memset(&e->addr, 0, sizeof(e->addr));
-	e->addr.in.sin_family = AF_INET;
-	e->addr.in.sin_port = htons(port);
-	return 0;
-}
-
-/*
- * A server's "HOST[:PORT]": an IPv4 literal, an IPv6 one ("2001:db8::1",
- * "[2001:db8::1]:PORT"), or a name into host (resolved later, either
- * family) with the port in addr. *port_given: a port was written.
- * 0 or -EINVAL.
- */
-static int parse_server(const char *v, union addr_sa *addr, char *host, size_t hostlen,
-			bool *port_given)
-{
-	const char *colon = strchr(v, ':');
-	uint16_t port;
-
-	host[0] = '\0';
-	/* "[ADDR]:PORT", or exactly one colon (an IPv6 literal has two or more) */
-	*port_given = v[0] == '[' ? strstr(v, "]:") != NULL :
-				    colon != NULL && strchr(colon + 1, ':') == NULL;
-	if (addr_parse_any(v, D_SERVER_PORT_DEFAULT, addr) == 0)
-		return 0;
-	if (resolve_split(v, D_SERVER_PORT_DEFAULT, host, hostlen, &port) < 0)
 		return -EINVAL;
 	memset(addr, 0, sizeof(*addr));
 	addr->in.sin_family = AF_INET;
 	addr->in.sin_port = htons(port);
 	return 0;
+}
+
+/* An expose target's "HOST:PORT" (parse_host_any): the port is needed. */
+static int parse_target(const char *v, struct d_expose *e)
+{
+	if (parse_host_any(v, 0, &e->addr, e->host, sizeof(e->host)) < 0)
+		return -EINVAL;
+	return addr_sa_port(&e->addr) ? 0 : -EINVAL;
+}
+
+/*
+ * A server's "HOST[:PORT]" (parse_host_any, port 3478 by default).
+ * *port_given: a port was written. 0 or -EINVAL.
+ */
+static int parse_server(const char *v, union addr_sa *addr, char *host, size_t hostlen,
+			bool *port_given)
+{
+	const char *colon = strchr(v, ':');
+
+	/* "[ADDR]:PORT", or exactly one colon (an IPv6 literal has two or more) */
+	*port_given = v[0] == '[' ? strstr(v, "]:") != NULL :
+				    colon != NULL && strchr(colon + 1, ':') == NULL;
+	return parse_host_any(v, D_SERVER_PORT_DEFAULT, addr, host, hostlen);
 }
 
 /* one more server, after those given before it (less preferred) */
@@ -223,28 +205,38 @@ static int add_allow(struct d_config *c, const char *service, const char *peers,
 	return 0;
 }
 
-/* "IP[,IP...]": replaces the list */
+/* "IP[,IP...]", IPv4 or IPv6 addresses: replaces the list */
 static int set_relay_servers(struct d_config *c, const char *val, char *err, size_t errlen)
 {
-	char ip[INET_ADDRSTRLEN];
+	static const uint8_t zero6[16];
+	char ip[INET6_ADDRSTRLEN];
 	const char *p = val, *comma;
 	struct in_addr ia;
+	uint8_t ia6[16];
 	size_t n;
 
 	c->nrelay_servers = 0;
+	c->nrelay_servers6 = 0;
 	for (;;) {
 		comma = strchr(p, ',');
 		n = comma ? (size_t)(comma - p) : strlen(p);
 		if (n == 0 || n >= sizeof(ip))
-			return fail(err, errlen, "bad relay-servers '%s' (IPv4[,IPv4...])", val);
+			return fail(err, errlen, "bad relay-servers '%s' (IP[,IP...])", val);
 		memcpy(ip, p, n);
 		ip[n] = '\0';
-		if (inet_pton(AF_INET, ip, &ia) != 1 || ia.s_addr == 0)
-			return fail(err, errlen, "bad relay-servers address '%s' (IPv4)", ip);
-		if (c->nrelay_servers >= D_MAX_RELAY_SERVERS)
-			return fail(err, errlen, "too many relay-servers (at most %d)",
-				    D_MAX_RELAY_SERVERS);
-		c->relay_servers[c->nrelay_servers++] = ia.s_addr;
+		if (inet_pton(AF_INET, ip, &ia) == 1 && ia.s_addr != 0) {
+			if (c->nrelay_servers >= D_MAX_RELAY_SERVERS)
+				return fail(err, errlen, "too many relay-servers (at most %d IPv4)",
+					    D_MAX_RELAY_SERVERS);
+			c->relay_servers[c->nrelay_servers++] = ia.s_addr;
+		} else if (inet_pton(AF_INET6, ip, ia6) == 1 && memcmp(ia6, zero6, 16)) {
+			if (c->nrelay_servers6 >= D_MAX_RELAY_SERVERS)
+				return fail(err, errlen, "too many relay-servers (at most %d IPv6)",
+					    D_MAX_RELAY_SERVERS);
+			memcpy(c->relay_servers6[c->nrelay_servers6++], ia6, 16);
+		} else {
+			return fail(err, errlen, "bad relay-servers address '%s' (IPv4 or IPv6)", ip);
+		}
 		if (comma == NULL)
 			return 0;
 		p = comma + 1;
@@ -353,10 +345,10 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 			    strlen(val))
 			return fail(err, errlen, "bad server-name '%s' (a DNS name)", val);
 	} else if (!strcmp(key, "turn")) {
-		if (parse_host(val, D_TURN_PORT_DEFAULT, &c->turn, c->turn_host,
-			       sizeof(c->turn_host)) < 0)
-			return fail(err, errlen, "bad turn '%s' (HOST[:PORT], HOST a name or an "
-				    "IPv4 address)", val);
+		if (parse_host_any(val, D_TURN_PORT_DEFAULT, &c->turn, c->turn_host,
+				   sizeof(c->turn_host)) < 0)
+			return fail(err, errlen, "bad turn '%s' (HOST[:PORT], HOST a name, an IPv4 "
+				    "address or an IPv6 one: [2001:db8::1]:PORT)", val);
 		c->have_turn = true;
 	} else if (!strcmp(key, "turn-user") || !strcmp(key, "turn-pass")) {
 		char *dst = key[5] == 'u' ? c->turn_user : c->turn_pass;
@@ -423,6 +415,8 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		c->has_test_cand_ip6 = true;
 	} else if (!strcmp(key, "test-v6-requester-first")) {
 		return set_onoff(&c->test_v6_req_first, key, val, err, errlen);
+	} else if (!strcmp(key, "test-relay-ipv6")) {
+		return set_onoff(&c->test_relay_ipv6, key, val, err, errlen);
 	} else if (!strcmp(key, "relay-servers")) {
 		return set_relay_servers(c, val, err, errlen);
 	} else if (!strcmp(key, "max-sessions")) {
@@ -527,7 +521,7 @@ bool d_config_relay_known(const struct d_config *c, uint32_t ip)
 
 	if (ip == 0)
 		return false;
-	if (c->have_turn && c->turn.sin_addr.s_addr == ip)
+	if (c->have_turn && c->turn.sa.sa_family == AF_INET && c->turn.in.sin_addr.s_addr == ip)
 		return true;
 	for (i = 0; i < c->nservers; i++)
 		if (c->servers[i].addr.sa.sa_family == AF_INET &&
@@ -535,6 +529,25 @@ bool d_config_relay_known(const struct d_config *c, uint32_t ip)
 			return true;
 	for (i = 0; i < c->nrelay_servers; i++)
 		if (c->relay_servers[i] == ip)
+			return true;
+	return false;
+}
+
+bool d_config_relay_known6(const struct d_config *c, const uint8_t ip[16])
+{
+	size_t i;
+
+	if (c->have_turn && c->turn.sa.sa_family == AF_INET6 &&
+	    !memcmp(&c->turn.in6.sin6_addr, ip, 16))
+		return true;
+	if (c->has_server6 && !memcmp(&c->server6.sin6_addr, ip, 16))
+		return true;
+	for (i = 0; i < c->nservers; i++)
+		if (c->servers[i].addr.sa.sa_family == AF_INET6 &&
+		    !memcmp(&c->servers[i].addr.in6.sin6_addr, ip, 16))
+			return true;
+	for (i = 0; i < c->nrelay_servers6; i++)
+		if (!memcmp(c->relay_servers6[i], ip, 16))
 			return true;
 	return false;
 }

@@ -27,14 +27,15 @@
  *   udp-first-ttl 64          (test knob: TTL of the first punch packet;
  *                              default: the discovered first-SYN TTL)
  *   udp-test-delay 50         (test knob: this side punches 50 ms late)
- *   turn 192.0.2.1:3478
+ *   turn 192.0.2.1:3478       (or [2001:db8::1]:3478, or a name: IPv4 first)
  *   turn-user stunt
  *   turn-pass s3cret
  *   turn-pass-file /etc/stunt/turn-pass   (instead of turn-pass: the password
  *                              alone on the first line; mode 600)
  *   log-level info            (error, warning, info, debug; SIGHUP applies it)
- *   relay-servers 192.0.2.7,192.0.2.8   (TURN servers whose relayed addresses
- *                              a peer may name besides turn and server)
+ *   relay-servers 192.0.2.7,2001:db8::7   (TURN servers whose relayed
+ *                              addresses a peer may name besides turn and
+ *                              server; IPv4 or IPv6)
  *   max-sessions 256          (sessions at once, both roles: past it "busy")
  *   max-peer-sessions 8       (a peer's sessions at once, as the responder)
  *   max-peer-starts 30        (a peer's session starts a minute)
@@ -188,15 +189,22 @@ struct d_config {
 
 	/* relay: a TURN server (RFC 8656 / 6062) and its long-term credentials */
 	bool			have_turn;
-	struct sockaddr_in	turn;
+	union addr_sa		turn;		/* IPv4 or IPv6 (a name: resolve_any) */
 	char			turn_host[D_NAME_MAX + 1];
 	char			turn_user[D_TURN_CRED_MAX + 1];
 	char			turn_pass[D_TURN_CRED_MAX + 1];
 
 	/* relay candidates: IPv4 addresses (network order) of TURN servers whose
-	 * relayed addresses a peer may name, besides turn and server */
+	 * relayed addresses a peer may name, besides turn and server; and IPv6 ones */
 	uint32_t		relay_servers[D_MAX_RELAY_SERVERS];
 	size_t			nrelay_servers;
+	uint8_t			relay_servers6[D_MAX_RELAY_SERVERS][16];
+	size_t			nrelay_servers6;
+	/* test knob (test-relay-ipv6, config file only): the allocating side
+	 * asks for an IPv6 relayed address whenever the peer offered its IPv6
+	 * address, as it does for a peer without an IPv4 one
+	 * (daemon/trav/relay.c; tests/lab/t_stuntd_relay6.sh) */
+	bool			test_relay_ipv6;
 
 	/* what a peer may make us do (daemon/budget.c, daemon/negotiate.c) */
 	unsigned		max_peer_sessions;
@@ -255,6 +263,9 @@ bool d_config_allowed(const struct d_config *c, const char *service, const char 
 /* May a peer name ip (network order) as its relay candidate's address: our
  * turn server's or one of our stunt-servers' IPs, or one of relay-servers? */
 bool d_config_relay_known(const struct d_config *c, uint32_t ip);
+/* The same for an IPv6 address: turn's, server6's, an IPv6 stunt-server's,
+ * or one of relay-servers'. */
+bool d_config_relay_known6(const struct d_config *c, const uint8_t ip[16]);
 
 /* Missing required settings (id, server, secret-file): 0 or -EINVAL. */
 int d_config_check(const struct d_config *c, char *err, size_t errlen);

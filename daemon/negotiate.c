@@ -100,7 +100,8 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 
 			trav_offer(&s->att[m], ip, c, &x);
 			/* the knob lies about a relayed address too */
-			if (g_d->cfg.test_cand_ip && c->kind == SIG_CAND_RELAY)
+			if (g_d->cfg.test_cand_ip && c->kind == SIG_CAND_RELAY &&
+			    c->addr.family == STUN_FAMILY_IPV4)
 				memcpy(c->addr.ip, &g_d->cfg.test_cand_ip, 4);
 		}
 	/* host: one candidate per address of ours, in the room left */
@@ -233,19 +234,24 @@ static void take_host_candidate(struct d_session *s, const struct sig_exchange *
  * attempt's SYNs are all that goes to the address before the peer proved
  * who it is on the connection.
  */
+/* May a peer's IPv6 candidate name ip: global unicast and none of ours? */
+static bool peer6_ok(struct d_session *s, const uint8_t ip[16])
+{
+	uint8_t own[D_MAX_HOST6_ADDRS + 1][16];
+	const struct d_host6 *h = sess_host6(s);
+	int n = d_hostaddr6_ours(h->addr, h->n, &g_d->v6pub, own, D_MAX_HOST6_ADDRS + 1);
+
+	return d_hostaddr6_peer_ok(ip, own, n > 0 ? (size_t)n : 0);
+}
+
 static void take_v6_candidate(struct d_session *s, const struct sig_exchange *x,
 			      const struct sig_candidate *c)
 {
-	uint8_t own[D_MAX_HOST6_ADDRS + 1][16];
 	char named[INET6_ADDRSTRLEN], seen[INET6_ADDRSTRLEN];
-	const struct d_host6 *h;
-	int n;
 
 	if (!g_d->cfg.ipv6 || s->peer_has_ip6)
 		return;
-	h = sess_host6(s);
-	n = d_hostaddr6_ours(h->addr, h->n, &g_d->v6pub, own, D_MAX_HOST6_ADDRS + 1);
-	if (!d_hostaddr6_peer_ok(c->addr.ip, own, n > 0 ? (size_t)n : 0) || c->addr.port == 0) {
+	if (!peer6_ok(s, c->addr.ip) || c->addr.port == 0) {
 		inet_ntop(AF_INET6, c->addr.ip, named, sizeof(named));
 		log_warnx("session %u: %s's IPv6 candidate names [%s]:%u, which is not a global "
 			  "unicast address of another host: dropped", s->id, s->peer, named,
@@ -268,6 +274,49 @@ static void take_v6_candidate(struct d_session *s, const struct sig_exchange *x,
 	s->peer_port[SIG_M_SIMOPEN6] = c->addr.port;
 }
 
+/*
+ * relay's IPv6 candidate (daemon/trav/relay.c). A relayed address (kind
+ * relay) is taken, as an IPv4 one (candidate_vouched), only on the peer's
+ * own address as the server sees it or on a TURN server we know
+ * (d_config_relay_known6: turn, server, server6, relay-servers): we connect to it.
+ * The peer's own address (kind host) is what we permit on our TURN server
+ * for an IPv6 relayed address, taken as simopen6's is (global unicast,
+ * none of ours); a permission sends nothing to it.
+ */
+static void take_relay6_candidate(struct d_session *s, const struct sig_exchange *x,
+				  const struct sig_candidate *c)
+{
+	bool sender6 = x->has_sender && x->sender.family == STUN_FAMILY_IPV6;
+	char named[INET6_ADDRSTRLEN];
+	bool ok;
+
+	if (c->proto != IPPROTO_TCP || c->addr.port == 0)
+		return;
+	if (c->kind == SIG_CAND_RELAY)
+		ok = (sender6 && !memcmp(x->sender.ip, c->addr.ip, 16)) ||
+		     d_config_relay_known6(&g_d->cfg, c->addr.ip);
+	else if (c->kind == SIG_CAND_HOST)	/* signalling over IPv6: vouched */
+		ok = sender6 ? !memcmp(x->sender.ip, c->addr.ip, 16) : peer6_ok(s, c->addr.ip);
+	else
+		return;
+	if (!ok) {
+		inet_ntop(AF_INET6, c->addr.ip, named, sizeof(named));
+		log_warnx("session %u: %s's IPv6 relay candidate names %s, which is %s: dropped",
+			  s->id, s->peer, named, c->kind == SIG_CAND_RELAY ?
+			  "neither its address nor a TURN server we know (turn, server, server6, relay-servers)" :
+			  sender6 ? "not its address as the server sees it" :
+			  "not a global unicast address of another host");
+		g_d->candidates_refused++;
+		return;
+	}
+	s->peer_relay6_kind = c->kind;
+	memcpy(s->peer_relay6, c->addr.ip, 16);
+	if (c->kind == SIG_CAND_RELAY || !s->peer_port[SIG_M_RELAY]) {
+		s->peer_kind[SIG_M_RELAY] = c->kind;
+		s->peer_port[SIG_M_RELAY] = c->addr.port;
+	}
+}
+
 static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x)
 {
 	static bool warned;
@@ -275,6 +324,10 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 
 	if (x->has_sender && x->sender.family == STUN_FAMILY_IPV4) {
 		memcpy(&s->peer_ip, x->sender.ip, 4);
+	} else if (x->has_sender && x->sender.family == STUN_FAMILY_IPV6) {
+		/* a peer that signals over IPv6 (no IPv4): relay permits this one */
+		s->peer_relay6_kind = SIG_CAND_HOST;
+		memcpy(s->peer_relay6, x->sender.ip, 16);
 	} else if (!x->has_sender && !warned) {
 		/* an old stunt-server: as before, the candidates are taken on trust */
 		log_warnx("session %u: the server does not vouch for peer addresses (no SIG-SENDER: "
@@ -300,6 +353,10 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 			if (c->kind == SIG_CAND_HOST && c->proto == IPPROTO_TCP &&
 			    c->addr.family == STUN_FAMILY_IPV4)
 				take_host_candidate(s, x, c);
+			continue;
+		}
+		if (c->priority == SIG_M_RELAY && c->addr.family == STUN_FAMILY_IPV6) {
+			take_relay6_candidate(s, x, c);
 			continue;
 		}
 		if (c->priority == SIG_M_SIMOPEN6) {
@@ -432,6 +489,8 @@ static void gather_then_exchange(struct d_session *s)
 				continue;
 			s->gathered[m] = true;
 			a->raddr = s->peer_ip;	/* relay: the address to permit */
+			if (m == SIG_M_RELAY && s->peer_relay6_kind == SIG_CAND_HOST)
+				memcpy(a->raddr6, s->peer_relay6, 16);	/* or this one */
 			err = trav_gather(a);
 			if (err == 0) {
 				s->state = S_MAPPING;
@@ -466,7 +525,11 @@ void sess_gather_ready(struct trav_attempt *a, int err)
 
 bool sess_relay_possible(const struct d_session *s)
 {
-	return sess_have_ipv4() && (g_d->cfg.have_turn || trav_can_relay(&s->peer_nat));
+	/* signalling over IPv6 (an IPv6-only host): through the peer's TURN
+	 * server, to an IPv6 relayed address (daemon/trav/relay.c) */
+	if (!sess_have_ipv4())
+		return trav_can_relay(&s->peer_nat);
+	return g_d->cfg.have_turn || trav_can_relay(&s->peer_nat);
 }
 
 /* Do we allocate the relay (trav_relay_requester_allocates)? */
@@ -590,8 +653,9 @@ static void responder_relay_round(struct d_session *s, const struct sig_exchange
 		sess_fail(s, "relay round without a relay candidate", true);
 		return;
 	}
-	if (!sess_have_ipv4()) {
-		sess_fail(s, "relay round refused: we signal over IPv6 and relay is IPv4", true);
+	if (!sess_have_ipv4() && alloc) {
+		sess_fail(s, "relay round refused: we signal over IPv6 and allocate no relay "
+			  "(the peer's TURN server can)", true);
 		return;
 	}
 	if (prepare_relay(s, alloc ? TRAV_ACCEPT : TRAV_CONNECT) < 0) {
@@ -731,11 +795,12 @@ static void requester_lookup_ok(struct d_session *s)
 			  "host-interfaces)", false);
 		return;
 	}
-	if (!sess_have_ipv4() && s->forced && s->forced != SIG_M_SIMOPEN6) {
+	if (!sess_have_ipv4() && s->forced && s->forced != SIG_M_SIMOPEN6 &&
+	    s->forced != SIG_M_RELAY) {
 		char why[128];
 
 		snprintf(why, sizeof(why), "method %s needs IPv4, and we signal over IPv6 (an "
-			 "IPv6-only host runs simopen6 alone)", sig_method_name(s->forced));
+			 "IPv6-only host runs simopen6, or relay)", sig_method_name(s->forced));
 		sess_fail(s, why, false);
 		return;
 	}
@@ -991,9 +1056,10 @@ static void responder_exchange(const struct sig_exchange *x)
 		return;
 	}
 	/* signalling over IPv6 (an IPv6-only host): simopen6 alone */
-	if (x->nmethods && x->methods[0] != SIG_M_SIMOPEN6 && !sess_have_ipv4()) {
+	if (x->nmethods && x->methods[0] != SIG_M_SIMOPEN6 && x->methods[0] != SIG_M_RELAY &&
+	    !sess_have_ipv4()) {
 		snprintf(why, sizeof(why), "method %s refused: %s signals over IPv6 (no IPv4): "
-			 "it runs simopen6 alone", sig_method_name(x->methods[0]), g_d->cfg.id);
+			 "it runs simopen6, or relay", sig_method_name(x->methods[0]), g_d->cfg.id);
 		g_d->methods_refused++;
 		log_warnx("session %u: refused %s: %s", x->session_id, x->peer_id, why);
 		sess_relay(x->peer_id, x->session_id, "err", why);
@@ -1055,6 +1121,12 @@ static void responder_exchange(const struct sig_exchange *x)
 		}
 		n = 0;
 		forced_ok = true;
+	} else if (!sess_have_ipv4() && s->forced == SIG_M_RELAY) {
+		/* we connect to the relayed address of the peer's TURN server */
+		list[0] = SIG_M_RELAY;
+		n = 1;
+		host = false;
+		forced_ok = trav_can_relay(&s->peer_nat);
 	} else if (!sess_have_ipv4()) {
 		n = 0;
 		host = false;

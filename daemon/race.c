@@ -100,6 +100,7 @@ static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
 		.hosts = s->peer_host,
 		.nhosts = s->npeer_host,
 		.ip6 = s->peer_has_ip6 ? s->peer_ip6 : NULL,
+		.relay6 = s->peer_relay6_kind == SIG_CAND_RELAY ? s->peer_relay6 : NULL,
 		.v6_first = s->v6_first,
 	};
 	char ep[TRAV_EP_STRLEN];
@@ -287,6 +288,8 @@ void sess_end_first_round(struct d_session *s, const char *why)
 	memset(s->peer_port, 0, sizeof(s->peer_port));
 	memset(s->peer_kind, 0, sizeof(s->peer_kind));
 	memset(s->peer_addr, 0, sizeof(s->peer_addr));
+	if (s->peer_relay6_kind == SIG_CAND_RELAY)
+		s->peer_relay6_kind = 0;	/* its own address (host) stays, as peer_ip */
 	s->npeer_host = 0;
 	s->round = SIG_ROUND_RELAY;
 	s->race_end = 0;

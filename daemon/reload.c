@@ -43,8 +43,8 @@ static void needs_restart(const struct d_config *o, const struct d_config *n)
 	    strcmp(o->server_name, n->server_name))
 		log_warnx(fmt, "tls / tls-ca / tls-pin / server-name");
 	if (o->have_turn != n->have_turn || strcmp(o->turn_host, n->turn_host) ||
-	    o->turn.sin_port != n->turn.sin_port ||
-	    (!n->turn_host[0] && o->turn.sin_addr.s_addr != n->turn.sin_addr.s_addr) ||
+	    addr_sa_port(&o->turn) != addr_sa_port(&n->turn) ||
+	    (!n->turn_host[0] && memcmp(&o->turn, &n->turn, sizeof(o->turn))) ||
 	    strcmp(o->turn_user, n->turn_user) || strcmp(o->turn_pass, n->turn_pass))
 		log_warnx(fmt, "turn / turn-user / turn-pass");
 	if (o->privsep != n->privsep)
@@ -52,8 +52,8 @@ static void needs_restart(const struct d_config *o, const struct d_config *n)
 	if (strcmp(o->user, n->user))
 		log_warnx(fmt, "user");
 	if (o->udp_first_ttl != n->udp_first_ttl || o->udp_test_delay_ms != n->udp_test_delay_ms ||
-	    o->test_cand_ip != n->test_cand_ip)
-		log_warnx(fmt, "udp-first-ttl / udp-test-delay / test-candidate-ip");
+	    o->test_cand_ip != n->test_cand_ip || o->test_relay_ipv6 != n->test_relay_ipv6)
+		log_warnx(fmt, "udp-first-ttl / udp-test-delay / test-candidate-ip / test-relay-ipv6");
 }
 
 /* May peer still use service under c (exposed and allowed)? */
@@ -82,6 +82,8 @@ void d_reload_apply(const struct d_config *n)
 	c->nallow = n->nallow;
 	memcpy(c->relay_servers, n->relay_servers, sizeof(c->relay_servers));
 	c->nrelay_servers = n->nrelay_servers;
+	memcpy(c->relay_servers6, n->relay_servers6, sizeof(c->relay_servers6));
+	c->nrelay_servers6 = n->nrelay_servers6;
 	c->max_peer_sessions = n->max_peer_sessions;
 	c->max_sessions = n->max_sessions;
 	c->max_peer_starts = n->max_peer_starts;

@@ -13,25 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* one name: its address into a (the port kept) */
-static int one(const char *what, const char *host, struct sockaddr_in *a, char *err,
-	       size_t errlen)
-{
-	struct sockaddr_in r;
-	char why[128];
-	int e;
-
-	e = resolve_ipv4(host, ntohs(a->sin_port), &r, why, sizeof(why));
-	if (e < 0) {
-		snprintf(err, errlen, "cannot resolve %s '%s': %s", what, host, why);
-		return e;
-	}
-	a->sin_addr = r.sin_addr;
-	return 0;
-}
-
-/* an expose target's name: IPv4 first, else IPv6; a server's: the same
- * among the families this host has (remote, common/resolve.h) */
+/* an expose target's name: IPv4 first, else IPv6; a server's and turn's: the
+ * same among the families this host has (remote, common/resolve.h) */
 static int one_any(const char *what, const char *host, union addr_sa *a, bool remote, char *err,
 		   size_t errlen)
 {
@@ -76,7 +59,7 @@ int d_config_resolve(struct d_config *c, unsigned what, char *err, size_t errlen
 		}
 	}
 	if ((what & D_RESOLVE_TURN) && c->have_turn && c->turn_host[0]) {
-		e = one("turn", c->turn_host, &c->turn, err, errlen);
+		e = one_any("turn", c->turn_host, &c->turn, true, err, errlen);
 		if (e < 0)
 			return e;
 	}

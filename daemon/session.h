@@ -86,6 +86,11 @@ struct d_session {
 						 * scheduled IPv4 methods D_HE_DELAY_MS
 						 * late (SIG_NAT_V4_LATER, race.c) */
 	uint8_t			peer_ip6[16];
+	/* relay: its IPv6 candidate, taken (negotiate.c) -- a relayed address
+	 * on a TURN server we know (kind SIG_CAND_RELAY), or its own address
+	 * for our permission (SIG_CAND_HOST); kind 0: none */
+	uint8_t			peer_relay6_kind;
+	uint8_t			peer_relay6[16];
 	/* ours: the key half of the proofs, the host addresses offered */
 	uint8_t			own_key[SIG_SESSION_KEY_LEN];
 	struct d_hostaddr	own_host[D_MAX_HOST_ADDRS];
@@ -127,7 +132,7 @@ struct d_session {
 	char			direct_why[200];	/* how the direct race ended */
 	/* a framed relay (daemon/relayhc.c): the relay connection's remote
 	 * address, for the connect answer (the client's socket is local) */
-	char			relay_remote[INET_ADDRSTRLEN + 6];
+	char			relay_remote[INET6_ADDRSTRLEN + 8];	/* "[IPv6]:PORT" */
 	struct d_session	*next;
 };
 

@@ -63,11 +63,13 @@ static int finish(struct stun_builder *b, const struct turn_cred *c)
 }
 
 int turn_build_allocate_tcp(uint8_t *buf, size_t cap, const uint8_t txid[STUN_TXID_LEN],
-			    uint32_t lifetime, const struct turn_cred *cred)
+			    uint32_t lifetime, uint8_t family, const struct turn_cred *cred)
 {
 	struct stun_builder b;
 	uint8_t *v;
 
+	if (family != 0 && family != STUN_FAMILY_IPV4 && family != STUN_FAMILY_IPV6)
+		return -EINVAL;
 	stun_build_init(&b, buf, cap, stun_type(TURN_METHOD_ALLOCATE, STUN_REQUEST), txid);
 	/*
 	 * REQUESTED-TRANSPORT (RFC 8656 18.7): protocol, then 24 bits RFFU.
@@ -77,6 +79,12 @@ int turn_build_allocate_tcp(uint8_t *buf, size_t cap, const uint8_t txid[STUN_TX
 	v = stun_build_reserve(&b, TURN_ATTR_REQUESTED_TRANSPORT, 4);
 	if (v)
 		v[0] = TURN_PROTO_TCP;
+	if (family) {
+		/* REQUESTED-ADDRESS-FAMILY (RFC 8656 18.11): family, 24 bits RFFU */
+		v = stun_build_reserve(&b, TURN_ATTR_REQUESTED_FAMILY, 4);
+		if (v)
+			v[0] = family;
+	}
 	if (lifetime)
 		stun_build_u32(&b, TURN_ATTR_LIFETIME, lifetime);
 	return finish(&b, cred);

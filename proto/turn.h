@@ -58,8 +58,10 @@
 
 /* Error codes (RFC 8656 19, RFC 6062 6.3). */
 #define TURN_ERR_ALLOCATION_MISMATCH	437
+#define TURN_ERR_ADDR_FAMILY		440	/* RFC 8656: Address Family not Supported */
 #define TURN_ERR_WRONG_CREDENTIALS	441
 #define TURN_ERR_UNSUPPORTED_TRANSPORT	442
+#define TURN_ERR_PEER_FAMILY		443	/* RFC 8656: Peer Address Family Mismatch */
 #define TURN_ERR_CONNECTION_EXISTS	446
 #define TURN_ERR_CONNECTION_FAILURE	447
 #define TURN_ERR_ALLOCATION_QUOTA	486
@@ -97,13 +99,16 @@ int turn_cred_challenge(struct turn_cred *c, const char *realm, size_t rlen,
  * which the server answers with 401 and its realm and nonce). Each returns
  * the message length (> 0) or a negative errno from the builder.
  *   lifetime: seconds requested; Refresh with 0 deletes the allocation.
+ *   family: the relayed address's, REQUESTED-ADDRESS-FAMILY (RFC 8656
+ *   18.11, RFC 6156): STUN_FAMILY_IPV4 or STUN_FAMILY_IPV6; 0 leaves the
+ *   attribute out (the server then allocates IPv4, RFC 8656 7.2).
  */
 int turn_build_allocate_tcp(uint8_t *buf, size_t cap, const uint8_t txid[STUN_TXID_LEN],
-			    uint32_t lifetime, const struct turn_cred *cred);
+			    uint32_t lifetime, uint8_t family, const struct turn_cred *cred);
 int turn_build_refresh(uint8_t *buf, size_t cap, const uint8_t txid[STUN_TXID_LEN],
 		       uint32_t lifetime, const struct turn_cred *cred);
 /* The port of peer is ignored by the server (RFC 8656 9: permissions are
- * per IP address). */
+ * per IP address); its family must be the relayed address's (else 443). */
 int turn_build_create_permission(uint8_t *buf, size_t cap, const uint8_t txid[STUN_TXID_LEN],
 				 const struct stun_addr *peer, const struct turn_cred *cred);
 /* RFC 6062 4.3: ask the server to connect to peer (not used by stuntd, whose

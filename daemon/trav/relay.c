@@ -32,14 +32,34 @@
  * at once. Everything runs in stuntd's event loop; the sockets to the TURN
  * server are unmarked, plain TCP (the connecting side's socket to the
  * relayed address is an attempt's marked socket, as for any method).
+ *
+ * Families (issue 17). The TURN server (--turn) is IPv4 or IPv6; the control
+ * and data connections use its family. The relayed address's family is
+ * asked for with REQUESTED-ADDRESS-FAMILY (RFC 8656 18.11, RFC 6156) and
+ * chosen from the peer, the side that will connect to it
+ * (trav_relay_family, daemon/trav/strategy.c): IPv4 as before
+ * when the peer has an IPv4 address (a->raddr, its SIG-SENDER); IPv6 when
+ * it has none, or always with the test knob test-relay-ipv6, provided the
+ * peer told us its IPv6 address (a->raddr6: its SIG-SENDER when it signals
+ * over IPv6, else its relay candidate of kind host and family IPv6, which a
+ * connecting side with a global IPv6 address offers beside its IPv4 one
+ * when relay is offered alone (forced, the relay round), and alone when it
+ * has no IPv4; negotiate.c takes it as simopen6's, global
+ * unicast and none of ours). The permission is for that address;
+ * the connecting side then connects from it (a marked IPv6 socket bound to
+ * it) to the IPv6 relayed address, which its session took only on a TURN
+ * server it knows (d_config_relay_known6).
  */
 #include "daemon/trav/trav.h"
 
 #include "common/clock.h"
 #include "common/esc.h"
 #include "common/log.h"
+#include "daemon/hostaddr6.h"
+#include "daemon/trav/strategy.h"
 #include "proto/turn.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
@@ -49,6 +69,16 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* The connecting side's state (a->priv for TRAV_CONNECT): its IPv6
+ * address, offered so that the allocating side can permit it, and the
+ * local one its socket binds to (NPTv6: the offer is its translated form). */
+struct relay_conn {
+	bool			has6;
+	uint8_t			own6[16];
+	uint8_t			offer6[16];
+	bool			bad6;		/* arm could not open its IPv6 socket */
+};
 
 #define TRAV_RELAY_LIFETIME_S	600	/* asked for; the server may grant less */
 #define TRAV_RELAY_TXN_MS	5000	/* one transaction over TCP: no retransmission */
@@ -75,11 +105,11 @@ struct trav_relay {
 	uint8_t			dbuf[TRAV_RELAY_BUF];	/* the ConnectionBind answer */
 	size_t			dlen;
 	uint8_t			dtxid[STUN_TXID_LEN];
-	struct sockaddr_in	server;
+	union addr_sa		server;
 	struct stun_addr	relayed;
 	uint32_t		lifetime_s;
 	uint64_t		refresh_at, next_check;
-	uint32_t		peer_ip;	/* network order */
+	struct stun_addr	peer;		/* permitted; its family is the relayed one's */
 	uint32_t		conn_id;
 	uint16_t		data_lport;
 	struct trav_attempt	*a;		/* NULL once the attempt let go */
@@ -105,23 +135,26 @@ static void finish(struct trav_relay *r)
 	r->pending = 0;
 }
 
-static const char *relayed_str(const struct trav_relay *r, char *buf, size_t len)
-{
-	char ip[INET_ADDRSTRLEN];
-	uint32_t v;
+#define TRAV_RELAY_EP_STRLEN	(INET6_ADDRSTRLEN + 8)
 
-	memcpy(&v, r->relayed.ip, 4);
-	snprintf(buf, len, "%s:%u", d_ip_str(v, ip), r->relayed.port);
+/* "IP:PORT" or "[IP]:PORT" of a STUN address; the IP alone with port 0 */
+static const char *addr_str(const struct stun_addr *a, char *buf, size_t len)
+{
+	bool v6 = a->family == STUN_FAMILY_IPV6;
+	char ip[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(v6 ? AF_INET6 : AF_INET, a->ip, ip, sizeof(ip)) == NULL)
+		snprintf(ip, sizeof(ip), "?");
+	if (a->port == 0)
+		snprintf(buf, len, "%s", ip);
+	else
+		snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", ip, a->port);
 	return buf;
 }
 
 static const char *srv_str(const struct trav_relay *r, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN];
-
-	snprintf(buf, len, "%s:%u", d_ip_str(r->server.sin_addr.s_addr, ip),
-		 ntohs(r->server.sin_port));
-	return buf;
+	return d_ep_str(&r->server.sa, buf, len);
 }
 
 /* Something went wrong: tell the attempt (when there is one) and stop. */
@@ -171,7 +204,7 @@ static int send_ctl(struct trav_relay *r, const uint8_t *buf, int n, uint16_t me
 static int request(struct trav_relay *r, uint16_t method, uint32_t lifetime)
 {
 	uint8_t buf[1024];
-	struct stun_addr peer = { .family = STUN_FAMILY_IPV4 };
+	uint8_t fam = 0;
 	int n;
 
 	if (RAND_bytes(r->txid, sizeof(r->txid)) != 1) {
@@ -180,11 +213,14 @@ static int request(struct trav_relay *r, uint16_t method, uint32_t lifetime)
 	}
 	switch (method) {
 	case TURN_METHOD_ALLOCATE:
-		n = turn_build_allocate_tcp(buf, sizeof(buf), r->txid, lifetime, &r->cred);
+		/* the family said whenever it is not the RFC's default for the
+		 * link: an IPv6 relayed address, or any over an IPv6 link */
+		if (r->peer.family == STUN_FAMILY_IPV6 || r->server.sa.sa_family == AF_INET6)
+			fam = r->peer.family;
+		n = turn_build_allocate_tcp(buf, sizeof(buf), r->txid, lifetime, fam, &r->cred);
 		break;
 	case TURN_METHOD_CREATE_PERMISSION:
-		memcpy(peer.ip, &r->peer_ip, 4);
-		n = turn_build_create_permission(buf, sizeof(buf), r->txid, &peer, &r->cred);
+		n = turn_build_create_permission(buf, sizeof(buf), r->txid, &r->peer, &r->cred);
 		break;
 	default:
 		n = turn_build_refresh(buf, sizeof(buf), r->txid, lifetime, &r->cred);
@@ -222,8 +258,7 @@ static void on_data(struct d_ev *ev, uint32_t events);
 
 static void on_attempt(struct trav_relay *r, const struct turn_msg *t)
 {
-	struct sockaddr_in a = r->server;
-	char ip[INET_ADDRSTRLEN];
+	char ip[TRAV_RELAY_EP_STRLEN];
 	int fd;
 
 	if (!t->has_conn_id)
@@ -232,20 +267,21 @@ static void on_attempt(struct trav_relay *r, const struct turn_msg *t)
 		log_info("relay: ConnectionAttempt %u ignored (not waiting for one)", t->conn_id);
 		return;
 	}
-	if (t->has_peer && (t->peer.family != STUN_FAMILY_IPV4 || memcmp(t->peer.ip, &r->peer_ip, 4))) {
+	if (t->has_peer && (t->peer.family != r->peer.family ||
+			    memcmp(t->peer.ip, r->peer.ip, r->peer.family == STUN_FAMILY_IPV6 ? 16 : 4))) {
 		/* the permission lets only the peer's IP in; a second host
 		 * behind the same NAT would still pass it: we take the first */
 		log_info("relay: ConnectionAttempt from an unexpected address ignored");
 		return;
 	}
 	log_info("relay: %s connected to the relayed address (connection id %u); binding",
-		 d_ip_str(r->peer_ip, ip), t->conn_id);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		 addr_str(&r->peer, ip, sizeof(ip)), t->conn_id);
+	fd = socket(r->server.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fail(r, "data connection: %s", strerror(errno));
 		return;
 	}
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS) {
+	if (connect(fd, &r->server.sa, addr_sa_len(&r->server)) < 0 && errno != EINPROGRESS) {
 		close(fd);
 		fail(r, "data connection: %s", strerror(errno));
 		return;
@@ -262,14 +298,14 @@ static void on_attempt(struct trav_relay *r, const struct turn_msg *t)
 static void bound(struct trav_relay *r)
 {
 	struct trav_attempt *a = r->a;
-	struct sockaddr_in l;
+	union addr_sa l;
 	socklen_t ll = sizeof(l);
 	int fd = r->data.fd;
 
 	d_loop_del(&r->data);
 	r->data.fd = -1;
-	if (getsockname(fd, (struct sockaddr *)&l, &ll) == 0)
-		r->data_lport = ntohs(l.sin_port);
+	if (getsockname(fd, &l.sa, &ll) == 0)
+		r->data_lport = addr_sa_port(&l);
 	r->st = TR_BOUND;
 	r->pending = 0;
 	trav_connected(a, fd);
@@ -349,7 +385,7 @@ static void on_data(struct d_ev *ev, uint32_t events)
 
 static void on_answer(struct trav_relay *r, const struct turn_msg *t)
 {
-	char e[100], s[32], ip[INET_ADDRSTRLEN];
+	char e[100], s[TRAV_RELAY_EP_STRLEN], ip[TRAV_RELAY_EP_STRLEN];
 	uint16_t method = r->pending;
 
 	if (t->cls == STUN_ERROR && t->error == STUN_ERR_STALE_NONCE && t->nonce &&
@@ -392,8 +428,9 @@ static void on_answer(struct trav_relay *r, const struct turn_msg *t)
 			     srv_str(r, s, sizeof(s)), e);
 			return;
 		}
-		if (!t->has_relayed || t->relayed.family != STUN_FAMILY_IPV4) {
-			fail(r, "TURN server: Allocate success without an IPv4 XOR-RELAYED-ADDRESS");
+		if (!t->has_relayed || t->relayed.family != r->peer.family) {
+			fail(r, "TURN server: Allocate success without an %s XOR-RELAYED-ADDRESS",
+			     r->peer.family == STUN_FAMILY_IPV6 ? "IPv6" : "IPv4");
 			return;
 		}
 		r->relayed = t->relayed;
@@ -405,13 +442,13 @@ static void on_answer(struct trav_relay *r, const struct turn_msg *t)
 	case TR_PERMITTING:
 		if (t->cls == STUN_ERROR) {
 			fail(r, "TURN server %s refused a permission for %s (%s)",
-			     srv_str(r, s, sizeof(s)), d_ip_str(r->peer_ip, ip), e);
+			     srv_str(r, s, sizeof(s)), addr_str(&r->peer, ip, sizeof(ip)), e);
 			return;
 		}
 		r->st = TR_READY;
 		log_info("relay: allocated %s on %s for %u s, permission for %s",
-			 relayed_str(r, e, sizeof(e)), srv_str(r, s, sizeof(s)), r->lifetime_s,
-			 d_ip_str(r->peer_ip, ip));
+			 addr_str(&r->relayed, e, sizeof(e)), srv_str(r, s, sizeof(s)), r->lifetime_s,
+			 addr_str(&r->peer, ip, sizeof(ip)));
 		if (r->a)
 			r->a->events->ready(r->a, 0);
 		return;
@@ -431,7 +468,7 @@ static void on_answer(struct trav_relay *r, const struct turn_msg *t)
 		log_debug("relay: allocation refreshed for %u s", r->lifetime_s);
 		return;
 	case TR_DELETING:
-		log_info("relay: allocation %s deleted%s%s", relayed_str(r, s, sizeof(s)),
+		log_info("relay: allocation %s deleted%s%s", addr_str(&r->relayed, s, sizeof(s)),
 			 t->cls == STUN_ERROR ? ": " : "", t->cls == STUN_ERROR ? e : "");
 		finish(r);
 		return;
@@ -470,7 +507,7 @@ static void on_ctl_msg(struct trav_relay *r, const uint8_t *buf, size_t len)
 static void on_ctl(struct d_ev *ev, uint32_t events)
 {
 	struct trav_relay *r = ev->arg;
-	char s[32];
+	char s[TRAV_RELAY_EP_STRLEN];
 	socklen_t el = sizeof(int);
 	ssize_t n;
 	int err = 0, fl;
@@ -518,25 +555,66 @@ static void on_ctl(struct d_ev *ev, uint32_t events)
 	}
 }
 
+/* The relayed address's family, chosen from the peer (the header comment,
+ * trav_relay_family): peer gets the address to permit; -EINVAL when the
+ * peer gave none. */
+static int pick_peer(const struct trav_attempt *a, struct stun_addr *peer)
+{
+	static const uint8_t zero6[16];
+
+	memset(peer, 0, sizeof(*peer));
+	peer->family = trav_relay_family(a->raddr != 0, memcmp(a->raddr6, zero6, 16) != 0,
+					 g_d->cfg.test_relay_ipv6);
+	if (peer->family == STUN_FAMILY_IPV6)
+		memcpy(peer->ip, a->raddr6, 16);
+	else if (peer->family == STUN_FAMILY_IPV4)
+		memcpy(peer->ip, &a->raddr, 4);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* The connecting side: our global IPv6 address, to offer beside the IPv4
+ * candidate (the allocating side may permit it) and to connect from. */
+static int gather_conn(struct trav_attempt *a)
+{
+	const struct d_host6 *h;
+	struct relay_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		snprintf(a->why, sizeof(a->why), "relay: out of memory");
+		return -ENOMEM;
+	}
+	a->priv = c;
+	if (!g_d->cfg.ipv6)
+		return 1;
+	h = a->events->host6(a);	/* read once per session */
+	if (h->n > 0 && d_hostaddr6_pick(&g_d->v6pub, h->addr, (size_t)h->n, c->own6,
+					 c->offer6) >= 0)
+		c->has6 = true;
+	return 1;
+}
+
 /* The accepting side (the session negotiated which side allocates:
  * trav_relay_requester_allocates) allocates a TCP relay on the TURN server
- * (--turn) and permits the peer's public IP (a->raddr); events->ready when the relayed address is ready
- * (0) or not (-errno, a->why). 0 if started, -errno at once. */
+ * (--turn) and permits the peer (pick_peer); events->ready when the relayed
+ * address is ready (0) or not (-errno, a->why). 0 if started, -errno at
+ * once; the connecting side: gather_conn. */
 static int gather(struct trav_attempt *a)
 {
 	const struct d_config *cfg = &g_d->cfg;
-	uint32_t peer_ip = a->raddr;
+	struct stun_addr peer;
 	struct trav_relay *r;
 	int fd, err;
 
 	if (a->role != TRAV_ACCEPT)
-		return 1;	/* the other side allocates */
+		return gather_conn(a);	/* the other side allocates */
 	if (!cfg->have_turn) {
 		snprintf(a->why, sizeof(a->why),
 			 "relay needed, but no TURN server configured on %s (stuntd --turn)", cfg->id);
 		return -ENOENT;
 	}
-	if (peer_ip == 0) {
+	if (pick_peer(a, &peer) < 0) {
 		snprintf(a->why, sizeof(a->why), "relay: the peer's public address is unknown");
 		return -EINVAL;
 	}
@@ -551,8 +629,8 @@ static int gather(struct trav_attempt *a)
 		return -EINVAL;
 	}
 	r->ctl.fd = r->data.fd = -1;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || (connect(fd, (const struct sockaddr *)&cfg->turn, sizeof(cfg->turn)) < 0 &&
+	fd = socket(cfg->turn.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || (connect(fd, &cfg->turn.sa, addr_sa_len(&cfg->turn)) < 0 &&
 		       errno != EINPROGRESS)) {
 		err = -errno;
 		snprintf(a->why, sizeof(a->why), "relay: cannot connect to the TURN server: %s",
@@ -570,7 +648,7 @@ static int gather(struct trav_attempt *a)
 		return -EIO;
 	}
 	r->server = cfg->turn;
-	r->peer_ip = peer_ip;
+	r->peer = peer;
 	r->st = TR_CONNECTING;
 	r->deadline = clock_ms() + TRAV_RELAY_TXN_MS;
 	r->a = a;
@@ -580,24 +658,67 @@ static int gather(struct trav_attempt *a)
 	return 0;
 }
 
-/* Allocated: the candidate is the relayed address (SIG_CAND_RELAY). */
+/* Allocated: the candidate is the relayed address (SIG_CAND_RELAY). The
+ * connecting side: its IPv4 candidate, and its IPv6 address beside it. */
 static void offer(const struct trav_attempt *a, struct sig_candidate *c, struct sig_exchange *x)
 {
 	const struct trav_relay *r = a->priv;
+	static const uint8_t zero4[4];
+	const struct relay_conn *k = a->priv;
+	struct sig_candidate *c6;
 
-	(void)x;
+	if (a->role != TRAV_ACCEPT) {
+		if (k == NULL || !k->has6)
+			return;
+		/* no IPv4 (we signal over IPv6): the IPv6 one alone. Beside
+		 * the IPv4 one only when relay is offered alone (forced, the
+		 * relay round: c is the EXCHANGE's first candidate): in a full
+		 * race the room is the other methods' and host's, and a peer
+		 * with IPv4 gets an IPv4 relayed address anyway */
+		if (!memcmp(c->addr.ip, zero4, 4))
+			c6 = c;
+		else if (c == &x->cand[0] && x->ncand < SIG_MAX_CANDIDATES)
+			c6 = &x->cand[x->ncand++];
+		else
+			return;
+		*c6 = *c;
+		c6->kind = SIG_CAND_HOST;
+		c6->addr.family = STUN_FAMILY_IPV6;
+		memcpy(c6->addr.ip, k->offer6, 16);
+		return;
+	}
 	if (r == NULL || r->st < TR_READY || r->st >= TR_DELETING)
 		return;
 	c->kind = SIG_CAND_RELAY;
 	c->addr = r->relayed;
 }
 
-/* The relay is explicit: no primer, no TTL limit. */
+/* The relay is explicit: no primer, no TTL limit. The connecting side to
+ * an IPv6 relayed address: a marked IPv6 socket from the address it
+ * offered (the one the permission is for) replaces the IPv4 one. */
 static void arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
 {
-	(void)p;
+	struct relay_conn *k = a->priv;
+	int fd;
+
 	(void)syn_ttl;
 	a->ttl = 0;
+	if (a->role == TRAV_ACCEPT || p->relay6 == NULL || k == NULL)
+		return;
+	if (!k->has6) {
+		k->bad6 = true;
+		return;
+	}
+	fd = trav_sock_marked6(k->own6, &a->lport);
+	if (fd < 0) {
+		k->bad6 = true;
+		return;
+	}
+	close(a->ev.fd);
+	a->ev.fd = fd;
+	a->family = AF_INET6;
+	a->raddr = 0;
+	memcpy(a->raddr6, p->relay6, 16);
 }
 
 /* The allocating side waits for the server's ConnectionAttempt; the other
@@ -605,9 +726,17 @@ static void arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
 static int start(struct trav_attempt *a, uint64_t now)
 {
 	const struct trav_relay *r = a->priv;
+	const struct relay_conn *k = a->priv;
 
-	if (a->role != TRAV_ACCEPT)
+	if (a->role != TRAV_ACCEPT) {
+		if (k && k->bad6) {
+			snprintf(a->why, sizeof(a->why), "relay: the relayed address is IPv6, and %s",
+				 k->has6 ? "no IPv6 socket could be opened" :
+				 "we have no global IPv6 address (or ipv6 off)");
+			return -EADDRNOTAVAIL;
+		}
 		return trav_sock_connect(a, now);
+	}
 	if (r == NULL || r->st != TR_READY) {
 		snprintf(a->why, sizeof(a->why), "relay: no allocation");
 		return -ENOTCONN;
@@ -624,6 +753,10 @@ static void release(struct trav_attempt *a, bool keep_conn)
 	if (r == NULL)
 		return;
 	a->priv = NULL;
+	if (a->role != TRAV_ACCEPT) {
+		free(r);	/* the connecting side's struct relay_conn */
+		return;
+	}
 	r->a = NULL;
 	if (keep_conn && r->st == TR_BOUND) {
 		/* won: the allocation lives as long as its data connection */
@@ -633,26 +766,52 @@ static void release(struct trav_attempt *a, bool keep_conn)
 	delete_alloc(r);
 }
 
+/* A /proc/net/tcp or tcp6 address (8 or 32 hex digits: 32-bit words as
+ * the kernel holds them, printed in the host's order) into its bytes:
+ * their number (4 or 16), or 0. */
+static size_t proc_addr(const char *hex, uint8_t out[16])
+{
+	size_t n = strlen(hex), i;
+	char w[9];
+	uint32_t v;
+
+	if (n != 8 && n != 32)
+		return 0;
+	for (i = 0; i < n / 8; i++) {
+		memcpy(w, hex + 8 * i, 8);
+		w[8] = '\0';
+		v = (uint32_t)strtoul(w, NULL, 16);
+		memcpy(out + 4 * i, &v, 4);
+	}
+	return n / 2;
+}
+
 /*
  * Is the TCP connection from local port lport to the server still there
- * (in any state but TIME_WAIT / CLOSE)? /proc/self/net/tcp lines:
- *   "  0: 0A01000A:9C40 010200C0:0D96 01 ..." -- addresses as the raw
- * 32-bit value in hex, ports in hex, then the state.
+ * (in any state but TIME_WAIT / CLOSE)? /proc/self/net/tcp (tcp6 for an
+ * IPv6 server) lines:
+ *   "  0: 0A01000A:9C40 010200C0:0D96 01 ..." -- addresses as raw 32-bit
+ * words in hex (four of them in tcp6), ports in hex, then the state.
  */
 static bool data_alive(const struct trav_relay *r)
 {
-	char line[256];
-	unsigned lip, lport, rip, rport, st;
-	bool alive = false;
-	FILE *f = fopen("/proc/self/net/tcp", "re");
+	bool v6 = r->server.sa.sa_family == AF_INET6, alive = false;
+	const void *want = v6 ? (const void *)&r->server.in6.sin6_addr :
+				(const void *)&r->server.in.sin_addr;
+	size_t wl = v6 ? 16 : 4;
+	char line[256], lip[33], rip[33];
+	unsigned lport, rport, st;
+	uint8_t got[16];
+	FILE *f = fopen(v6 ? "/proc/self/net/tcp6" : "/proc/self/net/tcp", "re");
 
 	if (f == NULL)
 		return true;	/* cannot tell: keep it, the lifetime bounds it */
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, " %*u: %8X:%4X %8X:%4X %2X", &lip, &lport, &rip, &rport, &st) != 5)
+		if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%4X %32[0-9A-Fa-f]:%4X %2X", lip, &lport, rip,
+			   &rport, &st) != 5)
 			continue;
-		if (lport == r->data_lport && rip == r->server.sin_addr.s_addr &&
-		    rport == ntohs(r->server.sin_port) && st != 6 /* TIME_WAIT */ &&
+		if (lport == r->data_lport && proc_addr(rip, got) == wl && !memcmp(got, want, wl) &&
+		    rport == addr_sa_port(&r->server) && st != 6 /* TIME_WAIT */ &&
 		    st != 7 /* CLOSE */) {
 			alive = true;
 			break;
@@ -666,7 +825,7 @@ static bool data_alive(const struct trav_relay *r)
 static void relay_tick(uint64_t now)
 {
 	struct trav_relay *r, **pp;
-	char s[32];
+	char s[TRAV_RELAY_EP_STRLEN];
 
 	for (pp = &relays; (r = *pp) != NULL;) {
 		if (r->st == TR_DONE) {

@@ -99,6 +99,13 @@ bool trav_relay_requester_allocates(const struct sig_nat_info *req,
 	return !trav_can_relay(resp) && trav_can_relay(req);
 }
 
+uint8_t trav_relay_family(bool peer_has4, bool peer_has6, bool prefer6)
+{
+	if (peer_has6 && (!peer_has4 || prefer6))
+		return STUN_FAMILY_IPV6;
+	return peer_has4 ? STUN_FAMILY_IPV4 : 0;
+}
+
 bool trav_seq_rewrite(const struct sig_nat_info *n)
 {
 	return (n->flags & SIG_NAT_SEQ_REWRITE) != 0;

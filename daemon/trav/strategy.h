@@ -138,6 +138,12 @@ bool trav_can_relay(const struct sig_nat_info *n);
  * than the responder (whenever the responder has one)? */
 bool trav_relay_requester_allocates(const struct sig_nat_info *req,
 				    const struct sig_nat_info *resp);
+/* relay: the family of the relayed address the allocating side asks for
+ * (STUN_FAMILY_IPV4 / _IPV6), from what it knows of the peer that will
+ * connect to it: IPv4 when the peer has an IPv4 address (unless
+ * prefer6, the test knob test-relay-ipv6), else IPv6 when it gave its IPv6
+ * one; 0 when neither is known. */
+uint8_t trav_relay_family(bool peer_has4, bool peer_has6, bool prefer6);
 /* Its NAT rewrites TCP sequence numbers (stunt-probe saw it): no method
  * that hands a sequence number to someone else (stunt1). */
 bool trav_seq_rewrite(const struct sig_nat_info *n);

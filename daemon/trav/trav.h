@@ -147,6 +147,8 @@ struct trav_peer {
 	const uint32_t			*hosts;		/* its host addresses (host) */
 	size_t				nhosts;
 	const uint8_t			*ip6;		/* its IPv6 address (simopen6), or NULL */
+	const uint8_t			*relay6;	/* relay: its IPv6 relayed address
+							   (kind relay, vouched), or NULL */
 	bool				v6_first;	/* simopen6: the responder's SYN first
 							   (SIG_NAT_V6_FIRST, both sides) */
 };

@@ -7,6 +7,7 @@
  */
 #include "proto/turn.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n = turn_build_refresh(out, sizeof(out), txid, v, &c);
 		if (n <= 0 || stun_parse(out, (size_t)n, &m) != 0 ||
 		    turn_read(&m, NULL, 0, &t) != 0 || !t.has_lifetime || t.lifetime != v)
+			abort();
+		/* REQUESTED-ADDRESS-FAMILY: 0 (left out), 1, 2, or refused */
+		n = turn_build_allocate_tcp(out, sizeof(out), txid, v, data[0] & 3, &c);
+		if ((data[0] & 3) == 3 ? n != -EINVAL :
+		    n <= 0 || stun_parse(out, (size_t)n, &m) != 0 ||
+		    turn_read(&m, NULL, 0, &t) != 0 ||
+		    !stun_msg_find(&m, TURN_ATTR_REQUESTED_FAMILY) != !(data[0] & 3))
+			abort();
+	}
+	if (size >= 20) {
+		/* an IPv6 peer */
+		peer.family = STUN_FAMILY_IPV6;
+		memcpy(peer.ip, data + 4, 16);
+		n = turn_build_create_permission(out, sizeof(out), txid, &peer, &c);
+		if (n <= 0 || stun_parse(out, (size_t)n, &m) != 0 ||
+		    turn_read(&m, NULL, 0, &t) != 0 || !t.has_peer ||
+		    !stun_addr_equal(&t.peer, &peer))
 			abort();
 	}
 	return 0;

@@ -69,13 +69,28 @@ ref_natdisc() {
 # coturn refuses some special-purpose peer ranges by default; the lab's
 # 198.18.0.0/15 and 192.0.2.0/24 are allowed explicitly.
 ref_start_turn() {
-	local p=$1 user=$2 pass=$3 realm=${4:-lab}
+	ref_start_turn_at srv "$LAB_SRV1" "" "$@"
+}
+
+# ref_start_turn_at NODE IP4 IP6 PORT USER PASS [REALM]: the same in NODE,
+# listening and relaying on IP4 and, unless IP6 is empty, on IP6 too (the
+# lab's 2001:db8::/32 allowed as peers; an IPv6 relayed address needs its
+# own --relay-ip).
+ref_start_turn_at() {
+	local node=$1 ip4=$2 ip6=$3 p=$4 user=$5 pass=$6 realm=${7:-lab} v6=()
+	[ -n "$ip6" ] && v6=(--listening-ip "$ip6" --relay-ip "$ip6"
+		--allowed-peer-ip=2001:db8::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff)
 	mkdir -p "$LAB_STATE/turn-$p"
-	lab_bg srv "coturn-$p" turnserver -n --lt-cred-mech --user "$user:$pass" --realm "$realm" \
-		--no-tls --no-dtls --no-cli --listening-ip "$LAB_SRV1" --relay-ip "$LAB_SRV1" \
+	lab_bg "$node" "coturn-$p" turnserver -n --lt-cred-mech --user "$user:$pass" --realm "$realm" \
+		--no-tls --no-dtls --no-cli --listening-ip "$ip4" --relay-ip "$ip4" ${v6[@]+"${v6[@]}"} \
 		--listening-port "$p" --allowed-peer-ip=198.18.0.0-198.19.255.255 \
 		--allowed-peer-ip=192.0.2.0-192.0.2.255 --verbose \
 		--log-file stdout --simple-log --pidfile "$LAB_STATE/turn-$p/pid" \
 		--db "$LAB_STATE/turn-$p/db.sqlite" >/dev/null
-	lab_wait_port srv tcp "$LAB_SRV1" "$p" 10
+	lab_wait_port "$node" tcp "$ip4" "$p" 10 || return 1
+	[ -z "$ip6" ] && return 0
+	lab_wait_for 10 eval 'lx "$node" ss -Hltn "sport = :$p" | grep -qF "[$ip6]:$p"' || {
+		echo "# lab: coturn not listening on [$ip6]:$p in $node" >&2
+		return 1
+	}
 }

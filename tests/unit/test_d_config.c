@@ -349,22 +349,37 @@ static void turn_keys(void)
 	CHECK(!c.have_turn);
 	CHECK_EQ(d_config_parse(f, sizeof(f) - 1, &c, err, sizeof(err)), 0);
 	CHECK(c.have_turn);
-	CHECK_EQ(c.turn.sin_addr.s_addr, inet_addr("192.0.2.2"));
-	CHECK_EQ(ntohs(c.turn.sin_port), 3490);
+	CHECK_EQ(c.turn.sa.sa_family, AF_INET);
+	CHECK_EQ(c.turn.in.sin_addr.s_addr, inet_addr("192.0.2.2"));
+	CHECK_EQ(ntohs(c.turn.in.sin_port), 3490);
 	CHECK(!strcmp(c.turn_user, "stunt"));
 	CHECK(!strcmp(c.turn_pass, "s3cret!"));
 	CHECK_EQ(d_config_finish(&c, err, sizeof(err)), 0);
 	/* no port: 3478 */
 	CHECK_EQ(d_config_set(&c, "turn", "192.0.2.2", err, sizeof(err)), 0);
-	CHECK_EQ(ntohs(c.turn.sin_port), D_TURN_PORT_DEFAULT);
+	CHECK_EQ(ntohs(c.turn.in.sin_port), D_TURN_PORT_DEFAULT);
+	/* IPv6 literals: bare (the default port) and bracketed with a port */
+	CHECK_EQ(d_config_set(&c, "turn", "2001:db8::1", err, sizeof(err)), 0);
+	CHECK_EQ(c.turn.sa.sa_family, AF_INET6);
+	CHECK_EQ(ntohs(c.turn.in6.sin6_port), D_TURN_PORT_DEFAULT);
+	CHECK(!strcmp(c.turn_host, ""));
+	CHECK_EQ(d_config_set(&c, "turn", "[2001:db8::1]:3490", err, sizeof(err)), 0);
+	CHECK_EQ(c.turn.sa.sa_family, AF_INET6);
+	CHECK_EQ(ntohs(c.turn.in6.sin6_port), 3490);
+	CHECK_EQ(c.turn.in6.sin6_addr.s6_addr[0], 0x20);
+	CHECK_EQ(c.turn.in6.sin6_addr.s6_addr[15], 1);
+	CHECK_EQ(d_config_set(&c, "turn", "2001:db8::1:3490", err, sizeof(err)), 0);
+	CHECK_EQ(ntohs(c.turn.in6.sin6_port), D_TURN_PORT_DEFAULT);	/* an address, no port */
+	CHECK_EQ(d_config_set(&c, "turn", "[2001:db8::1]:0", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "turn", "[fe80::1%eth0]:3490", err, sizeof(err)), -EINVAL);
 	/* bad values */
 	CHECK_EQ(d_config_set(&c, "turn", "turn_example.net", err, sizeof(err)), -EINVAL);
 	CHECK(!strncmp(err, "bad turn", 8));
 	/* a host name: kept for resolution, the port set */
 	CHECK_EQ(d_config_set(&c, "turn", "turn.example.net:3490", err, sizeof(err)), 0);
 	CHECK(!strcmp(c.turn_host, "turn.example.net"));
-	CHECK_EQ(ntohs(c.turn.sin_port), 3490);
-	CHECK_EQ(c.turn.sin_addr.s_addr, 0);
+	CHECK_EQ(ntohs(c.turn.in.sin_port), 3490);
+	CHECK_EQ(c.turn.in.sin_addr.s_addr, 0);
 	CHECK_EQ(d_config_set(&c, "turn", "192.0.2.2", err, sizeof(err)), 0);
 	CHECK(!strcmp(c.turn_host, ""));
 	CHECK_EQ(d_config_set(&c, "turn-pass", "two words", err, sizeof(err)), -EINVAL);
@@ -429,6 +444,47 @@ static void metrics_key(void)
 	CHECK(strstr(err, "or [IPv6]:PORT") != NULL);
 }
 
+/* IPv6 TURN servers a relay candidate may name: turn, server6, relay-servers */
+static void relay_servers6(struct d_config *c)
+{
+	uint8_t a[16], b[16], t[16], v4m[16];
+	char err[160] = "";
+
+	inet_pton(AF_INET6, "2001:db8:7::7", a);
+	inet_pton(AF_INET6, "2001:db8:7::8", b);
+	inet_pton(AF_INET6, "2001:db8:9::1", t);
+	inet_pton(AF_INET6, "::ffff:203.0.113.5", v4m);
+	CHECK_EQ(d_config_set(c, "relay-servers", "203.0.113.5,2001:db8:7::7", err, sizeof(err)), 0);
+	CHECK_EQ(c->nrelay_servers, 1);
+	CHECK_EQ(c->nrelay_servers6, 1);
+	CHECK(d_config_relay_known(c, inet_addr("203.0.113.5")));
+	CHECK(d_config_relay_known6(c, a));
+	CHECK(!d_config_relay_known6(c, b));
+	CHECK(!d_config_relay_known6(c, v4m));	/* an IPv4 entry names no IPv6 address */
+	CHECK(!d_config_relay_known6(c, t));
+	CHECK_EQ(d_config_set(c, "turn", "[2001:db8:9::1]:3490", err, sizeof(err)), 0);
+	CHECK(d_config_relay_known6(c, t));	/* our turn's IPv6 address */
+	CHECK(!d_config_relay_known(c, inet_addr("192.0.2.9")));	/* no longer IPv4 */
+	c->has_server6 = true;
+	memcpy(&c->server6.sin6_addr, b, 16);
+	CHECK(d_config_relay_known6(c, b));	/* server6 */
+	c->has_server6 = false;
+	CHECK(!d_config_relay_known6(c, b));
+	CHECK_EQ(d_config_set(c, "server", "[2001:db8:7::8]:3478", err, sizeof(err)), 0);
+	CHECK(d_config_relay_known6(c, b));	/* a stunt-server's IPv6 address */
+	CHECK_EQ(d_config_set(c, "relay-servers", "::", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(c, "relay-servers", "2001:db8::1%eth0", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(c, "relay-servers",
+			      "::1,::2,::3,::4,::5,::6,::7,::8,::9", err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "at most 8 IPv6") != NULL);
+	/* a later line replaces both lists */
+	CHECK_EQ(d_config_set(c, "relay-servers", "198.51.100.1", err, sizeof(err)), 0);
+	CHECK_EQ(c->nrelay_servers6, 0);
+	CHECK(!d_config_relay_known6(c, a));
+	CHECK_EQ(d_config_set(c, "test-relay-ipv6", "on", err, sizeof(err)), 0);
+	CHECK(c->test_relay_ipv6);
+}
+
 /* hostile peers: budgets, forced methods, TURN servers a relay candidate may name */
 static void peer_policy_keys(void)
 {
@@ -473,6 +529,7 @@ static void peer_policy_keys(void)
 			      "1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9",
 			      err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "at most 8") != NULL);
+	relay_servers6(&c);
 	CHECK_EQ(d_config_set(&c, "max-peer-sessions", "0", err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "1-1000") != NULL);
 	CHECK_EQ(d_config_set(&c, "max-peer-sessions", "-1", err, sizeof(err)), -EINVAL);

@@ -414,6 +414,15 @@ static void relay(void)
 	CHECK_EQ(run(&sym_random_turn, &sym_random_turn, 0, m, &fok, why), 1);
 	CHECK_EQ(m[0], SIG_M_RELAY);
 	CHECK(!trav_relay_requester_allocates(&sym_random_turn, &sym_random_turn));
+	/* the relayed address's family, from the peer's addresses: IPv4 by
+	 * default, IPv6 for a peer without IPv4 or with the test knob */
+	CHECK_EQ(trav_relay_family(true, false, false), STUN_FAMILY_IPV4);
+	CHECK_EQ(trav_relay_family(true, true, false), STUN_FAMILY_IPV4);
+	CHECK_EQ(trav_relay_family(false, true, false), STUN_FAMILY_IPV6);
+	CHECK_EQ(trav_relay_family(true, true, true), STUN_FAMILY_IPV6);
+	CHECK_EQ(trav_relay_family(true, false, true), STUN_FAMILY_IPV4);	/* no IPv6 to permit */
+	CHECK_EQ(trav_relay_family(false, false, true), 0);
+	CHECK_EQ(trav_relay_family(false, false, false), 0);
 	/* neither: no method, and the sentence says why */
 	CHECK_EQ(run(&sym_random, &sym_random, 0, m, &fok, why), 0);
 	CHECK(strstr(why, "no TURN server configured on either side") != NULL);

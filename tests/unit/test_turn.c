@@ -15,7 +15,7 @@ static void allocate_without_credentials(void)
 	const struct stun_attr *a;
 	int n;
 
-	n = turn_build_allocate_tcp(buf, sizeof(buf), txid, 600, NULL);
+	n = turn_build_allocate_tcp(buf, sizeof(buf), txid, 600, 0, NULL);
 	/* header + REQUESTED-TRANSPORT (4+4) + LIFETIME (4+4) */
 	CHECK_EQ(n, 20 + 8 + 8);
 	CHECK_EQ(buf[0], 0x00);		/* Allocate request: type 0x0003 */
@@ -48,6 +48,25 @@ static void credentials(void)
 	CHECK_MEM(c.key, key, 16);
 }
 
+/* alice's credential with the server's realm and nonce, and a
+ * CreatePermission for peer built with it into buf and parsed into m,
+ * its integrity checked: the message's length */
+static int permission(uint8_t *buf, size_t cap, const struct stun_addr *peer,
+		      struct turn_cred *c, struct stun_msg *m)
+{
+	int n;
+
+	turn_cred_init(c, "alice", "secret");
+	turn_cred_challenge(c, "lab", 3, (const uint8_t *)"abcdef", 6);
+	n = turn_build_create_permission(buf, cap, txid, peer, c);
+	CHECK(n > 0);
+	CHECK_EQ(stun_parse(buf, (size_t)(n > 0 ? n : 0), m), 0);
+	CHECK_EQ(m->method, TURN_METHOD_CREATE_PERMISSION);
+	CHECK_EQ(m->cls, STUN_REQUEST);
+	CHECK_EQ(stun_check_integrity(m, c->key, 16), 0);
+	return n;
+}
+
 static void authenticated_requests_verify(void)
 {
 	uint8_t buf[512];
@@ -60,15 +79,7 @@ static void authenticated_requests_verify(void)
 	size_t len;
 	int n;
 
-	turn_cred_init(&c, "alice", "secret");
-	turn_cred_challenge(&c, "lab", 3, (const uint8_t *)"abcdef", 6);
-
-	n = turn_build_create_permission(buf, sizeof(buf), txid, &peer, &c);
-	CHECK(n > 0);
-	CHECK_EQ(stun_parse(buf, (size_t)n, &m), 0);
-	CHECK_EQ(m.method, TURN_METHOD_CREATE_PERMISSION);
-	CHECK_EQ(m.cls, STUN_REQUEST);
-	CHECK_EQ(stun_check_integrity(&m, c.key, 16), 0);
+	n = permission(buf, sizeof(buf), &peer, &c, &m);
 	a = stun_msg_find(&m, TURN_ATTR_XOR_PEER_ADDRESS);
 	CHECK(a && stun_attr_get_xor_addr(a, &m, &got) == 0 && stun_addr_equal(&got, &peer));
 	a = stun_msg_find(&m, STUN_ATTR_USERNAME);
@@ -181,6 +192,108 @@ static void read_success_and_attempt(void)
 	CHECK(t.has_peer && stun_addr_equal(&t.peer, &peer));
 }
 
+/* REQUESTED-ADDRESS-FAMILY (RFC 8656 18.11, RFC 6156 4.1.1): after
+ * REQUESTED-TRANSPORT, family then 24 bits RFFU; left out with family 0. */
+static void allocate_with_family(void)
+{
+	uint8_t buf[256];
+	struct stun_msg m;
+	const struct stun_attr *a;
+	int n;
+
+	n = turn_build_allocate_tcp(buf, sizeof(buf), txid, 600, STUN_FAMILY_IPV6, NULL);
+	CHECK_EQ(n, 20 + 8 + 8 + 8);
+	CHECK_EQ(buf[28], 0x00);	/* REQUESTED-ADDRESS-FAMILY 0x0017, length 4 */
+	CHECK_EQ(buf[29], 0x17);
+	CHECK_EQ(buf[30], 0x00);
+	CHECK_EQ(buf[31], 4);
+	CHECK_EQ(buf[32], 0x02);	/* IPv6 */
+	CHECK_EQ(buf[33] | buf[34] | buf[35], 0);
+	CHECK_EQ(stun_parse(buf, (size_t)n, &m), 0);
+	a = stun_msg_find(&m, TURN_ATTR_REQUESTED_FAMILY);
+	CHECK(a && a->len == 4 && a->val[0] == STUN_FAMILY_IPV6);
+	n = turn_build_allocate_tcp(buf, sizeof(buf), txid, 600, STUN_FAMILY_IPV4, NULL);
+	CHECK_EQ(n, 20 + 8 + 8 + 8);
+	CHECK_EQ(buf[32], 0x01);
+	n = turn_build_allocate_tcp(buf, sizeof(buf), txid, 0, 0, NULL);
+	CHECK_EQ(n, 20 + 8);		/* neither family nor lifetime */
+	CHECK_EQ(stun_parse(buf, (size_t)n, &m), 0);
+	CHECK(stun_msg_find(&m, TURN_ATTR_REQUESTED_FAMILY) == NULL);
+	CHECK_EQ(turn_build_allocate_tcp(buf, sizeof(buf), txid, 600, 3, NULL), -EINVAL);
+	CHECK_EQ(turn_build_allocate_tcp(buf, 40, txid, 600, STUN_FAMILY_IPV6, NULL), -ENOSPC);
+}
+
+/* IPv6 peers and relayed addresses: CreatePermission's XOR-PEER-ADDRESS
+ * as bytes (RFC 8489 14.2: port XOR the cookie's top half, address XOR
+ * cookie and transaction id), an IPv6 Allocate success and ConnectionAttempt
+ * read back, and 443 (Peer Address Family Mismatch). */
+static void ipv6_addresses(void)
+{
+	static const uint8_t cookie[4] = { 0x21, 0x12, 0xa4, 0x42 };
+	uint8_t buf[512];
+	struct stun_builder b;
+	struct stun_msg m;
+	struct turn_msg t;
+	struct turn_cred c;
+	struct stun_addr peer = { .family = STUN_FAMILY_IPV6, .port = 0,
+				  .ip = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 } };
+	struct stun_addr relayed = { .family = STUN_FAMILY_IPV6, .port = 50123,
+				     .ip = { 0x20, 0x01, 0x0d, 0xb8, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 } };
+	const struct stun_attr *a;
+	size_t i;
+	int n;
+
+	(void)permission(buf, sizeof(buf), &peer, &c, &m);
+	a = stun_msg_find(&m, TURN_ATTR_XOR_PEER_ADDRESS);
+	CHECK(a && a->len == 20);
+	if (a && a->len == 20) {
+		CHECK_EQ(a->val[0], 0);
+		CHECK_EQ(a->val[1], 0x02);			/* family IPv6 */
+		CHECK_EQ(a->val[2], 0x21);			/* port 0 XOR 0x2112 */
+		CHECK_EQ(a->val[3], 0x12);
+		for (i = 0; i < 16; i++)
+			CHECK_EQ(a->val[4 + i], peer.ip[i] ^ (i < 4 ? cookie[i] : txid[i - 4]));
+	}
+
+	stun_build_init(&b, buf, sizeof(buf), stun_type(TURN_METHOD_ALLOCATE, STUN_SUCCESS), txid);
+	stun_build_xor_addr(&b, TURN_ATTR_XOR_RELAYED_ADDRESS, &relayed);
+	stun_build_xor_addr(&b, STUN_ATTR_XOR_MAPPED_ADDRESS, &peer);
+	stun_build_u32(&b, TURN_ATTR_LIFETIME, 600);
+	stun_build_integrity(&b, c.key, 16);
+	n = stun_build_finish(&b);
+	CHECK_EQ(stun_parse(buf, (size_t)n, &m), 0);
+	CHECK_EQ(turn_read(&m, c.key, 16, &t), 0);
+	CHECK(t.has_relayed && t.relayed.family == STUN_FAMILY_IPV6);
+	CHECK(stun_addr_equal(&t.relayed, &relayed));
+	CHECK(t.has_mapped && stun_addr_equal(&t.mapped, &peer));
+
+	peer.port = 40000;
+	stun_build_init(&b, buf, sizeof(buf),
+			stun_type(TURN_METHOD_CONNECTION_ATTEMPT, STUN_INDICATION), txid);
+	stun_build_u32(&b, TURN_ATTR_CONNECTION_ID, 9);
+	stun_build_xor_addr(&b, TURN_ATTR_XOR_PEER_ADDRESS, &peer);
+	n = stun_build_finish(&b);
+	CHECK_EQ(stun_parse(buf, (size_t)n, &m), 0);
+	CHECK_EQ(turn_read(&m, NULL, 0, &t), 0);
+	CHECK(t.has_peer && t.peer.family == STUN_FAMILY_IPV6 && stun_addr_equal(&t.peer, &peer));
+
+	/* an XOR-RELAYED-ADDRESS of family IPv6 but IPv4's length */
+	stun_build_init(&b, buf, sizeof(buf), stun_type(TURN_METHOD_ALLOCATE, STUN_SUCCESS), txid);
+	stun_build_attr(&b, TURN_ATTR_XOR_RELAYED_ADDRESS, "\0\x02\0\0\0\0\0\0", 8);
+	n = stun_build_finish(&b);
+	CHECK_EQ(stun_parse(buf, (size_t)n, &m), 0);
+	CHECK_EQ(turn_read(&m, NULL, 0, &t), -EBADMSG);
+
+	/* 443 Peer Address Family Mismatch */
+	stun_build_init(&b, buf, sizeof(buf),
+			stun_type(TURN_METHOD_CREATE_PERMISSION, STUN_ERROR), txid);
+	stun_build_attr(&b, STUN_ATTR_ERROR_CODE, "\0\0\x04\x2bPeer Address Family Mismatch", 33);
+	n = stun_build_finish(&b);
+	CHECK_EQ(stun_parse(buf, (size_t)n, &m), 0);
+	CHECK_EQ(turn_read(&m, NULL, 0, &t), 0);
+	CHECK_EQ(t.error, TURN_ERR_PEER_FAMILY);
+}
+
 static void read_malformed(void)
 {
 	uint8_t buf[256];
@@ -230,5 +343,7 @@ int main(void)
 	RUN(read_401);
 	RUN(read_success_and_attempt);
 	RUN(read_malformed);
+	RUN(allocate_with_family);
+	RUN(ipv6_addresses);
 	return TAP_DONE();
 }
