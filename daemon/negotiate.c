@@ -786,9 +786,12 @@ static void requester_lookup_ok(struct d_session *s)
 	int err;
 
 	/* simopen6 only with an IPv6 address of ours to offer, the others
-	 * only when we have IPv4 (we signal over it) */
+	 * only when we have IPv4 (we signal over it); relay either way (an
+	 * IPv6-only host connects to the relayed address of the peer's TURN
+	 * server, which the responder offers when it has no IPv6) */
 	for (i = 0; i < sizeof(s_race); i++)
-		if (s_race[i] == SIG_M_SIMOPEN6 ? have_v6(s) : sess_have_ipv4())
+		if (s_race[i] == SIG_M_SIMOPEN6 ? have_v6(s) :
+		    sess_have_ipv4() || s_race[i] == SIG_M_RELAY)
 			race[n++] = s_race[i];
 	if (s->forced == SIG_M_SIMOPEN6 && !have_v6(s)) {
 		sess_fail(s, "method simopen6: no global IPv6 address to offer (ipv6, "
@@ -1127,13 +1130,19 @@ static void responder_exchange(const struct sig_exchange *x)
 		n = 1;
 		host = false;
 		forced_ok = trav_can_relay(&s->peer_nat);
-	} else if (!sess_have_ipv4()) {
+	} else if (!sess_have_ipv4() || (x->has_sender && x->sender.family == STUN_FAMILY_IPV6)) {
+		/* one side signals over IPv6 (an IPv6-only host): no IPv4 method
+		 * can run; simopen6, else relay from the start through a TURN
+		 * server (the relayed address in the IPv6-only side's family) */
 		n = 0;
 		host = false;
 		forced_ok = true;
-		if (!v6) {
+		if (!v6 && sess_relay_possible(s) && s->peer_port[SIG_M_RELAY])
+			list[n++] = SIG_M_RELAY;
+		if (!v6 && n == 0 && !sess_have_ipv4()) {
 			snprintf(why, sizeof(why), "no common method: %s signals over IPv6 (no IPv4) "
-				 "and %s offered no IPv6 address it takes", g_d->cfg.id, s->peer);
+				 "and %s offered no IPv6 address it takes, and no relay (no TURN "
+				 "server on %s)", g_d->cfg.id, s->peer, s->peer);
 			sess_fail(s, why, true);
 			return;
 		}
@@ -1156,10 +1165,10 @@ static void responder_exchange(const struct sig_exchange *x)
 		    trav_role_of(list[i], false) != TRAV_NONE && s->peer_port[list[i]])
 			s->methods[s->nmethods++] = list[i];
 	if (s->nmethods == 0 && x->has_sender && x->sender.family == STUN_FAMILY_IPV6) {
-		/* an IPv6-only requester offers simopen6 alone */
+		/* an IPv6-only requester offers simopen6 and relay alone */
 		snprintf(why, sizeof(why), "no common method: %s signals over IPv6 (no IPv4) and "
-			 "%s took no IPv6 address of it%s", s->peer, g_d->cfg.id,
-			 g_d->cfg.ipv6 ? "" : " (ipv6 off)");
+			 "%s took no IPv6 address of it%s, and no relay (no TURN server on %s)",
+			 s->peer, g_d->cfg.id, g_d->cfg.ipv6 ? "" : " (ipv6 off)", g_d->cfg.id);
 		sess_fail(s, why, true);
 		return;
 	}

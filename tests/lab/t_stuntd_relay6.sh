@@ -47,6 +47,12 @@
 #             requester, allocates up front; hb connects): 5 MB echoed
 #             intact each, relayed; no candidate refused (hb's relay
 #             candidate is its IPv6 address alone).
+#   v4peer:   the same pair but ha IPv4-only (--ipv6 off), nothing forced:
+#             no direct method can work, so the responder races relay alone
+#             from the start -- hb -> ha: ha allocates an IPv6 relayed
+#             address for hb, hb connects over IPv6; ha -> hb: ha allocates
+#             up front, hb connects -- 5 MB echoed each, no relay round
+#             after a failed race, no candidate refused.
 #   v6fallback: the same pair, ha's simopen6 candidate names pub's IPv6
 #             address (test-candidate-ip6 in its config file), so simopen6
 #             cannot connect: hb -> ha without a forced method falls back to
@@ -97,6 +103,7 @@ start_all_hook() {
 			printf 'test-candidate-ip6 %s\n' "$LIE6" >"$LAB_STATE/a.conf"
 			STUNTD_EXTRA_A+=(--config "$LAB_STATE/a.conf")
 		fi
+		[ "${A_V4ONLY:-0}" = 1 ] && STUNTD_EXTRA_A+=(--ipv6 off)
 		STUNTD_EXTRA_B=(--connect-timeout 8000 --config "$LAB_STATE/b.conf")
 		return 0
 	fi
@@ -304,6 +311,36 @@ v6only|all)
 		grep -h 'dropped' "$LAB_STATE"/stuntd-[ab].log | sed 's/^/# /'
 		stop_all
 	}
+	;;&
+v4peer|all)
+	# an IPv6-only host and an IPv4-only one (ha: --ipv6 off, TURN by its
+	# IPv4 address): nothing direct can work, relay from the start
+	echo "# v4peer: hb IPv6-only, ha IPv4-only with a dual-stack TURN server; no method forced"
+	V6ONLY=1
+	A_V4ONLY=1
+	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
+	STUNTD_SERVER_B="[$LAB_SRV1_6]"
+	start_all port-restricted rst off rst --ipv6 && {
+		# hb asks: ha, the responder, offers relay alone and allocates
+		ptransfer "v4peer: hb (IPv6-only) -> ha (IPv4-only), no method forced" b laptop ""
+		alloc6 a "$LAB_PUB:$TURN_PORT" "$LAB_HB6"
+		[ -n "$RPORT" ] && [ "$PEER_EP" = "[$LAB_PUB6]:$RPORT" ] &&
+			ok "v4peer: hb connected over IPv6 to the IPv6 relayed address ha allocated for it" ||
+			nok "v4peer: hb's relay connection '$PEER_EP', ha's allocation '$LINE'"
+		grep -E 'session [0-9]+: office-pc asks for echo .*racing relay$' "$LAB_STATE/stuntd-a.log" | grep -q . &&
+			ok "v4peer: ha raced relay alone (no direct method can work)" ||
+			nok "v4peer: ha's race: $(grep 'office-pc asks for echo' "$LAB_STATE/stuntd-a.log" | tail -1)"
+		# ha asks: hb, the responder, offers relay alone; ha allocates up front
+		ptransfer "v4peer: ha (IPv4-only) -> hb (IPv6-only), no method forced" a office-pc ""
+		alloc6 a "$LAB_PUB:$TURN_PORT" "$LAB_HB6"
+		connected6 b "v4peer: ha -> hb: ha allocated for $LAB_HB6"
+		grep -q 'falling back to relay' "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" &&
+			nok "v4peer: a relay round after a failed race (want relay from the start)" ||
+			ok "v4peer: relay from the start both ways, no failed race before it"
+		no_refusals
+		stop_all
+	}
+	A_V4ONLY=0
 	;;&
 v6fallback|all)
 	echo "# v6fallback: hb IPv6-only, simopen6 cannot work (ha's candidate names pub): relay after it"

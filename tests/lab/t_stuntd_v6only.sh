@@ -124,7 +124,7 @@ if [ "$case" = liar ] || [ "$case" = all ]; then
 			"ip6 and tcp and not host $LAB_SRV1_6 and not host $LAB_SRV2_6" >/dev/null
 		lab_wait_capture pub6-cap || nok "capture in pub"
 		expect_error b '{"cmd":"connect","peer":"laptop","service":"echo"}' \
-			"hb -> ha with a lying candidate" 'no common method: office-pc signals over IPv6 \(no IPv4\) and laptop took no IPv6 address of it"'
+			"hb -> ha with a lying candidate" 'no common method: office-pc signals over IPv6 \(no IPv4\) and laptop took no IPv6 address of it, and no relay'
 		grep -qF "office-pc's IPv6 candidate names [$LAB_PUB6]" "$LAB_STATE/stuntd-a.log" &&
 			grep -qF "not its address [$LAB_HB6] as the server sees it: dropped" "$LAB_STATE/stuntd-a.log" &&
 			ok "ha dropped the candidate: not hb's address as the server sees it" ||
