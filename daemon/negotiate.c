@@ -525,11 +525,10 @@ void sess_gather_ready(struct trav_attempt *a, int err)
 
 bool sess_relay_possible(const struct d_session *s)
 {
-	/* signalling over IPv6 (an IPv6-only host): through the peer's TURN
-	 * server, to an IPv6 relayed address (daemon/trav/relay.c) */
-	if (!sess_have_ipv4())
-		return trav_can_relay(&s->peer_nat);
-	return g_d->cfg.have_turn || trav_can_relay(&s->peer_nat);
+	/* an IPv6-only host allocates only through a TURN server it reaches
+	 * over IPv6 (sess_can_allocate), else connects to the relayed address
+	 * of the peer's (daemon/trav/relay.c) */
+	return sess_can_allocate() || trav_can_relay(&s->peer_nat);
 }
 
 /* Do we allocate the relay (trav_relay_requester_allocates)? */
@@ -653,9 +652,9 @@ static void responder_relay_round(struct d_session *s, const struct sig_exchange
 		sess_fail(s, "relay round without a relay candidate", true);
 		return;
 	}
-	if (!sess_have_ipv4() && alloc) {
-		sess_fail(s, "relay round refused: we signal over IPv6 and allocate no relay "
-			  "(the peer's TURN server can)", true);
+	if (alloc && !sess_can_allocate()) {
+		sess_fail(s, "relay round refused: we have no TURN server we can reach (we signal "
+			  "over IPv6 and turn is an IPv4 one, or none)", true);
 		return;
 	}
 	if (prepare_relay(s, alloc ? TRAV_ACCEPT : TRAV_CONNECT) < 0) {
@@ -1125,11 +1124,11 @@ static void responder_exchange(const struct sig_exchange *x)
 		n = 0;
 		forced_ok = true;
 	} else if (!sess_have_ipv4() && s->forced == SIG_M_RELAY) {
-		/* we connect to the relayed address of the peer's TURN server */
+		/* through the peer's TURN server, or ours reached over IPv6 */
 		list[0] = SIG_M_RELAY;
 		n = 1;
 		host = false;
-		forced_ok = trav_can_relay(&s->peer_nat);
+		forced_ok = sess_relay_possible(s);
 	} else if (!sess_have_ipv4() || (x->has_sender && x->sender.family == STUN_FAMILY_IPV6)) {
 		/* one side signals over IPv6 (an IPv6-only host): no IPv4 method
 		 * can run; simopen6, else relay from the start through a TURN

@@ -26,9 +26,14 @@ struct sig_nat_info sess_own_nat(void)
 {
 	struct sig_nat_info n = g_d->nat;
 
-	if (g_d->cfg.have_turn && sess_have_ipv4())
+	if (sess_can_allocate())
 		n.flags |= SIG_NAT_TURN;
 	return n;
+}
+
+bool sess_can_allocate(void)
+{
+	return g_d->cfg.have_turn && (sess_have_ipv4() || g_d->cfg.turn.sa.sa_family == AF_INET6);
 }
 
 bool sess_have_ipv4(void)

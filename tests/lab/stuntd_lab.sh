@@ -137,6 +137,24 @@ server_pid_at() {
 	lx srv ss -Htlnp "sport = :3478" | grep -F "$1:3478" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
 }
 
+# lab_tls_certs SAN: in $LAB_STATE a CA (ca.pem, ca.key) and a server
+# certificate it signs (srv.pem, srv.key) for SAN ("IP:192.0.2.1,IP:...");
+# openssl's words in openssl.log, shown on failure (t_stuntd_tls,
+# t_stuntd_v6only)
+lab_tls_certs() {
+	(
+		cd "$LAB_STATE" || exit 1
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout ca.key -out ca.pem -subj /CN=stunt-lab-ca -days 2 &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout srv.key -out srv.csr -subj /CN=stunt-lab-server &&
+		printf '%s\n' "subjectAltName=$1" "basicConstraints=CA:FALSE" \
+			"keyUsage=digitalSignature" "extendedKeyUsage=serverAuth" >srv.ext &&
+		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-out srv.pem -days 2 -extfile srv.ext
+	) >"$LAB_STATE/openssl.log" 2>&1 || { sed 's/^/# /' "$LAB_STATE/openssl.log"; return 1; }
+}
+
 # ctl a|b|c [--no-half-close|--udp] JSON [N]: ctlclient.py against X's socket
 # (c: the stranger in pub)
 ctl() {

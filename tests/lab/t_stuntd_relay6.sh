@@ -53,6 +53,12 @@
 #             address for hb, hb connects over IPv6; ha -> hb: ha allocates
 #             up front, hb connects -- 5 MB echoed each, no relay round
 #             after a failed race, no candidate refused.
+#   v6turn:   the same pair, but the TURN server is the IPv6-only host's
+#             (hb --turn [2001:db8:6::10]:3490), ha has none (--ipv6 off,
+#             relay-servers 198.51.100.10): both ways without a method
+#             forced, hb allocates an IPv4 relayed address over its IPv6
+#             link for ha's public IPv4 address, ha connects to it over
+#             IPv4; 5 MB echoed each, no candidate refused.
 #   v6fallback: the same pair, ha's simopen6 candidate names pub's IPv6
 #             address (test-candidate-ip6 in its config file), so simopen6
 #             cannot connect: hb -> ha without a forced method falls back to
@@ -105,6 +111,14 @@ start_all_hook() {
 		fi
 		[ "${A_V4ONLY:-0}" = 1 ] && STUNTD_EXTRA_A+=(--ipv6 off)
 		STUNTD_EXTRA_B=(--connect-timeout 8000 --config "$LAB_STATE/b.conf")
+		if [ "${B_TURN6:-0}" = 1 ]; then
+			# the TURN server is hb's (by its IPv6 address), ha has none
+			# and knows pub's IPv4 address as a TURN server of its peers
+			printf 'relay-servers %s\n' "$LAB_PUB" >"$LAB_STATE/a.conf"
+			STUNTD_EXTRA_A=(--connect-timeout 8000 --ipv6 off --config "$LAB_STATE/a.conf")
+			STUNTD_EXTRA_B+=(--turn "[$LAB_PUB6]:$TURN_PORT" --turn-user stunt
+				--turn-pass turn-pass-1)
+		fi
 		return 0
 	fi
 	printf 'relay-servers %s,%s\n' "$LAB_PUB" "$LAB_PUB6" >"$LAB_STATE/a.conf"
@@ -341,6 +355,35 @@ v4peer|all)
 		stop_all
 	}
 	A_V4ONLY=0
+	;;&
+v6turn|all)
+	# the other way round: the IPv6-only host has the TURN server (reached
+	# over IPv6), the IPv4-only one none
+	echo "# v6turn: hb IPv6-only with --turn [$LAB_PUB6]:$TURN_PORT, ha IPv4-only without TURN"
+	V6ONLY=1
+	B_TURN6=1
+	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
+	STUNTD_SERVER_B="[$LAB_SRV1_6]"
+	start_all port-restricted rst off rst --ipv6 && {
+		for d in "b laptop" "a office-pc"; do
+			# shellcheck disable=SC2086 # two words: FROM PEER
+			set -- $d
+			ptransfer "v6turn: h$1 -> $2, no method forced" "$1" "$2" ""
+			l=$(grep 'relay: allocated ' "$LAB_STATE/stuntd-b.log" | tail -1)
+			echo "# hb: $l"
+			if echo "$l" | grep -q "relay: allocated $LAB_PUB:[0-9]* on \[$LAB_PUB6\]:$TURN_PORT for [0-9]* s, permission for 198.18.1.2\$"; then
+				ok "v6turn: h$1 -> $2: hb allocated an IPv4 relayed address over IPv6 for ha's public IPv4 address"
+			else
+				nok "v6turn: h$1 -> $2: hb's allocation"
+			fi
+		done
+		grep -q "relay: connect from port [0-9]* to $LAB_PUB:[0-9]*\$" "$LAB_STATE/stuntd-a.log" &&
+			ok "v6turn: ha connected to the relayed address over IPv4" ||
+			nok "v6turn: ha's relay connect: $(grep 'relay: connect from' "$LAB_STATE/stuntd-a.log" | tail -1)"
+		no_refusals
+		stop_all
+	}
+	B_TURN6=0
 	;;&
 v6fallback|all)
 	echo "# v6fallback: hb IPv6-only, simopen6 cannot work (ha's candidate names pub): relay after it"

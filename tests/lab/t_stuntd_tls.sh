@@ -23,20 +23,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 # that signs nothing of ours
 make_certs() {
 	local s=$LAB_STATE
+	lab_tls_certs "IP:$LAB_SRV1" || return 1
 	(
 		cd "$s" || exit 1
 		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-			-keyout ca.key -out ca.pem -subj /CN=stunt-lab-ca -days 2 &&
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-			-keyout srv.key -out srv.csr -subj /CN=stunt-lab-server &&
-		printf '%s\n' "subjectAltName=IP:$LAB_SRV1" "basicConstraints=CA:FALSE" \
-			"keyUsage=digitalSignature" "extendedKeyUsage=serverAuth" >srv.ext &&
-		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-			-out srv.pem -days 2 -extfile srv.ext &&
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 			-keyout other-ca.key -out other-ca.pem -subj /CN=stunt-lab-ca -days 2 &&
 		openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:prime256v1 -out other.key
-	) >"$s/openssl.log" 2>&1 || { sed 's/^/# /' "$s/openssl.log"; return 1; }
+	) >>"$s/openssl.log" 2>&1 || { sed 's/^/# /' "$s/openssl.log"; return 1; }
 }
 
 # spki_pin KEY.pem: SHA-256 of the public key's SubjectPublicKeyInfo

@@ -156,17 +156,7 @@ if [ "$case" = tls ] || [ "$case" = all ]; then
 	echo "# hb IPv6-only over TLS to [$LAB_SRV1_6]:5349, certificate for that IP, lab CA"
 	# the certificates, and the options that name them, once LAB_STATE exists
 	start_all_hook() {
-		(
-			cd "$LAB_STATE" || exit 1
-			openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-				-keyout ca.key -out ca.pem -subj /CN=stunt-lab-ca -days 2 &&
-			openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-				-keyout srv.key -out srv.csr -subj /CN=stunt-lab-server &&
-			printf '%s\n' "subjectAltName=IP:$LAB_SRV1,IP:$LAB_SRV1_6" "basicConstraints=CA:FALSE" \
-				"extendedKeyUsage=serverAuth" >srv.ext &&
-			openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-				-out srv.pem -days 2 -extfile srv.ext
-		) >"$LAB_STATE/openssl.log" 2>&1 || { sed 's/^/# /' "$LAB_STATE/openssl.log"; return 1; }
+		lab_tls_certs "IP:$LAB_SRV1,IP:$LAB_SRV1_6" || return 1
 		SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6"
 			--tls-cert "$LAB_STATE/srv.pem" --tls-key "$LAB_STATE/srv.key")
 		STUNTD_EXTRA_B=(--connect-timeout 8000 --tls --tls-ca "$LAB_STATE/ca.pem")
