@@ -20,7 +20,8 @@
 # forwards say simopen6 connected, both daemons' logs name simopen6 as the
 # winner of the VNC session and its connect to the other's IPv6 address,
 # and the socket a connect -- COMMAND gets is connected to hb's IPv6
-# address.
+# address. And with hb IPv6-only (--nat-b off, registered over IPv6 with
+# the server's --primary6): the same checks.
 # shellcheck disable=SC2153 # LAB_HA6, LAB_HB6: set by lab_up --ipv6
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -139,9 +140,11 @@ v6_checks() {
 
 # one_pair LABEL LAB_UP_ARGS...
 one_pair() {
-	local label=$1 want digest got d m v6=0
+	local label=$1 want digest got d m v6=0 srvb=
 	shift
 	case " $* " in *" --ipv6 "*) v6=1 ;; esac
+	# hb IPv6-only (--nat-b off): it registers over IPv6
+	case " $* " in *" --nat-b off "*) srvb="[$LAB_SRV1_6]" ;; esac
 	lab_init ete
 	vnc_trap
 	if ! lab_up "$@"; then
@@ -157,7 +160,7 @@ one_pair() {
 	d=$(vnc_display)
 	vnc_start hb "$d" 5900 || nok "$label: Xvfb with the picture + x11vnc in hb"
 	bulk_server || nok "$label: bulk server in hb"
-	if ! stunt_daemon_up hb office-pc --expose vnc=tcp:127.0.0.1:5900 \
+	if ! STUNT_SERVER_ARG=$srvb stunt_daemon_up hb office-pc --expose vnc=tcp:127.0.0.1:5900 \
 		--expose "vncx=exec:$(vnc_inetd_cmd "$d")" --expose bulk=tcp:127.0.0.1:7000 \
 		--allow vnc=laptop --allow vncx=laptop --allow bulk=laptop ||
 		! stunt_daemon_up ha laptop || ! stunt_daemon_up pub mallory --no-rules; then
@@ -249,6 +252,8 @@ one_pair "restricted-cone x port-restricted(drop)" --nat-a restricted-cone --nat
 one_pair "public x port-restricted(rst)" --nat-a none --nat-b port-restricted
 one_pair "IPv6: sym-random x sym-random, IPv6 firewalls drop x reject" --nat-a sym-random \
 	--nat-b sym-random --ipv6 --fw6-a drop --fw6-b reject
+one_pair "IPv6-only hb: port-restricted(rst) x no IPv4, IPv6 firewalls drop x drop" \
+	--nat-a port-restricted --syn-a rst --nat-b off --ipv6 --fw6-a drop --fw6-b drop
 
 # A daemon that is not running: exit 3 and the plain sentence.
 got=$("$STUNTCTL_BIN" --control /nonexistent/stuntd.sock status 2>&1)

@@ -260,14 +260,18 @@ stunt_server_up() {
 	printf '# lab peers\nlaptop s3cret-laptop-0123\noffice-pc s3cret-office-4567\nmallory s3cret-mallory-89ab\n' \
 		>"$LAB_STATE/server.secrets"
 	lab_server_secrets "$LAB_STATE/server.secrets"
+	local v6=()
+	# a lab with IPv6 (lab_up --ipv6): the server on its IPv6 addresses too
+	[ "${LAB_V6:-0}" = 1 ] && v6=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
 	lab_bg srv stunt-server "$STUNT_SERVER_BIN" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" \
-		--secrets "$LAB_STATE/server.secrets" -d >/dev/null
+		${v6[@]+"${v6[@]}"} --secrets "$LAB_STATE/server.secrets" -d >/dev/null
 	lab_wait_port srv tcp "$LAB_SRV1" 3478 10 && lab_wait_port srv udp "$LAB_SRV2" 3479 10 ||
 		{ cat "$LAB_STATE/stunt-server.log" >&2; return 1; }
 }
 
 # stunt_daemon_up NODE ID [stuntd options...]: start stuntd in NODE as ID and
-# wait until it is registered with the server.
+# wait until it is registered with the server (STUNT_SERVER_ARG, default
+# $LAB_SRV1: an IPv6-only node gives "[$LAB_SRV1_6]").
 stunt_daemon_up() {
 	local n=$1 id=$2
 	shift 2
@@ -275,7 +279,7 @@ stunt_daemon_up() {
 	awk -v id="$id" '$1 == id { print $2 }' "$LAB_STATE/server.secrets" >"$LAB_STATE/$id.secret"
 	chmod 600 "$LAB_STATE/$id.secret"
 	mkdir -p "$LAB_STATE/$id.state"
-	lab_bg "$n" "stuntd-$id" "$STUNTD_BIN" --id "$id" --server "$LAB_SRV1" \
+	lab_bg "$n" "stuntd-$id" "$STUNTD_BIN" --id "$id" --server "${STUNT_SERVER_ARG:-$LAB_SRV1}" \
 		--secret-file "$LAB_STATE/$id.secret" --control "$LAB_STATE/$id.sock" \
 		--state-dir "$LAB_STATE/$id.state" --rules-tool "$LAB_TOP/tools/stunt-rules" \
 		-d -v "$@" >/dev/null
