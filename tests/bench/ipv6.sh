@@ -21,6 +21,7 @@ set -u
 . "$(dirname "$0")/bench_lib.sh"
 bench_init tree
 REPS=${BENCH_IPV6_REPS:-12}
+LOSS=${BENCH_IPV6_LOSS:-10}	# percent each way on both WAN links, the loss lab
 DELAY=${BENCH_DELAY:-10}
 BASE=${BENCH_IPV6_BASE:-}
 # BENCH_IPV6_BASE_REV names it when DIR/.. is no git work tree
@@ -70,11 +71,14 @@ run() {
 		STUNTD_SERVER_B="[$LAB_SRV1_6]"
 		SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
 	fi
+	local impair=()
+	[ "${3:-}" = loss ] && impair=(--loss-a "$LOSS" --loss-b "$LOSS")
 	if ! START_WAIT=30 start_all port-restricted rst "$natb" rst --ipv6 --fw6-a "$fw" \
-		--fw6-b "$fw" --delay-a "$DELAY" --delay-b "$DELAY"; then
+		--fw6-b "$fw" --delay-a "$DELAY" --delay-b "$DELAY" ${impair[@]+"${impair[@]}"}; then
 		echo "error $key $label the lab did not come up" >>"$raw"
 		return
 	fi
+	[ "${3:-}" = loss ] && key=${fw}loss methods="race simopen6 stunt1"
 	if [ "${3:-}" = broken ]; then
 		key=${fw}broken methods="race stunt1"
 		lx inet nft add table ip6 brk
@@ -119,11 +123,13 @@ done
 run drop this v6only
 run drop this broken
 [ -n "$BASE" ] && STUNTD_A=$BASE/stuntd STUNTD_B=$BASE/stuntd run drop base broken
+run drop this loss
+[ -n "$BASE" ] && STUNTD_A=$BASE/stuntd STUNTD_B=$BASE/stuntd run drop base loss
 
 python3 - "$raw" "$REPS" "$DELAY" "$(uname -r)" "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)" \
-	"$BASE_REV" "$(date -u '+%Y-%m-%d %H:%M')" <<'PY' |
+	"$BASE_REV" "$(date -u '+%Y-%m-%d %H:%M')" "$LOSS" <<'PY' |
 import statistics, sys
-raw, reps, delay, kernel, rev, base_rev, when = sys.argv[1:8]
+raw, reps, delay, kernel, rev, base_rev, when, loss = sys.argv[1:9]
 reps, delay = int(reps), int(delay)
 runs, rtt, errors = {}, {}, []
 for line in open(raw):
@@ -139,8 +145,9 @@ nominal = 4 * delay
 rows = []
 names = {"drop": "drop × drop", "reject": "reject × reject",
          "drop6only": "drop × drop, hb IPv6-only",
-         "dropbroken": "drop × drop, IPv6 TCP dropped between the sites"}
-for fw in ("drop", "reject", "drop6only", "dropbroken"):
+         "dropbroken": "drop × drop, IPv6 TCP dropped between the sites",
+         "droploss": f"drop × drop, {loss} % loss each way on both WANs"}
+for fw in ("drop", "reject", "drop6only", "dropbroken", "droploss"):
     for label in ("this", "base"):
         for m in ("simopen6", "race", "stunt1"):
             v = runs.get((fw, label, m))
@@ -177,7 +184,8 @@ has no stunt1; its measured RTT is ha–srv over IPv4 + hb–srv over IPv6. *IPv
 between the sites*: `inet` drops TCP between the two LANs' IPv6 prefixes, so that simopen6 fails
 silently and the IPv4 methods must win (what Happy Eyeballs costs when IPv6 is broken). *IPv4
 SYNs*: the SYNs ha sent over IPv4 to anything but the server during a race (a capture on its
-link), median per race. *connect*: the control request's elapsed_ms (LOOKUP, EXCHANGEs, the attempt, the
+link), median per race. *loss*: {loss} % of the packets dropped each way on both WAN links
+(both families); *ok* counts the connects that carried data within the 8 s deadline. *connect*: the control request's elapsed_ms (LOOKUP, EXCHANGEs, the attempt, the
 session header, the proof and the hand-off's 'K'). Ratios: connect median / the nominal RTT
 ({nominal} ms) and / the measured one. *base*: `BENCH_IPV6_BASE` (another build's stuntd on
 both sides, same server and lab).{err}
