@@ -560,7 +560,9 @@ static void one_address_unmeasurable(void)
 	char *out;
 
 	fixed(&r);
-	CHECK(has(render(&r, true), "\"not_measurable\": {},\n  \"server_one_address\": false,"));
+	out = render(&r, true);
+	CHECK(has(out, "\"not_measurable\": {},\n  \"server_one_address\": false,"));
+	free(out);
 	r.one_addr = true;
 	r.udp.mapping = PROBE_MAP_UNKNOWN;
 	r.udp.same_map_ports = 1;
