@@ -417,6 +417,8 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 		return set_onoff(&c->test_v6_req_first, key, val, err, errlen);
 	} else if (!strcmp(key, "test-relay-ipv6")) {
 		return set_onoff(&c->test_relay_ipv6, key, val, err, errlen);
+	} else if (!strcmp(key, "test-relay-host-port")) {
+		return set_uint(&c->test_relay_host_port, key, val, 1, 65535, err, errlen);
 	} else if (!strcmp(key, "relay-servers")) {
 		return set_relay_servers(c, val, err, errlen);
 	} else if (!strcmp(key, "max-sessions")) {

@@ -205,6 +205,13 @@ struct d_config {
 	 * address, as it does for a peer without an IPv4 one
 	 * (daemon/trav/relay.c; tests/lab/t_stuntd_relay6.sh) */
 	bool			test_relay_ipv6;
+	/* test knob (test-relay-host-port, config file only): a hostile peer
+	 * for the lab. Our allocating relay offers, instead of its relayed
+	 * address, a host candidate on our own IPv6 address as the server sees
+	 * it with this port, as a peer that signals over IPv6 could; the
+	 * connecting side must not connect anywhere (t_stuntd_relay6
+	 * hostile). 0: off. Never set it outside a test. */
+	unsigned		test_relay_host_port;
 
 	/* what a peer may make us do (daemon/budget.c, daemon/negotiate.c) */
 	unsigned		max_peer_sessions;

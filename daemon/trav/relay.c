@@ -78,6 +78,7 @@ struct relay_conn {
 	uint8_t			own6[16];
 	uint8_t			offer6[16];
 	bool			bad6;		/* arm could not open its IPv6 socket */
+	bool			relayed;	/* the peer named a relayed address */
 };
 
 #define TRAV_RELAY_LIFETIME_S	600	/* asked for; the server may grant less */
@@ -691,6 +692,13 @@ static void offer(const struct trav_attempt *a, struct sig_candidate *c, struct 
 		return;
 	c->kind = SIG_CAND_RELAY;
 	c->addr = r->relayed;
+	/* test-relay-host-port: lie as a hostile peer would (daemon/config.h) */
+	if (g_d->cfg.test_relay_host_port && g_d->have_mapped &&
+	    g_d->mapped.family == STUN_FAMILY_IPV6) {
+		c->kind = SIG_CAND_HOST;
+		c->addr = g_d->mapped;
+		c->addr.port = (uint16_t)g_d->cfg.test_relay_host_port;
+	}
 }
 
 /* The relay is explicit: no primer, no TTL limit. The connecting side to
@@ -703,6 +711,11 @@ static void arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
 
 	(void)syn_ttl;
 	a->ttl = 0;
+	if (a->role != TRAV_ACCEPT && k != NULL)
+		/* we connect to a relayed address (kind relay), never to another
+		 * candidate the peer names: for a peer that signals over IPv6 its
+		 * IPv4 address is not even known (0.0.0.0 is this host) */
+		k->relayed = p->kind == SIG_CAND_RELAY || p->relay6 != NULL;
 	if (a->role == TRAV_ACCEPT || p->relay6 == NULL || k == NULL)
 		return;
 	if (!k->has6) {
@@ -729,6 +742,11 @@ static int start(struct trav_attempt *a, uint64_t now)
 	const struct relay_conn *k = a->priv;
 
 	if (a->role != TRAV_ACCEPT) {
+		if (k && !k->relayed) {
+			snprintf(a->why, sizeof(a->why), "the peer named no relayed address "
+				 "to connect to");
+			return -EDESTADDRREQ;
+		}
 		if (k && k->bad6) {
 			snprintf(a->why, sizeof(a->why), "relay: the relayed address is IPv6, and %s",
 				 k->has6 ? "no IPv6 socket could be opened" :

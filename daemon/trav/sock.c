@@ -248,6 +248,13 @@ int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lpo
 	struct nfq_policy_spec sp;
 	uint32_t tmo = trav_left_ms(a, now);
 
+	/* no peer address (a peer that signals over IPv6 has no IPv4 one):
+	 * 0.0.0.0 would be this host */
+	if (a->family != AF_INET6 && a->raddr == 0) {
+		snprintf(a->why, sizeof(a->why), "no IPv4 address of the peer to connect to");
+		return -EDESTADDRREQ;
+	}
+
 	trav_flow(a, lport, rport, &f);
 	if (ev != &a->ev) {
 		/* a window socket: its own guard (trav_start guards none for a

@@ -59,6 +59,13 @@
 #             forced, hb allocates an IPv4 relayed address over its IPv6
 #             link for ha's public IPv4 address, ha connects to it over
 #             IPv4; 5 MB echoed each, no candidate refused.
+#   hostile:  as v6turn, but hb offers, instead of its relayed address, a
+#             host candidate on its own IPv6 address with port 7000
+#             (test-relay-host-port, a test knob): ha, the connecting side,
+#             knows no IPv4 address of hb and must connect nowhere -- the
+#             connect fails with "relay: the peer named no relayed address
+#             to connect to" and no SYN reaches ha's own port 7000 (its echo
+#             service: 0.0.0.0 is this host).
 #   v6fallback: the same pair, ha's simopen6 candidate names pub's IPv6
 #             address (test-candidate-ip6 in its config file), so simopen6
 #             cannot connect: hb -> ha without a forced method falls back to
@@ -118,6 +125,9 @@ start_all_hook() {
 			STUNTD_EXTRA_A=(--connect-timeout 8000 --ipv6 off --config "$LAB_STATE/a.conf")
 			STUNTD_EXTRA_B+=(--turn "[$LAB_PUB6]:$TURN_PORT" --turn-user stunt
 				--turn-pass turn-pass-1)
+			if [ -n "${B_FAKE_PORT:-}" ]; then
+				printf 'test-relay-host-port %s\n' "$B_FAKE_PORT" >>"$LAB_STATE/b.conf"
+			fi
 		fi
 		return 0
 	fi
@@ -384,6 +394,39 @@ v6turn|all)
 		stop_all
 	}
 	B_TURN6=0
+	;;&
+hostile|all)
+	# hb (IPv6-only, allocating) names its own IPv6 address with port 7000
+	# instead of the relayed address: ha, which has no IPv4 address of hb
+	# (hb signals over IPv6), once connected to 0.0.0.0:7000 -- its own
+	# echo service on 127.0.0.1:7000 (review finding, fixed in relay.c and
+	# sock.c)
+	echo "# hostile: hb offers a host candidate (its IPv6 address, port 7000) instead of the relayed address"
+	V6ONLY=1
+	B_TURN6=1
+	B_FAKE_PORT=7000
+	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
+	STUNTD_SERVER_B="[$LAB_SRV1_6]"
+	start_all port-restricted rst off rst --ipv6 && {
+		lab_bg ha lo7000 tcpdump -i lo -nn -U --immediate-mode -w "$LAB_STATE/lo7000.pcap" \
+			"tcp dst port 7000 and tcp[tcpflags] & tcp-syn != 0" >/dev/null
+		lab_wait_capture lo7000 || nok "hostile: capture on ha's loopback"
+		out=$(ctl a --no-half-close '{"cmd":"connect","peer":"office-pc","service":"echo"}' 1000)
+		echo "$out" | head -1 | sed 's/^/# /'
+		if echo "$out" | head -1 | grep -q '"ok":false' &&
+			echo "$out" | head -1 | grep -q 'relay: the peer named no relayed address to connect to)'; then
+			ok "hostile: ha refuses to connect without a relayed address"
+		else
+			nok "hostile: ha's answer"
+		fi
+		sleep 0.3
+		n=$(tcpdump -nn -r "$LAB_STATE/lo7000.pcap" 2>/dev/null | grep -c .)
+		[ "$n" = 0 ] && ok "hostile: no SYN to ha's own port 7000" ||
+			nok "hostile: $n SYNs to ha's own port 7000 (0.0.0.0 is this host)"
+		stop_all
+	}
+	B_TURN6=0
+	B_FAKE_PORT=
 	;;&
 v6fallback|all)
 	echo "# v6fallback: hb IPv6-only, simopen6 cannot work (ha's candidate names pub): relay after it"
