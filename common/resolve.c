@@ -166,5 +166,9 @@ int resolve_any(const char *host, uint16_t port, union addr_sa *out, char *why, 
 int resolve_remote(const char *host, uint16_t port, union addr_sa *out, char *why,
 		   size_t whylen)
 {
-	return v4_then_v6(host, port, AI_ADDRCONFIG, out, why, whylen);
+	int e = v4_then_v6(host, port, AI_ADDRCONFIG, out, why, whylen);
+
+	/* a host with no address yet (early at boot): as resolve_any, so that
+	 * a name that resolved before AI_ADDRCONFIG was asked still does */
+	return e == -ENOENT ? v4_then_v6(host, port, 0, out, why, whylen) : e;
 }

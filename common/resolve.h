@@ -42,9 +42,11 @@ union addr_sa;
 int resolve_any(const char *host, uint16_t port, union addr_sa *out, char *why, size_t whylen);
 
 /*
- * A remote host (a stunt-server): the same, each family only when this
- * host has a non-loopback address of it (AI_ADDRCONFIG), so that on an
- * IPv6-only host a dual-stack name gives its IPv6 address. Same returns.
+ * A remote host (a stunt-server, a TURN server): the same, each family
+ * only when this host has a non-loopback address of it (AI_ADDRCONFIG), so
+ * that on an IPv6-only host a dual-stack name gives its IPv6 address; when
+ * that finds nothing (a host with no address yet), resolve_any's answer.
+ * Same returns.
  */
 int resolve_remote(const char *host, uint16_t port, union addr_sa *out, char *why,
 		   size_t whylen);

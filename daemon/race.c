@@ -157,12 +157,19 @@ bool sess_start_early_one(struct d_session *s, uint8_t m)
  * after the common start -- on both sides, so the simultaneous ones stay
  * simultaneous -- and not while simopen6 holds an established connection
  * that is being proven: when it wins they never start (no NAT mapping, no
- * predict or shotgun burst); when it fails they start at once.
+ * predict or shotgun burst); when it fails they start at once. The hold is
+ * bounded as confirm.c bounds a held connection: twice the time simopen6
+ * took to connect, plus D_HE_DELAY_MS -- a connection that a box on the
+ * path completed and keeps silent (or a silent hostile peer) does not
+ * keep the IPv4 methods from racing.
  */
-static bool v4_held(const struct d_session *s, const struct trav_attempt *a)
+static bool v4_held(const struct d_session *s, const struct trav_attempt *a, uint64_t now)
 {
+	const struct trav_attempt *v6 = &s->att[SIG_M_SIMOPEN6];
+
 	return s->v4_later && a->method != SIG_M_SIMOPEN6 && a->method != SIG_M_HOST &&
-	       s->prepared[SIG_M_SIMOPEN6] && s->att[SIG_M_SIMOPEN6].state == TA_CONNECTED;
+	       s->prepared[SIG_M_SIMOPEN6] && v6->state == TA_CONNECTED &&
+	       now < v6->t_end + 2 * (v6->t_end - v6->t_start) + D_HE_DELAY_MS;
 }
 
 void sess_start_race(struct d_session *s, uint64_t now)
@@ -196,7 +203,7 @@ void sess_run_due(struct d_session *s, uint64_t now)
 
 	for (i = 0; i < s->nmethods && s->round == round; i++) {
 		a = &s->att[s->methods[i]];
-		if (a->state == TA_IDLE && a->start_at && now >= a->start_at && !v4_held(s, a) &&
+		if (a->state == TA_IDLE && a->start_at && now >= a->start_at && !v4_held(s, a, now) &&
 		    trav_start(a, now) < 0)
 			start_failed(s, a);
 		if (sess_over(s) || s->round != round)
