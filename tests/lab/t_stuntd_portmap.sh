@@ -68,7 +68,13 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
     def log_message(self, *a):
         pass
-srv = http.server.HTTPServer((rogue_ip, 2189), H)
+class S(http.server.HTTPServer):
+    # no socket.getfqdn(): its reverse lookup of rogue_ip went to the
+    # host resolver from inside the lab and waited 5 s for no answer
+    def server_bind(self):
+        http.server.socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+srv = S((rogue_ip, 2189), H)
 threading.Thread(target=srv.serve_forever, daemon=True).start()
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
