@@ -193,6 +193,15 @@ connected6() {
 	fi
 }
 
+# up_v6only: the lab with hb IPv6-only (--nat-b off), registered over IPv6
+# with the server's --primary6 (the v6only, v4peer, v6turn, hostile and
+# v6fallback cases; V6ONLY=1 set by the caller for start_all_hook)
+up_v6only() {
+	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
+	STUNTD_SERVER_B="[$LAB_SRV1_6]"
+	start_all port-restricted rst off rst --ipv6
+}
+
 case "${1:-all}" in
 turn6|all)
 	echo "# turn6: hb's TURN server by its IPv6 address, an IPv4 relayed address"
@@ -309,9 +318,7 @@ unknown6|all)
 v6only|all)
 	echo "# v6only: hb IPv6-only (no test knob), ha dual-stack with the TURN server by its IPv4 address"
 	V6ONLY=1
-	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
-	STUNTD_SERVER_B="[$LAB_SRV1_6]"
-	start_all port-restricted rst off rst --ipv6 && {
+	up_v6only && {
 		grep -q "registered with \[$LAB_SRV1_6\]:3478" "$LAB_STATE/stuntd-b.log" &&
 			ok "hb registered over IPv6" || nok "hb did not register over IPv6"
 		# hb, the requester, has no IPv4: ha allocates an IPv6 relayed
@@ -342,9 +349,7 @@ v4peer|all)
 	echo "# v4peer: hb IPv6-only, ha IPv4-only with a dual-stack TURN server; no method forced"
 	V6ONLY=1
 	A_V4ONLY=1
-	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
-	STUNTD_SERVER_B="[$LAB_SRV1_6]"
-	start_all port-restricted rst off rst --ipv6 && {
+	up_v6only && {
 		# hb asks: ha, the responder, offers relay alone and allocates
 		ptransfer "v4peer: hb (IPv6-only) -> ha (IPv4-only), no method forced" b laptop ""
 		alloc6 a "$LAB_PUB:$TURN_PORT" "$LAB_HB6"
@@ -372,9 +377,7 @@ v6turn|all)
 	echo "# v6turn: hb IPv6-only with --turn [$LAB_PUB6]:$TURN_PORT, ha IPv4-only without TURN"
 	V6ONLY=1
 	B_TURN6=1
-	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
-	STUNTD_SERVER_B="[$LAB_SRV1_6]"
-	start_all port-restricted rst off rst --ipv6 && {
+	up_v6only && {
 		for d in "b laptop" "a office-pc"; do
 			# shellcheck disable=SC2086 # two words: FROM PEER
 			set -- $d
@@ -405,9 +408,7 @@ hostile|all)
 	V6ONLY=1
 	B_TURN6=1
 	B_FAKE_PORT=7000
-	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
-	STUNTD_SERVER_B="[$LAB_SRV1_6]"
-	start_all port-restricted rst off rst --ipv6 && {
+	up_v6only && {
 		lab_bg ha lo7000 tcpdump -i lo -nn -U --immediate-mode -w "$LAB_STATE/lo7000.pcap" \
 			"tcp dst port 7000 and tcp[tcpflags] & tcp-syn != 0" >/dev/null
 		lab_wait_capture lo7000 || nok "hostile: capture on ha's loopback"
@@ -432,9 +433,7 @@ v6fallback|all)
 	echo "# v6fallback: hb IPv6-only, simopen6 cannot work (ha's candidate names pub): relay after it"
 	V6ONLY=1
 	LIE6=$LAB_PUB6
-	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
-	STUNTD_SERVER_B="[$LAB_SRV1_6]"
-	start_all port-restricted rst off rst --ipv6 && {
+	up_v6only && {
 		ptransfer "v6fallback: hb (IPv6-only) -> ha, no method forced" b laptop ""
 		if grep -q "falling back to relay" "$LAB_STATE/stuntd-b.log" &&
 			grep -q "relay: allocated \[$LAB_PUB6\]:[0-9]* on $LAB_PUB:$TURN_PORT for [0-9]* s, permission for $LAB_HB6\$" \
