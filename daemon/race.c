@@ -163,12 +163,16 @@ bool sess_start_early_one(struct d_session *s, uint8_t m)
  * path completed and keeps silent (or a silent hostile peer) does not
  * keep the IPv4 methods from racing.
  */
+static bool v4_later(const struct d_session *s, uint8_t m)
+{
+	return s->v4_later && m != SIG_M_SIMOPEN6 && m != SIG_M_HOST;
+}
+
 static bool v4_held(const struct d_session *s, const struct trav_attempt *a, uint64_t now)
 {
 	const struct trav_attempt *v6 = &s->att[SIG_M_SIMOPEN6];
 
-	return s->v4_later && a->method != SIG_M_SIMOPEN6 && a->method != SIG_M_HOST &&
-	       s->prepared[SIG_M_SIMOPEN6] && v6->state == TA_CONNECTED &&
+	return v4_later(s, a->method) && s->prepared[SIG_M_SIMOPEN6] && v6->state == TA_CONNECTED &&
 	       now < v6->t_end + 2 * (v6->t_end - v6->t_start) + D_HE_DELAY_MS;
 }
 
@@ -185,7 +189,7 @@ void sess_start_race(struct d_session *s, uint64_t now)
 		if (a->state != TA_IDLE || a->start_at)
 			continue;	/* started early */
 		arm(s, a, now);
-		if (s->v4_later && a->method != SIG_M_SIMOPEN6 && a->method != SIG_M_HOST) {
+		if (v4_later(s, a->method)) {
 			a->start_at += D_HE_DELAY_MS;
 			later = true;
 		}
@@ -229,9 +233,9 @@ void sess_close_attempts(struct d_session *s)
 				s->att[m].t_start = s->att[m].t_end = clock_ms();
 				if (!s->att[m].why[0])
 					snprintf(s->att[m].why, sizeof(s->att[m].why),
-						 "never started%s", s->v4_later && s->att[m].start_at &&
-						 m != SIG_M_SIMOPEN6 ? " (Happy Eyeballs: simopen6 first)" :
-						 "");
+						 "never started%s", v4_later(s, (uint8_t)m) &&
+						 s->att[m].start_at ?
+						 " (Happy Eyeballs: simopen6 first)" : "");
 			}
 			trav_close(&s->att[m], false);
 		}
