@@ -48,8 +48,9 @@
 #   sym-random       address-and-port-dependent mapping, random ports  (APDM)
 #   sym-seq[:D]      APDM, sequential ports: each new mapping = previous + D (default 1)
 #   eim-random       EIM, APDF, no port preservation: each internal endpoint gets
-#                    a port of its own (a hash of its address and port), the
-#                    same one towards every destination (EIM/APDF, "random")
+#                    a port of its own (a fixed random permutation of the
+#                    ephemeral ports), the same one towards every destination
+#                    (EIM/APDF, "random")
 # Answer of the NAT (and of the CGN in front of it) to an unsolicited inbound
 # TCP SYN (--syn-a / --syn-b):
 #   rst (default, what a bare Linux gateway does), drop, icmp (port unreachable)
@@ -357,6 +358,17 @@ _lab_nat_rules() {
 				echo "  } }"
 			done
 		fi
+		if [ "$type" = eim-random ]; then
+			# a fixed random permutation of the ephemeral ports: each
+			# internal port has a public port of its own, unrelated to it,
+			# and no two share one (a hash of the port would, now and
+			# then: the second flow to the same server then clashes in
+			# conntrack and is dropped, which no real NAT does)
+			echo "  map eim_port { typeof tcp sport : tcp sport; elements = {"
+			paste -d' ' <(seq 32768 65535) <(seq 32768 65535 | shuf --random-source=<(yes 5eed)) |
+				awk '{ printf "    %s : %s,\n", $1, $2 }'
+			echo "  } }"
+		fi
 		if [ "$map" = 1 ]; then
 			# public port -> internal endpoint, learnt from outbound packets
 			local proto
@@ -385,8 +397,14 @@ EOF
 			echo "    oifname \"wan\" meta l4proto udp snat ip to $wan : numgen inc mod $n map @seq_udp"
 		fi
 		if [ "$type" = eim-random ]; then
-			# the same map, indexed by a hash of the internal endpoint: one
-			# port per endpoint whatever the destination, unrelated to its own
+			# ephemeral ports through the permutation; a port below them
+			# (bound by hand) through the sequential map, indexed by a hash
+			# of the internal endpoint: one port per endpoint whatever the
+			# destination, unrelated to its own
+			local proto
+			for proto in tcp udp; do
+				echo "    oifname \"wan\" meta l4proto $proto $proto sport >= 32768 snat ip to $wan : $proto sport map @eim_port"
+			done
 			echo "    oifname \"wan\" meta l4proto tcp snat ip to $wan : jhash ip saddr . tcp sport mod $n seed 0x5eed map @seq_tcp"
 			echo "    oifname \"wan\" meta l4proto udp snat ip to $wan : jhash ip saddr . udp sport mod $n seed 0x5eed map @seq_udp"
 		fi
