@@ -1013,6 +1013,21 @@ void sess_on_answer(struct d_session *s, uint16_t method, const struct stun_msg 
 
 /* ---- responder ---- */
 
+/* "stunt1, shotgun": the strategy's methods, for a log line */
+static void unmet_methods(const uint8_t *list, size_t n, char *buf, size_t len)
+{
+	size_t i, k = 0;
+	int w;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && k < len; i++) {
+		w = snprintf(buf + k, len - k, "%s%s", i ? ", " : "", sig_method_name(list[i]));
+		if (w < 0)
+			break;
+		k += (size_t)w;
+	}
+}
+
 static void responder_exchange(const struct sig_exchange *x)
 {
 	struct d_session *s;
@@ -1171,8 +1186,21 @@ static void responder_exchange(const struct sig_exchange *x)
 		sess_fail(s, why, true);
 		return;
 	}
+	if (s->nmethods == 0 && !s->forced && !udp && n > 0 && sess_relay_possible(s) &&
+	    s->peer_port[SIG_M_RELAY]) {
+		/* the requester opened no port for what the strategy chose (its
+		 * Binding for that socket's public port got no answer): relay
+		 * from the start rather than fail, as with an IPv6-only side */
+		unmet_methods(list, n, race, sizeof(race));
+		log_warnx("session %u: %s offered no port for %s: relay from the start", s->id,
+			  s->peer, race);
+		s->methods[s->nmethods++] = SIG_M_RELAY;
+	}
 	if (s->nmethods == 0) {
-		sess_fail(s, "no common method", true);
+		unmet_methods(list, n, race, sizeof(race));
+		snprintf(why, sizeof(why), "no common method: %s offered no port for %s%s", s->peer,
+			 n ? race : "any method the strategy chose", sess_no_relay_note(s));
+		sess_fail(s, why, true);
 		return;
 	}
 	/* portmap: the requester accepts if it advertised a mapping, else we

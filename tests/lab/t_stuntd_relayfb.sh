@@ -17,6 +17,11 @@
 #   none: no TURN anywhere, path cut: the error names the direct failure
 #         and the missing relay; the daemon keeps serving (path restored:
 #         the next connect works).
+#   unmet: ha behind eim-random without TURN, hb with TURN; inet drops new
+#         TCP from ha's NAT to the server's STUN port after registration,
+#         so ha learns no public port and offers relay alone: hb starts
+#         relay at once ("offered no port for ...: relay from the start",
+#         never "no common method"); Bindings answered again: direct.
 #   bench (not in "all"): 5 fallback connects and 5 --method relay
 #         connects on the cut path in the same run; medians of elapsed_ms.
 # No RST may leave ha or hb.
@@ -156,6 +161,44 @@ none|all)
 		transfer a office-pc "path restored: ha -> hb works again" "" "simopen|stunt1"
 		sleep 1
 		no_leftovers "after the failure"
+		stop_all
+	}
+	;;&
+unmet|all)
+	# An EIM NAT that picks its own ports (eim-random): the requester
+	# learns each method's public port by a Binding from its socket; when
+	# those Bindings get no answer (here: inet drops new TCP to the
+	# server's STUN port once both registered) it offers no port for the
+	# strategy's methods. The responder starts relay at once instead of
+	# failing with "no common method" (the failure of a CI run).
+	echo "# eim-random (ha, no TURN) x port-restricted (hb, TURN), ha's Bindings unanswered"
+	STUNTD_EXTRA_A=()
+	STUNTD_EXTRA_B=("${TURN_ARGS[@]}")
+	start_all_hook() { ref_start_turn "$TURN_PORT" stunt turn-pass-1 lab; }
+	start_all eim-random rst port-restricted rst && {
+		lx inet nft -f - <<EOF || nok "nft: drop ha's Bindings"
+table inet relayfb_stun {
+  chain cut {
+    type filter hook forward priority 0; policy accept;
+    ip saddr 198.18.1.2 ip daddr $LAB_SRV1 tcp dport 3478 tcp flags & (syn | ack) == syn counter drop
+  }
+}
+EOF
+		rtransfer a office-pc "ha -> hb, no Binding of ha's answered: relay from the start"
+		n=$(lx inet nft list table inet relayfb_stun | grep -o 'packets [0-9]*' | awk '{ print $2 }')
+		grep -q 'Binding from port [0-9]* for its public port: no answer; not trying it' \
+			"$LAB_STATE/stuntd-a.log" && [ "${n:-0}" -gt 0 ] &&
+			ok "ha's Bindings went unanswered ($n SYNs dropped) and it dropped those methods" ||
+			nok "ha's Bindings: $n dropped; $(grep 'not trying it' "$LAB_STATE/stuntd-a.log" | tail -1)"
+		l=$(grep -o 'laptop offered no port for [a-z0-9, ]*: relay from the start' "$LAB_STATE/stuntd-b.log")
+		[ -n "$l" ] && ok "hb: $l" ||
+			nok "hb's log: $(grep -E 'no common method|relay from|racing' "$LAB_STATE/stuntd-b.log" | tail -2)"
+		! grep -q 'no common method' "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" &&
+			ok "no 'no common method' in either log" || nok "a 'no common method' failure"
+		lx inet nft delete table inet relayfb_stun
+		transfer a office-pc "Bindings answered again: ha -> hb directly" "" "simopen|stunt1"
+		sleep 1
+		no_leftovers "after the relay from the start"
 		stop_all
 	}
 	;;&
