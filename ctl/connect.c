@@ -158,12 +158,12 @@ int ctl_cmd_connect(int argc, char **argv)
 				     argv[optind]);
 	if (method && !ctl_method_valid(method))
 		return ctl_die_usage("connect: unknown method '%s'", method);
-	/* a UDP session is method udp */
-	if (udp && method && strcmp(method, "udp"))
+	/* a UDP session is method udp (both families raced), or udp6 */
+	if (udp && method && strcmp(method, "udp") && strcmp(method, "udp6"))
 		return ctl_die_usage("connect: --udp and the TCP method '%s' exclude each other", method);
-	if (udp)
+	if (udp && !method)
 		method = "udp";
-	udp = method && !strcmp(method, "udp");
+	udp = method && (!strcmp(method, "udp") || !strcmp(method, "udp6"));
 	if (json && command)
 		return ctl_die_usage("connect: %s", "--json and a COMMAND exclude each other");
 

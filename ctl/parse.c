@@ -127,7 +127,7 @@ bool ctl_method_valid(const char *name)
 {
 	static const char *const methods[] = {
 		"direct", "portmap", "reversal", "simopen", "stunt1", "stunt2",
-		"synth", "predict", "shotgun", "udp", "relay", "host", "simopen6",
+		"synth", "predict", "shotgun", "udp", "relay", "host", "simopen6", "udp6",
 	};
 	size_t i;
 

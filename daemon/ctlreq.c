@@ -71,6 +71,7 @@ int d_ctl_req_parse(const char *buf, size_t len, struct d_ctl_req *r, char *err,
 	char key[32], val[128];
 	char *dst;
 	size_t cap;
+	bool udp_m;
 	int e;
 
 	memset(r, 0, sizeof(*r));
@@ -157,15 +158,18 @@ end:
 		snprintf(err, errlen, "\"proto\" is \"tcp\" or \"udp\"");
 		return -EINVAL;
 	}
-	if (!strcmp(r->proto, "udp") && r->method[0] && strcmp(r->method, "udp")) {
-		snprintf(err, errlen, "method '%s' is a TCP method: a UDP session uses udp", r->method);
+	udp_m = !strcmp(r->method, "udp") || !strcmp(r->method, "udp6");
+	if (!strcmp(r->proto, "udp") && r->method[0] && !udp_m) {
+		snprintf(err, errlen, "method '%s' is a TCP method: a UDP session uses udp (or udp6)",
+			 r->method);
 		return -EINVAL;
 	}
-	if (!strcmp(r->proto, "tcp") && !strcmp(r->method, "udp")) {
-		snprintf(err, errlen, "method udp makes a UDP session, not a TCP one");
+	if (!strcmp(r->proto, "tcp") && udp_m) {
+		snprintf(err, errlen, "method %s makes a UDP session, not a TCP one", r->method);
 		return -EINVAL;
 	}
-	if (!strcmp(r->proto, "udp"))
+	/* udp: both families raced; udp6: over IPv6 alone */
+	if (!strcmp(r->proto, "udp") && !udp_m)
 		snprintf(r->method, sizeof(r->method), "udp");
 	return 0;
 bad:

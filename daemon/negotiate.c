@@ -84,7 +84,13 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	x.session_id = s->id;
 	if (ea->with_service)
 		snprintf(x.service, sizeof(x.service), "%s", s->service);
-	if (s->requester && !s->round) {
+	if (s->requester && !s->round && sess_is_udp(s)) {
+		/* a UDP session: udp first (what an older peer looks at), udp6 */
+		if (s->prepared[SIG_M_UDP])
+			x.methods[x.nmethods++] = SIG_M_UDP;
+		if (s->prepared[SIG_M_UDP6])
+			x.methods[x.nmethods++] = SIG_M_UDP6;
+	} else if (s->requester && !s->round) {
 		if (s->forced)
 			x.methods[x.nmethods++] = s->forced;
 	} else {
@@ -249,8 +255,8 @@ static void take_v6_candidate(struct d_session *s, const struct sig_exchange *x,
 {
 	char named[INET6_ADDRSTRLEN], seen[INET6_ADDRSTRLEN];
 
-	if (!g_d->cfg.ipv6 || s->peer_has_ip6)
-		return;
+	if (!g_d->cfg.ipv6 || (s->peer_has_ip6 && memcmp(s->peer_ip6, c->addr.ip, 16)))
+		return;		/* one IPv6 address per peer: the first named */
 	if (!peer6_ok(s, c->addr.ip) || c->addr.port == 0) {
 		inet_ntop(AF_INET6, c->addr.ip, named, sizeof(named));
 		log_warnx("session %u: %s's IPv6 candidate names [%s]:%u, which is not a global "
@@ -270,8 +276,8 @@ static void take_v6_candidate(struct d_session *s, const struct sig_exchange *x,
 	}
 	memcpy(s->peer_ip6, c->addr.ip, 16);
 	s->peer_has_ip6 = true;
-	s->peer_kind[SIG_M_SIMOPEN6] = SIG_CAND_HOST;
-	s->peer_port[SIG_M_SIMOPEN6] = c->addr.port;
+	s->peer_kind[c->priority] = SIG_CAND_HOST;
+	s->peer_port[c->priority] = c->addr.port;
 }
 
 /*
@@ -359,9 +365,9 @@ static void take_peer_exchange(struct d_session *s, const struct sig_exchange *x
 			take_relay6_candidate(s, x, c);
 			continue;
 		}
-		if (c->priority == SIG_M_SIMOPEN6) {
-			if (c->kind == SIG_CAND_HOST && c->proto == IPPROTO_TCP &&
-			    c->addr.family == STUN_FAMILY_IPV6)
+		if (c->priority == SIG_M_SIMOPEN6 || c->priority == SIG_M_UDP6) {
+			if (c->kind == SIG_CAND_HOST && c->addr.family == STUN_FAMILY_IPV6 &&
+			    c->proto == (c->priority == SIG_M_UDP6 ? IPPROTO_UDP : IPPROTO_TCP))
 				take_v6_candidate(s, x, c);
 			continue;
 		}
@@ -689,7 +695,7 @@ void d_session_request(struct d_ctl_client *c, const char *peer, const char *ser
 		}
 		if (trav_role_of((uint8_t)mid, true) == TRAV_NONE) {
 			snprintf(why, sizeof(why),
-				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt1, synth, stunt2, predict, shotgun, udp, relay, host, simopen6 are)",
+				 "method '%s' is not implemented by this stuntd (direct, portmap, reversal, simopen, stunt1, synth, stunt2, predict, shotgun, udp, relay, host, simopen6, udp6 are)",
 				 method);
 			sess_answer_connect(&tmp, false, NULL, why, -1);
 			return;
@@ -795,6 +801,27 @@ static void requester_lookup_ok(struct d_session *s)
 	if (s->forced == SIG_M_SIMOPEN6 && !have_v6(s)) {
 		sess_fail(s, "method simopen6: no global IPv6 address to offer (ipv6, "
 			  "host-interfaces)", false);
+		return;
+	}
+	if (sess_is_udp(s)) {
+		/* a UDP session: udp over IPv4, udp6 over IPv6, raced */
+		n = 0;
+		if (s->forced == SIG_M_UDP && sess_have_ipv4())
+			race[n++] = SIG_M_UDP;
+		if (have_v6(s))
+			race[n++] = SIG_M_UDP6;
+		if (n == 0) {
+			sess_fail(s, s->forced == SIG_M_UDP6 ?
+				  "method udp6: no global IPv6 address to offer (ipv6, host-interfaces)" :
+				  "a UDP session needs IPv4 or a global IPv6 address to offer: we "
+				  "signal over IPv6 and have none (ipv6, host-interfaces)", false);
+			return;
+		}
+		if (sess_prepare(s, race, n) < 0) {
+			sess_fail(s, "cannot open local sockets", false);
+			return;
+		}
+		gather_then_exchange(s);
 		return;
 	}
 	if (!sess_have_ipv4() && s->forced && s->forced != SIG_M_SIMOPEN6 &&
@@ -1033,7 +1060,7 @@ static void responder_exchange(const struct sig_exchange *x)
 	struct d_session *s;
 	const struct d_expose *e;
 	char why[SIG_DATA_MAX - 32], a[64], b[64], race[80];
-	bool forced_ok, pm_accept, udp, host, v6;
+	bool forced_ok, pm_accept, udp, udp6, host, v6;
 	uint8_t list[TRAV_MAX_METHODS];
 	struct sig_nat_info own;
 	size_t n, i, k;
@@ -1054,8 +1081,10 @@ static void responder_exchange(const struct sig_exchange *x)
 			 g_d->cfg.id, x->service);
 		goto refuse;
 	}
-	/* a UDP session asks for udp alone (stuntctl connect --udp) */
-	udp = x->nmethods > 0 && x->methods[0] == SIG_M_UDP;
+	/* a UDP session asks for udp and udp6, or one of them (stuntctl
+	 * connect --udp) */
+	udp = x->nmethods > 0 && (x->methods[0] == SIG_M_UDP || x->methods[0] == SIG_M_UDP6);
+	udp6 = udp && memchr(x->methods, SIG_M_UDP6, x->nmethods) != NULL;
 	if (udp && e->kind == D_TARGET_TCP) {
 		snprintf(why, sizeof(why), "service '%s' is a TCP service: it takes no UDP session",
 			 x->service);
@@ -1074,7 +1103,7 @@ static void responder_exchange(const struct sig_exchange *x)
 	}
 	/* signalling over IPv6 (an IPv6-only host): simopen6 alone */
 	if (x->nmethods && x->methods[0] != SIG_M_SIMOPEN6 && x->methods[0] != SIG_M_RELAY &&
-	    !sess_have_ipv4()) {
+	    !udp6 && !sess_have_ipv4()) {
 		snprintf(why, sizeof(why), "method %s refused: %s signals over IPv6 (no IPv4): "
 			 "it runs simopen6, or relay", sig_method_name(x->methods[0]), g_d->cfg.id);
 		g_d->methods_refused++;
@@ -1083,10 +1112,10 @@ static void responder_exchange(const struct sig_exchange *x)
 		return;
 	}
 	/* a forced method runs only where our strategy says it can work (host:
-	 * where the peer is behind our NAT, below) */
+	 * where the peer is behind our NAT, below; udp beside udp6: below) */
 	own = sess_own_nat();
 	if (x->nmethods && x->methods[0] != SIG_M_HOST && x->methods[0] != SIG_M_SIMOPEN6 &&
-	    !g_d->cfg.allow_forced_methods) {
+	    !udp6 && !g_d->cfg.allow_forced_methods) {
 		struct sig_nat_info pn;
 
 		memset(&pn, 0, sizeof(pn));
@@ -1116,6 +1145,8 @@ static void responder_exchange(const struct sig_exchange *x)
 	/* simopen6: the requester offered a global IPv6 address we take and
 	 * we have one; raced first (Happy Eyeballs), or alone when forced */
 	v6 = !udp && s->peer_has_ip6 && (!s->forced || s->forced == SIG_M_SIMOPEN6) && have_v6(s);
+	/* udp6: the requester offered an IPv6 UDP endpoint we take */
+	udp6 = udp6 && s->peer_has_ip6 && s->peer_port[SIG_M_UDP6] && have_v6(s);
 	/* ... in the responder-first order when the requester knows it */
 	s->v6_first = v6 && (s->peer_nat.flags & SIG_NAT_V6_FIRST) && !g_d->cfg.test_v6_req_first;
 	s->v4_later = v6 && (s->peer_nat.flags & SIG_NAT_V4_LATER) && !g_d->cfg.test_v6_req_first;
@@ -1138,6 +1169,30 @@ static void responder_exchange(const struct sig_exchange *x)
 		}
 		n = 0;
 		forced_ok = true;
+	} else if (udp) {
+		/* udp where IPv4 can carry it (the strategy's word, unless
+		 * allow-forced-methods), udp6 where both have IPv6: raced */
+		n = 0;
+		forced_ok = true;
+		if (s->forced == SIG_M_UDP && sess_have_ipv4() && s->peer_port[SIG_M_UDP] &&
+		    !(x->has_sender && x->sender.family == STUN_FAMILY_IPV6)) {
+			n = trav_strategy(&s->peer_nat, &own, SIG_M_UDP, list, TRAV_MAX_METHODS,
+					  &forced_ok, why, sizeof(why));
+			if (!forced_ok && udp6 && !g_d->cfg.allow_forced_methods)
+				n = 0;	/* IPv4 cannot carry it: udp6 alone */
+		}
+		if (n == 0 && !udp6) {
+			snprintf(why, sizeof(why), "no common method for a UDP session: %s",
+				 s->forced == SIG_M_UDP && sess_have_ipv4() ?
+				 "UDP hole punching over IPv4 cannot work between the two NATs, and "
+				 "no IPv6 endpoint of the peer's taken or none of ours (udp6)" :
+				 "udp needs IPv4 on both sides, and no IPv6 endpoint of the peer's "
+				 "taken or none of ours (udp6)");
+			sess_fail(s, why, true);
+			return;
+		}
+		if (n == 0)
+			forced_ok = true;
 	} else if (!sess_have_ipv4() && s->forced == SIG_M_RELAY) {
 		/* through the peer's TURN server, or ours reached over IPv6 */
 		list[0] = SIG_M_RELAY;
@@ -1172,10 +1227,12 @@ static void responder_exchange(const struct sig_exchange *x)
 	s->nmethods = 0;
 	if (v6)
 		s->methods[s->nmethods++] = SIG_M_SIMOPEN6;
+	if (udp6)
+		s->methods[s->nmethods++] = SIG_M_UDP6;
 	if (host)
 		s->methods[s->nmethods++] = SIG_M_HOST;
 	for (i = 0; i < n && s->nmethods < TRAV_MAX_METHODS; i++)
-		if (list[i] != SIG_M_HOST && list[i] != SIG_M_SIMOPEN6 &&
+		if (list[i] != SIG_M_HOST && list[i] != SIG_M_SIMOPEN6 && list[i] != SIG_M_UDP6 &&
 		    trav_role_of(list[i], false) != TRAV_NONE && s->peer_port[list[i]])
 			s->methods[s->nmethods++] = list[i];
 	if (s->nmethods == 0 && x->has_sender && x->sender.family == STUN_FAMILY_IPV6) {

@@ -102,6 +102,7 @@ static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
 		.ip6 = s->peer_has_ip6 ? s->peer_ip6 : NULL,
 		.relay6 = s->peer_relay6_kind == SIG_CAND_RELAY ? s->peer_relay6 : NULL,
 		.v6_first = s->v6_first,
+		.udp_final_only = s->prepared[SIG_M_UDP] && s->prepared[SIG_M_UDP6],
 	};
 	char ep[TRAV_EP_STRLEN];
 
@@ -111,6 +112,7 @@ static void arm(struct d_session *s, struct trav_attempt *a, uint64_t now)
 		 a->role == TRAV_ACCEPT ? "accept on" : "connect from", a->lport,
 		 a->role == TRAV_ACCEPT ? "from" : "to", trav_remote_str(a, ep),
 		 !a->ttl ? "" : a->method == SIG_M_UDP ? " (first packet TTL-limited)" :
+		 a->method == SIG_M_UDP6 ? " (first packet hop-limited)" :
 		 " (first SYN TTL-limited)");
 }
 

@@ -41,6 +41,11 @@ bool sess_have_ipv4(void)
 	return d_sig_server()->sig.sa.sa_family == AF_INET;
 }
 
+bool sess_is_udp(const struct d_session *s)
+{
+	return s->forced == SIG_M_UDP || s->forced == SIG_M_UDP6;
+}
+
 struct d_session *sess_find(const char *peer, uint32_t id, bool requester)
 {
 	struct d_session *s;

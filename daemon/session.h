@@ -156,6 +156,9 @@ struct sig_nat_info sess_own_nat(void);
  * host): no public IPv4 address, no IPv4 server to measure against; then
  * simopen6 alone (and no relay: TURN is reached over IPv4). */
 bool sess_have_ipv4(void);
+/* A UDP session (stuntctl connect --udp): forced udp (both families
+ * raced) or udp6 (IPv6 alone). */
+bool sess_is_udp(const struct d_session *s);
 /* Can we allocate a relay: a TURN server we reach (over IPv4, or over IPv6
  * when we have no IPv4: --turn an IPv6 address or a name with one)? */
 bool sess_can_allocate(void);

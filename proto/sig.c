@@ -93,7 +93,7 @@ static const char *const method_names[SIG_M_MAX + 1] = {
 	[SIG_M_SIMOPEN] = "simopen", [SIG_M_STUNT1] = "stunt1",   [SIG_M_STUNT2] = "stunt2",
 	[SIG_M_SYNTH] = "synth",     [SIG_M_PREDICT] = "predict", [SIG_M_SHOTGUN] = "shotgun",
 	[SIG_M_UDP] = "udp",	     [SIG_M_RELAY] = "relay",	  [SIG_M_HOST] = "host",
-	[SIG_M_SIMOPEN6] = "simopen6",
+	[SIG_M_SIMOPEN6] = "simopen6", [SIG_M_UDP6] = "udp6",
 };
 
 const char *sig_method_name(unsigned id)

@@ -54,7 +54,8 @@ enum sig_method {
 	SIG_M_STUNT2, SIG_M_SYNTH, SIG_M_PREDICT, SIG_M_SHOTGUN, SIG_M_UDP, SIG_M_RELAY,
 	SIG_M_HOST,	/* a direct connect to a host candidate (same NAT, daemon/trav/host.c) */
 	SIG_M_SIMOPEN6,	/* simultaneous open over IPv6 (daemon/trav/simopen6.c) */
-	SIG_M_MAX = SIG_M_SIMOPEN6,
+	SIG_M_UDP6,	/* UDP hole punching over IPv6 (daemon/trav/udp.c) */
+	SIG_M_MAX = SIG_M_UDP6,
 };
 const char *sig_method_name(unsigned id);	/* NULL if unknown */
 int sig_method_id(const char *name);		/* -ENOENT if unknown */

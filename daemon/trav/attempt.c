@@ -23,6 +23,7 @@ static const struct trav_ops *const methods[] = {
 	&trav_direct_ops, &trav_portmap_ops, &trav_reversal_ops, &trav_simopen_ops,
 	&trav_stunt1_ops, &trav_synth_ops, &trav_stunt2_ops, &trav_predict_ops,
 	&trav_shotgun_ops, &trav_udp_ops, &trav_relay_ops, &trav_host_ops, &trav_simopen6_ops,
+	&trav_udp6_ops,
 };
 
 const struct trav_ops *trav_ops_of(uint8_t method)

@@ -101,7 +101,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRAV_MAX_METHODS	13	/* SIG_M_MAX: every method of one race */
+#define TRAV_MAX_METHODS	14	/* SIG_M_MAX: every method of one race */
 
 /* SIG-NAT-INFO codes (sig.h) */
 #define TRAV_MAP_EIM		1

@@ -31,6 +31,9 @@
  *                                                       address: through stateful
  *                                                       firewalls; the responder's
  *                                                       proof first; * hop-limited)
+ *   udp6      punch*      punch*      daemon/trav/udp.c       (UDP sessions over IPv6, to the
+ *                                                       peer's global address; raced
+ *                                                       with udp; * hop-limited)
  *   shotgun   the random side connect*x256 to the other's port, the other
  *             (EIM, port known) connect x1000+ from its port to random
  *             ports of the random side's address     daemon/trav/shotgun.c
@@ -151,6 +154,8 @@ struct trav_peer {
 							   (kind relay, vouched), or NULL */
 	bool				v6_first;	/* simopen6: the responder's SYN first
 							   (SIG_NAT_V6_FIRST, both sides) */
+	bool				udp_final_only;	/* udp, udp6 racing: the responder
+							   is done on the requester's FINAL */
 };
 
 /* A socket's first SYN as the queue saw it leave (stunt1, synth, each
@@ -297,7 +302,8 @@ struct trav_attempt {
 /* ---- the methods (one file each) ---- */
 extern const struct trav_ops trav_direct_ops, trav_portmap_ops, trav_reversal_ops,
 	trav_simopen_ops, trav_stunt1_ops, trav_synth_ops, trav_stunt2_ops, trav_predict_ops,
-	trav_shotgun_ops, trav_udp_ops, trav_relay_ops, trav_host_ops, trav_simopen6_ops;
+	trav_shotgun_ops, trav_udp_ops, trav_relay_ops, trav_host_ops, trav_simopen6_ops,
+	trav_udp6_ops;
 /* The method's operations, or NULL when this stuntd does not implement it. */
 const struct trav_ops *trav_ops_of(uint8_t method);
 /* Role of this side for method (requester or not): TRAV_NONE if unknown. */

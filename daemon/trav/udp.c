@@ -37,14 +37,30 @@
  * as seen and hand it on (a->conn). A PUNCH of the peer still in flight
  * then reaches the application: stuntd's UDP forwarder and stuntctl drop
  * datagrams of this form (trav_udp_is_handshake), see docs/control.md.
+ *
+ * udp6 is the same over IPv6, through the stateful firewalls in front of
+ * two hosts with global addresses: the socket is bound to the global IPv6
+ * address simopen6 would offer (daemon/hostaddr6.c; behind NPTv6 the
+ * candidate is that address as the server saw it, the port kept), and no
+ * Binding is needed; the first PUNCH is hop-limited (ipv6-hop-limit), so
+ * that it opens our firewall and dies before the peer's. A UDP session
+ * races both families when both sides have them (Happy Eyeballs); so that
+ * both sides hand on the same one, the responder is then done only on the
+ * requester's FINAL (final_only), which goes on the first family whose
+ * ACK reached the requester: the responder stops punching on a family once
+ * an ACK proved it (it answers the requester's PUNCHes), and the requester
+ * keeps punching until one of its own is ACKed.
  */
 #include "daemon/trav/trav.h"
 
+#include "common/addr.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "daemon/hostaddr6.h"
 #include "proto/stun_attr.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <netinet/ip.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -76,16 +92,18 @@ struct trav_udp {
 	unsigned	bind_rto;
 	struct stun_addr mapped;
 	bool		have_mapped;
-	uint8_t		own_key[SIG_SESSION_KEY_LEN];
 	uint8_t		key[2 * SIG_SESSION_KEY_LEN];	/* requester's | responder's */
 	bool		have_key;
-	int		first_ttl;
+	int		first_ttl;	/* TTL, or hop limit (udp6) */
 	unsigned	delay_ms;	/* test knob: this side starts late */
 	uint64_t	t0, next_punch;
 	bool		first_sent;
 	bool		seen;		/* a verified datagram came in */
-	uint32_t	paddr;		/* the peer as seen (network order) */
-	uint16_t	pport;
+	bool		v6;		/* udp6 */
+	bool		racing;		/* udp and udp6 race (both sides know) */
+	bool		final_only;	/* racing, the responder */
+	uint8_t		own6[16];	/* udp6: the socket's address */
+	union addr_sa	peer;		/* the peer as seen */
 	unsigned	punches, strays;
 };
 
@@ -102,10 +120,12 @@ bool trav_udp_is_handshake(const uint8_t *buf, size_t len)
 
 static void on_udp(struct d_ev *ev, uint32_t events);
 
-/* A UDP socket (not marked: nothing of it goes through the queue). */
+/* A UDP socket (not marked: nothing of it goes through the queue); udp6's
+ * on our global IPv6 address, the one it offers (mapped: as the server saw
+ * it). */
 static int prepare(struct trav_attempt *a)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	union addr_sa sa;
 	socklen_t sl = sizeof(sa);
 	struct trav_udp *u;
 	int fd, err;
@@ -113,10 +133,28 @@ static int prepare(struct trav_attempt *a)
 	u = calloc(1, sizeof(*u));
 	if (u == NULL)
 		return -ENOMEM;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || RAND_bytes(u->own_key, sizeof(u->own_key)) != 1 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
+	memset(&sa, 0, sizeof(sa));
+	sa.sa.sa_family = AF_INET;
+	if (a->method == SIG_M_UDP6) {
+		const struct d_host6 *h = a->events->host6(a);
+
+		if (h->n <= 0) {
+			snprintf(a->why, sizeof(a->why), "udp6: no global IPv6 address%s",
+				 g_d->cfg.ipv6 ? "" : " (ipv6 off)");
+			free(u);
+			return h->n < 0 ? h->n : -EADDRNOTAVAIL;
+		}
+		u->v6 = true;
+		d_hostaddr6_pick(&g_d->v6pub, h->addr, (size_t)h->n, u->own6, u->mapped.ip);
+		u->mapped.family = STUN_FAMILY_IPV6;
+		u->have_mapped = true;
+		sa.in6.sin6_family = AF_INET6;
+		memcpy(&sa.in6.sin6_addr, u->own6, 16);
+	}
+	errno = 0;
+	fd = socket(sa.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, &sa.sa, addr_sa_len(&sa)) < 0 ||
+	    getsockname(fd, &sa.sa, &sl) < 0) {
 		err = errno ? -errno : -EIO;
 		if (fd >= 0)
 			close(fd);
@@ -124,7 +162,9 @@ static int prepare(struct trav_attempt *a)
 		return err;
 	}
 	a->priv = u;
-	a->lport = ntohs(sa.sin_port);
+	a->lport = addr_sa_port(&sa);
+	u->mapped.port = u->v6 ? a->lport : 0;
+	a->family = u->v6 ? AF_INET6 : 0;
 	a->ev = (struct d_ev){ .fd = fd, .cb = on_udp, .arg = a };
 	return 0;
 }
@@ -202,18 +242,18 @@ static void on_binding(struct trav_attempt *a, const uint8_t *buf, size_t len)
 	learn_done(a, 0);
 }
 
-/* The candidate: the socket's STUN-learned endpoint, and our key half. */
+/* The candidate: the socket's STUN-learned endpoint (udp6: its own).
+ * The key half is the session's (SIG-SESSION-KEY), one for udp and udp6. */
 static void offer(const struct trav_attempt *a, struct sig_candidate *c, struct sig_exchange *x)
 {
 	const struct trav_udp *u = U(a);
 
+	(void)x;
 	if (u->have_mapped) {
-		c->kind = SIG_CAND_SRFLX;
+		c->kind = u->v6 ? SIG_CAND_HOST : SIG_CAND_SRFLX;
 		c->proto = IPPROTO_UDP;
 		c->addr = u->mapped;
 	}
-	x->has_key = true;
-	memcpy(x->key, u->own_key, SIG_SESSION_KEY_LEN);
 }
 
 /* The peer's key half (none: it sent none) and the TTL of the first punch
@@ -224,13 +264,22 @@ static void arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
 	const uint8_t *peer_key = p->key;
 	bool req = a->requester;
 
-	a->ttl = g_d->cfg.udp_first_ttl >= 0 ? g_d->cfg.udp_first_ttl : syn_ttl;
+	if (u->v6) {
+		a->raddr = 0;
+		if (p->ip6)
+			memcpy(a->raddr6, p->ip6, 16);
+		a->ttl = g_d->cfg.udp_first_ttl != 0 ? (int)g_d->cfg.ipv6_hops : 0;
+	} else {
+		a->ttl = g_d->cfg.udp_first_ttl >= 0 ? g_d->cfg.udp_first_ttl : syn_ttl;
+	}
 	u->first_ttl = a->ttl;
+	u->racing = p->udp_final_only;
+	u->final_only = u->racing && !req;
 	u->delay_ms = g_d->cfg.udp_test_delay_ms;
-	u->have_key = peer_key != NULL;
-	if (peer_key) {
-		memcpy(u->key, req ? u->own_key : peer_key, SIG_SESSION_KEY_LEN);
-		memcpy(u->key + SIG_SESSION_KEY_LEN, req ? peer_key : u->own_key,
+	u->have_key = peer_key != NULL && p->own_key != NULL;
+	if (u->have_key) {
+		memcpy(u->key, req ? p->own_key : peer_key, SIG_SESSION_KEY_LEN);
+		memcpy(u->key + SIG_SESSION_KEY_LEN, req ? peer_key : p->own_key,
 		       SIG_SESSION_KEY_LEN);
 	}
 }
@@ -265,12 +314,13 @@ static void build(const struct trav_attempt *a, uint8_t type, uint8_t pkt[U_LEN]
 	memset(pkt + 28, 0, 4);
 }
 
-/* One datagram of type to addr:port (network order addr, host port), with
- * ttl when > 0 (restored afterwards). */
-static void send_pkt(struct trav_attempt *a, uint8_t type, uint32_t addr, uint16_t port, int ttl)
+/* One datagram of type to the peer's endpoint as seen, with ttl (the hop
+ * limit, udp6) when > 0 (restored afterwards). */
+static void send_pkt(struct trav_attempt *a, uint8_t type, int ttl)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = addr };
+	const union addr_sa *to = &U(a)->peer;
+	int lvl = U(a)->v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	int opt = U(a)->v6 ? IPV6_UNICAST_HOPS : IP_TTL;
 	uint8_t pkt[U_LEN];
 	int old = 0;
 	socklen_t ol = sizeof(old);
@@ -278,13 +328,13 @@ static void send_pkt(struct trav_attempt *a, uint8_t type, uint32_t addr, uint16
 	if (trav_budget_take(a, 1) < 0)
 		return;
 	build(a, type, pkt);
-	if (ttl > 0 && (getsockopt(a->ev.fd, IPPROTO_IP, IP_TTL, &old, &ol) < 0 ||
-			setsockopt(a->ev.fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0))
+	if (ttl > 0 && (getsockopt(a->ev.fd, lvl, opt, &old, &ol) < 0 ||
+			setsockopt(a->ev.fd, lvl, opt, &ttl, sizeof(ttl)) < 0))
 		ttl = 0;
-	if (sendto(a->ev.fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-		log_debug("udp: send: %s", strerror(errno));
+	if (sendto(a->ev.fd, pkt, sizeof(pkt), 0, &to->sa, addr_sa_len(to)) < 0)
+		log_debug("%s: send: %s", sig_method_name(a->method), strerror(errno));
 	if (ttl > 0)
-		(void)setsockopt(a->ev.fd, IPPROTO_IP, IP_TTL, &old, sizeof(old));
+		(void)setsockopt(a->ev.fd, lvl, opt, &old, sizeof(old));
 	U(a)->punches += type == U_PUNCH;
 }
 
@@ -294,20 +344,30 @@ static int start(struct trav_attempt *a, uint64_t now)
 {
 	struct trav_udp *u = U(a);
 
+	struct sockaddr_storage ss;
+	const char *name = sig_method_name(a->method);
+
 	if (!u->have_mapped) {
-		snprintf(a->why, sizeof(a->why), "udp: no public endpoint learned");
+		snprintf(a->why, sizeof(a->why), "%s: no public endpoint learned", name);
 		return -EINVAL;
 	}
 	if (!u->have_key) {
-		snprintf(a->why, sizeof(a->why), "udp: the peer sent no session key");
+		snprintf(a->why, sizeof(a->why), "%s: the peer sent no session key", name);
 		return -EPROTO;
 	}
-	if (a->rport == 0 || a->raddr == 0) {
-		snprintf(a->why, sizeof(a->why), "udp: the peer advertised no UDP endpoint");
+	if (a->rport == 0 || (u->v6 ? IN6_IS_ADDR_UNSPECIFIED((const struct in6_addr *)(const void *)a->raddr6) :
+			      a->raddr == 0)) {
+		snprintf(a->why, sizeof(a->why), "%s: the peer advertised no UDP endpoint%s", name,
+			 u->v6 ? " over IPv6 we take" : "");
 		return -EINVAL;
 	}
-	u->paddr = a->raddr;
-	u->pport = a->rport;
+	(void)trav_sockaddr(a, a->rport, &ss);
+	memcpy(&u->peer, &ss, sizeof(u->peer));
+	/* udp6 learnt nothing: its socket joins the loop now */
+	if (u->v6 && d_loop_add(&a->ev, EPOLLIN) < 0) {
+		snprintf(a->why, sizeof(a->why), "%s: %s", name, strerror(errno));
+		return -errno;
+	}
 	u->t0 = now + u->delay_ms;
 	u->next_punch = u->t0;
 	tick(a, now);
@@ -317,38 +377,43 @@ static int start(struct trav_attempt *a, uint64_t now)
 static void done(struct trav_attempt *a)
 {
 	struct trav_udp *u = U(a);
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(u->pport),
-				  .sin_addr.s_addr = u->paddr };
-	char ip[INET_ADDRSTRLEN];
+	struct sockaddr_storage adv;
+	char ep[ADDR_SA_STRLEN], want[ADDR_SA_STRLEN];
+	const char *name = sig_method_name(a->method);
 	int fd;
 
 	d_loop_del(&a->ev);
-	if (connect(a->ev.fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
-		snprintf(a->why, sizeof(a->why), "udp: connect: %s", strerror(errno));
+	if (connect(a->ev.fd, &u->peer.sa, addr_sa_len(&u->peer)) < 0) {
+		snprintf(a->why, sizeof(a->why), "%s: connect: %s", name, strerror(errno));
 		trav_report_failed(a);
 		return;
 	}
-	if (u->paddr != a->raddr || u->pport != a->rport)
-		log_info("session %u: udp: the peer answers from %s:%u, not the advertised %u "
-			 "(peer-reflexive)", a->sid, d_ip_str(u->paddr, ip), u->pport,
-			 a->rport);
-	a->raddr = u->paddr;
-	a->rport = u->pport;
+	(void)trav_sockaddr(a, a->rport, &adv);
+	if (!addr_sa_same_ip(&u->peer, (const union addr_sa *)(const void *)&adv) ||
+	    addr_sa_port(&u->peer) != a->rport)
+		log_info("session %u: %s: the peer answers from %s, not the advertised %s "
+			 "(peer-reflexive)", a->sid, name, addr_sa_str(&u->peer, ep, sizeof(ep)),
+			 addr_sa_str((const union addr_sa *)(const void *)&adv, want, sizeof(want)));
+	if (u->v6)
+		memcpy(a->raddr6, &u->peer.in6.sin6_addr, 16);
+	else
+		a->raddr = u->peer.in.sin_addr.s_addr;
+	a->rport = addr_sa_port(&u->peer);
 	fd = a->ev.fd;
 	a->ev.fd = -1;
-	log_debug("session %u: udp: %u punches sent, %u stray datagrams ignored",
-		  a->sid, u->punches, u->strays);
+	log_debug("session %u: %s: %u punches sent, %u stray datagrams ignored",
+		  a->sid, name, u->punches, u->strays);
 	trav_connected(a, fd);
 }
 
 static void on_punch_pkt(struct trav_attempt *a, const uint8_t *buf, size_t len,
-			 const struct sockaddr_in *from)
+			 const union addr_sa *from)
 {
 	struct trav_udp *u = U(a);
 	uint8_t want[16];
 	uint32_t sid;
 	bool peer_req = !a->requester;
-	char ip[INET_ADDRSTRLEN];
+	char ep[ADDR_SA_STRLEN];
 
 	if (!trav_udp_is_handshake(buf, len) || !u->have_key || a->state != TA_RUNNING)
 		goto stray;
@@ -358,21 +423,29 @@ static void on_punch_pkt(struct trav_attempt *a, const uint8_t *buf, size_t len,
 	mac(u, buf, want);
 	if (CRYPTO_memcmp(want, buf + 12, 16) != 0)
 		goto stray;
-	if (!u->seen || u->paddr != from->sin_addr.s_addr || u->pport != ntohs(from->sin_port))
-		log_debug("session %u: udp: verified %s from %s:%u", sid,
+	if (!u->seen || !addr_sa_same_ip(&u->peer, from) ||
+	    addr_sa_port(&u->peer) != addr_sa_port(from))
+		log_debug("session %u: %s: verified %s from %s", sid, sig_method_name(a->method),
 			  buf[5] == U_PUNCH ? "PUNCH" : buf[5] == U_ACK ? "ACK" : "FINAL",
-			  d_ip_str(from->sin_addr.s_addr, ip), ntohs(from->sin_port));
+			  addr_sa_str(from, ep, sizeof(ep)));
 	u->seen = true;
-	u->paddr = from->sin_addr.s_addr;
-	u->pport = ntohs(from->sin_port);
+	u->peer = *from;
 	switch (buf[5]) {
 	case U_PUNCH:
-		send_pkt(a, U_ACK, u->paddr, u->pport, 0);
-		if (u->next_punch < clock_ms() + U_AFTER_ACK_MS)
+		send_pkt(a, U_ACK, 0);
+		/* quiet: the FINAL comes -- unless racing, where the requester
+		 * goes on until an ACK of its own PUNCH */
+		if (!(u->racing && a->requester) && u->next_punch < clock_ms() + U_AFTER_ACK_MS)
 			u->next_punch = clock_ms() + U_AFTER_ACK_MS;
 		return;
 	case U_ACK:
-		send_pkt(a, U_FINAL, u->paddr, u->pport, 0);
+		if (u->final_only) {
+			/* both ways work; the requester's FINAL says which family
+			 * wins: only answer its PUNCHes from now on */
+			u->next_punch = UINT64_MAX;
+			return;
+		}
+		send_pkt(a, U_FINAL, 0);
 		done(a);
 		return;
 	case U_FINAL:
@@ -383,15 +456,15 @@ static void on_punch_pkt(struct trav_attempt *a, const uint8_t *buf, size_t len,
 	}
 stray:
 	u->strays++;
-	log_debug("udp: ignored a datagram of %zu bytes from %s:%u", len,
-		  d_ip_str(from->sin_addr.s_addr, ip), ntohs(from->sin_port));
+	log_debug("%s: ignored a datagram of %zu bytes from %s", sig_method_name(a->method), len,
+		  addr_sa_str(from, ep, sizeof(ep)));
 }
 
 static void on_udp(struct d_ev *ev, uint32_t events)
 {
 	struct trav_attempt *a = ev->arg;
 	struct trav_udp *u = U(a);
-	struct sockaddr_in from;
+	union addr_sa from;
 	socklen_t fl;
 	uint8_t buf[1500];
 	ssize_t n;
@@ -400,14 +473,16 @@ static void on_udp(struct d_ev *ev, uint32_t events)
 	(void)events;
 	for (i = 0; i < 64 && a->ev.fd >= 0; i++) {
 		fl = sizeof(from);
-		n = recvfrom(ev->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		memset(&from, 0, sizeof(from));
+		n = recvfrom(ev->fd, buf, sizeof(buf), MSG_DONTWAIT, &from.sa, &fl);
 		if (n < 0)
 			return;		/* EAGAIN; errors of an unconnected socket: none */
-		if (fl != sizeof(from) || from.sin_family != AF_INET)
+		if (fl != addr_sa_len(&from) ||
+		    from.sa.sa_family != (u->v6 ? AF_INET6 : AF_INET))
 			continue;
 		if (u->learning) {
-			if (from.sin_addr.s_addr == d_sig_server()->addr.in.sin_addr.s_addr &&
-			    from.sin_port == d_sig_server()->addr.in.sin_port)
+			if (from.in.sin_addr.s_addr == d_sig_server()->addr.in.sin_addr.s_addr &&
+			    from.in.sin_port == d_sig_server()->addr.in.sin_port)
 				on_binding(a, buf, (size_t)n);
 			continue;
 		}
@@ -442,11 +517,11 @@ static void tick(struct trav_attempt *a, uint64_t now)
 	if (!u->first_sent) {
 		/* the first packet: TTL-limited when first_ttl says so */
 		u->first_sent = true;
-		send_pkt(a, U_PUNCH, u->paddr, u->pport, u->first_ttl);
+		send_pkt(a, U_PUNCH, u->first_ttl);
 		u->next_punch = now + (u->first_ttl > 0 ? U_GAP_MS : U_INTERVAL_MS);
 		return;
 	}
-	send_pkt(a, U_PUNCH, u->paddr, u->pport, 0);
+	send_pkt(a, U_PUNCH, 0);
 	u->next_punch = now + U_INTERVAL_MS;
 }
 
@@ -454,5 +529,12 @@ static void tick(struct trav_attempt *a, uint64_t now)
 const struct trav_ops trav_udp_ops = {
 	.method = SIG_M_UDP, .flags = TRAV_F_OWN_GUARD | TRAV_F_CONFIRMED | TRAV_F_OWN_ENDPOINT,
 	.role = trav_role_connect, .prepare = prepare, .gather = gather, .offer = offer,
+	.arm = arm, .start = start, .tick = tick, .close = trav_free_priv,
+};
+
+/* udp6: no Binding to learn an endpoint (the socket's own address) */
+const struct trav_ops trav_udp6_ops = {
+	.method = SIG_M_UDP6, .flags = TRAV_F_OWN_GUARD | TRAV_F_CONFIRMED | TRAV_F_OWN_ENDPOINT,
+	.role = trav_role_connect, .prepare = prepare, .offer = offer,
 	.arm = arm, .start = start, .tick = tick, .close = trav_free_priv,
 };

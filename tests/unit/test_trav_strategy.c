@@ -393,7 +393,7 @@ static void udp(void)
 	n = run(&full_cone, &port_restricted, 0, out, &fok, why);
 	for (i = 0; i < n; i++)
 		CHECK(out[i] != SIG_M_UDP);
-	CHECK_EQ(TRAV_MAX_METHODS, SIG_M_MAX);	/* room for every method, simopen6 and host too */
+	CHECK_EQ(TRAV_MAX_METHODS, SIG_M_MAX);	/* room for every method, simopen6, udp6 and host too */
 }
 
 static void relay(void)
