@@ -228,6 +228,11 @@ BURST=10
 lab_bg srv stunt-server "$SERVER" "${SRV_ARGS[@]}" --stats --status-interval 0 --secrets "$S" \
 	--signal-rate 2 --signal-burst "$BURST" >/dev/null
 lab_wait_port srv tcp "$LAB_SRV2" 3479 10 || { nok "stunt-server up: $(tail -5 "$LAB_STATE/stunt-server.log")"; exit 1; }
+# it listens as root (the raw socket, the ports) and drops right after:
+# read its ids once it says it did, not while it is at it (setgid done,
+# setuid not yet: a CI run read Uid 0 and Gid 65534 once)
+lab_wait_log "$LAB_STATE/stunt-server.log" 'running as nobody' 10 ||
+	nok "the server's log never said it dropped its privileges"
 SPID=$(server_pid)
 [ -n "$SPID" ] || { nok "stunt-server pid"; exit 1; }
 st=/proc/$SPID/status
