@@ -256,6 +256,36 @@ rtransfer() {
 	fi
 }
 
+# udp_session LABEL N WANT [METHOD]: a UDP session from ha to office-pc's
+# "uecho" (method METHOD, else the daemon's choice: "proto":"udp"), N
+# numbered datagrams: made by a method matching the regex WANT, a datagram
+# socket, at least 98 % echoed (UDP; a lab link loses none). Sets
+# LAST_METHOD and LAST_PEER (the socket's peer, "IP:PORT" / "[IP]:PORT").
+# (t_stuntd_udp, t_stuntd_udp6)
+udp_session() {
+	local label=$1 n=$2 want=$3 m="" out k
+	[ -n "${4:-}" ] && m=",\"method\":\"$4\""
+	out=$(ctl a --udp "{\"cmd\":\"connect\",\"peer\":\"office-pc\",\"service\":\"uecho\",\"proto\":\"udp\"$m}" "$n")
+	echo "$out" | sed 's/^/# /'
+	LAST_METHOD=$(echo "$out" | head -1 | grep -o '"method":"[a-z0-9]*"' | cut -d'"' -f4)
+	LAST_PEER=$(echo "$out" | sed -n 's/^peer //p')
+	if echo "$out" | head -1 | grep -q '"ok":true' && echo "$LAST_METHOD" | grep -Eqx "$want"; then
+		ok "$label: UDP session made by $LAST_METHOD ($(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*'))"
+	else
+		nok "$label: UDP session by $want"
+		tail -12 "$LAB_STATE/stuntd-a.log" | sed 's/^/# A: /'
+		tail -12 "$LAB_STATE/stuntd-b.log" | sed 's/^/# B: /'
+		return 1
+	fi
+	check_cmd "$label: the socket is a datagram socket" grep -q '^type dgram' <<<"$out"
+	k=$(echo "$out" | sed -n 's/^echoed \([0-9]*\)\/.*/\1/p')
+	if [ -n "$k" ] && [ "$k" -ge $((n * 98 / 100)) ]; then
+		ok "$label: $k of $n datagrams echoed through"
+	else
+		nok "$label: datagrams echoed (${k:-none} of $n)"
+	fi
+}
+
 # expect_error FROM JSON LABEL REGEX
 expect_error() {
 	local out

@@ -41,32 +41,6 @@ uecho_up() {
 	sleep 0.3
 }
 
-# udp_session LABEL N WANT_METHODS [METHOD]: a UDP session to office-pc/uecho
-# (method METHOD, else the race), N datagrams; sets LAST_METHOD, LAST_PEER
-udp_session() {
-	local label=$1 n=$2 want=$3 m="" out k
-	[ -n "${4:-}" ] && m=",\"method\":\"$4\""
-	out=$(ctl a --udp "{\"cmd\":\"connect\",\"peer\":\"office-pc\",\"service\":\"uecho\",\"proto\":\"udp\"$m}" "$n")
-	echo "$out" | sed 's/^/# /'
-	LAST_METHOD=$(echo "$out" | head -1 | grep -o '"method":"[a-z0-9]*"' | cut -d'"' -f4)
-	LAST_PEER=$(echo "$out" | sed -n 's/^peer //p')
-	if echo "$out" | head -1 | grep -q '"ok":true' && echo "$LAST_METHOD" | grep -Eqx "$want"; then
-		ok "$label: UDP session made by $LAST_METHOD ($(echo "$out" | head -1 | grep -o '"elapsed_ms":[0-9]*'))"
-	else
-		nok "$label: UDP session by $want"
-		tail -12 "$LAB_STATE/stuntd-a.log" | sed 's/^/# A: /'
-		tail -12 "$LAB_STATE/stuntd-b.log" | sed 's/^/# B: /'
-		return 1
-	fi
-	check_cmd "$label: the socket is a datagram socket" grep -q '^type dgram' <<<"$out"
-	k=$(echo "$out" | sed -n 's/^echoed \([0-9]*\)\/.*/\1/p')
-	if [ -n "$k" ] && [ "$k" -ge $((n * 98 / 100)) ]; then
-		ok "$label: $k of $n datagrams echoed through"
-	else
-		nok "$label: datagrams echoed (${k:-none} of $n)"
-	fi
-}
-
 # peer_is LABEL: the client's socket is connected to hb's address of the
 # winner's family (IPv6: its global address; IPv4: its NAT's public one)
 peer_is() {
