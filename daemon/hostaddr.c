@@ -27,6 +27,11 @@ bool d_hostaddr_private(uint32_t ip)
 	       in_net(ip, 0xc0a80000, 16) || in_net(ip, 0x64400000, 10);
 }
 
+bool d_hostaddr_carrier(uint32_t ip)
+{
+	return in_net(ip, 0x64400000, 10);
+}
+
 size_t d_hostaddr_pick(const struct d_hostaddr *own, size_t nown, const uint32_t *peer,
 		       size_t npeer)
 {

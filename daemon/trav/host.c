@@ -24,12 +24,37 @@
  * peer may take the header: docs/security.md says what it reveals). A
  * connection that reached another host, or a host that does not answer
  * within TRAV_HOST_CONNECT_MS, fails this attempt alone: the race goes on.
+ *
+ * Inside a carrier NAT (the peer's address we take is in 100.64/10, RFC
+ * 6598) the hosts are typically home gateways running stuntd, each with
+ * its own input firewall (new connections from the WAN refused): a
+ * listener alone opens nothing there, and host worked only towards a
+ * gateway without one. So the responder also connects, from its listener's
+ * port to the requester's host endpoint (the address it connects from: the
+ * one of its addresses in one of our subnets, as the requester picks ours,
+ * and the port it offered, its socket's) -- a TCP simultaneous open: our
+ * SYN opens our firewall for the requester's (its RST or ICMP answer from
+ * the requester's side is dropped for the attempt), the requester's SYN
+ * meets our socket in SYN_SENT, and whichever way the handshake completes,
+ * the connection is this socket's (the listener sees nothing of that
+ * 4-tuple). Then as on an accepted connection: our proof first. On a LAN
+ * behind one NAT (10/8, 172.16/12, 192.168/16) nothing stands between the
+ * hosts and the responder only listens, as before. This passes gateways
+ * that drop unsolicited SYNs; not yet ones that answer them with an RST:
+ * whichever SYN goes first meets it, and it ends the state the sender's
+ * own gateway held for the flow (conntrack sees it before our queue drops
+ * it), with no router between the two where a TTL-limited SYN could end
+ * instead (tests/lab/t_stuntd_cgn.sh gateway).
  */
 #include "daemon/trav/trav.h"
 
+#include "common/log.h"
 #include "daemon/hostaddr.h"
+#include "nfq/nfq_policy.h"
 
 #include <errno.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -40,7 +65,9 @@ struct host_priv {
 	struct trav_proof	proof;				/* first: proof.c */
 	uint32_t		hosts[D_MAX_HOST_ADDRS];	/* the peer's */
 	size_t			nhosts;
+	bool			sim;	/* responder: a->pev connects (carrier inside) */
 };
+
 
 static int host_prepare(struct trav_attempt *a)
 {
@@ -58,10 +85,12 @@ static void host_arm(struct trav_attempt *a, const struct trav_peer *p, int syn_
 	h->nhosts = p->nhosts < D_MAX_HOST_ADDRS ? p->nhosts : D_MAX_HOST_ADDRS;
 	memcpy(h->hosts, p->hosts, h->nhosts * sizeof(h->hosts[0]));
 	if (h->nhosts) {
+		/* the requester connects to ours in one of its subnets, from
+		 * its own there: the responder picks the same way */
 		nown = d_hostaddr_gather(&g_d->cfg, own, D_MAX_HOST_ADDRS);
-		a->raddr = h->hosts[a->role == TRAV_CONNECT ?
-				    d_hostaddr_pick(own, nown > 0 ? (size_t)nown : 0, h->hosts,
-						    h->nhosts) : 0];
+		a->raddr = h->hosts[d_hostaddr_pick(own, nown > 0 ? (size_t)nown : 0, h->hosts,
+						    h->nhosts)];
+		h->sim = a->role == TRAV_ACCEPT && d_hostaddr_carrier(a->raddr) && a->rport;
 	}
 	trav_proof_arm(&h->proof, a, p);
 	h->proof.early_hdr = true;	/* the 2-round-trip order above */
@@ -97,6 +126,90 @@ static void host_on_accept(struct d_ev *ev, uint32_t events)
 	trav_connected(a, fd);
 }
 
+/* Responder, carrier inside: our connect to the requester's host endpoint
+ * completed (a simultaneous open, or its SYN-ACK): our proof first. */
+static void host_on_sim(struct d_ev *ev, uint32_t events)
+{
+	struct trav_attempt *a = ev->arg;
+	struct host_priv *h = a->priv;
+	int err = 0, fd = ev->fd;
+	socklen_t el = sizeof(err);
+
+	(void)events;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+		/* refused or unreachable: the listener stays */
+		log_debug("session %u: host: connect to the requester's endpoint: %s", a->sid,
+			  strerror(err ? err : errno));
+		d_loop_del(ev);
+		close(fd);
+		ev->fd = -1;
+		return;
+	}
+	if (trav_sock_state(fd) != TCP_ESTABLISHED || a->state != TA_RUNNING) {
+		int st = trav_sock_state(fd);
+
+		if (a->state == TA_RUNNING && (st == TCP_SYN_SENT || st == TCP_SYN_RECV))
+			return;		/* not yet */
+		d_loop_del(ev);		/* the attempt is over, or a state to leave */
+		close(fd);
+		ev->fd = -1;
+		return;
+	}
+	d_loop_del(ev);
+	ev->fd = -1;
+	log_info("session %u: host: connected to the requester's endpoint (simultaneous open "
+		 "inside the carrier NAT)", a->sid);
+	if (trav_proof_send(a, &h->proof, fd) < 0) {
+		close(fd);
+		return;
+	}
+	trav_connected(a, fd);
+}
+
+/* Responder, carrier inside: connect from the listener's port to the
+ * requester's host endpoint, its errors dropped for the attempt. */
+static void host_sim_connect(struct trav_attempt *a, uint64_t now)
+{
+	struct nfq_flow f;
+	struct nfq_policy_spec sp;
+	struct sockaddr_storage to;
+	socklen_t tl = trav_sockaddr(a, a->rport, &to);
+	int fd;
+
+	if (trav_budget_take(a, 1) < 0)
+		return;
+	fd = trav_sock_marked(a->lport, NULL);
+	if (fd < 0) {
+		log_info("session %u: host: no socket for the simultaneous open: %s", a->sid,
+			 strerror(-fd));
+		return;
+	}
+	trav_flow(a, a->lport, a->rport, &f);
+	nfq_spec_drop_inbound_errors(&sp, &f, trav_left_ms(a, now));
+	trav_sock_policy(a, &sp);
+	if (connect(fd, (struct sockaddr *)&to, tl) < 0 && errno != EINPROGRESS) {
+		log_info("session %u: host: connect to the requester's endpoint: %s", a->sid,
+			 strerror(errno));
+		close(fd);
+		return;
+	}
+	log_debug("session %u: host: connect from port %u to the requester's endpoint too "
+		  "(inside the carrier NAT)", a->sid, a->lport);
+	a->pev = (struct d_ev){ .fd = fd, .cb = host_on_sim, .arg = a };
+	a->primer_close_ms = UINT64_MAX;	/* kept until the attempt ends */
+	if (d_loop_add(&a->pev, EPOLLOUT) < 0) {
+		close(fd);
+		a->pev.fd = -1;
+	}
+}
+
+static void host_close(struct trav_attempt *a, bool keep_conn)
+{
+	if (a->pev.fd >= 0)
+		d_loop_del(&a->pev);	/* trav_close closes it */
+	trav_free_priv(a, keep_conn);
+}
+
 static int host_start(struct trav_attempt *a, uint64_t now)
 {
 	struct host_priv *h = a->priv;
@@ -115,7 +228,11 @@ static int host_start(struct trav_attempt *a, uint64_t now)
 		return -errno;
 	}
 	a->ev.cb = host_on_accept;
-	return d_loop_add(&a->ev, EPOLLIN);
+	if (d_loop_add(&a->ev, EPOLLIN) < 0)
+		return -errno;
+	if (h->sim)
+		host_sim_connect(a, now);
+	return 0;
 }
 
 /* The short deadline: a LAN answers at once or not at all. */
@@ -135,5 +252,5 @@ static void host_tick(struct trav_attempt *a, uint64_t now)
 const struct trav_ops trav_host_ops = {
 	.method = SIG_M_HOST, .flags = TRAV_F_EARLY | TRAV_F_OWN_ENDPOINT, .role = trav_role_responder_accepts,
 	.prepare = host_prepare, .arm = host_arm, .start = host_start, .tick = host_tick,
-	.close = trav_free_priv,
+	.close = host_close,
 };

@@ -76,6 +76,11 @@ static void host_addresses(void)
 	CHECK(!d_hostaddr_private(inet_addr("100.128.0.1")));
 	CHECK(!d_hostaddr_private(inet_addr("198.51.100.10")));
 	CHECK(!d_hostaddr_private(inet_addr("127.0.0.1")));
+	CHECK(d_hostaddr_carrier(inet_addr("100.64.0.3")));
+	CHECK(d_hostaddr_carrier(inet_addr("100.127.255.254")));
+	CHECK(!d_hostaddr_carrier(inet_addr("100.128.0.1")));
+	CHECK(!d_hostaddr_carrier(inet_addr("100.63.255.255")));
+	CHECK(!d_hostaddr_carrier(inet_addr("10.0.0.1")));
 	/* the first peer address in one of our subnets, else the first */
 	CHECK_EQ(d_hostaddr_pick(own, 2, peer, 3), 1);
 	CHECK_EQ(d_hostaddr_pick(own, 1, peer, 3), 2);
