@@ -27,9 +27,20 @@ bool d_hostaddr_private(uint32_t ip)
 	       in_net(ip, 0xc0a80000, 16) || in_net(ip, 0x64400000, 10);
 }
 
-bool d_hostaddr_carrier(uint32_t ip)
+bool d_hostaddr_carrier(const struct d_hostaddr *own, size_t nown, uint32_t peer)
 {
-	return in_net(ip, 0x64400000, 10);
+	size_t k;
+	bool on_link = false;
+
+	if (!in_net(peer, 0x64400000, 10))
+		return false;
+	for (k = 0; k < nown; k++) {
+		if (own[k].ip == peer)
+			return false;	/* ours: never a peer's */
+		if (in_net(own[k].ip, 0x64400000, 10) && ((peer ^ own[k].ip) & own[k].mask) == 0)
+			on_link = true;
+	}
+	return on_link;
 }
 
 size_t d_hostaddr_pick(const struct d_hostaddr *own, size_t nown, const uint32_t *peer,

@@ -28,9 +28,11 @@ bool d_hostaddr_usable(uint32_t ip);
 /* Is ip private (RFC 1918 10/8, 172.16/12, 192.168/16, or RFC 6598 shared
  * address space 100.64/10)? Only such a peer host candidate is taken. */
 bool d_hostaddr_private(uint32_t ip);
-/* Is ip in a carrier NAT's inside (RFC 6598 100.64/10)? There the host
- * method's responder connects too (a simultaneous open, host.c). */
-bool d_hostaddr_carrier(uint32_t ip);
+/* Is the peer's address peer on the link of one of our addresses, both in
+ * a carrier NAT's inside (RFC 6598 100.64/10), and none of ours? There the
+ * host method's responder connects to it too (a simultaneous open,
+ * host.c). */
+bool d_hostaddr_carrier(const struct d_hostaddr *own, size_t nown, uint32_t peer);
 /* Which of the peer's host addresses to try: the first in one of our
  * subnets, else the first. npeer > 0. */
 size_t d_hostaddr_pick(const struct d_hostaddr *own, size_t nown, const uint32_t *peer,

@@ -85,9 +85,10 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 	if (ea->with_service)
 		snprintf(x.service, sizeof(x.service), "%s", s->service);
 	if (s->requester && !s->round && sess_is_udp(s)) {
-		/* a UDP session: udp first (what an older peer looks at), udp6 */
-		if (s->prepared[SIG_M_UDP])
-			x.methods[x.nmethods++] = SIG_M_UDP;
+		/* a UDP session: udp first even without its candidate (an older
+		 * peer reads the first id: a UDP session, which fails cleanly
+		 * there without one), then udp6 */
+		x.methods[x.nmethods++] = SIG_M_UDP;
 		if (s->prepared[SIG_M_UDP6])
 			x.methods[x.nmethods++] = SIG_M_UDP6;
 	} else if (s->requester && !s->round) {
@@ -118,7 +119,7 @@ static int put_exchange(struct stun_builder *b, const void *arg)
 		trav_offer(&s->att[SIG_M_HOST], s->own_host[i].ip, c, &x);
 		c->kind = SIG_CAND_HOST;
 	}
-	/* our key half, for the connection proofs (udp offers its own) */
+	/* our key half: the connection proofs, udp's and udp6's MAC */
 	if (!x.has_key) {
 		x.has_key = true;
 		memcpy(x.key, s->own_key, sizeof(x.key));
@@ -1060,7 +1061,7 @@ static void responder_exchange(const struct sig_exchange *x)
 	struct d_session *s;
 	const struct d_expose *e;
 	char why[SIG_DATA_MAX - 32], a[64], b[64], race[80];
-	bool forced_ok, pm_accept, udp, udp6, host, v6;
+	bool forced_ok, pm_accept, udp, udp6_asked, udp6, host, v6;
 	uint8_t list[TRAV_MAX_METHODS];
 	struct sig_nat_info own;
 	size_t n, i, k;
@@ -1084,7 +1085,7 @@ static void responder_exchange(const struct sig_exchange *x)
 	/* a UDP session asks for udp and udp6, or one of them (stuntctl
 	 * connect --udp) */
 	udp = x->nmethods > 0 && (x->methods[0] == SIG_M_UDP || x->methods[0] == SIG_M_UDP6);
-	udp6 = udp && memchr(x->methods, SIG_M_UDP6, x->nmethods) != NULL;
+	udp6_asked = udp && memchr(x->methods, SIG_M_UDP6, x->nmethods) != NULL;
 	if (udp && e->kind == D_TARGET_TCP) {
 		snprintf(why, sizeof(why), "service '%s' is a TCP service: it takes no UDP session",
 			 x->service);
@@ -1103,9 +1104,10 @@ static void responder_exchange(const struct sig_exchange *x)
 	}
 	/* signalling over IPv6 (an IPv6-only host): simopen6 alone */
 	if (x->nmethods && x->methods[0] != SIG_M_SIMOPEN6 && x->methods[0] != SIG_M_RELAY &&
-	    !udp6 && !sess_have_ipv4()) {
+	    !udp6_asked && !sess_have_ipv4()) {
 		snprintf(why, sizeof(why), "method %s refused: %s signals over IPv6 (no IPv4): "
-			 "it runs simopen6, or relay", sig_method_name(x->methods[0]), g_d->cfg.id);
+			 "it runs simopen6, or relay (udp6 for a UDP session)",
+			 sig_method_name(x->methods[0]), g_d->cfg.id);
 		g_d->methods_refused++;
 		log_warnx("session %u: refused %s: %s", x->session_id, x->peer_id, why);
 		sess_relay(x->peer_id, x->session_id, "err", why);
@@ -1115,7 +1117,7 @@ static void responder_exchange(const struct sig_exchange *x)
 	 * where the peer is behind our NAT, below; udp beside udp6: below) */
 	own = sess_own_nat();
 	if (x->nmethods && x->methods[0] != SIG_M_HOST && x->methods[0] != SIG_M_SIMOPEN6 &&
-	    !udp6 && !g_d->cfg.allow_forced_methods) {
+	    !udp6_asked && !g_d->cfg.allow_forced_methods) {
 		struct sig_nat_info pn;
 
 		memset(&pn, 0, sizeof(pn));
@@ -1144,9 +1146,10 @@ static void responder_exchange(const struct sig_exchange *x)
 	       gather_hosts(s) > 0;
 	/* simopen6: the requester offered a global IPv6 address we take and
 	 * we have one; raced first (Happy Eyeballs), or alone when forced */
-	v6 = !udp && s->peer_has_ip6 && (!s->forced || s->forced == SIG_M_SIMOPEN6) && have_v6(s);
+	v6 = !udp && s->peer_has_ip6 && s->peer_port[SIG_M_SIMOPEN6] &&
+	     (!s->forced || s->forced == SIG_M_SIMOPEN6) && have_v6(s);
 	/* udp6: the requester offered an IPv6 UDP endpoint we take */
-	udp6 = udp6 && s->peer_has_ip6 && s->peer_port[SIG_M_UDP6] && have_v6(s);
+	udp6 = udp6_asked && s->peer_has_ip6 && s->peer_port[SIG_M_UDP6] && have_v6(s);
 	/* ... in the responder-first order when the requester knows it */
 	s->v6_first = v6 && (s->peer_nat.flags & SIG_NAT_V6_FIRST) && !g_d->cfg.test_v6_req_first;
 	s->v4_later = v6 && (s->peer_nat.flags & SIG_NAT_V4_LATER) && !g_d->cfg.test_v6_req_first;
@@ -1178,16 +1181,30 @@ static void responder_exchange(const struct sig_exchange *x)
 		    !(x->has_sender && x->sender.family == STUN_FAMILY_IPV6)) {
 			n = trav_strategy(&s->peer_nat, &own, SIG_M_UDP, list, TRAV_MAX_METHODS,
 					  &forced_ok, why, sizeof(why));
-			if (!forced_ok && udp6 && !g_d->cfg.allow_forced_methods)
+			if (!forced_ok && !g_d->cfg.allow_forced_methods) {
+				if (!udp6) {
+					/* as the refusal above, which udp6 put off */
+					trav_forced_refusal(&s->peer_nat, &own, SIG_M_UDP, why,
+							    sizeof(why));
+					g_d->methods_refused++;
+					sess_fail(s, why, true);
+					return;
+				}
 				n = 0;	/* IPv4 cannot carry it: udp6 alone */
+			}
 		}
 		if (n == 0 && !udp6) {
-			snprintf(why, sizeof(why), "no common method for a UDP session: %s",
-				 s->forced == SIG_M_UDP && sess_have_ipv4() ?
-				 "UDP hole punching over IPv4 cannot work between the two NATs, and "
-				 "no IPv6 endpoint of the peer's taken or none of ours (udp6)" :
-				 "udp needs IPv4 on both sides, and no IPv6 endpoint of the peer's "
-				 "taken or none of ours (udp6)");
+			if (s->forced == SIG_M_UDP6 || !sess_have_ipv4())
+				snprintf(why, sizeof(why), "method udp6 refused: no IPv6 UDP endpoint "
+					 "of %s's taken, or no global IPv6 address of %s's%s", s->peer,
+					 g_d->cfg.id, g_d->cfg.ipv6 ? "" : " (ipv6 off)");
+			else
+				snprintf(why, sizeof(why), "no common method for a UDP session: %s "
+					 "offered no IPv4 UDP endpoint%s, and no IPv6 one %s takes%s",
+					 s->peer, x->has_sender && x->sender.family == STUN_FAMILY_IPV6 ?
+					 " (it signals over IPv6)" : "", g_d->cfg.id,
+					 g_d->cfg.ipv6 ? "" : " (ipv6 off)");
+			g_d->methods_refused++;
 			sess_fail(s, why, true);
 			return;
 		}
@@ -1243,23 +1260,6 @@ static void responder_exchange(const struct sig_exchange *x)
 		sess_fail(s, why, true);
 		return;
 	}
-	if (s->nmethods == 0 && !s->forced && !udp && n > 0 && sess_relay_possible(s) &&
-	    s->peer_port[SIG_M_RELAY]) {
-		/* the requester opened no port for what the strategy chose (its
-		 * Binding for that socket's public port got no answer): relay
-		 * from the start rather than fail, as with an IPv6-only side */
-		unmet_methods(list, n, race, sizeof(race));
-		log_warnx("session %u: %s offered no port for %s: relay from the start", s->id,
-			  s->peer, race);
-		s->methods[s->nmethods++] = SIG_M_RELAY;
-	}
-	if (s->nmethods == 0) {
-		unmet_methods(list, n, race, sizeof(race));
-		snprintf(why, sizeof(why), "no common method: %s offered no port for %s%s", s->peer,
-			 n ? race : "any method the strategy chose", sess_no_relay_note(s));
-		sess_fail(s, why, true);
-		return;
-	}
 	/* portmap: the requester accepts if it advertised a mapping, else we
 	 * do if our gateway can map (or the method is forced) */
 	pm_accept = s->peer_kind[SIG_M_PORTMAP] != SIG_CAND_PORTMAP;
@@ -1267,8 +1267,21 @@ static void responder_exchange(const struct sig_exchange *x)
 		if (s->methods[i] == SIG_M_PORTMAP && pm_accept && !trav_can_map(&g_d->nat) &&
 		    s->forced != SIG_M_PORTMAP)
 			sess_drop_method(s, SIG_M_PORTMAP);
+	if (s->nmethods == 0 && !s->forced && !udp && n > 0 && sess_relay_possible(s) &&
+	    s->peer_port[SIG_M_RELAY]) {
+		/* the requester opened no port for what the strategy chose (its
+		 * Binding for that socket's public port got no answer): relay
+		 * from the start rather than fail, as with an IPv6-only side */
+		unmet_methods(list, n, race, sizeof(race));
+		log_warnx("session %u: %s offered no usable candidate for %s: relay from the start",
+			  s->id, s->peer, race);
+		s->methods[s->nmethods++] = SIG_M_RELAY;
+	}
 	if (s->nmethods == 0) {
-		sess_fail(s, "no common method", true);
+		unmet_methods(list, n, race, sizeof(race));
+		snprintf(why, sizeof(why), "no common method: %s offered no usable candidate for %s%s",
+			 s->peer, n ? race : "any method the strategy chose", sess_no_relay_note(s));
+		sess_fail(s, why, true);
 		return;
 	}
 	trav_nat_describe(&s->peer_nat, a, sizeof(a));

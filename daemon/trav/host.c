@@ -88,9 +88,11 @@ static void host_arm(struct trav_attempt *a, const struct trav_peer *p, int syn_
 		/* the requester connects to ours in one of its subnets, from
 		 * its own there: the responder picks the same way */
 		nown = d_hostaddr_gather(&g_d->cfg, own, D_MAX_HOST_ADDRS);
-		a->raddr = h->hosts[d_hostaddr_pick(own, nown > 0 ? (size_t)nown : 0, h->hosts,
-						    h->nhosts)];
-		h->sim = a->role == TRAV_ACCEPT && d_hostaddr_carrier(a->raddr) && a->rport;
+		if (nown < 0)
+			nown = 0;
+		a->raddr = h->hosts[d_hostaddr_pick(own, (size_t)nown, h->hosts, h->nhosts)];
+		h->sim = a->role == TRAV_ACCEPT && a->rport &&
+			 d_hostaddr_carrier(own, (size_t)nown, a->raddr);
 	}
 	trav_proof_arm(&h->proof, a, p);
 	h->proof.early_hdr = true;	/* the 2-round-trip order above */
@@ -241,6 +243,13 @@ static void host_tick(struct trav_attempt *a, uint64_t now)
 	uint64_t limit = a->role == TRAV_CONNECT ? TRAV_HOST_CONNECT_MS : TRAV_HOST_ACCEPT_MS;
 	char why[64];
 
+	if (a->state != TA_RUNNING && a->pev.fd >= 0) {
+		/* the simultaneous open's socket ends with the attempt (in
+		 * SYN_SENT it closes without sending anything) */
+		d_loop_del(&a->pev);
+		close(a->pev.fd);
+		a->pev.fd = -1;
+	}
 	if (a->state != TA_RUNNING || now < a->t_start + limit)
 		return;
 	snprintf(why, sizeof(why), "no %s within %llu ms",

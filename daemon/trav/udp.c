@@ -79,6 +79,13 @@
 #define U_FINAL			3
 #define U_FROM_REQ		0x01
 #define U_LABEL			"stunt-udp-v1"
+#define U_LABEL6		"stunt-ud6-v1"	/* udp6: the same length, another
+						   label, so that no datagram of
+						   one family verifies on the other */
+#define U_FINALS		3	/* FINALs sent (the responder racing both
+					   families completes on one alone) */
+#define U_V6_UNVERIFIED_MS	2000	/* udp6: punches to an address nothing
+					   verified came from, at most this long */
 #define U_BIND_RTO_MS		200	/* STUN retransmission: 200, 400, 800 ms */
 #define U_BIND_TIMEOUT_MS	2000
 #define U_GAP_MS		100	/* limited first packet -> full ones */
@@ -289,7 +296,7 @@ static void mac(const struct trav_udp *u, const uint8_t hdr[12], uint8_t out[16]
 	uint8_t msg[sizeof(U_LABEL) - 1 + 12], md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 
-	memcpy(msg, U_LABEL, sizeof(U_LABEL) - 1);
+	memcpy(msg, u->v6 ? U_LABEL6 : U_LABEL, sizeof(U_LABEL) - 1);
 	memcpy(msg + sizeof(U_LABEL) - 1, hdr, 12);
 	if (HMAC(EVP_sha256(), u->key, sizeof(u->key), msg, sizeof(msg), md, &mdlen) == NULL ||
 	    mdlen < 16)
@@ -343,7 +350,6 @@ static void tick(struct trav_attempt *a, uint64_t now);
 static int start(struct trav_attempt *a, uint64_t now)
 {
 	struct trav_udp *u = U(a);
-
 	struct sockaddr_storage ss;
 	const char *name = sig_method_name(a->method);
 
@@ -414,6 +420,7 @@ static void on_punch_pkt(struct trav_attempt *a, const uint8_t *buf, size_t len,
 	uint32_t sid;
 	bool peer_req = !a->requester;
 	char ep[ADDR_SA_STRLEN];
+	int i;
 
 	if (!trav_udp_is_handshake(buf, len) || !u->have_key || a->state != TA_RUNNING)
 		goto stray;
@@ -445,7 +452,10 @@ static void on_punch_pkt(struct trav_attempt *a, const uint8_t *buf, size_t len,
 			u->next_punch = UINT64_MAX;
 			return;
 		}
-		send_pkt(a, U_FINAL, 0);
+		/* racing, the responder completes on our FINAL alone: more
+		 * than one, so that one lost does not leave it waiting */
+		for (i = u->racing ? U_FINALS : 1; i > 0; i--)
+			send_pkt(a, U_FINAL, 0);
 		done(a);
 		return;
 	case U_FINAL:
@@ -514,6 +524,16 @@ static void tick(struct trav_attempt *a, uint64_t now)
 	}
 	if (a->state != TA_RUNNING || u->t0 == 0 || now < u->next_punch)
 		return;
+	if (u->v6 && !u->seen && now >= u->t0 + U_V6_UNVERIFIED_MS) {
+		/* the peer's word alone names this address (the server vouches
+		 * for its IPv4 one): no more punches at it than this */
+		char ep[ADDR_SA_STRLEN], why[96];
+
+		snprintf(why, sizeof(why), "nothing verified from %s within %u ms",
+			 addr_sa_str(&u->peer, ep, sizeof(ep)), U_V6_UNVERIFIED_MS);
+		trav_fail(a, why);
+		return;
+	}
 	if (!u->first_sent) {
 		/* the first packet: TTL-limited when first_ttl says so */
 		u->first_sent = true;

@@ -20,7 +20,7 @@
 #   unmet: ha behind eim-random without TURN, hb with TURN; inet drops new
 #         TCP from ha's NAT to the server's STUN port after registration,
 #         so ha learns no public port and offers relay alone: hb starts
-#         relay at once ("offered no port for ...: relay from the start",
+#         relay at once ("offered no usable candidate for ...: relay from the start",
 #         never "no common method"); Bindings answered again: direct.
 #   bench (not in "all"): 5 fallback connects and 5 --method relay
 #         connects on the cut path in the same run; medians of elapsed_ms.
@@ -190,7 +190,7 @@ EOF
 			"$LAB_STATE/stuntd-a.log" && [ "${n:-0}" -gt 0 ] &&
 			ok "ha's Bindings went unanswered ($n SYNs dropped) and it dropped those methods" ||
 			nok "ha's Bindings: $n dropped; $(grep 'not trying it' "$LAB_STATE/stuntd-a.log" | tail -1)"
-		l=$(grep -o 'laptop offered no port for [a-z0-9, ]*: relay from the start' "$LAB_STATE/stuntd-b.log")
+		l=$(grep -o 'laptop offered no usable candidate for [a-z0-9, ]*: relay from the start' "$LAB_STATE/stuntd-b.log")
 		[ -n "$l" ] && ok "hb: $l" ||
 			nok "hb's log: $(grep -E 'no common method|relay from|racing' "$LAB_STATE/stuntd-b.log" | tail -2)"
 		! grep -q 'no common method' "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" &&

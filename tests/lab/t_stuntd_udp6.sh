@@ -17,6 +17,13 @@
 #   sym (random symmetric IPv4 NATs on both sides, drop x drop): UDP hole
 #     punching over IPv4 cannot work; hb races udp6 alone and the session
 #     is made over IPv6 (a dual-stack pair whose IPv4 would need a relay);
+#   symoff (the same with --ipv6 off on hb): the requester offers udp6, hb
+#     takes none and udp cannot work: refused at once by the strategy's
+#     rule ("method udp refused: ..."), counted in methods_refused;
+#   silent (drop x drop, IPv6 UDP between the two sites dropped in inet):
+#     --method udp6 fails with "udp6: nothing verified from [ADDR]:PORT
+#     within 2000 ms", and ha sent 5 to 25 datagrams to hb's address (the
+#     address is the peer's word: punched for 2 s at most);
 #   v6only (hb IPv6-only, reaching the server over IPv6, as in
 #     t_stuntd_v6only.sh; ha dual-stack): ha -> hb, hb races udp6 alone;
 #     hb -> ha, hb offers udp6 alone; both made over IPv6 (before udp6,
@@ -120,6 +127,49 @@ sym|all)
 		grep -Eq 'laptop asks for uecho .*racing udp6$' "$LAB_STATE/stuntd-b.log" &&
 			ok "sym: hb raced udp6 alone (IPv4 cannot carry it)" ||
 			nok "sym: hb's race: $(grep -o 'racing .*' "$LAB_STATE/stuntd-b.log" | tail -1)"
+		stop_all
+	}
+	;;&
+symoff|all)
+	# the same pair with --ipv6 off on hb: the requester still offers
+	# udp6, hb takes none, and udp cannot work between the two NATs:
+	# refused at once, as any method the strategy rules out
+	echo "# random symmetric IPv4 NATs, hb with --ipv6 off: refused"
+	setup
+	STUNTD_EXTRA_B+=(--ipv6 off)
+	start_all sym-random rst sym-random rst --ipv6 --fw6-a drop --fw6-b drop && {
+		uecho_up
+		expect_error a '{"cmd":"connect","peer":"office-pc","service":"uecho","proto":"udp"}' \
+			"symoff: udp6 offered, hb has none, udp ruled out" 'method udp refused: the strategy says it cannot work'
+		v=$(sec b methods_refused)
+		[ "${v:-0}" -ge 1 ] && ok "symoff: hb counted the refusal (methods_refused $v)" ||
+			nok "symoff: hb's methods_refused '$v'"
+		stop_all
+	}
+	;;&
+silent|all)
+	# udp6 aims at an address only the peer's word names: with IPv6 UDP
+	# between the sites dropped in inet, ha punches hb's address for 2 s
+	# at most, then gives udp6 up
+	echo "# drop x drop, IPv6 UDP between the sites dropped in inet: udp6 bounded"
+	setup
+	start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop && {
+		uecho_up
+		lx inet nft -f - <<EOF || nok "nft: drop IPv6 UDP between the sites"
+table inet udp6_cut {
+  chain cut {
+    type filter hook forward priority 0; policy accept;
+    ip6 saddr $LAB_HA6 ip6 daddr $LAB_HB6 meta l4proto udp counter drop
+    ip6 saddr $LAB_HB6 ip6 daddr $LAB_HA6 meta l4proto udp counter drop
+  }
+}
+EOF
+		expect_error a '{"cmd":"connect","peer":"office-pc","service":"uecho","proto":"udp","method":"udp6"}' \
+			"silent: --method udp6 with IPv6 UDP dropped" 'udp6: nothing verified from \[[0-9a-f:]+\]:[0-9]+ within 2000 ms'
+		n=$(lx inet nft list table inet udp6_cut | grep "ip6 saddr $LAB_HA6" | grep -o 'packets [0-9]*' | awk '{ print $2 }')
+		[ -n "$n" ] && [ "$n" -ge 5 ] && [ "$n" -le 25 ] &&
+			ok "silent: ha sent $n udp6 datagrams to hb's address, not more than 2 s of punches" ||
+			nok "silent: ha sent '$n' udp6 datagrams (want 5-25)"
 		stop_all
 	}
 	;;&

@@ -76,11 +76,21 @@ static void host_addresses(void)
 	CHECK(!d_hostaddr_private(inet_addr("100.128.0.1")));
 	CHECK(!d_hostaddr_private(inet_addr("198.51.100.10")));
 	CHECK(!d_hostaddr_private(inet_addr("127.0.0.1")));
-	CHECK(d_hostaddr_carrier(inet_addr("100.64.0.3")));
-	CHECK(d_hostaddr_carrier(inet_addr("100.127.255.254")));
-	CHECK(!d_hostaddr_carrier(inet_addr("100.128.0.1")));
-	CHECK(!d_hostaddr_carrier(inet_addr("100.63.255.255")));
-	CHECK(!d_hostaddr_carrier(inet_addr("10.0.0.1")));
+	{
+		/* a gateway's WAN in a carrier NAT's inside, and its LAN */
+		const struct d_hostaddr cg[2] = {
+			{ inet_addr("100.64.0.2"), inet_addr("255.255.255.0") },
+			{ inet_addr("10.1.0.1"), inet_addr("255.255.255.0") },
+		};
+
+		CHECK(d_hostaddr_carrier(cg, 2, inet_addr("100.64.0.3")));
+		CHECK(!d_hostaddr_carrier(cg, 2, inet_addr("100.64.0.2")));	/* ours */
+		CHECK(!d_hostaddr_carrier(cg, 2, inet_addr("100.64.1.3")));	/* off link */
+		CHECK(!d_hostaddr_carrier(cg, 2, inet_addr("100.100.7.9")));	/* a /32 tailnet's */
+		CHECK(!d_hostaddr_carrier(cg, 2, inet_addr("10.1.0.10")));	/* a LAN: listen only */
+		CHECK(!d_hostaddr_carrier(cg + 1, 1, inet_addr("100.64.0.3")));	/* no CGN address of ours */
+		CHECK(!d_hostaddr_carrier(cg, 0, inet_addr("100.64.0.3")));
+	}
 	/* the first peer address in one of our subnets, else the first */
 	CHECK_EQ(d_hostaddr_pick(own, 2, peer, 3), 1);
 	CHECK_EQ(d_hostaddr_pick(own, 1, peer, 3), 2);
