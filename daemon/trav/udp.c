@@ -60,7 +60,6 @@
 #include "proto/stun_attr.h"
 
 #include <errno.h>
-#include <netinet/in.h>
 #include <netinet/ip.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -349,6 +348,7 @@ static void tick(struct trav_attempt *a, uint64_t now);
 
 static int start(struct trav_attempt *a, uint64_t now)
 {
+	static const uint8_t any6[16];
 	struct trav_udp *u = U(a);
 	struct sockaddr_storage ss;
 	const char *name = sig_method_name(a->method);
@@ -361,8 +361,7 @@ static int start(struct trav_attempt *a, uint64_t now)
 		snprintf(a->why, sizeof(a->why), "%s: the peer sent no session key", name);
 		return -EPROTO;
 	}
-	if (a->rport == 0 || (u->v6 ? IN6_IS_ADDR_UNSPECIFIED((const struct in6_addr *)(const void *)a->raddr6) :
-			      a->raddr == 0)) {
+	if (a->rport == 0 || (u->v6 ? !memcmp(a->raddr6, any6, 16) : a->raddr == 0)) {
 		snprintf(a->why, sizeof(a->why), "%s: the peer advertised no UDP endpoint%s", name,
 			 u->v6 ? " over IPv6 we take" : "");
 		return -EINVAL;
