@@ -86,9 +86,22 @@ bad "a missing file" "stunt-server: $T/none.conf: No such file or directory" --c
 # the example config, with the lab's addresses and a secrets file
 sed -e "s|^primary .*|primary $LAB_SRV1|" -e "s|^alternate .*|alternate $LAB_SRV2|" \
 	-e "s|^secrets .*|secrets $T/secrets|" -e "s|^user .*|#&|" "$top/docs/stunt-server.conf.example" >"$T/example.conf"
+# srv_stop: every process in srv stops, and the next server starts only
+# once nothing listens on 3478 there (a server still going when the next
+# one starts makes that one fail with EADDRINUSE; CI once saw it)
+srv_stop() {
+	local p
+	for p in $(ip netns pids "$LAB-srv"); do kill "$p" 2>/dev/null; done
+	for _ in $(seq 100); do
+		[ -z "$(ip netns pids "$LAB-srv")" ] &&
+			! lx srv ss -Hltn 'sport = :3478' | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "# srv still busy after 10 s: $(ip netns pids "$LAB-srv" | tr '\n' ' ')" >&2
+	return 1
+}
 # the first server (started by this test in srv) stops first
-for p in $(ip netns pids "$LAB-srv"); do kill "$p" 2>/dev/null; done
-for _ in $(seq 30); do [ -z "$(ip netns pids "$LAB-srv")" ] && break; sleep 0.1; done
+srv_stop
 lab_bg srv server2 "$B/stunt-server" --config "$T/example.conf" -d >/dev/null
 if lab_wait_port srv tcp "$LAB_SRV2" 3479 10; then
 	ok "docs/stunt-server.conf.example: taken"
@@ -127,14 +140,15 @@ for n in (1, 2):
 PY
 printf 'primary %s\nalternate %s\nlog-level warning\n' "$LAB_SRV1" "$LAB_SRV2" >"$T/hup.conf"
 chmod 644 "$T/hup.conf"	# read again after the drop to the run-as user
-for p in $(ip netns pids "$LAB-srv"); do kill "$p" 2>/dev/null; done
-for _ in $(seq 30); do [ -z "$(ip netns pids "$LAB-srv")" ] && break; sleep 0.1; done
+srv_stop
 # ip netns exec directly: $! is the server itself
 ip netns exec "$LAB-srv" "$B/stunt-server" --config "$T/hup.conf" --log-level info -d \
 	>"$T/hup.log" 2>&1 &
 P=$!
 LAB_PIDS+=("$P")
 lab_wait_port srv tcp "$LAB_SRV1" 3478 10
+lab_wait_log "$T/hup.log" "running as " 10 && kill -0 "$P" ||
+	nok "the SIGHUP test's server started: $(tail -2 "$T/hup.log")"
 lx ha python3 "$T/hold.py" "$LAB_SRV1" "$T" >"$T/hold.log" 2>&1 &
 LAB_PIDS+=($!)
 lab_wait_file "$T/held" 10 || nok "three clients connected: $(tail -2 "$T/hold.log")"
