@@ -171,33 +171,40 @@ unsigned long d_nfq_mark_refused(void)
 	return mark_refused;
 }
 
-int d_nfq_local_addrs(uint32_t *out, size_t cap)
+int d_nfq_local_addrs(struct d_nfq_local *out)
 {
 	struct ifaddrs *ifa, *i;
-	size_t n = 0;
 
+	out->n4 = out->n6 = 0;
 	if (getifaddrs(&ifa) < 0)
 		return -errno;
-	for (i = ifa; i && n < cap; i = i->ifa_next)
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET)
-			out[n++] = ((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (i->ifa_addr == NULL)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET && out->n4 < D_NFQ_LOCAL_ADDRS_MAX)
+			out->v4[out->n4++] =
+				((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr;
+		else if (i->ifa_addr->sa_family == AF_INET6 && out->n6 < D_NFQ_LOCAL_ADDRS_MAX)
+			memcpy(out->v6[out->n6++],
+			       &((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr, 16);
+	}
 	freeifaddrs(ifa);
-	return (int)n;
+	return 0;
 }
 
 int d_nfq_inject_checked(struct nfq_engine *e, const uint8_t *p, size_t len)
 {
-	uint32_t local[D_NFQ_LOCAL_ADDRS_MAX];
+	struct d_nfq_local local;
 	enum d_priv_inject_why why = D_INJ_OK;
-	int n, r;
+	int r;
 
 	if (e == NULL)
 		return -ENOTCONN;
-	n = d_nfq_local_addrs(local, D_NFQ_LOCAL_ADDRS_MAX);
-	if (n < 0)
-		return n;
-	r = d_priv_inject_check(p, len, nfq_engine_policies(e), clock_ms(), local, (size_t)n,
-				&why);
+	r = d_nfq_local_addrs(&local);
+	if (r < 0)
+		return r;
+	r = d_priv_inject_check(p, len, nfq_engine_policies(e), clock_ms(), local.v4, local.n4,
+				(const uint8_t (*)[16])local.v6, local.n6, &why);
 	if (r < 0) {
 		if (inject_refused[why]++ == 0)
 			log_warnx("refused to inject a datagram of %zu bytes: %s; further refusals "

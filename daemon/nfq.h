@@ -44,9 +44,16 @@ int d_nfq_local_socket6(uint32_t mark, const uint8_t ip[16], uint16_t port, uint
  * all counted: d_nfq_mark_refused), -ENOTCONN (mark 0: no rules). */
 int d_nfq_mark_fd(int fd, uint32_t mark);
 unsigned long d_nfq_mark_refused(void);
-/* This host's IPv4 addresses (network order), at most cap: how many, or -errno. */
+/* This host's addresses, at most D_NFQ_LOCAL_ADDRS_MAX of each family
+ * (IPv4 in network order): 0, or -errno. */
 #define D_NFQ_LOCAL_ADDRS_MAX	64
-int d_nfq_local_addrs(uint32_t *out, size_t cap);
+struct d_nfq_local {
+	uint32_t	v4[D_NFQ_LOCAL_ADDRS_MAX];
+	size_t		n4;
+	uint8_t		v6[D_NFQ_LOCAL_ADDRS_MAX][16];
+	size_t		n6;
+};
+int d_nfq_local_addrs(struct d_nfq_local *out);
 /* nfq_engine_inject of a datagram that d_priv_inject_check allows (the
  * host's addresses, e's policies, now), else -EPERM / -EINVAL (the first
  * refusal of each kind logged, all counted: d_nfq_inject_refused). */

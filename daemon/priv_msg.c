@@ -3,6 +3,7 @@
 #include "daemon/priv_msg.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 static int put(uint8_t *buf, size_t cap, uint32_t type, uint32_t seq, const void *a,
@@ -183,27 +184,49 @@ int d_priv_spec_check(const struct nfq_policy_spec *s)
 	return 0;
 }
 
+/* Is k's source one of the host's addresses (never 0.0.0.0 / ::)? */
+static bool inject_from_local(const struct pkt *k, const uint32_t *local, size_t nlocal,
+			      const uint8_t (*local6)[16], size_t nlocal6)
+{
+	static const uint8_t any6[16];
+	size_t i;
+
+	if (k->family == AF_INET6) {
+		if (memcmp(k->ip6.saddr, any6, 16) == 0)
+			return false;
+		for (i = 0; i < nlocal6; i++)
+			if (memcmp(local6[i], k->ip6.saddr, 16) == 0)
+				return true;
+		return false;
+	}
+	if (k->ip.saddr == 0)
+		return false;
+	for (i = 0; i < nlocal; i++)
+		if (local[i] == k->ip.saddr)
+			return true;
+	return false;
+}
+
 int d_priv_inject_check(const uint8_t *p, size_t len, const struct nfq_policy_table *t,
 			uint64_t now_ms, const uint32_t *local, size_t nlocal,
-			enum d_priv_inject_why *why)
+			const uint8_t (*local6)[16], size_t nlocal6, enum d_priv_inject_why *why)
 {
 	enum d_priv_inject_why w = D_INJ_PARSE;
 	struct pkt k;
-	size_t i;
 
-	/* the injection socket is IPv4's: an IPv6 packet is no packet here */
-	if (p == NULL || len == 0 || pkt_parse(p, len, &k) < 0 || k.family != AF_INET)
+	if (p == NULL || len == 0 || pkt_parse(p, len, &k) < 0)
 		goto refuse;
 	w = D_INJ_NOT_SYN;
-	if (k.l4 != PKT_L4_TCP || (k.ip.frag & (PKT_IP_MF | PKT_IP_OFFMASK)) ||
+	if (k.l4 != PKT_L4_TCP || k.fragment ||
 	    (k.tcp.flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST | PKT_TCP_FIN)) != PKT_TCP_SYN ||
 	    k.payload_len != 0 || k.tcp.sport == 0 || k.tcp.dport == 0)
 		goto refuse;
+	/* IPv6: the fixed header and TCP alone (no extension header: a
+	 * routing header would send the SYN on elsewhere) */
+	if (k.family == AF_INET6 && k.l4_off != PKT_IP6_HDR)
+		goto refuse;
 	w = D_INJ_NOT_LOCAL;
-	for (i = 0; i < nlocal; i++)
-		if (local[i] == k.ip.saddr && k.ip.saddr != 0)
-			break;
-	if (i == nlocal)
+	if (!inject_from_local(&k, local, nlocal, local6, nlocal6))
 		goto refuse;
 	w = D_INJ_NO_POLICY;
 	if (t == NULL || !nfq_policy_flow_live(t, &k, now_ms))
@@ -221,7 +244,7 @@ const char *d_priv_inject_why_str(enum d_priv_inject_why why)
 {
 	switch (why) {
 	case D_INJ_OK: return "allowed";
-	case D_INJ_PARSE: return "not an IPv4 datagram the parser accepts";
+	case D_INJ_PARSE: return "not a datagram the parser accepts";
 	case D_INJ_NOT_SYN: return "not a bare TCP SYN";
 	case D_INJ_NOT_LOCAL: return "its source is not an address of this host";
 	case D_INJ_NO_POLICY: return "no live policy names its flow";

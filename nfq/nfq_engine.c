@@ -44,6 +44,7 @@ struct nfq_engine {
 	nfq_event_cb event_cb;
 	void *arg;
 	int raw_fd;
+	int raw6_fd;             /* -1: the host has no IPv6 */
 	int in_packet;          /* inside the handling of cur_id */
 	int cur_done;           /* cur_id has its verdict */
 	uint32_t cur_id;
@@ -67,6 +68,7 @@ int nfq_engine_open(const struct nfq_engine_cfg *cfg, struct nfq_engine **out)
 	if (e == NULL)
 		return -ENOMEM;
 	e->raw_fd = -1;
+	e->raw6_fd = -1;
 	e->queue = cfg->queue_num;
 	e->packet_cb = cfg->packet_cb;
 	e->event_cb = cfg->event_cb;
@@ -112,6 +114,15 @@ int nfq_engine_open(const struct nfq_engine_cfg *cfg, struct nfq_engine **out)
 		}
 		if (cfg->inject_mark &&
 		    setsockopt(e->raw_fd, SOL_SOCKET, SO_MARK, &cfg->inject_mark,
+			       sizeof(cfg->inject_mark)) < 0) {
+			r = -errno;
+			goto out;
+		}
+		/* IPv6's IPPROTO_RAW is header-included too (Linux >= 4.5); a
+		 * host without IPv6 injects IPv4 alone */
+		e->raw6_fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_RAW);
+		if (e->raw6_fd >= 0 && cfg->inject_mark &&
+		    setsockopt(e->raw6_fd, SOL_SOCKET, SO_MARK, &cfg->inject_mark,
 			       sizeof(cfg->inject_mark)) < 0) {
 			r = -errno;
 			goto out;
@@ -198,6 +209,8 @@ void nfq_engine_close(struct nfq_engine *e)
 	}
 	if (e->raw_fd >= 0)
 		close(e->raw_fd);
+	if (e->raw6_fd >= 0)
+		close(e->raw6_fd);
 	nfq_policy_table_free(&e->policies);
 	free(e);
 }
@@ -393,20 +406,35 @@ int nfq_engine_dispatch(struct nfq_engine *e)
 
 int nfq_engine_inject(struct nfq_engine *e, const uint8_t *p, size_t len)
 {
-	struct sockaddr_in dst;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} dst;
+	socklen_t dl;
 	struct pkt k;
 	uint8_t *copy = NULL;
-	int r = -ENOTCONN;
+	int r = -ENOTCONN, fd;
 
 	if (e->raw_fd < 0)
 		goto out;
 	r = -EINVAL;
 	if (p == NULL || len == 0 || len > PKT_IP4_MAX_LEN || pkt_parse(p, len, &k) < 0)
 		goto out;
-	/* the raw socket is IPv4's; an IPv6 packet goes in as a REPLACE verdict */
-	r = -EAFNOSUPPORT;
-	if (k.family != AF_INET)
-		goto out;
+	memset(&dst, 0, sizeof(dst));
+	if (k.family == AF_INET6) {
+		r = -EAFNOSUPPORT;
+		if ((fd = e->raw6_fd) < 0)
+			goto out;
+		dst.in6.sin6_family = AF_INET6;
+		memcpy(&dst.in6.sin6_addr, k.ip6.daddr, 16);
+		dl = sizeof(dst.in6);
+	} else {
+		fd = e->raw_fd;
+		dst.in.sin_family = AF_INET;
+		dst.in.sin_addr.s_addr = k.ip.daddr;
+		dl = sizeof(dst.in);
+	}
 	r = -ENOMEM;
 	copy = malloc(k.len);
 	if (copy == NULL)
@@ -415,10 +443,7 @@ int nfq_engine_inject(struct nfq_engine *e, const uint8_t *p, size_t len)
 	r = pkt_fix_checksums(copy, k.len);
 	if (r < 0)
 		goto out;
-	memset(&dst, 0, sizeof(dst));
-	dst.sin_family = AF_INET;
-	dst.sin_addr.s_addr = k.ip.daddr;
-	if (sendto(e->raw_fd, copy, k.len, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
+	if (sendto(fd, copy, k.len, 0, &dst.sa, dl) < 0) {
 		r = -errno;
 		goto out;
 	}

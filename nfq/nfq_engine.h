@@ -69,7 +69,7 @@ struct nfq_engine_cfg {
 	nfq_packet_cb packet_cb;
 	nfq_event_cb event_cb;
 	void *arg;
-	int inject;             /* open the raw socket nfq_engine_inject() needs */
+	int inject;             /* open the raw sockets nfq_engine_inject() needs */
 	uint32_t inject_mark;   /* SO_MARK of injected packets (0: none); with a mark the
 				 * rules queue, they pass the queue once more and the
 				 * policies must accept them */
@@ -118,15 +118,17 @@ int nfq_engine_drop(struct nfq_engine *e, uint32_t id);
 struct nfq_policy_table *nfq_engine_policies(struct nfq_engine *e);
 
 /*
- * Hand an IPv4 datagram to the kernel as if it had arrived: it is sent on a
- * raw socket (IP_HDRINCL) to its own destination address. When that is a
+ * Hand an IPv4 or IPv6 datagram to the kernel: it is sent on a raw socket
+ * of its family (header included) to its own destination address. When that is a
  * local address the kernel loops it back into the input path, so a
  * synthesized SYN-ACK "from the peer" reaches the socket in SYN_SENT (the
  * NATBlaster-style method). The other way to do the same is to replace a
  * queued inbound packet (the ICMP time exceeded answering our SYN) with it:
  * NFQ_ACT_REPLACE / nfq_verdict.bytes. Checksums are recomputed here.
- * Returns 0, -ENOTCONN (engine opened without cfg.inject), -EINVAL,
- * -EAFNOSUPPORT (an IPv6 packet: only the replacement way takes those), -errno.
+ * An IPv6 datagram leaves as it is (the daemon's copies of its own SYNs,
+ * daemon/trav/sock.c). Returns 0, -ENOTCONN (engine opened without
+ * cfg.inject), -EINVAL, -EAFNOSUPPORT (an IPv6 packet on a host whose
+ * kernel has no IPv6 raw socket), -errno.
  */
 int nfq_engine_inject(struct nfq_engine *e, const uint8_t *p, size_t len);
 

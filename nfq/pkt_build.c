@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* Rewriting IPv4 and IPv6 packets, building IPv4 ones; every write is to a length we checked. */
+/* Rewriting IPv4 and IPv6 packets, building TCP ones of either family; every write is to a length we checked. */
 #include "nfq/pkt_build.h"
 
 #include "nfq/pkt_csum.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 int pkt_set_ttl(uint8_t *p, size_t len, uint8_t ttl)
@@ -160,38 +161,11 @@ static size_t write_tcpopts(const struct pkt_tcpopts *o, uint8_t *p)
 	return n;
 }
 
-int pkt_build_tcp(const struct pkt_tcp_spec *s, uint8_t *buf, size_t cap, size_t *out_len)
+/* The TCP header, options and payload of s at t (thl bytes of header), the
+ * checksum left 0: the caller's pseudo header sets it. */
+static void write_tcp(const struct pkt_tcp_spec *s, uint8_t *t, size_t thl)
 {
-	size_t optlen, thl, total;
-	uint8_t *t;
-	int r = -EINVAL;
-
-	if (s == NULL || buf == NULL || out_len == NULL)
-		goto out;
-	if (s->payload_len && s->payload == NULL)
-		goto out;
-	optlen = pkt_tcpopts_len(&s->opt);
-	thl = PKT_TCP_MIN_HDR + optlen;
-	if (s->payload_len > PKT_IP4_MAX_LEN - PKT_IP4_MIN_HDR - thl)
-		goto out;
-	total = PKT_IP4_MIN_HDR + thl + s->payload_len;
-	r = -ENOSPC;
-	if (cap < total)
-		goto out;
-
-	memset(buf, 0, PKT_IP4_MIN_HDR + thl);
-	buf[0] = 0x45;                          /* version 4, IHL 5: no IP options */
-	buf[1] = s->tos;
-	pkt_put16(buf + 2, (uint16_t)total);
-	pkt_put16(buf + 4, s->ip_id);
-	pkt_put16(buf + 6, s->dont_fragment ? PKT_IP_DF : 0);
-	buf[8] = s->ttl;
-	buf[9] = PKT_PROTO_TCP;
-	memcpy(buf + 12, &s->saddr, 4);
-	memcpy(buf + 16, &s->daddr, 4);
-	pkt_put16(buf + 10, pkt_csum_ip4(buf, PKT_IP4_MIN_HDR));
-
-	t = buf + PKT_IP4_MIN_HDR;
+	memset(t, 0, thl);
 	pkt_put16(t, s->sport);
 	pkt_put16(t + 2, s->dport);
 	pkt_put32(t + 4, s->seq);
@@ -202,8 +176,61 @@ int pkt_build_tcp(const struct pkt_tcp_spec *s, uint8_t *buf, size_t cap, size_t
 	write_tcpopts(&s->opt, t + PKT_TCP_MIN_HDR);
 	if (s->payload_len)
 		memcpy(t + thl, s->payload, s->payload_len);
-	pkt_put16(t + 16, pkt_csum_l4(s->saddr, s->daddr, PKT_PROTO_TCP, t,
-				      thl + s->payload_len, 16));
+}
+
+int pkt_build_tcp(const struct pkt_tcp_spec *s, uint8_t *buf, size_t cap, size_t *out_len)
+{
+	size_t optlen, thl, total, iphl;
+	bool v6;
+	uint8_t *t;
+	int r = -EINVAL;
+
+	if (s == NULL || buf == NULL || out_len == NULL)
+		goto out;
+	if (s->payload_len && s->payload == NULL)
+		goto out;
+	v6 = s->family == AF_INET6;
+	if (!v6 && s->family != 0 && s->family != AF_INET)
+		goto out;
+	iphl = v6 ? PKT_IP6_HDR : PKT_IP4_MIN_HDR;
+	optlen = pkt_tcpopts_len(&s->opt);
+	thl = PKT_TCP_MIN_HDR + optlen;
+	/* one limit for both families: the IPv4 datagram's */
+	if (s->payload_len > PKT_IP4_MAX_LEN - iphl - thl)
+		goto out;
+	total = iphl + thl + s->payload_len;
+	r = -ENOSPC;
+	if (cap < total)
+		goto out;
+
+	memset(buf, 0, iphl);
+	t = buf + iphl;
+	write_tcp(s, t, thl);
+	if (v6) {
+		/* version 6, traffic class s->tos, flow label 0 */
+		buf[0] = (uint8_t)(0x60 | (s->tos >> 4));
+		buf[1] = (uint8_t)(s->tos << 4);
+		pkt_put16(buf + 4, (uint16_t)(thl + s->payload_len));
+		buf[6] = PKT_PROTO_TCP;
+		buf[7] = s->ttl;			/* the hop limit */
+		memcpy(buf + 8, s->saddr6, 16);
+		memcpy(buf + 24, s->daddr6, 16);
+		pkt_put16(t + 16, pkt_csum_l4_6(s->saddr6, s->daddr6, PKT_PROTO_TCP, t,
+						thl + s->payload_len, 16));
+	} else {
+		buf[0] = 0x45;			/* version 4, IHL 5: no IP options */
+		buf[1] = s->tos;
+		pkt_put16(buf + 2, (uint16_t)total);
+		pkt_put16(buf + 4, s->ip_id);
+		pkt_put16(buf + 6, s->dont_fragment ? PKT_IP_DF : 0);
+		buf[8] = s->ttl;
+		buf[9] = PKT_PROTO_TCP;
+		memcpy(buf + 12, &s->saddr, 4);
+		memcpy(buf + 16, &s->daddr, 4);
+		pkt_put16(buf + 10, pkt_csum_ip4(buf, PKT_IP4_MIN_HDR));
+		pkt_put16(t + 16, pkt_csum_l4(s->saddr, s->daddr, PKT_PROTO_TCP, t,
+					      thl + s->payload_len, 16));
+	}
 	*out_len = total;
 	r = 0;
 out:

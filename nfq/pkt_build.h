@@ -34,20 +34,23 @@ int pkt_set_ttl(uint8_t *p, size_t len, uint8_t ttl);
  */
 int pkt_fix_checksums(uint8_t *p, size_t len);
 
-/* Parameters of an IPv4+TCP packet. Addresses in network byte order. */
+/* Parameters of a TCP packet over IPv4 or IPv6. IPv4 addresses in network byte order. */
 struct pkt_tcp_spec {
-	uint32_t saddr;
+	uint8_t family;           /* AF_INET (or 0) or AF_INET6 */
+	uint32_t saddr;           /* AF_INET */
 	uint32_t daddr;
+	uint8_t saddr6[16];       /* AF_INET6 */
+	uint8_t daddr6[16];
 	uint16_t sport;
 	uint16_t dport;
 	uint32_t seq;
 	uint32_t ack;
 	uint8_t flags;            /* PKT_TCP_* */
 	uint16_t window;
-	uint8_t ttl;
-	uint16_t ip_id;
-	uint8_t tos;
-	int dont_fragment;        /* set DF, as Linux does on TCP */
+	uint8_t ttl;              /* IPv6: the hop limit */
+	uint16_t ip_id;           /* IPv4 only */
+	uint8_t tos;              /* IPv6: the traffic class */
+	int dont_fragment;        /* set DF, as Linux does on TCP (IPv4 only) */
 	struct pkt_tcpopts opt;   /* present: PKT_OPT_MSS|WSCALE|SACK_OK|TS */
 	const uint8_t *payload;
 	size_t payload_len;

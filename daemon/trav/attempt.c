@@ -263,6 +263,8 @@ static bool syn_keep(struct trav_syn *t, const struct pkt *k)
 		return false;
 	t->has = true;
 	t->laddr = k->ip.saddr;
+	if (k->family == AF_INET6)
+		memcpy(t->laddr6, k->ip6.saddr, 16);
 	return true;
 }
 

@@ -266,11 +266,10 @@ int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lpo
 	if (a->ttl > 0) {
 		nfq_spec_syn_ttl(&sp, &f, 1, (uint8_t)a->ttl, tmo);
 		trav_sock_policy(a, &sp);
-	} else if (!(a->ops->flags & TRAV_F_REPORT_SYN) && g_d->cfg.syn_pacing &&
-		   a->family != AF_INET6) {
+	} else if (!(a->ops->flags & TRAV_F_REPORT_SYN) && g_d->cfg.syn_pacing) {
 		/* full TTL from the first SYN: the queue tells us it left, and
-		 * the daemon's clock sends it again until it is answered (the
-		 * copies are sent as IPv4 datagrams: not for an IPv6 flow) */
+		 * the daemon's clock sends it again until it is answered (an
+		 * IPv6 flow's copies as IPv6 datagrams) */
 		int win = ev == &a->ev ? TRAV_COOKIE_NO_WIN :
 			  (int)((struct trav_win *)ev->arg - a->win);
 
@@ -281,6 +280,10 @@ int trav_sock_connect_flow(struct trav_attempt *a, struct d_ev *ev, uint16_t lpo
 			a->syn.paced = true;
 		else
 			a->win[win].syn.paced = true;
+	} else if ((a->ops->flags & TRAV_F_SYN_FIRST) && g_d->cfg.syn_pacing && ev == &a->ev) {
+		/* simopen6's second SYN, at full hop limit: trav_start's
+		 * report of its first SYN starts the clock */
+		a->syn.paced = true;
 	}
 	nfq_spec_drop_inbound_errors(&sp, &f, tmo);
 	trav_sock_policy(a, &sp);
@@ -413,19 +416,27 @@ int trav_sock_accept(struct trav_attempt *a, uint64_t now)
 	return 0;
 }
 
-/* Build syn again (lport -> a->raddr:rport, full TTL) and inject it: 0, or
- * -errno (logged: the kernel's retransmission is then the fallback). */
+/* Build syn again (lport -> the peer's rport, full TTL / hop limit) and
+ * inject it: 0, or -errno (logged: the kernel's retransmission is then the
+ * fallback). */
 static int syn_send(struct trav_attempt *a, const struct trav_syn *syn, uint16_t lport,
 		    uint16_t rport)
 {
 	struct pkt_tcp_spec sp;
-	uint8_t buf[PKT_IP4_MAX_HDR + PKT_TCP_MAX_HDR];
+	uint8_t buf[PKT_IP6_HDR + PKT_TCP_MAX_HDR];
 	size_t len;
 	int err;
 
 	memset(&sp, 0, sizeof(sp));
-	sp.saddr = syn->laddr;
-	sp.daddr = a->raddr;
+	if (a->family == AF_INET6) {
+		sp.family = AF_INET6;
+		memcpy(sp.saddr6, syn->laddr6, 16);
+		memcpy(sp.daddr6, a->raddr6, 16);
+	} else {
+		sp.family = AF_INET;
+		sp.saddr = syn->laddr;
+		sp.daddr = a->raddr;
+	}
 	sp.sport = lport;
 	sp.dport = rport;
 	sp.seq = syn->d.seq;

@@ -164,7 +164,8 @@ struct trav_peer {
 struct trav_syn {
 	bool			has;
 	struct pkt_syn_desc	d;
-	uint32_t		laddr;		/* its source address (ours) */
+	uint32_t		laddr;		/* its source address (ours): IPv4 */
+	uint8_t			laddr6[16];	/* IPv6 (an IPv6 attempt's) */
 	bool			repeated;
 	bool			paced;		/* full TTL from the first: copies from then on */
 	struct trav_pace	pace;		/* daemon/trav/pace.h */

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct nfq_policy_table t;
 
 			nfq_policy_table_init(&t);
-			(void)d_priv_inject_check(m.data, m.data_len, &t, 0, local, 1, NULL);
+			(void)d_priv_inject_check(m.data, m.data_len, &t, 0, local, 1, NULL, 0, NULL);
 		}
 		n = d_priv_enc_inject(out, sizeof(out), m.hdr.seq, m.data, m.data_len);
 		break;

@@ -176,49 +176,49 @@ static void inject_check(void)
 	nfq_policy_table_init(&t);
 	n = syn(p, LOCAL_A, 40001, PEER_A, 5000, PKT_TCP_SYN);
 	/* no policy yet */
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), -EPERM);
 	CHECK_EQ(why, D_INJ_NO_POLICY);
-	CHECK_EQ(d_priv_inject_check(p, n, NULL, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(d_priv_inject_check(p, n, NULL, 100, local, 2, NULL, 0, &why), -EPERM);
 	/* a wildcard policy (a shotgun's RST guard: any local port) is no flow */
 	nfq_spec_drop_outbound_rst(&s, &wild, 1000);
 	CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), -EPERM);
 	CHECK_EQ(why, D_INJ_NO_POLICY);
 	/* the flow's own policy: allowed while it lives */
 	nfq_spec_drop_inbound_errors(&s, &f, 1000);
 	CHECK_EQ(nfq_policy_add(&t, &s, 0, &id), 0);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), 0);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), 0);
 	CHECK_EQ(why, D_INJ_OK);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 1000, local, 2, &why), -EPERM);	/* expired */
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 1000, local, 2, NULL, 0, &why), -EPERM);	/* expired */
 	CHECK_EQ(why, D_INJ_NO_POLICY);
 	/* another remote port, another local port: not the flow */
 	n = syn(p, LOCAL_A, 40001, PEER_A, 5001, PKT_TCP_SYN);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), -EPERM);
 	CHECK_EQ(why, D_INJ_NO_POLICY);
 	n = syn(p, LOCAL_A, 40002, PEER_A, 5000, PKT_TCP_SYN);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), -EPERM);
 	/* another remote address on the same ports */
 	n = syn(p, LOCAL_A, 40001, PEER_A + 0x01000000u, 5000, PKT_TCP_SYN);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), -EPERM);
 	/* a source that is not ours */
 	n = syn(p, LOCAL_A + 0x01000000u, 40001, PEER_A, 5000, PKT_TCP_SYN);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), -EPERM);
 	CHECK_EQ(why, D_INJ_NOT_LOCAL);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 0, &why), -EPERM);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 0, NULL, 0, &why), -EPERM);
 	/* not a bare SYN */
 	n = syn(p, LOCAL_A, 40001, PEER_A, 5000, PKT_TCP_SYN | PKT_TCP_ACK);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), -EPERM);
 	CHECK_EQ(why, D_INJ_NOT_SYN);
 	n = syn(p, LOCAL_A, 40001, PEER_A, 5000, PKT_TCP_RST);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), -EPERM);
 	CHECK_EQ(why, D_INJ_NOT_SYN);
 	n = syn(p, LOCAL_A, 40001, PEER_A, 5000, PKT_TCP_SYN | PKT_TCP_FIN);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), -EPERM);
 	/* a fragment of the right SYN */
 	n = syn(p, LOCAL_A, 40001, PEER_A, 5000, PKT_TCP_SYN);
 	p[6] |= 0x20;	/* MF */
 	CHECK(pkt_fix_checksums(p, n) == 0);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), -EPERM);
 	CHECK_EQ(why, D_INJ_NOT_SYN);
 	/* UDP from our address to the peer's */
 	u[0] = 0x45;
@@ -231,31 +231,109 @@ static void inject_check(void)
 	u[22] = 0x13; u[23] = 0x88;	/* 5000 */
 	u[25] = 8;
 	CHECK(pkt_fix_checksums(u, 28) == 0);
-	CHECK_EQ(d_priv_inject_check(u, 28, &t, 100, local, 2, &why), -EPERM);
+	CHECK_EQ(d_priv_inject_check(u, 28, &t, 100, local, 2, NULL, 0, &why), -EPERM);
 	CHECK_EQ(why, D_INJ_NOT_SYN);
-	/* an IPv6 SYN (which pkt_parse() now reads) is refused as unparseable, as before */
-	memset(u, 0, sizeof(u));
-	u[0] = 0x60;
-	u[5] = 20;
-	u[6] = PKT_PROTO_TCP;
-	u[7] = 64;
-	u[40] = 0x9c; u[41] = 0x41;	/* 40001 */
-	u[42] = 0x13; u[43] = 0x88;	/* 5000 */
-	u[52] = 0x50;
-	u[53] = PKT_TCP_SYN;
-	CHECK(pkt_fix_checksums(u, 60) == 0);
-	CHECK_EQ(d_priv_inject_check(u, 60, &t, 100, local, 2, &why), -EINVAL);
-	CHECK_EQ(why, D_INJ_PARSE);
 	/* garbage */
-	CHECK_EQ(d_priv_inject_check(u, 10, &t, 100, local, 2, &why), -EINVAL);
+	CHECK_EQ(d_priv_inject_check(u, 10, &t, 100, local, 2, NULL, 0, &why), -EINVAL);
 	CHECK_EQ(why, D_INJ_PARSE);
-	CHECK_EQ(d_priv_inject_check(NULL, 0, &t, 100, local, 2, NULL), -EINVAL);
+	CHECK_EQ(d_priv_inject_check(NULL, 0, &t, 100, local, 2, NULL, 0, NULL), -EINVAL);
 	/* removing the flow's policy closes it again */
 	n = syn(p, LOCAL_A, 40001, PEER_A, 5000, PKT_TCP_SYN);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL), 0);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, NULL), 0);
 	CHECK_EQ(nfq_policy_remove(&t, id), 0);
-	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL), -EPERM);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, NULL), -EPERM);
 	CHECK(strcmp(d_priv_inject_why_str(D_INJ_NOT_LOCAL), "?") != 0);
+	nfq_policy_table_free(&t);
+}
+
+static size_t syn6(uint8_t *b, const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
+		   uint16_t dport, uint8_t flags)
+{
+	struct pkt_tcp_spec sp = { .family = AF_INET6, .sport = sport, .dport = dport,
+				   .seq = 1000, .flags = flags, .window = 64240, .ttl = 64 };
+	size_t len = 0;
+
+	memcpy(sp.saddr6, src, 16);
+	memcpy(sp.daddr6, dst, 16);
+	CHECK_EQ(pkt_build_tcp(&sp, b, 128, &len), 0);
+	return len;
+}
+
+/* The daemon's SYN clock sends IPv6 SYNs again too (simopen6): the same
+ * rule, the host's IPv6 addresses, no extension header. */
+static void inject_check6(void)
+{
+	static const uint8_t own[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x10 };
+	static const uint8_t peer[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 0x20 };
+	static const uint8_t other[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x11 };
+	static const uint8_t any[16];
+	const uint8_t local6[2][16] = { { [15] = 1 }, { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x10 } };
+	const uint32_t local[] = { LOCAL_A };
+	struct nfq_flow f = { .proto = PKT_PROTO_TCP, .family = AF_INET6, .lport = 40001,
+			      .rport = 5000 };
+	struct nfq_policy_table t;
+	struct nfq_policy_spec s;
+	enum d_priv_inject_why why;
+	uint8_t p[160], q[160];
+	size_t n;
+
+	memcpy(f.raddr6, peer, 16);
+	nfq_policy_table_init(&t);
+	n = syn6(p, own, 40001, peer, 5000, PKT_TCP_SYN);
+	CHECK_EQ(n, (size_t)(40 + 20));
+	/* no policy names the flow yet */
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, local6, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NO_POLICY);
+	/* an IPv4 flow's policy on the same ports is not it */
+	{
+		struct nfq_flow f4 = { .proto = PKT_PROTO_TCP, .lport = 40001, .raddr = PEER_A,
+				       .rport = 5000 };
+
+		nfq_spec_drop_inbound_errors(&s, &f4, 1000);
+		CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
+		CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, local6, 2, &why), -EPERM);
+		CHECK_EQ(why, D_INJ_NO_POLICY);
+	}
+	nfq_spec_drop_inbound_errors(&s, &f, 1000);
+	CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, local6, 2, &why), 0);
+	CHECK_EQ(why, D_INJ_OK);
+	/* without the host's IPv6 addresses, from another or from :: */
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, NULL, 0, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NOT_LOCAL);
+	n = syn6(p, other, 40001, peer, 5000, PKT_TCP_SYN);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, local6, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NOT_LOCAL);
+	n = syn6(p, any, 40001, peer, 5000, PKT_TCP_SYN);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, local6, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NOT_LOCAL);
+	/* to another address or port */
+	n = syn6(p, own, 40001, other, 5000, PKT_TCP_SYN);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, local6, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NO_POLICY);
+	n = syn6(p, own, 40001, peer, 5001, PKT_TCP_SYN);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, local6, 2, &why), -EPERM);
+	/* not a bare SYN */
+	n = syn6(p, own, 40001, peer, 5000, PKT_TCP_SYN | PKT_TCP_ACK);
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, local6, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NOT_SYN);
+	/* the right SYN behind a routing header (type 0 would route it on):
+	 * no extension header is taken */
+	n = syn6(p, own, 40001, peer, 5000, PKT_TCP_SYN);
+	memcpy(q, p, 40);
+	q[6] = 43;				/* routing header */
+	memset(q + 40, 0, 8);
+	q[40] = PKT_PROTO_TCP;			/* next header */
+	q[41] = 0;				/* 8 bytes */
+	q[42] = 4;				/* type 4 (SRH), no segment left */
+	memcpy(q + 48, p + 40, n - 40);
+	q[5] = (uint8_t)(n - 40 + 8);
+	CHECK(pkt_fix_checksums(q, n + 8) == 0);
+	CHECK_EQ(d_priv_inject_check(q, n + 8, &t, 100, local, 1, local6, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NOT_SYN);
+	/* expired */
+	CHECK_EQ(d_priv_inject_check(p, n, &t, 1000, local, 1, local6, 2, &why), -EPERM);
+	CHECK_EQ(why, D_INJ_NO_POLICY);
 	nfq_policy_table_free(&t);
 }
 
@@ -349,6 +427,7 @@ int main(void)
 	RUN(spec_check);
 	RUN(small_messages);
 	RUN(inject_check);
+	RUN(inject_check6);
 	RUN(events);
 	RUN(stats);
 	RUN(headers);
