@@ -10,10 +10,15 @@
 #   - port-restricted x port-restricted (rst; simopen and stunt1 race),
 #     10 %: BENCH_PACE_N connects (100); 30 %: BENCH_PACE_N30 (40);
 #   - full-cone x port-restricted (rst; direct and reversal), 10 %:
-#     BENCH_PACE_ND (40).
+#     BENCH_PACE_ND (40);
+#   - simopen6 forced, 10 %, dual-stack hosts behind IPv6 stateful firewalls
+#     that drop (v6d) or reject (v6r) unsolicited inbound: BENCH_PACE_N6
+#     (60) each; these write their own section, "## The daemon's SYN clock
+#     over IPv6", when both ran with both pacings (BENCH_PACE_ONLY="v6d v6r"
+#     is such a run).
 # Bounded (each connect has the daemon's 10 s deadline; loadconn 30 s):
 # about 10-20 minutes. Timings are measured here, never asserted.
-# To look at one condition: BENCH_PACE_ONLY="l30" (any of l10 l30 fc)
+# To look at one condition: BENCH_PACE_ONLY="l30" (any of l10 l30 fc v6d v6r)
 # runs only those and leaves the section alone; BENCH_PACE_PACING="on"
 # only that pacing; BENCH_PACE_LOGS=DIR keeps each lab's daemon and
 # server logs there (DIR/NAME/stuntd-a.log ...), and the loadconn output;
@@ -33,6 +38,7 @@ bench_stuntd_lab
 N10=${BENCH_PACE_N:-100}
 N30=${BENCH_PACE_N30:-40}
 ND=${BENCH_PACE_ND:-40}
+N6=${BENCH_PACE_N6:-60}
 ONLY=${BENCH_PACE_ONLY:-}
 PACINGS=${BENCH_PACE_PACING:-off on}
 LOGS=${BENCH_PACE_LOGS:-}
@@ -40,17 +46,19 @@ VS=${BENCH_PACE_VS:-}
 OWN_STUNTD=$STUNTD OWN_SERVER=$SERVER
 OUT=$(mktemp -d /tmp/bench-pace.XXXX)
 
-# run NAME PACING N NAT_A NAT_B [LAB_UP_ARGS...]
+# run NAME PACING N NAT_A NAT_B [LAB_UP_ARGS...] (METHOD=M: loadconn asks
+# for method M)
 run() {
-	local name=$1 pacing=$2 n=$3
+	local name=$1 pacing=$2 n=$3 m=()
 	shift 3
+	[ -n "${METHOD:-}" ] && m=(--method "$METHOD")
 	# one peer's many connects in a row: past max-peer-starts (30 a
 	# minute), which is not measured here
 	STUNTD_EXTRA_A=(--syn-pacing "$pacing")
 	STUNTD_EXTRA_B=(--syn-pacing "$pacing" --max-peer-starts 100000)
 	if START_WAIT=60 start_all "$1" rst "$2" rst "${@:3}"; then
 		lx ha "$BUILD/drv/loadconn" --control "$LAB_STATE/a.sock" --peer office-pc --service echo \
-			--total "$n" --concurrency 1 --timeout-ms 30000 >"$OUT/$name" 2>&1
+			${m[@]+"${m[@]}"} --total "$n" --concurrency 1 --timeout-ms 30000 >"$OUT/$name" 2>&1
 		{ ctl a '{"cmd":"status"}'; ctl b '{"cmd":"status"}'; } | python3 -c '
 import json, sys
 a, b = (json.loads(l).get("counters", {}) for l in sys.stdin.read().splitlines()[:2])
@@ -89,8 +97,54 @@ for p in $PACINGS; do
 		want l10 && run "l10-$p$v" "$p" "$N10" port-restricted port-restricted --loss-a 10 --loss-b 10
 		want l30 && run "l30-$p$v" "$p" "$N30" port-restricted port-restricted --loss-a 30 --loss-b 30
 		want fc && run "fc-$p$v" "$p" "$ND" full-cone port-restricted --loss-a 10 --loss-b 10
+		for fw in d:drop r:reject; do
+			want "v6${fw%%:*}" && METHOD=simopen6 run "v6${fw%%:*}-$p$v" "$p" "$N6" \
+				port-restricted port-restricted --loss-a 10 --loss-b 10 \
+				--ipv6 --fw6-a "${fw#*:}" --fw6-b "${fw#*:}"
+		done
 	done
 done
+# the IPv6 section: both its conditions with both pacings, this build only
+if [ -z "$VS" ] && [ "$PACINGS" = "off on" ] && want v6d && want v6r; then
+	python3 - "$OUT" "$TOP/tests/bench" "$N6" "$(date -u '+%Y-%m-%d %H:%M')" "$(uname -r)" \
+		"$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)" <<'PY' |
+import sys
+out, lib, n6, when, kernel, rev = sys.argv[1:7]
+sys.path.insert(0, lib)
+from loadkv import cells, kv
+rows = []
+for key, label in (("v6d", "simopen6 forced, IPv6 firewalls drop x drop, 10 % loss each way, both sides"),
+                   ("v6r", "simopen6 forced, IPv6 firewalls reject x reject, 10 % loss each way, both sides")):
+    off, on = kv(f"{out}/{key}-off"), kv(f"{out}/{key}-on")
+    for tag, d in (("off (baseline)", off), ("on", on)):
+        rows.append(f"| {label} | {tag} | {cells(d, n6, off, d is on)} | "
+                    f"{d.get('copies', '-')} | {d['errors']} |")
+print(f"""## The daemon's SYN clock over IPv6
+
+`tests/bench/pace.sh` (`BENCH_PACE_ONLY="v6d v6r"`), {when} UTC, kernel {kernel}, stuntd {rev}: the
+clock of "The daemon's SYN clock" above on simopen6's full-hop-limit SYN (the side that connects
+second; the first side's SYN is hop-limited and dies past its own firewall, so it is never sent
+again), its copies IPv6 datagrams. Dual-stack ha and hb behind port-restricted IPv4 NATs and,
+on the same gateways, RFC 6092 stateful IPv6 firewalls that drop or reject (TCP RST)
+unsolicited inbound; simopen6 forced (`loadconn --method simopen6`), one connect at a time, 64
+bytes echoed; 10 % loss each way on both WAN links (nft `numgen random`, both families); 10 s
+deadline, no TURN server. `--syn-pacing on` against `off` (the kernel's 1 s, 2 s, 4 s), each in a
+fresh lab, in the same run. ratio = median with pacing / median without; copies = SYN copies
+both stuntds sent (status `counters.*.syns_again`).
+
+| condition | pacing | ok | median ms | p90 ms | ratio | copies | errors |
+|---|---|---:|---:|---:|---:|---:|---|
+{chr(10).join(rows)}
+""")
+PY
+		python3 "$TOP/tests/bench/docsection.py" "$DOC" "## The daemon's SYN clock over IPv6"
+	[ $((PIPESTATUS[0] | PIPESTATUS[1])) = 0 ] || exit 1
+	# the IPv4 conditions did not run: nothing more to write
+	if ! want l10; then
+		rm -rf "$OUT"
+		exit 0
+	fi
+fi
 if [ -n "$ONLY" ] || [ "$PACINGS" != "off on" ]; then
 	# a partial run: the numbers, not the section (with VS: its own)
 	for f in "$OUT"/*; do

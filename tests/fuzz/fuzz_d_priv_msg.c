@@ -32,10 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		{
 			static const uint32_t local[] = { 0x0100007fu };
+			static const uint8_t local6[1][16] = { { [15] = 1 } };
 			struct nfq_policy_table t;
 
 			nfq_policy_table_init(&t);
-			(void)d_priv_inject_check(m.data, m.data_len, &t, 0, local, 1, NULL, 0, NULL);
+			(void)d_priv_inject_check(m.data, m.data_len, &t, 0, local, 1, local6, 1, NULL);
 		}
 		n = d_priv_enc_inject(out, sizeof(out), m.hdr.seq, m.data, m.data_len);
 		break;

@@ -18,6 +18,12 @@
 #     ("asked the server again (1 of 3)"), the server sends ha's SYN-ACK
 #     once more and the connect carries 5 MB (without the repeat it ran out
 #     of time: ha's SYNs only ever get ACKs from an established hb).
+#   simopen6 (IPv6 drop x drop firewalls, forced): gwb drops the first IPv6
+#     SYN towards hb -- ha's, at full hop limit (hb's own, hop-limited, dies
+#     past gwb) -- with pacing on ha sends a copy (counters.simopen6.
+#     syns_again >= 1, "copy 1 sent"), its kernel retransmits none and the
+#     privileged part refuses no copy; with pacing off no copy and a kernel
+#     retransmission.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lab/lab.sh
@@ -61,11 +67,25 @@ synretrans() {
 		else for (i = 1; i <= NF; i++) if (n[i] == "TCPSynRetrans") print $i }' /proc/net/netstat
 }
 
-# syns_again X: counters.direct.syns_again in X's status (0 when absent)
+# drop_first_syn6 GW ADDR: the same over IPv6, towards ADDR (an IPv6 SYN
+# with its options is 80 bytes: a quota of 100 holds one)
+drop_first_syn6() {
+	lx "$1" nft -f - <<EOF
+table inet stlpace {
+	chain f {
+		type filter hook forward priority -5;
+		ip6 daddr $2 tcp flags & (syn | ack) == syn quota until 100 bytes counter drop
+	}
+}
+EOF
+}
+
+# syns_again X [METHOD]: counters.METHOD.syns_again in X's status (METHOD
+# direct unless given; 0 when absent)
 syns_again() {
-	ctl "$1" '{"cmd":"status"}' | python3 -c '
-import json, sys
-print(json.load(sys.stdin).get("counters", {}).get("direct", {}).get("syns_again", 0))' 2>/dev/null
+	ctl "$1" '{"cmd":"status"}' | M=${2:-direct} python3 -c '
+import json, os, sys
+print(json.load(sys.stdin).get("counters", {}).get(os.environ["M"], {}).get("syns_again", 0))' 2>/dev/null
 }
 
 # run LABEL: the forced direct connect with one SYN lost, its counts in
@@ -132,6 +152,45 @@ stunt1|all)
 			nok "hb asked again although its SYN-ACK arrived" || ok "hb (its SYN-ACK arrived) did not ask again"
 		stop_all
 	}
+	;;
+esac
+case "${1:-all}" in
+simopen6|all)
+	# simopen6, hb first: hb's SYN is hop-limited (it dies past gwb), ha's
+	# goes at full hop limit and is the one the clock sends again
+	for pacing in on off; do
+		echo "# IPv6 drop x drop firewalls, forced simopen6, ha's SYN lost at gwb; pacing $pacing"
+		STUNTD_EXTRA_A=(--syn-pacing "$pacing")
+		STUNTD_EXTRA_B=(--syn-pacing "$pacing")
+		start_all port-restricted rst port-restricted rst --ipv6 --fw6-a drop --fw6-b drop || continue
+		drop_first_syn6 gwb "$LAB_HB6" || nok "nft rule in gwb"
+		ra=$(synretrans ha)
+		transfer a office-pc "simopen6 with ha's SYN lost (pacing $pacing)" simopen6 simopen6
+		n=$(dropped gwb)
+		again=$(syns_again a simopen6)
+		retrans=$(( $(synretrans ha) - ra ))
+		echo "# SYNs dropped $n, ha's copies $again, ha's kernel SYN retransmissions $retrans"
+		[ "$n" = 1 ] && ok "gwb dropped one IPv6 SYN (pacing $pacing)" ||
+			nok "gwb dropped '$n' IPv6 SYNs (want 1, pacing $pacing)"
+		if [ "$pacing" = on ]; then
+			[ "$again" -ge 1 ] && ok "ha sent its IPv6 SYN again (simopen6 syns_again $again)" ||
+				nok "no IPv6 SYN copy counted (syns_again $again)"
+			grep -q 'simopen6: SYN seq [0-9]* from port [0-9]* to [0-9]* unanswered: copy 1 sent' \
+				"$LAB_STATE/stuntd-a.log" && ok "ha's log names the copy" ||
+				nok "no simopen6 'copy 1 sent' in ha's log"
+			[ "$retrans" = 0 ] && ok "no kernel SYN retransmission in ha: the copy completed the handshake" ||
+				nok "ha's kernel retransmitted $retrans SYN(s)"
+			grep -q 'refused to inject' "$LAB_STATE/stuntd-a.log" &&
+				nok "ha's privileged part refused a copy: $(grep -m1 'refused to inject' "$LAB_STATE/stuntd-a.log")" ||
+				ok "ha's privileged part refused no copy"
+		else
+			[ "$again" = 0 ] && ok "no IPv6 SYN copy with --syn-pacing off" ||
+				nok "syns_again $again with pacing off"
+			[ "$retrans" -ge 1 ] && ok "ha's kernel retransmitted the SYN ($retrans)" ||
+				nok "no kernel SYN retransmission in ha with pacing off"
+		fi
+		stop_all
+	done
 	;;
 esac
 [ "$fails" -eq 0 ]
