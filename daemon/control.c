@@ -134,9 +134,8 @@ static void status(struct d_ctl_client *c)
 	if (d->public_ip)
 		fprintf(f, "{\"tcp\":\"%s:%u\",\"udp\":null}", d_ip_str(d->public_ip, a),
 			d->mapped.port);
-	else if (d->have_mapped && d->mapped.family == STUN_FAMILY_IPV6 &&
-		 inet_ntop(AF_INET6, d->mapped.ip, a, sizeof(a)))
-		fprintf(f, "{\"tcp\":\"[%s]:%u\",\"udp\":null}", a, d->mapped.port);
+	else if (d->have_mapped && d->mapped.family == STUN_FAMILY_IPV6)
+		fprintf(f, "{\"tcp\":\"%s\",\"udp\":null}", stun_addr_str(&d->mapped, a, sizeof(a)));
 	else
 		fputs("null", f);
 	fputs(",\"nat\":", f);

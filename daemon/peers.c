@@ -124,19 +124,16 @@ void d_peer_bytes_total(uint64_t *from, uint64_t *to)
 static void peer_json(FILE *f, const struct peerq *q, size_t i, uint64_t now)
 {
 	const struct recent *r = recent_find(q->ids[i]);
-	char a[INET6_ADDRSTRLEN];
+	char a[STUN_ADDR_STRLEN];
 	uint64_t from = 0, to = 0;
 
 	fputs(i ? ",{\"id\":" : "{\"id\":", f);
 	d_json_str(f, q->ids[i]);
 	fprintf(f, ",\"online\":%s,\"nat\":null,\"allowed\":%s,\"endpoint\":",
 		q->online[i] > 0 ? "true" : "false", q->allowed[i] ? "true" : "false");
-	if (q->online[i] > 0 && q->ep[i].family == STUN_FAMILY_IPV4 &&
-	    inet_ntop(AF_INET, q->ep[i].ip, a, sizeof(a)))
-		fprintf(f, "\"%s:%u\"", a, q->ep[i].port);
-	else if (q->online[i] > 0 && q->ep[i].family == STUN_FAMILY_IPV6 &&
-		 inet_ntop(AF_INET6, q->ep[i].ip, a, sizeof(a)))
-		fprintf(f, "\"[%s]:%u\"", a, q->ep[i].port);
+	if (q->online[i] > 0 && (q->ep[i].family == STUN_FAMILY_IPV4 ||
+				 q->ep[i].family == STUN_FAMILY_IPV6))
+		fprintf(f, "\"%s\"", stun_addr_str(&q->ep[i], a, sizeof(a)));
 	else
 		fputs("null", f);
 	d_handoff_bytes(q->ids[i], &from, &to);

@@ -507,7 +507,7 @@ static void on_auth_ok(struct d_sigconn *c, const struct stun_msg *m)
 	struct stuntd *d = g_d;
 	struct sig_auth_resp ar;
 	bool v6 = srv_of(c)->sig.sa.sa_family == AF_INET6, moved;
-	char a[INET6_ADDRSTRLEN + 8], seen[INET6_ADDRSTRLEN + 2] = "?", which[D_NAME_MAX + 64] = "";
+	char a[INET6_ADDRSTRLEN + 8], seen[STUN_ADDR_STRLEN], which[D_NAME_MAX + 64] = "";
 	uint64_t now = clock_ms();
 	uint32_t ip = 0;
 
@@ -522,20 +522,14 @@ static void on_auth_ok(struct d_sigconn *c, const struct stun_msg *m)
 		       (int64_t)(now - c->started_ms) / 4;
 	c->mapped = ar.mapped;
 	c->state = SRV_UP;
-	if (v6) {
-		seen[0] = '[';
-		inet_ntop(AF_INET6, ar.mapped.ip, seen + 1, sizeof(seen) - 2);
-		strcat(seen, "]");
-	} else {
+	if (!v6)
 		memcpy(&ip, ar.mapped.ip, 4);
-		d_ip_str(ip, seen);
-	}
 	if (d->cfg.nservers > 1)
 		snprintf(which, sizeof(which), " (server %zu of %zu: %s)", c->idx + 1,
 			 d->cfg.nservers, srv_of(c)->given);
-	log_info("registered with %s%s as %s, seen as %s:%u%s",
+	log_info("registered with %s%s as %s, seen as %s%s",
 		 d_ep_str(&srv_of(c)->sig.sa, a, sizeof(a)), c->tls ? " over TLS" : "", d->cfg.id,
-		 seen, ar.mapped.port, which);
+		 stun_addr_str(&ar.mapped, seen, sizeof(seen)), which);
 	adopt(c, now);
 	if (in_use() != c)
 		return;

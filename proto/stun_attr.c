@@ -2,8 +2,10 @@
 #include "proto/stun_attr.h"
 #include "proto/stunt_codes.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 bool stun_attr_is_known(uint16_t type)
@@ -193,6 +195,23 @@ int stun_addr_from_sockaddr(struct stun_addr *out, const struct sockaddr *sa, so
 		return 0;
 	}
 	return -EAFNOSUPPORT;
+}
+
+const char *stun_addr_str(const struct stun_addr *a, char *buf, size_t cap)
+{
+	bool v6 = a->family == STUN_FAMILY_IPV6;
+	char ip[INET6_ADDRSTRLEN];
+
+	if (cap == 0)
+		return buf;
+	if ((!v6 && a->family != STUN_FAMILY_IPV4) ||
+	    inet_ntop(v6 ? AF_INET6 : AF_INET, a->ip, ip, sizeof(ip)) == NULL)
+		snprintf(buf, cap, "?");
+	else if (a->port == 0)
+		snprintf(buf, cap, "%s", ip);
+	else
+		snprintf(buf, cap, v6 ? "[%s]:%u" : "%s:%u", ip, a->port);
+	return buf;
 }
 
 int stun_addr_to_sockaddr(const struct stun_addr *a, struct sockaddr_storage *ss, socklen_t *salen)

@@ -102,6 +102,10 @@ int stun_build_addr_xor_key(struct stun_builder *b, uint16_t type, const struct 
 int stun_addr_from_sockaddr(struct stun_addr *out, const struct sockaddr *sa, socklen_t salen);
 int stun_addr_to_sockaddr(const struct stun_addr *a, struct sockaddr_storage *ss, socklen_t *salen);
 bool stun_addr_equal(const struct stun_addr *a, const struct stun_addr *b);
+/* "IP:PORT", "[IP]:PORT" for IPv6, the IP alone when the port is 0, "?"
+ * for neither family, in buf[0..cap) (STUN_ADDR_STRLEN holds any): buf. */
+#define STUN_ADDR_STRLEN	(46 + 8)	/* INET6_ADDRSTRLEN, brackets, :65535 */
+const char *stun_addr_str(const struct stun_addr *a, char *buf, size_t cap);
 
 /*
  * ERROR-CODE:

@@ -57,7 +57,7 @@ unsigned srv_client_revoke(struct srv_state *st, const struct srv_secrets *prev,
 		log_warnx("peer %s revoked (%s): its registration from %s closed", c->rdv.id,
 			  srv_secrets_find(next, c->rdv.id, strlen(c->rdv.id)) ? "secret changed" :
 			  "removed from the secrets file",
-			  srv_loop_addr_str(&c->peer, a, sizeof(a)));
+			  stun_addr_str(&c->peer, a, sizeof(a)));
 		srv_rdv_forget(&st->rdv, c->rdv.id);
 		st->stats.rdv_revoked++;
 		client_close(st, c);
@@ -210,7 +210,7 @@ static bool client_open(struct srv_state *st, struct srv_client *c, const struct
 	if (c->sec_refused <= 5 || c->sec_refused % 100 == 0)
 		log_warnx("signalling from %s (%s): message 0x%03x refused: %s (%lu on this "
 			  "connection)",
-			  srv_loop_addr_str(&c->peer, a, sizeof(a)), c->rdv.id[0] ? c->rdv.id : "?",
+			  stun_addr_str(&c->peer, a, sizeof(a)), c->rdv.id[0] ? c->rdv.id : "?",
 			  m->method, sig_sec_verdict_name(v), c->sec_refused);
 	if (m->cls == STUN_REQUEST) {
 		n = srv_rdv_error(m, STUN_ERR_UNAUTHORIZED,
@@ -257,15 +257,15 @@ static void client_signal(struct srv_state *st, struct srv_client *c, const stru
 	if (o.verdict == RDV_V_LIMITED && (++c->sig_limited <= 5 || c->sig_limited % 100 == 0))
 		log_warnx("signalling from %s (%s): 0x%03x refused: over its budget of %u/s, "
 			  "bursts of %u (%lu on this connection)",
-			  srv_loop_addr_str(&c->peer, (char[80]){ 0 }, 80), c->rdv.id, m->method,
+			  stun_addr_str(&c->peer, (char[80]){ 0 }, 80), c->rdv.id, m->method,
 			  st->rdv.sig_rate, st->rdv.sig_burst, c->sig_limited);
 	if (o.verdict == RDV_V_OK && c->rdv.authed && m->method == SIG_METHOD_AUTHENTICATE)
 		log_info("peer %s registered from %s", c->rdv.id,
-			 srv_loop_addr_str(&c->peer, (char[80]){ 0 }, 80));
+			 stun_addr_str(&c->peer, (char[80]){ 0 }, 80));
 	if ((o.verdict == RDV_V_AUTH_FAIL || o.verdict == RDV_V_UNKNOWN_ID) &&
 	    ++c->sec_refused <= 5)
 		log_warnx("signalling from %s: 0x%03x refused: %s",
-			  srv_loop_addr_str(&c->peer, (char[80]){ 0 }, 80), m->method,
+			  stun_addr_str(&c->peer, (char[80]){ 0 }, 80), m->method,
 			  rdv_verdict_name(o.verdict));
 	/* what each request came to (-v): a rendezvous across servers is
 	 * otherwise only seen in the counters */
@@ -534,7 +534,7 @@ static void client_handshake(struct srv_state *st, const struct srv_config *cfg,
 	case SRV_TLS_FAIL:
 		st->stats.tls_fail++;
 		log_debug("TLS handshake with %s failed",
-			  srv_loop_addr_str(&c->peer, s, sizeof(s)));
+			  stun_addr_str(&c->peer, s, sizeof(s)));
 		client_close(st, c);
 		break;
 	}

@@ -26,7 +26,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,22 +61,6 @@ static void on_signal(int sig)
 		sig_quit = 1;
 }
 
-const char *srv_loop_addr_str(const struct stun_addr *a, char *buf, size_t cap)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	char host[64];
-
-	if (stun_addr_to_sockaddr(a, &ss, &sl) < 0 ||
-	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), NULL, 0, NI_NUMERICHOST))
-		snprintf(buf, cap, "?");
-	else if (a->family == STUN_FAMILY_IPV6)
-		snprintf(buf, cap, "[%s]:%u", host, a->port);
-	else
-		snprintf(buf, cap, "%s:%u", host, a->port);
-	return buf;
-}
-
 static void open_one(struct srv_state *st, struct srv_fd *f, int type, const struct stun_addr *a,
 		     unsigned ip, unsigned port, bool v6, bool tls)
 {
@@ -103,14 +86,14 @@ static void open_one(struct srv_state *st, struct srv_fd *f, int type, const str
 		setsockopt(f->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(f->fd, (struct sockaddr *)&ss, sl) < 0)
 		fatal("bind %s %s", type == SOCK_DGRAM ? "udp" : "tcp",
-		      srv_loop_addr_str(a, s, sizeof(s)));
+		      stun_addr_str(a, s, sizeof(s)));
 	if (type == SOCK_STREAM && listen(f->fd, LISTEN_BACKLOG) < 0)
-		fatal("listen %s", srv_loop_addr_str(a, s, sizeof(s)));
+		fatal("listen %s", stun_addr_str(a, s, sizeof(s)));
 	ev.data.ptr = f;
 	if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, f->fd, &ev) < 0)
 		fatal("epoll_ctl");
 	log_debug("listening on %s %s", type == SOCK_DGRAM ? "udp" : tls ? "tls" : "tcp",
-		  srv_loop_addr_str(a, s, sizeof(s)));
+		  stun_addr_str(a, s, sizeof(s)));
 }
 
 void srv_loop_open(const struct srv_config *cfg)

@@ -259,14 +259,14 @@ static void log_server_shape(const struct srv_config *cfg)
 	for (i = 0; i < (cfg->one_addr ? 1u : 2u); i++)
 		if (memcmp(&cfg->pub[i][0], &cfg->addr[i][0], sizeof(cfg->pub[i][0])))
 			log_info("external address %s for local %s (1:1 NAT)",
-				 srv_loop_addr_str(&cfg->pub[i][0], a, sizeof(a)),
-				 srv_loop_addr_str(&cfg->addr[i][0], b, sizeof(b)));
+				 stun_addr_str(&cfg->pub[i][0], a, sizeof(a)),
+				 stun_addr_str(&cfg->addr[i][0], b, sizeof(b)));
 	if (cfg->have6)
 		log_info("IPv6: %s, %s; STUN, signalling and TLS (of STUNT unsolicited-SYN "
 			 "probes only)",
-			 srv_loop_addr_str(&cfg->addr6[0][0], a, sizeof(a)),
+			 stun_addr_str(&cfg->addr6[0][0], a, sizeof(a)),
 			 cfg->one_addr6 ? "one address" :
-			 srv_loop_addr_str(&cfg->addr6[1][0], b, sizeof(b)));
+			 stun_addr_str(&cfg->addr6[1][0], b, sizeof(b)));
 	if (cfg->no_stunt)
 		log_info("STUNT off (--no-stunt)");
 	else if (cfg->no_spoof)
@@ -291,7 +291,7 @@ static void take_redis(const struct srv_opts *o, struct srv_config *cfg)
 	if (o->server_name)
 		snprintf(cfg->server_name, sizeof(cfg->server_name), "%s", o->server_name);
 	else
-		srv_loop_addr_str(&cfg->pub[0][0], cfg->server_name, sizeof(cfg->server_name));
+		stun_addr_str(&cfg->pub[0][0], cfg->server_name, sizeof(cfg->server_name));
 	if (!o->redis_pass_file)
 		return;
 	if (!(f = fopen(o->redis_pass_file, "re")))

@@ -322,7 +322,7 @@ void srv_pend_stunt(struct srv_state *st, struct srv_client *c, const struct stu
 	c->out_len += a.reply_len;
 	if (a.verdict > STUNT_V_PROBE) {
 		log_debug("STUNT 0x%03x from %s refused: %s", m->method,
-			  srv_loop_addr_str(&c->peer, s, sizeof(s)), stunt_verdict_name(a.verdict));
+			  stun_addr_str(&c->peer, s, sizeof(s)), stunt_verdict_name(a.verdict));
 		return;
 	}
 	if (a.verdict == STUNT_V_SEND && a.delay_ms == 0) {

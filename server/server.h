@@ -97,8 +97,6 @@ struct srv_state {
 	struct srv_pend		 pends[STUNT_PENDING_MAX];
 };
 
-/* "ip:port" or "[ip]:port" of a, into buf; "?" if it has none. */
-const char *srv_loop_addr_str(const struct stun_addr *a, char *buf, size_t cap);
 /* A STUN answering context for a request received on f (a UDP socket or
  * a client accepted on a listener: its rows, its sock[ip][port]). */
 void srv_loop_stun_ctx(struct srv_stun_ctx *ctx, const struct srv_config *cfg,

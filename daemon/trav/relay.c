@@ -138,21 +138,6 @@ static void finish(struct trav_relay *r)
 
 #define TRAV_RELAY_EP_STRLEN	(INET6_ADDRSTRLEN + 8)
 
-/* "IP:PORT" or "[IP]:PORT" of a STUN address; the IP alone with port 0 */
-static const char *addr_str(const struct stun_addr *a, char *buf, size_t len)
-{
-	bool v6 = a->family == STUN_FAMILY_IPV6;
-	char ip[INET6_ADDRSTRLEN];
-
-	if (inet_ntop(v6 ? AF_INET6 : AF_INET, a->ip, ip, sizeof(ip)) == NULL)
-		snprintf(ip, sizeof(ip), "?");
-	if (a->port == 0)
-		snprintf(buf, len, "%s", ip);
-	else
-		snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", ip, a->port);
-	return buf;
-}
-
 static const char *srv_str(const struct trav_relay *r, char *buf, size_t len)
 {
 	return d_ep_str(&r->server.sa, buf, len);
@@ -276,7 +261,7 @@ static void on_attempt(struct trav_relay *r, const struct turn_msg *t)
 		return;
 	}
 	log_info("relay: %s connected to the relayed address (connection id %u); binding",
-		 addr_str(&r->peer, ip, sizeof(ip)), t->conn_id);
+		 stun_addr_str(&r->peer, ip, sizeof(ip)), t->conn_id);
 	fd = socket(r->server.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fail(r, "data connection: %s", strerror(errno));
@@ -443,13 +428,13 @@ static void on_answer(struct trav_relay *r, const struct turn_msg *t)
 	case TR_PERMITTING:
 		if (t->cls == STUN_ERROR) {
 			fail(r, "TURN server %s refused a permission for %s (%s)",
-			     srv_str(r, s, sizeof(s)), addr_str(&r->peer, ip, sizeof(ip)), e);
+			     srv_str(r, s, sizeof(s)), stun_addr_str(&r->peer, ip, sizeof(ip)), e);
 			return;
 		}
 		r->st = TR_READY;
 		log_info("relay: allocated %s on %s for %u s, permission for %s",
-			 addr_str(&r->relayed, e, sizeof(e)), srv_str(r, s, sizeof(s)), r->lifetime_s,
-			 addr_str(&r->peer, ip, sizeof(ip)));
+			 stun_addr_str(&r->relayed, e, sizeof(e)), srv_str(r, s, sizeof(s)), r->lifetime_s,
+			 stun_addr_str(&r->peer, ip, sizeof(ip)));
 		if (r->a)
 			r->a->events->ready(r->a, 0);
 		return;
@@ -469,7 +454,7 @@ static void on_answer(struct trav_relay *r, const struct turn_msg *t)
 		log_debug("relay: allocation refreshed for %u s", r->lifetime_s);
 		return;
 	case TR_DELETING:
-		log_info("relay: allocation %s deleted%s%s", addr_str(&r->relayed, s, sizeof(s)),
+		log_info("relay: allocation %s deleted%s%s", stun_addr_str(&r->relayed, s, sizeof(s)),
 			 t->cls == STUN_ERROR ? ": " : "", t->cls == STUN_ERROR ? e : "");
 		finish(r);
 		return;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <string.h>
 
 static const uint8_t txid[12] = { 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5,
 				  0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab };
@@ -240,6 +241,35 @@ static void integers_round_trip(void)
 	CHECK_EQ(stun_attr_get_u64(&m.attrs[0], &c), -EBADMSG);
 }
 
+static void addr_to_text(void)
+{
+	struct stun_addr a = { .family = STUN_FAMILY_IPV4, .port = 3478, .ip = { 192, 0, 2, 1 } };
+	char t[STUN_ADDR_STRLEN], small[8];
+
+	CHECK(strcmp(stun_addr_str(&a, t, sizeof(t)), "192.0.2.1:3478") == 0);
+	a.port = 0;
+	CHECK(strcmp(stun_addr_str(&a, t, sizeof(t)), "192.0.2.1") == 0);
+	a.family = STUN_FAMILY_IPV6;
+	memset(a.ip, 0xff, 16);
+	a.port = 65535;
+	CHECK(strcmp(stun_addr_str(&a, t, sizeof(t)),
+		     "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535") == 0);
+	CHECK_EQ(strlen(t) + 1 <= STUN_ADDR_STRLEN, 1);
+	memset(a.ip, 0, 16);
+	a.ip[0] = 0x20;
+	a.ip[1] = 0x01;
+	a.ip[2] = 0x0d;
+	a.ip[3] = 0xb8;
+	a.ip[15] = 1;
+	a.port = 0;
+	CHECK(strcmp(stun_addr_str(&a, t, sizeof(t)), "2001:db8::1") == 0);
+	/* truncated, still terminated */
+	a.port = 3478;
+	CHECK(strcmp(stun_addr_str(&a, small, sizeof(small)), "[2001:d") == 0);
+	a.family = 7;
+	CHECK(strcmp(stun_addr_str(&a, t, sizeof(t)), "?") == 0);
+}
+
 int main(void)
 {
 	RUN(addresses_round_trip);
@@ -250,5 +280,6 @@ int main(void)
 	RUN(text_limits);
 	RUN(rfc5780_attributes_round_trip);
 	RUN(integers_round_trip);
+	RUN(addr_to_text);
 	return TAP_DONE();
 }
