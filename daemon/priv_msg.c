@@ -207,6 +207,37 @@ static bool inject_from_local(const struct pkt *k, const uint32_t *local, size_t
 	return false;
 }
 
+/* Addresses no traversal peer has and no copy of our SYN goes to or from:
+ * IPv6 unspecified, loopback, multicast, link-local, IPv4-mapped; IPv4
+ * 0/8, loopback, multicast, reserved and broadcast (224/3 and up). */
+static bool inject_addr_ok(const struct pkt *k)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *a[2];
+	uint8_t b;
+	int i;
+
+	if (k->family == AF_INET6) {
+		a[0] = k->ip6.saddr;
+		a[1] = k->ip6.daddr;
+		for (i = 0; i < 2; i++) {
+			static const uint8_t zero[15];
+
+			if (a[i][0] == 0xff || (a[i][0] == 0xfe && (a[i][1] & 0xc0) == 0x80) ||
+			    memcmp(a[i], mapped, 12) == 0 ||
+			    (memcmp(a[i], zero, 15) == 0 && a[i][15] <= 1))
+				return false;
+		}
+		return true;
+	}
+	for (i = 0; i < 2; i++) {
+		b = ((const uint8_t *)(i ? &k->ip.daddr : &k->ip.saddr))[0];
+		if (b == 0 || b == 127 || b >= 224)
+			return false;
+	}
+	return true;
+}
+
 int d_priv_inject_check(const uint8_t *p, size_t len, const struct nfq_policy_table *t,
 			uint64_t now_ms, const uint32_t *local, size_t nlocal,
 			const uint8_t (*local6)[16], size_t nlocal6, enum d_priv_inject_why *why)
@@ -221,9 +252,14 @@ int d_priv_inject_check(const uint8_t *p, size_t len, const struct nfq_policy_ta
 	    (k.tcp.flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST | PKT_TCP_FIN)) != PKT_TCP_SYN ||
 	    k.payload_len != 0 || k.tcp.sport == 0 || k.tcp.dport == 0)
 		goto refuse;
-	/* IPv6: the fixed header and TCP alone (no extension header: a
-	 * routing header would send the SYN on elsewhere) */
-	if (k.family == AF_INET6 && k.l4_off != PKT_IP6_HDR)
+	/* the fixed header and TCP alone: no IPv4 option, no IPv6 extension
+	 * header (a source route or routing header would send the SYN on
+	 * elsewhere) */
+	w = D_INJ_IP_OPTIONS;
+	if (k.l4_off != (k.family == AF_INET6 ? PKT_IP6_HDR : PKT_IP4_MIN_HDR))
+		goto refuse;
+	w = D_INJ_BAD_ADDR;
+	if (!inject_addr_ok(&k))
 		goto refuse;
 	w = D_INJ_NOT_LOCAL;
 	if (!inject_from_local(&k, local, nlocal, local6, nlocal6))
@@ -246,6 +282,9 @@ const char *d_priv_inject_why_str(enum d_priv_inject_why why)
 	case D_INJ_OK: return "allowed";
 	case D_INJ_PARSE: return "not a datagram the parser accepts";
 	case D_INJ_NOT_SYN: return "not a bare TCP SYN";
+	case D_INJ_IP_OPTIONS: return "it has IPv4 options or an IPv6 extension header";
+	case D_INJ_BAD_ADDR: return "its source or destination is loopback, multicast, "
+				    "link-local or another address no peer has";
 	case D_INJ_NOT_LOCAL: return "its source is not an address of this host";
 	case D_INJ_NO_POLICY: return "no live policy names its flow";
 	default: return "?";

@@ -133,8 +133,10 @@ int d_priv_spec_check(const struct nfq_policy_spec *s);
 enum d_priv_inject_why {
 	D_INJ_OK = 0,
 	D_INJ_PARSE,		/* not a datagram the parser accepts */
-	D_INJ_NOT_SYN,		/* not TCP, not a bare SYN, a fragment, data, or
-				 * an IPv6 extension header */
+	D_INJ_NOT_SYN,		/* not TCP, not a bare SYN, a fragment, or data */
+	D_INJ_IP_OPTIONS,	/* IPv4 options or an IPv6 extension header */
+	D_INJ_BAD_ADDR,		/* loopback, multicast, link-local ... source or
+				 * destination (either family) */
 	D_INJ_NOT_LOCAL,	/* the source is not an address of this host */
 	D_INJ_NO_POLICY,	/* no live policy names the SYN's flow */
 	D_INJ_MAX
@@ -143,8 +145,9 @@ enum d_priv_inject_why {
 /*
  * INJECT's rule (the daemon re-sends a SYN its kernel sent, at full TTL:
  * daemon/trav/sock.c trav_sock_syn_again and its SYN clock): only an
- * unfragmented TCP SYN without ACK, RST, FIN or data -- over IPv6 with no
- * extension header --, whose source is one of local[0..nlocal-1] (the
+ * unfragmented TCP SYN without ACK, RST, FIN or data, with no IPv4 option
+ * or IPv6 extension header, neither address loopback, multicast,
+ * link-local, unspecified or IPv4-mapped, whose source is one of local[0..nlocal-1] (the
  * host's IPv4 addresses, network order) or local6[0..nlocal6-1] (its IPv6
  * ones), on a flow that a live policy of t names (nfq_policy_flow_live).
  * 0, or -EINVAL (D_INJ_PARSE) / -EPERM and *why (may be NULL) the reason.

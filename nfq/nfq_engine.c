@@ -119,8 +119,12 @@ int nfq_engine_open(const struct nfq_engine_cfg *cfg, struct nfq_engine **out)
 			goto out;
 		}
 		/* IPv6's IPPROTO_RAW is header-included too (Linux >= 4.5); a
-		 * host without IPv6 injects IPv4 alone */
+		 * kernel without IPv6 injects IPv4 alone, any other error is one */
 		e->raw6_fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_RAW);
+		if (e->raw6_fd < 0 && errno != EAFNOSUPPORT) {
+			r = -errno;
+			goto out;
+		}
 		if (e->raw6_fd >= 0 && cfg->inject_mark &&
 		    setsockopt(e->raw6_fd, SOL_SOCKET, SO_MARK, &cfg->inject_mark,
 			       sizeof(cfg->inject_mark)) < 0) {

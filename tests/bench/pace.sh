@@ -162,7 +162,9 @@ sys.path.insert(0, lib)
 from loadkv import cells, kv
 labels = {"l10": "strategy, port-restricted x port-restricted, 10 % loss each way, both sides",
           "l30": "strategy, port-restricted x port-restricted, 30 % loss each way, both sides",
-          "fc": "strategy, full-cone x port-restricted, 10 % loss each way, both sides"}
+          "fc": "strategy, full-cone x port-restricted, 10 % loss each way, both sides",
+          "v6d": "simopen6 forced, IPv6 firewalls drop x drop, 10 % loss each way, both sides",
+          "v6r": "simopen6 forced, IPv6 firewalls reject x reject, 10 % loss each way, both sides"}
 rows = []
 for key in only.split():
     for p in pacings.split():

@@ -220,6 +220,46 @@ static void inject_check(void)
 	CHECK(pkt_fix_checksums(p, n) == 0);
 	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), -EPERM);
 	CHECK_EQ(why, D_INJ_NOT_SYN);
+	/* the right SYN with an IPv4 option (loose source route: it would go
+	 * on to another host) */
+	{
+		uint8_t o[128];
+
+		n = syn(p, LOCAL_A, 40001, PEER_A, 5000, PKT_TCP_SYN);
+		memcpy(o, p, 20);
+		o[0] = 0x47;				/* IHL 7 */
+		o[20] = 131;				/* LSRR */
+		o[21] = 7;
+		o[22] = 4;
+		memcpy(o + 23, &local[1], 4);
+		o[27] = 1;				/* NOP */
+		memcpy(o + 28, p + 20, n - 20);
+		o[2] = (uint8_t)((n + 8) >> 8);
+		o[3] = (uint8_t)(n + 8);
+		CHECK(pkt_fix_checksums(o, n + 8) == 0);
+		CHECK_EQ(d_priv_inject_check(o, n + 8, &t, 100, local, 2, NULL, 0, &why), -EPERM);
+		CHECK_EQ(why, D_INJ_IP_OPTIONS);
+	}
+	/* to loopback, multicast or broadcast, with a policy naming the flow */
+	{
+		const uint32_t bad[] = { 0x0100007fu, 0x010000e0u, 0xffffffffu, 0x00000000u };
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct nfq_flow fb = f;
+
+			fb.raddr = bad[i];
+			nfq_spec_drop_inbound_errors(&s, &fb, 1000);
+			CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
+			n = syn(p, LOCAL_A, 40001, bad[i], 5000, PKT_TCP_SYN);
+			CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), -EPERM);
+			CHECK_EQ(why, D_INJ_BAD_ADDR);
+		}
+		/* from 127.0.0.1, which local[] holds */
+		n = syn(p, 0x0100007fu, 40001, PEER_A, 5000, PKT_TCP_SYN);
+		CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 2, NULL, 0, &why), -EPERM);
+		CHECK_EQ(why, D_INJ_BAD_ADDR);
+	}
 	/* UDP from our address to the peer's */
 	u[0] = 0x45;
 	u[3] = 28;
@@ -298,7 +338,7 @@ static void inject_check6(void)
 	CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
 	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, local6, 2, &why), 0);
 	CHECK_EQ(why, D_INJ_OK);
-	/* without the host's IPv6 addresses, from another or from :: */
+	/* without the host's IPv6 addresses, from another, from :: */
 	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, NULL, 0, &why), -EPERM);
 	CHECK_EQ(why, D_INJ_NOT_LOCAL);
 	n = syn6(p, other, 40001, peer, 5000, PKT_TCP_SYN);
@@ -306,7 +346,7 @@ static void inject_check6(void)
 	CHECK_EQ(why, D_INJ_NOT_LOCAL);
 	n = syn6(p, any, 40001, peer, 5000, PKT_TCP_SYN);
 	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, local6, 2, &why), -EPERM);
-	CHECK_EQ(why, D_INJ_NOT_LOCAL);
+	CHECK_EQ(why, D_INJ_BAD_ADDR);
 	/* to another address or port */
 	n = syn6(p, own, 40001, other, 5000, PKT_TCP_SYN);
 	CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, local6, 2, &why), -EPERM);
@@ -330,7 +370,42 @@ static void inject_check6(void)
 	q[5] = (uint8_t)(n - 40 + 8);
 	CHECK(pkt_fix_checksums(q, n + 8) == 0);
 	CHECK_EQ(d_priv_inject_check(q, n + 8, &t, 100, local, 1, local6, 2, &why), -EPERM);
-	CHECK_EQ(why, D_INJ_NOT_SYN);
+	CHECK_EQ(why, D_INJ_IP_OPTIONS);
+	/* to multicast, link-local, loopback or an IPv4-mapped address, or
+	 * from loopback or link-local, even with a policy naming the flow and
+	 * the source counted as ours */
+	{
+		static const uint8_t bad[][16] = {
+			{ 0xff, 0x02, [15] = 1 },			/* ff02::1 */
+			{ 0xfe, 0x80, [15] = 1 },			/* fe80::1 */
+			{ 0xfe, 0xbf, [15] = 1 },			/* fe80::/10 still */
+			{ [15] = 1 },					/* ::1 */
+			{ [10] = 0xff, [11] = 0xff, 10, 0, 0, 9 },	/* ::ffff:10.0.0.9 */
+		};
+		const uint8_t loc6[3][16] = { { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x10 },
+					      { [15] = 1 }, { 0xfe, 0x80, [15] = 1 } };
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct nfq_flow fb = f;
+
+			memcpy(fb.raddr6, bad[i], 16);
+			nfq_spec_drop_inbound_errors(&s, &fb, 1000);
+			CHECK_EQ(nfq_policy_add(&t, &s, 0, NULL), 0);
+			n = syn6(p, own, 40001, bad[i], 5000, PKT_TCP_SYN);
+			CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, loc6, 3, &why), -EPERM);
+			CHECK_EQ(why, D_INJ_BAD_ADDR);
+		}
+		n = syn6(p, loc6[1], 40001, peer, 5000, PKT_TCP_SYN);
+		CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, loc6, 3, &why), -EPERM);
+		CHECK_EQ(why, D_INJ_BAD_ADDR);
+		n = syn6(p, loc6[2], 40001, peer, 5000, PKT_TCP_SYN);
+		CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, loc6, 3, &why), -EPERM);
+		CHECK_EQ(why, D_INJ_BAD_ADDR);
+		/* 2001:db8::/32 (the lab's) is unicast a peer may have */
+		n = syn6(p, own, 40001, peer, 5000, PKT_TCP_SYN);
+		CHECK_EQ(d_priv_inject_check(p, n, &t, 100, local, 1, loc6, 3, &why), 0);
+	}
 	/* expired */
 	CHECK_EQ(d_priv_inject_check(p, n, &t, 1000, local, 1, local6, 2, &why), -EPERM);
 	CHECK_EQ(why, D_INJ_NO_POLICY);
