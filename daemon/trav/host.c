@@ -134,25 +134,19 @@ static void host_on_sim(struct d_ev *ev, uint32_t events)
 {
 	struct trav_attempt *a = ev->arg;
 	struct host_priv *h = a->priv;
-	int err = 0, fd = ev->fd;
-	socklen_t el = sizeof(err);
+	int fd = ev->fd, r = trav_sock_connect_result(fd), st;
 
 	(void)events;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
-		/* refused or unreachable: the listener stays */
-		log_debug("session %u: host: connect to the requester's endpoint: %s", a->sid,
-			  strerror(err ? err : errno));
+	if (r == 0 && a->state == TA_RUNNING &&
+	    ((st = trav_sock_state(fd)) == TCP_SYN_SENT || st == TCP_SYN_RECV))
+		return;		/* not yet */
+	if (r != 1 || a->state != TA_RUNNING) {
+		/* refused or unreachable (the listener stays), the attempt is
+		 * over, or a state to leave */
+		if (r > 1)
+			log_debug("session %u: host: connect to the requester's endpoint: %s",
+				  a->sid, strerror(r));
 		d_loop_del(ev);
-		close(fd);
-		ev->fd = -1;
-		return;
-	}
-	if (trav_sock_state(fd) != TCP_ESTABLISHED || a->state != TA_RUNNING) {
-		int st = trav_sock_state(fd);
-
-		if (a->state == TA_RUNNING && (st == TCP_SYN_SENT || st == TCP_SYN_RECV))
-			return;		/* not yet */
-		d_loop_del(ev);		/* the attempt is over, or a state to leave */
 		close(fd);
 		ev->fd = -1;
 		return;

@@ -80,8 +80,7 @@ void trav_sock_policy(struct trav_attempt *a, const struct nfq_policy_spec *s)
 		log_warnx("session: cannot add a queue policy");
 }
 
-/* 1 established, 0 not yet, else a positive errno. */
-static int connect_result(int fd)
+int trav_sock_connect_result(int fd)
 {
 	struct tcp_info ti;
 	socklen_t el = sizeof(int), tl = sizeof(ti);
@@ -153,7 +152,7 @@ static void on_connect_ev(struct d_ev *ev, uint32_t events)
 	(void)events;
 	if (a->state != TA_RUNNING)
 		return;
-	r = connect_result(ev->fd);
+	r = trav_sock_connect_result(ev->fd);
 	if (r == 0)
 		return;		/* not yet */
 	if (r == 1) {
@@ -177,7 +176,7 @@ static void on_win_ev(struct d_ev *ev, uint32_t events)
 		d_loop_del(ev);
 		return;
 	}
-	r = connect_result(ev->fd);
+	r = trav_sock_connect_result(ev->fd);
 	if (r == 0)
 		return;
 	if (r == 1) {

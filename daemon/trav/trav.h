@@ -425,6 +425,9 @@ int trav_sock_accept_from(struct trav_attempt *a, int lfd,
 			  const char *not_whom);
 /* fd's TCP state (TCP_SYN_SENT, TCP_ESTABLISHED, ...), -1 when unknown. */
 int trav_sock_state(int fd);
+/* A non-blocking connect's outcome: 1 established, 0 not (yet: any other
+ * state, trav_sock_state tells which), else a positive errno (SO_ERROR). */
+int trav_sock_connect_result(int fd);
 /* The daemon's SYN clock (daemon/trav/pace.h): each of a's flows whose SYN
  * left at full TTL and is still unanswered (its socket in SYN_SENT) goes
  * again when its copy is due; an answered or closed one stops. */
