@@ -129,6 +129,14 @@ bool probe_loop_doubtful(const struct probe_loop *L, unsigned tries)
 	unsigned lost, sent;
 
 	probe_loop_loss(L, &lost, &sent);
+	/* a TCP socket counts its pure ACKs as sent and a lost ACK seldom
+	 * shows as a retransmission, so the combined rate can be well below
+	 * what UDP's round trips saw (at 30 % loss each way a wrong "ADF"
+	 * once passed as certain): the rate is the larger of the two, over
+	 * the combined count */
+	if (L->rt_sent && sent &&
+	    (uint64_t)L->rt_lost * sent > (uint64_t)lost * L->rt_sent)
+		lost = (unsigned)(((uint64_t)L->rt_lost * sent + L->rt_sent - 1) / L->rt_sent);
 	return probe_absence_doubtful(lost, sent, tries);
 }
 
