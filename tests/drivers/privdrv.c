@@ -4,7 +4,7 @@
  * a compromised unprivileged process would, for tests/lab/t_priv_narrow.sh.
  *
  *   privdrv --state-dir DIR --rules-tool PATH --src IP --dst IP --foreign IP
- *           --listen-port P [--user NAME]
+ *           --listen-port P [--user NAME] [--src6 IP6 --dst6 IP6]
  *
  * As root it forks the privileged process the way stuntd does (d_priv_fork:
  * the queue and the rules come up), opens a root SO_REUSEPORT listener on
@@ -14,7 +14,11 @@
  * socketpair. Each result is one line "NAME VALUE" on stdout (VALUE: a
  * number, 0 or -errno); diagnostics go to stderr. --src is this host's
  * address, --dst a host the injected SYNs go to, --foreign an address that
- * is not this host's. The lab test counts what reaches --dst.
+ * is not this host's. The lab test counts what reaches --dst. With --src6
+ * (this host's IPv6 address) and --dst6, INJECT is driven over IPv6 too:
+ * a SYN before its flow has a policy, one to ff02::1 and one behind a
+ * routing header (each with a policy naming its flow) are refused, the
+ * SYN on the flow is sent.
  *
  * Exit status: 0 when every step ran (the test judges the values), 1 on a
  * setup error, 2 usage.
@@ -33,6 +37,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,10 +170,42 @@ static int reuseport_listener(uint16_t port)
 	return fd;
 }
 
+/* An IPv6 SYN src6:PD_LPORT -> dst6:PD_RPORT; rh: behind a routing header
+ * (type 4, no segment left). */
+static int inject6(const struct in6_addr *src6, const struct in6_addr *dst6, bool rh,
+		   uint32_t *refused)
+{
+	struct pkt_tcp_spec sp = { .family = AF_INET6, .sport = PD_LPORT, .dport = PD_RPORT,
+				   .seq = 12345, .flags = PKT_TCP_SYN, .window = 64240, .ttl = 64 };
+	uint8_t p[160], q[168];
+	size_t len = 0;
+	int r;
+
+	memcpy(sp.saddr6, src6, 16);
+	memcpy(sp.daddr6, dst6, 16);
+	r = pkt_build_tcp(&sp, p, sizeof(p), &len);
+	if (r < 0)
+		return r;
+	if (!rh)
+		return rpc(d_priv_enc_inject(buf, sizeof(buf), ++seq, p, len), NULL, 0, refused,
+			   NULL);
+	memcpy(q, p, 40);
+	q[6] = 43;
+	memset(q + 40, 0, 8);
+	q[40] = PKT_PROTO_TCP;
+	q[42] = 4;
+	memcpy(q + 48, p + 40, len - 40);
+	q[4] = 0;
+	q[5] = (uint8_t)(len - 40 + 8);
+	if (pkt_fix_checksums(q, len + 8) < 0)
+		return -EINVAL;
+	return rpc(d_priv_enc_inject(buf, sizeof(buf), ++seq, q, len + 8), NULL, 0, refused, NULL);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: privdrv --state-dir DIR --rules-tool PATH --src IP --dst IP "
-		"--foreign IP --listen-port P [--user NAME]\n");
+		"--foreign IP --listen-port P [--user NAME] [--src6 IP6 --dst6 IP6]\n");
 	exit(2);
 }
 
@@ -182,10 +219,14 @@ int main(int argc, char **argv)
 		{ "foreign", required_argument, NULL, 'f' },
 		{ "listen-port", required_argument, NULL, 'p' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "src6", required_argument, NULL, 'A' },
+		{ "dst6", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct stuntd d;
 	struct in_addr src = { 0 }, dst = { 0 }, foreign = { 0 };
+	struct in6_addr src6, dst6, mc6;
+	bool have6 = false, have_dst6 = false;
 	const char *user = "nobody";
 	struct nfq_policy_spec sp;
 	struct nfq_flow flow;
@@ -223,12 +264,22 @@ int main(int argc, char **argv)
 		case 'u':
 			user = optarg;
 			break;
+		case 'A':
+			if (inet_pton(AF_INET6, optarg, &src6) != 1)
+				usage();
+			have6 = true;
+			break;
+		case 'B':
+			if (inet_pton(AF_INET6, optarg, &dst6) != 1)
+				usage();
+			have_dst6 = true;
+			break;
 		default:
 			usage();
 		}
 	}
 	if (!d.cfg.state_dir[0] || !d.rules_tool || !src.s_addr || !dst.s_addr ||
-	    !foreign.s_addr || !lport)
+	    !foreign.s_addr || !lport || have6 != have_dst6)
 		usage();
 	log_init("privdrv", 1, LOG_LVL_INFO);
 	if (geteuid() != 0) {
@@ -353,6 +404,34 @@ int main(int argc, char **argv)
 	    inject(src.s_addr, PD_LPORT, dst.s_addr, PD_RPORT, PKT_PROTO_TCP, PKT_TCP_SYN,
 		   &refused));
 	out("inject_refused_counter_after", refused);
+	if (have6) {
+		inet_pton(AF_INET6, "ff02::1", &mc6);
+		out("inject6_syn_no_policy_yet", inject6(&src6, &dst6, false, NULL));
+		memset(&flow, 0, sizeof(flow));
+		flow.proto = PKT_PROTO_TCP;
+		flow.family = AF_INET6;
+		flow.lport = PD_LPORT;
+		flow.rport = PD_RPORT;
+		memcpy(flow.raddr6, &mc6, 16);
+		nfq_spec_drop_inbound_errors(&sp, &flow, 30000);
+		out("policy6_add_multicast",
+		    rpc(d_priv_enc_policy_add(buf, sizeof(buf), ++seq, &sp), NULL, 0, NULL, NULL));
+		memcpy(flow.raddr6, &dst6, 16);
+		nfq_spec_drop_inbound_errors(&sp, &flow, 30000);
+		out("policy6_add_flow",
+		    rpc(d_priv_enc_policy_add(buf, sizeof(buf), ++seq, &sp), NULL, 0, NULL, NULL));
+		out("inject6_syn_multicast", inject6(&src6, &mc6, false, NULL));
+		out("inject6_syn_routing_header", inject6(&src6, &dst6, true, &refused));
+		out("inject6_refused_counter", refused);
+		out("inject6_syn_on_flow", inject6(&src6, &dst6, false, &refused));
+		out("inject6_refused_counter_after", refused);
+		/* the IPv4 flow's removal below must find it */
+		memset(&flow, 0, sizeof(flow));
+		flow.proto = PKT_PROTO_TCP;
+		flow.lport = PD_LPORT;
+		flow.raddr = dst.s_addr;
+		flow.rport = PD_RPORT;
+	}
 
 	/* (e) PROBE_FDS: one capture at a time */
 	out("packet_sockets_before", packet_sockets());

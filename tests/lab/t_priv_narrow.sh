@@ -15,7 +15,10 @@
 #   (c) INJECT refuses a SYN on a flow without a policy, a UDP datagram, a SYN
 #       from an address that is not ha's, a SYN on another flow and a SYN-ACK
 #       on the flow (EPERM, counted), and sends the SYN on the flow: pub sees
-#       exactly that one;
+#       exactly that one; over IPv6 (ha's IPv6 address, an open IPv6
+#       gateway) a SYN before its flow has a policy, one to ff02::1 and one
+#       behind a routing header are refused (with policies naming their
+#       flows), the SYN on the flow is sent: pub sees exactly that one;
 #   (e) a second PROBE_FDS while one is open is refused (EBUSY); closing the
 #       reading ends ends the capture; one right after is refused too.
 # Then the real daemons, ha with privilege separation and hb without
@@ -45,7 +48,7 @@ fi
 id nobody >/dev/null 2>&1 || { echo "not ok - no user nobody"; exit 1; }
 
 lab_init privnarrow
-lab_up --nat-a none || { echo "not ok - lab_up"; exit 1; }
+lab_up --nat-a none --ipv6 --fw6-a open || { echo "not ok - lab_up"; exit 1; }
 S=$LAB_STATE
 mkdir -p "$S/st"
 lx ha iptables-save 2>/dev/null | grep -v '^#' >"$S/ipt.before"
@@ -68,10 +71,23 @@ table ip cnt {
 	}
 }
 EOF
+lx pub nft -f - <<EOF || { echo "not ok - nft IPv6 counters in pub"; exit 1; }
+table ip6 cnt6 {
+	counter syn6_flow {}
+	counter tcp6_other {}
+	chain pre {
+		type filter hook prerouting priority -300; policy accept;
+		ip6 saddr $LAB_HA6 tcp sport 40001 tcp dport 5000 tcp flags & (syn|ack) == syn counter name syn6_flow accept
+		ip6 saddr $LAB_HA6 meta l4proto tcp counter name tcp6_other
+	}
+}
+EOF
 cnt() { lx pub nft list counter ip cnt "$1" | awk '/packets/ { print $2 }'; }
+cnt6() { lx pub nft list counter ip6 cnt6 "$1" | awk '/packets/ { print $2 }'; }
 
 lx ha "$DRV" --state-dir "$S/st" --rules-tool "$RULES" --src "$HA" --dst "$LAB_PUB" \
-	--foreign "$FOREIGN" --listen-port "$LPORT" >"$S/drv.out" 2>"$S/drv.err"
+	--foreign "$FOREIGN" --listen-port "$LPORT" --src6 "$LAB_HA6" --dst6 "$LAB_PUB6" \
+	>"$S/drv.out" 2>"$S/drv.err"
 rc=$?
 check_eq "privdrv ran every step" "$rc" 0
 sed 's/^/# /' "$S/drv.out"
@@ -117,6 +133,18 @@ check_eq "pub: no UDP datagram" "$(cnt udp_any)" 0
 check_eq "pub: nothing from the foreign source" "$(cnt foreign)" 0
 check_eq "pub: no SYN of the other flow" "$(cnt syn_other_flow)" 0
 check_eq "pub: no SYN-ACK" "$(cnt synack)" 0
+echo "# (c) INJECT over IPv6"
+check_eq "an IPv6 SYN on a flow without a policy refused" "$(v inject6_syn_no_policy_yet)" "$(E EPERM)"
+check_eq "a policy naming a flow to ff02::1 taken" "$(v policy6_add_multicast)" 0
+check_eq "a policy naming the IPv6 flow taken" "$(v policy6_add_flow)" 0
+check_eq "an IPv6 SYN to ff02::1 refused, its flow named by a policy" "$(v inject6_syn_multicast)" "$(E EPERM)"
+check_eq "the IPv6 SYN behind a routing header refused" "$(v inject6_syn_routing_header)" "$(E EPERM)"
+check_eq "the privileged process counted 8 refusals" "$(v inject6_refused_counter)" 8
+check_eq "the IPv6 SYN on the flow, from ha's address, sent" "$(v inject6_syn_on_flow)" 0
+check_eq "... and not counted as refused" "$(v inject6_refused_counter_after)" 8
+sleep 0.5
+check_eq "pub: the allowed IPv6 SYN arrived, once" "$(cnt6 syn6_flow)" 1
+check_eq "pub: no other IPv6 TCP packet from ha" "$(cnt6 tcp6_other)" 0
 echo "# (e) PROBE_FDS"
 check_eq "no capture socket before" "$(v packet_sockets_before)" 0
 check_eq "the first PROBE_FDS" "$(v probe_fds_first)" 0
@@ -134,7 +162,9 @@ if grep -q 'refused to mark a descriptor: not a TCP socket' "$S/drv.err" &&
 	grep -q 'refused a REPLACE policy' "$S/drv.err" &&
 	grep -q 'refused a discovery capture: one is open' "$S/drv.err" &&
 	grep -q 'a bad request .*; further ones are counted' "$S/drv.err" &&
-	grep -q 'refused 3 mark, 5 inject, 1 REPLACE, 2 capture and 4 malformed requests' "$S/drv.err"; then
+	grep -q 'refused to inject a datagram of [0-9]* bytes: its source or destination is loopback, multicast' "$S/drv.err" &&
+	grep -q 'refused to inject a datagram of [0-9]* bytes: it has IPv4 options or an IPv6 extension header' "$S/drv.err" &&
+	grep -q 'refused 3 mark, 8 inject, 1 REPLACE, 2 capture and 4 malformed requests' "$S/drv.err"; then
 	ok "the privileged process logged the first refusal of each kind and the totals"
 else
 	nok "the privileged process's log: $(grep -c refused "$S/drv.err") refusal lines"
