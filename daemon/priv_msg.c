@@ -184,23 +184,19 @@ int d_priv_spec_check(const struct nfq_policy_spec *s)
 	return 0;
 }
 
-/* Is k's source one of the host's addresses (never 0.0.0.0 / ::)? */
+/* Is k's source one of the host's addresses? (0.0.0.0 and :: never get
+ * here: inject_addr_ok refuses them first.) */
 static bool inject_from_local(const struct pkt *k, const uint32_t *local, size_t nlocal,
 			      const uint8_t (*local6)[16], size_t nlocal6)
 {
-	static const uint8_t any6[16];
 	size_t i;
 
 	if (k->family == AF_INET6) {
-		if (memcmp(k->ip6.saddr, any6, 16) == 0)
-			return false;
 		for (i = 0; i < nlocal6; i++)
 			if (memcmp(local6[i], k->ip6.saddr, 16) == 0)
 				return true;
 		return false;
 	}
-	if (k->ip.saddr == 0)
-		return false;
 	for (i = 0; i < nlocal; i++)
 		if (local[i] == k->ip.saddr)
 			return true;

@@ -2,6 +2,7 @@
 /* NFQUEUE socket glue: bind, receive, parse, ask the policy table, send one verdict. */
 #include "nfq/nfq_engine.h"
 
+#include "common/addr.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "nfq/pkt_build.h"
@@ -410,12 +411,7 @@ int nfq_engine_dispatch(struct nfq_engine *e)
 
 int nfq_engine_inject(struct nfq_engine *e, const uint8_t *p, size_t len)
 {
-	union {
-		struct sockaddr sa;
-		struct sockaddr_in in;
-		struct sockaddr_in6 in6;
-	} dst;
-	socklen_t dl;
+	union addr_sa dst;
 	struct pkt k;
 	uint8_t *copy = NULL;
 	int r = -ENOTCONN, fd;
@@ -432,12 +428,10 @@ int nfq_engine_inject(struct nfq_engine *e, const uint8_t *p, size_t len)
 			goto out;
 		dst.in6.sin6_family = AF_INET6;
 		memcpy(&dst.in6.sin6_addr, k.ip6.daddr, 16);
-		dl = sizeof(dst.in6);
 	} else {
 		fd = e->raw_fd;
 		dst.in.sin_family = AF_INET;
 		dst.in.sin_addr.s_addr = k.ip.daddr;
-		dl = sizeof(dst.in);
 	}
 	r = -ENOMEM;
 	copy = malloc(k.len);
@@ -447,7 +441,7 @@ int nfq_engine_inject(struct nfq_engine *e, const uint8_t *p, size_t len)
 	r = pkt_fix_checksums(copy, k.len);
 	if (r < 0)
 		goto out;
-	if (sendto(fd, copy, k.len, 0, &dst.sa, dl) < 0) {
+	if (sendto(fd, copy, k.len, 0, &dst.sa, addr_sa_len(&dst)) < 0) {
 		r = -errno;
 		goto out;
 	}
