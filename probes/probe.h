@@ -119,6 +119,8 @@ enum probe_verdict {
 #define PROBE_ALLOC_SAMPLES	6
 /* TTL-limited SYNs sent: TTL 1 .. PROBE_TTL_MAX. */
 #define PROBE_TTL_MAX		8
+/* IPv6 firewall distance (probe6_fw.c): hop limits 1 .. PROBE6_FW_MAX. */
+#define PROBE6_FW_MAX		4
 #define PROBE_NOTES_MAX		16
 #define PROBE_NOTE_LEN		160
 
@@ -205,6 +207,13 @@ struct probe6_result {
 	bool			hop_known[PROBE_TTL_MAX + 1];
 	uint8_t			hop_addr[PROBE_TTL_MAX + 1][16];
 	int			dest_hop;
+	/* the firewall's distance as simopen6 needs it (probe6_fw.c): the
+	 * PROBE-UNSOLICITED result after a SYN with hop limit h (-1 none),
+	 * the smallest h that let the server's SYN in (-1 unknown), and why
+	 * it is unknown */
+	int			fw_res[PROBE6_FW_MAX + 1];
+	int			syn_hop_limit;
+	char			syn_hop_limit_why[PROBE_NOTE_LEN];
 	enum probe6_direct	direct;
 	/* what cannot be measured over IPv6 yet, and why ("" where it could) */
 	char			unmeasurable[PROBE_V_MAX][PROBE_NOTE_LEN];
@@ -279,6 +288,10 @@ struct probe_cfg {
 	 * address, no mapping, filtering, STUNT or hop tests (stuntd's
 	 * discovery, which wants the address and no longer run) */
 	bool		server6_addr_only;
+	/* with server6_addr_only: the firewall's distance too (probe6_fw.c:
+	 * the hop limit simopen6's first SYN needs); a full IPv6 part always
+	 * measures it */
+	bool		server6_fw_hops;
 	/* the IPv6 part alone (with server6_set): no IPv4 test runs, server_ip
 	 * is not used (stuntd on an IPv6-only host); probe_run() returns 0
 	 * when the server answered over IPv6 */

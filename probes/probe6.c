@@ -204,6 +204,9 @@ int probe6_start(struct probe_ctx *c, struct probe_loop *L)
 		else
 			p->tcpb = probe_tx_binding6(L, p->tcp, NULL, 0, false,
 						    c->cfg->server6_addr_only ? NULL : tcp_bound, c, 0);
+		if ((!c->cfg->server6_addr_only || c->cfg->server6_fw_hops) &&
+		    (e = probe6_fw_start(c, L)) < 0)
+			probe_note(c->r, "IPv6: the firewall's distance not measured: %s", strerror(-e));
 		if (c->cfg->server6_addr_only)
 			return 0;
 		/* the filtering's own connection, and a listener on its port
@@ -369,6 +372,7 @@ void probe6_finish(struct probe_ctx *c)
 			stunt6_finish(c);
 			probe6_ttl_finish(c);
 		}
+		probe6_fw_finish(c);	/* after the hops: dest_hop bounds it */
 	}
 	/* TCP only (--tcp-only): its Binding tells the translation */
 	if (v->translated < 0 && v->tcp_translated >= 0) {

@@ -43,6 +43,7 @@ struct probe_ctx {
 	struct probe_pm_state	*pm;
 	struct probe6_state	*p6;
 	struct probe6_ttl_state	*p6ttl;
+	struct probe6_fw_state	*p6fw;
 };
 
 /* Default route: interface name and gateway (network order), or -errno. */
@@ -62,6 +63,11 @@ void probe6_finish(struct probe_ctx *c);
 /* Its hops to the server (probe6_ttl.c; from probe6_start / _finish). */
 int probe6_ttl_start(struct probe_ctx *c, struct probe_loop *L);
 void probe6_ttl_finish(struct probe_ctx *c);
+/* The hop limit that opens our IPv6 firewall (probe6_fw.c; from
+ * probe6_start / _finish), and its pure choice from the per-hop results. */
+int probe6_fw_start(struct probe_ctx *c, struct probe_loop *L);
+void probe6_fw_finish(struct probe_ctx *c);
+int probe6_fw_pick(const int res[PROBE6_FW_MAX + 1], int dest_hop);
 void probe_pm_finish(struct probe_ctx *c);
 /* The run gave up: the port-mapping threads stop at their next wait. */
 void probe_pm_abort(struct probe_ctx *c);

@@ -5,6 +5,7 @@
  * and plain words for people, with the RFC term beside each verdict.
  */
 #include "probes/probe.h"
+#include "proto/stunt.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -171,6 +172,18 @@ static const char *ip6_str(const uint8_t a[16], char *buf, size_t cap)
 	return inet_ntop(AF_INET6, a, buf, (socklen_t)cap) ? buf : "?";
 }
 
+/* A PROBE-UNSOLICITED result, as the server said it. */
+static const char *fw6_res_name(int res)
+{
+	switch (res) {
+	case STUNT_PROBE_DROP: return "drop";
+	case STUNT_PROBE_RST: return "rst";
+	case STUNT_PROBE_ICMP: return "icmp";
+	case STUNT_PROBE_SYNACK: return "synack";
+	default: return "unknown";
+	}
+}
+
 /* The IPv6 part (--server6), beside the IPv4 transports. */
 static void json_ipv6(FILE *f, const struct probe6_result *v)
 {
@@ -220,6 +233,21 @@ static void json_ipv6(FILE *f, const struct probe6_result *v)
 	}
 	fputs("], \"dest_hop\": ", f);
 	json_int(f, v->dest_hop > 0, v->dest_hop);
+	fputs(",\n    \"syn_hop_limit\": ", f);
+	json_int(f, v->syn_hop_limit > 0, v->syn_hop_limit);
+	fputs(", \"syn_hop_limit_tests\": [", f);
+	for (t = 1; t <= PROBE6_FW_MAX; t++) {
+		fputs(t > 1 ? ", " : "", f);
+		if (v->fw_res[t] >= 0)
+			json_str(f, fw6_res_name(v->fw_res[t]));
+		else
+			fputs("null", f);
+	}
+	fputs("], \"syn_hop_limit_why\": ", f);
+	if (v->syn_hop_limit_why[0])
+		json_str(f, v->syn_hop_limit_why);
+	else
+		fputs("null", f);
 	fputs(",\n", f);
 	json_unmeasurable(f, v->unmeasurable, "    ");
 	fputs("    \"direct\": ", f);
@@ -532,6 +560,14 @@ static void human_ipv6(FILE *f, const struct probe6_result *v)
 					v->hop_known[t] ? ip6_str(v->hop_addr[t], h, sizeof(h)) : "silent");
 			fputc('\n', f);
 		}
+		if (v->syn_hop_limit == 1)
+			fputs("  Firewall: none beyond this host stops an incoming SYN (the server's got in "
+			      "after a SYN with hop limit 1)\n", f);
+		else if (v->syn_hop_limit > 1)
+			fprintf(f, "  Firewall: at hop %d; a first SYN needs hop limit %d to open it for the "
+				"peer's (simopen6)\n", v->syn_hop_limit - 1, v->syn_hop_limit);
+		else if (v->syn_hop_limit_why[0])
+			fprintf(f, "  Firewall's distance: not measured: %s\n", v->syn_hop_limit_why);
 		for (i = 0; i < PROBE_V_MAX; i++)
 			if (v->unmeasurable[i][0])
 				fprintf(f, "  Not measurable over IPv6: %s: %s\n",

@@ -28,6 +28,8 @@ void probe_cfg_init(struct probe_cfg *cfg)
 
 void probe_result_init(struct probe_result *r)
 {
+	int i;
+
 	memset(r, 0, sizeof(*r));
 	r->udp.hairpin = r->tcp.hairpin = -1;
 	r->udp.same_map_ports = r->tcp.same_map_ports = -1;
@@ -37,7 +39,9 @@ void probe_result_init(struct probe_result *r)
 	r->upnp.mapped = r->natpmp.mapped = r->pcp.mapped = -1;
 	r->upnp.removed = r->natpmp.removed = r->pcp.removed = -1;
 	r->ipv6.translated = r->ipv6.port_changed = r->ipv6.tcp_translated = -1;
-	r->ipv6.dest_hop = -1;
+	r->ipv6.dest_hop = r->ipv6.syn_hop_limit = -1;
+	for (i = 0; i <= PROBE6_FW_MAX; i++)
+		r->ipv6.fw_res[i] = -1;
 }
 
 void probe_note(struct probe_result *r, const char *fmt, ...)
