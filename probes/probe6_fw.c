@@ -2,23 +2,26 @@
 /*
  * The IPv6 firewall's distance, measured as simopen6 needs it (issue 17):
  * the smallest hop limit whose outbound SYN opens our stateful firewall
- * for the peer's SYN back. For h = 1 .. PROBE6_FW_MAX, at once, each on a
- * port of its own:
- *   - a listener on the port (it answers a SYN that gets in),
- *   - a SYN from the port to the server's A1:P2 with hop limit h: a
- *     connect() whose socket is closed as soon as the SYN is out (a socket
- *     closed in SYN_SENT sends nothing; the SYN dies at hop h with an
- *     ICMPv6 time exceeded nobody reads, and no retransmission follows),
+ * for the peer's SYN back. For h = 1 .. PROBE6_FW_MAX, at once, each from
+ * a port of its own:
+ *   - a connect() to the server's A1:P2 whose SYN leaves with hop limit h
+ *     (it dies at hop h with an ICMPv6 time exceeded, a soft error the
+ *     connect ignores); the socket's hop limit goes back to the default
+ *     at once, so that what it sends later reaches the server,
  *   - then, on a control connection of its own (the server takes at most
  *     four STUNT requests at a time per connection), PROBE-UNSOLICITED:
- *     a test SYN from A1:P2 to that port.
+ *     a test SYN from A1:P2 to that port. If it gets in, it meets the
+ *     socket in SYN_SENT (a simultaneous open) and the socket's SYN-ACK --
+ *     its own sequence number, which a NAT66 or NPTv6 box's connection
+ *     tracking holds it to -- reaches the server: "synack". The socket is
+ *     closed when the answer comes, long before its SYN's first
+ *     retransmission (1 s).
  * A firewall at hop k keeps state for the flow only when the SYN crossed
  * it, h >= k + 1 (a SYN that expires at a router is dropped before its
- * forward hook): the test SYN gets in (the listener's SYN-ACK, at the
- * default hop limit, reaches the server: "synack") for those h alone, and
- * with no firewall at all for every h. The answer is the smallest such h
- * below dest_hop (a SYN that reached the server tells nothing: its answer
- * met our listener, which reset it), when probe6_ttl.c measured dest_hop;
+ * forward hook): the test SYN gets in for those h alone, and with no
+ * firewall at all for every h. The answer is the smallest such h below
+ * dest_hop (a SYN that reached the server tells nothing: the server's
+ * answer to it races the test SYN), when probe6_ttl.c measured dest_hop;
  * without root dest_hop is unknown and every h counts (a firewall is
  * rarely the server's last router).
  *
@@ -40,46 +43,51 @@
 
 struct probe6_fw_state {
 	struct probe_sock	*ctl;
-	struct probe_sock	*lsn[PROBE6_FW_MAX + 1];
+	int			 fd[PROBE6_FW_MAX + 1];		/* 0: none */
 	uint16_t		 port[PROBE6_FW_MAX + 1];
 	struct probe_tx		*req[PROBE6_FW_MAX + 1];
 	char			 why[PROBE_NOTE_LEN];	/* set when it could not run */
 };
 
-/* A listener on a fresh port, and the port: fd or -errno. */
-static int fw6_listener(uint16_t *port)
+/* A connect to dst whose SYN leaves with hop limit h, its port in *port:
+ * fd or -errno. */
+static int fw6_syn(const struct sockaddr_in6 *dst, int h, uint16_t *port)
 {
-	union addr_sa sa;
+	union addr_sa sa = { .in6 = { .sin6_family = AF_INET6 } };
 	socklen_t sl = sizeof(sa);
-	int fd = probe_listen(AF_INET6, 0);
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, dflt = -1;
+	int e;
 
 	if (fd < 0)
-		return fd;
-	if (getsockname(fd, &sa.sa, &sl) < 0 || sa.sa.sa_family != AF_INET6) {
+		return -errno;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &h, sizeof(h)) < 0 ||
+	    bind(fd, &sa.sa, sizeof(sa.in6)) < 0 || getsockname(fd, &sa.sa, &sl) < 0 ||
+	    (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0 && errno != EINPROGRESS) ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &dflt, sizeof(dflt)) < 0) {
+		e = errno;
 		close(fd);
-		return -EIO;
+		return -e;
 	}
 	*port = ntohs(sa.in6.sin6_port);
 	return fd;
 }
 
-/* One SYN from port to dst with hop limit h, and nothing after it. */
-static int fw6_syn(uint16_t port, const struct sockaddr_in6 *dst, int h)
+static void fw6_close(struct probe6_fw_state *s, int h)
 {
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, e = 0;
+	if (s->fd[h] > 0)
+		close(s->fd[h]);
+	s->fd[h] = 0;
+}
 
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &h, sizeof(h)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0 && errno != EINPROGRESS))
-		e = -errno;
-	close(fd);	/* in SYN_SENT: no packet */
-	return e;
+/* The server answered for hop limit t->tag: its socket has done its part. */
+static void fw6_answered(struct probe_loop *L, struct probe_tx *t)
+{
+	struct probe_ctx *c = t->arg;
+
+	(void)L;
+	if (c->p6fw && t->tag >= 1 && t->tag <= PROBE6_FW_MAX)
+		fw6_close(c->p6fw, t->tag);
 }
 
 /* The control connection's Binding answered: the tests. */
@@ -92,7 +100,7 @@ static void fw6_bound(struct probe_loop *L, struct probe_tx *t)
 	unsigned wait = 2 * t->rtt_ms + 250;
 	union addr_sa local;
 	socklen_t ll = sizeof(local);
-	int h, fd, e;
+	int h, fd;
 
 	if (t->status != PROBE_TX_OK) {
 		snprintf(s->why, sizeof(s->why), "the server did not answer a TCP Binding over IPv6");
@@ -112,24 +120,17 @@ static void fw6_bound(struct probe_loop *L, struct probe_tx *t)
 	p2.sin6_port = htons(t->other.port);
 	pq.timeout_ms = wait < FW6_WAIT_MIN_MS ? FW6_WAIT_MIN_MS : wait;
 	for (h = 1; h <= PROBE6_FW_MAX; h++) {
-		if ((fd = fw6_listener(&s->port[h])) < 0) {
-			snprintf(s->why, sizeof(s->why), "listener: %s", strerror(-fd));
+		if ((fd = fw6_syn(&p2, h, &s->port[h])) < 0) {
+			snprintf(s->why, sizeof(s->why), "SYN with hop limit %d: %s", h, strerror(-fd));
 			return;
 		}
-		if (!(s->lsn[h] = probe_sock_other(L, fd, POLLIN, probe_listen_drain, c))) {
-			close(fd);
-			snprintf(s->why, sizeof(s->why), "too many sockets");
-			return;
-		}
-		if ((e = fw6_syn(s->port[h], &p2, h)) < 0) {
-			snprintf(s->why, sizeof(s->why), "SYN with hop limit %d: %s", h, strerror(-e));
-			return;
-		}
+		s->fd[h] = fd;
 	}
 	/* every SYN is out before the first request leaves */
 	for (h = 1; h <= PROBE6_FW_MAX; h++) {
 		pq.port = s->port[h];
-		s->req[h] = probe_stunt_req(L, s->ctl, STUNT_METHOD_PROBE_UNSOLICITED, &pq, NULL, c, h);
+		s->req[h] = probe_stunt_req(L, s->ctl, STUNT_METHOD_PROBE_UNSOLICITED, &pq,
+					    fw6_answered, c, h);
 	}
 }
 
@@ -169,6 +170,7 @@ void probe6_fw_finish(struct probe_ctx *c)
 	if (!s)
 		return;
 	for (h = 1; h <= PROBE6_FW_MAX; h++) {
+		fw6_close(s, h);
 		v->fw_res[h] = s->req[h] ? probe_unsol_result(s->req[h], NULL) : -1;
 		if (s->req[h]) {
 			asked++;
