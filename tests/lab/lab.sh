@@ -64,6 +64,8 @@
 #   npt              NPTv6 (RFC 6296) prefix translation plus the drop firewall
 #   open             routing only
 # --nat-X off (with --ipv6): side X's LAN has no IPv4 at all (IPv6-only).
+# With --cgn-X the FW6 type is the carrier router's (hop 2), gwX routes
+# IPv6 openly (lab6.sh).
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_TOP=$(cd "$LAB_DIR/../.." && pwd)
@@ -773,9 +775,9 @@ lab_up() {
 			echo "lab: --fw6-X and --nat-X off need --ipv6" >&2
 			return 1
 		fi
-	elif [ "$cgn_a$cgn_b$shared" != 000 ]; then
-		# not built yet: IPv6 through a CGN's realm
-		echo "lab: --ipv6 excludes --cgn-X and --cgn-shared (for now)" >&2
+	elif [ "$shared" != 0 ]; then
+		# not built yet: IPv6 through a shared CGN's realm
+		echo "lab: --ipv6 excludes --cgn-shared (for now)" >&2
 		return 1
 	fi
 	[ -n "$LAB" ] || lab_init
@@ -811,8 +813,8 @@ lab_up() {
 	_lab_side a "$nat_a" "$syn_a" "$cgn_a" "$same" "$upnp_a" "$lan2_a" "$hp_a" "$shared" || return 1
 	_lab_side b "$nat_b" "$syn_b" "$cgn_b" "$same" "$upnp_b" "$lan2_b" "$hp_b" "$shared" || return 1
 	if [ "$LAB_V6" = 1 ]; then
-		_lab6_side a "${fw6_a:-drop}" "$lan2_a" || return 1
-		_lab6_side b "${fw6_b:-drop}" "$lan2_b" || return 1
+		_lab6_side a "${fw6_a:-drop}" "$lan2_a" "$cgn_a" || return 1
+		_lab6_side b "${fw6_b:-drop}" "$lan2_b" "$cgn_b" || return 1
 	fi
 	_lab_impair a "$delay_a" "$loss_a" || return 1
 	_lab_impair b "$delay_b" "$loss_b" || return 1

@@ -11,8 +11,14 @@
 #   WAN X    2001:db8:k::/64   inet ::1, gwX ::2
 #   LAN X    2001:db8:k0::/64  gwX ::1, hX ::10, hX2 ::11
 #   NPT X    2001:db8:k1::/64  what LAN X is translated to with --fw6-X npt
+#   CGN X    2001:db8:k2::/64  cgnX ::1, gwX ::2 (--cgn-X: the carrier's link)
 # inet routes every LAN prefix (the NPT prefix instead with npt) to its
 # gateway; there is no IPv6 NAT but NPTv6.
+#
+# With --cgn-X side X's IPv6 crosses the carrier's router too (hX -> gwX ->
+# cgnX -> inet), and the FW6 type is the carrier's (cgnX, hop 2 from hX):
+# gwX only routes IPv6, like a home router behind an ISP's firewall. A
+# first SYN then needs hop limit 3 to open it.
 #
 # Gateway types (--fw6-a / --fw6-b), nft table "ip6 lab6" on gwX, forward hook:
 #   drop    RFC 6092 stateful firewall: outbound allowed, established and
@@ -95,21 +101,35 @@ _lab6_fw_rules() {
 	echo "$f"
 }
 
-# _lab6_side X TYPE LAN2: IPv6 on side X's links (made by _lab_side) and
-# its gateway's TYPE; exports LAB_HX6 (the host's address), LAB_HX6_EXT (the
-# address the internet sees: the NPT one with npt, else the same),
-# LAB_HX2_6 / LAB_HX2_6_EXT with --lan2-X, LAB_WANX6, LAB_FW6_X.
+# _lab6_side X TYPE LAN2 [CGN]: IPv6 on side X's links (made by _lab_side)
+# and its gateway's TYPE (CGN 1: the carrier router's, gwX routing only);
+# exports LAB_HX6 (the host's address), LAB_HX6_EXT (the address the
+# internet sees: the NPT one with npt, else the same), LAB_HX2_6 /
+# LAB_HX2_6_EXT with --lan2-X, LAB_WANX6, LAB_FW6_X.
 _lab6_side() {
-	local x=$1 type=$2 lan2=$3 k X=${1^^} lan ext f
+	local x=$1 type=$2 lan2=$3 cgn=${4:-0} k X=${1^^} lan ext f fwnode
 	[ "$x" = a ] && k=1 || k=2
 	lan="2001:db8:${k}0::/64"
 	ext=$lan
+	fwnode="gw$x"
 	[ "$type" = npt ] && ext="2001:db8:${k}1::/64"
-	lx inet ip addr add "2001:db8:$k::1/64" dev "w$x" nodad &&
-		lx "gw$x" ip addr add "2001:db8:$k::2/64" dev wan nodad &&
-		lx "gw$x" ip -6 route add default via "2001:db8:$k::1" &&
-		lx inet ip -6 route add "$ext" via "2001:db8:$k::2" &&
-		lx "gw$x" ip addr add "2001:db8:${k}0::1/64" dev lan nodad &&
+	if [ "$cgn" = 1 ]; then
+		fwnode="cgn$x"
+		lx inet ip addr add "2001:db8:$k::1/64" dev "w$x" nodad &&
+			lx "cgn$x" ip addr add "2001:db8:$k::2/64" dev wan nodad &&
+			lx "cgn$x" ip -6 route add default via "2001:db8:$k::1" &&
+			lx inet ip -6 route add "$ext" via "2001:db8:$k::2" &&
+			lx "cgn$x" ip addr add "2001:db8:${k}2::1/64" dev lan nodad &&
+			lx "cgn$x" ip -6 route add "$lan" via "2001:db8:${k}2::2" &&
+			lx "gw$x" ip addr add "2001:db8:${k}2::2/64" dev wan nodad &&
+			lx "gw$x" ip -6 route add default via "2001:db8:${k}2::1" || return 1
+	else
+		lx inet ip addr add "2001:db8:$k::1/64" dev "w$x" nodad &&
+			lx "gw$x" ip addr add "2001:db8:$k::2/64" dev wan nodad &&
+			lx "gw$x" ip -6 route add default via "2001:db8:$k::1" &&
+			lx inet ip -6 route add "$ext" via "2001:db8:$k::2" || return 1
+	fi
+	lx "gw$x" ip addr add "2001:db8:${k}0::1/64" dev lan nodad &&
 		lx "h$x" ip addr add "2001:db8:${k}0::10/64" dev eth0 nodad &&
 		lx "h$x" ip -6 route add default via "2001:db8:${k}0::1" || return 1
 	eval "LAB_H${X}6=2001:db8:${k}0::10 LAB_H${X}6_EXT=${ext%%::*}::10 LAB_WAN${X}6=2001:db8:$k::2 LAB_FW6_$X=$type"
@@ -119,5 +139,5 @@ _lab6_side() {
 		eval "LAB_H${X}2_6=2001:db8:${k}0::11 LAB_H${X}2_6_EXT=${ext%%::*}::11"
 	fi
 	f=$(_lab6_fw_rules "$type" "$lan" "$ext") || return 1
-	lx "gw$x" nft -f "$f"
+	lx "$fwnode" nft -f "$f"
 }
