@@ -46,7 +46,7 @@ void d_config_init(struct d_config *c)
 	c->max_session_packets = D_SESSION_PACKETS_DEFAULT;
 	c->host_candidates = true;
 	c->ipv6 = true;
-	c->ipv6_hops = D_IPV6_HOPS_DEFAULT;
+	c->ipv6_hops = 0;	/* auto */
 	c->syn_pacing = true;
 	c->log_level = -1;
 }
@@ -444,6 +444,10 @@ int d_config_set(struct d_config *c, const char *key, const char *val, char *err
 	} else if (!strcmp(key, "ipv6")) {
 		return set_onoff(&c->ipv6, key, val, err, errlen);
 	} else if (!strcmp(key, "ipv6-hop-limit")) {
+		if (!strcmp(val, "auto")) {
+			c->ipv6_hops = 0;
+			return 0;
+		}
 		return set_uint(&c->ipv6_hops, key, val, 1, 64, err, errlen);
 	} else if (!strcmp(key, "server6")) {
 		if (addr_parse_ipv6(val, D_SERVER_PORT_DEFAULT, &c->server6) < 0)

@@ -48,9 +48,10 @@
  *                              every interface but loopback)
  *   ipv6 on                   (offer our global IPv6 address and race the
  *                              simopen6 method: daemon/trav/simopen6.c)
- *   ipv6-hop-limit 2          (simopen6: the requester's first SYN's hop
- *                              limit, 1-64: past our firewall, short of the
- *                              peer's)
+ *   ipv6-hop-limit auto       (simopen6 and udp6: the first SYN's / PUNCH's
+ *                              hop limit, 1-64: past our firewall, short of
+ *                              the peer's; auto: as discovery measured it
+ *                              against the server over IPv6, else 2)
  *   server6 [2001:db8::1]:3478 (the server's IPv6 address: discovery asks it
  *                              for our IPv6 address as the internet sees it,
  *                              and simopen6 offers that one behind an NPTv6
@@ -98,8 +99,9 @@
 #define D_SESSIONS_DEFAULT	256	/* every session at once, either role */
 #define D_PEER_STARTS_DEFAULT	30	/* a peer's session starts a minute */
 #define D_SESSION_PACKETS_DEFAULT 4000	/* shotgun's 3000 probes and the rest */
-#define D_IPV6_HOPS_DEFAULT	2	/* simopen6's first SYN: one hop beyond the
-					 * firewall of a host right behind its router */
+#define D_IPV6_HOPS_FALLBACK	2	/* simopen6's first SYN when not measured:
+					 * one hop beyond the firewall of a host
+					 * right behind its router */
 
 /* udp: a UDP service: datagrams forwarded to HOST:PORT (UDP sessions only);
  * exec: takes either kind of session (the socket is stdin/stdout) */
@@ -230,7 +232,7 @@ struct d_config {
 	size_t			nhost_ifaces;		/* 0: every interface */
 	bool			syn_pacing;		/* default on (daemon/trav/pace.h) */
 	bool			ipv6;			/* default on: simopen6 (daemon/hostaddr6.c) */
-	unsigned		ipv6_hops;		/* its first SYN's hop limit */
+	unsigned		ipv6_hops;		/* its first SYN's hop limit; 0 auto */
 	/* server6: discovery's IPv6 part (probes/probe6.c) against it, our
 	 * public IPv6 address (daemon/hostaddr6.h, d_hostaddr6_learn) */
 	bool			has_server6;

@@ -89,12 +89,16 @@ static void answer_error(struct d_ctl_client *c, const char *why)
 /* ,"ipv6": the global IPv6 address simopen6 offers now, or null;
  * ,"ipv6_local": the host's own address it binds (the same unless
  * translated); ,"ipv6_learnt": what server6's Binding told of it (NPTv6,
- * daemon/hostaddr6.h), null when nothing (no server6, no answer) */
+ * daemon/hostaddr6.h), null when nothing (no server6, no answer);
+ * ,"ipv6_hop_limit": simopen6's and udp6's first hop limit and where it
+ * comes from (configured, measured by discovery, default) */
 static void ipv6_json(FILE *f)
 {
 	uint8_t own[D_MAX_HOST6_ADDRS][16], local[16], offer[16];
 	char a[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN];
 	const struct d_v6pub *pub = &g_d->v6pub;
+	const char *from;
+	unsigned h;
 	int n = d_hostaddr6_gather(&g_d->cfg, own, D_MAX_HOST6_ADDRS);
 
 	if (n > 0 && d_hostaddr6_pick(pub, (const uint8_t (*)[16])own, (size_t)n, local, offer) >= 0 &&
@@ -109,6 +113,8 @@ static void ipv6_json(FILE *f)
 			pub->port_kept ? "true" : "false", pub->tcp ? "tcp" : "udp");
 	else
 		fputs(",\"ipv6_learnt\":null", f);
+	h = trav_simopen6_hops(&from);
+	fprintf(f, ",\"ipv6_hop_limit\":{\"value\":%u,\"from\":\"%s\"}", h, from);
 }
 
 static void status(struct d_ctl_client *c)

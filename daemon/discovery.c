@@ -18,6 +18,7 @@
 #include "daemon/nfq.h"
 #include "daemon/trav/predwin.h"
 #include "daemon/trav/strategy.h"
+#include "daemon/trav/trav.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -95,6 +96,7 @@ static int discovery_once(const struct d_server *srv, struct probe_result *out, 
 		pc.server6_set = true;
 		pc.server6 = srv->addr.in6;
 		pc.server6_addr_only = true;
+		pc.server6_fw_hops = true;	/* simopen6's first SYN */
 		return probe_run(&pc, out);
 	}
 	pc.server_ip = srv->addr.in.sin_addr.s_addr;
@@ -102,7 +104,8 @@ static int discovery_once(const struct d_server *srv, struct probe_result *out, 
 	if (g_d->cfg.has_server6 && g_d->cfg.ipv6) {
 		pc.server6_set = true;
 		pc.server6 = g_d->cfg.server6;
-		pc.server6_addr_only = true;	/* the address; the firewall is not asked */
+		pc.server6_addr_only = true;	/* the address, and */
+		pc.server6_fw_hops = true;	/* the firewall's distance: simopen6 */
 	}
 	/* unprivileged: the privileged process opens the capture for us (hop
 	 * count, sequence rewriting); without it those tests are skipped */
@@ -115,6 +118,22 @@ static int discovery_once(const struct d_server *srv, struct probe_result *out, 
 	if (pc.icmp_fd >= 0)
 		close(pc.icmp_fd);
 	return err;
+}
+
+/* The IPv6 firewall's distance it measured, and the first SYN's hop
+ * limit that follows (trav_simopen6_hops). */
+static void v6hops_log(const struct stuntd *d)
+{
+	const char *from;
+	unsigned h = trav_simopen6_hops(&from);
+
+	if (d->v6pub.syn_hops > 0)
+		log_info("discovery: the IPv6 firewall lets the server's SYN in after a SYN with hop "
+			 "limit %d: the first SYN's hop limit is %u (%s)", d->v6pub.syn_hops, h, from);
+	else
+		log_info("discovery: the IPv6 firewall's distance not measured (%s): the first "
+			 "SYN's hop limit is %u (%s)", d->v6pub.syn_hops_why[0] ?
+			 d->v6pub.syn_hops_why : "no answer", h, from);
 }
 
 /* What the IPv6 part told of our address (server6, or the server itself
@@ -142,6 +161,7 @@ static void v6pub_log(const struct stuntd *d, bool v6srv)
 		log_warnx("discovery: IPv6 [%s] is translated to [%s] and its port changed (NAT66, "
 			  "%s Binding): simopen6 cannot aim a peer at our port and offers [%s]",
 			  l, m, d->v6pub.tcp ? "TCP" : "UDP", l);
+	v6hops_log(d);
 }
 
 /* The server is IPv6 (an IPv6-only host): no NAT to measure, simopen6's

@@ -95,6 +95,8 @@ void d_hostaddr6_learn(const struct probe6_result *v, struct d_v6pub *out)
 	const struct probe_ep *loc = &v->tcp_local, *map = &v->tcp_mapped;
 
 	memset(out, 0, sizeof(*out));
+	out->syn_hops = v->syn_hop_limit > 0 ? v->syn_hop_limit : 0;
+	snprintf(out->syn_hops_why, sizeof(out->syn_hops_why), "%s", v->syn_hop_limit_why);
 	out->tcp = loc->known && loc->v6 && map->known && map->v6;
 	if (!out->tcp) {
 		loc = &v->local;

@@ -40,6 +40,10 @@ struct d_v6pub {
 	bool		port_kept;	/* mapped port == local port */
 	uint8_t		local[16];	/* the address the Binding left from */
 	uint8_t		mapped[16];	/* the address the server saw */
+	/* the smallest hop limit whose SYN opened our firewall for the
+	 * server's (probes/probe6_fw.c), 0 not measured; and why not */
+	int		syn_hops;
+	char		syn_hops_why[PROBE_NOTE_LEN];
 };
 
 /* Is ip global unicast (2000::/3)? */

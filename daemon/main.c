@@ -52,7 +52,7 @@ static void usage(FILE *f)
 "              [--relay-servers IP[,IP...]] [--max-sessions N] [--max-peer-sessions N]\n"
 "              [--max-peer-starts N] [--max-session-packets N] [--allow-forced-methods]\n"
 "              [--host-candidates on|off] [--host-interfaces IFACE[,IFACE...]]\n"
-"              [--ipv6 on|off] [--ipv6-hop-limit N] [--server6 ADDR6]\n"
+"              [--ipv6 on|off] [--ipv6-hop-limit N|auto] [--server6 ADDR6]\n"
 "              [--syn-pacing on|off]\n"
 "              [--metrics ADDR:PORT]\n"
 "  --id ID              our id at the server (its secrets file has 'ID SECRET')\n"
@@ -108,9 +108,11 @@ static void usage(FILE *f)
 "  --host-interfaces IFACE[,IFACE...]  only these interfaces' addresses\n"
 "  --ipv6 on|off        offer this host's global IPv6 address and race a TCP\n"
 "                       simultaneous open over IPv6 (simopen6; default on)\n"
-"  --ipv6-hop-limit N   simopen6: the hop limit of the first SYN (the side that\n"
-"                       sends first), past its own firewall, short of the\n"
-"                       peer's (default %d)\n"
+"  --ipv6-hop-limit N|auto  simopen6 and udp6: the hop limit of the first SYN\n"
+"                       or PUNCH (the side that sends first), past its own\n"
+"                       firewall, short of the peer's (default auto: as\n"
+"                       discovery measured it against the server over IPv6\n"
+"                       -- server6, or an IPv6 server --, else %d)\n"
 "  --server6 ADDR6      the server's IPv6 address, [ADDR] or [ADDR]:PORT (port\n"
 "                       3478 by default): discovery asks it for our IPv6\n"
 "                       address as the internet sees it, which simopen6 offers\n"
@@ -124,7 +126,7 @@ static void usage(FILE *f)
 "  -v                   more log output (debug)\n"
 "  --log-level LEVEL    error, warning, info (default) or debug\n"
 "  --help, --version\n", D_CONNECT_TIMEOUT_MS_DEFAULT, paths_sbindir(), D_SESSIONS_DEFAULT, D_PEER_SESSIONS_DEFAULT,
-		D_PEER_STARTS_DEFAULT, D_SESSION_PACKETS_DEFAULT, D_IPV6_HOPS_DEFAULT);
+		D_PEER_STARTS_DEFAULT, D_SESSION_PACKETS_DEFAULT, D_IPV6_HOPS_FALLBACK);
 }
 
 static void __attribute__((noreturn)) bad_usage(const char *fmt, const char *arg)

@@ -360,6 +360,11 @@ void probe_classify_alloc(struct probe_proto *p);
  * answer), dest_hop the TTL that reached the server (-1 none). Returns the
  * hop count of the outermost NAT (-1 unknown) and sets *syn_ttl. */
 int probe_classify_hops(const uint32_t *hop_addr, int max_ttl, int dest_hop, int *syn_ttl);
+/* The IPv6 firewall's distance (probes/probe6_fw.c): the smallest hop
+ * limit h in 1..PROBE6_FW_MAX whose PROBE-UNSOLICITED result res[h] (a
+ * STUNT_PROBE_* value, -1 none) is SYNACK, among those below dest_hop when
+ * it is known (> 0); 0 when there is none. */
+int probe_classify_fw6_hops(const int res[PROBE6_FW_MAX + 1], int dest_hop);
 /* The hop count rests on answers: the outermost NAT's own hop answered
  * from a private address and the next hop from a public one. */
 bool probe_hops_sure(const uint32_t *hop_addr, int max_ttl, int nat_hops);

@@ -148,18 +148,6 @@ int probe6_fw_start(struct probe_ctx *c, struct probe_loop *L)
 	return 0;
 }
 
-/* The smallest hop limit that let the test SYN in, among those known to
- * have stopped before the server: 0 when none did. */
-int probe6_fw_pick(const int res[PROBE6_FW_MAX + 1], int dest_hop)
-{
-	int h;
-
-	for (h = 1; h <= PROBE6_FW_MAX && (dest_hop <= 0 || h < dest_hop); h++)
-		if (res[h] == STUNT_PROBE_SYNACK)
-			return h;
-	return 0;
-}
-
 void probe6_fw_finish(struct probe_ctx *c)
 {
 	struct probe6_fw_state *s = c->p6fw;
@@ -178,7 +166,7 @@ void probe6_fw_finish(struct probe_ctx *c)
 				err = s->req[h]->err_code;
 		}
 	}
-	v->syn_hop_limit = probe6_fw_pick(v->fw_res, v->dest_hop);
+	v->syn_hop_limit = probe_classify_fw6_hops(v->fw_res, v->dest_hop);
 	if (v->syn_hop_limit > 0)
 		v->syn_hop_limit_why[0] = '\0';
 	else if (s->why[0])

@@ -6,6 +6,7 @@
  * tests call these with made-up measurements.
  */
 #include "probes/probe.h"
+#include "proto/stunt.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -363,4 +364,14 @@ enum probe6_direct probe6_direct_verdict(const struct probe6_result *v6)
 	    (!v6->translated || v6->udp_mapping == PROBE_MAP_EIM))
 		return PROBE6_D_YES;
 	return PROBE6_D_SIMOPEN;
+}
+
+int probe_classify_fw6_hops(const int res[PROBE6_FW_MAX + 1], int dest_hop)
+{
+	int h;
+
+	for (h = 1; h <= PROBE6_FW_MAX && (dest_hop <= 0 || h < dest_hop); h++)
+		if (res[h] == STUNT_PROBE_SYNACK)
+			return h;
+	return 0;
 }

@@ -64,10 +64,9 @@ void probe6_finish(struct probe_ctx *c);
 int probe6_ttl_start(struct probe_ctx *c, struct probe_loop *L);
 void probe6_ttl_finish(struct probe_ctx *c);
 /* The hop limit that opens our IPv6 firewall (probe6_fw.c; from
- * probe6_start / _finish), and its pure choice from the per-hop results. */
+ * probe6_start / _finish). */
 int probe6_fw_start(struct probe_ctx *c, struct probe_loop *L);
 void probe6_fw_finish(struct probe_ctx *c);
-int probe6_fw_pick(const int res[PROBE6_FW_MAX + 1], int dest_hop);
 void probe_pm_finish(struct probe_ctx *c);
 /* The run gave up: the port-mapping threads stop at their next wait. */
 void probe_pm_abort(struct probe_ctx *c);

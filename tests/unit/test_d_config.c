@@ -553,7 +553,7 @@ static void host_keys(void)
 	d_config_init(&c);
 	CHECK(c.host_candidates);
 	CHECK(c.ipv6);
-	CHECK_EQ(c.ipv6_hops, D_IPV6_HOPS_DEFAULT);
+	CHECK_EQ(c.ipv6_hops, 0u);	/* auto: measured, else D_IPV6_HOPS_FALLBACK */
 	CHECK_EQ(c.nhost_ifaces, 0);
 	CHECK_EQ(d_config_parse(f, sizeof(f) - 1, &c, err, sizeof(err)), 0);
 	CHECK(!c.host_candidates);
@@ -571,7 +571,10 @@ static void host_keys(void)
 	CHECK_EQ(c.ipv6_hops, 4u);
 	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "0", err, sizeof(err)), -EINVAL);
 	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "65", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "autox", err, sizeof(err)), -EINVAL);
 	CHECK_EQ(c.ipv6_hops, 4u);
+	CHECK_EQ(d_config_set(&c, "ipv6-hop-limit", "auto", err, sizeof(err)), 0);
+	CHECK_EQ(c.ipv6_hops, 0u);
 	/* server6: an IPv6 address, port 3478 unless given */
 	CHECK(!c.has_server6);
 	CHECK_EQ(d_config_set(&c, "server6", "2001:db8:5::1", err, sizeof(err)), 0);

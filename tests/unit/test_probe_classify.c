@@ -3,6 +3,7 @@
  * RFC 5780 mapping and filtering, allocation and its delta, the outermost
  * NAT's hop count, the RFC 3489 name, the methods list. */
 #include "probes/probe.h"
+#include "proto/stunt.h"
 #include "tests/unit/tap.h"
 
 #include <arpa/inet.h>
@@ -188,6 +189,27 @@ static void allocation(void)
 	/* one sample says nothing */
 	alloc_of(&p, loc, rnd, 1);
 	CHECK_EQ(p.allocation, PROBE_ALLOC_UNKNOWN);
+}
+
+/* The IPv6 firewall's distance: the first hop limit the server's SYN got
+ * in after, below the server's hop */
+static void fw6_hops(void)
+{
+	int res[PROBE6_FW_MAX + 1] = { -1, STUNT_PROBE_DROP, STUNT_PROBE_SYNACK, STUNT_PROBE_DROP,
+				       STUNT_PROBE_DROP };
+
+	CHECK_EQ(probe_classify_fw6_hops(res, 3), 2);
+	CHECK_EQ(probe_classify_fw6_hops(res, -1), 2);	/* dest_hop unknown */
+	CHECK_EQ(probe_classify_fw6_hops(res, 2), 0);	/* hop 2 reached the server */
+	res[1] = STUNT_PROBE_SYNACK;			/* no firewall in the way */
+	CHECK_EQ(probe_classify_fw6_hops(res, 3), 1);
+	res[1] = STUNT_PROBE_RST;
+	res[2] = -1;					/* no answer for hop limit 2 */
+	res[3] = STUNT_PROBE_SYNACK;
+	CHECK_EQ(probe_classify_fw6_hops(res, 5), 3);
+	CHECK_EQ(probe_classify_fw6_hops(res, 3), 0);
+	res[3] = STUNT_PROBE_ICMP;
+	CHECK_EQ(probe_classify_fw6_hops(res, -1), 0);
 }
 
 static void hops(void)
@@ -414,6 +436,7 @@ int main(void)
 	RUN(filtering_rfc5780);
 	RUN(allocation);
 	RUN(hops);
+	RUN(fw6_hops);
 	RUN(classic_names);
 	RUN(methods);
 	RUN(doubt);

@@ -5,6 +5,7 @@
  * the human output says it in plain words with the RFC terms beside them
  * and marks an uncertain verdict. */
 #include "probes/probe.h"
+#include "proto/stunt.h"
 #include "tests/unit/tap.h"
 
 #include <arpa/inet.h>
@@ -317,6 +318,8 @@ static void ipv6_part(void)
 		       "    \"tcp\": { \"local\": null, \"mapped\": null, \"translated\": null, "
 		       "\"filtering\": null, \"unsolicited_syn\": null, \"unsolicited_icmp\": null },\n"
 		       "    \"hops\": [], \"dest_hop\": null,\n"
+		       "    \"syn_hop_limit\": null, \"syn_hop_limit_tests\": [null, null, null, null], "
+		       "\"syn_hop_limit_why\": null,\n"
 		       "    \"not_measurable\": {\n      \"tcp.filtering\": \"needs STUNT\",\n"
 		       "      \"tcp.unsolicited_syn\": \"needs STUNT\"\n    },\n"
 		       "    \"direct\": \"simopen\" },\n  \"port_mapping\""));
@@ -347,6 +350,8 @@ static void ipv6_part(void)
 	CHECK(has(out, "\"filtering\": \"APDF\", \"unsolicited_syn\": \"icmp\", "
 		       "\"unsolicited_icmp\": { \"type\": 1, \"code\": 1 } },\n"
 		       "    \"hops\": [], \"dest_hop\": null,\n"
+		       "    \"syn_hop_limit\": null, \"syn_hop_limit_tests\": [null, null, null, null], "
+		       "\"syn_hop_limit_why\": null,\n"
 		       "    \"not_measurable\": {},\n"));
 	free(out);
 	out = render(&r, false);
@@ -378,6 +383,35 @@ static void ipv6_part(void)
 	out = render(&r, false);
 	CHECK(out && has(out, "  Hops to the server: not reached within 8; routers: 1 2001:db8:1::1, 2 silent, "
 			       "3 silent, 4 silent, 5 2001:db8:1::1\n"));
+	free(out);
+	/* the firewall's distance (probe6_fw.c): the per-hop results, the
+	 * hop limit, or why it is unknown */
+	r.ipv6.fw_res[1] = STUNT_PROBE_DROP;
+	r.ipv6.fw_res[2] = STUNT_PROBE_SYNACK;
+	r.ipv6.fw_res[3] = STUNT_PROBE_RST;
+	r.ipv6.syn_hop_limit = 2;
+	out = render(&r, true);
+	CHECK(out && json_valid(out) &&
+	      has(out, "    \"syn_hop_limit\": 2, \"syn_hop_limit_tests\": [\"drop\", \"synack\", "
+		       "\"rst\", null], \"syn_hop_limit_why\": null,\n"));
+	free(out);
+	out = render(&r, false);
+	CHECK(out && has(out, "  Firewall: at hop 1; a first SYN needs hop limit 2 to open it for the "
+			       "peer's (simopen6)\n"));
+	free(out);
+	r.ipv6.syn_hop_limit = 1;
+	out = render(&r, false);
+	CHECK(out && has(out, "  Firewall: none beyond this host stops an incoming SYN"));
+	free(out);
+	r.ipv6.syn_hop_limit = -1;
+	snprintf(r.ipv6.syn_hop_limit_why, PROBE_NOTE_LEN, "the path rewrites TCP ports");
+	out = render(&r, true);
+	CHECK(out && json_valid(out) &&
+	      has(out, "\"syn_hop_limit\": null, \"syn_hop_limit_tests\": [\"drop\", \"synack\", "
+		       "\"rst\", null], \"syn_hop_limit_why\": \"the path rewrites TCP ports\",\n"));
+	free(out);
+	out = render(&r, false);
+	CHECK(out && has(out, "  Firewall's distance: not measured: the path rewrites TCP ports\n"));
 	free(out);
 	r.ipv6.unsolicited_syn = PROBE_SYN_RST;
 	out = render(&r, true);
