@@ -68,6 +68,17 @@
 #       first SYN (as the responder of hb -> ha) left hop-limited to hb's
 #       translated address; no candidate refused, no connection
 #       unproven.
+#   fwhop (the firewall two hops away: lab_up --cgn-a puts side a's IPv6
+#     firewall, drop, in the carrier's router cgna, gwa only routes; hb's
+#     is gwb's, drop; the server with --primary6 / --alternate6, both
+#     daemons with --server6): discovery measures the hop limit that
+#     opens each firewall (probes/probe6_fw.c) -- ha's status says 3,
+#     measured, hb's 2, and ha's log says so; hb -> ha with simopen6
+#     forced (ha, the responder, sends the first SYN): 5 MB echoed, and
+#     that SYN, ha's only one to hb, left with hop limit 3. Then ha with
+#     --ipv6-hop-limit 2 (configured, as before this was measured): its
+#     first SYN dies at cgna before opening it, and the connect waits for
+#     ha's kernel to send the SYN again at full hop limit (a second).
 # Bounded: each connect by stuntd's connect-timeout (8 s here).
 # shellcheck disable=SC2153 # LAB_HA6, LAB_HB6: set by lab_up --ipv6
 set -u
@@ -93,6 +104,18 @@ syn6_start() {
 	lab_bg hb syn6-b tcpdump -i eth0 -nn -U --immediate-mode -w "$LAB_STATE/syn6-b.pcap" \
 		'ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 2' >/dev/null
 	lab_wait_capture syn6-b
+}
+
+# syn6a_start: ha's IPv6 SYNs to hb (fwhop); syn6a_list: one line each,
+# "hlim N seq S" (tcpdump -v)
+syn6a_start() {
+	lab_bg ha syn6-a tcpdump -i eth0 -nn -U --immediate-mode -w "$LAB_STATE/syn6-a.pcap" \
+		"ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 2 and dst host $LAB_HB6" >/dev/null
+	lab_wait_capture syn6-a
+}
+syn6a_list() {
+	tcpdump -v -nn -r "$LAB_STATE/syn6-a.pcap" 2>/dev/null | tr '\n' ' ' | grep -o 'hlim [0-9]*\|seq [0-9]*' |
+		paste -d' ' - -
 }
 
 # syn6_two: hb's capture holds two SYNs at least
@@ -383,6 +406,60 @@ npt|all)
 	}
 	npt_pair npt drop
 	npt_pair npt npt
+	;;&
+fwhop|all)
+	echo "# ha's IPv6 firewall two hops away (in the carrier's router), hb's one hop: measured hop limits"
+	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
+	STUNTD_EXTRA_A=(--connect-timeout 8000 --server6 "$LAB_SRV1_6")
+	STUNTD_EXTRA_B=(--connect-timeout 8000 --server6 "$LAB_SRV1_6")
+	start_all port-restricted rst port-restricted rst --ipv6 --cgn-a --fw6-a drop --fw6-b drop && {
+		grep -h 'discovery: the IPv6 firewall' "$LAB_STATE"/stuntd-[ab].log | sed 's/^/# /'
+		for xv in a:3 b:2; do
+			x=${xv%:*} want=${xv#*:}
+			v=$(status_field "$x" 'str(s["ipv6_hop_limit"]["value"]) + " " + s["ipv6_hop_limit"]["from"]')
+			[ "$v" = "$want measured" ] && ok "h$x's status: IPv6 first hop limit $v" ||
+				nok "h$x's status: ipv6_hop_limit '$v' (want '$want measured')"
+		done
+		grep -q 'discovery: the IPv6 firewall lets the server.s SYN in after a SYN with hop limit 3: the first SYN.s hop limit is 3 (measured)' \
+			"$LAB_STATE/stuntd-a.log" && ok "ha's log: the firewall's distance measured, hop limit 3" ||
+			nok "ha's log names no measured hop limit 3"
+		syn6a_start || nok "IPv6 SYN capture in ha"
+		transfer b laptop "hb -> ha, simopen6 forced, ha's firewall at hop 2" simopen6 simopen6
+		sleep 0.3
+		syns=$(syn6a_list)
+		printf '%s\n' "$syns" | sed 's/^/# ha -> hb: /'
+		if [ "$(printf '%s\n' "$syns" | grep -c .)" = 1 ] && printf '%s' "$syns" | grep -q '^hlim 3 '; then
+			ok "ha sent one SYN to hb, with hop limit 3 (no kernel retransmission)"
+		else
+			nok "ha's SYNs to hb: want one, hop limit 3"
+		fi
+		stop_all
+	}
+	echo "# the same with ha's hop limit configured to 2: its first SYN dies before cgna's firewall"
+	STUNTD_EXTRA_A=(--connect-timeout 8000 --server6 "$LAB_SRV1_6" --ipv6-hop-limit 2)
+	STUNTD_EXTRA_B=(--connect-timeout 8000 --server6 "$LAB_SRV1_6")
+	start_all port-restricted rst port-restricted rst --ipv6 --cgn-a --fw6-a drop --fw6-b drop && {
+		v=$(status_field a 'str(s["ipv6_hop_limit"]["value"]) + " " + s["ipv6_hop_limit"]["from"]')
+		[ "$v" = "2 configured" ] && ok "ha's status: IPv6 first hop limit $v" ||
+			nok "ha's status: ipv6_hop_limit '$v' (want '2 configured')"
+		syn6a_start || nok "IPv6 SYN capture in ha"
+		transfer b laptop "hb -> ha, simopen6 forced, ha's hop limit 2" simopen6 simopen6
+		sleep 0.3
+		syns=$(syn6a_list)
+		printf '%s\n' "$syns" | sed 's/^/# ha -> hb: /'
+		# the first SYN died at hop 2, before cgna's firewall: only the
+		# kernel's retransmission (full hop limit, same sequence number),
+		# a second later, got through
+		if printf '%s\n' "$syns" | sed -n 1p | grep -q '^hlim 2 ' &&
+			[ "$(printf '%s\n' "$syns" | awk '{print $4}' | sort -u | wc -l)" = 1 ] &&
+			printf '%s\n' "$syns" | sed -n 2p | grep -q '^hlim 64 '; then
+			ok "ha's first SYN (hop limit 2) opened nothing: its kernel's retransmission at full hop limit did"
+		else
+			nok "ha's SYNs to hb: want hop limit 2, then the same SYN again at 64"
+		fi
+		stop_all
+	}
+	SERVER_EXTRA=()
 	;;&
 oldorder|all)
 	start_all_hook() {
