@@ -99,6 +99,12 @@ check_cmd "open: the human report ends its IPv6 block with 'yes'" \
 	grep -q "^  Direct IPv6 connections: yes" "$W/open.txt"
 check_cmd "open: the human report has the IPv6 block" grep -q "^IPv6 (server \[$P6\]:3478):" "$W/open.txt"
 check_eq "open: IPv4 part still measured (udp.mapping)" "$(jget "$f" udp.mapping)" none
+# the firewall's distance (probe6_fw.c): with nothing in the way, the
+# server's SYN gets in after a SYN with hop limit 1
+check_eq "open: syn_hop_limit 1, the server's SYN in after hop limit 1" \
+	"$(jget "$f" ipv6.syn_hop_limit) $(jget "$f" ipv6.syn_hop_limit_tests.0)" "1 synack"
+check_cmd "open: the human report says no firewall stops a SYN" \
+	grep -q "^  Firewall: none beyond this host stops an incoming SYN" "$W/open.txt"
 # the hops (root: hop-limited SYNs and ICMPv6 time exceeded): r, then the server
 lx c "$PROBE" --server $P4 --server6 $P6 --json --no-portmap >"$W/hops.json" 2>"$W/hops.err"
 check_eq "open: IPv6 hops: the router $R1_6 at hop 1, the server at hop 2" \
@@ -106,6 +112,7 @@ check_eq "open: IPv6 hops: the router $R1_6 at hop 1, the server at hop 2" \
 lx c "$PROBE" --server $P4 --server6 $P6 --no-portmap >"$W/hops.txt" 2>&1
 check_cmd "open: the human report names the hops" \
 	grep -q "^  Hops to the server: 2; the routers before it: 1 $R1_6\$" "$W/hops.txt"
+check_eq "open, with the hops: syn_hop_limit 1" "$(jget "$W/hops.json" ipv6.syn_hop_limit)" 1
 
 # ------------------------------------------------------------ 2. stateful firewall
 lab_fw6 r rs drop || nok "firewall rules load"
@@ -121,6 +128,13 @@ check_cmd "firewall: the human report says dropped" \
 check_eq "firewall: direct IPv6 only by simultaneous open" "$(jget "$f" ipv6.direct)" simopen
 check_cmd "firewall: the human report says simultaneous open" \
 	grep -q "^  Direct IPv6 connections: only by simultaneous open" "$W/fw.txt"
+# r, the firewall, is the server's last router here: a SYN that crosses it
+# reaches the server, so no hop limit that stops short of the server opens it
+check_eq "firewall: the server's SYN after hop limit 1 dropped, no syn_hop_limit" \
+	"$(jget "$f" ipv6.syn_hop_limit_tests.0) $(jget "$f" ipv6.syn_hop_limit)" "drop null"
+check_cmd "firewall: why it is unknown, in JSON and words" \
+	sh -c "grep -q '\"syn_hop_limit_why\": \"no hop limit up to 4' '$f' &&
+	       grep -q '^  Firewall.s distance: not measured: no hop limit up to 4' '$W/fw.txt'"
 lab_fw6_del r
 
 # ------------------------------------------------------------ 2b. rejecting firewalls
@@ -133,6 +147,8 @@ probe rst
 f=$W/rst.json
 check_eq "rejecting with a TCP reset: unsolicited SYN answered rst" "$(jget "$f" ipv6.tcp.unsolicited_syn)" rst
 check_eq "rejecting with a TCP reset: TCP filtering APDF" "$(jget "$f" ipv6.tcp.filtering)" APDF
+check_eq "rejecting with a TCP reset: the server's SYN after hop limit 1 answered rst" \
+	"$(jget "$f" ipv6.syn_hop_limit_tests.0)" rst
 check_eq "rejecting with a TCP reset: UDP filtering APDF, direct by simultaneous open" \
 	"$(jget "$f" ipv6.udp.filtering) $(jget "$f" ipv6.direct)" "APDF simopen"
 lab_fw6_del r
@@ -168,6 +184,20 @@ check_cmd "NAT66: the human report says translated" grep -q "^  Translation: yes
 lx c "$PROBE" --server $P4 --server6 $P6 --tcp-only --json --no-portmap --no-ttl >"$W/tcp.json" 2>&1
 check_eq "NAT66, --tcp-only: the TCP Binding tells the translation" \
 	"$(jget "$W/tcp.json" ipv6.translated) $(jget "$W/tcp.json" ipv6.udp.mapping)" "true null"
+lx r nft delete table ip6 nat
+# NAT66 that picks its own ports: the test SYN could not be aimed at ours
+lx r nft -f - <<EOF || nok "NAT66 (random ports) rules load"
+table ip6 nat {
+	chain post {
+		type nat hook postrouting priority 100;
+		oifname "rs" masquerade random
+	}
+}
+EOF
+lx c "$PROBE" --server $P4 --server6 $P6 --json --no-portmap --no-ttl >"$W/nat66r.json" 2>&1
+check_cmd "NAT66 with random ports: syn_hop_limit null, the ports named why" \
+	sh -c "grep -q '\"syn_hop_limit\": null' '$W/nat66r.json' &&
+	       grep -q '\"syn_hop_limit_why\": \"the path rewrites TCP ports' '$W/nat66r.json'"
 lx r nft delete table ip6 nat
 
 # ------------------------------------------------------------ 4. without --server6
