@@ -328,6 +328,10 @@ static void print_ipv6(FILE *out, const struct cj_val *root)
 	else
 		fprintf(out, " (the server sees it as %s with another port: NAT66, "
 			"simopen6 cannot work)\n", m);
+	if (jint(root, "ipv6_hop_limit.value", -1) > 0)
+		fprintf(out, "IPv6 first SYN's hop limit: %lld (%s)\n",
+			jint(root, "ipv6_hop_limit.value", -1),
+			jstr(root, "ipv6_hop_limit.from", l, sizeof(l), "?"));
 }
 
 void ctl_show_status(FILE *out, const struct cj_val *root)

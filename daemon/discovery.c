@@ -18,7 +18,6 @@
 #include "daemon/nfq.h"
 #include "daemon/trav/predwin.h"
 #include "daemon/trav/strategy.h"
-#include "daemon/trav/trav.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,8 +81,10 @@ void d_nat_from_probe(const struct probe_result *r, struct sig_nat_info *n, int 
 
 /* One probe_run() against srv into *out: 0 or -errno. capture: with the
  * privileged process's capture (which it opens once per 5 s: the first
- * run's hop count and sequence test stand for the runs after it). */
-static int discovery_once(const struct d_server *srv, struct probe_result *out, bool capture)
+ * run's hop count and sequence test stand for the runs after it).
+ * fw_hops: the IPv6 firewall's distance too (probes/probe6_fw.c). */
+static int discovery_once(const struct d_server *srv, struct probe_result *out, bool capture,
+			  bool fw_hops)
 {
 	struct probe_cfg pc;
 	int err;
@@ -96,7 +97,7 @@ static int discovery_once(const struct d_server *srv, struct probe_result *out, 
 		pc.server6_set = true;
 		pc.server6 = srv->addr.in6;
 		pc.server6_addr_only = true;
-		pc.server6_fw_hops = true;	/* simopen6's first SYN */
+		pc.server6_fw_hops = fw_hops;	/* simopen6's first SYN */
 		return probe_run(&pc, out);
 	}
 	pc.server_ip = srv->addr.in.sin_addr.s_addr;
@@ -105,7 +106,7 @@ static int discovery_once(const struct d_server *srv, struct probe_result *out, 
 		pc.server6_set = true;
 		pc.server6 = g_d->cfg.server6;
 		pc.server6_addr_only = true;	/* the address, and */
-		pc.server6_fw_hops = true;	/* the firewall's distance: simopen6 */
+		pc.server6_fw_hops = fw_hops;	/* the firewall's distance: simopen6 */
 	}
 	/* unprivileged: the privileged process opens the capture for us (hop
 	 * count, sequence rewriting); without it those tests are skipped */
@@ -120,25 +121,33 @@ static int discovery_once(const struct d_server *srv, struct probe_result *out, 
 	return err;
 }
 
-/* The IPv6 firewall's distance it measured, and the first SYN's hop
- * limit that follows (trav_simopen6_hops). */
-static void v6hops_log(const struct stuntd *d)
+/* The IPv6 firewall's distance (measured now: fresh; else an earlier
+ * discovery's, or none), and the first SYN's hop limit that follows
+ * (d_hostaddr6_hops). Not measured and not configured: a warning, since 2
+ * fails behind a firewall further away. */
+static void v6hops_log(const struct stuntd *d, bool fresh)
 {
 	const char *from;
-	unsigned h = trav_simopen6_hops(&from);
+	unsigned h = d_hostaddr6_hops(&d->cfg, &d->v6pub, &from);
 
 	if (d->v6pub.syn_hops > 0)
 		log_info("discovery: the IPv6 firewall lets the server's SYN in after a SYN with hop "
-			 "limit %d: the first SYN's hop limit is %u (%s)", d->v6pub.syn_hops, h, from);
-	else
+			 "limit %d%s: the first SYN's hop limit is %u (%s)", d->v6pub.syn_hops,
+			 fresh ? "" : " (an earlier discovery's measure)", h, from);
+	else if (d->cfg.ipv6_hops)
 		log_info("discovery: the IPv6 firewall's distance not measured (%s): the first "
 			 "SYN's hop limit is %u (%s)", d->v6pub.syn_hops_why[0] ?
 			 d->v6pub.syn_hops_why : "no answer", h, from);
+	else
+		log_warnx("discovery: the IPv6 firewall's distance not measured (%s): the first "
+			  "SYN's hop limit is %u (%s); set ipv6-hop-limit if this host's firewall is "
+			  "more than one hop away", d->v6pub.syn_hops_why[0] ?
+			  d->v6pub.syn_hops_why : "no answer", h, from);
 }
 
 /* What the IPv6 part told of our address (server6, or the server itself
  * when we reach it over IPv6: v6srv). */
-static void v6pub_log(const struct stuntd *d, bool v6srv)
+static void v6pub_log(const struct stuntd *d, bool v6srv, bool fresh_hops)
 {
 	char l[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
 
@@ -161,7 +170,7 @@ static void v6pub_log(const struct stuntd *d, bool v6srv)
 		log_warnx("discovery: IPv6 [%s] is translated to [%s] and its port changed (NAT66, "
 			  "%s Binding): simopen6 cannot aim a peer at our port and offers [%s]",
 			  l, m, d->v6pub.tcp ? "TCP" : "UDP", l);
-	v6hops_log(d);
+	v6hops_log(d, fresh_hops);
 }
 
 /* The server is IPv6 (an IPv6-only host): no NAT to measure, simopen6's
@@ -169,21 +178,23 @@ static void v6pub_log(const struct stuntd *d, bool v6srv)
  * (daemon/negotiate.c), so the NAT info stays unknown. */
 static int discovery_v6only(struct stuntd *d, const struct d_server *srv)
 {
+	bool fresh;
 	int err;
 
 	d->have_probe = false;
 	memset(&d->nat, 0, sizeof(d->nat));
 	d->syn_ttl = D_SYN_TTL_FALLBACK;
-	err = discovery_once(srv, &d->probe, false);
+	err = discovery_once(srv, &d->probe, false, true);
 	if (err < 0) {
 		log_warnx("discovery: the server answered no Binding over IPv6: %s",
 			  strerror(-err));
 		return err;
 	}
 	d_hostaddr6_learn(&d->probe.ipv6, &d->v6pub);
+	fresh = d_hostaddr6_learn_hops(&d->probe.ipv6, &d->v6pub);
 	log_info("discovery: the server is reached over IPv6: no IPv4 to measure, IPv6 "
 		 "methods only (%llu ms)", (unsigned long long)d->probe.elapsed_ms);
-	v6pub_log(d, true);
+	v6pub_log(d, true, fresh);
 	return 0;
 }
 
@@ -195,19 +206,23 @@ int d_discovery_run(void)
 	char desc[64];
 	unsigned i, tries = 0, ok = 0;
 	uint64_t ms = 0;
-	int err = 0, ttl, acc_ttl = 0;
-	bool ttl_measured = false;
+	int err = 0, ttl, acc_ttl = 0, hops;
+	bool ttl_measured = false, fresh_hops = false;
 
 	/* the server in use, else the most preferred one */
 	srv = d_sig_server();
 	d->probe_srv = (size_t)(srv - d->cfg.servers);
 	memset(&acc, 0, sizeof(acc));
+	/* the address is learnt again; the firewall's distance an earlier
+	 * discovery measured stays until a run measures it again */
+	hops = d->v6pub.syn_hops;
 	memset(&d->v6pub, 0, sizeof(d->v6pub));
+	d->v6pub.syn_hops = hops;
 	if (srv->addr.sa.sa_family == AF_INET6)
 		return discovery_v6only(d, srv);
 	do {
 		tries++;
-		if ((err = discovery_once(srv, &d->probe, tries == 1)) < 0) {
+		if ((err = discovery_once(srv, &d->probe, tries == 1, !fresh_hops)) < 0) {
 			log_warnx("discovery: %s", strerror(-err));
 			continue;
 		}
@@ -215,6 +230,8 @@ int d_discovery_run(void)
 		ms += d->probe.elapsed_ms;
 		if (!d->v6pub.known)
 			d_hostaddr6_learn(&d->probe.ipv6, &d->v6pub);
+		if (!fresh_hops)
+			fresh_hops = d_hostaddr6_learn_hops(&d->probe.ipv6, &d->v6pub);
 		ttl = 0;
 		d_nat_from_probe(&d->probe, &n, &ttl);
 		d_nat_merge(&acc, &n);
@@ -245,7 +262,7 @@ int d_discovery_run(void)
 		 desc,
 		 probe_syn_name(d->probe.unsolicited_syn) ? probe_syn_name(d->probe.unsolicited_syn) : "?",
 		 d->syn_ttl, (unsigned long long)ms, ok, tries);
-	v6pub_log(d, false);
+	v6pub_log(d, false, fresh_hops);
 	/* a one-address server: what it could not tell (the strategy races
 	 * the methods that may work, daemon/trav/strategy.h) */
 	for (i = 0; i < PROBE_V_MAX; i++)

@@ -76,6 +76,16 @@ int d_hostaddr6_once(const struct d_config *c, struct d_host6 *h);
  * mapped and local address (what simopen6's TCP meets), else the UDP
  * Binding's; out->known false when neither was answered. Pure. */
 void d_hostaddr6_learn(const struct probe6_result *v, struct d_v6pub *out);
+/* The firewall's distance a run measured (probes/probe6_fw.c) into
+ * out->syn_hops: true when it did; else out keeps what it had (an earlier
+ * run's value, which one run that found none does not undo) and, with
+ * none, the run's reason in syn_hops_why. Neither touches the other's
+ * fields. */
+bool d_hostaddr6_learn_hops(const struct probe6_result *v, struct d_v6pub *out);
+/* The hop limit of an IPv6 first SYN or PUNCH (simopen6, udp6):
+ * ipv6-hop-limit when set, else pub's measure, else D_IPV6_HOPS_FALLBACK;
+ * *from (may be NULL): "configured", "measured" or "default". */
+unsigned d_hostaddr6_hops(const struct d_config *c, const struct d_v6pub *pub, const char **from);
 /* Which of our addresses own[0..n) simopen6 binds (local) and which
  * address it offers (offer): the one the server saw leave, when it is one
  * of them, offered in its translated form when pub says the translation

@@ -38,7 +38,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define STUNT6_WAIT_MIN_MS	300	/* shortest STUNT-TIMEOUT asked for (as IPv4) */
 
 /* The PROBE-UNSOLICITED tests: filtering (change IP + port, change port),
  * and the unsolicited SYN to a port nobody uses. */
@@ -162,7 +161,7 @@ static void tcp_bound(struct probe_loop *L, struct probe_tx *t)
 	if (t->status != PROBE_TX_OK)
 		return;
 	p->no_other = !t->has_other || t->other.family != STUN_FAMILY_IPV6;
-	p->wait_ms = wait < STUNT6_WAIT_MIN_MS ? STUNT6_WAIT_MIN_MS : wait;
+	p->wait_ms = wait < PROBE6_STUNT_WAIT_MIN_MS ? PROBE6_STUNT_WAIT_MIN_MS : wait;
 	if (t->has_mapped)
 		used[n++] = t->mapped.port;
 	used[n++] = p->tcp->lport;

@@ -63,6 +63,8 @@ void probe6_finish(struct probe_ctx *c);
 /* Its hops to the server (probe6_ttl.c; from probe6_start / _finish). */
 int probe6_ttl_start(struct probe_ctx *c, struct probe_loop *L);
 void probe6_ttl_finish(struct probe_ctx *c);
+/* The shortest STUNT-TIMEOUT the IPv6 tests ask for (as IPv4's). */
+#define PROBE6_STUNT_WAIT_MIN_MS	300
 /* The hop limit that opens our IPv6 firewall (probe6_fw.c; from
  * probe6_start / _finish). */
 int probe6_fw_start(struct probe_ctx *c, struct probe_loop *L);

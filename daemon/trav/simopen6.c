@@ -11,8 +11,8 @@
  * (TRAV_F_EARLY: Happy Eyeballs, RFC 8305, in its simplest form; the first
  * connection that is confirmed wins, the others are cancelled silently).
  *
- * One side's first SYN goes first, with hop limit ipv6-hop-limit (default
- * 2): it crosses its own firewall -- which now holds the flow's state --
+ * One side's first SYN goes first, with hop limit ipv6-hop-limit (measured
+ * by discovery, else 2: d_hostaddr6_hops): it crosses its own firewall -- which now holds the flow's state --
  * and dies one hop later, before the other side's firewall, which
  * therefore never answers it (drop or RST: a rejecting firewall's RST
  * would also end our own firewall's state of the flow). The other side
@@ -59,7 +59,7 @@
  * there: the hop limit must reach one hop beyond our own firewall, 2 for a
  * host right behind its router (the lab's). Discovery measures it against
  * the server over IPv6 (probes/probe6_fw.c: the smallest hop limit whose
- * SYN lets the server's SYN back in), and trav_simopen6_hops() takes that
+ * SYN lets the server's SYN back in), and d_hostaddr6_hops() takes that
  * unless ipv6-hop-limit is set; with neither, 2.
  *
  * The peer's address is only its word (the server vouches for its IPv4
@@ -127,23 +127,6 @@ static void simopen6_offer(const struct trav_attempt *a, struct sig_candidate *c
 	memcpy(c->addr.ip, g_d->cfg.has_test_cand_ip6 ? g_d->cfg.test_cand_ip6 : p->offer, 16);
 }
 
-unsigned trav_simopen6_hops(const char **from)
-{
-	const char *f = "configured";
-	unsigned h = g_d->cfg.ipv6_hops;
-
-	if (h == 0 && g_d->v6pub.syn_hops > 0) {
-		h = (unsigned)g_d->v6pub.syn_hops;
-		f = "measured";
-	} else if (h == 0) {
-		h = D_IPV6_HOPS_FALLBACK;
-		f = "default";
-	}
-	if (from)
-		*from = f;
-	return h;
-}
-
 static void simopen6_arm(struct trav_attempt *a, const struct trav_peer *peer, int syn_ttl)
 {
 	struct simopen6_priv *p = a->priv;
@@ -154,7 +137,8 @@ static void simopen6_arm(struct trav_attempt *a, const struct trav_peer *peer, i
 	if (p->have_peer)
 		memcpy(a->raddr6, peer->ip6, 16);
 	/* the first side's SYN hop-limited, the other's not (above) */
-	a->ttl = a->requester != peer->v6_first ? (int)trav_simopen6_hops(NULL) : 0;
+	a->ttl = a->requester != peer->v6_first ?
+		 (int)d_hostaddr6_hops(&g_d->cfg, &g_d->v6pub, NULL) : 0;
 	trav_proof_arm(&p->proof, a, peer);
 	/* the requester's connect completes first: its header at once */
 	p->proof.early_hdr = a->requester && peer->v6_first;

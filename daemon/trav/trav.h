@@ -305,11 +305,6 @@ extern const struct trav_ops trav_direct_ops, trav_portmap_ops, trav_reversal_op
 	trav_simopen_ops, trav_stunt1_ops, trav_synth_ops, trav_stunt2_ops, trav_predict_ops,
 	trav_shotgun_ops, trav_udp_ops, trav_relay_ops, trav_host_ops, trav_simopen6_ops,
 	trav_udp6_ops;
-/* The hop limit of an IPv6 first SYN or PUNCH (simopen6, udp6):
- * ipv6-hop-limit if set, else discovery's measure, else
- * D_IPV6_HOPS_FALLBACK; *from (may be NULL): "configured", "measured" or
- * "default". */
-unsigned trav_simopen6_hops(const char **from);
 /* The method's operations, or NULL when this stuntd does not implement it. */
 const struct trav_ops *trav_ops_of(uint8_t method);
 /* Role of this side for method (requester or not): TRAV_NONE if unknown. */

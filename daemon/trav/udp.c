@@ -274,7 +274,8 @@ static void arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
 		a->raddr = 0;
 		if (p->ip6)
 			memcpy(a->raddr6, p->ip6, 16);
-		a->ttl = g_d->cfg.udp_first_ttl != 0 ? (int)trav_simopen6_hops(NULL) : 0;
+		a->ttl = g_d->cfg.udp_first_ttl != 0 ?
+			 (int)d_hostaddr6_hops(&g_d->cfg, &g_d->v6pub, NULL) : 0;
 	} else {
 		a->ttl = g_d->cfg.udp_first_ttl >= 0 ? g_d->cfg.udp_first_ttl : syn_ttl;
 	}

@@ -71,8 +71,10 @@
 #   fwhop (the firewall two hops away: lab_up --cgn-a puts side a's IPv6
 #     firewall, drop, in the carrier's router cgna, gwa only routes; hb's
 #     is gwb's, drop; the server with --primary6 / --alternate6, both
-#     daemons with --server6): discovery measures the hop limit that
-#     opens each firewall (probes/probe6_fw.c) -- ha's status says 3,
+#     daemons with --server6; 10 ms one way on each WAN, so that the
+#     routers' time exceeded answers come back after the connect() that
+#     sent the SYN, as on real paths): discovery measures the hop limit
+#     that opens each firewall (probes/probe6_fw.c) -- ha's status says 3,
 #     measured, hb's 2, and ha's log says so; hb -> ha with simopen6
 #     forced (ha, the responder, sends the first SYN): 5 MB echoed, and
 #     that SYN, ha's only one to hb, left with hop limit 3. Then ha with
@@ -412,7 +414,8 @@ fwhop|all)
 	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
 	STUNTD_EXTRA_A=(--connect-timeout 8000 --server6 "$LAB_SRV1_6")
 	STUNTD_EXTRA_B=(--connect-timeout 8000 --server6 "$LAB_SRV1_6")
-	start_all port-restricted rst port-restricted rst --ipv6 --cgn-a --fw6-a drop --fw6-b drop && {
+	start_all port-restricted rst port-restricted rst --ipv6 --cgn-a --fw6-a drop --fw6-b drop \
+		--delay-a 10 --delay-b 10 && {
 		grep -h 'discovery: the IPv6 firewall' "$LAB_STATE"/stuntd-[ab].log | sed 's/^/# /'
 		for xv in a:3 b:2; do
 			x=${xv%:*} want=${xv#*:}
@@ -438,7 +441,8 @@ fwhop|all)
 	echo "# the same with ha's hop limit configured to 2: its first SYN dies before cgna's firewall"
 	STUNTD_EXTRA_A=(--connect-timeout 8000 --server6 "$LAB_SRV1_6" --ipv6-hop-limit 2)
 	STUNTD_EXTRA_B=(--connect-timeout 8000 --server6 "$LAB_SRV1_6")
-	start_all port-restricted rst port-restricted rst --ipv6 --cgn-a --fw6-a drop --fw6-b drop && {
+	start_all port-restricted rst port-restricted rst --ipv6 --cgn-a --fw6-a drop --fw6-b drop \
+		--delay-a 10 --delay-b 10 && {
 		v=$(status_field a 'str(s["ipv6_hop_limit"]["value"]) + " " + s["ipv6_hop_limit"]["from"]')
 		[ "$v" = "2 configured" ] && ok "ha's status: IPv6 first hop limit $v" ||
 			nok "ha's status: ipv6_hop_limit '$v' (want '2 configured')"

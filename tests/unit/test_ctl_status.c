@@ -179,6 +179,13 @@ static void status_unmeasured(void)
 	CHECK(s && strstr(s, "\nNAT: none measured (the server is reached over IPv6: IPv6 "
 			  "methods only)\n") != NULL);
 	free(s);
+	/* the IPv6 address offered, and the first SYN's hop limit */
+	s = show("{\"id\":\"a\",\"registered\":true,\"ipv6\":\"2001:db8:10::10\","
+		 "\"ipv6_local\":\"2001:db8:10::10\",\"ipv6_learnt\":null,"
+		 "\"ipv6_hop_limit\":{\"value\":3,\"from\":\"measured\"}}", 0);
+	CHECK(s && strstr(s, "IPv6: 2001:db8:10::10 (the host's own; not checked against a "
+			  "server)\nIPv6 first SYN's hop limit: 3 (measured)\n") != NULL);
+	free(s);
 }
 
 static void peers_words(void)
