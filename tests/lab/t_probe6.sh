@@ -128,13 +128,20 @@ check_cmd "firewall: the human report says dropped" \
 check_eq "firewall: direct IPv6 only by simultaneous open" "$(jget "$f" ipv6.direct)" simopen
 check_cmd "firewall: the human report says simultaneous open" \
 	grep -q "^  Direct IPv6 connections: only by simultaneous open" "$W/fw.txt"
-# r, the firewall, is the server's last router here: a SYN that crosses it
-# reaches the server, so no hop limit that stops short of the server opens it
-check_eq "firewall: the server's SYN after hop limit 1 dropped, no syn_hop_limit" \
-	"$(jget "$f" ipv6.syn_hop_limit_tests.0) $(jget "$f" ipv6.syn_hop_limit)" "drop null"
-check_cmd "firewall: why it is unknown, in JSON and words" \
-	sh -c "grep -q '\"syn_hop_limit_why\": \"no hop limit up to 4' '$f' &&
-	       grep -q '^  Firewall.s distance: not measured: no hop limit up to 4' '$W/fw.txt'"
+# the firewall's distance: r (hop 1) opens for a SYN with hop limit 2; r
+# is also the server's last router, so that SYN reached the server. Without
+# the hops (--no-ttl) that counts; with them it does not: no hop limit that
+# stops short of the server opens it, and the report says why
+check_eq "firewall: the server's SYN after hop limit 1 dropped, after 2 let in: syn_hop_limit 2" \
+	"$(jget "$f" ipv6.syn_hop_limit_tests.0) $(jget "$f" ipv6.syn_hop_limit_tests.1) $(jget "$f" ipv6.syn_hop_limit)" \
+	"drop synack 2"
+lx c "$PROBE" --server $P4 --server6 $P6 --json --no-portmap >"$W/fwhops.json" 2>&1
+lx c "$PROBE" --server $P4 --server6 $P6 --no-portmap >"$W/fwhops.txt" 2>&1
+check_eq "firewall, with the hops (the server at hop 2): no syn_hop_limit" \
+	"$(jget "$W/fwhops.json" ipv6.dest_hop) $(jget "$W/fwhops.json" ipv6.syn_hop_limit)" "2 null"
+check_cmd "firewall, with the hops: why it is unknown, in JSON and words" \
+	sh -c "grep -q '\"syn_hop_limit_why\": \"no hop limit up to 4 that stops before the server' '$W/fwhops.json' &&
+	       grep -q '^  Firewall.s distance: not measured: no hop limit up to 4 that stops before the server' '$W/fwhops.txt'"
 lab_fw6_del r
 
 # ------------------------------------------------------------ 2b. rejecting firewalls

@@ -89,8 +89,9 @@ check_cmd "non-root refused with exit 4 and a message" \
 out=$(ip netns exec "$P-cli" setpriv --reuid=65534 --regid=65534 --clear-groups "$RULES_CLI" install --dry-run --queue-bypass 2>&1); rc=$?
 check_cmd "--dry-run works without root and prints iptables commands" \
 	test $rc -eq 0 -a -n "$(echo "$out" | grep -- '-j NFQUEUE --queue-num 7421 --queue-bypass')"
-check_cmd "install touches no chain but OUTPUT, INPUT, STUNT-OUT, STUNT-IN" \
-	test -z "$(echo "$out" | grep -v '^#' | grep -v -E -- ' -t mangle -(N|A|I) (OUTPUT|INPUT|STUNT-OUT|STUNT-IN)( |$)')"
+check_cmd "install touches no chain but OUTPUT, INPUT, STUNT-OUT, STUNT-IN (mangle), PREROUTING, STUNT-PRE (raw)" \
+	test -z "$(echo "$out" | grep -v '^#' | grep -v -E -- ' -t mangle -(N|A|I) (OUTPUT|INPUT|STUNT-OUT|STUNT-IN)( |$)' |
+		grep -v -E -- ' -t raw -(N|A|I) (PREROUTING|STUNT-PRE)( |$)')"
 out=$($RULES install --gateway 2>&1); rc=$?
 check_cmd "--gateway (removed) is a one-line usage error (2)" \
 	test $rc -eq 2 -a "$(echo "$out" | wc -l)" -eq 1 \
@@ -216,8 +217,8 @@ setup() {
 	ip netns exec "$b" sysctl -qw net.ipv4.conf.stlb0.rp_filter=0
 }
 
-# unrelated rules that must survive: mangle and filter, including a rule
-# tagged "stunt" that is not one of stunt-rules' jumps
+# unrelated rules that must survive: mangle, raw and filter, including a
+# rule tagged "stunt" that is not one of stunt-rules' jumps
 preexisting() {
 	local ns=$1 ipt="ip netns exec $1 iptables-$2 -w 5"
 	$ipt -t mangle -A OUTPUT -p udp --dport 9 -j MARK --set-mark 0x1 &&
@@ -227,6 +228,7 @@ preexisting() {
 		$ipt -t mangle -A PREROUTING -p udp --dport 9 -j ACCEPT &&
 		$ipt -t mangle -N USER-MANGLE &&
 		$ipt -t mangle -A USER-MANGLE -j RETURN &&
+		$ipt -t raw -A PREROUTING -p udp --dport 9 -j ACCEPT &&
 		$ipt -t filter -A INPUT -p tcp --dport 9 -j DROP &&
 		$ipt -t filter -A OUTPUT -m comment --comment stunt-other -j ACCEPT &&
 		$ipt -t filter -N USER-FILTER &&
@@ -236,6 +238,7 @@ preexisting() {
 		$ipt -t mangle -A OUTPUT -m comment --comment stunt -j RETURN -p udp --dport 7 &&
 		$ipt -t mangle -A INPUT -p tcp --dport 9 -j ACCEPT &&
 		$ipt -t mangle -N USER-MANGLE6 &&
+		$ipt -t raw -A PREROUTING -p tcp --dport 9 -j ACCEPT &&
 		$ipt -t filter -A INPUT -p tcp --dport 9 -j DROP
 }
 
@@ -296,7 +299,8 @@ run_backend() {
 		-a "$(save6 "$a" "$bk")" = "$before6"
 	check_cmd "$t --dry-run prints the ip6tables commands after the iptables ones" \
 		test -n "$(echo "$out" | grep -- "^# IPv6: ip6tables-$bk\$")" \
-		-a "$(echo "$out" | grep -c -- "^ip6tables-$bk -t mangle -A STUNT-")" -eq 10 \
+		-a "$(echo "$out" | grep -c -- "^ip6tables-$bk -t mangle -A STUNT-")" -eq 9 \
+		-a "$(echo "$out" | grep -c -- "^ip6tables-$bk -t raw -A STUNT-PRE ")" -eq 1 \
 		-a -n "$(echo "$out" | grep -- "^ip6tables-$bk -t mangle -A STUNT-IN -p ipv6-icmp -m conntrack --ctstate RELATED ")"
 
 	out=$($R install --backend "$bk" --queue-bypass 2>&1); rc=$?
@@ -320,6 +324,14 @@ run_backend() {
 	check_cmd "$t --queue-bypass on every NFQUEUE rule ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -ge 8
 	check_cmd "$t RELATED ICMP with connmark queued in STUNT-IN" test -n \
 		"$(echo "$after2" | grep -- "-A STUNT-IN -p icmp -m conntrack --ctstate RELATED -m connmark --mark $MARK -j NFQUEUE")"
+	# inbound RSTs before conntrack: raw PREROUTING, first, every RST to
+	# a local address (no connmark there); none left in STUNT-IN
+	check_cmd "$t every RST to a local address queued in raw STUNT-PRE, jumped to first from PREROUTING" test \
+		"$(ip netns exec "$a" "iptables-$bk" -w 5 -t raw -S PREROUTING | sed -n 2p)" = \
+		"-A PREROUTING -m comment --comment stunt -j STUNT-PRE" \
+		-a "$(ip netns exec "$a" "iptables-$bk" -w 5 -t raw -S STUNT-PRE | sed -n 2p)" = \
+		"-A STUNT-PRE -p tcp -m tcp --tcp-flags RST RST -m addrtype --dst-type LOCAL -j NFQUEUE --queue-num $QUEUE --queue-bypass" \
+		-a -z "$(echo "$after2" | grep -- "-A STUNT-IN .*RST")"
 
 	# --- the same rules in ip6tables
 	check_cmd "$t [ip6] install twice == install once" test "$after61" = "$after62" -a "$after61" != "$before6"
@@ -330,6 +342,9 @@ run_backend() {
 	n0=$(echo "$after62" | grep -c -- "-j NFQUEUE --queue-num $QUEUE --queue-bypass\$")
 	n1=$(echo "$after62" | grep -c -- "-j NFQUEUE")
 	check_cmd "$t [ip6] --queue-bypass on every NFQUEUE rule ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -eq 9
+	check_cmd "$t [ip6] every RST to a local address queued in raw STUNT-PRE" test \
+		"$(ip netns exec "$a" "ip6tables-$bk" -w 5 -t raw -S STUNT-PRE | sed -n 2p)" = \
+		"-A STUNT-PRE -p tcp -m tcp --tcp-flags RST RST -m addrtype --dst-type LOCAL -j NFQUEUE --queue-num $QUEUE --queue-bypass"
 	check_cmd "$t [ip6] RELATED ICMPv6 with connmark queued in STUNT-IN" test -n \
 		"$(echo "$after62" | grep -- "-A STUNT-IN -p ipv6-icmp -m conntrack --ctstate RELATED -m connmark --mark $MARK -j NFQUEUE")"
 
@@ -343,10 +358,11 @@ import json, sys
 d = json.loads(sys.argv[1])
 assert d["installed"] is True and d["queue"] == 7421 and d["queue_bypass"] is True, d
 assert "gateway" not in d and d["backend"] == sys.argv[2], d
-assert "STUNT-OUT" in d["chains"] and len(d["rules"]) >= 9, d
+assert d["chains"] == ["STUNT-OUT", "STUNT-IN", "STUNT-PRE"] and len(d["rules"]) == 10, d
+assert d["table"] == "mangle" and d["tables"] == ["mangle", "raw"], d
 v6 = d["ipv6"]
 assert v6["state"] == "installed" and v6["binary"] == "ip6tables-" + sys.argv[2], v6
-assert v6["chains"] == ["STUNT-OUT", "STUNT-IN"] and len(v6["rules"]) == len(d["rules"]), v6
+assert v6["chains"] == ["STUNT-OUT", "STUNT-IN", "STUNT-PRE"] and len(v6["rules"]) == len(d["rules"]), v6
 ' "$out" "$bk"
 
 	# --- real packets: marked connection with bypass and no listener
@@ -441,7 +457,7 @@ assert v6["chains"] == ["STUNT-OUT", "STUNT-IN"] and len(v6["rules"]) == len(d["
 import json, sys
 d = json.loads(sys.argv[1])
 assert d["installed"] is True and "gateway" not in d, d
-assert d["chains"] == ["STUNT-OUT", "STUNT-IN", "STUNT-FWD", "STUNT-SEL"], d
+assert d["chains"] == ["STUNT-OUT", "STUNT-IN", "STUNT-PRE", "STUNT-FWD", "STUNT-SEL"], d
 assert "-A FORWARD -m comment --comment stunt -j STUNT-FWD" in d["jumps"], d
 ' "$out"
 	$R install --backend "$bk" >/dev/null; rc=$?
