@@ -39,12 +39,13 @@
  * the connection is this socket's (the listener sees nothing of that
  * 4-tuple). Then as on an accepted connection: our proof first. On a LAN
  * behind one NAT (10/8, 172.16/12, 192.168/16) nothing stands between the
- * hosts and the responder only listens, as before. This passes gateways
- * that drop unsolicited SYNs; not yet ones that answer them with an RST:
- * whichever SYN goes first meets it, and it ends the state the sender's
- * own gateway held for the flow (conntrack sees it before our queue drops
- * it), with no router between the two where a TTL-limited SYN could end
- * instead (tests/lab/t_stuntd_cgn.sh gateway).
+ * hosts and the responder only listens, as before. Gateways that answer
+ * unsolicited SYNs with an RST pass too: whichever SYN goes first meets
+ * one (there is no router between the two where a TTL-limited SYN could
+ * end instead), and stunt-rules queues inbound RSTs in raw PREROUTING,
+ * before connection tracking, so the attempt's guard drops it before it
+ * can end the state the sender's own gateway holds for the flow
+ * (tests/lab/t_stuntd_cgn.sh gateway).
  */
 #include "daemon/trav/trav.h"
 
