@@ -109,8 +109,8 @@ R0=$(save)
 lx ha "$RULES" install --queue "$Q" --mark "$MARK" --queue-bypass >/dev/null ||
 	{ echo "not ok - stunt-rules install in ha"; exit 1; }
 R1=$(save)
-check_cmd "the reference install has the IPv6 chains and jumps too" \
-	test "$(echo "$R1" | sed -n '/^# ip6tables$/,$p' | grep -c -e '^:STUNT-' -e '-j STUNT-')" -eq 4
+check_cmd "the reference install has the IPv6 chains and jumps too (OUT, IN, PRE)" \
+	test "$(echo "$R1" | sed -n '/^# ip6tables$/,$p' | grep -c -e '^:STUNT-' -e '-j STUNT-')" -eq 6
 lx ha "$RULES" remove >/dev/null
 same "reference install; remove restores ha's rule set" "$R0" "$(save)"
 
@@ -169,7 +169,7 @@ check_cmd "holder d logged the stale rules of pid $C once ($n: $(grep -m1 'remov
 	test "$n" -eq 1 -a -n "$(grep "removing stale rules left by pid $C " "$S/d.log")"
 same "holder d's rule set equals one install (no duplicate jumps or rules)" "$R1" "$(save)"
 jumps=$(save | grep -c -- '-m comment --comment stunt -j STUNT-')
-check_cmd "one tagged jump per chain and family ($jumps: OUTPUT, INPUT; IPv4, IPv6)" test "$jumps" -eq 4
+check_cmd "one tagged jump per chain and family ($jumps: OUTPUT, INPUT, raw PREROUTING; IPv4, IPv6)" test "$jumps" -eq 6
 check_cmd "the stale chains were replaced: STUNT-OUT counters restart ($(qcount STUNT-OUT))" \
 	test "$(qcount STUNT-OUT)" -eq 0
 check_cmd "state file names holder d ($D)" test "$(state_pid)" = "$D"
