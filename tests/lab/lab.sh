@@ -234,6 +234,14 @@ EOF
 }
 lab_fw6_del() { lx "$1" nft delete table ip6 labfw; }
 
+# synretrans NODE: the kernel's SYN retransmissions so far in NODE's
+# namespace (TcpExt TCPSynRetrans)
+synretrans() {
+	# shellcheck disable=SC2016 # awk's own $i
+	lx "$1" awk '/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) n[i] = $i; h = 1 }
+		else for (i = 1; i <= NF; i++) if (n[i] == "TCPSynRetrans") print $i }' /proc/net/netstat
+}
+
 # jget FILE PATH.TO.FIELD: a value of a JSON file (stunt-probe --json), as
 # JSON text, strings bare; list items by index. A missing key prints
 # nothing (and a traceback on stderr): never equal to a wanted value.

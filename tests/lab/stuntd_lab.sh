@@ -111,6 +111,43 @@ start_all() {
 	return 1
 }
 
+# start_gw_cgn SYN (t_stuntd_cgn.sh gateway, tests/bench/cgngw.sh): lab
+# (two home gateways inside one CGN without hairpin; the gateways answer an
+# unsolicited SYN from the WAN by SYN: drop or rst), server, echo services
+# in ha and hb, stuntd on gwa (gw-a) and gwb (gw-b), each exposing its LAN
+# host's echo, with $RULES_TOOL; registered. The caller sets
+# STUNTD_NODE_A=gwa STUNTD_NODE_B=gwb for ctl.
+start_gw_cgn() {
+	local x k id peer
+	lab_init sdg
+	trap lab_down EXIT
+	lab_up --nat-a port-restricted --nat-b port-restricted --cgn-shared --syn-a "$1" --syn-b "$1" ||
+		{ nok "lab up"; return 1; }
+	printf 'gw-a s3cret-gwa\ngw-b s3cret-gwb\n' >"$LAB_STATE/secrets"
+	lab_server_secrets "$LAB_STATE/secrets"
+	lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
+		--secrets "$LAB_STATE/secrets" >/dev/null
+	for x in a b; do
+		[ $x = a ] && k=1 id=gw-a peer=gw-b || k=2 id=gw-b peer=gw-a
+		printf 's3cret-gw%s\n' $x >"$LAB_STATE/secret-$x"
+		chmod 600 "$LAB_STATE/secret-$x"
+		mkdir -p "$LAB_STATE/s$x"
+		lab_bg "h$x" "echo-$x" python3 "$ECHOSRV" --bind "10.$k.0.10" 7000 >/dev/null
+		lab_bg "gw$x" "stuntd-$x" "$STUNTD" -d -v --id $id --server "$LAB_SRV1" \
+			--secret-file "$LAB_STATE/secret-$x" --control "$LAB_STATE/$x.sock" \
+			--state-dir "$LAB_STATE/s$x" --rules-tool "$RULES_TOOL" --connect-timeout 5000 \
+			--expose "echo=tcp:10.$k.0.10:7000" --allow echo=$peer >/dev/null
+	done
+	registered() { ctl a '{"cmd":"status"}' | grep -q '"registered":true' && ctl b '{"cmd":"status"}' | grep -q '"registered":true'; }
+	if lab_wait_for 15 registered; then
+		ok "gw-a (stuntd on gwa) and gw-b (on gwb) registered"
+	else
+		nok "gw-a and gw-b registered"
+		tail -n 5 "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" | sed 's/^/# /'
+		return 1
+	fi
+}
+
 # start_stranger [ARGS...]: a third stuntd, id "stranger", in pub (no NAT),
 # after start_all, registered with STRANGER_SERVER (default $LAB_SRV1);
 # exposes nothing. ctl c ... talks to it. PID_C its pid.

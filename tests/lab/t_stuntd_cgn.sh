@@ -51,41 +51,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 TURN_PORT=3490
 
-# start_gw SYN: lab (the CGN without hairpin; the gateways answer an
-# unsolicited SYN from the WAN by SYN: drop or rst), server, echo services
-# in ha and hb, stuntd on gwa (gw-a) and gwb (gw-b), each exposing its LAN
-# host's echo; registered.
-start_gw() {
-	local x k id peer
-	lab_init sdg
-	trap lab_down EXIT
-	lab_up --nat-a port-restricted --nat-b port-restricted --cgn-shared --syn-a "$1" --syn-b "$1" ||
-		{ nok "lab up"; return 1; }
-	printf 'gw-a s3cret-gwa\ngw-b s3cret-gwb\n' >"$LAB_STATE/secrets"
-	lab_server_secrets "$LAB_STATE/secrets"
-	lab_bg srv server "$SERVER" --primary "$LAB_SRV1" --alternate "$LAB_SRV2" -d \
-		--secrets "$LAB_STATE/secrets" >/dev/null
-	for x in a b; do
-		[ $x = a ] && k=1 id=gw-a peer=gw-b || k=2 id=gw-b peer=gw-a
-		printf 's3cret-gw%s\n' $x >"$LAB_STATE/secret-$x"
-		chmod 600 "$LAB_STATE/secret-$x"
-		mkdir -p "$LAB_STATE/s$x"
-		lab_bg "h$x" "echo-$x" python3 "$ECHOSRV" --bind "10.$k.0.10" 7000 >/dev/null
-		lab_bg "gw$x" "stuntd-$x" "$STUNTD" -d -v --id $id --server "$LAB_SRV1" \
-			--secret-file "$LAB_STATE/secret-$x" --control "$LAB_STATE/$x.sock" \
-			--state-dir "$LAB_STATE/s$x" --rules-tool "$RULES_TOOL" --connect-timeout 5000 \
-			--expose "echo=tcp:10.$k.0.10:7000" --allow echo=$peer >/dev/null
-	done
-	registered() { ctl a '{"cmd":"status"}' | grep -q '"registered":true' && ctl b '{"cmd":"status"}' | grep -q '"registered":true'; }
-	if lab_wait_for 15 registered; then
-		ok "gw-a (stuntd on gwa) and gw-b (on gwb) registered"
-	else
-		nok "gw-a and gw-b registered"
-		tail -n 5 "$LAB_STATE/stuntd-a.log" "$LAB_STATE/stuntd-b.log" | sed 's/^/# /'
-		return 1
-	fi
-}
-
 # ptransfer FROM PEER LABEL WANT_PEER_IP: 5 MB through the race's socket,
 # by host, the socket's remote address WANT_PEER_IP
 ptransfer() {
@@ -99,12 +64,6 @@ ptransfer() {
 		nok "$3"
 		tail -15 "$LAB_STATE/stuntd-$1.log" | sed 's/^/# /'
 	fi
-}
-
-# synretrans NODE: the kernel's SYN retransmissions in NODE's namespace
-synretrans() {
-	lx "$1" awk '/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) n[i] = $i; h = 1 }
-		else for (i = 1; i <= NF; i++) if (n[i] == "TCPSynRetrans") print $i }' /proc/net/netstat
 }
 
 # both daemons: public address $1, N NAT hops
@@ -156,7 +115,7 @@ nohairpin|all)
 gateway|all)
 	echo "# stuntd on both home gateways behind one CGN that does not hairpin; they drop SYNs from the WAN"
 	STUNTD_NODE_A=gwa STUNTD_NODE_B=gwb
-	if start_gw drop; then
+	if start_gw_cgn drop; then
 		out=$(ctl a '{"cmd":"connect","peer":"gw-b","service":"echo","method":"host"}')
 		echo "$out" | sed 's/^/# /'
 		echo "$out" | grep -q '"ok":true.*"method":"host"' &&
@@ -178,7 +137,7 @@ gateway|all)
 		lab_down
 	fi
 	echo "# the same with gateways that answer SYNs from the WAN with an RST"
-	if start_gw rst; then
+	if start_gw_cgn rst; then
 		# whichever SYN goes first meets the other gateway's RST (no
 		# router between the two to end a TTL-limited SYN before it);
 		# dropped before conntrack, it leaves its own gateway's state

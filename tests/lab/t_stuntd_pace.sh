@@ -61,12 +61,6 @@ dropped() {
 	lx "$1" nft list table inet stlpace 2>/dev/null | grep -o 'counter packets [0-9]*' | awk '{ print $3 }'
 }
 
-# synretrans NODE: the kernel's SYN retransmissions in NODE's namespace
-synretrans() {
-	lx "$1" awk '/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) n[i] = $i; h = 1 }
-		else for (i = 1; i <= NF; i++) if (n[i] == "TCPSynRetrans") print $i }' /proc/net/netstat
-}
-
 # drop_first_syn6 GW ADDR: the same over IPv6, towards ADDR (an IPv6 SYN
 # with its options is 80 bytes: a quota of 100 holds one)
 drop_first_syn6() {
