@@ -459,8 +459,10 @@ static void deliver(struct probe_loop *L, struct probe_sock *s, const uint8_t *b
 	if (from)
 		t->from = *from;
 	t->rtt_ms = (unsigned)(now - t->first_ms);
-	if (t->sends == 1 && t->rtt_ms > L->rtt_max_ms && m.cls != STUN_REQUEST)
-		L->rtt_max_ms = t->rtt_ms;	/* Karn: only unambiguous samples */
+	/* Karn: only unambiguous samples; and not an answer the server held
+	 * back on purpose, which would stretch every absence window after it */
+	if (t->sends == 1 && t->rtt_ms > L->rtt_max_ms && m.cls != STUN_REQUEST && !t->server_waits)
+		L->rtt_max_ms = t->rtt_ms;
 	t->resplen = len < sizeof(t->resp) ? len : sizeof(t->resp);
 	memcpy(t->resp, buf, t->resplen);
 	if (m.cls == STUN_REQUEST) {

@@ -99,6 +99,8 @@ struct probe_tx {
 	struct stun_addr	 mapped, other, origin;
 	uint16_t		 err_code;	/* error response: its code */
 	bool			 was_request;	/* the "answer" was a request (hairpin) */
+	bool			 server_waits;	/* the answer waits at the server (PROBE-
+						 * UNSOLICITED's timeout): no RTT sample */
 	uint8_t			 resp[512];
 	size_t			 resplen;
 	/* the test's */

@@ -221,6 +221,7 @@ struct probe_tx *probe_stunt_req(struct probe_loop *L, struct probe_sock *sk, ui
 				 const void *body, probe_tx_cb cb, void *arg, int tag)
 {
 	struct stun_builder b;
+	struct probe_tx *t;
 	uint8_t buf[256], txid[STUN_TXID_LEN];
 	int n;
 
@@ -233,7 +234,10 @@ struct probe_tx *probe_stunt_req(struct probe_loop *L, struct probe_sock *sk, ui
 	stun_build_fingerprint(&b);
 	if ((n = stun_build_finish(&b)) < 0)
 		return NULL;
-	return probe_tx_raw(L, sk, NULL, buf, (size_t)n, false, cb, arg, tag);
+	t = probe_tx_raw(L, sk, NULL, buf, (size_t)n, false, cb, arg, tag);
+	if (t && method == STUNT_METHOD_PROBE_UNSOLICITED)
+		t->server_waits = true;	/* answered after its STUNT-TIMEOUT at most */
+	return t;
 }
 
 /* Build and send one STUNT request on c[0]. */
