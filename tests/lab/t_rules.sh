@@ -299,7 +299,7 @@ run_backend() {
 		-a "$(save6 "$a" "$bk")" = "$before6"
 	check_cmd "$t --dry-run prints the ip6tables commands after the iptables ones" \
 		test -n "$(echo "$out" | grep -- "^# IPv6: ip6tables-$bk\$")" \
-		-a "$(echo "$out" | grep -c -- "^ip6tables-$bk -t mangle -A STUNT-")" -eq 9 \
+		-a "$(echo "$out" | grep -c -- "^ip6tables-$bk -t mangle -A STUNT-")" -eq 10 \
 		-a "$(echo "$out" | grep -c -- "^ip6tables-$bk -t raw -A STUNT-PRE ")" -eq 1 \
 		-a -n "$(echo "$out" | grep -- "^ip6tables-$bk -t mangle -A STUNT-IN -p ipv6-icmp -m conntrack --ctstate RELATED ")"
 
@@ -324,14 +324,15 @@ run_backend() {
 	check_cmd "$t --queue-bypass on every NFQUEUE rule ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -ge 8
 	check_cmd "$t RELATED ICMP with connmark queued in STUNT-IN" test -n \
 		"$(echo "$after2" | grep -- "-A STUNT-IN -p icmp -m conntrack --ctstate RELATED -m connmark --mark $MARK -j NFQUEUE")"
-	# inbound RSTs before conntrack: raw PREROUTING, first, every RST to
-	# a local address (no connmark there); none left in STUNT-IN
-	check_cmd "$t every RST to a local address queued in raw STUNT-PRE, jumped to first from PREROUTING" test \
-		"$(ip netns exec "$a" "iptables-$bk" -w 5 -t raw -S PREROUTING | sed -n 2p)" = \
+	# inbound RSTs to a socket of ours before conntrack: raw PREROUTING,
+	# jumped to last (the operator's raw rules first)
+	check_cmd "$t RSTs to local sockets queued in raw STUNT-PRE, jumped to last from PREROUTING" test \
+		"$(ip netns exec "$a" "iptables-$bk" -w 5 -t raw -S PREROUTING | tail -1)" = \
 		"-A PREROUTING -m comment --comment stunt -j STUNT-PRE" \
+		-a "$(ip netns exec "$a" "iptables-$bk" -w 5 -t raw -S PREROUTING | sed -n 2p)" = \
+		"-A PREROUTING -p udp -m udp --dport 9 -j ACCEPT" \
 		-a "$(ip netns exec "$a" "iptables-$bk" -w 5 -t raw -S STUNT-PRE | sed -n 2p)" = \
-		"-A STUNT-PRE -p tcp -m tcp --tcp-flags RST RST -m addrtype --dst-type LOCAL -j NFQUEUE --queue-num $QUEUE --queue-bypass" \
-		-a -z "$(echo "$after2" | grep -- "-A STUNT-IN .*RST")"
+		"-A STUNT-PRE ! -i lo -p tcp -m tcp --tcp-flags RST RST -m socket -j NFQUEUE --queue-num $QUEUE --queue-bypass"
 
 	# --- the same rules in ip6tables
 	check_cmd "$t [ip6] install twice == install once" test "$after61" = "$after62" -a "$after61" != "$before6"
@@ -341,10 +342,10 @@ run_backend() {
 	first_rules "$t [ip6]" "$a" "ip6tables-$bk"
 	n0=$(echo "$after62" | grep -c -- "-j NFQUEUE --queue-num $QUEUE --queue-bypass\$")
 	n1=$(echo "$after62" | grep -c -- "-j NFQUEUE")
-	check_cmd "$t [ip6] --queue-bypass on every NFQUEUE rule ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -eq 9
-	check_cmd "$t [ip6] every RST to a local address queued in raw STUNT-PRE" test \
+	check_cmd "$t [ip6] --queue-bypass on every NFQUEUE rule ($n0/$n1)" test "$n0" -eq "$n1" -a "$n0" -eq 10
+	check_cmd "$t [ip6] RSTs to local sockets queued in raw STUNT-PRE" test \
 		"$(ip netns exec "$a" "ip6tables-$bk" -w 5 -t raw -S STUNT-PRE | sed -n 2p)" = \
-		"-A STUNT-PRE -p tcp -m tcp --tcp-flags RST RST -m addrtype --dst-type LOCAL -j NFQUEUE --queue-num $QUEUE --queue-bypass"
+		"-A STUNT-PRE ! -i lo -p tcp -m tcp --tcp-flags RST RST -m socket -j NFQUEUE --queue-num $QUEUE --queue-bypass"
 	check_cmd "$t [ip6] RELATED ICMPv6 with connmark queued in STUNT-IN" test -n \
 		"$(echo "$after62" | grep -- "-A STUNT-IN -p ipv6-icmp -m conntrack --ctstate RELATED -m connmark --mark $MARK -j NFQUEUE")"
 
@@ -358,7 +359,7 @@ import json, sys
 d = json.loads(sys.argv[1])
 assert d["installed"] is True and d["queue"] == 7421 and d["queue_bypass"] is True, d
 assert "gateway" not in d and d["backend"] == sys.argv[2], d
-assert d["chains"] == ["STUNT-OUT", "STUNT-IN", "STUNT-PRE"] and len(d["rules"]) == 10, d
+assert d["chains"] == ["STUNT-OUT", "STUNT-IN", "STUNT-PRE"] and len(d["rules"]) == 11, d
 assert d["table"] == "mangle" and d["tables"] == ["mangle", "raw"], d
 v6 = d["ipv6"]
 assert v6["state"] == "installed" and v6["binary"] == "ip6tables-" + sys.argv[2], v6
@@ -420,7 +421,7 @@ assert v6["chains"] == ["STUNT-OUT", "STUNT-IN", "STUNT-PRE"] and len(v6["rules"
 	out=$(save6 "$a" "$bk")
 	n1=$(echo "$out" | grep -c -- "-j NFQUEUE")
 	check_cmd "$t [ip6] install --fail-closed: no --queue-bypass on its $n1 NFQUEUE rules" \
-		test "$n1" -eq 9 -a -z "$(echo "$out" | grep -- --queue-bypass)"
+		test "$n1" -eq 10 -a -z "$(echo "$out" | grep -- --queue-bypass)"
 	if client "$a" "$MARK" 192.0.2.2 2>/dev/null; then
 		nok "$t fail-closed: a marked connection connected although nothing reads the queue"
 	else
@@ -440,7 +441,7 @@ assert v6["chains"] == ["STUNT-OUT", "STUNT-IN", "STUNT-PRE"] and len(v6["rules"
 	n0=$(save "$a" "$bk" | grep -c -- "-j NFQUEUE --queue-num $((QUEUE + 1)) --queue-bypass\$")
 	n1=$(save6 "$a" "$bk" | grep -c -- "-j NFQUEUE --queue-num $((QUEUE + 1)) --queue-bypass\$")
 	check_cmd "$t install --queue $((QUEUE + 1)) moves every NFQUEUE rule of both families ($n0, $n1)" \
-		test "$n0" -eq 9 -a "$n1" -eq 9
+		test "$n0" -eq 10 -a "$n1" -eq 10
 	$R install --backend "$bk" >/dev/null
 
 	# --- upgrade: the gateway part of an older version (--gateway)
@@ -562,7 +563,7 @@ no_ipv6() {
 			test "$(echo "$out" | grep -c warning)" -eq 1 \
 			-a -n "$(echo "$out" | grep -- '^stunt-rules: warning: IPv6 packets are not queued (.*ip6tables-nft.*); the IPv4 rules are installed$')"
 		check_cmd "[no IPv6: ip6tables $f] the IPv4 rules are there" \
-			test "$(ip netns exec "$ns" iptables-nft-save | grep -c -- '-j NFQUEUE')" -eq 9
+			test "$(ip netns exec "$ns" iptables-nft-save | grep -c -- '-j NFQUEUE')" -eq 10
 		check_cmd "[no IPv6: ip6tables $f] no ip6tables rules" \
 			test -z "$(ip netns exec "$ns" ip6tables-nft-save 2>/dev/null | grep STUNT)"
 		out=$($R status 2>&1); rc=$?
@@ -631,10 +632,32 @@ sys.exit(0 if s.recv(1) == b"x" else 1)'
 	o1=$(qsum STUNT-OUT); i1=$(qsum STUNT-IN)
 	check_cmd "[gateway] the forwarded connection is not queued ($o0 -> $o1, $i0 -> $i1)" \
 		test "$o1" -eq "$o0" -a "$i1" -eq "$i0"
+	# RSTs: one to a forwarded connection (the host's connect to a closed
+	# port of s, through the NAT) is not queued in raw STUNT-PRE; one to
+	# the gateway's own socket (its connect to that port) is
+	rsum() { ip netns exec "$g" iptables -w 5 -t raw -L STUNT-PRE -v -x -n | awk '/NFQUEUE/ { s += $1 } END { print s + 0 }'; }
+	local closed='
+import socket, sys
+s = socket.socket(); s.settimeout(3)
+try:
+    s.connect(("198.51.100.2", int(sys.argv[1])))
+except ConnectionRefusedError:
+    sys.exit(0)
+sys.exit(1)'
+	o0=$(rsum)
+	check_cmd "[gateway] the host behind it: connect to a closed port refused (an RST, forwarded)" \
+		ip netns exec "$h" python3 -c "$closed" $((PORT + 1))
+	o1=$(rsum)
+	check_cmd "[gateway] that forwarded RST is not queued in raw STUNT-PRE ($o0 -> $o1)" test "$o1" -eq "$o0"
+	check_cmd "[gateway] the gateway's own connect to it refused too" \
+		ip netns exec "$g" python3 -c "$closed" $((PORT + 1))
+	i1=$(rsum)
+	check_cmd "[gateway] the RST to its own socket is queued in raw STUNT-PRE ($o1 -> $i1)" test "$i1" -gt "$o1"
 	kill "$srvpid" 2>/dev/null; wait "$srvpid" 2>/dev/null; srvpid=
 	ip netns exec "$g" "$RULES" remove >/dev/null
 	check_cmd "[gateway] remove leaves only the NAT rule" test \
-		"$(ip netns exec "$g" iptables-save | grep -c '^-A')" -eq 1
+		"$(ip netns exec "$g" iptables-save | grep -c '^-A')" -eq 1 \
+		-a -z "$(ip netns exec "$g" iptables-save | grep -e STUNT -e '^\*raw')"
 	ip netns del "$h"; ip netns del "$g"; ip netns del "$s"
 }
 gw_test || nok "[gateway] namespace setup"
