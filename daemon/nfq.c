@@ -28,8 +28,10 @@ void d_nfq_local_up(struct stuntd *d, nfq_event_cb cb)
 	/* Injected SYN copies carry the traversal mark: a copy that opens a
 	 * new conntrack entry (the old one closed by the peer NAT's RST to an
 	 * earlier copy) gets our connmark from it, so the replies on that
-	 * entry (the next RST) are queued and the flow's guard drops them.
-	 * Unmarked, that RST reached the socket still in SYN_SENT and aborted
+	 * entry (the next RST) are queued and the flow's guard drops them
+	 * (and, with stunt-rules' STUNT-PRE, before conntrack sees them:
+	 * the mark then only keeps STUNT-IN's RST rule in play). Unmarked,
+	 * that RST reached the socket still in SYN_SENT and aborted
 	 * it (ECONNREFUSED). The copy passes the queue once more: its flow's
 	 * TTL and report policies were spent on the first SYN. */
 	struct nfq_engine_cfg ec = { .queue_num = D_QUEUE_DEFAULT, .event_cb = cb, .inject = 1,

@@ -200,7 +200,7 @@ lab_bg ha e "$DRV" --queue "$Q" --mark "$MARK" --rules --rules-tool "$NO6/stunt-
 E=${LAB_PIDS[-1]}
 lab_wait_file "$S/e.ready" 10 || nok "holder e started"
 check_cmd "without ip6tables the holder runs with the IPv4 rules only" \
-	test "$(save | sed '/^# ip6tables$/q' | grep -c -- '-j NFQUEUE')" -eq 9 \
+	test "$(save | sed '/^# ip6tables$/q' | grep -c -- '-j NFQUEUE')" -eq 10 \
 	-a -z "$(save | sed -n '/^# ip6tables$/,$p' | grep STUNT)"
 n=$(grep -c "warning: IPv6 packets are not queued" "$S/e.log")
 check_cmd "its log has stunt-rules' warning once ($n: $(grep -m1 'IPv6 packets' "$S/e.log" | cut -d' ' -f2-))" \
