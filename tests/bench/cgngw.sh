@@ -23,7 +23,8 @@ fails=0
 raw=$(mktemp)
 old_rules=$(mktemp)
 NEW_RULES=$RULES_TOOL
-intro=$(git -C "$TOP" log -1 --format=%h -S STUNT-PRE -- tools/stunt-rules 2>/dev/null)
+# the oldest commit that brought STUNT-PRE (later ones changed it too)
+intro=$(git -C "$TOP" log --reverse --format=%h -S STUNT-PRE -- tools/stunt-rules 2>/dev/null | head -1)
 BASE_REV=${BENCH_CGNGW_BASE_REV:-${intro:+$(git -C "$TOP" rev-parse --short "$intro^" 2>/dev/null)}}
 if [ -z "$BASE_REV" ] || ! git -C "$TOP" show "$BASE_REV:tools/stunt-rules" >"$old_rules" 2>/dev/null; then
 	echo "bench cgngw: no baseline stunt-rules (a git tree is needed, or BENCH_CGNGW_BASE_REV)" >&2
