@@ -93,7 +93,6 @@ int d_hostaddr6_once(const struct d_config *c, struct d_host6 *h)
 void d_hostaddr6_learn(const struct probe6_result *v, struct d_v6pub *out)
 {
 	const struct probe_ep *loc = &v->tcp_local, *map = &v->tcp_mapped;
-
 	int hops = out->syn_hops;	/* learnt apart: d_hostaddr6_learn_hops */
 	char why[sizeof(out->syn_hops_why)];
 

@@ -78,7 +78,8 @@ static void nfq(struct prom_buf *b)
 
 	if (d_nfq_stats(&s) < 0)
 		return;
-	prom_one(b, P "nfq_packets_total", PROM_COUNTER, "Packets the queue handled (traversals' and any TCP RST to a local socket)",
+	prom_one(b, P "nfq_packets_total", PROM_COUNTER,
+		 "Packets the queue handled (traversals' and any TCP RST to a local socket)",
 		 s.engine.packets);
 	v[0] = s.engine.accepted;
 	v[1] = s.engine.dropped;

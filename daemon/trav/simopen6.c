@@ -12,16 +12,17 @@
  * connection that is confirmed wins, the others are cancelled silently).
  *
  * One side's first SYN goes first, with hop limit ipv6-hop-limit (measured
- * by discovery, else 2: d_hostaddr6_hops): it crosses its own firewall -- which now holds the flow's state --
- * and dies one hop later, before the other side's firewall, which
- * therefore never answers it (drop or RST: a rejecting firewall's RST
- * would also end our own firewall's state of the flow). The other side
- * connects once that SYN left, at full hop limit: its SYN creates state in
- * its own firewall, finds the first side's firewall open for it (a reply
- * to the first SYN) and meets the first side's socket in SYN_SENT, which
- * answers SYN-ACK (the simultaneous open); that SYN-ACK is a reply for the
- * second side's firewall. One round trip after the second connect, no
- * retransmission waited for. Which side goes first is the signalling's
+ * by discovery, else 2: d_hostaddr6_hops): it crosses its own firewall --
+ * which now holds the flow's state -- and dies one hop later, before the
+ * other side's firewall, which therefore never answers it (drop or RST: a
+ * rejecting firewall's RST would also end our own firewall's state of the
+ * flow). The other side connects once that SYN left, at full hop limit:
+ * its SYN creates state in its own firewall, finds the first side's
+ * firewall open for it (a reply to the first SYN) and meets the first
+ * side's socket in SYN_SENT, which answers SYN-ACK (the simultaneous
+ * open); that SYN-ACK is a reply for the second side's firewall. One round
+ * trip after the second connect, no retransmission waited for. Which side
+ * goes first is the signalling's
  * (daemon/negotiate.c), and whatever message lets the other side connect
  * waits for the queue's report that the hop-limited SYN left
  * (TRAV_F_SYN_FIRST, at most 200 ms: on a busy host the queue's verdict can
