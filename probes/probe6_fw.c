@@ -30,6 +30,11 @@
  * without root dest_hop is unknown and every h counts (a firewall is
  * rarely the server's last router).
  *
+ * On a short path (the lab's: the server at hop 3) the larger hop limits'
+ * SYNs reach the server's listener on P2: a half-open connection there,
+ * whose SYN-ACK (held off while the socket is deaf, retransmitted by the
+ * server a second or more later) then meets a closed port and is reset.
+ *
  * Limits: one try per hop limit (a lost test SYN reads as "drop", and the
  * answer is then a larger hop limit, or none); the kernel sends an
  * unanswered SYN again after 1 s, at the default hop limit by then, so a
