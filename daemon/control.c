@@ -113,7 +113,7 @@ static void ipv6_json(FILE *f)
 			pub->port_kept ? "true" : "false", pub->tcp ? "tcp" : "udp");
 	else
 		fputs(",\"ipv6_learnt\":null", f);
-	h = d_hostaddr6_hops(&g_d->cfg, pub, &from);
+	h = d_hostaddr6_hops(&g_d->cfg, &g_d->v6hops, &from);
 	fprintf(f, ",\"ipv6_hop_limit\":{\"value\":%u,\"from\":\"%s\"}", h, from);
 }
 

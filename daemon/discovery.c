@@ -127,22 +127,20 @@ static int discovery_once(const struct d_server *srv, struct probe_result *out, 
  * fails behind a firewall further away. */
 static void v6hops_log(const struct stuntd *d, bool fresh)
 {
-	const char *from;
-	unsigned h = d_hostaddr6_hops(&d->cfg, &d->v6pub, &from);
+	const char *from, *why = d->v6hops.why[0] ? d->v6hops.why : "no answer";
+	unsigned h = d_hostaddr6_hops(&d->cfg, &d->v6hops, &from);
 
-	if (d->v6pub.syn_hops > 0)
+	if (d->v6hops.value > 0)
 		log_info("discovery: the IPv6 firewall lets the server's SYN in after a SYN with hop "
-			 "limit %d%s: the first SYN's hop limit is %u (%s)", d->v6pub.syn_hops,
+			 "limit %d%s: the first SYN's hop limit is %u (%s)", d->v6hops.value,
 			 fresh ? "" : " (an earlier discovery's measure)", h, from);
 	else if (d->cfg.ipv6_hops)
 		log_info("discovery: the IPv6 firewall's distance not measured (%s): the first "
-			 "SYN's hop limit is %u (%s)", d->v6pub.syn_hops_why[0] ?
-			 d->v6pub.syn_hops_why : "no answer", h, from);
+			 "SYN's hop limit is %u (%s)", why, h, from);
 	else
 		log_warnx("discovery: the IPv6 firewall's distance not measured (%s): the first "
 			  "SYN's hop limit is %u (%s); set ipv6-hop-limit if this host's firewall is "
-			  "more than one hop away", d->v6pub.syn_hops_why[0] ?
-			  d->v6pub.syn_hops_why : "no answer", h, from);
+			  "more than one hop away", why, h, from);
 }
 
 /* What the IPv6 part told of our address (server6, or the server itself
@@ -191,7 +189,7 @@ static int discovery_v6only(struct stuntd *d, const struct d_server *srv)
 		return err;
 	}
 	d_hostaddr6_learn(&d->probe.ipv6, &d->v6pub);
-	fresh = d_hostaddr6_learn_hops(&d->probe.ipv6, &d->v6pub);
+	fresh = d_hostaddr6_learn_hops(&d->probe.ipv6, &d->v6hops);
 	log_info("discovery: the server is reached over IPv6: no IPv4 to measure, IPv6 "
 		 "methods only (%llu ms)", (unsigned long long)d->probe.elapsed_ms);
 	v6pub_log(d, true, fresh);
@@ -206,7 +204,7 @@ int d_discovery_run(void)
 	char desc[64];
 	unsigned i, tries = 0, ok = 0;
 	uint64_t ms = 0;
-	int err = 0, ttl, acc_ttl = 0, hops;
+	int err = 0, ttl, acc_ttl = 0;
 	bool ttl_measured = false, fresh_hops = false;
 
 	/* the server in use, else the most preferred one */
@@ -214,10 +212,9 @@ int d_discovery_run(void)
 	d->probe_srv = (size_t)(srv - d->cfg.servers);
 	memset(&acc, 0, sizeof(acc));
 	/* the address is learnt again; the firewall's distance an earlier
-	 * discovery measured stays until a run measures it again */
-	hops = d->v6pub.syn_hops;
+	 * discovery measured (d->v6hops) stays until a run measures it again */
 	memset(&d->v6pub, 0, sizeof(d->v6pub));
-	d->v6pub.syn_hops = hops;
+	d->v6hops.why[0] = '\0';
 	if (srv->addr.sa.sa_family == AF_INET6)
 		return discovery_v6only(d, srv);
 	do {
@@ -231,7 +228,7 @@ int d_discovery_run(void)
 		if (!d->v6pub.known)
 			d_hostaddr6_learn(&d->probe.ipv6, &d->v6pub);
 		if (!fresh_hops)
-			fresh_hops = d_hostaddr6_learn_hops(&d->probe.ipv6, &d->v6pub);
+			fresh_hops = d_hostaddr6_learn_hops(&d->probe.ipv6, &d->v6hops);
 		ttl = 0;
 		d_nat_from_probe(&d->probe, &n, &ttl);
 		d_nat_merge(&acc, &n);

@@ -93,13 +93,8 @@ int d_hostaddr6_once(const struct d_config *c, struct d_host6 *h)
 void d_hostaddr6_learn(const struct probe6_result *v, struct d_v6pub *out)
 {
 	const struct probe_ep *loc = &v->tcp_local, *map = &v->tcp_mapped;
-	int hops = out->syn_hops;	/* learnt apart: d_hostaddr6_learn_hops */
-	char why[sizeof(out->syn_hops_why)];
 
-	memcpy(why, out->syn_hops_why, sizeof(why));
 	memset(out, 0, sizeof(*out));
-	out->syn_hops = hops;
-	memcpy(out->syn_hops_why, why, sizeof(why));
 	out->tcp = loc->known && loc->v6 && map->known && map->v6;
 	if (!out->tcp) {
 		loc = &v->local;
@@ -114,25 +109,25 @@ void d_hostaddr6_learn(const struct probe6_result *v, struct d_v6pub *out)
 	out->port_kept = loc->port == map->port;
 }
 
-bool d_hostaddr6_learn_hops(const struct probe6_result *v, struct d_v6pub *out)
+bool d_hostaddr6_learn_hops(const struct probe6_result *v, struct d_v6hops *out)
 {
 	if (v->syn_hop_limit > 0) {
-		out->syn_hops = v->syn_hop_limit;
-		out->syn_hops_why[0] = '\0';
+		out->value = v->syn_hop_limit;
+		out->why[0] = '\0';
 		return true;
 	}
-	if (out->syn_hops == 0 && v->syn_hop_limit_why[0])
-		snprintf(out->syn_hops_why, sizeof(out->syn_hops_why), "%s", v->syn_hop_limit_why);
+	if (out->value == 0 && v->syn_hop_limit_why[0])
+		snprintf(out->why, sizeof(out->why), "%s", v->syn_hop_limit_why);
 	return false;
 }
 
-unsigned d_hostaddr6_hops(const struct d_config *c, const struct d_v6pub *pub, const char **from)
+unsigned d_hostaddr6_hops(const struct d_config *c, const struct d_v6hops *m, const char **from)
 {
 	const char *f = "configured";
 	unsigned h = c->ipv6_hops;
 
-	if (h == 0 && pub->syn_hops > 0) {
-		h = (unsigned)pub->syn_hops;
+	if (h == 0 && m->value > 0) {
+		h = (unsigned)m->value;
 		f = "measured";
 	} else if (h == 0) {
 		h = D_IPV6_HOPS_FALLBACK;

@@ -40,10 +40,15 @@ struct d_v6pub {
 	bool		port_kept;	/* mapped port == local port */
 	uint8_t		local[16];	/* the address the Binding left from */
 	uint8_t		mapped[16];	/* the address the server saw */
-	/* the smallest hop limit whose SYN opened our firewall for the
-	 * server's (probes/probe6_fw.c), 0 not measured; and why not */
-	int		syn_hops;
-	char		syn_hops_why[PROBE_NOTE_LEN];
+};
+
+/* The firewall's distance discovery measured (probes/probe6_fw.c): the
+ * smallest hop limit whose SYN opened our firewall for the server's, 0 not
+ * measured; and why not. Kept apart from d_v6pub: it outlives a discovery
+ * that measures nothing, the address does not. */
+struct d_v6hops {
+	int		value;
+	char		why[PROBE_NOTE_LEN];
 };
 
 /* Is ip global unicast (2000::/3)? */
@@ -76,16 +81,15 @@ int d_hostaddr6_once(const struct d_config *c, struct d_host6 *h);
  * mapped and local address (what simopen6's TCP meets), else the UDP
  * Binding's; out->known false when neither was answered. Pure. */
 void d_hostaddr6_learn(const struct probe6_result *v, struct d_v6pub *out);
-/* The firewall's distance a run measured (probes/probe6_fw.c) into
- * out->syn_hops: true when it did; else out keeps what it had (an earlier
- * run's value, which one run that found none does not undo) and, with
- * none, the run's reason in syn_hops_why. Neither touches the other's
- * fields. */
-bool d_hostaddr6_learn_hops(const struct probe6_result *v, struct d_v6pub *out);
+/* The firewall's distance a run measured into out->value: true when it
+ * did; else out keeps what it had (an earlier run's value, which one run
+ * that found none does not undo) and, with none, the run's reason in
+ * out->why. Pure. */
+bool d_hostaddr6_learn_hops(const struct probe6_result *v, struct d_v6hops *out);
 /* The hop limit of an IPv6 first SYN or PUNCH (simopen6, udp6):
- * ipv6-hop-limit when set, else pub's measure, else D_IPV6_HOPS_FALLBACK;
+ * ipv6-hop-limit when set, else the measure, else D_IPV6_HOPS_FALLBACK;
  * *from (may be NULL): "configured", "measured" or "default". */
-unsigned d_hostaddr6_hops(const struct d_config *c, const struct d_v6pub *pub, const char **from);
+unsigned d_hostaddr6_hops(const struct d_config *c, const struct d_v6hops *m, const char **from);
 /* Which of our addresses own[0..n) simopen6 binds (local) and which
  * address it offers (offer): the one the server saw leave, when it is one
  * of them, offered in its translated form when pub says the translation

@@ -148,6 +148,7 @@ struct stuntd {
 	bool			have_probe;
 	struct probe_result	probe;
 	struct d_v6pub		v6pub;		/* our IPv6 address as server6 saw it */
+	struct d_v6hops		v6hops;		/* our IPv6 firewall's distance */
 	struct sig_nat_info	nat;
 	int			syn_ttl;	/* TTL of first SYNs; 0: no limit (no NAT) */
 	size_t			probe_srv;	/* the server discovery last probed */

@@ -139,7 +139,7 @@ static void simopen6_arm(struct trav_attempt *a, const struct trav_peer *peer, i
 		memcpy(a->raddr6, peer->ip6, 16);
 	/* the first side's SYN hop-limited, the other's not (above) */
 	a->ttl = a->requester != peer->v6_first ?
-		 (int)d_hostaddr6_hops(&g_d->cfg, &g_d->v6pub, NULL) : 0;
+		 (int)d_hostaddr6_hops(&g_d->cfg, &g_d->v6hops, NULL) : 0;
 	trav_proof_arm(&p->proof, a, peer);
 	/* the requester's connect completes first: its header at once */
 	p->proof.early_hdr = a->requester && peer->v6_first;

@@ -275,7 +275,7 @@ static void arm(struct trav_attempt *a, const struct trav_peer *p, int syn_ttl)
 		if (p->ip6)
 			memcpy(a->raddr6, p->ip6, 16);
 		a->ttl = g_d->cfg.udp_first_ttl != 0 ?
-			 (int)d_hostaddr6_hops(&g_d->cfg, &g_d->v6pub, NULL) : 0;
+			 (int)d_hostaddr6_hops(&g_d->cfg, &g_d->v6hops, NULL) : 0;
 	} else {
 		a->ttl = g_d->cfg.udp_first_ttl >= 0 ? g_d->cfg.udp_first_ttl : syn_ttl;
 	}

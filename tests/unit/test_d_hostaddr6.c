@@ -91,39 +91,40 @@ static void ep6(struct probe_ep *e, const char *ip, uint16_t port)
 static void first_hop_limit(void)
 {
 	struct probe6_result v;
+	struct d_v6hops hops = { 0 };
 	struct d_v6pub pub = { 0 };
 	struct d_config c;
 	const char *from = NULL;
 
 	d_config_init(&c);
-	CHECK_EQ(d_hostaddr6_hops(&c, &pub, &from), (unsigned)D_IPV6_HOPS_FALLBACK);
+	CHECK_EQ(d_hostaddr6_hops(&c, &hops, &from), (unsigned)D_IPV6_HOPS_FALLBACK);
 	CHECK(from && !strcmp(from, "default"));
 	memset(&v, 0, sizeof(v));
 	v.syn_hop_limit = -1;
 	snprintf(v.syn_hop_limit_why, PROBE_NOTE_LEN, "no answer from the server in time");
-	CHECK(!d_hostaddr6_learn_hops(&v, &pub));
-	CHECK_EQ(pub.syn_hops, 0);
-	CHECK(!strcmp(pub.syn_hops_why, "no answer from the server in time"));
+	CHECK(!d_hostaddr6_learn_hops(&v, &hops));
+	CHECK_EQ(hops.value, 0);
+	CHECK(!strcmp(hops.why, "no answer from the server in time"));
 	v.syn_hop_limit = 3;
-	CHECK(d_hostaddr6_learn_hops(&v, &pub));
-	CHECK_EQ(pub.syn_hops, 3);
-	CHECK_EQ(pub.syn_hops_why[0], '\0');
-	CHECK_EQ(d_hostaddr6_hops(&c, &pub, &from), 3u);
+	CHECK(d_hostaddr6_learn_hops(&v, &hops));
+	CHECK_EQ(hops.value, 3);
+	CHECK_EQ(hops.why[0], '\0');
+	CHECK_EQ(d_hostaddr6_hops(&c, &hops, &from), 3u);
 	CHECK(!strcmp(from, "measured"));
-	CHECK_EQ(d_hostaddr6_hops(&c, &pub, NULL), 3u);
+	CHECK_EQ(d_hostaddr6_hops(&c, &hops, NULL), 3u);
 	/* a later run that measured nothing leaves it, and so does learning
 	 * the address */
 	v.syn_hop_limit = -1;
-	CHECK(!d_hostaddr6_learn_hops(&v, &pub));
-	CHECK_EQ(pub.syn_hops, 3);
-	CHECK_EQ(pub.syn_hops_why[0], '\0');
+	CHECK(!d_hostaddr6_learn_hops(&v, &hops));
+	CHECK_EQ(hops.value, 3);
+	CHECK_EQ(hops.why[0], '\0');
 	ep6(&v.tcp_local, "2001:db8:10::10", 41000);
 	ep6(&v.tcp_mapped, "2001:db8:10::10", 41000);
 	d_hostaddr6_learn(&v, &pub);
-	CHECK(pub.known && pub.syn_hops == 3);
+	CHECK(pub.known && hops.value == 3);
 	/* ipv6-hop-limit set: it wins */
 	c.ipv6_hops = 5;
-	CHECK_EQ(d_hostaddr6_hops(&c, &pub, &from), 5u);
+	CHECK_EQ(d_hostaddr6_hops(&c, &hops, &from), 5u);
 	CHECK(!strcmp(from, "configured"));
 }
 
