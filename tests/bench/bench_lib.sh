@@ -12,6 +12,8 @@
 #   bench_stuntd_lab         tests/lab/lab.sh and tests/lab/stuntd_lab.sh
 #                            (start_all, ctl, stop_all ...), $here set to
 #                            tests/lab as stuntd_lab.sh wants it
+#   bench_answer OUT         a connect's answer (ctl's output) into ANS_MS,
+#                            ANS_METHOD and ANS_OK (below)
 #
 # bench_init sets TOP, the tree: with tree the one this file is in, with
 # stunt-top STUNT_TOP when it is set (tests/bench.sh sets it), else that
@@ -44,6 +46,21 @@ bench_built() {
 	for b in "$@"; do
 		[ -x "$STUNT_BUILD/$b" ] || { echo "bench $name: $STUNT_BUILD/$b missing (make)" >&2; exit 1; }
 	done
+}
+
+# bench_answer OUT: what ctl printed for a connect (its JSON answer line,
+# then "sha OK N" when the bytes came back intact): ANS_MS (elapsed_ms) and
+# ANS_METHOD (the winner) from the answer line, empty when it has none, and
+# ANS_OK, how many "sha OK" lines (0 or 1).
+bench_answer() {
+	local first=${1%%$'\n'*}
+	# shellcheck disable=SC2034 # the callers'
+	ANS_MS=$(sed -n 's/.*"elapsed_ms":\([0-9]*\).*/\1/p' <<<"$first")
+	# shellcheck disable=SC2034
+	ANS_METHOD=$(sed -n 's/.*"method":"\([a-z0-9]*\)".*/\1/p' <<<"$first")
+	# shellcheck disable=SC2034
+	ANS_OK=$(grep -c '^sha OK' <<<"$1")
+	return 0
 }
 
 # Sourced here, in a function: what they assign is global all the same

@@ -34,7 +34,7 @@ chmod +x "$old_rules"
 
 # run LABEL RULES: one lab, N connects; lines "run LABEL OK METHOD MS RETRANS"
 run() {
-	local label=$1 i out el m okk r0 r1
+	local label=$1 i out r0 r1
 	RULES_TOOL=$2
 	STUNTD_NODE_A=gwa STUNTD_NODE_B=gwb
 	if ! start_gw_cgn rst >/dev/null; then
@@ -46,10 +46,8 @@ run() {
 		r0=$(( $(synretrans gwa) + $(synretrans gwb) ))
 		out=$(ctl a '{"cmd":"connect","peer":"gw-b","service":"echo"}' 1000)
 		r1=$(( $(synretrans gwa) + $(synretrans gwb) ))
-		el=$(echo "$out" | head -1 | sed -n 's/.*"elapsed_ms":\([0-9]*\).*/\1/p')
-		m=$(echo "$out" | head -1 | sed -n 's/.*"method":"\([a-z0-9]*\)".*/\1/p')
-		okk=$(echo "$out" | grep -c '^sha OK')
-		echo "run $label ${okk:-0} ${m:-none} ${el:-0} $((r1 - r0))" | tee -a "$raw"
+		bench_answer "$out"
+		echo "run $label ${ANS_OK:-0} ${ANS_METHOD:-none} ${ANS_MS:-0} $((r1 - r0))" | tee -a "$raw"
 		sleep 0.3
 	done
 	lab_down

@@ -25,7 +25,7 @@ fails=0
 # run LABEL [HOPLIMIT]: one lab, REPS connects hb -> ha, lines
 # "run LABEL OK ELAPSED" and "hops LABEL VALUE FROM" to $raw
 run() {
-	local label=$1 r out el okk v
+	local label=$1 r out v
 	echo "# fwhop: $label"
 	SERVER_EXTRA=(--primary6 "$LAB_SRV1_6" --alternate6 "$LAB_SRV2_6")
 	STUNTD_EXTRA_A=(--connect-timeout 8000 --server6 "$LAB_SRV1_6" ${2:+--ipv6-hop-limit "$2"})
@@ -39,9 +39,8 @@ run() {
 	echo "hops $label ${v:-? ?}" | tee -a "$raw"
 	for r in $(seq 1 "$REPS"); do
 		out=$(ctl b '{"cmd":"connect","peer":"laptop","service":"echo","method":"simopen6"}' 1000)
-		el=$(echo "$out" | head -1 | sed -n 's/.*"elapsed_ms":\([0-9]*\).*/\1/p')
-		okk=$(echo "$out" | grep -c '^sha OK')
-		echo "run $label ${okk:-0} ${el:-0}" | tee -a "$raw"
+		bench_answer "$out"
+		echo "run $label ${ANS_OK:-0} ${ANS_MS:-0}" | tee -a "$raw"
 		sleep 0.3
 	done
 	stop_all >/dev/null

@@ -59,7 +59,7 @@ syns_between() {
 # sites in inet, so that simopen6 fails silently). SYNS: the IPv4 SYNs ha
 # sent to anything but the server during a race, -1 for a forced method.
 run() {
-	local fw=$1 label=$2 key=$1 r m out el okk won pa pb natb=port-restricted methods="simopen6 race stunt1"
+	local fw=$1 label=$2 key=$1 r m out pa pb natb=port-restricted methods="simopen6 race stunt1"
 	local t0 t1 syns
 	echo "# ipv6: $fw x $fw, $label stuntd, $DELAY ms one way per side${3:+, $3}"
 	STUNTD_EXTRA_A=(--connect-timeout 8000)
@@ -104,10 +104,8 @@ run() {
 			else
 				out=$(ctl a "{\"cmd\":\"connect\",\"peer\":\"office-pc\",\"service\":\"echo\",\"method\":\"$m\"}" 1000)
 			fi
-			el=$(echo "$out" | head -1 | sed -n 's/.*"elapsed_ms":\([0-9]*\).*/\1/p')
-			won=$(echo "$out" | head -1 | sed -n 's/.*"method":"\([a-z0-9]*\)".*/\1/p')
-			okk=$(echo "$out" | grep -c '^sha OK')
-			echo "run $key $label $m ${won:-none} ${okk:-0} ${el:-0} $syns" | tee -a "$raw"
+			bench_answer "$out"
+			echo "run $key $label $m ${ANS_METHOD:-none} ${ANS_OK:-0} ${ANS_MS:-0} $syns" | tee -a "$raw"
 			sleep 0.3
 		done
 	done

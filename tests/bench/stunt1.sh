@@ -22,10 +22,9 @@ start_all port-restricted rst port-restricted rst --delay-a "$DELAY" --delay-b "
 for r in $(seq 1 "$REPS"); do
 	for m in simopen stunt1 synth; do
 		out=$(ctl a "{\"cmd\":\"connect\",\"peer\":\"office-pc\",\"service\":\"echo\",\"method\":\"$m\"}" 1000)
-		el=$(echo "$out" | head -1 | sed -n 's/.*"elapsed_ms":\([0-9]*\).*/\1/p')
-		okk=$(echo "$out" | grep -c '^sha OK')
+		bench_answer "$out"
 		est=$(sed -n "s/.*: $m established after \([0-9]*\) ms.*/\1/p" "$LAB_STATE/stuntd-a.log" | tail -1)
-		echo "$m $r ${okk:-0} ${el:-0} ${est:-0}" | tee -a "$raw"
+		echo "$m $r ${ANS_OK:-0} ${ANS_MS:-0} ${est:-0}" | tee -a "$raw"
 		sleep 0.3
 	done
 done
