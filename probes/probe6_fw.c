@@ -68,7 +68,6 @@ struct probe6_fw_state {
 	uint16_t		 port[PROBE6_FW_MAX + 1];
 	int			 dead[PROBE6_FW_MAX + 1];	/* an errno that ended it */
 	struct probe_tx		*req[PROBE6_FW_MAX + 1];
-	struct sockaddr_in6	 p2;		/* the server's A1:P2 */
 	unsigned		 wait_ms;	/* STUNT-TIMEOUT asked for */
 	bool			 sent;		/* the requests are out */
 	char			 why[PROBE_NOTE_LEN];	/* set when it could not run */
@@ -171,6 +170,7 @@ static void fw6_bound(struct probe_loop *L, struct probe_tx *t)
 {
 	struct probe_ctx *c = t->arg;
 	struct probe6_fw_state *s = c->p6fw;
+	struct sockaddr_in6 p2 = c->cfg->server6;	/* the server's A1:P2 */
 	unsigned wait = 2 * t->rtt_ms + 250, margin = t->rtt_ms / 2;
 	union addr_sa local;
 	socklen_t ll = sizeof(local);
@@ -193,11 +193,10 @@ static void fw6_bound(struct probe_loop *L, struct probe_tx *t)
 			 "cannot be aimed at our port");
 		return;
 	}
-	s->p2 = c->cfg->server6;
-	s->p2.sin6_port = htons(t->other.port);
+	p2.sin6_port = htons(t->other.port);
 	s->wait_ms = wait < PROBE6_STUNT_WAIT_MIN_MS ? PROBE6_STUNT_WAIT_MIN_MS : wait;
 	for (h = 1; h <= PROBE6_FW_MAX; h++) {
-		if ((fd = fw6_syn(&s->p2, h, &s->port[h])) < 0) {
+		if ((fd = fw6_syn(&p2, h, &s->port[h])) < 0) {
 			snprintf(s->why, sizeof(s->why), "SYN with hop limit %d: %s", h, strerror(-fd));
 			return;
 		}
